@@ -1,0 +1,119 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import type { Config } from './config.ts';
+import { systemClock, type Clock } from './domain/clock.ts';
+import type { Ctx } from './domain/context.ts';
+import { notFound } from './domain/errors.ts';
+import { startScheduler } from './jobs/scheduler.ts';
+import { ping, type Database } from './storage/database.ts';
+import { Store } from './storage/store.ts';
+import { apiV1 } from './web/api/index.ts';
+import { isApiRequest, sendApiError, toApiError } from './web/errors.ts';
+import { registerMetrics } from './web/metrics.ts';
+import { errorHtml, publicRoutes, sendHtml } from './web/public/routes.tsx';
+import { validatorCompiler } from './web/validation.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** JSON request bodies above this are refused with 413 before they are parsed. Article bodies are ≤ 2 MB. */
+export const BODY_LIMIT = 3 * 1024 * 1024;
+
+export interface AppOptions {
+  config: Config;
+  database: Database;
+  clock?: Clock;
+  /** Run the scheduled-publishing job in this process (off in most tests). */
+  jobs?: boolean;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export interface App {
+  app: FastifyInstance;
+  ctx: Ctx;
+}
+
+/** Builds the whole app without listening, so tests can inject requests. */
+export async function buildApp(options: AppOptions): Promise<App> {
+  const { config, database } = options;
+  const ctx: Ctx = { store: Store.of(database), clock: options.clock ?? systemClock };
+  const app: FastifyInstance = Fastify({
+    logger: options.logger ?? false,
+    // Fastify accepts a hop count at run time though its types omit it.
+    trustProxy: config.trustProxy as boolean | string[],
+    bodyLimit: BODY_LIMIT,
+    disableRequestLogging: false,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+
+  // An empty JSON body (e.g. POST /articles/1/publish with a JSON content type) means "no body", not an error.
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (req, body, done) => {
+    if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
+    return defaultJson(req, body as string, done);
+  });
+
+  const siteIsHttps = config.siteUrl.startsWith('https:');
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'https:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'self'"],
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+    referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+    strictTransportSecurity: siteIsHttps ? { maxAge: 31536000 } : false,
+  });
+  await app.register(cookie);
+  await app.register(formbody);
+
+  app.setErrorHandler((err, req, reply) => {
+    const apiError = toApiError(err);
+    if (apiError.status >= 500) req.log.error({ err }, 'request failed');
+    if (isApiRequest(req) || apiError.status === 413 || apiError.status === 415) return sendApiError(reply, apiError);
+    return sendHtml(reply, apiError.status, errorHtml({ name: config.siteName, url: config.siteUrl }, apiError.status), 'no-store');
+  });
+  app.setNotFoundHandler((req, reply) => {
+    if (isApiRequest(req)) return sendApiError(reply, toApiError(notFound('Route')));
+    return sendHtml(reply, 404, errorHtml({ name: config.siteName, url: config.siteUrl }, 404), 'public, max-age=30');
+  });
+
+  app.get('/healthz', async (_req, reply) => {
+    await ping(database);
+    reply.header('cache-control', 'no-store');
+    return { status: 'ok' };
+  });
+  registerMetrics(app);
+
+  const mediaDir = path.join(config.dataDir, 'media');
+  mkdirSync(mediaDir, { recursive: true });
+  await app.register(fastifyStatic, { root: path.join(root, 'static'), prefix: '/static/', maxAge: '1h', decorateReply: false });
+  await app.register(fastifyStatic, { root: mediaDir, prefix: '/media/', maxAge: '365d', immutable: true, decorateReply: false });
+
+  const deps = { ctx, config };
+  await app.register(async (api) => apiV1(api, deps), { prefix: '/api/v1' });
+  publicRoutes(app, deps);
+
+  if (options.jobs) {
+    const stop = startScheduler(ctx, app.log);
+    app.addHook('onClose', async () => stop());
+  }
+  return { app, ctx };
+}

@@ -1,0 +1,32 @@
+import { createAccount } from './domain/accounts/service.ts';
+import { systemClock, type Clock } from './domain/clock.ts';
+import { randomToken } from './domain/crypto.ts';
+import type { Config } from './config.ts';
+import { loadDemo } from './demo/load.ts';
+import { migrate, type Database } from './storage/database.ts';
+import { Store } from './storage/store.ts';
+
+export interface FirstStart {
+  migrations: string[];
+  adminPassword?: string;
+  demoArticles?: number;
+}
+
+/**
+ * What a start does before serving: apply migrations, create `admin` on an empty database, and load the
+ * demo content into an empty database unless INKSTONE_DEMO=0.
+ */
+export async function prepare(config: Config, database: Database, clock: Clock = systemClock): Promise<FirstStart> {
+  const migrations = await migrate(database);
+  const ctx = { store: Store.of(database), clock };
+  const result: FirstStart = { migrations };
+  if ((await ctx.store.accounts.count()) === 0) {
+    const password = config.adminPassword ?? randomToken(12);
+    await createAccount(ctx, null, { username: 'admin', displayName: '管理员', role: 'admin', password });
+    if (!config.adminPassword) result.adminPassword = password;
+  }
+  if (config.demo && (await ctx.store.channels.all()).length === 0) {
+    result.demoArticles = (await loadDemo(ctx, config)).articles;
+  }
+  return result;
+}

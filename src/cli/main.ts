@@ -1,0 +1,132 @@
+import { Command, CommanderError } from 'commander';
+import { loadConfig, ConfigError, type Config } from '../config.ts';
+import { prepare } from '../bootstrap.ts';
+import { createAccount, createApiToken } from '../domain/accounts/service.ts';
+import { ROLES } from '../domain/accounts/roles.ts';
+import { systemClock } from '../domain/clock.ts';
+import { randomToken } from '../domain/crypto.ts';
+import { DomainError } from '../domain/errors.ts';
+import { loadDemo } from '../demo/load.ts';
+import { migrate, openDatabase, type Database } from '../storage/database.ts';
+import { backupSqlite, exportJsonLines } from '../storage/backup.ts';
+import { Store } from '../storage/store.ts';
+import { serve } from '../server.ts';
+
+async function withDatabase<T>(fn: (config: Config, database: Database) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const database = openDatabase(config);
+  try {
+    await migrate(database);
+    return await fn(config, database);
+  } finally {
+    await database.close();
+  }
+}
+
+const ctxOf = (database: Database) => ({ store: Store.of(database), clock: systemClock });
+
+const program = new Command('inkstone').description('Inkstone (砚): a Chinese-first news publishing platform').showHelpAfterError();
+
+program
+  .command('serve')
+  .description('serve the site (runs migrations; first start creates admin and loads demo content)')
+  .action(async () => {
+    await serve(loadConfig());
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations')
+  .action(() =>
+    withDatabase(async (_config, database) => {
+      const applied = await migrate(database);
+      console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.');
+    }),
+  );
+
+program
+  .command('demo')
+  .description('load the demo content (channels, articles, images, topics) into a database without channels')
+  .action(() =>
+    withDatabase(async (config, database) => {
+      const ctx = ctxOf(database);
+      if ((await ctx.store.channels.all()).length > 0) {
+        console.log('The database already has channels; the demo loads only into an empty newsroom.');
+        return;
+      }
+      await prepare({ ...config, demo: false }, database);
+      const loaded = await loadDemo(ctx, config);
+      console.log(`Loaded ${loaded.channels} channels, ${loaded.articles} articles and ${loaded.topics} topics.`);
+    }),
+  );
+
+const user = program.command('user').description('manage newsroom accounts');
+user
+  .command('add <name>')
+  .description('create an account; the password comes from --password, INKSTONE_NEW_PASSWORD, or is generated and printed')
+  .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
+  .option('--display-name <name>', 'name shown in the newsroom')
+  .option('--password <password>', 'initial password (at least 8 characters)')
+  .action((name: string, opts: { role: string; displayName?: string; password?: string }) =>
+    withDatabase(async (_config, database) => {
+      const given = opts.password ?? process.env.INKSTONE_NEW_PASSWORD;
+      const password = given ?? randomToken(12);
+      const account = await createAccount(ctxOf(database), null, { username: name, role: opts.role, displayName: opts.displayName, password });
+      console.log(`Created ${account.role} ${account.username}.`);
+      if (!given) console.log(`Password (shown once): ${password}`);
+    }),
+  );
+
+const token = program.command('token').description('manage API tokens');
+token
+  .command('create')
+  .description('create an API token for a user; the token is the last word of the last line')
+  .requiredOption('--user <name>', 'account the token acts as')
+  .option('--name <label>', 'what the token is for', 'cli')
+  .action((opts: { user: string; name: string }) =>
+    withDatabase(async (_config, database) => {
+      const created = await createApiToken(ctxOf(database), null, { username: opts.user, name: opts.name });
+      console.log(`Created API token #${created.id} for ${opts.user}; it is shown once:`);
+      console.log(`Token: ${created.token}`);
+    }),
+  );
+
+program
+  .command('reindex')
+  .description('rebuild derived data (the search index, once search exists)')
+  .action(() =>
+    withDatabase(async () => {
+      console.log('Nothing to rebuild yet: this version keeps no search index.');
+    }),
+  );
+
+program
+  .command('backup <file>')
+  .description('online backup of the SQLite database to FILE')
+  .action((file: string) =>
+    withDatabase(async (_config, database) => {
+      const pages = await backupSqlite(database, file);
+      console.log(`Backed up ${pages} pages to ${file}.`);
+    }),
+  );
+
+program
+  .command('export <file>')
+  .description('export channels, accounts (without secrets), articles and topics as JSON lines')
+  .action((file: string) =>
+    withDatabase(async (_config, database) => {
+      const counts = await exportJsonLines(database, file);
+      console.log(`Exported ${Object.entries(counts).map(([k, n]) => `${n} ${k}s`).join(', ') || 'nothing'} to ${file}.`);
+    }),
+  );
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof ConfigError || err instanceof DomainError) {
+    console.error(`inkstone: ${err.message}`);
+    process.exit(2);
+  }
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  throw err;
+}

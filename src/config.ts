@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+
+/** Environment parsed once into a typed object; bad values fail at start with a clear message. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  siteUrl: string;
+  siteName: string;
+  secret: string;
+  demo: boolean;
+  adminPassword: string | undefined;
+  trustProxy: boolean | number | string[];
+  timeZone: string;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined || value === '') return 3000;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`PORT must be a whole number from 0 to 65535, got "${value}"`);
+  }
+  return port;
+}
+
+/** TRUST_PROXY: unset/false = trust nobody; true = trust all; a number = hops; else a comma list of addresses/CIDRs. */
+export function parseTrustProxy(value: string | undefined): boolean | number | string[] {
+  const v = (value ?? '').trim();
+  if (v === '' || v === 'false' || v === '0') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function parseDatabaseUrl(value: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(value)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// URL (leave it unset for SQLite)');
+  }
+  return value;
+}
+
+function parseSiteUrl(value: string | undefined, host: string, port: number): string {
+  const raw = value && value.trim() !== '' ? value.trim() : `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`INKSTONE_SITE_URL is not a URL: "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError('INKSTONE_SITE_URL must be http:// or https://');
+  }
+  return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+/** The secret signs reader cookies and salts address hashes; generated once into the data dir when not given. */
+function loadSecret(value: string | undefined, dataDir: string): string {
+  if (value && value.trim() !== '') {
+    if (value.length < 16) throw new ConfigError('INKSTONE_SECRET must be at least 16 characters');
+    return value;
+  }
+  const file = path.join(dataDir, 'secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return secret;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = parsePort(env.PORT);
+  const host = env.HOST && env.HOST !== '' ? env.HOST : '127.0.0.1';
+  const dataDir = path.resolve(env.INKSTONE_DATA_DIR && env.INKSTONE_DATA_DIR !== '' ? env.INKSTONE_DATA_DIR : './data');
+  mkdirSync(dataDir, { recursive: true });
+  const demoFlag = (env.INKSTONE_DEMO ?? '1').trim();
+  return {
+    port,
+    host,
+    dataDir,
+    databaseUrl: parseDatabaseUrl(env.DATABASE_URL),
+    redisUrl: env.REDIS_URL && env.REDIS_URL !== '' ? env.REDIS_URL : undefined,
+    siteUrl: parseSiteUrl(env.INKSTONE_SITE_URL, host, port),
+    siteName: env.INKSTONE_SITE_NAME && env.INKSTONE_SITE_NAME !== '' ? env.INKSTONE_SITE_NAME : '砚台新闻',
+    secret: loadSecret(env.INKSTONE_SECRET, dataDir),
+    demo: !(demoFlag === '0' || demoFlag === 'false'),
+    adminPassword: env.INKSTONE_ADMIN_PASSWORD && env.INKSTONE_ADMIN_PASSWORD !== '' ? env.INKSTONE_ADMIN_PASSWORD : undefined,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    timeZone: env.INKSTONE_TIMEZONE && env.INKSTONE_TIMEZONE !== '' ? env.INKSTONE_TIMEZONE : 'Asia/Shanghai',
+    logLevel: env.LOG_LEVEL && env.LOG_LEVEL !== '' ? env.LOG_LEVEL : 'info',
+  };
+}

@@ -1,0 +1,87 @@
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../config.ts';
+import { toActor } from '../domain/accounts/service.ts';
+import { createArticle, publishArticle } from '../domain/articles/service.ts';
+import { ManualClock } from '../domain/clock.ts';
+import { createChannel } from '../domain/channels/service.ts';
+import type { Ctx } from '../domain/context.ts';
+import { createTopic } from '../domain/topics/service.ts';
+import type { DemoArticle, DemoChannel, DemoTopic } from './types.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const imagesDir = path.resolve(here, '../../demo/images');
+
+function readJson<T>(file: string): T {
+  return JSON.parse(readFileSync(path.join(here, file), 'utf8')) as T;
+}
+
+export function demoArticles(): DemoArticle[] {
+  return readdirSync(here)
+    .filter((f) => /^articles-.*\.json$/.test(f))
+    .sort()
+    .flatMap((f) => readJson<DemoArticle[]>(f));
+}
+
+/** Loads the demo newsroom: channel tree, published articles over the last 30 days, images, topics. */
+export async function loadDemo(ctx: Ctx, config: Config): Promise<{ channels: number; articles: number; topics: number }> {
+  const admin = await ctx.store.accounts.findByUsername('admin');
+  if (!admin) throw new Error('The demo needs the admin account; run a first start or `inkstone user add admin --role admin`');
+  const actor = toActor(admin);
+
+  let channels = 0;
+  const addChannels = async (list: DemoChannel[], parent?: string) => {
+    for (const c of list) {
+      await createChannel(ctx, null, { slug: c.slug, name: c.name, parent });
+      channels++;
+      if (c.children) await addChannels(c.children, parent ? `${parent}/${c.slug}` : c.slug);
+    }
+  };
+  await addChannels(readJson<DemoChannel[]>('channels.json'));
+
+  // Demo images live in the repo; copied into the media folder they are served like uploads.
+  const mediaDemo = path.join(config.dataDir, 'media', 'demo');
+  mkdirSync(mediaDemo, { recursive: true });
+  if (existsSync(imagesDir)) for (const f of readdirSync(imagesDir)) copyFileSync(path.join(imagesDir, f), path.join(mediaDemo, f));
+
+  const now = ctx.clock.now();
+  const ids = new Map<string, number>();
+  // Oldest first, so ids grow with publication time as in a real newsroom.
+  const articles = demoArticles().sort((a, b) => b.hoursAgo - a.hoursAgo);
+  for (const d of articles) {
+    const at = now - Math.round(d.hoursAgo * 3600_000);
+    const clock = new ManualClock(at - 20 * 60_000);
+    const demoCtx = { store: ctx.store, clock };
+    const created = await createArticle(demoCtx, actor, {
+      title: d.title,
+      subtitle: d.subtitle,
+      channel: d.channel,
+      body: d.body.replaceAll('/demo-images/', '/media/demo/'),
+      summary: d.summary,
+      source: d.source,
+      byline: d.byline,
+      editor: d.editor,
+      tags: d.tags,
+      cover: d.cover ? `/media/demo/${d.cover}` : undefined,
+    });
+    clock.set(at);
+    await publishArticle(demoCtx, actor, created.id);
+    ids.set(d.key, created.id);
+  }
+
+  let topics = 0;
+  if (existsSync(path.join(here, 'topics.json'))) {
+    for (const t of readJson<DemoTopic[]>('topics.json')) {
+      await createTopic(ctx, actor, {
+        slug: t.slug,
+        title: t.title,
+        description: t.description,
+        cover: t.cover ? `/media/demo/${t.cover}` : undefined,
+        articles: t.articles.map((key) => ids.get(key)).filter((id): id is number => id !== undefined),
+      });
+      topics++;
+    }
+  }
+  return { channels, articles: articles.length, topics };
+}

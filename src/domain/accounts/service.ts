@@ -1,0 +1,147 @@
+import { hash, verify } from '@node-rs/argon2';
+import type { Ctx } from '../context.ts';
+import { randomToken, sha256 } from '../crypto.ts';
+import { DomainError, conflict, invalid, notFound, unauthorized } from '../errors.ts';
+import { authorize } from '../policy.ts';
+import { lineField } from '../text.ts';
+import { isRole, type Actor, type Role } from './roles.ts';
+import type { Account } from '../../storage/repositories/accounts.ts';
+
+// OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
+const ARGON2 = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+
+export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{1,31}$/;
+export const PASSWORD_MIN = 8;
+
+export const SESSION_IDLE_MS = 12 * 3600 * 1000;
+export const SESSION_MAX_MS = 7 * 24 * 3600 * 1000;
+const SESSION_TOUCH_MS = 60 * 1000;
+
+export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
+/** Failures allowed per account and address in the window; the next attempt is refused. */
+export const LOGIN_FAILURES_ALLOWED = 5;
+
+export function toActor(a: Account): Actor {
+  return { id: a.id, username: a.username, displayName: a.displayName, role: a.role };
+}
+
+export function hashPassword(password: string): Promise<string> {
+  return hash(password, ARGON2);
+}
+
+function checkPassword(password: string): void {
+  if (password.length < PASSWORD_MIN) throw invalid(`A password needs at least ${PASSWORD_MIN} characters`, 'password', 'too_short');
+  if (password.length > 256) throw invalid('A password may have at most 256 characters', 'password', 'too_long');
+}
+
+export interface NewAccount {
+  username: string;
+  displayName?: string;
+  role: string;
+  password: string;
+}
+
+/** Creates an account. `actor` is null only for the CLI and first start, which act as the operator. */
+export async function createAccount(ctx: Ctx, actor: Actor | null, input: NewAccount): Promise<Account> {
+  if (actor) authorize(actor, 'account.manage');
+  const username = input.username.trim().toLowerCase();
+  if (!USERNAME_PATTERN.test(username)) {
+    throw invalid('A username is 2–32 lowercase letters, digits, dots, dashes or underscores', 'username', 'invalid_username');
+  }
+  if (!isRole(input.role)) throw invalid('role must be reporter, editor or admin', 'role', 'invalid_role');
+  checkPassword(input.password);
+  const displayName = lineField(input.displayName ?? username, 'displayName', 50) || username;
+  const passwordHash = await hashPassword(input.password);
+  return ctx.store.transaction(async (store) => {
+    if (await store.accounts.findByUsername(username)) throw conflict('username_taken', `The username ${username} is taken`, 'username');
+    const now = ctx.clock.now();
+    const id = await store.accounts.insert({ username, displayName, role: input.role as Role, passwordHash, at: now });
+    await store.history.record({ at: now, actorId: actor?.id ?? null, action: 'account.create', subjectType: 'account', subjectId: id, detail: { username, role: input.role } });
+    return (await store.accounts.findById(id))!;
+  });
+}
+
+// Verifying against this keeps an unknown username as slow as a wrong password.
+let dummyHash: Promise<string> | undefined;
+
+export interface LoginResult {
+  account: Account;
+  sessionToken: string;
+  csrfToken: string;
+  expiresAt: number;
+}
+
+export async function login(ctx: Ctx, input: { username: string; password: string; address: string }): Promise<LoginResult> {
+  const username = input.username.trim().toLowerCase();
+  const now = ctx.clock.now();
+  const failures = await ctx.store.accounts.loginFailuresSince(username, input.address, now - LOGIN_WINDOW_MS);
+  if (failures.length >= LOGIN_FAILURES_ALLOWED) {
+    const retryAfter = Math.max(1, Math.ceil((failures[0]! + LOGIN_WINDOW_MS - now) / 1000));
+    throw new DomainError('throttled', 'too_many_attempts', '登录失败次数过多，请稍后再试 (too many failed logins)', undefined, retryAfter);
+  }
+  const account = await ctx.store.accounts.findByUsername(username);
+  dummyHash ??= hashPassword(randomToken());
+  const ok = await verify(account?.passwordHash ?? (await dummyHash), input.password).catch(() => false);
+  if (!account || !ok || account.disabledAt !== null) {
+    await ctx.store.accounts.recordLoginFailure(username, input.address, now);
+    throw unauthorized('用户名或密码错误 (wrong username or password)', 'invalid_credentials');
+  }
+  await ctx.store.accounts.clearLoginFailures(username, input.address);
+  const sessionToken = randomToken();
+  const csrfToken = randomToken();
+  const expiresAt = now + SESSION_MAX_MS;
+  await ctx.store.accounts.insertSession({ id: sha256(sessionToken), accountId: account.id, csrfToken, createdAt: now, lastSeenAt: now, expiresAt });
+  await ctx.store.history.record({ at: now, actorId: account.id, action: 'session.create', subjectType: 'account', subjectId: account.id });
+  return { account, sessionToken, csrfToken, expiresAt };
+}
+
+export interface SessionActor {
+  actor: Actor;
+  csrfToken: string;
+  sessionId: string;
+}
+
+export async function authenticateSession(ctx: Ctx, sessionToken: string): Promise<SessionActor | undefined> {
+  const id = sha256(sessionToken);
+  const session = await ctx.store.accounts.findSession(id);
+  if (!session) return undefined;
+  const now = ctx.clock.now();
+  if (session.expiresAt <= now || session.lastSeenAt + SESSION_IDLE_MS <= now) {
+    await ctx.store.accounts.deleteSession(id);
+    return undefined;
+  }
+  const account = await ctx.store.accounts.findById(session.accountId);
+  if (!account || account.disabledAt !== null) return undefined;
+  if (now - session.lastSeenAt > SESSION_TOUCH_MS) await ctx.store.accounts.touchSession(id, now);
+  return { actor: toActor(account), csrfToken: session.csrfToken, sessionId: id };
+}
+
+export async function logout(ctx: Ctx, sessionToken: string): Promise<void> {
+  await ctx.store.accounts.deleteSession(sha256(sessionToken));
+}
+
+export const TOKEN_PREFIX = 'ink_';
+
+/** Creates an API token for a user; the plain token is returned once and only its hash is kept. */
+export async function createApiToken(ctx: Ctx, actor: Actor | null, input: { username: string; name?: string }): Promise<{ token: string; id: number }> {
+  if (actor) authorize(actor, 'token.manage');
+  const account = await ctx.store.accounts.findByUsername(input.username.trim().toLowerCase());
+  if (!account) throw notFound(`User ${input.username}`);
+  const token = TOKEN_PREFIX + randomToken();
+  const now = ctx.clock.now();
+  const name = lineField(input.name ?? 'cli', 'name', 100) || 'cli';
+  const id = await ctx.store.accounts.insertToken({ accountId: account.id, name, tokenHash: sha256(token), at: now });
+  await ctx.store.history.record({ at: now, actorId: actor?.id ?? null, action: 'token.create', subjectType: 'account', subjectId: account.id, detail: { tokenId: id, name } });
+  return { token, id };
+}
+
+export async function authenticateToken(ctx: Ctx, token: string): Promise<Actor | undefined> {
+  if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
+  const record = await ctx.store.accounts.findLiveToken(sha256(token));
+  if (!record) return undefined;
+  const account = await ctx.store.accounts.findById(record.accountId);
+  if (!account || account.disabledAt !== null) return undefined;
+  const now = ctx.clock.now();
+  if (record.lastUsedAt === null || now - record.lastUsedAt > SESSION_TOUCH_MS) await ctx.store.accounts.touchToken(record.id, now);
+  return toActor(account);
+}

@@ -1,0 +1,261 @@
+import type { Actor } from '../accounts/roles.ts';
+import type { Ctx } from '../context.ts';
+import { conflict, invalid, notFound } from '../errors.ts';
+import { authorize } from '../policy.ts';
+import { imageUrlField, length, lineField } from '../text.ts';
+import { contentOf, type Article, type ArticleContent } from './article.ts';
+import { bodyText, cleanLine, sanitizeBody } from './html.ts';
+import { canTransition, statusNames, type ArticleStatus, type Transition } from './status.ts';
+import type { Store } from '../../storage/store.ts';
+import type { ArticlePatch } from '../../storage/repositories/articles.ts';
+
+export interface ArticleInput {
+  title: string;
+  subtitle?: string;
+  channel: string;
+  body: string;
+  summary?: string;
+  source?: string;
+  byline?: string;
+  editor?: string;
+  tags?: string[];
+  cover?: string;
+}
+
+export type ArticleChanges = Partial<ArticleInput>;
+
+export const LIMITS = { title: 200, subtitle: 200, summary: 500, source: 100, byline: 200, editor: 50, tag: 32, tags: 20, bodyBytes: 2 * 1024 * 1024 };
+
+interface NormalizedContent extends ArticleContent {
+  channelId: number;
+  bodyText: string;
+}
+
+async function normalize(store: Store, input: ArticleInput): Promise<NormalizedContent> {
+  if (Buffer.byteLength(input.body, 'utf8') > LIMITS.bodyBytes) throw invalid('body must be at most 2 MB', 'body', 'too_long');
+  const channel = await store.channels.findByPath(input.channel.trim().replace(/^\/+|\/+$/g, ''));
+  if (!channel) throw invalid(`No channel at path "${input.channel}"`, 'channel', 'unknown_channel');
+  const bodyHtml = sanitizeBody(input.body);
+  return {
+    title: lineField(input.title, 'title', LIMITS.title, true),
+    subtitle: lineField(input.subtitle, 'subtitle', LIMITS.subtitle),
+    summary: lineField(input.summary, 'summary', LIMITS.summary),
+    bodyHtml,
+    bodyText: bodyText(bodyHtml),
+    channelPath: channel.path,
+    channelId: channel.id,
+    source: lineField(input.source, 'source', LIMITS.source),
+    byline: lineField(input.byline, 'byline', LIMITS.byline),
+    editor: lineField(input.editor, 'editor', LIMITS.editor),
+    tags: normalizeTags(input.tags ?? []),
+    cover: imageUrlField(input.cover, 'cover'),
+  };
+}
+
+function normalizeTags(tags: string[]): string[] {
+  const out: string[] = [];
+  for (const raw of tags) {
+    const tag = cleanLine(raw).replace(/^#+/, '');
+    if (tag === '') continue;
+    if (length(tag) > LIMITS.tag) throw invalid(`A tag must be at most ${LIMITS.tag} characters`, 'tags', 'too_long');
+    if (!out.includes(tag)) out.push(tag);
+  }
+  if (out.length > LIMITS.tags) throw invalid(`At most ${LIMITS.tags} tags`, 'tags', 'too_many');
+  return out;
+}
+
+async function load(store: Store, id: number): Promise<Article> {
+  const article = await store.articles.findById(id);
+  if (!article) throw notFound('Article');
+  return article;
+}
+
+async function keepRevision(store: Store, article: Article, actor: Actor | null, action: string, at: number): Promise<void> {
+  await store.history.addRevision({
+    articleId: article.id,
+    number: article.revision,
+    accountId: actor?.id ?? null,
+    action,
+    createdAt: at,
+    content: { ...contentOf(article), status: article.status },
+  });
+  await store.history.record({
+    at,
+    actorId: actor?.id ?? null,
+    action: `article.${action}`,
+    subjectType: 'article',
+    subjectId: article.id,
+    detail: { revision: article.revision, status: article.status },
+  });
+}
+
+export async function createArticle(ctx: Ctx, actor: Actor, input: ArticleInput): Promise<Article> {
+  authorize(actor, 'article.create');
+  return ctx.store.transaction(async (store) => {
+    const c = await normalize(store, input);
+    const now = ctx.clock.now();
+    const id = await store.articles.insert({
+      title: c.title,
+      subtitle: c.subtitle,
+      summary: c.summary,
+      body_html: c.bodyHtml,
+      body_text: c.bodyText,
+      channel_id: c.channelId,
+      source: c.source,
+      byline: c.byline,
+      editor: c.editor,
+      cover: c.cover,
+      status: 'draft',
+      created_at: now,
+      updated_at: now,
+      author_id: actor.id,
+      revision: 1,
+    });
+    await store.articles.setTags(id, c.tags);
+    const article = await load(store, id);
+    await keepRevision(store, article, actor, 'create', now);
+    return article;
+  });
+}
+
+export async function getArticle(ctx: Ctx, actor: Actor, id: number): Promise<Article> {
+  const article = await load(ctx.store, id);
+  authorize(actor, 'article.read', article);
+  return article;
+}
+
+export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes: ArticleChanges): Promise<Article> {
+  return ctx.store.transaction(async (store) => {
+    const before = await load(store, id);
+    authorize(actor, 'article.edit', before);
+    const merged: ArticleInput = {
+      title: changes.title ?? before.title,
+      subtitle: changes.subtitle ?? before.subtitle,
+      channel: changes.channel ?? before.channelPath,
+      body: changes.body ?? before.bodyHtml,
+      summary: changes.summary ?? before.summary,
+      source: changes.source ?? before.source,
+      byline: changes.byline ?? before.byline,
+      editor: changes.editor ?? before.editor,
+      tags: changes.tags ?? before.tags,
+      cover: changes.cover ?? before.cover,
+    };
+    const c = await normalize(store, merged);
+    const changed = changedFields(contentOf(before), c);
+    if (changed.length === 0) return before;
+    const now = ctx.clock.now();
+    await store.articles.update(id, {
+      title: c.title,
+      subtitle: c.subtitle,
+      summary: c.summary,
+      body_html: c.bodyHtml,
+      body_text: c.bodyText,
+      channel_id: c.channelId,
+      source: c.source,
+      byline: c.byline,
+      editor: c.editor,
+      cover: c.cover,
+      updated_at: now,
+      revision: before.revision + 1,
+    });
+    if (changed.includes('tags')) await store.articles.setTags(id, c.tags);
+    const article = await load(store, id);
+    await keepRevision(store, article, actor, 'edit', now);
+    return article;
+  });
+}
+
+function changedFields(a: ArticleContent, b: ArticleContent): (keyof ArticleContent)[] {
+  return (Object.keys(a) as (keyof ArticleContent)[]).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+}
+
+async function transition(
+  ctx: Ctx,
+  actor: Actor | null,
+  id: number,
+  t: Transition,
+  patchFor: (a: Article, now: number) => ArticlePatch & { status: ArticleStatus },
+): Promise<Article> {
+  return ctx.store.transaction(async (store) => {
+    const before = await load(store, id);
+    if (actor) authorize(actor, `article.${t}`, before);
+    if (!canTransition(before.status, t)) {
+      throw conflict('invalid_transition', `Cannot ${t} an article that is ${before.status} (${statusNames[before.status]})`);
+    }
+    if (t === 'publish' || t === 'schedule') assertPublishable(before);
+    const now = ctx.clock.now();
+    const ok = await store.articles.compareAndSetStatus(id, before.status, {
+      ...patchFor(before, now),
+      updated_at: now,
+      revision: before.revision + 1,
+    });
+    if (!ok) throw conflict('concurrent_change', 'The article changed meanwhile; reload and try again');
+    const article = await load(store, id);
+    await keepRevision(store, article, actor, t, now);
+    return article;
+  });
+}
+
+function assertPublishable(a: Article): void {
+  if (a.bodyText.trim() === '') throw invalid('An article needs a body before it can be published', 'body', 'required');
+}
+
+export function submitArticle(ctx: Ctx, actor: Actor, id: number): Promise<Article> {
+  return transition(ctx, actor, id, 'submit', () => ({ status: 'submitted' }));
+}
+
+export function publishArticle(ctx: Ctx, actor: Actor, id: number): Promise<Article> {
+  // A republished article keeps its first publication time, so feeds and links stay where readers saw them.
+  return transition(ctx, actor, id, 'publish', (a, now) => ({ status: 'published', published_at: a.publishedAt ?? now, scheduled_at: null }));
+}
+
+export function unpublishArticle(ctx: Ctx, actor: Actor, id: number): Promise<Article> {
+  return transition(ctx, actor, id, 'unpublish', () => ({ status: 'unpublished', scheduled_at: null }));
+}
+
+export function scheduleArticle(ctx: Ctx, actor: Actor, id: number, at: number): Promise<Article> {
+  if (!Number.isFinite(at)) throw invalid('at must be an ISO 8601 time', 'at', 'invalid_time');
+  if (at <= ctx.clock.now()) throw invalid('A scheduled time must be in the future', 'at', 'in_past');
+  if (at > ctx.clock.now() + 366 * 24 * 3600 * 1000) throw invalid('A scheduled time must be within a year', 'at', 'too_far');
+  return transition(ctx, actor, id, 'schedule', () => ({ status: 'scheduled', scheduled_at: at }));
+}
+
+/** Publishes every scheduled article whose time has come; each exactly once, even with several processes. */
+export async function publishDueArticles(ctx: Ctx): Promise<number[]> {
+  const due = await ctx.store.articles.dueScheduled(ctx.clock.now());
+  const published: number[] = [];
+  for (const id of due) {
+    try {
+      await transition(ctx, null, id, 'publish', (a) => ({
+        status: 'published',
+        published_at: a.publishedAt ?? a.scheduledAt ?? ctx.clock.now(),
+        scheduled_at: null,
+      }));
+      published.push(id);
+    } catch (err) {
+      // Another process published (or an editor unpublished) it first: nothing to do.
+      if (!(err instanceof Error && 'kind' in err && (err as { kind: string }).kind === 'conflict')) throw err;
+    }
+  }
+  return published;
+}
+
+export async function articleRevisions(ctx: Ctx, actor: Actor, id: number) {
+  const article = await load(ctx.store, id);
+  authorize(actor, 'article.revisions', article);
+  return ctx.store.history.revisions(id);
+}
+
+export async function listNewsroomArticles(
+  ctx: Ctx,
+  actor: Actor,
+  q: { status?: ArticleStatus; mine?: boolean; limit: number; beforeId?: number },
+): Promise<Article[]> {
+  const onlyMine = q.mine === true || actor.role === 'reporter';
+  return ctx.store.articles.listNewsroom({
+    status: q.status,
+    authorId: onlyMine ? actor.id : undefined,
+    limit: q.limit,
+    beforeId: q.beforeId,
+  });
+}

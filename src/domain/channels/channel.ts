@@ -1,0 +1,22 @@
+export interface Channel {
+  id: number;
+  slug: string;
+  name: string;
+  parentId: number | null;
+  path: string;
+  position: number;
+  description: string;
+}
+
+export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+
+/** Ancestors first, the channel itself last: what breadcrumbs show. */
+export function lineage(channels: readonly Channel[], channel: Channel): Channel[] {
+  const byId = new Map(channels.map((c) => [c.id, c]));
+  const chain: Channel[] = [];
+  for (let c: Channel | undefined = channel; c; c = c.parentId === null ? undefined : byId.get(c.parentId)) {
+    chain.unshift(c);
+    if (chain.length > 32) break; // a cycle cannot be stored, but never loop forever
+  }
+  return chain;
+}

@@ -1,0 +1,39 @@
+import type { Actor } from '../accounts/roles.ts';
+import type { Ctx } from '../context.ts';
+import { conflict, invalid } from '../errors.ts';
+import { authorize } from '../policy.ts';
+import { lineField } from '../text.ts';
+import { SLUG_PATTERN, type Channel } from './channel.ts';
+
+export interface NewChannel {
+  slug: string;
+  name: string;
+  parent?: string;
+  description?: string;
+}
+
+/** Creates a channel under `parent` (a path) or at the top; actor null is the operator (CLI, demo loader). */
+export async function createChannel(ctx: Ctx, actor: Actor | null, input: NewChannel): Promise<Channel> {
+  if (actor) authorize(actor, 'channel.manage');
+  const slug = input.slug.trim().toLowerCase();
+  if (!SLUG_PATTERN.test(slug)) throw invalid('A slug is 1–40 lowercase letters, digits or dashes', 'slug', 'invalid_slug');
+  const name = lineField(input.name, 'name', 40, true);
+  const description = lineField(input.description, 'description', 300);
+  return ctx.store.transaction(async (store) => {
+    let parentId: number | null = null;
+    let path = slug;
+    const parentPath = input.parent?.trim().replace(/^\/+|\/+$/g, '');
+    if (parentPath) {
+      const parent = await store.channels.findByPath(parentPath);
+      if (!parent) throw invalid(`No channel at path "${parentPath}"`, 'parent', 'unknown_channel');
+      parentId = parent.id;
+      path = `${parent.path}/${slug}`;
+    }
+    if (await store.channels.findByPath(path)) throw conflict('channel_exists', `A channel already exists at ${path}`, 'slug');
+    const position = await store.channels.nextPosition(parentId);
+    const now = ctx.clock.now();
+    const id = await store.channels.insert({ slug, name, parentId, path, position, description, createdAt: now });
+    await store.history.record({ at: now, actorId: actor?.id ?? null, action: 'channel.create', subjectType: 'channel', subjectId: id, detail: { path } });
+    return (await store.channels.findById(id))!;
+  });
+}

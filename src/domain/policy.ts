@@ -1,0 +1,56 @@
+import { atLeast, type Actor } from './accounts/roles.ts';
+import { forbidden } from './errors.ts';
+import type { ArticleStatus } from './articles/status.ts';
+
+/** Every newsroom permission in one place: reporter < editor < admin. */
+export type Action =
+  | 'article.create'
+  | 'article.read'
+  | 'article.edit'
+  | 'article.submit'
+  | 'article.publish'
+  | 'article.schedule'
+  | 'article.unpublish'
+  | 'article.revisions'
+  | 'article.list_all'
+  | 'channel.manage'
+  | 'topic.manage'
+  | 'account.manage'
+  | 'token.manage'
+  | 'audit.read';
+
+export interface ArticleRef {
+  authorId: number;
+  status: ArticleStatus;
+}
+
+export function can(actor: Actor, action: Action, article?: ArticleRef): boolean {
+  const own = article !== undefined && article.authorId === actor.id;
+  switch (action) {
+    case 'article.create':
+      return true;
+    case 'article.read':
+    case 'article.revisions':
+      return atLeast(actor.role, 'editor') || own || article?.status === 'published';
+    case 'article.edit':
+      // Reporters may change their own copy only until an editor has taken it over.
+      return atLeast(actor.role, 'editor') || (own && (article.status === 'draft' || article.status === 'submitted'));
+    case 'article.submit':
+      return atLeast(actor.role, 'editor') || own;
+    case 'article.publish':
+    case 'article.schedule':
+    case 'article.unpublish':
+    case 'article.list_all':
+    case 'topic.manage':
+    case 'audit.read':
+      return atLeast(actor.role, 'editor');
+    case 'channel.manage':
+    case 'account.manage':
+    case 'token.manage':
+      return atLeast(actor.role, 'admin');
+  }
+}
+
+export function authorize(actor: Actor, action: Action, article?: ArticleRef): void {
+  if (!can(actor, action, article)) throw forbidden(`Your role (${actor.role}) may not ${action.replace('.', ' ')}`);
+}

@@ -1,0 +1,36 @@
+import type { Actor } from '../accounts/roles.ts';
+import type { Ctx } from '../context.ts';
+import { conflict, invalid } from '../errors.ts';
+import { authorize } from '../policy.ts';
+import { imageUrlField, lineField } from '../text.ts';
+import { SLUG_PATTERN } from '../channels/channel.ts';
+import type { Topic } from './topic.ts';
+
+export interface NewTopic {
+  slug: string;
+  title: string;
+  description?: string;
+  cover?: string;
+  articles?: number[];
+}
+
+export async function createTopic(ctx: Ctx, actor: Actor | null, input: NewTopic): Promise<Topic> {
+  if (actor) authorize(actor, 'topic.manage');
+  const slug = input.slug.trim().toLowerCase();
+  if (!SLUG_PATTERN.test(slug)) throw invalid('A slug is 1–40 lowercase letters, digits or dashes', 'slug', 'invalid_slug');
+  const title = lineField(input.title, 'title', 100, true);
+  const description = lineField(input.description, 'description', 1000);
+  const cover = imageUrlField(input.cover, 'cover');
+  const articleIds = [...new Set(input.articles ?? [])];
+  if (articleIds.length > 200) throw invalid('A topic holds at most 200 articles', 'articles', 'too_many');
+  return ctx.store.transaction(async (store) => {
+    if (await store.topics.findBySlug(slug)) throw conflict('topic_exists', `A topic already exists at ${slug}`, 'slug');
+    const found = await store.articles.findMany(articleIds);
+    if (found.length !== articleIds.length) throw invalid('Some articles do not exist', 'articles', 'unknown_article');
+    const now = ctx.clock.now();
+    const id = await store.topics.insert({ slug, title, description, cover, createdAt: now, updatedAt: now });
+    await store.topics.setArticles(id, articleIds);
+    await store.history.record({ at: now, actorId: actor?.id ?? null, action: 'topic.create', subjectType: 'topic', subjectId: id, detail: { slug } });
+    return (await store.topics.findBySlug(slug))!;
+  });
+}

@@ -1,0 +1,171 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Role } from '../../domain/accounts/roles.ts';
+import type { AccountTable, DB } from '../schema.ts';
+
+export interface Account {
+  id: number;
+  username: string;
+  displayName: string;
+  role: Role;
+  passwordHash: string;
+  disabledAt: number | null;
+  createdAt: number;
+}
+
+export interface SessionRecord {
+  id: string;
+  accountId: number;
+  csrfToken: string;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+}
+
+export interface TokenRecord {
+  id: number;
+  accountId: number;
+  name: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+/** Accounts and their credentials: sessions, API tokens, failed logins. Secrets are stored only as hashes. */
+export class AccountRepository {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  async count(): Promise<number> {
+    const { n } = await this.db.selectFrom('accounts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
+  async findByUsername(username: string): Promise<Account | undefined> {
+    const row = await this.db.selectFrom('accounts').selectAll().where('username', '=', username).executeTakeFirst();
+    return row ? toAccount(row) : undefined;
+  }
+
+  async findById(id: number): Promise<Account | undefined> {
+    const row = await this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toAccount(row) : undefined;
+  }
+
+  async list(): Promise<Account[]> {
+    const rows = await this.db.selectFrom('accounts').selectAll().orderBy('id').execute();
+    return rows.map(toAccount);
+  }
+
+  async insert(a: { username: string; displayName: string; role: Role; passwordHash: string; at: number }): Promise<number> {
+    const { id } = await this.db
+      .insertInto('accounts')
+      .values({
+        username: a.username,
+        display_name: a.displayName,
+        role: a.role,
+        password_hash: a.passwordHash,
+        created_at: a.at,
+        updated_at: a.at,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return id;
+  }
+
+  // Sessions
+
+  async insertSession(s: SessionRecord): Promise<void> {
+    await this.db
+      .insertInto('sessions')
+      .values({
+        id: s.id,
+        account_id: s.accountId,
+        csrf_token: s.csrfToken,
+        created_at: s.createdAt,
+        last_seen_at: s.lastSeenAt,
+        expires_at: s.expiresAt,
+      })
+      .execute();
+  }
+
+  async findSession(id: string): Promise<SessionRecord | undefined> {
+    const r = await this.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    return r
+      ? { id: r.id, accountId: r.account_id, csrfToken: r.csrf_token, createdAt: r.created_at, lastSeenAt: r.last_seen_at, expiresAt: r.expires_at }
+      : undefined;
+  }
+
+  async touchSession(id: string, at: number): Promise<void> {
+    await this.db.updateTable('sessions').set({ last_seen_at: at }).where('id', '=', id).execute();
+  }
+
+  async deleteSession(id: string): Promise<void> {
+    await this.db.deleteFrom('sessions').where('id', '=', id).execute();
+  }
+
+  async deleteSessionsOf(accountId: number, exceptId?: string): Promise<void> {
+    let q = this.db.deleteFrom('sessions').where('account_id', '=', accountId);
+    if (exceptId) q = q.where('id', '!=', exceptId);
+    await q.execute();
+  }
+
+  // API tokens
+
+  async insertToken(t: { accountId: number; name: string; tokenHash: string; at: number }): Promise<number> {
+    const { id } = await this.db
+      .insertInto('api_tokens')
+      .values({ account_id: t.accountId, name: t.name, token_hash: t.tokenHash, created_at: t.at })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return id;
+  }
+
+  async findLiveToken(tokenHash: string): Promise<TokenRecord | undefined> {
+    const r = await this.db
+      .selectFrom('api_tokens')
+      .selectAll()
+      .where('token_hash', '=', tokenHash)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return r
+      ? { id: r.id, accountId: r.account_id, name: r.name, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at }
+      : undefined;
+  }
+
+  async touchToken(id: number, at: number): Promise<void> {
+    await this.db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
+  }
+
+  // Failed logins, for throttling
+
+  async recordLoginFailure(username: string, address: string, at: number): Promise<void> {
+    await this.db.insertInto('login_failures').values({ username, address, at }).execute();
+  }
+
+  /** Times of failures for this account from this address since `since`, oldest first. */
+  async loginFailuresSince(username: string, address: string, since: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('login_failures')
+      .select('at')
+      .where('username', '=', username)
+      .where('address', '=', address)
+      .where('at', '>', since)
+      .orderBy('at')
+      .execute();
+    return rows.map((r) => r.at);
+  }
+
+  async clearLoginFailures(username: string, address: string): Promise<void> {
+    await this.db.deleteFrom('login_failures').where('username', '=', username).where('address', '=', address).execute();
+  }
+}
+
+function toAccount(r: Selectable<AccountTable>): Account {
+  return {
+    id: r.id,
+    username: r.username,
+    displayName: r.display_name,
+    role: r.role as Role,
+    passwordHash: r.password_hash,
+    disabledAt: r.disabled_at,
+    createdAt: r.created_at,
+  };
+}

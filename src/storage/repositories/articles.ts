@@ -1,0 +1,204 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Article } from '../../domain/articles/article.ts';
+import type { ArticleStatus } from '../../domain/articles/status.ts';
+import type { ArticleTable, DB } from '../schema.ts';
+
+export type ArticleRow = Selectable<ArticleTable> & { channel_path: string };
+
+export interface NewArticleRow {
+  title: string;
+  subtitle: string;
+  summary: string;
+  body_html: string;
+  body_text: string;
+  channel_id: number;
+  source: string;
+  byline: string;
+  editor: string;
+  cover: string;
+  status: ArticleStatus;
+  created_at: number;
+  updated_at: number;
+  author_id: number;
+  revision: number;
+}
+
+export type ArticlePatch = Partial<Omit<Selectable<ArticleTable>, 'id' | 'created_at' | 'author_id'>>;
+
+/** A position in a reverse-chronological listing: strictly before (publishedAt, id). */
+export interface FeedPosition {
+  publishedAt: number;
+  id: number;
+}
+
+export interface FeedQuery {
+  channelIds?: number[];
+  before?: FeedPosition;
+  limit: number;
+}
+
+export interface NewsroomQuery {
+  status?: ArticleStatus;
+  authorId?: number;
+  limit: number;
+  beforeId?: number;
+}
+
+export class ArticleRepository {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  private base() {
+    return this.db
+      .selectFrom('articles')
+      .innerJoin('channels', 'channels.id', 'articles.channel_id')
+      .selectAll('articles')
+      .select('channels.path as channel_path');
+  }
+
+  async insert(row: NewArticleRow): Promise<number> {
+    const { id } = await this.db.insertInto('articles').values(row).returning('id').executeTakeFirstOrThrow();
+    return id;
+  }
+
+  async update(id: number, patch: ArticlePatch): Promise<void> {
+    await this.db.updateTable('articles').set(patch).where('id', '=', id).execute();
+  }
+
+  async findById(id: number): Promise<Article | undefined> {
+    const row = await this.base().where('articles.id', '=', id).executeTakeFirst();
+    if (!row) return undefined;
+    const [article] = await this.withTags([row]);
+    return article;
+  }
+
+  async findMany(ids: readonly number[]): Promise<Article[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.base().where('articles.id', 'in', [...ids]).execute();
+    const articles = await this.withTags(rows);
+    const byId = new Map(articles.map((a) => [a.id, a]));
+    return ids.map((id) => byId.get(id)).filter((a): a is Article => a !== undefined);
+  }
+
+  /** Published articles, newest first, keyset-paginated so new arrivals never shift a reader's next page. */
+  async listPublished(q: FeedQuery): Promise<Article[]> {
+    let query = this.base().where('articles.status', '=', 'published');
+    if (q.channelIds) query = query.where('articles.channel_id', 'in', q.channelIds.length ? q.channelIds : [-1]);
+    if (q.before) {
+      const { publishedAt, id } = q.before;
+      query = query.where((eb) =>
+        eb.or([
+          eb('articles.published_at', '<', publishedAt),
+          eb.and([eb('articles.published_at', '=', publishedAt), eb('articles.id', '<', id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('articles.published_at', 'desc').orderBy('articles.id', 'desc').limit(q.limit).execute();
+    return this.withTags(rows);
+  }
+
+  async listNewsroom(q: NewsroomQuery): Promise<Article[]> {
+    let query = this.base();
+    if (q.status) query = query.where('articles.status', '=', q.status);
+    if (q.authorId !== undefined) query = query.where('articles.author_id', '=', q.authorId);
+    if (q.beforeId !== undefined) query = query.where('articles.id', '<', q.beforeId);
+    const rows = await query.orderBy('articles.id', 'desc').limit(q.limit).execute();
+    return this.withTags(rows);
+  }
+
+  async countByStatus(status: ArticleStatus): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('articles')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', status)
+      .executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
+  /** Ids of scheduled articles whose time has come. */
+  async dueScheduled(now: number, limit = 50): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('articles')
+      .select('id')
+      .where('status', '=', 'scheduled')
+      .where('scheduled_at', '<=', now)
+      .orderBy('scheduled_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Flips a status only if it is still the expected one; false when another process got there first. */
+  async compareAndSetStatus(id: number, expected: ArticleStatus, patch: ArticlePatch): Promise<boolean> {
+    const result = await this.db
+      .updateTable('articles')
+      .set(patch)
+      .where('id', '=', id)
+      .where('status', '=', expected)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async setTags(articleId: number, names: readonly string[]): Promise<void> {
+    await this.db.deleteFrom('article_tags').where('article_id', '=', articleId).execute();
+    if (names.length === 0) return;
+    await this.db
+      .insertInto('tags')
+      .values(names.map((name) => ({ name })))
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    const tags = await this.db.selectFrom('tags').select(['id', 'name']).where('name', 'in', [...names]).execute();
+    const idByName = new Map(tags.map((t) => [t.name, t.id]));
+    await this.db
+      .insertInto('article_tags')
+      .values(names.map((name, position) => ({ article_id: articleId, tag_id: idByName.get(name)!, position })))
+      .execute();
+  }
+
+  private async withTags(rows: ArticleRow[]): Promise<Article[]> {
+    if (rows.length === 0) return [];
+    const tagRows = await this.db
+      .selectFrom('article_tags')
+      .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
+      .select(['article_tags.article_id', 'tags.name'])
+      .where(
+        'article_tags.article_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .orderBy('article_tags.article_id')
+      .orderBy('article_tags.position')
+      .execute();
+    const tags = new Map<number, string[]>();
+    for (const t of tagRows) {
+      const list = tags.get(t.article_id) ?? [];
+      list.push(t.name);
+      tags.set(t.article_id, list);
+    }
+    return rows.map((r) => toArticle(r, tags.get(r.id) ?? []));
+  }
+}
+
+function toArticle(r: ArticleRow, tags: string[]): Article {
+  return {
+    id: r.id,
+    title: r.title,
+    subtitle: r.subtitle,
+    summary: r.summary,
+    bodyHtml: r.body_html,
+    bodyText: r.body_text,
+    channelId: r.channel_id,
+    channelPath: r.channel_path,
+    source: r.source,
+    byline: r.byline,
+    editor: r.editor,
+    cover: r.cover,
+    tags,
+    status: r.status as ArticleStatus,
+    publishedAt: r.published_at,
+    scheduledAt: r.scheduled_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    authorId: r.author_id,
+    revision: r.revision,
+  };
+}

@@ -1,0 +1,94 @@
+import type { Kysely } from 'kysely';
+import type { ArticleContent } from '../../domain/articles/article.ts';
+import type { DB } from '../schema.ts';
+
+export interface Revision {
+  number: number;
+  accountId: number | null;
+  username: string | null;
+  action: string;
+  createdAt: number;
+  content: ArticleContent & { status: string };
+}
+
+export interface AuditEvent {
+  id: number;
+  at: number;
+  actorId: number | null;
+  actorUsername: string | null;
+  action: string;
+  subjectType: string;
+  subjectId: string;
+  detail: Record<string, unknown>;
+}
+
+/** Revisions of articles and the audit log: both append-only. */
+export class HistoryRepository {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  async addRevision(r: { articleId: number; number: number; accountId: number | null; action: string; createdAt: number; content: Revision['content'] }): Promise<void> {
+    await this.db
+      .insertInto('revisions')
+      .values({
+        article_id: r.articleId,
+        number: r.number,
+        account_id: r.accountId,
+        action: r.action,
+        snapshot: JSON.stringify(r.content),
+        created_at: r.createdAt,
+      })
+      .execute();
+  }
+
+  async revisions(articleId: number): Promise<Revision[]> {
+    const rows = await this.db
+      .selectFrom('revisions')
+      .leftJoin('accounts', 'accounts.id', 'revisions.account_id')
+      .select(['revisions.number', 'revisions.account_id', 'accounts.username', 'revisions.action', 'revisions.created_at', 'revisions.snapshot'])
+      .where('revisions.article_id', '=', articleId)
+      .orderBy('revisions.number', 'desc')
+      .execute();
+    return rows.map((r) => ({
+      number: r.number,
+      accountId: r.account_id,
+      username: r.username,
+      action: r.action,
+      createdAt: r.created_at,
+      content: JSON.parse(r.snapshot) as Revision['content'],
+    }));
+  }
+
+  async record(e: { at: number; actorId: number | null; action: string; subjectType: string; subjectId: string | number; detail?: Record<string, unknown> }): Promise<void> {
+    await this.db
+      .insertInto('audit_events')
+      .values({
+        at: e.at,
+        actor_id: e.actorId,
+        action: e.action,
+        subject_type: e.subjectType,
+        subject_id: String(e.subjectId),
+        detail: JSON.stringify(e.detail ?? {}),
+      })
+      .execute();
+  }
+
+  async auditEvents(limit: number, beforeId?: number): Promise<AuditEvent[]> {
+    let q = this.db
+      .selectFrom('audit_events')
+      .leftJoin('accounts', 'accounts.id', 'audit_events.actor_id')
+      .selectAll('audit_events')
+      .select('accounts.username');
+    if (beforeId !== undefined) q = q.where('audit_events.id', '<', beforeId);
+    const rows = await q.orderBy('audit_events.id', 'desc').limit(limit).execute();
+    return rows.map((r) => ({
+      id: r.id,
+      at: r.at,
+      actorId: r.actor_id,
+      actorUsername: r.username,
+      action: r.action,
+      subjectType: r.subject_type,
+      subjectId: r.subject_id,
+      detail: JSON.parse(r.detail) as Record<string, unknown>,
+    }));
+  }
+}

@@ -1,0 +1,134 @@
+import type { Generated } from 'kysely';
+
+/** Table types for Kysely. Times are integer milliseconds since the epoch on both stores. */
+
+export interface ChannelTable {
+  id: Generated<number>;
+  slug: string;
+  name: string;
+  parent_id: number | null;
+  path: string;
+  position: number;
+  description: string;
+  created_at: number;
+}
+
+export interface AccountTable {
+  id: Generated<number>;
+  username: string;
+  display_name: string;
+  role: string;
+  password_hash: string;
+  disabled_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionTable {
+  id: string; // sha256 of the cookie value
+  account_id: number;
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+export interface ApiTokenTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  token_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface ArticleTable {
+  id: Generated<number>;
+  title: string;
+  subtitle: string;
+  summary: string;
+  body_html: string;
+  body_text: string;
+  channel_id: number;
+  source: string;
+  byline: string;
+  editor: string;
+  cover: string;
+  status: string;
+  published_at: number | null;
+  scheduled_at: number | null;
+  created_at: number;
+  updated_at: number;
+  author_id: number;
+  revision: number;
+}
+
+export interface TagTable {
+  id: Generated<number>;
+  name: string;
+}
+
+export interface ArticleTagTable {
+  article_id: number;
+  tag_id: number;
+  position: number;
+}
+
+export interface TopicTable {
+  id: Generated<number>;
+  slug: string;
+  title: string;
+  description: string;
+  cover: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TopicArticleTable {
+  topic_id: number;
+  article_id: number;
+  position: number;
+}
+
+export interface RevisionTable {
+  id: Generated<number>;
+  article_id: number;
+  number: number;
+  account_id: number | null;
+  action: string;
+  snapshot: string; // JSON of the article's editable fields at that revision
+  created_at: number;
+}
+
+export interface AuditEventTable {
+  id: Generated<number>;
+  at: number;
+  actor_id: number | null;
+  action: string;
+  subject_type: string;
+  subject_id: string;
+  detail: string; // JSON
+}
+
+export interface LoginFailureTable {
+  id: Generated<number>;
+  username: string;
+  address: string;
+  at: number;
+}
+
+export interface DB {
+  channels: ChannelTable;
+  accounts: AccountTable;
+  sessions: SessionTable;
+  api_tokens: ApiTokenTable;
+  articles: ArticleTable;
+  tags: TagTable;
+  article_tags: ArticleTagTable;
+  topics: TopicTable;
+  topic_articles: TopicArticleTable;
+  revisions: RevisionTable;
+  audit_events: AuditEventTable;
+  login_failures: LoginFailureTable;
+}

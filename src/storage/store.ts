@@ -1,0 +1,39 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './database.ts';
+import type { Dialect } from './migrations/index.ts';
+import type { DB } from './schema.ts';
+import { AccountRepository } from './repositories/accounts.ts';
+import { ArticleRepository } from './repositories/articles.ts';
+import { ChannelRepository } from './repositories/channels.ts';
+import { HistoryRepository } from './repositories/history.ts';
+import { TopicRepository } from './repositories/topics.ts';
+
+/** The repositories over one connection or one transaction; services receive this, never SQL. */
+export class Store {
+  readonly articles: ArticleRepository;
+  readonly channels: ChannelRepository;
+  readonly topics: TopicRepository;
+  readonly history: HistoryRepository;
+  readonly accounts: AccountRepository;
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    readonly dialect: Dialect,
+  ) {
+    this.articles = new ArticleRepository(db);
+    this.channels = new ChannelRepository(db);
+    this.topics = new TopicRepository(db);
+    this.history = new HistoryRepository(db);
+    this.accounts = new AccountRepository(db);
+  }
+
+  static of(database: Database): Store {
+    return new Store(database.db, database.dialect);
+  }
+
+  /** Runs fn in one transaction: all its writes land together or not at all. */
+  transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+    if (this.db.isTransaction) return fn(this);
+    return this.db.transaction().execute((tx) => fn(new Store(tx, this.dialect)));
+  }
+}

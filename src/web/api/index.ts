@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify';
+import { notFound } from '../../domain/errors.ts';
+import { articleRoutes } from './articles.ts';
+import { catalogRoutes } from './catalog.ts';
+import type { WebDeps } from './context.ts';
+import { sessionRoutes } from './session.ts';
+
+/** The JSON API under /api/v1 (DESIGN.md section 5). */
+export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> {
+  app.addHook('onSend', async (req, reply) => {
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  });
+  sessionRoutes(app, deps);
+  articleRoutes(app, deps);
+  catalogRoutes(app, deps);
+  app.setNotFoundHandler(() => {
+    throw notFound('API route');
+  });
+}

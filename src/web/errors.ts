@@ -1,0 +1,78 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, type ErrorKind } from '../domain/errors.ts';
+
+const statusOf: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  gone: 410,
+  conflict: 409,
+  throttled: 429,
+};
+
+export interface ApiError {
+  status: number;
+  code: string;
+  message: string;
+  field?: string;
+  retryAfter?: number;
+}
+
+interface ValidationIssue {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** Which field a schema error is about: a missing or unknown property names itself, else the path. */
+function fieldOf(issue: ValidationIssue): string | undefined {
+  const p = issue.params ?? {};
+  const base = (issue.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+  const extra = (p.missingProperty ?? p.additionalProperty) as string | undefined;
+  const field = [base, extra].filter(Boolean).join('.');
+  return field === '' ? undefined : field;
+}
+
+/** Maps any error to the one JSON error shape; only unexpected errors become 500. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof DomainError) {
+    return { status: statusOf[err.kind], code: err.code, message: err.message, field: err.field, retryAfter: err.retryAfter };
+  }
+  const e = err as FastifyError & { validation?: ValidationIssue[]; validationContext?: string };
+  if (e.validation && e.validation.length > 0) {
+    const issue = e.validation[0]!;
+    const field = fieldOf(issue);
+    const code = issue.keyword === 'additionalProperties' ? 'unknown_field' : issue.keyword === 'required' ? 'required' : 'invalid_input';
+    const what = issue.keyword === 'additionalProperties' ? `unknown field "${field}"` : `${field ?? e.validationContext ?? 'input'} ${issue.message ?? 'is invalid'}`;
+    return { status: 400, code, message: what, field };
+  }
+  switch (e.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, code: 'invalid_json', message: 'The request body is not valid JSON' };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return { status: 413, code: 'payload_too_large', message: 'The request body is too large' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, code: 'unsupported_media_type', message: 'Send JSON (Content-Type: application/json)' };
+  }
+  if (err instanceof SyntaxError && (e.statusCode ?? 500) === 400) {
+    return { status: 400, code: 'invalid_json', message: 'The request body is not valid JSON' };
+  }
+  const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 500;
+  if (status < 500) return { status, code: (e.code ?? 'bad_request').toLowerCase(), message: e.message };
+  return { status: 500, code: 'internal', message: 'Something went wrong on our side' };
+}
+
+export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply {
+  if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
+  const body: { code: string; message: string; field?: string } = { code: error.code, message: error.message };
+  if (error.field) body.field = error.field;
+  return reply.code(error.status).header('cache-control', 'no-store').send({ error: body });
+}
+
+export function isApiRequest(req: FastifyRequest): boolean {
+  return req.url.startsWith('/api/');
+}

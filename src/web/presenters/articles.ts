@@ -1,0 +1,75 @@
+import type { Article } from '../../domain/articles/article.ts';
+import type { Channel } from '../../domain/channels/channel.ts';
+import type { Topic } from '../../domain/topics/topic.ts';
+import type { Revision } from '../../storage/repositories/history.ts';
+
+/** Output allowlists: what each audience may see of a record, and nothing else. */
+
+const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+
+export const articlePath = (id: number): string => `/a/${id}`;
+
+export function newsroomArticle(a: Article, siteUrl: string) {
+  return {
+    id: a.id,
+    title: a.title,
+    subtitle: a.subtitle,
+    summary: a.summary,
+    body: a.bodyHtml,
+    channel: a.channelPath,
+    source: a.source,
+    byline: a.byline,
+    editor: a.editor,
+    tags: a.tags,
+    cover: a.cover,
+    status: a.status,
+    publishedAt: iso(a.publishedAt),
+    scheduledAt: iso(a.scheduledAt),
+    createdAt: iso(a.createdAt),
+    updatedAt: iso(a.updatedAt),
+    authorId: a.authorId,
+    revision: a.revision,
+    url: siteUrl + articlePath(a.id),
+  };
+}
+
+export function feedItem(a: Article, siteUrl: string) {
+  return {
+    id: a.id,
+    title: a.title,
+    summary: a.summary,
+    url: siteUrl + articlePath(a.id),
+    publishedAt: iso(a.publishedAt),
+  };
+}
+
+export function channelOut(c: Channel) {
+  return { id: c.id, slug: c.slug, name: c.name, path: c.path, parent: c.path.includes('/') ? c.path.slice(0, c.path.lastIndexOf('/')) : null, position: c.position, description: c.description };
+}
+
+export function topicOut(t: Topic) {
+  return { id: t.id, slug: t.slug, title: t.title, description: t.description, cover: t.cover, articles: t.articleIds, createdAt: iso(t.createdAt), updatedAt: iso(t.updatedAt) };
+}
+
+export function revisionOut(r: Revision) {
+  return {
+    number: r.number,
+    action: r.action,
+    author: r.username,
+    createdAt: iso(r.createdAt),
+    title: r.content.title,
+    status: r.content.status,
+    content: {
+      title: r.content.title,
+      subtitle: r.content.subtitle,
+      summary: r.content.summary,
+      body: r.content.bodyHtml,
+      channel: r.content.channelPath,
+      source: r.content.source,
+      byline: r.content.byline,
+      editor: r.content.editor,
+      tags: r.content.tags,
+      cover: r.content.cover,
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createAccount, createApiToken } from '../../src/domain/accounts/service.ts';
+import type { Role } from '../../src/domain/accounts/roles.ts';
+import { ManualClock } from '../../src/domain/clock.ts';
+import type { Ctx } from '../../src/domain/context.ts';
+import { openTestDatabase, type StoreKind, type TestDatabase } from './stores.ts';
+
+export interface TestApp {
+  app: FastifyInstance;
+  ctx: Ctx;
+  config: Config;
+  clock: ManualClock;
+  db: TestDatabase;
+  /** A new account of the role with a bearer token; returns the Authorization header value and the username. */
+  user(role: Role, username?: string): Promise<{ username: string; auth: string; id: number }>;
+  close(): Promise<void>;
+}
+
+let users = 0;
+
+export async function startTestApp(kind: StoreKind, env: Record<string, string> = {}): Promise<TestApp> {
+  const db = await openTestDatabase(kind);
+  const config = loadConfig({
+    INKSTONE_DATA_DIR: db.dataDir,
+    INKSTONE_SECRET: 'test-secret-0123456789abcdef',
+    INKSTONE_DEMO: '0',
+    DATABASE_URL: db.databaseUrl,
+    INKSTONE_SITE_URL: 'http://news.example.test',
+    ...env,
+  });
+  const clock = new ManualClock(Date.now());
+  const { app, ctx } = await buildApp({ config, database: db.database, clock });
+  await app.ready();
+  return {
+    app,
+    ctx,
+    config,
+    clock,
+    db,
+    async user(role, username = `${role}${++users}`) {
+      const account = await createAccount(ctx, null, { username, role, password: 'correct horse battery' });
+      const { token } = await createApiToken(ctx, null, { username });
+      return { username, auth: `Bearer ${token}`, id: account.id };
+    },
+    async close() {
+      await app.close();
+      await db.cleanup();
+    },
+  };
+}
+
+export function json<T = any>(res: LightMyRequestResponse): T {
+  return JSON.parse(res.body) as T;
+}
