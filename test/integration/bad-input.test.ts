@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { STORES } from '../support/stores.ts';
+import { json, startTestApp, type TestApp } from '../support/app.ts';
+import { articleInput, createArticle, createChannels, publish } from '../support/factories.ts';
+
+/** Everything a bad request could have touched, to prove a rejected request changed nothing. */
+async function snapshot(t: TestApp): Promise<string> {
+  const db = t.db.database.db;
+  const tables = ['articles', 'article_tags', 'tags', 'channels', 'topics', 'topic_articles', 'revisions', 'audit_events', 'accounts', 'api_tokens'] as const;
+  const out: Record<string, unknown> = {};
+  for (const table of tables) {
+    out[table] = await db.selectFrom(table).selectAll().execute();
+  }
+  out.sequence = (await sql`select 1 as one`.execute(db)).rows;
+  return JSON.stringify(out);
+}
+
+describe.each(STORES)('bad input on %s', (kind) => {
+  let t: TestApp;
+  let editor: string;
+  let adminAuth: string;
+  let reporter: string;
+  let articleId: number;
+  let csrf: { cookie: string; token: string };
+
+  beforeAll(async () => {
+    t = await startTestApp(kind);
+    const admin = await t.user('admin');
+    adminAuth = admin.auth;
+    editor = (await t.user('editor')).auth;
+    const r = await t.user('reporter');
+    reporter = r.auth;
+    await createChannels(t.app, admin.auth);
+    articleId = (await createArticle(t.app, reporter)).id;
+    await publish(t.app, editor, articleId);
+    const login = await t.app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: r.username, password: 'correct horse battery' } });
+    csrf = { cookie: String(login.headers['set-cookie']).split(';')[0]!, token: json(login).csrfToken };
+  });
+  afterAll(() => t.close());
+
+  const longTitle = '标'.repeat(201);
+  type Case = [name: string, request: () => Parameters<TestApp['app']['inject']>[0], status: number, code?: string, field?: string];
+  const cases: Case[] = [
+    ['malformed JSON', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter, 'content-type': 'application/json' }, payload: '{"title": "x",' }), 400, 'invalid_json'],
+    ['JSON that is not an object', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter, 'content-type': 'application/json' }, payload: '[1,2,3]' }), 400],
+    ['title of the wrong type', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ title: 42 }) }), 400, 'invalid_input', 'title'],
+    ['tags of the wrong type', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ tags: '江城' }) }), 400, 'invalid_input', 'tags'],
+    ['missing title', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: { channel: 'difang', body: '<p>x</p>' } }), 400, 'required', 'title'],
+    ['blank title', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ title: '   ' }) }), 400, 'required', 'title'],
+    ['title over 200 characters', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ title: longTitle }) }), 400, 'invalid_input', 'title'],
+    ['unknown field', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ status: 'published' }) }), 400, 'unknown_field', 'status'],
+    ['unknown channel', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ channel: 'nowhere/at-all' }) }), 400, 'unknown_channel', 'channel'],
+    ['javascript: cover URL', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ cover: 'javascript:alert(1)' }) }), 400, 'invalid_url', 'cover'],
+    ['body over the request limit', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ body: `<p>${'长'.repeat(1_100_000)}</p>` }) }), 413, 'payload_too_large'],
+    ['body over 2 MB', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ body: `<p>${'长'.repeat(800_000)}</p>` }) }), 400, 'too_long', 'body'],
+    ['non-JSON content type', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter, 'content-type': 'text/xml' }, payload: '<a/>' }), 415],
+    ['unknown article id', () => ({ method: 'PATCH', url: '/api/v1/articles/999999', headers: { authorization: editor }, payload: { title: '新标题' } }), 404, 'not_found'],
+    ['non-numeric article id', () => ({ method: 'GET', url: '/api/v1/articles/abc', headers: { authorization: editor } }), 400, 'invalid_input', 'id'],
+    ['SQL injection in the id', () => ({ method: 'GET', url: "/api/v1/articles/1%20OR%201=1", headers: { authorization: editor } }), 400],
+    ['SQL injection in a channel path', () => ({ method: 'GET', url: `/api/v1/feed?channel=${encodeURIComponent("difang' OR '1'='1")}` }), 404, 'not_found'],
+    ['empty PATCH', () => ({ method: 'PATCH', url: `/api/v1/articles/${articleId}`, headers: { authorization: editor }, payload: {} }), 400],
+    ['bad cursor', () => ({ method: 'GET', url: '/api/v1/feed?cursor=not-a-cursor!' }), 400, 'invalid_cursor', 'cursor'],
+    ['forged cursor', () => ({ method: 'GET', url: `/api/v1/feed?cursor=${Buffer.from("1' OR 1=1").toString('base64url')}` }), 400, 'invalid_cursor', 'cursor'],
+    ['limit that is not a number', () => ({ method: 'GET', url: '/api/v1/feed?limit=lots' }), 400, 'invalid_input', 'limit'],
+    ['missing token', () => ({ method: 'POST', url: '/api/v1/articles', payload: articleInput() }), 401, 'unauthorized'],
+    ['wrong token', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: 'Bearer ink_forged' }, payload: articleInput() }), 401, 'invalid_token'],
+    ['malformed Authorization header', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: 'Basic YWRtaW46YWRtaW4=' }, payload: articleInput() }), 401, 'invalid_token'],
+    ['cookie write without CSRF token', () => ({ method: 'POST', url: '/api/v1/articles', headers: { cookie: csrf.cookie }, payload: articleInput() }), 403, 'csrf_failed'],
+    ['cookie write with a wrong CSRF token', () => ({ method: 'POST', url: '/api/v1/articles', headers: { cookie: csrf.cookie, 'x-csrf-token': 'nope' }, payload: articleInput() }), 403, 'csrf_failed'],
+    ['reporter publishing', () => ({ method: 'POST', url: `/api/v1/articles/${articleId}/unpublish`, headers: { authorization: reporter } }), 403, 'forbidden'],
+    ['schedule in the past', () => ({ method: 'POST', url: `/api/v1/articles/${articleId}/schedule`, headers: { authorization: editor }, payload: { at: '2001-01-01T00:00:00Z' } }), 400, 'in_past', 'at'],
+    ['schedule with a bad time', () => ({ method: 'POST', url: `/api/v1/articles/${articleId}/schedule`, headers: { authorization: editor }, payload: { at: 'tomorrow' } }), 400, 'invalid_input', 'at'],
+    ['publishing an already published article', () => ({ method: 'POST', url: `/api/v1/articles/${articleId}/publish`, headers: { authorization: editor } }), 409, 'invalid_transition'],
+    ['channel with a bad slug', () => ({ method: 'POST', url: '/api/v1/channels', headers: { authorization: adminAuth }, payload: { slug: '../etc', name: 'x' } }), 400, 'invalid_slug', 'slug'],
+    ['editor creating a channel', () => ({ method: 'POST', url: '/api/v1/channels', headers: { authorization: editor }, payload: { slug: 'tiyu', name: '体育' } }), 403, 'forbidden'],
+    ['duplicate channel', () => ({ method: 'POST', url: '/api/v1/channels', headers: { authorization: adminAuth }, payload: { slug: 'yaowen', name: '要闻', parent: 'difang' } }), 409, 'channel_exists', 'slug'],
+    ['unknown API route', () => ({ method: 'GET', url: '/api/v1/nothing-here' }), 404, 'not_found'],
+  ];
+
+  it('has at least 25 kinds of bad input', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(25);
+  });
+
+  it.each(cases)('%s → clear 4xx JSON error and no change', async (_name, request, status, code, field) => {
+    const before = await snapshot(t);
+    const res = await t.app.inject(request());
+    expect(res.statusCode).toBe(status);
+    expect(res.headers['content-type']).toMatch(/application\/json/);
+    const body = json(res);
+    expect(typeof body.error.code).toBe('string');
+    expect(typeof body.error.message).toBe('string');
+    if (code) expect(body.error.code).toBe(code);
+    if (field) expect(body.error.field).toBe(field);
+    expect(await snapshot(t)).toBe(before);
+  });
+});
