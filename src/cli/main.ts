@@ -12,6 +12,9 @@ import { backupSqlite, exportJsonLines } from '../storage/backup.ts';
 import { Store } from '../storage/store.ts';
 import { serve } from '../server.ts';
 
+/** A mistake of the operator's: printed as one line, exit code 2, no stack trace. */
+class CliError extends Error {}
+
 async function withDatabase<T>(fn: (config: Config, database: Database) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const database = openDatabase(config);
@@ -105,6 +108,7 @@ program
   .description('online backup of the SQLite database to FILE')
   .action((file: string) =>
     withDatabase(async (_config, database) => {
+      if (!database.sqlite) throw new CliError('backup copies the SQLite database; on PostgreSQL use pg_dump');
       const pages = await backupSqlite(database, file);
       console.log(`Backed up ${pages} pages to ${file}.`);
     }),
@@ -123,7 +127,7 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof ConfigError || err instanceof DomainError) {
+  if (err instanceof ConfigError || err instanceof DomainError || err instanceof CliError) {
     console.error(`inkstone: ${err.message}`);
     process.exit(2);
   }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import type { InjectOptions } from 'fastify';
 import { STORES } from '../support/stores.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { articleInput, createArticle, createChannels, publish } from '../support/factories.ts';
@@ -40,7 +41,7 @@ describe.each(STORES)('bad input on %s', (kind) => {
   afterAll(() => t.close());
 
   const longTitle = '标'.repeat(201);
-  type Case = [name: string, request: () => Parameters<TestApp['app']['inject']>[0], status: number, code?: string, field?: string];
+  type Case = [name: string, request: () => InjectOptions, status: number, code?: string, field?: string];
   const cases: Case[] = [
     ['malformed JSON', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter, 'content-type': 'application/json' }, payload: '{"title": "x",' }), 400, 'invalid_json'],
     ['JSON that is not an object', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter, 'content-type': 'application/json' }, payload: '[1,2,3]' }), 400],

@@ -1,4 +1,4 @@
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createAccount, createApiToken } from '../../src/domain/accounts/service.ts';
@@ -51,6 +51,6 @@ export async function startTestApp(kind: StoreKind, env: Record<string, string> 
   };
 }
 
-export function json<T = any>(res: LightMyRequestResponse): T {
+export function json<T = any>(res: { body: string }): T {
   return JSON.parse(res.body) as T;
 }

@@ -1,0 +1,126 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STORES, openTestDatabase, type TestDatabase } from '../support/stores.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const cli = [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'src/cli/main.ts')];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The whole path an outside tool takes: the CLI makes a token, the served site takes it over real HTTP. */
+describe.each(STORES)('CLI and HTTP on %s', (kind) => {
+  let db: TestDatabase;
+  let env: NodeJS.ProcessEnv;
+  let server: ChildProcess;
+  let base: string;
+  let token: string;
+
+  const run = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [...cli, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+    if (r.status !== 0) throw new Error(`inkstone ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    return r.stdout;
+  };
+
+  beforeAll(async () => {
+    db = await openTestDatabase(kind, { migrated: false });
+    await db.database.close();
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      INKSTONE_DATA_DIR: db.dataDir,
+      DATABASE_URL: db.databaseUrl ?? '',
+      INKSTONE_DEMO: '0',
+      INKSTONE_ADMIN_PASSWORD: 'admin-password-1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+    };
+    expect(run('migrate')).toMatch(/Applied|up to date/);
+    expect(run('migrate')).toMatch(/up to date/);
+    run('user', 'add', 'chief', '--role', 'admin', '--password', 'chief-password-1');
+    const out = run('token', 'create', '--user', 'chief').trim().split('\n');
+    token = out[out.length - 1]!.split(/\s+/).pop()!;
+    expect(token).toMatch(/^ink_/);
+    server = spawn(process.execPath, [...cli, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (let i = 0; i < 100; i++) {
+      const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    server?.kill('SIGTERM');
+    await new Promise((r) => server?.once('exit', r));
+    await db.cleanup();
+  });
+
+  const call = async (method: string, url: string, body?: unknown) => {
+    const res = await fetch(base + url, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: res.status === 204 ? null : await res.json() };
+  };
+
+  it('creates difang/yaowen, publishes an article in it and walks the feed by cursor', async () => {
+    expect((await call('POST', '/api/v1/channels', { slug: 'difang', name: '地方频道' })).status).toBe(201);
+    expect((await call('POST', '/api/v1/channels', { slug: 'yaowen', name: '要闻', parent: 'difang' })).status).toBe(201);
+    const ids: number[] = [];
+    for (let i = 1; i <= 7; i++) {
+      const created = await call('POST', '/api/v1/articles', {
+        title: `江城要闻第${i}条`,
+        channel: 'difang/yaowen',
+        body: `<p>第${i}条正文。</p>`,
+        tags: ['江城'],
+      });
+      expect(created.status).toBe(201);
+      expect((await call('POST', `/api/v1/articles/${created.body.id}/publish`)).status).toBe(200);
+      ids.push(created.body.id);
+    }
+    const read = await call('GET', `/api/v1/articles/${ids[0]}`);
+    expect(read.body).toMatchObject({ title: '江城要闻第1条', channel: 'difang/yaowen', status: 'published' });
+    const page = await fetch(`${base}/a/${ids[0]}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('江城要闻第1条');
+
+    const seen: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const q: string = `/api/v1/feed?channel=difang/yaowen&limit=3${cursor ? `&cursor=${cursor}` : ''}`;
+      const res = await fetch(base + q).then((r) => r.json());
+      seen.push(...res.items.map((i: { id: number }) => i.id));
+      cursor = res.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual([...ids].reverse());
+  });
+
+  it('backs up (SQLite) and exports the database', () => {
+    const backup = path.join(db.dataDir, 'backup.db');
+    if (kind === 'sqlite') {
+      expect(run('backup', backup)).toMatch(/Backed up \d+ pages/);
+      expect(existsSync(backup)).toBe(true);
+    } else {
+      const r = spawnSync(process.execPath, [...cli, 'backup', backup], { env, encoding: 'utf8' });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/pg_dump/);
+    }
+    const file = path.join(db.dataDir, 'export.jsonl');
+    expect(run('export', file)).toMatch(/7 articles/);
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.filter((l) => l.type === 'channel').map((l) => l.path)).toEqual(['difang', 'difang/yaowen']);
+    expect(lines.some((l) => l.type === 'account' && 'passwordHash' in l)).toBe(false);
+  });
+});

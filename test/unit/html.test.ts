@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { bodyText, countReadingUnits, sanitizeBody } from '../../src/domain/articles/html.ts';
+
+describe('article HTML allowlist', () => {
+  const cases: [string, string, string][] = [
+    ['script tags and their text', '<p>a</p><script>alert(1)</script>', '<p>a</p>'],
+    ['event handlers', '<p onclick="x()" onmouseover="y()">a</p>', '<p>a</p>'],
+    ['javascript: links', '<p><a href="javascript:alert(1)">x</a></p>', '<p><a rel="noopener noreferrer nofollow">x</a></p>'],
+    ['JaVaScRiPt: with entities', '<p><a href="jav&#x61;script:alert(1)">x</a></p>', '<p><a rel="noopener noreferrer nofollow">x</a></p>'],
+    ['data: images', '<p>a<img src="data:image/svg+xml;base64,PHN2Zz4="></p>', '<p>a</p>'],
+    ['protocol-relative images', '<p>a<img src="//evil.example/x.png"></p>', '<p>a</p>'],
+    ['iframes', '<iframe src="https://x.example"></iframe><p>a</p>', '<p>a</p>'],
+    ['inline SVG', '<svg><circle r="1"/><script>1</script></svg><p>a</p>', '<p>a</p>'],
+    ['styles and style attributes', '<style>p{}</style><p style="color:red">a</p>', '<p>a</p>'],
+    ['forms', '<form action="/x"><input name="a"><button>b</button></form><p>a</p>', 'b<p>a</p>'],
+    ['h1 becomes h2', '<h1>标题</h1>', '<h2>标题</h2>'],
+    ['b and i become strong and em', '<p><b>粗</b><i>斜</i></p>', '<p><strong>粗</strong><em>斜</em></p>'],
+    ['external links get rel', '<p><a href="https://example.com" target="_blank">x</a></p>', '<p><a href="https://example.com" rel="noopener noreferrer nofollow">x</a></p>'],
+    ['figures survive', '<figure><img src="/media/a.jpg" alt="图"><figcaption>说明</figcaption></figure>', '<figure><img src="/media/a.jpg" alt="图" /><figcaption>说明</figcaption></figure>'],
+    ['lists and quotes survive', '<ul><li>一</li></ul><blockquote><p>引</p></blockquote>', '<ul><li>一</li></ul><blockquote><p>引</p></blockquote>'],
+  ];
+  it.each(cases)('removes or rewrites %s', (_name, input, output) => {
+    expect(sanitizeBody(input)).toBe(output);
+  });
+
+  it('derives plain text with a line per block and entities decoded', () => {
+    expect(bodyText('<h2>一、总体</h2><p>甲&amp;乙 &lt;丙&gt;</p><ul><li>第一</li><li>第二</li></ul>')).toBe('一、总体\n甲&乙 <丙>\n第一\n第二');
+  });
+
+  it('counts Chinese characters and Latin words for reading time', () => {
+    expect(countReadingUnits('北京 AI 大模型 GPT4 发布')).toBe(9);
+  });
+});
