@@ -1,8 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ColumnDataType, ColumnDefinitionBuilder, Kysely } from 'kysely';
-import type { Migration, MigrationProvider } from 'kysely/migration';
+import type { ColumnDataType, ColumnDefinitionBuilder, Kysely, Migration, MigrationProvider } from 'kysely';
 
 export type Dialect = 'sqlite' | 'postgres';
 
