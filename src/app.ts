@@ -16,7 +16,8 @@ import { Store } from './storage/store.ts';
 import { apiV1 } from './web/api/index.ts';
 import { isApiRequest, sendApiError, toApiError } from './web/errors.ts';
 import { registerMetrics } from './web/metrics.ts';
-import { errorHtml, publicRoutes, sendHtml } from './web/public/routes.tsx';
+import { publicRoutes, sendHtml, type ErrorRenderer } from './web/public/routes.tsx';
+import { registerAssets } from './web/assets.ts';
 import { validatorCompiler } from './web/validation.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -83,15 +84,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(cookie);
   await app.register(formbody);
 
-  app.setErrorHandler((err, req, reply) => {
+  let renderError: ErrorRenderer | undefined;
+  app.setErrorHandler(async (err, req, reply) => {
     const apiError = toApiError(err);
     if (apiError.status >= 500) req.log.error({ err }, 'request failed');
-    if (isApiRequest(req) || apiError.status === 413 || apiError.status === 415) return sendApiError(reply, apiError);
-    return sendHtml(reply, apiError.status, errorHtml({ name: config.siteName, url: config.siteUrl }, apiError.status), 'no-store');
+    if (isApiRequest(req) || !renderError || apiError.status === 413 || apiError.status === 415) return sendApiError(reply, apiError);
+    return sendHtml(reply, apiError.status, await renderError(apiError.status), 'no-store');
   });
-  app.setNotFoundHandler((req, reply) => {
-    if (isApiRequest(req)) return sendApiError(reply, toApiError(notFound('Route')));
-    return sendHtml(reply, 404, errorHtml({ name: config.siteName, url: config.siteUrl }, 404), 'public, max-age=30');
+  app.setNotFoundHandler(async (req, reply) => {
+    if (isApiRequest(req) || !renderError) return sendApiError(reply, toApiError(notFound('Route')));
+    return sendHtml(reply, 404, await renderError(404), 'public, max-age=30');
   });
 
   app.get('/healthz', async (_req, reply) => {
@@ -104,11 +106,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const mediaDir = path.join(config.dataDir, 'media');
   mkdirSync(mediaDir, { recursive: true });
   await app.register(fastifyStatic, { root: path.join(root, 'static'), prefix: '/static/', maxAge: '1h', decorateReply: false });
+  const assets = await registerAssets(app);
   await app.register(fastifyStatic, { root: mediaDir, prefix: '/media/', maxAge: '365d', immutable: true, decorateReply: false });
 
   const deps = { ctx, config };
   await app.register(async (api) => apiV1(api, deps), { prefix: '/api/v1' });
-  publicRoutes(app, deps);
+  renderError = publicRoutes(app, deps, assets);
 
   if (options.jobs) {
     const stop = startScheduler(ctx, app.log);

@@ -8,6 +8,7 @@ import { ManualClock } from '../domain/clock.ts';
 import { createChannel } from '../domain/channels/service.ts';
 import type { Ctx } from '../domain/context.ts';
 import { createTopic } from '../domain/topics/service.ts';
+import { setSlot } from '../domain/slots/service.ts';
 import type { DemoArticle, DemoChannel, DemoTopic } from './types.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -69,6 +70,11 @@ export async function loadDemo(ctx: Ctx, config: Config): Promise<{ channels: nu
     await publishArticle(demoCtx, actor, created.id);
     ids.set(d.key, created.id);
   }
+
+  // The newest illustrated stories fill the carousel; the newest top stories are the headlines.
+  const newestFirst = [...articles].reverse();
+  await setSlot(ctx, actor, 'focus', newestFirst.filter((d) => d.cover).slice(0, 6).map((d) => ({ articleId: ids.get(d.key)! })));
+  await setSlot(ctx, actor, 'headline', newestFirst.filter((d) => d.channel === 'difang/yaowen').slice(0, 3).map((d) => ({ articleId: ids.get(d.key)! })));
 
   let topics = 0;
   if (existsSync(path.join(here, 'topics.json'))) {

@@ -118,6 +118,15 @@ export interface LoginFailureTable {
   at: number;
 }
 
+export interface SlotItemTable {
+  id: Generated<number>;
+  slot: string;
+  article_id: number;
+  position: number;
+  expires_at: number | null;
+  created_at: number;
+}
+
 export interface DB {
   channels: ChannelTable;
   accounts: AccountTable;
@@ -131,4 +140,5 @@ export interface DB {
   revisions: RevisionTable;
   audit_events: AuditEventTable;
   login_failures: LoginFailureTable;
+  slot_items: SlotItemTable;
 }

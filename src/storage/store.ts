@@ -6,6 +6,7 @@ import { AccountRepository } from './repositories/accounts.ts';
 import { ArticleRepository } from './repositories/articles.ts';
 import { ChannelRepository } from './repositories/channels.ts';
 import { HistoryRepository } from './repositories/history.ts';
+import { SlotRepository } from './repositories/slots.ts';
 import { TopicRepository } from './repositories/topics.ts';
 
 /** The repositories over one connection or one transaction; services receive this, never SQL. */
@@ -15,6 +16,7 @@ export class Store {
   readonly topics: TopicRepository;
   readonly history: HistoryRepository;
   readonly accounts: AccountRepository;
+  readonly slots: SlotRepository;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -25,6 +27,7 @@ export class Store {
     this.topics = new TopicRepository(db);
     this.history = new HistoryRepository(db);
     this.accounts = new AccountRepository(db);
+    this.slots = new SlotRepository(db);
   }
 
   static of(database: Database): Store {

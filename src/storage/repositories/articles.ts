@@ -105,6 +105,23 @@ export class ArticleRepository {
     return this.withTags(rows);
   }
 
+  /** Published articles sharing tags with this one: most shared tags first, then newest. */
+  async sharingTags(articleId: number, limit: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('article_tags as mine')
+      .innerJoin('article_tags as other', (j) => j.onRef('other.tag_id', '=', 'mine.tag_id').onRef('other.article_id', '!=', 'mine.article_id'))
+      .innerJoin('articles', 'articles.id', 'other.article_id')
+      .select(['articles.id', (eb) => eb.fn.countAll<number>().as('shared'), (eb) => eb.fn.max('articles.published_at').as('at')])
+      .where('mine.article_id', '=', articleId)
+      .where('articles.status', '=', 'published')
+      .groupBy('articles.id')
+      .orderBy('shared', 'desc')
+      .orderBy('at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
   async countByStatus(status: ArticleStatus): Promise<number> {
     const { n } = await this.db
       .selectFrom('articles')

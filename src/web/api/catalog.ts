@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { createChannel } from '../../domain/channels/service.ts';
 import { notFound } from '../../domain/errors.ts';
 import { createTopic } from '../../domain/topics/service.ts';
+import { isSlotName, setSlot, SLOTS } from '../../domain/slots/service.ts';
 import { requireActor } from '../auth.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { channelOut, feedItem, topicOut } from '../presenters/articles.ts';
@@ -38,6 +39,20 @@ const FeedQuery = Type.Object(
   { additionalProperties: false },
 );
 
+const SlotParams = Type.Object({ slot: Type.String({ maxLength: 40 }) });
+const SlotBody = Type.Object(
+  {
+    items: Type.Array(
+      Type.Object(
+        { article: Type.Integer({ minimum: 1 }), expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time', maxLength: 40 }), Type.Null()])) },
+        { additionalProperties: false },
+      ),
+      { maxItems: 20 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const FEED_LIMIT = { min: 1, max: 50, default: 20 };
 
 /** Channels, topics and the public feed: the catalogue readers and tools walk. */
@@ -57,6 +72,22 @@ export function catalogRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
   api.post('/topics', { schema: { body: TopicBody } }, async (req, reply) => {
     const { actor } = await requireActor(ctx, req, config.siteUrl);
     return reply.code(201).send(topicOut(await createTopic(ctx, actor, req.body)));
+  });
+
+  const slotName = (slot: string) => {
+    if (!isSlotName(slot)) throw notFound(`Slot ${slot} (known: ${Object.keys(SLOTS).join(', ')})`);
+    return slot;
+  };
+  const slotOut = (items: { articleId: number; expiresAt: number | null }[]) => ({
+    items: items.map((i) => ({ article: i.articleId, expiresAt: i.expiresAt === null ? null : new Date(i.expiresAt).toISOString() })),
+  });
+
+  api.get('/slots/:slot', { schema: { params: SlotParams } }, async (req) => slotOut(await ctx.store.slots.items(slotName(req.params.slot))));
+
+  api.put('/slots/:slot', { schema: { params: SlotParams, body: SlotBody } }, async (req) => {
+    const { actor } = await requireActor(ctx, req, config.siteUrl);
+    const items = req.body.items.map((i) => ({ articleId: i.article, expiresAt: i.expiresAt ? Date.parse(i.expiresAt) : null }));
+    return slotOut(await setSlot(ctx, actor, slotName(req.params.slot), items));
   });
 
   api.get('/feed', { schema: { querystring: FeedQuery } }, async (req, reply) => {

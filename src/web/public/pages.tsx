@@ -1,26 +1,314 @@
 import type { Article } from '../../domain/articles/article.ts';
+import { countReadingUnits } from '../../domain/articles/html.ts';
+import { lineage, type Channel } from '../../domain/channels/channel.ts';
+import type { Topic } from '../../domain/topics/topic.ts';
 import { articlePath } from '../presenters/articles.ts';
-import { formatTime, isoWithOffset } from './format.ts';
-import { Layout, type SiteInfo } from './layout.tsx';
+import { Breadcrumbs, FeedItem, FeedSection, JsonLd, Layout, Moods, Rankings, Share, Time, TitleList, type MoodView, type RankingView } from './components.tsx';
+import { isoWithOffset } from './format.ts';
+import { absolute, type SiteView } from './view.ts';
 
-interface PageBase {
-  site: SiteInfo;
-  timeZone: string;
+/** Bodies longer than this (in characters of text) render folded behind 阅读剩余全文 when scripts run. */
+export const FOLD_THRESHOLD = 1500;
+/** Chinese readers read roughly this many characters a minute. */
+const CHARS_PER_MINUTE = 400;
+
+export interface Sidebar {
+  mostRead: RankingView[];
+  moodRankings: RankingView[];
 }
 
-export function HomePage({ site, timeZone, articles }: PageBase & { articles: Article[] }) {
+function SideColumn({ sidebar }: { sidebar: Sidebar }) {
   return (
-    <Layout site={site} title={`${site.name} - 首页`} canonical={`${site.url}/`}>
-      <h1 class="visually-hidden">{site.name}</h1>
-      <section aria-labelledby="latest">
-        <h2 id="latest">最新</h2>
-        <ul class="article-list">
+    <aside class="side-col" aria-label="排行">
+      <Rankings title="最多阅读" id="most-read" rankings={sidebar.mostRead} />
+      <Rankings title="新闻表情排行" id="mood-rankings" rankings={sidebar.moodRankings} />
+    </aside>
+  );
+}
+
+export function channelCrumbs(view: SiteView, channel: Channel) {
+  return lineage(view.channels, channel).map((c) => ({ name: c.name, href: `/c/${c.path}` }));
+}
+
+export interface HomeData {
+  focus: Article[];
+  headlines: Article[];
+  channelBlocks: { channel: Channel; articles: Article[] }[];
+  topics: (Topic & { coverAlt: string })[];
+  feed: Article[];
+  nextCursor: string | null;
+  sidebar: Sidebar;
+}
+
+export function HomePage({ view, data }: { view: SiteView; data: HomeData }) {
+  return (
+    <Layout
+      view={view}
+      title={`${view.name} - 权威新闻 及时发布`}
+      description={`${view.name}：要闻、地方、科技、财经、文化、体育与国际新闻。`}
+      canonical={`${view.url}/`}
+      current=""
+    >
+      <h1 class="visually-hidden">{view.name}</h1>
+      {data.focus.length > 0 ? (
+        <section class="carousel" data-carousel aria-roledescription="carousel" aria-label="视觉焦点">
+          <h2 class="visually-hidden">视觉焦点</h2>
+          <ul class="carousel-track" data-carousel-track>
+            {data.focus.map((a, i) => (
+              <li class="carousel-slide" aria-roledescription="slide" aria-label={`${i + 1} / ${data.focus.length}`}>
+                <a href={articlePath(a.id)}>
+                  <img src={a.cover} alt={a.title} width={960} height={540} loading={i === 0 ? 'eager' : 'lazy'} decoding="async" />
+                  <span class="carousel-caption">{a.title}</span>
+                </a>
+              </li>
+            ))}
+          </ul>
+          <div class="carousel-controls" data-carousel-controls hidden>
+            <button type="button" data-carousel-prev aria-label="上一张">
+              ‹
+            </button>
+            <span class="carousel-dots" data-carousel-dots />
+            <button type="button" data-carousel-next aria-label="下一张">
+              ›
+            </button>
+          </div>
+        </section>
+      ) : null}
+      <div class="page-grid">
+        <div class="main-col">
+          {data.headlines.length > 0 ? (
+            <section class="headlines" aria-labelledby="headlines-title">
+              <h2 id="headlines-title" class="section-title">
+                要闻
+              </h2>
+              {data.headlines.map((a) => (
+                <article class="headline">
+                  <h3>
+                    <a href={articlePath(a.id)}>{a.title}</a>
+                  </h3>
+                  {a.summary ? <p>{a.summary}</p> : null}
+                </article>
+              ))}
+            </section>
+          ) : null}
+          <div class="channel-blocks">
+            {data.channelBlocks.map(({ channel, articles }) => (
+              <section class="channel-block" aria-labelledby={`block-${channel.slug}`}>
+                <h2 id={`block-${channel.slug}`} class="section-title">
+                  <a href={`/c/${channel.path}`}>{channel.name}</a>
+                </h2>
+                <TitleList articles={articles} view={view} />
+              </section>
+            ))}
+          </div>
+          <FeedSection view={view} title="推荐阅读" articles={data.feed} nextCursor={data.nextCursor} pagePath="/" />
+        </div>
+        <div class="side-stack">
+          {data.topics.length > 0 ? (
+            <section class="topics" aria-labelledby="topics-title">
+              <h2 id="topics-title" class="section-title">
+                独家策划
+              </h2>
+              <ul class="topic-cards">
+                {data.topics.map((t) => (
+                  <li class="topic-card">
+                    <a href={`/t/${t.slug}`}>
+                      {t.cover ? <img src={t.cover} alt={t.coverAlt} width={960} height={540} loading="lazy" decoding="async" /> : null}
+                      <span class="topic-card-title">{t.title}</span>
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            </section>
+          ) : null}
+          <SideColumn sidebar={data.sidebar} />
+        </div>
+      </div>
+    </Layout>
+  );
+}
+
+export interface ArticleData {
+  article: Article;
+  channel: Channel;
+  related: Article[];
+  feed: Article[];
+  nextCursor: string | null;
+  moods: MoodView[];
+  sidebar: Sidebar;
+  unfold: boolean;
+  authorName: string;
+}
+
+export function ArticlePage({ view, data }: { view: SiteView; data: ArticleData }) {
+  const { article: a, channel } = data;
+  const url = view.url + articlePath(a.id);
+  const crumbs = [{ name: '首页', href: '/' }, ...channelCrumbs(view, channel), { name: '正文' }];
+  const minutes = Math.max(1, Math.round(countReadingUnits(a.bodyText) / CHARS_PER_MINUTE));
+  const foldable = !data.unfold && a.bodyText.length > FOLD_THRESHOLD;
+  const image = a.cover ? absolute(view, a.cover) : undefined;
+  const section = lineage(view.channels, channel)[0]?.name ?? channel.name;
+  const published = isoWithOffset(a.publishedAt!, view.timeZone);
+  const modified = isoWithOffset(a.updatedAt, view.timeZone);
+  const head = (
+    <>
+      <meta property="og:type" content="article" />
+      <meta property="og:site_name" content={view.name} />
+      <meta property="og:title" content={a.title} />
+      <meta property="og:description" content={a.summary} />
+      <meta property="og:url" content={url} />
+      {image ? <meta property="og:image" content={image} /> : null}
+      <meta property="og:locale" content="zh_CN" />
+      <meta property="article:published_time" content={published} />
+      <meta property="article:modified_time" content={modified} />
+      <meta property="article:section" content={section} />
+      {a.tags.map((t) => (
+        <meta property="article:tag" content={t} />
+      ))}
+      <meta name="twitter:card" content={image ? 'summary_large_image' : 'summary'} />
+      <JsonLd
+        data={{
+          '@context': 'https://schema.org',
+          '@type': 'NewsArticle',
+          headline: a.title,
+          description: a.summary || undefined,
+          image: image ? [image] : undefined,
+          datePublished: published,
+          dateModified: modified,
+          author: [{ '@type': 'Person', name: data.authorName }],
+          publisher: { '@type': 'Organization', name: view.name, url: view.url },
+          mainEntityOfPage: url,
+          articleSection: section,
+          keywords: a.tags.join(','),
+        }}
+      />
+    </>
+  );
+  return (
+    <Layout
+      view={view}
+      title={`${a.title} - ${channel.name} - ${view.name}`}
+      description={a.summary}
+      canonical={url}
+      head={head}
+      bodyAttrs={{ 'data-article-id': String(a.id) }}
+      current={channel.path.split('/')[0]}
+    >
+      <div class="reading-bar" data-reading-bar hidden>
+        <span class="reading-bar-label">正在阅读</span>
+        <span class="reading-bar-title">{a.title}</span>
+        <span class="reading-bar-progress" data-reading-progress />
+      </div>
+      <div class="page-grid">
+        <div class="main-col">
+          <Breadcrumbs crumbs={crumbs} view={view} />
+          <article class="article">
+            <header class="article-header">
+              <h1 data-article-title>{a.title}</h1>
+              {a.subtitle ? <p class="subtitle">{a.subtitle}</p> : null}
+              <p class="article-meta">
+                {a.source ? <span class="source">来源：{a.source}</span> : null}
+                <Time ms={a.publishedAt!} view={view} class="published" />
+                <span class="reading-time">阅读约 {minutes} 分钟</span>
+              </p>
+            </header>
+            {/* Bodies are sanitized against the allowlist on every write, so they are safe to embed. */}
+            <div class="article-body" id="article-body" data-foldable={foldable ? '' : undefined} dangerouslySetInnerHTML={{ __html: a.bodyHtml }} />
+            {foldable ? (
+              <a class="fold-more" data-fold-more href={`${articlePath(a.id)}?full=1#article-body`}>
+                阅读剩余全文
+              </a>
+            ) : null}
+            <footer class="article-footer">
+              {a.byline ? <p class="byline">{a.byline}</p> : null}
+              {a.editor ? <p class="editor">[ 责编：{a.editor} ]</p> : null}
+              {a.tags.length > 0 ? (
+                <ul class="tags" aria-label="标签">
+                  {a.tags.map((t) => (
+                    <li>{t}</li>
+                  ))}
+                </ul>
+              ) : null}
+            </footer>
+          </article>
+          <Share url={url} title={a.title} text={a.summary} articleId={a.id} />
+          <Moods articleId={a.id} moods={data.moods} />
+          {data.related.length > 0 ? (
+            <section class="related" aria-labelledby="related-title">
+              <h2 id="related-title" class="section-title">
+                相关阅读
+              </h2>
+              <TitleList articles={data.related} view={view} />
+            </section>
+          ) : null}
+          <FeedSection view={view} title="推荐阅读" articles={data.feed} nextCursor={data.nextCursor} pagePath={articlePath(a.id)} />
+        </div>
+        <SideColumn sidebar={data.sidebar} />
+      </div>
+    </Layout>
+  );
+}
+
+export interface ChannelData {
+  channel: Channel;
+  children: Channel[];
+  articles: Article[];
+  nextCursor: string | null;
+  sidebar: Sidebar;
+}
+
+export function ChannelPage({ view, data }: { view: SiteView; data: ChannelData }) {
+  const { channel } = data;
+  const crumbs = [{ name: '首页', href: '/' }, ...channelCrumbs(view, channel)];
+  const here: { name: string; href?: string }[] = [...crumbs.slice(0, -1), { name: channel.name }];
+  return (
+    <Layout
+      view={view}
+      title={`${channel.name} - ${view.name}`}
+      description={channel.description || `${view.name}${channel.name}频道`}
+      canonical={`${view.url}/c/${channel.path}`}
+      current={channel.path.split('/')[0]}
+    >
+      <div class="page-grid">
+        <div class="main-col">
+          <Breadcrumbs crumbs={here} view={view} />
+          <h1 class="page-title">{channel.name}</h1>
+          {channel.description ? <p class="page-lede">{channel.description}</p> : null}
+          {data.children.length > 0 ? (
+            <nav class="subchannels" aria-label={`${channel.name}子频道`}>
+              <ul>
+                {data.children.map((c) => (
+                  <li>
+                    <a href={`/c/${c.path}`}>{c.name}</a>
+                  </li>
+                ))}
+              </ul>
+            </nav>
+          ) : null}
+          <FeedSection view={view} title="最新稿件" articles={data.articles} nextCursor={data.nextCursor} pagePath={`/c/${channel.path}`} channelPath={channel.path} />
+        </div>
+        <SideColumn sidebar={data.sidebar} />
+      </div>
+    </Layout>
+  );
+}
+
+export function TopicPage({ view, topic, articles }: { view: SiteView; topic: Topic; articles: Article[] }) {
+  return (
+    <Layout view={view} title={`${topic.title} - 独家策划 - ${view.name}`} description={topic.description} canonical={`${view.url}/t/${topic.slug}`}>
+      <Breadcrumbs crumbs={[{ name: '首页', href: '/' }, { name: '独家策划' }, { name: topic.title }]} view={view} />
+      <header class="topic-header">
+        {topic.cover ? <img class="topic-cover" src={topic.cover} alt="" width={960} height={540} decoding="async" /> : null}
+        <h1 class="page-title">{topic.title}</h1>
+        {topic.description ? <p class="page-lede">{topic.description}</p> : null}
+      </header>
+      <section aria-labelledby="topic-articles">
+        <h2 id="topic-articles" class="section-title">
+          专题稿件
+        </h2>
+        <ul class="feed-list">
           {articles.map((a) => (
-            <li>
-              <a href={articlePath(a.id)}>{a.title}</a>
-              {a.summary ? <p>{a.summary}</p> : null}
-              <time datetime={isoWithOffset(a.publishedAt!, timeZone)}>{formatTime(a.publishedAt!, timeZone)}</time>
-            </li>
+            <FeedItem article={a} view={view} />
           ))}
         </ul>
       </section>
@@ -28,36 +316,29 @@ export function HomePage({ site, timeZone, articles }: PageBase & { articles: Ar
   );
 }
 
-export function ArticlePage({ site, timeZone, article }: PageBase & { article: Article }) {
+export function ErrorPage({ view, status, title, message, latest }: { view: SiteView; status: number; title: string; message: string; latest: Article[] }) {
   return (
-    <Layout site={site} title={`${article.title} - ${site.name}`} description={article.summary} canonical={site.url + articlePath(article.id)}>
-      <article class="article">
-        <h1>{article.title}</h1>
-        {article.subtitle ? <p class="subtitle">{article.subtitle}</p> : null}
-        <p class="meta">
-          {article.source ? <span>来源：{article.source}</span> : null}{' '}
-          <time datetime={isoWithOffset(article.publishedAt!, timeZone)}>{formatTime(article.publishedAt!, timeZone)}</time>
-        </p>
-        {/* Bodies are sanitized against the allowlist on every write, so they are safe to embed. */}
-        <div class="article-body" dangerouslySetInnerHTML={{ __html: article.bodyHtml }} />
-        {article.byline ? <p class="byline">{article.byline}</p> : null}
-        {article.editor ? <p class="editor">[ 责编：{article.editor} ]</p> : null}
-      </article>
-    </Layout>
-  );
-}
-
-export function ErrorPage({ site, status, title, message }: { site: SiteInfo; status: number; title: string; message: string }) {
-  return (
-    <Layout site={site} title={`${title} - ${site.name}`}>
-      <section class="error-page">
-        <h1>{title}</h1>
+    <Layout view={view} title={`${title} - ${view.name}`}>
+      <section class="error-page" aria-labelledby="error-title">
+        <h1 id="error-title" class="page-title">
+          {title}
+        </h1>
         <p>{message}</p>
         <p>
-          <a href="/">返回首页</a>
+          <a class="button-link" href="/">
+            返回首页
+          </a>
         </p>
         <p class="status">HTTP {status}</p>
       </section>
+      {latest.length > 0 ? (
+        <section aria-labelledby="error-latest">
+          <h2 id="error-latest" class="section-title">
+            看看最新报道
+          </h2>
+          <TitleList articles={latest} view={view} />
+        </section>
+      ) : null}
     </Layout>
   );
 }

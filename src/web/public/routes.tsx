@@ -1,41 +1,150 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import QRCode from 'qrcode';
+import { renderToString } from 'preact-render-to-string';
+import type { VNode } from 'preact';
+import type { Article } from '../../domain/articles/article.ts';
+import { relatedArticles } from '../../domain/articles/related.ts';
+import type { Ctx } from '../../domain/context.ts';
+import { slotArticles } from '../../domain/slots/service.ts';
 import type { WebDeps } from '../api/context.ts';
-import { ArticlePage, ErrorPage, HomePage } from './pages.tsx';
-import { renderPage, type SiteInfo } from './layout.tsx';
+import type { Assets } from '../assets.ts';
+import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { articlePath } from '../presenters/articles.ts';
+import { ArticlePage, ChannelPage, ErrorPage, HomePage, TopicPage } from './pages.tsx';
+import { loadMoods, loadSidebar } from './sidebar.ts';
+import { siteViews, type SiteView } from './view.ts';
 
-export function sendHtml(reply: FastifyReply, status: number, html: string, cache = 'public, max-age=60'): FastifyReply {
+const PAGE_CACHE = 'public, max-age=60, stale-while-revalidate=300';
+const FEED_PAGE = 10;
+
+export function renderPage(node: VNode): string {
+  return '<!doctype html>' + renderToString(node);
+}
+
+export function sendHtml(reply: FastifyReply, status: number, html: string, cache = PAGE_CACHE): FastifyReply {
   return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', cache).send(html);
 }
 
-export function errorHtml(site: SiteInfo, status: number): string {
-  const [title, message] =
-    status === 404
-      ? ['页面不存在', '您访问的页面不存在或已被移除。']
-      : status === 410
-        ? ['稿件已撤下', '这篇稿件已被编辑部撤下。']
-        : status < 500
-          ? ['请求有误', '请检查链接后重试。']
-          : ['服务暂时不可用', '请稍后再试。'];
-  return renderPage(<ErrorPage site={site} status={status} title={title} message={message} />);
+const errorTexts: Record<number, [string, string]> = {
+  404: ['页面不存在', '您访问的页面不存在，可能链接有误或稿件尚未发布。'],
+  410: ['稿件已撤下', '这篇稿件已被编辑部撤下，不再提供阅读。'],
+};
+
+export type ErrorRenderer = (status: number) => Promise<string>;
+
+export function errorRenderer(ctx: Ctx, view: () => Promise<SiteView>): ErrorRenderer {
+  return async (status) => {
+    const [title, message] = errorTexts[status] ?? (status < 500 ? ['请求有误', '请检查链接后重试。'] : ['服务暂时不可用', '请稍后再试。']);
+    let latest: Article[] = [];
+    // A failing database must not also break the error page.
+    if (status < 500) latest = await ctx.store.articles.listPublished({ limit: 6 }).catch(() => []);
+    return renderPage(<ErrorPage view={await view()} status={status} title={title} message={message} latest={latest} />);
+  };
+}
+
+function cursorOf(query: unknown) {
+  const raw = (query as { cursor?: unknown }).cursor;
+  if (typeof raw !== 'string' || raw === '') return undefined;
+  return decodeCursor(raw);
+}
+
+async function feedPage(ctx: Ctx, query: unknown, channelIds?: number[], exclude?: number) {
+  const items = await ctx.store.articles.listPublished({ channelIds, before: cursorOf(query), limit: FEED_PAGE + 1 });
+  const page = items.filter((a) => a.id !== exclude).slice(0, FEED_PAGE);
+  const last = page[page.length - 1];
+  const more = items.length > FEED_PAGE && last;
+  return { feed: page, nextCursor: more ? encodeCursor({ publishedAt: last.publishedAt!, id: last.id }) : null };
 }
 
 /** The reader site: server-rendered pages with no per-reader data, so they cache whole. */
-export function publicRoutes(app: FastifyInstance, { ctx, config }: WebDeps): void {
-  const site: SiteInfo = { name: config.siteName, url: config.siteUrl };
-  const timeZone = config.timeZone;
+export function publicRoutes(app: FastifyInstance, { ctx, config }: WebDeps, assets: Assets): ErrorRenderer {
+  const view = siteViews(ctx, config, assets);
+  const renderError = errorRenderer(ctx, view);
+  const notFoundPage = async (reply: FastifyReply, status = 404) => sendHtml(reply, status, await renderError(status), 'public, max-age=30');
 
-  app.get('/', async (_req, reply) => {
-    const articles = await ctx.store.articles.listPublished({ limit: 40 });
-    return sendHtml(reply, 200, renderPage(<HomePage site={site} timeZone={timeZone} articles={articles} />));
+  app.get('/', async (req, reply) => {
+    const v = await view();
+    const top = v.channels.filter((c) => c.parentId === null);
+    const [focus, headlines, topics, feed, sidebar] = await Promise.all([
+      slotArticles(ctx, 'focus'),
+      slotArticles(ctx, 'headline'),
+      ctx.store.topics.all(),
+      feedPage(ctx, req.query),
+      loadSidebar(ctx, config),
+    ]);
+    const channelBlocks = await Promise.all(
+      top.map(async (channel) => ({
+        channel,
+        articles: await ctx.store.articles.listPublished({ channelIds: await ctx.store.channels.subtreeIds(channel.path), limit: 5 }),
+      })),
+    );
+    const data = {
+      focus,
+      headlines,
+      channelBlocks: channelBlocks.filter((b) => b.articles.length > 0),
+      topics: topics.slice(0, 4).map((t) => ({ ...t, coverAlt: '' })),
+      ...feed,
+      sidebar,
+    };
+    return sendHtml(reply, 200, renderPage(<HomePage view={v} data={data} />));
   });
 
-  app.get<{ Params: { id: string } }>('/a/:id', async (req, reply) => {
-    const id = /^\d{1,10}$/.test(req.params.id) ? Number(req.params.id) : NaN;
-    const article = Number.isSafeInteger(id) ? await ctx.store.articles.findById(id) : undefined;
-    if (!article || article.status === 'draft' || article.status === 'submitted' || article.status === 'scheduled') {
-      return sendHtml(reply, 404, errorHtml(site, 404), 'public, max-age=30');
-    }
-    if (article.status === 'unpublished') return sendHtml(reply, 410, errorHtml(site, 410), 'public, max-age=30');
-    return sendHtml(reply, 200, renderPage(<ArticlePage site={site} timeZone={timeZone} article={article} />));
+  const loadArticle = async (raw: string) => {
+    const id = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
+    return Number.isSafeInteger(id) ? ctx.store.articles.findById(id) : undefined;
+  };
+
+  app.get<{ Params: { id: string }; Querystring: { full?: string; cursor?: string } }>('/a/:id', async (req, reply) => {
+    const article = await loadArticle(req.params.id);
+    if (!article || !['published', 'unpublished'].includes(article.status)) return notFoundPage(reply);
+    if (article.status === 'unpublished') return notFoundPage(reply, 410);
+    const v = await view();
+    const channel = v.channels.find((c) => c.id === article.channelId) ?? (await ctx.store.channels.findById(article.channelId))!;
+    const [related, feed, moods, sidebar, author] = await Promise.all([
+      relatedArticles(ctx, article),
+      feedPage(ctx, req.query, undefined, article.id),
+      loadMoods(ctx, config, article.id),
+      loadSidebar(ctx, config),
+      ctx.store.accounts.findById(article.authorId),
+    ]);
+    const data = {
+      article,
+      channel,
+      related,
+      ...feed,
+      moods,
+      sidebar,
+      unfold: req.query.full === '1',
+      authorName: article.byline || author?.displayName || v.name,
+    };
+    return sendHtml(reply, 200, renderPage(<ArticlePage view={v} data={data} />));
   });
+
+  app.get<{ Params: { id: string } }>('/a/:id/qr.svg', async (req, reply) => {
+    const article = await loadArticle(req.params.id);
+    if (!article || article.status !== 'published') return notFoundPage(reply);
+    const svg = await QRCode.toString(config.siteUrl + articlePath(article.id), { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+    return reply.header('content-type', 'image/svg+xml').header('cache-control', 'public, max-age=86400').send(svg);
+  });
+
+  app.get<{ Params: { '*': string } }>('/c/*', async (req, reply) => {
+    const path = req.params['*'].replace(/\/+$/, '');
+    const v = await view();
+    const channel = v.channels.find((c) => c.path === path);
+    if (!channel) return notFoundPage(reply);
+    const [ids, sidebar] = await Promise.all([ctx.store.channels.subtreeIds(channel.path), loadSidebar(ctx, config)]);
+    const { feed, nextCursor } = await feedPage(ctx, req.query, ids);
+    const children = v.channels.filter((c) => c.parentId === channel.id);
+    return sendHtml(reply, 200, renderPage(<ChannelPage view={v} data={{ channel, children, articles: feed, nextCursor, sidebar }} />));
+  });
+
+  app.get<{ Params: { slug: string } }>('/t/:slug', async (req, reply) => {
+    const topic = await ctx.store.topics.findBySlug(req.params.slug);
+    if (!topic) return notFoundPage(reply);
+    const articles = (await ctx.store.articles.findMany(topic.articleIds)).filter((a) => a.status === 'published');
+    return sendHtml(reply, 200, renderPage(<TopicPage view={await view()} topic={topic} articles={articles} />));
+  });
+
+  return renderError;
 }
+

@@ -1,0 +1,35 @@
+import type { Actor } from '../accounts/roles.ts';
+import type { Article } from '../articles/article.ts';
+import type { Ctx } from '../context.ts';
+import { invalid } from '../errors.ts';
+import { authorize } from '../policy.ts';
+
+export const SLOTS = { focus: { name: '视觉焦点', max: 8 }, headline: { name: '头条', max: 5 } } as const;
+export type SlotName = keyof typeof SLOTS;
+
+export function isSlotName(value: string): value is SlotName {
+  return Object.hasOwn(SLOTS, value);
+}
+
+/** The published, unexpired articles of a slot, in the editors' order. */
+export async function slotArticles(ctx: Ctx, slot: SlotName): Promise<Article[]> {
+  const now = ctx.clock.now();
+  const items = (await ctx.store.slots.items(slot)).filter((i) => i.expiresAt === null || i.expiresAt > now);
+  const articles = await ctx.store.articles.findMany(items.map((i) => i.articleId));
+  return articles.filter((a) => a.status === 'published');
+}
+
+export async function setSlot(ctx: Ctx, actor: Actor | null, slot: SlotName, items: { articleId: number; expiresAt?: number | null }[]) {
+  if (actor) authorize(actor, 'topic.manage');
+  if (items.length > SLOTS[slot].max) throw invalid(`${SLOTS[slot].name} holds at most ${SLOTS[slot].max} articles`, 'items', 'too_many');
+  const ids = items.map((i) => i.articleId);
+  if (new Set(ids).size !== ids.length) throw invalid('An article may appear once per slot', 'items', 'duplicate');
+  return ctx.store.transaction(async (store) => {
+    const found = await store.articles.findMany(ids);
+    if (found.length !== ids.length) throw invalid('Some articles do not exist', 'items', 'unknown_article');
+    const now = ctx.clock.now();
+    await store.slots.replace(slot, items.map((i) => ({ articleId: i.articleId, expiresAt: i.expiresAt ?? null })), now);
+    await store.history.record({ at: now, actorId: actor?.id ?? null, action: 'slot.set', subjectType: 'slot', subjectId: slot, detail: { articles: ids } });
+    return store.slots.items(slot);
+  });
+}

@@ -1,0 +1,32 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../schema.ts';
+
+export interface SlotItem {
+  articleId: number;
+  position: number;
+  expiresAt: number | null;
+}
+
+/** Curated home-page slots (visual focus, headlines): ordered article lists with optional expiry. */
+export class SlotRepository {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  async items(slot: string): Promise<SlotItem[]> {
+    const rows = await this.db
+      .selectFrom('slot_items')
+      .select(['article_id', 'position', 'expires_at'])
+      .where('slot', '=', slot)
+      .orderBy('position')
+      .execute();
+    return rows.map((r) => ({ articleId: r.article_id, position: r.position, expiresAt: r.expires_at }));
+  }
+
+  async replace(slot: string, items: { articleId: number; expiresAt: number | null }[], at: number): Promise<void> {
+    await this.db.deleteFrom('slot_items').where('slot', '=', slot).execute();
+    if (items.length === 0) return;
+    await this.db
+      .insertInto('slot_items')
+      .values(items.map((item, position) => ({ slot, article_id: item.articleId, position, expires_at: item.expiresAt, created_at: at })))
+      .execute();
+  }
+}

@@ -1,0 +1,267 @@
+import type { ComponentChildren, JSX } from 'preact';
+import type { Article } from '../../domain/articles/article.ts';
+import { articlePath } from '../presenters/articles.ts';
+import { formatTime, isoWithOffset } from './format.ts';
+import { jsonForHtml, type SiteView } from './view.ts';
+
+export function Time({ ms, view, class: cls }: { ms: number; view: SiteView; class?: string }) {
+  return (
+    <time class={cls} datetime={isoWithOffset(ms, view.timeZone)}>
+      {formatTime(ms, view.timeZone)}
+    </time>
+  );
+}
+
+export function JsonLd({ data }: { data: unknown }) {
+  return <script type="application/ld+json" dangerouslySetInnerHTML={{ __html: jsonForHtml(data) }} />;
+}
+
+interface LayoutProps {
+  view: SiteView;
+  title: string;
+  description?: string;
+  canonical?: string;
+  head?: ComponentChildren;
+  bodyAttrs?: JSX.HTMLAttributes<HTMLBodyElement> & Record<string, string | undefined>;
+  current?: string;
+  children: ComponentChildren;
+}
+
+export function Layout({ view, title, description, canonical, head, bodyAttrs, current, children }: LayoutProps) {
+  const top = view.channels.filter((c) => c.parentId === null);
+  return (
+    <html lang="zh-CN" data-timezone={view.timeZone}>
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{title}</title>
+        {description ? <meta name="description" content={description} /> : null}
+        {canonical ? <link rel="canonical" href={canonical} /> : null}
+        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
+        <link rel="stylesheet" href={view.assets.styleUrl} />
+        <link rel="stylesheet" href={view.assets.printStyleUrl} media="print" />
+        <link rel="alternate" type="application/json" title={`${view.name} - 最新`} href="/api/v1/feed" />
+        <script src={view.assets.scriptUrl} defer />
+        {head}
+      </head>
+      <body {...bodyAttrs}>
+        <a class="skip-link" href="#main">
+          跳到正文
+        </a>
+        <header class="site-header">
+          <div class="site-header-inner">
+            <a class="brand" href="/">
+              <span class="brand-mark" aria-hidden="true">
+                砚
+              </span>
+              {view.name}
+            </a>
+            <div class="tools">
+              <button type="button" class="tool-font" data-font-toggle aria-label="调整字号">
+                A<span>字号</span>
+              </button>
+            </div>
+          </div>
+          <nav class="channel-nav" aria-label="频道">
+            <ul>
+              <li>
+                <a href="/" aria-current={current === '' ? 'page' : undefined}>
+                  首页
+                </a>
+              </li>
+              {top.map((c) => (
+                <li>
+                  <a href={`/c/${c.path}`} aria-current={current === c.path ? 'page' : undefined}>
+                    {c.name}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        </header>
+        <main id="main" tabIndex={-1}>
+          {children}
+        </main>
+        <footer class="site-footer">
+          <nav aria-label="页脚">
+            <a href="/">首页</a> · <a href="/api/v1/feed">数据接口</a>
+          </nav>
+          <p>
+            © {view.name} · 由 Inkstone（砚）驱动 · 未经授权不得转载
+          </p>
+        </footer>
+      </body>
+    </html>
+  );
+}
+
+export interface Crumb {
+  name: string;
+  href?: string;
+}
+
+export function Breadcrumbs({ crumbs, view }: { crumbs: Crumb[]; view: SiteView }) {
+  const linked = crumbs.filter((c) => c.href);
+  return (
+    <>
+      <nav class="breadcrumbs" aria-label="当前位置">
+        <ol>
+          {crumbs.map((c, i) => (
+            <li>
+              {c.href ? <a href={c.href}>{c.name}</a> : <span aria-current="page">{c.name}</span>}
+              {i < crumbs.length - 1 ? (
+                <span class="crumb-sep" aria-hidden="true">
+                  ›
+                </span>
+              ) : null}
+            </li>
+          ))}
+        </ol>
+      </nav>
+      <JsonLd
+        data={{
+          '@context': 'https://schema.org',
+          '@type': 'BreadcrumbList',
+          itemListElement: linked.map((c, i) => ({ '@type': 'ListItem', position: i + 1, name: c.name, item: view.url + c.href })),
+        }}
+      />
+    </>
+  );
+}
+
+export function FeedItem({ article, view }: { article: Article; view: SiteView }) {
+  return (
+    <li class="feed-item" data-id={String(article.id)}>
+      <a class="feed-link" href={articlePath(article.id)}>
+        <h3 class="feed-title">{article.title}</h3>
+        {article.summary ? <p class="feed-summary">{article.summary}</p> : null}
+      </a>
+      <Time ms={article.publishedAt!} view={view} class="feed-time" />
+    </li>
+  );
+}
+
+interface FeedSectionProps {
+  view: SiteView;
+  title: string;
+  articles: Article[];
+  nextCursor: string | null;
+  /** Where the no-JS "load more" link goes: this page with ?cursor=. */
+  pagePath: string;
+  channelPath?: string;
+}
+
+export function FeedSection({ view, title, articles, nextCursor, pagePath, channelPath }: FeedSectionProps) {
+  return (
+    <section class="feed" id="feed" data-feed data-feed-channel={channelPath ?? ''} aria-labelledby="feed-title">
+      <h2 id="feed-title" class="section-title">
+        {title}
+      </h2>
+      <ul class="feed-list" data-feed-list>
+        {articles.map((a) => (
+          <FeedItem article={a} view={view} />
+        ))}
+      </ul>
+      {nextCursor ? (
+        <a class="load-more" data-load-more data-cursor={nextCursor} href={`${pagePath}?cursor=${encodeURIComponent(nextCursor)}#feed`}>
+          加载更多
+        </a>
+      ) : (
+        <p class="feed-end">没有更多了</p>
+      )}
+    </section>
+  );
+}
+
+export function TitleList({ articles, numbered, view, counts }: { articles: Article[]; numbered?: boolean; view?: SiteView; counts?: number[] }) {
+  const Tag = numbered ? 'ol' : 'ul';
+  return (
+    <Tag class={numbered ? 'title-list numbered' : 'title-list'}>
+      {articles.map((a, i) => (
+        <li>
+          <a href={articlePath(a.id)}>{a.title}</a>
+          {counts ? <span class="rank-count">{counts[i]}</span> : view && a.publishedAt ? <Time ms={a.publishedAt} view={view} class="list-time" /> : null}
+        </li>
+      ))}
+    </Tag>
+  );
+}
+
+export interface MoodView {
+  key: string;
+  label: string;
+  count: number;
+}
+
+export function Moods({ articleId, moods }: { articleId: number; moods: MoodView[] }) {
+  return (
+    <section class="moods" id="moods" data-moods data-article-id={String(articleId)} aria-labelledby="moods-title">
+      <h2 id="moods-title" class="section-title">
+        您此时的心情
+      </h2>
+      <form method="post" action={`/a/${articleId}/mood`} class="moods-form">
+        {moods.map((m) => (
+          <button type="submit" name="mood" value={m.key} data-mood={m.key} aria-pressed="false" class={`mood mood-${m.key}`}>
+            <span class="mood-label">{m.label}</span>
+            <span class="mood-count" data-mood-count>
+              {m.count}
+            </span>
+          </button>
+        ))}
+      </form>
+      <p class="moods-status" data-moods-status role="status" aria-live="polite" />
+    </section>
+  );
+}
+
+export function Share({ url, title, text, articleId }: { url: string; title: string; text: string; articleId: number }) {
+  return (
+    <>
+      <div class="share" data-share data-share-url={url} data-share-title={title} data-share-text={text}>
+        <button type="button" class="share-button" data-share-button>
+          分享
+        </button>
+        <a class="share-link" href={url}>
+          复制链接
+        </a>
+        <p class="share-status" data-share-status role="status" aria-live="polite" />
+        <figure class="share-qr" data-share-qr hidden>
+          <img data-src={`/a/${articleId}/qr.svg`} alt="用手机扫码阅读本文" width={132} height={132} />
+          <figcaption>微信扫一扫，分享给朋友</figcaption>
+        </figure>
+      </div>
+      <div class="wechat-guide" data-wechat-guide hidden role="dialog" aria-modal="true" aria-label="分享提示">
+        <p class="wechat-guide-arrow">点击右上角 ···</p>
+        <p>发送给朋友 或 分享到朋友圈</p>
+        <button type="button" data-wechat-guide-close>
+          知道了
+        </button>
+      </div>
+    </>
+  );
+}
+
+export interface RankingView {
+  key: string;
+  label: string;
+  articles: Article[];
+  counts: number[];
+}
+
+export function Rankings({ title, id, rankings }: { title: string; id: string; rankings: RankingView[] }) {
+  const shown = rankings.filter((r) => r.articles.length > 0);
+  if (shown.length === 0) return null;
+  return (
+    <section class="rankings" aria-labelledby={id}>
+      <h2 id={id} class="section-title">
+        {title}
+      </h2>
+      {shown.map((r) => (
+        <div class="ranking">
+          <h3 class="ranking-title">{r.label}</h3>
+          <TitleList articles={r.articles} numbered counts={r.counts} />
+        </div>
+      ))}
+    </section>
+  );
+}

@@ -1,0 +1,37 @@
+import type { Config } from '../../config.ts';
+import type { Channel } from '../../domain/channels/channel.ts';
+import type { Ctx } from '../../domain/context.ts';
+import type { Assets } from '../assets.ts';
+
+/** What every reader page needs besides its own data. */
+export interface SiteView {
+  name: string;
+  url: string;
+  timeZone: string;
+  assets: Assets;
+  channels: Channel[];
+}
+
+const CHANNELS_TTL_MS = 5_000;
+
+/** Channel lists change rarely; a few seconds of staleness saves a query on every page. */
+export function siteViews(ctx: Ctx, config: Config, assets: Assets): () => Promise<SiteView> {
+  let cached: { at: number; channels: Channel[] } | undefined;
+  return async () => {
+    const now = Date.now();
+    if (!cached || now - cached.at > CHANNELS_TTL_MS) cached = { at: now, channels: await ctx.store.channels.all() };
+    return { name: config.siteName, url: config.siteUrl, timeZone: config.timeZone, assets, channels: cached.channels };
+  };
+}
+
+export const absolute = (view: SiteView, href: string): string => (/^https?:\/\//.test(href) ? href : view.url + href);
+
+/** JSON for a <script type="application/ld+json">: nothing in it can close the element or start markup. */
+export function jsonForHtml(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
