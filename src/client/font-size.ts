@@ -1,0 +1,47 @@
+// Font size switch: standard → large → x-large, remembered per device.
+
+import { $$ } from './dom.ts';
+
+const KEY = 'inkstone:font-size';
+const SIZES = ['', 'l', 'xl'];
+const NAMES = ['标准', '大', '特大'];
+
+function stored(): number {
+  try {
+    return Math.max(0, SIZES.indexOf(localStorage.getItem(KEY) || ''));
+  } catch {
+    return 0; // storage disabled (private mode, some in-app browsers)
+  }
+}
+
+function apply(i: number): void {
+  document.documentElement.dataset.fontSize = SIZES[i] ?? '';
+  for (const b of $$('[data-font-toggle]')) b.setAttribute('aria-label', '字号：' + NAMES[i]);
+}
+
+/** Runs as soon as the script does, before the DOM is ready. */
+export function applyFontSize(): void {
+  apply(stored());
+}
+
+export function initFontSize(): void {
+  const buttons = $$('[data-font-toggle]');
+  if (!buttons.length) return;
+  let current = stored();
+  apply(current);
+  const click = () => {
+    current = (current + 1) % SIZES.length;
+    apply(current);
+    try {
+      if (current) localStorage.setItem(KEY, SIZES[current]!);
+      else localStorage.removeItem(KEY);
+    } catch {
+      // not remembered, but still applied for this page
+    }
+  };
+  for (const b of buttons) b.addEventListener('click', click);
+  // Another tab changed the size.
+  addEventListener('storage', (e) => {
+    if (e.key === KEY) apply((current = stored()));
+  });
+}

@@ -1,0 +1,34 @@
+// Reader page enhancements; every feature starts only where its markup is on the page.
+// The pages work fully without this script.
+
+import { initBeacon } from './beacon.ts';
+import { initCarousel } from './carousel.ts';
+import { initFeed } from './feed.ts';
+import { initFold } from './fold.ts';
+import { applyFontSize, initFontSize } from './font-size.ts';
+import { initMoods } from './moods.ts';
+import { initReadingBar } from './reading-bar.ts';
+import { initShare } from './share.ts';
+
+// First, before anything else: the reader's font size, to keep the text from jumping later.
+try {
+  applyFontSize();
+} catch {
+  // keep the standard size
+}
+
+function start(): void {
+  for (const init of [initFontSize, initFold, initReadingBar, initShare, initMoods, initFeed, initCarousel, initBeacon]) {
+    try {
+      init();
+    } catch (err) {
+      // One broken feature must not stop the others; still report it.
+      setTimeout(() => {
+        throw err;
+      });
+    }
+  }
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+else start();
