@@ -50,6 +50,7 @@ export function HomePage({ view, data }: { view: SiteView; data: HomeData }) {
       current=""
     >
       <h1 class="visually-hidden">{view.name}</h1>
+      <div class="home-top">
       {data.focus.length > 0 ? (
         <section class="carousel" data-carousel aria-roledescription="carousel" aria-label="视觉焦点">
           <h2 class="visually-hidden">视觉焦点</h2>
@@ -74,9 +75,7 @@ export function HomePage({ view, data }: { view: SiteView; data: HomeData }) {
           </div>
         </section>
       ) : null}
-      <div class="page-grid">
-        <div class="main-col">
-          {data.headlines.length > 0 ? (
+        {data.headlines.length > 0 ? (
             <section class="headlines" aria-labelledby="headlines-title">
               <h2 id="headlines-title" class="section-title">
                 要闻
@@ -91,6 +90,9 @@ export function HomePage({ view, data }: { view: SiteView; data: HomeData }) {
               ))}
             </section>
           ) : null}
+      </div>
+      <div class="page-grid">
+        <div class="main-col">
           <div class="channel-blocks">
             {data.channelBlocks.map(({ channel, articles }) => (
               <section class="channel-block" aria-labelledby={`block-${channel.slug}`}>

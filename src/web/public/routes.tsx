@@ -49,11 +49,12 @@ function cursorOf(query: unknown) {
 }
 
 async function feedPage(ctx: Ctx, query: unknown, channelIds?: number[], exclude?: number) {
-  const items = await ctx.store.articles.listPublished({ channelIds, before: cursorOf(query), limit: FEED_PAGE + 1 });
-  const page = items.filter((a) => a.id !== exclude).slice(0, FEED_PAGE);
+  // One extra row tells whether a next page exists; one more covers the excluded article.
+  const items = await ctx.store.articles.listPublished({ channelIds, before: cursorOf(query), limit: FEED_PAGE + 2 });
+  const candidates = items.filter((a) => a.id !== exclude);
+  const page = candidates.slice(0, FEED_PAGE);
   const last = page[page.length - 1];
-  const more = items.length > FEED_PAGE && last;
-  return { feed: page, nextCursor: more ? encodeCursor({ publishedAt: last.publishedAt!, id: last.id }) : null };
+  return { feed: page, nextCursor: candidates.length > FEED_PAGE && last ? encodeCursor({ publishedAt: last.publishedAt!, id: last.id }) : null };
 }
 
 /** The reader site: server-rendered pages with no per-reader data, so they cache whole. */
