@@ -16,7 +16,8 @@ function stored(): number {
 
 function apply(i: number): void {
   document.documentElement.dataset.fontSize = SIZES[i] ?? '';
-  for (const b of $$('[data-font-toggle]')) b.setAttribute('aria-label', '字号：' + NAMES[i]);
+  // The visible text stays the accessible name; the current size is read out from a hidden span.
+  for (const state of $$('[data-font-state]')) state.textContent = '：' + NAMES[i];
 }
 
 /** Runs as soon as the script does, before the DOM is ready. */

@@ -57,8 +57,11 @@ export function Layout({ view, title, description, canonical, head, bodyAttrs, c
               {view.name}
             </a>
             <div class="tools">
-              <button type="button" class="tool-font" data-font-toggle aria-label="调整字号">
+              <button type="button" class="tool-font" data-font-toggle>
                 A<span>字号</span>
+                <span class="visually-hidden" data-font-state>
+                  ：标准
+                </span>
               </button>
             </div>
           </div>

@@ -1,0 +1,55 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildApp } from '../../src/app.ts';
+import { prepare } from '../../src/bootstrap.ts';
+import { loadConfig } from '../../src/config.ts';
+import { openDatabase } from '../../src/storage/database.ts';
+
+export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, '../../test-output/screenshots');
+
+export const VIEWPORTS = {
+  phone: { width: 390, height: 844 },
+  desktop: { width: 1280, height: 800 },
+} as const;
+
+export const WECHAT_UA =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50(0x1800322e) NetType/WIFI Language/zh_CN';
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+}
+
+/** A real server with the demo newsroom on SQLite, listening on a free port. */
+export async function startDemoSite() {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-e2e-'));
+  const config = loadConfig({ INKSTONE_DATA_DIR: dataDir, INKSTONE_SECRET: 'e2e-secret-0123456789abcdef', INKSTONE_ADMIN_PASSWORD: 'e2e-admin-password', PORT: '0' });
+  const database = openDatabase(config);
+  await prepare(config, database);
+  const { app, ctx } = await buildApp({ config, database });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  return {
+    base: address,
+    ctx,
+    async close() {
+      await app.close();
+      await database.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Collects console errors, page errors and CSP violations; a clean page has none. */
+export function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  return errors;
+}
