@@ -6,6 +6,7 @@ import { AccountRepository } from './repositories/accounts.ts';
 import { ArticleRepository } from './repositories/articles.ts';
 import { ChannelRepository } from './repositories/channels.ts';
 import { HistoryRepository } from './repositories/history.ts';
+import { ReactionRepository } from './repositories/reactions.ts';
 import { SlotRepository } from './repositories/slots.ts';
 import { TopicRepository } from './repositories/topics.ts';
 
@@ -16,6 +17,7 @@ export class Store {
   readonly topics: TopicRepository;
   readonly history: HistoryRepository;
   readonly accounts: AccountRepository;
+  readonly reactions: ReactionRepository;
   readonly slots: SlotRepository;
 
   constructor(
@@ -27,6 +29,7 @@ export class Store {
     this.topics = new TopicRepository(db);
     this.history = new HistoryRepository(db);
     this.accounts = new AccountRepository(db);
+    this.reactions = new ReactionRepository(db, dialect);
     this.slots = new SlotRepository(db);
   }
 

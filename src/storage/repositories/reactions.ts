@@ -1,0 +1,289 @@
+import { sql, type Kysely } from 'kysely';
+import type { Dialect } from '../migrations/index.ts';
+import type { DB } from '../schema.ts';
+
+/** Tables of the reactions migration (2026-11-29T0100); times are integer milliseconds, hours are their start. */
+export type ReactionTables = {
+  reaction_votes: {
+    article_id: number;
+    reader_id: string;
+    mood: string;
+    held: number; // 1 while a burst vote awaits review; held votes are left out of the counts
+    address_hash: string;
+    prefix_hash: string;
+    voted_at: number;
+  };
+  reaction_counts: { article_id: number; mood: string; count: number };
+  reaction_buckets: { article_id: number; mood: string; hour: number; count: number };
+  view_buckets: { article_id: number; hour: number; count: number };
+};
+
+export interface VoteRow {
+  articleId: number;
+  readerId: string;
+  mood: string;
+  held: boolean;
+  addressHash: string;
+  prefixHash: string;
+  at: number;
+}
+
+export interface Ranked {
+  articleId: number;
+  count: number;
+}
+
+export interface HeldGroup {
+  articleId: number;
+  prefixHash: string;
+  votes: number;
+  first: number;
+  last: number;
+}
+
+/** One difference between the stored counts and the votes they should count. */
+export interface Drift {
+  table: 'reaction_counts' | 'reaction_buckets';
+  articleId: number;
+  mood: string;
+  hour?: number;
+  stored: number;
+  actual: number;
+}
+
+export const HOUR = 3_600_000;
+
+/**
+ * Votes, their counts and the read buckets. The counts and vote buckets are written by triggers (see the migration),
+ * so this repository writes vote rows only and reads the counts.
+ */
+export class ReactionRepository {
+  private readonly db: Kysely<DB & ReactionTables>;
+
+  constructor(
+    db: Kysely<DB>,
+    private readonly dialect: Dialect,
+  ) {
+    this.db = db.withTables<ReactionTables>();
+  }
+
+  async articleStatus(articleId: number): Promise<string | undefined> {
+    const row = await this.db.selectFrom('articles').select('status').where('id', '=', articleId).executeTakeFirst();
+    return row?.status;
+  }
+
+  /**
+   * Records a reader's vote in one statement: a new row, or the row moved to another mood. Nothing is written when
+   * the article is not published or the mood is the same; returns whether a row was written.
+   */
+  async vote(v: VoteRow): Promise<boolean> {
+    const result = await this.db
+      .insertInto('reaction_votes')
+      .columns(['article_id', 'reader_id', 'mood', 'held', 'address_hash', 'prefix_hash', 'voted_at'])
+      .expression((eb) =>
+        eb
+          .selectFrom('articles')
+          .select([
+            'id',
+            eb.val(v.readerId).as('r'),
+            eb.val(v.mood).as('m'),
+            eb.val(v.held ? 1 : 0).as('h'),
+            eb.val(v.addressHash).as('ah'),
+            eb.val(v.prefixHash).as('ph'),
+            eb.val(v.at).as('t'),
+          ])
+          .where('id', '=', v.articleId)
+          .where('status', '=', 'published'),
+      )
+      .onConflict((oc) =>
+        oc
+          .columns(['article_id', 'reader_id'])
+          .doUpdateSet((eb) => ({ mood: eb.ref('excluded.mood'), voted_at: eb.ref('excluded.voted_at') }))
+          .where('reaction_votes.mood', '<>', (eb) => eb.ref('excluded.mood')),
+      )
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async counts(articleId: number): Promise<Map<string, number>> {
+    const rows = await this.db.selectFrom('reaction_counts').select(['mood', 'count']).where('article_id', '=', articleId).execute();
+    return new Map(rows.map((r) => [r.mood, Number(r.count)]));
+  }
+
+  async moodOf(articleId: number, readerId: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('reaction_votes')
+      .select('mood')
+      .where('article_id', '=', articleId)
+      .where('reader_id', '=', readerId)
+      .executeTakeFirst();
+    return row?.mood;
+  }
+
+  /** Published articles by public votes of one mood cast from `since` on. */
+  async topByMood(mood: string, since: number, limit: number): Promise<Ranked[]> {
+    const rows = await this.db
+      .selectFrom('reaction_buckets as b')
+      .innerJoin('articles as a', 'a.id', 'b.article_id')
+      .select(['b.article_id', (eb) => eb.fn.sum<number>('b.count').as('n')])
+      .where('b.mood', '=', mood)
+      .where('b.hour', '>=', since)
+      .where('a.status', '=', 'published')
+      .groupBy('b.article_id')
+      .having((eb) => eb.fn.sum('b.count'), '>', 0)
+      .orderBy('n', 'desc')
+      .orderBy('b.article_id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ articleId: r.article_id, count: Number(r.n) }));
+  }
+
+  async addView(articleId: number, hour: number): Promise<void> {
+    await this.db
+      .insertInto('view_buckets')
+      .values({ article_id: articleId, hour, count: 1 })
+      .onConflict((oc) => oc.columns(['article_id', 'hour']).doUpdateSet((eb) => ({ count: eb('view_buckets.count', '+', 1) })))
+      .execute();
+  }
+
+  async topByViews(since: number, limit: number): Promise<Ranked[]> {
+    const rows = await this.db
+      .selectFrom('view_buckets as v')
+      .innerJoin('articles as a', 'a.id', 'v.article_id')
+      .select(['v.article_id', (eb) => eb.fn.sum<number>('v.count').as('n')])
+      .where('v.hour', '>=', since)
+      .where('a.status', '=', 'published')
+      .groupBy('v.article_id')
+      .orderBy('n', 'desc')
+      .orderBy('v.article_id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ articleId: r.article_id, count: Number(r.n) }));
+  }
+
+  /** Held votes grouped by article and address prefix, oldest burst first. */
+  async heldGroups(limit: number): Promise<HeldGroup[]> {
+    const rows = await this.db
+      .selectFrom('reaction_votes')
+      .select([
+        'article_id',
+        'prefix_hash',
+        (eb) => eb.fn.countAll<number>().as('n'),
+        (eb) => eb.fn.min('voted_at').as('first'),
+        (eb) => eb.fn.max('voted_at').as('last'),
+      ])
+      .where('held', '=', 1)
+      .groupBy(['article_id', 'prefix_hash'])
+      .orderBy('first')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      articleId: r.article_id,
+      prefixHash: r.prefix_hash,
+      votes: Number(r.n),
+      first: Number(r.first),
+      last: Number(r.last),
+    }));
+  }
+
+  /** Counts the held votes of an article in, or drops them; returns how many votes were decided. */
+  async decideHeld(articleId: number, release: boolean, prefixHash?: string): Promise<number> {
+    const result = release
+      ? await this.db
+          .updateTable('reaction_votes')
+          .set({ held: 0 })
+          .where('article_id', '=', articleId)
+          .where('held', '=', 1)
+          .$if(prefixHash !== undefined, (q) => q.where('prefix_hash', '=', prefixHash!))
+          .executeTakeFirst()
+      : await this.db
+          .deleteFrom('reaction_votes')
+          .where('article_id', '=', articleId)
+          .where('held', '=', 1)
+          .$if(prefixHash !== undefined, (q) => q.where('prefix_hash', '=', prefixHash!))
+          .executeTakeFirst();
+    return Number('numUpdatedRows' in result ? result.numUpdatedRows : result.numDeletedRows);
+  }
+
+  /**
+   * Compares the counts and vote buckets with what the vote rows say, and when `repair` rewrites the ones that
+   * differ. Votes are locked out meanwhile so the comparison and the repair see the same rows.
+   */
+  async reconcile(repair: boolean): Promise<{ drift: Drift[]; votes: number }> {
+    if (this.dialect === 'postgres') {
+      await sql`lock table reaction_votes in share row exclusive mode`.execute(this.db);
+    } else {
+      // A write first takes SQLite's write lock, so no other process votes between our reads and our repair.
+      await sql`update reaction_counts set count = count where 0`.execute(this.db);
+    }
+    const { votes } = await this.db
+      .selectFrom('reaction_votes')
+      .select((eb) => eb.fn.countAll<number>().as('votes'))
+      .executeTakeFirstOrThrow();
+
+    const actualCounts = await this.db
+      .selectFrom('reaction_votes')
+      .select(['article_id', 'mood', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('held', '=', 0)
+      .groupBy(['article_id', 'mood'])
+      .execute();
+    const storedCounts = await this.db.selectFrom('reaction_counts').select(['article_id', 'mood', 'count']).execute();
+    const drift: Drift[] = [];
+    const countKey = (a: number, m: string) => `${a}\u0000${m}`;
+    const stored = new Map(storedCounts.map((r) => [countKey(r.article_id, r.mood), Number(r.count)]));
+    for (const r of actualCounts) {
+      const key = countKey(r.article_id, r.mood);
+      const s = stored.get(key) ?? 0;
+      stored.delete(key);
+      if (s !== Number(r.n)) drift.push({ table: 'reaction_counts', articleId: r.article_id, mood: r.mood, stored: s, actual: Number(r.n) });
+    }
+    for (const [key, s] of stored) {
+      if (s === 0) continue;
+      const [a, m] = key.split('\u0000') as [string, string];
+      drift.push({ table: 'reaction_counts', articleId: Number(a), mood: m, stored: s, actual: 0 });
+    }
+
+    const hourOf = sql<number>`voted_at - voted_at % ${sql.lit(HOUR)}`;
+    const actualBuckets = await this.db
+      .selectFrom('reaction_votes')
+      .select(['article_id', 'mood', hourOf.as('hour'), (eb) => eb.fn.countAll<number>().as('n')])
+      .where('held', '=', 0)
+      .groupBy(['article_id', 'mood', hourOf])
+      .execute();
+    const storedBuckets = await this.db.selectFrom('reaction_buckets').select(['article_id', 'mood', 'hour', 'count']).execute();
+    const bucketKey = (a: number, m: string, h: number) => `${a}\u0000${m}\u0000${h}`;
+    const storedB = new Map(storedBuckets.map((r) => [bucketKey(r.article_id, r.mood, Number(r.hour)), Number(r.count)]));
+    for (const r of actualBuckets) {
+      const key = bucketKey(r.article_id, r.mood, Number(r.hour));
+      const s = storedB.get(key) ?? 0;
+      storedB.delete(key);
+      if (s !== Number(r.n)) {
+        drift.push({ table: 'reaction_buckets', articleId: r.article_id, mood: r.mood, hour: Number(r.hour), stored: s, actual: Number(r.n) });
+      }
+    }
+    for (const [key, s] of storedB) {
+      if (s === 0) continue;
+      const [a, m, h] = key.split('\u0000') as [string, string, string];
+      drift.push({ table: 'reaction_buckets', articleId: Number(a), mood: m, hour: Number(h), stored: s, actual: 0 });
+    }
+
+    if (repair) {
+      for (const d of drift) {
+        if (d.table === 'reaction_counts') {
+          await this.db
+            .insertInto('reaction_counts')
+            .values({ article_id: d.articleId, mood: d.mood, count: d.actual })
+            .onConflict((oc) => oc.columns(['article_id', 'mood']).doUpdateSet({ count: d.actual }))
+            .execute();
+        } else {
+          await this.db
+            .insertInto('reaction_buckets')
+            .values({ article_id: d.articleId, mood: d.mood, hour: d.hour!, count: d.actual })
+            .onConflict((oc) => oc.columns(['article_id', 'mood', 'hour']).doUpdateSet({ count: d.actual }))
+            .execute();
+        }
+      }
+    }
+    return { drift, votes: Number(votes) };
+  }
+}
