@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import { parseMoods, type Mood } from './domain/reactions/moods.ts';
 
 /** Environment parsed once into a typed object; bad values fail at start with a clear message. */
 export interface Config {
@@ -17,6 +18,12 @@ export interface Config {
   trustProxy: boolean | number | string[];
   timeZone: string;
   logLevel: string;
+  /** Moods readers vote on, in display order (INKSTONE_MOODS). */
+  moods: Mood[];
+  /** New readers' votes one address may cast on one article per hour; 0 = no cap (INKSTONE_REACTION_CAP). */
+  reactionCapPerHour: number;
+  /** Votes on one article from one address prefix in a minute above which new votes are held for review; 0 = off. */
+  reactionBurstPerMinute: number;
 }
 
 export class ConfigError extends Error {}
@@ -39,6 +46,21 @@ export function parseTrustProxy(value: string | undefined): boolean | number | s
   if (v === 'true') return true;
   if (/^\d+$/.test(v)) return Number(v);
   return v.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function parseCount(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 1_000_000) throw new ConfigError(`${name} must be a whole number from 0 to 1000000, got "${value}"`);
+  return n;
+}
+
+function parseMoodList(value: string | undefined): Mood[] {
+  try {
+    return parseMoods(value);
+  } catch (err) {
+    throw new ConfigError(`INKSTONE_MOODS: ${(err as Error).message}`);
+  }
 }
 
 function parseDatabaseUrl(value: string | undefined): string | undefined {
@@ -96,5 +118,8 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     timeZone: env.INKSTONE_TIMEZONE && env.INKSTONE_TIMEZONE !== '' ? env.INKSTONE_TIMEZONE : 'Asia/Shanghai',
     logLevel: env.LOG_LEVEL && env.LOG_LEVEL !== '' ? env.LOG_LEVEL : 'info',
+    moods: parseMoodList(env.INKSTONE_MOODS),
+    reactionCapPerHour: parseCount('INKSTONE_REACTION_CAP', env.INKSTONE_REACTION_CAP, 20),
+    reactionBurstPerMinute: parseCount('INKSTONE_REACTION_BURST', env.INKSTONE_REACTION_BURST, 30),
   };
 }

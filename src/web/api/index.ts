@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../domain/errors.ts';
 import { articleRoutes } from './articles.ts';
 import { catalogRoutes } from './catalog.ts';
+import { reactionRoutes } from './reactions.ts';
 import type { WebDeps } from './context.ts';
 import { sessionRoutes } from './session.ts';
 
@@ -13,6 +14,7 @@ export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> 
   sessionRoutes(app, deps);
   articleRoutes(app, deps);
   catalogRoutes(app, deps);
+  reactionRoutes(app, deps);
   app.setNotFoundHandler(() => {
     throw notFound('API route');
   });
