@@ -124,6 +124,28 @@ program
     }),
   );
 
+const reactions = program.command('reactions').description('mood votes');
+reactions
+  .command('check')
+  .description('compare the mood counts with the vote rows and rebuild what drifted; exits 1 when anything had drifted')
+  .option('--dry-run', 'report only, change nothing')
+  .action((opts: { dryRun?: boolean }) =>
+    withDatabase(async (_config, database) => {
+      const { checkReactionCounts } = await import('../domain/reactions/service.ts');
+      const { drift, votes } = await checkReactionCounts(ctxOf(database), { dryRun: opts.dryRun === true });
+      if (drift.length === 0) {
+        console.log(`Checked ${votes} votes: every count equals its votes.`);
+        return;
+      }
+      for (const d of drift) {
+        const hour = d.hour === undefined ? '' : ` hour ${new Date(d.hour).toISOString()}`;
+        console.log(`drift: ${d.table} article ${d.articleId} ${d.mood}${hour}: stored ${d.stored}, votes say ${d.actual}`);
+      }
+      console.log(`Checked ${votes} votes: ${drift.length} counts had drifted${opts.dryRun ? ' (dry run: left as they are)' : ' and were rebuilt from the votes'}.`);
+      process.exitCode = 1;
+    }),
+  );
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
