@@ -16,7 +16,6 @@ import { Store } from './storage/store.ts';
 import { apiV1 } from './web/api/index.ts';
 import { isApiRequest, sendApiError, toApiError } from './web/errors.ts';
 import { registerMetrics } from './web/metrics.ts';
-import { PageCache, registerPageCache } from './web/page-cache.ts';
 import { publicRoutes, sendHtml, type ErrorRenderer } from './web/public/routes.tsx';
 import { reactionFormRoutes } from './web/public/reactions.ts';
 import { registerAssets } from './web/assets.ts';
@@ -39,7 +38,6 @@ export interface AppOptions {
 export interface App {
   app: FastifyInstance;
   ctx: Ctx;
-  pageCache: PageCache;
 }
 
 /** Builds the whole app without listening, so tests can inject requests. */
@@ -86,8 +84,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   await app.register(cookie);
   await app.register(formbody);
-  const pageCache = new PageCache({ ttlMs: 60_000, maxEntries: 5_000 });
-  registerPageCache(app, pageCache);
 
   let renderError: ErrorRenderer | undefined;
   app.setErrorHandler(async (err, req, reply) => {
@@ -120,8 +116,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   reactionFormRoutes(app, deps);
 
   if (options.jobs) {
-    const stop = startScheduler(ctx, app.log, () => pageCache.purge());
+    const stop = startScheduler(ctx, app.log);
     app.addHook('onClose', async () => stop());
   }
-  return { app, ctx, pageCache };
+  return { app, ctx };
 }
