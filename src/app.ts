@@ -16,6 +16,7 @@ import { Store } from './storage/store.ts';
 import { apiV1 } from './web/api/index.ts';
 import { isApiRequest, sendApiError, toApiError } from './web/errors.ts';
 import { registerMetrics } from './web/metrics.ts';
+import { PageCache, registerPageCache } from './web/page-cache.ts';
 import { publicRoutes, sendHtml, type ErrorRenderer } from './web/public/routes.tsx';
 import { reactionFormRoutes } from './web/public/reactions.ts';
 import { registerAssets } from './web/assets.ts';
@@ -38,6 +39,7 @@ export interface AppOptions {
 export interface App {
   app: FastifyInstance;
   ctx: Ctx;
+  pageCache: PageCache;
 }
 
 /** Builds the whole app without listening, so tests can inject requests. */
@@ -84,6 +86,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   await app.register(cookie);
   await app.register(formbody);
+  const pageCache = new PageCache({ ttlMs: 60_000, maxEntries: 5_000 });
+  registerPageCache(app, pageCache);
 
   let renderError: ErrorRenderer | undefined;
   app.setErrorHandler(async (err, req, reply) => {
@@ -116,8 +120,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   reactionFormRoutes(app, deps);
 
   if (options.jobs) {
-    const stop = startScheduler(ctx, app.log);
+    const stop = startScheduler(ctx, app.log, () => pageCache.purge());
     app.addHook('onClose', async () => stop());
   }
-  return { app, ctx };
+  return { app, ctx, pageCache };
 }

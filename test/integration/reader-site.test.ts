@@ -246,3 +246,32 @@ describe.each(STORES)('reader pages on %s', (kind) => {
     expect(json(api).error.code).toBe('not_found');
   });
 });
+
+describe('page cache', () => {
+  it('serves a page from memory until the newsroom changes something', async () => {
+    const t = await startTestApp('sqlite');
+    try {
+      const admin = await t.user('admin');
+      const editor = (await t.user('editor')).auth;
+      await createChannels(t.app, admin.auth);
+      const a = await createArticle(t.app, editor, { title: '初版标题' });
+      await publish(t.app, editor, a.id);
+      const first = await t.app.inject({ url: `/a/${a.id}`, headers: { 'accept-encoding': 'gzip' } });
+      expect(first.headers['x-cache']).toBe('miss');
+      expect(first.headers['content-encoding']).toBe('gzip');
+      const second = await t.app.inject({ url: `/a/${a.id}`, headers: { 'accept-encoding': 'br' } });
+      expect(second.headers['x-cache']).toBe('hit');
+      expect(second.headers['content-encoding']).toBe('br');
+      expect(second.headers['content-security-policy']).toContain("script-src 'self'");
+      const plain = await t.app.inject({ url: `/a/${a.id}` });
+      expect(plain.body).toContain('初版标题');
+      // An edit through the API purges: the next reader sees the new title at once.
+      await t.app.inject({ method: 'PATCH', url: `/api/v1/articles/${a.id}`, headers: { authorization: editor }, payload: { title: '更正后的标题' } });
+      const after = await t.app.inject({ url: `/a/${a.id}` });
+      expect(after.headers['x-cache']).toBe('miss');
+      expect(after.body).toContain('更正后的标题');
+    } finally {
+      await t.close();
+    }
+  });
+});
