@@ -62,7 +62,14 @@ export function reactionRulesFor(app: FastifyInstance, { ctx, config }: { ctx: C
     lastWarning = Date.now();
     app.log.warn({ err: err.message }, 'Redis unreachable: vote caps count in this process only');
   };
-  const hits: HitCounter = config.redisUrl ? new RedisHitCounter(config.redisUrl, warn) : new MemoryHitCounter();
+  const shared = config.redisUrl ? new RedisHitCounter(config.redisUrl, warn) : undefined;
+  const hits: HitCounter = shared ?? new MemoryHitCounter();
+  if (shared) {
+    // Start serving with the shared counters when Redis answers within a moment, else count locally until it does.
+    app.addHook('onReady', async () => {
+      if (!(await shared.ready())) warn(new Error('no connection at start'));
+    });
+  }
   const rules: ReactionRules = {
     moods: config.moods,
     capPerHour: config.reactionCapPerHour,
