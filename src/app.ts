@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -16,7 +17,7 @@ import { Store } from './storage/store.ts';
 import { apiV1 } from './web/api/index.ts';
 import { isApiRequest, sendApiError, toApiError } from './web/errors.ts';
 import { registerMetrics } from './web/metrics.ts';
-import { PageCache, registerPageCache } from './web/page-cache.ts';
+import { PageCache, registerPageCache, serveFromCache } from './web/page-cache.ts';
 import { publicRoutes, sendHtml, type ErrorRenderer } from './web/public/routes.tsx';
 import { reactionFormRoutes } from './web/public/reactions.ts';
 import { registerAssets } from './web/assets.ts';
@@ -46,7 +47,10 @@ export interface App {
 export async function buildApp(options: AppOptions): Promise<App> {
   const { config, database } = options;
   const ctx: Ctx = { store: Store.of(database), clock: options.clock ?? systemClock };
+  const pageCache = new PageCache({ ttlMs: 60_000, maxEntries: 5_000 });
   const app: FastifyInstance = Fastify({
+    // Cached reader pages are answered before Fastify's routing; see serveFromCache.
+    serverFactory: (handler) => createServer((req, res) => serveFromCache(pageCache, req, res) || handler(req, res)),
     logger: options.logger ?? false,
     // Fastify accepts a hop count at run time though its types omit it.
     trustProxy: config.trustProxy as boolean | string[],
@@ -86,7 +90,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   await app.register(cookie);
   await app.register(formbody);
-  const pageCache = new PageCache({ ttlMs: 60_000, maxEntries: 5_000 });
   registerPageCache(app, pageCache);
 
   let renderError: ErrorRenderer | undefined;

@@ -18,6 +18,8 @@ export interface Config {
   trustProxy: boolean | number | string[];
   timeZone: string;
   logLevel: string;
+  /** App processes `serve` runs (node:cluster); 1 = this process only. */
+  workers: number;
   /** Moods readers vote on, in display order (INKSTONE_MOODS). */
   moods: Mood[];
   /** New readers' votes one address may cast on one article per hour; 0 = no cap (INKSTONE_REACTION_CAP). */
@@ -98,6 +100,13 @@ function loadSecret(value: string | undefined, dataDir: string): string {
   return secret;
 }
 
+function parseWorkers(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return 1;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new ConfigError(`INKSTONE_WORKERS must be a whole number from 1 to 64, got "${value}"`);
+  return n;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = parsePort(env.PORT);
   const host = env.HOST && env.HOST !== '' ? env.HOST : '127.0.0.1';
@@ -118,6 +127,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     timeZone: env.INKSTONE_TIMEZONE && env.INKSTONE_TIMEZONE !== '' ? env.INKSTONE_TIMEZONE : 'Asia/Shanghai',
     logLevel: env.LOG_LEVEL && env.LOG_LEVEL !== '' ? env.LOG_LEVEL : 'info',
+    workers: parseWorkers(env.INKSTONE_WORKERS),
     moods: parseMoodList(env.INKSTONE_MOODS),
     reactionCapPerHour: parseCount('INKSTONE_REACTION_CAP', env.INKSTONE_REACTION_CAP, 20),
     reactionBurstPerMinute: parseCount('INKSTONE_REACTION_BURST', env.INKSTONE_REACTION_BURST, 30),

@@ -1,13 +1,26 @@
+import cluster from 'node:cluster';
 import { buildApp } from './app.ts';
 import { prepare } from './bootstrap.ts';
 import type { Config } from './config.ts';
 import { openDatabase } from './storage/database.ts';
 
-/** Starts the site: prepare the database, build the app, listen, and stop cleanly on SIGINT/SIGTERM. */
+const PURGE = 'inkstone:purge-pages';
+
+function printFirstStart(config: Config, adminPassword: string | undefined): void {
+  // Printed once, to the terminal only: never through the logger.
+  if (adminPassword) process.stdout.write(`\n  Created the newsroom account "admin" with password: ${adminPassword}\n  Sign in at ${config.siteUrl}/admin\n\n`);
+}
+
+/**
+ * Starts the site: prepare the database, build the app, listen, and stop cleanly on SIGINT/SIGTERM.
+ * With INKSTONE_WORKERS > 1 the primary prepares the database once, then forks workers that share the port.
+ */
 export async function serve(config: Config): Promise<void> {
+  if (config.workers > 1 && cluster.isPrimary) return servePrimary(config);
+
   const database = openDatabase(config);
   const first = await prepare(config, database);
-  const { app } = await buildApp({
+  const { app, pageCache } = await buildApp({
     config,
     database,
     jobs: true,
@@ -15,9 +28,13 @@ export async function serve(config: Config): Promise<void> {
   });
   if (first.migrations.length) app.log.info({ migrations: first.migrations }, 'applied migrations');
   if (first.demoArticles !== undefined) app.log.info({ articles: first.demoArticles }, 'loaded demo content');
-  if (first.adminPassword) {
-    // Printed once, to the terminal only: never through the logger.
-    process.stdout.write(`\n  Created the newsroom account "admin" with password: ${first.adminPassword}\n  Sign in at ${config.siteUrl}/admin\n\n`);
+  printFirstStart(config, first.adminPassword);
+  if (cluster.isWorker) {
+    // A newsroom change seen by one worker must purge every worker's page cache.
+    pageCache.onPurge = () => process.send?.({ type: PURGE });
+    process.on('message', (msg: { type?: string }) => {
+      if (msg?.type === PURGE) pageCache.purge({ propagate: false });
+    });
   }
   const stop = async (signal: string) => {
     app.log.info({ signal }, 'shutting down');
@@ -28,5 +45,35 @@ export async function serve(config: Config): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
   await app.listen({ port: config.port, host: config.host });
-  process.stdout.write(`Inkstone is serving ${config.siteUrl}\n`);
+  if (!cluster.isWorker) process.stdout.write(`Inkstone is serving ${config.siteUrl}\n`);
+}
+
+async function servePrimary(config: Config): Promise<void> {
+  const database = openDatabase(config);
+  const first = await prepare(config, database);
+  await database.close();
+  printFirstStart(config, first.adminPassword);
+  let stopping = false;
+  const fork = () => cluster.fork();
+  for (let i = 0; i < config.workers; i++) fork();
+  cluster.on('message', (from, msg: { type?: string }) => {
+    if (msg?.type !== PURGE) return;
+    for (const worker of Object.values(cluster.workers ?? {})) if (worker && worker !== from) worker.send(msg);
+  });
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
+    fork();
+  });
+  const stop = () => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    setTimeout(() => process.exit(0), 5000).unref();
+    cluster.on('exit', () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  process.stdout.write(`Inkstone is serving ${config.siteUrl} with ${config.workers} workers\n`);
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -5,6 +6,8 @@ interface Entry {
   status: number;
   type: string;
   cacheControl: string;
+  /** Every header the first response carried (security headers included), replayed on hits. */
+  headers: Record<string, string>;
   raw: Buffer;
   gzip: Buffer;
   br: Buffer;
@@ -17,6 +20,8 @@ export interface PageCacheOptions {
   ttlMs: number;
   maxEntries: number;
 }
+
+const SKIPPED_HEADERS = new Set(['content-length', 'content-encoding', 'x-cache', 'vary', 'set-cookie']);
 
 const UNCACHED = /^\/(api|assets|media|static|admin|healthz|metrics)(\/|$)/;
 
@@ -36,9 +41,13 @@ export class PageCache {
     return this.options.ttlMs;
   }
 
-  purge(): void {
+  /** Called on a local purge, so other processes can be told (see server.ts). */
+  onPurge: (() => void) | undefined;
+
+  purge({ propagate = true } = {}): void {
     this.generation++;
     this.entries.clear();
+    if (propagate) this.onPurge?.();
   }
 
   lookup(key: string, now: number): Entry | undefined {
@@ -66,7 +75,7 @@ export class PageCache {
   }
 }
 
-function encodingFor(req: FastifyRequest): 'br' | 'gzip' | undefined {
+function encodingFor(req: { headers: IncomingMessage['headers'] }): 'br' | 'gzip' | undefined {
   const accept = String(req.headers['accept-encoding'] ?? '');
   if (/\bbr\b/.test(accept)) return 'br';
   if (/\bgzip\b/.test(accept)) return 'gzip';
@@ -106,10 +115,15 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
     const status = reply.statusCode;
     if (!type.startsWith('text/html') || ![200, 404, 410].includes(status) || reply.hasHeader('set-cookie')) return payload;
     const raw = Buffer.from(payload);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(reply.getHeaders())) {
+      if (value !== undefined && !SKIPPED_HEADERS.has(name)) headers[name] = String(value);
+    }
     const entry = {
       status,
       type,
       cacheControl: String(reply.getHeader('cache-control') ?? ''),
+      headers,
       raw,
       gzip: gzipSync(raw, { level: 6 }),
       br: brotliCompressSync(raw, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5 } }),
@@ -127,4 +141,23 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
     if (!req.url.startsWith('/api/v1/') || /^\/api\/v1\/(session|articles\/\d+\/(reactions|views))/.test(req.url)) return;
     cache.purge();
   });
+}
+
+/**
+ * The hot path for cached pages, in front of Fastify: a hit is answered straight from memory with the headers
+ * the first render carried, skipping routing and hooks. Misses and everything else go on to Fastify.
+ */
+export function serveFromCache(cache: PageCache, req: IncomingMessage, res: ServerResponse, now = Date.now()): boolean {
+  const url = req.url ?? '';
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || UNCACHED.test(url)) return false;
+  const entry = cache.lookup(url, now);
+  if (!entry) return false;
+  cache.hits++;
+  const encoding = encodingFor(req);
+  const body = encoding === 'br' ? entry.br : encoding === 'gzip' ? entry.gzip : entry.raw;
+  const headers: Record<string, string | number> = { ...entry.headers, vary: 'accept-encoding', 'x-cache': 'hit', 'content-length': body.length };
+  if (encoding) headers['content-encoding'] = encoding;
+  res.writeHead(entry.status, headers);
+  res.end(req.method === 'HEAD' ? undefined : body);
+  return true;
 }
