@@ -9,6 +9,7 @@ import { createChannel } from '../domain/channels/service.ts';
 import type { Ctx } from '../domain/context.ts';
 import { createTopic } from '../domain/topics/service.ts';
 import { setSlot } from '../domain/slots/service.ts';
+import { seedDemoReactions } from './reactions.ts';
 import type { DemoArticle, DemoChannel, DemoTopic } from './types.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -70,6 +71,9 @@ export async function loadDemo(ctx: Ctx, config: Config): Promise<{ channels: nu
     await publishArticle(demoCtx, actor, created.id);
     ids.set(d.key, created.id);
   }
+
+  const published = await ctx.store.articles.findMany([...ids.values()]);
+  await seedDemoReactions(ctx, config, published.map((a) => ({ id: a.id, publishedAt: a.publishedAt! })));
 
   // The newest illustrated stories fill the carousel; the newest top stories are the headlines.
   const newestFirst = [...articles].reverse();
