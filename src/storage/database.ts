@@ -43,7 +43,8 @@ export function openDatabase(options: DatabaseOptions): Database {
 
 /** Applies every dated migration not yet applied; safe to run any number of times. */
 export async function migrate(database: Database): Promise<string[]> {
-  const migrator = new Migrator({ db: database.db, provider: new DatedFileMigrations(database.dialect) });
+  // Dated files written on parallel branches can land out of name order; each must stand on its own anyway.
+  const migrator = new Migrator({ db: database.db, provider: new DatedFileMigrations(database.dialect), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
