@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES } from '../support/stores.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
@@ -114,6 +115,16 @@ describe.each(STORES)('reader pages on %s', (kind) => {
       expect(qr.statusCode).toBe(200);
       expect(qr.headers['content-type']).toMatch(/image\/svg\+xml/);
       expect(qr.body).toMatch(/^<svg/);
+    });
+
+    it('offers a share poster: a PNG with the title and a QR code', async () => {
+      expect(html).toContain(`href="/a/${longId}/poster.png"`);
+      const res = await t.app.inject({ url: `/a/${longId}/poster.png` });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('image/png');
+      const meta = await sharp(res.rawPayload).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['png', 750, 1334]);
+      expect((await t.app.inject({ url: `/a/${unpublishedId}/poster.png` })).statusCode).toBe(404);
     });
 
     it('carries Open Graph tags and NewsArticle data', () => {

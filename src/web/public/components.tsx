@@ -227,6 +227,9 @@ export function Share({ url, title, text, articleId }: { url: string; title: str
         <a class="share-link" href={url}>
           复制链接
         </a>
+        <a class="share-link" href={`/a/${articleId}/poster.png`} download={`poster-${articleId}.png`}>
+          分享海报
+        </a>
         <p class="share-status" data-share-status role="status" aria-live="polite" />
         <figure class="share-qr" data-share-qr hidden>
           <img data-src={`/a/${articleId}/qr.svg`} alt="用手机扫码阅读本文" width={132} height={132} />

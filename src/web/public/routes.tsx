@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import path from 'node:path';
 import QRCode from 'qrcode';
 import { renderToString } from 'preact-render-to-string';
 import type { VNode } from 'preact';
@@ -10,6 +11,7 @@ import type { WebDeps } from '../api/context.ts';
 import type { Assets } from '../assets.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { articlePath } from '../presenters/articles.ts';
+import { renderPoster } from './poster.ts';
 import { ArticlePage, ChannelPage, ErrorPage, HomePage, TopicPage } from './pages.tsx';
 import { loadMoods, loadSidebar } from './sidebar.ts';
 import { siteViews, type SiteView } from './view.ts';
@@ -126,6 +128,21 @@ export function publicRoutes(app: FastifyInstance, { ctx, config }: WebDeps, ass
     if (!article || article.status !== 'published') return notFoundPage(reply);
     const svg = await QRCode.toString(config.siteUrl + articlePath(article.id), { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
     return reply.header('content-type', 'image/svg+xml').header('cache-control', 'public, max-age=86400').send(svg);
+  });
+
+  // Posters are rendered once per article version and kept: rendering one takes tens of milliseconds.
+  const posters = new Map<string, Buffer>();
+  app.get<{ Params: { id: string } }>('/a/:id/poster.png', async (req, reply) => {
+    const article = await loadArticle(req.params.id);
+    if (!article || article.status !== 'published') return notFoundPage(reply);
+    const key = `${article.id}:${article.revision}`;
+    let png = posters.get(key);
+    if (!png) {
+      png = await renderPoster(article, { siteName: config.siteName, url: config.siteUrl + articlePath(article.id), timeZone: config.timeZone, mediaDir: path.join(config.dataDir, 'media') });
+      if (posters.size > 500) posters.delete(posters.keys().next().value!);
+      posters.set(key, png);
+    }
+    return reply.header('content-type', 'image/png').header('cache-control', 'public, max-age=3600').send(png);
   });
 
   app.get<{ Params: { '*': string } }>('/c/*', async (req, reply) => {
