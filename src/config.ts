@@ -20,6 +20,8 @@ export interface Config {
   logLevel: string;
   /** App processes `serve` runs (node:cluster); 1 = this process only. */
   workers: number;
+  /** WeChat official account credentials for the JS-SDK signature endpoint; both unset = endpoint off. */
+  wechat: { appId: string; secret: string; apiBase: string } | undefined;
   /** Moods readers vote on, in display order (INKSTONE_MOODS). */
   moods: Mood[];
   /** New readers' votes one address may cast on one article per hour; 0 = no cap (INKSTONE_REACTION_CAP). */
@@ -128,6 +130,10 @@ export function loadConfig(env: Env = process.env): Config {
     timeZone: env.INKSTONE_TIMEZONE && env.INKSTONE_TIMEZONE !== '' ? env.INKSTONE_TIMEZONE : 'Asia/Shanghai',
     logLevel: env.LOG_LEVEL && env.LOG_LEVEL !== '' ? env.LOG_LEVEL : 'info',
     workers: parseWorkers(env.INKSTONE_WORKERS),
+    wechat:
+      env.INKSTONE_WECHAT_APPID && env.INKSTONE_WECHAT_SECRET
+        ? { appId: env.INKSTONE_WECHAT_APPID, secret: env.INKSTONE_WECHAT_SECRET, apiBase: env.INKSTONE_WECHAT_API || 'https://api.weixin.qq.com' }
+        : undefined,
     moods: parseMoodList(env.INKSTONE_MOODS),
     reactionCapPerHour: parseCount('INKSTONE_REACTION_CAP', env.INKSTONE_REACTION_CAP, 20),
     reactionBurstPerMinute: parseCount('INKSTONE_REACTION_BURST', env.INKSTONE_REACTION_BURST, 30),

@@ -5,6 +5,7 @@ import { catalogRoutes } from './catalog.ts';
 import { reactionRoutes } from './reactions.ts';
 import type { WebDeps } from './context.ts';
 import { sessionRoutes } from './session.ts';
+import { wechatRoutes } from './wechat.ts';
 
 /** The JSON API under /api/v1 (DESIGN.md section 5). */
 export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> {
@@ -14,6 +15,7 @@ export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> 
   sessionRoutes(app, deps);
   articleRoutes(app, deps);
   catalogRoutes(app, deps);
+  wechatRoutes(app, deps);
   reactionRoutes(app, deps);
   app.setNotFoundHandler(() => {
     throw notFound('API route');
