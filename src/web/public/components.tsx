@@ -40,7 +40,8 @@ export function Layout({ view, title, description, canonical, head, bodyAttrs, c
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href={view.assets.styleUrl} />
         <link rel="stylesheet" href={view.assets.printStyleUrl} media="print" />
-        <link rel="alternate" type="application/json" title={`${view.name} - 最新`} href="/api/v1/feed" />
+        <link rel="alternate" type="application/rss+xml" title={`${view.name} - 最新`} href="/feed.xml" />
+        <link rel="alternate" type="application/feed+json" title={`${view.name} - 最新`} href="/feed.json" />
         <script src={view.assets.scriptUrl} defer />
         {head}
       </head>
@@ -87,7 +88,7 @@ export function Layout({ view, title, description, canonical, head, bodyAttrs, c
         </main>
         <footer class="site-footer">
           <nav aria-label="页脚">
-            <a href="/">首页</a> · <a href="/api/v1/feed">数据接口</a>
+            <a href="/">首页</a> · <a href="/feed.xml">RSS 订阅</a> · <a href="/sitemap.xml">网站地图</a>
           </nav>
           <p>
             © {view.name} · 由 Inkstone（砚）驱动 · 未经授权不得转载

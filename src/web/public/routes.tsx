@@ -11,6 +11,7 @@ import type { WebDeps } from '../api/context.ts';
 import type { Assets } from '../assets.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { articlePath } from '../presenters/articles.ts';
+import { distributionRoutes } from './distribution.ts';
 import { renderPoster } from './poster.ts';
 import { ArticlePage, ChannelPage, ErrorPage, HomePage, TopicPage } from './pages.tsx';
 import { loadMoods, loadSidebar } from './sidebar.ts';
@@ -163,6 +164,7 @@ export function publicRoutes(app: FastifyInstance, { ctx, config }: WebDeps, ass
     return sendHtml(reply, 200, renderPage(<TopicPage view={await view()} topic={topic} articles={articles} />));
   });
 
+  distributionRoutes(app, { ctx, config });
   return renderError;
 }
 
