@@ -11,11 +11,14 @@ export type Action =
   | 'article.publish'
   | 'article.schedule'
   | 'article.unpublish'
+  | 'article.return'
   | 'article.revisions'
   | 'article.list_all'
   | 'channel.manage'
   | 'topic.manage'
   | 'account.manage'
+  | 'account.list'
+  | 'source.create'
   | 'token.manage'
   | 'audit.read';
 
@@ -28,6 +31,8 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
   const own = article !== undefined && article.authorId === actor.id;
   switch (action) {
     case 'article.create':
+    case 'account.list':
+    case 'source.create':
       return true;
     case 'article.read':
     case 'article.revisions':
@@ -40,6 +45,7 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
     case 'article.publish':
     case 'article.schedule':
     case 'article.unpublish':
+    case 'article.return':
     case 'article.list_all':
     case 'topic.manage':
     case 'audit.read':

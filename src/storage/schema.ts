@@ -99,6 +99,7 @@ export interface RevisionTable {
   action: string;
   snapshot: string; // JSON of the article's editable fields at that revision
   created_at: number;
+  note: Generated<string>;
 }
 
 export interface AuditEventTable {
@@ -127,6 +128,14 @@ export interface SlotItemTable {
   created_at: number;
 }
 
+export interface SourceTable {
+  id: Generated<number>;
+  name: string;
+  url: string;
+  created_by: number | null;
+  created_at: number;
+}
+
 export interface DB {
   channels: ChannelTable;
   accounts: AccountTable;
@@ -141,4 +150,5 @@ export interface DB {
   audit_events: AuditEventTable;
   login_failures: LoginFailureTable;
   slot_items: SlotItemTable;
+  sources: SourceTable;
 }

@@ -8,6 +8,7 @@ import { ChannelRepository } from './repositories/channels.ts';
 import { HistoryRepository } from './repositories/history.ts';
 import { ReactionRepository } from './repositories/reactions.ts';
 import { SlotRepository } from './repositories/slots.ts';
+import { SourceRepository } from './repositories/sources.ts';
 import { TopicRepository } from './repositories/topics.ts';
 
 /** The repositories over one connection or one transaction; services receive this, never SQL. */
@@ -19,6 +20,7 @@ export class Store {
   readonly accounts: AccountRepository;
   readonly reactions: ReactionRepository;
   readonly slots: SlotRepository;
+  readonly sources: SourceRepository;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -31,6 +33,7 @@ export class Store {
     this.accounts = new AccountRepository(db);
     this.reactions = new ReactionRepository(db, dialect);
     this.slots = new SlotRepository(db);
+    this.sources = new SourceRepository(db);
   }
 
   static of(database: Database): Store {

@@ -21,6 +21,25 @@ export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
 /** Failures allowed per account and address in the window; the next attempt is refused. */
 export const LOGIN_FAILURES_ALLOWED = 5;
 
+/**
+ * Beyond one account from one address: failures from one address across all accounts (password spraying) and
+ * against one account from any address (a botnet) are counted over an hour; past a free allowance each further
+ * attempt must wait twice as long after the last failure as the one before, up to 15 minutes.
+ */
+export const GROWING_WAIT = {
+  windowMs: 60 * 60 * 1000,
+  addressFree: 10,
+  accountFree: 20,
+  firstWaitMs: 2_000,
+  maxWaitMs: 15 * 60 * 1000,
+};
+
+/** How long after the last of these failures the next attempt must wait (0: no wait). */
+export function growingWait(failures: number, free: number): number {
+  if (failures <= free) return 0;
+  return Math.min(GROWING_WAIT.maxWaitMs, GROWING_WAIT.firstWaitMs * 2 ** Math.min(30, failures - free - 1));
+}
+
 export function toActor(a: Account): Actor {
   return { id: a.id, username: a.username, displayName: a.displayName, role: a.role };
 }
@@ -29,7 +48,7 @@ export function hashPassword(password: string): Promise<string> {
   return hash(password, ARGON2);
 }
 
-function checkPassword(password: string): void {
+export function checkPassword(password: string): void {
   if (password.length < PASSWORD_MIN) throw invalid(`A password needs at least ${PASSWORD_MIN} characters`, 'password', 'too_short');
   if (password.length > 256) throw invalid('A password may have at most 256 characters', 'password', 'too_long');
 }
@@ -61,7 +80,6 @@ export async function createAccount(ctx: Ctx, actor: Actor | null, input: NewAcc
   });
 }
 
-// Verifying against this keeps an unknown username as slow as a wrong password.
 let dummyHash: Promise<string> | undefined;
 
 export interface LoginResult {
@@ -71,19 +89,53 @@ export interface LoginResult {
   expiresAt: number;
 }
 
+/**
+ * Refuses an attempt while any throttle holds, with the longest wait in seconds. It depends only on the name typed
+ * and the address, never on whether the account exists, so it tells an attacker nothing.
+ */
+export async function checkThrottle(ctx: Ctx, username: string, address: string, now: number): Promise<void> {
+  const accounts = ctx.store.accounts;
+  const since = now - GROWING_WAIT.windowMs;
+  const [pair, fromAddress, forAccount] = await Promise.all([
+    accounts.loginFailuresSince(username, address, now - LOGIN_WINDOW_MS),
+    accounts.loginFailuresFromAddress(address, since),
+    accounts.loginFailuresForAccount(username, since),
+  ]);
+  let waitUntil = 0;
+  if (pair.length >= LOGIN_FAILURES_ALLOWED) waitUntil = pair[0]! + LOGIN_WINDOW_MS;
+  for (const [times, free] of [
+    [fromAddress, GROWING_WAIT.addressFree],
+    [forAccount, GROWING_WAIT.accountFree],
+  ] as const) {
+    const wait = growingWait(times.length, free);
+    if (wait > 0) waitUntil = Math.max(waitUntil, times[times.length - 1]! + wait);
+  }
+  if (waitUntil > now) {
+    const retryAfter = Math.max(1, Math.ceil((waitUntil - now) / 1000));
+    throw new DomainError('throttled', 'too_many_attempts', '登录失败次数过多，请稍后再试 (too many failed logins)', undefined, retryAfter);
+  }
+}
+
+export async function recordFailure(ctx: Ctx, username: string, address: string, now: number): Promise<void> {
+  await ctx.store.accounts.recordLoginFailure(username, address, now);
+  // Failures older than every window count for nothing; dropping them keeps the table small.
+  await ctx.store.accounts.pruneLoginFailures(now - Math.max(GROWING_WAIT.windowMs, LOGIN_WINDOW_MS));
+}
+
+// Verifying against this keeps an unknown username as slow as a wrong password.
+export function verifyPassword(account: Account | undefined, password: string): Promise<boolean> {
+  dummyHash ??= hashPassword(randomToken());
+  return (account ? Promise.resolve(account.passwordHash) : dummyHash).then((h) => verify(h, password)).catch(() => false);
+}
+
 export async function login(ctx: Ctx, input: { username: string; password: string; address: string }): Promise<LoginResult> {
   const username = input.username.trim().toLowerCase();
   const now = ctx.clock.now();
-  const failures = await ctx.store.accounts.loginFailuresSince(username, input.address, now - LOGIN_WINDOW_MS);
-  if (failures.length >= LOGIN_FAILURES_ALLOWED) {
-    const retryAfter = Math.max(1, Math.ceil((failures[0]! + LOGIN_WINDOW_MS - now) / 1000));
-    throw new DomainError('throttled', 'too_many_attempts', '登录失败次数过多，请稍后再试 (too many failed logins)', undefined, retryAfter);
-  }
+  await checkThrottle(ctx, username, input.address, now);
   const account = await ctx.store.accounts.findByUsername(username);
-  dummyHash ??= hashPassword(randomToken());
-  const ok = await verify(account?.passwordHash ?? (await dummyHash), input.password).catch(() => false);
+  const ok = await verifyPassword(account, input.password);
   if (!account || !ok || account.disabledAt !== null) {
-    await ctx.store.accounts.recordLoginFailure(username, input.address, now);
+    await recordFailure(ctx, username, input.address, now);
     throw unauthorized('用户名或密码错误 (wrong username or password)', 'invalid_credentials');
   }
   await ctx.store.accounts.clearLoginFailures(username, input.address);
@@ -116,8 +168,20 @@ export async function authenticateSession(ctx: Ctx, sessionToken: string): Promi
   return { actor: toActor(account), csrfToken: session.csrfToken, sessionId: id };
 }
 
-export async function logout(ctx: Ctx, sessionToken: string): Promise<void> {
-  await ctx.store.accounts.deleteSession(sha256(sessionToken));
+/** Ends this session, or with `everywhere` every session of its account (a lost phone, a shared computer). */
+export async function logout(ctx: Ctx, sessionToken: string, options: { everywhere?: boolean } = {}): Promise<void> {
+  const id = sha256(sessionToken);
+  const session = await ctx.store.accounts.findSession(id);
+  if (!session) return;
+  if (options.everywhere) await ctx.store.accounts.deleteSessionsOf(session.accountId);
+  else await ctx.store.accounts.deleteSession(id);
+  await ctx.store.history.record({
+    at: ctx.clock.now(),
+    actorId: session.accountId,
+    action: options.everywhere ? 'session.delete_all' : 'session.delete',
+    subjectType: 'account',
+    subjectId: session.accountId,
+  });
 }
 
 export const TOKEN_PREFIX = 'ink_';

@@ -70,7 +70,7 @@ async function load(store: Store, id: number): Promise<Article> {
   return article;
 }
 
-async function keepRevision(store: Store, article: Article, actor: Actor | null, action: string, at: number): Promise<void> {
+async function keepRevision(store: Store, article: Article, actor: Actor | null, action: string, at: number, note = ''): Promise<void> {
   await store.history.addRevision({
     articleId: article.id,
     number: article.revision,
@@ -78,6 +78,7 @@ async function keepRevision(store: Store, article: Article, actor: Actor | null,
     action,
     createdAt: at,
     content: { ...contentOf(article), status: article.status },
+    note,
   });
   await store.history.record({
     at,
@@ -85,7 +86,7 @@ async function keepRevision(store: Store, article: Article, actor: Actor | null,
     action: `article.${action}`,
     subjectType: 'article',
     subjectId: article.id,
-    detail: { revision: article.revision, status: article.status },
+    detail: { revision: article.revision, status: article.status, ...(note ? { note } : {}) },
   });
 }
 
@@ -124,7 +125,8 @@ export async function getArticle(ctx: Ctx, actor: Actor, id: number): Promise<Ar
   return article;
 }
 
-export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes: ArticleChanges): Promise<Article> {
+/** `action` and `note` name edits that are not plain edits in the history (a restore of an old revision). */
+export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes: ArticleChanges, action = 'edit', note = ''): Promise<Article> {
   return ctx.store.transaction(async (store) => {
     const before = await load(store, id);
     authorize(actor, 'article.edit', before);
@@ -160,7 +162,7 @@ export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes:
     });
     if (changed.includes('tags')) await store.articles.setTags(id, c.tags);
     const article = await load(store, id);
-    await keepRevision(store, article, actor, 'edit', now);
+    await keepRevision(store, article, actor, action, now, note);
     return article;
   });
 }
@@ -175,6 +177,7 @@ async function transition(
   id: number,
   t: Transition,
   patchFor: (a: Article, now: number) => ArticlePatch & { status: ArticleStatus },
+  note = '',
 ): Promise<Article> {
   return ctx.store.transaction(async (store) => {
     const before = await load(store, id);
@@ -191,7 +194,7 @@ async function transition(
     });
     if (!ok) throw conflict('concurrent_change', 'The article changed meanwhile; reload and try again');
     const article = await load(store, id);
-    await keepRevision(store, article, actor, t, now);
+    await keepRevision(store, article, actor, t, now, note);
     return article;
   });
 }
@@ -207,6 +210,14 @@ export function submitArticle(ctx: Ctx, actor: Actor, id: number): Promise<Artic
 export function publishArticle(ctx: Ctx, actor: Actor, id: number): Promise<Article> {
   // A republished article keeps its first publication time, so feeds and links stay where readers saw them.
   return transition(ctx, actor, id, 'publish', (a, now) => ({ status: 'published', published_at: a.publishedAt ?? now, scheduled_at: null }));
+}
+
+/** An editor sends a submitted article back to its reporter as a draft; the comment stays in its history. */
+export function returnArticle(ctx: Ctx, actor: Actor, id: number, comment: string): Promise<Article> {
+  const note = comment.replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, ' ').trim();
+  if (note === '') throw invalid('A return needs a comment for the reporter', 'comment', 'required');
+  if (length(note) > 1000) throw invalid('A comment may have at most 1000 characters', 'comment', 'too_long');
+  return transition(ctx, actor, id, 'return', () => ({ status: 'draft' }), note);
 }
 
 export function unpublishArticle(ctx: Ctx, actor: Actor, id: number): Promise<Article> {

@@ -30,6 +30,17 @@ export interface TokenRecord {
   revokedAt: number | null;
 }
 
+export interface TokenListing extends TokenRecord {
+  username: string;
+}
+
+export interface AccountChanges {
+  role?: Role;
+  displayName?: string;
+  disabledAt?: number | null;
+  passwordHash?: string;
+}
+
 /** Accounts and their credentials: sessions, API tokens, failed logins. Secrets are stored only as hashes. */
 export class AccountRepository {
   constructor(private readonly db: Kysely<DB>) {}
@@ -68,6 +79,20 @@ export class AccountRepository {
       .returning('id')
       .executeTakeFirstOrThrow();
     return id;
+  }
+
+  async update(id: number, changes: AccountChanges, at: number): Promise<void> {
+    await this.db
+      .updateTable('accounts')
+      .set({
+        role: changes.role,
+        display_name: changes.displayName,
+        disabled_at: changes.disabledAt,
+        password_hash: changes.passwordHash,
+        updated_at: at,
+      })
+      .where('id', '=', id)
+      .execute();
   }
 
   // Sessions
@@ -130,6 +155,34 @@ export class AccountRepository {
       : undefined;
   }
 
+  /** Every token, newest first, with its owner; never the hash. */
+  async listTokens(accountId?: number): Promise<TokenListing[]> {
+    let q = this.db
+      .selectFrom('api_tokens')
+      .innerJoin('accounts', 'accounts.id', 'api_tokens.account_id')
+      .select(['api_tokens.id', 'api_tokens.account_id', 'api_tokens.name', 'api_tokens.created_at', 'api_tokens.last_used_at', 'api_tokens.revoked_at', 'accounts.username']);
+    if (accountId !== undefined) q = q.where('api_tokens.account_id', '=', accountId);
+    const rows = await q.orderBy('api_tokens.id', 'desc').execute();
+    return rows.map((r) => ({
+      id: r.id,
+      accountId: r.account_id,
+      name: r.name,
+      createdAt: r.created_at,
+      lastUsedAt: r.last_used_at,
+      revokedAt: r.revoked_at,
+      username: r.username,
+    }));
+  }
+
+  async revokeToken(id: number, at: number): Promise<boolean> {
+    const result = await this.db.updateTable('api_tokens').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async tokenExists(id: number): Promise<boolean> {
+    return (await this.db.selectFrom('api_tokens').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+  }
+
   async touchToken(id: number, at: number): Promise<void> {
     await this.db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
   }
@@ -151,6 +204,23 @@ export class AccountRepository {
       .orderBy('at')
       .execute();
     return rows.map((r) => r.at);
+  }
+
+  /** Times of failures from this address for any account since `since`, oldest first. */
+  async loginFailuresFromAddress(address: string, since: number): Promise<number[]> {
+    const rows = await this.db.selectFrom('login_failures').select('at').where('address', '=', address).where('at', '>', since).orderBy('at').execute();
+    return rows.map((r) => r.at);
+  }
+
+  /** Times of failures for this account from any address since `since`, oldest first. */
+  async loginFailuresForAccount(username: string, since: number): Promise<number[]> {
+    const rows = await this.db.selectFrom('login_failures').select('at').where('username', '=', username).where('at', '>', since).orderBy('at').execute();
+    return rows.map((r) => r.at);
+  }
+
+  /** Old failures no longer count for anything. */
+  async pruneLoginFailures(before: number): Promise<void> {
+    await this.db.deleteFrom('login_failures').where('at', '<', before).execute();
   }
 
   async clearLoginFailures(username: string, address: string): Promise<void> {

@@ -39,6 +39,14 @@ export class ChannelRepository {
     return row?.max === null || row?.max === undefined ? 0 : Number(row.max) + 1;
   }
 
+  async update(id: number, patch: Partial<Pick<Channel, 'name' | 'parentId' | 'path' | 'position'>>): Promise<void> {
+    await this.db
+      .updateTable('channels')
+      .set({ name: patch.name, parent_id: patch.parentId, path: patch.path, position: patch.position })
+      .where('id', '=', id)
+      .execute();
+  }
+
   async insert(c: Omit<Channel, 'id'> & { createdAt: number }): Promise<number> {
     const { id } = await this.db
       .insertInto('channels')

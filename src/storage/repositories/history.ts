@@ -9,6 +9,8 @@ export interface Revision {
   action: string;
   createdAt: number;
   content: ArticleContent & { status: string };
+  /** Why, when the action does not say it: a return comment, the revision restored. */
+  note: string;
 }
 
 export interface AuditEvent {
@@ -26,7 +28,7 @@ export interface AuditEvent {
 export class HistoryRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
-  async addRevision(r: { articleId: number; number: number; accountId: number | null; action: string; createdAt: number; content: Revision['content'] }): Promise<void> {
+  async addRevision(r: { articleId: number; number: number; accountId: number | null; action: string; createdAt: number; content: Revision['content']; note?: string }): Promise<void> {
     await this.db
       .insertInto('revisions')
       .values({
@@ -36,6 +38,7 @@ export class HistoryRepository {
         action: r.action,
         snapshot: JSON.stringify(r.content),
         created_at: r.createdAt,
+        note: r.note ?? '',
       })
       .execute();
   }
@@ -44,18 +47,22 @@ export class HistoryRepository {
     const rows = await this.db
       .selectFrom('revisions')
       .leftJoin('accounts', 'accounts.id', 'revisions.account_id')
-      .select(['revisions.number', 'revisions.account_id', 'accounts.username', 'revisions.action', 'revisions.created_at', 'revisions.snapshot'])
+      .select(['revisions.number', 'revisions.account_id', 'accounts.username', 'revisions.action', 'revisions.created_at', 'revisions.snapshot', 'revisions.note'])
       .where('revisions.article_id', '=', articleId)
       .orderBy('revisions.number', 'desc')
       .execute();
-    return rows.map((r) => ({
-      number: r.number,
-      accountId: r.account_id,
-      username: r.username,
-      action: r.action,
-      createdAt: r.created_at,
-      content: JSON.parse(r.snapshot) as Revision['content'],
-    }));
+    return rows.map(toRevision);
+  }
+
+  async revision(articleId: number, number: number): Promise<Revision | undefined> {
+    const row = await this.db
+      .selectFrom('revisions')
+      .leftJoin('accounts', 'accounts.id', 'revisions.account_id')
+      .select(['revisions.number', 'revisions.account_id', 'accounts.username', 'revisions.action', 'revisions.created_at', 'revisions.snapshot', 'revisions.note'])
+      .where('revisions.article_id', '=', articleId)
+      .where('revisions.number', '=', number)
+      .executeTakeFirst();
+    return row ? toRevision(row) : undefined;
   }
 
   async record(e: { at: number; actorId: number | null; action: string; subjectType: string; subjectId: string | number; detail?: Record<string, unknown> }): Promise<void> {
@@ -91,4 +98,16 @@ export class HistoryRepository {
       detail: JSON.parse(r.detail) as Record<string, unknown>,
     }));
   }
+}
+
+function toRevision(r: { number: number; account_id: number | null; username: string | null; action: string; created_at: number; snapshot: string; note: string }): Revision {
+  return {
+    number: r.number,
+    accountId: r.account_id,
+    username: r.username,
+    action: r.action,
+    createdAt: r.created_at,
+    content: JSON.parse(r.snapshot) as Revision['content'],
+    note: r.note,
+  };
 }

@@ -17,6 +17,13 @@ export class TopicRepository {
     return topic;
   }
 
+  async findById(id: number): Promise<Topic | undefined> {
+    const row = await this.db.selectFrom('topics').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) return undefined;
+    const [topic] = await this.withArticles([row]);
+    return topic;
+  }
+
   async insert(t: Omit<Topic, 'id' | 'articleIds'>): Promise<number> {
     const { id } = await this.db
       .insertInto('topics')

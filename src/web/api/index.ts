@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../domain/errors.ts';
+import { accountRoutes } from './accounts.ts';
 import { articleRoutes } from './articles.ts';
 import { catalogRoutes } from './catalog.ts';
+import { curationRoutes } from './curation.ts';
+import { newsroomRoutes } from './newsroom.ts';
 import { reactionRoutes } from './reactions.ts';
 import type { WebDeps } from './context.ts';
 import { sessionRoutes } from './session.ts';
@@ -17,6 +20,9 @@ export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> 
   catalogRoutes(app, deps);
   wechatRoutes(app, deps);
   reactionRoutes(app, deps);
+  newsroomRoutes(app, deps);
+  accountRoutes(app, deps);
+  curationRoutes(app, deps);
   app.setNotFoundHandler(() => {
     throw notFound('API route');
   });

@@ -9,6 +9,8 @@ const LoginBody = Type.Object(
   { additionalProperties: false },
 );
 
+const LogoutQuery = Type.Object({ everywhere: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+
 export function sessionRoutes(app: FastifyInstance, { ctx, config }: WebDeps): void {
   const api = typed(app);
   const secure = config.siteUrl.startsWith('https:');
@@ -30,9 +32,10 @@ export function sessionRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
     return { user: { username, displayName, role }, csrfToken: auth.csrfToken ?? null };
   });
 
-  api.delete('/session', async (req, reply) => {
+  // ?everywhere=true also ends the account's sessions on every other device.
+  api.delete('/session', { schema: { querystring: LogoutQuery } }, async (req, reply) => {
     const auth = await requireActor(ctx, req, config.siteUrl);
-    if (auth.sessionToken) await logout(ctx, auth.sessionToken);
+    if (auth.sessionToken) await logout(ctx, auth.sessionToken, { everywhere: req.query.everywhere === true });
     clearSessionCookie(reply, secure);
     return reply.code(204).send();
   });

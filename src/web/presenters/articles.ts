@@ -59,6 +59,7 @@ export function revisionOut(r: Revision) {
     createdAt: iso(r.createdAt),
     title: r.content.title,
     status: r.content.status,
+    note: r.note,
     content: {
       title: r.content.title,
       subtitle: r.content.subtitle,
