@@ -53,6 +53,24 @@ describe.each(STORES)('votes under concurrency on %s', (kind) => {
     expect((await checkReactionCounts(t.ctx, { dryRun: true })).drift).toEqual([]);
   });
 
+  it('votes on unknown and withdrawn articles sent amid good ones fail alone', async () => {
+    const admin = await t.user('admin');
+    const withdrawn = await createArticle(t.app, admin.auth);
+    await publish(t.app, admin.auth, withdrawn.id);
+    await t.app.inject({ method: 'POST', url: `/api/v1/articles/${withdrawn.id}/unpublish`, headers: { authorization: admin.auth } });
+    const before = json(await t.app.inject({ url: `/api/v1/articles/${articleId}/reactions` })).counts.like;
+    // Sent together, these land in the same group commit: the bad ones must not take the good ones down.
+    const sends = Array.from({ length: 90 }, (_, i) => {
+      const target = i % 3 === 0 ? articleId : i % 3 === 1 ? withdrawn.id : 999_999;
+      return vote(t.app, target, 'like', { ip: `10.240.${i}.1` }).then((r) => [target, r.statusCode] as const);
+    });
+    const results = await Promise.all(sends);
+    expect(results.filter(([a, s]) => a === articleId && s === 200)).toHaveLength(30);
+    expect(results.filter(([a, s]) => a !== articleId && s === 404)).toHaveLength(60);
+    expect(json(await t.app.inject({ url: `/api/v1/articles/${articleId}/reactions` })).counts.like).toBe(before + 30);
+    expect(await voteRows(t.db.database.db, withdrawn.id)).toHaveLength(0);
+  });
+
   it('one reader hammering two moods at once ends with one vote', async () => {
     const cookie = readerCookie(await vote(t.app, articleId, 'happy', { ip: '10.250.0.1' }))!;
     const before = json(await t.app.inject({ url: `/api/v1/articles/${articleId}/reactions` })).counts;

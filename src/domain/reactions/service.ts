@@ -144,7 +144,6 @@ export async function castVote(ctx: Ctx, rules: ReactionRules, input: VoteInput)
   const newReader = input.readerId === null;
   if (newReader) {
     // A reader without a cookie is indistinguishable from a stuffer clearing theirs: cap them per address.
-    await requirePublished(ctx, articleId);
     if (rules.capPerHour > 0 && (await rules.hits.hit(`cap:${articleId}:${addrHash}`, HOUR, now)) > rules.capPerHour) {
       const retryAfter = Math.max(1, Math.ceil((hourOf(now) + HOUR - now) / 1000));
       throw new DomainError('throttled', 'too_many_votes', '该地址本小时投票过多，请稍后再试', undefined, retryAfter);
@@ -153,13 +152,12 @@ export async function castVote(ctx: Ctx, rules: ReactionRules, input: VoteInput)
   const readerId = input.readerId ?? newReaderId();
   const prefixHash = hmac(rules.secret, `prefix:${addressPrefix(address)}`);
   const burst = rules.burstPerMinute > 0 && (await rules.hits.hit(`burst:${articleId}:${prefixHash}`, MINUTE, now)) > rules.burstPerMinute;
-  const written = await retrying(() =>
+  const { written, counts } = await retrying(() =>
     ctx.store.reactions.vote({ articleId, readerId, mood, held: burst, addressHash: addrHash, prefixHash, at: now }),
   );
   // Nothing written: the same mood again, or the article is not (or no longer) published.
   if (!written) await requirePublished(ctx, articleId);
-  const stored = await ctx.store.reactions.counts(articleId);
-  return { counts: countsOf(rules.moods, stored), mine: mood, readerId, newReader };
+  return { counts: countsOf(rules.moods, counts), mine: mood, readerId, newReader };
 }
 
 const BOT = /bot[/;)-]|bot$|spider|crawl|slurp|facebookexternalhit|headless|lighthouse|python|curl\/|wget|scrapy|httpclient|go-http|okhttp|java\/|axios|node-fetch|pingdom|uptime|monitor|preview/i;
