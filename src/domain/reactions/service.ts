@@ -107,7 +107,7 @@ function requireMood(moods: readonly Mood[], mood: string): void {
 
 const RETRYABLE = new Set(['40P01', '40001']);
 
-/** PostgreSQL may break a lock cycle (a held-vote release against votes) by aborting one side: try again. */
+/** PostgreSQL may end a lock cycle by aborting one side (the vote batches retry on their own): try again. */
 async function retrying<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -152,9 +152,7 @@ export async function castVote(ctx: Ctx, rules: ReactionRules, input: VoteInput)
   const readerId = input.readerId ?? newReaderId();
   const prefixHash = hmac(rules.secret, `prefix:${addressPrefix(address)}`);
   const burst = rules.burstPerMinute > 0 && (await rules.hits.hit(`burst:${articleId}:${prefixHash}`, MINUTE, now)) > rules.burstPerMinute;
-  const { written, counts } = await retrying(() =>
-    ctx.store.reactions.vote({ articleId, readerId, mood, held: burst, addressHash: addrHash, prefixHash, at: now }),
-  );
+  const { written, counts } = await ctx.store.reactions.vote({ articleId, readerId, mood, held: burst, addressHash: addrHash, prefixHash, at: now });
   // Nothing written: the same mood again, or the article is not (or no longer) published.
   if (!written) await requirePublished(ctx, articleId);
   return { counts: countsOf(rules.moods, counts), mine: mood, readerId, newReader };
