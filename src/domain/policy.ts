@@ -14,6 +14,8 @@ export type Action =
   | 'article.return'
   | 'article.revisions'
   | 'article.list_all'
+  | 'article.assist'
+  | 'article.curate_related'
   | 'channel.manage'
   | 'topic.manage'
   | 'account.manage'
@@ -31,6 +33,8 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
   const own = article !== undefined && article.authorId === actor.id;
   switch (action) {
     case 'article.create':
+    // Editor assists read only what the caller sends, plus titles the caller may read.
+    case 'article.assist':
     case 'account.list':
     case 'source.create':
       return true;
@@ -47,6 +51,7 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
     case 'article.unpublish':
     case 'article.return':
     case 'article.list_all':
+    case 'article.curate_related':
     case 'topic.manage':
     case 'audit.read':
       return atLeast(actor.role, 'editor');

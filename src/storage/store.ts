@@ -7,6 +7,7 @@ import { ArticleRepository } from './repositories/articles.ts';
 import { ChannelRepository } from './repositories/channels.ts';
 import { HistoryRepository } from './repositories/history.ts';
 import { ReactionRepository } from './repositories/reactions.ts';
+import { RelatedRepository } from './repositories/related.ts';
 import { SlotRepository } from './repositories/slots.ts';
 import { SourceRepository } from './repositories/sources.ts';
 import { TopicRepository } from './repositories/topics.ts';
@@ -19,6 +20,7 @@ export class Store {
   readonly history: HistoryRepository;
   readonly accounts: AccountRepository;
   readonly reactions: ReactionRepository;
+  readonly related: RelatedRepository;
   readonly slots: SlotRepository;
   readonly sources: SourceRepository;
 
@@ -32,6 +34,7 @@ export class Store {
     this.history = new HistoryRepository(db);
     this.accounts = new AccountRepository(db);
     this.reactions = new ReactionRepository(db, dialect);
+    this.related = new RelatedRepository(db, dialect);
     this.slots = new SlotRepository(db);
     this.sources = new SourceRepository(db);
   }

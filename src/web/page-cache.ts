@@ -135,10 +135,10 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
     return sendEntry(req, reply, entry);
   });
 
-  // Any successful change through the newsroom API can alter any page (lists, rankings, navigation).
+  // Any successful change through the newsroom API can alter any page (lists, rankings, navigation); an assist changes nothing.
   app.addHook('onResponse', async (req, reply) => {
     if (req.method === 'GET' || req.method === 'HEAD' || reply.statusCode >= 400) return;
-    if (!req.url.startsWith('/api/v1/') || /^\/api\/v1\/(session|articles\/\d+\/(reactions|views))/.test(req.url)) return;
+    if (!req.url.startsWith('/api/v1/') || /^\/api\/v1\/(session|assist|articles\/\d+\/(reactions|views))/.test(req.url)) return;
     cache.purge();
   });
 }

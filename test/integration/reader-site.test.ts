@@ -43,6 +43,8 @@ describe.each(STORES)('reader pages on %s', (kind) => {
       title: '江城不断强化科技创新策源功能',
       subtitle: '大科学装置集群加速成形',
       body: `<p>导语段落。</p>${longBody}`,
+      // Related reading compares text: the factory's default summary (about a metro line) would tie it to every other story.
+      summary: '科学城大科学装置陆续投入运行。',
       tags: ['科学城', '科技'],
       cover: '/media/demo/skyline-dawn.jpg',
       source: '砚台日报',

@@ -1,24 +1,233 @@
+import { createHash } from 'node:crypto';
+import type { Actor } from '../accounts/roles.ts';
 import type { Ctx } from '../context.ts';
+import { invalid, notFound } from '../errors.ts';
+import { bandKeys, encodeSignature, fingerprint } from '../nlp/minhash.ts';
+import { normalizeText } from '../nlp/segment.ts';
+import { NOUN_TAGS, termWeights, topTerms, unitVector, type TermVector } from '../nlp/tfidf.ts';
+import { authorize, can } from '../policy.ts';
+import type { Store } from '../../storage/store.ts';
+import type { Candidate, RelatedDocument, RelatedPick } from '../../storage/repositories/related.ts';
 import type { Article } from './article.ts';
 
-export const RELATED = { min: 5, max: 8 };
+export const RELATED = {
+  min: 5,
+  max: 8,
+  /** Computed items kept per article, beyond what a page shows, so exclusions and withdrawals leave a full list. */
+  keep: 16,
+  /** Terms kept per article: enough to describe a story, few enough that the candidate query stays small. */
+  terms: 40,
+  /** Candidates read per publish, and how many of them get the new article offered into their own lists. */
+  candidates: 40,
+  offerTo: 24,
+  /** Below this cosine two stories are about different things, whatever their channel or date. */
+  minSimilarity: 0.12,
+  /** One shared word (a city's name) is no shared subject. */
+  minSharedTerms: 2,
+  maxExcluded: 50,
+};
+
+/** The first characters say what a story is about; capping them keeps every publish's work bounded. */
+export const ANALYSED_CHARS = 20_000;
+
+/** Parts of speech that carry a story's subject; verbs and adjectives make unrelated stories look alike. */
+const SUBJECT_TAGS: ReadonlySet<string> = new Set([...NOUN_TAGS, 'j', 'l', 'i']);
+
+/** The text a fingerprint is taken over: the body (syndicated copies change headlines), or the title if there is none. */
+export function fingerprintText(title: string, bodyText: string): string {
+  const body = bodyText.slice(0, ANALYSED_CHARS).trim();
+  return body === '' ? title : body;
+}
+
+type Analysed = Pick<Article, 'title' | 'subtitle' | 'tags' | 'summary' | 'bodyText'>;
+
+/** Our own archive's statistics: how many articles, and how many of them have each term among their heaviest. */
+export interface Corpus {
+  documents: number;
+  df: Map<string, number>;
+}
 
 /**
- * 相关阅读 until content similarity lands: articles sharing the most tags, then the newest of the same
- * channel, then of the parent channel — never the article itself, only published ones.
+ * jieba's IDF comes from a general corpus; a newsroom's own city or beat words (江城, 滨海) are everywhere in its
+ * archive yet rare there. Terms among the heaviest of more than 5 % of our articles are damped, once the archive is
+ * big enough to tell a beat word from a subject.
  */
-export async function relatedArticles(ctx: Ctx, article: Article): Promise<Article[]> {
-  const chosen: number[] = await ctx.store.articles.sharingTags(article.id, RELATED.max);
-  const paths = [article.channelPath];
-  if (article.channelPath.includes('/')) paths.push(article.channelPath.slice(0, article.channelPath.lastIndexOf('/')));
-  for (const path of paths) {
-    if (chosen.length >= RELATED.min) break;
-    const channelIds = await ctx.store.channels.subtreeIds(path);
-    const candidates = await ctx.store.articles.listPublished({ channelIds, limit: RELATED.max + 1 });
-    for (const c of candidates) {
-      if (chosen.length >= RELATED.max) break;
-      if (c.id !== article.id && !chosen.includes(c.id)) chosen.push(c.id);
-    }
+export function archiveDamping(term: string, corpus: Corpus | undefined): number {
+  if (!corpus || corpus.documents < 20) return 1;
+  const share = (corpus.df.get(term) ?? 0) / corpus.documents;
+  return share <= 0.05 ? 1 : Math.max(0.1, Math.log(1 / share) / Math.log(20));
+}
+
+/** TF-IDF of the words that carry a story's subject, title and tags counted three times. */
+export function subjectWeights(a: Analysed, normalizedBody = normalizeText(a.bodyText.slice(0, ANALYSED_CHARS))): TermVector {
+  return termWeights([
+    { text: a.title, boost: 3, tags: SUBJECT_TAGS },
+    { text: a.subtitle, boost: 2, tags: SUBJECT_TAGS },
+    // Tags are the editors' own statement of the subject: every word of them counts, whatever its part of speech.
+    { text: a.tags.join('\n'), boost: 3 },
+    { text: a.summary, boost: 1, tags: SUBJECT_TAGS },
+    { text: normalizedBody, boost: 1, tags: SUBJECT_TAGS, normalized: true },
+  ]);
+}
+
+/** An article's heaviest terms (a unit vector) and its MinHash fingerprint with band keys. */
+export function analyseArticle(a: Analysed): RelatedDocument {
+  const body = normalizeText(a.bodyText.slice(0, ANALYSED_CHARS));
+  const fp = fingerprint(body === '' ? a.title : body, { normalized: body !== '' });
+  return {
+    sourceHash: sourceHash(a),
+    terms: [...unitVector(topTerms(subjectWeights(a, body), RELATED.terms))],
+    signature: encodeSignature(fp.signature),
+    shingles: fp.shingles,
+    buckets: bandKeys(fp.signature),
+  };
+}
+
+function sourceHash(a: Analysed): string {
+  return createHash('sha256').update(JSON.stringify([a.title, a.subtitle, a.tags, a.summary, a.bodyText])).digest('base64url');
+}
+
+const DAY = 86_400_000;
+
+/** Content similarity first; the same channel and a nearby date lift a candidate, never make an unrelated one related. */
+export function relatedScore(article: Pick<Article, 'channelId' | 'publishedAt'>, c: Candidate, sectionOf: (channelId: number) => number): number {
+  const channel = c.channelId === article.channelId ? 1.15 : sectionOf(c.channelId) === sectionOf(article.channelId) ? 1.05 : 1;
+  const days = Math.abs((article.publishedAt ?? 0) - c.publishedAt) / DAY;
+  return c.similarity * channel * (0.7 + 0.3 * Math.exp(-days / 60));
+}
+
+/**
+ * Keeps an article's related reading current; called inside the transaction of every article change. Its terms and
+ * fingerprint follow its content; once published it gets its own list and enters the lists of the (at most 24)
+ * articles it resembles most; unpublished, it leaves every list.
+ */
+export async function refreshRelated(store: Store, article: Article, now: number, { force = false } = {}): Promise<void> {
+  let terms: [string, number][] | undefined;
+  // Workflow steps (submit, publish) leave the text as it was: no need to segment it again.
+  if (force || (await store.related.sourceHash(article.id)) !== sourceHash(article)) {
+    const doc = analyseArticle(article);
+    await store.related.saveDocument(article.id, doc, now);
+    terms = doc.terms;
   }
-  return ctx.store.articles.findMany(chosen);
+  await store.related.lockForRefresh();
+  if (article.status !== 'published') {
+    await store.related.withdraw(article.id);
+    return;
+  }
+  terms ??= await store.related.terms(article.id);
+  // Damped on both sides of the dot product, with the archive as it is now, so stored vectors never go stale.
+  const corpus = await store.related.documentFrequencies(terms.map(([t]) => t));
+  const query = terms.map(([t, w]): [string, number] => [t, w * archiveDamping(t, corpus) ** 2]);
+  const candidates = await store.related.similarPublished(article.id, query, RELATED.candidates);
+  const sections = await sectionIndex(store);
+  const scored = candidates
+    .filter((c) => c.similarity >= RELATED.minSimilarity && c.sharedTerms >= RELATED.minSharedTerms)
+    .map((c) => ({ id: c.articleId, score: relatedScore(article, c, sections) }))
+    .sort((a, b) => b.score - a.score || b.id - a.id);
+  await store.related.replaceItems(article.id, scored.slice(0, RELATED.keep));
+  await store.related.offer(article.id, scored.slice(0, RELATED.offerTo), RELATED.keep);
+}
+
+/** Channel id → id of its top-level channel (the section), for the same-section lift. */
+async function sectionIndex(store: Store): Promise<(channelId: number) => number> {
+  const channels = await store.channels.all();
+  const byId = new Map(channels.map((c) => [c.id, c]));
+  return (id) => {
+    let c = byId.get(id);
+    for (let depth = 0; c && c.parentId !== null && depth < 32; depth++) c = byId.get(c.parentId);
+    return c?.id ?? id;
+  };
+}
+
+export interface RelatedItem {
+  article: Article;
+  pinned: boolean;
+}
+
+/** What readers see: pinned items first in the editors' order, then the computed ones; excluded and unpublished left out. */
+async function readingList(store: Store, articleId: number): Promise<RelatedItem[]> {
+  const [picks, items] = await Promise.all([store.related.picks(articleId), store.related.items(articleId)]);
+  const pinned = picks.filter((p) => p.mode === 'pinned').map((p) => p.relatedId);
+  const excluded = new Set(picks.filter((p) => p.mode === 'excluded').map((p) => p.relatedId));
+  const computed = items.map((i) => i.id).filter((id) => !excluded.has(id) && !pinned.includes(id));
+  const articles = await store.articles.findMany([...pinned, ...computed]);
+  return articles
+    .filter((a) => a.status === 'published' && a.id !== articleId)
+    .slice(0, RELATED.max)
+    .map((a) => ({ article: a, pinned: pinned.includes(a.id) }));
+}
+
+/** 相关阅读 of the reader page: 5–8 articles when the archive has that many on the subject. */
+export async function relatedArticles(ctx: Ctx, article: Article): Promise<Article[]> {
+  return (await readingList(ctx.store, article.id)).map((i) => i.article);
+}
+
+export interface RelatedView {
+  items: RelatedItem[];
+  /** The editors' choices; only for those allowed to make them. */
+  picks?: { pinned: number[]; excluded: number[] };
+}
+
+/** GET /articles/:id/related: public for published articles; an editor also sees drafts' lists and the picks. */
+export async function relatedFor(ctx: Ctx, actor: Actor | undefined, id: number): Promise<RelatedView> {
+  const article = await ctx.store.articles.findById(id);
+  const visible = article && (article.status === 'published' || (actor !== undefined && can(actor, 'article.read', article)));
+  if (!article || !visible) throw notFound('Article');
+  const items = await readingList(ctx.store, id);
+  if (!actor || !can(actor, 'article.curate_related', article)) return { items };
+  return { items, picks: splitPicks(await ctx.store.related.picks(id)) };
+}
+
+function splitPicks(picks: RelatedPick[]) {
+  return {
+    pinned: picks.filter((p) => p.mode === 'pinned').map((p) => p.relatedId),
+    excluded: picks.filter((p) => p.mode === 'excluded').map((p) => p.relatedId),
+  };
+}
+
+/** An editor pins articles to the top of an article's related reading and removes others from it. */
+export async function curateRelated(ctx: Ctx, actor: Actor, id: number, choice: { pinned: number[]; excluded: number[] }): Promise<RelatedView> {
+  const pinned = [...new Set(choice.pinned)];
+  const excluded = [...new Set(choice.excluded)];
+  if (pinned.length > RELATED.max) throw invalid(`At most ${RELATED.max} pinned articles`, 'pinned', 'too_many');
+  if (excluded.length > RELATED.maxExcluded) throw invalid(`At most ${RELATED.maxExcluded} excluded articles`, 'excluded', 'too_many');
+  const both = pinned.find((p) => excluded.includes(p));
+  if (both !== undefined) throw invalid(`Article ${both} cannot be both pinned and excluded`, 'excluded', 'pinned_and_excluded');
+  await ctx.store.transaction(async (store) => {
+    const article = await store.articles.findById(id);
+    if (!article) throw notFound('Article');
+    authorize(actor, 'article.curate_related', article);
+    for (const [field, ids] of [['pinned', pinned], ['excluded', excluded]] as const) {
+      if (ids.includes(id)) throw invalid('An article cannot be related to itself', field, 'self_reference');
+      const found = new Set((await store.articles.findMany(ids)).map((a) => a.id));
+      const missing = ids.find((x) => !found.has(x));
+      if (missing !== undefined) throw invalid(`No article ${missing}`, field, 'unknown_article');
+    }
+    const now = ctx.clock.now();
+    const picks: RelatedPick[] = [...pinned.map((relatedId) => ({ relatedId, mode: 'pinned' as const })), ...excluded.map((relatedId) => ({ relatedId, mode: 'excluded' as const }))];
+    await store.related.replacePicks(id, picks, actor.id, now);
+    await store.history.record({ at: now, actorId: actor.id, action: 'article.related', subjectType: 'article', subjectId: id, detail: { pinned, excluded } });
+  });
+  return relatedFor(ctx, actor, id);
+}
+
+/** Recomputes every article's terms, fingerprint and lists, oldest first: after a dictionary change or an upgrade. */
+export async function rebuildRelated(ctx: Ctx): Promise<number> {
+  let count = 0;
+  let beforeId: number | undefined;
+  const all: number[] = [];
+  for (;;) {
+    const page = await ctx.store.articles.listNewsroom({ limit: 200, beforeId });
+    if (page.length === 0) break;
+    all.push(...page.map((a) => a.id));
+    beforeId = page[page.length - 1]!.id;
+  }
+  for (const id of all.reverse()) {
+    await ctx.store.transaction(async (store) => {
+      const article = await store.articles.findById(id);
+      if (article) await refreshRelated(store, article, ctx.clock.now(), { force: true });
+    });
+    count++;
+  }
+  return count;
 }

@@ -4,6 +4,7 @@ import { conflict, invalid, notFound } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import { imageUrlField, length, lineField } from '../text.ts';
 import { contentOf, type Article, type ArticleContent } from './article.ts';
+import { refreshRelated } from './related.ts';
 import { bodyText, cleanLine, sanitizeBody } from './html.ts';
 import { canTransition, statusNames, type ArticleStatus, type Transition } from './status.ts';
 import type { Store } from '../../storage/store.ts';
@@ -114,6 +115,7 @@ export async function createArticle(ctx: Ctx, actor: Actor, input: ArticleInput)
     });
     await store.articles.setTags(id, c.tags);
     const article = await load(store, id);
+    await refreshRelated(store, article, now);
     await keepRevision(store, article, actor, 'create', now);
     return article;
   });
@@ -162,6 +164,7 @@ export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes:
     });
     if (changed.includes('tags')) await store.articles.setTags(id, c.tags);
     const article = await load(store, id);
+    await refreshRelated(store, article, now);
     await keepRevision(store, article, actor, action, now, note);
     return article;
   });
@@ -194,6 +197,7 @@ async function transition(
     });
     if (!ok) throw conflict('concurrent_change', 'The article changed meanwhile; reload and try again');
     const article = await load(store, id);
+    await refreshRelated(store, article, now);
     await keepRevision(store, article, actor, t, now, note);
     return article;
   });

@@ -43,6 +43,11 @@ export function feedItem(a: Article, siteUrl: string) {
   };
 }
 
+/** One item of 相关阅读; `pinned` tells an editor's choice from a computed one. */
+export function relatedItem(a: Article, pinned: boolean, siteUrl: string) {
+  return { id: a.id, title: a.title, url: siteUrl + articlePath(a.id), publishedAt: iso(a.publishedAt), pinned };
+}
+
 export function channelOut(c: Channel) {
   return { id: c.id, slug: c.slug, name: c.name, path: c.path, parent: c.path.includes('/') ? c.path.slice(0, c.path.lastIndexOf('/')) : null, position: c.position, description: c.description };
 }

@@ -1,0 +1,255 @@
+import { sql, type Kysely } from 'kysely';
+import type { Dialect } from '../migrations/index.ts';
+import type { DB } from '../schema.ts';
+
+/** Tables of the related-reading migration (2026-11-29T0400). */
+export type RelatedTables = {
+  related_terms: { term: string; article_id: number; weight: number };
+  related_fingerprints: { article_id: number; source_hash: string; signature: string; shingles: number; updated_at: number };
+  related_buckets: { bucket: string; article_id: number };
+  related_items: { article_id: number; related_id: number; score: number };
+  related_picks: { article_id: number; related_id: number; mode: string; position: number; account_id: number | null; created_at: number };
+};
+
+export interface RelatedDocument {
+  sourceHash: string;
+  /** The article's heaviest terms as a unit vector. */
+  terms: [string, number][];
+  signature: string;
+  shingles: number;
+  buckets: string[];
+}
+
+export interface Candidate {
+  articleId: number;
+  /** Dot product of the two unit term vectors: their cosine similarity over the kept terms. */
+  similarity: number;
+  /** How many of the kept terms the two articles have in common. */
+  sharedTerms: number;
+  channelId: number;
+  publishedAt: number;
+}
+
+export interface ScoredItem {
+  id: number;
+  score: number;
+}
+
+export type PickMode = 'pinned' | 'excluded';
+
+export interface RelatedPick {
+  relatedId: number;
+  mode: PickMode;
+}
+
+/** Any fixed number works; it names the lock that serializes related-list updates on PostgreSQL. */
+const REFRESH_LOCK = 7_316_001;
+
+/** Term vectors, fingerprints and related lists; the domain decides what goes in, this keeps and queries it. */
+export class RelatedRepository {
+  private readonly db: Kysely<DB & RelatedTables>;
+
+  constructor(
+    db: Kysely<DB>,
+    private readonly dialect: Dialect,
+  ) {
+    this.db = db.withTables<RelatedTables>();
+  }
+
+  /**
+   * Two publishes that each add themselves to the other's list would lock rows in opposite orders; one lock per
+   * transaction makes them take turns. SQLite already runs one writer at a time.
+   */
+  async lockForRefresh(): Promise<void> {
+    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${REFRESH_LOCK})`.execute(this.db);
+  }
+
+  async sourceHash(articleId: number): Promise<string | undefined> {
+    const row = await this.db.selectFrom('related_fingerprints').select('source_hash').where('article_id', '=', articleId).executeTakeFirst();
+    return row?.source_hash;
+  }
+
+  async saveDocument(articleId: number, doc: RelatedDocument, at: number): Promise<void> {
+    await this.db.deleteFrom('related_terms').where('article_id', '=', articleId).execute();
+    await this.db.deleteFrom('related_buckets').where('article_id', '=', articleId).execute();
+    if (doc.terms.length > 0) {
+      await this.db
+        .insertInto('related_terms')
+        .values(doc.terms.map(([term, weight]) => ({ term, article_id: articleId, weight })))
+        .execute();
+    }
+    if (doc.buckets.length > 0) {
+      await this.db
+        .insertInto('related_buckets')
+        .values([...new Set(doc.buckets)].map((bucket) => ({ bucket, article_id: articleId })))
+        .execute();
+    }
+    const row = { source_hash: doc.sourceHash, signature: doc.signature, shingles: doc.shingles, updated_at: at };
+    await this.db
+      .insertInto('related_fingerprints')
+      .values({ article_id: articleId, ...row })
+      .onConflict((oc) => oc.column('article_id').doUpdateSet(row))
+      .execute();
+  }
+
+  /** How many analysed articles there are, and in how many of them each term is among the heaviest. */
+  async documentFrequencies(terms: readonly string[]): Promise<{ documents: number; df: Map<string, number> }> {
+    const { n } = await this.db
+      .selectFrom('related_fingerprints')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    if (terms.length === 0) return { documents: Number(n), df: new Map() };
+    const rows = await this.db
+      .selectFrom('related_terms')
+      .select(['term', (eb) => eb.fn.countAll<number>().as('df')])
+      .where('term', 'in', [...terms])
+      .groupBy('term')
+      .execute();
+    return { documents: Number(n), df: new Map(rows.map((r) => [r.term, Number(r.df)])) };
+  }
+
+  async terms(articleId: number): Promise<[string, number][]> {
+    const rows = await this.db.selectFrom('related_terms').select(['term', 'weight']).where('article_id', '=', articleId).execute();
+    return rows.map((r) => [r.term, Number(r.weight)]);
+  }
+
+  /** Published articles sharing terms with the vector, most similar first, computed in the database. */
+  async similarPublished(articleId: number, terms: readonly [string, number][], limit: number): Promise<Candidate[]> {
+    if (terms.length === 0) return [];
+    // The other article's weight times this one's, per shared term; literals, so both stores type the sum as a number.
+    const weightHere = sql<number>`case ${sql.join(
+      terms.map(([term, weight]) => sql`when t.term = ${term} then ${sql.lit(weight)}`),
+      sql` `,
+    )} else 0 end`;
+    const rows = await this.db
+      .selectFrom('related_terms as t')
+      .innerJoin('articles as a', 'a.id', 't.article_id')
+      .select((eb) => [
+        't.article_id',
+        'a.channel_id',
+        'a.published_at',
+        eb.fn.sum<number>(sql`t.weight * ${weightHere}`).as('similarity'),
+        eb.fn.countAll<number>().as('shared'),
+      ])
+      .where(
+        't.term',
+        'in',
+        terms.map(([term]) => term),
+      )
+      .where('t.article_id', '!=', articleId)
+      .where('a.status', '=', 'published')
+      .groupBy(['t.article_id', 'a.channel_id', 'a.published_at'])
+      .orderBy('similarity', 'desc')
+      .orderBy('t.article_id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      articleId: r.article_id,
+      similarity: Number(r.similarity),
+      sharedTerms: Number(r.shared),
+      channelId: r.channel_id,
+      publishedAt: r.published_at ?? 0,
+    }));
+  }
+
+  /** The computed list of an article, best first. */
+  async items(articleId: number): Promise<ScoredItem[]> {
+    const rows = await this.db
+      .selectFrom('related_items')
+      .select(['related_id', 'score'])
+      .where('article_id', '=', articleId)
+      .orderBy('score', 'desc')
+      .orderBy('related_id', 'desc')
+      .execute();
+    return rows.map((r) => ({ id: r.related_id, score: Number(r.score) }));
+  }
+
+  async replaceItems(articleId: number, items: readonly ScoredItem[]): Promise<void> {
+    await this.db.deleteFrom('related_items').where('article_id', '=', articleId).execute();
+    if (items.length === 0) return;
+    await this.db
+      .insertInto('related_items')
+      .values(items.map((i) => ({ article_id: articleId, related_id: i.id, score: i.score })))
+      .execute();
+  }
+
+  /**
+   * Puts one article into other articles' lists (each with its own score) and keeps each list to its `keep` best;
+   * lists of articles not offered to lose it, since it no longer resembles them enough.
+   */
+  async offer(relatedId: number, to: readonly ScoredItem[], keep: number): Promise<void> {
+    const targets = to.map((t) => t.id);
+    let stale = this.db.deleteFrom('related_items').where('related_id', '=', relatedId);
+    if (targets.length > 0) stale = stale.where('article_id', 'not in', targets);
+    await stale.execute();
+    if (targets.length === 0) return;
+    await this.db
+      .insertInto('related_items')
+      .values(to.map((t) => ({ article_id: t.id, related_id: relatedId, score: t.score })))
+      .onConflict((oc) => oc.columns(['article_id', 'related_id']).doUpdateSet((eb) => ({ score: eb.ref('excluded.score') })))
+      .execute();
+    const rows = await this.db
+      .selectFrom('related_items')
+      .select(['article_id', 'related_id', 'score'])
+      .where('article_id', 'in', targets)
+      .orderBy('article_id')
+      .orderBy('score', 'desc')
+      .orderBy('related_id', 'desc')
+      .execute();
+    const kept = new Map<number, number>();
+    for (const r of rows) {
+      const n = (kept.get(r.article_id) ?? 0) + 1;
+      kept.set(r.article_id, n);
+      if (n > keep) await this.db.deleteFrom('related_items').where('article_id', '=', r.article_id).where('related_id', '=', r.related_id).execute();
+    }
+  }
+
+  /** Takes an article out of every related list, its own included (it is no longer public). */
+  async withdraw(articleId: number): Promise<void> {
+    await this.db.deleteFrom('related_items').where((eb) => eb.or([eb('article_id', '=', articleId), eb('related_id', '=', articleId)])).execute();
+  }
+
+  async picks(articleId: number): Promise<RelatedPick[]> {
+    const rows = await this.db
+      .selectFrom('related_picks')
+      .select(['related_id', 'mode'])
+      .where('article_id', '=', articleId)
+      .orderBy('position')
+      .execute();
+    return rows.map((r) => ({ relatedId: r.related_id, mode: r.mode as PickMode }));
+  }
+
+  async replacePicks(articleId: number, picks: readonly RelatedPick[], accountId: number | null, at: number): Promise<void> {
+    await this.db.deleteFrom('related_picks').where('article_id', '=', articleId).execute();
+    if (picks.length === 0) return;
+    await this.db
+      .insertInto('related_picks')
+      .values(picks.map((p, position) => ({ article_id: articleId, related_id: p.relatedId, mode: p.mode, position, account_id: accountId, created_at: at })))
+      .execute();
+  }
+
+  /** Articles sharing at least one MinHash band key with the given ones, most shared bands first. */
+  async bucketMates(buckets: readonly string[], limit: number): Promise<number[]> {
+    if (buckets.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('related_buckets')
+      .select(['article_id', (eb) => eb.fn.countAll<number>().as('shared')])
+      .where('bucket', 'in', [...buckets])
+      .groupBy('article_id')
+      .orderBy('shared', 'desc')
+      .orderBy('article_id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.article_id);
+  }
+
+  async signatures(ids: readonly number[]): Promise<Map<number, { signature: string; shingles: number }>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('related_fingerprints')
+      .select(['article_id', 'signature', 'shingles'])
+      .where('article_id', 'in', [...ids])
+      .execute();
+    return new Map(rows.map((r) => [r.article_id, { signature: r.signature, shingles: r.shingles }]));
+  }
+}

@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { json, startTestApp, type TestApp } from '../support/app.ts';
+import { STORES } from '../support/stores.ts';
+import { createArticle, createChannels, publish } from '../support/factories.ts';
+import { batteries, birds, unrelated, type Story } from '../support/newsroom-texts.ts';
+
+const HOUR = 3_600_000;
+
+describe.each(STORES)('related reading on %s', (kind) => {
+  let t: TestApp;
+  let editor: string;
+  let reporter: string;
+  const id: Record<string, number> = {};
+
+  const add = async (key: string, story: Story) => {
+    t.clock.advance(HOUR);
+    const a = await createArticle(t.app, editor, { ...story, summary: '' });
+    id[key] = a.id;
+    return a.id;
+  };
+  const related = async (articleId: number, auth?: string) => {
+    const res = await t.app.inject({ url: `/api/v1/articles/${articleId}/related`, headers: auth ? { authorization: auth } : {} });
+    expect(res.statusCode).toBe(200);
+    return json<{ items: { id: number; title: string; url: string; publishedAt: string; pinned: boolean }[]; pinned?: number[]; excluded?: number[] }>(res);
+  };
+  const relatedIds = async (articleId: number) => (await related(articleId)).items.map((i) => i.id);
+  const put = (articleId: number, auth: string, payload: unknown) =>
+    t.app.inject({ method: 'PUT', url: `/api/v1/articles/${articleId}/related`, headers: { authorization: auth }, payload: payload as object });
+
+  beforeAll(async () => {
+    t = await startTestApp(kind);
+    const admin = await t.user('admin');
+    editor = (await t.user('editor')).auth;
+    reporter = (await t.user('reporter')).auth;
+    await createChannels(t.app, admin.auth);
+    for (const [slug, name] of [['wenhua', '文化'], ['caijing', '财经'], ['tiyu', '体育']]) {
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/channels', headers: { authorization: admin.auth }, payload: { slug, name } });
+      expect(res.statusCode).toBe(201);
+    }
+    // Subjects interleaved with stories that share their channel and their day but not their subject.
+    const order: [string, Story][] = [
+      ['arrival', birds.arrival],
+      ['plant', batteries.plant],
+      ['elevators', unrelated.elevators],
+      ['tracking', birds.tracking],
+      ['marathon', unrelated.marathon],
+      ['lab', batteries.lab],
+      ['prints', unrelated.prints],
+      ['exhibition', birds.exhibition],
+    ];
+    for (const [key, story] of order) await publish(t.app, editor, await add(key, story));
+  });
+  afterAll(() => t.close());
+
+  it('finds the same subject in other channels and leaves unrelated stories out, even from its own channel and day', async () => {
+    const ids = await relatedIds(id.arrival!);
+    expect(ids).toEqual(expect.arrayContaining([id.tracking, id.exhibition]));
+    for (const other of ['plant', 'elevators', 'marathon', 'lab', 'prints']) expect(ids).not.toContain(id[other]);
+
+    const batteryIds = await relatedIds(id.plant!);
+    expect(batteryIds).toEqual([id.lab]);
+    expect(await relatedIds(id.marathon!)).toEqual([]);
+  });
+
+  it('shows the list as 相关阅读 on the reader page', async () => {
+    const html = (await t.app.inject({ url: `/a/${id.tracking}` })).body;
+    const section = /<section class="related".*?<\/section>/s.exec(html)![0];
+    expect(section).toContain(birds.arrival.title);
+    expect(section).toContain('摄影展开幕');
+    expect(section).not.toContain(unrelated.elevators.title);
+  });
+
+  it('answers the public with id, title, url, time and pinned only', async () => {
+    const body = await related(id.arrival!);
+    expect(body).not.toHaveProperty('excluded');
+    for (const item of body.items) {
+      expect(Object.keys(item).sort()).toEqual(['id', 'pinned', 'publishedAt', 'title', 'url']);
+      expect(item.url).toBe(`http://news.example.test/a/${item.id}`);
+      expect(item.pinned).toBe(false);
+    }
+  });
+
+  it('puts a newly published article into the lists of the stories it resembles, and builds its own', async () => {
+    const before = await relatedIds(id.arrival!);
+    const volunteers = await add('volunteers', birds.volunteers);
+    expect(await relatedIds(id.arrival!)).toEqual(before); // a draft is no one's related reading
+    await publish(t.app, editor, volunteers);
+    expect(await relatedIds(id.arrival!)).toContain(volunteers);
+    expect(await relatedIds(id.exhibition!)).toContain(volunteers);
+    expect(await relatedIds(id.plant!)).not.toContain(volunteers);
+    const own = await relatedIds(volunteers);
+    expect(own).toEqual(expect.arrayContaining([id.arrival, id.tracking, id.exhibition]));
+    expect(own).not.toContain(id.elevators);
+  });
+
+  it('follows an edit of the text: a story rewritten onto another subject moves lists', async () => {
+    const res = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/articles/${id.marathon}`,
+      headers: { authorization: editor },
+      payload: { title: '马拉松赛道经过砚湖湿地 组委会为越冬候鸟调整路线', tags: ['马拉松', '候鸟'], body: `${unrelated.marathon.body}<p>今年的赛道途经砚湖湿地，组委会把湿地路段改到远离候鸟觅食浅滩的一侧，并在芦苇荡附近禁止鸣笛和使用扩音设备，以免惊扰越冬候鸟。</p>` },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(await relatedIds(id.marathon!)).toContain(id.arrival);
+    expect(await relatedIds(id.arrival!)).toContain(id.marathon);
+  });
+
+  it('takes an unpublished article out of every list and its own, and puts it back when republished', async () => {
+    const unpublish = await t.app.inject({ method: 'POST', url: `/api/v1/articles/${id.tracking}/unpublish`, headers: { authorization: editor } });
+    expect(unpublish.statusCode).toBe(200);
+    expect(await relatedIds(id.arrival!)).not.toContain(id.tracking);
+    expect((await t.app.inject({ url: `/api/v1/articles/${id.tracking}/related` })).statusCode).toBe(404);
+    await publish(t.app, editor, id.tracking!);
+    expect(await relatedIds(id.arrival!)).toContain(id.tracking);
+  });
+
+  it('lets an editor pin and exclude items; readers see pins first and never the excluded', async () => {
+    const res = await put(id.arrival!, editor, { pinned: [id.prints, id.elevators], excluded: [id.tracking] });
+    expect(res.statusCode).toBe(200);
+    const saved = json(res);
+    expect(saved.pinned).toEqual([id.prints, id.elevators]);
+    expect(saved.excluded).toEqual([id.tracking]);
+
+    const body = await related(id.arrival!);
+    expect(body.items.slice(0, 2).map((i) => [i.id, i.pinned])).toEqual([
+      [id.prints, true],
+      [id.elevators, true],
+    ]);
+    expect(body.items.map((i) => i.id)).not.toContain(id.tracking);
+    expect(body.items.slice(2).map((i) => i.id)).toEqual(expect.arrayContaining([id.exhibition, id.volunteers]));
+    expect(body.items.length).toBeLessThanOrEqual(8);
+
+    // The reader page follows at once: the newsroom write purged the page cache.
+    const html = (await t.app.inject({ url: `/a/${id.arrival}` })).body;
+    const section = /<section class="related".*?<\/section>/s.exec(html)![0];
+    expect(section.indexOf(unrelated.prints.title)).toBeLessThan(section.indexOf(birds.exhibition.title));
+    expect(section).not.toContain(birds.tracking.title);
+
+    const asEditor = await related(id.arrival!, editor);
+    expect(asEditor).toMatchObject({ pinned: [id.prints, id.elevators], excluded: [id.tracking] });
+
+    expect((await put(id.arrival!, editor, { pinned: [], excluded: [] })).statusCode).toBe(200);
+    expect((await related(id.arrival!)).items.map((i) => i.id)).toContain(id.tracking);
+  });
+
+  it('keeps pins and exclusions to editors and refuses bad choices, changing nothing', async () => {
+    expect((await put(id.arrival!, reporter, { pinned: [id.prints], excluded: [] })).statusCode).toBe(403);
+    expect((await t.app.inject({ method: 'PUT', url: `/api/v1/articles/${id.arrival}/related`, payload: { pinned: [], excluded: [] } })).statusCode).toBe(401);
+    const bad: [unknown, string][] = [
+      [{ pinned: [id.arrival], excluded: [] }, 'self_reference'],
+      [{ pinned: [999_999], excluded: [] }, 'unknown_article'],
+      [{ pinned: [id.prints], excluded: [id.prints] }, 'pinned_and_excluded'],
+      [{ pinned: [], excluded: [], extra: 1 }, 'unknown_field'],
+      [{ pinned: ['7'], excluded: [] }, 'invalid_input'],
+      [{ pinned: Array.from({ length: 9 }, (_, i) => i + 1), excluded: [] }, 'invalid_input'],
+    ];
+    for (const [payload, code] of bad) {
+      const res = await put(id.arrival!, editor, payload);
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(json(res).error.code).toBe(code);
+    }
+    expect(await related(id.arrival!, editor)).toMatchObject({ pinned: [], excluded: [] });
+    expect((await put(999_999, editor, { pinned: [], excluded: [] })).statusCode).toBe(404);
+  });
+
+  it('answers 404 for drafts and unknown articles to the public, and shows an editor a draft’s pins', async () => {
+    const draft = await add('draft', { ...birds.arrival, title: '砚湖湿地候鸟数量创新高（草稿）' });
+    expect((await t.app.inject({ url: `/api/v1/articles/${draft}/related` })).statusCode).toBe(404);
+    expect((await t.app.inject({ url: '/api/v1/articles/999999/related' })).statusCode).toBe(404);
+    expect((await put(draft, editor, { pinned: [id.arrival], excluded: [] })).statusCode).toBe(200);
+    const body = await related(draft, editor);
+    expect(body.items.map((i) => i.id)).toEqual([id.arrival]);
+    expect(body.pinned).toEqual([id.arrival]);
+  });
+});
