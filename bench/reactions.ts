@@ -10,7 +10,7 @@
  * Only 127.0.0.1 is loaded, and every run is bounded by BENCH_VOTES and BENCH_SECONDS.
  */
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net, { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,6 +71,13 @@ async function startPostgres(): Promise<{ url: string; stop(): void }> {
       }
     },
   };
+}
+
+/** User + system CPU seconds a process has used so far (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat, counted from the state field (3) here; clock ticks are 1/100 s.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 interface Server {
@@ -202,6 +209,9 @@ async function setUp(env: NodeJS.ProcessEnv, port: number): Promise<number> {
 }
 
 interface Result {
+  /** CPU time the server process spent per vote (user + system), and the load generator's. */
+  serverCpuUs: number;
+  clientCpuUs: number;
   votes: number;
   seconds: number;
   p50: number;
@@ -285,13 +295,20 @@ async function bench(store: string, databaseUrl: string | undefined): Promise<Re
     // Warm the JIT and the connection pool on another article, then measure on a fresh one.
     const warmArticle = await setUp(env, server.port);
     const warm = await load(server.port, warmArticle, WARMUP_VOTES, 10, 1);
+    const serverCpu0 = cpuSeconds(server.child.pid!);
+    const clientCpu0 = process.cpuUsage();
     const run = await load(server.port, articleId, MAX_VOTES, MAX_SECONDS, warm.next + 1);
+    const serverCpu = cpuSeconds(server.child.pid!) - serverCpu0;
+    const clientCpuUsage = process.cpuUsage(clientCpu0);
+    const clientCpu = (clientCpuUsage.user + clientCpuUsage.system) / 1e6;
     const expected: Record<string, number> = Object.fromEntries(MOODS.map((m) => [m, 0]));
     for (const mood of run.finalMood.values()) expected[mood]!++;
     const shown = JSON.parse((await request(server.port, 'GET', `/api/v1/articles/${articleId}/reactions`, {})).body) as { counts: Record<string, number> };
     const exact = MOODS.every((m) => shown.counts[m] === expected[m]);
     return {
       votes: run.votes,
+      serverCpuUs: (serverCpu / run.votes) * 1e6,
+      clientCpuUs: (clientCpu / run.votes) * 1e6,
       seconds: run.seconds,
       p50: run.p50,
       p99: run.p99,
@@ -323,7 +340,9 @@ try {
     const line =
       `${store.padEnd(8)} ${String(r.votes).padStart(6)} votes (${r.newVotes} new, ${r.changes} changes) in ${r.seconds.toFixed(2)} s = ` +
       `${Math.round(r.votes / r.seconds)} votes/s; p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(1)} ms; ` +
-      `non-200: ${r.failures}; counts exact: ${r.exact ? 'yes' : 'NO'} ${JSON.stringify(r.counted)}${r.exact ? '' : ` expected ${JSON.stringify(r.expected)}`}`;
+      `non-200: ${r.failures}; counts exact: ${r.exact ? 'yes' : 'NO'} ${JSON.stringify(r.counted)}${r.exact ? '' : ` expected ${JSON.stringify(r.expected)}`}\n` +
+      `         server CPU ${r.serverCpuUs.toFixed(0)} µs/vote (= ${Math.round(1e6 / r.serverCpuUs)} votes/s per free core), ` +
+      `load generator ${r.clientCpuUs.toFixed(0)} µs/vote; machine load average (1 min): ${os.loadavg()[0]!.toFixed(2)}`;
     console.log(line);
     rows.push(line);
   }
