@@ -66,8 +66,21 @@ export interface VoteInput {
 
 export const newReaderId = (): string => randomToken(16);
 
-/** Hashes an address salted with the secret: addresses are never stored in the clear. */
-export const addressHash = (secret: string, address: string): string => hmac(secret, `address:${address}`);
+// Addresses are never stored in the clear, only HMACed with the secret (`address:…`, `prefix:…`).
+// A reader votes from the same address again and again: recent hashes are kept instead of recomputed.
+const recentHashes = new WeakMap<ReactionRules, Map<string, string>>();
+const RECENT_HASHES = 10_000;
+
+function hashed(rules: ReactionRules, input: string): string {
+  let recent = recentHashes.get(rules);
+  if (!recent) recentHashes.set(rules, (recent = new Map()));
+  let hash = recent.get(input);
+  if (hash === undefined) {
+    if (recent.size >= RECENT_HASHES) recent.clear();
+    recent.set(input, (hash = hmac(rules.secret, input)));
+  }
+  return hash;
+}
 
 /** The /24 of an IPv4 address or the /64 of an IPv6 one: what one household, office or host usually holds. */
 export function addressPrefix(address: string): string {
@@ -140,7 +153,7 @@ export async function castVote(ctx: Ctx, rules: ReactionRules, input: VoteInput)
   requireMood(rules.moods, input.mood);
   const { articleId, mood, address } = input;
   const now = ctx.clock.now();
-  const addrHash = addressHash(rules.secret, address);
+  const addrHash = hashed(rules, `address:${address}`);
   const newReader = input.readerId === null;
   if (newReader) {
     // A reader without a cookie is indistinguishable from a stuffer clearing theirs: cap them per address.
@@ -150,7 +163,7 @@ export async function castVote(ctx: Ctx, rules: ReactionRules, input: VoteInput)
     }
   }
   const readerId = input.readerId ?? newReaderId();
-  const prefixHash = hmac(rules.secret, `prefix:${addressPrefix(address)}`);
+  const prefixHash = hashed(rules, `prefix:${addressPrefix(address)}`);
   const burst = rules.burstPerMinute > 0 && (await rules.hits.hit(`burst:${articleId}:${prefixHash}`, MINUTE, now)) > rules.burstPerMinute;
   const { written, counts } = await ctx.store.reactions.vote({ articleId, readerId, mood, held: burst, addressHash: addrHash, prefixHash, at: now });
   // Nothing written: the same mood again, or the article is not (or no longer) published.
