@@ -14,6 +14,7 @@ import { notFound } from './domain/errors.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import { ping, type Database } from './storage/database.ts';
 import { Store } from './storage/store.ts';
+import { adminRoutes } from './web/admin/routes.tsx';
 import { apiV1 } from './web/api/index.ts';
 import { isApiRequest, sendApiError, toApiError } from './web/errors.ts';
 import { registerMetrics } from './web/metrics.ts';
@@ -121,6 +122,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(async (api) => apiV1(api, deps), { prefix: '/api/v1' });
   renderError = publicRoutes(app, deps, assets);
   reactionFormRoutes(app, deps);
+  adminRoutes(app, deps, assets);
 
   if (options.jobs) {
     const stop = startScheduler(ctx, app.log, () => pageCache.purge());

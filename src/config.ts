@@ -28,6 +28,8 @@ export interface Config {
   reactionCapPerHour: number;
   /** Votes on one article from one address prefix in a minute above which new votes are held for review; 0 = off. */
   reactionBurstPerMinute: number;
+  /** Largest accepted media upload in bytes (INKSTONE_MEDIA_MAX_BYTES, default 20 MiB). */
+  mediaMaxBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -56,6 +58,14 @@ function parseCount(name: string, value: string | undefined, fallback: number): 
   if (value === undefined || value.trim() === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 1_000_000) throw new ConfigError(`${name} must be a whole number from 0 to 1000000, got "${value}"`);
+  return n;
+}
+
+/** A byte count from 1 KiB to 1 GiB. */
+function parseBytes(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1024 || n > 1024 ** 3) throw new ConfigError(`${name} must be a whole number of bytes from 1024 to 1073741824, got "${value}"`);
   return n;
 }
 
@@ -137,5 +147,6 @@ export function loadConfig(env: Env = process.env): Config {
     moods: parseMoodList(env.INKSTONE_MOODS),
     reactionCapPerHour: parseCount('INKSTONE_REACTION_CAP', env.INKSTONE_REACTION_CAP, 20),
     reactionBurstPerMinute: parseCount('INKSTONE_REACTION_BURST', env.INKSTONE_REACTION_BURST, 30),
+    mediaMaxBytes: parseBytes('INKSTONE_MEDIA_MAX_BYTES', env.INKSTONE_MEDIA_MAX_BYTES, 20 * 1024 * 1024),
   };
 }

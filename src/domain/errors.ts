@@ -1,5 +1,16 @@
 /** Typed errors of the domain; the web layer maps each kind to its HTTP status once. */
-export type ErrorKind = 'invalid' | 'unauthorized' | 'forbidden' | 'not_found' | 'gone' | 'conflict' | 'throttled';
+export type ErrorKind =
+  | 'invalid'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'gone'
+  | 'conflict'
+  | 'throttled'
+  // Uploads: too many bytes, a type we do not take, a well-formed file we refuse to process (too many pixels).
+  | 'too_large'
+  | 'unsupported'
+  | 'unprocessable';
 
 export class DomainError extends Error {
   constructor(

@@ -136,6 +136,20 @@ export interface SourceTable {
   created_at: number;
 }
 
+export interface MediaTable {
+  id: Generated<number>;
+  account_id: number | null;
+  key: string; // <yyyy>/<mm>/<random>: the variants' common file-name stem under the media folder
+  original_name: string;
+  mime: string;
+  width: number;
+  height: number;
+  bytes: number;
+  sha256: string;
+  variants: string; // JSON MediaVariant[]
+  created_at: number;
+}
+
 export interface DB {
   channels: ChannelTable;
   accounts: AccountTable;
@@ -150,5 +164,6 @@ export interface DB {
   audit_events: AuditEventTable;
   login_failures: LoginFailureTable;
   slot_items: SlotItemTable;
+  media: MediaTable;
   sources: SourceTable;
 }

@@ -6,6 +6,7 @@ import { AccountRepository } from './repositories/accounts.ts';
 import { ArticleRepository } from './repositories/articles.ts';
 import { ChannelRepository } from './repositories/channels.ts';
 import { HistoryRepository } from './repositories/history.ts';
+import { MediaRepository } from './repositories/media.ts';
 import { ReactionRepository } from './repositories/reactions.ts';
 import { RelatedRepository } from './repositories/related.ts';
 import { SlotRepository } from './repositories/slots.ts';
@@ -22,6 +23,7 @@ export class Store {
   readonly reactions: ReactionRepository;
   readonly related: RelatedRepository;
   readonly slots: SlotRepository;
+  readonly media: MediaRepository;
   readonly sources: SourceRepository;
 
   constructor(
@@ -36,6 +38,7 @@ export class Store {
     this.reactions = new ReactionRepository(db, dialect);
     this.related = new RelatedRepository(db, dialect);
     this.slots = new SlotRepository(db);
+    this.media = new MediaRepository(db);
     this.sources = new SourceRepository(db);
   }
 

@@ -9,6 +9,9 @@ const statusOf: Record<ErrorKind, number> = {
   gone: 410,
   conflict: 409,
   throttled: 429,
+  too_large: 413,
+  unsupported: 415,
+  unprocessable: 422,
 };
 
 export interface ApiError {

@@ -36,6 +36,7 @@ const table: Row[] = [
   { action: 'return with a comment', setup: 'submitted', request: (id) => ({ method: 'POST', url: `/api/v1/articles/${id}/return`, payload: { comment: '请补充信源' } }), expected: { anonymous: 401, author: 403, otherReporter: 403, editor: 200, admin: 200 } },
   { action: 'restore a revision of a draft', request: (id) => ({ method: 'POST', url: `/api/v1/articles/${id}/revisions/1/restore` }), expected: { anonymous: 401, author: 200, otherReporter: 403, editor: 200, admin: 200 } },
   { action: 'restore a revision of a published article', setup: 'published', request: (id) => ({ method: 'POST', url: `/api/v1/articles/${id}/revisions/1/restore` }), expected: { anonymous: 401, author: 403, otherReporter: 403, editor: 200, admin: 200 } },
+  { action: 'preview a draft', request: (id) => ({ method: 'GET', url: `/admin/preview/${id}` }), expected: { anonymous: 401, author: 200, otherReporter: 403, editor: 200, admin: 200 } },
   { action: 'read the audit log', request: () => ({ method: 'GET', url: '/api/v1/audit' }), expected: { anonymous: 401, author: 403, otherReporter: 403, editor: 200, admin: 200 } },
   { action: 'list sources', request: () => ({ method: 'GET', url: '/api/v1/sources' }), expected: { anonymous: 401, author: 200, otherReporter: 200, editor: 200, admin: 200 } },
   { action: 'add a source', request: (id) => ({ method: 'POST', url: '/api/v1/sources', payload: { name: `来源${id}`, url: 'https://example.com/' } }), expected: { anonymous: 401, author: 201, otherReporter: 201, editor: 201, admin: 201 } },
@@ -49,6 +50,7 @@ const table: Row[] = [
   { action: 'rename a channel', request: (id) => ({ method: 'PATCH', url: `/api/v1/channels/${fixture.channelId}`, payload: { name: `科技${id}` } }), expected: { anonymous: 401, author: 403, otherReporter: 403, editor: 403, admin: 200 } },
   { action: 'edit a topic', request: (id) => ({ method: 'PATCH', url: `/api/v1/topics/${fixture.topicId}`, payload: { articles: [id] } }), expected: { anonymous: 401, author: 403, otherReporter: 403, editor: 200, admin: 200 } },
   { action: 'set a home-page slot', setup: 'published', request: (id) => ({ method: 'PUT', url: '/api/v1/slots/headline', payload: { items: [{ article: id }] } }), expected: { anonymous: 401, author: 403, otherReporter: 403, editor: 200, admin: 200 } },
+  { action: 'open the newsroom shell', request: () => ({ method: 'GET', url: '/admin' }), expected: { anonymous: 200, author: 200, otherReporter: 200, editor: 200, admin: 200 } },
 ];
 
 describe.each(STORES)('role × action matrix on %s', (kind) => {
@@ -86,6 +88,7 @@ describe.each(STORES)('role × action matrix on %s', (kind) => {
     expect(res.statusCode, res.body).toBe(status);
     // API routes explain a refusal in JSON; newsroom pages answer with an HTML page of that status.
     if (status >= 400 && req.url.startsWith('/api/')) expect(json(res).error.code).toMatch(/^(unauthorized|forbidden)$/);
+    if (req.url.startsWith('/admin')) expect(res.headers['cache-control']).toBe('no-store');
   });
 
   it('shows a reporter only their own articles in the newsroom list', async () => {

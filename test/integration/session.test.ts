@@ -294,6 +294,9 @@ describe.each(STORES)('sessions, CSRF and login throttling on %s', (kind) => {
       '/api/v1/tokens',
       '/api/v1/sources',
       '/api/v1/audit',
+      `/admin/preview/${article.id}`,
+      '/admin',
+      '/admin/articles/1',
     ]) {
       const res = await t.app.inject({ url, headers: { authorization: adminAuth } });
       expect(res.statusCode, url).toBeLessThan(500);

@@ -9,6 +9,7 @@ import { newsroomRoutes } from './newsroom.ts';
 import { reactionRoutes } from './reactions.ts';
 import { relatedRoutes } from './related.ts';
 import type { WebDeps } from './context.ts';
+import { mediaRoutes } from './media.ts';
 import { sessionRoutes } from './session.ts';
 import { wechatRoutes } from './wechat.ts';
 
@@ -24,6 +25,8 @@ export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> 
   catalogRoutes(app, deps);
   wechatRoutes(app, deps);
   reactionRoutes(app, deps);
+  // Its own scope: the multipart parser and the larger body limit apply to the upload route only.
+  app.register(async (scope) => mediaRoutes(scope, deps));
   newsroomRoutes(app, deps);
   accountRoutes(app, deps);
   curationRoutes(app, deps);

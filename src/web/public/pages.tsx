@@ -1,10 +1,12 @@
 import type { Article } from '../../domain/articles/article.ts';
 import { countReadingUnits } from '../../domain/articles/html.ts';
 import { lineage, type Channel } from '../../domain/channels/channel.ts';
+import type { MediaIndex } from '../../domain/media/responsive.ts';
 import type { Topic } from '../../domain/topics/topic.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { Breadcrumbs, FeedItem, FeedSection, JsonLd, Layout, Moods, Rankings, Share, Time, TitleList, type MoodView, type RankingView } from './components.tsx';
 import { isoWithOffset } from './format.ts';
+import { Picture, SIZES } from './picture.tsx';
 import { absolute, type SiteView } from './view.ts';
 
 /** Bodies longer than this (in characters of text) render folded behind 阅读剩余全文 when scripts run. */
@@ -38,6 +40,8 @@ export interface HomeData {
   feed: Article[];
   nextCursor: string | null;
   sidebar: Sidebar;
+  /** Our uploads among the covers, so they get srcset. */
+  media?: MediaIndex;
 }
 
 export function HomePage({ view, data }: { view: SiteView; data: HomeData }) {
@@ -58,7 +62,7 @@ export function HomePage({ view, data }: { view: SiteView; data: HomeData }) {
             {data.focus.map((a, i) => (
               <li class="carousel-slide" aria-roledescription="slide" aria-label={`${i + 1} / ${data.focus.length}`}>
                 <a href={articlePath(a.id)}>
-                  <img src={a.cover} alt={a.title} width={960} height={540} loading={i === 0 ? 'eager' : 'lazy'} decoding="async" />
+                  <Picture src={a.cover} media={data.media} sizes={SIZES.carousel} alt={a.title} width={960} height={540} loading={i === 0 ? 'eager' : 'lazy'} decoding="async" />
                   <span class="carousel-caption">{a.title}</span>
                 </a>
               </li>
@@ -115,7 +119,7 @@ export function HomePage({ view, data }: { view: SiteView; data: HomeData }) {
                 {data.topics.map((t) => (
                   <li class="topic-card">
                     <a href={`/t/${t.slug}`}>
-                      {t.cover ? <img src={t.cover} alt={t.coverAlt} width={960} height={540} loading="lazy" decoding="async" /> : null}
+                      {t.cover ? <Picture src={t.cover} media={data.media} sizes={SIZES.topicCard} alt={t.coverAlt} width={960} height={540} loading="lazy" decoding="async" /> : null}
                       <span class="topic-card-title">{t.title}</span>
                     </a>
                   </li>
@@ -295,12 +299,12 @@ export function ChannelPage({ view, data }: { view: SiteView; data: ChannelData 
   );
 }
 
-export function TopicPage({ view, topic, articles }: { view: SiteView; topic: Topic; articles: Article[] }) {
+export function TopicPage({ view, topic, articles, media }: { view: SiteView; topic: Topic; articles: Article[]; media?: MediaIndex }) {
   return (
     <Layout view={view} title={`${topic.title} - 独家策划 - ${view.name}`} description={topic.description} canonical={`${view.url}/t/${topic.slug}`}>
       <Breadcrumbs crumbs={[{ name: '首页', href: '/' }, { name: '独家策划' }, { name: topic.title }]} view={view} />
       <header class="topic-header">
-        {topic.cover ? <img class="topic-cover" src={topic.cover} alt="" width={960} height={540} decoding="async" /> : null}
+        {topic.cover ? <Picture class="topic-cover" src={topic.cover} media={media} sizes={SIZES.topicCover} alt="" width={960} height={540} decoding="async" /> : null}
         <h1 class="page-title">{topic.title}</h1>
         {topic.description ? <p class="page-lede">{topic.description}</p> : null}
       </header>

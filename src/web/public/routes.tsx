@@ -6,6 +6,7 @@ import type { VNode } from 'preact';
 import type { Article } from '../../domain/articles/article.ts';
 import { relatedArticles } from '../../domain/articles/related.ts';
 import type { Ctx } from '../../domain/context.ts';
+import { imageSources, loadMediaIndex, withResponsiveImages } from '../../domain/media/responsive.ts';
 import { slotArticles } from '../../domain/slots/service.ts';
 import type { WebDeps } from '../api/context.ts';
 import type { Assets } from '../assets.ts';
@@ -82,7 +83,9 @@ export function publicRoutes(app: FastifyInstance, { ctx, config }: WebDeps, ass
         articles: await ctx.store.articles.listPublished({ channelIds: await ctx.store.channels.subtreeIds(channel.path), limit: 5 }),
       })),
     );
+    const media = await loadMediaIndex(ctx.store, [...focus.map((a) => a.cover), ...topics.slice(0, 4).map((t) => t.cover)]);
     const data = {
+      media,
       focus,
       headlines,
       channelBlocks: channelBlocks.filter((b) => b.articles.length > 0),
@@ -104,15 +107,17 @@ export function publicRoutes(app: FastifyInstance, { ctx, config }: WebDeps, ass
     if (article.status === 'unpublished') return notFoundPage(reply, 410);
     const v = await view();
     const channel = v.channels.find((c) => c.id === article.channelId) ?? (await ctx.store.channels.findById(article.channelId))!;
-    const [related, feed, moods, sidebar, author] = await Promise.all([
+    const [related, feed, moods, sidebar, author, media] = await Promise.all([
       relatedArticles(ctx, article),
       feedPage(ctx, req.query, undefined, article.id),
       loadMoods(ctx, config, article.id),
       loadSidebar(ctx, config),
       ctx.store.accounts.findById(article.authorId),
+      loadMediaIndex(ctx.store, imageSources(article.bodyHtml)),
     ]);
     const data = {
-      article,
+      // Body images that are our uploads become <picture> with srcset.
+      article: { ...article, bodyHtml: withResponsiveImages(article.bodyHtml, media) },
       channel,
       related,
       ...feed,
@@ -161,7 +166,8 @@ export function publicRoutes(app: FastifyInstance, { ctx, config }: WebDeps, ass
     const topic = await ctx.store.topics.findBySlug(req.params.slug);
     if (!topic) return notFoundPage(reply);
     const articles = (await ctx.store.articles.findMany(topic.articleIds)).filter((a) => a.status === 'published');
-    return sendHtml(reply, 200, renderPage(<TopicPage view={await view()} topic={topic} articles={articles} />));
+    const media = await loadMediaIndex(ctx.store, [topic.cover]);
+    return sendHtml(reply, 200, renderPage(<TopicPage view={await view()} topic={topic} articles={articles} media={media} />));
   });
 
   distributionRoutes(app, { ctx, config });

@@ -1,0 +1,137 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, setCsrfToken, whenSignedOut, type User } from './api.ts';
+import { AccountsPage } from './pages/accounts.tsx';
+import { AuditPage } from './pages/audit.tsx';
+import { ChannelsPage } from './pages/channels.tsx';
+import { Dashboard } from './pages/dashboard.tsx';
+import { EditorPage } from './pages/editor.tsx';
+import { HistoryPage } from './pages/history.tsx';
+import { LoginPage } from './pages/login.tsx';
+import { MePage } from './pages/me.tsx';
+import { SlotsPage } from './pages/slots.tsx';
+import { TokensPage } from './pages/tokens.tsx';
+import { TopicsPage } from './pages/topics.tsx';
+import { match, onLinkClick, usePath } from './router.ts';
+import { atLeastEditor, loadChannels, loadPeople, roleNames, type Channel, type Person } from './ui.tsx';
+
+type Session = { user: User } | null | undefined;
+
+interface NavItem {
+  href: string;
+  label: string;
+  show: (u: User) => boolean;
+}
+
+const nav: NavItem[] = [
+  { href: '/admin', label: '稿件', show: () => true },
+  { href: '/admin/articles/new', label: '写新稿', show: () => true },
+  { href: '/admin/topics', label: '专题', show: atLeastEditor },
+  { href: '/admin/slots', label: '首页推荐', show: atLeastEditor },
+  { href: '/admin/channels', label: '频道', show: (u) => u.role === 'admin' },
+  { href: '/admin/audit', label: '审计日志', show: atLeastEditor },
+  { href: '/admin/accounts', label: '账号', show: (u) => u.role === 'admin' },
+  { href: '/admin/tokens', label: 'API 令牌', show: (u) => u.role === 'admin' },
+];
+
+export function App() {
+  const [session, setSession] = useState<Session>(undefined);
+  const [channels, setChannels] = useState<Channel[]>([]);
+  const [people, setPeople] = useState<Person[]>([]);
+  const path = usePath();
+
+  useEffect(() => {
+    whenSignedOut(() => {
+      setCsrfToken(null);
+      setSession(null);
+    });
+    api<{ user: User | null; csrfToken?: string | null }>('GET', '/session').then(
+      (r) => {
+        setCsrfToken(r.csrfToken ?? null);
+        setSession(r.user ? { user: r.user } : null);
+      },
+      () => setSession(null),
+    );
+    document.addEventListener('click', onLinkClick);
+    return () => document.removeEventListener('click', onLinkClick);
+  }, []);
+
+  const user = session?.user;
+  const refreshChannels = () => loadChannels().then(setChannels, () => undefined);
+  const refreshPeople = () => loadPeople().then(setPeople, () => undefined);
+  useEffect(() => {
+    if (!user) return;
+    void refreshChannels();
+    void refreshPeople();
+  }, [user?.username]);
+
+  if (session === undefined) return <p class="muted boot">正在加载…</p>;
+  if (!user) {
+    return (
+      <LoginPage
+        onSignedIn={(u, csrf) => {
+          setCsrfToken(csrf);
+          setSession({ user: u });
+        }}
+      />
+    );
+  }
+
+  const signOut = async () => {
+    await api('DELETE', '/session').catch(() => undefined);
+    setCsrfToken(null);
+    setSession(null);
+  };
+
+  let page;
+  let m: Record<string, string> | null;
+  if (path === '/admin' || path === '/admin/') page = <Dashboard user={user} channels={channels} people={people} />;
+  else if (match('/admin/articles/new', path)) page = <EditorPage key="editor" id={undefined} user={user} channels={channels} people={people} />;
+  else if ((m = match('/admin/articles/:id/history', path))) page = <HistoryPage id={Number(m.id)} user={user} people={people} />;
+  else if ((m = match('/admin/articles/:id', path))) page = <EditorPage key="editor" id={Number(m.id)} user={user} channels={channels} people={people} />;
+  else if (match('/admin/audit', path)) page = <AuditPage />;
+  else if (match('/admin/channels', path)) page = <ChannelsPage channels={channels} onChange={refreshChannels} />;
+  else if (match('/admin/topics', path)) page = <TopicsPage />;
+  else if (match('/admin/slots', path)) page = <SlotsPage />;
+  else if (match('/admin/accounts', path)) page = <AccountsPage user={user} onChange={refreshPeople} />;
+  else if (match('/admin/tokens', path)) page = <TokensPage people={people} />;
+  else if (match('/admin/me', path)) page = <MePage user={user} onSignedOut={() => (setCsrfToken(null), setSession(null))} />;
+  else page = <p class="page">页面不存在。<a href="/admin">回到稿件列表</a></p>;
+
+  return (
+    <>
+      <header class="topbar">
+        <a class="brand" href="/admin">
+          <span class="brand-mark" aria-hidden="true">
+            砚
+          </span>
+          编辑部
+        </a>
+        <nav aria-label="编辑部">
+          <ul>
+            {nav
+              .filter((n) => n.show(user))
+              .map((n) => (
+                <li>
+                  <a href={n.href} aria-current={path === n.href ? 'page' : undefined}>
+                    {n.label}
+                  </a>
+                </li>
+              ))}
+          </ul>
+        </nav>
+        <div class="who">
+          <a href="/admin/me" data-me>
+            {user.displayName}（{roleNames[user.role]}）
+          </a>
+          <a href="/" target="_blank" rel="noopener">
+            查看网站
+          </a>
+          <button type="button" class="link" onClick={() => void signOut()}>
+            退出
+          </button>
+        </div>
+      </header>
+      <main id="main">{page}</main>
+    </>
+  );
+}

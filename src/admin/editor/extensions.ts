@@ -1,0 +1,90 @@
+import { Node, type Extensions } from '@tiptap/core';
+import StarterKit from '@tiptap/starter-kit';
+import { Placeholder } from '@tiptap/extensions';
+
+declare module '@tiptap/core' {
+  interface Commands<ReturnType> {
+    figure: {
+      /** Inserts an image with an (initially empty) caption. */
+      insertFigure: (attrs: { src: string; alt?: string }) => ReturnType;
+    };
+  }
+}
+
+/**
+ * An image with its caption: <figure><img src alt><figcaption>…</figcaption></figure>, the only way the editor
+ * makes images. A bare pasted <img> becomes a figure with an empty caption.
+ */
+export const Figure = Node.create({
+  name: 'figure',
+  group: 'block',
+  content: 'text*',
+  marks: '',
+  draggable: true,
+  isolating: true,
+  defining: true,
+
+  addAttributes() {
+    return { src: { default: null }, alt: { default: '' } };
+  },
+
+  parseHTML() {
+    return [
+      {
+        tag: 'figure',
+        // A figure without a caption still parses: its caption is just empty.
+        contentElement: (dom: HTMLElement) => dom.querySelector('figcaption') ?? dom.ownerDocument.createElement('figcaption'),
+        getAttrs: (dom: HTMLElement) => {
+          const img = dom.querySelector('img');
+          const src = img?.getAttribute('src') || img?.getAttribute('data-src');
+          return src ? { src, alt: img?.getAttribute('alt') ?? '' } : false;
+        },
+      },
+      { tag: 'img[src]', getAttrs: (dom: HTMLElement) => ({ src: dom.getAttribute('src'), alt: dom.getAttribute('alt') ?? '' }) },
+    ];
+  },
+
+  renderHTML({ node }) {
+    // Readers of screen readers get the caption when the image has no alt text of its own.
+    return ['figure', ['img', { src: node.attrs.src as string, alt: (node.attrs.alt as string) || node.textContent }], ['figcaption', 0]];
+  },
+
+  addCommands() {
+    return {
+      insertFigure:
+        (attrs) =>
+        ({ commands }) =>
+          commands.insertContent({ type: this.name, attrs: { src: attrs.src, alt: attrs.alt ?? '' } }),
+    };
+  },
+});
+
+/** Only what the server's allowlist keeps: p, h2–h4, strong, em, lists, blockquote, a, br, figure. */
+export const extensions: Extensions = [
+  StarterKit.configure({
+    heading: { levels: [2, 3, 4] },
+    code: false,
+    codeBlock: false,
+    horizontalRule: false,
+    strike: false,
+    underline: false,
+    link: {
+      openOnClick: false,
+      autolink: true,
+      protocols: [],
+      defaultProtocol: 'https',
+      HTMLAttributes: { target: null, rel: 'noopener noreferrer nofollow', class: null },
+      isAllowedUri: (url) => /^https?:\/\//i.test(url),
+    },
+  }),
+  Figure,
+  Placeholder.configure({
+    showOnlyCurrent: false,
+    placeholder: ({ editor, node }) => (node.type.name === 'figure' ? '图片说明（可选）' : editor.isEmpty ? '在此撰写正文……' : ''),
+  }),
+];
+
+/** The editor's HTML as stored: empty captions left out rather than kept as empty elements. */
+export function bodyHtml(html: string): string {
+  return html.replace(/<figcaption><\/figcaption>/g, '').replace(/^<p><\/p>$/, '');
+}

@@ -1,0 +1,25 @@
+// Clean-up of HTML pasted from Word or WeChat articles before TipTap parses it. The editor's schema is the real
+// gate (anything it does not know is dropped) and the server sanitizes again; this only fixes what the schema
+// would otherwise misread: Word's conditional comments and list bullets, WeChat's lazy images, h1/h5/h6.
+
+export function cleanPastedHtml(html: string): string {
+  return (
+    html
+      // Word: <!--[if gte mso 9]><xml>…</xml><![endif]--> and every other comment, <style>, <o:p>, <xml>.
+      .replace(/<!--\[if[\s\S]*?<!\[endif\]-->/gi, '')
+      .replace(/<!--[\s\S]*?-->/g, '')
+      .replace(/<(style|script|xml|title)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '')
+      .replace(/<(meta|link)\b[^>]*>/gi, '')
+      .replace(/<\/?o:p[^>]*>/gi, '')
+      // Word's list bullets and numbers are text inside mso-list:Ignore spans: drop them, keep the item text.
+      .replace(/<span[^>]*mso-list:\s*Ignore[^>]*>[\s\S]*?<\/span>/gi, '')
+      // WeChat: images load lazily from data-src and carry an empty or placeholder src.
+      .replace(/<img\b([^>]*?)\sdata-src=(["'])([^"']+)\2([^>]*)>/gi, (_m, before: string, _q: string, src: string, after: string) => {
+        const rest = `${before} ${after}`.replace(/\s(src|srcset)=(["'])[^"']*\2/gi, '');
+        return `<img src="${src}"${rest}>`;
+      })
+      // Headings the schema does not have: h1 becomes h2, h5 and h6 become h4.
+      .replace(/<(\/?)h1\b/gi, '<$1h2')
+      .replace(/<(\/?)h[56]\b/gi, '<$1h4')
+  );
+}

@@ -1,0 +1,71 @@
+import { api, type User } from '../api.ts';
+import { formatTime } from '../format.ts';
+import { atLeastEditor, Notice, StatusBadge, useLoad, type ArticleOut, type Channel, type Person } from '../ui.tsx';
+
+interface Section {
+  key: string;
+  title: string;
+  query: string;
+  empty: string;
+  time: (a: ArticleOut) => string | null;
+}
+
+function sectionsFor(user: User): Section[] {
+  const editor = atLeastEditor(user);
+  return [
+    { key: 'drafts', title: '我的草稿', query: 'status=draft&mine=true&limit=20', empty: '没有草稿。', time: (a) => a.updatedAt },
+    { key: 'review', title: editor ? '待审稿件' : '我提交的待审稿件', query: 'status=submitted&limit=30', empty: '没有待审的稿件。', time: (a) => a.updatedAt },
+    { key: 'scheduled', title: '定时发布', query: 'status=scheduled&limit=20', empty: '没有定时发布的稿件。', time: (a) => a.scheduledAt },
+    { key: 'published', title: '最近发布', query: 'status=published&limit=10', empty: '还没有发布的稿件。', time: (a) => a.publishedAt },
+  ];
+}
+
+export function Dashboard({ user, channels, people }: { user: User; channels: Channel[]; people: Person[] }) {
+  const sections = sectionsFor(user);
+  const { data, error } = useLoad(
+    () => Promise.all(sections.map((s) => api<{ items: ArticleOut[] }>('GET', `/articles?${s.query}`).then((r) => r.items))),
+    [user.username],
+  );
+  const channelName = (path: string) => channels.find((c) => c.path === path)?.name ?? path;
+  const author = (id: number) => people.find((p) => p.id === id)?.displayName ?? '—';
+
+  return (
+    <div class="page dashboard">
+      <div class="page-head">
+        <h1>稿件</h1>
+        <a class="button primary" href="/admin/articles/new">
+          写新稿
+        </a>
+      </div>
+      <Notice>{error}</Notice>
+      <div class="dash-grid">
+        {sections.map((s, i) => (
+          <section class="dash-section" aria-labelledby={`dash-${s.key}`} data-section={s.key}>
+            <h2 id={`dash-${s.key}`}>
+              {s.title}
+              {data ? <span class="count">{data[i]!.length}</span> : null}
+            </h2>
+            {!data ? (
+              <p class="muted">正在加载…</p>
+            ) : data[i]!.length === 0 ? (
+              <p class="muted">{s.empty}</p>
+            ) : (
+              <ul class="article-list">
+                {data[i]!.map((a) => (
+                  <li data-article-id={a.id}>
+                    <a class="article-link" href={`/admin/articles/${a.id}`}>
+                      {a.title}
+                    </a>
+                    <span class="meta">
+                      <StatusBadge status={a.status} /> {channelName(a.channel)} · {author(a.authorId)} · <time>{formatTime(s.time(a))}</time>
+                    </span>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+        ))}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,142 @@
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { api, explain, type User } from './api.ts';
+
+export type Status = 'draft' | 'submitted' | 'scheduled' | 'published' | 'unpublished';
+
+export const statusNames: Record<Status, string> = {
+  draft: '草稿',
+  submitted: '待审',
+  scheduled: '定时发布',
+  published: '已发布',
+  unpublished: '已撤稿',
+};
+
+export const roleNames: Record<User['role'], string> = { reporter: '记者', editor: '编辑', admin: '管理员' };
+
+export const atLeastEditor = (user: User) => user.role === 'editor' || user.role === 'admin';
+
+export interface ArticleOut {
+  id: number;
+  title: string;
+  subtitle: string;
+  summary: string;
+  body: string;
+  channel: string;
+  source: string;
+  byline: string;
+  editor: string;
+  tags: string[];
+  cover: string;
+  status: Status;
+  publishedAt: string | null;
+  scheduledAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  authorId: number;
+  revision: number;
+  url: string;
+}
+
+export interface Channel {
+  id: number;
+  slug: string;
+  name: string;
+  path: string;
+  parent: string | null;
+  position: number;
+}
+
+export interface Person {
+  id: number;
+  username: string;
+  displayName: string;
+  role: User['role'];
+  disabled: boolean;
+}
+
+export function StatusBadge({ status }: { status: Status }) {
+  return <span class={`badge badge-${status}`}>{statusNames[status]}</span>;
+}
+
+/** Loads data for a page; `reload` fetches again after a change. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []) {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<string | null>(null);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    load().then(
+      (d) => live && (setData(d), setError(null)),
+      (e) => live && setError(explain(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { data, error, reload, setData };
+}
+
+export function Notice({ kind = 'error', children }: { kind?: 'error' | 'info' | 'ok'; children: ComponentChildren }) {
+  if (children === null || children === undefined || children === '') return null;
+  return (
+    <p class={`notice notice-${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
+      {children}
+    </p>
+  );
+}
+
+/** Channels in tree order with their depth, for pickers and the channel page. */
+export function channelTree(channels: readonly Channel[]): (Channel & { depth: number })[] {
+  const children = new Map<string | null, Channel[]>();
+  for (const c of channels) children.set(c.parent, [...(children.get(c.parent) ?? []), c]);
+  const out: (Channel & { depth: number })[] = [];
+  const walk = (parent: string | null, depth: number) => {
+    for (const c of (children.get(parent) ?? []).sort((a, b) => a.position - b.position || a.id - b.id)) {
+      out.push({ ...c, depth });
+      walk(c.path, depth + 1);
+    }
+  };
+  walk(null, 0);
+  return out;
+}
+
+export function ChannelSelect({ channels, value, onChange, id, allowTop, exclude }: { channels: Channel[]; value: string; onChange: (path: string) => void; id?: string; allowTop?: string; exclude?: string }) {
+  return (
+    <select id={id} value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value)}>
+      {allowTop !== undefined ? <option value="">{allowTop}</option> : <option value="">请选择频道</option>}
+      {channelTree(channels)
+        .filter((c) => !exclude || (c.path !== exclude && !c.path.startsWith(exclude + '/')))
+        .map((c) => (
+          <option value={c.path}>
+            {'　'.repeat(c.depth) + (c.depth ? '└ ' : '') + c.name}
+          </option>
+        ))}
+    </select>
+  );
+}
+
+export function loadChannels(): Promise<Channel[]> {
+  return api<{ items: Channel[] }>('GET', '/channels').then((r) => r.items);
+}
+
+export function loadPeople(): Promise<Person[]> {
+  return api<{ items: Person[] }>('GET', '/accounts').then((r) => r.items);
+}
+
+/** A modal dialog on <dialog>: focus stays inside, Escape closes. */
+export function Dialog({ title, open, onClose, children }: { title: string; open: boolean; onClose: () => void; children: ComponentChildren }) {
+  const [el, setEl] = useState<HTMLDialogElement | null>(null);
+  useEffect(() => {
+    if (!el) return;
+    if (open && !el.open) el.showModal();
+    if (!open && el.open) el.close();
+  }, [open, el]);
+  return (
+    <dialog ref={setEl} class="dialog" aria-label={title} onClose={onClose}>
+      <h2>{title}</h2>
+      {children}
+    </dialog>
+  );
+}

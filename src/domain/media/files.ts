@@ -1,0 +1,89 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DomainError } from '../errors.ts';
+
+export const tooLarge = (maxBytes: number) =>
+  new DomainError('too_large', 'payload_too_large', `The file is larger than ${formatBytes(maxBytes)}`, 'file');
+
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${+(n / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`;
+}
+
+/** Temporary files older than this are leftovers of a crashed process, not uploads in progress. */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+
+/**
+ * The media folder: variants at <root>/<yyyy>/<mm>/<random>-<width>.<ext>, uploads in progress in <root>/tmp.
+ * Every path inside it is made here from server-chosen parts; nothing from a request names a file.
+ */
+export class MediaFolder {
+  readonly root: string;
+  readonly tmp: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+    this.tmp = path.join(this.root, 'tmp');
+  }
+
+  async prepare(now = Date.now()): Promise<void> {
+    await mkdir(this.tmp, { recursive: true });
+    for (const name of await readdir(this.tmp)) {
+      const file = path.join(this.tmp, name);
+      const info = await stat(file).catch(() => undefined);
+      if (info && now - info.mtimeMs > STALE_TEMP_MS) await rm(file, { force: true, recursive: true });
+    }
+  }
+
+  /** A fresh, unguessable file name in the temporary folder. */
+  tempFile(suffix = '.part'): string {
+    return path.join(this.tmp, randomBytes(16).toString('hex') + suffix);
+  }
+
+  /** The absolute path of a variant; refuses anything that would land outside the folder. */
+  file(variantPath: string): string {
+    const full = path.resolve(this.root, variantPath);
+    if (!full.startsWith(this.root + path.sep) || full.startsWith(this.tmp + path.sep)) throw new Error(`media path outside the folder: ${variantPath}`);
+    return full;
+  }
+}
+
+/** True when a request path under /media/ names the temporary folder, which must never be served. */
+export function isTempPath(pathname: string): boolean {
+  return /^\/tmp(\/|$)/i.test(path.posix.normalize('/' + pathname).replace(/\/+/g, '/'));
+}
+
+export interface Spooled {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * Writes a stream to a new temporary file, counting and hashing as it goes. More than maxBytes, or an abort
+ * (the HTTP layer's size limit), stops it at once; the partial file is removed on every failure.
+ */
+export async function spool(stream: Readable, folder: MediaFolder, maxBytes: number, signal?: AbortSignal): Promise<Spooled> {
+  const file = folder.tempFile();
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      if (bytes > maxBytes) return done(tooLarge(maxBytes));
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(stream, meter, createWriteStream(file, { flags: 'wx', mode: 0o600 }), { signal });
+  } catch (err) {
+    await rm(file, { force: true });
+    throw signal?.aborted ? signal.reason : err;
+  }
+  return { path: file, bytes, sha256: hash.digest('hex') };
+}

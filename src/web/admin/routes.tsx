@@ -1,0 +1,101 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { getArticle } from '../../domain/articles/service.ts';
+import { relatedArticles } from '../../domain/articles/related.ts';
+import { notFound, unauthorized } from '../../domain/errors.ts';
+import type { WebDeps } from '../api/context.ts';
+import type { Assets } from '../assets.ts';
+import { authenticate } from '../auth.ts';
+import { ArticlePage } from '../public/pages.tsx';
+import { renderPage, sendHtml } from '../public/routes.tsx';
+import { loadMoods, loadSidebar } from '../public/sidebar.ts';
+import { siteViews } from '../public/view.ts';
+
+/**
+ * The preview shows a draft as readers will see it but runs none of the reader scripts: they would count a view,
+ * fetch moods for an unpublished id, and nothing in a preview needs them.
+ */
+const PREVIEW_CSP = [
+  "default-src 'self'",
+  "script-src 'none'",
+  "style-src 'self'",
+  "img-src 'self' data: https:",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+  "frame-ancestors 'self'",
+].join('; ');
+
+function Shell({ siteName, siteUrl, timeZone, scriptUrl, styleUrl }: { siteName: string; siteUrl: string; timeZone: string; scriptUrl: string; styleUrl: string }) {
+  return (
+    <html lang="zh-CN">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="robots" content="noindex, nofollow" />
+        <title>编辑部 - {siteName}</title>
+        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
+        <link rel="stylesheet" href={styleUrl} />
+        <script type="module" src={scriptUrl} />
+      </head>
+      <body data-site-name={siteName} data-site-url={siteUrl} data-time-zone={timeZone}>
+        <div id="admin-root">
+          <noscript>
+            <p class="noscript">编辑部后台需要启用 JavaScript。</p>
+          </noscript>
+        </div>
+      </body>
+    </html>
+  );
+}
+
+const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store').header('x-robots-tag', 'noindex, nofollow');
+
+/** The newsroom at /admin: one server-rendered shell for every client route, and the reader-page preview of a draft. */
+export function adminRoutes(app: FastifyInstance, { ctx, config }: WebDeps, assets: Assets): void {
+  const view = siteViews(ctx, config, assets);
+
+  const shell = async (_req: unknown, reply: FastifyReply) => {
+    const { adminScriptUrl, adminStyleUrl } = await assets.admin();
+    noStore(reply);
+    const html = renderPage(<Shell siteName={config.siteName} siteUrl={config.siteUrl} timeZone={config.timeZone} scriptUrl={adminScriptUrl} styleUrl={adminStyleUrl} />);
+    return sendHtml(reply, 200, html, 'no-store');
+  };
+  app.get('/admin', shell);
+  app.get('/admin/*', shell);
+
+  app.get<{ Params: { id: string } }>('/admin/preview/:id', async (req, reply) => {
+    noStore(reply);
+    const auth = await authenticate(ctx, req);
+    if (!auth) throw unauthorized();
+    if (!/^\d{1,10}$/.test(req.params.id)) throw notFound('Article');
+    const article = await getArticle(ctx, auth.actor, Number(req.params.id));
+    const v = await view();
+    const channel = v.channels.find((c) => c.id === article.channelId) ?? (await ctx.store.channels.findById(article.channelId))!;
+    const [related, feed, moods, sidebar, author] = await Promise.all([
+      relatedArticles(ctx, article),
+      ctx.store.articles.listPublished({ limit: 10 }),
+      // Only published articles have votes; a draft shows the buttons at zero.
+      article.status === 'published' ? loadMoods(ctx, config, article.id) : config.moods.map((m) => ({ key: m.key, label: m.label, count: 0 })),
+      loadSidebar(ctx, config),
+      ctx.store.accounts.findById(article.authorId),
+    ]);
+    // A draft has no publication time yet: show when it will (scheduled) or would (now) appear.
+    const shown = { ...article, publishedAt: article.publishedAt ?? article.scheduledAt ?? ctx.clock.now() };
+    const data = {
+      article: shown,
+      channel,
+      related,
+      feed: feed.filter((a) => a.id !== article.id),
+      nextCursor: null,
+      moods,
+      sidebar,
+      unfold: true,
+      authorName: article.byline || author?.displayName || v.name,
+    };
+    reply.header('content-security-policy', PREVIEW_CSP);
+    // The reader script tag goes too, so the sandboxed frame has nothing to refuse (and nothing to report).
+    const html = renderPage(<ArticlePage view={v} data={data} />).replace(`<script src="${assets.scriptUrl}" defer></script>`, '');
+    return sendHtml(reply, 200, html, 'no-store');
+  });
+}
