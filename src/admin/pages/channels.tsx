@@ -85,7 +85,7 @@ export function ChannelsPage({ channels, onChange }: { channels: Channel[]; onCh
         </label>
         <label class="field">
           <span>地址（小写字母、数字、横线）</span>
-          <input required pattern="[a-z0-9][a-z0-9-]*" maxLength={40} value={slug} onInput={(e) => setSlug((e.target as HTMLInputElement).value)} />
+          <input required pattern="[a-z0-9][a-z0-9\-]*" maxLength={40} value={slug} onInput={(e) => setSlug((e.target as HTMLInputElement).value)} />
         </label>
         <label class="field">
           <span>上级频道</span>

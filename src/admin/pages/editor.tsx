@@ -5,6 +5,7 @@ import { bodyHtml, extensions } from '../editor/extensions.ts';
 import { cleanPastedHtml } from '../editor/paste.ts';
 import { formatClock, formatTime, fromLocalInput, toLocalInput } from '../format.ts';
 import { navigate } from '../router.ts';
+import { RelatedPanel } from './related.tsx';
 import { atLeastEditor, ChannelSelect, Dialog, Notice, StatusBadge, useLoad, type ArticleOut, type Channel, type Person } from '../ui.tsx';
 
 interface Form {
@@ -459,6 +460,8 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
           )}
         </section>
       </div>
+
+      {article && isEditor ? <RelatedPanel articleId={article.id} /> : null}
 
       <ReturnDialog open={dialog === 'return'} onClose={() => setDialog(null)} onSend={(comment) => act('return', { comment }, '已退回给记者。')} />
       <ScheduleDialog open={dialog === 'schedule'} initial={article?.scheduledAt} onClose={() => setDialog(null)} onSchedule={(at) => act('schedule', { at }, '已设定定时发布。')} />

@@ -1,0 +1,175 @@
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, SCREENSHOT_DIR, startDemoSite, watchErrors } from './browser.ts';
+
+/** An admin working the curation and account pages of the newsroom in Chromium, each change checked through the API. */
+
+let browser: Browser;
+let site: Awaited<ReturnType<typeof startDemoSite>>;
+let page: Page;
+let errors: string[];
+
+beforeAll(async () => {
+  [browser, site] = await Promise.all([launchChromium(), startDemoSite()]);
+  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  page = await context.newPage();
+  errors = watchErrors(page);
+  page.on('dialog', (d) => void d.accept());
+  await page.goto(`${site.base}/admin`);
+  await page.fill('#login-username', 'admin');
+  await page.fill('#login-password', 'e2e-admin-password');
+  await page.click('.login-card button[type=submit]');
+  await page.waitForSelector('.dashboard [data-section=published] .article-list');
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+const shot = (name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+/** The API as the signed-in page sees it. */
+const get = <T = any>(url: string) => page.evaluate(async (u) => (await fetch(u)).json(), url) as Promise<T>;
+const go = async (label: string, ready: string) => {
+  await page.click(`.topbar nav a:has-text("${label}")`);
+  await page.waitForSelector(ready);
+};
+
+describe('newsroom curation and accounts in Chromium', { timeout: 60_000 }, () => {
+  it('creates, renames and moves a channel', async () => {
+    await go('频道', '.channel-tree .channel-row');
+    const form = page.locator('form:has(h2:has-text("新建频道"))');
+    await form.locator('input').nth(0).fill('民生');
+    await form.locator('input').nth(1).fill('minsheng');
+    await form.locator('select').selectOption('difang');
+    await form.locator('button[type=submit]').click();
+    await page.waitForSelector('[data-channel="difang/minsheng"]');
+    const row = page.locator('[data-channel="difang/minsheng"]');
+    await row.locator('input').fill('民生热线');
+    await row.locator('button:has-text("改名")').click();
+    await page.waitForSelector('.notice-ok:has-text("民生热线")');
+    await page.locator('[data-channel="difang/minsheng"] select').selectOption('');
+    await page.waitForSelector('[data-channel="minsheng"]');
+    const channel = (await get<{ items: { path: string; name: string; parent: string | null }[] }>('/api/v1/channels')).items.find((c) => c.path === 'minsheng');
+    expect(channel).toMatchObject({ name: '民生热线', parent: null });
+    await shot('newsroom-channels');
+  });
+
+  it('puts articles into a topic in order', async () => {
+    await go('专题', '.topic-editor');
+    const editor = page.locator('.topic-editor').first();
+    const slug = await editor.getAttribute('data-topic');
+    const before = (await get<{ items: { slug: string; articles: number[] }[] }>('/api/v1/topics')).items.find((t) => t.slug === slug)!.articles;
+    const published = (await get<{ items: { id: number }[] }>('/api/v1/articles?status=published&limit=50')).items.map((a) => a.id).filter((id) => !before.includes(id));
+    await editor.locator('.picker input').fill(String(published[0]));
+    await editor.locator('.picker button').click();
+    await editor.locator(`[data-item="${published[0]}"]`).waitFor();
+    await editor.locator(`[data-item="${published[0]}"] button[aria-label^="上移"]`).click();
+    await editor.locator('button:has-text("保存专题")').click();
+    await page.waitForSelector('.notice-ok:has-text("已保存专题")');
+    const after = (await get<{ items: { slug: string; articles: number[] }[] }>('/api/v1/topics')).items.find((t) => t.slug === slug)!.articles;
+    expect(after).toHaveLength(before.length + 1);
+    expect(after.indexOf(published[0]!)).toBe(before.length - 1);
+    await shot('newsroom-topics');
+  });
+
+  it('sets the headline slot with an expiry', async () => {
+    await go('首页推荐', '[data-slot=headline]');
+    const slot = page.locator('[data-slot=headline]');
+    const current = (await get<{ items: { article: number }[] }>('/api/v1/slots/headline')).items.map((i) => i.article);
+    const candidate = (await get<{ items: { id: number }[] }>('/api/v1/articles?status=published&limit=50')).items.find((a) => !current.includes(a.id))!.id;
+    while ((await slot.locator('li').count()) >= 5) await slot.locator('li button:has-text("移除")').last().click();
+    await slot.locator('.picker input').fill(String(candidate));
+    await slot.locator('.picker button').click();
+    await slot.locator(`[data-item="${candidate}"] input[type=datetime-local]`).fill('2030-01-01T08:00');
+    await slot.locator('button:has-text("保存头条")').click();
+    await page.waitForSelector('[data-slot=headline] .notice-ok');
+    const item = (await get<{ items: { article: number; expiresAt: string | null }[] }>('/api/v1/slots/headline')).items.find((i) => i.article === candidate);
+    // 08:00 in Beijing is midnight UTC.
+    expect(item?.expiresAt).toBe('2030-01-01T00:00:00.000Z');
+    await shot('newsroom-slots');
+  });
+
+  it('pins and removes related reading for an article', async () => {
+    let id = 0;
+    for (const a of (await get<{ items: { id: number }[] }>('/api/v1/articles?status=published&limit=50')).items) {
+      if ((await get<{ items: unknown[] }>(`/api/v1/articles/${a.id}/related`)).items.length >= 2) {
+        id = a.id;
+        break;
+      }
+    }
+    expect(id).toBeGreaterThan(0);
+    await page.goto(`${site.base}/admin/articles/${id}`);
+    await page.waitForSelector('[data-related] [data-related-item]');
+    const items = await page.$$eval('[data-related] [data-related-item]', (lis) => lis.map((li) => Number(li.getAttribute('data-related-item'))));
+    const [first, second] = [items[0]!, items[1]!];
+    await page.click(`[data-related-item="${second}"] button:has-text("置顶")`);
+    await page.waitForSelector(`[data-related-item="${second}"] .badge`);
+    await page.click(`[data-related-item="${first}"] button:has-text("移除")`);
+    await page.waitForSelector(`[data-excluded-item="${first}"]`);
+    const related = await get<{ items: { id: number }[]; pinned: number[]; excluded: number[] }>(`/api/v1/articles/${id}/related`);
+    expect(related.pinned).toEqual([second]);
+    expect(related.excluded).toEqual([first]);
+    expect(related.items[0]!.id).toBe(second);
+    expect(related.items.map((i) => i.id)).not.toContain(first);
+  });
+
+  it('creates an account, changes its role, resets its password and disables it', async () => {
+    await go('账号', 'table.accounts tbody tr');
+    const form = page.locator('form:has(h2:has-text("新建账号"))');
+    await form.locator('input').nth(0).fill('wangfang');
+    await form.locator('input').nth(1).fill('王芳');
+    await form.locator('input[type=password]').fill('wangfang-password');
+    await form.locator('button[type=submit]').click();
+    await page.waitForSelector('[data-account=wangfang]');
+    await page.locator('[data-account=wangfang] select').selectOption('editor');
+    await page.waitForSelector('.notice-ok:has-text("角色")');
+    await page.locator('[data-account=wangfang] input[type=password]').fill('a-new-password-1');
+    await page.locator('[data-account=wangfang] button:has-text("重置密码")').click();
+    await page.waitForSelector('.notice-ok:has-text("重置")');
+    await page.locator('[data-account=wangfang] button:has-text("停用")').click();
+    await page.waitForSelector('[data-account=wangfang] button:has-text("启用")');
+    const account = (await get<{ items: { username: string; role: string; disabled: boolean }[] }>('/api/v1/accounts')).items.find((a) => a.username === 'wangfang');
+    expect(account).toMatchObject({ role: 'editor', disabled: true });
+    await shot('newsroom-accounts');
+  });
+
+  it('shows a new API token once; it works until revoked', async () => {
+    await go('API 令牌', 'form:has(h2:has-text("新建令牌"))');
+    const form = page.locator('form:has(h2:has-text("新建令牌"))');
+    await form.locator('select').selectOption('admin');
+    await form.locator('input').fill('导入脚本');
+    await form.locator('button[type=submit]').click();
+    const token = (await page.textContent('[data-new-token]'))!;
+    expect(token).toMatch(/^ink_/);
+    const call = () => fetch(`${site.base}/api/v1/articles?limit=1`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+    expect(await call()).toBe(200);
+    await shot('newsroom-tokens');
+    await page.click('button:has-text("我已保存")');
+    expect(await page.locator('[data-new-token]').count()).toBe(0);
+    expect(await page.textContent('table.tokens')).not.toContain(token);
+    await page.locator('table.tokens tr:has-text("导入脚本") button:has-text("撤销")').click();
+    await page.waitForSelector('table.tokens tr:has-text("导入脚本"):has-text("已撤销")');
+    expect(await call()).toBe(401);
+  });
+
+  it('lists what happened in the audit log', async () => {
+    await go('审计日志', 'table.audit tbody tr');
+    const text = await page.textContent('table.audit');
+    for (const action of ['撤销 API 令牌', '创建 API 令牌', '修改账号', '创建账号', '设置首页推荐', '修改专题', '修改频道', '创建频道']) expect(text).toContain(action);
+    await shot('newsroom-audit');
+  });
+
+  it('changes the own password, and the page keeps working', async () => {
+    await page.click('[data-me]');
+    const form = page.locator('form:has(h2:has-text("修改密码"))');
+    await form.locator('input').nth(0).fill('e2e-admin-password');
+    await form.locator('input').nth(1).fill('a-brand-new-password');
+    await form.locator('input').nth(2).fill('a-brand-new-password');
+    await form.locator('button[type=submit]').click();
+    await page.waitForSelector('.notice-ok:has-text("密码已修改")');
+    await go('稿件', '.dashboard [data-section=published] .article-list');
+    expect(errors).toEqual([]);
+  });
+});
