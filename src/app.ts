@@ -11,6 +11,7 @@ import type { Config } from './config.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import type { Ctx } from './domain/context.ts';
 import { notFound } from './domain/errors.ts';
+import { isTempPath } from './domain/media/files.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import { ping, type Database } from './storage/database.ts';
 import { Store } from './storage/store.ts';
@@ -116,7 +117,15 @@ export async function buildApp(options: AppOptions): Promise<App> {
   mkdirSync(mediaDir, { recursive: true });
   await app.register(fastifyStatic, { root: path.join(root, 'static'), prefix: '/static/', maxAge: '1h', decorateReply: false });
   const assets = await registerAssets(app);
-  await app.register(fastifyStatic, { root: mediaDir, prefix: '/media/', maxAge: '365d', immutable: true, decorateReply: false });
+  // Uploads in progress sit in media/tmp and are never served; send refuses ".." and stays inside the root.
+  await app.register(fastifyStatic, {
+    root: mediaDir,
+    prefix: '/media/',
+    maxAge: '365d',
+    immutable: true,
+    decorateReply: false,
+    allowedPath: (pathname) => !isTempPath(pathname),
+  });
 
   const deps = { ctx, config };
   await app.register(async (api) => apiV1(api, deps), { prefix: '/api/v1' });
