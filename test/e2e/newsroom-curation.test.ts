@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, SCREENSHOT_DIR, startDemoSite, watchErrors } from './browser.ts';
 
 /** An admin working the curation and account pages of the newsroom in Chromium, each change checked through the API. */
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let browser: Browser;
 let site: Awaited<ReturnType<typeof startDemoSite>>;
@@ -159,6 +163,47 @@ describe('newsroom curation and accounts in Chromium', { timeout: 60_000 }, () =
     const text = await page.textContent('table.audit');
     for (const action of ['撤销 API 令牌', '创建 API 令牌', '修改账号', '创建账号', '设置首页推荐', '修改专题', '修改频道', '创建频道']) expect(text).toContain(action);
     await shot('newsroom-audit');
+  });
+
+  it('keeps only the allowed markup when Word or WeChat HTML is pasted', async () => {
+    await page.click('.topbar nav a:has-text("写新稿")');
+    await page.waitForSelector('.ProseMirror');
+    const word =
+      '<html xmlns:o="urn:schemas-microsoft-com:office:office"><head><style>p.MsoNormal{margin:0}</style><!--[if gte mso 9]><xml><w:WordDocument/></xml><![endif]--></head><body>' +
+      '<h1 style="color:red">会议纪要</h1><p class="MsoNormal" style="font-family:宋体">第一段<b>加粗</b><u>下划线</u><s>删除线</s><span style="color:red">红字</span><o:p></o:p></p>' +
+      '<table><tr><td>表格内容</td></tr></table><script>alert(1)</script><p><a href="javascript:alert(1)">坏链接</a> <a href="https://example.com/x" onclick="x()">好链接</a></p>' +
+      `<section><img data-src="${site.base}/static/favicon.svg?wx_fmt=png" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" onerror="alert(1)"></section><pre><code>code</code></pre><hr></body></html>`;
+    await page.$eval(
+      '.ProseMirror',
+      (el, html) => {
+        const data = new DataTransfer();
+        data.setData('text/html', html);
+        data.setData('text/plain', '会议纪要');
+        el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+      },
+      word,
+    );
+    await page.waitForSelector('.ProseMirror h2');
+    const html = await page.$eval('.ProseMirror', (el) => el.innerHTML);
+    const tags = new Set([...html.matchAll(/<([a-z0-9]+)[\s>]/g)].map((m) => m[1]));
+    const allowed = ['p', 'h2', 'h3', 'h4', 'strong', 'em', 'ul', 'ol', 'li', 'blockquote', 'figure', 'figcaption', 'img', 'a', 'br'];
+    expect([...tags].filter((t) => !allowed.includes(t!))).toEqual([]);
+    expect(html).toContain('<h2>会议纪要</h2>');
+    expect(html).toContain('<strong>加粗</strong>');
+    expect(html).toContain(`<img src="${site.base}/static/favicon.svg?wx_fmt=png"`);
+    expect(html).toContain('href="https://example.com/x"');
+    for (const gone of ['javascript:', 'onerror', 'onclick', 'style=', 'alert', '<u>', '<s>', '<table', '<code', '<hr', 'data:image']) expect(html).not.toContain(gone);
+    for (const kept of ['下划线', '删除线', '红字', '表格内容', '坏链接']) expect(html).toContain(kept);
+  });
+
+  it('has no serious accessibility problems on the dashboard and the editor', async () => {
+    for (const url of ['/admin', '/admin/articles/new']) {
+      await page.goto(site.base + url);
+      await page.waitForSelector(url === '/admin' ? '.dashboard [data-section=published] .article-list' : '.ProseMirror');
+      await page.evaluate(axeSource);
+      const result = await page.evaluate(() => (window as unknown as { axe: { run(o: object): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run({ resultTypes: ['violations'] }));
+      expect(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`), url).toEqual([]);
+    }
   });
 
   it('changes the own password, and the page keeps working', async () => {

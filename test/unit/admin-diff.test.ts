@@ -55,6 +55,11 @@ describe('pasted HTML clean-up', () => {
     expect(cleanPastedHtml(wechat)).not.toContain('data:image');
   });
 
+  it('drops inline styles and event handlers before the browser parses them', () => {
+    const out = cleanPastedHtml(`<p style="color:red" class=x onclick="steal()">正文</p><img src="https://a.example/p.jpg" onerror='x()' STYLE=width:1px>`);
+    expect(out).toBe('<p class=x>正文</p><img src="https://a.example/p.jpg">');
+  });
+
   it('maps headings the editor does not have onto the ones it has', () => {
     expect(cleanPastedHtml('<h1>大标题</h1><h5>小</h5><h6>更小</h6>')).toBe('<h2>大标题</h2><h4>小</h4><h4>更小</h4>');
   });

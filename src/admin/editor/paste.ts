@@ -13,6 +13,9 @@ export function cleanPastedHtml(html: string): string {
       .replace(/<\/?o:p[^>]*>/gi, '')
       // Word's list bullets and numbers are text inside mso-list:Ignore spans: drop them, keep the item text.
       .replace(/<span[^>]*mso-list:\s*Ignore[^>]*>[\s\S]*?<\/span>/gi, '')
+      // Inline styles and event handlers: the schema would drop them anyway, but the browser would first
+      // report each one as a CSP violation while parsing the pasted markup.
+      .replace(/\s(on[a-z]+|style)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi, '')
       // WeChat: images load lazily from data-src and carry an empty or placeholder src.
       .replace(/<img\b([^>]*?)\sdata-src=(["'])([^"']+)\2([^>]*)>/gi, (_m, before: string, _q: string, src: string, after: string) => {
         const rest = `${before} ${after}`.replace(/\s(src|srcset)=(["'])[^"']*\2/gi, '');

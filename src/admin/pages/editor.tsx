@@ -474,9 +474,10 @@ function Toolbar({ editor, disabled, uploading, onUpload, onLink }: { editor: Ed
   if (!editor) return <div class="toolbar" />;
   const chain = () => editor.chain().focus();
   const block = editor.isActive('heading', { level: 2 }) ? 'h2' : editor.isActive('heading', { level: 3 }) ? 'h3' : editor.isActive('heading', { level: 4 }) ? 'h4' : 'p';
-  const button = (label: string, name: string, active: boolean, run: () => void) => (
-    <button type="button" class="tool" aria-label={label} title={label} aria-pressed={active} disabled={disabled} onMouseDown={(e) => e.preventDefault()} onClick={run}>
-      {name}
+  // The visible label is the accessible name; a mousedown that would take focus from the text is swallowed.
+  const button = (label: string, cls: string, active: boolean, run: () => void) => (
+    <button type="button" class={`tool ${cls}`} aria-pressed={active} disabled={disabled} onMouseDown={(e) => e.preventDefault()} onClick={run}>
+      {label}
     </button>
   );
   return (
@@ -496,13 +497,13 @@ function Toolbar({ editor, disabled, uploading, onUpload, onLink }: { editor: Ed
         <option value="h3">中标题</option>
         <option value="h4">小标题</option>
       </select>
-      {button('加粗', 'B', editor.isActive('bold'), () => chain().toggleBold().run())}
-      {button('斜体', 'I', editor.isActive('italic'), () => chain().toggleItalic().run())}
-      {button('无序列表', '• 列表', editor.isActive('bulletList'), () => chain().toggleBulletList().run())}
-      {button('有序列表', '1. 列表', editor.isActive('orderedList'), () => chain().toggleOrderedList().run())}
-      {button('引用', '“ 引用', editor.isActive('blockquote'), () => chain().toggleBlockquote().run())}
-      {button('链接', '链接', editor.isActive('link'), onLink)}
-      <label class={`tool button${disabled || uploading ? ' disabled' : ''}`} title="插入图片">
+      {button('加粗', 'tool-bold', editor.isActive('bold'), () => chain().toggleBold().run())}
+      {button('斜体', 'tool-italic', editor.isActive('italic'), () => chain().toggleItalic().run())}
+      {button('无序列表', '', editor.isActive('bulletList'), () => chain().toggleBulletList().run())}
+      {button('有序列表', '', editor.isActive('orderedList'), () => chain().toggleOrderedList().run())}
+      {button('引用', '', editor.isActive('blockquote'), () => chain().toggleBlockquote().run())}
+      {button('链接', '', editor.isActive('link'), onLink)}
+      <label class={`tool button${disabled || uploading ? ' disabled' : ''}`}>
         {uploading ? '上传中…' : '插入图片'}
         <input
           type="file"
@@ -518,8 +519,8 @@ function Toolbar({ editor, disabled, uploading, onUpload, onLink }: { editor: Ed
           }}
         />
       </label>
-      {button('撤销', '撤销', false, () => chain().undo().run())}
-      {button('重做', '重做', false, () => chain().redo().run())}
+      {button('撤销', '', false, () => chain().undo().run())}
+      {button('重做', '', false, () => chain().redo().run())}
     </div>
   );
 }
