@@ -21,6 +21,7 @@ import { isApiRequest, sendApiError, toApiError } from './web/errors.ts';
 import { registerMetrics } from './web/metrics.ts';
 import { PageCache, registerPageCache, serveFromCache } from './web/page-cache.ts';
 import { publicRoutes, sendHtml, type ErrorRenderer } from './web/public/routes.tsx';
+import { hantRoutes } from './web/public/hant.tsx';
 import { reactionFormRoutes } from './web/public/reactions.ts';
 import { registerAssets } from './web/assets.ts';
 import { validatorCompiler } from './web/validation.ts';
@@ -130,6 +131,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const deps = { ctx, config };
   await app.register(async (api) => apiV1(api, deps), { prefix: '/api/v1' });
   renderError = publicRoutes(app, deps, assets);
+  hantRoutes(app, config.siteUrl);
   reactionFormRoutes(app, deps);
   adminRoutes(app, deps, assets);
 

@@ -3,6 +3,7 @@ import { systemClock, type Clock } from './domain/clock.ts';
 import { randomToken } from './domain/crypto.ts';
 import type { Config } from './config.ts';
 import { loadDemo } from './demo/load.ts';
+import { ensureRelated, rebuildRelated } from './domain/articles/related.ts';
 import { migrate, type Database } from './storage/database.ts';
 import { Store } from './storage/store.ts';
 
@@ -20,6 +21,7 @@ export async function prepare(config: Config, database: Database, clock: Clock =
   const migrations = await migrate(database);
   const ctx = { store: Store.of(database), clock };
   const result: FirstStart = { migrations };
+  await ensureRelated(ctx);
   if ((await ctx.store.accounts.count()) === 0) {
     const password = config.adminPassword ?? randomToken(12);
     await createAccount(ctx, null, { username: 'admin', displayName: '管理员', role: 'admin', password });
@@ -27,6 +29,8 @@ export async function prepare(config: Config, database: Database, clock: Clock =
   }
   if (config.demo && (await ctx.store.channels.all()).length === 0) {
     result.demoArticles = (await loadDemo(ctx, config)).articles;
+    // The first demo stories built their related lists before the archive was big enough to damp its city names.
+    await rebuildRelated(ctx);
   }
   return result;
 }

@@ -23,7 +23,8 @@ export type Action =
   | 'source.create'
   | 'token.manage'
   | 'audit.read'
-  | 'media.upload';
+  | 'media.upload'
+  | 'reactions.review';
 
 export interface ArticleRef {
   authorId: number;
@@ -56,6 +57,7 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
     case 'article.list_all':
     case 'article.curate_related':
     case 'topic.manage':
+    case 'reactions.review':
     case 'audit.read':
       return atLeast(actor.role, 'editor');
     case 'channel.manage':

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { ensureRelated } from '../../src/domain/articles/related.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { STORES } from '../support/stores.ts';
 import { createArticle, createChannels, publish } from '../support/factories.ts';
@@ -171,5 +173,16 @@ describe.each(STORES)('related reading on %s', (kind) => {
     const body = await related(draft, editor);
     expect(body.items.map((i) => i.id)).toEqual([id.arrival]);
     expect(body.pinned).toEqual([id.arrival]);
+  });
+
+  it('analyses an archive from before related reading once, at start-up', async () => {
+    const before = await relatedIds(id.arrival!);
+    const db = t.db.database.db;
+    for (const table of ['related_items', 'related_terms', 'related_buckets', 'related_fingerprints']) await sql`delete from ${sql.table(table)}`.execute(db);
+    expect(await relatedIds(id.arrival!)).toEqual([]);
+    const articles = Number((await sql<{ n: number }>`select count(*) as n from articles`.execute(db)).rows[0]!.n);
+    expect(await ensureRelated(t.ctx)).toBe(articles);
+    expect(await relatedIds(id.arrival!)).toEqual(before);
+    expect(await ensureRelated(t.ctx)).toBe(0);
   });
 });

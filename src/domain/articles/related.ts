@@ -211,6 +211,11 @@ export async function curateRelated(ctx: Ctx, actor: Actor, id: number, choice: 
   return relatedFor(ctx, actor, id);
 }
 
+/** At start-up: an archive from before related reading (or with articles never analysed) is analysed once, whole. */
+export async function ensureRelated(ctx: Ctx): Promise<number> {
+  return (await ctx.store.related.unanalysed()) > 0 ? rebuildRelated(ctx) : 0;
+}
+
 /** Recomputes every article's terms, fingerprint and lists, oldest first: after a dictionary change or an upgrade. */
 export async function rebuildRelated(ctx: Ctx): Promise<number> {
   let count = 0;

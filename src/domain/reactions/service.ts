@@ -1,8 +1,9 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { atLeast, type Actor } from '../accounts/roles.ts';
+import type { Actor } from '../accounts/roles.ts';
+import { authorize } from '../policy.ts';
 import type { Ctx } from '../context.ts';
 import { hmac, randomToken } from '../crypto.ts';
-import { DomainError, forbidden, invalid, notFound } from '../errors.ts';
+import { DomainError, invalid, notFound } from '../errors.ts';
 import type { Drift, HeldGroup } from '../../storage/repositories/reactions.ts';
 import type { HitCounter } from './hits.ts';
 import { DEFAULT_MOODS, type Mood } from './moods.ts';
@@ -223,10 +224,8 @@ export async function topByViews(ctx: Ctx, q: { window: RankingWindow; limit: nu
   return ctx.store.reactions.topByViews(windowStart(ctx.clock.now(), q.window), clampLimit(q.limit));
 }
 
-// Reviewing held votes is an editor's call, like publishing (policy.ts has no reactions action yet).
-function requireEditor(actor: Actor): void {
-  if (!atLeast(actor.role, 'editor')) throw forbidden(`Your role (${actor.role}) may not review held votes`);
-}
+// Reviewing held votes is an editor's call, like publishing.
+const requireEditor = (actor: Actor): void => authorize(actor, 'reactions.review');
 
 /** Held bursts awaiting review, grouped by article and (hashed) address prefix. */
 export async function heldVotes(ctx: Ctx, actor: Actor, limit = 100): Promise<HeldGroup[]> {

@@ -108,6 +108,17 @@ export class RelatedRepository {
     return { documents: Number(n), df: new Map(rows.map((r) => [r.term, Number(r.df)])) };
   }
 
+  /** Articles never analysed: written before this table existed, or by a process that skipped it. */
+  async unanalysed(): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('articles as a')
+      .leftJoin('related_fingerprints as f', 'f.article_id', 'a.id')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('f.article_id', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
   async terms(articleId: number): Promise<[string, number][]> {
     const rows = await this.db.selectFrom('related_terms').select(['term', 'weight']).where('article_id', '=', articleId).execute();
     return rows.map((r) => [r.term, Number(r.weight)]);

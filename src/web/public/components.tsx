@@ -2,6 +2,7 @@ import type { ComponentChildren, JSX } from 'preact';
 import type { Article } from '../../domain/articles/article.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { formatTime, isoWithOffset } from './format.ts';
+import { ScriptAlternates, ScriptSwitch } from './hant.tsx';
 import { jsonForHtml, type SiteView } from './view.ts';
 
 export function Time({ ms, view, class: cls }: { ms: number; view: SiteView; class?: string }) {
@@ -37,6 +38,7 @@ export function Layout({ view, title, description, canonical, head, bodyAttrs, c
         <title>{title}</title>
         {description ? <meta name="description" content={description} /> : null}
         {canonical ? <link rel="canonical" href={canonical} /> : null}
+        {canonical ? <ScriptAlternates view={view} canonical={canonical} /> : null}
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href={view.assets.styleUrl} />
         <link rel="stylesheet" href={view.assets.printStyleUrl} media="print" />
@@ -58,6 +60,7 @@ export function Layout({ view, title, description, canonical, head, bodyAttrs, c
               {view.name}
             </a>
             <div class="tools">
+              <ScriptSwitch view={view} canonical={canonical} />
               <button type="button" class="tool-font" data-font-toggle>
                 A<span>字号</span>
                 <span class="visually-hidden" data-font-state>

@@ -1,0 +1,188 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import * as OpenCC from 'opencc-js';
+import { notFound } from '../../domain/errors.ts';
+import { jsonForHtml, type SiteView } from './view.ts';
+
+/** The traditional-character mirror of the reader pages lives under this prefix. */
+export const HANT_PREFIX = '/zh-hant';
+
+/** Reader pages that have a traditional mirror: home, articles, channels, topics and search. */
+const MIRRORED = /^\/(?:a\/\d{1,10}|c\/[a-z0-9][a-z0-9/-]*|t\/[\w-]+|search)?$/;
+
+export const isMirrored = (pathname: string): boolean => MIRRORED.test(pathname.replace(/\/+$/, '') || '/');
+
+/** The simplified path of a page and the one of its traditional mirror. */
+export function scriptPaths(pathname: string): { hans: string; hant: string } {
+  return { hans: pathname, hant: pathname === '/' ? `${HANT_PREFIX}/` : HANT_PREFIX + pathname };
+}
+
+function pathOf(view: SiteView, canonical: string): string {
+  return canonical.startsWith(view.url) ? canonical.slice(view.url.length) || '/' : '/';
+}
+
+/** hreflang alternates for both versions of a page; search engines want them on both. */
+export function ScriptAlternates({ view, canonical }: { view: SiteView; canonical: string }) {
+  const { hans, hant } = scriptPaths(pathOf(view, canonical));
+  return (
+    <>
+      <link rel="alternate" hreflang="zh-Hans" href={view.url + hans} />
+      <link rel="alternate" hreflang="zh-Hant" href={view.url + hant} />
+      <link rel="alternate" hreflang="x-default" href={view.url + hans} />
+    </>
+  );
+}
+
+/** 简/繁 in the header. Rendered for the simplified page; the mirror moves aria-current when it converts the page. */
+export function ScriptSwitch({ view, canonical }: { view: SiteView; canonical?: string }) {
+  const { hans, hant } = scriptPaths(canonical ? pathOf(view, canonical) : '/');
+  return (
+    <nav class="script-switch" aria-label="简繁切换">
+      <a href={hans} hreflang="zh-Hans" lang="zh-Hans" data-script="hans" aria-current="true">
+        简
+      </a>
+      <a href={hant} hreflang="zh-Hant" lang="zh-Hant" data-script="hant">
+        繁
+      </a>
+    </nav>
+  );
+}
+
+const toTraditional = OpenCC.Converter({ from: 'cn', to: 'tw' });
+
+/** Attributes people read (or hear): everything else — URLs, classes, ids, data keys — stays byte for byte. */
+const READABLE_ATTRIBUTES = new Set(['alt', 'title', 'aria-label', 'placeholder', 'data-share-title', 'data-share-text']);
+/** <meta> whose content is text for readers or for previews when shared. */
+const READABLE_META = /^(?:description|keywords|og:title|og:description|og:site_name|og:image:alt|article:section|article:tag|twitter:title|twitter:description)$/;
+/** JSON-LD values that are addresses, dates or types, never prose. */
+const JSON_LD_VERBATIM = new Set(['@context', '@type', '@id', 'url', 'item', 'image', 'logo', 'mainEntityOfPage', 'datePublished', 'dateModified', 'sameAs']);
+
+const TOKEN = /<!--[\s\S]*?-->|<(\/?)([a-zA-Z][\w:-]*)((?:\s+[^\s=>/]+(?:="[^"]*")?)*)\s*(\/?)>|[^<]+|</g;
+const ATTRIBUTE = /\s+([^\s=>/]+)(?:="([^"]*)")?/g;
+
+interface Tag {
+  name: string;
+  attributes: [string, string | undefined][];
+  selfClosing: boolean;
+}
+
+function parseTag(name: string, raw: string, selfClosing: boolean): Tag {
+  return { name: name.toLowerCase(), attributes: [...raw.matchAll(ATTRIBUTE)].map((m) => [m[1]!, m[2]]), selfClosing };
+}
+
+function printTag(tag: Tag): string {
+  const attrs = tag.attributes.map(([k, v]) => (v === undefined ? ` ${k}` : ` ${k}="${v}"`)).join('');
+  return `<${tag.name}${attrs}${tag.selfClosing ? ' /' : ''}>`;
+}
+
+/** Where a link inside the mirror goes: our mirrored pages stay in the mirror; everything else is left alone. */
+function mirrorHref(href: string): string {
+  if (!href.startsWith('/') || href.startsWith('//') || href === HANT_PREFIX || href.startsWith(`${HANT_PREFIX}/`)) return href;
+  const cut = href.search(/[?#]/);
+  const pathname = cut < 0 ? href : href.slice(0, cut);
+  return isMirrored(pathname) ? scriptPaths(pathname).hant + (cut < 0 ? '' : href.slice(cut)) : href;
+}
+
+function mirrorUrl(absolute: string, siteUrl: string): string {
+  return absolute.startsWith(siteUrl + '/') ? siteUrl + mirrorHref(absolute.slice(siteUrl.length)) : absolute;
+}
+
+function convertJsonLd(value: unknown, key?: string): unknown {
+  if (typeof value === 'string') return key !== undefined && JSON_LD_VERBATIM.has(key) ? value : toTraditional(value);
+  if (Array.isArray(value)) return value.map((v) => convertJsonLd(v, key));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, convertJsonLd(v, k)]));
+  return value;
+}
+
+function convertJsonLdText(text: string): string {
+  try {
+    return jsonForHtml(convertJsonLd(JSON.parse(text)));
+  } catch {
+    return text; // not ours to repair: left as rendered
+  }
+}
+
+/**
+ * The traditional-character version of a rendered reader page (OpenCC cn → tw, as for bodies): text nodes, readable
+ * attributes and JSON-LD string values are converted; tags, URLs, class names and JSON keys are not. The page says
+ * lang="zh-Hant", its canonical URL is its own, internal links stay in the mirror and the switch marks 繁 current.
+ */
+export function traditionalPage(html: string, siteUrl: string): string {
+  const out: string[] = [];
+  // Text is converted in one call at the end: OpenCC's cost is per call, not per character.
+  const texts: { at: number; text: string }[] = [];
+  let raw: 'script' | 'json-ld' | 'style' | undefined;
+  let metaIsText = false;
+  for (const m of html.matchAll(TOKEN)) {
+    const [token, closing, name, attrs, selfClosing] = m;
+    if (name === undefined) {
+      if (token.startsWith('<!--')) out.push(token);
+      else if (raw === 'json-ld') out.push(convertJsonLdText(token));
+      else if (raw) out.push(token);
+      else {
+        texts.push({ at: out.length, text: token });
+        out.push('');
+      }
+      continue;
+    }
+    if (closing) {
+      if (raw && name.toLowerCase() === (raw === 'style' ? 'style' : 'script')) raw = undefined;
+      out.push(token);
+      continue;
+    }
+    if (raw) {
+      out.push(token);
+      continue;
+    }
+    const tag = parseTag(name, attrs ?? '', selfClosing === '/');
+    const original = { ...tag };
+    const get = (k: string) => tag.attributes.find(([key]) => key === k)?.[1];
+    if (tag.name === 'script') raw = get('type') === 'application/ld+json' ? 'json-ld' : 'script';
+    if (tag.name === 'style') raw = 'style';
+    metaIsText = tag.name === 'meta' && READABLE_META.test(get('name') ?? get('property') ?? '');
+    const script = get('data-script');
+    tag.attributes = tag.attributes
+      .filter(([k]) => !(script === 'hans' && k === 'aria-current'))
+      .map(([k, v]): [string, string | undefined] => {
+        if (v === undefined) return [k, v];
+        if (tag.name === 'html' && k === 'lang') return [k, 'zh-Hant'];
+        if (READABLE_ATTRIBUTES.has(k) || (k === 'content' && metaIsText)) return [k, toTraditional(v)];
+        if (tag.name === 'meta' && k === 'content' && get('property') === 'og:locale') return [k, 'zh_TW'];
+        if (tag.name === 'meta' && k === 'content' && get('property') === 'og:url') return [k, mirrorUrl(v, siteUrl)];
+        if (tag.name === 'link' && k === 'href' && get('rel') === 'canonical') return [k, mirrorUrl(v, siteUrl)];
+        if ((tag.name === 'a' && k === 'href' && !script) || (tag.name === 'form' && k === 'action' && (get('method') ?? 'get') === 'get')) return [k, mirrorHref(v)];
+        return [k, v];
+      });
+    if (script === 'hant') tag.attributes.push(['aria-current', 'true']);
+    // Untouched tags keep their exact bytes.
+    out.push(printTag(tag) === printTag(original) ? token : printTag(tag));
+  }
+  const joined = texts.map((t) => t.text).join('\u0001');
+  const converted = joined.includes('\u0001\u0001') || texts.some((t) => t.text.includes('\u0001')) ? texts.map((t) => toTraditional(t.text)) : toTraditional(joined).split('\u0001');
+  texts.forEach((t, i) => (out[t.at] = converted[i] ?? t.text));
+  return out.join('');
+}
+
+/**
+ * /zh-hant/… renders the same page as its simplified path and converts it. Both versions are reader pages without
+ * per-reader data, so the page cache keeps each under its own URL.
+ */
+export function hantRoutes(app: FastifyInstance, siteUrl: string): void {
+  const mirror = async (req: FastifyRequest, reply: FastifyReply) => {
+    const url = new URL(req.url, 'http://mirror.invalid');
+    const pathname = url.pathname.slice(HANT_PREFIX.length) || '/';
+    if (!isMirrored(pathname)) throw notFound('Page');
+    const inner = await app.inject({ method: 'GET', url: pathname + url.search });
+    const type = String(inner.headers['content-type'] ?? '');
+    if (inner.statusCode >= 300 && inner.statusCode < 400 && typeof inner.headers.location === 'string') {
+      return reply.redirect(mirrorHref(inner.headers.location), inner.statusCode);
+    }
+    if (!type.startsWith('text/html')) throw notFound('Page');
+    return reply
+      .code(inner.statusCode)
+      .header('content-type', type)
+      .header('cache-control', String(inner.headers['cache-control'] ?? 'no-store'))
+      .send(traditionalPage(inner.body, siteUrl));
+  };
+  app.get(HANT_PREFIX, mirror);
+  app.get(`${HANT_PREFIX}/*`, mirror);
+}
