@@ -9,16 +9,18 @@
  *
  * Only 127.0.0.1 is loaded, and every run is bounded by BENCH_VOTES and BENCH_SECONDS.
  */
-import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import net, { createServer } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAccount, createApiToken } from '../src/domain/accounts/service.ts';
 import { systemClock } from '../src/domain/clock.ts';
 import { migrate, openDatabase } from '../src/storage/database.ts';
 import { Store } from '../src/storage/store.ts';
+import { startThrowawayPostgres } from '../test/support/postgres.ts';
+import { freePort } from '../test/support/server.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -29,49 +31,7 @@ const WARMUP_VOTES = 2_000;
 const STORES = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',').map((s) => s.trim());
 const MOODS = ['happy', 'sad', 'like', 'pass'];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** A throwaway PostgreSQL cluster with stock durability settings (fsync and synchronous_commit on). */
-async function startPostgres(): Promise<{ url: string; stop(): void }> {
-  const base = '/usr/lib/postgresql';
-  const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(path.join(base, v, 'bin', 'initdb'))) : [];
-  versions.sort((a, b) => Number(b) - Number(a));
-  if (!versions[0]) throw new Error('PostgreSQL binaries not found: apt-get install postgresql, or set DATABASE_URL');
-  const bin = path.join(base, versions[0], 'bin');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-bench-pg-'));
-  const asRoot = process.getuid?.() === 0;
-  const run = (cmd: string, args: string[]) => {
-    const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
-    const r = spawnSync(file, argv, { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout}`);
-  };
-  if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-    chownSync(dir, uid, gid);
-  }
-  const data = path.join(dir, 'data');
-  run(path.join(bin, 'initdb'), ['-D', data, '-E', 'UTF8', '--locale=C.UTF-8', '-A', 'trust', '-U', 'postgres']);
-  const port = await freePort();
-  run(path.join(bin, 'pg_ctl'), ['-D', data, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=100`, '-w', '-l', path.join(dir, 'log'), 'start']);
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    stop() {
-      try {
-        run(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', 'stop']);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  };
-}
+const startPostgres = () => startThrowawayPostgres({ durable: true });
 
 /** User + system CPU seconds a process has used so far (Linux /proc). */
 function cpuSeconds(pid: number): number {

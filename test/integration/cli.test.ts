@@ -1,41 +1,22 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliOk, runCli, serve, type Served } from '../support/server.ts';
 import { STORES, openTestDatabase, type TestDatabase } from '../support/stores.ts';
-
-const root = path.resolve(import.meta.dirname, '../..');
-const cli = [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'src/cli/main.ts')];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The whole path an outside tool takes: the CLI makes a token, the served site takes it over real HTTP. */
 describe.each(STORES)('CLI and HTTP on %s', (kind) => {
   let db: TestDatabase;
   let env: NodeJS.ProcessEnv;
-  let server: ChildProcess;
+  let server: Served;
   let base: string;
   let token: string;
 
-  const run = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [...cli, ...args], { env, encoding: 'utf8', timeout: 60_000 });
-    if (r.status !== 0) throw new Error(`inkstone ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const run = (...args: string[]) => cliOk(env, ...args);
 
   beforeAll(async () => {
     db = await openTestDatabase(kind, { migrated: false });
     await db.database.close();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
     env = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -43,7 +24,6 @@ describe.each(STORES)('CLI and HTTP on %s', (kind) => {
       DATABASE_URL: db.databaseUrl ?? '',
       INKSTONE_DEMO: '0',
       INKSTONE_ADMIN_PASSWORD: 'admin-password-1',
-      PORT: String(port),
       LOG_LEVEL: 'warn',
     };
     expect(run('migrate')).toMatch(/Applied|up to date/);
@@ -52,17 +32,12 @@ describe.each(STORES)('CLI and HTTP on %s', (kind) => {
     const out = run('token', 'create', '--user', 'chief').trim().split('\n');
     token = out[out.length - 1]!.split(/\s+/).pop()!;
     expect(token).toMatch(/^ink_/);
-    server = spawn(process.execPath, [...cli, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    for (let i = 0; i < 100; i++) {
-      const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    server = await serve(env);
+    base = server.base;
   }, 120_000);
 
   afterAll(async () => {
-    server?.kill('SIGTERM');
-    await new Promise((r) => server?.once('exit', r));
+    await server?.stop();
     await db.cleanup();
   });
 
@@ -113,7 +88,7 @@ describe.each(STORES)('CLI and HTTP on %s', (kind) => {
       expect(run('backup', backup)).toMatch(/Backed up \d+ pages/);
       expect(existsSync(backup)).toBe(true);
     } else {
-      const r = spawnSync(process.execPath, [...cli, 'backup', backup], { env, encoding: 'utf8' });
+      const r = runCli(env, 'backup', backup);
       expect(r.status).not.toBe(0);
       expect(r.stderr).toMatch(/pg_dump/);
     }

@@ -1,52 +1,26 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const root = path.resolve(import.meta.dirname, '../..');
-const cli = [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'src/cli/main.ts')];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { newsroom, serve, type Served } from '../support/server.ts';
 
 /** Two app processes behind one port (INKSTONE_WORKERS=2): cached pages, and edits purge every worker's cache. */
 describe('serve with two workers', () => {
   let dir: string;
-  let server: ChildProcess;
+  let server: Served;
   let base: string;
   let token: string;
-  let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-cluster-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    env = { PATH: process.env.PATH, HOME: process.env.HOME, INKSTONE_DATA_DIR: dir, INKSTONE_DEMO: '0', INKSTONE_ADMIN_PASSWORD: 'cluster-admin-1', PORT: String(port), LOG_LEVEL: 'warn', INKSTONE_WORKERS: '2' };
-    spawnSync(process.execPath, [...cli, 'migrate'], { env });
-    spawnSync(process.execPath, [...cli, 'user', 'add', 'chief', '--role', 'admin', '--password', 'chief-password-1'], { env });
-    const out = spawnSync(process.execPath, [...cli, 'token', 'create', '--user', 'chief'], { env, encoding: 'utf8' }).stdout.trim().split('\n');
-    token = out[out.length - 1]!.split(/\s+/).pop()!;
-    server = spawn(process.execPath, [...cli, 'serve'], { env, stdio: 'ignore' });
-    for (let i = 0; i < 150; i++) {
-      if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, INKSTONE_DATA_DIR: dir, INKSTONE_DEMO: '0', INKSTONE_ADMIN_PASSWORD: 'cluster-admin-1', LOG_LEVEL: 'warn', INKSTONE_WORKERS: '2' };
+    ({ token } = await newsroom(env));
+    server = await serve(env);
+    base = server.base;
   }, 120_000);
 
   afterAll(async () => {
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server.once('exit', r));
-      server.kill('SIGTERM');
-      await exited;
-    }
+    await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

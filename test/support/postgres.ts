@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './net.ts';
 import type { TestProject } from 'vitest/node';
 
 /**
@@ -28,23 +28,12 @@ function findBin(): string {
   return path.join(base, versions[0], 'bin');
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
-export default async function setup(project: TestProject) {
-  const given = process.env.INKSTONE_TEST_DATABASE_URL;
-  if (given) {
-    project.provide('pgUrl', given);
-    return;
-  }
+/**
+ * A throwaway PostgreSQL cluster from Debian's binaries in a temp folder, on a free port, with a UTF-8 locale.
+ * `durable: false` turns fsync off, for tests; benchmarks keep PostgreSQL's stock durability.
+ */
+export async function startThrowawayPostgres({ durable = false } = {}): Promise<{ url: string; stop(): void }> {
   const bin = findBin();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-pg-'));
   const asRoot = process.getuid?.() === 0;
@@ -62,14 +51,28 @@ export default async function setup(project: TestProject) {
   const data = path.join(dir, 'data');
   run(path.join(bin, 'initdb'), ['-D', data, '-E', 'UTF8', '--locale=C.UTF-8', '-A', 'trust', '-U', 'postgres']);
   const port = await freePort();
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
+  const fast = durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=300${fast}`;
   run(path.join(bin, 'pg_ctl'), ['-D', data, '-o', opts, '-w', '-l', path.join(dir, 'log'), 'start']);
-  project.provide('pgUrl', `postgres://postgres@127.0.0.1:${port}/postgres`);
-  return () => {
-    try {
-      run(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop() {
+      try {
+        run(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
   };
+}
+
+export default async function setup(project: TestProject) {
+  const given = process.env.INKSTONE_TEST_DATABASE_URL;
+  if (given) {
+    project.provide('pgUrl', given);
+    return;
+  }
+  const pg = await startThrowawayPostgres();
+  project.provide('pgUrl', pg.url);
+  return () => pg.stop();
 }

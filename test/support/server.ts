@@ -1,6 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
+import { freePort } from './net.ts';
+
+export { freePort };
 import { createAccount, createApiToken } from '../../src/domain/accounts/service.ts';
 import { systemClock } from '../../src/domain/clock.ts';
 import { migrate, openDatabase } from '../../src/storage/database.ts';
@@ -10,14 +12,6 @@ import { Store } from '../../src/storage/store.ts';
 const root = path.resolve(import.meta.dirname, '../..');
 const cli = [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'src/cli/main.ts')];
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export function runCli(env: NodeJS.ProcessEnv, ...args: string[]) {
   return spawnSync(process.execPath, [...cli, ...args], { env, encoding: 'utf8', timeout: 60_000 });
