@@ -4,6 +4,7 @@ import { randomToken } from './domain/crypto.ts';
 import type { Config } from './config.ts';
 import { loadDemo } from './demo/load.ts';
 import { ensureRelated, rebuildRelated } from './domain/articles/related.ts';
+import { ensureSearchIndex } from './domain/search/service.ts';
 import { migrate, type Database } from './storage/database.ts';
 import { Store } from './storage/store.ts';
 
@@ -22,6 +23,7 @@ export async function prepare(config: Config, database: Database, clock: Clock =
   const ctx = { store: Store.of(database), clock };
   const result: FirstStart = { migrations };
   await ensureRelated(ctx);
+  await ensureSearchIndex(ctx);
   if ((await ctx.store.accounts.count()) === 0) {
     const password = config.adminPassword ?? randomToken(12);
     await createAccount(ctx, null, { username: 'admin', displayName: '管理员', role: 'admin', password });

@@ -9,6 +9,7 @@ import { HistoryRepository } from './repositories/history.ts';
 import { MediaRepository } from './repositories/media.ts';
 import { ReactionRepository } from './repositories/reactions.ts';
 import { RelatedRepository } from './repositories/related.ts';
+import { searchIndex, type SearchIndex } from './search/index.ts';
 import { SlotRepository } from './repositories/slots.ts';
 import { SourceRepository } from './repositories/sources.ts';
 import { TopicRepository } from './repositories/topics.ts';
@@ -25,6 +26,7 @@ export class Store {
   readonly slots: SlotRepository;
   readonly media: MediaRepository;
   readonly sources: SourceRepository;
+  readonly search: SearchIndex;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -40,6 +42,7 @@ export class Store {
     this.slots = new SlotRepository(db);
     this.media = new MediaRepository(db);
     this.sources = new SourceRepository(db);
+    this.search = searchIndex(db, dialect);
   }
 
   static of(database: Database): Store {

@@ -115,6 +115,7 @@ export async function createArticle(ctx: Ctx, actor: Actor, input: ArticleInput)
     });
     await store.articles.setTags(id, c.tags);
     const article = await load(store, id);
+    await store.search.sync(article);
     await refreshRelated(store, article, now);
     await keepRevision(store, article, actor, 'create', now);
     return article;
@@ -164,6 +165,7 @@ export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes:
     });
     if (changed.includes('tags')) await store.articles.setTags(id, c.tags);
     const article = await load(store, id);
+    await store.search.sync(article);
     await refreshRelated(store, article, now);
     await keepRevision(store, article, actor, action, now, note);
     return article;
@@ -197,6 +199,7 @@ async function transition(
     });
     if (!ok) throw conflict('concurrent_change', 'The article changed meanwhile; reload and try again');
     const article = await load(store, id);
+    await store.search.sync(article);
     await refreshRelated(store, article, now);
     await keepRevision(store, article, actor, t, now, note);
     return article;

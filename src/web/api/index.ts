@@ -8,6 +8,7 @@ import { curationRoutes } from './curation.ts';
 import { newsroomRoutes } from './newsroom.ts';
 import { reactionRoutes } from './reactions.ts';
 import { relatedRoutes } from './related.ts';
+import { searchRoutes } from './search.ts';
 import type { WebDeps } from './context.ts';
 import { mediaRoutes } from './media.ts';
 import { sessionRoutes } from './session.ts';
@@ -25,6 +26,7 @@ export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> 
   catalogRoutes(app, deps);
   wechatRoutes(app, deps);
   reactionRoutes(app, deps);
+  searchRoutes(app, deps);
   // Its own scope: the multipart parser and the larger body limit apply to the upload route only.
   app.register(async (scope) => mediaRoutes(scope, deps));
   newsroomRoutes(app, deps);

@@ -59,6 +59,13 @@ export function Layout({ view, title, description, canonical, head, bodyAttrs, c
               </span>
               {view.name}
             </a>
+            <form class="site-search" role="search" action="/search" method="get">
+              <label for="site-search-q" class="visually-hidden">
+                搜索新闻
+              </label>
+              <input id="site-search-q" type="search" name="q" placeholder="搜索新闻" maxLength={100} enterKeyHint="search" />
+              <button type="submit">搜索</button>
+            </form>
             <div class="tools">
               <ScriptSwitch view={view} canonical={canonical} />
               <button type="button" class="tool-font" data-font-toggle>

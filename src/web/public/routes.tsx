@@ -14,6 +14,7 @@ import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { distributionRoutes } from './distribution.ts';
 import { renderPoster } from './poster.ts';
+import { searchPageRoutes } from './search.tsx';
 import { ArticlePage, ChannelPage, ErrorPage, HomePage, TopicPage } from './pages.tsx';
 import { loadMoods, loadSidebar } from './sidebar.ts';
 import { siteViews, type SiteView } from './view.ts';
@@ -171,6 +172,7 @@ export function publicRoutes(app: FastifyInstance, { ctx, config }: WebDeps, ass
   });
 
   distributionRoutes(app, { ctx, config });
+  searchPageRoutes(app, { ctx, config }, view);
   return renderError;
 }
 

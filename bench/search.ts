@@ -1,0 +1,327 @@
+/**
+ * Search benchmark: generates realistic synthetic articles (bench/search-corpus.ts), loads them into SQLite and
+ * PostgreSQL, builds the index with the code `inkstone reindex` runs, and times searchArticles() (index query,
+ * article loading, snippets) over a mix of reader queries. Never part of `npm test`.
+ *
+ *   npx tsx bench/search.ts [--articles 100000] [--queries 1000] [--stores sqlite,postgres]
+ *
+ * PostgreSQL: DATABASE_URL names a server where the benchmark may create (and then drops) a database;
+ * without it a throwaway cluster is started from Debian's binaries, as the tests do.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { ManualClock } from '../src/domain/clock.ts';
+import type { Ctx } from '../src/domain/context.ts';
+import { bodyText } from '../src/domain/articles/html.ts';
+import { searchArticles, type SearchInput } from '../src/domain/search/service.ts';
+import { migrate, openDatabase, type Database } from '../src/storage/database.ts';
+import { Store } from '../src/storage/store.ts';
+import { startThrowawayPostgres } from '../test/support/postgres.ts';
+import { channelPaths, corpus, random, toTraditional, zipfRank, type SyntheticArticle } from './search-corpus.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    articles: { type: 'string', default: '100000' },
+    queries: { type: 'string', default: '1000' },
+    stores: { type: 'string', default: 'sqlite,postgres' },
+    seed: { type: 'string', default: '42' },
+  },
+});
+const ARTICLES = Number(args.articles);
+const QUERIES = Number(args.queries);
+const SEED = Number(args.seed);
+const TIME_ZONE = 'Asia/Shanghai';
+const LOAD_BATCH = 1000;
+
+const log = (...parts: unknown[]) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...parts);
+
+interface Sample {
+  title: string;
+  body: string;
+  channel: string;
+  publishedAt: number;
+}
+
+export interface Loaded {
+  samples: Sample[];
+  entities: string[];
+  vocabulary: { word: string; count: number }[];
+  loadSeconds: number;
+}
+
+/** Channels, one author and ARTICLES published articles, written straight to the tables (the index comes later). */
+export async function load(database: Database): Promise<Loaded> {
+  const started = Date.now();
+  const db = database.db;
+  const now = Date.now();
+  const channelIds = new Map<string, number>();
+  for (const p of channelPaths()) {
+    const slug = p.split('/').pop()!;
+    const parent = p.includes('/') ? channelIds.get(p.slice(0, p.lastIndexOf('/')))! : null;
+    const { id } = await db
+      .insertInto('channels')
+      .values({ slug, name: slug, parent_id: parent, path: p, position: 0, description: '', created_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    channelIds.set(p, id);
+  }
+  const { id: authorId } = await db
+    .insertInto('accounts')
+    .values({ username: 'bench', display_name: 'bench', role: 'admin', password_hash: 'x', disabled_at: null, created_at: now, updated_at: now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+
+  const c = corpus(ARTICLES, { seed: SEED });
+  const samples: Sample[] = [];
+  const tagIds = new Map<string, number>();
+  let nextTag = 1;
+  let id = 0;
+  let batch: SyntheticArticle[] = [];
+  const rnd = random(SEED + 1);
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const rows = batch.map((a) => {
+      id++;
+      const html = a.bodyParagraphs.map((p) => `<p>${p}</p>`).join('');
+      if (samples.length < 3000 && rnd() < 3000 / ARTICLES) samples.push({ title: a.title, body: a.bodyParagraphs.join(''), channel: a.channel, publishedAt: a.publishedAt });
+      return {
+        id,
+        row: {
+          id,
+          title: a.title,
+          subtitle: '',
+          summary: a.summary,
+          body_html: html,
+          body_text: bodyText(html),
+          channel_id: channelIds.get(a.channel)!,
+          source: '',
+          byline: '',
+          editor: '',
+          cover: '',
+          status: 'published',
+          published_at: a.publishedAt,
+          scheduled_at: null,
+          created_at: a.publishedAt,
+          updated_at: a.publishedAt,
+          author_id: authorId,
+          revision: 1,
+        },
+        tags: a.tags,
+      };
+    });
+    const newTags: { id: number; name: string }[] = [];
+    for (const r of rows) for (const t of r.tags) if (!tagIds.has(t)) { tagIds.set(t, nextTag); newTags.push({ id: nextTag++, name: t }); }
+    await db.transaction().execute(async (tx) => {
+      await tx.insertInto('articles').values(rows.map((r) => r.row) as never).execute();
+      if (newTags.length) await tx.insertInto('tags').values(newTags as never).execute();
+      const links = rows.flatMap((r) => r.tags.map((t, position) => ({ article_id: r.id, tag_id: tagIds.get(t)!, position })));
+      if (links.length) await tx.insertInto('article_tags').values(links).execute();
+    });
+    batch = [];
+    if (id % 20_000 === 0) log(`  loaded ${id} articles`);
+  };
+  for (const a of c.articles) {
+    batch.push(a);
+    if (batch.length === LOAD_BATCH) await flush();
+  }
+  await flush();
+  if (database.dialect === 'postgres') {
+    // Explicit ids bypassed the sequences.
+    for (const t of ['articles', 'tags']) await sqlRaw(database, `select setval(pg_get_serial_sequence('${t}', 'id'), (select max(id) from ${t}))`);
+    await sqlRaw(database, 'analyze');
+  }
+  return { samples, entities: c.entities, vocabulary: c.vocabulary, loadSeconds: (Date.now() - started) / 1000 };
+}
+
+async function sqlRaw(database: Database, text: string): Promise<void> {
+  await sql.raw(text).execute(database.db);
+}
+
+interface Query {
+  kind: string;
+  input: Omit<SearchInput, 'timeZone'>;
+}
+
+/** A reader's mix: mostly specific words, some broad ones, names jieba does not know, 繁體, filters, misses. */
+export function queryMix(loaded: Loaded): Query[] {
+  const rnd = random(SEED + 2);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
+  const sampleSize = Math.min(2000, ARTICLES);
+  const df = (w: { count: number }) => w.count / sampleSize;
+  const words = loaded.vocabulary.filter((w) => w.word.length >= 2);
+  const broad = words.filter((w) => df(w) > 0.2).slice(0, 40).map((w) => w.word);
+  const common = words.slice(0, 150).map((w) => w.word);
+  const specific = words.filter((w) => df(w) >= 0.001 && df(w) <= 0.05).map((w) => w.word);
+  const titleWords = (s: Sample) => (s.title.match(/[\u4e00-\u9fff]{2,4}/g) ?? []).filter((w) => w.length >= 2);
+  const zipfEntity = () => loaded.entities[zipfRank(rnd(), loaded.entities.length)]!;
+  const topChannels = channelPaths().filter((p) => !p.includes('/'));
+  const kinds: [string, number, () => Query['input']][] = [
+    ['title words', 25, () => {
+      const w = titleWords(pick(loaded.samples));
+      return { q: w.length >= 2 ? `${w[0]} ${w[w.length - 1]}` : pick(specific) };
+    }],
+    ['two words of one article', 15, () => {
+      const s = pick(loaded.samples);
+      const inBody = specific.filter((w) => s.body.includes(w));
+      return { q: inBody.length >= 2 ? `${pick(inBody)}${pick(inBody)}` : pick(specific) };
+    }],
+    ['specific word', 15, () => ({ q: pick(specific) })],
+    ['broad word', 10, () => ({ q: pick(broad) })],
+    ['two common words', 5, () => ({ q: `${pick(common)} ${pick(common)}` })],
+    ['name (not in dictionary)', 10, () => ({ q: zipfEntity() })],
+    ['traditional characters', 5, () => ({ q: toTraditional(`${pick(specific)} ${pick(common)}`) })],
+    ['with channel', 5, () => ({ q: pick(common), channel: pick(topChannels) })],
+    ['with dates', 5, () => {
+      const s = pick(loaded.samples);
+      const day = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
+      return { q: pick(common), from: day(s.publishedAt - 45 * 86400_000), to: day(s.publishedAt + 45 * 86400_000) };
+    }],
+    ['nothing', 5, () => ({ q: `${pick(Array.from('鑫鳌龘犇淼焱垚'))}${pick(Array.from('翀翃翚翛'))}${pick(Array.from('囧槑嫑巭'))}` })],
+  ];
+  const total = kinds.reduce((n, [, w]) => n + w, 0);
+  const out: Query[] = [];
+  for (const [kind, weight, make] of kinds) for (let i = 0; i < Math.round((QUERIES * weight) / total); i++) out.push({ kind, input: make() });
+  // Interleave kinds so caches warm evenly.
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+
+interface StoreReport {
+  store: string;
+  loadSeconds: number;
+  indexSeconds: number;
+  indexBytes: number;
+  databaseBytes: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  byKind: { kind: string; n: number; p50: number; p95: number; max: number; avgTotal: number }[];
+}
+
+export async function measure(ctx: Ctx, queries: Query[]) {
+  for (const q of queries.slice(0, 100)) await searchArticles(ctx, { ...q.input, timeZone: TIME_ZONE });
+  const times: { kind: string; t: number; total: number }[] = [];
+  for (const q of queries) {
+    const t0 = process.hrtime.bigint();
+    const r = await searchArticles(ctx, { ...q.input, timeZone: TIME_ZONE });
+    times.push({ kind: q.kind, t: Number(process.hrtime.bigint() - t0) / 1e6, total: r.total });
+  }
+  return times;
+}
+
+async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<string>): Promise<StoreReport> {
+  log(`${kind}: generating and loading ${ARTICLES} articles`);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-bench-'));
+  let databaseUrl: string | undefined;
+  let drop = async () => {};
+  if (kind === 'postgres') {
+    const admin = await pgAdminUrl();
+    const name = `inkstone_bench_${process.pid}`;
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    await client.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
+    await client.end();
+    const url = new URL(admin);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+    drop = async () => {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    };
+  }
+  const database = openDatabase({ databaseUrl, dataDir, poolSize: 4 });
+  try {
+    await migrate(database);
+    const loaded = await load(database);
+    log(`${kind}: loaded in ${loaded.loadSeconds.toFixed(0)} s; building the index (inkstone reindex)`);
+    const ctx: Ctx = { store: Store.of(database), clock: new ManualClock() };
+    const t0 = Date.now();
+    await ctx.store.search.rebuild((n) => {
+      if (n % 20_000 === 0) log(`  indexed ${n}`);
+    });
+    const indexSeconds = (Date.now() - t0) / 1000;
+    const { bytes: indexBytes, documents } = await ctx.store.search.stats();
+    const databaseBytes = await databaseSize(database);
+    log(`${kind}: indexed ${documents} articles in ${indexSeconds.toFixed(0)} s, index ${(indexBytes / 1048576).toFixed(0)} MB`);
+    const queries = queryMix(loaded);
+    const times = await measure(ctx, queries);
+    const sorted = times.map((t) => t.t).sort((a, b) => a - b);
+    const kinds = [...new Set(times.map((t) => t.kind))];
+    return {
+      store: kind,
+      loadSeconds: loaded.loadSeconds,
+      indexSeconds,
+      indexBytes,
+      databaseBytes,
+      p50: percentile(sorted, 50),
+      p95: percentile(sorted, 95),
+      p99: percentile(sorted, 99),
+      max: sorted[sorted.length - 1]!,
+      byKind: kinds.map((k) => {
+        const mine = times.filter((t) => t.kind === k);
+        const s = mine.map((t) => t.t).sort((a, b) => a - b);
+        return { kind: k, n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), max: s[s.length - 1]!, avgTotal: mine.reduce((n, t) => n + t.total, 0) / mine.length };
+      }),
+    };
+  } finally {
+    await database.close();
+    await drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function databaseSize(database: Database): Promise<number> {
+  if (database.dialect === 'sqlite') {
+    const { rows } = await sql<{ n: number }>`select page_count * page_size as n from pragma_page_count(), pragma_page_size()`.execute(database.db);
+    return Number(rows[0]?.n ?? 0);
+  }
+  const { rows } = await sql<{ n: number }>`select pg_database_size(current_database()) as n`.execute(database.db);
+  return Number(rows[0]?.n ?? 0);
+}
+
+async function main() {
+  const stores = (args.stores ?? '').split(',').filter((s): s is 'sqlite' | 'postgres' => s === 'sqlite' || s === 'postgres');
+  let stopPostgres: (() => void) | undefined;
+  let adminUrl: string | undefined = process.env.DATABASE_URL;
+  const pgAdminUrl = async () => {
+    if (!adminUrl) {
+      const cluster = await startThrowawayPostgres({ durable: true });
+      stopPostgres = () => cluster.stop();
+      adminUrl = cluster.url;
+    }
+    return adminUrl;
+  };
+  const reports: StoreReport[] = [];
+  try {
+    for (const s of stores) reports.push(await runStore(s, pgAdminUrl));
+  } finally {
+    stopPostgres?.();
+  }
+  console.log(`\nSearch benchmark: ${ARTICLES} articles, ${QUERIES} queries (searchArticles: index query + articles + snippets), ${os.cpus().length} CPUs`);
+  for (const r of reports) {
+    console.log(`\n${r.store}: p50 ${ms(r.p50)}, p95 ${ms(r.p95)}, p99 ${ms(r.p99)}, max ${ms(r.max)}`);
+    console.log(`  load ${r.loadSeconds.toFixed(0)} s, index build ${r.indexSeconds.toFixed(0)} s, index ${(r.indexBytes / 1048576).toFixed(0)} MB, database ${(r.databaseBytes / 1048576).toFixed(0)} MB`);
+    for (const k of r.byKind) console.log(`  ${k.kind.padEnd(26)} n=${String(k.n).padStart(4)}  p50 ${ms(k.p50).padStart(9)}  p95 ${ms(k.p95).padStart(9)}  max ${ms(k.max).padStart(9)}  avg total ${k.avgTotal.toFixed(0)}`);
+  }
+  const missed = reports.filter((r) => r.p95 >= 50);
+  if (missed.length) {
+    console.log(`\np95 target (< 50 ms) missed on ${missed.map((r) => r.store).join(', ')}`);
+    process.exitCode = 1;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

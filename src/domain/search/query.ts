@@ -1,0 +1,126 @@
+import { invalid } from '../errors.ts';
+import { normalizeText } from '../nlp/segment.ts';
+import { length } from '../text.ts';
+import { wellFormed, wordTokens } from './document.ts';
+import { gramPhrase, type GramPhrase } from './grams.ts';
+
+/**
+ * A query term. `word`: the article has this word (one of jieba's search-mode tokens). `text`: the article has
+ * this exact string somewhere, found through the bigram index.
+ */
+export type Term = { kind: 'word'; token: string } | { kind: 'text'; text: string; phrase: GramPhrase };
+
+export interface ParsedQuery {
+  /** The query as normalized for matching (simplified, half-width, lower case, punctuation as spaces). */
+  normalized: string;
+  /** Every term must match. Empty when the query has nothing searchable. */
+  terms: Term[];
+  /** When the words find nothing: each space-separated part of the query as exact text; undefined if that is `terms`. */
+  fallback: Term[] | undefined;
+  /** Normalized strings to mark in titles and snippets, longest first. */
+  highlights: string[];
+}
+
+/**
+ * Bounds that keep every query fast however broad it is. Relevance is computed for at most `candidates`
+ * matches, the newest ones (a word in most articles ranks the latest 500, not the whole archive), and
+ * matches are counted up to `total`.
+ */
+export const SEARCH_CAPS = { candidates: 500, total: 10_000 };
+
+/** Queries longer than this are refused: nobody types more, and it bounds the work one request can ask for. */
+export const MAX_QUERY_CHARS = 100;
+
+/** Function characters that carry no meaning in a query with other words (中关村的人工智能 = 中关村 人工智能). */
+const STOP_CHARS = new Set(Array.from('的了在是和与及或等也都就而之对把被从向于为以将由其这那个着过吗呢吧啊并且又让给'));
+
+const isSingleChinese = (token: string) => length(token) === 1 && !/^[a-z0-9]$/.test(token);
+
+interface Placed {
+  token: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * The words of one space-free chunk in reading order. jieba's search mode gives each word after its parts
+ * (抑郁 before 抗抑郁); the parts are dropped, since an article having the word has its parts indexed too.
+ */
+function placedWords(chunk: string): Placed[] {
+  const tokens = wordTokens(chunk);
+  const whole = tokens.filter((t, i) => length(t) === 1 || !tokens.some((u, j) => j !== i && u.length > t.length && u.includes(t)));
+  const out: Placed[] = [];
+  let cursor = 0;
+  for (const token of whole) {
+    const start = chunk.indexOf(token, cursor);
+    if (start < 0) continue;
+    out.push({ token, start, end: start + token.length });
+    cursor = start + token.length;
+  }
+  return out;
+}
+
+function textTerm(text: string): Term | undefined {
+  const phrase = gramPhrase(text);
+  return phrase && phrase.grams.length > 0 ? { kind: 'text', text, phrase } : undefined;
+}
+
+const keyOf = (t: Term) => (t.kind === 'word' ? `w:${t.token}` : `t:${t.text}`);
+
+function unique(terms: Term[]): Term[] {
+  const seen = new Set<string>();
+  return terms.filter((t) => !seen.has(keyOf(t)) && seen.add(keyOf(t)));
+}
+
+/**
+ * Turns what a reader typed into terms. Words come from jieba, as in the index. Adjacent single characters
+ * (a name jieba does not know, such as 砚岚芯 → 砚/岚/芯) become one exact string, so only articles having
+ * them together match. Any input is safe: terms are data, never query syntax.
+ */
+export function parseQuery(raw: string): ParsedQuery {
+  const q = wellFormed(raw).replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+  if (length(q) > MAX_QUERY_CHARS) throw invalid(`q must be at most ${MAX_QUERY_CHARS} characters`, 'q', 'too_long');
+  const normalized = normalizeText(q);
+  const chunks = normalized.split(' ').filter((c) => c !== '');
+
+  const terms: Term[] = [];
+  const loneChars = new Set<string>();
+  for (const chunk of chunks) {
+    const placed = placedWords(chunk);
+    let run: Placed[] = [];
+    const flush = () => {
+      if (run.length === 1) {
+        terms.push({ kind: 'word', token: run[0]!.token });
+        loneChars.add(run[0]!.token);
+      } else if (run.length > 1) {
+        const term = textTerm(chunk.slice(run[0]!.start, run[run.length - 1]!.end));
+        if (term) terms.push(term);
+      }
+      run = [];
+    };
+    for (const p of placed) {
+      if (!isSingleChinese(p.token)) {
+        flush();
+        terms.push({ kind: 'word', token: p.token });
+        continue;
+      }
+      const previous = run[run.length - 1];
+      if (previous && previous.end !== p.start) flush();
+      run.push(p);
+    }
+    flush();
+  }
+
+  let primary = unique(terms);
+  const meaningful = primary.filter((t) => !(t.kind === 'word' && loneChars.has(t.token) && STOP_CHARS.has(t.token)));
+  if (meaningful.length > 0) primary = meaningful;
+
+  const exact = unique(chunks.map(textTerm).filter((t): t is Term => t !== undefined));
+  const same = exact.length === primary.length && exact.every((t, i) => keyOf(t) === keyOf(primary[i]!));
+  const fallback = primary.length > 0 && exact.length > 0 && !same ? exact : undefined;
+
+  const marks = new Set<string>();
+  for (const t of [...primary, ...(fallback ?? [])]) marks.add(t.kind === 'word' ? t.token : t.text);
+  const highlights = [...marks].sort((a, b) => b.length - a.length);
+  return { normalized, terms: primary, fallback, highlights };
+}

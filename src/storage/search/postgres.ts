@@ -1,0 +1,165 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Article } from '../../domain/articles/article.ts';
+import { SEARCH_FIELDS, searchDocument, type SearchDocument } from '../../domain/search/document.ts';
+import type { Term } from '../../domain/search/query.ts';
+import type { DB } from '../schema.ts';
+import type { RebuildReport, SearchCandidates, SearchIndex, SearchRequest } from './index.ts';
+import { byRelevance, publishedBatch, REBUILD_BATCH, SEARCH_CAPS } from './shared.ts';
+
+/**
+ * PostgreSQL: search_docs holds each published article's words and grams as two `simple` tsvectors built
+ * here from our own tokens (no parser in between), weighted A title, B tags, C summary, D body, with GIN
+ * indexes; the channel is one more lexeme of the words. Matches are cut to the newest SEARCH_CAPS.candidates
+ * before ts_rank runs.
+ */
+
+const WEIGHTS = ['A', 'B', 'C', 'D'] as const;
+/** ts_rank's weights for {D, C, B, A}: the ratios of SQLite's bm25 column weights 1, 3, 6, 10. */
+const RANK_WEIGHTS = sql.raw(`'{0.1, 0.3, 0.6, 1.0}'::float4[]`);
+/** tsvector positions end here; later ones are clamped to it. */
+const MAX_POSITION = 16383;
+/** tsvector keeps at most this many positions of one lexeme. */
+const MAX_POSITIONS_PER_LEXEME = 256;
+/** Between fields, so a phrase never runs from the end of one field into the next. */
+const FIELD_GAP = 2;
+
+const lexeme = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
+/** The channel as a lexeme: the colon keeps it apart from every word token (those have no punctuation). */
+const channelLexeme = (id: number) => lexeme(`c:${id}`);
+
+/** A tsvector literal from tokens in order, one weight per field. */
+export function tsvectorLiteral(fields: string[][]): string {
+  const positions = new Map<string, string[]>();
+  let position = 1;
+  fields.forEach((tokens, i) => {
+    const weight = WEIGHTS[i] ?? 'D';
+    for (const token of tokens) {
+      const p = Math.min(position++, MAX_POSITION);
+      const list = positions.get(token) ?? [];
+      const entry = `${p}${weight}`;
+      if (list.length < MAX_POSITIONS_PER_LEXEME && list[list.length - 1] !== entry) list.push(entry);
+      positions.set(token, list);
+    }
+    position += FIELD_GAP;
+  });
+  return [...positions].map(([token, list]) => `${lexeme(token)}:${list.join(',')}`).join(' ');
+}
+
+/** tsquery literals built from terms only: every lexeme is quoted, so no input is ever syntax. */
+export function tsqueryLiterals(terms: Term[], channelIds?: number[]): { words: string | undefined; grams: string | undefined; rank: string | undefined } {
+  const words = terms.filter((t) => t.kind === 'word').map((t) => lexeme(t.token));
+  const grams = terms
+    .filter((t) => t.kind === 'text')
+    .map((t) => {
+      const g = t.phrase.grams.map(lexeme);
+      if (t.phrase.prefix) g[g.length - 1] += ':*';
+      return `(${g.join(' <-> ')})`;
+    });
+  const rank = words.length ? words.join(' & ') : undefined;
+  const channels = channelIds ? `(${channelIds.length ? channelIds.map(channelLexeme).join(' | ') : channelLexeme(0)})` : undefined;
+  const filter = [...words, ...(channels ? [channels] : [])];
+  return { words: filter.length ? filter.join(' & ') : undefined, grams: grams.length ? grams.join(' & ') : undefined, rank };
+}
+
+function vectors(d: SearchDocument) {
+  return {
+    words: `${tsvectorLiteral(SEARCH_FIELDS.map((f) => d.fields[f].words))} ${channelLexeme(d.channelId)}`,
+    grams: tsvectorLiteral(SEARCH_FIELDS.map((f) => d.fields[f].grams)),
+  };
+}
+
+export class PostgresSearchIndex implements SearchIndex {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  async sync(article: Article): Promise<void> {
+    if (article.status === 'published') await this.write(this.db, [searchDocument(article)]);
+    else await sql`delete from search_docs where article_id = ${article.id}`.execute(this.db);
+  }
+
+  private async write(db: Kysely<DB>, docs: SearchDocument[]): Promise<void> {
+    if (docs.length === 0) return;
+    const values = docs.map((d) => {
+      const v = vectors(d);
+      return sql`(${d.articleId}, ${d.publishedAt}, ${v.words}::tsvector, ${v.grams}::tsvector)`;
+    });
+    await sql`insert into search_docs (article_id, published_at, words, grams) values ${sql.join(values)}
+      on conflict (article_id) do update set published_at = excluded.published_at, words = excluded.words, grams = excluded.grams`.execute(db);
+  }
+
+  async search(request: SearchRequest): Promise<SearchCandidates> {
+    if (request.terms.length === 0) return { ids: [], total: 0 };
+    const q = tsqueryLiterals(request.terms, request.channelIds);
+    const filters: RawBuilder<unknown>[] = [];
+    if (q.words !== undefined) filters.push(sql`words @@ ${q.words}::tsquery`);
+    if (q.grams !== undefined) filters.push(sql`grams @@ ${q.grams}::tsquery`);
+    if (request.from !== undefined) filters.push(sql`published_at >= ${request.from}`);
+    if (request.to !== undefined) filters.push(sql`published_at < ${request.to}`);
+    const where = sql.join(filters, sql` and `);
+    const ranks: RawBuilder<unknown>[] = [];
+    if (q.rank !== undefined) ranks.push(sql`ts_rank(${RANK_WEIGHTS}, c.words, ${q.rank}::tsquery, 1)`);
+    if (q.grams !== undefined) ranks.push(sql`ts_rank(${RANK_WEIGHTS}, c.grams, ${q.grams}::tsquery, 1)`);
+    const score = ranks.length ? sql.join(ranks, sql` + `) : sql`0`;
+    return this.withIndexPlans(async (db) => {
+      // Rank only the newest candidates: ts_rank over every match of a common word would read them all.
+      const { rows } = await sql<{ id: number; at: number; score: number }>`
+        select c.article_id as id, c.published_at as at, (${score})::float8 as score
+        from (select article_id, published_at, ${q.rank !== undefined ? sql`words` : sql`null::tsvector as words`},
+                ${q.grams !== undefined ? sql`grams` : sql`null::tsvector as grams`}
+              from search_docs where ${where}
+              order by published_at desc, article_id desc limit ${SEARCH_CAPS.candidates}) c`.execute(db);
+      rows.sort(byRelevance);
+      let total = rows.length;
+      if (total === SEARCH_CAPS.candidates) {
+        const { rows: counted } = await sql<{ n: number }>`select count(*) as n from (
+          select 1 from search_docs where ${where} limit ${SEARCH_CAPS.total}) x`.execute(db);
+        total = Number(counted[0]?.n ?? total);
+      }
+      return { ids: rows.map((r) => r.id), total };
+    });
+  }
+
+  /**
+   * Runs the search queries with the GIN indexes as the only way in. The planner prices `@@` as if tsvectors
+   * were free to read, but each one it tests outside the index is detoasted and decompressed: it would scan the
+   * small heap, or walk the date index testing thousands of rows, where the index answers in milliseconds.
+   */
+  private async withIndexPlans<T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T> {
+    if (this.db.isTransaction) return fn(this.db);
+    return this.db.transaction().execute(async (tx) => {
+      await sql`set local enable_seqscan = off`.execute(tx);
+      await sql`set local enable_indexscan = off`.execute(tx);
+      return fn(tx);
+    });
+  }
+
+  async rebuild(progress?: (indexed: number) => void): Promise<RebuildReport> {
+    let indexed = 0;
+    let after = 0;
+    for (;;) {
+      const batch = await this.db.transaction().execute(async (tx) => {
+        const rows = await publishedBatch(tx, after, REBUILD_BATCH, true);
+        await this.write(tx, rows.map(searchDocument));
+        return rows;
+      });
+      if (batch.length === 0) break;
+      indexed += batch.length;
+      after = batch[batch.length - 1]!.id;
+      progress?.(indexed);
+    }
+    const result = await sql`delete from search_docs d where not exists (
+      select 1 from articles a where a.id = d.article_id and a.status = 'published')`.execute(this.db);
+    await sql`analyze search_docs`.execute(this.db);
+    return { indexed, removed: Number(result.numAffectedRows ?? 0) };
+  }
+
+  async isEmpty(): Promise<boolean> {
+    const { rows } = await sql`select 1 from search_docs limit 1`.execute(this.db);
+    return rows.length === 0;
+  }
+
+  async stats(): Promise<{ documents: number; bytes: number }> {
+    const { rows } = await sql<{ n: number; bytes: number }>`select (select count(*) from search_docs) as n,
+      pg_total_relation_size('search_docs') as bytes`.execute(this.db);
+    return { documents: Number(rows[0]?.n ?? 0), bytes: Number(rows[0]?.bytes ?? 0) };
+  }
+}

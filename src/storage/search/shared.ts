@@ -1,0 +1,51 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../schema.ts';
+
+export { SEARCH_CAPS } from '../../domain/search/query.ts';
+
+/** Relevance first, then the newer article, then the higher id: the same order on both stores. */
+export function byRelevance(a: { id: number; at: number; score: number }, b: { id: number; at: number; score: number }): number {
+  return b.score - a.score || b.at - a.at || b.id - a.id;
+}
+
+/** Rows of one batch of published articles, read the same way by both stores for a rebuild. */
+export async function publishedBatch(db: Kysely<DB>, afterId: number, size: number, lock: boolean) {
+  let query = db
+    .selectFrom('articles')
+    .select(['id', 'title', 'subtitle', 'summary', 'body_text', 'channel_id', 'published_at', 'updated_at'])
+    .where('status', '=', 'published')
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(size);
+  // On PostgreSQL the rows stay locked until the batch commits, so a concurrent edit's sync lands after ours.
+  if (lock) query = query.forShare();
+  const rows = await query.execute();
+  if (rows.length === 0) return [];
+  const tags = await db
+    .selectFrom('article_tags')
+    .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
+    .select(['article_tags.article_id', 'tags.name'])
+    .where(
+      'article_tags.article_id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .orderBy('article_tags.article_id')
+    .orderBy('article_tags.position')
+    .execute();
+  const byArticle = new Map<number, string[]>();
+  for (const t of tags) byArticle.set(t.article_id, [...(byArticle.get(t.article_id) ?? []), t.name]);
+  return rows.map((r) => ({
+    id: r.id,
+    title: r.title,
+    subtitle: r.subtitle,
+    summary: r.summary,
+    bodyText: r.body_text,
+    tags: byArticle.get(r.id) ?? [],
+    channelId: r.channel_id,
+    publishedAt: r.published_at,
+    updatedAt: r.updated_at,
+  }));
+}
+
+export const REBUILD_BATCH = 200;

@@ -1,0 +1,152 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Article } from '../../domain/articles/article.ts';
+import { searchDocument, type SearchDocument } from '../../domain/search/document.ts';
+import type { Term } from '../../domain/search/query.ts';
+import type { DB } from '../schema.ts';
+import type { RebuildReport, SearchCandidates, SearchIndex, SearchRequest } from './index.ts';
+import { byRelevance, publishedBatch, REBUILD_BATCH, SEARCH_CAPS } from './shared.ts';
+
+/**
+ * SQLite: one contentless FTS5 table (search_fts) over pre-segmented text: four word columns, four gram
+ * columns and the channel, beside search_docs (which article each FTS row is). The FTS rowid ("doc") orders by
+ * publication time, so the newest matches and date ranges come straight off the index, without a join.
+ */
+
+/** bm25 weights of t, k, s, b (words of title, tags, summary, body), gt, gk, gs, gb (their grams) and c (channel). */
+const BM25 = sql.raw('bm25(search_fts, 10.0, 6.0, 3.0, 1.0, 10.0, 6.0, 3.0, 1.0, 0.0)');
+const WORD_COLUMNS = '{t k s b}';
+const GRAM_COLUMNS = '{gt gk gs gb}';
+/** Doc keys leave this many slots per millisecond of publication time. */
+const SLOTS = 1024;
+
+const quote = (s: string) => `"${s.replaceAll('"', '""')}"`;
+const channelToken = (id: number) => `c${id}`;
+
+/** An FTS5 expression built from terms only: every token is a quoted string, so no input is ever syntax. */
+export function ftsExpression(terms: Term[], channelIds?: number[]): string {
+  const parts = terms.map((t) =>
+    t.kind === 'word' ? `${WORD_COLUMNS} : ${quote(t.token)}` : `${GRAM_COLUMNS} : ${quote(t.phrase.grams.join(' '))}${t.phrase.prefix ? ' *' : ''}`,
+  );
+  if (channelIds) parts.push(`c : (${channelIds.length ? channelIds.map((id) => quote(channelToken(id))).join(' OR ') : '"none"'})`);
+  return parts.join(' AND ');
+}
+
+const docKey = (publishedAt: number, articleId: number) => publishedAt * SLOTS + (articleId % SLOTS);
+
+export class SqliteSearchIndex implements SearchIndex {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  async sync(article: Article): Promise<void> {
+    if (article.status === 'published') await this.write(this.db, searchDocument(article));
+    else await this.remove(this.db, article.id);
+  }
+
+  private async currentDoc(db: Kysely<DB>, articleId: number): Promise<number | undefined> {
+    const { rows } = await sql<{ doc: number }>`select doc from search_docs where article_id = ${articleId}`.execute(db);
+    return rows[0]?.doc;
+  }
+
+  private async remove(db: Kysely<DB>, articleId: number): Promise<boolean> {
+    const doc = await this.currentDoc(db, articleId);
+    if (doc === undefined) return false;
+    // The search_docs_unindex trigger deletes the doc's tokens too.
+    await sql`delete from search_docs where doc = ${doc}`.execute(db);
+    return true;
+  }
+
+  private async write(db: Kysely<DB>, d: SearchDocument): Promise<void> {
+    const wanted = docKey(d.publishedAt, d.articleId);
+    const current = await this.currentDoc(db, d.articleId);
+    let doc = wanted;
+    if (current === wanted) {
+      await sql`delete from search_fts where rowid = ${doc}`.execute(db);
+      await sql`update search_docs set published_at = ${d.publishedAt} where doc = ${doc}`.execute(db);
+    } else {
+      if (current !== undefined) await this.remove(db, d.articleId);
+      // Two articles can share a key only with equal times and ids 1024 apart: take the next free one.
+      while ((await sql`select 1 from search_docs where doc = ${doc}`.execute(db)).rows.length > 0) doc++;
+      await sql`insert into search_docs (doc, article_id, published_at) values (${doc}, ${d.articleId}, ${d.publishedAt})`.execute(db);
+    }
+    const f = d.fields;
+    const text = (tokens: string[]) => tokens.join(' ');
+    await sql`insert into search_fts (rowid, t, k, s, b, gt, gk, gs, gb, c) values (${doc},
+      ${text(f.title.words)}, ${text(f.tags.words)}, ${text(f.summary.words)}, ${text(f.body.words)},
+      ${text(f.title.grams)}, ${text(f.tags.grams)}, ${text(f.summary.grams)}, ${text(f.body.grams)}, ${channelToken(d.channelId)})`.execute(db);
+  }
+
+  async search(request: SearchRequest): Promise<SearchCandidates> {
+    if (request.terms.length === 0) return { ids: [], total: 0 };
+    const conditions: RawBuilder<unknown>[] = [sql`search_fts match ${ftsExpression(request.terms, request.channelIds)}`];
+    // Doc keys order by publication time to the millisecond, so date bounds are a rowid range FTS5 seeks to.
+    if (request.from !== undefined) conditions.push(sql`rowid >= ${request.from * SLOTS}`);
+    if (request.to !== undefined) conditions.push(sql`rowid < ${request.to * SLOTS}`);
+    const where = sql.join(conditions, sql` and `);
+    // The newest matches come straight off the index; bm25 runs on those only, the join on them only.
+    const { rows } = await sql<{ id: number; at: number; score: number }>`
+      select d.article_id as id, d.published_at as at, c.score from (
+        select rowid as doc, -${BM25} as score from search_fts where ${where}
+        order by rowid desc limit ${SEARCH_CAPS.candidates}) c
+      join search_docs d on d.doc = c.doc`.execute(this.db);
+    rows.sort(byRelevance);
+    let total = rows.length;
+    if (total === SEARCH_CAPS.candidates) {
+      const { rows: counted } = await sql<{ n: number }>`select count(*) as n from (
+        select 1 from search_fts where ${where} limit ${SEARCH_CAPS.total}) x`.execute(this.db);
+      total = Number(counted[0]?.n ?? total);
+    }
+    return { ids: rows.map((r) => r.id), total };
+  }
+
+  async rebuild(progress?: (indexed: number) => void): Promise<RebuildReport> {
+    let indexed = 0;
+    let after = 0;
+    for (;;) {
+      // Each batch is one write transaction taken up front, so no other process writes between our reads and writes.
+      const batch = await this.immediate(async (db) => {
+        const rows = await publishedBatch(db, after, REBUILD_BATCH, false);
+        for (const a of rows) await this.write(db, searchDocument(a));
+        return rows;
+      });
+      if (batch.length === 0) break;
+      indexed += batch.length;
+      after = batch[batch.length - 1]!.id;
+      progress?.(indexed);
+    }
+    const removed = await this.immediate(async (db) => {
+      const { rows } = await sql<{ article_id: number }>`select d.article_id from search_docs d
+        left join articles a on a.id = d.article_id where a.id is null or a.status <> 'published'`.execute(db);
+      for (const r of rows) await this.remove(db, r.article_id);
+      return rows.length;
+    });
+    // Merges the index's segments into one: fewer b-trees to search afterwards.
+    await sql`insert into search_fts (search_fts) values ('optimize')`.execute(this.db);
+    return { indexed, removed };
+  }
+
+  private async immediate<T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T> {
+    if (this.db.isTransaction) return fn(this.db);
+    return this.db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      try {
+        const result = await fn(conn);
+        await sql`commit`.execute(conn);
+        return result;
+      } catch (err) {
+        await sql`rollback`.execute(conn);
+        throw err;
+      }
+    });
+  }
+
+  async isEmpty(): Promise<boolean> {
+    const { rows } = await sql`select 1 from search_docs limit 1`.execute(this.db);
+    return rows.length === 0;
+  }
+
+  async stats(): Promise<{ documents: number; bytes: number }> {
+    const { rows } = await sql<{ n: number }>`select count(*) as n from search_docs`.execute(this.db);
+    const { rows: size } = await sql<{ bytes: number | null }>`select sum(pgsize) as bytes from dbstat
+      where name like 'search\\_%' escape '\\' or name like 'sqlite_autoindex_search\\_%' escape '\\'`.execute(this.db);
+    return { documents: Number(rows[0]?.n ?? 0), bytes: Number(size[0]?.bytes ?? 0) };
+  }
+}

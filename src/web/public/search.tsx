@@ -1,0 +1,217 @@
+import type { FastifyInstance } from 'fastify';
+import { lineage, type Channel } from '../../domain/channels/channel.ts';
+import { DomainError } from '../../domain/errors.ts';
+import { encodeSearchCursor, searchArticles, SEARCH_LIMIT, type SearchResult } from '../../domain/search/service.ts';
+import { MAX_QUERY_CHARS, SEARCH_CAPS } from '../../domain/search/query.ts';
+import type { WebDeps } from '../api/context.ts';
+import { articlePath } from '../presenters/articles.ts';
+import { Breadcrumbs, Layout, Time } from './components.tsx';
+import { renderPage, sendHtml } from './routes.tsx';
+import type { SiteView } from './view.ts';
+
+const PAGE_SIZE = SEARCH_LIMIT.default;
+
+/** What the reader asked for, as the form shows it back. */
+interface SearchForm {
+  q: string;
+  channel: string;
+  from: string;
+  to: string;
+  cursor: string;
+}
+
+/** Messages for readers, by the domain error's code. */
+const readerMessages: Record<string, string> = {
+  too_long: `关键词太长了，请不要超过 ${MAX_QUERY_CHARS} 个字。`,
+  invalid_date: '日期格式不对，请按“年-月-日”填写。',
+  invalid_range: '起始日期应早于截止日期。',
+  unknown_channel: '没有找到这个频道，请重新选择。',
+  invalid_cursor: '这个分页链接已失效，请重新搜索。',
+};
+
+function text(value: unknown): string {
+  const v = Array.isArray(value) ? value[0] : value;
+  return typeof v === 'string' ? v.slice(0, 1000) : '';
+}
+
+function searchHref(form: SearchForm, cursor: string | null): string {
+  const params = new URLSearchParams();
+  params.set('q', form.q);
+  if (form.channel) params.set('channel', form.channel);
+  if (form.from) params.set('from', form.from);
+  if (form.to) params.set('to', form.to);
+  if (cursor) params.set('cursor', cursor);
+  return `/search?${params.toString()}`;
+}
+
+function ChannelOptions({ view, selected }: { view: SiteView; selected: string }) {
+  const byParent = new Map<number | null, Channel[]>();
+  for (const c of view.channels) byParent.set(c.parentId, [...(byParent.get(c.parentId) ?? []), c]);
+  const options: { channel: Channel; depth: number }[] = [];
+  const walk = (parent: number | null, depth: number) => {
+    for (const c of byParent.get(parent) ?? []) {
+      options.push({ channel: c, depth });
+      walk(c.id, depth + 1);
+    }
+  };
+  walk(null, 0);
+  return (
+    <>
+      <option value="">全部频道</option>
+      {options.map(({ channel, depth }) => (
+        <option value={channel.path} selected={channel.path === selected}>
+          {'　'.repeat(depth) + channel.name}
+        </option>
+      ))}
+    </>
+  );
+}
+
+interface SearchPageProps {
+  view: SiteView;
+  form: SearchForm;
+  result?: SearchResult;
+  error?: string;
+}
+
+export function SearchPage({ view, form, result, error }: SearchPageProps) {
+  const channelName = (id: number) => {
+    const channel = view.channels.find((c) => c.id === id);
+    return channel ? lineage(view.channels, channel).map((c) => c.name).join(' › ') : '';
+  };
+  const page = result ? Math.floor(result.offset / result.limit) + 1 : 1;
+  const previous = result && result.offset > 0 ? Math.max(0, result.offset - result.limit) : undefined;
+  return (
+    <Layout
+      view={view}
+      title={form.q ? `${form.q} - 搜索 - ${view.name}` : `搜索 - ${view.name}`}
+      canonical={view.url + (form.q ? searchHref(form, form.cursor || null) : '/search')}
+      head={<meta name="robots" content="noindex, follow" />}
+    >
+      <div class="search-page">
+        <Breadcrumbs crumbs={[{ name: '首页', href: '/' }, { name: '搜索' }]} view={view} />
+        <h1 class="page-title">搜索</h1>
+        <form class="search-form" role="search" action="/search" method="get">
+          <div class="search-row">
+            <label for="search-q" class="visually-hidden">
+              关键词
+            </label>
+            <input
+              id="search-q"
+              type="search"
+              name="q"
+              value={form.q}
+              maxLength={MAX_QUERY_CHARS}
+              placeholder="输入关键词，如：地铁 暴雨"
+              enterKeyHint="search"
+              autoFocus={form.q === '' && !error}
+            />
+            <button type="submit">搜索</button>
+          </div>
+          <fieldset class="search-filters">
+            <legend class="visually-hidden">筛选条件</legend>
+            <label>
+              频道
+              <select name="channel">
+                <ChannelOptions view={view} selected={form.channel} />
+              </select>
+            </label>
+            <label>
+              从
+              <input type="date" name="from" value={form.from} />
+            </label>
+            <label>
+              到
+              <input type="date" name="to" value={form.to} />
+            </label>
+          </fieldset>
+        </form>
+        {error ? (
+          <p class="search-error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        {result && result.query.terms.length > 0 ? (
+          <section class="search-results-section" aria-labelledby="search-summary">
+            <p class="search-summary" id="search-summary" role="status">
+              {result.total > 0
+                ? `找到 ${result.total >= SEARCH_CAPS.total ? `${SEARCH_CAPS.total} 篇以上` : `${result.total} 篇`}与“${form.q.trim()}”相关的稿件${page > 1 ? `，第 ${page} 页` : ''}`
+                : `没有找到与“${form.q.trim()}”相关的稿件`}
+            </p>
+            {result.hits.length > 0 ? (
+              <ol class="search-results" start={result.offset + 1}>
+                {result.hits.map(({ article, titleHtml, snippet }) => (
+                  <li class="search-result">
+                    {/* titleHtml and snippet come from domain/search/snippet.ts: escaped text whose only markup is <mark>. */}
+                    <h2 class="search-title">
+                      <a href={articlePath(article.id)} dangerouslySetInnerHTML={{ __html: titleHtml }} />
+                    </h2>
+                    <p class="search-snippet" dangerouslySetInnerHTML={{ __html: snippet }} />
+                    <p class="search-meta">
+                      <span>{channelName(article.channelId)}</span>
+                      <Time ms={article.publishedAt!} view={view} />
+                    </p>
+                  </li>
+                ))}
+              </ol>
+            ) : (
+              <div class="search-empty">
+                <p>建议：</p>
+                <ul>
+                  <li>检查关键词是否有错别字</li>
+                  <li>换用更常见的说法，或减少关键词</li>
+                  <li>去掉频道和日期筛选再试</li>
+                </ul>
+              </div>
+            )}
+            {previous !== undefined || result.nextCursor ? (
+              <nav class="pager" aria-label="搜索结果分页">
+                {previous !== undefined ? (
+                  <a rel="prev" href={searchHref(form, previous === 0 ? null : encodeSearchCursor(previous))}>
+                    上一页
+                  </a>
+                ) : null}
+                <span class="pager-current" aria-current="page">
+                  第 {page} 页
+                </span>
+                {result.nextCursor ? (
+                  <a rel="next" href={searchHref(form, result.nextCursor)}>
+                    下一页
+                  </a>
+                ) : null}
+              </nav>
+            ) : null}
+          </section>
+        ) : null}
+      </div>
+    </Layout>
+  );
+}
+
+/** /search?q=&channel=&from=&to=&cursor=: the reader's search page; a plain GET form, so it works without scripts. */
+export function searchPageRoutes(app: FastifyInstance, { ctx, config }: WebDeps, view: () => Promise<SiteView>): void {
+  app.get('/search', async (req, reply) => {
+    // Every query is its own URL: kept out of the page cache, whose slots belong to the pages all readers share.
+    req.pageCacheGeneration = undefined;
+    const query = (req.query ?? {}) as Record<string, unknown>;
+    const form: SearchForm = { q: text(query.q), channel: text(query.channel), from: text(query.from), to: text(query.to), cursor: text(query.cursor) };
+    const v = await view();
+    if (form.q.trim() === '') return sendHtml(reply, 200, renderPage(<SearchPage view={v} form={form} />), 'public, max-age=300');
+    try {
+      const result = await searchArticles(ctx, {
+        q: form.q,
+        channel: form.channel,
+        from: form.from,
+        to: form.to,
+        cursor: form.cursor || undefined,
+        limit: PAGE_SIZE,
+        timeZone: config.timeZone,
+      });
+      return sendHtml(reply, 200, renderPage(<SearchPage view={v} form={form} result={result} />), 'public, max-age=30');
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.kind !== 'invalid') throw err;
+      const message = readerMessages[err.code] ?? '搜索条件有误，请检查后重试。';
+      return sendHtml(reply, 400, renderPage(<SearchPage view={v} form={form} error={message} />), 'no-store');
+    }
+  });
+}

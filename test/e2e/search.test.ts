@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, SCREENSHOT_DIR, startDemoSite, VIEWPORTS, watchErrors } from './browser.ts';
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+let browser: Browser;
+let site: Awaited<ReturnType<typeof startDemoSite>>;
+
+beforeAll(async () => {
+  [browser, site] = await Promise.all([launchChromium(), startDemoSite()]);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+async function open(url: string, options: BrowserContextOptions = {}): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...options });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(site.base + url, { waitUntil: 'load' });
+  return { page, errors };
+}
+
+async function seriousViolations(page: Page) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    (window as unknown as { axe: { run(o: object): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run({ resultTypes: ['violations'] }),
+  );
+  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
+}
+
+describe('search page in a browser', () => {
+  for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+    it(`renders at ${viewport.width}×${viewport.height} without errors, overflow or serious accessibility violations (screenshot saved)`, async () => {
+      const { page, errors } = await open(`/search?q=${encodeURIComponent('地铁 开通')}`, { viewport });
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, `search-${size}.png`) });
+      expect(await page.locator('.search-result').count()).toBeGreaterThan(0);
+      expect(await page.locator('.search-result mark').first().textContent()).toMatch(/地铁|开通/);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      expect(await seriousViolations(page)).toEqual([]);
+      expect(errors).toEqual([]);
+      await page.context().close();
+    });
+  }
+
+  it('works without JavaScript: the header box, the filters and the page links are plain GET forms and links', async () => {
+    const { page } = await open('/', { viewport: VIEWPORTS.phone, javaScriptEnabled: false });
+    await page.getByRole('search').first().getByLabel('搜索新闻').fill('地铁');
+    await page.getByRole('search').first().getByRole('button', { name: '搜索' }).click();
+    await page.waitForURL(/\/search\?q=/);
+    expect(decodeURIComponent(page.url())).toContain('q=地铁');
+    const all = await page.locator('.search-result').count();
+    expect(all).toBeGreaterThan(0);
+
+    await page.locator('select[name="channel"]').selectOption('keji');
+    await page.locator('.search-form button[type="submit"]').click();
+    await page.waitForURL(/channel=keji/);
+    expect(await page.locator('.search-summary').textContent()).toMatch(/找到|没有找到/);
+
+    await page.goto(`${site.base}/search?q=${encodeURIComponent('的')}`);
+    await page.getByRole('link', { name: '下一页' }).click();
+    await page.waitForURL(/cursor=/);
+    expect(await page.locator('.pager-current').textContent()).toContain('第 2 页');
+    await page.context().close();
+  });
+});

@@ -1,0 +1,334 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishDueArticles } from '../../src/domain/articles/service.ts';
+import { STORES, type StoreKind } from '../support/stores.ts';
+import { json, startTestApp, type TestApp } from '../support/app.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const fixtures = path.join(root, 'test/fixtures/search');
+
+interface FixtureArticle {
+  key: string;
+  channel: string;
+  daysAgo: number;
+  title: string;
+  summary: string;
+  tags: string[];
+  body: string;
+}
+
+interface FixtureQuery {
+  q: string;
+  kind: string;
+  relevant: string[];
+  /** The results must be exactly the relevant articles. */
+  exact?: boolean;
+}
+
+const articles = JSON.parse(readFileSync(path.join(fixtures, 'articles.json'), 'utf8')) as FixtureArticle[];
+const queries = JSON.parse(readFileSync(path.join(fixtures, 'queries.json'), 'utf8')) as FixtureQuery[];
+
+const CHANNELS = [
+  { slug: 'difang', name: '地方' },
+  { slug: 'yaowen', name: '要闻', parent: 'difang' },
+  { slug: 'keji', name: '科技' },
+  { slug: 'caijing', name: '财经' },
+  { slug: 'tiyu', name: '体育' },
+  { slug: 'wenhua', name: '文化' },
+  { slug: 'jiankang', name: '健康' },
+  { slug: 'guoji', name: '国际' },
+  { slug: 'shehui', name: '社会' },
+];
+
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 10, 29, 4, 0, 0);
+
+interface Item {
+  id: number;
+  title: string;
+  url: string;
+  snippet: string;
+  publishedAt: string;
+}
+
+/** Top results per store and query, compared once both stores have run. */
+const topByStore = new Map<StoreKind, Map<string, string[]>>();
+
+describe.each(STORES)('search on %s', (kind) => {
+  let t: TestApp;
+  let editor: string;
+  const keyOf = new Map<number, string>();
+  const idOf = new Map<string, number>();
+
+  const api = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) =>
+    t.app.inject({ method, url, headers: { authorization: editor }, ...(payload === undefined ? {} : { payload: payload as object }) });
+  const search = async (params: Record<string, string>) => {
+    const res = await t.app.inject({ url: `/api/v1/search?${new URLSearchParams(params).toString()}` });
+    expect(res.statusCode, res.body).toBe(200);
+    return json<{ items: Item[]; total: number; nextCursor: string | null }>(res);
+  };
+  const keys = (items: Item[]) => items.map((i) => keyOf.get(i.id) ?? `#${i.id}`);
+
+  beforeAll(async () => {
+    t = await startTestApp(kind);
+    editor = (await t.user('editor')).auth;
+    const admin = (await t.user('admin')).auth;
+    for (const c of CHANNELS) {
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/channels', headers: { authorization: admin }, payload: c });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    // Oldest first, each published at its own time.
+    for (const a of [...articles].sort((x, y) => y.daysAgo - x.daysAgo)) {
+      t.clock.set(NOW - a.daysAgo * DAY);
+      const res = await api('POST', '/api/v1/articles', { title: a.title, channel: a.channel, body: a.body, summary: a.summary, tags: a.tags });
+      expect(res.statusCode, res.body).toBe(201);
+      const { id } = json<{ id: number }>(res);
+      expect((await api('POST', `/api/v1/articles/${id}/publish`)).statusCode).toBe(200);
+      keyOf.set(id, a.key);
+      idOf.set(a.key, id);
+    }
+    t.clock.set(NOW);
+  });
+  afterAll(() => t.close());
+
+  it(`ranks the test set well: MRR ≥ 0.9 and recall@5 = 1 over ${queries.length} queries`, async () => {
+    let reciprocal = 0;
+    let ranked = 0;
+    const problems: string[] = [];
+    const tops = new Map<string, string[]>();
+    for (const q of queries) {
+      const found = keys((await search({ q: q.q, limit: '10' })).items);
+      tops.set(q.q, found.slice(0, 5));
+      if (q.relevant.length === 0) {
+        if (found.length > 0) problems.push(`${q.q} (${q.kind}) should find nothing, found ${found.join(', ')}`);
+        continue;
+      }
+      ranked++;
+      const first = found.findIndex((k) => q.relevant.includes(k));
+      reciprocal += first < 0 ? 0 : 1 / (first + 1);
+      const missing = q.relevant.filter((k) => !found.slice(0, 5).includes(k));
+      if (missing.length) problems.push(`${q.q} (${q.kind}): ${missing.join(', ')} not in the top 5 (${found.join(', ')})`);
+      if (q.exact && [...found].sort().join() !== [...q.relevant].sort().join()) problems.push(`${q.q} (${q.kind}) must find exactly ${q.relevant.join(', ')}, found ${found.join(', ')}`);
+    }
+    topByStore.set(kind, tops);
+    const mrr = reciprocal / ranked;
+    console.log(`search quality on ${kind}: MRR ${mrr.toFixed(3)} over ${ranked} queries with relevant articles, ${queries.length - ranked} that must find nothing`);
+    expect(problems).toEqual([]);
+    expect(mrr).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('answers with the public contract: escaped snippets with <mark>, absolute URLs, ISO times', async () => {
+    const { items, total, nextCursor } = await search({ q: '砚岚芯' });
+    expect(total).toBe(1);
+    expect(nextCursor).toBeNull();
+    const [item] = items;
+    expect(Object.keys(item!).sort()).toEqual(['id', 'publishedAt', 'snippet', 'title', 'url']);
+    expect(item!.url).toBe(`http://news.example.test/a/${idOf.get('yanlanxin-chip')}`);
+    expect(item!.snippet).toContain('<mark>砚岚芯</mark>');
+    expect(new Date(item!.publishedAt).getTime()).toBe(NOW - 5 * DAY);
+  });
+
+  it('keeps markup in article text out of snippets', async () => {
+    t.clock.set(NOW);
+    const res = await api('POST', '/api/v1/articles', {
+      title: '标题里的<b>尖括号</b>与暗语青溟砂',
+      channel: 'keji',
+      body: '<p>正文写着 &lt;img src=x onerror=alert(1)&gt; 和 &quot;引号&quot; 以及暗语青溟砂。</p>',
+    });
+    const { id } = json<{ id: number }>(res);
+    await api('POST', `/api/v1/articles/${id}/publish`);
+    const [item] = (await search({ q: '青溟砂' })).items;
+    expect(item!.snippet).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(item!.snippet).toContain('<mark>青溟砂</mark>');
+    expect(item!.snippet.replace(/<\/?mark>/g, '')).not.toMatch(/[<>]/);
+    const page = await t.app.inject({ url: `/search?q=${encodeURIComponent('青溟砂')}` });
+    expect(page.body).toContain('标题里的&lt;b&gt;尖括号&lt;/b&gt;与暗语<mark>青溟砂</mark>');
+    expect(page.body).not.toContain('<img src=x');
+    await api('POST', `/api/v1/articles/${id}/unpublish`);
+  });
+
+  it('keeps the index in step with publish, edit, unpublish and scheduled publishing', async () => {
+    t.clock.set(NOW);
+    const created = json<{ id: number }>(await api('POST', '/api/v1/articles', { title: '澄潭镇开通公交', channel: 'difang', body: '<p>澄潭镇今天开通第一条公交线路。</p>' }));
+    const found = async (q: string) => keys((await search({ q })).items).includes(`#${created.id}`);
+    expect(await found('澄潭镇')).toBe(false);
+    await api('POST', `/api/v1/articles/${created.id}/publish`);
+    expect(await found('澄潭镇')).toBe(true);
+    expect((await api('PATCH', `/api/v1/articles/${created.id}`, { title: '栖霞坞开通公交', body: '<p>栖霞坞今天开通第一条公交线路。</p>' })).statusCode).toBe(200);
+    expect(await found('栖霞坞')).toBe(true);
+    expect(await found('澄潭镇')).toBe(false);
+    await api('POST', `/api/v1/articles/${created.id}/unpublish`);
+    expect(await found('栖霞坞')).toBe(false);
+    // Scheduled: invisible until the scheduler publishes it.
+    const at = NOW + 3_600_000;
+    await api('POST', `/api/v1/articles/${created.id}/schedule`, { at: new Date(at).toISOString() });
+    expect(await found('栖霞坞')).toBe(false);
+    t.clock.set(at + 1);
+    expect(await publishDueArticles(t.ctx)).toEqual([created.id]);
+    expect(await found('栖霞坞')).toBe(true);
+    await api('POST', `/api/v1/articles/${created.id}/unpublish`);
+    t.clock.set(NOW);
+  });
+
+  it('filters by channel (with its subchannels) and by dates in the site time zone', async () => {
+    const all = await search({ q: '地铁' });
+    expect(all.total).toBe(2);
+    expect(keys((await search({ q: '地铁', channel: 'difang' })).items).sort()).toEqual(['metro-line-9', 'rainstorm-metro']);
+    expect((await search({ q: '地铁', channel: 'keji' })).total).toBe(0);
+    // metro-line-9 was published 3 days ago, rainstorm-metro 10 days ago (12:00 in Shanghai).
+    const day = (daysAgo: number) => new Date(NOW - daysAgo * DAY + 8 * 3_600_000).toISOString().slice(0, 10);
+    expect(keys((await search({ q: '地铁', from: day(5) })).items)).toEqual(['metro-line-9']);
+    expect(keys((await search({ q: '地铁', to: day(5) })).items)).toEqual(['rainstorm-metro']);
+    expect(keys((await search({ q: '地铁', from: day(3), to: day(3) })).items)).toEqual(['metro-line-9']);
+    expect(keys((await search({ q: '地铁', from: day(10), to: day(3) })).items).sort()).toEqual(['metro-line-9', 'rainstorm-metro']);
+    expect((await search({ q: '地铁', from: new Date(NOW - 3 * DAY + 1).toISOString() })).total).toBe(0);
+  });
+
+  it('pages through results with cursors, without duplicates or gaps', async () => {
+    const first = await search({ q: '的', limit: '4' });
+    expect(first.total).toBeGreaterThan(8);
+    const seen: number[] = first.items.map((i) => i.id);
+    let cursor = first.nextCursor;
+    while (cursor) {
+      const next = await search({ q: '的', limit: '4', cursor });
+      seen.push(...next.items.map((i) => i.id));
+      cursor = next.nextCursor;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.length).toBe(first.total);
+    const everything = await search({ q: '的', limit: '50' });
+    expect(seen).toEqual(everything.items.map((i) => i.id));
+  });
+
+  it('answers any query string with 200 or 400, never an error of ours', async () => {
+    const nasty = [
+      'NEAR(',
+      'NEAR(地铁 暴雨, 2)',
+      '"',
+      '"地铁',
+      '*',
+      '地铁*',
+      '-',
+      '-地铁',
+      'OR',
+      '地铁 OR 暴雨',
+      'AND NOT',
+      '^',
+      '{t k}: 地铁',
+      'title:地铁',
+      "'; drop table articles; --",
+      "' or 1=1 --",
+      '\\',
+      '%',
+      '_',
+      '地铁 & | ! <-> :*',
+      "to_tsquery('x')",
+      '\u0000',
+      '\ud800',
+      '\udfff地铁\ud800',
+      '地'.repeat(100),
+      '地'.repeat(101),
+      'x'.repeat(10_000),
+      '砚'.repeat(10_000),
+      '　',
+      '🀄️🚇',
+      'ＮＥＡＲ（',
+    ];
+    for (const q of nasty) {
+      const res = await t.app.inject({ url: `/api/v1/search?q=${encodeURIComponent(q.replace(/[\ud800-\udfff]/g, '\ufffd'))}` });
+      expect([200, 400], `${JSON.stringify(q.slice(0, 20))}: ${res.statusCode} ${res.body.slice(0, 200)}`).toContain(res.statusCode);
+      const page = await t.app.inject({ url: `/search?q=${encodeURIComponent(q.replace(/[\ud800-\udfff]/g, '\ufffd'))}` });
+      expect([200, 400]).toContain(page.statusCode);
+    }
+    // Raw bytes that are not UTF-8 (a lone surrogate encoded, a cut sequence) and arrays of values.
+    for (const raw of ['q=%ED%A0%80', 'q=%E5%9C', 'q=%', 'q=a&q=b', 'q=地铁&limit=abc', 'q=地铁&cursor=%00', 'q=地铁&cursor=bm90LWEtY3Vyc29y', 'q=地铁&from=2026-02-30', 'q=地铁&from=tomorrow', 'q=地铁&from=2026-11-02&to=2026-11-01', 'q=地铁&channel=nope', 'q=地铁&limit=-5', 'q=地铁&extra=1']) {
+      const res = await t.app.inject({ url: `/api/v1/search?${raw}` });
+      expect([200, 400], `${raw}: ${res.statusCode} ${res.body}`).toContain(res.statusCode);
+      const page = await t.app.inject({ url: `/search?${raw}` });
+      expect([200, 400], `page ${raw}: ${page.statusCode}`).toContain(page.statusCode);
+    }
+    const tooLong = await t.app.inject({ url: `/api/v1/search?q=${encodeURIComponent('地'.repeat(101))}` });
+    expect(json(tooLong).error).toMatchObject({ code: 'too_long', field: 'q' });
+    expect(json(await t.app.inject({ url: '/api/v1/search?q=地铁&channel=nope' })).error).toMatchObject({ code: 'unknown_channel', field: 'channel' });
+    expect(json(await t.app.inject({ url: '/api/v1/search?q=地铁&extra=1' })).error).toMatchObject({ code: 'unknown_field', field: 'extra' });
+    expect((await t.app.inject({ url: '/api/v1/search' })).statusCode).toBe(400);
+    // The store still answers normally afterwards.
+    expect((await search({ q: '地铁' })).total).toBe(2);
+  });
+
+  it('serves the search page: form that works without scripts, highlighted results, paging, errors', async () => {
+    const res = await t.app.inject({ url: `/search?q=${encodeURIComponent('博物馆')}` });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/html');
+    const html = res.body;
+    expect(html).toContain('<form class="search-form" role="search" action="/search" method="get">');
+    expect(html).toContain('<label for="search-q" class="visually-hidden">');
+    expect(html).toMatch(/<select name="channel">[\s\S]*<option value="difang\/yaowen">　要闻<\/option>/);
+    expect(html).toContain('name="from"');
+    expect(html).toContain('找到 2 篇与“博物馆”相关的稿件');
+    expect(html).toContain(`href="/a/${idOf.get('museum-nights')}"`);
+    expect(html).toMatch(/<mark>博物馆<\/mark>/);
+    expect(html).toContain('<meta name="robots" content="noindex, follow"/>');
+    // Each query is its own URL: none may take a slot of the page cache the shared pages live in.
+    const again = await t.app.inject({ url: `/search?q=${encodeURIComponent('博物馆')}` });
+    expect([res.headers['x-cache'], again.headers['x-cache']]).toEqual([undefined, undefined]);
+    // The header box on every page.
+    const home = await t.app.inject({ url: '/' });
+    expect(home.body).toContain('<form class="site-search" role="search" action="/search" method="get">');
+    expect(home.body).toContain('<label for="site-search-q" class="visually-hidden">');
+
+    const paged = await t.app.inject({ url: '/search?q=的' });
+    expect(paged.body).toContain('rel="next"');
+    const next = /href="(\/search\?q=[^"]*cursor=[^"]+)"/.exec(paged.body)![1]!.replaceAll('&amp;', '&');
+    const second = await t.app.inject({ url: next });
+    expect(second.statusCode).toBe(200);
+    expect(second.body).toContain('第 2 页');
+    expect(second.body).toContain('rel="prev"');
+
+    const none = await t.app.inject({ url: `/search?q=${encodeURIComponent('量子引力')}` });
+    expect(none.body).toContain('没有找到与“量子引力”相关的稿件');
+
+    const bad = await t.app.inject({ url: '/search?q=地铁&from=2026-13-01' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('日期格式不对');
+
+    const xss = await t.app.inject({ url: `/search?q=${encodeURIComponent('<script>alert(1)</script>')}` });
+    expect(xss.body).not.toContain('<script>alert(1)</script>');
+    expect(xss.body).toContain('&lt;script>alert(1)&lt;/script>');
+
+    const empty = await t.app.inject({ url: '/search' });
+    expect(empty.statusCode).toBe(200);
+    expect(empty.body).not.toContain('search-summary');
+  });
+
+  it('rebuilds the index from the published articles (inkstone reindex)', async () => {
+    await sql`delete from search_docs`.execute(t.db.database.db);
+    expect((await search({ q: '墨川湖' })).total).toBe(0);
+    const report = await t.ctx.store.search.rebuild();
+    expect(report.indexed).toBe(articles.length);
+    expect(keys((await search({ q: '墨川湖' })).items)).toEqual(['mochuan-lake-birds']);
+    expect((await t.ctx.store.search.stats()).documents).toBe(articles.length);
+  });
+
+  it.runIf(kind === 'sqlite')('runs `inkstone reindex` from the command line', () => {
+    const r = spawnSync(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'src/cli/main.ts'), 'reindex'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, INKSTONE_DATA_DIR: t.db.dataDir, DATABASE_URL: '', LOG_LEVEL: 'warn' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`Indexed ${articles.length} published articles, removed 0 stale entries`));
+  });
+});
+
+describe('search on both stores', () => {
+  it('gives the same top results for the same data', () => {
+    const sqlite = topByStore.get('sqlite');
+    const postgres = topByStore.get('postgres');
+    expect(sqlite && postgres, 'both store runs recorded their results').toBeTruthy();
+    for (const q of queries) expect(postgres!.get(q.q), q.q).toEqual(sqlite!.get(q.q));
+  });
+});

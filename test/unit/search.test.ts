@@ -1,0 +1,195 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DomainError } from '../../src/domain/errors.ts';
+import { normalizeText } from '../../src/domain/nlp/segment.ts';
+import { searchDocument } from '../../src/domain/search/document.ts';
+import { gramPhrase, gramTokens, type GramPhrase } from '../../src/domain/search/grams.ts';
+import { MAX_QUERY_CHARS, parseQuery, type Term } from '../../src/domain/search/query.ts';
+import { highlight, snippet } from '../../src/domain/search/snippet.ts';
+import { ftsExpression } from '../../src/storage/search/sqlite.ts';
+import { tsqueryLiterals, tsvectorLiteral } from '../../src/storage/search/postgres.ts';
+
+/** Does the phrase occur in the token list, as FTS5 and tsquery `<->` would find it? */
+function phraseMatches(tokens: string[], { grams, prefix }: GramPhrase): boolean {
+  for (let i = 0; i + grams.length <= tokens.length; i++) {
+    const ok = grams.every((g, k) => {
+      const t = tokens[i + k]!;
+      return prefix && k === grams.length - 1 ? t.startsWith(g) : t === g;
+    });
+    if (ok) return true;
+  }
+  return false;
+}
+
+const show = (terms: Term[]) => terms.map((t) => (t.kind === 'word' ? t.token : `"${t.text}"`));
+
+describe('search query parsing', () => {
+  it('keeps whole words and drops the parts jieba adds in search mode', () => {
+    expect(show(parseQuery('抗抑郁药物').terms)).toEqual(['抗抑郁', '药物']);
+    expect(show(parseQuery('中关村 人工智能').terms)).toEqual(['中关村', '人工智能']);
+  });
+
+  it('turns adjacent single characters (a name jieba does not know) into one exact string', () => {
+    expect(show(parseQuery('砚岚芯').terms)).toEqual(['"砚岚芯"']);
+    expect(show(parseQuery('砚岚芯发布').terms)).toEqual(['"砚岚芯"', '发布']);
+    expect(show(parseQuery('新冠疫苗').terms)).toEqual(['"新冠"', '疫苗']);
+  });
+
+  it('drops function characters when the query has other words, and keeps them when it has nothing else', () => {
+    expect(show(parseQuery('中关村的人工智能').terms)).toEqual(['中关村', '人工智能']);
+    expect(show(parseQuery('的').terms)).toEqual(['的']);
+  });
+
+  it('normalizes traditional, full-width and upper-case input like the index does', () => {
+    expect(show(parseQuery('國際油價').terms)).toEqual(['国际', '油价']);
+    expect(show(parseQuery('５Ｇ基站').terms)).toEqual(['5g', '基站']);
+  });
+
+  it('offers the whole parts as exact text when they differ from the words', () => {
+    const q = parseQuery('研究生命');
+    expect(q.fallback?.map((t) => t.kind === 'text' && t.text)).toEqual(['研究生命']);
+    expect(parseQuery('砚岚芯').fallback).toBeUndefined();
+  });
+
+  it('makes query syntax plain words: operators, quotes and SQL never reach the stores as syntax', () => {
+    for (const raw of ['NEAR(a b)', '"', '*', '-地铁', 'a OR b', "'; drop table articles; --", 'title:地铁', '{t}: x', '^地铁']) {
+      const q = parseQuery(raw);
+      for (const t of q.terms) {
+        const token = t.kind === 'word' ? t.token : t.phrase.grams.join('');
+        expect(token).toMatch(/^[a-z0-9\u0080-\u{10ffff}]+$/u);
+      }
+    }
+    expect(show(parseQuery('-"NEAR(" OR *').terms)).toEqual(['near', 'or']);
+  });
+
+  it('refuses queries over the length limit and survives lone surrogates and controls', () => {
+    expect(() => parseQuery('地'.repeat(MAX_QUERY_CHARS + 1))).toThrow(DomainError);
+    expect(parseQuery('地'.repeat(MAX_QUERY_CHARS)).terms.length).toBeGreaterThan(0);
+    expect(parseQuery('\udfff\ud800\u0000').terms).toEqual([]);
+    expect(show(parseQuery('地铁\ud800').terms)).toEqual(['地铁']);
+  });
+});
+
+describe('exact matching through grams', () => {
+  const text = fc.string({ unit: fc.constantFrom(...Array.from('砚岚芯片国际江城地铁的a b5g')), maxLength: 30 });
+
+  it('finds every contiguous substring of indexed text', () => {
+    fc.assert(
+      fc.property(text, fc.nat(), fc.nat(), (s, i, j) => {
+        const norm = normalizeText(s).replace(/ /g, '');
+        const a = Math.min(i, j) % (norm.length + 1);
+        const b = Math.min(norm.length, a + 1 + (Math.max(i, j) % 6));
+        const sub = norm.slice(a, b);
+        const phrase = gramPhrase(sub);
+        if (!phrase || sub === '' || /^[a-z0-9]+$/.test(sub)) return true;
+        // Latin words are whole tokens: a substring cutting one is not exact text.
+        if (/[a-z0-9]/.test(norm[a - 1] ?? '') && /^[a-z0-9]/.test(sub)) return true;
+        if (/[a-z0-9]/.test(norm[b] ?? '') && /[a-z0-9]$/.test(sub)) return true;
+        expect(phraseMatches(gramTokens(norm), phrase)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('finds nothing that is not contiguous in the text', () => {
+    fc.assert(
+      fc.property(text, text, (s, t) => {
+        const norm = normalizeText(s).replace(/ /g, '');
+        const sub = normalizeText(t).replace(/ /g, '');
+        const phrase = gramPhrase(sub);
+        if (!phrase || phrase.grams.length === 0) return true;
+        if (phraseMatches(gramTokens(norm), phrase)) expect(norm).toContain(sub.replace(/[a-z0-9]+$/, ''));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('cuts runs into bigrams and a last character, Latin words whole', () => {
+    expect(gramTokens('砚岚芯 5g手机')).toEqual(['砚岚', '岚芯', '芯', '5g', '手机', '机']);
+    expect(gramPhrase('芯')).toEqual({ grams: ['芯'], prefix: true });
+    expect(gramPhrase('5g手机')).toEqual({ grams: ['5g', '手机'], prefix: false });
+    expect(gramPhrase('手机5g')).toEqual({ grams: ['手机', '机', '5g'], prefix: false });
+  });
+});
+
+describe('search documents', () => {
+  it('indexes words and grams per field, and only the first part of a very long body', () => {
+    const d = searchDocument({
+      id: 1,
+      title: '國際油價',
+      subtitle: '',
+      summary: '摘要',
+      bodyText: '开头' + '长'.repeat(60_000) + '结尾',
+      tags: ['能源'],
+      channelId: 1,
+      publishedAt: 5,
+      updatedAt: 9,
+    });
+    expect(d.fields.title.words).toEqual(['国际', '油价']);
+    expect(d.fields.tags.words).toEqual(['能源']);
+    expect(d.fields.body.words).toContain('开头');
+    expect(d.fields.body.words).not.toContain('结尾');
+    expect(d.fields.body.grams.length).toBeLessThan(14_000);
+    expect(d.publishedAt).toBe(5);
+  });
+});
+
+describe('store query languages', () => {
+  const terms: Term[] = [
+    { kind: 'word', token: 'a"b' },
+    { kind: 'text', text: "x'y", phrase: { grams: ["x'", "'y"], prefix: true } },
+  ];
+
+  it('quotes every FTS5 token, so nothing a reader types is FTS5 syntax', () => {
+    expect(ftsExpression(terms)).toBe(`{t k s b} : "a""b" AND {gt gk gs gb} : "x' 'y" *`);
+    expect(ftsExpression(terms.slice(0, 1), [3, 12])).toBe(`{t k s b} : "a""b" AND c : ("c3" OR "c12")`);
+  });
+
+  it('quotes every tsquery and tsvector lexeme, and keeps positions within PostgreSQL limits', () => {
+    expect(tsqueryLiterals(terms)).toEqual({ words: `'a"b'`, grams: `('x''' <-> '''y':*)`, rank: `'a"b'` });
+    expect(tsqueryLiterals(terms.slice(1), [3, 12]).words).toBe(`('c:3' | 'c:12')`);
+    const many = Array.from({ length: 20_000 }, () => '词');
+    const literal = tsvectorLiteral([['标题'], many]);
+    expect(literal.startsWith(`'标题':1A '词':4B,5B`)).toBe(true);
+    expect(literal.split(',').length).toBe(256);
+    expect(tsvectorLiteral([['\\']])).toBe(`'\\\\':1A`);
+  });
+});
+
+describe('snippets and highlighting', () => {
+  it('escapes text and marks matches, also in traditional characters and full-width letters', () => {
+    expect(highlight('國際油價<b>', ['国际'])).toBe('<mark>國際</mark>油價&lt;b&gt;');
+    expect(highlight('全省ＡＩ算力', ['ai'])).toBe('全省<mark>ＡＩ</mark>算力');
+  });
+
+  it('marks Latin words only whole', () => {
+    expect(highlight('ai said ai', ['ai'])).toBe('<mark>ai</mark> said <mark>ai</mark>');
+  });
+
+  it('picks the window with the most different matches and shows where text was cut', () => {
+    const text = '甲'.repeat(300) + '地铁开通' + '乙'.repeat(50) + '暴雨地铁' + '丙'.repeat(300);
+    const s = snippet(text, ['暴雨', '地铁'], 80)!;
+    expect(s.startsWith('…')).toBe(true);
+    expect(s.endsWith('…')).toBe(true);
+    expect(s).toContain('<mark>暴雨</mark><mark>地铁</mark>');
+    expect(snippet('没有关键词', ['地铁'])).toBeUndefined();
+  });
+
+  it('adds a shorter second passage for a mark that occurs only far away', () => {
+    const text = '开通' + '甲'.repeat(500) + '地铁' + '乙'.repeat(500);
+    const s = snippet(text, ['地铁', '开通'], 120)!;
+    expect(s.startsWith('<mark>开通</mark>')).toBe(true);
+    expect(s).toMatch(/^<mark>开通<\/mark>甲+…甲+<mark>地铁<\/mark>乙+…$/);
+    expect(Array.from(s.replace(/<\/?mark>/g, '')).length).toBeLessThanOrEqual(120 + 60 + 2);
+  });
+
+  it('never lets markup through, whatever the text holds', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), fc.string({ maxLength: 5 }), (text, mark) => {
+        const html = snippet(text + mark, [normalizeText(mark).replace(/ /g, '')]) ?? '';
+        expect(html.replace(/<\/?mark>/g, '')).not.toMatch(/[<>"']/);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
