@@ -10,11 +10,13 @@ import { Store } from '../../src/storage/store.ts';
 
 /** Real `inkstone` processes for tests that need them: kill -9, several app processes, the CLI. */
 const root = path.resolve(import.meta.dirname, '../..');
-const cli = [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'src/cli/main.ts')];
+// tsx as a loader inside the one node process: its CLI would add a wrapper process, and a SIGKILL sent to the
+// wrapper would leave the real server running.
+const cli = ['--import', 'tsx', path.join(root, 'src/cli/main.ts')];
 
 
 export function runCli(env: NodeJS.ProcessEnv, ...args: string[]) {
-  return spawnSync(process.execPath, [...cli, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, [...cli, ...args], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
 }
 
 /** Runs a CLI command that must succeed; returns its stdout. */
@@ -36,7 +38,7 @@ export interface Served {
 export async function serve(env: NodeJS.ProcessEnv): Promise<Served> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [...cli, 'serve'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...cli, 'serve'], { cwd: root, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
