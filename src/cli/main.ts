@@ -15,11 +15,12 @@ import { serve } from '../server.ts';
 /** A mistake of the operator's: printed as one line, exit code 2, no stack trace. */
 class CliError extends Error {}
 
-async function withDatabase<T>(fn: (config: Config, database: Database) => Promise<T>): Promise<T> {
+/** Opens the configured database for one command; every command but `migrate` itself first brings it up to date. */
+async function withDatabase<T>(fn: (config: Config, database: Database) => Promise<T>, { migrateFirst = true } = {}): Promise<T> {
   const config = loadConfig();
   const database = openDatabase(config);
   try {
-    await migrate(database);
+    if (migrateFirst) await migrate(database);
     return await fn(config, database);
   } finally {
     await database.close();
@@ -44,7 +45,7 @@ program
     withDatabase(async (_config, database) => {
       const applied = await migrate(database);
       console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.');
-    }),
+    }, { migrateFirst: false }),
   );
 
 program

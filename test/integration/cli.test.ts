@@ -26,7 +26,7 @@ describe.each(STORES)('CLI and HTTP on %s', (kind) => {
       INKSTONE_ADMIN_PASSWORD: 'admin-password-1',
       LOG_LEVEL: 'warn',
     };
-    expect(run('migrate')).toMatch(/Applied|up to date/);
+    expect(run('migrate')).toMatch(/^Applied: 2026-11-29T0000-initial/);
     expect(run('migrate')).toMatch(/up to date/);
     run('user', 'add', 'chief', '--role', 'admin', '--password', 'chief-password-1');
     const out = run('token', 'create', '--user', 'chief').trim().split('\n');
