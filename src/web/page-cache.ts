@@ -8,6 +8,7 @@ interface Entry {
   cacheControl: string;
   /** Every header the first response carried (security headers included), replayed on hits. */
   headers: Record<string, string>;
+  replay?: Replay;
   raw: Buffer;
   gzip: Buffer;
   br: Buffer;
@@ -76,7 +77,8 @@ export class PageCache {
 }
 
 function encodingFor(req: { headers: IncomingMessage['headers'] }): 'br' | 'gzip' | undefined {
-  const accept = String(req.headers['accept-encoding'] ?? '');
+  const accept = req.headers['accept-encoding'];
+  if (!accept) return undefined;
   if (/\bbr\b/.test(accept)) return 'br';
   if (/\bgzip\b/.test(accept)) return 'gzip';
   return undefined;
@@ -153,11 +155,22 @@ export function serveFromCache(cache: PageCache, req: IncomingMessage, res: Serv
   const entry = cache.lookup(url, now);
   if (!entry) return false;
   cache.hits++;
-  const encoding = encodingFor(req);
-  const body = encoding === 'br' ? entry.br : encoding === 'gzip' ? entry.gzip : entry.raw;
-  const headers: Record<string, string | number> = { ...entry.headers, vary: 'accept-encoding', 'x-cache': 'hit', 'content-length': body.length };
-  if (encoding) headers['content-encoding'] = encoding;
-  res.writeHead(entry.status, headers);
-  res.end(req.method === 'HEAD' ? undefined : body);
+  const encoding = encodingFor(req) ?? 'identity';
+  const variant = (entry.replay ??= replayHeaders(entry))[encoding];
+  res.writeHead(entry.status, variant.headers);
+  res.end(req.method === 'HEAD' ? undefined : variant.body);
   return true;
+}
+
+type Replay = Record<'br' | 'gzip' | 'identity', { body: Buffer; headers: string[] }>;
+
+/** The header list of a hit, built once per entry and encoding: the hot path only writes it out. */
+function replayHeaders(entry: Entry): Replay {
+  const make = (encoding: 'br' | 'gzip' | 'identity', body: Buffer) => {
+    const headers = Object.entries(entry.headers).flat();
+    headers.push('vary', 'accept-encoding', 'x-cache', 'hit', 'content-length', String(body.length));
+    if (encoding !== 'identity') headers.push('content-encoding', encoding);
+    return { body, headers };
+  };
+  return { br: make('br', entry.br), gzip: make('gzip', entry.gzip), identity: make('identity', entry.raw) };
 }
