@@ -23,7 +23,8 @@ export async function prepare(config: Config, database: Database, clock: Clock =
   const ctx = { store: Store.of(database), clock };
   const result: FirstStart = { migrations };
   await ensureRelated(ctx);
-  await ensureSearchIndex(ctx);
+  const unindexed = await ensureSearchIndex(ctx);
+  if (unindexed > 0) process.stderr.write(`Search: ${unindexed} published articles are not indexed yet; run \`inkstone reindex\`.\n`);
   if ((await ctx.store.accounts.count()) === 0) {
     const password = config.adminPassword ?? randomToken(12);
     await createAccount(ctx, null, { username: 'admin', displayName: '管理员', role: 'admin', password });

@@ -7,7 +7,7 @@ import { gramPhrase, gramTokens, type GramPhrase } from '../../src/domain/search
 import { MAX_QUERY_CHARS, parseQuery, type Term } from '../../src/domain/search/query.ts';
 import { highlight, snippet } from '../../src/domain/search/snippet.ts';
 import { ftsExpression } from '../../src/storage/search/sqlite.ts';
-import { tsqueryLiterals, tsvectorLiteral } from '../../src/storage/search/postgres.ts';
+import { documentVectors, tsqueryLiterals, tsvectorLiteral } from '../../src/storage/search/postgres.ts';
 
 /** Does the phrase occur in the token list, as FTS5 and tsquery `<->` would find it? */
 function phraseMatches(tokens: string[], { grams, prefix }: GramPhrase): boolean {
@@ -146,13 +146,15 @@ describe('store query languages', () => {
   });
 
   it('quotes every tsquery and tsvector lexeme, and keeps positions within PostgreSQL limits', () => {
-    expect(tsqueryLiterals(terms)).toEqual({ words: `'a"b'`, grams: `('x''' <-> '''y':*)`, rank: `'a"b'` });
-    expect(tsqueryLiterals(terms.slice(1), [3, 12]).words).toBe(`('c:3' | 'c:12')`);
+    expect(tsqueryLiterals(terms)).toEqual({ words: `'a"b'`, rankWords: `'a"b'`, grams: `('x''' <-> '''y':*)`, gramsLoose: `'x''' & '''y':*` });
+    expect(tsqueryLiterals(terms.slice(1), [3, 12])).toMatchObject({ words: `('c:3' | 'c:12')`, rankWords: undefined });
     const many = Array.from({ length: 20_000 }, () => '词');
     const literal = tsvectorLiteral([['标题'], many]);
     expect(literal.startsWith(`'标题':1A '词':4B,5B`)).toBe(true);
     expect(literal.split(',').length).toBe(256);
     expect(tsvectorLiteral([['\\']])).toBe(`'\\\\':1A`);
+    const doc = searchDocument({ id: 7, title: '砚岚芯', subtitle: '', summary: '', bodyText: '芯片', tags: [], channelId: 4, publishedAt: 1, updatedAt: 1 });
+    expect(documentVectors(doc)).toEqual({ words: `'砚':1A '岚':2A '芯':3A '芯片':10D 'c:4'`, grams: `'砚岚':1A '岚芯':2A '芯':3A '芯片':10D '片':11D` });
   });
 });
 

@@ -136,8 +136,18 @@ export async function searchArticles(ctx: Ctx, input: SearchInput): Promise<Sear
   return { query, hits, total: found.total, offset, limit, nextCursor: next < found.ids.length ? encodeSearchCursor(next) : null };
 }
 
-/** Fills an empty index from the published articles: a database that had articles before search existed. */
+/** Archives up to this size are indexed at start (about a minute); larger ones wait for `inkstone reindex`. */
+export const INDEX_AT_START = 20_000;
+
+/**
+ * Fills an empty index from the published articles of a database that had articles before search existed.
+ * Returns how many published articles are left unindexed (a large archive), for the operator to reindex.
+ */
 export async function ensureSearchIndex(ctx: Ctx): Promise<number> {
-  if (!(await ctx.store.search.isEmpty()) || (await ctx.store.articles.countByStatus('published')) === 0) return 0;
-  return (await ctx.store.search.rebuild()).indexed;
+  if (!(await ctx.store.search.isEmpty())) return 0;
+  const published = await ctx.store.articles.countByStatus('published');
+  if (published === 0) return 0;
+  if (published > INDEX_AT_START) return published;
+  await ctx.store.search.rebuild();
+  return 0;
 }

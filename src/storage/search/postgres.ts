@@ -7,10 +7,11 @@ import type { RebuildReport, SearchCandidates, SearchIndex, SearchRequest } from
 import { byRelevance, publishedBatch, REBUILD_BATCH, SEARCH_CAPS } from './shared.ts';
 
 /**
- * PostgreSQL: search_docs holds each published article's words and grams as two `simple` tsvectors built
- * here from our own tokens (no parser in between), weighted A title, B tags, C summary, D body, with GIN
- * indexes; the channel is one more lexeme of the words. Matches are cut to the newest SEARCH_CAPS.candidates
- * before ts_rank runs.
+ * PostgreSQL: search_docs holds each published article's tokens as two `simple` tsvectors built here from our
+ * own tokens (no parser in between): `words` (with the channel as one more lexeme, `c:ID`) and `grams` (for
+ * exact phrases), weighted A title, B tags, C summary, D body, under one two-column GIN index, so one index
+ * scan answers every query and nothing is tested outside the index. Matches are cut to the newest
+ * SEARCH_CAPS.candidates before ts_rank runs, on the small words vector unless the query has exact text.
  */
 
 const WEIGHTS = ['A', 'B', 'C', 'D'] as const;
@@ -24,11 +25,11 @@ const MAX_POSITIONS_PER_LEXEME = 256;
 const FIELD_GAP = 2;
 
 const lexeme = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
-/** The channel as a lexeme: the colon keeps it apart from every word token (those have no punctuation). */
+/** The channel's lexeme has punctuation, which word tokens never have: the two never meet. */
 const channelLexeme = (id: number) => lexeme(`c:${id}`);
 
-/** A tsvector literal from tokens in order, one weight per field. */
-export function tsvectorLiteral(fields: string[][]): string {
+/** Lexemes with their positions, one weight per field, positions counted from 1 across the fields. */
+function positioned(fields: string[][]): Map<string, string[]> {
   const positions = new Map<string, string[]>();
   let position = 1;
   fields.forEach((tokens, i) => {
@@ -42,29 +43,51 @@ export function tsvectorLiteral(fields: string[][]): string {
     }
     position += FIELD_GAP;
   });
-  return [...positions].map(([token, list]) => `${lexeme(token)}:${list.join(',')}`).join(' ');
+  return positions;
+}
+
+/** A tsvector literal from tokens in order, one weight per field. */
+export function tsvectorLiteral(fields: string[][]): string {
+  return [...positioned(fields)].map(([token, list]) => `${lexeme(token)}:${list.join(',')}`).join(' ');
+}
+
+/** The two tsvectors of a document. */
+export function documentVectors(d: SearchDocument): { words: string; grams: string } {
+  return {
+    words: `${tsvectorLiteral(SEARCH_FIELDS.map((f) => d.fields[f].words))} ${channelLexeme(d.channelId)}`,
+    grams: tsvectorLiteral(SEARCH_FIELDS.map((f) => d.fields[f].grams)),
+  };
+}
+
+interface TsQueries {
+  /** Finds articles by their words and channel; undefined when neither is asked for. */
+  words: string | undefined;
+  /** What ts_rank weighs in the words: the word terms alone. */
+  rankWords: string | undefined;
+  /** Finds (and ranks) articles by exact text. */
+  grams: string | undefined;
+  /** The grams without their order, which the index answers alone: for counting past the candidates. */
+  gramsLoose: string | undefined;
 }
 
 /** tsquery literals built from terms only: every lexeme is quoted, so no input is ever syntax. */
-export function tsqueryLiterals(terms: Term[], channelIds?: number[]): { words: string | undefined; grams: string | undefined; rank: string | undefined } {
+export function tsqueryLiterals(terms: Term[], channelIds?: number[]): TsQueries {
   const words = terms.filter((t) => t.kind === 'word').map((t) => lexeme(t.token));
-  const grams = terms
+  const gramLists = terms
     .filter((t) => t.kind === 'text')
     .map((t) => {
       const g = t.phrase.grams.map(lexeme);
       if (t.phrase.prefix) g[g.length - 1] += ':*';
-      return `(${g.join(' <-> ')})`;
+      return g;
     });
-  const rank = words.length ? words.join(' & ') : undefined;
+  const grams = gramLists.map((g) => (g.length === 1 ? g[0]! : `(${g.join(' <-> ')})`));
   const channels = channelIds ? `(${channelIds.length ? channelIds.map(channelLexeme).join(' | ') : channelLexeme(0)})` : undefined;
-  const filter = [...words, ...(channels ? [channels] : [])];
-  return { words: filter.length ? filter.join(' & ') : undefined, grams: grams.length ? grams.join(' & ') : undefined, rank };
-}
-
-function vectors(d: SearchDocument) {
+  const filter = channels ? [...words, channels] : words;
   return {
-    words: `${tsvectorLiteral(SEARCH_FIELDS.map((f) => d.fields[f].words))} ${channelLexeme(d.channelId)}`,
-    grams: tsvectorLiteral(SEARCH_FIELDS.map((f) => d.fields[f].grams)),
+    words: filter.length ? filter.join(' & ') : undefined,
+    rankWords: words.length ? words.join(' & ') : undefined,
+    grams: grams.length ? grams.join(' & ') : undefined,
+    gramsLoose: gramLists.length ? gramLists.flat().join(' & ') : undefined,
   };
 }
 
@@ -79,7 +102,7 @@ export class PostgresSearchIndex implements SearchIndex {
   private async write(db: Kysely<DB>, docs: SearchDocument[]): Promise<void> {
     if (docs.length === 0) return;
     const values = docs.map((d) => {
-      const v = vectors(d);
+      const v = documentVectors(d);
       return sql`(${d.articleId}, ${d.publishedAt}, ${v.words}::tsvector, ${v.grams}::tsvector)`;
     });
     await sql`insert into search_docs (article_id, published_at, words, grams) values ${sql.join(values)}
@@ -89,29 +112,34 @@ export class PostgresSearchIndex implements SearchIndex {
   async search(request: SearchRequest): Promise<SearchCandidates> {
     if (request.terms.length === 0) return { ids: [], total: 0 };
     const q = tsqueryLiterals(request.terms, request.channelIds);
-    const filters: RawBuilder<unknown>[] = [];
-    if (q.words !== undefined) filters.push(sql`words @@ ${q.words}::tsquery`);
-    if (q.grams !== undefined) filters.push(sql`grams @@ ${q.grams}::tsquery`);
-    if (request.from !== undefined) filters.push(sql`published_at >= ${request.from}`);
-    if (request.to !== undefined) filters.push(sql`published_at < ${request.to}`);
-    const where = sql.join(filters, sql` and `);
+    const conditions = (grams: string | undefined) => {
+      const c: RawBuilder<unknown>[] = [];
+      if (q.words !== undefined) c.push(sql`words @@ ${q.words}::tsquery`);
+      if (grams !== undefined) c.push(sql`grams @@ ${grams}::tsquery`);
+      if (request.from !== undefined) c.push(sql`published_at >= ${request.from}`);
+      if (request.to !== undefined) c.push(sql`published_at < ${request.to}`);
+      return sql.join(c, sql` and `);
+    };
+    const where = conditions(q.grams);
+    // Past the candidates, exact text is counted by its grams alone: checking every match's positions would read
+    // thousands of tsvectors for a number already in the hundreds.
+    const countWhere = conditions(q.gramsLoose);
     const ranks: RawBuilder<unknown>[] = [];
-    if (q.rank !== undefined) ranks.push(sql`ts_rank(${RANK_WEIGHTS}, c.words, ${q.rank}::tsquery, 1)`);
+    if (q.rankWords !== undefined) ranks.push(sql`ts_rank(${RANK_WEIGHTS}, c.words, ${q.rankWords}::tsquery, 1)`);
     if (q.grams !== undefined) ranks.push(sql`ts_rank(${RANK_WEIGHTS}, c.grams, ${q.grams}::tsquery, 1)`);
-    const score = ranks.length ? sql.join(ranks, sql` + `) : sql`0`;
+    // Only the vectors a rank reads leave the subquery: each is decompressed for every candidate.
+    const columns = sql.join([sql`article_id`, sql`published_at`, ...(q.rankWords !== undefined ? [sql`words`] : []), ...(q.grams !== undefined ? [sql`grams`] : [])]);
     return this.withIndexPlans(async (db) => {
       // Rank only the newest candidates: ts_rank over every match of a common word would read them all.
       const { rows } = await sql<{ id: number; at: number; score: number }>`
-        select c.article_id as id, c.published_at as at, (${score})::float8 as score
-        from (select article_id, published_at, ${q.rank !== undefined ? sql`words` : sql`null::tsvector as words`},
-                ${q.grams !== undefined ? sql`grams` : sql`null::tsvector as grams`}
-              from search_docs where ${where}
+        select c.article_id as id, c.published_at as at, (${sql.join(ranks, sql` + `)})::float8 as score
+        from (select ${columns} from search_docs where ${where}
               order by published_at desc, article_id desc limit ${SEARCH_CAPS.candidates}) c`.execute(db);
       rows.sort(byRelevance);
       let total = rows.length;
       if (total === SEARCH_CAPS.candidates) {
         const { rows: counted } = await sql<{ n: number }>`select count(*) as n from (
-          select 1 from search_docs where ${where} limit ${SEARCH_CAPS.total}) x`.execute(db);
+          select 1 from search_docs where ${countWhere} limit ${SEARCH_CAPS.total}) x`.execute(db);
         total = Number(counted[0]?.n ?? total);
       }
       return { ids: rows.map((r) => r.id), total };
@@ -119,15 +147,14 @@ export class PostgresSearchIndex implements SearchIndex {
   }
 
   /**
-   * Runs the search queries with the GIN indexes as the only way in. The planner prices `@@` as if tsvectors
-   * were free to read, but each one it tests outside the index is detoasted and decompressed: it would scan the
-   * small heap, or walk the date index testing thousands of rows, where the index answers in milliseconds.
+   * Runs the search queries with the GIN index as the only way in. The planner prices `@@` as if tsvectors were
+   * free to read, but each one it tests outside the index is detoasted and decompressed: it would scan the small
+   * heap (or walk the primary key) testing thousands of rows, where the index answers in milliseconds.
    */
   private async withIndexPlans<T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this.db);
     return this.db.transaction().execute(async (tx) => {
-      await sql`set local enable_seqscan = off`.execute(tx);
-      await sql`set local enable_indexscan = off`.execute(tx);
+      await sql`select set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)`.execute(tx);
       return fn(tx);
     });
   }

@@ -59,8 +59,8 @@ export class SqliteSearchIndex implements SearchIndex {
     const current = await this.currentDoc(db, d.articleId);
     let doc = wanted;
     if (current === wanted) {
+      // Same key, same publication time: only the tokens change.
       await sql`delete from search_fts where rowid = ${doc}`.execute(db);
-      await sql`update search_docs set published_at = ${d.publishedAt} where doc = ${doc}`.execute(db);
     } else {
       if (current !== undefined) await this.remove(db, d.articleId);
       // Two articles can share a key only with equal times and ids 1024 apart: take the next free one.

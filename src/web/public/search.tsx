@@ -131,6 +131,11 @@ export function SearchPage({ view, form, result, error }: SearchPageProps) {
             {error}
           </p>
         ) : null}
+        {result && result.query.terms.length === 0 ? (
+          <p class="search-summary" role="status">
+            关键词里没有可以搜索的字词，请换个说法再试。
+          </p>
+        ) : null}
         {result && result.query.terms.length > 0 ? (
           <section class="search-results-section" aria-labelledby="search-summary">
             <p class="search-summary" id="search-summary" role="status">
