@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishDueArticles } from '../../src/domain/articles/service.ts';
 import { ensureSearchIndex } from '../../src/domain/search/service.ts';
+import { runCli } from '../support/server.ts';
 import { STORES, type StoreKind } from '../support/stores.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 
@@ -326,12 +326,8 @@ describe.each(STORES)('search on %s', (kind) => {
     expect(await t.ctx.store.search.rebuild()).toEqual({ indexed: articles.length, removed: 0 });
   });
 
-  it.runIf(kind === 'sqlite')('runs `inkstone reindex` from the command line', () => {
-    const r = spawnSync(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'src/cli/main.ts'), 'reindex'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, INKSTONE_DATA_DIR: t.db.dataDir, DATABASE_URL: '', LOG_LEVEL: 'warn' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+  it('runs `inkstone reindex` from the command line', () => {
+    const r = runCli({ PATH: process.env.PATH, HOME: process.env.HOME, INKSTONE_DATA_DIR: t.db.dataDir, DATABASE_URL: t.db.databaseUrl ?? '', LOG_LEVEL: 'warn' }, 'reindex');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`Indexed ${articles.length} published articles, removed 0 stale entries`));
   });
