@@ -173,26 +173,32 @@ export class ArticleRepository {
 
   private async withTags(rows: ArticleRow[]): Promise<Article[]> {
     if (rows.length === 0) return [];
-    const tagRows = await this.db
-      .selectFrom('article_tags')
-      .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
-      .select(['article_tags.article_id', 'tags.name'])
-      .where(
-        'article_tags.article_id',
-        'in',
-        rows.map((r) => r.id),
-      )
-      .orderBy('article_tags.article_id')
-      .orderBy('article_tags.position')
-      .execute();
-    const tags = new Map<number, string[]>();
-    for (const t of tagRows) {
-      const list = tags.get(t.article_id) ?? [];
-      list.push(t.name);
-      tags.set(t.article_id, list);
-    }
+    const tags = await tagNamesByArticle(
+      this.db,
+      rows.map((r) => r.id),
+    );
     return rows.map((r) => toArticle(r, tags.get(r.id) ?? []));
   }
+}
+
+/** Tag names of each article, in the order the newsroom gave them. */
+export async function tagNamesByArticle(db: Kysely<DB>, articleIds: readonly number[]): Promise<Map<number, string[]>> {
+  const tags = new Map<number, string[]>();
+  if (articleIds.length === 0) return tags;
+  const rows = await db
+    .selectFrom('article_tags')
+    .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
+    .select(['article_tags.article_id', 'tags.name'])
+    .where('article_tags.article_id', 'in', [...articleIds])
+    .orderBy('article_tags.article_id')
+    .orderBy('article_tags.position')
+    .execute();
+  for (const t of rows) {
+    const list = tags.get(t.article_id) ?? [];
+    list.push(t.name);
+    tags.set(t.article_id, list);
+  }
+  return tags;
 }
 
 function toArticle(r: ArticleRow, tags: string[]): Article {

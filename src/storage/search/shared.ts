@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../schema.ts';
+import { tagNamesByArticle } from '../repositories/articles.ts';
 
 export { SEARCH_CAPS } from '../../domain/search/query.ts';
 
@@ -21,20 +22,10 @@ export async function publishedBatch(db: Kysely<DB>, afterId: number, size: numb
   if (lock) query = query.forShare();
   const rows = await query.execute();
   if (rows.length === 0) return [];
-  const tags = await db
-    .selectFrom('article_tags')
-    .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
-    .select(['article_tags.article_id', 'tags.name'])
-    .where(
-      'article_tags.article_id',
-      'in',
-      rows.map((r) => r.id),
-    )
-    .orderBy('article_tags.article_id')
-    .orderBy('article_tags.position')
-    .execute();
-  const byArticle = new Map<number, string[]>();
-  for (const t of tags) byArticle.set(t.article_id, [...(byArticle.get(t.article_id) ?? []), t.name]);
+  const byArticle = await tagNamesByArticle(
+    db,
+    rows.map((r) => r.id),
+  );
   return rows.map((r) => ({
     id: r.id,
     title: r.title,
