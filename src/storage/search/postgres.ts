@@ -25,8 +25,20 @@ const MAX_POSITIONS_PER_LEXEME = 256;
 const FIELD_GAP = 2;
 
 const lexeme = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
-/** The channel's lexeme has punctuation, which word tokens never have: the two never meet. */
+/** Channel and month lexemes have punctuation, which word tokens never have: they never meet. */
 const channelLexeme = (id: number) => lexeme(`c:${id}`);
+const monthLexeme = (ms: number) => lexeme(`m:${new Date(ms).toISOString().slice(0, 7)}`);
+
+/** The month of `ms`, the `back` months before it and the one after (clocks differ), as a tsquery. */
+export function recentMonths(ms: number, back: number): string {
+  const d = new Date(ms);
+  const months: string[] = [];
+  for (let delta = 1; delta >= -back; delta--) months.push(monthLexeme(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + delta, 1)));
+  return `(${months.join(' | ')})`;
+}
+
+/** How far back the index is asked first for the newest matches, in months, before all of them are. */
+const RECENT_WINDOWS = [1, 11];
 
 /** Lexemes with their positions, one weight per field, positions counted from 1 across the fields. */
 function positioned(fields: string[][]): Map<string, string[]> {
@@ -54,7 +66,7 @@ export function tsvectorLiteral(fields: string[][]): string {
 /** The two tsvectors of a document. */
 export function documentVectors(d: SearchDocument): { words: string; grams: string } {
   return {
-    words: `${tsvectorLiteral(SEARCH_FIELDS.map((f) => d.fields[f].words))} ${channelLexeme(d.channelId)}`,
+    words: `${tsvectorLiteral(SEARCH_FIELDS.map((f) => d.fields[f].words))} ${channelLexeme(d.channelId)} ${monthLexeme(d.publishedAt)}`,
     grams: tsvectorLiteral(SEARCH_FIELDS.map((f) => d.fields[f].grams)),
   };
 }
@@ -112,34 +124,43 @@ export class PostgresSearchIndex implements SearchIndex {
   async search(request: SearchRequest): Promise<SearchCandidates> {
     if (request.terms.length === 0) return { ids: [], total: 0 };
     const q = tsqueryLiterals(request.terms, request.channelIds);
-    const conditions = (grams: string | undefined) => {
+    const conditions = (grams: string | undefined, monthsBack?: number) => {
       const c: RawBuilder<unknown>[] = [];
-      if (q.words !== undefined) c.push(sql`words @@ ${q.words}::tsquery`);
+      const words = monthsBack === undefined ? q.words : [q.words, recentMonths(request.to ?? Date.now(), monthsBack)].filter(Boolean).join(' & ');
+      if (words !== undefined) c.push(sql`words @@ ${words}::tsquery`);
       if (grams !== undefined) c.push(sql`grams @@ ${grams}::tsquery`);
       if (request.from !== undefined) c.push(sql`published_at >= ${request.from}`);
       if (request.to !== undefined) c.push(sql`published_at < ${request.to}`);
       return sql.join(c, sql` and `);
     };
-    const where = conditions(q.grams);
-    // Past the candidates, exact text is counted by its grams alone: checking every match's positions would read
-    // thousands of tsvectors for a number already in the hundreds.
-    const countWhere = conditions(q.gramsLoose);
     const ranks: RawBuilder<unknown>[] = [];
     if (q.rankWords !== undefined) ranks.push(sql`ts_rank(${RANK_WEIGHTS}, c.words, ${q.rankWords}::tsquery, 1)`);
     if (q.grams !== undefined) ranks.push(sql`ts_rank(${RANK_WEIGHTS}, c.grams, ${q.grams}::tsquery, 1)`);
     // Only the vectors a rank reads leave the subquery: each is decompressed for every candidate.
     const columns = sql.join([sql`article_id`, sql`published_at`, ...(q.rankWords !== undefined ? [sql`words`] : []), ...(q.grams !== undefined ? [sql`grams`] : [])]);
+    const candidates = async (db: Kysely<DB>, where: RawBuilder<unknown>) =>
+      (
+        await sql<{ id: number; at: number; score: number }>`
+          select c.article_id as id, c.published_at as at, (${sql.join(ranks, sql` + `)})::float8 as score
+          from (select ${columns} from search_docs where ${where}
+                order by published_at desc, article_id desc limit ${SEARCH_CAPS.candidates}) c`.execute(db)
+      ).rows;
     return this.withIndexPlans(async (db) => {
-      // Rank only the newest candidates: ts_rank over every match of a common word would read them all.
-      const { rows } = await sql<{ id: number; at: number; score: number }>`
-        select c.article_id as id, c.published_at as at, (${sql.join(ranks, sql` + `)})::float8 as score
-        from (select ${columns} from search_docs where ${where}
-              order by published_at desc, article_id desc limit ${SEARCH_CAPS.candidates}) c`.execute(db);
+      // The newest candidates of a common word are all in its last months: asking the index for those months too
+      // spares reading and sorting every match. When they are fewer than the candidates, a longer span is asked,
+      // then every match.
+      let rows: { id: number; at: number; score: number }[] = [];
+      for (const back of [...RECENT_WINDOWS, undefined]) {
+        rows = await candidates(db, conditions(q.grams, back));
+        if (rows.length === SEARCH_CAPS.candidates) break;
+      }
       rows.sort(byRelevance);
       let total = rows.length;
       if (total === SEARCH_CAPS.candidates) {
+        // Past the candidates, exact text is counted by its grams alone: checking every match's positions would
+        // read thousands of tsvectors for a number already in the hundreds.
         const { rows: counted } = await sql<{ n: number }>`select count(*) as n from (
-          select 1 from search_docs where ${countWhere} limit ${SEARCH_CAPS.total}) x`.execute(db);
+          select 1 from search_docs where ${conditions(q.gramsLoose)} limit ${SEARCH_CAPS.total}) x`.execute(db);
         total = Number(counted[0]?.n ?? total);
       }
       return { ids: rows.map((r) => r.id), total };
@@ -154,7 +175,9 @@ export class PostgresSearchIndex implements SearchIndex {
   private async withIndexPlans<T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this.db);
     return this.db.transaction().execute(async (tx) => {
-      await sql`select set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)`.execute(tx);
+      // No parallel workers either: starting them costs more than these queries take, and a small server has few cores.
+      await sql`select set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true),
+        set_config('max_parallel_workers_per_gather', '0', true)`.execute(tx);
       return fn(tx);
     });
   }
