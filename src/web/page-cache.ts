@@ -24,7 +24,8 @@ export interface PageCacheOptions {
 
 const SKIPPED_HEADERS = new Set(['content-length', 'content-encoding', 'x-cache', 'vary', 'set-cookie']);
 
-const UNCACHED = /^\/(api|assets|media|static|admin|healthz|metrics)(\/|$)/;
+// Search results are one URL per query: caching them would push out the pages all readers share.
+const UNCACHED = /^\/(api|assets|media|static|admin|healthz|metrics|search|zh-hant\/search)(\/|$|\?)/;
 
 /**
  * Reader pages carry no per-reader data, so each URL renders once and is served from memory, pre-compressed,

@@ -278,6 +278,11 @@ describe('page cache', () => {
       expect(second.headers['content-security-policy']).toContain("script-src 'self'");
       const plain = await t.app.inject({ url: `/a/${a.id}` });
       expect(plain.body).toContain('初版标题');
+      // Search results, simplified or traditional, are one URL per query and never take a cache slot.
+      for (const url of ['/search?q=%E6%A0%87%E9%A2%98', '/zh-hant/search?q=%E6%A8%99%E9%A1%8C']) {
+        await t.app.inject({ url });
+        expect((await t.app.inject({ url })).headers['x-cache']).toBeUndefined();
+      }
       // An edit through the API purges: the next reader sees the new title at once.
       await t.app.inject({ method: 'PATCH', url: `/api/v1/articles/${a.id}`, headers: { authorization: editor }, payload: { title: '更正后的标题' } });
       const after = await t.app.inject({ url: `/a/${a.id}` });

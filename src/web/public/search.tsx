@@ -196,8 +196,6 @@ export function SearchPage({ view, form, result, error }: SearchPageProps) {
 /** /search?q=&channel=&from=&to=&cursor=: the reader's search page; a plain GET form, so it works without scripts. */
 export function searchPageRoutes(app: FastifyInstance, { ctx, config }: WebDeps, view: () => Promise<SiteView>): void {
   app.get('/search', async (req, reply) => {
-    // Every query is its own URL: kept out of the page cache, whose slots belong to the pages all readers share.
-    req.pageCacheGeneration = undefined;
     const query = (req.query ?? {}) as Record<string, unknown>;
     const form: SearchForm = { q: text(query.q), channel: text(query.channel), from: text(query.from), to: text(query.to), cursor: text(query.cursor) };
     const v = await view();
