@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { ManualClock } from '../src/domain/clock.ts';
-import type { Ctx } from '../src/domain/context.ts';
+import { newContext, type Ctx } from '../src/domain/context.ts';
 import { bodyText } from '../src/domain/articles/html.ts';
 import { searchArticles, type SearchInput } from '../src/domain/search/service.ts';
 import { migrate, openDatabase, type Database } from '../src/storage/database.ts';
@@ -248,7 +248,7 @@ async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<s
     await migrate(database);
     const loaded = await load(database);
     log(`${kind}: loaded in ${loaded.loadSeconds.toFixed(0)} s; building the index (inkstone reindex)`);
-    const ctx: Ctx = { store: Store.of(database), clock: new ManualClock() };
+    const ctx: Ctx = newContext(Store.of(database), new ManualClock());
     const t0 = Date.now();
     await ctx.store.search.rebuild((n) => {
       if (n % 20_000 === 0) log(`  indexed ${n}`);

@@ -9,7 +9,7 @@ import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { Config } from './config.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
-import type { Ctx } from './domain/context.ts';
+import { newContext, type Ctx } from './domain/context.ts';
 import { notFound } from './domain/errors.ts';
 import { isTempPath } from './domain/media/files.ts';
 import { startScheduler } from './jobs/scheduler.ts';
@@ -19,7 +19,7 @@ import { adminRoutes } from './web/admin/routes.tsx';
 import { apiV1 } from './web/api/index.ts';
 import { isApiRequest, sendApiError, toApiError } from './web/errors.ts';
 import { registerMetrics } from './web/metrics.ts';
-import { PageCache, registerPageCache, serveFromCache } from './web/page-cache.ts';
+import { changesReaderPages, PageCache, registerPageCache, serveFromCache } from './web/page-cache.ts';
 import { publicRoutes, sendHtml, type ErrorRenderer } from './web/public/routes.tsx';
 import { hantRoutes } from './web/public/hant.tsx';
 import { reactionFormRoutes } from './web/public/reactions.ts';
@@ -49,8 +49,11 @@ export interface App {
 /** Builds the whole app without listening, so tests can inject requests. */
 export async function buildApp(options: AppOptions): Promise<App> {
   const { config, database } = options;
-  const ctx: Ctx = { store: Store.of(database), clock: options.clock ?? systemClock };
-  const pageCache = new PageCache({ ttlMs: 60_000, maxEntries: 5_000 });
+  const ctx: Ctx = newContext(Store.of(database), options.clock ?? systemClock);
+  const pageCache = new PageCache({ ttlMs: config.pageCacheTtlMs, maxBytes: config.pageCacheMaxBytes });
+  ctx.events.subscribe((change) => {
+    if (changesReaderPages(change)) pageCache.purge();
+  });
   const app: FastifyInstance = Fastify({
     // Cached reader pages are answered before Fastify's routing; see serveFromCache.
     serverFactory: (handler) => createServer((req, res) => serveFromCache(pageCache, req, res) || handler(req, res)),
@@ -136,7 +139,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   adminRoutes(app, deps, assets);
 
   if (options.jobs) {
-    const stop = startScheduler(ctx, app.log, () => pageCache.purge());
+    const stop = startScheduler(ctx, app.log);
     app.addHook('onClose', async () => stop());
   }
   return { app, ctx, pageCache };

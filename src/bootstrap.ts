@@ -1,6 +1,7 @@
 import { createAccount } from './domain/accounts/service.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { randomToken } from './domain/crypto.ts';
+import { newContext } from './domain/context.ts';
 import type { Config } from './config.ts';
 import { loadDemo } from './demo/load.ts';
 import { ensureRelated, rebuildRelated } from './domain/articles/related.ts';
@@ -20,7 +21,7 @@ export interface FirstStart {
  */
 export async function prepare(config: Config, database: Database, clock: Clock = systemClock): Promise<FirstStart> {
   const migrations = await migrate(database);
-  const ctx = { store: Store.of(database), clock };
+  const ctx = newContext(Store.of(database), clock);
   const result: FirstStart = { migrations };
   await ensureRelated(ctx);
   const unindexed = await ensureSearchIndex(ctx);

@@ -30,6 +30,10 @@ export interface Config {
   reactionBurstPerMinute: number;
   /** Largest accepted media upload in bytes (INKSTONE_MEDIA_MAX_BYTES, default 20 MiB). */
   mediaMaxBytes: number;
+  /** How long a rendered reader page is served from memory (INKSTONE_PAGE_CACHE_TTL, seconds, default 60). */
+  pageCacheTtlMs: number;
+  /** Memory the page cache may use (INKSTONE_PAGE_CACHE_MB, default 256). */
+  pageCacheMaxBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -148,5 +152,7 @@ export function loadConfig(env: Env = process.env): Config {
     reactionCapPerHour: parseCount('INKSTONE_REACTION_CAP', env.INKSTONE_REACTION_CAP, 20),
     reactionBurstPerMinute: parseCount('INKSTONE_REACTION_BURST', env.INKSTONE_REACTION_BURST, 30),
     mediaMaxBytes: parseBytes('INKSTONE_MEDIA_MAX_BYTES', env.INKSTONE_MEDIA_MAX_BYTES, 20 * 1024 * 1024),
+    pageCacheTtlMs: parseCount('INKSTONE_PAGE_CACHE_TTL', env.INKSTONE_PAGE_CACHE_TTL, 60) * 1000,
+    pageCacheMaxBytes: parseCount('INKSTONE_PAGE_CACHE_MB', env.INKSTONE_PAGE_CACHE_MB, 256) * 1024 * 1024,
   };
 }

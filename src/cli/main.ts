@@ -4,6 +4,7 @@ import { prepare } from '../bootstrap.ts';
 import { createAccount, createApiToken } from '../domain/accounts/service.ts';
 import { ROLES } from '../domain/accounts/roles.ts';
 import { systemClock } from '../domain/clock.ts';
+import { newContext } from '../domain/context.ts';
 import { randomToken } from '../domain/crypto.ts';
 import { DomainError } from '../domain/errors.ts';
 import { loadDemo } from '../demo/load.ts';
@@ -27,7 +28,7 @@ async function withDatabase<T>(fn: (config: Config, database: Database) => Promi
   }
 }
 
-const ctxOf = (database: Database) => ({ store: Store.of(database), clock: systemClock });
+const ctxOf = (database: Database) => newContext(Store.of(database), systemClock);
 
 const program = new Command('inkstone').description('Inkstone (砚): a Chinese-first news publishing platform').showHelpAfterError();
 

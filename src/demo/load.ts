@@ -54,7 +54,7 @@ export async function loadDemo(ctx: Ctx, config: Config): Promise<{ channels: nu
   for (const d of articles) {
     const at = now - Math.round(d.hoursAgo * 3600_000);
     const clock = new ManualClock(at - 20 * 60_000);
-    const demoCtx = { store: ctx.store, clock };
+    const demoCtx = { ...ctx, clock };
     const created = await createArticle(demoCtx, actor, {
       title: d.title,
       subtitle: d.subtitle,

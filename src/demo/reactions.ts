@@ -20,7 +20,7 @@ function random(seed: number): () => number {
 export async function seedDemoReactions(ctx: Ctx, config: Config, articles: { id: number; publishedAt: number }[]): Promise<number> {
   const now = ctx.clock.now();
   const clock = new ManualClock(now);
-  const demoCtx = { store: ctx.store, clock };
+  const demoCtx = { ...ctx, clock };
   const rules: ReactionRules = { moods: config.moods, capPerHour: 0, burstPerMinute: 0, secret: config.secret, hits: new MemoryHitCounter() };
   const next = random(20261129);
   let votes = 0;

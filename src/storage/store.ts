@@ -31,6 +31,8 @@ export class Store {
   constructor(
     private readonly db: Kysely<DB>,
     readonly dialect: Dialect,
+    /** Inside a transaction: what to run once it has committed. */
+    private readonly committed?: (() => void)[],
   ) {
     this.articles = new ArticleRepository(db);
     this.channels = new ChannelRepository(db);
@@ -50,8 +52,17 @@ export class Store {
   }
 
   /** Runs fn in one transaction: all its writes land together or not at all. */
-  transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
-    return this.db.transaction().execute((tx) => fn(new Store(tx, this.dialect)));
+    const committed: (() => void)[] = [];
+    const result = await this.db.transaction().execute((tx) => fn(new Store(tx, this.dialect, committed)));
+    for (const run of committed) run();
+    return result;
+  }
+
+  /** Runs `run` after the enclosing transaction commits; never if it rolls back; at once outside a transaction. */
+  afterCommit(run: () => void): void {
+    if (this.committed) this.committed.push(run);
+    else run();
   }
 }

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ContentChange } from '../domain/events.ts';
+import { SESSION_COOKIE } from './auth.ts';
 
 interface Entry {
   status: number;
@@ -14,26 +16,94 @@ interface Entry {
   br: Buffer;
   expires: number;
   generation: number;
+  bytes: number;
 }
 
 export interface PageCacheOptions {
   /** How long a rendered page is served from memory; other processes' edits show up within this time. */
   ttlMs: number;
-  maxEntries: number;
+  /** Memory the entries may take (their three encodings and headers); the least recently used go first. */
+  maxBytes: number;
+}
+
+/**
+ * The query parameters reader pages read. Everything else (utm_*, cache busters) is left out of the key, so it
+ * can neither split one page into many entries nor fill memory. A page route that reads another parameter
+ * must be listed here, or its variants would share one entry.
+ */
+export const PAGE_QUERY_PARAMS = ['cursor', 'full'] as const;
+
+/** Routes whose responses may be cached opt in with `config: PUBLIC_PAGE`; nothing else is ever stored. */
+export const PUBLIC_PAGE = { pageCache: true } as const;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route renders a reader page with no per-reader data: the page cache may keep its response. */
+    pageCache?: boolean;
+  }
+  interface FastifyRequest {
+    pageCacheKey?: string;
+    pageCacheGeneration?: number;
+  }
 }
 
 const SKIPPED_HEADERS = new Set(['content-length', 'content-encoding', 'x-cache', 'vary', 'set-cookie']);
-
-// Search results are one URL per query: caching them would push out the pages all readers share.
-const UNCACHED = /^\/(api|assets|media|static|admin|healthz|metrics|search|zh-hant\/search)(\/|$|\?)/;
+const CACHEABLE_STATUS = new Set([200, 404, 410]);
+const SIMPLE_PATH = /^\/[A-Za-z0-9/_.-]*$/;
 
 /**
- * Reader pages carry no per-reader data, so each URL renders once and is served from memory, pre-compressed,
- * until it expires or the newsroom changes something (every successful write purges the whole cache).
+ * The key of a URL: the path as the router matches it (percent-decoded like find-my-way's decodeURI, without the
+ * trailing slash it ignores) and the page parameters in a fixed order. Undefined when the URL cannot be a page.
+ */
+export function pageKey(url: string): string | undefined {
+  const q = url.indexOf('?');
+  const hash = url.indexOf('#');
+  const pathEnd = Math.min(q < 0 ? url.length : q, hash < 0 ? url.length : hash);
+  let path = url.slice(0, pathEnd);
+  if (!SIMPLE_PATH.test(path)) {
+    try {
+      path = decodeURI(path);
+    } catch {
+      return undefined;
+    }
+  }
+  if (path.length > 1 && path.endsWith('/')) path = path.replace(/\/+$/, '') || '/';
+  if (q < 0) return path;
+  const query = new URLSearchParams(url.slice(q + 1));
+  const kept: string[] = [];
+  for (const name of PAGE_QUERY_PARAMS) for (const value of query.getAll(name)) kept.push(`${name}=${encodeURIComponent(value)}`);
+  return kept.length ? `${path}?${kept.join('&')}` : path;
+}
+
+/** A request that carries credentials may be answered from the cache but never fills it. */
+function hasCredentials(req: FastifyRequest): boolean {
+  return req.headers.authorization !== undefined || req.cookies?.[SESSION_COOKIE] !== undefined;
+}
+
+/** Only a response its route marked public, that says so itself and sets no cookie, is kept. */
+function storable(req: FastifyRequest, reply: FastifyReply): boolean {
+  if (req.routeOptions.config?.pageCache !== true || hasCredentials(req)) return false;
+  if (!CACHEABLE_STATUS.has(reply.statusCode) || reply.hasHeader('set-cookie')) return false;
+  if (!String(reply.getHeader('content-type') ?? '').startsWith('text/html')) return false;
+  const cacheControl = String(reply.getHeader('cache-control') ?? '').toLowerCase();
+  return /\bpublic\b/.test(cacheControl) && !/\b(no-store|private|no-cache)\b/.test(cacheControl);
+}
+
+/** Whether a committed change can alter a reader page: drafts nobody can read do not purge. */
+export function changesReaderPages(change: ContentChange): boolean {
+  return change.kind !== 'article' || change.public;
+}
+
+/**
+ * Reader pages carry no per-reader data, so each page renders once and is served from memory, pre-compressed,
+ * until it expires or a committed change that readers can see purges the cache.
  */
 export class PageCache {
+  /** In least-recently-used order: a hit moves its entry to the end. */
   private readonly entries = new Map<string, Entry>();
   private generation = 0;
+  private bytes = 0;
+  private nextSweep = 0;
   hits = 0;
   misses = 0;
 
@@ -43,33 +113,61 @@ export class PageCache {
     return this.options.ttlMs;
   }
 
+  get size(): { entries: number; bytes: number } {
+    return { entries: this.entries.size, bytes: this.bytes };
+  }
+
   /** Called on a local purge, so other processes can be told (see server.ts). */
   onPurge: (() => void) | undefined;
 
   purge({ propagate = true } = {}): void {
     this.generation++;
     this.entries.clear();
+    this.bytes = 0;
     if (propagate) this.onPurge?.();
   }
 
   lookup(key: string, now: number): Entry | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
+    this.entries.delete(key);
     if (entry.expires <= now || entry.generation !== this.generation) {
-      this.entries.delete(key);
+      this.bytes -= entry.bytes;
       return undefined;
     }
+    this.entries.set(key, entry);
     return entry;
   }
 
-  store(key: string, entry: Omit<Entry, 'generation'>, generation: number): void {
+  store(key: string, entry: Omit<Entry, 'generation' | 'bytes'>, generation: number, now: number): void {
     // A page rendered while a purge happened may be stale already: keep it out.
     if (generation !== this.generation) return;
-    if (this.entries.size >= this.options.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+    const bytes = entry.raw.length + entry.gzip.length + entry.br.length + key.length * 2 + 1024;
+    if (bytes > this.options.maxBytes / 4) return;
+    this.sweep(now);
+    const previous = this.entries.get(key);
+    if (previous) {
+      this.entries.delete(key);
+      this.bytes -= previous.bytes;
     }
-    this.entries.set(key, { ...entry, generation });
+    while (this.bytes + bytes > this.options.maxBytes) {
+      const [oldestKey, oldest] = this.entries.entries().next().value!;
+      this.entries.delete(oldestKey);
+      this.bytes -= oldest.bytes;
+    }
+    this.entries.set(key, { ...entry, generation, bytes });
+    this.bytes += bytes;
+  }
+
+  /** Frees expired entries, at most once per TTL: memory goes back without a timer. */
+  private sweep(now: number): void {
+    if (now < this.nextSweep) return;
+    this.nextSweep = now + this.options.ttlMs;
+    for (const [key, entry] of this.entries) {
+      if (entry.expires > now) continue;
+      this.entries.delete(key);
+      this.bytes -= entry.bytes;
+    }
   }
 
   currentGeneration(): number {
@@ -92,18 +190,15 @@ function sendEntry(req: FastifyRequest, reply: FastifyReply, entry: Pick<Entry, 
   return encoding === 'br' ? entry.br : encoding === 'gzip' ? entry.gzip : entry.raw;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    pageCacheGeneration?: number;
-  }
-}
-
 export function registerPageCache(app: FastifyInstance, cache: PageCache, now: () => number = Date.now): void {
   app.addHook('onRequest', async (req, reply) => {
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || UNCACHED.test(req.url)) return;
-    const entry = cache.lookup(req.url, now());
+    if (req.method !== 'GET' && req.method !== 'HEAD') return;
+    const key = pageKey(req.url);
+    if (key === undefined) return;
+    const entry = cache.lookup(key, now());
     if (!entry) {
       cache.misses++;
+      req.pageCacheKey = key;
       req.pageCacheGeneration = cache.currentGeneration();
       return;
     }
@@ -113,36 +208,29 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
   });
 
   app.addHook('onSend', async (req, reply, payload) => {
-    if (req.pageCacheGeneration === undefined || typeof payload !== 'string') return payload;
-    const type = String(reply.getHeader('content-type') ?? '');
+    if (req.pageCacheKey === undefined || req.pageCacheGeneration === undefined || typeof payload !== 'string') return payload;
+    if (!storable(req, reply)) return payload;
     const status = reply.statusCode;
-    if (!type.startsWith('text/html') || ![200, 404, 410].includes(status) || reply.hasHeader('set-cookie')) return payload;
     const raw = Buffer.from(payload);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(reply.getHeaders())) {
       if (value !== undefined && !SKIPPED_HEADERS.has(name)) headers[name] = String(value);
     }
+    const at = now();
     const entry = {
       status,
-      type,
-      cacheControl: String(reply.getHeader('cache-control') ?? ''),
+      type: String(reply.getHeader('content-type')),
+      cacheControl: String(reply.getHeader('cache-control')),
       headers,
       raw,
       gzip: gzipSync(raw, { level: 6 }),
       br: brotliCompressSync(raw, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5 } }),
       // Error pages expire sooner: the article may be published any moment.
-      expires: now() + (status === 200 ? cache.ttlMs : cache.ttlMs / 2),
+      expires: at + (status === 200 ? cache.ttlMs : cache.ttlMs / 2),
     };
-    cache.store(req.url, entry, req.pageCacheGeneration);
+    cache.store(req.pageCacheKey, entry, req.pageCacheGeneration, at);
     reply.header('x-cache', 'miss');
     return sendEntry(req, reply, entry);
-  });
-
-  // Any successful change through the newsroom API can alter any page (lists, rankings, navigation); an assist changes nothing.
-  app.addHook('onResponse', async (req, reply) => {
-    if (req.method === 'GET' || req.method === 'HEAD' || reply.statusCode >= 400) return;
-    if (!req.url.startsWith('/api/v1/') || /^\/api\/v1\/(session|assist|articles\/\d+\/(reactions|views))/.test(req.url)) return;
-    cache.purge();
   });
 }
 
@@ -151,9 +239,10 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
  * the first render carried, skipping routing and hooks. Misses and everything else go on to Fastify.
  */
 export function serveFromCache(cache: PageCache, req: IncomingMessage, res: ServerResponse, now = Date.now()): boolean {
-  const url = req.url ?? '';
-  if ((req.method !== 'GET' && req.method !== 'HEAD') || UNCACHED.test(url)) return false;
-  const entry = cache.lookup(url, now);
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const key = pageKey(req.url ?? '');
+  if (key === undefined) return false;
+  const entry = cache.lookup(key, now);
   if (!entry) return false;
   cache.hits++;
   const encoding = encodingFor(req) ?? 'identity';

@@ -44,7 +44,7 @@ beforeAll(async () => {
   await createAccount(ctx, null, { username: 'zhouming', displayName: '周明远', role: 'reporter', password: PASSWORD });
   await createAccount(ctx, null, { username: 'chenjing', displayName: '陈静', role: 'editor', password: PASSWORD });
   // The real scheduler with a short tick: time itself is the manual clock, so nothing here waits a minute.
-  const stopScheduler = startScheduler(ctx, built.app.log, () => built.pageCache.purge(), 100);
+  const stopScheduler = startScheduler(ctx, built.app.log, 100);
   base = await built.app.listen({ port: 0, host: '127.0.0.1' });
   imageFile = path.join(dataDir, 'wetland.png');
   writeFileSync(

@@ -5,6 +5,7 @@ import { freePort } from './net.ts';
 export { freePort };
 import { createAccount, createApiToken } from '../../src/domain/accounts/service.ts';
 import { systemClock } from '../../src/domain/clock.ts';
+import { newContext } from '../../src/domain/context.ts';
 import { migrate, openDatabase } from '../../src/storage/database.ts';
 import { Store } from '../../src/storage/store.ts';
 
@@ -60,7 +61,7 @@ export async function newsroom(env: NodeJS.ProcessEnv): Promise<{ token: string 
   const database = openDatabase({ databaseUrl: env.DATABASE_URL || undefined, dataDir: env.INKSTONE_DATA_DIR! });
   try {
     await migrate(database);
-    const ctx = { store: Store.of(database), clock: systemClock };
+    const ctx = newContext(Store.of(database), systemClock);
     await createAccount(ctx, null, { username: 'chief', role: 'admin', password: 'chief-password-1' });
     return { token: (await createApiToken(ctx, null, { username: 'chief' })).token };
   } finally {

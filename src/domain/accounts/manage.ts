@@ -1,4 +1,4 @@
-import type { Ctx } from '../context.ts';
+import { announce, type Ctx } from '../context.ts';
 import { forbidden, invalid, notFound } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import { lineField } from '../text.ts';
@@ -45,6 +45,7 @@ export async function updateAccount(ctx: Ctx, actor: Actor, username: string, ch
     if (changes.role !== undefined && changes.role !== account.role) detail.role = { from: account.role, to: changes.role };
     if (changes.disabled !== undefined) detail.disabled = changes.disabled;
     if (displayName !== undefined) detail.displayName = displayName;
+    announce(ctx, store, { kind: 'account', id: account.id });
     await store.history.record({ at: now, actorId: actor.id, action: 'account.update', subjectType: 'account', subjectId: account.id, detail });
     return (await store.accounts.findById(account.id))!;
   });

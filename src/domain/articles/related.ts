@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Actor } from '../accounts/roles.ts';
-import type { Ctx } from '../context.ts';
+import { announce, type Ctx } from '../context.ts';
 import { invalid, notFound } from '../errors.ts';
 import { bandKeys, encodeSignature, fingerprint } from '../nlp/minhash.ts';
 import { normalizeText } from '../nlp/segment.ts';
@@ -206,6 +206,7 @@ export async function curateRelated(ctx: Ctx, actor: Actor, id: number, choice: 
     const now = ctx.clock.now();
     const picks: RelatedPick[] = [...pinned.map((relatedId) => ({ relatedId, mode: 'pinned' as const })), ...excluded.map((relatedId) => ({ relatedId, mode: 'excluded' as const }))];
     await store.related.replacePicks(id, picks, actor.id, now);
+    announce(ctx, store, { kind: 'related', id });
     await store.history.record({ at: now, actorId: actor.id, action: 'article.related', subjectType: 'article', subjectId: id, detail: { pinned, excluded } });
   });
   return relatedFor(ctx, actor, id);

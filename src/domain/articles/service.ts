@@ -1,5 +1,5 @@
 import type { Actor } from '../accounts/roles.ts';
-import type { Ctx } from '../context.ts';
+import { announce, type Ctx } from '../context.ts';
 import { conflict, invalid, notFound } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import { imageUrlField, length, lineField } from '../text.ts';
@@ -118,6 +118,7 @@ export async function createArticle(ctx: Ctx, actor: Actor, input: ArticleInput)
     await store.search.sync(article);
     await refreshRelated(store, article, now);
     await keepRevision(store, article, actor, 'create', now);
+    announceArticle(ctx, store, article, article);
     return article;
   });
 }
@@ -168,8 +169,14 @@ export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes:
     await store.search.sync(article);
     await refreshRelated(store, article, now);
     await keepRevision(store, article, actor, action, now, note);
+    announceArticle(ctx, store, before, article);
     return article;
   });
+}
+
+function announceArticle(ctx: Ctx, store: Store, before: Article, after: Article): void {
+  const visible = before.status === 'published' || after.status === 'published';
+  announce(ctx, store, { kind: 'article', articleId: after.id, channelId: after.channelId, public: visible });
 }
 
 function changedFields(a: ArticleContent, b: ArticleContent): (keyof ArticleContent)[] {
@@ -202,6 +209,7 @@ async function transition(
     await store.search.sync(article);
     await refreshRelated(store, article, now);
     await keepRevision(store, article, actor, t, now, note);
+    announceArticle(ctx, store, before, article);
     return article;
   });
 }

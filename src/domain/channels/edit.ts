@@ -1,5 +1,5 @@
 import type { Actor } from '../accounts/roles.ts';
-import type { Ctx } from '../context.ts';
+import { announce, type Ctx } from '../context.ts';
 import { conflict, invalid, notFound } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import { lineField } from '../text.ts';
@@ -58,6 +58,7 @@ export async function updateChannel(ctx: Ctx, actor: Actor, id: number, edit: Ch
     if (name !== undefined && name !== channel.name) detail.name = { from: channel.name, to: name };
     if (path !== channel.path) detail.movedFrom = channel.path;
     if (edit.position !== undefined) detail.position = edit.position;
+    announce(ctx, store, { kind: 'channel', id: channel.id });
     await store.history.record({ at: now, actorId: actor.id, action: 'channel.update', subjectType: 'channel', subjectId: channel.id, detail });
     return (await store.channels.findById(channel.id))!;
   });

@@ -1,5 +1,5 @@
 import type { Actor } from '../accounts/roles.ts';
-import type { Ctx } from '../context.ts';
+import { announce, type Ctx } from '../context.ts';
 import { conflict, invalid } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import { lineField } from '../text.ts';
@@ -33,6 +33,7 @@ export async function createChannel(ctx: Ctx, actor: Actor | null, input: NewCha
     const position = await store.channels.nextPosition(parentId);
     const now = ctx.clock.now();
     const id = await store.channels.insert({ slug, name, parentId, path, position, description, createdAt: now });
+    announce(ctx, store, { kind: 'channel', id });
     await store.history.record({ at: now, actorId: actor?.id ?? null, action: 'channel.create', subjectType: 'channel', subjectId: id, detail: { path } });
     return (await store.channels.findById(id))!;
   });

@@ -1,6 +1,6 @@
 import type { Actor } from '../accounts/roles.ts';
 import type { Article } from '../articles/article.ts';
-import type { Ctx } from '../context.ts';
+import { announce, type Ctx } from '../context.ts';
 import { invalid } from '../errors.ts';
 import { authorize } from '../policy.ts';
 
@@ -29,6 +29,7 @@ export async function setSlot(ctx: Ctx, actor: Actor | null, slot: SlotName, ite
     if (found.length !== ids.length) throw invalid('Some articles do not exist', 'items', 'unknown_article');
     const now = ctx.clock.now();
     await store.slots.replace(slot, items.map((i) => ({ articleId: i.articleId, expiresAt: i.expiresAt ?? null })), now);
+    announce(ctx, store, { kind: 'slot', id: slot });
     await store.history.record({ at: now, actorId: actor?.id ?? null, action: 'slot.set', subjectType: 'slot', subjectId: slot, detail: { articles: ids } });
     return store.slots.items(slot);
   });

@@ -1,5 +1,5 @@
 import type { Actor } from '../accounts/roles.ts';
-import type { Ctx } from '../context.ts';
+import { announce, type Ctx } from '../context.ts';
 import { invalid, notFound } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import { imageUrlField, lineField } from '../text.ts';
@@ -30,6 +30,7 @@ export async function updateTopic(ctx: Ctx, actor: Actor, id: number, edit: Topi
       await store.topics.setArticles(id, articleIds);
     }
     await store.topics.update(id, { title: title ?? topic.title, description: description ?? topic.description, cover: cover ?? topic.cover, updatedAt: now });
+    announce(ctx, store, { kind: 'topic', id });
     await store.history.record({ at: now, actorId: actor.id, action: 'topic.update', subjectType: 'topic', subjectId: id, detail: { slug: topic.slug, ...(articleIds ? { articles: articleIds } : {}) } });
     return (await store.topics.findById(id))!;
   });

@@ -1,5 +1,5 @@
 import type { Actor } from '../accounts/roles.ts';
-import type { Ctx } from '../context.ts';
+import { announce, type Ctx } from '../context.ts';
 import { conflict, invalid } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import { imageUrlField, lineField } from '../text.ts';
@@ -30,6 +30,7 @@ export async function createTopic(ctx: Ctx, actor: Actor | null, input: NewTopic
     const now = ctx.clock.now();
     const id = await store.topics.insert({ slug, title, description, cover, createdAt: now, updatedAt: now });
     await store.topics.setArticles(id, articleIds);
+    announce(ctx, store, { kind: 'topic', id });
     await store.history.record({ at: now, actorId: actor?.id ?? null, action: 'topic.create', subjectType: 'topic', subjectId: id, detail: { slug } });
     return (await store.topics.findBySlug(slug))!;
   });

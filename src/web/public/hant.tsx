@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as OpenCC from 'opencc-js';
 import { notFound } from '../../domain/errors.ts';
+import { PUBLIC_PAGE } from '../page-cache.ts';
 import { jsonForHtml, type SiteView } from './view.ts';
 
 /** The traditional-character mirror of the reader pages lives under this prefix. */
@@ -183,6 +184,8 @@ export function hantRoutes(app: FastifyInstance, siteUrl: string): void {
       .header('cache-control', String(inner.headers['cache-control'] ?? 'no-store'))
       .send(traditionalPage(inner.body, siteUrl));
   };
-  app.get(HANT_PREFIX, mirror);
-  app.get(`${HANT_PREFIX}/*`, mirror);
+  app.get(HANT_PREFIX, { config: PUBLIC_PAGE }, mirror);
+  app.get(`${HANT_PREFIX}/*`, { config: PUBLIC_PAGE }, mirror);
+  // One entry per query would push out the pages every reader shares: search stays out of the page cache.
+  app.get(`${HANT_PREFIX}/search`, mirror);
 }

@@ -11,6 +11,7 @@ import { slotArticles } from '../../domain/slots/service.ts';
 import type { WebDeps } from '../api/context.ts';
 import type { Assets } from '../assets.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { PUBLIC_PAGE } from '../page-cache.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { distributionRoutes } from './distribution.ts';
 import { renderPoster } from './poster.ts';
@@ -68,7 +69,7 @@ export function publicRoutes(app: FastifyInstance, { ctx, config }: WebDeps, ass
   const renderError = errorRenderer(ctx, view);
   const notFoundPage = async (reply: FastifyReply, status = 404) => sendHtml(reply, status, await renderError(status), 'public, max-age=30');
 
-  app.get('/', async (req, reply) => {
+  app.get('/', { config: PUBLIC_PAGE }, async (req, reply) => {
     const v = await view();
     const top = v.channels.filter((c) => c.parentId === null);
     const [focus, headlines, topics, feed, sidebar] = await Promise.all([
@@ -102,7 +103,7 @@ export function publicRoutes(app: FastifyInstance, { ctx, config }: WebDeps, ass
     return Number.isSafeInteger(id) ? ctx.store.articles.findById(id) : undefined;
   };
 
-  app.get<{ Params: { id: string }; Querystring: { full?: string; cursor?: string } }>('/a/:id', async (req, reply) => {
+  app.get<{ Params: { id: string }; Querystring: { full?: string; cursor?: string } }>('/a/:id', { config: PUBLIC_PAGE }, async (req, reply) => {
     const article = await loadArticle(req.params.id);
     if (!article || !['published', 'unpublished'].includes(article.status)) return notFoundPage(reply);
     if (article.status === 'unpublished') return notFoundPage(reply, 410);
@@ -152,7 +153,7 @@ export function publicRoutes(app: FastifyInstance, { ctx, config }: WebDeps, ass
     return reply.header('content-type', 'image/png').header('cache-control', 'public, max-age=3600').send(png);
   });
 
-  app.get<{ Params: { '*': string } }>('/c/*', async (req, reply) => {
+  app.get<{ Params: { '*': string } }>('/c/*', { config: PUBLIC_PAGE }, async (req, reply) => {
     const path = req.params['*'].replace(/\/+$/, '');
     const v = await view();
     const channel = v.channels.find((c) => c.path === path);
@@ -163,7 +164,7 @@ export function publicRoutes(app: FastifyInstance, { ctx, config }: WebDeps, ass
     return sendHtml(reply, 200, renderPage(<ChannelPage view={v} data={{ channel, children, articles: feed, nextCursor, sidebar }} />));
   });
 
-  app.get<{ Params: { slug: string } }>('/t/:slug', async (req, reply) => {
+  app.get<{ Params: { slug: string } }>('/t/:slug', { config: PUBLIC_PAGE }, async (req, reply) => {
     const topic = await ctx.store.topics.findBySlug(req.params.slug);
     if (!topic) return notFoundPage(reply);
     const articles = (await ctx.store.articles.findMany(topic.articleIds)).filter((a) => a.status === 'published');

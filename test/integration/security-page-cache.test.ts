@@ -1,0 +1,141 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { updateArticle } from '../../src/domain/articles/service.ts';
+import { PageCache, pageKey } from '../../src/web/page-cache.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { createArticle, createChannels, publish } from '../support/factories.ts';
+import { STORES } from '../support/stores.ts';
+
+describe.each(STORES)('security: page cache on %s', (kind) => {
+  let t: TestApp;
+  let base: string;
+  let editor: { auth: string; id: number; username: string };
+  let cookie: string;
+  let draftId: number;
+  let publishedId: number;
+
+  beforeAll(async () => {
+    t = await startTestApp(kind);
+    const admin = await t.user('admin');
+    editor = await t.user('editor');
+    await createChannels(t.app, admin.auth);
+    draftId = (await createArticle(t.app, editor.auth, { title: '尚未发布的草稿标题', body: '<p>草稿里的独家内容绝不外泄。</p>' })).id;
+    publishedId = (await createArticle(t.app, editor.auth, { title: '已经发布的稿件' })).id;
+    await publish(t.app, editor.auth, publishedId);
+    const login = await t.app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: editor.username, password: 'correct horse battery' } });
+    cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => t.close());
+
+  it('never puts a signed-in editor’s draft preview into the cache, however the path is encoded', async () => {
+    const paths = [`/admin/preview/${draftId}`, `/%61dmin/preview/${draftId}`, `/%61%64%6D%69%6E/preview/${draftId}/`, `/admin/preview/${draftId}?utm=1`];
+    for (const path of paths) {
+      const lured = await fetch(base + path, { headers: { cookie } });
+      expect(lured.status, path).toBe(200);
+      expect(await lured.text()).toContain('尚未发布的草稿标题');
+      expect(lured.headers.get('x-cache')).toBeNull();
+    }
+    for (const path of [...paths, `/zh-hant/admin/preview/${draftId}`, `/a/${draftId}`, `/%61/${draftId}`]) {
+      const anonymous = await fetch(base + path);
+      expect(anonymous.status, path).toBeGreaterThanOrEqual(400);
+      const body = await anonymous.text();
+      expect(body, path).not.toContain('尚未发布的草稿标题');
+      expect(body, path).not.toContain('独家内容');
+    }
+  });
+
+  it('never stores a response to a request with credentials, and never one marked no-store', async () => {
+    const url = `${base}/a/${publishedId}?from=editor`;
+    const signedIn = await fetch(url, { headers: { authorization: editor.auth } });
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.headers.get('x-cache')).toBeNull();
+    const withCookie = await fetch(url, { headers: { cookie } });
+    expect(withCookie.headers.get('x-cache')).toBeNull();
+    // The first anonymous reader renders and fills the entry.
+    expect((await fetch(url)).headers.get('x-cache')).toBe('miss');
+    expect((await fetch(url)).headers.get('x-cache')).toBe('hit');
+    // The newsroom shell says no-store: never kept, with or without credentials.
+    for (let i = 0; i < 2; i++) expect((await fetch(`${base}/admin/articles`)).headers.get('x-cache')).toBeNull();
+    // A URL no route serves is not a page worth keeping (any path would take memory).
+    for (let i = 0; i < 2; i++) expect((await fetch(`${base}/no/such/page`)).headers.get('x-cache')).toBeNull();
+  });
+
+  it('purges when the content changes, whichever door the write came through', async () => {
+    const page = `${base}/a/${publishedId}`;
+    await fetch(page);
+    expect((await fetch(page)).headers.get('x-cache')).toBe('hit');
+    // A write sent to a percent-encoded API path is routed like any other, and purges like any other.
+    const patched = await fetch(`${base}/api/v1/%61rticles/${publishedId}`, {
+      method: 'PATCH',
+      headers: { authorization: editor.auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: '经由编码路径更正的标题' }),
+    });
+    expect(patched.status).toBe(200);
+    const after = await fetch(page);
+    expect(after.headers.get('x-cache')).toBe('miss');
+    expect(await after.text()).toContain('经由编码路径更正的标题');
+    // A change made without HTTP at all (the CLI, the scheduler, an import) purges through the same event.
+    expect((await fetch(page)).headers.get('x-cache')).toBe('hit');
+    const actor = { id: editor.id, role: 'editor' as const, username: editor.username, displayName: editor.username };
+    await updateArticle(t.ctx, actor, publishedId, { title: '命令行里的更正' });
+    const fresh = await fetch(page);
+    expect(fresh.headers.get('x-cache')).toBe('miss');
+    expect(await fresh.text()).toContain('命令行里的更正');
+  });
+
+  it('keeps the cache when only a draft nobody can read changes (autosaves do not purge)', async () => {
+    await fetch(`${base}/`);
+    expect((await fetch(`${base}/`)).headers.get('x-cache')).toBe('hit');
+    const res = await t.app.inject({ method: 'PATCH', url: `/api/v1/articles/${draftId}`, headers: { authorization: editor.auth }, payload: { body: '<p>自动保存的新段落。</p>' } });
+    expect(res.statusCode).toBe(200);
+    expect((await fetch(`${base}/`)).headers.get('x-cache')).toBe('hit');
+  });
+
+  it('keys pages by the parameters they read: tracking parameters share one entry', async () => {
+    const page = `${base}/a/${publishedId}`;
+    await fetch(`${page}?utm_source=a`);
+    for (const suffix of ['?utm_source=b', '?utm_source=c&x=1', '/', '']) expect((await fetch(page + suffix)).headers.get('x-cache'), suffix).toBe('hit');
+    const full = await fetch(`${page}?full=1&utm_source=z`);
+    expect(full.headers.get('x-cache')).toBe('miss');
+    expect((await fetch(`${page}?utm_campaign=q&full=1`)).headers.get('x-cache')).toBe('hit');
+  });
+});
+
+describe('security: page cache bounds', () => {
+  const page = (size: number) => {
+    const raw = Buffer.alloc(size, 'a');
+    return { status: 200, type: 'text/html', cacheControl: 'public', headers: {}, raw, gzip: raw, br: raw, expires: 0 };
+  };
+
+  it('holds at most its byte budget, dropping the least recently used page first', () => {
+    const cache = new PageCache({ ttlMs: 60_000, maxBytes: 1024 * 1024 });
+    const now = 1_000;
+    for (let i = 0; i < 300; i++) {
+      cache.store(`/a/${i}`, { ...page(20_000), expires: now + 60_000 }, cache.currentGeneration(), now);
+      if (i >= 1) cache.lookup('/a/0', now);
+      expect(cache.size.bytes).toBeLessThanOrEqual(1024 * 1024);
+    }
+    expect(cache.lookup('/a/0', now)).toBeDefined();
+    expect(cache.lookup('/a/1', now)).toBeUndefined();
+    expect(cache.lookup('/a/299', now)).toBeDefined();
+  });
+
+  it('frees expired pages without being asked', () => {
+    const cache = new PageCache({ ttlMs: 1_000, maxBytes: 64 * 1024 * 1024 });
+    for (let i = 0; i < 50; i++) cache.store(`/a/${i}`, { ...page(10_000), expires: 2_000 }, 0, 1_000);
+    expect(cache.size.entries).toBe(50);
+    cache.store('/a/new', { ...page(10_000), expires: 10_000 }, 0, 5_000);
+    expect(cache.size).toEqual({ entries: 1, bytes: expect.any(Number) });
+  });
+
+  it('keys URLs as the router reads them', () => {
+    expect(pageKey('/%61/1')).toBe('/a/1');
+    expect(pageKey('/a/1/')).toBe('/a/1');
+    expect(pageKey('/a/1?utm_source=x&full=1&cursor=abc')).toBe('/a/1?cursor=abc&full=1');
+    expect(pageKey('/c/%E5%9C%B0%E6%96%B9')).toBe('/c/地方');
+    expect(pageKey('/a/%E0%A4%A')).toBeUndefined();
+    expect(pageKey('/')).toBe('/');
+  });
+});
