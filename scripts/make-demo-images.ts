@@ -1,8 +1,8 @@
-#!/usr/bin/env node
 // Draws the 8 original demo illustrations as SVG (flat editorial style, no text)
 // and rasterizes them with sharp into demo/images/<name>.jpg (960×540, mozjpeg).
 //
-//   node scripts/make-demo-images.mjs
+//   npm run demo:images                     (node --import tsx scripts/make-demo-images.ts)
+//   npm run demo:images -- skyline-dawn     only the named scenes
 //
 // Output is deterministic: all "random" detail comes from a seeded PRNG.
 
@@ -17,9 +17,60 @@ const MAX_BYTES = 60 * 1024;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const outDir = path.join(root, "demo", "images");
 
+// ---------- types ----------
+
+/** Seeded pseudo-random source: each call returns the next number in [0, 1). */
+type Rand = () => number;
+/** A vertex [x, y] in SVG user units. */
+type Point = readonly [x: number, y: number];
+/** A linear gradient stop: offset in [0, 1] and colour. */
+type LinearStop = readonly [offset: number, color: string];
+/** A radial gradient stop: offset, colour and opacity (default 1). */
+type RadialStop = readonly [offset: number, color: string, opacity?: number];
+/** A scene draws one illustration and returns its complete SVG document. */
+type Scene = () => string;
+
+interface LinearVector {
+  x1?: number;
+  y1?: number;
+  x2?: number;
+  y2?: number;
+}
+
+interface RadialShape {
+  cx?: number;
+  cy?: number;
+  r?: number;
+}
+
+interface SkylineBase {
+  x0: number;
+  x1: number;
+  /** y of the street line the towers stand on. */
+  base: number;
+  minH: number;
+  maxH: number;
+  minW: number;
+  maxW: number;
+  fill: string;
+  gap?: number;
+}
+
+/** Towers either have lit windows (then in `winColor`) or none. */
+type SkylineOptions =
+  | (SkylineBase & { windows: false })
+  | (SkylineBase & { windows: true; winColor: string; winChance?: number });
+
 // ---------- helpers ----------
 
-function rng(seed) {
+/** `items[i]`, for indices the caller keeps in range (noUncheckedIndexedAccess). */
+function at<T>(items: readonly T[], i: number): T {
+  const item = items[i];
+  if (item === undefined) throw new RangeError(`index ${i} outside 0..${items.length - 1}`);
+  return item;
+}
+
+function rng(seed: number): Rand {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -30,36 +81,37 @@ function rng(seed) {
   };
 }
 
-const r1 = (n) => Math.round(n * 10) / 10;
+const r1 = (n: number): number => Math.round(n * 10) / 10;
 
-function svg(defs, body) {
+function svg(defs: string, body: string): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">` +
     `<defs>${defs}</defs>${body}</svg>`;
 }
 
-function linear(id, stops, { x1 = 0, y1 = 0, x2 = 0, y2 = 1 } = {}) {
+function linear(id: string, stops: readonly LinearStop[], { x1 = 0, y1 = 0, x2 = 0, y2 = 1 }: LinearVector = {}): string {
   return `<linearGradient id="${id}" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}">` +
     stops.map(([o, c]) => `<stop offset="${o}" stop-color="${c}"/>`).join("") +
     `</linearGradient>`;
 }
 
-function radial(id, stops, { cx = 0.5, cy = 0.5, r = 0.5 } = {}) {
+function radial(id: string, stops: readonly RadialStop[], { cx = 0.5, cy = 0.5, r = 0.5 }: RadialShape = {}): string {
   return `<radialGradient id="${id}" cx="${cx}" cy="${cy}" r="${r}">` +
     stops.map(([o, c, a = 1]) => `<stop offset="${o}" stop-color="${c}" stop-opacity="${a}"/>`).join("") +
     `</radialGradient>`;
 }
 
-const rect = (x, y, w, h, fill, extra = "") =>
+const rect = (x: number, y: number, w: number, h: number, fill: string, extra = ""): string =>
   `<rect x="${r1(x)}" y="${r1(y)}" width="${r1(w)}" height="${r1(h)}" fill="${fill}" ${extra}/>`;
-const circle = (cx, cy, r, fill, extra = "") =>
+const circle = (cx: number, cy: number, r: number, fill: string, extra = ""): string =>
   `<circle cx="${r1(cx)}" cy="${r1(cy)}" r="${r1(r)}" fill="${fill}" ${extra}/>`;
-const poly = (pts, fill, extra = "") =>
+const poly = (pts: readonly Point[], fill: string, extra = ""): string =>
   `<polygon points="${pts.map(([x, y]) => `${r1(x)},${r1(y)}`).join(" ")}" fill="${fill}" ${extra}/>`;
-const line = (x1, y1, x2, y2, stroke, sw, extra = "") =>
+const line = (x1: number, y1: number, x2: number, y2: number, stroke: string, sw: number, extra = ""): string =>
   `<line x1="${r1(x1)}" y1="${r1(y1)}" x2="${r1(x2)}" y2="${r1(y2)}" stroke="${stroke}" stroke-width="${sw}" ${extra}/>`;
 
 /** A row of rectangular towers with optional lit windows. */
-function skyline(rand, { x0, x1, base, minH, maxH, minW, maxW, fill, windows, winColor, winChance = 0.35, gap = 2 }) {
+function skyline(rand: Rand, opts: SkylineOptions): string {
+  const { x0, x1, base, minH, maxH, minW, maxW, fill, gap = 2 } = opts;
   let out = "";
   let x = x0;
   while (x < x1) {
@@ -71,7 +123,8 @@ function skyline(rand, { x0, x1, base, minH, maxH, minW, maxW, fill, windows, wi
     if (roof < 0.18) out += poly([[x, top], [x + w / 2, top - w * 0.45], [x + w, top]], fill);
     else if (roof < 0.32) out += rect(x + w * 0.42, top - 18, 2.5, 18, fill);
     else if (roof < 0.45) out += rect(x + w * 0.2, top - 8, w * 0.6, 8, fill);
-    if (windows) {
+    if (opts.windows) {
+      const { winColor, winChance = 0.35 } = opts;
       for (let wy = top + 8; wy < base - 10; wy += 11) {
         for (let wx = x + 5; wx < x + w - 7; wx += 9) {
           if (rand() < winChance) out += rect(wx, wy, 4, 5, winColor);
@@ -83,27 +136,27 @@ function skyline(rand, { x0, x1, base, minH, maxH, minW, maxW, fill, windows, wi
   return out;
 }
 
-function tree(x, y, s, crown, trunk) {
+function tree(x: number, y: number, s: number, crown: string, trunk: string): string {
   return rect(x - s * 0.08, y - s * 0.5, s * 0.16, s * 0.5, trunk) +
     circle(x, y - s * 0.7, s * 0.38, crown) + circle(x - s * 0.22, y - s * 0.55, s * 0.26, crown) +
     circle(x + s * 0.22, y - s * 0.55, s * 0.26, crown);
 }
 
-function cloud(x, y, s, fill, op = 1) {
+function cloud(x: number, y: number, s: number, fill: string, op = 1): string {
   return `<g fill="${fill}" opacity="${op}">` +
     `<ellipse cx="${r1(x)}" cy="${r1(y)}" rx="${r1(s * 1.6)}" ry="${r1(s * 0.45)}"/>` +
     circle(x - s * 0.5, y - s * 0.25, s * 0.5, fill) + circle(x + s * 0.25, y - s * 0.4, s * 0.62, fill) +
     `</g>`;
 }
 
-function bird(x, y, s, stroke) {
+function bird(x: number, y: number, s: number, stroke: string): string {
   return `<path d="M${r1(x - s)},${r1(y)} q${r1(s / 2)},${r1(-s / 2)} ${r1(s)},0 q${r1(s / 2)},${r1(-s / 2)} ${r1(s)},0" ` +
     `fill="none" stroke="${stroke}" stroke-width="2" stroke-linecap="round"/>`;
 }
 
 // ---------- scenes ----------
 
-function skylineDawn() {
+function skylineDawn(): string {
   const rand = rng(11);
   const defs =
     linear("sky", [[0, "#1f2f5c"], [0.45, "#7d5a8c"], [0.75, "#f09a72"], [1, "#ffd39a"]]) +
@@ -144,7 +197,7 @@ function skylineDawn() {
   return svg(defs, b);
 }
 
-function metroViaduct() {
+function metroViaduct(): string {
   const rand = rng(23);
   const defs =
     linear("sky", [[0, "#8fd0f0"], [1, "#e6f5fb"]]) +
@@ -195,14 +248,14 @@ function metroViaduct() {
   const cols = ["#f4b63f", "#e05a47", "#3f7cc4", "#ffffff"];
   for (let i = 0; i < 4; i++) {
     const x = 90 + i * 230, y = 470 - x * 0.026;
-    b += rect(x, y, 64, 18, cols[i], 'rx="5"') + rect(x + 12, y - 12, 36, 14, cols[i], 'rx="5"') +
+    b += rect(x, y, 64, 18, at(cols, i), 'rx="5"') + rect(x + 12, y - 12, 36, 14, at(cols, i), 'rx="5"') +
       rect(x + 16, y - 9, 13, 9, "#d7ecf6") + rect(x + 32, y - 9, 13, 9, "#d7ecf6") +
       circle(x + 14, y + 18, 6, "#2b2b2b") + circle(x + 50, y + 18, 6, "#2b2b2b");
   }
   return svg(defs, b);
 }
 
-function rocketLaunch() {
+function rocketLaunch(): string {
   const rand = rng(37);
   const defs =
     linear("sky", [[0, "#0c1633"], [0.55, "#283a72"], [0.85, "#7b5e8e"], [1, "#e59a6a"]]) +
@@ -245,13 +298,13 @@ function rocketLaunch() {
     const dist = rand() * 330;
     const x = cx + side * dist;
     const y = 470 - rand() * 50 + dist * 0.05;
-    b += circle(x, y, 22 + rand() * 36 - dist * 0.04, smoke[i % 4], `opacity="${r1(0.8 + rand() * 0.2)}"`);
+    b += circle(x, y, 22 + rand() * 36 - dist * 0.04, at(smoke, i % 4), `opacity="${r1(0.8 + rand() * 0.2)}"`);
   }
   b += rect(0, 500, W, 40, "#161c35");
   return svg(defs, b);
 }
 
-function solarField() {
+function solarField(): string {
   const rand = rng(41);
   const defs =
     linear("sky", [[0, "#3b8fd1"], [0.7, "#a6d7f0"], [1, "#f4e6c6"]]) +
@@ -264,7 +317,8 @@ function solarField() {
   b += `<path d="M0,250 Q140,205 300,240 Q460,270 620,226 Q800,185 960,238 L960,320 L0,320 Z" fill="#e8c38f"/>`;
   b += `<path d="M0,275 Q200,245 380,272 Q560,296 760,262 Q880,244 960,260 L960,330 L0,330 Z" fill="#dcae72"/>`;
   // wind turbines
-  for (const [x, s] of [[120, 1], [210, 0.8], [880, 0.9]]) {
+  const turbines: readonly (readonly [x: number, scale: number])[] = [[120, 1], [210, 0.8], [880, 0.9]];
+  for (const [x, s] of turbines) {
     const hy = 258 - 120 * s;
     b += poly([[x - 3 * s, 262], [x + 3 * s, 262], [x + 1.5 * s, hy], [x - 1.5 * s, hy]], "#f5f7fa");
     for (const a of [-90, 30, 150]) {
@@ -277,8 +331,7 @@ function solarField() {
   // rows of panels in perspective (vanishing point far up-center)
   const vpX = 480, vpY = 150;
   const rows = [300, 318, 340, 368, 404, 450, 508];
-  for (let r = 0; r < rows.length; r++) {
-    const y = rows[r];
+  for (const y of rows) {
     const t = (y - vpY) / (560 - vpY); // scale factor
     const ph = 8 + t * 58; // panel height
     const count = 30;
@@ -300,7 +353,7 @@ function solarField() {
   return svg(defs, b);
 }
 
-function readingRoom() {
+function readingRoom(): string {
   const rand = rng(53);
   const defs =
     linear("wall", [[0, "#5a3a2c"], [1, "#7a5038"]]) +
@@ -317,7 +370,7 @@ function readingRoom() {
   for (let i = 0; i < 8; i++) b += circle(335 + rand() * 50, 130 + rand() * 160, 1.2, "#ffffff");
   // shelves both sides and middle
   const spine = ["#b23a2e", "#2f6a5a", "#d9a441", "#3d5a8a", "#e8d9b5", "#7a3f6a", "#3e7d3a", "#c0602f", "#1f3d5c", "#9b8b6e"];
-  const shelf = (x, y, w, h, rows) => {
+  const shelf = (x: number, y: number, w: number, h: number, rows: number): string => {
     let s = rect(x - 8, y - 10, w + 16, h + 20, "#3a2418");
     const rh = h / rows;
     for (let r = 0; r < rows; r++) {
@@ -327,7 +380,7 @@ function readingRoom() {
       while (bx < x + w - 8) {
         const bw = 6 + rand() * 9;
         const bh = (rh - 10) * (0.7 + rand() * 0.3);
-        const c = spine[Math.floor(rand() * spine.length)];
+        const c = at(spine, Math.floor(rand() * spine.length));
         if (rand() < 0.08 && bx < x + w - 30) {
           s += poly([[bx, sy + rh - 6], [bx + 6, sy + rh - 6], [bx + 22, sy + rh - 6 - bh], [bx + 16, sy + rh - 6 - bh]], c);
           bx += 24;
@@ -346,18 +399,18 @@ function readingRoom() {
   b += poly([[0, 340], [W, 340], [W, H], [0, H]], "url(#floor)");
   for (let i = 0; i < 9; i++) b += line(480, 340, -600 + i * 270, H, "#4e3020", 1.5, 'opacity="0.6"');
   // lamps' glow
-  const tables = [[140, 410, 260], [560, 410, 260], [300, 480, 360]];
+  const tables: readonly (readonly [x: number, y: number, w: number])[] = [[140, 410, 260], [560, 410, 260], [300, 480, 360]];
   for (const [x, y, w] of tables) {
     b += circle(x + w * 0.3, y - 20, 80, "url(#lamp)") + circle(x + w * 0.72, y - 20, 80, "url(#lamp)");
   }
   // readers + tables
-  const person = (x, y, c, hair) =>
+  const person = (x: number, y: number, c: string, hair: string): string =>
     `<path d="M${x - 22},${y} Q${x - 22},${y - 40} ${x},${y - 42} Q${x + 22},${y - 40} ${x + 22},${y} Z" fill="${c}"/>` +
     circle(x, y - 55, 14, "#e6b894") + `<path d="M${x - 14},${y - 57} Q${x},${y - 78} ${x + 14},${y - 57} Z" fill="${hair}"/>`;
   const shirts = ["#3d6fa8", "#c8553d", "#4f8a62", "#e0b04a", "#7a5aa0", "#2e4e6e"];
   let pi = 0;
   for (const [x, y, w] of tables) {
-    b += person(x + w * 0.2, y, shirts[pi++ % 6], "#1e1410") + person(x + w * 0.82, y, shirts[pi++ % 6], "#3a2418");
+    b += person(x + w * 0.2, y, at(shirts, pi++ % 6), "#1e1410") + person(x + w * 0.82, y, at(shirts, pi++ % 6), "#3a2418");
     b += rect(x, y - 8, w, 16, "#a9713f") + rect(x, y + 6, w, 5, "#6a4225");
     b += rect(x + 12, y + 11, 8, 40, "#5a361e") + rect(x + w - 20, y + 11, 8, 40, "#5a361e");
     for (const f of [0.3, 0.72]) {
@@ -372,7 +425,7 @@ function readingRoom() {
   return svg(defs, b);
 }
 
-function marathonBridge() {
+function marathonBridge(): string {
   const rand = rng(67);
   const defs =
     linear("sky", [[0, "#6cb6e8"], [1, "#d9f0fb"]]) +
@@ -387,12 +440,12 @@ function marathonBridge() {
   for (let i = 0; i < 40; i++) b += rect(rand() * W, 310 + rand() * 220, 20 + rand() * 50, 2, "#bfe3f7", 'opacity="0.4"');
   // bridge tower (H-shape) and cables
   const tx1 = 640, tx2 = 690, ttop = 40, deckY = 330;
-  const anchorsL = [], anchorsR = [];
+  const anchorsL: number[] = [], anchorsR: number[] = [];
   for (let i = 1; i <= 9; i++) { anchorsL.push(tx1 - i * 62); anchorsR.push(tx2 + i * 32); }
   for (let i = 0; i < 9; i++) {
     const ay = ttop + 30 + i * 14;
-    b += line(tx1 + 6, ay, anchorsL[i], deckY, "#f3f4f6", 2);
-    b += line(tx2 + 6, ay, anchorsR[i], deckY, "#f3f4f6", 2);
+    b += line(tx1 + 6, ay, at(anchorsL, i), deckY, "#f3f4f6", 2);
+    b += line(tx2 + 6, ay, at(anchorsR, i), deckY, "#f3f4f6", 2);
   }
   b += poly([[tx1 - 6, deckY + 120], [tx1 + 14, deckY + 120], [tx1 + 14, ttop], [tx1 + 2, ttop]], "#e6e2da");
   b += poly([[tx2 - 2, deckY + 120], [tx2 + 18, deckY + 120], [tx2 + 10, ttop], [tx2 - 2, ttop]], "#e6e2da");
@@ -411,7 +464,7 @@ function marathonBridge() {
   // runners
   const shirts = ["#e8413a", "#f5b83d", "#2f7ad1", "#35a66b", "#ffffff", "#f07fb0", "#7a5ad1", "#ff8a2a"];
   const skin = ["#f0c8a0", "#d9a679", "#c48a5c", "#f5d2b0"];
-  const runner = (x, y, s, shirt, sk, phase) => {
+  const runner = (x: number, y: number, s: number, shirt: string, sk: string, phase: boolean): string => {
     const leg = phase ? 1 : -1;
     return `<g stroke-linecap="round">` +
       line(x, y - 18 * s, x - 7 * s * leg, y, "#2b2f3a", 4.5 * s) +
@@ -424,23 +477,23 @@ function marathonBridge() {
   // runners on the bridge deck (small, many)
   for (let i = 0; i < 70; i++) {
     const x = rand() * W;
-    b += runner(x, deckY + 2 + rand() * 14, 0.45, shirts[Math.floor(rand() * shirts.length)], skin[Math.floor(rand() * 4)], rand() < 0.5);
+    b += runner(x, deckY + 2 + rand() * 14, 0.45, at(shirts, Math.floor(rand() * shirts.length)), at(skin, Math.floor(rand() * 4)), rand() < 0.5);
   }
   // foreground runners
-  const fg = [];
+  const fg: Point[] = [];
   for (let i = 0; i < 22; i++) fg.push([rand() * W, 440 + rand() * 80]);
   fg.sort((a, c) => a[1] - c[1]);
-  for (const [x, y] of fg) b += runner(x, y, 1.1 + (y - 440) / 160, shirts[Math.floor(rand() * shirts.length)], skin[Math.floor(rand() * 4)], rand() < 0.5);
+  for (const [x, y] of fg) b += runner(x, y, 1.1 + (y - 440) / 160, at(shirts, Math.floor(rand() * shirts.length)), at(skin, Math.floor(rand() * 4)), rand() < 0.5);
   // bunting flags at the left
   for (let i = 0; i < 14; i++) {
     const x = 10 + i * 26, y = 360 + Math.sin(i / 2) * 4;
-    b += poly([[x, y], [x + 18, y], [x + 9, y + 14]], shirts[i % shirts.length]);
+    b += poly([[x, y], [x + 18, y], [x + 9, y + 14]], at(shirts, i % shirts.length));
   }
   b += `<path d="M0,360 Q180,368 370,360" fill="none" stroke="#444" stroke-width="1.5"/>`;
   return svg(defs, b);
 }
 
-function woodblockPrint() {
+function woodblockPrint(): string {
   const rand = rng(79);
   const defs =
     linear("table", [[0, "#8a5a34"], [1, "#6b4326"]]) +
@@ -481,7 +534,7 @@ function woodblockPrint() {
   b += `<ellipse cx="${cx + 120}" cy="${py + 200}" rx="60" ry="26" fill="#2a8a4f" transform="rotate(18 ${cx + 120} ${py + 200})"/>`;
   b += line(cx, py + 220, cx, py + 262, "#2a6a3f", 5);
   // fish
-  const fish = (fx, fy, dir, body, fin) =>
+  const fish = (fx: number, fy: number, dir: number, body: string, fin: string): string =>
     `<g transform="translate(${fx} ${fy}) scale(${dir} 1)">` +
     `<path d="M-90,0 Q-20,-62 60,0 Q-20,58 -90,0 Z" fill="${body}"/>` +
     `<path d="M55,0 L100,-34 Q88,0 100,34 Z" fill="${fin}"/>` +
@@ -496,7 +549,8 @@ function woodblockPrint() {
   for (let i = 0; i < 6; i++) b += `<path d="M${px + 60 + i * 62},${py + 400} q15,-16 31,0 q15,16 31,0"/>`;
   b += `</g>`;
   // corner clouds
-  for (const [x, y, s] of [[px + 80, py + 80, 1], [px + pw - 80, py + 80, -1]]) {
+  const corners: readonly (readonly [x: number, y: number, dir: number])[] = [[px + 80, py + 80, 1], [px + pw - 80, py + 80, -1]];
+  for (const [x, y, s] of corners) {
     b += `<path d="M${x - 30 * s},${y} q${15 * s},-25 ${30 * s},0 q${15 * s},-25 ${30 * s},0" fill="none" stroke="#2f5fa0" stroke-width="5"/>`;
   }
   // tools: brush and ink roller, ink dish
@@ -506,7 +560,7 @@ function woodblockPrint() {
   return svg(defs, b);
 }
 
-function harbourCranes() {
+function harbourCranes(): string {
   const rand = rng(97);
   const defs =
     linear("sky", [[0, "#2d4d7c"], [0.55, "#e48a5c"], [1, "#ffcf8a"]]) +
@@ -528,7 +582,7 @@ function harbourCranes() {
   for (let col = 0; col < 26; col++) {
     const x = 340 + col * 24;
     const n = 1 + Math.floor(rand() * 4);
-    for (let k = 0; k < n; k++) b += rect(x, 356 - (k + 1) * 12, 22, 11, cc[Math.floor(rand() * cc.length)]);
+    for (let k = 0; k < n; k++) b += rect(x, 356 - (k + 1) * 12, 22, 11, at(cc, Math.floor(rand() * cc.length)));
   }
   // ship
   b += `<path d="M20,400 L600,400 L580,450 L50,450 Z" fill="#24324a"/>`;
@@ -539,12 +593,12 @@ function harbourCranes() {
     const x = 112 + col * 25;
     const n = 2 + Math.floor(rand() * 4);
     for (let k = 0; k < n; k++) {
-      const c = cc[Math.floor(rand() * cc.length)];
+      const c = at(cc, Math.floor(rand() * cc.length));
       b += rect(x, 400 - (k + 1) * 14, 24, 13, c) + rect(x + 3, 400 - (k + 1) * 14 + 3, 1.5, 7, "#000", 'opacity="0.25"') + rect(x + 19, 400 - (k + 1) * 14 + 3, 1.5, 7, "#000", 'opacity="0.25"');
     }
   }
   // ship-to-shore gantry cranes
-  const crane = (x, col) => {
+  const crane = (x: number, col: string): string => {
     let s = "";
     // legs
     s += rect(x, 150, 10, 212, col) + rect(x + 70, 150, 10, 212, col);
@@ -556,7 +610,7 @@ function harbourCranes() {
     s += line(x + 24, 64, x - 200, 121, col, 3) + line(x + 56, 64, x + 128, 121, col, 3);
     s += rect(x - 90, 132, 26, 14, "#e9ecf0");
     s += line(x - 82, 146, x - 82, 270, "#222", 1.5) + line(x - 72, 146, x - 72, 270, "#222", 1.5);
-    s += rect(x - 92, 270, 30, 6, "#333") + rect(x - 90, 276, 26, 12, cc[(x / 10) % cc.length | 0]);
+    s += rect(x - 92, 270, 30, 6, "#333") + rect(x - 90, 276, 26, 12, at(cc, (x / 10) % cc.length | 0));
     s += rect(x - 6, 356, 92, 8, "#23262e");
     return s;
   };
@@ -567,7 +621,7 @@ function harbourCranes() {
   return svg(defs, b);
 }
 
-const SCENES = {
+const SCENES: Readonly<Record<string, Scene>> = {
   "skyline-dawn": skylineDawn,
   "metro-viaduct": metroViaduct,
   "rocket-launch": rocketLaunch,
@@ -578,7 +632,7 @@ const SCENES = {
   "harbour-cranes": harbourCranes,
 };
 
-async function main() {
+async function main(): Promise<void> {
   await mkdir(outDir, { recursive: true });
   const only = process.argv.slice(2);
   let failed = false;
@@ -587,7 +641,7 @@ async function main() {
     const markup = draw();
     const file = path.join(outDir, `${name}.jpg`);
     let quality = 70;
-    let buf;
+    let buf: Buffer;
     // Step quality down if a scene ever exceeds the size budget.
     for (;;) {
       buf = await sharp(Buffer.from(markup), { density: 72 })
