@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newsroom, serve, type Served } from '../support/server.ts';
-import { openTestDatabase, type TestDatabase } from '../support/stores.ts';
+import { openTestDatabase, runsOn, type TestDatabase } from '../support/stores.ts';
 
 /**
  * Scheduled publishing as operators run it: two app processes on one PostgreSQL both run the scheduler; a due
  * article is published once, by one of them, and a process started after the due time still publishes it.
  */
-describe('scheduled publishing across two processes and a restart on postgres', () => {
+describe.skipIf(!runsOn('postgres'))('scheduled publishing across two processes and a restart on postgres', () => {
   let db: TestDatabase;
   let env: NodeJS.ProcessEnv;
   let servers: Served[] = [];

@@ -4,16 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from './net.ts';
+import { selectedStores } from './store-selection.ts';
 import type { TestProject } from 'vitest/node';
 
 /**
  * Every storage test runs on PostgreSQL too. Use INKSTONE_TEST_DATABASE_URL when given (a server where we may
  * CREATE DATABASE); otherwise start a throwaway cluster from Debian's PostgreSQL binaries for this run.
- * Without either the run fails: PostgreSQL tests are never silently skipped.
+ * Without either the run fails: PostgreSQL tests are never silently skipped (only INKSTONE_TEST_STORES=sqlite
+ * leaves PostgreSQL out, and then nothing is started).
  */
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** Admin URL of the server. */
+    /** Admin URL of the server; '' when PostgreSQL is not among the selected stores. */
     pgUrl: string;
     /** A database with every migration applied; test databases are cloned from it (see stores.ts). */
     pgTemplate: string;
@@ -132,6 +134,11 @@ const SHARED = Symbol.for('inkstone.test.postgres');
 const registry = globalThis as { [SHARED]?: SharedPostgres };
 
 export default async function setup(project: TestProject) {
+  if (!selectedStores().includes('postgres')) {
+    project.provide('pgUrl', '');
+    project.provide('pgTemplate', '');
+    return;
+  }
   const shared = (registry[SHARED] ??= { users: 0, ready: startShared() });
   shared.users++;
   const release = async () => {

@@ -4,9 +4,15 @@ import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { openDatabase, migrate, type Database } from '../../src/storage/database.ts';
+import { selectedStores, type StoreKind } from './store-selection.ts';
 
-export const STORES = ['sqlite', 'postgres'] as const;
-export type StoreKind = (typeof STORES)[number];
+export type { StoreKind };
+
+/** The stores this run covers: both unless INKSTONE_TEST_STORES narrows them (see store-selection.ts). */
+export const STORES: readonly StoreKind[] = selectedStores();
+
+/** For tests wired to one store: `describe.skipIf(!runsOn('postgres'))(…)` skips them when their store is left out. */
+export const runsOn = (kind: StoreKind): boolean => STORES.includes(kind);
 
 export interface TestDatabase {
   database: Database;
@@ -37,6 +43,7 @@ export async function openTestDatabase(kind: StoreKind, { migrated = true } = {}
   let drop = async () => {};
   if (kind === 'postgres') {
     const adminUrl = inject('pgUrl');
+    if (!adminUrl) throw new Error('PostgreSQL is not among INKSTONE_TEST_STORES, or this project does not run the PostgreSQL global setup');
     const name = `inkstone_t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
     const template = migrated ? inject('pgTemplate') : 'template0';
     await adminQuery(adminUrl, `CREATE DATABASE "${name}" TEMPLATE "${template}" ENCODING 'UTF8'`);
