@@ -44,11 +44,11 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<Served> {
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  for (let i = 0; ; i++) {
+  for (const deadline = Date.now() + 30_000; ; ) {
     if (child.exitCode !== null) throw new Error(`inkstone serve exited ${child.exitCode}: ${stderr}`);
     if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
-    if (i > 150) throw new Error(`inkstone serve did not answer in time: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 200));
+    if (Date.now() > deadline) throw new Error(`inkstone serve did not answer in time: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
   const end = async (signal: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
