@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Only the projects that use PostgreSQL start it (once for all of them; see test/support/postgres.ts).
@@ -13,14 +14,18 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two files at a time even on two cores (Vitest's default would be one): process and browser tests mostly wait.
+    maxWorkers: Math.max(2, os.availableParallelism() - 1),
     reporters: ['default'],
     // argon2 at its minimum cost in tests (honoured only with NODE_ENV=test); spawned processes inherit it (support/server.ts).
     env: { INKSTONE_ARGON2_COST: 'test' },
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.{ts,tsx}', 'src/**/*.test.ts'] } },
-      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.{ts,tsx}'], globalSetup: postgres } },
+      // Files share a worker's modules (isolate: false): each builds its own app and database, and the server code,
+      // jieba's dictionary and the client bundles load once per worker instead of once per file.
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.{ts,tsx}', 'src/**/*.test.ts'], isolate: false } },
+      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.{ts,tsx}'], globalSetup: postgres, isolate: false } },
       { extends: true, test: { name: 'processes', include: ['test/processes/**/*.test.{ts,tsx}'], globalSetup: postgres } },
-      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.{ts,tsx}'] } },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.{ts,tsx}'], isolate: false } },
     ],
   },
 });
