@@ -1,17 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { loadConfig, ConfigError, type Config } from '../config.ts';
-import { prepare } from '../bootstrap.ts';
-import { createAccount, createApiToken } from '../domain/accounts/service.ts';
 import { ROLES } from '../domain/accounts/roles.ts';
-import { systemClock } from '../domain/clock.ts';
-import { newContext } from '../domain/context.ts';
 import { randomToken } from '../domain/crypto.ts';
 import { DomainError } from '../domain/errors.ts';
-import { loadDemo } from '../demo/load.ts';
-import { migrate, openDatabase, type Database } from '../storage/database.ts';
-import { backupSqlite, exportJsonLines } from '../storage/backup.ts';
-import { Store } from '../storage/store.ts';
-import { serve } from '../server.ts';
+import type { Database } from '../storage/database.ts';
+// The server, storage drivers, argon2 and the demo load inside the commands that use them: `--help` starts fast.
 
 /** A mistake of the operator's: printed as one line, exit code 2, no stack trace. */
 class CliError extends Error {}
@@ -19,6 +12,7 @@ class CliError extends Error {}
 /** Opens the configured database for one command; every command but `migrate` itself first brings it up to date. */
 async function withDatabase<T>(fn: (config: Config, database: Database) => Promise<T>, { migrateFirst = true } = {}): Promise<T> {
   const config = loadConfig();
+  const { migrate, openDatabase } = await import('../storage/database.ts');
   const database = openDatabase(config);
   try {
     if (migrateFirst) await migrate(database);
@@ -28,7 +22,10 @@ async function withDatabase<T>(fn: (config: Config, database: Database) => Promi
   }
 }
 
-const ctxOf = (database: Database) => newContext(Store.of(database), systemClock);
+async function ctxOf(database: Database) {
+  const [{ newContext }, { Store }, { systemClock }] = await Promise.all([import('../domain/context.ts'), import('../storage/store.ts'), import('../domain/clock.ts')]);
+  return newContext(Store.of(database), systemClock);
+}
 
 const program = new Command('inkstone').description('Inkstone (砚): a Chinese-first news publishing platform').showHelpAfterError();
 
@@ -36,7 +33,9 @@ program
   .command('serve')
   .description('serve the site (runs migrations; first start creates admin and loads demo content)')
   .action(async () => {
-    await serve(loadConfig());
+    const config = loadConfig();
+    const { serve } = await import('../server.ts');
+    await serve(config);
   });
 
 program
@@ -44,6 +43,7 @@ program
   .description('apply database migrations')
   .action(() =>
     withDatabase(async (_config, database) => {
+      const { migrate } = await import('../storage/database.ts');
       const applied = await migrate(database);
       console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.');
     }, { migrateFirst: false }),
@@ -54,11 +54,12 @@ program
   .description('load the demo content (channels, articles, images, topics) into a database without channels')
   .action(() =>
     withDatabase(async (config, database) => {
-      const ctx = ctxOf(database);
+      const ctx = await ctxOf(database);
       if ((await ctx.store.channels.all()).length > 0) {
         console.log('The database already has channels; the demo loads only into an empty newsroom.');
         return;
       }
+      const [{ prepare }, { loadDemo }] = await Promise.all([import('../bootstrap.ts'), import('../demo/load.ts')]);
       await prepare({ ...config, demo: false }, database);
       const loaded = await loadDemo(ctx, config);
       console.log(`Loaded ${loaded.channels} channels, ${loaded.articles} articles and ${loaded.topics} topics.`);
@@ -76,7 +77,8 @@ user
     withDatabase(async (_config, database) => {
       const given = opts.password ?? process.env.INKSTONE_NEW_PASSWORD;
       const password = given ?? randomToken(12);
-      const account = await createAccount(ctxOf(database), null, { username: name, role: opts.role, displayName: opts.displayName, password });
+      const { createAccount } = await import('../domain/accounts/service.ts');
+      const account = await createAccount(await ctxOf(database), null, { username: name, role: opts.role, displayName: opts.displayName, password });
       console.log(`Created ${account.role} ${account.username}.`);
       if (!given) console.log(`Password (shown once): ${password}`);
     }),
@@ -90,7 +92,8 @@ token
   .option('--name <label>', 'what the token is for', 'cli')
   .action((opts: { user: string; name: string }) =>
     withDatabase(async (_config, database) => {
-      const created = await createApiToken(ctxOf(database), null, { username: opts.user, name: opts.name });
+      const { createApiToken } = await import('../domain/accounts/service.ts');
+      const created = await createApiToken(await ctxOf(database), null, { username: opts.user, name: opts.name });
       console.log(`Created API token #${created.id} for ${opts.user}; it is shown once:`);
       console.log(`Token: ${created.token}`);
     }),
@@ -102,7 +105,7 @@ program
   .action(() =>
     withDatabase(async (_config, database) => {
       const started = Date.now();
-      const index = ctxOf(database).store.search;
+      const index = (await ctxOf(database)).store.search;
       const report = await index.rebuild((n) => {
         if (n % 5000 === 0) console.log(`Indexed ${n} articles…`);
       });
@@ -118,6 +121,7 @@ program
   .action((file: string) =>
     withDatabase(async (_config, database) => {
       if (!database.sqlite) throw new CliError('backup copies the SQLite database; on PostgreSQL use pg_dump');
+      const { backupSqlite } = await import('../storage/backup.ts');
       const pages = await backupSqlite(database, file);
       console.log(`Backed up ${pages} pages to ${file}.`);
     }),
@@ -128,6 +132,7 @@ program
   .description('export channels, accounts (without secrets), articles and topics as JSON lines')
   .action((file: string) =>
     withDatabase(async (_config, database) => {
+      const { exportJsonLines } = await import('../storage/backup.ts');
       const counts = await exportJsonLines(database, file);
       console.log(`Exported ${Object.entries(counts).map(([k, n]) => `${n} ${k}s`).join(', ') || 'nothing'} to ${file}.`);
     }),
@@ -141,7 +146,7 @@ reactions
   .action((opts: { dryRun?: boolean }) =>
     withDatabase(async (_config, database) => {
       const { checkReactionCounts } = await import('../domain/reactions/service.ts');
-      const { drift, votes } = await checkReactionCounts(ctxOf(database), { dryRun: opts.dryRun === true });
+      const { drift, votes } = await checkReactionCounts(await ctxOf(database), { dryRun: opts.dryRun === true });
       if (drift.length === 0) {
         console.log(`Checked ${votes} votes: every count equals its votes.`);
         return;

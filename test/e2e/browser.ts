@@ -1,11 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { buildApp } from '../../src/app.ts';
 import { prepare } from '../../src/bootstrap.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/storage/database.ts';
+import { waitFor } from '../support/wait.ts';
 
 export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, '../../test-output/screenshots');
 
@@ -52,4 +53,30 @@ export function watchErrors(page: Page): string[] {
   });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   return errors;
+}
+
+/** Counts the page's requests still in flight (the view beacon sent on load, a feed fetch). */
+export function watchRequests(page: Page): () => number {
+  const pending = new Set<Request>();
+  page.on('request', (r) => pending.add(r));
+  page.on('requestfinished', (r) => pending.delete(r));
+  page.on('requestfailed', (r) => pending.delete(r));
+  return () => pending.size;
+}
+
+/**
+ * Waits until a loaded page has settled, instead of sleeping: web fonts in, zero-delay timers (deferred errors)
+ * run, two frames painted, no request in flight; so the screenshot is final and late errors are already reported.
+ */
+export async function settled(page: Page, inFlight: () => number): Promise<void> {
+  const frames = () =>
+    page.evaluate(async () => {
+      await document.fonts.ready;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    });
+  await frames();
+  await waitFor(() => inFlight() === 0, { timeout: 5_000, interval: 20, message: 'the page’s requests to finish' });
+  // One more round trip: console messages about the requests that just finished arrive before its answer.
+  await frames();
 }

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FOLD_THRESHOLD } from '../../src/web/public/pages.tsx';
-import { launchChromium, SCREENSHOT_DIR, startDemoSite, VIEWPORTS, WECHAT_UA, watchErrors } from './browser.ts';
+import { launchChromium, SCREENSHOT_DIR, settled, startDemoSite, VIEWPORTS, WECHAT_UA, watchErrors, watchRequests } from './browser.ts';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -23,12 +23,13 @@ afterAll(async () => {
   await site?.close();
 });
 
-async function open(path: string, options: BrowserContextOptions = {}): Promise<{ page: Page; errors: string[] }> {
+async function open(path: string, options: BrowserContextOptions = {}): Promise<{ page: Page; errors: string[]; inFlight: () => number }> {
   const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...options });
   const page = await context.newPage();
   const errors = watchErrors(page);
+  const inFlight = watchRequests(page);
   await page.goto(site.base + path, { waitUntil: 'load' });
-  return { page, errors };
+  return { page, errors, inFlight };
 }
 
 async function seriousViolations(page: Page) {
@@ -48,8 +49,8 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
     ];
 
     it.each(pages)('%s page: renders without console errors or serious accessibility violations (screenshot saved)', async (name, url) => {
-      const { page, errors } = await open(url(), { viewport });
-      await page.waitForTimeout(300);
+      const { page, errors, inFlight } = await open(url(), { viewport });
+      await settled(page, inFlight);
       await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${size}.png`) });
       expect(await seriousViolations(page)).toEqual([]);
       expect(errors).toEqual([]);

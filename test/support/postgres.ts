@@ -2,17 +2,23 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { freePort } from './net.ts';
+import { selectedStores } from './store-selection.ts';
 import type { TestProject } from 'vitest/node';
 
 /**
  * Every storage test runs on PostgreSQL too. Use INKSTONE_TEST_DATABASE_URL when given (a server where we may
  * CREATE DATABASE); otherwise start a throwaway cluster from Debian's PostgreSQL binaries for this run.
- * Without either the run fails: PostgreSQL tests are never silently skipped.
+ * Without either the run fails: PostgreSQL tests are never silently skipped (only INKSTONE_TEST_STORES=sqlite
+ * leaves PostgreSQL out, and then nothing is started).
  */
 declare module 'vitest' {
   export interface ProvidedContext {
+    /** Admin URL of the server; '' when PostgreSQL is not among the selected stores. */
     pgUrl: string;
+    /** A database with every migration applied; test databases are cloned from it (see stores.ts). */
+    pgTemplate: string;
   }
 }
 
@@ -66,13 +72,87 @@ export async function startThrowawayPostgres({ durable = false } = {}): Promise<
   };
 }
 
-export default async function setup(project: TestProject) {
+/** Creates the migrated template once per run; nobody may connect to it afterwards, so clones never find it busy. */
+async function createTemplate(adminUrl: string): Promise<{ name: string; drop(): Promise<void> }> {
+  const name = `inkstone_template_${process.pid}_${Date.now().toString(36)}`;
+  const admin = async (query: string) => {
+    const c = new pg.Client({ connectionString: adminUrl });
+    await c.connect();
+    try {
+      await c.query(query);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  // Loaded here, not at the top: a run without PostgreSQL never needs the storage code in the main process.
+  const { migrate, openDatabase } = await import('../../src/storage/database.ts');
+  const database = openDatabase({ databaseUrl: url.toString(), dataDir: os.tmpdir(), poolSize: 1 });
+  try {
+    await migrate(database);
+  } finally {
+    await database.close();
+  }
+  // CREATE DATABASE … TEMPLATE fails while anyone is connected to the template: from here on nobody can be.
+  await admin(`ALTER DATABASE "${name}" WITH ALLOW_CONNECTIONS false`);
+  return { name, drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
+interface SharedPostgres {
+  users: number;
+  ready: Promise<{ url: string; template: string; stop(): Promise<void> }>;
+}
+
+async function startShared(): Promise<Awaited<SharedPostgres['ready']>> {
   const given = process.env.INKSTONE_TEST_DATABASE_URL;
-  if (given) {
-    project.provide('pgUrl', given);
+  const server = given ? { url: given, stop() {} } : await startThrowawayPostgres();
+  try {
+    const template = await createTemplate(server.url);
+    return {
+      url: server.url,
+      template: template.name,
+      async stop() {
+        try {
+          // A throwaway cluster goes as a whole; on a given server, clean up after ourselves.
+          if (given) await template.drop();
+        } finally {
+          server.stop();
+        }
+      },
+    };
+  } catch (err) {
+    server.stop();
+    throw err;
+  }
+}
+
+// Every project that needs PostgreSQL lists this setup, and Vitest runs it once per project in its main process:
+// they share one server and one template, and the last teardown stops it.
+const SHARED = Symbol.for('inkstone.test.postgres');
+const registry = globalThis as { [SHARED]?: SharedPostgres };
+
+export default async function setup(project: TestProject) {
+  if (!selectedStores().includes('postgres')) {
+    project.provide('pgUrl', '');
+    project.provide('pgTemplate', '');
     return;
   }
-  const pg = await startThrowawayPostgres();
-  project.provide('pgUrl', pg.url);
-  return () => pg.stop();
+  const shared = (registry[SHARED] ??= { users: 0, ready: startShared() });
+  shared.users++;
+  const release = async () => {
+    if (--shared.users > 0) return;
+    delete registry[SHARED];
+    await (await shared.ready).stop();
+  };
+  try {
+    const { url, template } = await shared.ready;
+    project.provide('pgUrl', url);
+    project.provide('pgTemplate', template);
+  } catch (err) {
+    if (--shared.users === 0) delete registry[SHARED];
+    throw err;
+  }
+  return release;
 }

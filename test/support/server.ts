@@ -14,10 +14,11 @@ const root = path.resolve(import.meta.dirname, '../..');
 // tsx as a loader inside the one node process: its CLI would add a wrapper process, and a SIGKILL sent to the
 // wrapper would leave the real server running.
 const cli = ['--import', 'tsx', path.join(root, 'src/cli/main.ts')];
-
+// Tests give each process its whole environment; these make it a test process too (the test-only argon2 cost).
+const testEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ NODE_ENV: 'test', INKSTONE_ARGON2_COST: process.env.INKSTONE_ARGON2_COST, ...env });
 
 export function runCli(env: NodeJS.ProcessEnv, ...args: string[]) {
-  return spawnSync(process.execPath, [...cli, ...args], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, [...cli, ...args], { cwd: root, env: testEnv(env), encoding: 'utf8', timeout: 60_000 });
 }
 
 /** Runs a CLI command that must succeed; returns its stdout. */
@@ -39,15 +40,15 @@ export interface Served {
 export async function serve(env: NodeJS.ProcessEnv): Promise<Served> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [...cli, 'serve'], { cwd: root, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...cli, 'serve'], { cwd: root, env: testEnv({ ...env, PORT: String(port) }), stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  for (let i = 0; ; i++) {
+  for (const deadline = Date.now() + 30_000; ; ) {
     if (child.exitCode !== null) throw new Error(`inkstone serve exited ${child.exitCode}: ${stderr}`);
     if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
-    if (i > 150) throw new Error(`inkstone serve did not answer in time: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 200));
+    if (Date.now() > deadline) throw new Error(`inkstone serve did not answer in time: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
   const end = async (signal: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);

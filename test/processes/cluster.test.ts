@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newsroom, serve, type Served } from '../support/server.ts';
+import { waitFor } from '../support/wait.ts';
 
 /** Two app processes behind one port (INKSTONE_WORKERS=2): cached pages, and edits purge every worker's cache. */
 describe('serve with two workers', () => {
@@ -41,7 +42,8 @@ describe('serve with two workers', () => {
     expect(again.some((p) => p.cache === 'hit')).toBe(true);
     expect(again.every((p) => p.csp?.includes("script-src 'self'"))).toBe(true);
     await api('PATCH', `/api/v1/articles/${id}`, { title: '更正后的标题' });
-    await new Promise((r) => setTimeout(r, 200));
+    // The other worker hears of the edit over IPC a moment later; 5 s is far inside the 60 s page TTL, so a lost purge still fails.
+    await waitFor(async () => (await titles()).every((p) => p.html.includes('更正后的标题')), { timeout: 5_000, message: 'every worker to serve the new title' });
     const after = await titles();
     expect(after.every((p) => p.html.includes('更正后的标题'))).toBe(true);
   });

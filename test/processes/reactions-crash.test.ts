@@ -5,6 +5,7 @@ import { openDatabase, type Database } from '../../src/storage/database.ts';
 import { countsFromRows, voteRows } from '../support/reactions.ts';
 import { newsroom, publishArticle, runCli, serve, type Served } from '../support/server.ts';
 import { STORES, openTestDatabase, type TestDatabase } from '../support/stores.ts';
+import { waitFor } from '../support/wait.ts';
 
 const MOODS = ['happy', 'sad', 'like', 'pass'];
 
@@ -85,7 +86,7 @@ describe.each(STORES)('kill -9 during a vote storm on %s', (kind) => {
       }
     };
     const storm = Promise.all(Array.from({ length: 32 }, worker));
-    while (acks < 400) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => acks >= 400, { timeout: 60_000, interval: 20, message: '400 acknowledged votes' });
     dead = true;
     await server.kill9();
     await storm;

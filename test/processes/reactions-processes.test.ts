@@ -3,12 +3,12 @@ import { openDatabase } from '../../src/storage/database.ts';
 import { countsFromRows, voteRows } from '../support/reactions.ts';
 import { startRedis, type TestRedis } from '../support/redis.ts';
 import { newsroom, publishArticle, serve, type Served } from '../support/server.ts';
-import { openTestDatabase, type TestDatabase } from '../support/stores.ts';
+import { openTestDatabase, runsOn, type TestDatabase } from '../support/stores.ts';
 
 const MOODS = ['happy', 'sad', 'like', 'pass'];
 
 /** Scale-out as operators run it: two app processes on one PostgreSQL, sharing Redis for the caps. */
-describe('two app processes on postgres with Redis', () => {
+describe.skipIf(!runsOn('postgres'))('two app processes on postgres with Redis', () => {
   let db: TestDatabase;
   let redis: TestRedis;
   let servers: Served[] = [];
