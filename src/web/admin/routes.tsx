@@ -6,7 +6,7 @@ import type { WebDeps } from '../api/context.ts';
 import type { Assets } from '../assets.ts';
 import { authenticate } from '../auth.ts';
 import { ArticlePage } from '../public/pages.tsx';
-import { renderPage, sendHtml } from '../public/routes.tsx';
+import { renderPage, sendHtml } from '../public/html.ts';
 import { loadMoods, loadSidebar } from '../public/sidebar.ts';
 import { siteViews } from '../public/view.ts';
 

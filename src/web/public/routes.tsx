@@ -1,8 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import path from 'node:path';
 import QRCode from 'qrcode';
-import { renderToString } from 'preact-render-to-string';
-import type { VNode } from 'preact';
 import type { Article } from '../../domain/articles/article.ts';
 import { relatedArticles } from '../../domain/articles/related.ts';
 import type { Ctx } from '../../domain/context.ts';
@@ -14,22 +12,14 @@ import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { PUBLIC_PAGE } from '../page-cache.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { distributionRoutes } from './distribution.ts';
+import { renderPage, sendHtml } from './html.ts';
 import { renderPoster } from './poster.ts';
 import { searchPageRoutes } from './search.tsx';
 import { ArticlePage, ChannelPage, ErrorPage, HomePage, TopicPage } from './pages.tsx';
 import { loadMoods, loadSidebar } from './sidebar.ts';
 import { siteViews, type SiteView } from './view.ts';
 
-const PAGE_CACHE = 'public, max-age=60, stale-while-revalidate=300';
 const FEED_PAGE = 10;
-
-export function renderPage(node: VNode): string {
-  return '<!doctype html>' + renderToString(node);
-}
-
-export function sendHtml(reply: FastifyReply, status: number, html: string, cache = PAGE_CACHE): FastifyReply {
-  return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', cache).send(html);
-}
 
 const errorTexts: Record<number, [string, string]> = {
   404: ['页面不存在', '您访问的页面不存在，可能链接有误或稿件尚未发布。'],

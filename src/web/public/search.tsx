@@ -6,7 +6,7 @@ import { MAX_QUERY_CHARS, SEARCH_CAPS } from '../../domain/search/query.ts';
 import type { WebDeps } from '../api/context.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { Breadcrumbs, Layout, Time } from './components.tsx';
-import { renderPage, sendHtml } from './routes.tsx';
+import { renderPage, sendHtml } from './html.ts';
 import type { SiteView } from './view.ts';
 
 const PAGE_SIZE = SEARCH_LIMIT.default;
