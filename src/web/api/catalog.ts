@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { normalizeChannelPath } from '../../domain/channels/channel.ts';
 import { createChannel } from '../../domain/channels/service.ts';
 import { notFound } from '../../domain/errors.ts';
 import { createTopic } from '../../domain/topics/service.ts';
@@ -96,7 +97,7 @@ export function catalogRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
     const limit = Math.min(FEED_LIMIT.max, Math.max(FEED_LIMIT.min, req.query.limit ?? FEED_LIMIT.default));
     let channelIds: number[] | undefined;
     if (channel !== undefined && channel !== '') {
-      const path = channel.replace(/^\/+|\/+$/g, '');
+      const path = normalizeChannelPath(channel);
       if (!(await ctx.store.channels.findByPath(path))) throw notFound(`Channel ${path}`);
       channelIds = await ctx.store.channels.subtreeIds(path);
     }

@@ -5,6 +5,7 @@ import type { Article } from '../../domain/articles/article.ts';
 import { relatedArticles } from '../../domain/articles/related.ts';
 import type { Ctx } from '../../domain/context.ts';
 import { imageSources, loadMediaIndex, withResponsiveImages } from '../../domain/media/responsive.ts';
+import { normalizeChannelPath } from '../../domain/channels/channel.ts';
 import { slotArticles } from '../../domain/slots/service.ts';
 import type { WebDeps } from '../api/context.ts';
 import type { Assets } from '../assets.ts';
@@ -144,7 +145,7 @@ export function publicRoutes(app: FastifyInstance, { ctx, config }: WebDeps, ass
   });
 
   app.get<{ Params: { '*': string } }>('/c/*', { config: PUBLIC_PAGE }, async (req, reply) => {
-    const path = req.params['*'].replace(/\/+$/, '');
+    const path = normalizeChannelPath(req.params['*']);
     const v = await view();
     const channel = v.channels.find((c) => c.path === path);
     if (!channel) return notFoundPage(reply);
