@@ -25,6 +25,7 @@ import { publicRoutes, type ErrorRenderer } from './web/public/routes.tsx';
 import { hantRoutes } from './web/public/hant.tsx';
 import { reactionFormRoutes } from './web/public/reactions.ts';
 import { registerAssets } from './web/assets.ts';
+import { registerAuth } from './web/auth.ts';
 import { validatorCompiler } from './web/validation.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -97,6 +98,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   await app.register(cookie);
   await app.register(formbody);
+  // Before any route: routes declare who may call them (config.auth) and get their gate from here.
+  registerAuth(app, { ctx, siteUrl: config.siteUrl });
   registerPageCache(app, pageCache);
 
   let renderError: ErrorRenderer | undefined;

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { getArticle } from '../../domain/articles/service.ts';
 import { relatedArticles } from '../../domain/articles/related.ts';
-import { notFound, unauthorized } from '../../domain/errors.ts';
-import type { WebDeps } from '../api/context.ts';
+import { notFound } from '../../domain/errors.ts';
+import type { WebDeps } from '../context.ts';
 import type { Assets } from '../assets.ts';
-import { authenticate } from '../auth.ts';
+import { AUTH_REQUIRED } from '../auth.ts';
 import { ArticlePage } from '../public/pages.tsx';
 import { renderPage, sendHtml } from '../public/html.ts';
 import { loadMoods, loadSidebar } from '../public/sidebar.ts';
@@ -64,12 +64,11 @@ export function adminRoutes(app: FastifyInstance, { ctx, config }: WebDeps, asse
   app.get('/admin', shell);
   app.get('/admin/*', shell);
 
-  app.get<{ Params: { id: string } }>('/admin/preview/:id', async (req, reply) => {
-    noStore(reply);
-    const auth = await authenticate(ctx, req);
-    if (!auth) throw unauthorized();
+  // Headers first, so a refusal (401, 403, 404) is not kept or indexed either.
+  const preview = { config: AUTH_REQUIRED, onRequest: async (_req: unknown, reply: FastifyReply) => void noStore(reply) };
+  app.get<{ Params: { id: string } }>('/admin/preview/:id', preview, async (req, reply) => {
     if (!/^\d{1,10}$/.test(req.params.id)) throw notFound('Article');
-    const article = await getArticle(ctx, auth.actor, Number(req.params.id));
+    const article = await getArticle(ctx, req.actor, Number(req.params.id));
     const v = await view();
     const channel = v.channels.find((c) => c.id === article.channelId) ?? (await ctx.store.channels.findById(article.channelId))!;
     const [related, feed, moods, sidebar, author] = await Promise.all([

@@ -6,8 +6,8 @@ import { DomainError, invalid } from '../../domain/errors.ts';
 import { MediaFolder, spool, tooLarge, type Spooled } from '../../domain/media/files.ts';
 import { FORMAT_MIME, mainVariant, mediaUrl, type Media } from '../../domain/media/media.ts';
 import { importUpload } from '../../domain/media/service.ts';
-import { requireActor } from '../auth.ts';
-import type { WebDeps } from './context.ts';
+import { AUTH_REQUIRED } from '../auth.ts';
+import type { WebDeps } from '../context.ts';
 
 /** Room for the multipart framing around the file: boundaries, part headers, a few short fields. */
 const MULTIPART_SLACK = 64 * 1024;
@@ -40,8 +40,7 @@ export async function mediaRoutes(app: FastifyInstance, { ctx, config }: WebDeps
   // Any other body type reaches the handler unread, which refuses it with a message about this route.
   app.addContentTypeParser('*', (_req, _payload, done) => done(null));
 
-  app.post('/media', { bodyLimit: maxBytes + MULTIPART_SLACK }, async (req, reply) => {
-    const { actor } = await requireActor(ctx, req, config.siteUrl);
+  app.post('/media', { config: AUTH_REQUIRED, bodyLimit: maxBytes + MULTIPART_SLACK }, async (req, reply) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBytes + MULTIPART_SLACK) throw closing(reply, tooLarge(maxBytes));
     if (!req.isMultipart()) {
@@ -50,7 +49,7 @@ export async function mediaRoutes(app: FastifyInstance, { ctx, config }: WebDeps
     const upload = await receive(req, reply, folder, maxBytes);
     let media: Media;
     try {
-      media = await importUpload(ctx, actor, folder, upload);
+      media = await importUpload(ctx, req.actor, folder, upload);
     } finally {
       // Gone before the answer leaves, whatever the answer is.
       await rm(upload.path, { force: true });

@@ -79,3 +79,8 @@ export function revisionOut(r: Revision) {
     },
   };
 }
+
+/** A home-page slot's articles in order, with when each leaves it. */
+export function slotOut(items: { articleId: number; expiresAt: number | null }[]) {
+  return { items: items.map((i) => ({ article: i.articleId, expiresAt: iso(i.expiresAt) })) };
+}

@@ -7,7 +7,7 @@ import type { Ctx } from '../../domain/context.ts';
 import { imageSources, loadMediaIndex, withResponsiveImages } from '../../domain/media/responsive.ts';
 import { normalizeChannelPath } from '../../domain/channels/channel.ts';
 import { slotArticles } from '../../domain/slots/service.ts';
-import type { WebDeps } from '../api/context.ts';
+import type { WebDeps } from '../context.ts';
 import type { Assets } from '../assets.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { PUBLIC_PAGE } from '../page-cache.ts';

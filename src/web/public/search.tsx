@@ -3,7 +3,7 @@ import { lineage, type Channel } from '../../domain/channels/channel.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { encodeSearchCursor, searchArticles, SEARCH_LIMIT, type SearchResult } from '../../domain/search/service.ts';
 import { MAX_QUERY_CHARS, SEARCH_CAPS } from '../../domain/search/query.ts';
-import type { WebDeps } from '../api/context.ts';
+import type { WebDeps } from '../context.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { Breadcrumbs, Layout, Time } from './components.tsx';
 import { renderPage, sendHtml } from './html.ts';
