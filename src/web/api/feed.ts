@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { normalizeChannelPath } from '../../domain/channels/channel.ts';
 import { notFound } from '../../domain/errors.ts';
 import { typed, type WebDeps } from '../context.ts';
-import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { feedPage } from '../loaders.ts';
 import { feedItem } from '../presenters/articles.ts';
 
 const FeedQuery = Type.Object(
@@ -17,7 +17,7 @@ const FeedQuery = Type.Object(
 
 export const FEED_LIMIT = { min: 1, max: 50, default: 20 };
 
-/** GET /feed: published articles newest first, of one channel's subtree or all, by opaque cursor. */
+/** GET /feed: the reader pages' feed (same loader, same cursors), of one channel's subtree or all; the reader script pages with it. */
 export function feedRoutes(app: FastifyInstance, { ctx, config }: WebDeps): void {
   typed(app).get('/feed', { schema: { querystring: FeedQuery } }, async (req, reply) => {
     const { channel, cursor } = req.query;
@@ -29,13 +29,8 @@ export function feedRoutes(app: FastifyInstance, { ctx, config }: WebDeps): void
       if (!(await ctx.store.channels.findByPath(path))) throw notFound(`Channel ${path}`);
       channelIds = await ctx.store.channels.subtreeIds(path);
     }
-    const before = cursor ? decodeCursor(cursor) : undefined;
-    const items = await ctx.store.articles.listPublished({ channelIds, before, limit });
-    const last = items[items.length - 1];
+    const feed = await feedPage(ctx, { channelIds, cursor, limit });
     reply.header('cache-control', 'public, max-age=30');
-    return {
-      items: items.map((a) => feedItem(a, config.siteUrl)),
-      nextCursor: items.length === limit && last ? encodeCursor({ publishedAt: last.publishedAt!, id: last.id }) : null,
-    };
+    return { items: feed.items.map((a) => feedItem(a, config.siteUrl)), nextCursor: feed.nextCursor };
   });
 }
