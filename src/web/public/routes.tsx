@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import path from 'node:path';
 import QRCode from 'qrcode';
+import { Type } from 'typebox';
 import type { Article } from '../../domain/articles/article.ts';
 import type { Ctx } from '../../domain/context.ts';
 import { normalizeChannelPath } from '../../domain/channels/channel.ts';
 import { loadMediaIndex } from '../../domain/media/responsive.ts';
-import type { WebDeps } from '../context.ts';
+import { typed, type WebDeps } from '../context.ts';
 import type { Assets } from '../assets.ts';
 import { articlePageData, channelPageData, homePageData } from '../loaders.ts';
 import { PUBLIC_PAGE } from '../page-cache.ts';
@@ -34,11 +35,16 @@ export function errorRenderer(ctx: Ctx, view: () => Promise<SiteView>): ErrorRen
   };
 }
 
-/** The page's cursor parameter, if it has one (a repeated parameter is ignored). */
-function cursorOf(query: unknown): string | undefined {
-  const raw = (query as { cursor?: unknown }).cursor;
-  return typeof raw === 'string' && raw !== '' ? raw : undefined;
-}
+/**
+ * A reader page's own parameters, checked (a value of the wrong shape is a 400 page); any other parameter, such as a
+ * tracking tag, is ignored, as the page cache ignores it. The cursor is judged by decodeCursor.
+ */
+const Cursor = Type.String({ maxLength: 200 });
+const PageQuery = Type.Object({ cursor: Type.Optional(Cursor) });
+const ArticlePageQuery = Type.Object({ cursor: Type.Optional(Cursor), full: Type.Optional(Type.String({ maxLength: 10 })) });
+// Path parameters are matched by the handlers, so that any malformed address is a 404 like a missing page.
+const ArticleParams = Type.Object({ id: Type.String() });
+const ChannelParams = Type.Object({ '*': Type.String() });
 
 /** The reader site: server-rendered pages with no per-reader data, so they cache whole. */
 export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets): ErrorRenderer {
@@ -47,9 +53,11 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
   const renderError = errorRenderer(ctx, view);
   const notFoundPage = async (reply: FastifyReply, status = 404) => sendHtml(reply, status, await renderError(status), 'public, max-age=30');
 
-  app.get('/', { config: PUBLIC_PAGE }, async (req, reply) => {
+  const page = typed(app);
+
+  page.get('/', { config: PUBLIC_PAGE, schema: { querystring: PageQuery } }, async (req, reply) => {
     const v = await view();
-    return sendHtml(reply, 200, renderPage(<HomePage view={v} data={await homePageData(deps, v, cursorOf(req.query))} />));
+    return sendHtml(reply, 200, renderPage(<HomePage view={v} data={await homePageData(deps, v, req.query.cursor)} />));
   });
 
   const loadArticle = async (raw: string) => {
@@ -57,12 +65,12 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     return Number.isSafeInteger(id) ? ctx.store.articles.findById(id) : undefined;
   };
 
-  app.get<{ Params: { id: string }; Querystring: { full?: string; cursor?: string } }>('/a/:id', { config: PUBLIC_PAGE }, async (req, reply) => {
+  page.get('/a/:id', { config: PUBLIC_PAGE, schema: { params: ArticleParams, querystring: ArticlePageQuery } }, async (req, reply) => {
     const article = await loadArticle(req.params.id);
     if (!article || !['published', 'unpublished'].includes(article.status)) return notFoundPage(reply);
     if (article.status === 'unpublished') return notFoundPage(reply, 410);
     const v = await view();
-    const data = await articlePageData(deps, v, article, { cursor: cursorOf(req.query), unfold: req.query.full === '1' });
+    const data = await articlePageData(deps, v, article, { cursor: req.query.cursor, unfold: req.query.full === '1' });
     return sendHtml(reply, 200, renderPage(<ArticlePage view={v} data={data} />));
   });
 
@@ -88,12 +96,12 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     return reply.header('content-type', 'image/png').header('cache-control', 'public, max-age=3600').send(png);
   });
 
-  app.get<{ Params: { '*': string } }>('/c/*', { config: PUBLIC_PAGE }, async (req, reply) => {
+  page.get('/c/*', { config: PUBLIC_PAGE, schema: { params: ChannelParams, querystring: PageQuery } }, async (req, reply) => {
     const path = normalizeChannelPath(req.params['*']);
     const v = await view();
     const channel = v.channels.find((c) => c.path === path);
     if (!channel) return notFoundPage(reply);
-    return sendHtml(reply, 200, renderPage(<ChannelPage view={v} data={await channelPageData(deps, v, channel, cursorOf(req.query))} />));
+    return sendHtml(reply, 200, renderPage(<ChannelPage view={v} data={await channelPageData(deps, v, channel, req.query.cursor)} />));
   });
 
   app.get<{ Params: { slug: string } }>('/t/:slug', { config: PUBLIC_PAGE }, async (req, reply) => {
