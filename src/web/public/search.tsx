@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { lineage, type Channel } from '../../domain/channels/channel.ts';
-import { DomainError } from '../../domain/errors.ts';
+import { DomainError, type ErrorCode } from '../../domain/errors.ts';
 import { encodeSearchCursor, searchArticles, SEARCH_LIMIT, type SearchResult } from '../../domain/search/service.ts';
 import { MAX_QUERY_CHARS, SEARCH_CAPS } from '../../domain/search/query.ts';
 import { typed, type WebDeps } from '../context.ts';
@@ -36,7 +36,7 @@ const SearchPageQuery = Type.Object({
 const GENERIC_ERROR = '搜索条件有误，请检查后重试。';
 
 /** Messages for readers, by the domain error's code. */
-const readerMessages: Record<string, string> = {
+const readerMessages: Partial<Record<ErrorCode, string>> = {
   too_long: `关键词太长了，请不要超过 ${MAX_QUERY_CHARS} 个字。`,
   invalid_date: '日期格式不对，请按“年-月-日”填写。',
   invalid_range: '起始日期应早于截止日期。',
@@ -48,8 +48,9 @@ const readerMessages: Record<string, string> = {
 function refusal(err: Error & { validation?: { keyword?: string }[] }): string {
   const { field } = toApiError(err);
   const tooLong = err.validation?.[0]?.keyword === 'maxLength';
-  const code = { q: tooLong ? 'too_long' : '', from: 'invalid_date', to: 'invalid_date', channel: 'unknown_channel', cursor: 'invalid_cursor' }[field ?? ''];
-  return readerMessages[code ?? ''] ?? GENERIC_ERROR;
+  const codes: Record<string, ErrorCode | undefined> = { q: tooLong ? 'too_long' : undefined, from: 'invalid_date', to: 'invalid_date', channel: 'unknown_channel', cursor: 'invalid_cursor' };
+  const code = codes[field ?? ''];
+  return (code && readerMessages[code]) || GENERIC_ERROR;
 }
 
 function text(value: unknown): string {
