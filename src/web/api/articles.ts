@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import type { Actor } from '../../domain/accounts/roles.ts';
+import type { Article } from '../../domain/articles/article.ts';
 import { Type } from 'typebox';
 import {
   articleRevisions,
@@ -83,22 +85,22 @@ const ListQuery = Type.Object(
 /** Articles in the newsroom: the list, writing and editing, the workflow (submit, return, publish, schedule, unpublish), revisions. */
 export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): void {
   const api = typed(app);
-  const present = (a: Parameters<typeof newsroomArticle>[0]) => newsroomArticle(a, config.siteUrl);
+  const present = (a: Article, actor: Actor) => newsroomArticle(a, config.siteUrl, actor);
 
   api.get('/articles', { config: AUTH_REQUIRED, schema: { querystring: ListQuery } }, async (req) => {
     const items = await listNewsroomArticles(ctx, req.actor, { status: req.query.status, mine: req.query.mine, limit: req.query.limit, beforeId: req.query.before });
-    return { items: items.map(present), next: items.length === req.query.limit ? items[items.length - 1]!.id : null };
+    return { items: items.map((a) => present(a, req.actor)), next: items.length === req.query.limit ? items[items.length - 1]!.id : null };
   });
 
   api.post('/articles', { config: AUTH_REQUIRED, schema: { body: CreateBody } }, async (req, reply) => {
     const article = await createArticle(ctx, req.actor, req.body);
-    return reply.code(201).header('location', `/api/v1/articles/${article.id}`).send(present(article));
+    return reply.code(201).header('location', `/api/v1/articles/${article.id}`).send(present(article, req.actor));
   });
 
-  api.get('/articles/:id', { config: AUTH_REQUIRED, schema: { params: IdParams } }, async (req) => present(await getArticle(ctx, req.actor, req.params.id)));
+  api.get('/articles/:id', { config: AUTH_REQUIRED, schema: { params: IdParams } }, async (req) => present(await getArticle(ctx, req.actor, req.params.id), req.actor));
 
   api.patch('/articles/:id', { config: AUTH_REQUIRED, schema: { params: IdParams, body: PatchBody } }, async (req) =>
-    present(await updateArticle(ctx, req.actor, req.params.id, req.body)),
+    present(await updateArticle(ctx, req.actor, req.params.id, req.body), req.actor),
   );
 
   for (const [name, run] of [
@@ -107,17 +109,17 @@ export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
     ['unpublish', unpublishArticle],
   ] as const) {
     api.post(`/articles/:id/${name}`, { config: AUTH_REQUIRED, schema: { params: IdParams, body: Type.Optional(EmptyBody) } }, async (req) =>
-      present(await run(ctx, req.actor, req.params.id)),
+      present(await run(ctx, req.actor, req.params.id), req.actor),
     );
   }
 
   api.post('/articles/:id/schedule', { config: AUTH_REQUIRED, schema: { params: IdParams, body: ScheduleBody } }, async (req) =>
-    present(await scheduleArticle(ctx, req.actor, req.params.id, Date.parse(req.body.at))),
+    present(await scheduleArticle(ctx, req.actor, req.params.id, Date.parse(req.body.at)), req.actor),
   );
 
   // Back to its reporter with a comment, which the revision keeps as its note.
   api.post('/articles/:id/return', { config: AUTH_REQUIRED, schema: { params: IdParams, body: ReturnBody } }, async (req) =>
-    present(await returnArticle(ctx, req.actor, req.params.id, req.body.comment)),
+    present(await returnArticle(ctx, req.actor, req.params.id, req.body.comment), req.actor),
   );
 
   api.get('/articles/:id/revisions', { config: AUTH_REQUIRED, schema: { params: IdParams } }, async (req) => {
@@ -126,6 +128,6 @@ export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
   });
 
   api.post('/articles/:id/revisions/:n/restore', { config: AUTH_REQUIRED, schema: { params: RevisionParams, body: Type.Optional(EmptyBody) } }, async (req) =>
-    present(await restoreRevision(ctx, req.actor, req.params.id, req.params.n)),
+    present(await restoreRevision(ctx, req.actor, req.params.id, req.params.n), req.actor),
   );
 }

@@ -4,26 +4,14 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, invalid } from '../../domain/errors.ts';
 import { MediaFolder, spool, tooLarge, type Spooled } from '../../domain/media/files.ts';
-import { FORMAT_MIME, mainVariant, mediaUrl, type Media } from '../../domain/media/media.ts';
+import type { Media } from '../../domain/media/media.ts';
 import { importUpload } from '../../domain/media/service.ts';
 import { AUTH_REQUIRED } from '../auth.ts';
 import type { WebDeps } from '../context.ts';
+import { mediaOut } from '../presenters/media.ts';
 
 /** Room for the multipart framing around the file: boundaries, part headers, a few short fields. */
 const MULTIPART_SLACK = 64 * 1024;
-
-export function mediaOut(m: Media) {
-  const main = mainVariant(m);
-  return {
-    id: m.id,
-    url: mediaUrl(main.path),
-    width: main.width,
-    height: main.height,
-    original: { name: m.originalName, mime: m.mime, width: m.width, height: m.height, bytes: m.bytes },
-    variants: m.variants.map((v) => ({ url: mediaUrl(v.path), width: v.width, height: v.height, mime: FORMAT_MIME[v.format], bytes: v.bytes })),
-    createdAt: new Date(m.createdAt).toISOString(),
-  };
-}
 
 /**
  * POST /media in its own plugin scope, so the multipart parser exists for this route only. The file streams to a

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { curateRelated, relatedFor, RELATED, type RelatedView } from '../../domain/articles/related.ts';
 import { AUTH_OPTIONAL, AUTH_REQUIRED } from '../auth.ts';
-import { relatedItem } from '../presenters/articles.ts';
+import { relatedOut } from '../presenters/articles.ts';
 import { typed, type WebDeps } from '../context.ts';
 import { IdParams, MAX_ID } from './schemas.ts';
 
@@ -16,7 +16,7 @@ const PicksBody = Type.Object(
 /** 相关阅读: the list readers see (public), and the editors' pins and exclusions. */
 export function relatedRoutes(app: FastifyInstance, { ctx, config }: WebDeps): void {
   const api = typed(app);
-  const present = (view: RelatedView) => ({ items: view.items.map((i) => relatedItem(i.article, i.pinned, config.siteUrl)), ...view.picks });
+  const present = (view: RelatedView) => relatedOut(view, config.siteUrl);
 
   api.get('/articles/:id/related', { config: AUTH_OPTIONAL, schema: { params: IdParams } }, async (req, reply) => {
     const view = await relatedFor(ctx, req.auth?.actor, req.params.id);

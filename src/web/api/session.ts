@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { login, logout, SESSION_MAX_MS } from '../../domain/accounts/service.ts';
 import { AUTH_OPTIONAL, AUTH_REQUIRED, clearSessionCookie, setSessionCookie } from '../auth.ts';
 import { typed, type WebDeps } from '../context.ts';
-import { userOut } from '../presenters/newsroom.ts';
+import { sessionOut } from '../presenters/newsroom.ts';
 
 const LoginBody = Type.Object(
   { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 256 }) },
@@ -20,13 +20,12 @@ export function sessionRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
   api.post('/session', { schema: { body: LoginBody } }, async (req, reply) => {
     const result = await login(ctx, { ...req.body, address: req.ip });
     setSessionCookie(reply, result.sessionToken, secure, Math.floor(SESSION_MAX_MS / 1000));
-    return { csrfToken: result.csrfToken, user: userOut(result.account) };
+    return sessionOut(result.account, result.csrfToken);
   });
 
   api.get('/session', { config: AUTH_OPTIONAL }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
-    if (!req.auth) return { user: null };
-    return { user: userOut(req.auth.actor), csrfToken: req.auth.csrfToken ?? null };
+    return req.auth ? sessionOut(req.auth.actor, req.auth.csrfToken ?? null) : { user: null };
   });
 
   // ?everywhere=true also ends the account's sessions on every other device.

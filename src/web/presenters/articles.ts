@@ -1,6 +1,9 @@
+import type { Actor } from '../../domain/accounts/roles.ts';
 import type { Article } from '../../domain/articles/article.ts';
+import type { RelatedView } from '../../domain/articles/related.ts';
 import type { Channel } from '../../domain/channels/channel.ts';
 import type { Topic } from '../../domain/topics/topic.ts';
+import { articleAbilities } from '../../domain/policy.ts';
 import type { Revision } from '../../storage/repositories/history.ts';
 
 /** Output allowlists: what each audience may see of a record, and nothing else. */
@@ -9,7 +12,8 @@ const iso = (t: number | null): string | null => (t === null ? null : new Date(t
 
 export const articlePath = (id: number): string => `/a/${id}`;
 
-export function newsroomArticle(a: Article, siteUrl: string) {
+/** An article for the newsroom, with what the caller may do with it. */
+export function newsroomArticle(a: Article, siteUrl: string, actor: Actor) {
   return {
     id: a.id,
     title: a.title,
@@ -30,6 +34,7 @@ export function newsroomArticle(a: Article, siteUrl: string) {
     authorId: a.authorId,
     revision: a.revision,
     url: siteUrl + articlePath(a.id),
+    abilities: articleAbilities(actor, a),
   };
 }
 
@@ -46,6 +51,11 @@ export function feedItem(a: Article, siteUrl: string) {
 /** One item of 相关阅读; `pinned` tells an editor's choice from a computed one. */
 export function relatedItem(a: Article, pinned: boolean, siteUrl: string) {
   return { id: a.id, title: a.title, url: siteUrl + articlePath(a.id), publishedAt: iso(a.publishedAt), pinned };
+}
+
+/** 相关阅读 as readers see it, and for editors the pins and exclusions behind it. */
+export function relatedOut(view: RelatedView, siteUrl: string) {
+  return { items: view.items.map((i) => relatedItem(i.article, i.pinned, siteUrl)), ...view.picks };
 }
 
 export function channelOut(c: Channel) {

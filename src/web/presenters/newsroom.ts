@@ -1,4 +1,5 @@
 import type { Actor } from '../../domain/accounts/roles.ts';
+import { actorAbilities } from '../../domain/policy.ts';
 import type { Account, TokenListing } from '../../storage/repositories/accounts.ts';
 import type { AuditEvent } from '../../storage/repositories/history.ts';
 import type { Source } from '../../storage/repositories/sources.ts';
@@ -7,9 +8,14 @@ import type { Source } from '../../storage/repositories/sources.ts';
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
-/** The signed-in person, as the newsroom shows them. */
-export function userOut(u: Pick<Actor, 'username' | 'displayName' | 'role'>) {
-  return { username: u.username, displayName: u.displayName, role: u.role };
+/** The signed-in person, as the newsroom shows them, with what they may do there. */
+export function userOut(actor: Actor) {
+  return { username: actor.username, displayName: actor.displayName, role: actor.role, abilities: actorAbilities(actor) };
+}
+
+/** A signed-in session: who, and the token its changes must carry (null for a bearer token). */
+export function sessionOut(actor: Actor, csrfToken: string | null) {
+  return { user: userOut(actor), csrfToken };
 }
 
 export function accountOut(a: Account) {
