@@ -1,12 +1,13 @@
 import { Editor } from '@tiptap/core';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, explain, uploadImage, type User } from '../api.ts';
+import type { Account, Article, ArticleAbilities, Channel, List, Revision, Source, User } from '../../shared/api.ts';
+import { api, explain, uploadImage } from '../api.ts';
 import { bodyHtml, extensions } from '../editor/extensions.ts';
 import { cleanPastedHtml } from '../editor/paste.ts';
 import { formatClock, formatTime, fromLocalInput, toLocalInput } from '../format.ts';
 import { navigate } from '../router.ts';
 import { RelatedPanel } from './related.tsx';
-import { atLeastEditor, ChannelSelect, Dialog, Notice, StatusBadge, useLoad, type ArticleOut, type Channel, type Person } from '../ui.tsx';
+import { ChannelSelect, Dialog, Notice, StatusBadge, useLoad } from '../ui.tsx';
 
 interface Form {
   title: string;
@@ -20,23 +21,9 @@ interface Form {
   summary: string;
 }
 
-interface Revision {
-  number: number;
-  action: string;
-  author: string | null;
-  createdAt: string;
-  note: string;
-}
-
-interface Source {
-  id: number;
-  name: string;
-  url: string;
-}
-
 const AUTOSAVE_MS = 2000;
 
-const formOf = (a: ArticleOut): Form => ({
+const formOf = (a: Article): Form => ({
   title: a.title,
   subtitle: a.subtitle,
   channel: a.channel,
@@ -52,8 +39,14 @@ const splitTags = (s: string) => s.split(/[,，、;；\s]+/).map((t) => t.trim()
 
 type SaveState = 'clean' | 'dirty' | 'saving' | 'saved' | 'failed';
 
-export function EditorPage({ id, user, channels, people }: { id: number | undefined; user: User; channels: Channel[]; people: Person[] }) {
-  const [article, setArticle] = useState<ArticleOut | null>(null);
+/** An article not saved yet is its writer's own draft: they may write it and submit it if they may write at all. */
+function unsavedAbilities(user: User): ArticleAbilities {
+  const write = user.abilities.createArticle;
+  return { edit: write, submit: write, return: false, publish: false, schedule: false, unpublish: false, restore: false, readRevisions: false, curateRelated: false };
+}
+
+export function EditorPage({ id, user, channels, people }: { id: number | undefined; user: User; channels: Channel[]; people: Account[] }) {
+  const [article, setArticle] = useState<Article | null>(null);
   const [loaded, setLoaded] = useState(id === undefined);
   const [form, setForm] = useState<Form>({ title: '', subtitle: '', channel: '', source: '', byline: `本报记者 ${user.displayName}`, editor: '', tags: '', cover: '', summary: '' });
   const [body, setBody] = useState('');
@@ -73,13 +66,13 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
   const savedSnapshot = useRef('');
   const latest = useRef({ form, body, article });
   latest.current = { form, body, article };
-  const inFlight = useRef<Promise<ArticleOut | null> | null>(null);
+  const inFlight = useRef<Promise<Article | null> | null>(null);
 
-  const sources = useLoad(() => api<{ items: Source[] }>('GET', '/sources').then((r) => r.items), []);
+  const sources = useLoad(() => api<List<Source>>('GET', '/sources').then((r) => r.items), []);
   const me = people.find((p) => p.username === user.username);
-  const isEditor = atLeastEditor(user);
-  const own = !article || article.authorId === me?.id;
-  const canEdit = !article || isEditor || (own && (article.status === 'draft' || article.status === 'submitted'));
+  // What the caller may do comes from the server, with the article.
+  const abilities = article?.abilities ?? unsavedAbilities(user);
+  const canEdit = abilities.edit;
   const autosave = !article || article.status === 'draft';
 
   const snapshot = (f: Form, b: string) => JSON.stringify([f, b]);
@@ -89,7 +82,7 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
     if (id === undefined || latest.current.article?.id === id) return;
     let live = true;
     setLoaded(false);
-    Promise.all([api<ArticleOut>('GET', `/articles/${id}`), api<{ items: Revision[] }>('GET', `/articles/${id}/revisions`)]).then(
+    Promise.all([api<Article>('GET', `/articles/${id}`), api<List<Revision>>('GET', `/articles/${id}/revisions`)]).then(
       ([a, revs]) => {
         if (!live) return;
         const f = formOf(a);
@@ -161,7 +154,7 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
     return () => removeEventListener('beforeunload', warn);
   }, []);
 
-  async function save(quiet = false): Promise<ArticleOut | null> {
+  async function save(quiet = false): Promise<Article | null> {
     while (inFlight.current) await inFlight.current;
     const { form: f, body: b, article: a } = latest.current;
     const snap = snapshot(f, b);
@@ -185,7 +178,7 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
     setSaveState('saving');
     const run = (async () => {
       try {
-        const out = a ? await api<ArticleOut>('PATCH', `/articles/${a.id}`, payload) : await api<ArticleOut>('POST', '/articles', payload);
+        const out = a ? await api<Article>('PATCH', `/articles/${a.id}`, payload) : await api<Article>('POST', '/articles', payload);
         savedSnapshot.current = snap;
         latest.current.article = out;
         setArticle(out);
@@ -214,7 +207,7 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
     const a = canEdit ? await save() : article;
     if (!a) return;
     try {
-      const out = await api<ArticleOut>('POST', `/articles/${a.id}/${action}`, payload);
+      const out = await api<Article>('POST', `/articles/${a.id}/${action}`, payload);
       latest.current.article = out;
       setArticle(out);
       if (action === 'return' || action === 'submit') setReturned(null);
@@ -314,27 +307,27 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
             {status === 'published' ? '保存（立即生效）' : '保存'}
           </button>
         ) : null}
-        {status === 'draft' && (own || isEditor) ? (
+        {abilities.submit ? (
           <button type="button" class="primary" data-action="submit" onClick={() => void act('submit', undefined, '已提交审核，等待编辑处理。')}>
             提交审核
           </button>
         ) : null}
-        {isEditor && article && status === 'submitted' ? (
+        {abilities.return ? (
           <button type="button" data-action="return" onClick={() => setDialog('return')}>
             退回修改
           </button>
         ) : null}
-        {isEditor && article && status !== 'published' ? (
-          <>
-            <button type="button" class="primary" data-action="publish" onClick={() => confirm('确定立即发布这篇稿件吗？') && void act('publish', undefined, '已发布。')}>
-              立即发布
-            </button>
-            <button type="button" data-action="schedule" onClick={() => setDialog('schedule')}>
-              定时发布
-            </button>
-          </>
+        {abilities.publish ? (
+          <button type="button" class="primary" data-action="publish" onClick={() => confirm('确定立即发布这篇稿件吗？') && void act('publish', undefined, '已发布。')}>
+            立即发布
+          </button>
         ) : null}
-        {isEditor && article && (status === 'published' || status === 'scheduled') ? (
+        {abilities.schedule ? (
+          <button type="button" data-action="schedule" onClick={() => setDialog('schedule')}>
+            定时发布
+          </button>
+        ) : null}
+        {abilities.unpublish ? (
           <button type="button" class="danger" data-action="unpublish" onClick={() => confirm('确定撤下这篇稿件吗？读者将看不到它。') && void act('unpublish', undefined, '已撤稿。')}>
             撤稿
           </button>
@@ -461,7 +454,7 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
         </section>
       </div>
 
-      {article && isEditor ? <RelatedPanel articleId={article.id} /> : null}
+      {article?.abilities.curateRelated ? <RelatedPanel articleId={article.id} /> : null}
 
       <ReturnDialog open={dialog === 'return'} onClose={() => setDialog(null)} onSend={(comment) => act('return', { comment }, '已退回给记者。')} />
       <ScheduleDialog open={dialog === 'schedule'} initial={article?.scheduledAt} onClose={() => setDialog(null)} onSchedule={(at) => act('schedule', { at }, '已设定定时发布。')} />

@@ -1,6 +1,7 @@
 import type { Actor } from '../../domain/accounts/roles.ts';
 import type { Article } from '../../domain/articles/article.ts';
 import type { RelatedView } from '../../domain/articles/related.ts';
+import type { ArticleStatus } from '../../domain/articles/status.ts';
 import type { Channel } from '../../domain/channels/channel.ts';
 import type { Topic } from '../../domain/topics/topic.ts';
 import { articleAbilities } from '../../domain/policy.ts';
@@ -73,7 +74,8 @@ export function revisionOut(r: Revision) {
     author: r.username,
     createdAt: iso(r.createdAt),
     title: r.content.title,
-    status: r.content.status,
+    // The status the article had then, as the domain wrote it into the snapshot.
+    status: r.content.status as ArticleStatus,
     note: r.note,
     content: {
       title: r.content.title,
