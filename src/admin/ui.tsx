@@ -101,3 +101,51 @@ export function Dialog({ title, open, onClose, children }: { title: string; open
     </dialog>
   );
 }
+
+interface FormDialogProps {
+  title: string;
+  open: boolean;
+  /** The one field: its control, given the value and its setter. */
+  field: (value: string, setValue: (v: string) => void) => ComponentChildren;
+  /** The field's value each time the dialog opens; without it the value stays from last time (and clears once sent). */
+  initial?: () => string;
+  /** A message when the value cannot be sent, null when it can. */
+  check?: (value: string) => string | null;
+  submitLabel: string;
+  onSubmit: (value: string) => void | Promise<unknown>;
+  onClose: () => void;
+}
+
+/** A dialog asking for one value: the field, a message when it is refused, send and cancel. */
+export function FormDialog({ title, open, field, initial, check, submitLabel, onSubmit, onClose }: FormDialogProps) {
+  const [value, setValue] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (open && initial) setValue(initial());
+  }, [open]);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const refused = check?.(value) ?? null;
+    setError(refused);
+    if (refused) return;
+    void Promise.resolve(onSubmit(value)).then(() => {
+      if (!initial) setValue('');
+    });
+  };
+  return (
+    <Dialog title={title} open={open} onClose={onClose}>
+      <form method="dialog" onSubmit={submit}>
+        {field(value, setValue)}
+        <Notice>{error}</Notice>
+        <div class="row">
+          <button type="submit" class="primary">
+            {submitLabel}
+          </button>
+          <button type="button" onClick={onClose}>
+            取消
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
