@@ -20,10 +20,12 @@ import { apiV1 } from './web/api/index.ts';
 import { isApiRequest, sendApiError, toApiError } from './web/errors.ts';
 import { registerMetrics } from './web/metrics.ts';
 import { changesReaderPages, PageCache, registerPageCache, serveFromCache } from './web/page-cache.ts';
-import { publicRoutes, sendHtml, type ErrorRenderer } from './web/public/routes.tsx';
+import { sendHtml } from './web/public/html.ts';
+import { publicRoutes, type ErrorRenderer } from './web/public/routes.tsx';
 import { hantRoutes } from './web/public/hant.tsx';
 import { reactionFormRoutes } from './web/public/reactions.ts';
 import { registerAssets } from './web/assets.ts';
+import { registerAuth } from './web/auth.ts';
 import { validatorCompiler } from './web/validation.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -96,6 +98,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   await app.register(cookie);
   await app.register(formbody);
+  // Before any route: routes declare who may call them (config.auth) and get their gate from here.
+  registerAuth(app, { ctx, siteUrl: config.siteUrl });
   registerPageCache(app, pageCache);
 
   let renderError: ErrorRenderer | undefined;

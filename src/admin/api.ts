@@ -1,15 +1,12 @@
 // The newsroom's one door to the JSON API: same-origin cookies, the CSRF header on every change, errors as ApiError.
-
-export interface User {
-  username: string;
-  displayName: string;
-  role: 'reporter' | 'editor' | 'admin';
-}
+// Response types come from the server's presenters (src/shared/api.ts), imported as types: no server code here.
+import type { ErrorBody, ErrorCode, Media } from '../shared/api.ts';
 
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    /** null when the answer was not ours (a proxy's error page, say). */
+    readonly code: ErrorCode | null,
     message: string,
     readonly field?: string,
     readonly retryAfter?: number,
@@ -32,12 +29,12 @@ export function whenSignedOut(fn: () => void): void {
 
 async function handle<T>(res: Response, path: string): Promise<T> {
   if (res.status === 204) return undefined as T;
-  const data = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string; field?: string } };
+  const data = (await res.json().catch(() => ({}))) as Partial<ErrorBody>;
   if (!res.ok) {
-    const e = data.error ?? { code: 'http_' + res.status, message: res.statusText };
+    const e = data.error;
     if (res.status === 401 && path !== '/session') onSignedOut();
     const retry = res.headers.get('retry-after');
-    throw new ApiError(res.status, e.code, e.message, e.field, retry ? Number(retry) : undefined);
+    throw new ApiError(res.status, e?.code ?? null, e?.message ?? res.statusText, e?.field, retry ? Number(retry) : undefined);
   }
   return data as T;
 }
@@ -56,13 +53,6 @@ export async function api<T = unknown>(method: 'GET' | 'POST' | 'PATCH' | 'PUT' 
   return handle<T>(res, path);
 }
 
-export interface Media {
-  id: number;
-  url: string;
-  width: number;
-  height: number;
-}
-
 /** Uploads one image to POST /media (multipart, field "file"). */
 export async function uploadImage(file: File): Promise<Media> {
   const form = new FormData();
@@ -76,37 +66,99 @@ export async function uploadImage(file: File): Promise<Media> {
   return handle<Media>(res, '/media');
 }
 
-const messages: Record<string, string> = {
-  invalid_credentials: '用户名或密码错误',
-  too_many_attempts: '登录失败次数过多，请稍后再试',
-  forbidden: '您的角色无权执行此操作',
-  unauthorized: '登录已失效，请重新登录',
-  csrf_failed: '页面已过期，请刷新后重试',
-  invalid_transition: '稿件当前的状态不允许这个操作',
-  concurrent_change: '稿件刚被他人修改，请刷新后重试',
-  in_past: '定时发布的时间必须晚于现在',
-  too_far: '定时发布的时间须在一年之内',
-  unknown_channel: '频道不存在',
+/** A sentence for every code the server can send (domain/errors.ts ERROR_CODES): a new code fails the type check here. */
+const messages: Record<ErrorCode, string> = {
+  invalid_input: '填写的内容格式不对',
+  unknown_field: '请求中有无法识别的内容，请刷新页面后重试',
   required: '请填写必填项',
+  invalid_json: '请求格式有误，请刷新页面后重试',
+  bad_request: '请求有误，请刷新页面后重试',
   too_long: '内容超出长度限制',
   too_short: '密码至少需要 8 个字符',
-  wrong_password: '当前密码不正确',
-  username_taken: '用户名已被占用',
+  too_many: '数量超出上限',
+  duplicate: '同一篇稿件只能出现一次',
+  invalid_url: '网址须以 http:// 或 https:// 开头，或是本站的图片地址',
+  foreign_url: '只能使用本站的网址',
+  invalid_slug: '地址只能包含小写字母、数字和横线',
   invalid_username: '用户名须为 2–32 位小写字母、数字、点、横线或下划线',
-  payload_too_large: '文件太大',
-  unsupported_image: '不支持的图片格式',
+  invalid_role: '角色无效',
+  wrong_password: '当前密码不正确',
+  invalid_time: '时间格式不对',
+  in_past: '定时发布的时间必须晚于现在',
+  too_far: '定时发布的时间须在一年之内',
+  invalid_date: '日期格式不对',
+  invalid_range: '起始日期应早于截止日期',
+  invalid_cursor: '分页已失效，请刷新页面',
+  unknown_channel: '频道不存在',
+  unknown_article: '稿件不存在',
+  unknown_mood: '没有这种表情',
+  cycle: '不能把频道移到它自己的下级',
+  self_reference: '稿件不能推荐它自己',
+  pinned_and_excluded: '同一篇稿件不能既置顶又移除',
+  file_required: '请选择要上传的图片',
+  too_many_files: '一次只能上传一张图片',
+  too_many_fields: '上传的内容过多',
+  invalid_multipart: '上传中断或格式有误，请重试',
+  invalid_image: '图片已损坏，无法读取',
+  unauthorized: '登录已失效，请重新登录',
+  invalid_token: 'API 令牌无效或已被撤销',
+  invalid_credentials: '用户名或密码错误',
+  forbidden: '您的角色无权执行此操作',
+  csrf_failed: '页面已过期，请刷新后重试',
+  bad_origin: '请从本站页面操作',
+  not_found: '内容不存在或已被删除',
+  not_configured: '此功能尚未配置',
+  invalid_transition: '稿件当前的状态不允许这个操作',
+  concurrent_change: '稿件刚被他人修改，请刷新后重试',
   channel_exists: '该位置已有同名频道',
   topic_exists: '该专题地址已被使用',
-  cycle: '不能把频道移到它自己的下级',
-  not_found: '内容不存在或已被删除',
+  username_taken: '用户名已被占用',
+  wechat_unavailable: '微信接口暂时无法访问，请稍后再试',
+  payload_too_large: '文件太大',
+  unsupported_media_type: '不支持的图片格式',
+  too_many_pixels: '图片像素过多，请缩小后再上传',
+  too_many_attempts: '登录失败次数过多，请稍后再试',
+  too_many_votes: '操作过于频繁，请稍后再试',
+  internal: '服务器出错了，请稍后再试',
 };
 
-/** A sentence for the person at the keyboard: ours in Chinese when we know the code, else the server's. */
+/** The fields the server names in its errors, as the forms label them. */
+const fieldNames: Record<string, string> = {
+  title: '标题',
+  subtitle: '副标题',
+  channel: '频道',
+  body: '正文',
+  summary: '摘要',
+  source: '来源',
+  byline: '署名',
+  editor: '责任编辑',
+  tags: '标签',
+  cover: '封面图',
+  at: '发布时间',
+  comment: '退回意见',
+  username: '用户名',
+  displayName: '姓名',
+  password: '密码',
+  role: '角色',
+  slug: '地址',
+  name: '名称',
+  parent: '上级频道',
+  description: '简介',
+  articles: '专题稿件',
+  items: '推荐稿件',
+  pinned: '置顶稿件',
+  excluded: '移除的稿件',
+  file: '图片',
+  url: '网址',
+};
+
+/** A sentence in Chinese for the person at the keyboard, whatever went wrong. */
 export function explain(err: unknown): string {
   if (err instanceof ApiError) {
-    const known = messages[err.code];
+    // A code this build does not know yet (a newer server) falls back to the server's own words.
+    const known = err.code === null ? `服务器暂时无法处理请求（${err.status}），请稍后再试` : (messages[err.code] ?? err.message);
     if (err.code === 'too_many_attempts' && err.retryAfter) return `${known}（约 ${Math.ceil(err.retryAfter / 60)} 分钟后）`;
-    return known ? (err.field && err.code !== 'wrong_password' ? `${known}（${err.field}）` : known) : err.message;
+    return err.field && err.code !== 'wrong_password' ? `${known}（${fieldNames[err.field] ?? err.field}）` : known;
   }
-  return err instanceof Error ? `网络错误：${err.message}` : String(err);
+  return '网络错误，请检查网络连接后重试';
 }

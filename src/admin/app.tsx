@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, setCsrfToken, whenSignedOut, type User } from './api.ts';
+import type { Account, Channel, SessionState, User, UserAbilities } from '../shared/api.ts';
+import { api, setCsrfToken, whenSignedOut } from './api.ts';
 import { AccountsPage } from './pages/accounts.tsx';
 import { AuditPage } from './pages/audit.tsx';
 import { ChannelsPage } from './pages/channels.tsx';
@@ -12,31 +13,32 @@ import { SlotsPage } from './pages/slots.tsx';
 import { TokensPage } from './pages/tokens.tsx';
 import { TopicsPage } from './pages/topics.tsx';
 import { match, onLinkClick, usePath } from './router.ts';
-import { atLeastEditor, loadChannels, loadPeople, roleNames, type Channel, type Person } from './ui.tsx';
+import { loadChannels, loadPeople, roleNames } from './ui.tsx';
 
 type Session = { user: User } | null | undefined;
 
 interface NavItem {
   href: string;
   label: string;
-  show: (u: User) => boolean;
+  /** The ability the page needs (the server says who has it); none: everyone's. */
+  needs?: keyof UserAbilities;
 }
 
 const nav: NavItem[] = [
-  { href: '/admin', label: '稿件', show: () => true },
-  { href: '/admin/articles/new', label: '写新稿', show: () => true },
-  { href: '/admin/topics', label: '专题', show: atLeastEditor },
-  { href: '/admin/slots', label: '首页推荐', show: atLeastEditor },
-  { href: '/admin/channels', label: '频道', show: (u) => u.role === 'admin' },
-  { href: '/admin/audit', label: '审计日志', show: atLeastEditor },
-  { href: '/admin/accounts', label: '账号', show: (u) => u.role === 'admin' },
-  { href: '/admin/tokens', label: 'API 令牌', show: (u) => u.role === 'admin' },
+  { href: '/admin', label: '稿件' },
+  { href: '/admin/articles/new', label: '写新稿' },
+  { href: '/admin/topics', label: '专题', needs: 'manageTopics' },
+  { href: '/admin/slots', label: '首页推荐', needs: 'manageSlots' },
+  { href: '/admin/channels', label: '频道', needs: 'manageChannels' },
+  { href: '/admin/audit', label: '审计日志', needs: 'readAudit' },
+  { href: '/admin/accounts', label: '账号', needs: 'manageAccounts' },
+  { href: '/admin/tokens', label: 'API 令牌', needs: 'manageTokens' },
 ];
 
 export function App() {
   const [session, setSession] = useState<Session>(undefined);
   const [channels, setChannels] = useState<Channel[]>([]);
-  const [people, setPeople] = useState<Person[]>([]);
+  const [people, setPeople] = useState<Account[]>([]);
   const path = usePath();
 
   useEffect(() => {
@@ -44,9 +46,9 @@ export function App() {
       setCsrfToken(null);
       setSession(null);
     });
-    api<{ user: User | null; csrfToken?: string | null }>('GET', '/session').then(
+    api<SessionState>('GET', '/session').then(
       (r) => {
-        setCsrfToken(r.csrfToken ?? null);
+        setCsrfToken(r.user ? r.csrfToken : null);
         setSession(r.user ? { user: r.user } : null);
       },
       () => setSession(null),
@@ -86,7 +88,7 @@ export function App() {
   let m: Record<string, string> | null;
   if (path === '/admin' || path === '/admin/') page = <Dashboard user={user} channels={channels} people={people} />;
   else if (match('/admin/articles/new', path)) page = <EditorPage key="editor" id={undefined} user={user} channels={channels} people={people} />;
-  else if ((m = match('/admin/articles/:id/history', path))) page = <HistoryPage id={Number(m.id)} user={user} people={people} />;
+  else if ((m = match('/admin/articles/:id/history', path))) page = <HistoryPage id={Number(m.id)} people={people} />;
   else if ((m = match('/admin/articles/:id', path))) page = <EditorPage key="editor" id={Number(m.id)} user={user} channels={channels} people={people} />;
   else if (match('/admin/audit', path)) page = <AuditPage />;
   else if (match('/admin/channels', path)) page = <ChannelsPage channels={channels} onChange={refreshChannels} />;
@@ -109,7 +111,7 @@ export function App() {
         <nav aria-label="编辑部">
           <ul>
             {nav
-              .filter((n) => n.show(user))
+              .filter((n) => !n.needs || user.abilities[n.needs])
               .map((n) => (
                 <li>
                   <a href={n.href} aria-current={path === n.href ? 'page' : undefined}>

@@ -1,10 +1,9 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { api, explain, type User } from './api.ts';
+import type { Account, ArticleStatus, Channel, List, Role } from '../shared/api.ts';
+import { api, explain } from './api.ts';
 
-export type Status = 'draft' | 'submitted' | 'scheduled' | 'published' | 'unpublished';
-
-export const statusNames: Record<Status, string> = {
+export const statusNames: Record<ArticleStatus, string> = {
   draft: '草稿',
   submitted: '待审',
   scheduled: '定时发布',
@@ -12,50 +11,12 @@ export const statusNames: Record<Status, string> = {
   unpublished: '已撤稿',
 };
 
-export const roleNames: Record<User['role'], string> = { reporter: '记者', editor: '编辑', admin: '管理员' };
+export const roleNames: Record<Role, string> = { reporter: '记者', editor: '编辑', admin: '管理员' };
 
-export const atLeastEditor = (user: User) => user.role === 'editor' || user.role === 'admin';
+/** The roles in rank order, for pickers. */
+export const roles = Object.keys(roleNames) as Role[];
 
-export interface ArticleOut {
-  id: number;
-  title: string;
-  subtitle: string;
-  summary: string;
-  body: string;
-  channel: string;
-  source: string;
-  byline: string;
-  editor: string;
-  tags: string[];
-  cover: string;
-  status: Status;
-  publishedAt: string | null;
-  scheduledAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  authorId: number;
-  revision: number;
-  url: string;
-}
-
-export interface Channel {
-  id: number;
-  slug: string;
-  name: string;
-  path: string;
-  parent: string | null;
-  position: number;
-}
-
-export interface Person {
-  id: number;
-  username: string;
-  displayName: string;
-  role: User['role'];
-  disabled: boolean;
-}
-
-export function StatusBadge({ status }: { status: Status }) {
+export function StatusBadge({ status }: { status: ArticleStatus }) {
   return <span class={`badge badge-${status}`}>{statusNames[status]}</span>;
 }
 
@@ -118,11 +79,11 @@ export function ChannelSelect({ channels, value, onChange, id, allowTop, exclude
 }
 
 export function loadChannels(): Promise<Channel[]> {
-  return api<{ items: Channel[] }>('GET', '/channels').then((r) => r.items);
+  return api<List<Channel>>('GET', '/channels').then((r) => r.items);
 }
 
-export function loadPeople(): Promise<Person[]> {
-  return api<{ items: Person[] }>('GET', '/accounts').then((r) => r.items);
+export function loadPeople(): Promise<Account[]> {
+  return api<List<Account>>('GET', '/accounts').then((r) => r.items);
 }
 
 /** A modal dialog on <dialog>: focus stays inside, Escape closes. */
@@ -138,5 +99,53 @@ export function Dialog({ title, open, onClose, children }: { title: string; open
       <h2>{title}</h2>
       {children}
     </dialog>
+  );
+}
+
+interface FormDialogProps {
+  title: string;
+  open: boolean;
+  /** The one field: its control, given the value and its setter. */
+  field: (value: string, setValue: (v: string) => void) => ComponentChildren;
+  /** The field's value each time the dialog opens; without it the value stays from last time (and clears once sent). */
+  initial?: () => string;
+  /** A message when the value cannot be sent, null when it can. */
+  check?: (value: string) => string | null;
+  submitLabel: string;
+  onSubmit: (value: string) => void | Promise<unknown>;
+  onClose: () => void;
+}
+
+/** A dialog asking for one value: the field, a message when it is refused, send and cancel. */
+export function FormDialog({ title, open, field, initial, check, submitLabel, onSubmit, onClose }: FormDialogProps) {
+  const [value, setValue] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (open && initial) setValue(initial());
+  }, [open]);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const refused = check?.(value) ?? null;
+    setError(refused);
+    if (refused) return;
+    void Promise.resolve(onSubmit(value)).then(() => {
+      if (!initial) setValue('');
+    });
+  };
+  return (
+    <Dialog title={title} open={open} onClose={onClose}>
+      <form method="dialog" onSubmit={submit}>
+        {field(value, setValue)}
+        <Notice>{error}</Notice>
+        <div class="row">
+          <button type="submit" class="primary">
+            {submitLabel}
+          </button>
+          <button type="button" onClick={onClose}>
+            取消
+          </button>
+        </div>
+      </form>
+    </Dialog>
   );
 }

@@ -1,4 +1,4 @@
-/** Typed errors of the domain; the web layer maps each kind to its HTTP status once. */
+/** Typed errors of the domain; the web layer maps each kind to its HTTP status once (web/errors.ts). */
 export type ErrorKind =
   | 'invalid'
   | 'unauthorized'
@@ -10,12 +10,87 @@ export type ErrorKind =
   // Uploads: too many bytes, a type we do not take, a well-formed file we refuse to process (too many pixels).
   | 'too_large'
   | 'unsupported'
-  | 'unprocessable';
+  | 'unprocessable'
+  // Our own failure; the only kind a client cannot fix.
+  | 'internal';
 
-export class DomainError extends Error {
+/**
+ * Every error code the server sends, with its kind (so its HTTP status), in one table as in Fastify's
+ * lib/errors.js: a code means one thing everywhere, a new one fails the type check until it is listed here, and
+ * the newsroom must have a message for each (src/admin/api.ts, `Record<ErrorCode, string>`).
+ */
+export const ERROR_CODES = {
+  // 400: the request, or a value in it, is wrong.
+  invalid_input: 'invalid', // a value of the wrong type or shape (schema)
+  unknown_field: 'invalid',
+  required: 'invalid',
+  invalid_json: 'invalid',
+  bad_request: 'invalid', // any other malformed request the framework refused
+  too_long: 'invalid',
+  too_short: 'invalid',
+  too_many: 'invalid',
+  duplicate: 'invalid',
+  invalid_url: 'invalid',
+  foreign_url: 'invalid',
+  invalid_slug: 'invalid',
+  invalid_username: 'invalid',
+  invalid_role: 'invalid',
+  wrong_password: 'invalid',
+  invalid_time: 'invalid',
+  in_past: 'invalid',
+  too_far: 'invalid',
+  invalid_date: 'invalid',
+  invalid_range: 'invalid',
+  invalid_cursor: 'invalid',
+  unknown_channel: 'invalid',
+  unknown_article: 'invalid',
+  unknown_mood: 'invalid',
+  cycle: 'invalid',
+  self_reference: 'invalid',
+  pinned_and_excluded: 'invalid',
+  file_required: 'invalid',
+  too_many_files: 'invalid',
+  too_many_fields: 'invalid',
+  invalid_multipart: 'invalid',
+  invalid_image: 'invalid',
+  // 401: who is calling is unknown.
+  unauthorized: 'unauthorized',
+  invalid_token: 'unauthorized',
+  invalid_credentials: 'unauthorized',
+  // 403: the caller may not do this.
+  forbidden: 'forbidden',
+  csrf_failed: 'forbidden',
+  bad_origin: 'forbidden',
+  // 404
+  not_found: 'not_found',
+  not_configured: 'not_found',
+  // 409: the state of things does not allow it (now).
+  invalid_transition: 'conflict',
+  concurrent_change: 'conflict',
+  channel_exists: 'conflict',
+  topic_exists: 'conflict',
+  username_taken: 'conflict',
+  wechat_unavailable: 'conflict',
+  // 413, 415, 422: uploads.
+  payload_too_large: 'too_large',
+  unsupported_media_type: 'unsupported',
+  too_many_pixels: 'unprocessable',
+  // 429: too many tries; the response says when to try again.
+  too_many_attempts: 'throttled',
+  too_many_votes: 'throttled',
+  // 500
+  internal: 'internal',
+} as const satisfies Record<string, ErrorKind>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The codes of one kind: `invalid()` takes only 400 codes, `conflict()` only 409 codes. */
+export type CodeOf<K extends ErrorKind> = { [C in ErrorCode]: (typeof ERROR_CODES)[C] extends K ? C : never }[ErrorCode];
+
+class DomainErrorClass extends Error {
   constructor(
     readonly kind: ErrorKind,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly field?: string,
     /** Seconds to wait, for throttled errors. */
@@ -26,10 +101,20 @@ export class DomainError extends Error {
   }
 }
 
-export const invalid = (message: string, field?: string, code = 'invalid_input') =>
+/** `new DomainError(kind, code, message, field?, retryAfter?)`, where the code must be one of that kind's in ERROR_CODES. */
+export const DomainError = DomainErrorClass as new <K extends ErrorKind>(
+  kind: K,
+  code: CodeOf<K>,
+  message: string,
+  field?: string,
+  retryAfter?: number,
+) => DomainErrorClass;
+export type DomainError = DomainErrorClass;
+
+export const invalid = (message: string, field?: string, code: CodeOf<'invalid'> = 'invalid_input') =>
   new DomainError('invalid', code, message, field);
 export const notFound = (what: string) => new DomainError('not_found', 'not_found', `${what} not found`);
 export const forbidden = (message = 'You are not allowed to do that') => new DomainError('forbidden', 'forbidden', message);
-export const conflict = (code: string, message: string, field?: string) => new DomainError('conflict', code, message, field);
-export const unauthorized = (message = 'Sign in or send a valid API token', code = 'unauthorized') =>
+export const conflict = (code: CodeOf<'conflict'>, message: string, field?: string) => new DomainError('conflict', code, message, field);
+export const unauthorized = (message = 'Sign in or send a valid API token', code: CodeOf<'unauthorized'> = 'unauthorized') =>
   new DomainError('unauthorized', code, message);

@@ -1,6 +1,6 @@
 import { atLeast, type Actor } from './accounts/roles.ts';
 import { forbidden } from './errors.ts';
-import type { ArticleStatus } from './articles/status.ts';
+import { canTransition, type ArticleStatus, type Transition } from './articles/status.ts';
 
 /** Every newsroom permission in one place: reporter < editor < admin. */
 export type Action =
@@ -69,4 +69,41 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
 
 export function authorize(actor: Actor, action: Action, article?: ArticleRef): void {
   if (!can(actor, action, article)) throw forbidden(`Your role (${actor.role}) may not ${action.replace('.', ' ')}`);
+}
+
+/**
+ * What an actor may do with an article as it stands (its permission and, for a transition, its status), sent with
+ * the article so the newsroom asks "may I publish?" instead of re-deriving the rules (Outline's presentPolicies).
+ */
+export function articleAbilities(actor: Actor, article: ArticleRef) {
+  const may = (action: Action, transition?: Transition) =>
+    can(actor, action, article) && (transition === undefined || canTransition(article.status, transition));
+  return {
+    edit: may('article.edit'),
+    submit: may('article.submit', 'submit'),
+    return: may('article.return', 'return'),
+    publish: may('article.publish', 'publish'),
+    schedule: may('article.schedule', 'schedule'),
+    unpublish: may('article.unpublish', 'unpublish'),
+    // Restoring writes the old content as a new revision: an edit.
+    restore: may('article.edit'),
+    readRevisions: may('article.revisions'),
+    curateRelated: may('article.curate_related'),
+  };
+}
+
+/** What an actor may do beyond single articles: the newsroom shows the pages and links for these only. */
+export function actorAbilities(actor: Actor) {
+  return {
+    createArticle: can(actor, 'article.create'),
+    listAllArticles: can(actor, 'article.list_all'),
+    manageTopics: can(actor, 'topic.manage'),
+    // Home-page slots are curated by whoever curates topics.
+    manageSlots: can(actor, 'topic.manage'),
+    manageChannels: can(actor, 'channel.manage'),
+    manageAccounts: can(actor, 'account.manage'),
+    manageTokens: can(actor, 'token.manage'),
+    readAudit: can(actor, 'audit.read'),
+    reviewReactions: can(actor, 'reactions.review'),
+  };
 }

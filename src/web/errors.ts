@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, type ErrorKind } from '../domain/errors.ts';
+import { DomainError, type ErrorCode, type ErrorKind } from '../domain/errors.ts';
 
 const statusOf: Record<ErrorKind, number> = {
   invalid: 400,
@@ -12,11 +12,15 @@ const statusOf: Record<ErrorKind, number> = {
   too_large: 413,
   unsupported: 415,
   unprocessable: 422,
+  internal: 500,
 };
+
+/** A refusal by the framework or a plugin that carries only a status: the code that status stands for. */
+const codeOfStatus: Record<number, ErrorCode> = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 413: 'payload_too_large', 415: 'unsupported_media_type', 429: 'too_many_attempts' };
 
 export interface ApiError {
   status: number;
-  code: string;
+  code: ErrorCode;
   message: string;
   field?: string;
   retryAfter?: number;
@@ -47,7 +51,7 @@ export function toApiError(err: unknown): ApiError {
   if (e.validation && e.validation.length > 0) {
     const issue = e.validation[0]!;
     const field = fieldOf(issue);
-    const code = issue.keyword === 'additionalProperties' ? 'unknown_field' : issue.keyword === 'required' ? 'required' : 'invalid_input';
+    const code: ErrorCode = issue.keyword === 'additionalProperties' ? 'unknown_field' : issue.keyword === 'required' ? 'required' : 'invalid_input';
     const what = issue.keyword === 'additionalProperties' ? `unknown field "${field}"` : `${field ?? e.validationContext ?? 'input'} ${issue.message ?? 'is invalid'}`;
     return { status: 400, code, message: what, field };
   }
@@ -65,13 +69,13 @@ export function toApiError(err: unknown): ApiError {
     return { status: 400, code: 'invalid_json', message: 'The request body is not valid JSON' };
   }
   const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 500;
-  if (status < 500) return { status, code: (e.code ?? 'bad_request').toLowerCase(), message: e.message };
+  if (status < 500) return { status, code: codeOfStatus[status] ?? 'bad_request', message: e.message };
   return { status: 500, code: 'internal', message: 'Something went wrong on our side' };
 }
 
 export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply {
   if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
-  const body: { code: string; message: string; field?: string } = { code: error.code, message: error.message };
+  const body: { code: ErrorCode; message: string; field?: string } = { code: error.code, message: error.message };
   if (error.field) body.field = error.field;
   return reply.code(error.status).header('cache-control', 'no-store').send({ error: body });
 }

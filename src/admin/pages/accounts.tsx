@@ -1,13 +1,8 @@
 import { useState } from 'preact/hooks';
-import { api, explain, type User } from '../api.ts';
+import type { Account, List, User } from '../../shared/api.ts';
+import { api, explain } from '../api.ts';
 import { formatTime } from '../format.ts';
-import { Notice, roleNames, useLoad, type Person } from '../ui.tsx';
-
-interface Account extends Person {
-  createdAt: string;
-}
-
-const ROLES = ['reporter', 'editor', 'admin'] as const;
+import { Notice, roleNames, roles, useLoad } from '../ui.tsx';
 
 function AccountRow({ account, self, onDone }: { account: Account; self: boolean; onDone: (msg: string | null, err?: string) => void }) {
   const [password, setPassword] = useState('');
@@ -34,7 +29,7 @@ function AccountRow({ account, self, onDone }: { account: Account; self: boolean
       <td>{account.displayName}</td>
       <td>
         <select aria-label={`${account.username} 的角色`} value={account.role} disabled={self} onChange={(e) => void patch({ role: (e.target as HTMLSelectElement).value }, `已修改 ${account.username} 的角色。`)}>
-          {ROLES.map((r) => (
+          {roles.map((r) => (
             <option value={r}>{roleNames[r]}</option>
           ))}
         </select>
@@ -65,7 +60,7 @@ function AccountRow({ account, self, onDone }: { account: Account; self: boolean
 }
 
 export function AccountsPage({ user, onChange }: { user: User; onChange: () => Promise<void> }) {
-  const { data, error, reload } = useLoad(() => api<{ items: Account[] }>('GET', '/accounts').then((r) => r.items), []);
+  const { data, error, reload } = useLoad(() => api<List<Account>>('GET', '/accounts').then((r) => r.items), []);
   const [message, setMessage] = useState<string | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [form, setForm] = useState({ username: '', displayName: '', role: 'reporter', password: '' });
@@ -121,7 +116,7 @@ export function AccountsPage({ user, onChange }: { user: User; onChange: () => P
         <label class="field">
           <span>角色</span>
           <select value={form.role} onChange={(e) => setForm({ ...form, role: (e.target as HTMLSelectElement).value })}>
-            {ROLES.map((r) => (
+            {roles.map((r) => (
               <option value={r}>{roleNames[r]}</option>
             ))}
           </select>

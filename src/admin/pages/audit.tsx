@@ -1,17 +1,8 @@
 import { useState } from 'preact/hooks';
+import type { AuditEvent, Paged } from '../../shared/api.ts';
 import { api } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { Notice, useLoad } from '../ui.tsx';
-
-interface AuditEvent {
-  id: number;
-  at: string;
-  actor: string | null;
-  action: string;
-  subjectType: string;
-  subjectId: string;
-  detail: Record<string, unknown>;
-}
 
 const actionNames: Record<string, string> = {
   'article.create': '创建稿件',
@@ -58,7 +49,7 @@ function detail(e: AuditEvent): string {
 export function AuditPage() {
   const [before, setBefore] = useState<number[]>([]);
   const cursor = before[before.length - 1];
-  const { data, error } = useLoad(() => api<{ items: AuditEvent[]; next: number | null }>('GET', `/audit?limit=${PAGE}${cursor ? `&before=${cursor}` : ''}`), [cursor]);
+  const { data, error } = useLoad(() => api<Paged<AuditEvent>>('GET', `/audit?limit=${PAGE}${cursor ? `&before=${cursor}` : ''}`), [cursor]);
   return (
     <div class="page">
       <h1>审计日志</h1>

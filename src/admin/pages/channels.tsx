@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
+import type { Channel } from '../../shared/api.ts';
 import { api, explain } from '../api.ts';
-import { ChannelSelect, channelTree, Notice, type Channel } from '../ui.tsx';
+import { ChannelSelect, channelTree, Notice } from '../ui.tsx';
 
 function ChannelRow({ channel, depth, channels, siblings, onDone }: { channel: Channel; depth: number; channels: Channel[]; siblings: Channel[]; onDone: (msg: string | null, err?: string) => void }) {
   const [name, setName] = useState(channel.name);

@@ -1,17 +1,19 @@
-import { api, type User } from '../api.ts';
+import type { Account, Article, Channel, List, User } from '../../shared/api.ts';
+import { api } from '../api.ts';
 import { formatTime } from '../format.ts';
-import { atLeastEditor, Notice, StatusBadge, useLoad, type ArticleOut, type Channel, type Person } from '../ui.tsx';
+import { Notice, StatusBadge, useLoad } from '../ui.tsx';
 
 interface Section {
   key: string;
   title: string;
   query: string;
   empty: string;
-  time: (a: ArticleOut) => string | null;
+  time: (a: Article) => string | null;
 }
 
 function sectionsFor(user: User): Section[] {
-  const editor = atLeastEditor(user);
+  // Whoever sees every article reviews everyone's; a reporter sees their own submissions.
+  const editor = user.abilities.listAllArticles;
   return [
     { key: 'drafts', title: '我的草稿', query: 'status=draft&mine=true&limit=20', empty: '没有草稿。', time: (a) => a.updatedAt },
     { key: 'review', title: editor ? '待审稿件' : '我提交的待审稿件', query: 'status=submitted&limit=30', empty: '没有待审的稿件。', time: (a) => a.updatedAt },
@@ -20,10 +22,10 @@ function sectionsFor(user: User): Section[] {
   ];
 }
 
-export function Dashboard({ user, channels, people }: { user: User; channels: Channel[]; people: Person[] }) {
+export function Dashboard({ user, channels, people }: { user: User; channels: Channel[]; people: Account[] }) {
   const sections = sectionsFor(user);
   const { data, error } = useLoad(
-    () => Promise.all(sections.map((s) => api<{ items: ArticleOut[] }>('GET', `/articles?${s.query}`).then((r) => r.items))),
+    () => Promise.all(sections.map((s) => api<List<Article>>('GET', `/articles?${s.query}`).then((r) => r.items))),
     [user.username],
   );
   const channelName = (path: string) => channels.find((c) => c.path === path)?.name ?? path;

@@ -1,32 +1,12 @@
 import { useMemo, useState } from 'preact/hooks';
-import { api, explain, type User } from '../api.ts';
+import type { Account, Article, List, Revision } from '../../shared/api.ts';
+import { api, explain } from '../api.ts';
 import { diffParagraphs, diffTokens, tokens, type LineDiff, type Piece } from '../diff.ts';
 import { formatTime } from '../format.ts';
 import { navigate } from '../router.ts';
-import { atLeastEditor, Notice, statusNames, useLoad, type ArticleOut, type Person, type Status } from '../ui.tsx';
+import { Notice, statusNames, useLoad } from '../ui.tsx';
 
-interface Content {
-  title: string;
-  subtitle: string;
-  summary: string;
-  body: string;
-  channel: string;
-  source: string;
-  byline: string;
-  editor: string;
-  tags: string[];
-  cover: string;
-}
-
-interface Revision {
-  number: number;
-  action: string;
-  author: string | null;
-  createdAt: string;
-  status: Status;
-  note: string;
-  content: Content;
-}
+type Content = Revision['content'];
 
 export const actionNames: Record<string, string> = {
   create: '创建',
@@ -114,9 +94,9 @@ function DiffView({ from, to }: { from: Revision; to: Revision }) {
   );
 }
 
-export function HistoryPage({ id, user, people }: { id: number; user: User; people: Person[] }) {
+export function HistoryPage({ id, people }: { id: number; people: Account[] }) {
   const { data, error, reload } = useLoad(
-    () => Promise.all([api<ArticleOut>('GET', `/articles/${id}`), api<{ items: Revision[] }>('GET', `/articles/${id}/revisions`).then((r) => r.items)]),
+    () => Promise.all([api<Article>('GET', `/articles/${id}`), api<List<Revision>>('GET', `/articles/${id}/revisions`).then((r) => r.items)]),
     [id],
   );
   const [pair, setPair] = useState<[number, number] | null>(null);
@@ -124,8 +104,6 @@ export function HistoryPage({ id, user, people }: { id: number; user: User; peop
   if (error) return <Notice>{error}</Notice>;
   if (!data) return <p class="muted">正在加载…</p>;
   const [article, revisions] = data;
-  const me = people.find((p) => p.username === user.username);
-  const canEdit = atLeastEditor(user) || (article.authorId === me?.id && (article.status === 'draft' || article.status === 'submitted'));
   // By default: the newest revision against the last one whose content differed (status changes alone show nothing).
   const newest = revisions[0];
   const differing = revisions.find((r) => newest && JSON.stringify(r.content) !== JSON.stringify(newest.content)) ?? revisions[1] ?? newest;
@@ -184,7 +162,7 @@ export function HistoryPage({ id, user, people }: { id: number; user: User; peop
                 </label>
               </td>
               <td>
-                {canEdit && i > 0 ? (
+                {article.abilities.restore && i > 0 ? (
                   <button type="button" class="small" onClick={() => void restore(r.number)}>
                     恢复此版
                   </button>

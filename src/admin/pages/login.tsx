@@ -1,8 +1,9 @@
 import { useState } from 'preact/hooks';
-import { api, explain, type User } from '../api.ts';
+import type { Session, User } from '../../shared/api.ts';
+import { api, explain } from '../api.ts';
 import { Notice } from '../ui.tsx';
 
-export function LoginPage({ onSignedIn }: { onSignedIn: (user: User, csrfToken: string) => void }) {
+export function LoginPage({ onSignedIn }: { onSignedIn: (user: User, csrfToken: string | null) => void }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -14,7 +15,7 @@ export function LoginPage({ onSignedIn }: { onSignedIn: (user: User, csrfToken: 
     setBusy(true);
     setError(null);
     try {
-      const r = await api<{ csrfToken: string; user: User }>('POST', '/session', { username, password });
+      const r = await api<Session>('POST', '/session', { username, password });
       onSignedIn(r.user, r.csrfToken);
     } catch (err) {
       setError(explain(err));

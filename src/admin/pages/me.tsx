@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
-import { api, explain, type User } from '../api.ts';
+import type { User } from '../../shared/api.ts';
+import { api, explain } from '../api.ts';
 import { Notice, roleNames } from '../ui.tsx';
 
 export function MePage({ user, onSignedOut }: { user: User; onSignedOut: () => void }) {

@@ -1,15 +1,16 @@
 import { useState } from 'preact/hooks';
+import type { Article, List } from '../../shared/api.ts';
 import { api, explain } from '../api.ts';
 import { formatTime } from '../format.ts';
-import { useLoad, type ArticleOut } from '../ui.tsx';
+import { useLoad } from '../ui.tsx';
 
 /** Recent published articles, for picking what goes into a topic or a home-page slot. */
 export function useRecentPublished() {
-  return useLoad(() => api<{ items: ArticleOut[] }>('GET', '/articles?status=published&limit=100').then((r) => r.items), []);
+  return useLoad(() => api<List<Article>>('GET', '/articles?status=published&limit=100').then((r) => r.items), []);
 }
 
 /** Picks a published article from the recent list, or any article by its number. */
-export function ArticlePicker({ recent, exclude, onPick, label = '添加稿件' }: { recent: ArticleOut[]; exclude: number[]; onPick: (a: ArticleOut) => void; label?: string }) {
+export function ArticlePicker({ recent, exclude, onPick, label = '添加稿件' }: { recent: Article[]; exclude: number[]; onPick: (a: Article) => void; label?: string }) {
   const [chosen, setChosen] = useState('');
   const [error, setError] = useState<string | null>(null);
   const add = async () => {
@@ -18,7 +19,7 @@ export function ArticlePicker({ recent, exclude, onPick, label = '添加稿件' 
     if (!Number.isInteger(id) || id < 1) return setError('请选择稿件或输入稿件编号。');
     if (exclude.includes(id)) return setError('这篇稿件已在列表中。');
     try {
-      onPick(recent.find((a) => a.id === id) ?? (await api<ArticleOut>('GET', `/articles/${id}`)));
+      onPick(recent.find((a) => a.id === id) ?? (await api<Article>('GET', `/articles/${id}`)));
       setChosen('');
     } catch (e) {
       setError(explain(e));

@@ -1,24 +1,12 @@
 import { useState } from 'preact/hooks';
+import type { Article, RelatedList } from '../../shared/api.ts';
 import { api, explain } from '../api.ts';
-import { Notice, useLoad, type ArticleOut } from '../ui.tsx';
+import { Notice, useLoad } from '../ui.tsx';
 import { ArticlePicker, moved, useRecentPublished } from './picker.tsx';
-
-interface RelatedItem {
-  id: number;
-  title: string;
-  url: string;
-  pinned: boolean;
-}
-
-interface RelatedOut {
-  items: RelatedItem[];
-  pinned?: number[];
-  excluded?: number[];
-}
 
 /** 相关阅读 of one article as readers will see it, and the editors' pins (first, in order) and exclusions. */
 export function RelatedPanel({ articleId }: { articleId: number }) {
-  const { data, error, setData } = useLoad(() => api<RelatedOut>('GET', `/articles/${articleId}/related`), [articleId]);
+  const { data, error, setData } = useLoad(() => api<RelatedList>('GET', `/articles/${articleId}/related`), [articleId]);
   const recent = useRecentPublished();
   const [failure, setFailure] = useState<string | null>(null);
   const [titles, setTitles] = useState<Record<number, string>>({});
@@ -29,7 +17,7 @@ export function RelatedPanel({ articleId }: { articleId: number }) {
 
   const put = async (next: { pinned: number[]; excluded: number[] }) => {
     try {
-      setData(await api<RelatedOut>('PUT', `/articles/${articleId}/related`, next));
+      setData(await api<RelatedList>('PUT', `/articles/${articleId}/related`, next));
       setFailure(null);
     } catch (e) {
       setFailure(explain(e));
@@ -83,7 +71,7 @@ export function RelatedPanel({ articleId }: { articleId: number }) {
         label="置顶一篇"
         recent={recent.data ?? []}
         exclude={[articleId, ...pinned]}
-        onPick={(a: ArticleOut) => {
+        onPick={(a: Article) => {
           setTitles((t) => ({ ...t, [a.id]: a.title }));
           void pin(a.id);
         }}

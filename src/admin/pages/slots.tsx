@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
+import type { Article, Slot } from '../../shared/api.ts';
 import { api, explain } from '../api.ts';
 import { formatTime, fromLocalInput, toLocalInput } from '../format.ts';
-import { Notice, type ArticleOut } from '../ui.tsx';
+import { Notice } from '../ui.tsx';
 import { ArticlePicker, moved, useRecentPublished } from './picker.tsx';
 
 const SLOTS = [
@@ -18,14 +19,14 @@ interface Item {
   expires: string;
 }
 
-function SlotEditor({ slot, recent }: { slot: (typeof SLOTS)[number]; recent: ArticleOut[] }) {
+function SlotEditor({ slot, recent }: { slot: (typeof SLOTS)[number]; recent: Article[] }) {
   const [items, setItems] = useState<Item[] | null>(null);
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   useEffect(() => {
-    api<{ items: { article: number; expiresAt: string | null }[] }>('GET', `/slots/${slot.key}`).then(async (r) => {
+    api<Slot>('GET', `/slots/${slot.key}`).then(async (r) => {
       const rows = await Promise.all(
         r.items.map(async (i) => {
-          const a = recent.find((x) => x.id === i.article) ?? (await api<ArticleOut>('GET', `/articles/${i.article}`).catch(() => null));
+          const a = recent.find((x) => x.id === i.article) ?? (await api<Article>('GET', `/articles/${i.article}`).catch(() => null));
           return { id: i.article, title: a?.title ?? `稿件 #${i.article}`, cover: a?.cover ?? '', status: a?.status ?? '', expires: i.expiresAt ? toLocalInput(Date.parse(i.expiresAt)) : '' };
         }),
       );

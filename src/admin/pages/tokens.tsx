@@ -1,28 +1,20 @@
 import { useState } from 'preact/hooks';
+import type { Account, List, NewToken, Token } from '../../shared/api.ts';
 import { api, explain } from '../api.ts';
 import { formatTime } from '../format.ts';
-import { Notice, useLoad, type Person } from '../ui.tsx';
+import { Notice, useLoad } from '../ui.tsx';
 
-interface Token {
-  id: number;
-  username: string;
-  name: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
-
-export function TokensPage({ people }: { people: Person[] }) {
-  const { data, error, reload } = useLoad(() => api<{ items: Token[] }>('GET', '/tokens').then((r) => r.items), []);
+export function TokensPage({ people }: { people: Account[] }) {
+  const { data, error, reload } = useLoad(() => api<List<Token>>('GET', '/tokens').then((r) => r.items), []);
   const [username, setUsername] = useState('');
   const [name, setName] = useState('');
-  const [created, setCreated] = useState<{ token: string; username: string; name: string } | null>(null);
+  const [created, setCreated] = useState<NewToken | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
 
   const create = async (e: Event) => {
     e.preventDefault();
     try {
-      setCreated(await api<{ token: string; username: string; name: string }>('POST', '/tokens', { username, name }));
+      setCreated(await api<NewToken>('POST', '/tokens', { username, name }));
       setName('');
       setFailure(null);
       reload();

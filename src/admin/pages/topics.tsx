@@ -1,18 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
+import type { Article, List, Topic } from '../../shared/api.ts';
 import { api, explain } from '../api.ts';
-import { Notice, useLoad, type ArticleOut } from '../ui.tsx';
+import { Notice, useLoad } from '../ui.tsx';
 import { ArticlePicker, moved, useRecentPublished } from './picker.tsx';
 
-interface Topic {
-  id: number;
-  slug: string;
-  title: string;
-  description: string;
-  cover: string;
-  articles: number[];
-}
-
-function TopicEditor({ topic, recent, onSaved }: { topic: Topic; recent: ArticleOut[]; onSaved: (msg: string) => void }) {
+function TopicEditor({ topic, recent, onSaved }: { topic: Topic; recent: Article[]; onSaved: (msg: string) => void }) {
   const [title, setTitle] = useState(topic.title);
   const [description, setDescription] = useState(topic.description);
   const [cover, setCover] = useState(topic.cover);
@@ -20,7 +12,7 @@ function TopicEditor({ topic, recent, onSaved }: { topic: Topic; recent: Article
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
-    Promise.all(topic.articles.map((id) => recent.find((a) => a.id === id) ?? api<ArticleOut>('GET', `/articles/${id}`).catch(() => ({ id, title: `稿件 #${id}` }))))
+    Promise.all(topic.articles.map((id) => recent.find((a) => a.id === id) ?? api<Article>('GET', `/articles/${id}`).catch(() => ({ id, title: `稿件 #${id}` }))))
       .then((found) => live && setItems(found.map((a) => ({ id: a.id, title: a.title }))));
     return () => {
       live = false;
@@ -79,7 +71,7 @@ function TopicEditor({ topic, recent, onSaved }: { topic: Topic; recent: Article
 }
 
 export function TopicsPage() {
-  const topics = useLoad(() => api<{ items: Topic[] }>('GET', '/topics').then((r) => r.items), []);
+  const topics = useLoad(() => api<List<Topic>>('GET', '/topics').then((r) => r.items), []);
   const recent = useRecentPublished();
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);

@@ -3,6 +3,7 @@ import { announce, type Ctx } from '../context.ts';
 import { conflict, invalid, notFound } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import { imageUrlField, length, lineField } from '../text.ts';
+import { normalizeChannelPath } from '../channels/channel.ts';
 import { contentOf, type Article, type ArticleContent } from './article.ts';
 import { refreshRelated } from './related.ts';
 import { bodyText, cleanLine, sanitizeBody } from './html.ts';
@@ -34,7 +35,7 @@ interface NormalizedContent extends ArticleContent {
 
 async function normalize(store: Store, input: ArticleInput): Promise<NormalizedContent> {
   if (Buffer.byteLength(input.body, 'utf8') > LIMITS.bodyBytes) throw invalid('body must be at most 2 MB', 'body', 'too_long');
-  const channel = await store.channels.findByPath(input.channel.trim().replace(/^\/+|\/+$/g, ''));
+  const channel = await store.channels.findByPath(normalizeChannelPath(input.channel));
   if (!channel) throw invalid(`No channel at path "${input.channel}"`, 'channel', 'unknown_channel');
   const bodyHtml = sanitizeBody(input.body);
   return {

@@ -10,6 +10,11 @@ export interface Channel {
 
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 
+/** A channel path as people type it (" /difang/yaowen/ ") in the stored form ("difang/yaowen"). */
+export function normalizeChannelPath(path: string): string {
+  return path.trim().replace(/^\/+|\/+$/g, '');
+}
+
 /** Ancestors first, the channel itself last: what breadcrumbs show. */
 export function lineage(channels: readonly Channel[], channel: Channel): Channel[] {
   const byId = new Map(channels.map((c) => [c.id, c]));

@@ -3,7 +3,7 @@ import { announce, type Ctx } from '../context.ts';
 import { conflict, invalid, notFound } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import { lineField } from '../text.ts';
-import type { Channel } from './channel.ts';
+import { normalizeChannelPath, type Channel } from './channel.ts';
 
 export interface ChannelEdit {
   name?: string;
@@ -12,8 +12,6 @@ export interface ChannelEdit {
   /** Zero-based place among its siblings. */
   position?: number;
 }
-
-const norm = (path: string) => path.trim().replace(/^\/+|\/+$/g, '');
 
 /**
  * Renames, moves or reorders a channel. A move rewrites the paths of the whole subtree; articles keep their
@@ -29,7 +27,7 @@ export async function updateChannel(ctx: Ctx, actor: Actor, id: number, edit: Ch
     let parentId = channel.parentId;
     let path = channel.path;
     if (edit.parent !== undefined) {
-      const parentPath = edit.parent === null ? '' : norm(edit.parent);
+      const parentPath = edit.parent === null ? '' : normalizeChannelPath(edit.parent);
       const parent = parentPath === '' ? undefined : all.find((c) => c.path === parentPath);
       if (parentPath !== '' && !parent) throw invalid(`No channel at path "${parentPath}"`, 'parent', 'unknown_channel');
       if (parent && (parent.id === channel.id || parent.path.startsWith(`${channel.path}/`))) {

@@ -3,7 +3,7 @@ import { announce, type Ctx } from '../context.ts';
 import { conflict, invalid } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import { lineField } from '../text.ts';
-import { SLUG_PATTERN, type Channel } from './channel.ts';
+import { normalizeChannelPath, SLUG_PATTERN, type Channel } from './channel.ts';
 
 export interface NewChannel {
   slug: string;
@@ -22,7 +22,7 @@ export async function createChannel(ctx: Ctx, actor: Actor | null, input: NewCha
   return ctx.store.transaction(async (store) => {
     let parentId: number | null = null;
     let path = slug;
-    const parentPath = input.parent?.trim().replace(/^\/+|\/+$/g, '');
+    const parentPath = input.parent === undefined ? undefined : normalizeChannelPath(input.parent);
     if (parentPath) {
       const parent = await store.channels.findByPath(parentPath);
       if (!parent) throw invalid(`No channel at path "${parentPath}"`, 'parent', 'unknown_channel');

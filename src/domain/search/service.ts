@@ -1,4 +1,5 @@
 import type { Article } from '../articles/article.ts';
+import { normalizeChannelPath } from '../channels/channel.ts';
 import type { Ctx } from '../context.ts';
 import { invalid } from '../errors.ts';
 import { parseQuery, SEARCH_CAPS, type ParsedQuery } from './query.ts';
@@ -109,7 +110,7 @@ export async function searchArticles(ctx: Ctx, input: SearchInput): Promise<Sear
   if (from !== undefined && to !== undefined && from >= to) throw invalid('from must be before to', 'to', 'invalid_range');
 
   let channelIds: number[] | undefined;
-  const channel = (input.channel ?? '').trim().replace(/^\/+|\/+$/g, '');
+  const channel = normalizeChannelPath(input.channel ?? '');
   if (channel !== '') {
     if (!(await ctx.store.channels.findByPath(channel))) throw invalid(`No channel at path "${channel}"`, 'channel', 'unknown_channel');
     channelIds = await ctx.store.channels.subtreeIds(channel);

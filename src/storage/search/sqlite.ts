@@ -3,7 +3,7 @@ import type { Article } from '../../domain/articles/article.ts';
 import { searchDocument, type SearchDocument } from '../../domain/search/document.ts';
 import type { Term } from '../../domain/search/query.ts';
 import type { DB } from '../schema.ts';
-import type { RebuildReport, SearchCandidates, SearchIndex, SearchRequest } from './index.ts';
+import type { RebuildReport, SearchCandidates, SearchIndex, SearchRequest } from './types.ts';
 import { byRelevance, publishedBatch, REBUILD_BATCH, SEARCH_CAPS } from './shared.ts';
 
 /**

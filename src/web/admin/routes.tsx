@@ -1,13 +1,12 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { getArticle } from '../../domain/articles/service.ts';
-import { relatedArticles } from '../../domain/articles/related.ts';
-import { notFound, unauthorized } from '../../domain/errors.ts';
-import type { WebDeps } from '../api/context.ts';
+import { notFound } from '../../domain/errors.ts';
+import type { WebDeps } from '../context.ts';
 import type { Assets } from '../assets.ts';
-import { authenticate } from '../auth.ts';
+import { AUTH_REQUIRED } from '../auth.ts';
+import { articlePageData } from '../loaders.ts';
 import { ArticlePage } from '../public/pages.tsx';
-import { renderPage, sendHtml } from '../public/routes.tsx';
-import { loadMoods, loadSidebar } from '../public/sidebar.ts';
+import { renderPage, sendHtml } from '../public/html.ts';
 import { siteViews } from '../public/view.ts';
 
 /**
@@ -52,7 +51,8 @@ function Shell({ siteName, siteUrl, timeZone, scriptUrl, styleUrl }: { siteName:
 const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store').header('x-robots-tag', 'noindex, nofollow');
 
 /** The newsroom at /admin: one server-rendered shell for every client route, and the reader-page preview of a draft. */
-export function adminRoutes(app: FastifyInstance, { ctx, config }: WebDeps, assets: Assets): void {
+export function adminRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets): void {
+  const { ctx, config } = deps;
   const view = siteViews(ctx, config, assets);
 
   const shell = async (_req: unknown, reply: FastifyReply) => {
@@ -64,35 +64,14 @@ export function adminRoutes(app: FastifyInstance, { ctx, config }: WebDeps, asse
   app.get('/admin', shell);
   app.get('/admin/*', shell);
 
-  app.get<{ Params: { id: string } }>('/admin/preview/:id', async (req, reply) => {
-    noStore(reply);
-    const auth = await authenticate(ctx, req);
-    if (!auth) throw unauthorized();
+  // Headers first, so a refusal (401, 403, 404) is not kept or indexed either.
+  const preview = { config: AUTH_REQUIRED, onRequest: async (_req: unknown, reply: FastifyReply) => void noStore(reply) };
+  app.get<{ Params: { id: string } }>('/admin/preview/:id', preview, async (req, reply) => {
     if (!/^\d{1,10}$/.test(req.params.id)) throw notFound('Article');
-    const article = await getArticle(ctx, auth.actor, Number(req.params.id));
+    const article = await getArticle(ctx, req.actor, Number(req.params.id));
     const v = await view();
-    const channel = v.channels.find((c) => c.id === article.channelId) ?? (await ctx.store.channels.findById(article.channelId))!;
-    const [related, feed, moods, sidebar, author] = await Promise.all([
-      relatedArticles(ctx, article),
-      ctx.store.articles.listPublished({ limit: 10 }),
-      // Only published articles have votes; a draft shows the buttons at zero.
-      article.status === 'published' ? loadMoods(ctx, config, article.id) : config.moods.map((m) => ({ key: m.key, label: m.label, count: 0 })),
-      loadSidebar(ctx, config),
-      ctx.store.accounts.findById(article.authorId),
-    ]);
-    // A draft has no publication time yet: show when it will (scheduled) or would (now) appear.
-    const shown = { ...article, publishedAt: article.publishedAt ?? article.scheduledAt ?? ctx.clock.now() };
-    const data = {
-      article: shown,
-      channel,
-      related,
-      feed: feed.filter((a) => a.id !== article.id),
-      nextCursor: null,
-      moods,
-      sidebar,
-      unfold: true,
-      authorName: article.byline || author?.displayName || v.name,
-    };
+    // The article page as readers would see it; a preview has no next page of the feed to go to.
+    const data = { ...(await articlePageData(deps, v, article, { unfold: true })), nextCursor: null };
     reply.header('content-security-policy', PREVIEW_CSP);
     // The reader script tag goes too, so the sandboxed frame has nothing to refuse (and nothing to report).
     const html = renderPage(<ArticlePage view={v} data={data} />).replace(`<script src="${assets.scriptUrl}" defer></script>`, '');

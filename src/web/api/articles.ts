@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import type { Actor } from '../../domain/accounts/roles.ts';
+import type { Article } from '../../domain/articles/article.ts';
 import { Type } from 'typebox';
 import {
   articleRevisions,
@@ -6,16 +8,19 @@ import {
   getArticle,
   listNewsroomArticles,
   publishArticle,
+  returnArticle,
   scheduleArticle,
   submitArticle,
   unpublishArticle,
   updateArticle,
   LIMITS,
 } from '../../domain/articles/service.ts';
+import { restoreRevision } from '../../domain/articles/revisions.ts';
 import { ARTICLE_STATUSES } from '../../domain/articles/status.ts';
-import { requireActor } from '../auth.ts';
+import { AUTH_REQUIRED } from '../auth.ts';
+import { typed, type WebDeps } from '../context.ts';
 import { newsroomArticle, revisionOut } from '../presenters/articles.ts';
-import { typed, type WebDeps } from './context.ts';
+import { EmptyBody, IdParams, MAX_ID } from './schemas.ts';
 
 const text = (max: number) => Type.String({ maxLength: max });
 
@@ -64,9 +69,9 @@ const PatchBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
-export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
-const EmptyBody = Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]);
 const ScheduleBody = Type.Object({ at: Type.String({ format: 'date-time', maxLength: 40 }) }, { additionalProperties: false });
+const ReturnBody = Type.Object({ comment: Type.String({ minLength: 1, maxLength: 1000 }) }, { additionalProperties: false });
+const RevisionParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: MAX_ID }), n: Type.Integer({ minimum: 1, maximum: MAX_ID }) });
 const ListQuery = Type.Object(
   {
     status: Type.Optional(Type.Union(ARTICLE_STATUSES.map((s) => Type.Literal(s)))),
@@ -77,52 +82,52 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** Articles in the newsroom: the list, writing and editing, the workflow (submit, return, publish, schedule, unpublish), revisions. */
 export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): void {
   const api = typed(app);
-  const present = (a: Parameters<typeof newsroomArticle>[0]) => newsroomArticle(a, config.siteUrl);
-  const actorOf = async (req: Parameters<typeof requireActor>[1]) => (await requireActor(ctx, req, config.siteUrl)).actor;
+  const present = (a: Article, actor: Actor) => newsroomArticle(a, config.siteUrl, actor);
 
-  api.get('/articles', { schema: { querystring: ListQuery } }, async (req) => {
-    const actor = await actorOf(req);
-    const items = await listNewsroomArticles(ctx, actor, { status: req.query.status, mine: req.query.mine, limit: req.query.limit, beforeId: req.query.before });
-    return { items: items.map(present), next: items.length === req.query.limit ? items[items.length - 1]!.id : null };
+  api.get('/articles', { config: AUTH_REQUIRED, schema: { querystring: ListQuery } }, async (req) => {
+    const items = await listNewsroomArticles(ctx, req.actor, { status: req.query.status, mine: req.query.mine, limit: req.query.limit, beforeId: req.query.before });
+    return { items: items.map((a) => present(a, req.actor)), next: items.length === req.query.limit ? items[items.length - 1]!.id : null };
   });
 
-  api.post('/articles', { schema: { body: CreateBody } }, async (req, reply) => {
-    const actor = await actorOf(req);
-    const article = await createArticle(ctx, actor, req.body);
-    return reply.code(201).header('location', `/api/v1/articles/${article.id}`).send(present(article));
+  api.post('/articles', { config: AUTH_REQUIRED, schema: { body: CreateBody } }, async (req, reply) => {
+    const article = await createArticle(ctx, req.actor, req.body);
+    return reply.code(201).header('location', `/api/v1/articles/${article.id}`).send(present(article, req.actor));
   });
 
-  api.get('/articles/:id', { schema: { params: IdParams } }, async (req) => {
-    const actor = await actorOf(req);
-    return present(await getArticle(ctx, actor, req.params.id));
-  });
+  api.get('/articles/:id', { config: AUTH_REQUIRED, schema: { params: IdParams } }, async (req) => present(await getArticle(ctx, req.actor, req.params.id), req.actor));
 
-  api.patch('/articles/:id', { schema: { params: IdParams, body: PatchBody } }, async (req) => {
-    const actor = await actorOf(req);
-    return present(await updateArticle(ctx, actor, req.params.id, req.body));
-  });
+  api.patch('/articles/:id', { config: AUTH_REQUIRED, schema: { params: IdParams, body: PatchBody } }, async (req) =>
+    present(await updateArticle(ctx, req.actor, req.params.id, req.body), req.actor),
+  );
 
   for (const [name, run] of [
     ['submit', submitArticle],
     ['publish', publishArticle],
     ['unpublish', unpublishArticle],
   ] as const) {
-    api.post(`/articles/:id/${name}`, { schema: { params: IdParams, body: Type.Optional(EmptyBody) } }, async (req) => {
-      const actor = await actorOf(req);
-      return present(await run(ctx, actor, req.params.id));
-    });
+    api.post(`/articles/:id/${name}`, { config: AUTH_REQUIRED, schema: { params: IdParams, body: Type.Optional(EmptyBody) } }, async (req) =>
+      present(await run(ctx, req.actor, req.params.id), req.actor),
+    );
   }
 
-  api.post('/articles/:id/schedule', { schema: { params: IdParams, body: ScheduleBody } }, async (req) => {
-    const actor = await actorOf(req);
-    return present(await scheduleArticle(ctx, actor, req.params.id, Date.parse(req.body.at)));
-  });
+  api.post('/articles/:id/schedule', { config: AUTH_REQUIRED, schema: { params: IdParams, body: ScheduleBody } }, async (req) =>
+    present(await scheduleArticle(ctx, req.actor, req.params.id, Date.parse(req.body.at)), req.actor),
+  );
 
-  api.get('/articles/:id/revisions', { schema: { params: IdParams } }, async (req) => {
-    const actor = await actorOf(req);
-    const revisions = await articleRevisions(ctx, actor, req.params.id);
+  // Back to its reporter with a comment, which the revision keeps as its note.
+  api.post('/articles/:id/return', { config: AUTH_REQUIRED, schema: { params: IdParams, body: ReturnBody } }, async (req) =>
+    present(await returnArticle(ctx, req.actor, req.params.id, req.body.comment), req.actor),
+  );
+
+  api.get('/articles/:id/revisions', { config: AUTH_REQUIRED, schema: { params: IdParams } }, async (req) => {
+    const revisions = await articleRevisions(ctx, req.actor, req.params.id);
     return { items: revisions.map(revisionOut) };
   });
+
+  api.post('/articles/:id/revisions/:n/restore', { config: AUTH_REQUIRED, schema: { params: RevisionParams, body: Type.Optional(EmptyBody) } }, async (req) =>
+    present(await restoreRevision(ctx, req.actor, req.params.id, req.params.n), req.actor),
+  );
 }

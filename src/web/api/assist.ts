@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { assistArticle } from '../../domain/articles/assist.ts';
 import { LIMITS } from '../../domain/articles/service.ts';
-import { requireActor } from '../auth.ts';
-import { typed, type WebDeps } from './context.ts';
+import { AUTH_REQUIRED } from '../auth.ts';
+import { typed, type WebDeps } from '../context.ts';
 
 const AssistBody = Type.Object(
   {
@@ -16,10 +16,9 @@ const AssistBody = Type.Object(
 );
 
 /** Editor assists: summary, keywords, key figures and near-duplicates for the text in the editor. */
-export function assistRoutes(app: FastifyInstance, { ctx, config }: WebDeps): void {
-  typed(app).post('/assist', { schema: { body: AssistBody } }, async (req) => {
-    const { actor } = await requireActor(ctx, req, config.siteUrl);
-    const result = await assistArticle(ctx, actor, req.body);
+export function assistRoutes(app: FastifyInstance, { ctx }: WebDeps): void {
+  typed(app).post('/assist', { config: AUTH_REQUIRED, schema: { body: AssistBody } }, async (req) => {
+    const result = await assistArticle(ctx, req.actor, req.body);
     return {
       summary: result.summary,
       keywords: result.keywords,

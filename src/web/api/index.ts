@@ -1,20 +1,27 @@
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../domain/errors.ts';
+import type { WebDeps } from '../context.ts';
 import { accountRoutes } from './accounts.ts';
 import { articleRoutes } from './articles.ts';
 import { assistRoutes } from './assist.ts';
-import { catalogRoutes } from './catalog.ts';
-import { curationRoutes } from './curation.ts';
-import { newsroomRoutes } from './newsroom.ts';
+import { auditRoutes } from './audit.ts';
+import { channelRoutes } from './channels.ts';
+import { feedRoutes } from './feed.ts';
+import { mediaRoutes } from './media.ts';
 import { reactionRoutes } from './reactions.ts';
 import { relatedRoutes } from './related.ts';
 import { searchRoutes } from './search.ts';
-import type { WebDeps } from './context.ts';
-import { mediaRoutes } from './media.ts';
 import { sessionRoutes } from './session.ts';
+import { slotRoutes } from './slots.ts';
+import { sourceRoutes } from './sources.ts';
+import { tokenRoutes } from './tokens.ts';
+import { topicRoutes } from './topics.ts';
 import { wechatRoutes } from './wechat.ts';
 
-/** The JSON API under /api/v1 (DESIGN.md section 5). */
+/**
+ * The JSON API under /api/v1, one module per resource. Who may call a route is declared on it
+ * (`config: AUTH_REQUIRED`, see auth.ts); handlers call one domain function and return a presenter's output.
+ */
 export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> {
   app.addHook('onSend', async (req, reply) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
@@ -23,15 +30,19 @@ export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> 
   articleRoutes(app, deps);
   relatedRoutes(app, deps);
   assistRoutes(app, deps);
-  catalogRoutes(app, deps);
+  channelRoutes(app, deps);
+  topicRoutes(app, deps);
+  slotRoutes(app, deps);
+  feedRoutes(app, deps);
+  searchRoutes(app, deps);
   wechatRoutes(app, deps);
   reactionRoutes(app, deps);
-  searchRoutes(app, deps);
   // Its own scope: the multipart parser and the larger body limit apply to the upload route only.
   app.register(async (scope) => mediaRoutes(scope, deps));
-  newsroomRoutes(app, deps);
+  sourceRoutes(app, deps);
+  auditRoutes(app, deps);
   accountRoutes(app, deps);
-  curationRoutes(app, deps);
+  tokenRoutes(app, deps);
   app.setNotFoundHandler(() => {
     throw notFound('API route');
   });

@@ -4,26 +4,14 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, invalid } from '../../domain/errors.ts';
 import { MediaFolder, spool, tooLarge, type Spooled } from '../../domain/media/files.ts';
-import { FORMAT_MIME, mainVariant, mediaUrl, type Media } from '../../domain/media/media.ts';
+import type { Media } from '../../domain/media/media.ts';
 import { importUpload } from '../../domain/media/service.ts';
-import { requireActor } from '../auth.ts';
-import type { WebDeps } from './context.ts';
+import { AUTH_REQUIRED } from '../auth.ts';
+import type { WebDeps } from '../context.ts';
+import { mediaOut } from '../presenters/media.ts';
 
 /** Room for the multipart framing around the file: boundaries, part headers, a few short fields. */
 const MULTIPART_SLACK = 64 * 1024;
-
-export function mediaOut(m: Media) {
-  const main = mainVariant(m);
-  return {
-    id: m.id,
-    url: mediaUrl(main.path),
-    width: main.width,
-    height: main.height,
-    original: { name: m.originalName, mime: m.mime, width: m.width, height: m.height, bytes: m.bytes },
-    variants: m.variants.map((v) => ({ url: mediaUrl(v.path), width: v.width, height: v.height, mime: FORMAT_MIME[v.format], bytes: v.bytes })),
-    createdAt: new Date(m.createdAt).toISOString(),
-  };
-}
 
 /**
  * POST /media in its own plugin scope, so the multipart parser exists for this route only. The file streams to a
@@ -40,8 +28,7 @@ export async function mediaRoutes(app: FastifyInstance, { ctx, config }: WebDeps
   // Any other body type reaches the handler unread, which refuses it with a message about this route.
   app.addContentTypeParser('*', (_req, _payload, done) => done(null));
 
-  app.post('/media', { bodyLimit: maxBytes + MULTIPART_SLACK }, async (req, reply) => {
-    const { actor } = await requireActor(ctx, req, config.siteUrl);
+  app.post('/media', { config: AUTH_REQUIRED, bodyLimit: maxBytes + MULTIPART_SLACK }, async (req, reply) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBytes + MULTIPART_SLACK) throw closing(reply, tooLarge(maxBytes));
     if (!req.isMultipart()) {
@@ -50,7 +37,7 @@ export async function mediaRoutes(app: FastifyInstance, { ctx, config }: WebDeps
     const upload = await receive(req, reply, folder, maxBytes);
     let media: Media;
     try {
-      media = await importUpload(ctx, actor, folder, upload);
+      media = await importUpload(ctx, req.actor, folder, upload);
     } finally {
       // Gone before the answer leaves, whatever the answer is.
       await rm(upload.path, { force: true });

@@ -12,11 +12,11 @@ import {
   WINDOWS,
   type RankingWindow,
 } from '../../domain/reactions/service.ts';
-import { requireActor } from '../auth.ts';
+import { AUTH_REQUIRED } from '../auth.ts';
 import { feedItem } from '../presenters/articles.ts';
 import { readerOf, reactionRulesFor, requireOwnOrigin, setReaderCookie } from '../reader.ts';
-import { IdParams } from './articles.ts';
-import { typed, type WebDeps } from './context.ts';
+import { typed, type WebDeps } from '../context.ts';
+import { IdParams } from './schemas.ts';
 
 const VoteBody = Type.Object({ mood: Type.String({ minLength: 1, maxLength: 40 }) }, { additionalProperties: false });
 
@@ -87,17 +87,15 @@ export function reactionRoutes(app: FastifyInstance, deps: WebDeps): void {
       return { window, items: await rankedItems(ranked) };
     });
 
-    api.get('/reactions/held', async (req) => {
-      const { actor } = await requireActor(ctx, req, config.siteUrl);
-      const groups = await heldVotes(ctx, actor);
+    api.get('/reactions/held', { config: AUTH_REQUIRED }, async (req) => {
+      const groups = await heldVotes(ctx, req.actor);
       return {
         items: groups.map((g) => ({ articleId: g.articleId, prefix: g.prefixHash, votes: g.votes, firstAt: iso(g.first), lastAt: iso(g.last) })),
       };
     });
 
-    api.post('/articles/:id/reactions/held', { schema: { params: IdParams, body: ReviewBody } }, async (req) => {
-      const { actor } = await requireActor(ctx, req, config.siteUrl);
-      const decided = await reviewHeldVotes(ctx, actor, { articleId: req.params.id, decision: req.body.decision, prefixHash: req.body.prefix });
+    api.post('/articles/:id/reactions/held', { config: AUTH_REQUIRED, schema: { params: IdParams, body: ReviewBody } }, async (req) => {
+      const decided = await reviewHeldVotes(ctx, req.actor, { articleId: req.params.id, decision: req.body.decision, prefixHash: req.body.prefix });
       return { decision: req.body.decision, votes: decided };
     });
   });

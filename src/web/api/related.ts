@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { curateRelated, relatedFor, RELATED, type RelatedView } from '../../domain/articles/related.ts';
-import { authenticate, requireActor } from '../auth.ts';
-import { relatedItem } from '../presenters/articles.ts';
-import { IdParams } from './articles.ts';
-import { typed, type WebDeps } from './context.ts';
+import { AUTH_OPTIONAL, AUTH_REQUIRED } from '../auth.ts';
+import { relatedOut } from '../presenters/articles.ts';
+import { typed, type WebDeps } from '../context.ts';
+import { IdParams, MAX_ID } from './schemas.ts';
 
-const ArticleIds = (max: number) => Type.Array(Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), { maxItems: max });
+const ArticleIds = (max: number) => Type.Array(Type.Integer({ minimum: 1, maximum: MAX_ID }), { maxItems: max });
 
 const PicksBody = Type.Object(
   { pinned: ArticleIds(RELATED.max), excluded: ArticleIds(RELATED.maxExcluded) },
@@ -16,18 +16,16 @@ const PicksBody = Type.Object(
 /** 相关阅读: the list readers see (public), and the editors' pins and exclusions. */
 export function relatedRoutes(app: FastifyInstance, { ctx, config }: WebDeps): void {
   const api = typed(app);
-  const present = (view: RelatedView) => ({ items: view.items.map((i) => relatedItem(i.article, i.pinned, config.siteUrl)), ...view.picks });
+  const present = (view: RelatedView) => relatedOut(view, config.siteUrl);
 
-  api.get('/articles/:id/related', { schema: { params: IdParams } }, async (req, reply) => {
-    const auth = await authenticate(ctx, req);
-    const view = await relatedFor(ctx, auth?.actor, req.params.id);
+  api.get('/articles/:id/related', { config: AUTH_OPTIONAL, schema: { params: IdParams } }, async (req, reply) => {
+    const view = await relatedFor(ctx, req.auth?.actor, req.params.id);
     // What an editor sees includes the picks and drafts; only the anonymous answer may be shared by caches.
-    reply.header('cache-control', auth ? 'no-store' : 'public, max-age=60');
+    reply.header('cache-control', req.auth ? 'no-store' : 'public, max-age=60');
     return present(view);
   });
 
-  api.put('/articles/:id/related', { schema: { params: IdParams, body: PicksBody } }, async (req) => {
-    const { actor } = await requireActor(ctx, req, config.siteUrl);
-    return present(await curateRelated(ctx, actor, req.params.id, req.body));
-  });
+  api.put('/articles/:id/related', { config: AUTH_REQUIRED, schema: { params: IdParams, body: PicksBody } }, async (req) =>
+    present(await curateRelated(ctx, req.actor, req.params.id, req.body)),
+  );
 }

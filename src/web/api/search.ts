@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { searchArticles } from '../../domain/search/service.ts';
 import { articlePath } from '../presenters/articles.ts';
-import { typed, type WebDeps } from './context.ts';
+import { typed, type WebDeps } from '../context.ts';
 
 const SearchQuery = Type.Object(
   {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { DomainError, invalid } from '../../domain/errors.ts';
 import { WechatSigner } from '../../domain/wechat/jssdk.ts';
-import { typed, type WebDeps } from './context.ts';
+import { typed, type WebDeps } from '../context.ts';
 
 const Query = Type.Object({ url: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false });
 

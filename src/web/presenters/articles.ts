@@ -1,6 +1,10 @@
+import type { Actor } from '../../domain/accounts/roles.ts';
 import type { Article } from '../../domain/articles/article.ts';
+import type { RelatedView } from '../../domain/articles/related.ts';
+import type { ArticleStatus } from '../../domain/articles/status.ts';
 import type { Channel } from '../../domain/channels/channel.ts';
 import type { Topic } from '../../domain/topics/topic.ts';
+import { articleAbilities } from '../../domain/policy.ts';
 import type { Revision } from '../../storage/repositories/history.ts';
 
 /** Output allowlists: what each audience may see of a record, and nothing else. */
@@ -9,7 +13,8 @@ const iso = (t: number | null): string | null => (t === null ? null : new Date(t
 
 export const articlePath = (id: number): string => `/a/${id}`;
 
-export function newsroomArticle(a: Article, siteUrl: string) {
+/** An article for the newsroom, with what the caller may do with it. */
+export function newsroomArticle(a: Article, siteUrl: string, actor: Actor) {
   return {
     id: a.id,
     title: a.title,
@@ -30,6 +35,7 @@ export function newsroomArticle(a: Article, siteUrl: string) {
     authorId: a.authorId,
     revision: a.revision,
     url: siteUrl + articlePath(a.id),
+    abilities: articleAbilities(actor, a),
   };
 }
 
@@ -48,6 +54,11 @@ export function relatedItem(a: Article, pinned: boolean, siteUrl: string) {
   return { id: a.id, title: a.title, url: siteUrl + articlePath(a.id), publishedAt: iso(a.publishedAt), pinned };
 }
 
+/** 相关阅读 as readers see it, and for editors the pins and exclusions behind it. */
+export function relatedOut(view: RelatedView, siteUrl: string) {
+  return { items: view.items.map((i) => relatedItem(i.article, i.pinned, siteUrl)), ...view.picks };
+}
+
 export function channelOut(c: Channel) {
   return { id: c.id, slug: c.slug, name: c.name, path: c.path, parent: c.path.includes('/') ? c.path.slice(0, c.path.lastIndexOf('/')) : null, position: c.position, description: c.description };
 }
@@ -63,7 +74,8 @@ export function revisionOut(r: Revision) {
     author: r.username,
     createdAt: iso(r.createdAt),
     title: r.content.title,
-    status: r.content.status,
+    // The status the article had then, as the domain wrote it into the snapshot.
+    status: r.content.status as ArticleStatus,
     note: r.note,
     content: {
       title: r.content.title,
@@ -78,4 +90,9 @@ export function revisionOut(r: Revision) {
       cover: r.content.cover,
     },
   };
+}
+
+/** A home-page slot's articles in order, with when each leaves it. */
+export function slotOut(items: { articleId: number; expiresAt: number | null }[]) {
+  return { items: items.map((i) => ({ article: i.articleId, expiresAt: iso(i.expiresAt) })) };
 }

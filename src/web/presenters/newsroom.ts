@@ -1,3 +1,5 @@
+import type { Actor } from '../../domain/accounts/roles.ts';
+import { actorAbilities } from '../../domain/policy.ts';
 import type { Account, TokenListing } from '../../storage/repositories/accounts.ts';
 import type { AuditEvent } from '../../storage/repositories/history.ts';
 import type { Source } from '../../storage/repositories/sources.ts';
@@ -5,6 +7,16 @@ import type { Source } from '../../storage/repositories/sources.ts';
 /** Output allowlists for the newsroom's people, tokens, sources and audit log: never a hash or a secret. */
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+
+/** The signed-in person, as the newsroom shows them, with what they may do there. */
+export function userOut(actor: Actor) {
+  return { username: actor.username, displayName: actor.displayName, role: actor.role, abilities: actorAbilities(actor) };
+}
+
+/** A signed-in session: who, and the token its changes must carry (null for a bearer token). */
+export function sessionOut(actor: Actor, csrfToken: string | null) {
+  return { user: userOut(actor), csrfToken };
+}
 
 export function accountOut(a: Account) {
   return { id: a.id, username: a.username, displayName: a.displayName, role: a.role, disabled: a.disabledAt !== null, createdAt: iso(a.createdAt) };
@@ -20,4 +32,9 @@ export function sourceOut(s: Source) {
 
 export function auditOut(e: AuditEvent) {
   return { id: e.id, at: iso(e.at), actor: e.actorUsername, action: e.action, subjectType: e.subjectType, subjectId: e.subjectId, detail: e.detail };
+}
+
+/** The only time a token is ever shown: only its hash is kept. */
+export function newTokenOut(t: { id: number; token: string; username: string; name: string }) {
+  return { id: t.id, token: t.token, username: t.username.trim().toLowerCase(), name: t.name };
 }

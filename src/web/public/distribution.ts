@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Article } from '../../domain/articles/article.ts';
-import type { WebDeps } from '../api/context.ts';
+import type { WebDeps } from '../context.ts';
 import { articlePath } from '../presenters/articles.ts';
 
 const FEED_ITEMS = 30;

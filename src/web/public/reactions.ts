@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { castVote } from '../../domain/reactions/service.ts';
 import { notFound } from '../../domain/errors.ts';
-import { typed, type WebDeps } from '../api/context.ts';
+import { typed, type WebDeps } from '../context.ts';
 import { readerOf, reactionRulesFor, requireOwnOrigin, setReaderCookie } from '../reader.ts';
 
 // Matches the article page's own id check; ids beyond int4 cannot exist.

@@ -1,35 +1,22 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import path from 'node:path';
 import QRCode from 'qrcode';
-import { renderToString } from 'preact-render-to-string';
-import type { VNode } from 'preact';
+import { Type } from 'typebox';
 import type { Article } from '../../domain/articles/article.ts';
-import { relatedArticles } from '../../domain/articles/related.ts';
 import type { Ctx } from '../../domain/context.ts';
-import { imageSources, loadMediaIndex, withResponsiveImages } from '../../domain/media/responsive.ts';
-import { slotArticles } from '../../domain/slots/service.ts';
-import type { WebDeps } from '../api/context.ts';
+import { normalizeChannelPath } from '../../domain/channels/channel.ts';
+import { loadMediaIndex } from '../../domain/media/responsive.ts';
+import { typed, type WebDeps } from '../context.ts';
 import type { Assets } from '../assets.ts';
-import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { articlePageData, channelPageData, homePageData } from '../loaders.ts';
 import { PUBLIC_PAGE } from '../page-cache.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { distributionRoutes } from './distribution.ts';
+import { renderPage, sendHtml } from './html.ts';
 import { renderPoster } from './poster.ts';
 import { searchPageRoutes } from './search.tsx';
 import { ArticlePage, ChannelPage, ErrorPage, HomePage, TopicPage } from './pages.tsx';
-import { loadMoods, loadSidebar } from './sidebar.ts';
 import { siteViews, type SiteView } from './view.ts';
-
-const PAGE_CACHE = 'public, max-age=60, stale-while-revalidate=300';
-const FEED_PAGE = 10;
-
-export function renderPage(node: VNode): string {
-  return '<!doctype html>' + renderToString(node);
-}
-
-export function sendHtml(reply: FastifyReply, status: number, html: string, cache = PAGE_CACHE): FastifyReply {
-  return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', cache).send(html);
-}
 
 const errorTexts: Record<number, [string, string]> = {
   404: ['页面不存在', '您访问的页面不存在，可能链接有误或稿件尚未发布。'],
@@ -48,54 +35,29 @@ export function errorRenderer(ctx: Ctx, view: () => Promise<SiteView>): ErrorRen
   };
 }
 
-function cursorOf(query: unknown) {
-  const raw = (query as { cursor?: unknown }).cursor;
-  if (typeof raw !== 'string' || raw === '') return undefined;
-  return decodeCursor(raw);
-}
-
-async function feedPage(ctx: Ctx, query: unknown, channelIds?: number[], exclude?: number) {
-  // One extra row tells whether a next page exists; one more covers the excluded article.
-  const items = await ctx.store.articles.listPublished({ channelIds, before: cursorOf(query), limit: FEED_PAGE + 2 });
-  const candidates = items.filter((a) => a.id !== exclude);
-  const page = candidates.slice(0, FEED_PAGE);
-  const last = page[page.length - 1];
-  return { feed: page, nextCursor: candidates.length > FEED_PAGE && last ? encodeCursor({ publishedAt: last.publishedAt!, id: last.id }) : null };
-}
+/**
+ * A reader page's own parameters, checked (a value of the wrong shape is a 400 page); any other parameter, such as a
+ * tracking tag, is ignored, as the page cache ignores it. The cursor is judged by decodeCursor.
+ */
+const Cursor = Type.String({ maxLength: 200 });
+const PageQuery = Type.Object({ cursor: Type.Optional(Cursor) });
+const ArticlePageQuery = Type.Object({ cursor: Type.Optional(Cursor), full: Type.Optional(Type.String({ maxLength: 10 })) });
+// Path parameters are matched by the handlers, so that any malformed address is a 404 like a missing page.
+const ArticleParams = Type.Object({ id: Type.String() });
+const ChannelParams = Type.Object({ '*': Type.String() });
 
 /** The reader site: server-rendered pages with no per-reader data, so they cache whole. */
-export function publicRoutes(app: FastifyInstance, { ctx, config }: WebDeps, assets: Assets): ErrorRenderer {
+export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets): ErrorRenderer {
+  const { ctx, config } = deps;
   const view = siteViews(ctx, config, assets);
   const renderError = errorRenderer(ctx, view);
   const notFoundPage = async (reply: FastifyReply, status = 404) => sendHtml(reply, status, await renderError(status), 'public, max-age=30');
 
-  app.get('/', { config: PUBLIC_PAGE }, async (req, reply) => {
+  const page = typed(app);
+
+  page.get('/', { config: PUBLIC_PAGE, schema: { querystring: PageQuery } }, async (req, reply) => {
     const v = await view();
-    const top = v.channels.filter((c) => c.parentId === null);
-    const [focus, headlines, topics, feed, sidebar] = await Promise.all([
-      slotArticles(ctx, 'focus'),
-      slotArticles(ctx, 'headline'),
-      ctx.store.topics.all(),
-      feedPage(ctx, req.query),
-      loadSidebar(ctx, config),
-    ]);
-    const channelBlocks = await Promise.all(
-      top.map(async (channel) => ({
-        channel,
-        articles: await ctx.store.articles.listPublished({ channelIds: await ctx.store.channels.subtreeIds(channel.path), limit: 5 }),
-      })),
-    );
-    const media = await loadMediaIndex(ctx.store, [...focus.map((a) => a.cover), ...topics.slice(0, 4).map((t) => t.cover)]);
-    const data = {
-      media,
-      focus,
-      headlines,
-      channelBlocks: channelBlocks.filter((b) => b.articles.length > 0),
-      topics: topics.slice(0, 4).map((t) => ({ ...t, coverAlt: '' })),
-      ...feed,
-      sidebar,
-    };
-    return sendHtml(reply, 200, renderPage(<HomePage view={v} data={data} />));
+    return sendHtml(reply, 200, renderPage(<HomePage view={v} data={await homePageData(deps, v, req.query.cursor)} />));
   });
 
   const loadArticle = async (raw: string) => {
@@ -103,31 +65,12 @@ export function publicRoutes(app: FastifyInstance, { ctx, config }: WebDeps, ass
     return Number.isSafeInteger(id) ? ctx.store.articles.findById(id) : undefined;
   };
 
-  app.get<{ Params: { id: string }; Querystring: { full?: string; cursor?: string } }>('/a/:id', { config: PUBLIC_PAGE }, async (req, reply) => {
+  page.get('/a/:id', { config: PUBLIC_PAGE, schema: { params: ArticleParams, querystring: ArticlePageQuery } }, async (req, reply) => {
     const article = await loadArticle(req.params.id);
     if (!article || !['published', 'unpublished'].includes(article.status)) return notFoundPage(reply);
     if (article.status === 'unpublished') return notFoundPage(reply, 410);
     const v = await view();
-    const channel = v.channels.find((c) => c.id === article.channelId) ?? (await ctx.store.channels.findById(article.channelId))!;
-    const [related, feed, moods, sidebar, author, media] = await Promise.all([
-      relatedArticles(ctx, article),
-      feedPage(ctx, req.query, undefined, article.id),
-      loadMoods(ctx, config, article.id),
-      loadSidebar(ctx, config),
-      ctx.store.accounts.findById(article.authorId),
-      loadMediaIndex(ctx.store, imageSources(article.bodyHtml)),
-    ]);
-    const data = {
-      // Body images that are our uploads become <picture> with srcset.
-      article: { ...article, bodyHtml: withResponsiveImages(article.bodyHtml, media) },
-      channel,
-      related,
-      ...feed,
-      moods,
-      sidebar,
-      unfold: req.query.full === '1',
-      authorName: article.byline || author?.displayName || v.name,
-    };
+    const data = await articlePageData(deps, v, article, { cursor: req.query.cursor, unfold: req.query.full === '1' });
     return sendHtml(reply, 200, renderPage(<ArticlePage view={v} data={data} />));
   });
 
@@ -153,15 +96,12 @@ export function publicRoutes(app: FastifyInstance, { ctx, config }: WebDeps, ass
     return reply.header('content-type', 'image/png').header('cache-control', 'public, max-age=3600').send(png);
   });
 
-  app.get<{ Params: { '*': string } }>('/c/*', { config: PUBLIC_PAGE }, async (req, reply) => {
-    const path = req.params['*'].replace(/\/+$/, '');
+  page.get('/c/*', { config: PUBLIC_PAGE, schema: { params: ChannelParams, querystring: PageQuery } }, async (req, reply) => {
+    const path = normalizeChannelPath(req.params['*']);
     const v = await view();
     const channel = v.channels.find((c) => c.path === path);
     if (!channel) return notFoundPage(reply);
-    const [ids, sidebar] = await Promise.all([ctx.store.channels.subtreeIds(channel.path), loadSidebar(ctx, config)]);
-    const { feed, nextCursor } = await feedPage(ctx, req.query, ids);
-    const children = v.channels.filter((c) => c.parentId === channel.id);
-    return sendHtml(reply, 200, renderPage(<ChannelPage view={v} data={{ channel, children, articles: feed, nextCursor, sidebar }} />));
+    return sendHtml(reply, 200, renderPage(<ChannelPage view={v} data={await channelPageData(deps, v, channel, req.query.cursor)} />));
   });
 
   app.get<{ Params: { slug: string } }>('/t/:slug', { config: PUBLIC_PAGE }, async (req, reply) => {
@@ -172,8 +112,8 @@ export function publicRoutes(app: FastifyInstance, { ctx, config }: WebDeps, ass
     return sendHtml(reply, 200, renderPage(<TopicPage view={await view()} topic={topic} articles={articles} media={media} />));
   });
 
-  distributionRoutes(app, { ctx, config });
-  searchPageRoutes(app, { ctx, config }, view);
+  distributionRoutes(app, deps);
+  searchPageRoutes(app, deps, view);
   return renderError;
 }
 

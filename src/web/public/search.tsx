@@ -1,12 +1,14 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import { lineage, type Channel } from '../../domain/channels/channel.ts';
-import { DomainError } from '../../domain/errors.ts';
+import { DomainError, type ErrorCode } from '../../domain/errors.ts';
 import { encodeSearchCursor, searchArticles, SEARCH_LIMIT, type SearchResult } from '../../domain/search/service.ts';
 import { MAX_QUERY_CHARS, SEARCH_CAPS } from '../../domain/search/query.ts';
-import type { WebDeps } from '../api/context.ts';
+import { typed, type WebDeps } from '../context.ts';
+import { toApiError } from '../errors.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { Breadcrumbs, Layout, Time } from './components.tsx';
-import { renderPage, sendHtml } from './routes.tsx';
+import { renderPage, sendHtml } from './html.ts';
 import type { SiteView } from './view.ts';
 
 const PAGE_SIZE = SEARCH_LIMIT.default;
@@ -20,14 +22,36 @@ interface SearchForm {
   cursor: string;
 }
 
+/** The form's parameters; any other (a tracking tag) is ignored. Values the domain judges (dates, channel) are checked there. */
+const SearchPageQuery = Type.Object({
+  // Longer than any query we accept: the domain answers a too-long query with its own message.
+  q: Type.Optional(Type.String({ maxLength: 1000 })),
+  channel: Type.Optional(Type.String({ maxLength: 200 })),
+  from: Type.Optional(Type.String({ maxLength: 40 })),
+  to: Type.Optional(Type.String({ maxLength: 40 })),
+  cursor: Type.Optional(Type.String({ maxLength: 64 })),
+});
+
+
+const GENERIC_ERROR = '搜索条件有误，请检查后重试。';
+
 /** Messages for readers, by the domain error's code. */
-const readerMessages: Record<string, string> = {
+const readerMessages: Partial<Record<ErrorCode, string>> = {
   too_long: `关键词太长了，请不要超过 ${MAX_QUERY_CHARS} 个字。`,
   invalid_date: '日期格式不对，请按“年-月-日”填写。',
   invalid_range: '起始日期应早于截止日期。',
   unknown_channel: '没有找到这个频道，请重新选择。',
   invalid_cursor: '这个分页链接已失效，请重新搜索。',
 };
+
+/** What to tell the reader about a parameter the schema refused: the message of the domain's error for it. */
+function refusal(err: Error & { validation?: { keyword?: string }[] }): string {
+  const { field } = toApiError(err);
+  const tooLong = err.validation?.[0]?.keyword === 'maxLength';
+  const codes: Record<string, ErrorCode | undefined> = { q: tooLong ? 'too_long' : undefined, from: 'invalid_date', to: 'invalid_date', channel: 'unknown_channel', cursor: 'invalid_cursor' };
+  const code = codes[field ?? ''];
+  return (code && readerMessages[code]) || GENERIC_ERROR;
+}
 
 function text(value: unknown): string {
   const v = Array.isArray(value) ? value[0] : value;
@@ -195,10 +219,12 @@ export function SearchPage({ view, form, result, error }: SearchPageProps) {
 
 /** /search?q=&channel=&from=&to=&cursor=: the reader's search page; a plain GET form, so it works without scripts. */
 export function searchPageRoutes(app: FastifyInstance, { ctx, config }: WebDeps, view: () => Promise<SiteView>): void {
-  app.get('/search', async (req, reply) => {
+  typed(app).get('/search', { schema: { querystring: SearchPageQuery }, attachValidation: true }, async (req, reply) => {
+    // Shown back as sent, even when refused (a repeated parameter shows its first value).
     const query = (req.query ?? {}) as Record<string, unknown>;
     const form: SearchForm = { q: text(query.q), channel: text(query.channel), from: text(query.from), to: text(query.to), cursor: text(query.cursor) };
     const v = await view();
+    if (req.validationError) return sendHtml(reply, 400, renderPage(<SearchPage view={v} form={form} error={refusal(req.validationError)} />), 'no-store');
     if (form.q.trim() === '') return sendHtml(reply, 200, renderPage(<SearchPage view={v} form={form} />), 'public, max-age=300');
     try {
       const result = await searchArticles(ctx, {
@@ -213,7 +239,7 @@ export function searchPageRoutes(app: FastifyInstance, { ctx, config }: WebDeps,
       return sendHtml(reply, 200, renderPage(<SearchPage view={v} form={form} result={result} />), 'public, max-age=30');
     } catch (err) {
       if (!(err instanceof DomainError) || err.kind !== 'invalid') throw err;
-      const message = readerMessages[err.code] ?? '搜索条件有误，请检查后重试。';
+      const message = readerMessages[err.code] ?? GENERIC_ERROR;
       return sendHtml(reply, 400, renderPage(<SearchPage view={v} form={form} error={message} />), 'no-store');
     }
   });

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Config } from '../../config.ts';
-import type { Ctx } from '../../domain/context.ts';
+import type { Config } from '../config.ts';
+import type { Ctx } from '../domain/context.ts';
 
 export interface WebDeps {
   ctx: Ctx;

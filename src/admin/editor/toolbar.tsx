@@ -1,0 +1,57 @@
+import type { Editor } from '@tiptap/core';
+
+/** Formatting for the body: block style, marks, lists, quote, link, image upload, undo. */
+export function Toolbar({ editor, disabled, uploading, onUpload, onLink }: { editor: Editor | null; disabled: boolean; uploading: boolean; onUpload: (f: File) => void; onLink: () => void }) {
+  if (!editor) return <div class="toolbar" />;
+  const chain = () => editor.chain().focus();
+  const block = editor.isActive('heading', { level: 2 }) ? 'h2' : editor.isActive('heading', { level: 3 }) ? 'h3' : editor.isActive('heading', { level: 4 }) ? 'h4' : 'p';
+  // The visible label is the accessible name; a mousedown that would take focus from the text is swallowed.
+  const button = (label: string, cls: string, active: boolean, run: () => void) => (
+    <button type="button" class={`tool ${cls}`} aria-pressed={active} disabled={disabled} onMouseDown={(e) => e.preventDefault()} onClick={run}>
+      {label}
+    </button>
+  );
+  return (
+    <div class="toolbar" role="toolbar" aria-label="格式">
+      <select
+        aria-label="段落样式"
+        disabled={disabled}
+        value={block}
+        onChange={(e) => {
+          const v = (e.target as HTMLSelectElement).value;
+          if (v === 'p') chain().setParagraph().run();
+          else chain().setHeading({ level: Number(v.slice(1)) as 2 | 3 | 4 }).run();
+        }}
+      >
+        <option value="p">正文</option>
+        <option value="h2">大标题</option>
+        <option value="h3">中标题</option>
+        <option value="h4">小标题</option>
+      </select>
+      {button('加粗', 'tool-bold', editor.isActive('bold'), () => chain().toggleBold().run())}
+      {button('斜体', 'tool-italic', editor.isActive('italic'), () => chain().toggleItalic().run())}
+      {button('无序列表', '', editor.isActive('bulletList'), () => chain().toggleBulletList().run())}
+      {button('有序列表', '', editor.isActive('orderedList'), () => chain().toggleOrderedList().run())}
+      {button('引用', '', editor.isActive('blockquote'), () => chain().toggleBlockquote().run())}
+      {button('链接', '', editor.isActive('link'), onLink)}
+      <label class={`tool button${disabled || uploading ? ' disabled' : ''}`}>
+        {uploading ? '上传中…' : '插入图片'}
+        <input
+          type="file"
+          accept="image/jpeg,image/png,image/webp,image/gif,image/avif"
+          class="visually-hidden"
+          data-image-upload
+          disabled={disabled || uploading}
+          onChange={(e) => {
+            const el = e.target as HTMLInputElement;
+            const f = el.files?.[0];
+            if (f) onUpload(f);
+            el.value = '';
+          }}
+        />
+      </label>
+      {button('撤销', '', false, () => chain().undo().run())}
+      {button('重做', '', false, () => chain().redo().run())}
+    </div>
+  );
+}

@@ -1,0 +1,55 @@
+/**
+ * The JSON API's contract with its browser client (the newsroom, src/admin): types only, derived from the server's
+ * presenters, policy and error table, so a change there is a type error in the client rather than a drift. Import it
+ * with `import type`: nothing here reaches the browser bundle.
+ */
+import type { Role } from '../domain/accounts/roles.ts';
+import type { ArticleStatus } from '../domain/articles/status.ts';
+import type { ErrorCode } from '../domain/errors.ts';
+import type { actorAbilities, articleAbilities } from '../domain/policy.ts';
+import type { channelOut, newsroomArticle, relatedOut, revisionOut, slotOut, topicOut } from '../web/presenters/articles.ts';
+import type { mediaOut } from '../web/presenters/media.ts';
+import type { accountOut, auditOut, newTokenOut, sessionOut, sourceOut, tokenOut } from '../web/presenters/newsroom.ts';
+
+export type { ArticleStatus, ErrorCode, Role };
+
+/** Every error response: `{"error": {code, message, field?}}` with a `retry-after` header when throttled. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; field?: string };
+}
+
+/** A list; `next` (where a list pages) is the `before` of the following page, null on the last. */
+export interface List<T> {
+  items: T[];
+}
+export interface Paged<T> extends List<T> {
+  next: number | null;
+}
+
+// Sessions and people
+export type UserAbilities = ReturnType<typeof actorAbilities>;
+/** GET /session (signed in), POST /session. */
+export type Session = ReturnType<typeof sessionOut>;
+export type User = Session['user'];
+/** GET /session. */
+export type SessionState = Session | { user: null };
+export type Account = ReturnType<typeof accountOut>;
+export type Token = ReturnType<typeof tokenOut>;
+/** POST /tokens: the only response that carries the token itself. */
+export type NewToken = ReturnType<typeof newTokenOut>;
+
+// Articles
+export type ArticleAbilities = ReturnType<typeof articleAbilities>;
+/** GET/POST/PATCH /articles…, and every workflow action's answer. */
+export type Article = ReturnType<typeof newsroomArticle>;
+export type Revision = ReturnType<typeof revisionOut>;
+/** GET/PUT /articles/:id/related; `pinned` and `excluded` only for those who may curate. */
+export type RelatedList = ReturnType<typeof relatedOut>;
+export type Media = ReturnType<typeof mediaOut>;
+
+// Curation and the desk
+export type Channel = ReturnType<typeof channelOut>;
+export type Topic = ReturnType<typeof topicOut>;
+export type Slot = ReturnType<typeof slotOut>;
+export type Source = ReturnType<typeof sourceOut>;
+export type AuditEvent = ReturnType<typeof auditOut>;

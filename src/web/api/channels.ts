@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { updateChannel } from '../../domain/channels/edit.ts';
+import { createChannel } from '../../domain/channels/service.ts';
+import { AUTH_REQUIRED } from '../auth.ts';
+import { typed, type WebDeps } from '../context.ts';
+import { channelOut } from '../presenters/articles.ts';
+import { IdParams } from './schemas.ts';
+
+const ChannelBody = Type.Object(
+  {
+    slug: Type.String({ minLength: 1, maxLength: 40 }),
+    name: Type.String({ minLength: 1, maxLength: 40 }),
+    parent: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+    description: Type.Optional(Type.String({ maxLength: 300 })),
+  },
+  { additionalProperties: false },
+);
+
+const ChannelPatch = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+    parent: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+    position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+/** The channel tree: public to read; creating, renaming, moving and reordering are the admins'. */
+export function channelRoutes(app: FastifyInstance, { ctx }: WebDeps): void {
+  const api = typed(app);
+
+  api.get('/channels', async () => ({ items: (await ctx.store.channels.all()).map(channelOut) }));
+
+  api.post('/channels', { config: AUTH_REQUIRED, schema: { body: ChannelBody } }, async (req, reply) => {
+    const channel = await createChannel(ctx, req.actor, { ...req.body, parent: req.body.parent ?? undefined });
+    return reply.code(201).send(channelOut(channel));
+  });
+
+  api.patch('/channels/:id', { config: AUTH_REQUIRED, schema: { params: IdParams, body: ChannelPatch } }, async (req) =>
+    channelOut(await updateChannel(ctx, req.actor, req.params.id, req.body)),
+  );
+}

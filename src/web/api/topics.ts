@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { updateTopic } from '../../domain/topics/edit.ts';
+import { createTopic } from '../../domain/topics/service.ts';
+import { AUTH_REQUIRED } from '../auth.ts';
+import { typed, type WebDeps } from '../context.ts';
+import { topicOut } from '../presenters/articles.ts';
+import { IdParams, MAX_ID } from './schemas.ts';
+
+const TopicBody = Type.Object(
+  {
+    slug: Type.String({ minLength: 1, maxLength: 40 }),
+    title: Type.String({ minLength: 1, maxLength: 100 }),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    cover: Type.Optional(Type.String({ maxLength: 1000 })),
+    articles: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+const TopicPatch = Type.Object(
+  {
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    cover: Type.Optional(Type.String({ maxLength: 1000 })),
+    articles: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: MAX_ID }), { maxItems: 200 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+/** 专题: public to read; editors create them and choose their articles. */
+export function topicRoutes(app: FastifyInstance, { ctx }: WebDeps): void {
+  const api = typed(app);
+
+  api.get('/topics', async () => ({ items: (await ctx.store.topics.all()).map(topicOut) }));
+
+  api.post('/topics', { config: AUTH_REQUIRED, schema: { body: TopicBody } }, async (req, reply) =>
+    reply.code(201).send(topicOut(await createTopic(ctx, req.actor, req.body))),
+  );
+
+  api.patch('/topics/:id', { config: AUTH_REQUIRED, schema: { params: IdParams, body: TopicPatch } }, async (req) =>
+    topicOut(await updateTopic(ctx, req.actor, req.params.id, req.body)),
+  );
+}

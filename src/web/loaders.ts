@@ -1,0 +1,117 @@
+import type { Article } from '../domain/articles/article.ts';
+import { relatedArticles } from '../domain/articles/related.ts';
+import type { Channel } from '../domain/channels/channel.ts';
+import type { Ctx } from '../domain/context.ts';
+import { imageSources, loadMediaIndex, withResponsiveImages } from '../domain/media/responsive.ts';
+import { slotArticles } from '../domain/slots/service.ts';
+import type { WebDeps } from './context.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import type { ArticleData, ChannelData, HomeData } from './public/pages.tsx';
+import { loadMoods, loadSidebar } from './public/sidebar.ts';
+import type { SiteView } from './public/view.ts';
+
+/**
+ * Read models: what a page shows, loaded in one place for every place that shows it — the reader pages, the
+ * JSON API (the feed) and the newsroom's preview (the article page of a draft).
+ */
+
+/** Items per page of the feed on reader pages (推荐阅读, channel pages). */
+export const FEED_PAGE = 10;
+
+export interface FeedPage {
+  items: Article[];
+  /** Opaque; null on the last page. */
+  nextCursor: string | null;
+}
+
+/**
+ * One page of published articles, newest first, after `cursor` (keyset on publication time and id, so new
+ * articles never shift a reader's next page); of some channels only, and without one article (the one being read).
+ */
+export async function feedPage(
+  ctx: Ctx,
+  { channelIds, cursor, limit, exclude }: { channelIds?: number[]; cursor?: string; limit: number; exclude?: number },
+): Promise<FeedPage> {
+  const before = cursor ? decodeCursor(cursor) : undefined;
+  // One extra row tells whether a next page exists; one more covers the excluded article.
+  const rows = await ctx.store.articles.listPublished({ channelIds, before, limit: limit + (exclude === undefined ? 1 : 2) });
+  const candidates = rows.filter((a) => a.id !== exclude);
+  const items = candidates.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: candidates.length > limit && last ? encodeCursor({ publishedAt: last.publishedAt!, id: last.id }) : null };
+}
+
+/** The home page: carousel, headlines, each top channel's latest, topics, the feed and the rankings. */
+export async function homePageData({ ctx, config }: WebDeps, view: SiteView, cursor: string | undefined): Promise<HomeData> {
+  const top = view.channels.filter((c) => c.parentId === null);
+  const [focus, headlines, topics, feed, sidebar] = await Promise.all([
+    slotArticles(ctx, 'focus'),
+    slotArticles(ctx, 'headline'),
+    ctx.store.topics.all(),
+    feedPage(ctx, { cursor, limit: FEED_PAGE }),
+    loadSidebar(ctx, config),
+  ]);
+  const channelBlocks = await Promise.all(
+    top.map(async (channel) => ({
+      channel,
+      articles: await ctx.store.articles.listPublished({ channelIds: await ctx.store.channels.subtreeIds(channel.path), limit: 5 }),
+    })),
+  );
+  const media = await loadMediaIndex(ctx.store, [...focus.map((a) => a.cover), ...topics.slice(0, 4).map((t) => t.cover)]);
+  return {
+    media,
+    focus,
+    headlines,
+    channelBlocks: channelBlocks.filter((b) => b.articles.length > 0),
+    topics: topics.slice(0, 4).map((t) => ({ ...t, coverAlt: '' })),
+    feed: feed.items,
+    nextCursor: feed.nextCursor,
+    sidebar,
+  };
+}
+
+/**
+ * An article page, for readers (a published article) and for the newsroom's preview (any article the editor may
+ * read): body images that are our uploads become <picture> with srcset in both.
+ */
+export async function articlePageData(
+  { ctx, config }: WebDeps,
+  view: SiteView,
+  article: Article,
+  { cursor, unfold }: { cursor?: string; unfold: boolean },
+): Promise<ArticleData> {
+  const channel = view.channels.find((c) => c.id === article.channelId) ?? (await ctx.store.channels.findById(article.channelId))!;
+  const [related, feed, moods, sidebar, author, media] = await Promise.all([
+    relatedArticles(ctx, article),
+    feedPage(ctx, { cursor, limit: FEED_PAGE, exclude: article.id }),
+    // Only published articles have votes; a draft shows the buttons at zero.
+    article.status === 'published' ? loadMoods(ctx, config, article.id) : config.moods.map((m) => ({ key: m.key, label: m.label, count: 0 })),
+    loadSidebar(ctx, config),
+    ctx.store.accounts.findById(article.authorId),
+    loadMediaIndex(ctx.store, imageSources(article.bodyHtml)),
+  ]);
+  return {
+    article: {
+      ...article,
+      bodyHtml: withResponsiveImages(article.bodyHtml, media),
+      // A draft has no publication time yet: show when it will (scheduled) or would (now) appear.
+      publishedAt: article.publishedAt ?? article.scheduledAt ?? ctx.clock.now(),
+    },
+    channel,
+    related,
+    feed: feed.items,
+    nextCursor: feed.nextCursor,
+    moods,
+    sidebar,
+    unfold,
+    authorName: article.byline || author?.displayName || view.name,
+  };
+}
+
+/** A channel page: its subchannels and the feed of its whole subtree. */
+export async function channelPageData({ ctx, config }: WebDeps, view: SiteView, channel: Channel, cursor: string | undefined): Promise<ChannelData> {
+  const [ids, sidebar] = await Promise.all([ctx.store.channels.subtreeIds(channel.path), loadSidebar(ctx, config)]);
+  const feed = await feedPage(ctx, { channelIds: ids, cursor, limit: FEED_PAGE });
+  const children = view.channels.filter((c) => c.parentId === channel.id);
+  return { channel, children, articles: feed.items, nextCursor: feed.nextCursor, sidebar };
+}
