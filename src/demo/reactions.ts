@@ -21,7 +21,7 @@ export async function seedDemoReactions(ctx: Ctx, config: Config, articles: { id
   const now = ctx.clock.now();
   const clock = new ManualClock(now);
   const demoCtx = { ...ctx, clock };
-  const rules: ReactionRules = { moods: config.moods, capPerHour: 0, burstPerMinute: 0, secret: config.secret, hits: new MemoryHitCounter() };
+  const rules: ReactionRules = { moods: config.moods, capPerHour: 0, newReadersPerHour: 0, burstPerMinute: 0, secret: config.secret, hits: new MemoryHitCounter() };
   const next = random(20261129);
   let votes = 0;
   for (const article of articles) {

@@ -68,6 +68,7 @@ export function reactionRulesFor(app: FastifyInstance, { ctx, config }: { ctx: C
   const rules: ReactionRules = {
     moods: config.moods,
     capPerHour: config.reactionCapPerHour,
+    newReadersPerHour: config.readerCookiesPerHour,
     burstPerMinute: config.reactionBurstPerMinute,
     secret: config.secret,
     hits,

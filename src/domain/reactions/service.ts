@@ -20,8 +20,13 @@ export const RANKING_LIMIT = { min: 1, max: 50, default: 10 };
 /** What voting needs besides the store and the clock: the configured moods and the anti-stuffing layers. */
 export interface ReactionRules {
   moods: readonly Mood[];
-  /** New readers' votes one address may cast on one article per hour; 0 = no cap. */
+  /**
+   * New readers' votes one address may cast on one article per hour; 0 = no cap. Every vote from the address,
+   * cookie or not, is capped at twice this: cookies collected earlier buy no more votes.
+   */
   capPerHour: number;
+  /** Reader cookies one address may be given per hour (by voting without one); 0 = no cap. */
+  newReadersPerHour: number;
   /** Votes on one article from one address prefix per minute above which new votes are held; 0 = off. */
   burstPerMinute: number;
   /** Salts address hashes (config.secret). */
@@ -156,13 +161,18 @@ export async function castVote(ctx: Ctx, rules: ReactionRules, input: VoteInput)
   const now = ctx.clock.now();
   const addrHash = hashed(rules, `address:${address}`);
   const newReader = input.readerId === null;
-  if (newReader) {
-    // A reader without a cookie is indistinguishable from a stuffer clearing theirs: cap them per address.
-    if (rules.capPerHour > 0 && (await rules.hits.hit(`cap:${articleId}:${addrHash}`, HOUR, now)) > rules.capPerHour) {
-      const retryAfter = Math.max(1, Math.ceil((hourOf(now) + HOUR - now) / 1000));
-      throw new DomainError('throttled', 'too_many_votes', '该地址本小时投票过多，请稍后再试', undefined, retryAfter);
-    }
-  }
+  const over = async (key: string, cap: number) => cap > 0 && (await rules.hits.hit(key, HOUR, now)) > cap;
+  const refuse = () => {
+    const retryAfter = Math.max(1, Math.ceil((hourOf(now) + HOUR - now) / 1000));
+    return new DomainError('throttled', 'too_many_votes', '该地址本小时投票过多，请稍后再试', undefined, retryAfter);
+  };
+  // A reader without a cookie is indistinguishable from a stuffer clearing theirs: cap them per address and article,
+  // and cap the cookies one address collects, so that they cannot be replayed by the hundred afterwards.
+  if (newReader && (await over(`cap:${articleId}:${addrHash}`, rules.capPerHour))) throw refuse();
+  if (newReader && (await over(`mint:${addrHash}`, rules.newReadersPerHour))) throw refuse();
+  // Every new voice on the article from this address counts, cookie or not; a reader changing their mood does not.
+  const changing = !newReader && (await ctx.store.reactions.moodOf(articleId, input.readerId!)) !== undefined;
+  if (!changing && (await over(`all:${articleId}:${addrHash}`, rules.capPerHour * 2))) throw refuse();
   const readerId = input.readerId ?? newReaderId();
   const prefixHash = hashed(rules, `prefix:${addressPrefix(address)}`);
   const burst = rules.burstPerMinute > 0 && (await rules.hits.hit(`burst:${articleId}:${prefixHash}`, MINUTE, now)) > rules.burstPerMinute;
