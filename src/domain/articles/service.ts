@@ -6,6 +6,7 @@ import { imageUrlField, length, lineField } from '../text.ts';
 import { contentOf, type Article, type ArticleContent } from './article.ts';
 import { refreshRelated } from './related.ts';
 import { bodyText, cleanLine, sanitizeBody } from './html.ts';
+import { LIMITS } from './limits.ts';
 import { canTransition, statusNames, type ArticleStatus, type Transition } from './status.ts';
 import type { Store } from '../../storage/store.ts';
 import type { ArticlePatch } from '../../storage/repositories/articles.ts';
@@ -25,7 +26,7 @@ export interface ArticleInput {
 
 export type ArticleChanges = Partial<ArticleInput>;
 
-export const LIMITS = { title: 200, subtitle: 200, summary: 500, source: 100, byline: 200, editor: 50, tag: 32, tags: 20, bodyBytes: 2 * 1024 * 1024 };
+export { LIMITS };
 
 interface NormalizedContent extends ArticleContent {
   channelId: number;
