@@ -6,7 +6,8 @@ import { bandKeys, decodeSignature, fingerprint, similarity } from '../nlp/minha
 import { extractSummary } from '../nlp/summary.ts';
 import { authorize, can } from '../policy.ts';
 import type { Article } from './article.ts';
-import { bodyText, cleanLine, sanitizeBody } from './html.ts';
+import { prepareBody } from './body.ts';
+import { cleanLine } from './html.ts';
 import { ANALYSED_CHARS, fingerprintText } from './related.ts';
 
 export const DUPLICATES = {
@@ -55,7 +56,7 @@ export async function findDuplicates(ctx: Ctx, actor: Actor, text: string, exclu
 export async function assistArticle(ctx: Ctx, actor: Actor, input: { title: string; body: string; articleId?: number }): Promise<Assist> {
   authorize(actor, 'article.assist');
   const title = cleanLine(input.title);
-  const text = bodyText(sanitizeBody(input.body)).slice(0, ANALYSED_CHARS);
+  const text = (await prepareBody(input.body)).bodyText.slice(0, ANALYSED_CHARS);
   return {
     summary: extractSummary(title, text),
     keywords: suggestKeywords(title, text),

@@ -5,7 +5,8 @@ import { authorize } from '../policy.ts';
 import { imageUrlField, length, lineField } from '../text.ts';
 import { contentOf, type Article, type ArticleContent } from './article.ts';
 import { refreshRelated } from './related.ts';
-import { bodyText, cleanLine, sanitizeBody } from './html.ts';
+import { prepareBody, type PreparedBody, type PreparedContent, type TextFields } from './body.ts';
+import { cleanLine } from './html.ts';
 import { LIMITS } from './limits.ts';
 import { canTransition, statusNames, type ArticleStatus, type Transition } from './status.ts';
 import type { Store } from '../../storage/store.ts';
@@ -33,17 +34,17 @@ interface NormalizedContent extends ArticleContent {
   bodyText: string;
 }
 
-async function normalize(store: Store, input: ArticleInput): Promise<NormalizedContent> {
+type NormalizedFields = Omit<NormalizedContent, 'bodyHtml' | 'bodyText'>;
+
+/** Everything but the body's HTML: cheap checks, made before the body is prepared (outside any transaction) and again inside. */
+async function normalizeFields(store: Store, input: ArticleInput): Promise<NormalizedFields> {
   if (Buffer.byteLength(input.body, 'utf8') > LIMITS.bodyBytes) throw invalid('body must be at most 2 MB', 'body', 'too_long');
   const channel = await store.channels.findByPath(input.channel.trim().replace(/^\/+|\/+$/g, ''));
   if (!channel) throw invalid(`No channel at path "${input.channel}"`, 'channel', 'unknown_channel');
-  const bodyHtml = sanitizeBody(input.body);
   return {
     title: lineField(input.title, 'title', LIMITS.title, true),
     subtitle: lineField(input.subtitle, 'subtitle', LIMITS.subtitle),
     summary: lineField(input.summary, 'summary', LIMITS.summary),
-    bodyHtml,
-    bodyText: bodyText(bodyHtml),
     channelPath: channel.path,
     channelId: channel.id,
     source: lineField(input.source, 'source', LIMITS.source),
@@ -52,6 +53,22 @@ async function normalize(store: Store, input: ArticleInput): Promise<NormalizedC
     tags: normalizeTags(input.tags ?? []),
     cover: imageUrlField(input.cover, 'cover'),
   };
+}
+
+const textFields = (f: NormalizedFields): TextFields => ({ title: f.title, subtitle: f.subtitle, summary: f.summary, tags: f.tags });
+
+async function normalize(store: Store, input: ArticleInput, body: PreparedBody): Promise<NormalizedContent> {
+  const f = await normalizeFields(store, input);
+  return { ...f, bodyHtml: body.bodyHtml, bodyText: body.bodyText };
+}
+
+/**
+ * Checks an input and prepares its body before any transaction: sanitizing and analysing a long body takes a worker
+ * thread a while, and a transaction held meanwhile would hold the connection (SQLite has one) from every reader.
+ */
+async function prepareInput(store: Store, input: ArticleInput): Promise<PreparedContent> {
+  const fields = await normalizeFields(store, input);
+  return prepareBody(input.body, textFields(fields));
 }
 
 function normalizeTags(tags: string[]): string[] {
@@ -94,8 +111,9 @@ async function keepRevision(store: Store, article: Article, actor: Actor | null,
 
 export async function createArticle(ctx: Ctx, actor: Actor, input: ArticleInput): Promise<Article> {
   authorize(actor, 'article.create');
+  const prepared = await prepareInput(ctx.store, input);
   return ctx.store.transaction(async (store) => {
-    const c = await normalize(store, input);
+    const c = await normalize(store, input, prepared);
     const now = ctx.clock.now();
     const id = await store.articles.insert({
       title: c.title,
@@ -116,8 +134,8 @@ export async function createArticle(ctx: Ctx, actor: Actor, input: ArticleInput)
     });
     await store.articles.setTags(id, c.tags);
     const article = await load(store, id);
-    await store.search.sync(article);
-    await refreshRelated(store, article, now);
+    await store.search.sync(article, prepared.analysis?.search);
+    await refreshRelated(store, article, now, { prepared: prepared.analysis?.related });
     await keepRevision(store, article, actor, 'create', now);
     return article;
   });
@@ -129,24 +147,34 @@ export async function getArticle(ctx: Ctx, actor: Actor, id: number): Promise<Ar
   return article;
 }
 
+function merge(before: Article, changes: ArticleChanges): ArticleInput {
+  return {
+    title: changes.title ?? before.title,
+    subtitle: changes.subtitle ?? before.subtitle,
+    channel: changes.channel ?? before.channelPath,
+    body: changes.body ?? before.bodyHtml,
+    summary: changes.summary ?? before.summary,
+    source: changes.source ?? before.source,
+    byline: changes.byline ?? before.byline,
+    editor: changes.editor ?? before.editor,
+    tags: changes.tags ?? before.tags,
+    cover: changes.cover ?? before.cover,
+  };
+}
+
 /** `action` and `note` name edits that are not plain edits in the history (a restore of an old revision). */
 export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes: ArticleChanges, action = 'edit', note = ''): Promise<Article> {
+  // The body is prepared from the article as read here, before the transaction (see prepareInput)...
+  const current = await load(ctx.store, id);
+  authorize(actor, 'article.edit', current);
+  const prepared = await prepareInput(ctx.store, merge(current, changes));
   return ctx.store.transaction(async (store) => {
     const before = await load(store, id);
     authorize(actor, 'article.edit', before);
-    const merged: ArticleInput = {
-      title: changes.title ?? before.title,
-      subtitle: changes.subtitle ?? before.subtitle,
-      channel: changes.channel ?? before.channelPath,
-      body: changes.body ?? before.bodyHtml,
-      summary: changes.summary ?? before.summary,
-      source: changes.source ?? before.source,
-      byline: changes.byline ?? before.byline,
-      editor: changes.editor ?? before.editor,
-      tags: changes.tags ?? before.tags,
-      cover: changes.cover ?? before.cover,
-    };
-    const c = await normalize(store, merged);
+    const merged = merge(before, changes);
+    // ...and again in it only if the stored body it was made from changed meanwhile.
+    const body = merged.body === merge(current, changes).body ? prepared : await prepareBody(merged.body);
+    const c = await normalize(store, merged, body);
     const changed = changedFields(contentOf(before), c);
     if (changed.length === 0) return before;
     const now = ctx.clock.now();
@@ -166,8 +194,8 @@ export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes:
     });
     if (changed.includes('tags')) await store.articles.setTags(id, c.tags);
     const article = await load(store, id);
-    await store.search.sync(article);
-    await refreshRelated(store, article, now);
+    await store.search.sync(article, body.analysis?.search);
+    await refreshRelated(store, article, now, { prepared: body.analysis?.related });
     await keepRevision(store, article, actor, action, now, note);
     return article;
   });

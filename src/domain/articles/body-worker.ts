@@ -1,0 +1,6 @@
+/** The body worker thread's entry (see body-pool.ts): one job at a time, plain data in and out. */
+import { runBodyJob, type BodyJob, type BodyOutcome } from './body-work.ts';
+
+export default function bodyWorker(job: BodyJob): BodyOutcome {
+  return runBodyJob(job);
+}

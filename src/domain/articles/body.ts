@@ -1,0 +1,39 @@
+import { DomainError } from '../errors.ts';
+import { bodyPool } from './body-pool.ts';
+import { prepareBodyNow, type BodyJob, type PreparedAnalysis, type PreparedBody, type TextFields } from './body-work.ts';
+
+export type { PreparedAnalysis, PreparedBody, TextFields } from './body-work.ts';
+
+/**
+ * Bodies up to this many characters are prepared on the calling thread (a few milliseconds: less than handing them
+ * to the worker costs in copying and waiting); longer ones in the body worker thread, with their analysis.
+ */
+export const INLINE_BODY_CHARS = 32 * 1024;
+
+export interface PreparedContent extends PreparedBody {
+  /** Made along with a long body when its other texts were given; see refreshRelated and searchDocument. */
+  analysis?: PreparedAnalysis;
+}
+
+async function inWorker(job: BodyJob) {
+  const outcome = await bodyPool().run(job);
+  if (!outcome.ok) throw new DomainError(outcome.error.kind, outcome.error.code, outcome.error.message, outcome.error.field);
+  return outcome;
+}
+
+/**
+ * A body ready to store: sanitized (400 `too_long` past 2 MB, before or after; `too_complex` past the nesting or
+ * element limits) with its plain text. A long body is prepared in the worker thread, and with `fields` its related-
+ * reading terms and search fields are worked out there too, so the transaction that stores it only writes.
+ */
+export async function prepareBody(html: string, fields?: TextFields): Promise<PreparedContent> {
+  if (html.length <= INLINE_BODY_CHARS) return prepareBodyNow(html);
+  const { body, analysis } = await inWorker({ html, fields });
+  return { ...body!, analysis };
+}
+
+/** The analysis of an article whose body stays as stored, worked out in the worker when the text is long (else undefined: cheap enough inline). */
+export async function prepareAnalysis(fields: TextFields, bodyText: string): Promise<PreparedAnalysis | undefined> {
+  if (bodyText.length <= INLINE_BODY_CHARS) return undefined;
+  return (await inWorker({ text: bodyText, fields })).analysis;
+}
