@@ -94,9 +94,9 @@ function pacer(body: PreparedBody): () => Promise<void> {
   return () => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
-/** The article just written, its body taken from the writer rather than read back. */
-async function loadWritten(store: Store, id: number, body: PreparedBody): Promise<Article> {
-  const article = await store.articles.findWrittenById(id, body);
+/** The article with the given body in place of the stored one, which is not read (see findWithBody). */
+async function loadWithBody(store: Store, id: number, body: PreparedBody): Promise<Article> {
+  const article = await store.articles.findWithBody(id, body);
   if (!article) throw notFound('Article');
   return article;
 }
@@ -153,7 +153,7 @@ export async function createArticle(ctx: Ctx, actor: Actor, input: ArticleInput)
     });
     await breathe();
     await store.articles.setTags(id, c.tags);
-    const article = await loadWritten(store, id, c);
+    const article = await loadWithBody(store, id, c);
     await store.search.sync(article, prepared.analysis?.search);
     await breathe();
     await refreshRelated(store, article, now, { prepared: prepared.analysis?.related });
@@ -189,14 +189,16 @@ function merge(before: Article, changes: ArticleChanges): ArticleInput {
 
 /** `action` and `note` name edits that are not plain edits in the history (a restore of an old revision). */
 export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes: ArticleChanges, action = 'edit', note = ''): Promise<Article> {
-  // The body is prepared from the article as read here, before the transaction (see prepareInput)...
-  const current = await load(ctx.store, id);
+  // The body is prepared from the article as read here, before the transaction (see prepareInput); its stored body
+  // is read only if the edit keeps it...
+  const current = changes.body === undefined ? await load(ctx.store, id) : await loadWithBody(ctx.store, id, { bodyHtml: changes.body, bodyText: '' });
   authorize(actor, 'article.edit', current);
   const prepared = await prepareInput(ctx.store, merge(current, changes));
   const breathe = pacer(prepared);
   const updated = await ctx.store.transaction(async (store) => {
     const before = await load(store, id);
     authorize(actor, 'article.edit', before);
+    await breathe();
     const merged = merge(before, changes);
     // ...and again in it only if the stored body it was made from changed meanwhile.
     const body = merged.body === merge(current, changes).body ? prepared : await prepareBody(merged.body);
@@ -220,7 +222,7 @@ export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes:
     });
     await breathe();
     if (changed.includes('tags')) await store.articles.setTags(id, c.tags);
-    const article = await loadWritten(store, id, c);
+    const article = await loadWithBody(store, id, c);
     await store.search.sync(article, body.analysis?.search);
     await breathe();
     await refreshRelated(store, article, now, { prepared: body.analysis?.related });
@@ -234,7 +236,8 @@ export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes:
 }
 
 function changedFields(a: ArticleContent, b: ArticleContent): (keyof ArticleContent)[] {
-  return (Object.keys(a) as (keyof ArticleContent)[]).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+  const same = (x: unknown, y: unknown) => (typeof x === 'string' ? x === y : JSON.stringify(x) === JSON.stringify(y));
+  return (Object.keys(a) as (keyof ArticleContent)[]).filter((k) => !same(a[k], b[k]));
 }
 
 async function transition(

@@ -78,10 +78,10 @@ export class ArticleRepository {
   }
 
   /**
-   * An article just written, with the body its writer holds instead of reading the body columns back (up to 2 MB
-   * each: on SQLite a read that blocks the thread for tens of milliseconds).
+   * An article with a body the caller holds (the one it just wrote, or is about to) in place of its stored one: the body
+   * columns (up to 2 MB each; on SQLite a read that blocks the thread for tens of milliseconds) are not read.
    */
-  async findWrittenById(id: number, body: Pick<Article, 'bodyHtml' | 'bodyText'>): Promise<Article | undefined> {
+  async findWithBody(id: number, body: Pick<Article, 'bodyHtml' | 'bodyText'>): Promise<Article | undefined> {
     const row = await this.db
       .selectFrom('articles')
       .innerJoin('channels', 'channels.id', 'articles.channel_id')
