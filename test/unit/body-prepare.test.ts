@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeBodyPool } from '../../src/domain/articles/body-pool.ts';
-import { analyseNow, prepareBodyNow, runBodyJob } from '../../src/domain/articles/body-work.ts';
-import { INLINE_BODY_CHARS, prepareAnalysis, prepareBody } from '../../src/domain/articles/body.ts';
+import { analyseNow, assistNow, prepareBodyNow, runBodyJob } from '../../src/domain/articles/body-work.ts';
+import { INLINE_ASSIST_CHARS, INLINE_BODY_CHARS, prepareAnalysis, prepareAssist, prepareBody } from '../../src/domain/articles/body.ts';
 import { DomainError } from '../../src/domain/errors.ts';
 import { LIMITS } from '../../src/domain/articles/service.ts';
 import { prepareSearchFields, searchDocument } from '../../src/domain/search/document.ts';
@@ -66,6 +66,14 @@ describe('body preparation off the event loop', () => {
     const text = prepareBodyNow(long).bodyText;
     expect(await prepareAnalysis(fields, text)).toEqual(analyseNow(fields, text));
     expect(await prepareAnalysis(fields, '短文')).toBeUndefined();
+  });
+
+  it('works out the editor assists for a long draft in the worker as inline', async () => {
+    expect(long.length).toBeGreaterThan(INLINE_ASSIST_CHARS);
+    const inWorker = await prepareAssist(fields.title, long);
+    expect(inWorker).toEqual(assistNow(fields.title, long));
+    expect(inWorker.summary).not.toBe('');
+    await expect(prepareAssist(fields.title, '<b>x'.repeat(LIMITS.bodyDepth + 1) + 'x'.repeat(INLINE_ASSIST_CHARS))).rejects.toMatchObject({ code: 'too_complex' });
   });
 
   it('uses search fields made ahead only for the very texts they were made of', () => {

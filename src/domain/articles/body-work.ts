@@ -1,9 +1,13 @@
 import type { RelatedDocument } from '../../storage/repositories/related.ts';
 import { DomainError, invalid } from '../errors.ts';
+import { extractFigures, type KeyFigure } from '../nlp/figures.ts';
+import { suggestKeywords } from '../nlp/keywords.ts';
+import { fingerprint, type Fingerprint } from '../nlp/minhash.ts';
+import { extractSummary } from '../nlp/summary.ts';
 import { prepareSearchFields, type PreparedSearchFields } from '../search/document.ts';
 import { bodyText, sanitizeBody } from './html.ts';
 import { LIMITS } from './limits.ts';
-import { analyseArticle } from './related.ts';
+import { ANALYSED_CHARS, analyseArticle, fingerprintText } from './related.ts';
 
 /**
  * The CPU-heavy part of saving an article, as plain functions of strings: run inline for short bodies and in the body
@@ -45,15 +49,30 @@ export function analyseNow(fields: TextFields, text: string): PreparedAnalysis {
   return { related: analyseArticle(a), search: prepareSearchFields(a) };
 }
 
+/** The editor assists' text work for a draft (see assist.ts), on its prepared body's first 20,000 characters. */
+export interface AssistTexts {
+  summary: string;
+  keywords: string[];
+  figures: KeyFigure[];
+  /** What near-duplicates are looked up by. */
+  fingerprint: Fingerprint;
+}
+
+export function assistNow(title: string, html: string): AssistTexts {
+  const text = prepareBodyNow(html).bodyText.slice(0, ANALYSED_CHARS);
+  return { summary: extractSummary(title, text), keywords: suggestKeywords(title, text), figures: extractFigures(text), fingerprint: fingerprint(fingerprintText(title, text)) };
+}
+
 /** What crosses the thread boundary: a job, and a result or the domain error it met (classes do not survive cloning). */
-export type BodyJob = { html: string; fields?: TextFields } | { text: string; fields: TextFields };
+export type BodyJob = { html: string; fields?: TextFields } | { text: string; fields: TextFields } | { assist: { title: string; html: string } };
 
 export type BodyOutcome =
-  | { ok: true; body?: PreparedBody; analysis?: PreparedAnalysis }
+  | { ok: true; body?: PreparedBody; analysis?: PreparedAnalysis; assist?: AssistTexts }
   | { ok: false; error: { kind: DomainError['kind']; code: string; message: string; field?: string } };
 
 export function runBodyJob(job: BodyJob): BodyOutcome {
   try {
+    if ('assist' in job) return { ok: true, assist: assistNow(job.assist.title, job.assist.html) };
     if ('html' in job) {
       const body = prepareBodyNow(job.html);
       return { ok: true, body, analysis: job.fields && analyseNow(job.fields, body.bodyText) };

@@ -1,8 +1,8 @@
 import { DomainError } from '../errors.ts';
 import { bodyPool } from './body-pool.ts';
-import { prepareBodyNow, type BodyJob, type PreparedAnalysis, type PreparedBody, type TextFields } from './body-work.ts';
+import { assistNow, prepareBodyNow, type AssistTexts, type BodyJob, type PreparedAnalysis, type PreparedBody, type TextFields } from './body-work.ts';
 
-export type { PreparedAnalysis, PreparedBody, TextFields } from './body-work.ts';
+export type { AssistTexts, PreparedAnalysis, PreparedBody, TextFields } from './body-work.ts';
 
 /**
  * Bodies up to this many characters are prepared on the calling thread (a few milliseconds: less than handing them
@@ -36,4 +36,15 @@ export async function prepareBody(html: string, fields?: TextFields): Promise<Pr
 export async function prepareAnalysis(fields: TextFields, bodyText: string): Promise<PreparedAnalysis | undefined> {
   if (bodyText.length <= INLINE_BODY_CHARS) return undefined;
   return (await inWorker({ text: bodyText, fields })).analysis;
+}
+
+/**
+ * The assists' summary and keywords cost ~1.7 ms per 1,000 characters of text (up to 20,000: ~30-80 ms), so past
+ * this much HTML they are worked out in the worker with the body.
+ */
+export const INLINE_ASSIST_CHARS = 4 * 1024;
+
+export async function prepareAssist(title: string, html: string): Promise<AssistTexts> {
+  if (html.length <= INLINE_ASSIST_CHARS) return assistNow(title, html);
+  return (await inWorker({ assist: { title, html } })).assist!;
 }
