@@ -109,10 +109,11 @@ export async function refreshRelated(
 ): Promise<void> {
   let terms: [string, number][] | undefined;
   // Workflow steps (submit, publish) leave the text as it was: no need to segment it again.
-  const hash = sourceHash(article);
+  // Hashed only when needed: a forced rebuild of the whole archive analyses every article anyway.
+  const hash = force && !prepared ? undefined : sourceHash(article);
   if (force || (await store.related.sourceHash(article.id)) !== hash) {
     // An analysis made ahead (the body worker, before the transaction) counts only if it is of this very text.
-    const doc = prepared?.sourceHash === hash ? prepared : analyseArticle(article);
+    const doc = prepared !== undefined && prepared.sourceHash === hash ? prepared : analyseArticle(article);
     await store.related.saveDocument(article.id, doc, now);
     terms = doc.terms;
   }
