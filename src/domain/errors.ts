@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   too_deep: 'invalid', // JSON nested deeper than any request of ours needs
   bad_request: 'invalid', // any other malformed request the framework refused
   too_long: 'invalid',
+  too_complex: 'invalid', // article HTML nested too deep or with too many elements
   too_short: 'invalid',
   too_many: 'invalid',
   duplicate: 'invalid',

@@ -44,6 +44,12 @@ export interface NewsroomQuery {
   beforeId?: number;
 }
 
+/** Every column of an article but its body. */
+const META_COLUMNS = [
+  'id', 'title', 'subtitle', 'summary', 'channel_id', 'source', 'byline', 'editor', 'cover', 'status',
+  'published_at', 'scheduled_at', 'created_at', 'updated_at', 'author_id', 'revision',
+] as const satisfies readonly Exclude<keyof ArticleTable, 'body_html' | 'body_text'>[];
+
 export class ArticleRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
@@ -68,6 +74,23 @@ export class ArticleRepository {
     const row = await this.base().where('articles.id', '=', id).executeTakeFirst();
     if (!row) return undefined;
     const [article] = await this.withTags([row]);
+    return article;
+  }
+
+  /**
+   * An article with a body the caller holds (the one it just wrote, or is about to) in place of its stored one: the body
+   * columns (up to 2 MB each; on SQLite a read that blocks the thread for tens of milliseconds) are not read.
+   */
+  async findWithBody(id: number, body: Pick<Article, 'bodyHtml' | 'bodyText'>): Promise<Article | undefined> {
+    const row = await this.db
+      .selectFrom('articles')
+      .innerJoin('channels', 'channels.id', 'articles.channel_id')
+      .select(META_COLUMNS.map((c) => `articles.${c}` as const))
+      .select('channels.path as channel_path')
+      .where('articles.id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const [article] = await this.withTags([{ ...row, body_html: body.bodyHtml, body_text: body.bodyText }]);
     return article;
   }
 
