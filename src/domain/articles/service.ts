@@ -1,6 +1,6 @@
 import type { Actor } from '../accounts/roles.ts';
 import { announce, type Ctx } from '../context.ts';
-import { conflict, invalid, notFound } from '../errors.ts';
+import { conflict, DomainError, invalid, notFound } from '../errors.ts';
 import { authorize, can } from '../policy.ts';
 import { imageUrlField, length, lineField } from '../text.ts';
 import { normalizeChannelPath } from '../channels/channel.ts';
@@ -190,7 +190,24 @@ function merge(before: Article, changes: ArticleChanges): ArticleInput {
 }
 
 /** `action` and `note` name edits that are not plain edits in the history (a restore of an old revision). */
-export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes: ArticleChanges, action = 'edit', note = ''): Promise<Article> {
+/**
+ * Edits an article. With `expectedRevision` (the newsroom sends the revision it edited, as If-Match) a write made
+ * against a revision someone else has replaced is refused with 412 and the current revision; without it the last
+ * write wins (API scripts), run again on top of whatever came first.
+ */
+export async function updateArticle(
+  ctx: Ctx,
+  actor: Actor,
+  id: number,
+  changes: ArticleChanges,
+  action = 'edit',
+  note = '',
+  expectedRevision?: number,
+): Promise<Article> {
+  return lastWriteWins(expectedRevision, () => updateOnce(ctx, actor, id, changes, action, note, expectedRevision));
+}
+
+async function updateOnce(ctx: Ctx, actor: Actor, id: number, changes: ArticleChanges, action: string, note: string, expectedRevision?: number): Promise<Article> {
   // The body is prepared from the article as read here, before the transaction (see prepareInput); its stored body
   // is read only if the edit keeps it...
   const current = changes.body === undefined ? await load(ctx.store, id) : await loadWithBody(ctx.store, id, { bodyHtml: changes.body, bodyText: '' });
@@ -200,6 +217,7 @@ export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes:
   const updated = await ctx.store.transaction(async (store) => {
     const before = await load(store, id);
     authorize(actor, 'article.edit', before);
+    await requireRevision(store, before, expectedRevision);
     await breathe();
     const merged = merge(before, changes);
     // ...and again in it only if the stored body it was made from changed meanwhile.
@@ -208,7 +226,9 @@ export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes:
     const changed = changedFields(contentOf(before), c);
     if (changed.length === 0) return before;
     const now = ctx.clock.now();
-    await store.articles.update(id, {
+    const won = await store.articles.update(
+      id,
+      {
       title: c.title,
       subtitle: c.subtitle,
       summary: c.summary,
@@ -221,7 +241,10 @@ export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes:
       cover: c.cover,
       updated_at: now,
       revision: before.revision + 1,
-    });
+      },
+      before.revision,
+    );
+    if (!won) throw expectedRevision === undefined ? lostRace() : await staleRevision(store, id);
     await breathe();
     if (changed.includes('tags')) await store.articles.setTags(id, c.tags);
     const article = await loadWithBody(store, id, c);
@@ -236,6 +259,36 @@ export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes:
   });
   await breathe();
   return updated;
+}
+
+const lostRace = () => conflict('concurrent_change', 'The article changed meanwhile; reload and try again');
+
+/** Without an expected revision the last write wins: a write that lost a race is run again on what the other left. */
+async function lastWriteWins<T>(expectedRevision: number | undefined, run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      // Each attempt lets one of the racing writers through, so a handful of them all land in turn.
+      if (expectedRevision !== undefined || attempt >= 10 || !(err instanceof DomainError && err.code === 'concurrent_change')) throw err;
+    }
+  }
+}
+
+/** 412 with who made the current revision and when, so the newsroom can say so and offer to merge. */
+async function requireRevision(store: Store, article: Article, expected: number | undefined): Promise<void> {
+  if (expected === undefined || article.revision === expected) return;
+  throw await staleRevision(store, article.id, article);
+}
+
+/** The article as another write left it (read again when a write lost the race for the revision it expected). */
+async function staleRevision(store: Store, id: number, known?: Article): Promise<DomainError> {
+  const article = known ?? (await load(store, id));
+  const current = await store.history.revision(article.id, article.revision);
+  const by = current?.accountId == null ? null : await store.accounts.findById(current.accountId);
+  return new DomainError('precondition', 'stale_revision', `稿件已被${by?.displayName ?? '他人'}修改为第 ${article.revision} 版`, undefined, undefined, {
+    current: { revision: article.revision, updatedAt: new Date(article.updatedAt).toISOString(), updatedBy: by ? { username: by.username, displayName: by.displayName } : null },
+  });
 }
 
 function announceArticle(ctx: Ctx, store: Store, before: Article, after: Article): void {
@@ -255,12 +308,26 @@ async function transition(
   t: Transition,
   patchFor: (a: Article, now: number) => ArticlePatch & { status: ArticleStatus },
   note = '',
+  expectedRevision?: number,
+): Promise<Article> {
+  return lastWriteWins(expectedRevision, () => transitionOnce(ctx, actor, id, t, patchFor, note, expectedRevision));
+}
+
+async function transitionOnce(
+  ctx: Ctx,
+  actor: Actor | null,
+  id: number,
+  t: Transition,
+  patchFor: (a: Article, now: number) => ArticlePatch & { status: ArticleStatus },
+  note: string,
+  expectedRevision: number | undefined,
 ): Promise<Article> {
   const ahead = await analyseToPublish(ctx, actor, id, t);
   return ctx.store.transaction(async (store) => {
     const before = await load(store, id);
     const breathe = pacer(before);
     if (actor) authorize(actor, `article.${t}`, before);
+    await requireRevision(store, before, expectedRevision);
     if (!canTransition(before.status, t)) {
       throw conflict('invalid_transition', `Cannot ${t} an article that is ${before.status} (${statusNames[before.status]})`);
     }
@@ -270,8 +337,8 @@ async function transition(
       ...patchFor(before, now),
       updated_at: now,
       revision: before.revision + 1,
-    });
-    if (!ok) throw conflict('concurrent_change', 'The article changed meanwhile; reload and try again');
+    }, before.revision);
+    if (!ok) throw expectedRevision === undefined ? lostRace() : await staleRevision(store, id);
     // A workflow step leaves the body as it was: no need to read it again.
     const article = await loadWithBody(store, id, before);
     await breathe();
@@ -300,32 +367,33 @@ function assertPublishable(a: Article): void {
   if (a.bodyText.trim() === '') throw invalid('An article needs a body before it can be published', 'body', 'required');
 }
 
-export function submitArticle(ctx: Ctx, actor: Actor, id: number): Promise<Article> {
-  return transition(ctx, actor, id, 'submit', () => ({ status: 'submitted' }));
+export function submitArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number): Promise<Article> {
+  return transition(ctx, actor, id, 'submit', () => ({ status: 'submitted' }), '', expectedRevision);
 }
 
-export function publishArticle(ctx: Ctx, actor: Actor, id: number): Promise<Article> {
+/** With `expectedRevision`, an editor publishes only the text she saw: a later edit by the reporter makes it 412. */
+export function publishArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number): Promise<Article> {
   // A republished article keeps its first publication time, so feeds and links stay where readers saw them.
-  return transition(ctx, actor, id, 'publish', (a, now) => ({ status: 'published', published_at: a.publishedAt ?? now, scheduled_at: null }));
+  return transition(ctx, actor, id, 'publish', (a, now) => ({ status: 'published', published_at: a.publishedAt ?? now, scheduled_at: null }), '', expectedRevision);
 }
 
 /** An editor sends a submitted article back to its reporter as a draft; the comment stays in its history. */
-export function returnArticle(ctx: Ctx, actor: Actor, id: number, comment: string): Promise<Article> {
+export function returnArticle(ctx: Ctx, actor: Actor, id: number, comment: string, expectedRevision?: number): Promise<Article> {
   const note = comment.replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, ' ').trim();
   if (note === '') throw invalid('A return needs a comment for the reporter', 'comment', 'required');
   if (length(note) > 1000) throw invalid('A comment may have at most 1000 characters', 'comment', 'too_long');
-  return transition(ctx, actor, id, 'return', () => ({ status: 'draft' }), note);
+  return transition(ctx, actor, id, 'return', () => ({ status: 'draft' }), note, expectedRevision);
 }
 
-export function unpublishArticle(ctx: Ctx, actor: Actor, id: number): Promise<Article> {
-  return transition(ctx, actor, id, 'unpublish', () => ({ status: 'unpublished', scheduled_at: null }));
+export function unpublishArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number): Promise<Article> {
+  return transition(ctx, actor, id, 'unpublish', () => ({ status: 'unpublished', scheduled_at: null }), '', expectedRevision);
 }
 
-export function scheduleArticle(ctx: Ctx, actor: Actor, id: number, at: number): Promise<Article> {
+export function scheduleArticle(ctx: Ctx, actor: Actor, id: number, at: number, expectedRevision?: number): Promise<Article> {
   if (!Number.isFinite(at)) throw invalid('at must be an ISO 8601 time', 'at', 'invalid_time');
   if (at <= ctx.clock.now()) throw invalid('A scheduled time must be in the future', 'at', 'in_past');
   if (at > ctx.clock.now() + 366 * 24 * 3600 * 1000) throw invalid('A scheduled time must be within a year', 'at', 'too_far');
-  return transition(ctx, actor, id, 'schedule', () => ({ status: 'scheduled', scheduled_at: at }));
+  return transition(ctx, actor, id, 'schedule', () => ({ status: 'scheduled', scheduled_at: at }), '', expectedRevision);
 }
 
 /** Publishes every scheduled article whose time has come; each exactly once, even with several processes. */

@@ -66,8 +66,11 @@ export class ArticleRepository {
     return id;
   }
 
-  async update(id: number, patch: ArticlePatch): Promise<void> {
-    await this.db.updateTable('articles').set(patch).where('id', '=', id).execute();
+  /** With `revision`, only while the article is still at it: false when another write came first. */
+  async update(id: number, patch: ArticlePatch, revision?: number): Promise<boolean> {
+    let query = this.db.updateTable('articles').set(patch).where('id', '=', id);
+    if (revision !== undefined) query = query.where('revision', '=', revision);
+    return Number((await query.executeTakeFirst()).numUpdatedRows) === 1;
   }
 
   async findById(id: number): Promise<Article | undefined> {
@@ -168,13 +171,10 @@ export class ArticleRepository {
   }
 
   /** Flips a status only if it is still the expected one; false when another process got there first. */
-  async compareAndSetStatus(id: number, expected: ArticleStatus, patch: ArticlePatch): Promise<boolean> {
-    const result = await this.db
-      .updateTable('articles')
-      .set(patch)
-      .where('id', '=', id)
-      .where('status', '=', expected)
-      .executeTakeFirst();
+  async compareAndSetStatus(id: number, expected: ArticleStatus, patch: ArticlePatch, revision?: number): Promise<boolean> {
+    let query = this.db.updateTable('articles').set(patch).where('id', '=', id).where('status', '=', expected);
+    if (revision !== undefined) query = query.where('revision', '=', revision);
+    const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
 
