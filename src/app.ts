@@ -11,6 +11,7 @@ import { systemClock, type Clock } from './domain/clock.ts';
 import { newContext, type Ctx } from './domain/context.ts';
 import { invalid, notFound } from './domain/errors.ts';
 import { JSON_MAX_DEPTH, jsonDepthExceeds } from './web/json.ts';
+import { registerLingeringClose } from './web/linger.ts';
 import { isTempPath } from './domain/media/files.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import { ping, type Database } from './storage/database.ts';
@@ -101,6 +102,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // Before any route: routes declare who may call them (config.auth) and get their gate from here.
   registerAuth(app, { ctx, siteUrl: config.siteUrl });
   registerPageCache(app, pageCache);
+  registerLingeringClose(app);
 
   let renderError: ErrorRenderer | undefined;
   app.setErrorHandler(async (err, req, reply) => {
