@@ -59,7 +59,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   const app: FastifyInstance = Fastify({
     // Cached reader pages are answered before Fastify's routing; see serveFromCache.
-    serverFactory: (handler) => createServer((req, res) => serveFromCache(pageCache, req, res) || handler(req, res)),
+    // Idle keep-alive connections outlive a load balancer's (60 s is common), so it is never the server that closes a
+    // connection the balancer is about to reuse; headers must arrive within that time plus a margin.
+    serverFactory: (handler) =>
+      createServer(
+        { keepAliveTimeout: config.keepAliveMs, headersTimeout: config.keepAliveMs + 5_000, requestTimeout: 300_000 },
+        (req, res) => serveFromCache(pageCache, req, res) || handler(req, res),
+      ),
     logger: options.logger ?? false,
     // Fastify accepts a hop count at run time though its types omit it.
     trustProxy: config.trustProxy as boolean | string[],
