@@ -22,7 +22,10 @@ export function registerLingeringClose(app: FastifyInstance): void {
 
 function drain(raw: IncomingMessage): void {
   let seen = 0;
-  const stop = () => raw.socket?.destroy();
+  // app.inject's requests have no real socket: nothing to read on or to close.
+  const socket = raw.socket as { destroy?: () => void } | null;
+  if (typeof socket?.destroy !== 'function') return;
+  const stop = () => socket.destroy!();
   const timer = setTimeout(stop, LINGER.ms);
   timer.unref();
   raw.on('data', (chunk: Buffer) => {
