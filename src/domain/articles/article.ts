@@ -52,3 +52,44 @@ export function contentOf(a: Article): ArticleContent {
     tags: a.tags,
   };
 }
+
+/** One kept version of an article: its content and status as they were after a change. */
+export interface Revision {
+  number: number;
+  accountId: number | null;
+  username: string | null;
+  action: string;
+  createdAt: number;
+  content: ArticleContent & { status: string };
+  /** Why, when the action does not say it: a return comment, the revision restored. */
+  note: string;
+}
+
+export interface NewRevision {
+  articleId: number;
+  number: number;
+  accountId: number | null;
+  action: string;
+  createdAt: number;
+  content: Revision['content'];
+  note?: string;
+}
+
+/** A position in a reverse-chronological listing: strictly before (publishedAt, id). */
+export interface FeedPosition {
+  publishedAt: number;
+  id: number;
+}
+
+export interface FeedQuery {
+  channelIds?: number[];
+  before?: FeedPosition;
+  limit: number;
+}
+
+export interface NewsroomQuery {
+  status?: ArticleStatus;
+  authorId?: number;
+  limit: number;
+  beforeId?: number;
+}

@@ -7,7 +7,7 @@ import { normalizeText } from '../nlp/segment.ts';
 import { NOUN_TAGS, termWeights, topTerms, unitVector, type TermVector } from '../nlp/tfidf.ts';
 import { authorize, can } from '../policy.ts';
 import type { Store } from '../../storage/store.ts';
-import type { Candidate, RelatedDocument, RelatedPick } from '../../storage/repositories/related.ts';
+import type { Candidate, RelatedDocument, RelatedPick } from './related-reading.ts';
 import type { Article } from './article.ts';
 
 export const RELATED = {

@@ -4,7 +4,7 @@ import { authorize } from '../policy.ts';
 import type { Ctx } from '../context.ts';
 import { hmac, randomToken } from '../crypto.ts';
 import { DomainError, invalid, notFound } from '../errors.ts';
-import type { Drift, HeldGroup } from '../../storage/repositories/reactions.ts';
+import type { Drift, HeldGroup } from './reaction.ts';
 import type { HitCounter } from './hits.ts';
 import { DEFAULT_MOODS, type Mood } from './moods.ts';
 

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Article } from '../../domain/articles/article.ts';
+import type { Article, FeedQuery, NewsroomQuery } from '../../domain/articles/article.ts';
 import type { ArticleStatus } from '../../domain/articles/status.ts';
 import type { ArticleTable, DB } from '../schema.ts';
 
@@ -24,25 +24,6 @@ export interface NewArticleRow {
 }
 
 export type ArticlePatch = Partial<Omit<Selectable<ArticleTable>, 'id' | 'created_at' | 'author_id'>>;
-
-/** A position in a reverse-chronological listing: strictly before (publishedAt, id). */
-export interface FeedPosition {
-  publishedAt: number;
-  id: number;
-}
-
-export interface FeedQuery {
-  channelIds?: number[];
-  before?: FeedPosition;
-  limit: number;
-}
-
-export interface NewsroomQuery {
-  status?: ArticleStatus;
-  authorId?: number;
-  limit: number;
-  beforeId?: number;
-}
 
 export class ArticleRepository {
   constructor(private readonly db: Kysely<DB>) {}

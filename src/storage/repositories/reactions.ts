@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from '../../domain/reactions/reaction.ts';
 import type { Dialect } from '../migrations/index.ts';
 import type { DB } from '../schema.ts';
 
@@ -17,45 +18,6 @@ export type ReactionTables = {
   reaction_buckets: { article_id: number; mood: string; hour: number; count: number };
   view_buckets: { article_id: number; hour: number; count: number };
 };
-
-export interface VoteRow {
-  articleId: number;
-  readerId: string;
-  mood: string;
-  held: boolean;
-  addressHash: string;
-  prefixHash: string;
-  at: number;
-}
-
-export interface VoteOutcome {
-  written: boolean;
-  /** The article's public counts by mood, read after the vote in the same transaction. */
-  counts: Map<string, number>;
-}
-
-export interface Ranked {
-  articleId: number;
-  count: number;
-}
-
-export interface HeldGroup {
-  articleId: number;
-  prefixHash: string;
-  votes: number;
-  first: number;
-  last: number;
-}
-
-/** One difference between the stored counts and the votes they should count. */
-export interface Drift {
-  table: 'reaction_counts' | 'reaction_buckets';
-  articleId: number;
-  mood: string;
-  hour?: number;
-  stored: number;
-  actual: number;
-}
 
 export const HOUR = 3_600_000;
 
@@ -84,7 +46,7 @@ export class ReactionRepository {
    * Votes arriving together are written in one transaction (group commit): the commit, not the SQL, is what a vote
    * costs. Each caller is answered only after that transaction has committed.
    */
-  async vote(v: VoteRow): Promise<VoteOutcome> {
+  async vote(v: Vote): Promise<VoteOutcome> {
     if (this.root.isTransaction) return (await writeVotes(this.db, this.dialect, [v]))[0]!;
     return batcherOf(this.root, this.dialect).add(v);
   }
@@ -274,7 +236,7 @@ export class ReactionRepository {
 }
 
 interface PendingVote {
-  vote: VoteRow;
+  vote: Vote;
   resolve(outcome: VoteOutcome): void;
   reject(err: unknown): void;
 }
@@ -306,7 +268,7 @@ class VoteBatcher {
     this.maxRunning = dialect === 'sqlite' ? 1 : 4;
   }
 
-  add(vote: VoteRow): Promise<VoteOutcome> {
+  add(vote: Vote): Promise<VoteOutcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ vote, resolve, reject });
       if (this.running < this.maxRunning) {
@@ -341,7 +303,7 @@ class VoteBatcher {
     this.running--;
   }
 
-  private async write(votes: VoteRow[]): Promise<VoteOutcome[]> {
+  private async write(votes: Vote[]): Promise<VoteOutcome[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.db.transaction().execute((tx) => writeVotes(tx, this.dialect, votes));
@@ -369,9 +331,9 @@ async function lockArticles(db: Kysely<DB & ReactionTables>, dialect: Dialect, a
 }
 
 /** Writes votes in one upsert (the last vote of a reader on an article wins, as if sent one after another). */
-async function writeVotes(tx: Kysely<DB & ReactionTables>, dialect: Dialect, votes: VoteRow[]): Promise<VoteOutcome[]> {
+async function writeVotes(tx: Kysely<DB & ReactionTables>, dialect: Dialect, votes: Vote[]): Promise<VoteOutcome[]> {
   const keyOf = (v: { articleId: number; readerId: string }) => `${v.articleId}\u0000${v.readerId}`;
-  const last = new Map<string, VoteRow>();
+  const last = new Map<string, Vote>();
   for (const v of votes) last.set(keyOf(v), v);
   const articleIds = [...new Set(votes.map((v) => v.articleId))];
   await lockArticles(tx, dialect, articleIds);

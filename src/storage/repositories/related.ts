@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { Candidate, RelatedDocument, RelatedPick, ScoredItem, PickMode } from '../../domain/articles/related-reading.ts';
 import type { Dialect } from '../migrations/index.ts';
 import type { DB } from '../schema.ts';
 
@@ -11,36 +12,8 @@ export type RelatedTables = {
   related_picks: { article_id: number; related_id: number; mode: string; position: number; account_id: number | null; created_at: number };
 };
 
-export interface RelatedDocument {
-  sourceHash: string;
-  /** The article's heaviest terms as a unit vector. */
-  terms: [string, number][];
-  signature: string;
-  shingles: number;
-  buckets: string[];
-}
-
-export interface Candidate {
-  articleId: number;
-  /** Dot product of the two unit term vectors: their cosine similarity over the kept terms. */
-  similarity: number;
-  /** How many of the kept terms the two articles have in common. */
-  sharedTerms: number;
-  channelId: number;
-  publishedAt: number;
-}
-
-export interface ScoredItem {
-  id: number;
-  score: number;
-}
-
-export type PickMode = 'pinned' | 'excluded';
-
-export interface RelatedPick {
-  relatedId: number;
-  mode: PickMode;
-}
+// Until the body worker (on another branch) imports it from the domain.
+export type { RelatedDocument };
 
 /** Any fixed number works; it names the lock that serializes related-list updates on PostgreSQL. */
 const REFRESH_LOCK = 7_316_001;

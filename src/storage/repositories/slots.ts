@@ -1,11 +1,6 @@
 import type { Kysely } from 'kysely';
+import type { SlotItem } from '../../domain/slots/slot.ts';
 import type { DB } from '../schema.ts';
-
-export interface SlotItem {
-  articleId: number;
-  position: number;
-  expiresAt: number | null;
-}
 
 /** Curated home-page slots (visual focus, headlines): ordered article lists with optional expiry. */
 export class SlotRepository {
