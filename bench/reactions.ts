@@ -19,7 +19,7 @@ import { createAccount, createApiToken } from '../src/domain/accounts/service.ts
 import { systemClock } from '../src/domain/clock.ts';
 import { newContext } from '../src/domain/context.ts';
 import { migrate, openDatabase } from '../src/storage/database.ts';
-import { Store } from '../src/storage/store.ts';
+import { SqlStore } from '../src/storage/store.ts';
 import { startThrowawayPostgres } from '../test/support/postgres.ts';
 import { freePort } from '../test/support/server.ts';
 
@@ -152,7 +152,7 @@ async function setUp(env: NodeJS.ProcessEnv, port: number): Promise<number> {
   let token: string;
   try {
     await migrate(database);
-    const ctx = newContext(Store.of(database), systemClock);
+    const ctx = newContext(SqlStore.of(database), systemClock);
     const username = `bench${Date.now().toString(36)}`;
     await createAccount(ctx, null, { username, role: 'admin', password: 'bench-password-1' });
     token = (await createApiToken(ctx, null, { username })).token;

@@ -20,7 +20,7 @@ import { newContext, type Ctx } from '../src/domain/context.ts';
 import { bodyText } from '../src/domain/articles/html.ts';
 import { searchArticles, type SearchInput } from '../src/domain/search/service.ts';
 import { migrate, openDatabase, type Database } from '../src/storage/database.ts';
-import { Store } from '../src/storage/store.ts';
+import { SqlStore } from '../src/storage/store.ts';
 import { startThrowawayPostgres } from '../test/support/postgres.ts';
 import { channelPaths, corpus, random, toTraditional, zipfRank, type SyntheticArticle } from './search-corpus.ts';
 
@@ -248,7 +248,7 @@ async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<s
     await migrate(database);
     const loaded = await load(database);
     log(`${kind}: loaded in ${loaded.loadSeconds.toFixed(0)} s; building the index (inkstone reindex)`);
-    const ctx: Ctx = newContext(Store.of(database), new ManualClock());
+    const ctx: Ctx = newContext(SqlStore.of(database), new ManualClock());
     const t0 = Date.now();
     await ctx.store.search.rebuild((n) => {
       if (n % 20_000 === 0) log(`  indexed ${n}`);

@@ -14,7 +14,7 @@ import { notFound } from './domain/errors.ts';
 import { isTempPath } from './domain/media/files.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import { ping, type Database } from './storage/database.ts';
-import { Store } from './storage/store.ts';
+import { SqlStore } from './storage/store.ts';
 import { adminRoutes } from './web/admin/routes.tsx';
 import { apiV1 } from './web/api/index.ts';
 import { isApiRequest, sendApiError, toApiError } from './web/errors.ts';
@@ -51,7 +51,7 @@ export interface App {
 /** Builds the whole app without listening, so tests can inject requests. */
 export async function buildApp(options: AppOptions): Promise<App> {
   const { config, database } = options;
-  const ctx: Ctx = newContext(Store.of(database), options.clock ?? systemClock);
+  const ctx: Ctx = newContext(SqlStore.of(database), options.clock ?? systemClock);
   const pageCache = new PageCache({ ttlMs: config.pageCacheTtlMs, maxBytes: config.pageCacheMaxBytes });
   ctx.events.subscribe((change) => {
     if (changesReaderPages(change)) pageCache.purge();

@@ -7,7 +7,7 @@ import { loadDemo } from './demo/load.ts';
 import { ensureRelated, rebuildRelated } from './domain/articles/related.ts';
 import { ensureSearchIndex } from './domain/search/service.ts';
 import { migrate, type Database } from './storage/database.ts';
-import { Store } from './storage/store.ts';
+import { SqlStore } from './storage/store.ts';
 
 export interface FirstStart {
   migrations: string[];
@@ -21,7 +21,7 @@ export interface FirstStart {
  */
 export async function prepare(config: Config, database: Database, clock: Clock = systemClock): Promise<FirstStart> {
   const migrations = await migrate(database);
-  const ctx = newContext(Store.of(database), clock);
+  const ctx = newContext(SqlStore.of(database), clock);
   const result: FirstStart = { migrations };
   await ensureRelated(ctx);
   const unindexed = await ensureSearchIndex(ctx);

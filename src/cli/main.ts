@@ -23,8 +23,8 @@ async function withDatabase<T>(fn: (config: Config, database: Database) => Promi
 }
 
 async function ctxOf(database: Database) {
-  const [{ newContext }, { Store }, { systemClock }] = await Promise.all([import('../domain/context.ts'), import('../storage/store.ts'), import('../domain/clock.ts')]);
-  return newContext(Store.of(database), systemClock);
+  const [{ newContext }, { SqlStore }, { systemClock }] = await Promise.all([import('../domain/context.ts'), import('../storage/store.ts'), import('../domain/clock.ts')]);
+  return newContext(SqlStore.of(database), systemClock);
 }
 
 const program = new Command('inkstone').description('Inkstone (砚): a Chinese-first news publishing platform').showHelpAfterError();

@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Database } from './database.ts';
-import { Store } from './store.ts';
+import { SqlStore } from './store.ts';
 
 /** SQLite online backup: a consistent copy while the site keeps serving. */
 export async function backupSqlite(database: Database, file: string): Promise<number> {
@@ -15,7 +15,7 @@ export async function backupSqlite(database: Database, file: string): Promise<nu
  * (channels before articles, parents before children).
  */
 export async function exportJsonLines(database: Database, file: string): Promise<Record<string, number>> {
-  const store = Store.of(database);
+  const store = SqlStore.of(database);
   const out = createWriteStream(file, { encoding: 'utf8' });
   const counts: Record<string, number> = {};
   const write = async (type: string, record: object) => {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Store } from '../domain/store.ts';
 import type { Database } from './database.ts';
 import type { Dialect } from './migrations/index.ts';
 import type { DB } from './schema.ts';
@@ -14,8 +15,11 @@ import { SlotRepository } from './repositories/slots.ts';
 import { SourceRepository } from './repositories/sources.ts';
 import { TopicRepository } from './repositories/topics.ts';
 
-/** The repositories over one connection or one transaction; services receive this, never SQL. */
-export class Store {
+// The domain's port, for the article service until it imports it from the domain itself (after the body-worker merge).
+export type { Store };
+
+/** The domain's Store over Kysely: the repositories over one connection or one transaction. */
+export class SqlStore implements Store {
   readonly articles: ArticleRepository;
   readonly channels: ChannelRepository;
   readonly topics: TopicRepository;
@@ -47,20 +51,18 @@ export class Store {
     this.search = searchIndex(db, dialect);
   }
 
-  static of(database: Database): Store {
-    return new Store(database.db, database.dialect);
+  static of(database: Database): SqlStore {
+    return new SqlStore(database.db, database.dialect);
   }
 
-  /** Runs fn in one transaction: all its writes land together or not at all. */
   async transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
     const committed: (() => void)[] = [];
-    const result = await this.db.transaction().execute((tx) => fn(new Store(tx, this.dialect, committed)));
+    const result = await this.db.transaction().execute((tx) => fn(new SqlStore(tx, this.dialect, committed)));
     for (const run of committed) run();
     return result;
   }
 
-  /** Runs `run` after the enclosing transaction commits; never if it rolls back; at once outside a transaction. */
   afterCommit(run: () => void): void {
     if (this.committed) this.committed.push(run);
     else run();

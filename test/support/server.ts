@@ -7,7 +7,7 @@ import { createAccount, createApiToken } from '../../src/domain/accounts/service
 import { systemClock } from '../../src/domain/clock.ts';
 import { newContext } from '../../src/domain/context.ts';
 import { migrate, openDatabase } from '../../src/storage/database.ts';
-import { Store } from '../../src/storage/store.ts';
+import { SqlStore } from '../../src/storage/store.ts';
 
 /** Real `inkstone` processes for tests that need them: kill -9, several app processes, the CLI. */
 const root = path.resolve(import.meta.dirname, '../..');
@@ -62,7 +62,7 @@ export async function newsroom(env: NodeJS.ProcessEnv): Promise<{ token: string 
   const database = openDatabase({ databaseUrl: env.DATABASE_URL || undefined, dataDir: env.INKSTONE_DATA_DIR! });
   try {
     await migrate(database);
-    const ctx = newContext(Store.of(database), systemClock);
+    const ctx = newContext(SqlStore.of(database), systemClock);
     await createAccount(ctx, null, { username: 'chief', role: 'admin', password: 'chief-password-1' });
     return { token: (await createApiToken(ctx, null, { username: 'chief' })).token };
   } finally {

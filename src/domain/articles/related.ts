@@ -6,7 +6,7 @@ import { bandKeys, encodeSignature, fingerprint } from '../nlp/minhash.ts';
 import { normalizeText } from '../nlp/segment.ts';
 import { NOUN_TAGS, termWeights, topTerms, unitVector, type TermVector } from '../nlp/tfidf.ts';
 import { authorize, can } from '../policy.ts';
-import type { Store } from '../../storage/store.ts';
+import type { Store } from '../store.ts';
 import type { Candidate, RelatedDocument, RelatedPick } from './related-reading.ts';
 import type { Article } from './article.ts';
 

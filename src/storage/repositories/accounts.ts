@@ -2,9 +2,10 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Account, AccountChanges, NewAccount, NewToken, SessionRecord, TokenListing, TokenRecord } from '../../domain/accounts/account.ts';
 import type { Role } from '../../domain/accounts/roles.ts';
 import type { AccountTable, DB } from '../schema.ts';
+import type * as Port from '../../domain/store.ts';
 
 /** Accounts and their credentials: sessions, API tokens, failed logins. Secrets are stored only as hashes. */
-export class AccountRepository {
+export class AccountRepository implements Port.AccountRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async count(): Promise<number> {

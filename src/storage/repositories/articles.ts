@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Article, FeedQuery, NewsroomQuery } from '../../domain/articles/article.ts';
 import type { ArticleStatus } from '../../domain/articles/status.ts';
 import type { ArticleTable, DB } from '../schema.ts';
+import type * as Port from '../../domain/store.ts';
 
 export type ArticleRow = Selectable<ArticleTable> & { channel_path: string };
 
@@ -25,7 +26,7 @@ export interface NewArticleRow {
 
 export type ArticlePatch = Partial<Omit<Selectable<ArticleTable>, 'id' | 'created_at' | 'author_id'>>;
 
-export class ArticleRepository {
+export class ArticleRepository implements Port.ArticleRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   private base() {

@@ -2,9 +2,10 @@ import type { Kysely } from 'kysely';
 import type { NewRevision, Revision } from '../../domain/articles/article.ts';
 import type { AuditEvent, NewAuditEvent } from '../../domain/audit/audit-event.ts';
 import type { DB } from '../schema.ts';
+import type * as Port from '../../domain/store.ts';
 
 /** Revisions of articles and the audit log: both append-only. */
-export class HistoryRepository {
+export class HistoryRepository implements Port.HistoryRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async addRevision(r: NewRevision): Promise<void> {

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from '../../domain/reactions/reaction.ts';
 import type { Dialect } from '../migrations/index.ts';
 import type { DB } from '../schema.ts';
+import type * as Port from '../../domain/store.ts';
 
 /** Tables of the reactions migration (2026-11-29T0100); times are integer milliseconds, hours are their start. */
 export type ReactionTables = {
@@ -25,7 +26,7 @@ export const HOUR = 3_600_000;
  * Votes, their counts and the read buckets. The counts and vote buckets are written by triggers (see the migration),
  * so this repository writes vote rows only and reads the counts.
  */
-export class ReactionRepository {
+export class ReactionRepository implements Port.ReactionRepository {
   private readonly db: Kysely<DB & ReactionTables>;
 
   constructor(

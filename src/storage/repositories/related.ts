@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Candidate, RelatedDocument, RelatedPick, ScoredItem, PickMode } from '../../domain/articles/related-reading.ts';
 import type { Dialect } from '../migrations/index.ts';
 import type { DB } from '../schema.ts';
+import type * as Port from '../../domain/store.ts';
 
 /** Tables of the related-reading migration (2026-11-29T0400). */
 export type RelatedTables = {
@@ -19,7 +20,7 @@ export type { RelatedDocument };
 const REFRESH_LOCK = 7_316_001;
 
 /** Term vectors, fingerprints and related lists; the domain decides what goes in, this keeps and queries it. */
-export class RelatedRepository {
+export class RelatedRepository implements Port.RelatedRepository {
   private readonly db: Kysely<DB & RelatedTables>;
 
   constructor(

@@ -1,9 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { NewSource, Source } from '../../domain/sources/source.ts';
 import type { DB } from '../schema.ts';
+import type * as Port from '../../domain/store.ts';
 
 /** The newsroom's reusable list of sources (来源): syndicating papers, agencies, their sites. */
-export class SourceRepository {
+export class SourceRepository implements Port.SourceRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async all(): Promise<Source[]> {
