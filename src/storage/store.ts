@@ -8,7 +8,7 @@ import { ArticleRepository } from './repositories/articles.ts';
 import { ChannelRepository } from './repositories/channels.ts';
 import { HistoryRepository } from './repositories/history.ts';
 import { MediaRepository } from './repositories/media.ts';
-import { ReactionRepository } from './repositories/reactions.ts';
+import { ReactionRepository, VoteBatcher } from './repositories/reactions.ts';
 import { RelatedRepository } from './repositories/related.ts';
 import { searchIndex, type SearchIndex } from './search/index.ts';
 import { SlotRepository } from './repositories/slots.ts';
@@ -32,9 +32,10 @@ export class SqlStore implements Store {
   readonly sources: SourceRepository;
   readonly search: SearchIndex;
 
-  constructor(
+  private constructor(
     private readonly db: Kysely<DB>,
     readonly dialect: Dialect,
+    private readonly votes: VoteBatcher,
     /** Inside a transaction: what to run once it has committed. */
     private readonly committed?: (() => void)[],
   ) {
@@ -43,7 +44,7 @@ export class SqlStore implements Store {
     this.topics = new TopicRepository(db);
     this.history = new HistoryRepository(db);
     this.accounts = new AccountRepository(db);
-    this.reactions = new ReactionRepository(db, dialect);
+    this.reactions = new ReactionRepository(db, dialect, votes);
     this.related = new RelatedRepository(db, dialect);
     this.slots = new SlotRepository(db);
     this.media = new MediaRepository(db);
@@ -51,14 +52,15 @@ export class SqlStore implements Store {
     this.search = searchIndex(db, dialect);
   }
 
+  /** The store over a database's pool; its transactions share its vote batcher, so make one per pool (the container does). */
   static of(database: Database): SqlStore {
-    return new SqlStore(database.db, database.dialect);
+    return new SqlStore(database.db, database.dialect, new VoteBatcher(database.db, database.dialect));
   }
 
   async transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
     const committed: (() => void)[] = [];
-    const result = await this.db.transaction().execute((tx) => fn(new SqlStore(tx, this.dialect, committed)));
+    const result = await this.db.transaction().execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, committed)));
     for (const run of committed) run();
     return result;
   }

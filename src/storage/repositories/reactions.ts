@@ -32,6 +32,8 @@ export class ReactionRepository implements Port.ReactionRepository {
   constructor(
     private readonly root: Kysely<DB>,
     private readonly dialect: Dialect,
+    /** The store's group commit, shared by every repository over the same pool. */
+    private readonly batcher: VoteBatcher,
   ) {
     this.db = root.withTables<ReactionTables>();
   }
@@ -49,7 +51,7 @@ export class ReactionRepository implements Port.ReactionRepository {
    */
   async vote(v: Vote): Promise<VoteOutcome> {
     if (this.root.isTransaction) return (await writeVotes(this.db, this.dialect, [v]))[0]!;
-    return batcherOf(this.root, this.dialect).add(v);
+    return this.batcher.add(v);
   }
 
   async counts(articleId: number): Promise<Map<string, number>> {
@@ -244,28 +246,24 @@ interface PendingVote {
 
 // 7 parameters a vote: well inside SQLite's 32,766 and PostgreSQL's 65,535 per statement.
 const MAX_BATCH = 1000;
-const batchers = new WeakMap<Kysely<DB>, VoteBatcher>();
-
-function batcherOf(db: Kysely<DB>, dialect: Dialect): VoteBatcher {
-  let batcher = batchers.get(db);
-  if (!batcher) batchers.set(db, (batcher = new VoteBatcher(db.withTables<ReactionTables>(), dialect)));
-  return batcher;
-}
 
 /**
  * Group commit: the votes that arrive while a transaction runs are written together by the next one, as one
  * statement, with the counts read back in the same transaction. SQLite has one writer, so one batch at a time;
- * PostgreSQL runs a few at once (batches for different articles need not wait for each other).
+ * PostgreSQL runs a few at once (batches for different articles need not wait for each other). One per pool,
+ * made with the store over it (storage/store.ts).
  */
-class VoteBatcher {
+export class VoteBatcher {
   private queue: PendingVote[] = [];
   private running = 0;
   private readonly maxRunning: number;
+  private readonly db: Kysely<DB & ReactionTables>;
 
   constructor(
-    private readonly db: Kysely<DB & ReactionTables>,
+    db: Kysely<DB>,
     private readonly dialect: Dialect,
   ) {
+    this.db = db.withTables<ReactionTables>();
     this.maxRunning = dialect === 'sqlite' ? 1 : 4;
   }
 
