@@ -1,11 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
-import type { Ctx } from '../domain/context.ts';
 import { hmac, safeEqual } from '../domain/crypto.ts';
 import { DomainError } from '../domain/errors.ts';
-import { MemoryHitCounter, type HitCounter } from '../domain/reactions/hits.ts';
-import { bindReactionRules, boundReactionRules, type ReactionRules } from '../domain/reactions/service.ts';
-import { RedisHitCounter } from '../storage/redis-hits.ts';
 
 /** The anonymous reader: a random id signed with the site secret, set by the first vote, kept a year. */
 export const READER_COOKIE = 'inkstone_reader';
@@ -46,38 +42,4 @@ export function requireOwnOrigin(req: FastifyRequest, config: Config): void {
   if (origin !== siteOrigin && origin !== `${req.protocol}://${req.host}`) {
     throw new DomainError('forbidden', 'bad_origin', 'Cross-site request refused');
   }
-}
-
-/**
- * The reaction rules of this app, made once per Ctx and shared by the API and the no-JavaScript form: the same
- * hit counters (in memory, or in Redis when REDIS_URL is set) must see every vote of this process.
- */
-export function reactionRulesFor(app: FastifyInstance, { ctx, config }: { ctx: Ctx; config: Config }): ReactionRules {
-  const bound = boundReactionRules(ctx);
-  if (bound) return bound;
-  let lastWarning = 0;
-  const warn = (err: Error) => {
-    // Redis reconnects keep failing while it is down: one line a minute is enough.
-    if (Date.now() - lastWarning < 60_000) return;
-    lastWarning = Date.now();
-    app.log.warn({ err: err.message }, 'Redis unreachable: vote caps count in this process only');
-  };
-  const shared = config.redisUrl ? new RedisHitCounter(config.redisUrl, warn) : undefined;
-  const hits: HitCounter = shared ?? new MemoryHitCounter();
-  if (shared) {
-    // Start serving with the shared counters when Redis answers within a moment, else count locally until it does.
-    app.addHook('onReady', async () => {
-      if (!(await shared.ready())) warn(new Error('no connection at start'));
-    });
-  }
-  const rules: ReactionRules = {
-    moods: config.moods,
-    capPerHour: config.reactionCapPerHour,
-    burstPerMinute: config.reactionBurstPerMinute,
-    secret: config.secret,
-    hits,
-  };
-  bindReactionRules(ctx, rules);
-  app.addHook('onClose', async () => hits.close());
-  return rules;
 }
