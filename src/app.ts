@@ -4,12 +4,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
-import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { Container } from './container.ts';
 import type { Ctx } from './domain/context.ts';
-import { notFound } from './domain/errors.ts';
+import { invalid, notFound } from './domain/errors.ts';
+import { JSON_MAX_DEPTH, jsonDepthExceeds } from './web/json.ts';
 import { isTempPath } from './domain/media/files.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import { ping } from './storage/database.ts';
@@ -73,6 +73,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (req, body, done) => {
     if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
+    if (jsonDepthExceeds(body as string, JSON_MAX_DEPTH)) return done(invalid(`JSON may nest at most ${JSON_MAX_DEPTH} levels`, undefined, 'too_deep'));
     return defaultJson(req, body as string, done);
   });
 
@@ -98,7 +99,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
     strictTransportSecurity: siteIsHttps ? { maxAge: 31536000 } : false,
   });
   await app.register(cookie);
-  await app.register(formbody);
   // Before any route: routes declare who may call them (config.auth) and get their gate from here.
   registerAuth(app, { ctx, siteUrl: config.siteUrl });
   registerPageCache(app, pageCache);
@@ -120,7 +120,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     reply.header('cache-control', 'no-store');
     return { status: 'ok' };
   });
-  registerMetrics(app);
+  registerMetrics(app, config.metricsToken);
 
   const mediaDir = path.join(config.dataDir, 'media');
   mkdirSync(mediaDir, { recursive: true });
@@ -140,7 +140,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(async (api) => apiV1(api, deps), { prefix: '/api/v1' });
   renderError = publicRoutes(app, deps, assets);
   hantRoutes(app, config.siteUrl);
-  reactionFormRoutes(app, deps);
+  // Form bodies are parsed only where a no-JavaScript form posts (a mood vote); everywhere else they are 415.
+  await app.register(async (scope) => reactionFormRoutes(scope, deps));
   adminRoutes(app, deps, assets);
 
   if (options.jobs) {

@@ -34,6 +34,8 @@ export interface Config {
   pageCacheTtlMs: number;
   /** Memory the page cache may use (INKSTONE_PAGE_CACHE_MB, default 256). */
   pageCacheMaxBytes: number;
+  /** Bearer token that /metrics asks for (INKSTONE_METRICS_TOKEN); unset = /metrics is off. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -116,6 +118,12 @@ function loadSecret(value: string | undefined, dataDir: string): string {
   return secret;
 }
 
+function parseMetricsToken(value: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (value.trim().length < 16) throw new ConfigError('INKSTONE_METRICS_TOKEN must be at least 16 characters');
+  return value.trim();
+}
+
 function parseWorkers(value: string | undefined): number {
   if (value === undefined || value.trim() === '') return 1;
   const n = Number(value);
@@ -153,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
     reactionBurstPerMinute: parseCount('INKSTONE_REACTION_BURST', env.INKSTONE_REACTION_BURST, 30),
     mediaMaxBytes: parseBytes('INKSTONE_MEDIA_MAX_BYTES', env.INKSTONE_MEDIA_MAX_BYTES, 20 * 1024 * 1024),
     pageCacheTtlMs: parseCount('INKSTONE_PAGE_CACHE_TTL', env.INKSTONE_PAGE_CACHE_TTL, 60) * 1000,
+    metricsToken: parseMetricsToken(env.INKSTONE_METRICS_TOKEN),
     pageCacheMaxBytes: parseCount('INKSTONE_PAGE_CACHE_MB', env.INKSTONE_PAGE_CACHE_MB, 256) * 1024 * 1024,
   };
 }

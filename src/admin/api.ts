@@ -72,6 +72,7 @@ const messages: Record<ErrorCode, string> = {
   unknown_field: '请求中有无法识别的内容，请刷新页面后重试',
   required: '请填写必填项',
   invalid_json: '请求格式有误，请刷新页面后重试',
+  too_deep: '请求内容层级过深',
   bad_request: '请求有误，请刷新页面后重试',
   too_long: '内容超出长度限制',
   too_short: '密码至少需要 8 个字符',

@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   unknown_field: 'invalid',
   required: 'invalid',
   invalid_json: 'invalid',
+  too_deep: 'invalid', // JSON nested deeper than any request of ours needs
   bad_request: 'invalid', // any other malformed request the framework refused
   too_long: 'invalid',
   too_short: 'invalid',

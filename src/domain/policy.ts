@@ -43,8 +43,10 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
     case 'source.create':
       return true;
     case 'article.read':
-    case 'article.revisions':
       return atLeast(actor.role, 'editor') || own || article?.status === 'published';
+    // The history holds what readers never saw (removed sources, return notes): the newsroom's, not every reporter's.
+    case 'article.revisions':
+      return atLeast(actor.role, 'editor') || own;
     case 'article.edit':
       // Reporters may change their own copy only until an editor has taken it over.
       return atLeast(actor.role, 'editor') || (own && (article.status === 'draft' || article.status === 'submitted'));

@@ -69,6 +69,22 @@ async function authenticate(ctx: Ctx, req: FastifyRequest): Promise<Authenticate
  * A newsroom route's gate: someone must be signed in, and a cookie-authenticated change must carry the
  * session's CSRF token and come from our own origin (tokens in headers cannot be forged by another site).
  */
+/**
+ * Refuses a request another site made the browser send: by `Origin` when the browser sends it, else by
+ * `Sec-Fetch-Site` (only our own pages, or a person typing the address, may cause a change). Scripts without
+ * either header are not browsers acting for someone else.
+ */
+export function requireSameOrigin(req: FastifyRequest, siteOrigin: string): void {
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== siteOrigin && origin !== `${req.protocol}://${req.host}`) {
+    throw new DomainError('forbidden', 'bad_origin', 'Cross-site request refused');
+  }
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    throw new DomainError('forbidden', 'bad_origin', 'Cross-site request refused');
+  }
+}
+
 async function requireActor(ctx: Ctx, req: FastifyRequest, siteOrigin: string): Promise<Authenticated> {
   const auth = await authenticate(ctx, req);
   if (!auth) throw unauthorized();
@@ -77,10 +93,7 @@ async function requireActor(ctx: Ctx, req: FastifyRequest, siteOrigin: string): 
     if (typeof sent !== 'string' || !auth.csrfToken || !safeEqual(sent, auth.csrfToken)) {
       throw new DomainError('forbidden', 'csrf_failed', 'Missing or wrong X-CSRF-Token header');
     }
-    const origin = req.headers.origin;
-    if (origin !== undefined && origin !== siteOrigin && origin !== `${req.protocol}://${req.host}`) {
-      throw new DomainError('forbidden', 'bad_origin', 'Cross-site request refused');
-    }
+    requireSameOrigin(req, siteOrigin);
   }
   return auth;
 }

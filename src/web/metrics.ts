@@ -1,8 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { safeEqual } from '../domain/crypto.ts';
+import { notFound, unauthorized } from '../domain/errors.ts';
 
-/** Prometheus metrics: one registry per app, so several apps in one test process do not collide. */
-export function registerMetrics(app: FastifyInstance): Registry {
+/**
+ * Prometheus metrics: one registry per app, so several apps in one test process do not collide. The numbers
+ * (Node version, heap, per-route timings) help an attacker too: `/metrics` answers only with the bearer token
+ * of INKSTONE_METRICS_TOKEN, and not at all without one.
+ */
+export function registerMetrics(app: FastifyInstance, token: string | undefined): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'inkstone_' });
   const duration = new Histogram({
@@ -19,8 +25,15 @@ export function registerMetrics(app: FastifyInstance): Registry {
     duration.observe({ method: req.method, route, status }, reply.elapsedTime / 1000);
     if (reply.statusCode >= 500) errors.inc({ route });
   });
-  app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', registry.contentType).header('cache-control', 'no-store');
+  app.get('/metrics', async (req, reply) => {
+    reply.header('cache-control', 'no-store');
+    if (token === undefined) throw notFound('Route');
+    const sent = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (sent === undefined || !safeEqual(sent, token)) {
+      reply.header('www-authenticate', 'Bearer realm="metrics"');
+      throw unauthorized('/metrics needs the bearer token of INKSTONE_METRICS_TOKEN');
+    }
+    reply.header('content-type', registry.contentType);
     return registry.metrics();
   });
   return registry;

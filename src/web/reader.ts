@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import { hmac, safeEqual } from '../domain/crypto.ts';
-import { DomainError } from '../domain/errors.ts';
+import { requireSameOrigin } from './auth.ts';
 
 /** The anonymous reader: a random id signed with the site secret, set by the first vote, kept a year. */
 export const READER_COOKIE = 'inkstone_reader';
@@ -36,10 +36,5 @@ export function setReaderCookie(reply: FastifyReply, config: Config, readerId: s
 
 /** Votes and reads come from our own pages: another site's form or beacon is refused when the browser says so. */
 export function requireOwnOrigin(req: FastifyRequest, config: Config): void {
-  const origin = req.headers.origin;
-  if (origin === undefined) return;
-  const siteOrigin = new URL(config.siteUrl).origin;
-  if (origin !== siteOrigin && origin !== `${req.protocol}://${req.host}`) {
-    throw new DomainError('forbidden', 'bad_origin', 'Cross-site request refused');
-  }
+  requireSameOrigin(req, new URL(config.siteUrl).origin);
 }

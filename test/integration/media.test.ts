@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
@@ -458,5 +459,43 @@ describe('media size limit over a real socket', () => {
     const body = await multipart({ field: 'file', data: jpeg, filename: 'ok.jpg', type: 'image/jpeg' });
     const res = await fetch(`${base}/api/v1/media`, { method: 'POST', headers: { authorization: reporter, ...body.headers }, body: new Uint8Array(body.payload) });
     expect(res.status).toBe(201);
+  });
+});
+
+describe('security: media limits', () => {
+  it('refuses an image thinner than a line but taller than any page before encoding it (422)', async () => {
+    const t = await startTestApp('sqlite');
+    try {
+      const editor = (await t.user('editor')).auth;
+      const strip = await sharp({ create: { width: 1, height: 20_000, channels: 3, background: '#336699' } }).png().toBuffer();
+      const form = await multipart({ field: 'file', filename: 'strip.png', type: 'image/png', data: strip });
+      const started = Date.now();
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/media', headers: { authorization: editor, ...form.headers }, payload: form.payload });
+      expect(res.statusCode).toBe(422);
+      expect(json(res).error).toMatchObject({ code: 'too_many_pixels', field: 'file' });
+      expect(json(res).error.message).toContain('16384');
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('removes what a killed process left in media/tmp when the app starts, and keeps other processes’ uploads', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-media-'));
+    const tmp = path.join(dataDir, 'media', 'tmp');
+    const dead = path.join(tmp, '4194303');
+    mkdirSync(dead, { recursive: true });
+    writeFileSync(path.join(dead, 'killed-mid-upload.part'), 'HALF');
+    const alive = path.join(tmp, String(process.ppid));
+    mkdirSync(alive, { recursive: true });
+    writeFileSync(path.join(alive, 'uploading.part'), 'STILL COMING');
+    const t = await startTestApp('sqlite', { INKSTONE_DATA_DIR: dataDir });
+    try {
+      expect(existsSync(dead)).toBe(false);
+      expect(existsSync(path.join(alive, 'uploading.part'))).toBe(true);
+    } finally {
+      await t.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

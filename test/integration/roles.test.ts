@@ -30,6 +30,9 @@ const table: Row[] = [
   { action: 'schedule', setup: 'submitted', request: (id) => ({ method: 'POST', url: `/api/v1/articles/${id}/schedule`, payload: { at: future() } }), expected: { anonymous: 401, author: 403, otherReporter: 403, editor: 200, admin: 200 } },
   { action: 'unpublish', setup: 'published', request: (id) => ({ method: 'POST', url: `/api/v1/articles/${id}/unpublish` }), expected: { anonymous: 401, author: 403, otherReporter: 403, editor: 200, admin: 200 } },
   { action: 'revisions of a draft', request: (id) => ({ method: 'GET', url: `/api/v1/articles/${id}/revisions` }), expected: { anonymous: 401, author: 200, otherReporter: 403, editor: 200, admin: 200 } },
+  // Security #7: the history of a published article (removed sources, return notes) stays the newsroom's.
+  { action: 'revisions of a published article', setup: 'published', request: (id) => ({ method: 'GET', url: `/api/v1/articles/${id}/revisions` }), expected: { anonymous: 401, author: 200, otherReporter: 403, editor: 200, admin: 200 } },
+  { action: 'read a published article', setup: 'published', request: (id) => ({ method: 'GET', url: `/api/v1/articles/${id}` }), expected: { anonymous: 401, author: 200, otherReporter: 200, editor: 200, admin: 200 } },
   { action: 'create channel', request: (id) => ({ method: 'POST', url: '/api/v1/channels', payload: { slug: `c${id}`, name: '新频道' } }), expected: { anonymous: 401, author: 403, otherReporter: 403, editor: 403, admin: 201 } },
   { action: 'create topic', request: (id) => ({ method: 'POST', url: '/api/v1/topics', payload: { slug: `t${id}`, title: '专题', articles: [id] } }), expected: { anonymous: 401, author: 403, otherReporter: 403, editor: 201, admin: 201 } },
   // The newsroom UI's routes.

@@ -10,8 +10,8 @@ import type { Account } from './account.ts';
 // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
 const PRODUCTION_ARGON2 = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 // Test runs only (NODE_ENV=test) may ask for argon2's minimum cost; hashes carry their parameters, so all still verify.
-const ARGON2 =
-  process.env.INKSTONE_ARGON2_COST === 'test' && process.env.NODE_ENV === 'test' ? { ...PRODUCTION_ARGON2, memoryCost: 8, timeCost: 1 } : PRODUCTION_ARGON2;
+const TEST_ARGON2 = { ...PRODUCTION_ARGON2, memoryCost: 8, timeCost: 1 } as const;
+const argon2Options = () => (process.env.INKSTONE_ARGON2_COST === 'test' && process.env.NODE_ENV === 'test' ? TEST_ARGON2 : PRODUCTION_ARGON2);
 
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{1,31}$/;
 export const PASSWORD_MIN = 8;
@@ -48,7 +48,7 @@ export function toActor(a: Account): Actor {
 }
 
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2);
+  return hash(password, argon2Options());
 }
 
 export function checkPassword(password: string): void {
@@ -83,7 +83,8 @@ export async function createAccount(ctx: Ctx, actor: Actor | null, input: NewAcc
   });
 }
 
-let dummyHash: Promise<string> | undefined;
+/** One dummy hash per cost, so an unknown name costs what a real hash of the same cost does. */
+const dummyHashes = new Map<object, Promise<string>>();
 
 export interface LoginResult {
   account: Account;
@@ -127,8 +128,10 @@ export async function recordFailure(ctx: Ctx, username: string, address: string,
 
 // Verifying against this keeps an unknown username as slow as a wrong password.
 export function verifyPassword(account: Account | undefined, password: string): Promise<boolean> {
-  dummyHash ??= hashPassword(randomToken());
-  return (account ? Promise.resolve(account.passwordHash) : dummyHash).then((h) => verify(h, password)).catch(() => false);
+  const options = argon2Options();
+  let dummy = dummyHashes.get(options);
+  if (!dummy) dummyHashes.set(options, (dummy = hashPassword(randomToken())));
+  return (account ? Promise.resolve(account.passwordHash) : dummy).then((h) => verify(h, password)).catch(() => false);
 }
 
 export async function login(ctx: Ctx, input: { username: string; password: string; address: string }): Promise<LoginResult> {

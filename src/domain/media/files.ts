@@ -23,19 +23,31 @@ const STALE_TEMP_MS = 60 * 60 * 1000;
  */
 export class MediaFolder {
   readonly root: string;
+  /** <root>/tmp: never served. */
+  readonly tmpRoot: string;
+  /** This process's uploads in progress: <root>/tmp/<pid>, so a restart knows which leftovers are dead. */
   readonly tmp: string;
 
   constructor(root: string) {
     this.root = path.resolve(root);
-    this.tmp = path.join(this.root, 'tmp');
+    this.tmpRoot = path.join(this.root, 'tmp');
+    this.tmp = path.join(this.tmpRoot, String(process.pid));
   }
 
+  /**
+   * Clears what crashed processes left: the folder of a process that no longer runs goes at once (a kill -9 during
+   * an upload), while other app processes' uploads in progress stay. Loose files from older versions go after an hour.
+   */
   async prepare(now = Date.now()): Promise<void> {
     await mkdir(this.tmp, { recursive: true });
-    for (const name of await readdir(this.tmp)) {
-      const file = path.join(this.tmp, name);
+    for (const name of await readdir(this.tmpRoot)) {
+      const file = path.join(this.tmpRoot, name);
+      if (file === this.tmp) continue;
+      const owner = /^[1-9]\d{0,9}$/.test(name) ? Number(name) : undefined;
       const info = await stat(file).catch(() => undefined);
-      if (info && now - info.mtimeMs > STALE_TEMP_MS) await rm(file, { force: true, recursive: true });
+      if (!info) continue;
+      const dead = owner !== undefined && info.isDirectory() ? !processRuns(owner) : now - info.mtimeMs > STALE_TEMP_MS;
+      if (dead) await rm(file, { force: true, recursive: true });
     }
   }
 
@@ -47,8 +59,18 @@ export class MediaFolder {
   /** The absolute path of a variant; refuses anything that would land outside the folder. */
   file(variantPath: string): string {
     const full = path.resolve(this.root, variantPath);
-    if (!full.startsWith(this.root + path.sep) || full.startsWith(this.tmp + path.sep)) throw new Error(`media path outside the folder: ${variantPath}`);
+    if (!full.startsWith(this.root + path.sep) || full.startsWith(this.tmpRoot + path.sep)) throw new Error(`media path outside the folder: ${variantPath}`);
     return full;
+  }
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it runs, as another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

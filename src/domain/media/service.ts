@@ -12,6 +12,10 @@ import { ACCEPTED, FORMAT_EXT, cleanOriginalName, isAccepted, type AcceptedMime,
 
 /** Decoding more than this many pixels is refused before any decoding starts (a 20,000² PNG is 400 MP). */
 export const MAX_PIXELS = 40_000_000;
+/** Longest side accepted: a 1 × 39,000,000 strip passes the pixel count but holds an encoder for minutes. */
+export const MAX_SIDE = 16_384;
+/** An encoding that takes longer than this is given up (422), so no upload holds an encoding slot for long. */
+export const ENCODE_TIMEOUT_SECONDS = 30;
 /** Widths of the responsive variants; an image is never scaled up, its own width closes the list. */
 export const VARIANT_WIDTHS = [480, 960, 1600] as const;
 /** Uploads re-encoded at the same time in one process; bounds memory and CPU whatever the request rate. */
@@ -46,6 +50,9 @@ function firstLine(err: unknown): string {
 /** sharp's own pixel guard speaks in messages only; map it to the same answer as our header check. */
 function decodeFailure(err: unknown, meta: Metadata, frames: number): DomainError {
   if (/pixel limit/i.test(firstLine(err))) return tooManyPixels(meta.width ?? 0, meta.pageHeight ?? meta.height ?? 0, frames);
+  if (/timeout/i.test(firstLine(err))) {
+    return new DomainError('unprocessable', 'too_many_pixels', `The image took more than ${ENCODE_TIMEOUT_SECONDS} s to encode; send a smaller one`, 'file');
+  }
   return undecodable(err);
 }
 
@@ -67,6 +74,19 @@ class Gate {
 }
 
 const encodes = new Gate(CONCURRENT_ENCODES);
+/** One encoding at a time per account: one person's uploads never take every slot. */
+const encodesByAccount = new Map<number, { gate: Gate; users: number }>();
+
+async function encodeFor<T>(accountId: number, fn: () => Promise<T>): Promise<T> {
+  let own = encodesByAccount.get(accountId);
+  if (!own) encodesByAccount.set(accountId, (own = { gate: new Gate(1), users: 0 }));
+  own.users++;
+  try {
+    return await own.gate.run(() => encodes.run(fn));
+  } finally {
+    if (--own.users === 0) encodesByAccount.delete(accountId);
+  }
+}
 
 export interface Upload extends Spooled {
   /** The name the client gave the file; kept as metadata only. */
@@ -100,7 +120,7 @@ export async function importUpload(ctx: Ctx, actor: Actor, folder: MediaFolder, 
 
   const { meta, frames } = await inspect(upload.path, mime);
   const key = newKey(base.createdAt);
-  const rendered = await encodes.run(() => render(folder, upload.path, key, mime, meta, frames));
+  const rendered = await encodeFor(actor.id, () => render(folder, upload.path, key, mime, meta, frames));
   const moved: string[] = [];
   try {
     await mkdir(path.dirname(folder.file(rendered.variants[0]!.path)), { recursive: true });
@@ -167,6 +187,9 @@ async function inspect(file: string, mime: AcceptedMime): Promise<{ meta: Metada
   const width = meta.width ?? 0;
   const frameHeight = meta.pageHeight ?? meta.height ?? 0;
   if (width < 1 || frameHeight < 1) throw undecodable(new Error('no dimensions'));
+  if (width > MAX_SIDE || frameHeight > MAX_SIDE) {
+    throw new DomainError('unprocessable', 'too_many_pixels', `The image is ${width} × ${frameHeight} pixels; each side may be at most ${MAX_SIDE} pixels`, 'file');
+  }
   if (width * frameHeight * frames > MAX_PIXELS) throw tooManyPixels(width, frameHeight, frames);
   return { meta, frames };
 }
@@ -216,7 +239,7 @@ async function render(folder: MediaFolder, file: string, key: string, mime: Acce
         const variantPath = `${key}-${targetWidth}.${FORMAT_EXT[format]}`;
         temp.set(variantPath, out);
         // failOn 'error' refuses broken data but tolerates the harmless warnings many cameras' files raise.
-        const input = sharp(file, { limitInputPixels: MAX_PIXELS, failOn: 'error', animated, sequentialRead: true });
+        const input = sharp(file, { limitInputPixels: MAX_PIXELS, failOn: 'error', animated, sequentialRead: true }).timeout({ seconds: ENCODE_TIMEOUT_SECONDS });
         const pipeline = encoders[format](input.autoOrient().resize({ width: targetWidth, withoutEnlargement: true }));
         let info: sharp.OutputInfo;
         try {

@@ -47,6 +47,8 @@ const ReviewBody = Type.Object(
 const iso = (t: number) => new Date(t).toISOString();
 
 /** Mood votes, the read beacon and the rankings (public), and the review of held votes (newsroom). */
+const ANONYMOUS_BODY_LIMIT = 1024;
+
 export function reactionRoutes(app: FastifyInstance, deps: WebDeps): void {
   const { ctx, config } = deps;
 
@@ -59,14 +61,15 @@ export function reactionRoutes(app: FastifyInstance, deps: WebDeps): void {
       getReactions(ctx, req.params.id, readerOf(req, config) ?? undefined),
     );
 
-    api.post('/articles/:id/reactions', { schema: { params: IdParams, body: VoteBody } }, async (req, reply) => {
+    // Anonymous routes take small bodies: a vote is a few bytes, a beacon none.
+    api.post('/articles/:id/reactions', { schema: { params: IdParams, body: VoteBody }, bodyLimit: ANONYMOUS_BODY_LIMIT }, async (req, reply) => {
       requireOwnOrigin(req, config);
       const vote = await castVote(ctx, { articleId: req.params.id, mood: req.body.mood, readerId: readerOf(req, config), address: req.ip });
       if (vote.newReader) setReaderCookie(reply, config, vote.readerId);
       return { counts: vote.counts, mine: vote.mine };
     });
 
-    api.post('/articles/:id/views', { schema: { params: IdParams } }, async (req, reply) => {
+    api.post('/articles/:id/views', { schema: { params: IdParams }, bodyLimit: ANONYMOUS_BODY_LIMIT }, async (req, reply) => {
       requireOwnOrigin(req, config);
       await recordView(ctx, { articleId: req.params.id, readerId: readerOf(req, config), address: req.ip, userAgent: req.headers['user-agent'] });
       return reply.code(204).send();

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { login, logout, SESSION_MAX_MS } from '../../domain/accounts/service.ts';
-import { AUTH_OPTIONAL, AUTH_REQUIRED, clearSessionCookie, setSessionCookie } from '../auth.ts';
+import { AUTH_OPTIONAL, AUTH_REQUIRED, clearSessionCookie, requireSameOrigin, setSessionCookie } from '../auth.ts';
 import { typed, type WebDeps } from '../context.ts';
 import { sessionOut } from '../presenters/newsroom.ts';
 
@@ -16,8 +16,12 @@ const LogoutQuery = Type.Object({ everywhere: Type.Optional(Type.Boolean()) }, {
 export function sessionRoutes(app: FastifyInstance, { ctx, config }: WebDeps): void {
   const api = typed(app);
   const secure = config.siteUrl.startsWith('https:');
+  const siteOrigin = new URL(config.siteUrl).origin;
 
-  api.post('/session', { schema: { body: LoginBody } }, async (req, reply) => {
+  // Login CSRF: another site must not sign a reader's browser in as someone else. JSON only (a cross-site form
+  // cannot send it without a preflight), from our own pages, and a small body: nobody is signed in yet.
+  api.post('/session', { schema: { body: LoginBody }, bodyLimit: 4096 }, async (req, reply) => {
+    requireSameOrigin(req, siteOrigin);
     const result = await login(ctx, { ...req.body, address: req.ip });
     setSessionCookie(reply, result.sessionToken, secure, Math.floor(SESSION_MAX_MS / 1000));
     return sessionOut(result.account, result.csrfToken);

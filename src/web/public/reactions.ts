@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import formbody from '@fastify/formbody';
 import { Type } from 'typebox';
 import { castVote } from '../../domain/reactions/service.ts';
 import { notFound } from '../../domain/errors.ts';
@@ -10,7 +11,8 @@ const PageParams = Type.Object({ id: Type.String({ pattern: '^[1-9][0-9]{0,9}$' 
 const MoodForm = Type.Object({ mood: Type.String({ minLength: 1, maxLength: 40 }) }, { additionalProperties: false });
 
 /** Voting without JavaScript: the article page's mood buttons post a form here and land back on the moods. */
-export function reactionFormRoutes(app: FastifyInstance, deps: WebDeps): void {
+export async function reactionFormRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
+  await app.register(formbody, { bodyLimit: 1024 });
   const { ctx, config } = deps;
 
   typed(app).post('/a/:id/mood', { schema: { params: PageParams, body: MoodForm } }, async (req, reply) => {
