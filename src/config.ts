@@ -26,6 +26,8 @@ export interface Config {
   moods: Mood[];
   /** New readers' votes one address may cast on one article per hour; 0 = no cap (INKSTONE_REACTION_CAP). */
   reactionCapPerHour: number;
+  /** Reader cookies one address may be given per hour by voting without one; 0 = no cap (INKSTONE_READER_COOKIE_CAP). */
+  readerCookiesPerHour: number;
   /** Votes on one article from one address prefix in a minute above which new votes are held for review; 0 = off. */
   reactionBurstPerMinute: number;
   /** Largest accepted media upload in bytes (INKSTONE_MEDIA_MAX_BYTES, default 20 MiB). */
@@ -158,6 +160,7 @@ export function loadConfig(env: Env = process.env): Config {
         : undefined,
     moods: parseMoodList(env.INKSTONE_MOODS),
     reactionCapPerHour: parseCount('INKSTONE_REACTION_CAP', env.INKSTONE_REACTION_CAP, 20),
+    readerCookiesPerHour: parseCount('INKSTONE_READER_COOKIE_CAP', env.INKSTONE_READER_COOKIE_CAP, 60),
     reactionBurstPerMinute: parseCount('INKSTONE_REACTION_BURST', env.INKSTONE_REACTION_BURST, 30),
     mediaMaxBytes: parseBytes('INKSTONE_MEDIA_MAX_BYTES', env.INKSTONE_MEDIA_MAX_BYTES, 20 * 1024 * 1024),
     pageCacheTtlMs: parseCount('INKSTONE_PAGE_CACHE_TTL', env.INKSTONE_PAGE_CACHE_TTL, 60) * 1000,

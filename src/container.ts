@@ -56,6 +56,7 @@ export function createContainer({ config, database, clock = systemClock, log }: 
     reactions: {
       moods: config.moods,
       capPerHour: config.reactionCapPerHour,
+      newReadersPerHour: config.readerCookiesPerHour,
       burstPerMinute: config.reactionBurstPerMinute,
       secret: config.secret,
       hits,

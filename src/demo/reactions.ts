@@ -21,7 +21,8 @@ export async function seedDemoReactions(ctx: Ctx, config: Config, articles: { id
   const now = ctx.clock.now();
   const clock = new ManualClock(now);
   // Caps off and counters of its own: the demo's readers all come from a handful of made-up addresses.
-  const demoCtx = { ...ctx, clock, reactions: { moods: config.moods, capPerHour: 0, burstPerMinute: 0, secret: config.secret, hits: new MemoryHitCounter() } };
+  const reactions = { moods: config.moods, capPerHour: 0, newReadersPerHour: 0, burstPerMinute: 0, secret: config.secret, hits: new MemoryHitCounter() };
+  const demoCtx = { ...ctx, clock, reactions };
   const next = random(20261129);
   let votes = 0;
   for (const article of articles) {

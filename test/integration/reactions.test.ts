@@ -208,6 +208,34 @@ describe.each(STORES)('mood votes on %s', (kind) => {
     expect((await vote(t.app, id, 'happy', { ip: '203.0.113.9' })).statusCode).toBe(200);
   });
 
+  it('security: collected reader cookies replayed from one address buy no more votes', async () => {
+    const ip = '203.0.113.77';
+    const cookies: string[] = [];
+    const refusedMints: number[] = [];
+    // Harvest: cookie-less votes across several articles, each under the per-article cap.
+    for (let article = 0; cookies.length + refusedMints.length < t.config.readerCookiesPerHour + 10; article++) {
+      const id = await published();
+      for (let i = 0; i < t.config.reactionCapPerHour; i++) {
+        const res = await vote(t.app, id, 'happy', { ip });
+        const cookie = readerCookie(res);
+        if (cookie) cookies.push(cookie);
+        else refusedMints.push(res.statusCode);
+      }
+    }
+    expect(cookies).toHaveLength(t.config.readerCookiesPerHour);
+    expect(new Set(refusedMints)).toEqual(new Set([429]));
+    // Replay every collected cookie on one article: at most twice the cap are counted from this address.
+    const target = await published();
+    const codes: number[] = [];
+    for (const cookie of cookies) codes.push((await vote(t.app, target, 'like', { ip, cookie })).statusCode);
+    expect(codes.filter((c) => c === 200)).toHaveLength(t.config.reactionCapPerHour * 2);
+    // (The burst hold may keep some of those out of the public counts too.)
+    expect(json(await reactions(target)).counts.like).toBeLessThanOrEqual(t.config.reactionCapPerHour * 2);
+    // A reader elsewhere is not affected.
+    expect((await vote(t.app, target, 'like', { ip: '198.51.100.3' })).statusCode).toBe(200);
+    t.clock.advance(HOUR);
+  });
+
   it('believes X-Forwarded-For only from the proxies TRUST_PROXY names', async () => {
     const proxied = await startTestApp(kind, { TRUST_PROXY: '127.0.0.1' });
     try {

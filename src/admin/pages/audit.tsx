@@ -20,6 +20,7 @@ const actionNames: Record<string, string> = {
   'account.update': '修改账号',
   'account.password': '修改密码',
   'account.password_reset': '重置密码',
+  'account.login_attack': '账号遭多个地址猜测密码（已减速）',
   'token.create': '创建 API 令牌',
   'token.revoke': '撤销 API 令牌',
   'channel.create': '创建频道',

@@ -25,9 +25,10 @@ export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
 export const LOGIN_FAILURES_ALLOWED = 5;
 
 /**
- * Beyond one account from one address: failures from one address across all accounts (password spraying) and
- * against one account from any address (a botnet) are counted over an hour; past a free allowance each further
- * attempt must wait twice as long after the last failure as the one before, up to 15 minutes.
+ * Beyond one account from one address: failures from one address across all accounts (password spraying) are
+ * counted over an hour; past a free allowance each further attempt must wait twice as long after the last failure
+ * as the one before, up to 15 minutes. Failures against one account from many addresses (a botnet) only slow every
+ * attempt on that account: refusing them would let anyone lock the real person out from a few addresses.
  */
 export const GROWING_WAIT = {
   windowMs: 60 * 60 * 1000,
@@ -35,6 +36,8 @@ export const GROWING_WAIT = {
   accountFree: 20,
   firstWaitMs: 2_000,
   maxWaitMs: 15 * 60 * 1000,
+  /** How long each attempt on an account under attack is held before its password is checked. */
+  accountSlowdownMs: 2_000,
 };
 
 /** How long after the last of these failures the next attempt must wait (0: no wait). */
@@ -94,8 +97,9 @@ export interface LoginResult {
 }
 
 /**
- * Refuses an attempt while any throttle holds, with the longest wait in seconds. It depends only on the name typed
- * and the address, never on whether the account exists, so it tells an attacker nothing.
+ * Refuses an attempt while a throttle of this address holds (for this account, or across accounts), with the longest
+ * wait in seconds, and holds an attempt on an account under attack from many addresses. It depends only on the name
+ * typed and the address, never on whether the account exists, so it tells an attacker nothing.
  */
 export async function checkThrottle(ctx: Ctx, username: string, address: string, now: number): Promise<void> {
   const accounts = ctx.store.accounts;
@@ -107,21 +111,30 @@ export async function checkThrottle(ctx: Ctx, username: string, address: string,
   ]);
   let waitUntil = 0;
   if (pair.length >= LOGIN_FAILURES_ALLOWED) waitUntil = pair[0]! + LOGIN_WINDOW_MS;
-  for (const [times, free] of [
-    [fromAddress, GROWING_WAIT.addressFree],
-    [forAccount, GROWING_WAIT.accountFree],
-  ] as const) {
-    const wait = growingWait(times.length, free);
-    if (wait > 0) waitUntil = Math.max(waitUntil, times[times.length - 1]! + wait);
-  }
+  const addressWait = growingWait(fromAddress.length, GROWING_WAIT.addressFree);
+  if (addressWait > 0) waitUntil = Math.max(waitUntil, fromAddress[fromAddress.length - 1]! + addressWait);
   if (waitUntil > now) {
     const retryAfter = Math.max(1, Math.ceil((waitUntil - now) / 1000));
-    throw new DomainError('throttled', 'too_many_attempts', '登录失败次数过多，请稍后再试 (too many failed logins)', undefined, retryAfter);
+    throw new DomainError('throttled', 'too_many_attempts', '登录失败次数过多，请稍后再试', undefined, retryAfter);
   }
+  if (forAccount.length > GROWING_WAIT.accountFree) await ctx.clock.sleep(GROWING_WAIT.accountSlowdownMs);
 }
 
 export async function recordFailure(ctx: Ctx, username: string, address: string, now: number): Promise<void> {
   await ctx.store.accounts.recordLoginFailure(username, address, now);
+  // The failure that puts an account under attack is written to the audit log once, for the admins to see.
+  const failures = await ctx.store.accounts.loginFailuresForAccount(username, now - GROWING_WAIT.windowMs);
+  const account = failures.length === GROWING_WAIT.accountFree + 1 ? await ctx.store.accounts.findByUsername(username) : undefined;
+  if (account) {
+    await ctx.store.history.record({
+      at: now,
+      actorId: null,
+      action: 'account.login_attack',
+      subjectType: 'account',
+      subjectId: account.id,
+      detail: { username, failures: failures.length, windowMinutes: GROWING_WAIT.windowMs / 60_000, slowdownSeconds: GROWING_WAIT.accountSlowdownMs / 1000 },
+    });
+  }
   // Failures older than every window count for nothing; dropping them keeps the table small.
   await ctx.store.accounts.pruneLoginFailures(now - Math.max(GROWING_WAIT.windowMs, LOGIN_WINDOW_MS));
 }

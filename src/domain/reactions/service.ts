@@ -129,13 +129,18 @@ export async function castVote(ctx: Ctx, input: VoteInput): Promise<VoteResult> 
   const now = ctx.clock.now();
   const addrHash = hashed(rules, `address:${address}`);
   const newReader = input.readerId === null;
-  if (newReader) {
-    // A reader without a cookie is indistinguishable from a stuffer clearing theirs: cap them per address.
-    if (rules.capPerHour > 0 && (await rules.hits.hit(`cap:${articleId}:${addrHash}`, HOUR, now)) > rules.capPerHour) {
-      const retryAfter = Math.max(1, Math.ceil((hourOf(now) + HOUR - now) / 1000));
-      throw new DomainError('throttled', 'too_many_votes', '该地址本小时投票过多，请稍后再试', undefined, retryAfter);
-    }
-  }
+  const over = async (key: string, cap: number) => cap > 0 && (await rules.hits.hit(key, HOUR, now)) > cap;
+  const refuse = () => {
+    const retryAfter = Math.max(1, Math.ceil((hourOf(now) + HOUR - now) / 1000));
+    return new DomainError('throttled', 'too_many_votes', '该地址本小时投票过多，请稍后再试', undefined, retryAfter);
+  };
+  // A reader without a cookie is indistinguishable from a stuffer clearing theirs: cap them per address and article,
+  // and cap the cookies one address collects, so that they cannot be replayed by the hundred afterwards.
+  if (newReader && (await over(`cap:${articleId}:${addrHash}`, rules.capPerHour))) throw refuse();
+  if (newReader && (await over(`mint:${addrHash}`, rules.newReadersPerHour))) throw refuse();
+  // Every new voice on the article from this address counts, cookie or not; a reader changing their mood does not.
+  const changing = !newReader && (await ctx.store.reactions.moodOf(articleId, input.readerId!)) !== undefined;
+  if (!changing && (await over(`all:${articleId}:${addrHash}`, rules.capPerHour * 2))) throw refuse();
   const readerId = input.readerId ?? newReaderId();
   const prefixHash = hashed(rules, `prefix:${addressPrefix(address)}`);
   const burst = rules.burstPerMinute > 0 && (await rules.hits.hit(`burst:${articleId}:${prefixHash}`, MINUTE, now)) > rules.burstPerMinute;
