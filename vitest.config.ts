@@ -7,7 +7,8 @@ const postgres = ['test/support/postgres.ts'];
 /**
  * Tests in layers, each runnable alone (npm run test:unit, test:integration, test:processes, test:e2e):
  * unit: pure code, no database server, no processes; integration: the app in-process (app.inject, in-process
- * stores); processes: real `inkstone` server and CLI processes; e2e: the demo site in Chromium.
+ * stores); processes: real `inkstone` server and CLI processes; e2e: the demo site in Chromium; quiet: latency
+ * figures a test asserts (readers served while the worst body is processed), run alone after the rest by npm test.
  */
 export default defineConfig({
   test: {
@@ -26,6 +27,7 @@ export default defineConfig({
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.{ts,tsx}'], globalSetup: postgres, isolate: false } },
       { extends: true, test: { name: 'processes', include: ['test/processes/**/*.test.{ts,tsx}'], globalSetup: postgres } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.{ts,tsx}'], isolate: false } },
+      { extends: true, test: { name: 'quiet', include: ['test/quiet/**/*.test.{ts,tsx}'], globalSetup: postgres, fileParallelism: false } },
     ],
   },
 });

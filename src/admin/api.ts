@@ -73,6 +73,8 @@ const messages: Record<ErrorCode, string> = {
   required: '请填写必填项',
   invalid_json: '请求格式有误，请刷新页面后重试',
   too_deep: '请求内容层级过深',
+  stale_revision: '稿件已被他人修改',
+  too_complex: '正文结构过于复杂（嵌套过深或标签过多），请清理格式后再保存',
   bad_request: '请求有误，请刷新页面后重试',
   too_long: '内容超出长度限制',
   too_short: '密码至少需要 8 个字符',

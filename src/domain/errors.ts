@@ -6,6 +6,8 @@ export type ErrorKind =
   | 'not_found'
   | 'gone'
   | 'conflict'
+  // The client wrote against a revision that is no longer current (If-Match).
+  | 'precondition'
   | 'throttled'
   // Uploads: too many bytes, a type we do not take, a well-formed file we refuse to process (too many pixels).
   | 'too_large'
@@ -28,6 +30,7 @@ export const ERROR_CODES = {
   too_deep: 'invalid', // JSON nested deeper than any request of ours needs
   bad_request: 'invalid', // any other malformed request the framework refused
   too_long: 'invalid',
+  too_complex: 'invalid', // article HTML nested too deep or with too many elements
   too_short: 'invalid',
   too_many: 'invalid',
   duplicate: 'invalid',
@@ -72,6 +75,8 @@ export const ERROR_CODES = {
   topic_exists: 'conflict',
   username_taken: 'conflict',
   wechat_unavailable: 'conflict',
+  // 412: If-Match named a revision someone else has replaced.
+  stale_revision: 'precondition',
   // 413, 415, 422: uploads.
   payload_too_large: 'too_large',
   unsupported_media_type: 'unsupported',
@@ -96,6 +101,8 @@ class DomainErrorClass extends Error {
     readonly field?: string,
     /** Seconds to wait, for throttled errors. */
     readonly retryAfter?: number,
+    /** More for the client, sent beside code and message (a stale write gets the current revision). */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'DomainError';
@@ -109,6 +116,7 @@ export const DomainError = DomainErrorClass as new <K extends ErrorKind>(
   message: string,
   field?: string,
   retryAfter?: number,
+  details?: Record<string, unknown>,
 ) => DomainErrorClass;
 export type DomainError = DomainErrorClass;
 

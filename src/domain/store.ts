@@ -37,8 +37,11 @@ export interface Store {
 
 export interface ArticleRepository {
   insert(row: NewArticleRow): Promise<number>;
-  update(id: number, patch: ArticlePatch): Promise<void>;
+  /** With `revision`, only while the article is still at it: false when another write came first. */
+  update(id: number, patch: ArticlePatch, revision?: number): Promise<boolean>;
   findById(id: number): Promise<Article | undefined>;
+  /** The article with a body the caller holds in place of its stored one, which is not read (up to 2 MB). */
+  findWithBody(id: number, body: Pick<Article, 'bodyHtml' | 'bodyText'>): Promise<Article | undefined>;
   /** In the order of `ids`; missing ones left out. */
   findMany(ids: readonly number[]): Promise<Article[]>;
   /** Published articles, newest first, keyset-paginated so new arrivals never shift a reader's next page. */
@@ -49,8 +52,8 @@ export interface ArticleRepository {
   countByStatus(status: ArticleStatus): Promise<number>;
   /** Ids of scheduled articles whose time has come. */
   dueScheduled(now: number, limit?: number): Promise<number[]>;
-  /** Flips a status only if it is still the expected one; false when another process got there first. */
-  compareAndSetStatus(id: number, expected: ArticleStatus, patch: ArticlePatch): Promise<boolean>;
+  /** Flips a status only if it is still the expected one (and, given, the revision); false when another write came first. */
+  compareAndSetStatus(id: number, expected: ArticleStatus, patch: ArticlePatch, revision?: number): Promise<boolean>;
   setTags(articleId: number, names: readonly string[]): Promise<void>;
 }
 

@@ -8,6 +8,7 @@ const statusOf: Record<ErrorKind, number> = {
   not_found: 404,
   gone: 410,
   conflict: 409,
+  precondition: 412,
   throttled: 429,
   too_large: 413,
   unsupported: 415,
@@ -24,6 +25,7 @@ export interface ApiError {
   message: string;
   field?: string;
   retryAfter?: number;
+  details?: Record<string, unknown>;
 }
 
 interface ValidationIssue {
@@ -45,7 +47,7 @@ function fieldOf(issue: ValidationIssue): string | undefined {
 /** Maps any error to the one JSON error shape; only unexpected errors become 500. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof DomainError) {
-    return { status: statusOf[err.kind], code: err.code, message: err.message, field: err.field, retryAfter: err.retryAfter };
+    return { status: statusOf[err.kind], code: err.code, message: err.message, field: err.field, retryAfter: err.retryAfter, details: err.details };
   }
   const e = err as FastifyError & { validation?: ValidationIssue[]; validationContext?: string };
   if (e.validation && e.validation.length > 0) {
@@ -75,7 +77,7 @@ export function toApiError(err: unknown): ApiError {
 
 export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply {
   if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
-  const body: { code: ErrorCode; message: string; field?: string } = { code: error.code, message: error.message };
+  const body: { code: ErrorCode; message: string; field?: string } = { ...error.details, code: error.code, message: error.message };
   if (error.field) body.field = error.field;
   return reply.code(error.status).header('cache-control', 'no-store').send({ error: body });
 }

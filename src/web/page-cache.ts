@@ -44,9 +44,13 @@ declare module 'fastify' {
   interface FastifyRequest {
     pageCacheKey?: string;
     pageCacheGeneration?: number;
+    /** Set while this request renders a page others wait for; called once it is stored (or not). */
+    pageCacheRender?: () => void;
   }
 }
 
+/** How long a reader waits for someone else's render of the same page before rendering it too. */
+const RENDER_WAIT_MS = 5_000;
 const SKIPPED_HEADERS = new Set(['content-length', 'content-encoding', 'x-cache', 'vary', 'set-cookie']);
 const CACHEABLE_STATUS = new Set([200, 404, 410]);
 const SIMPLE_PATH = /^\/[A-Za-z0-9/_.-]*$/;
@@ -191,21 +195,40 @@ function sendEntry(req: FastifyRequest, reply: FastifyReply, entry: Pick<Entry, 
 }
 
 export function registerPageCache(app: FastifyInstance, cache: PageCache, now: () => number = Date.now): void {
+  // Pages being rendered, by key: readers asking for one meanwhile wait for that render instead of starting their own.
+  const rendering = new Map<string, Promise<void>>();
+  const settle = (req: FastifyRequest) => {
+    if (!req.pageCacheRender) return;
+    rendering.delete(req.pageCacheKey!);
+    req.pageCacheRender();
+    req.pageCacheRender = undefined;
+  };
+
   app.addHook('onRequest', async (req, reply) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return;
     const key = pageKey(req.url);
     if (key === undefined) return;
-    const entry = cache.lookup(key, now());
+    let entry = cache.lookup(key, now());
+    const collapsible = !entry && req.routeOptions.config?.pageCache === true && !hasCredentials(req);
+    const running = collapsible ? rendering.get(key) : undefined;
+    if (running) {
+      await Promise.race([running, new Promise((resolve) => setTimeout(resolve, RENDER_WAIT_MS).unref())]);
+      entry = cache.lookup(key, now());
+    }
     if (!entry) {
       cache.misses++;
       req.pageCacheKey = key;
       req.pageCacheGeneration = cache.currentGeneration();
+      if (collapsible && !rendering.has(key)) rendering.set(key, new Promise<void>((resolve) => (req.pageCacheRender = resolve)));
       return;
     }
     cache.hits++;
     reply.code(entry.status).header('content-type', entry.type).header('cache-control', entry.cacheControl).header('x-cache', 'hit');
     return reply.send(sendEntry(req, reply, entry));
   });
+
+  app.addHook('onResponse', async (req) => settle(req));
+  app.addHook('onRequestAbort', async (req) => settle(req));
 
   app.addHook('onSend', async (req, reply, payload) => {
     if (req.pageCacheKey === undefined || req.pageCacheGeneration === undefined || typeof payload !== 'string') return payload;

@@ -4,6 +4,7 @@ import type { InjectOptions } from 'fastify';
 import { STORES } from '../support/stores.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { articleInput, createArticle, createChannels, publish } from '../support/factories.ts';
+import { LIMITS } from '../../src/domain/articles/service.ts';
 
 /** Everything a bad request could have touched, to prove a rejected request changed nothing. */
 async function snapshot(t: TestApp): Promise<string> {
@@ -55,6 +56,11 @@ describe.each(STORES)('bad input on %s', (kind) => {
     ['javascript: cover URL', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ cover: 'javascript:alert(1)' }) }), 400, 'invalid_url', 'cover'],
     ['body over the request limit', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ body: `<p>${'长'.repeat(1_100_000)}</p>` }) }), 413, 'payload_too_large'],
     ['body over 2 MB', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ body: `<p>${'长'.repeat(800_000)}</p>` }) }), 400, 'too_long', 'body'],
+    // Security: nesting and element counts make sanitizing superlinear; the cap holds for the sanitized body too.
+    ['body nested deeper than the limit', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ body: '<b>x'.repeat(LIMITS.bodyDepth + 1) }) }), 400, 'too_complex', 'body'],
+    ['body with more elements than the limit', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ body: '<br>'.repeat(LIMITS.bodyElements + 1) }) }), 400, 'too_complex', 'body'],
+    ['body over 2 MB once sanitized', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ body: `<p>${'&'.repeat(450_000)}</p>` }) }), 400, 'too_long', 'body'],
+    ['edit with a body nested too deep', () => ({ method: 'PATCH', url: `/api/v1/articles/${articleId}`, headers: { authorization: editor }, payload: { body: '<ol><li>x'.repeat(LIMITS.bodyDepth) } }), 400, 'too_complex', 'body'],
     ['non-JSON content type', () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter, 'content-type': 'text/xml' }, payload: '<a/>' }), 415],
     ['unknown article id', () => ({ method: 'PATCH', url: '/api/v1/articles/999999', headers: { authorization: editor }, payload: { title: '新标题' } }), 404, 'not_found'],
     ['non-numeric article id', () => ({ method: 'GET', url: '/api/v1/articles/abc', headers: { authorization: editor } }), 400, 'invalid_input', 'id'],

@@ -93,6 +93,16 @@ describe.each(STORES)('security: page cache on %s', (kind) => {
     expect((await fetch(`${base}/`)).headers.get('x-cache')).toBe('hit');
   });
 
+  it('renders a page once however many readers ask for it at the same moment', async () => {
+    const { id } = await createArticle(t.app, editor.auth, { title: '突发新闻' });
+    await publish(t.app, editor.auth, id);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${base}/a/${id}?utm_source=wx${Math.random()}`)));
+    const kinds = answers.map((r) => r.headers.get('x-cache'));
+    expect(answers.every((r) => r.status === 200)).toBe(true);
+    expect(kinds.filter((k) => k === 'miss')).toHaveLength(1);
+    expect(kinds.filter((k) => k === 'hit')).toHaveLength(19);
+  });
+
   it('keys pages by the parameters they read: tracking parameters share one entry', async () => {
     const page = `${base}/a/${publishedId}`;
     await fetch(`${page}?utm_source=a`);

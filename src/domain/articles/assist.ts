@@ -1,13 +1,11 @@
 import type { Actor } from '../accounts/roles.ts';
 import type { Ctx } from '../context.ts';
-import { extractFigures, type KeyFigure } from '../nlp/figures.ts';
-import { suggestKeywords } from '../nlp/keywords.ts';
-import { bandKeys, decodeSignature, fingerprint, similarity } from '../nlp/minhash.ts';
-import { extractSummary } from '../nlp/summary.ts';
+import type { KeyFigure } from '../nlp/figures.ts';
+import { bandKeys, decodeSignature, similarity, type Fingerprint } from '../nlp/minhash.ts';
 import { authorize, can } from '../policy.ts';
 import type { Article } from './article.ts';
-import { bodyText, cleanLine, sanitizeBody } from './html.ts';
-import { ANALYSED_CHARS, fingerprintText } from './related.ts';
+import { prepareAssist } from './body.ts';
+import { cleanLine } from './html.ts';
 
 export const DUPLICATES = {
   /** Estimated Jaccard similarity of character shingles from which a text counts as a copy. */
@@ -31,9 +29,8 @@ export interface Assist {
   duplicates: Duplicate[];
 }
 
-/** Existing articles the text is a near copy of (syndicated or re-filed), most similar first; only ones the actor may read. */
-export async function findDuplicates(ctx: Ctx, actor: Actor, text: string, exclude?: number): Promise<Duplicate[]> {
-  const fp = fingerprint(text);
+/** Existing articles a text (by its fingerprint) is a near copy of (syndicated or re-filed), most similar first; only ones the actor may read. */
+export async function findDuplicates(ctx: Ctx, actor: Actor, fp: Fingerprint, exclude?: number): Promise<Duplicate[]> {
   if (fp.shingles < DUPLICATES.minShingles) return [];
   const mates = (await ctx.store.related.bucketMates(bandKeys(fp.signature), DUPLICATES.candidates)).filter((id) => id !== exclude);
   const signatures = await ctx.store.related.signatures(mates);
@@ -54,12 +51,12 @@ export async function findDuplicates(ctx: Ctx, actor: Actor, text: string, exclu
  */
 export async function assistArticle(ctx: Ctx, actor: Actor, input: { title: string; body: string; articleId?: number }): Promise<Assist> {
   authorize(actor, 'article.assist');
-  const title = cleanLine(input.title);
-  const text = bodyText(sanitizeBody(input.body)).slice(0, ANALYSED_CHARS);
+  // The text work (the body prepared, then summary, keywords, figures, fingerprint) runs in the body worker past a few KB.
+  const texts = await prepareAssist(cleanLine(input.title), input.body);
   return {
-    summary: extractSummary(title, text),
-    keywords: suggestKeywords(title, text),
-    figures: extractFigures(text),
-    duplicates: await findDuplicates(ctx, actor, fingerprintText(title, text), input.articleId),
+    summary: texts.summary,
+    keywords: texts.keywords,
+    figures: texts.figures,
+    duplicates: await findDuplicates(ctx, actor, texts.fingerprint, input.articleId),
   };
 }

@@ -1,10 +1,13 @@
+import { Parser } from 'htmlparser2';
 import sanitizeHtml from 'sanitize-html';
+import { invalid } from '../errors.ts';
+import { LIMITS } from './limits.ts';
 
 /**
  * The allowlist for article bodies. Reporters' HTML reaches the public, so only structure survives:
  * no scripts, styles, event handlers, iframes, forms, SVG, or javascript:/data: URLs.
  */
-const bodyOptions: sanitizeHtml.IOptions = {
+export const bodyOptions: Readonly<sanitizeHtml.IOptions> = {
   allowedTags: ['p', 'h2', 'h3', 'h4', 'strong', 'em', 'b', 'i', 'ul', 'ol', 'li', 'blockquote', 'figure', 'figcaption', 'img', 'a', 'br'],
   allowedAttributes: {
     a: ['href', 'rel'],
@@ -28,42 +31,193 @@ const bodyOptions: sanitizeHtml.IOptions = {
       attribs: attribs.href ? { href: attribs.href, rel: 'noopener noreferrer nofollow' } : ({} as sanitizeHtml.Attributes),
     }),
   },
-  exclusiveFilter: (frame) =>
-    // An image without a usable source, or a link-less anchor's empty shell, is noise.
-    (frame.tag === 'img' && !frame.attribs.src) || (frame.tag === 'p' && frame.text.trim() === '' && !frame.mediaChildren.length),
 };
 
-export function sanitizeBody(html: string): string {
-  return sanitizeHtml(html, bodyOptions).trim();
+/** An image without a usable source, or a paragraph with neither text nor an image, is noise. */
+export function isNoise(frame: sanitizeHtml.IFrame): boolean {
+  return (frame.tag === 'img' && !frame.attribs.src) || (frame.tag === 'p' && frame.text.trim() === '' && !frame.mediaChildren.length);
 }
 
-const blockEnd = /<\/(p|h2|h3|h4|li|blockquote|figcaption)>|<br\s*\/?>/gi;
+/** htmlparser2's foreign-context elements: SVG and MathML roots and the HTML integration points inside them. */
+const FOREIGN: ReadonlySet<string> = new Set(['svg', 'math', 'mi', 'mo', 'mn', 'ms', 'mtext', 'annotation-xml', 'foreignobject', 'desc', 'title']);
 
-/** Plain text of a (sanitized) body: one line per block, entities decoded. For search, summaries and counts. */
+// The parser options sanitize-html uses (its defaults), so the pre-scan sees the tree the sanitizer will.
+const parserOptions = { decodeEntities: true };
+
+/**
+ * Refuses bodies nested deeper or with more elements than LIMITS allow (400 `too_complex`), before any other work:
+ * the parser's work per tag grows with the depth, so the bounds keep sanitizing and text extraction linear. The scan
+ * stops at the first element over a limit, so the parser's own stack never grows past it either.
+ *
+ * htmlparser2 also keeps a stack of foreign-content elements (SVG, MathML and their HTML integration points) that only
+ * a close tag of the same name pops: left open by another element's end (`<p><svg></p>`) or self-closed, they pile
+ * up. They count as nesting until closed explicitly, which bounds that stack by the depth limit too.
+ */
+export function assertBodyComplexity(html: string, limits: BodyLimits = { depth: LIMITS.bodyDepth, elements: LIMITS.bodyElements }): void {
+  const scan = scanBody(html, limits);
+  if (scan.refusal) throw invalid(scan.refusal, 'body', 'too_complex');
+}
+
+export interface BodyLimits {
+  depth: number;
+  elements: number;
+}
+
+export interface BodyScan {
+  /** Elements opened (implied ones included), up to the first one over a limit. */
+  elements: number;
+  /** The deepest nesting seen. */
+  depth: number;
+  /** Why the body is refused, if it is. */
+  refusal?: string;
+  /** Characters read before the scan ended: all of them, or up to the element that crossed a limit. */
+  scanned: number;
+}
+
+/** The pre-scan of assertBodyComplexity, with what it saw. */
+export function scanBody(html: string, limits: BodyLimits): BodyScan {
+  let depth = 0;
+  let deepest = 0;
+  let elements = 0;
+  let foreign = 0;
+  let refusal: string | undefined;
+  const parser = new Parser(
+    {
+      onopentagname(name) {
+        elements++;
+        deepest = Math.max(deepest, ++depth);
+        if (FOREIGN.has(name)) foreign++;
+        if (elements > limits.elements) refusal = `body may have at most ${limits.elements} HTML elements`;
+        else if (depth > limits.depth || foreign > limits.depth) refusal = `body may nest HTML elements at most ${limits.depth} deep`;
+        if (refusal) parser.pause();
+      },
+      onclosetag(name, isImplied) {
+        depth--;
+        if (!isImplied && FOREIGN.has(name)) foreign--;
+      },
+    },
+    parserOptions,
+  );
+  parser.write(html);
+  if (refusal) return { elements, depth: deepest, refusal, scanned: parser.endIndex + 1 };
+  parser.end();
+  return { elements, depth: deepest, scanned: html.length };
+}
+
+const ORDINAL = Symbol('ordinal');
+type Numbered = sanitizeHtml.Attributes & { [ORDINAL]?: number };
+
+/**
+ * Sanitizes a body with the allowlist (after assertBodyComplexity). Noise (see isNoise) is dropped in one pass over
+ * the output at the end: sanitize-html's own exclusiveFilter cuts its output string for every dropped element, which
+ * costs the output's length each time (thousands of Word's empty paragraphs in a long body: seconds).
+ */
+export function sanitizeBody(html: string): string {
+  assertBodyComplexity(html);
+  // Every <p> and <img> the sanitizer opens is written out, in order: number them to name the ones to drop.
+  let paragraphs = 0;
+  let images = 0;
+  const dropped = { p: new Set<number>(), img: new Set<number>() };
+  const numbered = (attribs: sanitizeHtml.Attributes, n: number): Numbered => Object.assign(attribs, { [ORDINAL]: n });
+  const imgTransform = bodyOptions.transformTags!.img as sanitizeHtml.Transformer;
+  const out = sanitizeHtml(html, {
+    ...bodyOptions,
+    transformTags: {
+      ...bodyOptions.transformTags,
+      p: (tagName, attribs) => ({ tagName, attribs: numbered({ ...attribs }, paragraphs++) }),
+      img: (tagName, attribs) => {
+        const t = imgTransform(tagName, attribs);
+        return { ...t, attribs: numbered(t.attribs, images++) };
+      },
+    },
+    exclusiveFilter: (frame) => {
+      if (!isNoise(frame)) return false;
+      const n = (frame.attribs as Numbered)[ORDINAL]!;
+      if (frame.tag === 'p') dropped.p.add(n);
+      else {
+        dropped.img.add(n);
+        // As if dropped here: a dropped image must not count as its paragraph's image.
+        frame.tag = 'dropped-img';
+      }
+      return false;
+    },
+  });
+  return withoutDropped(out, dropped).trim();
+}
+
+/**
+ * Removes the numbered <p> (with their content) and <img> from sanitized HTML in one pass. In sanitizer output every
+ * "<" starts a tag (text and attribute values are escaped), <p> never has attributes and <img ...> ends at the first ">".
+ */
+function withoutDropped(html: string, dropped: { p: Set<number>; img: Set<number> }): string {
+  if (dropped.p.size === 0 && dropped.img.size === 0) return html;
+  const cuts: [number, number][] = [];
+  const open: { start: number; drop: boolean }[] = [];
+  let paragraphs = 0;
+  let images = 0;
+  for (const m of html.matchAll(/<p>|<\/p>|<img\b[^>]*>/g)) {
+    const at = m.index;
+    if (m[0] === '<p>') open.push({ start: at, drop: dropped.p.has(paragraphs++) });
+    else if (m[0] === '</p>') {
+      const p = open.pop();
+      if (p?.drop) cuts.push([p.start, at + 4]);
+    } else if (dropped.img.has(images++)) cuts.push([at, at + m[0].length]);
+  }
+  // An inner cut is found before the paragraph around it: keep the outermost, in document order.
+  cuts.sort((a, b) => a[0] - b[0]);
+  const parts: string[] = [];
+  let from = 0;
+  for (const [start, end] of cuts) {
+    if (start < from) continue;
+    parts.push(html.slice(from, start));
+    from = end;
+  }
+  parts.push(html.slice(from));
+  return parts.join('');
+}
+
+const BLOCKS: ReadonlySet<string> = new Set(['p', 'h2', 'h3', 'h4', 'li', 'blockquote', 'figcaption']);
+const NO_TEXT: ReadonlySet<string> = new Set(['script', 'style']);
+
+/**
+ * Plain text of a (sanitized) body: one line per block, entities decoded. For search, summaries and counts.
+ * One walk over the HTML; nesting deeper than LIMITS.bodyDepth is refused (`too_complex`), as in assertBodyComplexity.
+ */
 export function bodyText(html: string): string {
-  const withBreaks = html.replace(blockEnd, (m) => `${m}\n`);
-  const text = sanitizeHtml(withBreaks, { allowedTags: [], allowedAttributes: {}, nonTextTags: ['script', 'style'] });
-  return decodeEntities(text)
+  const parts: string[] = [];
+  let depth = 0;
+  let hidden = 0;
+  let tooDeep = false;
+  const parser = new Parser(
+    {
+      onopentagname(name) {
+        if (++depth > LIMITS.bodyDepth) {
+          tooDeep = true;
+          parser.pause();
+        }
+        if (NO_TEXT.has(name)) hidden++;
+        else if (name === 'br') parts.push('\n');
+      },
+      ontext(text) {
+        if (hidden === 0) parts.push(text);
+      },
+      onclosetag(name) {
+        depth--;
+        if (NO_TEXT.has(name)) hidden--;
+        else if (BLOCKS.has(name)) parts.push('\n');
+      },
+    },
+    parserOptions,
+  );
+  parser.write(html);
+  if (tooDeep) throw invalid(`body may nest HTML elements at most ${LIMITS.bodyDepth} deep`, 'body', 'too_complex');
+  parser.end();
+  return parts
+    .join('')
     .split('\n')
     .map((line) => line.replace(/\s+/g, ' ').trim())
     .filter(Boolean)
     .join('\n');
-}
-
-const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', '#39': "'" };
-
-function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+|#39);/gi, (m, name: string) => {
-    const lower = name.toLowerCase();
-    if (lower in named) return named[lower]!;
-    if (lower.startsWith('#x')) return safeCodePoint(parseInt(lower.slice(2), 16)) ?? m;
-    if (lower.startsWith('#')) return safeCodePoint(parseInt(lower.slice(1), 10)) ?? m;
-    return m;
-  });
-}
-
-function safeCodePoint(n: number): string | undefined {
-  return Number.isInteger(n) && n > 0 && n <= 0x10ffff && !(n >= 0xd800 && n <= 0xdfff) ? String.fromCodePoint(n) : undefined;
 }
 
 /** Single-line text fields (title, source, byline…): no markup, no control characters, collapsed spaces. */

@@ -101,11 +101,19 @@ export function relatedScore(article: Pick<Article, 'channelId' | 'publishedAt'>
  * fingerprint follow its content; once published it gets its own list and enters the lists of the (at most 24)
  * articles it resembles most; unpublished, it leaves every list.
  */
-export async function refreshRelated(store: Store, article: Article, now: number, { force = false } = {}): Promise<void> {
+export async function refreshRelated(
+  store: Store,
+  article: Article,
+  now: number,
+  { force = false, prepared }: { force?: boolean; prepared?: RelatedDocument } = {},
+): Promise<void> {
   let terms: [string, number][] | undefined;
   // Workflow steps (submit, publish) leave the text as it was: no need to segment it again.
-  if (force || (await store.related.sourceHash(article.id)) !== sourceHash(article)) {
-    const doc = analyseArticle(article);
+  // Hashed only when needed: a forced rebuild of the whole archive analyses every article anyway.
+  const hash = force && !prepared ? undefined : sourceHash(article);
+  if (force || (await store.related.sourceHash(article.id)) !== hash) {
+    // An analysis made ahead (the body worker, before the transaction) counts only if it is of this very text.
+    const doc = prepared !== undefined && prepared.sourceHash === hash ? prepared : analyseArticle(article);
     await store.related.saveDocument(article.id, doc, now);
     terms = doc.terms;
   }

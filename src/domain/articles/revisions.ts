@@ -6,7 +6,7 @@ import type { Article } from './article.ts';
 import { getArticle, updateArticle } from './service.ts';
 
 /** Brings an article's content back to an earlier revision, as a new revision (history is never rewritten). */
-export async function restoreRevision(ctx: Ctx, actor: Actor, id: number, number: number): Promise<Article> {
+export async function restoreRevision(ctx: Ctx, actor: Actor, id: number, number: number, expectedRevision?: number): Promise<Article> {
   const article = await getArticle(ctx, actor, id);
   authorize(actor, 'article.edit', article);
   const revision = await ctx.store.history.revision(id, number);
@@ -19,5 +19,6 @@ export async function restoreRevision(ctx: Ctx, actor: Actor, id: number, number
     { title: c.title, subtitle: c.subtitle, summary: c.summary, body: c.bodyHtml, channel: c.channelPath, source: c.source, byline: c.byline, editor: c.editor, tags: c.tags, cover: c.cover },
     'restore',
     `恢复自第 ${number} 版`,
+    expectedRevision,
   );
 }

@@ -1,12 +1,14 @@
 import type { Actor } from '../accounts/roles.ts';
 import { announce, type Ctx } from '../context.ts';
-import { conflict, invalid, notFound } from '../errors.ts';
-import { authorize } from '../policy.ts';
+import { conflict, DomainError, invalid, notFound } from '../errors.ts';
+import { authorize, can } from '../policy.ts';
 import { imageUrlField, length, lineField } from '../text.ts';
 import { normalizeChannelPath } from '../channels/channel.ts';
 import { contentOf, type Article, type ArticleContent } from './article.ts';
 import { refreshRelated } from './related.ts';
-import { bodyText, cleanLine, sanitizeBody } from './html.ts';
+import { INLINE_BODY_CHARS, prepareAnalysis, prepareBody, type PreparedAnalysis, type PreparedBody, type PreparedContent, type TextFields } from './body.ts';
+import { cleanLine } from './html.ts';
+import { LIMITS } from './limits.ts';
 import { canTransition, statusNames, type ArticleStatus, type Transition } from './status.ts';
 import type { Store } from '../../storage/store.ts';
 import type { ArticlePatch } from '../../storage/repositories/articles.ts';
@@ -26,24 +28,24 @@ export interface ArticleInput {
 
 export type ArticleChanges = Partial<ArticleInput>;
 
-export const LIMITS = { title: 200, subtitle: 200, summary: 500, source: 100, byline: 200, editor: 50, tag: 32, tags: 20, bodyBytes: 2 * 1024 * 1024 };
+export { LIMITS };
 
 interface NormalizedContent extends ArticleContent {
   channelId: number;
   bodyText: string;
 }
 
-async function normalize(store: Store, input: ArticleInput): Promise<NormalizedContent> {
+type NormalizedFields = Omit<NormalizedContent, 'bodyHtml' | 'bodyText'>;
+
+/** Everything but the body's HTML: cheap checks, made before the body is prepared (outside any transaction) and again inside. */
+async function normalizeFields(store: Store, input: ArticleInput): Promise<NormalizedFields> {
   if (Buffer.byteLength(input.body, 'utf8') > LIMITS.bodyBytes) throw invalid('body must be at most 2 MB', 'body', 'too_long');
   const channel = await store.channels.findByPath(normalizeChannelPath(input.channel));
   if (!channel) throw invalid(`No channel at path "${input.channel}"`, 'channel', 'unknown_channel');
-  const bodyHtml = sanitizeBody(input.body);
   return {
     title: lineField(input.title, 'title', LIMITS.title, true),
     subtitle: lineField(input.subtitle, 'subtitle', LIMITS.subtitle),
     summary: lineField(input.summary, 'summary', LIMITS.summary),
-    bodyHtml,
-    bodyText: bodyText(bodyHtml),
     channelPath: channel.path,
     channelId: channel.id,
     source: lineField(input.source, 'source', LIMITS.source),
@@ -52,6 +54,22 @@ async function normalize(store: Store, input: ArticleInput): Promise<NormalizedC
     tags: normalizeTags(input.tags ?? []),
     cover: imageUrlField(input.cover, 'cover'),
   };
+}
+
+const textFields = (f: NormalizedFields): TextFields => ({ title: f.title, subtitle: f.subtitle, summary: f.summary, tags: f.tags });
+
+async function normalize(store: Store, input: ArticleInput, body: PreparedBody): Promise<NormalizedContent> {
+  const f = await normalizeFields(store, input);
+  return { ...f, bodyHtml: body.bodyHtml, bodyText: body.bodyText };
+}
+
+/**
+ * Checks an input and prepares its body before any transaction: sanitizing and analysing a long body takes a worker
+ * thread a while, and a transaction held meanwhile would hold the connection (SQLite has one) from every reader.
+ */
+async function prepareInput(store: Store, input: ArticleInput): Promise<PreparedContent> {
+  const fields = await normalizeFields(store, input);
+  return prepareBody(input.body, textFields(fields));
 }
 
 function normalizeTags(tags: string[]): string[] {
@@ -64,6 +82,24 @@ function normalizeTags(tags: string[]): string[] {
   }
   if (out.length > LIMITS.tags) throw invalid(`At most ${LIMITS.tags} tags`, 'tags', 'too_many');
   return out;
+}
+
+/**
+ * Writing a long body: lets the event loop answer others (cached pages, I/O) between the transaction's statements
+ * and after its commit. On SQLite each statement runs on this thread, and a 2 MB body's insert, revision and commit
+ * would otherwise hold it in one stretch of ~100 ms. Other queries still wait for the transaction, as always.
+ */
+function pacer(body: PreparedBody): () => Promise<void> {
+  if (body.bodyHtml.length <= INLINE_BODY_CHARS) return async () => {};
+  // Twice: a single setImmediate from the poll phase runs before timers and new I/O get their turn.
+  return () => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
+/** The article with the given body in place of the stored one, which is not read (see findWithBody). */
+async function loadWithBody(store: Store, id: number, body: PreparedBody): Promise<Article> {
+  const article = await store.articles.findWithBody(id, body);
+  if (!article) throw notFound('Article');
+  return article;
 }
 
 async function load(store: Store, id: number): Promise<Article> {
@@ -94,8 +130,10 @@ async function keepRevision(store: Store, article: Article, actor: Actor | null,
 
 export async function createArticle(ctx: Ctx, actor: Actor, input: ArticleInput): Promise<Article> {
   authorize(actor, 'article.create');
-  return ctx.store.transaction(async (store) => {
-    const c = await normalize(store, input);
+  const prepared = await prepareInput(ctx.store, input);
+  const breathe = pacer(prepared);
+  const created = await ctx.store.transaction(async (store) => {
+    const c = await normalize(store, input, prepared);
     const now = ctx.clock.now();
     const id = await store.articles.insert({
       title: c.title,
@@ -114,14 +152,20 @@ export async function createArticle(ctx: Ctx, actor: Actor, input: ArticleInput)
       author_id: actor.id,
       revision: 1,
     });
+    await breathe();
     await store.articles.setTags(id, c.tags);
-    const article = await load(store, id);
-    await store.search.sync(article);
-    await refreshRelated(store, article, now);
+    const article = await loadWithBody(store, id, c);
+    await store.search.sync(article, prepared.analysis?.search);
+    await breathe();
+    await refreshRelated(store, article, now, { prepared: prepared.analysis?.related });
+    await breathe();
     await keepRevision(store, article, actor, 'create', now);
     announceArticle(ctx, store, article, article);
+    await breathe();
     return article;
   });
+  await breathe();
+  return created;
 }
 
 export async function getArticle(ctx: Ctx, actor: Actor, id: number): Promise<Article> {
@@ -130,28 +174,61 @@ export async function getArticle(ctx: Ctx, actor: Actor, id: number): Promise<Ar
   return article;
 }
 
+function merge(before: Article, changes: ArticleChanges): ArticleInput {
+  return {
+    title: changes.title ?? before.title,
+    subtitle: changes.subtitle ?? before.subtitle,
+    channel: changes.channel ?? before.channelPath,
+    body: changes.body ?? before.bodyHtml,
+    summary: changes.summary ?? before.summary,
+    source: changes.source ?? before.source,
+    byline: changes.byline ?? before.byline,
+    editor: changes.editor ?? before.editor,
+    tags: changes.tags ?? before.tags,
+    cover: changes.cover ?? before.cover,
+  };
+}
+
 /** `action` and `note` name edits that are not plain edits in the history (a restore of an old revision). */
-export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes: ArticleChanges, action = 'edit', note = ''): Promise<Article> {
-  return ctx.store.transaction(async (store) => {
+/**
+ * Edits an article. With `expectedRevision` (the newsroom sends the revision it edited, as If-Match) a write made
+ * against a revision someone else has replaced is refused with 412 and the current revision; without it the last
+ * write wins (API scripts), run again on top of whatever came first.
+ */
+export async function updateArticle(
+  ctx: Ctx,
+  actor: Actor,
+  id: number,
+  changes: ArticleChanges,
+  action = 'edit',
+  note = '',
+  expectedRevision?: number,
+): Promise<Article> {
+  return lastWriteWins(expectedRevision, () => updateOnce(ctx, actor, id, changes, action, note, expectedRevision));
+}
+
+async function updateOnce(ctx: Ctx, actor: Actor, id: number, changes: ArticleChanges, action: string, note: string, expectedRevision?: number): Promise<Article> {
+  // The body is prepared from the article as read here, before the transaction (see prepareInput); its stored body
+  // is read only if the edit keeps it...
+  const current = changes.body === undefined ? await load(ctx.store, id) : await loadWithBody(ctx.store, id, { bodyHtml: changes.body, bodyText: '' });
+  authorize(actor, 'article.edit', current);
+  const prepared = await prepareInput(ctx.store, merge(current, changes));
+  const breathe = pacer(prepared);
+  const updated = await ctx.store.transaction(async (store) => {
     const before = await load(store, id);
     authorize(actor, 'article.edit', before);
-    const merged: ArticleInput = {
-      title: changes.title ?? before.title,
-      subtitle: changes.subtitle ?? before.subtitle,
-      channel: changes.channel ?? before.channelPath,
-      body: changes.body ?? before.bodyHtml,
-      summary: changes.summary ?? before.summary,
-      source: changes.source ?? before.source,
-      byline: changes.byline ?? before.byline,
-      editor: changes.editor ?? before.editor,
-      tags: changes.tags ?? before.tags,
-      cover: changes.cover ?? before.cover,
-    };
-    const c = await normalize(store, merged);
+    await requireRevision(store, before, expectedRevision);
+    await breathe();
+    const merged = merge(before, changes);
+    // ...and again in it only if the stored body it was made from changed meanwhile.
+    const body = merged.body === merge(current, changes).body ? prepared : await prepareBody(merged.body);
+    const c = await normalize(store, merged, body);
     const changed = changedFields(contentOf(before), c);
     if (changed.length === 0) return before;
     const now = ctx.clock.now();
-    await store.articles.update(id, {
+    const won = await store.articles.update(
+      id,
+      {
       title: c.title,
       subtitle: c.subtitle,
       summary: c.summary,
@@ -164,14 +241,53 @@ export async function updateArticle(ctx: Ctx, actor: Actor, id: number, changes:
       cover: c.cover,
       updated_at: now,
       revision: before.revision + 1,
-    });
+      },
+      before.revision,
+    );
+    if (!won) throw expectedRevision === undefined ? lostRace() : await staleRevision(store, id);
+    await breathe();
     if (changed.includes('tags')) await store.articles.setTags(id, c.tags);
-    const article = await load(store, id);
-    await store.search.sync(article);
-    await refreshRelated(store, article, now);
+    const article = await loadWithBody(store, id, c);
+    await store.search.sync(article, body.analysis?.search);
+    await breathe();
+    await refreshRelated(store, article, now, { prepared: body.analysis?.related });
+    await breathe();
     await keepRevision(store, article, actor, action, now, note);
     announceArticle(ctx, store, before, article);
+    await breathe();
     return article;
+  });
+  await breathe();
+  return updated;
+}
+
+const lostRace = () => conflict('concurrent_change', 'The article changed meanwhile; reload and try again');
+
+/** Without an expected revision the last write wins: a write that lost a race is run again on what the other left. */
+async function lastWriteWins<T>(expectedRevision: number | undefined, run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      // Each attempt lets one of the racing writers through, so a handful of them all land in turn.
+      if (expectedRevision !== undefined || attempt >= 10 || !(err instanceof DomainError && err.code === 'concurrent_change')) throw err;
+    }
+  }
+}
+
+/** 412 with who made the current revision and when, so the newsroom can say so and offer to merge. */
+async function requireRevision(store: Store, article: Article, expected: number | undefined): Promise<void> {
+  if (expected === undefined || article.revision === expected) return;
+  throw await staleRevision(store, article.id, article);
+}
+
+/** The article as another write left it (read again when a write lost the race for the revision it expected). */
+async function staleRevision(store: Store, id: number, known?: Article): Promise<DomainError> {
+  const article = known ?? (await load(store, id));
+  const current = await store.history.revision(article.id, article.revision);
+  const by = current?.accountId == null ? null : await store.accounts.findById(current.accountId);
+  return new DomainError('precondition', 'stale_revision', `稿件已被${by?.displayName ?? '他人'}修改为第 ${article.revision} 版`, undefined, undefined, {
+    current: { revision: article.revision, updatedAt: new Date(article.updatedAt).toISOString(), updatedBy: by ? { username: by.username, displayName: by.displayName } : null },
   });
 }
 
@@ -181,7 +297,8 @@ function announceArticle(ctx: Ctx, store: Store, before: Article, after: Article
 }
 
 function changedFields(a: ArticleContent, b: ArticleContent): (keyof ArticleContent)[] {
-  return (Object.keys(a) as (keyof ArticleContent)[]).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+  const same = (x: unknown, y: unknown) => (typeof x === 'string' ? x === y : JSON.stringify(x) === JSON.stringify(y));
+  return (Object.keys(a) as (keyof ArticleContent)[]).filter((k) => !same(a[k], b[k]));
 }
 
 async function transition(
@@ -191,10 +308,26 @@ async function transition(
   t: Transition,
   patchFor: (a: Article, now: number) => ArticlePatch & { status: ArticleStatus },
   note = '',
+  expectedRevision?: number,
 ): Promise<Article> {
+  return lastWriteWins(expectedRevision, () => transitionOnce(ctx, actor, id, t, patchFor, note, expectedRevision));
+}
+
+async function transitionOnce(
+  ctx: Ctx,
+  actor: Actor | null,
+  id: number,
+  t: Transition,
+  patchFor: (a: Article, now: number) => ArticlePatch & { status: ArticleStatus },
+  note: string,
+  expectedRevision: number | undefined,
+): Promise<Article> {
+  const ahead = await analyseToPublish(ctx, actor, id, t);
   return ctx.store.transaction(async (store) => {
     const before = await load(store, id);
+    const breathe = pacer(before);
     if (actor) authorize(actor, `article.${t}`, before);
+    await requireRevision(store, before, expectedRevision);
     if (!canTransition(before.status, t)) {
       throw conflict('invalid_transition', `Cannot ${t} an article that is ${before.status} (${statusNames[before.status]})`);
     }
@@ -204,47 +337,63 @@ async function transition(
       ...patchFor(before, now),
       updated_at: now,
       revision: before.revision + 1,
-    });
-    if (!ok) throw conflict('concurrent_change', 'The article changed meanwhile; reload and try again');
-    const article = await load(store, id);
-    await store.search.sync(article);
-    await refreshRelated(store, article, now);
+    }, before.revision);
+    if (!ok) throw expectedRevision === undefined ? lostRace() : await staleRevision(store, id);
+    // A workflow step leaves the body as it was: no need to read it again.
+    const article = await loadWithBody(store, id, before);
+    await breathe();
+    await store.search.sync(article, ahead?.search);
+    await breathe();
+    await refreshRelated(store, article, now, { prepared: ahead?.related });
     await keepRevision(store, article, actor, t, now, note);
     announceArticle(ctx, store, before, article);
     return article;
   });
 }
 
+/**
+ * Publishing indexes the article for search: a long body is segmented in the body worker before the transaction (on
+ * the event loop, 50,000 characters of it took ~100 ms with the index write). Nothing is prepared for a step the
+ * transaction will refuse; it says why.
+ */
+async function analyseToPublish(ctx: Ctx, actor: Actor | null, id: number, t: Transition): Promise<PreparedAnalysis | undefined> {
+  if (t !== 'publish') return undefined;
+  const a = await ctx.store.articles.findById(id);
+  if (!a || (actor && !can(actor, `article.${t}`, a)) || !canTransition(a.status, t) || a.bodyText.trim() === '') return undefined;
+  return prepareAnalysis({ title: a.title, subtitle: a.subtitle, summary: a.summary, tags: a.tags }, a.bodyText);
+}
+
 function assertPublishable(a: Article): void {
   if (a.bodyText.trim() === '') throw invalid('An article needs a body before it can be published', 'body', 'required');
 }
 
-export function submitArticle(ctx: Ctx, actor: Actor, id: number): Promise<Article> {
-  return transition(ctx, actor, id, 'submit', () => ({ status: 'submitted' }));
+export function submitArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number): Promise<Article> {
+  return transition(ctx, actor, id, 'submit', () => ({ status: 'submitted' }), '', expectedRevision);
 }
 
-export function publishArticle(ctx: Ctx, actor: Actor, id: number): Promise<Article> {
+/** With `expectedRevision`, an editor publishes only the text she saw: a later edit by the reporter makes it 412. */
+export function publishArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number): Promise<Article> {
   // A republished article keeps its first publication time, so feeds and links stay where readers saw them.
-  return transition(ctx, actor, id, 'publish', (a, now) => ({ status: 'published', published_at: a.publishedAt ?? now, scheduled_at: null }));
+  return transition(ctx, actor, id, 'publish', (a, now) => ({ status: 'published', published_at: a.publishedAt ?? now, scheduled_at: null }), '', expectedRevision);
 }
 
 /** An editor sends a submitted article back to its reporter as a draft; the comment stays in its history. */
-export function returnArticle(ctx: Ctx, actor: Actor, id: number, comment: string): Promise<Article> {
+export function returnArticle(ctx: Ctx, actor: Actor, id: number, comment: string, expectedRevision?: number): Promise<Article> {
   const note = comment.replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, ' ').trim();
   if (note === '') throw invalid('A return needs a comment for the reporter', 'comment', 'required');
   if (length(note) > 1000) throw invalid('A comment may have at most 1000 characters', 'comment', 'too_long');
-  return transition(ctx, actor, id, 'return', () => ({ status: 'draft' }), note);
+  return transition(ctx, actor, id, 'return', () => ({ status: 'draft' }), note, expectedRevision);
 }
 
-export function unpublishArticle(ctx: Ctx, actor: Actor, id: number): Promise<Article> {
-  return transition(ctx, actor, id, 'unpublish', () => ({ status: 'unpublished', scheduled_at: null }));
+export function unpublishArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number): Promise<Article> {
+  return transition(ctx, actor, id, 'unpublish', () => ({ status: 'unpublished', scheduled_at: null }), '', expectedRevision);
 }
 
-export function scheduleArticle(ctx: Ctx, actor: Actor, id: number, at: number): Promise<Article> {
+export function scheduleArticle(ctx: Ctx, actor: Actor, id: number, at: number, expectedRevision?: number): Promise<Article> {
   if (!Number.isFinite(at)) throw invalid('at must be an ISO 8601 time', 'at', 'invalid_time');
   if (at <= ctx.clock.now()) throw invalid('A scheduled time must be in the future', 'at', 'in_past');
   if (at > ctx.clock.now() + 366 * 24 * 3600 * 1000) throw invalid('A scheduled time must be within a year', 'at', 'too_far');
-  return transition(ctx, actor, id, 'schedule', () => ({ status: 'scheduled', scheduled_at: at }));
+  return transition(ctx, actor, id, 'schedule', () => ({ status: 'scheduled', scheduled_at: at }), '', expectedRevision);
 }
 
 /** Publishes every scheduled article whose time has come; each exactly once, even with several processes. */

@@ -49,17 +49,37 @@ function field(text: string, gramChars = Infinity): SearchField {
   return { words: wordTokens(text), grams: gramTokens(normalizeText(wellFormed(cut(text, gramChars)))) };
 }
 
-export function searchDocument(a: IndexableArticle): SearchDocument {
-  const body = cut(a.bodyText, INDEX_LIMITS.bodyWordChars);
+export type SearchText = Pick<Article, 'title' | 'subtitle' | 'summary' | 'bodyText' | 'tags'>;
+
+/** The exact texts a document's fields are made of. */
+function fieldTexts(a: SearchText): Record<SearchFieldName, string> {
+  return { title: a.title, tags: a.tags.join(' '), summary: [a.subtitle, a.summary].filter(Boolean).join(' '), body: cut(a.bodyText, INDEX_LIMITS.bodyWordChars) };
+}
+
+/**
+ * A document's fields worked out ahead (segmenting a long body takes tens of milliseconds), e.g. in the body worker
+ * before the transaction; searchDocument uses them only for the very texts they were made of.
+ */
+export interface PreparedSearchFields {
+  texts: Record<SearchFieldName, string>;
+  fields: Record<SearchFieldName, SearchField>;
+}
+
+export function prepareSearchFields(a: SearchText): PreparedSearchFields {
+  const texts = fieldTexts(a);
+  return {
+    texts,
+    fields: { title: field(texts.title), tags: field(texts.tags), summary: field(texts.summary), body: field(texts.body, INDEX_LIMITS.bodyGramChars) },
+  };
+}
+
+export function searchDocument(a: IndexableArticle, prepared?: PreparedSearchFields): SearchDocument {
+  const texts = fieldTexts(a);
+  const fits = prepared !== undefined && SEARCH_FIELDS.every((f) => prepared.texts[f] === texts[f]);
   return {
     articleId: a.id,
     channelId: a.channelId,
     publishedAt: a.publishedAt ?? a.updatedAt,
-    fields: {
-      title: field(a.title),
-      tags: field(a.tags.join(' ')),
-      summary: field([a.subtitle, a.summary].filter(Boolean).join(' ')),
-      body: field(body, INDEX_LIMITS.bodyGramChars),
-    },
+    fields: fits ? prepared.fields : prepareSearchFields(a).fields,
   };
 }

@@ -26,6 +26,12 @@ export interface NewArticleRow {
 
 export type ArticlePatch = Partial<Omit<Selectable<ArticleTable>, 'id' | 'created_at' | 'author_id'>>;
 
+/** Every column of an article but its body. */
+const META_COLUMNS = [
+  'id', 'title', 'subtitle', 'summary', 'channel_id', 'source', 'byline', 'editor', 'cover', 'status',
+  'published_at', 'scheduled_at', 'created_at', 'updated_at', 'author_id', 'revision',
+] as const satisfies readonly Exclude<keyof ArticleTable, 'body_html' | 'body_text'>[];
+
 export class ArticleRepository implements Port.ArticleRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
@@ -42,14 +48,34 @@ export class ArticleRepository implements Port.ArticleRepository {
     return id;
   }
 
-  async update(id: number, patch: ArticlePatch): Promise<void> {
-    await this.db.updateTable('articles').set(patch).where('id', '=', id).execute();
+  /** With `revision`, only while the article is still at it: false when another write came first. */
+  async update(id: number, patch: ArticlePatch, revision?: number): Promise<boolean> {
+    let query = this.db.updateTable('articles').set(patch).where('id', '=', id);
+    if (revision !== undefined) query = query.where('revision', '=', revision);
+    return Number((await query.executeTakeFirst()).numUpdatedRows) === 1;
   }
 
   async findById(id: number): Promise<Article | undefined> {
     const row = await this.base().where('articles.id', '=', id).executeTakeFirst();
     if (!row) return undefined;
     const [article] = await this.withTags([row]);
+    return article;
+  }
+
+  /**
+   * An article with a body the caller holds (the one it just wrote, or is about to) in place of its stored one: the body
+   * columns (up to 2 MB each; on SQLite a read that blocks the thread for tens of milliseconds) are not read.
+   */
+  async findWithBody(id: number, body: Pick<Article, 'bodyHtml' | 'bodyText'>): Promise<Article | undefined> {
+    const row = await this.db
+      .selectFrom('articles')
+      .innerJoin('channels', 'channels.id', 'articles.channel_id')
+      .select(META_COLUMNS.map((c) => `articles.${c}` as const))
+      .select('channels.path as channel_path')
+      .where('articles.id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const [article] = await this.withTags([{ ...row, body_html: body.bodyHtml, body_text: body.bodyText }]);
     return article;
   }
 
@@ -127,13 +153,10 @@ export class ArticleRepository implements Port.ArticleRepository {
   }
 
   /** Flips a status only if it is still the expected one; false when another process got there first. */
-  async compareAndSetStatus(id: number, expected: ArticleStatus, patch: ArticlePatch): Promise<boolean> {
-    const result = await this.db
-      .updateTable('articles')
-      .set(patch)
-      .where('id', '=', id)
-      .where('status', '=', expected)
-      .executeTakeFirst();
+  async compareAndSetStatus(id: number, expected: ArticleStatus, patch: ArticlePatch, revision?: number): Promise<boolean> {
+    let query = this.db.updateTable('articles').set(patch).where('id', '=', id).where('status', '=', expected);
+    if (revision !== undefined) query = query.where('revision', '=', revision);
+    const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
 

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Article } from '../../domain/articles/article.ts';
-import { SEARCH_FIELDS, searchDocument, type SearchDocument } from '../../domain/search/document.ts';
+import { SEARCH_FIELDS, searchDocument, type SearchDocument, type PreparedSearchFields } from '../../domain/search/document.ts';
 import type { Term } from '../../domain/search/query.ts';
 import type { DB } from '../schema.ts';
 import type { RebuildReport, SearchCandidates, SearchIndex, SearchRequest } from './types.ts';
@@ -106,8 +106,8 @@ export function tsqueryLiterals(terms: Term[], channelIds?: number[]): TsQueries
 export class PostgresSearchIndex implements SearchIndex {
   constructor(private readonly db: Kysely<DB>) {}
 
-  async sync(article: Article): Promise<void> {
-    if (article.status === 'published') await this.write(this.db, [searchDocument(article)]);
+  async sync(article: Article, prepared?: PreparedSearchFields): Promise<void> {
+    if (article.status === 'published') await this.write(this.db, [searchDocument(article, prepared)]);
     else await sql`delete from search_docs where article_id = ${article.id}`.execute(this.db);
   }
 
@@ -188,7 +188,7 @@ export class PostgresSearchIndex implements SearchIndex {
     for (;;) {
       const batch = await this.db.transaction().execute(async (tx) => {
         const rows = await publishedBatch(tx, after, REBUILD_BATCH, true);
-        await this.write(tx, rows.map(searchDocument));
+        await this.write(tx, rows.map((a) => searchDocument(a)));
         return rows;
       });
       if (batch.length === 0) break;

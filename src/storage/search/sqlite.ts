@@ -1,6 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Article } from '../../domain/articles/article.ts';
-import { searchDocument, type SearchDocument } from '../../domain/search/document.ts';
+import { searchDocument, type SearchDocument, type PreparedSearchFields } from '../../domain/search/document.ts';
 import type { Term } from '../../domain/search/query.ts';
 import type { DB } from '../schema.ts';
 import type { RebuildReport, SearchCandidates, SearchIndex, SearchRequest } from './types.ts';
@@ -36,8 +36,8 @@ const docKey = (publishedAt: number, articleId: number) => publishedAt * SLOTS +
 export class SqliteSearchIndex implements SearchIndex {
   constructor(private readonly db: Kysely<DB>) {}
 
-  async sync(article: Article): Promise<void> {
-    if (article.status === 'published') await this.write(this.db, searchDocument(article));
+  async sync(article: Article, prepared?: PreparedSearchFields): Promise<void> {
+    if (article.status === 'published') await this.write(this.db, searchDocument(article, prepared));
     else await this.remove(this.db, article.id);
   }
 

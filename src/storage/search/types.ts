@@ -1,4 +1,5 @@
 import type { Article } from '../../domain/articles/article.ts';
+import type { PreparedSearchFields } from '../../domain/search/document.ts';
 import type { Term } from '../../domain/search/query.ts';
 
 export interface SearchRequest {
@@ -27,7 +28,7 @@ export interface RebuildReport {
 /** The full-text index of published articles, one implementation per store, kept in step inside article transactions. */
 export interface SearchIndex {
   /** Indexes a published article, removes any other; call inside the transaction that changed it. */
-  sync(article: Article): Promise<void>;
+  sync(article: Article, prepared?: PreparedSearchFields): Promise<void>;
   search(request: SearchRequest): Promise<SearchCandidates>;
   /** Re-indexes every published article in batches (reads stay served) and drops the rest. */
   rebuild(progress?: (indexed: number) => void): Promise<RebuildReport>;

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../../domain/accounts/roles.ts';
 import type { Article } from '../../domain/articles/article.ts';
 import { Type } from 'typebox';
@@ -82,10 +82,28 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * The revision an If-Match header names: `"7"` (or `W/"7"`, as our ETags read). No header or `*` names none (the last
+ * write wins); anything else names a revision that cannot be current, so the write is refused.
+ */
+function ifMatch(req: FastifyRequest): number | undefined {
+  const raw = req.headers['if-match'];
+  if (raw === undefined) return undefined;
+  const value = String(raw).trim();
+  if (value === '*') return undefined;
+  const m = /^(?:W\/)?"(\d{1,10})"$/.exec(value);
+  return m ? Number(m[1]) : -1;
+}
+
 /** Articles in the newsroom: the list, writing and editing, the workflow (submit, return, publish, schedule, unpublish), revisions. */
 export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): void {
   const api = typed(app);
   const present = (a: Article, actor: Actor) => newsroomArticle(a, config.siteUrl, actor);
+  // Every answer about one article names its revision, for the next write's If-Match.
+  const one = (reply: FastifyReply, a: Article, actor: Actor) => {
+    reply.header('etag', `"${a.revision}"`);
+    return present(a, actor);
+  };
 
   api.get('/articles', { config: AUTH_REQUIRED, schema: { querystring: ListQuery } }, async (req) => {
     const items = await listNewsroomArticles(ctx, req.actor, { status: req.query.status, mine: req.query.mine, limit: req.query.limit, beforeId: req.query.before });
@@ -94,13 +112,13 @@ export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
 
   api.post('/articles', { config: AUTH_REQUIRED, schema: { body: CreateBody } }, async (req, reply) => {
     const article = await createArticle(ctx, req.actor, req.body);
-    return reply.code(201).header('location', `/api/v1/articles/${article.id}`).send(present(article, req.actor));
+    return reply.code(201).header('location', `/api/v1/articles/${article.id}`).send(one(reply, article, req.actor));
   });
 
-  api.get('/articles/:id', { config: AUTH_REQUIRED, schema: { params: IdParams } }, async (req) => present(await getArticle(ctx, req.actor, req.params.id), req.actor));
+  api.get('/articles/:id', { config: AUTH_REQUIRED, schema: { params: IdParams } }, async (req, reply) => one(reply, await getArticle(ctx, req.actor, req.params.id), req.actor));
 
-  api.patch('/articles/:id', { config: AUTH_REQUIRED, schema: { params: IdParams, body: PatchBody } }, async (req) =>
-    present(await updateArticle(ctx, req.actor, req.params.id, req.body), req.actor),
+  api.patch('/articles/:id', { config: AUTH_REQUIRED, schema: { params: IdParams, body: PatchBody } }, async (req, reply) =>
+    one(reply, await updateArticle(ctx, req.actor, req.params.id, req.body, 'edit', '', ifMatch(req)), req.actor),
   );
 
   for (const [name, run] of [
@@ -108,18 +126,18 @@ export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
     ['publish', publishArticle],
     ['unpublish', unpublishArticle],
   ] as const) {
-    api.post(`/articles/:id/${name}`, { config: AUTH_REQUIRED, schema: { params: IdParams, body: Type.Optional(EmptyBody) } }, async (req) =>
-      present(await run(ctx, req.actor, req.params.id), req.actor),
+    api.post(`/articles/:id/${name}`, { config: AUTH_REQUIRED, schema: { params: IdParams, body: Type.Optional(EmptyBody) } }, async (req, reply) =>
+      one(reply, await run(ctx, req.actor, req.params.id, ifMatch(req)), req.actor),
     );
   }
 
-  api.post('/articles/:id/schedule', { config: AUTH_REQUIRED, schema: { params: IdParams, body: ScheduleBody } }, async (req) =>
-    present(await scheduleArticle(ctx, req.actor, req.params.id, Date.parse(req.body.at)), req.actor),
+  api.post('/articles/:id/schedule', { config: AUTH_REQUIRED, schema: { params: IdParams, body: ScheduleBody } }, async (req, reply) =>
+    one(reply, await scheduleArticle(ctx, req.actor, req.params.id, Date.parse(req.body.at), ifMatch(req)), req.actor),
   );
 
   // Back to its reporter with a comment, which the revision keeps as its note.
-  api.post('/articles/:id/return', { config: AUTH_REQUIRED, schema: { params: IdParams, body: ReturnBody } }, async (req) =>
-    present(await returnArticle(ctx, req.actor, req.params.id, req.body.comment), req.actor),
+  api.post('/articles/:id/return', { config: AUTH_REQUIRED, schema: { params: IdParams, body: ReturnBody } }, async (req, reply) =>
+    one(reply, await returnArticle(ctx, req.actor, req.params.id, req.body.comment, ifMatch(req)), req.actor),
   );
 
   api.get('/articles/:id/revisions', { config: AUTH_REQUIRED, schema: { params: IdParams } }, async (req) => {
@@ -127,7 +145,7 @@ export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
     return { items: revisions.map(revisionOut) };
   });
 
-  api.post('/articles/:id/revisions/:n/restore', { config: AUTH_REQUIRED, schema: { params: RevisionParams, body: Type.Optional(EmptyBody) } }, async (req) =>
-    present(await restoreRevision(ctx, req.actor, req.params.id, req.params.n), req.actor),
+  api.post('/articles/:id/revisions/:n/restore', { config: AUTH_REQUIRED, schema: { params: RevisionParams, body: Type.Optional(EmptyBody) } }, async (req, reply) =>
+    one(reply, await restoreRevision(ctx, req.actor, req.params.id, req.params.n, ifMatch(req)), req.actor),
   );
 }

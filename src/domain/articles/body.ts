@@ -1,0 +1,51 @@
+import { DomainError, type CodeOf, type ErrorKind } from '../errors.ts';
+import { bodyPool } from './body-pool.ts';
+import { assistNow, prepareBodyNow, type AssistTexts, type BodyJob, type PreparedAnalysis, type PreparedBody, type TextFields } from './body-work.ts';
+
+export type { AssistTexts, PreparedAnalysis, PreparedBody, TextFields } from './body-work.ts';
+
+/**
+ * Bodies up to this many characters are prepared on the calling thread (a few milliseconds: less than handing them
+ * to the worker costs in copying and waiting); longer ones in the body worker thread, with their analysis.
+ */
+export const INLINE_BODY_CHARS = 32 * 1024;
+
+export interface PreparedContent extends PreparedBody {
+  /** Made along with a long body when its other texts were given; see refreshRelated and searchDocument. */
+  analysis?: PreparedAnalysis;
+}
+
+async function inWorker(job: BodyJob) {
+  const outcome = await bodyPool().run(job);
+  // The code crossed the thread as data; it was one of ERROR_CODES when thrown.
+  if (!outcome.ok) throw new DomainError(outcome.error.kind, outcome.error.code as CodeOf<ErrorKind>, outcome.error.message, outcome.error.field);
+  return outcome;
+}
+
+/**
+ * A body ready to store: sanitized (400 `too_long` past 2 MB, before or after; `too_complex` past the nesting or
+ * element limits) with its plain text. A long body is prepared in the worker thread, and with `fields` its related-
+ * reading terms and search fields are worked out there too, so the transaction that stores it only writes.
+ */
+export async function prepareBody(html: string, fields?: TextFields): Promise<PreparedContent> {
+  if (html.length <= INLINE_BODY_CHARS) return prepareBodyNow(html);
+  const { body, analysis } = await inWorker({ html, fields });
+  return { ...body!, analysis };
+}
+
+/** The analysis of an article whose body stays as stored, worked out in the worker when the text is long (else undefined: cheap enough inline). */
+export async function prepareAnalysis(fields: TextFields, bodyText: string): Promise<PreparedAnalysis | undefined> {
+  if (bodyText.length <= INLINE_BODY_CHARS) return undefined;
+  return (await inWorker({ text: bodyText, fields })).analysis;
+}
+
+/**
+ * The assists' summary and keywords cost ~1.7 ms per 1,000 characters of text (up to 20,000: ~30-80 ms), so past
+ * this much HTML they are worked out in the worker with the body.
+ */
+export const INLINE_ASSIST_CHARS = 4 * 1024;
+
+export async function prepareAssist(title: string, html: string): Promise<AssistTexts> {
+  if (html.length <= INLINE_ASSIST_CHARS) return assistNow(title, html);
+  return (await inWorker({ assist: { title, html } })).assist!;
+}
