@@ -15,9 +15,6 @@ import { SlotRepository } from './repositories/slots.ts';
 import { SourceRepository } from './repositories/sources.ts';
 import { TopicRepository } from './repositories/topics.ts';
 
-// The domain's port, for the article service until it imports it from the domain itself (after the body-worker merge).
-export type { Store };
-
 /** The domain's Store over Kysely: the repositories over one connection or one transaction. */
 export class SqlStore implements Store {
   readonly articles: ArticleRepository;

@@ -10,7 +10,7 @@ import { INLINE_BODY_CHARS, prepareAnalysis, prepareBody, type PreparedAnalysis,
 import { cleanLine } from './html.ts';
 import { LIMITS } from './limits.ts';
 import { canTransition, statusNames, type ArticleStatus, type Transition } from './status.ts';
-import type { Store } from '../../storage/store.ts';
+import type { Store } from '../store.ts';
 import type { ArticlePatch } from '../../storage/repositories/articles.ts';
 
 export interface ArticleInput {

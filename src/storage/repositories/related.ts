@@ -13,8 +13,6 @@ export type RelatedTables = {
   related_picks: { article_id: number; related_id: number; mode: string; position: number; account_id: number | null; created_at: number };
 };
 
-// Until the body worker (on another branch) imports it from the domain.
-export type { RelatedDocument };
 
 /** Any fixed number works; it names the lock that serializes related-list updates on PostgreSQL. */
 const REFRESH_LOCK = 7_316_001;
