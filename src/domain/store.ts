@@ -1,5 +1,5 @@
 import type { Account, AccountChanges, NewAccount, NewToken, SessionRecord, TokenListing, TokenRecord } from './accounts/account.ts';
-import type { Article, FeedQuery, NewRevision, NewsroomQuery, Revision } from './articles/article.ts';
+import type { Article, ArticlePatch, FeedQuery, NewArticle, NewRevision, NewsroomQuery, Revision } from './articles/article.ts';
 import type { Candidate, RelatedDocument, RelatedPick, ScoredItem } from './articles/related-reading.ts';
 import type { ArticleStatus } from './articles/status.ts';
 import type { AuditEvent, NewAuditEvent } from './audit/audit-event.ts';
@@ -9,8 +9,7 @@ import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from './reactions/re
 import type { SlotItem } from './slots/slot.ts';
 import type { NewSource, Source } from './sources/source.ts';
 import type { NewTopic, Topic, TopicChanges } from './topics/topic.ts';
-// Snake_case rows and the search index's seam, until the article service and search move over (see below).
-import type { ArticlePatch, NewArticleRow } from '../storage/repositories/articles.ts';
+// The search index's seam, until search moves over.
 import type { SearchIndex } from '../storage/search/types.ts';
 
 /**
@@ -36,7 +35,7 @@ export interface Store {
 }
 
 export interface ArticleRepository {
-  insert(row: NewArticleRow): Promise<number>;
+  insert(article: NewArticle): Promise<number>;
   /** With `revision`, only while the article is still at it: false when another write came first. */
   update(id: number, patch: ArticlePatch, revision?: number): Promise<boolean>;
   findById(id: number): Promise<Article | undefined>;

@@ -24,6 +24,15 @@ export interface Article {
   revision: number;
 }
 
+/** An article's own fields, as the store writes them (its tags and channel path are kept apart). */
+export type ArticleFields = Omit<Article, 'id' | 'channelPath' | 'tags'>;
+
+/** A new article: published or scheduled later, by a transition. */
+export type NewArticle = Omit<ArticleFields, 'publishedAt' | 'scheduledAt'>;
+
+/** What an edit or a transition changes; never the author or the creation time. */
+export type ArticlePatch = Partial<Omit<ArticleFields, 'createdAt' | 'authorId'>>;
+
 /** The fields a writer controls; what a revision keeps. */
 export interface ArticleContent {
   title: string;
