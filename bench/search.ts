@@ -18,7 +18,7 @@ import pg from 'pg';
 import { ManualClock } from '../src/domain/clock.ts';
 import type { Ctx } from '../src/domain/context.ts';
 import { bodyText } from '../src/domain/articles/html.ts';
-import { searchArticles, type SearchInput } from '../src/domain/search/service.ts';
+import { rebuildSearchIndex, searchArticles, type SearchInput } from '../src/domain/search/service.ts';
 import { migrate, openDatabase, type Database } from '../src/storage/database.ts';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
@@ -252,7 +252,7 @@ async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<s
     const config = loadConfig({ INKSTONE_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, INKSTONE_DEMO: '0' });
     const ctx: Ctx = createContainer({ config, database, clock: new ManualClock() }).ctx;
     const t0 = Date.now();
-    await ctx.store.search.rebuild((n) => {
+    await rebuildSearchIndex(ctx, (n) => {
       if (n % 20_000 === 0) log(`  indexed ${n}`);
     });
     const indexSeconds = (Date.now() - t0) / 1000;

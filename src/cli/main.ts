@@ -105,11 +105,11 @@ program
   .action(() =>
     withContainer(async ({ ctx }) => {
       const started = Date.now();
-      const index = ctx.store.search;
-      const report = await index.rebuild((n) => {
+      const { rebuildSearchIndex } = await import('../domain/search/service.ts');
+      const report = await rebuildSearchIndex(ctx, (n) => {
         if (n % 5000 === 0) console.log(`Indexed ${n} articles…`);
       });
-      const { documents, bytes } = await index.stats();
+      const { documents, bytes } = await ctx.store.search.stats();
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       console.log(`Indexed ${report.indexed} published articles, removed ${report.removed} stale entries in ${seconds} s; the index holds ${documents} articles in ${(bytes / 1048576).toFixed(1)} MB.`);
     }),

@@ -6,11 +6,10 @@ import type { AuditEvent, NewAuditEvent } from './audit/audit-event.ts';
 import type { Channel, ChannelChanges, NewChannel } from './channels/channel.ts';
 import type { Media } from './media/media.ts';
 import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from './reactions/reaction.ts';
+import type { SearchIndex } from './search/search-index.ts';
 import type { SlotItem } from './slots/slot.ts';
 import type { NewSource, Source } from './sources/source.ts';
 import type { NewTopic, Topic, TopicChanges } from './topics/topic.ts';
-// The search index's seam, until search moves over.
-import type { SearchIndex } from '../storage/search/types.ts';
 
 /**
  * The port the domain writes against: the repositories it needs, over one connection or one transaction.

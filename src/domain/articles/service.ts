@@ -5,6 +5,7 @@ import { authorize, can } from '../policy.ts';
 import { imageUrlField, length, lineField } from '../text.ts';
 import { normalizeChannelPath } from '../channels/channel.ts';
 import { contentOf, type Article, type ArticleContent, type ArticlePatch } from './article.ts';
+import { indexArticle } from '../search/service.ts';
 import { refreshRelated } from './related.ts';
 import { INLINE_BODY_CHARS, prepareAnalysis, prepareBody, type PreparedAnalysis, type PreparedBody, type PreparedContent, type TextFields } from './body.ts';
 import { cleanLine } from './html.ts';
@@ -154,7 +155,7 @@ export async function createArticle(ctx: Ctx, actor: Actor, input: ArticleInput)
     await breathe();
     await store.articles.setTags(id, c.tags);
     const article = await loadWithBody(store, id, c);
-    await store.search.sync(article, prepared.analysis?.search);
+    await indexArticle(store, article, prepared.analysis?.search);
     await breathe();
     await refreshRelated(store, article, now, { prepared: prepared.analysis?.related });
     await breathe();
@@ -247,7 +248,7 @@ async function updateOnce(ctx: Ctx, actor: Actor, id: number, changes: ArticleCh
     await breathe();
     if (changed.includes('tags')) await store.articles.setTags(id, c.tags);
     const article = await loadWithBody(store, id, c);
-    await store.search.sync(article, body.analysis?.search);
+    await indexArticle(store, article, body.analysis?.search);
     await breathe();
     await refreshRelated(store, article, now, { prepared: body.analysis?.related });
     await breathe();
@@ -337,7 +338,7 @@ async function transitionOnce(
     // A workflow step leaves the body as it was: no need to read it again.
     const article = await loadWithBody(store, id, before);
     await breathe();
-    await store.search.sync(article, ahead?.search);
+    await indexArticle(store, article, ahead?.search);
     await breathe();
     await refreshRelated(store, article, now, { prepared: ahead?.related });
     await keepRevision(store, article, actor, t, now, note);
