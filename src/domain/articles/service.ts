@@ -155,9 +155,7 @@ export async function createArticle(ctx: Ctx, actor: Actor, input: ArticleInput)
     await breathe();
     await store.articles.setTags(id, c.tags);
     const article = await loadWithBody(store, id, c);
-    await indexArticle(store, article, prepared.analysis?.search);
-    await breathe();
-    await refreshRelated(store, article, now, { prepared: prepared.analysis?.related });
+    await indexAndRelate(store, undefined, article, now, prepared.analysis, breathe);
     await breathe();
     await keepRevision(store, article, actor, 'create', now);
     announceArticle(ctx, store, article, article);
@@ -248,9 +246,7 @@ async function updateOnce(ctx: Ctx, actor: Actor, id: number, changes: ArticleCh
     await breathe();
     if (changed.includes('tags')) await store.articles.setTags(id, c.tags);
     const article = await loadWithBody(store, id, c);
-    await indexArticle(store, article, body.analysis?.search);
-    await breathe();
-    await refreshRelated(store, article, now, { prepared: body.analysis?.related });
+    await indexAndRelate(store, before, article, now, body.analysis, breathe);
     await breathe();
     await keepRevision(store, article, actor, action, now, note);
     announceArticle(ctx, store, before, article);
@@ -289,6 +285,24 @@ async function staleRevision(store: Store, id: number, known?: Article): Promise
   return new DomainError('precondition', 'stale_revision', `稿件已被${by?.displayName ?? '他人'}修改为第 ${article.revision} 版`, undefined, undefined, {
     current: { revision: article.revision, updatedAt: new Date(article.updatedAt).toISOString(), updatedBy: by ? { username: by.username, displayName: by.displayName } : null },
   });
+}
+
+/**
+ * What every article change sets off inside its transaction: the search index and related reading follow it. They are
+ * subscribers in waiting: once a durable outbox keeps a crash from losing them, they move after the commit, onto the
+ * content events. `breathe` runs between the two (see pacer).
+ */
+async function indexAndRelate(
+  store: Store,
+  before: Article | undefined,
+  after: Article,
+  now: number,
+  analysis: PreparedAnalysis | undefined,
+  breathe: () => Promise<void>,
+): Promise<void> {
+  await indexArticle(store, after, analysis?.search);
+  await breathe();
+  await refreshRelated(store, after, now, { prepared: analysis?.related, wasPublished: before?.status === 'published' });
 }
 
 function announceArticle(ctx: Ctx, store: Store, before: Article, after: Article): void {
@@ -338,9 +352,7 @@ async function transitionOnce(
     // A workflow step leaves the body as it was: no need to read it again.
     const article = await loadWithBody(store, id, before);
     await breathe();
-    await indexArticle(store, article, ahead?.search);
-    await breathe();
-    await refreshRelated(store, article, now, { prepared: ahead?.related });
+    await indexAndRelate(store, before, article, now, ahead, breathe);
     await keepRevision(store, article, actor, t, now, note);
     announceArticle(ctx, store, before, article);
     return article;

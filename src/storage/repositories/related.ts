@@ -15,7 +15,7 @@ export type RelatedTables = {
 
 
 /** Any fixed number works; it names the lock that serializes related-list updates on PostgreSQL. */
-const REFRESH_LOCK = 7_316_001;
+export const REFRESH_LOCK = 7_316_001;
 
 /** Term vectors, fingerprints and related lists; the domain decides what goes in, this keeps and queries it. */
 export class RelatedRepository implements Port.RelatedRepository {
