@@ -3,6 +3,7 @@
 # the command. The quiet project (latency assertions) runs last, alone, once the machine is idle.
 # Arguments go to vitest instead (npm test -- --project unit).
 if [ "$#" -gt 0 ]; then exec vitest run "$@"; fi
+sh "$(dirname "$0")/test-deps.sh" || exit 1
 tsc --noEmit -p . &
 typecheck=$!
 depcruise src --config .dependency-cruiser.cjs &

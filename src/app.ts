@@ -10,6 +10,7 @@ import type { Container } from './container.ts';
 import type { Ctx } from './domain/context.ts';
 import { invalid, notFound } from './domain/errors.ts';
 import { JSON_MAX_DEPTH, jsonDepthExceeds } from './web/json.ts';
+import { registerLingeringClose } from './web/linger.ts';
 import { isTempPath } from './domain/media/files.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import { ping } from './storage/database.ts';
@@ -57,7 +58,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   const app: FastifyInstance = Fastify({
     // Cached reader pages are answered before Fastify's routing; see serveFromCache.
-    serverFactory: (handler) => createServer((req, res) => serveFromCache(pageCache, req, res) || handler(req, res)),
+    // Idle keep-alive connections outlive a load balancer's (60 s is common), so it is never the server that closes a
+    // connection the balancer is about to reuse; headers must arrive within that time plus a margin.
+    serverFactory: (handler) =>
+      createServer(
+        { keepAliveTimeout: config.keepAliveMs, headersTimeout: config.keepAliveMs + 5_000, requestTimeout: 300_000 },
+        (req, res) => serveFromCache(pageCache, req, res) || handler(req, res),
+      ),
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
     // Fastify accepts a hop count at run time though its types omit it.
     trustProxy: config.trustProxy as boolean | string[],
@@ -102,6 +109,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // Before any route: routes declare who may call them (config.auth) and get their gate from here.
   registerAuth(app, { ctx, siteUrl: config.siteUrl });
   registerPageCache(app, pageCache);
+  registerLingeringClose(app);
 
   let renderError: ErrorRenderer | undefined;
   app.setErrorHandler(async (err, req, reply) => {

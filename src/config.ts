@@ -36,6 +36,8 @@ export interface Config {
   pageCacheTtlMs: number;
   /** Memory the page cache may use (INKSTONE_PAGE_CACHE_MB, default 256). */
   pageCacheMaxBytes: number;
+  /** How long an idle keep-alive connection stays open (INKSTONE_KEEP_ALIVE_TIMEOUT, seconds, default 75). */
+  keepAliveMs: number;
   /** Bearer token that /metrics asks for (INKSTONE_METRICS_TOKEN); unset = /metrics is off. */
   metricsToken: string | undefined;
 }
@@ -165,6 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
     mediaMaxBytes: parseBytes('INKSTONE_MEDIA_MAX_BYTES', env.INKSTONE_MEDIA_MAX_BYTES, 20 * 1024 * 1024),
     pageCacheTtlMs: parseCount('INKSTONE_PAGE_CACHE_TTL', env.INKSTONE_PAGE_CACHE_TTL, 60) * 1000,
     metricsToken: parseMetricsToken(env.INKSTONE_METRICS_TOKEN),
+    keepAliveMs: Math.max(1, parseCount('INKSTONE_KEEP_ALIVE_TIMEOUT', env.INKSTONE_KEEP_ALIVE_TIMEOUT, 75)) * 1000,
     pageCacheMaxBytes: parseCount('INKSTONE_PAGE_CACHE_MB', env.INKSTONE_PAGE_CACHE_MB, 256) * 1024 * 1024,
   };
 }

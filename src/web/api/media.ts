@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import multipart from '@fastify/multipart';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError, invalid } from '../../domain/errors.ts';
 import { MediaFolder, spool, tooLarge, type Spooled } from '../../domain/media/files.ts';
 import type { Media } from '../../domain/media/media.ts';
@@ -15,7 +15,8 @@ const MULTIPART_SLACK = 64 * 1024;
 
 /**
  * POST /media in its own plugin scope, so the multipart parser exists for this route only. The file streams to a
- * temporary file; crossing the size limit answers 413 at once and closes the connection instead of reading on.
+ * temporary file; crossing the size limit answers 413 at once, and the rest of the body is read and dropped (up to a
+ * bound, web/linger.ts) so that the client hears the 413 instead of a reset connection.
  */
 export async function mediaRoutes(app: FastifyInstance, { ctx, config }: WebDeps): Promise<void> {
   const maxBytes = config.mediaMaxBytes;
@@ -30,11 +31,11 @@ export async function mediaRoutes(app: FastifyInstance, { ctx, config }: WebDeps
 
   app.post('/media', { config: AUTH_REQUIRED, bodyLimit: maxBytes + MULTIPART_SLACK }, async (req, reply) => {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > maxBytes + MULTIPART_SLACK) throw closing(reply, tooLarge(maxBytes));
+    if (declared > maxBytes + MULTIPART_SLACK) throw tooLarge(maxBytes);
     if (!req.isMultipart()) {
       throw new DomainError('unsupported', 'unsupported_media_type', 'Send the image as multipart/form-data in the field "file"');
     }
-    const upload = await receive(req, reply, folder, maxBytes);
+    const upload = await receive(req, folder, maxBytes);
     let media: Media;
     try {
       media = await importUpload(ctx, req.actor, folder, upload);
@@ -47,7 +48,7 @@ export async function mediaRoutes(app: FastifyInstance, { ctx, config }: WebDeps
 }
 
 /** Reads every part, spooling the one file in field "file"; anything else is refused with a 4xx. */
-async function receive(req: FastifyRequest, reply: FastifyReply, folder: MediaFolder, maxBytes: number): Promise<Spooled & { name: string }> {
+async function receive(req: FastifyRequest, folder: MediaFolder, maxBytes: number): Promise<Spooled & { name: string }> {
   let upload: (Spooled & { name: string }) | undefined;
   try {
     for await (const part of req.parts()) {
@@ -58,29 +59,24 @@ async function receive(req: FastifyRequest, reply: FastifyReply, folder: MediaFo
       }
       const abort = new AbortController();
       // busboy stops passing bytes at the limit but would only end the stream with the whole part read.
-      part.file.once('limit', () => abort.abort(closing(reply, tooLarge(maxBytes))));
+      part.file.once('limit', () => abort.abort(tooLarge(maxBytes)));
       upload = { ...(await spool(part.file, folder, maxBytes, abort.signal)), name: part.filename };
-      if (part.file.truncated) throw closing(reply, tooLarge(maxBytes));
+      if (part.file.truncated) throw tooLarge(maxBytes);
     }
   } catch (err) {
     if (upload) await rm(upload.path, { force: true });
-    throw multipartError(reply, err, maxBytes);
+    throw multipartError(err, maxBytes);
   }
   if (!upload) throw invalid('Send the image in the multipart field "file"', 'file', 'file_required');
   return upload;
 }
 
 /** The client may still be sending megabytes we will not read: answer and hang up. */
-function closing(reply: FastifyReply, err: DomainError): DomainError {
-  reply.header('connection', 'close');
-  return err;
-}
-
-function multipartError(reply: FastifyReply, err: unknown, maxBytes: number): unknown {
+function multipartError(err: unknown, maxBytes: number): unknown {
   if (err instanceof DomainError) return err;
   switch ((err as { code?: string }).code) {
     case 'FST_REQ_FILE_TOO_LARGE':
-      return closing(reply, tooLarge(maxBytes));
+      return tooLarge(maxBytes);
     case 'FST_FILES_LIMIT':
       return invalid('Send one file per request', 'file', 'too_many_files');
     case 'FST_FIELDS_LIMIT':
