@@ -16,10 +16,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAccount, createApiToken } from '../src/domain/accounts/service.ts';
-import { systemClock } from '../src/domain/clock.ts';
-import { newContext } from '../src/domain/context.ts';
+import { loadConfig } from '../src/config.ts';
+import { createContainer } from '../src/container.ts';
 import { migrate, openDatabase } from '../src/storage/database.ts';
-import { Store } from '../src/storage/store.ts';
 import { startThrowawayPostgres } from '../test/support/postgres.ts';
 import { freePort } from '../test/support/server.ts';
 
@@ -148,11 +147,12 @@ async function request(port: number, method: string, url: string, headers: Recor
 }
 
 async function setUp(env: NodeJS.ProcessEnv, port: number): Promise<number> {
-  const database = openDatabase({ databaseUrl: env.DATABASE_URL || undefined, dataDir: env.INKSTONE_DATA_DIR! });
+  const config = loadConfig(env);
+  const database = openDatabase(config);
   let token: string;
   try {
     await migrate(database);
-    const ctx = newContext(Store.of(database), systemClock);
+    const { ctx } = createContainer({ config, database });
     const username = `bench${Date.now().toString(36)}`;
     await createAccount(ctx, null, { username, role: 'admin', password: 'bench-password-1' });
     token = (await createApiToken(ctx, null, { username })).token;

@@ -16,11 +16,12 @@ import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { ManualClock } from '../src/domain/clock.ts';
-import { newContext, type Ctx } from '../src/domain/context.ts';
+import type { Ctx } from '../src/domain/context.ts';
 import { bodyText } from '../src/domain/articles/html.ts';
-import { searchArticles, type SearchInput } from '../src/domain/search/service.ts';
+import { rebuildSearchIndex, searchArticles, type SearchInput } from '../src/domain/search/service.ts';
 import { migrate, openDatabase, type Database } from '../src/storage/database.ts';
-import { Store } from '../src/storage/store.ts';
+import { loadConfig } from '../src/config.ts';
+import { createContainer } from '../src/container.ts';
 import { startThrowawayPostgres } from '../test/support/postgres.ts';
 import { channelPaths, corpus, random, toTraditional, zipfRank, type SyntheticArticle } from './search-corpus.ts';
 
@@ -248,9 +249,10 @@ async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<s
     await migrate(database);
     const loaded = await load(database);
     log(`${kind}: loaded in ${loaded.loadSeconds.toFixed(0)} s; building the index (inkstone reindex)`);
-    const ctx: Ctx = newContext(Store.of(database), new ManualClock());
+    const config = loadConfig({ INKSTONE_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, INKSTONE_DEMO: '0' });
+    const ctx: Ctx = createContainer({ config, database, clock: new ManualClock() }).ctx;
     const t0 = Date.now();
-    await ctx.store.search.rebuild((n) => {
+    await rebuildSearchIndex(ctx, (n) => {
       if (n % 20_000 === 0) log(`  indexed ${n}`);
     });
     const indexSeconds = (Date.now() - t0) / 1000;

@@ -1,16 +1,24 @@
 #!/bin/sh
-# npm test: the type check runs beside the tests instead of before them; either one failing fails the command.
-# The quiet project (latency assertions) runs last, alone, once the machine is idle.
+# npm test: the type check and the import rules run beside the tests instead of before them; any one failing fails
+# the command. The quiet project (latency assertions) runs last, alone, once the machine is idle.
 # Arguments go to vitest instead (npm test -- --project unit).
 if [ "$#" -gt 0 ]; then exec vitest run "$@"; fi
 sh "$(dirname "$0")/test-deps.sh" || exit 1
 tsc --noEmit -p . &
 typecheck=$!
+depcruise src --config .dependency-cruiser.cjs &
+imports=$!
 vitest run --project unit --project integration --project processes --project e2e
 tests=$?
+failed=0
 if ! wait "$typecheck"; then
   echo 'npm test: the type check failed (errors above)' >&2
-  exit 1
+  failed=1
 fi
+if ! wait "$imports"; then
+  echo 'npm test: an import breaks the dependency rules of .dependency-cruiser.cjs (npm run lint:deps)' >&2
+  failed=1
+fi
+[ "$failed" -eq 0 ] || exit 1
 [ "$tests" -eq 0 ] || exit "$tests"
 exec vitest run --project quiet

@@ -2,20 +2,18 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
-import type { Config } from './config.ts';
-import { systemClock, type Clock } from './domain/clock.ts';
-import { newContext, type Ctx } from './domain/context.ts';
+import type { Container } from './container.ts';
+import type { Ctx } from './domain/context.ts';
 import { invalid, notFound } from './domain/errors.ts';
 import { JSON_MAX_DEPTH, jsonDepthExceeds } from './web/json.ts';
 import { registerLingeringClose } from './web/linger.ts';
 import { isTempPath } from './domain/media/files.ts';
 import { startScheduler } from './jobs/scheduler.ts';
-import { ping, type Database } from './storage/database.ts';
-import { Store } from './storage/store.ts';
+import { ping } from './storage/database.ts';
 import { adminRoutes } from './web/admin/routes.tsx';
 import { apiV1 } from './web/api/index.ts';
 import { isApiRequest, sendApiError, toApiError } from './web/errors.ts';
@@ -35,12 +33,13 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BODY_LIMIT = 3 * 1024 * 1024;
 
 export interface AppOptions {
-  config: Config;
-  database: Database;
-  clock?: Clock;
+  /** The process's parts (src/container.ts): the app serves its Ctx and connects and closes its counters. */
+  container: Container;
   /** Run the scheduled-publishing job in this process (off in most tests). */
   jobs?: boolean;
+  /** Fastify's logger options, or `loggerInstance`: a logger the caller shares with the container (server.ts). */
   logger?: FastifyServerOptions['logger'];
+  loggerInstance?: FastifyBaseLogger;
 }
 
 export interface App {
@@ -51,8 +50,8 @@ export interface App {
 
 /** Builds the whole app without listening, so tests can inject requests. */
 export async function buildApp(options: AppOptions): Promise<App> {
-  const { config, database } = options;
-  const ctx: Ctx = newContext(Store.of(database), options.clock ?? systemClock);
+  const { container } = options;
+  const { config, database, ctx } = container;
   const pageCache = new PageCache({ ttlMs: config.pageCacheTtlMs, maxBytes: config.pageCacheMaxBytes });
   ctx.events.subscribe((change) => {
     if (changesReaderPages(change)) pageCache.purge();
@@ -66,13 +65,15 @@ export async function buildApp(options: AppOptions): Promise<App> {
         { keepAliveTimeout: config.keepAliveMs, headersTimeout: config.keepAliveMs + 5_000, requestTimeout: 300_000 },
         (req, res) => serveFromCache(pageCache, req, res) || handler(req, res),
       ),
-    logger: options.logger ?? false,
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
     // Fastify accepts a hop count at run time though its types omit it.
     trustProxy: config.trustProxy as boolean | string[],
     bodyLimit: BODY_LIMIT,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
   app.setValidatorCompiler(validatorCompiler);
+  app.addHook('onReady', () => container.ready());
+  app.addHook('onClose', () => container.close());
 
   // An empty JSON body (e.g. POST /articles/1/publish with a JSON content type) means "no body", not an error.
   const defaultJson = app.getDefaultJsonParser('error', 'error');

@@ -1,13 +1,10 @@
+import type { Container } from './container.ts';
 import { createAccount } from './domain/accounts/service.ts';
-import { systemClock, type Clock } from './domain/clock.ts';
 import { randomToken } from './domain/crypto.ts';
-import { newContext } from './domain/context.ts';
-import type { Config } from './config.ts';
 import { loadDemo } from './demo/load.ts';
 import { ensureRelated, rebuildRelated } from './domain/articles/related.ts';
 import { ensureSearchIndex } from './domain/search/service.ts';
-import { migrate, type Database } from './storage/database.ts';
-import { Store } from './storage/store.ts';
+import { migrate } from './storage/database.ts';
 
 export interface FirstStart {
   migrations: string[];
@@ -17,11 +14,10 @@ export interface FirstStart {
 
 /**
  * What a start does before serving: apply migrations, create `admin` on an empty database, and load the
- * demo content into an empty database unless INKSTONE_DEMO=0.
+ * demo content into an empty database unless INKSTONE_DEMO=0 (or `demo: false`).
  */
-export async function prepare(config: Config, database: Database, clock: Clock = systemClock): Promise<FirstStart> {
+export async function prepare({ config, database, ctx }: Container, { demo = config.demo } = {}): Promise<FirstStart> {
   const migrations = await migrate(database);
-  const ctx = newContext(Store.of(database), clock);
   const result: FirstStart = { migrations };
   await ensureRelated(ctx);
   const unindexed = await ensureSearchIndex(ctx);
@@ -31,7 +27,7 @@ export async function prepare(config: Config, database: Database, clock: Clock =
     await createAccount(ctx, null, { username: 'admin', displayName: '管理员', role: 'admin', password });
     if (!config.adminPassword) result.adminPassword = password;
   }
-  if (config.demo && (await ctx.store.channels.all()).length === 0) {
+  if (demo && (await ctx.store.channels.all()).length === 0) {
     result.demoArticles = (await loadDemo(ctx, config)).articles;
     // The first demo stories built their related lists before the archive was big enough to damp its city names.
     await rebuildRelated(ctx);

@@ -1,7 +1,9 @@
 import cluster from 'node:cluster';
+import { pino } from 'pino';
 import { buildApp } from './app.ts';
 import { prepare } from './bootstrap.ts';
 import type { Config } from './config.ts';
+import { createContainer } from './container.ts';
 import { openDatabase } from './storage/database.ts';
 
 const PURGE = 'inkstone:purge-pages';
@@ -18,14 +20,12 @@ function printFirstStart(config: Config, adminPassword: string | undefined): voi
 export async function serve(config: Config): Promise<void> {
   if (config.workers > 1 && cluster.isPrimary) return servePrimary(config);
 
+  // One logger for the process: requests log through Fastify's child of it, the container's parts through it.
+  const log = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'] });
   const database = openDatabase(config);
-  const first = await prepare(config, database);
-  const { app, pageCache } = await buildApp({
-    config,
-    database,
-    jobs: true,
-    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'] },
-  });
+  const container = createContainer({ config, database, log });
+  const first = await prepare(container);
+  const { app, pageCache } = await buildApp({ container, jobs: true, loggerInstance: log });
   if (first.migrations.length) app.log.info({ migrations: first.migrations }, 'applied migrations');
   if (first.demoArticles !== undefined) app.log.info({ articles: first.demoArticles }, 'loaded demo content');
   printFirstStart(config, first.adminPassword);
@@ -50,7 +50,9 @@ export async function serve(config: Config): Promise<void> {
 
 async function servePrimary(config: Config): Promise<void> {
   const database = openDatabase(config);
-  const first = await prepare(config, database);
+  const container = createContainer({ config, database });
+  const first = await prepare(container);
+  await container.close();
   await database.close();
   printFirstStart(config, first.adminPassword);
   let stopping = false;

@@ -3,28 +3,28 @@ import { loadConfig, ConfigError, type Config } from '../config.ts';
 import { ROLES } from '../domain/accounts/roles.ts';
 import { randomToken } from '../domain/crypto.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { Database } from '../storage/database.ts';
+import type { Container } from '../container.ts';
 // The server, storage drivers, argon2 and the demo load inside the commands that use them: `--help` starts fast.
 
 /** A mistake of the operator's: printed as one line, exit code 2, no stack trace. */
 class CliError extends Error {}
 
-/** Opens the configured database for one command; every command but `migrate` itself first brings it up to date. */
-async function withDatabase<T>(fn: (config: Config, database: Database) => Promise<T>, { migrateFirst = true } = {}): Promise<T> {
+/**
+ * Opens the configured database and the process's parts (src/container.ts) for one command; every command but
+ * `migrate` itself first brings the database up to date.
+ */
+async function withContainer<T>(fn: (container: Container) => Promise<T>, { migrateFirst = true } = {}): Promise<T> {
   const config = loadConfig();
-  const { migrate, openDatabase } = await import('../storage/database.ts');
+  const [{ migrate, openDatabase }, { createContainer }] = await Promise.all([import('../storage/database.ts'), import('../container.ts')]);
   const database = openDatabase(config);
+  const container = createContainer({ config, database });
   try {
     if (migrateFirst) await migrate(database);
-    return await fn(config, database);
+    return await fn(container);
   } finally {
+    await container.close();
     await database.close();
   }
-}
-
-async function ctxOf(database: Database) {
-  const [{ newContext }, { Store }, { systemClock }] = await Promise.all([import('../domain/context.ts'), import('../storage/store.ts'), import('../domain/clock.ts')]);
-  return newContext(Store.of(database), systemClock);
 }
 
 const program = new Command('inkstone').description('Inkstone (砚): a Chinese-first news publishing platform').showHelpAfterError();
@@ -42,7 +42,7 @@ program
   .command('migrate')
   .description('apply database migrations')
   .action(() =>
-    withDatabase(async (_config, database) => {
+    withContainer(async ({ database }) => {
       const { migrate } = await import('../storage/database.ts');
       const applied = await migrate(database);
       console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.');
@@ -53,14 +53,14 @@ program
   .command('demo')
   .description('load the demo content (channels, articles, images, topics) into a database without channels')
   .action(() =>
-    withDatabase(async (config, database) => {
-      const ctx = await ctxOf(database);
+    withContainer(async (container) => {
+      const { config, ctx } = container;
       if ((await ctx.store.channels.all()).length > 0) {
         console.log('The database already has channels; the demo loads only into an empty newsroom.');
         return;
       }
       const [{ prepare }, { loadDemo }] = await Promise.all([import('../bootstrap.ts'), import('../demo/load.ts')]);
-      await prepare({ ...config, demo: false }, database);
+      await prepare(container, { demo: false });
       const loaded = await loadDemo(ctx, config);
       console.log(`Loaded ${loaded.channels} channels, ${loaded.articles} articles and ${loaded.topics} topics.`);
     }),
@@ -74,11 +74,11 @@ user
   .option('--display-name <name>', 'name shown in the newsroom')
   .option('--password <password>', 'initial password (at least 8 characters)')
   .action((name: string, opts: { role: string; displayName?: string; password?: string }) =>
-    withDatabase(async (_config, database) => {
+    withContainer(async ({ ctx }) => {
       const given = opts.password ?? process.env.INKSTONE_NEW_PASSWORD;
       const password = given ?? randomToken(12);
       const { createAccount } = await import('../domain/accounts/service.ts');
-      const account = await createAccount(await ctxOf(database), null, { username: name, role: opts.role, displayName: opts.displayName, password });
+      const account = await createAccount(ctx, null, { username: name, role: opts.role, displayName: opts.displayName, password });
       console.log(`Created ${account.role} ${account.username}.`);
       if (!given) console.log(`Password (shown once): ${password}`);
     }),
@@ -91,9 +91,9 @@ token
   .requiredOption('--user <name>', 'account the token acts as')
   .option('--name <label>', 'what the token is for', 'cli')
   .action((opts: { user: string; name: string }) =>
-    withDatabase(async (_config, database) => {
+    withContainer(async ({ ctx }) => {
       const { createApiToken } = await import('../domain/accounts/service.ts');
-      const created = await createApiToken(await ctxOf(database), null, { username: opts.user, name: opts.name });
+      const created = await createApiToken(ctx, null, { username: opts.user, name: opts.name });
       console.log(`Created API token #${created.id} for ${opts.user}; it is shown once:`);
       console.log(`Token: ${created.token}`);
     }),
@@ -103,13 +103,13 @@ program
   .command('reindex')
   .description('rebuild the search index from the published articles (after changing dict/newsroom.txt)')
   .action(() =>
-    withDatabase(async (_config, database) => {
+    withContainer(async ({ ctx }) => {
       const started = Date.now();
-      const index = (await ctxOf(database)).store.search;
-      const report = await index.rebuild((n) => {
+      const { rebuildSearchIndex } = await import('../domain/search/service.ts');
+      const report = await rebuildSearchIndex(ctx, (n) => {
         if (n % 5000 === 0) console.log(`Indexed ${n} articles…`);
       });
-      const { documents, bytes } = await index.stats();
+      const { documents, bytes } = await ctx.store.search.stats();
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       console.log(`Indexed ${report.indexed} published articles, removed ${report.removed} stale entries in ${seconds} s; the index holds ${documents} articles in ${(bytes / 1048576).toFixed(1)} MB.`);
     }),
@@ -119,7 +119,7 @@ program
   .command('backup <file>')
   .description('online backup of the SQLite database to FILE')
   .action((file: string) =>
-    withDatabase(async (_config, database) => {
+    withContainer(async ({ database }) => {
       if (!database.sqlite) throw new CliError('backup copies the SQLite database; on PostgreSQL use pg_dump');
       const { backupSqlite } = await import('../storage/backup.ts');
       const pages = await backupSqlite(database, file);
@@ -131,9 +131,9 @@ program
   .command('export <file>')
   .description('export channels, accounts (without secrets), articles and topics as JSON lines')
   .action((file: string) =>
-    withDatabase(async (_config, database) => {
+    withContainer(async ({ ctx }) => {
       const { exportJsonLines } = await import('../storage/backup.ts');
-      const counts = await exportJsonLines(database, file);
+      const counts = await exportJsonLines(ctx.store, file);
       console.log(`Exported ${Object.entries(counts).map(([k, n]) => `${n} ${k}s`).join(', ') || 'nothing'} to ${file}.`);
     }),
   );
@@ -144,9 +144,9 @@ reactions
   .description('compare the mood counts with the vote rows and rebuild what drifted; exits 1 when anything had drifted')
   .option('--dry-run', 'report only, change nothing')
   .action((opts: { dryRun?: boolean }) =>
-    withDatabase(async (_config, database) => {
+    withContainer(async ({ ctx }) => {
       const { checkReactionCounts } = await import('../domain/reactions/service.ts');
-      const { drift, votes } = await checkReactionCounts(await ctxOf(database), { dryRun: opts.dryRun === true });
+      const { drift, votes } = await checkReactionCounts(ctx, { dryRun: opts.dryRun === true });
       if (drift.length === 0) {
         console.log(`Checked ${votes} votes: every count equals its votes.`);
         return;

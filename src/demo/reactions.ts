@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import { ManualClock } from '../domain/clock.ts';
 import type { Ctx } from '../domain/context.ts';
 import { MemoryHitCounter } from '../domain/reactions/hits.ts';
-import { castVote, recordView, type ReactionRules } from '../domain/reactions/service.ts';
+import { castVote, recordView } from '../domain/reactions/service.ts';
 
 /** A small deterministic generator, so every fresh demo shows the same rankings. */
 function random(seed: number): () => number {
@@ -20,8 +20,9 @@ function random(seed: number): () => number {
 export async function seedDemoReactions(ctx: Ctx, config: Config, articles: { id: number; publishedAt: number }[]): Promise<number> {
   const now = ctx.clock.now();
   const clock = new ManualClock(now);
-  const demoCtx = { ...ctx, clock };
-  const rules: ReactionRules = { moods: config.moods, capPerHour: 0, newReadersPerHour: 0, burstPerMinute: 0, secret: config.secret, hits: new MemoryHitCounter() };
+  // Caps off and counters of its own: the demo's readers all come from a handful of made-up addresses.
+  const reactions = { moods: config.moods, capPerHour: 0, newReadersPerHour: 0, burstPerMinute: 0, secret: config.secret, hits: new MemoryHitCounter() };
+  const demoCtx = { ...ctx, clock, reactions };
   const next = random(20261129);
   let votes = 0;
   for (const article of articles) {
@@ -33,10 +34,10 @@ export async function seedDemoReactions(ctx: Ctx, config: Config, articles: { id
       clock.set(article.publishedAt + Math.floor(next() * Math.min(ageHours, 24 * 7)) * 3600_000 + 60_000);
       if (clock.now() > now) clock.set(now);
       const address = `198.51.${article.id % 250}.${r + 1}`;
-      await recordView(demoCtx, rules, { articleId: article.id, readerId: null, address, userAgent: 'Mozilla/5.0 (demo reader)' });
+      await recordView(demoCtx, { articleId: article.id, readerId: null, address, userAgent: 'Mozilla/5.0 (demo reader)' });
       if (next() < 0.45) {
         const mood = config.moods[next() < 0.6 ? favourite : Math.floor(next() * config.moods.length)]!.key;
-        await castVote(demoCtx, rules, { articleId: article.id, mood, readerId: null, address });
+        await castVote(demoCtx, { articleId: article.id, mood, readerId: null, address });
         votes++;
       }
     }

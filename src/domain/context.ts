@@ -1,12 +1,16 @@
-import type { Store } from '../storage/store.ts';
 import type { Clock } from './clock.ts';
 import { ContentEvents, type ContentChange } from './events.ts';
+import type { ReactionRules } from './reactions/rules.ts';
+import type { Store } from './store.ts';
 
-/** What every use case receives: the repositories, the time, and where committed changes are announced. */
+/** What every use case receives, made once per process by the composition root (src/container.ts). */
 export interface Ctx {
   store: Store;
   clock: Clock;
+  /** Where committed changes are announced. */
   events: ContentEvents;
+  /** Voting's moods and anti-stuffing layers: the API, the no-JavaScript form and the reader pages share one set. */
+  reactions: ReactionRules;
 }
 
 /** Announces a change once the transaction `store` belongs to has committed (at once outside a transaction). */
@@ -14,6 +18,6 @@ export function announce(ctx: Ctx, store: Store, change: ContentChange): void {
   store.afterCommit(() => ctx.events.emit(change));
 }
 
-export function newContext(store: Store, clock: Clock): Ctx {
-  return { store, clock, events: new ContentEvents() };
+export function newContext(parts: Omit<Ctx, 'events'>): Ctx {
+  return { ...parts, events: new ContentEvents() };
 }

@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import type { Store } from '../domain/store.ts';
 import type { Database } from './database.ts';
-import { Store } from './store.ts';
 
 /** SQLite online backup: a consistent copy while the site keeps serving. */
 export async function backupSqlite(database: Database, file: string): Promise<number> {
@@ -14,8 +14,7 @@ export async function backupSqlite(database: Database, file: string): Promise<nu
  * Full export as JSON lines, one record per line with its `type`, in an order that can be imported back
  * (channels before articles, parents before children).
  */
-export async function exportJsonLines(database: Database, file: string): Promise<Record<string, number>> {
-  const store = Store.of(database);
+export async function exportJsonLines(store: Store, file: string): Promise<Record<string, number>> {
   const out = createWriteStream(file, { encoding: 'utf8' });
   const counts: Record<string, number> = {};
   const write = async (type: string, record: object) => {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Store } from '../domain/store.ts';
 import type { Database } from './database.ts';
 import type { Dialect } from './migrations/index.ts';
 import type { DB } from './schema.ts';
@@ -7,15 +8,16 @@ import { ArticleRepository } from './repositories/articles.ts';
 import { ChannelRepository } from './repositories/channels.ts';
 import { HistoryRepository } from './repositories/history.ts';
 import { MediaRepository } from './repositories/media.ts';
-import { ReactionRepository } from './repositories/reactions.ts';
+import { ReactionRepository, VoteBatcher } from './repositories/reactions.ts';
 import { RelatedRepository } from './repositories/related.ts';
-import { searchIndex, type SearchIndex } from './search/index.ts';
+import type { SearchIndex } from '../domain/search/search-index.ts';
+import { searchIndex } from './search/index.ts';
 import { SlotRepository } from './repositories/slots.ts';
 import { SourceRepository } from './repositories/sources.ts';
 import { TopicRepository } from './repositories/topics.ts';
 
-/** The repositories over one connection or one transaction; services receive this, never SQL. */
-export class Store {
+/** The domain's Store over Kysely: the repositories over one connection or one transaction. */
+export class SqlStore implements Store {
   readonly articles: ArticleRepository;
   readonly channels: ChannelRepository;
   readonly topics: TopicRepository;
@@ -28,9 +30,10 @@ export class Store {
   readonly sources: SourceRepository;
   readonly search: SearchIndex;
 
-  constructor(
+  private constructor(
     private readonly db: Kysely<DB>,
     readonly dialect: Dialect,
+    private readonly votes: VoteBatcher,
     /** Inside a transaction: what to run once it has committed. */
     private readonly committed?: (() => void)[],
   ) {
@@ -39,7 +42,7 @@ export class Store {
     this.topics = new TopicRepository(db);
     this.history = new HistoryRepository(db);
     this.accounts = new AccountRepository(db);
-    this.reactions = new ReactionRepository(db, dialect);
+    this.reactions = new ReactionRepository(db, dialect, votes);
     this.related = new RelatedRepository(db, dialect);
     this.slots = new SlotRepository(db);
     this.media = new MediaRepository(db);
@@ -47,20 +50,19 @@ export class Store {
     this.search = searchIndex(db, dialect);
   }
 
-  static of(database: Database): Store {
-    return new Store(database.db, database.dialect);
+  /** The store over a database's pool; its transactions share its vote batcher, so make one per pool (the container does). */
+  static of(database: Database): SqlStore {
+    return new SqlStore(database.db, database.dialect, new VoteBatcher(database.db, database.dialect));
   }
 
-  /** Runs fn in one transaction: all its writes land together or not at all. */
   async transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
     const committed: (() => void)[] = [];
-    const result = await this.db.transaction().execute((tx) => fn(new Store(tx, this.dialect, committed)));
+    const result = await this.db.transaction().execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, committed)));
     for (const run of committed) run();
     return result;
   }
 
-  /** Runs `run` after the enclosing transaction commits; never if it rolls back; at once outside a transaction. */
   afterCommit(run: () => void): void {
     if (this.committed) this.committed.push(run);
     else run();

@@ -1,5 +1,5 @@
 import { invalid } from '../domain/errors.ts';
-import type { FeedPosition } from '../storage/repositories/articles.ts';
+import type { FeedPosition } from '../domain/articles/article.ts';
 
 /** Opaque feed cursors: the (publishedAt, id) of the last item seen, base64url so clients do not parse them. */
 export function encodeCursor(p: FeedPosition): string {

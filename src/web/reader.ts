@@ -1,10 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
-import type { Ctx } from '../domain/context.ts';
 import { hmac, safeEqual } from '../domain/crypto.ts';
-import { MemoryHitCounter, type HitCounter } from '../domain/reactions/hits.ts';
-import { bindReactionRules, boundReactionRules, type ReactionRules } from '../domain/reactions/service.ts';
-import { RedisHitCounter } from '../storage/redis-hits.ts';
 import { requireSameOrigin } from './auth.ts';
 
 /** The anonymous reader: a random id signed with the site secret, set by the first vote, kept a year. */
@@ -41,39 +37,4 @@ export function setReaderCookie(reply: FastifyReply, config: Config, readerId: s
 /** Votes and reads come from our own pages: another site's form or beacon is refused when the browser says so. */
 export function requireOwnOrigin(req: FastifyRequest, config: Config): void {
   requireSameOrigin(req, new URL(config.siteUrl).origin);
-}
-
-/**
- * The reaction rules of this app, made once per Ctx and shared by the API and the no-JavaScript form: the same
- * hit counters (in memory, or in Redis when REDIS_URL is set) must see every vote of this process.
- */
-export function reactionRulesFor(app: FastifyInstance, { ctx, config }: { ctx: Ctx; config: Config }): ReactionRules {
-  const bound = boundReactionRules(ctx);
-  if (bound) return bound;
-  let lastWarning = 0;
-  const warn = (err: Error) => {
-    // Redis reconnects keep failing while it is down: one line a minute is enough.
-    if (Date.now() - lastWarning < 60_000) return;
-    lastWarning = Date.now();
-    app.log.warn({ err: err.message }, 'Redis unreachable: vote caps count in this process only');
-  };
-  const shared = config.redisUrl ? new RedisHitCounter(config.redisUrl, warn) : undefined;
-  const hits: HitCounter = shared ?? new MemoryHitCounter();
-  if (shared) {
-    // Start serving with the shared counters when Redis answers within a moment, else count locally until it does.
-    app.addHook('onReady', async () => {
-      if (!(await shared.ready())) warn(new Error('no connection at start'));
-    });
-  }
-  const rules: ReactionRules = {
-    moods: config.moods,
-    capPerHour: config.reactionCapPerHour,
-    newReadersPerHour: config.readerCookiesPerHour,
-    burstPerMinute: config.reactionBurstPerMinute,
-    secret: config.secret,
-    hits,
-  };
-  bindReactionRules(ctx, rules);
-  app.addHook('onClose', async () => hits.close());
-  return rules;
 }

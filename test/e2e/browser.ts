@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { buildApp } from '../../src/app.ts';
+import { createContainer } from '../../src/container.ts';
 import { prepare } from '../../src/bootstrap.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/storage/database.ts';
@@ -30,8 +31,9 @@ export async function startDemoSite() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-e2e-'));
   const config = loadConfig({ INKSTONE_DATA_DIR: dataDir, INKSTONE_SECRET: 'e2e-secret-0123456789abcdef', INKSTONE_ADMIN_PASSWORD: 'e2e-admin-password', PORT: '0' });
   const database = openDatabase(config);
-  await prepare(config, database);
-  const { app, ctx } = await buildApp({ config, database });
+  const container = createContainer({ config, database });
+  await prepare(container);
+  const { app, ctx } = await buildApp({ container });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   return {

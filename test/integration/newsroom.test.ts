@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
+import { createContainer } from '../../src/container.ts';
 import { STORES, openTestDatabase } from '../support/stores.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { createArticle, createChannels, publish } from '../support/factories.ts';
@@ -285,7 +286,7 @@ describe('logs', () => {
       },
     });
     const config = loadConfig({ INKSTONE_DATA_DIR: db.dataDir, INKSTONE_SECRET: 'test-secret-0123456789abcdef', INKSTONE_DEMO: '0', INKSTONE_SITE_URL: 'http://news.example.test' });
-    const { app, ctx } = await buildApp({ config, database: db.database, logger: { level: 'trace', stream } });
+    const { app, ctx } = await buildApp({ container: createContainer({ config, database: db.database }), logger: { level: 'trace', stream } });
     try {
       await createAccount(ctx, null, { username: 'chief', role: 'admin', password: 'chief password one' });
       const wrong = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: 'chief', password: 'guess password two' } });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishDueArticles } from '../../src/domain/articles/service.ts';
-import { ensureSearchIndex } from '../../src/domain/search/service.ts';
+import { ensureSearchIndex, rebuildSearchIndex } from '../../src/domain/search/service.ts';
 import { runCli } from '../support/server.ts';
 import { STORES, type StoreKind } from '../support/stores.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
@@ -313,17 +313,17 @@ describe.each(STORES)('search on %s', (kind) => {
     expect(await ensureSearchIndex(t.ctx)).toBe(0);
     expect(keys((await search({ q: '墨川湖' })).items)).toEqual(['mochuan-lake-birds']);
     await sql`delete from search_docs`.execute(t.db.database.db);
-    const report = await t.ctx.store.search.rebuild();
+    const report = await rebuildSearchIndex(t.ctx);
     expect(report.indexed).toBe(articles.length);
     expect(keys((await search({ q: '墨川湖' })).items)).toEqual(['mochuan-lake-birds']);
     expect((await t.ctx.store.search.stats()).documents).toBe(articles.length);
     // An article unpublished behind the index's back (a restored backup, a manual fix) leaves with the next rebuild.
     const birds = idOf.get('mochuan-lake-birds')!;
     await sql`update articles set status = 'unpublished' where id = ${birds}`.execute(t.db.database.db);
-    expect(await t.ctx.store.search.rebuild()).toEqual({ indexed: articles.length - 1, removed: 1 });
+    expect(await rebuildSearchIndex(t.ctx)).toEqual({ indexed: articles.length - 1, removed: 1 });
     expect((await search({ q: '墨川湖' })).total).toBe(0);
     await sql`update articles set status = 'published' where id = ${birds}`.execute(t.db.database.db);
-    expect(await t.ctx.store.search.rebuild()).toEqual({ indexed: articles.length, removed: 0 });
+    expect(await rebuildSearchIndex(t.ctx)).toEqual({ indexed: articles.length, removed: 0 });
   });
 
   it('runs `inkstone reindex` from the command line', () => {

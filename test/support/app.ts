@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
+import { createContainer } from '../../src/container.ts';
 import { createAccount, createApiToken } from '../../src/domain/accounts/service.ts';
 import type { Role } from '../../src/domain/accounts/roles.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
@@ -31,7 +32,7 @@ export async function startTestApp(kind: StoreKind, env: Record<string, string> 
     ...env,
   });
   const clock = new ManualClock(Date.now());
-  const { app, ctx } = await buildApp({ config, database: db.database, clock });
+  const { app, ctx } = await buildApp({ container: createContainer({ config, database: db.database, clock }) });
   await app.ready();
   return {
     app,

@@ -4,10 +4,9 @@ import { freePort } from './net.ts';
 
 export { freePort };
 import { createAccount, createApiToken } from '../../src/domain/accounts/service.ts';
-import { systemClock } from '../../src/domain/clock.ts';
-import { newContext } from '../../src/domain/context.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createContainer } from '../../src/container.ts';
 import { migrate, openDatabase } from '../../src/storage/database.ts';
-import { Store } from '../../src/storage/store.ts';
 
 /** Real `inkstone` processes for tests that need them: kill -9, several app processes, the CLI. */
 const root = path.resolve(import.meta.dirname, '../..');
@@ -59,10 +58,11 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<Served> {
 
 /** A newsroom on a fresh database, made in-process (spawning the CLI three times costs seconds): an admin's token. */
 export async function newsroom(env: NodeJS.ProcessEnv): Promise<{ token: string }> {
-  const database = openDatabase({ databaseUrl: env.DATABASE_URL || undefined, dataDir: env.INKSTONE_DATA_DIR! });
+  const config = loadConfig(env);
+  const database = openDatabase(config);
   try {
     await migrate(database);
-    const ctx = newContext(Store.of(database), systemClock);
+    const { ctx } = createContainer({ config, database });
     await createAccount(ctx, null, { username: 'chief', role: 'admin', password: 'chief-password-1' });
     return { token: (await createApiToken(ctx, null, { username: 'chief' })).token };
   } finally {

@@ -4,8 +4,8 @@ import { authorize } from '../policy.ts';
 import { lineField } from '../text.ts';
 import { checkPassword, checkThrottle, hashPassword, recordFailure, verifyPassword } from './service.ts';
 import { isRole, type Actor, type Role } from './roles.ts';
-import type { Account, TokenListing } from '../../storage/repositories/accounts.ts';
-import type { Store } from '../../storage/store.ts';
+import type { Account, TokenListing } from './account.ts';
+import type { Store } from '../store.ts';
 
 /** The newsroom's people: everyone signed in sees who is active (for bylines and the dashboard); admins see all. */
 export async function listAccounts(ctx: Ctx, actor: Actor): Promise<Account[]> {

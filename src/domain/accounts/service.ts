@@ -5,7 +5,7 @@ import { DomainError, conflict, invalid, notFound, unauthorized } from '../error
 import { authorize } from '../policy.ts';
 import { lineField } from '../text.ts';
 import { isRole, type Actor, type Role } from './roles.ts';
-import type { Account } from '../../storage/repositories/accounts.ts';
+import type { Account } from './account.ts';
 
 // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
 const PRODUCTION_ARGON2 = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;

@@ -24,6 +24,15 @@ export interface Article {
   revision: number;
 }
 
+/** An article's own fields, as the store writes them (its tags and channel path are kept apart). */
+export type ArticleFields = Omit<Article, 'id' | 'channelPath' | 'tags'>;
+
+/** A new article: published or scheduled later, by a transition. */
+export type NewArticle = Omit<ArticleFields, 'publishedAt' | 'scheduledAt'>;
+
+/** What an edit or a transition changes; never the author or the creation time. */
+export type ArticlePatch = Partial<Omit<ArticleFields, 'createdAt' | 'authorId'>>;
+
 /** The fields a writer controls; what a revision keeps. */
 export interface ArticleContent {
   title: string;
@@ -51,4 +60,45 @@ export function contentOf(a: Article): ArticleContent {
     cover: a.cover,
     tags: a.tags,
   };
+}
+
+/** One kept version of an article: its content and status as they were after a change. */
+export interface Revision {
+  number: number;
+  accountId: number | null;
+  username: string | null;
+  action: string;
+  createdAt: number;
+  content: ArticleContent & { status: string };
+  /** Why, when the action does not say it: a return comment, the revision restored. */
+  note: string;
+}
+
+export interface NewRevision {
+  articleId: number;
+  number: number;
+  accountId: number | null;
+  action: string;
+  createdAt: number;
+  content: Revision['content'];
+  note?: string;
+}
+
+/** A position in a reverse-chronological listing: strictly before (publishedAt, id). */
+export interface FeedPosition {
+  publishedAt: number;
+  id: number;
+}
+
+export interface FeedQuery {
+  channelIds?: number[];
+  before?: FeedPosition;
+  limit: number;
+}
+
+export interface NewsroomQuery {
+  status?: ArticleStatus;
+  authorId?: number;
+  limit: number;
+  beforeId?: number;
 }

@@ -1,4 +1,3 @@
-import type { RelatedDocument } from '../../storage/repositories/related.ts';
 import { DomainError, invalid } from '../errors.ts';
 import { extractFigures, type KeyFigure } from '../nlp/figures.ts';
 import { suggestKeywords } from '../nlp/keywords.ts';
@@ -7,6 +6,7 @@ import { extractSummary } from '../nlp/summary.ts';
 import { prepareSearchFields, type PreparedSearchFields } from '../search/document.ts';
 import { bodyText, sanitizeBody } from './html.ts';
 import { LIMITS } from './limits.ts';
+import type { RelatedDocument } from './related-reading.ts';
 import { ANALYSED_CHARS, analyseArticle, fingerprintText } from './related.ts';
 
 /**

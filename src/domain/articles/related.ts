@@ -6,8 +6,8 @@ import { bandKeys, encodeSignature, fingerprint } from '../nlp/minhash.ts';
 import { normalizeText } from '../nlp/segment.ts';
 import { NOUN_TAGS, termWeights, topTerms, unitVector, type TermVector } from '../nlp/tfidf.ts';
 import { authorize, can } from '../policy.ts';
-import type { Store } from '../../storage/store.ts';
-import type { Candidate, RelatedDocument, RelatedPick } from '../../storage/repositories/related.ts';
+import type { Store } from '../store.ts';
+import type { Candidate, RelatedDocument, RelatedPick } from './related-reading.ts';
 import type { Article } from './article.ts';
 
 export const RELATED = {
@@ -99,13 +99,13 @@ export function relatedScore(article: Pick<Article, 'channelId' | 'publishedAt'>
 /**
  * Keeps an article's related reading current; called inside the transaction of every article change. Its terms and
  * fingerprint follow its content; once published it gets its own list and enters the lists of the (at most 24)
- * articles it resembles most; unpublished, it leaves every list.
+ * articles it resembles most; unpublished, it leaves every list. `wasPublished`: readers could see it before this change.
  */
 export async function refreshRelated(
   store: Store,
   article: Article,
   now: number,
-  { force = false, prepared }: { force?: boolean; prepared?: RelatedDocument } = {},
+  { force = false, prepared, wasPublished = false }: { force?: boolean; prepared?: RelatedDocument; wasPublished?: boolean } = {},
 ): Promise<void> {
   let terms: [string, number][] | undefined;
   // Workflow steps (submit, publish) leave the text as it was: no need to segment it again.
@@ -117,7 +117,9 @@ export async function refreshRelated(
     await store.related.saveDocument(article.id, doc, now);
     terms = doc.terms;
   }
-  await store.related.lockForRefresh();
+  // Only published lists are shared between articles: a draft's autosave (never public, before or now) changes none of
+  // them and need not queue behind every publish. A rebuild takes the lock for every article, to be safe.
+  if (article.status === 'published' || wasPublished || force) await store.related.lockForRefresh();
   if (article.status !== 'published') {
     await store.related.withdraw(article.id);
     return;

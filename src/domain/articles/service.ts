@@ -4,14 +4,14 @@ import { conflict, DomainError, invalid, notFound } from '../errors.ts';
 import { authorize, can } from '../policy.ts';
 import { imageUrlField, length, lineField } from '../text.ts';
 import { normalizeChannelPath } from '../channels/channel.ts';
-import { contentOf, type Article, type ArticleContent } from './article.ts';
+import { contentOf, type Article, type ArticleContent, type ArticlePatch } from './article.ts';
+import { indexArticle } from '../search/service.ts';
 import { refreshRelated } from './related.ts';
 import { INLINE_BODY_CHARS, prepareAnalysis, prepareBody, type PreparedAnalysis, type PreparedBody, type PreparedContent, type TextFields } from './body.ts';
 import { cleanLine } from './html.ts';
 import { LIMITS } from './limits.ts';
 import { canTransition, statusNames, type ArticleStatus, type Transition } from './status.ts';
-import type { Store } from '../../storage/store.ts';
-import type { ArticlePatch } from '../../storage/repositories/articles.ts';
+import type { Store } from '../store.ts';
 
 export interface ArticleInput {
   title: string;
@@ -139,25 +139,23 @@ export async function createArticle(ctx: Ctx, actor: Actor, input: ArticleInput)
       title: c.title,
       subtitle: c.subtitle,
       summary: c.summary,
-      body_html: c.bodyHtml,
-      body_text: c.bodyText,
-      channel_id: c.channelId,
+      bodyHtml: c.bodyHtml,
+      bodyText: c.bodyText,
+      channelId: c.channelId,
       source: c.source,
       byline: c.byline,
       editor: c.editor,
       cover: c.cover,
       status: 'draft',
-      created_at: now,
-      updated_at: now,
-      author_id: actor.id,
+      createdAt: now,
+      updatedAt: now,
+      authorId: actor.id,
       revision: 1,
     });
     await breathe();
     await store.articles.setTags(id, c.tags);
     const article = await loadWithBody(store, id, c);
-    await store.search.sync(article, prepared.analysis?.search);
-    await breathe();
-    await refreshRelated(store, article, now, { prepared: prepared.analysis?.related });
+    await indexAndRelate(store, undefined, article, now, prepared.analysis, breathe);
     await breathe();
     await keepRevision(store, article, actor, 'create', now);
     announceArticle(ctx, store, article, article);
@@ -229,18 +227,18 @@ async function updateOnce(ctx: Ctx, actor: Actor, id: number, changes: ArticleCh
     const won = await store.articles.update(
       id,
       {
-      title: c.title,
-      subtitle: c.subtitle,
-      summary: c.summary,
-      body_html: c.bodyHtml,
-      body_text: c.bodyText,
-      channel_id: c.channelId,
-      source: c.source,
-      byline: c.byline,
-      editor: c.editor,
-      cover: c.cover,
-      updated_at: now,
-      revision: before.revision + 1,
+        title: c.title,
+        subtitle: c.subtitle,
+        summary: c.summary,
+        bodyHtml: c.bodyHtml,
+        bodyText: c.bodyText,
+        channelId: c.channelId,
+        source: c.source,
+        byline: c.byline,
+        editor: c.editor,
+        cover: c.cover,
+        updatedAt: now,
+        revision: before.revision + 1,
       },
       before.revision,
     );
@@ -248,9 +246,7 @@ async function updateOnce(ctx: Ctx, actor: Actor, id: number, changes: ArticleCh
     await breathe();
     if (changed.includes('tags')) await store.articles.setTags(id, c.tags);
     const article = await loadWithBody(store, id, c);
-    await store.search.sync(article, body.analysis?.search);
-    await breathe();
-    await refreshRelated(store, article, now, { prepared: body.analysis?.related });
+    await indexAndRelate(store, before, article, now, body.analysis, breathe);
     await breathe();
     await keepRevision(store, article, actor, action, now, note);
     announceArticle(ctx, store, before, article);
@@ -289,6 +285,24 @@ async function staleRevision(store: Store, id: number, known?: Article): Promise
   return new DomainError('precondition', 'stale_revision', `稿件已被${by?.displayName ?? '他人'}修改为第 ${article.revision} 版`, undefined, undefined, {
     current: { revision: article.revision, updatedAt: new Date(article.updatedAt).toISOString(), updatedBy: by ? { username: by.username, displayName: by.displayName } : null },
   });
+}
+
+/**
+ * What every article change sets off inside its transaction: the search index and related reading follow it. They are
+ * subscribers in waiting: once a durable outbox keeps a crash from losing them, they move after the commit, onto the
+ * content events. `breathe` runs between the two (see pacer).
+ */
+async function indexAndRelate(
+  store: Store,
+  before: Article | undefined,
+  after: Article,
+  now: number,
+  analysis: PreparedAnalysis | undefined,
+  breathe: () => Promise<void>,
+): Promise<void> {
+  await indexArticle(store, after, analysis?.search);
+  await breathe();
+  await refreshRelated(store, after, now, { prepared: analysis?.related, wasPublished: before?.status === 'published' });
 }
 
 function announceArticle(ctx: Ctx, store: Store, before: Article, after: Article): void {
@@ -333,18 +347,12 @@ async function transitionOnce(
     }
     if (t === 'publish' || t === 'schedule') assertPublishable(before);
     const now = ctx.clock.now();
-    const ok = await store.articles.compareAndSetStatus(id, before.status, {
-      ...patchFor(before, now),
-      updated_at: now,
-      revision: before.revision + 1,
-    }, before.revision);
+    const ok = await store.articles.compareAndSetStatus(id, before.status, { ...patchFor(before, now), updatedAt: now, revision: before.revision + 1 }, before.revision);
     if (!ok) throw expectedRevision === undefined ? lostRace() : await staleRevision(store, id);
     // A workflow step leaves the body as it was: no need to read it again.
     const article = await loadWithBody(store, id, before);
     await breathe();
-    await store.search.sync(article, ahead?.search);
-    await breathe();
-    await refreshRelated(store, article, now, { prepared: ahead?.related });
+    await indexAndRelate(store, before, article, now, ahead, breathe);
     await keepRevision(store, article, actor, t, now, note);
     announceArticle(ctx, store, before, article);
     return article;
@@ -374,7 +382,7 @@ export function submitArticle(ctx: Ctx, actor: Actor, id: number, expectedRevisi
 /** With `expectedRevision`, an editor publishes only the text she saw: a later edit by the reporter makes it 412. */
 export function publishArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number): Promise<Article> {
   // A republished article keeps its first publication time, so feeds and links stay where readers saw them.
-  return transition(ctx, actor, id, 'publish', (a, now) => ({ status: 'published', published_at: a.publishedAt ?? now, scheduled_at: null }), '', expectedRevision);
+  return transition(ctx, actor, id, 'publish', (a, now) => ({ status: 'published', publishedAt: a.publishedAt ?? now, scheduledAt: null }), '', expectedRevision);
 }
 
 /** An editor sends a submitted article back to its reporter as a draft; the comment stays in its history. */
@@ -386,14 +394,14 @@ export function returnArticle(ctx: Ctx, actor: Actor, id: number, comment: strin
 }
 
 export function unpublishArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number): Promise<Article> {
-  return transition(ctx, actor, id, 'unpublish', () => ({ status: 'unpublished', scheduled_at: null }), '', expectedRevision);
+  return transition(ctx, actor, id, 'unpublish', () => ({ status: 'unpublished', scheduledAt: null }), '', expectedRevision);
 }
 
 export function scheduleArticle(ctx: Ctx, actor: Actor, id: number, at: number, expectedRevision?: number): Promise<Article> {
   if (!Number.isFinite(at)) throw invalid('at must be an ISO 8601 time', 'at', 'invalid_time');
   if (at <= ctx.clock.now()) throw invalid('A scheduled time must be in the future', 'at', 'in_past');
   if (at > ctx.clock.now() + 366 * 24 * 3600 * 1000) throw invalid('A scheduled time must be within a year', 'at', 'too_far');
-  return transition(ctx, actor, id, 'schedule', () => ({ status: 'scheduled', scheduled_at: at }), '', expectedRevision);
+  return transition(ctx, actor, id, 'schedule', () => ({ status: 'scheduled', scheduledAt: at }), '', expectedRevision);
 }
 
 /** Publishes every scheduled article whose time has come; each exactly once, even with several processes. */
@@ -404,8 +412,8 @@ export async function publishDueArticles(ctx: Ctx): Promise<number[]> {
     try {
       await transition(ctx, null, id, 'publish', (a) => ({
         status: 'published',
-        published_at: a.publishedAt ?? a.scheduledAt ?? ctx.clock.now(),
-        scheduled_at: null,
+        publishedAt: a.publishedAt ?? a.scheduledAt ?? ctx.clock.now(),
+        scheduledAt: null,
       }));
       published.push(id);
     } catch (err) {

@@ -1,7 +1,7 @@
 import type { Actor } from '../accounts/roles.ts';
 import type { Ctx } from '../context.ts';
 import { authorize } from '../policy.ts';
-import type { AuditEvent } from '../../storage/repositories/history.ts';
+import type { AuditEvent } from './audit-event.ts';
 
 /** The audit log, newest first, paged by event id. */
 export async function listAudit(ctx: Ctx, actor: Actor, q: { limit: number; before?: number }): Promise<AuditEvent[]> {

@@ -25,3 +25,7 @@ export function lineage(channels: readonly Channel[], channel: Channel): Channel
   }
   return chain;
 }
+
+export type NewChannel = Omit<Channel, 'id'> & { createdAt: number };
+
+export type ChannelChanges = Partial<Pick<Channel, 'name' | 'parentId' | 'path' | 'position'>>;

@@ -1,4 +1,4 @@
-import type { Store } from '../../storage/store.ts';
+import type { Store } from '../store.ts';
 import { FORMAT_MIME, fallbackFormat, mainVariant, mediaKeyOf, mediaUrl, type Media, type MediaVariant } from './media.ts';
 
 /** What an <img> (inside a <picture> when there is a modern format) needs to let the browser pick a size. */

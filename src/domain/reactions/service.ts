@@ -4,9 +4,9 @@ import { authorize } from '../policy.ts';
 import type { Ctx } from '../context.ts';
 import { hmac, randomToken } from '../crypto.ts';
 import { DomainError, invalid, notFound } from '../errors.ts';
-import type { Drift, HeldGroup } from '../../storage/repositories/reactions.ts';
-import type { HitCounter } from './hits.ts';
-import { DEFAULT_MOODS, type Mood } from './moods.ts';
+import type { Drift, HeldGroup } from './reaction.ts';
+import type { Mood } from './moods.ts';
+import type { ReactionRules } from './rules.ts';
 
 export const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -16,39 +16,6 @@ export type RankingWindow = (typeof WINDOWS)[number];
 const WINDOW_HOURS: Record<RankingWindow, number> = { '24h': 24, '7d': 7 * 24, '30d': 30 * 24 };
 
 export const RANKING_LIMIT = { min: 1, max: 50, default: 10 };
-
-/** What voting needs besides the store and the clock: the configured moods and the anti-stuffing layers. */
-export interface ReactionRules {
-  moods: readonly Mood[];
-  /**
-   * New readers' votes one address may cast on one article per hour; 0 = no cap. Every vote from the address,
-   * cookie or not, is capped at twice this: cookies collected earlier buy no more votes.
-   */
-  capPerHour: number;
-  /** Reader cookies one address may be given per hour (by voting without one); 0 = no cap. */
-  newReadersPerHour: number;
-  /** Votes on one article from one address prefix per minute above which new votes are held; 0 = off. */
-  burstPerMinute: number;
-  /** Salts address hashes (config.secret). */
-  secret: string;
-  hits: HitCounter;
-}
-
-// The app binds its rules to its Ctx once, so callers that hold only a Ctx (reader pages) see the configured moods.
-const rulesByCtx = new WeakMap<Ctx, ReactionRules>();
-
-export function bindReactionRules(ctx: Ctx, rules: ReactionRules): void {
-  rulesByCtx.set(ctx, rules);
-}
-
-export function boundReactionRules(ctx: Ctx): ReactionRules | undefined {
-  return rulesByCtx.get(ctx);
-}
-
-/** The configured moods, in display order (the defaults when the app has not bound its rules to this ctx). */
-export function moodsOf(ctx: Ctx): readonly Mood[] {
-  return rulesByCtx.get(ctx)?.moods ?? DEFAULT_MOODS;
-}
 
 export interface ReactionsView {
   counts: Record<string, number>;
@@ -146,7 +113,7 @@ export async function getReactions(ctx: Ctx, articleId: number, readerId?: strin
     ctx.store.reactions.counts(articleId),
     readerId ? ctx.store.reactions.moodOf(articleId, readerId) : Promise.resolve(undefined),
   ]);
-  const moods = moodsOf(ctx);
+  const { moods } = ctx.reactions;
   return { counts: countsOf(moods, stored), mine: mine !== undefined && moods.some((m) => m.key === mine) ? mine : null };
 }
 
@@ -155,7 +122,8 @@ export async function getReactions(ctx: Ctx, articleId: number, readerId?: strin
  * stuffing: new readers are capped per address and article per hour; a burst from one address prefix is held out
  * of the public counts until an editor reviews it.
  */
-export async function castVote(ctx: Ctx, rules: ReactionRules, input: VoteInput): Promise<VoteResult> {
+export async function castVote(ctx: Ctx, input: VoteInput): Promise<VoteResult> {
+  const rules = ctx.reactions;
   requireMood(rules.moods, input.mood);
   const { articleId, mood, address } = input;
   const now = ctx.clock.now();
@@ -195,7 +163,8 @@ export interface ViewInput {
 }
 
 /** Counts one read per reader per article per hour, bots excluded; returns whether this read was counted. */
-export async function recordView(ctx: Ctx, rules: ReactionRules, input: ViewInput): Promise<boolean> {
+export async function recordView(ctx: Ctx, input: ViewInput): Promise<boolean> {
+  const rules = ctx.reactions;
   await requirePublished(ctx, input.articleId);
   if (isBot(input.userAgent)) return false;
   const now = ctx.clock.now();
@@ -223,7 +192,7 @@ export async function topByReactions(
   ctx: Ctx,
   q: { mood: string; window: RankingWindow; limit: number },
 ): Promise<{ articleId: number; count: number }[]> {
-  requireMood(moodsOf(ctx), q.mood);
+  requireMood(ctx.reactions.moods, q.mood);
   requireWindow(q.window);
   return ctx.store.reactions.topByMood(q.mood, windowStart(ctx.clock.now(), q.window), clampLimit(q.limit));
 }

@@ -1,22 +1,7 @@
 import { normalizeText, searchTokens } from '../nlp/segment.ts';
 import type { Article } from '../articles/article.ts';
 import { clampToken, gramTokens } from './grams.ts';
-
-/** What the index keeps of an article: its words (jieba search mode) and its grams, per weighted field. */
-export interface SearchField {
-  words: string[];
-  grams: string[];
-}
-
-export const SEARCH_FIELDS = ['title', 'tags', 'summary', 'body'] as const;
-export type SearchFieldName = (typeof SEARCH_FIELDS)[number];
-
-export interface SearchDocument {
-  articleId: number;
-  channelId: number;
-  publishedAt: number;
-  fields: Record<SearchFieldName, SearchField>;
-}
+import { SEARCH_FIELDS, type IndexableArticle, type SearchDocument, type SearchField, type SearchFieldName } from './search-index.ts';
 
 /**
  * How much of a body is indexed. Words cover the first 50,000 characters; exact matching the first 13,000,
@@ -24,8 +9,6 @@ export interface SearchDocument {
  * index the same document, so they find the same articles.
  */
 export const INDEX_LIMITS = { bodyWordChars: 50_000, bodyGramChars: 13_000 };
-
-export type IndexableArticle = Pick<Article, 'id' | 'title' | 'subtitle' | 'summary' | 'bodyText' | 'tags' | 'channelId' | 'publishedAt' | 'updatedAt'>;
 
 /** Lone surrogates (possible in JSON input) become U+FFFD, so both stores and jieba see the same text. */
 export function wellFormed(text: string): string {

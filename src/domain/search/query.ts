@@ -2,13 +2,8 @@ import { invalid } from '../errors.ts';
 import { normalizeText } from '../nlp/segment.ts';
 import { length } from '../text.ts';
 import { wellFormed, wordTokens } from './document.ts';
-import { gramPhrase, type GramPhrase } from './grams.ts';
-
-/**
- * A query term. `word`: the article has this word (one of jieba's search-mode tokens). `text`: the article has
- * this exact string somewhere, found through the bigram index.
- */
-export type Term = { kind: 'word'; token: string } | { kind: 'text'; text: string; phrase: GramPhrase };
+import { gramPhrase } from './grams.ts';
+import type { Term } from './search-index.ts';
 
 export interface ParsedQuery {
   /** The query as normalized for matching (simplified, half-width, lower case, punctuation as spaces). */
@@ -20,13 +15,6 @@ export interface ParsedQuery {
   /** Normalized strings to mark in titles and snippets, longest first. */
   highlights: string[];
 }
-
-/**
- * Bounds that keep every query fast however broad it is. Relevance is computed for at most `candidates`
- * matches, the newest ones (a word in most articles ranks the latest 500, not the whole archive), and
- * matches are counted up to `total`.
- */
-export const SEARCH_CAPS = { candidates: 500, total: 10_000 };
 
 /** Queries longer than this are refused: nobody types more, and it bounds the work one request can ask for. */
 export const MAX_QUERY_CHARS = 100;

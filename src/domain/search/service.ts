@@ -2,7 +2,10 @@ import type { Article } from '../articles/article.ts';
 import { normalizeChannelPath } from '../channels/channel.ts';
 import type { Ctx } from '../context.ts';
 import { invalid } from '../errors.ts';
-import { parseQuery, SEARCH_CAPS, type ParsedQuery } from './query.ts';
+import type { Store } from '../store.ts';
+import { searchDocument, type PreparedSearchFields } from './document.ts';
+import { parseQuery, type ParsedQuery } from './query.ts';
+import { SEARCH_CAPS, type RebuildReport } from './search-index.ts';
 import { highlight, lead, snippet } from './snippet.ts';
 
 export interface SearchInput {
@@ -149,6 +152,20 @@ export async function ensureSearchIndex(ctx: Ctx): Promise<number> {
   const published = await ctx.store.articles.countByStatus('published');
   if (published === 0) return 0;
   if (published > INDEX_AT_START) return published;
-  await ctx.store.search.rebuild();
+  await rebuildSearchIndex(ctx);
   return 0;
+}
+
+/** Rebuilds the index from the published articles, the documents made here (inkstone reindex; an empty index at start). */
+export function rebuildSearchIndex(ctx: Ctx, progress?: (indexed: number) => void): Promise<RebuildReport> {
+  return ctx.store.search.rebuild((article) => searchDocument(article), progress);
+}
+
+/**
+ * Keeps the index in step with an article: its document while it is published, nothing otherwise. Call inside the
+ * transaction that changed it; `prepared` fields (the body worker's) are used only if made of these very texts.
+ */
+export async function indexArticle(store: Store, article: Article, prepared?: PreparedSearchFields): Promise<void> {
+  if (article.status === 'published') await store.search.put(searchDocument(article, prepared));
+  else await store.search.remove(article.id);
 }

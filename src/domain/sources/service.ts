@@ -3,7 +3,7 @@ import type { Ctx } from '../context.ts';
 import { invalid } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import { lineField } from '../text.ts';
-import type { Source } from '../../storage/repositories/sources.ts';
+import type { Source } from './source.ts';
 
 export const SOURCE_LIMITS = { name: 100, url: 500 };
 

@@ -8,3 +8,7 @@ export interface Topic {
   createdAt: number;
   updatedAt: number;
 }
+
+export type NewTopic = Omit<Topic, 'id' | 'articleIds'>;
+
+export type TopicChanges = Partial<Pick<Topic, 'title' | 'description' | 'cover'>> & { updatedAt: number };

@@ -1,48 +1,11 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { Account, AccountChanges, NewAccount, NewToken, SessionRecord, TokenListing, TokenRecord } from '../../domain/accounts/account.ts';
 import type { Role } from '../../domain/accounts/roles.ts';
 import type { AccountTable, DB } from '../schema.ts';
-
-export interface Account {
-  id: number;
-  username: string;
-  displayName: string;
-  role: Role;
-  passwordHash: string;
-  disabledAt: number | null;
-  createdAt: number;
-}
-
-export interface SessionRecord {
-  id: string;
-  accountId: number;
-  csrfToken: string;
-  createdAt: number;
-  lastSeenAt: number;
-  expiresAt: number;
-}
-
-export interface TokenRecord {
-  id: number;
-  accountId: number;
-  name: string;
-  createdAt: number;
-  lastUsedAt: number | null;
-  revokedAt: number | null;
-}
-
-export interface TokenListing extends TokenRecord {
-  username: string;
-}
-
-export interface AccountChanges {
-  role?: Role;
-  displayName?: string;
-  disabledAt?: number | null;
-  passwordHash?: string;
-}
+import type * as Port from '../../domain/store.ts';
 
 /** Accounts and their credentials: sessions, API tokens, failed logins. Secrets are stored only as hashes. */
-export class AccountRepository {
+export class AccountRepository implements Port.AccountRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async count(): Promise<number> {
@@ -65,7 +28,7 @@ export class AccountRepository {
     return rows.map(toAccount);
   }
 
-  async insert(a: { username: string; displayName: string; role: Role; passwordHash: string; at: number }): Promise<number> {
+  async insert(a: NewAccount): Promise<number> {
     const { id } = await this.db
       .insertInto('accounts')
       .values({
@@ -134,7 +97,7 @@ export class AccountRepository {
 
   // API tokens
 
-  async insertToken(t: { accountId: number; name: string; tokenHash: string; at: number }): Promise<number> {
+  async insertToken(t: NewToken): Promise<number> {
     const { id } = await this.db
       .insertInto('api_tokens')
       .values({ account_id: t.accountId, name: t.name, token_hash: t.tokenHash, created_at: t.at })

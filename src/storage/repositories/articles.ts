@@ -1,47 +1,50 @@
-import type { Kysely, Selectable } from 'kysely';
-import type { Article } from '../../domain/articles/article.ts';
+import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import type { Article, ArticlePatch, FeedQuery, NewArticle, NewsroomQuery } from '../../domain/articles/article.ts';
 import type { ArticleStatus } from '../../domain/articles/status.ts';
 import type { ArticleTable, DB } from '../schema.ts';
+import type * as Port from '../../domain/store.ts';
 
 export type ArticleRow = Selectable<ArticleTable> & { channel_path: string };
 
-export interface NewArticleRow {
-  title: string;
-  subtitle: string;
-  summary: string;
-  body_html: string;
-  body_text: string;
-  channel_id: number;
-  source: string;
-  byline: string;
-  editor: string;
-  cover: string;
-  status: ArticleStatus;
-  created_at: number;
-  updated_at: number;
-  author_id: number;
-  revision: number;
+/** The columns of an article patch; fields left undefined are left out of the update (Kysely skips them). */
+function patchColumns(p: ArticlePatch): Updateable<ArticleTable> {
+  return {
+    title: p.title,
+    subtitle: p.subtitle,
+    summary: p.summary,
+    body_html: p.bodyHtml,
+    body_text: p.bodyText,
+    channel_id: p.channelId,
+    source: p.source,
+    byline: p.byline,
+    editor: p.editor,
+    cover: p.cover,
+    status: p.status,
+    published_at: p.publishedAt,
+    scheduled_at: p.scheduledAt,
+    updated_at: p.updatedAt,
+    revision: p.revision,
+  };
 }
 
-export type ArticlePatch = Partial<Omit<Selectable<ArticleTable>, 'id' | 'created_at' | 'author_id'>>;
-
-/** A position in a reverse-chronological listing: strictly before (publishedAt, id). */
-export interface FeedPosition {
-  publishedAt: number;
-  id: number;
-}
-
-export interface FeedQuery {
-  channelIds?: number[];
-  before?: FeedPosition;
-  limit: number;
-}
-
-export interface NewsroomQuery {
-  status?: ArticleStatus;
-  authorId?: number;
-  limit: number;
-  beforeId?: number;
+function newArticleColumns(a: NewArticle): Insertable<ArticleTable> {
+  return {
+    title: a.title,
+    subtitle: a.subtitle,
+    summary: a.summary,
+    body_html: a.bodyHtml,
+    body_text: a.bodyText,
+    channel_id: a.channelId,
+    source: a.source,
+    byline: a.byline,
+    editor: a.editor,
+    cover: a.cover,
+    status: a.status,
+    created_at: a.createdAt,
+    updated_at: a.updatedAt,
+    author_id: a.authorId,
+    revision: a.revision,
+  };
 }
 
 /** Every column of an article but its body. */
@@ -50,7 +53,7 @@ const META_COLUMNS = [
   'published_at', 'scheduled_at', 'created_at', 'updated_at', 'author_id', 'revision',
 ] as const satisfies readonly Exclude<keyof ArticleTable, 'body_html' | 'body_text'>[];
 
-export class ArticleRepository {
+export class ArticleRepository implements Port.ArticleRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   private base() {
@@ -61,14 +64,14 @@ export class ArticleRepository {
       .select('channels.path as channel_path');
   }
 
-  async insert(row: NewArticleRow): Promise<number> {
-    const { id } = await this.db.insertInto('articles').values(row).returning('id').executeTakeFirstOrThrow();
+  async insert(article: NewArticle): Promise<number> {
+    const { id } = await this.db.insertInto('articles').values(newArticleColumns(article)).returning('id').executeTakeFirstOrThrow();
     return id;
   }
 
   /** With `revision`, only while the article is still at it: false when another write came first. */
   async update(id: number, patch: ArticlePatch, revision?: number): Promise<boolean> {
-    let query = this.db.updateTable('articles').set(patch).where('id', '=', id);
+    let query = this.db.updateTable('articles').set(patchColumns(patch)).where('id', '=', id);
     if (revision !== undefined) query = query.where('revision', '=', revision);
     return Number((await query.executeTakeFirst()).numUpdatedRows) === 1;
   }
@@ -172,7 +175,7 @@ export class ArticleRepository {
 
   /** Flips a status only if it is still the expected one; false when another process got there first. */
   async compareAndSetStatus(id: number, expected: ArticleStatus, patch: ArticlePatch, revision?: number): Promise<boolean> {
-    let query = this.db.updateTable('articles').set(patch).where('id', '=', id).where('status', '=', expected);
+    let query = this.db.updateTable('articles').set(patchColumns(patch)).where('id', '=', id).where('status', '=', expected);
     if (revision !== undefined) query = query.where('revision', '=', revision);
     const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;

@@ -1,8 +1,9 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Channel } from '../../domain/channels/channel.ts';
+import type { Channel, ChannelChanges, NewChannel } from '../../domain/channels/channel.ts';
 import type { ChannelTable, DB } from '../schema.ts';
+import type * as Port from '../../domain/store.ts';
 
-export class ChannelRepository {
+export class ChannelRepository implements Port.ChannelRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async all(): Promise<Channel[]> {
@@ -39,7 +40,7 @@ export class ChannelRepository {
     return row?.max === null || row?.max === undefined ? 0 : Number(row.max) + 1;
   }
 
-  async update(id: number, patch: Partial<Pick<Channel, 'name' | 'parentId' | 'path' | 'position'>>): Promise<void> {
+  async update(id: number, patch: ChannelChanges): Promise<void> {
     await this.db
       .updateTable('channels')
       .set({ name: patch.name, parent_id: patch.parentId, path: patch.path, position: patch.position })
@@ -47,7 +48,7 @@ export class ChannelRepository {
       .execute();
   }
 
-  async insert(c: Omit<Channel, 'id'> & { createdAt: number }): Promise<number> {
+  async insert(c: NewChannel): Promise<number> {
     const { id } = await this.db
       .insertInto('channels')
       .values({

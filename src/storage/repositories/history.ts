@@ -1,34 +1,14 @@
 import type { Kysely } from 'kysely';
-import type { ArticleContent } from '../../domain/articles/article.ts';
+import type { NewRevision, Revision } from '../../domain/articles/article.ts';
+import type { AuditEvent, NewAuditEvent } from '../../domain/audit/audit-event.ts';
 import type { DB } from '../schema.ts';
-
-export interface Revision {
-  number: number;
-  accountId: number | null;
-  username: string | null;
-  action: string;
-  createdAt: number;
-  content: ArticleContent & { status: string };
-  /** Why, when the action does not say it: a return comment, the revision restored. */
-  note: string;
-}
-
-export interface AuditEvent {
-  id: number;
-  at: number;
-  actorId: number | null;
-  actorUsername: string | null;
-  action: string;
-  subjectType: string;
-  subjectId: string;
-  detail: Record<string, unknown>;
-}
+import type * as Port from '../../domain/store.ts';
 
 /** Revisions of articles and the audit log: both append-only. */
-export class HistoryRepository {
+export class HistoryRepository implements Port.HistoryRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
-  async addRevision(r: { articleId: number; number: number; accountId: number | null; action: string; createdAt: number; content: Revision['content']; note?: string }): Promise<void> {
+  async addRevision(r: NewRevision): Promise<void> {
     await this.db
       .insertInto('revisions')
       .values({
@@ -65,7 +45,7 @@ export class HistoryRepository {
     return row ? toRevision(row) : undefined;
   }
 
-  async record(e: { at: number; actorId: number | null; action: string; subjectType: string; subjectId: string | number; detail?: Record<string, unknown> }): Promise<void> {
+  async record(e: NewAuditEvent): Promise<void> {
     await this.db
       .insertInto('audit_events')
       .values({

@@ -1,9 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Media, MediaVariant } from '../../domain/media/media.ts';
 import type { DB, MediaTable } from '../schema.ts';
+import type * as Port from '../../domain/store.ts';
 
 /** Uploaded images: one row per upload, the variant list as JSON. */
-export class MediaRepository {
+export class MediaRepository implements Port.MediaRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async insert(m: Omit<Media, 'id'>): Promise<number> {

@@ -1,6 +1,8 @@
 import { sql, type Kysely } from 'kysely';
+import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from '../../domain/reactions/reaction.ts';
 import type { Dialect } from '../migrations/index.ts';
 import type { DB } from '../schema.ts';
+import type * as Port from '../../domain/store.ts';
 
 /** Tables of the reactions migration (2026-11-29T0100); times are integer milliseconds, hours are their start. */
 export type ReactionTables = {
@@ -18,57 +20,20 @@ export type ReactionTables = {
   view_buckets: { article_id: number; hour: number; count: number };
 };
 
-export interface VoteRow {
-  articleId: number;
-  readerId: string;
-  mood: string;
-  held: boolean;
-  addressHash: string;
-  prefixHash: string;
-  at: number;
-}
-
-export interface VoteOutcome {
-  written: boolean;
-  /** The article's public counts by mood, read after the vote in the same transaction. */
-  counts: Map<string, number>;
-}
-
-export interface Ranked {
-  articleId: number;
-  count: number;
-}
-
-export interface HeldGroup {
-  articleId: number;
-  prefixHash: string;
-  votes: number;
-  first: number;
-  last: number;
-}
-
-/** One difference between the stored counts and the votes they should count. */
-export interface Drift {
-  table: 'reaction_counts' | 'reaction_buckets';
-  articleId: number;
-  mood: string;
-  hour?: number;
-  stored: number;
-  actual: number;
-}
-
 export const HOUR = 3_600_000;
 
 /**
  * Votes, their counts and the read buckets. The counts and vote buckets are written by triggers (see the migration),
  * so this repository writes vote rows only and reads the counts.
  */
-export class ReactionRepository {
+export class ReactionRepository implements Port.ReactionRepository {
   private readonly db: Kysely<DB & ReactionTables>;
 
   constructor(
     private readonly root: Kysely<DB>,
     private readonly dialect: Dialect,
+    /** The store's group commit, shared by every repository over the same pool. */
+    private readonly batcher: VoteBatcher,
   ) {
     this.db = root.withTables<ReactionTables>();
   }
@@ -84,9 +49,9 @@ export class ReactionRepository {
    * Votes arriving together are written in one transaction (group commit): the commit, not the SQL, is what a vote
    * costs. Each caller is answered only after that transaction has committed.
    */
-  async vote(v: VoteRow): Promise<VoteOutcome> {
+  async vote(v: Vote): Promise<VoteOutcome> {
     if (this.root.isTransaction) return (await writeVotes(this.db, this.dialect, [v]))[0]!;
-    return batcherOf(this.root, this.dialect).add(v);
+    return this.batcher.add(v);
   }
 
   async counts(articleId: number): Promise<Map<string, number>> {
@@ -274,39 +239,35 @@ export class ReactionRepository {
 }
 
 interface PendingVote {
-  vote: VoteRow;
+  vote: Vote;
   resolve(outcome: VoteOutcome): void;
   reject(err: unknown): void;
 }
 
 // 7 parameters a vote: well inside SQLite's 32,766 and PostgreSQL's 65,535 per statement.
 const MAX_BATCH = 1000;
-const batchers = new WeakMap<Kysely<DB>, VoteBatcher>();
-
-function batcherOf(db: Kysely<DB>, dialect: Dialect): VoteBatcher {
-  let batcher = batchers.get(db);
-  if (!batcher) batchers.set(db, (batcher = new VoteBatcher(db.withTables<ReactionTables>(), dialect)));
-  return batcher;
-}
 
 /**
  * Group commit: the votes that arrive while a transaction runs are written together by the next one, as one
  * statement, with the counts read back in the same transaction. SQLite has one writer, so one batch at a time;
- * PostgreSQL runs a few at once (batches for different articles need not wait for each other).
+ * PostgreSQL runs a few at once (batches for different articles need not wait for each other). One per pool,
+ * made with the store over it (storage/store.ts).
  */
-class VoteBatcher {
+export class VoteBatcher {
   private queue: PendingVote[] = [];
   private running = 0;
   private readonly maxRunning: number;
+  private readonly db: Kysely<DB & ReactionTables>;
 
   constructor(
-    private readonly db: Kysely<DB & ReactionTables>,
+    db: Kysely<DB>,
     private readonly dialect: Dialect,
   ) {
+    this.db = db.withTables<ReactionTables>();
     this.maxRunning = dialect === 'sqlite' ? 1 : 4;
   }
 
-  add(vote: VoteRow): Promise<VoteOutcome> {
+  add(vote: Vote): Promise<VoteOutcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ vote, resolve, reject });
       if (this.running < this.maxRunning) {
@@ -341,7 +302,7 @@ class VoteBatcher {
     this.running--;
   }
 
-  private async write(votes: VoteRow[]): Promise<VoteOutcome[]> {
+  private async write(votes: Vote[]): Promise<VoteOutcome[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.db.transaction().execute((tx) => writeVotes(tx, this.dialect, votes));
@@ -369,9 +330,9 @@ async function lockArticles(db: Kysely<DB & ReactionTables>, dialect: Dialect, a
 }
 
 /** Writes votes in one upsert (the last vote of a reader on an article wins, as if sent one after another). */
-async function writeVotes(tx: Kysely<DB & ReactionTables>, dialect: Dialect, votes: VoteRow[]): Promise<VoteOutcome[]> {
+async function writeVotes(tx: Kysely<DB & ReactionTables>, dialect: Dialect, votes: Vote[]): Promise<VoteOutcome[]> {
   const keyOf = (v: { articleId: number; readerId: string }) => `${v.articleId}\u0000${v.readerId}`;
-  const last = new Map<string, VoteRow>();
+  const last = new Map<string, Vote>();
   for (const v of votes) last.set(keyOf(v), v);
   const articleIds = [...new Set(votes.map((v) => v.articleId))];
   await lockArticles(tx, dialect, articleIds);

@@ -1,6 +1,8 @@
 import { sql, type Kysely } from 'kysely';
+import type { Candidate, RelatedDocument, RelatedPick, ScoredItem, PickMode } from '../../domain/articles/related-reading.ts';
 import type { Dialect } from '../migrations/index.ts';
 import type { DB } from '../schema.ts';
+import type * as Port from '../../domain/store.ts';
 
 /** Tables of the related-reading migration (2026-11-29T0400). */
 export type RelatedTables = {
@@ -11,42 +13,12 @@ export type RelatedTables = {
   related_picks: { article_id: number; related_id: number; mode: string; position: number; account_id: number | null; created_at: number };
 };
 
-export interface RelatedDocument {
-  sourceHash: string;
-  /** The article's heaviest terms as a unit vector. */
-  terms: [string, number][];
-  signature: string;
-  shingles: number;
-  buckets: string[];
-}
-
-export interface Candidate {
-  articleId: number;
-  /** Dot product of the two unit term vectors: their cosine similarity over the kept terms. */
-  similarity: number;
-  /** How many of the kept terms the two articles have in common. */
-  sharedTerms: number;
-  channelId: number;
-  publishedAt: number;
-}
-
-export interface ScoredItem {
-  id: number;
-  score: number;
-}
-
-export type PickMode = 'pinned' | 'excluded';
-
-export interface RelatedPick {
-  relatedId: number;
-  mode: PickMode;
-}
 
 /** Any fixed number works; it names the lock that serializes related-list updates on PostgreSQL. */
-const REFRESH_LOCK = 7_316_001;
+export const REFRESH_LOCK = 7_316_001;
 
 /** Term vectors, fingerprints and related lists; the domain decides what goes in, this keeps and queries it. */
-export class RelatedRepository {
+export class RelatedRepository implements Port.RelatedRepository {
   private readonly db: Kysely<DB & RelatedTables>;
 
   constructor(

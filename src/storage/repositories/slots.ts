@@ -1,14 +1,10 @@
 import type { Kysely } from 'kysely';
+import type { SlotItem } from '../../domain/slots/slot.ts';
 import type { DB } from '../schema.ts';
-
-export interface SlotItem {
-  articleId: number;
-  position: number;
-  expiresAt: number | null;
-}
+import type * as Port from '../../domain/store.ts';
 
 /** Curated home-page slots (visual focus, headlines): ordered article lists with optional expiry. */
-export class SlotRepository {
+export class SlotRepository implements Port.SlotRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async items(slot: string): Promise<SlotItem[]> {

@@ -1,15 +1,10 @@
 import type { Kysely } from 'kysely';
+import type { NewSource, Source } from '../../domain/sources/source.ts';
 import type { DB } from '../schema.ts';
-
-export interface Source {
-  id: number;
-  name: string;
-  url: string;
-  createdAt: number;
-}
+import type * as Port from '../../domain/store.ts';
 
 /** The newsroom's reusable list of sources (来源): syndicating papers, agencies, their sites. */
-export class SourceRepository {
+export class SourceRepository implements Port.SourceRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async all(): Promise<Source[]> {
@@ -22,7 +17,7 @@ export class SourceRepository {
     return r ? { id: r.id, name: r.name, url: r.url, createdAt: r.created_at } : undefined;
   }
 
-  async insert(s: { name: string; url: string; createdBy: number | null; at: number }): Promise<number> {
+  async insert(s: NewSource): Promise<number> {
     const { id } = await this.db
       .insertInto('sources')
       .values({ name: s.name, url: s.url, created_by: s.createdBy, created_at: s.at })

@@ -1,8 +1,9 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Topic } from '../../domain/topics/topic.ts';
+import type { NewTopic, Topic, TopicChanges } from '../../domain/topics/topic.ts';
 import type { DB, TopicTable } from '../schema.ts';
+import type * as Port from '../../domain/store.ts';
 
-export class TopicRepository {
+export class TopicRepository implements Port.TopicRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async all(): Promise<Topic[]> {
@@ -24,7 +25,7 @@ export class TopicRepository {
     return topic;
   }
 
-  async insert(t: Omit<Topic, 'id' | 'articleIds'>): Promise<number> {
+  async insert(t: NewTopic): Promise<number> {
     const { id } = await this.db
       .insertInto('topics')
       .values({
@@ -40,7 +41,7 @@ export class TopicRepository {
     return id;
   }
 
-  async update(id: number, patch: Partial<Pick<Topic, 'title' | 'description' | 'cover'>> & { updatedAt: number }): Promise<void> {
+  async update(id: number, patch: TopicChanges): Promise<void> {
     await this.db
       .updateTable('topics')
       .set({ title: patch.title, description: patch.description, cover: patch.cover, updated_at: patch.updatedAt })

@@ -1,9 +1,15 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Article } from '../../domain/articles/article.ts';
-import { SEARCH_FIELDS, searchDocument, type SearchDocument, type PreparedSearchFields } from '../../domain/search/document.ts';
-import type { Term } from '../../domain/search/query.ts';
+import {
+  SEARCH_FIELDS,
+  type IndexableArticle,
+  type RebuildReport,
+  type SearchCandidates,
+  type SearchDocument,
+  type SearchIndex,
+  type SearchRequest,
+  type Term,
+} from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
-import type { RebuildReport, SearchCandidates, SearchIndex, SearchRequest } from './types.ts';
 import { byRelevance, publishedBatch, REBUILD_BATCH, SEARCH_CAPS } from './shared.ts';
 
 /**
@@ -106,9 +112,12 @@ export function tsqueryLiterals(terms: Term[], channelIds?: number[]): TsQueries
 export class PostgresSearchIndex implements SearchIndex {
   constructor(private readonly db: Kysely<DB>) {}
 
-  async sync(article: Article, prepared?: PreparedSearchFields): Promise<void> {
-    if (article.status === 'published') await this.write(this.db, [searchDocument(article, prepared)]);
-    else await sql`delete from search_docs where article_id = ${article.id}`.execute(this.db);
+  async put(document: SearchDocument): Promise<void> {
+    await this.write(this.db, [document]);
+  }
+
+  async remove(articleId: number): Promise<void> {
+    await sql`delete from search_docs where article_id = ${articleId}`.execute(this.db);
   }
 
   private async write(db: Kysely<DB>, docs: SearchDocument[]): Promise<void> {
@@ -182,13 +191,13 @@ export class PostgresSearchIndex implements SearchIndex {
     });
   }
 
-  async rebuild(progress?: (indexed: number) => void): Promise<RebuildReport> {
+  async rebuild(document: (article: IndexableArticle) => SearchDocument, progress?: (indexed: number) => void): Promise<RebuildReport> {
     let indexed = 0;
     let after = 0;
     for (;;) {
       const batch = await this.db.transaction().execute(async (tx) => {
         const rows = await publishedBatch(tx, after, REBUILD_BATCH, true);
-        await this.write(tx, rows.map((a) => searchDocument(a)));
+        await this.write(tx, rows.map(document));
         return rows;
       });
       if (batch.length === 0) break;

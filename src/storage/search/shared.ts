@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
+import type { IndexableArticle } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
 import { tagNamesByArticle } from '../repositories/articles.ts';
 
-export { SEARCH_CAPS } from '../../domain/search/query.ts';
+export { SEARCH_CAPS } from '../../domain/search/search-index.ts';
 
 /** Relevance first, then the newer article, then the higher id: the same order on both stores. */
 export function byRelevance(a: { id: number; at: number; score: number }, b: { id: number; at: number; score: number }): number {
@@ -10,7 +11,7 @@ export function byRelevance(a: { id: number; at: number; score: number }, b: { i
 }
 
 /** Rows of one batch of published articles, read the same way by both stores for a rebuild. */
-export async function publishedBatch(db: Kysely<DB>, afterId: number, size: number, lock: boolean) {
+export async function publishedBatch(db: Kysely<DB>, afterId: number, size: number, lock: boolean): Promise<IndexableArticle[]> {
   let query = db
     .selectFrom('articles')
     .select(['id', 'title', 'subtitle', 'summary', 'body_text', 'channel_id', 'published_at', 'updated_at'])

@@ -1,9 +1,14 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Article } from '../../domain/articles/article.ts';
-import { searchDocument, type SearchDocument, type PreparedSearchFields } from '../../domain/search/document.ts';
-import type { Term } from '../../domain/search/query.ts';
+import type {
+  IndexableArticle,
+  RebuildReport,
+  SearchCandidates,
+  SearchDocument,
+  SearchIndex,
+  SearchRequest,
+  Term,
+} from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
-import type { RebuildReport, SearchCandidates, SearchIndex, SearchRequest } from './types.ts';
 import { byRelevance, publishedBatch, REBUILD_BATCH, SEARCH_CAPS } from './shared.ts';
 
 /**
@@ -36,9 +41,12 @@ const docKey = (publishedAt: number, articleId: number) => publishedAt * SLOTS +
 export class SqliteSearchIndex implements SearchIndex {
   constructor(private readonly db: Kysely<DB>) {}
 
-  async sync(article: Article, prepared?: PreparedSearchFields): Promise<void> {
-    if (article.status === 'published') await this.write(this.db, searchDocument(article, prepared));
-    else await this.remove(this.db, article.id);
+  async put(document: SearchDocument): Promise<void> {
+    await this.write(this.db, document);
+  }
+
+  async remove(articleId: number): Promise<void> {
+    await this.removeFrom(this.db, articleId);
   }
 
   private async currentDoc(db: Kysely<DB>, articleId: number): Promise<number | undefined> {
@@ -46,7 +54,7 @@ export class SqliteSearchIndex implements SearchIndex {
     return rows[0]?.doc;
   }
 
-  private async remove(db: Kysely<DB>, articleId: number): Promise<boolean> {
+  private async removeFrom(db: Kysely<DB>, articleId: number): Promise<boolean> {
     const doc = await this.currentDoc(db, articleId);
     if (doc === undefined) return false;
     // The search_docs_unindex trigger deletes the doc's tokens too.
@@ -62,7 +70,7 @@ export class SqliteSearchIndex implements SearchIndex {
       // Same key, same publication time: only the tokens change.
       await sql`delete from search_fts where rowid = ${doc}`.execute(db);
     } else {
-      if (current !== undefined) await this.remove(db, d.articleId);
+      if (current !== undefined) await this.removeFrom(db, d.articleId);
       // Two articles can share a key only with equal times and ids 1024 apart: take the next free one.
       while ((await sql`select 1 from search_docs where doc = ${doc}`.execute(db)).rows.length > 0) doc++;
       await sql`insert into search_docs (doc, article_id, published_at) values (${doc}, ${d.articleId}, ${d.publishedAt})`.execute(db);
@@ -97,14 +105,14 @@ export class SqliteSearchIndex implements SearchIndex {
     return { ids: rows.map((r) => r.id), total };
   }
 
-  async rebuild(progress?: (indexed: number) => void): Promise<RebuildReport> {
+  async rebuild(document: (article: IndexableArticle) => SearchDocument, progress?: (indexed: number) => void): Promise<RebuildReport> {
     let indexed = 0;
     let after = 0;
     for (;;) {
       // Each batch is one write transaction taken up front, so no other process writes between our reads and writes.
       const batch = await this.immediate(async (db) => {
         const rows = await publishedBatch(db, after, REBUILD_BATCH, false);
-        for (const a of rows) await this.write(db, searchDocument(a));
+        for (const a of rows) await this.write(db, document(a));
         return rows;
       });
       if (batch.length === 0) break;
@@ -115,7 +123,7 @@ export class SqliteSearchIndex implements SearchIndex {
     const removed = await this.immediate(async (db) => {
       const { rows } = await sql<{ article_id: number }>`select d.article_id from search_docs d
         left join articles a on a.id = d.article_id where a.id is null or a.status <> 'published'`.execute(db);
-      for (const r of rows) await this.remove(db, r.article_id);
+      for (const r of rows) await this.removeFrom(db, r.article_id);
       return rows.length;
     });
     // Merges the index's segments into one: fewer b-trees to search afterwards.

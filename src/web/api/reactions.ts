@@ -14,7 +14,7 @@ import {
 } from '../../domain/reactions/service.ts';
 import { AUTH_REQUIRED } from '../auth.ts';
 import { feedItem } from '../presenters/articles.ts';
-import { readerOf, reactionRulesFor, requireOwnOrigin, setReaderCookie } from '../reader.ts';
+import { readerOf, requireOwnOrigin, setReaderCookie } from '../reader.ts';
 import { typed, type WebDeps } from '../context.ts';
 import { IdParams } from './schemas.ts';
 
@@ -51,7 +51,6 @@ const ANONYMOUS_BODY_LIMIT = 1024;
 
 export function reactionRoutes(app: FastifyInstance, deps: WebDeps): void {
   const { ctx, config } = deps;
-  const rules = reactionRulesFor(app, deps);
 
   void app.register(async (scope) => {
     // navigator.sendBeacon posts text/plain; the beacon carries nothing in its body, so it is read and dropped.
@@ -65,14 +64,14 @@ export function reactionRoutes(app: FastifyInstance, deps: WebDeps): void {
     // Anonymous routes take small bodies: a vote is a few bytes, a beacon none.
     api.post('/articles/:id/reactions', { schema: { params: IdParams, body: VoteBody }, bodyLimit: ANONYMOUS_BODY_LIMIT }, async (req, reply) => {
       requireOwnOrigin(req, config);
-      const vote = await castVote(ctx, rules, { articleId: req.params.id, mood: req.body.mood, readerId: readerOf(req, config), address: req.ip });
+      const vote = await castVote(ctx, { articleId: req.params.id, mood: req.body.mood, readerId: readerOf(req, config), address: req.ip });
       if (vote.newReader) setReaderCookie(reply, config, vote.readerId);
       return { counts: vote.counts, mine: vote.mine };
     });
 
     api.post('/articles/:id/views', { schema: { params: IdParams }, bodyLimit: ANONYMOUS_BODY_LIMIT }, async (req, reply) => {
       requireOwnOrigin(req, config);
-      await recordView(ctx, rules, { articleId: req.params.id, readerId: readerOf(req, config), address: req.ip, userAgent: req.headers['user-agent'] });
+      await recordView(ctx, { articleId: req.params.id, readerId: readerOf(req, config), address: req.ip, userAgent: req.headers['user-agent'] });
       return reply.code(204).send();
     });
 

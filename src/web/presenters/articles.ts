@@ -5,7 +5,7 @@ import type { ArticleStatus } from '../../domain/articles/status.ts';
 import type { Channel } from '../../domain/channels/channel.ts';
 import type { Topic } from '../../domain/topics/topic.ts';
 import { articleAbilities } from '../../domain/policy.ts';
-import type { Revision } from '../../storage/repositories/history.ts';
+import type { Revision } from '../../domain/articles/article.ts';
 
 /** Output allowlists: what each audience may see of a record, and nothing else. */
 

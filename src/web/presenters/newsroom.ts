@@ -1,8 +1,8 @@
 import type { Actor } from '../../domain/accounts/roles.ts';
 import { actorAbilities } from '../../domain/policy.ts';
-import type { Account, TokenListing } from '../../storage/repositories/accounts.ts';
-import type { AuditEvent } from '../../storage/repositories/history.ts';
-import type { Source } from '../../storage/repositories/sources.ts';
+import type { Account, TokenListing } from '../../domain/accounts/account.ts';
+import type { AuditEvent } from '../../domain/audit/audit-event.ts';
+import type { Source } from '../../domain/sources/source.ts';
 
 /** Output allowlists for the newsroom's people, tokens, sources and audit log: never a hash or a secret. */
 

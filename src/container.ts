@@ -1,0 +1,77 @@
+import type { Config } from './config.ts';
+import { systemClock, type Clock } from './domain/clock.ts';
+import { newContext, type Ctx } from './domain/context.ts';
+import { MemoryHitCounter, type HitCounter } from './domain/reactions/hits.ts';
+import type { Database } from './storage/database.ts';
+import { RedisHitCounter } from './storage/redis-hits.ts';
+import { SqlStore } from './storage/store.ts';
+
+/** Where the parts report trouble that fails no request (a pino logger fits). */
+export interface Warnings {
+  warn(detail: object, message: string): void;
+}
+
+export interface ContainerOptions {
+  config: Config;
+  database: Database;
+  clock?: Clock;
+  /** Silent when not given. */
+  log?: Warnings;
+}
+
+/**
+ * The composition root: everything long-lived in a process is made here, once, and reaches the code through the
+ * Ctx. The app, start-up, `serve`, the CLI and the tests take their context from a container; nothing else
+ * constructs a store, a hit counter or a Ctx.
+ */
+export interface Container {
+  config: Config;
+  database: Database;
+  ctx: Ctx;
+  /** Connects the shared counters (Redis) when configured, waiting a moment, so votes share caps from the first. */
+  ready(): Promise<void>;
+  /** Closes what the container opened; the database stays with whoever opened it. */
+  close(): Promise<void>;
+}
+
+export function createContainer({ config, database, clock = systemClock, log }: ContainerOptions): Container {
+  let lastWarning = 0;
+  const warn = (err: Error) => {
+    // Redis reconnects keep failing while it is down: one line a minute is enough.
+    if (Date.now() - lastWarning < 60_000) return;
+    lastWarning = Date.now();
+    log?.warn({ err: err.message }, 'Redis unreachable: vote caps count in this process only');
+  };
+  // Made on first use: CLI commands never vote, so they never connect to Redis.
+  let counter: HitCounter | undefined;
+  const counterNow = (): HitCounter => (counter ??= config.redisUrl ? new RedisHitCounter(config.redisUrl, warn) : new MemoryHitCounter());
+  const hits: HitCounter = {
+    hit: (key, windowMs, now) => counterNow().hit(key, windowMs, now),
+    close: async () => counter?.close(),
+  };
+
+  const ctx = newContext({
+    store: SqlStore.of(database),
+    clock,
+    reactions: {
+      moods: config.moods,
+      capPerHour: config.reactionCapPerHour,
+      newReadersPerHour: config.readerCookiesPerHour,
+      burstPerMinute: config.reactionBurstPerMinute,
+      secret: config.secret,
+      hits,
+    },
+  });
+
+  return {
+    config,
+    database,
+    ctx,
+    async ready() {
+      const shared = counterNow();
+      // Without Redis in time, votes count in this process until it answers.
+      if (shared instanceof RedisHitCounter && !(await shared.ready())) warn(new Error('no connection at start'));
+    },
+    close: () => hits.close(),
+  };
+}

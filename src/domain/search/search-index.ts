@@ -1,0 +1,77 @@
+import type { Article } from '../articles/article.ts';
+import type { GramPhrase } from './grams.ts';
+
+/**
+ * The search index as the domain sees it (a port of the Store): documents the domain makes go in (document.ts,
+ * with jieba), article ids come out. One implementation per store in storage/search/; nothing there segments text.
+ */
+
+/** What the index keeps of an article: its words (jieba search mode) and its grams, per weighted field. */
+export interface SearchField {
+  words: string[];
+  grams: string[];
+}
+
+export const SEARCH_FIELDS = ['title', 'tags', 'summary', 'body'] as const;
+export type SearchFieldName = (typeof SEARCH_FIELDS)[number];
+
+export interface SearchDocument {
+  articleId: number;
+  channelId: number;
+  publishedAt: number;
+  fields: Record<SearchFieldName, SearchField>;
+}
+
+/** What a document is made from; a rebuild reads these of every published article. */
+export type IndexableArticle = Pick<Article, 'id' | 'title' | 'subtitle' | 'summary' | 'bodyText' | 'tags' | 'channelId' | 'publishedAt' | 'updatedAt'>;
+
+/**
+ * A query term. `word`: the article has this word (one of jieba's search-mode tokens). `text`: the article has
+ * this exact string somewhere, found through the bigram index.
+ */
+export type Term = { kind: 'word'; token: string } | { kind: 'text'; text: string; phrase: GramPhrase };
+
+/**
+ * Bounds that keep every query fast however broad it is. Relevance is computed for at most `candidates`
+ * matches, the newest ones (a word in most articles ranks the latest 500, not the whole archive), and
+ * matches are counted up to `total`.
+ */
+export const SEARCH_CAPS = { candidates: 500, total: 10_000 };
+
+export interface SearchRequest {
+  /** Every term must match (see query.ts). */
+  terms: Term[];
+  /** Only articles in these channels (a channel and its subchannels). */
+  channelIds?: number[];
+  /** Published at or after (ms). */
+  from?: number;
+  /** Published before (ms). */
+  to?: number;
+}
+
+export interface SearchCandidates {
+  /** Article ids, best first: relevance, then newer, then higher id. */
+  ids: number[];
+  /** Matching articles, counted up to SEARCH_CAPS.total. */
+  total: number;
+}
+
+export interface RebuildReport {
+  indexed: number;
+  removed: number;
+}
+
+/** The full-text index of published articles, kept in step inside article transactions (see service.ts, indexArticle). */
+export interface SearchIndex {
+  /** Writes a published article's document in place of its previous one. */
+  put(document: SearchDocument): Promise<void>;
+  /** Takes an article out (it is not, or no longer, published); nothing when it is not in. */
+  remove(articleId: number): Promise<void>;
+  search(request: SearchRequest): Promise<SearchCandidates>;
+  /** Re-indexes every published article in batches, each made a document by `document` (reads stay served), and drops the rest. */
+  rebuild(document: (article: IndexableArticle) => SearchDocument, progress?: (indexed: number) => void): Promise<RebuildReport>;
+  /** Whether no article is indexed (cheap, unlike stats). */
+  isEmpty(): Promise<boolean>;
+  /** Indexed articles and the index's size on disk in bytes. */
+  stats(): Promise<{ documents: number; bytes: number }>;
+}

@@ -1,0 +1,193 @@
+import type { Account, AccountChanges, NewAccount, NewToken, SessionRecord, TokenListing, TokenRecord } from './accounts/account.ts';
+import type { Article, ArticlePatch, FeedQuery, NewArticle, NewRevision, NewsroomQuery, Revision } from './articles/article.ts';
+import type { Candidate, RelatedDocument, RelatedPick, ScoredItem } from './articles/related-reading.ts';
+import type { ArticleStatus } from './articles/status.ts';
+import type { AuditEvent, NewAuditEvent } from './audit/audit-event.ts';
+import type { Channel, ChannelChanges, NewChannel } from './channels/channel.ts';
+import type { Media } from './media/media.ts';
+import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from './reactions/reaction.ts';
+import type { SearchIndex } from './search/search-index.ts';
+import type { SlotItem } from './slots/slot.ts';
+import type { NewSource, Source } from './sources/source.ts';
+import type { NewTopic, Topic, TopicChanges } from './topics/topic.ts';
+
+/**
+ * The port the domain writes against: the repositories it needs, over one connection or one transaction.
+ * storage/store.ts implements it with Kysely on SQLite and PostgreSQL; nothing here knows SQL.
+ */
+export interface Store {
+  readonly articles: ArticleRepository;
+  readonly channels: ChannelRepository;
+  readonly topics: TopicRepository;
+  readonly history: HistoryRepository;
+  readonly accounts: AccountRepository;
+  readonly reactions: ReactionRepository;
+  readonly related: RelatedRepository;
+  readonly slots: SlotRepository;
+  readonly media: MediaRepository;
+  readonly sources: SourceRepository;
+  readonly search: SearchIndex;
+  /** Runs fn in one transaction: all its writes land together or not at all. Inside one, fn joins it. */
+  transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  /** Runs `run` after the enclosing transaction commits; never if it rolls back; at once outside a transaction. */
+  afterCommit(run: () => void): void;
+}
+
+export interface ArticleRepository {
+  insert(article: NewArticle): Promise<number>;
+  /** With `revision`, only while the article is still at it: false when another write came first. */
+  update(id: number, patch: ArticlePatch, revision?: number): Promise<boolean>;
+  findById(id: number): Promise<Article | undefined>;
+  /** The article with a body the caller holds in place of its stored one, which is not read (up to 2 MB). */
+  findWithBody(id: number, body: Pick<Article, 'bodyHtml' | 'bodyText'>): Promise<Article | undefined>;
+  /** In the order of `ids`; missing ones left out. */
+  findMany(ids: readonly number[]): Promise<Article[]>;
+  /** Published articles, newest first, keyset-paginated so new arrivals never shift a reader's next page. */
+  listPublished(q: FeedQuery): Promise<Article[]>;
+  listNewsroom(q: NewsroomQuery): Promise<Article[]>;
+  /** Published articles sharing tags with this one: most shared tags first, then newest. */
+  sharingTags(articleId: number, limit: number): Promise<number[]>;
+  countByStatus(status: ArticleStatus): Promise<number>;
+  /** Ids of scheduled articles whose time has come. */
+  dueScheduled(now: number, limit?: number): Promise<number[]>;
+  /** Flips a status only if it is still the expected one (and, given, the revision); false when another write came first. */
+  compareAndSetStatus(id: number, expected: ArticleStatus, patch: ArticlePatch, revision?: number): Promise<boolean>;
+  setTags(articleId: number, names: readonly string[]): Promise<void>;
+}
+
+export interface ChannelRepository {
+  all(): Promise<Channel[]>;
+  findByPath(path: string): Promise<Channel | undefined>;
+  findById(id: number): Promise<Channel | undefined>;
+  /** The channel and every channel below it. */
+  subtreeIds(path: string): Promise<number[]>;
+  nextPosition(parentId: number | null): Promise<number>;
+  update(id: number, changes: ChannelChanges): Promise<void>;
+  insert(channel: NewChannel): Promise<number>;
+}
+
+export interface TopicRepository {
+  all(): Promise<Topic[]>;
+  findBySlug(slug: string): Promise<Topic | undefined>;
+  findById(id: number): Promise<Topic | undefined>;
+  insert(topic: NewTopic): Promise<number>;
+  update(id: number, changes: TopicChanges): Promise<void>;
+  setArticles(topicId: number, articleIds: readonly number[]): Promise<void>;
+}
+
+/** Revisions of articles and the audit log: both append-only. */
+export interface HistoryRepository {
+  addRevision(revision: NewRevision): Promise<void>;
+  /** Newest first. */
+  revisions(articleId: number): Promise<Revision[]>;
+  revision(articleId: number, number: number): Promise<Revision | undefined>;
+  record(event: NewAuditEvent): Promise<void>;
+  /** Newest first, paged by event id. */
+  auditEvents(limit: number, beforeId?: number): Promise<AuditEvent[]>;
+}
+
+/** Accounts and their credentials: sessions, API tokens, failed logins. Secrets only as hashes. */
+export interface AccountRepository {
+  count(): Promise<number>;
+  findByUsername(username: string): Promise<Account | undefined>;
+  findById(id: number): Promise<Account | undefined>;
+  list(): Promise<Account[]>;
+  insert(account: NewAccount): Promise<number>;
+  update(id: number, changes: AccountChanges, at: number): Promise<void>;
+
+  insertSession(session: SessionRecord): Promise<void>;
+  findSession(id: string): Promise<SessionRecord | undefined>;
+  touchSession(id: string, at: number): Promise<void>;
+  deleteSession(id: string): Promise<void>;
+  deleteSessionsOf(accountId: number, exceptId?: string): Promise<void>;
+
+  insertToken(token: NewToken): Promise<number>;
+  findLiveToken(tokenHash: string): Promise<TokenRecord | undefined>;
+  /** Every token, newest first, with its owner; never the hash. */
+  listTokens(accountId?: number): Promise<TokenListing[]>;
+  /** False when it was revoked already. */
+  revokeToken(id: number, at: number): Promise<boolean>;
+  tokenExists(id: number): Promise<boolean>;
+  touchToken(id: number, at: number): Promise<void>;
+
+  recordLoginFailure(username: string, address: string, at: number): Promise<void>;
+  /** Times of failures for this account from this address since `since`, oldest first. */
+  loginFailuresSince(username: string, address: string, since: number): Promise<number[]>;
+  loginFailuresFromAddress(address: string, since: number): Promise<number[]>;
+  loginFailuresForAccount(username: string, since: number): Promise<number[]>;
+  pruneLoginFailures(before: number): Promise<void>;
+  clearLoginFailures(username: string, address: string): Promise<void>;
+}
+
+/** Votes, their counts (kept by the store itself, always equal to the votes) and the read buckets. */
+export interface ReactionRepository {
+  articleStatus(articleId: number): Promise<string | undefined>;
+  /**
+   * Records a reader's vote (a new row, or the row moved to another mood); nothing when the article is not published or
+   * the mood is the same. Outside a transaction votes arriving together may be group-committed: the caller is answered
+   * once its vote committed.
+   */
+  vote(vote: Vote): Promise<VoteOutcome>;
+  counts(articleId: number): Promise<Map<string, number>>;
+  moodOf(articleId: number, readerId: string): Promise<string | undefined>;
+  /** Published articles by public votes of one mood cast from `since` on. */
+  topByMood(mood: string, since: number, limit: number): Promise<Ranked[]>;
+  addView(articleId: number, hour: number): Promise<void>;
+  topByViews(since: number, limit: number): Promise<Ranked[]>;
+  /** Held votes grouped by article and address prefix, oldest burst first. */
+  heldGroups(limit: number): Promise<HeldGroup[]>;
+  /** Counts an article's held votes in, or drops them; returns how many were decided. */
+  decideHeld(articleId: number, release: boolean, prefixHash?: string): Promise<number>;
+  /** Compares the counts with the votes and, when `repair`, rewrites what differs; votes wait meanwhile. */
+  reconcile(repair: boolean): Promise<{ drift: Drift[]; votes: number }>;
+}
+
+/** Term vectors, fingerprints and related lists; the domain decides what goes in, the store keeps and queries it. */
+export interface RelatedRepository {
+  /** Serializes related-list updates across concurrent transactions where the store needs it (PostgreSQL). */
+  lockForRefresh(): Promise<void>;
+  sourceHash(articleId: number): Promise<string | undefined>;
+  saveDocument(articleId: number, doc: RelatedDocument, at: number): Promise<void>;
+  /** How many analysed articles there are, and in how many of them each term is among the heaviest. */
+  documentFrequencies(terms: readonly string[]): Promise<{ documents: number; df: Map<string, number> }>;
+  /** Articles never analysed. */
+  unanalysed(): Promise<number>;
+  terms(articleId: number): Promise<[string, number][]>;
+  /** Published articles sharing terms with the vector, most similar first. */
+  similarPublished(articleId: number, terms: readonly [string, number][], limit: number): Promise<Candidate[]>;
+  /** The computed list of an article, best first. */
+  items(articleId: number): Promise<ScoredItem[]>;
+  replaceItems(articleId: number, items: readonly ScoredItem[]): Promise<void>;
+  /** Puts one article into other articles' lists, each kept to its `keep` best; other lists lose it. */
+  offer(relatedId: number, to: readonly ScoredItem[], keep: number): Promise<void>;
+  /** Takes an article out of every related list, its own included. */
+  withdraw(articleId: number): Promise<void>;
+  picks(articleId: number): Promise<RelatedPick[]>;
+  replacePicks(articleId: number, picks: readonly RelatedPick[], accountId: number | null, at: number): Promise<void>;
+  /** Articles sharing at least one MinHash band key with the given ones, most shared bands first. */
+  bucketMates(buckets: readonly string[], limit: number): Promise<number[]>;
+  signatures(ids: readonly number[]): Promise<Map<number, { signature: string; shingles: number }>>;
+}
+
+/** Curated home-page slots: ordered article lists with optional expiry. */
+export interface SlotRepository {
+  items(slot: string): Promise<SlotItem[]>;
+  replace(slot: string, items: { articleId: number; expiresAt: number | null }[], at: number): Promise<void>;
+}
+
+export interface MediaRepository {
+  insert(media: Omit<Media, 'id'>): Promise<number>;
+  findById(id: number): Promise<Media | undefined>;
+  /** The earliest upload of exactly these bytes. */
+  findBySha256(sha256: string): Promise<Media | undefined>;
+  /** One upload per key. */
+  findByKeys(keys: readonly string[]): Promise<Map<string, Media>>;
+  count(): Promise<number>;
+}
+
+export interface SourceRepository {
+  all(): Promise<Source[]>;
+  findByName(name: string): Promise<Source | undefined>;
+  insert(source: NewSource): Promise<number>;
+  update(id: number, changes: { url: string }): Promise<void>;
+}
