@@ -38,6 +38,8 @@ export interface Config {
   pageCacheMaxBytes: number;
   /** How long an idle keep-alive connection stays open (INKSTONE_KEEP_ALIVE_TIMEOUT, seconds, default 75). */
   keepAliveMs: number;
+  /** Share posters kept in memory, each tens of KB (INKSTONE_POSTER_CACHE, default 500). */
+  posterCacheEntries: number;
   /** Bearer token that /metrics asks for (INKSTONE_METRICS_TOKEN); unset = /metrics is off. */
   metricsToken: string | undefined;
 }
@@ -167,6 +169,7 @@ export function loadConfig(env: Env = process.env): Config {
     mediaMaxBytes: parseBytes('INKSTONE_MEDIA_MAX_BYTES', env.INKSTONE_MEDIA_MAX_BYTES, 20 * 1024 * 1024),
     pageCacheTtlMs: parseCount('INKSTONE_PAGE_CACHE_TTL', env.INKSTONE_PAGE_CACHE_TTL, 60) * 1000,
     metricsToken: parseMetricsToken(env.INKSTONE_METRICS_TOKEN),
+    posterCacheEntries: Math.max(1, parseCount('INKSTONE_POSTER_CACHE', env.INKSTONE_POSTER_CACHE, 500)),
     keepAliveMs: Math.max(1, parseCount('INKSTONE_KEEP_ALIVE_TIMEOUT', env.INKSTONE_KEEP_ALIVE_TIMEOUT, 75)) * 1000,
     pageCacheMaxBytes: parseCount('INKSTONE_PAGE_CACHE_MB', env.INKSTONE_PAGE_CACHE_MB, 256) * 1024 * 1024,
   };

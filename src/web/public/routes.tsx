@@ -90,7 +90,7 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     let png = posters.get(key);
     if (!png) {
       png = await renderPoster(article, { siteName: config.siteName, url: config.siteUrl + articlePath(article.id), timeZone: config.timeZone, mediaDir: path.join(config.dataDir, 'media') });
-      if (posters.size > 500) posters.delete(posters.keys().next().value!);
+      if (posters.size >= config.posterCacheEntries) posters.delete(posters.keys().next().value!);
       posters.set(key, png);
     }
     return reply.header('content-type', 'image/png').header('cache-control', 'public, max-age=3600').send(png);
