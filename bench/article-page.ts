@@ -16,7 +16,11 @@ import { freePort, startInkstone, wrk } from './support.ts';
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-bench-'));
 
-const app = await startInkstone({ INKSTONE_DATA_DIR: path.join(dir, 'data'), INKSTONE_ADMIN_PASSWORD: 'bench-password-1', INKSTONE_WORKERS: process.env.INKSTONE_WORKERS ?? '1' });
+const app = await startInkstone({
+  INKSTONE_DATA_DIR: path.join(dir, 'data'),
+  INKSTONE_ADMIN_PASSWORD: 'bench-password-1',
+  INKSTONE_WORKERS: process.env.INKSTONE_WORKERS ?? '1',
+});
 try {
   const feed = await fetch(`${app.base}/api/v1/feed?limit=50`).then((r) => r.json() as Promise<{ items: { id: number }[] }>);
   // The longest demo article: the heaviest page a reader gets.
@@ -53,8 +57,12 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; ty
     const theirs = wrk(`http://127.0.0.1:${nginxPort}/article.html`, { seconds });
     const ratio = ours.requestsPerSecond / theirs.requestsPerSecond;
     console.log(`article /a/${best.id}: ${html.length} bytes of HTML; HTML+CSS+JS transferred (gzip): ${(transferred / 1024).toFixed(1)} KB`);
-    console.log(`inkstone: ${ours.requestsPerSecond.toFixed(0)} req/s, p50 ${ours.p50Ms.toFixed(2)} ms, p99 ${ours.p99Ms.toFixed(2)} ms, errors ${ours.errors}`);
-    console.log(`nginx:    ${theirs.requestsPerSecond.toFixed(0)} req/s, p50 ${theirs.p50Ms.toFixed(2)} ms, p99 ${theirs.p99Ms.toFixed(2)} ms, errors ${theirs.errors}`);
+    console.log(
+      `inkstone: ${ours.requestsPerSecond.toFixed(0)} req/s, p50 ${ours.p50Ms.toFixed(2)} ms, p99 ${ours.p99Ms.toFixed(2)} ms, errors ${ours.errors}`,
+    );
+    console.log(
+      `nginx:    ${theirs.requestsPerSecond.toFixed(0)} req/s, p50 ${theirs.p50Ms.toFixed(2)} ms, p99 ${theirs.p99Ms.toFixed(2)} ms, errors ${theirs.errors}`,
+    );
     console.log(`ratio: ${(ratio * 100).toFixed(1)} % of nginx (target ≥ 50 %), p99 ${ours.p99Ms < 20 ? 'meets' : 'misses'} < 20 ms`);
   } finally {
     nginx.kill('SIGTERM');

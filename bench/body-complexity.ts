@@ -43,7 +43,14 @@ function request(base: string, method: string, url: string, headers: Record<stri
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-bench-'));
-const env = { PATH: process.env.PATH, HOME: process.env.HOME, INKSTONE_DATA_DIR: dir, INKSTONE_DEMO: '0', INKSTONE_SECRET: 'bench-secret-0123456789abcdef', LOG_LEVEL: 'warn' };
+const env = {
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  INKSTONE_DATA_DIR: dir,
+  INKSTONE_DEMO: '0',
+  INKSTONE_SECRET: 'bench-secret-0123456789abcdef',
+  LOG_LEVEL: 'warn',
+};
 const { token } = await newsroom(env);
 const server = await serve(env);
 try {
@@ -67,7 +74,13 @@ try {
       }
     })();
     const started = performance.now();
-    const res = await request(server.base, 'POST', '/api/v1/articles', { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, JSON.stringify({ title: `复杂正文 ${name}`, channel: 'difang', body }));
+    const res = await request(
+      server.base,
+      'POST',
+      '/api/v1/articles',
+      { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      JSON.stringify({ title: `复杂正文 ${name}`, channel: 'difang', body }),
+    );
     const ms = performance.now() - started;
     reading = false;
     await reader;
@@ -78,7 +91,9 @@ try {
       stored = `${(Buffer.byteLength((JSON.parse(got.text) as { body: string }).body, 'utf8') / 1e6).toFixed(2)} MB`;
     }
     const answer = res.status === 201 ? '201' : `${res.status} ${res.text.slice(0, 120)}`;
-    console.log(`${name}: input ${(Buffer.byteLength(body, 'utf8') / 1e6).toFixed(2)} MB → ${answer} in ${(ms / 1000).toFixed(2)} s; stored ${stored}; reader: ${reads} pages, slowest ${slowest.toFixed(1)} ms`);
+    console.log(
+      `${name}: input ${(Buffer.byteLength(body, 'utf8') / 1e6).toFixed(2)} MB → ${answer} in ${(ms / 1000).toFixed(2)} s; stored ${stored}; reader: ${reads} pages, slowest ${slowest.toFixed(1)} ms`,
+    );
   }
 } finally {
   agent.destroy();

@@ -58,7 +58,13 @@ async function serve(env: NodeJS.ProcessEnv): Promise<Server> {
   });
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}`);
-    if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (i > 150) throw new Error('serve did not start');
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -41,8 +41,12 @@ function sourceTexts(): string[] {
 }
 
 const SENTENCE_END = new Set(['。', '！', '？']);
-const SURNAMES = Array.from('王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤');
-const NAME_CHARS = Array.from('明华建国文军平志伟东海强晓光永林玲英杰峰磊涛斌刚勇毅俊辉敏静丽娟燕霞红梅芳兰秀云飞鹏宇浩然思远博翔瑞祥嘉欣雨晴雪松柏桦桐楠岚澜溪泉川沁清禾穗峻岳');
+const SURNAMES = Array.from(
+  '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤',
+);
+const NAME_CHARS = Array.from(
+  '明华建国文军平志伟东海强晓光永林玲英杰峰磊涛斌刚勇毅俊辉敏静丽娟燕霞红梅芳兰秀云飞鹏宇浩然思远博翔瑞祥嘉欣雨晴雪松柏桦桐楠岚澜溪泉川沁清禾穗峻岳',
+);
 const PLACE_CHARS = Array.from('青白云龙凤鹤桃柳杏梅松石泉溪湾塘桥坪岭峪岗坝洲渚沙滩湖江河港浦泾墨砚澄岚禾谷丰安宁泰和平兴隆盛昌');
 const PLACE_SUFFIX = ['镇', '村', '县', '区', '湖', '山', '路', '街道', '新区', '湿地'];
 const ORG_SUFFIX = ['科技', '集团', '公司', '大学', '医院', '研究院', '银行', '合作社', '实验室', '基金会'];
@@ -169,7 +173,8 @@ export function corpus(count: number, { seed = 42, start = Date.UTC(2023, 11, 1)
       title = title.slice(0, 40);
       const words = jieba.cut(paragraphs[0]!, false).filter((w) => w.length >= 2 && !/[\p{P}\d]/u.test(w));
       const tags = [...new Set([pick(words), pick(words), pick(words)].filter(Boolean))];
-      if (i < 2000) for (const w of new Set(jieba.cutForSearch(paragraphs.join('') + title, false))) if (w.length >= 2) vocabCounts.set(w, (vocabCounts.get(w) ?? 0) + 1);
+      if (i < 2000)
+        for (const w of new Set(jieba.cutForSearch(paragraphs.join('') + title, false))) if (w.length >= 2) vocabCounts.set(w, (vocabCounts.get(w) ?? 0) + 1);
       yield {
         title,
         summary: paragraphs[0]!.slice(0, 60 + Math.floor(rnd() * 40)),
@@ -185,7 +190,10 @@ export function corpus(count: number, { seed = 42, start = Date.UTC(2023, 11, 1)
     articles: articles(),
     entities,
     get vocabulary() {
-      return [...vocabCounts].map(([word, c]) => ({ word, count: c })).filter((v) => !/[\p{P}\p{S}\s\d]/u.test(v.word)).sort((a, b) => b.count - a.count);
+      return [...vocabCounts]
+        .map(([word, c]) => ({ word, count: c }))
+        .filter((v) => !/[\p{P}\p{S}\s\d]/u.test(v.word))
+        .sort((a, b) => b.count - a.count);
     },
   };
 }

@@ -89,7 +89,8 @@ export async function load(database: Database): Promise<Loaded> {
     const rows = batch.map((a) => {
       id++;
       const html = a.bodyParagraphs.map((p) => `<p>${p}</p>`).join('');
-      if (samples.length < 3000 && rnd() < 3000 / ARTICLES) samples.push({ title: a.title, body: a.bodyParagraphs.join(''), channel: a.channel, publishedAt: a.publishedAt });
+      if (samples.length < 3000 && rnd() < 3000 / ARTICLES)
+        samples.push({ title: a.title, body: a.bodyParagraphs.join(''), channel: a.channel, publishedAt: a.publishedAt });
       return {
         id,
         row: {
@@ -116,10 +117,22 @@ export async function load(database: Database): Promise<Loaded> {
       };
     });
     const newTags: { id: number; name: string }[] = [];
-    for (const r of rows) for (const t of r.tags) if (!tagIds.has(t)) { tagIds.set(t, nextTag); newTags.push({ id: nextTag++, name: t }); }
+    for (const r of rows)
+      for (const t of r.tags)
+        if (!tagIds.has(t)) {
+          tagIds.set(t, nextTag);
+          newTags.push({ id: nextTag++, name: t });
+        }
     await db.transaction().execute(async (tx) => {
-      await tx.insertInto('articles').values(rows.map((r) => r.row) as never).execute();
-      if (newTags.length) await tx.insertInto('tags').values(newTags as never).execute();
+      await tx
+        .insertInto('articles')
+        .values(rows.map((r) => r.row) as never)
+        .execute();
+      if (newTags.length)
+        await tx
+          .insertInto('tags')
+          .values(newTags as never)
+          .execute();
       const links = rows.flatMap((r) => r.tags.map((t, position) => ({ article_id: r.id, tag_id: tagIds.get(t)!, position })));
       if (links.length) await tx.insertInto('article_tags').values(links).execute();
     });
@@ -155,33 +168,48 @@ export function queryMix(loaded: Loaded): Query[] {
   const sampleSize = Math.min(2000, ARTICLES);
   const df = (w: { count: number }) => w.count / sampleSize;
   const words = loaded.vocabulary.filter((w) => w.word.length >= 2);
-  const broad = words.filter((w) => df(w) > 0.2).slice(0, 40).map((w) => w.word);
+  const broad = words
+    .filter((w) => df(w) > 0.2)
+    .slice(0, 40)
+    .map((w) => w.word);
   const common = words.slice(0, 150).map((w) => w.word);
   const specific = words.filter((w) => df(w) >= 0.001 && df(w) <= 0.05).map((w) => w.word);
   const titleWords = (s: Sample) => (s.title.match(/[\u4e00-\u9fff]{2,4}/g) ?? []).filter((w) => w.length >= 2);
   const zipfEntity = () => loaded.entities[zipfRank(rnd(), loaded.entities.length)]!;
   const topChannels = channelPaths().filter((p) => !p.includes('/'));
   const kinds: [string, number, () => Query['input']][] = [
-    ['title words', 25, () => {
-      const w = titleWords(pick(loaded.samples));
-      return { q: w.length >= 2 ? `${w[0]} ${w[w.length - 1]}` : pick(specific) };
-    }],
-    ['two words of one article', 15, () => {
-      const s = pick(loaded.samples);
-      const inBody = specific.filter((w) => s.body.includes(w));
-      return { q: inBody.length >= 2 ? `${pick(inBody)}${pick(inBody)}` : pick(specific) };
-    }],
+    [
+      'title words',
+      25,
+      () => {
+        const w = titleWords(pick(loaded.samples));
+        return { q: w.length >= 2 ? `${w[0]} ${w[w.length - 1]}` : pick(specific) };
+      },
+    ],
+    [
+      'two words of one article',
+      15,
+      () => {
+        const s = pick(loaded.samples);
+        const inBody = specific.filter((w) => s.body.includes(w));
+        return { q: inBody.length >= 2 ? `${pick(inBody)}${pick(inBody)}` : pick(specific) };
+      },
+    ],
     ['specific word', 15, () => ({ q: pick(specific) })],
     ['broad word', 10, () => ({ q: pick(broad) })],
     ['two common words', 5, () => ({ q: `${pick(common)} ${pick(common)}` })],
     ['name (not in dictionary)', 10, () => ({ q: zipfEntity() })],
     ['traditional characters', 5, () => ({ q: toTraditional(`${pick(specific)} ${pick(common)}`) })],
     ['with channel', 5, () => ({ q: pick(common), channel: pick(topChannels) })],
-    ['with dates', 5, () => {
-      const s = pick(loaded.samples);
-      const day = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
-      return { q: pick(common), from: day(s.publishedAt - 45 * 86400_000), to: day(s.publishedAt + 45 * 86400_000) };
-    }],
+    [
+      'with dates',
+      5,
+      () => {
+        const s = pick(loaded.samples);
+        const day = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
+        return { q: pick(common), from: day(s.publishedAt - 45 * 86400_000), to: day(s.publishedAt + 45 * 86400_000) };
+      },
+    ],
     ['nothing', 5, () => ({ q: `${pick(Array.from('鑫鳌龘犇淼焱垚'))}${pick(Array.from('翀翃翚翛'))}${pick(Array.from('囧槑嫑巭'))}` })],
   ];
   const total = kinds.reduce((n, [, w]) => n + w, 0);
@@ -276,7 +304,14 @@ async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<s
       byKind: kinds.map((k) => {
         const mine = times.filter((t) => t.kind === k);
         const s = mine.map((t) => t.t).sort((a, b) => a - b);
-        return { kind: k, n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), max: s[s.length - 1]!, avgTotal: mine.reduce((n, t) => n + t.total, 0) / mine.length };
+        return {
+          kind: k,
+          n: s.length,
+          p50: percentile(s, 50),
+          p95: percentile(s, 95),
+          max: s[s.length - 1]!,
+          avgTotal: mine.reduce((n, t) => n + t.total, 0) / mine.length,
+        };
       }),
     };
   } finally {
@@ -316,8 +351,13 @@ async function main() {
   console.log(`\nSearch benchmark: ${ARTICLES} articles, ${QUERIES} queries (searchArticles: index query + articles + snippets), ${os.cpus().length} CPUs`);
   for (const r of reports) {
     console.log(`\n${r.store}: p50 ${ms(r.p50)}, p95 ${ms(r.p95)}, p99 ${ms(r.p99)}, max ${ms(r.max)}`);
-    console.log(`  load ${r.loadSeconds.toFixed(0)} s, index build ${r.indexSeconds.toFixed(0)} s, index ${(r.indexBytes / 1048576).toFixed(0)} MB, database ${(r.databaseBytes / 1048576).toFixed(0)} MB`);
-    for (const k of r.byKind) console.log(`  ${k.kind.padEnd(26)} n=${String(k.n).padStart(4)}  p50 ${ms(k.p50).padStart(9)}  p95 ${ms(k.p95).padStart(9)}  max ${ms(k.max).padStart(9)}  avg total ${k.avgTotal.toFixed(0)}`);
+    console.log(
+      `  load ${r.loadSeconds.toFixed(0)} s, index build ${r.indexSeconds.toFixed(0)} s, index ${(r.indexBytes / 1048576).toFixed(0)} MB, database ${(r.databaseBytes / 1048576).toFixed(0)} MB`,
+    );
+    for (const k of r.byKind)
+      console.log(
+        `  ${k.kind.padEnd(26)} n=${String(k.n).padStart(4)}  p50 ${ms(k.p50).padStart(9)}  p95 ${ms(k.p95).padStart(9)}  max ${ms(k.max).padStart(9)}  avg total ${k.avgTotal.toFixed(0)}`,
+      );
   }
   const missed = reports.filter((r) => r.p95 >= 50);
   if (missed.length) {

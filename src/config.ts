@@ -63,7 +63,10 @@ export function parseTrustProxy(value: string | undefined): boolean | number | s
   if (v === '' || v === 'false' || v === '0') return false;
   if (v === 'true') return true;
   if (/^\d+$/.test(v)) return Number(v);
-  return v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function parseCount(name: string, value: string | undefined, fallback: number): number {
@@ -77,7 +80,8 @@ function parseCount(name: string, value: string | undefined, fallback: number): 
 function parseBytes(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value.trim() === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1024 || n > 1024 ** 3) throw new ConfigError(`${name} must be a whole number of bytes from 1024 to 1073741824, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1024 || n > 1024 ** 3)
+    throw new ConfigError(`${name} must be a whole number of bytes from 1024 to 1073741824, got "${value}"`);
   return n;
 }
 

@@ -42,11 +42,14 @@ program
   .command('migrate')
   .description('apply database migrations')
   .action(() =>
-    withContainer(async ({ database }) => {
-      const { migrate } = await import('../storage/database.ts');
-      const applied = await migrate(database);
-      console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.');
-    }, { migrateFirst: false }),
+    withContainer(
+      async ({ database }) => {
+        const { migrate } = await import('../storage/database.ts');
+        const applied = await migrate(database);
+        console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.');
+      },
+      { migrateFirst: false },
+    ),
   );
 
 program
@@ -111,7 +114,9 @@ program
       });
       const { documents, bytes } = await ctx.store.search.stats();
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      console.log(`Indexed ${report.indexed} published articles, removed ${report.removed} stale entries in ${seconds} s; the index holds ${documents} articles in ${(bytes / 1048576).toFixed(1)} MB.`);
+      console.log(
+        `Indexed ${report.indexed} published articles, removed ${report.removed} stale entries in ${seconds} s; the index holds ${documents} articles in ${(bytes / 1048576).toFixed(1)} MB.`,
+      );
     }),
   );
 
@@ -134,7 +139,13 @@ program
     withContainer(async ({ ctx }) => {
       const { exportJsonLines } = await import('../storage/backup.ts');
       const counts = await exportJsonLines(ctx.store, file);
-      console.log(`Exported ${Object.entries(counts).map(([k, n]) => `${n} ${k}s`).join(', ') || 'nothing'} to ${file}.`);
+      console.log(
+        `Exported ${
+          Object.entries(counts)
+            .map(([k, n]) => `${n} ${k}s`)
+            .join(', ') || 'nothing'
+        } to ${file}.`,
+      );
     }),
   );
 
@@ -155,7 +166,9 @@ reactions
         const hour = d.hour === undefined ? '' : ` hour ${new Date(d.hour).toISOString()}`;
         console.log(`drift: ${d.table} article ${d.articleId} ${d.mood}${hour}: stored ${d.stored}, votes say ${d.actual}`);
       }
-      console.log(`Checked ${votes} votes: ${drift.length} counts had drifted${opts.dryRun ? ' (dry run: left as they are)' : ' and were rebuilt from the votes'}.`);
+      console.log(
+        `Checked ${votes} votes: ${drift.length} counts had drifted${opts.dryRun ? ' (dry run: left as they are)' : ' and were rebuilt from the votes'}.`,
+      );
       process.exitCode = 1;
     }),
   );

@@ -1,10 +1,8 @@
 // Small DOM and network helpers shared by the reader enhancements.
 
-export const $ = <T extends Element = HTMLElement>(sel: string, root: ParentNode = document): T | null =>
-  root.querySelector<T>(sel);
+export const $ = <T extends Element = HTMLElement>(sel: string, root: ParentNode = document): T | null => root.querySelector<T>(sel);
 
-export const $$ = <T extends Element = HTMLElement>(sel: string, root: ParentNode = document): T[] =>
-  Array.prototype.slice.call(root.querySelectorAll<T>(sel));
+export const $$ = <T extends Element = HTMLElement>(sel: string, root: ParentNode = document): T[] => Array.prototype.slice.call(root.querySelectorAll<T>(sel));
 
 /** createElement with an optional class and text (always textContent, never HTML). */
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {

@@ -84,7 +84,11 @@ export function initShare(): void {
       clearTimeout(clearTimer);
       clearTimer = window.setTimeout(() => say(status, ''), 4000);
     };
-    const copyLink = () => copy(url).then(() => tell(COPIED), () => tell(COPY_FAILED));
+    const copyLink = () =>
+      copy(url).then(
+        () => tell(COPIED),
+        () => tell(COPY_FAILED),
+      );
 
     button.addEventListener('click', () => {
       if (wechat && guide) return showGuide(button);

@@ -73,12 +73,32 @@ export async function loadDemo(ctx: Ctx, config: Config): Promise<{ channels: nu
   }
 
   const published = await ctx.store.articles.findMany([...ids.values()]);
-  await seedDemoReactions(ctx, config, published.map((a) => ({ id: a.id, publishedAt: a.publishedAt! })));
+  await seedDemoReactions(
+    ctx,
+    config,
+    published.map((a) => ({ id: a.id, publishedAt: a.publishedAt! })),
+  );
 
   // The newest illustrated stories fill the carousel; the newest top stories are the headlines.
   const newestFirst = [...articles].reverse();
-  await setSlot(ctx, actor, 'focus', newestFirst.filter((d) => d.cover).slice(0, 6).map((d) => ({ articleId: ids.get(d.key)! })));
-  await setSlot(ctx, actor, 'headline', newestFirst.filter((d) => d.channel === 'difang/yaowen').slice(0, 3).map((d) => ({ articleId: ids.get(d.key)! })));
+  await setSlot(
+    ctx,
+    actor,
+    'focus',
+    newestFirst
+      .filter((d) => d.cover)
+      .slice(0, 6)
+      .map((d) => ({ articleId: ids.get(d.key)! })),
+  );
+  await setSlot(
+    ctx,
+    actor,
+    'headline',
+    newestFirst
+      .filter((d) => d.channel === 'difang/yaowen')
+      .slice(0, 3)
+      .map((d) => ({ articleId: ids.get(d.key)! })),
+  );
 
   let topics = 0;
   if (existsSync(path.join(here, 'topics.json'))) {

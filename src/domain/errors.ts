@@ -120,8 +120,7 @@ export const DomainError = DomainErrorClass as new <K extends ErrorKind>(
 ) => DomainErrorClass;
 export type DomainError = DomainErrorClass;
 
-export const invalid = (message: string, field?: string, code: CodeOf<'invalid'> = 'invalid_input') =>
-  new DomainError('invalid', code, message, field);
+export const invalid = (message: string, field?: string, code: CodeOf<'invalid'> = 'invalid_input') => new DomainError('invalid', code, message, field);
 export const notFound = (what: string) => new DomainError('not_found', 'not_found', `${what} not found`);
 export const forbidden = (message = 'You are not allowed to do that') => new DomainError('forbidden', 'forbidden', message);
 export const conflict = (code: CodeOf<'conflict'>, message: string, field?: string) => new DomainError('conflict', code, message, field);

@@ -22,7 +22,11 @@ export class RedisHitCounter implements HitCounter {
     if (this.redis.status !== 'ready') return this.fallback.hitNow(key, windowMs, now);
     const k = `inkstone:${windowKey(key, windowMs, now)}`;
     try {
-      const replies = await this.redis.multi().incr(k).pexpire(k, windowMs + 60_000).exec();
+      const replies = await this.redis
+        .multi()
+        .incr(k)
+        .pexpire(k, windowMs + 60_000)
+        .exec();
       const [err, n] = replies?.[0] ?? [new Error('no reply from Redis'), null];
       if (err) throw err;
       return Number(n);

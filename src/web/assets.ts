@@ -36,41 +36,45 @@ export interface AdminAssets {
  * hash and served from memory, pre-compressed, with a year of immutable caching.
  */
 async function build(): Promise<Built[]> {
-  return (await esbuild.build({
-    entryPoints: {
-      app: path.join(clientDir, 'main.ts'),
-      site: path.join(clientDir, 'site.css'),
-      print: path.join(clientDir, 'print.css'),
-    },
-    bundle: true,
-    minify: true,
-    write: false,
-    format: 'iife',
-    target: ['es2019', 'chrome69', 'safari12'],
-    outdir: 'out',
-    legalComments: 'none',
-    logLevel: 'silent',
-  })).outputFiles.map((f) => named(f, 11));
+  return (
+    await esbuild.build({
+      entryPoints: {
+        app: path.join(clientDir, 'main.ts'),
+        site: path.join(clientDir, 'site.css'),
+        print: path.join(clientDir, 'print.css'),
+      },
+      bundle: true,
+      minify: true,
+      write: false,
+      format: 'iife',
+      target: ['es2019', 'chrome69', 'safari12'],
+      outdir: 'out',
+      legalComments: 'none',
+      logLevel: 'silent',
+    })
+  ).outputFiles.map((f) => named(f, 11));
 }
 
 /** The newsroom: Preact + TipTap for current browsers only; brotli 5 because 11 costs a second on 400 KB. */
 async function buildAdmin(): Promise<Built[]> {
-  return (await esbuild.build({
-    entryPoints: {
-      admin: path.join(adminDir, 'main.tsx'),
-      'admin-style': path.join(adminDir, 'admin.css'),
-    },
-    bundle: true,
-    minify: true,
-    write: false,
-    format: 'esm',
-    target: ['es2022', 'chrome100', 'safari15', 'firefox100'],
-    jsx: 'automatic',
-    jsxImportSource: 'preact',
-    outdir: 'out',
-    legalComments: 'none',
-    logLevel: 'silent',
-  })).outputFiles.map((f) => named(f, 5));
+  return (
+    await esbuild.build({
+      entryPoints: {
+        admin: path.join(adminDir, 'main.tsx'),
+        'admin-style': path.join(adminDir, 'admin.css'),
+      },
+      bundle: true,
+      minify: true,
+      write: false,
+      format: 'esm',
+      target: ['es2022', 'chrome100', 'safari15', 'firefox100'],
+      jsx: 'automatic',
+      jsxImportSource: 'preact',
+      outdir: 'out',
+      legalComments: 'none',
+      logLevel: 'silent',
+    })
+  ).outputFiles.map((f) => named(f, 5));
 }
 
 function named(f: esbuild.OutputFile, brotliQuality: number): Built {

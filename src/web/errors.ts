@@ -17,7 +17,14 @@ const statusOf: Record<ErrorKind, number> = {
 };
 
 /** A refusal by the framework or a plugin that carries only a status: the code that status stands for. */
-const codeOfStatus: Record<number, ErrorCode> = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 413: 'payload_too_large', 415: 'unsupported_media_type', 429: 'too_many_attempts' };
+const codeOfStatus: Record<number, ErrorCode> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_attempts',
+};
 
 export interface ApiError {
   status: number;
@@ -54,7 +61,8 @@ export function toApiError(err: unknown): ApiError {
     const issue = e.validation[0]!;
     const field = fieldOf(issue);
     const code: ErrorCode = issue.keyword === 'additionalProperties' ? 'unknown_field' : issue.keyword === 'required' ? 'required' : 'invalid_input';
-    const what = issue.keyword === 'additionalProperties' ? `unknown field "${field}"` : `${field ?? e.validationContext ?? 'input'} ${issue.message ?? 'is invalid'}`;
+    const what =
+      issue.keyword === 'additionalProperties' ? `unknown field "${field}"` : `${field ?? e.validationContext ?? 'input'} ${issue.message ?? 'is invalid'}`;
     return { status: 400, code, message: what, field };
   }
   switch (e.code) {

@@ -22,14 +22,27 @@ export const WECHAT_UA =
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
+    ],
   });
 }
 
 /** A real server with the demo newsroom on SQLite, listening on a free port. */
 export async function startDemoSite() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-e2e-'));
-  const config = loadConfig({ INKSTONE_DATA_DIR: dataDir, INKSTONE_SECRET: 'e2e-secret-0123456789abcdef', INKSTONE_ADMIN_PASSWORD: 'e2e-admin-password', PORT: '0' });
+  const config = loadConfig({
+    INKSTONE_DATA_DIR: dataDir,
+    INKSTONE_SECRET: 'e2e-secret-0123456789abcdef',
+    INKSTONE_ADMIN_PASSWORD: 'e2e-admin-password',
+    PORT: '0',
+  });
   const database = openDatabase(config);
   const container = createContainer({ config, database });
   await prepare(container);

@@ -55,7 +55,9 @@ describe('newsroom curation and accounts in Chromium', { timeout: 60_000 }, () =
     await page.waitForSelector('.notice-ok:has-text("民生热线")');
     await page.locator('[data-channel="difang/minsheng"] select').selectOption('');
     await page.waitForSelector('[data-channel="minsheng"]');
-    const channel = (await get<{ items: { path: string; name: string; parent: string | null }[] }>('/api/v1/channels')).items.find((c) => c.path === 'minsheng');
+    const channel = (await get<{ items: { path: string; name: string; parent: string | null }[] }>('/api/v1/channels')).items.find(
+      (c) => c.path === 'minsheng',
+    );
     expect(channel).toMatchObject({ name: '民生热线', parent: null });
     await shot('newsroom-channels');
   });
@@ -65,7 +67,9 @@ describe('newsroom curation and accounts in Chromium', { timeout: 60_000 }, () =
     const editor = page.locator('.topic-editor').first();
     const slug = await editor.getAttribute('data-topic');
     const before = (await get<{ items: { slug: string; articles: number[] }[] }>('/api/v1/topics')).items.find((t) => t.slug === slug)!.articles;
-    const published = (await get<{ items: { id: number }[] }>('/api/v1/articles?status=published&limit=50')).items.map((a) => a.id).filter((id) => !before.includes(id));
+    const published = (await get<{ items: { id: number }[] }>('/api/v1/articles?status=published&limit=50')).items
+      .map((a) => a.id)
+      .filter((id) => !before.includes(id));
     await editor.locator('.picker input').fill(String(published[0]));
     await editor.locator('.picker button').click();
     await editor.locator(`[data-item="${published[0]}"]`).waitFor();
@@ -134,7 +138,9 @@ describe('newsroom curation and accounts in Chromium', { timeout: 60_000 }, () =
     await page.waitForSelector('.notice-ok:has-text("重置")');
     await page.locator('[data-account=wangfang] button:has-text("停用")').click();
     await page.waitForSelector('[data-account=wangfang] button:has-text("启用")');
-    const account = (await get<{ items: { username: string; role: string; disabled: boolean }[] }>('/api/v1/accounts')).items.find((a) => a.username === 'wangfang');
+    const account = (await get<{ items: { username: string; role: string; disabled: boolean }[] }>('/api/v1/accounts')).items.find(
+      (a) => a.username === 'wangfang',
+    );
     expect(account).toMatchObject({ role: 'editor', disabled: true });
     await shot('newsroom-accounts');
   });
@@ -161,7 +167,8 @@ describe('newsroom curation and accounts in Chromium', { timeout: 60_000 }, () =
   it('lists what happened in the audit log', async () => {
     await go('审计日志', 'table.audit tbody tr');
     const text = await page.textContent('table.audit');
-    for (const action of ['撤销 API 令牌', '创建 API 令牌', '修改账号', '创建账号', '设置首页推荐', '修改专题', '修改频道', '创建频道']) expect(text).toContain(action);
+    for (const action of ['撤销 API 令牌', '创建 API 令牌', '修改账号', '创建账号', '设置首页推荐', '修改专题', '修改频道', '创建频道'])
+      expect(text).toContain(action);
     await shot('newsroom-audit');
   });
 
@@ -192,7 +199,8 @@ describe('newsroom curation and accounts in Chromium', { timeout: 60_000 }, () =
     expect(html).toContain('<strong>加粗</strong>');
     expect(html).toContain(`<img src="${site.base}/static/favicon.svg?wx_fmt=png"`);
     expect(html).toContain('href="https://example.com/x"');
-    for (const gone of ['javascript:', 'onerror', 'onclick', 'style=', 'alert', '<u>', '<s>', '<table', '<code', '<hr', 'data:image']) expect(html).not.toContain(gone);
+    for (const gone of ['javascript:', 'onerror', 'onclick', 'style=', 'alert', '<u>', '<s>', '<table', '<code', '<hr', 'data:image'])
+      expect(html).not.toContain(gone);
     for (const kept of ['下划线', '删除线', '红字', '表格内容', '坏链接']) expect(html).toContain(kept);
   });
 
@@ -201,8 +209,15 @@ describe('newsroom curation and accounts in Chromium', { timeout: 60_000 }, () =
       await page.goto(site.base + url);
       await page.waitForSelector(url === '/admin' ? '.dashboard [data-section=published] .article-list' : '.ProseMirror');
       await page.evaluate(axeSource);
-      const result = await page.evaluate(() => (window as unknown as { axe: { run(o: object): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run({ resultTypes: ['violations'] }));
-      expect(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`), url).toEqual([]);
+      const result = await page.evaluate(() =>
+        (window as unknown as { axe: { run(o: object): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run({
+          resultTypes: ['violations'],
+        }),
+      );
+      expect(
+        result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`),
+        url,
+      ).toEqual([]);
     }
   });
 

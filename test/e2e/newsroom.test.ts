@@ -110,7 +110,15 @@ async function waitSaved(page: Page) {
 /** A datetime-local value in Beijing time. */
 function beijingInput(ms: number): string {
   const p = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone: 'Asia/Shanghai',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
       .formatToParts(ms)
       .map((x) => [x.type, x.value]),
   );
@@ -161,7 +169,9 @@ describe('newsroom in Chromium', { timeout: 90_000 }, () => {
     await waitSaved(page);
     const stored = (await ctx.store.articles.findById(articleId))!;
     expect(stored.status).toBe('draft');
-    expect(stored.bodyHtml).toMatch(/<figure><img src="\/media\/[^"]+" alt="开园首日，市民在湿地栈道上观鸟。"[^>]*><figcaption>开园首日，市民在湿地栈道上观鸟。<\/figcaption><\/figure>/);
+    expect(stored.bodyHtml).toMatch(
+      /<figure><img src="\/media\/[^"]+" alt="开园首日，市民在湿地栈道上观鸟。"[^>]*><figcaption>开园首日，市民在湿地栈道上观鸟。<\/figcaption><\/figure>/,
+    );
     expect(stored.tags).toEqual(['江城', '湿地', '候鸟']);
     // The preview frame renders the reader's article page for the draft.
     const preview = page.frameLocator('iframe.preview');
@@ -179,7 +189,11 @@ describe('newsroom in Chromium', { timeout: 90_000 }, () => {
       const { csrfToken } = (await (await fetch('/api/v1/session')).json()) as { csrfToken: string };
       const headers = { 'x-csrf-token': csrfToken, 'content-type': 'application/json' };
       const publish = await fetch(`/api/v1/articles/${id}/publish`, { method: 'POST', headers });
-      const schedule = await fetch(`/api/v1/articles/${id}/schedule`, { method: 'POST', headers, body: JSON.stringify({ at: new Date(Date.now() + 3600_000).toISOString() }) });
+      const schedule = await fetch(`/api/v1/articles/${id}/schedule`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ at: new Date(Date.now() + 3600_000).toISOString() }),
+      });
       return [publish.status, schedule.status];
     }, articleId);
     expect(direct).toEqual([403, 403]);
@@ -250,7 +264,9 @@ describe('newsroom in Chromium', { timeout: 90_000 }, () => {
     // The history lists every step with who did it, and diffs two revisions.
     await page.click('.workflow a:has-text("历史版本")');
     await page.waitForSelector('table.revisions tbody tr');
-    const rows = await page.$$eval('table.revisions tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(1, 3).map((td) => td.textContent)));
+    const rows = await page.$$eval('table.revisions tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].slice(1, 3).map((td) => td.textContent)),
+    );
     expect(rows.map((r) => r[0])).toEqual(expect.arrayContaining(['创建', '提交审核', '退回修改', '定时发布', '发布']));
     expect(rows.find((r) => r[0] === '退回修改')![1]).toBe('陈静');
     expect(await page.textContent('table.revisions')).toContain(RETURN_COMMENT);

@@ -26,7 +26,12 @@ describe.each(STORES)('edit conflicts on %s', (kind) => {
 
   const get = (auth: string, id: number) => t.app.inject({ url: `/api/v1/articles/${id}`, headers: { authorization: auth } });
   const patch = (auth: string, id: number, body: object, ifMatch?: string) =>
-    t.app.inject({ method: 'PATCH', url: `/api/v1/articles/${id}`, headers: { authorization: auth, ...(ifMatch ? { 'if-match': ifMatch } : {}) }, payload: body });
+    t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/articles/${id}`,
+      headers: { authorization: auth, ...(ifMatch ? { 'if-match': ifMatch } : {}) },
+      payload: body,
+    });
   const step = (auth: string, id: number, name: string, ifMatch?: string) =>
     t.app.inject({ method: 'POST', url: `/api/v1/articles/${id}/${name}`, headers: { authorization: auth, ...(ifMatch ? { 'if-match': ifMatch } : {}) } });
 
@@ -107,7 +112,11 @@ describe.each(STORES)('edit conflicts on %s', (kind) => {
       payload: { at: new Date(t.clock.now() + 3_600_000).toISOString() },
     });
     expect(schedule.statusCode).toBe(412);
-    const restore = await t.app.inject({ method: 'POST', url: `/api/v1/articles/${id}/revisions/1/restore`, headers: { authorization: wang.auth, 'if-match': '"1"' } });
+    const restore = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/articles/${id}/revisions/1/restore`,
+      headers: { authorization: wang.auth, 'if-match': '"1"' },
+    });
     expect(restore.statusCode).toBe(412);
     expect(json(await get(wang.auth, id))).toMatchObject({ revision: 2, status: 'draft', summary: '新摘要' });
   });

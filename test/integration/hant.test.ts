@@ -32,7 +32,12 @@ describe.each(STORES)('简/繁 reader pages on %s', (kind) => {
       })
     ).id;
     await publish(t.app, editor, id);
-    const topic = await t.app.inject({ method: 'POST', url: '/api/v1/topics', headers: { authorization: editor }, payload: { slug: 'houniao', title: '候鸟观察', description: '砚湖湿地的越冬季', articles: [id] } });
+    const topic = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/topics',
+      headers: { authorization: editor },
+      payload: { slug: 'houniao', title: '候鸟观察', description: '砚湖湿地的越冬季', articles: [id] },
+    });
     expect(topic.statusCode).toBe(201);
     hans = (await t.app.inject({ url: `/a/${id}` })).body;
     const res = await t.app.inject({ url: `/zh-hant/a/${id}` });
@@ -129,7 +134,12 @@ describe.each(STORES)('简/繁 reader pages on %s', (kind) => {
     expect((await t.app.inject({ url })).headers['x-cache']).toBe('hit');
     const gz = await t.app.inject({ url, headers: { 'accept-encoding': 'gzip' } });
     expect(gz.headers['content-encoding']).toBe('gzip');
-    const edit = await t.app.inject({ method: 'PATCH', url: `/api/v1/articles/${id}`, headers: { authorization: editor }, payload: { title: '砚湖湿地越冬候鸟突破五千只' } });
+    const edit = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/articles/${id}`,
+      headers: { authorization: editor },
+      payload: { title: '砚湖湿地越冬候鸟突破五千只' },
+    });
     expect(edit.statusCode).toBe(200);
     const fresh = await t.app.inject({ url });
     expect(fresh.headers['x-cache']).toBe('miss');

@@ -27,10 +27,13 @@ describe('keep-alive connections', () => {
 
   function call(method: string, path: string, body?: string): Promise<{ status: number; reused: boolean }> {
     return new Promise((resolve, reject) => {
-      const req = http.request({ port, host: '127.0.0.1', method, path, agent, headers: { authorization: auth, ...(body ? { 'content-type': 'application/json' } : {}) } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket }));
-      });
+      const req = http.request(
+        { port, host: '127.0.0.1', method, path, agent, headers: { authorization: auth, ...(body ? { 'content-type': 'application/json' } : {}) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket }));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -58,7 +61,10 @@ describe('keep-alive connections', () => {
     });
     const statuses = new Map<number, number>();
     for (let i = 0; i < 10_000; i++) {
-      const res = i % 50 === 0 ? await call('PATCH', `/api/v1/articles/${articleId}`, JSON.stringify({ summary: `第${i}次` })) : await call('GET', `/api/v1/articles/${articleId}`);
+      const res =
+        i % 50 === 0
+          ? await call('PATCH', `/api/v1/articles/${articleId}`, JSON.stringify({ summary: `第${i}次` }))
+          : await call('GET', `/api/v1/articles/${articleId}`);
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
     }
     reading = false;

@@ -71,7 +71,11 @@ describe.each(STORES)('media uploads on %s', (kind) => {
     expect(res.statusCode, res.body).toBe(201);
     const m = json<Uploaded>(res);
     // Orientation 6 turns the 2400 × 1600 pixels upright: 1600 wide, 2400 tall.
-    expect(m).toMatchObject({ width: 1600, height: 2400, original: { name: 'IMG_0001.jpg', mime: 'image/jpeg', width: 1600, height: 2400, bytes: input.length } });
+    expect(m).toMatchObject({
+      width: 1600,
+      height: 2400,
+      original: { name: 'IMG_0001.jpg', mime: 'image/jpeg', width: 1600, height: 2400, bytes: input.length },
+    });
     expect(m.url).toMatch(/^\/media\/\d{4}\/\d{2}\/[A-Za-z0-9_-]{16}-1600\.jpg$/);
     expect(m.variants.map((v) => [v.width, v.height, v.mime])).toEqual([
       [480, 720, 'image/jpeg'],
@@ -113,7 +117,9 @@ describe.each(STORES)('media uploads on %s', (kind) => {
   });
 
   it('never scales up and makes each type its variants: PNG, WebP, AVIF, animated GIF', async () => {
-    const png = await sharp({ create: { width: 300, height: 200, channels: 4, background: { r: 0, g: 0, b: 255, alpha: 0.5 } } }).png().toBuffer();
+    const png = await sharp({ create: { width: 300, height: 200, channels: 4, background: { r: 0, g: 0, b: 255, alpha: 0.5 } } })
+      .png()
+      .toBuffer();
     const p = await uploaded(file(png, 'logo.png', 'image/png'));
     expect(p.variants.map((v) => [v.width, v.mime])).toEqual([
       [300, 'image/png'],
@@ -122,14 +128,18 @@ describe.each(STORES)('media uploads on %s', (kind) => {
     expect(p.url).toMatch(/-300\.png$/);
     expect((await sharp(onDisk(p.url)).metadata()).hasAlpha).toBe(true);
 
-    const webp = await sharp({ create: { width: 1000, height: 500, channels: 3, background: '#285' } }).webp().toBuffer();
+    const webp = await sharp({ create: { width: 1000, height: 500, channels: 3, background: '#285' } })
+      .webp()
+      .toBuffer();
     const w = await uploaded(file(webp, 'wide.webp', 'image/webp'));
     expect(w.variants.map((v) => [v.width, v.height, v.mime])).toEqual([
       [480, 240, 'image/webp'],
       [1000, 500, 'image/webp'],
     ]);
 
-    const avif = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#a52' } }).avif({ effort: 0 }).toBuffer();
+    const avif = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#a52' } })
+      .avif({ effort: 0 })
+      .toBuffer();
     const a = await uploaded(file(avif, 'photo.avif', 'image/avif'));
     expect(a.variants.map((v) => [v.width, v.mime])).toEqual([
       [480, 'image/avif'],
@@ -172,7 +182,9 @@ describe.each(STORES)('media uploads on %s', (kind) => {
   });
 
   it('refuses polyglots whose bytes are not an image of an accepted type with 415', async () => {
-    const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#123' } }).jpeg().toBuffer();
+    const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#123' } })
+      .jpeg()
+      .toBuffer();
     const polyglots: [string, Buffer][] = [
       // JavaScript that starts with GIF magic: a script to a browser, "image/gif" to a naive sniffer.
       ['gif-js.gif', Buffer.from('GIF89a/*\u0000\u0000\u0000\u0000*/=1;alert(document.cookie);//')],
@@ -188,7 +200,9 @@ describe.each(STORES)('media uploads on %s', (kind) => {
   });
 
   it('keeps only re-encoded pixels of a valid JPEG that smuggles a script and a ZIP', async () => {
-    const jpeg = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#789' } }).jpeg().toBuffer();
+    const jpeg = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#789' } })
+      .jpeg()
+      .toBuffer();
     // A comment segment right after SOI with a script, and a ZIP archive after the end of the image.
     const comment = Buffer.from('<script>alert(1)</script>');
     const com = Buffer.concat([Buffer.from([0xff, 0xfe, 0, comment.length + 2]), comment]);
@@ -260,7 +274,9 @@ describe.each(STORES)('media uploads on %s', (kind) => {
     peakHeap = Math.max(peakHeap, end.heapUsed + end.external);
     const mb = (n: number) => Math.round(n / 1024 / 1024);
     const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
-    await annotate(`bomb ${bomb.length} B; RSS ${mb(start.rss)} → peak ${mb(peakRss)} MB; heap+external ${mb(start.heapUsed + start.external)} → peak ${mb(peakHeap)} MB; CPU ${cpuMs} ms`);
+    await annotate(
+      `bomb ${bomb.length} B; RSS ${mb(start.rss)} → peak ${mb(peakRss)} MB; heap+external ${mb(start.heapUsed + start.external)} → peak ${mb(peakHeap)} MB; CPU ${cpuMs} ms`,
+    );
 
     await expectRefused(res, 422, 'too_many_pixels', before);
     expect(json(res).error.message).toContain('20000 × 20000');
@@ -272,14 +288,18 @@ describe.each(STORES)('media uploads on %s', (kind) => {
   });
 
   it('refuses a corrupt image with 400 and stores nothing', async () => {
-    const jpeg = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#3a6' } }).jpeg().toBuffer();
+    const jpeg = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#3a6' } })
+      .jpeg()
+      .toBuffer();
     const before = await snapshot();
     const res = await upload(file(jpeg.subarray(0, 400), 'cut.jpg', 'image/jpeg'));
     await expectRefused(res, 400, 'invalid_image', before);
   });
 
   it('answers malformed requests with clear 4xx: no file field, two files, not multipart, no sign-in, wrong CSRF', async () => {
-    const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#123' } }).jpeg().toBuffer();
+    const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#123' } })
+      .jpeg()
+      .toBuffer();
     const before = await snapshot();
     await expectRefused(await upload([{ field: 'caption', data: '图片说明' }]), 400, 'file_required', before);
     await expectRefused(await upload([{ field: 'image', data: jpeg, filename: 'a.jpg', type: 'image/jpeg' }]), 400, 'file_required', before);
@@ -288,7 +308,12 @@ describe.each(STORES)('media uploads on %s', (kind) => {
     await expectRefused(asJson, 415, 'unsupported_media_type', before);
     const raw = await t.app.inject({ method: 'POST', url: '/api/v1/media', headers: { authorization: reporter, 'content-type': 'image/jpeg' }, payload: jpeg });
     await expectRefused(raw, 415, 'unsupported_media_type', before);
-    const noBoundary = await t.app.inject({ method: 'POST', url: '/api/v1/media', headers: { authorization: reporter, 'content-type': 'multipart/form-data' }, payload: jpeg });
+    const noBoundary = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/media',
+      headers: { authorization: reporter, 'content-type': 'multipart/form-data' },
+      payload: jpeg,
+    });
     await expectRefused(noBoundary, 400, 'invalid_multipart', before);
     await expectRefused(await upload(file(jpeg, 'a.jpg', 'image/jpeg'), {}), 401, 'unauthorized', before);
 
@@ -320,11 +345,18 @@ describe.each(STORES)('media uploads on %s', (kind) => {
     );
     expect(page).toContain('<img src="https://img.example/a.jpg" alt="外链" loading="lazy" decoding="async" />');
 
-    const topic = await t.app.inject({ method: 'POST', url: '/api/v1/topics', headers: { authorization: editor }, payload: { slug: 'ditie', title: '地铁专题', cover: m.url, articles: [a.id] } });
+    const topic = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/topics',
+      headers: { authorization: editor },
+      payload: { slug: 'ditie', title: '地铁专题', cover: m.url, articles: [a.id] },
+    });
     expect(topic.statusCode, topic.body).toBe(201);
     const topicPage = (await t.app.inject({ url: '/t/ditie' })).body;
     const cover = `<picture><source type="image/webp" srcset="${webp}" sizes="(min-width: 72rem) 1120px, calc(100vw - 2rem)"/>`;
-    expect(topicPage).toContain(`${cover}<img src="${m.url}" srcset="${jpeg}" sizes="(min-width: 72rem) 1120px, calc(100vw - 2rem)" width="1600" height="2400" class="topic-cover"`);
+    expect(topicPage).toContain(
+      `${cover}<img src="${m.url}" srcset="${jpeg}" sizes="(min-width: 72rem) 1120px, calc(100vw - 2rem)" width="1600" height="2400" class="topic-cover"`,
+    );
 
     const slot = await t.app.inject({ method: 'PUT', url: '/api/v1/slots/focus', headers: { authorization: editor }, payload: { items: [{ article: a.id }] } });
     expect(slot.statusCode, slot.body).toBe(200);
@@ -454,10 +486,16 @@ describe('media size limit over a real socket', () => {
   });
 
   it('takes a file just under the limit', async () => {
-    const jpeg = await sharp({ create: { width: 1200, height: 800, channels: 3, background: '#456' } }).jpeg({ quality: 100 }).toBuffer();
+    const jpeg = await sharp({ create: { width: 1200, height: 800, channels: 3, background: '#456' } })
+      .jpeg({ quality: 100 })
+      .toBuffer();
     expect(jpeg.length).toBeLessThan(LIMIT);
     const body = await multipart({ field: 'file', data: jpeg, filename: 'ok.jpg', type: 'image/jpeg' });
-    const res = await fetch(`${base}/api/v1/media`, { method: 'POST', headers: { authorization: reporter, ...body.headers }, body: new Uint8Array(body.payload) });
+    const res = await fetch(`${base}/api/v1/media`, {
+      method: 'POST',
+      headers: { authorization: reporter, ...body.headers },
+      body: new Uint8Array(body.payload),
+    });
     expect(res.status).toBe(201);
   });
 });
@@ -467,7 +505,9 @@ describe('security: media limits', () => {
     const t = await startTestApp('sqlite');
     try {
       const editor = (await t.user('editor')).auth;
-      const strip = await sharp({ create: { width: 1, height: 20_000, channels: 3, background: '#336699' } }).png().toBuffer();
+      const strip = await sharp({ create: { width: 1, height: 20_000, channels: 3, background: '#336699' } })
+        .png()
+        .toBuffer();
       const form = await multipart({ field: 'file', filename: 'strip.png', type: 'image/png', data: strip });
       const started = Date.now();
       const res = await t.app.inject({ method: 'POST', url: '/api/v1/media', headers: { authorization: editor, ...form.headers }, payload: form.payload });

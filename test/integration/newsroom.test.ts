@@ -38,7 +38,9 @@ describe.each(STORES)('newsroom API on %s', (kind) => {
       const [latest] = json(await call(reporter, 'GET', `/api/v1/articles/${a.id}/revisions`)).items;
       expect(latest).toMatchObject({ action: 'return', author: editor.username, note: '导语太长，\n请压缩到两句。', status: 'draft' });
       const audit = json(await call(editor, 'GET', '/api/v1/audit?limit=5')).items;
-      expect(audit.find((e: { action: string; subjectId: string }) => e.action === 'article.return' && e.subjectId === String(a.id)).detail.note).toBe('导语太长，\n请压缩到两句。');
+      expect(audit.find((e: { action: string; subjectId: string }) => e.action === 'article.return' && e.subjectId === String(a.id)).detail.note).toBe(
+        '导语太长，\n请压缩到两句。',
+      );
       // The reporter can work on it again.
       expect((await call(reporter, 'PATCH', `/api/v1/articles/${a.id}`, { title: '压缩导语后的标题' })).statusCode).toBe(200);
     });
@@ -109,7 +111,8 @@ describe.each(STORES)('newsroom API on %s', (kind) => {
   });
 
   describe('the channel tree', () => {
-    const channels = async () => json(await t.app.inject({ url: '/api/v1/channels' })).items as { id: number; path: string; name: string; parent: string | null; position: number }[];
+    const channels = async () =>
+      json(await t.app.inject({ url: '/api/v1/channels' })).items as { id: number; path: string; name: string; parent: string | null; position: number }[];
     const byPath = async (path: string) => (await channels()).find((c) => c.path === path)!;
 
     it('renames, and moves a channel with its whole subtree; articles follow their channel', async () => {
@@ -149,7 +152,11 @@ describe.each(STORES)('newsroom API on %s', (kind) => {
 
     it('orders siblings', async () => {
       for (const slug of ['a1', 'a2', 'a3']) await call(admin, 'POST', '/api/v1/channels', { slug, name: slug, parent: 'keji' });
-      const order = async () => (await channels()).filter((c) => c.parent === 'keji').sort((x, y) => x.position - y.position).map((c) => c.path.split('/')[1]);
+      const order = async () =>
+        (await channels())
+          .filter((c) => c.parent === 'keji')
+          .sort((x, y) => x.position - y.position)
+          .map((c) => c.path.split('/')[1]);
       const before = await order();
       const a3 = await byPath('keji/a3');
       expect((await call(admin, 'PATCH', `/api/v1/channels/${a3.id}`, { position: 0 })).statusCode).toBe(200);
@@ -162,7 +169,11 @@ describe.each(STORES)('newsroom API on %s', (kind) => {
   it('edits a topic: its title, cover and its articles in order', async () => {
     const [x, y, z] = [await createArticle(t.app, reporter.auth), await createArticle(t.app, reporter.auth), await createArticle(t.app, reporter.auth)];
     const topic = json(await call(editor, 'POST', '/api/v1/topics', { slug: 'shidi', title: '湿地', articles: [x.id, y.id] }));
-    const edited = await call(editor, 'PATCH', `/api/v1/topics/${topic.id}`, { title: '湿地保护', cover: '/media/2026/11/cover.jpg', articles: [z.id, x.id, y.id] });
+    const edited = await call(editor, 'PATCH', `/api/v1/topics/${topic.id}`, {
+      title: '湿地保护',
+      cover: '/media/2026/11/cover.jpg',
+      articles: [z.id, x.id, y.id],
+    });
     expect(edited.statusCode, edited.body).toBe(200);
     expect(json(edited)).toMatchObject({ title: '湿地保护', cover: '/media/2026/11/cover.jpg', articles: [z.id, x.id, y.id] });
     expect((await call(editor, 'PATCH', `/api/v1/topics/${topic.id}`, { articles: [999999] })).statusCode).toBe(400);
@@ -250,7 +261,10 @@ describe.each(STORES)('newsroom API on %s', (kind) => {
     });
 
     it('previews a draft as the reader page, never cached, with no reader script', async () => {
-      const a = await createArticle(t.app, reporter.auth, { title: '预览中的草稿', body: '<p>草稿正文</p><figure><img src="/media/x.jpg" alt=""><figcaption>图注</figcaption></figure>' });
+      const a = await createArticle(t.app, reporter.auth, {
+        title: '预览中的草稿',
+        body: '<p>草稿正文</p><figure><img src="/media/x.jpg" alt=""><figcaption>图注</figcaption></figure>',
+      });
       const res = await t.app.inject({ url: `/admin/preview/${a.id}`, headers: as(reporter) });
       expect(res.statusCode, res.body.slice(0, 200)).toBe(200);
       expect(res.headers['cache-control']).toBe('no-store');
@@ -285,7 +299,12 @@ describe('logs', () => {
         done();
       },
     });
-    const config = loadConfig({ INKSTONE_DATA_DIR: db.dataDir, INKSTONE_SECRET: 'test-secret-0123456789abcdef', INKSTONE_DEMO: '0', INKSTONE_SITE_URL: 'http://news.example.test' });
+    const config = loadConfig({
+      INKSTONE_DATA_DIR: db.dataDir,
+      INKSTONE_SECRET: 'test-secret-0123456789abcdef',
+      INKSTONE_DEMO: '0',
+      INKSTONE_SITE_URL: 'http://news.example.test',
+    });
     const { app, ctx } = await buildApp({ container: createContainer({ config, database: db.database }), logger: { level: 'trace', stream } });
     try {
       await createAccount(ctx, null, { username: 'chief', role: 'admin', password: 'chief password one' });
@@ -297,12 +316,31 @@ describe('logs', () => {
       const headers = { cookie, 'x-csrf-token': csrfToken };
       const made = json(await app.inject({ method: 'POST', url: '/api/v1/tokens', headers, payload: { username: 'chief', name: 'ci' } }));
       await app.inject({ url: '/api/v1/articles', headers: { authorization: `Bearer ${made.token}` } });
-      await app.inject({ method: 'POST', url: '/api/v1/accounts', headers, payload: { username: 'newbie', role: 'reporter', password: 'newbie password three' } });
-      await app.inject({ method: 'POST', url: '/api/v1/accounts/chief/password', headers, payload: { password: 'chief password four', currentPassword: 'chief password one' } });
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/accounts',
+        headers,
+        payload: { username: 'newbie', role: 'reporter', password: 'newbie password three' },
+      });
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/accounts/chief/password',
+        headers,
+        payload: { password: 'chief password four', currentPassword: 'chief password one' },
+      });
       await app.inject({ method: 'POST', url: '/api/v1/accounts/newbie/password', headers, payload: { password: 'reset password five' } });
       const log = lines.join('');
       expect(log.length).toBeGreaterThan(1000);
-      for (const secret of ['chief password one', 'guess password two', 'newbie password three', 'chief password four', 'reset password five', cookie.split('=')[1]!, csrfToken, made.token]) {
+      for (const secret of [
+        'chief password one',
+        'guess password two',
+        'newbie password three',
+        'chief password four',
+        'reset password five',
+        cookie.split('=')[1]!,
+        csrfToken,
+        made.token,
+      ]) {
         expect(log).not.toContain(secret);
       }
     } finally {

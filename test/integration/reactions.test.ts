@@ -92,7 +92,13 @@ describe.each(STORES)('mood votes on %s', (kind) => {
     const id = await published();
     const genuine = readerCookie(await vote(t.app, id, 'happy'))!;
     const [readerId] = genuine.split('.');
-    const forgeries = [`${readerId}.${'A'.repeat(43)}`, readerId!, `${readerId}.`, 'x.y', `${'B'.repeat(22)}.${hmac('another-secret-0123456789', 'B'.repeat(22))}`];
+    const forgeries = [
+      `${readerId}.${'A'.repeat(43)}`,
+      readerId!,
+      `${readerId}.`,
+      'x.y',
+      `${'B'.repeat(22)}.${hmac('another-secret-0123456789', 'B'.repeat(22))}`,
+    ];
     for (const forged of forgeries) {
       // Someone else's id with a made-up signature is a new reader: it cannot move the genuine reader's vote.
       expect(json(await reactions(id, forged)).mine).toBeNull();
@@ -113,7 +119,12 @@ describe.each(STORES)('mood votes on %s', (kind) => {
     expect(off.statusCode).toBe(200);
 
     const raw = (payload: string, contentType = 'application/json') =>
-      t.app.inject({ method: 'POST', url: `/api/v1/articles/${id}/reactions`, headers: { 'content-type': contentType, cookie: `inkstone_reader=${cookie}` }, payload });
+      t.app.inject({
+        method: 'POST',
+        url: `/api/v1/articles/${id}/reactions`,
+        headers: { 'content-type': contentType, cookie: `inkstone_reader=${cookie}` },
+        payload,
+      });
     const cases: [string, Promise<{ statusCode: number; body: string }>, number, string?][] = [
       ['unknown mood', vote(t.app, id, 'angry', { cookie }), 400, 'unknown_mood'],
       ['mood as a number', vote(t.app, id, 1, { cookie }), 400],
@@ -338,7 +349,12 @@ describe.each(STORES)('mood votes on %s', (kind) => {
     await beacon(browser, '192.0.2.11');
     await beacon('Mozilla/5.0 (Linux; Android 14) Chrome/126.0 Mobile Safari/537.36');
     expect(await views()).toBe(3);
-    for (const bot of ['Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', 'Mozilla/5.0 (compatible; Baiduspider/2.0)', 'curl/8.5.0', '']) {
+    for (const bot of [
+      'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
+      'Mozilla/5.0 (compatible; Baiduspider/2.0)',
+      'curl/8.5.0',
+      '',
+    ]) {
       expect((await beacon(bot, '192.0.2.99')).statusCode).toBe(204);
     }
     expect(await views()).toBe(3);
@@ -348,7 +364,9 @@ describe.each(STORES)('mood votes on %s', (kind) => {
     await beacon(browser, '192.0.2.22', id, cookie);
     expect(await views()).toBe(4);
     // Also without any content type, and a JSON one.
-    expect((await t.app.inject({ method: 'POST', url: `/api/v1/articles/${id}/views`, headers: { 'user-agent': browser }, remoteAddress: '192.0.2.30' })).statusCode).toBe(204);
+    expect(
+      (await t.app.inject({ method: 'POST', url: `/api/v1/articles/${id}/views`, headers: { 'user-agent': browser }, remoteAddress: '192.0.2.30' })).statusCode,
+    ).toBe(204);
     expect(await views()).toBe(5);
 
     expect((await beacon(browser, '192.0.2.10', 999_999)).statusCode).toBe(404);

@@ -5,7 +5,10 @@ import { STORES } from '../support/stores.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { createArticle, createChannels, publish } from '../support/factories.ts';
 
-const longBody = Array.from({ length: 12 }, (_, i) => `<h2>第${i + 1}部分</h2><p>${'江城科学城建设稳步推进，大科学装置陆续投入运行，科研成果不断涌现。'.repeat(8)}</p>`).join('');
+const longBody = Array.from(
+  { length: 12 },
+  (_, i) => `<h2>第${i + 1}部分</h2><p>${'江城科学城建设稳步推进，大科学装置陆续投入运行，科研成果不断涌现。'.repeat(8)}</p>`,
+).join('');
 
 function jsonLd(html: string): Record<string, any>[] {
   return [...html.matchAll(/<script type="application\/ld\+json">(.*?)<\/script>/g)].map((m) => JSON.parse(m[1]!));
@@ -59,9 +62,19 @@ describe.each(STORES)('reader pages on %s', (kind) => {
     unpublishedId = (await createArticle(t.app, editor, { title: '撤下的稿件' })).id;
     await publish(t.app, editor, unpublishedId);
     await t.app.inject({ method: 'POST', url: `/api/v1/articles/${unpublishedId}/unpublish`, headers: { authorization: editor } });
-    await t.app.inject({ method: 'PUT', url: '/api/v1/slots/focus', headers: { authorization: editor }, payload: { items: [{ article: longId }, { article: sameTopic[0] }] } });
+    await t.app.inject({
+      method: 'PUT',
+      url: '/api/v1/slots/focus',
+      headers: { authorization: editor },
+      payload: { items: [{ article: longId }, { article: sameTopic[0] }] },
+    });
     await t.app.inject({ method: 'PUT', url: '/api/v1/slots/headline', headers: { authorization: editor }, payload: { items: [{ article: shortId }] } });
-    await t.app.inject({ method: 'POST', url: '/api/v1/topics', headers: { authorization: editor }, payload: { slug: 'kexuecheng', title: '科学城观察', description: '专题说明', cover: '/media/demo/rocket-launch.jpg', articles: [longId, sameTopic[1]] } });
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/topics',
+      headers: { authorization: editor },
+      payload: { slug: 'kexuecheng', title: '科学城观察', description: '专题说明', cover: '/media/demo/rocket-launch.jpg', articles: [longId, sameTopic[1]] },
+    });
   });
   afterAll(() => t.close());
 
@@ -76,7 +89,9 @@ describe.each(STORES)('reader pages on %s', (kind) => {
     });
 
     it('has breadcrumbs linking every level, with BreadcrumbList data', () => {
-      expect(html).toMatch(/<nav class="breadcrumbs" aria-label="当前位置"><ol><li><a href="\/">首页<\/a>.*<a href="\/c\/difang">地方频道<\/a>.*<a href="\/c\/difang\/yaowen">要闻<\/a>.*<span aria-current="page">正文<\/span>/);
+      expect(html).toMatch(
+        /<nav class="breadcrumbs" aria-label="当前位置"><ol><li><a href="\/">首页<\/a>.*<a href="\/c\/difang">地方频道<\/a>.*<a href="\/c\/difang\/yaowen">要闻<\/a>.*<span aria-current="page">正文<\/span>/,
+      );
       const crumbs = jsonLd(html).find((d) => d['@type'] === 'BreadcrumbList')!;
       expect(crumbs.itemListElement.map((i: { item: string }) => i.item)).toEqual([
         'http://news.example.test/',
@@ -109,7 +124,9 @@ describe.each(STORES)('reader pages on %s', (kind) => {
     });
 
     it('has the 正在阅读 bar, share panel with WeChat guide and QR code', async () => {
-      expect(html).toMatch(/<div class="reading-bar" data-reading-bar(="true")? hidden><span class="reading-bar-label">正在阅读<\/span><span class="reading-bar-title">江城不断强化科技创新策源功能<\/span>/);
+      expect(html).toMatch(
+        /<div class="reading-bar" data-reading-bar(="true")? hidden><span class="reading-bar-label">正在阅读<\/span><span class="reading-bar-title">江城不断强化科技创新策源功能<\/span>/,
+      );
       expect(html).toContain(`data-share-url="http://news.example.test/a/${longId}"`);
       expect(html).toContain('data-wechat-guide');
       expect(html).toContain('点击右上角');
@@ -162,7 +179,12 @@ describe.each(STORES)('reader pages on %s', (kind) => {
 
     it('offers the four moods as a form that works without JavaScript', () => {
       expect(html).toContain(`<form method="post" action="/a/${longId}/mood" class="moods-form">`);
-      for (const [key, label] of [['happy', '开心'], ['sad', '难过'], ['like', '点赞'], ['pass', '飘过']]) {
+      for (const [key, label] of [
+        ['happy', '开心'],
+        ['sad', '难过'],
+        ['like', '点赞'],
+        ['pass', '飘过'],
+      ]) {
         expect(html).toContain(`name="mood" value="${key}" data-mood="${key}"`);
         expect(html).toContain(`<span class="mood-label">${label}</span>`);
       }
@@ -171,10 +193,10 @@ describe.each(STORES)('reader pages on %s', (kind) => {
     it('has a recommended feed whose "load more" link works without JavaScript', async () => {
       const link = /<a class="load-more" data-load-more(?:="true")? data-cursor="([^"]+)" href="([^"]+)"/.exec(html);
       expect(link).not.toBeNull();
-      const first = [...(/<ul class="feed-list" data-feed-list[^>]*>.*?<\/ul>/.exec(html)![0]).matchAll(/data-id="(\d+)"/g)].map((m) => m[1]);
+      const first = [.../<ul class="feed-list" data-feed-list[^>]*>.*?<\/ul>/.exec(html)![0].matchAll(/data-id="(\d+)"/g)].map((m) => m[1]);
       expect(first).not.toContain(String(longId));
       const next = (await get(link![2]!.replace(/&amp;/g, '&').replace(/#.*/, ''))).body;
-      const second = [...(/<ul class="feed-list" data-feed-list[^>]*>.*?<\/ul>/.exec(next)![0]).matchAll(/data-id="(\d+)"/g)].map((m) => m[1]);
+      const second = [.../<ul class="feed-list" data-feed-list[^>]*>.*?<\/ul>/.exec(next)![0].matchAll(/data-id="(\d+)"/g)].map((m) => m[1]);
       expect(second.length).toBeGreaterThan(0);
       expect(second.filter((id) => first.includes(id))).toEqual([]);
     });
@@ -216,7 +238,7 @@ describe.each(STORES)('reader pages on %s', (kind) => {
   it('renders the home page with carousel, headlines, channel blocks, topics and feed', async () => {
     const html = (await get('/')).body;
     expect(html).toMatch(/<section class="carousel" data-carousel[^>]*aria-label="视觉焦点">/);
-    const slides = [...(/<ul class="carousel-track".*?<\/ul>/.exec(html)![0]).matchAll(/href="\/a\/(\d+)"/g)].map((m) => Number(m[1]));
+    const slides = [.../<ul class="carousel-track".*?<\/ul>/.exec(html)![0].matchAll(/href="\/a\/(\d+)"/g)].map((m) => Number(m[1]));
     expect(slides).toEqual([longId, sameTopic[0]]);
     expect(html).toMatch(/<section class="headlines".*短讯一则/);
     expect(html).toContain('<a href="/c/difang">地方频道</a>');

@@ -51,7 +51,11 @@ describe('refused request bodies reach the client as answers, not as reset conne
 
   it('a JSON body over the limit: the client sends it all and reads the 413', async () => {
     const total = 24 * 1024 * 1024;
-    const sent = await upload(port, `POST /api/v1/articles HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nContent-Type: application/json\r\nContent-Length: ${total}\r\n\r\n`, total);
+    const sent = await upload(
+      port,
+      `POST /api/v1/articles HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nContent-Type: application/json\r\nContent-Length: ${total}\r\n\r\n`,
+      total,
+    );
     expect(sent.response).toMatch(/^HTTP\/1\.1 413 /);
     expect(sent.response).toContain('"code":"payload_too_large"');
     expect(sent.writeError).toBeUndefined();
@@ -71,14 +75,22 @@ describe('refused request bodies reach the client as answers, not as reset conne
 
   it('Node’s fetch gets the 413 of an oversized body', async () => {
     const body = JSON.stringify({ title: 'x', channel: 'difang', body: 'x'.repeat(12 * 1024 * 1024) });
-    const res = await fetch(`http://127.0.0.1:${port}/api/v1/articles`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body });
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/articles`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body,
+    });
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
   });
 
   it('reads no more than its bound of a refused body before hanging up', async () => {
     const total = LINGER.bytes + 32 * 1024 * 1024;
-    const sent = await upload(port, `POST /api/v1/articles HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nContent-Type: application/json\r\nContent-Length: ${total}\r\n\r\n`, total);
+    const sent = await upload(
+      port,
+      `POST /api/v1/articles HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nContent-Type: application/json\r\nContent-Length: ${total}\r\n\r\n`,
+      total,
+    );
     expect(sent.response).toMatch(/^HTTP\/1\.1 413 /);
     expect(sent.written).toBeLessThan(total);
   });

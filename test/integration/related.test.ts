@@ -35,7 +35,11 @@ describe.each(STORES)('related reading on %s', (kind) => {
     editor = (await t.user('editor')).auth;
     reporter = (await t.user('reporter')).auth;
     await createChannels(t.app, admin.auth);
-    for (const [slug, name] of [['wenhua', '文化'], ['caijing', '财经'], ['tiyu', '体育']]) {
+    for (const [slug, name] of [
+      ['wenhua', '文化'],
+      ['caijing', '财经'],
+      ['tiyu', '体育'],
+    ]) {
       const res = await t.app.inject({ method: 'POST', url: '/api/v1/channels', headers: { authorization: admin.auth }, payload: { slug, name } });
       expect(res.statusCode).toBe(201);
     }
@@ -100,7 +104,11 @@ describe.each(STORES)('related reading on %s', (kind) => {
       method: 'PATCH',
       url: `/api/v1/articles/${id.marathon}`,
       headers: { authorization: editor },
-      payload: { title: '马拉松赛道经过砚湖湿地 组委会为越冬候鸟调整路线', tags: ['马拉松', '候鸟'], body: `${unrelated.marathon.body}<p>今年的赛道途经砚湖湿地，组委会把湿地路段改到远离候鸟觅食浅滩的一侧，并在芦苇荡附近禁止鸣笛和使用扩音设备，以免惊扰越冬候鸟。</p>` },
+      payload: {
+        title: '马拉松赛道经过砚湖湿地 组委会为越冬候鸟调整路线',
+        tags: ['马拉松', '候鸟'],
+        body: `${unrelated.marathon.body}<p>今年的赛道途经砚湖湿地，组委会把湿地路段改到远离候鸟觅食浅滩的一侧，并在芦苇荡附近禁止鸣笛和使用扩音设备，以免惊扰越冬候鸟。</p>`,
+      },
     });
     expect(res.statusCode).toBe(200);
     expect(await relatedIds(id.marathon!)).toContain(id.arrival);

@@ -112,11 +112,14 @@ describe.each(STORES)('search on %s', (kind) => {
       reciprocal += first < 0 ? 0 : 1 / (first + 1);
       const missing = q.relevant.filter((k) => !found.slice(0, 5).includes(k));
       if (missing.length) problems.push(`${q.q} (${q.kind}): ${missing.join(', ')} not in the top 5 (${found.join(', ')})`);
-      if (q.exact && [...found].sort().join() !== [...q.relevant].sort().join()) problems.push(`${q.q} (${q.kind}) must find exactly ${q.relevant.join(', ')}, found ${found.join(', ')}`);
+      if (q.exact && [...found].sort().join() !== [...q.relevant].sort().join())
+        problems.push(`${q.q} (${q.kind}) must find exactly ${q.relevant.join(', ')}, found ${found.join(', ')}`);
     }
     topByStore.set(kind, tops);
     const mrr = reciprocal / ranked;
-    console.log(`search quality on ${kind}: MRR ${mrr.toFixed(3)} over ${ranked} queries with relevant articles, ${queries.length - ranked} that must find nothing`);
+    console.log(
+      `search quality on ${kind}: MRR ${mrr.toFixed(3)} over ${ranked} queries with relevant articles, ${queries.length - ranked} that must find nothing`,
+    );
     expect(problems).toEqual([]);
     expect(mrr).toBeGreaterThanOrEqual(0.9);
   });
@@ -153,12 +156,16 @@ describe.each(STORES)('search on %s', (kind) => {
 
   it('keeps the index in step with publish, edit, unpublish and scheduled publishing', async () => {
     t.clock.set(NOW);
-    const created = json<{ id: number }>(await api('POST', '/api/v1/articles', { title: '澄潭镇开通公交', channel: 'difang', body: '<p>澄潭镇今天开通第一条公交线路。</p>' }));
+    const created = json<{ id: number }>(
+      await api('POST', '/api/v1/articles', { title: '澄潭镇开通公交', channel: 'difang', body: '<p>澄潭镇今天开通第一条公交线路。</p>' }),
+    );
     const found = async (q: string) => keys((await search({ q })).items).includes(`#${created.id}`);
     expect(await found('澄潭镇')).toBe(false);
     await api('POST', `/api/v1/articles/${created.id}/publish`);
     expect(await found('澄潭镇')).toBe(true);
-    expect((await api('PATCH', `/api/v1/articles/${created.id}`, { title: '栖霞坞开通公交', body: '<p>栖霞坞今天开通第一条公交线路。</p>' })).statusCode).toBe(200);
+    expect((await api('PATCH', `/api/v1/articles/${created.id}`, { title: '栖霞坞开通公交', body: '<p>栖霞坞今天开通第一条公交线路。</p>' })).statusCode).toBe(
+      200,
+    );
     expect(await found('栖霞坞')).toBe(true);
     expect(await found('澄潭镇')).toBe(false);
     await api('POST', `/api/v1/articles/${created.id}/unpublish`);
@@ -245,7 +252,21 @@ describe.each(STORES)('search on %s', (kind) => {
       expect([200, 400]).toContain(page.statusCode);
     }
     // Raw bytes that are not UTF-8 (a lone surrogate encoded, a cut sequence) and arrays of values.
-    for (const raw of ['q=%ED%A0%80', 'q=%E5%9C', 'q=%', 'q=a&q=b', 'q=地铁&limit=abc', 'q=地铁&cursor=%00', 'q=地铁&cursor=bm90LWEtY3Vyc29y', 'q=地铁&from=2026-02-30', 'q=地铁&from=tomorrow', 'q=地铁&from=2026-11-02&to=2026-11-01', 'q=地铁&channel=nope', 'q=地铁&limit=-5', 'q=地铁&extra=1']) {
+    for (const raw of [
+      'q=%ED%A0%80',
+      'q=%E5%9C',
+      'q=%',
+      'q=a&q=b',
+      'q=地铁&limit=abc',
+      'q=地铁&cursor=%00',
+      'q=地铁&cursor=bm90LWEtY3Vyc29y',
+      'q=地铁&from=2026-02-30',
+      'q=地铁&from=tomorrow',
+      'q=地铁&from=2026-11-02&to=2026-11-01',
+      'q=地铁&channel=nope',
+      'q=地铁&limit=-5',
+      'q=地铁&extra=1',
+    ]) {
       const res = await t.app.inject({ url: `/api/v1/search?${raw}` });
       expect([200, 400], `${raw}: ${res.statusCode} ${res.body}`).toContain(res.statusCode);
       const page = await t.app.inject({ url: `/search?${raw}` });
@@ -327,7 +348,10 @@ describe.each(STORES)('search on %s', (kind) => {
   });
 
   it('runs `inkstone reindex` from the command line', () => {
-    const r = runCli({ PATH: process.env.PATH, HOME: process.env.HOME, INKSTONE_DATA_DIR: t.db.dataDir, DATABASE_URL: t.db.databaseUrl ?? '', LOG_LEVEL: 'warn' }, 'reindex');
+    const r = runCli(
+      { PATH: process.env.PATH, HOME: process.env.HOME, INKSTONE_DATA_DIR: t.db.dataDir, DATABASE_URL: t.db.databaseUrl ?? '', LOG_LEVEL: 'warn' },
+      'reindex',
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`Indexed ${articles.length} published articles, removed 0 stale entries`));
   });

@@ -39,14 +39,25 @@ describe.each(STORES)('security: body complexity on %s', (kind) => {
   });
   afterAll(() => t.close());
 
-  const articleCount = async () => (await t.db.database.db.selectFrom('articles').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+  const articleCount = async () =>
+    (
+      await t.db.database.db
+        .selectFrom('articles')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n;
   const post = (body: string, auth = reporter) =>
-    t.app.inject({ method: 'POST', url: '/api/v1/articles', headers: { authorization: auth }, payload: { title: '江城地铁新线开通', channel: 'difang/yaowen', body } });
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/articles',
+      headers: { authorization: auth },
+      payload: { title: '江城地铁新线开通', channel: 'difang/yaowen', body },
+    });
 
   it.each([
     ['128k nested tags', nested128k],
     ['1.5 MB of nested tags', tagHeavy1_5MB],
-  ])('refuses the report\'s body (%s) at once with 400 too_complex and stores nothing', async (_name, body) => {
+  ])("refuses the report's body (%s) at once with 400 too_complex and stores nothing", async (_name, body) => {
     const before = await articleCount();
     const started = performance.now();
     const res = await post(body());
@@ -58,7 +69,12 @@ describe.each(STORES)('security: body complexity on %s', (kind) => {
   });
 
   it('refuses a too complex body in the editor assists too', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/api/v1/assist', headers: { authorization: reporter }, payload: { title: '标题', body: '<b>x'.repeat(LIMITS.bodyDepth + 1) } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/assist',
+      headers: { authorization: reporter },
+      payload: { title: '标题', body: '<b>x'.repeat(LIMITS.bodyDepth + 1) },
+    });
     expect(res.statusCode).toBe(400);
     expect(json(res).error).toMatchObject({ code: 'too_complex', field: 'body' });
   });

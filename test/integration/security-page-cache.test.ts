@@ -88,7 +88,12 @@ describe.each(STORES)('security: page cache on %s', (kind) => {
   it('keeps the cache when only a draft nobody can read changes (autosaves do not purge)', async () => {
     await fetch(`${base}/`);
     expect((await fetch(`${base}/`)).headers.get('x-cache')).toBe('hit');
-    const res = await t.app.inject({ method: 'PATCH', url: `/api/v1/articles/${draftId}`, headers: { authorization: editor.auth }, payload: { body: '<p>自动保存的新段落。</p>' } });
+    const res = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/articles/${draftId}`,
+      headers: { authorization: editor.auth },
+      payload: { body: '<p>自动保存的新段落。</p>' },
+    });
     expect(res.statusCode).toBe(200);
     expect((await fetch(`${base}/`)).headers.get('x-cache')).toBe('hit');
   });

@@ -39,7 +39,11 @@ describe.each(STORES)('security: requests on %s', (kind) => {
 
     it('refuses JSON sent by another site, by Origin or by Sec-Fetch-Site', async () => {
       const body = JSON.stringify(credentials());
-      for (const headers of <Record<string, string>[]>[{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }]) {
+      for (const headers of <Record<string, string>[]>[
+        { origin: 'https://evil.example' },
+        { 'sec-fetch-site': 'cross-site' },
+        { 'sec-fetch-site': 'same-site' },
+      ]) {
         const res = await login({ 'content-type': 'application/json', ...headers }, body);
         expect(res.statusCode, JSON.stringify(headers)).toBe(403);
         expect(json(res).error.code).toBe('bad_origin');
@@ -51,7 +55,12 @@ describe.each(STORES)('security: requests on %s', (kind) => {
     });
 
     it('parses form bodies only where a no-JavaScript form posts', async () => {
-      const vote = await t.app.inject({ method: 'POST', url: `/a/${articleId}/mood`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'mood=happy' });
+      const vote = await t.app.inject({
+        method: 'POST',
+        url: `/a/${articleId}/mood`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'mood=happy',
+      });
       expect(vote.statusCode).toBe(303);
       const api = await t.app.inject({
         method: 'POST',
@@ -68,9 +77,19 @@ describe.each(STORES)('security: requests on %s', (kind) => {
       const big = JSON.stringify({ username: 'a'.repeat(8000), password: 'b' });
       const res = await t.app.inject({ method: 'POST', url: '/api/v1/session', headers: { 'content-type': 'application/json' }, payload: big });
       expect(res.statusCode).toBe(413);
-      const vote = await t.app.inject({ method: 'POST', url: `/api/v1/articles/${articleId}/reactions`, headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ mood: 'happy', pad: 'x'.repeat(2000) }) });
+      const vote = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/articles/${articleId}/reactions`,
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ mood: 'happy', pad: 'x'.repeat(2000) }),
+      });
       expect(vote.statusCode).toBe(413);
-      const nestedVote = await t.app.inject({ method: 'POST', url: `/api/v1/articles/${articleId}/reactions`, headers: { 'content-type': 'application/json' }, payload: `{"mood":${nested(100)}}` });
+      const nestedVote = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/articles/${articleId}/reactions`,
+        headers: { 'content-type': 'application/json' },
+        payload: `{"mood":${nested(100)}}`,
+      });
       expect(nestedVote.statusCode).toBe(400);
       expect(json(nestedVote).error.code).toBe('too_deep');
     });
@@ -78,7 +97,12 @@ describe.each(STORES)('security: requests on %s', (kind) => {
     it('refuses deeply nested JSON before parsing it, and changes nothing', async () => {
       const before = json(await t.app.inject({ url: `/api/v1/articles/${articleId}`, headers: { authorization: editor.auth } }));
       const deep = `{"title":"新标题","tags":${nested(200_000)}}`;
-      const res = await t.app.inject({ method: 'PATCH', url: `/api/v1/articles/${articleId}`, headers: { authorization: editor.auth, 'content-type': 'application/json' }, payload: deep });
+      const res = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/articles/${articleId}`,
+        headers: { authorization: editor.auth, 'content-type': 'application/json' },
+        payload: deep,
+      });
       expect(res.statusCode).toBe(400);
       expect(json(res).error.code).toBe('too_deep');
       const after = json(await t.app.inject({ url: `/api/v1/articles/${articleId}`, headers: { authorization: editor.auth } }));

@@ -151,7 +151,12 @@ describe.each(STORES)('sessions, CSRF and login throttling on %s', (kind) => {
   it('answers a disabled account exactly as a wrong password, and ends its sessions', async () => {
     const person = (await t.user('reporter')).username;
     const { cookie } = await signIn('10.4.0.1', person);
-    const disabled = await t.app.inject({ method: 'PATCH', url: `/api/v1/accounts/${person}`, headers: { authorization: adminAuth }, payload: { disabled: true } });
+    const disabled = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/accounts/${person}`,
+      headers: { authorization: adminAuth },
+      payload: { disabled: true },
+    });
     expect(disabled.statusCode).toBe(200);
     expect(await whoAmI(cookie)).toBeNull();
     const refused = await login(PASSWORD, '10.4.0.1', person);
@@ -187,7 +192,13 @@ describe.each(STORES)('sessions, CSRF and login throttling on %s', (kind) => {
 
   it('gives every login a new session id, even when the browser already sends one', async () => {
     const first = await signIn('10.6.0.1');
-    const again = await t.app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress: '10.6.0.1', headers: { cookie: first.cookie }, payload: { username, password: PASSWORD } });
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      remoteAddress: '10.6.0.1',
+      headers: { cookie: first.cookie },
+      payload: { username, password: PASSWORD },
+    });
     expect(again.statusCode).toBe(200);
     expect(cookieOf(again)).not.toBe(first.cookie);
     expect(json(again).csrfToken).not.toBe(first.csrf);
@@ -242,7 +253,12 @@ describe.each(STORES)('sessions, CSRF and login throttling on %s', (kind) => {
   it("an admin's reset ends every session of that account", async () => {
     const person = (await t.user('reporter')).username;
     const a = await signIn('10.10.0.1', person);
-    const reset = await t.app.inject({ method: 'POST', url: `/api/v1/accounts/${person}/password`, headers: { authorization: adminAuth }, payload: { password: 'reset by the admin' } });
+    const reset = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/accounts/${person}/password`,
+      headers: { authorization: adminAuth },
+      payload: { password: 'reset by the admin' },
+    });
     expect(reset.statusCode).toBe(204);
     expect(await whoAmI(a.cookie)).toBeNull();
     expect((await login('reset by the admin', '10.10.0.1', person)).statusCode).toBe(200);
@@ -257,7 +273,10 @@ describe.each(STORES)('sessions, CSRF and login throttling on %s', (kind) => {
 
     it('refuses a change without the header, with a wrong one, or with another session’s', async () => {
       const other = await signIn('10.11.0.2');
-      for (const headers of [{ cookie: s.cookie }, { cookie: s.cookie, 'x-csrf-token': 'guess' }, { cookie: s.cookie, 'x-csrf-token': other.csrf }] as Record<string, string>[]) {
+      for (const headers of [{ cookie: s.cookie }, { cookie: s.cookie, 'x-csrf-token': 'guess' }, { cookie: s.cookie, 'x-csrf-token': other.csrf }] as Record<
+        string,
+        string
+      >[]) {
         const res = await post(headers);
         expect(res.statusCode).toBe(403);
         expect(json(res).error.code).toBe('csrf_failed');

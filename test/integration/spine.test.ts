@@ -76,7 +76,9 @@ describe.each(STORES)('newsroom API on %s', (kind) => {
     const got = json(await t.app.inject({ url: `/api/v1/articles/${a.id}`, headers: { authorization: reporter } }));
     expect(got.body).not.toMatch(/script|onclick|onerror|javascript:|data:|iframe|svg|style/i);
     expect(got.body).toContain('<h2>小标题</h2>');
-    expect(got.body).toContain('<figure><img src="https://img.example/a.jpg" alt="图" loading="lazy" decoding="async" /><figcaption>说明</figcaption></figure>');
+    expect(got.body).toContain(
+      '<figure><img src="https://img.example/a.jpg" alt="图" loading="lazy" decoding="async" /><figcaption>说明</figcaption></figure>',
+    );
     // Titles are plain text: kept literally and escaped when rendered.
     expect(got.title).toBe('<script>alert(1)</script>标题');
     await publish(t.app, editor, a.id);

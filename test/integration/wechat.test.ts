@@ -33,7 +33,9 @@ describe('GET /api/v1/wechat/jssdk', () => {
       res.setHeader('content-type', 'application/json');
       const q = new URL(req.url!, 'http://x').searchParams;
       if (req.url!.startsWith('/cgi-bin/token')) {
-        res.end(JSON.stringify(q.get('secret') === 'app-secret' ? { access_token: 'ACCESS', expires_in: 7200 } : { errcode: 40001, errmsg: 'invalid credential' }));
+        res.end(
+          JSON.stringify(q.get('secret') === 'app-secret' ? { access_token: 'ACCESS', expires_in: 7200 } : { errcode: 40001, errmsg: 'invalid credential' }),
+        );
       } else {
         res.end(JSON.stringify(q.get('access_token') === 'ACCESS' ? { errcode: 0, errmsg: 'ok', ticket: 'TICKET', expires_in: 7200 } : { errcode: 40014 }));
       }

@@ -94,7 +94,10 @@ describe.each(STORES)('CLI and HTTP on %s', (kind) => {
     }
     const file = path.join(db.dataDir, 'export.jsonl');
     expect(run('export', file)).toMatch(/7 articles/);
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.type === 'channel').map((l) => l.path)).toEqual(['difang', 'difang/yaowen']);
     expect(lines.some((l) => l.type === 'account' && 'passwordHash' in l)).toBe(false);
   });

@@ -14,7 +14,15 @@ describe('serve with two workers', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-cluster-'));
-    const env = { PATH: process.env.PATH, HOME: process.env.HOME, INKSTONE_DATA_DIR: dir, INKSTONE_DEMO: '0', INKSTONE_ADMIN_PASSWORD: 'cluster-admin-1', LOG_LEVEL: 'warn', INKSTONE_WORKERS: '2' };
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      INKSTONE_DATA_DIR: dir,
+      INKSTONE_DEMO: '0',
+      INKSTONE_ADMIN_PASSWORD: 'cluster-admin-1',
+      LOG_LEVEL: 'warn',
+      INKSTONE_WORKERS: '2',
+    };
     ({ token } = await newsroom(env));
     server = await serve(env);
     base = server.base;
@@ -26,14 +34,26 @@ describe('serve with two workers', () => {
   });
 
   const api = (method: string, url: string, body?: unknown) =>
-    fetch(base + url, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => r.json());
+    fetch(base + url, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then((r) => r.json());
 
   it('serves pages from every worker cache and purges them all on an edit', async () => {
     await api('POST', '/api/v1/channels', { slug: 'difang', name: '地方频道' });
     const { id } = await api('POST', '/api/v1/articles', { title: '初版标题', channel: 'difang', body: '<p>正文</p>' });
     await api('POST', `/api/v1/articles/${id}/publish`);
     const titles = async () => {
-      const pages = await Promise.all(Array.from({ length: 8 }, () => fetch(`${base}/a/${id}`).then(async (r) => ({ cache: r.headers.get('x-cache'), html: await r.text(), csp: r.headers.get('content-security-policy') }))));
+      const pages = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          fetch(`${base}/a/${id}`).then(async (r) => ({
+            cache: r.headers.get('x-cache'),
+            html: await r.text(),
+            csp: r.headers.get('content-security-policy'),
+          })),
+        ),
+      );
       return pages;
     };
     const warm = await titles();
@@ -43,7 +63,10 @@ describe('serve with two workers', () => {
     expect(again.every((p) => p.csp?.includes("script-src 'self'"))).toBe(true);
     await api('PATCH', `/api/v1/articles/${id}`, { title: '更正后的标题' });
     // The other worker hears of the edit over IPC a moment later; 5 s is far inside the 60 s page TTL, so a lost purge still fails.
-    await waitFor(async () => (await titles()).every((p) => p.html.includes('更正后的标题')), { timeout: 5_000, message: 'every worker to serve the new title' });
+    await waitFor(async () => (await titles()).every((p) => p.html.includes('更正后的标题')), {
+      timeout: 5_000,
+      message: 'every worker to serve the new title',
+    });
     const after = await titles();
     expect(after.every((p) => p.html.includes('更正后的标题'))).toBe(true);
   });

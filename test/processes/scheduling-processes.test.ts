@@ -16,7 +16,14 @@ describe.skipIf(!runsOn('postgres'))('scheduled publishing across two processes 
   beforeAll(async () => {
     db = await openTestDatabase('postgres', { migrated: false });
     await db.database.close();
-    env = { PATH: process.env.PATH, HOME: process.env.HOME, INKSTONE_DATA_DIR: db.dataDir, DATABASE_URL: db.databaseUrl, INKSTONE_DEMO: '0', LOG_LEVEL: 'fatal' };
+    env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      INKSTONE_DATA_DIR: db.dataDir,
+      DATABASE_URL: db.databaseUrl,
+      INKSTONE_DEMO: '0',
+      LOG_LEVEL: 'fatal',
+    };
     ({ token } = await newsroom(env));
   }, 120_000);
 
@@ -26,7 +33,11 @@ describe.skipIf(!runsOn('postgres'))('scheduled publishing across two processes 
   });
 
   const call = async (base: string, method: string, url: string, body?: unknown) => {
-    const res = await fetch(base + url, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(base + url, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return res.json();
   };
 

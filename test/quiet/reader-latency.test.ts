@@ -13,7 +13,6 @@ import { STORES, openTestDatabase, type TestDatabase } from '../support/stores.t
  */
 const worst = () => worstAccepted({ depth: LIMITS.bodyDepth, elements: LIMITS.bodyElements, bytes: LIMITS.bodyBytes - 160 * 1024 });
 
-
 /**
  * The writer thread: alternately creates an article and edits another with the worst body, posting each status, a
  * quarter second apart (the newsroom autosaves 2 s after typing stops). Each write purges the page cache, so the next
@@ -46,11 +45,15 @@ const readerAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 /** GET or write over HTTP without parsing what comes back: the test process must not stall the reader it measures. */
 function request(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer) {
   return new Promise<{ status: number; cache?: string; bytes: number }>((resolve, reject) => {
-    const req = http.request(base + path, { method, agent: method === 'GET' ? readerAgent : undefined, headers: body ? { ...headers, 'content-length': String(body.length) } : headers }, (res) => {
-      let bytes = 0;
-      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      res.on('end', () => resolve({ status: res.statusCode!, cache: res.headers['x-cache'] as string | undefined, bytes }));
-    });
+    const req = http.request(
+      base + path,
+      { method, agent: method === 'GET' ? readerAgent : undefined, headers: body ? { ...headers, 'content-length': String(body.length) } : headers },
+      (res) => {
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        res.on('end', () => resolve({ status: res.statusCode!, cache: res.headers['x-cache'] as string | undefined, bytes }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -88,7 +91,11 @@ describe.each(STORES)('security: body complexity, readers while the worst body i
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const readerArticle = await publishArticle(base, token);
     // A draft to edit, alternating between two worst bodies so that every edit changes it.
-    const target = await fetch(`${base}/api/v1/articles`, { method: 'POST', headers: auth, body: JSON.stringify({ title: '待修改', channel: 'difang', body: '<p>草稿</p>' }) });
+    const target = await fetch(`${base}/api/v1/articles`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ title: '待修改', channel: 'difang', body: '<p>草稿</p>' }),
+    });
     const targetId = ((await target.json()) as { id: number }).id;
     const html = worst();
     const create = Buffer.from(JSON.stringify({ title: '复杂正文', channel: 'difang', body: html }));

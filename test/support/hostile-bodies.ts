@@ -10,7 +10,8 @@ export const nested128k = (): string => '<b>x'.repeat(128_000);
 export const tagHeavy1_5MB = (): string => '<b>'.repeat(500_000);
 
 /** `n` elements, none nested: many empty paragraphs (Word's spacing), each of which the sanitizer drops. */
-export const emptyParagraphs = (n: number, text = '本报讯 江城地铁新线今日开通运营，全长32.6公里。'): string => `<p>${text}</p><p>&nbsp;</p>`.repeat(Math.floor(n / 2));
+export const emptyParagraphs = (n: number, text = '本报讯 江城地铁新线今日开通运营，全长32.6公里。'): string =>
+  `<p>${text}</p><p>&nbsp;</p>`.repeat(Math.floor(n / 2));
 
 /**
  * The most expensive body the limits accept, padded to `bytes` (about 2 MB): chains of `depth` nested `<b>`s

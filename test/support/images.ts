@@ -18,7 +18,12 @@ export async function multipart(...parts: Part[]): Promise<{ payload: Buffer; he
   const form = new FormData();
   for (const p of parts) {
     if (typeof p.data === 'string' && p.filename === undefined) form.append(p.field, p.data);
-    else form.append(p.field, new Blob([typeof p.data === 'string' ? p.data : new Uint8Array(p.data)], { type: p.type ?? 'application/octet-stream' }), p.filename ?? 'upload');
+    else
+      form.append(
+        p.field,
+        new Blob([typeof p.data === 'string' ? p.data : new Uint8Array(p.data)], { type: p.type ?? 'application/octet-stream' }),
+        p.filename ?? 'upload',
+      );
   }
   const res = new Response(form);
   return { payload: Buffer.from(await res.arrayBuffer()), headers: { 'content-type': res.headers.get('content-type')! } };
@@ -38,7 +43,13 @@ export function gpsJpeg(width = 2400, height = 1600): Promise<Buffer> {
 
 /** An animated GIF of one solid frame per colour. */
 export async function animatedGif(width: number, height: number, colours: string[]): Promise<Buffer> {
-  const frames = await Promise.all(colours.map((background) => sharp({ create: { width, height, channels: 3, background } }).raw().toBuffer()));
+  const frames = await Promise.all(
+    colours.map((background) =>
+      sharp({ create: { width, height, channels: 3, background } })
+        .raw()
+        .toBuffer(),
+    ),
+  );
   return sharp(Buffer.concat(frames), { raw: { width, height: height * colours.length, channels: 3, pageHeight: height } })
     .gif({ delay: colours.map(() => 100), loop: 0 })
     .toBuffer();

@@ -34,7 +34,6 @@ function findBin(): string {
   return path.join(base, versions[0], 'bin');
 }
 
-
 /**
  * A throwaway PostgreSQL cluster from Debian's binaries in a temp folder, on a free port, with a UTF-8 locale.
  * `durable: false` turns fsync off, for tests; benchmarks keep PostgreSQL's stock durability.

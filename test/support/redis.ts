@@ -24,7 +24,16 @@ export async function startRedis(): Promise<TestRedis> {
   for (let i = 0; ; i++) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => {});
-    const ok = await Promise.race([probe.connect().then(() => probe.ping()).then(() => true, () => false), failed]);
+    const ok = await Promise.race([
+      probe
+        .connect()
+        .then(() => probe.ping())
+        .then(
+          () => true,
+          () => false,
+        ),
+      failed,
+    ]);
     probe.disconnect();
     if (ok) break;
     if (i > 100) throw new Error('redis-server did not answer');

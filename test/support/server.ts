@@ -45,7 +45,13 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<Served> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   for (const deadline = Date.now() + 30_000; ; ) {
     if (child.exitCode !== null) throw new Error(`inkstone serve exited ${child.exitCode}: ${stderr}`);
-    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error(`inkstone serve did not answer in time: ${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -7,7 +7,10 @@ export type StoreKind = (typeof ALL_STORES)[number];
  */
 export function selectedStores(value: string | undefined = process.env.INKSTONE_TEST_STORES): StoreKind[] {
   if (value === undefined || value.trim() === '') return [...ALL_STORES];
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !(ALL_STORES as readonly string[]).includes(n));
   if (unknown.length || names.length === 0) {
     throw new Error(`INKSTONE_TEST_STORES must list stores from ${ALL_STORES.join(', ')} separated by commas, got "${value}"`);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { diffParagraphs, diffTokens, tokens } from '../../src/admin/diff.ts';
 import { cleanPastedHtml } from '../../src/admin/editor/paste.ts';
 
-const render = (pieces: { op: string; text: string }[]) => pieces.map((p) => (p.op === 'eq' ? p.text : p.op === 'del' ? `[-${p.text}-]` : `{+${p.text}+}`)).join('');
+const render = (pieces: { op: string; text: string }[]) =>
+  pieces.map((p) => (p.op === 'eq' ? p.text : p.op === 'del' ? `[-${p.text}-]` : `{+${p.text}+}`)).join('');
 
 describe('revision diff', () => {
   it('marks inserted and deleted characters in Chinese text', () => {
@@ -34,8 +35,18 @@ describe('revision diff', () => {
     const a = tokens('砚台新闻报道：江城湿地公园开园，候鸟栖息地扩大一倍。');
     const b = tokens('砚台日报消息：江城湿地公园正式开园，候鸟栖息地面积扩大了一倍！');
     const pieces = diffTokens(a, b);
-    expect(pieces.filter((p) => p.op !== 'ins').map((p) => p.text).join('')).toBe(a.join(''));
-    expect(pieces.filter((p) => p.op !== 'del').map((p) => p.text).join('')).toBe(b.join(''));
+    expect(
+      pieces
+        .filter((p) => p.op !== 'ins')
+        .map((p) => p.text)
+        .join(''),
+    ).toBe(a.join(''));
+    expect(
+      pieces
+        .filter((p) => p.op !== 'del')
+        .map((p) => p.text)
+        .join(''),
+    ).toBe(b.join(''));
   });
 });
 
@@ -50,7 +61,8 @@ describe('pasted HTML clean-up', () => {
   });
 
   it('gives WeChat lazy images their real source', () => {
-    const wechat = '<section><img class="rich_pages" data-ratio="0.66" src="data:image/gif;base64,AAAA" data-src="https://mmbiz.qpic.cn/abc/640?wx_fmt=jpeg" data-type="jpeg"></section>';
+    const wechat =
+      '<section><img class="rich_pages" data-ratio="0.66" src="data:image/gif;base64,AAAA" data-src="https://mmbiz.qpic.cn/abc/640?wx_fmt=jpeg" data-type="jpeg"></section>';
     expect(cleanPastedHtml(wechat)).toMatch(/<img src="https:\/\/mmbiz\.qpic\.cn\/abc\/640\?wx_fmt=jpeg"/);
     expect(cleanPastedHtml(wechat)).not.toContain('data:image');
   });

@@ -56,7 +56,7 @@ describe('body preparation off the event loop', () => {
     expect((await prepareBody(paragraph, fields)).analysis).toBeUndefined();
   });
 
-  it('rethrows the worker\'s refusals as the domain\'s typed errors', async () => {
+  it("rethrows the worker's refusals as the domain's typed errors", async () => {
     const tooDeep = '<b>x'.repeat(LIMITS.bodyDepth + 1) + 'x'.repeat(INLINE_BODY_CHARS);
     await expect(prepareBody(tooDeep)).rejects.toMatchObject({ name: 'DomainError', kind: 'invalid', code: 'too_complex', field: 'body' });
     expect(runBodyJob({ html: tooDeep })).toEqual({ ok: false, error: { kind: 'invalid', code: 'too_complex', message: expect.any(String), field: 'body' } });
@@ -73,7 +73,9 @@ describe('body preparation off the event loop', () => {
     const inWorker = await prepareAssist(fields.title, long);
     expect(inWorker).toEqual(assistNow(fields.title, long));
     expect(inWorker.summary).not.toBe('');
-    await expect(prepareAssist(fields.title, '<b>x'.repeat(LIMITS.bodyDepth + 1) + 'x'.repeat(INLINE_ASSIST_CHARS))).rejects.toMatchObject({ code: 'too_complex' });
+    await expect(prepareAssist(fields.title, '<b>x'.repeat(LIMITS.bodyDepth + 1) + 'x'.repeat(INLINE_ASSIST_CHARS))).rejects.toMatchObject({
+      code: 'too_complex',
+    });
   });
 
   it('uses search fields made ahead only for the very texts they were made of', () => {

@@ -10,7 +10,15 @@ describe('configuration', () => {
   it('has the documented defaults', () => {
     const dataDir = dir();
     const c = loadConfig({ INKSTONE_DATA_DIR: dataDir });
-    expect(c).toMatchObject({ port: 3000, host: '127.0.0.1', databaseUrl: undefined, demo: true, trustProxy: false, timeZone: 'Asia/Shanghai', siteUrl: 'http://127.0.0.1:3000' });
+    expect(c).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      demo: true,
+      trustProxy: false,
+      timeZone: 'Asia/Shanghai',
+      siteUrl: 'http://127.0.0.1:3000',
+    });
     // The generated secret is kept in the data dir and reused on the next start.
     expect(readFileSync(path.join(dataDir, 'secret'), 'utf8').trim()).toBe(c.secret);
     expect(loadConfig({ INKSTONE_DATA_DIR: dataDir }).secret).toBe(c.secret);

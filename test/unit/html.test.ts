@@ -15,8 +15,16 @@ describe('article HTML allowlist', () => {
     ['forms', '<form action="/x"><input name="a"><button>b</button></form><p>a</p>', 'b<p>a</p>'],
     ['h1 becomes h2', '<h1>标题</h1>', '<h2>标题</h2>'],
     ['b and i become strong and em', '<p><b>粗</b><i>斜</i></p>', '<p><strong>粗</strong><em>斜</em></p>'],
-    ['external links get rel', '<p><a href="https://example.com" target="_blank">x</a></p>', '<p><a href="https://example.com" rel="noopener noreferrer nofollow">x</a></p>'],
-    ['figures survive', '<figure><img src="/media/a.jpg" alt="图"><figcaption>说明</figcaption></figure>', '<figure><img src="/media/a.jpg" alt="图" loading="lazy" decoding="async" /><figcaption>说明</figcaption></figure>'],
+    [
+      'external links get rel',
+      '<p><a href="https://example.com" target="_blank">x</a></p>',
+      '<p><a href="https://example.com" rel="noopener noreferrer nofollow">x</a></p>',
+    ],
+    [
+      'figures survive',
+      '<figure><img src="/media/a.jpg" alt="图"><figcaption>说明</figcaption></figure>',
+      '<figure><img src="/media/a.jpg" alt="图" loading="lazy" decoding="async" /><figcaption>说明</figcaption></figure>',
+    ],
     ['lists and quotes survive', '<ul><li>一</li></ul><blockquote><p>引</p></blockquote>', '<ul><li>一</li></ul><blockquote><p>引</p></blockquote>'],
   ];
   it.each(cases)('removes or rewrites %s', (_name, input, output) => {

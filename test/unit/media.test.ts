@@ -11,7 +11,13 @@ import { variantFormats, variantWidths } from '../../src/domain/media/service.ts
 const KEY = '2026/11/AbCdEfGhIjKlMn_-';
 
 function media(over: Partial<Media> = {}): Media {
-  const v = (width: number, format: Media['variants'][number]['format'], ext: string) => ({ path: `${KEY}-${width}.${ext}`, format, width, height: width / 2, bytes: width });
+  const v = (width: number, format: Media['variants'][number]['format'], ext: string) => ({
+    path: `${KEY}-${width}.${ext}`,
+    format,
+    width,
+    height: width / 2,
+    bytes: width,
+  });
   return {
     id: 1,
     accountId: 1,
@@ -76,7 +82,9 @@ describe('media helpers', () => {
     const html = `<p>文</p><figure><img src="/media/${KEY}-1600.jpg" alt="&quot;引号&quot; &lt;b&gt;" width="1" height="1" loading="lazy" decoding="async" /></figure><img src="https://x.example/a.jpg" alt="外" />`;
     expect(imageSources(html)).toEqual([`/media/${KEY}-1600.jpg`, 'https://x.example/a.jpg']);
     const out = withResponsiveImages(html, index, '100vw');
-    expect(out).toContain(`<figure><picture><source type="image/webp" srcset="/media/${KEY}-480.webp 480w, /media/${KEY}-960.webp 960w, /media/${KEY}-1600.webp 1600w" sizes="100vw" />`);
+    expect(out).toContain(
+      `<figure><picture><source type="image/webp" srcset="/media/${KEY}-480.webp 480w, /media/${KEY}-960.webp 960w, /media/${KEY}-1600.webp 1600w" sizes="100vw" />`,
+    );
     expect(out).toContain(`width="1600" height="800" alt="&quot;引号&quot; &lt;b&gt;" loading="lazy" decoding="async" /></picture></figure>`);
     expect(out).not.toContain('width="1"');
     expect(out).toContain('<img src="https://x.example/a.jpg" alt="外" />');

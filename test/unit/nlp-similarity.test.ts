@@ -27,7 +27,9 @@ describe('TF-IDF', () => {
   });
 
   it('makes stories on one subject close and stories on different subjects far apart', () => {
-    const [arrival, tracking, exhibition, plant, elevators] = [birds.arrival, birds.tracking, birds.exhibition, batteries.plant, unrelated.elevators].map(vector);
+    const [arrival, tracking, exhibition, plant, elevators] = [birds.arrival, birds.tracking, birds.exhibition, batteries.plant, unrelated.elevators].map(
+      vector,
+    );
     expect(cosine(arrival!, tracking!)).toBeGreaterThan(0.3);
     expect(cosine(arrival!, exhibition!)).toBeGreaterThan(0.2);
     expect(cosine(arrival!, plant!)).toBeLessThan(0.05);
@@ -39,7 +41,13 @@ describe('TF-IDF', () => {
 describe('related scores', () => {
   const sections = (id: number) => (id === 2 ? 1 : id);
   const at = Date.UTC(2026, 5, 1);
-  const candidate = (channelId: number, daysAgo: number) => ({ articleId: 9, similarity: 0.4, sharedTerms: 5, channelId, publishedAt: at - daysAgo * 86_400_000 });
+  const candidate = (channelId: number, daysAgo: number) => ({
+    articleId: 9,
+    similarity: 0.4,
+    sharedTerms: 5,
+    channelId,
+    publishedAt: at - daysAgo * 86_400_000,
+  });
 
   it('lifts the same channel, then the same section, then recent stories, never above what similarity allows', () => {
     const article = { channelId: 1, publishedAt: at };
@@ -55,7 +63,14 @@ describe('related scores', () => {
   });
 
   it('damps words that are among the heaviest of many of our own articles, once the archive is big enough', () => {
-    const corpus = { documents: 100, df: new Map([['江城', 60], ['候鸟', 3], ['湿地', 10]]) };
+    const corpus = {
+      documents: 100,
+      df: new Map([
+        ['江城', 60],
+        ['候鸟', 3],
+        ['湿地', 10],
+      ]),
+    };
     expect(archiveDamping('候鸟', corpus)).toBe(1);
     expect(archiveDamping('湿地', corpus)).toBeLessThan(1);
     expect(archiveDamping('江城', corpus)).toBeLessThan(archiveDamping('湿地', corpus));

@@ -64,10 +64,23 @@ describe('address prefixes, bots and windows', () => {
   });
 
   it('knows crawlers and scripts from readers', () => {
-    for (const ua of ['Mozilla/5.0 (compatible; Googlebot/2.1)', 'Mozilla/5.0 (compatible; bingbot/2.0)', 'Sogou web spider/4.0', 'Mozilla/5.0 (compatible; Bytespider)', 'python-requests/2.31', 'curl/8.5.0', '', undefined]) {
+    for (const ua of [
+      'Mozilla/5.0 (compatible; Googlebot/2.1)',
+      'Mozilla/5.0 (compatible; bingbot/2.0)',
+      'Sogou web spider/4.0',
+      'Mozilla/5.0 (compatible; Bytespider)',
+      'python-requests/2.31',
+      'curl/8.5.0',
+      '',
+      undefined,
+    ]) {
       expect(isBot(ua), String(ua)).toBe(true);
     }
-    for (const ua of ['Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.47', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36', 'Mozilla/5.0 (Linux; Android 13; CUBOT_X30) Chrome/120.0 Mobile']) {
+    for (const ua of [
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.47',
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36',
+      'Mozilla/5.0 (Linux; Android 13; CUBOT_X30) Chrome/120.0 Mobile',
+    ]) {
       expect(isBot(ua), ua).toBe(false);
     }
   });

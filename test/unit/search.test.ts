@@ -155,7 +155,10 @@ describe('store query languages', () => {
     expect(literal.split(',').length).toBe(256);
     expect(tsvectorLiteral([['\\']])).toBe(`'\\\\':1A`);
     const doc = searchDocument({ id: 7, title: '砚岚芯', subtitle: '', summary: '', bodyText: '芯片', tags: [], channelId: 4, publishedAt: 1, updatedAt: 1 });
-    expect(documentVectors(doc)).toEqual({ words: `'砚':1A '岚':2A '芯':3A '芯片':10D 'c:4' 'm:1970-01'`, grams: `'砚岚':1A '岚芯':2A '芯':3A '芯片':10D '片':11D` });
+    expect(documentVectors(doc)).toEqual({
+      words: `'砚':1A '岚':2A '芯':3A '芯片':10D 'c:4' 'm:1970-01'`,
+      grams: `'砚岚':1A '岚芯':2A '芯':3A '芯片':10D '片':11D`,
+    });
     // Month lexemes let the newest matches of a common word come from its last months only.
     expect(recentMonths(Date.UTC(2026, 0, 15), 1)).toBe(`('m:2026-02' | 'm:2026-01' | 'm:2025-12')`);
   });

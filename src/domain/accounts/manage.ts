@@ -80,7 +80,14 @@ export async function changePassword(ctx: Ctx, actor: Actor, input: PasswordChan
   await ctx.store.transaction(async (store) => {
     await store.accounts.update(account.id, { passwordHash }, now);
     await store.accounts.deleteSessionsOf(account.id, own ? input.sessionId : undefined);
-    await store.history.record({ at: now, actorId: actor.id, action: own ? 'account.password' : 'account.password_reset', subjectType: 'account', subjectId: account.id, detail: { username: account.username } });
+    await store.history.record({
+      at: now,
+      actorId: actor.id,
+      action: own ? 'account.password' : 'account.password_reset',
+      subjectType: 'account',
+      subjectId: account.id,
+      detail: { username: account.username },
+    });
   });
 }
 

@@ -81,7 +81,14 @@ export async function createAccount(ctx: Ctx, actor: Actor | null, input: NewAcc
     if (await store.accounts.findByUsername(username)) throw conflict('username_taken', `The username ${username} is taken`, 'username');
     const now = ctx.clock.now();
     const id = await store.accounts.insert({ username, displayName, role: input.role as Role, passwordHash, at: now });
-    await store.history.record({ at: now, actorId: actor?.id ?? null, action: 'account.create', subjectType: 'account', subjectId: id, detail: { username, role: input.role } });
+    await store.history.record({
+      at: now,
+      actorId: actor?.id ?? null,
+      action: 'account.create',
+      subjectType: 'account',
+      subjectId: id,
+      detail: { username, role: input.role },
+    });
     return (await store.accounts.findById(id))!;
   });
 }
@@ -214,7 +221,14 @@ export async function createApiToken(ctx: Ctx, actor: Actor | null, input: { use
   const now = ctx.clock.now();
   const name = lineField(input.name ?? 'cli', 'name', 100) || 'cli';
   const id = await ctx.store.accounts.insertToken({ accountId: account.id, name, tokenHash: sha256(token), at: now });
-  await ctx.store.history.record({ at: now, actorId: actor?.id ?? null, action: 'token.create', subjectType: 'account', subjectId: account.id, detail: { tokenId: id, name } });
+  await ctx.store.history.record({
+    at: now,
+    actorId: actor?.id ?? null,
+    action: 'token.create',
+    subjectType: 'account',
+    subjectId: account.id,
+    detail: { tokenId: id, name },
+  });
   return { token, id };
 }
 

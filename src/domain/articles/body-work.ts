@@ -60,7 +60,12 @@ export interface AssistTexts {
 
 export function assistNow(title: string, html: string): AssistTexts {
   const text = prepareBodyNow(html).bodyText.slice(0, ANALYSED_CHARS);
-  return { summary: extractSummary(title, text), keywords: suggestKeywords(title, text), figures: extractFigures(text), fingerprint: fingerprint(fingerprintText(title, text)) };
+  return {
+    summary: extractSummary(title, text),
+    keywords: suggestKeywords(title, text),
+    figures: extractFigures(text),
+    fingerprint: fingerprint(fingerprintText(title, text)),
+  };
 }
 
 /** What crosses the thread boundary: a job, and a result or the domain error it met (classes do not survive cloning). */

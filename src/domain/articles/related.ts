@@ -84,7 +84,9 @@ export function analyseArticle(a: Analysed): RelatedDocument {
 }
 
 function sourceHash(a: Analysed): string {
-  return createHash('sha256').update(JSON.stringify([a.title, a.subtitle, a.tags, a.summary, a.bodyText])).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify([a.title, a.subtitle, a.tags, a.summary, a.bodyText]))
+    .digest('base64url');
 }
 
 const DAY = 86_400_000;
@@ -207,14 +209,20 @@ export async function curateRelated(ctx: Ctx, actor: Actor, id: number, choice: 
     const article = await store.articles.findById(id);
     if (!article) throw notFound('Article');
     authorize(actor, 'article.curate_related', article);
-    for (const [field, ids] of [['pinned', pinned], ['excluded', excluded]] as const) {
+    for (const [field, ids] of [
+      ['pinned', pinned],
+      ['excluded', excluded],
+    ] as const) {
       if (ids.includes(id)) throw invalid('An article cannot be related to itself', field, 'self_reference');
       const found = new Set((await store.articles.findMany(ids)).map((a) => a.id));
       const missing = ids.find((x) => !found.has(x));
       if (missing !== undefined) throw invalid(`No article ${missing}`, field, 'unknown_article');
     }
     const now = ctx.clock.now();
-    const picks: RelatedPick[] = [...pinned.map((relatedId) => ({ relatedId, mode: 'pinned' as const })), ...excluded.map((relatedId) => ({ relatedId, mode: 'excluded' as const }))];
+    const picks: RelatedPick[] = [
+      ...pinned.map((relatedId) => ({ relatedId, mode: 'pinned' as const })),
+      ...excluded.map((relatedId) => ({ relatedId, mode: 'excluded' as const })),
+    ];
     await store.related.replacePicks(id, picks, actor.id, now);
     announce(ctx, store, { kind: 'related', id });
     await store.history.record({ at: now, actorId: actor.id, action: 'article.related', subjectType: 'article', subjectId: id, detail: { pinned, excluded } });

@@ -205,7 +205,15 @@ export async function updateArticle(
   return lastWriteWins(expectedRevision, () => updateOnce(ctx, actor, id, changes, action, note, expectedRevision));
 }
 
-async function updateOnce(ctx: Ctx, actor: Actor, id: number, changes: ArticleChanges, action: string, note: string, expectedRevision?: number): Promise<Article> {
+async function updateOnce(
+  ctx: Ctx,
+  actor: Actor,
+  id: number,
+  changes: ArticleChanges,
+  action: string,
+  note: string,
+  expectedRevision?: number,
+): Promise<Article> {
   // The body is prepared from the article as read here, before the transaction (see prepareInput); its stored body
   // is read only if the edit keeps it...
   const current = changes.body === undefined ? await load(ctx.store, id) : await loadWithBody(ctx.store, id, { bodyHtml: changes.body, bodyText: '' });
@@ -283,7 +291,11 @@ async function staleRevision(store: Store, id: number, known?: Article): Promise
   const current = await store.history.revision(article.id, article.revision);
   const by = current?.accountId == null ? null : await store.accounts.findById(current.accountId);
   return new DomainError('precondition', 'stale_revision', `稿件已被${by?.displayName ?? '他人'}修改为第 ${article.revision} 版`, undefined, undefined, {
-    current: { revision: article.revision, updatedAt: new Date(article.updatedAt).toISOString(), updatedBy: by ? { username: by.username, displayName: by.displayName } : null },
+    current: {
+      revision: article.revision,
+      updatedAt: new Date(article.updatedAt).toISOString(),
+      updatedBy: by ? { username: by.username, displayName: by.displayName } : null,
+    },
   });
 }
 
@@ -347,7 +359,12 @@ async function transitionOnce(
     }
     if (t === 'publish' || t === 'schedule') assertPublishable(before);
     const now = ctx.clock.now();
-    const ok = await store.articles.compareAndSetStatus(id, before.status, { ...patchFor(before, now), updatedAt: now, revision: before.revision + 1 }, before.revision);
+    const ok = await store.articles.compareAndSetStatus(
+      id,
+      before.status,
+      { ...patchFor(before, now), updatedAt: now, revision: before.revision + 1 },
+      before.revision,
+    );
     if (!ok) throw expectedRevision === undefined ? lostRace() : await staleRevision(store, id);
     // A workflow step leaves the body as it was: no need to read it again.
     const article = await loadWithBody(store, id, before);
@@ -382,7 +399,15 @@ export function submitArticle(ctx: Ctx, actor: Actor, id: number, expectedRevisi
 /** With `expectedRevision`, an editor publishes only the text she saw: a later edit by the reporter makes it 412. */
 export function publishArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number): Promise<Article> {
   // A republished article keeps its first publication time, so feeds and links stay where readers saw them.
-  return transition(ctx, actor, id, 'publish', (a, now) => ({ status: 'published', publishedAt: a.publishedAt ?? now, scheduledAt: null }), '', expectedRevision);
+  return transition(
+    ctx,
+    actor,
+    id,
+    'publish',
+    (a, now) => ({ status: 'published', publishedAt: a.publishedAt ?? now, scheduledAt: null }),
+    '',
+    expectedRevision,
+  );
 }
 
 /** An editor sends a submitted article back to its reporter as a draft; the comment stays in its history. */

@@ -7,8 +7,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DomainError } from '../errors.ts';
 
-export const tooLarge = (maxBytes: number) =>
-  new DomainError('too_large', 'payload_too_large', `The file is larger than ${formatBytes(maxBytes)}`, 'file');
+export const tooLarge = (maxBytes: number) => new DomainError('too_large', 'payload_too_large', `The file is larger than ${formatBytes(maxBytes)}`, 'file');
 
 function formatBytes(n: number): string {
   return n >= 1024 * 1024 ? `${+(n / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`;

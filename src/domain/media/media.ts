@@ -85,6 +85,9 @@ export function mediaKeyOf(url: string): string | undefined {
 /** An uploaded file name as metadata: no directories, no control characters, bounded. Never used as a path. */
 export function cleanOriginalName(name: string | undefined): string {
   const base = (name ?? '').normalize('NFC').split(/[\\/]/).pop() ?? '';
-  const cleaned = base.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').replace(/\s+/g, ' ').trim();
+  const cleaned = base
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   return Array.from(cleaned).slice(0, 200).join('');
 }

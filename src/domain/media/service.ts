@@ -40,11 +40,12 @@ const tooManyPixels = (width: number, height: number, frames: number) =>
     'file',
   );
 
-const undecodable = (err: unknown) =>
-  invalid(`The image could not be decoded (${firstLine(err)})`, 'file', 'invalid_image');
+const undecodable = (err: unknown) => invalid(`The image could not be decoded (${firstLine(err)})`, 'file', 'invalid_image');
 
 function firstLine(err: unknown): string {
-  return String(err instanceof Error ? err.message : err).split('\n')[0]!.slice(0, 200);
+  return String(err instanceof Error ? err.message : err)
+    .split('\n')[0]!
+    .slice(0, 200);
 }
 
 /** sharp's own pixel guard speaks in messages only; map it to the same answer as our header check. */
@@ -188,7 +189,12 @@ async function inspect(file: string, mime: AcceptedMime): Promise<{ meta: Metada
   const frameHeight = meta.pageHeight ?? meta.height ?? 0;
   if (width < 1 || frameHeight < 1) throw undecodable(new Error('no dimensions'));
   if (width > MAX_SIDE || frameHeight > MAX_SIDE) {
-    throw new DomainError('unprocessable', 'too_many_pixels', `The image is ${width} × ${frameHeight} pixels; each side may be at most ${MAX_SIDE} pixels`, 'file');
+    throw new DomainError(
+      'unprocessable',
+      'too_many_pixels',
+      `The image is ${width} × ${frameHeight} pixels; each side may be at most ${MAX_SIDE} pixels`,
+      'file',
+    );
   }
   if (width * frameHeight * frames > MAX_PIXELS) throw tooManyPixels(width, frameHeight, frames);
   return { meta, frames };
@@ -239,7 +245,9 @@ async function render(folder: MediaFolder, file: string, key: string, mime: Acce
         const variantPath = `${key}-${targetWidth}.${FORMAT_EXT[format]}`;
         temp.set(variantPath, out);
         // failOn 'error' refuses broken data but tolerates the harmless warnings many cameras' files raise.
-        const input = sharp(file, { limitInputPixels: MAX_PIXELS, failOn: 'error', animated, sequentialRead: true }).timeout({ seconds: ENCODE_TIMEOUT_SECONDS });
+        const input = sharp(file, { limitInputPixels: MAX_PIXELS, failOn: 'error', animated, sequentialRead: true }).timeout({
+          seconds: ENCODE_TIMEOUT_SECONDS,
+        });
         const pipeline = encoders[format](input.autoOrient().resize({ width: targetWidth, withoutEnlargement: true }));
         let info: sharp.OutputInfo;
         try {

@@ -150,7 +150,8 @@ export async function castVote(ctx: Ctx, input: VoteInput): Promise<VoteResult> 
   return { counts: countsOf(rules.moods, counts), mine: mood, readerId, newReader };
 }
 
-const BOT = /bot[/;)-]|bot$|spider|crawl|slurp|facebookexternalhit|headless|lighthouse|python|curl\/|wget|scrapy|httpclient|go-http|okhttp|java\/|axios|node-fetch|pingdom|uptime|monitor|preview/i;
+const BOT =
+  /bot[/;)-]|bot$|spider|crawl|slurp|facebookexternalhit|headless|lighthouse|python|curl\/|wget|scrapy|httpclient|go-http|okhttp|java\/|axios|node-fetch|pingdom|uptime|monitor|preview/i;
 
 /** Known bots and scripts by user agent; an empty user agent is a script too. */
 export const isBot = (userAgent: string | undefined): boolean => !userAgent || userAgent.trim() === '' || BOT.test(userAgent);
@@ -188,10 +189,7 @@ const clampLimit = (limit: number): number =>
   Number.isFinite(limit) ? Math.min(RANKING_LIMIT.max, Math.max(RANKING_LIMIT.min, Math.trunc(limit))) : RANKING_LIMIT.default;
 
 /** Published articles by public votes of one mood cast inside the window (新闻表情排行). */
-export async function topByReactions(
-  ctx: Ctx,
-  q: { mood: string; window: RankingWindow; limit: number },
-): Promise<{ articleId: number; count: number }[]> {
+export async function topByReactions(ctx: Ctx, q: { mood: string; window: RankingWindow; limit: number }): Promise<{ articleId: number; count: number }[]> {
   requireMood(ctx.reactions.moods, q.mood);
   requireWindow(q.window);
   return ctx.store.reactions.topByMood(q.mood, windowStart(ctx.clock.now(), q.window), clampLimit(q.limit));

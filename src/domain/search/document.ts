@@ -36,7 +36,12 @@ export type SearchText = Pick<Article, 'title' | 'subtitle' | 'summary' | 'bodyT
 
 /** The exact texts a document's fields are made of. */
 function fieldTexts(a: SearchText): Record<SearchFieldName, string> {
-  return { title: a.title, tags: a.tags.join(' '), summary: [a.subtitle, a.summary].filter(Boolean).join(' '), body: cut(a.bodyText, INDEX_LIMITS.bodyWordChars) };
+  return {
+    title: a.title,
+    tags: a.tags.join(' '),
+    summary: [a.subtitle, a.summary].filter(Boolean).join(' '),
+    body: cut(a.bodyText, INDEX_LIMITS.bodyWordChars),
+  };
 }
 
 /**

@@ -66,7 +66,9 @@ function unique(terms: Term[]): Term[] {
  * them together match. Any input is safe: terms are data, never query syntax.
  */
 export function parseQuery(raw: string): ParsedQuery {
-  const q = wellFormed(raw).replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+  const q = wellFormed(raw)
+    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    .trim();
   if (length(q) > MAX_QUERY_CHARS) throw invalid(`q must be at most ${MAX_QUERY_CHARS} characters`, 'q', 'too_long');
   const normalized = normalizeText(q);
   const chunks = normalized.split(' ').filter((c) => c !== '');

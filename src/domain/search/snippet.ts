@@ -117,7 +117,8 @@ export function snippet(text: string, marks: readonly string[], size = 120): str
   if (second) {
     const w = { start: second.start, end: Math.min(length, second.start + Math.floor(size / 2)) };
     // Overlapping passages merge into one; otherwise they show in text order.
-    if (w.start <= windows[0]!.end && w.end >= windows[0]!.start) windows[0] = { start: Math.min(w.start, windows[0]!.start), end: Math.max(w.end, windows[0]!.end) };
+    if (w.start <= windows[0]!.end && w.end >= windows[0]!.start)
+      windows[0] = { start: Math.min(w.start, windows[0]!.start), end: Math.max(w.end, windows[0]!.end) };
     else windows.push(w);
     windows.sort((a, b) => a.start - b.start);
   }
@@ -133,6 +134,11 @@ export function snippet(text: string, marks: readonly string[], size = 120): str
 
 /** The start of a text as a snippet, escaped, for articles matched only by title or tags. */
 export function lead(text: string, size = 120): string {
-  const chars = Array.from(text.trim().replace(/\p{Cs}/gu, '\uFFFD').replace(/\s+/g, ' '));
+  const chars = Array.from(
+    text
+      .trim()
+      .replace(/\p{Cs}/gu, '\uFFFD')
+      .replace(/\s+/g, ' '),
+  );
   return escapeHtml(chars.slice(0, size).join('')) + (chars.length > size ? '…' : '');
 }

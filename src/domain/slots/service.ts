@@ -28,7 +28,11 @@ export async function setSlot(ctx: Ctx, actor: Actor | null, slot: SlotName, ite
     const found = await store.articles.findMany(ids);
     if (found.length !== ids.length) throw invalid('Some articles do not exist', 'items', 'unknown_article');
     const now = ctx.clock.now();
-    await store.slots.replace(slot, items.map((i) => ({ articleId: i.articleId, expiresAt: i.expiresAt ?? null })), now);
+    await store.slots.replace(
+      slot,
+      items.map((i) => ({ articleId: i.articleId, expiresAt: i.expiresAt ?? null })),
+      now,
+    );
     announce(ctx, store, { kind: 'slot', id: slot });
     await store.history.record({ at: now, actorId: actor?.id ?? null, action: 'slot.set', subjectType: 'slot', subjectId: slot, detail: { articles: ids } });
     return store.slots.items(slot);

@@ -36,7 +36,14 @@ export async function saveSource(ctx: Ctx, actor: Actor, input: { name: string; 
     if (existing) await store.sources.update(existing.id, { url });
     else await store.sources.insert({ name, url, createdBy: actor.id, at: now });
     const source = (await store.sources.findByName(name))!;
-    await store.history.record({ at: now, actorId: actor.id, action: existing ? 'source.update' : 'source.create', subjectType: 'source', subjectId: source.id, detail: { name, url } });
+    await store.history.record({
+      at: now,
+      actorId: actor.id,
+      action: existing ? 'source.update' : 'source.create',
+      subjectType: 'source',
+      subjectId: source.id,
+      detail: { name, url },
+    });
     return { source, created: !existing };
   });
 }

@@ -31,7 +31,14 @@ export async function updateTopic(ctx: Ctx, actor: Actor, id: number, edit: Topi
     }
     await store.topics.update(id, { title: title ?? topic.title, description: description ?? topic.description, cover: cover ?? topic.cover, updatedAt: now });
     announce(ctx, store, { kind: 'topic', id });
-    await store.history.record({ at: now, actorId: actor.id, action: 'topic.update', subjectType: 'topic', subjectId: id, detail: { slug: topic.slug, ...(articleIds ? { articles: articleIds } : {}) } });
+    await store.history.record({
+      at: now,
+      actorId: actor.id,
+      action: 'topic.update',
+      subjectType: 'topic',
+      subjectId: id,
+      detail: { slug: topic.slug, ...(articleIds ? { articles: articleIds } : {}) },
+    });
     return (await store.topics.findById(id))!;
   });
 }

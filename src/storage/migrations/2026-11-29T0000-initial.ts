@@ -77,12 +77,7 @@ export async function up(db: Kysely<unknown>, { id, pk, bigint }: MigrationConte
     .execute();
   // The public feed walks (published_at, id) backwards; channel pages do the same within a channel.
   await db.schema.createIndex('articles_feed').ifNotExists().on('articles').columns(['status', 'published_at', 'id']).execute();
-  await db.schema
-    .createIndex('articles_channel_feed')
-    .ifNotExists()
-    .on('articles')
-    .columns(['channel_id', 'status', 'published_at', 'id'])
-    .execute();
+  await db.schema.createIndex('articles_channel_feed').ifNotExists().on('articles').columns(['channel_id', 'status', 'published_at', 'id']).execute();
   await db.schema.createIndex('articles_scheduled').ifNotExists().on('articles').columns(['status', 'scheduled_at']).execute();
   await db.schema.createIndex('articles_author').ifNotExists().on('articles').columns(['author_id', 'updated_at']).execute();
 
@@ -158,10 +153,5 @@ export async function up(db: Kysely<unknown>, { id, pk, bigint }: MigrationConte
     .addColumn('address', 'text', (c) => c.notNull())
     .addColumn('at', bigint, (c) => c.notNull())
     .execute();
-  await db.schema
-    .createIndex('login_failures_key')
-    .ifNotExists()
-    .on('login_failures')
-    .columns(['username', 'address', 'at'])
-    .execute();
+  await db.schema.createIndex('login_failures_key').ifNotExists().on('login_failures').columns(['username', 'address', 'at']).execute();
 }

@@ -47,12 +47,7 @@ export async function up(db: Kysely<unknown>, { dialect, bigint }: MigrationCont
     .addPrimaryKeyConstraint('reaction_buckets_pk', ['article_id', 'mood', 'hour'])
     .modifyEnd(withoutRowid)
     .execute();
-  await db.schema
-    .createIndex('reaction_buckets_ranking')
-    .ifNotExists()
-    .on('reaction_buckets')
-    .columns(['mood', 'hour', 'article_id', 'count'])
-    .execute();
+  await db.schema.createIndex('reaction_buckets_ranking').ifNotExists().on('reaction_buckets').columns(['mood', 'hour', 'article_id', 'count']).execute();
 
   await db.schema
     .createTable('view_buckets')
@@ -72,14 +67,16 @@ export async function up(db: Kysely<unknown>, { dialect, bigint }: MigrationCont
 const HOUR = 3_600_000;
 
 async function sqliteTriggers(db: Kysely<unknown>): Promise<void> {
-  const add = (row: 'new' | 'old') => sql.raw(`
+  const add = (row: 'new' | 'old') =>
+    sql.raw(`
     insert into reaction_counts (article_id, mood, count) select ${row}.article_id, ${row}.mood, 1 where ${row}.held = 0
       on conflict (article_id, mood) do update set count = count + 1;
     insert into reaction_buckets (article_id, mood, hour, count)
       select ${row}.article_id, ${row}.mood, ${row}.voted_at - ${row}.voted_at % ${HOUR}, 1 where ${row}.held = 0
       on conflict (article_id, mood, hour) do update set count = count + 1;`);
   // Decrements only touch existing rows: a missing row is drift for the check to report, never a negative insert.
-  const remove = (row: 'new' | 'old') => sql.raw(`
+  const remove = (row: 'new' | 'old') =>
+    sql.raw(`
     update reaction_counts set count = count - 1 where ${row}.held = 0 and article_id = ${row}.article_id and mood = ${row}.mood;
     update reaction_buckets set count = count - 1
       where ${row}.held = 0 and article_id = ${row}.article_id and mood = ${row}.mood and hour = ${row}.voted_at - ${row}.voted_at % ${HOUR};`);

@@ -14,7 +14,10 @@ export async function up(db: Kysely<unknown>, { id, pk, bigint }: MigrationConte
     .execute();
 
   // Why a revision exists when the action alone does not say it: an editor's return comment, "restored from 3".
-  await db.schema.alterTable('revisions').addColumn('note', 'text', (c) => c.notNull().defaultTo('')).execute();
+  await db.schema
+    .alterTable('revisions')
+    .addColumn('note', 'text', (c) => c.notNull().defaultTo(''))
+    .execute();
 
   await db.schema.createIndex('login_failures_address').ifNotExists().on('login_failures').columns(['address', 'at']).execute();
   await db.schema.createIndex('login_failures_username').ifNotExists().on('login_failures').columns(['username', 'at']).execute();

@@ -9,7 +9,10 @@ export class AccountRepository implements Port.AccountRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async count(): Promise<number> {
-    const { n } = await this.db.selectFrom('accounts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const { n } = await this.db
+      .selectFrom('accounts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(n);
   }
 
@@ -107,15 +110,8 @@ export class AccountRepository implements Port.AccountRepository {
   }
 
   async findLiveToken(tokenHash: string): Promise<TokenRecord | undefined> {
-    const r = await this.db
-      .selectFrom('api_tokens')
-      .selectAll()
-      .where('token_hash', '=', tokenHash)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    return r
-      ? { id: r.id, accountId: r.account_id, name: r.name, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at }
-      : undefined;
+    const r = await this.db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).executeTakeFirst();
+    return r ? { id: r.id, accountId: r.account_id, name: r.name, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at } : undefined;
   }
 
   /** Every token, newest first, with its owner; never the hash. */
@@ -123,7 +119,15 @@ export class AccountRepository implements Port.AccountRepository {
     let q = this.db
       .selectFrom('api_tokens')
       .innerJoin('accounts', 'accounts.id', 'api_tokens.account_id')
-      .select(['api_tokens.id', 'api_tokens.account_id', 'api_tokens.name', 'api_tokens.created_at', 'api_tokens.last_used_at', 'api_tokens.revoked_at', 'accounts.username']);
+      .select([
+        'api_tokens.id',
+        'api_tokens.account_id',
+        'api_tokens.name',
+        'api_tokens.created_at',
+        'api_tokens.last_used_at',
+        'api_tokens.revoked_at',
+        'accounts.username',
+      ]);
     if (accountId !== undefined) q = q.where('api_tokens.account_id', '=', accountId);
     const rows = await q.orderBy('api_tokens.id', 'desc').execute();
     return rows.map((r) => ({

@@ -49,8 +49,22 @@ function newArticleColumns(a: NewArticle): Insertable<ArticleTable> {
 
 /** Every column of an article but its body. */
 const META_COLUMNS = [
-  'id', 'title', 'subtitle', 'summary', 'channel_id', 'source', 'byline', 'editor', 'cover', 'status',
-  'published_at', 'scheduled_at', 'created_at', 'updated_at', 'author_id', 'revision',
+  'id',
+  'title',
+  'subtitle',
+  'summary',
+  'channel_id',
+  'source',
+  'byline',
+  'editor',
+  'cover',
+  'status',
+  'published_at',
+  'scheduled_at',
+  'created_at',
+  'updated_at',
+  'author_id',
+  'revision',
 ] as const satisfies readonly Exclude<keyof ArticleTable, 'body_html' | 'body_text'>[];
 
 export class ArticleRepository implements Port.ArticleRepository {
@@ -102,7 +116,9 @@ export class ArticleRepository implements Port.ArticleRepository {
 
   async findMany(ids: readonly number[]): Promise<Article[]> {
     if (ids.length === 0) return [];
-    const rows = await this.base().where('articles.id', 'in', [...ids]).execute();
+    const rows = await this.base()
+      .where('articles.id', 'in', [...ids])
+      .execute();
     const articles = await this.withTags(rows);
     const byId = new Map(articles.map((a) => [a.id, a]));
     return ids.map((id) => byId.get(id)).filter((a): a is Article => a !== undefined);
@@ -115,10 +131,7 @@ export class ArticleRepository implements Port.ArticleRepository {
     if (q.before) {
       const { publishedAt, id } = q.before;
       query = query.where((eb) =>
-        eb.or([
-          eb('articles.published_at', '<', publishedAt),
-          eb.and([eb('articles.published_at', '=', publishedAt), eb('articles.id', '<', id)]),
-        ]),
+        eb.or([eb('articles.published_at', '<', publishedAt), eb.and([eb('articles.published_at', '=', publishedAt), eb('articles.id', '<', id)])]),
       );
     }
     const rows = await query.orderBy('articles.published_at', 'desc').orderBy('articles.id', 'desc').limit(q.limit).execute();
@@ -189,7 +202,11 @@ export class ArticleRepository implements Port.ArticleRepository {
       .values(names.map((name) => ({ name })))
       .onConflict((oc) => oc.column('name').doNothing())
       .execute();
-    const tags = await this.db.selectFrom('tags').select(['id', 'name']).where('name', 'in', [...names]).execute();
+    const tags = await this.db
+      .selectFrom('tags')
+      .select(['id', 'name'])
+      .where('name', 'in', [...names])
+      .execute();
     const idByName = new Map(tags.map((t) => [t.name, t.id]));
     await this.db
       .insertInto('article_tags')

@@ -27,7 +27,15 @@ export class HistoryRepository implements Port.HistoryRepository {
     const rows = await this.db
       .selectFrom('revisions')
       .leftJoin('accounts', 'accounts.id', 'revisions.account_id')
-      .select(['revisions.number', 'revisions.account_id', 'accounts.username', 'revisions.action', 'revisions.created_at', 'revisions.snapshot', 'revisions.note'])
+      .select([
+        'revisions.number',
+        'revisions.account_id',
+        'accounts.username',
+        'revisions.action',
+        'revisions.created_at',
+        'revisions.snapshot',
+        'revisions.note',
+      ])
       .where('revisions.article_id', '=', articleId)
       .orderBy('revisions.number', 'desc')
       .execute();
@@ -38,7 +46,15 @@ export class HistoryRepository implements Port.HistoryRepository {
     const row = await this.db
       .selectFrom('revisions')
       .leftJoin('accounts', 'accounts.id', 'revisions.account_id')
-      .select(['revisions.number', 'revisions.account_id', 'accounts.username', 'revisions.action', 'revisions.created_at', 'revisions.snapshot', 'revisions.note'])
+      .select([
+        'revisions.number',
+        'revisions.account_id',
+        'accounts.username',
+        'revisions.action',
+        'revisions.created_at',
+        'revisions.snapshot',
+        'revisions.note',
+      ])
       .where('revisions.article_id', '=', articleId)
       .where('revisions.number', '=', number)
       .executeTakeFirst();
@@ -80,7 +96,15 @@ export class HistoryRepository implements Port.HistoryRepository {
   }
 }
 
-function toRevision(r: { number: number; account_id: number | null; username: string | null; action: string; created_at: number; snapshot: string; note: string }): Revision {
+function toRevision(r: {
+  number: number;
+  account_id: number | null;
+  username: string | null;
+  action: string;
+  created_at: number;
+  snapshot: string;
+  note: string;
+}): Revision {
   return {
     number: r.number,
     accountId: r.account_id,

@@ -42,13 +42,21 @@ export class MediaRepository implements Port.MediaRepository {
   async findByKeys(keys: readonly string[]): Promise<Map<string, Media>> {
     const found = new Map<string, Media>();
     if (keys.length === 0) return found;
-    const rows = await this.db.selectFrom('media').selectAll().where('key', 'in', [...new Set(keys)]).orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('media')
+      .selectAll()
+      .where('key', 'in', [...new Set(keys)])
+      .orderBy('id')
+      .execute();
     for (const row of rows) if (!found.has(row.key)) found.set(row.key, toMedia(row));
     return found;
   }
 
   async count(): Promise<number> {
-    const { n } = await this.db.selectFrom('media').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const { n } = await this.db
+      .selectFrom('media')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(n);
   }
 }

@@ -349,11 +349,7 @@ async function writeVotes(tx: Kysely<DB & ReactionTables>, dialect: Dialect, vot
       where reaction_votes.mood <> excluded.mood
     returning article_id, reader_id`.execute(tx);
   const writtenKeys = new Set(written.rows.map((r) => keyOf({ articleId: r.article_id, readerId: r.reader_id })));
-  const counted = await tx
-    .selectFrom('reaction_counts')
-    .select(['article_id', 'mood', 'count'])
-    .where('article_id', 'in', articleIds)
-    .execute();
+  const counted = await tx.selectFrom('reaction_counts').select(['article_id', 'mood', 'count']).where('article_id', 'in', articleIds).execute();
   const countsOf = new Map<number, Map<string, number>>(articleIds.map((id) => [id, new Map()]));
   for (const c of counted) countsOf.get(c.article_id)!.set(c.mood, Number(c.count));
   return votes.map((v) => ({ written: writtenKeys.has(keyOf(v)), counts: countsOf.get(v.articleId)! }));

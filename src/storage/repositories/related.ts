@@ -13,7 +13,6 @@ export type RelatedTables = {
   related_picks: { article_id: number; related_id: number; mode: string; position: number; account_id: number | null; created_at: number };
 };
 
-
 /** Any fixed number works; it names the lock that serializes related-list updates on PostgreSQL. */
 export const REFRESH_LOCK = 7_316_001;
 
@@ -189,16 +188,14 @@ export class RelatedRepository implements Port.RelatedRepository {
 
   /** Takes an article out of every related list, its own included (it is no longer public). */
   async withdraw(articleId: number): Promise<void> {
-    await this.db.deleteFrom('related_items').where((eb) => eb.or([eb('article_id', '=', articleId), eb('related_id', '=', articleId)])).execute();
+    await this.db
+      .deleteFrom('related_items')
+      .where((eb) => eb.or([eb('article_id', '=', articleId), eb('related_id', '=', articleId)]))
+      .execute();
   }
 
   async picks(articleId: number): Promise<RelatedPick[]> {
-    const rows = await this.db
-      .selectFrom('related_picks')
-      .select(['related_id', 'mode'])
-      .where('article_id', '=', articleId)
-      .orderBy('position')
-      .execute();
+    const rows = await this.db.selectFrom('related_picks').select(['related_id', 'mode']).where('article_id', '=', articleId).orderBy('position').execute();
     return rows.map((r) => ({ relatedId: r.related_id, mode: r.mode as PickMode }));
   }
 

@@ -8,12 +8,7 @@ export class SlotRepository implements Port.SlotRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async items(slot: string): Promise<SlotItem[]> {
-    const rows = await this.db
-      .selectFrom('slot_items')
-      .select(['article_id', 'position', 'expires_at'])
-      .where('slot', '=', slot)
-      .orderBy('position')
-      .execute();
+    const rows = await this.db.selectFrom('slot_items').select(['article_id', 'position', 'expires_at']).where('slot', '=', slot).orderBy('position').execute();
     return rows.map((r) => ({ articleId: r.article_id, position: r.position, expiresAt: r.expires_at }));
   }
 

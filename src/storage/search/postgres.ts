@@ -146,7 +146,12 @@ export class PostgresSearchIndex implements SearchIndex {
     if (q.rankWords !== undefined) ranks.push(sql`ts_rank(${RANK_WEIGHTS}, c.words, ${q.rankWords}::tsquery, 1)`);
     if (q.grams !== undefined) ranks.push(sql`ts_rank(${RANK_WEIGHTS}, c.grams, ${q.grams}::tsquery, 1)`);
     // Only the vectors a rank reads leave the subquery: each is decompressed for every candidate.
-    const columns = sql.join([sql`article_id`, sql`published_at`, ...(q.rankWords !== undefined ? [sql`words`] : []), ...(q.grams !== undefined ? [sql`grams`] : [])]);
+    const columns = sql.join([
+      sql`article_id`,
+      sql`published_at`,
+      ...(q.rankWords !== undefined ? [sql`words`] : []),
+      ...(q.grams !== undefined ? [sql`grams`] : []),
+    ]);
     const candidates = async (db: Kysely<DB>, where: RawBuilder<unknown>) =>
       (
         await sql<{ id: number; at: number; score: number }>`

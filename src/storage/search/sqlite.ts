@@ -1,13 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type {
-  IndexableArticle,
-  RebuildReport,
-  SearchCandidates,
-  SearchDocument,
-  SearchIndex,
-  SearchRequest,
-  Term,
-} from '../../domain/search/search-index.ts';
+import type { IndexableArticle, RebuildReport, SearchCandidates, SearchDocument, SearchIndex, SearchRequest, Term } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
 import { byRelevance, publishedBatch, REBUILD_BATCH, SEARCH_CAPS } from './shared.ts';
 

@@ -25,7 +25,19 @@ const PREVIEW_CSP = [
   "frame-ancestors 'self'",
 ].join('; ');
 
-function Shell({ siteName, siteUrl, timeZone, scriptUrl, styleUrl }: { siteName: string; siteUrl: string; timeZone: string; scriptUrl: string; styleUrl: string }) {
+function Shell({
+  siteName,
+  siteUrl,
+  timeZone,
+  scriptUrl,
+  styleUrl,
+}: {
+  siteName: string;
+  siteUrl: string;
+  timeZone: string;
+  scriptUrl: string;
+  styleUrl: string;
+}) {
   return (
     <html lang="zh-CN">
       <head>
@@ -58,7 +70,9 @@ export function adminRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets)
   const shell = async (_req: unknown, reply: FastifyReply) => {
     const { adminScriptUrl, adminStyleUrl } = await assets.admin();
     noStore(reply);
-    const html = renderPage(<Shell siteName={config.siteName} siteUrl={config.siteUrl} timeZone={config.timeZone} scriptUrl={adminScriptUrl} styleUrl={adminStyleUrl} />);
+    const html = renderPage(
+      <Shell siteName={config.siteName} siteUrl={config.siteUrl} timeZone={config.timeZone} scriptUrl={adminScriptUrl} styleUrl={adminStyleUrl} />,
+    );
     return sendHtml(reply, 200, html, 'no-store');
   };
   app.get('/admin', shell);

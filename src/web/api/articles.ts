@@ -106,16 +106,26 @@ export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
   };
 
   api.get('/articles', { config: AUTH_REQUIRED, schema: { querystring: ListQuery } }, async (req) => {
-    const items = await listNewsroomArticles(ctx, req.actor, { status: req.query.status, mine: req.query.mine, limit: req.query.limit, beforeId: req.query.before });
+    const items = await listNewsroomArticles(ctx, req.actor, {
+      status: req.query.status,
+      mine: req.query.mine,
+      limit: req.query.limit,
+      beforeId: req.query.before,
+    });
     return { items: items.map((a) => present(a, req.actor)), next: items.length === req.query.limit ? items[items.length - 1]!.id : null };
   });
 
   api.post('/articles', { config: AUTH_REQUIRED, schema: { body: CreateBody } }, async (req, reply) => {
     const article = await createArticle(ctx, req.actor, req.body);
-    return reply.code(201).header('location', `/api/v1/articles/${article.id}`).send(one(reply, article, req.actor));
+    return reply
+      .code(201)
+      .header('location', `/api/v1/articles/${article.id}`)
+      .send(one(reply, article, req.actor));
   });
 
-  api.get('/articles/:id', { config: AUTH_REQUIRED, schema: { params: IdParams } }, async (req, reply) => one(reply, await getArticle(ctx, req.actor, req.params.id), req.actor));
+  api.get('/articles/:id', { config: AUTH_REQUIRED, schema: { params: IdParams } }, async (req, reply) =>
+    one(reply, await getArticle(ctx, req.actor, req.params.id), req.actor),
+  );
 
   api.patch('/articles/:id', { config: AUTH_REQUIRED, schema: { params: IdParams, body: PatchBody } }, async (req, reply) =>
     one(reply, await updateArticle(ctx, req.actor, req.params.id, req.body, 'edit', '', ifMatch(req)), req.actor),
@@ -145,7 +155,9 @@ export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
     return { items: revisions.map(revisionOut) };
   });
 
-  api.post('/articles/:id/revisions/:n/restore', { config: AUTH_REQUIRED, schema: { params: RevisionParams, body: Type.Optional(EmptyBody) } }, async (req, reply) =>
-    one(reply, await restoreRevision(ctx, req.actor, req.params.id, req.params.n, ifMatch(req)), req.actor),
+  api.post(
+    '/articles/:id/revisions/:n/restore',
+    { config: AUTH_REQUIRED, schema: { params: RevisionParams, body: Type.Optional(EmptyBody) } },
+    async (req, reply) => one(reply, await restoreRevision(ctx, req.actor, req.params.id, req.params.n, ifMatch(req)), req.actor),
   );
 }

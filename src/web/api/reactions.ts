@@ -31,10 +31,7 @@ const MoodRankingQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const ViewRankingQuery = Type.Object(
-  { window: Type.Optional(Window), limit: Type.Optional(Type.Integer()) },
-  { additionalProperties: false },
-);
+const ViewRankingQuery = Type.Object({ window: Type.Optional(Window), limit: Type.Optional(Type.Integer()) }, { additionalProperties: false });
 
 const ReviewBody = Type.Object(
   {
@@ -57,9 +54,7 @@ export function reactionRoutes(app: FastifyInstance, deps: WebDeps): void {
     scope.addContentTypeParser('text/plain', { parseAs: 'string', bodyLimit: 1024 }, (_req, _body, done) => done(null, undefined));
     const api = typed(scope);
 
-    api.get('/articles/:id/reactions', { schema: { params: IdParams } }, async (req) =>
-      getReactions(ctx, req.params.id, readerOf(req, config) ?? undefined),
-    );
+    api.get('/articles/:id/reactions', { schema: { params: IdParams } }, async (req) => getReactions(ctx, req.params.id, readerOf(req, config) ?? undefined));
 
     // Anonymous routes take small bodies: a vote is a few bytes, a beacon none.
     api.post('/articles/:id/reactions', { schema: { params: IdParams, body: VoteBody }, bodyLimit: ANONYMOUS_BODY_LIMIT }, async (req, reply) => {

@@ -8,10 +8,7 @@ import { IdParams, MAX_ID } from './schemas.ts';
 
 const ArticleIds = (max: number) => Type.Array(Type.Integer({ minimum: 1, maximum: MAX_ID }), { maxItems: max });
 
-const PicksBody = Type.Object(
-  { pinned: ArticleIds(RELATED.max), excluded: ArticleIds(RELATED.maxExcluded) },
-  { additionalProperties: false },
-);
+const PicksBody = Type.Object({ pinned: ArticleIds(RELATED.max), excluded: ArticleIds(RELATED.maxExcluded) }, { additionalProperties: false });
 
 /** 相关阅读: the list readers see (public), and the editors' pins and exclusions. */
 export function relatedRoutes(app: FastifyInstance, { ctx, config }: WebDeps): void {

@@ -60,11 +60,28 @@ export function relatedOut(view: RelatedView, siteUrl: string) {
 }
 
 export function channelOut(c: Channel) {
-  return { id: c.id, slug: c.slug, name: c.name, path: c.path, parent: c.path.includes('/') ? c.path.slice(0, c.path.lastIndexOf('/')) : null, position: c.position, description: c.description };
+  return {
+    id: c.id,
+    slug: c.slug,
+    name: c.name,
+    path: c.path,
+    parent: c.path.includes('/') ? c.path.slice(0, c.path.lastIndexOf('/')) : null,
+    position: c.position,
+    description: c.description,
+  };
 }
 
 export function topicOut(t: Topic) {
-  return { id: t.id, slug: t.slug, title: t.title, description: t.description, cover: t.cover, articles: t.articleIds, createdAt: iso(t.createdAt), updatedAt: iso(t.updatedAt) };
+  return {
+    id: t.id,
+    slug: t.slug,
+    title: t.title,
+    description: t.description,
+    cover: t.cover,
+    articles: t.articleIds,
+    createdAt: iso(t.createdAt),
+    updatedAt: iso(t.updatedAt),
+  };
 }
 
 export function revisionOut(r: Revision) {

@@ -100,9 +100,7 @@ export function Layout({ view, title, description, canonical, head, bodyAttrs, c
           <nav aria-label="页脚">
             <a href="/">首页</a> · <a href="/feed.xml">RSS 订阅</a> · <a href="/sitemap.xml">网站地图</a>
           </nav>
-          <p>
-            © {view.name} · 由 Inkstone（砚）驱动 · 未经授权不得转载
-          </p>
+          <p>© {view.name} · 由 Inkstone（砚）驱动 · 未经授权不得转载</p>
         </footer>
       </body>
     </html>

@@ -100,7 +100,8 @@ ${articles.map((a) => url(site + articlePath(a.id), a.updatedAt)).join('\n')}
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
 ${articles
   .map(
-    (a) => `<url><loc>${xml(site + articlePath(a.id))}</loc><news:news><news:publication><news:name>${xml(config.siteName)}</news:name><news:language>zh-cn</news:language></news:publication><news:publication_date>${iso(a.publishedAt!)}</news:publication_date><news:title>${xml(a.title)}</news:title>${a.tags.length ? `<news:keywords>${xml(a.tags.join(', '))}</news:keywords>` : ''}</news:news></url>`,
+    (a) =>
+      `<url><loc>${xml(site + articlePath(a.id))}</loc><news:news><news:publication><news:name>${xml(config.siteName)}</news:name><news:language>zh-cn</news:language></news:publication><news:publication_date>${iso(a.publishedAt!)}</news:publication_date><news:title>${xml(a.title)}</news:title>${a.tags.length ? `<news:keywords>${xml(a.tags.join(', '))}</news:keywords>` : ''}</news:news></url>`,
   )
   .join('\n')}
 </urlset>
@@ -109,6 +110,12 @@ ${articles
   });
 
   app.get('/robots.txt', async (_req, r) =>
-    reply(r, send('text/plain; charset=utf-8', 3600)(`User-agent: *\nDisallow: /admin\nDisallow: /api/\nAllow: /\n\nSitemap: ${site}/sitemap.xml\nSitemap: ${site}/sitemap-news.xml\n`)),
+    reply(
+      r,
+      send(
+        'text/plain; charset=utf-8',
+        3600,
+      )(`User-agent: *\nDisallow: /admin\nDisallow: /api/\nAllow: /\n\nSitemap: ${site}/sitemap.xml\nSitemap: ${site}/sitemap-news.xml\n`),
+    ),
   );
 }

@@ -53,7 +53,8 @@ const toTraditional = OpenCC.Converter({ from: 'cn', to: 'tw' });
 /** Attributes people read (or hear): everything else — URLs, classes, ids, data keys — stays byte for byte. */
 const READABLE_ATTRIBUTES = new Set(['alt', 'title', 'aria-label', 'placeholder', 'data-share-title', 'data-share-text']);
 /** <meta> whose content is text for readers or for previews when shared. */
-const READABLE_META = /^(?:description|keywords|og:title|og:description|og:site_name|og:image:alt|article:section|article:tag|twitter:title|twitter:description)$/;
+const READABLE_META =
+  /^(?:description|keywords|og:title|og:description|og:site_name|og:image:alt|article:section|article:tag|twitter:title|twitter:description)$/;
 /** JSON-LD values that are addresses, dates or types, never prose. */
 const JSON_LD_VERBATIM = new Set(['@context', '@type', '@id', 'url', 'item', 'image', 'logo', 'mainEntityOfPage', 'datePublished', 'dateModified', 'sameAs']);
 
@@ -150,7 +151,8 @@ export function traditionalPage(html: string, siteUrl: string): string {
         if (tag.name === 'meta' && k === 'content' && get('property') === 'og:locale') return [k, 'zh_TW'];
         if (tag.name === 'meta' && k === 'content' && get('property') === 'og:url') return [k, mirrorUrl(v, siteUrl)];
         if (tag.name === 'link' && k === 'href' && get('rel') === 'canonical') return [k, mirrorUrl(v, siteUrl)];
-        if ((tag.name === 'a' && k === 'href' && !script) || (tag.name === 'form' && k === 'action' && (get('method') ?? 'get') === 'get')) return [k, mirrorHref(v)];
+        if ((tag.name === 'a' && k === 'href' && !script) || (tag.name === 'form' && k === 'action' && (get('method') ?? 'get') === 'get'))
+          return [k, mirrorHref(v)];
         return [k, v];
       });
     if (script === 'hant') tag.attributes.push(['aria-current', 'true']);
@@ -158,7 +160,10 @@ export function traditionalPage(html: string, siteUrl: string): string {
     out.push(printTag(tag) === printTag(original) ? token : printTag(tag));
   }
   const joined = texts.map((t) => t.text).join('\u0001');
-  const converted = joined.includes('\u0001\u0001') || texts.some((t) => t.text.includes('\u0001')) ? texts.map((t) => toTraditional(t.text)) : toTraditional(joined).split('\u0001');
+  const converted =
+    joined.includes('\u0001\u0001') || texts.some((t) => t.text.includes('\u0001'))
+      ? texts.map((t) => toTraditional(t.text))
+      : toTraditional(joined).split('\u0001');
   texts.forEach((t, i) => (out[t.at] = converted[i] ?? t.text));
   return out.join('');
 }

@@ -55,45 +55,54 @@ export function HomePage({ view, data }: { view: SiteView; data: HomeData }) {
     >
       <h1 class="visually-hidden">{view.name}</h1>
       <div class="home-top">
-      {data.focus.length > 0 ? (
-        <section class="carousel" data-carousel aria-roledescription="carousel" aria-label="视觉焦点">
-          <h2 class="visually-hidden">视觉焦点</h2>
-          <ul class="carousel-track" data-carousel-track>
-            {data.focus.map((a, i) => (
-              <li class="carousel-slide" aria-roledescription="slide" aria-label={`${i + 1} / ${data.focus.length}`}>
-                <a href={articlePath(a.id)}>
-                  <Picture src={a.cover} media={data.media} sizes={SIZES.carousel} alt={a.title} width={960} height={540} loading={i === 0 ? 'eager' : 'lazy'} decoding="async" />
-                  <span class="carousel-caption">{a.title}</span>
-                </a>
-              </li>
-            ))}
-          </ul>
-          <div class="carousel-controls" data-carousel-controls hidden>
-            <button type="button" data-carousel-prev aria-label="上一张">
-              ‹
-            </button>
-            <span class="carousel-dots" data-carousel-dots />
-            <button type="button" data-carousel-next aria-label="下一张">
-              ›
-            </button>
-          </div>
-        </section>
-      ) : null}
-        {data.headlines.length > 0 ? (
-            <section class="headlines" aria-labelledby="headlines-title">
-              <h2 id="headlines-title" class="section-title">
-                要闻
-              </h2>
-              {data.headlines.map((a) => (
-                <article class="headline">
-                  <h3>
-                    <a href={articlePath(a.id)}>{a.title}</a>
-                  </h3>
-                  {a.summary ? <p>{a.summary}</p> : null}
-                </article>
+        {data.focus.length > 0 ? (
+          <section class="carousel" data-carousel aria-roledescription="carousel" aria-label="视觉焦点">
+            <h2 class="visually-hidden">视觉焦点</h2>
+            <ul class="carousel-track" data-carousel-track>
+              {data.focus.map((a, i) => (
+                <li class="carousel-slide" aria-roledescription="slide" aria-label={`${i + 1} / ${data.focus.length}`}>
+                  <a href={articlePath(a.id)}>
+                    <Picture
+                      src={a.cover}
+                      media={data.media}
+                      sizes={SIZES.carousel}
+                      alt={a.title}
+                      width={960}
+                      height={540}
+                      loading={i === 0 ? 'eager' : 'lazy'}
+                      decoding="async"
+                    />
+                    <span class="carousel-caption">{a.title}</span>
+                  </a>
+                </li>
               ))}
-            </section>
-          ) : null}
+            </ul>
+            <div class="carousel-controls" data-carousel-controls hidden>
+              <button type="button" data-carousel-prev aria-label="上一张">
+                ‹
+              </button>
+              <span class="carousel-dots" data-carousel-dots />
+              <button type="button" data-carousel-next aria-label="下一张">
+                ›
+              </button>
+            </div>
+          </section>
+        ) : null}
+        {data.headlines.length > 0 ? (
+          <section class="headlines" aria-labelledby="headlines-title">
+            <h2 id="headlines-title" class="section-title">
+              要闻
+            </h2>
+            {data.headlines.map((a) => (
+              <article class="headline">
+                <h3>
+                  <a href={articlePath(a.id)}>{a.title}</a>
+                </h3>
+                {a.summary ? <p>{a.summary}</p> : null}
+              </article>
+            ))}
+          </section>
+        ) : null}
       </div>
       <div class="page-grid">
         <div class="main-col">
@@ -119,7 +128,18 @@ export function HomePage({ view, data }: { view: SiteView; data: HomeData }) {
                 {data.topics.map((t) => (
                   <li class="topic-card">
                     <a href={`/t/${t.slug}`}>
-                      {t.cover ? <Picture src={t.cover} media={data.media} sizes={SIZES.topicCard} alt={t.coverAlt} width={960} height={540} loading="lazy" decoding="async" /> : null}
+                      {t.cover ? (
+                        <Picture
+                          src={t.cover}
+                          media={data.media}
+                          sizes={SIZES.topicCard}
+                          alt={t.coverAlt}
+                          width={960}
+                          height={540}
+                          loading="lazy"
+                          decoding="async"
+                        />
+                      ) : null}
                       <span class="topic-card-title">{t.title}</span>
                     </a>
                   </li>
@@ -291,7 +311,14 @@ export function ChannelPage({ view, data }: { view: SiteView; data: ChannelData 
               </ul>
             </nav>
           ) : null}
-          <FeedSection view={view} title="最新稿件" articles={data.articles} nextCursor={data.nextCursor} pagePath={`/c/${channel.path}`} channelPath={channel.path} />
+          <FeedSection
+            view={view}
+            title="最新稿件"
+            articles={data.articles}
+            nextCursor={data.nextCursor}
+            pagePath={`/c/${channel.path}`}
+            channelPath={channel.path}
+          />
         </div>
         <SideColumn sidebar={data.sidebar} />
       </div>
@@ -304,7 +331,9 @@ export function TopicPage({ view, topic, articles, media }: { view: SiteView; to
     <Layout view={view} title={`${topic.title} - 独家策划 - ${view.name}`} description={topic.description} canonical={`${view.url}/t/${topic.slug}`}>
       <Breadcrumbs crumbs={[{ name: '首页', href: '/' }, { name: '独家策划' }, { name: topic.title }]} view={view} />
       <header class="topic-header">
-        {topic.cover ? <Picture class="topic-cover" src={topic.cover} media={media} sizes={SIZES.topicCover} alt="" width={960} height={540} decoding="async" /> : null}
+        {topic.cover ? (
+          <Picture class="topic-cover" src={topic.cover} media={media} sizes={SIZES.topicCover} alt="" width={960} height={540} decoding="async" />
+        ) : null}
         <h1 class="page-title">{topic.title}</h1>
         {topic.description ? <p class="page-lede">{topic.description}</p> : null}
       </header>

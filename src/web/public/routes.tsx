@@ -89,7 +89,12 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     const key = `${article.id}:${article.revision}`;
     let png = posters.get(key);
     if (!png) {
-      png = await renderPoster(article, { siteName: config.siteName, url: config.siteUrl + articlePath(article.id), timeZone: config.timeZone, mediaDir: path.join(config.dataDir, 'media') });
+      png = await renderPoster(article, {
+        siteName: config.siteName,
+        url: config.siteUrl + articlePath(article.id),
+        timeZone: config.timeZone,
+        mediaDir: path.join(config.dataDir, 'media'),
+      });
       if (posters.size >= config.posterCacheEntries) posters.delete(posters.keys().next().value!);
       posters.set(key, png);
     }
@@ -116,4 +121,3 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
   searchPageRoutes(app, deps, view);
   return renderError;
 }
-

@@ -33,7 +33,6 @@ const SearchPageQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 64 })),
 });
 
-
 const GENERIC_ERROR = '搜索条件有误，请检查后重试。';
 
 /** Messages for readers, by the domain error's code. */
@@ -49,7 +48,13 @@ const readerMessages: Partial<Record<ErrorCode, string>> = {
 function refusal(err: Error & { validation?: { keyword?: string }[] }): string {
   const { field } = toApiError(err);
   const tooLong = err.validation?.[0]?.keyword === 'maxLength';
-  const codes: Record<string, ErrorCode | undefined> = { q: tooLong ? 'too_long' : undefined, from: 'invalid_date', to: 'invalid_date', channel: 'unknown_channel', cursor: 'invalid_cursor' };
+  const codes: Record<string, ErrorCode | undefined> = {
+    q: tooLong ? 'too_long' : undefined,
+    from: 'invalid_date',
+    to: 'invalid_date',
+    channel: 'unknown_channel',
+    cursor: 'invalid_cursor',
+  };
   const code = codes[field ?? ''];
   return (code && readerMessages[code]) || GENERIC_ERROR;
 }
@@ -102,7 +107,11 @@ interface SearchPageProps {
 export function SearchPage({ view, form, result, error }: SearchPageProps) {
   const channelName = (id: number) => {
     const channel = view.channels.find((c) => c.id === id);
-    return channel ? lineage(view.channels, channel).map((c) => c.name).join(' › ') : '';
+    return channel
+      ? lineage(view.channels, channel)
+          .map((c) => c.name)
+          .join(' › ')
+      : '';
   };
   const page = result ? Math.floor(result.offset / result.limit) + 1 : 1;
   const previous = result && result.offset > 0 ? Math.max(0, result.offset - result.limit) : undefined;

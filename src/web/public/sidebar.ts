@@ -15,10 +15,7 @@ async function ranking(ctx: Ctx, key: string, label: string, rows: { articleId: 
 
 /** 最多阅读 (24 h) and 新闻表情排行 (7 d, per mood) beside every page; the page cache keeps this off the hot path. */
 export async function loadSidebar(ctx: Ctx, config: Config): Promise<Sidebar> {
-  const [views, ...byMood] = await Promise.all([
-    topByViews(ctx, MOST_READ),
-    ...config.moods.map((m) => topByReactions(ctx, { mood: m.key, ...MOOD_RANKING })),
-  ]);
+  const [views, ...byMood] = await Promise.all([topByViews(ctx, MOST_READ), ...config.moods.map((m) => topByReactions(ctx, { mood: m.key, ...MOOD_RANKING }))]);
   const [mostRead, ...moodRankings] = await Promise.all([
     ranking(ctx, 'views', '24小时', views!),
     ...config.moods.map((m, i) => ranking(ctx, m.key, m.label, byMood[i]!)),
