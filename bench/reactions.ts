@@ -244,7 +244,7 @@ async function load(port: number, articleId: number, maxVotes: number, maxSecond
   return { votes: latencies.length, seconds, p50: pct(50), p99: pct(99), max: latencies.at(-1) ?? 0, failures, finalMood, newVotes, changes, next };
 }
 
-async function bench(store: string, databaseUrl: string | undefined): Promise<Result> {
+async function bench(_store: string, databaseUrl: string | undefined): Promise<Result> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-bench-'));
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,

@@ -487,7 +487,6 @@ function rocketLaunch(): string {
 }
 
 function solarField(): string {
-  const rand = rng(41);
   const defs =
     linear('sky', [
       [0, '#3b8fd1'],

@@ -1,12 +1,12 @@
 // Counts one view of an article page, once it has loaded. Failures are ignored.
 
 export function initBeacon(): void {
-  const id = document.body && document.body.dataset.articleId;
+  const id = document.body?.dataset.articleId;
   if (!id) return;
   const url = '/api/v1/articles/' + encodeURIComponent(id) + '/views';
   const send = () => {
     try {
-      if (navigator.sendBeacon && navigator.sendBeacon(url)) return;
+      if (navigator.sendBeacon?.(url)) return;
       fetch(url, { method: 'POST', keepalive: true, credentials: 'same-origin' }).catch(() => undefined);
     } catch {
       // never mind

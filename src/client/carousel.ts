@@ -19,7 +19,10 @@ export function initCarousel(): void {
     const mark = (i: number) => {
       if (i === current) return;
       current = i;
-      dots.forEach((d, j) => (j === i ? d.setAttribute('aria-current', 'true') : d.removeAttribute('aria-current')));
+      dots.forEach((d, j) => {
+        if (j === i) d.setAttribute('aria-current', 'true');
+        else d.removeAttribute('aria-current');
+      });
     };
     const offset = (slide: HTMLElement) => slide.getBoundingClientRect().left - track.getBoundingClientRect().left;
     const go = (i: number) => {

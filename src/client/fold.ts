@@ -11,7 +11,10 @@ export function initFold(): void {
     for (const l of links) l.remove();
   };
   // Without the (scripting) media query the CSS never folded the text: the link has no purpose.
-  if (!media('(scripting: enabled)')) return unfold();
+  if (!media('(scripting: enabled)')) {
+    unfold();
+    return;
+  }
   for (const link of links)
     link.addEventListener('click', (e) => {
       e.preventDefault();

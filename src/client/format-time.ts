@@ -5,7 +5,7 @@ const pad = (n: number) => (n < 10 ? '0' : '') + n;
 
 export function formatTime(iso: string): string {
   const d = new Date(iso);
-  if (isNaN(d.getTime())) return '';
+  if (Number.isNaN(d.getTime())) return '';
   const p: Record<string, string> = {};
   try {
     formatter =

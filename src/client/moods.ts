@@ -37,7 +37,7 @@ export function initMoods(): void {
         const key = b.dataset.mood!;
         const n = r.counts[key];
         const c = countOf(b);
-        if (c && typeof n === 'number' && isFinite(n)) c.textContent = String(n);
+        if (c && typeof n === 'number' && Number.isFinite(n)) c.textContent = String(n);
         const mine = r.mine === key;
         b.setAttribute('aria-pressed', String(mine));
         b.classList.toggle('is-mine', mine);

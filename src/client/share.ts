@@ -30,7 +30,7 @@ function legacyCopy(text: string): boolean {
 function copy(text: string): Promise<void> {
   const fail = () => (legacyCopy(text) ? undefined : Promise.reject());
   const c = navigator.clipboard;
-  return c && c.writeText ? c.writeText(text).catch(fail) : new Promise((ok) => ok(fail()));
+  return c?.writeText ? c.writeText(text).catch(fail) : new Promise((ok) => ok(fail()));
 }
 
 export function initShare(): void {
@@ -92,7 +92,7 @@ export function initShare(): void {
 
     button.addEventListener('click', () => {
       if (wechat && guide) return showGuide(button);
-      if (qr && qr.hidden && !wechat && media('(hover: hover) and (pointer: fine)')) {
+      if (qr?.hidden && !wechat && media('(hover: hover) and (pointer: fine)')) {
         const img = $<HTMLImageElement>('img[data-src]', qr);
         if (img && !img.getAttribute('src')) img.src = img.dataset.src!;
         qr.hidden = false;

@@ -20,10 +20,11 @@ describe('keep-alive connections', () => {
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     port = (t.app.server.address() as AddressInfo).port;
   });
-  afterAll(() => t.close());
-
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  afterAll(() => agent.destroy());
+  afterAll(async () => {
+    agent.destroy();
+    await t.close();
+  });
 
   function call(method: string, path: string, body?: string): Promise<{ status: number; reused: boolean }> {
     return new Promise((resolve, reject) => {

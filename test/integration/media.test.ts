@@ -262,7 +262,7 @@ describe.each(STORES)('media uploads on %s', (kind) => {
       peakRss = Math.max(peakRss, m.rss);
       peakHeap = Math.max(peakHeap, m.heapUsed + m.external);
     }, 1);
-    let res;
+    let res: Awaited<ReturnType<typeof t.app.inject>>;
     try {
       res = await t.app.inject({ method: 'POST', url: '/api/v1/media', headers: { authorization: reporter, ...body.headers }, payload: body.payload });
     } finally {

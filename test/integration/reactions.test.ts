@@ -224,7 +224,7 @@ describe.each(STORES)('mood votes on %s', (kind) => {
     const cookies: string[] = [];
     const refusedMints: number[] = [];
     // Harvest: cookie-less votes across several articles, each under the per-article cap.
-    for (let article = 0; cookies.length + refusedMints.length < t.config.readerCookiesPerHour + 10; article++) {
+    for (let _article = 0; cookies.length + refusedMints.length < t.config.readerCookiesPerHour + 10; _article++) {
       const id = await published();
       for (let i = 0; i < t.config.reactionCapPerHour; i++) {
         const res = await vote(t.app, id, 'happy', { ip });

@@ -97,7 +97,7 @@ describe.each(STORES)('sessions, CSRF and login throttling on %s', (kind) => {
     // Spraying one password over many names: each name fails once, so only the per-address count catches it.
     for (let i = 0; i < GROWING_WAIT.addressFree; i++) expect((await login('wrong password', ip, `spray${i}`)).statusCode).toBe(401);
     expect((await login('wrong password', ip, 'spray-next')).statusCode).toBe(401);
-    let waits: number[] = [];
+    const waits: number[] = [];
     for (let round = 0; round < 3; round++) {
       const refused = await login(PASSWORD, ip);
       expect(refused.statusCode).toBe(429);

@@ -24,7 +24,7 @@ describe('WeChat JS-SDK signature', () => {
 describe('GET /api/v1/wechat/jssdk', () => {
   // WeChat's API is outside our network: a local server answers as it documents, counting the calls.
   let wechat: Server;
-  let calls: string[] = [];
+  const calls: string[] = [];
   let t: TestApp;
 
   beforeAll(async () => {

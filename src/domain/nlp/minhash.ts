@@ -74,7 +74,9 @@ export function bandKeys(signature: Uint32Array): string[] {
 
 export function encodeSignature(signature: Uint32Array): string {
   const bytes = Buffer.alloc(signature.length * 4);
-  signature.forEach((v, i) => bytes.writeUInt32LE(v, i * 4));
+  signature.forEach((v, i) => {
+    bytes.writeUInt32LE(v, i * 4);
+  });
   return bytes.toString('base64');
 }
 

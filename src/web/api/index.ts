@@ -23,7 +23,7 @@ import { wechatRoutes } from './wechat.ts';
  * (`config: AUTH_REQUIRED`, see auth.ts); handlers call one domain function and return a presenter's output.
  */
 export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> {
-  app.addHook('onSend', async (req, reply) => {
+  app.addHook('onSend', async (_req, reply) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
   });
   sessionRoutes(app, deps);

@@ -59,6 +59,7 @@ export function Layout({ view, title, description, canonical, head, bodyAttrs, c
               </span>
               {view.name}
             </a>
+            {/* biome-ignore lint/a11y/useSemanticElements: <search> is too new for the WeChat and older phone browsers we serve */}
             <form class="site-search" role="search" action="/search" method="get">
               <label for="site-search-q" class="visually-hidden">
                 搜索新闻

@@ -164,7 +164,9 @@ export function traditionalPage(html: string, siteUrl: string): string {
     joined.includes('\u0001\u0001') || texts.some((t) => t.text.includes('\u0001'))
       ? texts.map((t) => toTraditional(t.text))
       : toTraditional(joined).split('\u0001');
-  texts.forEach((t, i) => (out[t.at] = converted[i] ?? t.text));
+  texts.forEach((t, i) => {
+    out[t.at] = converted[i] ?? t.text;
+  });
   return out.join('');
 }
 

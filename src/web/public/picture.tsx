@@ -22,12 +22,14 @@ interface PictureProps {
 /** An <img>; for one of our uploads, a <picture> whose variants let the browser fetch only the size it shows. */
 export function Picture({ src, media, sizes, width, height, ...img }: PictureProps) {
   const r = media ? responsiveImage(src, media, sizes) : undefined;
+  // biome-ignore lint/a11y/useAltText: alt is required by PictureProps and passed in the spread, in the caller's order
   if (!r) return <img src={src} width={width} height={height} {...img} />;
   return (
     <picture>
       {r.sources.map((s) => (
         <source type={s.type} srcset={s.srcset} sizes={r.sizes} />
       ))}
+      {/* biome-ignore lint/a11y/useAltText: alt is required by PictureProps and passed in the spread */}
       <img src={r.src} srcset={r.srcset} sizes={r.sizes} width={r.width} height={r.height} {...img} />
     </picture>
   );

@@ -76,7 +76,7 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
 
   app.get<{ Params: { id: string } }>('/a/:id/qr.svg', async (req, reply) => {
     const article = await loadArticle(req.params.id);
-    if (!article || article.status !== 'published') return notFoundPage(reply);
+    if (article?.status !== 'published') return notFoundPage(reply);
     const svg = await QRCode.toString(config.siteUrl + articlePath(article.id), { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
     return reply.header('content-type', 'image/svg+xml').header('cache-control', 'public, max-age=86400').send(svg);
   });
@@ -85,7 +85,7 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
   const posters = new Map<string, Buffer>();
   app.get<{ Params: { id: string } }>('/a/:id/poster.png', async (req, reply) => {
     const article = await loadArticle(req.params.id);
-    if (!article || article.status !== 'published') return notFoundPage(reply);
+    if (article?.status !== 'published') return notFoundPage(reply);
     const key = `${article.id}:${article.revision}`;
     let png = posters.get(key);
     if (!png) {

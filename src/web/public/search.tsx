@@ -125,6 +125,7 @@ export function SearchPage({ view, form, result, error }: SearchPageProps) {
       <div class="search-page">
         <Breadcrumbs crumbs={[{ name: '首页', href: '/' }, { name: '搜索' }]} view={view} />
         <h1 class="page-title">搜索</h1>
+        {/* biome-ignore lint/a11y/useSemanticElements: <search> is too new for the WeChat and older phone browsers we serve */}
         <form class="search-form" role="search" action="/search" method="get">
           <div class="search-row">
             <label for="search-q" class="visually-hidden">
@@ -138,6 +139,7 @@ export function SearchPage({ view, form, result, error }: SearchPageProps) {
               maxLength={MAX_QUERY_CHARS}
               placeholder="输入关键词，如：地铁 暴雨"
               enterKeyHint="search"
+              // biome-ignore lint/a11y/noAutofocus: the empty search page exists to type a query; a results page never takes focus
               autoFocus={form.q === '' && !error}
             />
             <button type="submit">搜索</button>
