@@ -146,7 +146,7 @@ export function useArticleDraft(id: number | undefined, user: User) {
         setSavedAt(Date.now());
         setSaveState(snapshot(latest.current.form, latest.current.body) === snap ? 'saved' : 'dirty');
         setError(null);
-        if (!a) navigate(`/admin/articles/${out.id}`, true);
+        if (!a) navigate(`/admin/articles/${out.id}`, { replace: true, force: true });
         return out;
       } catch (e) {
         setSaveState('failed');
