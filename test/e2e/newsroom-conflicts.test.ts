@@ -10,7 +10,7 @@ import { prepare } from '../../src/bootstrap.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import type { Actor } from '../../src/domain/accounts/roles.ts';
-import { createArticle, publishArticle } from '../../src/domain/articles/service.ts';
+import { createArticle, publishArticle, submitArticle, updateArticle } from '../../src/domain/articles/service.ts';
 import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { openDatabase } from '../../src/storage/database.ts';
@@ -239,7 +239,9 @@ describe('newsroom edit conflicts in Chromium', { timeout: 60_000 }, () => {
   it('asks before 稿件 in the top bar throws unsaved text away; Ctrl+S saves', async () => {
     const id = await article('城市书房延长开放时间', paragraphs('全市城市书房延长开放至22时。'));
     const wang = await signIn('wangbin');
-    await open(wang.page, id);
+    // Opened in-app from the dashboard, so the back button stays in the app too.
+    await wang.page.click(`[data-section=published] li[data-article-id="${id}"] a`);
+    await wang.page.waitForSelector('.ProseMirror');
     await typeInParagraph(wang.page, 1, '周末照常开放。');
     await waitState(wang.page, 'dirty');
 
@@ -249,6 +251,11 @@ describe('newsroom edit conflicts in Chromium', { timeout: 60_000 }, () => {
     expect(wang.dialogs[0]).toContain('有未保存的更改');
     expect(wang.page.url()).toBe(`${base}/admin/articles/${id}`);
     expect(await wang.page.textContent('.ProseMirror')).toContain('周末照常开放。');
+    // The back button asks too; refused, the address comes back to the article.
+    await wang.page.evaluate(() => history.back());
+    await waitFor(() => wang.dialogs.length === 2, { message: 'the leave question on back' });
+    await waitFor(() => wang.page.url() === `${base}/admin/articles/${id}`, { message: 'the article’s address back' });
+    expect(await wang.page.textContent('.ProseMirror')).toContain('周末照常开放。');
 
     // Ctrl+S saves (a published article saves only on request).
     await wang.page.keyboard.press('Control+s');
@@ -257,7 +264,7 @@ describe('newsroom edit conflicts in Chromium', { timeout: 60_000 }, () => {
     // Saved: leaving asks nothing.
     await wang.page.click('.topbar nav a:has-text("稿件")');
     await wang.page.waitForSelector('.dashboard');
-    expect(wang.dialogs).toHaveLength(1);
+    expect(wang.dialogs).toHaveLength(2);
 
     // Unsaved again, and this time the person agrees to leave.
     await open(wang.page, id);
@@ -266,9 +273,30 @@ describe('newsroom edit conflicts in Chromium', { timeout: 60_000 }, () => {
     wang.answer.accept = true;
     await wang.page.click('.topbar nav a:has-text("稿件")');
     await wang.page.waitForSelector('.dashboard');
-    expect(wang.dialogs).toHaveLength(2);
+    expect(wang.dialogs).toHaveLength(3);
     expect((await stored(id)).bodyHtml).not.toContain('不保存的一句。');
     expect(wang.errors).toEqual([]);
+    await wang.page.context().close();
+  });
+
+  it('publishes only what the editor has seen: a newer revision stops 立即发布 and is loaded instead', async () => {
+    const id = await article('新能源基地并网发电', paragraphs('首期项目并网发电。'), { by: 'zhouming', publish: false });
+    await submitArticle(ctx, people.zhouming!, id);
+    const wang = await signIn('wangbin');
+    await open(wang.page, id);
+    // The reporter changes the submitted copy after the editor opened it.
+    await updateArticle(ctx, people.zhouming!, id, { body: paragraphs('首期项目并网发电，年发电约56亿千瓦时。') });
+
+    await wang.page.click('[data-action=publish]');
+    await wang.page.waitForSelector('.notice-error:has-text("已载入最新内容")');
+    expect(await wang.page.textContent('.notice-error')).toContain('稿件已被周明远于');
+    expect(await wang.page.textContent('.ProseMirror')).toContain('年发电约56亿千瓦时');
+    expect((await stored(id)).status).toBe('submitted');
+    // Having seen it, she publishes it.
+    await wang.page.click('[data-action=publish]');
+    await wang.page.waitForSelector('.editor-head .badge-published');
+    expect(await livePage(id)).toContain('年发电约56亿千瓦时');
+    expect(wang.errors.filter((e) => !e.includes('412'))).toEqual([]);
     await wang.page.context().close();
   });
 
