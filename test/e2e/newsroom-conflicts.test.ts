@@ -275,6 +275,13 @@ describe('newsroom edit conflicts in Chromium', { timeout: 60_000 }, () => {
     await wang.page.waitForSelector('.dashboard');
     expect(wang.dialogs).toHaveLength(3);
     expect((await stored(id)).bodyHtml).not.toContain('不保存的一句。');
+    // An untouched new article has nothing to lose either.
+    await wang.page.click('.topbar nav a:has-text("写新稿")');
+    await wang.page.waitForSelector('.ProseMirror');
+    expect(await saveState(wang.page)).toBe('clean');
+    await wang.page.click('.topbar nav a:has-text("稿件")');
+    await wang.page.waitForSelector('.dashboard');
+    expect(wang.dialogs).toHaveLength(3);
     expect(wang.errors).toEqual([]);
     await wang.page.context().close();
   });

@@ -103,7 +103,8 @@ function unsavedAbilities(user: User): ArticleAbilities {
 export function useArticleDraft(id: number | undefined, user: User) {
   const [article, setArticle] = useState<Article | null>(null);
   const [loaded, setLoaded] = useState(id === undefined);
-  const [form, setForm] = useState<DraftForm>({ title: '', subtitle: '', channel: '', source: '', byline: `本报记者 ${user.displayName}`, editor: '', tags: '', cover: '', summary: '' });
+  const [blank] = useState<DraftForm>(() => ({ title: '', subtitle: '', channel: '', source: '', byline: `本报记者 ${user.displayName}`, editor: '', tags: '', cover: '', summary: '' }));
+  const [form, setForm] = useState<DraftForm>(blank);
   const [body, setBody] = useState('');
   const [saveState, setSaveState] = useState<SaveState>('clean');
   const [savedAt, setSavedAt] = useState<number | null>(null);
@@ -113,7 +114,8 @@ export function useArticleDraft(id: number | undefined, user: User) {
   // The editor's comment when the article came back to its reporter.
   const [returned, setReturned] = useState<Revision | null>(null);
 
-  const savedSnapshot = useRef('');
+  // What the server has (for a new article: the blank form, so an untouched one is not an unsaved change).
+  const savedSnapshot = useRef(snapshot(blank, ''));
   const base = useRef<Base | null>(null);
   const latest = useRef({ form, body, article, conflict });
   latest.current = { form, body, article, conflict };
