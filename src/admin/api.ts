@@ -2,6 +2,13 @@
 // Response types come from the server's presenters (src/shared/api.ts), imported as types: no server code here.
 import type { ErrorBody, ErrorCode, Media } from '../shared/api.ts';
 
+/** Who made an article's current revision, and when: in a 412 `stale_revision`'s `current`. */
+export interface RevisionStamp {
+  revision: number;
+  updatedAt: string;
+  updatedBy: { username: string; displayName: string } | null;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -10,6 +17,8 @@ export class ApiError extends Error {
     message: string,
     readonly field?: string,
     readonly retryAfter?: number,
+    /** A 412 `stale_revision`'s current revision. */
+    readonly current?: RevisionStamp,
   ) {
     super(message);
   }
@@ -29,20 +38,27 @@ export function whenSignedOut(fn: () => void): void {
 
 async function handle<T>(res: Response, path: string): Promise<T> {
   if (res.status === 204) return undefined as T;
-  const data = (await res.json().catch(() => ({}))) as Partial<ErrorBody>;
+  const data = (await res.json().catch(() => ({}))) as Partial<ErrorBody & { error: { current?: RevisionStamp } }>;
+  if (res.ok && path === '/session') learnLimits(data);
   if (!res.ok) {
     const e = data.error;
     if (res.status === 401 && path !== '/session') onSignedOut();
     const retry = res.headers.get('retry-after');
-    throw new ApiError(res.status, e?.code ?? null, e?.message ?? res.statusText, e?.field, retry ? Number(retry) : undefined);
+    throw new ApiError(res.status, e?.code ?? null, e?.message ?? res.statusText, e?.field, retry ? Number(retry) : undefined, e?.current);
   }
   return data as T;
 }
 
-export async function api<T = unknown>(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+export interface RequestOptions {
+  /** The article revision the change was made against (`If-Match`): a newer one answers 412 `stale_revision`. */
+  ifMatch?: number;
+}
+
+export async function api<T = unknown>(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  if (options.ifMatch !== undefined) headers['if-match'] = `"${options.ifMatch}"`;
   const res = await fetch('/api/v1' + path, {
     method,
     headers,
@@ -53,8 +69,38 @@ export async function api<T = unknown>(method: 'GET' | 'POST' | 'PATCH' | 'PUT' 
   return handle<T>(res, path);
 }
 
-/** Uploads one image to POST /media (multipart, field "file"). */
+/** A request refused in the browser before it was sent, with the sentence to show. */
+export class Refusal extends Error {}
+
+/** The image types the server keeps (it decides by the bytes; the pickers offer only these). */
+export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif'] as const;
+export const IMAGE_ACCEPT = IMAGE_TYPES.join(',');
+
+/**
+ * The largest upload the server takes: its default (INKSTONE_MEDIA_MAX_BYTES, 20 MiB) until the server says otherwise,
+ * in the session's `limits.mediaMaxBytes` when it sends one, or in the size named by a 413.
+ */
+let mediaMaxBytes = 20 * 1024 * 1024;
+
+function learnLimits(data: unknown): void {
+  const limit = (data as { limits?: { mediaMaxBytes?: unknown } }).limits?.mediaMaxBytes;
+  if (typeof limit === 'number' && limit > 0) mediaMaxBytes = limit;
+}
+
+const megabytes = (n: number) => (n >= 1024 * 1024 ? `${+(n / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`);
+const tooLarge = () => `图片不能超过 ${megabytes(mediaMaxBytes)}`;
+
+/** Why a file cannot be uploaded as an image (null when it can): checked before a byte is sent. */
+export function checkImage(file: File): string | null {
+  if (file.type && !(IMAGE_TYPES as readonly string[]).includes(file.type)) return '只能上传 JPEG、PNG、WebP、GIF 或 AVIF 格式的图片';
+  if (file.size > mediaMaxBytes) return tooLarge();
+  return null;
+}
+
+/** Uploads one image to POST /media (multipart, field "file"), unless checkImage refuses it first. */
 export async function uploadImage(file: File): Promise<Media> {
+  const refused = checkImage(file);
+  if (refused) throw new Refusal(refused);
   const form = new FormData();
   form.append('file', file);
   const res = await fetch('/api/v1/media', {
@@ -63,7 +109,17 @@ export async function uploadImage(file: File): Promise<Media> {
     body: form,
     credentials: 'same-origin',
   });
-  return handle<Media>(res, '/media');
+  try {
+    return await handle<Media>(res, '/media');
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 413) {
+      // "The file is larger than 5.0 MB": the server's limit is lower than assumed; remember it for the next file.
+      const m = /([\d.]+) (MB|KB)/.exec(e.message);
+      if (m) mediaMaxBytes = Math.floor(Number(m[1]) * (m[2] === 'MB' ? 1024 * 1024 : 1024));
+      throw new Refusal(tooLarge());
+    }
+    throw e;
+  }
 }
 
 /** A sentence for every code the server can send (domain/errors.ts ERROR_CODES): a new code fails the type check here. */
@@ -157,6 +213,7 @@ const fieldNames: Record<string, string> = {
 
 /** A sentence in Chinese for the person at the keyboard, whatever went wrong. */
 export function explain(err: unknown): string {
+  if (err instanceof Refusal) return err.message;
   if (err instanceof ApiError) {
     // A code this build does not know yet (a newer server) falls back to the server's own words.
     const known = err.code === null ? `服务器暂时无法处理请求（${err.status}），请稍后再试` : (messages[err.code] ?? err.message);

@@ -12,7 +12,7 @@ import { MePage } from './pages/me.tsx';
 import { SlotsPage } from './pages/slots.tsx';
 import { TokensPage } from './pages/tokens.tsx';
 import { TopicsPage } from './pages/topics.tsx';
-import { match, onLinkClick, usePath } from './router.ts';
+import { confirmLeave, match, onLinkClick, usePath } from './router.ts';
 import { loadChannels, loadPeople, roleNames } from './ui.tsx';
 
 type Session = { user: User } | null | undefined;
@@ -79,6 +79,7 @@ export function App() {
   }
 
   const signOut = async () => {
+    if (!confirmLeave()) return;
     await api('DELETE', '/session').catch(() => undefined);
     setCsrfToken(null);
     setSession(null);

@@ -1,24 +1,69 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 // Client-side routes under /admin: the server answers every /admin/* with the same shell.
 
 const NAVIGATED = 'admin:navigate';
 
-export function navigate(to: string, replace = false): void {
+const LEAVE_QUESTION = '有未保存的更改，离开后将会丢失。确定离开吗？';
+
+/** Says whether leaving the page now would lose something (the editor's unsaved changes). */
+let leaveGuard: (() => boolean) | null = null;
+
+/**
+ * While the component using it is shown, in-app navigation (links, the router, the back button) and signing out
+ * ask before leaving when `unsaved()` says there is something to lose, as the browser's beforeunload does for
+ * reloads and other sites.
+ */
+export function useLeaveGuard(unsaved: () => boolean): void {
+  // The newest closure, without registering again on every render.
+  const latest = useRef(unsaved);
+  latest.current = unsaved;
+  useEffect(() => {
+    const guard = () => latest.current();
+    leaveGuard = guard;
+    return () => {
+      if (leaveGuard === guard) leaveGuard = null;
+    };
+  }, []);
+}
+
+/** True when the page may be left: nothing would be lost, or the person said so. */
+export function confirmLeave(): boolean {
+  return !leaveGuard?.() || confirm(LEAVE_QUESTION);
+}
+
+/** Shows another page of the app; asks first when there are unsaved changes (unless `force`, e.g. the same editor). */
+export function navigate(to: string, { replace = false, force = false }: { replace?: boolean; force?: boolean } = {}): boolean {
+  if (!force && to !== location.pathname + location.search && !confirmLeave()) return false;
   if (replace) history.replaceState(null, '', to);
   else history.pushState(null, '', to);
+  shown = location.pathname + location.search;
   dispatchEvent(new Event(NAVIGATED));
   scrollTo(0, 0);
+  return true;
 }
+
+/** The address of the page on screen, to go back to when a back-button press is refused. */
+let shown = typeof location === 'undefined' ? '' : location.pathname + location.search;
 
 export function usePath(): string {
   const [path, setPath] = useState(location.pathname);
   useEffect(() => {
     const update = () => setPath(location.pathname);
-    addEventListener('popstate', update);
+    const popped = () => {
+      const to = location.pathname + location.search;
+      if (to !== shown && !confirmLeave()) {
+        // The address already changed: put the page's own back on top.
+        history.pushState(null, '', shown);
+        return;
+      }
+      shown = to;
+      update();
+    };
+    addEventListener('popstate', popped);
     addEventListener(NAVIGATED, update);
     return () => {
-      removeEventListener('popstate', update);
+      removeEventListener('popstate', popped);
       removeEventListener(NAVIGATED, update);
     };
   }, []);

@@ -39,8 +39,19 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []) {
   return { data, error, reload, setData };
 }
 
-export function Notice({ kind = 'error', children }: { kind?: 'error' | 'info' | 'ok'; children: ComponentChildren }) {
+/** A message; with `onDismiss` it stays until the person closes it. */
+export function Notice({ kind = 'error', children, onDismiss }: { kind?: 'error' | 'info' | 'ok'; children: ComponentChildren; onDismiss?: () => void }) {
   if (children === null || children === undefined || children === '') return null;
+  if (onDismiss) {
+    return (
+      <p class={`notice notice-${kind} dismissable`} role={kind === 'error' ? 'alert' : 'status'}>
+        <span>{children}</span>
+        <button type="button" class="dismiss" onClick={onDismiss}>
+          知道了
+        </button>
+      </p>
+    );
+  }
   return (
     <p class={`notice notice-${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
       {children}
@@ -63,9 +74,9 @@ export function channelTree(channels: readonly Channel[]): (Channel & { depth: n
   return out;
 }
 
-export function ChannelSelect({ channels, value, onChange, id, allowTop, exclude }: { channels: Channel[]; value: string; onChange: (path: string) => void; id?: string; allowTop?: string; exclude?: string }) {
+export function ChannelSelect({ channels, value, onChange, id, allowTop, exclude, disabled }: { channels: Channel[]; value: string; onChange: (path: string) => void; id?: string; allowTop?: string; exclude?: string; disabled?: boolean }) {
   return (
-    <select id={id} value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value)}>
+    <select id={id} value={value} disabled={disabled} onChange={(e) => onChange((e.target as HTMLSelectElement).value)}>
       {allowTop !== undefined ? <option value="">{allowTop}</option> : <option value="">请选择频道</option>}
       {channelTree(channels)
         .filter((c) => !exclude || (c.path !== exclude && !c.path.startsWith(exclude + '/')))

@@ -1,16 +1,15 @@
 import { Editor } from '@tiptap/core';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { Selection } from '@tiptap/pm/state';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { bodyHtml, extensions } from './extensions.ts';
 import { cleanPastedHtml } from './paste.ts';
 
 interface BodyEditorOptions {
-  /** The body to start from, read once the content is known. */
+  /** The body to start from (in the editor's own serialization, see normalizeBody), read once the content is known. */
   initial: () => string;
   editable: boolean;
   /** Every change, as the HTML the server keeps. */
   onChange: (html: string) => void;
-  /** The editor's own serialization of the starting body: the baseline for "unsaved changes". */
-  onReady: (html: string) => void;
   /** Image files pasted or dropped into the text; true when taken care of. */
   onFiles: (files: FileList | undefined | null) => boolean;
 }
@@ -42,7 +41,6 @@ export function useBodyEditor(ready: boolean, options: BodyEditorOptions) {
       onTransaction: () => setTick((t) => t + 1),
     });
     editorRef.current = editor;
-    latest.current.onReady(bodyHtml(editor.getHTML()));
     return () => {
       editor.destroy();
       editorRef.current = null;
@@ -53,5 +51,20 @@ export function useBodyEditor(ready: boolean, options: BodyEditorOptions) {
     editorRef.current?.setEditable(options.editable);
   }, [options.editable, ready]);
 
-  return { host, editor: editorRef.current };
+  // Stable, and reads the editor when called: a merge shown before the next render still reaches it.
+  const replace = useCallback((html: string) => (editorRef.current ? replaceContent(editorRef.current, html) : html), []);
+
+  return { host, editor: editorRef.current, replace };
+}
+
+/**
+ * Shows other content in the editor (a merge of someone else's changes) without it counting as typing, the caret
+ * kept where it was as far as the new text allows; answers with the editor's serialization of it.
+ */
+export function replaceContent(editor: Editor, html: string): string {
+  const { from } = editor.state.selection;
+  editor.commands.setContent(html, { emitUpdate: false });
+  const { doc, tr } = editor.state;
+  editor.view.dispatch(tr.setSelection(Selection.near(doc.resolve(Math.min(from, doc.content.size)))));
+  return bodyHtml(editor.getHTML());
 }

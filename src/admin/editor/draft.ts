@@ -1,7 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Article, ArticleAbilities, List, Revision, User } from '../../shared/api.ts';
-import { api, explain } from '../api.ts';
+import { api, ApiError, explain, type RevisionStamp } from '../api.ts';
+import { formatTime } from '../format.ts';
+import { conflictCount, mergeContent, resolveMerge, type Choice, type Content, type Merge } from '../merge.ts';
 import { navigate } from '../router.ts';
+import { normalizeBody } from './extensions.ts';
 
 /** The article's fields as the form holds them (tags as one line of text). */
 export interface DraftForm {
@@ -16,10 +19,39 @@ export interface DraftForm {
   summary: string;
 }
 
-export type SaveState = 'clean' | 'dirty' | 'saving' | 'saved' | 'failed';
+export type FormField = keyof DraftForm;
+
+/** `merged`: saved after merging someone else's changes; `conflict`: not saved, waiting for the person's choices. */
+export type SaveState = 'clean' | 'dirty' | 'saving' | 'saved' | 'merged' | 'failed' | 'conflict';
 
 /** The workflow's actions: POST /articles/:id/<action>. */
 export type WorkflowAction = 'submit' | 'publish' | 'unpublish' | 'return' | 'schedule';
+
+const actionNames: Record<WorkflowAction, string> = { submit: '提交', publish: '发布', unpublish: '撤稿', return: '退回', schedule: '定时发布' };
+
+/** A save that ran into someone else's revision and could not merge by itself: the person decides each overlap. */
+export interface EditConflict {
+  /** Who made the newer revision (display name, or 他人). */
+  by: string;
+  /** When, as shown. */
+  at: string;
+  /** The newer revision: the article as it is now. */
+  current: Article;
+  merge: Merge<FormField>;
+}
+
+/** What a successful save did. */
+export interface Saved {
+  article: Article;
+  /** Whose changes were merged in before saving, when a 412 made the editor merge. */
+  mergedWith: string | null;
+}
+
+/** The revision the screen's changes are made against: the one loaded, last saved or last merged in. */
+interface Base {
+  revision: number;
+  content: Content<FormField>;
+}
 
 const AUTOSAVE_MS = 2000;
 
@@ -35,9 +67,21 @@ const formOf = (a: Article): DraftForm => ({
   summary: a.summary,
 });
 
+/** An article as the editor holds it: the body in the editor's own serialization, so unchanged text compares equal. */
+const contentOf = (a: Article): Content<FormField> => ({ fields: formOf(a), body: normalizeBody(a.body) });
+
 const splitTags = (s: string) => s.split(/[,，、;；\s]+/).map((t) => t.trim()).filter(Boolean);
 
+/** Two values of a field mean the same: tags whatever the separators, other fields whatever the outer spaces. */
+const sameValue = (field: FormField, a: string, b: string) =>
+  field === 'tags' ? splitTags(a).join('\n') === splitTags(b).join('\n') : a.trim() === b.trim();
+
 const snapshot = (f: DraftForm, b: string) => JSON.stringify([f, b]);
+
+/** "王编辑" and "2026-05-03 14:32" from a 412's `current` (or the article, when the answer did not say). */
+function stamped(stamp: RevisionStamp | undefined, current: Article) {
+  return { by: stamp?.updatedBy?.displayName ?? '他人', at: formatTime(stamp?.updatedAt ?? current.updatedAt), revision: current.revision };
+}
 
 /** An article not saved yet is its writer's own draft: they may write it and submit it if they may write at all. */
 function unsavedAbilities(user: User): ArticleAbilities {
@@ -49,40 +93,71 @@ function unsavedAbilities(user: User): ArticleAbilities {
  * One article in the editor: loading it, the form and body, unsaved changes, saving (by itself 2 s after typing
  * stops for drafts; on request otherwise, since a published article's save is live) and the workflow actions. What
  * the caller may do comes from the server (`article.abilities`).
+ *
+ * Every write names the revision the screen is based on (If-Match). When someone else saved first (412), the screen
+ * keeps its text and merges three ways (merge.ts: the base revision, the screen, the current revision): changes that
+ * do not overlap are merged and saved again at once; overlaps wait in `conflict` for the person's choices, the screen
+ * showing the merge with their own version of each overlap meanwhile. A workflow
+ * step refused that way loads the newer text and is not taken: nobody publishes what they have not seen.
  */
 export function useArticleDraft(id: number | undefined, user: User) {
   const [article, setArticle] = useState<Article | null>(null);
   const [loaded, setLoaded] = useState(id === undefined);
-  const [form, setForm] = useState<DraftForm>({ title: '', subtitle: '', channel: '', source: '', byline: `本报记者 ${user.displayName}`, editor: '', tags: '', cover: '', summary: '' });
+  const [blank] = useState<DraftForm>(() => ({ title: '', subtitle: '', channel: '', source: '', byline: `本报记者 ${user.displayName}`, editor: '', tags: '', cover: '', summary: '' }));
+  const [form, setForm] = useState<DraftForm>(blank);
   const [body, setBody] = useState('');
   const [saveState, setSaveState] = useState<SaveState>('clean');
   const [savedAt, setSavedAt] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(null);
+  const [conflict, setConflict] = useState<EditConflict | null>(null);
   // The editor's comment when the article came back to its reporter.
   const [returned, setReturned] = useState<Revision | null>(null);
 
-  const savedSnapshot = useRef('');
-  const latest = useRef({ form, body, article });
-  latest.current = { form, body, article };
-  const inFlight = useRef<Promise<Article | null> | null>(null);
+  // What the server has (for a new article: the blank form, so an untouched one is not an unsaved change).
+  const savedSnapshot = useRef(snapshot(blank, ''));
+  const base = useRef<Base | null>(null);
+  const latest = useRef({ form, body, article, conflict });
+  latest.current = { form, body, article, conflict };
+  const inFlight = useRef<Promise<Saved | null> | null>(null);
+  // The rich-text editor, once the page binds it: replaces its content and answers with its serialization.
+  const replaceBody = useRef<((html: string) => string) | null>(null);
 
   const abilities = article?.abilities ?? unsavedAbilities(user);
   const autosave = !article || article.status === 'draft';
+
+  /** The server's answer about the article becomes the base of the screen's changes. */
+  function adopt(a: Article, content: Content<FormField> = contentOf(a)) {
+    base.current = { revision: a.revision, content };
+    latest.current.article = a;
+    setArticle(a);
+  }
+
+  /** Puts content on screen (form and editor) at once, so typing cannot slip in between. */
+  function show(c: Content<FormField>) {
+    const html = replaceBody.current ? replaceBody.current(c.body) : c.body;
+    latest.current.form = c.fields;
+    latest.current.body = html;
+    setForm(c.fields);
+    setBody(html);
+  }
 
   // Load the article (unless it is the one this page just created, which is already here).
   useEffect(() => {
     if (id === undefined || latest.current.article?.id === id) return;
     let live = true;
     setLoaded(false);
-    Promise.all([api<Article>('GET', `/articles/${id}`), api<List<Revision>>('GET', `/articles/${id}/revisions`)]).then(
+    Promise.all([
+      api<Article>('GET', `/articles/${id}`),
+      // Only for the return note: whoever may not read the history edits without it.
+      api<List<Revision>>('GET', `/articles/${id}/revisions`).catch(() => ({ items: [] as Revision[] })),
+    ]).then(
       ([a, revs]) => {
         if (!live) return;
-        const f = formOf(a);
-        setArticle(a);
-        setForm(f);
-        setBody(a.body);
-        savedSnapshot.current = snapshot(f, a.body);
+        const content = contentOf(a);
+        adopt(a, content);
+        show(content);
+        savedSnapshot.current = snapshot(content.fields, content.body);
         setSaveState('clean');
         const last = revs.items[0];
         setReturned(a.status === 'draft' && last?.action === 'return' ? last : null);
@@ -99,61 +174,77 @@ export function useArticleDraft(id: number | undefined, user: User) {
   useEffect(() => {
     if (!loaded) return;
     const dirty = snapshot(form, body) !== savedSnapshot.current;
-    if (!dirty) return;
-    setSaveState((s) => (s === 'saving' ? s : 'dirty'));
-    if (!autosave || !abilities.edit || !form.title.trim() || !form.channel) return;
+    if (!dirty) {
+      setSaveState((s) => (s === 'dirty' ? 'clean' : s));
+      return;
+    }
+    setSaveState((s) => (s === 'saving' || s === 'conflict' ? s : 'dirty'));
+    if (!autosave || !abilities.edit || conflict || !form.title.trim() || !form.channel) return;
     const timer = setTimeout(() => void save(true), AUTOSAVE_MS);
     return () => clearTimeout(timer);
   }, [form, body, loaded]);
 
+  /** Whether leaving now would lose something: changes not saved, a save under way, or a conflict not settled. */
+  const unsaved = () =>
+    snapshot(latest.current.form, latest.current.body) !== savedSnapshot.current || inFlight.current !== null || latest.current.conflict !== null;
+
   useEffect(() => {
     const warn = (e: BeforeUnloadEvent) => {
-      if (snapshot(latest.current.form, latest.current.body) !== savedSnapshot.current) e.preventDefault();
+      if (unsaved()) e.preventDefault();
     };
     addEventListener('beforeunload', warn);
     return () => removeEventListener('beforeunload', warn);
   }, []);
 
+  /**
+   * Fetches the article as it is now and merges it with the screen: with nothing in the way the screen shows the
+   * merge, based on the current revision; with overlaps the screen is left alone and `conflict` asks the person.
+   * Null when the article could not be read.
+   */
+  async function catchUp(articleId: number, stamp?: RevisionStamp): Promise<{ merged: boolean; conflict: boolean; by: string; at: string } | null> {
+    let current: Article;
+    try {
+      current = await api<Article>('GET', `/articles/${articleId}`);
+    } catch (e) {
+      setError(`无法读取稿件的最新版本：${explain(e)}`);
+      return null;
+    }
+    const { by, at } = stamped(stamp, current);
+    const theirs = contentOf(current);
+    // Read after the request: what was typed meanwhile is part of mine.
+    const mine = { fields: latest.current.form, body: latest.current.body };
+    const merge = mergeContent(base.current!.content, mine, theirs, sameValue);
+    if (conflictCount(merge) > 0) {
+      // On screen: everything merged, and mine where they overlap until the person decides (the screen holds still).
+      show(resolveMerge(merge));
+      const c = { by, at, current, merge };
+      latest.current.conflict = c;
+      setConflict(c);
+      setSaveState('conflict');
+      return { merged: false, conflict: true, by, at };
+    }
+    const mineChanged = snapshot(mine.fields, mine.body) !== savedSnapshot.current;
+    show(resolveMerge(merge));
+    adopt(current, theirs);
+    savedSnapshot.current = snapshot(theirs.fields, theirs.body);
+    return { merged: mineChanged, conflict: false, by, at };
+  }
+
   /** Saves what is on screen (creating the article the first time); null when it could not. */
-  async function save(quiet = false): Promise<Article | null> {
+  async function save(quiet = false): Promise<Saved | null> {
     while (inFlight.current) await inFlight.current;
+    if (latest.current.conflict) {
+      if (!quiet) setError('请先在下方逐处选择保留哪个版本，再保存。');
+      return null;
+    }
     const { form: f, body: b, article: a } = latest.current;
-    const snap = snapshot(f, b);
-    if (a && snap === savedSnapshot.current) return a;
+    if (a && snapshot(f, b) === savedSnapshot.current) return { article: a, mergedWith: null };
     if (!f.title.trim() || !f.channel) {
       if (!quiet) setError('请先填写标题并选择频道。');
       return null;
     }
-    const payload = {
-      title: f.title,
-      subtitle: f.subtitle,
-      channel: f.channel,
-      body: b,
-      summary: f.summary,
-      source: f.source,
-      byline: f.byline,
-      editor: f.editor,
-      tags: splitTags(f.tags),
-      cover: f.cover,
-    };
     setSaveState('saving');
-    const run = (async () => {
-      try {
-        const out = a ? await api<Article>('PATCH', `/articles/${a.id}`, payload) : await api<Article>('POST', '/articles', payload);
-        savedSnapshot.current = snap;
-        latest.current.article = out;
-        setArticle(out);
-        setSavedAt(Date.now());
-        setSaveState(snapshot(latest.current.form, latest.current.body) === snap ? 'saved' : 'dirty');
-        setError(null);
-        if (!a) navigate(`/admin/articles/${out.id}`, true);
-        return out;
-      } catch (e) {
-        setSaveState('failed');
-        setError(`保存失败：${explain(e)}`);
-        return null;
-      }
-    })();
+    const run = saveMerging();
     inFlight.current = run;
     try {
       return await run;
@@ -162,32 +253,135 @@ export function useArticleDraft(id: number | undefined, user: User) {
     }
   }
 
+  async function saveMerging(): Promise<Saved | null> {
+    let mergedWith: string | null = null;
+    for (let attempt = 1; ; attempt++) {
+      const { form: f, body: b, article: a } = latest.current;
+      const snap = snapshot(f, b);
+      const done = (out: Article, wasNew: boolean): Saved => {
+        setSavedAt(Date.now());
+        setSaveState(snapshot(latest.current.form, latest.current.body) !== snap ? 'dirty' : mergedWith ? 'merged' : 'saved');
+        setError(null);
+        if (wasNew) navigate(`/admin/articles/${out.id}`, { replace: true, force: true });
+        return { article: out, mergedWith };
+      };
+      // Merged into exactly what the other person saved: nothing left to send.
+      if (a && snap === savedSnapshot.current) return done(a, false);
+      const payload = {
+        title: f.title,
+        subtitle: f.subtitle,
+        channel: f.channel,
+        body: b,
+        summary: f.summary,
+        source: f.source,
+        byline: f.byline,
+        editor: f.editor,
+        tags: splitTags(f.tags),
+        cover: f.cover,
+      };
+      try {
+        const out = a
+          ? await api<Article>('PATCH', `/articles/${a.id}`, payload, { ifMatch: base.current!.revision })
+          : await api<Article>('POST', '/articles', payload);
+        savedSnapshot.current = snap;
+        adopt(out);
+        return done(out, !a);
+      } catch (e) {
+        const stale = e instanceof ApiError && e.code === 'stale_revision';
+        if (!stale || !a || attempt > 3) {
+          setSaveState('failed');
+          setError(`保存失败：${explain(e)}`);
+          return null;
+        }
+        const caught = await catchUp(a.id, e.current);
+        if (!caught) {
+          setSaveState('failed');
+          return null;
+        }
+        if (caught.conflict) return null;
+        mergedWith = caught.by;
+        setInfo(`${caught.by}于 ${caught.at} 修改了这篇稿件，已合并${caught.by}的修改并保存。`);
+      }
+    }
+  }
+
+  /** Settles a conflict with the person's choice for each overlap (unchosen ones keep mine), then saves. */
+  async function resolveConflict(choices: Record<string, Choice>): Promise<boolean> {
+    const c = latest.current.conflict;
+    if (!c) return false;
+    const theirs = contentOf(c.current);
+    show(resolveMerge(c.merge, choices));
+    adopt(c.current, theirs);
+    savedSnapshot.current = snapshot(theirs.fields, theirs.body);
+    latest.current.conflict = null;
+    setConflict(null);
+    setSaveState('dirty');
+    const saved = await save();
+    if (saved && !saved.mergedWith) setInfo(`已按您的选择合并${c.by}的修改并保存。`);
+    return saved !== null;
+  }
+
   /** Saves unsaved changes first (when the caller may edit), then takes the action; true when it was taken. */
   async function act(action: WorkflowAction, payload?: unknown, done?: string): Promise<boolean> {
     setError(null);
     setInfo(null);
-    const a = abilities.edit ? await save() : article;
+    let a = latest.current.article;
+    if (abilities.edit) {
+      const saved = await save();
+      if (!saved) return false;
+      // Someone else's words were just merged in: the person sees them before they go anywhere.
+      if (saved.mergedWith) {
+        setInfo(`${saved.mergedWith}修改了这篇稿件，已合并${saved.mergedWith}的修改并保存。请核对合并后的内容，再${actionNames[action]}。`);
+        return false;
+      }
+      a = saved.article;
+    }
     if (!a) return false;
     try {
-      const out = await api<Article>('POST', `/articles/${a.id}/${action}`, payload);
-      latest.current.article = out;
-      setArticle(out);
+      const out = await api<Article>('POST', `/articles/${a.id}/${action}`, payload, { ifMatch: base.current!.revision });
+      adopt(out);
       if (action === 'return' || action === 'submit') setReturned(null);
       if (done) setInfo(done);
       return true;
     } catch (e) {
+      if (e instanceof ApiError && e.code === 'stale_revision') {
+        const caught = await catchUp(a.id, e.current);
+        if (caught && !caught.conflict) setError(`稿件已被${caught.by}于 ${caught.at} 修改，已载入最新内容。请核对后再${actionNames[action]}。`);
+        return false;
+      }
       setError(explain(e));
       return false;
     }
   }
 
-  /** The rich-text editor's own form of the stored body (its serialization of sanitized HTML) counts as unchanged. */
-  function adoptBody(normalized: string) {
-    setBody(normalized);
-    savedSnapshot.current = snapshot(latest.current.form, normalized);
+  /** The page's rich-text editor: content shown from outside (a merge) goes through it. */
+  function bindBody(replace: ((html: string) => string) | null) {
+    replaceBody.current = replace;
   }
 
   const set = <K extends keyof DraftForm>(key: K, value: DraftForm[K]) => setForm((f) => ({ ...f, [key]: value }));
 
-  return { article, loaded, form, set, body, setBody, adoptBody, abilities, autosave, saveState, savedAt, returned, error, setError, info, setInfo, save, act };
+  return {
+    article,
+    loaded,
+    form,
+    set,
+    body,
+    setBody,
+    bindBody,
+    abilities,
+    autosave,
+    saveState,
+    savedAt,
+    returned,
+    error,
+    setError,
+    info,
+    setInfo,
+    conflict,
+    resolveConflict,
+    unsaved,
+    save,
+    act,
+  };
 }

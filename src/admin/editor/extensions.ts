@@ -1,4 +1,5 @@
-import { Node, type Extensions } from '@tiptap/core';
+import { createDocument, getHTMLFromFragment, getSchema, Node, type Extensions } from '@tiptap/core';
+import type { Schema } from '@tiptap/pm/model';
 import StarterKit from '@tiptap/starter-kit';
 import { Placeholder } from '@tiptap/extensions';
 
@@ -84,7 +85,24 @@ export const extensions: Extensions = [
   }),
 ];
 
-/** The editor's HTML as stored: empty captions left out rather than kept as empty elements. */
+/**
+ * The editor's HTML as stored: empty captions left out rather than kept as empty elements, and empty paragraphs
+ * (the one of an empty document, the trailing one TipTap adds after a final figure or list, Enter pressed twice) left
+ * out as the server's sanitizer leaves them out.
+ */
 export function bodyHtml(html: string): string {
-  return html.replace(/<figcaption><\/figcaption>/g, '').replace(/^<p><\/p>$/, '');
+  return html.replace(/<figcaption><\/figcaption>/g, '').replace(/<p>(?:\s|&nbsp;|<br>)*<\/p>/g, '');
+}
+
+let schema: Schema | null = null;
+
+/**
+ * Any body HTML (as the server stored it: with loading/decoding/width/height on images, line breaks between blocks,
+ * `<b>` for `<strong>`…) as the editor itself would serialize it: parsed and written with the editor's schema by the
+ * very functions the editor uses for its content and its `getHTML`. Both sides of every comparison (unsaved changes,
+ * the three-way merge) go through it, so only real edits differ.
+ */
+export function normalizeBody(html: string): string {
+  schema ??= getSchema(extensions);
+  return bodyHtml(getHTMLFromFragment(createDocument(html, schema).content, schema));
 }

@@ -1,4 +1,5 @@
 import type { Editor } from '@tiptap/core';
+import { IMAGE_ACCEPT } from '../api.ts';
 
 /** Formatting for the body: block style, marks, lists, quote, link, image upload, undo. */
 export function Toolbar({ editor, disabled, uploading, onUpload, onLink }: { editor: Editor | null; disabled: boolean; uploading: boolean; onUpload: (f: File) => void; onLink: () => void }) {
@@ -38,7 +39,7 @@ export function Toolbar({ editor, disabled, uploading, onUpload, onLink }: { edi
         {uploading ? '上传中…' : '插入图片'}
         <input
           type="file"
-          accept="image/jpeg,image/png,image/webp,image/gif,image/avif"
+          accept={IMAGE_ACCEPT}
           class="visually-hidden"
           data-image-upload
           disabled={disabled || uploading}

@@ -1,11 +1,13 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Account, Article, ArticleAbilities, Channel, List, Source, User } from '../../shared/api.ts';
-import { api, explain, uploadImage } from '../api.ts';
+import { api, explain, IMAGE_ACCEPT, uploadImage } from '../api.ts';
 import { useBodyEditor } from '../editor/body.ts';
+import { ConflictView } from '../editor/conflict.tsx';
 import { LinkDialog, ReturnDialog, ScheduleDialog } from '../editor/dialogs.tsx';
 import { useArticleDraft, type SaveState, type WorkflowAction } from '../editor/draft.ts';
 import { Toolbar } from '../editor/toolbar.tsx';
 import { formatClock, formatTime } from '../format.ts';
+import { useLeaveGuard } from '../router.ts';
 import { RelatedPanel } from './related.tsx';
 import { ChannelSelect, Notice, StatusBadge, useLoad } from '../ui.tsx';
 
@@ -13,19 +15,45 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
   const draft = useArticleDraft(id, user);
   const { article, form, set, abilities, setError, setInfo } = draft;
   const [uploading, setUploading] = useState(false);
+  // Upload failures stay until dismissed: the autosave's messages do not wipe them out.
+  const [uploadError, setUploadError] = useState<string | null>(null);
   const [dialog, setDialog] = useState<'return' | 'schedule' | 'link' | null>(null);
   const [previewWidth, setPreviewWidth] = useState<'phone' | 'desktop'>('phone');
   const [sourceUrl, setSourceUrl] = useState('');
   const sources = useLoad(() => api<List<Source>>('GET', '/sources').then((r) => r.items), []);
-  const canEdit = abilities.edit;
+  // While a conflict waits for the person's choices, the screen holds still.
+  const canEdit = abilities.edit && !draft.conflict;
 
-  const { host, editor } = useBodyEditor(draft.loaded, {
-    initial: () => draft.article?.body ?? '',
+  const { host, editor, replace } = useBodyEditor(draft.loaded, {
+    initial: () => draft.body,
     editable: canEdit,
     onChange: draft.setBody,
-    onReady: draft.adoptBody,
     onFiles: insertFiles,
   });
+
+  useEffect(() => {
+    draft.bindBody(replace);
+    return () => draft.bindBody(null);
+  }, []);
+
+  useLeaveGuard(draft.unsaved);
+
+  function saveNow() {
+    void draft.save().then((s) => s && !s.mergedWith && setInfo('已保存。'));
+  }
+
+  // Ctrl+S / ⌘S saves (and never opens the browser's "save page").
+  const onKey = useRef<(e: KeyboardEvent) => void>(() => undefined);
+  onKey.current = (e) => {
+    if (!(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey || e.key.toLowerCase() !== 's') return;
+    e.preventDefault();
+    if (abilities.edit && draft.loaded) saveNow();
+  };
+  useEffect(() => {
+    const listener = (e: KeyboardEvent) => onKey.current(e);
+    addEventListener('keydown', listener);
+    return () => removeEventListener('keydown', listener);
+  }, []);
 
   /** A workflow action; its dialog, if any, closes once it is done. */
   async function act(action: WorkflowAction, payload?: unknown, done?: string) {
@@ -43,12 +71,11 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
 
   async function uploadInto(file: File) {
     setUploading(true);
-    setError(null);
     try {
       const media = await uploadImage(file);
       editor?.chain().focus().insertFigure({ src: media.url, alt: '' }).run();
     } catch (e) {
-      setError(`图片上传失败：${explain(e)}`);
+      setUploadError(`图片上传失败：${explain(e)}`);
     } finally {
       setUploading(false);
     }
@@ -60,7 +87,7 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
       const media = await uploadImage(file);
       set('cover', media.url);
     } catch (e) {
-      setError(`封面上传失败：${explain(e)}`);
+      setUploadError(`封面上传失败：${explain(e)}`);
     } finally {
       setUploading(false);
     }
@@ -115,21 +142,23 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
       <Workflow
         article={article}
         abilities={abilities}
-        saving={draft.saveState === 'saving'}
-        onSave={() => void draft.save().then((a) => a && setInfo('已保存。'))}
+        saving={draft.saveState === 'saving' || !!draft.conflict}
+        onSave={saveNow}
         onAct={(action, done) => void act(action, undefined, done)}
         onDialog={setDialog}
       />
 
       <Notice>{draft.error}</Notice>
+      <Notice onDismiss={() => setUploadError(null)}>{uploadError}</Notice>
       <Notice kind="ok">{draft.info}</Notice>
+      {draft.conflict ? <ConflictView conflict={draft.conflict} onResolve={draft.resolveConflict} /> : null}
       {returned ? (
         <div class="returned" role="note" data-return-note>
           <strong>编辑退回意见</strong>（{returned.author ?? '编辑'}，{formatTime(returned.createdAt)}）：
           <p>{returned.note}</p>
         </div>
       ) : null}
-      {!canEdit && article ? <Notice kind="info">稿件已交由编辑处理，您不能再修改。</Notice> : null}
+      {!abilities.edit && article ? <Notice kind="info">稿件已交由编辑处理，您不能再修改。</Notice> : null}
 
       <div class="editor-columns">
         <div class="editor-main">
@@ -152,7 +181,7 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
         <aside class="editor-side" aria-label="稿件信息">
           <label class="field">
             <span>频道</span>
-            <ChannelSelect id="field-channel" channels={channels} value={form.channel} onChange={(v) => set('channel', v)} />
+            <ChannelSelect id="field-channel" channels={channels} value={form.channel} disabled={!canEdit} onChange={(v) => set('channel', v)} />
           </label>
           <label class="field">
             <span>来源</span>
@@ -195,9 +224,11 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
               <div class="row">
                 <label class="button small">
                   上传封面
-                  <input type="file" accept="image/*" class="visually-hidden" onChange={(e) => {
-                    const f = (e.target as HTMLInputElement).files?.[0];
+                  <input type="file" accept={IMAGE_ACCEPT} class="visually-hidden" data-cover-upload onChange={(e) => {
+                    const el = e.target as HTMLInputElement;
+                    const f = el.files?.[0];
                     if (f) void uploadCover(f);
+                    el.value = '';
                   }} />
                 </label>
                 {firstImage && firstImage !== form.cover ? (
@@ -238,7 +269,21 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
 function SaveStatus({ state, savedAt, autosave }: { state: SaveState; savedAt: number | null; autosave: boolean }) {
   return (
     <span class="save-state" data-save-state={state} aria-live="polite">
-      {state === 'saving' ? '正在保存…' : state === 'dirty' ? (autosave ? '有未保存的更改' : '有未保存的更改（请点“保存”）') : state === 'failed' ? '保存失败' : savedAt ? `已保存 ${formatClock(savedAt)}` : ''}
+      {state === 'saving'
+        ? '正在保存…'
+        : state === 'dirty'
+          ? autosave
+            ? '有未保存的更改'
+            : '有未保存的更改（请点“保存”）'
+          : state === 'failed'
+            ? '保存失败'
+            : state === 'conflict'
+              ? '与他人的修改冲突，尚未保存'
+              : state === 'merged' && savedAt
+                ? `已合并并保存 ${formatClock(savedAt)}`
+                : savedAt
+                  ? `已保存 ${formatClock(savedAt)}`
+                  : ''}
     </span>
   );
 }

@@ -1,7 +1,8 @@
 import { useMemo, useState } from 'preact/hooks';
 import type { Account, Article, List, Revision } from '../../shared/api.ts';
-import { api, explain } from '../api.ts';
-import { diffParagraphs, diffTokens, tokens, type LineDiff, type Piece } from '../diff.ts';
+import { api, ApiError, explain } from '../api.ts';
+import { diffParagraphs } from '../diff.ts';
+import { BodyDiff, paragraphs, TextDiff } from '../diff-view.tsx';
 import { formatTime } from '../format.ts';
 import { navigate } from '../router.ts';
 import { Notice, statusNames, useLoad } from '../ui.tsx';
@@ -31,31 +32,9 @@ const fieldNames: [keyof Content, string][] = [
   ['summary', '摘要'],
 ];
 
-/** The body's text, one entry per paragraph-like block; images show as [图片 …]. */
-function paragraphs(html: string): string[] {
-  const doc = new DOMParser().parseFromString(`<body>${html}</body>`, 'text/html');
-  const out: string[] = [];
-  for (const el of doc.body.querySelectorAll('p, h2, h3, h4, li, blockquote > p, figure')) {
-    if (el.tagName === 'FIGURE') {
-      const img = el.querySelector('img');
-      out.push(`[图片 ${img?.getAttribute('src') ?? ''}] ${el.querySelector('figcaption')?.textContent ?? ''}`.trim());
-    } else if (!el.querySelector('p')) out.push(el.textContent?.trim() ?? '');
-  }
-  return out.filter(Boolean);
-}
-
-function Pieces({ pieces }: { pieces: Piece[] }) {
-  return (
-    <>
-      {pieces.map((p) => (p.op === 'eq' ? <span>{p.text}</span> : p.op === 'del' ? <del>{p.text}</del> : <ins>{p.text}</ins>))}
-    </>
-  );
-}
-
 function DiffView({ from, to }: { from: Revision; to: Revision }) {
   const fields = fieldNames.filter(([k]) => JSON.stringify(from.content[k]) !== JSON.stringify(to.content[k]));
-  const body = useMemo(() => diffParagraphs(paragraphs(from.content.body), paragraphs(to.content.body)), [from.number, to.number]);
-  const bodyChanged = body.some((l) => l.op !== 'eq');
+  const bodyChanged = useMemo(() => diffParagraphs(paragraphs(from.content.body), paragraphs(to.content.body)).some((l) => l.op !== 'eq'), [from.number, to.number]);
   return (
     <div class="diff" data-diff>
       <h2>
@@ -72,7 +51,7 @@ function DiffView({ from, to }: { from: Revision; to: Revision }) {
                 <tr>
                   <th scope="row">{name}</th>
                   <td>
-                    <Pieces pieces={diffTokens(tokens(a), tokens(b))} />
+                    <TextDiff from={a} to={b} />
                   </td>
                 </tr>
               );
@@ -83,11 +62,7 @@ function DiffView({ from, to }: { from: Revision; to: Revision }) {
       {bodyChanged ? (
         <div class="diff-body">
           <h3>正文</h3>
-          {body.map((l: LineDiff) => (
-            <p class={`diff-line diff-${l.op}`}>
-              <Pieces pieces={l.pieces} />
-            </p>
-          ))}
+          <BodyDiff from={from.content.body} to={to.content.body} />
         </div>
       ) : null}
     </div>
@@ -114,12 +89,17 @@ export function HistoryPage({ id, people }: { id: number; people: Account[] }) {
   const restore = async (n: number) => {
     if (!confirm(`用第 ${n} 版的内容替换当前内容吗？当前内容仍会保留在历史中。`)) return;
     try {
-      await api('POST', `/articles/${id}/revisions/${n}/restore`);
+      // Against the revision on screen: a newer one (someone just saved) is not replaced unseen.
+      await api('POST', `/articles/${id}/revisions/${n}/restore`, undefined, { ifMatch: article.revision });
       setMessage(`已恢复到第 ${n} 版的内容。`);
-      reload();
     } catch (e) {
-      setMessage(explain(e));
+      setMessage(
+        e instanceof ApiError && e.code === 'stale_revision'
+          ? `稿件已被${e.current?.updatedBy?.displayName ?? '他人'}于 ${formatTime(e.current?.updatedAt)} 修改为第 ${e.current?.revision ?? '新'} 版，已刷新列表，请核对后再恢复。`
+          : explain(e),
+      );
     }
+    reload();
   };
 
   return (
