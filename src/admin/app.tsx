@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
 import type { Account, Channel, SessionState, User, UserAbilities } from '../shared/api.ts';
 import { api, setCsrfToken, whenSignedOut } from './api.ts';
 import { AccountsPage } from './pages/accounts.tsx';
@@ -85,7 +86,7 @@ export function App() {
     setSession(null);
   };
 
-  let page;
+  let page: ComponentChildren;
   let m: Record<string, string> | null;
   if (path === '/admin' || path === '/admin/') page = <Dashboard user={user} channels={channels} people={people} />;
   else if (match('/admin/articles/new', path)) page = <EditorPage key="editor" id={undefined} user={user} channels={channels} people={people} />;
@@ -98,7 +99,12 @@ export function App() {
   else if (match('/admin/accounts', path)) page = <AccountsPage user={user} onChange={refreshPeople} />;
   else if (match('/admin/tokens', path)) page = <TokensPage people={people} />;
   else if (match('/admin/me', path)) page = <MePage user={user} onSignedOut={() => (setCsrfToken(null), setSession(null))} />;
-  else page = <p class="page">页面不存在。<a href="/admin">回到稿件列表</a></p>;
+  else
+    page = (
+      <p class="page">
+        页面不存在。<a href="/admin">回到稿件列表</a>
+      </p>
+    );
 
   return (
     <>

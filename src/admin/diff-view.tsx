@@ -16,11 +16,7 @@ export function paragraphs(html: string): string[] {
 }
 
 export function Pieces({ pieces }: { pieces: Piece[] }) {
-  return (
-    <>
-      {pieces.map((p) => (p.op === 'eq' ? <span>{p.text}</span> : p.op === 'del' ? <del>{p.text}</del> : <ins>{p.text}</ins>))}
-    </>
-  );
+  return <>{pieces.map((p) => (p.op === 'eq' ? <span>{p.text}</span> : p.op === 'del' ? <del>{p.text}</del> : <ins>{p.text}</ins>))}</>;
 }
 
 /** Body HTML `from` → `to`, paragraph by paragraph, changed paragraphs character by character. */

@@ -3,7 +3,16 @@
 export const timeZone = document.body.dataset.timeZone || 'Asia/Shanghai';
 
 const parts = (ms: number) => {
-  const f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+  const f = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  });
   return Object.fromEntries(f.formatToParts(ms).map((p) => [p.type, p.value])) as Record<string, string>;
 };
 

@@ -211,8 +211,11 @@ function hunksOf(base: readonly string[], side: readonly string[]): Hunk[] {
   for (const [i, j] of [...commonPairs(base, side), [base.length, side.length] as const]) {
     if (i > i0 || j > j0) {
       const blocks = side.slice(j0, j);
-      if (i - i0 === blocks.length) blocks.forEach((b, k) => out.push({ start: i0 + k, end: i0 + k + 1, blocks: [b] }));
-      else out.push({ start: i0, end: i, blocks });
+      if (i - i0 === blocks.length) {
+        blocks.forEach((b, k) => {
+          out.push({ start: i0 + k, end: i0 + k + 1, blocks: [b] });
+        });
+      } else out.push({ start: i0, end: i, blocks });
     }
     i0 = i + 1;
     j0 = j + 1;

@@ -74,16 +74,30 @@ export function channelTree(channels: readonly Channel[]): (Channel & { depth: n
   return out;
 }
 
-export function ChannelSelect({ channels, value, onChange, id, allowTop, exclude, disabled }: { channels: Channel[]; value: string; onChange: (path: string) => void; id?: string; allowTop?: string; exclude?: string; disabled?: boolean }) {
+export function ChannelSelect({
+  channels,
+  value,
+  onChange,
+  id,
+  allowTop,
+  exclude,
+  disabled,
+}: {
+  channels: Channel[];
+  value: string;
+  onChange: (path: string) => void;
+  id?: string;
+  allowTop?: string;
+  exclude?: string;
+  disabled?: boolean;
+}) {
   return (
     <select id={id} value={value} disabled={disabled} onChange={(e) => onChange((e.target as HTMLSelectElement).value)}>
       {allowTop !== undefined ? <option value="">{allowTop}</option> : <option value="">请选择频道</option>}
       {channelTree(channels)
         .filter((c) => !exclude || (c.path !== exclude && !c.path.startsWith(exclude + '/')))
         .map((c) => (
-          <option value={c.path}>
-            {'　'.repeat(c.depth) + (c.depth ? '└ ' : '') + c.name}
-          </option>
+          <option value={c.path}>{'　'.repeat(c.depth) + (c.depth ? '└ ' : '') + c.name}</option>
         ))}
     </select>
   );
@@ -123,7 +137,7 @@ interface FormDialogProps {
   /** A message when the value cannot be sent, null when it can. */
   check?: (value: string) => string | null;
   submitLabel: string;
-  onSubmit: (value: string) => void | Promise<unknown>;
+  onSubmit: (value: string) => unknown;
   onClose: () => void;
 }
 

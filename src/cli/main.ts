@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { loadConfig, ConfigError, } from '../config.ts';
+import { loadConfig, ConfigError } from '../config.ts';
 import { ROLES } from '../domain/accounts/roles.ts';
 import { randomToken } from '../domain/crypto.ts';
 import { DomainError } from '../domain/errors.ts';

@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
+import { createContainer } from '../../src/container.ts';
 import { prepare } from '../../src/bootstrap.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
@@ -37,10 +38,17 @@ const people: Record<string, Actor> = {};
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-conflicts-'));
-  const config = loadConfig({ INKSTONE_DATA_DIR: dataDir, INKSTONE_SECRET: 'e2e-secret-0123456789abcdef', INKSTONE_ADMIN_PASSWORD: PASSWORD, INKSTONE_DEMO: '0', PORT: '0' });
+  const config = loadConfig({
+    INKSTONE_DATA_DIR: dataDir,
+    INKSTONE_SECRET: 'e2e-secret-0123456789abcdef',
+    INKSTONE_ADMIN_PASSWORD: PASSWORD,
+    INKSTONE_DEMO: '0',
+    PORT: '0',
+  });
   const database = openDatabase(config);
-  await prepare(config, database);
-  const built = await buildApp({ config, database });
+  const container = createContainer({ config, database });
+  await prepare(container);
+  const built = await buildApp({ container });
   ctx = built.ctx;
   await createChannel(ctx, null, { slug: CHANNEL, name: '要闻' });
   for (const [username, displayName, role] of [
@@ -52,7 +60,12 @@ beforeAll(async () => {
   }
   // A photo where the demo keeps its pictures, served like an upload.
   mkdirSync(path.join(dataDir, 'media', 'demo'), { recursive: true });
-  writeFileSync(path.join(dataDir, 'media', 'demo', 'harbour.jpg'), await sharp({ create: { width: 1200, height: 800, channels: 3, background: { r: 40, g: 90, b: 140 } } }).jpeg().toBuffer());
+  writeFileSync(
+    path.join(dataDir, 'media', 'demo', 'harbour.jpg'),
+    await sharp({ create: { width: 1200, height: 800, channels: 3, background: { r: 40, g: 90, b: 140 } } })
+      .jpeg()
+      .toBuffer(),
+  );
   base = await built.app.listen({ port: 0, host: '127.0.0.1' });
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   browser = await launchChromium();
@@ -187,7 +200,9 @@ describe('newsroom edit conflicts in Chromium', { timeout: 60_000 }, () => {
     await shot(li.page, 'newsroom-conflict-choose');
     await li.page.evaluate(axeSource);
     const axe = await li.page.evaluate(() =>
-      (window as unknown as { axe: { run(c: string, o: object): Promise<{ violations: { id: string; impact: string }[] }> } }).axe.run('[data-conflict]', { resultTypes: ['violations'] }),
+      (window as unknown as { axe: { run(c: string, o: object): Promise<{ violations: { id: string; impact: string }[] }> } }).axe.run('[data-conflict]', {
+        resultTypes: ['violations'],
+      }),
     );
     expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
 
@@ -204,7 +219,10 @@ describe('newsroom edit conflicts in Chromium', { timeout: 60_000 }, () => {
     expect(after.bodyHtml).toContain('<p>前10个月吞吐量2100万标准箱。增速居全国前列。</p>');
     expect(after.bodyHtml).toContain('四期工程加快建设。建成后年通过能力再提高400万标准箱。');
     // His version of the paragraph she did not keep stays in the history.
-    const revisions = await wang.page.evaluate(async (articleId) => (await (await fetch(`/api/v1/articles/${articleId}/revisions`)).json()) as { items: { content: { body: string } }[] }, id);
+    const revisions = await wang.page.evaluate(
+      async (articleId) => (await (await fetch(`/api/v1/articles/${articleId}/revisions`)).json()) as { items: { content: { body: string } }[] },
+      id,
+    );
     expect(revisions.items.some((r) => r.content.body.includes('同比增长8.6%。'))).toBe(true);
     expect(await livePage(id)).toContain('增速居全国前列。');
     expect([...wang.errors, ...li.errors.filter((e) => !e.includes('412'))]).toEqual([]);
@@ -363,7 +381,11 @@ describe('newsroom edit conflicts in Chromium', { timeout: 60_000 }, () => {
     await zhou.page.click('.notice-error button.dismiss');
     await waitFor(async () => (await zhou.page.$('.notice-error')) === null, { message: 'the dismissed message to go' });
 
-    await zhou.page.setInputFiles('[data-cover-upload]', { name: 'logo.svg', mimeType: 'image/svg+xml', buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>') });
+    await zhou.page.setInputFiles('[data-cover-upload]', {
+      name: 'logo.svg',
+      mimeType: 'image/svg+xml',
+      buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'),
+    });
     await zhou.page.waitForSelector('.notice-error:has-text("只能上传 JPEG、PNG、WebP、GIF 或 AVIF 格式的图片")');
     expect(uploads).toEqual([]);
     expect(zhou.errors).toEqual([]);

@@ -118,7 +118,11 @@ describe('three-way merge of an article', () => {
   it('reports an edit of a paragraph the other side deleted, and two insertions at one place, as conflicts', () => {
     const deleted = merge(base, html('第一段。', '第三段。', '第四段。'), html('第一段。', '第二段改。', '第三段。', '第四段。'));
     expect(deleted.merge.bodyConflicts).toEqual([{ key: 'body:0', base: [p('第二段。')], mine: [], theirs: [p('第二段改。')] }]);
-    const inserted = merge(base, html('第一段。', '我加的。', '第二段。', '第三段。', '第四段。'), html('第一段。', '他加的。', '第二段。', '第三段。', '第四段。'));
+    const inserted = merge(
+      base,
+      html('第一段。', '我加的。', '第二段。', '第三段。', '第四段。'),
+      html('第一段。', '他加的。', '第二段。', '第三段。', '第四段。'),
+    );
     expect(inserted.merge.bodyConflicts).toEqual([{ key: 'body:0', base: [], mine: [p('我加的。')], theirs: [p('他加的。')] }]);
     expect(resolveMerge(inserted.merge, { 'body:0': 'both' }).body).toBe(html('第一段。', '我加的。', '他加的。', '第二段。', '第三段。', '第四段。'));
   });

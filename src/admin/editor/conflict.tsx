@@ -29,11 +29,14 @@ export function ConflictView({ conflict, onResolve }: { conflict: EditConflict; 
   const pick = (key: string, c: Choice) => setChoices((x) => ({ ...x, [key]: c }));
 
   const item = (key: string, title: string, mine: ComponentChildren, theirs: ComponentChildren, both: boolean) => (
+    // biome-ignore lint/a11y/useSemanticElements: a fieldset's legend would not lay out as this heading does
     <div class="conflict-item" data-conflict-item={key} role="group" aria-label={title}>
       <h3>{title}</h3>
       <div class="conflict-sides">
         {(['mine', 'theirs'] as const).map((side) => (
           // The whole side picks it; the radio button is the control for the keyboard and screen readers.
+          // biome-ignore lint/a11y/noStaticElementInteractions: a mouse convenience beside the radio button
+          // biome-ignore lint/a11y/useKeyWithClickEvents: the radio button inside takes the keyboard
           <div class={`conflict-side diff${choice(key) === side ? ' chosen' : ''}`} data-side={side} onClick={() => pick(key, side)}>
             <label class="conflict-pick">
               <input type="radio" name={key} value={side} checked={choice(key) === side} onChange={() => pick(key, side)} />
@@ -58,7 +61,8 @@ export function ConflictView({ conflict, onResolve }: { conflict: EditConflict; 
         与{by}的修改有 {total} 处冲突
       </h2>
       <p>
-        {by}于 {at} 把稿件改成了第 {current.revision} 版。您的修改都还在，只是尚未保存：不冲突的修改已经合并到编辑区；下面是两人改了同一处的地方（绿色为相对原稿新增，红色为删去），编辑区里暂时是您的版本。请逐处选择保留哪个版本，然后保存。
+        {by}于 {at} 把稿件改成了第 {current.revision}{' '}
+        版。您的修改都还在，只是尚未保存：不冲突的修改已经合并到编辑区；下面是两人改了同一处的地方（绿色为相对原稿新增，红色为删去），编辑区里暂时是您的版本。请逐处选择保留哪个版本，然后保存。
       </p>
       {merge.fieldConflicts.map((c) =>
         item(c.key, fieldNames[c.field], <TextDiff from={c.base} to={c.mine} />, <TextDiff from={c.base} to={c.theirs} />, false),

@@ -24,7 +24,17 @@ export function ReturnDialog({ open, onClose, onSend }: { open: boolean; onClose
 }
 
 /** 定时发布: a time in the site's zone, an hour from now unless one was set. */
-export function ScheduleDialog({ open, initial, onClose, onSchedule }: { open: boolean; initial?: string | null; onClose: () => void; onSchedule: (at: string) => Promise<unknown> }) {
+export function ScheduleDialog({
+  open,
+  initial,
+  onClose,
+  onSchedule,
+}: {
+  open: boolean;
+  initial?: string | null;
+  onClose: () => void;
+  onSchedule: (at: string) => Promise<unknown>;
+}) {
   return (
     <FormDialog
       title="定时发布"

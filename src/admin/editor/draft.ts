@@ -70,11 +70,14 @@ const formOf = (a: Article): DraftForm => ({
 /** An article as the editor holds it: the body in the editor's own serialization, so unchanged text compares equal. */
 const contentOf = (a: Article): Content<FormField> => ({ fields: formOf(a), body: normalizeBody(a.body) });
 
-const splitTags = (s: string) => s.split(/[,，、;；\s]+/).map((t) => t.trim()).filter(Boolean);
+const splitTags = (s: string) =>
+  s
+    .split(/[,，、;；\s]+/)
+    .map((t) => t.trim())
+    .filter(Boolean);
 
 /** Two values of a field mean the same: tags whatever the separators, other fields whatever the outer spaces. */
-const sameValue = (field: FormField, a: string, b: string) =>
-  field === 'tags' ? splitTags(a).join('\n') === splitTags(b).join('\n') : a.trim() === b.trim();
+const sameValue = (field: FormField, a: string, b: string) => (field === 'tags' ? splitTags(a).join('\n') === splitTags(b).join('\n') : a.trim() === b.trim());
 
 const snapshot = (f: DraftForm, b: string) => JSON.stringify([f, b]);
 
@@ -86,7 +89,17 @@ function stamped(stamp: RevisionStamp | undefined, current: Article) {
 /** An article not saved yet is its writer's own draft: they may write it and submit it if they may write at all. */
 function unsavedAbilities(user: User): ArticleAbilities {
   const write = user.abilities.createArticle;
-  return { edit: write, submit: write, return: false, publish: false, schedule: false, unpublish: false, restore: false, readRevisions: false, curateRelated: false };
+  return {
+    edit: write,
+    submit: write,
+    return: false,
+    publish: false,
+    schedule: false,
+    unpublish: false,
+    restore: false,
+    readRevisions: false,
+    curateRelated: false,
+  };
 }
 
 /**
@@ -103,7 +116,17 @@ function unsavedAbilities(user: User): ArticleAbilities {
 export function useArticleDraft(id: number | undefined, user: User) {
   const [article, setArticle] = useState<Article | null>(null);
   const [loaded, setLoaded] = useState(id === undefined);
-  const [blank] = useState<DraftForm>(() => ({ title: '', subtitle: '', channel: '', source: '', byline: `本报记者 ${user.displayName}`, editor: '', tags: '', cover: '', summary: '' }));
+  const [blank] = useState<DraftForm>(() => ({
+    title: '',
+    subtitle: '',
+    channel: '',
+    source: '',
+    byline: `本报记者 ${user.displayName}`,
+    editor: '',
+    tags: '',
+    cover: '',
+    summary: '',
+  }));
   const [form, setForm] = useState<DraftForm>(blank);
   const [body, setBody] = useState('');
   const [saveState, setSaveState] = useState<SaveState>('clean');

@@ -2,10 +2,28 @@ import type { Editor } from '@tiptap/core';
 import { IMAGE_ACCEPT } from '../api.ts';
 
 /** Formatting for the body: block style, marks, lists, quote, link, image upload, undo. */
-export function Toolbar({ editor, disabled, uploading, onUpload, onLink }: { editor: Editor | null; disabled: boolean; uploading: boolean; onUpload: (f: File) => void; onLink: () => void }) {
+export function Toolbar({
+  editor,
+  disabled,
+  uploading,
+  onUpload,
+  onLink,
+}: {
+  editor: Editor | null;
+  disabled: boolean;
+  uploading: boolean;
+  onUpload: (f: File) => void;
+  onLink: () => void;
+}) {
   if (!editor) return <div class="toolbar" />;
   const chain = () => editor.chain().focus();
-  const block = editor.isActive('heading', { level: 2 }) ? 'h2' : editor.isActive('heading', { level: 3 }) ? 'h3' : editor.isActive('heading', { level: 4 }) ? 'h4' : 'p';
+  const block = editor.isActive('heading', { level: 2 })
+    ? 'h2'
+    : editor.isActive('heading', { level: 3 })
+      ? 'h3'
+      : editor.isActive('heading', { level: 4 })
+        ? 'h4'
+        : 'p';
   // The visible label is the accessible name; a mousedown that would take focus from the text is swallowed.
   const button = (label: string, cls: string, active: boolean, run: () => void) => (
     <button type="button" class={`tool ${cls}`} aria-pressed={active} disabled={disabled} onMouseDown={(e) => e.preventDefault()} onClick={run}>
@@ -21,7 +39,10 @@ export function Toolbar({ editor, disabled, uploading, onUpload, onLink }: { edi
         onChange={(e) => {
           const v = (e.target as HTMLSelectElement).value;
           if (v === 'p') chain().setParagraph().run();
-          else chain().setHeading({ level: Number(v.slice(1)) as 2 | 3 | 4 }).run();
+          else
+            chain()
+              .setHeading({ level: Number(v.slice(1)) as 2 | 3 | 4 })
+              .run();
         }}
       >
         <option value="p">正文</option>

@@ -28,7 +28,12 @@ function AccountRow({ account, self, onDone }: { account: Account; self: boolean
       <td>{account.username}</td>
       <td>{account.displayName}</td>
       <td>
-        <select aria-label={`${account.username} 的角色`} value={account.role} disabled={self} onChange={(e) => void patch({ role: (e.target as HTMLSelectElement).value }, `已修改 ${account.username} 的角色。`)}>
+        <select
+          aria-label={`${account.username} 的角色`}
+          value={account.role}
+          disabled={self}
+          onChange={(e) => void patch({ role: (e.target as HTMLSelectElement).value }, `已修改 ${account.username} 的角色。`)}
+        >
           {roles.map((r) => (
             <option value={r}>{roleNames[r]}</option>
           ))}
@@ -42,13 +47,25 @@ function AccountRow({ account, self, onDone }: { account: Account; self: boolean
             启用
           </button>
         ) : (
-          <button type="button" class="small danger" onClick={() => confirm(`停用 ${account.username}？其所有登录会立即退出。`) && void patch({ disabled: true }, `已停用 ${account.username}。`)}>
+          <button
+            type="button"
+            class="small danger"
+            onClick={() => confirm(`停用 ${account.username}？其所有登录会立即退出。`) && void patch({ disabled: true }, `已停用 ${account.username}。`)}
+          >
             停用
           </button>
         )}
         {self ? null : (
           <span class="inline-form">
-            <input type="password" aria-label={`${account.username} 的新密码`} placeholder="新密码" autocomplete="new-password" minLength={8} value={password} onInput={(e) => setPassword((e.target as HTMLInputElement).value)} />
+            <input
+              type="password"
+              aria-label={`${account.username} 的新密码`}
+              placeholder="新密码"
+              autocomplete="new-password"
+              minLength={8}
+              value={password}
+              onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
+            />
             <button type="button" class="small" disabled={password.length < 8} onClick={() => void reset()}>
               重置密码
             </button>

@@ -3,7 +3,19 @@ import type { Channel } from '../../shared/api.ts';
 import { api, explain } from '../api.ts';
 import { ChannelSelect, channelTree, Notice } from '../ui.tsx';
 
-function ChannelRow({ channel, depth, channels, siblings, onDone }: { channel: Channel; depth: number; channels: Channel[]; siblings: Channel[]; onDone: (msg: string | null, err?: string) => void }) {
+function ChannelRow({
+  channel,
+  depth,
+  channels,
+  siblings,
+  onDone,
+}: {
+  channel: Channel;
+  depth: number;
+  channels: Channel[];
+  siblings: Channel[];
+  onDone: (msg: string | null, err?: string) => void;
+}) {
   const [name, setName] = useState(channel.name);
   const index = siblings.findIndex((c) => c.id === channel.id);
   const patch = async (body: object, msg: string) => {
@@ -24,10 +36,22 @@ function ChannelRow({ channel, depth, channels, siblings, onDone }: { channel: C
         </button>
       ) : null}
       <code class="path">/c/{channel.path}</code>
-      <button type="button" class="small" aria-label={`上移 ${channel.name}`} disabled={index <= 0} onClick={() => void patch({ position: index - 1 }, '已调整顺序。')}>
+      <button
+        type="button"
+        class="small"
+        aria-label={`上移 ${channel.name}`}
+        disabled={index <= 0}
+        onClick={() => void patch({ position: index - 1 }, '已调整顺序。')}
+      >
         ↑
       </button>
-      <button type="button" class="small" aria-label={`下移 ${channel.name}`} disabled={index >= siblings.length - 1} onClick={() => void patch({ position: index + 1 }, '已调整顺序。')}>
+      <button
+        type="button"
+        class="small"
+        aria-label={`下移 ${channel.name}`}
+        disabled={index >= siblings.length - 1}
+        onClick={() => void patch({ position: index + 1 }, '已调整顺序。')}
+      >
         ↓
       </button>
       <label class="move">
@@ -75,7 +99,14 @@ export function ChannelsPage({ channels, onChange }: { channels: Channel[]; onCh
       <Notice>{error}</Notice>
       <ul class="channel-tree">
         {tree.map((c) => (
-          <ChannelRow key={`${c.id}-${c.name}-${c.path}`} channel={c} depth={c.depth} channels={channels} siblings={tree.filter((s) => s.parent === c.parent)} onDone={done} />
+          <ChannelRow
+            key={`${c.id}-${c.name}-${c.path}`}
+            channel={c}
+            depth={c.depth}
+            channels={channels}
+            siblings={tree.filter((s) => s.parent === c.parent)}
+            onDone={done}
+          />
         ))}
       </ul>
       <form class="card inline-form" onSubmit={create}>

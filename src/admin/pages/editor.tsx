@@ -194,7 +194,12 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
           </label>
           {canEdit && form.source.trim() && !(sources.data ?? []).some((s) => s.name === form.source.trim()) ? (
             <div class="inline-form">
-              <input aria-label="来源网址（可选）" placeholder="来源网址（可选）" value={sourceUrl} onInput={(e) => setSourceUrl((e.target as HTMLInputElement).value)} />
+              <input
+                aria-label="来源网址（可选）"
+                placeholder="来源网址（可选）"
+                value={sourceUrl}
+                onInput={(e) => setSourceUrl((e.target as HTMLInputElement).value)}
+              />
               <button type="button" class="small" onClick={() => void saveSource()}>
                 存为常用来源
               </button>
@@ -224,12 +229,18 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
               <div class="row">
                 <label class="button small">
                   上传封面
-                  <input type="file" accept={IMAGE_ACCEPT} class="visually-hidden" data-cover-upload onChange={(e) => {
-                    const el = e.target as HTMLInputElement;
-                    const f = el.files?.[0];
-                    if (f) void uploadCover(f);
-                    el.value = '';
-                  }} />
+                  <input
+                    type="file"
+                    accept={IMAGE_ACCEPT}
+                    class="visually-hidden"
+                    data-cover-upload
+                    onChange={(e) => {
+                      const el = e.target as HTMLInputElement;
+                      const f = el.files?.[0];
+                      if (f) void uploadCover(f);
+                      el.value = '';
+                    }}
+                  />
                 </label>
                 {firstImage && firstImage !== form.cover ? (
                   <button type="button" class="small" onClick={() => set('cover', firstImage)}>
@@ -250,7 +261,12 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
             </select>
           </div>
           {article ? (
-            <iframe class={`preview preview-${previewWidth}`} title="稿件预览" sandbox="allow-same-origin" src={`/admin/preview/${article.id}?r=${article.revision}`} />
+            <iframe
+              class={`preview preview-${previewWidth}`}
+              title="稿件预览"
+              sandbox="allow-same-origin"
+              src={`/admin/preview/${article.id}?r=${article.revision}`}
+            />
           ) : (
             <p class="muted">保存后即可预览。</p>
           )}
@@ -260,7 +276,12 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
       {article?.abilities.curateRelated ? <RelatedPanel articleId={article.id} /> : null}
 
       <ReturnDialog open={dialog === 'return'} onClose={() => setDialog(null)} onSend={(comment) => act('return', { comment }, '已退回给记者。')} />
-      <ScheduleDialog open={dialog === 'schedule'} initial={article?.scheduledAt} onClose={() => setDialog(null)} onSchedule={(at) => act('schedule', { at }, '已设定定时发布。')} />
+      <ScheduleDialog
+        open={dialog === 'schedule'}
+        initial={article?.scheduledAt}
+        onClose={() => setDialog(null)}
+        onSchedule={(at) => act('schedule', { at }, '已设定定时发布。')}
+      />
       <LinkDialog open={dialog === 'link'} editor={editor} onClose={() => setDialog(null)} />
     </div>
   );
@@ -333,7 +354,12 @@ function Workflow({
         </button>
       ) : null}
       {abilities.unpublish ? (
-        <button type="button" class="danger" data-action="unpublish" onClick={() => confirm('确定撤下这篇稿件吗？读者将看不到它。') && onAct('unpublish', '已撤稿。')}>
+        <button
+          type="button"
+          class="danger"
+          data-action="unpublish"
+          onClick={() => confirm('确定撤下这篇稿件吗？读者将看不到它。') && onAct('unpublish', '已撤稿。')}
+        >
           撤稿
         </button>
       ) : null}

@@ -34,7 +34,10 @@ const fieldNames: [keyof Content, string][] = [
 
 function DiffView({ from, to }: { from: Revision; to: Revision }) {
   const fields = fieldNames.filter(([k]) => JSON.stringify(from.content[k]) !== JSON.stringify(to.content[k]));
-  const bodyChanged = useMemo(() => diffParagraphs(paragraphs(from.content.body), paragraphs(to.content.body)).some((l) => l.op !== 'eq'), [from.number, to.number]);
+  const bodyChanged = useMemo(
+    () => diffParagraphs(paragraphs(from.content.body), paragraphs(to.content.body)).some((l) => l.op !== 'eq'),
+    [from.number, to.number],
+  );
   return (
     <div class="diff" data-diff>
       <h2>

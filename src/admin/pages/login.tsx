@@ -35,9 +35,24 @@ export function LoginPage({ onSignedIn }: { onSignedIn: (user: User, csrfToken: 
           {siteName} · 编辑部
         </h1>
         <label for="login-username">用户名</label>
-        <input id="login-username" name="username" autocomplete="username" required value={username} onInput={(e) => setUsername((e.target as HTMLInputElement).value)} />
+        <input
+          id="login-username"
+          name="username"
+          autocomplete="username"
+          required
+          value={username}
+          onInput={(e) => setUsername((e.target as HTMLInputElement).value)}
+        />
         <label for="login-password">密码</label>
-        <input id="login-password" name="password" type="password" autocomplete="current-password" required value={password} onInput={(e) => setPassword((e.target as HTMLInputElement).value)} />
+        <input
+          id="login-password"
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          required
+          value={password}
+          onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
+        />
         <Notice>{error}</Notice>
         <button type="submit" class="primary" disabled={busy}>
           {busy ? '正在登录…' : '登录'}

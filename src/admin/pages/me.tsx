@@ -43,11 +43,25 @@ export function MePage({ user, onSignedOut }: { user: User; onSignedOut: () => v
         </label>
         <label class="field">
           <span>新密码（至少 8 个字符）</span>
-          <input type="password" autocomplete="new-password" minLength={8} required value={next} onInput={(e) => setNext((e.target as HTMLInputElement).value)} />
+          <input
+            type="password"
+            autocomplete="new-password"
+            minLength={8}
+            required
+            value={next}
+            onInput={(e) => setNext((e.target as HTMLInputElement).value)}
+          />
         </label>
         <label class="field">
           <span>再次输入新密码</span>
-          <input type="password" autocomplete="new-password" minLength={8} required value={again} onInput={(e) => setAgain((e.target as HTMLInputElement).value)} />
+          <input
+            type="password"
+            autocomplete="new-password"
+            minLength={8}
+            required
+            value={again}
+            onInput={(e) => setAgain((e.target as HTMLInputElement).value)}
+          />
         </label>
         {message ? <Notice kind={message.kind}>{message.text}</Notice> : null}
         <button type="submit" class="primary">

@@ -10,7 +10,17 @@ export function useRecentPublished() {
 }
 
 /** Picks a published article from the recent list, or any article by its number. */
-export function ArticlePicker({ recent, exclude, onPick, label = '添加稿件' }: { recent: Article[]; exclude: number[]; onPick: (a: Article) => void; label?: string }) {
+export function ArticlePicker({
+  recent,
+  exclude,
+  onPick,
+  label = '添加稿件',
+}: {
+  recent: Article[];
+  exclude: number[];
+  onPick: (a: Article) => void;
+  label?: string;
+}) {
   const [chosen, setChosen] = useState('');
   const [error, setError] = useState<string | null>(null);
   const add = async () => {
@@ -27,7 +37,13 @@ export function ArticlePicker({ recent, exclude, onPick, label = '添加稿件' 
   };
   return (
     <div class="picker">
-      <input aria-label="稿件（选择或输入编号）" list="recent-articles" placeholder="选择最近发布的稿件，或输入编号" value={chosen} onInput={(e) => setChosen((e.target as HTMLInputElement).value)} />
+      <input
+        aria-label="稿件（选择或输入编号）"
+        list="recent-articles"
+        placeholder="选择最近发布的稿件，或输入编号"
+        value={chosen}
+        onInput={(e) => setChosen((e.target as HTMLInputElement).value)}
+      />
       <datalist id="recent-articles">
         {recent
           .filter((a) => !exclude.includes(a.id))

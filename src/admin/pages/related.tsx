@@ -45,10 +45,22 @@ export function RelatedPanel({ articleId }: { articleId: number }) {
               </span>
               {item.pinned ? (
                 <>
-                  <button type="button" class="small" aria-label={`上移 ${item.title}`} disabled={i <= 0} onClick={() => void put({ pinned: moved(pinned, i, -1), excluded })}>
+                  <button
+                    type="button"
+                    class="small"
+                    aria-label={`上移 ${item.title}`}
+                    disabled={i <= 0}
+                    onClick={() => void put({ pinned: moved(pinned, i, -1), excluded })}
+                  >
                     ↑
                   </button>
-                  <button type="button" class="small" aria-label={`下移 ${item.title}`} disabled={i < 0 || i >= pinned.length - 1} onClick={() => void put({ pinned: moved(pinned, i, 1), excluded })}>
+                  <button
+                    type="button"
+                    class="small"
+                    aria-label={`下移 ${item.title}`}
+                    disabled={i < 0 || i >= pinned.length - 1}
+                    onClick={() => void put({ pinned: moved(pinned, i, 1), excluded })}
+                  >
                     ↓
                   </button>
                   <button type="button" class="small" onClick={() => void unpin(item.id)}>

@@ -23,15 +23,24 @@ function SlotEditor({ slot, recent }: { slot: (typeof SLOTS)[number]; recent: Ar
   const [items, setItems] = useState<Item[] | null>(null);
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   useEffect(() => {
-    api<Slot>('GET', `/slots/${slot.key}`).then(async (r) => {
-      const rows = await Promise.all(
-        r.items.map(async (i) => {
-          const a = recent.find((x) => x.id === i.article) ?? (await api<Article>('GET', `/articles/${i.article}`).catch(() => null));
-          return { id: i.article, title: a?.title ?? `稿件 #${i.article}`, cover: a?.cover ?? '', status: a?.status ?? '', expires: i.expiresAt ? toLocalInput(Date.parse(i.expiresAt)) : '' };
-        }),
-      );
-      setItems(rows);
-    }, (e) => setMessage({ kind: 'error', text: explain(e) }));
+    api<Slot>('GET', `/slots/${slot.key}`).then(
+      async (r) => {
+        const rows = await Promise.all(
+          r.items.map(async (i) => {
+            const a = recent.find((x) => x.id === i.article) ?? (await api<Article>('GET', `/articles/${i.article}`).catch(() => null));
+            return {
+              id: i.article,
+              title: a?.title ?? `稿件 #${i.article}`,
+              cover: a?.cover ?? '',
+              status: a?.status ?? '',
+              expires: i.expiresAt ? toLocalInput(Date.parse(i.expiresAt)) : '',
+            };
+          }),
+        );
+        setItems(rows);
+      },
+      (e) => setMessage({ kind: 'error', text: explain(e) }),
+    );
   }, [slot.key]);
   if (!items) return <p class="muted">正在加载…</p>;
   const update = (i: number, patch: Partial<Item>) => setItems(items.map((it, k) => (k === i ? { ...it, ...patch } : it)));
@@ -81,7 +90,11 @@ function SlotEditor({ slot, recent }: { slot: (typeof SLOTS)[number]; recent: Ar
         ))}
       </ol>
       {items.length < slot.max ? (
-        <ArticlePicker recent={recent} exclude={items.map((i) => i.id)} onPick={(a) => setItems([...items, { id: a.id, title: a.title, cover: a.cover, status: a.status, expires: '' }])} />
+        <ArticlePicker
+          recent={recent}
+          exclude={items.map((i) => i.id)}
+          onPick={(a) => setItems([...items, { id: a.id, title: a.title, cover: a.cover, status: a.status, expires: '' }])}
+        />
       ) : null}
       {message ? <Notice kind={message.kind}>{message.text}</Notice> : null}
       <button type="button" class="primary" onClick={() => void save()}>

@@ -89,11 +89,13 @@ export function TokensPage({ people }: { people: Account[] }) {
           <span>账号</span>
           <select required value={username} onChange={(e) => setUsername((e.target as HTMLSelectElement).value)}>
             <option value="">请选择</option>
-            {people.filter((p) => !p.disabled).map((p) => (
-              <option value={p.username}>
-                {p.displayName}（{p.username}）
-              </option>
-            ))}
+            {people
+              .filter((p) => !p.disabled)
+              .map((p) => (
+                <option value={p.username}>
+                  {p.displayName}（{p.username}）
+                </option>
+              ))}
           </select>
         </label>
         <label class="field">

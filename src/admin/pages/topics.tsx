@@ -12,8 +12,9 @@ function TopicEditor({ topic, recent, onSaved }: { topic: Topic; recent: Article
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
-    Promise.all(topic.articles.map((id) => recent.find((a) => a.id === id) ?? api<Article>('GET', `/articles/${id}`).catch(() => ({ id, title: `稿件 #${id}` }))))
-      .then((found) => live && setItems(found.map((a) => ({ id: a.id, title: a.title }))));
+    Promise.all(
+      topic.articles.map((id) => recent.find((a) => a.id === id) ?? api<Article>('GET', `/articles/${id}`).catch(() => ({ id, title: `稿件 #${id}` }))),
+    ).then((found) => live && setItems(found.map((a) => ({ id: a.id, title: a.title }))));
     return () => {
       live = false;
     };
@@ -30,7 +31,10 @@ function TopicEditor({ topic, recent, onSaved }: { topic: Topic; recent: Article
   return (
     <div class="card topic-editor" data-topic={topic.slug}>
       <h2>
-        {topic.title} <a href={`/t/${topic.slug}`} target="_blank" rel="noopener" class="small">/t/{topic.slug}</a>
+        {topic.title}{' '}
+        <a href={`/t/${topic.slug}`} target="_blank" rel="noopener" class="small">
+          /t/{topic.slug}
+        </a>
       </h2>
       <label class="field">
         <span>标题</span>
@@ -94,9 +98,13 @@ export function TopicsPage() {
       <h1>专题</h1>
       <Notice kind="ok">{message}</Notice>
       <Notice>{error ?? topics.error ?? recent.error}</Notice>
-      {topics.data && recent.data
-        ? topics.data.map((t) => <TopicEditor key={`${t.id}-${t.articles.join(',')}`} topic={t} recent={recent.data!} onSaved={(m) => (setMessage(m), topics.reload())} />)
-        : <p class="muted">正在加载…</p>}
+      {topics.data && recent.data ? (
+        topics.data.map((t) => (
+          <TopicEditor key={`${t.id}-${t.articles.join(',')}`} topic={t} recent={recent.data!} onSaved={(m) => (setMessage(m), topics.reload())} />
+        ))
+      ) : (
+        <p class="muted">正在加载…</p>
+      )}
       <form class="card inline-form" onSubmit={create}>
         <h2>新建专题</h2>
         <label class="field">

@@ -17,6 +17,7 @@ export function sessionRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
   const api = typed(app);
   const secure = config.siteUrl.startsWith('https:');
   const siteOrigin = new URL(config.siteUrl).origin;
+  const limits = { mediaMaxBytes: config.mediaMaxBytes };
 
   // Login CSRF: another site must not sign a reader's browser in as someone else. JSON only (a cross-site form
   // cannot send it without a preflight), from our own pages, and a small body: nobody is signed in yet.
@@ -24,12 +25,12 @@ export function sessionRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
     requireSameOrigin(req, siteOrigin);
     const result = await login(ctx, { ...req.body, address: req.ip });
     setSessionCookie(reply, result.sessionToken, secure, Math.floor(SESSION_MAX_MS / 1000));
-    return sessionOut(result.account, result.csrfToken);
+    return sessionOut(result.account, result.csrfToken, limits);
   });
 
   api.get('/session', { config: AUTH_OPTIONAL }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
-    return req.auth ? sessionOut(req.auth.actor, req.auth.csrfToken ?? null) : { user: null };
+    return req.auth ? sessionOut(req.auth.actor, req.auth.csrfToken ?? null, limits) : { user: null };
   });
 
   // ?everywhere=true also ends the account's sessions on every other device.

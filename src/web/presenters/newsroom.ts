@@ -14,8 +14,9 @@ export function userOut(actor: Actor) {
 }
 
 /** A signed-in session: who, and the token its changes must carry (null for a bearer token). */
-export function sessionOut(actor: Actor, csrfToken: string | null) {
-  return { user: userOut(actor), csrfToken };
+/** The signed-in person, the CSRF token, and the limits the newsroom checks before sending (uploads). */
+export function sessionOut(actor: Actor, csrfToken: string | null, limits: { mediaMaxBytes: number }) {
+  return { user: userOut(actor), csrfToken, limits };
 }
 
 export function accountOut(a: Account) {
