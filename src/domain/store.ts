@@ -75,9 +75,10 @@ export interface TopicRepository {
   setArticles(topicId: number, articleIds: readonly number[]): Promise<void>;
 }
 
-/** Revisions of articles and the audit log: both append-only. */
+/** Revisions of articles and the audit log: append-only, but for an autosave replacing its own minutes-old revision. */
 export interface HistoryRepository {
   addRevision(revision: NewRevision): Promise<void>;
+  deleteRevision(articleId: number, number: number): Promise<void>;
   /** Newest first. */
   revisions(articleId: number): Promise<Revision[]>;
   revision(articleId: number, number: number): Promise<Revision | undefined>;

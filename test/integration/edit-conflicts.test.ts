@@ -75,8 +75,8 @@ describe.each(STORES)('edit conflicts on %s', (kind) => {
     const { id } = await createArticle(t.app, wang.auth, { title: '脚本批量修改' });
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => patch(i % 2 ? li.auth : wang.auth, id, { summary: `摘要第${i}稿` })));
     expect(results.map((r) => r.statusCode)).toEqual(Array(8).fill(200));
-    const revisions = json(await t.app.inject({ url: `/api/v1/articles/${id}/revisions`, headers: { authorization: wang.auth } })).items;
-    expect(revisions.map((r: { number: number }) => r.number).sort((a: number, b: number) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // Each write got its own revision number (the history keeps one revision per person per few minutes).
+    expect(results.map((r) => Number(JSON.parse(r.headers.etag as string))).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
     expect(json(await get(wang.auth, id)).revision).toBe(9);
   });
 
@@ -119,5 +119,28 @@ describe.each(STORES)('edit conflicts on %s', (kind) => {
     });
     expect(restore.statusCode).toBe(412);
     expect(json(await get(wang.auth, id))).toMatchObject({ revision: 2, status: 'draft', summary: '新摘要' });
+  });
+
+  it('keeps one revision per person per five minutes of autosaves; others, workflow steps and later windows start new ones', async () => {
+    t.clock.set(Math.ceil(t.clock.now() / 300_000) * 300_000 + 1_000);
+    const { id } = await createArticle(t.app, wang.auth, { title: '自动保存' });
+    for (let i = 0; i < 6; i++) {
+      t.clock.advance(10_000);
+      expect((await patch(wang.auth, id, { body: `<p>第${i}次自动保存。</p>` })).statusCode).toBe(200);
+    }
+    const history = async () =>
+      json(await t.app.inject({ url: `/api/v1/articles/${id}/revisions`, headers: { authorization: wang.auth } })).items.map(
+        (r: { number: number; action: string }) => `${r.number}:${r.action}`,
+      );
+    expect(await history()).toEqual(['7:edit', '1:create']);
+    // The kept revision has the last text.
+    const kept = json(await t.app.inject({ url: `/api/v1/articles/${id}/revisions`, headers: { authorization: wang.auth } })).items[0];
+    expect(kept.content.body).toBe('<p>第5次自动保存。</p>');
+    expect((await patch(li.auth, id, { summary: '李编辑的摘要' })).statusCode).toBe(200);
+    expect((await step(wang.auth, id, 'submit')).statusCode).toBe(200);
+    t.clock.advance(300_000);
+    expect((await patch(wang.auth, id, { subtitle: '五分钟之后' })).statusCode).toBe(200);
+    expect((await patch(wang.auth, id, { subtitle: '五分钟之后再改' })).statusCode).toBe(200);
+    expect(await history()).toEqual(['11:edit', '9:submit', '8:edit', '7:edit', '1:create']);
   });
 });

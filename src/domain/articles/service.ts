@@ -108,7 +108,28 @@ async function load(store: Store, id: number): Promise<Article> {
   return article;
 }
 
+/**
+ * Edits by one person in one five-minute window are one revision: an autosave replaces the revision its own earlier
+ * save made in that window, so the history reads as sessions, not keystrokes. Workflow steps, restores and other
+ * people's edits always start a new one.
+ */
+export const REVISION_WINDOW_MS = 5 * 60 * 1000;
+
 async function keepRevision(store: Store, article: Article, actor: Actor | null, action: string, at: number, note = ''): Promise<void> {
+  if (action === 'edit' && actor) {
+    const previous = await store.history.revision(article.id, article.revision - 1);
+    const sameWindow = previous && Math.floor(previous.createdAt / REVISION_WINDOW_MS) === Math.floor(at / REVISION_WINDOW_MS);
+    if (
+      previous &&
+      sameWindow &&
+      previous.action === 'edit' &&
+      previous.accountId === actor.id &&
+      previous.content.status === article.status &&
+      previous.note === ''
+    ) {
+      await store.history.deleteRevision(article.id, previous.number);
+    }
+  }
   await store.history.addRevision({
     articleId: article.id,
     number: article.revision,

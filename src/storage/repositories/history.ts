@@ -4,7 +4,7 @@ import type { AuditEvent, NewAuditEvent } from '../../domain/audit/audit-event.t
 import type { DB } from '../schema.ts';
 import type * as Port from '../../domain/store.ts';
 
-/** Revisions of articles and the audit log: both append-only. */
+/** Revisions of articles and the audit log: append-only, but for an autosave replacing its own minutes-old revision. */
 export class HistoryRepository implements Port.HistoryRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
@@ -21,6 +21,10 @@ export class HistoryRepository implements Port.HistoryRepository {
         note: r.note ?? '',
       })
       .execute();
+  }
+
+  async deleteRevision(articleId: number, number: number): Promise<void> {
+    await this.db.deleteFrom('revisions').where('article_id', '=', articleId).where('number', '=', number).execute();
   }
 
   async revisions(articleId: number): Promise<Revision[]> {
