@@ -157,16 +157,7 @@ export async function createArticle(ctx: Ctx, actor: Actor, input: ArticleInput)
     const c = await normalize(store, input, prepared);
     const now = ctx.clock.now();
     const id = await store.articles.insert({
-      title: c.title,
-      subtitle: c.subtitle,
-      summary: c.summary,
-      bodyHtml: c.bodyHtml,
-      bodyText: c.bodyText,
-      channelId: c.channelId,
-      source: c.source,
-      byline: c.byline,
-      editor: c.editor,
-      cover: c.cover,
+      ...storedContent(c),
       status: 'draft',
       createdAt: now,
       updatedAt: now,
@@ -256,16 +247,7 @@ async function updateOnce(
     const won = await store.articles.update(
       id,
       {
-        title: c.title,
-        subtitle: c.subtitle,
-        summary: c.summary,
-        bodyHtml: c.bodyHtml,
-        bodyText: c.bodyText,
-        channelId: c.channelId,
-        source: c.source,
-        byline: c.byline,
-        editor: c.editor,
-        cover: c.cover,
+        ...storedContent(c),
         updatedAt: now,
         revision: before.revision + 1,
       },
@@ -336,6 +318,12 @@ async function indexAndRelate(
   await indexArticle(store, after, analysis?.search);
   await breathe();
   await refreshRelated(store, after, now, { prepared: analysis?.related, wasPublished: before?.status === 'published' });
+}
+
+/** The columns an edit writes, as normalized. */
+function storedContent(c: NormalizedContent) {
+  const { title, subtitle, summary, bodyHtml, bodyText, channelId, source, byline, editor, cover } = c;
+  return { title, subtitle, summary, bodyHtml, bodyText, channelId, source, byline, editor, cover };
 }
 
 function announceArticle(ctx: Ctx, store: Store, before: Article, after: Article): void {

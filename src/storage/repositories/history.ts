@@ -23,45 +23,33 @@ export class HistoryRepository implements Port.HistoryRepository {
       .execute();
   }
 
+  private revisionsOf(articleId: number) {
+    return this.db
+      .selectFrom('revisions')
+      .leftJoin('accounts', 'accounts.id', 'revisions.account_id')
+      .select([
+        'revisions.number',
+        'revisions.account_id',
+        'accounts.username',
+        'revisions.action',
+        'revisions.created_at',
+        'revisions.snapshot',
+        'revisions.note',
+      ])
+      .where('revisions.article_id', '=', articleId);
+  }
+
   async deleteRevision(articleId: number, number: number): Promise<void> {
     await this.db.deleteFrom('revisions').where('article_id', '=', articleId).where('number', '=', number).execute();
   }
 
   async revisions(articleId: number): Promise<Revision[]> {
-    const rows = await this.db
-      .selectFrom('revisions')
-      .leftJoin('accounts', 'accounts.id', 'revisions.account_id')
-      .select([
-        'revisions.number',
-        'revisions.account_id',
-        'accounts.username',
-        'revisions.action',
-        'revisions.created_at',
-        'revisions.snapshot',
-        'revisions.note',
-      ])
-      .where('revisions.article_id', '=', articleId)
-      .orderBy('revisions.number', 'desc')
-      .execute();
+    const rows = await this.revisionsOf(articleId).orderBy('revisions.number', 'desc').execute();
     return rows.map(toRevision);
   }
 
   async revision(articleId: number, number: number): Promise<Revision | undefined> {
-    const row = await this.db
-      .selectFrom('revisions')
-      .leftJoin('accounts', 'accounts.id', 'revisions.account_id')
-      .select([
-        'revisions.number',
-        'revisions.account_id',
-        'accounts.username',
-        'revisions.action',
-        'revisions.created_at',
-        'revisions.snapshot',
-        'revisions.note',
-      ])
-      .where('revisions.article_id', '=', articleId)
-      .where('revisions.number', '=', number)
-      .executeTakeFirst();
+    const row = await this.revisionsOf(articleId).where('revisions.number', '=', number).executeTakeFirst();
     return row ? toRevision(row) : undefined;
   }
 
