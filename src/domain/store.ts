@@ -26,6 +26,7 @@ export interface Store {
   readonly slots: SlotRepository;
   readonly media: MediaRepository;
   readonly sources: SourceRepository;
+  readonly presence: PresenceRepository;
   readonly search: SearchIndex;
   /** Runs fn in one transaction: all its writes land together or not at all. Inside one, fn joins it. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
@@ -191,4 +192,34 @@ export interface SourceRepository {
   findByName(name: string): Promise<Source | undefined>;
   insert(source: NewSource): Promise<number>;
   update(id: number, changes: { url: string }): Promise<void>;
+}
+
+/** One heartbeat of the newsroom editor: this account has this article open (and is changing it, or only looking). */
+export interface Heartbeat {
+  articleId: number;
+  accountId: number;
+  editing: boolean;
+  at: number;
+  /** A previous heartbeat at or after this continues the same stretch of presence (keeps its `since`). */
+  continuesAfter: number;
+}
+
+/** Someone's last heartbeat on an article, with the name the newsroom shows. */
+export interface Present {
+  accountId: number;
+  username: string;
+  displayName: string;
+  editing: boolean;
+  /** When this stretch of heartbeats began. */
+  since: number;
+  seenAt: number;
+}
+
+/** Who has which article open in the editor: one row per article and account, replaced by each heartbeat. */
+export interface PresenceRepository {
+  beat(heartbeat: Heartbeat): Promise<void>;
+  /** Enabled accounts seen on the article at or after `since`, in account order. */
+  seenSince(articleId: number, since: number): Promise<Present[]>;
+  /** Forgets heartbeats older than `before`; returns how many. */
+  prune(before: number): Promise<number>;
 }

@@ -7,7 +7,7 @@ import type { Role } from '../domain/accounts/roles.ts';
 import type { ArticleStatus } from '../domain/articles/status.ts';
 import type { ErrorCode } from '../domain/errors.ts';
 import type { actorAbilities, articleAbilities } from '../domain/policy.ts';
-import type { channelOut, newsroomArticle, relatedOut, revisionOut, slotOut, topicOut } from '../web/presenters/articles.ts';
+import type { channelOut, newsroomArticle, presenceOut, relatedOut, revisionOut, slotOut, topicOut } from '../web/presenters/articles.ts';
 import type { mediaOut } from '../web/presenters/media.ts';
 import type { accountOut, auditOut, newTokenOut, sessionOut, sourceOut, tokenOut } from '../web/presenters/newsroom.ts';
 
@@ -46,6 +46,8 @@ export type Revision = ReturnType<typeof revisionOut>;
 /** GET/PUT /articles/:id/related; `pinned` and `excluded` only for those who may curate. */
 export type RelatedList = ReturnType<typeof relatedOut>;
 export type Media = ReturnType<typeof mediaOut>;
+/** POST /articles/:id/presence: who else has the article open in the editor. */
+export type PresenceAnswer = ReturnType<typeof presenceOut>;
 
 // Curation and the desk
 export type Channel = ReturnType<typeof channelOut>;

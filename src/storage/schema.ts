@@ -150,6 +150,14 @@ export interface MediaTable {
   created_at: number;
 }
 
+export interface ArticlePresenceTable {
+  article_id: number;
+  account_id: number;
+  seen_at: number;
+  since: number;
+  editing: number; // 0 or 1
+}
+
 export interface DB {
   channels: ChannelTable;
   accounts: AccountTable;
@@ -166,4 +174,5 @@ export interface DB {
   slot_items: SlotItemTable;
   media: MediaTable;
   sources: SourceTable;
+  article_presence: ArticlePresenceTable;
 }

@@ -9,6 +9,7 @@ import { ChannelRepository } from './repositories/channels.ts';
 import { HistoryRepository } from './repositories/history.ts';
 import { MediaRepository } from './repositories/media.ts';
 import { ReactionRepository, VoteBatcher } from './repositories/reactions.ts';
+import { PresenceRepository } from './repositories/presence.ts';
 import { RelatedRepository } from './repositories/related.ts';
 import type { SearchIndex } from '../domain/search/search-index.ts';
 import { searchIndex } from './search/index.ts';
@@ -28,6 +29,7 @@ export class SqlStore implements Store {
   readonly slots: SlotRepository;
   readonly media: MediaRepository;
   readonly sources: SourceRepository;
+  readonly presence: PresenceRepository;
   readonly search: SearchIndex;
 
   private constructor(
@@ -47,6 +49,7 @@ export class SqlStore implements Store {
     this.slots = new SlotRepository(db);
     this.media = new MediaRepository(db);
     this.sources = new SourceRepository(db);
+    this.presence = new PresenceRepository(db);
     this.search = searchIndex(db, dialect);
   }
 

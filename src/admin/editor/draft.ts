@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Article, ArticleAbilities, List, Revision, User } from '../../shared/api.ts';
+import type { Article, ArticleAbilities, List, PresenceAnswer, Revision, User } from '../../shared/api.ts';
 import { api, ApiError, explain, type RevisionStamp } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { conflictCount, mergeContent, resolveMerge, type Choice, type Content, type Merge } from '../merge.ts';
@@ -407,4 +407,58 @@ export function useArticleDraft(id: number | undefined, user: User) {
     save,
     act,
   };
+}
+
+/** Others in the editor with the article open, as the server answers each heartbeat. */
+export type Present = PresenceAnswer['others'][number];
+
+const HEARTBEAT_MS = 5000;
+
+/** "王斌、李娜正在编辑，张三正在查看"; empty when nobody else is here. */
+export function presenceLine(others: readonly Present[]): string {
+  const names = (editing: boolean) =>
+    others
+      .filter((p) => p.editing === editing)
+      .map((p) => p.displayName)
+      .join('、');
+  const editing = names(true);
+  const viewing = names(false);
+  return [editing && `${editing}正在编辑`, viewing && `${viewing}正在查看`].filter(Boolean).join('，');
+}
+
+/**
+ * Presence (王编辑正在编辑): while the page shows a saved article, a heartbeat on opening and every 5 s after, saying
+ * whether this person is editing (`editing()`, asked at each beat); answers who else has it open. Stops when the
+ * page leaves the article or the server refuses (the person may not read it).
+ */
+export function usePresence(articleId: number | undefined, editing: () => boolean): Present[] {
+  const [others, setOthers] = useState<Present[]>([]);
+  const ask = useRef(editing);
+  ask.current = editing;
+
+  useEffect(() => {
+    setOthers([]);
+    if (articleId === undefined) return;
+    let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const beat = async () => {
+      try {
+        const answer = await api<PresenceAnswer>('POST', `/articles/${articleId}/presence`, { editing: ask.current() });
+        if (live) setOthers(answer.others);
+      } catch (e) {
+        if (!live) return;
+        setOthers([]);
+        // Refused for good (no longer readable, gone, signed out): stop asking.
+        if (e instanceof ApiError && (e.status === 401 || e.status === 403 || e.status === 404)) return;
+      }
+      if (live) timer = setTimeout(() => void beat(), HEARTBEAT_MS);
+    };
+    void beat();
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [articleId]);
+
+  return others;
 }

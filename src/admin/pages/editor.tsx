@@ -4,7 +4,7 @@ import { api, explain, IMAGE_ACCEPT, uploadImage } from '../api.ts';
 import { useBodyEditor } from '../editor/body.ts';
 import { ConflictView } from '../editor/conflict.tsx';
 import { LinkDialog, ReturnDialog, ScheduleDialog } from '../editor/dialogs.tsx';
-import { useArticleDraft, type SaveState, type WorkflowAction } from '../editor/draft.ts';
+import { presenceLine, useArticleDraft, usePresence, type SaveState, type WorkflowAction } from '../editor/draft.ts';
 import { Toolbar } from '../editor/toolbar.tsx';
 import { formatClock, formatTime } from '../format.ts';
 import { useLeaveGuard } from '../router.ts';
@@ -37,6 +37,9 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
   }, []);
 
   useLeaveGuard(draft.unsaved);
+
+  // Who else has this article open; "editing" here: unsaved changes, or the cursor in the body.
+  const others = usePresence(article?.id, () => draft.unsaved() || !!editor?.isFocused);
 
   function saveNow() {
     void draft.save().then((s) => s && !s.mergedWith && setInfo('已保存。'));
@@ -135,6 +138,11 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
             作者 {author?.displayName ?? '—'} · 第 {article.revision} 版
             {article.status === 'scheduled' ? ` · 定于 ${formatTime(article.scheduledAt)} 发布` : ''}
             {article.status === 'published' ? ` · 发布于 ${formatTime(article.publishedAt)}` : ''}
+          </span>
+        ) : null}
+        {others.length > 0 ? (
+          <span class="presence" data-presence aria-live="polite">
+            {presenceLine(others)}
           </span>
         ) : null}
       </div>

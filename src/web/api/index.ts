@@ -8,6 +8,7 @@ import { auditRoutes } from './audit.ts';
 import { channelRoutes } from './channels.ts';
 import { feedRoutes } from './feed.ts';
 import { mediaRoutes } from './media.ts';
+import { presenceRoutes } from './presence.ts';
 import { reactionRoutes } from './reactions.ts';
 import { relatedRoutes } from './related.ts';
 import { searchRoutes } from './search.ts';
@@ -29,6 +30,7 @@ export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> 
   sessionRoutes(app, deps);
   articleRoutes(app, deps);
   relatedRoutes(app, deps);
+  presenceRoutes(app, deps);
   assistRoutes(app, deps);
   channelRoutes(app, deps);
   topicRoutes(app, deps);

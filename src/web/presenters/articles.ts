@@ -6,6 +6,7 @@ import type { Channel } from '../../domain/channels/channel.ts';
 import type { Topic } from '../../domain/topics/topic.ts';
 import { articleAbilities } from '../../domain/policy.ts';
 import type { Revision } from '../../domain/articles/article.ts';
+import type { Presence } from '../../domain/articles/presence.ts';
 
 /** Output allowlists: what each audience may see of a record, and nothing else. */
 
@@ -112,4 +113,9 @@ export function revisionOut(r: Revision) {
 /** A home-page slot's articles in order, with when each leaves it. */
 export function slotOut(items: { articleId: number; expiresAt: number | null }[]) {
   return { items: items.map((i) => ({ article: i.articleId, expiresAt: iso(i.expiresAt) })) };
+}
+
+/** Who else has an article open in the editor: names to show, never account ids. */
+export function presenceOut(others: readonly Presence[]) {
+  return { others: others.map((p) => ({ username: p.username, displayName: p.displayName, editing: p.editing, since: iso(p.since) as string })) };
 }

@@ -1,0 +1,106 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.ts';
+import { prepare } from '../../src/bootstrap.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createContainer } from '../../src/container.ts';
+import type { Actor } from '../../src/domain/accounts/roles.ts';
+import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
+import { createArticle } from '../../src/domain/articles/service.ts';
+import { createChannel } from '../../src/domain/channels/service.ts';
+import type { Ctx } from '../../src/domain/context.ts';
+import { openDatabase } from '../../src/storage/database.ts';
+import { waitFor } from '../support/wait.ts';
+import { launchChromium, SCREENSHOT_DIR, settled, watchErrors, watchRequests } from './browser.ts';
+
+/** Presence in Chromium against a real server: two editors with the same article open each see the other's name. */
+
+const PASSWORD = 'presence-e2e-password';
+const CHANNEL = 'yaowen';
+
+let browser: Browser;
+let base: string;
+let ctx: Ctx;
+let close: () => Promise<void>;
+const people: Record<string, Actor> = {};
+
+beforeAll(async () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-presence-'));
+  const config = loadConfig({
+    INKSTONE_DATA_DIR: dataDir,
+    INKSTONE_SECRET: 'e2e-secret-0123456789abcdef',
+    INKSTONE_ADMIN_PASSWORD: PASSWORD,
+    INKSTONE_DEMO: '0',
+    PORT: '0',
+  });
+  const database = openDatabase(config);
+  const container = createContainer({ config, database });
+  await prepare(container);
+  const built = await buildApp({ container });
+  ctx = built.ctx;
+  await createChannel(ctx, null, { slug: CHANNEL, name: '要闻' });
+  for (const [username, displayName] of [
+    ['wangbin', '王斌'],
+    ['lina', '李娜'],
+  ] as const) {
+    people[username] = toActor(await createAccount(ctx, null, { username, displayName, role: 'editor', password: PASSWORD }));
+  }
+  base = await built.app.listen({ port: 0, host: '127.0.0.1' });
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  browser = await launchChromium();
+  close = async () => {
+    await built.app.close();
+    await database.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await close?.();
+});
+
+async function signIn(username: string) {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  const page = await context.newPage();
+  const person = { page, errors: watchErrors(page), inFlight: watchRequests(page) };
+  await page.goto(`${base}/admin`);
+  await page.fill('#login-username', username);
+  await page.fill('#login-password', PASSWORD);
+  await page.click('.login-card button[type=submit]');
+  await page.waitForSelector('.dashboard [data-section=published] .count');
+  return person;
+}
+
+async function open(page: Page, id: number) {
+  await page.goto(`${base}/admin/articles/${id}`);
+  await page.waitForSelector('.ProseMirror');
+}
+
+const presence = (page: Page) => page.$eval('[data-presence]', (el) => el.textContent ?? '').catch(() => '');
+const waitPresence = (page: Page, text: string) => waitFor(async () => (await presence(page)) === text, { timeout: 15_000, message: `“${text}”` });
+
+describe('newsroom presence in Chromium', { timeout: 60_000 }, () => {
+  it('two editors open the same article: each sees the other, and who is editing', async () => {
+    const { id } = await createArticle(ctx, people.wangbin!, { title: '城南旧改项目启动', channel: CHANNEL, body: '<p>城南片区旧改今日启动。</p>' });
+    const [wang, li] = await Promise.all([signIn('wangbin'), signIn('lina')]);
+    await open(wang.page, id);
+    await open(li.page, id);
+    // Li's first heartbeat already finds Wang; Wang's next one (within 5 s) finds Li.
+    await waitPresence(li.page, '王斌正在查看');
+    await waitPresence(wang.page, '李娜正在查看');
+
+    // Li puts her cursor in the body and types: she is editing now.
+    await li.page.click('.ProseMirror > p');
+    await li.page.keyboard.type('首批涉及居民1200户。');
+    await waitPresence(wang.page, '李娜正在编辑');
+    expect(await presence(wang.page)).not.toContain('王斌');
+    await settled(wang.page, wang.inFlight);
+    await wang.page.screenshot({ path: path.join(SCREENSHOT_DIR, 'newsroom-presence.png'), fullPage: true });
+    expect([...wang.errors, ...li.errors]).toEqual([]);
+    await Promise.all([wang.page.context().close(), li.page.context().close()]);
+  });
+});
