@@ -77,14 +77,18 @@ function AccountRow({ account, self, onDone }: { account: Account; self: boolean
 }
 
 export function AccountsPage({ user, onChange }: { user: User; onChange: () => Promise<void> }) {
-  const { data, error, reload } = useLoad(() => api<List<Account>>('GET', '/accounts').then((r) => r.items), []);
+  const list = () => api<List<Account>>('GET', '/accounts').then((r) => r.items);
+  const { data, error, reload, setData } = useLoad(list, []);
   const [message, setMessage] = useState<string | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [form, setForm] = useState({ username: '', displayName: '', role: 'reporter', password: '' });
+  // The message shows with the list as it now is: rows (keyed by role and state) are replaced in the same render.
   const done = async (msg: string | null, err?: string) => {
+    const fresh = await list().catch(() => undefined);
+    if (fresh) setData(fresh);
+    else reload();
     setMessage(msg);
     setFailure(err ?? null);
-    reload();
     await onChange();
   };
   const create = async (e: Event) => {
