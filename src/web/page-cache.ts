@@ -17,6 +17,8 @@ interface Entry {
   expires: number;
   generation: number;
   bytes: number;
+  /** Read since it was stored or last spared: the eviction passes over it once (CLOCK, LRU without reordering on hits). */
+  used?: boolean;
 }
 
 export interface PageCacheOptions {
@@ -60,6 +62,8 @@ const SIMPLE_PATH = /^\/[A-Za-z0-9/_.-]*$/;
  * trailing slash it ignores) and the page parameters in a fixed order. Undefined when the URL cannot be a page.
  */
 export function pageKey(url: string): string | undefined {
+  // The common case, a plain path like /a/32: it is its own key.
+  if (SIMPLE_PATH.test(url) && (url.length === 1 || url.charCodeAt(url.length - 1) !== 47)) return url;
   const q = url.indexOf('?');
   const hash = url.indexOf('#');
   const pathEnd = Math.min(q < 0 ? url.length : q, hash < 0 ? url.length : hash);
@@ -103,7 +107,7 @@ export function changesReaderPages(change: ContentChange): boolean {
  * until it expires or a committed change that readers can see purges the cache.
  */
 export class PageCache {
-  /** In least-recently-used order: a hit moves its entry to the end. */
+  /** In insertion order; eviction spares entries read since (second chance), so hits stay a lookup and a flag. */
   private readonly entries = new Map<string, Entry>();
   private generation = 0;
   private bytes = 0;
@@ -134,12 +138,12 @@ export class PageCache {
   lookup(key: string, now: number): Entry | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    this.entries.delete(key);
     if (entry.expires <= now || entry.generation !== this.generation) {
+      this.entries.delete(key);
       this.bytes -= entry.bytes;
       return undefined;
     }
-    this.entries.set(key, entry);
+    entry.used = true;
     return entry;
   }
 
@@ -157,7 +161,12 @@ export class PageCache {
     while (this.bytes + bytes > this.options.maxBytes) {
       const [oldestKey, oldest] = this.entries.entries().next().value!;
       this.entries.delete(oldestKey);
-      this.bytes -= oldest.bytes;
+      if (oldest.used) {
+        oldest.used = false;
+        this.entries.set(oldestKey, oldest);
+      } else {
+        this.bytes -= oldest.bytes;
+      }
     }
     this.entries.set(key, { ...entry, generation, bytes });
     this.bytes += bytes;
