@@ -28,6 +28,22 @@ describe.each(STORES)('newsroom API on %s', (kind) => {
   const call = (who: { auth: string }, method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, payload?: object) =>
     t.app.inject({ method, url, headers: as(who), payload });
 
+  describe('责编', () => {
+    it('is the editor who publishes or schedules, unless the newsroom named one', async () => {
+      const named = await call(admin, 'PATCH', `/api/v1/accounts/${editor.username}`, { displayName: '陈静' });
+      expect(named.statusCode).toBe(200);
+      const unnamed = await createArticle(t.app, reporter.auth, { editor: '' });
+      const published = json(await call(editor, 'POST', `/api/v1/articles/${unnamed.id}/publish`));
+      expect(published.editor).toBe('陈静');
+      expect((await t.app.inject({ url: `/a/${unnamed.id}` })).body).toContain('责编：陈静');
+      const scheduled = await createArticle(t.app, reporter.auth, { editor: '' });
+      const at = new Date(t.clock.now() + 3_600_000).toISOString();
+      expect(json(await call(editor, 'POST', `/api/v1/articles/${scheduled.id}/schedule`, { at })).editor).toBe('陈静');
+      const chosen = await createArticle(t.app, reporter.auth, { editor: '王磊' });
+      expect(json(await call(editor, 'POST', `/api/v1/articles/${chosen.id}/publish`)).editor).toBe('王磊');
+    });
+  });
+
   describe('return with a comment', () => {
     it('sends a submitted article back as a draft and keeps the comment in the revision and the audit log', async () => {
       const a = await createArticle(t.app, reporter.auth);

@@ -406,6 +406,11 @@ export function submitArticle(ctx: Ctx, actor: Actor, id: number, expectedRevisi
 }
 
 /** With `expectedRevision`, an editor publishes only the text she saw: a later edit by the reporter makes it 412. */
+/** 责编: the editor who publishes or schedules an article is its responsible editor, unless the newsroom named one. */
+function responsibleEditor(a: Article, actor: Actor): { editor?: string } {
+  return a.editor === '' ? { editor: cleanLine(actor.displayName).slice(0, LIMITS.editor) } : {};
+}
+
 export function publishArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number): Promise<Article> {
   // A republished article keeps its first publication time, so feeds and links stay where readers saw them.
   return transition(
@@ -413,7 +418,7 @@ export function publishArticle(ctx: Ctx, actor: Actor, id: number, expectedRevis
     actor,
     id,
     'publish',
-    (a, now) => ({ status: 'published', publishedAt: a.publishedAt ?? now, scheduledAt: null }),
+    (a, now) => ({ status: 'published', publishedAt: a.publishedAt ?? now, scheduledAt: null, ...responsibleEditor(a, actor) }),
     '',
     expectedRevision,
   );
@@ -435,7 +440,7 @@ export function scheduleArticle(ctx: Ctx, actor: Actor, id: number, at: number, 
   if (!Number.isFinite(at)) throw invalid('at must be an ISO 8601 time', 'at', 'invalid_time');
   if (at <= ctx.clock.now()) throw invalid('A scheduled time must be in the future', 'at', 'in_past');
   if (at > ctx.clock.now() + 366 * 24 * 3600 * 1000) throw invalid('A scheduled time must be within a year', 'at', 'too_far');
-  return transition(ctx, actor, id, 'schedule', () => ({ status: 'scheduled', scheduledAt: at }), '', expectedRevision);
+  return transition(ctx, actor, id, 'schedule', (a) => ({ status: 'scheduled', scheduledAt: at, ...responsibleEditor(a, actor) }), '', expectedRevision);
 }
 
 /** Publishes every scheduled article whose time has come; each exactly once, even with several processes. */
