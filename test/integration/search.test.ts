@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishDueArticles } from '../../src/domain/articles/service.ts';
 import { ensureSearchIndex, rebuildSearchIndex } from '../../src/domain/search/service.ts';
-import { runCli } from '../support/server.ts';
+import { processEnv, runCli } from '../support/server.ts';
 import { STORES, type StoreKind } from '../support/stores.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 
@@ -348,10 +348,7 @@ describe.each(STORES)('search on %s', (kind) => {
   });
 
   it('runs `inkstone reindex` from the command line', () => {
-    const r = runCli(
-      { PATH: process.env.PATH, HOME: process.env.HOME, INKSTONE_DATA_DIR: t.db.dataDir, DATABASE_URL: t.db.databaseUrl ?? '', LOG_LEVEL: 'warn' },
-      'reindex',
-    );
+    const r = runCli(processEnv(t.db), 'reindex');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`Indexed ${articles.length} published articles, removed 0 stale entries`));
   });

@@ -1,7 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliOk, runCli, serve, type Served } from '../support/server.ts';
+import { cliOk, runCli, serve, type Served, processEnv } from '../support/server.ts';
 import { STORES, openTestDatabase, type TestDatabase } from '../support/stores.ts';
 
 /** The whole path an outside tool takes: the CLI makes a token, the served site takes it over real HTTP. */
@@ -17,15 +17,7 @@ describe.each(STORES)('CLI and HTTP on %s', (kind) => {
   beforeAll(async () => {
     db = await openTestDatabase(kind, { migrated: false });
     await db.database.close();
-    env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      INKSTONE_DATA_DIR: db.dataDir,
-      DATABASE_URL: db.databaseUrl ?? '',
-      INKSTONE_DEMO: '0',
-      INKSTONE_ADMIN_PASSWORD: 'admin-password-1',
-      LOG_LEVEL: 'warn',
-    };
+    env = processEnv(db, { INKSTONE_ADMIN_PASSWORD: 'admin-password-1' });
     expect(run('migrate')).toMatch(/^Applied: 2026-11-29T0000-initial/);
     expect(run('migrate')).toMatch(/up to date/);
     run('user', 'add', 'chief', '--role', 'admin', '--password', 'chief-password-1');

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newsroom, serve, type Served } from '../support/server.ts';
+import { newsroom, processEnv, serve, type Served } from '../support/server.ts';
 import { waitFor } from '../support/wait.ts';
 
 /** Two app processes behind one port (INKSTONE_WORKERS=2): cached pages, and edits purge every worker's cache. */
@@ -14,15 +14,7 @@ describe('serve with two workers', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-cluster-'));
-    const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      INKSTONE_DATA_DIR: dir,
-      INKSTONE_DEMO: '0',
-      INKSTONE_ADMIN_PASSWORD: 'cluster-admin-1',
-      LOG_LEVEL: 'warn',
-      INKSTONE_WORKERS: '2',
-    };
+    const env = processEnv({ dataDir: dir, databaseUrl: undefined }, { INKSTONE_ADMIN_PASSWORD: 'cluster-admin-1', INKSTONE_WORKERS: '2' });
     ({ token } = await newsroom(env));
     server = await serve(env);
     base = server.base;

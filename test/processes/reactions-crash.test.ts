@@ -3,7 +3,7 @@ import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/storage/database.ts';
 import { countsFromRows, voteRows } from '../support/reactions.ts';
-import { newsroom, publishArticle, runCli, serve, type Served } from '../support/server.ts';
+import { newsroom, publishArticle, runCli, serve, type Served, processEnv } from '../support/server.ts';
 import { STORES, openTestDatabase, type TestDatabase } from '../support/stores.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -25,17 +25,12 @@ describe.each(STORES)('kill -9 during a vote storm on %s', (kind) => {
   beforeAll(async () => {
     db = await openTestDatabase(kind, { migrated: false });
     await db.database.close();
-    env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      INKSTONE_DATA_DIR: db.dataDir,
-      DATABASE_URL: db.databaseUrl ?? '',
-      INKSTONE_DEMO: '0',
+    env = processEnv(db, {
       INKSTONE_SECRET: 'crash-test-secret-0123456789',
       // The storm comes through "our proxy" on loopback, one forwarded address per reader.
       TRUST_PROXY: '127.0.0.1',
       LOG_LEVEL: 'fatal',
-    };
+    });
   }, 60_000);
 
   afterAll(async () => {

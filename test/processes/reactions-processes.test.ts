@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/storage/database.ts';
 import { countsFromRows, voteRows } from '../support/reactions.ts';
 import { startRedis, type TestRedis } from '../support/redis.ts';
-import { newsroom, publishArticle, serve, type Served } from '../support/server.ts';
+import { newsroom, processEnv, publishArticle, serve, type Served } from '../support/server.ts';
 import { openTestDatabase, runsOn, type TestDatabase } from '../support/stores.ts';
 
 const MOODS = ['happy', 'sad', 'like', 'pass'];
@@ -18,18 +18,13 @@ describe.skipIf(!runsOn('postgres'))('two app processes on postgres with Redis',
     db = await openTestDatabase('postgres', { migrated: false });
     await db.database.close();
     redis = await startRedis();
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      INKSTONE_DATA_DIR: db.dataDir,
-      DATABASE_URL: db.databaseUrl,
+    const env = processEnv(db, {
       REDIS_URL: redis.url,
       // Both processes must sign reader cookies alike, as behind one load balancer.
       INKSTONE_SECRET: 'two-process-secret-0123456789',
-      INKSTONE_DEMO: '0',
       TRUST_PROXY: '127.0.0.1',
       LOG_LEVEL: 'fatal',
-    };
+    });
     ({ token } = await newsroom(env));
     servers = await Promise.all([serve(env), serve(env)]);
   }, 120_000);

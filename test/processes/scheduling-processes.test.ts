@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newsroom, serve, type Served } from '../support/server.ts';
+import { newsroom, processEnv, serve, type Served } from '../support/server.ts';
 import { openTestDatabase, runsOn, type TestDatabase } from '../support/stores.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -16,14 +16,7 @@ describe.skipIf(!runsOn('postgres'))('scheduled publishing across two processes 
   beforeAll(async () => {
     db = await openTestDatabase('postgres', { migrated: false });
     await db.database.close();
-    env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      INKSTONE_DATA_DIR: db.dataDir,
-      DATABASE_URL: db.databaseUrl,
-      INKSTONE_DEMO: '0',
-      LOG_LEVEL: 'fatal',
-    };
+    env = processEnv(db, { LOG_LEVEL: 'fatal' });
     ({ token } = await newsroom(env));
   }, 120_000);
 

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../src/domain/articles/service.ts';
 import { worstAccepted } from '../support/hostile-bodies.ts';
-import { newsroom, publishArticle, serve, type Served } from '../support/server.ts';
+import { newsroom, publishArticle, serve, type Served, processEnv } from '../support/server.ts';
 import { STORES, openTestDatabase, type TestDatabase } from '../support/stores.ts';
 
 /**
@@ -67,15 +67,7 @@ describe.each(STORES)('security: body complexity, readers while the worst body i
   beforeAll(async () => {
     db = await openTestDatabase(kind, { migrated: false });
     await db.database.close();
-    env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      INKSTONE_DATA_DIR: db.dataDir,
-      DATABASE_URL: db.databaseUrl ?? '',
-      INKSTONE_DEMO: '0',
-      INKSTONE_SECRET: 'security-body-secret-0123456789',
-      LOG_LEVEL: 'warn',
-    };
+    env = processEnv(db, { INKSTONE_SECRET: 'security-body-secret-0123456789' });
   }, 60_000);
 
   afterAll(async () => {

@@ -27,6 +27,19 @@ export function cliOk(env: NodeJS.ProcessEnv, ...args: string[]): string {
   return r.stdout;
 }
 
+/** The environment of an `inkstone` process over a test database: no demo content, quiet logs, then `extra`. */
+export function processEnv(db: { dataDir: string; databaseUrl: string | undefined }, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    INKSTONE_DATA_DIR: db.dataDir,
+    DATABASE_URL: db.databaseUrl ?? '',
+    INKSTONE_DEMO: '0',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
 export interface Served {
   base: string;
   child: ChildProcess;
