@@ -6,6 +6,7 @@ import { buildApp } from '../../src/app.ts';
 import { createContainer } from '../../src/container.ts';
 import { prepare } from '../../src/bootstrap.ts';
 import { loadConfig } from '../../src/config.ts';
+import type { Clock } from '../../src/domain/clock.ts';
 import { openDatabase } from '../../src/storage/database.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -34,17 +35,25 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** A real server with the demo newsroom on SQLite, listening on a free port. */
-export async function startDemoSite() {
+export interface SiteOptions {
+  /** Load the demo newsroom (default); false starts with an empty database and only `admin`. */
+  demo?: boolean;
+  adminPassword?: string;
+  clock?: Clock;
+}
+
+/** A real server on SQLite (with the demo newsroom unless told otherwise), listening on a free port. */
+export async function startDemoSite({ demo = true, adminPassword = 'e2e-admin-password', clock }: SiteOptions = {}) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-e2e-'));
   const config = loadConfig({
     INKSTONE_DATA_DIR: dataDir,
     INKSTONE_SECRET: 'e2e-secret-0123456789abcdef',
-    INKSTONE_ADMIN_PASSWORD: 'e2e-admin-password',
+    INKSTONE_ADMIN_PASSWORD: adminPassword,
+    INKSTONE_DEMO: demo ? '1' : '0',
     PORT: '0',
   });
   const database = openDatabase(config);
-  const container = createContainer({ config, database });
+  const container = createContainer({ config, database, clock });
   await prepare(container);
   const { app, ctx } = await buildApp({ container });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -52,6 +61,8 @@ export async function startDemoSite() {
   return {
     base: address,
     ctx,
+    app,
+    dataDir,
     async close() {
       await app.close();
       await database.close();

@@ -1,22 +1,16 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
-import { createContainer } from '../../src/container.ts';
-import { prepare } from '../../src/bootstrap.ts';
-import { loadConfig } from '../../src/config.ts';
 import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import type { Actor } from '../../src/domain/accounts/roles.ts';
 import { createArticle, publishArticle, submitArticle, updateArticle } from '../../src/domain/articles/service.ts';
 import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
-import { openDatabase } from '../../src/storage/database.ts';
 import { waitFor } from '../support/wait.ts';
-import { launchChromium, SCREENSHOT_DIR, settled, watchErrors, watchRequests } from './browser.ts';
+import { launchChromium, SCREENSHOT_DIR, startDemoSite, settled, watchErrors, watchRequests } from './browser.ts';
 
 /**
  * The newsroom never loses work, in Chromium against a real server: two editors saving the same published article
@@ -37,19 +31,8 @@ let close: () => Promise<void>;
 const people: Record<string, Actor> = {};
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-conflicts-'));
-  const config = loadConfig({
-    INKSTONE_DATA_DIR: dataDir,
-    INKSTONE_SECRET: 'e2e-secret-0123456789abcdef',
-    INKSTONE_ADMIN_PASSWORD: PASSWORD,
-    INKSTONE_DEMO: '0',
-    PORT: '0',
-  });
-  const database = openDatabase(config);
-  const container = createContainer({ config, database });
-  await prepare(container);
-  const built = await buildApp({ container });
-  ctx = built.ctx;
+  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
+  ({ base, ctx, dataDir, close } = site);
   await createChannel(ctx, null, { slug: CHANNEL, name: '要闻' });
   for (const [username, displayName, role] of [
     ['wangbin', '王斌', 'editor'],
@@ -66,14 +49,7 @@ beforeAll(async () => {
       .jpeg()
       .toBuffer(),
   );
-  base = await built.app.listen({ port: 0, host: '127.0.0.1' });
-  mkdirSync(SCREENSHOT_DIR, { recursive: true });
   browser = await launchChromium();
-  close = async () => {
-    await built.app.close();
-    await database.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  };
 }, 120_000);
 
 afterAll(async () => {

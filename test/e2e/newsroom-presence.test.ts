@@ -1,20 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
-import { prepare } from '../../src/bootstrap.ts';
-import { loadConfig } from '../../src/config.ts';
-import { createContainer } from '../../src/container.ts';
 import type { Actor } from '../../src/domain/accounts/roles.ts';
 import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import { createArticle } from '../../src/domain/articles/service.ts';
 import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
-import { openDatabase } from '../../src/storage/database.ts';
 import { waitFor } from '../support/wait.ts';
-import { launchChromium, SCREENSHOT_DIR, settled, watchErrors, watchRequests } from './browser.ts';
+import { launchChromium, SCREENSHOT_DIR, startDemoSite, settled, watchErrors, watchRequests } from './browser.ts';
 
 /** Presence in Chromium against a real server: two editors with the same article open each see the other's name. */
 
@@ -28,19 +21,8 @@ let close: () => Promise<void>;
 const people: Record<string, Actor> = {};
 
 beforeAll(async () => {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-presence-'));
-  const config = loadConfig({
-    INKSTONE_DATA_DIR: dataDir,
-    INKSTONE_SECRET: 'e2e-secret-0123456789abcdef',
-    INKSTONE_ADMIN_PASSWORD: PASSWORD,
-    INKSTONE_DEMO: '0',
-    PORT: '0',
-  });
-  const database = openDatabase(config);
-  const container = createContainer({ config, database });
-  await prepare(container);
-  const built = await buildApp({ container });
-  ctx = built.ctx;
+  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
+  ({ base, ctx, close } = site);
   await createChannel(ctx, null, { slug: CHANNEL, name: '要闻' });
   for (const [username, displayName] of [
     ['wangbin', '王斌'],
@@ -48,14 +30,7 @@ beforeAll(async () => {
   ] as const) {
     people[username] = toActor(await createAccount(ctx, null, { username, displayName, role: 'editor', password: PASSWORD }));
   }
-  base = await built.app.listen({ port: 0, host: '127.0.0.1' });
-  mkdirSync(SCREENSHOT_DIR, { recursive: true });
   browser = await launchChromium();
-  close = async () => {
-    await built.app.close();
-    await database.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  };
 }, 120_000);
 
 afterAll(async () => {

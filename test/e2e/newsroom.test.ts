@@ -1,19 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
-import { createContainer } from '../../src/container.ts';
-import { prepare } from '../../src/bootstrap.ts';
-import { loadConfig } from '../../src/config.ts';
 import { createAccount } from '../../src/domain/accounts/service.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { startScheduler } from '../../src/jobs/scheduler.ts';
-import { openDatabase } from '../../src/storage/database.ts';
-import { launchChromium, SCREENSHOT_DIR, watchErrors } from './browser.ts';
+import { launchChromium, SCREENSHOT_DIR, startDemoSite, watchErrors } from './browser.ts';
 
 /**
  * The newsroom in a real Chromium against a real server: a reporter writes a draft with an uploaded, captioned
@@ -35,20 +29,14 @@ let imageFile: string;
 let articleId: number;
 
 beforeAll(async () => {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-newsroom-'));
-  const config = loadConfig({ INKSTONE_DATA_DIR: dataDir, INKSTONE_SECRET: 'e2e-secret-0123456789abcdef', INKSTONE_ADMIN_PASSWORD: PASSWORD, PORT: '0' });
   clock = new ManualClock(Date.now());
-  const database = openDatabase(config);
-  const container = createContainer({ config, database, clock });
-  await prepare(container);
-  const built = await buildApp({ container });
-  ctx = built.ctx;
+  const site = await startDemoSite({ adminPassword: PASSWORD, clock });
+  ({ base, ctx } = site);
   await createAccount(ctx, null, { username: 'zhouming', displayName: '周明远', role: 'reporter', password: PASSWORD });
   await createAccount(ctx, null, { username: 'chenjing', displayName: '陈静', role: 'editor', password: PASSWORD });
   // The real scheduler with a short tick: time itself is the manual clock, so nothing here waits a minute.
-  const stopScheduler = startScheduler(ctx, built.app.log, 100);
-  base = await built.app.listen({ port: 0, host: '127.0.0.1' });
-  imageFile = path.join(dataDir, 'wetland.png');
+  const stopScheduler = startScheduler(ctx, site.app.log, 100);
+  imageFile = path.join(site.dataDir, 'wetland.png');
   writeFileSync(
     imageFile,
     await sharp({ create: { width: 1200, height: 800, channels: 3, background: { r: 70, g: 130, b: 90 } } })
@@ -56,13 +44,10 @@ beforeAll(async () => {
       .png()
       .toBuffer(),
   );
-  mkdirSync(SCREENSHOT_DIR, { recursive: true });
   browser = await launchChromium();
   close = async () => {
     stopScheduler();
-    await built.app.close();
-    await database.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await site.close();
   };
 }, 120_000);
 
