@@ -83,6 +83,8 @@ export interface HistoryRepository {
   /** Newest first. */
   revisions(articleId: number): Promise<Revision[]>;
   revision(articleId: number, number: number): Promise<Revision | undefined>;
+  /** Who made a revision, how and when, without its content (which can be megabytes). */
+  revisionHead(articleId: number, number: number): Promise<Omit<Revision, 'content' | 'username'> | undefined>;
   record(event: NewAuditEvent): Promise<void>;
   /** Newest first, paged by event id. */
   auditEvents(limit: number, beforeId?: number): Promise<AuditEvent[]>;

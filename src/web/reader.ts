@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import { hmac, safeEqual } from '../domain/crypto.ts';
-import { requireSameOrigin } from './auth.ts';
 
 /** The anonymous reader: a random id signed with the site secret, set by the first vote, kept a year. */
 export const READER_COOKIE = 'inkstone_reader';
@@ -32,9 +31,4 @@ export function setReaderCookie(reply: FastifyReply, config: Config, readerId: s
     path: '/',
     maxAge: READER_MAX_AGE,
   });
-}
-
-/** Votes and reads come from our own pages: another site's form or beacon is refused when the browser says so. */
-export function requireOwnOrigin(req: FastifyRequest, config: Config): void {
-  requireSameOrigin(req, new URL(config.siteUrl).origin);
 }

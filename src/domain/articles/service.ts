@@ -117,16 +117,10 @@ export const REVISION_WINDOW_MS = 5 * 60 * 1000;
 
 async function keepRevision(store: Store, article: Article, actor: Actor | null, action: string, at: number, note = ''): Promise<void> {
   if (action === 'edit' && actor) {
-    const previous = await store.history.revision(article.id, article.revision - 1);
+    // Its head only: an edit never changes the status, so the previous revision being an edit means the same status.
+    const previous = await store.history.revisionHead(article.id, article.revision - 1);
     const sameWindow = previous && Math.floor(previous.createdAt / REVISION_WINDOW_MS) === Math.floor(at / REVISION_WINDOW_MS);
-    if (
-      previous &&
-      sameWindow &&
-      previous.action === 'edit' &&
-      previous.accountId === actor.id &&
-      previous.content.status === article.status &&
-      previous.note === ''
-    ) {
+    if (previous && sameWindow && previous.action === 'edit' && previous.accountId === actor.id && previous.note === '') {
       await store.history.deleteRevision(article.id, previous.number);
     }
   }

@@ -39,6 +39,16 @@ export class HistoryRepository implements Port.HistoryRepository {
       .where('revisions.article_id', '=', articleId);
   }
 
+  async revisionHead(articleId: number, number: number): Promise<Omit<Revision, 'content' | 'username'> | undefined> {
+    const row = await this.db
+      .selectFrom('revisions')
+      .select(['number', 'account_id', 'action', 'created_at', 'note'])
+      .where('article_id', '=', articleId)
+      .where('number', '=', number)
+      .executeTakeFirst();
+    return row && { number: row.number, accountId: row.account_id, action: row.action, createdAt: row.created_at, note: row.note };
+  }
+
   async deleteRevision(articleId: number, number: number): Promise<void> {
     await this.db.deleteFrom('revisions').where('article_id', '=', articleId).where('number', '=', number).execute();
   }

@@ -12,9 +12,9 @@ import {
   WINDOWS,
   type RankingWindow,
 } from '../../domain/reactions/service.ts';
-import { AUTH_REQUIRED } from '../auth.ts';
+import { AUTH_REQUIRED, requireSameOrigin } from '../auth.ts';
 import { feedItem } from '../presenters/articles.ts';
-import { readerOf, requireOwnOrigin, setReaderCookie } from '../reader.ts';
+import { readerOf, setReaderCookie } from '../reader.ts';
 import { typed, type WebDeps } from '../context.ts';
 import { IdParams } from './schemas.ts';
 
@@ -48,6 +48,8 @@ const ANONYMOUS_BODY_LIMIT = 1024;
 
 export function reactionRoutes(app: FastifyInstance, deps: WebDeps): void {
   const { ctx, config } = deps;
+  // Votes and reads come from our own pages: another site's form or beacon is refused when the browser says so.
+  const siteOrigin = new URL(config.siteUrl).origin;
 
   void app.register(async (scope) => {
     // navigator.sendBeacon posts text/plain; the beacon carries nothing in its body, so it is read and dropped.
@@ -58,14 +60,14 @@ export function reactionRoutes(app: FastifyInstance, deps: WebDeps): void {
 
     // Anonymous routes take small bodies: a vote is a few bytes, a beacon none.
     api.post('/articles/:id/reactions', { schema: { params: IdParams, body: VoteBody }, bodyLimit: ANONYMOUS_BODY_LIMIT }, async (req, reply) => {
-      requireOwnOrigin(req, config);
+      requireSameOrigin(req, siteOrigin);
       const vote = await castVote(ctx, { articleId: req.params.id, mood: req.body.mood, readerId: readerOf(req, config), address: req.ip });
       if (vote.newReader) setReaderCookie(reply, config, vote.readerId);
       return { counts: vote.counts, mine: vote.mine };
     });
 
     api.post('/articles/:id/views', { schema: { params: IdParams }, bodyLimit: ANONYMOUS_BODY_LIMIT }, async (req, reply) => {
-      requireOwnOrigin(req, config);
+      requireSameOrigin(req, siteOrigin);
       await recordView(ctx, { articleId: req.params.id, readerId: readerOf(req, config), address: req.ip, userAgent: req.headers['user-agent'] });
       return reply.code(204).send();
     });
