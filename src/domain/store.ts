@@ -1,5 +1,16 @@
 import type { Account, AccountChanges, NewAccount, NewToken, SessionRecord, TokenListing, TokenRecord } from './accounts/account.ts';
-import type { Article, ArticlePatch, FeedQuery, NewArticle, NewRevision, NewsroomQuery, Revision } from './articles/article.ts';
+import type {
+  Article,
+  ArticlePatch,
+  FeedQuery,
+  NewArticle,
+  NewRevision,
+  NewsArticle,
+  NewsroomQuery,
+  Revision,
+  SitemapArticle,
+  SitemapRangeStats,
+} from './articles/article.ts';
 import type { Candidate, RelatedDocument, RelatedPick, ScoredItem } from './articles/related-reading.ts';
 import type { ArticleStatus } from './articles/status.ts';
 import type { AuditEvent, NewAuditEvent } from './audit/audit-event.ts';
@@ -46,6 +57,14 @@ export interface ArticleRepository {
   /** Published articles, newest first, keyset-paginated so new arrivals never shift a reader's next page. */
   listPublished(q: FeedQuery): Promise<Article[]>;
   listNewsroom(q: NewsroomQuery): Promise<Article[]>;
+  /** The highest id of a published article; 0 when none is. */
+  maxPublishedId(): Promise<number>;
+  /** Published articles with ids in [fromId, toId): how many, and the latest update among them. */
+  sitemapStats(fromId: number, toId: number): Promise<SitemapRangeStats>;
+  /** Published articles with ids in (afterId, toId), by id, at most `limit`; no bodies. */
+  sitemapArticles(afterId: number, toId: number, limit: number): Promise<SitemapArticle[]>;
+  /** Articles published at or after `since`, newest first, at most `limit`; no bodies. */
+  recentNews(since: number, limit: number): Promise<NewsArticle[]>;
   /** Published articles sharing tags with this one: most shared tags first, then newest. */
   sharingTags(articleId: number, limit: number): Promise<number[]>;
   countByStatus(status: ArticleStatus): Promise<number>;

@@ -96,6 +96,27 @@ export interface FeedQuery {
   limit: number;
 }
 
+/** What a sitemap says of a published article. */
+export interface SitemapArticle {
+  id: number;
+  updatedAt: number;
+  cover: string;
+}
+
+/** A range of article ids in the sitemap: how many are published and when the latest of them changed. */
+export interface SitemapRangeStats {
+  count: number;
+  lastmod: number | null;
+}
+
+/** What the news sitemap says of a recent article. */
+export interface NewsArticle {
+  id: number;
+  title: string;
+  publishedAt: number;
+  tags: string[];
+}
+
 export interface NewsroomQuery {
   status?: ArticleStatus;
   authorId?: number;

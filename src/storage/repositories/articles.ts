@@ -1,5 +1,14 @@
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
-import type { Article, ArticlePatch, FeedQuery, NewArticle, NewsroomQuery } from '../../domain/articles/article.ts';
+import type {
+  Article,
+  ArticlePatch,
+  FeedQuery,
+  NewArticle,
+  NewsArticle,
+  NewsroomQuery,
+  SitemapArticle,
+  SitemapRangeStats,
+} from '../../domain/articles/article.ts';
 import type { ArticleStatus } from '../../domain/articles/status.ts';
 import type { ArticleTable, DB } from '../schema.ts';
 import type * as Port from '../../domain/store.ts';
@@ -147,6 +156,56 @@ export class ArticleRepository implements Port.ArticleRepository {
     return this.withTags(rows);
   }
 
+  async maxPublishedId(): Promise<number> {
+    const row = await this.db
+      .selectFrom('articles')
+      .select((eb) => eb.fn.max('id').as('max'))
+      .where('status', '=', 'published')
+      .executeTakeFirst();
+    return Number(row?.max ?? 0);
+  }
+
+  async sitemapStats(fromId: number, toId: number): Promise<SitemapRangeStats> {
+    const row = await this.db
+      .selectFrom('articles')
+      .select((eb) => [eb.fn.countAll().as('count'), eb.fn.max('updated_at').as('lastmod')])
+      .where('id', '>=', fromId)
+      .where('id', '<', toId)
+      .where('status', '=', 'published')
+      .executeTakeFirst();
+    return { count: Number(row?.count ?? 0), lastmod: row?.lastmod == null ? null : Number(row.lastmod) };
+  }
+
+  async sitemapArticles(afterId: number, toId: number, limit: number): Promise<SitemapArticle[]> {
+    const rows = await this.db
+      .selectFrom('articles')
+      .select(['id', 'updated_at', 'cover'])
+      .where('id', '>', afterId)
+      .where('id', '<', toId)
+      .where('status', '=', 'published')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: r.id, updatedAt: Number(r.updated_at), cover: r.cover }));
+  }
+
+  async recentNews(since: number, limit: number): Promise<NewsArticle[]> {
+    const rows = await this.db
+      .selectFrom('articles')
+      .select(['id', 'title', 'published_at'])
+      .where('status', '=', 'published')
+      .where('published_at', '>=', since)
+      .orderBy('published_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    const tags = await tagNamesByArticle(
+      this.db,
+      rows.map((r) => r.id),
+    );
+    return rows.map((r) => ({ id: r.id, title: r.title, publishedAt: Number(r.published_at), tags: tags.get(r.id) ?? [] }));
+  }
+
   /** Published articles sharing tags with this one: most shared tags first, then newest. */
   async sharingTags(articleId: number, limit: number): Promise<number[]> {
     const rows = await this.db
@@ -224,22 +283,26 @@ export class ArticleRepository implements Port.ArticleRepository {
   }
 }
 
+const TAG_LOOKUP_BATCH = 1000;
+
 /** Tag names of each article, in the order the newsroom gave them. */
 export async function tagNamesByArticle(db: Kysely<DB>, articleIds: readonly number[]): Promise<Map<number, string[]>> {
   const tags = new Map<number, string[]>();
-  if (articleIds.length === 0) return tags;
-  const rows = await db
-    .selectFrom('article_tags')
-    .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
-    .select(['article_tags.article_id', 'tags.name'])
-    .where('article_tags.article_id', 'in', [...articleIds])
-    .orderBy('article_tags.article_id')
-    .orderBy('article_tags.position')
-    .execute();
-  for (const t of rows) {
-    const list = tags.get(t.article_id) ?? [];
-    list.push(t.name);
-    tags.set(t.article_id, list);
+  // Bound parameters per statement stay far below SQLite's limit (32,766) however many articles are asked for.
+  for (let i = 0; i < articleIds.length; i += TAG_LOOKUP_BATCH) {
+    const rows = await db
+      .selectFrom('article_tags')
+      .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
+      .select(['article_tags.article_id', 'tags.name'])
+      .where('article_tags.article_id', 'in', articleIds.slice(i, i + TAG_LOOKUP_BATCH))
+      .orderBy('article_tags.article_id')
+      .orderBy('article_tags.position')
+      .execute();
+    for (const t of rows) {
+      const list = tags.get(t.article_id) ?? [];
+      list.push(t.name);
+      tags.set(t.article_id, list);
+    }
   }
   return tags;
 }
