@@ -175,6 +175,8 @@ export interface RelatedRepository {
   documentFrequencies(terms: readonly string[]): Promise<{ documents: number; df: Map<string, number> }>;
   /** Articles never analysed. */
   unanalysed(): Promise<number>;
+  /** Ids of articles never analysed after `afterId`, ascending, at most `limit`. */
+  unanalysedIds(afterId: number, limit: number): Promise<number[]>;
   terms(articleId: number): Promise<[string, number][]>;
   /** Published articles sharing terms with the vector, most similar first. */
   similarPublished(articleId: number, terms: readonly [string, number][], limit: number): Promise<Candidate[]>;
