@@ -18,7 +18,8 @@ import { adminRoutes } from './web/admin/routes.tsx';
 import { apiV1 } from './web/api/index.ts';
 import { isApiRequest, sendApiError, toApiError } from './web/errors.ts';
 import { registerMetrics } from './web/metrics.ts';
-import { changesReaderPages, PageCache, registerPageCache, serveFromCache } from './web/page-cache.ts';
+import { CdnPurger } from './web/cdn-purge.ts';
+import { PageCache, purgeKeysFor, registerPageCache, serveFromCache } from './web/page-cache.ts';
 import { sendHtml } from './web/public/html.ts';
 import { publicRoutes, type ErrorRenderer } from './web/public/routes.tsx';
 import { hantRoutes } from './web/public/hant.tsx';
@@ -53,9 +54,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const { container } = options;
   const { config, database, ctx } = container;
   const pageCache = new PageCache({ ttlMs: config.pageCacheTtlMs, maxBytes: config.pageCacheMaxBytes });
-  ctx.events.subscribe((change) => {
-    if (changesReaderPages(change)) pageCache.purge();
-  });
   const app: FastifyInstance = Fastify({
     // Cached reader pages are answered before Fastify's routing; see serveFromCache.
     // Idle keep-alive connections outlive a load balancer's (60 s is common), so it is never the server that closes a
@@ -72,6 +70,19 @@ export async function buildApp(options: AppOptions): Promise<App> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
   app.setValidatorCompiler(validatorCompiler);
+  // A committed change purges the pages that show it, here and (through the webhook) at a CDN; other app processes
+  // hear of it through server.ts (workers) or the page cache's expiry.
+  const cdn = config.cdnPurge && new CdnPurger({ ...config.cdnPurge, log: app.log });
+  const unsubscribe = ctx.events.subscribe((change) => {
+    const keys = purgeKeysFor(change);
+    if (!keys) return;
+    pageCache.purge(keys === 'all' ? undefined : keys);
+    cdn?.purge(keys === 'all' ? undefined : keys);
+  });
+  app.addHook('onClose', async () => {
+    unsubscribe();
+    await cdn?.flush();
+  });
   app.addHook('onReady', () => container.ready());
   app.addHook('onClose', () => container.close());
 

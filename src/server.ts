@@ -32,9 +32,9 @@ export async function serve(config: Config): Promise<void> {
   printFirstStart(config, first.adminPassword);
   if (cluster.isWorker) {
     // A newsroom change seen by one worker must purge every worker's page cache.
-    pageCache.onPurge = () => process.send?.({ type: PURGE });
-    process.on('message', (msg: { type?: string }) => {
-      if (msg?.type === PURGE) pageCache.purge({ propagate: false });
+    pageCache.onPurge = (keys) => process.send?.({ type: PURGE, keys });
+    process.on('message', (msg: { type?: string; keys?: string[] }) => {
+      if (msg?.type === PURGE) pageCache.purge(msg.keys, { propagate: false });
     });
   }
   let backlog: ReturnType<typeof startBacklog> | undefined;

@@ -15,10 +15,11 @@ interface Entry {
   gzip: Buffer;
   br: Buffer;
   expires: number;
-  generation: number;
   bytes: number;
   /** Read since it was stored or last spared: the eviction passes over it once (CLOCK, LRU without reordering on hits). */
   used?: boolean;
+  /** Its surrogate keys: what it shows (see pageSurrogateKeys); a purge of any of them drops it. */
+  keys: ReadonlySet<string>;
 }
 
 export interface PageCacheOptions {
@@ -97,9 +98,53 @@ function storable(req: FastifyRequest, reply: FastifyReply): boolean {
   return /\bpublic\b/.test(cacheControl) && !/\b(no-store|private|no-cache)\b/.test(cacheControl);
 }
 
-/** Whether a committed change can alter a reader page: drafts nobody can read do not purge. */
-export function changesReaderPages(change: ContentChange): boolean {
-  return change.kind !== 'article' || change.public;
+/**
+ * Surrogate keys name what a page shows, so a change purges the pages that show it and no others:
+ * `a<id>` every page linking to an article (its own page, the lists and related reading that show it; found in the
+ * HTML, so no renderer can forget one), `c<id>` the pages listing a channel's newest articles, `t<id>` a topic
+ * page, `home` the home page. The same keys go out in `Surrogate-Key` / `Cache-Tag` for a CDN.
+ */
+export const surrogateKey = {
+  article: (id: number) => `a${id}`,
+  channel: (id: number) => `c${id}`,
+  topic: (id: number) => `t${id}`,
+  home: 'home',
+} as const;
+
+/** A route adds the keys of what it lists (beyond the articles it links) with this header. */
+export const SURROGATE_KEY_HEADER = 'surrogate-key';
+
+/** The pages a committed change may alter, by surrogate key; 'all' when every page can (navigation, names). */
+export function purgeKeysFor(change: ContentChange): string[] | 'all' | undefined {
+  switch (change.kind) {
+    case 'article':
+      // Drafts nobody can read (before or after) change no reader page: autosaves do not purge.
+      // A new or changed article appears on its channel's lists and the home page; pages linking it show it.
+      return change.public ? [surrogateKey.article(change.articleId), surrogateKey.channel(change.channelId), surrogateKey.home] : undefined;
+    case 'topic':
+      return [surrogateKey.topic(Number(change.id)), surrogateKey.home];
+    case 'slot':
+      return [surrogateKey.home];
+    case 'related':
+      return [surrogateKey.article(Number(change.id))];
+    case 'channel':
+    case 'account':
+      return 'all';
+  }
+}
+
+const ARTICLE_LINK = /\/a\/(\d{1,10})(?![\d])/g;
+/** More keys than this and the page is simply purged with everything (a CDN header stays small). */
+const MAX_KEYS = 400;
+
+/** A page's keys: those its route named plus an `a<id>` for every article it links to. */
+export function pageSurrogateKeys(routeKeys: string | undefined, html: string): string[] {
+  const keys = new Set<string>(routeKeys ? routeKeys.split(' ').filter(Boolean) : []);
+  for (const match of html.matchAll(ARTICLE_LINK)) {
+    keys.add(surrogateKey.article(Number(match[1])));
+    if (keys.size >= MAX_KEYS) break;
+  }
+  return [...keys];
 }
 
 /**
@@ -125,20 +170,29 @@ export class PageCache {
     return { entries: this.entries.size, bytes: this.bytes };
   }
 
-  /** Called on a local purge, so other processes can be told (see server.ts). */
-  onPurge: (() => void) | undefined;
+  /** Called on a local purge with its keys (undefined: everything), so other processes can be told (see server.ts). */
+  onPurge: ((keys: string[] | undefined) => void) | undefined;
 
-  purge({ propagate = true } = {}): void {
+  /** Drops the pages showing any of `keys`, or every page. Renders that began before a purge are not stored. */
+  purge(keys?: readonly string[], { propagate = true } = {}): void {
     this.generation++;
-    this.entries.clear();
-    this.bytes = 0;
-    if (propagate) this.onPurge?.();
+    if (keys === undefined) {
+      this.entries.clear();
+      this.bytes = 0;
+    } else if (keys.length > 0) {
+      for (const [key, entry] of this.entries) {
+        if (!keys.some((k) => entry.keys.has(k))) continue;
+        this.entries.delete(key);
+        this.bytes -= entry.bytes;
+      }
+    }
+    if (propagate) this.onPurge?.(keys ? [...keys] : undefined);
   }
 
   lookup(key: string, now: number): Entry | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    if (entry.expires <= now || entry.generation !== this.generation) {
+    if (entry.expires <= now) {
       this.entries.delete(key);
       this.bytes -= entry.bytes;
       return undefined;
@@ -147,7 +201,7 @@ export class PageCache {
     return entry;
   }
 
-  store(key: string, entry: Omit<Entry, 'generation' | 'bytes'>, generation: number, now: number): void {
+  store(key: string, entry: Omit<Entry, 'bytes'>, generation: number, now: number): void {
     // A page rendered while a purge happened may be stale already: keep it out.
     if (generation !== this.generation) return;
     const bytes = entry.raw.length + entry.gzip.length + entry.br.length + key.length * 2 + 1024;
@@ -168,7 +222,7 @@ export class PageCache {
         this.bytes -= oldest.bytes;
       }
     }
-    this.entries.set(key, { ...entry, generation, bytes });
+    this.entries.set(key, { ...entry, bytes });
     this.bytes += bytes;
   }
 
@@ -232,7 +286,7 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
       return;
     }
     cache.hits++;
-    reply.code(entry.status).header('content-type', entry.type).header('cache-control', entry.cacheControl).header('x-cache', 'hit');
+    reply.code(entry.status).headers(entry.headers).header('x-cache', 'hit');
     return reply.send(sendEntry(req, reply, entry));
   });
 
@@ -244,6 +298,8 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
     if (!storable(req, reply)) return payload;
     const status = reply.statusCode;
     const raw = Buffer.from(payload);
+    const keys = pageSurrogateKeys(reply.getHeader(SURROGATE_KEY_HEADER) as string | undefined, payload);
+    reply.header(SURROGATE_KEY_HEADER, keys.join(' ')).header('cache-tag', keys.join(','));
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(reply.getHeaders())) {
       if (value !== undefined && !SKIPPED_HEADERS.has(name)) headers[name] = String(value);
@@ -259,6 +315,7 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
       br: brotliCompressSync(raw, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5 } }),
       // Error pages expire sooner: the article may be published any moment.
       expires: at + (status === 200 ? cache.ttlMs : cache.ttlMs / 2),
+      keys: new Set(keys),
     };
     cache.store(req.pageCacheKey, entry, req.pageCacheGeneration, at);
     reply.header('x-cache', 'miss');

@@ -9,7 +9,7 @@ import { loadMediaIndex } from '../../domain/media/responsive.ts';
 import { typed, type WebDeps } from '../context.ts';
 import type { Assets } from '../assets.ts';
 import { articlePageData, channelPageData, homePageData } from '../loaders.ts';
-import { PUBLIC_PAGE } from '../page-cache.ts';
+import { PUBLIC_PAGE, SURROGATE_KEY_HEADER, surrogateKey } from '../page-cache.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { distributionRoutes } from './distribution.ts';
 import { renderPage, sendHtml } from './html.ts';
@@ -56,6 +56,7 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
   const page = typed(app);
 
   page.get('/', { config: PUBLIC_PAGE, schema: { querystring: PageQuery } }, async (req, reply) => {
+    reply.header(SURROGATE_KEY_HEADER, surrogateKey.home);
     const v = await view();
     return sendHtml(reply, 200, renderPage(<HomePage view={v} data={await homePageData(deps, v, req.query.cursor)} />));
   });
@@ -67,6 +68,8 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
 
   page.get('/a/:id', { config: PUBLIC_PAGE, schema: { params: ArticleParams, querystring: ArticlePageQuery } }, async (req, reply) => {
     const article = await loadArticle(req.params.id);
+    // Also on the 404 of an article not yet published, so that publishing it purges that answer.
+    if (article) reply.header(SURROGATE_KEY_HEADER, surrogateKey.article(article.id));
     if (!article || !['published', 'unpublished'].includes(article.status)) return notFoundPage(reply);
     if (article.status === 'unpublished') return notFoundPage(reply, 410);
     const v = await view();
@@ -106,12 +109,16 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     const v = await view();
     const channel = v.channels.find((c) => c.path === path);
     if (!channel) return notFoundPage(reply);
+    // The page lists the channel's articles and its subchannels': a change in any of them may change it.
+    const listed = v.channels.filter((c) => c.path === channel.path || c.path.startsWith(`${channel.path}/`));
+    reply.header(SURROGATE_KEY_HEADER, listed.map((c) => surrogateKey.channel(c.id)).join(' '));
     return sendHtml(reply, 200, renderPage(<ChannelPage view={v} data={await channelPageData(deps, v, channel, req.query.cursor)} />));
   });
 
   app.get<{ Params: { slug: string } }>('/t/:slug', { config: PUBLIC_PAGE }, async (req, reply) => {
     const topic = await ctx.store.topics.findBySlug(req.params.slug);
     if (!topic) return notFoundPage(reply);
+    reply.header(SURROGATE_KEY_HEADER, surrogateKey.topic(topic.id));
     const articles = (await ctx.store.articles.findMany(topic.articleIds)).filter((a) => a.status === 'published');
     const media = await loadMediaIndex(ctx.store, [topic.cover]);
     return sendHtml(reply, 200, renderPage(<TopicPage view={await view()} topic={topic} articles={articles} media={media} />));
