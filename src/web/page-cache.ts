@@ -156,6 +156,8 @@ export class PageCache {
   private readonly entries = new Map<string, Entry>();
   private generation = 0;
   private bytes = 0;
+  /** Pages being rendered, by key: readers asking for one meanwhile wait for that render, or take the stale copy. */
+  readonly rendering = new Map<string, Promise<void>>();
   private nextSweep = 0;
   hits = 0;
   misses = 0;
@@ -193,12 +195,27 @@ export class PageCache {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.expires <= now) {
-      this.entries.delete(key);
-      this.bytes -= entry.bytes;
+      // Kept a while past its time, to be served while its next render runs (stale-while-revalidate).
+      if (entry.expires + this.options.ttlMs <= now) this.drop(key, entry);
       return undefined;
     }
     entry.used = true;
     return entry;
+  }
+
+  /**
+   * An expired page (within one more TTL) while someone renders its successor: readers get it at once instead of
+   * waiting. Never after a purge, which deletes entries outright.
+   */
+  staleWhileRendering(key: string, now: number): Entry | undefined {
+    if (!this.rendering.has(key)) return undefined;
+    const entry = this.entries.get(key);
+    return entry && entry.expires <= now && entry.expires + this.options.ttlMs > now ? entry : undefined;
+  }
+
+  private drop(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
   }
 
   store(key: string, entry: Omit<Entry, 'bytes'>, generation: number, now: number): void {
@@ -230,11 +247,7 @@ export class PageCache {
   private sweep(now: number): void {
     if (now < this.nextSweep) return;
     this.nextSweep = now + this.options.ttlMs;
-    for (const [key, entry] of this.entries) {
-      if (entry.expires > now) continue;
-      this.entries.delete(key);
-      this.bytes -= entry.bytes;
-    }
+    for (const [key, entry] of this.entries) if (entry.expires + this.options.ttlMs <= now) this.drop(key, entry);
   }
 
   currentGeneration(): number {
@@ -258,8 +271,7 @@ function sendEntry(req: FastifyRequest, reply: FastifyReply, entry: Pick<Entry, 
 }
 
 export function registerPageCache(app: FastifyInstance, cache: PageCache, now: () => number = Date.now): void {
-  // Pages being rendered, by key: readers asking for one meanwhile wait for that render instead of starting their own.
-  const rendering = new Map<string, Promise<void>>();
+  const { rendering } = cache;
   const settle = (req: FastifyRequest) => {
     if (!req.pageCacheRender) return;
     rendering.delete(req.pageCacheKey!);
@@ -271,7 +283,7 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
     if (req.method !== 'GET' && req.method !== 'HEAD') return;
     const key = pageKey(req.url);
     if (key === undefined) return;
-    let entry = cache.lookup(key, now());
+    let entry = cache.lookup(key, now()) ?? cache.staleWhileRendering(key, now());
     const collapsible = !entry && req.routeOptions.config?.pageCache === true && !hasCredentials(req);
     const running = collapsible ? rendering.get(key) : undefined;
     if (running) {
@@ -331,7 +343,7 @@ export function serveFromCache(cache: PageCache, req: IncomingMessage, res: Serv
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const key = pageKey(req.url ?? '');
   if (key === undefined) return false;
-  const entry = cache.lookup(key, now);
+  const entry = cache.lookup(key, now) ?? cache.staleWhileRendering(key, now);
   if (!entry) return false;
   cache.hits++;
   const encoding = encodingFor(req) ?? 'identity';
