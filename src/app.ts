@@ -18,6 +18,7 @@ import { adminRoutes } from './web/admin/routes.tsx';
 import { apiV1 } from './web/api/index.ts';
 import { isApiRequest, sendApiError, toApiError } from './web/errors.ts';
 import { registerMetrics } from './web/metrics.ts';
+import type { Broadcast } from './storage/broadcast.ts';
 import { CdnPurger } from './web/cdn-purge.ts';
 import { PageCache, purgeKeysFor, registerPageCache, serveFromCache } from './web/page-cache.ts';
 import { sendHtml } from './web/public/html.ts';
@@ -40,6 +41,8 @@ export interface AppOptions {
   jobs?: boolean;
   /** Fastify's logger options, or `loggerInstance`: a logger the caller shares with the container (server.ts). */
   logger?: FastifyServerOptions['logger'];
+  /** Tells the site's other app processes (other machines too) what this one purged, and hears theirs. */
+  broadcast?: Broadcast;
   loggerInstance?: FastifyBaseLogger;
 }
 
@@ -73,12 +76,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // A committed change purges the pages that show it, here and (through the webhook) at a CDN; other app processes
   // hear of it through server.ts (workers) or the page cache's expiry.
   const cdn = config.cdnPurge && new CdnPurger({ ...config.cdnPurge, log: app.log });
+  const { broadcast } = options;
   const unsubscribe = ctx.events.subscribe((change) => {
-    const keys = purgeKeysFor(change);
-    if (!keys) return;
-    pageCache.purge(keys === 'all' ? undefined : keys);
-    cdn?.purge(keys === 'all' ? undefined : keys);
+    const found = purgeKeysFor(change);
+    if (!found) return;
+    const keys = found === 'all' ? undefined : found;
+    pageCache.purge(keys);
+    cdn?.purge(keys);
+    broadcast?.publish({ type: 'purge', keys });
   });
+  broadcast?.onMessage((message) => pageCache.purge(message.keys, { propagate: false }));
   app.addHook('onClose', async () => {
     unsubscribe();
     await cdn?.flush();

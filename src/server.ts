@@ -5,6 +5,7 @@ import { prepare } from './bootstrap.ts';
 import type { Config } from './config.ts';
 import { createContainer } from './container.ts';
 import { startBacklog } from './jobs/backlog.ts';
+import { openBroadcast } from './storage/broadcast.ts';
 import { openDatabase } from './storage/database.ts';
 
 const PURGE = 'inkstone:purge-pages';
@@ -26,11 +27,19 @@ export async function serve(config: Config): Promise<void> {
   const database = openDatabase(config);
   const container = createContainer({ config, database, log });
   const first = await prepare(container);
-  const { app, ctx, pageCache } = await buildApp({ container, jobs: true, loggerInstance: log });
+  // Purges reach the other app processes (on other machines too) through Redis or PostgreSQL.
+  let lastWarning = 0;
+  const broadcast = openBroadcast(config, (err) => {
+    if (Date.now() - lastWarning < 60_000) return;
+    lastWarning = Date.now();
+    log.warn({ err: err.message }, 'broadcast to other app processes unavailable: their cached pages expire instead');
+  });
+  await broadcast?.ready();
+  const { app, ctx, pageCache } = await buildApp({ container, jobs: true, loggerInstance: log, broadcast });
   if (first.migrations.length) app.log.info({ migrations: first.migrations }, 'applied migrations');
   if (first.demoArticles !== undefined) app.log.info({ articles: first.demoArticles }, 'loaded demo content');
   printFirstStart(config, first.adminPassword);
-  if (cluster.isWorker) {
+  if (cluster.isWorker && !broadcast) {
     // A newsroom change seen by one worker must purge every worker's page cache.
     pageCache.onPurge = (keys) => process.send?.({ type: PURGE, keys });
     process.on('message', (msg: { type?: string; keys?: string[] }) => {
@@ -42,6 +51,7 @@ export async function serve(config: Config): Promise<void> {
     app.log.info({ signal }, 'shutting down');
     await backlog?.stop();
     await app.close();
+    await broadcast?.close();
     await database.close();
     process.exit(0);
   };
