@@ -12,6 +12,7 @@ import { cleanLine } from './html.ts';
 import { LIMITS } from './limits.ts';
 import { canTransition, statusNames, type ArticleStatus, type Transition } from './status.ts';
 import type { Store } from '../store.ts';
+import { recordMediaUsage } from '../media/library.ts';
 
 export interface ArticleInput {
   title: string;
@@ -160,6 +161,7 @@ export async function createArticle(ctx: Ctx, actor: Actor, input: ArticleInput)
     });
     await breathe();
     await store.articles.setTags(id, c.tags);
+    await recordMediaUsage(store, id, undefined, c);
     const article = await loadWithBody(store, id, c);
     await indexAndRelate(store, undefined, article, now, prepared.analysis, breathe);
     await breathe();
@@ -250,6 +252,7 @@ async function updateOnce(
     if (!won) throw expectedRevision === undefined ? lostRace() : await staleRevision(store, id);
     await breathe();
     if (changed.includes('tags')) await store.articles.setTags(id, c.tags);
+    if (changed.includes('bodyHtml') || changed.includes('cover')) await recordMediaUsage(store, id, before, c);
     const article = await loadWithBody(store, id, c);
     await indexAndRelate(store, before, article, now, body.analysis, breathe);
     await breathe();
