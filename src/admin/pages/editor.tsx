@@ -5,6 +5,7 @@ import { useBodyEditor } from '../editor/body.ts';
 import { ConflictView } from '../editor/conflict.tsx';
 import { LinkDialog, ReturnDialog, ScheduleDialog } from '../editor/dialogs.tsx';
 import { ImageDialog, MediaPickerDialog } from '../editor/media-dialogs.tsx';
+import { bodyHtml } from '../editor/extensions.ts';
 import { presenceLine, useArticleDraft, usePresence, type SaveState, type WorkflowAction } from '../editor/draft.ts';
 import { Toolbar } from '../editor/toolbar.tsx';
 import { formatClock, formatTime } from '../format.ts';
@@ -35,9 +36,16 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
   });
 
   useEffect(() => {
-    draft.bindBody(replace);
+    draft.bindBody(replace, (map, failed) => {
+      if (!editor) return draft.body;
+      const marked = (editor.storage as unknown as Record<string, { failed: Set<string> }>).figure!;
+      for (const src of failed) marked.failed.add(src);
+      for (const src of Object.keys(map)) marked.failed.delete(src);
+      if (!editor.commands.replaceImageSources(map)) editor.view.dispatch(editor.state.tr.setMeta('addToHistory', false));
+      return bodyHtml(editor.getHTML());
+    });
     return () => draft.bindBody(null);
-  }, []);
+  }, [editor]);
 
   useLeaveGuard(draft.unsaved);
 
