@@ -24,6 +24,7 @@ export type Action =
   | 'token.manage'
   | 'audit.read'
   | 'media.upload'
+  | 'media.browse'
   | 'reactions.review';
 
 export interface ArticleRef {
@@ -36,6 +37,8 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
   switch (action) {
     // Reporters add pictures to their drafts.
     case 'media.upload':
+    // The picture library is the newsroom's: everyone may find and reuse any image.
+    case 'media.browse':
     case 'article.create':
     // Editor assists read only what the caller sends, plus titles the caller may read.
     case 'article.assist':
@@ -71,6 +74,21 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
 
 export function authorize(actor: Actor, action: Action, article?: ArticleRef): void {
   if (!can(actor, action, article)) throw forbidden(`Your role (${actor.role}) may not ${action.replace('.', ' ')}`);
+}
+
+/** Whose an image is to change: its uploader's and every editor's (captions, alt text, deleting it). */
+export function canManageMedia(actor: Actor, media: { accountId: number | null }): boolean {
+  return atLeast(actor.role, 'editor') || (media.accountId !== null && media.accountId === actor.id);
+}
+
+export function authorizeMedia(actor: Actor, media: { accountId: number | null }, verb: 'edit' | 'delete'): void {
+  if (!canManageMedia(actor, media)) throw forbidden(`Your role (${actor.role}) may ${verb} only the images you uploaded`);
+}
+
+/** What the library shows as buttons for one image. */
+export function mediaAbilities(actor: Actor, media: { accountId: number | null }) {
+  const manage = canManageMedia(actor, media);
+  return { edit: manage, delete: manage };
 }
 
 /**

@@ -15,7 +15,7 @@ import type { Candidate, RelatedDocument, RelatedPick, ScoredItem } from './arti
 import type { ArticleStatus } from './articles/status.ts';
 import type { AuditEvent, NewAuditEvent } from './audit/audit-event.ts';
 import type { Channel, ChannelChanges, NewChannel } from './channels/channel.ts';
-import type { Media } from './media/media.ts';
+import type { Media, MediaDescription, MediaListing, MediaQuery, MediaUse } from './media/media.ts';
 import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from './reactions/reaction.ts';
 import type { SearchIndex } from './search/search-index.ts';
 import type { SlotItem } from './slots/slot.ts';
@@ -207,7 +207,24 @@ export interface MediaRepository {
   findBySha256(sha256: string): Promise<Media | undefined>;
   /** One upload per key. */
   findByKeys(keys: readonly string[]): Promise<Map<string, Media>>;
+  /** Every upload of these keys (identical uploads share one). */
+  idsByKeys(keys: readonly string[]): Promise<{ id: number; key: string }[]>;
+  /** The newest upload re-hosted from this remote address. */
+  findBySourceUrl(url: string): Promise<Media | undefined>;
+  /** Keeps the rows of a key from being deleted until the transaction ends; false when none is left. */
+  holdKey(key: string): Promise<boolean>;
+  countByKey(key: string): Promise<number>;
   count(): Promise<number>;
+  /** The library: newest first, with uploader and how many articles use each. */
+  list(q: MediaQuery): Promise<MediaListing[]>;
+  describe(id: number, changes: MediaDescription): Promise<void>;
+  /** Articles whose current body or cover use the upload. */
+  usedBy(mediaId: number, limit?: number): Promise<MediaUse[]>;
+  /** False when it is in use after all (an article took it meanwhile) or already gone. */
+  delete(id: number): Promise<boolean>;
+  usageOf(articleId: number): Promise<number[]>;
+  /** Replaces an article's usage; false when one of the uploads was deleted meanwhile. */
+  setUsage(articleId: number, mediaIds: readonly number[]): Promise<boolean>;
 }
 
 export interface SourceRepository {

@@ -4,6 +4,8 @@ import { api, explain, IMAGE_ACCEPT, uploadImage } from '../api.ts';
 import { useBodyEditor } from '../editor/body.ts';
 import { ConflictView } from '../editor/conflict.tsx';
 import { LinkDialog, ReturnDialog, ScheduleDialog } from '../editor/dialogs.tsx';
+import { ImageDialog, MediaPickerDialog } from '../editor/media-dialogs.tsx';
+import { bodyHtml } from '../editor/extensions.ts';
 import { presenceLine, useArticleDraft, usePresence, type SaveState, type WorkflowAction } from '../editor/draft.ts';
 import { Toolbar } from '../editor/toolbar.tsx';
 import { formatClock, formatTime } from '../format.ts';
@@ -17,7 +19,9 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
   const [uploading, setUploading] = useState(false);
   // Upload failures stay until dismissed: the autosave's messages do not wipe them out.
   const [uploadError, setUploadError] = useState<string | null>(null);
-  const [dialog, setDialog] = useState<'return' | 'schedule' | 'link' | null>(null);
+  const [dialog, setDialog] = useState<'return' | 'schedule' | 'link' | 'image' | null>(null);
+  // 图片库 opened for the body or for the cover.
+  const [picking, setPicking] = useState<'body' | 'cover' | null>(null);
   const [previewWidth, setPreviewWidth] = useState<'phone' | 'desktop'>('phone');
   const [sourceUrl, setSourceUrl] = useState('');
   const sources = useLoad(() => api<List<Source>>('GET', '/sources').then((r) => r.items), []);
@@ -32,9 +36,16 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
   });
 
   useEffect(() => {
-    draft.bindBody(replace);
+    draft.bindBody(replace, (map, failed) => {
+      if (!editor) return draft.body;
+      const marked = (editor.storage as unknown as Record<string, { failed: Set<string> }>).figure!;
+      for (const src of failed) marked.failed.add(src);
+      for (const src of Object.keys(map)) marked.failed.delete(src);
+      if (!editor.commands.replaceImageSources(map)) editor.view.dispatch(editor.state.tr.setMeta('addToHistory', false));
+      return bodyHtml(editor.getHTML());
+    });
     return () => draft.bindBody(null);
-  }, []);
+  }, [editor]);
 
   useLeaveGuard(draft.unsaved);
 
@@ -180,7 +191,15 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
           </label>
 
           <div class="body-editor">
-            <Toolbar editor={editor} disabled={!canEdit} uploading={uploading} onUpload={(f) => void uploadInto(f)} onLink={() => setDialog('link')} />
+            <Toolbar
+              editor={editor}
+              disabled={!canEdit}
+              uploading={uploading}
+              onUpload={(f) => void uploadInto(f)}
+              onLink={() => setDialog('link')}
+              onLibrary={() => setPicking('body')}
+              onImage={() => setDialog('image')}
+            />
             <div ref={host} class="editor-host" data-editor />
             <p class="muted small">字数 {textLength}</p>
           </div>
@@ -250,6 +269,9 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
                     }}
                   />
                 </label>
+                <button type="button" class="small" data-cover-library onClick={() => setPicking('cover')}>
+                  从图片库选择
+                </button>
                 {firstImage && firstImage !== form.cover ? (
                   <button type="button" class="small" onClick={() => set('cover', firstImage)}>
                     用正文第一张图
@@ -291,6 +313,17 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
         onSchedule={(at) => act('schedule', { at }, '已设定定时发布。')}
       />
       <LinkDialog open={dialog === 'link'} editor={editor} onClose={() => setDialog(null)} />
+      <ImageDialog open={dialog === 'image'} editor={editor} onClose={() => setDialog(null)} />
+      <MediaPickerDialog
+        purpose={picking}
+        people={people}
+        onClose={() => setPicking(null)}
+        onPick={(m, purpose) => {
+          if (purpose === 'cover') set('cover', m.url);
+          else editor?.chain().focus().insertFigure({ src: m.url, alt: m.alt, caption: m.caption }).run();
+          setPicking(null);
+        }}
+      />
     </div>
   );
 }

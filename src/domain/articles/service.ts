@@ -12,6 +12,8 @@ import { cleanLine } from './html.ts';
 import { LIMITS } from './limits.ts';
 import { canTransition, statusNames, type ArticleStatus, type Transition } from './status.ts';
 import type { Store } from '../store.ts';
+import { recordMediaUsage } from '../media/library.ts';
+import { rehostRemoteImages } from '../media/rehost.ts';
 
 export interface ArticleInput {
   title: string;
@@ -143,9 +145,29 @@ async function keepRevision(store: Store, article: Article, actor: Actor | null,
   });
 }
 
-export async function createArticle(ctx: Ctx, actor: Actor, input: ArticleInput): Promise<Article> {
+/**
+ * Remote images of a body or cover about to be saved, fetched and re-hosted through the media pipeline before the
+ * transaction (see rehostRemoteImages); only the parts the write changes are looked at.
+ */
+async function rehosted<T extends { cover?: string }>(
+  ctx: Ctx,
+  actor: Actor,
+  input: T,
+  prepared: PreparedContent,
+  parts: { body: boolean; cover: boolean },
+): Promise<{ input: T; prepared: PreparedContent }> {
+  if (!ctx.remoteImages) return { input, prepared };
+  const cover = parts.cover ? (input.cover ?? '') : '';
+  const r = await rehostRemoteImages(ctx, actor, parts.body ? prepared.bodyHtml : '', cover);
+  return {
+    input: parts.cover && r.cover !== cover ? { ...input, cover: r.cover } : input,
+    prepared: parts.body && r.bodyHtml !== prepared.bodyHtml ? { ...prepared, bodyHtml: r.bodyHtml } : prepared,
+  };
+}
+
+export async function createArticle(ctx: Ctx, actor: Actor, sent: ArticleInput): Promise<Article> {
   authorize(actor, 'article.create');
-  const prepared = await prepareInput(ctx.store, input);
+  const { input, prepared } = await rehosted(ctx, actor, sent, await prepareInput(ctx.store, sent), { body: true, cover: true });
   const breathe = pacer(prepared);
   const created = await ctx.store.transaction(async (store) => {
     const c = await normalize(store, input, prepared);
@@ -160,6 +182,7 @@ export async function createArticle(ctx: Ctx, actor: Actor, input: ArticleInput)
     });
     await breathe();
     await store.articles.setTags(id, c.tags);
+    await recordMediaUsage(store, id, undefined, c);
     const article = await loadWithBody(store, id, c);
     await indexAndRelate(store, undefined, article, now, prepared.analysis, breathe);
     await breathe();
@@ -211,20 +234,15 @@ export async function updateArticle(
   return lastWriteWins(expectedRevision, () => updateOnce(ctx, actor, id, changes, action, note, expectedRevision));
 }
 
-async function updateOnce(
-  ctx: Ctx,
-  actor: Actor,
-  id: number,
-  changes: ArticleChanges,
-  action: string,
-  note: string,
-  expectedRevision?: number,
-): Promise<Article> {
+async function updateOnce(ctx: Ctx, actor: Actor, id: number, sent: ArticleChanges, action: string, note: string, expectedRevision?: number): Promise<Article> {
   // The body is prepared from the article as read here, before the transaction (see prepareInput); its stored body
   // is read only if the edit keeps it...
-  const current = changes.body === undefined ? await load(ctx.store, id) : await loadWithBody(ctx.store, id, { bodyHtml: changes.body, bodyText: '' });
+  const current = sent.body === undefined ? await load(ctx.store, id) : await loadWithBody(ctx.store, id, { bodyHtml: sent.body, bodyText: '' });
   authorize(actor, 'article.edit', current);
-  const prepared = await prepareInput(ctx.store, merge(current, changes));
+  const { input: changes, prepared } = await rehosted(ctx, actor, sent, await prepareInput(ctx.store, merge(current, sent)), {
+    body: sent.body !== undefined,
+    cover: sent.cover !== undefined,
+  });
   const breathe = pacer(prepared);
   const updated = await ctx.store.transaction(async (store) => {
     const before = await load(store, id);
@@ -250,6 +268,7 @@ async function updateOnce(
     if (!won) throw expectedRevision === undefined ? lostRace() : await staleRevision(store, id);
     await breathe();
     if (changed.includes('tags')) await store.articles.setTags(id, c.tags);
+    if (changed.includes('bodyHtml') || changed.includes('cover')) await recordMediaUsage(store, id, before, c);
     const article = await loadWithBody(store, id, c);
     await indexAndRelate(store, before, article, now, body.analysis, breathe);
     await breathe();
