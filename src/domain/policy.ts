@@ -1,6 +1,6 @@
 import { atLeast, type Actor } from './accounts/roles.ts';
 import { forbidden } from './errors.ts';
-import { canTransition, type ArticleStatus, type Transition } from './articles/status.ts';
+import { canTransition, isDeletable, type ArticleStatus, type Transition } from './articles/status.ts';
 
 /** Every newsroom permission in one place: reporter < editor < admin. */
 export type Action =
@@ -13,6 +13,8 @@ export type Action =
   | 'article.unpublish'
   | 'article.return'
   | 'article.revisions'
+  | 'article.delete'
+  | 'article.undelete'
   | 'article.list_all'
   | 'article.assist'
   | 'article.curate_related'
@@ -52,6 +54,11 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
       return atLeast(actor.role, 'editor') || (own && (article.status === 'draft' || article.status === 'submitted'));
     case 'article.submit':
       return atLeast(actor.role, 'editor') || own;
+    // To the 回收站: reporters their own copy while it is still theirs to edit; which statuses may go is the service's rule.
+    case 'article.delete':
+      return atLeast(actor.role, 'editor') || (own && (article.status === 'draft' || article.status === 'submitted'));
+    case 'article.undelete':
+      return atLeast(actor.role, 'editor') || own;
     case 'article.publish':
     case 'article.schedule':
     case 'article.unpublish':
@@ -89,6 +96,8 @@ export function articleAbilities(actor: Actor, article: ArticleRef) {
     unpublish: may('article.unpublish', 'unpublish'),
     // Restoring writes the old content as a new revision: an edit.
     restore: may('article.edit'),
+    // To the 回收站: only copy that never was public.
+    delete: may('article.delete') && isDeletable(article.status),
     readRevisions: may('article.revisions'),
     curateRelated: may('article.curate_related'),
   };

@@ -9,6 +9,7 @@ import type { ErrorCode } from '../domain/errors.ts';
 import type { actorAbilities, articleAbilities } from '../domain/policy.ts';
 import type { channelOut, newsroomArticle, presenceOut, relatedOut, revisionOut, slotOut, topicOut } from '../web/presenters/articles.ts';
 import type { mediaOut } from '../web/presenters/media.ts';
+import type { trashItem } from '../web/presenters/trash.ts';
 import type { accountOut, auditOut, newTokenOut, sessionOut, sourceOut, tokenOut } from '../web/presenters/newsroom.ts';
 
 export type { ArticleStatus, ErrorCode, Role };
@@ -48,6 +49,8 @@ export type RelatedList = ReturnType<typeof relatedOut>;
 export type Media = ReturnType<typeof mediaOut>;
 /** POST /articles/:id/presence: who else has the article open in the editor. */
 export type PresenceAnswer = ReturnType<typeof presenceOut>;
+/** GET /trash: `{items, next}` where `next` is the cursor string of the following page. */
+export type TrashItem = ReturnType<typeof trashItem>;
 
 // Curation and the desk
 export type Channel = ReturnType<typeof channelOut>;
