@@ -15,6 +15,7 @@ export type Action =
   | 'article.revisions'
   | 'article.delete'
   | 'article.undelete'
+  | 'article.bulk'
   | 'article.list_all'
   | 'article.assist'
   | 'article.curate_related'
@@ -63,6 +64,7 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
     case 'article.schedule':
     case 'article.unpublish':
     case 'article.return':
+    case 'article.bulk':
     case 'article.list_all':
     case 'article.curate_related':
     case 'topic.manage':
@@ -108,6 +110,7 @@ export function actorAbilities(actor: Actor) {
   return {
     createArticle: can(actor, 'article.create'),
     listAllArticles: can(actor, 'article.list_all'),
+    bulkArticles: can(actor, 'article.bulk'),
     manageTopics: can(actor, 'topic.manage'),
     // Home-page slots are curated by whoever curates topics.
     manageSlots: can(actor, 'topic.manage'),

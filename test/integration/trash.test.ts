@@ -13,8 +13,9 @@ const DAY = 24 * 3600 * 1000;
 /**
  * 回收站: drafts and submitted copy (never public) can be deleted by their author or an editor, vanish from every read
  * but the trash's, come back as drafts, and are purged with every row hanging off them 30 days later, exactly once.
+ * Bulk actions run the single actions' commands per article, each audited once with `bulk: true`.
  */
-describe.each(STORES)('trash on %s', (kind) => {
+describe.each(STORES)('trash and bulk actions on %s', (kind) => {
   let t: TestApp;
   let admin: { auth: string; id: number };
   let editor: { auth: string; id: number; username: string };
@@ -39,6 +40,8 @@ describe.each(STORES)('trash on %s', (kind) => {
     t.app.inject({ method: 'POST', url: `/api/v1/articles/${id}/undelete`, headers: headers(auth, ifMatch) });
   const step = (auth: string, id: number, name: string) => t.app.inject({ method: 'POST', url: `/api/v1/articles/${id}/${name}`, headers: headers(auth) });
   const trash = async (auth: string, query = '') => json(await t.app.inject({ url: `/api/v1/trash${query}`, headers: headers(auth) }));
+  const bulk = (auth: string, payload: unknown) =>
+    t.app.inject({ method: 'POST', url: '/api/v1/articles/bulk', headers: headers(auth), payload: payload as object });
   const audit = async (id: number) =>
     (
       json(await t.app.inject({ url: '/api/v1/audit?limit=200', headers: headers(admin.auth) })).items as { action: string; subjectId: string; detail: any }[]
@@ -315,6 +318,89 @@ describe.each(STORES)('trash on %s', (kind) => {
     } finally {
       await second?.close();
     }
+  });
+
+  it('bulk: runs the single commands per article, reports mixed outcomes, audits each change once, and retries without new revisions', async () => {
+    const draft = await createArticle(t.app, reporter.auth);
+    const submitted = await createArticle(t.app, reporter.auth);
+    await step(reporter.auth, submitted.id, 'submit');
+    const done = await createArticle(t.app, editor.auth);
+    await publish(t.app, editor.auth, done.id);
+    const empty = await createArticle(t.app, editor.auth, { body: '' });
+    const gone = await createArticle(t.app, editor.auth);
+    await del(editor.auth, gone.id);
+    const ids = [draft.id, submitted.id, done.id, empty.id, gone.id, 999_999, draft.id];
+    const res = await bulk(editor.auth, { action: 'publish', ids });
+    expect(res.statusCode).toBe(200);
+    const answer = json(res);
+    expect(answer.items).toEqual([
+      { id: draft.id, ok: true },
+      { id: submitted.id, ok: true },
+      { id: done.id, ok: true, unchanged: true },
+      { id: empty.id, ok: false, error: { code: 'required', message: expect.any(String) } },
+      { id: gone.id, ok: false, error: { code: 'not_found', message: expect.any(String) } },
+      { id: 999_999, ok: false, error: { code: 'not_found', message: expect.any(String) } },
+    ]);
+    expect(answer).toMatchObject({ done: 3, failed: 3 });
+    expect((await t.app.inject({ url: `/a/${draft.id}` })).statusCode).toBe(200);
+    const publishes = (await audit(draft.id)).filter((e) => e.action === 'article.publish');
+    expect(publishes).toHaveLength(1);
+    expect(publishes[0]!.detail).toMatchObject({ bulk: true, status: 'published' });
+    expect((await audit(done.id)).filter((e) => e.action === 'article.publish')).toHaveLength(1);
+    // Retried: everything that was done is reported done, unchanged, with no new revision.
+    const revs = (await revisions(draft.id)).length;
+    const again = json(await bulk(editor.auth, { action: 'publish', ids }));
+    expect(again.items.slice(0, 3).every((i: { ok: boolean; unchanged?: boolean }) => i.ok && i.unchanged)).toBe(true);
+    expect((await revisions(draft.id)).length).toBe(revs);
+
+    // Move and tag: edits through the same command, one audit entry each, unchanged ones left alone.
+    const move = json(await bulk(editor.auth, { action: 'move', ids: [draft.id, done.id], channel: 'keji' }));
+    expect(move.items.every((i: { ok: boolean }) => i.ok)).toBe(true);
+    expect(json(await get(editor.auth, done.id)).channel).toBe('keji');
+    expect((await audit(done.id))[0]).toMatchObject({ action: 'article.move', detail: { bulk: true, channel: 'keji' } });
+    expect(json(await bulk(editor.auth, { action: 'move', ids: [draft.id], channel: 'keji' })).items[0]).toEqual({ id: draft.id, ok: true, unchanged: true });
+    const tag = json(await bulk(editor.auth, { action: 'tag', ids: [draft.id, done.id], tag: ' #地铁新线 ' }));
+    expect(tag.items.every((i: { ok: boolean }) => i.ok)).toBe(true);
+    expect(json(await get(editor.auth, done.id)).tags).toEqual(['江城', '地铁', '地铁新线']);
+    expect((await audit(done.id))[0]).toMatchObject({ action: 'article.tag', detail: { bulk: true, tag: '地铁新线' } });
+    expect(json(await bulk(editor.auth, { action: 'tag', ids: [done.id], tag: '地铁新线' })).items[0].unchanged).toBe(true);
+
+    // Unpublish and delete follow their own rules per article.
+    const pull = json(await bulk(editor.auth, { action: 'unpublish', ids: [done.id, submitted.id, empty.id] }));
+    expect(pull.items.map((i: { ok: boolean; error?: { code: string } }) => i.ok || i.error!.code)).toEqual([true, true, 'invalid_transition']);
+    expect((await t.app.inject({ url: `/a/${done.id}` })).statusCode).toBe(410);
+    const fresh = await createArticle(t.app, reporter.auth);
+    const drop = json(await bulk(editor.auth, { action: 'delete', ids: [fresh.id, done.id] }));
+    expect(drop.items.map((i: { ok: boolean; error?: { code: string } }) => i.ok || i.error!.code)).toEqual([true, 'not_deletable']);
+    expect((await audit(fresh.id))[0]).toMatchObject({ action: 'article.delete', detail: { bulk: true } });
+    expect(json(await bulk(editor.auth, { action: 'delete', ids: [fresh.id] })).items[0]).toEqual({ id: fresh.id, ok: true, unchanged: true });
+  });
+
+  it('bulk: refuses reporters, bad and oversized requests as a whole, changing nothing', async () => {
+    const a = await createArticle(t.app, reporter.auth);
+    const refused = await bulk(reporter.auth, { action: 'delete', ids: [a.id] });
+    expect(refused.statusCode).toBe(403);
+    expect(json(refused).error.code).toBe('forbidden');
+    const cases: [unknown, number, string][] = [
+      [{ action: 'publish', ids: Array.from({ length: 201 }, (_, i) => i + 1) }, 400, 'too_many'],
+      [{ action: 'publish', ids: [] }, 400, 'required'],
+      [{ action: 'move', ids: [a.id] }, 400, 'required'],
+      [{ action: 'move', ids: [a.id], channel: 'nowhere' }, 400, 'unknown_channel'],
+      [{ action: 'tag', ids: [a.id], tag: '标'.repeat(33) }, 400, 'too_long'],
+      [{ action: 'tag', ids: [a.id], tag: '  #  ' }, 400, 'required'],
+      [{ action: 'destroy', ids: [a.id] }, 400, 'invalid_input'],
+      [{ action: 'delete', ids: [a.id], force: true }, 400, 'unknown_field'],
+      [{ action: 'delete', ids: ['1'] }, 400, 'invalid_input'],
+      [{ action: 'delete', ids: [2 ** 40] }, 400, 'invalid_input'],
+      [{ action: 'delete', ids: Array.from({ length: 5000 }, (_, i) => i + 1) }, 413, 'payload_too_large'],
+    ];
+    for (const [payload, status, code] of cases) {
+      const res = await bulk(editor.auth, payload);
+      expect(res.statusCode, JSON.stringify(payload).slice(0, 80)).toBe(status);
+      expect(json(res).error.code).toBe(code);
+    }
+    const still = json(await get(reporter.auth, a.id));
+    expect(still).toMatchObject({ status: 'draft', revision: 1, channel: 'difang/yaowen' });
   });
 
   it('a percent-encoded or odd id is the same article or a 400, never a 500', async () => {

@@ -1,5 +1,6 @@
 import type { Actor } from '../../domain/accounts/roles.ts';
 import type { TrashEntry } from '../../domain/articles/article.ts';
+import type { BulkOutcome } from '../../domain/articles/bulk.ts';
 import { purgeAt } from '../../domain/articles/trash.ts';
 import { can } from '../../domain/policy.ts';
 
@@ -19,5 +20,14 @@ export function trashItem(e: TrashEntry, actor: Actor) {
     deletedBy: e.deletedBy && { username: e.deletedBy.username, displayName: e.deletedBy.displayName },
     purgeAt: iso(purgeAt(e.deletedAt)),
     abilities: { undelete: can(actor, 'article.undelete', e) },
+  };
+}
+
+/** Per article of a bulk request, in the order asked (each id once). */
+export function bulkOut(outcomes: readonly BulkOutcome[]) {
+  return {
+    items: outcomes.map((o) => ({ id: o.id, ok: o.ok, ...(o.unchanged ? { unchanged: true } : {}), ...(o.error ? { error: o.error } : {}) })),
+    done: outcomes.filter((o) => o.ok).length,
+    failed: outcomes.filter((o) => !o.ok).length,
   };
 }
