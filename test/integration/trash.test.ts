@@ -337,7 +337,7 @@ describe.each(STORES)('trash and bulk actions on %s', (kind) => {
       { id: draft.id, ok: true },
       { id: submitted.id, ok: true },
       { id: done.id, ok: true, unchanged: true },
-      { id: empty.id, ok: false, error: { code: 'required', message: expect.any(String) } },
+      { id: empty.id, ok: false, error: { code: 'required', message: expect.any(String), field: 'body' } },
       { id: gone.id, ok: false, error: { code: 'not_found', message: expect.any(String) } },
       { id: 999_999, ok: false, error: { code: 'not_found', message: expect.any(String) } },
     ]);

@@ -32,7 +32,7 @@ export interface BulkOutcome {
   id: number;
   ok: boolean;
   unchanged?: boolean;
-  error?: { code: ErrorCode; message: string };
+  error?: { code: ErrorCode; message: string; field?: string };
 }
 
 /** Every change a bulk action makes is audited on its article with this beside the usual detail. */
@@ -60,7 +60,7 @@ export async function bulkArticles(ctx: Ctx, actor: Actor, req: BulkRequest): Pr
     } catch (err) {
       // Our own failures are not the article's: they end the request (500), and a retry finds the done ones unchanged.
       if (!(err instanceof DomainError)) throw err;
-      outcomes.push({ id, ok: false, error: { code: err.code, message: err.message } });
+      outcomes.push({ id, ok: false, error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
     }
   }
   return outcomes;
