@@ -63,9 +63,7 @@ export function TrashPage({ channels }: { channels: Channel[] }) {
       <Notice>{first.error ?? error}</Notice>
       {restored ? (
         <Notice kind="ok" onDismiss={() => setRestored(null)}>
-          <>
-            已恢复为草稿：<a href={`/admin/articles/${restored.id}`}>{restored.title}</a>
-          </>
+          已恢复为草稿：<a href={`/admin/articles/${restored.id}`}>{restored.title}</a>
         </Notice>
       ) : null}
       {!first.data ? (
