@@ -174,6 +174,7 @@ const messages: Record<ErrorCode, string> = {
   not_configured: '此功能尚未配置',
   invalid_transition: '稿件当前的状态不允许这个操作',
   concurrent_change: '稿件刚被他人修改，请刷新后重试',
+  not_deletable: '只有从未发布过的草稿和待审稿件可以删除；发布过或已定时的稿件请撤稿',
   channel_exists: '该位置已有同名频道',
   topic_exists: '该专题地址已被使用',
   username_taken: '用户名已被占用',

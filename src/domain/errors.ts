@@ -71,6 +71,7 @@ export const ERROR_CODES = {
   // 409: the state of things does not allow it (now).
   invalid_transition: 'conflict',
   concurrent_change: 'conflict',
+  not_deletable: 'conflict', // only drafts and submitted articles (never public) go to the 回收站
   channel_exists: 'conflict',
   topic_exists: 'conflict',
   username_taken: 'conflict',

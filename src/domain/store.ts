@@ -7,9 +7,12 @@ import type {
   NewRevision,
   NewsArticle,
   NewsroomQuery,
+  PurgedArticle,
   Revision,
   SitemapArticle,
   SitemapRangeStats,
+  TrashEntry,
+  TrashQuery,
 } from './articles/article.ts';
 import type { Candidate, RelatedDocument, RelatedPick, ScoredItem } from './articles/related-reading.ts';
 import type { ArticleStatus } from './articles/status.ts';
@@ -73,6 +76,22 @@ export interface ArticleRepository {
   /** Flips a status only if it is still the expected one (and, given, the revision); false when another write came first. */
   compareAndSetStatus(id: number, expected: ArticleStatus, patch: ArticlePatch, revision?: number): Promise<boolean>;
   setTags(articleId: number, names: readonly string[]): Promise<void>;
+  /**
+   * The 回收站. Every read above leaves deleted articles out (they are gone for the newsroom and readers alike); these
+   * are the only ways to them. Moves a live article still at `revision` (and in one of `statuses`) into the trash with a
+   * new revision; false when it changed or went meanwhile.
+   */
+  moveToTrash(id: number, trash: { at: number; by: number; revision: number }, statuses: readonly ArticleStatus[]): Promise<boolean>;
+  findInTrash(id: number): Promise<TrashEntry | undefined>;
+  /** Newest deleted first. */
+  listTrash(q: TrashQuery): Promise<TrashEntry[]>;
+  /** Takes a deleted article still at `revision` out of the trash as a draft with a new revision; false when it changed or went. */
+  restoreFromTrash(id: number, restore: { at: number; revision: number }): Promise<boolean>;
+  /**
+   * Removes for good up to `limit` articles deleted at or before `deletedBefore`, oldest first, with every row hanging off
+   * them (the foreign keys cascade); returns those this call removed, so of two racing purges each article is counted once.
+   */
+  purgeTrash(deletedBefore: number, limit: number): Promise<PurgedArticle[]>;
 }
 
 export interface ChannelRepository {

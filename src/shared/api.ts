@@ -9,6 +9,7 @@ import type { ErrorCode } from '../domain/errors.ts';
 import type { actorAbilities, articleAbilities } from '../domain/policy.ts';
 import type { channelOut, newsroomArticle, presenceOut, relatedOut, revisionOut, slotOut, topicOut } from '../web/presenters/articles.ts';
 import type { mediaDetailOut, mediaItemOut, mediaOut } from '../web/presenters/media.ts';
+import type { bulkOut, trashItem } from '../web/presenters/trash.ts';
 import type { accountOut, auditOut, newTokenOut, sessionOut, sourceOut, tokenOut } from '../web/presenters/newsroom.ts';
 
 export type { ArticleStatus, ErrorCode, Role };
@@ -61,6 +62,10 @@ export interface MediaInUse {
 }
 /** POST /articles/:id/presence: who else has the article open in the editor. */
 export type PresenceAnswer = ReturnType<typeof presenceOut>;
+/** GET /trash: `{items, next}` where `next` is the cursor string of the following page. */
+export type TrashItem = ReturnType<typeof trashItem>;
+/** POST /articles/bulk: per article `{id, ok, unchanged?, error?}`. */
+export type BulkAnswer = ReturnType<typeof bulkOut>;
 
 // Curation and the desk
 export type Channel = ReturnType<typeof channelOut>;

@@ -62,6 +62,9 @@ export interface ArticleTable {
   updated_at: number;
   author_id: number;
   revision: number;
+  /** In the 回收站 since (ms); null for every live article. */
+  deleted_at: number | null;
+  deleted_by: number | null;
 }
 
 export interface TagTable {

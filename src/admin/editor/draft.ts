@@ -119,6 +119,7 @@ function unsavedAbilities(user: User): ArticleAbilities {
     schedule: false,
     unpublish: false,
     restore: false,
+    delete: false,
     readRevisions: false,
     curateRelated: false,
   };

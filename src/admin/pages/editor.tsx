@@ -9,7 +9,7 @@ import { bodyHtml } from '../editor/extensions.ts';
 import { presenceLine, useArticleDraft, usePresence, type SaveState, type WorkflowAction } from '../editor/draft.ts';
 import { Toolbar } from '../editor/toolbar.tsx';
 import { formatClock, formatTime } from '../format.ts';
-import { useLeaveGuard } from '../router.ts';
+import { navigate, useLeaveGuard } from '../router.ts';
 import { RelatedPanel } from './related.tsx';
 import { ChannelSelect, Notice, StatusBadge, useLoad } from '../ui.tsx';
 
@@ -51,6 +51,19 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
 
   // Who else has this article open; "editing" here: unsaved changes, or the cursor in the body.
   const others = usePresence(article?.id, () => draft.unsaved() || !!editor?.isFocused);
+
+  /** To the 回收站 (the text as the screen last had it from the server: If-Match), then back to the dashboard. */
+  async function remove() {
+    if (!article || !confirm('确定删除这篇稿件吗？删除后在回收站中保留 30 天，可以恢复。')) return;
+    setError(null);
+    try {
+      await api('DELETE', `/articles/${article.id}`, undefined, { ifMatch: article.revision });
+      // Unsaved changes go with the deleted article: nothing to ask about.
+      navigate('/admin', { force: true });
+    } catch (e) {
+      setError(explain(e));
+    }
+  }
 
   function saveNow() {
     void draft.save().then((s) => s && !s.mergedWith && setInfo('已保存。'));
@@ -165,6 +178,7 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
         onSave={saveNow}
         onAct={(action, done) => void act(action, undefined, done)}
         onDialog={setDialog}
+        onDelete={() => void remove()}
       />
 
       <Notice>{draft.error}</Notice>
@@ -358,6 +372,7 @@ function Workflow({
   onSave,
   onAct,
   onDialog,
+  onDelete,
 }: {
   article: Article | null;
   abilities: ArticleAbilities;
@@ -365,6 +380,7 @@ function Workflow({
   onSave: () => void;
   onAct: (action: 'submit' | 'publish' | 'unpublish', done: string) => void;
   onDialog: (dialog: 'return' | 'schedule') => void;
+  onDelete: () => void;
 }) {
   const status = article?.status ?? 'draft';
   return (
@@ -402,6 +418,11 @@ function Workflow({
           onClick={() => confirm('确定撤下这篇稿件吗？读者将看不到它。') && onAct('unpublish', '已撤稿。')}
         >
           撤稿
+        </button>
+      ) : null}
+      {article && abilities.delete ? (
+        <button type="button" class="danger" data-action="delete" onClick={onDelete}>
+          删除
         </button>
       ) : null}
       {article ? (

@@ -6,14 +6,17 @@ import type {
   NewArticle,
   NewsArticle,
   NewsroomQuery,
+  PurgedArticle,
   SitemapArticle,
   SitemapRangeStats,
+  TrashEntry,
+  TrashQuery,
 } from '../../domain/articles/article.ts';
 import type { ArticleStatus } from '../../domain/articles/status.ts';
 import type { ArticleTable, DB } from '../schema.ts';
 import type * as Port from '../../domain/store.ts';
 
-export type ArticleRow = Selectable<ArticleTable> & { channel_path: string };
+export type ArticleRow = Omit<Selectable<ArticleTable>, 'deleted_at' | 'deleted_by'> & { channel_path: string };
 
 /** The columns of an article patch; fields left undefined are left out of the update (Kysely skips them). */
 function patchColumns(p: ArticlePatch): Updateable<ArticleTable> {
@@ -74,17 +77,19 @@ const META_COLUMNS = [
   'updated_at',
   'author_id',
   'revision',
-] as const satisfies readonly Exclude<keyof ArticleTable, 'body_html' | 'body_text'>[];
+] as const satisfies readonly Exclude<keyof ArticleTable, 'body_html' | 'body_text' | 'deleted_at' | 'deleted_by'>[];
 
 export class ArticleRepository implements Port.ArticleRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
+  /** Live articles: one in the 回收站 is gone for every read but the trash's own. */
   private base() {
     return this.db
       .selectFrom('articles')
       .innerJoin('channels', 'channels.id', 'articles.channel_id')
       .selectAll('articles')
-      .select('channels.path as channel_path');
+      .select('channels.path as channel_path')
+      .where('articles.deleted_at', 'is', null);
   }
 
   async insert(article: NewArticle): Promise<number> {
@@ -94,7 +99,7 @@ export class ArticleRepository implements Port.ArticleRepository {
 
   /** With `revision`, only while the article is still at it: false when another write came first. */
   async update(id: number, patch: ArticlePatch, revision?: number): Promise<boolean> {
-    let query = this.db.updateTable('articles').set(patchColumns(patch)).where('id', '=', id);
+    let query = this.db.updateTable('articles').set(patchColumns(patch)).where('id', '=', id).where('deleted_at', 'is', null);
     if (revision !== undefined) query = query.where('revision', '=', revision);
     return Number((await query.executeTakeFirst()).numUpdatedRows) === 1;
   }
@@ -117,6 +122,7 @@ export class ArticleRepository implements Port.ArticleRepository {
       .select(META_COLUMNS.map((c) => `articles.${c}` as const))
       .select('channels.path as channel_path')
       .where('articles.id', '=', id)
+      .where('articles.deleted_at', 'is', null)
       .executeTakeFirst();
     if (!row) return undefined;
     const [article] = await this.withTags([{ ...row, body_html: body.bodyHtml, body_text: body.bodyText }]);
@@ -148,7 +154,8 @@ export class ArticleRepository implements Port.ArticleRepository {
   }
 
   async listNewsroom(q: NewsroomQuery): Promise<Article[]> {
-    let query = this.base();
+    // base() leaves the trash out already; said again here so that a rewrite of this list keeps it out.
+    let query = this.base().where('articles.deleted_at', 'is', null);
     if (q.status) query = query.where('articles.status', '=', q.status);
     if (q.authorId !== undefined) query = query.where('articles.author_id', '=', q.authorId);
     if (q.beforeId !== undefined) query = query.where('articles.id', '<', q.beforeId);
@@ -228,6 +235,7 @@ export class ArticleRepository implements Port.ArticleRepository {
       .selectFrom('articles')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('status', '=', status)
+      .where('deleted_at', 'is', null)
       .executeTakeFirstOrThrow();
     return Number(n);
   }
@@ -247,7 +255,7 @@ export class ArticleRepository implements Port.ArticleRepository {
 
   /** Flips a status only if it is still the expected one; false when another process got there first. */
   async compareAndSetStatus(id: number, expected: ArticleStatus, patch: ArticlePatch, revision?: number): Promise<boolean> {
-    let query = this.db.updateTable('articles').set(patchColumns(patch)).where('id', '=', id).where('status', '=', expected);
+    let query = this.db.updateTable('articles').set(patchColumns(patch)).where('id', '=', id).where('status', '=', expected).where('deleted_at', 'is', null);
     if (revision !== undefined) query = query.where('revision', '=', revision);
     const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
@@ -271,6 +279,97 @@ export class ArticleRepository implements Port.ArticleRepository {
       .insertInto('article_tags')
       .values(names.map((name, position) => ({ article_id: articleId, tag_id: idByName.get(name)!, position })))
       .execute();
+  }
+
+  async moveToTrash(id: number, trash: { at: number; by: number; revision: number }, statuses: readonly ArticleStatus[]): Promise<boolean> {
+    const result = await this.db
+      .updateTable('articles')
+      .set({ deleted_at: trash.at, deleted_by: trash.by, updated_at: trash.at, revision: trash.revision + 1 })
+      .where('id', '=', id)
+      .where('revision', '=', trash.revision)
+      .where('deleted_at', 'is', null)
+      .where('status', 'in', [...statuses])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  private trash() {
+    return this.db
+      .selectFrom('articles')
+      .innerJoin('channels', 'channels.id', 'articles.channel_id')
+      .innerJoin('accounts as author', 'author.id', 'articles.author_id')
+      .leftJoin('accounts as deleter', 'deleter.id', 'articles.deleted_by')
+      .select([
+        'articles.id',
+        'articles.title',
+        'articles.status',
+        'articles.author_id',
+        'articles.revision',
+        'articles.created_at',
+        'articles.updated_at',
+        'articles.deleted_at',
+        'articles.deleted_by',
+        'channels.path as channel_path',
+        'author.username as author_username',
+        'author.display_name as author_name',
+        'deleter.username as deleter_username',
+        'deleter.display_name as deleter_name',
+      ])
+      .where('articles.deleted_at', 'is not', null);
+  }
+
+  async findInTrash(id: number): Promise<TrashEntry | undefined> {
+    const row = await this.trash().where('articles.id', '=', id).executeTakeFirst();
+    return row && toTrashEntry(row);
+  }
+
+  async listTrash(q: TrashQuery): Promise<TrashEntry[]> {
+    let query = this.trash();
+    if (q.authorId !== undefined) query = query.where('articles.author_id', '=', q.authorId);
+    if (q.before) {
+      const { deletedAt, id } = q.before;
+      query = query.where((eb) =>
+        eb.or([eb('articles.deleted_at', '<', deletedAt), eb.and([eb('articles.deleted_at', '=', deletedAt), eb('articles.id', '<', id)])]),
+      );
+    }
+    const rows = await query.orderBy('articles.deleted_at', 'desc').orderBy('articles.id', 'desc').limit(q.limit).execute();
+    return rows.map(toTrashEntry);
+  }
+
+  async restoreFromTrash(id: number, restore: { at: number; revision: number }): Promise<boolean> {
+    const result = await this.db
+      .updateTable('articles')
+      .set({ deleted_at: null, deleted_by: null, status: 'draft', updated_at: restore.at, revision: restore.revision + 1 })
+      .where('id', '=', id)
+      .where('revision', '=', restore.revision)
+      .where('deleted_at', 'is not', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async purgeTrash(deletedBefore: number, limit: number): Promise<PurgedArticle[]> {
+    // One statement that claims and removes: of two processes purging at once, each row is deleted (and returned) by
+    // one. The conditions are repeated outside the subquery so that PostgreSQL, re-checking a row another transaction
+    // changed meanwhile (a restore), leaves it alone.
+    const rows = await this.db
+      .deleteFrom('articles')
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('articles')
+          .select('id')
+          .where('deleted_at', 'is not', null)
+          .where('deleted_at', '<=', deletedBefore)
+          .orderBy('deleted_at')
+          .orderBy('id')
+          .limit(limit),
+      )
+      .where('deleted_at', 'is not', null)
+      .where('deleted_at', '<=', deletedBefore)
+      .returning(['id', 'title', 'author_id', 'deleted_at', 'deleted_by'])
+      .execute();
+    return rows
+      .map((r) => ({ id: r.id, title: r.title, authorId: r.author_id, deletedAt: r.deleted_at!, deletedBy: r.deleted_by }))
+      .sort((a, b) => a.deletedAt - b.deletedAt || a.id - b.id);
   }
 
   private async withTags(rows: ArticleRow[]): Promise<Article[]> {
@@ -305,6 +404,37 @@ export async function tagNamesByArticle(db: Kysely<DB>, articleIds: readonly num
     }
   }
   return tags;
+}
+
+function toTrashEntry(r: {
+  id: number;
+  title: string;
+  status: string;
+  author_id: number;
+  revision: number;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+  deleted_by: number | null;
+  channel_path: string;
+  author_username: string;
+  author_name: string;
+  deleter_username: string | null;
+  deleter_name: string | null;
+}): TrashEntry {
+  return {
+    id: r.id,
+    title: r.title,
+    channelPath: r.channel_path,
+    status: r.status as ArticleStatus,
+    authorId: r.author_id,
+    author: { username: r.author_username, displayName: r.author_name },
+    revision: r.revision,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    deletedAt: r.deleted_at!,
+    deletedBy: r.deleted_by === null ? null : { id: r.deleted_by, username: r.deleter_username ?? '', displayName: r.deleter_name ?? '' },
+  };
 }
 
 function toArticle(r: ArticleRow, tags: string[]): Article {

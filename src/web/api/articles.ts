@@ -86,7 +86,7 @@ const ListQuery = Type.Object(
  * The revision an If-Match header names: `"7"` (or `W/"7"`, as our ETags read). No header or `*` names none (the last
  * write wins); anything else names a revision that cannot be current, so the write is refused.
  */
-function ifMatch(req: FastifyRequest): number | undefined {
+export function ifMatch(req: FastifyRequest): number | undefined {
   const raw = req.headers['if-match'];
   if (raw === undefined) return undefined;
   const value = String(raw).trim();

@@ -18,6 +18,7 @@ import { slotRoutes } from './slots.ts';
 import { sourceRoutes } from './sources.ts';
 import { tokenRoutes } from './tokens.ts';
 import { topicRoutes } from './topics.ts';
+import { trashRoutes } from './trash.ts';
 import { wechatRoutes } from './wechat.ts';
 
 /**
@@ -30,6 +31,7 @@ export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> 
   });
   sessionRoutes(app, deps);
   articleRoutes(app, deps);
+  trashRoutes(app, deps);
   relatedRoutes(app, deps);
   presenceRoutes(app, deps);
   assistRoutes(app, deps);
