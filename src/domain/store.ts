@@ -48,6 +48,11 @@ export interface Store {
   afterCommit(run: () => void): void;
 }
 
+export interface ReadOptions {
+  /** false: the articles come without their bodies (empty strings), for lists that print titles and summaries. */
+  bodies?: boolean;
+}
+
 export interface ArticleRepository {
   insert(article: NewArticle): Promise<number>;
   /** With `revision`, only while the article is still at it: false when another write came first. */
@@ -56,7 +61,7 @@ export interface ArticleRepository {
   /** The article with a body the caller holds in place of its stored one, which is not read (up to 2 MB). */
   findWithBody(id: number, body: Pick<Article, 'bodyHtml' | 'bodyText'>): Promise<Article | undefined>;
   /** In the order of `ids`; missing ones left out. */
-  findMany(ids: readonly number[]): Promise<Article[]>;
+  findMany(ids: readonly number[], options?: ReadOptions): Promise<Article[]>;
   /** Published articles, newest first, keyset-paginated so new arrivals never shift a reader's next page. */
   listPublished(q: FeedQuery): Promise<Article[]>;
   listNewsroom(q: NewsroomQuery): Promise<Article[]>;

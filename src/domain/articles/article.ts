@@ -94,6 +94,8 @@ export interface FeedQuery {
   channelIds?: number[];
   before?: FeedPosition;
   limit: number;
+  /** false: without bodies (see ReadOptions). */
+  bodies?: boolean;
 }
 
 /** What a sitemap says of a published article. */

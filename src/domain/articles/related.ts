@@ -162,7 +162,7 @@ async function readingList(store: Store, articleId: number): Promise<RelatedItem
   const pinned = picks.filter((p) => p.mode === 'pinned').map((p) => p.relatedId);
   const excluded = new Set(picks.filter((p) => p.mode === 'excluded').map((p) => p.relatedId));
   const computed = items.map((i) => i.id).filter((id) => !excluded.has(id) && !pinned.includes(id));
-  const articles = await store.articles.findMany([...pinned, ...computed]);
+  const articles = await store.articles.findMany([...pinned, ...computed], { bodies: false });
   return articles
     .filter((a) => a.status === 'published' && a.id !== articleId)
     .slice(0, RELATED.max)

@@ -92,6 +92,20 @@ export class ArticleRepository implements Port.ArticleRepository {
       .where('articles.deleted_at', 'is', null);
   }
 
+  /** As base(), without the body columns (up to 2 MB each): for lists, which print titles and summaries. */
+  private heads() {
+    return this.db
+      .selectFrom('articles')
+      .innerJoin('channels', 'channels.id', 'articles.channel_id')
+      .select(META_COLUMNS.map((c) => `articles.${c}` as const))
+      .select((eb) => [eb.val('').as('body_html'), eb.val('').as('body_text'), 'channels.path as channel_path'])
+      .where('articles.deleted_at', 'is', null);
+  }
+
+  private rows(bodies: boolean | undefined) {
+    return bodies === false ? this.heads() : this.base();
+  }
+
   async insert(article: NewArticle): Promise<number> {
     const { id } = await this.db.insertInto('articles').values(newArticleColumns(article)).returning('id').executeTakeFirstOrThrow();
     return id;
@@ -129,9 +143,9 @@ export class ArticleRepository implements Port.ArticleRepository {
     return article;
   }
 
-  async findMany(ids: readonly number[]): Promise<Article[]> {
+  async findMany(ids: readonly number[], { bodies }: Port.ReadOptions = {}): Promise<Article[]> {
     if (ids.length === 0) return [];
-    const rows = await this.base()
+    const rows = await this.rows(bodies)
       .where('articles.id', 'in', [...ids])
       .execute();
     const articles = await this.withTags(rows);
@@ -141,7 +155,7 @@ export class ArticleRepository implements Port.ArticleRepository {
 
   /** Published articles, newest first, keyset-paginated so new arrivals never shift a reader's next page. */
   async listPublished(q: FeedQuery): Promise<Article[]> {
-    let query = this.base().where('articles.status', '=', 'published');
+    let query = this.rows(q.bodies).where('articles.status', '=', 'published');
     if (q.channelIds) query = query.where('articles.channel_id', 'in', q.channelIds.length ? q.channelIds : [-1]);
     if (q.before) {
       const { publishedAt, id } = q.before;

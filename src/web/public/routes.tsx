@@ -30,7 +30,7 @@ export function errorRenderer(ctx: Ctx, view: () => Promise<SiteView>): ErrorRen
     const [title, message] = errorTexts[status] ?? (status < 500 ? ['请求有误', '请检查链接后重试。'] : ['服务暂时不可用', '请稍后再试。']);
     let latest: Article[] = [];
     // A failing database must not also break the error page.
-    if (status < 500) latest = await ctx.store.articles.listPublished({ limit: 6 }).catch(() => []);
+    if (status < 500) latest = await ctx.store.articles.listPublished({ limit: 6, bodies: false }).catch(() => []);
     return renderPage(<ErrorPage view={await view()} status={status} title={title} message={message} latest={latest} />);
   };
 }
@@ -119,7 +119,7 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     const topic = await ctx.store.topics.findBySlug(req.params.slug);
     if (!topic) return notFoundPage(reply);
     reply.header(SURROGATE_KEY_HEADER, surrogateKey.topic(topic.id));
-    const articles = (await ctx.store.articles.findMany(topic.articleIds)).filter((a) => a.status === 'published');
+    const articles = (await ctx.store.articles.findMany(topic.articleIds, { bodies: false })).filter((a) => a.status === 'published');
     const media = await loadMediaIndex(ctx.store, [topic.cover]);
     return sendHtml(reply, 200, renderPage(<TopicPage view={await view()} topic={topic} articles={articles} media={media} />));
   });
