@@ -2,7 +2,7 @@ import type { Account, AccountChanges, NewAccount, NewToken, SessionRecord, Toke
 import type { Article, ArticlePatch, FeedQuery, NewArticle, NewRevision, NewsroomQuery, Revision } from './articles/article.ts';
 import type { Candidate, RelatedDocument, RelatedPick, ScoredItem } from './articles/related-reading.ts';
 import type { ArticleStatus } from './articles/status.ts';
-import type { AuditEvent, NewAuditEvent } from './audit/audit-event.ts';
+import type { AuditEvent, AuditQuery, NewAuditEvent } from './audit/audit-event.ts';
 import type { Channel, ChannelChanges, NewChannel } from './channels/channel.ts';
 import type { Media } from './media/media.ts';
 import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from './reactions/reaction.ts';
@@ -86,8 +86,8 @@ export interface HistoryRepository {
   /** Who made a revision, how and when, without its content (which can be megabytes). */
   revisionHead(articleId: number, number: number): Promise<Omit<Revision, 'content' | 'username'> | undefined>;
   record(event: NewAuditEvent): Promise<void>;
-  /** Newest first, paged by event id. */
-  auditEvents(limit: number, beforeId?: number): Promise<AuditEvent[]>;
+  /** Newest first, paged by event id, with the actor's display name and the subject's name. */
+  auditEvents(query: AuditQuery): Promise<AuditEvent[]>;
 }
 
 /** Accounts and their credentials: sessions, API tokens, failed logins. Secrets only as hashes. */
