@@ -66,7 +66,7 @@ describe('the audit log in Chromium', { timeout: 60_000 }, () => {
       '周明远 把《江城地铁12号线开通》提交审核',
     ]);
     await settled(page, inFlight);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'newsroom-audit.png'), fullPage: true });
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'newsroom-audit-filtered.png'), fullPage: true });
 
     await page.selectOption('select[name=action]', '');
     await page.fill('input[name=article]', '防汛');
