@@ -1,5 +1,5 @@
 import type { Account, AccountChanges, NewAccount, NewToken, SessionRecord, TokenListing, TokenRecord } from './accounts/account.ts';
-import type { Article, ArticlePatch, FeedQuery, NewArticle, NewRevision, NewsroomQuery, Revision } from './articles/article.ts';
+import type { Article, ArticlePatch, FeedQuery, NewArticle, NewRevision, NewsroomQuery, ReturnNote, Revision } from './articles/article.ts';
 import type { Candidate, RelatedDocument, RelatedPick, ScoredItem } from './articles/related-reading.ts';
 import type { ArticleStatus } from './articles/status.ts';
 import type { AuditEvent, AuditQuery, NewAuditEvent } from './audit/audit-event.ts';
@@ -85,6 +85,11 @@ export interface HistoryRepository {
   revision(articleId: number, number: number): Promise<Revision | undefined>;
   /** Who made a revision, how and when, without its content (which can be megabytes). */
   revisionHead(articleId: number, number: number): Promise<Omit<Revision, 'content' | 'username'> | undefined>;
+  /**
+   * For each article whose latest revision among `steps` is a return: that return (comment, when, by whom). One query
+   * for all the articles.
+   */
+  latestReturns(articleIds: readonly number[], steps: readonly string[]): Promise<ReturnNote[]>;
   record(event: NewAuditEvent): Promise<void>;
   /** Newest first, paged by event id, with the actor's display name and the subject's name. */
   auditEvents(query: AuditQuery): Promise<AuditEvent[]>;

@@ -162,8 +162,8 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
       {draft.conflict ? <ConflictView conflict={draft.conflict} onResolve={draft.resolveConflict} /> : null}
       {returned ? (
         <div class="returned" role="note" data-return-note>
-          <strong>编辑退回意见</strong>（{returned.author ?? '编辑'}，{formatTime(returned.createdAt)}）：
-          <p>{returned.note}</p>
+          <strong>编辑退回意见</strong>（{returned.byName || returned.by || '编辑'}，{formatTime(returned.at)}）：
+          <p>{returned.comment}</p>
         </div>
       ) : null}
       {!abilities.edit && article ? <Notice kind="info">稿件已交由编辑处理，您不能再修改。</Notice> : null}

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { NewRevision, Revision } from '../../domain/articles/article.ts';
+import type { NewRevision, ReturnNote, Revision } from '../../domain/articles/article.ts';
 import type { AuditEvent, AuditQuery, NewAuditEvent } from '../../domain/audit/audit-event.ts';
 import type { DB } from '../schema.ts';
 import type * as Port from '../../domain/store.ts';
@@ -61,6 +61,32 @@ export class HistoryRepository implements Port.HistoryRepository {
   async revision(articleId: number, number: number): Promise<Revision | undefined> {
     const row = await this.revisionsOf(articleId).where('revisions.number', '=', number).executeTakeFirst();
     return row ? toRevision(row) : undefined;
+  }
+
+  async latestReturns(articleIds: readonly number[], steps: readonly string[]): Promise<ReturnNote[]> {
+    if (articleIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('revisions as r')
+      .leftJoin('accounts', 'accounts.id', 'r.account_id')
+      .select(['r.article_id', 'r.note', 'r.created_at', 'accounts.username', 'accounts.display_name'])
+      .where('r.article_id', 'in', [...articleIds])
+      .where('r.action', '=', 'return')
+      // The latest workflow step of its article (the revisions' unique index on article and number answers it).
+      .where('r.number', '=', (eb) =>
+        eb
+          .selectFrom('revisions as w')
+          .select((w) => w.fn.max('w.number').as('n'))
+          .whereRef('w.article_id', '=', 'r.article_id')
+          .where('w.action', 'in', [...steps]),
+      )
+      .execute();
+    return rows.map((r) => ({
+      articleId: r.article_id,
+      comment: r.note,
+      at: r.created_at,
+      byUsername: r.username,
+      byName: r.display_name,
+    }));
   }
 
   async record(e: NewAuditEvent): Promise<void> {
