@@ -3,7 +3,7 @@ import type { Account, Article, ArticleAbilities, Channel, List, Source, User } 
 import { api, explain, IMAGE_ACCEPT, uploadImage } from '../api.ts';
 import { useBodyEditor } from '../editor/body.ts';
 import { ConflictView } from '../editor/conflict.tsx';
-import { LinkDialog, ReturnDialog, ScheduleDialog } from '../editor/dialogs.tsx';
+import { LinkDialog, RepublishDialog, ReturnDialog, ScheduleDialog } from '../editor/dialogs.tsx';
 import { presenceLine, useArticleDraft, usePresence, type SaveState, type WorkflowAction } from '../editor/draft.ts';
 import { Toolbar } from '../editor/toolbar.tsx';
 import { formatClock, formatTime } from '../format.ts';
@@ -17,7 +17,7 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
   const [uploading, setUploading] = useState(false);
   // Upload failures stay until dismissed: the autosave's messages do not wipe them out.
   const [uploadError, setUploadError] = useState<string | null>(null);
-  const [dialog, setDialog] = useState<'return' | 'schedule' | 'link' | null>(null);
+  const [dialog, setDialog] = useState<'return' | 'schedule' | 'republish' | 'link' | null>(null);
   const [previewWidth, setPreviewWidth] = useState<'phone' | 'desktop'>('phone');
   const [sourceUrl, setSourceUrl] = useState('');
   const sources = useLoad(() => api<List<Source>>('GET', '/sources').then((r) => r.items), []);
@@ -290,6 +290,15 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
         onClose={() => setDialog(null)}
         onSchedule={(at) => act('schedule', { at }, '已设定定时发布。')}
       />
+      {article?.publishedAt ? (
+        <RepublishDialog
+          open={dialog === 'republish'}
+          publishedAt={article.publishedAt}
+          createdAt={article.createdAt!}
+          onClose={() => setDialog(null)}
+          onPublish={(publishedAt) => act('publish', { publishedAt }, '已重新发布。')}
+        />
+      ) : null}
       <LinkDialog open={dialog === 'link'} editor={editor} onClose={() => setDialog(null)} />
     </div>
   );
@@ -331,7 +340,7 @@ function Workflow({
   saving: boolean;
   onSave: () => void;
   onAct: (action: 'submit' | 'publish' | 'unpublish', done: string) => void;
-  onDialog: (dialog: 'return' | 'schedule') => void;
+  onDialog: (dialog: 'return' | 'schedule' | 'republish') => void;
 }) {
   const status = article?.status ?? 'draft';
   return (
@@ -351,7 +360,12 @@ function Workflow({
           退回修改
         </button>
       ) : null}
-      {abilities.publish ? (
+      {abilities.publish && article?.publishedAt ? (
+        // Published before (then 撤稿): which publication time it gets is asked.
+        <button type="button" class="primary" data-action="publish" onClick={() => onDialog('republish')}>
+          重新发布
+        </button>
+      ) : abilities.publish ? (
         <button type="button" class="primary" data-action="publish" onClick={() => confirm('确定立即发布这篇稿件吗？') && onAct('publish', '已发布。')}>
           立即发布
         </button>

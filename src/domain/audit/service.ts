@@ -21,7 +21,7 @@ export interface AuditFilter {
 /** The audit log, newest first, paged by event id, narrowed by who, what, which article and when. */
 export async function listAudit(ctx: Ctx, actor: Actor, filter: AuditFilter): Promise<AuditEvent[]> {
   authorize(actor, 'audit.read');
-  if (filter.from !== undefined && filter.to !== undefined && filter.from >= filter.to) throw invalid('from must be before to', 'from');
+  if (filter.from !== undefined && filter.to !== undefined && filter.from >= filter.to) throw invalid('from must be before to', 'from', 'invalid_range');
   let actorId: number | undefined;
   if (filter.actor !== undefined) {
     const account = await ctx.store.accounts.findByUsername(filter.actor.trim().toLowerCase());

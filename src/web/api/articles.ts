@@ -70,6 +70,14 @@ const PatchBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
+/** `publishedAt`: keep the first publication time (default), `now`, or a time in the past (ISO 8601). */
+const PublishBody = Type.Union([
+  Type.Object(
+    { publishedAt: Type.Optional(Type.Union([Type.Literal('keep'), Type.Literal('now'), Type.String({ format: 'date-time', maxLength: 40 })])) },
+    { additionalProperties: false },
+  ),
+  Type.Null(),
+]);
 const ScheduleBody = Type.Object({ at: Type.String({ format: 'date-time', maxLength: 40 }) }, { additionalProperties: false });
 const ReturnBody = Type.Object({ comment: Type.String({ minLength: 1, maxLength: 1000 }) }, { additionalProperties: false });
 const RevisionParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: MAX_ID }), n: Type.Integer({ minimum: 1, maximum: MAX_ID }) });
@@ -133,9 +141,14 @@ export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
     one(reply, await updateArticle(ctx, req.actor, req.params.id, req.body, 'edit', '', ifMatch(req)), req.actor),
   );
 
+  api.post('/articles/:id/publish', { config: AUTH_REQUIRED, schema: { params: IdParams, body: Type.Optional(PublishBody) } }, async (req, reply) => {
+    const at = req.body?.publishedAt ?? 'keep';
+    const when = at === 'keep' || at === 'now' ? at : Date.parse(at);
+    return one(reply, await publishArticle(ctx, req.actor, req.params.id, ifMatch(req), when), req.actor);
+  });
+
   for (const [name, run] of [
     ['submit', submitArticle],
-    ['publish', publishArticle],
     ['unpublish', unpublishArticle],
   ] as const) {
     api.post(`/articles/:id/${name}`, { config: AUTH_REQUIRED, schema: { params: IdParams, body: Type.Optional(EmptyBody) } }, async (req, reply) =>
