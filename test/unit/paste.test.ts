@@ -104,6 +104,11 @@ describe('pasting from Word', () => {
     expect(defs.get('l1:1')).toBe(false);
   });
 
+  it('pastes markup nested too deep to convert as it came, instead of failing the paste', () => {
+    const html = `${'<div>'.repeat(20_000)}<p>深处</p>${'</div>'.repeat(20_000)}`;
+    expect(cleanPastedHtml(html)).toContain('<p>深处</p>');
+  });
+
   it('stays fast on a long Word paste (2,000 list items)', () => {
     const items = Array.from(
       { length: 2000 },

@@ -46,10 +46,21 @@ interface OpenList {
   level: number;
   numbered: boolean;
   list: Element;
+  /** Its last item, where a deeper list goes. */
+  item?: Element;
 }
 
 /** The DOM pass of cleanPastedHtml: Word list paragraphs to nested lists, Google Docs tidied. */
 export function convertPastedLists(html: string, definitions: Map<string, boolean> = listDefinitions(html)): string {
+  try {
+    return convert(html, definitions);
+  } catch {
+    // Markup nested deeper than the serializer's recursion allows: pasted as it came, the schema still its gate.
+    return html;
+  }
+}
+
+function convert(html: string, definitions: Map<string, boolean>): string {
   // Entities stay as written, in text and attributes alike: the editor's parser decodes them once, later.
   const doc = parseDocument(html, { decodeEntities: false });
   const done = new Set<Element>();
@@ -94,7 +105,7 @@ function buildLists(run: Element[], definitions: Map<string, boolean>): void {
     let top = stack.at(-1);
     if (!top || top.level < level) {
       const list = new Element(numbered ? 'ol' : 'ul', {});
-      const parentItem = top ? (top.list.children.filter(isTag).at(-1) as Element | undefined) : undefined;
+      const parentItem = top?.item;
       if (parentItem) DomUtils.appendChild(parentItem, list);
       else DomUtils.prepend(p, list);
       top = { level, numbered, list };
@@ -102,6 +113,7 @@ function buildLists(run: Element[], definitions: Map<string, boolean>): void {
     }
     const item = new Element('li', {});
     DomUtils.appendChild(top.list, item);
+    top.item = item;
     DomUtils.removeElement(p);
     // Keep the item's paragraph (its bold, italic, links), without Word's classes and styles.
     const para = new Element('p', {}, [...p.children]);
