@@ -115,6 +115,19 @@ describe.each(STORES)('republishing on %s', (kind) => {
     expect((await post(editor.auth, a.id, 'publish', { publishedAt: 'now' })).statusCode).toBe(409);
   });
 
+  it('of two editors republishing at once with different times, one wins and the other is told', async () => {
+    const a = await unpublished();
+    const chosen = a.created + 10 * 60_000;
+    const answers = await Promise.all([
+      post(editor.auth, a.id, 'publish', { publishedAt: 'now' }),
+      post(editor.auth, a.id, 'publish', { publishedAt: iso(chosen) }),
+    ]);
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 409]);
+    const winner = json(answers.find((r) => r.statusCode === 200)!);
+    expect((await stored(a.id)).publishedAt).toBe(Date.parse(winner.publishedAt));
+    expect([iso(t.clock.now()), iso(chosen)]).toContain(winner.publishedAt);
+  });
+
   it('dates a first publication too, within the same bounds', async () => {
     const { id } = await createArticle(t.app, editor.auth);
     const created = (await stored(id)).createdAt;
