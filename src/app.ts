@@ -18,7 +18,9 @@ import { adminRoutes } from './web/admin/routes.tsx';
 import { apiV1 } from './web/api/index.ts';
 import { isApiRequest, sendApiError, toApiError } from './web/errors.ts';
 import { registerMetrics } from './web/metrics.ts';
-import { changesReaderPages, PageCache, registerPageCache, serveFromCache } from './web/page-cache.ts';
+import type { Broadcast } from './storage/broadcast.ts';
+import { CdnPurger } from './web/cdn-purge.ts';
+import { PageCache, purgeKeysFor, registerPageCache, serveFromCache } from './web/page-cache.ts';
 import { sendHtml } from './web/public/html.ts';
 import { publicRoutes, type ErrorRenderer } from './web/public/routes.tsx';
 import { hantRoutes } from './web/public/hant.tsx';
@@ -39,6 +41,8 @@ export interface AppOptions {
   jobs?: boolean;
   /** Fastify's logger options, or `loggerInstance`: a logger the caller shares with the container (server.ts). */
   logger?: FastifyServerOptions['logger'];
+  /** Tells the site's other app processes (other machines too) what this one purged, and hears theirs. */
+  broadcast?: Broadcast;
   loggerInstance?: FastifyBaseLogger;
 }
 
@@ -53,9 +57,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const { container } = options;
   const { config, database, ctx } = container;
   const pageCache = new PageCache({ ttlMs: config.pageCacheTtlMs, maxBytes: config.pageCacheMaxBytes });
-  ctx.events.subscribe((change) => {
-    if (changesReaderPages(change)) pageCache.purge();
-  });
   const app: FastifyInstance = Fastify({
     // Cached reader pages are answered before Fastify's routing; see serveFromCache.
     // Idle keep-alive connections outlive a load balancer's (60 s is common), so it is never the server that closes a
@@ -72,6 +73,23 @@ export async function buildApp(options: AppOptions): Promise<App> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
   app.setValidatorCompiler(validatorCompiler);
+  // A committed change purges the pages that show it, here and (through the webhook) at a CDN; other app processes
+  // hear of it through server.ts (workers) or the page cache's expiry.
+  const cdn = config.cdnPurge && new CdnPurger({ ...config.cdnPurge, log: app.log });
+  const { broadcast } = options;
+  const unsubscribe = ctx.events.subscribe((change) => {
+    const found = purgeKeysFor(change);
+    if (!found) return;
+    const keys = found === 'all' ? undefined : found;
+    pageCache.purge(keys);
+    cdn?.purge(keys);
+    broadcast?.publish({ type: 'purge', keys });
+  });
+  broadcast?.onMessage((message) => pageCache.purge(message.keys, { propagate: false }));
+  app.addHook('onClose', async () => {
+    unsubscribe();
+    await cdn?.flush();
+  });
   app.addHook('onReady', () => container.ready());
   app.addHook('onClose', () => container.close());
 
@@ -92,7 +110,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:', 'https:'],
+        // Never another site's images on our pages: remote images in bodies are re-hosted on save (docs/SECURITY.md).
+        imgSrc: ["'self'", 'data:'],
         fontSrc: ["'self'"],
         connectSrc: ["'self'"],
         objectSrc: ["'none'"],

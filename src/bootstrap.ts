@@ -2,7 +2,7 @@ import type { Container } from './container.ts';
 import { createAccount } from './domain/accounts/service.ts';
 import { randomToken } from './domain/crypto.ts';
 import { loadDemo } from './demo/load.ts';
-import { ensureRelated, rebuildRelated } from './domain/articles/related.ts';
+import { rebuildRelated } from './domain/articles/related.ts';
 import { ensureSearchIndex } from './domain/search/service.ts';
 import { migrate } from './storage/database.ts';
 
@@ -14,12 +14,12 @@ export interface FirstStart {
 
 /**
  * What a start does before serving: apply migrations, create `admin` on an empty database, and load the
- * demo content into an empty database unless INKSTONE_DEMO=0 (or `demo: false`).
+ * demo content into an empty database unless INKSTONE_DEMO=0 (or `demo: false`). Nothing here reads the whole
+ * archive: articles never analysed for related reading are analysed after the server listens (jobs/backlog.ts).
  */
 export async function prepare({ config, database, ctx }: Container, { demo = config.demo } = {}): Promise<FirstStart> {
   const migrations = await migrate(database);
   const result: FirstStart = { migrations };
-  await ensureRelated(ctx);
   const unindexed = await ensureSearchIndex(ctx);
   if (unindexed > 0) process.stderr.write(`Search: ${unindexed} published articles are not indexed yet; run \`inkstone reindex\`.\n`);
   if ((await ctx.store.accounts.count()) === 0) {

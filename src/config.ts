@@ -40,6 +40,10 @@ export interface Config {
   keepAliveMs: number;
   /** Share posters kept in memory, each tens of KB (INKSTONE_POSTER_CACHE, default 500). */
   posterCacheEntries: number;
+  /** A CDN's purge webhook (INKSTONE_CDN_PURGE_URL) and its bearer token (INKSTONE_CDN_PURGE_TOKEN); unset = none. */
+  cdnPurge: { url: string; token: string | undefined } | undefined;
+  /** URLs per article sitemap file (INKSTONE_SITEMAP_URLS, default and most 50,000, the protocol's limit). */
+  sitemapUrls: number;
   /** Bearer token that /metrics asks for (INKSTONE_METRICS_TOKEN); unset = /metrics is off. */
   metricsToken: string | undefined;
 }
@@ -73,6 +77,24 @@ function parseCount(name: string, value: string | undefined, fallback: number): 
   if (value === undefined || value.trim() === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 1_000_000) throw new ConfigError(`${name} must be a whole number from 0 to 1000000, got "${value}"`);
+  return n;
+}
+
+function parseCdnPurge(url: string | undefined, token: string | undefined): Config['cdnPurge'] {
+  if (!url) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url.replace('{keys}', 'k'));
+  } catch {
+    throw new ConfigError(`INKSTONE_CDN_PURGE_URL must be an http(s) URL, got "${url}"`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new ConfigError(`INKSTONE_CDN_PURGE_URL must be an http(s) URL, got "${url}"`);
+  return { url, token: token || undefined };
+}
+
+function parseSitemapUrls(value: string | undefined): number {
+  const n = parseCount('INKSTONE_SITEMAP_URLS', value, 50_000);
+  if (n < 1 || n > 50_000) throw new ConfigError(`INKSTONE_SITEMAP_URLS must be a whole number from 1 to 50000, got "${value}"`);
   return n;
 }
 
@@ -173,6 +195,8 @@ export function loadConfig(env: Env = process.env): Config {
     mediaMaxBytes: parseBytes('INKSTONE_MEDIA_MAX_BYTES', env.INKSTONE_MEDIA_MAX_BYTES, 20 * 1024 * 1024),
     pageCacheTtlMs: parseCount('INKSTONE_PAGE_CACHE_TTL', env.INKSTONE_PAGE_CACHE_TTL, 60) * 1000,
     metricsToken: parseMetricsToken(env.INKSTONE_METRICS_TOKEN),
+    sitemapUrls: parseSitemapUrls(env.INKSTONE_SITEMAP_URLS),
+    cdnPurge: parseCdnPurge(env.INKSTONE_CDN_PURGE_URL, env.INKSTONE_CDN_PURGE_TOKEN),
     posterCacheEntries: Math.max(1, parseCount('INKSTONE_POSTER_CACHE', env.INKSTONE_POSTER_CACHE, 500)),
     keepAliveMs: Math.max(1, parseCount('INKSTONE_KEEP_ALIVE_TIMEOUT', env.INKSTONE_KEEP_ALIVE_TIMEOUT, 75)) * 1000,
     pageCacheMaxBytes: parseCount('INKSTONE_PAGE_CACHE_MB', env.INKSTONE_PAGE_CACHE_MB, 256) * 1024 * 1024,

@@ -1,4 +1,8 @@
+import path from 'node:path';
 import type { Config } from './config.ts';
+import { MediaFolder } from './domain/media/files.ts';
+import { REHOST_DEFAULTS } from './domain/media/rehost.ts';
+import { GuardedImageFetcher, type GuardOptions } from './outbound/guarded-fetch.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { newContext, type Ctx } from './domain/context.ts';
 import { MemoryHitCounter, type HitCounter } from './domain/reactions/hits.ts';
@@ -17,6 +21,11 @@ export interface ContainerOptions {
   clock?: Clock;
   /** Silent when not given. */
   log?: Warnings;
+  /**
+   * Tests only: the remote-image guard's resolver and an allow-list of address:port pairs it lets through (a local
+   * server standing in for another site), and the per-save budget. Never read from the environment.
+   */
+  remoteImages?: GuardOptions & { budgetMs?: number };
 }
 
 /**
@@ -34,7 +43,7 @@ export interface Container {
   close(): Promise<void>;
 }
 
-export function createContainer({ config, database, clock = systemClock, log }: ContainerOptions): Container {
+export function createContainer({ config, database, clock = systemClock, log, remoteImages }: ContainerOptions): Container {
   let lastWarning = 0;
   const warn = (err: Error) => {
     // Redis reconnects keep failing while it is down: one line a minute is enough.
@@ -60,6 +69,14 @@ export function createContainer({ config, database, clock = systemClock, log }: 
       burstPerMinute: config.reactionBurstPerMinute,
       secret: config.secret,
       hits,
+    },
+    remoteImages: {
+      folder: new MediaFolder(path.join(config.dataDir, 'media')),
+      maxBytes: config.mediaMaxBytes,
+      source: new GuardedImageFetcher(remoteImages),
+      budgetMs: remoteImages?.budgetMs ?? REHOST_DEFAULTS.budgetMs,
+      maxPerSave: REHOST_DEFAULTS.maxPerSave,
+      failures: new Map(),
     },
   });
 

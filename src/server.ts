@@ -4,6 +4,8 @@ import { buildApp } from './app.ts';
 import { prepare } from './bootstrap.ts';
 import type { Config } from './config.ts';
 import { createContainer } from './container.ts';
+import { startBacklog } from './jobs/backlog.ts';
+import { openBroadcast } from './storage/broadcast.ts';
 import { openDatabase } from './storage/database.ts';
 
 const PURGE = 'inkstone:purge-pages';
@@ -25,36 +27,52 @@ export async function serve(config: Config): Promise<void> {
   const database = openDatabase(config);
   const container = createContainer({ config, database, log });
   const first = await prepare(container);
-  const { app, pageCache } = await buildApp({ container, jobs: true, loggerInstance: log });
+  // Purges reach the other app processes (on other machines too) through Redis or PostgreSQL.
+  let lastWarning = 0;
+  const broadcast = openBroadcast(config, (err) => {
+    if (Date.now() - lastWarning < 60_000) return;
+    lastWarning = Date.now();
+    log.warn({ err: err.message }, 'broadcast to other app processes unavailable: their cached pages expire instead');
+  });
+  await broadcast?.ready();
+  const { app, ctx, pageCache } = await buildApp({ container, jobs: true, loggerInstance: log, broadcast });
   if (first.migrations.length) app.log.info({ migrations: first.migrations }, 'applied migrations');
   if (first.demoArticles !== undefined) app.log.info({ articles: first.demoArticles }, 'loaded demo content');
   printFirstStart(config, first.adminPassword);
-  if (cluster.isWorker) {
+  if (cluster.isWorker && !broadcast) {
     // A newsroom change seen by one worker must purge every worker's page cache.
-    pageCache.onPurge = () => process.send?.({ type: PURGE });
-    process.on('message', (msg: { type?: string }) => {
-      if (msg?.type === PURGE) pageCache.purge({ propagate: false });
+    pageCache.onPurge = (keys) => process.send?.({ type: PURGE, keys });
+    process.on('message', (msg: { type?: string; keys?: string[] }) => {
+      if (msg?.type === PURGE) pageCache.purge(msg.keys, { propagate: false });
     });
   }
+  let backlog: ReturnType<typeof startBacklog> | undefined;
   const stop = async (signal: string) => {
     app.log.info({ signal }, 'shutting down');
+    await backlog?.stop();
     await app.close();
+    await broadcast?.close();
     await database.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
   await app.listen({ port: config.port, host: config.host });
-  if (!cluster.isWorker) process.stdout.write(`Inkstone is serving ${config.siteUrl}\n`);
+  if (!cluster.isWorker) {
+    process.stdout.write(`Inkstone is serving ${config.siteUrl}\n`);
+    // With workers, the primary does this instead (once, not once per worker).
+    backlog = startBacklog(ctx, app.log);
+  }
 }
 
 async function servePrimary(config: Config): Promise<void> {
+  const log = pino({ level: config.logLevel });
   const database = openDatabase(config);
-  const container = createContainer({ config, database });
+  const container = createContainer({ config, database, log });
   const first = await prepare(container);
-  await container.close();
-  await database.close();
   printFirstStart(config, first.adminPassword);
+  // The primary serves no request: it analyses the backlog while the workers serve.
+  const backlog = startBacklog(container.ctx, log);
   let stopping = false;
   const fork = () => cluster.fork();
   for (let i = 0; i < config.workers; i++) fork();
@@ -69,6 +87,10 @@ async function servePrimary(config: Config): Promise<void> {
   });
   const stop = () => {
     stopping = true;
+    void backlog.stop().then(async () => {
+      await container.close();
+      await database.close();
+    });
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
     setTimeout(() => process.exit(0), 5000).unref();
     cluster.on('exit', () => {

@@ -176,10 +176,13 @@ const messages: Record<ErrorCode, string> = {
   not_configured: '此功能尚未配置',
   invalid_transition: '稿件当前的状态不允许这个操作',
   concurrent_change: '稿件刚被他人修改，请刷新后重试',
+  not_deletable: '只有从未发布过的草稿和待审稿件可以删除；发布过或已定时的稿件请撤稿',
   channel_exists: '该位置已有同名频道',
   topic_exists: '该专题地址已被使用',
   username_taken: '用户名已被占用',
   wechat_unavailable: '微信接口暂时无法访问，请稍后再试',
+  media_in_use: '图片正被稿件使用，不能删除',
+  media_gone: '稿件中的图片已从图片库删除，请重新选择图片',
   payload_too_large: '文件太大',
   unsupported_media_type: '不支持的图片格式',
   too_many_pixels: '图片像素过多，请缩小后再上传',
@@ -215,6 +218,9 @@ const fieldNames: Record<string, string> = {
   pinned: '置顶稿件',
   excluded: '移除的稿件',
   file: '图片',
+  caption: '图片说明',
+  alt: '替代文字',
+  credit: '图片来源',
   url: '网址',
 };
 

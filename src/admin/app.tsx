@@ -9,10 +9,12 @@ import { Dashboard } from './pages/dashboard.tsx';
 import { EditorPage } from './pages/editor.tsx';
 import { HistoryPage } from './pages/history.tsx';
 import { LoginPage } from './pages/login.tsx';
+import { MediaLibraryPage } from './pages/media.tsx';
 import { MePage } from './pages/me.tsx';
 import { SlotsPage } from './pages/slots.tsx';
 import { TokensPage } from './pages/tokens.tsx';
 import { TopicsPage } from './pages/topics.tsx';
+import { TrashPage } from './pages/trash.tsx';
 import { confirmLeave, match, onLinkClick, usePath } from './router.ts';
 import { loadChannels, loadPeople, roleNames } from './ui.tsx';
 
@@ -28,9 +30,11 @@ interface NavItem {
 const nav: NavItem[] = [
   { href: '/admin', label: '稿件' },
   { href: '/admin/articles/new', label: '写新稿' },
+  { href: '/admin/media', label: '图片库' },
   { href: '/admin/topics', label: '专题', needs: 'manageTopics' },
   { href: '/admin/slots', label: '首页推荐', needs: 'manageSlots' },
   { href: '/admin/channels', label: '频道', needs: 'manageChannels' },
+  { href: '/admin/trash', label: '回收站' },
   { href: '/admin/audit', label: '审计日志', needs: 'readAudit' },
   { href: '/admin/accounts', label: '账号', needs: 'manageAccounts' },
   { href: '/admin/tokens', label: 'API 令牌', needs: 'manageTokens' },
@@ -92,6 +96,8 @@ export function App() {
   else if (match('/admin/articles/new', path)) page = <EditorPage key="editor" id={undefined} user={user} channels={channels} people={people} />;
   else if ((m = match('/admin/articles/:id/history', path))) page = <HistoryPage id={Number(m.id)} people={people} />;
   else if ((m = match('/admin/articles/:id', path))) page = <EditorPage key="editor" id={Number(m.id)} user={user} channels={channels} people={people} />;
+  else if (match('/admin/media', path)) page = <MediaLibraryPage people={people} />;
+  else if (match('/admin/trash', path)) page = <TrashPage channels={channels} />;
   else if (match('/admin/audit', path)) page = <AuditPage />;
   else if (match('/admin/channels', path)) page = <ChannelsPage channels={channels} onChange={refreshChannels} />;
   else if (match('/admin/topics', path)) page = <TopicsPage />;

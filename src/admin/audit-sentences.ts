@@ -26,6 +26,8 @@ const SENTENCES: Record<KnownAuditAction, (p: Parts) => Piece[]> = {
   'article.create': (p) => ['新建了稿件', p.article],
   'article.edit': (p) => ['修改了', p.article],
   'article.restore': (p) => ['把', p.article, '恢复为旧版本'],
+  'article.move': (p) => [`${p.bulk}把`, p.article, `移到频道 ${text(p.detail.channel)}`],
+  'article.tag': (p) => [`${p.bulk}给`, p.article, `加上标签“${text(p.detail.tag)}”`],
   'article.submit': (p) => ['把', p.article, '提交审核'],
   'article.return': (p) => ['把', p.article, `退回修改${text(p.detail.note) ? `：“${text(p.detail.note)}”` : ''}`],
   'article.publish': (p) => [`${p.bulk}发布了`, p.article],
@@ -43,7 +45,7 @@ const SENTENCES: Record<KnownAuditAction, (p: Parts) => Piece[]> = {
   'source.create': (p) => [`新增了来源“${text(p.detail.name) || p.name}”`],
   'source.update': (p) => [`修改了来源“${text(p.detail.name) || p.name}”`],
   'media.upload': (p) => [`上传了图片 ${text(p.detail.name) || p.name}`],
-  'media.update': (p) => [`修改了图片 ${text(p.detail.name) || p.name} 的说明`],
+  'media.edit': (p) => [`修改了图片 #${p.name} 的${mediaFields(p.detail)}`],
   'media.delete': (p) => [`删除了图片 ${text(p.detail.name) || p.name}`],
   'reactions.release': (p) => ['放行了', p.article, `被拦下的 ${text(p.detail.votes) || '若干'} 个心情投票`],
   'reactions.discard': (p) => ['作废了', p.article, `被拦下的 ${text(p.detail.votes) || '若干'} 个心情投票`],
@@ -60,6 +62,14 @@ const SENTENCES: Record<KnownAuditAction, (p: Parts) => Piece[]> = {
   'session.delete': () => ['退出了登录'],
   'session.delete_all': () => ['退出了所有设备上的登录'],
 };
+
+function mediaFields(d: Record<string, unknown>): string {
+  const names: Record<string, string> = { caption: '说明', alt: '替代文字', credit: '署名' };
+  const changed = Object.keys(d)
+    .map((k) => names[k])
+    .filter(Boolean);
+  return changed.length ? changed.join('、') : '信息';
+}
 
 function accountChanges(d: Record<string, unknown>): string {
   const changes: string[] = [];

@@ -120,6 +120,18 @@ program
     }),
   );
 
+const trash = program.command('trash').description("the newsroom's 回收站");
+trash
+  .command('purge')
+  .description('remove for good the articles deleted more than 30 days ago (the app does this hourly by itself)')
+  .action(() =>
+    withContainer(async ({ ctx }) => {
+      const { purgeTrash, TRASH_DAYS } = await import('../domain/articles/trash.ts');
+      const purged = await purgeTrash(ctx);
+      console.log(`Purged ${purged.length} article${purged.length === 1 ? '' : 's'} deleted more than ${TRASH_DAYS} days ago.`);
+    }),
+  );
+
 program
   .command('backup <file>')
   .description('online backup of the SQLite database to FILE')

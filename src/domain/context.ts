@@ -1,5 +1,6 @@
 import type { Clock } from './clock.ts';
 import { ContentEvents, type ContentChange } from './events.ts';
+import type { RemoteImages } from './media/remote.ts';
 import type { ReactionRules } from './reactions/rules.ts';
 import type { Store } from './store.ts';
 
@@ -11,6 +12,8 @@ export interface Ctx {
   events: ContentEvents;
   /** Voting's moods and anti-stuffing layers: the API, the no-JavaScript form and the reader pages share one set. */
   reactions: ReactionRules;
+  /** Re-hosting of remote images in saved articles; without it (CLI, imports) remote images are left as they are. */
+  remoteImages?: RemoteImages;
 }
 
 /** Announces a change once the transaction `store` belongs to has committed (at once outside a transaction). */

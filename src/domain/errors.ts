@@ -73,10 +73,13 @@ export const ERROR_CODES = {
   // 409: the state of things does not allow it (now).
   invalid_transition: 'conflict',
   concurrent_change: 'conflict',
+  not_deletable: 'conflict', // only drafts and submitted articles (never public) go to the 回收站
   channel_exists: 'conflict',
   topic_exists: 'conflict',
   username_taken: 'conflict',
   wechat_unavailable: 'conflict',
+  media_in_use: 'conflict', // an article's body or cover uses the image (the answer lists them)
+  media_gone: 'conflict', // an image the body or cover names was deleted from the library
   // 412: If-Match named a revision someone else has replaced.
   stale_revision: 'precondition',
   // 413, 415, 422: uploads.

@@ -1,6 +1,6 @@
 import { atLeast, type Actor } from './accounts/roles.ts';
 import { forbidden } from './errors.ts';
-import { canTransition, type ArticleStatus, type Transition } from './articles/status.ts';
+import { canTransition, isDeletable, type ArticleStatus, type Transition } from './articles/status.ts';
 
 /** Every newsroom permission in one place: reporter < editor < admin. */
 export type Action =
@@ -13,6 +13,9 @@ export type Action =
   | 'article.unpublish'
   | 'article.return'
   | 'article.revisions'
+  | 'article.delete'
+  | 'article.undelete'
+  | 'article.bulk'
   | 'article.list_all'
   | 'article.assist'
   | 'article.curate_related'
@@ -24,6 +27,7 @@ export type Action =
   | 'token.manage'
   | 'audit.read'
   | 'media.upload'
+  | 'media.browse'
   | 'reactions.review';
 
 export interface ArticleRef {
@@ -36,6 +40,8 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
   switch (action) {
     // Reporters add pictures to their drafts.
     case 'media.upload':
+    // The picture library is the newsroom's: everyone may find and reuse any image.
+    case 'media.browse':
     case 'article.create':
     // Editor assists read only what the caller sends, plus titles the caller may read.
     case 'article.assist':
@@ -52,10 +58,16 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
       return atLeast(actor.role, 'editor') || (own && (article.status === 'draft' || article.status === 'submitted'));
     case 'article.submit':
       return atLeast(actor.role, 'editor') || own;
+    // To the 回收站: reporters their own copy while it is still theirs to edit; which statuses may go is the service's rule.
+    case 'article.delete':
+      return atLeast(actor.role, 'editor') || (own && (article.status === 'draft' || article.status === 'submitted'));
+    case 'article.undelete':
+      return atLeast(actor.role, 'editor') || own;
     case 'article.publish':
     case 'article.schedule':
     case 'article.unpublish':
     case 'article.return':
+    case 'article.bulk':
     case 'article.list_all':
     case 'article.curate_related':
     case 'topic.manage':
@@ -71,6 +83,21 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
 
 export function authorize(actor: Actor, action: Action, article?: ArticleRef): void {
   if (!can(actor, action, article)) throw forbidden(`Your role (${actor.role}) may not ${action.replace('.', ' ')}`);
+}
+
+/** Whose an image is to change: its uploader's and every editor's (captions, alt text, deleting it). */
+export function canManageMedia(actor: Actor, media: { accountId: number | null }): boolean {
+  return atLeast(actor.role, 'editor') || (media.accountId !== null && media.accountId === actor.id);
+}
+
+export function authorizeMedia(actor: Actor, media: { accountId: number | null }, verb: 'edit' | 'delete'): void {
+  if (!canManageMedia(actor, media)) throw forbidden(`Your role (${actor.role}) may ${verb} only the images you uploaded`);
+}
+
+/** What the library shows as buttons for one image. */
+export function mediaAbilities(actor: Actor, media: { accountId: number | null }) {
+  const manage = canManageMedia(actor, media);
+  return { edit: manage, delete: manage };
 }
 
 /**
@@ -89,6 +116,8 @@ export function articleAbilities(actor: Actor, article: ArticleRef) {
     unpublish: may('article.unpublish', 'unpublish'),
     // Restoring writes the old content as a new revision: an edit.
     restore: may('article.edit'),
+    // To the 回收站: only copy that never was public.
+    delete: may('article.delete') && isDeletable(article.status),
     readRevisions: may('article.revisions'),
     curateRelated: may('article.curate_related'),
   };
@@ -99,6 +128,7 @@ export function actorAbilities(actor: Actor) {
   return {
     createArticle: can(actor, 'article.create'),
     listAllArticles: can(actor, 'article.list_all'),
+    bulkArticles: can(actor, 'article.bulk'),
     manageTopics: can(actor, 'topic.manage'),
     // Home-page slots are curated by whoever curates topics.
     manageSlots: can(actor, 'topic.manage'),

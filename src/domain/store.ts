@@ -1,10 +1,25 @@
 import type { Account, AccountChanges, NewAccount, NewToken, SessionRecord, TokenListing, TokenRecord } from './accounts/account.ts';
-import type { Article, ArticlePatch, FeedQuery, NewArticle, NewRevision, NewsroomQuery, ReturnNote, Revision } from './articles/article.ts';
+import type {
+  Article,
+  ArticlePatch,
+  FeedQuery,
+  NewArticle,
+  NewRevision,
+  NewsArticle,
+  NewsroomQuery,
+  PurgedArticle,
+  ReturnNote,
+  Revision,
+  SitemapArticle,
+  SitemapRangeStats,
+  TrashEntry,
+  TrashQuery,
+} from './articles/article.ts';
 import type { Candidate, RelatedDocument, RelatedPick, ScoredItem } from './articles/related-reading.ts';
 import type { ArticleStatus } from './articles/status.ts';
 import type { AuditEvent, AuditQuery, NewAuditEvent } from './audit/audit-event.ts';
 import type { Channel, ChannelChanges, NewChannel } from './channels/channel.ts';
-import type { Media } from './media/media.ts';
+import type { Media, MediaDescription, MediaListing, MediaQuery, MediaUse } from './media/media.ts';
 import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from './reactions/reaction.ts';
 import type { SearchIndex } from './search/search-index.ts';
 import type { SlotItem } from './slots/slot.ts';
@@ -34,6 +49,11 @@ export interface Store {
   afterCommit(run: () => void): void;
 }
 
+export interface ReadOptions {
+  /** false: the articles come without their bodies (empty strings), for lists that print titles and summaries. */
+  bodies?: boolean;
+}
+
 export interface ArticleRepository {
   insert(article: NewArticle): Promise<number>;
   /** With `revision`, only while the article is still at it: false when another write came first. */
@@ -42,10 +62,18 @@ export interface ArticleRepository {
   /** The article with a body the caller holds in place of its stored one, which is not read (up to 2 MB). */
   findWithBody(id: number, body: Pick<Article, 'bodyHtml' | 'bodyText'>): Promise<Article | undefined>;
   /** In the order of `ids`; missing ones left out. */
-  findMany(ids: readonly number[]): Promise<Article[]>;
+  findMany(ids: readonly number[], options?: ReadOptions): Promise<Article[]>;
   /** Published articles, newest first, keyset-paginated so new arrivals never shift a reader's next page. */
   listPublished(q: FeedQuery): Promise<Article[]>;
   listNewsroom(q: NewsroomQuery): Promise<Article[]>;
+  /** The highest id of a published article; 0 when none is. */
+  maxPublishedId(): Promise<number>;
+  /** Published articles with ids in [fromId, toId): how many, and the latest update among them. */
+  sitemapStats(fromId: number, toId: number): Promise<SitemapRangeStats>;
+  /** Published articles with ids in (afterId, toId), by id, at most `limit`; no bodies. */
+  sitemapArticles(afterId: number, toId: number, limit: number): Promise<SitemapArticle[]>;
+  /** Articles published at or after `since`, newest first, at most `limit`; no bodies. */
+  recentNews(since: number, limit: number): Promise<NewsArticle[]>;
   /** Published articles sharing tags with this one: most shared tags first, then newest. */
   sharingTags(articleId: number, limit: number): Promise<number[]>;
   countByStatus(status: ArticleStatus): Promise<number>;
@@ -54,6 +82,22 @@ export interface ArticleRepository {
   /** Flips a status only if it is still the expected one (and, given, the revision); false when another write came first. */
   compareAndSetStatus(id: number, expected: ArticleStatus, patch: ArticlePatch, revision?: number): Promise<boolean>;
   setTags(articleId: number, names: readonly string[]): Promise<void>;
+  /**
+   * The 回收站. Every read above leaves deleted articles out (they are gone for the newsroom and readers alike); these
+   * are the only ways to them. Moves a live article still at `revision` (and in one of `statuses`) into the trash with a
+   * new revision; false when it changed or went meanwhile.
+   */
+  moveToTrash(id: number, trash: { at: number; by: number; revision: number }, statuses: readonly ArticleStatus[]): Promise<boolean>;
+  findInTrash(id: number): Promise<TrashEntry | undefined>;
+  /** Newest deleted first. */
+  listTrash(q: TrashQuery): Promise<TrashEntry[]>;
+  /** Takes a deleted article still at `revision` out of the trash as a draft with a new revision; false when it changed or went. */
+  restoreFromTrash(id: number, restore: { at: number; revision: number }): Promise<boolean>;
+  /**
+   * Removes for good up to `limit` articles deleted at or before `deletedBefore`, oldest first, with every row hanging off
+   * them (the foreign keys cascade); returns those this call removed, so of two racing purges each article is counted once.
+   */
+  purgeTrash(deletedBefore: number, limit: number): Promise<PurgedArticle[]>;
 }
 
 export interface ChannelRepository {
@@ -161,6 +205,8 @@ export interface RelatedRepository {
   documentFrequencies(terms: readonly string[]): Promise<{ documents: number; df: Map<string, number> }>;
   /** Articles never analysed. */
   unanalysed(): Promise<number>;
+  /** Ids of articles never analysed after `afterId`, ascending, at most `limit`. */
+  unanalysedIds(afterId: number, limit: number): Promise<number[]>;
   terms(articleId: number): Promise<[string, number][]>;
   /** Published articles sharing terms with the vector, most similar first. */
   similarPublished(articleId: number, terms: readonly [string, number][], limit: number): Promise<Candidate[]>;
@@ -191,7 +237,24 @@ export interface MediaRepository {
   findBySha256(sha256: string): Promise<Media | undefined>;
   /** One upload per key. */
   findByKeys(keys: readonly string[]): Promise<Map<string, Media>>;
+  /** Every upload of these keys (identical uploads share one). */
+  idsByKeys(keys: readonly string[]): Promise<{ id: number; key: string }[]>;
+  /** The newest upload re-hosted from this remote address. */
+  findBySourceUrl(url: string): Promise<Media | undefined>;
+  /** Keeps the rows of a key from being deleted until the transaction ends; false when none is left. */
+  holdKey(key: string): Promise<boolean>;
+  countByKey(key: string): Promise<number>;
   count(): Promise<number>;
+  /** The library: newest first, with uploader and how many articles use each. */
+  list(q: MediaQuery): Promise<MediaListing[]>;
+  describe(id: number, changes: MediaDescription): Promise<void>;
+  /** Articles whose current body or cover use the upload. */
+  usedBy(mediaId: number, limit?: number): Promise<MediaUse[]>;
+  /** False when it is in use after all (an article took it meanwhile) or already gone. */
+  delete(id: number): Promise<boolean>;
+  usageOf(articleId: number): Promise<number[]>;
+  /** Replaces an article's usage; false when one of the uploads was deleted meanwhile. */
+  setUsage(articleId: number, mediaIds: readonly number[]): Promise<boolean>;
 }
 
 export interface SourceRepository {

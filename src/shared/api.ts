@@ -8,7 +8,8 @@ import type { ArticleStatus } from '../domain/articles/status.ts';
 import type { ErrorCode } from '../domain/errors.ts';
 import type { actorAbilities, articleAbilities } from '../domain/policy.ts';
 import type { channelOut, newsroomArticle, presenceOut, relatedOut, revisionOut, slotOut, topicOut } from '../web/presenters/articles.ts';
-import type { mediaOut } from '../web/presenters/media.ts';
+import type { mediaDetailOut, mediaItemOut, mediaOut } from '../web/presenters/media.ts';
+import type { bulkOut, trashItem } from '../web/presenters/trash.ts';
 import type { accountOut, auditOut, newTokenOut, sessionOut, sourceOut, tokenOut } from '../web/presenters/newsroom.ts';
 
 export type { ArticleStatus, ErrorCode, Role };
@@ -46,8 +47,25 @@ export type Revision = ReturnType<typeof revisionOut>;
 /** GET/PUT /articles/:id/related; `pinned` and `excluded` only for those who may curate. */
 export type RelatedList = ReturnType<typeof relatedOut>;
 export type Media = ReturnType<typeof mediaOut>;
+/** GET /media: one picture-library entry. */
+export type MediaItem = ReturnType<typeof mediaItemOut>;
+/** GET/PATCH /media/:id: the entry and the articles using it. */
+export type MediaDetail = ReturnType<typeof mediaDetailOut>;
+/** GET /media: a page of the library; `next` is the cursor of the following page. */
+export interface MediaPage {
+  items: MediaItem[];
+  next: string | null;
+}
+/** 409 media_in_use: the articles using the image. */
+export interface MediaInUse {
+  articles: { id: number; title: string; status: ArticleStatus }[];
+}
 /** POST /articles/:id/presence: who else has the article open in the editor. */
 export type PresenceAnswer = ReturnType<typeof presenceOut>;
+/** GET /trash: `{items, next}` where `next` is the cursor string of the following page. */
+export type TrashItem = ReturnType<typeof trashItem>;
+/** POST /articles/bulk: per article `{id, ok, unchanged?, error?}`. */
+export type BulkAnswer = ReturnType<typeof bulkOut>;
 
 // Curation and the desk
 export type Channel = ReturnType<typeof channelOut>;

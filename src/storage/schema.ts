@@ -62,6 +62,9 @@ export interface ArticleTable {
   updated_at: number;
   author_id: number;
   revision: number;
+  /** In the 回收站 since (ms); null for every live article. */
+  deleted_at: number | null;
+  deleted_by: number | null;
 }
 
 export interface TagTable {
@@ -148,6 +151,16 @@ export interface MediaTable {
   sha256: string;
   variants: string; // JSON MediaVariant[]
   created_at: number;
+  caption: Generated<string>;
+  alt: Generated<string>;
+  credit: Generated<string>;
+  source_url: string | null; // where a re-hosted image was fetched from
+}
+
+/** Which articles use which uploads (current body and cover), kept by every article write. */
+export interface MediaUsageTable {
+  article_id: number;
+  media_id: number;
 }
 
 export interface ArticlePresenceTable {
@@ -173,6 +186,7 @@ export interface DB {
   login_failures: LoginFailureTable;
   slot_items: SlotItemTable;
   media: MediaTable;
+  media_usage: MediaUsageTable;
   sources: SourceTable;
   article_presence: ArticlePresenceTable;
 }

@@ -47,7 +47,7 @@ export class SqlStore implements Store {
     this.reactions = new ReactionRepository(db, dialect, votes);
     this.related = new RelatedRepository(db, dialect);
     this.slots = new SlotRepository(db);
-    this.media = new MediaRepository(db);
+    this.media = new MediaRepository(db, dialect);
     this.sources = new SourceRepository(db);
     this.presence = new PresenceRepository(db);
     this.search = searchIndex(db, dialect);

@@ -35,7 +35,7 @@ export async function feedPage(
 ): Promise<FeedPage> {
   const before = cursor ? decodeCursor(cursor) : undefined;
   // One extra row tells whether a next page exists; one more covers the excluded article.
-  const rows = await ctx.store.articles.listPublished({ channelIds, before, limit: limit + (exclude === undefined ? 1 : 2) });
+  const rows = await ctx.store.articles.listPublished({ channelIds, before, limit: limit + (exclude === undefined ? 1 : 2), bodies: false });
   const candidates = rows.filter((a) => a.id !== exclude);
   const items = candidates.slice(0, limit);
   const last = items[items.length - 1];
@@ -55,7 +55,7 @@ export async function homePageData({ ctx, config }: WebDeps, view: SiteView, cur
   const channelBlocks = await Promise.all(
     top.map(async (channel) => ({
       channel,
-      articles: await ctx.store.articles.listPublished({ channelIds: await ctx.store.channels.subtreeIds(channel.path), limit: 5 }),
+      articles: await ctx.store.articles.listPublished({ channelIds: await ctx.store.channels.subtreeIds(channel.path), limit: 5, bodies: false }),
     })),
   );
   const media = await loadMediaIndex(ctx.store, [...focus.map((a) => a.cover), ...topics.slice(0, 4).map((t) => t.cover)]);

@@ -10,15 +10,19 @@ interface Entry {
   cacheControl: string;
   /** Every header the first response carried (security headers included), replayed on hits. */
   headers: Record<string, string>;
-  replay?: Replay;
+  replay?: Partial<Replay>;
   raw: Buffer;
-  gzip: Buffer;
-  br: Buffer;
+  /** Compressed forms, each made when a reader first asks for it (a crawler's one-off render compresses once). */
+  gzip?: Buffer;
+  br?: Buffer;
   expires: number;
-  generation: number;
   bytes: number;
   /** Read since it was stored or last spared: the eviction passes over it once (CLOCK, LRU without reordering on hits). */
   used?: boolean;
+  /** Its surrogate keys: what it shows (see pageSurrogateKeys); a purge of any of them drops it. */
+  keys: ReadonlySet<string>;
+  /** Its key in the cache, once stored. */
+  key?: string;
 }
 
 export interface PageCacheOptions {
@@ -97,9 +101,53 @@ function storable(req: FastifyRequest, reply: FastifyReply): boolean {
   return /\bpublic\b/.test(cacheControl) && !/\b(no-store|private|no-cache)\b/.test(cacheControl);
 }
 
-/** Whether a committed change can alter a reader page: drafts nobody can read do not purge. */
-export function changesReaderPages(change: ContentChange): boolean {
-  return change.kind !== 'article' || change.public;
+/**
+ * Surrogate keys name what a page shows, so a change purges the pages that show it and no others:
+ * `a<id>` every page linking to an article (its own page, the lists and related reading that show it; found in the
+ * HTML, so no renderer can forget one), `c<id>` the pages listing a channel's newest articles, `t<id>` a topic
+ * page, `home` the home page. The same keys go out in `Surrogate-Key` / `Cache-Tag` for a CDN.
+ */
+export const surrogateKey = {
+  article: (id: number) => `a${id}`,
+  channel: (id: number) => `c${id}`,
+  topic: (id: number) => `t${id}`,
+  home: 'home',
+} as const;
+
+/** A route adds the keys of what it lists (beyond the articles it links) with this header. */
+export const SURROGATE_KEY_HEADER = 'surrogate-key';
+
+/** The pages a committed change may alter, by surrogate key; 'all' when every page can (navigation, names). */
+export function purgeKeysFor(change: ContentChange): string[] | 'all' | undefined {
+  switch (change.kind) {
+    case 'article':
+      // Drafts nobody can read (before or after) change no reader page: autosaves do not purge.
+      // A new or changed article appears on its channel's lists and the home page; pages linking it show it.
+      return change.public ? [surrogateKey.article(change.articleId), surrogateKey.channel(change.channelId), surrogateKey.home] : undefined;
+    case 'topic':
+      return [surrogateKey.topic(Number(change.id)), surrogateKey.home];
+    case 'slot':
+      return [surrogateKey.home];
+    case 'related':
+      return [surrogateKey.article(Number(change.id))];
+    case 'channel':
+    case 'account':
+      return 'all';
+  }
+}
+
+const ARTICLE_LINK = /\/a\/(\d{1,10})(?![\d])/g;
+/** More keys than this and the page is simply purged with everything (a CDN header stays small). */
+const MAX_KEYS = 400;
+
+/** A page's keys: those its route named plus an `a<id>` for every article it links to. */
+export function pageSurrogateKeys(routeKeys: string | undefined, html: string): string[] {
+  const keys = new Set<string>(routeKeys ? routeKeys.split(' ').filter(Boolean) : []);
+  for (const match of html.matchAll(ARTICLE_LINK)) {
+    keys.add(surrogateKey.article(Number(match[1])));
+    if (keys.size >= MAX_KEYS) break;
+  }
+  return [...keys];
 }
 
 /**
@@ -111,6 +159,8 @@ export class PageCache {
   private readonly entries = new Map<string, Entry>();
   private generation = 0;
   private bytes = 0;
+  /** Pages being rendered, by key: readers asking for one meanwhile wait for that render, or take the stale copy. */
+  readonly rendering = new Map<string, Promise<void>>();
   private nextSweep = 0;
   hits = 0;
   misses = 0;
@@ -125,32 +175,56 @@ export class PageCache {
     return { entries: this.entries.size, bytes: this.bytes };
   }
 
-  /** Called on a local purge, so other processes can be told (see server.ts). */
-  onPurge: (() => void) | undefined;
+  /** Called on a local purge with its keys (undefined: everything), so other processes can be told (see server.ts). */
+  onPurge: ((keys: string[] | undefined) => void) | undefined;
 
-  purge({ propagate = true } = {}): void {
+  /** Drops the pages showing any of `keys`, or every page. Renders that began before a purge are not stored. */
+  purge(keys?: readonly string[], { propagate = true } = {}): void {
     this.generation++;
-    this.entries.clear();
-    this.bytes = 0;
-    if (propagate) this.onPurge?.();
+    if (keys === undefined) {
+      this.entries.clear();
+      this.bytes = 0;
+    } else if (keys.length > 0) {
+      for (const [key, entry] of this.entries) {
+        if (!keys.some((k) => entry.keys.has(k))) continue;
+        this.entries.delete(key);
+        this.bytes -= entry.bytes;
+      }
+    }
+    if (propagate) this.onPurge?.(keys ? [...keys] : undefined);
   }
 
   lookup(key: string, now: number): Entry | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    if (entry.expires <= now || entry.generation !== this.generation) {
-      this.entries.delete(key);
-      this.bytes -= entry.bytes;
+    if (entry.expires <= now) {
+      // Kept a while past its time, to be served while its next render runs (stale-while-revalidate).
+      if (entry.expires + this.options.ttlMs <= now) this.drop(key, entry);
       return undefined;
     }
     entry.used = true;
     return entry;
   }
 
-  store(key: string, entry: Omit<Entry, 'generation' | 'bytes'>, generation: number, now: number): void {
+  /**
+   * An expired page (within one more TTL) while someone renders its successor: readers get it at once instead of
+   * waiting. Never after a purge, which deletes entries outright.
+   */
+  staleWhileRendering(key: string, now: number): Entry | undefined {
+    if (!this.rendering.has(key)) return undefined;
+    const entry = this.entries.get(key);
+    return entry && entry.expires <= now && entry.expires + this.options.ttlMs > now ? entry : undefined;
+  }
+
+  private drop(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
+  }
+
+  store(key: string, entry: Entry, generation: number, now: number): void {
     // A page rendered while a purge happened may be stale already: keep it out.
     if (generation !== this.generation) return;
-    const bytes = entry.raw.length + entry.gzip.length + entry.br.length + key.length * 2 + 1024;
+    const bytes = entry.raw.length + (entry.gzip?.length ?? 0) + (entry.br?.length ?? 0) + key.length * 2 + 1024;
     if (bytes > this.options.maxBytes / 4) return;
     this.sweep(now);
     const previous = this.entries.get(key);
@@ -168,7 +242,9 @@ export class PageCache {
         this.bytes -= oldest.bytes;
       }
     }
-    this.entries.set(key, { ...entry, generation, bytes });
+    // The very object the caller holds: encodings it adds later are the stored entry's.
+    const stored = Object.assign(entry, { bytes, key });
+    this.entries.set(key, stored);
     this.bytes += bytes;
   }
 
@@ -176,16 +252,35 @@ export class PageCache {
   private sweep(now: number): void {
     if (now < this.nextSweep) return;
     this.nextSweep = now + this.options.ttlMs;
-    for (const [key, entry] of this.entries) {
-      if (entry.expires > now) continue;
-      this.entries.delete(key);
-      this.bytes -= entry.bytes;
+    for (const [key, entry] of this.entries) if (entry.expires + this.options.ttlMs <= now) this.drop(key, entry);
+  }
+
+  /** The entry's body in an encoding, compressing it the first time it is asked for (and counting its bytes). */
+  encoded(entry: Entry, encoding: Encoding): Buffer {
+    if (encoding === 'identity') return entry.raw;
+    let body = entry[encoding];
+    if (!body) {
+      body = compress(entry.raw, encoding);
+      entry[encoding] = body;
+      // Counted only while the entry is the one kept under its key (not refused, evicted or replaced meanwhile).
+      if (entry.key !== undefined && this.entries.get(entry.key) === entry) {
+        entry.bytes += body.length;
+        this.bytes += body.length;
+      }
     }
+    return body;
   }
 
   currentGeneration(): number {
     return this.generation;
   }
+}
+
+type Encoding = 'br' | 'gzip' | 'identity';
+
+/** brotli 4 and gzip 6: within a few per cent of brotli 5's size at about half its CPU for an uncached render. */
+function compress(raw: Buffer, encoding: 'br' | 'gzip'): Buffer {
+  return encoding === 'br' ? brotliCompressSync(raw, { params: { [zlib.BROTLI_PARAM_QUALITY]: 4 } }) : gzipSync(raw, { level: 6 });
 }
 
 function encodingFor(req: { headers: IncomingMessage['headers'] }): 'br' | 'gzip' | undefined {
@@ -196,16 +291,15 @@ function encodingFor(req: { headers: IncomingMessage['headers'] }): 'br' | 'gzip
   return undefined;
 }
 
-function sendEntry(req: FastifyRequest, reply: FastifyReply, entry: Pick<Entry, 'raw' | 'gzip' | 'br'>): Buffer {
+function sendEntry(cache: PageCache, req: FastifyRequest, reply: FastifyReply, entry: Entry): Buffer {
   reply.header('vary', 'accept-encoding');
   const encoding = encodingFor(req);
   if (encoding) reply.header('content-encoding', encoding);
-  return encoding === 'br' ? entry.br : encoding === 'gzip' ? entry.gzip : entry.raw;
+  return cache.encoded(entry, encoding ?? 'identity');
 }
 
 export function registerPageCache(app: FastifyInstance, cache: PageCache, now: () => number = Date.now): void {
-  // Pages being rendered, by key: readers asking for one meanwhile wait for that render instead of starting their own.
-  const rendering = new Map<string, Promise<void>>();
+  const { rendering } = cache;
   const settle = (req: FastifyRequest) => {
     if (!req.pageCacheRender) return;
     rendering.delete(req.pageCacheKey!);
@@ -217,7 +311,7 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
     if (req.method !== 'GET' && req.method !== 'HEAD') return;
     const key = pageKey(req.url);
     if (key === undefined) return;
-    let entry = cache.lookup(key, now());
+    let entry = cache.lookup(key, now()) ?? cache.staleWhileRendering(key, now());
     const collapsible = !entry && req.routeOptions.config?.pageCache === true && !hasCredentials(req);
     const running = collapsible ? rendering.get(key) : undefined;
     if (running) {
@@ -232,8 +326,8 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
       return;
     }
     cache.hits++;
-    reply.code(entry.status).header('content-type', entry.type).header('cache-control', entry.cacheControl).header('x-cache', 'hit');
-    return reply.send(sendEntry(req, reply, entry));
+    reply.code(entry.status).headers(entry.headers).header('x-cache', 'hit');
+    return reply.send(sendEntry(cache, req, reply, entry));
   });
 
   app.addHook('onResponse', async (req) => settle(req));
@@ -244,25 +338,27 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
     if (!storable(req, reply)) return payload;
     const status = reply.statusCode;
     const raw = Buffer.from(payload);
+    const keys = pageSurrogateKeys(reply.getHeader(SURROGATE_KEY_HEADER) as string | undefined, payload);
+    reply.header(SURROGATE_KEY_HEADER, keys.join(' ')).header('cache-tag', keys.join(','));
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(reply.getHeaders())) {
       if (value !== undefined && !SKIPPED_HEADERS.has(name)) headers[name] = String(value);
     }
     const at = now();
-    const entry = {
+    const entry: Entry = {
+      bytes: 0,
       status,
       type: String(reply.getHeader('content-type')),
       cacheControl: String(reply.getHeader('cache-control')),
       headers,
       raw,
-      gzip: gzipSync(raw, { level: 6 }),
-      br: brotliCompressSync(raw, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5 } }),
       // Error pages expire sooner: the article may be published any moment.
       expires: at + (status === 200 ? cache.ttlMs : cache.ttlMs / 2),
+      keys: new Set(keys),
     };
     cache.store(req.pageCacheKey, entry, req.pageCacheGeneration, at);
     reply.header('x-cache', 'miss');
-    return sendEntry(req, reply, entry);
+    return sendEntry(cache, req, reply, entry);
   });
 }
 
@@ -274,25 +370,23 @@ export function serveFromCache(cache: PageCache, req: IncomingMessage, res: Serv
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const key = pageKey(req.url ?? '');
   if (key === undefined) return false;
-  const entry = cache.lookup(key, now);
+  const entry = cache.lookup(key, now) ?? cache.staleWhileRendering(key, now);
   if (!entry) return false;
   cache.hits++;
   const encoding = encodingFor(req) ?? 'identity';
-  const variant = (entry.replay ??= replayHeaders(entry))[encoding];
+  const replay = (entry.replay ??= {});
+  const variant = (replay[encoding] ??= replayHeaders(entry, encoding, cache.encoded(entry, encoding)));
   res.writeHead(entry.status, variant.headers);
   res.end(req.method === 'HEAD' ? undefined : variant.body);
   return true;
 }
 
-type Replay = Record<'br' | 'gzip' | 'identity', { body: Buffer; headers: string[] }>;
+type Replay = Record<Encoding, { body: Buffer; headers: string[] }>;
 
 /** The header list of a hit, built once per entry and encoding: the hot path only writes it out. */
-function replayHeaders(entry: Entry): Replay {
-  const make = (encoding: 'br' | 'gzip' | 'identity', body: Buffer) => {
-    const headers = Object.entries(entry.headers).flat();
-    headers.push('vary', 'accept-encoding', 'x-cache', 'hit', 'content-length', String(body.length));
-    if (encoding !== 'identity') headers.push('content-encoding', encoding);
-    return { body, headers };
-  };
-  return { br: make('br', entry.br), gzip: make('gzip', entry.gzip), identity: make('identity', entry.raw) };
+function replayHeaders(entry: Entry, encoding: Encoding, body: Buffer): Replay[Encoding] {
+  const headers = Object.entries(entry.headers).flat();
+  headers.push('vary', 'accept-encoding', 'x-cache', 'hit', 'content-length', String(body.length));
+  if (encoding !== 'identity') headers.push('content-encoding', encoding);
+  return { body, headers };
 }

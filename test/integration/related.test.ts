@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { ensureRelated } from '../../src/domain/articles/related.ts';
+import { analyseBacklog } from '../../src/domain/articles/related.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { STORES } from '../support/stores.ts';
 import { createArticle, createChannels, publish } from '../support/factories.ts';
@@ -183,14 +183,19 @@ describe.each(STORES)('related reading on %s', (kind) => {
     expect(body.pinned).toEqual([id.arrival]);
   });
 
-  it('analyses an archive from before related reading once, at start-up', async () => {
+  it('analyses an archive from before related reading once, and an interrupted run resumes where it stopped', async () => {
     const before = await relatedIds(id.arrival!);
     const db = t.db.database.db;
     for (const table of ['related_items', 'related_terms', 'related_buckets', 'related_fingerprints']) await sql`delete from ${sql.table(table)}`.execute(db);
     expect(await relatedIds(id.arrival!)).toEqual([]);
     const articles = Number((await sql<{ n: number }>`select count(*) as n from articles`.execute(db)).rows[0]!.n);
-    expect(await ensureRelated(t.ctx)).toBe(articles);
+    // Stopped after three articles (a shutdown mid-way): those three stay analysed.
+    const controller = new AbortController();
+    const first = await analyseBacklog(t.ctx, { signal: controller.signal, progress: (n) => n === 3 && controller.abort() });
+    expect(first).toBe(3);
+    expect(await t.ctx.store.related.unanalysed()).toBe(articles - 3);
+    expect(await analyseBacklog(t.ctx)).toBe(articles - 3);
     expect(await relatedIds(id.arrival!)).toEqual(before);
-    expect(await ensureRelated(t.ctx)).toBe(0);
+    expect(await analyseBacklog(t.ctx)).toBe(0);
   });
 });

@@ -121,7 +121,7 @@ describe.each(STORES)('security: page cache on %s', (kind) => {
 describe('security: page cache bounds', () => {
   const page = (size: number) => {
     const raw = Buffer.alloc(size, 'a');
-    return { status: 200, type: 'text/html', cacheControl: 'public', headers: {}, raw, gzip: raw, br: raw, expires: 0 };
+    return { status: 200, type: 'text/html', cacheControl: 'public', headers: {}, raw, gzip: raw, br: raw, expires: 0, keys: new Set<string>(), bytes: 0 };
   };
 
   it('holds at most its byte budget, dropping the least recently used page first', () => {
@@ -143,6 +143,22 @@ describe('security: page cache bounds', () => {
     expect(cache.size.entries).toBe(50);
     cache.store('/a/new', { ...page(10_000), expires: 10_000 }, 0, 5_000);
     expect(cache.size).toEqual({ entries: 1, bytes: expect.any(Number) });
+  });
+
+  it('serves an expired page while its next render runs, never one that was purged', () => {
+    const cache = new PageCache({ ttlMs: 1_000, maxBytes: 64 * 1024 * 1024 });
+    cache.store('/a/1', { ...page(1_000), expires: 2_000, keys: new Set(['a1']) }, 0, 1_000);
+    expect(cache.lookup('/a/1', 2_500)).toBeUndefined();
+    // Nobody renders it: the first reader after expiry renders, and does not get the stale copy.
+    expect(cache.staleWhileRendering('/a/1', 2_500)).toBeUndefined();
+    cache.rendering.set('/a/1', new Promise(() => undefined));
+    expect(cache.staleWhileRendering('/a/1', 2_500)).toBeDefined();
+    // Not past one more TTL.
+    expect(cache.staleWhileRendering('/a/1', 3_000)).toBeUndefined();
+    cache.store('/a/2', { ...page(1_000), expires: 2_000, keys: new Set(['a2']) }, 0, 1_000);
+    cache.rendering.set('/a/2', new Promise(() => undefined));
+    cache.purge(['a2']);
+    expect(cache.staleWhileRendering('/a/2', 2_500)).toBeUndefined();
   });
 
   it('keys URLs as the router reads them', () => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { createContainer } from '../../src/container.ts';
+import { createContainer, type ContainerOptions } from '../../src/container.ts';
 import { createAccount, createApiToken } from '../../src/domain/accounts/service.ts';
 import type { Role } from '../../src/domain/accounts/roles.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
@@ -21,7 +21,7 @@ export interface TestApp {
 
 let users = 0;
 
-export async function startTestApp(kind: StoreKind, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(kind: StoreKind, env: Record<string, string> = {}, options: Pick<ContainerOptions, 'remoteImages'> = {}): Promise<TestApp> {
   const db = await openTestDatabase(kind);
   const config = loadConfig({
     INKSTONE_DATA_DIR: db.dataDir,
@@ -32,7 +32,7 @@ export async function startTestApp(kind: StoreKind, env: Record<string, string> 
     ...env,
   });
   const clock = new ManualClock(Date.now());
-  const { app, ctx } = await buildApp({ container: createContainer({ config, database: db.database, clock }) });
+  const { app, ctx } = await buildApp({ container: createContainer({ config, database: db.database, clock, ...options }) });
   await app.ready();
   return {
     app,

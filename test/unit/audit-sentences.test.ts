@@ -50,6 +50,10 @@ describe('the audit log as sentences', () => {
     expect(auditSentence(event({ action: 'article.undelete' }), WHEN)).toContain('从回收站恢复了《');
     expect(auditSentence(event({ action: 'article.purge', subjectName: null, subjectId: '7' }), WHEN)).toBe('王斌 于 12月2日 10:31 永久清除了稿件 #7');
     expect(auditSentence(event({ action: 'article.publish', detail: { bulk: true } }), WHEN)).toContain('批量发布了《');
+    expect(auditSentence(event({ action: 'article.move', detail: { bulk: true, channel: 'difang/yaowen' } }), WHEN)).toBe(
+      '王斌 于 12月2日 10:31 批量把《江城地铁12号线开通》移到频道 difang/yaowen',
+    );
+    expect(auditSentence(event({ action: 'article.tag', detail: { bulk: true, tag: '地铁' } }), WHEN)).toContain('批量给《江城地铁12号线开通》加上标签“地铁”');
   });
 
   it('links the article it names', () => {
@@ -57,8 +61,8 @@ describe('the audit log as sentences', () => {
   });
 
   it('shows an action it does not know in plain words instead of hiding it', () => {
-    expect(auditSentence(event({ action: 'article.tag', detail: { bulk: true } }), WHEN)).toBe(
-      '王斌 于 12月2日 10:31 执行了操作 article.tag（批量），对象：《江城地铁12号线开通》',
+    expect(auditSentence(event({ action: 'article.pin', detail: { bulk: true } }), WHEN)).toBe(
+      '王斌 于 12月2日 10:31 执行了操作 article.pin（批量），对象：《江城地铁12号线开通》',
     );
     expect(auditSentence(event({ action: 'poll.close', subjectType: 'poll', subjectId: '3' }), WHEN)).toBe(
       '王斌 于 12月2日 10:31 执行了操作 poll.close，对象：poll 3',
@@ -86,6 +90,8 @@ describe('the audit log as sentences', () => {
         recorded.add('article.edit');
         recorded.add('article.restore');
       }
+      // Bulk edits name their action beside the change (move, tag).
+      if (file.endsWith('bulk.ts')) for (const m of source.matchAll(/action: '([a-z]+)'/g)) recorded.add(`article.${m[1]}`);
       if (source.includes('action: `reactions.$' + '{input.decision}`')) for (const d of ['release', 'discard']) recorded.add(`reactions.${d}`);
     }
     const grouped = new Set<string>(Object.values(AUDIT_GROUPS).flat());

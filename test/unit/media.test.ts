@@ -30,6 +30,10 @@ function media(over: Partial<Media> = {}): Media {
     sha256: '0'.repeat(64),
     variants: [v(480, 'jpeg', 'jpg'), v(480, 'webp', 'webp'), v(960, 'jpeg', 'jpg'), v(960, 'webp', 'webp'), v(1600, 'jpeg', 'jpg'), v(1600, 'webp', 'webp')],
     createdAt: 0,
+    caption: '',
+    alt: '',
+    credit: '',
+    sourceUrl: null,
     ...over,
   };
 }

@@ -81,6 +81,28 @@ const sameValue = (field: FormField, a: string, b: string) => (field === 'tags' 
 
 const snapshot = (f: DraftForm, b: string) => JSON.stringify([f, b]);
 
+const imageSources = (html: string) => [...html.matchAll(/<img\b[^>]*?\ssrc="([^"]*)"/gi)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+const isRemote = (src: string) => /^https?:\/\//i.test(src);
+
+/**
+ * What a save did to the pasted images of another site: the server re-hosts them and answers with our addresses
+ * (`map`), or keeps the remote address when it could not (`failed`). Read by position: the sanitizer keeps every
+ * image with an http(s) or site-relative address in order; when the counts differ, nothing is concluded.
+ */
+export function rehostedImages(sent: string, saved: string): { map: Record<string, string>; failed: string[] } | null {
+  const before = imageSources(sent).filter((src) => isRemote(src) || src.startsWith('/'));
+  const after = imageSources(saved);
+  if (!before.some(isRemote) || before.length !== after.length) return null;
+  const map: Record<string, string> = {};
+  const failed: string[] = [];
+  before.forEach((src, i) => {
+    if (!isRemote(src)) return;
+    if (after[i] !== src && after[i]!.startsWith('/media/')) map[src] = after[i]!;
+    else failed.push(src);
+  });
+  return { map, failed };
+}
+
 /** "王编辑" and "2026-05-03 14:32" from a 412's `current` (or the article, when the answer did not say). */
 function stamped(stamp: RevisionStamp | undefined, current: Article) {
   return { by: stamp?.updatedBy?.displayName ?? '他人', at: formatTime(stamp?.updatedAt ?? current.updatedAt), revision: current.revision };
@@ -97,6 +119,7 @@ function unsavedAbilities(user: User): ArticleAbilities {
     schedule: false,
     unpublish: false,
     restore: false,
+    delete: false,
     readRevisions: false,
     curateRelated: false,
   };
@@ -143,6 +166,8 @@ export function useArticleDraft(id: number | undefined, user: User) {
   const inFlight = useRef<Promise<Saved | null> | null>(null);
   // The rich-text editor, once the page binds it: replaces its content and answers with its serialization.
   const replaceBody = useRef<((html: string) => string) | null>(null);
+  // Points the editor's images at the addresses the server re-hosted them to, marks the failed ones; its new HTML.
+  const swapImages = useRef<((map: Record<string, string>, failed: string[]) => string) | null>(null);
 
   const abilities = article?.abilities ?? unsavedAbilities(user);
   const autosave = !article || article.status === 'draft';
@@ -300,6 +325,18 @@ export function useArticleDraft(id: number | undefined, user: User) {
           : await api<Article>('POST', '/articles', payload);
         savedSnapshot.current = snap;
         adopt(out);
+        const rehosted = rehostedImages(b, out.body);
+        if (rehosted && swapImages.current) {
+          const untouched = snapshot(latest.current.form, latest.current.body) === snap;
+          const html = swapImages.current(rehosted.map, rehosted.failed);
+          latest.current.body = html;
+          setBody(html);
+          // The server already has these addresses: showing them is no unsaved change.
+          if (untouched) {
+            savedSnapshot.current = snapshot(f, html);
+            setSaveState('saved');
+          }
+        }
         return done(out, !a);
       } catch (e) {
         const stale = e instanceof ApiError && e.code === 'stale_revision';
@@ -369,8 +406,9 @@ export function useArticleDraft(id: number | undefined, user: User) {
   }
 
   /** The page's rich-text editor: content shown from outside (a merge) goes through it. */
-  function bindBody(replace: ((html: string) => string) | null) {
+  function bindBody(replace: ((html: string) => string) | null, swap: ((map: Record<string, string>, failed: string[]) => string) | null = null) {
     replaceBody.current = replace;
+    swapImages.current = swap;
   }
 
   const set = <K extends keyof DraftForm>(key: K, value: DraftForm[K]) => setForm((f) => ({ ...f, [key]: value }));

@@ -1,14 +1,20 @@
 import { createDocument, getHTMLFromFragment, getSchema, Node, type Extensions } from '@tiptap/core';
 import type { Schema } from '@tiptap/pm/model';
 import { Table, TableCell, TableHeader, TableRow } from '@tiptap/extension-table';
+import { Plugin, PluginKey } from '@tiptap/pm/state';
+import { Decoration, DecorationSet } from '@tiptap/pm/view';
 import StarterKit from '@tiptap/starter-kit';
 import { Placeholder } from '@tiptap/extensions';
 
 declare module '@tiptap/core' {
   interface Commands<ReturnType> {
     figure: {
-      /** Inserts an image with an (initially empty) caption. */
-      insertFigure: (attrs: { src: string; alt?: string }) => ReturnType;
+      /** Inserts an image with its alt text and caption (both may be empty). */
+      insertFigure: (attrs: { src: string; alt?: string; caption?: string }) => ReturnType;
+      /** Sets the selected image's alt text and caption, apart from each other. */
+      setFigureText: (text: { alt: string; caption: string }) => ReturnType;
+      /** Points images at new addresses (remote ones the server re-hosted), keeping everything else. */
+      replaceImageSources: (map: Record<string, string>) => ReturnType;
     };
   }
 }
@@ -47,8 +53,12 @@ export const Figure = Node.create({
   },
 
   renderHTML({ node }) {
-    // Readers of screen readers get the caption when the image has no alt text of its own.
-    return ['figure', ['img', { src: node.attrs.src as string, alt: (node.attrs.alt as string) || node.textContent }], ['figcaption', 0]];
+    // Alt text and caption stay apart: the caption is shown under the image, the alt text stands in for it.
+    return ['figure', ['img', { src: node.attrs.src as string, alt: node.attrs.alt as string }], ['figcaption', 0]];
+  },
+
+  addStorage() {
+    return { failed: new Set<string>() };
   },
 
   addCommands() {
@@ -56,8 +66,62 @@ export const Figure = Node.create({
       insertFigure:
         (attrs) =>
         ({ commands }) =>
-          commands.insertContent({ type: this.name, attrs: { src: attrs.src, alt: attrs.alt ?? '' } }),
+          commands.insertContent({
+            type: this.name,
+            attrs: { src: attrs.src, alt: attrs.alt ?? '' },
+            ...(attrs.caption ? { content: [{ type: 'text', text: attrs.caption }] } : {}),
+          }),
+      setFigureText:
+        ({ alt, caption }) =>
+        ({ state, tr, dispatch }) => {
+          const { $from, from } = state.selection;
+          let pos = -1;
+          if (state.doc.nodeAt(from)?.type.name === this.name) pos = from;
+          else if ($from.parent.type.name === this.name) pos = $from.before();
+          if (pos < 0) return false;
+          const node = state.doc.nodeAt(pos)!;
+          const replacement = node.type.create({ ...node.attrs, alt }, caption ? state.schema.text(caption) : null);
+          if (dispatch) dispatch(tr.replaceWith(pos, pos + node.nodeSize, replacement));
+          return true;
+        },
+      replaceImageSources:
+        (map) =>
+        ({ state, tr, dispatch }) => {
+          let changed = false;
+          state.doc.descendants((node, pos) => {
+            const to = node.type.name === this.name ? map[node.attrs.src as string] : undefined;
+            if (to) {
+              tr.setNodeMarkup(pos, undefined, { ...node.attrs, src: to });
+              changed = true;
+            }
+          });
+          if (changed && dispatch) dispatch(tr.setMeta('addToHistory', false));
+          return changed;
+        },
     };
+  },
+
+  addProseMirrorPlugins() {
+    const failed = this.storage.failed as Set<string>;
+    const name = this.name;
+    // Images still on another site: marked 外链图片 (saving re-hosts them), or 外链图片未能转存 once a save could not.
+    return [
+      new Plugin({
+        key: new PluginKey('remote-images'),
+        props: {
+          decorations(state) {
+            const marks: Decoration[] = [];
+            state.doc.descendants((node, pos) => {
+              const src = node.type.name === name ? String(node.attrs.src ?? '') : '';
+              if (/^https?:\/\//i.test(src)) {
+                marks.push(Decoration.node(pos, pos + node.nodeSize, { class: failed.has(src) ? 'remote-image remote-failed' : 'remote-image' }));
+              }
+            });
+            return DecorationSet.create(state.doc, marks);
+          },
+        },
+      }),
+    ];
   },
 });
 

@@ -8,12 +8,18 @@ export function Toolbar({
   uploading,
   onUpload,
   onLink,
+  onLibrary,
+  onImage,
 }: {
   editor: Editor | null;
   disabled: boolean;
   uploading: boolean;
   onUpload: (f: File) => void;
   onLink: () => void;
+  /** 图片库: insert an image from the library. */
+  onLibrary: () => void;
+  /** 图片属性: alt text and caption of the selected image. */
+  onImage: () => void;
 }) {
   if (!editor) return <div class="toolbar" />;
   const chain = () => editor.chain().focus();
@@ -87,6 +93,10 @@ export function Toolbar({
           }}
         />
       </label>
+      {button('图片库', 'tool-library', false, onLibrary)}
+      <button type="button" class="tool" disabled={disabled || !editor.isActive('figure')} onMouseDown={(e) => e.preventDefault()} onClick={onImage}>
+        图片属性
+      </button>
       {button('撤销', '', false, () => chain().undo().run())}
       {button('重做', '', false, () => chain().redo().run())}
     </div>

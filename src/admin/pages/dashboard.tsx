@@ -1,7 +1,9 @@
+import { useState } from 'preact/hooks';
 import type { Account, Article, Channel, List, User } from '../../shared/api.ts';
 import { api } from '../api.ts';
 import { formatDayTime, formatTime } from '../format.ts';
 import { Notice, StatusBadge, useLoad } from '../ui.tsx';
+import { BulkActions } from './bulk-actions.tsx';
 
 interface Section {
   key: string;
@@ -29,12 +31,22 @@ function returnedFirst(articles: Article[]): Article[] {
 
 export function Dashboard({ user, channels, people }: { user: User; channels: Channel[]; people: Account[] }) {
   const sections = sectionsFor(user);
-  const { data, error } = useLoad(
+  const { data, error, reload } = useLoad(
     () => Promise.all(sections.map((s) => api<List<Article>>('GET', `/articles?${s.query}`).then((r) => r.items))),
     [user.username],
   );
   const channelName = (path: string) => channels.find((c) => c.path === path)?.name ?? path;
   const author = (id: number) => people.find((p) => p.id === id)?.displayName ?? '—';
+  // Editors pick articles for a bulk action; the lists reload after it, without the picks.
+  const bulk = user.abilities.bulkArticles;
+  const [picked, setPicked] = useState<ReadonlySet<number>>(new Set());
+  const selected = [...new Map((data ?? []).flat().map((a) => [a.id, a])).values()].filter((a) => picked.has(a.id));
+  const toggle = (id: number, on: boolean) => {
+    const next = new Set(picked);
+    if (on) next.add(id);
+    else next.delete(id);
+    setPicked(next);
+  };
 
   return (
     <div class="page dashboard">
@@ -45,6 +57,15 @@ export function Dashboard({ user, channels, people }: { user: User; channels: Ch
         </a>
       </div>
       <Notice>{error}</Notice>
+      {bulk ? (
+        <BulkActions
+          selected={selected}
+          onDone={() => {
+            setPicked(new Set());
+            reload();
+          }}
+        />
+      ) : null}
       <div class="dash-grid">
         {sections.map((s, i) => (
           <section class="dash-section" aria-labelledby={`dash-${s.key}`} data-section={s.key}>
@@ -59,7 +80,16 @@ export function Dashboard({ user, channels, people }: { user: User; channels: Ch
             ) : (
               <ul class="article-list">
                 {returnedFirst(data[i]!).map((a) => (
-                  <li data-article-id={a.id} class={a.returned ? 'is-returned' : undefined}>
+                  <li data-article-id={a.id} class={[bulk ? 'pickable' : '', a.returned ? 'is-returned' : ''].join(' ').trim() || undefined}>
+                    {bulk ? (
+                      <input
+                        type="checkbox"
+                        class="pick"
+                        aria-label={`选择《${a.title}》`}
+                        checked={picked.has(a.id)}
+                        onChange={(e) => toggle(a.id, (e.target as HTMLInputElement).checked)}
+                      />
+                    ) : null}
                     <a class="article-link" href={`/admin/articles/${a.id}`}>
                       {a.title}
                     </a>

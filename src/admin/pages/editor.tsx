@@ -4,10 +4,12 @@ import { api, explain, IMAGE_ACCEPT, uploadImage } from '../api.ts';
 import { useBodyEditor } from '../editor/body.ts';
 import { ConflictView } from '../editor/conflict.tsx';
 import { LinkDialog, RepublishDialog, ReturnDialog, ScheduleDialog } from '../editor/dialogs.tsx';
+import { ImageDialog, MediaPickerDialog } from '../editor/media-dialogs.tsx';
+import { bodyHtml } from '../editor/extensions.ts';
 import { presenceLine, useArticleDraft, usePresence, type SaveState, type WorkflowAction } from '../editor/draft.ts';
 import { Toolbar } from '../editor/toolbar.tsx';
 import { formatClock, formatTime } from '../format.ts';
-import { useLeaveGuard } from '../router.ts';
+import { navigate, useLeaveGuard } from '../router.ts';
 import { RelatedPanel } from './related.tsx';
 import { ChannelSelect, Notice, StatusBadge, useLoad } from '../ui.tsx';
 
@@ -17,7 +19,9 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
   const [uploading, setUploading] = useState(false);
   // Upload failures stay until dismissed: the autosave's messages do not wipe them out.
   const [uploadError, setUploadError] = useState<string | null>(null);
-  const [dialog, setDialog] = useState<'return' | 'schedule' | 'republish' | 'link' | null>(null);
+  const [dialog, setDialog] = useState<'return' | 'schedule' | 'republish' | 'link' | 'image' | null>(null);
+  // 图片库 opened for the body or for the cover.
+  const [picking, setPicking] = useState<'body' | 'cover' | null>(null);
   const [previewWidth, setPreviewWidth] = useState<'phone' | 'desktop'>('phone');
   const [sourceUrl, setSourceUrl] = useState('');
   const sources = useLoad(() => api<List<Source>>('GET', '/sources').then((r) => r.items), []);
@@ -32,14 +36,34 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
   });
 
   useEffect(() => {
-    draft.bindBody(replace);
+    draft.bindBody(replace, (map, failed) => {
+      if (!editor) return draft.body;
+      const marked = (editor.storage as unknown as Record<string, { failed: Set<string> }>).figure!;
+      for (const src of failed) marked.failed.add(src);
+      for (const src of Object.keys(map)) marked.failed.delete(src);
+      if (!editor.commands.replaceImageSources(map)) editor.view.dispatch(editor.state.tr.setMeta('addToHistory', false));
+      return bodyHtml(editor.getHTML());
+    });
     return () => draft.bindBody(null);
-  }, []);
+  }, [editor]);
 
   useLeaveGuard(draft.unsaved);
 
   // Who else has this article open; "editing" here: unsaved changes, or the cursor in the body.
   const others = usePresence(article?.id, () => draft.unsaved() || !!editor?.isFocused);
+
+  /** To the 回收站 (the text as the screen last had it from the server: If-Match), then back to the dashboard. */
+  async function remove() {
+    if (!article || !confirm('确定删除这篇稿件吗？删除后在回收站中保留 30 天，可以恢复。')) return;
+    setError(null);
+    try {
+      await api('DELETE', `/articles/${article.id}`, undefined, { ifMatch: article.revision });
+      // Unsaved changes go with the deleted article: nothing to ask about.
+      navigate('/admin', { force: true });
+    } catch (e) {
+      setError(explain(e));
+    }
+  }
 
   function saveNow() {
     void draft.save().then((s) => s && !s.mergedWith && setInfo('已保存。'));
@@ -154,6 +178,7 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
         onSave={saveNow}
         onAct={(action, done) => void act(action, undefined, done)}
         onDialog={setDialog}
+        onDelete={() => void remove()}
       />
 
       <Notice>{draft.error}</Notice>
@@ -180,7 +205,15 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
           </label>
 
           <div class="body-editor">
-            <Toolbar editor={editor} disabled={!canEdit} uploading={uploading} onUpload={(f) => void uploadInto(f)} onLink={() => setDialog('link')} />
+            <Toolbar
+              editor={editor}
+              disabled={!canEdit}
+              uploading={uploading}
+              onUpload={(f) => void uploadInto(f)}
+              onLink={() => setDialog('link')}
+              onLibrary={() => setPicking('body')}
+              onImage={() => setDialog('image')}
+            />
             <div ref={host} class="editor-host" data-editor />
             <p class="muted small">字数 {textLength}</p>
           </div>
@@ -250,6 +283,9 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
                     }}
                   />
                 </label>
+                <button type="button" class="small" data-cover-library onClick={() => setPicking('cover')}>
+                  从图片库选择
+                </button>
                 {firstImage && firstImage !== form.cover ? (
                   <button type="button" class="small" onClick={() => set('cover', firstImage)}>
                     用正文第一张图
@@ -300,6 +336,17 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
         />
       ) : null}
       <LinkDialog open={dialog === 'link'} editor={editor} onClose={() => setDialog(null)} />
+      <ImageDialog open={dialog === 'image'} editor={editor} onClose={() => setDialog(null)} />
+      <MediaPickerDialog
+        purpose={picking}
+        people={people}
+        onClose={() => setPicking(null)}
+        onPick={(m, purpose) => {
+          if (purpose === 'cover') set('cover', m.url);
+          else editor?.chain().focus().insertFigure({ src: m.url, alt: m.alt, caption: m.caption }).run();
+          setPicking(null);
+        }}
+      />
     </div>
   );
 }
@@ -334,6 +381,7 @@ function Workflow({
   onSave,
   onAct,
   onDialog,
+  onDelete,
 }: {
   article: Article | null;
   abilities: ArticleAbilities;
@@ -341,6 +389,7 @@ function Workflow({
   onSave: () => void;
   onAct: (action: 'submit' | 'publish' | 'unpublish', done: string) => void;
   onDialog: (dialog: 'return' | 'schedule' | 'republish') => void;
+  onDelete: () => void;
 }) {
   const status = article?.status ?? 'draft';
   return (
@@ -383,6 +432,11 @@ function Workflow({
           onClick={() => confirm('确定撤下这篇稿件吗？读者将看不到它。') && onAct('unpublish', '已撤稿。')}
         >
           撤稿
+        </button>
+      ) : null}
+      {article && abilities.delete ? (
+        <button type="button" class="danger" data-action="delete" onClick={onDelete}>
+          删除
         </button>
       ) : null}
       {article ? (

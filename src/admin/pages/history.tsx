@@ -18,6 +18,10 @@ export const actionNames: Record<string, string> = {
   schedule: '定时发布',
   unpublish: '撤稿',
   restore: '恢复旧版',
+  move: '移动频道',
+  tag: '添加标签',
+  delete: '删除到回收站',
+  undelete: '从回收站恢复',
 };
 
 const fieldNames: [keyof Content, string][] = [

@@ -103,6 +103,29 @@ export interface FeedQuery {
   channelIds?: number[];
   before?: FeedPosition;
   limit: number;
+  /** false: without bodies (see ReadOptions). */
+  bodies?: boolean;
+}
+
+/** What a sitemap says of a published article. */
+export interface SitemapArticle {
+  id: number;
+  updatedAt: number;
+  cover: string;
+}
+
+/** A range of article ids in the sitemap: how many are published and when the latest of them changed. */
+export interface SitemapRangeStats {
+  count: number;
+  lastmod: number | null;
+}
+
+/** What the news sitemap says of a recent article. */
+export interface NewsArticle {
+  id: number;
+  title: string;
+  publishedAt: number;
+  tags: string[];
 }
 
 export interface NewsroomQuery {
@@ -110,4 +133,41 @@ export interface NewsroomQuery {
   authorId?: number;
   limit: number;
   beforeId?: number;
+}
+
+/** An article in the 回收站: enough to list it and to restore it, never its body. */
+export interface TrashEntry {
+  id: number;
+  title: string;
+  channelPath: string;
+  /** The status it had when deleted (draft or submitted); a restore makes it a draft. */
+  status: ArticleStatus;
+  authorId: number;
+  author: { username: string; displayName: string };
+  revision: number;
+  createdAt: number;
+  updatedAt: number;
+  deletedAt: number;
+  deletedBy: { id: number; username: string; displayName: string } | null;
+}
+
+/** A position in the trash listing, newest deleted first: strictly before (deletedAt, id). */
+export interface TrashPosition {
+  deletedAt: number;
+  id: number;
+}
+
+export interface TrashQuery {
+  authorId?: number;
+  before?: TrashPosition;
+  limit: number;
+}
+
+/** What the purge removed of one article, for its audit entry. */
+export interface PurgedArticle {
+  id: number;
+  title: string;
+  authorId: number;
+  deletedAt: number;
+  deletedBy: number | null;
 }

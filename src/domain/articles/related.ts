@@ -162,7 +162,7 @@ async function readingList(store: Store, articleId: number): Promise<RelatedItem
   const pinned = picks.filter((p) => p.mode === 'pinned').map((p) => p.relatedId);
   const excluded = new Set(picks.filter((p) => p.mode === 'excluded').map((p) => p.relatedId));
   const computed = items.map((i) => i.id).filter((id) => !excluded.has(id) && !pinned.includes(id));
-  const articles = await store.articles.findMany([...pinned, ...computed]);
+  const articles = await store.articles.findMany([...pinned, ...computed], { bodies: false });
   return articles
     .filter((a) => a.status === 'published' && a.id !== articleId)
     .slice(0, RELATED.max)
@@ -230,9 +230,38 @@ export async function curateRelated(ctx: Ctx, actor: Actor, id: number, choice: 
   return relatedFor(ctx, actor, id);
 }
 
-/** At start-up: an archive from before related reading (or with articles never analysed) is analysed once, whole. */
-export async function ensureRelated(ctx: Ctx): Promise<number> {
-  return (await ctx.store.related.unanalysed()) > 0 ? rebuildRelated(ctx) : 0;
+export interface BacklogOptions {
+  /** Stops between two articles; what was analysed stays analysed, and the next run goes on from there. */
+  signal?: AbortSignal;
+  /** Called after each article with the count so far. */
+  progress?: (analysed: number) => void;
+}
+
+/**
+ * Analyses the articles never analysed (an archive from before related reading, a bulk load, a restore, an import),
+ * oldest first, one short transaction each, letting other work run between them. Resumable by construction: it asks
+ * the database for what is still missing, so an interrupted run loses nothing and a second one does not redo it.
+ */
+export async function analyseBacklog(ctx: Ctx, { signal, progress }: BacklogOptions = {}): Promise<number> {
+  let analysed = 0;
+  let after = 0;
+  while (!signal?.aborted) {
+    const ids = await ctx.store.related.unanalysedIds(after, 100);
+    if (ids.length === 0) break;
+    for (const id of ids) {
+      if (signal?.aborted) break;
+      await ctx.store.transaction(async (store) => {
+        const article = await store.articles.findById(id);
+        if (article) await refreshRelated(store, article, ctx.clock.now());
+      });
+      after = id;
+      analysed++;
+      progress?.(analysed);
+      // Readers' requests get the event loop between two articles.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  return analysed;
 }
 
 /** Recomputes every article's terms, fingerprint and lists, oldest first: after a dictionary change or an upgrade. */

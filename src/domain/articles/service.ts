@@ -10,8 +10,10 @@ import { refreshRelated } from './related.ts';
 import { INLINE_BODY_CHARS, prepareAnalysis, prepareBody, type PreparedAnalysis, type PreparedBody, type PreparedContent, type TextFields } from './body.ts';
 import { cleanLine } from './html.ts';
 import { LIMITS } from './limits.ts';
-import { canTransition, statusNames, type ArticleStatus, type Transition } from './status.ts';
+import { canTransition, DELETABLE_STATUSES, isDeletable, statusNames, type ArticleStatus, type Transition } from './status.ts';
 import type { Store } from '../store.ts';
+import { recordMediaUsage } from '../media/library.ts';
+import { rehostRemoteImages } from '../media/rehost.ts';
 
 export interface ArticleInput {
   title: string;
@@ -115,7 +117,21 @@ async function load(store: Store, id: number): Promise<Article> {
  */
 export const REVISION_WINDOW_MS = 5 * 60 * 1000;
 
-async function keepRevision(store: Store, article: Article, actor: Actor | null, action: string, at: number, note = ''): Promise<void> {
+/**
+ * More for a change's audit entry than the revision says: `{bulk: true}` when it was one article of a bulk action, so
+ * each article's change is audited once and the bulk action stays visible in it.
+ */
+export type AuditDetail = Record<string, unknown>;
+
+async function keepRevision(
+  store: Store,
+  article: Article,
+  actor: Actor | null,
+  action: string,
+  at: number,
+  note = '',
+  auditDetail: AuditDetail = {},
+): Promise<void> {
   if (action === 'edit' && actor) {
     // Its head only: an edit never changes the status, so the previous revision being an edit means the same status.
     const previous = await store.history.revisionHead(article.id, article.revision - 1);
@@ -139,13 +155,33 @@ async function keepRevision(store: Store, article: Article, actor: Actor | null,
     action: `article.${action}`,
     subjectType: 'article',
     subjectId: article.id,
-    detail: { revision: article.revision, status: article.status, ...(note ? { note } : {}) },
+    detail: { revision: article.revision, status: article.status, ...(note ? { note } : {}), ...auditDetail },
   });
 }
 
-export async function createArticle(ctx: Ctx, actor: Actor, input: ArticleInput): Promise<Article> {
+/**
+ * Remote images of a body or cover about to be saved, fetched and re-hosted through the media pipeline before the
+ * transaction (see rehostRemoteImages); only the parts the write changes are looked at.
+ */
+async function rehosted<T extends { cover?: string }>(
+  ctx: Ctx,
+  actor: Actor,
+  input: T,
+  prepared: PreparedContent,
+  parts: { body: boolean; cover: boolean },
+): Promise<{ input: T; prepared: PreparedContent }> {
+  if (!ctx.remoteImages) return { input, prepared };
+  const cover = parts.cover ? (input.cover ?? '') : '';
+  const r = await rehostRemoteImages(ctx, actor, parts.body ? prepared.bodyHtml : '', cover);
+  return {
+    input: parts.cover && r.cover !== cover ? { ...input, cover: r.cover } : input,
+    prepared: parts.body && r.bodyHtml !== prepared.bodyHtml ? { ...prepared, bodyHtml: r.bodyHtml } : prepared,
+  };
+}
+
+export async function createArticle(ctx: Ctx, actor: Actor, sent: ArticleInput): Promise<Article> {
   authorize(actor, 'article.create');
-  const prepared = await prepareInput(ctx.store, input);
+  const { input, prepared } = await rehosted(ctx, actor, sent, await prepareInput(ctx.store, sent), { body: true, cover: true });
   const breathe = pacer(prepared);
   const created = await ctx.store.transaction(async (store) => {
     const c = await normalize(store, input, prepared);
@@ -160,6 +196,7 @@ export async function createArticle(ctx: Ctx, actor: Actor, input: ArticleInput)
     });
     await breathe();
     await store.articles.setTags(id, c.tags);
+    await recordMediaUsage(store, id, undefined, c);
     const article = await loadWithBody(store, id, c);
     await indexAndRelate(store, undefined, article, now, prepared.analysis, breathe);
     await breathe();
@@ -207,24 +244,29 @@ export async function updateArticle(
   action = 'edit',
   note = '',
   expectedRevision?: number,
+  auditDetail: AuditDetail = {},
 ): Promise<Article> {
-  return lastWriteWins(expectedRevision, () => updateOnce(ctx, actor, id, changes, action, note, expectedRevision));
+  return lastWriteWins(expectedRevision, () => updateOnce(ctx, actor, id, changes, action, note, expectedRevision, auditDetail));
 }
 
 async function updateOnce(
   ctx: Ctx,
   actor: Actor,
   id: number,
-  changes: ArticleChanges,
+  sent: ArticleChanges,
   action: string,
   note: string,
-  expectedRevision?: number,
+  expectedRevision: number | undefined,
+  auditDetail: AuditDetail,
 ): Promise<Article> {
   // The body is prepared from the article as read here, before the transaction (see prepareInput); its stored body
   // is read only if the edit keeps it...
-  const current = changes.body === undefined ? await load(ctx.store, id) : await loadWithBody(ctx.store, id, { bodyHtml: changes.body, bodyText: '' });
+  const current = sent.body === undefined ? await load(ctx.store, id) : await loadWithBody(ctx.store, id, { bodyHtml: sent.body, bodyText: '' });
   authorize(actor, 'article.edit', current);
-  const prepared = await prepareInput(ctx.store, merge(current, changes));
+  const { input: changes, prepared } = await rehosted(ctx, actor, sent, await prepareInput(ctx.store, merge(current, sent)), {
+    body: sent.body !== undefined,
+    cover: sent.cover !== undefined,
+  });
   const breathe = pacer(prepared);
   const updated = await ctx.store.transaction(async (store) => {
     const before = await load(store, id);
@@ -250,10 +292,11 @@ async function updateOnce(
     if (!won) throw expectedRevision === undefined ? lostRace() : await staleRevision(store, id);
     await breathe();
     if (changed.includes('tags')) await store.articles.setTags(id, c.tags);
+    if (changed.includes('bodyHtml') || changed.includes('cover')) await recordMediaUsage(store, id, before, c);
     const article = await loadWithBody(store, id, c);
     await indexAndRelate(store, before, article, now, body.analysis, breathe);
     await breathe();
-    await keepRevision(store, article, actor, action, now, note);
+    await keepRevision(store, article, actor, action, now, note, auditDetail);
     announceArticle(ctx, store, before, article);
     await breathe();
     return article;
@@ -283,7 +326,7 @@ async function requireRevision(store: Store, article: Article, expected: number 
 }
 
 /** The article as another write left it (read again when a write lost the race for the revision it expected). */
-async function staleRevision(store: Store, id: number, known?: Article): Promise<DomainError> {
+async function staleRevision(store: Store, id: number, known?: Pick<Article, 'id' | 'revision' | 'updatedAt'>): Promise<DomainError> {
   const article = known ?? (await load(store, id));
   const current = await store.history.revision(article.id, article.revision);
   const by = current?.accountId == null ? null : await store.accounts.findById(current.accountId);
@@ -338,8 +381,9 @@ async function transition(
   patchFor: (a: Article, now: number) => ArticlePatch & { status: ArticleStatus },
   note = '',
   expectedRevision?: number,
+  auditDetail: AuditDetail = {},
 ): Promise<Article> {
-  return lastWriteWins(expectedRevision, () => transitionOnce(ctx, actor, id, t, patchFor, note, expectedRevision));
+  return lastWriteWins(expectedRevision, () => transitionOnce(ctx, actor, id, t, patchFor, note, expectedRevision, auditDetail));
 }
 
 async function transitionOnce(
@@ -350,6 +394,7 @@ async function transitionOnce(
   patchFor: (a: Article, now: number) => ArticlePatch & { status: ArticleStatus },
   note: string,
   expectedRevision: number | undefined,
+  auditDetail: AuditDetail,
 ): Promise<Article> {
   const ahead = await analyseToPublish(ctx, actor, id, t);
   return ctx.store.transaction(async (store) => {
@@ -373,7 +418,7 @@ async function transitionOnce(
     const article = await loadWithBody(store, id, before);
     await breathe();
     await indexAndRelate(store, before, article, now, ahead, breathe);
-    await keepRevision(store, article, actor, t, now, note);
+    await keepRevision(store, article, actor, t, now, note, auditDetail);
     announceArticle(ctx, store, before, article);
     return article;
   });
@@ -420,7 +465,14 @@ function publicationTime(a: Article, when: PublishTime, now: number): number {
   return when;
 }
 
-export function publishArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number, when: PublishTime = 'keep'): Promise<Article> {
+export function publishArticle(
+  ctx: Ctx,
+  actor: Actor,
+  id: number,
+  expectedRevision?: number,
+  auditDetail?: AuditDetail,
+  when: PublishTime = 'keep',
+): Promise<Article> {
   if (typeof when === 'number' && !Number.isFinite(when)) throw invalid('publishedAt must be an ISO 8601 time', 'publishedAt', 'invalid_time');
   return transition(
     ctx,
@@ -430,6 +482,7 @@ export function publishArticle(ctx: Ctx, actor: Actor, id: number, expectedRevis
     (a, now) => ({ status: 'published', publishedAt: publicationTime(a, when, now), scheduledAt: null, ...responsibleEditor(a, actor) }),
     '',
     expectedRevision,
+    auditDetail,
   );
 }
 
@@ -441,8 +494,8 @@ export function returnArticle(ctx: Ctx, actor: Actor, id: number, comment: strin
   return transition(ctx, actor, id, 'return', () => ({ status: 'draft' }), note, expectedRevision);
 }
 
-export function unpublishArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number): Promise<Article> {
-  return transition(ctx, actor, id, 'unpublish', () => ({ status: 'unpublished', scheduledAt: null }), '', expectedRevision);
+export function unpublishArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number, auditDetail?: AuditDetail): Promise<Article> {
+  return transition(ctx, actor, id, 'unpublish', () => ({ status: 'unpublished', scheduledAt: null }), '', expectedRevision, auditDetail);
 }
 
 export function scheduleArticle(ctx: Ctx, actor: Actor, id: number, at: number, expectedRevision?: number): Promise<Article> {
@@ -490,4 +543,53 @@ export async function listNewsroomArticles(
     limit: q.limit,
     beforeId: q.beforeId,
   });
+}
+
+/**
+ * Moves a draft or submitted article (never public: see isDeletable) into the 回收站, kept TRASH_DAYS days. Its author
+ * or an editor; with `expectedRevision` only the text the caller saw (412 otherwise). One revision and one audit entry
+ * (`article.delete`); it leaves search and related reading at once, and every read but the trash's at the commit.
+ */
+export async function deleteArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number, auditDetail: AuditDetail = {}): Promise<void> {
+  await lastWriteWins(expectedRevision, () =>
+    ctx.store.transaction(async (store) => {
+      const before = await load(store, id);
+      authorize(actor, 'article.delete', before);
+      await requireRevision(store, before, expectedRevision);
+      if (!isDeletable(before.status)) {
+        throw conflict(
+          'not_deletable',
+          `Only drafts and submitted articles go to the trash; a ${before.status} article was public or is about to be: unpublish it instead`,
+        );
+      }
+      const now = ctx.clock.now();
+      const won = await store.articles.moveToTrash(id, { at: now, by: actor.id, revision: before.revision }, DELETABLE_STATUSES);
+      if (!won) throw expectedRevision === undefined ? lostRace() : await staleRevision(store, id);
+      await store.search.remove(id);
+      await store.related.withdraw(id);
+      const deleted: Article = { ...before, revision: before.revision + 1, updatedAt: now };
+      await keepRevision(store, deleted, actor, 'delete', now, '', auditDetail);
+      announceArticle(ctx, store, before, deleted);
+    }),
+  );
+}
+
+/** Takes an article out of the 回收站 as a draft (its author or an editor), with a new revision and `article.undelete`. */
+export async function undeleteArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number): Promise<Article> {
+  return lastWriteWins(expectedRevision, () =>
+    ctx.store.transaction(async (store) => {
+      const trashed = await store.articles.findInTrash(id);
+      if (!trashed) throw notFound('Deleted article');
+      authorize(actor, 'article.undelete', trashed);
+      if (expectedRevision !== undefined && expectedRevision !== trashed.revision) throw await staleRevision(store, id, trashed);
+      const now = ctx.clock.now();
+      const won = await store.articles.restoreFromTrash(id, { at: now, revision: trashed.revision });
+      if (!won) throw lostRace();
+      const article = await load(store, id);
+      await indexAndRelate(store, undefined, article, now, undefined, async () => {});
+      await keepRevision(store, article, actor, 'undelete', now);
+      announceArticle(ctx, store, article, article);
+      return article;
+    }),
+  );
 }

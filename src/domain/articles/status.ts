@@ -23,3 +23,12 @@ export const statusNames: Record<ArticleStatus, string> = {
   published: '已发布',
   unpublished: '已撤稿',
 };
+
+/**
+ * What may go to the 回收站: copy that never reached readers. A published, scheduled or unpublished (撤稿) article was
+ * or is about to be public: its page answers 410 once taken down, feeds and search engines have seen its address,
+ * and its record is what the newsroom answers for, so it is unpublished instead (a scheduled one first unpublished).
+ */
+export const DELETABLE_STATUSES: readonly ArticleStatus[] = ['draft', 'submitted'];
+
+export const isDeletable = (status: ArticleStatus): boolean => DELETABLE_STATUSES.includes(status);

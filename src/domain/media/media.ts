@@ -54,6 +54,67 @@ export interface Media {
   sha256: string;
   variants: MediaVariant[];
   createdAt: number;
+  /** What the image shows, as a caption under it (figcaption); plain text. */
+  caption: string;
+  /** Alternative text for people who cannot see it (the img's alt); plain text, apart from the caption. */
+  alt: string;
+  /** Photographer or agency (图片来源); plain text. */
+  credit: string;
+  /** The remote address a pasted image was fetched from and re-hosted (null for uploads). */
+  sourceUrl: string | null;
+}
+
+/** What the library may change about an image. */
+export interface MediaDescription {
+  caption?: string;
+  alt?: string;
+  credit?: string;
+}
+
+/** The library's filters: newest first, after the id of the last item seen. */
+export interface MediaQuery {
+  /** Words in the caption, alt text or original file name (plain substring, case-insensitive). */
+  q?: string;
+  uploaderId?: number;
+  /** Uploaded at or after / before (milliseconds). */
+  from?: number;
+  to?: number;
+  beforeId?: number;
+  limit: number;
+  /** One entry only (GET /media/:id). */
+  id?: number;
+}
+
+/** One library entry: the upload, who uploaded it and how many articles use it. */
+export interface MediaListing extends Media {
+  uploader: { username: string; displayName: string } | null;
+  usedBy: number;
+}
+
+/** An article using an upload in its current body or as its cover. */
+export interface MediaUse {
+  id: number;
+  title: string;
+  status: string;
+}
+
+/** The variant for thumbnails: the narrowest one in the fallback format. */
+export function thumbnailVariant(media: Pick<Media, 'mime' | 'variants'>): MediaVariant {
+  const fallback = fallbackFormat(media);
+  const candidates = media.variants.filter((v) => v.format === fallback);
+  return candidates.reduce((best, v) => (v.width < best.width ? v : best), candidates[0] ?? mainVariant(media));
+}
+
+/** Every key of our uploads a body (sanitized HTML) and a cover point into. */
+export function mediaKeysOf(bodyHtml: string, cover: string): string[] {
+  const keys = new Set<string>();
+  for (const m of bodyHtml.matchAll(/\ssrc="([^"]*)"/gi)) {
+    const key = mediaKeyOf(m[1]!.replace(/&amp;/g, '&'));
+    if (key) keys.add(key);
+  }
+  const coverKey = mediaKeyOf(cover);
+  if (coverKey) keys.add(coverKey);
+  return [...keys];
 }
 
 export const MEDIA_PREFIX = '/media/';

@@ -100,7 +100,13 @@ export interface Upload extends Spooled {
  * The upload itself is never stored or served, so whatever else its bytes carried (EXIF GPS, a script) is gone.
  * The caller owns upload.path and removes it.
  */
-export async function importUpload(ctx: Ctx, actor: Actor, folder: MediaFolder, upload: Upload): Promise<Media> {
+export async function importUpload(
+  ctx: Ctx,
+  actor: Actor,
+  folder: MediaFolder,
+  upload: Upload,
+  origin: { sourceUrl?: string; alt?: string } = {},
+): Promise<Media> {
   authorize(actor, 'media.upload');
   const sniffed = await fileTypeFromFile(upload.path);
   if (!isAccepted(sniffed?.mime)) throw unsupported(sniffed?.mime);
@@ -112,11 +118,19 @@ export async function importUpload(ctx: Ctx, actor: Actor, folder: MediaFolder, 
     bytes: upload.bytes,
     sha256: upload.sha256,
     createdAt: ctx.clock.now(),
+    caption: '',
+    alt: origin.alt ?? '',
+    credit: '',
+    sourceUrl: origin.sourceUrl ?? null,
   };
 
   const earlier = await ctx.store.media.findBySha256(upload.sha256);
   if (earlier && (await allExist(folder, earlier.variants))) {
-    return save(ctx, actor, { ...base, key: earlier.key, width: earlier.width, height: earlier.height, variants: earlier.variants });
+    // A re-hosted image already in the library is that entry, not a second one.
+    if (origin.sourceUrl) return earlier;
+    const reused = await save(ctx, actor, { ...base, key: earlier.key, width: earlier.width, height: earlier.height, variants: earlier.variants }, earlier.key);
+    if (reused) return reused;
+    // Its last row was deleted meanwhile (and its files with it): encode anew.
   }
 
   const { meta, frames } = await inspect(upload.path, mime);
@@ -130,7 +144,7 @@ export async function importUpload(ctx: Ctx, actor: Actor, folder: MediaFolder, 
       await rename(rendered.temp.get(v.path)!, target);
       moved.push(target);
     }
-    return await save(ctx, actor, { ...base, key, width: rendered.width, height: rendered.height, variants: rendered.variants });
+    return (await save(ctx, actor, { ...base, key, width: rendered.width, height: rendered.height, variants: rendered.variants }))!;
   } catch (err) {
     await Promise.all(moved.map((f) => rm(f, { force: true })));
     throw err;
@@ -139,8 +153,10 @@ export async function importUpload(ctx: Ctx, actor: Actor, folder: MediaFolder, 
   }
 }
 
-async function save(ctx: Ctx, actor: Actor, media: Omit<Media, 'id'>): Promise<Media> {
+/** Writes the row and its audit event; with `sharing`, only while a row of that key (whose files it reuses) is left. */
+async function save(ctx: Ctx, actor: Actor, media: Omit<Media, 'id'>, sharing?: string): Promise<Media | undefined> {
   return ctx.store.transaction(async (store) => {
+    if (sharing !== undefined && !(await store.media.holdKey(sharing))) return undefined;
     const id = await store.media.insert(media);
     await store.history.record({
       at: media.createdAt,
@@ -148,7 +164,14 @@ async function save(ctx: Ctx, actor: Actor, media: Omit<Media, 'id'>): Promise<M
       action: 'media.upload',
       subjectType: 'media',
       subjectId: id,
-      detail: { name: media.originalName, mime: media.mime, bytes: media.bytes, width: media.width, height: media.height },
+      detail: {
+        name: media.originalName,
+        mime: media.mime,
+        bytes: media.bytes,
+        width: media.width,
+        height: media.height,
+        ...(media.sourceUrl ? { from: media.sourceUrl } : {}),
+      },
     });
     return { id, ...media };
   });

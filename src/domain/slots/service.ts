@@ -15,7 +15,10 @@ export function isSlotName(value: string): value is SlotName {
 export async function slotArticles(ctx: Ctx, slot: SlotName): Promise<Article[]> {
   const now = ctx.clock.now();
   const items = (await ctx.store.slots.items(slot)).filter((i) => i.expiresAt === null || i.expiresAt > now);
-  const articles = await ctx.store.articles.findMany(items.map((i) => i.articleId));
+  const articles = await ctx.store.articles.findMany(
+    items.map((i) => i.articleId),
+    { bodies: false },
+  );
   return articles.filter((a) => a.status === 'published');
 }
 

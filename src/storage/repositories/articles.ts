@@ -1,10 +1,22 @@
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
-import type { Article, ArticlePatch, FeedQuery, NewArticle, NewsroomQuery } from '../../domain/articles/article.ts';
+import type {
+  Article,
+  ArticlePatch,
+  FeedQuery,
+  NewArticle,
+  NewsArticle,
+  NewsroomQuery,
+  PurgedArticle,
+  SitemapArticle,
+  SitemapRangeStats,
+  TrashEntry,
+  TrashQuery,
+} from '../../domain/articles/article.ts';
 import type { ArticleStatus } from '../../domain/articles/status.ts';
 import type { ArticleTable, DB } from '../schema.ts';
 import type * as Port from '../../domain/store.ts';
 
-export type ArticleRow = Selectable<ArticleTable> & { channel_path: string };
+export type ArticleRow = Omit<Selectable<ArticleTable>, 'deleted_at' | 'deleted_by'> & { channel_path: string };
 
 /** The columns of an article patch; fields left undefined are left out of the update (Kysely skips them). */
 function patchColumns(p: ArticlePatch): Updateable<ArticleTable> {
@@ -65,17 +77,33 @@ const META_COLUMNS = [
   'updated_at',
   'author_id',
   'revision',
-] as const satisfies readonly Exclude<keyof ArticleTable, 'body_html' | 'body_text'>[];
+] as const satisfies readonly Exclude<keyof ArticleTable, 'body_html' | 'body_text' | 'deleted_at' | 'deleted_by'>[];
 
 export class ArticleRepository implements Port.ArticleRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
+  /** Live articles: one in the 回收站 is gone for every read but the trash's own. */
   private base() {
     return this.db
       .selectFrom('articles')
       .innerJoin('channels', 'channels.id', 'articles.channel_id')
       .selectAll('articles')
-      .select('channels.path as channel_path');
+      .select('channels.path as channel_path')
+      .where('articles.deleted_at', 'is', null);
+  }
+
+  /** As base(), without the body columns (up to 2 MB each): for lists, which print titles and summaries. */
+  private heads() {
+    return this.db
+      .selectFrom('articles')
+      .innerJoin('channels', 'channels.id', 'articles.channel_id')
+      .select(META_COLUMNS.map((c) => `articles.${c}` as const))
+      .select((eb) => [eb.val('').as('body_html'), eb.val('').as('body_text'), 'channels.path as channel_path'])
+      .where('articles.deleted_at', 'is', null);
+  }
+
+  private rows(bodies: boolean | undefined) {
+    return bodies === false ? this.heads() : this.base();
   }
 
   async insert(article: NewArticle): Promise<number> {
@@ -85,7 +113,7 @@ export class ArticleRepository implements Port.ArticleRepository {
 
   /** With `revision`, only while the article is still at it: false when another write came first. */
   async update(id: number, patch: ArticlePatch, revision?: number): Promise<boolean> {
-    let query = this.db.updateTable('articles').set(patchColumns(patch)).where('id', '=', id);
+    let query = this.db.updateTable('articles').set(patchColumns(patch)).where('id', '=', id).where('deleted_at', 'is', null);
     if (revision !== undefined) query = query.where('revision', '=', revision);
     return Number((await query.executeTakeFirst()).numUpdatedRows) === 1;
   }
@@ -108,15 +136,16 @@ export class ArticleRepository implements Port.ArticleRepository {
       .select(META_COLUMNS.map((c) => `articles.${c}` as const))
       .select('channels.path as channel_path')
       .where('articles.id', '=', id)
+      .where('articles.deleted_at', 'is', null)
       .executeTakeFirst();
     if (!row) return undefined;
     const [article] = await this.withTags([{ ...row, body_html: body.bodyHtml, body_text: body.bodyText }]);
     return article;
   }
 
-  async findMany(ids: readonly number[]): Promise<Article[]> {
+  async findMany(ids: readonly number[], { bodies }: Port.ReadOptions = {}): Promise<Article[]> {
     if (ids.length === 0) return [];
-    const rows = await this.base()
+    const rows = await this.rows(bodies)
       .where('articles.id', 'in', [...ids])
       .execute();
     const articles = await this.withTags(rows);
@@ -126,7 +155,7 @@ export class ArticleRepository implements Port.ArticleRepository {
 
   /** Published articles, newest first, keyset-paginated so new arrivals never shift a reader's next page. */
   async listPublished(q: FeedQuery): Promise<Article[]> {
-    let query = this.base().where('articles.status', '=', 'published');
+    let query = this.rows(q.bodies).where('articles.status', '=', 'published');
     if (q.channelIds) query = query.where('articles.channel_id', 'in', q.channelIds.length ? q.channelIds : [-1]);
     if (q.before) {
       const { publishedAt, id } = q.before;
@@ -139,12 +168,63 @@ export class ArticleRepository implements Port.ArticleRepository {
   }
 
   async listNewsroom(q: NewsroomQuery): Promise<Article[]> {
-    let query = this.base();
+    // base() leaves the trash out already; said again here so that a rewrite of this list keeps it out.
+    let query = this.base().where('articles.deleted_at', 'is', null);
     if (q.status) query = query.where('articles.status', '=', q.status);
     if (q.authorId !== undefined) query = query.where('articles.author_id', '=', q.authorId);
     if (q.beforeId !== undefined) query = query.where('articles.id', '<', q.beforeId);
     const rows = await query.orderBy('articles.id', 'desc').limit(q.limit).execute();
     return this.withTags(rows);
+  }
+
+  async maxPublishedId(): Promise<number> {
+    const row = await this.db
+      .selectFrom('articles')
+      .select((eb) => eb.fn.max('id').as('max'))
+      .where('status', '=', 'published')
+      .executeTakeFirst();
+    return Number(row?.max ?? 0);
+  }
+
+  async sitemapStats(fromId: number, toId: number): Promise<SitemapRangeStats> {
+    const row = await this.db
+      .selectFrom('articles')
+      .select((eb) => [eb.fn.countAll().as('count'), eb.fn.max('updated_at').as('lastmod')])
+      .where('id', '>=', fromId)
+      .where('id', '<', toId)
+      .where('status', '=', 'published')
+      .executeTakeFirst();
+    return { count: Number(row?.count ?? 0), lastmod: row?.lastmod == null ? null : Number(row.lastmod) };
+  }
+
+  async sitemapArticles(afterId: number, toId: number, limit: number): Promise<SitemapArticle[]> {
+    const rows = await this.db
+      .selectFrom('articles')
+      .select(['id', 'updated_at', 'cover'])
+      .where('id', '>', afterId)
+      .where('id', '<', toId)
+      .where('status', '=', 'published')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: r.id, updatedAt: Number(r.updated_at), cover: r.cover }));
+  }
+
+  async recentNews(since: number, limit: number): Promise<NewsArticle[]> {
+    const rows = await this.db
+      .selectFrom('articles')
+      .select(['id', 'title', 'published_at'])
+      .where('status', '=', 'published')
+      .where('published_at', '>=', since)
+      .orderBy('published_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    const tags = await tagNamesByArticle(
+      this.db,
+      rows.map((r) => r.id),
+    );
+    return rows.map((r) => ({ id: r.id, title: r.title, publishedAt: Number(r.published_at), tags: tags.get(r.id) ?? [] }));
   }
 
   /** Published articles sharing tags with this one: most shared tags first, then newest. */
@@ -169,6 +249,7 @@ export class ArticleRepository implements Port.ArticleRepository {
       .selectFrom('articles')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('status', '=', status)
+      .where('deleted_at', 'is', null)
       .executeTakeFirstOrThrow();
     return Number(n);
   }
@@ -188,7 +269,7 @@ export class ArticleRepository implements Port.ArticleRepository {
 
   /** Flips a status only if it is still the expected one; false when another process got there first. */
   async compareAndSetStatus(id: number, expected: ArticleStatus, patch: ArticlePatch, revision?: number): Promise<boolean> {
-    let query = this.db.updateTable('articles').set(patchColumns(patch)).where('id', '=', id).where('status', '=', expected);
+    let query = this.db.updateTable('articles').set(patchColumns(patch)).where('id', '=', id).where('status', '=', expected).where('deleted_at', 'is', null);
     if (revision !== undefined) query = query.where('revision', '=', revision);
     const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
@@ -214,6 +295,97 @@ export class ArticleRepository implements Port.ArticleRepository {
       .execute();
   }
 
+  async moveToTrash(id: number, trash: { at: number; by: number; revision: number }, statuses: readonly ArticleStatus[]): Promise<boolean> {
+    const result = await this.db
+      .updateTable('articles')
+      .set({ deleted_at: trash.at, deleted_by: trash.by, updated_at: trash.at, revision: trash.revision + 1 })
+      .where('id', '=', id)
+      .where('revision', '=', trash.revision)
+      .where('deleted_at', 'is', null)
+      .where('status', 'in', [...statuses])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  private trash() {
+    return this.db
+      .selectFrom('articles')
+      .innerJoin('channels', 'channels.id', 'articles.channel_id')
+      .innerJoin('accounts as author', 'author.id', 'articles.author_id')
+      .leftJoin('accounts as deleter', 'deleter.id', 'articles.deleted_by')
+      .select([
+        'articles.id',
+        'articles.title',
+        'articles.status',
+        'articles.author_id',
+        'articles.revision',
+        'articles.created_at',
+        'articles.updated_at',
+        'articles.deleted_at',
+        'articles.deleted_by',
+        'channels.path as channel_path',
+        'author.username as author_username',
+        'author.display_name as author_name',
+        'deleter.username as deleter_username',
+        'deleter.display_name as deleter_name',
+      ])
+      .where('articles.deleted_at', 'is not', null);
+  }
+
+  async findInTrash(id: number): Promise<TrashEntry | undefined> {
+    const row = await this.trash().where('articles.id', '=', id).executeTakeFirst();
+    return row && toTrashEntry(row);
+  }
+
+  async listTrash(q: TrashQuery): Promise<TrashEntry[]> {
+    let query = this.trash();
+    if (q.authorId !== undefined) query = query.where('articles.author_id', '=', q.authorId);
+    if (q.before) {
+      const { deletedAt, id } = q.before;
+      query = query.where((eb) =>
+        eb.or([eb('articles.deleted_at', '<', deletedAt), eb.and([eb('articles.deleted_at', '=', deletedAt), eb('articles.id', '<', id)])]),
+      );
+    }
+    const rows = await query.orderBy('articles.deleted_at', 'desc').orderBy('articles.id', 'desc').limit(q.limit).execute();
+    return rows.map(toTrashEntry);
+  }
+
+  async restoreFromTrash(id: number, restore: { at: number; revision: number }): Promise<boolean> {
+    const result = await this.db
+      .updateTable('articles')
+      .set({ deleted_at: null, deleted_by: null, status: 'draft', updated_at: restore.at, revision: restore.revision + 1 })
+      .where('id', '=', id)
+      .where('revision', '=', restore.revision)
+      .where('deleted_at', 'is not', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async purgeTrash(deletedBefore: number, limit: number): Promise<PurgedArticle[]> {
+    // One statement that claims and removes: of two processes purging at once, each row is deleted (and returned) by
+    // one. The conditions are repeated outside the subquery so that PostgreSQL, re-checking a row another transaction
+    // changed meanwhile (a restore), leaves it alone.
+    const rows = await this.db
+      .deleteFrom('articles')
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('articles')
+          .select('id')
+          .where('deleted_at', 'is not', null)
+          .where('deleted_at', '<=', deletedBefore)
+          .orderBy('deleted_at')
+          .orderBy('id')
+          .limit(limit),
+      )
+      .where('deleted_at', 'is not', null)
+      .where('deleted_at', '<=', deletedBefore)
+      .returning(['id', 'title', 'author_id', 'deleted_at', 'deleted_by'])
+      .execute();
+    return rows
+      .map((r) => ({ id: r.id, title: r.title, authorId: r.author_id, deletedAt: r.deleted_at!, deletedBy: r.deleted_by }))
+      .sort((a, b) => a.deletedAt - b.deletedAt || a.id - b.id);
+  }
+
   private async withTags(rows: ArticleRow[]): Promise<Article[]> {
     if (rows.length === 0) return [];
     const tags = await tagNamesByArticle(
@@ -224,24 +396,59 @@ export class ArticleRepository implements Port.ArticleRepository {
   }
 }
 
+const TAG_LOOKUP_BATCH = 1000;
+
 /** Tag names of each article, in the order the newsroom gave them. */
 export async function tagNamesByArticle(db: Kysely<DB>, articleIds: readonly number[]): Promise<Map<number, string[]>> {
   const tags = new Map<number, string[]>();
-  if (articleIds.length === 0) return tags;
-  const rows = await db
-    .selectFrom('article_tags')
-    .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
-    .select(['article_tags.article_id', 'tags.name'])
-    .where('article_tags.article_id', 'in', [...articleIds])
-    .orderBy('article_tags.article_id')
-    .orderBy('article_tags.position')
-    .execute();
-  for (const t of rows) {
-    const list = tags.get(t.article_id) ?? [];
-    list.push(t.name);
-    tags.set(t.article_id, list);
+  // Bound parameters per statement stay far below SQLite's limit (32,766) however many articles are asked for.
+  for (let i = 0; i < articleIds.length; i += TAG_LOOKUP_BATCH) {
+    const rows = await db
+      .selectFrom('article_tags')
+      .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
+      .select(['article_tags.article_id', 'tags.name'])
+      .where('article_tags.article_id', 'in', articleIds.slice(i, i + TAG_LOOKUP_BATCH))
+      .orderBy('article_tags.article_id')
+      .orderBy('article_tags.position')
+      .execute();
+    for (const t of rows) {
+      const list = tags.get(t.article_id) ?? [];
+      list.push(t.name);
+      tags.set(t.article_id, list);
+    }
   }
   return tags;
+}
+
+function toTrashEntry(r: {
+  id: number;
+  title: string;
+  status: string;
+  author_id: number;
+  revision: number;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+  deleted_by: number | null;
+  channel_path: string;
+  author_username: string;
+  author_name: string;
+  deleter_username: string | null;
+  deleter_name: string | null;
+}): TrashEntry {
+  return {
+    id: r.id,
+    title: r.title,
+    channelPath: r.channel_path,
+    status: r.status as ArticleStatus,
+    authorId: r.author_id,
+    author: { username: r.author_username, displayName: r.author_name },
+    revision: r.revision,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    deletedAt: r.deleted_at!,
+    deletedBy: r.deleted_by === null ? null : { id: r.deleted_by, username: r.deleter_username ?? '', displayName: r.deleter_name ?? '' },
+  };
 }
 
 function toArticle(r: ArticleRow, tags: string[]): Article {

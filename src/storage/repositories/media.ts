@@ -1,11 +1,26 @@
-import type { Kysely, Selectable } from 'kysely';
-import type { Media, MediaVariant } from '../../domain/media/media.ts';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Media, MediaDescription, MediaListing, MediaQuery, MediaUse, MediaVariant } from '../../domain/media/media.ts';
+import type { Dialect } from '../migrations/index.ts';
 import type { DB, MediaTable } from '../schema.ts';
 import type * as Port from '../../domain/store.ts';
 
+/** LIKE with the pattern's own wildcards taken literally (ESCAPE '\\' on both stores). */
+export function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+}
+
+/** A foreign key refused the write: the upload was deleted, or is used, by a transaction that committed meanwhile. */
+function isForeignKeyViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e.code === '23503' || e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || /FOREIGN KEY constraint failed/i.test(e.message ?? '');
+}
+
 /** Uploaded images: one row per upload, the variant list as JSON. */
 export class MediaRepository implements Port.MediaRepository {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly dialect: Dialect,
+  ) {}
 
   async insert(m: Omit<Media, 'id'>): Promise<number> {
     const { id } = await this.db
@@ -21,6 +36,10 @@ export class MediaRepository implements Port.MediaRepository {
         sha256: m.sha256,
         variants: JSON.stringify(m.variants),
         created_at: m.createdAt,
+        caption: m.caption,
+        alt: m.alt,
+        credit: m.credit,
+        source_url: m.sourceUrl,
       })
       .returning('id')
       .executeTakeFirstOrThrow();
@@ -52,6 +71,136 @@ export class MediaRepository implements Port.MediaRepository {
     return found;
   }
 
+  /** Every upload (id and key) of these keys: identical uploads share a key, and an article using it uses them all. */
+  async idsByKeys(keys: readonly string[]): Promise<{ id: number; key: string }[]> {
+    if (keys.length === 0) return [];
+    return this.db
+      .selectFrom('media')
+      .select(['id', 'key'])
+      .where('key', 'in', [...new Set(keys)])
+      .execute();
+  }
+
+  /** The newest upload fetched from this remote address whose files are ours. */
+  async findBySourceUrl(url: string): Promise<Media | undefined> {
+    const row = await this.db.selectFrom('media').selectAll().where('source_url', '=', url).orderBy('id', 'desc').limit(1).executeTakeFirst();
+    return row ? toMedia(row) : undefined;
+  }
+
+  /**
+   * Locks the rows of a key against deletion until the transaction ends (PostgreSQL; SQLite has one writer) and says
+   * whether any is left: an upload reusing a key's files must not race the deletion of its last row.
+   */
+  async holdKey(key: string): Promise<boolean> {
+    const q = this.db.selectFrom('media').select('id').where('key', '=', key);
+    const rows = await (this.dialect === 'postgres' ? q.forShare() : q).execute();
+    return rows.length > 0;
+  }
+
+  async countByKey(key: string): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('media')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('key', '=', key)
+      .executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
+  async list(q: MediaQuery): Promise<MediaListing[]> {
+    let query = this.db
+      .selectFrom('media')
+      .leftJoin('accounts', 'accounts.id', 'media.account_id')
+      .selectAll('media')
+      .select(['accounts.username as uploader_username', 'accounts.display_name as uploader_name'])
+      .select((eb) =>
+        eb
+          .selectFrom('media_usage')
+          .select((u) => u.fn.countAll<number>().as('n'))
+          .whereRef('media_usage.media_id', '=', 'media.id')
+          .as('used_by'),
+      );
+    if (q.id !== undefined) query = query.where('media.id', '=', q.id);
+    if (q.uploaderId !== undefined) query = query.where('media.account_id', '=', q.uploaderId);
+    if (q.from !== undefined) query = query.where('media.created_at', '>=', q.from);
+    if (q.to !== undefined) query = query.where('media.created_at', '<', q.to);
+    if (q.beforeId !== undefined) query = query.where('media.id', '<', q.beforeId);
+    if (q.q) {
+      const pattern = likePattern(q.q);
+      // ILIKE on PostgreSQL; SQLite's LIKE ignores ASCII case already (CJK has none).
+      const like = this.dialect === 'postgres' ? sql.raw('ilike') : sql.raw('like');
+      query = query.where(({ or }) =>
+        or((['media.caption', 'media.alt', 'media.original_name'] as const).map((col) => sql<boolean>`${sql.ref(col)} ${like} ${pattern} escape '\\'`)),
+      );
+    }
+    const rows = await query.orderBy('media.id', 'desc').limit(q.limit).execute();
+    return rows.map((r) => ({
+      ...toMedia(r),
+      uploader: r.uploader_username ? { username: r.uploader_username, displayName: r.uploader_name ?? r.uploader_username } : null,
+      usedBy: Number(r.used_by ?? 0),
+    }));
+  }
+
+  async describe(id: number, changes: MediaDescription): Promise<void> {
+    const set: { caption?: string; alt?: string; credit?: string } = {};
+    if (changes.caption !== undefined) set.caption = changes.caption;
+    if (changes.alt !== undefined) set.alt = changes.alt;
+    if (changes.credit !== undefined) set.credit = changes.credit;
+    if (Object.keys(set).length === 0) return;
+    await this.db.updateTable('media').set(set).where('id', '=', id).execute();
+  }
+
+  /** The articles whose current body or cover use the upload, newest first. */
+  async usedBy(mediaId: number, limit = 200): Promise<MediaUse[]> {
+    return this.db
+      .selectFrom('media_usage')
+      .innerJoin('articles', 'articles.id', 'media_usage.article_id')
+      .select(['articles.id', 'articles.title', 'articles.status'])
+      .where('media_usage.media_id', '=', mediaId)
+      .orderBy('articles.id', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  /** False when an article came to use it meanwhile (the foreign key refused) or it was gone already. */
+  async delete(id: number): Promise<boolean> {
+    try {
+      const res = await this.db.deleteFrom('media').where('id', '=', id).executeTakeFirst();
+      return Number(res.numDeletedRows) > 0;
+    } catch (err) {
+      if (isForeignKeyViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  /** The uploads an article uses, by id. */
+  async usageOf(articleId: number): Promise<number[]> {
+    const rows = await this.db.selectFrom('media_usage').select('media_id').where('article_id', '=', articleId).execute();
+    return rows.map((r) => r.media_id);
+  }
+
+  /**
+   * Makes the article's usage exactly these uploads. False when one of them was deleted by a transaction that
+   * committed meanwhile (the foreign key refused the row).
+   */
+  async setUsage(articleId: number, mediaIds: readonly number[]): Promise<boolean> {
+    const wanted = new Set(mediaIds);
+    const current = new Set(await this.usageOf(articleId));
+    const gone = [...current].filter((id) => !wanted.has(id));
+    const added = [...wanted].filter((id) => !current.has(id));
+    if (gone.length > 0) await this.db.deleteFrom('media_usage').where('article_id', '=', articleId).where('media_id', 'in', gone).execute();
+    if (added.length === 0) return true;
+    try {
+      await this.db
+        .insertInto('media_usage')
+        .values(added.map((media_id) => ({ article_id: articleId, media_id })))
+        .execute();
+      return true;
+    } catch (err) {
+      if (isForeignKeyViolation(err)) return false;
+      throw err;
+    }
+  }
+
   async count(): Promise<number> {
     const { n } = await this.db
       .selectFrom('media')
@@ -74,5 +223,9 @@ function toMedia(r: Selectable<MediaTable>): Media {
     sha256: r.sha256,
     variants: JSON.parse(r.variants) as MediaVariant[],
     createdAt: Number(r.created_at),
+    caption: r.caption,
+    alt: r.alt,
+    credit: r.credit,
+    sourceUrl: r.source_url,
   };
 }

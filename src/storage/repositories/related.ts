@@ -90,6 +90,19 @@ export class RelatedRepository implements Port.RelatedRepository {
     return Number(n);
   }
 
+  async unanalysedIds(afterId: number, limit: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('articles as a')
+      .leftJoin('related_fingerprints as f', 'f.article_id', 'a.id')
+      .select('a.id')
+      .where('f.article_id', 'is', null)
+      .where('a.id', '>', afterId)
+      .orderBy('a.id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
   async terms(articleId: number): Promise<[string, number][]> {
     const rows = await this.db.selectFrom('related_terms').select(['term', 'weight']).where('article_id', '=', articleId).execute();
     return rows.map((r) => [r.term, Number(r.weight)]);

@@ -8,7 +8,15 @@ export class SlotRepository implements Port.SlotRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async items(slot: string): Promise<SlotItem[]> {
-    const rows = await this.db.selectFrom('slot_items').select(['article_id', 'position', 'expires_at']).where('slot', '=', slot).orderBy('position').execute();
+    const rows = await this.db
+      .selectFrom('slot_items')
+      // An article in the 回收站 is out of every list until it is restored.
+      .innerJoin('articles', 'articles.id', 'slot_items.article_id')
+      .select(['slot_items.article_id', 'slot_items.position', 'slot_items.expires_at'])
+      .where('slot_items.slot', '=', slot)
+      .where('articles.deleted_at', 'is', null)
+      .orderBy('slot_items.position')
+      .execute();
     return rows.map((r) => ({ articleId: r.article_id, position: r.position, expiresAt: r.expires_at }));
   }
 

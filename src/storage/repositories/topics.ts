@@ -62,7 +62,10 @@ export class TopicRepository implements Port.TopicRepository {
     if (rows.length === 0) return [];
     const links = await this.db
       .selectFrom('topic_articles')
+      // An article in the 回收站 is out of every list until it is restored.
+      .innerJoin('articles', 'articles.id', 'topic_articles.article_id')
       .select(['topic_id', 'article_id'])
+      .where('articles.deleted_at', 'is', null)
       .where(
         'topic_id',
         'in',

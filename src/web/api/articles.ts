@@ -95,7 +95,7 @@ const ListQuery = Type.Object(
  * The revision an If-Match header names: `"7"` (or `W/"7"`, as our ETags read). No header or `*` names none (the last
  * write wins); anything else names a revision that cannot be current, so the write is refused.
  */
-function ifMatch(req: FastifyRequest): number | undefined {
+export function ifMatch(req: FastifyRequest): number | undefined {
   const raw = req.headers['if-match'];
   if (raw === undefined) return undefined;
   const value = String(raw).trim();
@@ -144,7 +144,7 @@ export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
   api.post('/articles/:id/publish', { config: AUTH_REQUIRED, schema: { params: IdParams, body: Type.Optional(PublishBody) } }, async (req, reply) => {
     const at = req.body?.publishedAt ?? 'keep';
     const when = at === 'keep' || at === 'now' ? at : Date.parse(at);
-    return one(reply, await publishArticle(ctx, req.actor, req.params.id, ifMatch(req), when), req.actor);
+    return one(reply, await publishArticle(ctx, req.actor, req.params.id, ifMatch(req), undefined, when), req.actor);
   });
 
   for (const [name, run] of [

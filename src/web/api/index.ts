@@ -8,6 +8,7 @@ import { auditRoutes } from './audit.ts';
 import { channelRoutes } from './channels.ts';
 import { feedRoutes } from './feed.ts';
 import { mediaRoutes } from './media.ts';
+import { mediaLibraryRoutes } from './media-library.ts';
 import { presenceRoutes } from './presence.ts';
 import { reactionRoutes } from './reactions.ts';
 import { relatedRoutes } from './related.ts';
@@ -17,6 +18,7 @@ import { slotRoutes } from './slots.ts';
 import { sourceRoutes } from './sources.ts';
 import { tokenRoutes } from './tokens.ts';
 import { topicRoutes } from './topics.ts';
+import { trashRoutes } from './trash.ts';
 import { wechatRoutes } from './wechat.ts';
 
 /**
@@ -29,6 +31,7 @@ export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> 
   });
   sessionRoutes(app, deps);
   articleRoutes(app, deps);
+  trashRoutes(app, deps);
   relatedRoutes(app, deps);
   presenceRoutes(app, deps);
   assistRoutes(app, deps);
@@ -41,6 +44,7 @@ export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> 
   reactionRoutes(app, deps);
   // Its own scope: the multipart parser and the larger body limit apply to the upload route only.
   app.register(async (scope) => mediaRoutes(scope, deps));
+  mediaLibraryRoutes(app, deps);
   sourceRoutes(app, deps);
   auditRoutes(app, deps);
   accountRoutes(app, deps);

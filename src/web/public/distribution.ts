@@ -2,21 +2,19 @@ import type { FastifyInstance } from 'fastify';
 import type { Article } from '../../domain/articles/article.ts';
 import type { WebDeps } from '../context.ts';
 import { articlePath } from '../presenters/articles.ts';
+import { sitemapRoutes } from './sitemaps.ts';
+import { xmlText } from './xml.ts';
 
 const FEED_ITEMS = 30;
-const SITEMAP_LIMIT = 50_000;
-/** Google News takes articles of the last two days only. */
-const NEWS_WINDOW_MS = 2 * 24 * 3600_000;
 
-const xml = (s: string) =>
-  s
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
-    .replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+const xml = xmlText;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** RSS 2.0, JSON Feed 1.1, sitemaps and robots.txt: what aggregators, search engines and readers' apps fetch. */
-export function distributionRoutes(app: FastifyInstance, { ctx, config }: WebDeps): void {
+export function distributionRoutes(app: FastifyInstance, deps: WebDeps): void {
+  const { ctx, config } = deps;
+  sitemapRoutes(app, deps);
   const site = config.siteUrl;
   const latest = (limit: number) => ctx.store.articles.listPublished({ limit });
   const send = (type: string, maxAge: number) => (body: string) => ({ type, maxAge, body });
@@ -79,43 +77,7 @@ ${a.tags.map((t) => `<category>${xml(t)}</category>`).join('')}
     return reply(r, send('application/feed+json; charset=utf-8', 300)(JSON.stringify(feed)));
   });
 
-  app.get('/sitemap.xml', async (_req, r) => {
-    const [articles, channels, topics] = await Promise.all([latest(SITEMAP_LIMIT), ctx.store.channels.all(), ctx.store.topics.all()]);
-    const url = (loc: string, lastmod?: number) => `<url><loc>${xml(loc)}</loc>${lastmod ? `<lastmod>${iso(lastmod)}</lastmod>` : ''}</url>`;
-    const body = `<?xml version="1.0" encoding="UTF-8"?>
-<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
-${url(`${site}/`, articles[0]?.publishedAt ?? undefined)}
-${channels.map((c) => url(`${site}/c/${c.path}`)).join('\n')}
-${topics.map((t) => url(`${site}/t/${t.slug}`, t.updatedAt)).join('\n')}
-${articles.map((a) => url(site + articlePath(a.id), a.updatedAt)).join('\n')}
-</urlset>
-`;
-    return reply(r, send('application/xml; charset=utf-8', 600)(body));
-  });
-
-  app.get('/sitemap-news.xml', async (_req, r) => {
-    const since = ctx.clock.now() - NEWS_WINDOW_MS;
-    const articles = (await latest(1000)).filter((a) => a.publishedAt! >= since);
-    const body = `<?xml version="1.0" encoding="UTF-8"?>
-<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
-${articles
-  .map(
-    (a) =>
-      `<url><loc>${xml(site + articlePath(a.id))}</loc><news:news><news:publication><news:name>${xml(config.siteName)}</news:name><news:language>zh-cn</news:language></news:publication><news:publication_date>${iso(a.publishedAt!)}</news:publication_date><news:title>${xml(a.title)}</news:title>${a.tags.length ? `<news:keywords>${xml(a.tags.join(', '))}</news:keywords>` : ''}</news:news></url>`,
-  )
-  .join('\n')}
-</urlset>
-`;
-    return reply(r, send('application/xml; charset=utf-8', 300)(body));
-  });
-
   app.get('/robots.txt', async (_req, r) =>
-    reply(
-      r,
-      send(
-        'text/plain; charset=utf-8',
-        3600,
-      )(`User-agent: *\nDisallow: /admin\nDisallow: /api/\nAllow: /\n\nSitemap: ${site}/sitemap.xml\nSitemap: ${site}/sitemap-news.xml\n`),
-    ),
+    reply(r, send('text/plain; charset=utf-8', 3600)(`User-agent: *\nDisallow: /admin\nDisallow: /api/\nAllow: /\n\nSitemap: ${site}/sitemap.xml\n`)),
   );
 }

@@ -19,10 +19,44 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** Offsets change (DST, zone history) only at quarter hours: one Intl call per zone and quarter hour is enough. */
+const QUARTER_HOUR = 15 * 60_000;
+const offsets = new Map<string, number>();
+
+/** How far the zone's clock is ahead of UTC at `ms`, in ms. */
+function zoneOffset(ms: number, timeZone: string): number {
+  const key = `${timeZone}|${Math.floor(ms / QUARTER_HOUR)}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    const name =
+      formatter(timeZone)
+        .formatToParts(ms)
+        .find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+    const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+    offset = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000 : 0;
+    // Pages show recent times: a bounded map of them, cleared when full.
+    if (offsets.size > 20_000) offsets.clear();
+    offsets.set(key, offset);
+  }
+  return offset;
+}
+
+const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/** The wall-clock fields of `ms` in the zone, worked out from its offset (formatToParts on every call was a hot spot). */
 function parts(ms: number, timeZone: string) {
-  const p: Record<string, string> = {};
-  for (const { type, value } of formatter(timeZone).formatToParts(ms)) p[type] = value;
-  return p;
+  const offset = zoneOffset(ms, timeZone);
+  const d = new Date(ms + offset);
+  const abs = Math.abs(offset) / 60_000;
+  return {
+    year: String(d.getUTCFullYear()),
+    month: two(d.getUTCMonth() + 1),
+    day: two(d.getUTCDate()),
+    hour: two(d.getUTCHours()),
+    minute: two(d.getUTCMinutes()),
+    second: two(d.getUTCSeconds()),
+    timeZoneName: `GMT${offset < 0 ? '-' : '+'}${two(Math.floor(abs / 60))}:${two(abs % 60)}`,
+  };
 }
 
 /** `YYYY-MM-DD HH:mm` in the site's time zone, as Chinese portals print it. */
@@ -34,6 +68,6 @@ export function formatTime(ms: number, timeZone: string): string {
 /** ISO 8601 with the site zone's offset, for <time datetime> and structured data. */
 export function isoWithOffset(ms: number, timeZone: string): string {
   const p = parts(ms, timeZone);
-  const offset = (p.timeZoneName ?? 'GMT').replace('GMT', '') || '+00:00';
+  const offset = p.timeZoneName.replace('GMT', '');
   return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}${offset}`;
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as OpenCC from 'opencc-js';
 import { notFound } from '../../domain/errors.ts';
-import { PUBLIC_PAGE } from '../page-cache.ts';
+import { PUBLIC_PAGE, SURROGATE_KEY_HEADER } from '../page-cache.ts';
 import { jsonForHtml, type SiteView } from './view.ts';
 
 /** The traditional-character mirror of the reader pages lives under this prefix. */
@@ -189,6 +189,7 @@ export function hantRoutes(app: FastifyInstance, siteUrl: string): void {
       .code(inner.statusCode)
       .header('content-type', type)
       .header('cache-control', String(inner.headers['cache-control'] ?? 'no-store'))
+      .header(SURROGATE_KEY_HEADER, String(inner.headers[SURROGATE_KEY_HEADER] ?? ''))
       .send(traditionalPage(inner.body, siteUrl));
   };
   app.get(HANT_PREFIX, { config: PUBLIC_PAGE }, mirror);

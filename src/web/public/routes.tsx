@@ -9,7 +9,7 @@ import { loadMediaIndex } from '../../domain/media/responsive.ts';
 import { typed, type WebDeps } from '../context.ts';
 import type { Assets } from '../assets.ts';
 import { articlePageData, channelPageData, homePageData } from '../loaders.ts';
-import { PUBLIC_PAGE } from '../page-cache.ts';
+import { PUBLIC_PAGE, SURROGATE_KEY_HEADER, surrogateKey } from '../page-cache.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { distributionRoutes } from './distribution.ts';
 import { renderPage, sendHtml } from './html.ts';
@@ -30,7 +30,7 @@ export function errorRenderer(ctx: Ctx, view: () => Promise<SiteView>): ErrorRen
     const [title, message] = errorTexts[status] ?? (status < 500 ? ['请求有误', '请检查链接后重试。'] : ['服务暂时不可用', '请稍后再试。']);
     let latest: Article[] = [];
     // A failing database must not also break the error page.
-    if (status < 500) latest = await ctx.store.articles.listPublished({ limit: 6 }).catch(() => []);
+    if (status < 500) latest = await ctx.store.articles.listPublished({ limit: 6, bodies: false }).catch(() => []);
     return renderPage(<ErrorPage view={await view()} status={status} title={title} message={message} latest={latest} />);
   };
 }
@@ -56,6 +56,7 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
   const page = typed(app);
 
   page.get('/', { config: PUBLIC_PAGE, schema: { querystring: PageQuery } }, async (req, reply) => {
+    reply.header(SURROGATE_KEY_HEADER, surrogateKey.home);
     const v = await view();
     return sendHtml(reply, 200, renderPage(<HomePage view={v} data={await homePageData(deps, v, req.query.cursor)} />));
   });
@@ -67,6 +68,8 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
 
   page.get('/a/:id', { config: PUBLIC_PAGE, schema: { params: ArticleParams, querystring: ArticlePageQuery } }, async (req, reply) => {
     const article = await loadArticle(req.params.id);
+    // Also on the 404 of an article not yet published, so that publishing it purges that answer.
+    if (article) reply.header(SURROGATE_KEY_HEADER, surrogateKey.article(article.id));
     if (!article || !['published', 'unpublished'].includes(article.status)) return notFoundPage(reply);
     if (article.status === 'unpublished') return notFoundPage(reply, 410);
     const v = await view();
@@ -106,13 +109,17 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     const v = await view();
     const channel = v.channels.find((c) => c.path === path);
     if (!channel) return notFoundPage(reply);
+    // The page lists the channel's articles and its subchannels': a change in any of them may change it.
+    const listed = v.channels.filter((c) => c.path === channel.path || c.path.startsWith(`${channel.path}/`));
+    reply.header(SURROGATE_KEY_HEADER, listed.map((c) => surrogateKey.channel(c.id)).join(' '));
     return sendHtml(reply, 200, renderPage(<ChannelPage view={v} data={await channelPageData(deps, v, channel, req.query.cursor)} />));
   });
 
   app.get<{ Params: { slug: string } }>('/t/:slug', { config: PUBLIC_PAGE }, async (req, reply) => {
     const topic = await ctx.store.topics.findBySlug(req.params.slug);
     if (!topic) return notFoundPage(reply);
-    const articles = (await ctx.store.articles.findMany(topic.articleIds)).filter((a) => a.status === 'published');
+    reply.header(SURROGATE_KEY_HEADER, surrogateKey.topic(topic.id));
+    const articles = (await ctx.store.articles.findMany(topic.articleIds, { bodies: false })).filter((a) => a.status === 'published');
     const media = await loadMediaIndex(ctx.store, [topic.cover]);
     return sendHtml(reply, 200, renderPage(<TopicPage view={await view()} topic={topic} articles={articles} media={media} />));
   });

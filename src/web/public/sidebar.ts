@@ -8,13 +8,42 @@ const MOOD_RANKING = { window: '7d' as RankingWindow, limit: 5 };
 const MOST_READ = { window: '24h' as RankingWindow, limit: 8 };
 
 async function ranking(ctx: Ctx, key: string, label: string, rows: { articleId: number; count: number }[]): Promise<RankingView> {
-  const articles = await ctx.store.articles.findMany(rows.map((r) => r.articleId));
+  const articles = await ctx.store.articles.findMany(
+    rows.map((r) => r.articleId),
+    { bodies: false },
+  );
   const countOf = new Map(rows.map((r) => [r.articleId, r.count]));
   return { key, label, articles, counts: articles.map((a) => countOf.get(a.id) ?? 0) };
 }
 
-/** 最多阅读 (24 h) and 新闻表情排行 (7 d, per mood) beside every page; the page cache keeps this off the hot path. */
-export async function loadSidebar(ctx: Ctx, config: Config): Promise<Sidebar> {
+/** Rankings move by the minute: one computation serves every page rendered within this time. */
+const SIDEBAR_TTL_MS = 30_000;
+const sidebars = new WeakMap<Ctx, { expires: number; sidebar: Promise<Sidebar> }>();
+const watched = new WeakSet<Ctx>();
+
+/**
+ * 最多阅读 (24 h) and 新闻表情排行 (7 d, per mood) beside every page, computed at most once per 30 s per process (an
+ * uncached render does not redo five ranking queries), and again at once after a change readers can see (an
+ * article retracted or retitled must leave the rankings with the pages that link it).
+ */
+export function loadSidebar(ctx: Ctx, config: Config): Promise<Sidebar> {
+  if (!watched.has(ctx)) {
+    watched.add(ctx);
+    ctx.events.subscribe((change) => {
+      if (change.kind !== 'article' || change.public) sidebars.delete(ctx);
+    });
+  }
+  const now = ctx.clock.now();
+  const cached = sidebars.get(ctx);
+  if (cached && cached.expires > now) return cached.sidebar;
+  const sidebar = computeSidebar(ctx, config);
+  sidebars.set(ctx, { expires: now + SIDEBAR_TTL_MS, sidebar });
+  // A failed computation is not kept.
+  sidebar.catch(() => sidebars.delete(ctx));
+  return sidebar;
+}
+
+async function computeSidebar(ctx: Ctx, config: Config): Promise<Sidebar> {
   const [views, ...byMood] = await Promise.all([topByViews(ctx, MOST_READ), ...config.moods.map((m) => topByReactions(ctx, { mood: m.key, ...MOOD_RANKING }))]);
   const [mostRead, ...moodRankings] = await Promise.all([
     ranking(ctx, 'views', '24小时', views!),

@@ -1,0 +1,125 @@
+import { rm } from 'node:fs/promises';
+import type { Actor } from '../accounts/roles.ts';
+import type { Ctx } from '../context.ts';
+import { conflict, DomainError, notFound } from '../errors.ts';
+import { authorize, authorizeMedia } from '../policy.ts';
+import type { Store } from '../store.ts';
+import { lineField } from '../text.ts';
+import type { MediaFolder } from './files.ts';
+import { mediaKeysOf, type Media, type MediaDescription, type MediaListing, type MediaQuery, type MediaUse } from './media.ts';
+
+/** Longest caption, alt text and credit, in characters. */
+export const DESCRIPTION_LIMITS = { caption: 500, alt: 300, credit: 100 } as const;
+
+/** The library: every upload, newest first, filtered by words, uploader and dates. */
+export async function listMedia(ctx: Ctx, actor: Actor, query: MediaQuery): Promise<MediaListing[]> {
+  authorize(actor, 'media.browse');
+  const q = query.q?.trim().slice(0, 100);
+  return ctx.store.media.list({ ...query, q: q || undefined });
+}
+
+/** One image and the articles using it. */
+export async function getMedia(ctx: Ctx, actor: Actor, id: number): Promise<{ media: MediaListing; usedBy: MediaUse[] }> {
+  authorize(actor, 'media.browse');
+  const [media] = await ctx.store.media.list({ id, limit: 1 });
+  if (!media) throw notFound('Image');
+  return { media, usedBy: await ctx.store.media.usedBy(id) };
+}
+
+/** Changes an image's caption, alt text or credit (its uploader or an editor); what articles already show stays. */
+export async function describeMedia(ctx: Ctx, actor: Actor, id: number, changes: MediaDescription): Promise<Media> {
+  const clean: MediaDescription = {};
+  for (const field of ['caption', 'alt', 'credit'] as const) {
+    if (changes[field] !== undefined) clean[field] = lineField(changes[field], field, DESCRIPTION_LIMITS[field]);
+  }
+  return ctx.store.transaction(async (store) => {
+    const media = await store.media.findById(id);
+    if (!media) throw notFound('Image');
+    authorizeMedia(actor, media, 'edit');
+    const changed = (Object.keys(clean) as (keyof MediaDescription)[]).filter((k) => clean[k] !== media[k]);
+    if (changed.length === 0) return media;
+    await store.media.describe(id, clean);
+    await store.history.record({
+      at: ctx.clock.now(),
+      actorId: actor.id,
+      action: 'media.edit',
+      subjectType: 'media',
+      subjectId: id,
+      detail: Object.fromEntries(changed.map((k) => [k, clean[k]])),
+    });
+    return { ...media, ...clean };
+  });
+}
+
+const inUse = (uses: MediaUse[]) =>
+  new DomainError('conflict', 'media_in_use', `The image is used by ${uses.length} article(s); take it out of them first`, undefined, undefined, {
+    articles: uses.map((u) => ({ id: u.id, title: u.title, status: u.status })),
+  });
+
+/** Thrown inside the delete's transaction when the database refused it: an article took the image meanwhile. */
+class TakenMeanwhile extends Error {}
+
+/**
+ * Deletes an image no article uses (its uploader or an editor): the row in one transaction, then its files once no
+ * other row shares them (identical uploads share files). Refused with 409 `media_in_use` and the articles when any
+ * article's current body or cover uses it. A save that starts using it at the same moment either commits first (and
+ * the delete is refused: the usage table's foreign key has no cascade) or finds it gone (and is refused, see
+ * recordMediaUsage); no article is left pointing at deleted files.
+ */
+export async function deleteMedia(ctx: Ctx, actor: Actor, folder: MediaFolder, id: number): Promise<void> {
+  let deleted: Media;
+  try {
+    deleted = await ctx.store.transaction(async (store) => {
+      const media = await store.media.findById(id);
+      if (!media) throw notFound('Image');
+      authorizeMedia(actor, media, 'delete');
+      const uses = await store.media.usedBy(id);
+      if (uses.length > 0) throw inUse(uses);
+      if (!(await store.media.delete(id))) throw new TakenMeanwhile();
+      await store.history.record({
+        at: ctx.clock.now(),
+        actorId: actor.id,
+        action: 'media.delete',
+        subjectType: 'media',
+        subjectId: id,
+        detail: { name: media.originalName, key: media.key },
+      });
+      return media;
+    });
+  } catch (err) {
+    // On PostgreSQL the refused statement ended the transaction: read who uses it now, outside it.
+    if (err instanceof TakenMeanwhile) throw inUse(await ctx.store.media.usedBy(id));
+    throw err;
+  }
+  if ((await ctx.store.media.countByKey(deleted.key)) === 0) {
+    await Promise.all(deleted.variants.map((v) => rm(folder.file(v.path), { force: true })));
+  }
+}
+
+const gone = () => conflict('media_gone', 'An image in the body or the cover was deleted from the library; choose another one');
+
+/**
+ * Keeps `media_usage` equal to the uploads the article's current body and cover show, inside the article's write.
+ * An upload the change starts to use must still exist: one deleted meanwhile is refused (409 `media_gone`) rather
+ * than saved as a broken image. Images the article already showed before are not checked again (old imports).
+ */
+export async function recordMediaUsage(
+  store: Store,
+  articleId: number,
+  before: { bodyHtml: string; cover: string } | undefined,
+  after: { bodyHtml: string; cover: string },
+): Promise<void> {
+  if (before && before.bodyHtml === after.bodyHtml && before.cover === after.cover) return;
+  const keys = mediaKeysOf(after.bodyHtml, after.cover);
+  const rows = await store.media.idsByKeys(keys);
+  const known = new Set(before ? mediaKeysOf(before.bodyHtml, before.cover) : []);
+  const found = new Set(rows.map((r) => r.key));
+  if (keys.some((k) => !found.has(k) && !known.has(k))) throw gone();
+  if (
+    !(await store.media.setUsage(
+      articleId,
+      rows.map((r) => r.id),
+    ))
+  )
+    throw gone();
+}

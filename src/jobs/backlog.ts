@@ -1,0 +1,43 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { analyseBacklog } from '../domain/articles/related.ts';
+import type { Ctx } from '../domain/context.ts';
+
+const PROGRESS_EVERY_MS = 10_000;
+
+type Log = Pick<FastifyBaseLogger, 'info' | 'error'>;
+
+/**
+ * Analyses articles never analysed for related reading in the background, after the server listens: a first start
+ * on a bulk-loaded or restored archive serves at once, and an interrupted run resumes where it stopped. Returns a
+ * stop function; its promise settles once the article in hand is done.
+ */
+export function startBacklog(ctx: Ctx, log: Log): { stop: () => Promise<void>; done: Promise<number> } {
+  const controller = new AbortController();
+  const done = (async () => {
+    const total = await ctx.store.related.unanalysed();
+    if (total === 0) return 0;
+    log.info({ articles: total }, 'related reading: analysing the articles never analysed, in the background');
+    const started = Date.now();
+    let reported = started;
+    const analysed = await analyseBacklog(ctx, {
+      signal: controller.signal,
+      progress: (n) => {
+        if (Date.now() - reported < PROGRESS_EVERY_MS) return;
+        reported = Date.now();
+        log.info({ analysed: n, of: total, perSecond: Math.round((n * 1000) / (reported - started)) }, 'related reading: analysing');
+      },
+    });
+    log.info({ analysed, seconds: Math.round((Date.now() - started) / 1000), stopped: controller.signal.aborted }, 'related reading: backlog done');
+    return analysed;
+  })().catch((err: unknown) => {
+    log.error({ err }, 'related reading: the background analysis failed; it resumes at the next start');
+    return 0;
+  });
+  return {
+    done,
+    stop: async () => {
+      controller.abort();
+      await done;
+    },
+  };
+}

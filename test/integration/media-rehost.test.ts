@@ -1,0 +1,125 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { json, startTestApp, type TestApp } from '../support/app.ts';
+import { createArticle, createChannels } from '../support/factories.ts';
+import { STORES } from '../support/stores.ts';
+
+/** A stand-in for another site (WeChat's image host, say): photos, a page, and a count of requests per path. */
+let server: http.Server;
+let port: number;
+const hits = new Map<string, number>();
+let photo: Buffer;
+
+beforeAll(async () => {
+  photo = await sharp({ create: { width: 1000, height: 600, channels: 3, background: '#3a6ea5' } })
+    .jpeg()
+    .toBuffer();
+  server = http.createServer((req, res) => {
+    hits.set(req.url!, (hits.get(req.url!) ?? 0) + 1);
+    if (req.url!.startsWith('/photo')) return res.writeHead(200, { 'content-type': 'image/jpeg' }).end(photo);
+    if (req.url!.startsWith('/page')) return res.writeHead(200, { 'content-type': 'text/html' }).end('<html>not an image</html>');
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as AddressInfo).port;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+const remote = (p: string) => `http://127.0.0.1:${port}${p}`;
+
+describe.each(STORES)('re-hosting pasted images on %s', (kind) => {
+  let t: TestApp;
+  let plain: TestApp;
+  let reporter: { auth: string };
+
+  beforeAll(async () => {
+    t = await startTestApp(kind, {}, { remoteImages: { unsafeAllow: [{ address: '127.0.0.1', port }] } });
+    const admin = await t.user('admin');
+    reporter = await t.user('reporter');
+    await createChannels(t.app, admin.auth);
+  });
+  afterAll(() => t.close());
+
+  const read = async (id: number) => json(await t.app.inject({ url: `/api/v1/articles/${id}`, headers: { authorization: reporter.auth } }));
+
+  it('fetches remote images of a saved body and cover through the media pipeline and points them at ours', async () => {
+    const body = `<p>正文</p><figure><img src="${remote('/photo-a.jpg?x=1&amp;y=2')}" alt="远处的渡轮"><figcaption>图说</figcaption></figure>`;
+    const a = await createArticle(t.app, reporter.auth, { body, cover: remote('/photo-cover.jpg') });
+    const saved = await read(a.id);
+    const src = /<img src="([^"]+)"/.exec(saved.body)![1]!;
+    expect(src).toMatch(/^\/media\/\d{4}\/\d{2}\/[\w-]{16}-1000\.jpg$/);
+    expect(saved.body).toContain('alt="远处的渡轮"');
+    expect(saved.cover).toMatch(/^\/media\//);
+    const served = await t.app.inject({ url: src });
+    expect(served.statusCode).toBe(200);
+    expect(served.headers['content-type']).toBe('image/jpeg');
+    // In the library, with where it came from and the pasted alt text, used by the article.
+    const library = json(await t.app.inject({ url: '/api/v1/media?limit=5', headers: { authorization: reporter.auth } }));
+    const item = library.items.find((i: { url: string }) => i.url === src);
+    expect(item).toMatchObject({ sourceUrl: remote('/photo-a.jpg?x=1&y=2'), alt: '远处的渡轮', usedBy: 1 });
+
+    // Saving the same address again reuses the upload without fetching it again.
+    const before = hits.get('/photo-a.jpg?x=1&y=2');
+    const again = await createArticle(t.app, reporter.auth, { body });
+    expect((await read(again.id)).body).toContain(src);
+    expect(hits.get('/photo-a.jpg?x=1&y=2')).toBe(before);
+  });
+
+  it('leaves what is not an image, or not reachable, as it was, and never serves it on our pages', async () => {
+    const body = `<p>正文</p><p><img src="${remote('/page.html')}"></p><p><img src="${remote('/missing.jpg')}"></p>`;
+    const a = await createArticle(t.app, reporter.auth, { body });
+    const saved = await read(a.id);
+    expect(saved.body).toContain(remote('/page.html'));
+    expect(saved.body).toContain(remote('/missing.jpg'));
+    expect(await t.ctx.store.media.findBySourceUrl(remote('/page.html'))).toBeUndefined();
+    // The reader pages' CSP loads images from us only.
+    const page = await t.app.inject({ url: '/' });
+    expect(String(page.headers['content-security-policy'])).toMatch(/img-src 'self' data:(;|$)/);
+    // A failed address is not fetched again by the next autosave.
+    const tries = hits.get('/page.html');
+    expect(
+      (
+        await t.app.inject({
+          method: 'PATCH',
+          url: `/api/v1/articles/${a.id}`,
+          headers: { authorization: reporter.auth },
+          payload: { body: `${body}<p>又改</p>` },
+        })
+      ).statusCode,
+    ).toBe(200);
+    expect(hits.get('/page.html')).toBe(tries);
+  });
+
+  it('re-hosts at most 12 images per save; the rest stay remote for a later save', async () => {
+    const body = Array.from({ length: 15 }, (_, i) => `<p><img src="${remote(`/photo-many-${i}.jpg`)}"></p>`).join('');
+    const a = await createArticle(t.app, reporter.auth, { body });
+    const saved = (await read(a.id)).body as string;
+    expect(saved.match(/src="\/media\//g)?.length).toBe(12);
+    expect(saved.match(/src="http:\/\/127\.0\.0\.1/g)?.length).toBe(3);
+  });
+
+  it('refuses the same local server without the test allow-list', async () => {
+    plain = await startTestApp(kind);
+    try {
+      const admin = await plain.user('admin');
+      await createChannels(plain.app, admin.auth);
+      const before = hits.get('/photo-guarded.jpg') ?? 0;
+      const a = await createArticle(plain.app, admin.auth, {
+        body: `<p>x</p><p><img src="${remote('/photo-guarded.jpg')}"></p>`,
+        cover: 'http://169.254.169.254/latest/meta-data/',
+      });
+      const saved = json(await plain.app.inject({ url: `/api/v1/articles/${a.id}`, headers: { authorization: admin.auth } }));
+      expect(saved.body).toContain(remote('/photo-guarded.jpg'));
+      expect(saved.cover).toBe('http://169.254.169.254/latest/meta-data/');
+      expect(hits.get('/photo-guarded.jpg') ?? 0).toBe(before);
+      expect(await plain.ctx.store.media.count()).toBe(0);
+    } finally {
+      await plain.close();
+    }
+  });
+});
