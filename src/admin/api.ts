@@ -150,6 +150,8 @@ const messages: Record<ErrorCode, string> = {
   invalid_time: '时间格式不对',
   in_past: '定时发布的时间必须晚于现在',
   too_far: '定时发布的时间须在一年之内',
+  in_future: '发布时间不能晚于现在；要在将来发布，请用定时发布',
+  before_created: '发布时间不能早于稿件的创建时间',
   invalid_date: '日期格式不对',
   invalid_range: '起始日期应早于截止日期',
   invalid_cursor: '分页已失效，请刷新页面',

@@ -24,6 +24,14 @@ export function formatTime(value: string | number | null | undefined): string {
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
 }
 
+/** 12月2日 10:31 (with the year, 2025年12月2日 10:31, when it is not this year's). */
+export function formatDayTime(value: string | number): string {
+  const ms = typeof value === 'number' ? value : Date.parse(value);
+  const p = parts(ms);
+  const year = p.year === parts(Date.now()).year ? '' : `${p.year}年`;
+  return `${year}${Number(p.month)}月${Number(p.day)}日 ${p.hour}:${p.minute}`;
+}
+
 export function formatClock(ms: number): string {
   const p = parts(ms);
   return `${p.hour}:${p.minute}:${p.second}`;

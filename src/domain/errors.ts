@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   invalid_time: 'invalid',
   in_past: 'invalid',
   too_far: 'invalid',
+  in_future: 'invalid', // a publication time later than now (that is a schedule)
+  before_created: 'invalid', // a publication time before the article existed
   invalid_date: 'invalid',
   invalid_range: 'invalid',
   invalid_cursor: 'invalid',

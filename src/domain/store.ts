@@ -8,6 +8,7 @@ import type {
   NewsArticle,
   NewsroomQuery,
   PurgedArticle,
+  ReturnNote,
   Revision,
   SitemapArticle,
   SitemapRangeStats,
@@ -16,7 +17,7 @@ import type {
 } from './articles/article.ts';
 import type { Candidate, RelatedDocument, RelatedPick, ScoredItem } from './articles/related-reading.ts';
 import type { ArticleStatus } from './articles/status.ts';
-import type { AuditEvent, NewAuditEvent } from './audit/audit-event.ts';
+import type { AuditEvent, AuditQuery, NewAuditEvent } from './audit/audit-event.ts';
 import type { Channel, ChannelChanges, NewChannel } from './channels/channel.ts';
 import type { Media, MediaDescription, MediaListing, MediaQuery, MediaUse } from './media/media.ts';
 import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from './reactions/reaction.ts';
@@ -128,9 +129,14 @@ export interface HistoryRepository {
   revision(articleId: number, number: number): Promise<Revision | undefined>;
   /** Who made a revision, how and when, without its content (which can be megabytes). */
   revisionHead(articleId: number, number: number): Promise<Omit<Revision, 'content' | 'username'> | undefined>;
+  /**
+   * For each article whose latest revision among `steps` is a return: that return (comment, when, by whom). One query
+   * for all the articles.
+   */
+  latestReturns(articleIds: readonly number[], steps: readonly string[]): Promise<ReturnNote[]>;
   record(event: NewAuditEvent): Promise<void>;
-  /** Newest first, paged by event id. */
-  auditEvents(limit: number, beforeId?: number): Promise<AuditEvent[]>;
+  /** Newest first, paged by event id, with the actor's display name and the subject's name. */
+  auditEvents(query: AuditQuery): Promise<AuditEvent[]>;
 }
 
 /** Accounts and their credentials: sessions, API tokens, failed logins. Secrets only as hashes. */

@@ -73,3 +73,5 @@ export type Topic = ReturnType<typeof topicOut>;
 export type Slot = ReturnType<typeof slotOut>;
 export type Source = ReturnType<typeof sourceOut>;
 export type AuditEvent = ReturnType<typeof auditOut>;
+/** GET /audit?action=: a group of actions; every action the code records is in one (domain/audit/actions.ts). */
+export type { AuditGroup, KnownAuditAction } from '../domain/audit/actions.ts';

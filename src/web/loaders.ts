@@ -7,6 +7,7 @@ import { slotArticles } from '../domain/slots/service.ts';
 import type { WebDeps } from './context.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { ArticleData, ChannelData, HomeData } from './public/pages.tsx';
+import { withScrollingTables } from './public/html.ts';
 import { loadMoods, loadSidebar } from './public/sidebar.ts';
 import type { SiteView } from './public/view.ts';
 
@@ -93,7 +94,7 @@ export async function articlePageData(
   return {
     article: {
       ...article,
-      bodyHtml: withResponsiveImages(article.bodyHtml, media),
+      bodyHtml: withScrollingTables(withResponsiveImages(article.bodyHtml, media)),
       // A draft has no publication time yet: show when it will (scheduled) or would (now) appear.
       publishedAt: article.publishedAt ?? article.scheduledAt ?? ctx.clock.now(),
     },

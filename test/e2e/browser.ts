@@ -40,10 +40,12 @@ export interface SiteOptions {
   demo?: boolean;
   adminPassword?: string;
   clock?: Clock;
+  /** More settings, as environment variables (INKSTONE_MEDIA_MAX_BYTES…). */
+  env?: Record<string, string>;
 }
 
 /** A real server on SQLite (with the demo newsroom unless told otherwise), listening on a free port. */
-export async function startDemoSite({ demo = true, adminPassword = 'e2e-admin-password', clock }: SiteOptions = {}) {
+export async function startDemoSite({ demo = true, adminPassword = 'e2e-admin-password', clock, env = {} }: SiteOptions = {}) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-e2e-'));
   const config = loadConfig({
     INKSTONE_DATA_DIR: dataDir,
@@ -51,6 +53,7 @@ export async function startDemoSite({ demo = true, adminPassword = 'e2e-admin-pa
     INKSTONE_ADMIN_PASSWORD: adminPassword,
     INKSTONE_DEMO: demo ? '1' : '0',
     PORT: '0',
+    ...env,
   });
   const database = openDatabase(config);
   const container = createContainer({ config, database, clock });

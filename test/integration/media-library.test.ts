@@ -133,7 +133,7 @@ describe.each(STORES)('picture library on %s', (kind) => {
     expect((await patchMedia(reporter.auth, m.id, {})).statusCode).toBe(400);
     expect((await patchMedia(reporter.auth, m.id, { url: '/x' })).statusCode).toBe(400);
     expect((await patchMedia(reporter.auth, 99999, { alt: 'x' })).statusCode).toBe(404);
-    const audit = (await t.ctx.store.history.auditEvents(50)).filter((e) => e.action === 'media.edit' && e.subjectId === String(m.id));
+    const audit = (await t.ctx.store.history.auditEvents({ limit: 50 })).filter((e) => e.action === 'media.edit' && e.subjectId === String(m.id));
     expect(audit.length).toBe(2);
   });
 

@@ -51,7 +51,7 @@ describe.each(STORES)('media uploads on %s', (kind) => {
   const snapshot = async () => ({
     files: filesUnder(mediaDir),
     rows: await t.ctx.store.media.count(),
-    audit: (await t.ctx.store.history.auditEvents(1000)).filter((e) => e.action === 'media.upload').length,
+    audit: (await t.ctx.store.history.auditEvents({ limit: 1000 })).filter((e) => e.action === 'media.upload').length,
   });
   const expectRefused = async (res: { statusCode: number; body: string }, status: number, code: string, before: Awaited<ReturnType<typeof snapshot>>) => {
     expect(res.statusCode, res.body).toBe(status);
@@ -112,7 +112,7 @@ describe.each(STORES)('media uploads on %s', (kind) => {
     const row = await t.ctx.store.media.findById(m.id);
     expect(row).toMatchObject({ mime: 'image/jpeg', width: 1600, height: 2400, bytes: input.length, originalName: 'IMG_0001.jpg' });
     expect(row!.sha256).toMatch(/^[0-9a-f]{64}$/);
-    const audit = (await t.ctx.store.history.auditEvents(50)).find((e) => e.action === 'media.upload' && e.subjectId === String(m.id));
+    const audit = (await t.ctx.store.history.auditEvents({ limit: 50 })).find((e) => e.action === 'media.upload' && e.subjectId === String(m.id));
     expect(audit).toMatchObject({ subjectType: 'media', detail: { mime: 'image/jpeg', bytes: input.length } });
   });
 

@@ -33,7 +33,8 @@ export function useBodyEditor(ready: boolean, options: BodyEditorOptions) {
       editorProps: {
         attributes: { class: 'prose', 'aria-label': '正文', role: 'textbox', 'aria-multiline': 'true' },
         transformPastedHTML: cleanPastedHtml,
-        handlePaste: (_view, event) => latest.current.onFiles(event.clipboardData?.files),
+        // Word and Excel put a picture of the copied text beside its HTML: text to paste wins over that picture.
+        handlePaste: (_view, event) => !pastesText(event.clipboardData) && latest.current.onFiles(event.clipboardData?.files),
         handleDrop: (_view, event) => latest.current.onFiles((event as DragEvent).dataTransfer?.files),
       },
       onUpdate: ({ editor: e }) => latest.current.onChange(bodyHtml(e.getHTML())),
@@ -55,6 +56,12 @@ export function useBodyEditor(ready: boolean, options: BodyEditorOptions) {
   const replace = useCallback((html: string) => (editorRef.current ? replaceContent(editorRef.current, html) : html), []);
 
   return { host, editor: editorRef.current, replace };
+}
+
+/** Whether the clipboard holds HTML with text in it (not just an image): then it is pasted as text, not uploaded. */
+function pastesText(data: DataTransfer | null): boolean {
+  const html = data?.getData('text/html') ?? '';
+  return html !== '' && /[^\s\u00a0]/.test(html.replace(/<(style|script|title|xml)\b[\s\S]*?<\/\1\s*>|<!--[\s\S]*?-->|<[^>]*>|&nbsp;/gi, ''));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Article, ArticleAbilities, List, PresenceAnswer, Revision, User } from '../../shared/api.ts';
+import type { Article, ArticleAbilities, PresenceAnswer, User } from '../../shared/api.ts';
 import { api, ApiError, explain, type RevisionStamp } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { conflictCount, mergeContent, resolveMerge, type Choice, type Content, type Merge } from '../merge.ts';
@@ -157,8 +157,6 @@ export function useArticleDraft(id: number | undefined, user: User) {
   const [error, setError] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(null);
   const [conflict, setConflict] = useState<EditConflict | null>(null);
-  // The editor's comment when the article came back to its reporter.
-  const [returned, setReturned] = useState<Revision | null>(null);
 
   // What the server has (for a new article: the blank form, so an untouched one is not an unsaved change).
   const savedSnapshot = useRef(snapshot(blank, ''));
@@ -195,20 +193,14 @@ export function useArticleDraft(id: number | undefined, user: User) {
     if (id === undefined || latest.current.article?.id === id) return;
     let live = true;
     setLoaded(false);
-    Promise.all([
-      api<Article>('GET', `/articles/${id}`),
-      // Only for the return note: whoever may not read the history edits without it.
-      api<List<Revision>>('GET', `/articles/${id}/revisions`).catch(() => ({ items: [] as Revision[] })),
-    ]).then(
-      ([a, revs]) => {
+    api<Article>('GET', `/articles/${id}`).then(
+      (a) => {
         if (!live) return;
         const content = contentOf(a);
         adopt(a, content);
         show(content);
         savedSnapshot.current = snapshot(content.fields, content.body);
         setSaveState('clean');
-        const last = revs.items[0];
-        setReturned(a.status === 'draft' && last?.action === 'return' ? last : null);
         setLoaded(true);
       },
       (e) => live && setError(explain(e)),
@@ -400,7 +392,6 @@ export function useArticleDraft(id: number | undefined, user: User) {
     try {
       const out = await api<Article>('POST', `/articles/${a.id}/${action}`, payload, { ifMatch: base.current!.revision });
       adopt(out);
-      if (action === 'return' || action === 'submit') setReturned(null);
       if (done) setInfo(done);
       return true;
     } catch (e) {
@@ -434,7 +425,8 @@ export function useArticleDraft(id: number | undefined, user: User) {
     autosave,
     saveState,
     savedAt,
-    returned,
+    // The editor's comment while the article stands returned to its reporter (until resubmitted).
+    returned: article?.returned ?? null,
     error,
     setError,
     info,

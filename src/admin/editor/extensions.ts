@@ -1,5 +1,6 @@
 import { createDocument, getHTMLFromFragment, getSchema, Node, type Extensions } from '@tiptap/core';
 import type { Schema } from '@tiptap/pm/model';
+import { Table, TableCell, TableHeader, TableRow } from '@tiptap/extension-table';
 import { Plugin, PluginKey } from '@tiptap/pm/state';
 import { Decoration, DecorationSet } from '@tiptap/pm/view';
 import StarterKit from '@tiptap/starter-kit';
@@ -124,7 +125,31 @@ export const Figure = Node.create({
   },
 });
 
-/** Only what the server's allowlist keeps: p, h2–h4, strong, em, lists, blockquote, a, br, figure. */
+/** A colspan or rowspan as the server keeps it: a whole number from 1 to 100, written only when above 1. */
+const span = (name: 'colspan' | 'rowspan') => ({
+  default: 1,
+  parseHTML: (el: HTMLElement) => Math.min(Math.max(Number.parseInt(el.getAttribute(name) ?? '1', 10) || 1, 1), 100),
+  renderHTML: (attrs: Record<string, unknown>) => ((attrs[name] as number) > 1 ? { [name]: attrs[name] } : {}),
+});
+
+/**
+ * Table cells with their spans only: prosemirror-tables needs `colwidth`, but widths, alignment and styles are not
+ * kept (the reader's stylesheet lays tables out), so none of them is parsed or written.
+ */
+const cellAttributes = () => ({ colspan: span('colspan'), rowspan: span('rowspan'), colwidth: { default: null, parseHTML: () => null, rendered: false } });
+
+/**
+ * A table written as the sanitizer keeps it: <table><tbody><tr><th|td>, without TipTap's <colgroup> and
+ * style="min-width" (an inline style our CSP refuses, and the sanitizer drops). While editing, the table's node
+ * view sizes columns through the CSSOM, which the CSP allows.
+ */
+const ArticleTable = Table.extend({
+  renderHTML() {
+    return ['table', ['tbody', 0]];
+  },
+}).configure({ resizable: false });
+
+/** Only what the server's allowlist keeps: p, h2–h4, strong, em, lists, blockquote, a, br, figure, tables. */
 export const extensions: Extensions = [
   StarterKit.configure({
     heading: { levels: [2, 3, 4] },
@@ -143,6 +168,10 @@ export const extensions: Extensions = [
     },
   }),
   Figure,
+  ArticleTable,
+  TableRow,
+  TableHeader.extend({ addAttributes: cellAttributes }),
+  TableCell.extend({ addAttributes: cellAttributes }),
   Placeholder.configure({
     showOnlyCurrent: false,
     placeholder: ({ editor, node }) => (node.type.name === 'figure' ? '图片说明（可选）' : editor.isEmpty ? '在此撰写正文……' : ''),

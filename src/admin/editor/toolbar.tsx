@@ -1,7 +1,7 @@
 import type { Editor } from '@tiptap/core';
 import { IMAGE_ACCEPT } from '../api.ts';
 
-/** Formatting for the body: block style, marks, lists, quote, link, image upload, undo. */
+/** Formatting for the body: block style, marks, lists, quote, link, table (its row and column commands inside one), image upload, undo. */
 export function Toolbar({
   editor,
   disabled,
@@ -62,6 +62,21 @@ export function Toolbar({
       {button('有序列表', '', editor.isActive('orderedList'), () => chain().toggleOrderedList().run())}
       {button('引用', '', editor.isActive('blockquote'), () => chain().toggleBlockquote().run())}
       {button('链接', '', editor.isActive('link'), onLink)}
+      {button('插入表格', '', false, () => chain().insertTable({ rows: 3, cols: 3, withHeaderRow: true }).run())}
+      {editor.isActive('table') && (
+        <fieldset class="tool-group">
+          <legend class="visually-hidden">表格</legend>
+          {button('表头行', '', false, () => chain().toggleHeaderRow().run())}
+          {button('上方插行', '', false, () => chain().addRowBefore().run())}
+          {button('下方插行', '', false, () => chain().addRowAfter().run())}
+          {button('左侧插列', '', false, () => chain().addColumnBefore().run())}
+          {button('右侧插列', '', false, () => chain().addColumnAfter().run())}
+          {button('删除行', '', false, () => chain().deleteRow().run())}
+          {button('删除列', '', false, () => chain().deleteColumn().run())}
+          {button('合并单元格', '', false, () => chain().mergeOrSplit().run())}
+          {button('删除表格', '', false, () => chain().deleteTable().run())}
+        </fieldset>
+      )}
       <label class={`tool button${disabled || uploading ? ' disabled' : ''}`}>
         {uploading ? '上传中…' : '插入图片'}
         <input

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Account, Article, Channel, List, User } from '../../shared/api.ts';
 import { api } from '../api.ts';
-import { formatTime } from '../format.ts';
+import { formatDayTime, formatTime } from '../format.ts';
 import { Notice, StatusBadge, useLoad } from '../ui.tsx';
 import { BulkActions } from './bulk-actions.tsx';
 
@@ -22,6 +22,11 @@ function sectionsFor(user: User): Section[] {
     { key: 'scheduled', title: '定时发布', query: 'status=scheduled&limit=20', empty: '没有定时发布的稿件。', time: (a) => a.scheduledAt },
     { key: 'published', title: '最近发布', query: 'status=published&limit=10', empty: '还没有发布的稿件。', time: (a) => a.publishedAt },
   ];
+}
+
+/** Drafts an editor returned come first: they are what the reporter has to do next. */
+function returnedFirst(articles: Article[]): Article[] {
+  return [...articles.filter((a) => a.returned), ...articles.filter((a) => !a.returned)];
 }
 
 export function Dashboard({ user, channels, people }: { user: User; channels: Channel[]; people: Account[] }) {
@@ -74,8 +79,8 @@ export function Dashboard({ user, channels, people }: { user: User; channels: Ch
               <p class="muted">{s.empty}</p>
             ) : (
               <ul class="article-list">
-                {data[i]!.map((a) => (
-                  <li data-article-id={a.id} class={bulk ? 'pickable' : undefined}>
+                {returnedFirst(data[i]!).map((a) => (
+                  <li data-article-id={a.id} class={[bulk ? 'pickable' : '', a.returned ? 'is-returned' : ''].join(' ').trim() || undefined}>
                     {bulk ? (
                       <input
                         type="checkbox"
@@ -89,8 +94,17 @@ export function Dashboard({ user, channels, people }: { user: User; channels: Ch
                       {a.title}
                     </a>
                     <span class="meta">
-                      <StatusBadge status={a.status} /> {channelName(a.channel)} · {author(a.authorId)} · <time>{formatTime(s.time(a))}</time>
+                      {a.returned ? <span class="badge badge-returned">退回修改</span> : <StatusBadge status={a.status} />} {channelName(a.channel)} ·{' '}
+                      {author(a.authorId)} · <time>{formatTime(s.time(a))}</time>
                     </span>
+                    {a.returned ? (
+                      <div class="return-note" data-return-note>
+                        <span class="return-by">
+                          {a.returned.byName || a.returned.by || '编辑'} 于 <time dateTime={a.returned.at}>{formatDayTime(a.returned.at)}</time> 退回：
+                        </span>
+                        <q>{a.returned.comment}</q>
+                      </div>
+                    ) : null}
                   </li>
                 ))}
               </ul>

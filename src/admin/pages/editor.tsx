@@ -3,7 +3,7 @@ import type { Account, Article, ArticleAbilities, Channel, List, Source, User } 
 import { api, explain, IMAGE_ACCEPT, uploadImage } from '../api.ts';
 import { useBodyEditor } from '../editor/body.ts';
 import { ConflictView } from '../editor/conflict.tsx';
-import { LinkDialog, ReturnDialog, ScheduleDialog } from '../editor/dialogs.tsx';
+import { LinkDialog, RepublishDialog, ReturnDialog, ScheduleDialog } from '../editor/dialogs.tsx';
 import { ImageDialog, MediaPickerDialog } from '../editor/media-dialogs.tsx';
 import { bodyHtml } from '../editor/extensions.ts';
 import { presenceLine, useArticleDraft, usePresence, type SaveState, type WorkflowAction } from '../editor/draft.ts';
@@ -19,7 +19,7 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
   const [uploading, setUploading] = useState(false);
   // Upload failures stay until dismissed: the autosave's messages do not wipe them out.
   const [uploadError, setUploadError] = useState<string | null>(null);
-  const [dialog, setDialog] = useState<'return' | 'schedule' | 'link' | 'image' | null>(null);
+  const [dialog, setDialog] = useState<'return' | 'schedule' | 'republish' | 'link' | 'image' | null>(null);
   // 图片库 opened for the body or for the cover.
   const [picking, setPicking] = useState<'body' | 'cover' | null>(null);
   const [previewWidth, setPreviewWidth] = useState<'phone' | 'desktop'>('phone');
@@ -187,8 +187,8 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
       {draft.conflict ? <ConflictView conflict={draft.conflict} onResolve={draft.resolveConflict} /> : null}
       {returned ? (
         <div class="returned" role="note" data-return-note>
-          <strong>编辑退回意见</strong>（{returned.author ?? '编辑'}，{formatTime(returned.createdAt)}）：
-          <p>{returned.note}</p>
+          <strong>编辑退回意见</strong>（{returned.byName || returned.by || '编辑'}，{formatTime(returned.at)}）：
+          <p>{returned.comment}</p>
         </div>
       ) : null}
       {!abilities.edit && article ? <Notice kind="info">稿件已交由编辑处理，您不能再修改。</Notice> : null}
@@ -326,6 +326,15 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
         onClose={() => setDialog(null)}
         onSchedule={(at) => act('schedule', { at }, '已设定定时发布。')}
       />
+      {article?.publishedAt ? (
+        <RepublishDialog
+          open={dialog === 'republish'}
+          publishedAt={article.publishedAt}
+          createdAt={article.createdAt!}
+          onClose={() => setDialog(null)}
+          onPublish={(publishedAt) => act('publish', { publishedAt }, '已重新发布。')}
+        />
+      ) : null}
       <LinkDialog open={dialog === 'link'} editor={editor} onClose={() => setDialog(null)} />
       <ImageDialog open={dialog === 'image'} editor={editor} onClose={() => setDialog(null)} />
       <MediaPickerDialog
@@ -379,7 +388,7 @@ function Workflow({
   saving: boolean;
   onSave: () => void;
   onAct: (action: 'submit' | 'publish' | 'unpublish', done: string) => void;
-  onDialog: (dialog: 'return' | 'schedule') => void;
+  onDialog: (dialog: 'return' | 'schedule' | 'republish') => void;
   onDelete: () => void;
 }) {
   const status = article?.status ?? 'draft';
@@ -400,7 +409,12 @@ function Workflow({
           退回修改
         </button>
       ) : null}
-      {abilities.publish ? (
+      {abilities.publish && article?.publishedAt ? (
+        // Published before (then 撤稿): which publication time it gets is asked.
+        <button type="button" class="primary" data-action="publish" onClick={() => onDialog('republish')}>
+          重新发布
+        </button>
+      ) : abilities.publish ? (
         <button type="button" class="primary" data-action="publish" onClick={() => confirm('确定立即发布这篇稿件吗？') && onAct('publish', '已发布。')}>
           立即发布
         </button>

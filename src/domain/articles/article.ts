@@ -74,6 +74,15 @@ export interface Revision {
   note: string;
 }
 
+/** An editor's 退回修改 that still stands: the draft has not been submitted (or published) since. */
+export interface ReturnNote {
+  articleId: number;
+  comment: string;
+  at: number;
+  byUsername: string | null;
+  byName: string | null;
+}
+
 export interface NewRevision {
   articleId: number;
   number: number;

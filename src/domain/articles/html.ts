@@ -5,13 +5,41 @@ import { LIMITS } from './limits.ts';
 
 /**
  * The allowlist for article bodies. Reporters' HTML reaches the public, so only structure survives:
- * no scripts, styles, event handlers, iframes, forms, SVG, or javascript:/data: URLs.
+ * no scripts, styles, event handlers, iframes, forms, SVG, or javascript:/data: URLs. Tables keep their cells'
+ * spans and nothing else (no widths, borders or styles: the reader's stylesheet lays them out).
  */
 export const bodyOptions: Readonly<sanitizeHtml.IOptions> = {
-  allowedTags: ['p', 'h2', 'h3', 'h4', 'strong', 'em', 'b', 'i', 'ul', 'ol', 'li', 'blockquote', 'figure', 'figcaption', 'img', 'a', 'br'],
+  allowedTags: [
+    'p',
+    'h2',
+    'h3',
+    'h4',
+    'strong',
+    'em',
+    'b',
+    'i',
+    'ul',
+    'ol',
+    'li',
+    'blockquote',
+    'figure',
+    'figcaption',
+    'img',
+    'a',
+    'br',
+    'table',
+    'caption',
+    'thead',
+    'tbody',
+    'tr',
+    'th',
+    'td',
+  ],
   allowedAttributes: {
     a: ['href', 'rel'],
     img: ['src', 'alt', 'width', 'height', 'loading', 'decoding'],
+    td: ['colspan', 'rowspan'],
+    th: ['colspan', 'rowspan'],
   },
   allowedSchemes: ['http', 'https'],
   allowedSchemesByTag: { img: ['http', 'https'] },
@@ -26,12 +54,29 @@ export const bodyOptions: Readonly<sanitizeHtml.IOptions> = {
     h1: 'h2',
     // Body images load lazily so the first screen is text; width/height come from our media when known.
     img: (tagName, attribs) => ({ tagName, attribs: { ...attribs, loading: 'lazy', decoding: 'async' } }),
+    td: spanningCell,
+    th: spanningCell,
     a: (tagName, attribs) => ({
       tagName,
       attribs: attribs.href ? { href: attribs.href, rel: 'noopener noreferrer nofollow' } : ({} as sanitizeHtml.Attributes),
     }),
   },
 };
+
+/** A table cell spans at most this many columns or rows: a wider span is cut to it. */
+export const MAX_CELL_SPAN = 100;
+
+/** A cell keeps only a colspan or rowspan that is a whole number above 1 (at most MAX_CELL_SPAN), in its plain form. */
+function spanningCell(tagName: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag {
+  const kept: sanitizeHtml.Attributes = {};
+  for (const name of ['colspan', 'rowspan'] as const) {
+    const value = attribs[name]?.trim();
+    if (!value || !/^\d{1,9}$/.test(value)) continue;
+    const span = Math.min(Number(value), MAX_CELL_SPAN);
+    if (span > 1) kept[name] = String(span);
+  }
+  return { tagName, attribs: kept };
+}
 
 /** An image without a usable source, or a paragraph with neither text nor an image, is noise. */
 export function isNoise(frame: sanitizeHtml.IFrame): boolean {
@@ -176,7 +221,7 @@ function withoutDropped(html: string, dropped: { p: Set<number>; img: Set<number
   return parts.join('');
 }
 
-const BLOCKS: ReadonlySet<string> = new Set(['p', 'h2', 'h3', 'h4', 'li', 'blockquote', 'figcaption']);
+const BLOCKS: ReadonlySet<string> = new Set(['p', 'h2', 'h3', 'h4', 'li', 'blockquote', 'figcaption', 'caption', 'th', 'td']);
 const NO_TEXT: ReadonlySet<string> = new Set(['script', 'style']);
 
 /**

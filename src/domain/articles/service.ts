@@ -450,14 +450,36 @@ function responsibleEditor(a: Article, actor: Actor): { editor?: string } {
   return a.editor === '' ? { editor: cleanLine(actor.displayName).slice(0, LIMITS.editor) } : {};
 }
 
-export function publishArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number, auditDetail?: AuditDetail): Promise<Article> {
-  // A republished article keeps its first publication time, so feeds and links stay where readers saw them.
+/**
+ * The publication time a publish sets: by default the article keeps its first one (a republished correction stays
+ * where readers saw it in feeds and archives); `now` moves it to the top as news again; a time in the past dates it
+ * (never before the article existed). A future time is a schedule, not a publish.
+ */
+export type PublishTime = 'keep' | 'now' | number;
+
+function publicationTime(a: Article, when: PublishTime, now: number): number {
+  if (when === 'keep') return a.publishedAt ?? now;
+  if (when === 'now') return now;
+  if (when > now) throw invalid('A publication time must not be in the future: schedule the article instead', 'publishedAt', 'in_future');
+  if (when < a.createdAt) throw invalid('A publication time must not be before the article was created', 'publishedAt', 'before_created');
+  return when;
+}
+
+export function publishArticle(
+  ctx: Ctx,
+  actor: Actor,
+  id: number,
+  expectedRevision?: number,
+  auditDetail?: AuditDetail,
+  when: PublishTime = 'keep',
+): Promise<Article> {
+  if (typeof when === 'number' && !Number.isFinite(when)) throw invalid('publishedAt must be an ISO 8601 time', 'publishedAt', 'invalid_time');
   return transition(
     ctx,
     actor,
     id,
     'publish',
-    (a, now) => ({ status: 'published', publishedAt: a.publishedAt ?? now, scheduledAt: null, ...responsibleEditor(a, actor) }),
+    (a, now) => ({ status: 'published', publishedAt: publicationTime(a, when, now), scheduledAt: null, ...responsibleEditor(a, actor) }),
     '',
     expectedRevision,
     auditDetail,

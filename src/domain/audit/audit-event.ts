@@ -4,9 +4,13 @@ export interface AuditEvent {
   at: number;
   actorId: number | null;
   actorUsername: string | null;
+  /** The actor's display name (王斌), for the log's sentences. */
+  actorName: string | null;
   action: string;
   subjectType: string;
   subjectId: string;
+  /** What the subject is called now: an article's title, an account's username; null when it is gone or has none. */
+  subjectName: string | null;
   detail: Record<string, unknown>;
 }
 
@@ -17,4 +21,21 @@ export interface NewAuditEvent {
   subjectType: string;
   subjectId: string | number;
   detail?: Record<string, unknown>;
+}
+
+/** Which events to list, newest first: every condition given must hold. */
+export interface AuditQuery {
+  limit: number;
+  /** Keyset paging: events older than this id. */
+  before?: number;
+  actorId?: number;
+  /** Any of these actions. */
+  actions?: readonly string[];
+  /** Events about this article. */
+  articleId?: number;
+  /** Events about articles whose title contains this text. */
+  articleTitle?: string;
+  /** From this time (inclusive) to that one (exclusive), in milliseconds. */
+  from?: number;
+  to?: number;
 }

@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely';
-import type { NewRevision, Revision } from '../../domain/articles/article.ts';
-import type { AuditEvent, NewAuditEvent } from '../../domain/audit/audit-event.ts';
+import { type Kysely, sql } from 'kysely';
+import type { NewRevision, ReturnNote, Revision } from '../../domain/articles/article.ts';
+import type { AuditEvent, AuditQuery, NewAuditEvent } from '../../domain/audit/audit-event.ts';
 import type { DB } from '../schema.ts';
 import type * as Port from '../../domain/store.ts';
 
@@ -63,6 +63,32 @@ export class HistoryRepository implements Port.HistoryRepository {
     return row ? toRevision(row) : undefined;
   }
 
+  async latestReturns(articleIds: readonly number[], steps: readonly string[]): Promise<ReturnNote[]> {
+    if (articleIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('revisions as r')
+      .leftJoin('accounts', 'accounts.id', 'r.account_id')
+      .select(['r.article_id', 'r.note', 'r.created_at', 'accounts.username', 'accounts.display_name'])
+      .where('r.article_id', 'in', [...articleIds])
+      .where('r.action', '=', 'return')
+      // The latest workflow step of its article (the revisions' unique index on article and number answers it).
+      .where('r.number', '=', (eb) =>
+        eb
+          .selectFrom('revisions as w')
+          .select((w) => w.fn.max('w.number').as('n'))
+          .whereRef('w.article_id', '=', 'r.article_id')
+          .where('w.action', 'in', [...steps]),
+      )
+      .execute();
+    return rows.map((r) => ({
+      articleId: r.article_id,
+      comment: r.note,
+      at: r.created_at,
+      byUsername: r.username,
+      byName: r.display_name,
+    }));
+  }
+
   async record(e: NewAuditEvent): Promise<void> {
     await this.db
       .insertInto('audit_events')
@@ -77,24 +103,57 @@ export class HistoryRepository implements Port.HistoryRepository {
       .execute();
   }
 
-  async auditEvents(limit: number, beforeId?: number): Promise<AuditEvent[]> {
+  async auditEvents(query: AuditQuery): Promise<AuditEvent[]> {
     let q = this.db
       .selectFrom('audit_events')
       .leftJoin('accounts', 'accounts.id', 'audit_events.actor_id')
       .selectAll('audit_events')
-      .select('accounts.username');
-    if (beforeId !== undefined) q = q.where('audit_events.id', '<', beforeId);
-    const rows = await q.orderBy('audit_events.id', 'desc').limit(limit).execute();
+      .select(['accounts.username', 'accounts.display_name']);
+    if (query.before !== undefined) q = q.where('audit_events.id', '<', query.before);
+    if (query.actorId !== undefined) q = q.where('audit_events.actor_id', '=', query.actorId);
+    if (query.actions !== undefined) q = q.where('audit_events.action', 'in', query.actions.length ? [...query.actions] : ['']);
+    if (query.from !== undefined) q = q.where('audit_events.at', '>=', query.from);
+    if (query.to !== undefined) q = q.where('audit_events.at', '<', query.to);
+    if (query.articleId !== undefined) {
+      q = q.where('audit_events.subject_type', '=', 'article').where('audit_events.subject_id', '=', String(query.articleId));
+    } else if (query.articleTitle !== undefined) {
+      // subject_id is text (subjects are of several kinds): compare with the article ids written as text.
+      const pattern = `%${query.articleTitle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      q = q
+        .where('audit_events.subject_type', '=', 'article')
+        .where('audit_events.subject_id', 'in', (sub) =>
+          sub.selectFrom('articles').select(sql<string>`cast(articles.id as text)`.as('id')).where(sql<boolean>`articles.title like ${pattern} escape '\\'`),
+        );
+    }
+    const rows = await q.orderBy('audit_events.id', 'desc').limit(query.limit).execute();
+    const names = await this.subjectNames(rows);
     return rows.map((r) => ({
       id: r.id,
       at: r.at,
       actorId: r.actor_id,
       actorUsername: r.username,
+      actorName: r.display_name,
       action: r.action,
       subjectType: r.subject_type,
       subjectId: r.subject_id,
+      subjectName: names.get(`${r.subject_type}:${r.subject_id}`) ?? null,
       detail: JSON.parse(r.detail) as Record<string, unknown>,
     }));
+  }
+
+  /** The titles of the page's articles and the usernames of its accounts: one query each, whatever the page holds. */
+  private async subjectNames(rows: { subject_type: string; subject_id: string }[]): Promise<Map<string, string>> {
+    const ids = (type: string) => [...new Set(rows.filter((r) => r.subject_type === type && /^\d{1,15}$/.test(r.subject_id)).map((r) => Number(r.subject_id)))];
+    const articleIds = ids('article');
+    const accountIds = ids('account');
+    const [articles, accounts] = await Promise.all([
+      articleIds.length ? this.db.selectFrom('articles').select(['id', 'title']).where('id', 'in', articleIds).execute() : [],
+      accountIds.length ? this.db.selectFrom('accounts').select(['id', 'username']).where('id', 'in', accountIds).execute() : [],
+    ]);
+    const names = new Map<string, string>();
+    for (const a of articles) names.set(`article:${a.id}`, a.title);
+    for (const a of accounts) names.set(`account:${a.id}`, a.username);
+    return names;
   }
 }
 

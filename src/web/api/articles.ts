@@ -15,6 +15,7 @@ import {
   updateArticle,
   LIMITS,
 } from '../../domain/articles/service.ts';
+import { type ReturnNote, returnNotes } from '../../domain/articles/returned.ts';
 import { restoreRevision } from '../../domain/articles/revisions.ts';
 import { ARTICLE_STATUSES } from '../../domain/articles/status.ts';
 import { AUTH_REQUIRED } from '../auth.ts';
@@ -69,6 +70,14 @@ const PatchBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
+/** `publishedAt`: keep the first publication time (default), `now`, or a time in the past (ISO 8601). */
+const PublishBody = Type.Union([
+  Type.Object(
+    { publishedAt: Type.Optional(Type.Union([Type.Literal('keep'), Type.Literal('now'), Type.String({ format: 'date-time', maxLength: 40 })])) },
+    { additionalProperties: false },
+  ),
+  Type.Null(),
+]);
 const ScheduleBody = Type.Object({ at: Type.String({ format: 'date-time', maxLength: 40 }) }, { additionalProperties: false });
 const ReturnBody = Type.Object({ comment: Type.String({ minLength: 1, maxLength: 1000 }) }, { additionalProperties: false });
 const RevisionParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: MAX_ID }), n: Type.Integer({ minimum: 1, maximum: MAX_ID }) });
@@ -98,11 +107,11 @@ export function ifMatch(req: FastifyRequest): number | undefined {
 /** Articles in the newsroom: the list, writing and editing, the workflow (submit, return, publish, schedule, unpublish), revisions. */
 export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): void {
   const api = typed(app);
-  const present = (a: Article, actor: Actor) => newsroomArticle(a, config.siteUrl, actor);
-  // Every answer about one article names its revision, for the next write's If-Match.
-  const one = (reply: FastifyReply, a: Article, actor: Actor) => {
+  const present = (a: Article, actor: Actor, returned?: ReturnNote) => newsroomArticle(a, config.siteUrl, actor, returned);
+  // Every answer about one article names its revision, for the next write's If-Match, and a standing return note.
+  const one = async (reply: FastifyReply, a: Article, actor: Actor) => {
     reply.header('etag', `"${a.revision}"`);
-    return present(a, actor);
+    return present(a, actor, (await returnNotes(ctx, [a])).get(a.id));
   };
 
   api.get('/articles', { config: AUTH_REQUIRED, schema: { querystring: ListQuery } }, async (req) => {
@@ -112,7 +121,8 @@ export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
       limit: req.query.limit,
       beforeId: req.query.before,
     });
-    return { items: items.map((a) => present(a, req.actor)), next: items.length === req.query.limit ? items[items.length - 1]!.id : null };
+    const returned = await returnNotes(ctx, items);
+    return { items: items.map((a) => present(a, req.actor, returned.get(a.id))), next: items.length === req.query.limit ? items[items.length - 1]!.id : null };
   });
 
   api.post('/articles', { config: AUTH_REQUIRED, schema: { body: CreateBody } }, async (req, reply) => {
@@ -120,7 +130,7 @@ export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
     return reply
       .code(201)
       .header('location', `/api/v1/articles/${article.id}`)
-      .send(one(reply, article, req.actor));
+      .send(await one(reply, article, req.actor));
   });
 
   api.get('/articles/:id', { config: AUTH_REQUIRED, schema: { params: IdParams } }, async (req, reply) =>
@@ -131,9 +141,14 @@ export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
     one(reply, await updateArticle(ctx, req.actor, req.params.id, req.body, 'edit', '', ifMatch(req)), req.actor),
   );
 
+  api.post('/articles/:id/publish', { config: AUTH_REQUIRED, schema: { params: IdParams, body: Type.Optional(PublishBody) } }, async (req, reply) => {
+    const at = req.body?.publishedAt ?? 'keep';
+    const when = at === 'keep' || at === 'now' ? at : Date.parse(at);
+    return one(reply, await publishArticle(ctx, req.actor, req.params.id, ifMatch(req), undefined, when), req.actor);
+  });
+
   for (const [name, run] of [
     ['submit', submitArticle],
-    ['publish', publishArticle],
     ['unpublish', unpublishArticle],
   ] as const) {
     api.post(`/articles/:id/${name}`, { config: AUTH_REQUIRED, schema: { params: IdParams, body: Type.Optional(EmptyBody) } }, async (req, reply) =>

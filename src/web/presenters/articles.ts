@@ -7,6 +7,7 @@ import type { Topic } from '../../domain/topics/topic.ts';
 import { articleAbilities } from '../../domain/policy.ts';
 import type { Revision } from '../../domain/articles/article.ts';
 import type { Presence } from '../../domain/articles/presence.ts';
+import type { ReturnNote } from '../../domain/articles/returned.ts';
 
 /** Output allowlists: what each audience may see of a record, and nothing else. */
 
@@ -14,8 +15,8 @@ const iso = (t: number | null): string | null => (t === null ? null : new Date(t
 
 export const articlePath = (id: number): string => `/a/${id}`;
 
-/** An article for the newsroom, with what the caller may do with it. */
-export function newsroomArticle(a: Article, siteUrl: string, actor: Actor) {
+/** An article for the newsroom, with what the caller may do with it; `returned` is the editor's standing 退回修改 of a draft (see returnNotes). */
+export function newsroomArticle(a: Article, siteUrl: string, actor: Actor, returned?: ReturnNote) {
   return {
     id: a.id,
     title: a.title,
@@ -37,6 +38,7 @@ export function newsroomArticle(a: Article, siteUrl: string, actor: Actor) {
     revision: a.revision,
     url: siteUrl + articlePath(a.id),
     abilities: articleAbilities(actor, a),
+    returned: returned ? { comment: returned.comment, at: iso(returned.at)!, by: returned.byUsername, byName: returned.byName } : null,
   };
 }
 

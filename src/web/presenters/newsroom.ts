@@ -32,7 +32,17 @@ export function sourceOut(s: Source) {
 }
 
 export function auditOut(e: AuditEvent) {
-  return { id: e.id, at: iso(e.at), actor: e.actorUsername, action: e.action, subjectType: e.subjectType, subjectId: e.subjectId, detail: e.detail };
+  return {
+    id: e.id,
+    at: iso(e.at),
+    actor: e.actorUsername,
+    actorName: e.actorName,
+    action: e.action,
+    subjectType: e.subjectType,
+    subjectId: e.subjectId,
+    subjectName: e.subjectName,
+    detail: e.detail,
+  };
 }
 
 /** The only time a token is ever shown: only its hash is kept. */

@@ -12,3 +12,13 @@ export function renderPage(node: VNode): string {
 export function sendHtml(reply: FastifyReply, status: number, html: string, cache = PAGE_CACHE): FastifyReply {
   return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', cache).send(html);
 }
+
+/**
+ * Each table of a (sanitized) article body inside a box that scrolls sideways, so a wide table never widens a phone's
+ * page. Sanitized bodies write `<table>` and `</table>` without attributes or spaces, so a text replacement is exact;
+ * the box is focusable so the keyboard can scroll it, and named for screen readers.
+ */
+export function withScrollingTables(html: string): string {
+  if (!html.includes('<table>')) return html;
+  return html.replaceAll('<table>', '<div class="table-scroll" role="region" aria-label="表格" tabindex="0"><table>').replaceAll('</table>', '</table></div>');
+}

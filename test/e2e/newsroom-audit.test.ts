@@ -1,0 +1,84 @@
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
+import { createArticle, publishArticle, returnArticle, submitArticle } from '../../src/domain/articles/service.ts';
+import { createChannel } from '../../src/domain/channels/service.ts';
+import type { Ctx } from '../../src/domain/context.ts';
+import { waitFor } from '../support/wait.ts';
+import { launchChromium, SCREENSHOT_DIR, settled, startDemoSite, watchErrors, watchRequests } from './browser.ts';
+
+/** The 审计日志 page in Chromium: the log reads as Chinese sentences and filters by what and which article. */
+
+const PASSWORD = 'audit-e2e-password';
+let browser: Browser;
+let base: string;
+let ctx: Ctx;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
+  ({ base, ctx, close } = site);
+  await createChannel(ctx, null, { slug: 'yaowen', name: '要闻' });
+  const wang = toActor(await createAccount(ctx, null, { username: 'wangbin', displayName: '王斌', role: 'editor', password: PASSWORD }));
+  const zhou = toActor(await createAccount(ctx, null, { username: 'zhouming', displayName: '周明远', role: 'reporter', password: PASSWORD }));
+  const metro = await createArticle(ctx, zhou, { title: '江城地铁12号线开通', channel: 'yaowen', body: '<p>今日开通。</p>' });
+  await submitArticle(ctx, zhou, metro.id);
+  await returnArticle(ctx, wang, metro.id, '请补充票价');
+  const flood = await createArticle(ctx, wang, { title: '防汛准备就绪', channel: 'yaowen', body: '<p>准备就绪。</p>' });
+  await publishArticle(ctx, wang, flood.id);
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await close?.();
+});
+
+describe('the audit log in Chromium', { timeout: 60_000 }, () => {
+  it('reads as sentences and filters by action group and by article title', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    const inFlight = watchRequests(page);
+    await page.goto(`${base}/admin`);
+    await page.fill('#login-username', 'wangbin');
+    await page.fill('#login-password', PASSWORD);
+    await page.click('.login-card button[type=submit]');
+    await page.waitForSelector('.dashboard');
+    await page.click('nav a:has-text("审计日志")');
+    await page.waitForSelector('.audit-log li');
+    const lines = async () => (await page.locator('.audit-log li').allTextContents()).map((s) => s.replace(/\s+/g, ' ').trim());
+
+    const all = await lines();
+    const time = '\\d{1,2}月\\d{1,2}日 \\d{2}:\\d{2}';
+    expect(all[0]).toMatch(new RegExp(`^王斌 于 ${time} 登录了编辑部$`));
+    expect(all[1]).toMatch(new RegExp(`^王斌 于 ${time} 发布了《防汛准备就绪》$`));
+    expect(all).toContainEqual(expect.stringMatching(new RegExp(`^王斌 于 ${time} 把《江城地铁12号线开通》退回修改：“请补充票价”$`)));
+    expect(all).toContainEqual(expect.stringMatching(new RegExp(`^周明远 于 ${time} 把《江城地铁12号线开通》提交审核$`)));
+    expect(all).toContainEqual(expect.stringMatching(new RegExp(`^系统 于 ${time} 新建了账号 zhouming（记者）$`)));
+
+    await page.selectOption('select[name=action]', 'review');
+    await page.click('.audit-filters button[type=submit]');
+    await waitFor(async () => (await lines()).length === 2, { timeout: 5_000, message: 'the review events' });
+    expect((await lines()).map((l) => l.replace(new RegExp(` 于 ${time}`), ''))).toEqual([
+      '王斌 把《江城地铁12号线开通》退回修改：“请补充票价”',
+      '周明远 把《江城地铁12号线开通》提交审核',
+    ]);
+    await settled(page, inFlight);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'newsroom-audit-filtered.png'), fullPage: true });
+
+    await page.selectOption('select[name=action]', '');
+    await page.fill('input[name=article]', '防汛');
+    await page.click('.audit-filters button[type=submit]');
+    await waitFor(async () => (await lines()).every((l) => l.includes('防汛准备就绪')) && (await lines()).length === 2, {
+      timeout: 5_000,
+      message: 'the flood article',
+    });
+    // The title links to the article.
+    await page.click('.audit-log li a:has-text("《防汛准备就绪》")');
+    await page.waitForSelector('.ProseMirror');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
