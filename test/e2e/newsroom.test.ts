@@ -154,19 +154,19 @@ describe('newsroom in Chromium', { timeout: 90_000 }, () => {
     await waitSaved(page);
     const stored = (await ctx.store.articles.findById(articleId))!;
     expect(stored.status).toBe('draft');
-    expect(stored.bodyHtml).toMatch(
-      /<figure><img src="\/media\/[^"]+" alt="开园首日，市民在湿地栈道上观鸟。"[^>]*><figcaption>开园首日，市民在湿地栈道上观鸟。<\/figcaption><\/figure>/,
-    );
+    // The caption is the figcaption; alt text is its own field (图片属性), not a copy of the caption.
+    expect(stored.bodyHtml).toMatch(/<figure><img src="\/media\/[^"]+"[^>]*><figcaption>开园首日，市民在湿地栈道上观鸟。<\/figcaption><\/figure>/);
     expect(stored.tags).toEqual(['江城', '湿地', '候鸟']);
     // The preview frame renders the reader's article page for the draft.
     const preview = page.frameLocator('iframe.preview');
     await expect.poll(async () => preview.locator('[data-article-title]').textContent(), { timeout: 15_000 }).toBe(TITLE);
-    expect(await actions(page)).toEqual(['submit']);
+    // A reporter may send her draft for review or move it to the 回收站, never publish it.
+    expect(await actions(page)).toEqual(['submit', 'delete']);
     await shot(page, 'newsroom-editor');
 
     await page.click('[data-action=submit]');
     await page.waitForSelector('.badge-submitted');
-    expect(await actions(page)).toEqual([]);
+    expect(await actions(page)).toEqual(['delete']);
     expect((await ctx.store.articles.findById(articleId))!.status).toBe('submitted');
 
     // Straight to the API with the session's own CSRF token: still refused.
@@ -192,7 +192,7 @@ describe('newsroom in Chromium', { timeout: 90_000 }, () => {
     await shot(editor.page, 'newsroom-dashboard-editor');
     await editor.page.click(`[data-section=review] a:has-text("${TITLE}")`);
     await editor.page.waitForSelector('.ProseMirror figure');
-    expect(await actions(editor.page)).toEqual(['return', 'publish', 'schedule']);
+    expect(await actions(editor.page)).toEqual(['return', 'publish', 'schedule', 'delete']);
     await editor.page.click('[data-action=return]');
     await editor.page.fill('dialog[open] textarea[name=comment]', RETURN_COMMENT);
     await editor.page.click('dialog[open] button[type=submit]');
@@ -209,7 +209,7 @@ describe('newsroom in Chromium', { timeout: 90_000 }, () => {
     await waitSaved(reporter.page);
     await reporter.page.click('[data-action=submit]');
     await reporter.page.waitForSelector('.badge-submitted');
-    expect(await actions(reporter.page)).toEqual([]);
+    expect(await actions(reporter.page)).toEqual(['delete']);
     expect(reporter.errors).toEqual([]);
     await reporter.page.context().close();
   });
