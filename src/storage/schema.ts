@@ -62,6 +62,8 @@ export interface ArticleTable {
   updated_at: number;
   author_id: number;
   revision: number;
+  /** 0 or 1: a cover or an image in the body (see hasImage); kept by the repository on every write. */
+  has_image: Generated<number>;
 }
 
 export interface TagTable {

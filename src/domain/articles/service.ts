@@ -462,17 +462,3 @@ export async function articleRevisions(ctx: Ctx, actor: Actor, id: number) {
   authorize(actor, 'article.revisions', article);
   return ctx.store.history.revisions(id);
 }
-
-export async function listNewsroomArticles(
-  ctx: Ctx,
-  actor: Actor,
-  q: { status?: ArticleStatus; mine?: boolean; limit: number; beforeId?: number },
-): Promise<Article[]> {
-  const onlyMine = q.mine === true || actor.role === 'reporter';
-  return ctx.store.articles.listNewsroom({
-    status: q.status,
-    authorId: onlyMine ? actor.id : undefined,
-    limit: q.limit,
-    beforeId: q.beforeId,
-  });
-}

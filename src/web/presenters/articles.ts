@@ -1,5 +1,6 @@
 import type { Actor } from '../../domain/accounts/roles.ts';
 import type { Article } from '../../domain/articles/article.ts';
+import type { ArchiveHit } from '../../domain/articles/archive.ts';
 import type { RelatedView } from '../../domain/articles/related.ts';
 import type { ArticleStatus } from '../../domain/articles/status.ts';
 import type { Channel } from '../../domain/channels/channel.ts';
@@ -35,9 +36,15 @@ export function newsroomArticle(a: Article, siteUrl: string, actor: Actor) {
     updatedAt: iso(a.updatedAt),
     authorId: a.authorId,
     revision: a.revision,
+    hasImage: a.hasImage,
     url: siteUrl + articlePath(a.id),
     abilities: articleAbilities(actor, a),
   };
+}
+
+/** An article of an archive page: the newsroom's article, with its title escaped and the matched words marked. */
+export function archiveItem(hit: ArchiveHit, siteUrl: string, actor: Actor) {
+  return { ...newsroomArticle(hit.article, siteUrl, actor), titleHtml: hit.titleHtml };
 }
 
 export function feedItem(a: Article, siteUrl: string) {
