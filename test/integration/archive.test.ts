@@ -204,6 +204,18 @@ describe.each(STORES)('the archive on %s', (kind) => {
     expect(Number(rows[0]!.n)).toBe(0);
   });
 
+  it('indexes a long body (prepared in the body worker) through every workflow step', async () => {
+    const filler = '<p>城市更新工作稳步推进，各项指标持续向好。</p>'.repeat(2000);
+    const id = (await createArticle(t.app, reporter.auth, { title: '长稿', body: `${filler}<p>结尾提到琥珀湾码头。</p>` })).id;
+    const find = async () => (await list(editor.auth, 'q=琥珀湾')).items.map((a) => `${a.id}:${a.status}`);
+    expect(await find()).toEqual([`${id}:draft`]);
+    await step(reporter.auth, id, 'submit');
+    expect(await find()).toEqual([`${id}:submitted`]);
+    await step(editor.auth, id, 'publish');
+    await step(editor.auth, id, 'unpublish');
+    expect(await find()).toEqual([`${id}:unpublished`]);
+  });
+
   it('rebuilds the draft index (inkstone reindex)', async () => {
     const table = kind === 'sqlite' ? 'draft_docs' : 'draft_search_docs';
     await sql`delete from ${sql.table(table)}`.execute(t.db.database.db);

@@ -351,7 +351,7 @@ async function transitionOnce(
   note: string,
   expectedRevision: number | undefined,
 ): Promise<Article> {
-  const ahead = await analyseToPublish(ctx, actor, id, t);
+  const ahead = await analyseForStep(ctx, actor, id, t);
   return ctx.store.transaction(async (store) => {
     const before = await load(store, id);
     const breathe = pacer(before);
@@ -380,12 +380,11 @@ async function transitionOnce(
 }
 
 /**
- * Publishing indexes the article for search: a long body is segmented in the body worker before the transaction (on
- * the event loop, 50,000 characters of it took ~100 ms with the index write). Nothing is prepared for a step the
- * transaction will refuse; it says why.
+ * Every step indexes the article again (publishing into the public index, the others into the archive's draft index):
+ * a long body is segmented in the body worker before the transaction (on the event loop, 50,000 characters of it took
+ * ~100 ms with the index write). Nothing is prepared for a step the transaction will refuse; it says why.
  */
-async function analyseToPublish(ctx: Ctx, actor: Actor | null, id: number, t: Transition): Promise<PreparedAnalysis | undefined> {
-  if (t !== 'publish') return undefined;
+async function analyseForStep(ctx: Ctx, actor: Actor | null, id: number, t: Transition): Promise<PreparedAnalysis | undefined> {
   const a = await ctx.store.articles.findById(id);
   if (!a || (actor && !can(actor, `article.${t}`, a)) || !canTransition(a.status, t) || a.bodyText.trim() === '') return undefined;
   return prepareAnalysis({ title: a.title, subtitle: a.subtitle, summary: a.summary, tags: a.tags }, a.bodyText);
