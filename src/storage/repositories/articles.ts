@@ -102,32 +102,46 @@ export class ArticleRepository implements Port.ArticleRepository {
     return this.db.selectFrom('articles');
   }
 
-  /** The archive's filters, applied to a listing; see ArchiveQuery. */
-  private filtered(q: Omit<ArchiveQuery, 'after' | 'limit'>): Listing {
+  /**
+   * The archive's filters, applied to a listing; see ArchiveQuery. `ordered`: for a page, walked in the sort's order.
+   *
+   * On SQLite an article's row holds its bodies inline, before the columns the filters and sorts read, so reading one
+   * row follows its overflow pages (~40 µs). A page must therefore come from a covering index only: the sort time's
+   * (`articles_archive_*`, walked from the cursor, each entry checked against the filters), or for one status under the
+   * updated sort `articles_archive_status`. Every other filter column is written `+column`, which SQLite will not use
+   * to pick an index (its planner would otherwise seek by channel or author in a narrower index and read the rows for
+   * the sort time). PostgreSQL keeps bodies out of line and plans these well from its statistics.
+   */
+  private filtered(q: Omit<ArchiveQuery, 'after' | 'limit'>, ordered = true): Listing {
+    const sqlite = this.dialect === 'sqlite';
+    const col = <C extends 'status' | 'channel_id' | 'author_id' | 'has_image'>(c: C, indexable = false) =>
+      sqlite && ordered && !indexable ? sql<ArticleTable[C]>`+${sql.ref(`articles.${c}`)}` : sql<ArticleTable[C]>`${sql.ref(`articles.${c}`)}`;
     let query = this.listable();
-    if (q.statuses) query = query.where('articles.status', 'in', q.statuses.length ? [...q.statuses] : ['']);
-    if (q.channelIds) query = query.where('articles.channel_id', 'in', q.channelIds.length ? [...q.channelIds] : [-1]);
-    if (q.authorId !== undefined) query = query.where('articles.author_id', '=', q.authorId);
+    const seekStatus = q.sort === 'updated' && q.statuses?.length === 1;
+    if (q.statuses) query = query.where(col('status', seekStatus), 'in', q.statuses.length ? [...q.statuses] : ['']);
+    if (q.channelIds) query = query.where(col('channel_id'), 'in', q.channelIds.length ? [...q.channelIds] : [-1]);
+    if (q.authorId !== undefined) query = query.where(col('author_id'), '=', q.authorId);
     const me = q.ownOrPublishedOf;
     if (me !== undefined) query = query.where((eb) => eb.or([eb('articles.author_id', '=', me), eb('articles.status', '=', 'published')]));
-    if (q.hasImage !== undefined) query = query.where('articles.has_image', '=', q.hasImage ? 1 : 0);
+    if (q.hasImage !== undefined) query = query.where(col('has_image'), '=', q.hasImage ? 1 : 0);
     if (q.beforeId !== undefined) query = query.where('articles.id', '<', q.beforeId);
     const time = SORT_COLUMN[q.sort];
     if (q.from !== undefined) query = query.where(`articles.${time}`, '>=', q.from);
     if (q.to !== undefined) query = query.where(`articles.${time}`, '<', q.to);
-    if (q.ids) query = query.where((eb) => this.among(eb, q.ids!));
+    if (q.ids) query = query.where((eb) => this.among(eb, q.ids!, !ordered));
     return query;
   }
 
-  /** id among a list of any length, as one bound value (a search can match thousands: past any bound-parameter limit). */
-  private among(eb: ExpressionBuilder<DB, 'articles'>, ids: readonly number[]) {
+  /**
+   * id among a list of any length, as one bound value (a search can match thousands: past any bound-parameter limit).
+   * On SQLite a page's list does not drive the plan (`+id`: the sort index is walked and each entry looked up in the
+   * list); an unordered filter (`drive`) seeks each id in articles_archive_id, which covers the filters.
+   */
+  private among(eb: ExpressionBuilder<DB, 'articles'>, ids: readonly number[], drive: boolean) {
     const list = JSON.stringify(ids.filter((id) => Number.isSafeInteger(id)));
-    // SQLite: `+id` keeps the list from driving the plan. Looked up by id, each match's row is read for its sort time and
-    // filter columns, which lie past the bodies (overflow pages: ~40 µs a row); walking the covering archive index in
-    // order and checking each entry against the list reads no row at all.
-    return this.dialect === 'sqlite'
-      ? eb(sql<number>`+${sql.ref('articles.id')}`, 'in', sql<number>`(select value from json_each(${list}))`)
-      : eb('articles.id', '=', sql<number>`any(${`{${list.slice(1, -1)}}`}::int[])`);
+    if (this.dialect !== 'sqlite') return eb('articles.id', '=', sql<number>`any(${`{${list.slice(1, -1)}}`}::int[])`);
+    const id = drive ? sql<number>`${sql.ref('articles.id')}` : sql<number>`+${sql.ref('articles.id')}`;
+    return eb(id, 'in', sql<number>`(select value from json_each(${list}))`);
   }
 
   /**
@@ -168,7 +182,7 @@ export class ArticleRepository implements Port.ArticleRepository {
   /** The ids among `q.ids` that pass the filters (the matches of a search, to be ordered by relevance). */
   async archiveFilter(q: Omit<ArchiveQuery, 'after' | 'limit'> & { ids: readonly number[] }): Promise<number[]> {
     if (q.ids.length === 0) return [];
-    const rows = await this.filtered(q).select('articles.id').execute();
+    const rows = await this.filtered(q, false).select('articles.id').execute();
     return rows.map((r) => r.id);
   }
 
