@@ -3,7 +3,7 @@ import { createAccount } from './domain/accounts/service.ts';
 import { randomToken } from './domain/crypto.ts';
 import { loadDemo } from './demo/load.ts';
 import { rebuildRelated } from './domain/articles/related.ts';
-import { ensureSearchIndex } from './domain/search/service.ts';
+import { ensureDraftIndex, ensureSearchIndex } from './domain/search/service.ts';
 import { migrate } from './storage/database.ts';
 
 export interface FirstStart {
@@ -22,6 +22,8 @@ export async function prepare({ config, database, ctx }: Container, { demo = con
   const result: FirstStart = { migrations };
   const unindexed = await ensureSearchIndex(ctx);
   if (unindexed > 0) process.stderr.write(`Search: ${unindexed} published articles are not indexed yet; run \`inkstone reindex\`.\n`);
+  const drafts = await ensureDraftIndex(ctx);
+  if (drafts > 0) process.stderr.write(`Search: ${drafts} unpublished articles are not in the archive's index yet; run \`inkstone reindex\`.\n`);
   if ((await ctx.store.accounts.count()) === 0) {
     const password = config.adminPassword ?? randomToken(12);
     await createAccount(ctx, null, { username: 'admin', displayName: '管理员', role: 'admin', password });

@@ -3,6 +3,7 @@ import type { ComponentChildren } from 'preact';
 import type { Account, Channel, SessionState, User, UserAbilities } from '../shared/api.ts';
 import { api, setCsrfToken, whenSignedOut } from './api.ts';
 import { AccountsPage } from './pages/accounts.tsx';
+import { ArchivePage } from './pages/archive.tsx';
 import { AuditPage } from './pages/audit.tsx';
 import { ChannelsPage } from './pages/channels.tsx';
 import { Dashboard } from './pages/dashboard.tsx';
@@ -29,6 +30,7 @@ interface NavItem {
 
 const nav: NavItem[] = [
   { href: '/admin', label: '稿件' },
+  { href: '/admin/archive', label: '稿件库' },
   { href: '/admin/articles/new', label: '写新稿' },
   { href: '/admin/media', label: '图片库' },
   { href: '/admin/topics', label: '专题', needs: 'manageTopics' },
@@ -93,6 +95,7 @@ export function App() {
   let page: ComponentChildren;
   let m: Record<string, string> | null;
   if (path === '/admin' || path === '/admin/') page = <Dashboard user={user} channels={channels} people={people} />;
+  else if (match('/admin/archive', path)) page = <ArchivePage user={user} channels={channels} people={people} />;
   else if (match('/admin/articles/new', path)) page = <EditorPage key="editor" id={undefined} user={user} channels={channels} people={people} />;
   else if ((m = match('/admin/articles/:id/history', path))) page = <HistoryPage id={Number(m.id)} people={people} />;
   else if ((m = match('/admin/articles/:id', path))) page = <EditorPage key="editor" id={Number(m.id)} user={user} channels={channels} people={people} />;

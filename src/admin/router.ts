@@ -2,7 +2,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 
 // Client-side routes under /admin: the server answers every /admin/* with the same shell.
 
-const NAVIGATED = 'admin:navigate';
+/** Dispatched on window after every in-app navigation (pages that read the query string listen to it). */
+export const NAVIGATED = 'admin:navigate';
 
 const LEAVE_QUESTION = '有未保存的更改，离开后将会丢失。确定离开吗？';
 

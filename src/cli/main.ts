@@ -104,11 +104,11 @@ token
 
 program
   .command('reindex')
-  .description('rebuild the search index from the published articles (after changing dict/newsroom.txt)')
+  .description("rebuild the search indexes: the published articles, and the archive's of the others (after changing dict/newsroom.txt)")
   .action(() =>
     withContainer(async ({ ctx }) => {
       const started = Date.now();
-      const { rebuildSearchIndex } = await import('../domain/search/service.ts');
+      const { rebuildDraftIndex, rebuildSearchIndex } = await import('../domain/search/service.ts');
       const report = await rebuildSearchIndex(ctx, (n) => {
         if (n % 5000 === 0) console.log(`Indexed ${n} articles…`);
       });
@@ -116,6 +116,12 @@ program
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       console.log(
         `Indexed ${report.indexed} published articles, removed ${report.removed} stale entries in ${seconds} s; the index holds ${documents} articles in ${(bytes / 1048576).toFixed(1)} MB.`,
+      );
+      // The archive's index of everything not published (drafts, submitted, scheduled, unpublished).
+      const drafts = await rebuildDraftIndex(ctx);
+      const draftStats = await ctx.store.draftSearch.stats();
+      console.log(
+        `Indexed ${drafts.indexed} unpublished articles for the archive, removed ${drafts.removed} stale entries; that index holds ${draftStats.documents} articles in ${(draftStats.bytes / 1048576).toFixed(1)} MB.`,
       );
     }),
   );

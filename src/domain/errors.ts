@@ -49,6 +49,9 @@ export const ERROR_CODES = {
   invalid_range: 'invalid',
   invalid_cursor: 'invalid',
   unknown_channel: 'invalid',
+  unknown_author: 'invalid', // the archive filtered by a username nobody has
+  invalid_status: 'invalid', // a status the archive does not know
+  invalid_sort: 'invalid', // a sort the archive does not know, or relevance without keywords
   unknown_article: 'invalid',
   unknown_mood: 'invalid',
   cycle: 'invalid',

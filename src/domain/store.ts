@@ -1,5 +1,7 @@
 import type { Account, AccountChanges, NewAccount, NewToken, SessionRecord, TokenListing, TokenRecord } from './accounts/account.ts';
 import type {
+  ArchiveQuery,
+  ArchiveRow,
   Article,
   ArticlePatch,
   FeedQuery,
@@ -43,6 +45,8 @@ export interface Store {
   readonly sources: SourceRepository;
   readonly presence: PresenceRepository;
   readonly search: SearchIndex;
+  /** The same index of the articles that are not published (drafts, submitted, scheduled, unpublished), for the archive. */
+  readonly draftSearch: SearchIndex;
   /** Runs fn in one transaction: all its writes land together or not at all. Inside one, fn joins it. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   /** Runs `run` after the enclosing transaction commits; never if it rolls back; at once outside a transaction. */
@@ -65,6 +69,7 @@ export interface ArticleRepository {
   findMany(ids: readonly number[], options?: ReadOptions): Promise<Article[]>;
   /** Published articles, newest first, keyset-paginated so new arrivals never shift a reader's next page. */
   listPublished(q: FeedQuery): Promise<Article[]>;
+  /** Every article, newest id first, in pages. */
   listNewsroom(q: NewsroomQuery): Promise<Article[]>;
   /** The highest id of a published article; 0 when none is. */
   maxPublishedId(): Promise<number>;
@@ -74,6 +79,10 @@ export interface ArticleRepository {
   sitemapArticles(afterId: number, toId: number, limit: number): Promise<SitemapArticle[]>;
   /** Articles published at or after `since`, newest first, at most `limit`; no bodies. */
   recentNews(since: number, limit: number): Promise<NewsArticle[]>;
+  /** One page of the archive (稿件库): ids and sort times, a keyset seek (see ArchiveQuery). */
+  archivePage(q: ArchiveQuery): Promise<ArchiveRow[]>;
+  /** The ids among `q.ids` that pass the archive's filters. */
+  archiveFilter(q: Omit<ArchiveQuery, 'after' | 'limit'> & { ids: readonly number[] }): Promise<number[]>;
   /** Published articles sharing tags with this one: most shared tags first, then newest. */
   sharingTags(articleId: number, limit: number): Promise<number[]>;
   countByStatus(status: ArticleStatus): Promise<number>;

@@ -7,7 +7,7 @@ import type { Role } from '../domain/accounts/roles.ts';
 import type { ArticleStatus } from '../domain/articles/status.ts';
 import type { ErrorCode } from '../domain/errors.ts';
 import type { actorAbilities, articleAbilities } from '../domain/policy.ts';
-import type { channelOut, newsroomArticle, presenceOut, relatedOut, revisionOut, slotOut, topicOut } from '../web/presenters/articles.ts';
+import type { archiveItem, channelOut, newsroomArticle, presenceOut, relatedOut, revisionOut, slotOut, topicOut } from '../web/presenters/articles.ts';
 import type { mediaDetailOut, mediaItemOut, mediaOut } from '../web/presenters/media.ts';
 import type { bulkOut, trashItem } from '../web/presenters/trash.ts';
 import type { accountOut, auditOut, newTokenOut, sessionOut, sourceOut, tokenOut } from '../web/presenters/newsroom.ts';
@@ -43,6 +43,17 @@ export type NewToken = ReturnType<typeof newTokenOut>;
 export type ArticleAbilities = ReturnType<typeof articleAbilities>;
 /** GET/POST/PATCH /articles…, and every workflow action's answer. */
 export type Article = ReturnType<typeof newsroomArticle>;
+/** An article of the archive (稿件库, GET /articles): the article with its title escaped and the matched words in <mark>. */
+export type ArchiveItem = ReturnType<typeof archiveItem>;
+/**
+ * GET /articles: `next` is the opaque cursor of the following page (null on the last); with keywords, `total` counts
+ * the matches (first page) and `capped` says an index had more matches than were taken (its newest 5,000).
+ */
+export interface ArchivePage extends List<ArchiveItem> {
+  next: string | null;
+  total?: number;
+  capped?: boolean;
+}
 export type Revision = ReturnType<typeof revisionOut>;
 /** GET/PUT /articles/:id/related; `pinned` and `excluded` only for those who may curate. */
 export type RelatedList = ReturnType<typeof relatedOut>;

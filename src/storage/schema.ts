@@ -65,6 +65,8 @@ export interface ArticleTable {
   /** In the 回收站 since (ms); null for every live article. */
   deleted_at: number | null;
   deleted_by: number | null;
+  /** 0 or 1: a cover or an image in the body (see hasImage); kept by the repository on every write. */
+  has_image: Generated<number>;
 }
 
 export interface TagTable {

@@ -31,6 +31,7 @@ export class SqlStore implements Store {
   readonly sources: SourceRepository;
   readonly presence: PresenceRepository;
   readonly search: SearchIndex;
+  readonly draftSearch: SearchIndex;
 
   private constructor(
     private readonly db: Kysely<DB>,
@@ -39,7 +40,7 @@ export class SqlStore implements Store {
     /** Inside a transaction: what to run once it has committed. */
     private readonly committed?: (() => void)[],
   ) {
-    this.articles = new ArticleRepository(db);
+    this.articles = new ArticleRepository(db, dialect);
     this.channels = new ChannelRepository(db);
     this.topics = new TopicRepository(db);
     this.history = new HistoryRepository(db);
@@ -51,6 +52,7 @@ export class SqlStore implements Store {
     this.sources = new SourceRepository(db);
     this.presence = new PresenceRepository(db);
     this.search = searchIndex(db, dialect);
+    this.draftSearch = searchIndex(db, dialect, 'unpublished');
   }
 
   /** The store over a database's pool; its transactions share its vote batcher, so make one per pool (the container does). */

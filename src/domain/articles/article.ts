@@ -22,10 +22,17 @@ export interface Article {
   updatedAt: number;
   authorId: number;
   revision: number;
+  /** A cover or an image in the body (derived by the store from both on every write; see hasImage). */
+  hasImage: boolean;
 }
 
-/** An article's own fields, as the store writes them (its tags and channel path are kept apart). */
-export type ArticleFields = Omit<Article, 'id' | 'channelPath' | 'tags'>;
+/** An article's own fields, as the store writes them (its tags and channel path are kept apart, has-image derived). */
+export type ArticleFields = Omit<Article, 'id' | 'channelPath' | 'tags' | 'hasImage'>;
+
+/** Whether an article shows a picture: a cover, or an image in its (sanitized) body. */
+export function hasImage(bodyHtml: string, cover: string): boolean {
+  return cover !== '' || /<img\b/i.test(bodyHtml);
+}
 
 /** A new article: published or scheduled later, by a transition. */
 export type NewArticle = Omit<ArticleFields, 'publishedAt' | 'scheduledAt'>;
@@ -170,4 +177,43 @@ export interface PurgedArticle {
   authorId: number;
   deletedAt: number;
   deletedBy: number | null;
+}
+
+/** How the archive (稿件库) orders articles: by one of their times, newest first, then the higher id. */
+export const ARCHIVE_SORTS = ['updated', 'published', 'created'] as const;
+export type ArchiveSort = (typeof ARCHIVE_SORTS)[number];
+
+/**
+ * A position in an archive listing: the (time, id) of the last article seen; the next page starts strictly after it.
+ * `at` null: among the articles that have no such time (never published, for the `published` sort), which come last.
+ */
+export interface ArchivePosition {
+  at: number | null;
+  id: number;
+}
+
+/** One page of the archive, or (without `sort`'s keyset) the filter alone. Every field narrows; none is required. */
+export interface ArchiveQuery {
+  sort: ArchiveSort;
+  statuses?: readonly ArticleStatus[];
+  channelIds?: readonly number[];
+  authorId?: number;
+  /** A reporter's view: their own articles of any status, and everyone's published ones. */
+  ownOrPublishedOf?: number;
+  /** On the sort's time: at or after `from`, before `to` (ms). */
+  from?: number;
+  to?: number;
+  hasImage?: boolean;
+  /** Only these articles (the matches of a keyword search). */
+  ids?: readonly number[];
+  /** Legacy id paging of the newsroom list: only articles with a lower id. */
+  beforeId?: number;
+  after?: ArchivePosition;
+  limit: number;
+}
+
+/** An article of an archive page: its id and its time under the page's sort (null when it has none). */
+export interface ArchiveRow {
+  id: number;
+  at: number | null;
 }

@@ -396,7 +396,7 @@ async function transitionOnce(
   expectedRevision: number | undefined,
   auditDetail: AuditDetail,
 ): Promise<Article> {
-  const ahead = await analyseToPublish(ctx, actor, id, t);
+  const ahead = await analyseForStep(ctx, actor, id, t);
   return ctx.store.transaction(async (store) => {
     const before = await load(store, id);
     const breathe = pacer(before);
@@ -425,12 +425,11 @@ async function transitionOnce(
 }
 
 /**
- * Publishing indexes the article for search: a long body is segmented in the body worker before the transaction (on
- * the event loop, 50,000 characters of it took ~100 ms with the index write). Nothing is prepared for a step the
- * transaction will refuse; it says why.
+ * Every step indexes the article again (publishing into the public index, the others into the archive's draft index):
+ * a long body is segmented in the body worker before the transaction (on the event loop, 50,000 characters of it took
+ * ~100 ms with the index write). Nothing is prepared for a step the transaction will refuse; it says why.
  */
-async function analyseToPublish(ctx: Ctx, actor: Actor | null, id: number, t: Transition): Promise<PreparedAnalysis | undefined> {
-  if (t !== 'publish') return undefined;
+async function analyseForStep(ctx: Ctx, actor: Actor | null, id: number, t: Transition): Promise<PreparedAnalysis | undefined> {
   const a = await ctx.store.articles.findById(id);
   if (!a || (actor && !can(actor, `article.${t}`, a)) || !canTransition(a.status, t) || a.bodyText.trim() === '') return undefined;
   return prepareAnalysis({ title: a.title, subtitle: a.subtitle, summary: a.summary, tags: a.tags }, a.bodyText);
@@ -529,20 +528,6 @@ export async function articleRevisions(ctx: Ctx, actor: Actor, id: number) {
   const article = await load(ctx.store, id);
   authorize(actor, 'article.revisions', article);
   return ctx.store.history.revisions(id);
-}
-
-export async function listNewsroomArticles(
-  ctx: Ctx,
-  actor: Actor,
-  q: { status?: ArticleStatus; mine?: boolean; limit: number; beforeId?: number },
-): Promise<Article[]> {
-  const onlyMine = q.mine === true || actor.role === 'reporter';
-  return ctx.store.articles.listNewsroom({
-    status: q.status,
-    authorId: onlyMine ? actor.id : undefined,
-    limit: q.limit,
-    beforeId: q.beforeId,
-  });
 }
 
 /**

@@ -56,18 +56,29 @@ export interface SearchCandidates {
   total: number;
 }
 
+/** Every match the archive filters and sorts itself, newest first, up to a cap; `capped` when there were more. */
+export interface SearchMatches {
+  ids: number[];
+  capped: boolean;
+}
+
 export interface RebuildReport {
   indexed: number;
   removed: number;
 }
 
-/** The full-text index of published articles, kept in step inside article transactions (see service.ts, indexArticle). */
+/**
+ * A full-text index kept in step inside article transactions (see service.ts, indexArticle): `store.search` holds the
+ * published articles (what readers search), `store.draftSearch` every other one (what the newsroom's archive adds).
+ */
 export interface SearchIndex {
   /** Writes a published article's document in place of its previous one. */
   put(document: SearchDocument): Promise<void>;
   /** Takes an article out (it is not, or no longer, published); nothing when it is not in. */
   remove(articleId: number): Promise<void>;
   search(request: SearchRequest): Promise<SearchCandidates>;
+  /** The ids of every match (by the index's time, newest first), at most `cap` of them. */
+  matching(request: SearchRequest, cap: number): Promise<SearchMatches>;
   /** Re-indexes every published article in batches, each made a document by `document` (reads stay served), and drops the rest. */
   rebuild(document: (article: IndexableArticle) => SearchDocument, progress?: (indexed: number) => void): Promise<RebuildReport>;
   /** Whether no article is indexed (cheap, unlike stats). */

@@ -94,7 +94,7 @@ const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** A date bound: a day (start of it, or start of the next for `to`) or an exact instant. */
-function dateBound(value: string | undefined, field: 'from' | 'to', timeZone: string): number | undefined {
+export function dateBound(value: string | undefined, field: 'from' | 'to', timeZone: string): number | undefined {
   const v = (value ?? '').trim();
   if (v === '') return undefined;
   const day = DAY.exec(v);
@@ -171,10 +171,35 @@ export function rebuildSearchIndex(ctx: Ctx, progress?: (indexed: number) => voi
 }
 
 /**
- * Keeps the index in step with an article: its document while it is published, nothing otherwise. Call inside the
- * transaction that changed it; `prepared` fields (the body worker's) are used only if made of these very texts.
+ * Keeps the indexes in step with an article: its document in the public index while it is published, in the draft
+ * index otherwise, never in both. Call inside the transaction that changed it (so a status change moves it between
+ * them atomically); `prepared` fields (the body worker's) are used only if made of these very texts.
  */
 export async function indexArticle(store: Store, article: Article, prepared?: PreparedSearchFields): Promise<void> {
-  if (article.status === 'published') await store.search.put(searchDocument(article, prepared));
-  else await store.search.remove(article.id);
+  const document = searchDocument(article, prepared);
+  if (article.status === 'published') {
+    await store.draftSearch.remove(article.id);
+    await store.search.put(document);
+  } else {
+    await store.search.remove(article.id);
+    await store.draftSearch.put(document);
+  }
+}
+
+/** Fills an empty draft index at start, as ensureSearchIndex does the public one; returns how many were left for `inkstone reindex`. */
+export async function ensureDraftIndex(ctx: Ctx): Promise<number> {
+  if (!(await ctx.store.draftSearch.isEmpty())) return 0;
+  const unpublished = (await Promise.all((['draft', 'submitted', 'scheduled', 'unpublished'] as const).map((s) => ctx.store.articles.countByStatus(s)))).reduce(
+    (a, b) => a + b,
+    0,
+  );
+  if (unpublished === 0) return 0;
+  if (unpublished > INDEX_AT_START) return unpublished;
+  await rebuildDraftIndex(ctx);
+  return 0;
+}
+
+/** Rebuilds the draft index from the articles that are not published (inkstone reindex; an empty one at start). */
+export function rebuildDraftIndex(ctx: Ctx, progress?: (indexed: number) => void): Promise<RebuildReport> {
+  return ctx.store.draftSearch.rebuild((article) => searchDocument(article), progress);
 }

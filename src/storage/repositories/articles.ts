@@ -1,26 +1,34 @@
-import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
-import type {
-  Article,
-  ArticlePatch,
-  FeedQuery,
-  NewArticle,
-  NewsArticle,
-  NewsroomQuery,
-  PurgedArticle,
-  SitemapArticle,
-  SitemapRangeStats,
-  TrashEntry,
-  TrashQuery,
+import { sql, type ExpressionBuilder, type Insertable, type Kysely, type Selectable, type SelectQueryBuilder, type Updateable } from 'kysely';
+import {
+  hasImage,
+  type ArchiveQuery,
+  type ArchiveRow,
+  type Article,
+  type ArticlePatch,
+  type FeedQuery,
+  type NewArticle,
+  type NewsArticle,
+  type NewsroomQuery,
+  type PurgedArticle,
+  type SitemapArticle,
+  type SitemapRangeStats,
+  type TrashEntry,
+  type TrashQuery,
 } from '../../domain/articles/article.ts';
+import type { Dialect } from '../migrations/index.ts';
 import type { ArticleStatus } from '../../domain/articles/status.ts';
 import type { ArticleTable, DB } from '../schema.ts';
 import type * as Port from '../../domain/store.ts';
 
 export type ArticleRow = Omit<Selectable<ArticleTable>, 'deleted_at' | 'deleted_by'> & { channel_path: string };
 
-/** The columns of an article patch; fields left undefined are left out of the update (Kysely skips them). */
+/**
+ * The columns of an article patch; fields left undefined are left out of the update (Kysely skips them). has_image
+ * follows the body and cover, which an edit always writes together (a workflow step writes neither).
+ */
 function patchColumns(p: ArticlePatch): Updateable<ArticleTable> {
   return {
+    has_image: p.bodyHtml !== undefined && p.cover !== undefined ? Number(hasImage(p.bodyHtml, p.cover)) : undefined,
     title: p.title,
     subtitle: p.subtitle,
     summary: p.summary,
@@ -56,6 +64,7 @@ function newArticleColumns(a: NewArticle): Insertable<ArticleTable> {
     updated_at: a.updatedAt,
     author_id: a.authorId,
     revision: a.revision,
+    has_image: Number(hasImage(a.bodyHtml, a.cover)),
   };
 }
 
@@ -77,10 +86,115 @@ const META_COLUMNS = [
   'updated_at',
   'author_id',
   'revision',
+  'has_image',
 ] as const satisfies readonly Exclude<keyof ArticleTable, 'body_html' | 'body_text' | 'deleted_at' | 'deleted_by'>[];
 
+type Listing = SelectQueryBuilder<DB, 'articles', object>;
+
+/** The archive's sort times: the column each sort reads. */
+const SORT_COLUMN = { updated: 'updated_at', published: 'published_at', created: 'created_at' } as const;
+
 export class ArticleRepository implements Port.ArticleRepository {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly dialect: Dialect = 'sqlite',
+  ) {}
+
+  /**
+   * Where every newsroom listing starts (the archive, its counts, the id walk of backups and related reading): the one
+   * place for a rule that hides articles from all of them (the trash's `deleted_at is null`).
+   */
+  private listable(): Listing {
+    // Out of the 回收站: checked against the trash's own small partial index (articles_trash), so that archive pages
+    // still read covering indexes only (a `deleted_at is null` test would read every row).
+    return this.db
+      .selectFrom('articles')
+      .where('articles.id', 'not in', (eb) => eb.selectFrom('articles as trashed').select('trashed.id').where('trashed.deleted_at', 'is not', null));
+  }
+
+  /**
+   * The archive's filters, applied to a listing; see ArchiveQuery. `ordered`: for a page, walked in the sort's order.
+   *
+   * On SQLite an article's row holds its bodies inline, before the columns the filters and sorts read, so reading one
+   * row follows its overflow pages (~40 µs). A page must therefore come from a covering index only: the sort time's
+   * (`articles_archive_*`, walked from the cursor, each entry checked against the filters), or for one status under the
+   * updated sort `articles_archive_status`. Every other filter column is written `+column`, which SQLite will not use
+   * to pick an index (its planner would otherwise seek by channel or author in a narrower index and read the rows for
+   * the sort time). PostgreSQL keeps bodies out of line and plans these well from its statistics.
+   */
+  private filtered(q: Omit<ArchiveQuery, 'after' | 'limit'>, ordered = true): Listing {
+    const sqlite = this.dialect === 'sqlite';
+    const col = <C extends 'status' | 'channel_id' | 'author_id' | 'has_image'>(c: C, indexable = false) =>
+      sqlite && ordered && !indexable ? sql<ArticleTable[C]>`+${sql.ref(`articles.${c}`)}` : sql<ArticleTable[C]>`${sql.ref(`articles.${c}`)}`;
+    let query = this.listable();
+    const seekStatus = q.sort === 'updated' && q.statuses?.length === 1;
+    if (q.statuses) query = query.where(col('status', seekStatus), 'in', q.statuses.length ? [...q.statuses] : ['']);
+    if (q.channelIds) query = query.where(col('channel_id'), 'in', q.channelIds.length ? [...q.channelIds] : [-1]);
+    if (q.authorId !== undefined) query = query.where(col('author_id'), '=', q.authorId);
+    const me = q.ownOrPublishedOf;
+    if (me !== undefined) query = query.where((eb) => eb.or([eb('articles.author_id', '=', me), eb('articles.status', '=', 'published')]));
+    if (q.hasImage !== undefined) query = query.where(col('has_image'), '=', q.hasImage ? 1 : 0);
+    if (q.beforeId !== undefined) query = query.where('articles.id', '<', q.beforeId);
+    const time = SORT_COLUMN[q.sort];
+    if (q.from !== undefined) query = query.where(`articles.${time}`, '>=', q.from);
+    if (q.to !== undefined) query = query.where(`articles.${time}`, '<', q.to);
+    if (q.ids) query = query.where((eb) => this.among(eb, q.ids!, !ordered));
+    return query;
+  }
+
+  /**
+   * id among a list of any length, as one bound value (a search can match thousands: past any bound-parameter limit).
+   * On SQLite a page's list does not drive the plan (`+id`: the sort index is walked and each entry looked up in the
+   * list); an unordered filter (`drive`) seeks each id in articles_archive_id, which covers the filters.
+   */
+  private among(eb: ExpressionBuilder<DB, 'articles'>, ids: readonly number[], drive: boolean) {
+    const list = JSON.stringify(ids.filter((id) => Number.isSafeInteger(id)));
+    if (this.dialect !== 'sqlite') return eb('articles.id', '=', sql<number>`any(${`{${list.slice(1, -1)}}`}::int[])`);
+    const id = drive ? sql<number>`${sql.ref('articles.id')}` : sql<number>`+${sql.ref('articles.id')}`;
+    return eb(id, 'in', sql<number>`(select value from json_each(${list}))`);
+  }
+
+  /**
+   * One page of the archive: a keyset seek on (sort time, id) descending, answered from the archive index of that time
+   * (which covers the filters), so no article row is read until the page's own. For the `published` sort the
+   * never-published articles (no time) follow the others, by id.
+   */
+  async archivePage(q: ArchiveQuery): Promise<ArchiveRow[]> {
+    const time = SORT_COLUMN[q.sort];
+    const rows: ArchiveRow[] = [];
+    const after = q.after;
+    if (after === undefined || after.at !== null) {
+      let query = this.filtered(q).select(['articles.id', `articles.${time} as at`]);
+      if (time === 'published_at') query = query.where('articles.published_at', 'is not', null);
+      if (after) query = query.where((eb) => eb(eb.refTuple(`articles.${time}`, 'articles.id'), '<', eb.tuple(after.at!, after.id)));
+      const desc = time === 'published_at' && this.dialect === 'postgres' ? sql`desc nulls last` : sql`desc`;
+      const timed = await query
+        .orderBy(sql`${sql.ref(`articles.${time}`)} ${desc}`)
+        .orderBy('articles.id', 'desc')
+        .limit(q.limit)
+        .execute();
+      rows.push(...timed.map((r) => ({ id: r.id, at: r.at })));
+    }
+    // Only the published sort has articles without its time; a date range excludes them.
+    const untimed = time === 'published_at' && q.from === undefined && q.to === undefined;
+    if (untimed && rows.length < q.limit) {
+      let query = this.filtered(q).select('articles.id').where('articles.published_at', 'is', null);
+      if (after?.at === null) query = query.where('articles.id', '<', after.id);
+      const rest = await query
+        .orderBy('articles.id', 'desc')
+        .limit(q.limit - rows.length)
+        .execute();
+      rows.push(...rest.map((r) => ({ id: r.id, at: null })));
+    }
+    return rows;
+  }
+
+  /** The ids among `q.ids` that pass the filters (the matches of a search, to be ordered by relevance). */
+  async archiveFilter(q: Omit<ArchiveQuery, 'after' | 'limit'> & { ids: readonly number[] }): Promise<number[]> {
+    if (q.ids.length === 0) return [];
+    const rows = await this.filtered(q, false).select('articles.id').execute();
+    return rows.map((r) => r.id);
+  }
 
   /** Live articles: one in the 回收站 is gone for every read but the trash's own. */
   private base() {
@@ -167,14 +281,14 @@ export class ArticleRepository implements Port.ArticleRepository {
     return this.withTags(rows);
   }
 
+  /** Every article, newest id first, in pages (backups and rebuilds walk the whole archive with it). */
   async listNewsroom(q: NewsroomQuery): Promise<Article[]> {
-    // base() leaves the trash out already; said again here so that a rewrite of this list keeps it out.
-    let query = this.base().where('articles.deleted_at', 'is', null);
+    let query = this.listable().select('articles.id');
     if (q.status) query = query.where('articles.status', '=', q.status);
     if (q.authorId !== undefined) query = query.where('articles.author_id', '=', q.authorId);
     if (q.beforeId !== undefined) query = query.where('articles.id', '<', q.beforeId);
     const rows = await query.orderBy('articles.id', 'desc').limit(q.limit).execute();
-    return this.withTags(rows);
+    return this.findMany(rows.map((r) => r.id));
   }
 
   async maxPublishedId(): Promise<number> {
@@ -473,5 +587,6 @@ function toArticle(r: ArticleRow, tags: string[]): Article {
     updatedAt: r.updated_at,
     authorId: r.author_id,
     revision: r.revision,
+    hasImage: r.has_image === 1,
   };
 }

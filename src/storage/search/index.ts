@@ -3,9 +3,10 @@ import type { SearchIndex } from '../../domain/search/search-index.ts';
 import type { Dialect } from '../migrations/index.ts';
 import type { DB } from '../schema.ts';
 import { PostgresSearchIndex } from './postgres.ts';
+import type { IndexScope } from './shared.ts';
 import { SqliteSearchIndex } from './sqlite.ts';
 
-/** The domain's search index over this store. */
-export function searchIndex(db: Kysely<DB>, dialect: Dialect): SearchIndex {
-  return dialect === 'sqlite' ? new SqliteSearchIndex(db) : new PostgresSearchIndex(db);
+/** The domain's search index over this store: of the published articles, or (`unpublished`) the draft index of the others. */
+export function searchIndex(db: Kysely<DB>, dialect: Dialect, scope: IndexScope = 'published'): SearchIndex {
+  return dialect === 'sqlite' ? new SqliteSearchIndex(db, scope) : new PostgresSearchIndex(db, scope);
 }

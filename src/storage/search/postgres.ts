@@ -6,11 +6,12 @@ import {
   type SearchCandidates,
   type SearchDocument,
   type SearchIndex,
+  type SearchMatches,
   type SearchRequest,
   type Term,
 } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
-import { byRelevance, publishedBatch, REBUILD_BATCH, SEARCH_CAPS } from './shared.ts';
+import { articleBatch, byRelevance, REBUILD_BATCH, SEARCH_CAPS, type IndexScope } from './shared.ts';
 
 /**
  * PostgreSQL: search_docs holds each published article's tokens as two `simple` tsvectors built here from our
@@ -110,14 +111,22 @@ export function tsqueryLiterals(terms: Term[], channelIds?: number[]): TsQueries
 }
 
 export class PostgresSearchIndex implements SearchIndex {
-  constructor(private readonly db: Kysely<DB>) {}
+  /** search_docs for the published articles; draft_search_docs, the same table, for the others (the draft index). */
+  private readonly docs;
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly scope: IndexScope = 'published',
+  ) {
+    this.docs = sql.table(scope === 'published' ? 'search_docs' : 'draft_search_docs');
+  }
 
   async put(document: SearchDocument): Promise<void> {
     await this.write(this.db, [document]);
   }
 
   async remove(articleId: number): Promise<void> {
-    await sql`delete from search_docs where article_id = ${articleId}`.execute(this.db);
+    await sql`delete from ${this.docs} where article_id = ${articleId}`.execute(this.db);
   }
 
   private async write(db: Kysely<DB>, docs: SearchDocument[]): Promise<void> {
@@ -126,7 +135,7 @@ export class PostgresSearchIndex implements SearchIndex {
       const v = documentVectors(d);
       return sql`(${d.articleId}, ${d.publishedAt}, ${v.words}::tsvector, ${v.grams}::tsvector)`;
     });
-    await sql`insert into search_docs (article_id, published_at, words, grams) values ${sql.join(values)}
+    await sql`insert into ${this.docs} (article_id, published_at, words, grams) values ${sql.join(values)}
       on conflict (article_id) do update set published_at = excluded.published_at, words = excluded.words, grams = excluded.grams`.execute(db);
   }
 
@@ -156,7 +165,7 @@ export class PostgresSearchIndex implements SearchIndex {
       (
         await sql<{ id: number; at: number; score: number }>`
           select c.article_id as id, c.published_at as at, (${sql.join(ranks, sql` + `)})::float8 as score
-          from (select ${columns} from search_docs where ${where}
+          from (select ${columns} from ${this.docs} where ${where}
                 order by published_at desc, article_id desc limit ${SEARCH_CAPS.candidates}) c`.execute(db)
       ).rows;
     return this.withIndexPlans(async (db) => {
@@ -174,11 +183,26 @@ export class PostgresSearchIndex implements SearchIndex {
         // Past the candidates, exact text is counted by its grams alone: checking every match's positions would
         // read thousands of tsvectors for a number already in the hundreds.
         const { rows: counted } = await sql<{ n: number }>`select count(*) as n from (
-          select 1 from search_docs where ${conditions(q.gramsLoose)} limit ${SEARCH_CAPS.total}) x`.execute(db);
+          select 1 from ${this.docs} where ${conditions(q.gramsLoose)} limit ${SEARCH_CAPS.total}) x`.execute(db);
         total = Number(counted[0]?.n ?? total);
       }
       return { ids: rows.map((r) => r.id), total };
     });
+  }
+
+  async matching(request: SearchRequest, cap: number): Promise<SearchMatches> {
+    if (request.terms.length === 0) return { ids: [], capped: false };
+    const q = tsqueryLiterals(request.terms, request.channelIds);
+    const c: RawBuilder<unknown>[] = [];
+    if (q.words !== undefined) c.push(sql`words @@ ${q.words}::tsquery`);
+    if (q.grams !== undefined) c.push(sql`grams @@ ${q.grams}::tsquery`);
+    if (request.from !== undefined) c.push(sql`published_at >= ${request.from}`);
+    if (request.to !== undefined) c.push(sql`published_at < ${request.to}`);
+    const { rows } = await this.withIndexPlans((db) =>
+      sql<{ id: number }>`select article_id as id from ${this.docs} where ${sql.join(c, sql` and `)}
+        order by published_at desc, article_id desc limit ${cap + 1}`.execute(db),
+    );
+    return { ids: rows.slice(0, cap).map((r) => r.id), capped: rows.length > cap };
   }
 
   /**
@@ -201,7 +225,7 @@ export class PostgresSearchIndex implements SearchIndex {
     let after = 0;
     for (;;) {
       const batch = await this.db.transaction().execute(async (tx) => {
-        const rows = await publishedBatch(tx, after, REBUILD_BATCH, true);
+        const rows = await articleBatch(tx, this.scope, after, REBUILD_BATCH, true);
         await this.write(tx, rows.map(document));
         return rows;
       });
@@ -210,20 +234,22 @@ export class PostgresSearchIndex implements SearchIndex {
       after = batch[batch.length - 1]!.id;
       progress?.(indexed);
     }
-    const result = await sql`delete from search_docs d where not exists (
-      select 1 from articles a where a.id = d.article_id and a.status = 'published')`.execute(this.db);
-    await sql`analyze search_docs`.execute(this.db);
+    const result = await sql`delete from ${this.docs} d where not exists (
+      select 1 from articles a where a.id = d.article_id and ${this.scope === 'published' ? sql`a.status = 'published'` : sql`a.status <> 'published'`})`.execute(
+      this.db,
+    );
+    await sql`analyze ${this.docs}`.execute(this.db);
     return { indexed, removed: Number(result.numAffectedRows ?? 0) };
   }
 
   async isEmpty(): Promise<boolean> {
-    const { rows } = await sql`select 1 from search_docs limit 1`.execute(this.db);
+    const { rows } = await sql`select 1 from ${this.docs} limit 1`.execute(this.db);
     return rows.length === 0;
   }
 
   async stats(): Promise<{ documents: number; bytes: number }> {
-    const { rows } = await sql<{ n: number; bytes: number }>`select (select count(*) from search_docs) as n,
-      pg_total_relation_size('search_docs') as bytes`.execute(this.db);
+    const { rows } = await sql<{ n: number; bytes: number }>`select (select count(*) from ${this.docs}) as n,
+      pg_total_relation_size(${this.scope === 'published' ? 'search_docs' : 'draft_search_docs'}::regclass) as bytes`.execute(this.db);
     return { documents: Number(rows[0]?.n ?? 0), bytes: Number(rows[0]?.bytes ?? 0) };
   }
 }

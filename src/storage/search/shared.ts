@@ -10,12 +10,15 @@ export function byRelevance(a: { id: number; at: number; score: number }, b: { i
   return b.score - a.score || b.at - a.at || b.id - a.id;
 }
 
-/** Rows of one batch of published articles, read the same way by both stores for a rebuild. */
-export async function publishedBatch(db: Kysely<DB>, afterId: number, size: number, lock: boolean): Promise<IndexableArticle[]> {
+/** Which articles an index holds: the public index the published ones, the draft index all the others. */
+export type IndexScope = 'published' | 'unpublished';
+
+/** Rows of one batch of the articles an index holds, read the same way by both stores for a rebuild. */
+export async function articleBatch(db: Kysely<DB>, scope: IndexScope, afterId: number, size: number, lock: boolean): Promise<IndexableArticle[]> {
   let query = db
     .selectFrom('articles')
     .select(['id', 'title', 'subtitle', 'summary', 'body_text', 'channel_id', 'published_at', 'updated_at'])
-    .where('status', '=', 'published')
+    .where('status', scope === 'published' ? '=' : '<>', 'published')
     .where('id', '>', afterId)
     .orderBy('id')
     .limit(size);

@@ -1,7 +1,16 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { IndexableArticle, RebuildReport, SearchCandidates, SearchDocument, SearchIndex, SearchRequest, Term } from '../../domain/search/search-index.ts';
+import type {
+  IndexableArticle,
+  RebuildReport,
+  SearchCandidates,
+  SearchDocument,
+  SearchIndex,
+  SearchMatches,
+  SearchRequest,
+  Term,
+} from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
-import { byRelevance, publishedBatch, REBUILD_BATCH, SEARCH_CAPS } from './shared.ts';
+import { articleBatch, byRelevance, REBUILD_BATCH, SEARCH_CAPS, type IndexScope } from './shared.ts';
 
 /**
  * SQLite: one contentless FTS5 table (search_fts) over pre-segmented text: four word columns, four gram
@@ -9,8 +18,7 @@ import { byRelevance, publishedBatch, REBUILD_BATCH, SEARCH_CAPS } from './share
  * publication time, so the newest matches and date ranges come straight off the index, without a join.
  */
 
-/** bm25 weights of t, k, s, b (words of title, tags, summary, body), gt, gk, gs, gb (their grams) and c (channel). */
-const BM25 = sql.raw('bm25(search_fts, 10.0, 6.0, 3.0, 1.0, 10.0, 6.0, 3.0, 1.0, 0.0)');
+// bm25 weights of t, k, s, b (words of title, tags, summary, body), gt, gk, gs, gb (their grams) and c (channel): see this.bm25.
 const WORD_COLUMNS = '{t k s b}';
 const GRAM_COLUMNS = '{gt gk gs gb}';
 /** Doc keys leave this many slots per millisecond of publication time. */
@@ -30,8 +38,25 @@ export function ftsExpression(terms: Term[], channelIds?: number[]): string {
 
 const docKey = (publishedAt: number, articleId: number) => publishedAt * SLOTS + (articleId % SLOTS);
 
+/** The tables of one index: the public one (search_docs, search_fts) or the draft index (draft_docs, draft_fts). */
+const TABLES = {
+  published: { docs: sql.table('search_docs'), fts: sql.table('search_fts'), ftsName: 'search_fts' },
+  unpublished: { docs: sql.table('draft_docs'), fts: sql.table('draft_fts'), ftsName: 'draft_fts' },
+};
+
 export class SqliteSearchIndex implements SearchIndex {
-  constructor(private readonly db: Kysely<DB>) {}
+  private readonly docs;
+  private readonly fts;
+  private readonly bm25;
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly scope: IndexScope = 'published',
+  ) {
+    this.docs = TABLES[scope].docs;
+    this.fts = TABLES[scope].fts;
+    this.bm25 = sql.raw(`bm25(${TABLES[scope].ftsName}, 10.0, 6.0, 3.0, 1.0, 10.0, 6.0, 3.0, 1.0, 0.0)`);
+  }
 
   async put(document: SearchDocument): Promise<void> {
     await this.write(this.db, document);
@@ -42,15 +67,15 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   private async currentDoc(db: Kysely<DB>, articleId: number): Promise<number | undefined> {
-    const { rows } = await sql<{ doc: number }>`select doc from search_docs where article_id = ${articleId}`.execute(db);
+    const { rows } = await sql<{ doc: number }>`select doc from ${this.docs} where article_id = ${articleId}`.execute(db);
     return rows[0]?.doc;
   }
 
   private async removeFrom(db: Kysely<DB>, articleId: number): Promise<boolean> {
     const doc = await this.currentDoc(db, articleId);
     if (doc === undefined) return false;
-    // The search_docs_unindex trigger deletes the doc's tokens too.
-    await sql`delete from search_docs where doc = ${doc}`.execute(db);
+    // The *_docs_unindex trigger deletes the doc's tokens too.
+    await sql`delete from ${this.docs} where doc = ${doc}`.execute(db);
     return true;
   }
 
@@ -60,23 +85,23 @@ export class SqliteSearchIndex implements SearchIndex {
     let doc = wanted;
     if (current === wanted) {
       // Same key, same publication time: only the tokens change.
-      await sql`delete from search_fts where rowid = ${doc}`.execute(db);
+      await sql`delete from ${this.fts} where rowid = ${doc}`.execute(db);
     } else {
       if (current !== undefined) await this.removeFrom(db, d.articleId);
       // Two articles can share a key only with equal times and ids 1024 apart: take the next free one.
-      while ((await sql`select 1 from search_docs where doc = ${doc}`.execute(db)).rows.length > 0) doc++;
-      await sql`insert into search_docs (doc, article_id, published_at) values (${doc}, ${d.articleId}, ${d.publishedAt})`.execute(db);
+      while ((await sql`select 1 from ${this.docs} where doc = ${doc}`.execute(db)).rows.length > 0) doc++;
+      await sql`insert into ${this.docs} (doc, article_id, published_at) values (${doc}, ${d.articleId}, ${d.publishedAt})`.execute(db);
     }
     const f = d.fields;
     const text = (tokens: string[]) => tokens.join(' ');
-    await sql`insert into search_fts (rowid, t, k, s, b, gt, gk, gs, gb, c) values (${doc},
+    await sql`insert into ${this.fts} (rowid, t, k, s, b, gt, gk, gs, gb, c) values (${doc},
       ${text(f.title.words)}, ${text(f.tags.words)}, ${text(f.summary.words)}, ${text(f.body.words)},
       ${text(f.title.grams)}, ${text(f.tags.grams)}, ${text(f.summary.grams)}, ${text(f.body.grams)}, ${channelToken(d.channelId)})`.execute(db);
   }
 
   async search(request: SearchRequest): Promise<SearchCandidates> {
     if (request.terms.length === 0) return { ids: [], total: 0 };
-    const conditions: RawBuilder<unknown>[] = [sql`search_fts match ${ftsExpression(request.terms, request.channelIds)}`];
+    const conditions: RawBuilder<unknown>[] = [sql`${this.fts} match ${ftsExpression(request.terms, request.channelIds)}`];
     // Doc keys order by publication time to the millisecond, so date bounds are a rowid range FTS5 seeks to.
     if (request.from !== undefined) conditions.push(sql`rowid >= ${request.from * SLOTS}`);
     if (request.to !== undefined) conditions.push(sql`rowid < ${request.to * SLOTS}`);
@@ -84,17 +109,28 @@ export class SqliteSearchIndex implements SearchIndex {
     // The newest matches come straight off the index; bm25 runs on those only, the join on them only.
     const { rows } = await sql<{ id: number; at: number; score: number }>`
       select d.article_id as id, d.published_at as at, c.score from (
-        select rowid as doc, -${BM25} as score from search_fts where ${where}
+        select rowid as doc, -${this.bm25} as score from ${this.fts} where ${where}
         order by rowid desc limit ${SEARCH_CAPS.candidates}) c
-      join search_docs d on d.doc = c.doc`.execute(this.db);
+      join ${this.docs} d on d.doc = c.doc`.execute(this.db);
     rows.sort(byRelevance);
     let total = rows.length;
     if (total === SEARCH_CAPS.candidates) {
       const { rows: counted } = await sql<{ n: number }>`select count(*) as n from (
-        select 1 from search_fts where ${where} limit ${SEARCH_CAPS.total}) x`.execute(this.db);
+        select 1 from ${this.fts} where ${where} limit ${SEARCH_CAPS.total}) x`.execute(this.db);
       total = Number(counted[0]?.n ?? total);
     }
     return { ids: rows.map((r) => r.id), total };
+  }
+
+  async matching(request: SearchRequest, cap: number): Promise<SearchMatches> {
+    if (request.terms.length === 0) return { ids: [], capped: false };
+    const conditions: RawBuilder<unknown>[] = [sql`${this.fts} match ${ftsExpression(request.terms, request.channelIds)}`];
+    if (request.from !== undefined) conditions.push(sql`rowid >= ${request.from * SLOTS}`);
+    if (request.to !== undefined) conditions.push(sql`rowid < ${request.to * SLOTS}`);
+    const { rows } = await sql<{ id: number }>`select d.article_id as id from (
+        select rowid as doc from ${this.fts} where ${sql.join(conditions, sql` and `)} order by rowid desc limit ${cap + 1}) c
+      join ${this.docs} d on d.doc = c.doc`.execute(this.db);
+    return { ids: rows.slice(0, cap).map((r) => r.id), capped: rows.length > cap };
   }
 
   async rebuild(document: (article: IndexableArticle) => SearchDocument, progress?: (indexed: number) => void): Promise<RebuildReport> {
@@ -103,7 +139,7 @@ export class SqliteSearchIndex implements SearchIndex {
     for (;;) {
       // Each batch is one write transaction taken up front, so no other process writes between our reads and writes.
       const batch = await this.immediate(async (db) => {
-        const rows = await publishedBatch(db, after, REBUILD_BATCH, false);
+        const rows = await articleBatch(db, this.scope, after, REBUILD_BATCH, false);
         for (const a of rows) await this.write(db, document(a));
         return rows;
       });
@@ -113,13 +149,15 @@ export class SqliteSearchIndex implements SearchIndex {
       progress?.(indexed);
     }
     const removed = await this.immediate(async (db) => {
-      const { rows } = await sql<{ article_id: number }>`select d.article_id from search_docs d
-        left join articles a on a.id = d.article_id where a.id is null or a.status <> 'published'`.execute(db);
+      const { rows } = await sql<{ article_id: number }>`select d.article_id from ${this.docs} d
+        left join articles a on a.id = d.article_id where a.id is null or ${this.scope === 'published' ? sql`a.status <> 'published'` : sql`a.status = 'published'`}`.execute(
+        db,
+      );
       for (const r of rows) await this.removeFrom(db, r.article_id);
       return rows.length;
     });
     // Merges the index's segments into one: fewer b-trees to search afterwards.
-    await sql`insert into search_fts (search_fts) values ('optimize')`.execute(this.db);
+    await sql`insert into ${this.fts} (${this.fts}) values ('optimize')`.execute(this.db);
     return { indexed, removed };
   }
 
@@ -139,14 +177,15 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   async isEmpty(): Promise<boolean> {
-    const { rows } = await sql`select 1 from search_docs limit 1`.execute(this.db);
+    const { rows } = await sql`select 1 from ${this.docs} limit 1`.execute(this.db);
     return rows.length === 0;
   }
 
   async stats(): Promise<{ documents: number; bytes: number }> {
-    const { rows } = await sql<{ n: number }>`select count(*) as n from search_docs`.execute(this.db);
+    const { rows } = await sql<{ n: number }>`select count(*) as n from ${this.docs}`.execute(this.db);
     const { rows: size } = await sql<{ bytes: number | null }>`select sum(pgsize) as bytes from dbstat
-      where name like 'search\\_%' escape '\\' or name like 'sqlite_autoindex_search\\_%' escape '\\'`.execute(this.db);
+      where name like ${`${this.scope === 'published' ? 'search' : 'draft'}\\_%`} escape '\\'
+        or name like ${`sqlite_autoindex_${this.scope === 'published' ? 'search' : 'draft'}\\_%`} escape '\\'`.execute(this.db);
     return { documents: Number(rows[0]?.n ?? 0), bytes: Number(size[0]?.bytes ?? 0) };
   }
 }

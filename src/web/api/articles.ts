@@ -6,7 +6,6 @@ import {
   articleRevisions,
   createArticle,
   getArticle,
-  listNewsroomArticles,
   publishArticle,
   returnArticle,
   scheduleArticle,
@@ -17,10 +16,11 @@ import {
 } from '../../domain/articles/service.ts';
 import { type ReturnNote, returnNotes } from '../../domain/articles/returned.ts';
 import { restoreRevision } from '../../domain/articles/revisions.ts';
-import { ARTICLE_STATUSES } from '../../domain/articles/status.ts';
+import { ARCHIVE_LIMIT, listArchive } from '../../domain/articles/archive.ts';
+import { ARCHIVE_SORTS } from '../../domain/articles/article.ts';
 import { AUTH_REQUIRED } from '../auth.ts';
 import { typed, type WebDeps } from '../context.ts';
-import { newsroomArticle, revisionOut } from '../presenters/articles.ts';
+import { archiveItem, newsroomArticle, revisionOut } from '../presenters/articles.ts';
 import { EmptyBody, IdParams, MAX_ID } from './schemas.ts';
 
 const text = (max: number) => Type.String({ maxLength: max });
@@ -81,12 +81,23 @@ const PublishBody = Type.Union([
 const ScheduleBody = Type.Object({ at: Type.String({ format: 'date-time', maxLength: 40 }) }, { additionalProperties: false });
 const ReturnBody = Type.Object({ comment: Type.String({ minLength: 1, maxLength: 1000 }) }, { additionalProperties: false });
 const RevisionParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: MAX_ID }), n: Type.Integer({ minimum: 1, maximum: MAX_ID }) });
+/** The archive (稿件库) and every other newsroom list: filters, a sort, a keyset cursor. Values are checked for meaning in the domain. */
 const ListQuery = Type.Object(
   {
-    status: Type.Optional(Type.Union(ARTICLE_STATUSES.map((s) => Type.Literal(s)))),
+    q: Type.Optional(Type.String({ maxLength: 200 })),
+    // One or several: repeated (status=draft&status=submitted) or comma-separated.
+    status: Type.Optional(Type.Array(Type.String({ maxLength: 80 }), { maxItems: 5 })),
     mine: Type.Optional(Type.Boolean()),
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 30 }),
-    before: Type.Optional(Type.Integer({ minimum: 1 })),
+    channel: Type.Optional(Type.String({ maxLength: 200 })),
+    author: Type.Optional(Type.String({ maxLength: 64 })),
+    from: Type.Optional(Type.String({ maxLength: 40 })),
+    to: Type.Optional(Type.String({ maxLength: 40 })),
+    hasImage: Type.Optional(Type.Boolean()),
+    sort: Type.Optional(Type.Union([...ARCHIVE_SORTS, 'relevance' as const].map((s) => Type.Literal(s)))),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+    limit: Type.Integer({ minimum: ARCHIVE_LIMIT.min, maximum: ARCHIVE_LIMIT.max, default: ARCHIVE_LIMIT.default }),
+    // Legacy id paging (before the cursor): only articles with a lower id.
+    before: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ID })),
   },
   { additionalProperties: false },
 );
@@ -115,14 +126,18 @@ export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
   };
 
   api.get('/articles', { config: AUTH_REQUIRED, schema: { querystring: ListQuery } }, async (req) => {
-    const items = await listNewsroomArticles(ctx, req.actor, {
-      status: req.query.status,
-      mine: req.query.mine,
-      limit: req.query.limit,
-      beforeId: req.query.before,
-    });
-    const returned = await returnNotes(ctx, items);
-    return { items: items.map((a) => present(a, req.actor, returned.get(a.id))), next: items.length === req.query.limit ? items[items.length - 1]!.id : null };
+    const page = await listArchive(ctx, req.actor, { ...req.query, timeZone: config.timeZone });
+    // The reporter's dashboard marks returned drafts: one query for the page's notes.
+    const returned = await returnNotes(
+      ctx,
+      page.hits.map((h) => h.article),
+    );
+    return {
+      items: page.hits.map((h) => archiveItem(h, config.siteUrl, req.actor, returned.get(h.article.id))),
+      next: page.next,
+      ...(page.total !== undefined ? { total: page.total } : {}),
+      ...(page.query ? { capped: page.capped } : {}),
+    };
   });
 
   api.post('/articles', { config: AUTH_REQUIRED, schema: { body: CreateBody } }, async (req, reply) => {

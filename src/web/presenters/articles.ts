@@ -1,5 +1,6 @@
 import type { Actor } from '../../domain/accounts/roles.ts';
 import type { Article } from '../../domain/articles/article.ts';
+import type { ArchiveHit } from '../../domain/articles/archive.ts';
 import type { RelatedView } from '../../domain/articles/related.ts';
 import type { ArticleStatus } from '../../domain/articles/status.ts';
 import type { Channel } from '../../domain/channels/channel.ts';
@@ -36,10 +37,16 @@ export function newsroomArticle(a: Article, siteUrl: string, actor: Actor, retur
     updatedAt: iso(a.updatedAt),
     authorId: a.authorId,
     revision: a.revision,
+    hasImage: a.hasImage,
     url: siteUrl + articlePath(a.id),
     abilities: articleAbilities(actor, a),
     returned: returned ? { comment: returned.comment, at: iso(returned.at)!, by: returned.byUsername, byName: returned.byName } : null,
   };
+}
+
+/** An article of an archive page: the newsroom's article, with its title escaped and the matched words marked. */
+export function archiveItem(hit: ArchiveHit, siteUrl: string, actor: Actor, returned?: ReturnNote) {
+  return { ...newsroomArticle(hit.article, siteUrl, actor, returned), titleHtml: hit.titleHtml };
 }
 
 export function feedItem(a: Article, siteUrl: string) {
