@@ -64,10 +64,25 @@ async function main() {
     const { app } = await buildApp({ container: createContainer({ config, database }) });
     await app.ready();
     const channel = (await db.selectFrom('channels').select('path').where('parent_id', 'is', null).executeTakeFirstOrThrow()).path;
+    // The 50th page of a channel and of the home feed, reached by following each page's own 更多 link (keyset cursors).
+    const deep = async (first: string) => {
+      let url = first;
+      for (let i = 1; i < 50; i++) {
+        const html = (await app.inject({ url })).body;
+        const cursor = /[?&]cursor=([A-Za-z0-9_-]+)/.exec(html)?.[1];
+        if (!cursor) break;
+        url = `${first}?cursor=${cursor}`;
+      }
+      return url;
+    };
+    const deepChannel = await deep(`/c/${channel}`);
+    const deepHome = await deep('/');
     const pages: { name: string; url: () => string }[] = [
       { name: 'article (random)', url: () => `/a/${1 + Math.floor(rnd() * ARTICLES)}` },
       { name: 'home', url: () => '/' },
+      { name: 'home, 50th feed page', url: () => deepHome },
       { name: 'channel', url: () => `/c/${channel}` },
+      { name: 'channel, 50th page', url: () => deepChannel },
     ];
     const rows: string[] = [];
     for (const page of pages) {
