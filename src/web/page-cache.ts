@@ -137,8 +137,11 @@ export function purgeKeysFor(change: ContentChange): string[] | 'all' | undefine
 }
 
 const ARTICLE_LINK = /\/a\/(\d{1,10})(?![\d])/g;
-/** More keys than this and the page is simply purged with everything (a CDN header stays small). */
-const MAX_KEYS = 400;
+/**
+ * Keys kept per page: a page linking more articles than this is still purged by its route's keys, its own, and the
+ * first links', and otherwise expires. Bounds the two headers (~1.5 KB each) below proxies' default header buffers.
+ */
+const MAX_KEYS = 200;
 
 /** A page's keys: those its route named plus an `a<id>` for every article it links to. */
 export function pageSurrogateKeys(routeKeys: string | undefined, html: string): string[] {
