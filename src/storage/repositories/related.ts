@@ -13,6 +13,12 @@ export type RelatedTables = {
   related_picks: { article_id: number; related_id: number; mode: string; position: number; account_id: number | null; created_at: number };
 };
 
+/** Postings of one term read per publish, and how many of the best by them are scored exactly (see similarPublished). */
+const POSTINGS_PER_TERM = 2_000;
+const RESCORED = 400;
+/** Postings of one term counted exactly for its document frequency (see documentFrequencies). */
+const COUNTED_POSTINGS = 5_000;
+
 /** Any fixed number works; it names the lock that serializes related-list updates on PostgreSQL. */
 export const REFRESH_LOCK = 7_316_001;
 
@@ -63,20 +69,36 @@ export class RelatedRepository implements Port.RelatedRepository {
       .execute();
   }
 
-  /** How many analysed articles there are, and in how many of them each term is among the heaviest. */
+  /**
+   * How many analysed articles there are, and in how many of them each term is among the heaviest: exact up to
+   * COUNTED_POSTINGS, and for a commoner term estimated from how densely its newest postings fill the range of analysed
+   * ids (counting every posting of a word in a fifth of a million articles was most of a publish's time; the damping
+   * it feeds only needs the share to a few per cent).
+   */
   async documentFrequencies(terms: readonly string[]): Promise<{ documents: number; df: Map<string, number> }> {
-    const { n } = await this.db
+    const range = await this.db
       .selectFrom('related_fingerprints')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('article_id').as('first'), eb.fn.max('article_id').as('last')])
       .executeTakeFirstOrThrow();
-    if (terms.length === 0) return { documents: Number(n), df: new Map() };
-    const rows = await this.db
-      .selectFrom('related_terms')
-      .select(['term', (eb) => eb.fn.countAll<number>().as('df')])
-      .where('term', 'in', [...terms])
-      .groupBy('term')
-      .execute();
-    return { documents: Number(n), df: new Map(rows.map((r) => [r.term, Number(r.df)])) };
+    const documents = Number(range.n);
+    if (terms.length === 0 || documents === 0) return { documents, df: new Map() };
+    const counts = sql.join(
+      [...new Set(terms)].map(
+        (term) => sql`select term, count(*) as n, min(article_id) as oldest from (select term, article_id from related_terms
+          where term = ${term} order by article_id desc limit ${COUNTED_POSTINGS}) p group by term`,
+      ),
+      sql` union all `,
+    );
+    const { rows } = await sql<{ term: string; n: number; oldest: number }>`${counts}`.execute(this.db);
+    const first = Number(range.first);
+    const last = Number(range.last);
+    const df = new Map<string, number>();
+    for (const r of rows) {
+      const n = Number(r.n);
+      const estimate = n < COUNTED_POSTINGS ? n : Math.round((n * (last - first + 1)) / Math.max(1, last - Number(r.oldest) + 1));
+      df.set(r.term, Math.min(documents, estimate));
+    }
+    return { documents, df };
   }
 
   /** Articles never analysed: written before this table existed, or by a process that skipped it. */
@@ -108,43 +130,75 @@ export class RelatedRepository implements Port.RelatedRepository {
     return rows.map((r) => [r.term, Number(r.weight)]);
   }
 
-  /** Published articles sharing terms with the vector, most similar first, computed in the database. */
+  /**
+   * Published articles sharing terms with the vector, most similar first. Each term's postings are read newest first
+   * and cut at POSTINGS_PER_TERM, so a publish reads a bounded number of index entries however large the archive: a
+   * rare term (the ones that tell subjects apart) is read whole, a common one (damped anyway) in its newest articles.
+   */
   async similarPublished(articleId: number, terms: readonly [string, number][], limit: number): Promise<Candidate[]> {
     if (terms.length === 0) return [];
-    // The other article's weight times this one's, per shared term; literals, so both stores type the sum as a number.
-    const weightHere = sql<number>`case ${sql.join(
-      terms.map(([term, weight]) => sql`when t.term = ${term} then ${sql.lit(weight)}`),
-      sql` `,
-    )} else 0 end`;
-    const rows = await this.db
-      .selectFrom('related_terms as t')
-      .innerJoin('articles as a', 'a.id', 't.article_id')
-      .select((eb) => [
-        't.article_id',
-        'a.channel_id',
-        'a.published_at',
-        eb.fn.sum<number>(sql`t.weight * ${weightHere}`).as('similarity'),
-        eb.fn.countAll<number>().as('shared'),
-      ])
-      .where(
-        't.term',
-        'in',
-        terms.map(([term]) => term),
-      )
-      .where('t.article_id', '!=', articleId)
-      .where('a.status', '=', 'published')
-      .groupBy(['t.article_id', 'a.channel_id', 'a.published_at'])
-      .orderBy('similarity', 'desc')
-      .orderBy('t.article_id', 'desc')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({
-      articleId: r.article_id,
-      similarity: Number(r.similarity),
-      sharedTerms: Number(r.shared),
-      channelId: r.channel_id,
-      publishedAt: r.published_at ?? 0,
-    }));
+    const postings = sql.join(
+      terms.map(
+        ([term]) => sql`select * from (select term, article_id, weight from related_terms where term = ${term}
+          order by article_id desc limit ${POSTINGS_PER_TERM}) p`,
+      ),
+      sql` union all `,
+    );
+    const { rows } = await sql<{ term: string; article_id: number; weight: number }>`${postings}`.execute(this.db);
+    const weightOf = new Map(terms);
+    const scores = new Map<number, { similarity: number; shared: number }>();
+    for (const r of rows) {
+      if (r.article_id === articleId) continue;
+      const score = scores.get(r.article_id) ?? { similarity: 0, shared: 0 };
+      score.similarity += Number(r.weight) * (weightOf.get(r.term) ?? 0);
+      score.shared++;
+      scores.set(r.article_id, score);
+    }
+    // The cut lists undercount old articles' common terms: the best by this first count are scored again exactly,
+    // from their own whole vectors.
+    const shortlist = [...scores]
+      .sort((a, b) => b[1].similarity - a[1].similarity || b[0] - a[0])
+      .slice(0, RESCORED)
+      .map(([id]) => id);
+    const exact = new Map<number, { similarity: number; shared: number }>();
+    for (let i = 0; i < shortlist.length; i += 500) {
+      const vectors = await this.db
+        .selectFrom('related_terms')
+        .select(['article_id', 'term', 'weight'])
+        .where('article_id', 'in', shortlist.slice(i, i + 500))
+        .execute();
+      for (const v of vectors) {
+        const w = weightOf.get(v.term);
+        if (w === undefined) continue;
+        const score = exact.get(v.article_id) ?? { similarity: 0, shared: 0 };
+        score.similarity += Number(v.weight) * w;
+        score.shared++;
+        exact.set(v.article_id, score);
+      }
+    }
+    const ranked = [...exact].sort((a, b) => b[1].similarity - a[1].similarity || b[0] - a[0]);
+    // Only published articles are candidates: the best are checked in batches until `limit` of them are found.
+    const found: Candidate[] = [];
+    for (let i = 0; i < ranked.length && found.length < limit; i += limit * 4) {
+      const batch = ranked.slice(i, i + limit * 4);
+      const meta = await this.db
+        .selectFrom('articles')
+        .select(['id', 'channel_id', 'published_at'])
+        .where('status', '=', 'published')
+        .where(
+          'id',
+          'in',
+          batch.map(([id]) => id),
+        )
+        .execute();
+      const byId = new Map(meta.map((m) => [m.id, m]));
+      for (const [id, score] of batch) {
+        const m = byId.get(id);
+        if (!m || found.length >= limit) continue;
+        found.push({ articleId: id, similarity: score.similarity, sharedTerms: score.shared, channelId: m.channel_id, publishedAt: m.published_at ?? 0 });
+      }
+    }
+    return found;
   }
 
   /** The computed list of an article, best first. */
