@@ -93,6 +93,34 @@ export function watchRequests(page: Page): () => number {
   return () => pending.size;
 }
 
+export interface NewsroomSession {
+  page: Page;
+  errors: string[];
+  inFlight: () => number;
+}
+
+/**
+ * Signs one person into the newsroom in a browser context of their own (zh-CN, Asia/Shanghai), as a newsroom member
+ * at a desk would, and waits for the dashboard; the page's errors and requests are watched from the start.
+ */
+export async function signInNewsroom(
+  browser: Browser,
+  base: string,
+  username: string,
+  password: string,
+  viewport: { width: number; height: number } = { width: 1440, height: 1000 },
+): Promise<NewsroomSession> {
+  const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  const page = await context.newPage();
+  const session = { page, errors: watchErrors(page), inFlight: watchRequests(page) };
+  await page.goto(`${base}/admin`);
+  await page.fill('#login-username', username);
+  await page.fill('#login-password', password);
+  await page.click('.login-card button[type=submit]');
+  await page.waitForSelector('.dashboard [data-section=published] .count');
+  return session;
+}
+
 /**
  * Waits until a loaded page has settled, instead of sleeping: web fonts in, zero-delay timers (deferred errors)
  * run, two frames painted, no request in flight; so the screenshot is final and late errors are already reported.

@@ -9,7 +9,7 @@ import type { Actor } from '../../src/domain/accounts/roles.ts';
 import { createArticle, publishArticle, submitArticle } from '../../src/domain/articles/service.ts';
 import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
-import { launchChromium, SCREENSHOT_DIR, startDemoSite, settled, watchErrors, watchRequests } from './browser.ts';
+import { launchChromium, signInNewsroom, SCREENSHOT_DIR, startDemoSite, settled } from './browser.ts';
 
 /**
  * 稿件库 in Chromium against a real server: an editor reaches it from the top bar, pages with 下一页, searches a word of a
@@ -77,17 +77,7 @@ interface Person {
   inFlight: () => number;
 }
 
-async function signIn(username: string): Promise<Person> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  const person = { page, errors: watchErrors(page), inFlight: watchRequests(page) };
-  await page.goto(`${base}/admin`);
-  await page.fill('#login-username', username);
-  await page.fill('#login-password', PASSWORD);
-  await page.click('.login-card button[type=submit]');
-  await page.waitForSelector('.dashboard [data-section=published] .count');
-  return person;
-}
+const signIn = (username: string): Promise<Person> => signInNewsroom(browser, base, username, PASSWORD);
 
 const rows = (page: Page) => page.$$eval('.archive-table tbody tr', (trs) => trs.map((tr) => Number(tr.getAttribute('data-article-id'))));
 /** Waits until the table shows the answer for the address on screen. */

@@ -10,7 +10,7 @@ import { createArticle, publishArticle, submitArticle, updateArticle } from '../
 import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
-import { launchChromium, SCREENSHOT_DIR, startDemoSite, settled, watchErrors, watchRequests } from './browser.ts';
+import { launchChromium, signInNewsroom, SCREENSHOT_DIR, startDemoSite, settled } from './browser.ts';
 
 /**
  * The newsroom never loses work, in Chromium against a real server: two editors saving the same published article
@@ -77,18 +77,11 @@ interface Person {
 }
 
 async function signIn(username: string): Promise<Person> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  const person: Person = { page, errors: watchErrors(page), dialogs: [], answer: { accept: true }, inFlight: watchRequests(page) };
-  page.on('dialog', (d) => {
+  const person: Person = { ...(await signInNewsroom(browser, base, username, PASSWORD)), dialogs: [], answer: { accept: true } };
+  person.page.on('dialog', (d) => {
     person.dialogs.push(d.message());
     void (person.answer.accept ? d.accept() : d.dismiss());
   });
-  await page.goto(`${base}/admin`);
-  await page.fill('#login-username', username);
-  await page.fill('#login-password', PASSWORD);
-  await page.click('.login-card button[type=submit]');
-  await page.waitForSelector('.dashboard [data-section=published] .count');
   return person;
 }
 

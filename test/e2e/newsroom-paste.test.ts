@@ -8,7 +8,7 @@ import { createArticle, publishArticle } from '../../src/domain/articles/service
 import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
-import { launchChromium, SCREENSHOT_DIR, settled, startDemoSite, VIEWPORTS, watchErrors, watchRequests } from './browser.ts';
+import { launchChromium, signInNewsroom, SCREENSHOT_DIR, settled, startDemoSite, VIEWPORTS, watchErrors, watchRequests } from './browser.ts';
 
 /**
  * Pasting from Word, WPS and Google Docs in Chromium: a synthetic paste event carrying the HTML those programs put on
@@ -41,18 +41,7 @@ afterAll(async () => {
   await close?.();
 });
 
-async function signIn(username: string, viewport: { width: number; height: number } = { width: 1280, height: 1000 }) {
-  const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  const inFlight = watchRequests(page);
-  await page.goto(`${base}/admin`);
-  await page.fill('#login-username', username);
-  await page.fill('#login-password', PASSWORD);
-  await page.click('.login-card button[type=submit]');
-  await page.waitForSelector('.dashboard');
-  return { page, errors, inFlight };
-}
+const signIn = (username: string, viewport = { width: 1280, height: 1000 }) => signInNewsroom(browser, base, username, PASSWORD, viewport);
 
 /** What a paste from another program looks like to the page: a paste event whose clipboard holds HTML and text. */
 async function paste(page: Page, html: string) {

@@ -7,7 +7,7 @@ import { createArticle } from '../../src/domain/articles/service.ts';
 import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
-import { launchChromium, SCREENSHOT_DIR, startDemoSite, settled, watchErrors, watchRequests } from './browser.ts';
+import { launchChromium, signInNewsroom, SCREENSHOT_DIR, startDemoSite, settled } from './browser.ts';
 
 /** Presence in Chromium against a real server: two editors with the same article open each see the other's name. */
 
@@ -38,17 +38,7 @@ afterAll(async () => {
   await close?.();
 });
 
-async function signIn(username: string) {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  const person = { page, errors: watchErrors(page), inFlight: watchRequests(page) };
-  await page.goto(`${base}/admin`);
-  await page.fill('#login-username', username);
-  await page.fill('#login-password', PASSWORD);
-  await page.click('.login-card button[type=submit]');
-  await page.waitForSelector('.dashboard [data-section=published] .count');
-  return person;
-}
+const signIn = (username: string) => signInNewsroom(browser, base, username, PASSWORD);
 
 async function open(page: Page, id: number) {
   await page.goto(`${base}/admin/articles/${id}`);

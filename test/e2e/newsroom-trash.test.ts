@@ -7,7 +7,7 @@ import { createArticle, publishArticle, submitArticle } from '../../src/domain/a
 import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
-import { launchChromium, SCREENSHOT_DIR, startDemoSite, settled, watchErrors, watchRequests } from './browser.ts';
+import { launchChromium, signInNewsroom, SCREENSHOT_DIR, startDemoSite, settled } from './browser.ts';
 
 /**
  * 回收站 and bulk actions in Chromium against a real server: a reporter deletes her draft from the editor, finds it in
@@ -50,18 +50,11 @@ interface Person {
 }
 
 async function signIn(username: string): Promise<Person> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  const person: Person = { page, errors: watchErrors(page), dialogs: [], inFlight: watchRequests(page) };
-  page.on('dialog', (d) => {
+  const person: Person = { ...(await signInNewsroom(browser, base, username, PASSWORD, { width: 1280, height: 900 })), dialogs: [] };
+  person.page.on('dialog', (d) => {
     person.dialogs.push(d.message());
     void d.accept();
   });
-  await page.goto(`${base}/admin`);
-  await page.fill('#login-username', username);
-  await page.fill('#login-password', PASSWORD);
-  await page.click('.login-card button[type=submit]');
-  await page.waitForSelector('.dashboard [data-section=published] .count');
   return person;
 }
 

@@ -7,7 +7,7 @@ import { createAccount } from '../../src/domain/accounts/service.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { startScheduler } from '../../src/jobs/scheduler.ts';
-import { launchChromium, SCREENSHOT_DIR, startDemoSite, watchErrors } from './browser.ts';
+import { launchChromium, signInNewsroom, SCREENSHOT_DIR, startDemoSite, watchErrors } from './browser.ts';
 
 /**
  * The newsroom in a real Chromium against a real server: a reporter writes a draft with an uploaded, captioned
@@ -57,16 +57,9 @@ afterAll(async () => {
 });
 
 async function signIn(username: string): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  const errors = watchErrors(page);
+  const { page, errors } = await signInNewsroom(browser, base, username, PASSWORD);
   // Publishing and unpublishing ask for confirmation.
   page.on('dialog', (d) => void d.accept());
-  await page.goto(`${base}/admin`);
-  await page.fill('#login-username', username);
-  await page.fill('#login-password', PASSWORD);
-  await page.click('.login-card button[type=submit]');
-  await page.waitForSelector('.dashboard [data-section=published] .count');
   return { page, errors };
 }
 
