@@ -1,11 +1,10 @@
 import type { Actor } from '../accounts/roles.ts';
-import { normalizeChannelPath } from '../channels/channel.ts';
 import type { Ctx } from '../context.ts';
 import { invalid } from '../errors.ts';
 import { can } from '../policy.ts';
 import { parseQuery, type ParsedQuery } from '../search/query.ts';
 import { SEARCH_CAPS, type SearchRequest, type Term } from '../search/search-index.ts';
-import { dateBound } from '../search/service.ts';
+import { channelSubtree, dateRange } from '../search/service.ts';
 import { highlight } from '../search/snippet.ts';
 import { ARCHIVE_SORTS, type ArchivePosition, type ArchiveQuery, type ArchiveSort, type Article } from './article.ts';
 import { ARTICLE_STATUSES, type ArticleStatus } from './status.ts';
@@ -122,16 +121,8 @@ export async function listArchive(ctx: Ctx, actor: Actor, input: ArchiveInput): 
   const sort = order(input.sort, query !== undefined);
   const limit = Math.min(ARCHIVE_LIMIT.max, Math.max(ARCHIVE_LIMIT.min, Math.trunc(input.limit ?? ARCHIVE_LIMIT.default)));
   const after = input.cursor ? decodeArchiveCursor(input.cursor, sort) : undefined;
-  const from = dateBound(input.from, 'from', input.timeZone);
-  const to = dateBound(input.to, 'to', input.timeZone);
-  if (from !== undefined && to !== undefined && from >= to) throw invalid('from must be before to', 'to', 'invalid_range');
-
-  let channelIds: number[] | undefined;
-  const channel = normalizeChannelPath(input.channel ?? '');
-  if (channel !== '') {
-    if (!(await ctx.store.channels.findByPath(channel))) throw invalid(`No channel at path "${channel}"`, 'channel', 'unknown_channel');
-    channelIds = await ctx.store.channels.subtreeIds(channel);
-  }
+  const { from, to } = dateRange(input.from, input.to, input.timeZone);
+  const channelIds = await channelSubtree(ctx, input.channel);
   let authorId: number | undefined;
   if (input.author !== undefined && input.author.trim() !== '') {
     const author = await ctx.store.accounts.findByUsername(input.author.trim());

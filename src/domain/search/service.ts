@@ -113,20 +113,28 @@ export function dateBound(value: string | undefined, field: 'from' | 'to', timeZ
  * Chinese full-text search over published articles: words first; when the words find nothing, each part of the
  * query as exact text. Results are ranked by relevance (title above tags, summary and body), then newer first.
  */
+/** A `from`/`to` pair of days or times (see dateBound), refused when it is empty or inverted. */
+export function dateRange(fromRaw: string | undefined, toRaw: string | undefined, timeZone: string): { from?: number; to?: number } {
+  const from = dateBound(fromRaw, 'from', timeZone);
+  const to = dateBound(toRaw, 'to', timeZone);
+  if (from !== undefined && to !== undefined && from >= to) throw invalid('from must be before to', 'to', 'invalid_range');
+  return { from, to };
+}
+
+/** The ids of a channel and its subchannels, from its path; undefined for no channel, 400 for an unknown one. */
+export async function channelSubtree(ctx: Ctx, raw: string | undefined): Promise<number[] | undefined> {
+  const channel = normalizeChannelPath(raw ?? '');
+  if (channel === '') return undefined;
+  if (!(await ctx.store.channels.findByPath(channel))) throw invalid(`No channel at path "${channel}"`, 'channel', 'unknown_channel');
+  return ctx.store.channels.subtreeIds(channel);
+}
+
 export async function searchArticles(ctx: Ctx, input: SearchInput): Promise<SearchResult> {
   const query = parseQuery(input.q);
   const limit = Math.min(SEARCH_LIMIT.max, Math.max(SEARCH_LIMIT.min, Math.trunc(input.limit ?? SEARCH_LIMIT.default)));
   const offset = input.cursor ? decodeSearchCursor(input.cursor) : 0;
-  const from = dateBound(input.from, 'from', input.timeZone);
-  const to = dateBound(input.to, 'to', input.timeZone);
-  if (from !== undefined && to !== undefined && from >= to) throw invalid('from must be before to', 'to', 'invalid_range');
-
-  let channelIds: number[] | undefined;
-  const channel = normalizeChannelPath(input.channel ?? '');
-  if (channel !== '') {
-    if (!(await ctx.store.channels.findByPath(channel))) throw invalid(`No channel at path "${channel}"`, 'channel', 'unknown_channel');
-    channelIds = await ctx.store.channels.subtreeIds(channel);
-  }
+  const { from, to } = dateRange(input.from, input.to, input.timeZone);
+  const channelIds = await channelSubtree(ctx, input.channel);
 
   const empty: SearchResult = { query, hits: [], total: 0, offset, limit, nextCursor: null };
   if (query.terms.length === 0) return empty;
