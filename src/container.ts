@@ -9,6 +9,8 @@ import { MemoryHitCounter, type HitCounter } from './domain/reactions/hits.ts';
 import type { Database } from './storage/database.ts';
 import { RedisHitCounter } from './storage/redis-hits.ts';
 import { SqlStore } from './storage/store.ts';
+import { LocalMediaStore } from './storage/media/local.ts';
+import type { MediaStore } from './domain/media/media-store.ts';
 
 /** Where the parts report trouble that fails no request (a pino logger fits). */
 export interface Warnings {
@@ -61,6 +63,7 @@ export function createContainer({ config, database, clock = systemClock, log, re
 
   const ctx = newContext({
     store: SqlStore.of(database),
+    media: mediaStoreFor(config),
     clock,
     reactions: {
       moods: config.moods,
@@ -91,4 +94,9 @@ export function createContainer({ config, database, clock = systemClock, log, re
     },
     close: () => hits.close(),
   };
+}
+
+/** The media store the configuration names: the local media folder unless INKSTONE_MEDIA_URL names a bucket. */
+export function mediaStoreFor(config: Config): MediaStore {
+  return new LocalMediaStore(path.join(config.dataDir, 'media'));
 }

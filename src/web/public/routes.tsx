@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import path from 'node:path';
 import QRCode from 'qrcode';
 import { Type } from 'typebox';
 import type { Article } from '../../domain/articles/article.ts';
@@ -96,7 +95,7 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
         siteName: config.siteName,
         url: config.siteUrl + articlePath(article.id),
         timeZone: config.timeZone,
-        mediaDir: path.join(config.dataDir, 'media'),
+        media: ctx.media,
       });
       if (posters.size >= config.posterCacheEntries) posters.delete(posters.keys().next().value!);
       posters.set(key, png);
