@@ -7,7 +7,9 @@ import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MediaStore } from '../../src/domain/media/media-store.ts';
 import { LocalMediaStore } from '../../src/storage/media/local.ts';
-import { mediaStoreTargets, type MediaStoreTarget } from '../support/media-stores.ts';
+import { parseMediaStore } from '../../src/config.ts';
+import { S3MediaStore } from '../../src/storage/media/s3.ts';
+import { mediaStoreTargets, startS3Emulator, type MediaStoreTarget } from '../support/media-stores.ts';
 
 /**
  * The MediaStore contract: every store (the local folder always; an S3-compatible server, see
@@ -123,6 +125,25 @@ describe('the local media store', () => {
       expect(readdirSync(path.join(root, '2026', '12'))).toEqual(['AAAAAAAAAAAAAAAA-480.jpg']);
     } finally {
       rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the S3 store on the emulator', () => {
+  it('is refused with the wrong secret key, as S3 would (the emulator checks signatures)', async () => {
+    const emulator = await startS3Emulator();
+    const config = parseMediaStore({ ...emulator.env('x'), INKSTONE_S3_SECRET_ACCESS_KEY: 'not-the-secret' });
+    if (config.kind !== 's3') throw new Error('expected s3');
+    const store = new S3MediaStore(config);
+    const scratch = mkdtempSync(path.join(os.tmpdir(), 'inkstone-store-'));
+    try {
+      const file = path.join(scratch, 'x.part');
+      writeFileSync(file, 'abc');
+      await expect(store.put('2026/12/AAAAAAAAAAAAAAAA-480.jpg', file, 'image/jpeg')).rejects.toThrow(/signature/i);
+    } finally {
+      store.close();
+      await emulator.close();
+      rmSync(scratch, { recursive: true, force: true });
     }
   });
 });

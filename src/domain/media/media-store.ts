@@ -33,10 +33,10 @@ export interface MediaStore {
 /** Cache lifetime of every stored file: its path changes whenever its bytes would. */
 export const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable';
 
-const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
+const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
 
 /**
- * True for a path a store may hold: segments of letters, digits, dot, dash and underscore, none starting with a dot
+ * True for a path a store may hold: segments of letters, digits, dot, dash and underscore, none starting with a dot (keys are base64url: a dash may lead)
  * (so no "..", no hidden files), at most 8 deep, and never under tmp (uploads in progress are never served or stored).
  */
 export function isMediaPath(mediaPath: string): boolean {
