@@ -94,7 +94,7 @@ describe.each(mediaStoreTargets())('media store contract: $name', (target: Media
     const files = Array.from({ length: 12 }, (_, i) => ({ p: `${key}-${480 + i}.gif`, bytes: randomBytes(200 + i) }));
     await Promise.all(files.map((f) => store.put(f.p, temp(f.bytes), 'image/gif')));
     const back = await Promise.all(files.map((f) => read(f.p)));
-    back.forEach((b, i) => expect(b?.data.equals(files[i]!.bytes)).toBe(true));
+    expect(back.map((b, i) => b?.data.equals(files[i]!.bytes))).toEqual(files.map(() => true));
     await Promise.all(files.slice(0, 6).map((f) => store.remove(f.p)));
     expect(await Promise.all(files.map((f) => store.exists(f.p)))).toEqual([...Array(6).fill(false), ...Array(6).fill(true)]);
   });
