@@ -32,9 +32,12 @@ function Shell({
   timeZone,
   scriptUrl,
   styleUrl,
+  mediaUrl,
 }: {
   siteName: string;
   siteUrl: string;
+  /** INKSTONE_MEDIA_PUBLIC_URL: the newsroom shows the library's images from there (admin/media-url.ts). */
+  mediaUrl: string | undefined;
   timeZone: string;
   scriptUrl: string;
   styleUrl: string;
@@ -50,7 +53,7 @@ function Shell({
         <link rel="stylesheet" href={styleUrl} />
         <script type="module" src={scriptUrl} />
       </head>
-      <body data-site-name={siteName} data-site-url={siteUrl} data-time-zone={timeZone}>
+      <body data-site-name={siteName} data-site-url={siteUrl} data-time-zone={timeZone} data-media-url={mediaUrl}>
         <div id="admin-root">
           <noscript>
             <p class="noscript">编辑部后台需要启用 JavaScript。</p>
@@ -75,7 +78,14 @@ export function adminRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets)
     const { adminScriptUrl, adminStyleUrl } = await assets.admin();
     noStore(reply);
     const html = renderPage(
-      <Shell siteName={config.siteName} siteUrl={config.siteUrl} timeZone={config.timeZone} scriptUrl={adminScriptUrl} styleUrl={adminStyleUrl} />,
+      <Shell
+        siteName={config.siteName}
+        siteUrl={config.siteUrl}
+        timeZone={config.timeZone}
+        scriptUrl={adminScriptUrl}
+        styleUrl={adminStyleUrl}
+        mediaUrl={config.mediaPublicUrl}
+      />,
     );
     return sendHtml(reply, 200, html, 'no-store');
   };
