@@ -40,10 +40,11 @@ describe.each(STORES)('media in an S3 bucket on %s', (kind) => {
     if (config.kind !== 's3') throw new Error('expected s3');
     bucket = new S3MediaStore(config);
   });
+  let emulatorRunning = true;
   afterAll(async () => {
     bucket.close();
     await t.close();
-    await emulator.close();
+    if (emulatorRunning) await emulator.close();
   });
 
   const solid = (r: number, g: number, b: number) =>
@@ -153,5 +154,21 @@ describe.each(STORES)('media in an S3 bucket on %s', (kind) => {
     expect((await t.app.inject({ url: media.url })).statusCode).toBe(404);
     const again = await t.app.inject({ method: 'DELETE', url: `/api/v1/media/${media.id}`, headers: { authorization: editor } });
     expect(again.statusCode).toBe(404);
+  });
+
+  // Last: it stops the emulator.
+  it('while the bucket does not answer, a delete still happens (204) and an upload fails without a row', async () => {
+    const media = await upload(await solid(90, 90, 90));
+    const rows = await t.ctx.store.media.count();
+    await emulator.close();
+    emulatorRunning = false;
+    const del = await t.app.inject({ method: 'DELETE', url: `/api/v1/media/${media.id}`, headers: { authorization: editor } });
+    expect(del.statusCode, del.body).toBe(204);
+    expect(await t.ctx.store.media.count()).toBe(rows - 1);
+    const body = await multipart({ field: 'file', data: await solid(91, 91, 91), filename: 'x.jpg', type: 'image/jpeg' });
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/media', headers: { authorization: editor, ...body.headers }, payload: body.payload });
+    expect(res.statusCode).toBe(500);
+    expect(await t.ctx.store.media.count()).toBe(rows - 1);
+    expect(filesUnder(path.join(t.config.dataDir, 'media'))).toEqual([]);
   });
 });

@@ -90,7 +90,9 @@ export async function deleteMedia(ctx: Ctx, actor: Actor, id: number): Promise<v
     throw err;
   }
   if ((await ctx.store.media.countByKey(deleted.key)) === 0) {
-    await Promise.all(deleted.variants.map((v) => ctx.media.remove(v.path)));
+    // The row is gone and no article can take the image any more: a file the store failed to remove (a bucket that did
+    // not answer) is an orphan nobody links to, not a reason to answer 500 for a delete that happened.
+    await Promise.allSettled(deleted.variants.map((v) => ctx.media.remove(v.path)));
   }
 }
 
