@@ -12,6 +12,8 @@ import { invalid, notFound } from './domain/errors.ts';
 import { JSON_MAX_DEPTH, jsonDepthExceeds } from './web/json.ts';
 import { registerLingeringClose } from './web/linger.ts';
 import { isTempPath } from './domain/media/files.ts';
+import { IMMUTABLE_CACHE, isMediaPath } from './domain/media/media-store.ts';
+import { publicMediaOrigin } from './web/media-url.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import { ping } from './storage/database.ts';
 import { adminRoutes } from './web/admin/routes.tsx';
@@ -103,6 +105,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
 
   const siteIsHttps = config.siteUrl.startsWith('https:');
+  const mediaOrigin = publicMediaOrigin(config.mediaPublicUrl);
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -111,7 +114,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
         // Never another site's images on our pages: remote images in bodies are re-hosted on save (docs/SECURITY.md).
-        imgSrc: ["'self'", 'data:'],
+        // …and our own media, from this site or from the public media host (INKSTONE_MEDIA_PUBLIC_URL, a CDN).
+        imgSrc: ["'self'", 'data:', ...(mediaOrigin ? [mediaOrigin] : [])],
         fontSrc: ["'self'"],
         connectSrc: ["'self'"],
         objectSrc: ["'none'"],
@@ -153,15 +157,30 @@ export async function buildApp(options: AppOptions): Promise<App> {
   mkdirSync(mediaDir, { recursive: true });
   await app.register(fastifyStatic, { root: path.join(root, 'static'), prefix: '/static/', maxAge: '1h', decorateReply: false });
   const assets = await registerAssets(app);
-  // Uploads in progress sit in media/tmp and are never served; send refuses ".." and stays inside the root.
-  await app.register(fastifyStatic, {
-    root: mediaDir,
-    prefix: '/media/',
-    maxAge: '365d',
-    immutable: true,
-    decorateReply: false,
-    allowedPath: (pathname) => !isTempPath(pathname),
-  });
+  if (config.mediaStore.kind === 'local') {
+    // Uploads in progress sit in media/tmp and are never served; send refuses ".." and stays inside the root.
+    await app.register(fastifyStatic, {
+      root: mediaDir,
+      prefix: '/media/',
+      maxAge: '365d',
+      immutable: true,
+      decorateReply: false,
+      allowedPath: (pathname) => !isTempPath(pathname),
+    });
+  } else {
+    // Media in a bucket: streamed from the store with the same headers (a CDN in front keeps them for a year).
+    app.get<{ Params: { '*': string } }>('/media/*', async (req, reply) => {
+      const mediaPath = req.params['*'];
+      const stored = isMediaPath(mediaPath) ? await ctx.media.open(mediaPath) : undefined;
+      if (!stored) return reply.callNotFound();
+      reply.header('content-type', stored.contentType).header('content-length', stored.bytes).header('cache-control', IMMUTABLE_CACHE);
+      if (req.method === 'HEAD') {
+        stored.body.destroy();
+        return reply.send();
+      }
+      return reply.send(stored.body);
+    });
+  }
 
   const deps = { ctx, config };
   await app.register(async (api) => apiV1(api, deps), { prefix: '/api/v1' });

@@ -44,9 +44,29 @@ export interface Config {
   cdnPurge: { url: string; token: string | undefined } | undefined;
   /** URLs per article sitemap file (INKSTONE_SITEMAP_URLS, default and most 50,000, the protocol's limit). */
   sitemapUrls: number;
+  /**
+   * Where finished media files live (INKSTONE_MEDIA_URL): the local media folder (unset), or an S3-compatible bucket
+   * (`s3://bucket/prefix`) with INKSTONE_S3_ENDPOINT (OSS, COS, MinIO; path-style), INKSTONE_S3_REGION and
+   * INKSTONE_S3_ACCESS_KEY_ID / INKSTONE_S3_SECRET_ACCESS_KEY (else the SDK's default credential chain).
+   */
+  mediaStore: MediaStoreConfig;
+  /** Origin + path reader pages, feeds and the newsroom load media from (INKSTONE_MEDIA_PUBLIC_URL, a CDN); unset = /media/ on this site. */
+  mediaPublicUrl: string | undefined;
   /** Bearer token that /metrics asks for (INKSTONE_METRICS_TOKEN); unset = /metrics is off. */
   metricsToken: string | undefined;
 }
+
+export type MediaStoreConfig =
+  | { kind: 'local' }
+  | {
+      kind: 's3';
+      bucket: string;
+      /** Key prefix without slashes at either end; '' = the bucket's root. */
+      prefix: string;
+      endpoint: string | undefined;
+      region: string;
+      credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+    };
 
 export class ConfigError extends Error {}
 
@@ -163,6 +183,68 @@ function parseWorkers(value: string | undefined): number {
   return n;
 }
 
+/** Bucket names as S3, OSS and COS allow them: 3–63 lower-case letters, digits, dots and dashes. */
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+export function parseMediaStore(env: Env): MediaStoreConfig {
+  const url = (env.INKSTONE_MEDIA_URL ?? '').trim();
+  const s3Settings = ['INKSTONE_S3_ENDPOINT', 'INKSTONE_S3_REGION', 'INKSTONE_S3_ACCESS_KEY_ID', 'INKSTONE_S3_SECRET_ACCESS_KEY'].filter(
+    (k) => (env[k] ?? '').trim() !== '',
+  );
+  if (url === '' || url === 'local') {
+    if (s3Settings.length > 0)
+      throw new ConfigError(`${s3Settings[0]} is set but INKSTONE_MEDIA_URL is not an s3:// URL; set INKSTONE_MEDIA_URL=s3://bucket/prefix or unset it`);
+    return { kind: 'local' };
+  }
+  const m = /^s3:\/\/([^/?#]+)((?:\/[^?#]*)?)$/.exec(url);
+  if (!m) throw new ConfigError(`INKSTONE_MEDIA_URL must be s3://bucket or s3://bucket/prefix (or unset for the local folder), got "${url}"`);
+  const bucket = m[1]!;
+  if (!BUCKET.test(bucket)) throw new ConfigError(`INKSTONE_MEDIA_URL: "${bucket}" is not a bucket name (3–63 lower-case letters, digits, dots and dashes)`);
+  const prefix = m[2]!.replace(/^\/+|\/+$/g, '');
+  if (prefix !== '' && !prefix.split('/').every((s) => /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(s))) {
+    throw new ConfigError(`INKSTONE_MEDIA_URL: the key prefix "${prefix}" may hold only letters, digits, dots, dashes and underscores between slashes`);
+  }
+  const endpointRaw = (env.INKSTONE_S3_ENDPOINT ?? '').trim();
+  let endpoint: string | undefined;
+  if (endpointRaw !== '') {
+    let parsed: URL;
+    try {
+      parsed = new URL(endpointRaw);
+    } catch {
+      throw new ConfigError(`INKSTONE_S3_ENDPOINT must be an http(s) URL such as https://oss-cn-hangzhou.aliyuncs.com, got "${endpointRaw}"`);
+    }
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new ConfigError(`INKSTONE_S3_ENDPOINT must be an http(s) URL, got "${endpointRaw}"`);
+    endpoint = parsed.origin;
+  }
+  const accessKeyId = (env.INKSTONE_S3_ACCESS_KEY_ID ?? '').trim();
+  const secretAccessKey = (env.INKSTONE_S3_SECRET_ACCESS_KEY ?? '').trim();
+  if ((accessKeyId === '') !== (secretAccessKey === '')) {
+    throw new ConfigError('INKSTONE_S3_ACCESS_KEY_ID and INKSTONE_S3_SECRET_ACCESS_KEY go together: set both, or neither for the SDK’s default credentials');
+  }
+  const region = (env.INKSTONE_S3_REGION ?? '').trim() || (endpoint ? 'us-east-1' : '');
+  if (region === '')
+    throw new ConfigError(
+      'INKSTONE_S3_REGION is required with an s3:// INKSTONE_MEDIA_URL on AWS (e.g. ap-east-1), unless INKSTONE_S3_ENDPOINT names another service',
+    );
+  return { kind: 's3', bucket, prefix, endpoint, region, credentials: accessKeyId ? { accessKeyId, secretAccessKey } : undefined };
+}
+
+/** INKSTONE_MEDIA_PUBLIC_URL: an http(s) URL standing for /media (https://img.example.cn/media); no query or fragment. */
+export function parseMediaPublicUrl(value: string | undefined): string | undefined {
+  const raw = (value ?? '').trim();
+  if (raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`INKSTONE_MEDIA_PUBLIC_URL must be an http(s) URL such as https://img.example.cn/media, got "${raw}"`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new ConfigError(`INKSTONE_MEDIA_PUBLIC_URL must be an http(s) URL without query, fragment or credentials, got "${raw}"`);
+  }
+  return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = parsePort(env.PORT);
   const host = env.HOST && env.HOST !== '' ? env.HOST : '127.0.0.1';
@@ -195,6 +277,8 @@ export function loadConfig(env: Env = process.env): Config {
     mediaMaxBytes: parseBytes('INKSTONE_MEDIA_MAX_BYTES', env.INKSTONE_MEDIA_MAX_BYTES, 20 * 1024 * 1024),
     pageCacheTtlMs: parseCount('INKSTONE_PAGE_CACHE_TTL', env.INKSTONE_PAGE_CACHE_TTL, 60) * 1000,
     metricsToken: parseMetricsToken(env.INKSTONE_METRICS_TOKEN),
+    mediaStore: parseMediaStore(env),
+    mediaPublicUrl: parseMediaPublicUrl(env.INKSTONE_MEDIA_PUBLIC_URL),
     sitemapUrls: parseSitemapUrls(env.INKSTONE_SITEMAP_URLS),
     cdnPurge: parseCdnPurge(env.INKSTONE_CDN_PURGE_URL, env.INKSTONE_CDN_PURGE_TOKEN),
     posterCacheEntries: Math.max(1, parseCount('INKSTONE_POSTER_CACHE', env.INKSTONE_POSTER_CACHE, 500)),

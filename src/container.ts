@@ -9,6 +9,9 @@ import { MemoryHitCounter, type HitCounter } from './domain/reactions/hits.ts';
 import type { Database } from './storage/database.ts';
 import { RedisHitCounter } from './storage/redis-hits.ts';
 import { SqlStore } from './storage/store.ts';
+import { LocalMediaStore } from './storage/media/local.ts';
+import { S3MediaStore } from './storage/media/s3.ts';
+import type { MediaStore } from './domain/media/media-store.ts';
 
 /** Where the parts report trouble that fails no request (a pino logger fits). */
 export interface Warnings {
@@ -59,8 +62,10 @@ export function createContainer({ config, database, clock = systemClock, log, re
     close: async () => counter?.close(),
   };
 
+  const media = mediaStoreFor(config);
   const ctx = newContext({
     store: SqlStore.of(database),
+    media,
     clock,
     reactions: {
       moods: config.moods,
@@ -89,6 +94,16 @@ export function createContainer({ config, database, clock = systemClock, log, re
       // Without Redis in time, votes count in this process until it answers.
       if (shared instanceof RedisHitCounter && !(await shared.ready())) warn(new Error('no connection at start'));
     },
-    close: () => hits.close(),
+    async close() {
+      await hits.close();
+      if (media instanceof S3MediaStore) media.close();
+    },
   };
+}
+
+/** The media store the configuration names: the local media folder unless INKSTONE_MEDIA_URL names a bucket. */
+export function mediaStoreFor(config: Config): MediaStore {
+  const { mediaStore } = config;
+  if (mediaStore.kind === 's3') return new S3MediaStore(mediaStore);
+  return new LocalMediaStore(path.join(config.dataDir, 'media'));
 }

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Account, MediaItem, MediaPage } from '../shared/api.ts';
 import { api, explain } from './api.ts';
 import { formatTime } from './format.ts';
+import { shownMedia } from './media-url.ts';
 import { Notice } from './ui.tsx';
 
 /**
@@ -86,7 +87,7 @@ export function MediaBrowser({
       <ul class="media-grid">
         {items.map((m) => (
           <li class="media-card" data-media-id={m.id}>
-            <img src={m.thumbnail.url} alt={m.alt || m.caption || m.original.name} loading="lazy" width={m.thumbnail.width} />
+            <img src={shownMedia(m.thumbnail.url)} alt={m.alt || m.caption || m.original.name} loading="lazy" width={m.thumbnail.width} />
             <div class="media-meta">
               <p class="media-caption" title={m.original.name}>
                 {m.caption || <span class="muted">{m.original.name}（无说明）</span>}

@@ -1,4 +1,5 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
@@ -7,6 +8,8 @@ import { createArticle, publishArticle } from '../domain/articles/service.ts';
 import { ManualClock } from '../domain/clock.ts';
 import { createChannel } from '../domain/channels/service.ts';
 import type { Ctx } from '../domain/context.ts';
+import { MediaFolder } from '../domain/media/files.ts';
+import { contentTypeOf } from '../domain/media/media-store.ts';
 import { createTopic } from '../domain/topics/service.ts';
 import { setSlot } from '../domain/slots/service.ts';
 import { seedDemoReactions } from './reactions.ts';
@@ -42,10 +45,20 @@ export async function loadDemo(ctx: Ctx, config: Config): Promise<{ channels: nu
   };
   await addChannels(readJson<DemoChannel[]>('channels.json'));
 
-  // Demo images live in the repo; copied into the media folder they are served like uploads.
-  const mediaDemo = path.join(config.dataDir, 'media', 'demo');
-  mkdirSync(mediaDemo, { recursive: true });
-  if (existsSync(imagesDir)) for (const f of readdirSync(imagesDir)) copyFileSync(path.join(imagesDir, f), path.join(mediaDemo, f));
+  // Demo images live in the repo; put into the media store (through a temporary copy) they are served like uploads.
+  if (existsSync(imagesDir)) {
+    const folder = new MediaFolder(path.join(config.dataDir, 'media'));
+    await mkdir(folder.tmp, { recursive: true });
+    for (const f of readdirSync(imagesDir)) {
+      const temp = folder.tempFile();
+      try {
+        await copyFile(path.join(imagesDir, f), temp);
+        await ctx.media.put(`demo/${f}`, temp, contentTypeOf(f));
+      } finally {
+        await rm(temp, { force: true });
+      }
+    }
+  }
 
   const now = ctx.clock.now();
   const ids = new Map<string, number>();

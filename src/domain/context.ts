@@ -1,5 +1,6 @@
 import type { Clock } from './clock.ts';
 import { ContentEvents, type ContentChange } from './events.ts';
+import type { MediaStore } from './media/media-store.ts';
 import type { RemoteImages } from './media/remote.ts';
 import type { ReactionRules } from './reactions/rules.ts';
 import type { Store } from './store.ts';
@@ -12,6 +13,8 @@ export interface Ctx {
   events: ContentEvents;
   /** Voting's moods and anti-stuffing layers: the API, the no-JavaScript form and the reader pages share one set. */
   reactions: ReactionRules;
+  /** Where finished media files live: the local media folder, or a bucket every app machine sees. */
+  media: MediaStore;
   /** Re-hosting of remote images in saved articles; without it (CLI, imports) remote images are left as they are. */
   remoteImages?: RemoteImages;
 }

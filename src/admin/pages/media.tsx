@@ -3,6 +3,7 @@ import type { Account, MediaDetail, MediaInUse, MediaItem } from '../../shared/a
 import { api, ApiError, explain, IMAGE_ACCEPT, uploadImage } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { MediaBrowser } from '../media-browser.tsx';
+import { shownMedia } from '../media-url.ts';
 import { Dialog, Notice, statusNames } from '../ui.tsx';
 
 /** 图片库: every upload, searchable; captions and alt text edited here; deleting refused while articles use an image. */
@@ -128,7 +129,7 @@ function MediaDialog({
   return (
     <Dialog title="图片信息" open onClose={onClose}>
       <div class="media-dialog">
-        <img class="media-preview" src={item.url} alt={item.alt || item.caption} />
+        <img class="media-preview" src={shownMedia(item.url)} alt={item.alt || item.caption} />
         <p class="muted small">
           {item.original.name} · {item.width} × {item.height} · {item.uploader?.displayName ?? '—'}上传于 {formatTime(item.createdAt)}
         </p>

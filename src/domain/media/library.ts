@@ -1,11 +1,9 @@
-import { rm } from 'node:fs/promises';
 import type { Actor } from '../accounts/roles.ts';
 import type { Ctx } from '../context.ts';
 import { conflict, DomainError, notFound } from '../errors.ts';
 import { authorize, authorizeMedia } from '../policy.ts';
 import type { Store } from '../store.ts';
 import { lineField } from '../text.ts';
-import type { MediaFolder } from './files.ts';
 import { mediaKeysOf, type Media, type MediaDescription, type MediaListing, type MediaQuery, type MediaUse } from './media.ts';
 
 /** Longest caption, alt text and credit, in characters. */
@@ -66,7 +64,7 @@ class TakenMeanwhile extends Error {}
  * the delete is refused: the usage table's foreign key has no cascade) or finds it gone (and is refused, see
  * recordMediaUsage); no article is left pointing at deleted files.
  */
-export async function deleteMedia(ctx: Ctx, actor: Actor, folder: MediaFolder, id: number): Promise<void> {
+export async function deleteMedia(ctx: Ctx, actor: Actor, id: number): Promise<void> {
   let deleted: Media;
   try {
     deleted = await ctx.store.transaction(async (store) => {
@@ -92,7 +90,9 @@ export async function deleteMedia(ctx: Ctx, actor: Actor, folder: MediaFolder, i
     throw err;
   }
   if ((await ctx.store.media.countByKey(deleted.key)) === 0) {
-    await Promise.all(deleted.variants.map((v) => rm(folder.file(v.path), { force: true })));
+    // The row is gone and no article can take the image any more: a file the store failed to remove (a bucket that did
+    // not answer) is an orphan nobody links to, not a reason to answer 500 for a delete that happened.
+    await Promise.allSettled(deleted.variants.map((v) => ctx.media.remove(v.path)));
   }
 }
 

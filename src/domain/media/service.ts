@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { fileTypeFromFile } from 'file-type';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import type { Actor } from '../accounts/roles.ts';
@@ -8,7 +7,18 @@ import type { Ctx } from '../context.ts';
 import { DomainError, invalid } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import type { MediaFolder, Spooled } from './files.ts';
-import { ACCEPTED, FORMAT_EXT, cleanOriginalName, isAccepted, type AcceptedMime, type ImageFormat, type Media, type MediaVariant } from './media.ts';
+import type { MediaStore } from './media-store.ts';
+import {
+  ACCEPTED,
+  FORMAT_EXT,
+  FORMAT_MIME,
+  cleanOriginalName,
+  isAccepted,
+  type AcceptedMime,
+  type ImageFormat,
+  type Media,
+  type MediaVariant,
+} from './media.ts';
 
 /** Decoding more than this many pixels is refused before any decoding starts (a 20,000² PNG is 400 MP). */
 export const MAX_PIXELS = 40_000_000;
@@ -125,7 +135,7 @@ export async function importUpload(
   };
 
   const earlier = await ctx.store.media.findBySha256(upload.sha256);
-  if (earlier && (await allExist(folder, earlier.variants))) {
+  if (earlier && (await allExist(ctx.media, earlier.variants))) {
     // A re-hosted image already in the library is that entry, not a second one.
     if (origin.sourceUrl) return earlier;
     const reused = await save(ctx, actor, { ...base, key: earlier.key, width: earlier.width, height: earlier.height, variants: earlier.variants }, earlier.key);
@@ -136,17 +146,15 @@ export async function importUpload(
   const { meta, frames } = await inspect(upload.path, mime);
   const key = newKey(base.createdAt);
   const rendered = await encodeFor(actor.id, () => render(folder, upload.path, key, mime, meta, frames));
-  const moved: string[] = [];
+  const stored: string[] = [];
   try {
-    await mkdir(path.dirname(folder.file(rendered.variants[0]!.path)), { recursive: true });
     for (const v of rendered.variants) {
-      const target = folder.file(v.path);
-      await rename(rendered.temp.get(v.path)!, target);
-      moved.push(target);
+      await ctx.media.put(v.path, rendered.temp.get(v.path)!, FORMAT_MIME[v.format]);
+      stored.push(v.path);
     }
     return (await save(ctx, actor, { ...base, key, width: rendered.width, height: rendered.height, variants: rendered.variants }))!;
   } catch (err) {
-    await Promise.all(moved.map((f) => rm(f, { force: true })));
+    await Promise.all(stored.map((p) => ctx.media.remove(p).catch(() => undefined)));
     throw err;
   } finally {
     await Promise.all([...rendered.temp.values()].map((f) => rm(f, { force: true })));
@@ -177,13 +185,9 @@ async function save(ctx: Ctx, actor: Actor, media: Omit<Media, 'id'>, sharing?: 
   });
 }
 
-async function allExist(folder: MediaFolder, variants: MediaVariant[]): Promise<boolean> {
-  try {
-    await Promise.all(variants.map((v) => access(folder.file(v.path))));
-    return true;
-  } catch {
-    return false;
-  }
+async function allExist(media: MediaStore, variants: MediaVariant[]): Promise<boolean> {
+  const found = await Promise.all(variants.map((v) => media.exists(v.path).catch(() => false)));
+  return found.every(Boolean);
 }
 
 /** <yyyy>/<mm>/<16 random characters>, the month of the upload in UTC. */

@@ -1,3 +1,4 @@
+import { publicMediaOrigin } from '../media-url.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { getArticle } from '../../domain/articles/service.ts';
 import { notFound } from '../../domain/errors.ts';
@@ -31,9 +32,12 @@ function Shell({
   timeZone,
   scriptUrl,
   styleUrl,
+  mediaUrl,
 }: {
   siteName: string;
   siteUrl: string;
+  /** INKSTONE_MEDIA_PUBLIC_URL: the newsroom shows the library's images from there (admin/media-url.ts). */
+  mediaUrl: string | undefined;
   timeZone: string;
   scriptUrl: string;
   styleUrl: string;
@@ -49,7 +53,7 @@ function Shell({
         <link rel="stylesheet" href={styleUrl} />
         <script type="module" src={scriptUrl} />
       </head>
-      <body data-site-name={siteName} data-site-url={siteUrl} data-time-zone={timeZone}>
+      <body data-site-name={siteName} data-site-url={siteUrl} data-time-zone={timeZone} data-media-url={mediaUrl}>
         <div id="admin-root">
           <noscript>
             <p class="noscript">编辑部后台需要启用 JavaScript。</p>
@@ -66,12 +70,22 @@ const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store
 export function adminRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets): void {
   const { ctx, config } = deps;
   const view = siteViews(ctx, config, assets);
+  // Images on an http:// public media host (https: is allowed already) must load in the preview too.
+  const mediaOrigin = publicMediaOrigin(config.mediaPublicUrl);
+  const previewCsp = mediaOrigin?.startsWith('http:') ? PREVIEW_CSP.replace('img-src ', `img-src ${mediaOrigin} `) : PREVIEW_CSP;
 
   const shell = async (_req: unknown, reply: FastifyReply) => {
     const { adminScriptUrl, adminStyleUrl } = await assets.admin();
     noStore(reply);
     const html = renderPage(
-      <Shell siteName={config.siteName} siteUrl={config.siteUrl} timeZone={config.timeZone} scriptUrl={adminScriptUrl} styleUrl={adminStyleUrl} />,
+      <Shell
+        siteName={config.siteName}
+        siteUrl={config.siteUrl}
+        timeZone={config.timeZone}
+        scriptUrl={adminScriptUrl}
+        styleUrl={adminStyleUrl}
+        mediaUrl={config.mediaPublicUrl}
+      />,
     );
     return sendHtml(reply, 200, html, 'no-store');
   };
@@ -86,9 +100,9 @@ export function adminRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets)
     const v = await view();
     // The article page as readers would see it; a preview has no next page of the feed to go to.
     const data = { ...(await articlePageData(deps, v, article, { unfold: true })), nextCursor: null };
-    reply.header('content-security-policy', PREVIEW_CSP);
+    reply.header('content-security-policy', previewCsp);
     // The reader script tag goes too, so the sandboxed frame has nothing to refuse (and nothing to report).
-    const html = renderPage(<ArticlePage view={v} data={data} />).replace(`<script src="${assets.scriptUrl}" defer></script>`, '');
+    const html = renderPage(<ArticlePage view={v} data={data} />, v).replace(`<script src="${assets.scriptUrl}" defer></script>`, '');
     return sendHtml(reply, 200, html, 'no-store');
   });
 }

@@ -1,8 +1,6 @@
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { invalid } from '../../domain/errors.ts';
-import { MediaFolder } from '../../domain/media/files.ts';
 import { deleteMedia, describeMedia, DESCRIPTION_LIMITS, getMedia, listMedia } from '../../domain/media/library.ts';
 import { AUTH_REQUIRED } from '../auth.ts';
 import { typed, type WebDeps } from '../context.ts';
@@ -49,9 +47,8 @@ function decodeCursor(cursor: string): number {
 }
 
 /** The picture library: GET /media (search, filters, keyset pages), GET/PATCH/DELETE /media/:id. */
-export function mediaLibraryRoutes(app: FastifyInstance, { ctx, config }: WebDeps): void {
+export function mediaLibraryRoutes(app: FastifyInstance, { ctx }: WebDeps): void {
   const api = typed(app);
-  const folder = new MediaFolder(path.join(config.dataDir, 'media'));
 
   api.get('/media', { config: AUTH_REQUIRED, schema: { querystring: LibraryQuery } }, async (req) => {
     const { q, uploader, from, to, cursor, limit } = req.query;
@@ -82,7 +79,7 @@ export function mediaLibraryRoutes(app: FastifyInstance, { ctx, config }: WebDep
   });
 
   api.delete('/media/:id', { config: AUTH_REQUIRED, schema: { params: IdParams } }, async (req, reply) => {
-    await deleteMedia(ctx, req.actor, folder, req.params.id);
+    await deleteMedia(ctx, req.actor, req.params.id);
     return reply.code(204).send();
   });
 }

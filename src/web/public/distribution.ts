@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Article } from '../../domain/articles/article.ts';
 import type { WebDeps } from '../context.ts';
+import { publicMediaRewriter } from '../media-url.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { sitemapRoutes } from './sitemaps.ts';
 import { xmlText } from './xml.ts';
@@ -17,7 +18,8 @@ export function distributionRoutes(app: FastifyInstance, deps: WebDeps): void {
   sitemapRoutes(app, deps);
   const site = config.siteUrl;
   const latest = (limit: number) => ctx.store.articles.listPublished({ limit });
-  const send = (type: string, maxAge: number) => (body: string) => ({ type, maxAge, body });
+  const publicMedia = publicMediaRewriter(config.mediaPublicUrl, site);
+  const send = (type: string, maxAge: number) => (body: string) => ({ type, maxAge, body: publicMedia(body) });
   const reply = (r: { header(k: string, v: string): unknown; send(b: string): unknown }, out: { type: string; maxAge: number; body: string }) => {
     r.header('content-type', out.type);
     r.header('cache-control', `public, max-age=${out.maxAge}`);

@@ -5,8 +5,10 @@ import { renderToString } from 'preact-render-to-string';
 /** Reader pages may be kept by browsers and shared caches for a minute, and served stale while they refresh. */
 export const PAGE_CACHE = 'public, max-age=60, stale-while-revalidate=300';
 
-export function renderPage(node: VNode): string {
-  return '<!doctype html>' + renderToString(node);
+/** A whole page; with a reader page's view, its media URLs point at the public media host (see web/media-url.ts). */
+export function renderPage(node: VNode, view?: { publicMedia: (rendered: string) => string }): string {
+  const html = '<!doctype html>' + renderToString(node);
+  return view ? view.publicMedia(html) : html;
 }
 
 export function sendHtml(reply: FastifyReply, status: number, html: string, cache = PAGE_CACHE): FastifyReply {

@@ -1,7 +1,8 @@
-import path from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import QRCode from 'qrcode';
 import sharp from 'sharp';
 import type { Article } from '../../domain/articles/article.ts';
+import { isMediaPath, type MediaStore } from '../../domain/media/media-store.ts';
 import { formatTime } from './format.ts';
 
 const WIDTH = 750;
@@ -51,11 +52,12 @@ function textBlock(lines: string[], x: number, y: number, size: number, lineHeig
  * A share poster for WeChat Moments: cover, title, summary and a QR code of the article, as a PNG a reader can
  * save. Rendered with sharp (librsvg) from SVG; needs a CJK font on the server (Debian: fonts-noto-cjk).
  */
-export async function renderPoster(article: Article, opts: { siteName: string; url: string; timeZone: string; mediaDir: string }): Promise<Buffer> {
+export async function renderPoster(article: Article, opts: { siteName: string; url: string; timeZone: string; media: MediaStore }): Promise<Buffer> {
   const widthEm = (size: number) => (WIDTH - PAD * 2) / size;
   let y = 150;
   const coverHeight = 380;
-  const hasCover = article.cover.startsWith('/media/');
+  const coverPath = article.cover.startsWith('/media/') ? article.cover.slice('/media/'.length) : '';
+  const hasCover = isMediaPath(coverPath);
   if (hasCover) y += coverHeight + 50;
   const titleLines = wrapLines(article.title, widthEm(46), 4);
   const title = textBlock(titleLines, PAD, y + 46, 46, 66, `font-weight="700" fill="#1d1d1f"`);
@@ -85,12 +87,30 @@ ${title}${meta}${summary}
 </svg>`;
   const layers: sharp.OverlayOptions[] = [];
   if (hasCover) {
-    const file = path.join(opts.mediaDir, path.normalize(article.cover.slice('/media/'.length)).replace(/^(\.\.[/\\])+/, ''));
-    const cover = await sharp(file, { limitInputPixels: 40_000_000 })
-      .resize(WIDTH - PAD * 2, coverHeight, { fit: 'cover' })
-      .toBuffer()
+    const cover = await readCover(opts.media, coverPath)
+      .then((bytes) =>
+        bytes
+          ? sharp(bytes, { limitInputPixels: 40_000_000 })
+              .resize(WIDTH - PAD * 2, coverHeight, { fit: 'cover' })
+              .toBuffer()
+          : undefined,
+      )
       .catch(() => undefined);
     if (cover) layers.push({ input: cover, left: PAD, top: 150 });
   }
   return sharp(Buffer.from(svg)).composite(layers).png({ compressionLevel: 9, palette: true, quality: 90 }).toBuffer();
+}
+
+/** Covers are our own variants (≤ 1600 px wide); anything larger than this is not read into memory. */
+const MAX_COVER_BYTES = 20 * 1024 * 1024;
+
+/** The cover's bytes from the media store (the local folder or a bucket), or undefined when it is missing or too large. */
+async function readCover(media: MediaStore, coverPath: string): Promise<Buffer | undefined> {
+  const stored = await media.open(coverPath);
+  if (!stored) return undefined;
+  if (stored.bytes > MAX_COVER_BYTES) {
+    stored.body.destroy();
+    return undefined;
+  }
+  return buffer(stored.body);
 }

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import path from 'node:path';
 import QRCode from 'qrcode';
 import { Type } from 'typebox';
 import type { Article } from '../../domain/articles/article.ts';
@@ -31,7 +30,8 @@ export function errorRenderer(ctx: Ctx, view: () => Promise<SiteView>): ErrorRen
     let latest: Article[] = [];
     // A failing database must not also break the error page.
     if (status < 500) latest = await ctx.store.articles.listPublished({ limit: 6, bodies: false }).catch(() => []);
-    return renderPage(<ErrorPage view={await view()} status={status} title={title} message={message} latest={latest} />);
+    const v = await view();
+    return renderPage(<ErrorPage view={v} status={status} title={title} message={message} latest={latest} />, v);
   };
 }
 
@@ -58,7 +58,7 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
   page.get('/', { config: PUBLIC_PAGE, schema: { querystring: PageQuery } }, async (req, reply) => {
     reply.header(SURROGATE_KEY_HEADER, surrogateKey.home);
     const v = await view();
-    return sendHtml(reply, 200, renderPage(<HomePage view={v} data={await homePageData(deps, v, req.query.cursor)} />));
+    return sendHtml(reply, 200, renderPage(<HomePage view={v} data={await homePageData(deps, v, req.query.cursor)} />, v));
   });
 
   const loadArticle = async (raw: string) => {
@@ -74,7 +74,7 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     if (article.status === 'unpublished') return notFoundPage(reply, 410);
     const v = await view();
     const data = await articlePageData(deps, v, article, { cursor: req.query.cursor, unfold: req.query.full === '1' });
-    return sendHtml(reply, 200, renderPage(<ArticlePage view={v} data={data} />));
+    return sendHtml(reply, 200, renderPage(<ArticlePage view={v} data={data} />, v));
   });
 
   app.get<{ Params: { id: string } }>('/a/:id/qr.svg', async (req, reply) => {
@@ -96,7 +96,7 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
         siteName: config.siteName,
         url: config.siteUrl + articlePath(article.id),
         timeZone: config.timeZone,
-        mediaDir: path.join(config.dataDir, 'media'),
+        media: ctx.media,
       });
       if (posters.size >= config.posterCacheEntries) posters.delete(posters.keys().next().value!);
       posters.set(key, png);
@@ -112,7 +112,7 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     // The page lists the channel's articles and its subchannels': a change in any of them may change it.
     const listed = v.channels.filter((c) => c.path === channel.path || c.path.startsWith(`${channel.path}/`));
     reply.header(SURROGATE_KEY_HEADER, listed.map((c) => surrogateKey.channel(c.id)).join(' '));
-    return sendHtml(reply, 200, renderPage(<ChannelPage view={v} data={await channelPageData(deps, v, channel, req.query.cursor)} />));
+    return sendHtml(reply, 200, renderPage(<ChannelPage view={v} data={await channelPageData(deps, v, channel, req.query.cursor)} />, v));
   });
 
   app.get<{ Params: { slug: string } }>('/t/:slug', { config: PUBLIC_PAGE }, async (req, reply) => {
@@ -121,7 +121,8 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     reply.header(SURROGATE_KEY_HEADER, surrogateKey.topic(topic.id));
     const articles = (await ctx.store.articles.findMany(topic.articleIds, { bodies: false })).filter((a) => a.status === 'published');
     const media = await loadMediaIndex(ctx.store, [topic.cover]);
-    return sendHtml(reply, 200, renderPage(<TopicPage view={await view()} topic={topic} articles={articles} media={media} />));
+    const v = await view();
+    return sendHtml(reply, 200, renderPage(<TopicPage view={v} topic={topic} articles={articles} media={media} />, v));
   });
 
   distributionRoutes(app, deps);

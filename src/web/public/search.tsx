@@ -236,8 +236,8 @@ export function searchPageRoutes(app: FastifyInstance, { ctx, config }: WebDeps,
     const query = (req.query ?? {}) as Record<string, unknown>;
     const form: SearchForm = { q: text(query.q), channel: text(query.channel), from: text(query.from), to: text(query.to), cursor: text(query.cursor) };
     const v = await view();
-    if (req.validationError) return sendHtml(reply, 400, renderPage(<SearchPage view={v} form={form} error={refusal(req.validationError)} />), 'no-store');
-    if (form.q.trim() === '') return sendHtml(reply, 200, renderPage(<SearchPage view={v} form={form} />), 'public, max-age=300');
+    if (req.validationError) return sendHtml(reply, 400, renderPage(<SearchPage view={v} form={form} error={refusal(req.validationError)} />, v), 'no-store');
+    if (form.q.trim() === '') return sendHtml(reply, 200, renderPage(<SearchPage view={v} form={form} />, v), 'public, max-age=300');
     try {
       const result = await searchArticles(ctx, {
         q: form.q,
@@ -248,11 +248,11 @@ export function searchPageRoutes(app: FastifyInstance, { ctx, config }: WebDeps,
         limit: PAGE_SIZE,
         timeZone: config.timeZone,
       });
-      return sendHtml(reply, 200, renderPage(<SearchPage view={v} form={form} result={result} />), 'public, max-age=30');
+      return sendHtml(reply, 200, renderPage(<SearchPage view={v} form={form} result={result} />, v), 'public, max-age=30');
     } catch (err) {
       if (!(err instanceof DomainError) || err.kind !== 'invalid') throw err;
       const message = readerMessages[err.code] ?? GENERIC_ERROR;
-      return sendHtml(reply, 400, renderPage(<SearchPage view={v} form={form} error={message} />), 'no-store');
+      return sendHtml(reply, 400, renderPage(<SearchPage view={v} form={form} error={message} />, v), 'no-store');
     }
   });
 }

@@ -1,4 +1,5 @@
 import { promisify } from 'node:util';
+import { publicMediaRewriter, type PublicMedia } from '../media-url.ts';
 import { gunzipSync, gzip as gzipCallback } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ContentChange } from '../../domain/events.ts';
@@ -59,6 +60,11 @@ export class Sitemaps {
 
   private get site(): string {
     return this.deps.config.siteUrl;
+  }
+
+  /** Cover images on the public media host when there is one. */
+  private get publicMedia(): PublicMedia {
+    return publicMediaRewriter(this.deps.config.mediaPublicUrl, this.site);
   }
 
   private now(): number {
@@ -161,7 +167,7 @@ export class Sitemaps {
     for (;;) {
       const batch = await this.deps.ctx.store.articles.sitemapArticles(after, to, READ_BATCH);
       for (const a of batch) {
-        const image = a.cover ? `<image:image><image:loc>${xmlText(this.absolute(a.cover))}</image:loc></image:image>` : '';
+        const image = a.cover ? `<image:image><image:loc>${xmlText(this.publicMedia(this.absolute(a.cover)))}</image:loc></image:image>` : '';
         lines.push(`<url><loc>${xmlText(this.site + articlePath(a.id))}</loc><lastmod>${iso(a.updatedAt)}</lastmod>${image}</url>`);
       }
       if (batch.length < READ_BATCH) break;

@@ -2,6 +2,7 @@ import type { Config } from '../../config.ts';
 import type { Channel } from '../../domain/channels/channel.ts';
 import type { Ctx } from '../../domain/context.ts';
 import type { Assets } from '../assets.ts';
+import { publicMediaRewriter, type PublicMedia } from '../media-url.ts';
 
 /** What every reader page needs besides its own data. */
 export interface SiteView {
@@ -10,6 +11,8 @@ export interface SiteView {
   timeZone: string;
   assets: Assets;
   channels: Channel[];
+  /** Points the page's /media/ URLs at INKSTONE_MEDIA_PUBLIC_URL when set (renderPage applies it). */
+  publicMedia: PublicMedia;
 }
 
 const CHANNELS_TTL_MS = 5_000;
@@ -17,10 +20,11 @@ const CHANNELS_TTL_MS = 5_000;
 /** Channel lists change rarely; a few seconds of staleness saves a query on every page. */
 export function siteViews(ctx: Ctx, config: Config, assets: Assets): () => Promise<SiteView> {
   let cached: { at: number; channels: Channel[] } | undefined;
+  const publicMedia = publicMediaRewriter(config.mediaPublicUrl, config.siteUrl);
   return async () => {
     const now = Date.now();
     if (!cached || now - cached.at > CHANNELS_TTL_MS) cached = { at: now, channels: await ctx.store.channels.all() };
-    return { name: config.siteName, url: config.siteUrl, timeZone: config.timeZone, assets, channels: cached.channels };
+    return { name: config.siteName, url: config.siteUrl, timeZone: config.timeZone, assets, channels: cached.channels, publicMedia };
   };
 }
 

@@ -1,0 +1,99 @@
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccount, createApiToken } from '../../src/domain/accounts/service.ts';
+import type { Ctx } from '../../src/domain/context.ts';
+import { startS3Emulator, type S3Emulator } from '../support/media-stores.ts';
+import { launchChromium, SCREENSHOT_DIR, settled, startDemoSite, watchErrors, watchRequests } from './browser.ts';
+
+/**
+ * The demo site with its media in a bucket (the in-process S3 emulator, see test/support/media-stores.ts) and reader
+ * pages pointing at another origin for images, as a CDN would be: here the emulator's own path-style object URLs,
+ * which answer anonymous GETs like a public-read bucket. Chromium must load every image from there, with the CSP
+ * allowing exactly that origin, and the newsroom's picture library must show its thumbnails from there too.
+ */
+let emulator: S3Emulator;
+let browser: Browser;
+let base: string;
+let ctx: Ctx;
+let close: () => Promise<void>;
+let publicUrl: string;
+
+beforeAll(async () => {
+  emulator = await startS3Emulator();
+  // localhost, not 127.0.0.1: another origin than the site's for the browser.
+  publicUrl = `${emulator.endpoint.replace('127.0.0.1', 'localhost')}/${emulator.bucket}/e2e`;
+  const site = await startDemoSite({ env: { ...emulator.env('e2e'), INKSTONE_MEDIA_PUBLIC_URL: publicUrl } });
+  ({ base, ctx, close } = site);
+  browser = await launchChromium();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await close?.();
+  await emulator?.close();
+});
+
+describe('media in a bucket behind another origin', () => {
+  it('reader pages load every image from the public media host, and the CSP allows it', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors = watchErrors(page);
+    const inFlight = watchRequests(page);
+    const fromSite: string[] = [];
+    page.on('request', (r) => {
+      if (r.resourceType() === 'image' && new URL(r.url()).pathname.startsWith('/media/') && r.url().startsWith(base)) fromSite.push(r.url());
+    });
+    const res = await page.goto(`${base}/`);
+    expect(res?.headers()['content-security-policy']).toContain(`img-src 'self' data: ${new URL(publicUrl).origin}`);
+    // The newest article: the demo's have covers and figures from demo/images, put into the bucket at start.
+    const href = await page.locator('a[href^="/a/"]').first().getAttribute('href');
+    for (const url of [`${base}/`, `${base}${href}`]) {
+      await page.goto(url);
+      await page.evaluate(() => Promise.all([...document.images].map((img) => (img.loading = 'eager') && img.decode().catch(() => undefined))));
+      await settled(page, inFlight);
+      const images = await page.evaluate(() =>
+        [...document.images].map((img) => ({ src: img.currentSrc || img.src, ok: img.complete && img.naturalWidth > 0 })),
+      );
+      const ours = images.filter((i) => i.src.includes('/demo/') || i.src.includes('/media/'));
+      expect(ours.length, url).toBeGreaterThan(0);
+      for (const i of ours) {
+        expect(i.src.startsWith(`${publicUrl}/`), i.src).toBe(true);
+        expect(i.ok, i.src).toBe(true);
+      }
+    }
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'media-s3-article.png') });
+    expect(fromSite).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('the newsroom shows the picture library from the public media host', async () => {
+    await createAccount(ctx, null, { username: 'tupian', displayName: '图片编辑', role: 'editor', password: 'media-s3-password' });
+    const { token } = await createApiToken(ctx, null, { username: 'tupian' });
+    const jpeg = await sharp({ create: { width: 900, height: 600, channels: 3, background: { r: 20, g: 120, b: 200 } } })
+      .jpeg()
+      .toBuffer();
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(jpeg)], { type: 'image/jpeg' }), '蓝天.jpg');
+    const up = await fetch(`${base}/api/v1/media`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    expect(up.status).toBe(201);
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors = watchErrors(page);
+    const inFlight = watchRequests(page);
+    await page.goto(`${base}/admin`);
+    await page.fill('#login-username', 'tupian');
+    await page.fill('#login-password', 'media-s3-password');
+    await page.click('.login-card button[type=submit]');
+    await page.click('.topbar nav a:has-text("图片库")');
+    const thumb = page.locator('.media-card img').first();
+    await thumb.waitFor();
+    await settled(page, inFlight);
+    expect(await thumb.getAttribute('src')).toMatch(new RegExp(`^${publicUrl.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/\\d{4}/`));
+    expect(await thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'media-s3-library.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
