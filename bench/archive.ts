@@ -16,7 +16,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
@@ -29,6 +28,7 @@ import { searchDocument } from '../src/domain/search/document.ts';
 import { migrate, openDatabase, type Database } from '../src/storage/database.ts';
 import { searchIndex } from '../src/storage/search/index.ts';
 import { documentVectors } from '../src/storage/search/postgres.ts';
+import { scratchPostgresDatabase } from './support.ts';
 import { startThrowawayPostgres } from '../test/support/postgres.ts';
 import { channelPaths, corpus, random, type SyntheticArticle } from './search-corpus.ts';
 
@@ -67,21 +67,9 @@ async function openTarget(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise
   let databaseUrl: string | undefined;
   let drop = async () => {};
   if (kind === 'postgres') {
-    const admin = await pgAdminUrl();
-    const name = `inkstone_bench_archive_${process.pid}`;
-    const client = new pg.Client({ connectionString: admin });
-    await client.connect();
-    await client.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
-    await client.end();
-    const url = new URL(admin);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-    drop = async () => {
-      const c = new pg.Client({ connectionString: admin });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await c.end();
-    };
+    const scratch = await scratchPostgresDatabase(await pgAdminUrl(), `inkstone_bench_archive_${process.pid}`);
+    databaseUrl = scratch.url;
+    drop = scratch.drop;
   }
   const database = openDatabase({ databaseUrl, dataDir, poolSize: 4 });
   await migrate(database);

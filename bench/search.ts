@@ -14,7 +14,6 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { ManualClock } from '../src/domain/clock.ts';
 import type { Ctx } from '../src/domain/context.ts';
 import { bodyText } from '../src/domain/articles/html.ts';
@@ -22,6 +21,7 @@ import { rebuildSearchIndex, searchArticles, type SearchInput } from '../src/dom
 import { migrate, openDatabase, type Database } from '../src/storage/database.ts';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
+import { scratchPostgresDatabase } from './support.ts';
 import { startThrowawayPostgres } from '../test/support/postgres.ts';
 import { channelPaths, corpus, random, toTraditional, zipfRank, type SyntheticArticle } from './search-corpus.ts';
 
@@ -259,21 +259,9 @@ async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<s
   let databaseUrl: string | undefined;
   let drop = async () => {};
   if (kind === 'postgres') {
-    const admin = await pgAdminUrl();
-    const name = `inkstone_bench_${process.pid}`;
-    const client = new pg.Client({ connectionString: admin });
-    await client.connect();
-    await client.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
-    await client.end();
-    const url = new URL(admin);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-    drop = async () => {
-      const c = new pg.Client({ connectionString: admin });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await c.end();
-    };
+    const scratch = await scratchPostgresDatabase(await pgAdminUrl(), `inkstone_bench_${process.pid}`);
+    databaseUrl = scratch.url;
+    drop = scratch.drop;
   }
   const database = openDatabase({ databaseUrl, dataDir, poolSize: 4 });
   try {

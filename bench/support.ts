@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import pg from 'pg';
 import { serve, type Served } from '../test/support/server.ts';
 
 export { freePort } from '../test/support/server.ts';
@@ -35,4 +36,21 @@ export function wrk(url: string, { connections = 50, threads = 2, seconds = 10, 
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const errors = non2xx + (socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
   return { requestsPerSecond: rps, p50Ms: p50, p99Ms: p99, errors };
+}
+
+/** A database of its own on the PostgreSQL server `adminUrl` names (UTF-8), and how to drop it afterwards. */
+export async function scratchPostgresDatabase(adminUrl: string, name: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const run = async (statement: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }
