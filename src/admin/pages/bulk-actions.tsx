@@ -20,7 +20,7 @@ interface Report {
  * all of them in one request (POST /articles/bulk; editors only, the server decides per article). Afterwards it says
  * how many were done and, per article that was not, why, in Chinese; `onDone` lets the list reload and clear its selection.
  */
-export function BulkActions({ selected, onDone }: { selected: Article[]; onDone: () => void }) {
+export function BulkActions({ selected, onDone }: { selected: Pick<Article, 'id' | 'title'>[]; onDone: () => void }) {
   const [channels, setChannels] = useState<Channel[]>([]);
   const [channel, setChannel] = useState('');
   const [tag, setTag] = useState('');

@@ -148,7 +148,8 @@ export async function listArchive(ctx: Ctx, actor: Actor, input: ArchiveInput): 
   };
 
   const load = async (ids: number[]) => {
-    const articles = await ctx.store.articles.findMany(ids);
+    // Lists never show bodies: they are not read (see archiveItem).
+    const articles = await ctx.store.articles.findMany(ids, { bodies: false });
     return articles.map((article) => ({ article, titleHtml: highlight(article.title, query?.highlights ?? []) }));
   };
 

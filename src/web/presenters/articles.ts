@@ -44,9 +44,13 @@ export function newsroomArticle(a: Article, siteUrl: string, actor: Actor, retur
   };
 }
 
-/** An article of an archive page: the newsroom's article, with its title escaped and the matched words marked. */
+/**
+ * An article of an archive page: the newsroom's article without its body (a page of thirty could weigh megabytes;
+ * the editor loads the one it opens), with its title escaped and the matched words marked.
+ */
 export function archiveItem(hit: ArchiveHit, siteUrl: string, actor: Actor, returned?: ReturnNote) {
-  return { ...newsroomArticle(hit.article, siteUrl, actor, returned), titleHtml: hit.titleHtml };
+  const { body: _body, ...article } = newsroomArticle(hit.article, siteUrl, actor, returned);
+  return { ...article, titleHtml: hit.titleHtml };
 }
 
 export function feedItem(a: Article, siteUrl: string) {
