@@ -36,6 +36,19 @@ describe('search query parsing', () => {
     expect(show(parseQuery('新冠疫苗').terms)).toEqual(['"新冠"', '疫苗']);
   });
 
+  it('asks only for the subject of a question: question words, 有 and relative times are not required', () => {
+    expect(show(parseQuery('上海今年有哪些地铁线路开通了').terms)).toEqual(['上海', '地铁', '线路', '开通']);
+    expect(show(parseQuery('为什么房价上涨').terms)).toEqual(['房价', '上涨']);
+    expect(show(parseQuery('新能源车有没有补贴').terms)).toEqual(['新能源', '车', '补贴']);
+    // A question of nothing but question words still asks for them, rather than for nothing.
+    expect(show(parseQuery('为什么').terms)).toEqual(['为什么']);
+  });
+
+  it('keeps function characters off the ends of a run of single characters (a name jieba does not know)', () => {
+    expect(show(parseQuery('长江江豚数量回升了吗').terms)).toEqual(['长江', '江豚', '数量', '回升']);
+    expect(show(parseQuery('砚岚芯的新手机').terms)).toEqual(['"砚岚芯"', '新手机']);
+  });
+
   it('drops function characters when the query has other words, and keeps them when it has nothing else', () => {
     expect(show(parseQuery('中关村的人工智能').terms)).toEqual(['中关村', '人工智能']);
     expect(show(parseQuery('的').terms)).toEqual(['的']);

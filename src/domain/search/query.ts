@@ -22,6 +22,50 @@ export const MAX_QUERY_CHARS = 100;
 /** Function characters that carry no meaning in a query with other words (中关村的人工智能 = 中关村 人工智能). */
 const STOP_CHARS = new Set(Array.from('的了在是和与及或等也都就而之对把被从向于为以将由其这那个着过吗呢吧啊并且又让给'));
 
+/**
+ * Words that make a query a question or a request rather than name its subject (上海今年有哪些地铁线路开通了 is about
+ * 上海 地铁 线路 开通): never required while the query has other words. Relative times (今年, 最近) are here too: an
+ * article says 2026年 or nothing, and dates are what the date filter is for.
+ */
+const QUESTION_WORDS = new Set([
+  '哪些',
+  '哪个',
+  '哪里',
+  '哪儿',
+  '什么',
+  '怎么',
+  '怎样',
+  '怎么样',
+  '如何',
+  '为什么',
+  '为何',
+  '多少',
+  '几个',
+  '谁',
+  '是否',
+  '是不是',
+  '有没有',
+  '能不能',
+  '可不可以',
+  '会不会',
+  '要不要',
+  '请问',
+  '一下',
+  '有',
+  '有关',
+  '关于',
+  '今年',
+  '去年',
+  '明年',
+  '最近',
+  '近期',
+  '目前',
+  '现在',
+  '今天',
+  '昨天',
+  '如今',
+]);
+
 const isSingleChinese = (token: string) => length(token) === 1 && !/^[a-z0-9]$/.test(token);
 
 interface Placed {
@@ -79,6 +123,14 @@ export function parseQuery(raw: string): ParsedQuery {
     const placed = placedWords(chunk);
     let run: Placed[] = [];
     const flush = () => {
+      // Function characters at either end of a run (砚岚芯的, 回升了吗) are not part of the name it spells.
+      const ends: Placed[] = [];
+      while (run.length > 0 && STOP_CHARS.has(run[0]!.token)) ends.push(run.shift()!);
+      while (run.length > 0 && STOP_CHARS.has(run[run.length - 1]!.token)) ends.push(run.pop()!);
+      for (const p of ends) {
+        terms.push({ kind: 'word', token: p.token });
+        loneChars.add(p.token);
+      }
       if (run.length === 1) {
         terms.push({ kind: 'word', token: run[0]!.token });
         loneChars.add(run[0]!.token);
@@ -102,7 +154,7 @@ export function parseQuery(raw: string): ParsedQuery {
   }
 
   let primary = unique(terms);
-  const meaningful = primary.filter((t) => !(t.kind === 'word' && loneChars.has(t.token) && STOP_CHARS.has(t.token)));
+  const meaningful = primary.filter((t) => !(t.kind === 'word' && ((loneChars.has(t.token) && STOP_CHARS.has(t.token)) || QUESTION_WORDS.has(t.token))));
   if (meaningful.length > 0) primary = meaningful;
 
   const exact = unique(chunks.map(textTerm).filter((t): t is Term => t !== undefined));
