@@ -28,8 +28,7 @@ import { searchDocument } from '../src/domain/search/document.ts';
 import { migrate, openDatabase, type Database } from '../src/storage/database.ts';
 import { searchIndex } from '../src/storage/search/index.ts';
 import { documentVectors } from '../src/storage/search/postgres.ts';
-import { scratchPostgresDatabase } from './support.ts';
-import { startThrowawayPostgres } from '../test/support/postgres.ts';
+import { postgresServer, scratchPostgresDatabase } from './support.ts';
 import { channelPaths, corpus, random, type SyntheticArticle } from './search-corpus.ts';
 
 const { values: args } = parseArgs({
@@ -337,16 +336,8 @@ async function measure(t: Target, list: Case[]): Promise<CaseResult[]> {
 
 async function main() {
   const stores = (args.stores ?? '').split(',').filter((s): s is 'sqlite' | 'postgres' => s === 'sqlite' || s === 'postgres');
-  let stopPostgres: (() => void) | undefined;
-  let adminUrl: string | undefined = process.env.DATABASE_URL;
-  const pgAdminUrl = async () => {
-    if (!adminUrl) {
-      const cluster = await startThrowawayPostgres({ durable: true });
-      stopPostgres = () => cluster.stop();
-      adminUrl = cluster.url;
-    }
-    return adminUrl;
-  };
+  const postgres = postgresServer();
+  const pgAdminUrl = postgres.adminUrl;
   const targets: Target[] = [];
   const results = new Map<string, CaseResult[]>();
   let loadSeconds = 0;
@@ -381,7 +372,7 @@ async function main() {
       await t.drop();
       rmSync(t.dataDir, { recursive: true, force: true });
     }
-    stopPostgres?.();
+    postgres.stop();
   }
   console.log(
     `\nArchive benchmark: ${ARTICLES} articles (84 % published), pages of 30 through GET /api/v1/articles (inject), ${RUNS} runs a case, ${os.cpus().length} CPUs; load ${loadSeconds.toFixed(0)} s`,

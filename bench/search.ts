@@ -21,8 +21,7 @@ import { rebuildSearchIndex, searchArticles, type SearchInput } from '../src/dom
 import { migrate, openDatabase, type Database } from '../src/storage/database.ts';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
-import { scratchPostgresDatabase } from './support.ts';
-import { startThrowawayPostgres } from '../test/support/postgres.ts';
+import { postgresServer, scratchPostgresDatabase } from './support.ts';
 import { channelPaths, corpus, random, toTraditional, zipfRank, type SyntheticArticle } from './search-corpus.ts';
 
 const { values: args } = parseArgs({
@@ -323,21 +322,13 @@ async function databaseSize(database: Database): Promise<number> {
 
 async function main() {
   const stores = STORES.split(',').filter((s): s is 'sqlite' | 'postgres' => s === 'sqlite' || s === 'postgres');
-  let stopPostgres: (() => void) | undefined;
-  let adminUrl: string | undefined = process.env.DATABASE_URL;
-  const pgAdminUrl = async () => {
-    if (!adminUrl) {
-      const cluster = await startThrowawayPostgres({ durable: true });
-      stopPostgres = () => cluster.stop();
-      adminUrl = cluster.url;
-    }
-    return adminUrl;
-  };
+  const postgres = postgresServer();
+  const pgAdminUrl = postgres.adminUrl;
   const reports: StoreReport[] = [];
   try {
     for (const s of stores) reports.push(await runStore(s, pgAdminUrl));
   } finally {
-    stopPostgres?.();
+    postgres.stop();
   }
   console.log(`\nSearch benchmark: ${ARTICLES} articles, ${QUERIES} queries (searchArticles: index query + articles + snippets), ${os.cpus().length} CPUs`);
   for (const r of reports) {

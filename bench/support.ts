@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
+import { startThrowawayPostgres } from '../test/support/postgres.ts';
 import { serve, type Served } from '../test/support/server.ts';
 
 export { freePort } from '../test/support/server.ts';
@@ -53,4 +54,24 @@ export async function scratchPostgresDatabase(adminUrl: string, name: string): P
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
+/**
+ * The PostgreSQL server benchmarks create their databases on: DATABASE_URL when set, else a throwaway cluster started
+ * from Debian's binaries on first use (as the tests do), stopped by `stop`.
+ */
+export function postgresServer(): { adminUrl: () => Promise<string>; stop: () => void } {
+  let adminUrl = process.env.DATABASE_URL;
+  let stop: (() => void) | undefined;
+  return {
+    adminUrl: async () => {
+      if (!adminUrl) {
+        const cluster = await startThrowawayPostgres({ durable: true });
+        stop = () => cluster.stop();
+        adminUrl = cluster.url;
+      }
+      return adminUrl;
+    },
+    stop: () => stop?.(),
+  };
 }

@@ -37,9 +37,12 @@ export function loadSidebar(ctx: Ctx, config: Config): Promise<Sidebar> {
   const cached = sidebars.get(ctx);
   if (cached && cached.expires > now) return cached.sidebar;
   const sidebar = computeSidebar(ctx, config);
-  sidebars.set(ctx, { expires: now + SIDEBAR_TTL_MS, sidebar });
-  // A failed computation is not kept.
-  sidebar.catch(() => sidebars.delete(ctx));
+  const entry = { expires: now + SIDEBAR_TTL_MS, sidebar };
+  sidebars.set(ctx, entry);
+  // A failed computation is not kept (nor does it drop a newer one made meanwhile).
+  sidebar.catch(() => {
+    if (sidebars.get(ctx) === entry) sidebars.delete(ctx);
+  });
   return sidebar;
 }
 
