@@ -14,6 +14,7 @@ import { registerLingeringClose } from './web/linger.ts';
 import { isTempPath } from './domain/media/files.ts';
 import { IMMUTABLE_CACHE, isMediaPath } from './domain/media/media-store.ts';
 import { publicMediaOrigin } from './web/media-url.ts';
+import { OutboxRunner } from './jobs/outbox.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import { ping } from './storage/database.ts';
 import { adminRoutes } from './web/admin/routes.tsx';
@@ -52,6 +53,8 @@ export interface App {
   app: FastifyInstance;
   ctx: Ctx;
   pageCache: PageCache;
+  /** Search indexing and related reading after each commit (see jobs/outbox.ts). */
+  outbox: OutboxRunner;
 }
 
 /** Builds the whole app without listening, so tests can inject requests. */
@@ -190,9 +193,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(async (scope) => reactionFormRoutes(scope, deps));
   adminRoutes(app, deps, assets);
 
+  // Every app process does the outbox's work: its own changes' at once, others' left behind when it polls.
+  const outbox = new OutboxRunner(ctx, app.log).start();
+  app.addHook('onClose', () => outbox.stop());
   if (options.jobs) {
     const stop = startScheduler(ctx, app.log);
     app.addHook('onClose', async () => stop());
   }
-  return { app, ctx, pageCache };
+  return { app, ctx, pageCache, outbox };
 }

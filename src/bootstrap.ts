@@ -3,6 +3,7 @@ import { createAccount } from './domain/accounts/service.ts';
 import { randomToken } from './domain/crypto.ts';
 import { loadDemo } from './demo/load.ts';
 import { rebuildRelated } from './domain/articles/related.ts';
+import { drainOutbox } from './domain/outbox.ts';
 import { ensureDraftIndex, ensureSearchIndex } from './domain/search/service.ts';
 import { migrate } from './storage/database.ts';
 
@@ -31,6 +32,8 @@ export async function prepare({ config, database, ctx }: Container, { demo = con
   }
   if (demo && (await ctx.store.channels.all()).length === 0) {
     result.demoArticles = (await loadDemo(ctx, config)).articles;
+    // Their search entries, before the first reader comes.
+    await drainOutbox(ctx);
     // The first demo stories built their related lists before the archive was big enough to damp its city names.
     await rebuildRelated(ctx);
   }

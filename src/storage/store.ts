@@ -8,6 +8,7 @@ import { ArticleRepository } from './repositories/articles.ts';
 import { ChannelRepository } from './repositories/channels.ts';
 import { HistoryRepository } from './repositories/history.ts';
 import { MediaRepository } from './repositories/media.ts';
+import { OutboxRepository } from './repositories/outbox.ts';
 import { ReactionRepository, VoteBatcher } from './repositories/reactions.ts';
 import { PresenceRepository } from './repositories/presence.ts';
 import { RelatedRepository } from './repositories/related.ts';
@@ -32,6 +33,7 @@ export class SqlStore implements Store {
   readonly presence: PresenceRepository;
   readonly search: SearchIndex;
   readonly draftSearch: SearchIndex;
+  readonly outbox: OutboxRepository;
 
   private constructor(
     private readonly db: Kysely<DB>,
@@ -53,6 +55,7 @@ export class SqlStore implements Store {
     this.presence = new PresenceRepository(db);
     this.search = searchIndex(db, dialect);
     this.draftSearch = searchIndex(db, dialect, 'unpublished');
+    this.outbox = new OutboxRepository(db, dialect);
   }
 
   /** The store over a database's pool; its transactions share its vote batcher, so make one per pool (the container does). */

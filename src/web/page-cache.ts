@@ -108,7 +108,10 @@ function storable(req: FastifyRequest, reply: FastifyReply): boolean {
  * page, `home` the home page. The same keys go out in `Surrogate-Key` / `Cache-Tag` for a CDN.
  */
 export const surrogateKey = {
+  /** Every page showing or linking the article. */
   article: (id: number) => `a${id}`,
+  /** The article's own page (and its 繁 mirror): what changes when only its related reading does. */
+  articlePage: (id: number) => `p${id}`,
   channel: (id: number) => `c${id}`,
   topic: (id: number) => `t${id}`,
   home: 'home',
@@ -129,7 +132,7 @@ export function purgeKeysFor(change: ContentChange): string[] | 'all' | undefine
     case 'slot':
       return [surrogateKey.home];
     case 'related':
-      return [surrogateKey.article(Number(change.id))];
+      return [surrogateKey.articlePage(Number(change.id))];
     case 'channel':
     case 'account':
       return 'all';

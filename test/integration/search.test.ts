@@ -67,6 +67,7 @@ describe.each(STORES)('search on %s', (kind) => {
   const api = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) =>
     t.app.inject({ method, url, headers: { authorization: editor }, ...(payload === undefined ? {} : { payload: payload as object }) });
   const search = async (params: Record<string, string>) => {
+    await t.settled();
     const res = await t.app.inject({ url: `/api/v1/search?${new URLSearchParams(params).toString()}` });
     expect(res.statusCode, res.body).toBe(200);
     return json<{ items: Item[]; total: number; nextCursor: string | null }>(res);

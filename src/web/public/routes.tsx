@@ -69,7 +69,7 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
   page.get('/a/:id', { config: PUBLIC_PAGE, schema: { params: ArticleParams, querystring: ArticlePageQuery } }, async (req, reply) => {
     const article = await loadArticle(req.params.id);
     // Also on the 404 of an article not yet published, so that publishing it purges that answer.
-    if (article) reply.header(SURROGATE_KEY_HEADER, surrogateKey.article(article.id));
+    if (article) reply.header(SURROGATE_KEY_HEADER, `${surrogateKey.article(article.id)} ${surrogateKey.articlePage(article.id)}`);
     if (!article || !['published', 'unpublished'].includes(article.status)) return notFoundPage(reply);
     if (article.status === 'unpublished') return notFoundPage(reply, 410);
     const v = await view();
