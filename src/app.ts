@@ -154,7 +154,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     reply.header('cache-control', 'no-store');
     return { status: 'ok' };
   });
-  registerMetrics(app, config.metricsToken);
+  registerMetrics(app, config.metricsToken, () => ctx.store.outbox.backlog());
 
   const mediaDir = path.join(config.dataDir, 'media');
   mkdirSync(mediaDir, { recursive: true });

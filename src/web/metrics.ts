@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { OutboxBacklog } from '../domain/store.ts';
 import { safeEqual } from '../domain/crypto.ts';
 import { notFound, unauthorized } from '../domain/errors.ts';
 
@@ -8,7 +9,7 @@ import { notFound, unauthorized } from '../domain/errors.ts';
  * (Node version, heap, per-route timings) help an attacker too: `/metrics` answers only with the bearer token
  * of INKSTONE_METRICS_TOKEN, and not at all without one.
  */
-export function registerMetrics(app: FastifyInstance, token: string | undefined): Registry {
+export function registerMetrics(app: FastifyInstance, token: string | undefined, outbox?: () => Promise<OutboxBacklog>): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'inkstone_' });
   const duration = new Histogram({
@@ -19,6 +20,36 @@ export function registerMetrics(app: FastifyInstance, token: string | undefined)
     registers: [registry],
   });
   const errors = new Counter({ name: 'inkstone_http_errors_total', help: '5xx responses', labelNames: ['route'], registers: [registry] });
+  if (outbox) {
+    // Work waiting after commits: a count that grows, or an age past seconds, means search and related reading lag.
+    let last: Promise<OutboxBacklog> | undefined;
+    const read = () => (last ??= outbox().finally(() => setImmediate(() => (last = undefined))));
+    new Gauge({
+      name: 'inkstone_outbox_waiting',
+      help: 'outbox rows waiting',
+      registers: [registry],
+      collect: async function () {
+        this.set((await read()).count);
+      },
+    });
+    new Gauge({
+      name: 'inkstone_outbox_failing',
+      help: 'outbox rows that failed at least once',
+      registers: [registry],
+      collect: async function () {
+        this.set((await read()).failing);
+      },
+    });
+    new Gauge({
+      name: 'inkstone_outbox_oldest_seconds',
+      help: 'age of the oldest waiting outbox row',
+      registers: [registry],
+      collect: async function () {
+        const oldest = (await read()).oldestAt;
+        this.set(oldest === null ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
+      },
+    });
+  }
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     const status = `${Math.floor(reply.statusCode / 100)}xx`;

@@ -8,6 +8,7 @@ import { STORES, runsOn } from '../support/stores.ts';
 import { waitFor } from '../support/wait.ts';
 
 const quiet = pino({ level: 'silent' });
+const METRICS_TOKEN = 'metrics-token-0123456789';
 
 /**
  * Search entries and related reading follow an article change after its commit, from the outbox table written in the
@@ -20,12 +21,17 @@ describe.each(STORES)('the outbox on %s', (kind) => {
   let word = 0;
 
   beforeAll(async () => {
-    t = await startTestApp(kind);
+    t = await startTestApp(kind, { INKSTONE_METRICS_TOKEN: METRICS_TOKEN });
     const admin = await t.user('admin');
     await createChannels(t.app, admin.auth);
     auth = (await t.user('editor')).auth;
   });
   afterAll(() => t.close());
+
+  const metric = async (name: string) => {
+    const res = await t.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(res.body)?.[1]);
+  };
 
   /** A made-up word of its own per article, so each test finds exactly its article. */
   const uniqueWord = () => `砚台测${'甲乙丙丁戊己庚辛壬癸'[word % 10]}${'子丑寅卯辰巳午未申酉'[Math.floor(word++ / 10) % 10]}词`;
@@ -122,6 +128,8 @@ describe.each(STORES)('the outbox on %s', (kind) => {
     expect(errors).toHaveLength(1);
     let backlog = await t.ctx.store.outbox.backlog();
     expect(backlog).toMatchObject({ count: 1, failing: 1 });
+    expect(await metric('inkstone_outbox_waiting')).toBe(1);
+    expect(await metric('inkstone_outbox_failing')).toBe(1);
     t.clock.advance(retryDelay(0) - 10);
     await runner.drain();
     expect(errors).toHaveLength(1);
