@@ -21,6 +21,7 @@ import { adminRoutes } from './web/admin/routes.tsx';
 import { apiV1 } from './web/api/index.ts';
 import { isApiRequest, sendApiError, toApiError } from './web/errors.ts';
 import { registerMetrics } from './web/metrics.ts';
+import { forgetPublicMemos } from './web/public/memo.ts';
 import type { Broadcast } from './storage/broadcast.ts';
 import { CdnPurger } from './web/cdn-purge.ts';
 import { PageCache, purgeKeysFor, registerPageCache, serveFromCache } from './web/page-cache.ts';
@@ -91,6 +92,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     broadcast?.publish({ type: 'purge', keys });
   });
   broadcast?.onMessage((message) => pageCache.purge(message.keys, { propagate: false }));
+  // Whatever purged pages (a change here, or one heard from another process) also outdates what pages are made of.
+  pageCache.afterPurge = () => forgetPublicMemos(ctx);
   app.addHook('onClose', async () => {
     unsubscribe();
     await cdn?.flush();

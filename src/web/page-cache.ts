@@ -183,6 +183,8 @@ export class PageCache {
 
   /** Called on a local purge with its keys (undefined: everything), so other processes can be told (see server.ts). */
   onPurge: ((keys: string[] | undefined) => void) | undefined;
+  /** Told of every purge, local or heard from another process. */
+  afterPurge: (() => void) | undefined;
 
   /** Drops the pages showing any of `keys`, or every page. Renders that began before a purge are not stored. */
   purge(keys?: readonly string[], { propagate = true } = {}): void {
@@ -198,6 +200,7 @@ export class PageCache {
       }
     }
     if (propagate) this.onPurge?.(keys ? [...keys] : undefined);
+    this.afterPurge?.();
   }
 
   lookup(key: string, now: number): Entry | undefined {

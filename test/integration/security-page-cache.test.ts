@@ -86,6 +86,7 @@ describe.each(STORES)('security: page cache on %s', (kind) => {
   });
 
   it('keeps the cache when only a draft nobody can read changes (autosaves do not purge)', async () => {
+    await t.settled();
     await fetch(`${base}/`);
     expect((await fetch(`${base}/`)).headers.get('x-cache')).toBe('hit');
     const res = await t.app.inject({

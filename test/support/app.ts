@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import type { OutboxRunner } from '../../src/jobs/outbox.ts';
+import type { PageCache } from '../../src/web/page-cache.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createContainer, type ContainerOptions } from '../../src/container.ts';
 import { createAccount, createApiToken } from '../../src/domain/accounts/service.ts';
@@ -18,6 +19,7 @@ export interface TestApp {
   /** A new account of the role with a bearer token; returns the Authorization header value and the username. */
   /** Waits until the work articles' changes set off after their commit (search, related reading) is done. */
   settled(): Promise<void>;
+  pageCache: PageCache;
   /** The app's outbox runner (tests stop it to play a process that died between a commit and its work). */
   outbox: OutboxRunner;
   user(role: Role, username?: string): Promise<{ username: string; auth: string; id: number }>;
@@ -37,7 +39,7 @@ export async function startTestApp(kind: StoreKind, env: Record<string, string> 
     ...env,
   });
   const clock = new ManualClock(Date.now());
-  const { app, ctx, outbox } = await buildApp({ container: createContainer({ config, database: db.database, clock, ...options }) });
+  const { app, ctx, outbox, pageCache } = await buildApp({ container: createContainer({ config, database: db.database, clock, ...options }) });
   await app.ready();
   return {
     app,
@@ -46,6 +48,7 @@ export async function startTestApp(kind: StoreKind, env: Record<string, string> 
     clock,
     db,
     outbox,
+    pageCache,
     settled: () => outbox.drain(),
     async user(role, username = `${role}${++users}`) {
       const account = await createAccount(ctx, null, { username, role, password: 'correct horse battery' });
