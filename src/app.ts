@@ -12,7 +12,7 @@ import { invalid, notFound } from './domain/errors.ts';
 import { JSON_MAX_DEPTH, jsonDepthExceeds } from './web/json.ts';
 import { registerLingeringClose } from './web/linger.ts';
 import { isTempPath } from './domain/media/files.ts';
-import { IMMUTABLE_CACHE, isMediaPath } from './domain/media/media-store.ts';
+import { etagMatches, IMMUTABLE_CACHE, isMediaPath, mediaEtag, parseRange } from './domain/media/media-store.ts';
 import { publicMediaOrigin } from './web/media-url.ts';
 import { OutboxRunner } from './jobs/outbox.ts';
 import { startScheduler } from './jobs/scheduler.ts';
@@ -175,11 +175,19 @@ export async function buildApp(options: AppOptions): Promise<App> {
     });
   } else {
     // Media in a bucket: streamed from the store with the same headers (a CDN in front keeps them for a year).
+    // Ranges (video seeking, resumed downloads) and revalidation work as for the local folder.
     app.get<{ Params: { '*': string } }>('/media/*', async (req, reply) => {
       const mediaPath = req.params['*'];
-      const stored = isMediaPath(mediaPath) ? await ctx.media.open(mediaPath) : undefined;
+      if (!isMediaPath(mediaPath)) return reply.callNotFound();
+      // A path never holds other bytes: its tag is made from the path, and a revalidation costs the bucket nothing.
+      const etag = mediaEtag(mediaPath);
+      reply.header('etag', etag).header('cache-control', IMMUTABLE_CACHE).header('accept-ranges', 'bytes');
+      if (etagMatches(req.headers['if-none-match'], etag) && (await ctx.media.exists(mediaPath))) return reply.code(304).send();
+      const stored = await ctx.media.open(mediaPath, parseRange(req.headers.range));
       if (!stored) return reply.callNotFound();
-      reply.header('content-type', stored.contentType).header('content-length', stored.bytes).header('cache-control', IMMUTABLE_CACHE);
+      if ('unsatisfiable' in stored) return reply.code(416).header('content-range', `bytes */${stored.totalBytes}`).send();
+      reply.header('content-type', stored.contentType).header('content-length', stored.bytes);
+      if (stored.range) reply.code(206).header('content-range', `bytes ${stored.range.start}-${stored.range.end}/${stored.totalBytes}`);
       if (req.method === 'HEAD') {
         stored.body.destroy();
         return reply.send();
