@@ -160,6 +160,8 @@ describe.skipIf(!runsOn('postgres'))('a PostgreSQL read replica (DATABASE_READ_U
     expect(page.body).toContain('江城地铁新线开通');
     expect(await metric(a, /^inkstone_reader_reads_total\{server="replica"\} (\d+)/m)).toBeGreaterThan(urls.length);
     expect(await metric(a, /^inkstone_replica_up (\d+)/m)).toBe(1);
+    // Nothing on the reader side writes: a write would fail on the read-only replica and be retried on the primary.
+    expect(await metric(a, /^inkstone_replica_fallbacks_total\{reason="error"\} (\d+)/m)).toBe(0);
   });
 
   it('keeps the newsroom, every write, sessions and votes on the primary', async () => {
