@@ -171,6 +171,8 @@ export class ReplicaRouter {
         this.covered = upTo;
         this.addSample(lsn, at);
         if (this.covered < this.purges) this.measure();
+        // Ask the replica at once rather than on the next read: reads return to it as soon as it has the change.
+        else if (!this.replayed || this.replayed.lsn < lsn) this.probe();
       },
       (err: Error) => {
         this.measuring = false;
