@@ -55,7 +55,9 @@ export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
   }
   const primaryData = path.join(dir, 'primary');
   const replicaData = path.join(dir, 'replica');
-  const [primaryPort, replicaPort] = [await freePort(), await freePort()];
+  const primaryPort = await freePort();
+  let replicaPort = await freePort();
+  while (replicaPort === primaryPort) replicaPort = await freePort();
   // Durability off (a test), but commits stay synchronous so the replica can be as close as a real one.
   const options = (port: number) =>
     `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=100 -c fsync=off -c full_page_writes=off -c shared_preload_libraries=pg_stat_statements -c wal_level=replica -c max_wal_senders=5 -c hot_standby=on`;
