@@ -19,6 +19,7 @@ const SITE = 'http://news.example.test';
 interface Machine {
   app: App['app'];
   pageCache: App['pageCache'];
+  outbox: App['outbox'];
   container: Container;
   database: Database;
   broadcast: Broadcast | undefined;
@@ -58,11 +59,12 @@ describe.skipIf(!runsOn('postgres'))('a PostgreSQL read replica (DATABASE_READ_U
     const broadcast = openBroadcast(config, () => undefined);
     await broadcast?.ready();
     const container = createContainer({ config, database });
-    const { app, pageCache } = await buildApp({ container, broadcast });
+    const { app, pageCache, outbox } = await buildApp({ container, broadcast });
     await app.ready();
     const m: Machine = {
       app,
       pageCache,
+      outbox,
       container,
       database,
       broadcast,
@@ -96,6 +98,8 @@ describe.skipIf(!runsOn('postgres'))('a PostgreSQL read replica (DATABASE_READ_U
     for (let i = 0; i < 3; i++) await publish(a.app, editor, (await createArticle(a.app, editor, { title: `江城第${i}座公园开放`, tags: ['公园'] })).id);
     articleId = (await createArticle(a.app, editor, { title: '江城地铁新线开通', tags: ['地铁'] })).id;
     await publish(a.app, editor, articleId);
+    // Search and related reading follow each change from the outbox, after its commit.
+    await a.outbox.drain();
     await pgs.caughtUp();
   }, 120_000);
 
@@ -198,6 +202,8 @@ describe.skipIf(!runsOn('postgres'))('a PostgreSQL read replica (DATABASE_READ_U
   });
 
   it('serves a correction published while the replica has not replayed it from the primary, then returns to the replica', async () => {
+    // The outbox's work after earlier changes (related reading) purges pages too: let it finish first.
+    await a.outbox.drain();
     await servesFromReplica(a);
     const pages = [`/a/${articleId}`, '/', '/c/difang'];
     for (const url of pages) {
@@ -209,6 +215,7 @@ describe.skipIf(!runsOn('postgres'))('a PostgreSQL read replica (DATABASE_READ_U
       const behindBefore = await metric(a, /^inkstone_replica_fallbacks_total\{reason="behind"\} (\d+)/m);
       const ran = await onReplica(async () => {
         await editTitle('江城地铁新线开通（更正：全长32.6公里）');
+        await a.outbox.drain();
         for (const url of pages) {
           const first = await get(a, url);
           expect(first.headers['x-cache'], url).toBe('miss');
@@ -236,6 +243,7 @@ describe.skipIf(!runsOn('postgres'))('a PostgreSQL read replica (DATABASE_READ_U
 
   it('tells another app process’s renders to wait for the replica too (the purge it hears)', async () => {
     const b = await machine();
+    await a.outbox.drain();
     await servesFromReplica(b);
     const url = `/a/${articleId}`;
     await get(b, url);
@@ -258,6 +266,29 @@ describe.skipIf(!runsOn('postgres'))('a PostgreSQL read replica (DATABASE_READ_U
       await pgs.resumeReplay();
     }
     await servesFromReplica(b);
+  });
+
+  it('forgets what pages are made of on the replica side too when another process’s purge arrives', async () => {
+    const c = await machine();
+    await servesFromReplica(c);
+    const url = `/a/${articleId}`;
+    await get(c, url);
+    // The site's latest articles (a first page of at most 10), kept a while per process and per server for every page showing them.
+    expect((await get(c, '/api/v1/feed?limit=5')).body).toContain('江城地铁新线开通');
+    await editTitle('江城地铁新线开通（三次更正）');
+    await waitFor(async () => (await get(c, url)).headers['x-cache'] === 'miss', { timeout: 5_000, interval: 50, message: 'C purged' });
+    await pgs.caughtUp();
+    // Once C reads the replica again, what it shows is the replica's new state, not what it kept from before.
+    const stats = () => c.container.reads!.stats().replicaReads;
+    const feed = await waitFor(
+      async () => {
+        const before = stats();
+        const res = await get(c, '/api/v1/feed?limit=5');
+        return stats() > before ? res : undefined;
+      },
+      { timeout: 10_000, interval: 20, message: 'C back on the replica' },
+    );
+    expect(feed.body).toContain('三次更正');
   });
 
   it('reads the primary while the replica is further behind than INKSTONE_REPLICA_MAX_LAG, even without a purge', async () => {
