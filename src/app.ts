@@ -87,13 +87,22 @@ export async function buildApp(options: AppOptions): Promise<App> {
     const found = purgeKeysFor(change);
     if (!found) return;
     const keys = found === 'all' ? undefined : found;
+    // Before the purge: the renders it lets through must not read a replica that has not replayed this change.
+    container.reads?.written();
     pageCache.purge(keys);
     cdn?.purge(keys);
     broadcast?.publish({ type: 'purge', keys });
   });
-  broadcast?.onMessage((message) => pageCache.purge(message.keys, { propagate: false }));
-  // Whatever purged pages (a change here, or one heard from another process) also outdates what pages are made of.
-  pageCache.afterPurge = () => forgetPublicMemos(ctx);
+  broadcast?.onMessage((message) => {
+    container.reads?.written();
+    pageCache.purge(message.keys, { propagate: false });
+  });
+  // Whatever purged pages (a change here, or one heard from another process) also outdates what pages are made of,
+  // read on either server.
+  pageCache.afterPurge = () => {
+    forgetPublicMemos(ctx);
+    if (container.reads) forgetPublicMemos(container.reads.replica);
+  };
   app.addHook('onClose', async () => {
     unsubscribe();
     await cdn?.flush();
@@ -157,7 +166,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     reply.header('cache-control', 'no-store');
     return { status: 'ok' };
   });
-  registerMetrics(app, config.metricsToken, () => ctx.store.outbox.backlog());
+  registerMetrics(app, config.metricsToken, () => ctx.store.outbox.backlog(), container.reads);
 
   const mediaDir = path.join(config.dataDir, 'media');
   mkdirSync(mediaDir, { recursive: true });
@@ -196,7 +205,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     });
   }
 
-  const deps = { ctx, config };
+  const deps = { ctx, config, reads: container.reads };
   await app.register(async (api) => apiV1(api, deps), { prefix: '/api/v1' });
   renderError = publicRoutes(app, deps, assets);
   hantRoutes(app, config.siteUrl);
