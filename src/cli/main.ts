@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { loadConfig, ConfigError } from '../config.ts';
 import { ROLES } from '../domain/accounts/roles.ts';
@@ -110,25 +111,58 @@ token
 
 program
   .command('reindex')
-  .description("rebuild the search indexes: the published articles, and the archive's of the others (after changing dict/newsroom.txt)")
-  .action(() =>
-    withContainer(async ({ ctx }) => {
+  .description(
+    "rebuild the search indexes: the published articles, and the archive's of the others (after changing dict/newsroom.txt); a run stopped half-way resumes where it stopped",
+  )
+  .option('--restart', 'begin again from the first article, even after a run that stopped half-way')
+  .action((opts: { restart?: boolean }) =>
+    withContainer(async ({ ctx, config }) => {
       const started = Date.now();
-      const { rebuildDraftIndex, rebuildSearchIndex } = await import('../domain/search/service.ts');
-      const report = await rebuildSearchIndex(ctx, (n) => {
-        if (n % 5000 === 0) console.log(`Indexed ${n} articles…`);
-      });
-      const { documents, bytes } = await ctx.store.search.stats();
-      const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      console.log(
-        `Indexed ${report.indexed} published articles, removed ${report.removed} stale entries in ${seconds} s; the index holds ${documents} articles in ${(bytes / 1048576).toFixed(1)} MB.`,
-      );
-      // The archive's index of everything not published (drafts, submitted, scheduled, unpublished).
-      const drafts = await rebuildDraftIndex(ctx);
-      const draftStats = await ctx.store.draftSearch.stats();
-      console.log(
-        `Indexed ${drafts.indexed} unpublished articles for the archive, removed ${drafts.removed} stale entries; that index holds ${draftStats.documents} articles in ${(draftStats.bytes / 1048576).toFixed(1)} MB.`,
-      );
+      const [{ rebuildDraftIndex, rebuildSearchIndex }, { progress }, { readCheckpoint, writeCheckpoint, clearCheckpoint }] = await Promise.all([
+        import('../domain/search/service.ts'),
+        import('./progress.ts'),
+        import('./checkpoint.ts'),
+      ]);
+      const file = path.join(config.dataDir, 'reindex.checkpoint.json');
+      const resumed = opts.restart ? undefined : readCheckpoint(file);
+      if (resumed) console.log(`Resuming the reindex stopped after article ${resumed.afterId} of the ${resumed.phase} index (--restart begins again).`);
+      const phases = [
+        { phase: 'published', label: 'Published', rebuild: rebuildSearchIndex, index: ctx.store.search, statuses: ['published'] },
+        {
+          phase: 'unpublished',
+          label: 'Archive',
+          rebuild: rebuildDraftIndex,
+          index: ctx.store.draftSearch,
+          statuses: ['draft', 'submitted', 'scheduled', 'unpublished'],
+        },
+      ] as const;
+      for (const [i, p] of phases.entries()) {
+        if (resumed && phases.findIndex((q) => q.phase === resumed.phase) > i) continue;
+        const afterId = resumed?.phase === p.phase ? resumed.afterId : 0;
+        const total = (await Promise.all(p.statuses.map((s) => ctx.store.articles.countByStatus(s)))).reduce((a, b) => a + b, 0);
+        const bar = progress(p.label, total);
+        let saved = 0;
+        const report = await p.rebuild(
+          ctx,
+          (n, lastId) => {
+            bar.update(n);
+            // Where a stopped run goes on: written every few seconds, not every batch.
+            if (Date.now() - saved > 2000) {
+              saved = Date.now();
+              writeCheckpoint(file, { phase: p.phase, afterId: lastId });
+            }
+          },
+          { afterId },
+        );
+        bar.finish();
+        const { documents, bytes } = await p.index.stats();
+        console.log(
+          `${p.label}: indexed ${report.indexed} articles, removed ${report.removed} stale entries; the index holds ${documents} articles in ${(bytes / 1048576).toFixed(1)} MB.`,
+        );
+        if (i + 1 < phases.length) writeCheckpoint(file, { phase: phases[i + 1]!.phase, afterId: 0 });
+      }
+      clearCheckpoint(file);
+      console.log(`Reindexed in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
     }),
   );
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -359,10 +359,28 @@ describe.each(STORES)('search on %s', (kind) => {
     expect(await rebuildSearchIndex(t.ctx)).toEqual({ indexed: articles.length, removed: 0 });
   });
 
-  it('runs `inkstone reindex` from the command line', () => {
+  it('runs `inkstone reindex` from the command line, and resumes a run that stopped half-way', async () => {
+    // spawnSync stops this process: its own outbox must not hold a transaction the command would wait for.
+    await t.outbox.stop();
     const r = runCli(processEnv(t.db), 'reindex');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`Indexed ${articles.length} published articles, removed 0 stale entries`));
+    expect(r.stdout).toMatch(new RegExp(`Published: indexed ${articles.length} articles, removed 0 stale entries`));
+    const checkpoint = path.join(t.db.dataDir, 'reindex.checkpoint.json');
+    expect(existsSync(checkpoint)).toBe(false);
+    // A run killed after the article with the 10th id: the next one goes on from there, and --restart begins again.
+    const ids = [...idOf.values()].sort((a, b) => a - b);
+    writeFileSync(checkpoint, JSON.stringify({ phase: 'published', afterId: ids[9] }));
+    const resumed = runCli(processEnv(t.db), 'reindex');
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain(`Resuming the reindex stopped after article ${ids[9]}`);
+    expect(resumed.stdout).toMatch(new RegExp(`Published: indexed ${ids.filter((id) => id > ids[9]!).length} articles`));
+    expect(existsSync(checkpoint)).toBe(false);
+    writeFileSync(checkpoint, JSON.stringify({ phase: 'unpublished', afterId: 0 }));
+    const restarted = runCli(processEnv(t.db), 'reindex', '--restart');
+    expect(restarted.stdout).toMatch(new RegExp(`Published: indexed ${articles.length} articles`));
+    // A damaged checkpoint is no checkpoint.
+    writeFileSync(checkpoint, '{"phase":"published","afterId":');
+    expect(runCli(processEnv(t.db), 'reindex').stdout).toMatch(new RegExp(`Published: indexed ${articles.length} articles`));
   });
 });
 

@@ -62,6 +62,14 @@ export interface SearchMatches {
   capped: boolean;
 }
 
+/** Told after each batch: articles indexed by this run, and the highest id done (where a stopped run resumes). */
+export type RebuildProgress = (indexed: number, lastId: number) => void;
+
+/** Where a rebuild begins: after this id (a run stopped half-way resumes there); 0 or none from the start. */
+export interface RebuildStart {
+  afterId: number;
+}
+
 export interface RebuildReport {
   indexed: number;
   removed: number;
@@ -80,7 +88,7 @@ export interface SearchIndex {
   /** The ids of every match (by the index's time, newest first), at most `cap` of them. */
   matching(request: SearchRequest, cap: number): Promise<SearchMatches>;
   /** Re-indexes every published article in batches, each made a document by `document` (reads stay served), and drops the rest. */
-  rebuild(document: (article: IndexableArticle) => SearchDocument, progress?: (indexed: number) => void): Promise<RebuildReport>;
+  rebuild(document: (article: IndexableArticle) => SearchDocument, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport>;
   /**
    * Indexes the articles of the index's scope that have no document yet, in batches, oldest id first: a first start on
    * a bulk-loaded, restored or imported archive fills the index in the background, and an interrupted fill goes on

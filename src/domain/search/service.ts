@@ -5,7 +5,7 @@ import { invalid } from '../errors.ts';
 import type { Store } from '../store.ts';
 import { searchDocument, type PreparedSearchFields } from './document.ts';
 import { parseQuery, type ParsedQuery } from './query.ts';
-import { SEARCH_CAPS, type RebuildReport } from './search-index.ts';
+import { SEARCH_CAPS, type RebuildProgress, type RebuildReport, type RebuildStart } from './search-index.ts';
 import { highlight, lead, snippet } from './snippet.ts';
 
 export interface SearchInput {
@@ -192,8 +192,8 @@ export async function fillSearchIndexes(ctx: Ctx, { signal, progress }: { signal
 }
 
 /** Rebuilds the index from the published articles, the documents made here (inkstone reindex; an empty index at start). */
-export function rebuildSearchIndex(ctx: Ctx, progress?: (indexed: number) => void): Promise<RebuildReport> {
-  return ctx.store.search.rebuild((article) => searchDocument(article), progress);
+export function rebuildSearchIndex(ctx: Ctx, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
+  return ctx.store.search.rebuild((article) => searchDocument(article), progress, from);
 }
 
 /**
@@ -213,6 +213,6 @@ export async function indexArticle(store: Store, article: Article, prepared?: Pr
 }
 
 /** Rebuilds the draft index from the articles that are not published (inkstone reindex; an empty one at start). */
-export function rebuildDraftIndex(ctx: Ctx, progress?: (indexed: number) => void): Promise<RebuildReport> {
-  return ctx.store.draftSearch.rebuild((article) => searchDocument(article), progress);
+export function rebuildDraftIndex(ctx: Ctx, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
+  return ctx.store.draftSearch.rebuild((article) => searchDocument(article), progress, from);
 }

@@ -2,7 +2,9 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import {
   SEARCH_FIELDS,
   type IndexableArticle,
+  type RebuildProgress,
   type RebuildReport,
+  type RebuildStart,
   type SearchCandidates,
   type SearchDocument,
   type SearchIndex,
@@ -220,9 +222,9 @@ export class PostgresSearchIndex implements SearchIndex {
     });
   }
 
-  async rebuild(document: (article: IndexableArticle) => SearchDocument, progress?: (indexed: number) => void): Promise<RebuildReport> {
+  async rebuild(document: (article: IndexableArticle) => SearchDocument, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
     let indexed = 0;
-    let after = 0;
+    let after = from?.afterId ?? 0;
     for (;;) {
       const batch = await this.db.transaction().execute(async (tx) => {
         const rows = await articleBatch(tx, this.scope, after, REBUILD_BATCH, true);
@@ -232,7 +234,7 @@ export class PostgresSearchIndex implements SearchIndex {
       if (batch.length === 0) break;
       indexed += batch.length;
       after = batch[batch.length - 1]!.id;
-      progress?.(indexed);
+      progress?.(indexed, after);
     }
     const result = await sql`delete from ${this.docs} d where not exists (
       select 1 from articles a where a.id = d.article_id and ${this.scope === 'published' ? sql`a.status = 'published'` : sql`a.status <> 'published'`})`.execute(

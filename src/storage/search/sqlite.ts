@@ -1,7 +1,9 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type {
   IndexableArticle,
+  RebuildProgress,
   RebuildReport,
+  RebuildStart,
   SearchCandidates,
   SearchDocument,
   SearchIndex,
@@ -133,9 +135,9 @@ export class SqliteSearchIndex implements SearchIndex {
     return { ids: rows.slice(0, cap).map((r) => r.id), capped: rows.length > cap };
   }
 
-  async rebuild(document: (article: IndexableArticle) => SearchDocument, progress?: (indexed: number) => void): Promise<RebuildReport> {
+  async rebuild(document: (article: IndexableArticle) => SearchDocument, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
     let indexed = 0;
-    let after = 0;
+    let after = from?.afterId ?? 0;
     for (;;) {
       // Each batch is one write transaction taken up front, so no other process writes between our reads and writes.
       const batch = await this.immediate(async (db) => {
@@ -146,7 +148,7 @@ export class SqliteSearchIndex implements SearchIndex {
       if (batch.length === 0) break;
       indexed += batch.length;
       after = batch[batch.length - 1]!.id;
-      progress?.(indexed);
+      progress?.(indexed, after);
     }
     const removed = await this.immediate(async (db) => {
       const { rows } = await sql<{ article_id: number }>`select d.article_id from ${this.docs} d
