@@ -138,6 +138,7 @@ export function actorAbilities(actor: Actor) {
     manageChannels: can(actor, 'channel.manage'),
     manageAccounts: can(actor, 'account.manage'),
     manageTokens: can(actor, 'token.manage'),
+    manageSynonyms: can(actor, 'search.synonyms'),
     readAudit: can(actor, 'audit.read'),
     reviewReactions: can(actor, 'reactions.review'),
   };

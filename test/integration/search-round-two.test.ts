@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SynonymCache } from '../../src/domain/search/synonym-cache.ts';
+import { warmSuggestions } from '../../src/domain/search/suggest.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { createArticle, createChannels, publish } from '../support/factories.ts';
 import { STORES } from '../support/stores.ts';
@@ -61,6 +62,8 @@ describe.each(STORES)('search round two on %s', (kind) => {
         body: `<p>城市湿地公园第${i + 1}期向市民开放，步道长三公里。</p>`,
       });
     await article('birds', { title: '湿地迎来越冬候鸟', channel: 'keji', body: '<p>城市湿地迎来今年第一批越冬候鸟。</p>' });
+    await article('ai', { title: '人工智能走进社区医院', channel: 'keji', body: '<p>社区医院用人工智能读片。</p>' });
+    await article('apart', { title: '人工湖畔的老茶馆', channel: 'keji', body: '<p>茶馆只能容纳二十位客人。</p>' });
   });
   afterAll(() => t.close());
 
@@ -225,6 +228,17 @@ describe.each(STORES)('search round two on %s', (kind) => {
     // Results holding every word: no suggestion.
     expect((await search('光伏 装机')).suggestion).toBeNull();
     expect((await search('克苏鲁')).suggestion).toBeNull();
+  });
+
+  it('suggests a correction for a short query whose words are found only apart, never for one found as typed', async () => {
+    await warmSuggestions();
+    // 人工 and 只能 are both in one article, far apart; 人工智能 is in another.
+    const apart = await search('人工只能');
+    expect(apart.items.map((i) => i.id)).toContain(ids.apart);
+    expect(apart.suggestion).toBe('人工智能');
+    // 人工湖 is in an article as typed: whatever one character could make of it, nothing is suggested.
+    expect((await search('人工湖')).suggestion).toBeNull();
+    expect((await search('光伏电站')).suggestion).toBeNull();
   });
 
   it('bounds the work of a query without results, whatever is typed', async () => {

@@ -104,9 +104,9 @@ describe('search query parsing', () => {
 
 describe('did-you-mean corrections', () => {
   it('changes one character so that the query reads as fewer, longer words, same-sounding characters first', async () => {
-    expect((await corrections('人工只能'))[0]).toBe('人工智能');
-    expect((await corrections('流感疫描'))[0]).toBe('流感疫苗');
-    expect((await corrections('江城 地贴'))[0]).toBe('江城 地铁');
+    expect((await corrections('人工只能'))[0]).toEqual({ text: '人工智能', chunk: '人工只能', corrected: '人工智能' });
+    expect((await corrections('流感疫描'))[0]?.text).toBe('流感疫苗');
+    expect((await corrections('江城 地贴'))[0]).toEqual({ text: '江城 地铁', chunk: '地贴', corrected: '地铁' });
     expect(await corrections('量子引力')).toEqual([]);
     // Long parts and Latin words are left alone; the work is bounded whatever is typed.
     expect(await corrections('人'.repeat(40))).toEqual([]);

@@ -97,6 +97,9 @@ function textTerm(text: string): TextTerm | undefined {
   return phrase && phrase.grams.length > 0 ? { kind: 'text', text, phrase } : undefined;
 }
 
+/** A normalized, space-free string as exact text (through the grams), or undefined when it has none. */
+export const exactText = (text: string): TextTerm | undefined => textTerm(text);
+
 /** A normalized, space-free word or phrase as one term: a word when jieba reads it as one, else exact text. */
 export function wordOrText(text: string): WordTerm | TextTerm | undefined {
   const words = placedWords(text);

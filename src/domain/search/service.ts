@@ -4,11 +4,11 @@ import type { Ctx } from '../context.ts';
 import { invalid } from '../errors.ts';
 import type { Store } from '../store.ts';
 import { searchDocument, type PreparedSearchFields } from './document.ts';
-import { parseQuery, type ParsedQuery } from './query.ts';
+import { exactText, parseQuery, type ParsedQuery, type Synonyms } from './query.ts';
 import { length } from '../text.ts';
 import { SEARCH_CAPS, type RebuildReport, type SearchIndex, type SearchRequest, type Term } from './search-index.ts';
 import { highlight, lead, snippet } from './snippet.ts';
-import { corrections } from './suggest.ts';
+import { corrections, suggestionsReady, warmSuggestions } from './suggest.ts';
 
 export interface SearchInput {
   q: string;
@@ -184,6 +184,37 @@ export async function partialMatches(index: SearchIndex, request: SearchRequest,
     .map((e) => e.id);
 }
 
+/** Queries up to this long are checked for a typo even when their words are found (apart, in a long article). */
+const SHORT_QUERY_CHARS = 8;
+
+/**
+ * 您是不是要找: a query one character away (suggest.ts) that the index has results for. Offered when no article holds
+ * every word, or, for a short query, when the part the correction changes occurs in no article as typed (人工只能:
+ * some long article has 人工 and 只能 apart, hundreds have 人工智能). A few ordinary searches at most.
+ */
+async function suggest(ctx: Ctx, query: ParsedQuery, synonyms: Synonyms, request: Omit<SearchRequest, 'terms'>, found: number): Promise<string | null> {
+  if (found > 0 && query.normalized.length > SHORT_QUERY_CHARS) return null;
+  if (found > 0 && !suggestionsReady()) {
+    // Not worth a wait while there are results: the tables are built meanwhile, for the next queries.
+    void warmSuggestions();
+    return null;
+  }
+  const candidates = await corrections(query.normalized, SUGGESTION_CHECKS);
+  if (candidates.length === 0) return null;
+  if (found > 0) {
+    const typed = exactText(candidates[0]!.chunk);
+    if (!typed || (await ctx.store.search.search({ ...request, terms: [typed] })).total > 0) return null;
+  }
+  for (const { text, chunk, corrected } of candidates) {
+    // With results already, the corrected part itself must be in some article as written, not only its words.
+    if (found > 0 && chunk !== candidates[0]!.chunk) continue;
+    const exact = exactText(corrected);
+    const terms = found > 0 ? (exact ? [exact] : []) : parseQuery(text, synonyms).terms;
+    if (terms.length > 0 && (await ctx.store.search.search({ ...request, terms })).total > 0) return text;
+  }
+  return null;
+}
+
 export async function searchArticles(ctx: Ctx, input: SearchInput): Promise<SearchResult> {
   const synonyms = await ctx.synonyms.get(ctx.store);
   const query = parseQuery(input.q, synonyms);
@@ -197,17 +228,7 @@ export async function searchArticles(ctx: Ctx, input: SearchInput): Promise<Sear
   const request = { channelIds, from, to };
   let found = await ctx.store.search.search({ ...request, terms: query.terms });
   if (found.total === 0 && query.fallback) found = await ctx.store.search.search({ ...request, terms: query.fallback });
-  let suggestion: string | null = null;
-  if (found.total === 0) {
-    // A few ordinary searches at most: the corrections are ranked without the index.
-    for (const text of await corrections(query.normalized, SUGGESTION_CHECKS)) {
-      const terms = parseQuery(text, synonyms).terms;
-      if (terms.length > 0 && (await ctx.store.search.search({ ...request, terms })).total > 0) {
-        suggestion = text;
-        break;
-      }
-    }
-  }
+  const suggestion = await suggest(ctx, query, synonyms, request, found.total);
   let partialFrom: number | null = null;
   // Fewer than a page hold every word: the page goes on with those that hold most of them (the same list on every
   // page of a query, so offsets stay stable).

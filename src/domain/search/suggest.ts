@@ -35,6 +35,10 @@ const isHanUnit = (code: number) => (code >= 0x4e00 && code <= 0x9fff) || (code 
 const MIN_HOMOPHONE_FREQUENCY = 100;
 
 let tables: Promise<Tables> | undefined;
+let ready = false;
+
+/** Whether the tables are built (a query with results does not wait for them). */
+export const suggestionsReady = () => ready;
 
 /** Lets requests run between slices of the table building (a second of work in all). */
 const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -84,13 +88,16 @@ function add(m: Map<string, Map<string, number>>, a: string, b: string, f: numbe
 
 /** The tables, built once per process in slices that yield to requests; `warmSuggestions` starts it early. */
 function load(): Promise<Tables> {
-  tables ??= build();
+  tables ??= build().then((t) => {
+    ready = true;
+    return t;
+  });
   return tables;
 }
 
 /** Builds the tables in the background (after the server listens), so the first query without results does not wait. */
-export function warmSuggestions(): void {
-  void load();
+export async function warmSuggestions(): Promise<void> {
+  await load();
 }
 
 async function build(): Promise<Tables> {
@@ -130,20 +137,23 @@ function readings(c: string): string[] {
 const wordCount = (text: string) => segmenter().cut(text, false).length;
 
 export interface Correction {
-  /** The corrected part (a space-free chunk of the normalized query). */
-  chunk: number;
+  /** The whole query, corrected. */
   text: string;
+  /** The part that was changed, as typed (a space-free chunk of the normalized query). */
+  chunk: string;
+  /** That part, corrected. */
+  corrected: string;
 }
 
 /**
  * Corrections of a normalized query, best first: one character changed in one space-free part so that jieba reads
  * it as fewer words; sounding the same ranks first, then the commoner character.
  */
-export async function corrections(normalized: string, max = 3): Promise<string[]> {
+export async function corrections(normalized: string, max = 3): Promise<Correction[]> {
   const chunks = normalized.split(' ').filter((c) => c !== '');
   if (!chunks.some((c) => c.length >= 2 && Array.from(c).length <= MAX_CHUNK_CHARS)) return [];
   const t = await load();
-  const found: { text: string; gain: number; sound: boolean; freq: number }[] = [];
+  const found: { text: string; chunk: string; corrected: string; gain: number; sound: boolean; freq: number }[] = [];
   let tried = 0;
   chunks.forEach((chunk, k) => {
     const chars = Array.from(chunk);
@@ -165,10 +175,14 @@ export async function corrections(normalized: string, max = 3): Promise<string[]
         const gain = before - wordCount(variant);
         if (gain <= 0) continue;
         const text = chunks.map((other, j) => (j === k ? variant : other)).join(' ');
-        found.push({ text, gain, sound: sounds.has(d), freq: t.frequency.get(d) ?? 0 });
+        found.push({ text, chunk, corrected: variant, gain, sound: sounds.has(d), freq: t.frequency.get(d) ?? 0 });
       }
     }
   });
   found.sort((a, b) => b.gain - a.gain || Number(b.sound) - Number(a.sound) || b.freq - a.freq);
-  return [...new Set(found.map((f) => f.text))].slice(0, max);
+  const seen = new Set<string>();
+  return found
+    .filter((f) => !seen.has(f.text) && seen.add(f.text))
+    .slice(0, max)
+    .map(({ text, chunk, corrected }) => ({ text, chunk, corrected }));
 }
