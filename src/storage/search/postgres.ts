@@ -254,11 +254,21 @@ export class PostgresSearchIndex implements SearchIndex {
       const out: TermMatches[] = [];
       for (const term of request.terms) {
         const q = tsqueryLiterals([term], request.channelIds);
-        const where = (loose: boolean) => sql.join(queryConditions(q, request, loose, q.words), sql` and `);
-        // The field tests read each row's vectors, for the `cap` newest only (PostgreSQL evaluates them after the limit).
-        const { rows } = await sql<{ id: number; at: number; t: boolean; k: boolean; s: boolean }>`
-          select article_id as id, published_at as at, ${inField(term, 'A')} as t, ${inField(term, 'B')} as k, ${inField(term, 'C')} as s
-          from ${this.docs} where ${where(false)} order by published_at desc, article_id desc limit ${cap}`.execute(db);
+        const where = (loose: boolean, monthsBack?: number) => {
+          const words = monthsBack === undefined ? q.words : [q.words, recentMonths(request.to ?? Date.now(), monthsBack)].filter(Boolean).join(' & ');
+          return sql.join(queryConditions(q, request, loose, words), sql` and `);
+        };
+        // As in search(): a common word's newest matches are in its last months, asked for first. The field tests
+        // read each row's vectors, for the `cap` newest only (PostgreSQL evaluates them after the limit).
+        let rows: { id: number; at: number; t: boolean; k: boolean; s: boolean }[] = [];
+        for (const back of [...RECENT_WINDOWS, undefined]) {
+          rows = (
+            await sql<{ id: number; at: number; t: boolean; k: boolean; s: boolean }>`
+              select article_id as id, published_at as at, ${inField(term, 'A')} as t, ${inField(term, 'B')} as k, ${inField(term, 'C')} as s
+              from ${this.docs} where ${where(false, back)} order by published_at desc, article_id desc limit ${cap}`.execute(db)
+          ).rows;
+          if (rows.length === cap) break;
+        }
         let count = rows.length;
         if (count === cap) {
           const { rows: counted } = await sql<{ n: number }>`select count(*) as n from (
