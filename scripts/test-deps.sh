@@ -3,7 +3,9 @@
 # the browser tests. Installed here when missing and we are root (as on a fresh machine or in CI); otherwise the
 # exact command to run is printed and the test run stops at once instead of failing half-way.
 missing=""
-ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || [ -n "${INKSTONE_TEST_DATABASE_URL:-}" ] || missing="$missing postgresql"
+# PostgreSQL's binaries even with INKSTONE_TEST_DATABASE_URL: the read-replica test makes its own primary and a
+# streaming standby of it (initdb, pg_basebackup, pg_ctl; pg_stat_statements ships in the same package).
+ls /usr/lib/postgresql/*/bin/pg_basebackup >/dev/null 2>&1 || missing="$missing postgresql"
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing="$missing chromium"
 ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 || missing="$missing fonts-noto-cjk"

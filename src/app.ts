@@ -12,14 +12,16 @@ import { invalid, notFound } from './domain/errors.ts';
 import { JSON_MAX_DEPTH, jsonDepthExceeds } from './web/json.ts';
 import { registerLingeringClose } from './web/linger.ts';
 import { isTempPath } from './domain/media/files.ts';
-import { IMMUTABLE_CACHE, isMediaPath } from './domain/media/media-store.ts';
+import { etagMatches, IMMUTABLE_CACHE, isMediaPath, mediaEtag, parseRange } from './domain/media/media-store.ts';
 import { publicMediaOrigin } from './web/media-url.ts';
+import { OutboxRunner } from './jobs/outbox.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import { ping } from './storage/database.ts';
 import { adminRoutes } from './web/admin/routes.tsx';
 import { apiV1 } from './web/api/index.ts';
 import { isApiRequest, sendApiError, toApiError } from './web/errors.ts';
 import { registerMetrics } from './web/metrics.ts';
+import { forgetPublicMemos } from './web/public/memo.ts';
 import type { Broadcast } from './storage/broadcast.ts';
 import { CdnPurger } from './web/cdn-purge.ts';
 import { PageCache, purgeKeysFor, registerPageCache, serveFromCache } from './web/page-cache.ts';
@@ -52,6 +54,8 @@ export interface App {
   app: FastifyInstance;
   ctx: Ctx;
   pageCache: PageCache;
+  /** Search indexing and related reading after each commit (see jobs/outbox.ts). */
+  outbox: OutboxRunner;
 }
 
 /** Builds the whole app without listening, so tests can inject requests. */
@@ -83,11 +87,22 @@ export async function buildApp(options: AppOptions): Promise<App> {
     const found = purgeKeysFor(change);
     if (!found) return;
     const keys = found === 'all' ? undefined : found;
+    // Before the purge: the renders it lets through must not read a replica that has not replayed this change.
+    container.reads?.written();
     pageCache.purge(keys);
     cdn?.purge(keys);
     broadcast?.publish({ type: 'purge', keys });
   });
-  broadcast?.onMessage((message) => pageCache.purge(message.keys, { propagate: false }));
+  broadcast?.onMessage((message) => {
+    container.reads?.written();
+    pageCache.purge(message.keys, { propagate: false });
+  });
+  // Whatever purged pages (a change here, or one heard from another process) also outdates what pages are made of,
+  // read on either server.
+  pageCache.afterPurge = () => {
+    forgetPublicMemos(ctx);
+    if (container.reads) forgetPublicMemos(container.reads.replica);
+  };
   app.addHook('onClose', async () => {
     unsubscribe();
     await cdn?.flush();
@@ -151,7 +166,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     reply.header('cache-control', 'no-store');
     return { status: 'ok' };
   });
-  registerMetrics(app, config.metricsToken);
+  registerMetrics(app, config.metricsToken, () => ctx.store.outbox.backlog(), container.reads);
 
   const mediaDir = path.join(config.dataDir, 'media');
   mkdirSync(mediaDir, { recursive: true });
@@ -169,11 +184,19 @@ export async function buildApp(options: AppOptions): Promise<App> {
     });
   } else {
     // Media in a bucket: streamed from the store with the same headers (a CDN in front keeps them for a year).
+    // Ranges (video seeking, resumed downloads) and revalidation work as for the local folder.
     app.get<{ Params: { '*': string } }>('/media/*', async (req, reply) => {
       const mediaPath = req.params['*'];
-      const stored = isMediaPath(mediaPath) ? await ctx.media.open(mediaPath) : undefined;
+      if (!isMediaPath(mediaPath)) return reply.callNotFound();
+      // A path never holds other bytes: its tag is made from the path, and a revalidation costs the bucket nothing.
+      const etag = mediaEtag(mediaPath);
+      reply.header('etag', etag).header('cache-control', IMMUTABLE_CACHE).header('accept-ranges', 'bytes');
+      if (etagMatches(req.headers['if-none-match'], etag) && (await ctx.media.exists(mediaPath))) return reply.code(304).send();
+      const stored = await ctx.media.open(mediaPath, parseRange(req.headers.range));
       if (!stored) return reply.callNotFound();
-      reply.header('content-type', stored.contentType).header('content-length', stored.bytes).header('cache-control', IMMUTABLE_CACHE);
+      if ('unsatisfiable' in stored) return reply.code(416).header('content-range', `bytes */${stored.totalBytes}`).send();
+      reply.header('content-type', stored.contentType).header('content-length', stored.bytes);
+      if (stored.range) reply.code(206).header('content-range', `bytes ${stored.range.start}-${stored.range.end}/${stored.totalBytes}`);
       if (req.method === 'HEAD') {
         stored.body.destroy();
         return reply.send();
@@ -182,7 +205,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     });
   }
 
-  const deps = { ctx, config };
+  const deps = { ctx, config, reads: container.reads };
   await app.register(async (api) => apiV1(api, deps), { prefix: '/api/v1' });
   renderError = publicRoutes(app, deps, assets);
   hantRoutes(app, config.siteUrl);
@@ -190,9 +213,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(async (scope) => reactionFormRoutes(scope, deps));
   adminRoutes(app, deps, assets);
 
+  // Every app process does the outbox's work: its own changes' at once, others' left behind when it polls.
+  const outbox = new OutboxRunner(ctx, app.log).start();
+  app.addHook('onClose', () => outbox.stop());
   if (options.jobs) {
     const stop = startScheduler(ctx, app.log);
     app.addHook('onClose', async () => stop());
   }
-  return { app, ctx, pageCache };
+  return { app, ctx, pageCache, outbox };
 }

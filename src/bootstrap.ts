@@ -3,7 +3,7 @@ import { createAccount } from './domain/accounts/service.ts';
 import { randomToken } from './domain/crypto.ts';
 import { loadDemo } from './demo/load.ts';
 import { rebuildRelated } from './domain/articles/related.ts';
-import { ensureDraftIndex, ensureSearchIndex } from './domain/search/service.ts';
+import { drainOutbox } from './domain/outbox.ts';
 import { migrate } from './storage/database.ts';
 
 export interface FirstStart {
@@ -15,15 +15,12 @@ export interface FirstStart {
 /**
  * What a start does before serving: apply migrations, create `admin` on an empty database, and load the
  * demo content into an empty database unless INKSTONE_DEMO=0 (or `demo: false`). Nothing here reads the whole
- * archive: articles never analysed for related reading are analysed after the server listens (jobs/backlog.ts).
+ * archive: articles missing from the search indexes are indexed, and articles never analysed for related reading are
+ * analysed, after the server listens (jobs/backlog.ts).
  */
 export async function prepare({ config, database, ctx }: Container, { demo = config.demo } = {}): Promise<FirstStart> {
   const migrations = await migrate(database);
   const result: FirstStart = { migrations };
-  const unindexed = await ensureSearchIndex(ctx);
-  if (unindexed > 0) process.stderr.write(`Search: ${unindexed} published articles are not indexed yet; run \`inkstone reindex\`.\n`);
-  const drafts = await ensureDraftIndex(ctx);
-  if (drafts > 0) process.stderr.write(`Search: ${drafts} unpublished articles are not in the archive's index yet; run \`inkstone reindex\`.\n`);
   if ((await ctx.store.accounts.count()) === 0) {
     const password = config.adminPassword ?? randomToken(12);
     await createAccount(ctx, null, { username: 'admin', displayName: '管理员', role: 'admin', password });
@@ -31,6 +28,8 @@ export async function prepare({ config, database, ctx }: Container, { demo = con
   }
   if (demo && (await ctx.store.channels.all()).length === 0) {
     result.demoArticles = (await loadDemo(ctx, config)).articles;
+    // Their search entries, before the first reader comes.
+    await drainOutbox(ctx);
     // The first demo stories built their related lists before the archive was big enough to damp its city names.
     await rebuildRelated(ctx);
   }

@@ -9,6 +9,13 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  /**
+   * A PostgreSQL read replica (DATABASE_READ_URL) for reader pages, public JSON reads and search; unset = everything
+   * on DATABASE_URL. Refused without DATABASE_URL (SQLite has no replicas).
+   */
+  databaseReadUrl: string | undefined;
+  /** The replica serves only while it has replayed what the primary had this long ago (INKSTONE_REPLICA_MAX_LAG, seconds, default 5). */
+  replicaMaxLagMs: number;
   redisUrl: string | undefined;
   siteUrl: string;
   siteName: string;
@@ -143,6 +150,18 @@ function parseDatabaseUrl(value: string | undefined): string | undefined {
   return value;
 }
 
+/** DATABASE_READ_URL: a postgres:// URL of a streaming replica of DATABASE_URL's server; PostgreSQL only. */
+export function parseDatabaseReadUrl(value: string | undefined, databaseUrl: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (databaseUrl === undefined) {
+    throw new ConfigError(
+      'DATABASE_READ_URL is set but DATABASE_URL is not: a read replica needs PostgreSQL, and SQLite has no replicas. Unset DATABASE_READ_URL, or set DATABASE_URL to the primary',
+    );
+  }
+  if (!/^postgres(ql)?:\/\//.test(value.trim())) throw new ConfigError('DATABASE_READ_URL must be a postgres:// URL of a read replica of DATABASE_URL');
+  return value.trim();
+}
+
 function parseSiteUrl(value: string | undefined, host: string, port: number): string {
   const raw = value && value.trim() !== '' ? value.trim() : `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   let url: URL;
@@ -251,11 +270,14 @@ export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(env.INKSTONE_DATA_DIR && env.INKSTONE_DATA_DIR !== '' ? env.INKSTONE_DATA_DIR : './data');
   mkdirSync(dataDir, { recursive: true });
   const demoFlag = (env.INKSTONE_DEMO ?? '1').trim();
+  const databaseUrl = parseDatabaseUrl(env.DATABASE_URL);
   return {
     port,
     host,
     dataDir,
-    databaseUrl: parseDatabaseUrl(env.DATABASE_URL),
+    databaseUrl,
+    databaseReadUrl: parseDatabaseReadUrl(env.DATABASE_READ_URL, databaseUrl),
+    replicaMaxLagMs: Math.max(1, parseCount('INKSTONE_REPLICA_MAX_LAG', env.INKSTONE_REPLICA_MAX_LAG, 5)) * 1000,
     redisUrl: env.REDIS_URL && env.REDIS_URL !== '' ? env.REDIS_URL : undefined,
     siteUrl: parseSiteUrl(env.INKSTONE_SITE_URL, host, port),
     siteName: env.INKSTONE_SITE_NAME && env.INKSTONE_SITE_NAME !== '' ? env.INKSTONE_SITE_NAME : '砚台新闻',

@@ -6,7 +6,10 @@ import { GuardedImageFetcher, type GuardOptions } from './outbound/guarded-fetch
 import { systemClock, type Clock } from './domain/clock.ts';
 import { newContext, type Ctx } from './domain/context.ts';
 import { MemoryHitCounter, type HitCounter } from './domain/reactions/hits.ts';
-import type { Database } from './storage/database.ts';
+import { openReadReplica, type Database } from './storage/database.ts';
+import { ReplicaRouter } from './storage/replica.ts';
+import { DomainError } from './domain/errors.ts';
+import type { ReaderReads } from './web/context.ts';
 import { RedisHitCounter } from './storage/redis-hits.ts';
 import { SqlStore } from './storage/store.ts';
 import { LocalMediaStore } from './storage/media/local.ts';
@@ -40,6 +43,11 @@ export interface Container {
   config: Config;
   database: Database;
   ctx: Ctx;
+  /**
+   * With DATABASE_READ_URL: where reader-side reads go (a replica's Ctx when it has replayed every change readers were
+   * told of, else `ctx`); undefined without a replica, and everything reads `ctx`.
+   */
+  reads: ReaderReads | undefined;
   /** Connects the shared counters (Redis) when configured, waiting a moment, so votes share caps from the first. */
   ready(): Promise<void>;
   /** Closes what the container opened; the database stays with whoever opened it. */
@@ -85,16 +93,41 @@ export function createContainer({ config, database, clock = systemClock, log, re
     },
   });
 
+  const replica = config.databaseReadUrl ? openReadReplica(config.databaseReadUrl) : undefined;
+  const router = replica && new ReplicaRouter(database, replica, { maxLagMs: config.replicaMaxLagMs, warn: (detail, message) => log?.warn(detail, message) });
+  // The replica's Ctx differs from the primary's in its store alone: the same events, clock, rules and media.
+  const replicaCtx: Ctx | undefined = replica && { ...ctx, store: SqlStore.of(replica) };
+  const reads: ReaderReads | undefined = router &&
+    replicaCtx && {
+      async run(load) {
+        if (!router.useReplica()) return load(ctx);
+        try {
+          return await load(replicaCtx);
+        } catch (err) {
+          // The same refusal on either server; anything else (the replica gone, a query cancelled by replay) is retried.
+          if (err instanceof DomainError) throw err;
+          router.failed(err as Error);
+          return load(ctx);
+        }
+      },
+      replica: replicaCtx,
+      written: () => router.written(),
+      stats: () => router.stats(),
+    };
+
   return {
     config,
     database,
     ctx,
+    reads,
     async ready() {
       const shared = counterNow();
       // Without Redis in time, votes count in this process until it answers.
       if (shared instanceof RedisHitCounter && !(await shared.ready())) warn(new Error('no connection at start'));
     },
     async close() {
+      router?.close();
+      await replica?.close();
       await hits.close();
       if (media instanceof S3MediaStore) media.close();
     },

@@ -20,7 +20,13 @@ async function withContainer<T>(fn: (container: Container) => Promise<T>, { migr
   const container = createContainer({ config, database });
   try {
     if (migrateFirst) await migrate(database);
-    return await fn(container);
+    const result = await fn(container);
+    if (migrateFirst) {
+      // What the command changed reaches search and related reading before it exits; a server would do it otherwise.
+      const { drainOutbox } = await import('../domain/outbox.ts');
+      await drainOutbox(container.ctx, (item, err) => console.error(`Indexing article ${item.subjectId} failed (${String(err)}); the server retries it.`));
+    }
+    return result;
   } finally {
     await container.close();
     await database.close();

@@ -49,6 +49,8 @@ export interface Store {
   /** The same index of the articles that are not published (drafts, submitted, scheduled, unpublished), for the archive. */
   readonly draftSearch: SearchIndex;
   readonly synonyms: SynonymRepository;
+  /** Work a change sets off after its commit, written in its transaction (see jobs/outbox.ts). */
+  readonly outbox: OutboxRepository;
   /** Runs fn in one transaction: all its writes land together or not at all. Inside one, fn joins it. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   /** Runs `run` after the enclosing transaction commits; never if it rolls back; at once outside a transaction. */
@@ -67,6 +69,47 @@ export interface SynonymRepository {
   update(id: number, group: SynonymWrite): Promise<'ok' | 'gone' | { taken: string[] }>;
   /** Whether there was such a group. */
   remove(id: number): Promise<boolean>;
+}
+
+/** A claimed row of the outbox: what to do (`topic`) about what (`subjectId`), and how often it was tried. */
+export interface OutboxItem {
+  id: number;
+  topic: string;
+  subjectId: number;
+  attempts: number;
+}
+
+export interface OutboxBacklog {
+  /** Rows waiting, due or not. */
+  count: number;
+  /** Rows that failed at least once. */
+  failing: number;
+  /** When the oldest waiting row was written. */
+  oldestAt: number | null;
+}
+
+export interface OutboxRepository {
+  /** Records work to do about `subjectId`; part of the enclosing transaction, so it exists exactly if the change does. */
+  add(topic: string, subjectId: number, at: number): Promise<void>;
+  /**
+   * Claims up to `limit` rows due at `now` for `owner` until `now + leaseMs`, oldest first: rows another process holds
+   * are skipped, never waited for, and a lease that ran out (its process died) can be claimed again.
+   */
+  claim(owner: string, now: number, leaseMs: number, limit: number): Promise<OutboxItem[]>;
+  /** Deletes rows whose work is done. */
+  complete(ids: readonly number[]): Promise<void>;
+  /** Gives claimed rows back untried (a process stopping). */
+  release(ids: readonly number[]): Promise<void>;
+  /** Gives a failed row back, due again at `retryAt`, with the attempt counted and the error kept. */
+  fail(id: number, retryAt: number, error: string): Promise<void>;
+  /**
+   * Inside a transaction: waits for other transactions doing work about the same subject to finish, so what is read
+   * after it is at least as new as what they read.
+   */
+  serialize(topic: string, subjectId: number): Promise<void>;
+  /** Whether any row is due at `now` and not held: the cheap question an idle process asks. */
+  due(now: number): Promise<boolean>;
+  backlog(): Promise<OutboxBacklog>;
 }
 
 export interface ReadOptions {

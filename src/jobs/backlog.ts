@@ -1,19 +1,36 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { analyseBacklog } from '../domain/articles/related.ts';
 import type { Ctx } from '../domain/context.ts';
+import { fillSearchIndexes, searchBacklog } from '../domain/search/service.ts';
 
 const PROGRESS_EVERY_MS = 10_000;
 
 type Log = Pick<FastifyBaseLogger, 'info' | 'error'>;
 
 /**
- * Analyses articles never analysed for related reading in the background, after the server listens: a first start
+ * Indexes the articles missing from the search indexes, then analyses articles never analysed for related reading, in the background, after the server listens: a first start
  * on a bulk-loaded or restored archive serves at once, and an interrupted run resumes where it stopped. Returns a
  * stop function; its promise settles once the article in hand is done.
  */
 export function startBacklog(ctx: Ctx, log: Log): { stop: () => Promise<void>; done: Promise<number> } {
   const controller = new AbortController();
   const done = (async () => {
+    const missing = await searchBacklog(ctx);
+    if (missing.published + missing.unpublished > 0) {
+      log.info(missing, 'search: indexing the articles missing from the indexes, in the background');
+      const started = Date.now();
+      let reported = started;
+      const indexed = await fillSearchIndexes(ctx, {
+        signal: controller.signal,
+        progress: (n) => {
+          if (Date.now() - reported < PROGRESS_EVERY_MS) return;
+          reported = Date.now();
+          log.info({ indexed: n, of: missing.published + missing.unpublished, perSecond: Math.round((n * 1000) / (reported - started)) }, 'search: indexing');
+        },
+      });
+      log.info({ indexed, seconds: Math.round((Date.now() - started) / 1000), stopped: controller.signal.aborted }, 'search: indexes filled');
+    }
+    if (controller.signal.aborted) return 0;
     const total = await ctx.store.related.unanalysed();
     if (total === 0) return 0;
     log.info({ articles: total }, 'related reading: analysing the articles never analysed, in the background');

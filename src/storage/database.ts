@@ -54,6 +54,30 @@ export function openDatabase(options: DatabaseOptions): Database {
   };
 }
 
+/**
+ * A PostgreSQL read replica's pool (DATABASE_READ_URL): its sessions are read-only (so a URL that points at a primary by
+ * mistake can never be written through), named `inkstone-reader` in pg_stat_activity, and a connection attempt gives up
+ * after 2 s, so a replica that is unreachable sends reads back to the primary instead of holding them.
+ */
+export function openReadReplica(url: string, poolSize = 10): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    application_name: 'inkstone-reader',
+    options: '-c default_transaction_read_only=on',
+    connectionTimeoutMillis: 2_000,
+  });
+  // A replica restarting drops every idle connection at once: one warning a minute is enough.
+  let warned = 0;
+  pool.on('error', (err) => {
+    if (Date.now() - warned < 60_000) return;
+    warned = Date.now();
+    process.emitWarning(`PostgreSQL read replica connection lost: ${err.message}`);
+  });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', sqlite: undefined, close: () => db.destroy() };
+}
+
 /** Distinct statements kept prepared; queries with IN lists of varying length make many texts. */
 const STATEMENT_CACHE = 500;
 

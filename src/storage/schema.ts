@@ -189,6 +189,19 @@ export interface ArticlePresenceTable {
   editing: number; // 0 or 1
 }
 
+/** Work set off by a committed change, done after it (see migrations/2026-12-02T0600-outbox.ts). */
+export interface OutboxTable {
+  id: Generated<number>;
+  topic: string;
+  subject_id: number;
+  created_at: number;
+  available_at: number;
+  attempts: Generated<number>;
+  claimed_by: string | null;
+  claimed_until: number | null;
+  last_error: string | null;
+}
+
 export interface DB {
   channels: ChannelTable;
   accounts: AccountTable;
@@ -209,4 +222,5 @@ export interface DB {
   search_synonyms: SearchSynonymTable;
   search_synonym_words: SearchSynonymWordTable;
   article_presence: ArticlePresenceTable;
+  outbox: OutboxTable;
 }

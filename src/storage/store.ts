@@ -8,6 +8,7 @@ import { ArticleRepository } from './repositories/articles.ts';
 import { ChannelRepository } from './repositories/channels.ts';
 import { HistoryRepository } from './repositories/history.ts';
 import { MediaRepository } from './repositories/media.ts';
+import { OutboxRepository } from './repositories/outbox.ts';
 import { ReactionRepository, VoteBatcher } from './repositories/reactions.ts';
 import { PresenceRepository } from './repositories/presence.ts';
 import { RelatedRepository } from './repositories/related.ts';
@@ -34,6 +35,7 @@ export class SqlStore implements Store {
   readonly search: SearchIndex;
   readonly draftSearch: SearchIndex;
   readonly synonyms: SynonymRepository;
+  readonly outbox: OutboxRepository;
 
   private constructor(
     private readonly db: Kysely<DB>,
@@ -56,6 +58,7 @@ export class SqlStore implements Store {
     this.search = searchIndex(db, dialect);
     this.draftSearch = searchIndex(db, dialect, 'unpublished');
     this.synonyms = new SynonymRepository(db);
+    this.outbox = new OutboxRepository(db, dialect);
   }
 
   /** The store over a database's pool; its transactions share its vote batcher, so make one per pool (the container does). */

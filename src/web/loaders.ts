@@ -8,6 +8,7 @@ import type { WebDeps } from './context.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { ArticleData, ChannelData, HomeData } from './public/pages.tsx';
 import { withScrollingTables } from './public/html.ts';
+import { publicMemo } from './public/memo.ts';
 import { loadMoods, loadSidebar } from './public/sidebar.ts';
 import type { SiteView } from './public/view.ts';
 
@@ -18,6 +19,10 @@ import type { SiteView } from './public/view.ts';
 
 /** Items per page of the feed on reader pages (推荐阅读, channel pages). */
 export const FEED_PAGE = 10;
+/** The first page of the site's feed with room for an excluded article and the next-page probe. */
+const FRONT_FEED_ROWS = FEED_PAGE + 2;
+/** Forgotten at once on a change readers can see; the time bounds a change another process failed to announce. */
+const FRONT_FEED_TTL_MS = 30_000;
 
 export interface FeedPage {
   items: Article[];
@@ -35,7 +40,15 @@ export async function feedPage(
 ): Promise<FeedPage> {
   const before = cursor ? decodeCursor(cursor) : undefined;
   // One extra row tells whether a next page exists; one more covers the excluded article.
-  const rows = await ctx.store.articles.listPublished({ channelIds, before, limit: limit + (exclude === undefined ? 1 : 2), bodies: false });
+  const wanted = limit + (exclude === undefined ? 1 : 2);
+  // The site's first page of latest articles is the same under every article and on the home page: read once.
+  const rows =
+    before === undefined && channelIds === undefined && wanted <= FRONT_FEED_ROWS
+      ? (await publicMemo(ctx, 'front-feed', FRONT_FEED_TTL_MS, () => ctx.store.articles.listPublished({ limit: FRONT_FEED_ROWS, bodies: false }))).slice(
+          0,
+          wanted,
+        )
+      : await ctx.store.articles.listPublished({ channelIds, before, limit: wanted, bodies: false });
   const candidates = rows.filter((a) => a.id !== exclude);
   const items = candidates.slice(0, limit);
   const last = items[items.length - 1];
@@ -88,7 +101,8 @@ export async function articlePageData(
     // Only published articles have votes; a draft shows the buttons at zero.
     article.status === 'published' ? loadMoods(ctx, config, article.id) : config.moods.map((m) => ({ key: m.key, label: m.label, count: 0 })),
     loadSidebar(ctx, config),
-    ctx.store.accounts.findById(article.authorId),
+    // The byline names the author on almost every story; the account only when it is empty.
+    article.byline ? undefined : ctx.store.accounts.findById(article.authorId),
     loadMediaIndex(ctx.store, imageSources(article.bodyHtml)),
   ]);
   return {

@@ -108,7 +108,10 @@ function storable(req: FastifyRequest, reply: FastifyReply): boolean {
  * page, `home` the home page. The same keys go out in `Surrogate-Key` / `Cache-Tag` for a CDN.
  */
 export const surrogateKey = {
+  /** Every page showing or linking the article. */
   article: (id: number) => `a${id}`,
+  /** The article's own page (and its 繁 mirror): what changes when only its related reading does. */
+  articlePage: (id: number) => `p${id}`,
   channel: (id: number) => `c${id}`,
   topic: (id: number) => `t${id}`,
   home: 'home',
@@ -129,7 +132,7 @@ export function purgeKeysFor(change: ContentChange): string[] | 'all' | undefine
     case 'slot':
       return [surrogateKey.home];
     case 'related':
-      return [surrogateKey.article(Number(change.id))];
+      return [surrogateKey.articlePage(Number(change.id))];
     case 'channel':
     case 'account':
       return 'all';
@@ -180,6 +183,8 @@ export class PageCache {
 
   /** Called on a local purge with its keys (undefined: everything), so other processes can be told (see server.ts). */
   onPurge: ((keys: string[] | undefined) => void) | undefined;
+  /** Told of every purge, local or heard from another process. */
+  afterPurge: (() => void) | undefined;
 
   /** Drops the pages showing any of `keys`, or every page. Renders that began before a purge are not stored. */
   purge(keys?: readonly string[], { propagate = true } = {}): void {
@@ -195,6 +200,7 @@ export class PageCache {
       }
     }
     if (propagate) this.onPurge?.(keys ? [...keys] : undefined);
+    this.afterPurge?.();
   }
 
   lookup(key: string, now: number): Entry | undefined {

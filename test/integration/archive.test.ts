@@ -17,6 +17,7 @@ describe.each(STORES)('the archive on %s', (kind) => {
   const ids: Record<string, number> = {};
 
   const list = async (auth: string, query: string) => {
+    await t.settled();
     const res = await t.app.inject({ url: `/api/v1/articles?${query}`, headers: { authorization: auth } });
     expect(res.statusCode, res.body).toBe(200);
     return json<{
@@ -181,7 +182,10 @@ describe.each(STORES)('the archive on %s', (kind) => {
   it('keeps the indexes right as an article moves between statuses', async () => {
     const id = (await createArticle(t.app, reporter.auth, { title: '状态测试', body: '<p>鹳雀楼修缮工程开工。</p>' })).id;
     const find = async () => (await list(editor.auth, 'q=鹳雀楼')).items.map((a) => `${a.id}:${a.status}`);
-    const publicSearch = async () => json<{ items: { id: number }[] }>(await t.app.inject({ url: '/api/v1/search?q=鹳雀楼' })).items.map((a) => a.id);
+    const publicSearch = async () => {
+      await t.settled();
+      return json<{ items: { id: number }[] }>(await t.app.inject({ url: '/api/v1/search?q=鹳雀楼' })).items.map((a) => a.id);
+    };
     expect(await find()).toEqual([`${id}:draft`]);
     await step(reporter.auth, id, 'submit');
     expect(await find()).toEqual([`${id}:submitted`]);
@@ -232,6 +236,7 @@ describe.each(STORES)('the archive on %s', (kind) => {
 
   it('refuses bad parameters with a 400 in JSON and a reporter nothing more than a filter', async () => {
     const bad = async (query: string, code: string) => {
+      await t.settled();
       const res = await t.app.inject({ url: `/api/v1/articles?${query}`, headers: { authorization: editor.auth } });
       expect(res.statusCode, `${query}: ${res.body}`).toBe(400);
       expect(json(res).error.code, query).toBe(code);

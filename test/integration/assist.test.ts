@@ -22,6 +22,7 @@ describe.each(STORES)('editor assists on %s', (kind) => {
     t.app.inject({ method: 'POST', url: '/api/v1/assist', headers: auth ? { authorization: auth } : {}, payload: payload as object });
   const draftOf = (s: { title: string; body: string }) => ({ title: s.title, body: s.body });
   const ok = async (auth: string, payload: unknown) => {
+    await t.settled();
     const res = await assist(auth, payload);
     expect(res.statusCode, res.body).toBe(200);
     return json<AssistOut>(res);
@@ -97,6 +98,7 @@ describe.each(STORES)('editor assists on %s', (kind) => {
   });
 
   it('does not purge the reader page cache: an assist changes nothing', async () => {
+    await t.settled();
     await t.app.inject({ url: '/' });
     expect((await t.app.inject({ url: '/' })).headers['x-cache']).toBe('hit');
     await ok(editor, scienceCityReport);

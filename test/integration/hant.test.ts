@@ -32,6 +32,7 @@ describe.each(STORES)('简/繁 reader pages on %s', (kind) => {
       })
     ).id;
     await publish(t.app, editor, id);
+    await t.settled();
     const topic = await t.app.inject({
       method: 'POST',
       url: '/api/v1/topics',

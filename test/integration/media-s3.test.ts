@@ -82,6 +82,45 @@ describe.each(STORES)('media in an S3 bucket on %s', (kind) => {
     expect(head.body).toBe('');
   });
 
+  it('answers a byte range with 206 (video seeking, resumed downloads), a range past the end with 416, and a revalidation with 304', async () => {
+    const media = await upload(await solid(200, 60, 90));
+    const whole = await t.app.inject({ url: media.url });
+    const bytes = whole.rawPayload;
+    expect(whole.headers['accept-ranges']).toBe('bytes');
+    const etag = String(whole.headers.etag);
+    expect(etag).toMatch(/^"[\w-]{22}"$/);
+    const cases: [string, number, number][] = [
+      ['bytes=0-99', 0, 99],
+      ['bytes=100-', 100, bytes.length - 1],
+      ['bytes=-50', bytes.length - 50, bytes.length - 1],
+      [`bytes=10-${bytes.length + 1000}`, 10, bytes.length - 1],
+    ];
+    for (const [range, start, end] of cases) {
+      const res = await t.app.inject({ url: media.url, headers: { range } });
+      expect(res.statusCode, range).toBe(206);
+      expect(res.headers['content-range'], range).toBe(`bytes ${start}-${end}/${bytes.length}`);
+      expect(Number(res.headers['content-length']), range).toBe(end - start + 1);
+      expect(res.rawPayload.equals(bytes.subarray(start, end + 1)), range).toBe(true);
+    }
+    const past = await t.app.inject({ url: media.url, headers: { range: `bytes=${bytes.length}-` } });
+    expect(past.statusCode).toBe(416);
+    expect(past.headers['content-range']).toBe(`bytes */${bytes.length}`);
+    // Several ranges, other units, nonsense: the whole file, as if no range was asked.
+    for (const range of ['bytes=0-1,5-9', 'items=0-1', 'bytes=9-1', 'bytes=abc']) {
+      const res = await t.app.inject({ url: media.url, headers: { range } });
+      expect(res.statusCode, range).toBe(200);
+      expect(res.rawPayload.equals(bytes), range).toBe(true);
+    }
+    for (const tag of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const res = await t.app.inject({ url: media.url, headers: { 'if-none-match': tag } });
+      expect(res.statusCode, tag).toBe(304);
+      expect(res.body).toBe('');
+    }
+    expect((await t.app.inject({ url: media.url, headers: { 'if-none-match': '"other"' } })).statusCode).toBe(200);
+    // A tag says nothing for a path that holds nothing.
+    expect((await t.app.inject({ url: '/media/2026/01/AAAAAAAAAAAAAAAA-480.jpg', headers: { 'if-none-match': '*' } })).statusCode).toBe(404);
+  });
+
   it('answers 404 (never 5xx, never the temporary folder) for anything else under /media/', async () => {
     for (const url of [
       '/media/2026/01/AAAAAAAAAAAAAAAA-480.jpg',

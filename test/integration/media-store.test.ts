@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MediaStore } from '../../src/domain/media/media-store.ts';
+import { parseRange, type MediaStore } from '../../src/domain/media/media-store.ts';
 import { LocalMediaStore } from '../../src/storage/media/local.ts';
 import { parseMediaStore } from '../../src/config.ts';
 import { S3MediaStore } from '../../src/storage/media/s3.ts';
@@ -51,6 +51,26 @@ describe.each(mediaStoreTargets())('media store contract: $name', (target: Media
     expect(got?.bytes).toBe(3000);
     expect(got?.contentType).toBe('image/jpeg');
     expect(got?.data.equals(bytes)).toBe(true);
+  });
+
+  it('gives back a range of a file, the whole file for a range covering it, and says when a range misses it', async () => {
+    const p = `${unique()}-480.mp4`;
+    const bytes = randomBytes(5000);
+    const file = temp(bytes);
+    await store.put(p, file, 'video/mp4');
+    await rm(file, { force: true });
+    const part = async (range: Parameters<typeof parseRange>[0]) => {
+      const got = await store.open(p, parseRange(range));
+      if (!got || 'unsatisfiable' in got) return got;
+      return { range: got.range, bytes: got.bytes, total: got.totalBytes, data: await buffer(got.body) };
+    };
+    expect(await part('bytes=0-99')).toEqual({ range: { start: 0, end: 99 }, bytes: 100, total: 5000, data: bytes.subarray(0, 100) });
+    expect(await part('bytes=4990-')).toEqual({ range: { start: 4990, end: 4999 }, bytes: 10, total: 5000, data: bytes.subarray(4990) });
+    expect(await part('bytes=-20')).toEqual({ range: { start: 4980, end: 4999 }, bytes: 20, total: 5000, data: bytes.subarray(4980) });
+    expect(await part('bytes=4000-9999')).toMatchObject({ range: { start: 4000, end: 4999 }, bytes: 1000 });
+    expect(await part('bytes=5000-')).toEqual({ unsatisfiable: true, totalBytes: 5000 });
+    expect(await part(undefined)).toMatchObject({ bytes: 5000, total: 5000, data: bytes });
+    expect(await store.open(`${unique()}-1.mp4`, { start: 0 })).toBeUndefined();
   });
 
   it('answers undefined / false for a path that holds nothing, and removing it is no error', async () => {

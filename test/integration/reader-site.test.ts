@@ -83,6 +83,7 @@ describe.each(STORES)('reader pages on %s', (kind) => {
   describe('article page', () => {
     let html: string;
     beforeAll(async () => {
+      await t.settled();
       const res = await get(`/a/${longId}`);
       expect(res.statusCode).toBe(200);
       html = res.body;

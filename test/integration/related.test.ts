@@ -21,6 +21,7 @@ describe.each(STORES)('related reading on %s', (kind) => {
     return a.id;
   };
   const related = async (articleId: number, auth?: string) => {
+    await t.settled();
     const res = await t.app.inject({ url: `/api/v1/articles/${articleId}/related`, headers: auth ? { authorization: auth } : {} });
     expect(res.statusCode).toBe(200);
     return json<{ items: { id: number; title: string; url: string; publishedAt: string; pinned: boolean }[]; pinned?: number[]; excluded?: number[] }>(res);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishDueArticles } from '../../src/domain/articles/service.ts';
-import { ensureSearchIndex, rebuildSearchIndex } from '../../src/domain/search/service.ts';
+import { fillSearchIndexes, rebuildSearchIndex, searchBacklog } from '../../src/domain/search/service.ts';
 import { processEnv, runCli } from '../support/server.ts';
 import { STORES, type StoreKind } from '../support/stores.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
@@ -83,6 +83,7 @@ describe.each(STORES)('search on %s', (kind) => {
   const api = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) =>
     t.app.inject({ method, url, headers: { authorization: editor }, ...(payload === undefined ? {} : { payload: payload as object }) });
   const search = async (params: Record<string, string>) => {
+    await t.settled();
     const res = await t.app.inject({ url: `/api/v1/search?${new URLSearchParams(params).toString()}` });
     expect(res.statusCode, res.body).toBe(200);
     return json<{ items: Item[]; total: number; nextCursor: string | null; partialFrom: number | null; suggestion: string | null }>(res);
@@ -361,9 +362,20 @@ describe.each(STORES)('search on %s', (kind) => {
   });
 
   it('rebuilds the index from the published articles (inkstone reindex, and the first start of an older archive)', async () => {
+    await t.settled();
     await sql`delete from search_docs`.execute(t.db.database.db);
     expect((await search({ q: '墨川湖' })).total).toBe(0);
-    expect(await ensureSearchIndex(t.ctx)).toBe(0);
+    expect(await searchBacklog(t.ctx)).toMatchObject({ published: articles.length });
+    // A first start fills what is missing in the background, and a fill stopped half-way goes on where it stopped.
+    const stop = new AbortController();
+    expect(await fillSearchIndexes(t.ctx, { signal: stop.signal, progress: () => stop.abort() })).toBe(Math.min(200, articles.length));
+    expect(await fillSearchIndexes(t.ctx)).toBe(Math.max(0, articles.length - 200));
+    expect(await searchBacklog(t.ctx)).toMatchObject({ published: 0 });
+    expect(await fillSearchIndexes(t.ctx)).toBe(0);
+    // Only what is missing is indexed again.
+    await sql`delete from search_docs where article_id in (${idOf.get('mochuan-lake-birds')!}, ${[...idOf.values()][0]!})`.execute(t.db.database.db);
+    expect(await searchBacklog(t.ctx)).toMatchObject({ published: 2 });
+    expect(await fillSearchIndexes(t.ctx)).toBe(2);
     expect(keys((await search({ q: '墨川湖' })).items)).toEqual(['mochuan-lake-birds']);
     await sql`delete from search_docs`.execute(t.db.database.db);
     const report = await rebuildSearchIndex(t.ctx);

@@ -96,6 +96,7 @@ describe.each(STORES)('security: body complexity on %s', (kind) => {
     const id = json(created).id as number;
     const publish = await t.app.inject({ method: 'POST', url: `/api/v1/articles/${id}/publish`, headers: { authorization: editor } });
     expect(publish.statusCode).toBe(200);
+    await t.settled();
     const article = (await t.ctx.store.articles.findById(id))!;
     const inline = prepareBodyNow(html);
     expect(article.bodyHtml).toBe(inline.bodyHtml);
@@ -106,6 +107,7 @@ describe.each(STORES)('security: body complexity on %s', (kind) => {
     for (const [term, weight] of analysed.terms) expect(stored.get(term)).toBeCloseTo(weight, 9);
     expect((await t.ctx.store.related.signatures([id])).get(id)?.signature).toBe(analysed.signature);
     // Words from deep in the body (well past the first 13,000 characters, so found through the worker's word tokens).
+    await t.settled();
     const search = await t.app.inject({ method: 'GET', url: `/api/v1/search?q=${encodeURIComponent('第9部分')}` });
     expect(json(search).items.map((i: { id: number }) => i.id)).toContain(id);
   });

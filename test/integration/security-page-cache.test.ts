@@ -86,6 +86,7 @@ describe.each(STORES)('security: page cache on %s', (kind) => {
   });
 
   it('keeps the cache when only a draft nobody can read changes (autosaves do not purge)', async () => {
+    await t.settled();
     await fetch(`${base}/`);
     expect((await fetch(`${base}/`)).headers.get('x-cache')).toBe('hit');
     const res = await t.app.inject({
@@ -101,6 +102,7 @@ describe.each(STORES)('security: page cache on %s', (kind) => {
   it('renders a page once however many readers ask for it at the same moment', async () => {
     const { id } = await createArticle(t.app, editor.auth, { title: '突发新闻' });
     await publish(t.app, editor.auth, id);
+    await t.settled();
     const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${base}/a/${id}?utm_source=wx${Math.random()}`)));
     const kinds = answers.map((r) => r.headers.get('x-cache'));
     expect(answers.every((r) => r.status === 200)).toBe(true);

@@ -103,6 +103,7 @@ describe.each(STORES)('trash and bulk actions on %s', (kind) => {
     expect(
       (await t.app.inject({ method: 'PUT', url: '/api/v1/slots/headline', headers: headers(editor.auth), payload: { items: [{ article: a.id }] } })).statusCode,
     ).toBe(200);
+    await t.settled();
     const assist = () => t.app.inject({ method: 'POST', url: '/api/v1/assist', headers: headers(editor.auth), payload: { title: '砚岚芯片厂奠基', body } });
     expect(json(await assist()).duplicates.map((d: { id: number }) => d.id)).toContain(a.id);
 
@@ -132,6 +133,7 @@ describe.each(STORES)('trash and bulk actions on %s', (kind) => {
     expect(topic.articles).toEqual([]);
     expect(json(await t.app.inject({ url: '/api/v1/slots/headline', headers: headers(editor.auth) })).items).toEqual([]);
     expect(json(await assist()).duplicates.map((d: { id: number }) => d.id)).not.toContain(a.id);
+    await t.settled();
     expect(json(await t.app.inject({ url: `/api/v1/search?q=${encodeURIComponent('砚岚芯片厂')}` })).total).toBe(0);
     // Deleting again is 404 (it is gone); the audit has the one delete.
     expect((await del(reporter.auth, a.id)).statusCode).toBe(404);

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
+import type { OutboxRunner } from '../../src/jobs/outbox.ts';
+import type { PageCache } from '../../src/web/page-cache.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createContainer, type ContainerOptions } from '../../src/container.ts';
 import { createAccount, createApiToken } from '../../src/domain/accounts/service.ts';
@@ -15,6 +17,11 @@ export interface TestApp {
   clock: ManualClock;
   db: TestDatabase;
   /** A new account of the role with a bearer token; returns the Authorization header value and the username. */
+  /** Waits until the work articles' changes set off after their commit (search, related reading) is done. */
+  settled(): Promise<void>;
+  pageCache: PageCache;
+  /** The app's outbox runner (tests stop it to play a process that died between a commit and its work). */
+  outbox: OutboxRunner;
   user(role: Role, username?: string): Promise<{ username: string; auth: string; id: number }>;
   close(): Promise<void>;
 }
@@ -32,7 +39,7 @@ export async function startTestApp(kind: StoreKind, env: Record<string, string> 
     ...env,
   });
   const clock = new ManualClock(Date.now());
-  const { app, ctx } = await buildApp({ container: createContainer({ config, database: db.database, clock, ...options }) });
+  const { app, ctx, outbox, pageCache } = await buildApp({ container: createContainer({ config, database: db.database, clock, ...options }) });
   await app.ready();
   return {
     app,
@@ -40,6 +47,9 @@ export async function startTestApp(kind: StoreKind, env: Record<string, string> 
     config,
     clock,
     db,
+    outbox,
+    pageCache,
+    settled: () => outbox.drain(),
     async user(role, username = `${role}${++users}`) {
       const account = await createAccount(ctx, null, { username, role, password: 'correct horse battery' });
       const { token } = await createApiToken(ctx, null, { username });

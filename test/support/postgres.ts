@@ -22,7 +22,7 @@ declare module 'vitest' {
   }
 }
 
-function findBin(): string {
+export function findBin(): string {
   const base = '/usr/lib/postgresql';
   const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(path.join(base, v, 'bin', 'initdb'))) : [];
   versions.sort((a, b) => Number(b) - Number(a));

@@ -38,4 +38,23 @@ describe('configuration', () => {
     expect(parseTrustProxy('10.0.0.0/8, 127.0.0.1')).toEqual(['10.0.0.0/8', '127.0.0.1']);
     expect(parseTrustProxy(undefined)).toBe(false);
   });
+
+  it('takes DATABASE_READ_URL only beside a PostgreSQL DATABASE_URL', () => {
+    const primary = 'postgres://inkstone@db1/inkstone';
+    expect(loadConfig({ INKSTONE_DATA_DIR: dir() })).toMatchObject({ databaseReadUrl: undefined, replicaMaxLagMs: 5000 });
+    const c = loadConfig({
+      INKSTONE_DATA_DIR: dir(),
+      DATABASE_URL: primary,
+      DATABASE_READ_URL: ' postgres://inkstone@db2/inkstone ',
+      INKSTONE_REPLICA_MAX_LAG: '20',
+    });
+    expect(c).toMatchObject({ databaseUrl: primary, databaseReadUrl: 'postgres://inkstone@db2/inkstone', replicaMaxLagMs: 20_000 });
+    // SQLite has no replicas: refused at start, naming both settings, rather than silently ignored.
+    expect(() => loadConfig({ INKSTONE_DATA_DIR: dir(), DATABASE_READ_URL: 'postgres://inkstone@db2/inkstone' })).toThrow(
+      /DATABASE_READ_URL is set but DATABASE_URL is not.*SQLite/,
+    );
+    expect(() => loadConfig({ INKSTONE_DATA_DIR: dir(), DATABASE_URL: primary, DATABASE_READ_URL: 'mysql://db2' })).toThrow(ConfigError);
+    expect(() => loadConfig({ INKSTONE_DATA_DIR: dir(), DATABASE_URL: primary, INKSTONE_REPLICA_MAX_LAG: 'soon' })).toThrow(ConfigError);
+    expect(loadConfig({ INKSTONE_DATA_DIR: dir(), DATABASE_URL: primary, DATABASE_READ_URL: '' }).databaseReadUrl).toBeUndefined();
+  });
 });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { isTempPath } from '../../src/domain/media/files.ts';
 import { cleanOriginalName, mediaKeyOf, type Media } from '../../src/domain/media/media.ts';
+import { etagMatches, mediaEtag, parseRange, resolveRange } from '../../src/domain/media/media-store.ts';
 import { imageSources, responsiveImage, withResponsiveImages } from '../../src/domain/media/responsive.ts';
 import { variantFormats, variantWidths } from '../../src/domain/media/service.ts';
 
@@ -115,5 +116,32 @@ describe('media helpers', () => {
     for (const bad of ['20MB', '-1', '0', '1.5', String(2 * 1024 ** 3)]) {
       expect(() => loadConfig({ INKSTONE_DATA_DIR: dataDir, INKSTONE_MEDIA_MAX_BYTES: bad }), bad).toThrow(ConfigError);
     }
+  });
+});
+
+describe('Range headers of media requests', () => {
+  it('reads one range of bytes and ignores everything else', () => {
+    expect(parseRange('bytes=0-499')).toEqual({ start: 0, end: 499 });
+    expect(parseRange('bytes=500-')).toEqual({ start: 500 });
+    expect(parseRange('bytes=-500')).toEqual({ suffix: 500 });
+    for (const other of [undefined, '', 'bytes=', 'bytes=-', 'bytes=-0', 'bytes=5-1', 'bytes=0-1,3-4', 'items=0-1', 'bytes=1e3-', `bytes=${'9'.repeat(16)}-`]) {
+      expect(parseRange(other), String(other)).toBeUndefined();
+    }
+  });
+
+  it('resolves a range against the file, and says when it misses it', () => {
+    expect(resolveRange({ start: 0, end: 99 }, 50)).toEqual({ start: 0, end: 49 });
+    expect(resolveRange({ suffix: 500 }, 50)).toEqual({ start: 0, end: 49 });
+    expect(resolveRange({ start: 50 }, 50)).toBeUndefined();
+    expect(resolveRange({ suffix: 1 }, 0)).toBeUndefined();
+  });
+
+  it('matches If-None-Match lists, weak tags and *', () => {
+    const tag = mediaEtag('2026/12/abc-480.jpg');
+    expect(tag).not.toBe(mediaEtag('2026/12/abc-960.jpg'));
+    expect(etagMatches(`"x", W/${tag}`, tag)).toBe(true);
+    expect(etagMatches('*', tag)).toBe(true);
+    expect(etagMatches('"x"', tag)).toBe(false);
+    expect(etagMatches(undefined, tag)).toBe(false);
   });
 });

@@ -1,13 +1,12 @@
 import type { Actor } from '../accounts/roles.ts';
 import { announce, type Ctx } from '../context.ts';
 import { conflict, DomainError, invalid, notFound } from '../errors.ts';
-import { authorize, can } from '../policy.ts';
+import { authorize } from '../policy.ts';
 import { imageUrlField, length, lineField } from '../text.ts';
 import { normalizeChannelPath } from '../channels/channel.ts';
 import { contentOf, type Article, type ArticleContent, type ArticlePatch } from './article.ts';
-import { indexArticle } from '../search/service.ts';
-import { refreshRelated } from './related.ts';
-import { INLINE_BODY_CHARS, prepareAnalysis, prepareBody, type PreparedAnalysis, type PreparedBody, type PreparedContent, type TextFields } from './body.ts';
+import { queueIndexing } from './indexing.ts';
+import { INLINE_BODY_CHARS, prepareBody, type PreparedBody, type PreparedContent } from './body.ts';
 import { cleanLine } from './html.ts';
 import { LIMITS } from './limits.ts';
 import { canTransition, DELETABLE_STATUSES, isDeletable, statusNames, type ArticleStatus, type Transition } from './status.ts';
@@ -58,8 +57,6 @@ async function normalizeFields(store: Store, input: ArticleInput): Promise<Norma
   };
 }
 
-const textFields = (f: NormalizedFields): TextFields => ({ title: f.title, subtitle: f.subtitle, summary: f.summary, tags: f.tags });
-
 async function normalize(store: Store, input: ArticleInput, body: PreparedBody): Promise<NormalizedContent> {
   const f = await normalizeFields(store, input);
   return { ...f, bodyHtml: body.bodyHtml, bodyText: body.bodyText };
@@ -70,8 +67,8 @@ async function normalize(store: Store, input: ArticleInput, body: PreparedBody):
  * thread a while, and a transaction held meanwhile would hold the connection (SQLite has one) from every reader.
  */
 async function prepareInput(store: Store, input: ArticleInput): Promise<PreparedContent> {
-  const fields = await normalizeFields(store, input);
-  return prepareBody(input.body, textFields(fields));
+  await normalizeFields(store, input);
+  return prepareBody(input.body);
 }
 
 function normalizeTags(tags: string[]): string[] {
@@ -198,7 +195,7 @@ export async function createArticle(ctx: Ctx, actor: Actor, sent: ArticleInput):
     await store.articles.setTags(id, c.tags);
     await recordMediaUsage(store, id, undefined, c);
     const article = await loadWithBody(store, id, c);
-    await indexAndRelate(store, undefined, article, now, prepared.analysis, breathe);
+    await queueIndexing(store, undefined, article, now);
     await breathe();
     await keepRevision(store, article, actor, 'create', now);
     announceArticle(ctx, store, article, article);
@@ -294,7 +291,7 @@ async function updateOnce(
     if (changed.includes('tags')) await store.articles.setTags(id, c.tags);
     if (changed.includes('bodyHtml') || changed.includes('cover')) await recordMediaUsage(store, id, before, c);
     const article = await loadWithBody(store, id, c);
-    await indexAndRelate(store, before, article, now, body.analysis, breathe);
+    await queueIndexing(store, before, article, now);
     await breathe();
     await keepRevision(store, article, actor, action, now, note, auditDetail);
     announceArticle(ctx, store, before, article);
@@ -339,24 +336,6 @@ async function staleRevision(store: Store, id: number, known?: Pick<Article, 'id
   });
 }
 
-/**
- * What every article change sets off inside its transaction: the search index and related reading follow it. They are
- * subscribers in waiting: once a durable outbox keeps a crash from losing them, they move after the commit, onto the
- * content events. `breathe` runs between the two (see pacer).
- */
-async function indexAndRelate(
-  store: Store,
-  before: Article | undefined,
-  after: Article,
-  now: number,
-  analysis: PreparedAnalysis | undefined,
-  breathe: () => Promise<void>,
-): Promise<void> {
-  await indexArticle(store, after, analysis?.search);
-  await breathe();
-  await refreshRelated(store, after, now, { prepared: analysis?.related, wasPublished: before?.status === 'published' });
-}
-
 /** The columns an edit writes, as normalized. */
 function storedContent(c: NormalizedContent) {
   const { title, subtitle, summary, bodyHtml, bodyText, channelId, source, byline, editor, cover } = c;
@@ -396,7 +375,6 @@ async function transitionOnce(
   expectedRevision: number | undefined,
   auditDetail: AuditDetail,
 ): Promise<Article> {
-  const ahead = await analyseForStep(ctx, actor, id, t);
   return ctx.store.transaction(async (store) => {
     const before = await load(store, id);
     const breathe = pacer(before);
@@ -417,22 +395,11 @@ async function transitionOnce(
     // A workflow step leaves the body as it was: no need to read it again.
     const article = await loadWithBody(store, id, before);
     await breathe();
-    await indexAndRelate(store, before, article, now, ahead, breathe);
+    await queueIndexing(store, before, article, now);
     await keepRevision(store, article, actor, t, now, note, auditDetail);
     announceArticle(ctx, store, before, article);
     return article;
   });
-}
-
-/**
- * Every step indexes the article again (publishing into the public index, the others into the archive's draft index):
- * a long body is segmented in the body worker before the transaction (on the event loop, 50,000 characters of it took
- * ~100 ms with the index write). Nothing is prepared for a step the transaction will refuse; it says why.
- */
-async function analyseForStep(ctx: Ctx, actor: Actor | null, id: number, t: Transition): Promise<PreparedAnalysis | undefined> {
-  const a = await ctx.store.articles.findById(id);
-  if (!a || (actor && !can(actor, `article.${t}`, a)) || !canTransition(a.status, t) || a.bodyText.trim() === '') return undefined;
-  return prepareAnalysis({ title: a.title, subtitle: a.subtitle, summary: a.summary, tags: a.tags }, a.bodyText);
 }
 
 function assertPublishable(a: Article): void {
@@ -550,8 +517,7 @@ export async function deleteArticle(ctx: Ctx, actor: Actor, id: number, expected
       const now = ctx.clock.now();
       const won = await store.articles.moveToTrash(id, { at: now, by: actor.id, revision: before.revision }, DELETABLE_STATUSES);
       if (!won) throw expectedRevision === undefined ? lostRace() : await staleRevision(store, id);
-      await store.search.remove(id);
-      await store.related.withdraw(id);
+      await queueIndexing(store, before, { id, status: 'deleted' }, now);
       const deleted: Article = { ...before, revision: before.revision + 1, updatedAt: now };
       await keepRevision(store, deleted, actor, 'delete', now, '', auditDetail);
       announceArticle(ctx, store, before, deleted);
@@ -571,7 +537,7 @@ export async function undeleteArticle(ctx: Ctx, actor: Actor, id: number, expect
       const won = await store.articles.restoreFromTrash(id, { at: now, revision: trashed.revision });
       if (!won) throw lostRace();
       const article = await load(store, id);
-      await indexAndRelate(store, undefined, article, now, undefined, async () => {});
+      await queueIndexing(store, undefined, article, now);
       await keepRevision(store, article, actor, 'undelete', now);
       announceArticle(ctx, store, article, article);
       return article;

@@ -1,11 +1,47 @@
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { FORMAT_MIME, type ImageFormat } from './media.ts';
 
 /** One stored file as it is read back: its bytes as a stream, its length and its type. */
 export interface StoredMedia {
   body: Readable;
+  /** Bytes of `body`: the whole file, or the range asked for. */
   bytes: number;
   contentType: string;
+  /** Bytes of the whole file. */
+  totalBytes: number;
+  /** Set when `body` is the part of the file asked for: first and last byte, inclusive. */
+  range?: { start: number; end: number };
+}
+
+/** A range of bytes a reader asked for (video seeking, resumed downloads): from `start` to `end` inclusive, or the last `suffix` bytes. */
+export type ByteRange = { start: number; end?: number } | { suffix: number };
+
+/** A range that starts past the file's end: 416, saying how long the file is. */
+export interface RangeNotSatisfiable {
+  unsatisfiable: true;
+  totalBytes: number;
+}
+
+/**
+ * The single range of a Range header (`bytes=0-499`, `bytes=500-`, `bytes=-500`). Anything else — several ranges,
+ * another unit, a malformed one — is no range, and the whole file is sent with 200, as RFC 9110 allows.
+ */
+export function parseRange(header: string | undefined): ByteRange | undefined {
+  const m = header === undefined ? null : /^bytes=(\d{0,15})-(\d{0,15})$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  if (m[1] === '') return Number(m[2]) > 0 ? { suffix: Number(m[2]) } : undefined;
+  const start = Number(m[1]);
+  if (m[2] === '') return { start };
+  const end = Number(m[2]);
+  return end >= start ? { start, end } : undefined;
+}
+
+/** The first and last byte a range covers in a file of `total` bytes, or undefined when it covers none. */
+export function resolveRange(range: ByteRange, total: number): { start: number; end: number } | undefined {
+  if ('suffix' in range) return total === 0 ? undefined : { start: Math.max(0, total - range.suffix), end: total - 1 };
+  if (range.start >= total) return undefined;
+  return { start: range.start, end: Math.min(range.end ?? total - 1, total - 1) };
 }
 
 /**
@@ -24,6 +60,8 @@ export interface MediaStore {
   put(mediaPath: string, localFile: string, contentType: string): Promise<void>;
   /** The file, or undefined when nothing is stored under the path. */
   open(mediaPath: string): Promise<StoredMedia | undefined>;
+  /** The range of the file asked for (or all of it when the range covers it), what the range misses, or undefined. */
+  open(mediaPath: string, range: ByteRange | undefined): Promise<StoredMedia | RangeNotSatisfiable | undefined>;
   /** Whether a file is stored under the path. */
   exists(mediaPath: string): Promise<boolean>;
   /** Removes the file; removing a path that holds nothing is not an error (a retry, or another machine was first). */
@@ -61,4 +99,18 @@ const BY_EXTENSION: Record<string, string> = {
 export function contentTypeOf(mediaPath: string): string {
   const ext = mediaPath.slice(mediaPath.lastIndexOf('.') + 1).toLowerCase();
   return BY_EXTENSION[ext as ImageFormat] ?? 'application/octet-stream';
+}
+
+/** The entity tag of a stored file: its path never holds other bytes, so the path names its content. */
+export function mediaEtag(mediaPath: string): string {
+  return `"${createHash('sha256').update(mediaPath).digest('base64url').slice(0, 22)}"`;
+}
+
+/** Whether an If-None-Match header (`*`, or a list of tags, weak or strong) names this tag. */
+export function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === '*' || tag.replace(/^W\//, '') === etag;
+  });
 }

@@ -107,6 +107,11 @@ async function retrying<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Public counts of an article (every configured mood, 0 when none) and the given reader's vote. */
+/** The public counts of an article the caller has just read as published (its reader page): no second look at its status. */
+export async function countsOfPublished(ctx: Ctx, articleId: number): Promise<Record<string, number>> {
+  return countsOf(ctx.reactions.moods, await ctx.store.reactions.counts(articleId));
+}
+
 export async function getReactions(ctx: Ctx, articleId: number, readerId?: string): Promise<ReactionsView> {
   await requirePublished(ctx, articleId);
   const [stored, mine] = await Promise.all([

@@ -100,6 +100,14 @@ export interface SearchIndex {
   matching(request: SearchRequest, cap: number): Promise<SearchMatches>;
   /** Re-indexes every published article in batches, each made a document by `document` (reads stay served), and drops the rest. */
   rebuild(document: (article: IndexableArticle) => SearchDocument, progress?: (indexed: number) => void): Promise<RebuildReport>;
+  /**
+   * Indexes the articles of the index's scope that have no document yet, in batches, oldest id first: a first start on
+   * a bulk-loaded, restored or imported archive fills the index in the background, and an interrupted fill goes on
+   * where it stopped. Never replaces a document (a change indexed meanwhile by the outbox is newer).
+   */
+  fill(document: (article: IndexableArticle) => SearchDocument, progress?: (indexed: number) => void, signal?: AbortSignal): Promise<number>;
+  /** How many documents the index holds (an index-only count). */
+  count(): Promise<number>;
   /** Whether no article is indexed (cheap, unlike stats). */
   isEmpty(): Promise<boolean>;
   /** Indexed articles and the index's size on disk in bytes. */

@@ -256,19 +256,37 @@ export async function searchArticles(ctx: Ctx, input: SearchInput): Promise<Sear
 }
 
 /** Archives up to this size are indexed at start (about a minute); larger ones wait for `inkstone reindex`. */
-export const INDEX_AT_START = 20_000;
+export interface IndexBacklog {
+  /** Published articles without a document in the public index. */
+  published: number;
+  /** Other articles without one in the draft index. */
+  unpublished: number;
+}
 
 /**
- * Fills an empty index from the published articles of a database that had articles before search existed.
- * Returns how many published articles are left unindexed (a large archive), for the operator to reindex.
+ * How many articles each index lacks, from counts alone (index-only, cheap at a million rows): an archive bulk-loaded,
+ * restored or imported, or older than search, has articles the outbox never indexed.
  */
-export async function ensureSearchIndex(ctx: Ctx): Promise<number> {
-  if (!(await ctx.store.search.isEmpty())) return 0;
-  const published = await ctx.store.articles.countByStatus('published');
-  if (published === 0) return 0;
-  if (published > INDEX_AT_START) return published;
-  await rebuildSearchIndex(ctx);
-  return 0;
+export async function searchBacklog(ctx: Ctx): Promise<IndexBacklog> {
+  const [published, ...others] = await Promise.all(
+    (['published', 'draft', 'submitted', 'scheduled', 'unpublished'] as const).map((s) => ctx.store.articles.countByStatus(s)),
+  );
+  const [indexed, drafts] = await Promise.all([ctx.store.search.count(), ctx.store.draftSearch.count()]);
+  return { published: Math.max(0, published! - indexed), unpublished: Math.max(0, others.reduce((a, b) => a + b, 0) - drafts) };
+}
+
+/**
+ * Indexes the articles each index lacks, in batches, while the site serves (jobs/backlog.ts runs it after the server
+ * listens); resumable by construction: it asks the index what is missing, so a stopped run loses nothing.
+ */
+export async function fillSearchIndexes(ctx: Ctx, { signal, progress }: { signal?: AbortSignal; progress?: (indexed: number) => void } = {}): Promise<number> {
+  const published = await ctx.store.search.fill((article) => searchDocument(article), progress, signal);
+  const unpublished = await ctx.store.draftSearch.fill(
+    (article) => searchDocument(article),
+    (n) => progress?.(published + n),
+    signal,
+  );
+  return published + unpublished;
 }
 
 /** Rebuilds the index from the published articles, the documents made here (inkstone reindex; an empty index at start). */
@@ -290,19 +308,6 @@ export async function indexArticle(store: Store, article: Article, prepared?: Pr
     await store.search.remove(article.id);
     await store.draftSearch.put(document);
   }
-}
-
-/** Fills an empty draft index at start, as ensureSearchIndex does the public one; returns how many were left for `inkstone reindex`. */
-export async function ensureDraftIndex(ctx: Ctx): Promise<number> {
-  if (!(await ctx.store.draftSearch.isEmpty())) return 0;
-  const unpublished = (await Promise.all((['draft', 'submitted', 'scheduled', 'unpublished'] as const).map((s) => ctx.store.articles.countByStatus(s)))).reduce(
-    (a, b) => a + b,
-    0,
-  );
-  if (unpublished === 0) return 0;
-  if (unpublished > INDEX_AT_START) return unpublished;
-  await rebuildDraftIndex(ctx);
-  return 0;
 }
 
 /** Rebuilds the draft index from the articles that are not published (inkstone reindex; an empty one at start). */

@@ -2,7 +2,15 @@ import { createReadStream } from 'node:fs';
 import { access, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { MediaFolder } from '../../domain/media/files.ts';
-import { checkMediaPath, contentTypeOf, type MediaStore, type StoredMedia } from '../../domain/media/media-store.ts';
+import {
+  checkMediaPath,
+  contentTypeOf,
+  resolveRange,
+  type ByteRange,
+  type MediaStore,
+  type RangeNotSatisfiable,
+  type StoredMedia,
+} from '../../domain/media/media-store.ts';
 
 /**
  * The media folder on this machine (the default): files at <root>/<path>, moved in from <root>/tmp by a rename, so a
@@ -30,7 +38,9 @@ export class LocalMediaStore implements MediaStore {
     await rename(localFile, target);
   }
 
-  async open(mediaPath: string): Promise<StoredMedia | undefined> {
+  open(mediaPath: string): Promise<StoredMedia | undefined>;
+  open(mediaPath: string, range: ByteRange | undefined): Promise<StoredMedia | RangeNotSatisfiable | undefined>;
+  async open(mediaPath: string, range?: ByteRange): Promise<StoredMedia | RangeNotSatisfiable | undefined> {
     let handle: Awaited<ReturnType<typeof open>>;
     try {
       handle = await open(this.file(mediaPath), 'r');
@@ -43,8 +53,16 @@ export class LocalMediaStore implements MediaStore {
       await handle.close();
       return undefined;
     }
+    const contentType = contentTypeOf(mediaPath);
+    const part = range && resolveRange(range, info.size);
+    if (range && !part) {
+      await handle.close();
+      return { unsatisfiable: true, totalBytes: info.size };
+    }
     // The stream owns the handle: a file removed meanwhile is still read whole.
-    return { body: createReadStream('', { fd: handle, autoClose: true }), bytes: info.size, contentType: contentTypeOf(mediaPath) };
+    if (!part) return { body: createReadStream('', { fd: handle, autoClose: true }), bytes: info.size, totalBytes: info.size, contentType };
+    const body = createReadStream('', { fd: handle, autoClose: true, start: part.start, end: part.end });
+    return { body, bytes: part.end - part.start + 1, totalBytes: info.size, contentType, range: part };
   }
 
   async exists(mediaPath: string): Promise<boolean> {

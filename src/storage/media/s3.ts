@@ -2,7 +2,16 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { checkMediaPath, contentTypeOf, IMMUTABLE_CACHE, type MediaStore, type StoredMedia } from '../../domain/media/media-store.ts';
+import {
+  checkMediaPath,
+  contentTypeOf,
+  IMMUTABLE_CACHE,
+  resolveRange,
+  type ByteRange,
+  type MediaStore,
+  type RangeNotSatisfiable,
+  type StoredMedia,
+} from '../../domain/media/media-store.ts';
 
 export interface S3MediaStoreOptions {
   bucket: string;
@@ -60,17 +69,33 @@ export class S3MediaStore implements MediaStore {
     );
   }
 
-  async open(mediaPath: string): Promise<StoredMedia | undefined> {
+  open(mediaPath: string): Promise<StoredMedia | undefined>;
+  open(mediaPath: string, range: ByteRange | undefined): Promise<StoredMedia | RangeNotSatisfiable | undefined>;
+  async open(mediaPath: string, asked?: ByteRange): Promise<StoredMedia | RangeNotSatisfiable | undefined> {
     const key = this.key(mediaPath);
+    let range = asked;
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return {
-        body: out.Body as Readable,
-        bytes: out.ContentLength ?? 0,
-        contentType: out.ContentType || contentTypeOf(mediaPath),
-      };
+      if (range && 'suffix' in range) {
+        // The last n bytes, made absolute here: not every S3-compatible server reads `bytes=-n` right (s3rver does not).
+        const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+        const total = head.ContentLength ?? 0;
+        const part = resolveRange(range, total);
+        if (!part) return { unsatisfiable: true, totalBytes: total };
+        range = part;
+      }
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(range ? { Range: rangeHeader(range) } : {}) }));
+      const bytes = out.ContentLength ?? 0;
+      const contentType = out.ContentType || contentTypeOf(mediaPath);
+      // A ranged answer says which bytes of how many: "bytes 0-99/1234".
+      const part = out.ContentRange ? /^bytes (\d+)-(\d+)\/(\d+)$/.exec(out.ContentRange) : null;
+      if (!part) return { body: out.Body as Readable, bytes, totalBytes: bytes, contentType };
+      return { body: out.Body as Readable, bytes, totalBytes: Number(part[3]), contentType, range: { start: Number(part[1]), end: Number(part[2]) } };
     } catch (err) {
       if (isNotFound(err)) return undefined;
+      if (range && isInvalidRange(err)) {
+        const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+        return { unsatisfiable: true, totalBytes: head.ContentLength ?? 0 };
+      }
       throw err;
     }
   }
@@ -94,6 +119,14 @@ export class S3MediaStore implements MediaStore {
   close(): void {
     this.client.destroy();
   }
+}
+
+function isInvalidRange(err: unknown): boolean {
+  return err instanceof S3ServiceException && (err.name === 'InvalidRange' || err.$metadata.httpStatusCode === 416);
+}
+
+function rangeHeader(range: ByteRange): string {
+  return 'suffix' in range ? `bytes=-${range.suffix}` : `bytes=${range.start}-${range.end ?? ''}`;
 }
 
 function isNotFound(err: unknown): boolean {

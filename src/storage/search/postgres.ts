@@ -318,6 +318,30 @@ export class PostgresSearchIndex implements SearchIndex {
     return { indexed, removed: Number(result.numAffectedRows ?? 0) };
   }
 
+  async fill(document: (article: IndexableArticle) => SearchDocument, progress?: (indexed: number) => void, signal?: AbortSignal): Promise<number> {
+    let indexed = 0;
+    let after = 0;
+    while (!signal?.aborted) {
+      // The rows stay locked (FOR SHARE) until the batch commits: an edit's own indexing lands after ours. An article
+      // indexed by the outbox between the read and the write is written again from the same committed row.
+      const batch = await this.db.transaction().execute(async (tx) => {
+        const rows = await articleBatch(tx, this.scope, after, REBUILD_BATCH, true, this.docs);
+        await this.write(tx, rows.map(document));
+        return rows;
+      });
+      if (batch.length === 0) break;
+      indexed += batch.length;
+      after = batch[batch.length - 1]!.id;
+      progress?.(indexed);
+    }
+    return indexed;
+  }
+
+  async count(): Promise<number> {
+    const { rows } = await sql<{ n: number }>`select count(*) as n from ${this.docs}`.execute(this.db);
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async isEmpty(): Promise<boolean> {
     const { rows } = await sql`select 1 from ${this.docs} limit 1`.execute(this.db);
     return rows.length === 0;

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { IndexableArticle } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
 import { tagNamesByArticle } from '../repositories/articles.ts';
@@ -14,7 +14,15 @@ export function byRelevance(a: { id: number; at: number; score: number }, b: { i
 export type IndexScope = 'published' | 'unpublished';
 
 /** Rows of one batch of the articles an index holds, read the same way by both stores for a rebuild. */
-export async function articleBatch(db: Kysely<DB>, scope: IndexScope, afterId: number, size: number, lock: boolean): Promise<IndexableArticle[]> {
+export async function articleBatch(
+  db: Kysely<DB>,
+  scope: IndexScope,
+  afterId: number,
+  size: number,
+  lock: boolean,
+  /** Only articles without a document in this table (an index being filled). */
+  missingFrom?: RawBuilder<unknown>,
+): Promise<IndexableArticle[]> {
   let query = db
     .selectFrom('articles')
     .select(['id', 'title', 'subtitle', 'summary', 'body_text', 'channel_id', 'published_at', 'updated_at'])
@@ -22,6 +30,7 @@ export async function articleBatch(db: Kysely<DB>, scope: IndexScope, afterId: n
     .where('id', '>', afterId)
     .orderBy('id')
     .limit(size);
+  if (missingFrom) query = query.where(sql<boolean>`not exists (select 1 from ${missingFrom} d where d.article_id = articles.id)`);
   // On PostgreSQL the rows stay locked until the batch commits, so a concurrent edit's sync lands after ours.
   if (lock) query = query.forShare();
   const rows = await query.execute();

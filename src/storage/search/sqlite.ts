@@ -195,6 +195,31 @@ export class SqliteSearchIndex implements SearchIndex {
     return { indexed, removed };
   }
 
+  async fill(document: (article: IndexableArticle) => SearchDocument, progress?: (indexed: number) => void, signal?: AbortSignal): Promise<number> {
+    let indexed = 0;
+    let after = 0;
+    while (!signal?.aborted) {
+      // Read and written in one write transaction: no other process indexes an article between the two.
+      const batch = await this.immediate(async (db) => {
+        const rows = await articleBatch(db, this.scope, after, REBUILD_BATCH, false, this.docs);
+        for (const a of rows) await this.write(db, document(a));
+        return rows;
+      });
+      if (batch.length === 0) break;
+      indexed += batch.length;
+      after = batch[batch.length - 1]!.id;
+      progress?.(indexed);
+      // Readers get the connection between two batches.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return indexed;
+  }
+
+  async count(): Promise<number> {
+    const { rows } = await sql<{ n: number }>`select count(*) as n from ${this.docs}`.execute(this.db);
+    return Number(rows[0]?.n ?? 0);
+  }
+
   private async immediate<T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this.db);
     return this.db.connection().execute(async (conn) => {

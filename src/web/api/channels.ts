@@ -4,6 +4,7 @@ import { updateChannel } from '../../domain/channels/edit.ts';
 import { createChannel } from '../../domain/channels/service.ts';
 import { AUTH_REQUIRED } from '../auth.ts';
 import { typed, type WebDeps } from '../context.ts';
+import { readerLoad } from '../reads.ts';
 import { channelOut } from '../presenters/articles.ts';
 import { IdParams } from './schemas.ts';
 
@@ -27,10 +28,11 @@ const ChannelPatch = Type.Object(
 );
 
 /** The channel tree: public to read; creating, renaming, moving and reordering are the admins'. */
-export function channelRoutes(app: FastifyInstance, { ctx }: WebDeps): void {
+export function channelRoutes(app: FastifyInstance, deps: WebDeps): void {
+  const { ctx } = deps;
   const api = typed(app);
 
-  api.get('/channels', async () => ({ items: (await ctx.store.channels.all()).map(channelOut) }));
+  api.get('/channels', async (req) => ({ items: (await readerLoad(deps, req, (c) => c.store.channels.all())).map(channelOut) }));
 
   api.post('/channels', { config: AUTH_REQUIRED, schema: { body: ChannelBody } }, async (req, reply) => {
     const channel = await createChannel(ctx, req.actor, { ...req.body, parent: req.body.parent ?? undefined });

@@ -16,6 +16,8 @@ import { AUTH_REQUIRED, requireSameOrigin } from '../auth.ts';
 import { feedItem } from '../presenters/articles.ts';
 import { readerOf, setReaderCookie } from '../reader.ts';
 import { typed, type WebDeps } from '../context.ts';
+import type { Ctx } from '../../domain/context.ts';
+import { readerLoad } from '../reads.ts';
 import { IdParams } from './schemas.ts';
 
 const VoteBody = Type.Object({ mood: Type.String({ minLength: 1, maxLength: 40 }) }, { additionalProperties: false });
@@ -74,16 +76,19 @@ export function reactionRoutes(app: FastifyInstance, deps: WebDeps): void {
 
     api.get('/rankings/reactions', { schema: { querystring: MoodRankingQuery } }, async (req, reply) => {
       const window: RankingWindow = req.query.window ?? '24h';
-      const ranked = await topByReactions(ctx, { mood: req.query.mood, window, limit: req.query.limit ?? RANKING_LIMIT.default });
+      // Rankings are public reads (a replica's, when there is one); the vote counts of one article stay on the primary.
+      const items = await readerLoad(deps, req, async (c) =>
+        rankedItems(c, await topByReactions(c, { mood: req.query.mood, window, limit: req.query.limit ?? RANKING_LIMIT.default })),
+      );
       reply.header('cache-control', 'public, max-age=60');
-      return { mood: req.query.mood, window, items: await rankedItems(ranked) };
+      return { mood: req.query.mood, window, items };
     });
 
     api.get('/rankings/views', { schema: { querystring: ViewRankingQuery } }, async (req, reply) => {
       const window: RankingWindow = req.query.window ?? '24h';
-      const ranked = await topByViews(ctx, { window, limit: req.query.limit ?? RANKING_LIMIT.default });
+      const items = await readerLoad(deps, req, async (c) => rankedItems(c, await topByViews(c, { window, limit: req.query.limit ?? RANKING_LIMIT.default })));
       reply.header('cache-control', 'public, max-age=60');
-      return { window, items: await rankedItems(ranked) };
+      return { window, items };
     });
 
     api.get('/reactions/held', { config: AUTH_REQUIRED }, async (req) => {
@@ -99,8 +104,8 @@ export function reactionRoutes(app: FastifyInstance, deps: WebDeps): void {
     });
   });
 
-  async function rankedItems(ranked: { articleId: number; count: number }[]) {
-    const articles = await ctx.store.articles.findMany(ranked.map((r) => r.articleId));
+  async function rankedItems(c: Ctx, ranked: { articleId: number; count: number }[]) {
+    const articles = await c.store.articles.findMany(ranked.map((r) => r.articleId));
     const countOf = new Map(ranked.map((r) => [r.articleId, r.count]));
     return articles.map((a) => ({ ...feedItem(a, config.siteUrl), count: countOf.get(a.id) ?? 0 }));
   }

@@ -4,6 +4,7 @@ import { curateRelated, relatedFor, RELATED, type RelatedView } from '../../doma
 import { AUTH_OPTIONAL, AUTH_REQUIRED } from '../auth.ts';
 import { relatedOut } from '../presenters/articles.ts';
 import { typed, type WebDeps } from '../context.ts';
+import { readerLoad } from '../reads.ts';
 import { IdParams, MAX_ID } from './schemas.ts';
 
 const ArticleIds = (max: number) => Type.Array(Type.Integer({ minimum: 1, maximum: MAX_ID }), { maxItems: max });
@@ -11,12 +12,14 @@ const ArticleIds = (max: number) => Type.Array(Type.Integer({ minimum: 1, maximu
 const PicksBody = Type.Object({ pinned: ArticleIds(RELATED.max), excluded: ArticleIds(RELATED.maxExcluded) }, { additionalProperties: false });
 
 /** 相关阅读: the list readers see (public), and the editors' pins and exclusions. */
-export function relatedRoutes(app: FastifyInstance, { ctx, config }: WebDeps): void {
+export function relatedRoutes(app: FastifyInstance, deps: WebDeps): void {
+  const { ctx, config } = deps;
   const api = typed(app);
   const present = (view: RelatedView) => relatedOut(view, config.siteUrl);
 
   api.get('/articles/:id/related', { config: AUTH_OPTIONAL, schema: { params: IdParams } }, async (req, reply) => {
-    const view = await relatedFor(ctx, req.auth?.actor, req.params.id);
+    // Readers' lists from the replica; the newsroom's (picks, drafts) from the primary (readerLoad: credentials).
+    const view = await readerLoad(deps, req, (c) => relatedFor(c, req.auth?.actor, req.params.id));
     // What an editor sees includes the picks and drafts; only the anonymous answer may be shared by caches.
     reply.header('cache-control', req.auth ? 'no-store' : 'public, max-age=60');
     return present(view);

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { searchArticles } from '../../domain/search/service.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { typed, type WebDeps } from '../context.ts';
+import { readerLoad } from '../reads.ts';
 
 const SearchQuery = Type.Object(
   {
@@ -18,9 +19,10 @@ const SearchQuery = Type.Object(
 );
 
 /** GET /search: Chinese full-text search over published articles. */
-export function searchRoutes(app: FastifyInstance, { ctx, config }: WebDeps): void {
+export function searchRoutes(app: FastifyInstance, deps: WebDeps): void {
+  const { config } = deps;
   typed(app).get('/search', { schema: { querystring: SearchQuery } }, async (req, reply) => {
-    const result = await searchArticles(ctx, { ...req.query, timeZone: config.timeZone });
+    const result = await readerLoad(deps, req, (ctx) => searchArticles(ctx, { ...req.query, timeZone: config.timeZone }));
     reply.header('cache-control', 'public, max-age=30');
     return {
       items: result.hits.map(({ article, snippet }) => ({

@@ -4,6 +4,7 @@ import { notFound } from '../../domain/errors.ts';
 import { isSlotName, setSlot, SLOTS } from '../../domain/slots/service.ts';
 import { AUTH_REQUIRED } from '../auth.ts';
 import { typed, type WebDeps } from '../context.ts';
+import { readerLoad } from '../reads.ts';
 import { slotOut } from '../presenters/articles.ts';
 
 const SlotParams = Type.Object({ slot: Type.String({ maxLength: 40 }) });
@@ -26,10 +27,13 @@ function slotName(slot: string) {
 }
 
 /** The home page's hand-picked places (视觉焦点, 头条): public to read, set by editors. */
-export function slotRoutes(app: FastifyInstance, { ctx }: WebDeps): void {
+export function slotRoutes(app: FastifyInstance, deps: WebDeps): void {
+  const { ctx } = deps;
   const api = typed(app);
 
-  api.get('/slots/:slot', { schema: { params: SlotParams } }, async (req) => slotOut(await ctx.store.slots.items(slotName(req.params.slot))));
+  api.get('/slots/:slot', { schema: { params: SlotParams } }, async (req) =>
+    slotOut(await readerLoad(deps, req, (c) => c.store.slots.items(slotName(req.params.slot)))),
+  );
 
   api.put('/slots/:slot', { config: AUTH_REQUIRED, schema: { params: SlotParams, body: SlotBody } }, async (req) => {
     const items = req.body.items.map((i) => ({ articleId: i.article, expiresAt: i.expiresAt ? Date.parse(i.expiresAt) : null }));

@@ -4,6 +4,7 @@ import { updateTopic } from '../../domain/topics/edit.ts';
 import { createTopic } from '../../domain/topics/service.ts';
 import { AUTH_REQUIRED } from '../auth.ts';
 import { typed, type WebDeps } from '../context.ts';
+import { readerLoad } from '../reads.ts';
 import { topicOut } from '../presenters/articles.ts';
 import { IdParams, MAX_ID } from './schemas.ts';
 
@@ -29,10 +30,11 @@ const TopicPatch = Type.Object(
 );
 
 /** 专题: public to read; editors create them and choose their articles. */
-export function topicRoutes(app: FastifyInstance, { ctx }: WebDeps): void {
+export function topicRoutes(app: FastifyInstance, deps: WebDeps): void {
+  const { ctx } = deps;
   const api = typed(app);
 
-  api.get('/topics', async () => ({ items: (await ctx.store.topics.all()).map(topicOut) }));
+  api.get('/topics', async (req) => ({ items: (await readerLoad(deps, req, (c) => c.store.topics.all())).map(topicOut) }));
 
   api.post('/topics', { config: AUTH_REQUIRED, schema: { body: TopicBody } }, async (req, reply) =>
     reply.code(201).send(topicOut(await createTopic(ctx, req.actor, req.body))),

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Article } from '../../domain/articles/article.ts';
 import type { WebDeps } from '../context.ts';
 import { publicMediaRewriter } from '../media-url.ts';
+import { readerLoad } from '../reads.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { sitemapRoutes } from './sitemaps.ts';
 import { xmlText } from './xml.ts';
@@ -14,10 +15,10 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** RSS 2.0, JSON Feed 1.1, sitemaps and robots.txt: what aggregators, search engines and readers' apps fetch. */
 export function distributionRoutes(app: FastifyInstance, deps: WebDeps): void {
-  const { ctx, config } = deps;
+  const { config } = deps;
   sitemapRoutes(app, deps);
   const site = config.siteUrl;
-  const latest = (limit: number) => ctx.store.articles.listPublished({ limit });
+  const latest = (limit: number) => readerLoad(deps, undefined, (ctx) => ctx.store.articles.listPublished({ limit }));
   const publicMedia = publicMediaRewriter(config.mediaPublicUrl, site);
   const send = (type: string, maxAge: number) => (body: string) => ({ type, maxAge, body: publicMedia(body) });
   const reply = (r: { header(k: string, v: string): unknown; send(b: string): unknown }, out: { type: string; maxAge: number; body: string }) => {

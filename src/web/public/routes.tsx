@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { Type } from 'typebox';
 import type { Article } from '../../domain/articles/article.ts';
@@ -8,6 +8,7 @@ import { loadMediaIndex } from '../../domain/media/responsive.ts';
 import { typed, type WebDeps } from '../context.ts';
 import type { Assets } from '../assets.ts';
 import { articlePageData, channelPageData, homePageData } from '../loaders.ts';
+import { readerLoad } from '../reads.ts';
 import { PUBLIC_PAGE, SURROGATE_KEY_HEADER, surrogateKey } from '../page-cache.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { distributionRoutes } from './distribution.ts';
@@ -24,12 +25,12 @@ const errorTexts: Record<number, [string, string]> = {
 
 export type ErrorRenderer = (status: number) => Promise<string>;
 
-export function errorRenderer(ctx: Ctx, view: () => Promise<SiteView>): ErrorRenderer {
+export function errorRenderer(read: <T>(load: (ctx: Ctx) => Promise<T>) => Promise<T>, view: () => Promise<SiteView>): ErrorRenderer {
   return async (status) => {
     const [title, message] = errorTexts[status] ?? (status < 500 ? ['请求有误', '请检查链接后重试。'] : ['服务暂时不可用', '请稍后再试。']);
     let latest: Article[] = [];
     // A failing database must not also break the error page.
-    if (status < 500) latest = await ctx.store.articles.listPublished({ limit: 6, bodies: false }).catch(() => []);
+    if (status < 500) latest = await read((ctx) => ctx.store.articles.listPublished({ limit: 6, bodies: false })).catch(() => []);
     const v = await view();
     return renderPage(<ErrorPage view={v} status={status} title={title} message={message} latest={latest} />, v);
   };
@@ -50,7 +51,7 @@ const ChannelParams = Type.Object({ '*': Type.String() });
 export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets): ErrorRenderer {
   const { ctx, config } = deps;
   const view = siteViews(ctx, config, assets);
-  const renderError = errorRenderer(ctx, view);
+  const renderError = errorRenderer((load) => readerLoad(deps, undefined, load), view);
   const notFoundPage = async (reply: FastifyReply, status = 404) => sendHtml(reply, status, await renderError(status), 'public, max-age=30');
 
   const page = typed(app);
@@ -58,27 +59,34 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
   page.get('/', { config: PUBLIC_PAGE, schema: { querystring: PageQuery } }, async (req, reply) => {
     reply.header(SURROGATE_KEY_HEADER, surrogateKey.home);
     const v = await view();
-    return sendHtml(reply, 200, renderPage(<HomePage view={v} data={await homePageData(deps, v, req.query.cursor)} />, v));
+    const data = await readerLoad(deps, req, (ctx) => homePageData({ ...deps, ctx }, v, req.query.cursor));
+    return sendHtml(reply, 200, renderPage(<HomePage view={v} data={data} />, v));
   });
 
-  const loadArticle = async (raw: string) => {
+  const loadArticle = async (raw: string, req: FastifyRequest) => {
     const id = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
-    return Number.isSafeInteger(id) ? ctx.store.articles.findById(id) : undefined;
+    return Number.isSafeInteger(id) ? readerLoad(deps, req, (ctx) => ctx.store.articles.findById(id)) : undefined;
   };
 
   page.get('/a/:id', { config: PUBLIC_PAGE, schema: { params: ArticleParams, querystring: ArticlePageQuery } }, async (req, reply) => {
-    const article = await loadArticle(req.params.id);
+    const v = await view();
+    // The article and what its page shows are read from one server (the replica only when it has every purged change).
+    const loaded = await readerLoad(deps, req, async (ctx) => {
+      const id = /^\d{1,10}$/.test(req.params.id) ? Number(req.params.id) : NaN;
+      const found = Number.isSafeInteger(id) ? await ctx.store.articles.findById(id) : undefined;
+      if (found?.status !== 'published') return { article: found, data: undefined };
+      return { article: found, data: await articlePageData({ ...deps, ctx }, v, found, { cursor: req.query.cursor, unfold: req.query.full === '1' }) };
+    });
+    const { article } = loaded;
     // Also on the 404 of an article not yet published, so that publishing it purges that answer.
-    if (article) reply.header(SURROGATE_KEY_HEADER, surrogateKey.article(article.id));
+    if (article) reply.header(SURROGATE_KEY_HEADER, `${surrogateKey.article(article.id)} ${surrogateKey.articlePage(article.id)}`);
     if (!article || !['published', 'unpublished'].includes(article.status)) return notFoundPage(reply);
     if (article.status === 'unpublished') return notFoundPage(reply, 410);
-    const v = await view();
-    const data = await articlePageData(deps, v, article, { cursor: req.query.cursor, unfold: req.query.full === '1' });
-    return sendHtml(reply, 200, renderPage(<ArticlePage view={v} data={data} />, v));
+    return sendHtml(reply, 200, renderPage(<ArticlePage view={v} data={loaded.data!} />, v));
   });
 
   app.get<{ Params: { id: string } }>('/a/:id/qr.svg', async (req, reply) => {
-    const article = await loadArticle(req.params.id);
+    const article = await loadArticle(req.params.id, req);
     if (article?.status !== 'published') return notFoundPage(reply);
     const svg = await QRCode.toString(config.siteUrl + articlePath(article.id), { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
     return reply.header('content-type', 'image/svg+xml').header('cache-control', 'public, max-age=86400').send(svg);
@@ -87,7 +95,7 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
   // Posters are rendered once per article version and kept: rendering one takes tens of milliseconds.
   const posters = new Map<string, Buffer>();
   app.get<{ Params: { id: string } }>('/a/:id/poster.png', async (req, reply) => {
-    const article = await loadArticle(req.params.id);
+    const article = await loadArticle(req.params.id, req);
     if (article?.status !== 'published') return notFoundPage(reply);
     const key = `${article.id}:${article.revision}`;
     let png = posters.get(key);
@@ -112,15 +120,20 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     // The page lists the channel's articles and its subchannels': a change in any of them may change it.
     const listed = v.channels.filter((c) => c.path === channel.path || c.path.startsWith(`${channel.path}/`));
     reply.header(SURROGATE_KEY_HEADER, listed.map((c) => surrogateKey.channel(c.id)).join(' '));
-    return sendHtml(reply, 200, renderPage(<ChannelPage view={v} data={await channelPageData(deps, v, channel, req.query.cursor)} />, v));
+    const data = await readerLoad(deps, req, (ctx) => channelPageData({ ...deps, ctx }, v, channel, req.query.cursor));
+    return sendHtml(reply, 200, renderPage(<ChannelPage view={v} data={data} />, v));
   });
 
   app.get<{ Params: { slug: string } }>('/t/:slug', { config: PUBLIC_PAGE }, async (req, reply) => {
-    const topic = await ctx.store.topics.findBySlug(req.params.slug);
-    if (!topic) return notFoundPage(reply);
+    const loaded = await readerLoad(deps, req, async (ctx) => {
+      const topic = await ctx.store.topics.findBySlug(req.params.slug);
+      if (!topic) return undefined;
+      const articles = (await ctx.store.articles.findMany(topic.articleIds, { bodies: false })).filter((a) => a.status === 'published');
+      return { topic, articles, media: await loadMediaIndex(ctx.store, [topic.cover]) };
+    });
+    if (!loaded) return notFoundPage(reply);
+    const { topic, articles, media } = loaded;
     reply.header(SURROGATE_KEY_HEADER, surrogateKey.topic(topic.id));
-    const articles = (await ctx.store.articles.findMany(topic.articleIds, { bodies: false })).filter((a) => a.status === 'published');
-    const media = await loadMediaIndex(ctx.store, [topic.cover]);
     const v = await view();
     return sendHtml(reply, 200, renderPage(<TopicPage view={v} topic={topic} articles={articles} media={media} />, v));
   });

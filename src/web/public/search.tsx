@@ -7,6 +7,7 @@ import { MAX_QUERY_CHARS } from '../../domain/search/query.ts';
 import { SEARCH_CAPS } from '../../domain/search/search-index.ts';
 import { typed, type WebDeps } from '../context.ts';
 import { toApiError } from '../errors.ts';
+import { readerLoad } from '../reads.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { Breadcrumbs, Layout, Time } from './components.tsx';
 import { renderPage, sendHtml } from './html.ts';
@@ -270,7 +271,8 @@ export function SearchPage({ view, form, result, error }: SearchPageProps) {
 }
 
 /** /search?q=&channel=&from=&to=&cursor=: the reader's search page; a plain GET form, so it works without scripts. */
-export function searchPageRoutes(app: FastifyInstance, { ctx, config }: WebDeps, view: () => Promise<SiteView>): void {
+export function searchPageRoutes(app: FastifyInstance, deps: WebDeps, view: () => Promise<SiteView>): void {
+  const { config } = deps;
   typed(app).get('/search', { schema: { querystring: SearchPageQuery }, attachValidation: true }, async (req, reply) => {
     // Shown back as sent, even when refused (a repeated parameter shows its first value).
     const query = (req.query ?? {}) as Record<string, unknown>;
@@ -279,15 +281,17 @@ export function searchPageRoutes(app: FastifyInstance, { ctx, config }: WebDeps,
     if (req.validationError) return sendHtml(reply, 400, renderPage(<SearchPage view={v} form={form} error={refusal(req.validationError)} />, v), 'no-store');
     if (form.q.trim() === '') return sendHtml(reply, 200, renderPage(<SearchPage view={v} form={form} />, v), 'public, max-age=300');
     try {
-      const result = await searchArticles(ctx, {
-        q: form.q,
-        channel: form.channel,
-        from: form.from,
-        to: form.to,
-        cursor: form.cursor || undefined,
-        limit: PAGE_SIZE,
-        timeZone: config.timeZone,
-      });
+      const result = await readerLoad(deps, req, (ctx) =>
+        searchArticles(ctx, {
+          q: form.q,
+          channel: form.channel,
+          from: form.from,
+          to: form.to,
+          cursor: form.cursor || undefined,
+          limit: PAGE_SIZE,
+          timeZone: config.timeZone,
+        }),
+      );
       return sendHtml(reply, 200, renderPage(<SearchPage view={v} form={form} result={result} />, v), 'public, max-age=30');
     } catch (err) {
       if (!(err instanceof DomainError) || err.kind !== 'invalid') throw err;

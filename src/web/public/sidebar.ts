@@ -1,7 +1,8 @@
 import type { Config } from '../../config.ts';
 import type { Ctx } from '../../domain/context.ts';
-import { getReactions, topByReactions, topByViews, type RankingWindow } from '../../domain/reactions/service.ts';
+import { countsOfPublished, topByReactions, topByViews, type RankingWindow } from '../../domain/reactions/service.ts';
 import type { MoodView, RankingView } from './components.tsx';
+import { publicMemo } from './memo.ts';
 import type { Sidebar } from './pages.tsx';
 
 const MOOD_RANKING = { window: '7d' as RankingWindow, limit: 5 };
@@ -18,8 +19,6 @@ async function ranking(ctx: Ctx, key: string, label: string, rows: { articleId: 
 
 /** Rankings move by the minute: one computation serves every page rendered within this time. */
 const SIDEBAR_TTL_MS = 30_000;
-const sidebars = new WeakMap<Ctx, { expires: number; sidebar: Promise<Sidebar> }>();
-const watched = new WeakSet<Ctx>();
 
 /**
  * 最多阅读 (24 h) and 新闻表情排行 (7 d, per mood) beside every page, computed at most once per 30 s per process (an
@@ -27,23 +26,7 @@ const watched = new WeakSet<Ctx>();
  * article retracted or retitled must leave the rankings with the pages that link it).
  */
 export function loadSidebar(ctx: Ctx, config: Config): Promise<Sidebar> {
-  if (!watched.has(ctx)) {
-    watched.add(ctx);
-    ctx.events.subscribe((change) => {
-      if (change.kind !== 'article' || change.public) sidebars.delete(ctx);
-    });
-  }
-  const now = ctx.clock.now();
-  const cached = sidebars.get(ctx);
-  if (cached && cached.expires > now) return cached.sidebar;
-  const sidebar = computeSidebar(ctx, config);
-  const entry = { expires: now + SIDEBAR_TTL_MS, sidebar };
-  sidebars.set(ctx, entry);
-  // A failed computation is not kept (nor does it drop a newer one made meanwhile).
-  sidebar.catch(() => {
-    if (sidebars.get(ctx) === entry) sidebars.delete(ctx);
-  });
-  return sidebar;
+  return publicMemo(ctx, 'sidebar', SIDEBAR_TTL_MS, () => computeSidebar(ctx, config));
 }
 
 async function computeSidebar(ctx: Ctx, config: Config): Promise<Sidebar> {
@@ -57,6 +40,6 @@ async function computeSidebar(ctx: Ctx, config: Config): Promise<Sidebar> {
 
 /** Public counts for the mood buttons; the reader's own choice comes from the API, never the cached page. */
 export async function loadMoods(ctx: Ctx, config: Config, articleId: number): Promise<MoodView[]> {
-  const { counts } = await getReactions(ctx, articleId);
+  const counts = await countsOfPublished(ctx, articleId);
   return config.moods.map((m) => ({ key: m.key, label: m.label, count: counts[m.key] ?? 0 }));
 }

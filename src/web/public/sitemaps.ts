@@ -4,6 +4,8 @@ import { gunzipSync, gzip as gzipCallback } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ContentChange } from '../../domain/events.ts';
 import type { WebDeps } from '../context.ts';
+import type { Store } from '../../domain/store.ts';
+import { readerLoad } from '../reads.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { xmlText } from './xml.ts';
 
@@ -54,7 +56,7 @@ export class Sitemaps {
   private readonly writing = new Map<string, Promise<Written | undefined>>();
 
   constructor(
-    private readonly deps: Pick<WebDeps, 'ctx' | 'config'>,
+    private readonly deps: Pick<WebDeps, 'ctx' | 'config' | 'reads'>,
     private readonly shardSize: number,
   ) {}
 
@@ -103,7 +105,8 @@ export class Sitemaps {
     // One write at a time per file; everyone else waits for it, or takes the previous bytes if there are some.
     let pending = this.writing.get(name);
     if (!pending) {
-      pending = this.write(name, cached).finally(() => this.writing.delete(name));
+      // A reader-side read: from the read replica when it has replayed every change heard of (web/reads.ts).
+      pending = readerLoad(this.deps, undefined, (ctx) => this.write(name, cached, ctx.store)).finally(() => this.writing.delete(name));
       this.writing.set(name, pending);
     }
     if (cached && !cached.stale) {
@@ -114,8 +117,8 @@ export class Sitemaps {
     return pending;
   }
 
-  private async write(name: string, previous: Written | undefined): Promise<Written | undefined> {
-    const made = await this.make(name, previous?.version);
+  private async write(name: string, previous: Written | undefined, store: Store): Promise<Written | undefined> {
+    const made = await this.make(name, previous?.version, store);
     if (made === undefined) {
       this.files.delete(name);
       return undefined;
@@ -133,25 +136,25 @@ export class Sitemaps {
   }
 
   /** The file's XML, 'unchanged' when its version is still `known`, undefined when it does not exist. */
-  private async make(name: string, known: string | undefined): Promise<{ xml: string; version: string } | 'unchanged' | undefined> {
-    if (name === 'index') return this.makeIndex();
-    if (name === 'pages') return this.makePages();
-    if (name === 'news') return this.makeNews();
+  private async make(name: string, known: string | undefined, store: Store): Promise<{ xml: string; version: string } | 'unchanged' | undefined> {
+    if (name === 'index') return this.makeIndex(store);
+    if (name === 'pages') return this.makePages(store);
+    if (name === 'news') return this.makeNews(store);
     const match = /^articles-(\d{1,7})$/.exec(name);
     if (!match) return undefined;
     const shard = Number(match[1]);
-    const stats = await this.shardStats(shard);
+    const stats = await this.shardStats(shard, store);
     if (stats.count === 0) return undefined;
     const version = `${stats.count}:${stats.lastmod}`;
     if (version === known) return 'unchanged';
-    return { xml: await this.makeShard(shard), version };
+    return { xml: await this.makeShard(shard, store), version };
   }
 
-  private async shardStats(shard: number): Promise<ShardStats> {
+  private async shardStats(shard: number, store: Store): Promise<ShardStats> {
     const known = this.stats.get(shard);
     if (known && !known.stale && this.now() - known.checkedAt < RECHECK_MS) return known;
     const from = shard * this.shardSize;
-    const { count, lastmod } = await this.deps.ctx.store.articles.sitemapStats(from, from + this.shardSize);
+    const { count, lastmod } = await store.articles.sitemapStats(from, from + this.shardSize);
     const stats = { count, lastmod, checkedAt: this.now(), stale: false };
     // Only ranges with articles are remembered: asking for made-up shard numbers cannot fill memory.
     if (count > 0) this.stats.set(shard, stats);
@@ -159,13 +162,13 @@ export class Sitemaps {
     return stats;
   }
 
-  private async makeShard(shard: number): Promise<string> {
+  private async makeShard(shard: number, store: Store): Promise<string> {
     const from = shard * this.shardSize;
     const to = from + this.shardSize;
     const lines: string[] = [];
     let after = from - 1;
     for (;;) {
-      const batch = await this.deps.ctx.store.articles.sitemapArticles(after, to, READ_BATCH);
+      const batch = await store.articles.sitemapArticles(after, to, READ_BATCH);
       for (const a of batch) {
         const image = a.cover ? `<image:image><image:loc>${xmlText(this.publicMedia(this.absolute(a.cover)))}</image:loc></image:image>` : '';
         lines.push(`<url><loc>${xmlText(this.site + articlePath(a.id))}</loc><lastmod>${iso(a.updatedAt)}</lastmod>${image}</url>`);
@@ -184,8 +187,8 @@ ${lines.join('\n')}
     return url.startsWith('/') ? this.site + url : url;
   }
 
-  private async makeIndex(): Promise<{ xml: string; version: string }> {
-    const maxId = await this.deps.ctx.store.articles.maxPublishedId();
+  private async makeIndex(store: Store): Promise<{ xml: string; version: string }> {
+    const maxId = await store.articles.maxPublishedId();
     const entries: string[] = [];
     const versions: string[] = [];
     const sitemap = (loc: string, lastmod: number | null) =>
@@ -194,7 +197,7 @@ ${lines.join('\n')}
     let newest: number | null = null;
     for (let shard = 0; shard <= this.shardOf(maxId); shard++) {
       // Each range is recounted at most once a RECHECK_MS (other processes' changes), and at once after this one's.
-      const stats = await this.shardStats(shard);
+      const stats = await this.shardStats(shard, store);
       if (stats.count === 0) continue;
       entries.push(sitemap(`${this.site}/sitemap-articles-${shard}.xml`, stats.lastmod));
       versions.push(`${shard}:${stats.count}:${stats.lastmod}`);
@@ -209,8 +212,7 @@ ${entries.join('\n')}
     return { xml, version: versions.join(',') };
   }
 
-  private async makePages(): Promise<{ xml: string; version: string }> {
-    const { store } = this.deps.ctx;
+  private async makePages(store: Store): Promise<{ xml: string; version: string }> {
     const [channels, topics] = await Promise.all([store.channels.all(), store.topics.all()]);
     const url = (loc: string, lastmod?: number) => `<url><loc>${xmlText(loc)}</loc>${lastmod ? `<lastmod>${iso(lastmod)}</lastmod>` : ''}</url>`;
     const xml = `<?xml version="1.0" encoding="UTF-8"?>
@@ -223,9 +225,9 @@ ${topics.map((t) => url(`${this.site}/t/${t.slug}`, t.updatedAt)).join('\n')}
     return { xml, version: xml };
   }
 
-  private async makeNews(): Promise<{ xml: string; version: string }> {
+  private async makeNews(store: Store): Promise<{ xml: string; version: string }> {
     const { config } = this.deps;
-    const articles = await this.deps.ctx.store.articles.recentNews(this.now() - NEWS_WINDOW_MS, NEWS_MAX_URLS);
+    const articles = await store.articles.recentNews(this.now() - NEWS_WINDOW_MS, NEWS_MAX_URLS);
     const lines = articles.map(
       (a) =>
         `<url><loc>${xmlText(this.site + articlePath(a.id))}</loc><news:news><news:publication><news:name>${xmlText(config.siteName)}</news:name><news:language>zh-cn</news:language></news:publication><news:publication_date>${iso(a.publishedAt)}</news:publication_date><news:title>${xmlText(a.title)}</news:title>${a.tags.length ? `<news:keywords>${xmlText(a.tags.join(', '))}</news:keywords>` : ''}</news:news></url>`,

@@ -1,0 +1,61 @@
+import type { Ctx } from '../context.ts';
+import { indexArticle } from '../search/service.ts';
+import type { Store } from '../store.ts';
+import type { Article } from './article.ts';
+import { prepareAnalysis } from './body.ts';
+import { refreshRelated } from './related.ts';
+
+/** The outbox topic of an article's search index entries and related reading. */
+export const ARTICLE_INDEXING = 'article.index';
+
+/**
+ * Inside an article change's transaction: the search index and related reading follow it after the commit, from the
+ * outbox (jobs/outbox.ts), so a write never waits for an analysis that reads across the archive, and a crash between
+ * the commit and the work loses nothing. Taking an article down is the exception: its text leaves public search in
+ * the same transaction, so a withdrawn story is never found, not even for the moment before the outbox runs.
+ */
+export async function queueIndexing(
+  store: Store,
+  before: Pick<Article, 'status'> | undefined,
+  after: { id: number; status: Article['status'] | 'deleted' },
+  now: number,
+): Promise<void> {
+  if (before?.status === 'published' && after.status !== 'published') await store.search.remove(after.id);
+  await store.outbox.add(ARTICLE_INDEXING, after.id, now);
+}
+
+/**
+ * The outbox's work for an article: its search entry (public or draft index) and related reading, made from the article
+ * as it is now, so several queued changes of one article are one piece of work and a late run never writes an old
+ * version over a newer one: processes doing the same article take turns (`serialize`) and read it after their turn
+ * comes. Two short transactions, not one: on SQLite readers wait for a transaction, and get the connection between.
+ * Returns whether readers can see the article (its page shows the related reading just made).
+ */
+export async function indexArticleNow(ctx: Ctx, id: number): Promise<boolean> {
+  const seen = await ctx.store.articles.findById(id);
+  // A long text is segmented in the body worker, off the event loop; used only if the article has not changed since.
+  const ahead = seen && seen.bodyText.trim() !== '' ? await prepareAnalysis(seen, seen.bodyText) : undefined;
+  const present = await ctx.store.transaction(async (store) => {
+    await store.outbox.serialize(ARTICLE_INDEXING, id);
+    const article = await store.articles.findById(id);
+    if (!article) {
+      // Deleted (in the 回收站, which keeps its draft entry for an undelete) or purged for good.
+      await store.search.remove(id);
+      if (!(await store.articles.findInTrash(id))) await store.draftSearch.remove(id);
+      return false;
+    }
+    await indexArticle(store, article, ahead?.search);
+    return true;
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  return ctx.store.transaction(async (store) => {
+    await store.outbox.serialize(ARTICLE_INDEXING, id);
+    const article = present ? await store.articles.findById(id) : undefined;
+    if (!article) {
+      await store.related.withdraw(id);
+      return false;
+    }
+    await refreshRelated(store, article, ctx.clock.now(), { prepared: ahead?.related, wasPublished: true });
+    return article.status === 'published';
+  });
+}

@@ -1,0 +1,79 @@
+import { ARTICLE_INDEXING, indexArticleNow } from './articles/indexing.ts';
+import type { Ctx } from './context.ts';
+import type { OutboxItem } from './store.ts';
+
+/** The work behind each outbox topic. Work is done from the subject as it is when it runs, so doing it twice is harmless. */
+const HANDLERS: Record<string, (ctx: Ctx, subjectId: number) => Promise<void>> = {
+  [ARTICLE_INDEXING]: async (ctx, id) => {
+    // Its page was purged at the commit and may have been rendered since with the related reading of before.
+    if (await indexArticleNow(ctx, id)) ctx.events.emit({ kind: 'related', id });
+  },
+};
+
+export interface OutboxPass {
+  /** Who claims (process and host), shown in the table while a row is held. */
+  owner: string;
+  /** How long a claim holds: past it, a row whose process died is claimed again. */
+  leaseMs: number;
+  /** Rows claimed at a time. */
+  batch: number;
+  /** Told about every failure; the row comes back after its back-off. */
+  onError?: (item: OutboxItem, err: unknown) => void;
+  /** Stops between two pieces of work; what was claimed and not done comes back when the lease runs out. */
+  signal?: AbortSignal;
+}
+
+/** After a failure a row waits 2 s, 4 s, 8 s … up to 10 minutes, and is never dropped: a lost index entry is a lost story. */
+export function retryDelay(attempts: number): number {
+  return Math.min(10 * 60_000, 1000 * 2 ** Math.min(attempts + 1, 20));
+}
+
+/**
+ * Claims and does the outbox's due work until none is left; returns how many rows it completed. Rows about the same
+ * subject claimed together are done once. Safe with any number of processes doing the same (leases; SKIP LOCKED on
+ * PostgreSQL), and after a crash (a row is deleted only once its work has committed).
+ */
+export async function runOutbox(ctx: Ctx, pass: OutboxPass): Promise<number> {
+  let completed = 0;
+  while (!pass.signal?.aborted) {
+    const items = await ctx.store.outbox.claim(pass.owner, ctx.clock.now(), pass.leaseMs, pass.batch);
+    if (items.length === 0) break;
+    const bySubject = new Map<string, OutboxItem[]>();
+    for (const item of items) {
+      const key = `${item.topic}\u0000${item.subjectId}`;
+      bySubject.set(key, [...(bySubject.get(key) ?? []), item]);
+    }
+    const done: number[] = [];
+    const failed = new Set<number>();
+    for (const group of bySubject.values()) {
+      if (pass.signal?.aborted) break;
+      const [first] = group as [OutboxItem, ...OutboxItem[]];
+      try {
+        const handler = HANDLERS[first.topic];
+        if (!handler) throw new Error(`No handler for outbox topic "${first.topic}" (written by a newer version?)`);
+        await handler(ctx, first.subjectId);
+        done.push(...group.map((i) => i.id));
+      } catch (err) {
+        for (const item of group) {
+          failed.add(item.id);
+          pass.onError?.(item, err);
+          await ctx.store.outbox.fail(item.id, ctx.clock.now() + retryDelay(item.attempts), err instanceof Error ? err.message : String(err));
+        }
+      }
+    }
+    await ctx.store.outbox.complete(done);
+    completed += done.length;
+    // Stopped midway: what is left goes back at once rather than when the lease runs out.
+    const left = items.filter((i) => !done.includes(i.id) && !failed.has(i.id));
+    if (left.length) await ctx.store.outbox.release(left.map((i) => i.id));
+  }
+  return completed;
+}
+
+/**
+ * Does the work due now in this process, for a process that exits (a CLI command) or must not serve before it is done
+ * (the demo's first start): failures stay in the outbox for the server to retry.
+ */
+export function drainOutbox(ctx: Ctx, onError?: OutboxPass['onError']): Promise<number> {
+  return runOutbox(ctx, { owner: `drain:${process.pid}`, leaseMs: 60_000, batch: 50, ...(onError ? { onError } : {}) });
+}

@@ -1,0 +1,97 @@
+import { sql, type Kysely } from 'kysely';
+import type * as Port from '../../domain/store.ts';
+import type { Dialect } from '../migrations/index.ts';
+import type { DB } from '../schema.ts';
+
+/** Errors are kept for the operator, not whole stack dumps. */
+const MAX_ERROR_CHARS = 2_000;
+
+export class OutboxRepository implements Port.OutboxRepository {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  async add(topic: string, subjectId: number, at: number): Promise<void> {
+    // Due at once, whatever the clocks of the processes that will claim it say; only a retry waits for a time.
+    await this.db.insertInto('outbox').values({ topic, subject_id: subjectId, created_at: at, available_at: 0 }).execute();
+  }
+
+  async claim(owner: string, now: number, leaseMs: number, limit: number): Promise<Port.OutboxItem[]> {
+    let due = this.db
+      .selectFrom('outbox')
+      .select('id')
+      .where('available_at', '<=', now)
+      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+      .orderBy('id')
+      .limit(limit);
+    // PostgreSQL: two processes claiming at once take different rows instead of queueing for the same ones. SQLite
+    // has one writer at a time: the statement is atomic as it stands.
+    if (this.dialect === 'postgres') due = due.forUpdate().skipLocked();
+    const rows = await this.db
+      .updateTable('outbox')
+      .set({ claimed_by: owner, claimed_until: now + leaseMs })
+      .where('id', 'in', due)
+      .returning(['id', 'topic', 'subject_id', 'attempts'])
+      .execute();
+    return rows.sort((a, b) => a.id - b.id).map((r) => ({ id: r.id, topic: r.topic, subjectId: r.subject_id, attempts: r.attempts }));
+  }
+
+  async complete(ids: readonly number[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      await this.db
+        .deleteFrom('outbox')
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+    }
+  }
+
+  async release(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.updateTable('outbox').set({ claimed_by: null, claimed_until: null }).where('id', 'in', ids).execute();
+  }
+
+  async fail(id: number, retryAt: number, error: string): Promise<void> {
+    await this.db
+      .updateTable('outbox')
+      .set((eb) => ({
+        attempts: eb('attempts', '+', 1),
+        available_at: retryAt,
+        claimed_by: null,
+        claimed_until: null,
+        last_error: error.slice(0, MAX_ERROR_CHARS),
+      }))
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async serialize(topic: string, subjectId: number): Promise<void> {
+    // SQLite needs nothing: one process's transactions run one at a time on its one connection, and a transaction of
+    // another process that read an article before a newer version committed cannot write (SQLITE_BUSY_SNAPSHOT) and
+    // is tried again.
+    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${topic}), ${subjectId})`.execute(this.db);
+  }
+
+  async due(now: number): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('outbox')
+      .select('id')
+      .where('available_at', '<=', now)
+      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async backlog(): Promise<Port.OutboxBacklog> {
+    const row = await this.db
+      .selectFrom('outbox')
+      .select((eb) => [
+        eb.fn.countAll<number>().as('count'),
+        eb.fn.sum<number>(eb.case().when('attempts', '>', 0).then(1).else(0).end()).as('failing'),
+        eb.fn.min('created_at').as('oldest'),
+      ])
+      .executeTakeFirstOrThrow();
+    return { count: Number(row.count), failing: Number(row.failing ?? 0), oldestAt: row.oldest === null ? null : Number(row.oldest) };
+  }
+}

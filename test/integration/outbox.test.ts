@@ -1,0 +1,232 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { retryDelay } from '../../src/domain/outbox.ts';
+import { OutboxRunner } from '../../src/jobs/outbox.ts';
+import { json, startTestApp, type TestApp } from '../support/app.ts';
+import { createArticle, createChannels, publish } from '../support/factories.ts';
+import { STORES, runsOn } from '../support/stores.ts';
+import { waitFor } from '../support/wait.ts';
+
+const quiet = pino({ level: 'silent' });
+const METRICS_TOKEN = 'metrics-token-0123456789';
+
+/**
+ * Search entries and related reading follow an article change after its commit, from the outbox table written in the
+ * same transaction: the write never waits for them, a crash between the commit and the work loses nothing, and a
+ * failure is tried again.
+ */
+describe.each(STORES)('the outbox on %s', (kind) => {
+  let t: TestApp;
+  let auth: string;
+  let word = 0;
+
+  beforeAll(async () => {
+    t = await startTestApp(kind, { INKSTONE_METRICS_TOKEN: METRICS_TOKEN });
+    const admin = await t.user('admin');
+    await createChannels(t.app, admin.auth);
+    auth = (await t.user('editor')).auth;
+  });
+  afterAll(() => t.close());
+
+  const metric = async (name: string) => {
+    const res = await t.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(res.body)?.[1]);
+  };
+
+  /** A made-up word of its own per article, so each test finds exactly its article. */
+  const uniqueWord = () => `砚台测${'甲乙丙丁戊己庚辛壬癸'[word % 10]}${'子丑寅卯辰巳午未申酉'[Math.floor(word++ / 10) % 10]}词`;
+  const found = async (q: string) => {
+    const res = await t.app.inject({ url: `/api/v1/search?q=${encodeURIComponent(q)}` });
+    expect(res.statusCode, res.body).toBe(200);
+    return json<{ items: { id: number }[] }>(res).items.map((i) => i.id);
+  };
+  const publishedWith = async (w: string) => {
+    const a = await createArticle(t.app, auth, { title: `${w}：江城新区开放夜市`, body: `<p>本报讯 ${w}夜市今晚开放，摊位一百二十个。</p>` });
+    await publish(t.app, auth, a.id);
+    return a.id;
+  };
+
+  it('makes a published article searchable within 2 s of its commit, without the writer waiting for it', async () => {
+    const w = uniqueWord();
+    const id = await publishedWith(w);
+    const started = Date.now();
+    await waitFor(async () => (await found(w)).includes(id) || undefined, { timeout: 2000, message: 'search finds the new article' });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('keeps the work of a process that died after its commit, and a restarted process does it', async () => {
+    await t.outbox.stop();
+    const w = uniqueWord();
+    const id = await publishedWith(w);
+    expect(await found(w)).toEqual([]);
+    expect((await t.ctx.store.outbox.backlog()).count).toBeGreaterThan(0);
+    const restarted = new OutboxRunner(t.ctx, quiet).start();
+    try {
+      await waitFor(async () => (await found(w)).includes(id) || undefined, { timeout: 2000 });
+      await restarted.drain();
+      expect((await t.ctx.store.outbox.backlog()).count).toBe(0);
+    } finally {
+      t.outbox = restarted;
+    }
+  });
+
+  it('claims again the rows of a process that died mid-work, once its lease has run out', async () => {
+    await t.outbox.stop();
+    const w = uniqueWord();
+    const id = await publishedWith(w);
+    const held = await t.ctx.store.outbox.claim('a-process-that-died', t.clock.now(), 60_000, 100);
+    expect(held.length).toBeGreaterThan(0);
+    const runner = new OutboxRunner(t.ctx, quiet);
+    t.outbox = runner;
+    await runner.drain();
+    expect(await found(w)).toEqual([]);
+    t.clock.advance(61_000);
+    await runner.drain();
+    expect(await found(w)).toEqual([id]);
+    expect((await t.ctx.store.outbox.backlog()).count).toBe(0);
+  });
+
+  it('does several changes of one article as one piece of work, from the article as it is last', async () => {
+    const runner = new OutboxRunner(t.ctx, quiet);
+    t.outbox = runner;
+    const [first, last] = [uniqueWord(), uniqueWord()];
+    const a = await createArticle(t.app, auth, { title: `${first}：草稿` });
+    for (const title of [`${first}：第二稿`, `${first}：第三稿`, `${last}：定稿`]) {
+      const res = await t.app.inject({ method: 'PATCH', url: `/api/v1/articles/${a.id}`, headers: { authorization: auth }, payload: { title } });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    await publish(t.app, auth, a.id);
+    const rows = await t.ctx.store.outbox.claim('peek', t.clock.now(), 1, 100);
+    expect(rows.filter((r) => r.subjectId === a.id)).toHaveLength(5);
+    t.clock.advance(2);
+    await runner.drain();
+    expect(await found(last)).toEqual([a.id]);
+    expect(await found(first)).toEqual([]);
+  });
+
+  it('takes an unpublished article out of search in the same transaction, before any outbox work', async () => {
+    await t.outbox.drain();
+    const w = uniqueWord();
+    const id = await publishedWith(w);
+    await t.outbox.drain();
+    expect(await found(w)).toEqual([id]);
+    await t.outbox.stop();
+    const res = await t.app.inject({ method: 'POST', url: `/api/v1/articles/${id}/unpublish`, headers: { authorization: auth } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(await found(w)).toEqual([]);
+    t.outbox = new OutboxRunner(t.ctx, quiet).start();
+    await t.outbox.drain();
+    expect(await found(w)).toEqual([]);
+  });
+
+  it('tries failed work again after a growing back-off, keeping the error, and never drops it', async () => {
+    await t.outbox.drain();
+    const errors: unknown[] = [];
+    const runner = new OutboxRunner(t.ctx, { warn: () => {}, error: (o: unknown) => void errors.push(o) } as never);
+    await t.ctx.store.outbox.add('no.such.work', 1, t.clock.now());
+    await runner.drain();
+    expect(errors).toHaveLength(1);
+    let backlog = await t.ctx.store.outbox.backlog();
+    expect(backlog).toMatchObject({ count: 1, failing: 1 });
+    expect(await metric('inkstone_outbox_waiting')).toBe(1);
+    expect(await metric('inkstone_outbox_failing')).toBe(1);
+    t.clock.advance(retryDelay(0) - 10);
+    await runner.drain();
+    expect(errors).toHaveLength(1);
+    t.clock.advance(20);
+    await runner.drain();
+    expect(errors).toHaveLength(2);
+    t.clock.advance(retryDelay(1) + 10);
+    await runner.drain();
+    expect(errors).toHaveLength(3);
+    backlog = await t.ctx.store.outbox.backlog();
+    expect(backlog).toMatchObject({ count: 1, failing: 1 });
+    const row = await t.db.database.db.selectFrom('outbox').selectAll().where('topic', '=', 'no.such.work').executeTakeFirstOrThrow();
+    expect(row.attempts).toBe(3);
+    expect(row.last_error).toContain('no.such.work');
+    await t.ctx.store.outbox.complete([row.id]);
+  });
+});
+
+describe('retry delays', () => {
+  it('double from 2 s up to 10 minutes', () => {
+    expect([0, 1, 2, 3].map(retryDelay)).toEqual([2000, 4000, 8000, 16000]);
+    expect(retryDelay(50)).toBe(600_000);
+  });
+});
+
+describe.skipIf(!runsOn('postgres'))('the outbox on postgres, with several processes', () => {
+  let t: TestApp;
+  let auth: string;
+
+  beforeAll(async () => {
+    t = await startTestApp('postgres');
+    const admin = await t.user('admin');
+    await createChannels(t.app, admin.auth);
+    auth = (await t.user('editor')).auth;
+  });
+  afterAll(() => t.close());
+
+  it('lets two processes claim at once without waiting for each other (SKIP LOCKED)', async () => {
+    await t.outbox.stop();
+    const now = t.clock.now();
+    for (let i = 0; i < 30; i++) await t.ctx.store.outbox.add('no.such.work', i, now);
+    // One process's claim stays uncommitted (its transaction open) while another claims.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let first: number[] = [];
+    let claimed!: () => void;
+    const firstClaimed = new Promise<void>((resolve) => (claimed = resolve));
+    const holding = t.ctx.store.transaction(async (store) => {
+      first = (await store.outbox.claim('one', now, 60_000, 10)).map((r) => r.id);
+      claimed();
+      await released;
+    });
+    await firstClaimed;
+    const second = t.ctx.store.outbox.claim('two', now, 60_000, 100);
+    const outcome = await Promise.race([second, new Promise((resolve) => setTimeout(resolve, 3000, 'waited'))]);
+    release();
+    await holding;
+    expect(outcome).not.toBe('waited');
+    const secondIds = (outcome as { id: number }[]).map((r) => r.id);
+    expect(first).toHaveLength(10);
+    expect(secondIds).toHaveLength(20);
+    expect(secondIds.filter((id) => first.includes(id))).toEqual([]);
+    await t.ctx.store.outbox.complete([...first, ...secondIds]);
+  });
+
+  it('commits a publish while related reading is busy elsewhere, and catches up after', async () => {
+    t.outbox = new OutboxRunner(t.ctx, quiet).start();
+    const a = await createArticle(t.app, auth, { title: '滨海新区光伏电站并网发电', body: '<p>本报讯 滨海新区光伏电站今日并网发电，装机容量五十万千瓦。</p>' });
+    await publish(t.app, auth, a.id);
+    const b = await createArticle(t.app, auth, {
+      title: '滨海新区又一光伏电站并网',
+      body: '<p>本报讯 滨海新区第二座光伏电站并网发电，装机容量三十万千瓦。</p>',
+    });
+    await t.outbox.drain();
+    // Another connection holds the lock every related-list update takes, as a long analysis would.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = t.ctx.store.transaction(async (store) => {
+      await store.related.lockForRefresh();
+      locked();
+      await released;
+    });
+    await isLocked;
+    const started = Date.now();
+    const res = await Promise.race([
+      t.app.inject({ method: 'POST', url: `/api/v1/articles/${b.id}/publish`, headers: { authorization: auth } }),
+      new Promise((resolve) => setTimeout(resolve, 3000, 'waited')),
+    ]);
+    const took = Date.now() - started;
+    release();
+    await holder;
+    expect(res).not.toBe('waited');
+    expect(took).toBeLessThan(3000);
+    await t.outbox.drain();
+    const related = await t.app.inject({ url: `/api/v1/articles/${b.id}/related` });
+    expect(json<{ items: { id: number }[] }>(related).items.map((i) => i.id)).toContain(a.id);
+  });
+});
