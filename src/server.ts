@@ -5,6 +5,7 @@ import { prepare } from './bootstrap.ts';
 import type { Config } from './config.ts';
 import { createContainer } from './container.ts';
 import { startBacklog } from './jobs/backlog.ts';
+import { warmSuggestions } from './domain/search/suggest.ts';
 import { openBroadcast } from './storage/broadcast.ts';
 import { openDatabase } from './storage/database.ts';
 
@@ -58,6 +59,8 @@ export async function serve(config: Config): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
   await app.listen({ port: config.port, host: config.host });
+  // Did-you-mean's tables (a second of work, in slices between requests), so the first query without results need not wait.
+  setTimeout(() => void warmSuggestions(), 2_000).unref();
   if (!cluster.isWorker) {
     process.stdout.write(`Inkstone is serving ${config.siteUrl}\n`);
     // With workers, the primary does this instead (once, not once per worker).

@@ -186,6 +186,7 @@ const messages: Record<ErrorCode, string> = {
   wechat_unavailable: '微信接口暂时无法访问，请稍后再试',
   media_in_use: '图片正被稿件使用，不能删除',
   media_gone: '稿件中的图片已从图片库删除，请重新选择图片',
+  synonym_taken: '其中有词已在另一组同义词里，一个词只能属于一组',
   payload_too_large: '文件太大',
   unsupported_media_type: '不支持的图片格式',
   too_many_pixels: '图片像素过多，请缩小后再上传',

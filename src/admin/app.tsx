@@ -13,6 +13,7 @@ import { LoginPage } from './pages/login.tsx';
 import { MediaLibraryPage } from './pages/media.tsx';
 import { MePage } from './pages/me.tsx';
 import { SlotsPage } from './pages/slots.tsx';
+import { SynonymsPage } from './pages/synonyms.tsx';
 import { TokensPage } from './pages/tokens.tsx';
 import { TopicsPage } from './pages/topics.tsx';
 import { TrashPage } from './pages/trash.tsx';
@@ -40,6 +41,7 @@ const nav: NavItem[] = [
   { href: '/admin/audit', label: '审计日志', needs: 'readAudit' },
   { href: '/admin/accounts', label: '账号', needs: 'manageAccounts' },
   { href: '/admin/tokens', label: 'API 令牌', needs: 'manageTokens' },
+  { href: '/admin/synonyms', label: '搜索同义词', needs: 'manageSynonyms' },
 ];
 
 export function App() {
@@ -107,6 +109,7 @@ export function App() {
   else if (match('/admin/slots', path)) page = <SlotsPage />;
   else if (match('/admin/accounts', path)) page = <AccountsPage user={user} onChange={refreshPeople} />;
   else if (match('/admin/tokens', path)) page = <TokensPage people={people} />;
+  else if (match('/admin/synonyms', path)) page = <SynonymsPage />;
   else if (match('/admin/me', path)) page = <MePage user={user} onSignedOut={() => (setCsrfToken(null), setSession(null))} />;
   else
     page = (

@@ -19,6 +19,7 @@ interface Parts {
 }
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
+const words = (v: unknown): string => (Array.isArray(v) ? v.map(text).join('、') : text(v));
 const ROLE: Record<string, string> = { reporter: '记者', editor: '编辑', admin: '管理员' };
 const SLOT: Record<string, string> = { focus: '视觉焦点', headline: '头条' };
 
@@ -44,6 +45,9 @@ const SENTENCES: Record<KnownAuditAction, (p: Parts) => Piece[]> = {
   'slot.set': (p) => [`设置了首页${SLOT[p.name] ?? p.name}推荐位`],
   'source.create': (p) => [`新增了来源“${text(p.detail.name) || p.name}”`],
   'source.update': (p) => [`修改了来源“${text(p.detail.name) || p.name}”`],
+  'synonym.create': (p) => [`新增了搜索同义词“${words(p.detail.words)}”`],
+  'synonym.update': (p) => [`把搜索同义词“${words(p.detail.before)}”改为“${words(p.detail.words)}”`],
+  'synonym.delete': (p) => [`删除了搜索同义词“${words(p.detail.words)}”`],
   'media.upload': (p) => [`上传了图片 ${text(p.detail.name) || p.name}`],
   'media.edit': (p) => [`修改了图片 #${p.name} 的${mediaFields(p.detail)}`],
   'media.delete': (p) => [`删除了图片 ${text(p.detail.name) || p.name}`],

@@ -3,6 +3,7 @@ import { ContentEvents, type ContentChange } from './events.ts';
 import type { MediaStore } from './media/media-store.ts';
 import type { RemoteImages } from './media/remote.ts';
 import type { ReactionRules } from './reactions/rules.ts';
+import { SynonymCache } from './search/synonym-cache.ts';
 import type { Store } from './store.ts';
 
 /** What every use case receives, made once per process by the composition root (src/container.ts). */
@@ -17,6 +18,8 @@ export interface Ctx {
   media: MediaStore;
   /** Re-hosting of remote images in saved articles; without it (CLI, imports) remote images are left as they are. */
   remoteImages?: RemoteImages;
+  /** The newsroom's search synonyms, cached in this process (see SynonymCache). */
+  synonyms: SynonymCache;
 }
 
 /** Announces a change once the transaction `store` belongs to has committed (at once outside a transaction). */
@@ -24,6 +27,6 @@ export function announce(ctx: Ctx, store: Store, change: ContentChange): void {
   store.afterCommit(() => ctx.events.emit(change));
 }
 
-export function newContext(parts: Omit<Ctx, 'events'>): Ctx {
-  return { ...parts, events: new ContentEvents() };
+export function newContext(parts: Omit<Ctx, 'events' | 'synonyms'>): Ctx {
+  return { ...parts, events: new ContentEvents(), synonyms: new SynonymCache() };
 }

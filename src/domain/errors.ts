@@ -83,6 +83,7 @@ export const ERROR_CODES = {
   wechat_unavailable: 'conflict',
   media_in_use: 'conflict', // an article's body or cover uses the image (the answer lists them)
   media_gone: 'conflict', // an image the body or cover names was deleted from the library
+  synonym_taken: 'conflict', // a search synonym already in another group
   // 412: If-Match named a revision someone else has replaced.
   stale_revision: 'precondition',
   // 413, 415, 422: uploads.

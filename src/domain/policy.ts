@@ -28,7 +28,8 @@ export type Action =
   | 'audit.read'
   | 'media.upload'
   | 'media.browse'
-  | 'reactions.review';
+  | 'reactions.review'
+  | 'search.synonyms';
 
 export interface ArticleRef {
   authorId: number;
@@ -77,6 +78,8 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
     case 'channel.manage':
     case 'account.manage':
     case 'token.manage':
+    // Synonyms change what every reader's search finds.
+    case 'search.synonyms':
       return atLeast(actor.role, 'admin');
   }
 }
@@ -135,6 +138,7 @@ export function actorAbilities(actor: Actor) {
     manageChannels: can(actor, 'channel.manage'),
     manageAccounts: can(actor, 'account.manage'),
     manageTokens: can(actor, 'token.manage'),
+    manageSynonyms: can(actor, 'search.synonyms'),
     readAudit: can(actor, 'audit.read'),
     reviewReactions: can(actor, 'reactions.review'),
   };

@@ -24,6 +24,7 @@ import type { Channel, ChannelChanges, NewChannel } from './channels/channel.ts'
 import type { Media, MediaDescription, MediaListing, MediaQuery, MediaUse } from './media/media.ts';
 import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from './reactions/reaction.ts';
 import type { SearchIndex } from './search/search-index.ts';
+import type { SynonymGroup, SynonymWrite } from './search/synonym.ts';
 import type { SlotItem } from './slots/slot.ts';
 import type { NewSource, Source } from './sources/source.ts';
 import type { NewTopic, Topic, TopicChanges } from './topics/topic.ts';
@@ -47,12 +48,27 @@ export interface Store {
   readonly search: SearchIndex;
   /** The same index of the articles that are not published (drafts, submitted, scheduled, unpublished), for the archive. */
   readonly draftSearch: SearchIndex;
+  readonly synonyms: SynonymRepository;
   /** Work a change sets off after its commit, written in its transaction (see jobs/outbox.ts). */
   readonly outbox: OutboxRepository;
   /** Runs fn in one transaction: all its writes land together or not at all. Inside one, fn joins it. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   /** Runs `run` after the enclosing transaction commits; never if it rolls back; at once outside a transaction. */
   afterCommit(run: () => void): void;
+}
+
+/** The newsroom's search synonym groups; each normalized word (key) in one group at most. */
+export interface SynonymRepository {
+  /** Every group, oldest first. */
+  all(): Promise<SynonymGroup[]>;
+  find(id: number): Promise<SynonymGroup | undefined>;
+  count(): Promise<number>;
+  /** A new group, or the keys other groups have (then nothing is kept: the caller's transaction rolls back). */
+  insert(group: SynonymWrite): Promise<{ id: number } | { taken: string[] }>;
+  /** The group's words replaced; `gone` when there is no such group. */
+  update(id: number, group: SynonymWrite): Promise<'ok' | 'gone' | { taken: string[] }>;
+  /** Whether there was such a group. */
+  remove(id: number): Promise<boolean>;
 }
 
 /** A claimed row of the outbox: what to do (`topic`) about what (`subjectId`), and how often it was tried. */

@@ -10,7 +10,7 @@ import type { actorAbilities, articleAbilities } from '../domain/policy.ts';
 import type { archiveItem, channelOut, newsroomArticle, presenceOut, relatedOut, revisionOut, slotOut, topicOut } from '../web/presenters/articles.ts';
 import type { mediaDetailOut, mediaItemOut, mediaOut } from '../web/presenters/media.ts';
 import type { bulkOut, trashItem } from '../web/presenters/trash.ts';
-import type { accountOut, auditOut, newTokenOut, sessionOut, sourceOut, tokenOut } from '../web/presenters/newsroom.ts';
+import type { accountOut, auditOut, newTokenOut, sessionOut, sourceOut, synonymOut, tokenOut } from '../web/presenters/newsroom.ts';
 
 export type { ArticleStatus, ErrorCode, Role };
 
@@ -83,6 +83,8 @@ export type Channel = ReturnType<typeof channelOut>;
 export type Topic = ReturnType<typeof topicOut>;
 export type Slot = ReturnType<typeof slotOut>;
 export type Source = ReturnType<typeof sourceOut>;
+/** GET /search/synonyms: `{items, limits}`; a group of words search treats as one. */
+export type SynonymGroup = ReturnType<typeof synonymOut>;
 export type AuditEvent = ReturnType<typeof auditOut>;
 /** GET /audit?action=: a group of actions; every action the code records is in one (domain/audit/actions.ts). */
 export type { AuditGroup, KnownAuditAction } from '../domain/audit/actions.ts';

@@ -141,6 +141,22 @@ export interface SourceTable {
   created_at: number;
 }
 
+export interface SearchSynonymTable {
+  id: Generated<number>;
+  /** JSON array of the words as typed. */
+  words: string;
+  created_by: number | null;
+  created_at: number;
+  updated_by: number | null;
+  updated_at: number;
+}
+
+export interface SearchSynonymWordTable {
+  /** Normalized as search normalizes text; in one group at most. */
+  word: string;
+  synonym_id: number;
+}
+
 export interface MediaTable {
   id: Generated<number>;
   account_id: number | null;
@@ -203,6 +219,8 @@ export interface DB {
   media: MediaTable;
   media_usage: MediaUsageTable;
   sources: SourceTable;
+  search_synonyms: SearchSynonymTable;
+  search_synonym_words: SearchSynonymWordTable;
   article_presence: ArticlePresenceTable;
   outbox: OutboxTable;
 }

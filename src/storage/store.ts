@@ -16,6 +16,7 @@ import type { SearchIndex } from '../domain/search/search-index.ts';
 import { searchIndex } from './search/index.ts';
 import { SlotRepository } from './repositories/slots.ts';
 import { SourceRepository } from './repositories/sources.ts';
+import { SynonymRepository } from './repositories/synonyms.ts';
 import { TopicRepository } from './repositories/topics.ts';
 
 /** The domain's Store over Kysely: the repositories over one connection or one transaction. */
@@ -33,6 +34,7 @@ export class SqlStore implements Store {
   readonly presence: PresenceRepository;
   readonly search: SearchIndex;
   readonly draftSearch: SearchIndex;
+  readonly synonyms: SynonymRepository;
   readonly outbox: OutboxRepository;
 
   private constructor(
@@ -55,6 +57,7 @@ export class SqlStore implements Store {
     this.presence = new PresenceRepository(db);
     this.search = searchIndex(db, dialect);
     this.draftSearch = searchIndex(db, dialect, 'unpublished');
+    this.synonyms = new SynonymRepository(db);
     this.outbox = new OutboxRepository(db, dialect);
   }
 

@@ -7,6 +7,7 @@ import { gramPhrase, gramTokens, type GramPhrase } from '../../src/domain/search
 import { MAX_QUERY_CHARS, parseQuery } from '../../src/domain/search/query.ts';
 import type { Term } from '../../src/domain/search/search-index.ts';
 import { highlight, snippet } from '../../src/domain/search/snippet.ts';
+import { corrections } from '../../src/domain/search/suggest.ts';
 import { ftsExpression } from '../../src/storage/search/sqlite.ts';
 import { documentVectors, recentMonths, tsqueryLiterals, tsvectorLiteral } from '../../src/storage/search/postgres.ts';
 
@@ -22,7 +23,7 @@ function phraseMatches(tokens: string[], { grams, prefix }: GramPhrase): boolean
   return false;
 }
 
-const show = (terms: Term[]) => terms.map((t) => (t.kind === 'word' ? t.token : `"${t.text}"`));
+const show = (terms: Term[]): string[] => terms.map((t) => (t.kind === 'word' ? t.token : t.kind === 'text' ? `"${t.text}"` : `(${show(t.of).join('|')})`));
 
 describe('search query parsing', () => {
   it('keeps whole words and drops the parts jieba adds in search mode', () => {
@@ -49,6 +50,23 @@ describe('search query parsing', () => {
     expect(show(parseQuery('砚岚芯的新手机').terms)).toEqual(['"砚岚芯"', '新手机']);
   });
 
+  it('makes a word of the newsroom synonyms match any of its group, only where it is a whole word', () => {
+    const groups = new Map([
+      ['北大', ['北大', '北京大学']],
+      ['北京大学', ['北京大学', '北大']],
+      ['发改委', ['发改委', '国家发展和改革委员会']],
+      ['国家发展和改革委员会', ['国家发展和改革委员会', '发改委']],
+    ]);
+    const synonyms = { groupOf: (w: string) => groups.get(w), longest: 10 };
+    expect(show(parseQuery('北大 塑料', synonyms).terms)).toEqual(['(北大|北京大学)', '塑料']);
+    expect(show(parseQuery('北京大学研发的塑料', synonyms).terms)).toEqual(['(北京大学|北大)', '研发', '塑料']);
+    // A phrase that is not one word is matched as exact text.
+    expect(show(parseQuery('發改委', synonyms).terms)).toEqual(['(发改委|"国家发展和改革委员会")']);
+    // 北大 inside 东北大学 is not Peking University.
+    expect(show(parseQuery('东北大学', synonyms).terms)).toEqual(['东北大学']);
+    expect(parseQuery('北大', synonyms).highlights).toEqual(['北京大学', '北大']);
+  });
+
   it('drops function characters when the query has other words, and keeps them when it has nothing else', () => {
     expect(show(parseQuery('中关村的人工智能').terms)).toEqual(['中关村', '人工智能']);
     expect(show(parseQuery('的').terms)).toEqual(['的']);
@@ -69,7 +87,7 @@ describe('search query parsing', () => {
     for (const raw of ['NEAR(a b)', '"', '*', '-地铁', 'a OR b', "'; drop table articles; --", 'title:地铁', '{t}: x', '^地铁']) {
       const q = parseQuery(raw);
       for (const t of q.terms) {
-        const token = t.kind === 'word' ? t.token : t.phrase.grams.join('');
+        const token = t.kind === 'word' ? t.token : t.kind === 'text' ? t.phrase.grams.join('') : '-';
         expect(token).toMatch(/^[a-z0-9\u0080-\u{10ffff}]+$/u);
       }
     }
@@ -81,6 +99,18 @@ describe('search query parsing', () => {
     expect(parseQuery('地'.repeat(MAX_QUERY_CHARS)).terms.length).toBeGreaterThan(0);
     expect(parseQuery('\udfff\ud800\u0000').terms).toEqual([]);
     expect(show(parseQuery('地铁\ud800').terms)).toEqual(['地铁']);
+  });
+});
+
+describe('did-you-mean corrections', () => {
+  it('changes one character so that the query reads as fewer, longer words, same-sounding characters first', async () => {
+    expect((await corrections('人工只能'))[0]).toEqual({ text: '人工智能', chunk: '人工只能', corrected: '人工智能' });
+    expect((await corrections('流感疫描'))[0]?.text).toBe('流感疫苗');
+    expect((await corrections('江城 地贴'))[0]).toEqual({ text: '江城 地铁', chunk: '地贴', corrected: '地铁' });
+    expect(await corrections('量子引力')).toEqual([]);
+    // Long parts and Latin words are left alone; the work is bounded whatever is typed.
+    expect(await corrections('人'.repeat(40))).toEqual([]);
+    expect(await corrections('abc xyz')).toEqual([]);
   });
 });
 
@@ -159,8 +189,40 @@ describe('store query languages', () => {
     expect(ftsExpression(terms.slice(0, 1), [3, 12])).toBe(`{t k s b} : "a""b" AND c : ("c3" OR "c12")`);
   });
 
+  it('writes a synonym group as one OR of its words and exact texts, on both stores', () => {
+    const any: Term = {
+      kind: 'any',
+      of: [
+        { kind: 'word', token: '发改委' },
+        { kind: 'text', text: '国家发展', phrase: gramPhrase('国家发展')! },
+      ],
+    };
+    expect(ftsExpression([any, { kind: 'word', token: '保供' }])).toBe('({t k s b} : "发改委" OR {gt gk gs gb} : "国家 家发 发展") AND {t k s b} : "保供"');
+    expect(tsqueryLiterals([any, { kind: 'word', token: '保供' }])).toEqual({
+      words: `'保供'`,
+      rankWords: `'发改委' & '保供'`,
+      grams: undefined,
+      gramsLoose: undefined,
+      mixed: [{ words: `'发改委'`, grams: `('国家' <-> '家发' <-> '发展')`, gramsLoose: `('国家' & '家发' & '发展')` }],
+    });
+    const words: Term = {
+      kind: 'any',
+      of: [
+        { kind: 'word', token: '北大' },
+        { kind: 'word', token: '北京大学' },
+      ],
+    };
+    expect(tsqueryLiterals([words])).toMatchObject({ words: `('北大' | '北京大学')`, mixed: [] });
+  });
+
   it('quotes every tsquery and tsvector lexeme, and keeps positions within PostgreSQL limits', () => {
-    expect(tsqueryLiterals(terms)).toEqual({ words: `'a"b'`, rankWords: `'a"b'`, grams: `('x''' <-> '''y':*)`, gramsLoose: `'x''' & '''y':*` });
+    expect(tsqueryLiterals(terms)).toEqual({
+      words: `'a"b'`,
+      rankWords: `'a"b'`,
+      grams: `('x''' <-> '''y':*)`,
+      gramsLoose: `('x''' & '''y':*)`,
+      mixed: [],
+    });
     expect(tsqueryLiterals(terms.slice(1), [3, 12])).toMatchObject({ words: `('c:3' | 'c:12')`, rankWords: undefined });
     const many = Array.from({ length: 20_000 }, () => '词');
     const literal = tsvectorLiteral([['标题'], many]);

@@ -17,4 +17,15 @@ describe('Chinese segmentation', () => {
     expect(normalizeText('ＡＩ大模型！GPT')).toBe('ai大模型 gpt');
     expect(searchTokens('臺灣')).toEqual(searchTokens('台湾'));
   });
+
+  it('turns Hong Kong vocabulary into mainland words, only where it is a word in context', () => {
+    expect(normalizeText('坐的士上班')).toBe('坐出租车上班');
+    expect(normalizeText('電單車 短訊 手提電話 冷氣機')).toBe('摩托车 短信 手机 空调');
+    expect(normalizeText('資訊科技')).toBe('信息技术');
+    expect(normalizeText('資訊科技')).toBe(normalizeText('资讯科技'));
+    expect(normalizeText('軟件')).toBe('软件');
+    // 的士 inside 的士兵 (a soldier of…) is no taxi.
+    expect(normalizeText('他的士兵')).toBe('他的士兵');
+    expect(searchTokens('香港的士加價')).toEqual(expect.arrayContaining(['出租车']));
+  });
 });

@@ -117,7 +117,7 @@ function order(sort: string | undefined, hasKeywords: boolean): ArchiveOrder {
  * their own of any status and everyone's published ones (the policy's article.read, as a filter).
  */
 export async function listArchive(ctx: Ctx, actor: Actor, input: ArchiveInput): Promise<ArchivePage> {
-  const query = input.q !== undefined && input.q.trim() !== '' ? parseQuery(input.q) : undefined;
+  const query = input.q !== undefined && input.q.trim() !== '' ? parseQuery(input.q, await ctx.synonyms.get(ctx.store)) : undefined;
   const sort = order(input.sort, query !== undefined);
   const limit = Math.min(ARCHIVE_LIMIT.max, Math.max(ARCHIVE_LIMIT.min, Math.trunc(input.limit ?? ARCHIVE_LIMIT.default)));
   const after = input.cursor ? decodeArchiveCursor(input.cursor, sort) : undefined;

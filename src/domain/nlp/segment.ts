@@ -8,6 +8,9 @@ import * as OpenCC from 'opencc-js';
 /** The newsroom's user dictionary, versioned in the repo (dict/newsroom.txt). */
 export const USER_DICT_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dict/newsroom.txt');
 
+/** Hong Kong words and their mainland equivalents (dict/hk-phrases.json; documented there). */
+export const HK_PHRASES_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dict/hk-phrases.json');
+
 let jieba: Jieba | undefined;
 
 function loadUserDict(): Buffer {
@@ -33,17 +36,59 @@ export function segmenter(): Jieba {
  */
 const toSimplified = OpenCC.Converter({ from: 'twp', to: 'cn' });
 
+let hkPhrases: { pattern: RegExp; to: Map<string, string> } | undefined;
+
+function loadHkPhrases(): { pattern: RegExp; to: Map<string, string> } {
+  if (!hkPhrases) {
+    const table = (JSON.parse(readFileSync(HK_PHRASES_PATH, 'utf8')) as { phrases: Record<string, string> }).phrases;
+    const keys = Object.keys(table).sort((a, b) => b.length - a.length);
+    hkPhrases = { pattern: new RegExp(keys.join('|'), 'gu'), to: new Map(Object.entries(table)) };
+  }
+  return hkPhrases;
+}
+
+/** Characters of context either side of a match that jieba reads to decide whether the match is a word there. */
+const CONTEXT_CHARS = 4;
+
 /**
- * One form for indexing and querying: traditional → simplified (with Taiwan vocabulary), full-width → half-width,
- * lower case, punctuation and symbols → spaces. Both sides of a search go through this, so 國際 finds 国际, 網路 finds
- * 网络 and ＡＩ finds ai. (Changing it changes the index: `inkstone reindex` after an upgrade that does.)
+ * Whether text[start, end) is whole words in its context: no word jieba cuts from the text around it crosses
+ * either end (坐的士上班: 的士 is a word; 他的士兵: 士兵 crosses its end, so it is not).
+ */
+export function isWholeWords(text: string, start: number, end: number): boolean {
+  const from = Math.max(0, start - CONTEXT_CHARS);
+  const window = text.slice(from, Math.min(text.length, end + CONTEXT_CHARS));
+  let at = from;
+  for (const word of segmenter().cut(window, false)) {
+    const next = at + word.length;
+    if ((at < start && next > start) || (at < end && next > end)) return false;
+    at = next;
+  }
+  return true;
+}
+
+/** Hong Kong vocabulary to mainland words (的士 → 出租车), where the Hong Kong word is a word in its context. */
+function mainlandWords(text: string): string {
+  const { pattern, to } = loadHkPhrases();
+  pattern.lastIndex = 0;
+  if (!pattern.test(text)) return text;
+  pattern.lastIndex = 0;
+  return text.replace(pattern, (match: string, offset: number) => (isWholeWords(text, offset, offset + match.length) ? to.get(match)! : match));
+}
+
+/**
+ * One form for indexing and querying: traditional → simplified (with Taiwan vocabulary, and Hong Kong vocabulary from
+ * dict/hk-phrases.json), full-width → half-width, lower case, punctuation and symbols → spaces. Both sides of a search
+ * go through this, so 國際 finds 国际, 網路 finds 网络, 的士 finds 出租车 and ＡＩ finds ai. (Changing it changes the
+ * index: `inkstone reindex` after an upgrade that does.)
  */
 export function normalizeText(text: string): string {
   const halfWidth = text.normalize('NFKC');
-  return toSimplified(halfWidth)
-    .toLowerCase()
-    .replace(/[\p{P}\p{S}\s]+/gu, ' ')
-    .trim();
+  return mainlandWords(
+    toSimplified(halfWidth)
+      .toLowerCase()
+      .replace(/[\p{P}\p{S}\s]+/gu, ' ')
+      .trim(),
+  );
 }
 
 /** Words for search, as jieba's search mode gives them (long words and their parts), HMM off; no spaces. */

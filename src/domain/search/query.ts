@@ -1,9 +1,9 @@
 import { invalid } from '../errors.ts';
-import { normalizeText } from '../nlp/segment.ts';
+import { isWholeWords, normalizeText } from '../nlp/segment.ts';
 import { length } from '../text.ts';
 import { wellFormed, wordTokens } from './document.ts';
 import { gramPhrase } from './grams.ts';
-import type { Term } from './search-index.ts';
+import type { Term, TextTerm, WordTerm } from './search-index.ts';
 
 export interface ParsedQuery {
   /** The query as normalized for matching (simplified, half-width, lower case, punctuation as spaces). */
@@ -92,12 +92,62 @@ function placedWords(chunk: string): Placed[] {
   return out;
 }
 
-function textTerm(text: string): Term | undefined {
+function textTerm(text: string): TextTerm | undefined {
   const phrase = gramPhrase(text);
   return phrase && phrase.grams.length > 0 ? { kind: 'text', text, phrase } : undefined;
 }
 
-const keyOf = (t: Term) => (t.kind === 'word' ? `w:${t.token}` : `t:${t.text}`);
+/** A normalized, space-free string as exact text (through the grams), or undefined when it has none. */
+export const exactText = (text: string): TextTerm | undefined => textTerm(text);
+
+/** A normalized, space-free word or phrase as one term: a word when jieba reads it as one, else exact text. */
+export function wordOrText(text: string): WordTerm | TextTerm | undefined {
+  const words = placedWords(text);
+  if (words.length === 1 && words[0]!.token === text) return { kind: 'word', token: text };
+  return textTerm(text);
+}
+
+const keyOf = (t: Term): string => (t.kind === 'word' ? `w:${t.token}` : t.kind === 'text' ? `t:${t.text}` : `a:${t.of.map(keyOf).join('|')}`);
+
+/** The text a term stands for in the query, as shown (its first alternative for a synonym group). */
+export const termText = (t: Term): string => (t.kind === 'word' ? t.token : t.kind === 'text' ? t.text : termText(t.of[0]!));
+
+/**
+ * The newsroom's synonyms as a query sees them: for a normalized word or phrase, every member of its group
+ * (itself included, first), or undefined. Applied at query time, so changing the list needs no reindex.
+ */
+export interface Synonyms {
+  groupOf(normalized: string): readonly string[] | undefined;
+  /** The longest member, in UTF-16 units: no longer string is looked up. */
+  readonly longest: number;
+}
+
+/** Pieces of a chunk: plain text, or a member of a synonym group that is whole words where it stands. */
+function synonymPieces(chunk: string, synonyms: Synonyms | undefined): { text: string; group?: readonly string[] }[] {
+  if (!synonyms || synonyms.longest === 0) return [{ text: chunk }];
+  const out: { text: string; group?: readonly string[] }[] = [];
+  let plain = 0;
+  let i = 0;
+  while (i < chunk.length) {
+    let found: { end: number; group: readonly string[] } | undefined;
+    for (let end = Math.min(chunk.length, i + synonyms.longest); end > i; end--) {
+      const group = synonyms.groupOf(chunk.slice(i, end));
+      if (group && isWholeWords(chunk, i, end)) {
+        found = { end, group };
+        break;
+      }
+    }
+    if (!found) {
+      i++;
+      continue;
+    }
+    if (i > plain) out.push({ text: chunk.slice(plain, i) });
+    out.push({ text: chunk.slice(i, found.end), group: found.group });
+    i = plain = found.end;
+  }
+  if (plain < chunk.length) out.push({ text: chunk.slice(plain) });
+  return out;
+}
 
 function unique(terms: Term[]): Term[] {
   const seen = new Set<string>();
@@ -109,7 +159,7 @@ function unique(terms: Term[]): Term[] {
  * (a name jieba does not know, such as 砚岚芯 → 砚/岚/芯) become one exact string, so only articles having
  * them together match. Any input is safe: terms are data, never query syntax.
  */
-export function parseQuery(raw: string): ParsedQuery {
+export function parseQuery(raw: string, synonyms?: Synonyms): ParsedQuery {
   const q = wellFormed(raw)
     .replace(/[\u0000-\u001f\u007f]/g, ' ')
     .trim();
@@ -119,7 +169,13 @@ export function parseQuery(raw: string): ParsedQuery {
 
   const terms: Term[] = [];
   const loneChars = new Set<string>();
-  for (const chunk of chunks) {
+  const pieces = chunks.flatMap((chunk) => synonymPieces(chunk, synonyms));
+  for (const { text: chunk, group } of pieces) {
+    if (group) {
+      const of = group.map(wordOrText).filter((t): t is WordTerm | TextTerm => t !== undefined);
+      if (of.length > 0) terms.push({ kind: 'any', of });
+      continue;
+    }
     const placed = placedWords(chunk);
     let run: Placed[] = [];
     const flush = () => {
@@ -157,12 +213,12 @@ export function parseQuery(raw: string): ParsedQuery {
   const meaningful = primary.filter((t) => !(t.kind === 'word' && ((loneChars.has(t.token) && STOP_CHARS.has(t.token)) || QUESTION_WORDS.has(t.token))));
   if (meaningful.length > 0) primary = meaningful;
 
-  const exact = unique(chunks.map(textTerm).filter((t): t is Term => t !== undefined));
+  const exact = unique(chunks.map(textTerm).filter((t): t is TextTerm => t !== undefined));
   const same = exact.length === primary.length && exact.every((t, i) => keyOf(t) === keyOf(primary[i]!));
   const fallback = primary.length > 0 && exact.length > 0 && !same ? exact : undefined;
 
   const marks = new Set<string>();
-  for (const t of [...primary, ...(fallback ?? [])]) marks.add(t.kind === 'word' ? t.token : t.text);
+  for (const t of [...primary, ...(fallback ?? [])]) for (const one of t.kind === 'any' ? t.of : [t]) marks.add(termText(one));
   const highlights = [...marks].sort((a, b) => b.length - a.length);
   return { normalized, terms: primary, fallback, highlights };
 }

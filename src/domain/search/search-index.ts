@@ -29,7 +29,11 @@ export type IndexableArticle = Pick<Article, 'id' | 'title' | 'subtitle' | 'summ
  * A query term. `word`: the article has this word (one of jieba's search-mode tokens). `text`: the article has
  * this exact string somewhere, found through the bigram index.
  */
-export type Term = { kind: 'word'; token: string } | { kind: 'text'; text: string; phrase: GramPhrase };
+export type WordTerm = { kind: 'word'; token: string };
+export type TextTerm = { kind: 'text'; text: string; phrase: GramPhrase };
+/** Any one of several words or texts: a query word and its synonyms from the newsroom's list (北大 | 北京大学). */
+export type AnyTerm = { kind: 'any'; of: (WordTerm | TextTerm)[] };
+export type Term = WordTerm | TextTerm | AnyTerm;
 
 /**
  * Bounds that keep every query fast however broad it is. Relevance is computed for at most `candidates`
@@ -70,6 +74,16 @@ export interface RebuildStart {
   afterId: number;
 }
 
+/** Where in an article a term was found, best first (the order of SEARCH_FIELDS). */
+export type FieldRank = 0 | 1 | 2 | 3;
+
+/** One term's newest matches, each with the best field it is in, and how many articles have it. */
+export interface TermMatches {
+  hits: { id: number; at: number; field: FieldRank }[];
+  /** Articles having the term (within the request's filters), counted up to SEARCH_CAPS.total. */
+  count: number;
+}
+
 export interface RebuildReport {
   indexed: number;
   removed: number;
@@ -85,6 +99,11 @@ export interface SearchIndex {
   /** Takes an article out (it is not, or no longer, published); nothing when it is not in. */
   remove(articleId: number): Promise<void>;
   search(request: SearchRequest): Promise<SearchCandidates>;
+  /**
+   * For each of the request's terms alone (not all of them together): its newest `cap` matches within the
+   * request's channels and dates, with the best field each is in, and its count. For partial matches.
+   */
+  termMatches(request: SearchRequest, cap: number): Promise<TermMatches[]>;
   /** The ids of every match (by the index's time, newest first), at most `cap` of them. */
   matching(request: SearchRequest, cap: number): Promise<SearchMatches>;
   /** Re-indexes every published article in batches, each made a document by `document` (reads stay served), and drops the rest. */

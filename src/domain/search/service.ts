@@ -4,9 +4,11 @@ import type { Ctx } from '../context.ts';
 import { invalid } from '../errors.ts';
 import type { Store } from '../store.ts';
 import { searchDocument, type PreparedSearchFields } from './document.ts';
-import { parseQuery, type ParsedQuery } from './query.ts';
-import { SEARCH_CAPS, type RebuildProgress, type RebuildReport, type RebuildStart } from './search-index.ts';
+import { exactText, parseQuery, type ParsedQuery, type Synonyms } from './query.ts';
+import { length } from '../text.ts';
+import { SEARCH_CAPS, type RebuildProgress, type RebuildReport, type RebuildStart, type SearchIndex, type SearchRequest, type Term } from './search-index.ts';
 import { highlight, lead, snippet } from './snippet.ts';
+import { corrections, suggestionsReady, warmSuggestions } from './suggest.ts';
 
 export interface SearchInput {
   q: string;
@@ -38,6 +40,13 @@ export interface SearchResult {
   offset: number;
   limit: number;
   nextCursor: string | null;
+  /**
+   * Where, in the whole ranked list, the articles holding only some of the query's words begin (they follow those
+   * holding all of them); null when there are none.
+   */
+  partialFrom: number | null;
+  /** 您是不是要找: when no article holds all the words, a query one character away whose words some article holds. */
+  suggestion: string | null;
 }
 
 export const SEARCH_LIMIT = { min: 1, max: 50, default: 10 };
@@ -129,18 +138,107 @@ export async function channelSubtree(ctx: Ctx, raw: string | undefined): Promise
   return ctx.store.channels.subtreeIds(channel);
 }
 
+/** Corrections of a query without results checked against the index, at most. */
+const SUGGESTION_CHECKS = 3;
+
+/** Partial matches: each term's newest matches read, at most. */
+const PARTIAL_PER_TERM = 200;
+
+/**
+ * How much finding a term says, by how many articles have it (up to SEARCH_CAPS.total, so the index's size is never
+ * counted): a rare word far more than a common one.
+ */
+const rarity = (count: number) => Math.log(1 + SEARCH_CAPS.total / Math.max(1, count));
+
+/** A term found in the title counts fully, then tags, summary, body (the order of the bm25 weights 10, 6, 3, 1). */
+const FIELD_FACTOR = [1, 0.8, 0.65, 0.55] as const;
+
+/** A single character (车, 江) is no subject on its own: an article sharing only that with the query is not shown. */
+const substantive = (t: Term) => t.kind !== 'word' || length(t.token) > 1;
+
+/**
+ * Articles holding some of the terms but not all, best first: the sum over the terms each has of the term's rarity
+ * times where it is (title > tags > summary > body), then newer, then higher id — the same on both stores, as it is
+ * worked out here from what each gives. Each term's newest PARTIAL_PER_TERM matches are read, so the work is bounded
+ * however common a word is. Never an article that shares only single characters with the query.
+ */
+export async function partialMatches(index: SearchIndex, request: SearchRequest, exclude: ReadonlySet<number>, room: number): Promise<number[]> {
+  if (request.terms.length < 2 || room <= 0 || !request.terms.some(substantive)) return [];
+  const perTerm = await index.termMatches(request, PARTIAL_PER_TERM);
+  const scored = new Map<number, { id: number; at: number; score: number; substantive: boolean }>();
+  perTerm.forEach((matches, i) => {
+    const weight = rarity(matches.count);
+    const term = request.terms[i]!;
+    for (const hit of matches.hits) {
+      if (exclude.has(hit.id)) continue;
+      const entry = scored.get(hit.id) ?? { id: hit.id, at: hit.at, score: 0, substantive: false };
+      entry.score += weight * FIELD_FACTOR[hit.field];
+      entry.substantive ||= substantive(term);
+      scored.set(hit.id, entry);
+    }
+  });
+  return [...scored.values()]
+    .filter((e) => e.substantive)
+    .sort((a, b) => b.score - a.score || b.at - a.at || b.id - a.id)
+    .slice(0, room)
+    .map((e) => e.id);
+}
+
+/** Queries up to this long are checked for a typo even when their words are found (apart, in a long article). */
+const SHORT_QUERY_CHARS = 8;
+
+/**
+ * 您是不是要找: a query one character away (suggest.ts) that the index has results for. Offered when no article holds
+ * every word, or, for a short query, when the part the correction changes occurs in no article as typed (人工只能:
+ * some long article has 人工 and 只能 apart, hundreds have 人工智能). A few ordinary searches at most.
+ */
+async function suggest(ctx: Ctx, query: ParsedQuery, synonyms: Synonyms, request: Omit<SearchRequest, 'terms'>, found: number): Promise<string | null> {
+  if (found > 0 && query.normalized.length > SHORT_QUERY_CHARS) return null;
+  if (found > 0 && !suggestionsReady()) {
+    // Not worth a wait while there are results: the tables are built meanwhile, for the next queries.
+    void warmSuggestions();
+    return null;
+  }
+  const candidates = await corrections(query.normalized, SUGGESTION_CHECKS);
+  if (candidates.length === 0) return null;
+  if (found > 0) {
+    const typed = exactText(candidates[0]!.chunk);
+    if (!typed || (await ctx.store.search.search({ ...request, terms: [typed] })).total > 0) return null;
+  }
+  for (const { text, chunk, corrected } of candidates) {
+    // With results already, the corrected part itself must be in some article as written, not only its words.
+    if (found > 0 && chunk !== candidates[0]!.chunk) continue;
+    const exact = exactText(corrected);
+    const terms = found > 0 ? (exact ? [exact] : []) : parseQuery(text, synonyms).terms;
+    if (terms.length > 0 && (await ctx.store.search.search({ ...request, terms })).total > 0) return text;
+  }
+  return null;
+}
+
 export async function searchArticles(ctx: Ctx, input: SearchInput): Promise<SearchResult> {
-  const query = parseQuery(input.q);
+  const synonyms = await ctx.synonyms.get(ctx.store);
+  const query = parseQuery(input.q, synonyms);
   const limit = Math.min(SEARCH_LIMIT.max, Math.max(SEARCH_LIMIT.min, Math.trunc(input.limit ?? SEARCH_LIMIT.default)));
   const offset = input.cursor ? decodeSearchCursor(input.cursor) : 0;
   const { from, to } = dateRange(input.from, input.to, input.timeZone);
   const channelIds = await channelSubtree(ctx, input.channel);
 
-  const empty: SearchResult = { query, hits: [], total: 0, offset, limit, nextCursor: null };
+  const empty: SearchResult = { query, hits: [], total: 0, offset, limit, nextCursor: null, partialFrom: null, suggestion: null };
   if (query.terms.length === 0) return empty;
   const request = { channelIds, from, to };
   let found = await ctx.store.search.search({ ...request, terms: query.terms });
   if (found.total === 0 && query.fallback) found = await ctx.store.search.search({ ...request, terms: query.fallback });
+  const suggestion = await suggest(ctx, query, synonyms, request, found.total);
+  let partialFrom: number | null = null;
+  // Fewer than a page hold every word: the page goes on with those that hold most of them (the same list on every
+  // page of a query, so offsets stay stable).
+  if (found.ids.length < limit) {
+    const partial = await partialMatches(ctx.store.search, { ...request, terms: query.terms }, new Set(found.ids), SEARCH_CAPS.candidates - found.ids.length);
+    if (partial.length > 0) {
+      partialFrom = found.ids.length;
+      found = { ids: [...found.ids, ...partial], total: found.total + partial.length };
+    }
+  }
 
   const pageIds = found.ids.slice(offset, offset + limit);
   // The index may briefly lag a concurrent unpublish: only published articles are shown.
@@ -154,7 +252,7 @@ export async function searchArticles(ctx: Ctx, input: SearchInput): Promise<Sear
       lead(article.summary || article.bodyText.slice(0, SNIPPET_SCAN_CHARS)),
   }));
   const next = offset + limit;
-  return { query, hits, total: found.total, offset, limit, nextCursor: next < found.ids.length ? encodeSearchCursor(next) : null };
+  return { query, hits, total: found.total, offset, limit, nextCursor: next < found.ids.length ? encodeSearchCursor(next) : null, partialFrom, suggestion };
 }
 
 /** Archives up to this size are indexed at start (about a minute); larger ones wait for `inkstone reindex`. */

@@ -11,6 +11,9 @@ import {
   type SearchMatches,
   type SearchRequest,
   type Term,
+  type TermMatches,
+  type TextTerm,
+  type WordTerm,
 } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
 import { articleBatch, byRelevance, REBUILD_BATCH, SEARCH_CAPS, type IndexScope } from './shared.ts';
@@ -89,27 +92,77 @@ interface TsQueries {
   grams: string | undefined;
   /** The grams without their order, which the index answers alone: for counting past the candidates. */
   gramsLoose: string | undefined;
+  /** Terms with both word and text alternatives (a synonym that is a phrase): each is words OR grams. */
+  mixed: { words: string; grams: string; gramsLoose: string }[];
 }
+
+type Weight = '' | 'A' | 'B' | 'C' | 'D';
+
+const wordQuery = (t: WordTerm, weight: Weight = '') => `${lexeme(t.token)}${weight ? `:${weight}` : ''}`;
+
+/** A text term as its grams in order (`<->`), or `loose`ly (`&`, which the index answers alone); `weight` restricts the field. */
+function textQuery(t: TextTerm, weight: Weight = '', loose = false): string {
+  const last = t.phrase.grams.length - 1;
+  const g = t.phrase.grams.map((x, i) => lexeme(x) + (i === last && t.phrase.prefix ? `:*${weight}` : weight ? `:${weight}` : ''));
+  return g.length === 1 ? g[0]! : `(${g.join(loose ? ' & ' : ' <-> ')})`;
+}
+
+const either = (parts: string[]) => (parts.length === 1 ? parts[0]! : `(${parts.join(' | ')})`);
 
 /** tsquery literals built from terms only: every lexeme is quoted, so no input is ever syntax. */
 export function tsqueryLiterals(terms: Term[], channelIds?: number[]): TsQueries {
-  const words = terms.filter((t) => t.kind === 'word').map((t) => lexeme(t.token));
-  const gramLists = terms
-    .filter((t) => t.kind === 'text')
-    .map((t) => {
-      const g = t.phrase.grams.map(lexeme);
-      if (t.phrase.prefix) g[g.length - 1] += ':*';
-      return g;
-    });
-  const grams = gramLists.map((g) => (g.length === 1 ? g[0]! : `(${g.join(' <-> ')})`));
+  const words: string[] = [];
+  const grams: string[] = [];
+  const loose: string[] = [];
+  const mixed: TsQueries['mixed'] = [];
+  const rank: string[] = [];
+  for (const t of terms) {
+    if (t.kind === 'word') {
+      words.push(wordQuery(t));
+      rank.push(wordQuery(t));
+    } else if (t.kind === 'text') {
+      grams.push(textQuery(t));
+      loose.push(textQuery(t, '', true));
+    } else {
+      const w = t.of.filter((a): a is WordTerm => a.kind === 'word').map((a) => wordQuery(a));
+      const texts = t.of.filter((a): a is TextTerm => a.kind === 'text');
+      const g = texts.map((a) => textQuery(a));
+      const gl = texts.map((a) => textQuery(a, '', true));
+      if (w.length) rank.push(either(w));
+      if (g.length === 0) words.push(either(w));
+      else if (w.length === 0) {
+        grams.push(either(g));
+        loose.push(either(gl));
+      } else mixed.push({ words: either(w), grams: either(g), gramsLoose: either(gl) });
+    }
+  }
   const channels = channelIds ? `(${channelIds.length ? channelIds.map(channelLexeme).join(' | ') : channelLexeme(0)})` : undefined;
   const filter = channels ? [...words, channels] : words;
   return {
     words: filter.length ? filter.join(' & ') : undefined,
-    rankWords: words.length ? words.join(' & ') : undefined,
+    rankWords: rank.length ? rank.join(' & ') : undefined,
     grams: grams.length ? grams.join(' & ') : undefined,
-    gramsLoose: gramLists.length ? gramLists.flat().join(' & ') : undefined,
+    gramsLoose: loose.length ? loose.join(' & ') : undefined,
+    mixed,
   };
+}
+
+/** Whether a document has the term in the field of `weight` (A title, B tags, C summary, D body). */
+function inField(t: Term, weight: Weight): RawBuilder<unknown> {
+  const one = (a: WordTerm | TextTerm) => (a.kind === 'word' ? sql`words @@ ${wordQuery(a, weight)}::tsquery` : sql`grams @@ ${textQuery(a, weight)}::tsquery`);
+  return t.kind === 'any' ? sql`(${sql.join(t.of.map(one), sql` or `)})` : one(t);
+}
+
+/** The WHERE conditions of a query: its words (or `words` given instead: with months), its grams, mixed terms, dates. */
+function queryConditions(q: TsQueries, request: SearchRequest, loose: boolean, words: string | undefined): RawBuilder<unknown>[] {
+  const c: RawBuilder<unknown>[] = [];
+  const grams = loose ? q.gramsLoose : q.grams;
+  if (words !== undefined) c.push(sql`words @@ ${words}::tsquery`);
+  if (grams !== undefined) c.push(sql`grams @@ ${grams}::tsquery`);
+  for (const m of q.mixed) c.push(sql`(words @@ ${m.words}::tsquery or grams @@ ${loose ? m.gramsLoose : m.grams}::tsquery)`);
+  if (request.from !== undefined) c.push(sql`published_at >= ${request.from}`);
+  if (request.to !== undefined) c.push(sql`published_at < ${request.to}`);
+  return c;
 }
 
 export class PostgresSearchIndex implements SearchIndex {
@@ -144,14 +197,9 @@ export class PostgresSearchIndex implements SearchIndex {
   async search(request: SearchRequest): Promise<SearchCandidates> {
     if (request.terms.length === 0) return { ids: [], total: 0 };
     const q = tsqueryLiterals(request.terms, request.channelIds);
-    const conditions = (grams: string | undefined, monthsBack?: number) => {
-      const c: RawBuilder<unknown>[] = [];
+    const conditions = (loose: boolean, monthsBack?: number) => {
       const words = monthsBack === undefined ? q.words : [q.words, recentMonths(request.to ?? Date.now(), monthsBack)].filter(Boolean).join(' & ');
-      if (words !== undefined) c.push(sql`words @@ ${words}::tsquery`);
-      if (grams !== undefined) c.push(sql`grams @@ ${grams}::tsquery`);
-      if (request.from !== undefined) c.push(sql`published_at >= ${request.from}`);
-      if (request.to !== undefined) c.push(sql`published_at < ${request.to}`);
-      return sql.join(c, sql` and `);
+      return sql.join(queryConditions(q, request, loose, words), sql` and `);
     };
     const ranks: RawBuilder<unknown>[] = [];
     if (q.rankWords !== undefined) ranks.push(sql`ts_rank(${RANK_WEIGHTS}, c.words, ${q.rankWords}::tsquery, 1)`);
@@ -176,7 +224,7 @@ export class PostgresSearchIndex implements SearchIndex {
       // then every match.
       let rows: { id: number; at: number; score: number }[] = [];
       for (const back of [...RECENT_WINDOWS, undefined]) {
-        rows = await candidates(db, conditions(q.grams, back));
+        rows = await candidates(db, conditions(false, back));
         if (rows.length === SEARCH_CAPS.candidates) break;
       }
       rows.sort(byRelevance);
@@ -185,7 +233,7 @@ export class PostgresSearchIndex implements SearchIndex {
         // Past the candidates, exact text is counted by its grams alone: checking every match's positions would
         // read thousands of tsvectors for a number already in the hundreds.
         const { rows: counted } = await sql<{ n: number }>`select count(*) as n from (
-          select 1 from ${this.docs} where ${conditions(q.gramsLoose)} limit ${SEARCH_CAPS.total}) x`.execute(db);
+          select 1 from ${this.docs} where ${conditions(true)} limit ${SEARCH_CAPS.total}) x`.execute(db);
         total = Number(counted[0]?.n ?? total);
       }
       return { ids: rows.map((r) => r.id), total };
@@ -195,16 +243,44 @@ export class PostgresSearchIndex implements SearchIndex {
   async matching(request: SearchRequest, cap: number): Promise<SearchMatches> {
     if (request.terms.length === 0) return { ids: [], capped: false };
     const q = tsqueryLiterals(request.terms, request.channelIds);
-    const c: RawBuilder<unknown>[] = [];
-    if (q.words !== undefined) c.push(sql`words @@ ${q.words}::tsquery`);
-    if (q.grams !== undefined) c.push(sql`grams @@ ${q.grams}::tsquery`);
-    if (request.from !== undefined) c.push(sql`published_at >= ${request.from}`);
-    if (request.to !== undefined) c.push(sql`published_at < ${request.to}`);
+    const c = queryConditions(q, request, false, q.words);
     const { rows } = await this.withIndexPlans((db) =>
       sql<{ id: number }>`select article_id as id from ${this.docs} where ${sql.join(c, sql` and `)}
         order by published_at desc, article_id desc limit ${cap + 1}`.execute(db),
     );
     return { ids: rows.slice(0, cap).map((r) => r.id), capped: rows.length > cap };
+  }
+
+  async termMatches(request: SearchRequest, cap: number): Promise<TermMatches[]> {
+    return this.withIndexPlans(async (db) => {
+      const out: TermMatches[] = [];
+      for (const term of request.terms) {
+        const q = tsqueryLiterals([term], request.channelIds);
+        const where = (loose: boolean, monthsBack?: number) => {
+          const words = monthsBack === undefined ? q.words : [q.words, recentMonths(request.to ?? Date.now(), monthsBack)].filter(Boolean).join(' & ');
+          return sql.join(queryConditions(q, request, loose, words), sql` and `);
+        };
+        // As in search(): a common word's newest matches are in its last months, asked for first. The field tests
+        // read each row's vectors, for the `cap` newest only (PostgreSQL evaluates them after the limit).
+        let rows: { id: number; at: number; t: boolean; k: boolean; s: boolean }[] = [];
+        for (const back of [...RECENT_WINDOWS, undefined]) {
+          rows = (
+            await sql<{ id: number; at: number; t: boolean; k: boolean; s: boolean }>`
+              select article_id as id, published_at as at, ${inField(term, 'A')} as t, ${inField(term, 'B')} as k, ${inField(term, 'C')} as s
+              from ${this.docs} where ${where(false, back)} order by published_at desc, article_id desc limit ${cap}`.execute(db)
+          ).rows;
+          if (rows.length === cap) break;
+        }
+        let count = rows.length;
+        if (count === cap) {
+          const { rows: counted } = await sql<{ n: number }>`select count(*) as n from (
+            select 1 from ${this.docs} where ${where(true)} limit ${SEARCH_CAPS.total}) x`.execute(db);
+          count = Number(counted[0]?.n ?? count);
+        }
+        out.push({ hits: rows.map((r) => ({ id: r.id, at: r.at, field: r.t ? 0 : r.k ? 1 : r.s ? 2 : 3 })), count });
+      }
+      return out;
+    });
   }
 
   /**

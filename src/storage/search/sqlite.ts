@@ -10,6 +10,9 @@ import type {
   SearchMatches,
   SearchRequest,
   Term,
+  TermMatches,
+  TextTerm,
+  WordTerm,
 } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
 import { articleBatch, byRelevance, REBUILD_BATCH, SEARCH_CAPS, type IndexScope } from './shared.ts';
@@ -31,9 +34,9 @@ const channelToken = (id: number) => `c${id}`;
 
 /** An FTS5 expression built from terms only: every token is a quoted string, so no input is ever syntax. */
 export function ftsExpression(terms: Term[], channelIds?: number[]): string {
-  const parts = terms.map((t) =>
-    t.kind === 'word' ? `${WORD_COLUMNS} : ${quote(t.token)}` : `${GRAM_COLUMNS} : ${quote(t.phrase.grams.join(' '))}${t.phrase.prefix ? ' *' : ''}`,
-  );
+  const one = (t: WordTerm | TextTerm) =>
+    t.kind === 'word' ? `${WORD_COLUMNS} : ${quote(t.token)}` : `${GRAM_COLUMNS} : ${quote(t.phrase.grams.join(' '))}${t.phrase.prefix ? ' *' : ''}`;
+  const parts = terms.map((t) => (t.kind === 'any' ? `(${t.of.map(one).join(' OR ')})` : one(t)));
   if (channelIds) parts.push(`c : (${channelIds.length ? channelIds.map((id) => quote(channelToken(id))).join(' OR ') : '"none"'})`);
   return parts.join(' AND ');
 }
@@ -122,6 +125,37 @@ export class SqliteSearchIndex implements SearchIndex {
       total = Number(counted[0]?.n ?? total);
     }
     return { ids: rows.map((r) => r.id), total };
+  }
+
+  async termMatches(request: SearchRequest, cap: number): Promise<TermMatches[]> {
+    // bm25 with one field's weight (its words and grams) is non-zero exactly when the term is in that field.
+    const fields = [0, 1, 2].map((f) => {
+      const w = [0, 1, 2, 3].map((i) => (i === f ? '1.0' : '0.0'));
+      return sql.raw(`bm25(${TABLES[this.scope].ftsName}, ${[...w, ...w, '0.0'].join(', ')})`);
+    });
+    const out: TermMatches[] = [];
+    for (const term of request.terms) {
+      const conditions: RawBuilder<unknown>[] = [sql`${this.fts} match ${ftsExpression([term], request.channelIds)}`];
+      if (request.from !== undefined) conditions.push(sql`rowid >= ${request.from * SLOTS}`);
+      if (request.to !== undefined) conditions.push(sql`rowid < ${request.to * SLOTS}`);
+      const where = sql.join(conditions, sql` and `);
+      const { rows } = await sql<{ id: number; at: number; t: number; k: number; s: number }>`
+        select d.article_id as id, d.published_at as at, c.t, c.k, c.s from (
+          select rowid as doc, ${fields[0]} as t, ${fields[1]} as k, ${fields[2]} as s from ${this.fts} where ${where}
+          order by rowid desc limit ${cap}) c
+        join ${this.docs} d on d.doc = c.doc`.execute(this.db);
+      let count = rows.length;
+      if (count === cap) {
+        const { rows: counted } = await sql<{ n: number }>`select count(*) as n from (
+          select 1 from ${this.fts} where ${where} limit ${SEARCH_CAPS.total}) x`.execute(this.db);
+        count = Number(counted[0]?.n ?? count);
+      }
+      out.push({
+        hits: rows.map((r) => ({ id: r.id, at: r.at, field: r.t !== 0 ? 0 : r.k !== 0 ? 1 : r.s !== 0 ? 2 : 3 })),
+        count,
+      });
+    }
+    return out;
   }
 
   async matching(request: SearchRequest, cap: number): Promise<SearchMatches> {

@@ -16,6 +16,7 @@ import { searchRoutes } from './search.ts';
 import { sessionRoutes } from './session.ts';
 import { slotRoutes } from './slots.ts';
 import { sourceRoutes } from './sources.ts';
+import { synonymRoutes } from './synonyms.ts';
 import { tokenRoutes } from './tokens.ts';
 import { topicRoutes } from './topics.ts';
 import { trashRoutes } from './trash.ts';
@@ -46,6 +47,7 @@ export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> 
   app.register(async (scope) => mediaRoutes(scope, deps));
   mediaLibraryRoutes(app, deps);
   sourceRoutes(app, deps);
+  synonymRoutes(app, deps);
   auditRoutes(app, deps);
   accountRoutes(app, deps);
   tokenRoutes(app, deps);

@@ -34,6 +34,10 @@ export function searchRoutes(app: FastifyInstance, deps: WebDeps): void {
       })),
       total: result.total,
       nextCursor: result.nextCursor,
+      // Items from this position of the whole list on hold only some of the query's words (null: none do).
+      partialFrom: result.partialFrom,
+      // 您是不是要找: a corrected query that finds articles, when no article holds every word of this one.
+      suggestion: result.suggestion,
     };
   });
 }

@@ -2,6 +2,7 @@ import type { Actor } from '../../domain/accounts/roles.ts';
 import { actorAbilities } from '../../domain/policy.ts';
 import type { Account, TokenListing } from '../../domain/accounts/account.ts';
 import type { AuditEvent } from '../../domain/audit/audit-event.ts';
+import type { SynonymGroup } from '../../domain/search/synonym.ts';
 import type { Source } from '../../domain/sources/source.ts';
 
 /** Output allowlists for the newsroom's people, tokens, sources and audit log: never a hash or a secret. */
@@ -29,6 +30,10 @@ export function tokenOut(t: TokenListing) {
 
 export function sourceOut(s: Source) {
   return { id: s.id, name: s.name, url: s.url };
+}
+
+export function synonymOut(g: SynonymGroup) {
+  return { id: g.id, words: g.words, updatedAt: iso(g.updatedAt) };
 }
 
 export function auditOut(e: AuditEvent) {

@@ -98,6 +98,30 @@ function ChannelOptions({ view, selected }: { view: SiteView; selected: string }
   );
 }
 
+const countText = (n: number) => (n >= SEARCH_CAPS.total ? `${SEARCH_CAPS.total} 篇以上` : `${n} 篇`);
+
+/** What the results are: how many hold every word, how many only some. */
+function summary(result: SearchResult, q: string, page: number): string {
+  const pageText = page > 1 ? `，第 ${page} 页` : '';
+  if (result.total === 0) return `没有找到与“${q}”相关的稿件`;
+  if (result.partialFrom === null) return `找到 ${countText(result.total)}与“${q}”相关的稿件${pageText}`;
+  const partial = result.total - result.partialFrom;
+  if (result.partialFrom === 0) return `没有同时包含“${q}”全部关键词的稿件，以下 ${partial} 篇包含其中部分关键词${pageText}`;
+  return `找到 ${result.partialFrom} 篇与“${q}”相关的稿件，另有 ${partial} 篇包含其中部分关键词${pageText}`;
+}
+
+/** The page's hits that hold every word, and where they start in the whole list. */
+function allWordHits(result: SearchResult) {
+  const cut = result.partialFrom === null ? result.hits.length : Math.max(0, result.partialFrom - result.offset);
+  return { hits: result.hits.slice(0, cut), start: result.offset, partial: false };
+}
+
+/** The page's hits that hold only some of the words. */
+function partialHits(result: SearchResult) {
+  const cut = result.partialFrom === null ? result.hits.length : Math.max(0, result.partialFrom - result.offset);
+  return { hits: result.hits.slice(cut), start: result.offset + cut, partial: true };
+}
+
 interface SearchPageProps {
   view: SiteView;
   form: SearchForm;
@@ -176,26 +200,42 @@ export function SearchPage({ view, form, result, error }: SearchPageProps) {
         {result && result.query.terms.length > 0 ? (
           <section class="search-results-section" aria-labelledby="search-summary">
             <p class="search-summary" id="search-summary" role="status">
-              {result.total > 0
-                ? `找到 ${result.total >= SEARCH_CAPS.total ? `${SEARCH_CAPS.total} 篇以上` : `${result.total} 篇`}与“${form.q.trim()}”相关的稿件${page > 1 ? `，第 ${page} 页` : ''}`
-                : `没有找到与“${form.q.trim()}”相关的稿件`}
+              {summary(result, form.q.trim(), page)}
             </p>
+            {result.suggestion ? (
+              <p class="search-suggestion">
+                您是不是要找：
+                <a href={searchHref({ ...form, q: result.suggestion, cursor: '' }, null)} rel="nofollow">
+                  {result.suggestion}
+                </a>
+              </p>
+            ) : null}
             {result.hits.length > 0 ? (
-              <ol class="search-results" start={result.offset + 1}>
-                {result.hits.map(({ article, titleHtml, snippet }) => (
-                  <li class="search-result">
-                    {/* titleHtml and snippet come from domain/search/snippet.ts: escaped text whose only markup is <mark>. */}
-                    <h2 class="search-title">
-                      <a href={articlePath(article.id)} dangerouslySetInnerHTML={{ __html: titleHtml }} />
-                    </h2>
-                    <p class="search-snippet" dangerouslySetInnerHTML={{ __html: snippet }} />
-                    <p class="search-meta">
-                      <span>{channelName(article.channelId)}</span>
-                      <Time ms={article.publishedAt!} view={view} />
-                    </p>
-                  </li>
-                ))}
-              </ol>
+              <>
+                {/* Articles holding every word, then (under their own heading) those holding some of them. */}
+                {[allWordHits(result), partialHits(result)].map(({ hits, start, partial }) =>
+                  hits.length === 0 ? null : (
+                    <>
+                      {partial ? <h2 class="search-partial-heading">以下稿件只包含部分关键词</h2> : null}
+                      <ol class="search-results" start={start + 1}>
+                        {hits.map(({ article, titleHtml, snippet }) => (
+                          <li class="search-result">
+                            {/* titleHtml and snippet come from domain/search/snippet.ts: escaped text whose only markup is <mark>. */}
+                            <h2 class="search-title">
+                              <a href={articlePath(article.id)} dangerouslySetInnerHTML={{ __html: titleHtml }} />
+                            </h2>
+                            <p class="search-snippet" dangerouslySetInnerHTML={{ __html: snippet }} />
+                            <p class="search-meta">
+                              <span>{channelName(article.channelId)}</span>
+                              <Time ms={article.publishedAt!} view={view} />
+                            </p>
+                          </li>
+                        ))}
+                      </ol>
+                    </>
+                  ),
+                )}
+              </>
             ) : (
               <div class="search-empty">
                 <p>建议：</p>
