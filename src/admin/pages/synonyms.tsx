@@ -55,9 +55,12 @@ function GroupRow({ group, onDone }: { group: SynonymGroup; onDone: (message: st
             {group.words.map((w, i) => (
               <>
                 {i > 0 ? (
-                  <span class="synonym-sep" aria-label="等同于">
-                    ↔
-                  </span>
+                  <>
+                    <span class="synonym-sep" aria-hidden="true">
+                      ↔
+                    </span>
+                    <span class="visually-hidden">等同于</span>
+                  </>
                 ) : null}
                 <span class="synonym-word">{w}</span>
               </>
