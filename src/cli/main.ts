@@ -3,6 +3,7 @@ import { loadConfig, ConfigError } from '../config.ts';
 import { ROLES } from '../domain/accounts/roles.ts';
 import { randomToken } from '../domain/crypto.ts';
 import { DomainError } from '../domain/errors.ts';
+import { TransferError } from '../domain/transfer.ts';
 import type { Container } from '../container.ts';
 // The server, storage drivers, argon2 and the demo load inside the commands that use them: `--help` starts fast.
 
@@ -152,18 +153,47 @@ program
 
 program
   .command('export <file>')
-  .description('export channels, accounts (without secrets), articles and topics as JSON lines')
+  .description('write everything the newsroom owns (rows and media files) to one archive, FILE (tar.gz)')
   .action((file: string) =>
-    withContainer(async ({ ctx }) => {
-      const { exportJsonLines } = await import('../storage/backup.ts');
-      const counts = await exportJsonLines(ctx.store, file);
+    withContainer(async (container) => {
+      const { exportInkstoneArchive } = await import('../transfer/inkstone-archive.ts');
+      const started = Date.now();
+      const report = await exportInkstoneArchive(container, file);
+      const rows = Object.entries(report.counts)
+        .filter(([, n]) => n > 0)
+        .map(([table, n]) => `${n} ${table}`)
+        .join(', ');
       console.log(
-        `Exported ${
-          Object.entries(counts)
-            .map(([k, n]) => `${n} ${k}s`)
-            .join(', ') || 'nothing'
-        } to ${file}.`,
+        `Exported ${rows || 'nothing'} and ${report.mediaFiles} media files (${(report.mediaBytes / 1048576).toFixed(1)} MB) to ${file} in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
       );
+      for (const p of report.missingMedia) console.log(`missing media file (not in the archive): ${p}`);
+    }),
+  );
+
+program
+  .command('import <file>')
+  .description('import an Inkstone archive (from `inkstone export`) into an empty install')
+  .option('--replace', 'replace everything this install holds with the archive')
+  .action((file: string, opts: { replace?: boolean }) =>
+    withContainer(async (container) => {
+      const { isGzipFile } = await import('../transfer/tar.ts');
+      if (!(await isGzipFile(file))) throw new CliError(`${file} is not an Inkstone archive (a tar.gz from \`inkstone export\`)`);
+      const { importInkstoneArchive } = await import('../transfer/inkstone-archive.ts');
+      const started = Date.now();
+      const report = await importInkstoneArchive(container, file, { replace: opts.replace === true });
+      const rows = Object.entries(report.counts)
+        .filter(([, n]) => n > 0)
+        .map(([table, n]) => `${n} ${table}`)
+        .join(', ');
+      console.log(
+        `Imported ${rows} and ${report.mediaFiles} media files from ${report.manifest.site.url} (${report.manifest.store}) in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+      );
+      console.log(
+        `Search: indexed ${report.indexed.published} published and ${report.indexed.unpublished} unpublished articles; related reading is analysed by the server after it starts.`,
+      );
+      if (report.withoutPassword.length > 0) {
+        console.log(`These accounts have no password until an admin sets one (账号管理 → 重设密码): ${report.withoutPassword.join(', ')}`);
+      }
     }),
   );
 
@@ -194,7 +224,7 @@ reactions
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof ConfigError || err instanceof DomainError || err instanceof CliError) {
+  if (err instanceof ConfigError || err instanceof DomainError || err instanceof CliError || err instanceof TransferError) {
     console.error(`inkstone: ${err.message}`);
     process.exit(2);
   }

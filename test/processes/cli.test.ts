@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOk, runCli, serve, type Served, processEnv } from '../support/server.ts';
 import { STORES, openTestDatabase, type TestDatabase } from '../support/stores.ts';
+import { jsonLines, readTarGz } from '../../src/transfer/tar.ts';
 
 /** The whole path an outside tool takes: the CLI makes a token, the served site takes it over real HTTP. */
 describe.each(STORES)('CLI and HTTP on %s', (kind) => {
@@ -74,7 +75,7 @@ describe.each(STORES)('CLI and HTTP on %s', (kind) => {
     expect(seen).toEqual([...ids].reverse());
   });
 
-  it('backs up (SQLite) and exports the database', () => {
+  it('backs up (SQLite) and exports the database', async () => {
     const backup = path.join(db.dataDir, 'backup.db');
     if (kind === 'sqlite') {
       expect(run('backup', backup)).toMatch(/Backed up \d+ pages/);
@@ -84,13 +85,17 @@ describe.each(STORES)('CLI and HTTP on %s', (kind) => {
       expect(r.status).not.toBe(0);
       expect(r.stderr).toMatch(/pg_dump/);
     }
-    const file = path.join(db.dataDir, 'export.jsonl');
-    expect(run('export', file)).toMatch(/7 articles/);
-    const lines = readFileSync(file, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    expect(lines.filter((l) => l.type === 'channel').map((l) => l.path)).toEqual(['difang', 'difang/yaowen']);
-    expect(lines.some((l) => l.type === 'account' && 'passwordHash' in l)).toBe(false);
+    const file = path.join(db.dataDir, 'export.tar.gz');
+    expect(run('export', file)).toMatch(/Exported .*7 articles/);
+    const names: string[] = [];
+    const records: string[] = [];
+    for await (const entry of readTarGz(file)) {
+      names.push(entry.name);
+      if (entry.name.startsWith('records/')) for await (const line of jsonLines(entry.stream, 1 << 26)) records.push(line);
+    }
+    expect(names[0]).toBe('inkstone-archive.json');
+    expect(names.at(-1)).toBe('end.json');
+    expect(records.some((l) => l.includes('"path":"difang/yaowen"'))).toBe(true);
+    expect(records.some((l) => l.includes('password_hash') || l.includes('token_hash'))).toBe(false);
   });
 });
