@@ -131,9 +131,12 @@ export async function* readTarGz(file: string): AsyncGenerator<TarEntry> {
     wake = undefined;
     w?.();
   };
+  const corrupt = (err: Error) =>
+    err instanceof TransferError ? err : new TransferError('corrupt', `归档文件已损坏或不完整 (the archive is truncated or corrupt): ${err.message}`);
   const fail = (err: Error) => {
     failure ??= err;
-    current?.destroy(err);
+    // The reader of the entry in hand learns it from its stream, already as the archive's fault.
+    current?.destroy(corrupt(err));
     extract.destroy();
     notify();
   };
@@ -149,8 +152,6 @@ export async function* readTarGz(file: string): AsyncGenerator<TarEntry> {
   gunzip.on('error', fail);
   input.on('error', fail);
   input.pipe(gunzip).pipe(extract);
-  const corrupt = (err: Error) =>
-    err instanceof TransferError ? err : new TransferError('corrupt', `归档文件已损坏或不完整 (the archive is truncated or corrupt): ${err.message}`);
   try {
     for (;;) {
       if (failure) throw corrupt(failure);
@@ -164,6 +165,8 @@ export async function* readTarGz(file: string): AsyncGenerator<TarEntry> {
           );
         }
         const pass = new PassThrough();
+        // Its error is the reader's to meet when it reads; unread, it must not crash the process.
+        pass.on('error', () => {});
         current = pass;
         const ended = new Promise<void>((resolve) => {
           stream.once('end', resolve);
