@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { loadConfig, ConfigError } from '../config.ts';
 import { ROLES } from '../domain/accounts/roles.ts';
@@ -140,16 +141,81 @@ trash
   );
 
 program
-  .command('backup <file>')
-  .description('online backup of the SQLite database to FILE')
-  .action((file: string) =>
-    withContainer(async ({ database }) => {
-      if (!database.sqlite) throw new CliError('backup copies the SQLite database; on PostgreSQL use pg_dump');
-      const { backupSqlite } = await import('../storage/backup.ts');
-      const pages = await backupSqlite(database, file);
-      console.log(`Backed up ${pages} pages to ${file}.`);
+  .command('backup <dir-or-file>')
+  .description('consistent online backup of the database and the media folder to one tar.gz (into a folder: a dated file name)')
+  .action((target: string) =>
+    withContainer(async (container) => {
+      const { config, database } = container;
+      const { backupFileFor, backupSite, onPath } = await import('../storage/backup.ts');
+      const started = Date.now();
+      const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
+      if (database.dialect === 'postgres' && !onPath('pg_dump')) {
+        // Without pg_dump the export archive is the backup: restore (and import) read it.
+        const file = backupFileFor(target);
+        const { exportInkstoneArchive } = await import('../transfer/inkstone-archive.ts');
+        const report = await exportInkstoneArchive(container, file);
+        console.log(
+          `pg_dump is not on the PATH: wrote an export archive instead (${report.counts.articles} articles, ${report.mediaFiles} media files) to ${file} in ${seconds()} s.`,
+        );
+        return;
+      }
+      const report = await backupSite(target, {
+        database,
+        databaseUrl: config.databaseUrl,
+        dataDir: config.dataDir,
+        mediaRoot: config.mediaStore.kind === 'local' ? path.join(config.dataDir, 'media') : undefined,
+        schema: await container.transfer.schemaVersion(),
+      });
+      const mb = (n: number) => (n / 1048576).toFixed(1);
+      console.log(
+        `Backed up the database (${report.kind}, ${mb(report.databaseBytes)} MB) and ${report.mediaFiles} media files (${mb(report.mediaBytes)} MB) to ${report.file} in ${seconds()} s.`,
+      );
+      if (config.mediaStore.kind !== 'local')
+        console.log('Media live in a bucket: back the bucket up with its provider (versioning or replication); see docs/DEPLOY.md.');
     }),
   );
+
+program
+  .command('restore <file>')
+  .description('restore a backup (or an export archive) into an empty data folder / empty database')
+  .action(async (file: string) => {
+    const config = loadConfig();
+    const { checkEmptyPostgres, firstEntry, restoreBackup } = await import('../storage/backup.ts');
+    if ((await firstEntry(file)) === 'inkstone-archive.json') {
+      // An export archive (a PostgreSQL backup made without pg_dump): imported into the empty install.
+      await withContainer(async (container) => {
+        const { importInkstoneArchive } = await import('../transfer/inkstone-archive.ts');
+        const report = await importInkstoneArchive(container, file);
+        console.log(`Restored ${report.counts.articles} articles and ${report.mediaFiles} media files from an export archive of ${report.manifest.createdAt}.`);
+      });
+      return;
+    }
+    const { migrate, openDatabase } = await import('../storage/database.ts');
+    if (config.databaseUrl) {
+      const database = openDatabase(config);
+      try {
+        await checkEmptyPostgres(database);
+      } finally {
+        await database.close();
+      }
+    }
+    const report = await restoreBackup(file, {
+      database: config.databaseUrl ? 'postgres' : 'sqlite',
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      mediaRoot: config.mediaStore.kind === 'local' ? path.join(config.dataDir, 'media') : undefined,
+    });
+    // A backup of an older version catches up with this one's migrations.
+    const database = openDatabase(config);
+    try {
+      const applied = await migrate(database);
+      console.log(
+        `Restored the ${report.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'} backup of ${report.createdAt} and ${report.mediaFiles} media files${applied.length ? `; applied ${applied.join(', ')}` : ''}.`,
+      );
+    } finally {
+      await database.close();
+    }
+  });
 
 program
   .command('export <file>')
