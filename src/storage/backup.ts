@@ -178,6 +178,7 @@ export async function restoreBackup(file: string, o: RestoreOptions): Promise<Re
   let manifest: { kind: 'sqlite' | 'pg_dump'; createdAt: string } | undefined;
   let dumped = false;
   let ended = false;
+  let restoredSecret: string | undefined;
   let mediaFiles = 0;
   try {
     for await (const entry of readTarGz(file)) {
@@ -212,7 +213,8 @@ export async function restoreBackup(file: string, o: RestoreOptions): Promise<Re
       } else if (entry.name === 'secret') {
         const secret = (await text(entry.stream)).trim();
         if (!/^[A-Za-z0-9_-]{16,200}$/.test(secret)) throw unsafe(entry.name);
-        await writeFile(path.join(o.dataDir, 'secret'), `${secret}\n`, { mode: 0o600 });
+        // Written once everything else has arrived.
+        restoredSecret = secret;
       } else if (entry.name.startsWith('media/')) {
         const rel = entry.name.slice('media/'.length);
         if (!isMediaPath(rel)) throw unsafe(entry.name);
@@ -240,6 +242,7 @@ export async function restoreBackup(file: string, o: RestoreOptions): Promise<Re
     }
     if (!manifest) throw corrupt('it is empty');
     if (!dumped || !ended) throw corrupt('it ends early: the file is truncated');
+    if (restoredSecret) await writeFile(path.join(o.dataDir, 'secret'), `${restoredSecret}\n`, { mode: 0o600 });
     if (manifest.kind === 'sqlite') {
       await rename(dump, dbFile);
     } else {

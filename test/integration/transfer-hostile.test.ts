@@ -227,3 +227,73 @@ describe.each(STORES)('hostile and broken archives on %s', (kind) => {
     expect(served).toBe(true);
   }, 60_000);
 });
+
+describe('hostile and broken backups given to restore', () => {
+  let dir: string;
+  let dataDir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-hostile-backup-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const backupManifest = JSON.stringify({ format: 'inkstone-backup', version: 1, kind: 'sqlite', createdAt: new Date().toISOString(), schema: '' });
+  const restoreInto = async (file: string) => {
+    dataDir = mkdtempSync(path.join(dir, 'data-'));
+    const { restoreBackup } = await import('../../src/storage/backup.ts');
+    return restoreBackup(file, { database: 'sqlite', databaseUrl: undefined, dataDir, mediaRoot: path.join(dataDir, 'media') }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  };
+  const nothingRestored = () => {
+    expect(existsSync(path.join(dataDir, 'inkstone.db'))).toBe(false);
+    const media = path.join(dataDir, 'media');
+    expect(existsSync(media) ? filesUnder(media).filter((f) => !f.startsWith('tmp')) : []).toEqual([]);
+    expect(existsSync(path.join(dir, 'escaped.txt'))).toBe(false);
+  };
+
+  it('refuses paths out of the folder, links and strangers, and restores nothing', async () => {
+    const db = Buffer.from('SQLite format 3\u0000');
+    for (const [label, entry] of [
+      ['dotdot', { name: 'media/../../escaped.txt', body: 'x' }],
+      ['absolute', { name: path.join(dir, 'escaped.txt'), body: 'x' }],
+      ['symlink', { name: 'media/2026/01/AAAAAAAAAAAAAAAA-640.jpg', type: 'symlink', linkname: path.join(dir, 'escaped.txt') }],
+      ['hardlink', { name: 'media/2026/01/AAAAAAAAAAAAAAAA-640.jpg', type: 'link', linkname: '/etc/passwd' }],
+      ['secret', { name: 'secret', body: '../../etc/passwd' }],
+    ] as [string, Entry][]) {
+      const file = path.join(dir, `${label}.tar.gz`);
+      await tarGz(file, [
+        { name: 'inkstone-backup.json', body: backupManifest },
+        { name: 'media/2026/01/BBBBBBBBBBBBBBBB-640.jpg', body: 'staged first' },
+        { name: 'database/inkstone.db', body: db },
+        entry,
+        { name: 'end.json', body: '{"mediaFiles":1}' },
+      ]);
+      const err = await restoreInto(file);
+      expect(err, label).toBeInstanceOf(TransferError);
+      expect((err as TransferError).reason, label).toBe('unsafe');
+      nothingRestored();
+    }
+  });
+
+  it('refuses a truncated backup, and restores nothing', async () => {
+    const file = path.join(dir, 'short.tar.gz');
+    await tarGz(file, [
+      { name: 'inkstone-backup.json', body: backupManifest },
+      { name: 'media/2026/01/BBBBBBBBBBBBBBBB-640.jpg', body: 'staged first' },
+      { name: 'database/inkstone.db', body: Buffer.alloc(100_000, 7) },
+    ]);
+    const bytes = readFileSync(file);
+    writeFileSync(file, bytes.subarray(0, bytes.length - 30));
+    const err = await restoreInto(file);
+    expect((err as TransferError).reason).toBe('corrupt');
+    nothingRestored();
+    const noEnd = path.join(dir, 'noend.tar.gz');
+    await tarGz(noEnd, [
+      { name: 'inkstone-backup.json', body: backupManifest },
+      { name: 'database/inkstone.db', body: 'x' },
+    ]);
+    expect(((await restoreInto(noEnd)) as TransferError).message).toMatch(/truncated/);
+    nothingRestored();
+  });
+});
