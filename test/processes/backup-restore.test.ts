@@ -132,8 +132,16 @@ describe.each(STORES)('backup, kill -9, restore on %s', (kind) => {
     expect(Buffer.from(await served.arrayBuffer()).equals(imageBytes)).toBe(true);
     for (const id of after) expect((await fetch(`${restored.base}/a/${id}`)).status, `article ${id} came after the backup`).toBe(404);
     // What was written during the backup is there or not as a whole: every id the restored site knows is served.
-    const feed = (await fetch(`${restored.base}/api/v1/feed?limit=100`).then((r) => r.json())) as { items: { id: number }[] };
-    const known = feed.items.map((i) => i.id);
+    const known: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = (await fetch(`${restored.base}/api/v1/feed?limit=50${cursor ? `&cursor=${cursor}` : ''}`).then((r) => r.json())) as {
+        items: { id: number }[];
+        nextCursor: string | null;
+      };
+      known.push(...page.items.map((i) => i.id));
+      cursor = page.nextCursor;
+    } while (cursor);
     expect(known).toEqual(expect.arrayContaining(before));
     for (const id of known) expect([...before, ...during]).toContain(id);
     // The site goes on: a new article gets an id of its own (sequences came back with the data).
