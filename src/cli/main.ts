@@ -258,7 +258,7 @@ program
         `Search: indexed ${report.indexed.published} published and ${report.indexed.unpublished} unpublished articles; related reading is analysed by the server after it starts.`,
       );
       if (report.withoutPassword.length > 0) {
-        console.log(`These accounts have no password until an admin sets one (账号管理 → 重设密码): ${report.withoutPassword.join(', ')}`);
+        console.log(`These accounts have no password until an admin sets one (账号 → 重置密码): ${report.withoutPassword.join(', ')}`);
       }
     }),
   );

@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliOk, serve, type Served, processEnv } from '../support/server.ts';
+import { cliOk, runCli, serve, type Served, processEnv } from '../support/server.ts';
 import { STORES, openTestDatabase, type TestDatabase } from '../support/stores.ts';
 import { jsonLines, readTarGz } from '../../src/transfer/tar.ts';
 
@@ -91,5 +92,22 @@ describe.each(STORES)('CLI and HTTP on %s', (kind) => {
     expect(names.at(-1)).toBe('end.json');
     expect(records.some((l) => l.includes('"path":"difang/yaowen"'))).toBe(true);
     expect(records.some((l) => l.includes('password_hash') || l.includes('token_hash'))).toBe(false);
-  });
+    // The archive moves the newsroom to a fresh SQLite install through the CLI (from PostgreSQL too); a file that is
+    // not an archive is refused with exit code 2; a second import into the now non-empty install is refused.
+    const moved = mkdtempSync(path.join(os.tmpdir(), 'inkstone-moved-'));
+    try {
+      const to = processEnv({ dataDir: moved, databaseUrl: undefined });
+      expect(cliOk(to, 'import', file)).toMatch(/Imported .*7 articles/);
+      const again = runCli(to, 'import', file);
+      expect(again.status).toBe(2);
+      expect(again.stderr).toMatch(/not empty/);
+      const notArchive = path.join(moved, 'feed.xml');
+      writeFileSync(notArchive, '<rss></rss>');
+      const refused = runCli(to, 'import', notArchive);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toMatch(/not an Inkstone archive/);
+    } finally {
+      rmSync(moved, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
