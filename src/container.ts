@@ -15,6 +15,8 @@ import { SqlStore } from './storage/store.ts';
 import { LocalMediaStore } from './storage/media/local.ts';
 import { S3MediaStore } from './storage/media/s3.ts';
 import type { MediaStore } from './domain/media/media-store.ts';
+import type { TransferTables } from './domain/transfer.ts';
+import { SqlTransferTables } from './storage/transfer.ts';
 
 /** Where the parts report trouble that fails no request (a pino logger fits). */
 export interface Warnings {
@@ -48,6 +50,8 @@ export interface Container {
    * told of, else `ctx`); undefined without a replica, and everything reads `ctx`.
    */
   reads: ReaderReads | undefined;
+  /** The tables an archive reads and writes (export, import, backup): src/transfer/. */
+  transfer: TransferTables;
   /** Connects the shared counters (Redis) when configured, waiting a moment, so votes share caps from the first. */
   ready(): Promise<void>;
   /** Closes what the container opened; the database stays with whoever opened it. */
@@ -120,6 +124,7 @@ export function createContainer({ config, database, clock = systemClock, log, re
     database,
     ctx,
     reads,
+    transfer: new SqlTransferTables(database),
     async ready() {
       const shared = counterNow();
       // Without Redis in time, votes count in this process until it answers.

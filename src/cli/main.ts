@@ -4,6 +4,7 @@ import { loadConfig, ConfigError } from '../config.ts';
 import { ROLES } from '../domain/accounts/roles.ts';
 import { randomToken } from '../domain/crypto.ts';
 import { DomainError } from '../domain/errors.ts';
+import { TransferError } from '../domain/transfer.ts';
 import type { Container } from '../container.ts';
 // The server, storage drivers, argon2 and the demo load inside the commands that use them: `--help` starts fast.
 
@@ -179,31 +180,125 @@ trash
   );
 
 program
-  .command('backup <file>')
-  .description('online backup of the SQLite database to FILE')
-  .action((file: string) =>
-    withContainer(async ({ database }) => {
-      if (!database.sqlite) throw new CliError('backup copies the SQLite database; on PostgreSQL use pg_dump');
-      const { backupSqlite } = await import('../storage/backup.ts');
-      const pages = await backupSqlite(database, file);
-      console.log(`Backed up ${pages} pages to ${file}.`);
+  .command('backup <dir-or-file>')
+  .description('consistent online backup of the database and the media folder to one tar.gz (into a folder: a dated file name)')
+  .action((target: string) =>
+    withContainer(async (container) => {
+      const { config, database } = container;
+      const { backupFileFor, backupSite, onPath } = await import('../storage/backup.ts');
+      const started = Date.now();
+      const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
+      if (database.dialect === 'postgres' && !onPath('pg_dump')) {
+        // Without pg_dump the export archive is the backup: restore (and import) read it.
+        const file = backupFileFor(target);
+        const { exportInkstoneArchive } = await import('../transfer/inkstone-archive.ts');
+        const report = await exportInkstoneArchive(container, file);
+        console.log(
+          `pg_dump is not on the PATH: wrote an export archive instead (${report.counts.articles} articles, ${report.mediaFiles} media files) to ${file} in ${seconds()} s.`,
+        );
+        return;
+      }
+      const report = await backupSite(target, {
+        database,
+        databaseUrl: config.databaseUrl,
+        dataDir: config.dataDir,
+        mediaRoot: config.mediaStore.kind === 'local' ? path.join(config.dataDir, 'media') : undefined,
+        schema: await container.transfer.schemaVersion(),
+      });
+      const mb = (n: number) => (n / 1048576).toFixed(1);
+      console.log(
+        `Backed up the database (${report.kind}, ${mb(report.databaseBytes)} MB) and ${report.mediaFiles} media files (${mb(report.mediaBytes)} MB) to ${report.file} in ${seconds()} s.`,
+      );
+      if (config.mediaStore.kind !== 'local')
+        console.log('Media live in a bucket: back the bucket up with its provider (versioning or replication); see docs/DEPLOY.md.');
     }),
   );
 
 program
-  .command('export <file>')
-  .description('export channels, accounts (without secrets), articles and topics as JSON lines')
-  .action((file: string) =>
-    withContainer(async ({ ctx }) => {
-      const { exportJsonLines } = await import('../storage/backup.ts');
-      const counts = await exportJsonLines(ctx.store, file);
+  .command('restore <file>')
+  .description('restore a backup (or an export archive) into an empty data folder / empty database')
+  .action(async (file: string) => {
+    const config = loadConfig();
+    const { checkEmptyPostgres, firstEntry, restoreBackup } = await import('../storage/backup.ts');
+    if ((await firstEntry(file)) === 'inkstone-archive.json') {
+      // An export archive (a PostgreSQL backup made without pg_dump): imported into the empty install.
+      await withContainer(async (container) => {
+        const { importInkstoneArchive } = await import('../transfer/inkstone-archive.ts');
+        const report = await importInkstoneArchive(container, file);
+        console.log(`Restored ${report.counts.articles} articles and ${report.mediaFiles} media files from an export archive of ${report.manifest.createdAt}.`);
+      });
+      return;
+    }
+    const { migrate, openDatabase } = await import('../storage/database.ts');
+    if (config.databaseUrl) {
+      const database = openDatabase(config);
+      try {
+        await checkEmptyPostgres(database);
+      } finally {
+        await database.close();
+      }
+    }
+    const report = await restoreBackup(file, {
+      database: config.databaseUrl ? 'postgres' : 'sqlite',
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      mediaRoot: config.mediaStore.kind === 'local' ? path.join(config.dataDir, 'media') : undefined,
+    });
+    // A backup of an older version catches up with this one's migrations.
+    const database = openDatabase(config);
+    try {
+      const applied = await migrate(database);
       console.log(
-        `Exported ${
-          Object.entries(counts)
-            .map(([k, n]) => `${n} ${k}s`)
-            .join(', ') || 'nothing'
-        } to ${file}.`,
+        `Restored the ${report.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'} backup of ${report.createdAt} and ${report.mediaFiles} media files${applied.length ? `; applied ${applied.join(', ')}` : ''}.`,
       );
+    } finally {
+      await database.close();
+    }
+  });
+
+program
+  .command('export <file>')
+  .description('write everything the newsroom owns (rows and media files) to one archive, FILE (tar.gz)')
+  .action((file: string) =>
+    withContainer(async (container) => {
+      const { exportInkstoneArchive } = await import('../transfer/inkstone-archive.ts');
+      const started = Date.now();
+      const report = await exportInkstoneArchive(container, file);
+      const rows = Object.entries(report.counts)
+        .filter(([, n]) => n > 0)
+        .map(([table, n]) => `${n} ${table}`)
+        .join(', ');
+      console.log(
+        `Exported ${rows || 'nothing'} and ${report.mediaFiles} media files (${(report.mediaBytes / 1048576).toFixed(1)} MB) to ${file} in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+      );
+      for (const p of report.missingMedia) console.log(`missing media file (not in the archive): ${p}`);
+    }),
+  );
+
+program
+  .command('import <file>')
+  .description('import an Inkstone archive (from `inkstone export`) into an empty install')
+  .option('--replace', 'replace everything this install holds with the archive')
+  .action((file: string, opts: { replace?: boolean }) =>
+    withContainer(async (container) => {
+      const { isGzipFile } = await import('../transfer/tar.ts');
+      if (!(await isGzipFile(file))) throw new CliError(`${file} is not an Inkstone archive (a tar.gz from \`inkstone export\`)`);
+      const { importInkstoneArchive } = await import('../transfer/inkstone-archive.ts');
+      const started = Date.now();
+      const report = await importInkstoneArchive(container, file, { replace: opts.replace === true });
+      const rows = Object.entries(report.counts)
+        .filter(([, n]) => n > 0)
+        .map(([table, n]) => `${n} ${table}`)
+        .join(', ');
+      console.log(
+        `Imported ${rows} and ${report.mediaFiles} media files from ${report.manifest.site.url} (${report.manifest.store}) in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+      );
+      console.log(
+        `Search: indexed ${report.indexed.published} published and ${report.indexed.unpublished} unpublished articles; related reading is analysed by the server after it starts.`,
+      );
+      if (report.withoutPassword.length > 0) {
+        console.log(`These accounts have no password until an admin sets one (账号 → 重置密码): ${report.withoutPassword.join(', ')}`);
+      }
     }),
   );
 
@@ -234,7 +329,7 @@ reactions
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof ConfigError || err instanceof DomainError || err instanceof CliError) {
+  if (err instanceof ConfigError || err instanceof DomainError || err instanceof CliError || err instanceof TransferError) {
     console.error(`inkstone: ${err.message}`);
     process.exit(2);
   }

@@ -1,64 +1,300 @@
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
-import type { Store } from '../domain/store.ts';
+import { spawn, spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { sql } from 'kysely';
+import { MediaFolder } from '../domain/media/files.ts';
+import { contentTypeOf, isMediaPath } from '../domain/media/media-store.ts';
+import { TransferError } from '../domain/transfer.ts';
+import { DiskGuard, diskFullOr, readTarGz, TarWriter } from '../transfer/tar.ts';
 import type { Database } from './database.ts';
+import { LocalMediaStore } from './media/local.ts';
+
+/**
+ * `inkstone backup` and `inkstone restore`: the database as the store copies it consistently while the site serves
+ * (SQLite's online backup API; PostgreSQL's pg_dump), with the local media folder, in one tar.gz:
+ *
+ *   inkstone-backup.json          kind (sqlite | pg_dump), time, schema
+ *   database/inkstone.db          SQLite: the online backup's file      (or database/inkstone.pgdump: pg_dump -Fc)
+ *   secret                        the data folder's generated secret (reader cookies stay valid), when there is one
+ *   media/<path>                  every file of the local media folder (none for a bucket: see docs/DEPLOY.md)
+ *   end.json                      the count of media files: a backup without it is truncated
+ *
+ * The database is copied first, then the media folder: media files are written before the rows that name them and
+ * never change, so every file the copied rows use is in the folder when it is read (an upload deleted in between
+ * is the one exception, and its row is gone from later backups too). PostgreSQL without pg_dump on the PATH is
+ * backed up as an export archive (src/transfer/inkstone-archive.ts), which `restore` also reads.
+ */
+
+export const BACKUP_FORMAT = 'inkstone-backup';
+const MANIFEST = 'inkstone-backup.json';
+const SQLITE_ENTRY = 'database/inkstone.db';
+const PG_ENTRY = 'database/inkstone.pgdump';
 
 /** SQLite online backup: a consistent copy while the site keeps serving. */
 export async function backupSqlite(database: Database, file: string): Promise<number> {
   if (!database.sqlite) throw new Error('backup copies the SQLite file; on PostgreSQL use pg_dump');
-  const result = await database.sqlite.backup(file);
+  // The whole file in one step after the first: a step never sees a change made between steps, so a busy site
+  // cannot keep restarting the copy.
+  const result = await database.sqlite.backup(file, { progress: () => 1_000_000 });
   return result.totalPages;
 }
 
-/**
- * Full export as JSON lines, one record per line with its `type`, in an order that can be imported back
- * (channels before articles, parents before children).
- */
-export async function exportJsonLines(store: Store, file: string): Promise<Record<string, number>> {
-  const out = createWriteStream(file, { encoding: 'utf8' });
-  const counts: Record<string, number> = {};
-  const write = async (type: string, record: object) => {
-    counts[type] = (counts[type] ?? 0) + 1;
-    if (!out.write(JSON.stringify({ type, ...record }) + '\n')) await once(out, 'drain');
-  };
-  for (const c of await store.channels.all()) {
-    await write('channel', { slug: c.slug, name: c.name, path: c.path, position: c.position, description: c.description });
+/** Whether a PostgreSQL client program (pg_dump, pg_restore) can be run. */
+export function onPath(program: string): boolean {
+  const r = spawnSync(program, ['--version'], { encoding: 'utf8' });
+  return r.status === 0;
+}
+
+/** Where `backup DIR_OR_FILE` writes: into a folder as inkstone-backup-<UTC time>.tar.gz, else the file named. */
+export function backupFileFor(target: string, now = new Date()): string {
+  if (target.endsWith('/') || (existsSync(target) && statSync(target).isDirectory())) {
+    const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+    return path.join(target, `inkstone-backup-${stamp}.tar.gz`);
   }
-  for (const a of await store.accounts.list()) {
-    await write('account', { username: a.username, displayName: a.displayName, role: a.role, disabled: a.disabledAt !== null });
-  }
-  const authors = new Map((await store.accounts.list()).map((a) => [a.id, a.username]));
-  let beforeId: number | undefined;
-  for (;;) {
-    const page = await store.articles.listNewsroom({ limit: 200, beforeId });
-    if (page.length === 0) break;
-    for (const a of page) {
-      await write('article', {
-        id: a.id,
-        title: a.title,
-        subtitle: a.subtitle,
-        summary: a.summary,
-        body: a.bodyHtml,
-        channel: a.channelPath,
-        source: a.source,
-        byline: a.byline,
-        editor: a.editor,
-        tags: a.tags,
-        cover: a.cover,
-        status: a.status,
-        publishedAt: a.publishedAt === null ? null : new Date(a.publishedAt).toISOString(),
-        scheduledAt: a.scheduledAt === null ? null : new Date(a.scheduledAt).toISOString(),
-        createdAt: new Date(a.createdAt).toISOString(),
-        updatedAt: new Date(a.updatedAt).toISOString(),
-        author: authors.get(a.authorId) ?? null,
-      });
+  return target;
+}
+
+export interface BackupReport {
+  file: string;
+  kind: 'sqlite' | 'pg_dump';
+  databaseBytes: number;
+  mediaFiles: number;
+  mediaBytes: number;
+}
+
+export interface BackupOptions {
+  database: Database;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** The local media folder; undefined when media live in a bucket. */
+  mediaRoot: string | undefined;
+  schema: string;
+}
+
+export async function backupSite(target: string, o: BackupOptions): Promise<BackupReport> {
+  const file = backupFileFor(target);
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  const dump = `${file}.db.part`;
+  const kind = o.database.dialect === 'sqlite' ? 'sqlite' : 'pg_dump';
+  const tar = new TarWriter(file);
+  try {
+    if (kind === 'sqlite') await backupSqlite(o.database, dump);
+    else await run('pg_dump', ['--format=custom', '--no-owner', '--no-privileges', `--file=${dump}`, `--dbname=${o.databaseUrl}`]);
+    await tar.addBuffer(
+      MANIFEST,
+      Buffer.from(
+        JSON.stringify(
+          { format: BACKUP_FORMAT, version: 1, kind, createdAt: new Date().toISOString(), schema: o.schema, media: o.mediaRoot ? 'local' : 'bucket' },
+          null,
+          2,
+        ),
+      ),
+    );
+    const databaseBytes = (await stat(dump)).size;
+    await tar.addStream(kind === 'sqlite' ? SQLITE_ENTRY : PG_ENTRY, databaseBytes, createReadStream(dump));
+    const secret = path.join(o.dataDir, 'secret');
+    if (existsSync(secret)) await tar.addBuffer('secret', await readFile(secret));
+    let mediaFiles = 0;
+    let mediaBytes = 0;
+    if (o.mediaRoot && existsSync(o.mediaRoot)) {
+      for await (const rel of mediaFilesUnder(o.mediaRoot)) {
+        const full = path.join(o.mediaRoot, rel);
+        const info = await stat(full).catch(() => undefined);
+        // Deleted since it was listed (an upload removed meanwhile): its row is gone too.
+        if (!info?.isFile()) continue;
+        await tar.addStream(`media/${rel}`, info.size, createReadStream(full));
+        mediaFiles++;
+        mediaBytes += info.size;
+      }
     }
-    beforeId = page[page.length - 1]!.id;
+    await tar.addBuffer('end.json', Buffer.from(JSON.stringify({ mediaFiles })));
+    await tar.close();
+    return { file, kind, databaseBytes, mediaFiles, mediaBytes };
+  } catch (err) {
+    await tar.abort();
+    throw err;
+  } finally {
+    await rm(dump, { force: true });
   }
-  for (const t of await store.topics.all()) {
-    await write('topic', { slug: t.slug, title: t.title, description: t.description, cover: t.cover, articles: t.articleIds });
+}
+
+/** The media paths under the folder (tmp left out), in sorted order. */
+async function* mediaFilesUnder(root: string, prefix = ''): AsyncGenerator<string> {
+  const entries = await readdir(path.join(root, prefix), { withFileTypes: true });
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  for (const e of entries) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (!prefix && e.name === 'tmp') continue;
+    if (e.isDirectory()) yield* mediaFilesUnder(root, rel);
+    else if (e.isFile() && isMediaPath(rel)) yield rel;
   }
-  out.end();
-  await once(out, 'finish');
-  return counts;
+}
+
+/** The name of a tar.gz's first entry: tells a backup from an export archive. */
+export async function firstEntry(file: string): Promise<string | undefined> {
+  for await (const entry of readTarGz(file)) return entry.name;
+  return undefined;
+}
+
+export interface RestoreOptions {
+  database: 'sqlite' | 'postgres';
+  databaseUrl: string | undefined;
+  dataDir: string;
+  mediaRoot: string | undefined;
+  minFreeBytes?: number;
+}
+
+export interface RestoreReport {
+  kind: 'sqlite' | 'pg_dump';
+  createdAt: string;
+  mediaFiles: number;
+}
+
+const unsafe = (name: string) =>
+  new TransferError('unsafe', `备份中有不认识或不安全的条目 (an unexpected or unsafe entry in the backup): ${name.slice(0, 200)}`);
+const corrupt = (why: string) => new TransferError('corrupt', `备份文件无法恢复 (the backup cannot be restored): ${why}`);
+
+/**
+ * Restores a backup into an empty data folder (no database file, no media) or an empty PostgreSQL database; all or
+ * nothing: the media files are staged and removed again, the SQLite file is renamed into place last, pg_restore runs
+ * in one transaction.
+ */
+export async function restoreBackup(file: string, o: RestoreOptions): Promise<RestoreReport> {
+  const disk = new DiskGuard(o.dataDir, o.minFreeBytes ?? 64 * 1024 * 1024);
+  await disk.check();
+  const dbFile = path.join(o.dataDir, 'inkstone.db');
+  if (o.mediaRoot && existsSync(o.mediaRoot)) {
+    for await (const _ of mediaFilesUnder(o.mediaRoot))
+      throw new TransferError('not_empty', `媒体目录不为空 (the media folder ${o.mediaRoot} is not empty): restore only into an empty data folder`);
+  }
+  const staging = new MediaFolder(path.join(o.dataDir, 'media'));
+  await mkdir(staging.tmp, { recursive: true });
+  const store = o.mediaRoot ? new LocalMediaStore(o.mediaRoot) : undefined;
+  const added: string[] = [];
+  const dump = path.join(staging.tmp, 'database.part');
+  let manifest: { kind: 'sqlite' | 'pg_dump'; createdAt: string } | undefined;
+  let dumped = false;
+  let ended = false;
+  let restoredSecret: string | undefined;
+  let mediaFiles = 0;
+  try {
+    for await (const entry of readTarGz(file)) {
+      if (!manifest) {
+        if (entry.name !== MANIFEST) throw corrupt(`it does not start with ${MANIFEST}: not an Inkstone backup`);
+        const value = parse(await text(entry.stream)) as { format?: string; kind?: string; createdAt?: string };
+        if (value.format !== BACKUP_FORMAT || (value.kind !== 'sqlite' && value.kind !== 'pg_dump')) throw corrupt(`${MANIFEST} is not an Inkstone backup's`);
+        manifest = { kind: value.kind, createdAt: String(value.createdAt) };
+        if (manifest.kind === 'sqlite' && o.database !== 'sqlite') {
+          throw new TransferError(
+            'incompatible',
+            '这是 SQLite 数据库的备份 (a SQLite backup): unset DATABASE_URL to restore it, or use `inkstone export`/`import` to move to PostgreSQL',
+          );
+        }
+        if (manifest.kind === 'pg_dump' && o.database !== 'postgres') {
+          throw new TransferError(
+            'incompatible',
+            '这是 PostgreSQL 数据库的备份 (a pg_dump backup): set DATABASE_URL to an empty PostgreSQL database to restore it',
+          );
+        }
+        if (manifest.kind === 'sqlite' && (existsSync(dbFile) || existsSync(`${dbFile}-wal`))) {
+          throw new TransferError('not_empty', `数据目录中已有数据库 (${dbFile} exists): restore only into an empty data folder`);
+        }
+        continue;
+      }
+      if (ended) throw unsafe(entry.name);
+      if (entry.name === SQLITE_ENTRY || entry.name === PG_ENTRY) {
+        if (dumped || (entry.name === SQLITE_ENTRY) !== (manifest.kind === 'sqlite')) throw unsafe(entry.name);
+        await disk.check(entry.size);
+        await pipeline(entry.stream, createWriteStream(dump, { mode: 0o600 }));
+        dumped = true;
+      } else if (entry.name === 'secret') {
+        const secret = (await text(entry.stream)).trim();
+        if (!/^[A-Za-z0-9_-]{16,200}$/.test(secret)) throw unsafe(entry.name);
+        // Written once everything else has arrived.
+        restoredSecret = secret;
+      } else if (entry.name.startsWith('media/')) {
+        const rel = entry.name.slice('media/'.length);
+        if (!isMediaPath(rel)) throw unsafe(entry.name);
+        if (!store) {
+          entry.stream.resume();
+          continue;
+        }
+        await disk.check(entry.size);
+        const temp = staging.tempFile();
+        try {
+          await pipeline(entry.stream, createWriteStream(temp, { mode: 0o644 }));
+          added.push(rel);
+          await store.put(rel, temp, contentTypeOf(rel));
+        } finally {
+          await rm(temp, { force: true });
+        }
+        mediaFiles++;
+      } else if (entry.name === 'end.json') {
+        const value = parse(await text(entry.stream)) as { mediaFiles?: number };
+        if (store && value.mediaFiles !== mediaFiles) throw corrupt(`${mediaFiles} media files instead of ${String(value.mediaFiles)}`);
+        ended = true;
+      } else {
+        throw unsafe(entry.name);
+      }
+    }
+    if (!manifest) throw corrupt('it is empty');
+    if (!dumped || !ended) throw corrupt('it ends early: the file is truncated');
+    if (restoredSecret) await writeFile(path.join(o.dataDir, 'secret'), `${restoredSecret}\n`, { mode: 0o600 });
+    if (manifest.kind === 'sqlite') {
+      await rename(dump, dbFile);
+    } else {
+      await run('pg_restore', ['--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error', `--dbname=${o.databaseUrl}`, dump]);
+    }
+    return { kind: manifest.kind, createdAt: manifest.createdAt, mediaFiles };
+  } catch (err) {
+    for (const rel of added) await store?.remove(rel).catch(() => {});
+    throw diskFullOr(err);
+  } finally {
+    await rm(dump, { force: true });
+  }
+}
+
+/** PostgreSQL restores only into a database without tables. */
+export async function checkEmptyPostgres(database: Database): Promise<void> {
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_schema = current_schema()`.execute(
+    database.db,
+  );
+  if ((rows[0]?.n ?? 0) > 0)
+    throw new TransferError('not_empty', '数据库不为空 (the PostgreSQL database has tables): restore a pg_dump backup only into an empty database');
+}
+
+async function text(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of stream) {
+    bytes += (chunk as Buffer).length;
+    if (bytes > 1024 * 1024) throw corrupt('a manifest is larger than 1 MB');
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return Buffer.concat(chunks).toString('utf8');
+  } catch {
+    throw corrupt('a manifest is not text');
+  }
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw corrupt('a manifest is not JSON');
+  }
+}
+
+function run(program: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${program} exited ${code}: ${stderr.trim().slice(0, 2000)}`))));
+  });
 }

@@ -1,8 +1,10 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOk, runCli, serve, type Served, processEnv } from '../support/server.ts';
 import { STORES, openTestDatabase, type TestDatabase } from '../support/stores.ts';
+import { jsonLines, readTarGz } from '../../src/transfer/tar.ts';
 
 /** The whole path an outside tool takes: the CLI makes a token, the served site takes it over real HTTP. */
 describe.each(STORES)('CLI and HTTP on %s', (kind) => {
@@ -74,23 +76,38 @@ describe.each(STORES)('CLI and HTTP on %s', (kind) => {
     expect(seen).toEqual([...ids].reverse());
   });
 
-  it('backs up (SQLite) and exports the database', () => {
-    const backup = path.join(db.dataDir, 'backup.db');
-    if (kind === 'sqlite') {
-      expect(run('backup', backup)).toMatch(/Backed up \d+ pages/);
-      expect(existsSync(backup)).toBe(true);
-    } else {
-      const r = runCli(env, 'backup', backup);
-      expect(r.status).not.toBe(0);
-      expect(r.stderr).toMatch(/pg_dump/);
+  it('backs up and exports the database', async () => {
+    const backup = path.join(db.dataDir, 'backup.tar.gz');
+    expect(run('backup', backup)).toMatch(kind === 'sqlite' ? /Backed up the database \(sqlite/ : /Backed up the database \(pg_dump/);
+    expect(existsSync(backup)).toBe(true);
+    const file = path.join(db.dataDir, 'export.tar.gz');
+    expect(run('export', file)).toMatch(/Exported .*7 articles/);
+    const names: string[] = [];
+    const records: string[] = [];
+    for await (const entry of readTarGz(file)) {
+      names.push(entry.name);
+      if (entry.name.startsWith('records/')) for await (const line of jsonLines(entry.stream, 1 << 26)) records.push(line);
     }
-    const file = path.join(db.dataDir, 'export.jsonl');
-    expect(run('export', file)).toMatch(/7 articles/);
-    const lines = readFileSync(file, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    expect(lines.filter((l) => l.type === 'channel').map((l) => l.path)).toEqual(['difang', 'difang/yaowen']);
-    expect(lines.some((l) => l.type === 'account' && 'passwordHash' in l)).toBe(false);
-  });
+    expect(names[0]).toBe('inkstone-archive.json');
+    expect(names.at(-1)).toBe('end.json');
+    expect(records.some((l) => l.includes('"path":"difang/yaowen"'))).toBe(true);
+    expect(records.some((l) => l.includes('password_hash') || l.includes('token_hash'))).toBe(false);
+    // The archive moves the newsroom to a fresh SQLite install through the CLI (from PostgreSQL too); a file that is
+    // not an archive is refused with exit code 2; a second import into the now non-empty install is refused.
+    const moved = mkdtempSync(path.join(os.tmpdir(), 'inkstone-moved-'));
+    try {
+      const to = processEnv({ dataDir: moved, databaseUrl: undefined });
+      expect(cliOk(to, 'import', file)).toMatch(/Imported .*7 articles/);
+      const again = runCli(to, 'import', file);
+      expect(again.status).toBe(2);
+      expect(again.stderr).toMatch(/not empty/);
+      const notArchive = path.join(moved, 'feed.xml');
+      writeFileSync(notArchive, '<rss></rss>');
+      const refused = runCli(to, 'import', notArchive);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toMatch(/not an Inkstone archive/);
+    } finally {
+      rmSync(moved, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

@@ -5,7 +5,7 @@ import { publicMediaRewriter } from '../media-url.ts';
 import { readerLoad } from '../reads.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { sitemapRoutes } from './sitemaps.ts';
-import { xmlText } from './xml.ts';
+import { absoluteUrls, xmlText } from './xml.ts';
 
 const FEED_ITEMS = 30;
 
@@ -53,7 +53,7 @@ ${items.map(rssItem).join('\n')}
 ${a.byline ? `<dc:creator>${xml(a.byline)}</dc:creator>` : ''}
 ${a.tags.map((t) => `<category>${xml(t)}</category>`).join('')}
 <description>${xml(a.summary)}</description>
-<content:encoded>${xml(a.bodyHtml)}</content:encoded>
+<content:encoded>${xml(absoluteUrls(a.bodyHtml, site))}</content:encoded>
 </item>`;
 
   app.get('/feed.json', async (_req, r) => {
@@ -69,7 +69,7 @@ ${a.tags.map((t) => `<category>${xml(t)}</category>`).join('')}
         url: site + articlePath(a.id),
         title: a.title,
         summary: a.summary || undefined,
-        content_html: a.bodyHtml,
+        content_html: absoluteUrls(a.bodyHtml, site),
         image: a.cover ? (a.cover.startsWith('/') ? site + a.cover : a.cover) : undefined,
         date_published: iso(a.publishedAt!),
         date_modified: iso(a.updatedAt),
