@@ -221,8 +221,11 @@ async function build(database: Database, dataDir: string): Promise<Omit<Meta, 'f
   const config = loadConfig({ INKSTONE_DATA_DIR: dataDir, DATABASE_URL: '', INKSTONE_DEMO: '0', INKSTONE_SECRET: SECRET });
   const ctx: Ctx = createContainer({ config, database }).ctx;
 
-  const channelIds = new Map<string, number>();
-  for (const c of channelTree()) {
+  // An interrupted build resumes: every step below is one or more whole transactions, and each finds what is done.
+  const resumed = (await db.selectFrom('channels').select('id').limit(1).execute()).length > 0;
+  if (resumed) log('  resuming an interrupted build');
+  const channelIds = new Map<string, number>((await db.selectFrom('channels').select(['id', 'path']).execute()).map((r) => [r.path, r.id]));
+  for (const c of resumed ? [] : channelTree()) {
     const slug = c.path.split('/').pop()!;
     const parent = c.path.includes('/') ? channelIds.get(c.path.slice(0, c.path.lastIndexOf('/')))! : null;
     const { id } = await db
@@ -233,8 +236,10 @@ async function build(database: Database, dataDir: string): Promise<Omit<Meta, 'f
     channelIds.set(c.path, id);
   }
   const authorIds: number[] = [];
-  for (const [i, username] of AUTHORS.entries())
-    authorIds.push((await createAccount(ctx, null, { username, role: i === 0 ? 'editor' : 'reporter', password: 'bench password 123' })).id);
+  for (const [i, username] of AUTHORS.entries()) {
+    const existing = await db.selectFrom('accounts').select('id').where('username', '=', username).executeTakeFirst();
+    authorIds.push(existing?.id ?? (await createAccount(ctx, null, { username, role: i === 0 ? 'editor' : 'reporter', password: 'bench password 123' })).id);
+  }
   const token = (await createApiToken(ctx, null, { username: AUTHORS[0]!, name: 'bench:scale' })).token;
 
   // Articles, tags, links: one transaction per 1,000 articles.
@@ -243,71 +248,94 @@ async function build(database: Database, dataDir: string): Promise<Omit<Meta, 'f
   const samples: Loaded['samples'] = [];
   const tagIds = new Map<string, number>();
   let id = 0;
-  await step('articles (generate + insert)', ARTICLES, async () => {
-    let batch: Planned[] = [];
-    const flush = async () => {
-      if (batch.length === 0) return;
-      const rows = batch.map((p) => ({ id: ++id, p }));
-      const newTags: { id: number; name: string }[] = [];
-      for (const { p } of rows)
-        for (const t of p.article.tags)
-          if (!tagIds.has(t)) {
-            tagIds.set(t, tagIds.size + 1);
-            newTags.push({ id: tagIds.size, name: t });
-          }
-      const values = rows.map(({ id, p }) => {
-        if (p.status === 'published' && samples.length < 3000 && rnd() < 3000 / ARTICLES)
-          samples.push({ title: p.article.title, body: p.article.bodyParagraphs.join(''), channel: p.article.channel, publishedAt: p.article.publishedAt });
-        return {
-          id,
-          title: p.article.title,
-          subtitle: '',
-          summary: p.article.summary,
-          body_html: p.html,
-          body_text: bodyText(p.html),
-          channel_id: channelIds.get(p.article.channel)!,
-          source: '本报',
-          byline: `记者 ${AUTHORS[p.author]}`,
-          editor: '',
-          cover: p.cover ? '/media/2026/01/bench-960.jpg' : '',
-          status: p.status,
-          published_at: p.publishedAt,
-          scheduled_at: p.status === 'scheduled' ? now + 30 * 86400_000 : null,
-          created_at: p.createdAt,
-          updated_at: p.updatedAt,
-          author_id: authorIds[p.author]!,
-          revision: 1,
-          has_image: p.cover || p.bodyImage ? 1 : 0,
-        };
-      });
-      await db.transaction().execute(async (tx) => {
-        await tx
-          .insertInto('articles')
-          .values(values as never)
-          .execute();
-        if (newTags.length)
+  const present = Number(
+    (
+      await db
+        .selectFrom('articles')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+  if (present === ARTICLES) {
+    // Done before: the readers' sample comes from the table, the vocabulary from the generator's first articles.
+    for (let i = 0; i < Math.min(2000, ARTICLES); i++) c.articles.next();
+    const rows = await db
+      .selectFrom('articles')
+      .select(['title', 'body_text', 'channel_id', 'published_at'])
+      .where('status', '=', 'published')
+      .orderBy(sql`random()`)
+      .limit(Math.min(3000, ARTICLES))
+      .execute();
+    const paths = new Map([...channelIds].map(([p, i]) => [i, p]));
+    for (const r of rows) samples.push({ title: r.title, body: r.body_text, channel: paths.get(r.channel_id)!, publishedAt: r.published_at! });
+  } else if (present > 0) throw new Error(`${present} of ${ARTICLES} articles were written before the build stopped: run again with --rebuild`);
+  else
+    await step('articles (generate + insert)', ARTICLES, async () => {
+      let batch: Planned[] = [];
+      const flush = async () => {
+        if (batch.length === 0) return;
+        const rows = batch.map((p) => ({ id: ++id, p }));
+        const newTags: { id: number; name: string }[] = [];
+        for (const { p } of rows)
+          for (const t of p.article.tags)
+            if (!tagIds.has(t)) {
+              tagIds.set(t, tagIds.size + 1);
+              newTags.push({ id: tagIds.size, name: t });
+            }
+        const values = rows.map(({ id, p }) => {
+          if (p.status === 'published' && samples.length < 3000 && rnd() < 3000 / ARTICLES)
+            samples.push({ title: p.article.title, body: p.article.bodyParagraphs.join(''), channel: p.article.channel, publishedAt: p.article.publishedAt });
+          return {
+            id,
+            title: p.article.title,
+            subtitle: '',
+            summary: p.article.summary,
+            body_html: p.html,
+            body_text: bodyText(p.html),
+            channel_id: channelIds.get(p.article.channel)!,
+            source: '本报',
+            byline: `记者 ${AUTHORS[p.author]}`,
+            editor: '',
+            cover: p.cover ? '/media/2026/01/bench-960.jpg' : '',
+            status: p.status,
+            published_at: p.publishedAt,
+            scheduled_at: p.status === 'scheduled' ? now + 30 * 86400_000 : null,
+            created_at: p.createdAt,
+            updated_at: p.updatedAt,
+            author_id: authorIds[p.author]!,
+            revision: 1,
+            has_image: p.cover || p.bodyImage ? 1 : 0,
+          };
+        });
+        await db.transaction().execute(async (tx) => {
           await tx
-            .insertInto('tags')
-            .values(newTags as never)
+            .insertInto('articles')
+            .values(values as never)
             .execute();
-        const links = rows.flatMap(({ id, p }) => p.article.tags.map((tag, position) => ({ article_id: id, tag_id: tagIds.get(tag)!, position })));
-        if (links.length) await tx.insertInto('article_tags').values(links).execute();
-      });
-      batch = [];
-      if (id % 50_000 === 0) log(`    ${id} articles`);
-    };
-    for (const a of c.articles) {
-      batch.push(plan(a, rnd, now));
-      if (batch.length === BATCH) await flush();
-    }
-    await flush();
-    if (database.dialect === 'postgres')
-      for (const t of ['articles', 'tags']) await sql.raw(`select setval(pg_get_serial_sequence('${t}', 'id'), (select max(id) from ${t}))`).execute(db);
-  });
+          if (newTags.length)
+            await tx
+              .insertInto('tags')
+              .values(newTags as never)
+              .execute();
+          const links = rows.flatMap(({ id, p }) => p.article.tags.map((tag, position) => ({ article_id: id, tag_id: tagIds.get(tag)!, position })));
+          if (links.length) await tx.insertInto('article_tags').values(links).execute();
+        });
+        batch = [];
+        if (id % 50_000 === 0) log(`    ${id} articles`);
+      };
+      for (const a of c.articles) {
+        batch.push(plan(a, rnd, now));
+        if (batch.length === BATCH) await flush();
+      }
+      await flush();
+      if (database.dialect === 'postgres')
+        for (const t of ['articles', 'tags']) await sql.raw(`select setval(pg_get_serial_sequence('${t}', 'id'), (select max(id) from ${t}))`).execute(db);
+    });
 
   // Topics (专题): 30 of them, 40 published articles each.
   const published = (await db.selectFrom('articles').select('id').where('status', '=', 'published').orderBy('id').execute()).map((r) => r.id);
-  for (let t = 0; t < 30; t++) {
+  const topics = (await db.selectFrom('topics').select('id').limit(1).execute()).length > 0 ? 0 : 30;
+  for (let t = 0; t < topics; t++) {
     const { id: topicId } = await db
       .insertInto('topics')
       .values({ slug: `zhuanti-${t + 1}`, title: `专题${t + 1}：${c.entities[t]}`, description: '', cover: '', created_at: now, updated_at: now })
@@ -322,60 +350,71 @@ async function build(database: Database, dataDir: string): Promise<Omit<Meta, 'f
 
   // Related reading: every article's terms and fingerprint, with the repository's own write, 1,000 a transaction.
   const heaviest = new Map<number, string[]>();
-  await step('related analysis (terms + fingerprints)', ARTICLES, async () => {
-    for (let after = 0; ; ) {
-      const ids = (await db.selectFrom('articles').select('id').where('id', '>', after).orderBy('id').limit(BATCH).execute()).map((r) => r.id);
-      if (ids.length === 0) break;
-      const full = await ctx.store.articles.findMany(ids);
-      const docs = full.map((a) => ({ id: a.id, doc: analyseArticle(a) }));
-      for (const d of docs)
-        heaviest.set(
-          d.id,
-          d.doc.terms.slice(0, 3).map(([t]) => t),
-        );
-      await ctx.store.transaction(async (store) => {
-        for (const d of docs) await store.related.saveDocument(d.id, d.doc, now);
-      });
-      after = ids[ids.length - 1]!;
-      if (after % 50_000 === 0) log(`    analysed ${after}`);
-    }
-  });
+  await step(
+    'related analysis (terms + fingerprints)',
+    (n) => n,
+    async () => {
+      let analysed = 0;
+      for (let after = 0; ; ) {
+        // What is still unanalysed, as the app's own backlog asks: a resumed build goes on from there.
+        const ids = await ctx.store.related.unanalysedIds(after, BATCH);
+        if (ids.length === 0) break;
+        const full = await ctx.store.articles.findMany(ids);
+        const docs = full.map((a) => ({ id: a.id, doc: analyseArticle(a) }));
+        for (const d of docs)
+          heaviest.set(
+            d.id,
+            d.doc.terms.slice(0, 3).map(([t]) => t),
+          );
+        await ctx.store.transaction(async (store) => {
+          for (const d of docs) await store.related.saveDocument(d.id, d.doc, now);
+        });
+        after = ids[ids.length - 1]!;
+        analysed += ids.length;
+        if (after % 50_000 === 0) log(`    analysed up to ${after}`);
+      }
+      return analysed;
+    },
+  );
 
   // Related lists.
   let relatedRate: number | undefined;
+  const listed = (await sql`select 1 from related_items limit 1`.execute(db)).rows.length > 0;
+  if (listed) log('  related lists: written before, kept');
   if (RELATED_MODE === 'sample') {
     // Neighbours sharing a heaviest term, newest first: lists of real size for the pages, not the app's ranking.
-    await step('related lists (shared-heaviest-term neighbours)', published.length, async () => {
-      const lastByTerm = new Map<string, number[]>();
-      let rows: { article_id: number; related_id: number; score: number }[] = [];
-      const write = async () => {
-        if (rows.length === 0) return;
-        const all = rows;
-        rows = [];
-        await db.transaction().execute(async (tx) => {
-          for (let i = 0; i < all.length; i += 2000)
-            await tx
-              .insertInto('related_items' as never)
-              .values(all.slice(i, i + 2000) as never)
-              .execute();
-        });
-      };
-      for (const aid of published) {
-        const near = new Set<number>();
-        for (const term of heaviest.get(aid) ?? [])
-          for (const other of (lastByTerm.get(term) ?? []).slice().reverse()) if (near.size < RELATED.keep) near.add(other);
-        let k = 0;
-        for (const other of near) rows.push({ article_id: aid, related_id: other, score: 1 - k++ / 32 });
-        for (const term of heaviest.get(aid) ?? []) {
-          const list = lastByTerm.get(term) ?? [];
-          list.push(aid);
-          if (list.length > RELATED.keep) list.shift();
-          lastByTerm.set(term, list);
+    if (!listed)
+      await step('related lists (shared-heaviest-term neighbours)', published.length, async () => {
+        const lastByTerm = new Map<string, number[]>();
+        let rows: { article_id: number; related_id: number; score: number }[] = [];
+        const write = async () => {
+          if (rows.length === 0) return;
+          const all = rows;
+          rows = [];
+          await db.transaction().execute(async (tx) => {
+            for (let i = 0; i < all.length; i += 2000)
+              await tx
+                .insertInto('related_items' as never)
+                .values(all.slice(i, i + 2000) as never)
+                .execute();
+          });
+        };
+        for (const aid of published) {
+          const near = new Set<number>();
+          for (const term of heaviest.get(aid) ?? [])
+            for (const other of (lastByTerm.get(term) ?? []).slice().reverse()) if (near.size < RELATED.keep) near.add(other);
+          let k = 0;
+          for (const other of near) rows.push({ article_id: aid, related_id: other, score: 1 - k++ / 32 });
+          for (const term of heaviest.get(aid) ?? []) {
+            const list = lastByTerm.get(term) ?? [];
+            list.push(aid);
+            if (list.length > RELATED.keep) list.shift();
+            lastByTerm.set(term, list);
+          }
+          if (rows.length >= 20_000) await write();
         }
-        if (rows.length >= 20_000) await write();
-      }
-      await write();
-    });
+        await write();
+      });
     // The app's own computation (analyseBacklog's core) for a sample spread over the archive: its rate.
     const sample = Array.from(
       { length: Math.min(RELATED_SAMPLE, published.length) },
@@ -400,7 +439,7 @@ async function build(database: Database, dataDir: string): Promise<Omit<Meta, 'f
         return done;
       },
     );
-  } else {
+  } else if (!listed) {
     await step('related lists (refreshRelated, every published article)', published.length, async () => {
       const t0 = Date.now();
       for (let i = 0; i < published.length; i += 200) {
@@ -420,8 +459,8 @@ async function build(database: Database, dataDir: string): Promise<Omit<Meta, 'f
   // Search: `inkstone reindex`'s core, or the newest sample with the index's own put.
   if (SEARCH_MODE !== 'none') {
     if (database.dialect === 'postgres') {
-      await sql`drop index search_docs_terms`.execute(db);
-      await sql`drop index draft_search_docs_terms`.execute(db);
+      await sql`drop index if exists search_docs_terms`.execute(db);
+      await sql`drop index if exists draft_search_docs_terms`.execute(db);
     }
     if (SEARCH_MODE === 'full') {
       await step(
@@ -1185,6 +1224,13 @@ async function main() {
   const metaFile = path.join(CACHE, `${name}.json`);
   const runDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-scale-run-'));
   const cluster = STORE === 'postgres' ? await keptCluster() : undefined;
+  // Interrupted (Ctrl-C): the cluster this run started is stopped; an interrupted build resumes next time.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      cluster?.stop();
+      rmSync(runDir, { recursive: true, force: true });
+      process.exit(130);
+    });
   const dbName = `inkstone_scale_${ARTICLES}_${fp}`;
   const runDb = `inkstone_scale_run_${process.pid}`;
   const rows: Row[] = [];
@@ -1196,12 +1242,14 @@ async function main() {
       log(`building ${name} (${ARTICLES} articles, ${STORE}; search index ${SEARCH_MODE}, related ${RELATED_MODE})`);
       rmSync(metaFile, { force: true });
       const dataDir = path.join(CACHE, name);
-      rmSync(dataDir, { recursive: true, force: true });
+      // Without --rebuild, what an interrupted build left is resumed.
+      if (args.rebuild) rmSync(dataDir, { recursive: true, force: true });
       mkdirSync(dataDir, { recursive: true });
       let databaseUrl: string | undefined;
       if (cluster) {
-        await pgAdmin(cluster.adminUrl, `DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-        await pgAdmin(cluster.adminUrl, `CREATE DATABASE "${dbName}" TEMPLATE template0 ENCODING 'UTF8'`);
+        if (args.rebuild) await pgAdmin(cluster.adminUrl, `DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+        const exists = (await pgAdmin(cluster.adminUrl, `SELECT 1 FROM pg_database WHERE datname = '${dbName}'`)).rows.length > 0;
+        if (!exists) await pgAdmin(cluster.adminUrl, `CREATE DATABASE "${dbName}" TEMPLATE template0 ENCODING 'UTF8'`);
         databaseUrl = withDatabase(cluster.adminUrl, dbName);
       }
       const database = openDatabase({ databaseUrl, dataDir, poolSize: 4 });
