@@ -1171,11 +1171,15 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
       let url = first;
       const maxDepth = Math.max(...depths);
       let depth = 1;
+      let ended = false;
       const walkStop = Date.now() + 60_000;
       for (; depth < maxDepth && Date.now() < walkStop; depth++) {
         const html = (await get(server.base + url)).body.toString('utf8');
         const cursor = /[?&](?:amp;)?cursor=([A-Za-z0-9_.~%-]+)/.exec(html)?.[1];
-        if (!cursor) break;
+        if (!cursor) {
+          ended = true;
+          break;
+        }
         url = `${first}?cursor=${cursor}`;
         urls.set(depth + 1, url);
       }
@@ -1194,7 +1198,7 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
       // The depths asked for, or the last page when the listing is shorter.
       const wanted = [...new Set(depths.map((d) => Math.min(d, urls.size)))].filter((d) => d > 1);
       for (const d of wanted) out.push({ depth: d, ...(await timed(urls.get(d)!)) });
-      return { base, out, reached: urls.size };
+      return { base, out, reached: urls.size, ended };
     };
     for (const [name, first] of [
       [`channel /c/${meta.bigChannel}`, `/c/${meta.bigChannel}`],
@@ -1203,7 +1207,7 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
       const r = await deep(first, [50, 500]);
       const worst = Math.max(...r.out.map((o) => o.p50 / r.base.p50));
       add(
-        `${name}: page 1 vs page ${r.out.map((o) => o.depth).join(', ') || '(no deeper page)'}${r.reached < 500 ? ` (the last: ${r.reached})` : ''}`,
+        `${name}: page 1 vs page ${r.out.map((o) => o.depth).join(', ') || '(no deeper page)'}${r.reached < 500 ? (r.ended ? ` (the last page: ${r.reached})` : ` (the deepest reached by following links for 60 s: ${r.reached})`) : ''}`,
         `p50 ${f1(r.base.p50)} ms (${f1(r.base.cpu)} ms CPU) vs ${r.out.map((o) => `${f1(o.p50)} ms (${f1(o.cpu)} ms CPU)`).join(', ')}`,
         'deep ≤ 2× page 1',
         r.out.length > 0 && worst <= 2,
