@@ -97,6 +97,11 @@ const SITE = 'http://bench.example';
 const log = (...parts: unknown[]) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...parts);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
+/** Items per second, with two significant digits when few. */
+const rate = (n: number, seconds: number) => {
+  const r = n / Math.max(seconds, 0.001);
+  return r >= 100 ? r.toFixed(0) : r.toPrecision(2);
+};
 const sortNum = (list: number[]) => [...list].sort((a, b) => a - b);
 const loadAverage = () =>
   os
@@ -213,7 +218,7 @@ async function build(database: Database, dataDir: string): Promise<Omit<Meta, 'f
     const seconds = (Date.now() - t0) / 1000;
     const n = typeof items === 'function' ? items(r) : items;
     steps.push({ name, seconds, items: n });
-    log(`  ${name}: ${seconds.toFixed(1)} s${n ? `, ${Math.round(n / Math.max(seconds, 0.001))}/s` : ''}`);
+    log(`  ${name}: ${seconds.toFixed(1)} s${n ? `, ${n} in all, ${rate(n, seconds)}/s` : ''}`);
     return r;
   };
   await migrate(database);
@@ -1307,10 +1312,8 @@ async function main() {
   console.log(
     `archive: ${built ? 'built in this run' : 'reused from the cache'} (${name}); build ${b.seconds.toFixed(0)} s = ${Math.round(ARTICLES / b.seconds)} articles/s overall; database ${mb(b.databaseBytes)}`,
   );
-  for (const s of b.steps) console.log(`  - ${s.name}: ${s.seconds.toFixed(1)} s${s.items ? ` (${Math.round(s.items / Math.max(s.seconds, 0.001))}/s)` : ''}`);
-  console.log(
-    `  search index: ${b.searchIndex}; related lists: ${b.related}${b.relatedRate ? ` (refreshRelated ${b.relatedRate.toFixed(0)} articles/s)` : ''}`,
-  );
+  for (const s of b.steps) console.log(`  - ${s.name}: ${s.seconds.toFixed(1)} s${s.items ? ` (${s.items} in all, ${rate(s.items, s.seconds)}/s)` : ''}`);
+  console.log(`  search index: ${b.searchIndex}; related lists: ${b.related}${b.relatedRate ? ` (refreshRelated ${rate(b.relatedRate, 1)} articles/s)` : ''}`);
   console.log('\n| target | measured | goal | |');
   console.log('|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.target} | ${r.measured} | ${r.goal} | ${r.pass === undefined ? '' : r.pass ? 'pass' : 'FAIL'} |`);
