@@ -273,9 +273,12 @@ export class ArticleRepository implements Port.ArticleRepository {
     if (q.channelIds) query = query.where('articles.channel_id', 'in', q.channelIds.length ? q.channelIds : [-1]);
     if (q.before) {
       const { publishedAt, id } = q.before;
-      query = query.where((eb) =>
-        eb.or([eb('articles.published_at', '<', publishedAt), eb.and([eb('articles.published_at', '=', publishedAt), eb('articles.id', '<', id)])]),
-      );
+      // The range on published_at stands alone: under the OR alone SQLite (with bound values) takes a MULTI-INDEX OR
+      // plan that reads every published row below the cursor — page 50 of the home feed cost 322 ms of CPU instead of
+      // 12 ms at 100,000 articles (npm run bench:scale).
+      query = query
+        .where('articles.published_at', '<=', publishedAt)
+        .where((eb) => eb.or([eb('articles.published_at', '<', publishedAt), eb('articles.id', '<', id)]));
     }
     const rows = await query.orderBy('articles.published_at', 'desc').orderBy('articles.id', 'desc').limit(q.limit).execute();
     return this.withTags(rows);
