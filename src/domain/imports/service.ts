@@ -5,26 +5,26 @@ import path from 'node:path';
 import type { Actor } from '../accounts/roles.ts';
 import { createAccount, USERNAME_PATTERN } from '../accounts/service.ts';
 import { contentOf, type Article } from '../articles/article.ts';
-import { prepareBody } from '../articles/body.ts';
 import { cleanLine } from '../articles/html.ts';
 import { LIMITS } from '../articles/limits.ts';
 import { updateArticle } from '../articles/service.ts';
 import type { ArticleStatus } from '../articles/status.ts';
 import { SLUG_PATTERN } from '../channels/channel.ts';
 import { announce, type Ctx } from '../context.ts';
-import { DomainError } from '../errors.ts';
 import type { MediaFolder } from '../media/files.ts';
 import { recordMediaUsage } from '../media/library.ts';
 import { mainVariant, mediaUrl } from '../media/media.ts';
 import { importUpload } from '../media/service.ts';
 import { authorize } from '../policy.ts';
-import { searchDocument } from '../search/document.ts';
+import { searchDocument, type PreparedSearchFields } from '../search/document.ts';
 import { length } from '../text.ts';
 import { oldAddressesOf } from '../../transfer/old-urls.ts';
 import type { SourceCategory, SourceItem, SourceRecord, SourceSite } from '../../transfer/source.ts';
 import { isOldSiteImage, originalAddress, uploadCandidates, type UploadsFolder } from '../../transfer/uploads.ts';
 import { convertWordPressBody, derivedTitle, plainTitle } from '../../transfer/wp-body.ts';
 import type { ImportedArticle, ImportSource } from './imported.ts';
+import { preparePool } from './prepare-pool.ts';
+import { preparePosts, type PrepareJob, type PrepareOutcome } from './prepare-work.ts';
 
 /**
  * Importing an archive file (WordPress WXR, RSS, Atom) into the newsroom: `inkstone import`. Two passes over the
@@ -50,6 +50,8 @@ export interface ImportOptions {
   fallbackChannel?: { slug: string; name: string };
   /** Articles per transaction. */
   batch?: number;
+  /** false: sanitize and segment on this thread (default: worker threads for files of 200 posts or more). */
+  workers?: boolean;
   progress?: (p: ImportProgress) => void;
 }
 
@@ -264,7 +266,20 @@ const attrText = (v: string) =>
     .replace(/&amp;/g, '&');
 const attrValue = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
 
+interface PreparedPost {
+  post: MappedPost;
+  before: ImportSource | undefined;
+  bodyHtml: string;
+  bodyText: string;
+  search: PreparedSearchFields;
+}
+
+type PreparedBatch = PreparedPost[];
+
 class Importer {
+  /** Worker threads for sanitizing and segmenting (none: on this thread). */
+  workers?: { run: (jobs: PrepareJob[]) => Promise<PrepareOutcome[]> };
+
   readonly report: ImportReport;
   private readonly warned = new Set<string>();
   /** Old-site image (original address) → our media address, or null when not in the uploads folder. */
@@ -479,10 +494,12 @@ class Importer {
     if (post.cover) post.cover = ours.get(post.cover) ?? post.cover;
   }
 
-  /** Maps, sanitizes and writes one batch of posts (new ones inserted together; earlier imports updated or kept). */
-  async writeBatch(posts: MappedPost[]): Promise<void> {
-    const earlier = await this.ctx.store.imports.findSources(posts.map((p) => p.key));
-    const fresh: { post: MappedPost; bodyHtml: string; bodyText: string }[] = [];
+  /**
+   * Readies one batch for writing: earlier imports looked up, images brought in, bodies sanitized and texts segmented
+   * for search in the worker threads (while the previous batch is written).
+   */
+  async prepare(posts: MappedPost[]): Promise<PreparedBatch> {
+    const unique: MappedPost[] = [];
     for (const post of posts) {
       if (this.seen.has(post.key)) {
         this.warn(post.item, 'the same post appears twice in the file: the second is left out');
@@ -490,23 +507,38 @@ class Importer {
         continue;
       }
       this.seen.add(post.key);
-      const before = earlier.get(post.key);
-      await this.rehome(post);
-      let body: { bodyHtml: string; bodyText: string };
-      try {
-        body = await prepareBody(post.bodyHtml);
-      } catch (err) {
-        if (!(err instanceof DomainError)) throw err;
-        this.warn(post.item, `not imported: the body is refused (${err.message})`);
+      unique.push(post);
+    }
+    const earlier = await this.ctx.store.imports.findSources(unique.map((p) => p.key));
+    for (const post of unique) await this.rehome(post);
+    const jobs = unique.map((p) => ({ html: p.bodyHtml, title: p.title, summary: p.summary, tags: p.tags }));
+    const per = Math.max(1, Math.ceil(jobs.length / 8));
+    const parts: PrepareJob[][] = [];
+    for (let i = 0; i < jobs.length; i += per) parts.push(jobs.slice(i, i + per));
+    const outcomes = (await Promise.all(parts.map((part) => (this.workers ? this.workers.run(part) : Promise.resolve(preparePosts(part)))))).flat();
+    const ready: PreparedPost[] = [];
+    unique.forEach((post, i) => {
+      const outcome = outcomes[i]!;
+      if (!outcome.ok) {
+        this.warn(post.item, `not imported: the body is refused (${outcome.message})`);
         bump(this.report.skipped, 'refused body');
-        continue;
+        return;
       }
       if (!post.title) {
-        post.title = derivedTitle(body.bodyText) || `（无标题 ${post.item.postId || post.item.guid}）`.slice(0, LIMITS.title);
+        post.title = derivedTitle(outcome.bodyText) || `（无标题 ${post.item.postId || post.item.guid}）`.slice(0, LIMITS.title);
         this.warn(post.item, `no title: named 「${post.title}」 from its text`);
       }
-      if (before) await this.again(post, before, body);
-      else fresh.push({ post, ...body });
+      ready.push({ post, before: earlier.get(post.key), bodyHtml: outcome.bodyHtml, bodyText: outcome.bodyText, search: outcome.search });
+    });
+    return ready;
+  }
+
+  /** Writes a prepared batch: new articles together in one transaction; earlier imports updated or kept. */
+  async commit(ready: PreparedBatch): Promise<void> {
+    const fresh: PreparedPost[] = [];
+    for (const p of ready) {
+      if (p.before) await this.again(p.post, p.before, p);
+      else fresh.push(p);
     }
     if (fresh.length === 0) return;
     if (this.options.dryRun) {
@@ -567,8 +599,9 @@ class Importer {
         })),
       );
       const published = articles.filter((a) => a.status === 'published');
-      await store.search.putMany(published.map((a) => searchDocument(a)));
-      await store.draftSearch.putMany(articles.filter((a) => a.status !== 'published').map((a) => searchDocument(a)));
+      const documents = articles.map((a, i) => searchDocument(a, fresh[i]!.search));
+      await store.search.putMany(documents.filter((_, i) => articles[i]!.status === 'published'));
+      await store.draftSearch.putMany(documents.filter((_, i) => articles[i]!.status !== 'published'));
       await store.imports.saveSources(
         articles.map((a, i) => ({ key: fresh[i]!.post.key, articleId: a.id, revision: 1 })),
         now,
@@ -674,23 +707,39 @@ export async function importArchive(
   const importer = new Importer(ctx, actor, options, s, { plan, ids: channels.ids }, authorIds, report);
 
   const size = options.batch ?? 500;
+  // Sanitizing and segmenting in worker threads once there is enough to share out; a small file stays on this thread.
+  const workers = s.posts >= 200 && options.workers !== false ? preparePool() : undefined;
+  importer.workers = workers;
   let batch: MappedPost[] = [];
   let handled = 0;
+  // One batch is written while the next is prepared.
+  let writing: Promise<void> = Promise.resolve();
   const flush = async () => {
     if (batch.length === 0) return;
     const posts = batch;
     batch = [];
-    await importer.writeBatch(posts);
-    handled += posts.length;
-    options.progress?.({ phase: 'writing', done: handled, total: s.posts });
+    const ready = await importer.prepare(posts);
+    await writing;
+    writing = importer.commit(ready).then(() => {
+      handled += posts.length;
+      options.progress?.({ phase: 'writing', done: handled, total: s.posts });
+    });
+    // A failed write stops the reading at the next batch.
+    writing.catch(() => undefined);
   };
-  for await (const r of records()) {
-    if (r.kind !== 'item') continue;
-    const mapped = importer.map(r.item);
-    if (mapped) batch.push(mapped);
-    if (batch.length >= size) await flush();
+  try {
+    for await (const r of records()) {
+      if (r.kind !== 'item') continue;
+      const mapped = importer.map(r.item);
+      if (mapped) batch.push(mapped);
+      if (batch.length >= size) await flush();
+    }
+    await flush();
+    await writing;
+  } finally {
+    await writing.catch(() => undefined);
+    await workers?.close();
   }
-  await flush();
   report.seconds = (Date.now() - started) / 1000;
   return report;
 }
