@@ -190,7 +190,7 @@ export function plainTitle(html: string): string {
 /** A title for a post that has none: its text's first sentence, cut to `max` characters. */
 export function derivedTitle(text: string, max = 30): string {
   const first = text.replace(/\s+/g, ' ').trim();
-  const sentence = /^(.+?[。！？!?.])(\s|$)/u.exec(first)?.[1] ?? first;
+  const sentence = /^(.+?(?:[。！？]|[!?.](?=\s|$)))/u.exec(first)?.[1] ?? first;
   const chars = [...sentence];
   return chars.length <= max ? sentence : `${chars.slice(0, max - 1).join('')}…`;
 }
