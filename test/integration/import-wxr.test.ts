@@ -238,6 +238,30 @@ describe.each(STORES)('WordPress import on %s', (kind) => {
     expect(await runImport(t, actor, FIXTURE)).toMatchObject({ imported: 0, updated: 0, unchanged: 58 });
   });
 
+  it('lets no reporter import, and two imports of one file at once add each post once', async () => {
+    const reporter = toActor((await t.ctx.store.accounts.findById((await t.user('reporter')).id))!);
+    const before = await counts(t);
+    await expect(runImport(t, reporter, FIXTURE)).rejects.toMatchObject({ kind: 'forbidden' });
+    expect(await counts(t)).toEqual(before);
+
+    const posts = Array.from(
+      { length: 30 },
+      (_, i) =>
+        `<item><title>同时导入${i}</title><link>https://twice.example/p/${i}/</link><wp:post_id>${i + 1}</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><content:encoded>正文${i}</content:encoded></item>`,
+    ).join('');
+    const file = tempFile(
+      'twice.xml',
+      `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>t</title><link>https://twice.example</link>${posts}</channel></rss>`,
+    );
+    const [a, b] = await Promise.all([runImport(t, actor, file, { batch: 7 }), runImport(t, actor, file, { batch: 7 })]);
+    // Each saw all 30: written by it, found written before it looked, or written by the other while it prepared them.
+    for (const r of [a, b]) expect(r.imported + r.unchanged + (r.skipped['imported meanwhile by another import'] ?? 0)).toBe(30);
+    expect(a.imported + b.imported).toBe(30);
+    const rows = await t.db.database.db.selectFrom('import_sources').select('article_id').where('source_key', 'like', 'wxr:https://twice.example#%').execute();
+    expect(rows).toHaveLength(30);
+    expect((await counts(t)).articles).toBe(before.articles + 30);
+  });
+
   it('finds images in an uploads folder (resized variants too), through the media pipeline; missing ones keep their address', async () => {
     const uploads = mkdtempSync(path.join(os.tmpdir(), 'inkstone-uploads-'));
     mkdirSync(path.join(uploads, '2020/05'), { recursive: true });

@@ -22,6 +22,11 @@ export interface OldUrlTarget {
 
 /** The storage of imports (storage/repositories/imports.ts): batch writes for speed, and the old-address table. */
 export interface ImportRepository {
+  /**
+   * Serializes the imports' writes until the transaction ends (PostgreSQL: an advisory lock; SQLite: the write lock,
+   * taken first so the reads after it see every committed import): two imports of one file never both insert a post.
+   */
+  lock(): Promise<void>;
   /** Earlier imports of these source keys. */
   findSources(keys: readonly string[]): Promise<Map<string, ImportSource>>;
   /** Inserts articles in one go; their ids in the same order. */

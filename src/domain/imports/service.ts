@@ -535,7 +535,7 @@ class Importer {
 
   /** Writes a prepared batch: new articles together in one transaction; earlier imports updated or kept. */
   async commit(ready: PreparedBatch): Promise<void> {
-    const fresh: PreparedPost[] = [];
+    let fresh: PreparedPost[] = [];
     for (const p of ready) {
       if (p.before) await this.again(p.post, p.before, p);
       else fresh.push(p);
@@ -547,7 +547,12 @@ class Importer {
       for (const { post } of fresh) for (const u of post.oldUrls) if (!taken.has(u) && this.claim(u, post.key)) this.report.redirects++;
       return;
     }
-    await this.ctx.store.transaction(async (store) => {
+    const written = await this.ctx.store.transaction(async (store) => {
+      await store.imports.lock();
+      // Another import of the same file may have written some of these since they were looked up.
+      const meanwhile = await store.imports.findSources(fresh.map((f) => f.post.key));
+      if (meanwhile.size > 0) fresh = fresh.filter((f) => !meanwhile.has(f.post.key));
+      if (fresh.length === 0) return 0;
       const now = this.ctx.clock.now();
       const rows: ImportedArticle[] = fresh.map(({ post, bodyHtml, bodyText }) => ({
         title: post.title,
@@ -612,8 +617,11 @@ class Importer {
       const added = await store.imports.addOldUrls(urls, now);
       this.report.redirects += added.length;
       for (const a of published) announce(this.ctx, store, { kind: 'article', articleId: a.id, channelId: a.channelId, public: true });
+      return fresh.length;
     });
-    this.report.imported += fresh.length;
+    bump(this.report.skipped, 'imported meanwhile by another import', ready.filter((p) => !p.before).length - written);
+    if (this.report.skipped['imported meanwhile by another import'] === 0) delete this.report.skipped['imported meanwhile by another import'];
+    this.report.imported += written;
   }
 
   /** Claims an old address for a source item in this run; false (and a warning) when another post has it already. */

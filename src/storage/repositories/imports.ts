@@ -9,6 +9,8 @@ import type { ArticleTable, DB } from '../schema.ts';
 
 /** Rows per multi-row INSERT: well below both stores' bound-parameter limits (SQLite 32,766; PostgreSQL 65,535). */
 const ROWS_PER_STATEMENT = 200;
+/** The advisory lock key of imports ("inki" as a number): any constant no other lock of ours uses. */
+const IMPORT_LOCK = 0x696e6b69;
 
 function chunks<T>(items: readonly T[], size = ROWS_PER_STATEMENT): T[][] {
   const out: T[][] = [];
@@ -44,6 +46,12 @@ export class ImportRepository implements Port.ImportRepository {
     private readonly db: Kysely<DB>,
     private readonly dialect: Dialect,
   ) {}
+
+  async lock(): Promise<void> {
+    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${IMPORT_LOCK})`.execute(this.db);
+    // A write as the transaction's first statement takes SQLite's write lock (waiting for another writer) before any read.
+    else await sql`update import_sources set revision = revision where 0`.execute(this.db);
+  }
 
   async findSources(keys: readonly string[]): Promise<Map<string, ImportSource>> {
     const out = new Map<string, ImportSource>();
