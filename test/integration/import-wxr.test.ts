@@ -262,6 +262,52 @@ describe.each(STORES)('WordPress import on %s', (kind) => {
     expect((await counts(t)).articles).toBe(before.articles + 30);
   });
 
+  it('makes accounts of the authors with --create-authors, and imports RSS and Atom feeds into a channel of their own', async () => {
+    const file = tempFile(
+      'authors.xml',
+      `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="https://wordpress.org/export/1.1/"><channel><title>t</title><link>https://authors.example</link>
+<wp:author><wp:author_login>zhang.san</wp:author_login><wp:author_display_name><![CDATA[张三]]></wp:author_display_name></wp:author>
+<wp:author><wp:author_login>Bad Login!</wp:author_login><wp:author_display_name><![CDATA[李四]]></wp:author_display_name></wp:author>
+<item><title>张三的稿</title><wp:post_id>1</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><dc:creator>zhang.san</dc:creator><content:encoded>正文</content:encoded></item>
+<item><title>李四的稿</title><wp:post_id>2</wp:post_id><wp:status>pending</wp:status><wp:post_type>post</wp:post_type><dc:creator>Bad Login!</dc:creator><content:encoded>正文</content:encoded></item>
+</channel></rss>`,
+    );
+    const report = await runImport(t, actor, file, { createAuthors: true });
+    expect(report).toMatchObject({ imported: 2, authorsCreated: 2 });
+    const zhang = (await t.ctx.store.accounts.findByUsername('zhang.san'))!;
+    expect(zhang).toMatchObject({ role: 'reporter', displayName: '张三' });
+    const rows = await t.db.database.db
+      .selectFrom('articles')
+      .select(['author_id', 'byline', 'status'])
+      .where('title', 'in', ['张三的稿', '李四的稿'])
+      .orderBy('title')
+      .execute();
+    expect(rows).toContainEqual({ author_id: zhang.id, byline: '张三', status: 'published' });
+    expect(rows).toContainEqual(expect.objectContaining({ byline: '李四', status: 'submitted' }));
+
+    const rss = tempFile(
+      'feed.xml',
+      `<?xml version="1.0"?><rss version="2.0"><channel><title>外站</title><link>https://feed.example</link>
+<item><title>外站新闻</title><link>https://feed.example/n/1.html</link><guid>https://feed.example/n/1.html</guid><pubDate>Mon, 04 Mar 2024 02:00:00 +0000</pubDate><description><![CDATA[<p>外站正文<script>alert(1)</script></p>]]></description><category>财经</category></item></channel></rss>`,
+    );
+    const atom = tempFile(
+      'atom.xml',
+      `<feed xmlns="http://www.w3.org/2005/Atom"><title>原子</title><id>https://atom.example/</id><entry><title>原子稿</title><id>tag:atom.example,2024:1</id><link href="https://atom.example/2024/1"/><updated>2024-03-05T00:00:00Z</updated><content type="html">&lt;p&gt;原子正文&lt;/p&gt;</content></entry></feed>`,
+    );
+    expect(await runImport(t, actor, rss)).toMatchObject({ format: 'rss', imported: 1 });
+    expect(await runImport(t, actor, atom)).toMatchObject({ format: 'atom', imported: 1 });
+    expect(await runImport(t, actor, rss)).toMatchObject({ imported: 0, unchanged: 1 });
+    const feedRows = await t.db.database.db
+      .selectFrom('articles')
+      .select(['id', 'body_html', 'published_at'])
+      .where('title', 'in', ['外站新闻', '原子稿'])
+      .execute();
+    expect(feedRows).toHaveLength(2);
+    for (const r of feedRows) expect((await t.ctx.store.articles.findById(r.id))!.channelPath).toBe('imported');
+    expect(feedRows.find((r) => r.body_html.includes('外站正文'))).toMatchObject({ body_html: '<p>外站正文</p>', published_at: Date.UTC(2024, 2, 4, 2) });
+    expect((await t.app.inject({ url: '/n/1.html' })).statusCode).toBe(301);
+  });
+
   it('finds images in an uploads folder (resized variants too), through the media pipeline; missing ones keep their address', async () => {
     const uploads = mkdtempSync(path.join(os.tmpdir(), 'inkstone-uploads-'));
     mkdirSync(path.join(uploads, '2020/05'), { recursive: true });

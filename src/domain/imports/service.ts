@@ -360,7 +360,11 @@ class Importer {
       status = 'published';
     }
 
-    const converted = convertWordPressBody(item.content, this.s.attachments);
+    // Feeds carry bodies as shown (rendered HTML); only WordPress's own export has them as written.
+    const converted =
+      this.s.site.format === 'wxr'
+        ? convertWordPressBody(item.content, this.s.attachments)
+        : { html: item.content, droppedShortcodes: new Map<string, number>(), missingGalleryIds: [] };
     for (const [name, n] of converted.droppedShortcodes) {
       r.shortcodes[name] = (r.shortcodes[name] ?? 0) + n;
     }
