@@ -308,6 +308,28 @@ describe.each(STORES)('WordPress import on %s', (kind) => {
     expect((await t.app.inject({ url: '/n/1.html' })).statusCode).toBe(301);
   });
 
+  it('brings an untouched article up to date when the file changed, and says when a body is refused', async () => {
+    const wxr = (title: string, body: string) =>
+      tempFile(
+        'changed.xml',
+        `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>t</title><link>https://changed.example</link>
+<item><title>${title}</title><link>https://changed.example/p/1/</link><wp:post_id>1</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><content:encoded><![CDATA[${body}]]></content:encoded></item>
+<item><title>太长</title><wp:post_id>2</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><content:encoded><![CDATA[${'<b>很长</b>'.repeat(200_000)}]]></content:encoded></item></channel></rss>`,
+      );
+    const first = await runImport(t, actor, wxr('初版标题', '初版正文'));
+    expect(first).toMatchObject({ imported: 1, skipped: { 'refused body': 1 } });
+    expect(first.warnings).toContainEqual(expect.objectContaining({ postId: '2', message: expect.stringContaining('body is refused') }));
+    expect(await runImport(t, actor, wxr('修订标题', '修订正文'))).toMatchObject({ imported: 0, updated: 1 });
+    const row = await t.db.database.db
+      .selectFrom('import_sources')
+      .select(['article_id', 'revision'])
+      .where('source_key', '=', 'wxr:https://changed.example#1')
+      .executeTakeFirstOrThrow();
+    expect(row.revision).toBe(2);
+    expect(await t.ctx.store.articles.findById(row.article_id)).toMatchObject({ title: '修订标题', bodyHtml: '<p>修订正文</p>', revision: 2 });
+    expect(await runImport(t, actor, wxr('修订标题', '修订正文'))).toMatchObject({ imported: 0, updated: 0, unchanged: 1 });
+  });
+
   it('finds images in an uploads folder (resized variants too), through the media pipeline; missing ones keep their address', async () => {
     const uploads = mkdtempSync(path.join(os.tmpdir(), 'inkstone-uploads-'));
     mkdirSync(path.join(uploads, '2020/05'), { recursive: true });
