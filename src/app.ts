@@ -9,6 +9,8 @@ import fastifyStatic from '@fastify/static';
 import type { Container } from './container.ts';
 import type { Ctx } from './domain/context.ts';
 import { invalid, notFound } from './domain/errors.ts';
+import { resolveOldUrl } from './domain/imports/old-urls.ts';
+import { articlePath } from './web/presenters/articles.ts';
 import { JSON_MAX_DEPTH, jsonDepthExceeds } from './web/json.ts';
 import { registerLingeringClose } from './web/linger.ts';
 import { isTempPath } from './domain/media/files.ts';
@@ -158,6 +160,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   app.setNotFoundHandler(async (req, reply) => {
     if (isApiRequest(req) || !renderError) return sendApiError(reply, toApiError(notFound('Route')));
+    // An old address of an imported article (inkstone import): 301 to its page, 410 when it is not public.
+    const old = req.method === 'GET' || req.method === 'HEAD' ? await resolveOldUrl(ctx, req.url) : undefined;
+    if (old?.kind === 'moved') return reply.code(301).header('location', articlePath(old.articleId)).header('cache-control', 'public, max-age=3600').send();
+    if (old?.kind === 'gone') return sendHtml(reply, 410, await renderError(410), 'public, max-age=30');
     return sendHtml(reply, 404, await renderError(404), 'public, max-age=30');
   });
 

@@ -25,6 +25,7 @@ const SLOT: Record<string, string> = { focus: '视觉焦点', headline: '头条'
 
 const SENTENCES: Record<KnownAuditAction, (p: Parts) => Piece[]> = {
   'article.create': (p) => ['新建了稿件', p.article],
+  'article.import': (p) => ['导入了稿件', p.article],
   'article.edit': (p) => ['修改了', p.article],
   'article.restore': (p) => ['把', p.article, '恢复为旧版本'],
   'article.move': (p) => [`${p.bulk}把`, p.article, `移到频道 ${text(p.detail.channel)}`],

@@ -22,6 +22,7 @@ import type { ArticleStatus } from './articles/status.ts';
 import type { AuditEvent, AuditQuery, NewAuditEvent } from './audit/audit-event.ts';
 import type { Channel, ChannelChanges, NewChannel } from './channels/channel.ts';
 import type { Media, MediaDescription, MediaListing, MediaQuery, MediaUse } from './media/media.ts';
+import type { ImportRepository } from './imports/imported.ts';
 import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from './reactions/reaction.ts';
 import type { SearchIndex } from './search/search-index.ts';
 import type { SynonymGroup, SynonymWrite } from './search/synonym.ts';
@@ -45,6 +46,8 @@ export interface Store {
   readonly media: MediaRepository;
   readonly sources: SourceRepository;
   readonly presence: PresenceRepository;
+  /** Imported archives: which article each source item became, old addresses, batch writes. */
+  readonly imports: ImportRepository;
   readonly search: SearchIndex;
   /** The same index of the articles that are not published (drafts, submitted, scheduled, unpublished), for the archive. */
   readonly draftSearch: SearchIndex;

@@ -202,6 +202,21 @@ export interface OutboxTable {
   last_error: string | null;
 }
 
+/** Which article an imported item became (inkstone import), by the source's own id; see the old-urls migration. */
+export interface ImportSourceTable {
+  source_key: string;
+  article_id: number;
+  revision: number;
+  imported_at: number;
+}
+
+/** Old addresses of imported articles: a normalized path or `?p=<id>` → the article (301 on the reader site). */
+export interface OldUrlTable {
+  path: string;
+  article_id: number;
+  created_at: number;
+}
+
 export interface DB {
   channels: ChannelTable;
   accounts: AccountTable;
@@ -223,4 +238,6 @@ export interface DB {
   search_synonym_words: SearchSynonymWordTable;
   article_presence: ArticlePresenceTable;
   outbox: OutboxTable;
+  import_sources: ImportSourceTable;
+  old_urls: OldUrlTable;
 }

@@ -7,6 +7,7 @@ import { AccountRepository } from './repositories/accounts.ts';
 import { ArticleRepository } from './repositories/articles.ts';
 import { ChannelRepository } from './repositories/channels.ts';
 import { HistoryRepository } from './repositories/history.ts';
+import { ImportRepository } from './repositories/imports.ts';
 import { MediaRepository } from './repositories/media.ts';
 import { OutboxRepository } from './repositories/outbox.ts';
 import { ReactionRepository, VoteBatcher } from './repositories/reactions.ts';
@@ -32,6 +33,7 @@ export class SqlStore implements Store {
   readonly media: MediaRepository;
   readonly sources: SourceRepository;
   readonly presence: PresenceRepository;
+  readonly imports: ImportRepository;
   readonly search: SearchIndex;
   readonly draftSearch: SearchIndex;
   readonly synonyms: SynonymRepository;
@@ -55,6 +57,7 @@ export class SqlStore implements Store {
     this.media = new MediaRepository(db, dialect);
     this.sources = new SourceRepository(db);
     this.presence = new PresenceRepository(db);
+    this.imports = new ImportRepository(db, dialect);
     this.search = searchIndex(db, dialect);
     this.draftSearch = searchIndex(db, dialect, 'unpublished');
     this.synonyms = new SynonymRepository(db);

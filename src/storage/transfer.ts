@@ -83,8 +83,9 @@ export const EXPORTED_TABLES: readonly TableSpec[] = [
     key: ID,
     batch: 100,
   },
-  // OLD_URLS: the old-URL redirects of imported articles (wxr-import's table, migration 2026-12-02T0700-old-urls) go
-  // here, after articles, with their columns; the importer and the round-trip test need nothing else.
+  // The old addresses of imported articles (301s), and which source post each came from (a repeat import adds nothing).
+  { table: 'old_urls', columns: ['path', 'article_id', 'created_at'], key: ['path'], batch: 2000 },
+  { table: 'import_sources', columns: ['source_key', 'article_id', 'revision', 'imported_at'], key: ['source_key'], batch: 2000 },
   { table: 'article_tags', columns: ['article_id', 'tag_id', 'position'], key: ['article_id', 'tag_id'], batch: 2000 },
   { table: 'topics', columns: ['id', 'slug', 'title', 'description', 'cover', 'created_at', 'updated_at'], key: ID, batch: 500 },
   { table: 'topic_articles', columns: ['topic_id', 'article_id', 'position'], key: ['topic_id', 'article_id'], batch: 2000 },
@@ -147,6 +148,8 @@ export const NOT_EXPORTED: Record<string, string> = {
 /** The order `--replace` empties tables in, children first; a test fails when a table that holds rows is missing. */
 export const CLEAR_ORDER = [
   'outbox',
+  'old_urls',
+  'import_sources',
   'search_synonym_words',
   'search_synonyms',
   'media_usage',

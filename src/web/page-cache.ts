@@ -37,7 +37,8 @@ export interface PageCacheOptions {
  * can neither split one page into many entries nor fill memory. A page route that reads another parameter
  * must be listed here, or its variants would share one entry.
  */
-export const PAGE_QUERY_PARAMS = ['cursor', 'full'] as const;
+// `p`: WordPress's /?p=123 of an imported article, answered by the home route with a redirect (never a cached page).
+export const PAGE_QUERY_PARAMS = ['cursor', 'full', 'p'] as const;
 
 /** Routes whose responses may be cached opt in with `config: PUBLIC_PAGE`; nothing else is ever stored. */
 export const PUBLIC_PAGE = { pageCache: true } as const;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
@@ -8,6 +8,9 @@ import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createContainer, type Container } from '../../src/container.ts';
 import { loadDemo } from '../../src/demo/load.ts';
+import { toActor } from '../../src/domain/accounts/service.ts';
+import { importArchive } from '../../src/domain/imports/service.ts';
+import { readSource } from '../../src/transfer/source.ts';
 import { CLEAR_ORDER, EXPORTED_TABLES, liveColumns, liveTables, NOT_EXPORTED, SqlTransferTables } from '../../src/storage/transfer.ts';
 import { exportInkstoneArchive, importInkstoneArchive } from '../../src/transfer/inkstone-archive.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
@@ -114,6 +117,17 @@ describe.each(PAIRS)('export from %s, import into %s', (from, to) => {
       payload: { pinned: [draft.id - 10 > 0 ? draft.id - 10 : 1], excluded: [] },
     });
     expect(pin.statusCode, pin.body).toBe(200);
+    // A post imported from a WordPress export: its source and its old address travel with the archive.
+    const wxrDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-wxr-'));
+    const wxr = path.join(wxrDir, 'old.xml');
+    writeFileSync(
+      wxr,
+      `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>旧站</title><link>https://old.example</link><item><title>旧站迁来的稿件</title><link>https://old.example/2019/05/04/qiao/</link><wp:post_id>7</wp:post_id><wp:post_date_gmt>2019-05-04 02:00:00</wp:post_date_gmt><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><content:encoded>江城大桥今日合龙。</content:encoded></item></channel></rss>`,
+    );
+    const admins = await t.ctx.store.accounts.list();
+    const imported = await importArchive(t.ctx, toActor(admins.find((a) => a.username === 'admin')!), 'wxr', () => readSource(wxr, 'wxr'), {});
+    expect(imported.imported).toBe(1);
+    rmSync(wxrDir, { recursive: true, force: true });
     archiveDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-archive-'));
     archive = path.join(archiveDir, 'site.tar.gz');
     const report = await exportInkstoneArchive({ config: t.config, ctx: t.ctx, transfer: new SqlTransferTables(t.db.database) }, archive);
@@ -164,6 +178,10 @@ describe.each(PAIRS)('export from %s, import into %s', (from, to) => {
       try {
         const page = await app.inject({ url: `/a/${publishedId}` });
         expect(page.statusCode).toBe(200);
+        // The old site's address still leads to the imported story.
+        const moved = await app.inject({ url: '/2019/05/04/qiao/' });
+        expect(moved.statusCode, moved.body.slice(0, 200)).toBe(301);
+        expect((await app.inject({ url: String(moved.headers.location) })).body).toContain('旧站迁来的稿件');
         expect(page.body).toContain('导出测试：带图片的稿件');
         const image = await app.inject({ url: uploadedUrl });
         expect(image.statusCode).toBe(200);

@@ -11,6 +11,7 @@ type Content = Revision['content'];
 
 export const actionNames: Record<string, string> = {
   create: '创建',
+  import: '导入',
   edit: '修改',
   submit: '提交审核',
   return: '退回修改',

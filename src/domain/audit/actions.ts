@@ -3,7 +3,7 @@
  * to one group (test/unit/audit-sentences.test.ts reads the code to make sure).
  */
 export const AUDIT_GROUPS = {
-  writing: ['article.create', 'article.edit', 'article.restore', 'article.move', 'article.tag'],
+  writing: ['article.create', 'article.import', 'article.edit', 'article.restore', 'article.move', 'article.tag'],
   review: ['article.submit', 'article.return'],
   publishing: ['article.publish', 'article.schedule', 'article.unpublish'],
   deletion: ['article.delete', 'article.undelete', 'article.purge'],

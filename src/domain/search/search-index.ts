@@ -96,6 +96,8 @@ export interface RebuildReport {
 export interface SearchIndex {
   /** Writes a published article's document in place of its previous one. */
   put(document: SearchDocument): Promise<void>;
+  /** put for many new documents at once (a bulk import): fewer statements where the store can batch them. */
+  putMany(documents: readonly SearchDocument[]): Promise<void>;
   /** Takes an article out (it is not, or no longer, published); nothing when it is not in. */
   remove(articleId: number): Promise<void>;
   search(request: SearchRequest): Promise<SearchCandidates>;

@@ -180,6 +180,10 @@ export class PostgresSearchIndex implements SearchIndex {
     await this.write(this.db, [document]);
   }
 
+  async putMany(documents: readonly SearchDocument[]): Promise<void> {
+    for (let i = 0; i < documents.length; i += 200) await this.write(this.db, documents.slice(i, i + 200));
+  }
+
   async remove(articleId: number): Promise<void> {
     await sql`delete from ${this.docs} where article_id = ${articleId}`.execute(this.db);
   }

@@ -67,6 +67,10 @@ export class SqliteSearchIndex implements SearchIndex {
     await this.write(this.db, document);
   }
 
+  async putMany(documents: readonly SearchDocument[]): Promise<void> {
+    for (const d of documents) await this.write(this.db, d);
+  }
+
   async remove(articleId: number): Promise<void> {
     await this.removeFrom(this.db, articleId);
   }

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import type { Article } from '../../domain/articles/article.ts';
 import type { Ctx } from '../../domain/context.ts';
 import { normalizeChannelPath } from '../../domain/channels/channel.ts';
+import { resolveOldUrl } from '../../domain/imports/old-urls.ts';
 import { loadMediaIndex } from '../../domain/media/responsive.ts';
 import { typed, type WebDeps } from '../context.ts';
 import type { Assets } from '../assets.ts';
@@ -57,6 +58,17 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
   const page = typed(app);
 
   page.get('/', { config: PUBLIC_PAGE, schema: { querystring: PageQuery } }, async (req, reply) => {
+    // WordPress's /?p=123 of an imported article (its page), else the home page without the parameter, which is part
+    // of the page cache's key and would otherwise let any ?p= value add an entry.
+    if (/[?&]p=/.test(req.url)) {
+      const old = await resolveOldUrl(ctx, req.url);
+      if (old?.kind === 'gone') return notFoundPage(reply, 410);
+      return reply
+        .code(301)
+        .header('location', old ? articlePath(old.articleId) : '/')
+        .header('cache-control', 'public, max-age=3600')
+        .send();
+    }
     reply.header(SURROGATE_KEY_HEADER, surrogateKey.home);
     const v = await view();
     const data = await readerLoad(deps, req, (ctx) => homePageData({ ...deps, ctx }, v, req.query.cursor));

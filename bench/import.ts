@@ -1,0 +1,157 @@
+/**
+ * Import benchmark: writes a WordPress export (WXR 1.2) of 100,000 Chinese text-only posts — our own generated text
+ * (bench/search-corpus.ts), classic bodies with blank-line paragraphs, categories from the demo channel tree, tags, a
+ * few drafts and shortcodes — then imports it into a fresh SQLite and/or PostgreSQL database with the importer of
+ * `inkstone import` (both passes, channels, revisions, audit entries, search index entries, tags, old addresses) and
+ * prints posts/s. Related reading is left to the server's background backlog, as after a real import. Never part of
+ * `npm test`.
+ *
+ *   npx tsx bench/import.ts [--posts 100000] [--store sqlite|postgres|sqlite,postgres] [--keep FILE]
+ *
+ * PostgreSQL: DATABASE_URL names a server where the benchmark may create (and then drops) a database; without it a
+ * throwaway cluster is started from Debian's binaries, as the tests do.
+ */
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.ts';
+import { createContainer } from '../src/container.ts';
+import { createAccount, toActor } from '../src/domain/accounts/service.ts';
+import { importArchive } from '../src/domain/imports/service.ts';
+import { migrate, openDatabase } from '../src/storage/database.ts';
+import { readSource } from '../src/transfer/source.ts';
+import { channelPaths, corpus, random } from './search-corpus.ts';
+import { postgresServer, scratchPostgresDatabase } from './support.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    posts: { type: 'string', default: '100000' },
+    store: { type: 'string', default: 'sqlite,postgres' },
+    keep: { type: 'string' },
+    seed: { type: 'string', default: '11' },
+  },
+});
+const POSTS = Number(args.posts);
+const log = (...parts: unknown[]) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...parts);
+
+const cdata = (s: string) => `<![CDATA[${s.replaceAll(']]>', ']]]]><![CDATA[>')}]]>`;
+const wpDate = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+
+/** Streams the WXR to `file` (the text is generated as it goes: 100,000 posts never sit in memory). */
+async function writeWxr(file: string): Promise<void> {
+  const out = createWriteStream(file);
+  const write = async (s: string) => {
+    if (!out.write(s)) await once(out, 'drain');
+  };
+  const site = 'https://bench.example.cn';
+  await write(`<?xml version="1.0" encoding="UTF-8" ?>
+<rss version="2.0" xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wfw="http://wellformedweb.org/CommentAPI/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
+<channel>
+<title>基准测试新闻网</title><link>${site}</link><description>生成的测试内容</description><language>zh-CN</language>
+<wp:wxr_version>1.2</wp:wxr_version><wp:base_site_url>${site}</wp:base_site_url><wp:base_blog_url>${site}</wp:base_blog_url>
+`);
+  const authors = ['zhou', 'li', 'wang', 'chen'];
+  for (const a of authors)
+    await write(`<wp:author><wp:author_login>${a}</wp:author_login><wp:author_display_name>${cdata(`${a} 记者`)}</wp:author_display_name></wp:author>\n`);
+  const paths = channelPaths();
+  const slugOf = (p: string) => p.split('/').pop()!;
+  for (const [i, p] of paths.entries()) {
+    const parent = p.includes('/') ? slugOf(p.slice(0, p.lastIndexOf('/'))) : '';
+    await write(
+      `<wp:category><wp:term_id>${i + 1}</wp:term_id><wp:category_nicename>${slugOf(p)}</wp:category_nicename><wp:category_parent>${parent}</wp:category_parent><wp:cat_name>${cdata(slugOf(p))}</wp:cat_name></wp:category>\n`,
+    );
+  }
+  const rnd = random(Number(args.seed) + 1);
+  let n = 0;
+  for (const a of corpus(POSTS, { seed: Number(args.seed) }).articles) {
+    n++;
+    const status = rnd() < 0.9 ? 'publish' : 'draft';
+    // Classic WordPress: paragraphs separated by blank lines, now and then a shortcode.
+    const body = a.bodyParagraphs.join('\n\n') + (n % 50 === 0 ? '\n\n[embed]https://video.example.cn/v/1[/embed]' : '');
+    const slug = `post-${n}`;
+    const date = new Date(a.publishedAt);
+    const link = `${site}/${date.getUTCFullYear()}/${String(date.getUTCMonth() + 1).padStart(2, '0')}/${String(date.getUTCDate()).padStart(2, '0')}/${slug}/`;
+    await write(`<item>
+<title>${cdata(a.title)}</title><link>${link}</link><pubDate>${date.toUTCString()}</pubDate><dc:creator>${cdata(authors[n % authors.length]!)}</dc:creator>
+<guid isPermaLink="false">${site}/?p=${n}</guid><description></description>
+<content:encoded>${cdata(body)}</content:encoded><excerpt:encoded>${cdata(a.summary)}</excerpt:encoded>
+<wp:post_id>${n}</wp:post_id><wp:post_date>${wpDate(a.publishedAt + 8 * 3600_000)}</wp:post_date><wp:post_date_gmt>${wpDate(a.publishedAt)}</wp:post_date_gmt>
+<wp:post_name>${slug}</wp:post_name><wp:status>${status}</wp:status><wp:post_parent>0</wp:post_parent><wp:post_type>post</wp:post_type><wp:post_password></wp:post_password>
+<category domain="category" nicename="${slugOf(a.channel)}">${cdata(slugOf(a.channel))}</category>
+${a.tags.map((t) => `<category domain="post_tag" nicename="${encodeURIComponent(t)}">${cdata(t)}</category>`).join('')}
+</item>
+`);
+  }
+  await write('</channel>\n</rss>\n');
+  out.end();
+  await once(out, 'finish');
+}
+
+async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnType<typeof postgresServer>): Promise<void> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-bench-import-'));
+  let databaseUrl: string | undefined;
+  let drop = async () => {};
+  if (kind === 'postgres') {
+    const scratch = await scratchPostgresDatabase(await pgServer.adminUrl(), `inkstone_bench_import_${process.pid}`);
+    databaseUrl = scratch.url;
+    drop = scratch.drop;
+  }
+  const config = loadConfig({
+    INKSTONE_DATA_DIR: dataDir,
+    INKSTONE_DEMO: '0',
+    INKSTONE_SECRET: 'bench-secret-0123456789',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+  });
+  const database = openDatabase(config);
+  const container = createContainer({ config, database });
+  try {
+    await migrate(database);
+    const ctx = container.ctx;
+    const admin = await createAccount(ctx, null, { username: 'admin', role: 'admin', password: 'bench password 123' });
+    const started = Date.now();
+    const cpu0 = process.cpuUsage();
+    let writingFrom = 0;
+    const report = await importArchive(ctx, toActor(admin), 'wxr', () => readSource(file, 'wxr'), {
+      progress: (p) => {
+        if (p.phase === 'writing' && writingFrom === 0) writingFrom = Date.now();
+        if (p.phase === 'writing' && p.done % 20_000 === 0) log(kind, `${p.done} posts written`);
+      },
+    });
+    const seconds = (Date.now() - started) / 1000;
+    const used = process.cpuUsage(cpu0);
+    const cpuSeconds = (used.user + used.system) / 1e6;
+    const articles = await ctx.store.articles.countByStatus('published');
+    const indexed = await ctx.store.search.stats();
+    log(
+      `${kind}: ${report.imported} posts imported in ${seconds.toFixed(1)} s = ${Math.round(report.imported / seconds)} posts/s (both passes; ${articles} published, ${indexed.documents} in the search index, ${report.redirects} old addresses)`,
+    );
+    // The machine may be shared: the CPU this process (main thread and import workers) spent says what 2 free cores give.
+    log(
+      `${kind}: this process used ${cpuSeconds.toFixed(1)} CPU s = ${((cpuSeconds * 1000) / report.imported).toFixed(2)} ms per post; on 2 free cores ≈ ${Math.round((2 * report.imported) / cpuSeconds)} posts/s${kind === 'postgres' ? ' (plus the PostgreSQL server’s own CPU)' : ''}; load average ${os.loadavg()[0]!.toFixed(1)}`,
+    );
+  } finally {
+    await container.close();
+    await database.close();
+    await drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-bench-wxr-'));
+const file = args.keep ?? path.join(dir, 'bench.wxr.xml');
+log(`writing ${POSTS} posts to ${file}…`);
+const t0 = Date.now();
+await writeWxr(file);
+log(`WXR written: ${(statSync(file).size / 1048576).toFixed(0)} MB in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+const pgServer = postgresServer();
+try {
+  for (const kind of (args.store ?? '').split(',')) {
+    if (kind !== 'sqlite' && kind !== 'postgres') throw new Error(`--store: sqlite or postgres, not ${kind}`);
+    await run(kind, file, pgServer);
+  }
+} finally {
+  pgServer.stop();
+  if (!args.keep) rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,32 @@
+import { prepareBodyNow } from '../articles/body-work.ts';
+import { DomainError } from '../errors.ts';
+import { prepareSearchFields, type PreparedSearchFields } from '../search/document.ts';
+
+/**
+ * The CPU-heavy part of importing a post, as a plain function of strings: sanitizing its body (the same path as any
+ * article's) and segmenting its texts for the search index. Run in the import's worker threads (prepare-pool.ts), a
+ * batch of posts per job, so the cores share it while the main thread reads the file and writes the database.
+ */
+export interface PrepareJob {
+  html: string;
+  title: string;
+  summary: string;
+  tags: string[];
+}
+
+export type PrepareOutcome = { ok: true; bodyHtml: string; bodyText: string; search: PreparedSearchFields } | { ok: false; message: string };
+
+export function preparePost(job: PrepareJob): PrepareOutcome {
+  try {
+    const body = prepareBodyNow(job.html);
+    const search = prepareSearchFields({ title: job.title, subtitle: '', summary: job.summary, tags: job.tags, bodyText: body.bodyText });
+    return { ok: true, ...body, search };
+  } catch (err) {
+    if (err instanceof DomainError) return { ok: false, message: err.message };
+    throw err;
+  }
+}
+
+export function preparePosts(jobs: PrepareJob[]): PrepareOutcome[] {
+  return jobs.map(preparePost);
+}

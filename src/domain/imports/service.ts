@@ -1,0 +1,757 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Actor } from '../accounts/roles.ts';
+import { createAccount, USERNAME_PATTERN } from '../accounts/service.ts';
+import { contentOf, type Article } from '../articles/article.ts';
+import { cleanLine } from '../articles/html.ts';
+import { LIMITS } from '../articles/limits.ts';
+import { updateArticle } from '../articles/service.ts';
+import type { ArticleStatus } from '../articles/status.ts';
+import { SLUG_PATTERN } from '../channels/channel.ts';
+import { announce, type Ctx } from '../context.ts';
+import type { MediaFolder } from '../media/files.ts';
+import { recordMediaUsage } from '../media/library.ts';
+import { mainVariant, mediaUrl } from '../media/media.ts';
+import { importUpload } from '../media/service.ts';
+import { authorize } from '../policy.ts';
+import { searchDocument, type PreparedSearchFields } from '../search/document.ts';
+import { length } from '../text.ts';
+import { oldAddressesOf } from '../../transfer/old-urls.ts';
+import type { SourceCategory, SourceItem, SourceRecord, SourceSite } from '../../transfer/source.ts';
+import { isOldSiteImage, originalAddress, uploadCandidates, type UploadsFolder } from '../../transfer/uploads.ts';
+import { convertWordPressBody, derivedTitle, plainTitle } from '../../transfer/wp-body.ts';
+import type { ImportedArticle, ImportSource } from './imported.ts';
+import { preparePool } from './prepare-pool.ts';
+import { preparePosts, type PrepareJob, type PrepareOutcome } from './prepare-work.ts';
+
+/**
+ * Importing an archive file (WordPress WXR, RSS, Atom) into the newsroom: `inkstone import`. Two passes over the
+ * file: the first reads all of it (a malformed file is refused there, with its line and column, before anything is
+ * written) and gathers the site, its authors, categories and attachments; the second maps each post onto an article
+ * and writes them in batches, each batch one transaction with its revisions, audit entries, search index entries,
+ * tags, old addresses and source keys. Related reading is left to the background backlog (jobs/backlog.ts), which
+ * analyses never-analysed articles after the server starts: per-article analyses would scan the archive per post.
+ */
+
+export interface ImportOptions {
+  dryRun?: boolean;
+  /** Overwrite articles edited in the newsroom since their import. */
+  update?: boolean;
+  /** Make newsroom accounts (reporters) of the file's authors and make them the articles' authors. */
+  createAuthors?: boolean;
+  /** A copy of the old site's wp-content/uploads, where its images are looked for. */
+  uploads?: UploadsFolder;
+  /** The media folder, for the upload pipeline's temporary files (with `uploads`). */
+  mediaFolder?: MediaFolder;
+  mediaMaxBytes?: number;
+  /** Channel path for posts without a category (feeds); made when missing. */
+  fallbackChannel?: { slug: string; name: string };
+  /** Articles per transaction. */
+  batch?: number;
+  /** false: sanitize and segment on this thread (default: worker threads for files of 200 posts or more). */
+  workers?: boolean;
+  progress?: (p: ImportProgress) => void;
+}
+
+export interface ImportProgress {
+  phase: 'reading' | 'writing';
+  /** Items read (reading) or posts handled (writing). */
+  done: number;
+  /** Posts in the file, once the first pass counted them. */
+  total?: number;
+}
+
+export interface ImportWarning {
+  postId: string;
+  line: number;
+  message: string;
+}
+
+export interface ImportReport {
+  format: SourceSite['format'];
+  site: string;
+  dryRun: boolean;
+  posts: number;
+  imported: number;
+  updated: number;
+  unchanged: number;
+  /** Not imported, by kind: pages, attachments, menu items, comments, other post types, trash, newsroom edits kept… */
+  skipped: Record<string, number>;
+  channelsCreated: number;
+  authorsCreated: number;
+  images: { found: number; missing: string[]; notLookedFor: number };
+  redirects: number;
+  shortcodes: Record<string, number>;
+  warnings: ImportWarning[];
+  /** Warnings beyond the first MAX_WARNINGS, counted only. */
+  moreWarnings: number;
+  seconds: number;
+}
+
+const MAX_WARNINGS = 2000;
+
+/** What the first pass learns of the whole file. */
+interface Survey {
+  site: SourceSite;
+  authors: Map<string, string>;
+  categories: SourceCategory[];
+  /** Attachment post id → its file's address. */
+  attachments: Map<string, string>;
+  posts: number;
+}
+
+const bump = (counts: Record<string, number>, kind: string, n = 1) => {
+  counts[kind] = (counts[kind] ?? 0) + n;
+};
+
+/** Reads the file once through: validates all of it and gathers what the posts refer to. */
+async function survey(records: AsyncIterable<SourceRecord>, report: ImportReport, progress?: ImportOptions['progress']): Promise<Survey> {
+  const s: Survey = {
+    site: { format: report.format, title: '', link: '', wxrVersion: '' },
+    authors: new Map(),
+    categories: [],
+    attachments: new Map(),
+    posts: 0,
+  };
+  let read = 0;
+  for await (const r of records) {
+    if (r.kind === 'site') s.site = r.site;
+    else if (r.kind === 'author') s.authors.set(r.author.login, r.author.displayName || r.author.login);
+    else if (r.kind === 'category') s.categories.push(r.category);
+    else if (r.kind === 'item') {
+      const it = r.item;
+      if (it.postType === 'attachment') {
+        const url = it.attachmentUrl || it.guid;
+        if (it.postId && url) s.attachments.set(it.postId, url);
+      } else if (it.postType === 'post') s.posts++;
+      if (++read % 1000 === 0) progress?.({ phase: 'reading', done: read });
+    }
+  }
+  return s;
+}
+
+interface ChannelPlan {
+  /** Category slug (as the file writes it) → channel path. */
+  pathOfSlug: Map<string, string>;
+  fallback: string;
+}
+
+/** A channel slug from a WordPress one: kept when valid, else made from its term id. */
+function channelSlug(c: SourceCategory): string {
+  const lower = c.slug.trim().toLowerCase();
+  if (SLUG_PATTERN.test(lower)) return lower;
+  return /^\d+$/.test(c.termId) ? `wp-${c.termId}` : `wp-${createHash('sha1').update(c.slug).digest('hex').slice(0, 8)}`;
+}
+
+const cut = (text: string, max: number) => (length(text) <= max ? text : `${[...text].slice(0, max - 1).join('')}…`);
+
+/** The category tree as channel paths (any depth), and the channels to make for it, parents first. */
+function planChannels(categories: SourceCategory[], fallback: { slug: string; name: string }) {
+  const bySlug = new Map(categories.map((c) => [c.slug, c]));
+  const pathOfSlug = new Map<string, string>();
+  const ordered: { path: string; slug: string; name: string; parent: string | null }[] = [];
+  const resolve = (c: SourceCategory, seen: Set<string>): string => {
+    const known = pathOfSlug.get(c.slug);
+    if (known) return known;
+    const parent = c.parent && c.parent !== c.slug && !seen.has(c.parent) ? bySlug.get(c.parent) : undefined;
+    seen.add(c.slug);
+    const parentPath = parent ? resolve(parent, seen) : null;
+    let slug = channelSlug(c);
+    let p = parentPath ? `${parentPath}/${slug}` : slug;
+    // Two categories whose slugs meet once cleaned (Uppercase and uppercase): the later one gets its term id.
+    if (ordered.some((o) => o.path === p)) {
+      slug = `${slug.slice(0, 30)}-${c.termId || ordered.length}`.slice(0, 40).replace(/-+$/, '');
+      p = parentPath ? `${parentPath}/${slug}` : slug;
+    }
+    pathOfSlug.set(c.slug, p);
+    ordered.push({ path: p, slug, name: cut(plainTitle(c.name) || slug, 40), parent: parentPath });
+    return p;
+  };
+  for (const c of categories) resolve(c, new Set());
+  ordered.push({ path: fallback.slug, slug: fallback.slug, name: fallback.name, parent: null });
+  return { plan: { pathOfSlug, fallback: fallback.slug } as ChannelPlan, ordered };
+}
+
+async function ensureChannels(ctx: Ctx, actor: Actor, ordered: { path: string; slug: string; name: string; parent: string | null }[], dryRun: boolean) {
+  const ids = new Map<string, number>();
+  let created = 0;
+  const existing = new Map((await ctx.store.channels.all()).map((c) => [c.path, c.id]));
+  const needed = ordered.filter((o) => !existing.has(o.path));
+  for (const [p, id] of existing) ids.set(p, id);
+  if (dryRun) return { ids, created: needed.length };
+  await ctx.store.transaction(async (store) => {
+    const now = ctx.clock.now();
+    for (const o of needed) {
+      if (await store.channels.findByPath(o.path)) continue;
+      const parentId = o.parent === null ? null : (ids.get(o.parent) ?? null);
+      const id = await store.channels.insert({
+        slug: o.slug,
+        name: o.name,
+        parentId,
+        path: o.path,
+        position: await store.channels.nextPosition(parentId),
+        description: '',
+        createdAt: now,
+      });
+      ids.set(o.path, id);
+      created++;
+      announce(ctx, store, { kind: 'channel', id });
+      await store.history.record({
+        at: now,
+        actorId: actor.id,
+        action: 'channel.create',
+        subjectType: 'channel',
+        subjectId: id,
+        detail: { path: o.path, import: true },
+      });
+    }
+  });
+  for (const c of await ctx.store.channels.all()) ids.set(c.path, c.id);
+  return { ids, created };
+}
+
+/** The file's authors as accounts (--create-authors): login → account id, existing accounts of that name reused. */
+async function ensureAuthors(ctx: Ctx, actor: Actor, authors: Map<string, string>, dryRun: boolean, report: ImportReport): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const [login, displayName] of authors) {
+    let username = login.trim().toLowerCase();
+    if (!USERNAME_PATTERN.test(username)) username = `wp-${createHash('sha1').update(login).digest('hex').slice(0, 10)}`;
+    const existing = await ctx.store.accounts.findByUsername(username);
+    if (existing) {
+      out.set(login, existing.id);
+      continue;
+    }
+    report.authorsCreated++;
+    if (dryRun) continue;
+    // A random password nobody is told: the admin sets one (账号管理) when the person is to sign in.
+    const account = await createAccount(ctx, actor, {
+      username,
+      role: 'reporter',
+      displayName: cut(cleanLine(displayName) || username, 50),
+      password: randomBytes(24).toString('base64url'),
+    });
+    out.set(login, account.id);
+  }
+  return out;
+}
+
+/** A post mapped onto an article, before its body is sanitized. */
+interface MappedPost {
+  key: string;
+  item: SourceItem;
+  status: ArticleStatus;
+  title: string;
+  bodyHtml: string;
+  summary: string;
+  channelPath: string;
+  tags: string[];
+  byline: string;
+  authorId: number;
+  cover: string;
+  publishedAt: number | null;
+  scheduledAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  oldUrls: string[];
+}
+
+const IMAGE_REF = /(<(?:img|a)\b[^>]*?\s(?:src|href)=")([^"]*)(")/gi;
+const attrText = (v: string) =>
+  v
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+const attrValue = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
+
+interface PreparedPost {
+  post: MappedPost;
+  before: ImportSource | undefined;
+  bodyHtml: string;
+  bodyText: string;
+  search: PreparedSearchFields;
+}
+
+type PreparedBatch = PreparedPost[];
+
+class Importer {
+  /** Worker threads for sanitizing and segmenting (none: on this thread). */
+  workers?: { run: (jobs: PrepareJob[]) => Promise<PrepareOutcome[]> };
+
+  readonly report: ImportReport;
+  private readonly warned = new Set<string>();
+  /** Old-site image (original address) → our media address, or null when not in the uploads folder. */
+  private readonly images = new Map<string, string | null>();
+  /** Old addresses claimed in this run, by source key: a second post with the same address is told. */
+  private readonly claimed = new Map<string, string>();
+  /** Source keys handled in this run. */
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly actor: Actor,
+    private readonly options: ImportOptions,
+    private readonly s: Survey,
+    private readonly channels: { plan: ChannelPlan; ids: Map<string, number> },
+    private readonly authorIds: Map<string, number>,
+    report: ImportReport,
+  ) {
+    this.report = report;
+  }
+
+  warn(item: SourceItem, message: string): void {
+    const w = { postId: item.postId || item.guid, line: item.line, message };
+    const k = `${w.postId}\u0000${message}`;
+    if (this.warned.has(k)) return;
+    this.warned.add(k);
+    if (this.report.warnings.length < MAX_WARNINGS) this.report.warnings.push(w);
+    else this.report.moreWarnings++;
+  }
+
+  sourceKey(item: SourceItem): string {
+    const site = (this.s.site.link || '').replace(/\/+$/, '').toLowerCase();
+    if (this.s.site.format === 'wxr' && /^\d+$/.test(item.postId)) return `wxr:${site}#${item.postId}`;
+    const id = item.guid || item.link;
+    return `${this.s.site.format}:${site}#${
+      id ||
+      createHash('sha1')
+        .update(`${item.title}\u0000${item.date ?? ''}`)
+        .digest('hex')
+    }`;
+  }
+
+  /** Decides whether an item becomes an article, and maps it. */
+  map(item: SourceItem): MappedPost | undefined {
+    const r = this.report;
+    if (item.comments > 0) bump(r.skipped, 'comment', item.comments);
+    if (item.postType !== 'post') {
+      bump(r.skipped, item.postType);
+      return undefined;
+    }
+    r.posts++;
+    const now = this.ctx.clock.now();
+    let status: ArticleStatus;
+    switch (item.status) {
+      case 'publish':
+        status = item.password ? 'draft' : 'published';
+        if (item.password) this.warn(item, 'password-protected: imported as a draft, never public (有密码的文章作为草稿导入)');
+        break;
+      case 'private':
+        status = 'draft';
+        this.warn(item, 'private: imported as a draft, never public (私密文章作为草稿导入)');
+        break;
+      case 'future':
+        status = item.date !== undefined ? 'scheduled' : 'draft';
+        break;
+      case 'pending':
+        status = 'submitted';
+        break;
+      case 'draft':
+        status = 'draft';
+        break;
+      default:
+        bump(r.skipped, item.status === 'trash' ? 'trash' : `status ${item.status}`);
+        return undefined;
+    }
+    if (status === 'scheduled' && item.date! <= now) {
+      // Its time passed while the old site was exported: published at that time, as WordPress would have.
+      status = 'published';
+    }
+
+    // Feeds carry bodies as shown (rendered HTML); only WordPress's own export has them as written.
+    const converted =
+      this.s.site.format === 'wxr'
+        ? convertWordPressBody(item.content, this.s.attachments)
+        : { html: item.content, droppedShortcodes: new Map<string, number>(), missingGalleryIds: [] };
+    for (const [name, n] of converted.droppedShortcodes) {
+      r.shortcodes[name] = (r.shortcodes[name] ?? 0) + n;
+    }
+    if (converted.droppedShortcodes.size > 0) this.warn(item, `shortcodes dropped: ${[...converted.droppedShortcodes.keys()].map((n) => `[${n}]`).join(' ')}`);
+    if (converted.missingGalleryIds.length > 0) this.warn(item, `gallery images not in the file: ${converted.missingGalleryIds.join(', ')}`);
+
+    let title = plainTitle(item.title);
+    if (length(title) > LIMITS.title) {
+      title = cut(title, LIMITS.title);
+      this.warn(item, `title cut to ${LIMITS.title} characters`);
+    }
+    const summarySource = plainTitle(item.excerpt);
+    let summary = summarySource;
+    if (length(summary) > LIMITS.summary) {
+      summary = cut(summary, LIMITS.summary);
+      this.warn(item, `excerpt cut to ${LIMITS.summary} characters`);
+    }
+
+    // The primary category: Yoast's when the file says, else the first; the others become tags.
+    const categories = item.terms.filter((t) => t.domain === 'category');
+    const primaryId = item.meta.get('_yoast_wpseo_primary_category');
+    const primaryBySeo = primaryId ? this.s.categories.find((c) => c.termId === primaryId)?.slug : undefined;
+    const primary = categories.find((c) => c.slug === primaryBySeo) ?? categories[0];
+    const channelPath = (primary && this.channels.plan.pathOfSlug.get(primary.slug)) || this.channels.plan.fallback;
+    const tagNames: string[] = [];
+    const addTag = (raw: string) => {
+      let tag = cleanLine(plainTitle(raw)).replace(/^#+/, '');
+      if (tag === '') return;
+      if (length(tag) > LIMITS.tag) {
+        this.warn(item, `tag "${cut(tag, 40)}" cut to ${LIMITS.tag} characters`);
+        tag = [...tag].slice(0, LIMITS.tag).join('');
+      }
+      if (!tagNames.includes(tag)) tagNames.push(tag);
+    };
+    for (const t of item.terms) if (t.domain === 'post_tag') addTag(t.name);
+    for (const c of categories) if (c !== primary) addTag(c.name);
+    if (tagNames.length > LIMITS.tags) {
+      this.warn(item, `${tagNames.length} tags: the first ${LIMITS.tags} kept (${tagNames.length - LIMITS.tags} dropped)`);
+      tagNames.length = LIMITS.tags;
+    }
+
+    const thumbnail = item.meta.get('_thumbnail_id');
+    const cover = thumbnail ? (this.s.attachments.get(thumbnail) ?? '') : '';
+    if (thumbnail && !cover) this.warn(item, `featured image ${thumbnail} is not in the file`);
+
+    const authorId = this.authorIds.get(item.creator) ?? this.actor.id;
+    const byline = cut(cleanLine(this.s.authors.get(item.creator) ?? item.creator), LIMITS.byline);
+    const date = item.date;
+    const createdAt = Math.min(date ?? now, now);
+    const updatedAt = Math.max(createdAt, Math.min(item.modified ?? createdAt, now));
+    return {
+      key: this.sourceKey(item),
+      item,
+      status,
+      title,
+      bodyHtml: converted.html,
+      summary,
+      channelPath,
+      tags: tagNames,
+      byline,
+      authorId,
+      cover: /^https?:\/\//i.test(cover) ? cover : '',
+      publishedAt: status === 'published' ? (date ?? now) : null,
+      scheduledAt: status === 'scheduled' ? date! : null,
+      createdAt: status === 'scheduled' ? Math.min(item.modified ?? now, now) : createdAt,
+      updatedAt: status === 'scheduled' ? Math.min(item.modified ?? now, now) : updatedAt,
+      oldUrls: oldAddressesOf(item, this.s.site.link),
+    };
+  }
+
+  /** Our media address for an old-site image found in the uploads folder (through the upload pipeline), or null. */
+  private async mediaFor(url: string, item: SourceItem): Promise<string | null> {
+    const original = originalAddress(url);
+    const rel = uploadCandidates(original)[0] ?? original;
+    const known = this.images.get(rel);
+    if (known !== undefined) return known;
+    let found: string | null = null;
+    const existing = await this.ctx.store.media.findBySourceUrl(original);
+    if (existing) found = mediaUrl(mainVariant(existing).path);
+    else {
+      const file = await this.options.uploads!.find(url);
+      if (file) {
+        try {
+          const info = await stat(file);
+          if (info.size > (this.options.mediaMaxBytes ?? 20 * 1024 * 1024)) throw new Error(`larger than ${this.options.mediaMaxBytes} bytes`);
+          const hash = createHash('sha256');
+          for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+          if (!this.options.dryRun) {
+            const media = await importUpload(
+              this.ctx,
+              this.actor,
+              this.options.mediaFolder!,
+              { path: file, bytes: info.size, sha256: hash.digest('hex'), name: path.basename(file) },
+              { sourceUrl: original },
+            );
+            found = mediaUrl(mainVariant(media).path);
+          } else found = original;
+        } catch (err) {
+          this.warn(item, `image ${rel} refused: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    }
+    this.images.set(rel, found);
+    if (found) this.report.images.found++;
+    else this.report.images.missing.push(rel);
+    return found;
+  }
+
+  /** Points the body's and the cover's old-site images at our media; the ones not found keep their address. */
+  async rehome(post: MappedPost): Promise<void> {
+    const refs = new Set<string>();
+    for (const m of post.bodyHtml.matchAll(IMAGE_REF)) {
+      const url = attrText(m[2]!);
+      if (isOldSiteImage(url, this.s.site.link)) refs.add(url);
+    }
+    if (post.cover && isOldSiteImage(post.cover, this.s.site.link)) refs.add(post.cover);
+    if (refs.size === 0) return;
+    if (!this.options.uploads) {
+      this.report.images.notLookedFor += refs.size;
+      return;
+    }
+    const ours = new Map<string, string>();
+    for (const url of refs) {
+      const m = await this.mediaFor(url, post.item);
+      if (m) ours.set(url, m);
+    }
+    post.bodyHtml = post.bodyHtml.replace(IMAGE_REF, (all, before: string, value: string, after: string) => {
+      const m = ours.get(attrText(value));
+      return m ? before + attrValue(m) + after : all;
+    });
+    if (post.cover) post.cover = ours.get(post.cover) ?? post.cover;
+  }
+
+  /**
+   * Readies one batch for writing: earlier imports looked up, images brought in, bodies sanitized and texts segmented
+   * for search in the worker threads (while the previous batch is written).
+   */
+  async prepare(posts: MappedPost[]): Promise<PreparedBatch> {
+    const unique: MappedPost[] = [];
+    for (const post of posts) {
+      if (this.seen.has(post.key)) {
+        this.warn(post.item, 'the same post appears twice in the file: the second is left out');
+        bump(this.report.skipped, 'duplicate');
+        continue;
+      }
+      this.seen.add(post.key);
+      unique.push(post);
+    }
+    const earlier = await this.ctx.store.imports.findSources(unique.map((p) => p.key));
+    for (const post of unique) await this.rehome(post);
+    const jobs = unique.map((p) => ({ html: p.bodyHtml, title: p.title, summary: p.summary, tags: p.tags }));
+    const per = Math.max(1, Math.ceil(jobs.length / 8));
+    const parts: PrepareJob[][] = [];
+    for (let i = 0; i < jobs.length; i += per) parts.push(jobs.slice(i, i + per));
+    const outcomes = (await Promise.all(parts.map((part) => (this.workers ? this.workers.run(part) : Promise.resolve(preparePosts(part)))))).flat();
+    const ready: PreparedPost[] = [];
+    unique.forEach((post, i) => {
+      const outcome = outcomes[i]!;
+      if (!outcome.ok) {
+        this.warn(post.item, `not imported: the body is refused (${outcome.message})`);
+        bump(this.report.skipped, 'refused body');
+        return;
+      }
+      if (!post.title) {
+        post.title = derivedTitle(outcome.bodyText) || `（无标题 ${post.item.postId || post.item.guid}）`.slice(0, LIMITS.title);
+        this.warn(post.item, `no title: named 「${post.title}」 from its text`);
+      }
+      ready.push({ post, before: earlier.get(post.key), bodyHtml: outcome.bodyHtml, bodyText: outcome.bodyText, search: outcome.search });
+    });
+    return ready;
+  }
+
+  /** Writes a prepared batch: new articles together in one transaction; earlier imports updated or kept. */
+  async commit(ready: PreparedBatch): Promise<void> {
+    let fresh: PreparedPost[] = [];
+    for (const p of ready) {
+      if (p.before) await this.again(p.post, p.before, p);
+      else fresh.push(p);
+    }
+    if (fresh.length === 0) return;
+    if (this.options.dryRun) {
+      this.report.imported += fresh.length;
+      const taken = await this.ctx.store.imports.oldUrlOwners(fresh.flatMap((f) => f.post.oldUrls));
+      for (const { post } of fresh) for (const u of post.oldUrls) if (!taken.has(u) && this.claim(u, post.key)) this.report.redirects++;
+      return;
+    }
+    const written = await this.ctx.store.transaction(async (store) => {
+      await store.imports.lock();
+      // Another import of the same file may have written some of these since they were looked up.
+      const meanwhile = await store.imports.findSources(fresh.map((f) => f.post.key));
+      if (meanwhile.size > 0) fresh = fresh.filter((f) => !meanwhile.has(f.post.key));
+      if (fresh.length === 0) return 0;
+      const now = this.ctx.clock.now();
+      const rows: ImportedArticle[] = fresh.map(({ post, bodyHtml, bodyText }) => ({
+        title: post.title,
+        subtitle: '',
+        summary: post.summary,
+        bodyHtml,
+        bodyText,
+        channelId: this.channels.ids.get(post.channelPath)!,
+        source: '',
+        byline: post.byline,
+        editor: '',
+        cover: post.cover,
+        status: post.status,
+        publishedAt: post.publishedAt,
+        scheduledAt: post.scheduledAt,
+        createdAt: post.createdAt,
+        updatedAt: post.updatedAt,
+        authorId: post.authorId,
+        revision: 1,
+      }));
+      const ids = await store.imports.insertArticles(rows);
+      const articles: Article[] = rows.map((row, i) => ({
+        ...row,
+        id: ids[i]!,
+        channelPath: fresh[i]!.post.channelPath,
+        tags: fresh[i]!.post.tags,
+        hasImage: row.cover !== '' || /<img\b/i.test(row.bodyHtml),
+      }));
+      await store.imports.addTags(articles.map((a) => ({ articleId: a.id, names: a.tags })));
+      for (const a of articles) if (a.bodyHtml.includes('/media/') || a.cover.startsWith('/media/')) await recordMediaUsage(store, a.id, undefined, a);
+      await store.imports.addRevisions(
+        articles.map((a) => ({
+          articleId: a.id,
+          number: 1,
+          accountId: this.actor.id,
+          action: 'import',
+          createdAt: now,
+          content: { ...contentOf(a), status: a.status },
+        })),
+      );
+      await store.imports.record(
+        articles.map((a, i) => ({
+          at: now,
+          actorId: this.actor.id,
+          action: 'article.import',
+          subjectType: 'article',
+          subjectId: a.id,
+          detail: { revision: 1, status: a.status, source: fresh[i]!.post.key },
+        })),
+      );
+      const published = articles.filter((a) => a.status === 'published');
+      const documents = articles.map((a, i) => searchDocument(a, fresh[i]!.search));
+      await store.search.putMany(documents.filter((_, i) => articles[i]!.status === 'published'));
+      await store.draftSearch.putMany(documents.filter((_, i) => articles[i]!.status !== 'published'));
+      await store.imports.saveSources(
+        articles.map((a, i) => ({ key: fresh[i]!.post.key, articleId: a.id, revision: 1 })),
+        now,
+      );
+      const urls = articles.flatMap((a, i) =>
+        fresh[i]!.post.oldUrls.filter((u) => this.claim(u, fresh[i]!.post.key)).map((u) => ({ path: u, articleId: a.id })),
+      );
+      const added = await store.imports.addOldUrls(urls, now);
+      this.report.redirects += added.length;
+      for (const a of published) announce(this.ctx, store, { kind: 'article', articleId: a.id, channelId: a.channelId, public: true });
+      return fresh.length;
+    });
+    bump(this.report.skipped, 'imported meanwhile by another import', ready.filter((p) => !p.before).length - written);
+    if (this.report.skipped['imported meanwhile by another import'] === 0) delete this.report.skipped['imported meanwhile by another import'];
+    this.report.imported += written;
+  }
+
+  /** Claims an old address for a source item in this run; false (and a warning) when another post has it already. */
+  private claim(url: string, key: string): boolean {
+    const owner = this.claimed.get(url);
+    if (owner === undefined) {
+      this.claimed.set(url, key);
+      return true;
+    }
+    return owner === key;
+  }
+
+  /** A post an earlier import brought in: unchanged, brought up to date, or kept as the newsroom edited it. */
+  private async again(post: MappedPost, before: ImportSource, body: { bodyHtml: string; bodyText: string }): Promise<void> {
+    const article = await this.ctx.store.articles.findById(before.articleId);
+    if (!article) {
+      bump(this.report.skipped, 'deleted in the newsroom');
+      return;
+    }
+    const changes = {
+      title: post.title,
+      summary: post.summary,
+      body: body.bodyHtml,
+      channel: post.channelPath,
+      tags: post.tags,
+      byline: post.byline,
+      cover: post.cover,
+    };
+    const same =
+      article.title === changes.title &&
+      article.summary === changes.summary &&
+      article.bodyHtml === changes.body &&
+      article.channelPath === changes.channel &&
+      JSON.stringify(article.tags) === JSON.stringify(changes.tags) &&
+      article.byline === changes.byline &&
+      article.cover === changes.cover;
+    if (same) {
+      this.report.unchanged++;
+      return;
+    }
+    const edited = article.revision !== before.revision;
+    if (edited && !this.options.update) {
+      bump(this.report.skipped, 'edited in the newsroom');
+      this.warn(post.item, `article #${article.id} was edited in the newsroom since its import: kept as it is (--update overwrites it)`);
+      return;
+    }
+    this.report.updated++;
+    if (this.options.dryRun) return;
+    const updated = await updateArticle(this.ctx, this.actor, article.id, changes, 'import', '', undefined, { source: post.key });
+    await this.ctx.store.imports.saveSources([{ key: post.key, articleId: article.id, revision: updated.revision }], this.ctx.clock.now());
+  }
+}
+
+/**
+ * Imports an archive. `records` is called once per pass over the file (see readSource). Nothing is written when the
+ * first pass finds the file malformed (ImportFileError), nor at all with `dryRun`.
+ */
+export async function importArchive(
+  ctx: Ctx,
+  actor: Actor,
+  format: SourceSite['format'],
+  records: () => AsyncIterable<SourceRecord>,
+  options: ImportOptions = {},
+): Promise<ImportReport> {
+  authorize(actor, 'channel.manage');
+  const started = Date.now();
+  const report: ImportReport = {
+    format,
+    site: '',
+    dryRun: options.dryRun === true,
+    posts: 0,
+    imported: 0,
+    updated: 0,
+    unchanged: 0,
+    skipped: {},
+    channelsCreated: 0,
+    authorsCreated: 0,
+    images: { found: 0, missing: [], notLookedFor: 0 },
+    redirects: 0,
+    shortcodes: {},
+    warnings: [],
+    moreWarnings: 0,
+    seconds: 0,
+  };
+  const s = await survey(records(), report, options.progress);
+  report.site = s.site.link || s.site.title;
+  const { plan, ordered } = planChannels(s.categories, options.fallbackChannel ?? { slug: 'imported', name: '导入稿件' });
+  const channels = await ensureChannels(ctx, actor, ordered, report.dryRun);
+  report.channelsCreated = channels.created;
+  const authorIds = options.createAuthors ? await ensureAuthors(ctx, actor, s.authors, report.dryRun, report) : new Map<string, number>();
+  const importer = new Importer(ctx, actor, options, s, { plan, ids: channels.ids }, authorIds, report);
+
+  const size = options.batch ?? 500;
+  // Sanitizing and segmenting in worker threads once there is enough to share out; a small file stays on this thread.
+  const workers = s.posts >= 200 && options.workers !== false ? preparePool() : undefined;
+  importer.workers = workers;
+  let batch: MappedPost[] = [];
+  let handled = 0;
+  // One batch is written while the next is prepared.
+  let writing: Promise<void> = Promise.resolve();
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const posts = batch;
+    batch = [];
+    const ready = await importer.prepare(posts);
+    await writing;
+    writing = importer.commit(ready).then(() => {
+      handled += posts.length;
+      options.progress?.({ phase: 'writing', done: handled, total: s.posts });
+    });
+    // A failed write stops the reading at the next batch.
+    writing.catch(() => undefined);
+  };
+  try {
+    for await (const r of records()) {
+      if (r.kind !== 'item') continue;
+      const mapped = importer.map(r.item);
+      if (mapped) batch.push(mapped);
+      if (batch.length >= size) await flush();
+    }
+    await flush();
+    await writing;
+  } finally {
+    await writing.catch(() => undefined);
+    await workers?.close();
+  }
+  report.seconds = (Date.now() - started) / 1000;
+  return report;
+}

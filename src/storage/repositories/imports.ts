@@ -1,0 +1,179 @@
+import { sql, type Insertable, type Kysely } from 'kysely';
+import { hasImage, type NewRevision } from '../../domain/articles/article.ts';
+import type { ArticleStatus } from '../../domain/articles/status.ts';
+import type { NewAuditEvent } from '../../domain/audit/audit-event.ts';
+import type { ImportedArticle, ImportSource, OldUrlTarget } from '../../domain/imports/imported.ts';
+import type * as Port from '../../domain/imports/imported.ts';
+import type { Dialect } from '../migrations/index.ts';
+import type { ArticleTable, DB } from '../schema.ts';
+
+/** Rows per multi-row INSERT: well below both stores' bound-parameter limits (SQLite 32,766; PostgreSQL 65,535). */
+const ROWS_PER_STATEMENT = 200;
+/** The advisory lock key of imports ("inki" as a number): any constant no other lock of ours uses. */
+const IMPORT_LOCK = 0x696e6b69;
+
+function chunks<T>(items: readonly T[], size = ROWS_PER_STATEMENT): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function columns(a: ImportedArticle): Insertable<ArticleTable> {
+  return {
+    title: a.title,
+    subtitle: a.subtitle,
+    summary: a.summary,
+    body_html: a.bodyHtml,
+    body_text: a.bodyText,
+    channel_id: a.channelId,
+    source: a.source,
+    byline: a.byline,
+    editor: a.editor,
+    cover: a.cover,
+    status: a.status,
+    published_at: a.publishedAt,
+    scheduled_at: a.scheduledAt,
+    created_at: a.createdAt,
+    updated_at: a.updatedAt,
+    author_id: a.authorId,
+    revision: a.revision,
+    has_image: Number(hasImage(a.bodyHtml, a.cover)),
+  };
+}
+
+export class ImportRepository implements Port.ImportRepository {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  async lock(): Promise<void> {
+    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${IMPORT_LOCK})`.execute(this.db);
+    // A write as the transaction's first statement takes SQLite's write lock (waiting for another writer) before any read.
+    else await sql`update import_sources set revision = revision where 0`.execute(this.db);
+  }
+
+  async findSources(keys: readonly string[]): Promise<Map<string, ImportSource>> {
+    const out = new Map<string, ImportSource>();
+    for (const part of chunks(keys, 500)) {
+      const rows = await this.db.selectFrom('import_sources').select(['source_key', 'article_id', 'revision']).where('source_key', 'in', part).execute();
+      for (const r of rows) out.set(r.source_key, { key: r.source_key, articleId: r.article_id, revision: r.revision });
+    }
+    return out;
+  }
+
+  async insertArticles(articles: readonly ImportedArticle[]): Promise<number[]> {
+    if (articles.length === 0) return [];
+    if (this.dialect === 'sqlite') {
+      // In-process statements cost microseconds, and each returns its own id: no question of RETURNING's order.
+      const ids: number[] = [];
+      for (const a of articles) {
+        const row = await this.db.insertInto('articles').values(columns(a)).returning('id').executeTakeFirstOrThrow();
+        ids.push(row.id);
+      }
+      return ids;
+    }
+    // PostgreSQL: the ids are taken from the sequence first, so each row's id is known whatever order RETURNING uses.
+    const { rows } = await sql<{
+      id: number;
+    }>`select nextval(pg_get_serial_sequence('articles', 'id'))::int as id from generate_series(1, ${articles.length})`.execute(this.db);
+    const ids = rows.map((r) => Number(r.id));
+    const values = articles.map((a, i) => ({ ...columns(a), id: ids[i]! }));
+    for (const part of chunks(values, 100)) await this.db.insertInto('articles').values(part).execute();
+    return ids;
+  }
+
+  async addTags(tags: readonly { articleId: number; names: readonly string[] }[]): Promise<void> {
+    const names = [...new Set(tags.flatMap((t) => t.names))];
+    if (names.length === 0) return;
+    for (const part of chunks(names)) {
+      await this.db
+        .insertInto('tags')
+        .values(part.map((name) => ({ name })))
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute();
+    }
+    const idByName = new Map<string, number>();
+    for (const part of chunks(names, 500)) {
+      for (const t of await this.db.selectFrom('tags').select(['id', 'name']).where('name', 'in', part).execute()) idByName.set(t.name, t.id);
+    }
+    const rows = tags.flatMap((t) => t.names.map((name, position) => ({ article_id: t.articleId, tag_id: idByName.get(name)!, position })));
+    for (const part of chunks(rows)) await this.db.insertInto('article_tags').values(part).execute();
+  }
+
+  async addRevisions(revisions: readonly NewRevision[]): Promise<void> {
+    const rows = revisions.map((r) => ({
+      article_id: r.articleId,
+      number: r.number,
+      account_id: r.accountId,
+      action: r.action,
+      snapshot: JSON.stringify(r.content),
+      created_at: r.createdAt,
+      note: r.note ?? '',
+    }));
+    for (const part of chunks(rows, 100)) await this.db.insertInto('revisions').values(part).execute();
+  }
+
+  async record(events: readonly NewAuditEvent[]): Promise<void> {
+    const rows = events.map((e) => ({
+      at: e.at,
+      actor_id: e.actorId,
+      action: e.action,
+      subject_type: e.subjectType,
+      subject_id: String(e.subjectId),
+      detail: JSON.stringify(e.detail ?? {}),
+    }));
+    for (const part of chunks(rows)) await this.db.insertInto('audit_events').values(part).execute();
+  }
+
+  async saveSources(sources: readonly ImportSource[], at: number): Promise<void> {
+    const rows = sources.map((s) => ({ source_key: s.key, article_id: s.articleId, revision: s.revision, imported_at: at }));
+    for (const part of chunks(rows)) {
+      await this.db
+        .insertInto('import_sources')
+        .values(part)
+        .onConflict((oc) =>
+          oc.column('source_key').doUpdateSet((eb) => ({
+            article_id: eb.ref('excluded.article_id'),
+            revision: eb.ref('excluded.revision'),
+            imported_at: eb.ref('excluded.imported_at'),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  async addOldUrls(urls: readonly { path: string; articleId: number }[], at: number): Promise<string[]> {
+    const added: string[] = [];
+    const rows = urls.map((u) => ({ path: u.path, article_id: u.articleId, created_at: at }));
+    for (const part of chunks(rows)) {
+      const done = await this.db
+        .insertInto('old_urls')
+        .values(part)
+        .onConflict((oc) => oc.column('path').doNothing())
+        .returning('path')
+        .execute();
+      added.push(...done.map((r) => r.path));
+    }
+    return added;
+  }
+
+  async oldUrlOwners(paths: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const part of chunks(paths, 500)) {
+      for (const r of await this.db.selectFrom('old_urls').select(['path', 'article_id']).where('path', 'in', part).execute()) out.set(r.path, r.article_id);
+    }
+    return out;
+  }
+
+  async findOldUrl(path: string): Promise<OldUrlTarget | undefined> {
+    const row = await this.db
+      .selectFrom('old_urls')
+      .innerJoin('articles', 'articles.id', 'old_urls.article_id')
+      .select(['old_urls.article_id', 'articles.status', 'articles.deleted_at'])
+      .where('old_urls.path', '=', path)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return { articleId: row.article_id, status: row.deleted_at === null ? (row.status as ArticleStatus) : undefined };
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Old addresses of imported articles, in one normal form for both sides (what the import stores, what a request asks
+ * for): a path percent-decoded (so `/2020/01/%E4%B8%AD%E6%96%87/` and `/2020/01/中文` meet), NFC, lower case, no
+ * repeated or trailing slash; or `?p=123` for WordPress's query form (`/?p=123`, `/index.php?p=123`).
+ */
+
+export const OLD_PATH_MAX = 1000;
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    // A stray % or a broken UTF-8 sequence: compare it as written, with its hex in one case.
+    return segment.replace(/%[0-9a-f]{2}/gi, (h) => h.toUpperCase());
+  }
+}
+
+/** The key of a path and query, or undefined when there is nothing to remember (the site's root, an over-long path). */
+export function oldUrlKey(path: string, query = ''): string | undefined {
+  const p = new URLSearchParams(query).get('p');
+  const bare = path.replace(/\/+$/, '');
+  if (p !== null && /^\d{1,12}$/.test(p) && (bare === '' || bare === '/index.php')) return `?p=${Number(p)}`;
+  const decoded = path
+    .split('/')
+    .map(decodeSegment)
+    .join('/')
+    .normalize('NFC')
+    .toLowerCase()
+    .replace(/\/{2,}/g, '/')
+    .replace(/\/+$/, '');
+  if (decoded === '' || decoded.length > OLD_PATH_MAX || /[\u0000-\u001f]/.test(decoded)) return undefined;
+  return decoded.startsWith('/') ? decoded : `/${decoded}`;
+}
+
+/** The key of an absolute address, or undefined for one that is not http(s) or names nothing below the root. */
+export function oldUrlKeyOf(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined;
+  return oldUrlKey(parsed.pathname, parsed.search);
+}
+
+/** The key of a request's URL as the server receives it (`/2010/10/05/slug/?utm_source=x`). */
+export function oldUrlKeyOfRequest(url: string): string | undefined {
+  const hash = url.indexOf('#');
+  const u = hash < 0 ? url : url.slice(0, hash);
+  const q = u.indexOf('?');
+  return oldUrlKey(q < 0 ? u : u.slice(0, q), q < 0 ? '' : u.slice(q + 1));
+}
+
+const hostOf = (url: string) => {
+  try {
+    return new URL(url).host.toLowerCase();
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The old addresses of one post: its `<link>` (`/2010/10/05/slug/`, whatever the permalinks were), `?p=<post id>`
+ * (WordPress answers it for every post), and its guid when that is an address on the same site.
+ */
+export function oldAddressesOf(post: { link: string; guid: string; postId: string }, siteLink: string): string[] {
+  const keys = new Set<string>();
+  const add = (k: string | undefined) => {
+    if (k) keys.add(k);
+  };
+  add(oldUrlKeyOf(post.link));
+  if (/^\d+$/.test(post.postId)) add(`?p=${Number(post.postId)}`);
+  const site = hostOf(siteLink) ?? hostOf(post.link);
+  if (post.guid && site && hostOf(post.guid) === site) add(oldUrlKeyOf(post.guid));
+  return [...keys];
+}

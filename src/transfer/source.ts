@@ -1,0 +1,300 @@
+import { open } from 'node:fs/promises';
+import { child, children, childText, ImportFileError, innerXml, parseXmlFile, type XmlEvents, type XmlNode } from './xml.ts';
+
+/**
+ * What an archive file holds, read as a stream of plain records whatever its format: WordPress WXR (1.0–1.2), an RSS
+ * 2.0 feed, an Atom feed. Nothing here knows Inkstone's articles: src/domain/imports maps these records onto them.
+ */
+
+export type ImportFormat = 'wxr' | 'rss' | 'atom' | 'inkstone';
+
+export interface SourceSite {
+  format: Exclude<ImportFormat, 'inkstone'>;
+  title: string;
+  /** The site's address (`<link>`, wp:base_blog_url): a post's source key is scoped by it. */
+  link: string;
+  wxrVersion: string;
+}
+
+export interface SourceAuthor {
+  login: string;
+  displayName: string;
+}
+
+export interface SourceCategory {
+  termId: string;
+  slug: string;
+  /** The parent's slug, '' at the top. */
+  parent: string;
+  name: string;
+}
+
+export interface SourceTerm {
+  slug: string;
+  name: string;
+}
+
+export interface SourceItemTerm {
+  domain: 'category' | 'post_tag' | string;
+  slug: string;
+  name: string;
+}
+
+/** One item (post, page, attachment, menu item…) of the file. */
+export interface SourceItem {
+  line: number;
+  /** WXR post id, or '' for feeds. */
+  postId: string;
+  postType: string;
+  /** WXR status (publish, draft, pending, future, private, trash…); feeds: publish. */
+  status: string;
+  password: string;
+  title: string;
+  /** The title is HTML (WXR and RSS titles may hold markup; Atom says so with type). */
+  link: string;
+  guid: string;
+  creator: string;
+  /** Body HTML as the source keeps it (WordPress: without <p>, wpautop'd when shown). */
+  content: string;
+  excerpt: string;
+  /** Publication time in ms, or undefined when the file gives none. */
+  date: number | undefined;
+  modified: number | undefined;
+  /** wp:post_name: the slug, possibly percent-encoded. */
+  slug: string;
+  parentId: string;
+  attachmentUrl: string;
+  terms: SourceItemTerm[];
+  meta: Map<string, string>;
+  comments: number;
+}
+
+export type SourceRecord =
+  | { kind: 'site'; site: SourceSite }
+  | { kind: 'author'; author: SourceAuthor }
+  | { kind: 'category'; category: SourceCategory }
+  | { kind: 'tag'; tag: SourceTerm }
+  | { kind: 'item'; item: SourceItem };
+
+/** Reads a file's first bytes and first element: the format it is, whatever its name says. */
+export async function detectFormat(file: string): Promise<ImportFormat> {
+  const handle = await open(file, 'r');
+  let head: Buffer;
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    head = buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+  if (head.length === 0) throw new ImportFileError('the file is empty (文件为空)');
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'inkstone';
+  let text = head.toString('latin1');
+  if (head[0] === 0xff && head[1] === 0xfe) text = head.subarray(2).toString('utf16le');
+  if (head[0] === 0xfe && head[1] === 0xff) text = Buffer.from(head.subarray(2)).swap16().toString('utf16le');
+  // The first element after the declaration, comments, processing instructions and a DOCTYPE.
+  const body = text.replace(/^\uFEFF|^\xEF\xBB\xBF/, '').replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^[>]*(\[[\s\S]*?\])?\s*>/g, '');
+  const root = /^\s*<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)\b([^>]*)>?/.exec(body);
+  if (!root) throw new ImportFileError('not a WordPress export, an RSS or Atom feed, or an Inkstone archive (无法识别的文件格式)', 1, 1);
+  const local = root[2]!;
+  if (local === 'rss') return /wordpress\.org\/export\/1\.\d+\//.test(text) ? 'wxr' : 'rss';
+  if (local === 'feed' && /http:\/\/www\.w3\.org\/2005\/Atom/.test(root[3] ?? '')) return 'atom';
+  throw new ImportFileError(`<${root[1] ?? ''}${local}> is not the root of a WordPress export, an RSS or an Atom feed (无法识别的文件格式)`, 1, 1);
+}
+
+const WXR_CHANNEL_RECORDS = new Set(['wp:author', 'wp:category', 'wp:tag', 'wp:term', 'item']);
+
+/** Dates as WXR writes them (`2010-10-05 00:27:25`, GMT for *_gmt), RFC 822 (pubDate) or ISO 8601 (Atom). */
+export function parseDate(value: string, zoneOffsetMinutes = 0): number | undefined {
+  const v = value.trim();
+  if (v === '' || v.startsWith('0000-00-00')) return undefined;
+  const wp = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/.exec(v);
+  if (wp) {
+    const [y, mo, d, h, mi, s] = wp.slice(1).map(Number) as [number, number, number, number, number, number];
+    const ms = Date.UTC(y, mo - 1, d, h, mi, s) - zoneOffsetMinutes * 60_000;
+    return Number.isFinite(ms) ? ms : undefined;
+  }
+  const ms = Date.parse(v);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** Site time of WordPress's post_date when no GMT is given: China's, the newsrooms this is for. */
+const SITE_OFFSET_MINUTES = 8 * 60;
+
+function wxrItem(node: XmlNode): SourceItem {
+  const meta = new Map<string, string>();
+  for (const m of children(node, 'wp:postmeta')) meta.set(childText(m, 'wp:meta_key'), childText(m, 'wp:meta_value'));
+  const date =
+    parseDate(childText(node, 'wp:post_date_gmt')) ?? parseDate(childText(node, 'pubDate')) ?? parseDate(childText(node, 'wp:post_date'), SITE_OFFSET_MINUTES);
+  return {
+    line: node.line,
+    postId: childText(node, 'wp:post_id'),
+    postType: childText(node, 'wp:post_type') || 'post',
+    status: childText(node, 'wp:status') || 'publish',
+    password: childText(node, 'wp:post_password'),
+    title: child(node, 'title')?.text ?? '',
+    link: childText(node, 'link'),
+    guid: childText(node, 'guid'),
+    creator: childText(node, 'dc:creator'),
+    content: child(node, 'content:encoded')?.text ?? '',
+    excerpt: child(node, 'excerpt:encoded')?.text ?? '',
+    date,
+    modified: parseDate(childText(node, 'wp:post_modified_gmt')) ?? parseDate(childText(node, 'wp:post_modified'), SITE_OFFSET_MINUTES),
+    slug: childText(node, 'wp:post_name'),
+    parentId: childText(node, 'wp:post_parent'),
+    attachmentUrl: childText(node, 'wp:attachment_url'),
+    terms: children(node, 'category').map((c) => ({ domain: c.attrs.domain ?? 'category', slug: c.attrs.nicename ?? '', name: c.text.trim() })),
+    meta,
+    comments: children(node, 'wp:comment').length,
+  };
+}
+
+function rssItem(node: XmlNode): SourceItem {
+  const pub = parseDate(childText(node, 'pubDate')) ?? parseDate(childText(node, 'dc:date'));
+  const encoded = child(node, 'content:encoded')?.text ?? '';
+  const description = child(node, 'description')?.text ?? '';
+  return {
+    ...emptyItem(node.line),
+    title: child(node, 'title')?.text ?? '',
+    link: childText(node, 'link'),
+    guid: childText(node, 'guid'),
+    creator: childText(node, 'dc:creator') || childText(node, 'author'),
+    content: encoded || description,
+    excerpt: encoded ? description : '',
+    date: pub,
+    modified: pub,
+    terms: children(node, 'category').map((c) => ({ domain: 'post_tag', slug: '', name: c.text.trim() })),
+  };
+}
+
+function atomText(node: XmlNode | undefined): { html: string; isHtml: boolean } {
+  if (!node) return { html: '', isHtml: false };
+  const type = node.attrs.type ?? 'text';
+  if (type === 'xhtml') return { html: innerXml(child(node, 'div') ?? node), isHtml: true };
+  return { html: node.text, isHtml: type === 'html' };
+}
+
+const escapeText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+function atomEntry(node: XmlNode): SourceItem {
+  const links = children(node, 'atom:link');
+  const link = links.find((l) => (l.attrs.rel ?? 'alternate') === 'alternate')?.attrs.href ?? '';
+  const title = atomText(child(node, 'atom:title'));
+  const content = atomText(child(node, 'atom:content'));
+  const summary = atomText(child(node, 'atom:summary'));
+  const published = parseDate(childText(node, 'atom:published')) ?? parseDate(childText(node, 'atom:updated'));
+  const author = child(node, 'atom:author');
+  return {
+    ...emptyItem(node.line),
+    title: title.isHtml ? title.html : escapeText(title.html),
+    link,
+    guid: childText(node, 'atom:id'),
+    creator: author ? childText(author, 'atom:name') : '',
+    content: content.isHtml ? content.html : escapeText(content.html),
+    excerpt: summary.isHtml ? summary.html : escapeText(summary.html),
+    date: published,
+    modified: parseDate(childText(node, 'atom:updated')) ?? published,
+    terms: children(node, 'atom:category').map((c) => ({ domain: 'post_tag', slug: '', name: (c.attrs.label ?? c.attrs.term ?? '').trim() })),
+  };
+}
+
+function emptyItem(line: number): SourceItem {
+  return {
+    line,
+    postId: '',
+    postType: 'post',
+    status: 'publish',
+    password: '',
+    title: '',
+    link: '',
+    guid: '',
+    creator: '',
+    content: '',
+    excerpt: '',
+    date: undefined,
+    modified: undefined,
+    slug: '',
+    parentId: '',
+    attachmentUrl: '',
+    terms: [],
+    meta: new Map(),
+    comments: 0,
+  };
+}
+
+/**
+ * The records of a WXR, RSS or Atom file, streamed: the file is read in chunks and each chunk's records are yielded
+ * before the next chunk is read, so memory stays that of one chunk and its records whatever the file's size. Throws
+ * ImportFileError (with line and column) on anything malformed, at the point it is met.
+ */
+export async function* readSource(file: string, format: Exclude<ImportFormat, 'inkstone'>, signal?: AbortSignal): AsyncGenerator<SourceRecord> {
+  const pending: SourceRecord[] = [];
+  const site: SourceSite = { format, title: '', link: '', wxrVersion: '' };
+  let siteSent = false;
+  const flushSite = () => {
+    if (!siteSent) {
+      siteSent = true;
+      pending.push({ kind: 'site', site: { ...site } });
+    }
+  };
+  const isRecord = (path: readonly string[]) => {
+    if (format === 'atom') return path.length === 2 && path[1] === 'atom:entry';
+    return path.length === 3 && path[1] === 'channel' && (format === 'wxr' ? WXR_CHANNEL_RECORDS.has(path[2]!) : path[2] === 'item');
+  };
+  let rootName = '';
+  const events: XmlEvents = {
+    root(name) {
+      rootName = name;
+      const expected = format === 'atom' ? 'atom:feed' : 'rss';
+      if (name !== expected) throw new ImportFileError(`the root element is <${name}>, not <${expected}>`, 1, 1);
+    },
+    isRecord,
+    record(node) {
+      flushSite();
+      if (format === 'atom') pending.push({ kind: 'item', item: atomEntry(node) });
+      else if (format === 'rss') pending.push({ kind: 'item', item: rssItem(node) });
+      else if (node.name === 'item') pending.push({ kind: 'item', item: wxrItem(node) });
+      else if (node.name === 'wp:author') {
+        pending.push({ kind: 'author', author: { login: childText(node, 'wp:author_login'), displayName: childText(node, 'wp:author_display_name') } });
+      } else if (node.name === 'wp:category') {
+        pending.push({
+          kind: 'category',
+          category: {
+            termId: childText(node, 'wp:term_id'),
+            slug: childText(node, 'wp:category_nicename'),
+            parent: childText(node, 'wp:category_parent'),
+            name: childText(node, 'wp:cat_name'),
+          },
+        });
+      } else if (node.name === 'wp:tag') {
+        pending.push({ kind: 'tag', tag: { slug: childText(node, 'wp:tag_slug'), name: childText(node, 'wp:tag_name') } });
+      } else if (node.name === 'wp:term' && childText(node, 'wp:term_taxonomy') === 'category') {
+        pending.push({
+          kind: 'category',
+          category: {
+            termId: childText(node, 'wp:term_id'),
+            slug: childText(node, 'wp:term_slug'),
+            parent: childText(node, 'wp:term_parent'),
+            name: childText(node, 'wp:term_name'),
+          },
+        });
+      }
+    },
+    text(path, text) {
+      const at = path.join('/');
+      if (format === 'atom') {
+        if (at === 'atom:feed/atom:title') site.title = text.trim();
+        if (at === 'atom:feed/atom:id' && !site.link) site.link = text.trim();
+        return;
+      }
+      if (at === 'rss/channel/title') site.title = text.trim();
+      else if (at === 'rss/channel/link' && !site.link) site.link = text.trim();
+      else if (at === 'rss/channel/wp:base_blog_url') site.link = text.trim();
+      else if (at === 'rss/channel/wp:wxr_version') site.wxrVersion = text.trim();
+    },
+  };
+  for await (const _ of parseXmlFile(file, events, signal)) yield* pending.splice(0);
+  if (!rootName) throw new ImportFileError('no XML element in the file (文件中没有 XML 元素)');
+  flushSite();
+  yield* pending.splice(0);
+}

@@ -1,0 +1,178 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { oldAddressesOf, oldUrlKey, oldUrlKeyOfRequest } from '../../src/transfer/old-urls.ts';
+import { detectFormat, readSource, type SourceItem } from '../../src/transfer/source.ts';
+import { isOldSiteImage, uploadCandidates } from '../../src/transfer/uploads.ts';
+import { autop, convertWordPressBody, derivedTitle, plainTitle } from '../../src/transfer/wp-body.ts';
+import { ImportFileError } from '../../src/transfer/xml.ts';
+
+/** The importer's parts that need no database: WordPress bodies, titles, old addresses, image paths, feed reading. */
+
+const write = (name: string, text: string | Buffer) => {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'inkstone-transfer-')), name);
+  writeFileSync(file, text);
+  return file;
+};
+
+async function items(file: string): Promise<SourceItem[]> {
+  const format = await detectFormat(file);
+  if (format === 'inkstone') throw new Error('archive');
+  const out: SourceItem[] = [];
+  for await (const r of readSource(file, format)) if (r.kind === 'item') out.push(r.item);
+  return out;
+}
+
+describe('WordPress bodies', () => {
+  it('makes paragraphs of blank lines and <br> of single newlines, never inside <pre> or between blocks', () => {
+    expect(autop('第一段\n第二行\n\n第二段')).toBe('<p>第一段<br>\n第二行</p>\n<p>第二段</p>');
+    expect(autop('<pre>a\n\nb</pre>\n\n段落')).toBe('<pre>a\n\nb</pre>\n<p>段落</p>');
+    expect(autop('<ul>\n<li>一</li>\n<li>二</li>\n</ul>\n文字')).toBe('<ul>\n<li>一</li>\n<li>二</li>\n</ul>\n<p>文字</p>');
+    expect(autop('')).toBe('');
+  });
+
+  it('turns [caption] into a figure and [gallery] into its images, drops other shortcodes, keeps bracketed text', () => {
+    const attachments = new Map([['5', 'https://old.example.com/wp-content/uploads/2020/01/a.jpg']]);
+    const c = convertWordPressBody(
+      '[caption id="attachment_9" align="alignnone" width="300"]<a href="x.jpg"><img src="x-300x200.jpg" /></a> 图说[/caption]\n\n' +
+        '正文 [注] [1] [embed]https://v.example/1[/embed] [contact-form to="a@b"] [foo bar="1"]里面的字[/foo]\n\n[gallery ids="5,6"]',
+      attachments,
+    );
+    expect(c.html).toContain('<figure><a href="x.jpg"><img src="x-300x200.jpg" /></a>');
+    expect(c.html).toContain('<figcaption>图说</figcaption>');
+    expect(c.html).toContain('正文 [注] [1]');
+    expect(c.html).toContain('里面的字');
+    expect(c.html).toContain('<img src="https://old.example.com/wp-content/uploads/2020/01/a.jpg" alt="">');
+    expect(c.html).not.toMatch(/\[(embed|contact-form|foo|gallery|caption)/);
+    expect(Object.fromEntries(c.droppedShortcodes)).toEqual({ embed: 1, 'contact-form': 1, foo: 1 });
+    expect(c.missingGalleryIds).toEqual(['6']);
+  });
+
+  it('removes block-editor comments and leaves block bodies their own paragraphs; shortcodes inside <pre> stay', () => {
+    const c = convertWordPressBody('<!-- wp:paragraph -->\n<p>块一</p>\n<!-- /wp:paragraph -->\n\n<!-- wp:code --><pre>[gallery]\n\nx</pre><!-- /wp:code -->');
+    expect(c.html).not.toContain('wp:');
+    expect(c.html).toContain('<p>块一</p>');
+    expect(c.html).toContain('<pre>[gallery]\n\nx</pre>');
+    expect(c.html).not.toContain('<br>');
+  });
+
+  it('gives titles as text and derives one from the body', () => {
+    expect(plainTitle('Markup: Title <em>With</em> <b>Mark<sup>up</sup></b> &amp; &#x4e2d;&#25991;')).toBe('Markup: Title With Markup & 中文');
+    expect(derivedTitle('江城新区今年完成道路改造。第二句话。')).toBe('江城新区今年完成道路改造。');
+    expect(derivedTitle('This post has no title, but it still must link to the single post view. Second.')).toBe('This post has no title, but i…');
+    expect(derivedTitle('')).toBe('');
+  });
+});
+
+describe('old addresses', () => {
+  it('meet in one form whatever the spelling: percent-encoding of either case, trailing slash, query form', () => {
+    const chinese = oldUrlKey('/2020/01/02/%E4%B8%AD%E6%96%87/');
+    expect(chinese).toBe('/2020/01/02/中文');
+    expect(oldUrlKey('/2020/01/02/%e4%b8%ad%e6%96%87')).toBe(chinese);
+    expect(oldUrlKeyOfRequest('/2020/01/02/中文/?utm_source=wx#top')).toBe(chinese);
+    expect(oldUrlKeyOfRequest('/?p=123')).toBe('?p=123');
+    expect(oldUrlKeyOfRequest('/index.php?p=0123&x=1')).toBe('?p=123');
+    expect(oldUrlKeyOfRequest('/')).toBeUndefined();
+    expect(oldUrlKeyOfRequest('/bad/%E4%B8')).toBe(oldUrlKeyOfRequest('/bad/%e4%b8'));
+    expect(oldUrlKeyOfRequest(`/${'a'.repeat(2000)}`)).toBeUndefined();
+  });
+
+  it('of a post: its link, ?p=<id>, and its guid when that is on the same site', () => {
+    const post = { link: 'https://old.example.com/2010/10/05/a/', guid: 'https://old.example.com/?p=418', postId: '1153' };
+    expect(oldAddressesOf(post, 'https://old.example.com')).toEqual(['/2010/10/05/a', '?p=1153', '?p=418']);
+    expect(oldAddressesOf({ ...post, guid: 'http://elsewhere.example/?p=9' }, 'https://old.example.com')).toEqual(['/2010/10/05/a', '?p=1153']);
+  });
+});
+
+describe('images of the old site', () => {
+  it('name their original in the uploads folder, whatever variant the body used', () => {
+    expect(uploadCandidates('https://old.example.com/wp-content/uploads/2020/05/photo-300x200.jpg?w=604')).toEqual([
+      '2020/05/photo.jpg',
+      '2020/05/photo-300x200.jpg',
+    ]);
+    expect(uploadCandidates('https://site.files.wordpress.com/2008/06/canola2.jpg?w=604')).toEqual(['2008/06/canola2.jpg']);
+    expect(isOldSiteImage('https://old.example.com/wp-content/uploads/a.png', 'https://old.example.com')).toBe(true);
+    expect(isOldSiteImage('https://www.old.example.com/wp-content/uploads/a.png', 'https://old.example.com')).toBe(true);
+    expect(isOldSiteImage('https://cdn.other.example/a.png', 'https://old.example.com')).toBe(false);
+    expect(isOldSiteImage('https://old.example.com/page/', 'https://old.example.com')).toBe(false);
+  });
+});
+
+describe('reading files', () => {
+  it('tells the formats apart by their content, not their names', async () => {
+    expect(await detectFormat(write('feed.txt', '<?xml version="1.0"?>\n<!-- c -->\n<rss version="2.0"><channel></channel></rss>'))).toBe('rss');
+    expect(await detectFormat(write('x.rss', '<feed xmlns="http://www.w3.org/2005/Atom"></feed>'))).toBe('atom');
+    expect(await detectFormat(write('a.xml', '<rss xmlns:wp="http://wordpress.org/export/1.0/"><channel/></rss>'))).toBe('wxr');
+    expect(await detectFormat(write('b.xml', Buffer.from([0x1f, 0x8b, 8, 0])))).toBe('inkstone');
+    await expect(detectFormat(write('c.xml', ''))).rejects.toThrow(ImportFileError);
+    await expect(detectFormat(write('d.xml', '{"json": true}'))).rejects.toThrow(/not a WordPress export/);
+  });
+
+  it('reads RSS 2.0 and Atom items, and GBK files by their declaration', async () => {
+    const rss = await items(
+      write(
+        'feed.xml',
+        `<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>新闻</title><link>https://n.example</link>
+<item><title>标题 &amp; 更多</title><link>https://n.example/a/1</link><guid>n-1</guid><pubDate>Tue, 05 Oct 2010 07:27:25 +0000</pubDate>
+<description>摘要</description><content:encoded><![CDATA[<p>正文</p>]]></content:encoded><category>政务</category></item></channel></rss>`,
+      ),
+    );
+    expect(rss).toEqual([
+      expect.objectContaining({
+        title: '标题 & 更多',
+        guid: 'n-1',
+        content: '<p>正文</p>',
+        excerpt: '摘要',
+        date: Date.UTC(2010, 9, 5, 7, 27, 25),
+        postType: 'post',
+        status: 'publish',
+      }),
+    ]);
+    expect(rss[0]!.terms).toEqual([{ domain: 'post_tag', slug: '', name: '政务' }]);
+    const atom = await items(
+      write(
+        'atom.xml',
+        `<feed xmlns="http://www.w3.org/2005/Atom"><title>站</title><id>urn:x</id><entry><title type="html">&lt;b&gt;粗&lt;/b&gt;题</title><id>urn:e1</id>
+<link rel="alternate" href="https://n.example/e1"/><published>2024-03-01T10:00:00+08:00</published><content type="text">a &lt; b</content><author><name>王记者</name></author></entry></feed>`,
+      ),
+    );
+    expect(atom).toEqual([
+      expect.objectContaining({
+        title: '<b>粗</b>题',
+        guid: 'urn:e1',
+        link: 'https://n.example/e1',
+        content: 'a &lt; b',
+        creator: '王记者',
+        date: Date.UTC(2024, 2, 1, 2),
+      }),
+    ]);
+    const gbk = Buffer.concat([
+      Buffer.from('<?xml version="1.0" encoding="GBK"?><rss version="2.0"><channel><item><title>'),
+      Buffer.from([0xd6, 0xd0, 0xce, 0xc4]), // 中文 in GBK
+      Buffer.from('</title></item></channel></rss>'),
+    ]);
+    expect((await items(write('gbk.xml', gbk)))[0]!.title).toBe('中文');
+  });
+
+  it('refuses hostile and broken XML with the line and column, never expanding or fetching entities', async () => {
+    const err = (text: string) =>
+      items(write('bad.xml', text)).then(
+        () => undefined,
+        (e: unknown) => e as ImportFileError,
+      );
+    const laughs = await err(
+      `<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY a "${'a'.repeat(100)}"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>\n<rss version="2.0"><channel><item><title>&b;</title></item></channel></rss>`,
+    );
+    expect(laughs).toBeInstanceOf(ImportFileError);
+    expect(laughs!.line).toBe(2);
+    expect((await err('<?xml version="1.0"?>\n<!DOCTYPE rss SYSTEM "file:///etc/passwd">\n<rss version="2.0"/>'))!.message).toMatch(/external file/);
+    expect((await err('<rss version="2.0"><channel>\n<item><title>&nbsp;</title></item></channel></rss>'))!.message).toMatch(
+      /^line 2, column \d+: malformed XML: undefined entity/,
+    );
+    expect((await err('<rss version="2.0"><channel>\n<item><title>x</title>'))!.message).toMatch(/^line 2, column \d+: malformed XML/);
+    const deep = `<rss version="2.0"><channel><item>${'<a>'.repeat(100)}${'</a>'.repeat(100)}</item></channel></rss>`;
+    expect((await err(deep))!.message).toMatch(/nest more than 64 deep/);
+    expect((await err('<?xml version="1.0" encoding="x-no-such"?><rss/>'))!.message).toMatch(/unsupported encoding/);
+  });
+});
