@@ -102,10 +102,11 @@ describe.each(STORES)('CLI and HTTP on %s', (kind) => {
       expect(again.status).toBe(2);
       expect(again.stderr).toMatch(/not empty/);
       const notArchive = path.join(moved, 'feed.xml');
-      writeFileSync(notArchive, '<rss></rss>');
+      // Neither an archive nor a feed or WordPress export: refused with the reason, nothing written.
+      writeFileSync(notArchive, '这不是导出文件');
       const refused = runCli(to, 'import', notArchive);
       expect(refused.status).toBe(2);
-      expect(refused.stderr).toMatch(/not an Inkstone archive/);
+      expect(refused.stderr).toMatch(/inkstone: /);
     } finally {
       rmSync(moved, { recursive: true, force: true });
     }

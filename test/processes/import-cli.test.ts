@@ -66,10 +66,10 @@ describe.each(STORES)('inkstone import on %s', (kind) => {
 
   it('refuses what it cannot import, with the reason and where, writing nothing', () => {
     const whole = readFileSync(FIXTURE, 'utf8');
-    // The name says .xml; the bytes say gzip: an Inkstone archive.
+    // The name says .xml; the bytes say gzip: read as an Inkstone archive, and this one is no archive at all.
     const archive = importCli(env, file('looks-like.xml', gzipSync('{"kind":"channel"}\n')));
     expect(archive.status).toBe(2);
-    expect(archive.stderr).toMatch(/Inkstone archive \(gzip\).*importInkstoneArchive/);
+    expect(archive.stderr).toMatch(/the archive is truncated or corrupt/);
     const truncated = importCli(env, file('export.xml', whole.slice(0, 200_000)));
     expect(truncated.status).toBe(2);
     expect(truncated.stderr).toMatch(/was not imported, nothing was written: line \d+, column \d+: malformed XML/);
