@@ -33,8 +33,12 @@ describe.each(STORES)('the outbox on %s', (kind) => {
     return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(res.body)?.[1]);
   };
 
-  /** A made-up word of its own per article, so each test finds exactly its article. */
-  const uniqueWord = () => `砚台测${'甲乙丙丁戊己庚辛壬癸'[word % 10]}${'子丑寅卯辰巳午未申酉'[Math.floor(word++ / 10) % 10]}词`;
+  /**
+   * A made-up word of its own per article, sharing no character with another (search continues with partial matches,
+   * so words with a common part would find each other's articles).
+   */
+  const WORDS = ['甲乙丙', '丁戊己', '庚辛壬', '子丑寅', '卯辰巳', '午未申', '酉戌亥', '鹳雀楼', '琥珀湾', '翡翠岭', '珊瑚礁', '麒麟阁'];
+  const uniqueWord = () => WORDS[word++ % WORDS.length]!;
   const found = async (q: string) => {
     const res = await t.app.inject({ url: `/api/v1/search?q=${encodeURIComponent(q)}` });
     expect(res.statusCode, res.body).toBe(200);

@@ -4,6 +4,7 @@ import {
   type ArchiveQuery,
   type ArchiveRow,
   type Article,
+  type ArticleFields,
   type ArticlePatch,
   type FeedQuery,
   type NewArticle,
@@ -47,7 +48,8 @@ function patchColumns(p: ArticlePatch): Updateable<ArticleTable> {
   };
 }
 
-function newArticleColumns(a: NewArticle): Insertable<ArticleTable> {
+/** The columns of a new article; with its publication and schedule times when it arrives with them (an import). */
+export function newArticleColumns(a: NewArticle & Partial<Pick<ArticleFields, 'publishedAt' | 'scheduledAt'>>): Insertable<ArticleTable> {
   return {
     title: a.title,
     subtitle: a.subtitle,
@@ -65,6 +67,8 @@ function newArticleColumns(a: NewArticle): Insertable<ArticleTable> {
     author_id: a.authorId,
     revision: a.revision,
     has_image: Number(hasImage(a.bodyHtml, a.cover)),
+    ...(a.publishedAt !== undefined ? { published_at: a.publishedAt } : {}),
+    ...(a.scheduledAt !== undefined ? { scheduled_at: a.scheduledAt } : {}),
   };
 }
 

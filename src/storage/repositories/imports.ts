@@ -1,11 +1,12 @@
 import { sql, type Insertable, type Kysely } from 'kysely';
-import { hasImage, type NewRevision } from '../../domain/articles/article.ts';
+import type { NewRevision } from '../../domain/articles/article.ts';
 import type { ArticleStatus } from '../../domain/articles/status.ts';
 import type { NewAuditEvent } from '../../domain/audit/audit-event.ts';
 import type { ImportedArticle, ImportSource, OldUrlTarget } from '../../domain/imports/imported.ts';
 import type * as Port from '../../domain/imports/imported.ts';
 import type { Dialect } from '../migrations/index.ts';
 import type { ArticleTable, DB } from '../schema.ts';
+import { newArticleColumns } from './articles.ts';
 
 /** Rows per multi-row INSERT: well below both stores' bound-parameter limits (SQLite 32,766; PostgreSQL 65,535). */
 const ROWS_PER_STATEMENT = 200;
@@ -18,28 +19,7 @@ function chunks<T>(items: readonly T[], size = ROWS_PER_STATEMENT): T[][] {
   return out;
 }
 
-function columns(a: ImportedArticle): Insertable<ArticleTable> {
-  return {
-    title: a.title,
-    subtitle: a.subtitle,
-    summary: a.summary,
-    body_html: a.bodyHtml,
-    body_text: a.bodyText,
-    channel_id: a.channelId,
-    source: a.source,
-    byline: a.byline,
-    editor: a.editor,
-    cover: a.cover,
-    status: a.status,
-    published_at: a.publishedAt,
-    scheduled_at: a.scheduledAt,
-    created_at: a.createdAt,
-    updated_at: a.updatedAt,
-    author_id: a.authorId,
-    revision: a.revision,
-    has_image: Number(hasImage(a.bodyHtml, a.cover)),
-  };
-}
+const columns = (a: ImportedArticle): Insertable<ArticleTable> => newArticleColumns(a);
 
 export class ImportRepository implements Port.ImportRepository {
   constructor(
