@@ -228,8 +228,13 @@ describe.skipIf(!runsOn('postgres'))('a PostgreSQL read replica (DATABASE_READ_U
         // Uncached reads a while later still go to the primary: the replica has still not replayed the correction.
         await new Promise((r) => setTimeout(r, 100));
         expect((await render(a, `/a/${articleId}`)).body).toContain('更正：全长32.6公里');
-        const found = (await get(a, `/api/v1/search?q=${encodeURIComponent('更正')}`)).json() as { items: { id: number }[] };
-        expect(found.items.map((i) => i.id)).toContain(articleId);
+        // Search follows the correction once the outbox has indexed it (milliseconds after the commit).
+        await waitFor(
+          async () =>
+            ((await get(a, `/api/v1/search?q=${encodeURIComponent('更正')}`)).json() as { items: { id: number }[] }).items.some((i) => i.id === articleId) ||
+            undefined,
+          { timeout: 5_000, message: 'search finds the correction' },
+        );
       });
       expect(ran, 'nothing read on the paused replica').toBe(0);
       expect(await metric(a, /^inkstone_replica_fallbacks_total\{reason="behind"\} (\d+)/m)).toBeGreaterThan(behindBefore);

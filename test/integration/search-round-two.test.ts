@@ -27,6 +27,8 @@ describe.each(STORES)('search round two on %s', (kind) => {
   const ids: Record<string, number> = {};
 
   const search = async (q: string, extra: Record<string, string> = {}) => {
+    // Articles reach the index after their commit (the outbox).
+    await t.settled();
     const res = await t.app.inject({ url: `/api/v1/search?${new URLSearchParams({ q, ...extra }).toString()}` });
     expect(res.statusCode, res.body).toBe(200);
     return json<Answer>(res);
