@@ -37,7 +37,7 @@ export async function indexArticleNow(ctx: Ctx, id: number): Promise<boolean> {
   const ahead = seen && seen.bodyText.trim() !== '' ? await prepareAnalysis(seen, seen.bodyText) : undefined;
   const present = await ctx.store.transaction(async (store) => {
     await store.outbox.serialize(ARTICLE_INDEXING, id);
-    const article = await store.articles.findById(id);
+    const article = await current(store, id, seen);
     if (!article) {
       // Deleted (in the 回收站, which keeps its draft entry for an undelete) or purged for good.
       await store.search.remove(id);
@@ -50,7 +50,7 @@ export async function indexArticleNow(ctx: Ctx, id: number): Promise<boolean> {
   await new Promise((resolve) => setImmediate(resolve));
   return ctx.store.transaction(async (store) => {
     await store.outbox.serialize(ARTICLE_INDEXING, id);
-    const article = present ? await store.articles.findById(id) : undefined;
+    const article = present ? await current(store, id, seen) : undefined;
     if (!article) {
       await store.related.withdraw(id);
       return false;
@@ -58,4 +58,15 @@ export async function indexArticleNow(ctx: Ctx, id: number): Promise<boolean> {
     await refreshRelated(store, article, ctx.clock.now(), { prepared: ahead?.related, wasPublished: true });
     return article.status === 'published';
   });
+}
+
+/**
+ * The article as it is now, its body taken from `seen` when no write came since (the same revision): a body of up to
+ * 2 MB read again from SQLite would hold the event loop for tens of milliseconds.
+ */
+async function current(store: Store, id: number, seen: Article | undefined): Promise<Article | undefined> {
+  const [head] = await store.articles.findMany([id], { bodies: false });
+  if (!head) return undefined;
+  if (seen && seen.revision === head.revision) return { ...head, bodyHtml: seen.bodyHtml, bodyText: seen.bodyText };
+  return store.articles.findById(id);
 }
