@@ -41,7 +41,9 @@ export async function runOutbox(ctx: Ctx, pass: OutboxPass): Promise<number> {
     const bySubject = new Map<string, OutboxItem[]>();
     for (const item of items) {
       const key = `${item.topic}\u0000${item.subjectId}`;
-      bySubject.set(key, [...(bySubject.get(key) ?? []), item]);
+      const group = bySubject.get(key);
+      if (group) group.push(item);
+      else bySubject.set(key, [item]);
     }
     const done: number[] = [];
     const failed = new Set<number>();

@@ -46,14 +46,14 @@ describe('security: body size as stored', () => {
 });
 
 describe('body preparation off the event loop', () => {
-  it('prepares a long body in the worker thread as inline, with its analysis', async () => {
+  it('prepares a long body in the worker thread as inline, and its analysis (for the outbox) too', async () => {
     const inline = prepareBodyNow(long);
-    const prepared = await prepareBody(long, fields);
+    const prepared = await prepareBody(long);
     expect(prepared.bodyHtml).toBe(inline.bodyHtml);
     expect(prepared.bodyText).toBe(inline.bodyText);
-    expect(prepared.analysis).toEqual(analyseNow(fields, inline.bodyText));
-    // Short bodies stay inline and leave the analysis to the transaction.
-    expect((await prepareBody(paragraph, fields)).analysis).toBeUndefined();
+    expect(await prepareAnalysis(fields, inline.bodyText)).toEqual(analyseNow(fields, inline.bodyText));
+    // Short texts are analysed inline, where the outbox's work runs.
+    expect(await prepareAnalysis(fields, prepareBodyNow(paragraph).bodyText)).toBeUndefined();
   });
 
   it("rethrows the worker's refusals as the domain's typed errors", async () => {

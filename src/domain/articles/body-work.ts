@@ -69,7 +69,7 @@ export function assistNow(title: string, html: string): AssistTexts {
 }
 
 /** What crosses the thread boundary: a job, and a result or the domain error it met (classes do not survive cloning). */
-export type BodyJob = { html: string; fields?: TextFields } | { text: string; fields: TextFields } | { assist: { title: string; html: string } };
+export type BodyJob = { html: string } | { text: string; fields: TextFields } | { assist: { title: string; html: string } };
 
 export type BodyOutcome =
   | { ok: true; body?: PreparedBody; analysis?: PreparedAnalysis; assist?: AssistTexts }
@@ -80,7 +80,7 @@ export function runBodyJob(job: BodyJob): BodyOutcome {
     if ('assist' in job) return { ok: true, assist: assistNow(job.assist.title, job.assist.html) };
     if ('html' in job) {
       const body = prepareBodyNow(job.html);
-      return { ok: true, body, analysis: job.fields && analyseNow(job.fields, body.bodyText) };
+      return { ok: true, body };
     }
     return { ok: true, analysis: analyseNow(job.fields, job.text) };
   } catch (err) {

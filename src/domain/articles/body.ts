@@ -6,14 +6,9 @@ export type { AssistTexts, PreparedAnalysis, PreparedBody, TextFields } from './
 
 /**
  * Bodies up to this many characters are prepared on the calling thread (a few milliseconds: less than handing them
- * to the worker costs in copying and waiting); longer ones in the body worker thread, with their analysis.
+ * to the worker costs in copying and waiting); longer ones in the body worker thread.
  */
 export const INLINE_BODY_CHARS = 32 * 1024;
-
-export interface PreparedContent extends PreparedBody {
-  /** Made along with a long body when its other texts were given; see refreshRelated and searchDocument. */
-  analysis?: PreparedAnalysis;
-}
 
 async function inWorker(job: BodyJob) {
   const outcome = await bodyPool().run(job);
@@ -24,13 +19,12 @@ async function inWorker(job: BodyJob) {
 
 /**
  * A body ready to store: sanitized (400 `too_long` past 2 MB, before or after; `too_complex` past the nesting or
- * element limits) with its plain text. A long body is prepared in the worker thread, and with `fields` its related-
- * reading terms and search fields are worked out there too, so the transaction that stores it only writes.
+ * element limits) with its plain text. A long body is prepared in the worker thread; its analysis for search and
+ * related reading comes later, in the outbox's work (prepareAnalysis).
  */
-export async function prepareBody(html: string, fields?: TextFields): Promise<PreparedContent> {
+export async function prepareBody(html: string): Promise<PreparedBody> {
   if (html.length <= INLINE_BODY_CHARS) return prepareBodyNow(html);
-  const { body, analysis } = await inWorker({ html, fields });
-  return { ...body!, analysis };
+  return (await inWorker({ html })).body!;
 }
 
 /** The analysis of an article whose body stays as stored, worked out in the worker when the text is long (else undefined: cheap enough inline). */

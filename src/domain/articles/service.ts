@@ -6,7 +6,7 @@ import { imageUrlField, length, lineField } from '../text.ts';
 import { normalizeChannelPath } from '../channels/channel.ts';
 import { contentOf, type Article, type ArticleContent, type ArticlePatch } from './article.ts';
 import { queueIndexing } from './indexing.ts';
-import { INLINE_BODY_CHARS, prepareBody, type PreparedBody, type PreparedContent } from './body.ts';
+import { INLINE_BODY_CHARS, prepareBody, type PreparedBody } from './body.ts';
 import { cleanLine } from './html.ts';
 import { LIMITS } from './limits.ts';
 import { canTransition, DELETABLE_STATUSES, isDeletable, statusNames, type ArticleStatus, type Transition } from './status.ts';
@@ -66,7 +66,7 @@ async function normalize(store: Store, input: ArticleInput, body: PreparedBody):
  * Checks an input and prepares its body before any transaction: sanitizing and analysing a long body takes a worker
  * thread a while, and a transaction held meanwhile would hold the connection (SQLite has one) from every reader.
  */
-async function prepareInput(store: Store, input: ArticleInput): Promise<PreparedContent> {
+async function prepareInput(store: Store, input: ArticleInput): Promise<PreparedBody> {
   await normalizeFields(store, input);
   return prepareBody(input.body);
 }
@@ -164,9 +164,9 @@ async function rehosted<T extends { cover?: string }>(
   ctx: Ctx,
   actor: Actor,
   input: T,
-  prepared: PreparedContent,
+  prepared: PreparedBody,
   parts: { body: boolean; cover: boolean },
-): Promise<{ input: T; prepared: PreparedContent }> {
+): Promise<{ input: T; prepared: PreparedBody }> {
   if (!ctx.remoteImages) return { input, prepared };
   const cover = parts.cover ? (input.cover ?? '') : '';
   const r = await rehostRemoteImages(ctx, actor, parts.body ? prepared.bodyHtml : '', cover);

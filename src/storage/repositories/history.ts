@@ -5,22 +5,36 @@ import type { DB } from '../schema.ts';
 import type * as Port from '../../domain/store.ts';
 
 /** Revisions of articles and the audit log: append-only, but for an autosave replacing its own minutes-old revision. */
+/** A revision as its row (the importer writes them in batches too). */
+export function revisionRow(r: NewRevision) {
+  return {
+    article_id: r.articleId,
+    number: r.number,
+    account_id: r.accountId,
+    action: r.action,
+    snapshot: JSON.stringify(r.content),
+    created_at: r.createdAt,
+    note: r.note ?? '',
+  };
+}
+
+/** An audit event as its row. */
+export function auditRow(e: NewAuditEvent) {
+  return {
+    at: e.at,
+    actor_id: e.actorId,
+    action: e.action,
+    subject_type: e.subjectType,
+    subject_id: String(e.subjectId),
+    detail: JSON.stringify(e.detail ?? {}),
+  };
+}
+
 export class HistoryRepository implements Port.HistoryRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async addRevision(r: NewRevision): Promise<void> {
-    await this.db
-      .insertInto('revisions')
-      .values({
-        article_id: r.articleId,
-        number: r.number,
-        account_id: r.accountId,
-        action: r.action,
-        snapshot: JSON.stringify(r.content),
-        created_at: r.createdAt,
-        note: r.note ?? '',
-      })
-      .execute();
+    await this.db.insertInto('revisions').values(revisionRow(r)).execute();
   }
 
   private revisionsOf(articleId: number) {
@@ -90,17 +104,7 @@ export class HistoryRepository implements Port.HistoryRepository {
   }
 
   async record(e: NewAuditEvent): Promise<void> {
-    await this.db
-      .insertInto('audit_events')
-      .values({
-        at: e.at,
-        actor_id: e.actorId,
-        action: e.action,
-        subject_type: e.subjectType,
-        subject_id: String(e.subjectId),
-        detail: JSON.stringify(e.detail ?? {}),
-      })
-      .execute();
+    await this.db.insertInto('audit_events').values(auditRow(e)).execute();
   }
 
   async auditEvents(query: AuditQuery): Promise<AuditEvent[]> {

@@ -7,6 +7,7 @@ import type * as Port from '../../domain/imports/imported.ts';
 import type { Dialect } from '../migrations/index.ts';
 import type { ArticleTable, DB } from '../schema.ts';
 import { newArticleColumns } from './articles.ts';
+import { auditRow, revisionRow } from './history.ts';
 
 /** Rows per multi-row INSERT: well below both stores' bound-parameter limits (SQLite 32,766; PostgreSQL 65,535). */
 const ROWS_PER_STATEMENT = 200;
@@ -82,27 +83,12 @@ export class ImportRepository implements Port.ImportRepository {
   }
 
   async addRevisions(revisions: readonly NewRevision[]): Promise<void> {
-    const rows = revisions.map((r) => ({
-      article_id: r.articleId,
-      number: r.number,
-      account_id: r.accountId,
-      action: r.action,
-      snapshot: JSON.stringify(r.content),
-      created_at: r.createdAt,
-      note: r.note ?? '',
-    }));
+    const rows = revisions.map(revisionRow);
     for (const part of chunks(rows, 100)) await this.db.insertInto('revisions').values(part).execute();
   }
 
   async record(events: readonly NewAuditEvent[]): Promise<void> {
-    const rows = events.map((e) => ({
-      at: e.at,
-      actor_id: e.actorId,
-      action: e.action,
-      subject_type: e.subjectType,
-      subject_id: String(e.subjectId),
-      detail: JSON.stringify(e.detail ?? {}),
-    }));
+    const rows = events.map(auditRow);
     for (const part of chunks(rows)) await this.db.insertInto('audit_events').values(part).execute();
   }
 
