@@ -136,9 +136,12 @@ export function parseSearchEngine(env: Env): SearchEngineSettings | undefined {
   } catch {
     throw bad('is not a URL');
   }
+  const engine = (env.INKSTONE_SEARCH_ENGINE ?? '').trim().toLowerCase();
+  if (url.protocol === 'meili:' || url.protocol === 'meilisearch:' || engine === 'meilisearch') {
+    throw new ConfigError('INKSTONE_SEARCH_URL: Meilisearch is not supported yet; use OpenSearch or Elasticsearch (docs/DEPLOY.md)');
+  }
   const protocol = SEARCH_SCHEMES[url.protocol];
   if (!protocol) throw bad(`has an unknown scheme (${url.protocol})`);
-  const engine = (env.INKSTONE_SEARCH_ENGINE ?? '').trim().toLowerCase();
   if (engine !== '' && engine !== 'opensearch' && engine !== 'elasticsearch') {
     throw new ConfigError(`INKSTONE_SEARCH_ENGINE must be opensearch or elasticsearch (the same API), got "${env.INKSTONE_SEARCH_ENGINE}"`);
   }

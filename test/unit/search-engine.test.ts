@@ -203,6 +203,8 @@ describe('INKSTONE_SEARCH_URL', () => {
     expect(tls?.endpoint).toEqual({ base: 'https://es.example:9243', authorization: `Basic ${Buffer.from('admin:p@ss').toString('base64')}`, timeoutMs: 800 });
     expect(tls?.prefix).toBe('inkstone');
     expect(() => parseSearchEngine({ INKSTONE_SEARCH_URL: 'ftp://x' })).toThrow(/unknown scheme/);
+    expect(() => parseSearchEngine({ INKSTONE_SEARCH_URL: 'meili://x:7700?key=k' })).toThrow(/Meilisearch is not supported yet/);
+    expect(() => parseSearchEngine({ INKSTONE_SEARCH_URL: 'http://x:7700', INKSTONE_SEARCH_ENGINE: 'meilisearch' })).toThrow(/Meilisearch/);
     expect(() => parseSearchEngine({ INKSTONE_SEARCH_URL: 'http://x:9200/Bad/Prefix' })).toThrow(/prefix/);
     expect(() => parseSearchEngine({ INKSTONE_SEARCH_URL: 'http://x:9200/a?key=1' })).toThrow(/no query/);
     expect(() => parseSearchEngine({ INKSTONE_SEARCH_URL: 'http://x:9200', INKSTONE_SEARCH_TIMEOUT_MS: '0' })).toThrow(/TIMEOUT/);
