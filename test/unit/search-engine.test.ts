@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseSearchEngine } from '../../src/config.ts';
 import { parseQuery } from '../../src/domain/search/query.ts';
@@ -12,6 +14,7 @@ import {
   INDEX_BODY,
   matchesFrom,
   matchingBody,
+  OpenSearchIndex,
   searchBody,
   termMatchesBody,
   termMatchesFrom,
@@ -214,5 +217,104 @@ describe('INKSTONE_SEARCH_URL', () => {
       expect.objectContaining({ message: expect.not.stringContaining('secret') }),
     );
     expect(loadConfig({ INKSTONE_DATA_DIR: '/tmp/inkstone-engine-config', INKSTONE_SECRET: 'x'.repeat(32) }).searchEngine).toBeUndefined();
+  });
+});
+
+describe('OpenSearch adapter over HTTP', () => {
+  /**
+   * A server that records what the adapter sends and answers with the engines' documented answer shapes (no engine
+   * logic: what is checked is the adapter's requests and how it reads the answers).
+   */
+  async function replay(answer: (method: string, url: string, body: string) => { status: number; body?: unknown }) {
+    const seen: { method: string; url: string; body: string; type?: string; auth?: string }[] = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        seen.push({ method: req.method!, url: req.url!, body, type: req.headers['content-type'], auth: req.headers.authorization });
+        const a = answer(req.method!, req.url!, body);
+        res.writeHead(a.status, { 'content-type': 'application/json' }).end(a.body === undefined ? '' : JSON.stringify(a.body));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, authorization: 'Basic aW5rOnN0b25l', timeoutMs: 1000 };
+    return { seen, endpoint, close: () => new Promise((resolve) => server.close(resolve)) };
+  }
+
+  it('creates the index once when it is missing, writes documents searchable at once, and reads searches, counts and stats', async () => {
+    let exists = false;
+    const r = await replay((method, url) => {
+      if (method === 'HEAD') return { status: exists ? 200 : 404 };
+      if (method === 'PUT' && url === '/news-published') {
+        exists = true;
+        return { status: 200, body: { acknowledged: true, shards_acknowledged: true, index: 'news-published' } };
+      }
+      if (url.startsWith('/news-published/_doc/'))
+        return { status: method === 'DELETE' ? 404 : 201, body: { _index: 'news-published', _id: '7', result: 'created' } };
+      if (url === '/news-published/_search')
+        return { status: 200, body: { took: 1, timed_out: false, hits: { total: { value: 1, relation: 'eq' }, hits: [{ _id: '7', _score: 2 }] } } };
+      if (url === '/news-published/_msearch')
+        return {
+          status: 200,
+          body: {
+            took: 2,
+            responses: [
+              { took: 1, hits: { total: { value: 1, relation: 'eq' }, hits: [{ _id: '7', sort: [5, 7], matched_queries: ['s'] }] }, status: 200 },
+              { took: 1, hits: { total: { value: 0, relation: 'eq' }, hits: [] }, status: 200 },
+            ],
+          },
+        };
+      if (url === '/news-published/_count') return { status: 200, body: { count: 1, _shards: { total: 1, successful: 1, skipped: 0, failed: 0 } } };
+      if (url === '/news-published/_stats/docs,store')
+        return { status: 200, body: { _all: { primaries: { docs: { count: 1, deleted: 0 }, store: { size_in_bytes: 5120 } }, total: {} } } };
+      return { status: 400, body: { error: { type: 'unexpected', reason: url }, status: 400 } };
+    });
+    try {
+      const index = new OpenSearchIndex(r.endpoint, 'news-published', undefined as never, 'published');
+      const d = searchDocument({ id: 7, title: '光伏装机', subtitle: '', summary: '', bodyText: '', tags: [], channelId: 1, publishedAt: 5, updatedAt: 5 });
+      await index.put(d);
+      await index.remove(7);
+      expect(await index.search(request('光伏'))).toEqual({ ids: [7], total: 1 });
+      expect(await index.termMatches(request('光伏 装机'), 200)).toEqual([
+        { hits: [{ id: 7, at: 5, field: 2 }], count: 1 },
+        { hits: [], count: 0 },
+      ]);
+      expect(await index.count()).toBe(1);
+      expect(await index.stats()).toEqual({ documents: 1, bytes: 5120 });
+      const calls = r.seen.map((s) => `${s.method} ${s.url}`);
+      // One HEAD and one PUT of the settings: made once, then remembered.
+      expect(calls.filter((c) => c.startsWith('HEAD') || c === 'PUT /news-published')).toEqual(['HEAD /news-published', 'PUT /news-published']);
+      expect(calls).toContain('PUT /news-published/_doc/7?refresh=true');
+      expect(calls).toContain('DELETE /news-published/_doc/7?refresh=true');
+      expect(JSON.parse(r.seen.find((s) => s.method === 'PUT' && s.url === '/news-published')!.body)).toEqual(JSON.parse(JSON.stringify(INDEX_BODY)));
+      expect(JSON.parse(r.seen.find((s) => s.url.startsWith('/news-published/_doc/7') && s.method === 'PUT')!.body)).toEqual(engineDocument(d));
+      const msearch = r.seen.find((s) => s.url.endsWith('_msearch'))!;
+      expect(msearch.type).toBe('application/x-ndjson');
+      expect(msearch.body.trimEnd().split('\n')).toHaveLength(4);
+      expect(r.seen.every((s) => s.auth === 'Basic aW5rOnN0b25l')).toBe(true);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('takes an index another process created meanwhile, and answers 503 to anything else it cannot use', async () => {
+    const r = await replay((method, url) => {
+      if (method === 'HEAD') return { status: 404 };
+      if (method === 'PUT' && url === '/a')
+        return { status: 400, body: { error: { type: 'resource_already_exists_exception', reason: 'index [a/x] already exists' }, status: 400 } };
+      if (method === 'PUT' && url === '/b') return { status: 400, body: { error: { type: 'mapper_parsing_exception', reason: 'bad mapping' }, status: 400 } };
+      if (url === '/a/_count') return { status: 200, body: { count: 3 } };
+      return { status: 503, body: { error: { type: 'cluster_block_exception', reason: 'blocked' }, status: 503 } };
+    });
+    try {
+      expect(await new OpenSearchIndex(r.endpoint, 'a', undefined as never, 'published').count()).toBe(3);
+      const b = new OpenSearchIndex(r.endpoint, 'b', undefined as never, 'published');
+      await expect(b.count()).rejects.toMatchObject({ code: 'search_unavailable', kind: 'unavailable' });
+      // A failed creation is tried again on the next use, not remembered.
+      await expect(b.count()).rejects.toMatchObject({ code: 'search_unavailable' });
+      expect(r.seen.filter((s) => s.method === 'PUT' && s.url === '/b')).toHaveLength(2);
+    } finally {
+      await r.close();
+    }
   });
 });

@@ -260,14 +260,16 @@ export class OpenSearchIndex implements SearchIndex {
 
   private async bulk(ndjson: string, { refresh, allowed = [] }: { refresh: boolean; allowed?: number[] }): Promise<void> {
     await this.ready();
-    const res = await engineRequest(this.writes, 'POST', `${this.path}/_bulk${refresh ? '?refresh=wait_for' : ''}`, ndjson, { ndjson: true });
+    const res = await engineRequest(this.writes, 'POST', `${this.path}/_bulk${refresh ? '?refresh=true' : ''}`, ndjson, { ndjson: true });
     checkBulk(res.body, allowed);
   }
 
   async put(document: SearchDocument): Promise<void> {
     await this.ready();
-    // Searchable when this returns (the next refresh, within a second), as the built-in index is after its commit.
-    await engineRequest(this.writes, 'PUT', `${this.path}/_doc/${document.articleId}?refresh=wait_for`, engineDocument(document));
+    // Searchable when this returns, as the built-in index is after its commit: refresh=true refreshes the shard now
+    // (wait_for would wait for the next scheduled refresh, which a search-idle shard skips). A newsroom writes a few
+    // articles a second at most; the segments this makes are merged by the engine.
+    await engineRequest(this.writes, 'PUT', `${this.path}/_doc/${document.articleId}?refresh=true`, engineDocument(document));
   }
 
   async putMany(documents: readonly SearchDocument[]): Promise<void> {
@@ -277,7 +279,7 @@ export class OpenSearchIndex implements SearchIndex {
 
   async remove(articleId: number): Promise<void> {
     await this.ready();
-    await engineRequest(this.writes, 'DELETE', `${this.path}/_doc/${articleId}?refresh=wait_for`, undefined, { ok: [404] });
+    await engineRequest(this.writes, 'DELETE', `${this.path}/_doc/${articleId}?refresh=true`, undefined, { ok: [404] });
   }
 
   async search(request: SearchRequest): Promise<SearchCandidates> {
