@@ -38,7 +38,9 @@ function workerCode(): string {
   const manifest = require.resolve('tsx/package.json');
   const api = (require('tsx/package.json') as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api']!.import.default;
   const tsx = new URL(api, pathToFileURL(manifest)).href;
-  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  // Its priority is lowered first, before tsx and esbuild (a child process, which inherits it) compile anything.
+  const nice = `if (process.platform === 'linux') { try { require('node:os').setPriority(19); } catch {} }`;
+  return `${nice}\nimport(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
 }
 
 /**
