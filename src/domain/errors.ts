@@ -13,6 +13,8 @@ export type ErrorKind =
   | 'too_large'
   | 'unsupported'
   | 'unprocessable'
+  // A service we depend on (an external search engine) does not answer: try again later.
+  | 'unavailable'
   // Our own failure; the only kind a client cannot fix.
   | 'internal';
 
@@ -93,6 +95,8 @@ export const ERROR_CODES = {
   // 429: too many tries; the response says when to try again.
   too_many_attempts: 'throttled',
   too_many_votes: 'throttled',
+  // 503: the external search engine (INKSTONE_SEARCH_URL) failed or did not answer in time.
+  search_unavailable: 'unavailable',
   // 500
   internal: 'internal',
 } as const satisfies Record<string, ErrorKind>;

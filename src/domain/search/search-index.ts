@@ -100,6 +100,11 @@ export interface RebuildReport {
  * published articles (what readers search), `store.draftSearch` every other one (what the newsroom's archive adds).
  */
 export interface SearchIndex {
+  /**
+   * Kept outside the database (an external engine, INKSTONE_SEARCH_URL): its writes are not part of the article's
+   * transaction, so none is made inside one that the outbox makes anyway.
+   */
+  readonly external?: boolean;
   /** Writes a published article's document in place of its previous one. */
   put(document: SearchDocument): Promise<void>;
   /** put for many new documents at once (a bulk import): fewer statements where the store can batch them. */
