@@ -93,9 +93,15 @@ export function termQuery(term: Term, named = false): Query {
         const name = named ? { _name: f.words } : {};
         if (t.kind === 'word') return { term: { [f.words]: { value: t.token, boost: f.boost, ...name } } };
         const query = t.phrase.grams.join(' ');
-        return t.phrase.prefix
+        const grams = t.phrase.prefix
           ? { match_phrase_prefix: { [f.grams]: { query, boost: f.boost, max_expansions: PREFIX_EXPANSIONS, ...name } } }
           : { match_phrase: { [f.grams]: { query, boost: f.boost, ...name } } };
+        if (!t.words) return grams;
+        // Bodies keep grams only where jieba knows no word: there the text is its words in a row, with the parts
+        // search mode puts before a long word between them (the slop).
+        const slop = t.words.reduce((n, w, i) => n + (i === 0 ? 0 : w.gap - 1), 0);
+        const words = { match_phrase: { [f.words]: { query: t.words.map((w) => w.token).join(' '), slop, boost: f.boost, ...name } } };
+        return { bool: { should: [grams, words], minimum_should_match: 1 } };
       }),
       minimum_should_match: 1,
     },
