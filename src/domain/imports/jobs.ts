@@ -255,7 +255,6 @@ function runningError(run: ImportRun | undefined) {
 /** The uploaded file's name as shown in the history: its last part, printable, at most 200 characters. */
 function cleanName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
   const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim();
   return [...(clean || 'import.xml')].slice(0, 200).join('');
 }
