@@ -127,6 +127,31 @@ export async function uploadImage(file: File): Promise<Media> {
   }
 }
 
+/** The options of an import (the CLI's --dry-run, --update, --create-authors). */
+export interface ImportChoice {
+  dryRun: boolean;
+  update: boolean;
+  createAuthors: boolean;
+}
+
+/**
+ * Uploads an archive file to POST /imports (multipart: the options, then field "file"), which starts the import in the
+ * background; the answer is the run (202). A file over `maxBytes` is refused before a byte is sent.
+ */
+export async function uploadImport<T>(file: File, choice: ImportChoice, maxBytes: number): Promise<T> {
+  if (file.size > maxBytes) throw new Refusal(`文件不能超过 ${megabytes(maxBytes)}；更大的文件请用命令行导入`);
+  const form = new FormData();
+  for (const [name, value] of Object.entries(choice)) form.append(name, value ? 'true' : 'false');
+  form.append('file', file);
+  const res = await fetch('/api/v1/imports', {
+    method: 'POST',
+    headers: csrfToken ? { 'x-csrf-token': csrfToken } : {},
+    body: form,
+    credentials: 'same-origin',
+  });
+  return handle<T>(res, '/imports');
+}
+
 /** A sentence for every code the server can send (domain/errors.ts ERROR_CODES): a new code fails the type check here. */
 const messages: Record<ErrorCode, string> = {
   invalid_input: '填写的内容格式不对',

@@ -139,6 +139,7 @@ export class ImportJobs {
     let progress: ImportRunProgress = { phase: 'reading', done: 0, total: null, rate: 0 };
     let phaseStarted = performance.now();
     let lastPhase: ImportProgress['phase'] = 'reading';
+    let lastReading = phaseStarted;
     let written = 0;
     let writing: Promise<unknown> = Promise.resolve();
     // One write at a time, in order; a failed one (a busy database) is not the import's failure.
@@ -154,8 +155,10 @@ export class ImportJobs {
     const onProgress = (p: ImportProgress) => {
       if (p.phase !== lastPhase) {
         lastPhase = p.phase;
-        phaseStarted = performance.now();
+        // The writing pass began at the reading pass's last word (the whole file read).
+        phaseStarted = lastReading;
       }
+      if (p.phase === 'reading') lastReading = performance.now();
       const seconds = Math.max(0.001, (performance.now() - phaseStarted) / 1000);
       progress = { phase: p.phase, done: p.done, total: p.total ?? progress.total, rate: p.done / seconds };
       if (Date.now() - written >= this.progressMs) save();

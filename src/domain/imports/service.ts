@@ -98,6 +98,8 @@ async function survey(records: AsyncIterable<SourceRecord>, report: ImportReport
       if (++read % 1000 === 0) progress?.({ phase: 'reading', done: read });
     }
   }
+  // The whole file is read (and valid): the writing pass starts from here.
+  progress?.({ phase: 'reading', done: read, total: s.posts });
   return s;
 }
 
