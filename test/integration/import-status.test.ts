@@ -186,4 +186,40 @@ describe.each(STORES)('re-importing after a status change at the source on %s', 
     expect((await article(31)).status).toBe('draft');
     expect(await sourceStatus(31)).toBe('trash');
   });
+
+  it('keeps an edit the newsroom makes while the import is deciding (If-Match), with the reason', async () => {
+    const file = (status: string) => wxr([{ id: 40, status, date: '2024-06-01 00:00:00', title: '争先的稿' }]);
+    expect(await run(file('publish'))).toMatchObject({ imported: 1 });
+    const a = await article(40);
+    const editor = await t.user('editor');
+    // The real store, where an editor saves the article just after the import has read it.
+    let raced = false;
+    const articles = new Proxy(t.ctx.store.articles, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (key !== 'findById') return typeof value === 'function' ? value.bind(target) : value;
+        return async (id: number) => {
+          const read = await target.findById(id);
+          if (id === a.id && !raced) {
+            raced = true;
+            const res = await t.app.inject({
+              method: 'PATCH',
+              url: `/api/v1/articles/${a.id}`,
+              headers: { authorization: editor.auth },
+              payload: { title: '编辑抢先改的标题' },
+            });
+            expect(res.statusCode).toBe(200);
+          }
+          return read;
+        };
+      },
+    });
+    const ctx = { ...t.ctx, store: Object.assign(Object.create(Object.getPrototypeOf(t.ctx.store)), t.ctx.store, { articles }) };
+    const format = 'wxr' as const;
+    const report = await importArchive(ctx, actor, format, () => readSource(file('trash'), format), { update: true });
+    expect(raced).toBe(true);
+    expect(report).toMatchObject({ updated: 0, skipped: { 'edited in the newsroom': 1 } });
+    expect(report.warnings).toContainEqual(expect.objectContaining({ postId: '40', message: expect.stringContaining('during the import') }));
+    expect(await article(40)).toMatchObject({ status: 'published', title: '编辑抢先改的标题' });
+  });
 });

@@ -707,14 +707,26 @@ class Importer {
       );
       return;
     }
-    this.report.updated++;
-    if (this.options.dryRun) return;
+    if (this.options.dryRun) {
+      this.report.updated++;
+      return;
+    }
     const detail = { source: post.key };
     let current = article;
-    // Taken down before its text changes, so readers never see the new text of a post the source withdrew.
-    if (step === 'unpublish') current = await this.follow(step, post, current);
-    if (!same) current = await updateArticle(this.ctx, this.actor, article.id, changes, 'import', '', undefined, detail);
-    if (step !== undefined && step !== 'unpublish') current = await this.follow(step, post, current);
+    // Every write names the revision it was decided on (If-Match): an edit made in the newsroom meanwhile is kept.
+    try {
+      // Taken down before its text changes, so readers never see the new text of a post the source withdrew.
+      if (step === 'unpublish') current = await this.follow(step, post, current);
+      if (!same) current = await updateArticle(this.ctx, this.actor, article.id, changes, 'import', '', current.revision, detail);
+      if (step !== undefined && step !== 'unpublish') current = await this.follow(step, post, current);
+    } catch (err) {
+      if (!(err instanceof DomainError && err.code === 'stale_revision')) throw err;
+      bump(this.report.skipped, 'edited in the newsroom');
+      this.warn(post.item, `article #${article.id} was changed in the newsroom during the import: kept as it is`);
+      if (current !== article) await remember(current.revision);
+      return;
+    }
+    this.report.updated++;
     await remember(current.revision);
   }
 
@@ -724,23 +736,23 @@ class Importer {
     const now = this.ctx.clock.now();
     try {
       if (step === 'unpublish') {
-        const done = await unpublishArticle(this.ctx, this.actor, article.id, undefined, detail);
+        const done = await unpublishArticle(this.ctx, this.actor, article.id, article.revision, detail);
         this.warn(post.item, `${post.sourceStatus} at the source: article #${article.id} taken down (撤稿), its old addresses answer 410`);
         return done;
       }
       if (step === 'publish') {
         // At the source's time, within what an article may have: not before it existed, not in the future.
         const at = Math.min(now, Math.max(article.createdAt, post.publishedAt ?? now));
-        const done = await publishArticle(this.ctx, this.actor, article.id, undefined, detail, at);
+        const done = await publishArticle(this.ctx, this.actor, article.id, article.revision, detail, at);
         this.warn(post.item, `published at the source: article #${article.id} published at ${new Date(at).toISOString()}`);
         return done;
       }
-      const taken = article.status === 'published' ? await unpublishArticle(this.ctx, this.actor, article.id, undefined, detail) : article;
-      const done = await scheduleArticle(this.ctx, this.actor, taken.id, post.scheduledAt!);
+      const taken = article.status === 'published' ? await unpublishArticle(this.ctx, this.actor, article.id, article.revision, detail) : article;
+      const done = await scheduleArticle(this.ctx, this.actor, taken.id, post.scheduledAt!, taken.revision);
       this.warn(post.item, `scheduled at the source: article #${article.id} scheduled for ${new Date(post.scheduledAt!).toISOString()}`);
       return done;
     } catch (err) {
-      if (!(err instanceof DomainError)) throw err;
+      if (!(err instanceof DomainError) || err.code === 'stale_revision') throw err;
       this.warn(post.item, `status ${post.sourceStatus} at the source not applied to article #${article.id}: ${err.message}`);
       return (await this.ctx.store.articles.findById(article.id)) ?? article;
     }
