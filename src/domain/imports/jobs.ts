@@ -77,7 +77,10 @@ export class ImportJobs {
 
   /** Runs whose process ended are interrupted; then: the run under way, if any. */
   private async sweep(): Promise<ImportRun | undefined> {
+    const running = await this.ctx.store.importRuns.running();
     const now = this.ctx.clock.now();
+    // A read first: the write (and SQLite's write lock) only when a run has gone quiet.
+    if (!running || running.heartbeatAt >= now - this.staleMs) return running;
     await this.ctx.store.importRuns.interruptStale(now - this.staleMs, now, INTERRUPTED);
     return this.ctx.store.importRuns.running();
   }
