@@ -190,6 +190,11 @@ describe.each(STORES)('imports from the newsroom on %s', (kind) => {
     expect(await finished(winner.id)).toMatchObject({ status: 'done', report: { imported: 300 } });
     expect(await count('articles')).toBe(articles + 300);
     expect(temporaryFiles()).toEqual([]);
+    // A name from the client is only shown: its last part, never a path.
+    const named = await upload(admin.auth, wxr(1, 'https://named.example'), {}, '../../etc\\<b>evil.xml');
+    expect(named.statusCode).toBe(202);
+    expect(json(named).fileName).toBe('<b>evil.xml');
+    expect(await finished(json(named).id)).toMatchObject({ status: 'done', report: { imported: 1 } });
   });
 });
 
