@@ -113,6 +113,30 @@ describe('the 导入 page', () => {
     expect(ownErrors(errors)).toEqual([]);
   }, 120_000);
 
+  it('shows a run whose server stopped as 中断, with what that means', async () => {
+    // A run of a process that died a minute ago: its heartbeat stopped.
+    const admin = (await ctx.store.accounts.findByUsername('admin'))!;
+    const id = (await ctx.store.importRuns.start({
+      accountId: admin.id,
+      fileName: 'archive-2019.xml',
+      fileBytes: 48 * 1024 * 1024,
+      format: 'wxr',
+      options: { dryRun: false, update: true, createAuthors: false },
+      startedAt: Date.now() - 60_000,
+    }))!;
+    const { page, errors, inFlight } = await signInNewsroom(browser, base, 'admin', PASSWORD, VIEWPORTS.desktop);
+    await page.goto(`${base}/admin/imports`);
+    await page.waitForSelector(`[data-import-row="${id}"]`);
+    expect(await page.textContent(`[data-import-row="${id}"]`)).toContain('中断');
+    await page.click(`[data-import-row="${id}"] button`);
+    await page.waitForSelector(`[data-import-run="${id}"][data-status=interrupted]`);
+    expect(await page.textContent(`[data-import-run="${id}"]`)).toContain('重新上传同一文件再导入一次，会补上其余的稿件');
+    expect(await page.isDisabled('.import-form button[type=submit]')).toBe(false);
+    await settled(page, inFlight);
+    await shot(page, 'import-interrupted-desktop');
+    expect(ownErrors(errors)).toEqual([]);
+  });
+
   it('is not in an editor’s navigation, and its API refuses editors', async () => {
     const { page, errors } = await signInNewsroom(browser, base, 'wangbin', PASSWORD, VIEWPORTS.desktop);
     expect(await page.$('.topbar nav a[href="/admin/imports"]')).toBeNull();
