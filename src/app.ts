@@ -9,6 +9,7 @@ import fastifyStatic from '@fastify/static';
 import type { Container } from './container.ts';
 import type { Ctx } from './domain/context.ts';
 import { invalid, notFound } from './domain/errors.ts';
+import { ImportJobs } from './domain/imports/jobs.ts';
 import { resolveOldUrl } from './domain/imports/old-urls.ts';
 import { articlePath } from './web/presenters/articles.ts';
 import { JSON_MAX_DEPTH, jsonDepthExceeds } from './web/json.ts';
@@ -58,6 +59,8 @@ export interface App {
   pageCache: PageCache;
   /** Search indexing and related reading after each commit (see jobs/outbox.ts). */
   outbox: OutboxRunner;
+  /** Imports started from the newsroom's 导入 page. */
+  imports: ImportJobs;
 }
 
 /** Builds the whole app without listening, so tests can inject requests. */
@@ -211,7 +214,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
     });
   }
 
-  const deps = { ctx, config, reads: container.reads };
+  // Imports started from the newsroom run in the process that received the file; stopping the app interrupts its run.
+  const imports = new ImportJobs(ctx, { log: app.log });
+  app.addHook('onClose', () => imports.close());
+  const deps = { ctx, config, reads: container.reads, imports };
   await app.register(async (api) => apiV1(api, deps), { prefix: '/api/v1' });
   renderError = publicRoutes(app, deps, assets);
   hantRoutes(app, config.siteUrl);
@@ -226,5 +232,5 @@ export async function buildApp(options: AppOptions): Promise<App> {
     const stop = startScheduler(ctx, app.log);
     app.addHook('onClose', async () => stop());
   }
-  return { app, ctx, pageCache, outbox };
+  return { app, ctx, pageCache, outbox, imports };
 }

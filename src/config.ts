@@ -39,6 +39,8 @@ export interface Config {
   reactionBurstPerMinute: number;
   /** Largest accepted media upload in bytes (INKSTONE_MEDIA_MAX_BYTES, default 20 MiB). */
   mediaMaxBytes: number;
+  /** Largest archive file the newsroom's 导入 page takes (INKSTONE_IMPORT_MAX_BYTES, default 256 MiB; larger files: the CLI). */
+  importMaxBytes: number;
   /** How long a rendered reader page is served from memory (INKSTONE_PAGE_CACHE_TTL, seconds, default 60). */
   pageCacheTtlMs: number;
   /** Memory the page cache may use (INKSTONE_PAGE_CACHE_MB, default 256). */
@@ -347,6 +349,7 @@ export function loadConfig(env: Env = process.env): Config {
     readerCookiesPerHour: parseCount('INKSTONE_READER_COOKIE_CAP', env.INKSTONE_READER_COOKIE_CAP, 60),
     reactionBurstPerMinute: parseCount('INKSTONE_REACTION_BURST', env.INKSTONE_REACTION_BURST, 30),
     mediaMaxBytes: parseBytes('INKSTONE_MEDIA_MAX_BYTES', env.INKSTONE_MEDIA_MAX_BYTES, 20 * 1024 * 1024),
+    importMaxBytes: parseBytes('INKSTONE_IMPORT_MAX_BYTES', env.INKSTONE_IMPORT_MAX_BYTES, 256 * 1024 * 1024),
     pageCacheTtlMs: parseCount('INKSTONE_PAGE_CACHE_TTL', env.INKSTONE_PAGE_CACHE_TTL, 60) * 1000,
     metricsToken: parseMetricsToken(env.INKSTONE_METRICS_TOKEN),
     mediaStore: parseMediaStore(env),

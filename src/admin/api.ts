@@ -127,6 +127,31 @@ export async function uploadImage(file: File): Promise<Media> {
   }
 }
 
+/** The options of an import (the CLI's --dry-run, --update, --create-authors). */
+export interface ImportChoice {
+  dryRun: boolean;
+  update: boolean;
+  createAuthors: boolean;
+}
+
+/**
+ * Uploads an archive file to POST /imports (multipart: the options, then field "file"), which starts the import in the
+ * background; the answer is the run (202). A file over `maxBytes` is refused before a byte is sent.
+ */
+export async function uploadImport<T>(file: File, choice: ImportChoice, maxBytes: number): Promise<T> {
+  if (file.size > maxBytes) throw new Refusal(`文件不能超过 ${megabytes(maxBytes)}；更大的文件请用命令行导入`);
+  const form = new FormData();
+  for (const [name, value] of Object.entries(choice)) form.append(name, value ? 'true' : 'false');
+  form.append('file', file);
+  const res = await fetch('/api/v1/imports', {
+    method: 'POST',
+    headers: csrfToken ? { 'x-csrf-token': csrfToken } : {},
+    body: form,
+    credentials: 'same-origin',
+  });
+  return handle<T>(res, '/imports');
+}
+
 /** A sentence for every code the server can send (domain/errors.ts ERROR_CODES): a new code fails the type check here. */
 const messages: Record<ErrorCode, string> = {
   invalid_input: '填写的内容格式不对',
@@ -169,6 +194,7 @@ const messages: Record<ErrorCode, string> = {
   too_many_fields: '上传的内容过多',
   invalid_multipart: '上传中断或格式有误，请重试',
   invalid_image: '图片已损坏，无法读取',
+  import_refused: '文件无法导入，没有写入任何内容',
   unauthorized: '登录已失效，请重新登录',
   invalid_token: 'API 令牌无效或已被撤销',
   invalid_credentials: '用户名或密码错误',
@@ -187,6 +213,7 @@ const messages: Record<ErrorCode, string> = {
   media_in_use: '图片正被稿件使用，不能删除',
   media_gone: '稿件中的图片已从图片库删除，请重新选择图片',
   synonym_taken: '其中有词已在另一组同义词里，一个词只能属于一组',
+  import_running: '已有一个导入正在进行，请等它完成后再开始',
   payload_too_large: '文件太大',
   unsupported_media_type: '不支持的图片格式',
   too_many_pixels: '图片像素过多，请缩小后再上传',

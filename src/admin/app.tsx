@@ -9,6 +9,7 @@ import { ChannelsPage } from './pages/channels.tsx';
 import { Dashboard } from './pages/dashboard.tsx';
 import { EditorPage } from './pages/editor.tsx';
 import { HistoryPage } from './pages/history.tsx';
+import { ImportsPage } from './pages/imports.tsx';
 import { LoginPage } from './pages/login.tsx';
 import { MediaLibraryPage } from './pages/media.tsx';
 import { MePage } from './pages/me.tsx';
@@ -42,6 +43,7 @@ const nav: NavItem[] = [
   { href: '/admin/accounts', label: '账号', needs: 'manageAccounts' },
   { href: '/admin/tokens', label: 'API 令牌', needs: 'manageTokens' },
   { href: '/admin/synonyms', label: '搜索同义词', needs: 'manageSynonyms' },
+  { href: '/admin/imports', label: '导入', needs: 'runImports' },
 ];
 
 export function App() {
@@ -110,6 +112,7 @@ export function App() {
   else if (match('/admin/accounts', path)) page = <AccountsPage user={user} onChange={refreshPeople} />;
   else if (match('/admin/tokens', path)) page = <TokensPage people={people} />;
   else if (match('/admin/synonyms', path)) page = <SynonymsPage />;
+  else if (match('/admin/imports', path)) page = <ImportsPage />;
   else if (match('/admin/me', path)) page = <MePage user={user} onSignedOut={() => (setCsrfToken(null), setSession(null))} />;
   else
     page = (

@@ -64,6 +64,7 @@ export const ERROR_CODES = {
   too_many_fields: 'invalid',
   invalid_multipart: 'invalid',
   invalid_image: 'invalid',
+  import_refused: 'invalid', // an archive file the import cannot read (not XML of a known format; where, when known)
   // 401: who is calling is unknown.
   unauthorized: 'unauthorized',
   invalid_token: 'unauthorized',
@@ -86,6 +87,7 @@ export const ERROR_CODES = {
   media_in_use: 'conflict', // an article's body or cover uses the image (the answer lists them)
   media_gone: 'conflict', // an image the body or cover names was deleted from the library
   synonym_taken: 'conflict', // a search synonym already in another group
+  import_running: 'conflict', // another import (of this install) is under way
   // 412: If-Match named a revision someone else has replaced.
   stale_revision: 'precondition',
   // 413, 415, 422: uploads.

@@ -23,6 +23,7 @@ import type { AuditEvent, AuditQuery, NewAuditEvent } from './audit/audit-event.
 import type { Channel, ChannelChanges, NewChannel } from './channels/channel.ts';
 import type { Media, MediaDescription, MediaListing, MediaQuery, MediaUse } from './media/media.ts';
 import type { ImportRepository } from './imports/imported.ts';
+import type { ImportRunRepository } from './imports/runs.ts';
 import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from './reactions/reaction.ts';
 import type { SearchIndex } from './search/search-index.ts';
 import type { SynonymGroup, SynonymWrite } from './search/synonym.ts';
@@ -48,6 +49,8 @@ export interface Store {
   readonly presence: PresenceRepository;
   /** Imported archives: which article each source item became, old addresses, batch writes. */
   readonly imports: ImportRepository;
+  /** Imports started from the newsroom (the 导入 page): one running at a time, and their history. */
+  readonly importRuns: ImportRunRepository;
   readonly search: SearchIndex;
   /** The same index of the articles that are not published (drafts, submitted, scheduled, unpublished), for the archive. */
   readonly draftSearch: SearchIndex;

@@ -10,6 +10,7 @@ import type { actorAbilities, articleAbilities } from '../domain/policy.ts';
 import type { archiveItem, channelOut, newsroomArticle, presenceOut, relatedOut, revisionOut, slotOut, topicOut } from '../web/presenters/articles.ts';
 import type { mediaDetailOut, mediaItemOut, mediaOut } from '../web/presenters/media.ts';
 import type { bulkOut, trashItem } from '../web/presenters/trash.ts';
+import type { importRunOut } from '../web/presenters/imports.ts';
 import type { accountOut, auditOut, newTokenOut, sessionOut, sourceOut, synonymOut, tokenOut } from '../web/presenters/newsroom.ts';
 
 export type { ArticleStatus, ErrorCode, Role };
@@ -88,3 +89,13 @@ export type SynonymGroup = ReturnType<typeof synonymOut>;
 export type AuditEvent = ReturnType<typeof auditOut>;
 /** GET /audit?action=: a group of actions; every action the code records is in one (domain/audit/actions.ts). */
 export type { AuditGroup, KnownAuditAction } from '../domain/audit/actions.ts';
+
+// Imports (the 导入 page)
+/** POST /imports (202), GET /imports/:id: one run, its progress, then its report or error. */
+export type ImportRun = ReturnType<typeof importRunOut>;
+/** The importer's report, as the CLI prints it. */
+export type ImportRunReport = NonNullable<ImportRun['report']>;
+/** GET /imports: the newest 50 runs, and the largest file the page takes. */
+export interface ImportHistory extends List<ImportRun> {
+  limits: { maxBytes: number };
+}

@@ -208,6 +208,30 @@ export interface ImportSourceTable {
   article_id: number;
   revision: number;
   imported_at: number;
+  /** The post's status at the source when last imported (publish, draft, pending, future, private, trash, password); null before 2026-12-03. */
+  source_status: string | null;
+}
+
+/** Imports started from the newsroom's 导入 page: progress while running, the report or refusal after (2026-12-03 migration). */
+export interface ImportRunTable {
+  id: Generated<number>;
+  account_id: number | null;
+  file_name: string;
+  file_bytes: number;
+  format: string | null;
+  options: string;
+  status: string;
+  /** 1 while running, else null: unique, so one run at a time per install. */
+  running: number | null;
+  phase: string;
+  done: Generated<number>;
+  total: number | null;
+  rate: Generated<number>;
+  started_at: number;
+  heartbeat_at: number;
+  finished_at: number | null;
+  report: string | null;
+  error: string | null;
 }
 
 /** Old addresses of imported articles: a normalized path or `?p=<id>` → the article (301 on the reader site). */
@@ -240,4 +264,5 @@ export interface DB {
   outbox: OutboxTable;
   import_sources: ImportSourceTable;
   old_urls: OldUrlTable;
+  import_runs: ImportRunTable;
 }

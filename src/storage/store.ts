@@ -8,6 +8,7 @@ import { ArticleRepository } from './repositories/articles.ts';
 import { ChannelRepository } from './repositories/channels.ts';
 import { HistoryRepository } from './repositories/history.ts';
 import { ImportRepository } from './repositories/imports.ts';
+import { ImportRunRepository } from './repositories/import-runs.ts';
 import { MediaRepository } from './repositories/media.ts';
 import { OutboxRepository } from './repositories/outbox.ts';
 import { ReactionRepository, VoteBatcher } from './repositories/reactions.ts';
@@ -35,6 +36,7 @@ export class SqlStore implements Store {
   readonly sources: SourceRepository;
   readonly presence: PresenceRepository;
   readonly imports: ImportRepository;
+  readonly importRuns: ImportRunRepository;
   readonly search: SearchIndex;
   readonly draftSearch: SearchIndex;
   readonly synonyms: SynonymRepository;
@@ -61,6 +63,7 @@ export class SqlStore implements Store {
     this.sources = new SourceRepository(db);
     this.presence = new PresenceRepository(db);
     this.imports = new ImportRepository(db, dialect);
+    this.importRuns = new ImportRunRepository(db);
     this.search = external?.search ?? searchIndex(db, dialect);
     this.draftSearch = external?.draftSearch ?? searchIndex(db, dialect, 'unpublished');
     this.synonyms = new SynonymRepository(db);

@@ -85,7 +85,7 @@ export const EXPORTED_TABLES: readonly TableSpec[] = [
   },
   // The old addresses of imported articles (301s), and which source post each came from (a repeat import adds nothing).
   { table: 'old_urls', columns: ['path', 'article_id', 'created_at'], key: ['path'], batch: 2000 },
-  { table: 'import_sources', columns: ['source_key', 'article_id', 'revision', 'imported_at'], key: ['source_key'], batch: 2000 },
+  { table: 'import_sources', columns: ['source_key', 'article_id', 'revision', 'imported_at', 'source_status'], key: ['source_key'], batch: 2000 },
   { table: 'article_tags', columns: ['article_id', 'tag_id', 'position'], key: ['article_id', 'tag_id'], batch: 2000 },
   { table: 'topics', columns: ['id', 'slug', 'title', 'description', 'cover', 'created_at', 'updated_at'], key: ID, batch: 500 },
   { table: 'topic_articles', columns: ['topic_id', 'article_id', 'position'], key: ['topic_id', 'article_id'], batch: 2000 },
@@ -142,6 +142,7 @@ export const NOT_EXPORTED: Record<string, string> = {
   kysely_migration: "the install's own migrations",
   kysely_migration_lock: "the install's own migrations",
   sqlite_sequence: "SQLite's own; follows the imported ids",
+  import_runs: "the install's own history of imports started from the newsroom (who uploaded which file, its report)",
 };
 
 /** Tables emptied before an import, children before parents (channels are handled apart: they refer to themselves). */
@@ -178,6 +179,7 @@ export const CLEAR_ORDER = [
   'channels',
   'audit_events',
   'sessions',
+  'import_runs',
   'api_tokens',
   'login_failures',
   'accounts',

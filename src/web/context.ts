@@ -2,12 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '../config.ts';
 import type { Ctx } from '../domain/context.ts';
+import type { ImportJobs } from '../domain/imports/jobs.ts';
 
 export interface WebDeps {
   ctx: Ctx;
   config: Config;
   /** Reader-side reads on a PostgreSQL read replica (DATABASE_READ_URL); absent = everything on ctx. See reads.ts. */
   reads?: ReaderReads;
+  /** Imports started from the newsroom (the app makes one per process); absent = no import routes. */
+  imports?: ImportJobs;
 }
 
 /** The composition root's choice of server for reader-side reads (container.ts). */

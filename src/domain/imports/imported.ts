@@ -12,6 +12,11 @@ export interface ImportSource {
   key: string;
   articleId: number;
   revision: number;
+  /**
+   * The post's status at the source at that import (publish, draft, pending, future, private, trash, or password for a
+   * password-protected post); null for imports made before it was kept.
+   */
+  sourceStatus?: string | null;
 }
 
 /** Where an old address leads: the article and its status now (undefined when it is in the 回收站). */

@@ -7,10 +7,11 @@ import { createAccount, USERNAME_PATTERN } from '../accounts/service.ts';
 import { contentOf, type Article } from '../articles/article.ts';
 import { cleanLine } from '../articles/html.ts';
 import { LIMITS } from '../articles/limits.ts';
-import { updateArticle } from '../articles/service.ts';
-import type { ArticleStatus } from '../articles/status.ts';
+import { publishArticle, scheduleArticle, unpublishArticle, updateArticle } from '../articles/service.ts';
+import { statusNames, type ArticleStatus } from '../articles/status.ts';
 import { SLUG_PATTERN } from '../channels/channel.ts';
 import { announce, type Ctx } from '../context.ts';
+import { DomainError } from '../errors.ts';
 import type { MediaFolder } from '../media/files.ts';
 import { recordMediaUsage } from '../media/library.ts';
 import { mainVariant, mediaUrl } from '../media/media.ts';
@@ -23,6 +24,7 @@ import type { SourceCategory, SourceItem, SourceRecord, SourceSite } from '../..
 import { isOldSiteImage, originalAddress, uploadCandidates, type UploadsFolder } from '../../transfer/uploads.ts';
 import { convertWordPressBody, derivedTitle, plainTitle } from '../../transfer/wp-body.ts';
 import type { ImportedArticle, ImportSource } from './imported.ts';
+import type { ImportProgress, ImportReport } from './report.ts';
 import { preparePool } from './prepare-pool.ts';
 import { preparePosts, type PrepareJob, type PrepareOutcome } from './prepare-work.ts';
 
@@ -55,40 +57,7 @@ export interface ImportOptions {
   progress?: (p: ImportProgress) => void;
 }
 
-export interface ImportProgress {
-  phase: 'reading' | 'writing';
-  /** Items read (reading) or posts handled (writing). */
-  done: number;
-  /** Posts in the file, once the first pass counted them. */
-  total?: number;
-}
-
-export interface ImportWarning {
-  postId: string;
-  line: number;
-  message: string;
-}
-
-export interface ImportReport {
-  format: SourceSite['format'];
-  site: string;
-  dryRun: boolean;
-  posts: number;
-  imported: number;
-  updated: number;
-  unchanged: number;
-  /** Not imported, by kind: pages, attachments, menu items, comments, other post types, trash, newsroom edits kept… */
-  skipped: Record<string, number>;
-  channelsCreated: number;
-  authorsCreated: number;
-  images: { found: number; missing: string[]; notLookedFor: number };
-  redirects: number;
-  shortcodes: Record<string, number>;
-  warnings: ImportWarning[];
-  /** Warnings beyond the first MAX_WARNINGS, counted only. */
-  moreWarnings: number;
-  seconds: number;
-}
+export type { ImportProgress, ImportReport, ImportWarning } from './report.ts';
 
 const MAX_WARNINGS = 2000;
 
@@ -129,6 +98,8 @@ async function survey(records: AsyncIterable<SourceRecord>, report: ImportReport
       if (++read % 1000 === 0) progress?.({ phase: 'reading', done: read });
     }
   }
+  // The whole file is read (and valid): the writing pass starts from here.
+  progress?.({ phase: 'reading', done: read, total: s.posts });
   return s;
 }
 
@@ -242,6 +213,10 @@ interface MappedPost {
   key: string;
   item: SourceItem;
   status: ArticleStatus;
+  /** The post's status at the source (sourceStatusOf): what a later import compares with. */
+  sourceStatus: string;
+  /** In the source's trash: never imported; an article an earlier import made of it is taken down (with --update). */
+  trashed?: boolean;
   title: string;
   bodyHtml: string;
   summary: string;
@@ -352,7 +327,9 @@ class Importer {
         status = 'draft';
         break;
       default:
-        bump(r.skipped, item.status === 'trash' ? 'trash' : `status ${item.status}`);
+        // Trash is looked up (prepare): an article an earlier import made of the post follows it, else it is skipped.
+        if (item.status === 'trash') return this.trashed(item);
+        bump(r.skipped, `status ${item.status}`);
         return undefined;
     }
     if (status === 'scheduled' && item.date! <= now) {
@@ -419,6 +396,7 @@ class Importer {
       key: this.sourceKey(item),
       item,
       status,
+      sourceStatus: sourceStatusOf(item),
       title,
       bodyHtml: converted.html,
       summary,
@@ -432,6 +410,31 @@ class Importer {
       createdAt: status === 'scheduled' ? Math.min(item.modified ?? now, now) : createdAt,
       updatedAt: status === 'scheduled' ? Math.min(item.modified ?? now, now) : updatedAt,
       oldUrls: oldAddressesOf(item, this.s.site.link),
+    };
+  }
+
+  /** A post in the source's trash: only its key and status matter (its content is never imported). */
+  private trashed(item: SourceItem): MappedPost {
+    const now = this.ctx.clock.now();
+    return {
+      key: this.sourceKey(item),
+      item,
+      status: 'draft',
+      sourceStatus: 'trash',
+      trashed: true,
+      title: '',
+      bodyHtml: '',
+      summary: '',
+      channelPath: this.channels.plan.fallback,
+      tags: [],
+      byline: '',
+      authorId: this.actor.id,
+      cover: '',
+      publishedAt: null,
+      scheduledAt: null,
+      createdAt: now,
+      updatedAt: now,
+      oldUrls: [],
     };
   }
 
@@ -503,7 +506,7 @@ class Importer {
    * for search in the worker threads (while the previous batch is written).
    */
   async prepare(posts: MappedPost[]): Promise<PreparedBatch> {
-    const unique: MappedPost[] = [];
+    let unique: MappedPost[] = [];
     for (const post of posts) {
       if (this.seen.has(post.key)) {
         this.warn(post.item, 'the same post appears twice in the file: the second is left out');
@@ -514,13 +517,20 @@ class Importer {
       unique.push(post);
     }
     const earlier = await this.ctx.store.imports.findSources(unique.map((p) => p.key));
+    const ready: PreparedPost[] = [];
+    // Trashed posts: an earlier import's article is taken down (commit → again); the others are not imported.
+    for (const post of unique.filter((p) => p.trashed)) {
+      const before = earlier.get(post.key);
+      if (before) ready.push({ post, before, bodyHtml: '', bodyText: '', search: undefined as unknown as PreparedSearchFields });
+      else bump(this.report.skipped, 'trash');
+    }
+    unique = unique.filter((p) => !p.trashed);
     for (const post of unique) await this.rehome(post);
     const jobs = unique.map((p) => ({ html: p.bodyHtml, title: p.title, summary: p.summary, tags: p.tags }));
     const per = Math.max(1, Math.ceil(jobs.length / 8));
     const parts: PrepareJob[][] = [];
     for (let i = 0; i < jobs.length; i += per) parts.push(jobs.slice(i, i + per));
     const outcomes = (await Promise.all(parts.map((part) => (this.workers ? this.workers.run(part) : Promise.resolve(preparePosts(part)))))).flat();
-    const ready: PreparedPost[] = [];
     unique.forEach((post, i) => {
       const outcome = outcomes[i]!;
       if (!outcome.ok) {
@@ -612,7 +622,7 @@ class Importer {
       await store.search.putMany(documents.filter((_, i) => articles[i]!.status === 'published'));
       await store.draftSearch.putMany(documents.filter((_, i) => articles[i]!.status !== 'published'));
       await store.imports.saveSources(
-        articles.map((a, i) => ({ key: fresh[i]!.post.key, articleId: a.id, revision: 1 })),
+        articles.map((a, i) => ({ key: fresh[i]!.post.key, articleId: a.id, revision: 1, sourceStatus: fresh[i]!.post.sourceStatus })),
         now,
       );
       const urls = articles.flatMap((a, i) =>
@@ -638,7 +648,13 @@ class Importer {
     return owner === key;
   }
 
-  /** A post an earlier import brought in: unchanged, brought up to date, or kept as the newsroom edited it. */
+  /**
+   * A post an earlier import brought in: unchanged, brought up to date, or kept as the newsroom edited it. Its status
+   * is followed too: published at the source's time when the source published it, taken down (撤稿, so its old
+   * addresses answer 410) when the source made it a draft, private, password-protected or trash, scheduled when the
+   * source scheduled it. A status the source changed since the last import is applied with --update only; without,
+   * the post is skipped with the reason, as is one the newsroom edited since.
+   */
   private async again(post: MappedPost, before: ImportSource, body: { bodyHtml: string; bodyText: string }): Promise<void> {
     const article = await this.ctx.store.articles.findById(before.articleId);
     if (!article) {
@@ -654,16 +670,27 @@ class Importer {
       byline: post.byline,
       cover: post.cover,
     };
+    // A trashed post's content is not news: only its status counts.
     const same =
-      article.title === changes.title &&
-      article.summary === changes.summary &&
-      article.bodyHtml === changes.body &&
-      article.channelPath === changes.channel &&
-      JSON.stringify(article.tags) === JSON.stringify(changes.tags) &&
-      article.byline === changes.byline &&
-      article.cover === changes.cover;
-    if (same) {
+      post.trashed === true ||
+      (article.title === changes.title &&
+        article.summary === changes.summary &&
+        article.bodyHtml === changes.body &&
+        article.channelPath === changes.channel &&
+        JSON.stringify(article.tags) === JSON.stringify(changes.tags) &&
+        article.byline === changes.byline &&
+        article.cover === changes.cover);
+    const step = statusStep(post, article);
+    const sourceWas = before.sourceStatus ?? undefined;
+    const sourceMoved = sourceWas !== undefined ? sourceWas !== post.sourceStatus : step !== undefined;
+    const remember = async (revision: number) => {
+      if (!this.options.dryRun)
+        await this.ctx.store.imports.saveSources([{ key: post.key, articleId: article.id, revision, sourceStatus: post.sourceStatus }], this.ctx.clock.now());
+    };
+    if (same && step === undefined) {
       this.report.unchanged++;
+      // The source's status moved without anything to do here (draft → pending, trash of a draft): remembered.
+      if (sourceMoved && article.revision === before.revision) await remember(article.revision);
       return;
     }
     const edited = article.revision !== before.revision;
@@ -672,11 +699,78 @@ class Importer {
       this.warn(post.item, `article #${article.id} was edited in the newsroom since its import: kept as it is (--update overwrites it)`);
       return;
     }
+    if (step !== undefined && sourceMoved && !this.options.update) {
+      bump(this.report.skipped, 'status changed at the source');
+      this.warn(
+        post.item,
+        `status changed at the source (${sourceWas ?? '?'} → ${post.sourceStatus}): article #${article.id} left ${article.status} (${statusNames[article.status]}); --update applies it`,
+      );
+      return;
+    }
+    if (this.options.dryRun) {
+      this.report.updated++;
+      return;
+    }
+    const detail = { source: post.key };
+    let current = article;
+    // Every write names the revision it was decided on (If-Match): an edit made in the newsroom meanwhile is kept.
+    try {
+      // Taken down before its text changes, so readers never see the new text of a post the source withdrew.
+      if (step === 'unpublish') current = await this.follow(step, post, current);
+      if (!same) current = await updateArticle(this.ctx, this.actor, article.id, changes, 'import', '', current.revision, detail);
+      if (step !== undefined && step !== 'unpublish') current = await this.follow(step, post, current);
+    } catch (err) {
+      if (!(err instanceof DomainError && err.code === 'stale_revision')) throw err;
+      bump(this.report.skipped, 'edited in the newsroom');
+      this.warn(post.item, `article #${article.id} was changed in the newsroom during the import: kept as it is`);
+      if (current !== article) await remember(current.revision);
+      return;
+    }
     this.report.updated++;
-    if (this.options.dryRun) return;
-    const updated = await updateArticle(this.ctx, this.actor, article.id, changes, 'import', '', undefined, { source: post.key });
-    await this.ctx.store.imports.saveSources([{ key: post.key, articleId: article.id, revision: updated.revision }], this.ctx.clock.now());
+    await remember(current.revision);
   }
+
+  /** Applies the source's status to an article; a step the article refuses (no body to publish) is warned of. */
+  private async follow(step: 'publish' | 'schedule' | 'unpublish', post: MappedPost, article: Article): Promise<Article> {
+    const detail = { source: post.key };
+    const now = this.ctx.clock.now();
+    try {
+      if (step === 'unpublish') {
+        const done = await unpublishArticle(this.ctx, this.actor, article.id, article.revision, detail);
+        this.warn(post.item, `${post.sourceStatus} at the source: article #${article.id} taken down (撤稿), its old addresses answer 410`);
+        return done;
+      }
+      if (step === 'publish') {
+        // At the source's time, within what an article may have: not before it existed, not in the future.
+        const at = Math.min(now, Math.max(article.createdAt, post.publishedAt ?? now));
+        const done = await publishArticle(this.ctx, this.actor, article.id, article.revision, detail, at);
+        this.warn(post.item, `published at the source: article #${article.id} published at ${new Date(at).toISOString()}`);
+        return done;
+      }
+      const taken = article.status === 'published' ? await unpublishArticle(this.ctx, this.actor, article.id, article.revision, detail) : article;
+      const done = await scheduleArticle(this.ctx, this.actor, taken.id, post.scheduledAt!, taken.revision);
+      this.warn(post.item, `scheduled at the source: article #${article.id} scheduled for ${new Date(post.scheduledAt!).toISOString()}`);
+      return done;
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.code === 'stale_revision') throw err;
+      this.warn(post.item, `status ${post.sourceStatus} at the source not applied to article #${article.id}: ${err.message}`);
+      return (await this.ctx.store.articles.findById(article.id)) ?? article;
+    }
+  }
+}
+
+/** A post's status at the source as an import remembers it: WordPress's own, `password` for a protected post. */
+function sourceStatusOf(item: SourceItem): string {
+  return item.status === 'publish' && item.password ? 'password' : item.status;
+}
+
+/** The workflow step that makes an article's status what the source's says, if any. */
+function statusStep(post: MappedPost, article: Article): 'publish' | 'schedule' | 'unpublish' | undefined {
+  const publicNow = article.status === 'published' || article.status === 'scheduled';
+  if (post.status === 'published') return article.status === 'published' ? undefined : 'publish';
+  if (post.status === 'scheduled') return article.status === 'scheduled' && article.scheduledAt === post.scheduledAt ? undefined : 'schedule';
+  // A draft, pending, private, password-protected or trashed post: never public here.
+  return publicNow ? 'unpublish' : undefined;
 }
 
 /**

@@ -37,8 +37,12 @@ export class ImportRepository implements Port.ImportRepository {
   async findSources(keys: readonly string[]): Promise<Map<string, ImportSource>> {
     const out = new Map<string, ImportSource>();
     for (const part of chunks(keys, 500)) {
-      const rows = await this.db.selectFrom('import_sources').select(['source_key', 'article_id', 'revision']).where('source_key', 'in', part).execute();
-      for (const r of rows) out.set(r.source_key, { key: r.source_key, articleId: r.article_id, revision: r.revision });
+      const rows = await this.db
+        .selectFrom('import_sources')
+        .select(['source_key', 'article_id', 'revision', 'source_status'])
+        .where('source_key', 'in', part)
+        .execute();
+      for (const r of rows) out.set(r.source_key, { key: r.source_key, articleId: r.article_id, revision: r.revision, sourceStatus: r.source_status });
     }
     return out;
   }
@@ -93,7 +97,13 @@ export class ImportRepository implements Port.ImportRepository {
   }
 
   async saveSources(sources: readonly ImportSource[], at: number): Promise<void> {
-    const rows = sources.map((s) => ({ source_key: s.key, article_id: s.articleId, revision: s.revision, imported_at: at }));
+    const rows = sources.map((s) => ({
+      source_key: s.key,
+      article_id: s.articleId,
+      revision: s.revision,
+      imported_at: at,
+      source_status: s.sourceStatus ?? null,
+    }));
     for (const part of chunks(rows)) {
       await this.db
         .insertInto('import_sources')
@@ -103,6 +113,7 @@ export class ImportRepository implements Port.ImportRepository {
             article_id: eb.ref('excluded.article_id'),
             revision: eb.ref('excluded.revision'),
             imported_at: eb.ref('excluded.imported_at'),
+            source_status: eb.ref('excluded.source_status'),
           })),
         )
         .execute();

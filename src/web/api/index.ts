@@ -7,6 +7,7 @@ import { assistRoutes } from './assist.ts';
 import { auditRoutes } from './audit.ts';
 import { channelRoutes } from './channels.ts';
 import { feedRoutes } from './feed.ts';
+import { importRoutes } from './imports.ts';
 import { mediaRoutes } from './media.ts';
 import { mediaLibraryRoutes } from './media-library.ts';
 import { presenceRoutes } from './presence.ts';
@@ -46,6 +47,9 @@ export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> 
   // Its own scope: the multipart parser and the larger body limit apply to the upload route only.
   app.register(async (scope) => mediaRoutes(scope, deps));
   mediaLibraryRoutes(app, deps);
+  // Its own scope too: the archive upload's multipart parser and its larger body limit.
+  const imports = deps.imports;
+  if (imports) app.register(async (scope) => importRoutes(scope, deps, imports));
   sourceRoutes(app, deps);
   synonymRoutes(app, deps);
   auditRoutes(app, deps);

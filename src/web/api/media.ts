@@ -72,7 +72,7 @@ async function receive(req: FastifyRequest, folder: MediaFolder, maxBytes: numbe
 }
 
 /** The client may still be sending megabytes we will not read: answer and hang up. */
-function multipartError(err: unknown, maxBytes: number): unknown {
+export function multipartError(err: unknown, maxBytes: number): unknown {
   if (err instanceof DomainError) return err;
   switch ((err as { code?: string }).code) {
     case 'FST_REQ_FILE_TOO_LARGE':

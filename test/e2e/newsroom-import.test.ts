@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccount } from '../../src/domain/accounts/service.ts';
+import type { Ctx } from '../../src/domain/context.ts';
+import { launchChromium, SCREENSHOT_DIR, settled, signInNewsroom, startDemoSite, VIEWPORTS } from './browser.ts';
+
+/**
+ * The newsroom's 导入 page in Chromium against a real server: an admin uploads WordPress's theme unit test export,
+ * sees the run's progress and then the report; a truncated export is refused by the run with its line and column, a
+ * file that is no archive at once; editors have no 导入 in their navigation and are refused by the API.
+ */
+const PASSWORD = 'import-e2e-password';
+const FIXTURE = path.resolve('test/fixtures/wxr/themeunittestdata.wordpress.xml');
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+let browser: Browser;
+let base: string;
+let ctx: Ctx;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
+  ({ base, ctx, close } = site);
+  await createAccount(ctx, null, { username: 'wangbin', displayName: '王斌', role: 'editor', password: PASSWORD });
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await close?.();
+});
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+/** Chromium reports every 4xx answer as a console error; the page's own errors are what matter. */
+const ownErrors = (errors: string[]) => errors.filter((e) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(e));
+
+describe('the 导入 page', () => {
+  it('imports a WordPress export with progress and a report, and shows a refused file’s line and column', async () => {
+    const { page, errors, inFlight } = await signInNewsroom(browser, base, 'admin', PASSWORD, VIEWPORTS.desktop);
+    await page.click('.topbar nav a[href="/admin/imports"]');
+    await page.waitForSelector('.imports-page h1');
+    expect(await page.textContent('.imports-page')).toContain('只能用命令行导入');
+    expect(await page.textContent('.imports-page')).toContain('还没有从这里导入过');
+    await settled(page, inFlight);
+    await shot(page, 'import-empty-desktop');
+
+    // The theme unit test data, with its options as the CLI has them.
+    await page.setInputFiles('.import-form input[type=file]', FIXTURE);
+    await page.check('.import-form input[name=createAuthors]');
+    await page.click('.import-form button[type=submit]');
+    // The run as POST answered it: under way, with its progress.
+    await page.waitForSelector('[data-import-run] .import-progress');
+    expect(await page.textContent('[data-import-run] h2')).toContain('themeunittestdata.wordpress.xml');
+    expect(await page.textContent('[data-import-run] .import-status')).toBe('进行中');
+    expect(await page.isDisabled('.import-form button[type=submit]')).toBe(true);
+    await shot(page, 'import-progress-desktop');
+
+    await page.waitForSelector('[data-import-run][data-status=done] .import-report', { timeout: 60_000 });
+    const runs = await ctx.store.importRuns.list(5);
+    expect(runs[0]).toMatchObject({ status: 'done', options: { createAuthors: true, dryRun: false, update: false } });
+    const report = runs[0]!.report!;
+    expect(report.imported).toBeGreaterThan(50);
+    const counts = await page.$$eval('.import-count', (els) =>
+      Object.fromEntries(els.map((e) => [e.querySelector('dt')!.textContent, Number(e.querySelector('dd')!.textContent)])),
+    );
+    expect(counts).toMatchObject({ 导入: report.imported, 更新: 0, 新建账号: report.authorsCreated, 旧地址跳转: report.redirects });
+    const text = await page.textContent('.import-report');
+    expect(text).toContain('页面：');
+    expect(text).toContain(`未查找`);
+    expect(await page.$$eval('.import-warnings li', (els) => els.length)).toBe(report.warnings.length);
+    expect(await page.textContent('.import-warnings')).toMatch(/原文 \d+（第 \d+ 行）：/);
+    expect(await page.$$eval('.import-history tbody tr', (els) => els.length)).toBe(1);
+    expect(await page.isDisabled('.import-form button[type=submit]')).toBe(false);
+    await settled(page, inFlight);
+    await shot(page, 'import-report-desktop');
+    await page.evaluate(axeSource);
+    const axe = await page.evaluate(() =>
+      (window as unknown as { axe: { run(c: string, o: object): Promise<{ violations: { id: string; impact: string }[] }> } }).axe.run('.imports-page', {
+        runOnly: ['wcag2a', 'wcag2aa'],
+      }),
+    );
+    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+
+    // A truncated export: the run's first pass refuses it with where, nothing written.
+    const before = (await ctx.store.importRuns.list(1))[0]!.report!.imported;
+    const whole = readFileSync(FIXTURE, 'utf8');
+    await page.setInputFiles('.import-form input[type=file]', {
+      name: 'truncated.xml',
+      mimeType: 'application/xml',
+      buffer: Buffer.from(whole.slice(0, Math.floor(whole.length * 0.6))),
+    });
+    await page.uncheck('.import-form input[name=createAuthors]');
+    await page.click('.import-form button[type=submit]');
+    await page.waitForSelector('[data-import-run][data-status=refused] .import-refusal', { timeout: 30_000 });
+    const refusal = await page.textContent('.import-refusal');
+    expect(refusal).toMatch(/文件无法导入，没有写入任何内容。第 \d+ 行第 \d+ 列：/);
+    expect((await ctx.store.importRuns.list(1))[0]).toMatchObject({ status: 'refused', report: null });
+    expect(before).toBe(report.imported);
+    await settled(page, inFlight);
+    await shot(page, 'import-refused-desktop');
+
+    // A file that is no archive at all: refused at once, no run.
+    await page.setInputFiles('.import-form input[type=file]', { name: 'notes.xml', mimeType: 'text/plain', buffer: Buffer.from('只是一段文字，不是导出文件') });
+    await page.click('.import-form button[type=submit]');
+    await page.waitForSelector('.imports-page > .import-refusal');
+    expect(await page.textContent('.imports-page > .import-refusal')).toContain('第 1 行第 1 列：无法识别的文件格式');
+    expect(await page.$$eval('.import-history tbody tr', (els) => els.length)).toBe(2);
+    await settled(page, inFlight);
+    await shot(page, 'import-not-archive-desktop');
+    expect(ownErrors(errors)).toEqual([]);
+  }, 120_000);
+
+  it('shows a run whose server stopped as 中断, with what that means', async () => {
+    // A run of a process that died a minute ago: its heartbeat stopped.
+    const admin = (await ctx.store.accounts.findByUsername('admin'))!;
+    const id = (await ctx.store.importRuns.start({
+      accountId: admin.id,
+      fileName: 'archive-2019.xml',
+      fileBytes: 48 * 1024 * 1024,
+      format: 'wxr',
+      options: { dryRun: false, update: true, createAuthors: false },
+      startedAt: Date.now() - 60_000,
+    }))!;
+    const { page, errors, inFlight } = await signInNewsroom(browser, base, 'admin', PASSWORD, VIEWPORTS.desktop);
+    await page.goto(`${base}/admin/imports`);
+    await page.waitForSelector(`[data-import-row="${id}"]`);
+    expect(await page.textContent(`[data-import-row="${id}"]`)).toContain('中断');
+    await page.click(`[data-import-row="${id}"] button`);
+    await page.waitForSelector(`[data-import-run="${id}"][data-status=interrupted]`);
+    expect(await page.textContent(`[data-import-run="${id}"]`)).toContain('重新上传同一文件再导入一次，会补上其余的稿件');
+    expect(await page.isDisabled('.import-form button[type=submit]')).toBe(false);
+    await settled(page, inFlight);
+    await shot(page, 'import-interrupted-desktop');
+    expect(ownErrors(errors)).toEqual([]);
+  });
+
+  it('is not in an editor’s navigation, and its API refuses editors', async () => {
+    const { page, errors } = await signInNewsroom(browser, base, 'wangbin', PASSWORD, VIEWPORTS.desktop);
+    expect(await page.$('.topbar nav a[href="/admin/imports"]')).toBeNull();
+    await page.goto(`${base}/admin/imports`);
+    await page.waitForSelector('.imports-page .notice-error');
+    expect(await page.textContent('.imports-page .notice-error')).toContain('您的角色无权执行此操作');
+    expect(ownErrors(errors)).toEqual([]);
+  });
+});
