@@ -16,6 +16,8 @@ interface TableSpec {
   batch: number;
   /** Columns of the table deliberately not written, filled with this value on import. */
   withheld?: Record<string, string>;
+  /** Columns added after archives were first written, with the value a row of an older archive gets. */
+  added?: Record<string, string | number | null>;
 }
 
 const ID = ['id'] as const;
@@ -85,7 +87,13 @@ export const EXPORTED_TABLES: readonly TableSpec[] = [
   },
   // The old addresses of imported articles (301s), and which source post each came from (a repeat import adds nothing).
   { table: 'old_urls', columns: ['path', 'article_id', 'created_at'], key: ['path'], batch: 2000 },
-  { table: 'import_sources', columns: ['source_key', 'article_id', 'revision', 'imported_at', 'source_status'], key: ['source_key'], batch: 2000 },
+  {
+    table: 'import_sources',
+    columns: ['source_key', 'article_id', 'revision', 'imported_at', 'source_status'],
+    key: ['source_key'],
+    batch: 2000,
+    added: { source_status: null },
+  },
   { table: 'article_tags', columns: ['article_id', 'tag_id', 'position'], key: ['article_id', 'tag_id'], batch: 2000 },
   { table: 'topics', columns: ['id', 'slug', 'title', 'description', 'cover', 'created_at', 'updated_at'], key: ID, batch: 500 },
   { table: 'topic_articles', columns: ['topic_id', 'article_id', 'position'], key: ['topic_id', 'article_id'], batch: 2000 },
@@ -279,14 +287,19 @@ function reader(db: Kysely<any>): TransferReader {
   };
 }
 
-function checkRow(spec: TableSpec, row: unknown): TransferRow {
+export function checkRow(spec: TableSpec, row: unknown): TransferRow {
   const bad = (why: string) => new TransferError('corrupt', `归档中 ${spec.table} 的一行数据有误 (a row of ${spec.table} is malformed): ${why}`);
   if (typeof row !== 'object' || row === null || Array.isArray(row)) throw bad('not an object');
   const record = row as Record<string, unknown>;
   const keys = Object.keys(record);
-  if (keys.length !== spec.columns.length) throw bad(`${keys.length} columns instead of ${spec.columns.length}`);
+  const older = Object.keys(spec.added ?? {}).filter((c) => !Object.hasOwn(record, c));
+  if (keys.length + older.length !== spec.columns.length) throw bad(`${keys.length} columns instead of ${spec.columns.length}`);
   const out: TransferRow = { ...spec.withheld };
   for (const column of spec.columns) {
+    if (older.includes(column)) {
+      out[column] = spec.added![column]!;
+      continue;
+    }
     if (!Object.hasOwn(record, column)) throw bad(`no column ${column}`);
     const value = record[column];
     if (value !== null && typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value)))

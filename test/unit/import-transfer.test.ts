@@ -1,3 +1,4 @@
+import { checkRow, EXPORTED_TABLES } from '../../src/storage/transfer.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -174,5 +175,17 @@ describe('reading files', () => {
     const deep = `<rss version="2.0"><channel><item>${'<a>'.repeat(100)}${'</a>'.repeat(100)}</item></channel></rss>`;
     expect((await err(deep))!.message).toMatch(/nest more than 64 deep/);
     expect((await err('<?xml version="1.0" encoding="x-no-such"?><rss/>'))!.message).toMatch(/unsupported encoding/);
+  });
+});
+
+describe('archive rows from an older Inkstone', () => {
+  it('gives a column added since its default, and still refuses a row missing any other column', () => {
+    const spec = EXPORTED_TABLES.find((s) => s.table === 'import_sources')!;
+    const old = { source_key: 'wxr:site:1', article_id: 3, revision: 2, imported_at: 5 };
+    expect(checkRow(spec, old)).toEqual({ ...old, source_status: null });
+    expect(checkRow(spec, { ...old, source_status: 'publish' })).toMatchObject({ source_status: 'publish' });
+    const { revision: _, ...missing } = old;
+    expect(() => checkRow(spec, missing)).toThrow(/import_sources/);
+    expect(() => checkRow(spec, { ...old, extra: 1 })).toThrow(/import_sources/);
   });
 });
