@@ -10,6 +10,7 @@ import { HistoryRepository } from './repositories/history.ts';
 import { ImportRepository } from './repositories/imports.ts';
 import { MediaRepository } from './repositories/media.ts';
 import { OutboxRepository } from './repositories/outbox.ts';
+import { PollRepository } from './repositories/polls.ts';
 import { ReactionRepository, VoteBatcher } from './repositories/reactions.ts';
 import { PresenceRepository } from './repositories/presence.ts';
 import { RelatedRepository } from './repositories/related.ts';
@@ -38,6 +39,7 @@ export class SqlStore implements Store {
   readonly draftSearch: SearchIndex;
   readonly synonyms: SynonymRepository;
   readonly outbox: OutboxRepository;
+  readonly polls: PollRepository;
 
   private constructor(
     private readonly db: Kysely<DB>,
@@ -62,6 +64,7 @@ export class SqlStore implements Store {
     this.draftSearch = searchIndex(db, dialect, 'unpublished');
     this.synonyms = new SynonymRepository(db);
     this.outbox = new OutboxRepository(db, dialect);
+    this.polls = new PollRepository(db, dialect);
   }
 
   /** The store over a database's pool; its transactions share its vote batcher, so make one per pool (the container does). */
