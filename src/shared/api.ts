@@ -10,6 +10,7 @@ import type { actorAbilities, articleAbilities } from '../domain/policy.ts';
 import type { archiveItem, channelOut, newsroomArticle, presenceOut, relatedOut, revisionOut, slotOut, topicOut } from '../web/presenters/articles.ts';
 import type { mediaDetailOut, mediaItemOut, mediaOut } from '../web/presenters/media.ts';
 import type { bulkOut, trashItem } from '../web/presenters/trash.ts';
+import type { heldBallotsOut, newsroomPollOut, pollHourOut } from '../web/presenters/polls.ts';
 import type { accountOut, auditOut, newTokenOut, sessionOut, sourceOut, synonymOut, tokenOut } from '../web/presenters/newsroom.ts';
 
 export type { ArticleStatus, ErrorCode, Role };
@@ -88,3 +89,11 @@ export type SynonymGroup = ReturnType<typeof synonymOut>;
 export type AuditEvent = ReturnType<typeof auditOut>;
 /** GET /audit?action=: a group of actions; every action the code records is in one (domain/audit/actions.ts). */
 export type { AuditGroup, KnownAuditAction } from '../domain/audit/actions.ts';
+
+// Polls (云投)
+/** GET /polls (items), POST /polls, PATCH /polls/:id, POST /polls/:id/close: a poll with counts, held ballots and abilities. */
+export type NewsroomPoll = ReturnType<typeof newsroomPollOut>;
+/** GET /polls/:id/results: the poll with its public votes per hour. */
+export type PollResultsOut = NewsroomPoll & { hours: ReturnType<typeof pollHourOut>[] };
+/** GET /polls/held: held ballots by poll and (hashed) address prefix. */
+export type HeldPollBallots = ReturnType<typeof heldBallotsOut>;
