@@ -326,6 +326,10 @@ describe.each(STORES)('polls on %s', (kind) => {
       expect([404, 200]).toContain((await t.app.inject({ url })).statusCode);
     }
     expect((await t.app.inject({ url: '/p/abc' })).statusCode).toBe(404);
+    // The traditional-character mirror the page links to (hreflang) exists too.
+    const hant = await t.app.inject({ url: `/zh-hant/p/${poll.id}` });
+    expect(hant.statusCode).toBe(200);
+    expect(hant.body).toContain('投票後可查看結果');
     expect((await t.app.inject({ url: '/p/99999999' })).statusCode).toBe(404);
     expect(await countsFromRows(t, poll.id, 3)).toEqual({ votes: [0, 0, 1], voters: 1, ballots: 1 });
   });
