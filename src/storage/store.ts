@@ -10,7 +10,7 @@ import { HistoryRepository } from './repositories/history.ts';
 import { ImportRepository } from './repositories/imports.ts';
 import { MediaRepository } from './repositories/media.ts';
 import { OutboxRepository } from './repositories/outbox.ts';
-import { PollRepository } from './repositories/polls.ts';
+import { BallotBatcher, PollRepository } from './repositories/polls.ts';
 import { ReactionRepository, VoteBatcher } from './repositories/reactions.ts';
 import { PresenceRepository } from './repositories/presence.ts';
 import { RelatedRepository } from './repositories/related.ts';
@@ -45,6 +45,7 @@ export class SqlStore implements Store {
     private readonly db: Kysely<DB>,
     readonly dialect: Dialect,
     private readonly votes: VoteBatcher,
+    private readonly ballots: BallotBatcher,
     /** Inside a transaction: what to run once it has committed. */
     private readonly committed?: (() => void)[],
   ) {
@@ -64,18 +65,18 @@ export class SqlStore implements Store {
     this.draftSearch = searchIndex(db, dialect, 'unpublished');
     this.synonyms = new SynonymRepository(db);
     this.outbox = new OutboxRepository(db, dialect);
-    this.polls = new PollRepository(db, dialect);
+    this.polls = new PollRepository(db, dialect, ballots);
   }
 
   /** The store over a database's pool; its transactions share its vote batcher, so make one per pool (the container does). */
   static of(database: Database): SqlStore {
-    return new SqlStore(database.db, database.dialect, new VoteBatcher(database.db, database.dialect));
+    return new SqlStore(database.db, database.dialect, new VoteBatcher(database.db, database.dialect), new BallotBatcher(database.db, database.dialect));
   }
 
   async transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
     const committed: (() => void)[] = [];
-    const result = await this.db.transaction().execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, committed)));
+    const result = await this.db.transaction().execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, this.ballots, committed)));
     for (const run of committed) run();
     return result;
   }

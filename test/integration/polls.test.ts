@@ -414,4 +414,64 @@ describe.each(STORES)('poll storm on %s', (kind) => {
     expect(await countsFromRows(t, id, 4)).toEqual({ ...expected, ballots: 1000 });
     console.log(`poll storm on ${kind}: 1,000 readers (1,200 requests) in ${ms} ms; counts ${JSON.stringify(shown)}`);
   });
+
+  it('ballots on a closed or unknown poll sent amid good ones (one group commit) fail alone', async () => {
+    const editor = await t.user('editor');
+    const make = async () =>
+      json(
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/polls',
+          headers: { authorization: editor.auth },
+          payload: { question: '混合批次', options: ['是', '否'], results: 'always' },
+        }),
+      ).id as number;
+    const good = await make();
+    const closed = await make();
+    await t.app.inject({ method: 'POST', url: `/api/v1/polls/${closed}/close`, headers: { authorization: editor.auth } });
+    const sends = Array.from({ length: 90 }, (_, i) => {
+      const target = i % 3 === 0 ? good : i % 3 === 1 ? closed : 999_999;
+      return ballot(t.app, target, [i % 2], { ip: `10.241.${i}.1` }).then((r) => [target, r.statusCode] as const);
+    });
+    const results = await Promise.all(sends);
+    expect(results.filter(([p, s]) => p === good && s === 200)).toHaveLength(30);
+    expect(results.filter(([p, s]) => p === closed && s === 409)).toHaveLength(30);
+    expect(results.filter(([p, s]) => p === 999_999 && s === 404)).toHaveLength(30);
+    expect(await countsFromRows(t, good, 2)).toEqual({ votes: [15, 15], voters: 30, ballots: 30 });
+    expect(json(await t.app.inject({ url: `/api/v1/polls/${good}` })).counts).toEqual({ votes: [15, 15], voters: 30 });
+    expect((await countsFromRows(t, closed, 2)).ballots).toBe(0);
+  });
+
+  it('one reader hammering two different ballots at once ends with one ballot', async () => {
+    const editor = await t.user('editor');
+    const id = json(
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/polls',
+        headers: { authorization: editor.auth },
+        payload: { question: '连点测试', options: ['左', '右'], results: 'always' },
+      }),
+    ).id as number;
+    // A cookie from another poll: this reader has no ballot here yet.
+    const other = json(
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/polls',
+        headers: { authorization: editor.auth },
+        payload: { question: '另一个', options: ['a', 'b'] },
+      }),
+    ).id as number;
+    const cookie = readerCookie(await ballot(t.app, other, [0], { ip: '10.250.1.1' }))!;
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => ballot(t.app, id, [i % 2], { ip: '10.250.1.1', cookie })));
+    const ok = results.filter((r) => r.statusCode === 200);
+    const refused = results.filter((r) => r.statusCode === 409);
+    // Until the first ballot lands, each copy is a new voice from the address: past twice the cap they are throttled.
+    const throttled = results.filter((r) => r.statusCode === 429);
+    expect(ok.length + refused.length + throttled.length).toBe(50);
+    expect(ok.length).toBeGreaterThan(0);
+    const mine = json(ok[0]!).mine;
+    expect(ok.every((r) => JSON.stringify(json(r).mine) === JSON.stringify(mine))).toBe(true);
+    expect(refused.every((r) => json(r).error.code === 'already_voted')).toBe(true);
+    expect(await countsFromRows(t, id, 2)).toMatchObject({ voters: 1, ballots: 1 });
+  });
 });

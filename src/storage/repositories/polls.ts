@@ -47,17 +47,19 @@ function toPoll(r: PollRow, options: string[]): Poll {
  */
 export class PollRepository implements Port.PollRepository {
   constructor(
-    private readonly db: Kysely<DB>,
-    private readonly dialect: Dialect,
+    readonly db: Kysely<DB>,
+    readonly dialect: Dialect,
+    /** The store's group commit of ballots, shared by every repository over the same pool. */
+    private readonly batcher: BallotBatcher,
   ) {}
 
-  private async lock(id: number): Promise<void> {
+  async lock(id: number): Promise<void> {
     if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${sql.lit(POLL_LOCK)}, ${id}::int)`.execute(this.db);
   }
 
   private async inTransaction<T>(fn: (repo: PollRepository) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
-    return this.db.transaction().execute((tx) => fn(new PollRepository(tx, this.dialect)));
+    return this.db.transaction().execute((tx) => fn(new PollRepository(tx, this.dialect, this.batcher)));
   }
 
   private async optionsOf(ids: readonly number[]): Promise<Map<number, { labels: string[]; votes: number[] }>> {
@@ -215,54 +217,19 @@ export class PollRepository implements Port.PollRepository {
     return rows.map((r) => r.position);
   }
 
+  /**
+   * Ballots arriving together are written in one transaction (group commit, as the mood votes are): the commit, not the
+   * SQL, is what a ballot costs, and on PostgreSQL the poll's lock is taken once per batch instead of once per ballot.
+   * Each caller is answered after that transaction has committed.
+   */
   async vote(b: Ballot): Promise<BallotOutcome> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.inTransaction((repo) => repo.writeBallot(b));
-      } catch (err) {
-        // PostgreSQL may abort one side of a lock cycle: the ballot is simply tried again.
-        const code = (err as { code?: unknown }).code;
-        if (this.db.isTransaction || attempt >= 5 || (code !== '40P01' && code !== '40001')) throw err;
-      }
-    }
-  }
-
-  private async writeBallot(b: Ballot): Promise<BallotOutcome> {
-    await this.lock(b.pollId);
-    if (this.dialect === 'sqlite') {
-      // A write first: SQLite's write lock is taken before the open check is read, so a close cannot slip between.
-      await sql`update polls set voters = voters where id = ${b.pollId}`.execute(this.db);
-    }
-    const poll = await this.db.selectFrom('polls').select(['closes_at', 'closed_at']).where('id', '=', b.pollId).executeTakeFirst();
-    if (!poll) return { kind: 'missing' };
-    if (poll.closed_at !== null || (poll.closes_at !== null && b.at >= Number(poll.closes_at))) return { kind: 'closed' };
-    const inserted = await this.db
-      .insertInto('poll_ballots')
-      .values({
-        poll_id: b.pollId,
-        reader_id: b.readerId,
-        held: b.held ? 1 : 0,
-        address_hash: b.addressHash,
-        prefix_hash: b.prefixHash,
-        voted_at: b.at,
-      })
-      .onConflict((oc) => oc.columns(['poll_id', 'reader_id']).doNothing())
-      .returning('reader_id')
-      .executeTakeFirst();
-    if (!inserted) {
-      const choices = (await this.choicesOf(b.pollId, b.readerId)) ?? [];
-      return { kind: 'repeat', choices, counts: await this.counts(b.pollId) };
-    }
-    await this.db
-      .insertInto('poll_choices')
-      .values(b.choices.map((position) => ({ poll_id: b.pollId, reader_id: b.readerId, position })))
-      .execute();
-    if (!b.held) await this.count(b.pollId, [b.choices], 1);
-    return { kind: b.held ? 'held' : 'counted', counts: await this.counts(b.pollId) };
+    if (this.db.isTransaction) return (await writeBallots(this, [b]))[0]!;
+    return this.batcher.add(b);
   }
 
   /** Adds `ballots` to the counts: one voter each, one vote for each of its choices. */
-  private async count(id: number, ballots: number[][], _sign: 1): Promise<void> {
+  async count(id: number, ballots: number[][]): Promise<void> {
+    if (ballots.length === 0) return;
     const perOption = new Map<number, number>();
     for (const choices of ballots) for (const p of choices) perOption.set(p, (perOption.get(p) ?? 0) + 1);
     for (const [position, n] of [...perOption].sort((a, b) => a[0] - b[0])) {
@@ -399,7 +366,7 @@ export class PollRepository implements Port.PollRepository {
           const byReader = new Map<string, number[]>(slice.map((r) => [r, []]));
           for (const c of choices) byReader.get(c.reader_id)!.push(c.position);
           await repo.db.updateTable('poll_ballots').set({ held: 0 }).where('poll_id', '=', id).where('reader_id', 'in', slice).execute();
-          await repo.count(id, [...byReader.values()], 1);
+          await repo.count(id, [...byReader.values()]);
         } else {
           await repo.db.deleteFrom('poll_ballots').where('poll_id', '=', id).where('reader_id', 'in', slice).execute();
         }
@@ -407,4 +374,130 @@ export class PollRepository implements Port.PollRepository {
       return readers.length;
     });
   }
+}
+
+interface PendingBallot {
+  ballot: Ballot;
+  resolve(outcome: BallotOutcome): void;
+  reject(err: unknown): void;
+}
+
+const MAX_BATCH = 500;
+
+/**
+ * Group commit of ballots: those arriving while a transaction runs are written together by the next one. SQLite has
+ * one writer, so one batch at a time; PostgreSQL runs a few (batches for different polls need not wait for each other;
+ * batches of one poll follow each other through its lock). One per pool, made with the store over it.
+ */
+export class BallotBatcher {
+  private queue: PendingBallot[] = [];
+  private running = 0;
+  private readonly maxRunning: number;
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly dialect: Dialect,
+  ) {
+    this.maxRunning = dialect === 'sqlite' ? 1 : 4;
+  }
+
+  add(ballot: Ballot): Promise<BallotOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ ballot, resolve, reject });
+      if (this.running < this.maxRunning) {
+        this.running++;
+        // After the pending I/O callbacks, so requests already received join this batch.
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      try {
+        const outcomes = await this.write(batch.map((p) => p.ballot));
+        batch.forEach((p, i) => p.resolve(outcomes[i]!));
+      } catch (err) {
+        if (batch.length === 1) {
+          batch[0]!.reject(err);
+          continue;
+        }
+        // One failing ballot must not fail the ballots it was batched with: write each alone.
+        for (const p of batch) {
+          try {
+            p.resolve((await this.write([p.ballot]))[0]!);
+          } catch (e) {
+            p.reject(e);
+          }
+        }
+      }
+    }
+    this.running--;
+  }
+
+  private async write(ballots: Ballot[]): Promise<BallotOutcome[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction().execute((tx) => writeBallots(new PollRepository(tx, this.dialect, this), ballots));
+      } catch (err) {
+        // PostgreSQL may end a lock cycle by aborting one side: the batch is simply tried again.
+        const code = (err as { code?: unknown }).code;
+        if (attempt >= 5 || (code !== '40P01' && code !== '40001')) throw err;
+      }
+    }
+  }
+}
+
+/**
+ * Writes ballots in one transaction, in the order they came: each poll is locked first (in id order, so two batches
+ * never wait for each other in a cycle) and checked open at the ballot's own time, so a close racing with them is
+ * exact; the counts are added once per poll and read back after all of them.
+ */
+async function writeBallots(repo: PollRepository, ballots: Ballot[]): Promise<BallotOutcome[]> {
+  const db = repo.db;
+  const pollIds = [...new Set(ballots.map((b) => b.pollId))].sort((a, b) => a - b);
+  for (const id of pollIds) {
+    await repo.lock(id);
+    // SQLite: a write first, so its write lock is held before the open check is read.
+    if (repo.dialect === 'sqlite') await sql`update polls set voters = voters where id = ${id}`.execute(db);
+  }
+  const polls = new Map((await db.selectFrom('polls').select(['id', 'closes_at', 'closed_at']).where('id', 'in', pollIds).execute()).map((p) => [p.id, p]));
+  const counted = new Map<number, number[][]>(pollIds.map((id) => [id, []]));
+  const results: ({ kind: 'counted' | 'held' } | { kind: 'repeat'; choices: number[] } | { kind: 'closed' } | { kind: 'missing' })[] = [];
+  for (const b of ballots) {
+    const poll = polls.get(b.pollId);
+    if (!poll) {
+      results.push({ kind: 'missing' });
+      continue;
+    }
+    if (poll.closed_at !== null || (poll.closes_at !== null && b.at >= Number(poll.closes_at))) {
+      results.push({ kind: 'closed' });
+      continue;
+    }
+    const inserted = await db
+      .insertInto('poll_ballots')
+      .values({ poll_id: b.pollId, reader_id: b.readerId, held: b.held ? 1 : 0, address_hash: b.addressHash, prefix_hash: b.prefixHash, voted_at: b.at })
+      .onConflict((oc) => oc.columns(['poll_id', 'reader_id']).doNothing())
+      .returning('reader_id')
+      .executeTakeFirst();
+    if (!inserted) {
+      results.push({ kind: 'repeat', choices: (await repo.choicesOf(b.pollId, b.readerId)) ?? [] });
+      continue;
+    }
+    await db
+      .insertInto('poll_choices')
+      .values(b.choices.map((position) => ({ poll_id: b.pollId, reader_id: b.readerId, position })))
+      .execute();
+    if (!b.held) counted.get(b.pollId)!.push(b.choices);
+    results.push({ kind: b.held ? 'held' : 'counted' });
+  }
+  for (const [id, choices] of counted) await repo.count(id, choices);
+  const counts = new Map<number, PollCounts>();
+  for (const id of pollIds) if (polls.has(id)) counts.set(id, await repo.counts(id));
+  return results.map((r, i): BallotOutcome => {
+    if (r.kind === 'missing' || r.kind === 'closed') return r;
+    const c = counts.get(ballots[i]!.pollId)!;
+    return r.kind === 'repeat' ? { kind: 'repeat', choices: r.choices, counts: c } : { kind: r.kind, counts: c };
+  });
 }
