@@ -417,7 +417,9 @@ export class BallotBatcher {
       const batch = this.queue.splice(0, MAX_BATCH);
       try {
         const outcomes = await this.write(batch.map((p) => p.ballot));
-        batch.forEach((p, i) => p.resolve(outcomes[i]!));
+        batch.forEach((p, i) => {
+          p.resolve(outcomes[i]!);
+        });
       } catch (err) {
         if (batch.length === 1) {
           batch[0]!.reject(err);
