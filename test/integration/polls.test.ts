@@ -167,10 +167,13 @@ describe.each(STORES)('polls on %s', (kind) => {
     expect((await countsFromRows(t, poll.id, 3)).voters).toBe(ok);
     expect(json(await view(poll.id)).counts.voters).toBe(ok);
     expect((await ballot(t.app, poll.id, [0], { ip: '198.19.200.1' })).statusCode).toBe(409);
-    // Closing again changes nothing and is audited once.
-    const again = await t.app.inject({ method: 'POST', url: `/api/v1/polls/${poll.id}/close`, headers: { authorization: editor.auth } });
-    expect(again.statusCode).toBe(200);
-    expect(json(again).closedAt).toBe(json(closed).closedAt);
+    // Closing again, by two editors at once, changes nothing and is audited once.
+    const other = await t.user('editor');
+    const again = await Promise.all(
+      [editor, other].map((e) => t.app.inject({ method: 'POST', url: `/api/v1/polls/${poll.id}/close`, headers: { authorization: e.auth } })),
+    );
+    expect(again.map((r) => r.statusCode)).toEqual([200, 200]);
+    expect(again.map((r) => json(r).closedAt)).toEqual([json(closed).closedAt, json(closed).closedAt]);
     const audit = json(await t.app.inject({ url: '/api/v1/audit?action=poll.close', headers: { authorization: admin.auth } })).items;
     expect(audit.filter((e: { subjectId: string }) => e.subjectId === String(poll.id))).toHaveLength(1);
   });
@@ -332,6 +335,23 @@ describe.each(STORES)('polls on %s', (kind) => {
     expect(hant.body).toContain('投票後可查看結果');
     expect((await t.app.inject({ url: '/p/99999999' })).statusCode).toBe(404);
     expect(await countsFromRows(t, poll.id, 3)).toEqual({ votes: [0, 0, 1], voters: 1, ballots: 1 });
+  });
+
+  it('keeps a poll of an unpublished article from readers until the article is published', async () => {
+    const draft = await createArticle(t.app, editor.auth);
+    const poll = await newPoll({ question: '尚未发布的稿件的投票', article: draft.id, results: 'always' });
+    expect((await t.app.inject({ url: `/p/${poll.id}` })).statusCode).toBe(404);
+    expect((await view(poll.id)).statusCode).toBe(404);
+    expect((await ballot(t.app, poll.id, [0], { ip: '203.0.122.1' })).statusCode).toBe(404);
+    expect((await t.app.inject({ url: `/p/${poll.id}/results` })).statusCode).toBe(404);
+    // The cached 404 goes with the article's publication.
+    await publish(t.app, editor.auth, draft.id);
+    const page = await t.app.inject({ url: `/p/${poll.id}` });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('尚未发布的稿件的投票');
+    expect((await ballot(t.app, poll.id, [0], { ip: '203.0.122.1' })).statusCode).toBe(200);
+    // The newsroom sees it all along.
+    expect((await t.app.inject({ url: `/api/v1/polls/${poll.id}/results`, headers: { authorization: editor.auth } })).statusCode).toBe(200);
   });
 
   it('embeds a poll in an article body and on a topic page; editing or closing the poll purges those pages', async () => {

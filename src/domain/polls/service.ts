@@ -127,6 +127,21 @@ export async function closePoll(ctx: Ctx, actor: Actor, id: number): Promise<Pol
   });
 }
 
+/**
+ * Whether readers may see a poll: one made for an article goes public with it (an embargoed story's poll must not
+ * give it away at /p/<id>); one of no article is public at once.
+ */
+export async function isPublicPoll(ctx: Ctx, poll: Poll): Promise<boolean> {
+  return poll.articleId === null || (await ctx.store.reactions.articleStatus(poll.articleId)) === 'published';
+}
+
+/** A poll as readers may ask for it: 404 while it is not public. */
+async function publicPoll(ctx: Ctx, id: number): Promise<Poll> {
+  const poll = await getPoll(ctx, id);
+  if (!(await isPublicPoll(ctx, poll))) throw notFound('Poll');
+  return poll;
+}
+
 export async function getPoll(ctx: Ctx, id: number): Promise<Poll> {
   const poll = await ctx.store.polls.find(id);
   if (!poll) throw notFound('Poll');
@@ -151,7 +166,7 @@ export interface PollView {
 export const showsResults = (poll: Poll, open: boolean, mine: number[] | null): boolean => poll.results === 'always' || !open || mine !== null;
 
 export async function readerView(ctx: Ctx, id: number, readerId: string | null): Promise<PollView> {
-  const poll = await getPoll(ctx, id);
+  const poll = await publicPoll(ctx, id);
   const mine = readerId ? ((await ctx.store.polls.choicesOf(id, readerId)) ?? null) : null;
   const open = isOpen(poll, ctx.clock.now());
   return { poll, open, mine, counts: showsResults(poll, open, mine) ? await ctx.store.polls.counts(id) : null };
@@ -178,7 +193,7 @@ const sameChoices = (a: number[], b: number[]) => a.length === b.length && a.eve
  * second: a ballot at or after the closing time is refused (409 `poll_closed`), checked in the write itself.
  */
 export async function castBallot(ctx: Ctx, input: BallotInput): Promise<BallotResult> {
-  const poll = await getPoll(ctx, input.pollId);
+  const poll = await publicPoll(ctx, input.pollId);
   const choices = [...new Set(input.choices)].sort((a, b) => a - b);
   if (choices.length === 0) throw invalid('choose an option', 'choices', 'required');
   if (choices.some((c) => !Number.isInteger(c) || c < 0 || c >= poll.options.length)) {

@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import type { Ctx } from '../../domain/context.ts';
 import { DomainError } from '../../domain/errors.ts';
 import type { Poll, PollCounts } from '../../domain/polls/poll.ts';
-import { castBallot, embeddedPollIds, isOpen, readerView, showsResults, type PollView } from '../../domain/polls/service.ts';
+import { castBallot, embeddedPollIds, isOpen, isPublicPoll, readerView, showsResults, type PollView } from '../../domain/polls/service.ts';
 import { requireSameOrigin } from '../auth.ts';
 import { typed, type WebDeps } from '../context.ts';
 import { PUBLIC_PAGE, SURROGATE_KEY_HEADER, surrogateKey } from '../page-cache.ts';
@@ -114,7 +114,9 @@ export function PollBlock({ view, v, heading: H, message }: PollBlockProps) {
 
 /** What a cached page shows of a poll: no reader's data, counts as of the render when the poll shows them to all. */
 export async function publicPollViews(ctx: Ctx, ids: readonly number[]): Promise<Map<number, PollView>> {
-  const polls = await ctx.store.polls.findMany(ids);
+  const found = await ctx.store.polls.findMany(ids);
+  const shown = await Promise.all(found.map((p) => isPublicPoll(ctx, p)));
+  const polls = found.filter((_, i) => shown[i]);
   const now = ctx.clock.now();
   const views = await Promise.all(
     polls.map(async (poll): Promise<PollView> => {
@@ -205,8 +207,14 @@ export function pollPageRoutes(
 
   page.get('/p/:id', { config: PUBLIC_PAGE, schema: { params: PageParams } }, async (req, reply) => {
     const id = pollIdOf(req.params.id);
-    const v = id === undefined ? undefined : (await readerLoad(deps, req, (c) => publicPollViews(c, [id]))).get(id);
-    if (id !== undefined) reply.header(SURROGATE_KEY_HEADER, surrogateKey.poll(id));
+    const loaded =
+      id === undefined ? undefined : await readerLoad(deps, req, async (c) => ({ poll: await c.store.polls.find(id), views: await publicPollViews(c, [id]) }));
+    // Also on the 404 of a poll whose article is not yet published, so that publishing the article purges that answer.
+    if (id !== undefined) {
+      const article = loaded?.poll?.articleId;
+      reply.header(SURROGATE_KEY_HEADER, [surrogateKey.poll(id), ...(article ? [surrogateKey.article(article)] : [])].join(' '));
+    }
+    const v = id === undefined ? undefined : loaded?.views.get(id);
     if (!v) return notFoundPage(reply);
     const sv = await view();
     return sendHtml(reply, 200, renderPage(<PollPage view={sv} v={v} results={false} />, sv));
