@@ -14,6 +14,7 @@ import { LoginPage } from './pages/login.tsx';
 import { MediaLibraryPage } from './pages/media.tsx';
 import { MePage } from './pages/me.tsx';
 import { SlotsPage } from './pages/slots.tsx';
+import { NewPollPage, PollPage, PollsPage } from './pages/polls.tsx';
 import { SynonymsPage } from './pages/synonyms.tsx';
 import { TokensPage } from './pages/tokens.tsx';
 import { TopicsPage } from './pages/topics.tsx';
@@ -36,6 +37,7 @@ const nav: NavItem[] = [
   { href: '/admin/articles/new', label: '写新稿' },
   { href: '/admin/media', label: '图片库' },
   { href: '/admin/topics', label: '专题', needs: 'manageTopics' },
+  { href: '/admin/polls', label: '投票', needs: 'managePolls' },
   { href: '/admin/slots', label: '首页推荐', needs: 'manageSlots' },
   { href: '/admin/channels', label: '频道', needs: 'manageChannels' },
   { href: '/admin/trash', label: '回收站' },
@@ -113,6 +115,9 @@ export function App() {
   else if (match('/admin/tokens', path)) page = <TokensPage people={people} />;
   else if (match('/admin/synonyms', path)) page = <SynonymsPage />;
   else if (match('/admin/imports', path)) page = <ImportsPage />;
+  else if (match('/admin/polls/new', path)) page = <NewPollPage />;
+  else if ((m = match('/admin/polls/:id', path))) page = <PollPage key={m.id} id={Number(m.id)} user={user} />;
+  else if (match('/admin/polls', path)) page = <PollsPage user={user} />;
   else if (match('/admin/me', path)) page = <MePage user={user} onSignedOut={() => (setCsrfToken(null), setSession(null))} />;
   else
     page = (

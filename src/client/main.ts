@@ -7,6 +7,7 @@ import { initFeed } from './feed.ts';
 import { initFold } from './fold.ts';
 import { applyFontSize, initFontSize } from './font-size.ts';
 import { initMoods } from './moods.ts';
+import { initPolls } from './polls.ts';
 import { initReadingBar } from './reading-bar.ts';
 import { initShare } from './share.ts';
 
@@ -18,7 +19,7 @@ try {
 }
 
 function start(): void {
-  for (const init of [initFontSize, initFold, initReadingBar, initShare, initMoods, initFeed, initCarousel, initBeacon]) {
+  for (const init of [initFontSize, initFold, initReadingBar, initShare, initMoods, initPolls, initFeed, initCarousel, initBeacon]) {
     try {
       init();
     } catch (err) {

@@ -56,6 +56,8 @@ export const ERROR_CODES = {
   invalid_sort: 'invalid', // a sort the archive does not know, or relevance without keywords
   unknown_article: 'invalid',
   unknown_mood: 'invalid',
+  unknown_option: 'invalid', // a poll ballot naming an option the poll does not have, or several on a single-choice poll
+  unknown_topic: 'invalid',
   cycle: 'invalid',
   self_reference: 'invalid',
   pinned_and_excluded: 'invalid',
@@ -88,6 +90,9 @@ export const ERROR_CODES = {
   media_gone: 'conflict', // an image the body or cover names was deleted from the library
   synonym_taken: 'conflict', // a search synonym already in another group
   import_running: 'conflict', // another import (of this install) is under way
+  poll_closed: 'conflict', // a ballot at or after the poll's closing time, or after it was closed by hand
+  already_voted: 'conflict', // one ballot per reader per poll: a different second one is refused
+  poll_has_votes: 'conflict', // options added, removed or the choice changed after readers voted
   // 412: If-Match named a revision someone else has replaced.
   stale_revision: 'precondition',
   // 413, 415, 422: uploads.

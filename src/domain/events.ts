@@ -11,7 +11,7 @@ export type ContentChange =
       /** Readers could see the article before or after the change: only then do reader pages change. */
       public: boolean;
     }
-  | { kind: 'channel' | 'topic' | 'slot' | 'account' | 'related'; id: number | string };
+  | { kind: 'channel' | 'topic' | 'slot' | 'account' | 'related' | 'poll'; id: number | string };
 
 export type ContentListener = (change: ContentChange) => void;
 

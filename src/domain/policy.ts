@@ -30,7 +30,10 @@ export type Action =
   | 'media.browse'
   | 'reactions.review'
   | 'search.synonyms'
-  | 'import.run';
+  | 'import.run'
+  | 'poll.create'
+  | 'poll.close'
+  | 'poll.review';
 
 export interface ArticleRef {
   authorId: number;
@@ -50,6 +53,9 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
     case 'account.list':
     case 'source.create':
       return true;
+    // Editors make polls anywhere; reporters for their own articles (checked with the article), as they write those.
+    case 'poll.create':
+      return atLeast(actor.role, 'editor') || own;
     case 'article.read':
       return atLeast(actor.role, 'editor') || own || article?.status === 'published';
     // The history holds what readers never saw (removed sources, return notes): the newsroom's, not every reporter's.
@@ -74,6 +80,9 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
     case 'article.curate_related':
     case 'topic.manage':
     case 'reactions.review':
+    // Closing a poll and reviewing its held ballots decide what readers see as the result: an editor's call.
+    case 'poll.close':
+    case 'poll.review':
     case 'audit.read':
       return atLeast(actor.role, 'editor');
     case 'channel.manage':
@@ -98,6 +107,16 @@ export function canManageMedia(actor: Actor, media: { accountId: number | null }
 
 export function authorizeMedia(actor: Actor, media: { accountId: number | null }, verb: 'edit' | 'delete'): void {
   if (!canManageMedia(actor, media)) throw forbidden(`Your role (${actor.role}) may ${verb} only the images you uploaded`);
+}
+
+/** Who may change a poll's wording and times: editors, and the reporter who made it while it belongs to their article. */
+export function canEditPoll(actor: Actor, poll: { createdBy: number | null }): boolean {
+  return atLeast(actor.role, 'editor') || (poll.createdBy !== null && poll.createdBy === actor.id);
+}
+
+/** What the newsroom shows as buttons for one poll. */
+export function pollAbilities(actor: Actor, poll: { createdBy: number | null }) {
+  return { edit: canEditPoll(actor, poll), close: can(actor, 'poll.close'), review: can(actor, 'poll.review'), results: canEditPoll(actor, poll) };
 }
 
 /** What the library shows as buttons for one image. */
@@ -145,5 +164,8 @@ export function actorAbilities(actor: Actor) {
     runImports: can(actor, 'import.run'),
     readAudit: can(actor, 'audit.read'),
     reviewReactions: can(actor, 'reactions.review'),
+    // Everyone sees the 投票 page; reporters make polls for their own articles there.
+    managePolls: true,
+    reviewPolls: can(actor, 'poll.review'),
   };
 }

@@ -24,6 +24,7 @@ import type { Channel, ChannelChanges, NewChannel } from './channels/channel.ts'
 import type { Media, MediaDescription, MediaListing, MediaQuery, MediaUse } from './media/media.ts';
 import type { ImportRepository } from './imports/imported.ts';
 import type { ImportRunRepository } from './imports/runs.ts';
+import type { Ballot, BallotOutcome, BallotRow, HeldBallots, Poll, PollCounts, PollHour, PollListing, PollWrite } from './polls/poll.ts';
 import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from './reactions/reaction.ts';
 import type { SearchIndex } from './search/search-index.ts';
 import type { SynonymGroup, SynonymWrite } from './search/synonym.ts';
@@ -55,12 +56,47 @@ export interface Store {
   /** The same index of the articles that are not published (drafts, submitted, scheduled, unpublished), for the archive. */
   readonly draftSearch: SearchIndex;
   readonly synonyms: SynonymRepository;
+  /** Reader polls (云投), their ballots and counts. */
+  readonly polls: PollRepository;
   /** Work a change sets off after its commit, written in its transaction (see jobs/outbox.ts). */
   readonly outbox: OutboxRepository;
   /** Runs fn in one transaction: all its writes land together or not at all. Inside one, fn joins it. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   /** Runs `run` after the enclosing transaction commits; never if it rolls back; at once outside a transaction. */
   afterCommit(run: () => void): void;
+}
+
+/** Reader polls: the polls, their options and counts, and the readers' ballots. */
+export interface PollRepository {
+  find(id: number): Promise<Poll | undefined>;
+  /** Newest first, ids below `before`; with each poll's public counts and held ballots. */
+  list(limit: number, before?: number): Promise<PollListing[]>;
+  /** The polls shown on a topic page, newest first. */
+  ofTopic(topicId: number): Promise<Poll[]>;
+  /** Of these ids, the polls that exist. */
+  findMany(ids: readonly number[]): Promise<Poll[]>;
+  insert(poll: PollWrite, actorId: number, at: number): Promise<number>;
+  /** Replaces the poll's fields and option labels (the options' number stays: see the domain). */
+  update(id: number, poll: PollWrite, actorId: number, at: number): Promise<void>;
+  /** Closes it at `at` unless closed already; whether this call closed it. */
+  close(id: number, actorId: number, at: number): Promise<boolean>;
+  /** Ballots cast (held ones included). */
+  ballotCount(id: number): Promise<number>;
+  counts(id: number): Promise<PollCounts>;
+  /** The reader's choices, undefined when they have not voted. */
+  choicesOf(id: number, readerId: string): Promise<number[] | undefined>;
+  /**
+   * Writes a ballot if the poll exists and is open at `ballot.at` (checked in the write's own transaction, so a close
+   * racing with it is exact) and the reader has not voted; counts it unless held.
+   */
+  vote(ballot: Ballot): Promise<BallotOutcome>;
+  /** Public votes by the hour they were cast. */
+  hours(id: number): Promise<PollHour[]>;
+  /** Every ballot, oldest first (the CSV export); `after` is the last `at`/reader read, for paging. */
+  ballots(id: number, limit: number, after?: { at: number; readerId: string }): Promise<(BallotRow & { readerId: string })[]>;
+  heldGroups(limit: number): Promise<HeldBallots[]>;
+  /** Counts a poll's held ballots in (release) or deletes them; how many were decided. */
+  decideHeld(id: number, release: boolean, prefixHash?: string): Promise<number>;
 }
 
 /** The newsroom's search synonym groups; each normalized word (key) in one group at most. */

@@ -11,6 +11,7 @@ import type { archiveItem, channelOut, newsroomArticle, presenceOut, relatedOut,
 import type { mediaDetailOut, mediaItemOut, mediaOut } from '../web/presenters/media.ts';
 import type { bulkOut, trashItem } from '../web/presenters/trash.ts';
 import type { importRunOut } from '../web/presenters/imports.ts';
+import type { heldBallotsOut, newsroomPollOut, pollHourOut } from '../web/presenters/polls.ts';
 import type { accountOut, auditOut, newTokenOut, sessionOut, sourceOut, synonymOut, tokenOut } from '../web/presenters/newsroom.ts';
 
 export type { ArticleStatus, ErrorCode, Role };
@@ -99,3 +100,10 @@ export type ImportRunReport = NonNullable<ImportRun['report']>;
 export interface ImportHistory extends List<ImportRun> {
   limits: { maxBytes: number };
 }
+// Polls (云投)
+/** GET /polls (items), POST /polls, PATCH /polls/:id, POST /polls/:id/close: a poll with counts, held ballots and abilities. */
+export type NewsroomPoll = ReturnType<typeof newsroomPollOut>;
+/** GET /polls/:id/results: the poll with its public votes per hour. */
+export type PollResultsOut = NewsroomPoll & { hours: ReturnType<typeof pollHourOut>[] };
+/** GET /polls/held: held ballots by poll and (hashed) address prefix. */
+export type HeldPollBallots = ReturnType<typeof heldBallotsOut>;

@@ -241,6 +241,47 @@ export interface OldUrlTable {
   created_at: number;
 }
 
+/** Reader polls (云投); see migrations/2026-12-03T0100-polls.ts. */
+export interface PollTable {
+  id: Generated<number>;
+  question: string;
+  choice: string; // 'single' | 'multiple'
+  results: string; // 'always' | 'after_vote'
+  closes_at: number | null;
+  closed_at: number | null;
+  article_id: number | null;
+  topic_id: number | null;
+  /** Readers whose ballot is counted (held ones are not). */
+  voters: Generated<number>;
+  created_by: number | null;
+  created_at: number;
+  updated_by: number | null;
+  updated_at: number;
+}
+
+export interface PollOptionTable {
+  poll_id: number;
+  position: number;
+  label: string;
+  /** Counted ballots choosing this option. */
+  votes: Generated<number>;
+}
+
+export interface PollBallotTable {
+  poll_id: number;
+  reader_id: string;
+  held: Generated<number>; // 1 while a burst ballot awaits review; held ballots are not counted
+  address_hash: string;
+  prefix_hash: string;
+  voted_at: number;
+}
+
+export interface PollChoiceTable {
+  poll_id: number;
+  reader_id: string;
+  position: number;
+}
+
 export interface DB {
   channels: ChannelTable;
   accounts: AccountTable;
@@ -265,4 +306,8 @@ export interface DB {
   import_sources: ImportSourceTable;
   old_urls: OldUrlTable;
   import_runs: ImportRunTable;
+  polls: PollTable;
+  poll_options: PollOptionTable;
+  poll_ballots: PollBallotTable;
+  poll_choices: PollChoiceTable;
 }

@@ -11,6 +11,7 @@ import { ImportRepository } from './repositories/imports.ts';
 import { ImportRunRepository } from './repositories/import-runs.ts';
 import { MediaRepository } from './repositories/media.ts';
 import { OutboxRepository } from './repositories/outbox.ts';
+import { BallotBatcher, PollRepository } from './repositories/polls.ts';
 import { ReactionRepository, VoteBatcher } from './repositories/reactions.ts';
 import { PresenceRepository } from './repositories/presence.ts';
 import { RelatedRepository } from './repositories/related.ts';
@@ -41,11 +42,13 @@ export class SqlStore implements Store {
   readonly draftSearch: SearchIndex;
   readonly synonyms: SynonymRepository;
   readonly outbox: OutboxRepository;
+  readonly polls: PollRepository;
 
   private constructor(
     private readonly db: Kysely<DB>,
     readonly dialect: Dialect,
     private readonly votes: VoteBatcher,
+    private readonly ballots: BallotBatcher,
     /** An external search engine's indexes, in place of the built-in ones (the same for every transaction). */
     private readonly external: ExternalIndexes | undefined,
     /** Inside a transaction: what to run once it has committed. */
@@ -68,17 +71,24 @@ export class SqlStore implements Store {
     this.draftSearch = external?.draftSearch ?? searchIndex(db, dialect, 'unpublished');
     this.synonyms = new SynonymRepository(db);
     this.outbox = new OutboxRepository(db, dialect);
+    this.polls = new PollRepository(db, dialect, ballots);
   }
 
   /** The store over a database's pool; its transactions share its vote batcher, so make one per pool (the container does). */
   static of(database: Database, external?: ExternalIndexes): SqlStore {
-    return new SqlStore(database.db, database.dialect, new VoteBatcher(database.db, database.dialect), external);
+    return new SqlStore(
+      database.db,
+      database.dialect,
+      new VoteBatcher(database.db, database.dialect),
+      new BallotBatcher(database.db, database.dialect),
+      external,
+    );
   }
 
   async transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
     const committed: (() => void)[] = [];
-    const result = await this.db.transaction().execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, this.external, committed)));
+    const result = await this.db.transaction().execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, this.ballots, this.external, committed)));
     for (const run of committed) run();
     return result;
   }

@@ -119,6 +119,37 @@ export const EXPORTED_TABLES: readonly TableSpec[] = [
   // The newsroom's synonym list: the groups, then each word's group.
   { table: 'search_synonyms', columns: ['id', 'words', 'created_by', 'created_at', 'updated_by', 'updated_at'], key: ID, batch: 1000 },
   { table: 'search_synonym_words', columns: ['word', 'synonym_id'], key: ['word'], batch: 2000 },
+  // Reader polls: the polls (after the articles and topics they are shown on), their options with the counts, and
+  // the ballots with each ballot's choices. The counts are columns kept in step with the ballots in every write, so
+  // they arrive exact with them.
+  {
+    table: 'polls',
+    columns: [
+      'id',
+      'question',
+      'choice',
+      'results',
+      'closes_at',
+      'closed_at',
+      'article_id',
+      'topic_id',
+      'voters',
+      'created_by',
+      'created_at',
+      'updated_by',
+      'updated_at',
+    ],
+    key: ID,
+    batch: 1000,
+  },
+  { table: 'poll_options', columns: ['poll_id', 'position', 'label', 'votes'], key: ['poll_id', 'position'], batch: 2000 },
+  {
+    table: 'poll_ballots',
+    columns: ['poll_id', 'reader_id', 'held', 'address_hash', 'prefix_hash', 'voted_at'],
+    key: ['poll_id', 'reader_id'],
+    batch: 2000,
+  },
+  { table: 'poll_choices', columns: ['poll_id', 'reader_id', 'position'], key: ['poll_id', 'reader_id', 'position'], batch: 2000 },
 ];
 
 /** Every other table, and why an archive leaves it out. A test fails when a table is in neither list. */
@@ -157,6 +188,10 @@ export const NOT_EXPORTED: Record<string, string> = {
 /** The order `--replace` empties tables in, children first; a test fails when a table that holds rows is missing. */
 export const CLEAR_ORDER = [
   'outbox',
+  'poll_choices',
+  'poll_ballots',
+  'poll_options',
+  'polls',
   'old_urls',
   'import_sources',
   'search_synonym_words',

@@ -8,6 +8,7 @@ import type { WebDeps } from './context.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { ArticleData, ChannelData, HomeData } from './public/pages.tsx';
 import { withScrollingTables } from './public/html.ts';
+import { loadEmbeddedPolls, withPolls } from './public/polls.tsx';
 import { publicMemo } from './public/memo.ts';
 import { loadMoods, loadSidebar } from './public/sidebar.ts';
 import type { SiteView } from './public/view.ts';
@@ -95,7 +96,7 @@ export async function articlePageData(
   { cursor, unfold }: { cursor?: string; unfold: boolean },
 ): Promise<ArticleData> {
   const channel = view.channels.find((c) => c.id === article.channelId) ?? (await ctx.store.channels.findById(article.channelId))!;
-  const [related, feed, moods, sidebar, author, media] = await Promise.all([
+  const [related, feed, moods, sidebar, author, media, polls] = await Promise.all([
     relatedArticles(ctx, article),
     feedPage(ctx, { cursor, limit: FEED_PAGE, exclude: article.id }),
     // Only published articles have votes; a draft shows the buttons at zero.
@@ -104,11 +105,12 @@ export async function articlePageData(
     // The byline names the author on almost every story; the account only when it is empty.
     article.byline ? undefined : ctx.store.accounts.findById(article.authorId),
     loadMediaIndex(ctx.store, imageSources(article.bodyHtml)),
+    loadEmbeddedPolls(ctx, article.bodyHtml),
   ]);
   return {
     article: {
       ...article,
-      bodyHtml: withScrollingTables(withResponsiveImages(article.bodyHtml, media)),
+      bodyHtml: withPolls(withScrollingTables(withResponsiveImages(article.bodyHtml, media)), view, polls),
       // A draft has no publication time yet: show when it will (scheduled) or would (now) appear.
       publishedAt: article.publishedAt ?? article.scheduledAt ?? ctx.clock.now(),
     },
@@ -117,6 +119,7 @@ export async function articlePageData(
     feed: feed.items,
     nextCursor: feed.nextCursor,
     moods,
+    polls,
     sidebar,
     unfold,
     authorName: article.byline || author?.displayName || view.name,

@@ -115,6 +115,8 @@ export const surrogateKey = {
   articlePage: (id: number) => `p${id}`,
   channel: (id: number) => `c${id}`,
   topic: (id: number) => `t${id}`,
+  /** Every page showing a poll: its own page (/p/<id>), an article embedding it, a topic page listing it. */
+  poll: (id: number) => `v${id}`,
   home: 'home',
 } as const;
 
@@ -134,6 +136,8 @@ export function purgeKeysFor(change: ContentChange): string[] | 'all' | undefine
       return [surrogateKey.home];
     case 'related':
       return [surrogateKey.articlePage(Number(change.id))];
+    case 'poll':
+      return [surrogateKey.poll(Number(change.id))];
     case 'channel':
     case 'account':
       return 'all';

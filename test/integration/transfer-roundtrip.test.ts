@@ -110,6 +110,18 @@ describe.each(PAIRS)('export from %s, import into %s', (from, to) => {
     expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/articles/${trashed.id}`, headers: { authorization: editor.auth } })).statusCode).toBe(204);
     for (let i = 0; i < 5; i++) await vote(t.app, publishedId, i % 2 ? 'happy' : 'like', { ip: `10.0.${i}.1` });
     await t.app.inject({ method: 'POST', url: `/api/v1/articles/${publishedId}/views`, headers: {} });
+    // A poll of the article with its ballots (the counts are columns and must arrive as they were).
+    const poll = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/polls',
+      headers: { authorization: editor.auth },
+      payload: { question: '您会乘坐新线吗？', options: ['会', '不会', '看情况'], choice: 'multiple', article: publishedId },
+    });
+    expect(poll.statusCode, poll.body).toBe(201);
+    for (let i = 0; i < 3; i++) {
+      const b = await t.app.inject({ method: 'POST', url: `/api/v1/polls/${json(poll).id}/votes`, remoteAddress: `10.1.${i}.1`, payload: { choices: [0, i] } });
+      expect(b.statusCode, b.body).toBe(200);
+    }
     const pin = await t.app.inject({
       method: 'PUT',
       url: `/api/v1/articles/${publishedId}/related`,

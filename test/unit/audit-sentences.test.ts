@@ -64,9 +64,14 @@ describe('the audit log as sentences', () => {
     expect(auditSentence(event({ action: 'article.pin', detail: { bulk: true } }), WHEN)).toBe(
       '王斌 于 12月2日 10:31 执行了操作 article.pin（批量），对象：《江城地铁12号线开通》',
     );
-    expect(auditSentence(event({ action: 'poll.close', subjectType: 'poll', subjectId: '3' }), WHEN)).toBe(
-      '王斌 于 12月2日 10:31 执行了操作 poll.close，对象：poll 3',
+    expect(auditSentence(event({ action: 'widget.close', subjectType: 'widget', subjectId: '3' }), WHEN)).toBe(
+      '王斌 于 12月2日 10:31 执行了操作 widget.close，对象：widget 3',
     );
+  });
+
+  it('names polls by their question, linked to their page', () => {
+    const e = event({ action: 'poll.close', subjectType: 'poll', subjectId: '3', subjectName: null, detail: { question: '您支持吗？' } });
+    expect(auditSentence(e, WHEN)).toBe('王斌 于 12月2日 10:31 截止了投票“您支持吗？”');
   });
 
   it('has a sentence and a group for every action the code records', () => {

@@ -8,6 +8,10 @@ import { Placeholder } from '@tiptap/extensions';
 
 declare module '@tiptap/core' {
   interface Commands<ReturnType> {
+    pollEmbed: {
+      /** Inserts a reader poll by its number; readers see the poll there, feeds its question. */
+      insertPoll: (attrs: { id: number; question: string }) => ReturnType;
+    };
     figure: {
       /** Inserts an image with its alt text and caption (both may be empty). */
       insertFigure: (attrs: { src: string; alt?: string; caption?: string }) => ReturnType;
@@ -125,6 +129,50 @@ export const Figure = Node.create({
   },
 });
 
+/**
+ * A reader poll (云投) in the body: `<figure data-poll="12"><figcaption>投票：问题</figcaption></figure>`, which the
+ * sanitizer keeps (the id only) and reader pages replace with the poll itself. One block, edited in the 投票 page.
+ */
+export const PollEmbed = Node.create({
+  name: 'pollEmbed',
+  group: 'block',
+  atom: true,
+  draggable: true,
+  priority: 110,
+
+  addAttributes() {
+    return { id: { default: null }, question: { default: '' } };
+  },
+
+  parseHTML() {
+    return [
+      {
+        tag: 'figure[data-poll]',
+        getAttrs: (dom: HTMLElement) => {
+          const id = dom.getAttribute('data-poll') ?? '';
+          if (!/^[1-9]\d{0,8}$/.test(id)) return false;
+          const caption = dom.querySelector('figcaption')?.textContent ?? '';
+          return { id: Number(id), question: caption.replace(/^投票：/, '') };
+        },
+      },
+    ];
+  },
+
+  renderHTML({ node }) {
+    const question = String(node.attrs.question ?? '');
+    return ['figure', { 'data-poll': String(node.attrs.id) }, ['figcaption', {}, `投票：${question || `#${node.attrs.id}`}`]];
+  },
+
+  addCommands() {
+    return {
+      insertPoll:
+        ({ id, question }) =>
+        ({ commands }) =>
+          commands.insertContent({ type: this.name, attrs: { id, question } }),
+    };
+  },
+});
+
 /** A colspan or rowspan as the server keeps it: a whole number from 1 to 100, written only when above 1. */
 const span = (name: 'colspan' | 'rowspan') => ({
   default: 1,
@@ -168,6 +216,7 @@ export const extensions: Extensions = [
     },
   }),
   Figure,
+  PollEmbed,
   ArticleTable,
   TableRow,
   TableHeader.extend({ addAttributes: cellAttributes }),

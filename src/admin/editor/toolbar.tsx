@@ -10,6 +10,7 @@ export function Toolbar({
   onLink,
   onLibrary,
   onImage,
+  onPoll,
 }: {
   editor: Editor | null;
   disabled: boolean;
@@ -20,6 +21,8 @@ export function Toolbar({
   onLibrary: () => void;
   /** 图片属性: alt text and caption of the selected image. */
   onImage: () => void;
+  /** 投票: embed a reader poll by its number. */
+  onPoll?: () => void;
 }) {
   if (!editor) return <div class="toolbar" />;
   const chain = () => editor.chain().focus();
@@ -97,6 +100,7 @@ export function Toolbar({
       <button type="button" class="tool" disabled={disabled || !editor.isActive('figure')} onMouseDown={(e) => e.preventDefault()} onClick={onImage}>
         图片属性
       </button>
+      {onPoll ? button('投票', 'tool-poll', false, onPoll) : null}
       {button('撤销', '', false, () => chain().undo().run())}
       {button('重做', '', false, () => chain().redo().run())}
     </div>

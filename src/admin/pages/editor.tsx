@@ -7,6 +7,7 @@ import { LinkDialog, RepublishDialog, ReturnDialog, ScheduleDialog } from '../ed
 import { ImageDialog, MediaPickerDialog } from '../editor/media-dialogs.tsx';
 import { bodyHtml } from '../editor/extensions.ts';
 import { presenceLine, useArticleDraft, usePresence, type SaveState, type WorkflowAction } from '../editor/draft.ts';
+import { PollDialog } from '../editor/poll-dialog.tsx';
 import { Toolbar } from '../editor/toolbar.tsx';
 import { formatClock, formatTime } from '../format.ts';
 import { navigate, useLeaveGuard } from '../router.ts';
@@ -19,7 +20,7 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
   const [uploading, setUploading] = useState(false);
   // Upload failures stay until dismissed: the autosave's messages do not wipe them out.
   const [uploadError, setUploadError] = useState<string | null>(null);
-  const [dialog, setDialog] = useState<'return' | 'schedule' | 'republish' | 'link' | 'image' | null>(null);
+  const [dialog, setDialog] = useState<'return' | 'schedule' | 'republish' | 'link' | 'image' | 'poll' | null>(null);
   // 图片库 opened for the body or for the cover.
   const [picking, setPicking] = useState<'body' | 'cover' | null>(null);
   const [previewWidth, setPreviewWidth] = useState<'phone' | 'desktop'>('phone');
@@ -213,6 +214,7 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
               onLink={() => setDialog('link')}
               onLibrary={() => setPicking('body')}
               onImage={() => setDialog('image')}
+              onPoll={() => setDialog('poll')}
             />
             <div ref={host} class="editor-host" data-editor />
             <p class="muted small">字数 {textLength}</p>
@@ -337,6 +339,7 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
       ) : null}
       <LinkDialog open={dialog === 'link'} editor={editor} onClose={() => setDialog(null)} />
       <ImageDialog open={dialog === 'image'} editor={editor} onClose={() => setDialog(null)} />
+      <PollDialog open={dialog === 'poll'} editor={editor} onClose={() => setDialog(null)} />
       <MediaPickerDialog
         purpose={picking}
         people={people}

@@ -38,6 +38,8 @@ export const bodyOptions: Readonly<sanitizeHtml.IOptions> = {
   allowedAttributes: {
     a: ['href', 'rel'],
     img: ['src', 'alt', 'width', 'height', 'loading', 'decoding'],
+    // A poll's placeholder (an id only): reader pages put the poll there (web/public/polls.tsx).
+    figure: ['data-poll'],
     td: ['colspan', 'rowspan'],
     th: ['colspan', 'rowspan'],
   },
@@ -56,6 +58,10 @@ export const bodyOptions: Readonly<sanitizeHtml.IOptions> = {
     img: (tagName, attribs) => ({ tagName, attribs: { ...attribs, loading: 'lazy', decoding: 'async' } }),
     td: spanningCell,
     th: spanningCell,
+    figure: (tagName, attribs) => ({
+      tagName,
+      attribs: /^[1-9]\d{0,8}$/.test(attribs['data-poll'] ?? '') ? { 'data-poll': attribs['data-poll']! } : ({} as sanitizeHtml.Attributes),
+    }),
     a: (tagName, attribs) => ({
       tagName,
       attribs: attribs.href ? { href: attribs.href, rel: 'noopener noreferrer nofollow' } : ({} as sanitizeHtml.Attributes),

@@ -21,7 +21,7 @@ export const AUDIT_GROUPS = {
     'synonym.delete',
   ],
   media: ['media.upload', 'media.edit', 'media.delete'],
-  reactions: ['reactions.release', 'reactions.discard'],
+  reactions: ['reactions.release', 'reactions.discard', 'poll.create', 'poll.update', 'poll.close', 'poll.release', 'poll.discard'],
   accounts: ['account.create', 'account.update', 'account.password', 'account.password_reset', 'account.login_attack', 'token.create', 'token.revoke'],
   sessions: ['session.create', 'session.delete', 'session.delete_all'],
 } as const satisfies Record<string, readonly string[]>;

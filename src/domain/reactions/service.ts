@@ -1,15 +1,13 @@
-import { isIPv4, isIPv6 } from 'node:net';
 import type { Actor } from '../accounts/roles.ts';
 import { authorize } from '../policy.ts';
 import type { Ctx } from '../context.ts';
-import { hmac, randomToken } from '../crypto.ts';
-import { DomainError, invalid, notFound } from '../errors.ts';
+import { hmac } from '../crypto.ts';
+import { invalid, notFound } from '../errors.ts';
 import type { Drift, HeldGroup } from './reaction.ts';
 import type { Mood } from './moods.ts';
-import type { ReactionRules } from './rules.ts';
+import { admitVoter, HOUR } from './stuffing.ts';
 
-export const HOUR = 3_600_000;
-const MINUTE = 60_000;
+export { HOUR };
 
 export const WINDOWS = ['24h', '7d', '30d'] as const;
 export type RankingWindow = (typeof WINDOWS)[number];
@@ -37,41 +35,7 @@ export interface VoteInput {
   address: string;
 }
 
-export const newReaderId = (): string => randomToken(16);
-
-// Addresses are never stored in the clear, only HMACed with the secret (`address:…`, `prefix:…`).
-// A reader votes from the same address again and again: recent hashes are kept instead of recomputed.
-const recentHashes = new WeakMap<ReactionRules, Map<string, string>>();
-const RECENT_HASHES = 10_000;
-
-function hashed(rules: ReactionRules, input: string): string {
-  let recent = recentHashes.get(rules);
-  if (!recent) recentHashes.set(rules, (recent = new Map()));
-  let hash = recent.get(input);
-  if (hash === undefined) {
-    if (recent.size >= RECENT_HASHES) recent.clear();
-    recent.set(input, (hash = hmac(rules.secret, input)));
-  }
-  return hash;
-}
-
-/** The /24 of an IPv4 address or the /64 of an IPv6 one: what one household, office or host usually holds. */
-export function addressPrefix(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  const v4 = mapped ? mapped[1]! : address;
-  if (isIPv4(v4)) return v4.split('.').slice(0, 3).join('.') + '.0/24';
-  if (isIPv6(address)) return expandIPv6(address).slice(0, 4).join(':') + '::/64';
-  return address;
-}
-
-function expandIPv6(address: string): string[] {
-  const bare = address.split('%')[0]!;
-  const [head, tail] = bare.includes('::') ? (bare.split('::') as [string, string]) : [bare, undefined];
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const fill = tail === undefined ? [] : Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0');
-  return [...left, ...fill, ...right].map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''));
-}
+export { addressPrefix, newReaderId } from './stuffing.ts';
 
 const hourOf = (t: number): number => t - (t % HOUR);
 
@@ -130,26 +94,16 @@ export async function getReactions(ctx: Ctx, articleId: number, readerId?: strin
 export async function castVote(ctx: Ctx, input: VoteInput): Promise<VoteResult> {
   const rules = ctx.reactions;
   requireMood(rules.moods, input.mood);
-  const { articleId, mood, address } = input;
-  const now = ctx.clock.now();
-  const addrHash = hashed(rules, `address:${address}`);
-  const newReader = input.readerId === null;
-  const over = async (key: string, cap: number) => cap > 0 && (await rules.hits.hit(key, HOUR, now)) > cap;
-  const refuse = () => {
-    const retryAfter = Math.max(1, Math.ceil((hourOf(now) + HOUR - now) / 1000));
-    return new DomainError('throttled', 'too_many_votes', '该地址本小时投票过多，请稍后再试', undefined, retryAfter);
-  };
-  // A reader without a cookie is indistinguishable from a stuffer clearing theirs: cap them per address and article,
-  // and cap the cookies one address collects, so that they cannot be replayed by the hundred afterwards.
-  if (newReader && (await over(`cap:${articleId}:${addrHash}`, rules.capPerHour))) throw refuse();
-  if (newReader && (await over(`mint:${addrHash}`, rules.newReadersPerHour))) throw refuse();
-  // Every new voice on the article from this address counts, cookie or not; a reader changing their mood does not.
-  const changing = !newReader && (await ctx.store.reactions.moodOf(articleId, input.readerId!)) !== undefined;
-  if (!changing && (await over(`all:${articleId}:${addrHash}`, rules.capPerHour * 2))) throw refuse();
-  const readerId = input.readerId ?? newReaderId();
-  const prefixHash = hashed(rules, `prefix:${addressPrefix(address)}`);
-  const burst = rules.burstPerMinute > 0 && (await rules.hits.hit(`burst:${articleId}:${prefixHash}`, MINUTE, now)) > rules.burstPerMinute;
-  const { written, counts } = await ctx.store.reactions.vote({ articleId, readerId, mood, held: burst, addressHash: addrHash, prefixHash, at: now });
+  const { articleId, mood } = input;
+  // The article id is the subject of the caps, as it always was: counters in flight keep their meaning.
+  const voter = await admitVoter(ctx, {
+    subject: String(articleId),
+    readerId: input.readerId,
+    address: input.address,
+    hasVoted: async (readerId) => (await ctx.store.reactions.moodOf(articleId, readerId)) !== undefined,
+  });
+  const { readerId, newReader, held, addressHash, prefixHash, at } = voter;
+  const { written, counts } = await ctx.store.reactions.vote({ articleId, readerId, mood, held, addressHash, prefixHash, at });
   // Nothing written: the same mood again, or the article is not (or no longer) published.
   if (!written) await requirePublished(ctx, articleId);
   return { counts: countsOf(rules.moods, counts), mine: mood, readerId, newReader };

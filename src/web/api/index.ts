@@ -10,6 +10,7 @@ import { feedRoutes } from './feed.ts';
 import { importRoutes } from './imports.ts';
 import { mediaRoutes } from './media.ts';
 import { mediaLibraryRoutes } from './media-library.ts';
+import { pollRoutes } from './polls.ts';
 import { presenceRoutes } from './presence.ts';
 import { reactionRoutes } from './reactions.ts';
 import { relatedRoutes } from './related.ts';
@@ -44,6 +45,7 @@ export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> 
   searchRoutes(app, deps);
   wechatRoutes(app, deps);
   reactionRoutes(app, deps);
+  pollRoutes(app, deps);
   // Its own scope: the multipart parser and the larger body limit apply to the upload route only.
   app.register(async (scope) => mediaRoutes(scope, deps));
   mediaLibraryRoutes(app, deps);

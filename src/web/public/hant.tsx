@@ -7,8 +7,8 @@ import { jsonForHtml, type SiteView } from './view.ts';
 /** The traditional-character mirror of the reader pages lives under this prefix. */
 export const HANT_PREFIX = '/zh-hant';
 
-/** Reader pages that have a traditional mirror: home, articles, channels, topics and search. */
-const MIRRORED = /^\/(?:a\/\d{1,10}|c\/[a-z0-9][a-z0-9/-]*|t\/[\w-]+|search)?$/;
+/** Reader pages that have a traditional mirror: home, articles, channels, topics, polls and search. */
+const MIRRORED = /^\/(?:a\/\d{1,10}|p\/\d{1,9}|c\/[a-z0-9][a-z0-9/-]*|t\/[\w-]+|search)?$/;
 
 export const isMirrored = (pathname: string): boolean => MIRRORED.test(pathname.replace(/\/+$/, '') || '/');
 

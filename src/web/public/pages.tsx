@@ -7,6 +7,8 @@ import { articlePath } from '../presenters/articles.ts';
 import { Breadcrumbs, FeedItem, FeedSection, JsonLd, Layout, Moods, Rankings, Share, Time, TitleList, type MoodView, type RankingView } from './components.tsx';
 import { isoWithOffset } from './format.ts';
 import { Picture, SIZES } from './picture.tsx';
+import type { PollView } from '../../domain/polls/service.ts';
+import { PollBlock } from './polls.tsx';
 import { absolute, type SiteView } from './view.ts';
 
 /** Bodies longer than this (in characters of text) render folded behind 阅读剩余全文 when scripts run. */
@@ -161,6 +163,8 @@ export interface ArticleData {
   feed: Article[];
   nextCursor: string | null;
   moods: MoodView[];
+  /** The polls the body embeds (already rendered into it), by id: their surrogate keys go on the page. */
+  polls: Map<number, PollView>;
   sidebar: Sidebar;
   unfold: boolean;
   authorName: string;
@@ -326,7 +330,19 @@ export function ChannelPage({ view, data }: { view: SiteView; data: ChannelData 
   );
 }
 
-export function TopicPage({ view, topic, articles, media }: { view: SiteView; topic: Topic; articles: Article[]; media?: MediaIndex }) {
+export function TopicPage({
+  view,
+  topic,
+  articles,
+  media,
+  polls = [],
+}: {
+  view: SiteView;
+  topic: Topic;
+  articles: Article[];
+  media?: MediaIndex;
+  polls?: PollView[];
+}) {
   return (
     <Layout view={view} title={`${topic.title} - 独家策划 - ${view.name}`} description={topic.description} canonical={`${view.url}/t/${topic.slug}`}>
       <Breadcrumbs crumbs={[{ name: '首页', href: '/' }, { name: '独家策划' }, { name: topic.title }]} view={view} />
@@ -337,6 +353,9 @@ export function TopicPage({ view, topic, articles, media }: { view: SiteView; to
         <h1 class="page-title">{topic.title}</h1>
         {topic.description ? <p class="page-lede">{topic.description}</p> : null}
       </header>
+      {polls.map((v) => (
+        <PollBlock view={view} v={v} heading="h2" />
+      ))}
       <section aria-labelledby="topic-articles">
         <h2 id="topic-articles" class="section-title">
           专题稿件

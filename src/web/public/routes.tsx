@@ -15,6 +15,7 @@ import { articlePath } from '../presenters/articles.ts';
 import { distributionRoutes } from './distribution.ts';
 import { renderPage, sendHtml } from './html.ts';
 import { renderPoster } from './poster.ts';
+import { pollKeys, pollPageRoutes, publicPollViews } from './polls.tsx';
 import { searchPageRoutes } from './search.tsx';
 import { ArticlePage, ChannelPage, ErrorPage, HomePage, TopicPage } from './pages.tsx';
 import { siteViews, type SiteView } from './view.ts';
@@ -91,7 +92,11 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     });
     const { article } = loaded;
     // Also on the 404 of an article not yet published, so that publishing it purges that answer.
-    if (article) reply.header(SURROGATE_KEY_HEADER, `${surrogateKey.article(article.id)} ${surrogateKey.articlePage(article.id)}`);
+    // …and the polls its body embeds, so that editing or closing one purges the page.
+    if (article) {
+      const keys = [surrogateKey.article(article.id), surrogateKey.articlePage(article.id), ...pollKeys(loaded.data?.polls.keys() ?? [])];
+      reply.header(SURROGATE_KEY_HEADER, keys.join(' '));
+    }
     if (!article || !['published', 'unpublished'].includes(article.status)) return notFoundPage(reply);
     if (article.status === 'unpublished') return notFoundPage(reply, 410);
     return sendHtml(reply, 200, renderPage(<ArticlePage view={v} data={loaded.data!} />, v));
@@ -141,15 +146,20 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
       const topic = await ctx.store.topics.findBySlug(req.params.slug);
       if (!topic) return undefined;
       const articles = (await ctx.store.articles.findMany(topic.articleIds, { bodies: false })).filter((a) => a.status === 'published');
-      return { topic, articles, media: await loadMediaIndex(ctx.store, [topic.cover]) };
+      const polls = await publicPollViews(
+        ctx,
+        (await ctx.store.polls.ofTopic(topic.id)).map((p) => p.id),
+      );
+      return { topic, articles, polls, media: await loadMediaIndex(ctx.store, [topic.cover]) };
     });
     if (!loaded) return notFoundPage(reply);
-    const { topic, articles, media } = loaded;
-    reply.header(SURROGATE_KEY_HEADER, surrogateKey.topic(topic.id));
+    const { topic, articles, media, polls } = loaded;
+    reply.header(SURROGATE_KEY_HEADER, [surrogateKey.topic(topic.id), ...pollKeys(polls.keys())].join(' '));
     const v = await view();
-    return sendHtml(reply, 200, renderPage(<TopicPage view={v} topic={topic} articles={articles} media={media} />, v));
+    return sendHtml(reply, 200, renderPage(<TopicPage view={v} topic={topic} articles={articles} media={media} polls={[...polls.values()]} />, v));
   });
 
+  pollPageRoutes(app, deps, view, (reply) => notFoundPage(reply));
   distributionRoutes(app, deps);
   searchPageRoutes(app, deps, view);
   return renderError;
