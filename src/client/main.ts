@@ -9,6 +9,8 @@ import { applyFontSize, initFontSize } from './font-size.ts';
 import { initMoods } from './moods.ts';
 import { initReadingBar } from './reading-bar.ts';
 import { initShare } from './share.ts';
+import { initTimes } from './format-time.ts';
+import { initReadAloud } from './read-aloud.ts';
 
 // First, before anything else: the reader's font size, to keep the text from jumping later.
 try {
@@ -18,7 +20,7 @@ try {
 }
 
 function start(): void {
-  for (const init of [initFontSize, initFold, initReadingBar, initShare, initMoods, initFeed, initCarousel, initBeacon]) {
+  for (const init of [initFontSize, initTimes, initFold, initReadingBar, initReadAloud, initShare, initMoods, initFeed, initCarousel, initBeacon]) {
     try {
       init();
     } catch (err) {

@@ -90,7 +90,8 @@ export function initShare(): void {
         () => tell(COPY_FAILED),
       );
 
-    button.addEventListener('click', () => {
+    button.addEventListener('click', (e) => {
+      e.preventDefault(); // the share page is for readers without this script
       if (wechat && guide) return showGuide(button);
       if (qr?.hidden && !wechat && media('(hover: hover) and (pointer: fine)')) {
         const img = $<HTMLImageElement>('img[data-src]', qr);
