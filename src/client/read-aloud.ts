@@ -92,7 +92,8 @@ export function initReadAloud(): void {
       lit = s.block;
       lit.classList.add('is-reading');
       const box = lit.getBoundingClientRect();
-      if (box.top < 0 || box.bottom > innerHeight) lit.scrollIntoView({ block: 'center', behavior: reducedMotion() ? 'auto' : 'smooth' });
+      if (box.top < 0 || box.bottom > innerHeight)
+        lit.scrollIntoView({ block: 'center', behavior: reducedMotion() || document.documentElement.dataset.mode === 'care' ? 'auto' : 'smooth' });
     }
     root.setAttribute('data-reading', String(i));
     const range = registry && HighlightType ? rangeOf(s.block, s.start, s.end) : null;
@@ -116,7 +117,11 @@ export function initReadAloud(): void {
     const u = new SpeechSynthesisUtterance(s.text);
     u.lang = 'zh-CN';
     const v = voice();
-    if (v) u.voice = v;
+    try {
+      if (v) u.voice = v;
+    } catch {
+      // the lang alone picks a Mandarin voice
+    }
     u.rate = 1;
     u.onstart = () => {
       if (mine === turn) show(s, i);
