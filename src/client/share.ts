@@ -97,6 +97,14 @@ export function initShare(): void {
         const img = $<HTMLImageElement>('img[data-src]', qr);
         if (img && !img.getAttribute('src')) img.src = img.dataset.src!;
         qr.hidden = false;
+        // Escape puts the QR code away again, focus back on 分享.
+        const onEscape = (e: KeyboardEvent) => {
+          if (e.key !== 'Escape' && e.key !== 'Esc') return;
+          qr.hidden = true;
+          document.removeEventListener('keydown', onEscape);
+          button.focus();
+        };
+        document.addEventListener('keydown', onEscape);
       }
       if (navigator.share) {
         navigator.share({ title: d.shareTitle || document.title, text: d.shareText || '', url }).catch((e: unknown) => {

@@ -260,6 +260,20 @@ describe('keyboard only', () => {
     await page.context().close();
   });
 
+  it('on a desktop, 分享 shows the QR code in place and Escape puts it away', async () => {
+    const { page, errors } = await open(`/a/${longArticle}`, { viewport: VIEWPORTS.desktop });
+    await page.evaluate(() => Object.defineProperty(navigator, 'share', { value: undefined })); // the copy path
+    await page.focus('[data-share-button]');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.isVisible('[data-share-qr]')).toBe(true);
+    expect(new URL(page.url()).pathname).toBe(`/a/${longArticle}`);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.isVisible('[data-share-qr]')).toBe(false);
+    expect(await page.evaluate(() => document.activeElement?.hasAttribute('data-share-button'))).toBe(true);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
   it('respects prefers-reduced-motion: nothing animates', async () => {
     const { page } = await open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone, reducedMotion: 'reduce' });
     expect(await page.$eval('[data-reading-bar]', (b) => getComputedStyle(b).transitionDuration)).toMatch(/^0s/);

@@ -108,7 +108,12 @@ describe.each(STORES)('关怀版 and the reader site’s rough edges on %s', (ki
       expect(search.statusCode).toBe(200);
       expect(search.body).toContain('data-mode="care"');
       expect(search.headers['x-cache']).toBeUndefined(); // by query: never in the page cache
-      expect((await get(`/care/zh-hant/a/${city}`)).body).toContain('lang="zh-Hant"');
+      const hantCare = (await get(`/care/zh-hant/a/${city}`)).body;
+      expect(hantCare).toContain('lang="zh-Hant"');
+      // From the 繁 page, 关怀版 opens the 繁 care page, and 退出关怀版 goes back to the 繁 page.
+      expect((await get(`/zh-hant/a/${city}`)).body).toContain(`href="/care/on?to=${encodeURIComponent(`/zh-hant/a/${city}`)}"`);
+      expect(hrefs(hantCare)).toContain(`/care/off?to=${encodeURIComponent(`/zh-hant/a/${city}`)}`);
+      expect((await get(`/care/on?to=${encodeURIComponent(`/zh-hant/a/${city}`)}`)).headers.location).toBe(`/care/zh-hant/a/${city}`);
       const missing = await get('/care/a/999999');
       expect(missing.statusCode).toBe(404);
       expect(missing.body).toContain('data-mode="care"');
