@@ -31,6 +31,7 @@ import { PageCache, purgeKeysFor, registerPageCache, serveFromCache } from './we
 import { sendHtml } from './web/public/html.ts';
 import { publicRoutes, type ErrorRenderer } from './web/public/routes.tsx';
 import { hantRoutes } from './web/public/hant.tsx';
+import { careRedirect, careRoutes, registerCareRedirect } from './web/public/care.ts';
 import { reactionFormRoutes } from './web/public/reactions.ts';
 import { registerAssets } from './web/assets.ts';
 import { registerAuth } from './web/auth.ts';
@@ -75,7 +76,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     serverFactory: (handler) =>
       createServer(
         { keepAliveTimeout: config.keepAliveMs, headersTimeout: config.keepAliveMs + 5_000, requestTimeout: 300_000 },
-        (req, res) => serveFromCache(pageCache, req, res) || handler(req, res),
+        // A reader who chose 关怀版 is redirected to the care page by Fastify (registerCareRedirect), not served this one.
+        (req, res) => (careRedirect(req.method, req.url, req.headers.cookie) === undefined && serveFromCache(pageCache, req, res)) || handler(req, res),
       ),
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
     // Fastify accepts a hop count at run time though its types omit it.
@@ -151,6 +153,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(cookie);
   // Before any route: routes declare who may call them (config.auth) and get their gate from here.
   registerAuth(app, { ctx, siteUrl: config.siteUrl });
+  registerCareRedirect(app);
   registerPageCache(app, pageCache);
   registerLingeringClose(app);
 
@@ -221,6 +224,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(async (api) => apiV1(api, deps), { prefix: '/api/v1' });
   renderError = publicRoutes(app, deps, assets);
   hantRoutes(app, config.siteUrl);
+  careRoutes(app, config.siteUrl);
   // Form bodies are parsed only where a no-JavaScript form posts (a mood vote); everywhere else they are 415.
   await app.register(async (scope) => reactionFormRoutes(scope, deps));
   adminRoutes(app, deps, assets);

@@ -3,6 +3,8 @@
 import { $, $$, el, reducedMotion } from './dom.ts';
 
 export function initCarousel(): void {
+  // 关怀版 shows the slides as a list: nothing moves.
+  if (document.documentElement.dataset.mode === 'care') return;
   for (const root of $$('[data-carousel]')) {
     const track = $('[data-carousel-track]', root);
     const controls = $('[data-carousel-controls]', root);

@@ -1,7 +1,7 @@
 // 推荐阅读 + 加载更多: append the next page of the feed in place, without duplicates.
 
 import { $, $$, el, isObject, requestJson, say } from './dom.ts';
-import { formatTime } from './format-time.ts';
+import { relativeTimeNode } from './format-time.ts';
 
 interface Item {
   id: string | number;
@@ -18,8 +18,9 @@ function itemNode(item: Item): HTMLLIElement {
   a.href = new URL(item.url, location.href).pathname; // stays on this origin
   a.appendChild(el('h3', 'feed-title', item.title));
   if (item.summary) a.appendChild(el('p', 'feed-summary', item.summary));
-  const time = el('time', 'feed-time', formatTime(item.publishedAt));
+  const time = el('time', 'feed-time');
   time.dateTime = item.publishedAt;
+  relativeTimeNode(time);
   li.append(a, time);
   return li;
 }

@@ -40,7 +40,10 @@ export function initFontSize(): void {
       // not remembered, but still applied for this page
     }
   };
-  for (const b of buttons) b.addEventListener('click', click);
+  for (const b of buttons) {
+    b.addEventListener('click', click);
+    b.hidden = false; // rendered hidden: without this script it could do nothing
+  }
   // Another tab changed the size.
   addEventListener('storage', (e) => {
     if (e.key === KEY) apply((current = stored()));

@@ -10,6 +10,8 @@ import { initMoods } from './moods.ts';
 import { initPolls } from './polls.ts';
 import { initReadingBar } from './reading-bar.ts';
 import { initShare } from './share.ts';
+import { initTimes } from './format-time.ts';
+import { initReadAloud } from './read-aloud.ts';
 
 // First, before anything else: the reader's font size, to keep the text from jumping later.
 try {
@@ -19,7 +21,7 @@ try {
 }
 
 function start(): void {
-  for (const init of [initFontSize, initFold, initReadingBar, initShare, initMoods, initPolls, initFeed, initCarousel, initBeacon]) {
+  for (const init of [initFontSize, initTimes, initFold, initReadingBar, initReadAloud, initShare, initMoods, initPolls, initFeed, initCarousel, initBeacon]) {
     try {
       init();
     } catch (err) {

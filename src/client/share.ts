@@ -90,12 +90,21 @@ export function initShare(): void {
         () => tell(COPY_FAILED),
       );
 
-    button.addEventListener('click', () => {
+    button.addEventListener('click', (e) => {
+      e.preventDefault(); // the share page is for readers without this script
       if (wechat && guide) return showGuide(button);
       if (qr?.hidden && !wechat && media('(hover: hover) and (pointer: fine)')) {
         const img = $<HTMLImageElement>('img[data-src]', qr);
         if (img && !img.getAttribute('src')) img.src = img.dataset.src!;
         qr.hidden = false;
+        // Escape puts the QR code away again, focus back on 分享.
+        const onEscape = (e: KeyboardEvent) => {
+          if (e.key !== 'Escape' && e.key !== 'Esc') return;
+          qr.hidden = true;
+          document.removeEventListener('keydown', onEscape);
+          button.focus();
+        };
+        document.addEventListener('keydown', onEscape);
       }
       if (navigator.share) {
         navigator.share({ title: d.shareTitle || document.title, text: d.shareText || '', url }).catch((e: unknown) => {

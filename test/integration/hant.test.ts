@@ -83,7 +83,12 @@ describe.each(STORES)('简/繁 reader pages on %s', (kind) => {
     for (const name of ['src', 'class', 'id', 'datetime', 'data-share-url', 'action']) {
       expect(attributeValues(hant, name), name).toEqual(attributeValues(hans, name).map((v) => (name === 'action' && v === '/search' ? '/zh-hant/search' : v)));
     }
-    const mirrored = (href: string) => (/^\/(a\/\d+|c\/[\w/-]+|t\/[\w-]+|search)?([?#].*)?$/.test(href) ? `/zh-hant${href === '/' ? '/' : href}` : href);
+    const mirrored = (href: string): string => {
+      // 关怀版 returns to the page's care version: the 繁 one from the 繁 page.
+      const care = /^\/care\/on\?to=(.*)$/.exec(href);
+      if (care) return `/care/on?to=${encodeURIComponent(mirrored(decodeURIComponent(care[1]!)))}`;
+      return /^\/(a\/\d+|c\/[\w/-]+|t\/[\w-]+|search)?([?#].*)?$/.test(href) ? `/zh-hant${href === '/' ? '/' : href}` : href;
+    };
     const hansLinks = attributeValues(hans, 'href').filter((h) => !h.startsWith(SITE));
     const hantLinks = attributeValues(hant, 'href').filter((h) => !h.startsWith(SITE));
     const expected = hansLinks.map(mirrored);

@@ -152,7 +152,7 @@ describe.each(STORES)('mood votes on %s', (kind) => {
     expect(await voteRows(db(), draft.id)).toHaveLength(0);
   });
 
-  it('records votes from the no-JavaScript form and lands back on the moods', async () => {
+  it('records votes from the no-JavaScript form and lands on the acknowledgement page', async () => {
     const id = await published();
     const form = (body: string, cookie?: string, url = `/a/${id}/mood`) =>
       t.app.inject({
@@ -163,7 +163,7 @@ describe.each(STORES)('mood votes on %s', (kind) => {
       });
     const first = await form('mood=like');
     expect(first.statusCode).toBe(303);
-    expect(first.headers.location).toBe(`/a/${id}#moods`);
+    expect(first.headers.location).toBe(`/a/${id}/mood`);
     const cookie = readerCookie(first)!;
     expect(cookie).toBeDefined();
     // The form and the API are one reader with one vote.

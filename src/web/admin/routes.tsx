@@ -99,7 +99,7 @@ export function adminRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets)
     const article = await getArticle(ctx, req.actor, Number(req.params.id));
     const v = await view();
     // The article page as readers would see it; a preview has no next page of the feed to go to.
-    const data = { ...(await articlePageData(deps, v, article, { unfold: true })), nextCursor: null };
+    const data = { ...(await articlePageData(deps, v, article, { unfold: true })), nextCursor: null, preview: true };
     reply.header('content-security-policy', previewCsp);
     // The reader script tag goes too, so the sandboxed frame has nothing to refuse (and nothing to report).
     const html = renderPage(<ArticlePage view={v} data={data} />, v).replace(`<script src="${assets.scriptUrl}" defer></script>`, '');

@@ -1,14 +1,28 @@
 import type { ComponentChildren, JSX } from 'preact';
 import type { Article } from '../../domain/articles/article.ts';
 import { articlePath } from '../presenters/articles.ts';
-import { formatTime, isoWithOffset } from './format.ts';
+import { formatTime, isoWithOffset, shortTime } from './format.ts';
 import { ScriptAlternates, ScriptSwitch } from './hant.tsx';
 import { jsonForHtml, type SiteView } from './view.ts';
+
+/** The site path of a page from its canonical URL (the home page when it has none). */
+export const pagePath = (view: SiteView, canonical: string | undefined): string =>
+  canonical?.startsWith(view.url) ? canonical.slice(view.url.length) || '/' : '/';
 
 export function Time({ ms, view, class: cls }: { ms: number; view: SiteView; class?: string }) {
   return (
     <time class={cls} datetime={isoWithOffset(ms, view.timeZone)}>
       {formatTime(ms, view.timeZone)}
+    </time>
+  );
+}
+
+/** A time in a list: short (see shortTime), the full time in its title and datetime; the script makes it relative. */
+export function ListTime({ ms, view, class: cls }: { ms: number; view: SiteView; class?: string }) {
+  const full = formatTime(ms, view.timeZone);
+  return (
+    <time class={cls} datetime={isoWithOffset(ms, view.timeZone)} title={full} data-relative>
+      {shortTime(ms, view.timeZone)}
     </time>
   );
 }
@@ -44,6 +58,7 @@ export function Layout({ view, title, description, canonical, head, bodyAttrs, c
         <link rel="stylesheet" href={view.assets.printStyleUrl} media="print" />
         <link rel="alternate" type="application/rss+xml" title={`${view.name} - 最新`} href="/feed.xml" />
         <link rel="alternate" type="application/feed+json" title={`${view.name} - 最新`} href="/feed.json" />
+        <link rel="alternate" type="application/atom+xml" title={`${view.name} - 最新`} href="/feed.atom" />
         <script src={view.assets.scriptUrl} defer />
         {head}
       </head>
@@ -69,7 +84,12 @@ export function Layout({ view, title, description, canonical, head, bodyAttrs, c
             </form>
             <div class="tools">
               <ScriptSwitch view={view} canonical={canonical} />
-              <button type="button" class="tool-font" data-font-toggle>
+              {/* 关怀版: a plain link that remembers the choice (a cookie) and opens this page's care version. */}
+              <a class="care-switch" href={`/care/on?to=${encodeURIComponent(pagePath(view, canonical))}`} data-care-switch="on">
+                关怀版
+              </a>
+              {/* Hidden until the script runs: without it the button could do nothing. */}
+              <button type="button" class="tool-font" data-font-toggle hidden>
                 A<span>字号</span>
                 <span class="visually-hidden" data-font-state>
                   ：标准
@@ -149,7 +169,7 @@ export function FeedItem({ article, view }: { article: Article; view: SiteView }
         <h3 class="feed-title">{article.title}</h3>
         {article.summary ? <p class="feed-summary">{article.summary}</p> : null}
       </a>
-      <Time ms={article.publishedAt!} view={view} class="feed-time" />
+      <ListTime ms={article.publishedAt!} view={view} class="feed-time" />
     </li>
   );
 }
@@ -193,7 +213,7 @@ export function TitleList({ articles, numbered, view, counts }: { articles: Arti
       {articles.map((a, i) => (
         <li>
           <a href={articlePath(a.id)}>{a.title}</a>
-          {counts ? <span class="rank-count">{counts[i]}</span> : view && a.publishedAt ? <Time ms={a.publishedAt} view={view} class="list-time" /> : null}
+          {counts ? <span class="rank-count">{counts[i]}</span> : view && a.publishedAt ? <ListTime ms={a.publishedAt} view={view} class="list-time" /> : null}
         </li>
       ))}
     </Tag>
@@ -231,9 +251,10 @@ export function Share({ url, title, text, articleId }: { url: string; title: str
   return (
     <>
       <div class="share" data-share data-share-url={url} data-share-title={title} data-share-text={text}>
-        <button type="button" class="share-button" data-share-button>
+        {/* A link to the share page (link and QR code) without JavaScript; the script shares in place instead. */}
+        <a class="share-button" href={`/a/${articleId}/share`} data-share-button>
           分享
-        </button>
+        </a>
         <a class="share-link" href={url}>
           复制链接
         </a>

@@ -71,3 +71,13 @@ export function isoWithOffset(ms: number, timeZone: string): string {
   const offset = p.timeZoneName.replace('GMT', '');
   return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}${offset}`;
 }
+
+/**
+ * The short time of a list (phones have no room for `2026-12-02 06:30` beside a headline): `12-02 06:30` within the
+ * year, `2025-12-02` before it. Absolute on purpose: cached pages must not say 刚刚 for minutes; the reader script
+ * turns it into 刚刚 / 5分钟前 / 今天 06:30 / 12-02 in the browser (src/client/format-time.ts).
+ */
+export function shortTime(ms: number, timeZone: string, now: number = Date.now()): string {
+  const p = parts(ms, timeZone);
+  return p.year === parts(now, timeZone).year ? `${p.month}-${p.day} ${p.hour}:${p.minute}` : `${p.year}-${p.month}-${p.day}`;
+}

@@ -76,8 +76,22 @@ function printTag(tag: Tag): string {
   return `<${tag.name}${attrs}${tag.selfClosing ? ' /' : ''}>`;
 }
 
+function decodeURIComponentSafe(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Where a link inside the mirror goes: our mirrored pages stay in the mirror; everything else is left alone. */
 function mirrorHref(href: string): string {
+  // The header's 关怀版 link (web/public/care.ts) returns to this page's care version: the 繁 one.
+  const care = /^\/care\/on\?to=([^&#]*)$/.exec(href);
+  if (care) {
+    const to = decodeURIComponentSafe(care[1]!);
+    return to === undefined ? href : `/care/on?to=${encodeURIComponent(mirrorHref(to))}`;
+  }
   if (!href.startsWith('/') || href.startsWith('//') || href === HANT_PREFIX || href.startsWith(`${HANT_PREFIX}/`)) return href;
   const cut = href.search(/[?#]/);
   const pathname = cut < 0 ? href : href.slice(0, cut);

@@ -168,6 +168,8 @@ export interface ArticleData {
   sidebar: Sidebar;
   unfold: boolean;
   authorName: string;
+  /** The newsroom's preview: marked as such, and an article not published yet shows no publication time. */
+  preview?: boolean;
 }
 
 export function ArticlePage({ view, data }: { view: SiteView; data: ArticleData }) {
@@ -234,11 +236,13 @@ export function ArticlePage({ view, data }: { view: SiteView; data: ArticleData 
           <Breadcrumbs crumbs={crumbs} view={view} />
           <article class="article">
             <header class="article-header">
+              {data.preview ? <PreviewBanner article={a} view={view} /> : null}
               <h1 data-article-title>{a.title}</h1>
               {a.subtitle ? <p class="subtitle">{a.subtitle}</p> : null}
+              <ReadAloud />
               <p class="article-meta">
                 {a.source ? <span class="source">来源：{a.source}</span> : null}
-                <Time ms={a.publishedAt!} view={view} class="published" />
+                {data.preview && a.status !== 'published' ? null : <Time ms={a.publishedAt!} view={view} class="published" />}
                 <span class="reading-time">阅读约 {minutes} 分钟</span>
               </p>
             </header>
@@ -279,6 +283,47 @@ export function ArticlePage({ view, data }: { view: SiteView; data: ArticleData 
   );
 }
 
+/** 预览 / 未发布 above the newsroom preview's title: a draft's last-saved time is no publication time. */
+function PreviewBanner({ article, view }: { article: Article; view: SiteView }) {
+  const published = article.status === 'published';
+  return (
+    <p class="preview-banner" data-preview-banner>
+      预览{published ? '' : ' · 未发布'}
+      {article.status === 'scheduled' && article.scheduledAt ? (
+        <>
+          {' · 定时发布于 '}
+          <Time ms={article.scheduledAt} view={view} />
+        </>
+      ) : null}
+    </p>
+  );
+}
+
+/** 朗读: shown by the script only where the browser can speak (src/client/read-aloud.ts). */
+function ReadAloud() {
+  return (
+    <div class="read-aloud" data-read-aloud hidden>
+      <button type="button" data-read-aloud-play aria-pressed="false">
+        朗读全文
+      </button>
+      <button type="button" data-read-aloud-stop>
+        停止
+      </button>
+      <span class="visually-hidden" data-read-aloud-status role="status" aria-live="polite" />
+    </div>
+  );
+}
+
+/** A channel's or topic's own feeds, for feed readers that look for them on the page. */
+function FeedLinks({ title, base }: { title: string; base: string }) {
+  return (
+    <>
+      <link rel="alternate" type="application/rss+xml" title={title} href={`${base}.xml`} />
+      <link rel="alternate" type="application/atom+xml" title={title} href={`${base}.atom`} />
+    </>
+  );
+}
+
 export interface ChannelData {
   channel: Channel;
   children: Channel[];
@@ -298,6 +343,7 @@ export function ChannelPage({ view, data }: { view: SiteView; data: ChannelData 
       description={channel.description || `${view.name}${channel.name}频道`}
       canonical={`${view.url}/c/${channel.path}`}
       current={channel.path.split('/')[0]}
+      head={<FeedLinks title={`${view.name} - ${channel.name}`} base={`/c/${channel.path}/feed`} />}
     >
       <div class="page-grid">
         <div class="main-col">
@@ -344,7 +390,13 @@ export function TopicPage({
   polls?: PollView[];
 }) {
   return (
-    <Layout view={view} title={`${topic.title} - 独家策划 - ${view.name}`} description={topic.description} canonical={`${view.url}/t/${topic.slug}`}>
+    <Layout
+      view={view}
+      title={`${topic.title} - 独家策划 - ${view.name}`}
+      description={topic.description}
+      canonical={`${view.url}/t/${topic.slug}`}
+      head={<FeedLinks title={`${view.name} - ${topic.title}`} base={`/t/${topic.slug}/feed`} />}
+    >
       <Breadcrumbs crumbs={[{ name: '首页', href: '/' }, { name: '独家策划' }, { name: topic.title }]} view={view} />
       <header class="topic-header">
         {topic.cover ? (
@@ -393,6 +445,78 @@ export function ErrorPage({ view, status, title, message, latest }: { view: Site
           <TitleList articles={latest} view={view} />
         </section>
       ) : null}
+    </Layout>
+  );
+}
+
+/** 分享 without JavaScript: the article's address to copy, its QR code to scan, and its poster. */
+export function SharePage({ view, article }: { view: SiteView; article: Article }) {
+  const url = view.url + articlePath(article.id);
+  return (
+    <Layout view={view} title={`分享：${article.title} - ${view.name}`}>
+      <section class="share-page" aria-labelledby="share-title">
+        <h1 id="share-title" class="page-title">
+          分享这篇文章
+        </h1>
+        <p>
+          <a href={articlePath(article.id)}>{article.title}</a>
+        </p>
+        <label for="share-url">文章链接（长按或选中后复制）</label>
+        <input id="share-url" class="share-page-url" type="text" readOnly value={url} />
+        <figure class="share-page-qr">
+          <img src={`/a/${article.id}/qr.svg`} alt="本文二维码，用手机扫码阅读" width={200} height={200} />
+          <figcaption>微信扫一扫，分享给朋友</figcaption>
+        </figure>
+        <p>
+          <a class="button-link" href={`/a/${article.id}/poster.png`} download={`poster-${article.id}.png`}>
+            下载分享海报
+          </a>
+        </p>
+        <p>
+          <a href={articlePath(article.id)}>返回文章</a>
+        </p>
+      </section>
+    </Layout>
+  );
+}
+
+/** After a vote by the no-JavaScript form: the reader's vote acknowledged, and the counts as they are now. */
+export function MoodPage({ view, article, moods, mine, care }: { view: SiteView; article: Article; moods: MoodView[]; mine: string | null; care: boolean }) {
+  const chosen = moods.find((m) => m.key === mine);
+  const back = `${care ? '/care' : ''}${articlePath(article.id)}#moods`;
+  return (
+    <Layout view={view} title={`您此时的心情：${article.title} - ${view.name}`}>
+      <section class="moods mood-page" aria-labelledby="mood-title">
+        <h1 id="mood-title" class="page-title">
+          您此时的心情
+        </h1>
+        <p>
+          <a href={articlePath(article.id)}>{article.title}</a>
+        </p>
+        <p class="mood-ack" role="status" data-mood-ack>
+          {chosen ? `感谢参与！您选择了「${chosen.label}」。` : '您还没有表达心情。'}
+        </p>
+        <ul class="mood-results" aria-label="当前心情统计">
+          {moods.map((m) => (
+            <li class={m.key === mine ? 'is-mine' : undefined} data-mood-result={m.key}>
+              {m.label} <span data-mood-count>{m.count}</span>
+              {m.key === mine ? '（您的选择）' : null}
+            </li>
+          ))}
+        </ul>
+        <form method="post" action={`/a/${article.id}/mood${care ? '?mode=care' : ''}`} class="moods-form">
+          {moods.map((m) => (
+            <button type="submit" name="mood" value={m.key} aria-pressed={m.key === mine ? 'true' : 'false'} class={`mood mood-${m.key}`}>
+              <span class="mood-label">{m.label}</span>
+            </button>
+          ))}
+        </form>
+        <p>
+          <a class="button-link" href={back}>
+            返回文章
+          </a>
+        </p>
+      </section>
     </Layout>
   );
 }

@@ -24,6 +24,8 @@ export async function reactionFormRoutes(app: FastifyInstance, deps: WebDeps): P
     requireSameOrigin(req, siteOrigin);
     const vote = await castVote(ctx, { articleId, mood: req.body.mood, readerId: readerOf(req, config), address: req.ip });
     if (vote.newReader) setReaderCookie(reply, config, vote.readerId);
-    return reply.code(303).header('cache-control', 'no-store').redirect(`/a/${articleId}#moods`);
+    // The acknowledgement page shows the vote and the new counts (the cached article page cannot show a reader's vote).
+    const mode = (req.query as { mode?: unknown }).mode === 'care' ? '?mode=care' : '';
+    return reply.code(303).header('cache-control', 'no-store').redirect(`/a/${articleId}/mood${mode}`);
   });
 }

@@ -12,12 +12,15 @@ import { articlePageData, channelPageData, homePageData } from '../loaders.ts';
 import { readerLoad } from '../reads.ts';
 import { PUBLIC_PAGE, SURROGATE_KEY_HEADER, surrogateKey } from '../page-cache.ts';
 import { articlePath } from '../presenters/articles.ts';
-import { distributionRoutes } from './distribution.ts';
+import { distributionRoutes, FEED_EXTENSIONS } from './distribution.ts';
 import { renderPage, sendHtml } from './html.ts';
 import { renderPoster } from './poster.ts';
 import { pollKeys, pollPageRoutes, publicPollViews } from './polls.tsx';
 import { searchPageRoutes } from './search.tsx';
-import { ArticlePage, ChannelPage, ErrorPage, HomePage, TopicPage } from './pages.tsx';
+import { ArticlePage, ChannelPage, ErrorPage, HomePage, MoodPage, SharePage, TopicPage } from './pages.tsx';
+import { getReactions } from '../../domain/reactions/service.ts';
+import { readerOf } from '../reader.ts';
+import { carePage, wantsCare } from './care.ts';
 import { siteViews, type SiteView } from './view.ts';
 
 const errorTexts: Record<number, [string, string]> = {
@@ -109,6 +112,32 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     return reply.header('content-type', 'image/svg+xml').header('cache-control', 'public, max-age=86400').send(svg);
   });
 
+  // 分享 without JavaScript: the link and the QR code on a page of their own, cached like the article page.
+  page.get('/a/:id/share', { config: PUBLIC_PAGE, schema: { params: ArticleParams } }, async (req, reply) => {
+    const article = await loadArticle(req.params.id, req);
+    if (article) reply.header(SURROGATE_KEY_HEADER, `${surrogateKey.article(article.id)} ${surrogateKey.articlePage(article.id)}`);
+    if (article?.status !== 'published') return notFoundPage(reply);
+    const v = await view();
+    return sendHtml(reply, 200, renderPage(<SharePage view={v} article={article} />, v));
+  });
+
+  // Where the no-JavaScript mood vote lands: this reader's vote and the counts now. Per reader: never cached.
+  page.get(
+    '/a/:id/mood',
+    { schema: { params: ArticleParams, querystring: Type.Object({ mode: Type.Optional(Type.String({ maxLength: 10 })) }) } },
+    async (req, reply) => {
+      const article = await loadArticle(req.params.id, req);
+      if (article?.status !== 'published') return notFoundPage(reply);
+      const reactions = await getReactions(ctx, article.id, readerOf(req, config) ?? undefined);
+      const v = await view();
+      const moods = config.moods.map((m) => ({ key: m.key, label: m.label, count: reactions.counts[m.key] ?? 0 }));
+      const care = req.query.mode === 'care' || wantsCare(req.headers.cookie);
+      const html = renderPage(<MoodPage view={v} article={article} moods={moods} mine={reactions.mine} care={care} />, v);
+      const path = `/a/${article.id}/mood`;
+      return sendHtml(reply, 200, care ? carePage(html, path) : html, 'private, no-store');
+    },
+  );
+
   // Posters are rendered once per article version and kept: rendering one takes tens of milliseconds.
   const posters = new Map<string, Buffer>();
   app.get<{ Params: { id: string } }>('/a/:id/poster.png', async (req, reply) => {
@@ -129,7 +158,15 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     return reply.header('content-type', 'image/png').header('cache-control', 'public, max-age=3600').send(png);
   });
 
+  const feeds = distributionRoutes(app, deps);
+
   page.get('/c/*', { config: PUBLIC_PAGE, schema: { params: ChannelParams, querystring: PageQuery } }, async (req, reply) => {
+    // A channel's own feeds: /c/<path>/feed.xml (RSS) and /c/<path>/feed.atom (not HTML: the page cache keeps neither).
+    const feed = /^(.+)\/feed\.(xml|atom)$/.exec(req.params['*']);
+    if (feed) {
+      const out = await feeds.channelFeed(feed[1]!, FEED_EXTENSIONS[feed[2]!]!);
+      return out ? feeds.send(reply, out) : notFoundPage(reply);
+    }
     const path = normalizeChannelPath(req.params['*']);
     const v = await view();
     const channel = v.channels.find((c) => c.path === path);
@@ -160,7 +197,6 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
   });
 
   pollPageRoutes(app, deps, view, (reply) => notFoundPage(reply));
-  distributionRoutes(app, deps);
   searchPageRoutes(app, deps, view);
   return renderError;
 }
