@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
+import { BUNDLED, packageFile } from '../../package-files.ts';
 import type { BodyJob, BodyOutcome } from './body-work.ts';
 
 /**
@@ -10,14 +11,20 @@ import type { BodyJob, BodyOutcome } from './body-work.ts';
  */
 let pool: Piscina<BodyJob, BodyOutcome> | undefined;
 
-// The worker loads the TypeScript module the way the app runs: through tsx's loader. `npm start` has it in execArgv,
-// but bin/inkstone.js registers it in-process and Vitest transforms modules itself, so it is named explicitly.
-const loader = (): string[] => ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
+// From the sources (tsx, Vitest) the worker loads the TypeScript module through tsx's loader, named explicitly: Vitest
+// transforms modules itself and a process may have registered tsx in-process. The production build has its own
+// bundle for the worker (dist/body-worker.js, scripts/build.js) and needs no loader.
+const worker = (): { filename: string; execArgv: string[] } =>
+  BUNDLED
+    ? { filename: pathToFileURL(packageFile('dist/body-worker.js')).href, execArgv: [] }
+    : {
+        filename: new URL('./body-worker.ts', import.meta.url).href,
+        execArgv: ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href],
+      };
 
 export function bodyPool(): Piscina<BodyJob, BodyOutcome> {
   pool ??= new Piscina<BodyJob, BodyOutcome>({
-    filename: new URL('./body-worker.ts', import.meta.url).href,
-    execArgv: loader(),
+    ...worker(),
     minThreads: 1,
     maxThreads: 1,
   });
