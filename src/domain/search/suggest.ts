@@ -1,5 +1,5 @@
 import { dict } from '@node-rs/jieba/dict.js';
-import { pinyin } from 'pinyin-pro';
+import type { pinyin as Pinyin } from 'pinyin-pro';
 import { segmenter } from '../nlp/segment.ts';
 
 /**
@@ -100,7 +100,11 @@ export async function warmSuggestions(): Promise<void> {
   await load();
 }
 
+// pinyin-pro loads with the tables (after the server listens), not at start-up; readings are asked for only once they exist.
+let pinyin: typeof Pinyin | undefined;
+
 async function build(): Promise<Tables> {
+  pinyin ??= (await import('pinyin-pro')).pinyin;
   const frequency = new Map<string, number>();
   const next = new Map<string, Map<string, number>>();
   const prev = new Map<string, Map<string, number>>();
@@ -131,7 +135,7 @@ async function build(): Promise<Tables> {
 }
 
 function readings(c: string): string[] {
-  return pinyin(c, { toneType: 'none', multiple: true, type: 'array' }).filter((p) => /^[a-zü]+$/.test(p));
+  return pinyin!(c, { toneType: 'none', multiple: true, type: 'array' }).filter((p) => /^[a-zü]+$/.test(p));
 }
 
 const wordCount = (text: string) => segmenter().cut(text, false).length;
