@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
@@ -18,6 +17,7 @@ import { isTempPath } from './domain/media/files.ts';
 import { etagMatches, IMMUTABLE_CACHE, isMediaPath, mediaEtag, parseRange } from './domain/media/media-store.ts';
 import { publicMediaOrigin } from './web/media-url.ts';
 import { OutboxRunner } from './jobs/outbox.ts';
+import { packageFile } from './package-files.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import { ping } from './storage/database.ts';
 import { adminRoutes } from './web/admin/routes.tsx';
@@ -36,8 +36,6 @@ import { reactionFormRoutes } from './web/public/reactions.ts';
 import { registerAssets } from './web/assets.ts';
 import { registerAuth } from './web/auth.ts';
 import { validatorCompiler } from './web/validation.ts';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** JSON request bodies above this are refused with 413 before they are parsed. Article bodies are ≤ 2 MB. */
 export const BODY_LIMIT = 3 * 1024 * 1024;
@@ -182,7 +180,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   const mediaDir = path.join(config.dataDir, 'media');
   mkdirSync(mediaDir, { recursive: true });
-  await app.register(fastifyStatic, { root: path.join(root, 'static'), prefix: '/static/', maxAge: '1h', decorateReply: false });
+  await app.register(fastifyStatic, { root: packageFile('static'), prefix: '/static/', maxAge: '1h', decorateReply: false });
   const assets = await registerAssets(app);
   if (config.mediaStore.kind === 'local') {
     // Uploads in progress sit in media/tmp and are never served; send refuses ".." and stays inside the root.

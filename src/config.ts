@@ -43,7 +43,10 @@ export interface Config {
   importMaxBytes: number;
   /** How long a rendered reader page is served from memory (INKSTONE_PAGE_CACHE_TTL, seconds, default 60). */
   pageCacheTtlMs: number;
-  /** Memory the page cache may use (INKSTONE_PAGE_CACHE_MB, default 256). */
+  /**
+   * Memory the page cache may use (INKSTONE_PAGE_CACHE_MB, default 128): with a 60 s TTL the popular pages need a
+   * fraction of it; the budget bounds what a crawler walking the archive adds to the process (issue #12: < 500 MB).
+   */
   pageCacheMaxBytes: number;
   /** How long an idle keep-alive connection stays open (INKSTONE_KEEP_ALIVE_TIMEOUT, seconds, default 75). */
   keepAliveMs: number;
@@ -359,6 +362,6 @@ export function loadConfig(env: Env = process.env): Config {
     searchEngine: parseSearchEngine(env),
     posterCacheEntries: Math.max(1, parseCount('INKSTONE_POSTER_CACHE', env.INKSTONE_POSTER_CACHE, 500)),
     keepAliveMs: Math.max(1, parseCount('INKSTONE_KEEP_ALIVE_TIMEOUT', env.INKSTONE_KEEP_ALIVE_TIMEOUT, 75)) * 1000,
-    pageCacheMaxBytes: parseCount('INKSTONE_PAGE_CACHE_MB', env.INKSTONE_PAGE_CACHE_MB, 256) * 1024 * 1024,
+    pageCacheMaxBytes: parseCount('INKSTONE_PAGE_CACHE_MB', env.INKSTONE_PAGE_CACHE_MB, 128) * 1024 * 1024,
   };
 }

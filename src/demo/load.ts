@@ -1,13 +1,13 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
 import { toActor } from '../domain/accounts/service.ts';
 import { createArticle, publishArticle } from '../domain/articles/service.ts';
 import { ManualClock } from '../domain/clock.ts';
 import { createChannel } from '../domain/channels/service.ts';
 import type { Ctx } from '../domain/context.ts';
+import { packageFile } from '../package-files.ts';
 import { MediaFolder } from '../domain/media/files.ts';
 import { contentTypeOf } from '../domain/media/media-store.ts';
 import { createTopic } from '../domain/topics/service.ts';
@@ -15,8 +15,9 @@ import { setSlot } from '../domain/slots/service.ts';
 import { seedDemoReactions } from './reactions.ts';
 import type { DemoArticle, DemoChannel, DemoTopic } from './types.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const imagesDir = path.resolve(here, '../../demo/images');
+// The JSON beside this file, read at run time (from the sources also when the code runs from dist/).
+const here = packageFile('src/demo');
+const imagesDir = packageFile('demo/images');
 
 function readJson<T>(file: string): T {
   return JSON.parse(readFileSync(path.join(here, file), 'utf8')) as T;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import pg from 'pg';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { pgDriver, redisDriver } from './drivers.ts';
 
 /** What app processes tell each other: today, which cached pages to drop (undefined keys: all). */
 export interface BroadcastMessage {
@@ -84,8 +85,8 @@ export class RedisBroadcast extends BaseBroadcast {
   constructor(url: string, onError: Log) {
     super();
     const options = { maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 2000 };
-    this.sub = new Redis(url, { ...options, enableOfflineQueue: true });
-    this.pub = new Redis(url, options);
+    this.sub = new (redisDriver().Redis)(url, { ...options, enableOfflineQueue: true });
+    this.pub = new (redisDriver().Redis)(url, options);
     this.sub.on('error', onError);
     this.pub.on('error', onError);
     this.sub.on('message', (_channel: string, payload: string) => this.receive(payload));
@@ -124,13 +125,13 @@ export class PostgresBroadcast extends BaseBroadcast {
     private readonly onError: Log,
   ) {
     super();
-    this.notifier = new pg.Pool({ connectionString: url, max: 1 });
+    this.notifier = new (pgDriver().Pool)({ connectionString: url, max: 1 });
     this.notifier.on('error', onError);
     this.listening = this.listen();
   }
 
   private async listen(): Promise<boolean> {
-    const client = new pg.Client({ connectionString: this.url });
+    const client = new (pgDriver().Client)({ connectionString: this.url });
     client.on('error', (err) => {
       this.onError(err);
       this.reconnect(client);

@@ -3,12 +3,9 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
+import { pgDriver } from './drivers.ts';
 import type { DB } from './schema.ts';
 import { DatedFileMigrations, type Dialect } from './migrations/index.ts';
-
-// int8 (bigint timestamps, count(*)) arrives from pg as a string; every value we keep fits a JS number.
-pg.types.setTypeParser(20, (v) => Number(v));
 
 export interface Database {
   db: Kysely<DB>;
@@ -28,7 +25,7 @@ export interface DatabaseOptions {
 
 export function openDatabase(options: DatabaseOptions): Database {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const pool = new (pgDriver().Pool)({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
     // An idle connection dropped by the server (restart, failover) must not crash the process; the pool reconnects.
     pool.on('error', (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
@@ -60,7 +57,7 @@ export function openDatabase(options: DatabaseOptions): Database {
  * after 2 s, so a replica that is unreachable sends reads back to the primary instead of holding them.
  */
 export function openReadReplica(url: string, poolSize = 10): Database {
-  const pool = new pg.Pool({
+  const pool = new (pgDriver().Pool)({
     connectionString: url,
     max: poolSize,
     application_name: 'inkstone-reader',

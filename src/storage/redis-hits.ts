@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { MemoryHitCounter, windowKey, type HitCounter } from '../domain/reactions/hits.ts';
+import { redisDriver } from './drivers.ts';
 
 /**
  * Hit counters shared by every app process through Redis (INCR + PEXPIRE in one round trip). While Redis cannot
@@ -14,7 +15,7 @@ export class RedisHitCounter implements HitCounter {
     private readonly onError: (err: Error) => void = () => {},
   ) {
     // No offline queue and a short command timeout: a vote must not hang on a Redis that is down or slow.
-    this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 500, connectTimeout: 2000 });
+    this.redis = new (redisDriver().Redis)(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 500, connectTimeout: 2000 });
     this.redis.on('error', (err: Error) => this.onError(err));
   }
 

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import type { FastifyInstance } from 'fastify';
 
-const clientDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../client');
-const adminDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../admin');
+import { packageFile } from '../package-files.ts';
+
+const clientDir = packageFile('src/client');
+const adminDir = packageFile('src/admin');
 
 interface Built {
   url: string;

@@ -1,16 +1,34 @@
+import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type * as Prom from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { OutboxBacklog } from '../domain/store.ts';
 import type { ReaderReads } from './context.ts';
 import { safeEqual } from '../domain/crypto.ts';
 import { notFound, unauthorized } from '../domain/errors.ts';
 
+// prom-client is loaded only where metrics are on (its load and the per-request timing cost every other process).
+const prom = (): typeof Prom => createRequire(import.meta.url)('prom-client') as typeof Prom;
+
 /**
  * Prometheus metrics: one registry per app, so several apps in one test process do not collide. The numbers
  * (Node version, heap, per-route timings) help an attacker too: `/metrics` answers only with the bearer token
- * of INKSTONE_METRICS_TOKEN, and not at all without one.
+ * of INKSTONE_METRICS_TOKEN, and not at all without one — then nothing is measured either.
  */
-export function registerMetrics(app: FastifyInstance, token: string | undefined, outbox?: () => Promise<OutboxBacklog>, reads?: ReaderReads): Registry {
+export function registerMetrics(
+  app: FastifyInstance,
+  token: string | undefined,
+  outbox?: () => Promise<OutboxBacklog>,
+  reads?: ReaderReads,
+): Registry | undefined {
+  if (token === undefined) {
+    app.get('/metrics', async (_req, reply) => {
+      reply.header('cache-control', 'no-store');
+      throw notFound('Route');
+    });
+    return undefined;
+  }
+  const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = prom();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'inkstone_' });
   const duration = new Histogram({
@@ -60,7 +78,6 @@ export function registerMetrics(app: FastifyInstance, token: string | undefined,
   });
   app.get('/metrics', async (req, reply) => {
     reply.header('cache-control', 'no-store');
-    if (token === undefined) throw notFound('Route');
     const sent = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
     if (sent === undefined || !safeEqual(sent, token)) {
       reply.header('www-authenticate', 'Bearer realm="metrics"');
@@ -74,6 +91,7 @@ export function registerMetrics(app: FastifyInstance, token: string | undefined,
 
 /** With a read replica: where reader reads went, why they went to the primary, and how far the replica is behind. */
 function replicaMetrics(registry: Registry, reads: ReaderReads): void {
+  const { Counter, Gauge } = prom();
   new Counter({
     name: 'inkstone_reader_reads_total',
     help: 'Reader-side loads (pages, feeds, search, public JSON) by the server that answered them',

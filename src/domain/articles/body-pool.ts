@@ -1,25 +1,35 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
+import { BUNDLED, packageFile } from '../../package-files.ts';
 import type { BodyJob, BodyOutcome } from './body-work.ts';
 
 /**
  * One worker thread per process for long article bodies (sanitizing, text, segmentation), started on first use.
  * A single thread: the point is to keep the event loop free for readers, not to save bodies in parallel; jobs queue.
- * An idle pool does not keep the process alive (piscina unrefs idle threads).
+ * An idle pool does not keep the process alive (piscina unrefs idle threads), and a thread idle for a minute ends:
+ * it holds its own copy of jieba's dictionary and the text libraries (RSS +116 MB after one job, run from the
+ * sources), which a newsroom writing short articles would otherwise carry for good after one long one.
  */
 let pool: Piscina<BodyJob, BodyOutcome> | undefined;
 
-// The worker loads the TypeScript module the way the app runs: through tsx's loader. `npm start` has it in execArgv,
-// but bin/inkstone.js registers it in-process and Vitest transforms modules itself, so it is named explicitly.
-const loader = (): string[] => ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
+// From the sources (tsx, Vitest) the worker loads the TypeScript module through tsx's loader, named explicitly: Vitest
+// transforms modules itself and a process may have registered tsx in-process. The production build has its own
+// bundle for the worker (dist/body-worker.js, scripts/build.js) and needs no loader.
+const worker = (): { filename: string; execArgv: string[] } =>
+  BUNDLED
+    ? { filename: pathToFileURL(packageFile('dist/body-worker.js')).href, execArgv: [] }
+    : {
+        filename: new URL('./body-worker.ts', import.meta.url).href,
+        execArgv: ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href],
+      };
 
 export function bodyPool(): Piscina<BodyJob, BodyOutcome> {
   pool ??= new Piscina<BodyJob, BodyOutcome>({
-    filename: new URL('./body-worker.ts', import.meta.url).href,
-    execArgv: loader(),
-    minThreads: 1,
+    ...worker(),
+    minThreads: 0,
     maxThreads: 1,
+    idleTimeout: 60_000,
   });
   return pool;
 }

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
+import { BUNDLED, packageFile } from '../../package-files.ts';
 import type { PrepareJob, PrepareOutcome } from './prepare-work.ts';
 
 /**
@@ -10,12 +11,17 @@ import type { PrepareJob, PrepareOutcome } from './prepare-work.ts';
  * database.
  */
 export function preparePool(): { run: (jobs: PrepareJob[]) => Promise<PrepareOutcome[]>; close: () => Promise<void> } {
-  // As the body pool does: the worker loads TypeScript through tsx's loader, however this process was started.
-  const loader = ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
+  // As the body pool does: from the sources the worker loads TypeScript through tsx's loader, however this process was
+  // started; the production build has the worker's own bundle (dist/prepare-worker.js).
+  const worker = BUNDLED
+    ? { filename: pathToFileURL(packageFile('dist/prepare-worker.js')).href, execArgv: [] }
+    : {
+        filename: new URL('./prepare-worker.ts', import.meta.url).href,
+        execArgv: ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href],
+      };
   const threads = Math.max(1, os.availableParallelism());
   const pool = new Piscina<PrepareJob[], PrepareOutcome[]>({
-    filename: new URL('./prepare-worker.ts', import.meta.url).href,
-    execArgv: loader,
+    ...worker,
     minThreads: threads,
     maxThreads: threads,
   });

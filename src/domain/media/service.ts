@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { fileTypeFromFile } from 'file-type';
-import sharp, { type Metadata, type Sharp } from 'sharp';
+import type { Metadata, OutputInfo, Sharp } from 'sharp';
 import type { Actor } from '../accounts/roles.ts';
 import type { Ctx } from '../context.ts';
 import { DomainError, invalid } from '../errors.ts';
@@ -19,6 +18,7 @@ import {
   type Media,
   type MediaVariant,
 } from './media.ts';
+import { sharpLib } from './sharp.ts';
 
 /** Decoding more than this many pixels is refused before any decoding starts (a 20,000² PNG is 400 MP). */
 export const MAX_PIXELS = 40_000_000;
@@ -30,9 +30,6 @@ export const ENCODE_TIMEOUT_SECONDS = 30;
 export const VARIANT_WIDTHS = [480, 960, 1600] as const;
 /** Uploads re-encoded at the same time in one process; bounds memory and CPU whatever the request rate. */
 const CONCURRENT_ENCODES = 2;
-
-// Temporary inputs get new names every time: libvips' operation cache could only hold stale, deleted files open.
-sharp.cache(false);
 
 export const unsupported = (detected: string | undefined) =>
   new DomainError(
@@ -118,7 +115,7 @@ export async function importUpload(
   origin: { sourceUrl?: string; alt?: string } = {},
 ): Promise<Media> {
   authorize(actor, 'media.upload');
-  const sniffed = await fileTypeFromFile(upload.path);
+  const sniffed = await (await import('file-type')).fileTypeFromFile(upload.path);
   if (!isAccepted(sniffed?.mime)) throw unsupported(sniffed?.mime);
   const mime = sniffed.mime;
   const base = {
@@ -202,7 +199,7 @@ async function inspect(file: string, mime: AcceptedMime): Promise<{ meta: Metada
   let meta: Metadata;
   try {
     // The header read allocates no pixels; the explicit check below gives the clear answer.
-    meta = await sharp(file, { limitInputPixels: false }).metadata();
+    meta = await sharpLib()(file, { limitInputPixels: false }).metadata();
   } catch {
     // Magic bytes without a readable header: a polyglot (script or page behind "GIF89a") rather than an image.
     throw unsupported(`${mime} by its first bytes but has no readable ${expected.format.toUpperCase()} header`);
@@ -272,11 +269,11 @@ async function render(folder: MediaFolder, file: string, key: string, mime: Acce
         const variantPath = `${key}-${targetWidth}.${FORMAT_EXT[format]}`;
         temp.set(variantPath, out);
         // failOn 'error' refuses broken data but tolerates the harmless warnings many cameras' files raise.
-        const input = sharp(file, { limitInputPixels: MAX_PIXELS, failOn: 'error', animated, sequentialRead: true }).timeout({
+        const input = sharpLib()(file, { limitInputPixels: MAX_PIXELS, failOn: 'error', animated, sequentialRead: true }).timeout({
           seconds: ENCODE_TIMEOUT_SECONDS,
         });
         const pipeline = encoders[format](input.autoOrient().resize({ width: targetWidth, withoutEnlargement: true }));
-        let info: sharp.OutputInfo;
+        let info: OutputInfo;
         try {
           // Metadata is not kept unless asked for (withMetadata/keepExif): EXIF, GPS, XMP and comments are dropped.
           info = await pipeline.toFile(out);

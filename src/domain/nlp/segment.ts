@@ -1,15 +1,14 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Jieba } from '@node-rs/jieba';
 import { dict } from '@node-rs/jieba/dict.js';
 import * as OpenCC from 'opencc-js';
+import { packageFile } from '../../package-files.ts';
 
 /** The newsroom's user dictionary, versioned in the repo (dict/newsroom.txt). */
-export const USER_DICT_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dict/newsroom.txt');
+export const USER_DICT_PATH = packageFile('dict/newsroom.txt');
 
 /** Hong Kong words and their mainland equivalents (dict/hk-phrases.json; documented there). */
-export const HK_PHRASES_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dict/hk-phrases.json');
+export const HK_PHRASES_PATH = packageFile('dict/hk-phrases.json');
 
 let jieba: Jieba | undefined;
 
@@ -34,7 +33,9 @@ export function segmenter(): Jieba {
  * Traditional characters and Taiwan vocabulary to mainland usage (OpenCC's twp: 軟體 → 软件, 網路 → 网络, 資訊 →
  * 信息), so a reader in Taipei finds the mainland story and a Taiwan-worded article is found by mainland words.
  */
-const toSimplified = OpenCC.Converter({ from: 'twp', to: 'cn' });
+let converter: ((text: string) => string) | undefined;
+// Built on first use (the first search or index), not when a process that may never search loads this module.
+const toSimplified = (text: string): string => (converter ??= OpenCC.Converter({ from: 'twp', to: 'cn' }))(text);
 
 let hkPhrases: { pattern: RegExp; to: Map<string, string> } | undefined;
 

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { BUNDLED, packageFile } from '../../package-files.ts';
 import { segmenter } from '../nlp/segment.ts';
 import { characters, PER_SOURCE, unpackTables, type LookupTables, type PackedTables } from './suggest-tables.ts';
 
@@ -32,14 +33,16 @@ export const suggestionsReady = () => ready;
  * it first registers tsx's hooks in the worker, since `--import tsx` in a worker's execArgv does not reach its modules.
  */
 function workerCode(): string {
+  // Its priority is lowered first, before tsx and esbuild (a child process, which inherits it) compile anything.
+  const nice = `if (process.platform === 'linux') { try { require('node:os').setPriority(19); } catch {} }`;
+  // The production build has the worker's own bundle (dist/suggest-worker.js, scripts/build.js): no loader needed.
+  if (BUNDLED) return `${nice}\nimport(${JSON.stringify(pathToFileURL(packageFile('dist/suggest-worker.js')).href)})`;
   const entry = new URL('./suggest-worker.ts', import.meta.url).href;
   // tsx's ESM register API, found through its package's exports (its CommonJS build cannot register them from a worker).
   const require = createRequire(import.meta.url);
   const manifest = require.resolve('tsx/package.json');
   const api = (require('tsx/package.json') as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api']!.import.default;
   const tsx = new URL(api, pathToFileURL(manifest)).href;
-  // Its priority is lowered first, before tsx and esbuild (a child process, which inherits it) compile anything.
-  const nice = `if (process.platform === 'linux') { try { require('node:os').setPriority(19); } catch {} }`;
   return `${nice}\nimport(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
 }
 

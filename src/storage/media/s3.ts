@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import type * as S3 from '@aws-sdk/client-s3';
 import {
   checkMediaPath,
   contentTypeOf,
@@ -12,6 +13,10 @@ import {
   type RangeNotSatisfiable,
   type StoredMedia,
 } from '../../domain/media/media-store.ts';
+
+// The SDK is loaded when a bucket is configured, not by every process that imports this module: loading it costs
+// ~150 ms of start-up and ~20 MB of memory (bench/startup.ts).
+const sdk = (): typeof S3 => createRequire(import.meta.url)('@aws-sdk/client-s3');
 
 export interface S3MediaStoreOptions {
   bucket: string;
@@ -31,14 +36,15 @@ export interface S3MediaStoreOptions {
  */
 export class S3MediaStore implements MediaStore {
   readonly kind = 's3';
-  readonly client: S3Client;
+  readonly client: S3.S3Client;
+  private readonly sdk = sdk();
   private readonly bucket: string;
   private readonly prefix: string;
 
   constructor(options: S3MediaStoreOptions) {
     this.bucket = options.bucket;
     this.prefix = options.prefix === '' ? '' : `${options.prefix}/`;
-    this.client = new S3Client({
+    this.client = new this.sdk.S3Client({
       region: options.region,
       ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
@@ -58,7 +64,7 @@ export class S3MediaStore implements MediaStore {
     const key = this.key(mediaPath);
     const { size } = await stat(localFile);
     await this.client.send(
-      new PutObjectCommand({
+      new this.sdk.PutObjectCommand({
         Bucket: this.bucket,
         Key: key,
         Body: createReadStream(localFile),
@@ -77,13 +83,13 @@ export class S3MediaStore implements MediaStore {
     try {
       if (range && 'suffix' in range) {
         // The last n bytes, made absolute here: not every S3-compatible server reads `bytes=-n` right (s3rver does not).
-        const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+        const head = await this.client.send(new this.sdk.HeadObjectCommand({ Bucket: this.bucket, Key: key }));
         const total = head.ContentLength ?? 0;
         const part = resolveRange(range, total);
         if (!part) return { unsatisfiable: true, totalBytes: total };
         range = part;
       }
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(range ? { Range: rangeHeader(range) } : {}) }));
+      const out = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: key, ...(range ? { Range: rangeHeader(range) } : {}) }));
       const bytes = out.ContentLength ?? 0;
       const contentType = out.ContentType || contentTypeOf(mediaPath);
       // A ranged answer says which bytes of how many: "bytes 0-99/1234".
@@ -93,7 +99,7 @@ export class S3MediaStore implements MediaStore {
     } catch (err) {
       if (isNotFound(err)) return undefined;
       if (range && isInvalidRange(err)) {
-        const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+        const head = await this.client.send(new this.sdk.HeadObjectCommand({ Bucket: this.bucket, Key: key }));
         return { unsatisfiable: true, totalBytes: head.ContentLength ?? 0 };
       }
       throw err;
@@ -103,7 +109,7 @@ export class S3MediaStore implements MediaStore {
   async exists(mediaPath: string): Promise<boolean> {
     const key = this.key(mediaPath);
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      await this.client.send(new this.sdk.HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
@@ -113,7 +119,7 @@ export class S3MediaStore implements MediaStore {
 
   async remove(mediaPath: string): Promise<void> {
     // S3 answers 204 for a key that holds nothing, so a retry or a second machine's delete is no error.
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(mediaPath) }));
+    await this.client.send(new this.sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(mediaPath) }));
   }
 
   close(): void {
@@ -122,7 +128,7 @@ export class S3MediaStore implements MediaStore {
 }
 
 function isInvalidRange(err: unknown): boolean {
-  return err instanceof S3ServiceException && (err.name === 'InvalidRange' || err.$metadata.httpStatusCode === 416);
+  return err instanceof sdk().S3ServiceException && (err.name === 'InvalidRange' || err.$metadata.httpStatusCode === 416);
 }
 
 function rangeHeader(range: ByteRange): string {
@@ -130,6 +136,6 @@ function rangeHeader(range: ByteRange): string {
 }
 
 function isNotFound(err: unknown): boolean {
-  if (!(err instanceof S3ServiceException)) return false;
+  if (!(err instanceof sdk().S3ServiceException)) return false;
   return err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata.httpStatusCode === 404;
 }

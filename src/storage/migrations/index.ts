@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ColumnDataType, ColumnDefinitionBuilder, Kysely, Migration, MigrationProvider } from 'kysely';
+import { BUNDLED, packageFile } from '../../package-files.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -27,20 +28,22 @@ interface MigrationModule {
   down?(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
 }
 
-const folder = path.dirname(fileURLToPath(import.meta.url));
+// The production build (scripts/build.js) compiles each dated file to dist/migrations/<same name>.js.
+const folder = BUNDLED ? packageFile('dist/migrations') : path.dirname(fileURLToPath(import.meta.url));
+const DATED = BUNDLED ? /^\d{4}-\d{2}-\d{2}T\d{4}-[\w-]+\.js$/ : /^\d{4}-\d{2}-\d{2}T\d{4}-[\w-]+\.ts$/;
 
-/** Migrations are the dated files beside this one, applied in name order; Kysely records which ran. */
+/** Migrations are the dated files beside this one, applied in name order; Kysely records which ran (by name, without the extension). */
 export class DatedFileMigrations implements MigrationProvider {
   constructor(private readonly dialect: Dialect) {}
 
   async getMigrations(): Promise<Record<string, Migration>> {
     const ctx = migrationContext(this.dialect);
-    const files = (await readdir(folder)).filter((f) => /^\d{4}-\d{2}-\d{2}T\d{4}-[\w-]+\.ts$/.test(f)).sort();
+    const files = (await readdir(folder)).filter((f) => DATED.test(f)).sort();
     const migrations: Record<string, Migration> = {};
     for (const file of files) {
       const mod = (await import(pathToFileURL(path.join(folder, file)).href)) as MigrationModule;
       const down = mod.down;
-      migrations[file.replace(/\.ts$/, '')] = {
+      migrations[file.replace(/\.[jt]s$/, '')] = {
         up: (db) => mod.up(db, ctx),
         ...(down ? { down: (db: Kysely<unknown>) => down(db, ctx) } : {}),
       };

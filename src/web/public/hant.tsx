@@ -48,7 +48,9 @@ export function ScriptSwitch({ view, canonical }: { view: SiteView; canonical?: 
   );
 }
 
-const toTraditional = OpenCC.Converter({ from: 'cn', to: 'tw' });
+// Its tables are built on the first 繁 page, not at start-up (~50 ms and several MB a process that may never serve one).
+let converter: ((text: string) => string) | undefined;
+const toTraditional = (text: string): string => (converter ??= OpenCC.Converter({ from: 'cn', to: 'tw' }))(text);
 
 /** Attributes people read (or hear): everything else — URLs, classes, ids, data keys — stays byte for byte. */
 const READABLE_ATTRIBUTES = new Set(['alt', 'title', 'aria-label', 'placeholder', 'data-share-title', 'data-share-text']);

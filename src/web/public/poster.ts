@@ -1,6 +1,6 @@
 import { buffer } from 'node:stream/consumers';
-import QRCode from 'qrcode';
-import sharp from 'sharp';
+import type { OverlayOptions } from 'sharp';
+import { sharpLib } from '../../domain/media/sharp.ts';
 import type { Article } from '../../domain/articles/article.ts';
 import { isMediaPath, type MediaStore } from '../../domain/media/media-store.ts';
 import { formatTime } from './format.ts';
@@ -68,7 +68,7 @@ export async function renderPoster(article: Article, opts: { siteName: string; u
   const text = hasCover ? article.summary || article.bodyText : [article.summary, article.bodyText].filter(Boolean).join(' ');
   const summaryLines = wrapLines(text, widthEm(30), Math.floor((HEIGHT - 300 - y) / 50));
   const summary = textBlock(summaryLines, PAD, y + 30, 30, 50, `fill="#3a3a3f"`);
-  const qr = await QRCode.toString(opts.url, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' });
+  const qr = await (await import('qrcode')).default.toString(opts.url, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' });
   const qrSize = 180;
   const qrInner = qr.replace(/^<svg[^>]*>/, '').replace(/<\/svg>\s*$/, '');
   const qrViewBox = /viewBox="([^"]+)"/.exec(qr)?.[1] ?? '0 0 33 33';
@@ -85,12 +85,12 @@ ${title}${meta}${summary}
 <text x="${PAD}" y="${footerY + 110}" font-size="30" font-weight="700" fill="#1d1d1f">长按识别二维码</text>
 <text x="${PAD}" y="${footerY + 160}" font-size="26" fill="#6b6b70">阅读全文 · ${escapeXml(opts.siteName)}</text>
 </svg>`;
-  const layers: sharp.OverlayOptions[] = [];
+  const layers: OverlayOptions[] = [];
   if (hasCover) {
     const cover = await readCover(opts.media, coverPath)
       .then((bytes) =>
         bytes
-          ? sharp(bytes, { limitInputPixels: 40_000_000 })
+          ? sharpLib()(bytes, { limitInputPixels: 40_000_000 })
               .resize(WIDTH - PAD * 2, coverHeight, { fit: 'cover' })
               .toBuffer()
           : undefined,
@@ -98,7 +98,7 @@ ${title}${meta}${summary}
       .catch(() => undefined);
     if (cover) layers.push({ input: cover, left: PAD, top: 150 });
   }
-  return sharp(Buffer.from(svg)).composite(layers).png({ compressionLevel: 9, palette: true, quality: 90 }).toBuffer();
+  return sharpLib()(Buffer.from(svg)).composite(layers).png({ compressionLevel: 9, palette: true, quality: 90 }).toBuffer();
 }
 
 /** Covers are our own variants (≤ 1600 px wide); anything larger than this is not read into memory. */

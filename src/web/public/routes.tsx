@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import QRCode from 'qrcode';
 import { Type } from 'typebox';
 import type { Article } from '../../domain/articles/article.ts';
 import type { Ctx } from '../../domain/context.ts';
@@ -108,7 +107,11 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
   app.get<{ Params: { id: string } }>('/a/:id/qr.svg', async (req, reply) => {
     const article = await loadArticle(req.params.id, req);
     if (article?.status !== 'published') return notFoundPage(reply);
-    const svg = await QRCode.toString(config.siteUrl + articlePath(article.id), { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+    const svg = await (await import('qrcode')).default.toString(config.siteUrl + articlePath(article.id), {
+      type: 'svg',
+      margin: 1,
+      errorCorrectionLevel: 'M',
+    });
     return reply.header('content-type', 'image/svg+xml').header('cache-control', 'public, max-age=86400').send(svg);
   });
 

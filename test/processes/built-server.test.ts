@@ -1,0 +1,159 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/net.ts';
+
+/**
+ * The production build as an operator runs it: `bin/inkstone.js` (what `npm start` runs) builds dist/ when it is stale
+ * and serves from it. Everything that finds files at run time is exercised from the bundle: migrations
+ * (dist/migrations), the demo content and images, jieba's and our dictionaries (search), OpenCC (the 繁 mirror), the
+ * reader and newsroom bundles (esbuild from src/client and src/admin), static files, and the body worker thread
+ * (dist/body-worker.js) with a long article.
+ */
+const root = path.resolve(import.meta.dirname, '../..');
+const bin = path.join(root, 'bin/inkstone.js');
+const stampFile = path.join(root, 'dist/build.json');
+
+const env = (dataDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  NODE_ENV: 'test',
+  INKSTONE_ARGON2_COST: process.env.INKSTONE_ARGON2_COST,
+  INKSTONE_DATA_DIR: dataDir,
+  INKSTONE_ADMIN_PASSWORD: 'built-admin-password-1',
+  LOG_LEVEL: 'warn',
+  ...extra,
+});
+
+describe('the built server (bin/inkstone.js → dist/)', () => {
+  let dataDir: string;
+  let child: ChildProcess;
+  let base: string;
+  let stderr = '';
+  let token: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-built-'));
+    // A build older than the sources: the bin must build again before it serves (as after a `git pull`).
+    try {
+      const stamp = JSON.parse(readFileSync(stampFile, 'utf8'));
+      writeFileSync(stampFile, JSON.stringify({ ...stamp, sources: { newest: 0, files: 0 } }));
+    } catch {
+      // No build yet: the bin builds one.
+    }
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    child = spawn(process.execPath, [bin, 'serve'], { cwd: os.tmpdir(), env: env(dataDir, { PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stderr!.on('data', (d) => (stderr += String(d)));
+    for (const deadline = Date.now() + 90_000; ; ) {
+      if (child.exitCode !== null) throw new Error(`bin/inkstone.js serve exited ${child.exitCode}: ${stderr}`);
+      const ok = await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`bin/inkstone.js serve did not answer in time: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const made = spawnSync(process.execPath, [bin, 'token', 'create', '--user', 'admin'], {
+      cwd: os.tmpdir(),
+      env: env(dataDir),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(made.status, made.stderr).toBe(0);
+    token = made.stdout.trim().split(/\s+/).pop()!;
+  }, 120_000);
+
+  afterAll(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('was built again from the sources it runs, and runs from dist/', async () => {
+    expect(stderr).toContain('Building dist/');
+    expect(stderr).not.toContain('The build failed');
+    const stamp = JSON.parse(readFileSync(stampFile, 'utf8'));
+    expect(stamp.sources.files).toBeGreaterThan(100);
+    const { isFresh } = (await import(path.join(root, 'scripts/build.js'))) as { isFresh: () => boolean };
+    expect(isFresh()).toBe(true);
+    // The process is node running the bin, with no TypeScript loader.
+    expect(readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0')).not.toContain('tsx');
+  });
+
+  it('serves the demo home page, its assets and static files', async () => {
+    const home = await fetch(`${base}/`);
+    expect(home.status).toBe(200);
+    const html = await home.text();
+    expect(html).toContain('江城地铁9号线首通段开通运营');
+    const script = /src="(\/assets\/app\.[0-9a-f]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const js = await fetch(base + script!);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toMatch(/javascript/);
+    const image = /src="(\/media\/demo\/[^"]+)"/.exec(html)?.[1];
+    expect(image, 'a demo image on the home page').toBeDefined();
+    expect((await fetch(base + image!)).status).toBe(200);
+    const favicon = /href="(\/static\/[^"]+)"/.exec(html)?.[1];
+    if (favicon) expect((await fetch(base + favicon)).status).toBe(200);
+  });
+
+  it('searches with jieba and the newsroom dictionary, and mirrors pages in traditional characters', async () => {
+    const search = await fetch(`${base}/search?q=${encodeURIComponent('地铁')}`);
+    expect(search.status).toBe(200);
+    expect(await search.text()).toContain('<mark>地铁</mark>');
+    const hant = await fetch(`${base}/zh-hant/`);
+    expect(hant.status).toBe(200);
+    expect(await hant.text()).toContain('江城地鐵9號線');
+  });
+
+  it('suggests a correction from the did-you-mean tables built in their worker (dist/suggest-worker.js)', async () => {
+    const answer = await fetch(`${base}/api/v1/search?q=${encodeURIComponent('地帖')}`);
+    expect(answer.status).toBe(200);
+    expect(((await answer.json()) as { suggestion: string | null }).suggestion).toBe('地铁');
+  });
+
+  it('builds the newsroom bundle on demand', async () => {
+    const admin = await fetch(`${base}/admin`);
+    expect(admin.status).toBe(200);
+    const script = /(\/assets\/admin\.[0-9a-f]+\.js)/.exec(await admin.text())?.[1];
+    expect(script).toBeDefined();
+    expect((await fetch(base + script!)).status).toBe(200);
+  });
+
+  it('prepares a long article in the body worker thread (dist/body-worker.js) and publishes it', async () => {
+    const call = async (method: string, url: string, body?: unknown) => {
+      const res = await fetch(base + url, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as { id: number } };
+    };
+    // Past 32K characters a body is prepared in the worker thread.
+    const body = Array.from({ length: 1500 }, (_, i) => `<p>第${i}段：江城砚岚芯大桥合龙，市民沿江散步观看施工进展。</p>`).join('');
+    const created = await call('POST', '/api/v1/articles', { title: '砚岚芯大桥合龙', channel: 'difang/yaowen', body });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect((await call('POST', `/api/v1/articles/${created.body.id}/publish`)).status).toBe(200);
+    const page = await fetch(`${base}/a/${created.body.id}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('第1499段');
+  });
+
+  it('records migrations under the same names as the sources, so either can run the database', () => {
+    const migrate = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'migrate'], {
+      cwd: root,
+      env: env(dataDir),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(migrate.status, migrate.stderr).toBe(0);
+    expect(migrate.stdout).toMatch(/up to date/);
+  });
+});
