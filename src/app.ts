@@ -31,6 +31,7 @@ import { sendHtml } from './web/public/html.ts';
 import { publicRoutes, type ErrorRenderer } from './web/public/routes.tsx';
 import { hantRoutes } from './web/public/hant.tsx';
 import { reactionFormRoutes } from './web/public/reactions.ts';
+import { commentFormRoutes } from './web/public/comments.tsx';
 import { registerAssets } from './web/assets.ts';
 import { registerAuth } from './web/auth.ts';
 import { validatorCompiler } from './web/validation.ts';
@@ -217,6 +218,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   hantRoutes(app, config.siteUrl);
   // Form bodies are parsed only where a no-JavaScript form posts (a mood vote); everywhere else they are 415.
   await app.register(async (scope) => reactionFormRoutes(scope, deps));
+  await app.register(async (scope) => commentFormRoutes(scope, deps, assets));
   adminRoutes(app, deps, assets);
 
   // Every app process does the outbox's work: its own changes' at once, others' left behind when it polls.

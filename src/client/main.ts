@@ -3,6 +3,7 @@
 
 import { initBeacon } from './beacon.ts';
 import { initCarousel } from './carousel.ts';
+import { initComments } from './comments.ts';
 import { initFeed } from './feed.ts';
 import { initFold } from './fold.ts';
 import { applyFontSize, initFontSize } from './font-size.ts';
@@ -18,7 +19,7 @@ try {
 }
 
 function start(): void {
-  for (const init of [initFontSize, initFold, initReadingBar, initShare, initMoods, initFeed, initCarousel, initBeacon]) {
+  for (const init of [initFontSize, initFold, initReadingBar, initShare, initMoods, initComments, initFeed, initCarousel, initBeacon]) {
     try {
       init();
     } catch (err) {

@@ -62,6 +62,7 @@ export const ERROR_CODES = {
   too_many_fields: 'invalid',
   invalid_multipart: 'invalid',
   invalid_image: 'invalid',
+  comment_blocked: 'invalid', // a comment with a word the sensitive-word list blocks
   // 401: who is calling is unknown.
   unauthorized: 'unauthorized',
   invalid_token: 'unauthorized',
@@ -70,6 +71,7 @@ export const ERROR_CODES = {
   forbidden: 'forbidden',
   csrf_failed: 'forbidden',
   bad_origin: 'forbidden',
+  comment_banned: 'forbidden', // a reader or address block a moderator banned from commenting
   // 404
   not_found: 'not_found',
   not_configured: 'not_found',
@@ -84,6 +86,9 @@ export const ERROR_CODES = {
   media_in_use: 'conflict', // an article's body or cover uses the image (the answer lists them)
   media_gone: 'conflict', // an image the body or cover names was deleted from the library
   synonym_taken: 'conflict', // a search synonym already in another group
+  word_taken: 'conflict', // a sensitive word already in the list
+  comment_decided: 'conflict', // another moderator decided the comment otherwise first
+  already_banned: 'conflict',
   // 412: If-Match named a revision someone else has replaced.
   stale_revision: 'precondition',
   // 413, 415, 422: uploads.
@@ -93,6 +98,7 @@ export const ERROR_CODES = {
   // 429: too many tries; the response says when to try again.
   too_many_attempts: 'throttled',
   too_many_votes: 'throttled',
+  too_many_comments: 'throttled',
   // 500
   internal: 'internal',
 } as const satisfies Record<string, ErrorKind>;

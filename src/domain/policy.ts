@@ -29,7 +29,9 @@ export type Action =
   | 'media.upload'
   | 'media.browse'
   | 'reactions.review'
-  | 'search.synonyms';
+  | 'search.synonyms'
+  | 'comments.moderate'
+  | 'comments.configure';
 
 export interface ArticleRef {
   authorId: number;
@@ -73,6 +75,8 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
     case 'article.curate_related':
     case 'topic.manage':
     case 'reactions.review':
+    // Readers' comments: the queue, replies and bans are the editors'.
+    case 'comments.moderate':
     case 'audit.read':
       return atLeast(actor.role, 'editor');
     case 'channel.manage':
@@ -80,6 +84,8 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
     case 'token.manage':
     // Synonyms change what every reader's search finds.
     case 'search.synonyms':
+    // The sensitive-word list and channels' moderation mode change what every reader may post.
+    case 'comments.configure':
       return atLeast(actor.role, 'admin');
   }
 }
@@ -141,5 +147,7 @@ export function actorAbilities(actor: Actor) {
     manageSynonyms: can(actor, 'search.synonyms'),
     readAudit: can(actor, 'audit.read'),
     reviewReactions: can(actor, 'reactions.review'),
+    moderateComments: can(actor, 'comments.moderate'),
+    configureComments: can(actor, 'comments.configure'),
   };
 }

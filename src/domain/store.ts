@@ -23,6 +23,7 @@ import type { AuditEvent, AuditQuery, NewAuditEvent } from './audit/audit-event.
 import type { Channel, ChannelChanges, NewChannel } from './channels/channel.ts';
 import type { Media, MediaDescription, MediaListing, MediaQuery, MediaUse } from './media/media.ts';
 import type { ImportRepository } from './imports/imported.ts';
+import type { CommentRepository, ModerationWordRepository } from './comments/comment.ts';
 import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from './reactions/reaction.ts';
 import type { SearchIndex } from './search/search-index.ts';
 import type { SynonymGroup, SynonymWrite } from './search/synonym.ts';
@@ -54,6 +55,10 @@ export interface Store {
   readonly synonyms: SynonymRepository;
   /** Work a change sets off after its commit, written in its transaction (see jobs/outbox.ts). */
   readonly outbox: OutboxRepository;
+  /** Readers' comments, their likes and bans, and channels' moderation settings. */
+  readonly comments: CommentRepository;
+  /** The sensitive-word list. */
+  readonly moderationWords: ModerationWordRepository;
   /** Runs fn in one transaction: all its writes land together or not at all. Inside one, fn joins it. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   /** Runs `run` after the enclosing transaction commits; never if it rolls back; at once outside a transaction. */

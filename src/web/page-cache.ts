@@ -133,6 +133,7 @@ export function purgeKeysFor(change: ContentChange): string[] | 'all' | undefine
     case 'slot':
       return [surrogateKey.home];
     case 'related':
+    case 'comments':
       return [surrogateKey.articlePage(Number(change.id))];
     case 'channel':
     case 'account':

@@ -44,7 +44,8 @@ export const newReaderId = (): string => randomToken(16);
 const recentHashes = new WeakMap<ReactionRules, Map<string, string>>();
 const RECENT_HASHES = 10_000;
 
-function hashed(rules: ReactionRules, input: string): string {
+/** An address (or prefix, or other key) HMACed with the secret; recent ones kept. Comments use it too. */
+export function hashed(rules: ReactionRules, input: string): string {
   let recent = recentHashes.get(rules);
   if (!recent) recentHashes.set(rules, (recent = new Map()));
   let hash = recent.get(input);
@@ -55,12 +56,15 @@ function hashed(rules: ReactionRules, input: string): string {
   return hash;
 }
 
-/** The /24 of an IPv4 address or the /64 of an IPv6 one: what one household, office or host usually holds. */
-export function addressPrefix(address: string): string {
+/**
+ * The /24 of an IPv4 address or the /64 of an IPv6 one: what one household, office or host usually holds. Comment
+ * bans name a wider IPv6 block (`v6Groups` 3: a /48, a site's usual allocation).
+ */
+export function addressPrefix(address: string, v6Groups = 4): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   const v4 = mapped ? mapped[1]! : address;
   if (isIPv4(v4)) return v4.split('.').slice(0, 3).join('.') + '.0/24';
-  if (isIPv6(address)) return expandIPv6(address).slice(0, 4).join(':') + '::/64';
+  if (isIPv6(address)) return expandIPv6(address).slice(0, v6Groups).join(':') + `::/${v6Groups * 16}`;
   return address;
 }
 

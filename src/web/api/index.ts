@@ -6,6 +6,7 @@ import { articleRoutes } from './articles.ts';
 import { assistRoutes } from './assist.ts';
 import { auditRoutes } from './audit.ts';
 import { channelRoutes } from './channels.ts';
+import { commentRoutes } from './comments.ts';
 import { feedRoutes } from './feed.ts';
 import { mediaRoutes } from './media.ts';
 import { mediaLibraryRoutes } from './media-library.ts';
@@ -48,6 +49,7 @@ export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> 
   mediaLibraryRoutes(app, deps);
   sourceRoutes(app, deps);
   synonymRoutes(app, deps);
+  commentRoutes(app, deps);
   auditRoutes(app, deps);
   accountRoutes(app, deps);
   tokenRoutes(app, deps);
