@@ -14,6 +14,8 @@ import { MediaLibraryPage } from './pages/media.tsx';
 import { MePage } from './pages/me.tsx';
 import { SlotsPage } from './pages/slots.tsx';
 import { SynonymsPage } from './pages/synonyms.tsx';
+import { CommentsPage } from './pages/comments.tsx';
+import { SensitiveWordsPage } from './pages/sensitive-words.tsx';
 import { TokensPage } from './pages/tokens.tsx';
 import { TopicsPage } from './pages/topics.tsx';
 import { TrashPage } from './pages/trash.tsx';
@@ -42,6 +44,8 @@ const nav: NavItem[] = [
   { href: '/admin/accounts', label: '账号', needs: 'manageAccounts' },
   { href: '/admin/tokens', label: 'API 令牌', needs: 'manageTokens' },
   { href: '/admin/synonyms', label: '搜索同义词', needs: 'manageSynonyms' },
+  { href: '/admin/comments', label: '留言审核', needs: 'moderateComments' },
+  { href: '/admin/words', label: '敏感词', needs: 'configureComments' },
 ];
 
 export function App() {
@@ -110,6 +114,8 @@ export function App() {
   else if (match('/admin/accounts', path)) page = <AccountsPage user={user} onChange={refreshPeople} />;
   else if (match('/admin/tokens', path)) page = <TokensPage people={people} />;
   else if (match('/admin/synonyms', path)) page = <SynonymsPage />;
+  else if (match('/admin/comments', path)) page = <CommentsPage user={user} channels={channels} />;
+  else if (match('/admin/words', path)) page = <SensitiveWordsPage />;
   else if (match('/admin/me', path)) page = <MePage user={user} onSignedOut={() => (setCsrfToken(null), setSession(null))} />;
   else
     page = (

@@ -10,6 +10,7 @@ import type { actorAbilities, articleAbilities } from '../domain/policy.ts';
 import type { archiveItem, channelOut, newsroomArticle, presenceOut, relatedOut, revisionOut, slotOut, topicOut } from '../web/presenters/articles.ts';
 import type { mediaDetailOut, mediaItemOut, mediaOut } from '../web/presenters/media.ts';
 import type { bulkOut, trashItem } from '../web/presenters/trash.ts';
+import type { banOut, commentNewsroom, sensitiveWordOut } from '../web/presenters/comments.ts';
 import type { accountOut, auditOut, newTokenOut, sessionOut, sourceOut, synonymOut, tokenOut } from '../web/presenters/newsroom.ts';
 
 export type { ArticleStatus, ErrorCode, Role };
@@ -88,3 +89,10 @@ export type SynonymGroup = ReturnType<typeof synonymOut>;
 export type AuditEvent = ReturnType<typeof auditOut>;
 /** GET /audit?action=: a group of actions; every action the code records is in one (domain/audit/actions.ts). */
 export type { AuditGroup, KnownAuditAction } from '../domain/audit/actions.ts';
+
+// Readers' comments (留言) and the sensitive-word list (敏感词), #15
+/** GET /comments: `{items, counts, nextAfter}`; one comment in the moderation queue. */
+export type QueuedComment = ReturnType<typeof commentNewsroom>;
+export type CommentBan = ReturnType<typeof banOut>;
+/** GET /moderation/words: `{items, limits}`. */
+export type SensitiveWord = ReturnType<typeof sensitiveWordOut>;
