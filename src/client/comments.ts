@@ -42,7 +42,6 @@ function initLikes(section: HTMLElement): void {
         const count = $('[data-like-count]', button);
         if (count) count.textContent = String(data.likes);
         button.setAttribute('aria-pressed', 'true');
-        button.setAttribute('aria-label', `已赞（${data.likes}）`);
       })
       .catch(() => undefined)
       .then(() => {

@@ -71,7 +71,7 @@ function CommentItem({ articleId, comment: c, view }: { articleId: number; comme
         </div>
       ) : null}
       <form method="post" action={`${articlePath(articleId)}/comments/${c.id}/like`} class="comment-like-form">
-        <button type="submit" class="comment-like" data-comment-like={String(c.id)} aria-pressed="false" aria-label={`赞（${c.likes}）`}>
+        <button type="submit" class="comment-like" data-comment-like={String(c.id)} aria-pressed="false">
           赞 <span data-like-count>{c.likes}</span>
         </button>
       </form>
