@@ -3,6 +3,7 @@ import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { createArticle, createChannels, publish } from '../support/factories.ts';
 import { readerCookie } from '../support/reactions.ts';
 import { STORES } from '../support/stores.ts';
+import { WordListCache } from '../../src/domain/moderation/word-list-cache.ts';
 
 interface PostOptions {
   cookie?: string;
@@ -145,6 +146,34 @@ describe.each(STORES)('comments (留言) on %s', (kind) => {
     expect((await act(editor, 'POST', '/moderation/words', { word: '坏', action: 'block' })).statusCode).toBe(403);
     expect((await act(reporter, 'POST', '/moderation/words', { text: '＊＊', action: 'block' })).statusCode).toBe(403);
     expect((await audits('moderation.import')).length).toBeGreaterThan(0);
+  });
+
+  it("reaches another process's list within 5 s, compiling again only when the list changed", async () => {
+    let now = 0;
+    // A second process's cache over the same database.
+    const other = new WordListCache(5_000, () => now);
+    const first = await other.get(t.ctx.store);
+    now = 6_000;
+    expect(await other.get(t.ctx.store)).toBe(first);
+    const version = await t.ctx.store.moderationWords.version();
+    const added = await act(admin, 'POST', '/moderation/words', { word: '另一个进程', action: 'block' });
+    expect(added.statusCode).toBe(201);
+    const afterAdd = await t.ctx.store.moderationWords.version();
+    expect(afterAdd).not.toBe(version);
+    // Within the 5 s the other process still uses its copy; after them it sees the word.
+    expect((await other.get(t.ctx.store)).screen('另一个进程').verdict).toBe(null);
+    now = 12_000;
+    const second = await other.get(t.ctx.store);
+    expect(second).not.toBe(first);
+    expect(second.screen('另 一 个 进 程').verdict).toBe('block');
+    const id = (json(await act(admin, 'GET', '/moderation/words')).items as { id: number; word: string }[]).find((w) => w.word === '另一个进程')!.id;
+    expect((await act(admin, 'PATCH', `/moderation/words/${id}`, { word: '另一个进程', action: 'mask' })).statusCode).toBe(200);
+    const afterUpdate = await t.ctx.store.moderationWords.version();
+    expect(afterUpdate).not.toBe(afterAdd);
+    expect((await act(admin, 'DELETE', `/moderation/words/${id}`)).statusCode).toBe(204);
+    expect(await t.ctx.store.moderationWords.version()).not.toBe(afterUpdate);
+    expect((await act(admin, 'DELETE', `/moderation/words/${id}`)).statusCode).toBe(404);
+    expect((await audits('moderation.delete')).length).toBeGreaterThan(0);
   });
 
   it('keeps the queue, decisions, replies and bans to editors (403 for a reporter)', async () => {

@@ -102,6 +102,8 @@ export interface CommentRepository {
 /** The sensitive-word list's port. */
 export interface ModerationWordRepository {
   all(): Promise<SensitiveWord[]>;
+  /** A cheap fingerprint of the list (count, newest id, sum of change times): changes whenever a word is added, changed or deleted. */
+  version(): Promise<string>;
   find(id: number): Promise<SensitiveWord | undefined>;
   count(): Promise<number>;
   /** Adds the words; a key already in the list gets the new action (an import updates). Returns how many were new. */

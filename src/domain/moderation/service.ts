@@ -117,7 +117,8 @@ export async function updateWord(ctx: Ctx, actor: Actor, id: number, input: { wo
   return ctx.store.transaction(async (store) => {
     const before = await store.moderationWords.find(id);
     if (!before) throw notFound('Word');
-    const at = ctx.clock.now();
+    // Always later than the word's last change: the list's fingerprint (other processes' caches) sums these times.
+    const at = Math.max(ctx.clock.now(), before.updatedAt + 1);
     const result = await store.moderationWords.update(id, { word, key, action: input.action, actorId: actor.id, at });
     if (result === 'gone') throw notFound('Word');
     if (result === 'taken') throw conflict('word_taken', `"${word}" is already in the list`, 'word');

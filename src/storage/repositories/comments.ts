@@ -306,6 +306,14 @@ export class ModerationWordRepository implements WordPort {
     return (await this.base().orderBy('id').execute()).map(ModerationWordRepository.word);
   }
 
+  async version(): Promise<string> {
+    const r = await this.db
+      .selectFrom('moderation_words')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('id').as('top'), eb.fn.sum<number>('updated_at').as('stamps')])
+      .executeTakeFirstOrThrow();
+    return `${Number(r.n)}:${r.top ?? 0}:${r.stamps ?? 0}`;
+  }
+
   async find(id: number): Promise<SensitiveWord | undefined> {
     const r = await this.base().where('id', '=', id).executeTakeFirst();
     return r ? ModerationWordRepository.word(r) : undefined;
