@@ -176,6 +176,18 @@ describe.each(STORES)('comments (留言) on %s', (kind) => {
     expect((await audits('moderation.delete')).length).toBeGreaterThan(0);
   });
 
+  it('takes two admins importing overlapping lists at once: every word once, no deadlock', async () => {
+    const a = Array.from({ length: 600 }, (_, i) => `并发词${i}`);
+    const b = [...a].reverse();
+    const [ra, rb] = await Promise.all([
+      act(admin, 'POST', '/moderation/words', { text: a.join('\n'), action: 'block' }),
+      act(admin, 'POST', '/moderation/words', { text: b.join('\n'), action: 'mask' }),
+    ]);
+    expect([ra.statusCode, rb.statusCode]).toEqual([201, 201]);
+    const items = json(await act(admin, 'GET', '/moderation/words')).items as { word: string }[];
+    expect(items.filter((w) => w.word.startsWith('并发词'))).toHaveLength(600);
+  });
+
   it('keeps the queue, decisions, replies and bans to editors (403 for a reporter)', async () => {
     const id = await published();
     const c = json(await post(id, '一条留言')).comment;

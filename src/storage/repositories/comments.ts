@@ -329,9 +329,11 @@ export class ModerationWordRepository implements WordPort {
 
   async upsert(words: readonly SensitiveWordWrite[]): Promise<{ added: number; updated: number }> {
     let added = 0;
-    // Batches bounded well under both stores' parameter limits (8 values a row).
-    for (let i = 0; i < words.length; i += 500) {
-      const batch = words.slice(i, i + 500);
+    // In key order, so two imports touching the same words lock their rows in the same order (no deadlock on
+    // PostgreSQL); in batches well under both stores' parameter limits (8 values a row).
+    const sorted = [...words].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (let i = 0; i < sorted.length; i += 500) {
+      const batch = sorted.slice(i, i + 500);
       const existing = new Set(
         (
           await this.db
