@@ -428,4 +428,23 @@ describe.each(STORES)('comments (留言) on %s', (kind) => {
     expect(like.headers.location).toBe(`/a/${id}#c${c.id}`);
     expect((await rows(id)).find((r) => r.id === c.id)!.likes).toBe(1);
   });
+
+  it('shows the newest 50 under the article and the older ones on pages of their own', async () => {
+    const id = await published('keji');
+    expect((await act(admin, 'PUT', `/comments/settings/${await channelId('keji')}`, { moderation: 'post' })).statusCode).toBe(200);
+    // keji is post-moderated: 55 comments from 55 readers appear at once.
+    for (let i = 1; i <= 55; i++) expect((await post(id, `第${i}条留言`, { ip: `10.200.${i}.1` })).statusCode).toBe(201);
+    const page = (await t.app.inject({ url: `/a/${id}` })).body;
+    expect(page).toContain('第55条留言');
+    expect(page).toContain('第6条留言');
+    expect(page).not.toContain('第5条留言<');
+    const more = /href="(\/a\/\d+\/comments\?before=\d+)"/.exec(page)![1]!;
+    const older = await t.app.inject({ url: more });
+    expect(older.statusCode).toBe(200);
+    expect(older.headers['cache-control']).toBe('public, max-age=60');
+    for (let i = 1; i <= 5; i++) expect(older.body).toContain(`第${i}条留言<`);
+    expect(older.body).not.toContain('第6条留言<');
+    expect((await t.app.inject({ url: `/a/${id}/comments?before=abc` })).statusCode).toBe(400);
+    expect((await t.app.inject({ url: '/a/999999/comments' })).statusCode).toBe(404);
+  });
 });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import formbody from '@fastify/formbody';
 import { Type } from 'typebox';
 import type { Comment } from '../../domain/comments/comment.ts';
-import { COMMENT_LIMITS, likeComment, postComment } from '../../domain/comments/service.ts';
+import { COMMENT_LIMITS, likeComment, postComment, publicComments } from '../../domain/comments/service.ts';
 import { DomainError, notFound } from '../../domain/errors.ts';
 import { requireSameOrigin } from '../auth.ts';
 import { typed, type WebDeps } from '../context.ts';
@@ -52,7 +52,39 @@ export function Comments({ articleId, comments, view }: { articleId: number; com
           <CommentItem articleId={articleId} comment={c} view={view} />
         ))}
       </ol>
+      {comments.total > comments.items.length ? (
+        <p class="comments-more">
+          <a href={`${articlePath(articleId)}/comments?before=${comments.items.at(-1)!.id}`}>查看更早的留言</a>
+        </p>
+      ) : null}
     </section>
+  );
+}
+
+/** The older comments of an article, a page at a time (the article page shows the newest). */
+function OlderComments({ view, title, articleId, items, next }: { view: SiteView; title: string; articleId: number; items: Comment[]; next: number | null }) {
+  return (
+    <Layout view={view} title={`网友留言：${title} - ${view.name}`}>
+      <section class="comments" aria-labelledby="older-title">
+        <h1 id="older-title" class="page-title">
+          网友留言
+        </h1>
+        <p>
+          <a href={`${articlePath(articleId)}#comments`}>《{title}》</a>
+        </p>
+        {items.length === 0 ? <p class="comments-empty">没有更早的留言了。</p> : null}
+        <ol class="comment-list">
+          {items.map((c) => (
+            <CommentItem articleId={articleId} comment={c} view={view} />
+          ))}
+        </ol>
+        {next !== null ? (
+          <p class="comments-more">
+            <a href={`${articlePath(articleId)}/comments?before=${next}`}>查看更早的留言</a>
+          </p>
+        ) : null}
+      </section>
+    </Layout>
   );
 }
 
@@ -156,6 +188,29 @@ export async function commentFormRoutes(app: FastifyInstance, deps: WebDeps, ass
       throw err;
     }
   });
+
+  // Older comments, a page at a time: public, briefly cached by browsers and CDNs (not in the page cache, whose keys
+  // do not know `before`).
+  typed(app).get(
+    '/a/:id/comments',
+    { schema: { params: PageParams, querystring: Type.Object({ before: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,9}$' })) }) } },
+    async (req, reply) => {
+      const articleId = Number(req.params.id);
+      const before = req.query.before === undefined ? undefined : Number(req.query.before);
+      if (articleId > INT4 || (before !== undefined && before > INT4)) throw notFound('Article');
+      const article = await ctx.store.comments.articleOf(articleId);
+      if (article?.status !== 'published') throw notFound('Article');
+      const { items } = await publicComments(ctx, articleId, { before, limit: COMMENT_LIMITS.page });
+      const next = items.length === COMMENT_LIMITS.page ? items.at(-1)!.id : null;
+      const v = await view();
+      return sendHtml(
+        reply,
+        200,
+        renderPage(<OlderComments view={v} title={article.title} articleId={articleId} items={items} next={next} />, v),
+        'public, max-age=60',
+      );
+    },
+  );
 
   typed(app).post('/a/:id/comments/:cid/like', { schema: { params: LikeParams } }, async (req, reply) => {
     const articleId = Number(req.params.id);
