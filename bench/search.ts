@@ -233,6 +233,8 @@ interface StoreReport {
   loadSeconds: number;
   indexSeconds: number;
   indexBytes: number;
+  /** UTF-8 bytes of the indexed texts (titles, subtitles, summaries, bodies, tag names): what the index is measured against. */
+  textBytes: number;
   databaseBytes: number;
   p50: number;
   p95: number;
@@ -276,6 +278,12 @@ async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<s
     const indexSeconds = (Date.now() - t0) / 1000;
     const { bytes: indexBytes, documents } = await ctx.store.search.stats();
     const databaseBytes = await databaseSize(database);
+    const textBytes = await indexedTextBytes(database);
+    if (kind === 'sqlite') {
+      const { rows: parts } = await sql<{ name: string; bytes: number }>`select name, sum(pgsize) as bytes from dbstat
+        where name like 'search%' or name like 'sqlite_autoindex_search%' group by name order by bytes desc`.execute(database.db);
+      log(`  index tables: ${parts.map((p) => `${p.name} ${(Number(p.bytes) / 1048576).toFixed(1)} MB`).join(', ')}`);
+    }
     log(`${kind}: indexed ${documents} articles in ${indexSeconds.toFixed(0)} s, index ${(indexBytes / 1048576).toFixed(0)} MB`);
     const queries = queryMix(loaded);
     const times = await measure(ctx, queries);
@@ -286,6 +294,7 @@ async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<s
       loadSeconds: loaded.loadSeconds,
       indexSeconds,
       indexBytes,
+      textBytes,
       databaseBytes,
       p50: percentile(sorted, 50),
       p95: percentile(sorted, 95),
@@ -311,6 +320,19 @@ async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<s
   }
 }
 
+async function indexedTextBytes(database: Database): Promise<number> {
+  const db = database.db;
+  const length = (column: string) => (database.dialect === 'sqlite' ? sql.raw(`length(cast(${column} as blob))`) : sql.raw(`octet_length(${column})`));
+  const { rows } = await sql<{
+    n: number;
+  }>`select coalesce(sum(${length('title')} + ${length('subtitle')} + ${length('summary')} + ${length('body_text')}), 0) as n
+    from articles where status = 'published'`.execute(db);
+  const { rows: tags } = await sql<{
+    n: number;
+  }>`select coalesce(sum(${length('t.name')}), 0) as n from article_tags at join tags t on t.id = at.tag_id`.execute(db);
+  return Number(rows[0]?.n ?? 0) + Number(tags[0]?.n ?? 0);
+}
+
 async function databaseSize(database: Database): Promise<number> {
   if (database.dialect === 'sqlite') {
     const { rows } = await sql<{ n: number }>`select page_count * page_size as n from pragma_page_count(), pragma_page_size()`.execute(database.db);
@@ -334,7 +356,7 @@ async function main() {
   for (const r of reports) {
     console.log(`\n${r.store}: p50 ${ms(r.p50)}, p95 ${ms(r.p95)}, p99 ${ms(r.p99)}, max ${ms(r.max)}`);
     console.log(
-      `  load ${r.loadSeconds.toFixed(0)} s, index build ${r.indexSeconds.toFixed(0)} s, index ${(r.indexBytes / 1048576).toFixed(0)} MB, database ${(r.databaseBytes / 1048576).toFixed(0)} MB`,
+      `  load ${r.loadSeconds.toFixed(0)} s, index build ${r.indexSeconds.toFixed(0)} s, index ${(r.indexBytes / 1048576).toFixed(0)} MB (${(r.indexBytes / r.textBytes).toFixed(2)}× the ${(r.textBytes / 1048576).toFixed(0)} MB of text), ${Math.round(ARTICLES / r.indexSeconds)} articles/s, database ${(r.databaseBytes / 1048576).toFixed(0)} MB`,
     );
     for (const k of r.byKind)
       console.log(

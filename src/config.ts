@@ -47,6 +47,13 @@ export interface Config {
   keepAliveMs: number;
   /** Share posters kept in memory, each tens of KB (INKSTONE_POSTER_CACHE, default 500). */
   posterCacheEntries: number;
+  /**
+   * An external search engine for both search indexes (INKSTONE_SEARCH_URL): OpenSearch or Elasticsearch, as
+   * `opensearch://host:9200/prefix`, `elasticsearch://…`, or `http(s)://[user:password@]host:9200/prefix` (with
+   * INKSTONE_SEARCH_ENGINE=opensearch|elasticsearch, the default); queries time out after INKSTONE_SEARCH_TIMEOUT_MS
+   * (default 3000). Unset: the built-in index in the database.
+   */
+  searchEngine: SearchEngineSettings | undefined;
   /** A CDN's purge webhook (INKSTONE_CDN_PURGE_URL) and its bearer token (INKSTONE_CDN_PURGE_TOKEN); unset = none. */
   cdnPurge: { url: string; token: string | undefined } | undefined;
   /** URLs per article sitemap file (INKSTONE_SITEMAP_URLS, default and most 50,000, the protocol's limit). */
@@ -105,6 +112,49 @@ function parseCount(name: string, value: string | undefined, fallback: number): 
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 1_000_000) throw new ConfigError(`${name} must be a whole number from 0 to 1000000, got "${value}"`);
   return n;
+}
+
+/** The engine's address, credentials and index prefix (the shape storage/search/external.ts takes). */
+export interface SearchEngineSettings {
+  kind: 'opensearch';
+  endpoint: { base: string; authorization: string | undefined; timeoutMs: number };
+  prefix: string;
+}
+
+const SEARCH_SCHEMES: Record<string, string> = { 'opensearch:': 'http:', 'elasticsearch:': 'http:', 'http:': 'http:', 'https:': 'https:' };
+
+export function parseSearchEngine(env: Env): SearchEngineSettings | undefined {
+  const raw = (env.INKSTONE_SEARCH_URL ?? '').trim();
+  if (raw === '') return undefined;
+  const bad = (why: string) =>
+    new ConfigError(
+      `INKSTONE_SEARCH_URL ${why}: use opensearch://host:9200/prefix or http(s)://[user:password@]host:9200/prefix, got "${raw.replace(/\/\/[^@/]*@/, '//…@')}"`,
+    );
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw bad('is not a URL');
+  }
+  const engine = (env.INKSTONE_SEARCH_ENGINE ?? '').trim().toLowerCase();
+  if (url.protocol === 'meili:' || url.protocol === 'meilisearch:' || engine === 'meilisearch') {
+    throw new ConfigError('INKSTONE_SEARCH_URL: Meilisearch is not supported yet; use OpenSearch or Elasticsearch (docs/DEPLOY.md)');
+  }
+  const protocol = SEARCH_SCHEMES[url.protocol];
+  if (!protocol) throw bad(`has an unknown scheme (${url.protocol})`);
+  if (engine !== '' && engine !== 'opensearch' && engine !== 'elasticsearch') {
+    throw new ConfigError(`INKSTONE_SEARCH_ENGINE must be opensearch or elasticsearch (the same API), got "${env.INKSTONE_SEARCH_ENGINE}"`);
+  }
+  const prefix = url.pathname.replace(/^\/+|\/+$/g, '') || 'inkstone';
+  // Index names: lower case, no slashes or other characters the engines refuse.
+  if (!/^[a-z0-9][a-z0-9_-]{0,100}$/.test(prefix)) throw bad('must name one index prefix of lower-case letters, digits, - and _');
+  if (url.search !== '' || url.hash !== '') throw bad('takes no query or fragment');
+  const authorization =
+    url.username !== '' ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}` : undefined;
+  const timeoutMs = parseCount('INKSTONE_SEARCH_TIMEOUT_MS', env.INKSTONE_SEARCH_TIMEOUT_MS, 3000);
+  if (timeoutMs < 100 || timeoutMs > 60_000)
+    throw new ConfigError(`INKSTONE_SEARCH_TIMEOUT_MS must be from 100 to 60000, got "${env.INKSTONE_SEARCH_TIMEOUT_MS}"`);
+  return { kind: 'opensearch', endpoint: { base: `${protocol}//${url.host}`, authorization, timeoutMs }, prefix };
 }
 
 function parseCdnPurge(url: string | undefined, token: string | undefined): Config['cdnPurge'] {
@@ -303,6 +353,7 @@ export function loadConfig(env: Env = process.env): Config {
     mediaPublicUrl: parseMediaPublicUrl(env.INKSTONE_MEDIA_PUBLIC_URL),
     sitemapUrls: parseSitemapUrls(env.INKSTONE_SITEMAP_URLS),
     cdnPurge: parseCdnPurge(env.INKSTONE_CDN_PURGE_URL, env.INKSTONE_CDN_PURGE_TOKEN),
+    searchEngine: parseSearchEngine(env),
     posterCacheEntries: Math.max(1, parseCount('INKSTONE_POSTER_CACHE', env.INKSTONE_POSTER_CACHE, 500)),
     keepAliveMs: Math.max(1, parseCount('INKSTONE_KEEP_ALIVE_TIMEOUT', env.INKSTONE_KEEP_ALIVE_TIMEOUT, 75)) * 1000,
     pageCacheMaxBytes: parseCount('INKSTONE_PAGE_CACHE_MB', env.INKSTONE_PAGE_CACHE_MB, 256) * 1024 * 1024,

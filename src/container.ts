@@ -12,6 +12,7 @@ import { DomainError } from './domain/errors.ts';
 import type { ReaderReads } from './web/context.ts';
 import { RedisHitCounter } from './storage/redis-hits.ts';
 import { SqlStore } from './storage/store.ts';
+import { externalIndexes } from './storage/search/external.ts';
 import { LocalMediaStore } from './storage/media/local.ts';
 import { S3MediaStore } from './storage/media/s3.ts';
 import type { MediaStore } from './domain/media/media-store.ts';
@@ -75,8 +76,10 @@ export function createContainer({ config, database, clock = systemClock, log, re
   };
 
   const media = mediaStoreFor(config);
+  // An external search engine (INKSTONE_SEARCH_URL) holds both search indexes for every store of this process.
+  const engine = config.searchEngine && externalIndexes(config.searchEngine, database.db);
   const ctx = newContext({
-    store: SqlStore.of(database),
+    store: SqlStore.of(database, engine),
     media,
     clock,
     reactions: {
@@ -100,7 +103,7 @@ export function createContainer({ config, database, clock = systemClock, log, re
   const replica = config.databaseReadUrl ? openReadReplica(config.databaseReadUrl) : undefined;
   const router = replica && new ReplicaRouter(database, replica, { maxLagMs: config.replicaMaxLagMs, warn: (detail, message) => log?.warn(detail, message) });
   // The replica's Ctx differs from the primary's in its store alone: the same events, clock, rules and media.
-  const replicaCtx: Ctx | undefined = replica && { ...ctx, store: SqlStore.of(replica) };
+  const replicaCtx: Ctx | undefined = replica && { ...ctx, store: SqlStore.of(replica, engine) };
   const reads: ReaderReads | undefined = router &&
     replicaCtx && {
       async run(load) {
@@ -129,6 +132,11 @@ export function createContainer({ config, database, clock = systemClock, log, re
       const shared = counterNow();
       // Without Redis in time, votes count in this process until it answers.
       if (shared instanceof RedisHitCounter && !(await shared.ready())) warn(new Error('no connection at start'));
+      // The engine's indexes with their settings, made now if missing; a search engine that is down does not stop the
+      // start (searches answer 503 until it is back, and each index is made on its first use then).
+      await engine
+        ?.ready()
+        .catch((err: Error & { cause?: Error }) => log?.warn({ err: err.cause?.message ?? err.message }, 'search engine unreachable at start'));
     },
     async close() {
       router?.close();

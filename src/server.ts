@@ -59,8 +59,8 @@ export async function serve(config: Config): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
   await app.listen({ port: config.port, host: config.host });
-  // Did-you-mean's tables (a second of work, in slices between requests), so the first query without results need not wait.
-  setTimeout(() => void warmSuggestions(), 2_000).unref();
+  // Did-you-mean's tables (a second of work, in a worker thread), so the first query without results need not wait.
+  setTimeout(() => warmSuggestions().catch((err: unknown) => app.log.warn({ err }, 'did-you-mean tables not built')), 2_000).unref();
   if (!cluster.isWorker) {
     process.stdout.write(`Inkstone is serving ${config.siteUrl}\n`);
     // With workers, the primary does this instead (once, not once per worker).

@@ -13,6 +13,8 @@ export type ErrorKind =
   | 'too_large'
   | 'unsupported'
   | 'unprocessable'
+  // A service we depend on (an external search engine) does not answer: try again later.
+  | 'unavailable'
   // Our own failure; the only kind a client cannot fix.
   | 'internal';
 
@@ -99,6 +101,8 @@ export const ERROR_CODES = {
   too_many_attempts: 'throttled',
   too_many_votes: 'throttled',
   too_many_comments: 'throttled',
+  // 503: the external search engine (INKSTONE_SEARCH_URL) failed or did not answer in time.
+  search_unavailable: 'unavailable',
   // 500
   internal: 'internal',
 } as const satisfies Record<string, ErrorKind>;

@@ -15,7 +15,12 @@ type Log = Pick<FastifyBaseLogger, 'info' | 'error'>;
 export function startBacklog(ctx: Ctx, log: Log): { stop: () => Promise<void>; done: Promise<number> } {
   const controller = new AbortController();
   const done = (async () => {
-    const missing = await searchBacklog(ctx);
+    // An external search engine that is down holds nothing up: its fill is tried again at the next start.
+    const searchFailed = (err: unknown) => {
+      log.error({ err }, 'search: filling the indexes failed; it resumes at the next start');
+      return 0;
+    };
+    const missing = await searchBacklog(ctx).catch((err: unknown) => ({ published: searchFailed(err), unpublished: 0 }));
     if (missing.published + missing.unpublished > 0) {
       log.info(missing, 'search: indexing the articles missing from the indexes, in the background');
       const started = Date.now();
@@ -27,7 +32,7 @@ export function startBacklog(ctx: Ctx, log: Log): { stop: () => Promise<void>; d
           reported = Date.now();
           log.info({ indexed: n, of: missing.published + missing.unpublished, perSecond: Math.round((n * 1000) / (reported - started)) }, 'search: indexing');
         },
-      });
+      }).catch(searchFailed);
       log.info({ indexed, seconds: Math.round((Date.now() - started) / 1000), stopped: controller.signal.aborted }, 'search: indexes filled');
     }
     if (controller.signal.aborted) return 0;

@@ -16,6 +16,7 @@ import { PresenceRepository } from './repositories/presence.ts';
 import { RelatedRepository } from './repositories/related.ts';
 import type { SearchIndex } from '../domain/search/search-index.ts';
 import { searchIndex } from './search/index.ts';
+import type { ExternalIndexes } from './search/external.ts';
 import { SlotRepository } from './repositories/slots.ts';
 import { SourceRepository } from './repositories/sources.ts';
 import { SynonymRepository } from './repositories/synonyms.ts';
@@ -46,6 +47,8 @@ export class SqlStore implements Store {
     private readonly db: Kysely<DB>,
     readonly dialect: Dialect,
     private readonly votes: VoteBatcher,
+    /** An external search engine's indexes, in place of the built-in ones (the same for every transaction). */
+    private readonly external: ExternalIndexes | undefined,
     /** Inside a transaction: what to run once it has committed. */
     private readonly committed?: (() => void)[],
   ) {
@@ -61,8 +64,8 @@ export class SqlStore implements Store {
     this.sources = new SourceRepository(db);
     this.presence = new PresenceRepository(db);
     this.imports = new ImportRepository(db, dialect);
-    this.search = searchIndex(db, dialect);
-    this.draftSearch = searchIndex(db, dialect, 'unpublished');
+    this.search = external?.search ?? searchIndex(db, dialect);
+    this.draftSearch = external?.draftSearch ?? searchIndex(db, dialect, 'unpublished');
     this.synonyms = new SynonymRepository(db);
     this.outbox = new OutboxRepository(db, dialect);
     this.comments = new CommentRepository(db);
@@ -70,14 +73,14 @@ export class SqlStore implements Store {
   }
 
   /** The store over a database's pool; its transactions share its vote batcher, so make one per pool (the container does). */
-  static of(database: Database): SqlStore {
-    return new SqlStore(database.db, database.dialect, new VoteBatcher(database.db, database.dialect));
+  static of(database: Database, external?: ExternalIndexes): SqlStore {
+    return new SqlStore(database.db, database.dialect, new VoteBatcher(database.db, database.dialect), external);
   }
 
   async transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
     const committed: (() => void)[] = [];
-    const result = await this.db.transaction().execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, committed)));
+    const result = await this.db.transaction().execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, this.external, committed)));
     for (const run of committed) run();
     return result;
   }

@@ -13,6 +13,7 @@ const statusOf: Record<ErrorKind, number> = {
   too_large: 413,
   unsupported: 415,
   unprocessable: 422,
+  unavailable: 503,
   internal: 500,
 };
 

@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.ts';
 import { normalizeText } from '../../src/domain/nlp/segment.ts';
-import { searchDocument } from '../../src/domain/search/document.ts';
+import { GRAM_GAP, searchDocument, unknownRunGrams } from '../../src/domain/search/document.ts';
 import { gramPhrase, gramTokens, type GramPhrase } from '../../src/domain/search/grams.ts';
-import { MAX_QUERY_CHARS, parseQuery } from '../../src/domain/search/query.ts';
+import { MAX_QUERY_CHARS, parseQuery, wordOrText } from '../../src/domain/search/query.ts';
 import type { Term } from '../../src/domain/search/search-index.ts';
 import { highlight, snippet } from '../../src/domain/search/snippet.ts';
 import { corrections } from '../../src/domain/search/suggest.ts';
@@ -176,6 +176,20 @@ describe('search documents', () => {
     expect(d.fields.body.grams.length).toBeLessThan(14_000);
     expect(d.publishedAt).toBe(5);
   });
+
+  it("keeps a body's grams only where jieba knows no word, widened by a character, runs kept apart", () => {
+    // 砚岚芯 and 岚汐 are cut one character at a time; 研发团队, 芯片 and 大桥 are words.
+    const grams = unknownRunGrams(normalizeText('研发团队负责人砚岚芯表示，新一代芯片将量产。记者看到岚汐大桥合龙'));
+    expect(grams.slice(0, 4)).toEqual(['人砚', '砚岚', '岚芯', '芯表']);
+    expect(grams).toContain(GRAM_GAP);
+    expect(grams).toContain('岚汐');
+    expect(grams).not.toContain('研发');
+    expect(grams).not.toContain('芯片');
+    // A phrase never runs from one stretch into the next: a gap token stands between them.
+    const stretches = grams.join(' ').split(GRAM_GAP);
+    expect(stretches.length).toBeGreaterThan(1);
+    expect(unknownRunGrams(normalizeText('光伏电站并网发电'))).toEqual([]);
+  });
 });
 
 describe('store query languages', () => {
@@ -215,6 +229,26 @@ describe('store query languages', () => {
     expect(tsqueryLiterals([words])).toMatchObject({ words: `('北大' | '北京大学')`, mixed: [] });
   });
 
+  it('finds exact text of dictionary words also as those words at their index distances (bodies keep no grams there)', () => {
+    const term = wordOrText('国家发展和改革委员会')!;
+    expect(term).toMatchObject({
+      kind: 'text',
+      words: [{ token: '国家' }, { token: '发展' }, { token: '和' }, { token: '改革' }, { token: '委员会', gap: 2 }],
+    });
+    expect(ftsExpression([term])).toBe(
+      '({gt gk gs gb} : "国家 家发 发展 展和 和改 改革 革委 委员 员会" OR {t k s b} : NEAR("国家" "发展" "和" "改革" "委员会", 4))',
+    );
+    expect(tsqueryLiterals([term]).mixed).toEqual([
+      {
+        words: `('国家' <1> '发展' <1> '和' <1> '改革' <2> '委员会')`,
+        grams: `('国家' <-> '家发' <-> '发展' <-> '展和' <-> '和改' <-> '改革' <-> '革委' <-> '委员' <-> '员会')`,
+        gramsLoose: `('国家' & '家发' & '发展' & '展和' & '和改' & '改革' & '革委' & '委员' & '员会')`,
+      },
+    ]);
+    // A name jieba does not know has no words to fall back on: grams only.
+    expect(wordOrText('砚岚芯')).toEqual({ kind: 'text', text: '砚岚芯', phrase: gramPhrase('砚岚芯') });
+  });
+
   it('quotes every tsquery and tsvector lexeme, and keeps positions within PostgreSQL limits', () => {
     expect(tsqueryLiterals(terms)).toEqual({
       words: `'a"b'`,
@@ -229,10 +263,21 @@ describe('store query languages', () => {
     expect(literal.startsWith(`'标题':1A '词':4B,5B`)).toBe(true);
     expect(literal.split(',').length).toBe(256);
     expect(tsvectorLiteral([['\\']])).toBe(`'\\\\':1A`);
-    const doc = searchDocument({ id: 7, title: '砚岚芯', subtitle: '', summary: '', bodyText: '芯片', tags: [], channelId: 4, publishedAt: 1, updatedAt: 1 });
+    const doc = searchDocument({
+      id: 7,
+      title: '砚岚芯',
+      subtitle: '',
+      summary: '',
+      bodyText: '芯片砚岚，光伏电站',
+      tags: [],
+      channelId: 4,
+      publishedAt: 1,
+      updatedAt: 1,
+    });
+    // A title keeps every gram; a body only those of the run jieba has no word for (砚岚, widened by 片), not 光伏电站's.
     expect(documentVectors(doc)).toEqual({
-      words: `'砚':1A '岚':2A '芯':3A '芯片':10D 'c:4' 'm:1970-01'`,
-      grams: `'砚岚':1A '岚芯':2A '芯':3A '芯片':10D '片':11D`,
+      words: `'砚':1A,11D '岚':2A,12D '芯':3A '芯片':10D '光伏':13D '电站':14D 'c:4' 'm:1970-01'`,
+      grams: `'砚岚':1A,11D '岚芯':2A '芯':3A '片砚':10D '岚':12D`,
     });
     // Month lexemes let the newest matches of a common word come from its last months only.
     expect(recentMonths(Date.UTC(2026, 0, 15), 1)).toBe(`('m:2026-02' | 'm:2026-01' | 'm:2025-12')`);

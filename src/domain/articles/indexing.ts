@@ -20,7 +20,9 @@ export async function queueIndexing(
   after: { id: number; status: Article['status'] | 'deleted' },
   now: number,
 ): Promise<void> {
-  if (before?.status === 'published' && after.status !== 'published') await store.search.remove(after.id);
+  // An external engine is not written inside the transaction (a call that may wait, and would not roll back): the
+  // outbox removes the article right after the commit, and search shows published articles only meanwhile.
+  if (before?.status === 'published' && after.status !== 'published' && !store.search.external) await store.search.remove(after.id);
   await store.outbox.add(ARTICLE_INDEXING, after.id, now);
 }
 

@@ -60,6 +60,11 @@ export async function purgeTrash(ctx: Ctx, { batch = PURGE_BATCH } = {}): Promis
       return rows;
     });
     purged.push(...removed);
+    // The built-in draft index lost them with the rows (cascade); an external engine is told after the commit. Should
+    // it not answer, its stale entries match no article (results are read from the database) until `inkstone reindex`.
+    if (ctx.store.draftSearch.external) {
+      for (const a of removed) await ctx.store.draftSearch.remove(a.id).catch(() => undefined);
+    }
     // Fewer than a batch: nothing older is left (or another process is taking the rest).
     if (removed.length < batch) return purged;
   }

@@ -1,4 +1,4 @@
-import { normalizeText, searchTokens } from '../nlp/segment.ts';
+import { normalizeText, segmenter } from '../nlp/segment.ts';
 import type { Article } from '../articles/article.ts';
 import { clampToken, gramTokens } from './grams.ts';
 import { SEARCH_FIELDS, type IndexableArticle, type SearchDocument, type SearchField, type SearchFieldName } from './search-index.ts';
@@ -15,21 +15,86 @@ export function wellFormed(text: string): string {
   return text.replace(/\p{Cs}/gu, '\uFFFD');
 }
 
-/** jieba's search-mode words, made safe as index terms: no ASCII punctuation or controls inside, bounded length. */
-export function wordTokens(text: string): string[] {
+/** jieba's search-mode words of normalized text, made safe as index terms: no ASCII punctuation or controls inside, bounded length. */
+function normalizedWordTokens(normalized: string): string[] {
   const out: string[] = [];
-  for (const token of searchTokens(wellFormed(text))) {
+  if (normalized === '') return out;
+  for (const token of segmenter().cutForSearch(normalized, false)) {
     for (const part of token.split(/[^a-z0-9\u0080-\u{10ffff}]+/u)) if (part !== '') out.push(clampToken(part));
   }
   return out;
+}
+
+/** jieba's search-mode words, made safe as index terms: no ASCII punctuation or controls inside, bounded length. */
+export function wordTokens(text: string): string[] {
+  return normalizedWordTokens(normalizeText(wellFormed(text)));
 }
 
 function cut(text: string, chars: number): string {
   return text.length <= chars ? text : text.slice(0, chars);
 }
 
-function field(text: string, gramChars = Infinity): SearchField {
-  return { words: wordTokens(text), grams: gramTokens(normalizeText(wellFormed(cut(text, gramChars)))) };
+/**
+ * Between two runs of a body's grams: never a query token (normalization turns 。 into a space), so a phrase never
+ * runs from one run into the next, on either store.
+ */
+export const GRAM_GAP = '。';
+
+const isLoneChinese = (word: string) => word.length === 1 && word.charCodeAt(0) >= 0x80;
+
+/**
+ * The grams a body keeps: only where jieba found no word, i.e. a run of two or more characters it cut one by one
+ * (a name it does not know: 砚岚芯 → 砚/岚/芯), widened by one character either side in case the context drew a
+ * character of the name into a neighbouring word. Query-side, such runs are exactly what becomes exact text (see
+ * parseQuery), while dictionary words are found through the word columns. Keeping every bigram of every body made
+ * the index four times the text; this keeps it near the text's size.
+ */
+export function unknownRunGrams(normalized: string): string[] {
+  const out: string[] = [];
+  for (const chunk of normalized.split(' ')) {
+    if (chunk === '') continue;
+    // [from, to) of each widened run, merged where they touch.
+    const spans: [number, number][] = [];
+    let at = 0;
+    let runStart = -1;
+    let runWords = 0;
+    const close = (end: number) => {
+      if (runWords >= 2) {
+        const from = runStart > 0 && chunk.charCodeAt(runStart - 1) >= 0x80 ? runStart - 1 : runStart;
+        const to = end < chunk.length && chunk.charCodeAt(end) >= 0x80 ? end + 1 : end;
+        const last = spans[spans.length - 1];
+        if (last && from <= last[1]) last[1] = to;
+        else spans.push([from, to]);
+      }
+      runStart = -1;
+      runWords = 0;
+    };
+    for (const w of segmenter().cut(chunk, false)) {
+      if (isLoneChinese(w)) {
+        if (runStart < 0) runStart = at;
+        runWords++;
+      } else close(at);
+      at += w.length;
+    }
+    close(at);
+    for (const [from, to] of spans) {
+      if (out.length > 0) out.push(GRAM_GAP);
+      out.push(...gramTokens(chunk.slice(from, to)));
+    }
+  }
+  return out;
+}
+
+/** A short field (title, tags, summary): its words and every gram, so any string in it is found exactly. */
+function field(text: string): SearchField {
+  const normalized = normalizeText(wellFormed(text));
+  return { words: normalizedWordTokens(normalized), grams: gramTokens(normalized) };
+}
+
+/** A body: its words, and grams only where jieba knows no word (unknownRunGrams), over its first characters. */
+function bodyField(text: string): SearchField {
+  const normalized = normalizeText(wellFormed(text));
+  return { words: normalizedWordTokens(normalized), grams: unknownRunGrams(cut(normalized, INDEX_LIMITS.bodyGramChars)) };
 }
 
 export type SearchText = Pick<Article, 'title' | 'subtitle' | 'summary' | 'bodyText' | 'tags'>;
@@ -57,7 +122,7 @@ export function prepareSearchFields(a: SearchText): PreparedSearchFields {
   const texts = fieldTexts(a);
   return {
     texts,
-    fields: { title: field(texts.title), tags: field(texts.tags), summary: field(texts.summary), body: field(texts.body, INDEX_LIMITS.bodyGramChars) },
+    fields: { title: field(texts.title), tags: field(texts.tags), summary: field(texts.summary), body: bodyField(texts.body) },
   };
 }
 

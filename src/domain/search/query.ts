@@ -94,7 +94,14 @@ function placedWords(chunk: string): Placed[] {
 
 function textTerm(text: string): TextTerm | undefined {
   const phrase = gramPhrase(text);
-  return phrase && phrase.grams.length > 0 ? { kind: 'text', text, phrase } : undefined;
+  if (!phrase || phrase.grams.length === 0) return undefined;
+  // Text jieba reads as dictionary words is found in bodies by those words (bodies keep grams only for unknown runs).
+  const placed = placedWords(text);
+  const contiguous = placed.every((p, i) => i === 0 || placed[i - 1]!.end === p.start) && placed.length > 0 && placed[placed.length - 1]!.end === text.length;
+  if (!contiguous || placed.length < 2 || placed.every((p) => isSingleChinese(p.token))) return { kind: 'text', text, phrase };
+  // A word's index position follows its parts (wordTokens of the word alone gives them and it, in index order).
+  const words = placed.map((p, i) => ({ token: p.token, gap: i === 0 ? 0 : wordTokens(p.token).length }));
+  return { kind: 'text', text, phrase, words };
 }
 
 /** A normalized, space-free string as exact text (through the grams), or undefined when it has none. */

@@ -30,7 +30,13 @@ export type IndexableArticle = Pick<Article, 'id' | 'title' | 'subtitle' | 'summ
  * this exact string somewhere, found through the bigram index.
  */
 export type WordTerm = { kind: 'word'; token: string };
-export type TextTerm = { kind: 'text'; text: string; phrase: GramPhrase };
+/**
+ * Exact text, found through the grams. `words`: the same text as dictionary words in a row (国家发展和改革委员会 →
+ * 国家 发展 和 改革 委员会), each with its distance in index positions from the one before (search mode puts a long
+ * word's parts before it: 委员 委员会): a body keeps grams only where jieba knows no word, so there the text is found
+ * as these words at these distances (PostgreSQL: `<N>`; SQLite: NEAR within their total span).
+ */
+export type TextTerm = { kind: 'text'; text: string; phrase: GramPhrase; words?: { token: string; gap: number }[] };
 /** Any one of several words or texts: a query word and its synonyms from the newsroom's list (北大 | 北京大学). */
 export type AnyTerm = { kind: 'any'; of: (WordTerm | TextTerm)[] };
 export type Term = WordTerm | TextTerm | AnyTerm;
@@ -94,6 +100,11 @@ export interface RebuildReport {
  * published articles (what readers search), `store.draftSearch` every other one (what the newsroom's archive adds).
  */
 export interface SearchIndex {
+  /**
+   * Kept outside the database (an external engine, INKSTONE_SEARCH_URL): its writes are not part of the article's
+   * transaction, so none is made inside one that the outbox makes anyway.
+   */
+  readonly external?: boolean;
   /** Writes a published article's document in place of its previous one. */
   put(document: SearchDocument): Promise<void>;
   /** put for many new documents at once (a bulk import): fewer statements where the store can batch them. */

@@ -196,7 +196,9 @@ async function suggest(ctx: Ctx, query: ParsedQuery, synonyms: Synonyms, request
   if (found > 0 && query.normalized.length > SHORT_QUERY_CHARS) return null;
   if (found > 0 && !suggestionsReady()) {
     // Not worth a wait while there are results: the tables are built meanwhile, for the next queries.
-    void warmSuggestions();
+    warmSuggestions().catch(() => {
+      // corrections() tries again when a query without results needs the tables.
+    });
     return null;
   }
   const candidates = await corrections(query.normalized, SUGGESTION_CHECKS);

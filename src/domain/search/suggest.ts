@@ -1,6 +1,8 @@
-import { dict } from '@node-rs/jieba/dict.js';
-import { pinyin } from 'pinyin-pro';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { segmenter } from '../nlp/segment.ts';
+import { characters, PER_SOURCE, unpackTables, type LookupTables, type PackedTables } from './suggest-tables.ts';
 
 /**
  * 您是不是要找: for a query whose words no article holds together, the same query with one character changed so that
@@ -8,130 +10,84 @@ import { segmenter } from '../nlp/segment.ts';
  * sound the same (pinyin, tones ignored: the commonest typing slip with a pinyin keyboard) and those that make a
  * two-character dictionary word with its neighbour; each variant is segmented again by jieba, and only one that
  * joins characters into longer words counts. The caller checks the best few against the index, so a query with no
- * result costs a few ordinary searches, never a scan. The tables are built from jieba's dictionary on first use.
+ * result costs a few ordinary searches, never a scan. The tables (suggest-tables.ts) are built from jieba's dictionary
+ * in a worker thread on first use, so the event loop never pauses for them.
  */
 
-interface Tables {
-  /** Characters by toneless pinyin syllable, commonest first. */
-  homophones: Map<string, string[]>;
-  /** For a character, the characters that follow it in two-character words, commonest first. */
-  next: Map<string, string[]>;
-  /** For a character, the characters that precede it in two-character words, commonest first. */
-  prev: Map<string, string[]>;
-  /** How common a character is: the dictionary frequencies of the words it is in, summed. */
-  frequency: Map<string, number>;
-}
-
-/** Characters tried per source (homophones, each neighbour) for one position. */
-const PER_SOURCE = 30;
 /** Longer space-free parts are not corrected: a typo in a long query is rarely why it finds nothing. */
 const MAX_CHUNK_CHARS = 12;
 /** Variants tried at most, whatever the query. */
 const MAX_VARIANTS = 3_000;
 
 const HAN = /^\p{Script=Han}$/u;
-const isHanUnit = (code: number) => (code >= 0x4e00 && code <= 0x9fff) || (code >= 0x3400 && code <= 0x4dbf);
-/** Characters rarer than this in the dictionary (summed word frequencies) are not offered as homophones. */
-const MIN_HOMOPHONE_FREQUENCY = 100;
 
-let tables: Promise<Tables> | undefined;
+let tables: Promise<LookupTables> | undefined;
 let ready = false;
 
 /** Whether the tables are built (a query with results does not wait for them). */
 export const suggestionsReady = () => ready;
 
-/** Lets requests run between slices of the table building (a second of work in all). */
-const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-async function top(counts: Map<string, Map<string, number>>): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  let n = 0;
-  for (const [k, m] of counts) {
-    if (++n % 500 === 0) await breathe();
-    out.set(
-      k,
-      [...m]
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, PER_SOURCE)
-        .map(([c]) => c),
-    );
-  }
-  return out;
+/**
+ * The worker's entry: one line of JavaScript that imports suggest-worker. From TypeScript sources (as the app runs: tsx),
+ * it first registers tsx's hooks in the worker, since `--import tsx` in a worker's execArgv does not reach its modules.
+ */
+function workerCode(): string {
+  const entry = new URL('./suggest-worker.ts', import.meta.url).href;
+  // tsx's ESM register API, found through its package's exports (its CommonJS build cannot register them from a worker).
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve('tsx/package.json');
+  const api = (require('tsx/package.json') as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api']!.import.default;
+  const tsx = new URL(api, pathToFileURL(manifest)).href;
+  // Its priority is lowered first, before tsx and esbuild (a child process, which inherits it) compile anything.
+  const nice = `if (process.platform === 'linux') { try { require('node:os').setPriority(19); } catch {} }`;
+  return `${nice}\nimport(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
 }
 
-function readLines(text: string, frequency: Map<string, number>, next: Map<string, Map<string, number>>, prev: Map<string, Map<string, number>>): void {
-  for (let start = 0; start < text.length; ) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const space = text.indexOf(' ', start);
-    const wordEnd = space >= 0 && space < end ? space : end;
-    const freq = Math.max(1, Number.parseInt(text.slice(wordEnd + 1, end), 10) || 1);
-    let han = wordEnd > start;
-    // CJK Unified Ideographs in the basic plane: the dictionary's words, and what a query's typo is made of.
-    for (let i = start; i < wordEnd && han; i++) han = isHanUnit(text.charCodeAt(i));
-    if (han) {
-      for (let i = start; i < wordEnd; i++) frequency.set(text[i]!, (frequency.get(text[i]!) ?? 0) + freq);
-      if (wordEnd - start === 2) {
-        add(next, text[start]!, text[start + 1]!, freq);
-        add(prev, text[start + 1]!, text[start]!, freq);
-      }
-    }
-    start = end + 1;
-  }
-}
-
-function add(m: Map<string, Map<string, number>>, a: string, b: string, f: number): void {
-  let inner = m.get(a);
-  if (!inner) m.set(a, (inner = new Map()));
-  inner.set(b, (inner.get(b) ?? 0) + f);
-}
-
-/** The tables, built once per process in slices that yield to requests; `warmSuggestions` starts it early. */
-function load(): Promise<Tables> {
-  tables ??= build().then((t) => {
-    ready = true;
-    return t;
+/**
+ * Builds the tables in a worker thread, which posts them packed and ends; only the unpacking (milliseconds) is ours.
+ * Each call builds them anew (load() keeps the first): exported for the test that measures the event loop meanwhile.
+ */
+export function buildInWorker(): Promise<LookupTables> {
+  return new Promise<LookupTables>((resolve, reject) => {
+    const worker = new Worker(workerCode(), { eval: true });
+    // A process that has nothing else to do does not stay up for the tables.
+    worker.unref();
+    let done = false;
+    worker.once('message', (packed: PackedTables) => {
+      done = true;
+      resolve(unpackTables(packed, () => new Promise<void>((next) => setImmediate(next))));
+    });
+    worker.once('error', (err) => {
+      done = true;
+      reject(err);
+    });
+    worker.once('exit', (code) => {
+      if (!done) reject(new Error(`did-you-mean's table worker exited with code ${code}`));
+    });
   });
+}
+
+/** The tables, built once per process; `warmSuggestions` starts it early. A failed build is tried again on next use. */
+function load(): Promise<LookupTables> {
+  tables ??= buildInWorker().then(
+    (t) => {
+      ready = true;
+      return t;
+    },
+    (err: unknown) => {
+      tables = undefined;
+      throw err;
+    },
+  );
   return tables;
 }
 
-/** Builds the tables in the background (after the server listens), so the first query without results does not wait. */
+/**
+ * Builds the tables in the background (after the server listens), so the first query without results does not wait.
+ * Rejects when the worker failed (the caller logs it).
+ */
 export async function warmSuggestions(): Promise<void> {
   await load();
-}
-
-async function build(): Promise<Tables> {
-  const frequency = new Map<string, number>();
-  const next = new Map<string, Map<string, number>>();
-  const prev = new Map<string, Map<string, number>>();
-  // The 5 MB dictionary in pieces of whole lines, each decoded and read between breaths.
-  const bytes = Buffer.from(dict.buffer, dict.byteOffset, dict.byteLength);
-  for (let from = 0; from < bytes.length; ) {
-    const cut = bytes.indexOf(10, Math.min(bytes.length, from + 64 * 1024));
-    const to = cut < 0 ? bytes.length : cut + 1;
-    readLines(bytes.toString('utf8', from, to), frequency, next, prev);
-    from = to;
-    await breathe();
-  }
-  const bySound = new Map<string, Map<string, number>>();
-  // Homophones among the characters common enough to be what was meant; a rare one is read only as typed.
-  let read = 0;
-  for (const [c, f] of frequency) {
-    if (f < MIN_HOMOPHONE_FREQUENCY) continue;
-    if (++read % 100 === 0) await breathe();
-    for (const syllable of readings(c)) add(bySound, syllable, c, f);
-  }
-  const homophones = new Map<string, string[]>();
-  for (const [syllable, m] of bySound)
-    homophones.set(
-      syllable,
-      [...m].sort((a, b) => b[1] - a[1]).map(([c]) => c),
-    );
-  return { homophones, next: await top(next), prev: await top(prev), frequency };
-}
-
-function readings(c: string): string[] {
-  return pinyin(c, { toneType: 'none', multiple: true, type: 'array' }).filter((p) => /^[a-zü]+$/.test(p));
 }
 
 const wordCount = (text: string) => segmenter().cut(text, false).length;
@@ -152,7 +108,9 @@ export interface Correction {
 export async function corrections(normalized: string, max = 3): Promise<Correction[]> {
   const chunks = normalized.split(' ').filter((c) => c !== '');
   if (!chunks.some((c) => c.length >= 2 && Array.from(c).length <= MAX_CHUNK_CHARS)) return [];
-  const t = await load();
+  // Without the tables (their worker failed; the next query tries again) there is no suggestion, and search goes on.
+  const t = await load().catch(() => undefined);
+  if (!t) return [];
   const found: { text: string; chunk: string; corrected: string; gain: number; sound: boolean; freq: number }[] = [];
   let tried = 0;
   chunks.forEach((chunk, k) => {
@@ -162,11 +120,12 @@ export async function corrections(normalized: string, max = 3): Promise<Correcti
     for (let i = 0; i < chars.length; i++) {
       const c = chars[i]!;
       if (!HAN.test(c)) continue;
-      const sounds = new Set(readings(c).flatMap((s) => (t.homophones.get(s) ?? []).slice(0, PER_SOURCE)));
+      const syllables = t.readings.get(c)?.split(' ') ?? [];
+      const sounds = new Set(syllables.flatMap((s) => characters(t.homophones.get(s)).slice(0, PER_SOURCE)));
       const candidates = new Set([
         ...sounds,
-        ...(i > 0 ? (t.next.get(chars[i - 1]!) ?? []) : []),
-        ...(i + 1 < chars.length ? (t.prev.get(chars[i + 1]!) ?? []) : []),
+        ...(i > 0 ? characters(t.next.get(chars[i - 1]!)) : []),
+        ...(i + 1 < chars.length ? characters(t.prev.get(chars[i + 1]!)) : []),
       ]);
       for (const d of candidates) {
         if (d === c || tried >= MAX_VARIANTS) continue;

@@ -107,6 +107,10 @@ function textQuery(t: TextTerm, weight: Weight = '', loose = false): string {
   return g.length === 1 ? g[0]! : `(${g.join(loose ? ' & ' : ' <-> ')})`;
 }
 
+/** A text term as its dictionary words at their distances (where a body has no grams for the text). */
+const allWords = (t: TextTerm, weight: Weight = '') =>
+  `(${t.words!.map((w, i) => `${i === 0 ? '' : ` <${w.gap}> `}${lexeme(w.token)}${weight ? `:${weight}` : ''}`).join('')})`;
+
 const either = (parts: string[]) => (parts.length === 1 ? parts[0]! : `(${parts.join(' | ')})`);
 
 /** tsquery literals built from terms only: every lexeme is quoted, so no input is ever syntax. */
@@ -120,12 +124,16 @@ export function tsqueryLiterals(terms: Term[], channelIds?: number[]): TsQueries
     if (t.kind === 'word') {
       words.push(wordQuery(t));
       rank.push(wordQuery(t));
-    } else if (t.kind === 'text') {
+    } else if (t.kind === 'text' && !t.words) {
       grams.push(textQuery(t));
       loose.push(textQuery(t, '', true));
     } else {
-      const w = t.of.filter((a): a is WordTerm => a.kind === 'word').map((a) => wordQuery(a));
-      const texts = t.of.filter((a): a is TextTerm => a.kind === 'text');
+      const of = t.kind === 'any' ? t.of : [t];
+      const w = [
+        ...of.filter((a): a is WordTerm => a.kind === 'word').map((a) => wordQuery(a)),
+        ...of.filter((a): a is TextTerm => a.kind === 'text' && a.words !== undefined).map((a) => allWords(a)),
+      ];
+      const texts = of.filter((a): a is TextTerm => a.kind === 'text');
       const g = texts.map((a) => textQuery(a));
       const gl = texts.map((a) => textQuery(a, '', true));
       if (w.length) rank.push(either(w));
@@ -149,7 +157,12 @@ export function tsqueryLiterals(terms: Term[], channelIds?: number[]): TsQueries
 
 /** Whether a document has the term in the field of `weight` (A title, B tags, C summary, D body). */
 function inField(t: Term, weight: Weight): RawBuilder<unknown> {
-  const one = (a: WordTerm | TextTerm) => (a.kind === 'word' ? sql`words @@ ${wordQuery(a, weight)}::tsquery` : sql`grams @@ ${textQuery(a, weight)}::tsquery`);
+  const one = (a: WordTerm | TextTerm) =>
+    a.kind === 'word'
+      ? sql`words @@ ${wordQuery(a, weight)}::tsquery`
+      : a.words
+        ? sql`(grams @@ ${textQuery(a, weight)}::tsquery or words @@ ${allWords(a, weight)}::tsquery)`
+        : sql`grams @@ ${textQuery(a, weight)}::tsquery`;
   return t.kind === 'any' ? sql`(${sql.join(t.of.map(one), sql` or `)})` : one(t);
 }
 

@@ -26,22 +26,55 @@ import { articleBatch, byRelevance, REBUILD_BATCH, SEARCH_CAPS, type IndexScope 
 // bm25 weights of t, k, s, b (words of title, tags, summary, body), gt, gk, gs, gb (their grams) and c (channel): see this.bm25.
 const WORD_COLUMNS = '{t k s b}';
 const GRAM_COLUMNS = '{gt gk gs gb}';
-/** Doc keys leave this many slots per millisecond of publication time. */
-const SLOTS = 1024;
+/**
+ * Doc keys leave this many slots per minute of publication time. Every posting in the index stores the gap to the
+ * previous doc key as a varint: milliseconds × 1024 made keys 10¹⁵ apart-ish and the index twice the text; a minute's
+ * 16 slots keep keys nearly dense (a busy newsroom publishes a few articles a minute) and the index near the text's size.
+ */
+const SLOTS = 16;
+const MINUTE = 60_000;
 
 const quote = (s: string) => `"${s.replaceAll('"', '""')}"`;
 const channelToken = (id: number) => `c${id}`;
 
 /** An FTS5 expression built from terms only: every token is a quoted string, so no input is ever syntax. */
 export function ftsExpression(terms: Term[], channelIds?: number[]): string {
-  const one = (t: WordTerm | TextTerm) =>
-    t.kind === 'word' ? `${WORD_COLUMNS} : ${quote(t.token)}` : `${GRAM_COLUMNS} : ${quote(t.phrase.grams.join(' '))}${t.phrase.prefix ? ' *' : ''}`;
+  const one = (t: WordTerm | TextTerm) => {
+    if (t.kind === 'word') return `${WORD_COLUMNS} : ${quote(t.token)}`;
+    const grams = `${GRAM_COLUMNS} : ${quote(t.phrase.grams.join(' '))}${t.phrase.prefix ? ' *' : ''}`;
+    if (!t.words) return grams;
+    // The words within their span: NEAR counts every token between the first and the last, the others' included.
+    const between = t.words.reduce((n, w) => n + w.gap, 0) - 1;
+    return `(${grams} OR ${WORD_COLUMNS} : NEAR(${t.words.map((w) => quote(w.token)).join(' ')}, ${between}))`;
+  };
   const parts = terms.map((t) => (t.kind === 'any' ? `(${t.of.map(one).join(' OR ')})` : one(t)));
   if (channelIds) parts.push(`c : (${channelIds.length ? channelIds.map((id) => quote(channelToken(id))).join(' OR ') : '"none"'})`);
   return parts.join(' AND ');
 }
 
-const docKey = (publishedAt: number, articleId: number) => publishedAt * SLOTS + (articleId % SLOTS);
+const docKey = (publishedAt: number, articleId: number) => Math.floor(publishedAt / MINUTE) * SLOTS + (articleId % SLOTS);
+/** The first doc key of the minute `ms` falls in or, if `ms` is not on a minute, of the next minute. */
+const keyFrom = (ms: number) => Math.ceil(ms / MINUTE) * SLOTS;
+/** The first doc key of the minute `ms` falls in: docs of earlier minutes are below it. */
+const keyBefore = (ms: number) => Math.floor(ms / MINUTE) * SLOTS;
+
+/**
+ * Date bounds as a range of doc keys FTS5 seeks to: whole minutes, so exact for bounds on a minute (a day in any time
+ * zone); `exactTimes` then drops what a bound inside a minute leaves out of range.
+ */
+function keyRange(request: SearchRequest): RawBuilder<unknown>[] {
+  const out: RawBuilder<unknown>[] = [];
+  if (request.from !== undefined) out.push(sql`rowid >= ${keyBefore(request.from)}`);
+  if (request.to !== undefined) out.push(sql`rowid < ${keyFrom(request.to)}`);
+  return out;
+}
+
+function exactTimes(request: SearchRequest): RawBuilder<unknown> {
+  const out: RawBuilder<unknown>[] = [sql`1 = 1`];
+  if (request.from !== undefined && request.from % MINUTE !== 0) out.push(sql`d.published_at >= ${request.from}`);
+  if (request.to !== undefined && request.to % MINUTE !== 0) out.push(sql`d.published_at < ${request.to}`);
+  return sql.join(out, sql` and `);
+}
 
 /** The tables of one index: the public one (search_docs, search_fts) or the draft index (draft_docs, draft_fts). */
 const TABLES = {
@@ -111,16 +144,15 @@ export class SqliteSearchIndex implements SearchIndex {
   async search(request: SearchRequest): Promise<SearchCandidates> {
     if (request.terms.length === 0) return { ids: [], total: 0 };
     const conditions: RawBuilder<unknown>[] = [sql`${this.fts} match ${ftsExpression(request.terms, request.channelIds)}`];
-    // Doc keys order by publication time to the millisecond, so date bounds are a rowid range FTS5 seeks to.
-    if (request.from !== undefined) conditions.push(sql`rowid >= ${request.from * SLOTS}`);
-    if (request.to !== undefined) conditions.push(sql`rowid < ${request.to * SLOTS}`);
+    // Doc keys order by publication time (to the minute), so date bounds are a rowid range FTS5 seeks to.
+    conditions.push(...keyRange(request));
     const where = sql.join(conditions, sql` and `);
     // The newest matches come straight off the index; bm25 runs on those only, the join on them only.
     const { rows } = await sql<{ id: number; at: number; score: number }>`
       select d.article_id as id, d.published_at as at, c.score from (
         select rowid as doc, -${this.bm25} as score from ${this.fts} where ${where}
         order by rowid desc limit ${SEARCH_CAPS.candidates}) c
-      join ${this.docs} d on d.doc = c.doc`.execute(this.db);
+      join ${this.docs} d on d.doc = c.doc where ${exactTimes(request)}`.execute(this.db);
     rows.sort(byRelevance);
     let total = rows.length;
     if (total === SEARCH_CAPS.candidates) {
@@ -140,14 +172,13 @@ export class SqliteSearchIndex implements SearchIndex {
     const out: TermMatches[] = [];
     for (const term of request.terms) {
       const conditions: RawBuilder<unknown>[] = [sql`${this.fts} match ${ftsExpression([term], request.channelIds)}`];
-      if (request.from !== undefined) conditions.push(sql`rowid >= ${request.from * SLOTS}`);
-      if (request.to !== undefined) conditions.push(sql`rowid < ${request.to * SLOTS}`);
+      conditions.push(...keyRange(request));
       const where = sql.join(conditions, sql` and `);
       const { rows } = await sql<{ id: number; at: number; t: number; k: number; s: number }>`
         select d.article_id as id, d.published_at as at, c.t, c.k, c.s from (
           select rowid as doc, ${fields[0]} as t, ${fields[1]} as k, ${fields[2]} as s from ${this.fts} where ${where}
           order by rowid desc limit ${cap}) c
-        join ${this.docs} d on d.doc = c.doc`.execute(this.db);
+        join ${this.docs} d on d.doc = c.doc where ${exactTimes(request)}`.execute(this.db);
       let count = rows.length;
       if (count === cap) {
         const { rows: counted } = await sql<{ n: number }>`select count(*) as n from (
@@ -165,11 +196,10 @@ export class SqliteSearchIndex implements SearchIndex {
   async matching(request: SearchRequest, cap: number): Promise<SearchMatches> {
     if (request.terms.length === 0) return { ids: [], capped: false };
     const conditions: RawBuilder<unknown>[] = [sql`${this.fts} match ${ftsExpression(request.terms, request.channelIds)}`];
-    if (request.from !== undefined) conditions.push(sql`rowid >= ${request.from * SLOTS}`);
-    if (request.to !== undefined) conditions.push(sql`rowid < ${request.to * SLOTS}`);
+    conditions.push(...keyRange(request));
     const { rows } = await sql<{ id: number }>`select d.article_id as id from (
         select rowid as doc from ${this.fts} where ${sql.join(conditions, sql` and `)} order by rowid desc limit ${cap + 1}) c
-      join ${this.docs} d on d.doc = c.doc`.execute(this.db);
+      join ${this.docs} d on d.doc = c.doc where ${exactTimes(request)}`.execute(this.db);
     return { ids: rows.slice(0, cap).map((r) => r.id), capped: rows.length > cap };
   }
 

@@ -43,6 +43,7 @@ const readerMessages: Partial<Record<ErrorCode, string>> = {
   invalid_range: '起始日期应早于截止日期。',
   unknown_channel: '没有找到这个频道，请重新选择。',
   invalid_cursor: '这个分页链接已失效，请重新搜索。',
+  search_unavailable: '搜索服务暂时不可用，请稍后再试。',
 };
 
 /** What to tell the reader about a parameter the schema refused: the message of the domain's error for it. */
@@ -294,9 +295,11 @@ export function searchPageRoutes(app: FastifyInstance, deps: WebDeps, view: () =
       );
       return sendHtml(reply, 200, renderPage(<SearchPage view={v} form={form} result={result} />, v), 'public, max-age=30');
     } catch (err) {
-      if (!(err instanceof DomainError) || err.kind !== 'invalid') throw err;
+      if (!(err instanceof DomainError) || (err.kind !== 'invalid' && err.kind !== 'unavailable')) throw err;
       const message = readerMessages[err.code] ?? GENERIC_ERROR;
-      return sendHtml(reply, 400, renderPage(<SearchPage view={v} form={form} error={message} />, v), 'no-store');
+      // The external search engine (INKSTONE_SEARCH_URL) is down or slow: a page that says so, not a server error.
+      if (err.kind === 'unavailable') reply.header('retry-after', String(err.retryAfter ?? 5));
+      return sendHtml(reply, err.kind === 'unavailable' ? 503 : 400, renderPage(<SearchPage view={v} form={form} error={message} />, v), 'no-store');
     }
   });
 }
