@@ -33,6 +33,7 @@ import { publicRoutes, type ErrorRenderer } from './web/public/routes.tsx';
 import { hantRoutes } from './web/public/hant.tsx';
 import { careRedirect, careRoutes, registerCareRedirect } from './web/public/care.ts';
 import { reactionFormRoutes } from './web/public/reactions.ts';
+import { commentFormRoutes } from './web/public/comments.tsx';
 import { registerAssets } from './web/assets.ts';
 import { registerAuth } from './web/auth.ts';
 import { validatorCompiler } from './web/validation.ts';
@@ -225,6 +226,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   careRoutes(app, config.siteUrl);
   // Form bodies are parsed only where a no-JavaScript form posts (a mood vote); everywhere else they are 415.
   await app.register(async (scope) => reactionFormRoutes(scope, deps));
+  await app.register(async (scope) => commentFormRoutes(scope, deps, assets));
   adminRoutes(app, deps, assets);
 
   // Every app process does the outbox's work: its own changes' at once, others' left behind when it polls.

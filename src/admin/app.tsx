@@ -16,6 +16,8 @@ import { MePage } from './pages/me.tsx';
 import { SlotsPage } from './pages/slots.tsx';
 import { NewPollPage, PollPage, PollsPage } from './pages/polls.tsx';
 import { SynonymsPage } from './pages/synonyms.tsx';
+import { CommentsPage } from './pages/comments.tsx';
+import { SensitiveWordsPage } from './pages/sensitive-words.tsx';
 import { TokensPage } from './pages/tokens.tsx';
 import { TopicsPage } from './pages/topics.tsx';
 import { TrashPage } from './pages/trash.tsx';
@@ -46,6 +48,8 @@ const nav: NavItem[] = [
   { href: '/admin/tokens', label: 'API 令牌', needs: 'manageTokens' },
   { href: '/admin/synonyms', label: '搜索同义词', needs: 'manageSynonyms' },
   { href: '/admin/imports', label: '导入', needs: 'runImports' },
+  { href: '/admin/comments', label: '留言审核', needs: 'moderateComments' },
+  { href: '/admin/words', label: '敏感词', needs: 'configureComments' },
 ];
 
 export function App() {
@@ -118,6 +122,8 @@ export function App() {
   else if (match('/admin/polls/new', path)) page = <NewPollPage />;
   else if ((m = match('/admin/polls/:id', path))) page = <PollPage key={m.id} id={Number(m.id)} user={user} />;
   else if (match('/admin/polls', path)) page = <PollsPage user={user} />;
+  else if (match('/admin/comments', path)) page = <CommentsPage user={user} channels={channels} />;
+  else if (match('/admin/words', path)) page = <SensitiveWordsPage />;
   else if (match('/admin/me', path)) page = <MePage user={user} onSignedOut={() => (setCsrfToken(null), setSession(null))} />;
   else
     page = (

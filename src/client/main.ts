@@ -3,6 +3,7 @@
 
 import { initBeacon } from './beacon.ts';
 import { initCarousel } from './carousel.ts';
+import { initComments } from './comments.ts';
 import { initFeed } from './feed.ts';
 import { initFold } from './fold.ts';
 import { applyFontSize, initFontSize } from './font-size.ts';
@@ -21,7 +22,20 @@ try {
 }
 
 function start(): void {
-  for (const init of [initFontSize, initTimes, initFold, initReadingBar, initReadAloud, initShare, initMoods, initPolls, initFeed, initCarousel, initBeacon]) {
+  for (const init of [
+    initFontSize,
+    initTimes,
+    initFold,
+    initReadingBar,
+    initReadAloud,
+    initShare,
+    initMoods,
+    initPolls,
+    initComments,
+    initFeed,
+    initCarousel,
+    initBeacon,
+  ]) {
     try {
       init();
     } catch (err) {

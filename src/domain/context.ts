@@ -3,6 +3,7 @@ import { ContentEvents, type ContentChange } from './events.ts';
 import type { MediaStore } from './media/media-store.ts';
 import type { RemoteImages } from './media/remote.ts';
 import type { ReactionRules } from './reactions/rules.ts';
+import { WordListCache } from './moderation/word-list-cache.ts';
 import { SynonymCache } from './search/synonym-cache.ts';
 import type { Store } from './store.ts';
 
@@ -20,6 +21,8 @@ export interface Ctx {
   remoteImages?: RemoteImages;
   /** The newsroom's search synonyms, cached in this process (see SynonymCache). */
   synonyms: SynonymCache;
+  /** The sensitive-word list, compiled and cached in this process (see WordListCache). */
+  wordList: WordListCache;
 }
 
 /** Announces a change once the transaction `store` belongs to has committed (at once outside a transaction). */
@@ -27,6 +30,6 @@ export function announce(ctx: Ctx, store: Store, change: ContentChange): void {
   store.afterCommit(() => ctx.events.emit(change));
 }
 
-export function newContext(parts: Omit<Ctx, 'events' | 'synonyms'>): Ctx {
-  return { ...parts, events: new ContentEvents(), synonyms: new SynonymCache() };
+export function newContext(parts: Omit<Ctx, 'events' | 'synonyms' | 'wordList'>): Ctx {
+  return { ...parts, events: new ContentEvents(), synonyms: new SynonymCache(), wordList: new WordListCache() };
 }

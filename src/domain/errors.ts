@@ -67,6 +67,7 @@ export const ERROR_CODES = {
   invalid_multipart: 'invalid',
   invalid_image: 'invalid',
   import_refused: 'invalid', // an archive file the import cannot read (not XML of a known format; where, when known)
+  comment_blocked: 'invalid', // a comment with a word the sensitive-word list blocks
   // 401: who is calling is unknown.
   unauthorized: 'unauthorized',
   invalid_token: 'unauthorized',
@@ -75,6 +76,7 @@ export const ERROR_CODES = {
   forbidden: 'forbidden',
   csrf_failed: 'forbidden',
   bad_origin: 'forbidden',
+  comment_banned: 'forbidden', // a reader or address block a moderator banned from commenting
   // 404
   not_found: 'not_found',
   not_configured: 'not_found',
@@ -93,6 +95,9 @@ export const ERROR_CODES = {
   poll_closed: 'conflict', // a ballot at or after the poll's closing time, or after it was closed by hand
   already_voted: 'conflict', // one ballot per reader per poll: a different second one is refused
   poll_has_votes: 'conflict', // options added, removed or the choice changed after readers voted
+  word_taken: 'conflict', // a sensitive word already in the list
+  comment_decided: 'conflict', // another moderator decided the comment otherwise first
+  already_banned: 'conflict',
   // 412: If-Match named a revision someone else has replaced.
   stale_revision: 'precondition',
   // 413, 415, 422: uploads.
@@ -102,6 +107,7 @@ export const ERROR_CODES = {
   // 429: too many tries; the response says when to try again.
   too_many_attempts: 'throttled',
   too_many_votes: 'throttled',
+  too_many_comments: 'throttled',
   // 503: the external search engine (INKSTONE_SEARCH_URL) failed or did not answer in time.
   search_unavailable: 'unavailable',
   // 500

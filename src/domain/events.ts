@@ -11,7 +11,9 @@ export type ContentChange =
       /** Readers could see the article before or after the change: only then do reader pages change. */
       public: boolean;
     }
-  | { kind: 'channel' | 'topic' | 'slot' | 'account' | 'related' | 'poll'; id: number | string };
+  | { kind: 'channel' | 'topic' | 'slot' | 'account' | 'related' | 'poll'; id: number | string }
+  /** An article's shown comments changed (approved, removed, answered): its own page only. */
+  | { kind: 'comments'; id: number };
 
 export type ContentListener = (change: ContentChange) => void;
 

@@ -33,7 +33,9 @@ export type Action =
   | 'import.run'
   | 'poll.create'
   | 'poll.close'
-  | 'poll.review';
+  | 'poll.review'
+  | 'comments.moderate'
+  | 'comments.configure';
 
 export interface ArticleRef {
   authorId: number;
@@ -83,6 +85,8 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
     // Closing a poll and reviewing its held ballots decide what readers see as the result: an editor's call.
     case 'poll.close':
     case 'poll.review':
+    // Readers' comments: the queue, replies and bans are the editors'.
+    case 'comments.moderate':
     case 'audit.read':
       return atLeast(actor.role, 'editor');
     case 'channel.manage':
@@ -92,6 +96,8 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
     case 'search.synonyms':
     // An import writes hundreds of articles, channels and accounts at once.
     case 'import.run':
+    // The sensitive-word list and channels' moderation mode change what every reader may post.
+    case 'comments.configure':
       return atLeast(actor.role, 'admin');
   }
 }
@@ -167,5 +173,7 @@ export function actorAbilities(actor: Actor) {
     // Everyone sees the 投票 page; reporters make polls for their own articles there.
     managePolls: true,
     reviewPolls: can(actor, 'poll.review'),
+    moderateComments: can(actor, 'comments.moderate'),
+    configureComments: can(actor, 'comments.configure'),
   };
 }

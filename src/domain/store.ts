@@ -25,6 +25,7 @@ import type { Media, MediaDescription, MediaListing, MediaQuery, MediaUse } from
 import type { ImportRepository } from './imports/imported.ts';
 import type { ImportRunRepository } from './imports/runs.ts';
 import type { Ballot, BallotOutcome, BallotRow, HeldBallots, Poll, PollCounts, PollHour, PollListing, PollWrite } from './polls/poll.ts';
+import type { CommentRepository, ModerationWordRepository } from './comments/comment.ts';
 import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from './reactions/reaction.ts';
 import type { SearchIndex } from './search/search-index.ts';
 import type { SynonymGroup, SynonymWrite } from './search/synonym.ts';
@@ -60,6 +61,10 @@ export interface Store {
   readonly polls: PollRepository;
   /** Work a change sets off after its commit, written in its transaction (see jobs/outbox.ts). */
   readonly outbox: OutboxRepository;
+  /** Readers' comments, their likes and bans, and channels' moderation settings. */
+  readonly comments: CommentRepository;
+  /** The sensitive-word list. */
+  readonly moderationWords: ModerationWordRepository;
   /** Runs fn in one transaction: all its writes land together or not at all. Inside one, fn joins it. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   /** Runs `run` after the enclosing transaction commits; never if it rolls back; at once outside a transaction. */

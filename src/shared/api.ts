@@ -12,6 +12,7 @@ import type { mediaDetailOut, mediaItemOut, mediaOut } from '../web/presenters/m
 import type { bulkOut, trashItem } from '../web/presenters/trash.ts';
 import type { importRunOut } from '../web/presenters/imports.ts';
 import type { heldBallotsOut, newsroomPollOut, pollHourOut } from '../web/presenters/polls.ts';
+import type { banOut, commentNewsroom, sensitiveWordOut } from '../web/presenters/comments.ts';
 import type { accountOut, auditOut, newTokenOut, sessionOut, sourceOut, synonymOut, tokenOut } from '../web/presenters/newsroom.ts';
 
 export type { ArticleStatus, ErrorCode, Role };
@@ -107,3 +108,9 @@ export type NewsroomPoll = ReturnType<typeof newsroomPollOut>;
 export type PollResultsOut = NewsroomPoll & { hours: ReturnType<typeof pollHourOut>[] };
 /** GET /polls/held: held ballots by poll and (hashed) address prefix. */
 export type HeldPollBallots = ReturnType<typeof heldBallotsOut>;
+// Readers' comments (留言) and the sensitive-word list (敏感词), #15
+/** GET /comments: `{items, counts, nextAfter}`; one comment in the moderation queue. */
+export type QueuedComment = ReturnType<typeof commentNewsroom>;
+export type CommentBan = ReturnType<typeof banOut>;
+/** GET /moderation/words: `{items, limits}`. */
+export type SensitiveWord = ReturnType<typeof sensitiveWordOut>;

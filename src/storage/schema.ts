@@ -282,6 +282,63 @@ export interface PollChoiceTable {
   position: number;
 }
 
+/** The sensitive-word list (敏感词); see the comments migration. */
+export interface ModerationWordTable {
+  id: Generated<number>;
+  word: string;
+  key: string;
+  action: string;
+  created_by: number | null;
+  created_at: number;
+  updated_by: number | null;
+  updated_at: number;
+}
+
+/** A channel's comment moderation: 'pre' (the default, no row) or 'post'. */
+export interface CommentSettingTable {
+  channel_id: number;
+  moderation: string;
+  updated_by: number | null;
+  updated_at: number;
+}
+
+/** A reader's comment (留言) under an article. */
+export interface CommentTable {
+  id: Generated<number>;
+  article_id: number;
+  nickname: string;
+  body: string;
+  status: string;
+  reader_id: string;
+  address_hash: string;
+  prefix_hash: string;
+  flags: string;
+  likes: Generated<number>;
+  dedupe_key: string | null;
+  created_at: number;
+  decided_by: number | null;
+  decided_at: number | null;
+  reply: string | null;
+  reply_by: number | null;
+  reply_at: number | null;
+}
+
+export interface CommentLikeTable {
+  comment_id: number;
+  reader_id: string;
+  created_at: number;
+}
+
+export interface CommentBanTable {
+  id: Generated<number>;
+  kind: string;
+  value: string;
+  note: string;
+  comment_id: number | null;
+  created_by: number | null;
+  created_at: number;
+}
+
 export interface DB {
   channels: ChannelTable;
   accounts: AccountTable;
@@ -310,4 +367,9 @@ export interface DB {
   poll_options: PollOptionTable;
   poll_ballots: PollBallotTable;
   poll_choices: PollChoiceTable;
+  moderation_words: ModerationWordTable;
+  comment_settings: CommentSettingTable;
+  comments: CommentTable;
+  comment_likes: CommentLikeTable;
+  comment_bans: CommentBanTable;
 }

@@ -6,6 +6,7 @@ import type { DB } from './schema.ts';
 import { AccountRepository } from './repositories/accounts.ts';
 import { ArticleRepository } from './repositories/articles.ts';
 import { ChannelRepository } from './repositories/channels.ts';
+import { CommentRepository, ModerationWordRepository } from './repositories/comments.ts';
 import { HistoryRepository } from './repositories/history.ts';
 import { ImportRepository } from './repositories/imports.ts';
 import { ImportRunRepository } from './repositories/import-runs.ts';
@@ -43,6 +44,8 @@ export class SqlStore implements Store {
   readonly synonyms: SynonymRepository;
   readonly outbox: OutboxRepository;
   readonly polls: PollRepository;
+  readonly comments: CommentRepository;
+  readonly moderationWords: ModerationWordRepository;
 
   private constructor(
     private readonly db: Kysely<DB>,
@@ -72,6 +75,8 @@ export class SqlStore implements Store {
     this.synonyms = new SynonymRepository(db);
     this.outbox = new OutboxRepository(db, dialect);
     this.polls = new PollRepository(db, dialect, ballots);
+    this.comments = new CommentRepository(db);
+    this.moderationWords = new ModerationWordRepository(db);
   }
 
   /** The store over a database's pool; its transactions share its vote batcher, so make one per pool (the container does). */

@@ -1,3 +1,4 @@
+import { publicComments } from '../domain/comments/service.ts';
 import type { Article } from '../domain/articles/article.ts';
 import { relatedArticles } from '../domain/articles/related.ts';
 import type { Channel } from '../domain/channels/channel.ts';
@@ -96,7 +97,7 @@ export async function articlePageData(
   { cursor, unfold }: { cursor?: string; unfold: boolean },
 ): Promise<ArticleData> {
   const channel = view.channels.find((c) => c.id === article.channelId) ?? (await ctx.store.channels.findById(article.channelId))!;
-  const [related, feed, moods, sidebar, author, media, polls] = await Promise.all([
+  const [related, feed, moods, sidebar, author, media, polls, comments] = await Promise.all([
     relatedArticles(ctx, article),
     feedPage(ctx, { cursor, limit: FEED_PAGE, exclude: article.id }),
     // Only published articles have votes; a draft shows the buttons at zero.
@@ -106,6 +107,8 @@ export async function articlePageData(
     article.byline ? undefined : ctx.store.accounts.findById(article.authorId),
     loadMediaIndex(ctx.store, imageSources(article.bodyHtml)),
     loadEmbeddedPolls(ctx, article.bodyHtml),
+    // Comments only under published articles (a preview shows none).
+    article.status === 'published' ? publicComments(ctx, article.id) : { items: [], total: 0 },
   ]);
   return {
     article: {
@@ -120,6 +123,7 @@ export async function articlePageData(
     nextCursor: feed.nextCursor,
     moods,
     polls,
+    comments,
     sidebar,
     unfold,
     authorName: article.byline || author?.displayName || view.name,

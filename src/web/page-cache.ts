@@ -135,6 +135,7 @@ export function purgeKeysFor(change: ContentChange): string[] | 'all' | undefine
     case 'slot':
       return [surrogateKey.home];
     case 'related':
+    case 'comments':
       return [surrogateKey.articlePage(Number(change.id))];
     case 'poll':
       return [surrogateKey.poll(Number(change.id))];

@@ -129,6 +129,23 @@ describe.each(PAIRS)('export from %s, import into %s', (from, to) => {
       payload: { pinned: [draft.id - 10 > 0 ? draft.id - 10 : 1], excluded: [] },
     });
     expect(pin.statusCode, pin.body).toBe(200);
+    // Readers' comments (#15): the word list, a channel's mode, an approved comment with a reply and a like, a ban.
+    const adminAct = (method: 'POST' | 'PUT', url: string, payload: object) =>
+      t.app.inject({ method, url: `/api/v1${url}`, headers: { authorization: admin.auth }, payload });
+    expect((await adminAct('POST', '/moderation/words', { text: '敏感 打码\n违禁词', action: 'block' })).statusCode).toBe(201);
+    expect((await adminAct('PUT', `/comments/settings/${(await t.ctx.store.channels.all())[0]!.id}`, { moderation: 'post' })).statusCode).toBe(200);
+    const commented = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/articles/${publishedId}/comments`,
+      remoteAddress: '10.9.0.1',
+      payload: { nickname: '读者', body: '导出也要带上留言' },
+    });
+    expect(commented.statusCode, commented.body).toBe(201);
+    const commentId = json(commented).comment.id as number;
+    expect((await adminAct('POST', `/comments/${commentId}/approve`, {})).statusCode).toBeLessThan(300);
+    expect((await adminAct('PUT', `/comments/${commentId}/reply`, { text: '谢谢' })).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'POST', url: `/api/v1/comments/${commentId}/likes`, remoteAddress: '10.9.0.2' })).statusCode).toBe(200);
+    expect((await adminAct('POST', '/comments/bans', { prefix: '203.0.113.0/24' })).statusCode).toBe(201);
     // A post imported from a WordPress export: its source and its old address travel with the archive.
     const wxrDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-wxr-'));
     const wxr = path.join(wxrDir, 'old.xml');

@@ -22,6 +22,18 @@ export const AUDIT_GROUPS = {
   ],
   media: ['media.upload', 'media.edit', 'media.delete'],
   reactions: ['reactions.release', 'reactions.discard', 'poll.create', 'poll.update', 'poll.close', 'poll.release', 'poll.discard'],
+  comments: [
+    'comment.approve',
+    'comment.reject',
+    'comment.reply',
+    'comment.ban',
+    'comment.unban',
+    'comment.settings',
+    'moderation.add',
+    'moderation.import',
+    'moderation.update',
+    'moderation.delete',
+  ],
   accounts: ['account.create', 'account.update', 'account.password', 'account.password_reset', 'account.login_attack', 'token.create', 'token.revoke'],
   sessions: ['session.create', 'session.delete', 'session.delete_all'],
 } as const satisfies Record<string, readonly string[]>;

@@ -29,12 +29,15 @@ export function hashed(rules: ReactionRules, input: string): string {
   return hash;
 }
 
-/** The /24 of an IPv4 address or the /64 of an IPv6 one: what one household, office or host usually holds. */
-export function addressPrefix(address: string): string {
+/**
+ * The /24 of an IPv4 address or the /64 of an IPv6 one: what one household, office or host usually holds. Comment
+ * bans name a wider IPv6 block (`v6Groups` 3: a /48, a site's usual allocation).
+ */
+export function addressPrefix(address: string, v6Groups = 4): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   const v4 = mapped ? mapped[1]! : address;
   if (isIPv4(v4)) return v4.split('.').slice(0, 3).join('.') + '.0/24';
-  if (isIPv6(address)) return expandIPv6(address).slice(0, 4).join(':') + '::/64';
+  if (isIPv6(address)) return expandIPv6(address).slice(0, v6Groups).join(':') + `::/${v6Groups * 16}`;
   return address;
 }
 

@@ -6,6 +6,7 @@ import { articleRoutes } from './articles.ts';
 import { assistRoutes } from './assist.ts';
 import { auditRoutes } from './audit.ts';
 import { channelRoutes } from './channels.ts';
+import { commentRoutes } from './comments.ts';
 import { feedRoutes } from './feed.ts';
 import { importRoutes } from './imports.ts';
 import { mediaRoutes } from './media.ts';
@@ -54,6 +55,7 @@ export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> 
   if (imports) app.register(async (scope) => importRoutes(scope, deps, imports));
   sourceRoutes(app, deps);
   synonymRoutes(app, deps);
+  commentRoutes(app, deps);
   auditRoutes(app, deps);
   accountRoutes(app, deps);
   tokenRoutes(app, deps);

@@ -4,6 +4,7 @@ import { lineage, type Channel } from '../../domain/channels/channel.ts';
 import type { MediaIndex } from '../../domain/media/responsive.ts';
 import type { Topic } from '../../domain/topics/topic.ts';
 import { articlePath } from '../presenters/articles.ts';
+import { Comments, type CommentsView } from './comments.tsx';
 import { Breadcrumbs, FeedItem, FeedSection, JsonLd, Layout, Moods, Rankings, Share, Time, TitleList, type MoodView, type RankingView } from './components.tsx';
 import { isoWithOffset } from './format.ts';
 import { Picture, SIZES } from './picture.tsx';
@@ -165,6 +166,8 @@ export interface ArticleData {
   moods: MoodView[];
   /** The polls the body embeds (already rendered into it), by id: their surrogate keys go on the page. */
   polls: Map<number, PollView>;
+  /** Approved comments (留言), newest first. */
+  comments: CommentsView;
   sidebar: Sidebar;
   unfold: boolean;
   authorName: string;
@@ -267,6 +270,7 @@ export function ArticlePage({ view, data }: { view: SiteView; data: ArticleData 
           </article>
           <Share url={url} title={a.title} text={a.summary} articleId={a.id} />
           <Moods articleId={a.id} moods={data.moods} />
+          <Comments articleId={a.id} comments={data.comments} view={view} />
           {data.related.length > 0 ? (
             <section class="related" aria-labelledby="related-title">
               <h2 id="related-title" class="section-title">
