@@ -3,7 +3,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishDueArticles } from '../../src/domain/articles/service.ts';
-import { fillSearchIndexes, rebuildSearchIndex, searchBacklog } from '../../src/domain/search/service.ts';
+import { documentMaker, fillSearchIndexes, rebuildSearchIndex, searchBacklog } from '../../src/domain/search/service.ts';
 import { processEnv, runCli } from '../support/server.ts';
 import { STORES, type StoreKind } from '../support/stores.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
@@ -389,6 +389,35 @@ describe.each(STORES)('search on %s', (kind) => {
     expect((await search({ q: '墨川湖' })).total).toBe(0);
     await sql`update articles set status = 'published' where id = ${birds}`.execute(t.db.database.db);
     expect(await rebuildSearchIndex(t.ctx)).toEqual({ indexed: articles.length, removed: 0 });
+  });
+
+  it('indexes an article as it is when its batch is written, whatever the worker prepared from an earlier read', async () => {
+    await t.settled();
+    const birds = idOf.get('mochuan-lake-birds')!;
+    await sql`delete from search_docs`.execute(t.db.database.db);
+    // The article's text changes after the worker prepared its batch and before the batch is written.
+    const { rows: before } = await sql<{ title: string; body_text: string }>`select title, body_text from articles where id = ${birds}`.execute(
+      t.db.database.db,
+    );
+    const maker = documentMaker();
+    const ahead = maker.ahead!;
+    let changed = false;
+    maker.ahead = async (batch) => {
+      await ahead(batch);
+      if (!changed && batch.some((a) => a.id === birds)) {
+        changed = true;
+        await sql`update articles set title = ${'砾洲湾迎来候鸟'}, body_text = ${'砾洲湾的滩涂上聚集了上千只候鸟。'} where id = ${birds}`.execute(
+          t.db.database.db,
+        );
+      }
+    };
+    expect(await t.ctx.store.search.fill(maker)).toBe(articles.length);
+    expect(changed).toBe(true);
+    expect(keys((await search({ q: '砾洲湾' })).items)).toEqual(['mochuan-lake-birds']);
+    // Put back as it was, for the tests after this one.
+    await sql`update articles set title = ${before[0]!.title}, body_text = ${before[0]!.body_text} where id = ${birds}`.execute(t.db.database.db);
+    await sql`delete from search_docs`.execute(t.db.database.db);
+    expect((await rebuildSearchIndex(t.ctx)).indexed).toBe(articles.length);
   });
 
   it('runs `inkstone reindex` from the command line, and resumes a run that stopped half-way', async () => {

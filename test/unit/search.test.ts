@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.ts';
-import { normalizeText } from '../../src/domain/nlp/segment.ts';
-import { GRAM_GAP, searchDocument, unknownRunGrams } from '../../src/domain/search/document.ts';
+import { normalizeText, segmenter } from '../../src/domain/nlp/segment.ts';
+import { GRAM_GAP, preciseWords, searchDocument, unknownRunGrams } from '../../src/domain/search/document.ts';
 import { gramPhrase, gramTokens, type GramPhrase } from '../../src/domain/search/grams.ts';
 import { MAX_QUERY_CHARS, parseQuery, wordOrText } from '../../src/domain/search/query.ts';
 import type { Term } from '../../src/domain/search/search-index.ts';
@@ -189,6 +189,22 @@ describe('search documents', () => {
     const stretches = grams.join(' ').split(GRAM_GAP);
     expect(stretches.length).toBeGreaterThan(1);
     expect(unknownRunGrams(normalizeText('光伏电站并网发电'))).toEqual([]);
+  });
+
+  it("reads jieba's precise words off its search-mode output, the same as segmenting again", () => {
+    for (const text of [
+      '北京大学的研究团队在中华人民共和国国家发展和改革委员会的支持下',
+      '北京北京大学 abc123 砚岚芯表示，江城地铁9号线开通',
+      '我们中出了一个叛徒',
+      '',
+    ]) {
+      const normalized = normalizeText(text);
+      const search = normalized === '' ? [] : segmenter().cutForSearch(normalized, false);
+      expect(preciseWords(normalized, search), text).toEqual(normalized === '' ? [] : segmenter().cut(normalized, false));
+      expect(unknownRunGrams(normalized, search)).toEqual(unknownRunGrams(normalized));
+    }
+    // Tokens that do not spell the text are no reading of it: the caller segments again.
+    expect(preciseWords('北京大学', ['北京', '上海'])).toBeUndefined();
   });
 });
 

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import { BUNDLED, packageFile } from '../../package-files.ts';
@@ -12,6 +13,9 @@ import type { BodyJob, BodyOutcome } from './body-work.ts';
  * sources), which a newsroom writing short articles would otherwise carry for good after one long one.
  */
 let pool: Piscina<BodyJob, BodyOutcome> | undefined;
+
+/** Threads the pool may run: two on a machine with the cores for it, else one. */
+export const BODY_THREADS = Math.min(2, availableParallelism());
 
 // From the sources (tsx, Vitest) the worker loads the TypeScript module through tsx's loader, named explicitly: Vitest
 // transforms modules itself and a process may have registered tsx in-process. The production build has its own
@@ -28,7 +32,9 @@ export function bodyPool(): Piscina<BodyJob, BodyOutcome> {
   pool ??= new Piscina<BodyJob, BodyOutcome>({
     ...worker(),
     minThreads: 0,
-    maxThreads: 1,
+    // A second thread only while there is work for two (a rebuild's or fill's batches, two long bodies at once): each
+    // holds its own dictionaries, and ends after a minute idle.
+    maxThreads: BODY_THREADS,
     idleTimeout: 60_000,
   });
   return pool;

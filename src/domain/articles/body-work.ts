@@ -3,7 +3,7 @@ import { extractFigures, type KeyFigure } from '../nlp/figures.ts';
 import { suggestKeywords } from '../nlp/keywords.ts';
 import { fingerprint, type Fingerprint } from '../nlp/minhash.ts';
 import { extractSummary } from '../nlp/summary.ts';
-import { prepareSearchFields, type PreparedSearchFields } from '../search/document.ts';
+import { packSearchFields, prepareSearchFields, type PackedSearchFields, type PreparedSearchFields, type SearchText } from '../search/document.ts';
 import { bodyText, sanitizeBody } from './html.ts';
 import { LIMITS } from './limits.ts';
 import type { RelatedDocument } from './related-reading.ts';
@@ -69,15 +69,21 @@ export function assistNow(title: string, html: string): AssistTexts {
 }
 
 /** What crosses the thread boundary: a job, and a result or the domain error it met (classes do not survive cloning). */
-export type BodyJob = { html: string } | { text: string; fields: TextFields } | { assist: { title: string; html: string } };
+export type BodyJob =
+  | { html: string }
+  | { text: string; fields: TextFields }
+  | { assist: { title: string; html: string } }
+  /** A batch of articles' search fields, for a rebuild or a fill of an index. */
+  | { search: SearchText[] };
 
 export type BodyOutcome =
-  | { ok: true; body?: PreparedBody; analysis?: PreparedAnalysis; assist?: AssistTexts }
+  | { ok: true; body?: PreparedBody; analysis?: PreparedAnalysis; assist?: AssistTexts; search?: PackedSearchFields[] }
   | { ok: false; error: { kind: DomainError['kind']; code: DomainError['code']; message: string; field?: string } };
 
 export function runBodyJob(job: BodyJob): BodyOutcome {
   try {
     if ('assist' in job) return { ok: true, assist: assistNow(job.assist.title, job.assist.html) };
+    if ('search' in job) return { ok: true, search: job.search.map((a) => packSearchFields(prepareSearchFields(a))) };
     if ('html' in job) {
       const body = prepareBodyNow(job.html);
       return { ok: true, body };

@@ -1,5 +1,6 @@
 import { DomainError, type CodeOf, type ErrorKind } from '../errors.ts';
 import { bodyPool } from './body-pool.ts';
+import { unpackSearchFields, type PreparedSearchFields, type SearchText } from '../search/document.ts';
 import { assistNow, prepareBodyNow, type AssistTexts, type BodyJob, type PreparedAnalysis, type PreparedBody, type TextFields } from './body-work.ts';
 
 export type { AssistTexts, PreparedAnalysis, PreparedBody, TextFields } from './body-work.ts';
@@ -42,4 +43,10 @@ export const INLINE_ASSIST_CHARS = 4 * 1024;
 export async function prepareAssist(title: string, html: string): Promise<AssistTexts> {
   if (html.length <= INLINE_ASSIST_CHARS) return assistNow(title, html);
   return (await inWorker({ assist: { title, html } })).assist!;
+}
+
+/** Search fields of a batch of articles, worked out in the body worker thread (a rebuild's or fill's next batch). */
+export async function prepareSearchBatch(articles: readonly SearchText[]): Promise<PreparedSearchFields[]> {
+  const search = articles.map((a) => ({ title: a.title, subtitle: a.subtitle, summary: a.summary, bodyText: a.bodyText, tags: a.tags }));
+  return (await inWorker({ search })).search!.map(unpackSearchFields);
 }

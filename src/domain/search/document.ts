@@ -16,10 +16,9 @@ export function wellFormed(text: string): string {
 }
 
 /** jieba's search-mode words of normalized text, made safe as index terms: no ASCII punctuation or controls inside, bounded length. */
-function normalizedWordTokens(normalized: string): string[] {
+function normalizedWordTokens(normalized: string, raw = normalized === '' ? [] : segmenter().cutForSearch(normalized, false)): string[] {
   const out: string[] = [];
-  if (normalized === '') return out;
-  for (const token of segmenter().cutForSearch(normalized, false)) {
+  for (const token of raw) {
     for (const part of token.split(/[^a-z0-9\u0080-\u{10ffff}]+/u)) if (part !== '') out.push(clampToken(part));
   }
   return out;
@@ -49,40 +48,69 @@ const isLoneChinese = (word: string) => word.length === 1 && word.charCodeAt(0) 
  * parseQuery), while dictionary words are found through the word columns. Keeping every bigram of every body made
  * the index four times the text; this keeps it near the text's size.
  */
-export function unknownRunGrams(normalized: string): string[] {
+export function unknownRunGrams(normalized: string, searchTokens?: readonly string[]): string[] {
   const out: string[] = [];
-  for (const chunk of normalized.split(' ')) {
-    if (chunk === '') continue;
-    // [from, to) of each widened run, merged where they touch.
-    const spans: [number, number][] = [];
-    let at = 0;
-    let runStart = -1;
-    let runWords = 0;
-    const close = (end: number) => {
-      if (runWords >= 2) {
-        const from = runStart > 0 && chunk.charCodeAt(runStart - 1) >= 0x80 ? runStart - 1 : runStart;
-        const to = end < chunk.length && chunk.charCodeAt(end) >= 0x80 ? end + 1 : end;
-        const last = spans[spans.length - 1];
-        if (last && from <= last[1]) last[1] = to;
-        else spans.push([from, to]);
-      }
-      runStart = -1;
-      runWords = 0;
-    };
-    for (const w of segmenter().cut(chunk, false)) {
-      if (isLoneChinese(w)) {
-        if (runStart < 0) runStart = at;
-        runWords++;
-      } else close(at);
-      at += w.length;
+  const words = (searchTokens && preciseWords(normalized, searchTokens)) ?? segmenter().cut(normalized, false);
+  // [from, to) of each widened run, merged where they touch (within one space-free chunk).
+  const spans: [number, number][] = [];
+  let at = 0;
+  let runStart = -1;
+  let runWords = 0;
+  const isChinese = (i: number) => i >= 0 && i < normalized.length && normalized.charCodeAt(i) >= 0x80 && normalized[i] !== ' ';
+  const close = (end: number) => {
+    if (runWords >= 2) {
+      const from = isChinese(runStart - 1) ? runStart - 1 : runStart;
+      const to = isChinese(end) ? end + 1 : end;
+      const last = spans[spans.length - 1];
+      if (last && from <= last[1]) last[1] = to;
+      else spans.push([from, to]);
     }
-    close(at);
-    for (const [from, to] of spans) {
-      if (out.length > 0) out.push(GRAM_GAP);
-      out.push(...gramTokens(chunk.slice(from, to)));
-    }
+    runStart = -1;
+    runWords = 0;
+  };
+  for (const w of words) {
+    if (isLoneChinese(w)) {
+      if (runStart < 0) runStart = at;
+      runWords++;
+    } else close(at);
+    at += w.length;
+  }
+  close(at);
+  for (const [from, to] of spans) {
+    if (out.length > 0) out.push(GRAM_GAP);
+    out.push(...gramTokens(normalized.slice(from, to)));
   }
   return out;
+}
+
+/**
+ * jieba's precise words read off its search-mode output, which gives each word after the parts (of two or three
+ * characters) it adds for a long one: 北京 大学 北京大学 → 北京大学. One segmentation instead of two per body.
+ * Undefined when the words do not spell the text exactly (then the caller segments again).
+ */
+export function preciseWords(text: string, tokens: readonly string[]): string[] | undefined {
+  const out: string[] = [];
+  let cursor = 0;
+  for (let i = 0; i < tokens.length; ) {
+    let word = i;
+    // A part is 2–3 characters; the word it belongs to follows the parts, starts here and contains them all.
+    for (let j = i + 1; j < tokens.length; j++) {
+      const before = tokens[j - 1]!;
+      if (before.length < 2 || before.length > 3) break;
+      const u = tokens[j]!;
+      if (u.length > before.length && text.startsWith(u, cursor)) {
+        let all = true;
+        for (let k = i; k < j && all; k++) all = tokens[k]!.length < u.length && u.includes(tokens[k]!);
+        if (all) word = j;
+      }
+    }
+    const w = tokens[word]!;
+    if (!text.startsWith(w, cursor)) return undefined;
+    out.push(w);
+    cursor += w.length;
+    i = word + 1;
+  }
+  return cursor === text.length ? out : undefined;
 }
 
 /** A short field (title, tags, summary): its words and every gram, so any string in it is found exactly. */
@@ -94,7 +122,10 @@ function field(text: string): SearchField {
 /** A body: its words, and grams only where jieba knows no word (unknownRunGrams), over its first characters. */
 function bodyField(text: string): SearchField {
   const normalized = normalizeText(wellFormed(text));
-  return { words: normalizedWordTokens(normalized), grams: unknownRunGrams(cut(normalized, INDEX_LIMITS.bodyGramChars)) };
+  const raw = normalized === '' ? [] : segmenter().cutForSearch(normalized, false);
+  const gramText = cut(normalized, INDEX_LIMITS.bodyGramChars);
+  // The words already segmented serve the grams too when the body is no longer than the part that has grams.
+  return { words: normalizedWordTokens(normalized, raw), grams: unknownRunGrams(gramText, gramText === normalized ? raw : undefined) };
 }
 
 export type SearchText = Pick<Article, 'title' | 'subtitle' | 'summary' | 'bodyText' | 'tags'>;
@@ -124,6 +155,29 @@ export function prepareSearchFields(a: SearchText): PreparedSearchFields {
     texts,
     fields: { title: field(texts.title), tags: field(texts.tags), summary: field(texts.summary), body: bodyField(texts.body) },
   };
+}
+
+/**
+ * Prepared fields as they cross a thread: each token list one string (tokens never hold a space), so a batch is a few
+ * hundred strings to copy rather than hundreds of thousands.
+ */
+export interface PackedSearchFields {
+  texts: Record<SearchFieldName, string>;
+  words: string[];
+  grams: string[];
+}
+
+export function packSearchFields(p: PreparedSearchFields): PackedSearchFields {
+  return { texts: p.texts, words: SEARCH_FIELDS.map((f) => p.fields[f].words.join(' ')), grams: SEARCH_FIELDS.map((f) => p.fields[f].grams.join(' ')) };
+}
+
+export function unpackSearchFields(p: PackedSearchFields): PreparedSearchFields {
+  const tokens = (joined: string) => (joined === '' ? [] : joined.split(' '));
+  const fields = {} as Record<SearchFieldName, SearchField>;
+  SEARCH_FIELDS.forEach((f, i) => {
+    fields[f] = { words: tokens(p.words[i]!), grams: tokens(p.grams[i]!) };
+  });
+  return { texts: p.texts, fields };
 }
 
 export function searchDocument(a: IndexableArticle, prepared?: PreparedSearchFields): SearchDocument {

@@ -26,6 +26,15 @@ export interface SearchDocument {
 export type IndexableArticle = Pick<Article, 'id' | 'title' | 'subtitle' | 'summary' | 'bodyText' | 'tags' | 'channelId' | 'publishedAt' | 'updatedAt'>;
 
 /**
+ * Makes an article's document. `ahead`, when there: works out the documents of articles about to be written (in a
+ * worker thread) while the caller writes others; the maker then uses that work for an article whose texts are still
+ * those. A store's rebuild and fill call it one batch ahead; without it every document is made when written.
+ */
+export type DocumentMaker = ((article: IndexableArticle) => SearchDocument) & {
+  ahead?: (articles: readonly IndexableArticle[]) => Promise<void>;
+};
+
+/**
  * A query term. `word`: the article has this word (one of jieba's search-mode tokens). `text`: the article has
  * this exact string somewhere, found through the bigram index.
  */
@@ -120,13 +129,13 @@ export interface SearchIndex {
   /** The ids of every match (by the index's time, newest first), at most `cap` of them. */
   matching(request: SearchRequest, cap: number): Promise<SearchMatches>;
   /** Re-indexes every published article in batches, each made a document by `document` (reads stay served), and drops the rest. */
-  rebuild(document: (article: IndexableArticle) => SearchDocument, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport>;
+  rebuild(document: DocumentMaker, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport>;
   /**
    * Indexes the articles of the index's scope that have no document yet, in batches, oldest id first: a first start on
    * a bulk-loaded, restored or imported archive fills the index in the background, and an interrupted fill goes on
    * where it stopped. Never replaces a document (a change indexed meanwhile by the outbox is newer).
    */
-  fill(document: (article: IndexableArticle) => SearchDocument, progress?: (indexed: number) => void, signal?: AbortSignal): Promise<number>;
+  fill(document: DocumentMaker, progress?: (indexed: number) => void, signal?: AbortSignal): Promise<number>;
   /** How many documents the index holds (an index-only count). */
   count(): Promise<number>;
   /** Whether no article is indexed (cheap, unlike stats). */

@@ -1,3 +1,5 @@
+import { BODY_THREADS } from '../articles/body-pool.ts';
+import { prepareSearchBatch } from '../articles/body.ts';
 import type { Article } from '../articles/article.ts';
 import { normalizeChannelPath } from '../channels/channel.ts';
 import type { Ctx } from '../context.ts';
@@ -6,7 +8,16 @@ import type { Store } from '../store.ts';
 import { searchDocument, type PreparedSearchFields } from './document.ts';
 import { exactText, parseQuery, type ParsedQuery, type Synonyms } from './query.ts';
 import { length } from '../text.ts';
-import { SEARCH_CAPS, type RebuildProgress, type RebuildReport, type RebuildStart, type SearchIndex, type SearchRequest, type Term } from './search-index.ts';
+import {
+  SEARCH_CAPS,
+  type DocumentMaker,
+  type RebuildProgress,
+  type RebuildReport,
+  type RebuildStart,
+  type SearchIndex,
+  type SearchRequest,
+  type Term,
+} from './search-index.ts';
 import { highlight, lead, snippet } from './snippet.ts';
 import { corrections, suggestionsReady, warmSuggestions } from './suggest.ts';
 
@@ -278,22 +289,41 @@ export async function searchBacklog(ctx: Ctx): Promise<IndexBacklog> {
 }
 
 /**
+ * Documents for a rebuild or a fill: each batch's fields are worked out in the body worker thread while the store writes
+ * the batch before (two cores: one segments, one writes), and used for an article whose texts are still those.
+ */
+export function documentMaker(): DocumentMaker {
+  const ready = new Map<number, PreparedSearchFields>();
+  const make: DocumentMaker = (article) => {
+    const prepared = ready.get(article.id);
+    ready.delete(article.id);
+    return searchDocument(article, prepared);
+  };
+  make.ahead = async (articles) => {
+    if (articles.length === 0) return;
+    // In as many pieces as the pool has threads, worked on at once.
+    const pieces = BODY_THREADS > 1 && articles.length > 1 ? [articles.slice(0, articles.length >> 1), articles.slice(articles.length >> 1)] : [articles];
+    const prepared = (await Promise.all(pieces.map(prepareSearchBatch))).flat();
+    // Work for articles that left the batch meanwhile (a status change) is not kept past a couple of batches.
+    if (ready.size > 4 * articles.length) ready.clear();
+    articles.forEach((a, i) => ready.set(a.id, prepared[i]!));
+  };
+  return make;
+}
+
+/**
  * Indexes the articles each index lacks, in batches, while the site serves (jobs/backlog.ts runs it after the server
  * listens); resumable by construction: it asks the index what is missing, so a stopped run loses nothing.
  */
 export async function fillSearchIndexes(ctx: Ctx, { signal, progress }: { signal?: AbortSignal; progress?: (indexed: number) => void } = {}): Promise<number> {
-  const published = await ctx.store.search.fill((article) => searchDocument(article), progress, signal);
-  const unpublished = await ctx.store.draftSearch.fill(
-    (article) => searchDocument(article),
-    (n) => progress?.(published + n),
-    signal,
-  );
+  const published = await ctx.store.search.fill(documentMaker(), progress, signal);
+  const unpublished = await ctx.store.draftSearch.fill(documentMaker(), (n) => progress?.(published + n), signal);
   return published + unpublished;
 }
 
 /** Rebuilds the index from the published articles, the documents made here (inkstone reindex; an empty index at start). */
 export function rebuildSearchIndex(ctx: Ctx, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
-  return ctx.store.search.rebuild((article) => searchDocument(article), progress, from);
+  return ctx.store.search.rebuild(documentMaker(), progress, from);
 }
 
 /**
@@ -314,5 +344,5 @@ export async function indexArticle(store: Store, article: Article, prepared?: Pr
 
 /** Rebuilds the draft index from the articles that are not published (inkstone reindex; an empty one at start). */
 export function rebuildDraftIndex(ctx: Ctx, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
-  return ctx.store.draftSearch.rebuild((article) => searchDocument(article), progress, from);
+  return ctx.store.draftSearch.rebuild(documentMaker(), progress, from);
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type {
   FieldRank,
+  DocumentMaker,
   IndexableArticle,
   RebuildProgress,
   RebuildReport,
@@ -313,7 +314,7 @@ export class OpenSearchIndex implements SearchIndex {
     return matchesFrom(await this.query(matchingBody(request, cap)), cap);
   }
 
-  async rebuild(document: (article: IndexableArticle) => SearchDocument, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
+  async rebuild(document: DocumentMaker, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
     let indexed = 0;
     let after = from?.afterId ?? 0;
     for (;;) {
@@ -361,7 +362,7 @@ export class OpenSearchIndex implements SearchIndex {
     }
   }
 
-  async fill(document: (article: IndexableArticle) => SearchDocument, progress?: (indexed: number) => void, signal?: AbortSignal): Promise<number> {
+  async fill(document: DocumentMaker, progress?: (indexed: number) => void, signal?: AbortSignal): Promise<number> {
     let indexed = 0;
     let after = 0;
     while (!signal?.aborted) {

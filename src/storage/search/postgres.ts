@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import {
   SEARCH_FIELDS,
+  type DocumentMaker,
   type IndexableArticle,
   type RebuildProgress,
   type RebuildReport,
@@ -16,7 +17,7 @@ import {
   type WordTerm,
 } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
-import { articleBatch, byRelevance, REBUILD_BATCH, SEARCH_CAPS, type IndexScope } from './shared.ts';
+import { articleBatch, byRelevance, pipelinedBatches, REBUILD_BATCH, SEARCH_CAPS, type IndexScope } from './shared.ts';
 
 /**
  * PostgreSQL: search_docs holds each published article's tokens as two `simple` tsvectors built here from our
@@ -315,20 +316,18 @@ export class PostgresSearchIndex implements SearchIndex {
     });
   }
 
-  async rebuild(document: (article: IndexableArticle) => SearchDocument, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
-    let indexed = 0;
-    let after = from?.afterId ?? 0;
-    for (;;) {
-      const batch = await this.db.transaction().execute(async (tx) => {
-        const rows = await articleBatch(tx, this.scope, after, REBUILD_BATCH, true);
-        await this.write(tx, rows.map(document));
-        return rows;
-      });
-      if (batch.length === 0) break;
-      indexed += batch.length;
-      after = batch[batch.length - 1]!.id;
-      progress?.(indexed, after);
-    }
+  async rebuild(document: DocumentMaker, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
+    const indexed = await pipelinedBatches(
+      document,
+      (after) => articleBatch(this.db, this.scope, after, REBUILD_BATCH, false),
+      (after) =>
+        this.db.transaction().execute(async (tx) => {
+          const rows = await articleBatch(tx, this.scope, after, REBUILD_BATCH, true);
+          await this.write(tx, rows.map(document));
+          return rows;
+        }),
+      { from: from?.afterId ?? 0, progress },
+    );
     const result = await sql`delete from ${this.docs} d where not exists (
       select 1 from articles a where a.id = d.article_id and ${this.scope === 'published' ? sql`a.status = 'published'` : sql`a.status <> 'published'`})`.execute(
       this.db,
@@ -337,23 +336,20 @@ export class PostgresSearchIndex implements SearchIndex {
     return { indexed, removed: Number(result.numAffectedRows ?? 0) };
   }
 
-  async fill(document: (article: IndexableArticle) => SearchDocument, progress?: (indexed: number) => void, signal?: AbortSignal): Promise<number> {
-    let indexed = 0;
-    let after = 0;
-    while (!signal?.aborted) {
+  async fill(document: DocumentMaker, progress?: (indexed: number) => void, signal?: AbortSignal): Promise<number> {
+    return pipelinedBatches(
+      document,
+      (after) => articleBatch(this.db, this.scope, after, REBUILD_BATCH, false, this.docs),
       // The rows stay locked (FOR SHARE) until the batch commits: an edit's own indexing lands after ours. An article
       // indexed by the outbox between the read and the write is written again from the same committed row.
-      const batch = await this.db.transaction().execute(async (tx) => {
-        const rows = await articleBatch(tx, this.scope, after, REBUILD_BATCH, true, this.docs);
-        await this.write(tx, rows.map(document));
-        return rows;
-      });
-      if (batch.length === 0) break;
-      indexed += batch.length;
-      after = batch[batch.length - 1]!.id;
-      progress?.(indexed);
-    }
-    return indexed;
+      (after) =>
+        this.db.transaction().execute(async (tx) => {
+          const rows = await articleBatch(tx, this.scope, after, REBUILD_BATCH, true, this.docs);
+          await this.write(tx, rows.map(document));
+          return rows;
+        }),
+      { signal, progress: progress && ((n) => progress(n)) },
+    );
   }
 
   async count(): Promise<number> {

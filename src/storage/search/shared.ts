@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { IndexableArticle } from '../../domain/search/search-index.ts';
+import type { DocumentMaker, IndexableArticle } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
 import { tagNamesByArticle } from '../repositories/articles.ts';
 
@@ -53,3 +53,43 @@ export async function articleBatch(
 }
 
 export const REBUILD_BATCH = 200;
+
+/**
+ * The batches of a rebuild or a fill. `write(after)` reads the batch after that id in its own transaction and writes it
+ * (what it read is the truth); meanwhile the next batch, guessed by a read outside any transaction, is having its
+ * documents made ahead (`document.ahead`, a worker thread), so segmenting and writing overlap. Stops when a write finds
+ * nothing, or when `signal` aborts. Returns how many articles were written.
+ */
+export async function pipelinedBatches(
+  document: DocumentMaker,
+  guess: (after: number) => Promise<IndexableArticle[]>,
+  write: (after: number) => Promise<IndexableArticle[]>,
+  { from = 0, signal, progress, pause = false }: { from?: number; signal?: AbortSignal; progress?: (indexed: number, after: number) => void; pause?: boolean },
+): Promise<number> {
+  const ahead = document.ahead;
+  const prepare = async (after: number) => {
+    if (!ahead) return { last: undefined, ready: Promise.resolve() };
+    const rows = await guess(after);
+    // A failed preparation only means the documents are made when written.
+    return { last: rows.length ? rows[rows.length - 1]!.id : undefined, ready: ahead(rows).catch(() => {}) };
+  };
+  let indexed = 0;
+  let after = from;
+  let next = prepare(after);
+  while (!signal?.aborted) {
+    const current = await next;
+    // The following batch is read and handed to the worker before this one is written.
+    next = current.last !== undefined ? prepare(current.last) : Promise.resolve({ last: undefined, ready: Promise.resolve() });
+    await current.ready;
+    const batch = await write(after);
+    if (batch.length === 0) break;
+    indexed += batch.length;
+    after = batch[batch.length - 1]!.id;
+    progress?.(indexed, after);
+    // Readers get the connection between two batches.
+    if (pause) await new Promise((resolve) => setImmediate(resolve));
+  }
+  // A guess still on its way is not left to fail unobserved.
+  await next.then((n) => n.ready).catch(() => {});
+  return indexed;
+}

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type {
+  DocumentMaker,
   IndexableArticle,
   RebuildProgress,
   RebuildReport,
@@ -15,7 +16,7 @@ import type {
   WordTerm,
 } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
-import { articleBatch, byRelevance, REBUILD_BATCH, SEARCH_CAPS, type IndexScope } from './shared.ts';
+import { articleBatch, byRelevance, pipelinedBatches, REBUILD_BATCH, SEARCH_CAPS, type IndexScope } from './shared.ts';
 
 /**
  * SQLite: one contentless FTS5 table (search_fts) over pre-segmented text: four word columns, four gram
@@ -203,21 +204,19 @@ export class SqliteSearchIndex implements SearchIndex {
     return { ids: rows.slice(0, cap).map((r) => r.id), capped: rows.length > cap };
   }
 
-  async rebuild(document: (article: IndexableArticle) => SearchDocument, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
-    let indexed = 0;
-    let after = from?.afterId ?? 0;
-    for (;;) {
+  async rebuild(document: DocumentMaker, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
+    const indexed = await pipelinedBatches(
+      document,
+      (after) => articleBatch(this.db, this.scope, after, REBUILD_BATCH, false),
       // Each batch is one write transaction taken up front, so no other process writes between our reads and writes.
-      const batch = await this.immediate(async (db) => {
-        const rows = await articleBatch(db, this.scope, after, REBUILD_BATCH, false);
-        for (const a of rows) await this.write(db, document(a));
-        return rows;
-      });
-      if (batch.length === 0) break;
-      indexed += batch.length;
-      after = batch[batch.length - 1]!.id;
-      progress?.(indexed, after);
-    }
+      (after) =>
+        this.immediate(async (db) => {
+          const rows = await articleBatch(db, this.scope, after, REBUILD_BATCH, false);
+          for (const a of rows) await this.write(db, document(a));
+          return rows;
+        }),
+      { from: from?.afterId ?? 0, progress },
+    );
     const removed = await this.immediate(async (db) => {
       const { rows } = await sql<{ article_id: number }>`select d.article_id from ${this.docs} d
         left join articles a on a.id = d.article_id where a.id is null or ${this.scope === 'published' ? sql`a.status <> 'published'` : sql`a.status = 'published'`}`.execute(
@@ -231,24 +230,19 @@ export class SqliteSearchIndex implements SearchIndex {
     return { indexed, removed };
   }
 
-  async fill(document: (article: IndexableArticle) => SearchDocument, progress?: (indexed: number) => void, signal?: AbortSignal): Promise<number> {
-    let indexed = 0;
-    let after = 0;
-    while (!signal?.aborted) {
+  async fill(document: DocumentMaker, progress?: (indexed: number) => void, signal?: AbortSignal): Promise<number> {
+    return pipelinedBatches(
+      document,
+      (after) => articleBatch(this.db, this.scope, after, REBUILD_BATCH, false, this.docs),
       // Read and written in one write transaction: no other process indexes an article between the two.
-      const batch = await this.immediate(async (db) => {
-        const rows = await articleBatch(db, this.scope, after, REBUILD_BATCH, false, this.docs);
-        for (const a of rows) await this.write(db, document(a));
-        return rows;
-      });
-      if (batch.length === 0) break;
-      indexed += batch.length;
-      after = batch[batch.length - 1]!.id;
-      progress?.(indexed);
-      // Readers get the connection between two batches.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    return indexed;
+      (after) =>
+        this.immediate(async (db) => {
+          const rows = await articleBatch(db, this.scope, after, REBUILD_BATCH, false, this.docs);
+          for (const a of rows) await this.write(db, document(a));
+          return rows;
+        }),
+      { signal, progress: progress && ((n) => progress(n)), pause: true },
+    );
   }
 
   async count(): Promise<number> {
