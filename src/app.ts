@@ -15,7 +15,7 @@ import { JSON_MAX_DEPTH, jsonDepthExceeds } from './web/json.ts';
 import { registerLingeringClose } from './web/linger.ts';
 import { isTempPath } from './domain/media/files.ts';
 import { etagMatches, IMMUTABLE_CACHE, isMediaPath, mediaEtag, parseRange } from './domain/media/media-store.ts';
-import { publicMediaOrigin } from './web/media-url.ts';
+import { publicMediaOrigin, publicMediaRewriter } from './web/media-url.ts';
 import { OutboxRunner } from './jobs/outbox.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import { ping } from './storage/database.ts';
@@ -31,6 +31,8 @@ import { sendHtml } from './web/public/html.ts';
 import { publicRoutes, type ErrorRenderer } from './web/public/routes.tsx';
 import { hantRoutes } from './web/public/hant.tsx';
 import { reactionFormRoutes } from './web/public/reactions.ts';
+import { LiveHub } from './web/live-hub.ts';
+import { liveReaderRoutes } from './web/public/live-routes.ts';
 import { registerAssets } from './web/assets.ts';
 import { registerAuth } from './web/auth.ts';
 import { validatorCompiler } from './web/validation.ts';
@@ -58,6 +60,8 @@ export interface App {
   pageCache: PageCache;
   /** Search indexing and related reading after each commit (see jobs/outbox.ts). */
   outbox: OutboxRunner;
+  /** This process's open live streams (图文直播, server-sent events). */
+  live: LiveHub;
 }
 
 /** Builds the whole app without listening, so tests can inject requests. */
@@ -95,9 +99,27 @@ export async function buildApp(options: AppOptions): Promise<App> {
     cdn?.purge(keys);
     broadcast?.publish({ type: 'purge', keys });
   });
+  // Live streams follow changes to their live: this process's own at once, other processes' through the broadcast.
+  const live = new LiveHub(ctx, {
+    rewrite: publicMediaRewriter(config.mediaPublicUrl, config.siteUrl),
+    onError: (err) => app.log.warn({ err }, 'live stream read failed'),
+  });
+  // An article taken down (or deleted) ends its streams: its room reads again and finds it no longer public.
+  const unsubscribeLive = ctx.events.subscribe((change) => {
+    if ((change.kind !== 'live' && change.kind !== 'article') || !change.public) return;
+    const seq = change.kind === 'live' ? change.seq : 0;
+    live.changed(change.articleId, seq);
+    broadcast?.publish({ type: 'live', articleId: change.articleId, seq });
+  });
   broadcast?.onMessage((message) => {
+    if (message.type === 'live') return live.notify(message.articleId);
     container.reads?.written();
     pageCache.purge(message.keys, { propagate: false });
+  });
+  // Open streams would keep the server from closing: they end first, and browsers reconnect elsewhere.
+  app.addHook('preClose', async () => {
+    unsubscribeLive();
+    live.close();
   });
   // Whatever purged pages (a change here, or one heard from another process) also outdates what pages are made of,
   // read on either server.
@@ -214,6 +236,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const deps = { ctx, config, reads: container.reads };
   await app.register(async (api) => apiV1(api, deps), { prefix: '/api/v1' });
   renderError = publicRoutes(app, deps, assets);
+  liveReaderRoutes(app, deps, live);
   hantRoutes(app, config.siteUrl);
   // Form bodies are parsed only where a no-JavaScript form posts (a mood vote); everywhere else they are 415.
   await app.register(async (scope) => reactionFormRoutes(scope, deps));
@@ -226,5 +249,5 @@ export async function buildApp(options: AppOptions): Promise<App> {
     const stop = startScheduler(ctx, app.log);
     app.addHook('onClose', async () => stop());
   }
-  return { app, ctx, pageCache, outbox };
+  return { app, ctx, pageCache, outbox, live };
 }

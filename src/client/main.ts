@@ -5,6 +5,7 @@ import { initBeacon } from './beacon.ts';
 import { initCarousel } from './carousel.ts';
 import { initFeed } from './feed.ts';
 import { initFold } from './fold.ts';
+import { initLive } from './live.ts';
 import { applyFontSize, initFontSize } from './font-size.ts';
 import { initMoods } from './moods.ts';
 import { initReadingBar } from './reading-bar.ts';
@@ -18,7 +19,7 @@ try {
 }
 
 function start(): void {
-  for (const init of [initFontSize, initFold, initReadingBar, initShare, initMoods, initFeed, initCarousel, initBeacon]) {
+  for (const init of [initFontSize, initFold, initReadingBar, initShare, initMoods, initFeed, initCarousel, initBeacon, initLive]) {
     try {
       init();
     } catch (err) {

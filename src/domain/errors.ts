@@ -62,6 +62,7 @@ export const ERROR_CODES = {
   too_many_fields: 'invalid',
   invalid_multipart: 'invalid',
   invalid_image: 'invalid',
+  unknown_media: 'invalid', // a live entry names an image the library does not have
   // 401: who is calling is unknown.
   unauthorized: 'unauthorized',
   invalid_token: 'unauthorized',
@@ -84,6 +85,8 @@ export const ERROR_CODES = {
   media_in_use: 'conflict', // an article's body or cover uses the image (the answer lists them)
   media_gone: 'conflict', // an image the body or cover names was deleted from the library
   synonym_taken: 'conflict', // a search synonym already in another group
+  not_live: 'conflict', // entries are posted to an article that is a live (图文直播)
+  live_ended: 'conflict', // the live is closed (已结束): no new entries until it is reopened
   // 412: If-Match named a revision someone else has replaced.
   stale_revision: 'precondition',
   // 413, 415, 422: uploads.

@@ -11,7 +11,9 @@ export type ContentChange =
       /** Readers could see the article before or after the change: only then do reader pages change. */
       public: boolean;
     }
-  | { kind: 'channel' | 'topic' | 'slot' | 'account' | 'related'; id: number | string };
+  | { kind: 'channel' | 'topic' | 'slot' | 'account' | 'related'; id: number | string }
+  /** A live's entry or status changed: `seq` is the change's number in the live's sequence (see domain/live). */
+  | { kind: 'live'; articleId: number; seq: number; public: boolean };
 
 export type ContentListener = (change: ContentChange) => void;
 

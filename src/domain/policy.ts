@@ -29,7 +29,10 @@ export type Action =
   | 'media.upload'
   | 'media.browse'
   | 'reactions.review'
-  | 'search.synonyms';
+  | 'search.synonyms'
+  | 'live.manage'
+  | 'live.post'
+  | 'live.moderate';
 
 export interface ArticleRef {
   authorId: number;
@@ -49,6 +52,9 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
     case 'account.list':
     case 'source.create':
       return true;
+    // Live coverage: whoever may read the article posts entries (reporters on the scene); editors and the article's
+    // author open and close it; editors edit or delete anyone's entry (each their own: the service decides).
+    case 'live.post':
     case 'article.read':
       return atLeast(actor.role, 'editor') || own || article?.status === 'published';
     // The history holds what readers never saw (removed sources, return notes): the newsroom's, not every reporter's.
@@ -63,6 +69,7 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
     case 'article.delete':
       return atLeast(actor.role, 'editor') || (own && (article.status === 'draft' || article.status === 'submitted'));
     case 'article.undelete':
+    case 'live.manage':
       return atLeast(actor.role, 'editor') || own;
     case 'article.publish':
     case 'article.schedule':
@@ -74,6 +81,7 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
     case 'topic.manage':
     case 'reactions.review':
     case 'audit.read':
+    case 'live.moderate':
       return atLeast(actor.role, 'editor');
     case 'channel.manage':
     case 'account.manage':
@@ -123,6 +131,8 @@ export function articleAbilities(actor: Actor, article: ArticleRef) {
     delete: may('article.delete') && isDeletable(article.status),
     readRevisions: may('article.revisions'),
     curateRelated: may('article.curate_related'),
+    // 图文直播: make the article a live, close or reopen it.
+    manageLive: may('live.manage'),
   };
 }
 

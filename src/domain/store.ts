@@ -23,6 +23,7 @@ import type { AuditEvent, AuditQuery, NewAuditEvent } from './audit/audit-event.
 import type { Channel, ChannelChanges, NewChannel } from './channels/channel.ts';
 import type { Media, MediaDescription, MediaListing, MediaQuery, MediaUse } from './media/media.ts';
 import type { ImportRepository } from './imports/imported.ts';
+import type { LiveRepository } from './live/live.ts';
 import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from './reactions/reaction.ts';
 import type { SearchIndex } from './search/search-index.ts';
 import type { SynonymGroup, SynonymWrite } from './search/synonym.ts';
@@ -46,6 +47,8 @@ export interface Store {
   readonly media: MediaRepository;
   readonly sources: SourceRepository;
   readonly presence: PresenceRepository;
+  /** Live coverage (图文直播): lives and their entries. */
+  readonly live: LiveRepository;
   /** Imported archives: which article each source item became, old addresses, batch writes. */
   readonly imports: ImportRepository;
   readonly search: SearchIndex;

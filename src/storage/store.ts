@@ -12,6 +12,7 @@ import { MediaRepository } from './repositories/media.ts';
 import { OutboxRepository } from './repositories/outbox.ts';
 import { ReactionRepository, VoteBatcher } from './repositories/reactions.ts';
 import { PresenceRepository } from './repositories/presence.ts';
+import { LiveRepository } from './repositories/live.ts';
 import { RelatedRepository } from './repositories/related.ts';
 import type { SearchIndex } from '../domain/search/search-index.ts';
 import { searchIndex } from './search/index.ts';
@@ -33,6 +34,7 @@ export class SqlStore implements Store {
   readonly media: MediaRepository;
   readonly sources: SourceRepository;
   readonly presence: PresenceRepository;
+  readonly live: LiveRepository;
   readonly imports: ImportRepository;
   readonly search: SearchIndex;
   readonly draftSearch: SearchIndex;
@@ -57,6 +59,7 @@ export class SqlStore implements Store {
     this.media = new MediaRepository(db, dialect);
     this.sources = new SourceRepository(db);
     this.presence = new PresenceRepository(db);
+    this.live = new LiveRepository(db);
     this.imports = new ImportRepository(db, dialect);
     this.search = searchIndex(db, dialect);
     this.draftSearch = searchIndex(db, dialect, 'unpublished');

@@ -111,6 +111,34 @@ export const EXPORTED_TABLES: readonly TableSpec[] = [
   // The newsroom's synonym list: the groups, then each word's group.
   { table: 'search_synonyms', columns: ['id', 'words', 'created_by', 'created_at', 'updated_by', 'updated_at'], key: ID, batch: 1000 },
   { table: 'search_synonym_words', columns: ['word', 'synonym_id'], key: ['word'], batch: 2000 },
+  // 图文直播: each live's status and change sequence, and its entries (deleted ones as tombstones, as they are kept).
+  {
+    table: 'live_streams',
+    columns: ['article_id', 'status', 'seq', 'status_seq', 'opened_by', 'opened_at', 'closed_by', 'closed_at'],
+    key: ['article_id'],
+    batch: 1000,
+  },
+  {
+    table: 'live_entries',
+    columns: [
+      'id',
+      'article_id',
+      'seq',
+      'author_id',
+      'body',
+      'quote_text',
+      'quote_source',
+      'images',
+      'pinned',
+      'created_at',
+      'updated_at',
+      'updated_by',
+      'deleted_at',
+      'deleted_by',
+    ],
+    key: ID,
+    batch: 500,
+  },
 ];
 
 /** Every other table, and why an archive leaves it out. A test fails when a table is in neither list. */
@@ -148,6 +176,8 @@ export const NOT_EXPORTED: Record<string, string> = {
 /** The order `--replace` empties tables in, children first; a test fails when a table that holds rows is missing. */
 export const CLEAR_ORDER = [
   'outbox',
+  'live_entries',
+  'live_streams',
   'old_urls',
   'import_sources',
   'search_synonym_words',

@@ -1,4 +1,5 @@
 import type { Article } from '../domain/articles/article.ts';
+import { liveForReaders } from '../domain/live/service.ts';
 import { relatedArticles } from '../domain/articles/related.ts';
 import type { Channel } from '../domain/channels/channel.ts';
 import type { Ctx } from '../domain/context.ts';
@@ -95,7 +96,7 @@ export async function articlePageData(
   { cursor, unfold }: { cursor?: string; unfold: boolean },
 ): Promise<ArticleData> {
   const channel = view.channels.find((c) => c.id === article.channelId) ?? (await ctx.store.channels.findById(article.channelId))!;
-  const [related, feed, moods, sidebar, author, media] = await Promise.all([
+  const [related, feed, moods, sidebar, author, media, live] = await Promise.all([
     relatedArticles(ctx, article),
     feedPage(ctx, { cursor, limit: FEED_PAGE, exclude: article.id }),
     // Only published articles have votes; a draft shows the buttons at zero.
@@ -104,6 +105,7 @@ export async function articlePageData(
     // The byline names the author on almost every story; the account only when it is empty.
     article.byline ? undefined : ctx.store.accounts.findById(article.authorId),
     loadMediaIndex(ctx.store, imageSources(article.bodyHtml)),
+    liveForReaders(ctx.store, article),
   ]);
   return {
     article: {
@@ -120,6 +122,7 @@ export async function articlePageData(
     sidebar,
     unfold,
     authorName: article.byline || author?.displayName || view.name,
+    live,
   };
 }
 

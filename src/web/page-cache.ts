@@ -134,6 +134,9 @@ export function purgeKeysFor(change: ContentChange): string[] | 'all' | undefine
       return [surrogateKey.home];
     case 'related':
       return [surrogateKey.articlePage(Number(change.id))];
+    // A live's entries show on its own page only.
+    case 'live':
+      return change.public ? [surrogateKey.articlePage(change.articleId)] : undefined;
     case 'channel':
     case 'account':
       return 'all';
