@@ -69,6 +69,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const { container } = options;
   const { config, database, ctx } = container;
   const pageCache = new PageCache({ ttlMs: config.pageCacheTtlMs, maxBytes: config.pageCacheMaxBytes });
+  // Live streams follow changes to their live: this process's own at once, other processes' through the broadcast.
+  const live = new LiveHub(ctx, {
+    rewrite: publicMediaRewriter(config.mediaPublicUrl, config.siteUrl),
+    onError: (err) => app.log.warn({ err }, 'live stream failed'),
+  });
   const app: FastifyInstance = Fastify({
     // Cached reader pages are answered before Fastify's routing; see serveFromCache.
     // Idle keep-alive connections outlive a load balancer's (60 s is common), so it is never the server that closes a
@@ -76,7 +81,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     serverFactory: (handler) =>
       createServer(
         { keepAliveTimeout: config.keepAliveMs, headersTimeout: config.keepAliveMs + 5_000, requestTimeout: 300_000 },
-        (req, res) => serveFromCache(pageCache, req, res) || handler(req, res),
+        // Live streams (held for hours) are answered here too, so each keeps a socket, not a framework request.
+        (req, res) => serveFromCache(pageCache, req, res) || live.handle(req, res) || handler(req, res),
       ),
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
     // Fastify accepts a hop count at run time though its types omit it.
@@ -98,11 +104,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
     pageCache.purge(keys);
     cdn?.purge(keys);
     broadcast?.publish({ type: 'purge', keys });
-  });
-  // Live streams follow changes to their live: this process's own at once, other processes' through the broadcast.
-  const live = new LiveHub(ctx, {
-    rewrite: publicMediaRewriter(config.mediaPublicUrl, config.siteUrl),
-    onError: (err) => app.log.warn({ err }, 'live stream read failed'),
   });
   // An article taken down (or deleted) ends its streams: its room reads again and finds it no longer public.
   const unsubscribeLive = ctx.events.subscribe((change) => {

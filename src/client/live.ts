@@ -110,6 +110,9 @@ export function initLive(): void {
   };
 
   const source = new EventSource('/a/' + section.dataset.live + '/live/events?after=' + encodeURIComponent(section.dataset.liveCursor || '0'));
+  // Marks the section while the stream is open (also what tests wait for); a dropped stream reconnects by itself.
+  source.addEventListener('open', () => (section.dataset.liveConnected = ''));
+  source.addEventListener('error', () => delete section.dataset.liveConnected);
   source.addEventListener('entry', (ev) => {
     const data = parse((ev as MessageEvent<string>).data);
     if (data && isObject(data.entry) && typeof data.entry.id === 'number') place(data.entry as unknown as LiveEntry);

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Article } from '../domain/articles/article.ts';
 import type { Ctx } from '../domain/context.ts';
 import { liveChanges, type LiveChange } from '../domain/live/service.ts';
@@ -17,8 +17,13 @@ export const SSE_HEADERS = {
   'cache-control': 'no-store, no-transform',
   'x-accel-buffering': 'no',
   'x-content-type-options': 'nosniff',
+  // Data, never a document: nothing in it may load or run.
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
   connection: 'keep-alive',
 } as const;
+
+/** `/a/<id>/live/events`, with the page's starting cursor as `?after=`. */
+const STREAM_PATH = /^\/a\/(\d{1,10})\/live\/events(?:\?(.*))?$/;
 
 interface Subscriber {
   res: ServerResponse;
@@ -30,9 +35,10 @@ interface Subscriber {
 }
 
 interface Room {
-  articleId: number;
+  /** The article (without its body) as last read: published, and a live. */
+  article: Article;
   subscribers: Set<Subscriber>;
-  /** The highest change number the room has read. */
+  /** The highest change number the room has read and sent to every reader not catching up. */
   cursor: number;
   fetching: boolean;
   again: boolean;
@@ -51,12 +57,21 @@ function eventText(change: LiveChange, rewrite: (json: string) => string): strin
   return `id: ${change.seq}\nevent: ${out.type}\ndata: ${rewrite(JSON.stringify(out))}\n\n`;
 }
 
+function refuse(res: ServerResponse, status: number, code: string, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  res.end(JSON.stringify({ error: { code, message } }));
+}
+
+/** A change number as a client sends it back: a whole number of at most 15 digits. */
+const CURSOR = /^\d{1,15}$/;
+
 /**
  * The open live streams of this process (`GET /a/:id/live/events`), by article. A change to a live — made here
  * (content events) or in another process (the broadcast) — makes the article's room read what changed after its
  * cursor once, and send each reader what is newer than what that reader was sent: one query per change however
  * many readers, never a duplicate, and the order of the live's sequence. Every heartbeat each room also reads once,
- * so a broadcast lost while a connection was down delays an entry by at most that long.
+ * so a broadcast lost while a connection was down delays an entry by at most that long. A reader joining a room at
+ * its cursor (the page it loaded is current) costs no query at all: what holds 10,000 readers is a socket each.
  */
 export class LiveHub {
   private readonly rooms = new Map<number, Room>();
@@ -82,6 +97,40 @@ export class LiveHub {
   }
 
   /**
+   * Answers a stream request straight from the HTTP server, before Fastify (as cached pages are): a stream is held
+   * for hours, and what it keeps should be its socket and a few fields, not a framework request. False when the
+   * request is not for a stream. Refusals are JSON like the API's: 400 for a malformed cursor, 404 when the article
+   * is not a published live.
+   */
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const m = req.method === 'GET' || req.method === 'HEAD' ? STREAM_PATH.exec(req.url ?? '') : null;
+    if (!m) return false;
+    const lastEventId = req.headers['last-event-id'];
+    const given = typeof lastEventId === 'string' ? lastEventId.trim() : (new URLSearchParams(m[2] ?? '').get('after') ?? '');
+    if (given !== '' && !CURSOR.test(given)) {
+      refuse(res, 400, 'invalid_cursor', 'Last-Event-ID and after must be cursors from a previous answer');
+      return true;
+    }
+    void this.open(Number(m[1]), given === '' ? 0 : Number(given), res).catch((err) => {
+      this.options.onError?.(err);
+      if (!res.headersSent) refuse(res, 500, 'internal', 'Something went wrong on our side');
+      else res.destroy();
+    });
+    return true;
+  }
+
+  private async open(articleId: number, after: number, res: ServerResponse): Promise<void> {
+    const known = this.rooms.get(articleId);
+    let article = known?.article;
+    if (!article) {
+      const found = await this.ctx.store.articles.findWithBody(articleId, { bodyHtml: '', bodyText: '' });
+      if (found?.status !== 'published' || !(await this.ctx.store.live.find(articleId))) return refuse(res, 404, 'not_found', 'Live not found');
+      article = found;
+    }
+    return this.subscribe(article, res, after);
+  }
+
+  /**
    * Streams the live of a published article to `res` (its headers not yet written), starting after `after`: first
    * what the reader missed, then every change as it happens, until either side closes.
    */
@@ -90,25 +139,33 @@ export class LiveHub {
     res.write(`retry: ${RETRY_MS}\n\n`);
     if (this.closed) return void res.end();
     let room = this.rooms.get(article.id);
+    const created = room === undefined;
     if (!room) {
-      room = { articleId: article.id, subscribers: new Set(), cursor: after, fetching: false, again: false };
+      // A new room starts at its first reader's cursor and reads at once: that read is the reader's catch-up.
+      room = { article, subscribers: new Set(), cursor: after, fetching: false, again: false };
       this.rooms.set(article.id, room);
     }
-    const sub: Subscriber = { res, cursor: after, catchingUp: true, missed: false };
+    // A reader already as far as the room (its page was current) needs no catch-up: the room's reads are its own.
+    const current = after >= room.cursor;
+    const sub: Subscriber = { res, cursor: after, catchingUp: !current, missed: false };
     room.subscribers.add(sub);
-    const leave = () => {
-      const r = this.rooms.get(article.id);
+    const articleId = article.id;
+    res.once('close', () => {
+      const r = this.rooms.get(articleId);
       if (!r) return;
       r.subscribers.delete(sub);
-      if (r.subscribers.size === 0) this.rooms.delete(article.id);
-    };
-    res.once('close', leave);
+      if (r.subscribers.size === 0) this.rooms.delete(articleId);
+    });
     res.socket?.setNoDelay(true);
+    if (current) {
+      if (created || after > room.cursor) void this.fetch(room);
+      return;
+    }
     try {
       // The reader's own catch-up, from its own cursor; whatever the room read meanwhile is read again after it.
       do {
         sub.missed = false;
-        if (!(await this.catchUp(room, sub, article))) return;
+        if (!(await this.catchUp(room, sub))) return;
       } while (sub.missed && !res.destroyed);
       sub.catchingUp = false;
     } catch (err) {
@@ -117,9 +174,9 @@ export class LiveHub {
     }
   }
 
-  private async catchUp(room: Room, sub: Subscriber, article: Article): Promise<boolean> {
+  private async catchUp(room: Room, sub: Subscriber): Promise<boolean> {
     for (;;) {
-      const found = await liveChanges(this.ctx.store, article, sub.cursor);
+      const found = await liveChanges(this.ctx.store, room.article, sub.cursor);
       if (!found) {
         this.end(sub);
         return false;
@@ -153,22 +210,26 @@ export class LiveHub {
     try {
       do {
         room.again = false;
-        const article = await this.ctx.store.articles.findWithBody(room.articleId, { bodyHtml: '', bodyText: '' });
+        const article = await this.ctx.store.articles.findWithBody(room.article.id, { bodyHtml: '', bodyText: '' });
+        if (article) room.article = article;
         for (;;) {
           const found = article && (await liveChanges(this.ctx.store, article, room.cursor));
           if (!found) {
             // Taken down, deleted, or no longer a live: its readers are told and let go.
             for (const sub of room.subscribers) this.end(sub);
+            this.rooms.delete(room.article.id);
             return;
           }
           room.cursor = found.cursor;
+          // Each event's text is made once for all the room's readers.
+          const texts = found.changes.map((c) => eventText(c, this.rewrite));
           for (const sub of room.subscribers) {
             if (sub.catchingUp) sub.missed = true;
-            else this.send(sub, found.changes, found.cursor);
+            else this.send(sub, found.changes, found.cursor, texts);
           }
           if (!found.more) break;
         }
-      } while (room.again && this.rooms.get(room.articleId) === room);
+      } while (room.again && this.rooms.get(room.article.id) === room);
     } catch (err) {
       this.options.onError?.(err);
     } finally {
@@ -176,13 +237,14 @@ export class LiveHub {
     }
   }
 
-  private send(sub: Subscriber, changes: readonly LiveChange[], cursor: number): void {
+  private send(sub: Subscriber, changes: readonly LiveChange[], cursor: number, texts?: readonly string[]): void {
     if (sub.res.destroyed) return;
     let text = '';
     let last = sub.cursor;
-    for (const change of changes) {
+    for (let i = 0; i < changes.length; i++) {
+      const change = changes[i]!;
       if (change.seq <= sub.cursor) continue;
-      text += eventText(change, this.rewrite);
+      text += texts?.[i] ?? eventText(change, this.rewrite);
       last = change.seq;
     }
     // The cursor can pass numbers no event carries (a deletion a reader starting from nothing never needs, an opening

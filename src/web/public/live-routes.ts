@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Article } from '../../domain/articles/article.ts';
 import { Type } from 'typebox';
 import { invalid, notFound } from '../../domain/errors.ts';
 import { liveChanges } from '../../domain/live/service.ts';
@@ -58,21 +57,10 @@ export function liveReaderRoutes(app: FastifyInstance, deps: WebDeps, hub: LiveH
     }
   });
 
+  // The server answers streams before Fastify routes anything (LiveHub.handle, see app.ts); this route is the same
+  // answer for requests that reach Fastify without the HTTP server (inject in tests).
   api.get('/a/:id/live/events', { schema: { params: ArticleParams, querystring: LiveQuery } }, async (req, reply) => {
-    let after: number;
-    let article: Article | undefined;
-    try {
-      const id = articleIdOf(req.params.id);
-      // A reconnect's Last-Event-ID wins over the page's starting cursor; one the server never sent is refused.
-      const lastEventId = req.headers['last-event-id'];
-      after = cursorOf(typeof lastEventId === 'string' ? lastEventId.trim() : undefined, 'Last-Event-ID') ?? cursorOf(req.query.after, 'after') ?? 0;
-      article = await deps.ctx.store.articles.findWithBody(id, { bodyHtml: '', bodyText: '' });
-      if (article?.status !== 'published' || !(await deps.ctx.store.live.find(id))) throw notFound('Live');
-    } catch (err) {
-      return fail(reply, err);
-    }
-    // The stream is ours from here: Fastify sends nothing more, and hooks that would buffer or compress never see it.
     reply.hijack();
-    await hub.subscribe(article, reply.raw, after);
+    if (!hub.handle(req.raw, reply.raw)) reply.raw.writeHead(404).end();
   });
 }
