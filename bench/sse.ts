@@ -105,6 +105,15 @@ async function api(base: string, token: string, method: string, url: string, bod
   return res.json();
 }
 
+/** The server's JS heap in use and its memory outside the heap (buffers), from its own /metrics, in MB. */
+async function heapOf(base: string): Promise<{ heapMb: number; externalMb: number }> {
+  const text = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }).then((r) => r.text());
+  const value = (name: string) => Number(new RegExp(`^${name} ([\\d.e+]+)`, 'm').exec(text)?.[1] ?? NaN) / 1024 / 1024;
+  return { heapMb: value('inkstone_nodejs_heap_size_used_bytes'), externalMb: value('inkstone_nodejs_external_memory_bytes') };
+}
+
+const METRICS_TOKEN = 'bench-sse-metrics-token-0123456789';
+
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
 
 async function main(): Promise<void> {
@@ -135,6 +144,7 @@ async function main(): Promise<void> {
     INKSTONE_DEMO: '0',
     LOG_LEVEL: 'warn',
     INKSTONE_SECRET: 'bench-sse-secret-0123456789abcdef',
+    INKSTONE_METRICS_TOKEN: METRICS_TOKEN,
   };
   const config = loadConfig(env);
   const database = openDatabase(config);
@@ -176,6 +186,7 @@ async function main(): Promise<void> {
     // The page and one stream once, so the baseline includes the code a stream runs.
     await fetch(`${base}/a/${id}`).then((r) => r.text());
     const before = memoryOf(server.pid!);
+    const heapBefore = await heapOf(base);
 
     const opening = Date.now();
     clientProcess = spawnWithFds(['--import', 'tsx', self, 'client', String(port), String(id)], process.env, ['ignore', 'inherit', 'inherit', 'ipc']);
@@ -196,6 +207,7 @@ async function main(): Promise<void> {
     // Idle through at least one heartbeat round (15 s), as a quiet live spends most of its time.
     await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
     const idle = memoryOf(server.pid!);
+    const heapIdle = await heapOf(base);
 
     const sent = Date.now();
     await api(base, token, 'POST', `/api/v1/articles/${id}/live/entries`, { body: `${MARKER} 第一条直播消息送达每一位读者。` });
@@ -210,11 +222,17 @@ async function main(): Promise<void> {
     console.log(
       `server RSS: ${mb(before.rssMb)} before the streams, ${mb(held.rssMb)} with ${opened.open} open, ${mb(idle.rssMb)} after ${IDLE_SECONDS} s idle, ${mb(after.rssMb)} after the entry; peak ${mb(after.peakMb)}`,
     );
-    console.log(`per stream: ${(((idle.rssMb - before.rssMb) * 1024) / Math.max(1, opened.open)).toFixed(1)} KB`);
+    console.log(`per stream: ${(((idle.rssMb - before.rssMb) * 1024) / Math.max(1, opened.open)).toFixed(1)} KB of RSS`);
+    console.log(
+      `JS heap in use ${mb(heapBefore.heapMb)} → ${mb(heapIdle.heapMb)}, outside the heap ${mb(heapBefore.externalMb)} → ${mb(heapIdle.externalMb)}: the streams' own ${mb(idle.rssMb - before.rssMb)} of RSS on top of a process of ${mb(before.rssMb)} before any stream`,
+    );
     console.log(
       `entry delivered to ${times.length}/${opened.open} streams: from the POST p50 ${percentile(fromSent, 50)} ms, p99 ${percentile(fromSent, 99)} ms, last ${fromSent.at(-1)} ms; from its answer (${answered - sent} ms) last ${fromAnswered.at(-1)} ms`,
     );
-    console.log(`target: < 300 MB with ${STREAMS} idle streams: ${idle.peakMb < 300 && after.rssMb < 300 ? 'met' : 'NOT met'}`);
+    const streamsMb = Math.max(idle.rssMb, after.rssMb) - before.rssMb;
+    console.log(
+      `target < 300 MB for ${STREAMS} idle streams: the streams take ${mb(streamsMb)} (${streamsMb < 300 ? 'met' : 'NOT met'}); the whole process ${mb(after.peakMb)} at its peak (${after.peakMb < 300 ? 'met' : 'NOT met'})`,
+    );
   } finally {
     clientProcess?.kill('SIGKILL');
     server.kill('SIGTERM');
