@@ -105,18 +105,27 @@ export class LiveHub {
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const m = req.method === 'GET' || req.method === 'HEAD' ? STREAM_PATH.exec(req.url ?? '') : null;
     if (!m) return false;
-    const lastEventId = req.headers['last-event-id'];
-    const given = typeof lastEventId === 'string' ? lastEventId.trim() : (new URLSearchParams(m[2] ?? '').get('after') ?? '');
-    if (given !== '' && !CURSOR.test(given)) {
-      refuse(res, 400, 'invalid_cursor', 'Last-Event-ID and after must be cursors from a previous answer');
-      return true;
-    }
-    void this.open(Number(m[1]), given === '' ? 0 : Number(given), res).catch((err) => {
+    const after = new URLSearchParams(m[2] ?? '').get('after') ?? undefined;
+    this.serve({ id: m[1]!, lastEventId: req.headers['last-event-id'], after, head: req.method === 'HEAD' }, res);
+    return true;
+  }
+
+  /**
+   * A stream request whose parts are known (from the raw URL above, or from Fastify's route for an address it decoded,
+   * `/a/%31/live/events`): a reconnect's Last-Event-ID wins over the page's `after`.
+   */
+  serve(request: { id: string; lastEventId: string | string[] | undefined; after: string | undefined; head: boolean }, res: ServerResponse): void {
+    const id = /^\d{1,10}$/.test(request.id) ? Number(request.id) : 0;
+    if (id < 1 || id > 2_147_483_647) return void refuse(res, 404, 'not_found', 'Live not found');
+    const given = typeof request.lastEventId === 'string' ? request.lastEventId.trim() : (request.after ?? '');
+    if (given !== '' && !CURSOR.test(given)) return void refuse(res, 400, 'invalid_cursor', 'Last-Event-ID and after must be cursors from a previous answer');
+    // HEAD says what a GET would answer, and holds nothing open.
+    if (request.head) return void res.writeHead(200, SSE_HEADERS).end();
+    void this.open(id, given === '' ? 0 : Number(given), res).catch((err) => {
       this.options.onError?.(err);
       if (!res.headersSent) refuse(res, 500, 'internal', 'Something went wrong on our side');
       else res.destroy();
     });
-    return true;
   }
 
   private async open(articleId: number, after: number, res: ServerResponse): Promise<void> {

@@ -61,6 +61,6 @@ export function liveReaderRoutes(app: FastifyInstance, deps: WebDeps, hub: LiveH
   // answer for requests that reach Fastify without the HTTP server (inject in tests).
   api.get('/a/:id/live/events', { schema: { params: ArticleParams, querystring: LiveQuery } }, async (req, reply) => {
     reply.hijack();
-    if (!hub.handle(req.raw, reply.raw)) reply.raw.writeHead(404).end();
+    hub.serve({ id: req.params.id, lastEventId: req.headers['last-event-id'], after: req.query.after, head: req.method === 'HEAD' }, reply.raw);
   });
 }
