@@ -127,7 +127,7 @@ describe('the newsroom live page', { timeout: 60_000 }, () => {
 
     const { page, errors } = await signInNewsroom(browser, base, 'wangbin', PASSWORD);
     await page.goto(`${base}/admin/articles/${id}`);
-    await page.click('[data-action=live]');
+    await page.click('[data-live-link]');
     await page.waitForSelector('[data-live-state=live]');
     expect(await page.$$eval('[data-live-entry]', (li) => li.length)).toBe(3);
     await page.fill('[data-live-body]', '男子组冠军冲过终点，成绩2小时08分。');

@@ -444,7 +444,7 @@ function Workflow({
           <a class="button" href={`/admin/articles/${article.id}/history`}>
             历史版本
           </a>
-          <a class="button" href={`/admin/articles/${article.id}/live`} data-action="live">
+          <a class="button" href={`/admin/articles/${article.id}/live`} data-live-link>
             图文直播
           </a>
           <a class="button" href={`/admin/preview/${article.id}`} target="_blank" rel="noopener">
