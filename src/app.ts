@@ -15,7 +15,7 @@ import { JSON_MAX_DEPTH, jsonDepthExceeds } from './web/json.ts';
 import { registerLingeringClose } from './web/linger.ts';
 import { isTempPath } from './domain/media/files.ts';
 import { etagMatches, IMMUTABLE_CACHE, isMediaPath, mediaEtag, parseRange } from './domain/media/media-store.ts';
-import { publicMediaOrigin } from './web/media-url.ts';
+import { publicMediaOrigin, publicMediaRewriter } from './web/media-url.ts';
 import { OutboxRunner } from './jobs/outbox.ts';
 import { packageFile } from './package-files.ts';
 import { startScheduler } from './jobs/scheduler.ts';
@@ -34,6 +34,8 @@ import { hantRoutes } from './web/public/hant.tsx';
 import { careRedirect, careRoutes, registerCareRedirect } from './web/public/care.ts';
 import { reactionFormRoutes } from './web/public/reactions.ts';
 import { commentFormRoutes } from './web/public/comments.tsx';
+import { LiveHub } from './web/live-hub.ts';
+import { liveReaderRoutes } from './web/public/live-routes.ts';
 import { registerAssets } from './web/assets.ts';
 import { registerAuth } from './web/auth.ts';
 import { validatorCompiler } from './web/validation.ts';
@@ -61,6 +63,8 @@ export interface App {
   outbox: OutboxRunner;
   /** Imports started from the newsroom's 导入 page. */
   imports: ImportJobs;
+  /** This process's open live streams (图文直播, server-sent events). */
+  live: LiveHub;
 }
 
 /** Builds the whole app without listening, so tests can inject requests. */
@@ -68,6 +72,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const { container } = options;
   const { config, database, ctx } = container;
   const pageCache = new PageCache({ ttlMs: config.pageCacheTtlMs, maxBytes: config.pageCacheMaxBytes });
+  // Live streams follow changes to their live: this process's own at once, other processes' through the broadcast.
+  const live = new LiveHub(ctx, {
+    rewrite: publicMediaRewriter(config.mediaPublicUrl, config.siteUrl),
+    onError: (err) => app.log.warn({ err }, 'live stream failed'),
+  });
   const app: FastifyInstance = Fastify({
     // Cached reader pages are answered before Fastify's routing; see serveFromCache.
     // Idle keep-alive connections outlive a load balancer's (60 s is common), so it is never the server that closes a
@@ -76,7 +85,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
       createServer(
         { keepAliveTimeout: config.keepAliveMs, headersTimeout: config.keepAliveMs + 5_000, requestTimeout: 300_000 },
         // A reader who chose 关怀版 is redirected to the care page by Fastify (registerCareRedirect), not served this one.
-        (req, res) => (careRedirect(req.method, req.url, req.headers.cookie) === undefined && serveFromCache(pageCache, req, res)) || handler(req, res),
+        // Live streams (held for hours) are answered here too, so each keeps a socket, not a framework request.
+        (req, res) =>
+          (careRedirect(req.method, req.url, req.headers.cookie) === undefined && serveFromCache(pageCache, req, res)) ||
+          live.handle(req, res) ||
+          handler(req, res),
       ),
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
     // Fastify accepts a hop count at run time though its types omit it.
@@ -99,9 +112,22 @@ export async function buildApp(options: AppOptions): Promise<App> {
     cdn?.purge(keys);
     broadcast?.publish({ type: 'purge', keys });
   });
+  // An article taken down (or deleted) ends its streams: its room reads again and finds it no longer public.
+  const unsubscribeLive = ctx.events.subscribe((change) => {
+    if ((change.kind !== 'live' && change.kind !== 'article') || !change.public) return;
+    const seq = change.kind === 'live' ? change.seq : 0;
+    live.changed(change.articleId, seq);
+    broadcast?.publish({ type: 'live', articleId: change.articleId, seq });
+  });
   broadcast?.onMessage((message) => {
+    if (message.type === 'live') return live.notify(message.articleId);
     container.reads?.written();
     pageCache.purge(message.keys, { propagate: false });
+  });
+  // Open streams would keep the server from closing: they end first, and browsers reconnect elsewhere.
+  app.addHook('preClose', async () => {
+    unsubscribeLive();
+    live.close();
   });
   // Whatever purged pages (a change here, or one heard from another process) also outdates what pages are made of,
   // read on either server.
@@ -222,6 +248,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const deps = { ctx, config, reads: container.reads, imports };
   await app.register(async (api) => apiV1(api, deps), { prefix: '/api/v1' });
   renderError = publicRoutes(app, deps, assets);
+  liveReaderRoutes(app, deps, live);
   hantRoutes(app, config.siteUrl);
   careRoutes(app, config.siteUrl);
   // Form bodies are parsed only where a no-JavaScript form posts (a mood vote); everywhere else they are 415.
@@ -236,5 +263,5 @@ export async function buildApp(options: AppOptions): Promise<App> {
     const stop = startScheduler(ctx, app.log);
     app.addHook('onClose', async () => stop());
   }
-  return { app, ctx, pageCache, outbox, imports };
+  return { app, ctx, pageCache, outbox, imports, live };
 }

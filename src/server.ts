@@ -10,6 +10,8 @@ import { openBroadcast } from './storage/broadcast.ts';
 import { openDatabase } from './storage/database.ts';
 
 const PURGE = 'inkstone:purge-pages';
+/** A live changed in one worker: the other workers' open streams of it read what is new. */
+const LIVE = 'inkstone:live';
 
 function printFirstStart(config: Config, adminPassword: string | undefined): void {
   // Printed once, to the terminal only: never through the logger.
@@ -36,15 +38,17 @@ export async function serve(config: Config): Promise<void> {
     log.warn({ err: err.message }, 'broadcast to other app processes unavailable: their cached pages expire instead');
   });
   await broadcast?.ready();
-  const { app, ctx, pageCache } = await buildApp({ container, jobs: true, loggerInstance: log, broadcast });
+  const { app, ctx, pageCache, live } = await buildApp({ container, jobs: true, loggerInstance: log, broadcast });
   if (first.migrations.length) app.log.info({ migrations: first.migrations }, 'applied migrations');
   if (first.demoArticles !== undefined) app.log.info({ articles: first.demoArticles }, 'loaded demo content');
   printFirstStart(config, first.adminPassword);
   if (cluster.isWorker && !broadcast) {
     // A newsroom change seen by one worker must purge every worker's page cache.
     pageCache.onPurge = (keys) => process.send?.({ type: PURGE, keys });
-    process.on('message', (msg: { type?: string; keys?: string[] }) => {
+    live.onLocalChange = (articleId, seq) => process.send?.({ type: LIVE, articleId, seq });
+    process.on('message', (msg: { type?: string; keys?: string[]; articleId?: number }) => {
       if (msg?.type === PURGE) pageCache.purge(msg.keys, { propagate: false });
+      if (msg?.type === LIVE && typeof msg.articleId === 'number') live.notify(msg.articleId);
     });
   }
   let backlog: ReturnType<typeof startBacklog> | undefined;
@@ -80,7 +84,7 @@ async function servePrimary(config: Config): Promise<void> {
   const fork = () => cluster.fork();
   for (let i = 0; i < config.workers; i++) fork();
   cluster.on('message', (from, msg: { type?: string }) => {
-    if (msg?.type !== PURGE) return;
+    if (msg?.type !== PURGE && msg?.type !== LIVE) return;
     for (const worker of Object.values(cluster.workers ?? {})) if (worker && worker !== from) worker.send(msg);
   });
   cluster.on('exit', (worker, code, signal) => {

@@ -81,6 +81,11 @@ const SENTENCES: Record<KnownAuditAction, (p: Parts) => Piece[]> = {
   'session.create': () => ['登录了编辑部'],
   'session.delete': () => ['退出了登录'],
   'session.delete_all': () => ['退出了所有设备上的登录'],
+  'live.open': (p) => ['开启了', p.article, '的图文直播'],
+  'live.close': (p) => ['结束了', p.article, '的图文直播'],
+  'live.entry.create': (p) => ['在', p.article, `的直播中发布了一条消息${text(p.detail.text) ? `：“${text(p.detail.text)}”` : ''}`],
+  'live.entry.update': (p) => ['修改了', p.article, `的一条直播消息${text(p.detail.text) ? `：“${text(p.detail.text)}”` : ''}`],
+  'live.entry.delete': (p) => ['删除了', p.article, `的一条直播消息${text(p.detail.text) ? `：“${text(p.detail.text)}”` : ''}`],
 };
 
 function mediaFields(d: Record<string, unknown>): string {
@@ -113,6 +118,7 @@ export const GROUP_LABELS: Record<AuditGroup, string> = {
   comments: '留言审核与敏感词',
   accounts: '账号与令牌',
   sessions: '登录与退出',
+  live: '图文直播',
 };
 
 /** Who did it: the display name, else the username; 系统 for the scheduler and the server's own safeguards. */

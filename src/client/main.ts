@@ -6,6 +6,7 @@ import { initCarousel } from './carousel.ts';
 import { initComments } from './comments.ts';
 import { initFeed } from './feed.ts';
 import { initFold } from './fold.ts';
+import { initLive } from './live.ts';
 import { applyFontSize, initFontSize } from './font-size.ts';
 import { initMoods } from './moods.ts';
 import { initPolls } from './polls.ts';
@@ -35,6 +36,7 @@ function start(): void {
     initFeed,
     initCarousel,
     initBeacon,
+    initLive,
   ]) {
     try {
       init();

@@ -68,6 +68,7 @@ export const ERROR_CODES = {
   invalid_image: 'invalid',
   import_refused: 'invalid', // an archive file the import cannot read (not XML of a known format; where, when known)
   comment_blocked: 'invalid', // a comment with a word the sensitive-word list blocks
+  unknown_media: 'invalid', // a live entry names an image the library does not have
   // 401: who is calling is unknown.
   unauthorized: 'unauthorized',
   invalid_token: 'unauthorized',
@@ -98,6 +99,8 @@ export const ERROR_CODES = {
   word_taken: 'conflict', // a sensitive word already in the list
   comment_decided: 'conflict', // another moderator decided the comment otherwise first
   already_banned: 'conflict',
+  not_live: 'conflict', // entries are posted to an article that is a live (图文直播)
+  live_ended: 'conflict', // the live is closed (已结束): no new entries until it is reopened
   // 412: If-Match named a revision someone else has replaced.
   stale_revision: 'precondition',
   // 413, 415, 422: uploads.

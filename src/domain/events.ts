@@ -13,7 +13,9 @@ export type ContentChange =
     }
   | { kind: 'channel' | 'topic' | 'slot' | 'account' | 'related' | 'poll'; id: number | string }
   /** An article's shown comments changed (approved, removed, answered): its own page only. */
-  | { kind: 'comments'; id: number };
+  | { kind: 'comments'; id: number }
+  /** A live's entry or status changed: `seq` is the change's number in the live's sequence (see domain/live). */
+  | { kind: 'live'; articleId: number; seq: number; public: boolean };
 
 export type ContentListener = (change: ContentChange) => void;
 

@@ -35,7 +35,10 @@ export type Action =
   | 'poll.close'
   | 'poll.review'
   | 'comments.moderate'
-  | 'comments.configure';
+  | 'comments.configure'
+  | 'live.manage'
+  | 'live.post'
+  | 'live.moderate';
 
 export interface ArticleRef {
   authorId: number;
@@ -58,6 +61,9 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
     // Editors make polls anywhere; reporters for their own articles (checked with the article), as they write those.
     case 'poll.create':
       return atLeast(actor.role, 'editor') || own;
+    // Live coverage: whoever may read the article posts entries (reporters on the scene); editors and the article's
+    // author open and close it; editors edit or delete anyone's entry (each their own: the service decides).
+    case 'live.post':
     case 'article.read':
       return atLeast(actor.role, 'editor') || own || article?.status === 'published';
     // The history holds what readers never saw (removed sources, return notes): the newsroom's, not every reporter's.
@@ -72,6 +78,7 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
     case 'article.delete':
       return atLeast(actor.role, 'editor') || (own && (article.status === 'draft' || article.status === 'submitted'));
     case 'article.undelete':
+    case 'live.manage':
       return atLeast(actor.role, 'editor') || own;
     case 'article.publish':
     case 'article.schedule':
@@ -88,6 +95,7 @@ export function can(actor: Actor, action: Action, article?: ArticleRef): boolean
     // Readers' comments: the queue, replies and bans are the editors'.
     case 'comments.moderate':
     case 'audit.read':
+    case 'live.moderate':
       return atLeast(actor.role, 'editor');
     case 'channel.manage':
     case 'account.manage':
@@ -151,6 +159,8 @@ export function articleAbilities(actor: Actor, article: ArticleRef) {
     delete: may('article.delete') && isDeletable(article.status),
     readRevisions: may('article.revisions'),
     curateRelated: may('article.curate_related'),
+    // 图文直播: make the article a live, close or reopen it.
+    manageLive: may('live.manage'),
   };
 }
 

@@ -26,6 +26,7 @@ import type { ImportRepository } from './imports/imported.ts';
 import type { ImportRunRepository } from './imports/runs.ts';
 import type { Ballot, BallotOutcome, BallotRow, HeldBallots, Poll, PollCounts, PollHour, PollListing, PollWrite } from './polls/poll.ts';
 import type { CommentRepository, ModerationWordRepository } from './comments/comment.ts';
+import type { LiveRepository } from './live/live.ts';
 import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from './reactions/reaction.ts';
 import type { SearchIndex } from './search/search-index.ts';
 import type { SynonymGroup, SynonymWrite } from './search/synonym.ts';
@@ -49,6 +50,8 @@ export interface Store {
   readonly media: MediaRepository;
   readonly sources: SourceRepository;
   readonly presence: PresenceRepository;
+  /** Live coverage (图文直播): lives and their entries. */
+  readonly live: LiveRepository;
   /** Imported archives: which article each source item became, old addresses, batch writes. */
   readonly imports: ImportRepository;
   /** Imports started from the newsroom (the 导入 page): one running at a time, and their history. */

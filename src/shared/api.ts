@@ -13,6 +13,7 @@ import type { bulkOut, trashItem } from '../web/presenters/trash.ts';
 import type { importRunOut } from '../web/presenters/imports.ts';
 import type { heldBallotsOut, newsroomPollOut, pollHourOut } from '../web/presenters/polls.ts';
 import type { banOut, commentNewsroom, sensitiveWordOut } from '../web/presenters/comments.ts';
+import type { liveStatusOut, newsroomLive, newsroomLiveEntry } from '../web/presenters/live.ts';
 import type { accountOut, auditOut, newTokenOut, sessionOut, sourceOut, synonymOut, tokenOut } from '../web/presenters/newsroom.ts';
 
 export type { ArticleStatus, ErrorCode, Role };
@@ -80,6 +81,12 @@ export type PresenceAnswer = ReturnType<typeof presenceOut>;
 export type TrashItem = ReturnType<typeof trashItem>;
 /** POST /articles/bulk: per article `{id, ok, unchanged?, error?}`. */
 export type BulkAnswer = ReturnType<typeof bulkOut>;
+/** GET /articles/:id/live: the live's status (null: not a live), its entries and what the caller may do. */
+export type LiveAnswer = ReturnType<typeof newsroomLive>;
+/** One entry of a live, as POST/PATCH /articles/:id/live/entries answer it. */
+export type LiveEntryItem = ReturnType<typeof newsroomLiveEntry>;
+/** PUT /articles/:id/live. */
+export type LiveStatusAnswer = ReturnType<typeof liveStatusOut>;
 
 // Curation and the desk
 export type Channel = ReturnType<typeof channelOut>;

@@ -3,11 +3,11 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { pgDriver, redisDriver } from './drivers.ts';
 
-/** What app processes tell each other: today, which cached pages to drop (undefined keys: all). */
-export interface BroadcastMessage {
-  type: 'purge';
-  keys?: string[];
-}
+/**
+ * What app processes tell each other: which cached pages to drop (undefined keys: all), and that a live (图文直播)
+ * changed, so each process's open streams of it fetch what is new.
+ */
+export type BroadcastMessage = { type: 'purge'; keys?: string[] } | { type: 'live'; articleId: number; seq: number };
 
 /**
  * Messages between the app processes of one site, on one machine or many: each process hears every other's, never
@@ -26,9 +26,7 @@ const CHANNEL = 'inkstone_events';
 /** PostgreSQL refuses NOTIFY payloads of 8,000 bytes or more: longer key lists go in several messages. */
 const PG_PAYLOAD_BYTES = 7_000;
 
-interface Envelope extends BroadcastMessage {
-  from: string;
-}
+type Envelope = BroadcastMessage & { from: string };
 
 type Log = (err: Error) => void;
 
@@ -51,14 +49,21 @@ abstract class BaseBroadcast implements Broadcast {
     } catch {
       return;
     }
-    if (envelope.from === this.origin || envelope.type !== 'purge') return;
+    if (envelope.from === this.origin) return;
+    if (envelope.type === 'live') {
+      const { articleId, seq } = envelope;
+      if (!Number.isSafeInteger(articleId) || !Number.isSafeInteger(seq)) return;
+      for (const listener of this.listeners) listener({ type: 'live', articleId, seq });
+      return;
+    }
+    if (envelope.type !== 'purge') return;
     const keys = Array.isArray(envelope.keys) ? envelope.keys.filter((k): k is string => typeof k === 'string') : undefined;
     for (const listener of this.listeners) listener({ type: 'purge', keys });
   }
 
   protected envelopes(message: BroadcastMessage, maxBytes: number): string[] {
     const whole = JSON.stringify({ ...message, from: this.origin });
-    if (Buffer.byteLength(whole) <= maxBytes || !message.keys) return [whole];
+    if (Buffer.byteLength(whole) <= maxBytes || message.type !== 'purge' || !message.keys) return [whole];
     const out: string[] = [];
     let keys: string[] = [];
     let bytes = 100;

@@ -339,6 +339,36 @@ export interface CommentBanTable {
   created_at: number;
 }
 
+/** A live (图文直播): one row per article that is one (see migrations/2026-12-03T0300-live.ts). */
+export interface LiveStreamTable {
+  article_id: number;
+  status: string;
+  seq: Generated<number>;
+  status_seq: Generated<number>;
+  opened_by: number | null;
+  opened_at: number;
+  closed_by: number | null;
+  closed_at: number | null;
+}
+
+/** One entry of a live; a deleted one stays as a tombstone with its `seq`. */
+export interface LiveEntryTable {
+  id: Generated<number>;
+  article_id: number;
+  seq: number;
+  author_id: number | null;
+  body: string;
+  quote_text: Generated<string>;
+  quote_source: Generated<string>;
+  images: Generated<string>;
+  pinned: Generated<number>;
+  created_at: number;
+  updated_at: number;
+  updated_by: number | null;
+  deleted_at: number | null;
+  deleted_by: number | null;
+}
+
 export interface DB {
   channels: ChannelTable;
   accounts: AccountTable;
@@ -372,4 +402,6 @@ export interface DB {
   comments: CommentTable;
   comment_likes: CommentLikeTable;
   comment_bans: CommentBanTable;
+  live_streams: LiveStreamTable;
+  live_entries: LiveEntryTable;
 }

@@ -15,6 +15,7 @@ import { OutboxRepository } from './repositories/outbox.ts';
 import { BallotBatcher, PollRepository } from './repositories/polls.ts';
 import { ReactionRepository, VoteBatcher } from './repositories/reactions.ts';
 import { PresenceRepository } from './repositories/presence.ts';
+import { LiveRepository } from './repositories/live.ts';
 import { RelatedRepository } from './repositories/related.ts';
 import type { SearchIndex } from '../domain/search/search-index.ts';
 import { searchIndex } from './search/index.ts';
@@ -37,6 +38,7 @@ export class SqlStore implements Store {
   readonly media: MediaRepository;
   readonly sources: SourceRepository;
   readonly presence: PresenceRepository;
+  readonly live: LiveRepository;
   readonly imports: ImportRepository;
   readonly importRuns: ImportRunRepository;
   readonly search: SearchIndex;
@@ -68,6 +70,7 @@ export class SqlStore implements Store {
     this.media = new MediaRepository(db, dialect);
     this.sources = new SourceRepository(db);
     this.presence = new PresenceRepository(db);
+    this.live = new LiveRepository(db);
     this.imports = new ImportRepository(db, dialect);
     this.importRuns = new ImportRunRepository(db);
     this.search = external?.search ?? searchIndex(db, dialect);

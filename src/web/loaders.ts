@@ -1,5 +1,6 @@
 import { publicComments } from '../domain/comments/service.ts';
 import type { Article } from '../domain/articles/article.ts';
+import { liveForReaders } from '../domain/live/service.ts';
 import { relatedArticles } from '../domain/articles/related.ts';
 import type { Channel } from '../domain/channels/channel.ts';
 import type { Ctx } from '../domain/context.ts';
@@ -97,7 +98,7 @@ export async function articlePageData(
   { cursor, unfold }: { cursor?: string; unfold: boolean },
 ): Promise<ArticleData> {
   const channel = view.channels.find((c) => c.id === article.channelId) ?? (await ctx.store.channels.findById(article.channelId))!;
-  const [related, feed, moods, sidebar, author, media, polls, comments] = await Promise.all([
+  const [related, feed, moods, sidebar, author, media, polls, comments, live] = await Promise.all([
     relatedArticles(ctx, article),
     feedPage(ctx, { cursor, limit: FEED_PAGE, exclude: article.id }),
     // Only published articles have votes; a draft shows the buttons at zero.
@@ -109,6 +110,7 @@ export async function articlePageData(
     loadEmbeddedPolls(ctx, article.bodyHtml),
     // Comments only under published articles (a preview shows none).
     article.status === 'published' ? publicComments(ctx, article.id) : { items: [], total: 0 },
+    liveForReaders(ctx.store, article),
   ]);
   return {
     article: {
@@ -127,6 +129,7 @@ export async function articlePageData(
     sidebar,
     unfold,
     authorName: article.byline || author?.displayName || view.name,
+    live,
   };
 }
 

@@ -139,6 +139,9 @@ export function purgeKeysFor(change: ContentChange): string[] | 'all' | undefine
       return [surrogateKey.articlePage(Number(change.id))];
     case 'poll':
       return [surrogateKey.poll(Number(change.id))];
+    // A live's entries show on its own page only.
+    case 'live':
+      return change.public ? [surrogateKey.articlePage(change.articleId)] : undefined;
     case 'channel':
     case 'account':
       return 'all';

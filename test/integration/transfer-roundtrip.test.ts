@@ -146,6 +146,17 @@ describe.each(PAIRS)('export from %s, import into %s', (from, to) => {
     expect((await adminAct('PUT', `/comments/${commentId}/reply`, { text: '谢谢' })).statusCode).toBe(200);
     expect((await t.app.inject({ method: 'POST', url: `/api/v1/comments/${commentId}/likes`, remoteAddress: '10.9.0.2' })).statusCode).toBe(200);
     expect((await adminAct('POST', '/comments/bans', { prefix: '203.0.113.0/24' })).statusCode).toBe(201);
+    // A live (图文直播) with an entry showing the upload, a pinned one and a deleted one (a tombstone).
+    const liveUrl = `/api/v1/articles/${publishedId}/live`;
+    expect((await t.app.inject({ method: 'PUT', url: liveUrl, headers: { authorization: editor.auth }, payload: { status: 'live' } })).statusCode).toBe(200);
+    const entries = [{ body: '新线首班车发车。', images: [json(up).id] }, { body: '置顶：乘车指南', pinned: true }, { body: '将被删除的消息' }];
+    const posted: number[] = [];
+    for (const payload of entries) {
+      const res = await t.app.inject({ method: 'POST', url: `${liveUrl}/entries`, headers: { authorization: editor.auth }, payload });
+      expect(res.statusCode, res.body).toBe(201);
+      posted.push(json(res).id);
+    }
+    expect((await t.app.inject({ method: 'DELETE', url: `${liveUrl}/entries/${posted[2]}`, headers: { authorization: editor.auth } })).statusCode).toBe(204);
     // A post imported from a WordPress export: its source and its old address travel with the archive.
     const wxrDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-wxr-'));
     const wxr = path.join(wxrDir, 'old.xml');

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newsroom, processEnv, serve, type Served } from '../support/server.ts';
+import { dataOf, openSse } from '../support/sse.ts';
 import { waitFor } from '../support/wait.ts';
 
 /** Two app processes behind one port (INKSTONE_WORKERS=2): cached pages, and edits purge every worker's cache. */
@@ -61,5 +62,23 @@ describe('serve with two workers', () => {
     });
     const after = await titles();
     expect(after.every((p) => p.html.includes('更正后的标题'))).toBe(true);
+  });
+
+  it('delivers a live entry posted through one worker to streams held by both (the primary relays it)', async () => {
+    const { id } = await api('POST', '/api/v1/articles', { title: '两个工作进程的图文直播', channel: 'difang', body: '<p>正文</p>' });
+    await api('POST', `/api/v1/articles/${id}/publish`);
+    await api('PUT', `/api/v1/articles/${id}/live`, { status: 'live' });
+    // The primary hands connections to the workers in turn: six streams land on both.
+    const streams = await Promise.all(Array.from({ length: 6 }, () => openSse(`${base}/a/${id}/live/events`)));
+    try {
+      await Promise.all(streams.map((s) => s.waitFor(1)));
+      const entry = await api('POST', `/api/v1/articles/${id}/live/entries`, { body: '每个工作进程的读者都收到。' });
+      await waitFor(() => streams.every((s) => s.events.some((e) => e.event === 'entry' && dataOf(e).entry.id === entry.id)), {
+        timeout: 2_000,
+        message: 'the entry on every stream',
+      });
+    } finally {
+      for (const s of streams) s.close();
+    }
   });
 });

@@ -118,6 +118,7 @@ function unsavedAbilities(user: User): ArticleAbilities {
     publish: false,
     schedule: false,
     unpublish: false,
+    manageLive: false,
     restore: false,
     delete: false,
     readRevisions: false,

@@ -447,6 +447,9 @@ function Workflow({
           <a class="button" href={`/admin/articles/${article.id}/history`}>
             历史版本
           </a>
+          <a class="button" href={`/admin/articles/${article.id}/live`} data-live-link>
+            图文直播
+          </a>
           <a class="button" href={`/admin/preview/${article.id}`} target="_blank" rel="noopener">
             新窗口预览
           </a>

@@ -34,6 +34,7 @@ export const AUDIT_GROUPS = {
     'moderation.update',
     'moderation.delete',
   ],
+  live: ['live.open', 'live.close', 'live.entry.create', 'live.entry.update', 'live.entry.delete'],
   accounts: ['account.create', 'account.update', 'account.password', 'account.password_reset', 'account.login_attack', 'token.create', 'token.revoke'],
   sessions: ['session.create', 'session.delete', 'session.delete_all'],
 } as const satisfies Record<string, readonly string[]>;

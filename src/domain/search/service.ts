@@ -306,7 +306,9 @@ export function documentMaker(): DocumentMaker {
     const prepared = (await Promise.all(pieces.map(prepareSearchBatch))).flat();
     // Work for articles that left the batch meanwhile (a status change) is not kept past a couple of batches.
     if (ready.size > 4 * articles.length) ready.clear();
-    articles.forEach((a, i) => ready.set(a.id, prepared[i]!));
+    articles.forEach((a, i) => {
+      ready.set(a.id, prepared[i]!);
+    });
   };
   return make;
 }

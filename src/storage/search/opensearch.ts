@@ -2,7 +2,6 @@ import type { Kysely } from 'kysely';
 import type {
   FieldRank,
   DocumentMaker,
-  IndexableArticle,
   RebuildProgress,
   RebuildReport,
   RebuildStart,

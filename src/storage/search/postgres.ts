@@ -2,7 +2,6 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import {
   SEARCH_FIELDS,
   type DocumentMaker,
-  type IndexableArticle,
   type RebuildProgress,
   type RebuildReport,
   type RebuildStart,

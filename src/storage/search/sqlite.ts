@@ -1,7 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type {
   DocumentMaker,
-  IndexableArticle,
   RebuildProgress,
   RebuildReport,
   RebuildStart,

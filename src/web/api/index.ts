@@ -13,6 +13,7 @@ import { mediaRoutes } from './media.ts';
 import { mediaLibraryRoutes } from './media-library.ts';
 import { pollRoutes } from './polls.ts';
 import { presenceRoutes } from './presence.ts';
+import { liveRoutes } from './live.ts';
 import { reactionRoutes } from './reactions.ts';
 import { relatedRoutes } from './related.ts';
 import { searchRoutes } from './search.ts';
@@ -38,6 +39,7 @@ export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> 
   trashRoutes(app, deps);
   relatedRoutes(app, deps);
   presenceRoutes(app, deps);
+  liveRoutes(app, deps);
   assistRoutes(app, deps);
   channelRoutes(app, deps);
   topicRoutes(app, deps);

@@ -1,4 +1,5 @@
 import type { Article } from '../../domain/articles/article.ts';
+import { LiveSection, type LiveView } from './live.tsx';
 import { countReadingUnits } from '../../domain/articles/html.ts';
 import { lineage, type Channel } from '../../domain/channels/channel.ts';
 import type { MediaIndex } from '../../domain/media/responsive.ts';
@@ -173,6 +174,8 @@ export interface ArticleData {
   authorName: string;
   /** The newsroom's preview: marked as such, and an article not published yet shows no publication time. */
   preview?: boolean;
+  /** When the article is a live (图文直播): its status and entries. */
+  live?: LiveView;
 }
 
 export function ArticlePage({ view, data }: { view: SiteView; data: ArticleData }) {
@@ -256,6 +259,7 @@ export function ArticlePage({ view, data }: { view: SiteView; data: ArticleData 
                 阅读剩余全文
               </a>
             ) : null}
+            {data.live ? <LiveSection articleId={a.id} live={data.live} view={view} /> : null}
             <footer class="article-footer">
               {a.byline ? <p class="byline">{a.byline}</p> : null}
               {a.editor ? <p class="editor">[ 责编：{a.editor} ]</p> : null}

@@ -1,0 +1,303 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { Account, Article, LiveAnswer, LiveEntryItem, MediaItem } from '../../shared/api.ts';
+import { api, explain } from '../api.ts';
+import { formatTime } from '../format.ts';
+import { MediaBrowser } from '../media-browser.tsx';
+import { shownMedia } from '../media-url.ts';
+import { Dialog, Notice, StatusBadge, useLoad } from '../ui.tsx';
+
+/** How often the page reads the live again, to show what colleagues posted meanwhile. */
+const REFRESH_MS = 5_000;
+
+interface Draft {
+  body: string;
+  quoteText: string;
+  quoteSource: string;
+  images: { id: number; src: string; alt: string }[];
+  pinned: boolean;
+}
+
+const empty = (): Draft => ({ body: '', quoteText: '', quoteSource: '', images: [], pinned: false });
+
+const fromEntry = (e: LiveEntryItem): Draft => ({
+  body: e.body,
+  quoteText: e.quote?.text ?? '',
+  quoteSource: e.quote?.source ?? '',
+  images: e.images.map((i) => ({ id: i.mediaId, src: i.src, alt: i.alt })),
+  pinned: e.pinned,
+});
+
+const payload = (d: Draft) => ({
+  body: d.body,
+  quote: d.quoteText.trim() ? { text: d.quoteText, source: d.quoteSource } : null,
+  images: d.images.map((i) => i.id),
+  pinned: d.pinned,
+});
+
+/** The form of an entry: text, a quote with its source, library images and 置顶; used to post and to edit. */
+function EntryForm({
+  initial,
+  people,
+  submitLabel,
+  onSubmit,
+  onCancel,
+}: {
+  initial: Draft;
+  people: Account[];
+  submitLabel: string;
+  onSubmit: (d: Draft) => Promise<boolean>;
+  onCancel?: () => void;
+}) {
+  const [d, setD] = useState<Draft>(initial);
+  const [picking, setPicking] = useState(false);
+  const [sending, setSending] = useState(false);
+  const set = (patch: Partial<Draft>) => setD({ ...d, ...patch });
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setSending(true);
+    try {
+      if (await onSubmit(d)) setD(initial);
+    } finally {
+      setSending(false);
+    }
+  };
+  const choose = (m: MediaItem) => {
+    if (!d.images.some((i) => i.id === m.id) && d.images.length < 9)
+      set({ images: [...d.images, { id: m.id, src: m.thumbnail.url, alt: m.alt || m.caption }] });
+    setPicking(false);
+  };
+  return (
+    <form class="live-form card" onSubmit={submit}>
+      <label class="field">
+        <span>消息内容</span>
+        <textarea rows={4} maxLength={2000} value={d.body} data-live-body onInput={(e) => set({ body: (e.target as HTMLTextAreaElement).value })} />
+      </label>
+      <div class="live-form-quote">
+        <label class="field grow">
+          <span>引语（可选）</span>
+          <input maxLength={500} value={d.quoteText} onInput={(e) => set({ quoteText: (e.target as HTMLInputElement).value })} />
+        </label>
+        <label class="field">
+          <span>引语出处</span>
+          <input maxLength={100} value={d.quoteSource} onInput={(e) => set({ quoteSource: (e.target as HTMLInputElement).value })} />
+        </label>
+      </div>
+      {d.images.length > 0 ? (
+        <ul class="live-form-images">
+          {d.images.map((i) => (
+            <li>
+              <img src={shownMedia(i.src)} alt={i.alt} width={96} />
+              <button type="button" class="small" onClick={() => set({ images: d.images.filter((x) => x.id !== i.id) })}>
+                移除
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <div class="live-actions">
+        <button type="button" onClick={() => setPicking(true)} disabled={d.images.length >= 9}>
+          从图片库添加图片
+        </button>
+        <label class="check">
+          <input type="checkbox" checked={d.pinned} onChange={(e) => set({ pinned: (e.target as HTMLInputElement).checked })} /> 置顶
+        </label>
+        <button type="submit" class="primary" disabled={sending} data-live-submit>
+          {sending ? '正在发布…' : submitLabel}
+        </button>
+        {onCancel ? (
+          <button type="button" onClick={onCancel}>
+            取消
+          </button>
+        ) : null}
+      </div>
+      <Dialog title="从图片库选择图片" open={picking} onClose={() => setPicking(false)}>
+        {picking ? <MediaBrowser people={people} chooseLabel="添加" onChoose={choose} /> : null}
+        <button type="button" onClick={() => setPicking(false)}>
+          关闭
+        </button>
+      </Dialog>
+    </form>
+  );
+}
+
+function EntryView({
+  entry: e,
+  people,
+  articleId,
+  onChanged,
+  onError,
+}: {
+  entry: LiveEntryItem;
+  people: Account[];
+  articleId: number;
+  onChanged: () => void;
+  onError: (message: string | null) => void;
+}) {
+  const [editing, setEditing] = useState(false);
+  const url = `/articles/${articleId}/live/entries/${e.id}`;
+  // Every change names the version it was made on: a colleague's change meanwhile is a 412, not overwritten.
+  const write = async (method: 'PATCH' | 'DELETE', body?: unknown) => {
+    try {
+      await api(method, url, body, { ifMatch: e.seq });
+      onError(null);
+      onChanged();
+      return true;
+    } catch (err) {
+      onError(explain(err));
+      onChanged();
+      return false;
+    }
+  };
+  if (editing) {
+    return (
+      <li class="live-item editing" data-live-entry={e.id}>
+        <EntryForm
+          initial={fromEntry(e)}
+          people={people}
+          submitLabel="保存修改"
+          onSubmit={async (d) => (await write('PATCH', payload(d))) && (setEditing(false), true)}
+          onCancel={() => setEditing(false)}
+        />
+      </li>
+    );
+  }
+  return (
+    <li class={e.pinned ? 'live-item card pinned' : 'live-item card'} data-live-entry={e.id}>
+      <p class="muted small">
+        <time dateTime={e.postedAt}>{formatTime(e.postedAt)}</time> · {e.author || '—'}
+        {e.pinned ? ' · 置顶' : ''}
+        {e.editedAt ? ` · ${formatTime(e.editedAt)} 修改` : ''}
+      </p>
+      {e.body.split('\n').map((line) => (line.trim() ? <p>{line}</p> : null))}
+      {e.quote ? (
+        <blockquote>
+          {e.quote.text}
+          {e.quote.source ? <cite> —— {e.quote.source}</cite> : null}
+        </blockquote>
+      ) : null}
+      {e.images.length ? (
+        <p class="live-item-images">
+          {e.images.map((i) => (
+            <img src={shownMedia(i.src)} alt={i.alt} width={120} />
+          ))}
+        </p>
+      ) : null}
+      {e.abilities.edit ? (
+        <div class="live-actions">
+          <button type="button" class="small" onClick={() => setEditing(true)}>
+            编辑
+          </button>
+          <button type="button" class="small" onClick={() => void write('PATCH', { pinned: !e.pinned })}>
+            {e.pinned ? '取消置顶' : '置顶'}
+          </button>
+          <button
+            type="button"
+            class="small danger"
+            data-live-delete={e.id}
+            onClick={() => confirm('删除这条直播消息？读者将立即看不到它。') && void write('DELETE')}
+          >
+            删除
+          </button>
+        </div>
+      ) : null}
+    </li>
+  );
+}
+
+/**
+ * 图文直播 of one article: open it, post entries (text, a quote, library images, 置顶), edit, pin or delete them, and
+ * close it (已结束) or open it again. Readers see each change at once; the list here refreshes every few seconds to
+ * show colleagues' posts.
+ */
+export function LivePage({ id, people }: { id: number; people: Account[] }) {
+  const article = useLoad(() => api<Article>('GET', `/articles/${id}`), [id]);
+  const live = useLoad(() => api<LiveAnswer>('GET', `/articles/${id}/live`), [id]);
+  const [error, setError] = useState<string | null>(null);
+  const [ok, setOk] = useState<string | null>(null);
+  useEffect(() => {
+    const timer = setInterval(live.reload, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [live.reload]);
+
+  const setStatus = async (status: 'live' | 'ended') => {
+    try {
+      await api('PUT', `/articles/${id}/live`, { status });
+      setError(null);
+      setOk(status === 'live' ? '直播已开启。' : '直播已结束，读者页面显示“已结束”。');
+      live.reload();
+    } catch (e) {
+      setError(explain(e));
+    }
+  };
+  const post = async (d: Draft) => {
+    try {
+      await api('POST', `/articles/${id}/live/entries`, payload(d));
+      setError(null);
+      setOk('已发布，读者页面即时更新。');
+      live.reload();
+      return true;
+    } catch (e) {
+      setError(explain(e));
+      return false;
+    }
+  };
+
+  const a = article.data;
+  const l = live.data;
+  return (
+    <div class="page live-page">
+      <div class="page-head">
+        <h1>图文直播{a ? `：${a.title}` : ''}</h1>
+        {a ? <StatusBadge status={a.status} /> : null}
+      </div>
+      <Notice>{article.error ?? live.error ?? error}</Notice>
+      {ok ? (
+        <Notice kind="ok" onDismiss={() => setOk(null)}>
+          {ok}
+        </Notice>
+      ) : null}
+      {!a || !l ? (
+        <p class="muted">正在加载…</p>
+      ) : (
+        <>
+          <div class="live-actions">
+            <span class={`badge live-badge-${l.live?.status ?? 'none'}`} data-live-state={l.live?.status ?? 'none'}>
+              {l.live ? (l.live.status === 'live' ? '直播中' : '已结束') : '未开启直播'}
+            </span>
+            {l.abilities.manage && l.live?.status !== 'live' ? (
+              <button type="button" class="primary" data-live-open onClick={() => void setStatus('live')}>
+                {l.live ? '重新开启直播' : '开启图文直播'}
+              </button>
+            ) : null}
+            {l.abilities.manage && l.live?.status === 'live' ? (
+              <button
+                type="button"
+                data-live-close
+                onClick={() => confirm('结束直播？结束后不能再发布新消息（已发消息仍可修改）。') && void setStatus('ended')}
+              >
+                结束直播
+              </button>
+            ) : null}
+            <a class="button" href={`/admin/articles/${id}`}>
+              回到稿件
+            </a>
+            {a.status === 'published' ? (
+              <a class="button" href={a.url} target="_blank" rel="noopener">
+                查看读者页面
+              </a>
+            ) : (
+              <span class="muted small">稿件发布后，读者才能看到直播。</span>
+            )}
+          </div>
+          {l.live?.status === 'live' && l.abilities.post ? <EntryForm initial={empty()} people={people} submitLabel="发布" onSubmit={post} /> : null}
+          {l.live && l.entries.length === 0 ? <p class="muted">还没有消息。</p> : null}
+          <ol class="live-list">
+            {l.entries.map((e) => (
+              <EntryView key={`${e.id}:${e.seq}`} entry={e} people={people} articleId={id} onChanged={live.reload} onError={setError} />
+            ))}
+          </ol>
+        </>
+      )}
+    </div>
+  );
+}

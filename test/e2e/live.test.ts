@@ -1,0 +1,147 @@
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor } from '../../src/domain/accounts/roles.ts';
+import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
+import { createArticle, publishArticle } from '../../src/domain/articles/service.ts';
+import { createChannel } from '../../src/domain/channels/service.ts';
+import type { Ctx } from '../../src/domain/context.ts';
+import { deleteLiveEntry, editLiveEntry, postLiveEntry, setLiveStatus } from '../../src/domain/live/service.ts';
+import { waitFor } from '../support/wait.ts';
+import { launchChromium, SCREENSHOT_DIR, settled, signInNewsroom, startDemoSite, VIEWPORTS, watchErrors, watchRequests } from './browser.ts';
+
+/**
+ * 图文直播 in Chromium against a real server: with JavaScript new, edited and deleted entries arrive over the event
+ * stream without a reload (under the strict CSP: no console errors); without it the page lists every entry; the
+ * newsroom posts from its live page. Screenshots at phone and desktop size.
+ */
+
+const PASSWORD = 'live-e2e-password';
+
+let browser: Browser;
+let base: string;
+let ctx: Ctx;
+let close: () => Promise<void>;
+let editor: Actor;
+let reporter: Actor;
+
+beforeAll(async () => {
+  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
+  ({ base, ctx, close } = site);
+  await createChannel(ctx, null, { slug: 'yaowen', name: '要闻' });
+  editor = toActor(await createAccount(ctx, null, { username: 'wangbin', displayName: '王斌', role: 'editor', password: PASSWORD }));
+  reporter = toActor(await createAccount(ctx, null, { username: 'zhoumy', displayName: '周明远', role: 'reporter', password: PASSWORD }));
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await close?.();
+});
+
+async function newLive(title: string): Promise<number> {
+  const { id } = await createArticle(ctx, editor, {
+    title,
+    channel: 'yaowen',
+    body: '<p>本报记者在现场为您带来图文直播，消息随时更新。</p>',
+    summary: '图文直播。',
+  });
+  await publishArticle(ctx, editor, id);
+  await setLiveStatus(ctx, editor, id, 'live');
+  await postLiveEntry(ctx, reporter, id, { body: '上午9时，发布会现场座无虚席。' });
+  await postLiveEntry(ctx, editor, id, { body: '发言人：全市主要河流水位已回落至警戒线以下。', quote: { text: '防汛形势总体平稳。', source: '市防汛办' } });
+  await postLiveEntry(ctx, editor, id, { body: '交通提示：滨江路恢复通行。', pinned: true });
+  return id;
+}
+
+const entryIds = (page: Page) => page.$$eval('[data-live-entries] .live-entry', (items) => items.map((i) => Number(i.getAttribute('data-entry-id'))));
+
+for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+  describe(`live coverage at ${viewport.width}×${viewport.height}`, { timeout: 60_000 }, () => {
+    it('with JavaScript: new, edited and deleted entries arrive without a reload', async () => {
+      const id = await newLive(`防汛发布会图文直播（${size}）`);
+      const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+      const page = await context.newPage();
+      const errors = watchErrors(page);
+      const inFlight = watchRequests(page);
+      await page.goto(`${base}/a/${id}`);
+      const before = await entryIds(page);
+      expect(before).toHaveLength(3);
+      expect(await page.textContent('[data-live-status]')).toBe('直播中');
+      // The stream is open once the page's script ran; then an entry is posted in the newsroom.
+      await page.waitForSelector('[data-live-connected]', { state: 'attached' });
+      const fresh = await postLiveEntry(ctx, reporter, id, { body: '最新：市长到达现场。\n他向救援队伍表示慰问。' });
+      await page.waitForSelector(`#live-${fresh.id}`);
+      const after = await entryIds(page);
+      // Under the pinned entry, above the older ones; the count follows.
+      expect(after).toEqual([before[0], fresh.id, ...before.slice(1)]);
+      expect(await page.textContent('[data-live-count]')).toBe('4');
+      expect(await page.$$eval(`#live-${fresh.id} .live-text`, (ps) => ps.map((p) => p.textContent))).toEqual([
+        '最新：市长到达现场。',
+        '他向救援队伍表示慰问。',
+      ]);
+
+      await editLiveEntry(ctx, editor, id, fresh.id, { body: '更正：副市长到达现场。' });
+      await waitFor(async () => (await page.textContent(`#live-${fresh.id} .live-text`)) === '更正：副市长到达现场。', { message: 'the correction' });
+      await deleteLiveEntry(ctx, editor, id, before[1]!);
+      await page.waitForSelector(`#live-${before[1]}`, { state: 'detached' });
+      expect(await page.textContent('[data-live-count]')).toBe('3');
+      expect(page.url()).toBe(`${base}/a/${id}`);
+
+      await page.locator('.live').scrollIntoViewIfNeeded();
+      await settled(page, () => Math.max(0, inFlight() - 1));
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, `live-js-${size}.png`), fullPage: true });
+
+      await setLiveStatus(ctx, editor, id, 'ended');
+      await waitFor(async () => (await page.textContent('[data-live-status]')) === '已结束', { message: '已结束' });
+      // No CSP violation, no script error.
+      expect(errors).toEqual([]);
+      await context.close();
+    });
+
+    it('without JavaScript: the page lists every entry, and a reload shows the new ones', async () => {
+      const id = await newLive(`台风登陆图文直播（${size}）`);
+      const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', javaScriptEnabled: false });
+      const page = await context.newPage();
+      await page.goto(`${base}/a/${id}`);
+      expect(await entryIds(page)).toHaveLength(3);
+      expect(await page.textContent('.live-pinned .live-text')).toBe('交通提示：滨江路恢复通行。');
+      expect(await page.textContent('.live-quote')).toContain('防汛形势总体平稳。');
+      const fresh = await postLiveEntry(ctx, reporter, id, { body: '台风中心已移入内陆。' });
+      await page.reload();
+      expect((await entryIds(page))[1]).toBe(fresh.id);
+      await page.locator('.live').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, `live-nojs-${size}.png`), fullPage: true });
+      await context.close();
+    });
+  });
+}
+
+describe('the newsroom live page', { timeout: 60_000 }, () => {
+  it('an editor posts an entry from the newsroom and a reader sees it arrive', async () => {
+    const id = await newLive('城市马拉松图文直播');
+    const reader = await browser.newContext({ viewport: VIEWPORTS.phone, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    const readerPage = await reader.newPage();
+    await readerPage.goto(`${base}/a/${id}`);
+    await readerPage.waitForSelector('[data-live-connected]', { state: 'attached' });
+
+    const { page, errors } = await signInNewsroom(browser, base, 'wangbin', PASSWORD);
+    await page.goto(`${base}/admin/articles/${id}`);
+    await page.click('[data-live-link]');
+    await page.waitForSelector('[data-live-state=live]');
+    expect(await page.$$eval('[data-live-entry]', (li) => li.length)).toBe(3);
+    await page.fill('[data-live-body]', '男子组冠军冲过终点，成绩2小时08分。');
+    await page.click('[data-live-submit]');
+    await waitFor(async () => (await page.$$eval('[data-live-entry]', (li) => li.length)) === 4, { message: 'the posted entry in the list' });
+    await readerPage.waitForSelector('text=男子组冠军冲过终点，成绩2小时08分。');
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'live-newsroom-desktop.png'), fullPage: true });
+    // Closing from the newsroom.
+    page.once('dialog', (d) => void d.accept());
+    await page.click('[data-live-close]');
+    await page.waitForSelector('[data-live-state=ended]');
+    await readerPage.waitForFunction(() => document.querySelector('[data-live-status]')?.textContent === '已结束');
+    expect(errors).toEqual([]);
+    await reader.close();
+    await page.context().close();
+  });
+});
