@@ -77,6 +77,7 @@ describe.each(STORES)('关怀版 and the reader site’s rough edges on %s', (ki
       expect(links).toContain(`/care/a/${city}/share`);
       expect(links).toContain('/care/search');
       expect(links).toContain(`/a/${city}/mood?mode=care`);
+      expect(links).toContain(`/a/${city}/comments?mode=care`);
       expect(links).toContain(`/care/zh-hant/a/${city}`);
       expect(links).toContain(`/care/off?to=${encodeURIComponent(`/a/${city}`)}`);
       expect(links).not.toContain(`/care/on?to=${encodeURIComponent(`/a/${city}`)}`);
@@ -265,6 +266,16 @@ describe.each(STORES)('关怀版 and the reader site’s rough edges on %s', (ki
       expect(care.body).toContain('感谢参与！您选择了「难过」。');
       expect(care.body).toMatch(/data-mood-result="happy">开心 <span data-mood-count(="true")?>0</);
       expect(care.body).toContain(`href="/care/a/${city}#moods"`);
+      // A comment from a care page: its answer is a care page too.
+      const commented = await t.app.inject({
+        method: 'POST',
+        url: `/a/${city}/comments?mode=care`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+        payload: `nickname=${encodeURIComponent('老读者')}&body=${encodeURIComponent('字大了，看得清楚。')}`,
+      });
+      expect(commented.statusCode, commented.body).toBe(200);
+      expect(commented.body).toContain('data-mode="care"');
+      expect(commented.body).toContain('留言已提交，审核后显示');
       expect((await get('/a/999999/mood')).statusCode).toBe(404);
       expect((await get(`/a/${city}/mood?mode=${'x'.repeat(50)}`)).statusCode).toBe(400);
     });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishDueArticles } from '../../src/domain/articles/service.ts';
+import { searchDocument } from '../../src/domain/search/document.ts';
 import { documentMaker, fillSearchIndexes, rebuildSearchIndex, searchBacklog } from '../../src/domain/search/service.ts';
 import { processEnv, runCli } from '../support/server.ts';
 import { STORES, type StoreKind } from '../support/stores.ts';
@@ -417,6 +418,23 @@ describe.each(STORES)('search on %s', (kind) => {
     // Put back as it was, for the tests after this one.
     await sql`update articles set title = ${before[0]!.title}, body_text = ${before[0]!.body_text} where id = ${birds}`.execute(t.db.database.db);
     await sql`delete from search_docs`.execute(t.db.database.db);
+    expect((await rebuildSearchIndex(t.ctx)).indexed).toBe(articles.length);
+  });
+
+  it('writes a batch whose articles share a publication minute and a key slot, each under its own key', async () => {
+    await t.settled();
+    const ids = [...idOf.values()].sort((x, y) => x - y);
+    const a = ids[0]!;
+    const b = ids.find((id) => id !== a && (id - a) % 16 === 0)!;
+    expect(b).toBeDefined();
+    const at = Date.UTC(2026, 0, 1, 8, 30, 5);
+    const docs = await Promise.all([a, b].map(async (id) => searchDocument({ ...(await t.ctx.store.articles.findById(id))!, publishedAt: at })));
+    await t.ctx.store.search.putMany(docs);
+    for (const id of [a, b]) {
+      const title = (await t.ctx.store.articles.findById(id))!.title;
+      expect((await search({ q: title })).items.map((i) => i.id)).toContain(id);
+    }
+    expect((await t.ctx.store.search.stats()).documents).toBe(articles.length);
     expect((await rebuildSearchIndex(t.ctx)).indexed).toBe(articles.length);
   });
 

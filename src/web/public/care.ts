@@ -45,6 +45,7 @@ export function safeReturnPath(to: unknown): string {
 const ATTRIBUTE_URL = /(<(?:a|form)\b[^>]*?\s(?:href|action)=")(\/[^"]*)"/g;
 const SIDE_COLUMN = /<aside class="side-col"[\s\S]*?<\/aside>/g;
 const MOOD_FORM = /(<form method="post" action="\/a\/\d{1,10}\/mood)"/g;
+const COMMENT_FORM = /(<form method="post" action="\/a\/\d{1,10}\/comments(?:\/\d{1,10}\/like)?)"/g;
 const SWITCH = /<a class="care-switch" href="\/care\/on\?to=[^"]*" data-care-switch="on">[^<]*<\/a>/;
 
 /**
@@ -61,6 +62,8 @@ export function carePage(html: string, standardPath: string): string {
       .replace(SWITCH, off)
       // The no-JavaScript mood vote lands on its acknowledgement page in care mode too.
       .replace(MOOD_FORM, '$1?mode=care"')
+      // So do a comment's result page and a like's return to the article.
+      .replace(COMMENT_FORM, '$1?mode=care"')
       .replace(ATTRIBUTE_URL, (_all, start: string, href: string) => `${start}${careHref(href)}"`)
   );
 }

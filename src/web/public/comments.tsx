@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import { Type } from 'typebox';
 import type { Comment } from '../../domain/comments/comment.ts';
@@ -7,6 +7,7 @@ import { DomainError, notFound } from '../../domain/errors.ts';
 import { requireSameOrigin } from '../auth.ts';
 import { typed, type WebDeps } from '../context.ts';
 import { articlePath } from '../presenters/articles.ts';
+import { carePage } from './care.ts';
 import { readerOf, setReaderCookie } from '../reader.ts';
 import type { Assets } from '../assets.ts';
 import { Layout, Time } from './components.tsx';
@@ -157,10 +158,13 @@ export async function commentFormRoutes(app: FastifyInstance, deps: WebDeps, ass
   const { ctx, config } = deps;
   const siteOrigin = new URL(config.siteUrl).origin;
   const view = siteViews(ctx, config, assets);
-  const page = async (reply: FastifyReply, status: number, articleId: number, title: string, message: string) => {
+  const page = async (reply: FastifyReply, status: number, articleId: number, title: string, message: string, care: boolean) => {
     const v = await view();
-    return sendHtml(reply, status, renderPage(<CommentResult view={v} articleId={articleId} title={title} message={message} />, v), 'no-store');
+    const html = renderPage(<CommentResult view={v} articleId={articleId} title={title} message={message} />, v);
+    return sendHtml(reply, status, care ? carePage(html, articlePath(articleId)) : html, 'no-store');
   };
+  // A form on a 关怀版 page says so (see care.ts): its answer stays in care mode.
+  const inCare = (req: FastifyRequest) => (req.query as { mode?: unknown }).mode === 'care';
 
   typed(app).post('/a/:id/comments', { schema: { params: PageParams, body: CommentForm } }, async (req, reply) => {
     const articleId = Number(req.params.id);
@@ -176,14 +180,14 @@ export async function commentFormRoutes(app: FastifyInstance, deps: WebDeps, ass
       });
       if (posted.newReader) setReaderCookie(reply, config, posted.readerId);
       return posted.comment.status === 'approved'
-        ? page(reply, 200, articleId, '留言已发布', '感谢您的留言，它已显示在文章下方（页面可能需要片刻更新）。')
-        : page(reply, 200, articleId, '留言已提交，审核后显示', '感谢您的留言。编辑审核通过后，留言会显示在文章下方。');
+        ? page(reply, 200, articleId, '留言已发布', '感谢您的留言，它已显示在文章下方（页面可能需要片刻更新）。', inCare(req))
+        : page(reply, 200, articleId, '留言已提交，审核后显示', '感谢您的留言。编辑审核通过后，留言会显示在文章下方。', inCare(req));
     } catch (err) {
       // Refusals the reader can act on get their own page; anything else (an article gone) the site's error page.
       if (err instanceof DomainError && REFUSALS[err.code] && err.kind !== 'not_found') {
         if (err.retryAfter) reply.header('retry-after', String(err.retryAfter));
         const status = err.kind === 'throttled' ? 429 : err.kind === 'forbidden' ? 403 : 400;
-        return page(reply, status, articleId, '留言未能提交', REFUSALS[err.code]!);
+        return page(reply, status, articleId, '留言未能提交', REFUSALS[err.code]!, inCare(req));
       }
       throw err;
     }
@@ -222,6 +226,6 @@ export async function commentFormRoutes(app: FastifyInstance, deps: WebDeps, ass
     return reply
       .code(303)
       .header('cache-control', 'no-store')
-      .redirect(`${articlePath(articleId)}#c${commentId}`);
+      .redirect(`${inCare(req) ? '/care' : ''}${articlePath(articleId)}#c${commentId}`);
   });
 }
