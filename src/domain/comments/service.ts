@@ -137,34 +137,13 @@ export async function postComment(ctx: Ctx, input: PostInput): Promise<PostResul
   const mode = flags.length > 0 ? 'pre' : await moderationOf(ctx.store, article.channelId);
   const status: CommentStatus = mode === 'post' ? 'approved' : 'pending';
   const comment = await ctx.store.transaction(async (store): Promise<{ found: Comment } | { made: Comment }> => {
-    let inserted = await store.comments.insert({
-      articleId: input.articleId,
-      nickname,
-      body,
-      status,
-      readerId,
-      addressHash,
-      prefixHash,
-      flags,
-      dedupeKey,
-      createdAt: now,
-    });
+    const row = { articleId: input.articleId, nickname, body, status, readerId, addressHash, prefixHash, flags, dedupeKey, createdAt: now };
+    let inserted = await store.comments.insert(row);
     if ('existing' in inserted) {
       // Another request with the same text won the insert (a double submit): that comment is this one.
       if (inserted.createdAt >= now - COMMENT_LIMITS.retryWindowMs) return { found: (await store.comments.find(inserted.existing))! };
       await store.comments.releaseDedupeKey(inserted.existing);
-      inserted = await store.comments.insert({
-        articleId: input.articleId,
-        nickname,
-        body,
-        status,
-        readerId,
-        addressHash,
-        prefixHash,
-        flags,
-        dedupeKey,
-        createdAt: now,
-      });
+      inserted = await store.comments.insert(row);
       if ('existing' in inserted) throw conflict('concurrent_change', 'The same comment is being posted at this moment');
     }
     if (status === 'approved') announceComments(ctx, store, input.articleId);

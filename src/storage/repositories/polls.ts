@@ -13,6 +13,7 @@ import type {
   PollWrite,
 } from '../../domain/polls/poll.ts';
 import type * as Port from '../../domain/store.ts';
+import { GroupCommit } from '../group-commit.ts';
 import type { Dialect } from '../migrations/index.ts';
 import type { DB } from '../schema.ts';
 
@@ -376,78 +377,18 @@ export class PollRepository implements Port.PollRepository {
   }
 }
 
-interface PendingBallot {
-  ballot: Ballot;
-  resolve(outcome: BallotOutcome): void;
-  reject(err: unknown): void;
-}
-
 const MAX_BATCH = 500;
 
 /**
- * Group commit of ballots: those arriving while a transaction runs are written together by the next one. SQLite has
- * one writer, so one batch at a time; PostgreSQL runs a few (batches for different polls need not wait for each other;
- * batches of one poll follow each other through its lock). One per pool, made with the store over it.
+ * Ballots by group commit (storage/group-commit.ts): those arriving while a transaction runs are written together by
+ * the next one; batches of one poll follow each other through its lock. One per pool, made with the store over it.
  */
-export class BallotBatcher {
-  private queue: PendingBallot[] = [];
-  private running = 0;
-  private readonly maxRunning: number;
-
-  constructor(
-    private readonly db: Kysely<DB>,
-    private readonly dialect: Dialect,
-  ) {
-    this.maxRunning = dialect === 'sqlite' ? 1 : 4;
-  }
-
-  add(ballot: Ballot): Promise<BallotOutcome> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ ballot, resolve, reject });
-      if (this.running < this.maxRunning) {
-        this.running++;
-        // After the pending I/O callbacks, so requests already received join this batch.
-        setImmediate(() => void this.drain());
-      }
-    });
-  }
-
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      try {
-        const outcomes = await this.write(batch.map((p) => p.ballot));
-        batch.forEach((p, i) => {
-          p.resolve(outcomes[i]!);
-        });
-      } catch (err) {
-        if (batch.length === 1) {
-          batch[0]!.reject(err);
-          continue;
-        }
-        // One failing ballot must not fail the ballots it was batched with: write each alone.
-        for (const p of batch) {
-          try {
-            p.resolve((await this.write([p.ballot]))[0]!);
-          } catch (e) {
-            p.reject(e);
-          }
-        }
-      }
-    }
-    this.running--;
-  }
-
-  private async write(ballots: Ballot[]): Promise<BallotOutcome[]> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.db.transaction().execute((tx) => writeBallots(new PollRepository(tx, this.dialect, this), ballots));
-      } catch (err) {
-        // PostgreSQL may end a lock cycle by aborting one side: the batch is simply tried again.
-        const code = (err as { code?: unknown }).code;
-        if (attempt >= 5 || (code !== '40P01' && code !== '40001')) throw err;
-      }
-    }
+export class BallotBatcher extends GroupCommit<Ballot, BallotOutcome> {
+  constructor(db: Kysely<DB>, dialect: Dialect) {
+    // The transaction's repository is made with this batcher (which exists once super returns).
+    const self: { batcher?: BallotBatcher } = {};
+    super(dialect, (ballots: Ballot[]) => db.transaction().execute((tx) => writeBallots(new PollRepository(tx, dialect, self.batcher!), ballots)), MAX_BATCH);
+    self.batcher = this;
   }
 }
 

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from '../../domain/reactions/reaction.ts';
+import { GroupCommit } from '../group-commit.ts';
 import type { Dialect } from '../migrations/index.ts';
 import type { DB } from '../schema.ts';
 import type * as Port from '../../domain/store.ts';
@@ -238,82 +239,18 @@ export class ReactionRepository implements Port.ReactionRepository {
   }
 }
 
-interface PendingVote {
-  vote: Vote;
-  resolve(outcome: VoteOutcome): void;
-  reject(err: unknown): void;
-}
-
 // 7 parameters a vote: well inside SQLite's 32,766 and PostgreSQL's 65,535 per statement.
 const MAX_BATCH = 1000;
 
 /**
- * Group commit: the votes that arrive while a transaction runs are written together by the next one, as one
- * statement, with the counts read back in the same transaction. SQLite has one writer, so one batch at a time;
- * PostgreSQL runs a few at once (batches for different articles need not wait for each other). One per pool,
- * made with the store over it (storage/store.ts).
+ * Votes by group commit (storage/group-commit.ts): those that arrive while a transaction runs are written together by
+ * the next one, as one statement, with the counts read back in the same transaction. One per pool, made with the
+ * store over it (storage/store.ts).
  */
-export class VoteBatcher {
-  private queue: PendingVote[] = [];
-  private running = 0;
-  private readonly maxRunning: number;
-  private readonly db: Kysely<DB & ReactionTables>;
-
-  constructor(
-    db: Kysely<DB>,
-    private readonly dialect: Dialect,
-  ) {
-    this.db = db.withTables<ReactionTables>();
-    this.maxRunning = dialect === 'sqlite' ? 1 : 4;
-  }
-
-  add(vote: Vote): Promise<VoteOutcome> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ vote, resolve, reject });
-      if (this.running < this.maxRunning) {
-        this.running++;
-        // After the pending I/O callbacks, so requests already received join this batch.
-        setImmediate(() => void this.drain());
-      }
-    });
-  }
-
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      try {
-        const outcomes = await this.write(batch.map((p) => p.vote));
-        batch.forEach((p, i) => {
-          p.resolve(outcomes[i]!);
-        });
-      } catch (err) {
-        if (batch.length === 1) {
-          batch[0]!.reject(err);
-          continue;
-        }
-        // One failing vote must not fail the votes it was batched with: write each alone.
-        for (const p of batch) {
-          try {
-            p.resolve((await this.write([p.vote]))[0]!);
-          } catch (e) {
-            p.reject(e);
-          }
-        }
-      }
-    }
-    this.running--;
-  }
-
-  private async write(votes: Vote[]): Promise<VoteOutcome[]> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.db.transaction().execute((tx) => writeVotes(tx, this.dialect, votes));
-      } catch (err) {
-        // PostgreSQL may end a lock cycle with a newsroom review by aborting us: the batch is simply tried again.
-        const code = (err as { code?: unknown }).code;
-        if (attempt >= 5 || (code !== '40P01' && code !== '40001')) throw err;
-      }
-    }
+export class VoteBatcher extends GroupCommit<Vote, VoteOutcome> {
+  constructor(db: Kysely<DB>, dialect: Dialect) {
+    const tables = db.withTables<ReactionTables>();
+    super(dialect, (votes) => tables.transaction().execute((tx) => writeVotes(tx, dialect, votes)), MAX_BATCH);
   }
 }
 
