@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/sse.ts
  *   BENCH_STREAMS=2000 BENCH_IDLE_SECONDS=20 npx tsx bench/sse.ts
+ *   BENCH_SERVER=sources npx tsx bench/sse.ts   (the server from TypeScript through tsx instead of the production build)
  *
  * File descriptors: each side needs one per stream. The server and the client are started through `sh -c 'ulimit -n
  * …'`, which raises the soft limit up to the hard one (`ulimit -Hn`; 20,000 here); if the hard limit is below
@@ -156,11 +157,10 @@ async function main(): Promise<void> {
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const server = spawnWithFds(['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'serve'], { ...env, PORT: String(port) }, [
-    'ignore',
-    'ignore',
-    'inherit',
-  ]);
+  // As an operator starts it: the production build (bin/inkstone.js builds dist/ first when it is stale).
+  const serve =
+    process.env.BENCH_SERVER === 'sources' ? ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'serve'] : [path.join(root, 'bin/inkstone.js'), 'serve'];
+  const server = spawnWithFds(serve, { ...env, PORT: String(port) }, ['ignore', 'ignore', 'inherit']);
   let clientProcess: ChildProcess | undefined;
   try {
     for (let i = 0; ; i++) {
