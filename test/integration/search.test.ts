@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,61 +8,7 @@ import { documentMaker, fillSearchIndexes, rebuildSearchIndex, searchBacklog } f
 import { processEnv, runCli } from '../support/server.ts';
 import { STORES, type StoreKind } from '../support/stores.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
-
-const root = path.resolve(import.meta.dirname, '../..');
-const fixtures = path.join(root, 'test/fixtures/search');
-
-interface FixtureArticle {
-  key: string;
-  channel: string;
-  daysAgo: number;
-  title: string;
-  summary: string;
-  tags: string[];
-  body: string;
-}
-
-interface FixtureQuery {
-  q: string;
-  kind: string;
-  /** Each must be in the top 5 (recall@5); the first found gives the reciprocal rank. Empty: nothing may be found. */
-  relevant: string[];
-  /** The results must be exactly the relevant articles (those holding every word, when some hold only part). */
-  exact?: boolean;
-  /** The articles holding every word, exactly (the results before `partialFrom`). */
-  allWords?: string[];
-  /** Articles that must be among the partial results (those holding only some of the words). */
-  partial?: string[];
-  /** The did-you-mean suggestion the answer must carry. */
-  suggestion?: string;
-  /** With no relevant articles: partial results may be shown (a typo's other words), articles holding every word not. */
-  partialOk?: boolean;
-}
-
-/** The newsroom's synonyms the test set assumes (the list starts empty; see docs/API.md). */
-const SYNONYMS = [
-  ['北大', '北京大学'],
-  ['发改委', '国家发展和改革委员会'],
-  ['新能源车', '新能源汽车'],
-];
-
-const articles = JSON.parse(readFileSync(path.join(fixtures, 'articles.json'), 'utf8')) as FixtureArticle[];
-const queries = JSON.parse(readFileSync(path.join(fixtures, 'queries.json'), 'utf8')) as FixtureQuery[];
-
-const CHANNELS = [
-  { slug: 'difang', name: '地方' },
-  { slug: 'yaowen', name: '要闻', parent: 'difang' },
-  { slug: 'keji', name: '科技' },
-  { slug: 'caijing', name: '财经' },
-  { slug: 'tiyu', name: '体育' },
-  { slug: 'wenhua', name: '文化' },
-  { slug: 'jiankang', name: '健康' },
-  { slug: 'guoji', name: '国际' },
-  { slug: 'shehui', name: '社会' },
-];
-
-const DAY = 86_400_000;
-const NOW = Date.UTC(2026, 10, 29, 4, 0, 0);
+import { articles, DAY, gradeQuality, loadQualitySite, NOW, queries } from '../support/search-quality.ts';
 
 interface Item {
   id: number;
@@ -94,65 +40,19 @@ describe.each(STORES)('search on %s', (kind) => {
   beforeAll(async () => {
     t = await startTestApp(kind);
     editor = (await t.user('editor')).auth;
-    const admin = (await t.user('admin')).auth;
-    for (const c of CHANNELS) {
-      const res = await t.app.inject({ method: 'POST', url: '/api/v1/channels', headers: { authorization: admin }, payload: c });
-      expect(res.statusCode, res.body).toBe(201);
-    }
-    // Oldest first, each published at its own time.
-    for (const a of [...articles].sort((x, y) => y.daysAgo - x.daysAgo)) {
-      t.clock.set(NOW - a.daysAgo * DAY);
-      const res = await api('POST', '/api/v1/articles', { title: a.title, channel: a.channel, body: a.body, summary: a.summary, tags: a.tags });
-      expect(res.statusCode, res.body).toBe(201);
-      const { id } = json<{ id: number }>(res);
-      expect((await api('POST', `/api/v1/articles/${id}/publish`)).statusCode).toBe(200);
-      keyOf.set(id, a.key);
-      idOf.set(a.key, id);
-    }
-    t.clock.set(NOW);
-    for (const words of SYNONYMS) {
-      const res = await t.app.inject({ method: 'POST', url: '/api/v1/search/synonyms', headers: { authorization: admin }, payload: { words } });
-      expect(res.statusCode, res.body).toBe(201);
+    for (const [id, key] of await loadQualitySite(t)) {
+      keyOf.set(id, key);
+      idOf.set(key, id);
     }
   });
   afterAll(() => t.close());
 
   it(`ranks the test set well: MRR ≥ 0.9 and recall@5 = 1 over ${queries.length} queries`, async () => {
-    let reciprocal = 0;
-    let recall = 0;
-    let ranked = 0;
-    const problems: string[] = [];
-    const tops = new Map<string, string[]>();
-    const same = (a: string[], b: string[]) => [...a].sort().join() === [...b].sort().join();
-    for (const q of queries) {
-      const answer = await search({ q: q.q, limit: '10' });
-      const found = keys(answer.items);
-      const cut = answer.partialFrom ?? found.length;
-      const allWords = found.slice(0, cut);
-      const partial = found.slice(cut);
-      tops.set(q.q, [...found.slice(0, 5), `suggestion:${answer.suggestion}`]);
-      if (q.suggestion !== undefined && answer.suggestion !== q.suggestion)
-        problems.push(`${q.q} (${q.kind}) should suggest ${q.suggestion}, suggested ${answer.suggestion}`);
-      if (q.allWords && !same(allWords, q.allWords))
-        problems.push(`${q.q} (${q.kind}): articles with every word should be ${q.allWords.join(', ') || 'none'}, were ${allWords.join(', ') || 'none'}`);
-      for (const k of q.partial ?? [])
-        if (!partial.includes(k)) problems.push(`${q.q} (${q.kind}): ${k} not among the partial results (${partial.join(', ')})`);
-      if (q.relevant.length === 0) {
-        if ((q.partialOk ? allWords : found).length > 0) problems.push(`${q.q} (${q.kind}) should find nothing, found ${found.join(', ')}`);
-        continue;
-      }
-      ranked++;
-      const first = found.findIndex((k) => q.relevant.includes(k));
-      reciprocal += first < 0 ? 0 : 1 / (first + 1);
-      const missing = q.relevant.filter((k) => !found.slice(0, 5).includes(k));
-      recall += (q.relevant.length - missing.length) / q.relevant.length;
-      if (missing.length) problems.push(`${q.q} (${q.kind}): ${missing.join(', ')} not in the top 5 (${found.join(', ')})`);
-      if (q.exact && !same(allWords, q.relevant)) problems.push(`${q.q} (${q.kind}) must find exactly ${q.relevant.join(', ')}, found ${allWords.join(', ')}`);
-    }
+    await t.settled();
+    const { mrr, recall, ranked, problems, tops } = await gradeQuality(t, keyOf);
     topByStore.set(kind, tops);
-    const mrr = reciprocal / ranked;
     console.log(
-      `search quality on ${kind}: MRR ${mrr.toFixed(3)}, recall@5 ${(recall / ranked).toFixed(3)} over ${ranked} queries with relevant articles, ${queries.length - ranked} that must find nothing (or only a typo's partial matches)`,
+      `search quality on ${kind}: MRR ${mrr.toFixed(3)}, recall@5 ${recall.toFixed(3)} over ${ranked} queries with relevant articles, ${queries.length - ranked} that must find nothing (or only a typo's partial matches)`,
     );
     expect(problems).toEqual([]);
     expect(mrr).toBeGreaterThanOrEqual(0.9);
