@@ -97,7 +97,7 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   async put(document: SearchDocument): Promise<void> {
-    await this.write(this.db, document);
+    await this.writeMany(this.db, [document]);
   }
 
   async putMany(documents: readonly SearchDocument[]): Promise<void> {
@@ -123,30 +123,12 @@ export class SqliteSearchIndex implements SearchIndex {
     return true;
   }
 
-  private async write(db: Kysely<DB>, d: SearchDocument): Promise<void> {
-    const wanted = docKey(d.publishedAt, d.articleId);
-    const current = await this.currentDoc(db, d.articleId);
-    let doc = wanted;
-    if (current === wanted) {
-      // Same key, same publication time: only the tokens change.
-      await sql`delete from ${this.fts} where rowid = ${doc}`.execute(db);
-    } else {
-      if (current !== undefined) await this.removeFrom(db, d.articleId);
-      // Two articles share a key only in the same minute with ids 16 apart: take the next free one.
-      while ((await sql`select 1 from ${this.docs} where doc = ${doc}`.execute(db)).rows.length > 0) doc++;
-      await sql`insert into ${this.docs} (doc, article_id, published_at) values (${doc}, ${d.articleId}, ${d.publishedAt})`.execute(db);
-    }
-    const f = d.fields;
-    const text = (tokens: string[]) => tokens.join(' ');
-    await sql`insert into ${this.fts} (rowid, t, k, s, b, gt, gk, gs, gb, c) values (${doc},
-      ${text(f.title.words)}, ${text(f.tags.words)}, ${text(f.summary.words)}, ${text(f.body.words)},
-      ${text(f.title.grams)}, ${text(f.tags.grams)}, ${text(f.summary.grams)}, ${text(f.body.grams)}, ${channelToken(d.channelId)})`.execute(db);
-  }
-
   /**
-   * A batch of documents in a handful of statements instead of four per document (a rebuild's or fill's writes): the
-   * current keys in one read, replaced documents' tokens in one delete, new keys checked for collisions a round at a
-   * time, then multi-row inserts.
+   * Documents written in a handful of statements however many (one for the outbox, a batch for a rebuild, a fill or an
+   * import): the current keys in one read; a document keeping its key only changes its tokens, one getting a new key
+   * (a new publication time) leaves its old row, whose trigger takes the old tokens; new keys are checked for
+   * collisions a round at a time (two articles share a key only in the same minute with ids 16 apart: the next free
+   * one is taken); then multi-row inserts.
    */
   private async writeMany(db: Kysely<DB>, documents: readonly SearchDocument[]): Promise<void> {
     if (documents.length === 0) return;
