@@ -4,9 +4,11 @@
  * it replaced (every posting of every term, joined to the articles, grouped and sorted in SQL). Also the whole
  * refreshRelated a publish runs. SQLite. Never part of `npm test`.
  *
- *   npx tsx bench/related.ts [--articles 50000] [--samples 100]
+ *   npx tsx bench/related.ts [--articles 50000] [--samples 100] [--db FILE]
+ *
+ * `--db FILE`: a copy of an analysed SQLite archive (bench:scale's cached inkstone.db) instead of building one.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +21,7 @@ import { migrate, openDatabase } from '../src/storage/database.ts';
 import { load } from './search.ts';
 
 const { values: args } = parseArgs({
-  options: { articles: { type: 'string', default: '50000' }, samples: { type: 'string', default: '100' } },
+  options: { articles: { type: 'string', default: '50000' }, samples: { type: 'string', default: '100' }, db: { type: 'string' } },
   strict: false,
 });
 const ARTICLES = Number(args.articles);
@@ -30,15 +32,18 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 
 async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-related-'));
+  if (typeof args.db === 'string') copyFileSync(args.db, path.join(dataDir, 'inkstone.db'));
   const database = openDatabase({ databaseUrl: undefined, dataDir });
   try {
     await migrate(database);
-    log(`loading ${ARTICLES} articles`);
-    await load(database);
+    if (typeof args.db !== 'string') {
+      log(`loading ${ARTICLES} articles`);
+      await load(database);
+    }
     const config = loadConfig({ INKSTONE_DATA_DIR: dataDir, INKSTONE_DEMO: '0', INKSTONE_SECRET: 'bench-secret-0123456789abcdef' });
     const { ctx } = createContainer({ config, database, clock: new ManualClock(Date.now()) });
-    log('analysing every article (terms and fingerprints, no lists)');
-    for (let after = 0; ; ) {
+    if (typeof args.db !== 'string') log('analysing every article (terms and fingerprints, no lists)');
+    for (let after = 0; typeof args.db !== 'string'; ) {
       const articles = await database.db.selectFrom('articles').select('id').where('id', '>', after).orderBy('id').limit(1000).execute();
       if (articles.length === 0) break;
       const full = await ctx.store.articles.findMany(articles.map((a) => a.id));
@@ -48,7 +53,7 @@ async function main() {
       after = articles[articles.length - 1]!.id;
       if (after % 10_000 === 0) log(`  analysed ${after}`);
     }
-    const ids = (await database.db.selectFrom('articles').select('id').execute()).map((r) => r.id);
+    const ids = (await database.db.selectFrom('articles').select('id').where('status', '=', 'published').execute()).map((r) => r.id);
     const sample = Array.from({ length: SAMPLES }, (_, i) => ids[Math.floor(((i + 0.5) * ids.length) / SAMPLES)]!);
     const scan = async (articleId: number, terms: readonly [string, number][], limit: number) => {
       const weightHere = sql<number>`case ${sql.join(
@@ -79,7 +84,9 @@ async function main() {
       await ctx.store.transaction((store) => refreshRelated(store, article, Date.now(), { wasPublished: true }));
       times.refresh.push(performance.now() - t0);
     }
-    console.log(`\nRelated reading at publish, SQLite, ${ARTICLES} articles, ${SAMPLES} articles re-published\n`);
+    console.log(
+      `\nRelated reading at publish, SQLite, ${typeof args.db === 'string' ? `${ids.length} published in ${args.db}` : `${ARTICLES} articles`}, ${SAMPLES} articles re-published\n`,
+    );
     console.log('| step | p50 ms | p95 ms | max ms |');
     console.log('|---|---|---|---|');
     for (const [name, list] of [

@@ -4,12 +4,13 @@
  * `npm test`.
  *
  *   npx tsx bench/render.ts [--articles 100000] [--renders 1000]
- *   node --cpu-prof --import tsx bench/render.ts …   (a profile of the whole run, renders included)
+ *   npx tsx bench/render.ts … --profile FILE.cpuprofile   (a CPU profile of the random-article renders alone)
  *
  * The page cache is off (INKSTONE_PAGE_CACHE_MB=0) so every request renders; related lists are filled with eight
  * random neighbours per article (the analysis itself is not what is measured here).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,7 +22,7 @@ import { random } from './search-corpus.ts';
 import { load } from './search.ts';
 
 const { values: args } = parseArgs({
-  options: { articles: { type: 'string', default: '100000' }, renders: { type: 'string', default: '1000' } },
+  options: { articles: { type: 'string', default: '100000' }, renders: { type: 'string', default: '1000' }, profile: { type: 'string' } },
   strict: false,
 });
 const ARTICLES = Number(args.articles);
@@ -89,6 +90,13 @@ async function main() {
       for (let i = 0; i < 30; i++) await app.inject({ url: page.url() });
       const n = page.name === 'article (random)' ? RENDERS : Math.max(100, RENDERS / 5);
       const walls: number[] = [];
+      const profiled = typeof args.profile === 'string' && page.name === 'article (random)';
+      const session = profiled ? new Session() : undefined;
+      if (session) {
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.start');
+      }
       const cpu0 = process.cpuUsage();
       for (let i = 0; i < n; i++) {
         const t = performance.now();
@@ -98,6 +106,12 @@ async function main() {
         if (res.headers['x-cache'] === 'hit') throw new Error('the page cache answered: the benchmark must render');
       }
       const cpu = process.cpuUsage(cpu0);
+      if (session) {
+        const { profile } = await session.post('Profiler.stop');
+        writeFileSync(args.profile as string, JSON.stringify(profile));
+        session.disconnect();
+        log(`profile of the article renders: ${args.profile as string}`);
+      }
       walls.sort((a, b) => a - b);
       const cpuMs = (cpu.user + cpu.system) / 1000 / n;
       rows.push(

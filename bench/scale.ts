@@ -23,6 +23,9 @@
  * PostgreSQL: DATABASE_URL names a server where the benchmark may create databases; without it a cluster of its own
  * is kept under the cache folder (Debian's binaries, stock settings) and started and stopped around the run.
  *
+ * The server is the production build (`bin/inkstone.js`, dist/ built first); BENCH_SERVER=sources runs it through tsx.
+ * `--reuse` takes a cached archive built before the newest migrations (the server migrates its copy at start).
+ *
  * Phases (each bounded by --seconds, 127.0.0.1 only): start-up (spawn → first 200 on /healthz and on /), RSS idle;
  * sitemaps (index, a shard, news: first write and then static bytes); writes through the HTTP API with an editor's
  * token while wrk loads a mix of cached and uncached reader pages; how long until a new article is in search, on
@@ -45,7 +48,8 @@ import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
 import { createAccount, createApiToken } from '../src/domain/accounts/service.ts';
 import { bodyText } from '../src/domain/articles/html.ts';
-import { analyseArticle, RELATED, refreshRelated } from '../src/domain/articles/related.ts';
+import { prepareRelatedBatch } from '../src/domain/articles/body.ts';
+import { RELATED, refreshRelated } from '../src/domain/articles/related.ts';
 import type { ArticleStatus } from '../src/domain/articles/status.ts';
 import type { Ctx } from '../src/domain/context.ts';
 import { rebuildDraftIndex, rebuildSearchIndex } from '../src/domain/search/service.ts';
@@ -66,6 +70,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '20' },
     cache: { type: 'string', default: process.env.INKSTONE_BENCH_CACHE ?? '/var/tmp/inkstone-bench-scale' },
     rebuild: { type: 'boolean', default: false },
+    /** Reuse a cached archive of the same store, size and index even if built before the newest migrations. */
+    reuse: { type: 'boolean', default: false },
     'build-only': { type: 'boolean', default: false },
     'search-sample': { type: 'string', default: '50000' },
     seed: { type: 'string', default: '12' },
@@ -361,12 +367,19 @@ async function build(database: Database, dataDir: string): Promise<Omit<Meta, 'f
     (n) => n,
     async () => {
       let analysed = 0;
-      for (let after = 0; ; ) {
-        // What is still unanalysed, as the app's own backlog asks: a resumed build goes on from there.
+      // What is still unanalysed, as the app's own backlog asks (a resumed build goes on from there), analysed in the
+      // body worker threads (the backlog's own prepareRelatedBatch) while the batch before is written.
+      const load = async (after: number) => {
         const ids = await ctx.store.related.unanalysedIds(after, BATCH);
-        if (ids.length === 0) break;
         const full = await ctx.store.articles.findMany(ids);
-        const docs = full.map((a) => ({ id: a.id, doc: analyseArticle(a) }));
+        return { ids, docs: prepareRelatedBatch(full).then((d) => d.map((doc, i) => ({ id: full[i]!.id, doc }))) };
+      };
+      let next = load(0);
+      for (;;) {
+        const { ids, docs: ready } = await next;
+        if (ids.length === 0) break;
+        next = load(ids[ids.length - 1]!);
+        const docs = await ready;
         for (const d of docs)
           heaviest.set(
             d.id,
@@ -375,9 +388,8 @@ async function build(database: Database, dataDir: string): Promise<Omit<Meta, 'f
         await ctx.store.transaction(async (store) => {
           for (const d of docs) await store.related.saveDocument(d.id, d.doc, now);
         });
-        after = ids[ids.length - 1]!;
         analysed += ids.length;
-        if (after % 50_000 === 0) log(`    analysed up to ${after}`);
+        if (analysed % 50_000 === 0) log(`    analysed ${analysed}`);
       }
       return analysed;
     },
@@ -622,7 +634,11 @@ async function startServer(env: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'serve'], {
+  // As an operator starts it: the production build (built before the first start, in main); BENCH_SERVER=sources
+  // runs the TypeScript through tsx instead.
+  const argv =
+    process.env.BENCH_SERVER === 'sources' ? ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'serve'] : [path.join(root, 'bin/inkstone.js'), 'serve'];
+  const child = spawn(process.execPath, argv, {
     cwd: root,
     env: {
       PATH: process.env.PATH,
@@ -1232,7 +1248,19 @@ async function main() {
   // The search index is built last: an archive interrupted before it can be finished with another --search-index.
   const name = `${STORE}-${ARTICLES}-${fp}-search-${SEARCH_MODE === 'sample' ? `sample${SEARCH_SAMPLE}` : SEARCH_MODE}`;
   mkdirSync(CACHE, { recursive: true });
-  const metaFile = path.join(CACHE, `${name}.json`);
+  let metaFile = path.join(CACHE, `${name}.json`);
+  let archiveName = name;
+  if (args.reuse && !existsSync(metaFile)) {
+    // An archive built before a migration landed: the server migrates its copy forward at start, as on an upgrade.
+    const suffix = name.slice(name.indexOf('-search-'));
+    const older = readdirSync(CACHE)
+      .filter((f) => f.startsWith(`${STORE}-${ARTICLES}-`) && f.endsWith(`${suffix}.json`))
+      .sort((a, b) => statSync(path.join(CACHE, b)).mtimeMs - statSync(path.join(CACHE, a)).mtimeMs)[0];
+    if (older) {
+      archiveName = older.slice(0, -'.json'.length);
+      metaFile = path.join(CACHE, older);
+    }
+  }
   const runDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-scale-run-'));
   const cluster = STORE === 'postgres' ? await keptCluster() : undefined;
   // Interrupted (Ctrl-C): the cluster this run started is stopped; an interrupted build resumes next time.
@@ -1242,7 +1270,7 @@ async function main() {
       rmSync(runDir, { recursive: true, force: true });
       process.exit(130);
     });
-  const dbName = `inkstone_scale_${name.replace(/^postgres-/, '').replace(/-/g, '_')}`;
+  const dbName = `inkstone_scale_${archiveName.replace(/^postgres-/, '').replace(/-/g, '_')}`;
   const runDb = `inkstone_scale_run_${process.pid}`;
   const rows: Row[] = [];
   let meta: Meta | undefined;
@@ -1274,9 +1302,16 @@ async function main() {
       writeFileSync(metaFile, JSON.stringify(meta));
     } else {
       meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Meta;
-      log(`reusing ${name} (built in ${meta.build.seconds.toFixed(0)} s)`);
+      log(
+        `reusing ${archiveName} (built in ${meta.build.seconds.toFixed(0)} s)${archiveName === name ? '' : ' — built before the newest migrations; migrated forward by the server at start'}`,
+      );
     }
     if (args['build-only']) return;
+    if (process.env.BENCH_SERVER !== 'sources') {
+      // dist/ is rebuilt here when stale, so start-up is timed as an operator's restart, not a compile.
+      const made = spawnSync(process.execPath, [path.join(root, 'scripts/build.js')], { cwd: root, encoding: 'utf8' });
+      if (made.status !== 0) throw new Error(`scripts/build.js failed: ${made.stderr}`);
+    }
     // Each run works on a copy: its writes never reach the cache.
     const env: Record<string, string> = { INKSTONE_DATA_DIR: path.join(runDir, 'data') };
     mkdirSync(env.INKSTONE_DATA_DIR!, { recursive: true });
@@ -1288,7 +1323,7 @@ async function main() {
       env.DATABASE_URL = withDatabase(cluster.adminUrl, runDb);
     } else {
       const t0 = Date.now();
-      copyFileSync(path.join(CACHE, name, 'inkstone.db'), path.join(env.INKSTONE_DATA_DIR!, 'inkstone.db'));
+      copyFileSync(path.join(CACHE, archiveName, 'inkstone.db'), path.join(env.INKSTONE_DATA_DIR!, 'inkstone.db'));
       log(`copied the archive (${mb(statSync(path.join(env.INKSTONE_DATA_DIR!, 'inkstone.db')).size)}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
     log(`measuring (phases of ${SECONDS} s)`);
@@ -1310,7 +1345,7 @@ async function main() {
   );
   console.log(`node ${process.version}; ${new Date().toISOString()}; phases of ${SECONDS} s on 127.0.0.1`);
   console.log(
-    `archive: ${built ? 'built in this run' : 'reused from the cache'} (${name}); build ${b.seconds.toFixed(0)} s = ${Math.round(ARTICLES / b.seconds)} articles/s overall; database ${mb(b.databaseBytes)}`,
+    `archive: ${built ? 'built in this run' : 'reused from the cache'} (${archiveName}); build ${b.seconds.toFixed(0)} s = ${Math.round(ARTICLES / b.seconds)} articles/s overall; database ${mb(b.databaseBytes)}`,
   );
   for (const s of b.steps) console.log(`  - ${s.name}: ${s.seconds.toFixed(1)} s${s.items ? ` (${s.items} in all, ${rate(s.items, s.seconds)}/s)` : ''}`);
   console.log(`  search index: ${b.searchIndex}; related lists: ${b.related}${b.relatedRate ? ` (refreshRelated ${rate(b.relatedRate, 1)} articles/s)` : ''}`);

@@ -2,7 +2,7 @@
 /**
  * The production build (`npm run build`): the server and CLI bundled by esbuild into dist/inkstone.js (ESM for Node,
  * source maps beside), so a start loads one compiled file instead of compiling ~270 TypeScript modules through tsx.
- * Beside it: dist/body-worker.js, dist/prepare-worker.js and dist/suggest-worker.js (the worker threads' own bundles) and dist/migrations/*.js
+ * Beside it: dist/body-worker.js, dist/prepare-worker.js, dist/suggest-worker.js and dist/related-worker.js (the worker threads' own bundles) and dist/migrations/*.js
  * (one per dated migration, under its own name: Kysely records migrations by name). Packages in node_modules stay
  * external (native addons, jieba's dictionary, OpenCC's tables load as they do from the sources); files read at run
  * time (dict/, src/demo, demo/images, src/client, src/admin, static/) are found from the package root
@@ -71,6 +71,7 @@ export async function build() {
       'body-worker': 'src/domain/articles/body-worker.ts',
       'prepare-worker': 'src/domain/imports/prepare-worker.ts',
       'suggest-worker': 'src/domain/search/suggest-worker.ts',
+      'related-worker': 'src/storage/related-worker.ts',
     };
     for (const f of readdirSync(MIGRATIONS).filter((f) => DATED.test(f)))
       entryPoints[`migrations/${f.replace(/\.ts$/, '')}`] = path.join('src/storage/migrations', f);

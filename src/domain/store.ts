@@ -328,6 +328,12 @@ export interface RelatedRepository {
   terms(articleId: number): Promise<[string, number][]>;
   /** Published articles sharing terms with the vector, most similar first. */
   similarPublished(articleId: number, terms: readonly [string, number][], limit: number): Promise<Candidate[]>;
+  /**
+   * findCandidates (related.ts) for an article's stored terms, run outside any transaction and, where the store can,
+   * off the event loop (SQLite: a worker thread with its own read connection); undefined inside a transaction or where
+   * it cannot, and the caller reads them itself.
+   */
+  candidatesApart(articleId: number, terms: readonly [string, number][], limit: number): Promise<Candidate[] | undefined>;
   /** The computed list of an article, best first. */
   items(articleId: number): Promise<ScoredItem[]>;
   replaceItems(articleId: number, items: readonly ScoredItem[]): Promise<void>;

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { prepareRelatedBatch } from '../domain/articles/body.ts';
 import { analyseBacklog } from '../domain/articles/related.ts';
 import type { Ctx } from '../domain/context.ts';
 import { fillSearchIndexes, searchBacklog } from '../domain/search/service.ts';
@@ -43,6 +44,7 @@ export function startBacklog(ctx: Ctx, log: Log): { stop: () => Promise<void>; d
     let reported = started;
     const analysed = await analyseBacklog(ctx, {
       signal: controller.signal,
+      prepare: prepareRelatedBatch,
       progress: (n) => {
         if (Date.now() - reported < PROGRESS_EVERY_MS) return;
         reported = Date.now();

@@ -56,6 +56,8 @@ export class SqlStore implements Store {
     private readonly ballots: BallotBatcher,
     /** An external search engine's indexes, in place of the built-in ones (the same for every transaction). */
     private readonly external: ExternalIndexes | undefined,
+    /** SQLite's database file (none in memory or on PostgreSQL): related reading's reader thread opens it. */
+    private readonly sqliteFile: string | undefined,
     /** Inside a transaction: what to run once it has committed. */
     private readonly committed?: (() => void)[],
   ) {
@@ -65,7 +67,7 @@ export class SqlStore implements Store {
     this.history = new HistoryRepository(db);
     this.accounts = new AccountRepository(db);
     this.reactions = new ReactionRepository(db, dialect, votes);
-    this.related = new RelatedRepository(db, dialect);
+    this.related = new RelatedRepository(db, dialect, sqliteFile);
     this.slots = new SlotRepository(db);
     this.media = new MediaRepository(db, dialect);
     this.sources = new SourceRepository(db);
@@ -90,13 +92,16 @@ export class SqlStore implements Store {
       new VoteBatcher(database.db, database.dialect),
       new BallotBatcher(database.db, database.dialect),
       external,
+      database.sqlite && !database.sqlite.memory ? database.sqlite.name : undefined,
     );
   }
 
   async transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
     const committed: (() => void)[] = [];
-    const result = await this.db.transaction().execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, this.ballots, this.external, committed)));
+    const result = await this.db
+      .transaction()
+      .execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, this.ballots, this.external, this.sqliteFile, committed)));
     for (const run of committed) run();
     return result;
   }

@@ -74,16 +74,19 @@ export type BodyJob =
   | { text: string; fields: TextFields }
   | { assist: { title: string; html: string } }
   /** A batch of articles' search fields, for a rebuild or a fill of an index. */
-  | { search: SearchText[] };
+  | { search: SearchText[] }
+  /** A batch of articles' related-reading terms and fingerprints (a backlog, a bulk load). */
+  | { related: (TextFields & { bodyText: string })[] };
 
 export type BodyOutcome =
-  | { ok: true; body?: PreparedBody; analysis?: PreparedAnalysis; assist?: AssistTexts; search?: PackedSearchFields[] }
+  | { ok: true; body?: PreparedBody; analysis?: PreparedAnalysis; assist?: AssistTexts; search?: PackedSearchFields[]; related?: RelatedDocument[] }
   | { ok: false; error: { kind: DomainError['kind']; code: DomainError['code']; message: string; field?: string } };
 
 export function runBodyJob(job: BodyJob): BodyOutcome {
   try {
     if ('assist' in job) return { ok: true, assist: assistNow(job.assist.title, job.assist.html) };
     if ('search' in job) return { ok: true, search: job.search.map((a) => packSearchFields(prepareSearchFields(a))) };
+    if ('related' in job) return { ok: true, related: job.related.map((a) => analyseArticle(a)) };
     if ('html' in job) {
       const body = prepareBodyNow(job.html);
       return { ok: true, body };

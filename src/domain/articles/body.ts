@@ -1,6 +1,7 @@
 import { DomainError, type CodeOf, type ErrorKind } from '../errors.ts';
-import { bodyPool } from './body-pool.ts';
+import { BODY_THREADS, bodyPool } from './body-pool.ts';
 import { unpackSearchFields, type PreparedSearchFields, type SearchText } from '../search/document.ts';
+import type { RelatedDocument } from './related-reading.ts';
 import { assistNow, prepareBodyNow, type AssistTexts, type BodyJob, type PreparedAnalysis, type PreparedBody, type TextFields } from './body-work.ts';
 
 export type { AssistTexts, PreparedAnalysis, PreparedBody, TextFields } from './body-work.ts';
@@ -49,4 +50,17 @@ export async function prepareAssist(title: string, html: string): Promise<Assist
 export async function prepareSearchBatch(articles: readonly SearchText[]): Promise<PreparedSearchFields[]> {
   const search = articles.map((a) => ({ title: a.title, subtitle: a.subtitle, summary: a.summary, bodyText: a.bodyText, tags: a.tags }));
   return (await inWorker({ search })).search!.map(unpackSearchFields);
+}
+
+/**
+ * Related-reading terms and fingerprints of a batch of articles, in the body worker threads (split between them):
+ * jieba's part-of-speech cut is most of an analysis, and a backlog or a bulk load has thousands to do.
+ */
+export async function prepareRelatedBatch(articles: readonly (TextFields & { bodyText: string })[]): Promise<RelatedDocument[]> {
+  if (articles.length === 0) return [];
+  const plain = articles.map((a) => ({ title: a.title, subtitle: a.subtitle, summary: a.summary, tags: a.tags, bodyText: a.bodyText }));
+  const size = Math.ceil(plain.length / BODY_THREADS);
+  const parts = [];
+  for (let i = 0; i < plain.length; i += size) parts.push(inWorker({ related: plain.slice(i, i + size) }));
+  return (await Promise.all(parts)).flatMap((o) => o.related!);
 }

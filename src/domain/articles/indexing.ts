@@ -3,7 +3,7 @@ import { indexArticle } from '../search/service.ts';
 import type { Store } from '../store.ts';
 import type { Article } from './article.ts';
 import { prepareAnalysis } from './body.ts';
-import { refreshRelated } from './related.ts';
+import { type FoundCandidates, keepRelatedDocument, RELATED, refreshRelated } from './related.ts';
 
 /** The outbox topic of an article's search index entries and related reading. */
 export const ARTICLE_INDEXING = 'article.index';
@@ -50,6 +50,21 @@ export async function indexArticleNow(ctx: Ctx, id: number): Promise<boolean> {
     return true;
   });
   await new Promise((resolve) => setImmediate(resolve));
+  // Related reading: the article's terms first; its candidates are then read outside any transaction, off the event
+  // loop where the store can (SQLite's reader thread), and the last transaction only checks they are still published
+  // and writes the lists.
+  let found: FoundCandidates | undefined;
+  if (present) {
+    const terms = await ctx.store.transaction(async (store) => {
+      await store.outbox.serialize(ARTICLE_INDEXING, id);
+      const article = await current(store, id, seen);
+      if (!article) return undefined;
+      const kept = (await keepRelatedDocument(store, article, ctx.clock.now(), { prepared: ahead?.related })) ?? (await store.related.terms(id));
+      return article.status === 'published' ? kept : undefined;
+    });
+    const candidates = terms && (await ctx.store.related.candidatesApart(id, terms, RELATED.candidates).catch(() => undefined));
+    if (terms && candidates) found = { terms, candidates };
+  }
   return ctx.store.transaction(async (store) => {
     await store.outbox.serialize(ARTICLE_INDEXING, id);
     const article = present ? await current(store, id, seen) : undefined;
@@ -57,7 +72,7 @@ export async function indexArticleNow(ctx: Ctx, id: number): Promise<boolean> {
       await store.related.withdraw(id);
       return false;
     }
-    await refreshRelated(store, article, ctx.clock.now(), { prepared: ahead?.related, wasPublished: true });
+    await refreshRelated(store, article, ctx.clock.now(), { prepared: ahead?.related, wasPublished: true, found });
     return article.status === 'published';
   });
 }

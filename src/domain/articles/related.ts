@@ -8,6 +8,9 @@ import { NOUN_TAGS, termWeights, topTerms, unitVector, type TermVector } from '.
 import { authorize, can } from '../policy.ts';
 import type { Store } from '../store.ts';
 import type { Candidate, RelatedDocument, RelatedPick } from './related-reading.ts';
+import { findCandidates } from './related-candidates.ts';
+
+export { archiveDamping, type Corpus, findCandidates } from './related-candidates.ts';
 import type { Article } from './article.ts';
 
 export const RELATED = {
@@ -40,23 +43,6 @@ export function fingerprintText(title: string, bodyText: string): string {
 }
 
 type Analysed = Pick<Article, 'title' | 'subtitle' | 'tags' | 'summary' | 'bodyText'>;
-
-/** Our own archive's statistics: how many articles, and how many of them have each term among their heaviest. */
-export interface Corpus {
-  documents: number;
-  df: Map<string, number>;
-}
-
-/**
- * jieba's IDF comes from a general corpus; a newsroom's own city or beat words (江城, 滨海) are everywhere in its
- * archive yet rare there. Terms among the heaviest of more than 5 % of our articles are damped, once the archive is
- * big enough to tell a beat word from a subject.
- */
-export function archiveDamping(term: string, corpus: Corpus | undefined): number {
-  if (!corpus || corpus.documents < 20) return 1;
-  const share = (corpus.df.get(term) ?? 0) / corpus.documents;
-  return share <= 0.05 ? 1 : Math.max(0.1, Math.log(1 / share) / Math.log(20));
-}
 
 /** TF-IDF of the words that carry a story's subject, title and tags counted three times. */
 export function subjectWeights(a: Analysed, normalizedBody = normalizeText(a.bodyText.slice(0, ANALYSED_CHARS))): TermVector {
@@ -98,6 +84,29 @@ export function relatedScore(article: Pick<Article, 'channelId' | 'publishedAt'>
   return c.similarity * channel * (0.7 + 0.3 * Math.exp(-days / 60));
 }
 
+/** Candidates read before the transaction, for the terms they were read with. */
+export interface FoundCandidates {
+  terms: readonly [string, number][];
+  candidates: readonly Candidate[];
+}
+
+/** An article's terms and fingerprint follow its text; returns its terms when they were (re)computed. */
+export async function keepRelatedDocument(
+  store: Store,
+  article: Article,
+  now: number,
+  { force = false, prepared }: { force?: boolean; prepared?: RelatedDocument | undefined } = {},
+): Promise<[string, number][] | undefined> {
+  // Workflow steps (submit, publish) leave the text as it was: no need to segment it again.
+  // Hashed only when needed: a forced rebuild of the whole archive analyses every article anyway.
+  const hash = force && !prepared ? undefined : sourceHash(article);
+  if (!force && (await store.related.sourceHash(article.id)) === hash) return undefined;
+  // An analysis made ahead (the body worker, before the transaction) counts only if it is of this very text.
+  const doc = prepared !== undefined && prepared.sourceHash === hash ? prepared : analyseArticle(article);
+  await store.related.saveDocument(article.id, doc, now);
+  return doc.terms;
+}
+
 /**
  * Keeps an article's related reading current; called inside the transaction of every article change. Its terms and
  * fingerprint follow its content; once published it gets its own list and enters the lists of the (at most 24)
@@ -107,18 +116,14 @@ export async function refreshRelated(
   store: Store,
   article: Article,
   now: number,
-  { force = false, prepared, wasPublished = false }: { force?: boolean; prepared?: RelatedDocument; wasPublished?: boolean } = {},
+  {
+    force = false,
+    prepared,
+    wasPublished = false,
+    found,
+  }: { force?: boolean; prepared?: RelatedDocument | undefined; wasPublished?: boolean; found?: FoundCandidates | undefined } = {},
 ): Promise<void> {
-  let terms: [string, number][] | undefined;
-  // Workflow steps (submit, publish) leave the text as it was: no need to segment it again.
-  // Hashed only when needed: a forced rebuild of the whole archive analyses every article anyway.
-  const hash = force && !prepared ? undefined : sourceHash(article);
-  if (force || (await store.related.sourceHash(article.id)) !== hash) {
-    // An analysis made ahead (the body worker, before the transaction) counts only if it is of this very text.
-    const doc = prepared !== undefined && prepared.sourceHash === hash ? prepared : analyseArticle(article);
-    await store.related.saveDocument(article.id, doc, now);
-    terms = doc.terms;
-  }
+  let terms = await keepRelatedDocument(store, article, now, { force, prepared });
   // Only published lists are shared between articles: a draft's autosave (never public, before or now) changes none of
   // them and need not queue behind every publish. A rebuild takes the lock for every article, to be safe.
   if (article.status === 'published' || wasPublished || force) await store.related.lockForRefresh();
@@ -127,10 +132,10 @@ export async function refreshRelated(
     return;
   }
   terms ??= await store.related.terms(article.id);
-  // Damped on both sides of the dot product, with the archive as it is now, so stored vectors never go stale.
-  const corpus = await store.related.documentFrequencies(terms.map(([t]) => t));
-  const query = terms.map(([t, w]): [string, number] => [t, w * archiveDamping(t, corpus) ** 2]);
-  const candidates = await store.related.similarPublished(article.id, query, RELATED.candidates);
+  const candidates =
+    found && sameTerms(found.terms, terms)
+      ? await stillPublished(store, found.candidates)
+      : await findCandidates(store.related, article.id, terms, RELATED.candidates);
   const sections = await sectionIndex(store);
   const scored = candidates
     .filter((c) => c.similarity >= RELATED.minSimilarity && c.sharedTerms >= RELATED.minSharedTerms)
@@ -138,6 +143,20 @@ export async function refreshRelated(
     .sort((a, b) => b.score - a.score || b.id - a.id);
   await store.related.replaceItems(article.id, scored.slice(0, RELATED.keep));
   await store.related.offer(article.id, scored.slice(0, RELATED.offerTo), RELATED.keep);
+}
+
+function sameTerms(a: readonly [string, number][], b: readonly [string, number][]): boolean {
+  return a.length === b.length && a.every(([t, w], i) => b[i]![0] === t && b[i]![1] === w);
+}
+
+/** Candidates read before this transaction, less those taken down since (their withdrawal committed in between). */
+async function stillPublished(store: Store, candidates: readonly Candidate[]): Promise<Candidate[]> {
+  const live = await store.articles.findMany(
+    candidates.map((c) => c.articleId),
+    { bodies: false },
+  );
+  const published = new Set(live.filter((a) => a.status === 'published').map((a) => a.id));
+  return candidates.filter((c) => published.has(c.articleId));
 }
 
 /** Channel id → id of its top-level channel (the section), for the same-section lift. */
@@ -235,6 +254,11 @@ export interface BacklogOptions {
   signal?: AbortSignal;
   /** Called after each article with the count so far. */
   progress?: (analysed: number) => void;
+  /**
+   * Analyses a batch ahead, off the event loop (the body worker threads: prepareRelatedBatch); an analysis is used
+   * only if the article's text is still the one analysed. Without it each article is analysed in its transaction.
+   */
+  prepare?: (articles: readonly Article[]) => Promise<RelatedDocument[]>;
 }
 
 /**
@@ -242,17 +266,24 @@ export interface BacklogOptions {
  * oldest first, one short transaction each, letting other work run between them. Resumable by construction: it asks
  * the database for what is still missing, so an interrupted run loses nothing and a second one does not redo it.
  */
-export async function analyseBacklog(ctx: Ctx, { signal, progress }: BacklogOptions = {}): Promise<number> {
+export async function analyseBacklog(ctx: Ctx, { signal, progress, prepare }: BacklogOptions = {}): Promise<number> {
   let analysed = 0;
   let after = 0;
   while (!signal?.aborted) {
     const ids = await ctx.store.related.unanalysedIds(after, 100);
     if (ids.length === 0) break;
+    const ahead = new Map<number, RelatedDocument>();
+    if (prepare) {
+      const seen = await ctx.store.articles.findMany(ids);
+      // A failed preparation only means each article is analysed in its own transaction, as without one.
+      const docs = await prepare(seen).catch(() => []);
+      for (const [i, doc] of docs.entries()) ahead.set(seen[i]!.id, doc);
+    }
     for (const id of ids) {
       if (signal?.aborted) break;
       await ctx.store.transaction(async (store) => {
         const article = await store.articles.findById(id);
-        if (article) await refreshRelated(store, article, ctx.clock.now());
+        if (article) await refreshRelated(store, article, ctx.clock.now(), { prepared: ahead.get(id) });
       });
       after = id;
       analysed++;

@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findCandidates, RELATED, refreshRelated } from '../../src/domain/articles/related.ts';
+import { RelatedRepository } from '../../src/storage/repositories/related.ts';
+import { json, startTestApp, type TestApp } from '../support/app.ts';
+import { createArticle, createChannels, publish } from '../support/factories.ts';
+import { batteries, birds, unrelated, type Story } from '../support/newsroom-texts.ts';
+import { STORES } from '../support/stores.ts';
+import { waitFor } from '../support/wait.ts';
+
+/**
+ * The outbox reads an article's related candidates outside its write transaction (SQLite: in a reader thread with its
+ * own connection, so the event loop keeps answering readers); what it finds must be what the transaction itself would
+ * have found, and a candidate taken down in between must not enter the list.
+ */
+describe.each(STORES)('related candidates read apart on %s', (kind) => {
+  let t: TestApp;
+  let editor: string;
+  const ids: Record<string, number> = {};
+
+  beforeAll(async () => {
+    t = await startTestApp(kind);
+    const admin = await t.user('admin');
+    editor = (await t.user('editor')).auth;
+    await createChannels(t.app, admin.auth);
+    for (const [slug, name] of [
+      ['wenhua', '文化'],
+      ['caijing', '财经'],
+      ['tiyu', '体育'],
+    ]) {
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/channels', headers: { authorization: admin.auth }, payload: { slug, name } });
+      expect(res.statusCode).toBe(201);
+    }
+    const stories: [string, Story][] = [
+      ['arrival', birds.arrival],
+      ['plant', batteries.plant],
+      ['tracking', birds.tracking],
+      ['elevators', unrelated.elevators],
+      ['exhibition', birds.exhibition],
+      ['lab', batteries.lab],
+    ];
+    for (const [key, story] of stories) {
+      t.clock.advance(3_600_000);
+      const a = await createArticle(t.app, editor, { ...story, summary: '' });
+      await publish(t.app, editor, a.id);
+      ids[key] = a.id;
+    }
+    await t.settled();
+  });
+  afterAll(() => t.close());
+
+  it('finds the same candidates as the transaction would (SQLite: from the reader thread)', async () => {
+    const id = ids.exhibition!;
+    const terms = await t.ctx.store.related.terms(id);
+    const here = await findCandidates(t.ctx.store.related, id, terms, RELATED.candidates);
+    expect(here.map((c) => c.articleId)).toEqual(expect.arrayContaining([ids.arrival, ids.tracking]));
+    // A repository that reads apart whatever the archive's size; the reader thread answers once it has started.
+    const file = t.db.database.sqlite?.name;
+    const apart = kind === 'sqlite' ? new RelatedRepository(t.db.database.db, 'sqlite', file, 0) : t.ctx.store.related;
+    const found = await waitFor(async () => apart.candidatesApart(id, terms, RELATED.candidates), { timeout: 30_000, message: 'the reader thread answers' });
+    expect(found).toEqual(here);
+    // Inside a transaction there is nothing to read apart: the caller reads itself.
+    expect(await t.ctx.store.transaction((store) => store.related.candidatesApart(id, terms, RELATED.candidates))).toBeUndefined();
+  });
+
+  it('leaves out a candidate taken down after the candidates were read', async () => {
+    const id = ids.exhibition!;
+    const terms = await t.ctx.store.related.terms(id);
+    const candidates = await findCandidates(t.ctx.store.related, id, terms, RELATED.candidates);
+    expect(candidates.map((c) => c.articleId)).toContain(ids.arrival);
+    const down = await t.app.inject({ method: 'POST', url: `/api/v1/articles/${ids.arrival}/unpublish`, headers: { authorization: editor } });
+    expect(down.statusCode, down.body).toBe(200);
+    await t.settled();
+    const article = (await t.ctx.store.articles.findById(id))!;
+    await t.ctx.store.transaction((store) => refreshRelated(store, article, t.clock.now(), { found: { terms, candidates } }));
+    const res = await t.app.inject({ url: `/api/v1/articles/${id}/related` });
+    const listed = json<{ items: { id: number }[] }>(res).items.map((i) => i.id);
+    expect(listed).toContain(ids.tracking);
+    expect(listed).not.toContain(ids.arrival);
+    const items = (await t.ctx.store.related.items(id)).map((i) => i.id);
+    expect(items).not.toContain(ids.arrival);
+  });
+});
