@@ -19,26 +19,43 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** Offsets change (DST, zone history) only at quarter hours: one Intl call per zone and quarter hour is enough. */
+/**
+ * Offsets change (DST, zone history) only at quarter hours, and on few days: one Intl call per zone and day tells
+ * whether the day's offset holds from its start to its end, and only a day where it changes is looked up by quarter hour.
+ */
 const QUARTER_HOUR = 15 * 60_000;
+const DAY = 86_400_000;
 const offsets = new Map<string, number>();
 
-/** How far the zone's clock is ahead of UTC at `ms`, in ms. */
-function zoneOffset(ms: number, timeZone: string): number {
-  const key = `${timeZone}|${Math.floor(ms / QUARTER_HOUR)}`;
+function lookUpOffset(ms: number, timeZone: string): number {
+  const name =
+    formatter(timeZone)
+      .formatToParts(ms)
+      .find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000 : 0;
+}
+
+function remembered(key: string, find: () => number): number {
   let offset = offsets.get(key);
   if (offset === undefined) {
-    const name =
-      formatter(timeZone)
-        .formatToParts(ms)
-        .find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-    const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
-    offset = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000 : 0;
-    // Pages show recent times: a bounded map of them, cleared when full.
+    offset = find();
+    // A bounded map, cleared when full (a crawler walking years of archive).
     if (offsets.size > 20_000) offsets.clear();
     offsets.set(key, offset);
   }
   return offset;
+}
+
+/** How far the zone's clock is ahead of UTC at `ms`, in ms. NaN marks a day whose offset changes within it. */
+function zoneOffset(ms: number, timeZone: string): number {
+  const day = Math.floor(ms / DAY);
+  const whole = remembered(`${timeZone}|d${day}`, () => {
+    const start = lookUpOffset(day * DAY, timeZone);
+    return lookUpOffset((day + 1) * DAY - 1, timeZone) === start ? start : Number.NaN;
+  });
+  if (!Number.isNaN(whole)) return whole;
+  return remembered(`${timeZone}|${Math.floor(ms / QUARTER_HOUR)}`, () => lookUpOffset(ms, timeZone));
 }
 
 const two = (n: number) => (n < 10 ? `0${n}` : String(n));
