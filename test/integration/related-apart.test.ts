@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findCandidates, RELATED, refreshRelated } from '../../src/domain/articles/related.ts';
+import { analyseArticle, findCandidates, RELATED, refreshRelated } from '../../src/domain/articles/related.ts';
 import { RelatedRepository } from '../../src/storage/repositories/related.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { createArticle, createChannels, publish } from '../support/factories.ts';
@@ -78,5 +78,21 @@ describe.each(STORES)('related candidates read apart on %s', (kind) => {
     expect(listed).not.toContain(ids.arrival);
     const items = (await t.ctx.store.related.items(id)).map((i) => i.id);
     expect(items).not.toContain(ids.arrival);
+  });
+
+  it('uses what was read apart when the terms are still the same, in whatever order, and reads again when they are not', async () => {
+    const id = ids.lab!;
+    const article = (await t.ctx.store.articles.findById(id))!;
+    // The analysis lists terms heaviest first; a store may give them back in its own order (SQLite: by term).
+    const terms = analyseArticle(article).terms.reverse();
+    const stored = await t.ctx.store.related.terms(id);
+    const only = (await findCandidates(t.ctx.store.related, id, stored, RELATED.candidates)).filter((c) => c.articleId === ids.plant);
+    expect(only).toHaveLength(1);
+    await t.ctx.store.transaction((store) => refreshRelated(store, article, t.clock.now(), { found: { terms, candidates: only } }));
+    expect((await t.ctx.store.related.items(id)).map((i) => i.id)).toEqual([ids.plant]);
+    // Candidates read for other terms (the text changed in between) are not used: the transaction reads its own.
+    const stale: [string, number][] = terms.map(([term, w]) => [term, w / 2]);
+    await t.ctx.store.transaction((store) => refreshRelated(store, article, t.clock.now(), { found: { terms: stale, candidates: [] } }));
+    expect((await t.ctx.store.related.items(id)).map((i) => i.id)).toContain(ids.plant);
   });
 });

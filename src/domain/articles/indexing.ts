@@ -59,8 +59,8 @@ export async function indexArticleNow(ctx: Ctx, id: number): Promise<boolean> {
       await store.outbox.serialize(ARTICLE_INDEXING, id);
       const article = await current(store, id, seen);
       if (!article) return undefined;
-      const kept = (await keepRelatedDocument(store, article, ctx.clock.now(), { prepared: ahead?.related })) ?? (await store.related.terms(id));
-      return article.status === 'published' ? kept : undefined;
+      await keepRelatedDocument(store, article, ctx.clock.now(), { prepared: ahead?.related });
+      return article.status === 'published' ? store.related.terms(id) : undefined;
     });
     const candidates = terms && (await ctx.store.related.candidatesApart(id, terms, RELATED.candidates).catch(() => undefined));
     if (terms && candidates) found = { terms, candidates };

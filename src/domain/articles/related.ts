@@ -145,8 +145,11 @@ export async function refreshRelated(
   await store.related.offer(article.id, scored.slice(0, RELATED.offerTo), RELATED.keep);
 }
 
+/** The same terms and weights, in whatever order (the analysis lists them heaviest first, the store by term). */
 function sameTerms(a: readonly [string, number][], b: readonly [string, number][]): boolean {
-  return a.length === b.length && a.every(([t, w], i) => b[i]![0] === t && b[i]![1] === w);
+  if (a.length !== b.length) return false;
+  const weights = new Map(b);
+  return a.every(([t, w]) => weights.get(t) === w);
 }
 
 /** Candidates read before this transaction, less those taken down since (their withdrawal committed in between). */
