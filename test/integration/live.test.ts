@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveChanges } from '../../src/domain/live/service.ts';
+import * as migration from '../../src/storage/migrations/2026-12-03T0700-live-keys-media.ts';
+import { migrationContext } from '../../src/storage/migrations/index.ts';
 import { LiveHub } from '../../src/web/live-hub.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { createArticle, createChannels, publish } from '../support/factories.ts';
@@ -480,6 +482,20 @@ describe.each(STORES)('live coverage on %s', (kind) => {
     const detail = json<{ usedBy: number; articles: { id: number; liveEntries: number[] }[] }>(await call(editor, 'GET', `/media/${m2.id}`));
     expect(detail.usedBy).toBe(1);
     expect(detail.articles).toEqual([expect.objectContaining({ id, liveEntries: [e1.id, e2.id] })]);
+
+    // Entries posted before the usage table existed: its migration reads their images back from the entries' copies.
+    const db = t.db.database.db;
+    const usage = () =>
+      db.selectFrom('live_entry_media').select(['entry_id', 'media_id']).where('article_id', '=', id).orderBy('entry_id').orderBy('media_id').execute();
+    const kept = await usage();
+    expect(kept).toEqual([
+      { entry_id: e1.id, media_id: m1.id },
+      { entry_id: e1.id, media_id: m2.id },
+      { entry_id: e2.id, media_id: m2.id },
+    ]);
+    await db.deleteFrom('live_entry_media').where('article_id', '=', id).execute();
+    await migration.up(db as never, migrationContext(t.db.database.dialect));
+    expect(await usage()).toEqual(kept);
 
     // Taken out of the entry (an edit) or the entry deleted: the image is free again.
     expect((await call(editor, 'PATCH', `/articles/${id}/live/entries/${e1.id}`, { images: [m2.id] })).statusCode).toBe(200);
