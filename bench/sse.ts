@@ -7,6 +7,7 @@
  *   npx tsx bench/sse.ts
  *   BENCH_STREAMS=2000 BENCH_IDLE_SECONDS=20 npx tsx bench/sse.ts
  *   BENCH_SERVER=sources npx tsx bench/sse.ts   (the server from TypeScript through tsx instead of the production build)
+ *   BENCH_READER_ONLY=1 npx tsx bench/sse.ts    (the live made by another server run: the measured one only serves readers)
  *
  * File descriptors: each side needs one per stream. The server and the client are started through `sh -c 'ulimit -n
  * …'`, which raises the soft limit up to the hard one (`ulimit -Hn`; 20,000 here); if the hard limit is below
@@ -160,21 +161,32 @@ async function main(): Promise<void> {
   // As an operator starts it: the production build (bin/inkstone.js builds dist/ first when it is stale).
   const serve =
     process.env.BENCH_SERVER === 'sources' ? ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'serve'] : [path.join(root, 'bin/inkstone.js'), 'serve'];
-  const server = spawnWithFds(serve, { ...env, PORT: String(port) }, ['ignore', 'ignore', 'inherit']);
-  let clientProcess: ChildProcess | undefined;
-  try {
+  const start = async (): Promise<ChildProcess> => {
+    const child = spawnWithFds(serve, { ...env, PORT: String(port) }, ['ignore', 'ignore', 'inherit']);
     for (let i = 0; ; i++) {
-      if (server.exitCode !== null) throw new Error(`serve exited ${server.exitCode}`);
+      if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}`);
       if (
         await fetch(`${base}/healthz`).then(
           (r) => r.ok,
           () => false,
         )
       )
-        break;
+        return child;
       if (i > 300) throw new Error('serve did not start');
       await new Promise((r) => setTimeout(r, 200));
     }
+  };
+  const stop = async (child: ChildProcess) => {
+    child.kill('SIGTERM');
+    for (let i = 0; i < 50 && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  // BENCH_READER_ONLY=1: the live is made and published by one server, which stops; the measured server is started
+  // afresh and only serves readers (the page, the streams, the entry's POST), as a reader-facing process does.
+  const readerOnly = process.env.BENCH_READER_ONLY === '1';
+  let server = await start();
+  let clientProcess: ChildProcess | undefined;
+  try {
     await api(base, token, 'POST', '/api/v1/channels', { slug: 'live', name: '直播' });
     const { id } = await api(base, token, 'POST', '/api/v1/articles', {
       title: '一万名读者同时观看的图文直播',
@@ -183,6 +195,13 @@ async function main(): Promise<void> {
     });
     await api(base, token, 'POST', `/api/v1/articles/${id}/publish`);
     await api(base, token, 'PUT', `/api/v1/articles/${id}/live`, { status: 'live' });
+    if (readerOnly) {
+      // The publish's follow-up work (search index, related reading) is done before the setup server stops.
+      await new Promise((r) => setTimeout(r, 3000));
+      await stop(server);
+      server = await start();
+      console.log('reader-only: the measured server did not make or publish the live');
+    }
     // The page and one stream once, so the baseline includes the code a stream runs.
     await fetch(`${base}/a/${id}`).then((r) => r.text());
     const before = memoryOf(server.pid!);
@@ -235,9 +254,7 @@ async function main(): Promise<void> {
     );
   } finally {
     clientProcess?.kill('SIGKILL');
-    server.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 1000));
-    if (server.exitCode === null) server.kill('SIGKILL');
+    await stop(server);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -5,7 +5,6 @@ import { prepare } from './bootstrap.ts';
 import type { Config } from './config.ts';
 import { createContainer } from './container.ts';
 import { startBacklog } from './jobs/backlog.ts';
-import { warmSuggestions } from './domain/search/suggest.ts';
 import { openBroadcast } from './storage/broadcast.ts';
 import { openDatabase } from './storage/database.ts';
 
@@ -63,8 +62,6 @@ export async function serve(config: Config): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
   await app.listen({ port: config.port, host: config.host });
-  // Did-you-mean's tables (a second of work, in a worker thread), so the first query without results need not wait.
-  setTimeout(() => warmSuggestions().catch((err: unknown) => app.log.warn({ err }, 'did-you-mean tables not built')), 2_000).unref();
   if (!cluster.isWorker) {
     process.stdout.write(`Inkstone is serving ${config.siteUrl}\n`);
     // With workers, the primary does this instead (once, not once per worker).

@@ -52,6 +52,14 @@ async function handle<T>(res: Response, path: string): Promise<T> {
 export interface RequestOptions {
   /** The article revision the change was made against (`If-Match`): a newer one answers 412 `stale_revision`. */
   ifMatch?: number;
+  /** `Idempotency-Key`: the same key on a retry makes the server answer the first request's result instead of acting twice. */
+  idempotencyKey?: string;
+}
+
+/** A fresh Idempotency-Key (random, 128 bits); getRandomValues works on plain-HTTP installs too, unlike randomUUID. */
+export function newIdempotencyKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 export async function api<T = unknown>(
@@ -64,6 +72,7 @@ export async function api<T = unknown>(
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   if (options.ifMatch !== undefined) headers['if-match'] = `"${options.ifMatch}"`;
+  if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
   const res = await fetch('/api/v1' + path, {
     method,
     headers,
@@ -214,11 +223,11 @@ const messages: Record<ErrorCode, string> = {
   topic_exists: '该专题地址已被使用',
   username_taken: '用户名已被占用',
   wechat_unavailable: '微信接口暂时无法访问，请稍后再试',
-  media_in_use: '图片正被稿件使用，不能删除',
+  media_in_use: '图片正被稿件或直播消息使用，不能删除',
   poll_closed: '投票已截止',
   already_voted: '您已经投过票了',
   poll_has_votes: '已有读者投票，不能再增删选项或改变单选/多选',
-  media_gone: '稿件中的图片已从图片库删除，请重新选择图片',
+  media_gone: '所选图片已从图片库删除，请重新选择图片',
   synonym_taken: '其中有词已在另一组同义词里，一个词只能属于一组',
   import_running: '已有一个导入正在进行，请等它完成后再开始',
   word_taken: '这个词已在敏感词表里',
@@ -230,6 +239,7 @@ const messages: Record<ErrorCode, string> = {
   payload_too_large: '文件太大',
   unsupported_media_type: '不支持的图片格式',
   too_many_pixels: '图片像素过多，请缩小后再上传',
+  idempotency_key_reused: '这条消息的内容与刚才提交的不同，请重新发布',
   too_many_attempts: '登录失败次数过多，请稍后再试',
   too_many_votes: '操作过于频繁，请稍后再试',
   too_many_comments: '留言过于频繁，请稍后再试',

@@ -107,6 +107,7 @@ export const ERROR_CODES = {
   payload_too_large: 'too_large',
   unsupported_media_type: 'unsupported',
   too_many_pixels: 'unprocessable',
+  idempotency_key_reused: 'unprocessable', // an Idempotency-Key sent again with a different request (another entry, another live)
   // 429: too many tries; the response says when to try again.
   too_many_attempts: 'throttled',
   too_many_votes: 'throttled',

@@ -73,7 +73,7 @@ export interface MediaPage {
 }
 /** 409 media_in_use: the articles using the image. */
 export interface MediaInUse {
-  articles: { id: number; title: string; status: ArticleStatus }[];
+  articles: { id: number; title: string; status: ArticleStatus; inArticle: boolean; liveEntries: number[] }[];
 }
 /** POST /articles/:id/presence: who else has the article open in the editor. */
 export type PresenceAnswer = ReturnType<typeof presenceOut>;

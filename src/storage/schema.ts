@@ -369,6 +369,23 @@ export interface LiveEntryTable {
   deleted_by: number | null;
 }
 
+/** The Idempotency-Key of the POST that made a live entry (see migrations/2026-12-03T0700-live-keys-media.ts). */
+export interface LiveEntryKeyTable {
+  account_id: number;
+  idem_key: string;
+  article_id: number;
+  fingerprint: string;
+  entry_id: number;
+  created_at: number;
+}
+
+/** The library images a live entry shows. */
+export interface LiveEntryMediaTable {
+  entry_id: number;
+  article_id: number;
+  media_id: number;
+}
+
 export interface DB {
   channels: ChannelTable;
   accounts: AccountTable;
@@ -404,4 +421,6 @@ export interface DB {
   comment_bans: CommentBanTable;
   live_streams: LiveStreamTable;
   live_entries: LiveEntryTable;
+  live_entry_keys: LiveEntryKeyTable;
+  live_entry_media: LiveEntryMediaTable;
 }

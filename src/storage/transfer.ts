@@ -213,6 +213,8 @@ export const EXPORTED_TABLES: readonly TableSpec[] = [
     key: ID,
     batch: 500,
   },
+  // Which library images the entries show: an image a live uses cannot be deleted on the new install either.
+  { table: 'live_entry_media', columns: ['entry_id', 'article_id', 'media_id'], key: ['entry_id', 'media_id'], batch: 2000 },
 ];
 
 /** Every other table, and why an archive leaves it out. A test fails when a table is in neither list. */
@@ -244,6 +246,7 @@ export const NOT_EXPORTED: Record<string, string> = {
   kysely_migration: "the install's own migrations",
   kysely_migration_lock: "the install's own migrations",
   sqlite_sequence: "SQLite's own; follows the imported ids",
+  live_entry_keys: "clients' retry keys for live entries: a retry does not cross installs",
   import_runs: "the install's own history of imports started from the newsroom (who uploaded which file, its report)",
 };
 
@@ -260,6 +263,8 @@ export const CLEAR_ORDER = [
   'poll_ballots',
   'poll_options',
   'polls',
+  'live_entry_keys',
+  'live_entry_media',
   'live_entries',
   'live_streams',
   'old_urls',

@@ -70,7 +70,7 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
       expect(await page.textContent('[data-live-status]')).toBe('直播中');
       // The stream is open once the page's script ran; then an entry is posted in the newsroom.
       await page.waitForSelector('[data-live-connected]', { state: 'attached' });
-      const fresh = await postLiveEntry(ctx, reporter, id, { body: '最新：市长到达现场。\n他向救援队伍表示慰问。' });
+      const { entry: fresh } = await postLiveEntry(ctx, reporter, id, { body: '最新：市长到达现场。\n他向救援队伍表示慰问。' });
       await page.waitForSelector(`#live-${fresh.id}`);
       const after = await entryIds(page);
       // Under the pinned entry, above the older ones; the count follows.
@@ -107,7 +107,7 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
       expect(await entryIds(page)).toHaveLength(3);
       expect(await page.textContent('.live-pinned .live-text')).toBe('交通提示：滨江路恢复通行。');
       expect(await page.textContent('.live-quote')).toContain('防汛形势总体平稳。');
-      const fresh = await postLiveEntry(ctx, reporter, id, { body: '台风中心已移入内陆。' });
+      const { entry: fresh } = await postLiveEntry(ctx, reporter, id, { body: '台风中心已移入内陆。' });
       await page.reload();
       expect((await entryIds(page))[1]).toBe(fresh.id);
       await page.locator('.live').scrollIntoViewIfNeeded();

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveChanges } from '../../src/domain/live/service.ts';
+import * as migration from '../../src/storage/migrations/2026-12-03T0700-live-keys-media.ts';
+import { migrationContext } from '../../src/storage/migrations/index.ts';
 import { LiveHub } from '../../src/web/live-hub.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { createArticle, createChannels, publish } from '../support/factories.ts';
@@ -393,6 +395,134 @@ describe.each(STORES)('live coverage on %s', (kind) => {
     expect((await call(editor, 'POST', `/articles/${id}/unpublish`)).statusCode).toBe(200);
     await waitFor(() => stream.ended() && resumed.ended() && fresh.ended(), { message: 'streams ended after the take-down' });
     expect((await t.app.inject({ url: `/a/${id}/live/events` })).statusCode).toBe(404);
+  });
+
+  it('makes a retried post with the same Idempotency-Key the same entry: no second entry, no second event', async () => {
+    const id = await liveArticle('暴雨红色预警');
+    const other = await liveArticle('另一场直播');
+    const stream = await sse(id, `?after=${(await changes(id)).cursor}`);
+    const send = (user: User, live: number, body: Record<string, unknown>, key?: string) =>
+      call(user, 'POST', `/articles/${live}/live/entries`, body, key === undefined ? {} : { 'idempotency-key': key });
+    const entries = async () => json<{ entries: { id: number; body: string }[] }>(await call(editor, 'GET', `/articles/${id}/live`)).entries;
+
+    const first = await send(reporter, id, { body: '气象台发布暴雨红色预警。', images: [] }, 'key-1');
+    expect(first.statusCode, first.body).toBe(201);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    // The network dropped the answer: the retry (fields in another order, defaults spelled out) gets the same entry, as 201.
+    const retry = await send(reporter, id, { pinned: false, body: '气象台发布暴雨红色预警。' }, 'key-1');
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(json<{ id: number }>(retry).id).toBe(json<{ id: number }>(first).id);
+    expect(retry.headers.etag).toBe(first.headers.etag);
+
+    // The same key with another entry, or for another live, is refused and changes nothing.
+    const changed = await send(reporter, id, { body: '气象台解除暴雨预警。' }, 'key-1');
+    expect(changed.statusCode).toBe(422);
+    expect(json(changed).error).toMatchObject({ code: 'idempotency_key_reused', field: 'Idempotency-Key' });
+    expect((await send(reporter, other, { body: '气象台发布暴雨红色预警。' }, 'key-1')).statusCode).toBe(422);
+    // Keys belong to an account: another reporter's key-1 is a new entry. Malformed keys are a 400.
+    const theirs = await send(otherReporter, id, { body: '气象台发布暴雨红色预警。' }, 'key-1');
+    expect(theirs.statusCode).toBe(201);
+    for (const bad of ['x'.repeat(201), '带中文的键', 'two words']) {
+      const res = await send(reporter, id, { body: '不应发布。' }, bad);
+      expect(res.statusCode, bad).toBe(400);
+      expect(json(res).error.field).toBe('Idempotency-Key');
+    }
+
+    // Eight copies of one request at once: exactly one entry, every answer names it.
+    const storm = await Promise.all(Array.from({ length: 8 }, () => send(editor, id, { body: '全市中小学停课一天。' }, 'storm-key')));
+    for (const res of storm) expect(res.statusCode, res.body).toBe(201);
+    const stormIds = new Set(storm.map((res) => json<{ id: number }>(res).id));
+    expect(stormIds.size).toBe(1);
+    // One key sent at once to two lives: one of them gets the entry, the other a 422.
+    const split = await Promise.all([send(editor, id, { body: '地铁停运。' }, 'split-key'), send(editor, other, { body: '地铁停运。' }, 'split-key')]);
+    expect(split.map((r) => r.statusCode).sort()).toEqual([201, 422]);
+
+    const list = await entries();
+    expect(list.filter((e) => e.body === '气象台发布暴雨红色预警。')).toHaveLength(2);
+    expect(list.filter((e) => e.body === '全市中小学停课一天。')).toHaveLength(1);
+    expect(list.filter((e) => e.body === '不应发布。')).toHaveLength(0);
+    const otherEntries = json<{ entries: unknown[] }>(await call(editor, 'GET', `/articles/${other}/live`)).entries;
+    expect(list.filter((e) => e.body === '地铁停运。').length + otherEntries.length).toBe(1);
+    // Readers heard of each entry once: the replays sent no event (the last post marks the end of the stream).
+    const last = await post(editor, id, { body: '预警信息持续更新。' });
+    await waitFor(() => stream.events.some((e) => dataOf(e).entry?.id === last.id));
+    const heard = stream.events.map((e) => dataOf(e).entry.id as number);
+    expect(heard).toEqual([...list.map((e) => e.id), last.id].sort((a, b) => a - b));
+    expect((await audit(id)).filter((e) => e.action === 'live.entry.create')).toHaveLength(list.length + 1);
+  });
+
+  it('refuses to delete a library image a live entry shows, with 409 and the live; a delete racing a post leaves no broken entry', async () => {
+    const id = await liveArticle('灯会');
+    const upload = async () => {
+      const image = await sharp({ create: { width: 320, height: 200, channels: 3, background: { r: 30, g: 90, b: 200 } } })
+        .jpeg()
+        .toBuffer();
+      const body = await multipart({ field: 'file', data: image, filename: 'lantern.jpg', type: 'image/jpeg' });
+      const up = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/media',
+        headers: { authorization: reporter.auth, ...body.headers },
+        payload: body.payload,
+      });
+      expect(up.statusCode, up.body).toBe(201);
+      return json<{ id: number; url: string }>(up);
+    };
+    const del = (mediaId: number) => call(editor, 'DELETE', `/media/${mediaId}`);
+    const [m1, m2] = [await upload(), await upload()];
+    const e1 = await post(reporter, id, { body: '花灯点亮。', images: [m1.id, m2.id] });
+    const e2 = await post(editor, id, { body: '游客如织。', images: [m2.id] });
+
+    const refused = await del(m2.id);
+    expect(refused.statusCode).toBe(409);
+    expect(json(refused).error).toMatchObject({
+      code: 'media_in_use',
+      articles: [{ id, title: '灯会', status: 'published', inArticle: false, liveEntries: [e1.id, e2.id] }],
+    });
+    const detail = json<{ usedBy: number; articles: { id: number; liveEntries: number[] }[] }>(await call(editor, 'GET', `/media/${m2.id}`));
+    expect(detail.usedBy).toBe(1);
+    expect(detail.articles).toEqual([expect.objectContaining({ id, liveEntries: [e1.id, e2.id] })]);
+
+    // Entries posted before the usage table existed: its migration reads their images back from the entries' copies.
+    const db = t.db.database.db;
+    const usage = () =>
+      db.selectFrom('live_entry_media').select(['entry_id', 'media_id']).where('article_id', '=', id).orderBy('entry_id').orderBy('media_id').execute();
+    const kept = await usage();
+    expect(kept).toEqual([
+      { entry_id: e1.id, media_id: m1.id },
+      { entry_id: e1.id, media_id: m2.id },
+      { entry_id: e2.id, media_id: m2.id },
+    ]);
+    await db.deleteFrom('live_entry_media').where('article_id', '=', id).execute();
+    await migration.up(db as never, migrationContext(t.db.database.dialect));
+    expect(await usage()).toEqual(kept);
+
+    // Taken out of the entry (an edit) or the entry deleted: the image is free again.
+    expect((await call(editor, 'PATCH', `/articles/${id}/live/entries/${e1.id}`, { images: [m2.id] })).statusCode).toBe(200);
+    expect((await del(m1.id)).statusCode).toBe(204);
+    expect((await del(m2.id)).statusCode).toBe(409);
+    expect((await call(editor, 'DELETE', `/articles/${id}/live/entries/${e1.id}`)).statusCode).toBe(204);
+    expect((await call(editor, 'DELETE', `/articles/${id}/live/entries/${e2.id}`)).statusCode).toBe(204);
+    expect((await del(m2.id)).statusCode).toBe(204);
+
+    // A delete racing a post of the image: one of them wins, never both.
+    for (let round = 0; round < 4; round++) {
+      const m = await upload();
+      const [posted, deleted] = await Promise.all([
+        call(reporter, 'POST', `/articles/${id}/live/entries`, { body: `第${round}组花灯。`, images: [m.id] }),
+        del(m.id),
+      ]);
+      const shown = (await changes(id)).changes.some((c) => c.entry?.images?.some((i) => i.src === m.url));
+      if (deleted.statusCode === 204) {
+        expect(posted.statusCode, posted.body).toBeGreaterThanOrEqual(400);
+        expect(['media_gone', 'unknown_media']).toContain(json(posted).error.code);
+        expect(shown).toBe(false);
+      } else {
+        expect(deleted.statusCode, deleted.body).toBe(409);
+        expect(posted.statusCode, posted.body).toBe(201);
+        expect(shown).toBe(true);
+      }
+    }
   });
 
   it('keeps an idle stream open past the keep-alive and headers timeouts', async () => {

@@ -30,6 +30,30 @@ describe('sensitive-word matching', () => {
     expect(m.screen('敏锐的感觉').hits).toEqual([]);
   });
 
+  it('finds overlapping words, words with characters beyond the BMP, and every word that folds to the same key', () => {
+    const m = list([
+      ['敏感', 'review'],
+      ['感词', 'mask'],
+      ['𠮷野家', 'mask'],
+      ['臺灣', 'review'],
+      ['台湾', 'mask'],
+    ]);
+    const overlapping = m.screen('这是敏感词。');
+    expect(overlapping.hits.map((h) => [h.word, h.start, h.end])).toEqual([
+      ['敏感', 2, 4],
+      ['感词', 3, 5],
+    ]);
+    const astral = '去𠮷 野 家吃饭';
+    const hit = m.screen(astral).hits;
+    expect(hit).toEqual([{ word: '𠮷野家', action: 'mask', start: 1, end: 7 }]);
+    expect(maskHits(astral, hit)).toBe('去＊ ＊ ＊吃饭');
+    // A key's surrogate pair never matches half of another character's pair.
+    expect(list([['\u{20BB7}', 'block']]).screen('\u{20BB8}\u{21BB7}').hits).toEqual([]);
+    const same = m.screen('台灣');
+    expect(same.hits.map((h) => h.word).sort()).toEqual(['台湾', '臺灣']);
+    expect(same.verdict).toBe('review');
+  });
+
   it('gives the strongest action of all hits', () => {
     const m = list([
       ['甲', 'mask'],

@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Account, Article, LiveAnswer, LiveEntryItem, MediaItem } from '../../shared/api.ts';
-import { api, explain } from '../api.ts';
+import { ApiError, api, explain, newIdempotencyKey } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { MediaBrowser } from '../media-browser.tsx';
 import { shownMedia } from '../media-url.ts';
@@ -229,9 +229,23 @@ export function LivePage({ id, people }: { id: number; people: Account[] }) {
       setError(explain(e));
     }
   };
+  // One Idempotency-Key per entry: kept while the same draft is sent again after a failure (the server may have
+  // posted it and only the answer was lost), replaced once it is posted or the draft changes.
+  const pending = useRef<{ body: string; key: string } | null>(null);
   const post = async (d: Draft) => {
+    const body = payload(d);
+    const json = JSON.stringify(body);
+    if (pending.current?.body !== json) pending.current = { body: json, key: newIdempotencyKey() };
+    const send = () => api('POST', `/articles/${id}/live/entries`, body, { idempotencyKey: pending.current!.key });
     try {
-      await api('POST', `/articles/${id}/live/entries`, payload(d));
+      try {
+        await send();
+      } catch (e) {
+        // No answer at all (the connection dropped): try once more with the same key before telling the editor.
+        if (e instanceof ApiError) throw e;
+        await send();
+      }
+      pending.current = null;
       setError(null);
       setOk('已发布，读者页面即时更新。');
       live.reload();

@@ -163,11 +163,19 @@ function MediaDialog({
           <section aria-label="使用这张图片的稿件" data-used-by>
             {articles.length > 0 ? (
               <>
-                <p>{blockers ? '以下稿件正在使用这张图片，请先从稿件中移除后再删除：' : `${articles.length} 篇稿件正在使用这张图片：`}</p>
+                <p>{blockers ? '以下稿件或其直播消息正在使用这张图片，请先移除后再删除：' : `${articles.length} 篇稿件正在使用这张图片：`}</p>
                 <ul class="used-by">
                   {articles.map((a) => (
                     <li>
                       <a href={`/admin/articles/${a.id}`}>{a.title}</a> <span class="muted small">（{statusNames[a.status]}）</span>
+                      {a.liveEntries.length > 0 ? (
+                        <>
+                          {' '}
+                          <a class="small" href={`/admin/articles/${a.id}/live`} data-used-by-live>
+                            {a.liveEntries.length} 条直播消息
+                          </a>
+                        </>
+                      ) : null}
                     </li>
                   ))}
                 </ul>

@@ -50,6 +50,14 @@ export interface LiveEntryWrite {
   pinned: boolean;
 }
 
+/** What a client's Idempotency-Key stands for: the entry its POST made, and the request it came with. */
+export interface LiveEntryKey {
+  articleId: number;
+  /** A hash of the article and the entry as sent: a retry sends the same. */
+  fingerprint: string;
+  entryId: number;
+}
+
 export interface LiveRepository {
   find(articleId: number): Promise<LiveStream | undefined>;
   /** Makes the article a live, or changes its status; takes the next number of its sequence. Returns the stream. */
@@ -73,4 +81,10 @@ export interface LiveRepository {
   /** Entries (tombstones included) changed after `afterSeq`, in sequence order, at most `limit`. */
   changesAfter(articleId: number, afterSeq: number, limit: number): Promise<LiveEntry[]>;
   countEntries(articleId: number): Promise<number>;
+  /** Makes the entry's images exactly these library ids; false when one was deleted meanwhile (the foreign key refused). */
+  setEntryMedia(entryId: number, articleId: number, mediaIds: readonly number[]): Promise<boolean>;
+  /** The entry an account's Idempotency-Key made, if any. */
+  findKey(accountId: number, key: string): Promise<LiveEntryKey | undefined>;
+  /** Records the key beside the entry it made; false when the account used the key already (another transaction committed it). */
+  saveKey(accountId: number, key: string, k: LiveEntryKey, at: number): Promise<boolean>;
 }

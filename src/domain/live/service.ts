@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Actor } from '../accounts/roles.ts';
 import type { Article } from '../articles/article.ts';
 import { cleanLine } from '../articles/html.ts';
@@ -135,35 +136,99 @@ export async function setLiveStatus(ctx: Ctx, actor: Actor, articleId: number, s
   });
 }
 
-/** Posts an entry to a live that is on (直播中); a pinned one takes the previous pin's place. */
-export async function postLiveEntry(ctx: Ctx, actor: Actor, articleId: number, input: LiveEntryInput): Promise<LiveEntry> {
+/** A posted entry, and whether it is one an earlier request with the same Idempotency-Key made (nothing new happened). */
+export interface PostedEntry {
+  entry: LiveEntry;
+  replayed: boolean;
+}
+
+/** The longest Idempotency-Key taken (a UUID is 36 characters). */
+export const IDEMPOTENCY_KEY_MAX = 200;
+
+/** The request a key stands for: the article and the entry as sent, with the defaults the service would apply. */
+function fingerprintOf(articleId: number, input: LiveEntryInput): string {
+  const canonical = JSON.stringify([articleId, input.body ?? '', input.quote ?? null, input.images ?? [], input.pinned ?? false]);
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+const keyReused = () =>
+  new DomainError(
+    'unprocessable',
+    'idempotency_key_reused',
+    'This Idempotency-Key was used for another request; send a new key for a new entry',
+    'Idempotency-Key',
+  );
+
+/** Thrown inside the post's transaction to roll it back when the key turned out to be used already. */
+class KeyUsed extends Error {}
+
+/**
+ * Posts an entry to a live that is on (直播中); a pinned one takes the previous pin's place. With an Idempotency-Key
+ * (a client's retry after the network dropped the answer), the account's key is recorded in the entry's transaction:
+ * the same key again answers the entry it made (no second entry, no second event), the same key with another request
+ * is refused (422 `idempotency_key_reused`). Two requests with one key at once: the key is checked after the live's
+ * row is held (so posts to one live see each other's keys), and its unique index settles posts to different lives.
+ */
+export async function postLiveEntry(ctx: Ctx, actor: Actor, articleId: number, input: LiveEntryInput, key?: string): Promise<PostedEntry> {
   const article = await findArticle(ctx.store, articleId);
   authorize(actor, 'live.post', article);
+  const fingerprint = key === undefined ? '' : fingerprintOf(articleId, input);
+  const earlier = async (store: Store): Promise<PostedEntry | undefined> => {
+    if (key === undefined) return undefined;
+    const made = await store.live.findKey(actor.id, key);
+    if (!made) return undefined;
+    if (made.fingerprint !== fingerprint || made.articleId !== articleId) throw keyReused();
+    const entry = await store.live.findEntry(made.articleId, made.entryId);
+    return entry ? { entry, replayed: true } : undefined;
+  };
+  const replay = await earlier(ctx.store);
+  if (replay) return replay;
   const write = await entryWrite(ctx.store, input);
-  return ctx.store.transaction(async (store) => {
-    // Numbering first: it holds the live's row, so a close racing this post is ordered before or after it.
-    const seq = await store.live.nextSeq(articleId);
-    const stream = await store.live.find(articleId);
-    if (seq === undefined || !stream) throw conflict('not_live', 'The article is not a live');
-    if (stream.status !== 'live') throw conflict('live_ended', 'The live has ended: reopen it to post');
-    if ((await store.live.countEntries(articleId)) >= LIVE_LIMITS.entries)
-      throw invalid(`A live holds at most ${LIVE_LIMITS.entries} entries`, 'body', 'too_many');
-    const at = ctx.clock.now();
-    const id = await store.live.insertEntry(articleId, seq, actor.id, write, at);
-    if (write.pinned) await unpinOthers(store, articleId, id, at);
-    await store.history.record({
-      at,
-      actorId: actor.id,
-      action: 'live.entry.create',
-      subjectType: 'article',
-      subjectId: articleId,
-      detail: { entry: id, text: excerpt(write.body || write.quote?.text || ''), images: write.images.length, pinned: write.pinned },
+  try {
+    return await ctx.store.transaction(async (store) => {
+      // Numbering first: it holds the live's row, so a close racing this post is ordered before or after it.
+      const seq = await store.live.nextSeq(articleId);
+      const again = await earlier(store);
+      if (again) throw new KeyUsed();
+      const stream = await store.live.find(articleId);
+      if (seq === undefined || !stream) throw conflict('not_live', 'The article is not a live');
+      if (stream.status !== 'live') throw conflict('live_ended', 'The live has ended: reopen it to post');
+      if ((await store.live.countEntries(articleId)) >= LIVE_LIMITS.entries)
+        throw invalid(`A live holds at most ${LIVE_LIMITS.entries} entries`, 'body', 'too_many');
+      const at = ctx.clock.now();
+      const id = await store.live.insertEntry(articleId, seq, actor.id, write, at);
+      if (
+        !(await store.live.setEntryMedia(
+          id,
+          articleId,
+          write.images.map((i) => i.mediaId),
+        ))
+      )
+        throw imageGone();
+      if (key !== undefined && !(await store.live.saveKey(actor.id, key, { articleId, fingerprint, entryId: id }, at))) throw new KeyUsed();
+      if (write.pinned) await unpinOthers(store, articleId, id, at);
+      await store.history.record({
+        at,
+        actorId: actor.id,
+        action: 'live.entry.create',
+        subjectType: 'article',
+        subjectId: articleId,
+        detail: { entry: id, text: excerpt(write.body || write.quote?.text || ''), images: write.images.length, pinned: write.pinned },
+      });
+      const entry = (await store.live.findEntry(articleId, id))!;
+      announceLive(ctx, store, article, (await store.live.find(articleId))!.seq);
+      return { entry, replayed: false };
     });
-    const entry = (await store.live.findEntry(articleId, id))!;
-    announceLive(ctx, store, article, (await store.live.find(articleId))!.seq);
-    return entry;
-  });
+  } catch (err) {
+    if (!(err instanceof KeyUsed)) throw err;
+    // Rolled back: another request with this key committed first. Answer its entry (or refuse another request).
+    const settled = await earlier(ctx.store);
+    if (settled) return settled;
+    throw conflict('concurrent_change', 'Another request with this Idempotency-Key changed the live meanwhile; try again');
+  }
 }
+
+const imageGone = () => conflict('media_gone', 'An image of the entry was deleted from the library meanwhile; choose another one', 'images');
 
 /** The entry's version for If-Match: the number of its last change. */
 export const entryEtag = (entry: Pick<LiveEntry, 'seq'>) => `"${entry.seq}"`;
@@ -196,6 +261,15 @@ export async function editLiveEntry(ctx: Ctx, actor: Actor, articleId: number, e
     const write = await entryWrite(store, input, entry);
     const at = ctx.clock.now();
     await store.live.updateEntry(entryId, seq, write, actor.id, at);
+    if (
+      input.images !== undefined &&
+      !(await store.live.setEntryMedia(
+        entryId,
+        articleId,
+        write.images.map((i) => i.mediaId),
+      ))
+    )
+      throw imageGone();
     if (write.pinned && !entry.pinned) await unpinOthers(store, articleId, entryId, at);
     const changed = (['body', 'quote', 'images', 'pinned'] as const).filter((k) => JSON.stringify(write[k]) !== JSON.stringify(entry[k]));
     await store.history.record({

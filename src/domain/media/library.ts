@@ -16,7 +16,7 @@ export async function listMedia(ctx: Ctx, actor: Actor, query: MediaQuery): Prom
   return ctx.store.media.list({ ...query, q: q || undefined });
 }
 
-/** One image and the articles using it. */
+/** One image and the articles using it (in the body or cover, or in their live's entries). */
 export async function getMedia(ctx: Ctx, actor: Actor, id: number): Promise<{ media: MediaListing; usedBy: MediaUse[] }> {
   authorize(actor, 'media.browse');
   const [media] = await ctx.store.media.list({ id, limit: 1 });
@@ -50,9 +50,14 @@ export async function describeMedia(ctx: Ctx, actor: Actor, id: number, changes:
 }
 
 const inUse = (uses: MediaUse[]) =>
-  new DomainError('conflict', 'media_in_use', `The image is used by ${uses.length} article(s); take it out of them first`, undefined, undefined, {
-    articles: uses.map((u) => ({ id: u.id, title: u.title, status: u.status })),
-  });
+  new DomainError(
+    'conflict',
+    'media_in_use',
+    `The image is used by ${uses.length} article(s) (in the body or cover, or in entries of their live); take it out of them first`,
+    undefined,
+    undefined,
+    { articles: uses.map((u) => ({ id: u.id, title: u.title, status: u.status, inArticle: u.inArticle, liveEntries: u.liveEntries })) },
+  );
 
 /** Thrown inside the delete's transaction when the database refused it: an article took the image meanwhile. */
 class TakenMeanwhile extends Error {}
@@ -60,7 +65,8 @@ class TakenMeanwhile extends Error {}
 /**
  * Deletes an image no article uses (its uploader or an editor): the row in one transaction, then its files once no
  * other row shares them (identical uploads share files). Refused with 409 `media_in_use` and the articles when any
- * article's current body or cover uses it. A save that starts using it at the same moment either commits first (and
+ * article's current body or cover, or an entry of its live (not deleted), uses it (`live_entry_media` has the same
+ * foreign key without cascade as `media_usage`). A save that starts using it at the same moment either commits first (and
  * the delete is refused: the usage table's foreign key has no cascade) or finds it gone (and is refused, see
  * recordMediaUsage); no article is left pointing at deleted files.
  */

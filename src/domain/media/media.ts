@@ -92,10 +92,14 @@ export interface MediaListing extends Media {
 }
 
 /** An article using an upload in its current body or as its cover. */
+/** An article using an upload: in its body or cover, or in entries of its live (图文直播), or both. */
 export interface MediaUse {
   id: number;
   title: string;
   status: string;
+  inArticle: boolean;
+  /** Ids of the live's entries (not deleted) showing it. */
+  liveEntries: number[];
 }
 
 /** The variant for thumbnails: the narrowest one in the fallback format. */

@@ -1,4 +1,4 @@
-import * as OpenCC from 'opencc-js';
+import { openCC } from '../nlp/libraries.ts';
 
 /**
  * Text as the sensitive-word list is matched against it, with a map back to the original: each character folded on
@@ -19,7 +19,9 @@ export interface FoldedText {
 /** Characters a writer can put between the characters of a word without changing how it reads. */
 const SEPARATOR = /^[\p{P}\p{S}\p{Z}\p{C}\p{M}\s]+$/u;
 
-const toSimplified = OpenCC.Converter({ from: 't', to: 'cn' });
+let converter: ((text: string) => string) | undefined;
+// Made by the first comment screened, not when a process that never sees one loads this module.
+const toSimplified = (text: string): string => (converter ??= openCC().Converter({ from: 't', to: 'cn' }))(text);
 
 // One entry per distinct character seen: a comment has a few hundred distinct characters, the whole language some
 // tens of thousands, so the table stays small and each character is converted once per process.

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Jieba } from '@node-rs/jieba';
-import { dict } from '@node-rs/jieba/dict.js';
-import * as OpenCC from 'opencc-js';
+import type { Jieba } from '@node-rs/jieba';
 import { packageFile } from '../../package-files.ts';
+import { jiebaDictionary, jiebaLibrary, openCC } from './libraries.ts';
 
 /** The newsroom's user dictionary, versioned in the repo (dict/newsroom.txt). */
 export const USER_DICT_PATH = packageFile('dict/newsroom.txt');
@@ -23,7 +22,7 @@ function loadUserDict(): Buffer {
 /** jieba with its bundled dictionary plus ours, built once per process. */
 export function segmenter(): Jieba {
   if (!jieba) {
-    jieba = Jieba.withDict(dict);
+    jieba = jiebaLibrary().Jieba.withDict(jiebaDictionary());
     jieba.loadDict(loadUserDict());
   }
   return jieba;
@@ -35,7 +34,7 @@ export function segmenter(): Jieba {
  */
 let converter: ((text: string) => string) | undefined;
 // Built on first use (the first search or index), not when a process that may never search loads this module.
-const toSimplified = (text: string): string => (converter ??= OpenCC.Converter({ from: 'twp', to: 'cn' }))(text);
+const toSimplified = (text: string): string => (converter ??= openCC().Converter({ from: 'twp', to: 'cn' }))(text);
 
 let hkPhrases: { pattern: RegExp; to: Map<string, string> } | undefined;
 

@@ -1,6 +1,6 @@
-import { TfIdf } from '@node-rs/jieba';
-import { idf } from '@node-rs/jieba/dict.js';
+import type { TfIdf } from '@node-rs/jieba';
 import { length } from '../text.ts';
+import { jiebaIdf, jiebaLibrary } from './libraries.ts';
 import { normalizeText, segmenter } from './segment.ts';
 
 /** A word as jieba's tagger gives it, with its part of speech (n, ns, v, m, …). */
@@ -56,7 +56,7 @@ const KNOWN_MAX = 200_000;
 export function idfOf(word: string): number {
   const cached = known.get(word);
   if (cached !== undefined) return cached;
-  extractor ??= TfIdf.withDict(idf);
+  extractor ??= jiebaLibrary().TfIdf.withDict(jiebaIdf());
   // A one-word text has term frequency 1, so the extractor's weight for it is the word's IDF.
   const [hit] = extractor.extractKeywords(segmenter(), word, 1);
   const weight = hit && hit.keyword === word ? hit.weight : 0;

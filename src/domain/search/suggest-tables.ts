@@ -1,5 +1,4 @@
-import { dict } from '@node-rs/jieba/dict.js';
-import { pinyin } from 'pinyin-pro';
+import { jiebaDictionary, pinyinPro } from '../nlp/libraries.ts';
 
 /**
  * Did-you-mean's tables (see suggest.ts), made from jieba's dictionary. Building them is about a second of work, done
@@ -30,7 +29,9 @@ const MIN_HOMOPHONE_FREQUENCY = 100;
 const isHanUnit = (code: number) => (code >= 0x4e00 && code <= 0x9fff) || (code >= 0x3400 && code <= 0x4dbf);
 
 function readings(c: string): string[] {
-  return pinyin(c, { toneType: 'none', multiple: true, type: 'array' }).filter((p) => /^[a-zü]+$/.test(p));
+  return pinyinPro()
+    .pinyin(c, { toneType: 'none', multiple: true, type: 'array' })
+    .filter((p) => /^[a-zü]+$/.test(p));
 }
 
 function add(m: Map<string, Map<string, number>>, a: string, b: string, f: number): void {
@@ -71,7 +72,7 @@ export function buildTables(): Tables {
   const frequency = new Map<string, number>();
   const next = new Map<string, Map<string, number>>();
   const prev = new Map<string, Map<string, number>>();
-  readLines(Buffer.from(dict.buffer, dict.byteOffset, dict.byteLength).toString('utf8'), frequency, next, prev);
+  readLines(jiebaDictionary().toString('utf8'), frequency, next, prev);
   const bySound = new Map<string, Map<string, number>>();
   const readingsOf = new Map<string, string[]>();
   for (const [c, f] of frequency) {

@@ -70,7 +70,7 @@ export function buildInWorker(): Promise<LookupTables> {
   });
 }
 
-/** The tables, built once per process; `warmSuggestions` starts it early. A failed build is tried again on next use. */
+/** The tables, built once per process on first need. A failed build is tried again on next use. */
 function load(): Promise<LookupTables> {
   tables ??= buildInWorker().then(
     (t) => {
@@ -86,8 +86,9 @@ function load(): Promise<LookupTables> {
 }
 
 /**
- * Builds the tables in the background (after the server listens), so the first query without results does not wait.
- * Rejects when the worker failed (the caller logs it).
+ * Starts building the tables (a search with results does, in the background, so a later one without results need
+ * not wait). Not at start-up: a process that serves only readers never builds them (their worker's peak is ~90 MB
+ * of RSS). Rejects when the worker failed.
  */
 export async function warmSuggestions(): Promise<void> {
   await load();

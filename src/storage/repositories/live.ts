@@ -1,7 +1,8 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type * as Port from '../../domain/live/live.ts';
-import type { LiveEntry, LiveEntryWrite, LiveImage, LiveStatus, LiveStream } from '../../domain/live/live.ts';
+import type { LiveEntry, LiveEntryKey, LiveEntryWrite, LiveImage, LiveStatus, LiveStream } from '../../domain/live/live.ts';
 import type { DB, LiveEntryTable, LiveStreamTable } from '../schema.ts';
+import { isForeignKeyViolation } from './media.ts';
 
 type EntryRow = Selectable<LiveEntryTable> & { author_name: string | null };
 
@@ -153,6 +154,8 @@ export class LiveRepository implements Port.LiveRepository {
   }
 
   async deleteEntry(entryId: number, seq: number, by: number, at: number): Promise<void> {
+    // A deleted entry shows no image: it no longer keeps one from being deleted.
+    await this.db.deleteFrom('live_entry_media').where('entry_id', '=', entryId).execute();
     await this.db
       .updateTable('live_entries')
       .set({ body: '', quote_text: '', quote_source: '', images: '[]', pinned: 0, seq, updated_at: at, updated_by: by, deleted_at: at, deleted_by: by })
@@ -175,6 +178,47 @@ export class LiveRepository implements Port.LiveRepository {
   async changesAfter(articleId: number, afterSeq: number, limit: number): Promise<LiveEntry[]> {
     const rows = await this.entries().where('e.article_id', '=', articleId).where('e.seq', '>', afterSeq).orderBy('e.seq').limit(limit).execute();
     return rows.map(toEntry);
+  }
+
+  async setEntryMedia(entryId: number, articleId: number, mediaIds: readonly number[]): Promise<boolean> {
+    const wanted = new Set(mediaIds);
+    const rows = await this.db.selectFrom('live_entry_media').select('media_id').where('entry_id', '=', entryId).execute();
+    const current = new Set(rows.map((r) => r.media_id));
+    const gone = [...current].filter((id) => !wanted.has(id));
+    const added = [...wanted].filter((id) => !current.has(id));
+    if (gone.length > 0) await this.db.deleteFrom('live_entry_media').where('entry_id', '=', entryId).where('media_id', 'in', gone).execute();
+    if (added.length === 0) return true;
+    try {
+      await this.db
+        .insertInto('live_entry_media')
+        .values(added.map((media_id) => ({ entry_id: entryId, article_id: articleId, media_id })))
+        .execute();
+      return true;
+    } catch (err) {
+      if (isForeignKeyViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  async findKey(accountId: number, key: string): Promise<LiveEntryKey | undefined> {
+    const row = await this.db
+      .selectFrom('live_entry_keys')
+      .select(['article_id', 'fingerprint', 'entry_id'])
+      .where('account_id', '=', accountId)
+      .where('idem_key', '=', key)
+      .executeTakeFirst();
+    return row ? { articleId: row.article_id, fingerprint: row.fingerprint, entryId: row.entry_id } : undefined;
+  }
+
+  async saveKey(accountId: number, key: string, k: LiveEntryKey, at: number): Promise<boolean> {
+    // On PostgreSQL a concurrent insert of the same key waits for the other transaction, then does nothing if it committed.
+    const row = await this.db
+      .insertInto('live_entry_keys')
+      .values({ account_id: accountId, idem_key: key, article_id: k.articleId, fingerprint: k.fingerprint, entry_id: k.entryId, created_at: at })
+      .onConflict((oc) => oc.columns(['account_id', 'idem_key']).doNothing())
+      .returning('entry_id')
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   async countEntries(articleId: number): Promise<number> {

@@ -10,7 +10,7 @@ export function likePattern(text: string): string {
 }
 
 /** A foreign key refused the write: the upload was deleted, or is used, by a transaction that committed meanwhile. */
-function isForeignKeyViolation(err: unknown): boolean {
+export function isForeignKeyViolation(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   return e.code === '23503' || e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || /FOREIGN KEY constraint failed/i.test(e.message ?? '');
 }
@@ -112,12 +112,11 @@ export class MediaRepository implements Port.MediaRepository {
       .leftJoin('accounts', 'accounts.id', 'media.account_id')
       .selectAll('media')
       .select(['accounts.username as uploader_username', 'accounts.display_name as uploader_name'])
-      .select((eb) =>
-        eb
-          .selectFrom('media_usage')
-          .select((u) => u.fn.countAll<number>().as('n'))
-          .whereRef('media_usage.media_id', '=', 'media.id')
-          .as('used_by'),
+      // The articles using it: in their body or cover, or in an entry of their live (each article once).
+      .select(
+        sql<number>`(select count(*) from (select article_id from media_usage where media_id = media.id union select article_id from live_entry_media where media_id = media.id) u)`.as(
+          'used_by',
+        ),
       );
     if (q.id !== undefined) query = query.where('media.id', '=', q.id);
     if (q.uploaderId !== undefined) query = query.where('media.account_id', '=', q.uploaderId);
@@ -149,9 +148,10 @@ export class MediaRepository implements Port.MediaRepository {
     await this.db.updateTable('media').set(set).where('id', '=', id).execute();
   }
 
-  /** The articles whose current body or cover use the upload, newest first. */
+  /** The articles whose current body or cover, or whose live's entries, use the upload, newest first. */
   async usedBy(mediaId: number, limit = 200): Promise<MediaUse[]> {
-    return this.db
+    // One after the other: inside a transaction both go over its one connection.
+    const inArticles = await this.db
       .selectFrom('media_usage')
       .innerJoin('articles', 'articles.id', 'media_usage.article_id')
       .select(['articles.id', 'articles.title', 'articles.status'])
@@ -159,6 +159,23 @@ export class MediaRepository implements Port.MediaRepository {
       .orderBy('articles.id', 'desc')
       .limit(limit)
       .execute();
+    const inLives = await this.db
+      .selectFrom('live_entry_media')
+      .innerJoin('articles', 'articles.id', 'live_entry_media.article_id')
+      .select(['articles.id', 'articles.title', 'articles.status', 'live_entry_media.entry_id'])
+      .where('live_entry_media.media_id', '=', mediaId)
+      .orderBy('articles.id', 'desc')
+      .orderBy('live_entry_media.entry_id')
+      .limit(limit)
+      .execute();
+    const uses = new Map<number, MediaUse>();
+    for (const a of inArticles) uses.set(a.id, { ...a, inArticle: true, liveEntries: [] });
+    for (const e of inLives) {
+      const use = uses.get(e.id) ?? { id: e.id, title: e.title, status: e.status, inArticle: false, liveEntries: [] };
+      use.liveEntries.push(e.entry_id);
+      uses.set(e.id, use);
+    }
+    return [...uses.values()].sort((a, b) => b.id - a.id).slice(0, limit);
   }
 
   /** False when an article came to use it meanwhile (the foreign key refused) or it was gone already. */

@@ -1,6 +1,16 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { deleteLiveEntry, editLiveEntry, entryEtag, LIVE_LIMITS, liveForNewsroom, postLiveEntry, setLiveStatus } from '../../domain/live/service.ts';
+import { invalid } from '../../domain/errors.ts';
+import {
+  deleteLiveEntry,
+  editLiveEntry,
+  entryEtag,
+  IDEMPOTENCY_KEY_MAX,
+  LIVE_LIMITS,
+  liveForNewsroom,
+  postLiveEntry,
+  setLiveStatus,
+} from '../../domain/live/service.ts';
 import { AUTH_REQUIRED } from '../auth.ts';
 import { typed, type WebDeps } from '../context.ts';
 import { liveStatusOut, newsroomLive, newsroomLiveEntry } from '../presenters/live.ts';
@@ -27,6 +37,18 @@ const EntryBody = Type.Object(entryFields, { additionalProperties: false });
 /** Entries are short: anything larger is refused (413) before it is parsed. */
 const ENTRY_BODY_LIMIT = 32 * 1024;
 
+/** Visible ASCII, as the IETF draft's keys (UUIDs, random tokens) are. */
+const KEY_SHAPE = new RegExp(`^[\\x21-\\x7e]{1,${IDEMPOTENCY_KEY_MAX}}$`);
+
+/** The request's `Idempotency-Key` header, if it sent one; a malformed one is refused (400). */
+function idempotencyKey(req: FastifyRequest): string | undefined {
+  const value = req.headers['idempotency-key'];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !KEY_SHAPE.test(value))
+    throw invalid(`Idempotency-Key is 1 to ${IDEMPOTENCY_KEY_MAX} visible ASCII characters, sent once`, 'Idempotency-Key', 'invalid_input');
+  return value;
+}
+
 /** 图文直播 in the newsroom: make an article a live, post, edit, pin and delete entries, close it. */
 export function liveRoutes(app: FastifyInstance, { ctx }: WebDeps): void {
   const api = typed(app);
@@ -44,8 +66,10 @@ export function liveRoutes(app: FastifyInstance, { ctx }: WebDeps): void {
     '/articles/:id/live/entries',
     { config: AUTH_REQUIRED, schema: { params: IdParams, body: EntryBody }, bodyLimit: ENTRY_BODY_LIMIT },
     async (req, reply) => {
-      const entry = await postLiveEntry(ctx, req.actor, req.params.id, req.body);
+      // A retry with the key of a post that committed answers that entry as the first answer did (201), marked replayed.
+      const { entry, replayed } = await postLiveEntry(ctx, req.actor, req.params.id, req.body, idempotencyKey(req));
       const article = await ctx.store.articles.findWithBody(req.params.id, { bodyHtml: '', bodyText: '' });
+      if (replayed) reply.header('idempotent-replayed', 'true');
       return reply
         .code(201)
         .header('etag', entryEtag(entry))

@@ -33,7 +33,10 @@ export function mediaItemOut(m: MediaListing, actor: Actor) {
   };
 }
 
-/** GET /media/:id: the entry and the articles using it. */
+/** GET /media/:id: the entry and the articles using it (`inArticle`: body or cover; `liveEntries`: their live's entries showing it). */
 export function mediaDetailOut(m: MediaListing, uses: MediaUse[], actor: Actor) {
-  return { ...mediaItemOut(m, actor), articles: uses.map((u) => ({ id: u.id, title: u.title, status: u.status as ArticleStatus })) };
+  return {
+    ...mediaItemOut(m, actor),
+    articles: uses.map((u) => ({ id: u.id, title: u.title, status: u.status as ArticleStatus, inArticle: u.inArticle, liveEntries: u.liveEntries })),
+  };
 }
