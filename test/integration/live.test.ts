@@ -454,8 +454,11 @@ describe.each(STORES)('live coverage on %s', (kind) => {
 
   it('refuses to delete a library image a live entry shows, with 409 and the live; a delete racing a post leaves no broken entry', async () => {
     const id = await liveArticle('灯会');
+    // Each upload its own picture: identical bytes may share an address, and the race rounds below tell entries by it.
+    let uploads = 0;
     const upload = async () => {
-      const image = await sharp({ create: { width: 320, height: 200, channels: 3, background: { r: 30, g: 90, b: 200 } } })
+      uploads++;
+      const image = await sharp({ create: { width: 320, height: 200, channels: 3, background: { r: 30 + uploads * 7, g: 90, b: 200 } } })
         .jpeg()
         .toBuffer();
       const body = await multipart({ field: 'file', data: image, filename: 'lantern.jpg', type: 'image/jpeg' });
