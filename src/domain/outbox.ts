@@ -1,14 +1,18 @@
-import { ARTICLE_INDEXING, indexArticleNow } from './articles/indexing.ts';
+import { ARTICLE_INDEXING, ARTICLE_RELATED, indexArticleNow, relateArticleNow } from './articles/indexing.ts';
 import type { Ctx } from './context.ts';
 import type { OutboxItem } from './store.ts';
 
 /** The work behind each outbox topic. Work is done from the subject as it is when it runs, so doing it twice is harmless. */
 const HANDLERS: Record<string, (ctx: Ctx, subjectId: number) => Promise<void>> = {
-  [ARTICLE_INDEXING]: async (ctx, id) => {
+  [ARTICLE_INDEXING]: indexArticleNow,
+  [ARTICLE_RELATED]: async (ctx, id) => {
     // Its page was purged at the commit and may have been rendered since with the related reading of before.
-    if (await indexArticleNow(ctx, id)) ctx.events.emit({ kind: 'related', id });
+    if (await relateArticleNow(ctx, id)) ctx.events.emit({ kind: 'related', id });
   },
 };
+
+/** Topics claimed only when no other work is due: related reading waits for every search entry queued before it. */
+const CLAIMED_LAST: readonly string[] = [ARTICLE_RELATED];
 
 export interface OutboxPass {
   /** Who claims (process and host), shown in the table while a row is held. */
@@ -36,7 +40,7 @@ export function retryDelay(attempts: number): number {
 export async function runOutbox(ctx: Ctx, pass: OutboxPass): Promise<number> {
   let completed = 0;
   while (!pass.signal?.aborted) {
-    const items = await ctx.store.outbox.claim(pass.owner, ctx.clock.now(), pass.leaseMs, pass.batch);
+    const items = await ctx.store.outbox.claim(pass.owner, ctx.clock.now(), pass.leaseMs, pass.batch, CLAIMED_LAST);
     if (items.length === 0) break;
     const bySubject = new Map<string, OutboxItem[]>();
     for (const item of items) {

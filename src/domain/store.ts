@@ -142,10 +142,11 @@ export interface OutboxRepository {
   /** Records work to do about `subjectId`; part of the enclosing transaction, so it exists exactly if the change does. */
   add(topic: string, subjectId: number, at: number): Promise<void>;
   /**
-   * Claims up to `limit` rows due at `now` for `owner` until `now + leaseMs`, oldest first: rows another process holds
-   * are skipped, never waited for, and a lease that ran out (its process died) can be claimed again.
+   * Claims up to `limit` rows due at `now` for `owner` until `now + leaseMs`, oldest first, rows of the `last` topics
+   * after all others: rows another process holds are skipped, never waited for, and a lease that ran out (its process
+   * died) can be claimed again.
    */
-  claim(owner: string, now: number, leaseMs: number, limit: number): Promise<OutboxItem[]>;
+  claim(owner: string, now: number, leaseMs: number, limit: number, last?: readonly string[]): Promise<OutboxItem[]>;
   /** Deletes rows whose work is done. */
   complete(ids: readonly number[]): Promise<void>;
   /** Gives claimed rows back untried (a process stopping). */

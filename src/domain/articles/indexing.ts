@@ -2,11 +2,12 @@ import type { Ctx } from '../context.ts';
 import { indexArticle } from '../search/service.ts';
 import type { Store } from '../store.ts';
 import type { Article } from './article.ts';
-import { prepareAnalysis } from './body.ts';
+import { INLINE_BODY_CHARS, prepareRelatedBatch, prepareSearchBatch } from './body.ts';
 import { type FoundCandidates, keepRelatedDocument, RELATED, refreshRelated } from './related.ts';
 
-/** The outbox topic of an article's search index entries and related reading. */
+/** The outbox topics of an article's search index entries, and of its related reading (queued by the first). */
 export const ARTICLE_INDEXING = 'article.index';
+export const ARTICLE_RELATED = 'article.related';
 
 /**
  * Inside an article change's transaction: the search index and related reading follow it after the commit, from the
@@ -27,52 +28,59 @@ export async function queueIndexing(
 }
 
 /**
- * The outbox's work for an article: its search entry (public or draft index) and related reading, made from the article
- * as it is now, so several queued changes of one article are one piece of work and a late run never writes an old
- * version over a newer one: processes doing the same article take turns (`serialize`) and read it after their turn
- * comes. Two short transactions, not one: on SQLite readers wait for a transaction, and get the connection between.
- * Returns whether readers can see the article (its page shows the related reading just made).
+ * The outbox's first work for an article: its search entry (public or draft index), made from the article as it is
+ * now, so several queued changes of one article are one piece of work and a late run never writes an old version over
+ * a newer one: processes doing the same article take turns (`serialize`) and read it after their turn comes. It queues
+ * the article's related reading (ARTICLE_RELATED) in the same transaction: the outbox claims that after every search
+ * entry due, so a burst of writes never holds a story out of search behind the slower related work of the ones before.
  */
-export async function indexArticleNow(ctx: Ctx, id: number): Promise<boolean> {
+export async function indexArticleNow(ctx: Ctx, id: number): Promise<void> {
   const seen = await ctx.store.articles.findById(id);
   // A long text is segmented in the body worker, off the event loop; used only if the article has not changed since.
-  const ahead = seen && seen.bodyText.trim() !== '' ? await prepareAnalysis(seen, seen.bodyText) : undefined;
-  const present = await ctx.store.transaction(async (store) => {
+  const ahead = seen && seen.bodyText.length > INLINE_BODY_CHARS ? (await prepareSearchBatch([seen]).catch(() => []))[0] : undefined;
+  await ctx.store.transaction(async (store) => {
     await store.outbox.serialize(ARTICLE_INDEXING, id);
+    await store.outbox.add(ARTICLE_RELATED, id, ctx.clock.now());
     const article = await current(store, id, seen);
     if (!article) {
       // Deleted (in the 回收站, which keeps its draft entry for an undelete) or purged for good.
       await store.search.remove(id);
       if (!(await store.articles.findInTrash(id))) await store.draftSearch.remove(id);
-      return false;
+      return;
     }
-    await indexArticle(store, article, ahead?.search);
-    return true;
+    await indexArticle(store, article, ahead);
   });
-  await new Promise((resolve) => setImmediate(resolve));
-  // Related reading: the article's terms first; its candidates are then read outside any transaction, off the event
-  // loop where the store can (SQLite's reader thread), and the last transaction only checks they are still published
-  // and writes the lists.
+}
+
+/**
+ * The outbox's second work for an article: its related reading. Its terms first (one short transaction); its
+ * candidates are then read outside any transaction, off the event loop where the store can (SQLite's reader thread),
+ * and the last transaction only checks they are still published and writes the lists. Returns whether readers can see
+ * the article (its page shows the related reading just made).
+ */
+export async function relateArticleNow(ctx: Ctx, id: number): Promise<boolean> {
+  const seen = await ctx.store.articles.findById(id);
+  const ahead = seen && seen.bodyText.length > INLINE_BODY_CHARS ? (await prepareRelatedBatch([seen]).catch(() => []))[0] : undefined;
   let found: FoundCandidates | undefined;
-  if (present) {
+  if (seen) {
     const terms = await ctx.store.transaction(async (store) => {
-      await store.outbox.serialize(ARTICLE_INDEXING, id);
+      await store.outbox.serialize(ARTICLE_RELATED, id);
       const article = await current(store, id, seen);
       if (!article) return undefined;
-      await keepRelatedDocument(store, article, ctx.clock.now(), { prepared: ahead?.related });
+      await keepRelatedDocument(store, article, ctx.clock.now(), { prepared: ahead });
       return article.status === 'published' ? store.related.terms(id) : undefined;
     });
     const candidates = terms && (await ctx.store.related.candidatesApart(id, terms, RELATED.candidates).catch(() => undefined));
     if (terms && candidates) found = { terms, candidates };
   }
   return ctx.store.transaction(async (store) => {
-    await store.outbox.serialize(ARTICLE_INDEXING, id);
-    const article = present ? await current(store, id, seen) : undefined;
+    await store.outbox.serialize(ARTICLE_RELATED, id);
+    const article = await current(store, id, seen);
     if (!article) {
       await store.related.withdraw(id);
       return false;
     }
-    await refreshRelated(store, article, ctx.clock.now(), { prepared: ahead?.related, wasPublished: true, found });
+    await refreshRelated(store, article, ctx.clock.now(), { prepared: ahead, wasPublished: true, found });
     return article.status === 'published';
   });
 }

@@ -17,14 +17,14 @@ export class OutboxRepository implements Port.OutboxRepository {
     await this.db.insertInto('outbox').values({ topic, subject_id: subjectId, created_at: at, available_at: 0 }).execute();
   }
 
-  async claim(owner: string, now: number, leaseMs: number, limit: number): Promise<Port.OutboxItem[]> {
+  async claim(owner: string, now: number, leaseMs: number, limit: number, last: readonly string[] = []): Promise<Port.OutboxItem[]> {
     let due = this.db
       .selectFrom('outbox')
       .select('id')
       .where('available_at', '<=', now)
-      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
-      .orderBy('id')
-      .limit(limit);
+      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]));
+    if (last.length > 0) due = due.orderBy(sql`case when topic in (${sql.join(last.map((t) => sql`${t}`))}) then 1 else 0 end`);
+    due = due.orderBy('id').limit(limit);
     // PostgreSQL: two processes claiming at once take different rows instead of queueing for the same ones. SQLite
     // has one writer at a time: the statement is atomic as it stands.
     if (this.dialect === 'postgres') due = due.forUpdate().skipLocked();
