@@ -6,21 +6,28 @@
  * prints posts/s. Related reading is left to the server's background backlog, as after a real import. Never part of
  * `npm test`.
  *
- *   npx tsx bench/import.ts [--posts 100000] [--store sqlite|postgres|sqlite,postgres] [--keep FILE]
+ *   npx tsx bench/import.ts [--posts 100000] [--store sqlite|postgres|sqlite,postgres] [--keep FILE] [--reuse]
+ *
+ * --keep FILE writes the WXR there and leaves it; with --reuse an existing FILE is imported as it is (written by an
+ * earlier --keep with the same --posts and --seed), so runs while iterating skip the generation. On PostgreSQL the
+ * server's CPU (postmaster and every process under it, ended ones included) is printed beside ours when the server
+ * runs on this machine, so the figure says what two free cores would give even when the machine is shared.
  *
  * PostgreSQL: DATABASE_URL names a server where the benchmark may create (and then drops) a database; without it a
  * throwaway cluster is started from Debian's binaries, as the tests do.
  */
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
+import { sql, type Kysely } from 'kysely';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
 import { createAccount, toActor } from '../src/domain/accounts/service.ts';
 import { importArchive } from '../src/domain/imports/service.ts';
 import { migrate, openDatabase } from '../src/storage/database.ts';
+import type { DB } from '../src/storage/schema.ts';
 import { readSource } from '../src/transfer/source.ts';
 import { channelPaths, corpus, random } from './search-corpus.ts';
 import { postgresServer, scratchPostgresDatabase } from './support.ts';
@@ -30,6 +37,7 @@ const { values: args } = parseArgs({
     posts: { type: 'string', default: '100000' },
     store: { type: 'string', default: 'sqlite,postgres' },
     keep: { type: 'string' },
+    reuse: { type: 'boolean', default: false },
     seed: { type: 'string', default: '11' },
   },
 });
@@ -89,6 +97,35 @@ ${a.tags.map((t) => `<category domain="post_tag" nicename="${encodeURIComponent(
   await once(out, 'finish');
 }
 
+/** utime, stime, cutime, cstime (clock ticks) and the parent of a process, from /proc. */
+function procTimes(pid: number): { ppid: number; own: number; children: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), own: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds the PostgreSQL server has used so far (its postmaster, its live processes, and those that ended), or
+ * undefined when it does not run on this machine.
+ */
+async function serverCpuSeconds(db: Kysely<DB>): Promise<number | undefined> {
+  const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db);
+  const backend = procTimes(Number(rows[0]!.pid));
+  const postmaster = backend && procTimes(backend.ppid);
+  if (!backend || !postmaster) return undefined;
+  let ticks = postmaster.own + postmaster.children;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const p = procTimes(Number(name));
+    if (p?.ppid === backend.ppid) ticks += p.own;
+  }
+  return ticks / 100;
+}
+
 async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnType<typeof postgresServer>): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-bench-import-'));
   let databaseUrl: string | undefined;
@@ -110,6 +147,7 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
     await migrate(database);
     const ctx = container.ctx;
     const admin = await createAccount(ctx, null, { username: 'admin', role: 'admin', password: 'bench password 123' });
+    const server0 = kind === 'postgres' ? await serverCpuSeconds(database.db) : undefined;
     const started = Date.now();
     const cpu0 = process.cpuUsage();
     let writingFrom = 0;
@@ -122,6 +160,8 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
     const seconds = (Date.now() - started) / 1000;
     const used = process.cpuUsage(cpu0);
     const cpuSeconds = (used.user + used.system) / 1e6;
+    const server1 = server0 === undefined ? undefined : await serverCpuSeconds(database.db);
+    const serverSeconds = server0 === undefined || server1 === undefined ? undefined : server1 - server0;
     const articles = await ctx.store.articles.countByStatus('published');
     const indexed = await ctx.store.search.stats();
     log(
@@ -129,8 +169,14 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
     );
     // The machine may be shared: the CPU this process (main thread and import workers) spent says what 2 free cores give.
     log(
-      `${kind}: this process used ${cpuSeconds.toFixed(1)} CPU s = ${((cpuSeconds * 1000) / report.imported).toFixed(2)} ms per post; on 2 free cores ≈ ${Math.round((2 * report.imported) / cpuSeconds)} posts/s${kind === 'postgres' ? ' (plus the PostgreSQL server’s own CPU)' : ''}; load average ${os.loadavg()[0]!.toFixed(1)}`,
+      `${kind}: this process used ${cpuSeconds.toFixed(1)} CPU s = ${((cpuSeconds * 1000) / report.imported).toFixed(2)} ms per post; on 2 free cores ≈ ${Math.round((2 * report.imported) / cpuSeconds)} posts/s${kind === 'postgres' && serverSeconds === undefined ? ' (plus the PostgreSQL server’s own CPU)' : ''}; load average ${os.loadavg()[0]!.toFixed(1)}`,
     );
+    if (serverSeconds !== undefined) {
+      const both = cpuSeconds + serverSeconds;
+      log(
+        `${kind}: the PostgreSQL server used ${serverSeconds.toFixed(1)} CPU s = ${((serverSeconds * 1000) / report.imported).toFixed(2)} ms per post; both together ${((both * 1000) / report.imported).toFixed(2)} ms per post ≈ ${Math.round((2 * report.imported) / both)} posts/s on 2 free cores`,
+      );
+    }
   } finally {
     await container.close();
     await database.close();
@@ -141,10 +187,13 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-bench-wxr-'));
 const file = args.keep ?? path.join(dir, 'bench.wxr.xml');
-log(`writing ${POSTS} posts to ${file}…`);
-const t0 = Date.now();
-await writeWxr(file);
-log(`WXR written: ${(statSync(file).size / 1048576).toFixed(0)} MB in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+if (args.reuse && args.keep && existsSync(args.keep)) log(`importing ${file} as it is (--reuse)`);
+else {
+  log(`writing ${POSTS} posts to ${file}…`);
+  const t0 = Date.now();
+  await writeWxr(file);
+  log(`WXR written: ${(statSync(file).size / 1048576).toFixed(0)} MB in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
 const pgServer = postgresServer();
 try {
   for (const kind of (args.store ?? '').split(',')) {

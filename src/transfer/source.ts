@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { child, children, childText, ImportFileError, innerXml, parseXmlFile, type XmlEvents, type XmlNode } from './xml.ts';
+import { child, children, childText, ImportFileError, innerXml, parseXmlFile, XmlStream, type XmlEvents, type XmlNode } from './xml.ts';
 
 /**
  * What an archive file holds, read as a stream of plain records whatever its format: WordPress WXR (1.0–1.2), an RSS
@@ -76,17 +76,25 @@ export type SourceRecord =
   | { kind: 'tag'; tag: SourceTerm }
   | { kind: 'item'; item: SourceItem };
 
+/** How much of a file's start tells its format. */
+const HEAD_BYTES = 64 * 1024;
+
 /** Reads a file's first bytes and first element: the format it is, whatever its name says. */
 export async function detectFormat(file: string): Promise<ImportFormat> {
   const handle = await open(file, 'r');
   let head: Buffer;
   try {
-    const buffer = Buffer.alloc(64 * 1024);
+    const buffer = Buffer.alloc(HEAD_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     head = buffer.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
+  return formatOf(head);
+}
+
+/** The format a file's first bytes (up to 64 KB, or all of a shorter file) say it is. */
+export function formatOf(head: Buffer): ImportFormat {
   if (head.length === 0) throw new ImportFileError('the file is empty (文件为空)');
   if (head[0] === 0x1f && head[1] === 0x8b) return 'inkstone';
   let text = head.toString('latin1');
@@ -222,13 +230,8 @@ function emptyItem(line: number): SourceItem {
   };
 }
 
-/**
- * The records of a WXR, RSS or Atom file, streamed: the file is read in chunks and each chunk's records are yielded
- * before the next chunk is read, so memory stays that of one chunk and its records whatever the file's size. Throws
- * ImportFileError (with line and column) on anything malformed, at the point it is met.
- */
-export async function* readSource(file: string, format: Exclude<ImportFormat, 'inkstone'>, signal?: AbortSignal): AsyncGenerator<SourceRecord> {
-  const pending: SourceRecord[] = [];
+/** The parser's events for a format, collecting its records into `pending`; `finish` after the last byte. */
+function sourceEvents(format: Exclude<ImportFormat, 'inkstone'>, pending: SourceRecord[]): { events: XmlEvents; finish(): void } {
   const site: SourceSite = { format, title: '', link: '', wxrVersion: '' };
   let siteSent = false;
   const flushSite = () => {
@@ -293,8 +296,85 @@ export async function* readSource(file: string, format: Exclude<ImportFormat, 'i
       else if (at === 'rss/channel/wp:wxr_version') site.wxrVersion = text.trim();
     },
   };
+  return {
+    events,
+    finish() {
+      if (!rootName) throw new ImportFileError('no XML element in the file (文件中没有 XML 元素)');
+      flushSite();
+    },
+  };
+}
+
+/**
+ * The records of a WXR, RSS or Atom file, streamed: the file is read in chunks and each chunk's records are yielded
+ * before the next chunk is read, so memory stays that of one chunk and its records whatever the file's size. Throws
+ * ImportFileError (with line and column) on anything malformed, at the point it is met.
+ */
+export async function* readSource(file: string, format: Exclude<ImportFormat, 'inkstone'>, signal?: AbortSignal): AsyncGenerator<SourceRecord> {
+  const pending: SourceRecord[] = [];
+  const { events, finish } = sourceEvents(format, pending);
   for await (const _ of parseXmlFile(file, events, signal)) yield* pending.splice(0);
-  if (!rootName) throw new ImportFileError('no XML element in the file (文件中没有 XML 元素)');
-  flushSite();
+  finish();
   yield* pending.splice(0);
+}
+
+/**
+ * Checks a file as its bytes arrive (an upload on its way to disk), with the same detection and parser as the import
+ * reads it with: `write` each chunk, then `end`, which answers the format. Whatever the import's reading would refuse
+ * (not a format we read, bytes not in the declared encoding, malformed XML, a DOCTYPE with entities, a record past the
+ * bounds) throws ImportFileError from the `write` or `end` that met it, with its line and column. The records are
+ * made and dropped: memory stays one chunk and one record. An Inkstone archive (gzip) is told by its first bytes and
+ * not read further here.
+ */
+export class SourceCheck {
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private format: ImportFormat | undefined;
+  private xml: XmlStream | undefined;
+  private finish: (() => void) | undefined;
+  private readonly pending: SourceRecord[] = [];
+
+  /** The format, once the first 64 KB (or the whole of a shorter file) are in. */
+  get known(): ImportFormat | undefined {
+    return this.format;
+  }
+
+  write(chunk: Buffer): void {
+    if (this.format === undefined) {
+      this.head.push(chunk);
+      this.headBytes += chunk.length;
+      if (this.headBytes >= HEAD_BYTES) this.begin();
+      return;
+    }
+    this.feed(chunk);
+  }
+
+  end(): ImportFormat {
+    if (this.format === undefined) this.begin();
+    if (this.xml) {
+      this.xml.end();
+      this.finish!();
+      this.pending.length = 0;
+    }
+    return this.format!;
+  }
+
+  private begin(): void {
+    const bytes = Buffer.concat(this.head);
+    this.head = [];
+    // The same first 64 KB detectFormat reads from the file.
+    this.format = formatOf(bytes.subarray(0, HEAD_BYTES));
+    if (this.format !== 'inkstone') {
+      const { events, finish } = sourceEvents(this.format, this.pending);
+      this.xml = new XmlStream(events);
+      this.finish = finish;
+    }
+    this.feed(bytes);
+  }
+
+  private feed(chunk: Buffer): void {
+    if (!this.xml) return;
+    this.xml.write(chunk);
+    this.pending.length = 0;
+  }
 }

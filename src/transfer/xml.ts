@@ -84,8 +84,11 @@ function decoderFor(encoding: string): TextDecoder {
   }
 }
 
-/** Where in `chunk` the first byte that is not `encoding` is: the longest prefix that still decodes. */
-function firstBadByte(chunk: Buffer, encoding: string): number {
+/**
+ * The text of `chunk` before its first byte that is not `encoding` (the longest prefix that still decodes), for the
+ * place to report: whole characters only, a character begun in the previous chunk counted as one.
+ */
+function textBeforeBadByte(chunk: Buffer, encoding: string): string {
   // Skip continuation bytes of a character begun in the previous chunk.
   let start = 0;
   while (start < 3 && start < chunk.length && (chunk[start]! & 0xc0) === 0x80 && encoding === 'utf-8') start++;
@@ -104,7 +107,9 @@ function firstBadByte(chunk: Buffer, encoding: string): number {
     if (fine(mid)) lo = mid;
     else hi = mid - 1;
   }
-  return lo;
+  // A stream decode leaves out a last character whose bytes were cut off by the bad one.
+  const text = new TextDecoder(encoding, { fatal: true }).decode(chunk.subarray(start, lo), { stream: true });
+  return start > 0 ? `?${text}` : text;
 }
 
 interface Open {
@@ -114,125 +119,144 @@ interface Open {
 }
 
 /**
+ * The streaming parser fed by hand: `write` each chunk of the file's bytes as it comes (from disk, or from an upload
+ * on its way to disk), then `end`. Events fire as records close; anything malformed throws ImportFileError (with line
+ * and column) from the `write` or `end` that met it. Memory stays that of one chunk and the open record.
+ */
+export class XmlStream {
+  private readonly parser = new SaxesParser({ xmlns: true, position: true });
+  private decoder: TextDecoder | undefined;
+  private encoding = 'utf-8';
+  private readonly path: string[] = [];
+  private readonly stack: Open[] = [];
+  private record: { path: string[]; chars: number; nodes: number } | undefined;
+  private sawRoot = false;
+
+  constructor(events: XmlEvents) {
+    const { parser, path, stack } = this;
+    const fail = (reason: string): never => {
+      throw new ImportFileError(reason, parser.line, parser.column + 1);
+    };
+    parser.on('doctype', (doctype) => {
+      // saxes expands no entity a DTD declares, but a file that declares them meant them: refuse it rather than import
+      // text with holes, and never fetch what a SYSTEM or PUBLIC identifier names.
+      if (/<!ENTITY/i.test(doctype)) fail('the DOCTYPE declares entities, which are never expanded or fetched (不接受声明实体的 DOCTYPE)');
+      if (/\b(SYSTEM|PUBLIC)\b/.test(doctype)) fail('the DOCTYPE names an external file, which is never fetched (不读取外部 DTD)');
+    });
+    parser.on('opentag', (tag: SaxesTagNS) => {
+      const name = qualified(tag.uri, tag.local);
+      if (!this.sawRoot) {
+        this.sawRoot = true;
+        events.root(name, { ...tag.ns });
+      }
+      path.push(name);
+      if (path.length > XML_LIMITS.depth) fail(`elements nest more than ${XML_LIMITS.depth} deep`);
+      const record = this.record;
+      if (record) {
+        if (++record.nodes > XML_LIMITS.recordNodes) fail(`one record has more than ${XML_LIMITS.recordNodes} elements`);
+        const node: XmlNode = { name, attrs: attrsOf(tag), text: '', children: [], line: parser.line };
+        stack[stack.length - 1]!.node!.children.push(node);
+        stack.push({ node, name, text: '' });
+        return;
+      }
+      if (events.isRecord(path)) {
+        this.record = { path: [...path], chars: 0, nodes: 1 };
+        stack.push({ node: { name, attrs: attrsOf(tag), text: '', children: [], line: parser.line }, name, text: '' });
+        return;
+      }
+      stack.push({ name, text: '' });
+    });
+    const onText = (text: string) => {
+      const top = stack[stack.length - 1];
+      if (!top) return;
+      const record = this.record;
+      if (record) {
+        record.chars += text.length;
+        if (record.chars > XML_LIMITS.recordChars) fail(`one record holds more than ${XML_LIMITS.recordChars / 1024 / 1024} M characters`);
+        top.node!.text += text;
+      } else if (top.text.length < 64 * 1024) {
+        top.text += text;
+      }
+    };
+    parser.on('text', onText);
+    parser.on('cdata', onText);
+    parser.on('closetag', () => {
+      const top = stack.pop()!;
+      const record = this.record;
+      if (record) {
+        if (stack.length === 0 || path.length === record.path.length) {
+          this.record = undefined;
+          events.record(top.node!, record.path);
+        }
+      } else {
+        events.text?.(path, top.text);
+      }
+      path.pop();
+    });
+  }
+
+  write(raw: Buffer): void {
+    if (raw.length === 0) return;
+    let chunk = raw;
+    if (!this.decoder) {
+      const declared = declaredEncoding(chunk);
+      this.encoding = declared.encoding;
+      this.decoder = decoderFor(this.encoding);
+      chunk = chunk.subarray(declared.bomBytes);
+    }
+    let text: string;
+    try {
+      text = this.decoder.decode(chunk, { stream: true });
+    } catch {
+      const { parser, encoding } = this;
+      const textBefore = textBeforeBadByte(chunk, encoding);
+      const lines = textBefore.split('\n');
+      const line = parser.line + lines.length - 1;
+      const column = lines.length > 1 ? lines[lines.length - 1]!.length + 1 : parser.column + lines[0]!.length + 1;
+      throw new ImportFileError(`bytes that are not ${encoding} (文件编码错误：不是 ${encoding})`, line, column);
+    }
+    this.parse(() => this.parser.write(text));
+  }
+
+  end(): void {
+    if (!this.decoder) throw new ImportFileError('the file is empty (文件为空)');
+    let rest: string;
+    try {
+      rest = this.decoder.decode();
+    } catch {
+      throw new ImportFileError(`the file ends inside a character (不完整的 ${this.encoding} 字符)`, this.parser.line, this.parser.column + 1);
+    }
+    this.parse(() => {
+      if (rest) this.parser.write(rest);
+      this.parser.close();
+    });
+  }
+
+  /** saxes reports errors as "line:column: reason" (column 0-based): ours say where, 1-based, in both languages. */
+  private parse(step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      if (err instanceof ImportFileError) throw err;
+      const m = err instanceof Error ? /^(\d+):(\d+): ([\s\S]*)$/.exec(err.message) : null;
+      if (m) throw new ImportFileError(`malformed XML: ${m[3]} (XML 格式错误)`, Number(m[1]), Number(m[2]) + 1);
+      throw err;
+    }
+  }
+}
+
+/**
  * Parses the whole file, calling `events` as records close, and yields after each chunk: the caller takes the records
  * collected so far and does its async work while the rest of the file waits.
  */
 export async function* parseXmlFile(file: string, events: XmlEvents, signal?: AbortSignal): AsyncGenerator<void> {
-  const stream = createReadStream(file, { highWaterMark: CHUNK_BYTES, signal });
-  let decoder: TextDecoder | undefined;
-  let encoding = 'utf-8';
-  const parser = new SaxesParser({ xmlns: true, position: true });
-  const path: string[] = [];
-  const stack: Open[] = [];
-  let record: { path: string[]; chars: number; nodes: number } | undefined;
-  let sawRoot = false;
-
-  const fail = (reason: string): never => {
-    throw new ImportFileError(reason, parser.line, parser.column + 1);
-  };
-
-  parser.on('doctype', (doctype) => {
-    // saxes expands no entity a DTD declares, but a file that declares them meant them: refuse it rather than import
-    // text with holes, and never fetch what a SYSTEM or PUBLIC identifier names.
-    if (/<!ENTITY/i.test(doctype)) fail('the DOCTYPE declares entities, which are never expanded or fetched (不接受声明实体的 DOCTYPE)');
-    if (/\b(SYSTEM|PUBLIC)\b/.test(doctype)) fail('the DOCTYPE names an external file, which is never fetched (不读取外部 DTD)');
-  });
-  parser.on('opentag', (tag: SaxesTagNS) => {
-    const name = qualified(tag.uri, tag.local);
-    if (!sawRoot) {
-      sawRoot = true;
-      events.root(name, { ...tag.ns });
-    }
-    path.push(name);
-    if (path.length > XML_LIMITS.depth) fail(`elements nest more than ${XML_LIMITS.depth} deep`);
-    if (record) {
-      if (++record.nodes > XML_LIMITS.recordNodes) fail(`one record has more than ${XML_LIMITS.recordNodes} elements`);
-      const node: XmlNode = { name, attrs: attrsOf(tag), text: '', children: [], line: parser.line };
-      stack[stack.length - 1]!.node!.children.push(node);
-      stack.push({ node, name, text: '' });
-      return;
-    }
-    if (events.isRecord(path)) {
-      record = { path: [...path], chars: 0, nodes: 1 };
-      stack.push({ node: { name, attrs: attrsOf(tag), text: '', children: [], line: parser.line }, name, text: '' });
-      return;
-    }
-    stack.push({ name, text: '' });
-  });
-  const onText = (text: string) => {
-    const top = stack[stack.length - 1];
-    if (!top) return;
-    if (record) {
-      record.chars += text.length;
-      if (record.chars > XML_LIMITS.recordChars) fail(`one record holds more than ${XML_LIMITS.recordChars / 1024 / 1024} M characters`);
-      top.node!.text += text;
-    } else if (top.text.length < 64 * 1024) {
-      top.text += text;
-    }
-  };
-  parser.on('text', onText);
-  parser.on('cdata', onText);
-  parser.on('closetag', () => {
-    const top = stack.pop()!;
-    if (record) {
-      if (stack.length === 0 || path.length === record.path.length) {
-        const done = record;
-        record = undefined;
-        events.record(top.node!, done.path);
-      }
-    } else {
-      events.text?.(path, top.text);
-    }
-    path.pop();
-  });
-
-  let first = true;
-  try {
-    for await (const raw of stream as AsyncIterable<Buffer>) {
-      let chunk = raw;
-      if (first) {
-        first = false;
-        const declared = declaredEncoding(chunk);
-        encoding = declared.encoding;
-        decoder = decoderFor(encoding);
-        chunk = chunk.subarray(declared.bomBytes);
-      }
-      let text: string;
-      try {
-        text = decoder!.decode(chunk, { stream: true });
-      } catch {
-        const good = firstBadByte(chunk, encoding);
-        let textBefore = '';
-        try {
-          textBefore = new TextDecoder(encoding).decode(chunk.subarray(0, good));
-        } catch {
-          // The position stays the chunk's start.
-        }
-        const lines = textBefore.split('\n');
-        const line = parser.line + lines.length - 1;
-        const column = lines.length > 1 ? lines[lines.length - 1]!.length + 1 : parser.column + lines[0]!.length + 1;
-        throw new ImportFileError(`bytes that are not ${encoding} (文件编码错误：不是 ${encoding})`, line, column);
-      }
-      parser.write(text);
-      yield;
-    }
-    if (first) throw new ImportFileError('the file is empty (文件为空)');
-    try {
-      const rest = decoder!.decode();
-      if (rest) parser.write(rest);
-    } catch {
-      throw new ImportFileError(`the file ends inside a character (不完整的 ${encoding} 字符)`, parser.line, parser.column + 1);
-    }
-    parser.close();
+  const xml = new XmlStream(events);
+  for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES, signal }) as AsyncIterable<Buffer>) {
+    xml.write(chunk);
     yield;
-  } catch (err) {
-    if (err instanceof ImportFileError) throw err;
-    if (err instanceof Error && /^\d+:\d+: /.test(err.message)) {
-      const [, line, column, reason] = /^(\d+):(\d+): ([\s\S]*)$/.exec(err.message)!;
-      throw new ImportFileError(`malformed XML: ${reason} (XML 格式错误)`, Number(line), Number(column) + 1);
-    }
-    throw err;
   }
+  xml.end();
+  yield;
 }
 
 function attrsOf(tag: SaxesTagNS): Record<string, string> {

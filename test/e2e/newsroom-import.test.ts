@@ -9,8 +9,8 @@ import { launchChromium, SCREENSHOT_DIR, settled, signInNewsroom, startDemoSite,
 
 /**
  * The newsroom's 导入 page in Chromium against a real server: an admin uploads WordPress's theme unit test export,
- * sees the run's progress and then the report; a truncated export is refused by the run with its line and column, a
- * file that is no archive at once; editors have no 导入 in their navigation and are refused by the API.
+ * sees the run's progress and then the report; a truncated export, one with bytes not in its encoding and a file that
+ * is no archive are refused by the upload itself with their line and column in Chinese (no run is made); editors have no 导入 in their navigation and are refused by the API.
  */
 const PASSWORD = 'import-e2e-password';
 const FIXTURE = path.resolve('test/fixtures/wxr/themeunittestdata.wordpress.xml');
@@ -84,8 +84,7 @@ describe('the 导入 page', () => {
     );
     expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
 
-    // A truncated export: the run's first pass refuses it with where, nothing written.
-    const before = (await ctx.store.importRuns.list(1))[0]!.report!.imported;
+    // A truncated export: refused by the upload itself with where and why in Chinese; no run, nothing written.
     const whole = readFileSync(FIXTURE, 'utf8');
     await page.setInputFiles('.import-form input[type=file]', {
       name: 'truncated.xml',
@@ -94,20 +93,33 @@ describe('the 导入 page', () => {
     });
     await page.uncheck('.import-form input[name=createAuthors]');
     await page.click('.import-form button[type=submit]');
-    await page.waitForSelector('[data-import-run][data-status=refused] .import-refusal', { timeout: 30_000 });
-    const refusal = await page.textContent('.import-refusal');
-    expect(refusal).toMatch(/文件无法导入，没有写入任何内容。第 \d+ 行第 \d+ 列：/);
-    expect((await ctx.store.importRuns.list(1))[0]).toMatchObject({ status: 'refused', report: null });
-    expect(before).toBe(report.imported);
+    await page.waitForSelector('.imports-page > .import-refusal');
+    expect(await page.textContent('.imports-page > .import-refusal')).toMatch(/文件无法导入，没有写入任何内容。第 \d+ 行第 \d+ 列：XML 格式错误/);
+    expect(await ctx.store.importRuns.list(5)).toHaveLength(1);
+    expect(await page.$$eval('.import-history tbody tr', (els) => els.length)).toBe(1);
     await settled(page, inFlight);
     await shot(page, 'import-refused-desktop');
+
+    // Bytes that are not its encoding near the start of a 600 KB file: refused while the rest is still arriving.
+    const lines = whole.split('\n');
+    const gbk = Buffer.concat([
+      Buffer.from(`${lines.slice(0, 9).join('\n')}\n`),
+      Buffer.from([0xd6, 0xd0, 0xce, 0xc4]),
+      Buffer.from(lines.slice(9).join('\n')),
+    ]);
+    await page.setInputFiles('.import-form input[type=file]', { name: 'gbk.xml', mimeType: 'application/xml', buffer: gbk });
+    await page.click('.import-form button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('.imports-page > .import-refusal')?.textContent?.includes('文件编码错误'));
+    expect(await page.textContent('.imports-page > .import-refusal')).toContain('第 10 行第 1 列：文件编码错误：不是 utf-8');
+    expect(await ctx.store.importRuns.list(5)).toHaveLength(1);
+    expect((await ctx.store.importRuns.list(1))[0]!.report!.imported).toBe(report.imported);
 
     // A file that is no archive at all: refused at once, no run.
     await page.setInputFiles('.import-form input[type=file]', { name: 'notes.xml', mimeType: 'text/plain', buffer: Buffer.from('只是一段文字，不是导出文件') });
     await page.click('.import-form button[type=submit]');
     await page.waitForSelector('.imports-page > .import-refusal');
     expect(await page.textContent('.imports-page > .import-refusal')).toContain('第 1 行第 1 列：无法识别的文件格式');
-    expect(await page.$$eval('.import-history tbody tr', (els) => els.length)).toBe(2);
+    expect(await page.$$eval('.import-history tbody tr', (els) => els.length)).toBe(1);
     await settled(page, inFlight);
     await shot(page, 'import-not-archive-desktop');
     expect(ownErrors(errors)).toEqual([]);

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toActor } from '../../src/domain/accounts/service.ts';
+import { ImportJobs } from '../../src/domain/imports/jobs.ts';
 import { importArchive } from '../../src/domain/imports/service.ts';
 import { readSource } from '../../src/transfer/source.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
@@ -11,8 +12,8 @@ import { STORES } from '../support/stores.ts';
 /**
  * The newsroom's imports over HTTP (POST /api/v1/imports, GET /imports/:id, GET /imports): admins only (editors and
  * reporters 403 before a byte is stored), one run at a time per install (409 `import_running`, also for two starts at
- * once), a file that is not an archive refused with 400 and nothing written, a malformed one refused by the run with
- * its line and column and nothing written, the size limit (413), and a run stopped with the server shown interrupted.
+ * once), a file that is not an archive or not well-formed refused by the upload request with 400, its line and column,
+ * no run and nothing written (the run's own refusal kept for unchecked files), the size limit (413), and a run stopped with the server shown interrupted.
  */
 const FIXTURE = path.resolve('test/fixtures/wxr/themeunittestdata.wordpress.xml');
 const LIMIT = 1024 * 1024;
@@ -118,36 +119,84 @@ describe.each(STORES)('imports from the newsroom on %s', (kind) => {
     expect(history.limits).toEqual({ maxBytes: LIMIT });
   });
 
-  it('refuses a file that is no archive with 400 and a malformed one with its line and column, writing nothing', async () => {
+  it('refuses a file that is no archive or not well-formed in the upload request itself: 400 with line and column, no run, nothing written', async () => {
     const articles = await count('articles');
     const runs = await count('import_runs');
-    const notXml = await upload(admin.auth, '这不是 XML 文件');
-    expect(notXml.statusCode).toBe(400);
-    expect(json(notXml).error).toMatchObject({ code: 'import_refused', field: 'file', line: 1, column: 1 });
-    const empty = await upload(admin.auth, '');
-    expect([empty.statusCode, json(empty).error.code]).toEqual([400, 'import_refused']);
-    const gzip = await upload(admin.auth, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]));
-    expect([gzip.statusCode, json(gzip).error.code]).toEqual([400, 'import_refused']);
-    expect(await count('import_runs')).toBe(runs);
+    const refused = async (file: string | Buffer, line?: number) => {
+      const res = await upload(admin.auth, file);
+      const body = json(res);
+      expect([res.statusCode, body.error.code, body.error.field]).toEqual([400, 'import_refused', 'file']);
+      // English and Chinese, and where.
+      expect(body.error.message).toMatch(/[a-z]{3,}.*[\u4e00-\u9fff]/);
+      if (line !== undefined) expect(body.error).toMatchObject({ line, column: expect.any(Number) });
+      return body.error as { message: string; line?: number; column?: number };
+    };
 
-    // Truncated: found by the run's first pass, before anything is written.
+    expect(await refused('这不是 XML 文件', 1)).toMatchObject({ column: 1 });
+    expect((await refused('')).message).toContain('文件为空');
+    expect((await refused(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]))).message).toContain('inkstone import');
+    const html = await refused(
+      '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>登录</title></head><body><p>欢迎<br></p></body></html>\n',
+      1,
+    );
+    expect(html.message).toContain('<html>');
+
+    // Truncated: the parser meets the end of the file inside the channel.
     const whole = wxr(40, 'https://truncated.example');
-    const res = await upload(admin.auth, whole.slice(0, Math.floor(whole.length * 0.8)));
-    expect(res.statusCode).toBe(202);
-    const refused = await finished(json(res).id);
-    expect(refused).toMatchObject({
-      status: 'refused',
-      report: null,
-      error: { message: expect.stringContaining('XML'), line: expect.any(Number), column: expect.any(Number) },
-    });
-    expect(refused.error.line).toBeGreaterThan(30);
+    const truncated = await refused(whole.slice(0, Math.floor(whole.length * 0.8)));
+    expect(truncated.message).toContain('XML 格式错误');
+    expect(truncated.line).toBeGreaterThan(30);
+
+    // Wrong encoding: it says UTF-8, line 20 holds GBK bytes (中文 = D6 D0 CE C4).
+    const lines = wxr(40, 'https://gbk.example').split('\n');
+    const at = lines[20]!.indexOf('第') + 1;
+    const gbk = Buffer.concat([
+      Buffer.from(`${lines.slice(0, 20).join('\n')}\n${lines[20]!.slice(0, at - 1)}`),
+      Buffer.from([0xd6, 0xd0, 0xce, 0xc4]),
+      Buffer.from(`${lines[20]!.slice(at - 1)}\n${lines.slice(21).join('\n')}`),
+    ]);
+    expect(await refused(gbk, 21)).toMatchObject({ column: at, message: expect.stringContaining('文件编码错误') });
+
+    // Malformed far past the first chunks (found as it streams in), and a DOCTYPE that declares entities.
+    const long = wxr(1500, 'https://long.example').split('\n');
+    long[1400] = long[1400]!.replace('</title>', '</titel>');
+    expect(Buffer.byteLength(long.join('\n'))).toBeGreaterThan(300 * 1024);
+    expect(await refused(long.join('\n'), 1401)).toMatchObject({ message: expect.stringContaining('XML 格式错误') });
+    const laughs = `<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY a "哈哈哈哈">]>\n${wxr(2).split('\n').slice(1).join('\n')}`;
+    expect((await refused(laughs, 2)).message).toContain('DOCTYPE');
+
+    expect(await count('import_runs')).toBe(runs);
     expect(await count('articles')).toBe(articles);
     expect(temporaryFiles()).toEqual([]);
   });
 
+  it('keeps the run-level refusal for a file that was not checked on its way in (line and column, nothing written)', async () => {
+    const articles = await count('articles');
+    const jobs = new ImportJobs(t.ctx);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-unchecked-'));
+    const whole = wxr(40, 'https://unchecked.example');
+    writeFileSync(path.join(dir, 'cut.xml'), whole.slice(0, Math.floor(whole.length * 0.8)));
+    const actor = toActor((await t.ctx.store.accounts.findById(admin.id))!);
+    const started = await jobs.start(
+      actor,
+      { path: path.join(dir, 'cut.xml'), bytes: 1, name: 'cut.xml' },
+      { dryRun: false, update: false, createAuthors: false },
+    );
+    await jobs.idle();
+    expect(await run(started.id)).toMatchObject({
+      status: 'refused',
+      report: null,
+      error: { message: expect.stringContaining('XML 格式错误'), line: expect.any(Number), column: expect.any(Number) },
+    });
+    expect(await count('articles')).toBe(articles);
+  });
+
   it('refuses a file over the limit with 413, and malformed requests with 4xx', async () => {
     const runs = await count('import_runs');
-    const big = await upload(admin.auth, Buffer.alloc(LIMIT + 10, 0x20));
+    // Well-formed all along: the size is what is refused.
+    const huge = wxr(4000, 'https://huge.example');
+    expect(Buffer.byteLength(huge)).toBeGreaterThan(LIMIT);
+    const big = await upload(admin.auth, huge);
     expect([big.statusCode, json(big).error.code]).toEqual([413, 'payload_too_large']);
     const plain = await t.app.inject({ method: 'POST', url: '/api/v1/imports', headers: { authorization: admin.auth }, payload: { file: 'x' } });
     expect(plain.statusCode).toBe(415);

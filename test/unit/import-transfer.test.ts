@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { oldAddressesOf, oldUrlKey, oldUrlKeyOfRequest } from '../../src/transfer/old-urls.ts';
-import { detectFormat, readSource, type SourceItem } from '../../src/transfer/source.ts';
+import { detectFormat, readSource, SourceCheck, type SourceItem } from '../../src/transfer/source.ts';
 import { isOldSiteImage, uploadCandidates } from '../../src/transfer/uploads.ts';
 import { autop, convertWordPressBody, derivedTitle, plainTitle } from '../../src/transfer/wp-body.ts';
 import { ImportFileError } from '../../src/transfer/xml.ts';
@@ -175,6 +175,61 @@ describe('reading files', () => {
     const deep = `<rss version="2.0"><channel><item>${'<a>'.repeat(100)}${'</a>'.repeat(100)}</item></channel></rss>`;
     expect((await err(deep))!.message).toMatch(/nest more than 64 deep/);
     expect((await err('<?xml version="1.0" encoding="x-no-such"?><rss/>'))!.message).toMatch(/unsupported encoding/);
+  });
+
+  it('refuses the same files the same way when checked as their bytes arrive, in chunks of any size (an upload)', async () => {
+    const items = Array.from({ length: 400 }, (_, i) => `<item><title>第${i}篇</title><wp:post_id>${i}</wp:post_id></item>`).join('\n');
+    const good = `<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>站</title>\n${items}\n</channel></rss>\n`;
+    const lines = good.split('\n');
+    const at = (line: number, bytes: Buffer) => {
+      const before = Buffer.from(`${lines.slice(0, line - 1).join('\n')}\n${lines[line - 1]!.slice(0, 8)}`);
+      return Buffer.concat([before, bytes, Buffer.from(`${lines[line - 1]!.slice(8)}\n${lines.slice(line).join('\n')}`)]);
+    };
+    const files: Record<string, Buffer> = {
+      truncated: Buffer.from(good.slice(0, good.length - 40)),
+      mismatched: Buffer.from(good.replace('<title>第300篇</title>', '<title>第300篇</titel>')),
+      'GBK bytes in UTF-8': at(250, Buffer.from([0xd6, 0xd0, 0xce, 0xc4])),
+      'a lone continuation byte': at(120, Buffer.from([0x80])),
+      entities: Buffer.from(good.replace('<rss', '<!DOCTYPE rss [<!ENTITY a "x">]>\n<rss')),
+      html: Buffer.from('<!DOCTYPE html>\n<html><body><p>登录</p></body></html>'),
+      empty: Buffer.alloc(0),
+    };
+    const fromFile = async (bytes: Buffer) => {
+      try {
+        const file = write('f.xml', bytes);
+        const format = await detectFormat(file);
+        if (format === 'inkstone') throw new Error('not XML');
+        for await (const _ of readSource(file, format)) {
+          // read through
+        }
+      } catch (e) {
+        return e as ImportFileError;
+      }
+      return undefined;
+    };
+    const streamed = (bytes: Buffer, size: number) => {
+      const check = new SourceCheck();
+      try {
+        for (let i = 0; i < bytes.length; i += size) check.write(bytes.subarray(i, i + size));
+        check.end();
+      } catch (e) {
+        return e as ImportFileError;
+      }
+      return undefined;
+    };
+    for (const [name, bytes] of Object.entries(files)) {
+      const expected = await fromFile(bytes);
+      expect([name, expected]).toEqual([name, expect.any(ImportFileError)]);
+      for (const size of [1, 7, 4096, 1 << 20]) {
+        const got = streamed(bytes, size);
+        expect([name, size, got?.message]).toEqual([name, size, expected!.message]);
+      }
+    }
+    expect(streamed(Buffer.from(good), 3)).toBeUndefined();
+    const check = new SourceCheck();
+    check.write(Buffer.from(good));
+    expect(check.end()).toBe('wxr');
+    expect(streamed(Buffer.from([0x1f, 0x8b, 8, 0]), 1)).toBeUndefined();
   });
 });
 

@@ -30,8 +30,14 @@ export interface ImportRepository {
   /**
    * Serializes the imports' writes until the transaction ends (PostgreSQL: an advisory lock; SQLite: the write lock,
    * taken first so the reads after it see every committed import): two imports of one file never both insert a post.
+   * Also readies the transaction for a bulk write (PostgreSQL: see the repository).
    */
   lock(): Promise<void>;
+  /**
+   * After the import's last batch: what the store deferred for a bulk write is done now (PostgreSQL: the search
+   * indexes' pending entries are merged into their GIN trees), so readers and later writers do not pay for it.
+   */
+  settle(): Promise<void>;
   /** Earlier imports of these source keys. */
   findSources(keys: readonly string[]): Promise<Map<string, ImportSource>>;
   /** Inserts articles in one go; their ids in the same order. */

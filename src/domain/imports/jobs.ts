@@ -3,7 +3,8 @@ import type { Actor } from '../accounts/roles.ts';
 import type { Ctx } from '../context.ts';
 import { conflict, DomainError, notFound } from '../errors.ts';
 import { authorize } from '../policy.ts';
-import { detectFormat, readSource } from '../../transfer/source.ts';
+import type { SpoolWatch } from '../media/files.ts';
+import { detectFormat, readSource, SourceCheck } from '../../transfer/source.ts';
 import { ImportFileError } from '../../transfer/xml.ts';
 import type { ImportProgress, ImportReport } from './report.ts';
 import type { ImportRun, ImportRunError, ImportRunOptions, ImportRunProgress } from './runs.ts';
@@ -43,6 +44,8 @@ export interface UploadedFile {
   path: string;
   bytes: number;
   name: string;
+  /** The format an UploadCheck found the whole file to be (well-formed); else it is told from the file at the start. */
+  format?: 'wxr' | 'rss' | 'atom';
 }
 
 export interface ImportJobsOptions {
@@ -58,6 +61,42 @@ export const refusedFile = (err: ImportFileError) =>
   new DomainError('invalid', 'import_refused', err.message, 'file', undefined, {
     ...(err.line === undefined ? {} : { line: err.line, column: err.column ?? 1 }),
   });
+
+const INKSTONE_ARCHIVE = 'an Inkstone archive (export or backup) is imported with the command line: inkstone import FILE (Inkstone 归档请用命令行导入)';
+
+/**
+ * Checks an upload while it streams to its temporary file, with the importer's own detection and parser: a file that
+ * is not a format the page imports, or not well-formed (truncated, bytes not in its encoding, a DOCTYPE with entities,
+ * a record past the bounds), is refused with `import_refused` (and its line and column) by the upload request itself,
+ * at the chunk where it shows, before any run exists. `format` is known once the file is whole.
+ */
+export class UploadCheck implements SpoolWatch {
+  private readonly source = new SourceCheck();
+  format: 'wxr' | 'rss' | 'atom' | undefined;
+
+  chunk(bytes: Buffer): void {
+    this.refusing(() => {
+      this.source.write(bytes);
+      if (this.source.known === 'inkstone') throw new ImportFileError(INKSTONE_ARCHIVE);
+    });
+  }
+
+  end(): void {
+    this.refusing(() => {
+      const format = this.source.end();
+      if (format === 'inkstone') throw new ImportFileError(INKSTONE_ARCHIVE);
+      this.format = format;
+    });
+  }
+
+  private refusing(step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      throw err instanceof ImportFileError ? refusedFile(err) : err;
+    }
+  }
+}
 
 export class ImportJobs {
   private current: { id: number; abort: AbortController; finished: Promise<void> } | undefined;
@@ -103,16 +142,13 @@ export class ImportJobs {
       if (this.closed) throw conflict('import_running', 'The server is stopping; start the import again in a moment');
       let format: Awaited<ReturnType<typeof detectFormat>>;
       try {
-        format = await detectFormat(file.path);
+        // Checked on its way in (UploadCheck), or told here from its first bytes.
+        format = file.format ?? (await detectFormat(file.path));
       } catch (err) {
         if (err instanceof ImportFileError) throw refusedFile(err);
         throw err;
       }
-      if (format === 'inkstone') {
-        throw refusedFile(
-          new ImportFileError('an Inkstone archive (export or backup) is imported with the command line: inkstone import FILE (Inkstone 归档请用命令行导入)'),
-        );
-      }
+      if (format === 'inkstone') throw refusedFile(new ImportFileError(INKSTONE_ARCHIVE));
       const running = await this.sweep();
       if (running) throw runningError(running);
       const id = await this.ctx.store.importRuns.start({

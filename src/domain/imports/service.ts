@@ -842,6 +842,7 @@ export async function importArchive(
     }
     await flush();
     await writing;
+    if (!report.dryRun && report.imported > 0) await ctx.store.imports.settle();
   } finally {
     await writing.catch(() => undefined);
     await workers?.close();

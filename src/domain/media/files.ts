@@ -84,11 +84,19 @@ export interface Spooled {
   sha256: string;
 }
 
+/** Sees the bytes on their way to disk; what it throws stops the copy (and the temporary file is removed). */
+export interface SpoolWatch {
+  chunk(bytes: Buffer): void;
+  /** After the last byte, before the file is complete. */
+  end(): void;
+}
+
 /**
  * Writes a stream to a new temporary file, counting and hashing as it goes. More than maxBytes, or an abort
- * (the HTTP layer's size limit), stops it at once; the partial file is removed on every failure.
+ * (the HTTP layer's size limit), stops it at once; the partial file is removed on every failure. A `watch` (an import
+ * checking its file) sees every chunk too and may refuse it.
  */
-export async function spool(stream: Readable, folder: MediaFolder, maxBytes: number, signal?: AbortSignal): Promise<Spooled> {
+export async function spool(stream: Readable, folder: MediaFolder, maxBytes: number, signal?: AbortSignal, watch?: SpoolWatch): Promise<Spooled> {
   const file = folder.tempFile();
   const hash = createHash('sha256');
   let bytes = 0;
@@ -97,12 +105,28 @@ export async function spool(stream: Readable, folder: MediaFolder, maxBytes: num
       bytes += chunk.length;
       if (bytes > maxBytes) return done(tooLarge(maxBytes));
       hash.update(chunk);
+      try {
+        watch?.chunk(chunk);
+      } catch (err) {
+        return done(err as Error);
+      }
       done(null, chunk);
     },
+    flush(done) {
+      try {
+        watch?.end();
+      } catch (err) {
+        return done(err as Error);
+      }
+      done();
+    },
   });
+  const out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
   try {
-    await pipeline(stream, meter, createWriteStream(file, { flags: 'wx', mode: 0o600 }), { signal });
+    await pipeline(stream, meter, out, { signal });
   } catch (err) {
+    // A stream stopped before its file was opened still opens (creates) it: removed once it is closed.
+    if (!out.closed) await new Promise<void>((done) => out.once('close', () => done()));
     await rm(file, { force: true });
     throw signal?.aborted ? signal.reason : err;
   }

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError, invalid } from '../../domain/errors.ts';
-import type { ImportJobs, UploadedFile } from '../../domain/imports/jobs.ts';
+import { UploadCheck, type ImportJobs, type UploadedFile } from '../../domain/imports/jobs.ts';
 import type { ImportRunOptions } from '../../domain/imports/runs.ts';
 import { MediaFolder, spool, tooLarge } from '../../domain/media/files.ts';
 import { AUTH_REQUIRED } from '../auth.ts';
@@ -22,7 +22,9 @@ const OPTION_FIELDS = { dryRun: 'dryRun', update: 'update', createAuthors: 'crea
  * /imports/:id is its progress, then its report; GET /imports the history. In its own plugin scope, so the multipart
  * parser and the larger body limit (INKSTONE_IMPORT_MAX_BYTES) exist for this route only. Who may import and whether
  * another import runs are decided before a byte of the file is read; the file streams to a temporary file in the data
- * folder (media/tmp/<pid>, cleared at the next start if the process dies) and is never held in memory whole.
+ * folder (media/tmp/<pid>, cleared at the next start if the process dies) and is never held in memory whole. On its
+ * way it goes through the importer's parser (UploadCheck): a file that is not a format we import or not well-formed
+ * XML is answered 400 `import_refused` with its line and column, and no run is made.
  */
 export async function importRoutes(app: FastifyInstance, { config }: WebDeps, jobs: ImportJobs): Promise<void> {
   const maxBytes = config.importMaxBytes;
@@ -77,8 +79,10 @@ async function receive(req: FastifyRequest, folder: MediaFolder, maxBytes: numbe
       }
       const abort = new AbortController();
       part.file.once('limit', () => abort.abort(tooLarge(maxBytes)));
-      const spooled = await spool(part.file, folder, maxBytes, abort.signal);
-      file = { path: spooled.path, bytes: spooled.bytes, name: part.filename };
+      // Checked as it streams: a file the import would refuse is refused here, with no run made.
+      const check = new UploadCheck();
+      const spooled = await spool(part.file, folder, maxBytes, abort.signal, check);
+      file = { path: spooled.path, bytes: spooled.bytes, name: part.filename, format: check.format };
       if (part.file.truncated) throw tooLarge(maxBytes);
     }
   } catch (err) {
