@@ -324,8 +324,10 @@ export interface RelatedRepository {
   documentFrequencies(terms: readonly string[]): Promise<{ documents: number; df: Map<string, number> }>;
   /** Articles never analysed. */
   unanalysed(): Promise<number>;
-  /** Ids of articles never analysed after `afterId`, ascending, at most `limit`. */
-  unanalysedIds(afterId: number, limit: number): Promise<number[]>;
+  /** Ids of articles never analysed after `afterId` (and up to `upTo`), ascending, at most `limit`. */
+  unanalysedIds(afterId: number, limit: number, upTo?: number): Promise<number[]>;
+  /** The newest article's id (0 without articles). */
+  lastArticleId(): Promise<number>;
   terms(articleId: number): Promise<[string, number][]>;
   /** Published articles sharing terms with the vector, most similar first. */
   similarPublished(articleId: number, terms: readonly [string, number][], limit: number): Promise<Candidate[]>;

@@ -37,21 +37,22 @@ export function startBacklog(ctx: Ctx, log: Log): { stop: () => Promise<void>; d
       log.info({ indexed, seconds: Math.round((Date.now() - started) / 1000), stopped: controller.signal.aborted }, 'search: indexes filled');
     }
     if (controller.signal.aborted) return 0;
-    const total = await ctx.store.related.unanalysed();
-    if (total === 0) return 0;
-    log.info({ articles: total }, 'related reading: analysing the articles never analysed, in the background');
+    // Not counted first: a count over the archive would hold the event loop at every start; the first article found
+    // unanalysed says there is a backlog, and progress gives the id reached of the newest.
     const started = Date.now();
     let reported = started;
     const analysed = await analyseBacklog(ctx, {
       signal: controller.signal,
       prepare: prepareRelatedBatch,
-      progress: (n) => {
+      progress: (n, at, last) => {
+        if (n === 1) log.info({ from: at, upTo: last }, 'related reading: analysing the articles never analysed, in the background');
         if (Date.now() - reported < PROGRESS_EVERY_MS) return;
         reported = Date.now();
-        log.info({ analysed: n, of: total, perSecond: Math.round((n * 1000) / (reported - started)) }, 'related reading: analysing');
+        log.info({ analysed: n, atId: at, upTo: last, perSecond: Math.round((n * 1000) / (reported - started)) }, 'related reading: analysing');
       },
     });
-    log.info({ analysed, seconds: Math.round((Date.now() - started) / 1000), stopped: controller.signal.aborted }, 'related reading: backlog done');
+    if (analysed > 0 || controller.signal.aborted)
+      log.info({ analysed, seconds: Math.round((Date.now() - started) / 1000), stopped: controller.signal.aborted }, 'related reading: backlog done');
     return analysed;
   })().catch((err: unknown) => {
     log.error({ err }, 'related reading: the background analysis failed; it resumes at the next start');

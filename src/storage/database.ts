@@ -5,7 +5,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { pgDriver } from './drivers.ts';
 import type { DB } from './schema.ts';
-import { DatedFileMigrations, type Dialect } from './migrations/index.ts';
+import { DatedFileMigrations, type Dialect, migrationNames } from './migrations/index.ts';
 
 export interface Database {
   db: Kysely<DB>;
@@ -154,11 +154,25 @@ function startCheckpointer(sqlite: SQLite.Database, file: string, everyMs = 200)
 
 /** Applies every dated migration not yet applied; safe to run any number of times. */
 export async function migrate(database: Database): Promise<string[]> {
+  // Every start asks; nearly always all are applied. Kysely's migrator would first introspect every table (about a
+  // second on a large SQLite archive with its full-text tables): one read of its own table answers instead.
+  if (await allApplied(database)) return [];
   // Dated files written on parallel branches can land out of name order; each must stand on its own anyway.
   const migrator = new Migrator({ db: database.db, provider: new DatedFileMigrations(database.dialect), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+async function allApplied(database: Database): Promise<boolean> {
+  try {
+    const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(database.db);
+    const applied = new Set(rows.map((r) => r.name));
+    return (await migrationNames()).every((name) => applied.has(name));
+  } catch {
+    // No migration table yet (a new database): the migrator makes it.
+    return false;
+  }
 }
 
 export async function ping(database: Database): Promise<void> {

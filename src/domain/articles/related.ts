@@ -252,11 +252,14 @@ export async function curateRelated(ctx: Ctx, actor: Actor, id: number, choice: 
   return relatedFor(ctx, actor, id);
 }
 
+/** Ids looked at per query by the backlog (see analyseBacklog). */
+const BACKLOG_SPAN = 20_000;
+
 export interface BacklogOptions {
   /** Stops between two articles; what was analysed stays analysed, and the next run goes on from there. */
   signal?: AbortSignal;
-  /** Called after each article with the count so far. */
-  progress?: (analysed: number) => void;
+  /** Called after each article with the count so far and the id reached, of `last` (the newest article when it began). */
+  progress?: (analysed: number, at: number, last: number) => void;
   /**
    * Analyses a batch ahead, off the event loop (the body worker threads: prepareRelatedBatch); an analysis is used
    * only if the article's text is still the one analysed. Without it each article is analysed in its transaction.
@@ -272,9 +275,18 @@ export interface BacklogOptions {
 export async function analyseBacklog(ctx: Ctx, { signal, progress, prepare }: BacklogOptions = {}): Promise<number> {
   let analysed = 0;
   let after = 0;
-  while (!signal?.aborted) {
-    const ids = await ctx.store.related.unanalysedIds(after, 100);
-    if (ids.length === 0) break;
+  // Looked for a span of ids at a time, yielding between spans: on a large archive with nothing (or little) missing,
+  // one look over every id would hold the event loop for a second (SQLite) at every start. Articles written after
+  // `last` are analysed by the outbox.
+  const last = await ctx.store.related.lastArticleId();
+  while (!signal?.aborted && after < last) {
+    const upTo = Math.min(last, after + BACKLOG_SPAN);
+    const ids = await ctx.store.related.unanalysedIds(after, 100, upTo);
+    if (ids.length === 0) {
+      after = upTo;
+      await new Promise((resolve) => setImmediate(resolve));
+      continue;
+    }
     const ahead = new Map<number, RelatedDocument>();
     if (prepare) {
       const seen = await ctx.store.articles.findMany(ids);
@@ -290,7 +302,7 @@ export async function analyseBacklog(ctx: Ctx, { signal, progress, prepare }: Ba
       });
       after = id;
       analysed++;
-      progress?.(analysed);
+      progress?.(analysed, id, last);
       // Readers' requests get the event loop between two articles.
       await new Promise((resolve) => setImmediate(resolve));
     }

@@ -32,6 +32,14 @@ interface MigrationModule {
 const folder = BUNDLED ? packageFile('dist/migrations') : path.dirname(fileURLToPath(import.meta.url));
 const DATED = BUNDLED ? /^\d{4}-\d{2}-\d{2}T\d{4}-[\w-]+\.js$/ : /^\d{4}-\d{2}-\d{2}T\d{4}-[\w-]+\.ts$/;
 
+/** The names of the dated migrations (without reading the files), as Kysely records them once applied. */
+export async function migrationNames(): Promise<string[]> {
+  return (await readdir(folder))
+    .filter((f) => DATED.test(f))
+    .map((f) => f.replace(/\.[jt]s$/, ''))
+    .sort();
+}
+
 /** Migrations are the dated files beside this one, applied in name order; Kysely records which ran (by name, without the extension). */
 export class DatedFileMigrations implements MigrationProvider {
   constructor(private readonly dialect: Dialect) {}

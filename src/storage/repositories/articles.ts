@@ -365,14 +365,24 @@ export class ArticleRepository implements Port.ArticleRepository {
     return rows.map((r) => r.id);
   }
 
+  /**
+   * Two counts read from indexes alone: all of the status (the status indexes), less those in the 回收站 (the trash's
+   * partial index, a few rows). Counted in one, `deleted_at` would be read from every row: a second per 100,000
+   * articles on SQLite, on the event loop at every start.
+   */
   async countByStatus(status: ArticleStatus): Promise<number> {
     const { n } = await this.db
       .selectFrom('articles')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('status', '=', status)
-      .where('deleted_at', 'is', null)
       .executeTakeFirstOrThrow();
-    return Number(n);
+    const { trashed } = await this.db
+      .selectFrom('articles')
+      .select((eb) => eb.fn.countAll<number>().as('trashed'))
+      .where('deleted_at', 'is not', null)
+      .where('status', '=', status)
+      .executeTakeFirstOrThrow();
+    return Number(n) - Number(trashed);
   }
 
   /** Ids of scheduled articles whose time has come. */

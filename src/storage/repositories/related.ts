@@ -154,17 +154,24 @@ export class RelatedRepository implements Port.RelatedRepository {
     return Number(n);
   }
 
-  async unanalysedIds(afterId: number, limit: number): Promise<number[]> {
-    const rows = await this.db
+  async unanalysedIds(afterId: number, limit: number, upTo?: number): Promise<number[]> {
+    let query = this.db
       .selectFrom('articles as a')
       .leftJoin('related_fingerprints as f', 'f.article_id', 'a.id')
       .select('a.id')
       .where('f.article_id', 'is', null)
-      .where('a.id', '>', afterId)
-      .orderBy('a.id')
-      .limit(limit)
-      .execute();
+      .where('a.id', '>', afterId);
+    if (upTo !== undefined) query = query.where('a.id', '<=', upTo);
+    const rows = await query.orderBy('a.id').limit(limit).execute();
     return rows.map((r) => r.id);
+  }
+
+  async lastArticleId(): Promise<number> {
+    const row = await this.db
+      .selectFrom('articles')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .executeTakeFirst();
+    return Number(row?.id ?? 0);
   }
 
   async terms(articleId: number): Promise<[string, number][]> {
