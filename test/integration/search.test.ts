@@ -360,7 +360,8 @@ describe.each(STORES)('search on %s', (kind) => {
     // A damaged checkpoint is no checkpoint.
     writeFileSync(checkpoint, '{"phase":"published","afterId":');
     expect(runCli(processEnv(t.db), 'reindex').stdout).toMatch(new RegExp(`Published: indexed ${articles.length} articles`));
-  });
+    // Four processes started one after another: more than the default 30 s on a loaded machine.
+  }, 120_000);
 });
 
 describe.skipIf(STORES.length < 2)('search on both stores', () => {
