@@ -253,7 +253,7 @@ export async function curateRelated(ctx: Ctx, actor: Actor, id: number, choice: 
 }
 
 /** Ids looked at per query by the backlog (see analyseBacklog). */
-const BACKLOG_SPAN = 20_000;
+const BACKLOG_SPAN = 5_000;
 
 export interface BacklogOptions {
   /** Stops between two articles; what was analysed stays analysed, and the next run goes on from there. */
