@@ -51,8 +51,14 @@ export async function runOutbox(ctx: Ctx, pass: OutboxPass): Promise<number> {
     }
     const done: number[] = [];
     const failed = new Set<number>();
-    for (const group of bySubject.values()) {
-      if (pass.signal?.aborted) break;
+    // The quick work first; then one piece of the slower work per claim: what is left goes back (below), and the next
+    // claim takes any search entry that came due meanwhile before it.
+    const slow = (group: OutboxItem[]) => CLAIMED_LAST.includes(group[0]!.topic);
+    const groups = [...bySubject.values()].sort((a, b) => Number(slow(a)) - Number(slow(b)));
+    let slowDone = false;
+    for (const group of groups) {
+      if (pass.signal?.aborted || (slowDone && slow(group))) break;
+      slowDone ||= slow(group);
       const [first] = group as [OutboxItem, ...OutboxItem[]];
       try {
         const handler = HANDLERS[first.topic];
@@ -69,7 +75,7 @@ export async function runOutbox(ctx: Ctx, pass: OutboxPass): Promise<number> {
     }
     await ctx.store.outbox.complete(done);
     completed += done.length;
-    // Stopped midway: what is left goes back at once rather than when the lease runs out.
+    // Stopped midway, or the slower work's turn is over: what is left goes back at once rather than when the lease runs out.
     const left = items.filter((i) => !done.includes(i.id) && !failed.has(i.id));
     if (left.length) await ctx.store.outbox.release(left.map((i) => i.id));
   }

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { retryDelay } from '../../src/domain/outbox.ts';
+import { ARTICLE_INDEXING, ARTICLE_RELATED } from '../../src/domain/articles/indexing.ts';
+import { retryDelay, runOutbox } from '../../src/domain/outbox.ts';
 import { OutboxRunner } from '../../src/jobs/outbox.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { createArticle, createChannels, publish } from '../support/factories.ts';
@@ -149,6 +150,35 @@ describe.each(STORES)('the outbox on %s', (kind) => {
     expect(row.attempts).toBe(3);
     expect(row.last_error).toContain('no.such.work');
     await t.ctx.store.outbox.complete([row.id]);
+  });
+
+  it('claims a search entry before related reading queued earlier, and does the slower work one piece per claim', async () => {
+    await t.outbox.stop();
+    const now = t.clock.now();
+    for (const id of [901, 902, 903]) await t.ctx.store.outbox.add(ARTICLE_RELATED, id, now);
+    await t.ctx.store.outbox.add(ARTICLE_INDEXING, 904, now);
+    const claimed = await t.ctx.store.outbox.claim('test', now, 60_000, 2, [ARTICLE_RELATED]);
+    expect(claimed.map((c) => [c.topic, c.subjectId])).toEqual(expect.arrayContaining([[ARTICLE_INDEXING, 904]]));
+    expect(claimed).toHaveLength(2);
+    await t.ctx.store.outbox.release(claimed.map((c) => c.id));
+    // Articles 901–904 do not exist: each piece of work finds nothing to do and completes. One related piece per claim
+    // means one claim per piece after the search entry's.
+    let claims = 0;
+    const store = t.ctx.store;
+    const counting = {
+      ...t.ctx,
+      store: new Proxy(store, {
+        get: (target, key) =>
+          key === 'outbox'
+            ? new Proxy(target.outbox, {
+                get: (o, k) => (k === 'claim' ? (...a: Parameters<typeof o.claim>) => (claims++, o.claim(...a)) : Reflect.get(o, k)),
+              })
+            : Reflect.get(target, key),
+      }),
+    };
+    expect(await runOutbox(counting, { owner: 'test', leaseMs: 60_000, batch: 16 })).toBe(4 + 1);
+    // 904's search entry queued its own related reading: five pieces, four claims with work and the empty last one.
+    expect(claims).toBe(5);
   });
 });
 

@@ -60,7 +60,9 @@ export async function indexArticleNow(ctx: Ctx, id: number): Promise<void> {
  */
 export async function relateArticleNow(ctx: Ctx, id: number): Promise<boolean> {
   const seen = await ctx.store.articles.findById(id);
-  const ahead = seen && seen.bodyText.length > INLINE_BODY_CHARS ? (await prepareRelatedBatch([seen]).catch(() => []))[0] : undefined;
+  // Analysed in the body worker whatever its length (jieba's tagger, ~10 ms for a short story, would otherwise run on the
+  // event loop at every publish); inline in the transaction only if the worker failed.
+  const ahead = seen && seen.bodyText.trim() !== '' ? (await prepareRelatedBatch([seen]).catch(() => []))[0] : undefined;
   let found: FoundCandidates | undefined;
   if (seen) {
     const terms = await ctx.store.transaction(async (store) => {
