@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyseArticle, findCandidates, RELATED, refreshRelated } from '../../src/domain/articles/related.ts';
 import { RelatedRepository } from '../../src/storage/repositories/related.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
-import { createArticle, createChannels, publish } from '../support/factories.ts';
+import { createArticle, createStoryChannels, publish } from '../support/factories.ts';
 import { batteries, birds, unrelated, type Story } from '../support/newsroom-texts.ts';
 import { STORES } from '../support/stores.ts';
 import { waitFor } from '../support/wait.ts';
@@ -21,15 +21,7 @@ describe.each(STORES)('related candidates read apart on %s', (kind) => {
     t = await startTestApp(kind);
     const admin = await t.user('admin');
     editor = (await t.user('editor')).auth;
-    await createChannels(t.app, admin.auth);
-    for (const [slug, name] of [
-      ['wenhua', '文化'],
-      ['caijing', '财经'],
-      ['tiyu', '体育'],
-    ]) {
-      const res = await t.app.inject({ method: 'POST', url: '/api/v1/channels', headers: { authorization: admin.auth }, payload: { slug, name } });
-      expect(res.statusCode).toBe(201);
-    }
+    await createStoryChannels(t.app, admin.auth);
     const stories: [string, Story][] = [
       ['arrival', birds.arrival],
       ['plant', batteries.plant],

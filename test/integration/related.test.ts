@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { analyseBacklog } from '../../src/domain/articles/related.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { STORES } from '../support/stores.ts';
-import { createArticle, createChannels, publish } from '../support/factories.ts';
+import { createArticle, createStoryChannels, publish } from '../support/factories.ts';
 import { batteries, birds, unrelated, type Story } from '../support/newsroom-texts.ts';
 
 const HOUR = 3_600_000;
@@ -35,15 +35,7 @@ describe.each(STORES)('related reading on %s', (kind) => {
     const admin = await t.user('admin');
     editor = (await t.user('editor')).auth;
     reporter = (await t.user('reporter')).auth;
-    await createChannels(t.app, admin.auth);
-    for (const [slug, name] of [
-      ['wenhua', '文化'],
-      ['caijing', '财经'],
-      ['tiyu', '体育'],
-    ]) {
-      const res = await t.app.inject({ method: 'POST', url: '/api/v1/channels', headers: { authorization: admin.auth }, payload: { slug, name } });
-      expect(res.statusCode).toBe(201);
-    }
+    await createStoryChannels(t.app, admin.auth);
     // Subjects interleaved with stories that share their channel and their day but not their subject.
     const order: [string, Story][] = [
       ['arrival', birds.arrival],

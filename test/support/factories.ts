@@ -29,6 +29,19 @@ export async function createChannels(app: FastifyInstance, auth: string): Promis
   }
 }
 
+/** The channels the newsroom texts (newsroom-texts.ts) are filed under: 文化, 财经, 体育, beside createChannels' own. */
+export async function createStoryChannels(app: FastifyInstance, auth: string): Promise<void> {
+  await createChannels(app, auth);
+  for (const [slug, name] of [
+    ['wenhua', '文化'],
+    ['caijing', '财经'],
+    ['tiyu', '体育'],
+  ]) {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/channels', headers: { authorization: auth }, payload: { slug, name } });
+    if (res.statusCode !== 201) throw new Error(`channel ${slug}: ${res.statusCode} ${res.body}`);
+  }
+}
+
 export async function createArticle(app: FastifyInstance, auth: string, overrides: Record<string, unknown> = {}) {
   const res = await app.inject({ method: 'POST', url: '/api/v1/articles', headers: { authorization: auth }, payload: articleInput(overrides) });
   if (res.statusCode !== 201) throw new Error(`create article: ${res.statusCode} ${res.body}`);
