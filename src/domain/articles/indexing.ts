@@ -60,9 +60,10 @@ export async function indexArticleNow(ctx: Ctx, id: number): Promise<void> {
  */
 export async function relateArticleNow(ctx: Ctx, id: number): Promise<boolean> {
   const seen = await ctx.store.articles.findById(id);
-  // Analysed in the body worker whatever its length (jieba's tagger, ~10 ms for a short story, would otherwise run on the
-  // event loop at every publish); inline in the transaction only if the worker failed.
-  const ahead = seen && seen.bodyText.trim() !== '' ? (await prepareRelatedBatch([seen]).catch(() => []))[0] : undefined;
+  // A long text is analysed in the body worker. A short one (~10 ms) inline: the worker thread would carry its own copy
+  // of jieba and the tagger (~50 MB) for a minute after every publish, and at 5 publishes/s it did not give readers
+  // more of the event loop (bench:scale at 100,000: cached reads 62 % of no writer either way).
+  const ahead = seen && seen.bodyText.length > INLINE_BODY_CHARS ? (await prepareRelatedBatch([seen]).catch(() => []))[0] : undefined;
   let found: FoundCandidates | undefined;
   if (seen) {
     const terms = await ctx.store.transaction(async (store) => {
