@@ -26,7 +26,8 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.{ts,tsx}', 'src/**/*.test.ts'], isolate: false } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.{ts,tsx}'], globalSetup: postgres, isolate: false } },
       { extends: true, test: { name: 'processes', include: ['test/processes/**/*.test.{ts,tsx}'], globalSetup: postgres } },
-      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.{ts,tsx}'], isolate: false } },
+      // Browser flows (sign in, edit, moderate, read) take tens of seconds on a loaded machine: 90 s each.
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.{ts,tsx}'], isolate: false, testTimeout: 90_000 } },
       { extends: true, test: { name: 'quiet', include: ['test/quiet/**/*.test.{ts,tsx}'], globalSetup: postgres, fileParallelism: false } },
     ],
   },
