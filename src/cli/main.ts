@@ -15,7 +15,7 @@ class CliError extends Error {}
  * Opens the configured database and the process's parts (src/container.ts) for one command; every command but
  * `migrate` itself first brings the database up to date.
  */
-async function withContainer<T>(fn: (container: Container) => Promise<T>, { migrateFirst = true } = {}): Promise<T> {
+async function withContainer<T>(fn: (container: Container) => Promise<T>, { migrateFirst = true, readOnly = false } = {}): Promise<T> {
   const config = loadConfig();
   const [{ migrate, openDatabase }, { createContainer }] = await Promise.all([import('../storage/database.ts'), import('../container.ts')]);
   const database = openDatabase(config);
@@ -23,7 +23,9 @@ async function withContainer<T>(fn: (container: Container) => Promise<T>, { migr
   try {
     if (migrateFirst) await migrate(database);
     const result = await fn(container);
-    if (migrateFirst) {
+    // A command that changes nothing (backup, export) leaves the outbox to the server: doing the server's pending
+    // work from a second process on SQLite would only compete with its writes.
+    if (migrateFirst && !readOnly) {
       // What the command changed reaches search and related reading before it exits; a server would do it otherwise.
       const { drainOutbox } = await import('../domain/outbox.ts');
       await drainOutbox(container.ctx, (item, err) => console.error(`Indexing article ${item.subjectId} failed (${String(err)}); the server retries it.`));
@@ -183,35 +185,38 @@ program
   .command('backup <dir-or-file>')
   .description('consistent online backup of the database and the media folder to one tar.gz (into a folder: a dated file name)')
   .action((target: string) =>
-    withContainer(async (container) => {
-      const { config, database } = container;
-      const { backupFileFor, backupSite, onPath } = await import('../storage/backup.ts');
-      const started = Date.now();
-      const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
-      if (database.dialect === 'postgres' && !onPath('pg_dump')) {
-        // Without pg_dump the export archive is the backup: restore (and import) read it.
-        const file = backupFileFor(target);
-        const { exportInkstoneArchive } = await import('../transfer/inkstone-archive.ts');
-        const report = await exportInkstoneArchive(container, file);
+    withContainer(
+      async (container) => {
+        const { config, database } = container;
+        const { backupFileFor, backupSite, onPath } = await import('../storage/backup.ts');
+        const started = Date.now();
+        const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
+        if (database.dialect === 'postgres' && !onPath('pg_dump')) {
+          // Without pg_dump the export archive is the backup: restore (and import) read it.
+          const file = backupFileFor(target);
+          const { exportInkstoneArchive } = await import('../transfer/inkstone-archive.ts');
+          const report = await exportInkstoneArchive(container, file);
+          console.log(
+            `pg_dump is not on the PATH: wrote an export archive instead (${report.counts.articles} articles, ${report.mediaFiles} media files) to ${file} in ${seconds()} s.`,
+          );
+          return;
+        }
+        const report = await backupSite(target, {
+          database,
+          databaseUrl: config.databaseUrl,
+          dataDir: config.dataDir,
+          mediaRoot: config.mediaStore.kind === 'local' ? path.join(config.dataDir, 'media') : undefined,
+          schema: await container.transfer.schemaVersion(),
+        });
+        const mb = (n: number) => (n / 1048576).toFixed(1);
         console.log(
-          `pg_dump is not on the PATH: wrote an export archive instead (${report.counts.articles} articles, ${report.mediaFiles} media files) to ${file} in ${seconds()} s.`,
+          `Backed up the database (${report.kind}, ${mb(report.databaseBytes)} MB) and ${report.mediaFiles} media files (${mb(report.mediaBytes)} MB) to ${report.file} in ${seconds()} s.`,
         );
-        return;
-      }
-      const report = await backupSite(target, {
-        database,
-        databaseUrl: config.databaseUrl,
-        dataDir: config.dataDir,
-        mediaRoot: config.mediaStore.kind === 'local' ? path.join(config.dataDir, 'media') : undefined,
-        schema: await container.transfer.schemaVersion(),
-      });
-      const mb = (n: number) => (n / 1048576).toFixed(1);
-      console.log(
-        `Backed up the database (${report.kind}, ${mb(report.databaseBytes)} MB) and ${report.mediaFiles} media files (${mb(report.mediaBytes)} MB) to ${report.file} in ${seconds()} s.`,
-      );
-      if (config.mediaStore.kind !== 'local')
-        console.log('Media live in a bucket: back the bucket up with its provider (versioning or replication); see docs/DEPLOY.md.');
-    }),
+        if (config.mediaStore.kind !== 'local')
+          console.log('Media live in a bucket: back the bucket up with its provider (versioning or replication); see docs/DEPLOY.md.');
+      },
+      { readOnly: true },
+    ),
   );
 
 program
@@ -260,19 +265,22 @@ program
   .command('export <file>')
   .description('write everything the newsroom owns (rows and media files) to one archive, FILE (tar.gz)')
   .action((file: string) =>
-    withContainer(async (container) => {
-      const { exportInkstoneArchive } = await import('../transfer/inkstone-archive.ts');
-      const started = Date.now();
-      const report = await exportInkstoneArchive(container, file);
-      const rows = Object.entries(report.counts)
-        .filter(([, n]) => n > 0)
-        .map(([table, n]) => `${n} ${table}`)
-        .join(', ');
-      console.log(
-        `Exported ${rows || 'nothing'} and ${report.mediaFiles} media files (${(report.mediaBytes / 1048576).toFixed(1)} MB) to ${file} in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
-      );
-      for (const p of report.missingMedia) console.log(`missing media file (not in the archive): ${p}`);
-    }),
+    withContainer(
+      async (container) => {
+        const { exportInkstoneArchive } = await import('../transfer/inkstone-archive.ts');
+        const started = Date.now();
+        const report = await exportInkstoneArchive(container, file);
+        const rows = Object.entries(report.counts)
+          .filter(([, n]) => n > 0)
+          .map(([table, n]) => `${n} ${table}`)
+          .join(', ');
+        console.log(
+          `Exported ${rows || 'nothing'} and ${report.mediaFiles} media files (${(report.mediaBytes / 1048576).toFixed(1)} MB) to ${file} in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+        );
+        for (const p of report.missingMedia) console.log(`missing media file (not in the archive): ${p}`);
+      },
+      { readOnly: true },
+    ),
   );
 
 program
