@@ -244,6 +244,7 @@ const messages: Record<ErrorCode, string> = {
   too_many_votes: '操作过于频繁，请稍后再试',
   too_many_comments: '留言过于频繁，请稍后再试',
   search_unavailable: '搜索服务暂时不可用，请稍后再试',
+  database_busy: '数据库正忙，请稍后重试',
   internal: '服务器出错了，请稍后再试',
 };
 

@@ -114,6 +114,8 @@ export const ERROR_CODES = {
   too_many_comments: 'throttled',
   // 503: the external search engine (INKSTONE_SEARCH_URL) failed or did not answer in time.
   search_unavailable: 'unavailable',
+  // 503: SQLite's write lock was held past the busy timeout (another process writing the same file); nothing was written.
+  database_busy: 'unavailable',
   // 500
   internal: 'internal',
 } as const satisfies Record<string, ErrorKind>;

@@ -79,6 +79,11 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof SyntaxError && (e.statusCode ?? 500) === 400) {
     return { status: 400, code: 'invalid_json', message: 'The request body is not valid JSON' };
   }
+  // SQLite's busy timeout ran out (SQLITE_BUSY and its extended codes): the transaction rolled back, nothing was
+  // written, and the same request a moment later succeeds.
+  if (typeof e.code === 'string' && e.code.startsWith('SQLITE_BUSY')) {
+    return { status: 503, code: 'database_busy', message: 'The database is busy; try again in a moment', retryAfter: 1 };
+  }
   const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 500;
   if (status < 500) return { status, code: codeOfStatus[status] ?? 'bad_request', message: e.message };
   return { status: 500, code: 'internal', message: 'Something went wrong on our side' };
