@@ -1,0 +1,50 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/storage/database.ts';
+import { SLOW_MS } from '../../src/storage/sqlite-turns.ts';
+import { openTestDatabase, type TestDatabase } from '../support/stores.ts';
+
+/**
+ * SQLite's statements run synchronously: a slow one inside a transaction is followed by a turn of the event loop, so
+ * what waited meanwhile (a reader's request for a cached page) is served before the transaction goes on.
+ */
+describe('SQLite: a slow statement lets the event loop turn', () => {
+  let test: TestDatabase;
+  let database: Database;
+
+  beforeAll(async () => {
+    test = await openTestDatabase('sqlite');
+    database = test.database;
+  });
+  afterAll(() => test.cleanup());
+
+  /** A statement that keeps SQLite busy for longer than SLOW_MS (counting in a recursive CTE). */
+  const slow = sql<{ n: number }>`with recursive c(x) as (select 1 union all select x + 1 from c where x < 3000000) select count(*) as n from c`;
+
+  it('serves what was waiting between a slow statement and the next, inside one transaction', async () => {
+    const order: string[] = [];
+    await database.db.transaction().execute(async (trx) => {
+      const started = performance.now();
+      // Waiting since before the statement, as a request that arrived meanwhile would be.
+      setImmediate(() => order.push('waiting'));
+      const { rows } = await slow.execute(trx);
+      expect(rows[0]!.n).toBe(3_000_000);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(SLOW_MS);
+      order.push('statement');
+      await sql`select 1`.execute(trx);
+      order.push('next');
+    });
+    expect(order).toEqual(['waiting', 'statement', 'next']);
+  });
+
+  it('keeps quick statements back to back (no turn after each)', async () => {
+    const order: string[] = [];
+    setImmediate(() => order.push('waiting'));
+    for (let i = 0; i < 5; i++) {
+      await sql`select ${i} as i`.execute(database.db);
+      order.push(`q${i}`);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['q0', 'q1', 'q2', 'q3', 'q4', 'waiting']);
+  });
+});
