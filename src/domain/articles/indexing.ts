@@ -1,9 +1,9 @@
 import type { Ctx } from '../context.ts';
 import { indexArticle } from '../search/service.ts';
-import type { Store } from '../store.ts';
+import type { ReadOptions, Store } from '../store.ts';
 import type { Article } from './article.ts';
 import { INLINE_BODY_CHARS, prepareRelatedBatch, prepareSearchBatch } from './body.ts';
-import { type FoundCandidates, keepRelatedDocument, RELATED, refreshRelated } from './related.ts';
+import { ANALYSED_CHARS, type FoundCandidates, keepRelatedDocument, RELATED, refreshRelated } from './related.ts';
 
 /** The outbox topics of an article's search index entries, and of its related reading (queued by the first). */
 export const ARTICLE_INDEXING = 'article.index';
@@ -59,16 +59,17 @@ export async function indexArticleNow(ctx: Ctx, id: number): Promise<void> {
  * the article (its page shows the related reading just made).
  */
 export async function relateArticleNow(ctx: Ctx, id: number): Promise<boolean> {
-  const seen = await ctx.store.articles.findById(id);
+  // The analysis reads the opening of the text only, and so does this: a 2 MB body is never made into strings here.
+  const seen = await ctx.store.articles.findById(id, OPENING);
   // A long text is analysed in the body worker. A short one (~10 ms) inline: the worker thread would carry its own copy
   // of jieba and the tagger (~50 MB) for a minute after every publish, and at 5 publishes/s it did not give readers
   // more of the event loop (bench:scale at 100,000: cached reads 62 % of no writer either way).
-  const ahead = seen && seen.bodyText.length > INLINE_BODY_CHARS ? (await prepareRelatedBatch([seen]).catch(() => []))[0] : undefined;
+  const ahead = seen && seen.bodyText.length >= LONG_OPENING ? (await prepareRelatedBatch([seen]).catch(() => []))[0] : undefined;
   let found: FoundCandidates | undefined;
   if (seen) {
     const terms = await ctx.store.transaction(async (store) => {
       await store.outbox.serialize(ARTICLE_RELATED, id);
-      const article = await current(store, id, seen);
+      const article = await current(store, id, seen, OPENING);
       if (!article) return undefined;
       await keepRelatedDocument(store, article, ctx.clock.now(), { prepared: ahead });
       return article.status === 'published' ? store.related.terms(id) : undefined;
@@ -78,7 +79,7 @@ export async function relateArticleNow(ctx: Ctx, id: number): Promise<boolean> {
   }
   return ctx.store.transaction(async (store) => {
     await store.outbox.serialize(ARTICLE_RELATED, id);
-    const article = await current(store, id, seen);
+    const article = await current(store, id, seen, OPENING);
     if (!article) {
       await store.related.withdraw(id);
       return false;
@@ -92,9 +93,14 @@ export async function relateArticleNow(ctx: Ctx, id: number): Promise<boolean> {
  * The article as it is now, its body taken from `seen` when no write came since (the same revision): a body of up to
  * 2 MB read again from SQLite would hold the event loop for tens of milliseconds.
  */
-async function current(store: Store, id: number, seen: Article | undefined): Promise<Article | undefined> {
+async function current(store: Store, id: number, seen: Article | undefined, options?: ReadOptions): Promise<Article | undefined> {
   const [head] = await store.articles.findMany([id], { bodies: false });
   if (!head) return undefined;
   if (seen && seen.revision === head.revision) return { ...head, bodyHtml: seen.bodyHtml, bodyText: seen.bodyText };
-  return store.articles.findById(id);
+  return store.articles.findById(id, options);
 }
+
+/** Related reading's read of an article: the opening its analysis uses. */
+const OPENING: ReadOptions = { openingChars: ANALYSED_CHARS };
+/** An opening this long (a long text, cut) is analysed in the body worker. */
+const LONG_OPENING = Math.min(ANALYSED_CHARS, INLINE_BODY_CHARS);

@@ -69,9 +69,13 @@ export function analyseArticle(a: Analysed): RelatedDocument {
   };
 }
 
+/**
+ * What the analysis reads, hashed: the body only to ANALYSED_CHARS (UTF-16 units, as the analysis cuts it), so an
+ * article read with its opening alone (ReadOptions.openingChars, characters, never fewer units) hashes the same.
+ */
 function sourceHash(a: Analysed): string {
   return createHash('sha256')
-    .update(JSON.stringify([a.title, a.subtitle, a.tags, a.summary, a.bodyText]))
+    .update(JSON.stringify([a.title, a.subtitle, a.tags, a.summary, a.bodyText.slice(0, ANALYSED_CHARS)]))
     .digest('base64url');
 }
 

@@ -220,7 +220,22 @@ export class ArticleRepository implements Port.ArticleRepository {
       .where('articles.deleted_at', 'is', null);
   }
 
-  private rows(bodies: boolean | undefined) {
+  /** Without the HTML, the text cut to its first `chars` characters (the database cuts it: no 2 MB string here). */
+  private openings(chars: number) {
+    return this.db
+      .selectFrom('articles')
+      .innerJoin('channels', 'channels.id', 'articles.channel_id')
+      .select(META_COLUMNS.map((c) => `articles.${c}` as const))
+      .select((eb) => [
+        eb.val('').as('body_html'),
+        eb.fn<string>('substr', ['articles.body_text', eb.val(1), eb.val(chars)]).as('body_text'),
+        'channels.path as channel_path',
+      ])
+      .where('articles.deleted_at', 'is', null);
+  }
+
+  private rows({ bodies, openingChars }: Port.ReadOptions = {}) {
+    if (openingChars !== undefined) return this.openings(openingChars);
     return bodies === false ? this.heads() : this.base();
   }
 
@@ -236,8 +251,8 @@ export class ArticleRepository implements Port.ArticleRepository {
     return Number((await query.executeTakeFirst()).numUpdatedRows) === 1;
   }
 
-  async findById(id: number): Promise<Article | undefined> {
-    const row = await this.base().where('articles.id', '=', id).executeTakeFirst();
+  async findById(id: number, options?: Port.ReadOptions): Promise<Article | undefined> {
+    const row = await this.rows(options).where('articles.id', '=', id).executeTakeFirst();
     if (!row) return undefined;
     const [article] = await this.withTags([row]);
     return article;
@@ -261,9 +276,9 @@ export class ArticleRepository implements Port.ArticleRepository {
     return article;
   }
 
-  async findMany(ids: readonly number[], { bodies }: Port.ReadOptions = {}): Promise<Article[]> {
+  async findMany(ids: readonly number[], options?: Port.ReadOptions): Promise<Article[]> {
     if (ids.length === 0) return [];
-    const rows = await this.rows(bodies)
+    const rows = await this.rows(options)
       .where('articles.id', 'in', [...ids])
       .execute();
     const articles = await this.withTags(rows);
@@ -273,7 +288,7 @@ export class ArticleRepository implements Port.ArticleRepository {
 
   /** Published articles, newest first, keyset-paginated so new arrivals never shift a reader's next page. */
   async listPublished(q: FeedQuery): Promise<Article[]> {
-    let query = this.rows(q.bodies).where('articles.status', '=', 'published');
+    let query = this.rows({ bodies: q.bodies }).where('articles.status', '=', 'published');
     if (q.channelIds) query = query.where('articles.channel_id', 'in', q.channelIds.length ? q.channelIds : [-1]);
     if (q.before) {
       const { publishedAt, id } = q.before;
