@@ -130,26 +130,37 @@ export interface LookupTables {
 /** Every listed character is in the basic plane (isHanUnit), so a joined list splits by code unit into characters. */
 export const characters = (joined: string | undefined): string[] => (joined ? joined.split('') : []);
 
-function lookup({ keys, values }: { keys: string; values: string }): Map<string, string> {
+/** Entries a map takes between two turns of the event loop: about a millisecond of work each. */
+const SLICE = 2_000;
+
+/** A map from its keys and values, filled SLICE entries at a time with `breathe` between. */
+async function sliced<V>(keys: string[], value: (i: number) => V, breathe: () => Promise<void>): Promise<Map<string, V>> {
+  const map = new Map<string, V>();
+  for (let i = 0; i < keys.length; i++) {
+    map.set(keys[i]!, value(i));
+    if ((i + 1) % SLICE === 0) await breathe();
+  }
+  return map;
+}
+
+async function lookup({ keys, values }: { keys: string; values: string }, breathe: () => Promise<void>): Promise<Map<string, string>> {
   const k = keys === '' ? [] : keys.split(KEY_SEP);
   const v = values.split(VALUE_SEP);
-  return new Map(k.map((key, i) => [key, v[i]!] as const));
+  await breathe();
+  return sliced(k, (i) => v[i]!, breathe);
 }
 
 /**
- * The tables again from what a worker posted, one map at a time with `breathe` between them (a few milliseconds each),
- * so no stretch of the event loop is long.
+ * The tables again from what a worker posted, a few thousand entries at a time with `breathe` between them, so no
+ * stretch of the event loop is long (a whole map at once held it for 10-40 ms on the 2-core test machine).
  */
 export async function unpackTables(p: PackedTables, breathe: () => Promise<void>): Promise<LookupTables> {
-  const homophones = lookup(p.lists.homophones);
-  await breathe();
-  const next = lookup(p.lists.next);
-  await breathe();
-  const prev = lookup(p.lists.prev);
-  await breathe();
-  const readings = lookup(p.readings);
-  await breathe();
+  const homophones = await lookup(p.lists.homophones, breathe);
+  const next = await lookup(p.lists.next, breathe);
+  const prev = await lookup(p.lists.prev, breathe);
+  const readings = await lookup(p.readings, breathe);
   const keys = p.frequencyKeys === '' ? [] : p.frequencyKeys.split(KEY_SEP);
-  const frequency = new Map(keys.map((k, i) => [k, p.frequencies[i]!] as const));
+  await breathe();
+  const frequency = await sliced(keys, (i) => p.frequencies[i]!, breathe);
   return { homophones, next, prev, frequency, readings };
 }
