@@ -171,6 +171,8 @@ export interface ReadOptions {
    * A body of up to 2 MB made into JavaScript strings holds the event loop for tens of milliseconds; this does not.
    */
   openingChars?: number;
+  /** false: the body's text without its HTML (the search index reads only the text). */
+  html?: boolean;
 }
 
 export interface ArticleRepository {

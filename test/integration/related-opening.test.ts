@@ -6,7 +6,8 @@ import { birds } from '../support/newsroom-texts.ts';
 import { STORES } from '../support/stores.ts';
 
 /**
- * Related reading analyses the opening of an article's text only, and reads only that (ReadOptions.openingChars):
+ * Related reading analyses the opening of an article's text only, and reads only that (ReadOptions.openingChars;
+ * the search index reads the text without the HTML, ReadOptions.html):
  * a body of up to 2 MB made into strings on the event loop held readers for tens of milliseconds, twice per write.
  * The opening is cut by characters in the database, so a character beyond the BMP is never split.
  */
@@ -43,6 +44,11 @@ describe.each(STORES)('related reading reads the opening of a long article on %s
     expect({ ...cut, bodyText: '', bodyHtml: '' }).toEqual({ ...full, bodyText: '', bodyHtml: '' });
     const [many] = await t.ctx.store.articles.findMany([id], { openingChars: 10 });
     expect(many!.bodyText).toBe(full.bodyText.slice(0, 10));
+    // The search index's read: the whole text, no HTML.
+    const text = (await t.ctx.store.articles.findById(id, { html: false }))!;
+    expect(full.bodyHtml).toContain('<p>');
+    expect({ ...text, bodyHtml: full.bodyHtml }).toEqual(full);
+    expect(text.bodyHtml).toBe('');
   });
 
   it('takes the article read with its opening as unchanged: the analysis is not made again', async () => {

@@ -35,13 +35,14 @@ export async function queueIndexing(
  * entry due, so a burst of writes never holds a story out of search behind the slower related work of the ones before.
  */
 export async function indexArticleNow(ctx: Ctx, id: number): Promise<void> {
-  const seen = await ctx.store.articles.findById(id);
+  // The search entry is made of the text: the HTML (up to 2 MB) is not read.
+  const seen = await ctx.store.articles.findById(id, TEXT);
   // A long text is segmented in the body worker, off the event loop; used only if the article has not changed since.
   const ahead = seen && seen.bodyText.length > INLINE_BODY_CHARS ? (await prepareSearchBatch([seen]).catch(() => []))[0] : undefined;
   await ctx.store.transaction(async (store) => {
     await store.outbox.serialize(ARTICLE_INDEXING, id);
     await store.outbox.add(ARTICLE_RELATED, id, ctx.clock.now());
-    const article = await current(store, id, seen);
+    const article = await current(store, id, seen, TEXT);
     if (!article) {
       // Deleted (in the 回收站, which keeps its draft entry for an undelete) or purged for good.
       await store.search.remove(id);
@@ -100,6 +101,8 @@ async function current(store: Store, id: number, seen: Article | undefined, opti
   return store.articles.findById(id, options);
 }
 
+/** The search index's read of an article: its text, not its HTML. */
+const TEXT: ReadOptions = { html: false };
 /** Related reading's read of an article: the opening its analysis uses. */
 const OPENING: ReadOptions = { openingChars: ANALYSED_CHARS };
 /** An opening this long (a long text, cut) is analysed in the body worker. */

@@ -220,23 +220,29 @@ export class ArticleRepository implements Port.ArticleRepository {
       .where('articles.deleted_at', 'is', null);
   }
 
-  /** Without the HTML, the text cut to its first `chars` characters (the database cuts it: no 2 MB string here). */
-  private openings(chars: number) {
+  /**
+   * Without the HTML, the text whole or cut to its first `chars` characters (the database cuts it: a 2 MB body is not
+   * made into strings here).
+   */
+  private texts(chars: number | undefined) {
     return this.db
       .selectFrom('articles')
       .innerJoin('channels', 'channels.id', 'articles.channel_id')
       .select(META_COLUMNS.map((c) => `articles.${c}` as const))
       .select((eb) => [
         eb.val('').as('body_html'),
-        eb.fn<string>('substr', ['articles.body_text', eb.val(1), eb.val(chars)]).as('body_text'),
+        chars === undefined
+          ? eb.ref('articles.body_text').as('body_text')
+          : eb.fn<string>('substr', ['articles.body_text', eb.val(1), eb.val(chars)]).as('body_text'),
         'channels.path as channel_path',
       ])
       .where('articles.deleted_at', 'is', null);
   }
 
-  private rows({ bodies, openingChars }: Port.ReadOptions = {}) {
-    if (openingChars !== undefined) return this.openings(openingChars);
-    return bodies === false ? this.heads() : this.base();
+  private rows({ bodies, openingChars, html }: Port.ReadOptions = {}) {
+    if (bodies === false) return this.heads();
+    if (openingChars !== undefined || html === false) return this.texts(openingChars);
+    return this.base();
   }
 
   async insert(article: NewArticle): Promise<number> {
