@@ -1,5 +1,5 @@
 import { setImmediate as turn } from 'node:timers/promises';
-import { type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, SqliteDialect, type TransactionSettings } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, SqliteDialect, type TransactionSettings } from 'kysely';
 
 /**
  * better-sqlite3 runs each statement synchronously, and Kysely chains a transaction's statements as promises that are
@@ -52,10 +52,16 @@ class TurnTakingDriver implements Driver {
     return wrapper;
   }
 
-  // The SQLite driver runs begin, commit and rollback through the connection it is given: the wrapper, so a slow
-  // commit (the WAL write of a big body) is followed by a turn too.
-  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
-    return this.inner.beginTransaction(connection, settings);
+  /**
+   * BEGIN IMMEDIATE: the write lock is taken at the start, waiting (busy_timeout) for another process's writer. A
+   * deferred BEGIN takes it at the first write, and fails at once (SQLITE_BUSY_SNAPSHOT, no waiting) when another
+   * process committed after this transaction's first read: with two server processes on one file (INKSTONE_WORKERS)
+   * a publish answered 503 that way. A read-only transaction (an export's snapshot) stays deferred, so it never holds
+   * other processes' writers back. Run through the wrapper, as commit and rollback are (the inner driver sends them
+   * through the connection it is given), so a slow commit is followed by a turn too.
+   */
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
+    await connection.executeQuery(CompiledQuery.raw(settings.accessMode === 'read only' ? 'begin' : 'begin immediate'));
   }
 
   commitTransaction(connection: DatabaseConnection) {

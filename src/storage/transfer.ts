@@ -355,10 +355,10 @@ export class SqlTransferTables implements TransferTables {
   }
 
   snapshot<T>(fn: (read: TransferReader) => Promise<T>): Promise<T> {
-    // SQLite in WAL mode: a read transaction sees one snapshot while other processes write. PostgreSQL: the same with
-    // repeatable read.
-    const begin = this.db.transaction();
-    const tx = this.dialect === 'postgres' ? begin.setIsolationLevel('repeatable read').setAccessMode('read only') : begin;
+    // SQLite in WAL mode: a read transaction (deferred: it takes no write lock, sqlite-turns.ts) sees one snapshot while
+    // other processes write. PostgreSQL: the same with repeatable read.
+    const begin = this.db.transaction().setAccessMode('read only');
+    const tx = this.dialect === 'postgres' ? begin.setIsolationLevel('repeatable read') : begin;
     return tx.execute((trx) => fn(reader(trx)));
   }
 

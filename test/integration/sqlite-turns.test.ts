@@ -1,3 +1,4 @@
+import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/storage/database.ts';
@@ -46,5 +47,39 @@ describe('SQLite: a slow statement lets the event loop turn', () => {
     }
     await new Promise((resolve) => setImmediate(resolve));
     expect(order).toEqual(['q0', 'q1', 'q2', 'q3', 'q4', 'waiting']);
+  });
+
+  it('takes the write lock when a transaction begins: another process cannot commit between its read and its write', async () => {
+    await sql`create table if not exists turns_probe (n integer)`.execute(database.db);
+    // Another process's connection to the same file, which gives up at once when the file is locked.
+    const other = new SQLite(database.sqlite!.name);
+    other.pragma('busy_timeout = 0');
+    try {
+      const outcome = await database.db.transaction().execute(async (trx) => {
+        await sql`select count(*) from turns_probe`.execute(trx);
+        let refused = '';
+        try {
+          other.prepare('insert into turns_probe (n) values (1)').run();
+        } catch (err) {
+          refused = (err as { code?: string }).code ?? '';
+        }
+        // With a deferred BEGIN the other insert would have committed, and this write failed with SQLITE_BUSY_SNAPSHOT.
+        await sql`insert into turns_probe (n) values (2)`.execute(trx);
+        return refused;
+      });
+      expect(outcome).toBe('SQLITE_BUSY');
+      expect(other.prepare('select n from turns_probe').pluck().all()).toEqual([2]);
+      // A read-only transaction (an export's snapshot) takes no write lock: the other process writes meanwhile.
+      await database.db
+        .transaction()
+        .setAccessMode('read only')
+        .execute(async (trx) => {
+          await sql`select count(*) from turns_probe`.execute(trx);
+          other.prepare('insert into turns_probe (n) values (3)').run();
+        });
+      expect(other.prepare('select n from turns_probe order by n').pluck().all()).toEqual([2, 3]);
+    } finally {
+      other.close();
+    }
   });
 });
