@@ -13,7 +13,8 @@ const referenceSanitize = (html: string) => sanitizeHtml(html, { ...bodyOptions,
 
 const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', '#39': "'" };
 function referenceBodyText(html: string): string {
-  const withBreaks = html.replace(/<\/(p|h2|h3|h4|li|blockquote|figcaption)>|<br\s*\/?>/gi, (m) => `${m}\n`);
+  // The blocks of bodyText's walk (html.ts BLOCKS), table cells and captions included since tables are allowed.
+  const withBreaks = html.replace(/<\/(p|h2|h3|h4|li|blockquote|figcaption|caption|th|td)>|<br\s*\/?>/gi, (m) => `${m}\n`);
   const text = sanitizeHtml(withBreaks, { allowedTags: [], allowedAttributes: {}, nonTextTags: ['script', 'style'] });
   return text
     .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+|#39);/gi, (m, name: string) => {
@@ -33,7 +34,7 @@ function impliedBlockEnds(html: string): boolean {
   let implied = false;
   new Parser({
     onclosetag(name, isImplied) {
-      if (isImplied && /^(p|h[234]|li|blockquote|figcaption)$/.test(name)) implied = true;
+      if (isImplied && /^(p|h[234]|li|blockquote|figcaption|caption|th|td)$/.test(name)) implied = true;
     },
   }).end(html);
   return implied;
