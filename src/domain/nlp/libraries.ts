@@ -19,5 +19,5 @@ export const pinyinPro = (): typeof PinyinPro => require('pinyin-pro') as typeof
 
 /** jieba's bundled dictionary (dict.txt, 5 MB), read for the one who needs it and not kept (jieba copies it). */
 export const jiebaDictionary = (): Buffer => readFileSync(require.resolve('@node-rs/jieba/dict.txt'));
-/** jieba's IDF table (idf.txt, 6 MB), read for the TF-IDF extractor and not kept. */
+/** jieba's IDF table (idf.txt, 6 MB), read for the IDF lookups (nlp/idf.ts keeps these bytes as its table). */
 export const jiebaIdf = (): Buffer => readFileSync(require.resolve('@node-rs/jieba/idf.txt'));
