@@ -210,39 +210,32 @@ export class ArticleRepository implements Port.ArticleRepository {
       .where('articles.deleted_at', 'is', null);
   }
 
-  /** As base(), without the body columns (up to 2 MB each): for lists, which print titles and summaries. */
-  private heads() {
-    return this.db
-      .selectFrom('articles')
-      .innerJoin('channels', 'channels.id', 'articles.channel_id')
-      .select(META_COLUMNS.map((c) => `articles.${c}` as const))
-      .select((eb) => [eb.val('').as('body_html'), eb.val('').as('body_text'), 'channels.path as channel_path'])
-      .where('articles.deleted_at', 'is', null);
-  }
-
   /**
-   * Without the HTML, the text whole or cut to its first `chars` characters (the database cuts it: a 2 MB body is not
-   * made into strings here).
+   * As base(), without the HTML (up to 2 MB), and the text as asked: none (lists, which print titles and summaries),
+   * whole (the search index), or cut to its first characters (related reading). The database cuts it, so a 2 MB body
+   * is not made into strings here.
    */
-  private texts(chars: number | undefined) {
+  private withoutHtml(text: 'none' | 'whole' | number) {
     return this.db
       .selectFrom('articles')
       .innerJoin('channels', 'channels.id', 'articles.channel_id')
       .select(META_COLUMNS.map((c) => `articles.${c}` as const))
       .select((eb) => [
         eb.val('').as('body_html'),
-        chars === undefined
-          ? eb.ref('articles.body_text').as('body_text')
-          : eb.fn<string>('substr', ['articles.body_text', eb.val(1), eb.val(chars)]).as('body_text'),
+        text === 'none'
+          ? eb.val('').as('body_text')
+          : text === 'whole'
+            ? eb.ref('articles.body_text').as('body_text')
+            : eb.fn<string>('substr', ['articles.body_text', eb.val(1), eb.val(text)]).as('body_text'),
         'channels.path as channel_path',
       ])
       .where('articles.deleted_at', 'is', null);
   }
 
   private rows({ bodies, openingChars, html }: Port.ReadOptions = {}) {
-    if (bodies === false) return this.heads();
-    if (openingChars !== undefined || html === false) return this.texts(openingChars);
-    return this.base();
+    if (bodies === false) return this.withoutHtml('none');
+    if (openingChars !== undefined) return this.withoutHtml(openingChars);
+    return html === false ? this.withoutHtml('whole') : this.base();
   }
 
   async insert(article: NewArticle): Promise<number> {
