@@ -84,6 +84,35 @@ export function watchErrors(page: Page): string[] {
   return errors;
 }
 
+/**
+ * Headless Chromium sometimes stops producing frames for one page (seen under CI load: requestAnimationFrame never
+ * fires again, so every click waits for "stable" until it times out, while scripts still run). Such a page is replaced by
+ * a new one in the same context (same cookies: still signed in) at the same address; a live page is returned as is.
+ */
+export async function replaceIfFrozen(page: Page, timeoutMs = 5_000): Promise<Page> {
+  const painting = await page
+    .evaluate(
+      (ms) =>
+        new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), ms);
+          requestAnimationFrame(() =>
+            requestAnimationFrame(() => {
+              clearTimeout(timer);
+              resolve(true);
+            }),
+          );
+        }),
+      timeoutMs,
+    )
+    .catch(() => false);
+  if (painting) return page;
+  console.warn(`Chromium stopped painting ${page.url()}: continuing on a new page`);
+  const fresh = await page.context().newPage();
+  await fresh.goto(page.url());
+  await page.close().catch(() => {});
+  return fresh;
+}
+
 /** Counts the page's requests still in flight (the view beacon sent on load, a feed fetch). */
 export function watchRequests(page: Page): () => number {
   const pending = new Set<Request>();

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, SCREENSHOT_DIR, startDemoSite, watchErrors } from './browser.ts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { launchChromium, replaceIfFrozen, SCREENSHOT_DIR, startDemoSite, watchErrors } from './browser.ts';
 
 /** An admin working the curation and account pages of the newsroom in Chromium, each change checked through the API. */
 
@@ -26,6 +26,17 @@ beforeAll(async () => {
   await page.click('.login-card button[type=submit]');
   await page.waitForSelector('.dashboard [data-section=published] .article-list');
 }, 120_000);
+
+// One page serves every test in turn: if Chromium stopped painting it, the next test starts on a new one.
+beforeEach(async () => {
+  const current = await replaceIfFrozen(page);
+  if (current === page) return;
+  page = current;
+  const earlier = errors;
+  errors = watchErrors(page);
+  errors.push(...earlier);
+  page.on('dialog', (d) => void d.accept());
+});
 
 afterAll(async () => {
   await browser?.close();

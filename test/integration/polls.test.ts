@@ -363,6 +363,8 @@ describe.each(STORES)('polls on %s', (kind) => {
     expect(stored).toContain(`<figure data-poll="${poll.id}"><figcaption>`);
     expect(stored).not.toContain('onclick');
     await publish(t.app, editor.auth, article.id);
+    // The outbox purges the page after the publish too (search entry, related reading): count hits once it is done.
+    await t.settled();
     const page = await t.app.inject({ url: `/a/${article.id}` });
     expect(page.body).toContain(`data-poll="${poll.id}"`);
     expect(page.body).toContain(`action="/p/${poll.id}/vote"`);

@@ -22,6 +22,8 @@ describe.each(STORES)('security: page cache on %s', (kind) => {
     draftId = (await createArticle(t.app, editor.auth, { title: '尚未发布的草稿标题', body: '<p>草稿里的独家内容绝不外泄。</p>' })).id;
     publishedId = (await createArticle(t.app, editor.auth, { title: '已经发布的稿件' })).id;
     await publish(t.app, editor.auth, publishedId);
+    // The outbox purges the page after the publish too (search entry, related reading): let it finish first.
+    await t.settled();
     const login = await t.app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: editor.username, password: 'correct horse battery' } });
     cookie = String(login.headers['set-cookie']).split(';')[0]!;
     await t.app.listen({ port: 0, host: '127.0.0.1' });
