@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/render.ts [--articles 100000] [--renders 1000]
  *   npx tsx bench/render.ts … --profile FILE.cpuprofile   (a CPU profile of the random-article renders alone)
+ *   npx tsx bench/render.ts … --sql   (the SQL statements of the random-article renders, by total time)
  *
  * The page cache is off (INKSTONE_PAGE_CACHE_MB=0) so every request renders; related lists are filled with eight
  * random neighbours per article (the analysis itself is not what is measured here).
@@ -14,6 +15,7 @@ import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import Sqlite from 'better-sqlite3';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
@@ -22,11 +24,44 @@ import { random } from './search-corpus.ts';
 import { load } from './search.ts';
 
 const { values: args } = parseArgs({
-  options: { articles: { type: 'string', default: '100000' }, renders: { type: 'string', default: '1000' }, profile: { type: 'string' } },
+  options: {
+    articles: { type: 'string', default: '100000' },
+    renders: { type: 'string', default: '1000' },
+    profile: { type: 'string' },
+    sql: { type: 'boolean' },
+  },
   strict: false,
 });
 const ARTICLES = Number(args.articles);
 const RENDERS = Number(args.renders);
+
+/** Time spent in each SQL statement (better-sqlite3 runs them synchronously, so the wall time is its CPU time). */
+const statements = new Map<string, { calls: number; ms: number }>();
+let countingSql = false;
+if (args.sql) {
+  const proto = Sqlite.prototype as unknown as { prepare: (sql: string) => Record<string, unknown> };
+  const prepare = proto.prepare;
+  proto.prepare = function (this: unknown, text: string) {
+    const stmt = prepare.call(this, text);
+    for (const method of ['all', 'get', 'run', 'iterate'] as const) {
+      const original = stmt[method] as ((...a: unknown[]) => unknown) | undefined;
+      if (!original) continue;
+      stmt[method] = (...a: unknown[]) => {
+        if (!countingSql) return original.apply(stmt, a);
+        const t = performance.now();
+        try {
+          return original.apply(stmt, a);
+        } finally {
+          const entry = statements.get(text) ?? { calls: 0, ms: 0 };
+          entry.calls++;
+          entry.ms += performance.now() - t;
+          statements.set(text, entry);
+        }
+      };
+    }
+    return stmt;
+  };
+}
 
 const log = (...parts: unknown[]) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...parts);
 
@@ -97,6 +132,7 @@ async function main() {
         await session.post('Profiler.enable');
         await session.post('Profiler.start');
       }
+      countingSql = page.name === 'article (random)';
       const cpu0 = process.cpuUsage();
       for (let i = 0; i < n; i++) {
         const t = performance.now();
@@ -106,6 +142,7 @@ async function main() {
         if (res.headers['x-cache'] === 'hit') throw new Error('the page cache answered: the benchmark must render');
       }
       const cpu = process.cpuUsage(cpu0);
+      countingSql = false;
       if (session) {
         const { profile } = await session.post('Profiler.stop');
         writeFileSync(args.profile as string, JSON.stringify(profile));
@@ -122,6 +159,14 @@ async function main() {
     console.log('| page | CPU ms / render | renders/s of one core | p50 ms | p95 ms |');
     console.log('|---|---|---|---|---|');
     for (const r of rows) console.log(r);
+    if (args.sql) {
+      console.log(`\nSQL of the ${RENDERS} random-article renders, by time (ms per render)\n`);
+      const sorted = [...statements].sort((a, b) => b[1].ms - a[1].ms);
+      for (const [text, { calls, ms }] of sorted.slice(0, 25))
+        console.log(`${(ms / RENDERS).toFixed(3).padStart(7)} ms ${(calls / RENDERS).toFixed(1).padStart(5)}× ${text.replace(/\s+/g, ' ').slice(0, 220)}`);
+      const total = sorted.reduce((sum, [, s]) => sum + s.ms, 0);
+      console.log(`${(total / RENDERS).toFixed(3).padStart(7)} ms in all`);
+    }
     await app.close();
   } finally {
     await database.close();

@@ -240,6 +240,8 @@ interface StoreReport {
   p95: number;
   p99: number;
   max: number;
+  /** This process's peak resident memory while the queries ran (the search code runs in-process, as in the server). */
+  rssPeak: number;
   byKind: { kind: string; n: number; p50: number; p95: number; max: number; avgTotal: number }[];
 }
 
@@ -286,7 +288,14 @@ async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<s
     }
     log(`${kind}: indexed ${documents} articles in ${indexSeconds.toFixed(0)} s, index ${(indexBytes / 1048576).toFixed(0)} MB`);
     const queries = queryMix(loaded);
-    const times = await measure(ctx, queries);
+    // Bulk work is over: what remains is what a server holds while it searches.
+    (globalThis as { gc?: () => void }).gc?.();
+    let rssPeak = process.memoryUsage.rss();
+    const sampler = setInterval(() => {
+      rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+    }, 50);
+    const times = await measure(ctx, queries).finally(() => clearInterval(sampler));
+    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
     const sorted = times.map((t) => t.t).sort((a, b) => a - b);
     const kinds = [...new Set(times.map((t) => t.kind))];
     return {
@@ -300,6 +309,7 @@ async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<s
       p95: percentile(sorted, 95),
       p99: percentile(sorted, 99),
       max: sorted[sorted.length - 1]!,
+      rssPeak,
       byKind: kinds.map((k) => {
         const mine = times.filter((t) => t.kind === k);
         const s = mine.map((t) => t.t).sort((a, b) => a - b);
@@ -356,7 +366,7 @@ async function main() {
   for (const r of reports) {
     console.log(`\n${r.store}: p50 ${ms(r.p50)}, p95 ${ms(r.p95)}, p99 ${ms(r.p99)}, max ${ms(r.max)}`);
     console.log(
-      `  load ${r.loadSeconds.toFixed(0)} s, index build ${r.indexSeconds.toFixed(0)} s, index ${(r.indexBytes / 1048576).toFixed(0)} MB (${(r.indexBytes / r.textBytes).toFixed(2)}× the ${(r.textBytes / 1048576).toFixed(0)} MB of text), ${Math.round(ARTICLES / r.indexSeconds)} articles/s, database ${(r.databaseBytes / 1048576).toFixed(0)} MB`,
+      `  load ${r.loadSeconds.toFixed(0)} s, index build ${r.indexSeconds.toFixed(0)} s, index ${(r.indexBytes / 1048576).toFixed(0)} MB (${(r.indexBytes / r.textBytes).toFixed(2)}× the ${(r.textBytes / 1048576).toFixed(0)} MB of text), ${Math.round(ARTICLES / r.indexSeconds)} articles/s, database ${(r.databaseBytes / 1048576).toFixed(0)} MB, peak RSS while searching ${(r.rssPeak / 1048576).toFixed(0)} MB`,
     );
     for (const k of r.byKind)
       console.log(
