@@ -1,3 +1,4 @@
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -313,6 +314,30 @@ describe('page cache', () => {
       const after = await t.app.inject({ url: `/a/${a.id}` });
       expect(after.headers['x-cache']).toBe('miss');
       expect(after.body).toContain('更正后的标题');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('compresses a render fast for its own reader and tighter once the page is read again, the same page either way', async () => {
+    const t = await startTestApp('sqlite');
+    try {
+      const admin = await t.user('admin');
+      const editor = (await t.user('editor')).auth;
+      await createChannels(t.app, admin.auth);
+      const a = await createArticle(t.app, editor, { title: '压缩', body: `<p>${'城市更新让老街区焕发新的活力。'.repeat(200)}</p>` });
+      await publish(t.app, editor, a.id);
+      await t.settled();
+      for (const encoding of ['br', 'gzip'] as const) {
+        const url = encoding === 'br' ? `/a/${a.id}` : `/a/${a.id}?full=1`;
+        const read = () => t.app.inject({ url, headers: { 'accept-encoding': encoding } });
+        const [first, second, third] = [await read(), await read(), await read()];
+        expect([first, second, third].map((r) => r.headers['x-cache'])).toEqual(['miss', 'hit', 'hit']);
+        const decode = (r: typeof first) => (encoding === 'br' ? brotliDecompressSync(r.rawPayload) : gunzipSync(r.rawPayload)).toString();
+        expect(decode(second)).toBe(decode(first));
+        expect(second.rawPayload.length, encoding).toBeLessThan(first.rawPayload.length);
+        expect(third.rawPayload.equals(second.rawPayload)).toBe(true);
+      }
     } finally {
       await t.close();
     }

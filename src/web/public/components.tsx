@@ -1,4 +1,5 @@
 import type { ComponentChildren, JSX } from 'preact';
+import { renderToString } from 'preact-render-to-string';
 import type { Article } from '../../domain/articles/article.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { formatTime, isoWithOffset, shortTime } from './format.ts';
@@ -162,7 +163,29 @@ export function Breadcrumbs({ crumbs, view }: { crumbs: Crumb[]; view: SiteView 
   );
 }
 
-export function FeedItem({ article, view }: { article: Article; view: SiteView }) {
+/**
+ * The markup of a list item, rendered once per article object and time zone: the latest articles are read once per
+ * change (the front feed's memo) and listed under every article page, so an uncached render reuses their markup.
+ */
+const feedItems = new WeakMap<Article, { timeZone: string; html: string }>();
+
+function feedItemHtml(article: Article, view: SiteView): string {
+  let done = feedItems.get(article);
+  if (done?.timeZone !== view.timeZone) {
+    done = { timeZone: view.timeZone, html: renderToString(<FeedItem article={article} view={view} />) };
+    feedItems.set(article, done);
+  }
+  return done.html;
+}
+
+/** A list of articles with their summaries and times (the feed, a topic's articles). */
+export function FeedList({ articles, view, live }: { articles: Article[]; view: SiteView; live?: boolean }) {
+  return (
+    <ul class="feed-list" data-feed-list={live ? '' : undefined} dangerouslySetInnerHTML={{ __html: articles.map((a) => feedItemHtml(a, view)).join('') }} />
+  );
+}
+
+function FeedItem({ article, view }: { article: Article; view: SiteView }) {
   return (
     <li class="feed-item" data-id={String(article.id)}>
       <a class="feed-link" href={articlePath(article.id)}>
@@ -190,11 +213,7 @@ export function FeedSection({ view, title, articles, nextCursor, pagePath, chann
       <h2 id="feed-title" class="section-title">
         {title}
       </h2>
-      <ul class="feed-list" data-feed-list>
-        {articles.map((a) => (
-          <FeedItem article={a} view={view} />
-        ))}
-      </ul>
+      <FeedList articles={articles} view={view} live />
       {nextCursor ? (
         <a class="load-more" data-load-more data-cursor={nextCursor} href={`${pagePath}?cursor=${encodeURIComponent(nextCursor)}#feed`}>
           加载更多

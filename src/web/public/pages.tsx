@@ -1,3 +1,4 @@
+import { renderToString } from 'preact-render-to-string';
 import type { Article } from '../../domain/articles/article.ts';
 import { LiveSection, type LiveView } from './live.tsx';
 import { countReadingUnits } from '../../domain/articles/html.ts';
@@ -6,7 +7,7 @@ import type { MediaIndex } from '../../domain/media/responsive.ts';
 import type { Topic } from '../../domain/topics/topic.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { Comments, type CommentsView } from './comments.tsx';
-import { Breadcrumbs, FeedItem, FeedSection, JsonLd, Layout, Moods, Rankings, Share, Time, TitleList, type MoodView, type RankingView } from './components.tsx';
+import { Breadcrumbs, FeedList, FeedSection, JsonLd, Layout, Moods, Rankings, Share, Time, TitleList, type MoodView, type RankingView } from './components.tsx';
 import { isoWithOffset } from './format.ts';
 import { Picture, SIZES } from './picture.tsx';
 import type { PollView } from '../../domain/polls/service.ts';
@@ -23,13 +24,21 @@ export interface Sidebar {
   moodRankings: RankingView[];
 }
 
+/** The rankings beside every page, rendered once per computation of them (see loadSidebar: one per 30 s or change). */
+const sideColumns = new WeakMap<Sidebar, string>();
+
 function SideColumn({ sidebar }: { sidebar: Sidebar }) {
-  return (
-    <aside class="side-col" aria-label="排行">
-      <Rankings title="最多阅读" id="most-read" rankings={sidebar.mostRead} />
-      <Rankings title="新闻表情排行" id="mood-rankings" rankings={sidebar.moodRankings} />
-    </aside>
-  );
+  let html = sideColumns.get(sidebar);
+  if (html === undefined) {
+    html = renderToString(
+      <>
+        <Rankings title="最多阅读" id="most-read" rankings={sidebar.mostRead} />
+        <Rankings title="新闻表情排行" id="mood-rankings" rankings={sidebar.moodRankings} />
+      </>,
+    );
+    sideColumns.set(sidebar, html);
+  }
+  return <aside class="side-col" aria-label="排行" dangerouslySetInnerHTML={{ __html: html }} />;
 }
 
 export function channelCrumbs(view: SiteView, channel: Channel) {
@@ -420,11 +429,7 @@ export function TopicPage({
         <h2 id="topic-articles" class="section-title">
           专题稿件
         </h2>
-        <ul class="feed-list">
-          {articles.map((a) => (
-            <FeedItem article={a} view={view} />
-          ))}
-        </ul>
+        <FeedList articles={articles} view={view} />
       </section>
     </Layout>
   );
