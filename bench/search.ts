@@ -4,11 +4,13 @@
  * article loading, snippets) over a mix of reader queries. Never part of `npm test`.
  *
  *   npx tsx bench/search.ts [--articles 100000] [--queries 1000] [--stores sqlite,postgres]
+ *   npx tsx bench/search.ts --stores sqlite --keep DIR   (SQLite in DIR, kept: a later run with the same --keep,
+ *     --articles and --seed skips loading and indexing and only queries, e.g. under a profiler)
  *
  * PostgreSQL: DATABASE_URL names a server where the benchmark may create (and then drops) a database;
  * without it a throwaway cluster is started from Debian's binaries, as the tests do.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
     queries: { type: 'string', default: '1000' },
     stores: { type: 'string', default: 'sqlite,postgres' },
     seed: { type: 'string', default: '42' },
+    keep: { type: 'string' },
   },
   // Other benchmarks import load() and have options of their own.
   strict: false,
@@ -57,13 +60,16 @@ export interface Loaded {
   loadSeconds: number;
 }
 
-/** Channels, one author and ARTICLES published articles, written straight to the tables (the index comes later). */
-export async function load(database: Database): Promise<Loaded> {
+/**
+ * Channels, one author and ARTICLES published articles, written straight to the tables (the index comes later). With
+ * `write: false` nothing is written: the same corpus is generated for its samples (a kept database already holds it).
+ */
+export async function load(database: Database, { write = true }: { write?: boolean } = {}): Promise<Loaded> {
   const started = Date.now();
   const db = database.db;
   const now = Date.now();
   const channelIds = new Map<string, number>();
-  for (const p of channelPaths()) {
+  for (const p of write ? channelPaths() : []) {
     const slug = p.split('/').pop()!;
     const parent = p.includes('/') ? channelIds.get(p.slice(0, p.lastIndexOf('/')))! : null;
     const { id } = await db
@@ -73,11 +79,15 @@ export async function load(database: Database): Promise<Loaded> {
       .executeTakeFirstOrThrow();
     channelIds.set(p, id);
   }
-  const { id: authorId } = await db
-    .insertInto('accounts')
-    .values({ username: 'bench', display_name: 'bench', role: 'admin', password_hash: 'x', disabled_at: null, created_at: now, updated_at: now })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const authorId = write
+    ? (
+        await db
+          .insertInto('accounts')
+          .values({ username: 'bench', display_name: 'bench', role: 'admin', password_hash: 'x', disabled_at: null, created_at: now, updated_at: now })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id
+    : 0;
 
   const c = corpus(ARTICLES, { seed: SEED });
   const samples: Sample[] = [];
@@ -88,6 +98,15 @@ export async function load(database: Database): Promise<Loaded> {
   const rnd = random(SEED + 1);
   const flush = async () => {
     if (batch.length === 0) return;
+    if (!write) {
+      for (const a of batch) {
+        id++;
+        if (samples.length < 3000 && rnd() < 3000 / ARTICLES)
+          samples.push({ title: a.title, body: a.bodyParagraphs.join(''), channel: a.channel, publishedAt: a.publishedAt });
+      }
+      batch = [];
+      return;
+    }
     const rows = batch.map((a) => {
       id++;
       const html = a.bodyParagraphs.map((p) => `<p>${p}</p>`).join('');
@@ -146,7 +165,7 @@ export async function load(database: Database): Promise<Loaded> {
     if (batch.length === LOAD_BATCH) await flush();
   }
   await flush();
-  if (database.dialect === 'postgres') {
+  if (write && database.dialect === 'postgres') {
     // Explicit ids bypassed the sequences.
     for (const t of ['articles', 'tags']) await sqlRaw(database, `select setval(pg_get_serial_sequence('${t}', 'id'), (select max(id) from ${t}))`);
     await sqlRaw(database, 'analyze');
@@ -257,8 +276,17 @@ export async function measure(ctx: Ctx, queries: Query[]) {
 }
 
 async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<string>): Promise<StoreReport> {
-  log(`${kind}: generating and loading ${ARTICLES} articles`);
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-bench-'));
+  // A kept SQLite database is reused when an earlier run finished building it from the same corpus (its marker file).
+  const keep = kind === 'sqlite' && typeof args.keep === 'string' ? path.resolve(args.keep) : undefined;
+  const marker = keep && path.join(keep, 'bench-search.json');
+  const corpusId = JSON.stringify({ articles: ARTICLES, seed: SEED });
+  const reuse = marker !== undefined && existsSync(marker) && readFileSync(marker, 'utf8') === corpusId;
+  if (keep && !reuse) {
+    rmSync(keep, { recursive: true, force: true });
+    mkdirSync(keep, { recursive: true });
+  }
+  log(reuse ? `${kind}: reusing ${keep} (${ARTICLES} articles, indexed)` : `${kind}: generating and loading ${ARTICLES} articles`);
+  const dataDir = keep ?? mkdtempSync(path.join(os.tmpdir(), 'inkstone-bench-'));
   let databaseUrl: string | undefined;
   let drop = async () => {};
   if (kind === 'postgres') {
@@ -269,15 +297,17 @@ async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<s
   const database = openDatabase({ databaseUrl, dataDir, poolSize: 4 });
   try {
     await migrate(database);
-    const loaded = await load(database);
-    log(`${kind}: loaded in ${loaded.loadSeconds.toFixed(0)} s; building the index (inkstone reindex)`);
+    const loaded = await load(database, { write: !reuse });
+    if (!reuse) log(`${kind}: loaded in ${loaded.loadSeconds.toFixed(0)} s; building the index (inkstone reindex)`);
     const config = loadConfig({ INKSTONE_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, INKSTONE_DEMO: '0' });
     const ctx: Ctx = createContainer({ config, database, clock: new ManualClock() }).ctx;
     const t0 = Date.now();
-    await rebuildSearchIndex(ctx, (n) => {
-      if (n % 20_000 === 0) log(`  indexed ${n}`);
-    });
-    const indexSeconds = (Date.now() - t0) / 1000;
+    if (!reuse)
+      await rebuildSearchIndex(ctx, (n) => {
+        if (n % 20_000 === 0) log(`  indexed ${n}`);
+      });
+    const indexSeconds = reuse ? Number.NaN : (Date.now() - t0) / 1000;
+    if (marker && !reuse) writeFileSync(marker, corpusId);
     const { bytes: indexBytes, documents } = await ctx.store.search.stats();
     const databaseBytes = await databaseSize(database);
     const textBytes = await indexedTextBytes(database);
@@ -286,7 +316,7 @@ async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<s
         where name like 'search%' or name like 'sqlite_autoindex_search%' group by name order by bytes desc`.execute(database.db);
       log(`  index tables: ${parts.map((p) => `${p.name} ${(Number(p.bytes) / 1048576).toFixed(1)} MB`).join(', ')}`);
     }
-    log(`${kind}: indexed ${documents} articles in ${indexSeconds.toFixed(0)} s, index ${(indexBytes / 1048576).toFixed(0)} MB`);
+    log(`${kind}: ${documents} articles indexed${reuse ? '' : ` in ${indexSeconds.toFixed(0)} s`}, index ${(indexBytes / 1048576).toFixed(0)} MB`);
     const queries = queryMix(loaded);
     // Bulk work is over: what remains is what a server holds while it searches.
     (globalThis as { gc?: () => void }).gc?.();
@@ -326,7 +356,7 @@ async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<s
   } finally {
     await database.close();
     await drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!keep) rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -366,7 +396,7 @@ async function main() {
   for (const r of reports) {
     console.log(`\n${r.store}: p50 ${ms(r.p50)}, p95 ${ms(r.p95)}, p99 ${ms(r.p99)}, max ${ms(r.max)}`);
     console.log(
-      `  load ${r.loadSeconds.toFixed(0)} s, index build ${r.indexSeconds.toFixed(0)} s, index ${(r.indexBytes / 1048576).toFixed(0)} MB (${(r.indexBytes / r.textBytes).toFixed(2)}× the ${(r.textBytes / 1048576).toFixed(0)} MB of text), ${Math.round(ARTICLES / r.indexSeconds)} articles/s, database ${(r.databaseBytes / 1048576).toFixed(0)} MB, peak RSS while searching ${(r.rssPeak / 1048576).toFixed(0)} MB`,
+      `  ${Number.isNaN(r.indexSeconds) ? 'kept database reused' : `load ${r.loadSeconds.toFixed(0)} s, index build ${r.indexSeconds.toFixed(0)} s (${Math.round(ARTICLES / r.indexSeconds)} articles/s)`}, index ${(r.indexBytes / 1048576).toFixed(0)} MB (${(r.indexBytes / r.textBytes).toFixed(2)}× the ${(r.textBytes / 1048576).toFixed(0)} MB of text), database ${(r.databaseBytes / 1048576).toFixed(0)} MB, peak RSS while searching ${(r.rssPeak / 1048576).toFixed(0)} MB`,
     );
     for (const k of r.byKind)
       console.log(
