@@ -15,12 +15,12 @@ import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import Sqlite from 'better-sqlite3';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
 import { migrate, openDatabase } from '../src/storage/database.ts';
 import { random } from './search-corpus.ts';
+import { timeSql } from './sql-time.ts';
 import { load } from './search.ts';
 
 const { values: args } = parseArgs({
@@ -35,33 +35,7 @@ const { values: args } = parseArgs({
 const ARTICLES = Number(args.articles);
 const RENDERS = Number(args.renders);
 
-/** Time spent in each SQL statement (better-sqlite3 runs them synchronously, so the wall time is its CPU time). */
-const statements = new Map<string, { calls: number; ms: number }>();
-let countingSql = false;
-if (args.sql) {
-  const proto = Sqlite.prototype as unknown as { prepare: (sql: string) => Record<string, unknown> };
-  const prepare = proto.prepare;
-  proto.prepare = function (this: unknown, text: string) {
-    const stmt = prepare.call(this, text);
-    for (const method of ['all', 'get', 'run', 'iterate'] as const) {
-      const original = stmt[method] as ((...a: unknown[]) => unknown) | undefined;
-      if (!original) continue;
-      stmt[method] = (...a: unknown[]) => {
-        if (!countingSql) return original.apply(stmt, a);
-        const t = performance.now();
-        try {
-          return original.apply(stmt, a);
-        } finally {
-          const entry = statements.get(text) ?? { calls: 0, ms: 0 };
-          entry.calls++;
-          entry.ms += performance.now() - t;
-          statements.set(text, entry);
-        }
-      };
-    }
-    return stmt;
-  };
-}
+const sqlTimer = args.sql ? timeSql() : undefined;
 
 const log = (...parts: unknown[]) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...parts);
 
@@ -132,7 +106,7 @@ async function main() {
         await session.post('Profiler.enable');
         await session.post('Profiler.start');
       }
-      countingSql = page.name === 'article (random)';
+      if (page.name === 'article (random)') sqlTimer?.start();
       const cpu0 = process.cpuUsage();
       for (let i = 0; i < n; i++) {
         const t = performance.now();
@@ -142,7 +116,7 @@ async function main() {
         if (res.headers['x-cache'] === 'hit') throw new Error('the page cache answered: the benchmark must render');
       }
       const cpu = process.cpuUsage(cpu0);
-      countingSql = false;
+      sqlTimer?.stop();
       if (session) {
         const { profile } = await session.post('Profiler.stop');
         writeFileSync(args.profile as string, JSON.stringify(profile));
@@ -159,14 +133,7 @@ async function main() {
     console.log('| page | CPU ms / render | renders/s of one core | p50 ms | p95 ms |');
     console.log('|---|---|---|---|---|');
     for (const r of rows) console.log(r);
-    if (args.sql) {
-      console.log(`\nSQL of the ${RENDERS} random-article renders, by time (ms per render)\n`);
-      const sorted = [...statements].sort((a, b) => b[1].ms - a[1].ms);
-      for (const [text, { calls, ms }] of sorted.slice(0, 25))
-        console.log(`${(ms / RENDERS).toFixed(3).padStart(7)} ms ${(calls / RENDERS).toFixed(1).padStart(5)}× ${text.replace(/\s+/g, ' ').slice(0, 220)}`);
-      const total = sorted.reduce((sum, [, s]) => sum + s.ms, 0);
-      console.log(`${(total / RENDERS).toFixed(3).padStart(7)} ms in all`);
-    }
+    if (sqlTimer) console.log(`\nSQL of the ${RENDERS} random-article renders, by time (ms per render)\n\n${sqlTimer.report(RENDERS)}`);
     await app.close();
   } finally {
     await database.close();

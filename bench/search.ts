@@ -4,6 +4,7 @@
  * article loading, snippets) over a mix of reader queries. Never part of `npm test`.
  *
  *   npx tsx bench/search.ts [--articles 100000] [--queries 1000] [--stores sqlite,postgres]
+ *   npx tsx bench/search.ts … --sql   (SQLite: the statements of the measured queries by time, and the slowest runs)
  *   npx tsx bench/search.ts --stores sqlite --keep DIR   (SQLite in DIR, kept: a later run with the same --keep,
  *     --articles and --seed skips loading and indexing and only queries, e.g. under a profiler)
  *
@@ -24,6 +25,7 @@ import { migrate, openDatabase, type Database } from '../src/storage/database.ts
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
 import { postgresServer, scratchPostgresDatabase } from './support.ts';
+import { timeSql } from './sql-time.ts';
 import { channelPaths, corpus, random, toTraditional, zipfRank, type SyntheticArticle } from './search-corpus.ts';
 
 const { values: args } = parseArgs({
@@ -33,6 +35,7 @@ const { values: args } = parseArgs({
     stores: { type: 'string', default: 'sqlite,postgres' },
     seed: { type: 'string', default: '42' },
     keep: { type: 'string' },
+    sql: { type: 'boolean' },
   },
   // Other benchmarks import load() and have options of their own.
   strict: false,
@@ -43,6 +46,7 @@ const STORES = String(args.stores);
 const SEED = Number(args.seed);
 const TIME_ZONE = 'Asia/Shanghai';
 const LOAD_BATCH = 1000;
+const sqlTimer = args.sql ? timeSql() : undefined;
 
 const log = (...parts: unknown[]) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...parts);
 
@@ -266,12 +270,14 @@ interface StoreReport {
 
 export async function measure(ctx: Ctx, queries: Query[]) {
   for (const q of queries.slice(0, 100)) await searchArticles(ctx, { ...q.input, timeZone: TIME_ZONE });
+  sqlTimer?.start();
   const times: { kind: string; t: number; total: number }[] = [];
   for (const q of queries) {
     const t0 = process.hrtime.bigint();
     const r = await searchArticles(ctx, { ...q.input, timeZone: TIME_ZONE });
     times.push({ kind: q.kind, t: Number(process.hrtime.bigint() - t0) / 1e6, total: r.total });
   }
+  sqlTimer?.stop();
   return times;
 }
 
@@ -403,6 +409,7 @@ async function main() {
         `  ${k.kind.padEnd(26)} n=${String(k.n).padStart(4)}  p50 ${ms(k.p50).padStart(9)}  p95 ${ms(k.p95).padStart(9)}  max ${ms(k.max).padStart(9)}  avg total ${k.avgTotal.toFixed(0)}`,
       );
   }
+  if (sqlTimer) console.log(`\nSQLite statements of the measured queries, by time (ms per query)\n\n${sqlTimer.report(QUERIES, 10)}`);
   const missed = reports.filter((r) => r.p95 >= 50);
   if (missed.length) {
     console.log(`\np95 target (< 50 ms) missed on ${missed.map((r) => r.store).join(', ')}`);
