@@ -11,7 +11,7 @@
  * PostgreSQL: DATABASE_URL names a server where the benchmark may create (and then drops) a database;
  * without it a throwaway cluster is started from Debian's binaries, as the tests do.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -100,13 +100,17 @@ export async function load(database: Database, { write = true }: { write?: boole
   let id = 0;
   let batch: SyntheticArticle[] = [];
   const rnd = random(SEED + 1);
+  /** About 3,000 articles kept aside for the query mix (the same ones whether the corpus is written or not). */
+  const sample = (a: SyntheticArticle) => {
+    if (samples.length < 3000 && rnd() < 3000 / ARTICLES)
+      samples.push({ title: a.title, body: a.bodyParagraphs.join(''), channel: a.channel, publishedAt: a.publishedAt });
+  };
   const flush = async () => {
     if (batch.length === 0) return;
     if (!write) {
       for (const a of batch) {
         id++;
-        if (samples.length < 3000 && rnd() < 3000 / ARTICLES)
-          samples.push({ title: a.title, body: a.bodyParagraphs.join(''), channel: a.channel, publishedAt: a.publishedAt });
+        sample(a);
       }
       batch = [];
       return;
@@ -114,8 +118,7 @@ export async function load(database: Database, { write = true }: { write?: boole
     const rows = batch.map((a) => {
       id++;
       const html = a.bodyParagraphs.map((p) => `<p>${p}</p>`).join('');
-      if (samples.length < 3000 && rnd() < 3000 / ARTICLES)
-        samples.push({ title: a.title, body: a.bodyParagraphs.join(''), channel: a.channel, publishedAt: a.publishedAt });
+      sample(a);
       return {
         id,
         row: {
@@ -282,14 +285,19 @@ export async function measure(ctx: Ctx, queries: Query[]) {
 }
 
 async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<string>): Promise<StoreReport> {
-  // A kept SQLite database is reused when an earlier run finished building it from the same corpus (its marker file).
+  // A kept SQLite database is reused when an earlier run finished building it from the same corpus (its marker file says so).
   const keep = kind === 'sqlite' && typeof args.keep === 'string' ? path.resolve(args.keep) : undefined;
   const marker = keep && path.join(keep, 'bench-search.json');
   const corpusId = JSON.stringify({ articles: ARTICLES, seed: SEED });
   const reuse = marker !== undefined && existsSync(marker) && readFileSync(marker, 'utf8') === corpusId;
   if (keep && !reuse) {
+    // Only a folder this benchmark made (its marker) or an empty one is emptied: --keep never deletes anything else.
+    if (existsSync(keep) && readdirSync(keep).length > 0 && !existsSync(marker!))
+      throw new Error(`--keep ${keep}: not empty and not a kept benchmark database; name a new or empty folder`);
     rmSync(keep, { recursive: true, force: true });
     mkdirSync(keep, { recursive: true });
+    // Marks the folder ours at once: a run stopped half-way leaves a folder the next run may empty.
+    writeFileSync(marker!, 'building');
   }
   log(reuse ? `${kind}: reusing ${keep} (${ARTICLES} articles, indexed)` : `${kind}: generating and loading ${ARTICLES} articles`);
   const dataDir = keep ?? mkdtempSync(path.join(os.tmpdir(), 'inkstone-bench-'));

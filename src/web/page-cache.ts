@@ -15,8 +15,6 @@ interface Entry {
   /** Compressed forms, each made when a reader first asks for it (a crawler's one-off render compresses once). */
   gzip?: Buffer;
   br?: Buffer;
-  /** The encodings compressed fast for the render's own response, to be compressed better on the first hit. */
-  quick?: Set<'br' | 'gzip'>;
   expires: number;
   bytes: number;
   /** Read since it was stored or last spared: the eviction passes over it once (CLOCK, LRU without reordering on hits). */
@@ -275,24 +273,18 @@ export class PageCache {
     for (const [key, entry] of this.entries) if (entry.expires + this.options.ttlMs <= now) this.drop(key, entry);
   }
 
-  /**
-   * The entry's body in an encoding, compressing it the first time it is asked for (and counting its bytes). The render's
-   * own response (`quick`) is compressed fast: most renders are a crawler's one-off visit to an old article, and only
-   * a page read again (a hit) is worth the slower, tighter compression, made then and kept for every later hit.
-   */
-  encoded(entry: Entry, encoding: Encoding, quick = false): Buffer {
+  /** The entry's body in an encoding, compressing it the first time it is asked for (and counting its bytes). */
+  encoded(entry: Entry, encoding: Encoding): Buffer {
     if (encoding === 'identity') return entry.raw;
     let body = entry[encoding];
-    if (body && (quick || !entry.quick?.has(encoding))) return body;
-    const before = body?.length ?? 0;
-    body = compress(entry.raw, encoding, quick);
-    entry[encoding] = body;
-    if (quick) (entry.quick ??= new Set()).add(encoding);
-    else entry.quick?.delete(encoding);
-    // Counted only while the entry is the one kept under its key (not refused, evicted or replaced meanwhile).
-    if (entry.key !== undefined && this.entries.get(entry.key) === entry) {
-      entry.bytes += body.length - before;
-      this.bytes += body.length - before;
+    if (!body) {
+      body = compress(entry.raw, encoding, false);
+      entry[encoding] = body;
+      // Counted only while the entry is the one kept under its key (not refused, evicted or replaced meanwhile).
+      if (entry.key !== undefined && this.entries.get(entry.key) === entry) {
+        entry.bytes += body.length;
+        this.bytes += body.length;
+      }
     }
     return body;
   }
@@ -306,7 +298,9 @@ type Encoding = 'br' | 'gzip' | 'identity';
 
 /**
  * Kept pages: brotli 4 and gzip 6, within a few per cent of brotli 5's size at about half its CPU. A render's own
- * response: brotli 1 and gzip 1, about 12 % larger at half the CPU again (0.25 instead of 0.55 ms for an article page).
+ * response (`quick`): brotli 1 and gzip 1, about 12 % larger at half the CPU again (0.25 instead of 0.55 ms for an
+ * article page), and not kept. Most renders are a crawler's one-off visit to an old article; only a page read again
+ * (a hit) is worth the tighter form, made then by `encoded` and kept for every later hit.
  */
 function compress(raw: Buffer, encoding: 'br' | 'gzip', quick: boolean): Buffer {
   return encoding === 'br'
@@ -325,8 +319,9 @@ function encodingFor(req: { headers: IncomingMessage['headers'] }): 'br' | 'gzip
 function sendEntry(cache: PageCache, req: FastifyRequest, reply: FastifyReply, entry: Entry, rendered = false): Buffer {
   reply.header('vary', 'accept-encoding');
   const encoding = encodingFor(req);
-  if (encoding) reply.header('content-encoding', encoding);
-  return cache.encoded(entry, encoding ?? 'identity', rendered);
+  if (!encoding) return entry.raw;
+  reply.header('content-encoding', encoding);
+  return rendered ? compress(entry.raw, encoding, true) : cache.encoded(entry, encoding);
 }
 
 export function registerPageCache(app: FastifyInstance, cache: PageCache, now: () => number = Date.now): void {

@@ -178,10 +178,14 @@ function feedItemHtml(article: Article, view: SiteView): string {
   return done.html;
 }
 
-/** A list of articles with their summaries and times (the feed, a topic's articles). */
-export function FeedList({ articles, view, live }: { articles: Article[]; view: SiteView; live?: boolean }) {
+/** A list of articles with their summaries and times (the feed, a topic's articles); 加载更多 appends to an `appendable` one. */
+export function FeedList({ articles, view, appendable }: { articles: Article[]; view: SiteView; appendable?: boolean }) {
   return (
-    <ul class="feed-list" data-feed-list={live ? '' : undefined} dangerouslySetInnerHTML={{ __html: articles.map((a) => feedItemHtml(a, view)).join('') }} />
+    <ul
+      class="feed-list"
+      data-feed-list={appendable ? '' : undefined}
+      dangerouslySetInnerHTML={{ __html: articles.map((a) => feedItemHtml(a, view)).join('') }}
+    />
   );
 }
 
@@ -213,7 +217,7 @@ export function FeedSection({ view, title, articles, nextCursor, pagePath, chann
       <h2 id="feed-title" class="section-title">
         {title}
       </h2>
-      <FeedList articles={articles} view={view} live />
+      <FeedList articles={articles} view={view} appendable />
       {nextCursor ? (
         <a class="load-more" data-load-more data-cursor={nextCursor} href={`${pagePath}?cursor=${encodeURIComponent(nextCursor)}#feed`}>
           加载更多
