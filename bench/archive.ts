@@ -204,9 +204,9 @@ async function load(targets: Target[]): Promise<{ seconds: number; words: { body
             if (mine.length === 0) continue;
             const rowsSql = mine.map(({ doc }) => {
               const v = documentVectors(doc);
-              return sql`(${doc.articleId}, ${doc.publishedAt}, ${v.words}::tsvector, ${v.grams}::tsvector)`;
+              return sql`(${doc.articleId}, ${doc.publishedAt}, ${v.words}::tsvector, ${v.grams}::tsvector, ${doc.head})`;
             });
-            await sql`insert into ${sql.table(table)} (article_id, published_at, words, grams) values ${sql.join(rowsSql)}`.execute(db);
+            await sql`insert into ${sql.table(table)} (article_id, published_at, words, grams, head) values ${sql.join(rowsSql)}`.execute(db);
           }
         } else {
           for (const d of indexed) await (d.published ? indexes.published : indexes.others).put(d.doc);

@@ -230,7 +230,6 @@ describe('store query languages', () => {
     expect(ftsExpression([any, { kind: 'word', token: '保供' }])).toBe('({t k s b} : "发改委" OR {gt gk gs gb} : "国家 家发 发展") AND {t k s b} : "保供"');
     expect(tsqueryLiterals([any, { kind: 'word', token: '保供' }])).toEqual({
       words: `'保供'`,
-      rankWords: `'发改委' & '保供'`,
       grams: undefined,
       gramsLoose: undefined,
       mixed: [{ words: `'发改委'`, grams: `('国家' <-> '家发' <-> '发展')`, gramsLoose: `('国家' & '家发' & '发展')` }],
@@ -268,12 +267,11 @@ describe('store query languages', () => {
   it('quotes every tsquery and tsvector lexeme, and keeps positions within PostgreSQL limits', () => {
     expect(tsqueryLiterals(terms)).toEqual({
       words: `'a"b'`,
-      rankWords: `'a"b'`,
       grams: `('x''' <-> '''y':*)`,
       gramsLoose: `('x''' & '''y':*)`,
       mixed: [],
     });
-    expect(tsqueryLiterals(terms.slice(1), [3, 12])).toMatchObject({ words: `('c:3' | 'c:12')`, rankWords: undefined });
+    expect(tsqueryLiterals(terms.slice(1), [3, 12])).toMatchObject({ words: `('c:3' | 'c:12')` });
     const many = Array.from({ length: 20_000 }, () => '词');
     const literal = tsvectorLiteral([['标题'], many]);
     expect(literal.startsWith(`'标题':1A '词':4B,5B`)).toBe(true);

@@ -180,6 +180,14 @@ export function unpackSearchFields(p: PackedSearchFields): PreparedSearchFields 
   return { texts: p.texts, fields };
 }
 
+/**
+ * A document's head: its title on the first line, then each tag on a line of its own, normalized as queries are
+ * (normalizeText turns any line break into a space). What ranking reads of a candidate (ranking.ts).
+ */
+export function searchHead(title: string, tags: readonly string[]): string {
+  return [title, ...tags].map((s) => normalizeText(wellFormed(s))).join('\n');
+}
+
 export function searchDocument(a: IndexableArticle, prepared?: PreparedSearchFields): SearchDocument {
   const texts = fieldTexts(a);
   const fits = prepared !== undefined && SEARCH_FIELDS.every((f) => prepared.texts[f] === texts[f]);
@@ -188,5 +196,6 @@ export function searchDocument(a: IndexableArticle, prepared?: PreparedSearchFie
     channelId: a.channelId,
     publishedAt: a.publishedAt ?? a.updatedAt,
     fields: fits ? prepared.fields : prepareSearchFields(a).fields,
+    head: searchHead(a.title, a.tags),
   };
 }

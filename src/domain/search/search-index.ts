@@ -20,6 +20,8 @@ export interface SearchDocument {
   channelId: number;
   publishedAt: number;
   fields: Record<SearchFieldName, SearchField>;
+  /** Title and tags as ranking reads them (searchHead): kept beside the document, read for each candidate. */
+  head: string;
 }
 
 /** What a document is made from; a rebuild reads these of every published article. */
@@ -133,10 +135,11 @@ export interface SearchIndex {
   /**
    * Indexes the articles of the index's scope that have no document yet, in batches, oldest id first: a first start on
    * a bulk-loaded, restored or imported archive fills the index in the background, and an interrupted fill goes on
-   * where it stopped. Never replaces a document (a change indexed meanwhile by the outbox is newer).
+   * where it stopped. Never replaces a whole document (a change indexed meanwhile by the outbox is newer); one written
+   * before documents had heads (see ranking.ts) counts as missing.
    */
   fill(document: DocumentMaker, progress?: (indexed: number) => void, signal?: AbortSignal): Promise<number>;
-  /** How many documents the index holds (an index-only count). */
+  /** How many whole documents the index holds (an index-only count; see fill). */
   count(): Promise<number>;
   /** Whether no article is indexed (cheap, unlike stats). */
   isEmpty(): Promise<boolean>;

@@ -27,8 +27,8 @@ import { articleBatch, REBUILD_BATCH, SEARCH_CAPS, type IndexScope } from './sha
  * tokens in `text` fields with the built-in `whitespace` analyzer. So it finds exactly what the built-in index finds
  * — regional vocabulary, synonyms, names jieba does not know, partial matches — and needs no analysis plugin; IK or
  * smartcn would segment differently from the queries, which are segmented here too. What differs is the ranking among
- * matches: BM25 over every match (the built-in ranks the 500 newest), with field boosts 10/6/3/1 as the built-in's bm25
- * weights. One shard, so scores do not depend on how documents fall across shards.
+ * matches: BM25 over every match (the built-in ranks the 500 newest by where the words are, ranking.ts), with field
+ * boosts 10/6/3/1. One shard, so scores do not depend on how documents fall across shards.
  */
 
 /** Word field, gram field and boost, by FieldRank (title, tags, summary, body). */

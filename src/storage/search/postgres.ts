@@ -16,19 +16,19 @@ import {
   type WordTerm,
 } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
-import { articleBatch, byRelevance, pipelinedBatches, REBUILD_BATCH, SEARCH_CAPS, type IndexScope } from './shared.ts';
+import { headField, headScore } from '../../domain/search/ranking.ts';
+import { articleBatch, byRelevance, pipelinedBatches, REBUILD_BATCH, SEARCH_CAPS, wholeDocuments, type IndexScope } from './shared.ts';
 
 /**
  * PostgreSQL: search_docs holds each published article's tokens as two `simple` tsvectors built here from our
  * own tokens (no parser in between): `words` (with the channel as one more lexeme, `c:ID`) and `grams` (for
  * exact phrases), weighted A title, B tags, C summary, D body, under one two-column GIN index, so one index
  * scan answers every query and nothing is tested outside the index. Matches are cut to the newest
- * SEARCH_CAPS.candidates before ts_rank runs, on the small words vector unless the query has exact text.
+ * SEARCH_CAPS.candidates, which their heads rank (domain/search/ranking.ts): no ts_rank, which decompressed every
+ * candidate's vectors.
  */
 
 const WEIGHTS = ['A', 'B', 'C', 'D'] as const;
-/** ts_rank's weights for {D, C, B, A}: the ratios of SQLite's bm25 column weights 1, 3, 6, 10. */
-const RANK_WEIGHTS = sql.raw(`'{0.1, 0.3, 0.6, 1.0}'::float4[]`);
 /** tsvector positions end here; later ones are clamped to it. */
 const MAX_POSITION = 16383;
 /** tsvector keeps at most this many positions of one lexeme. */
@@ -94,8 +94,6 @@ export function documentVectors(d: SearchDocument): { words: string; grams: stri
 interface TsQueries {
   /** Finds articles by their words and channel; undefined when neither is asked for. */
   words: string | undefined;
-  /** What ts_rank weighs in the words: the word terms alone. */
-  rankWords: string | undefined;
   /** Finds (and ranks) articles by exact text. */
   grams: string | undefined;
   /** The grams without their order, which the index answers alone: for counting past the candidates. */
@@ -127,11 +125,9 @@ export function tsqueryLiterals(terms: Term[], channelIds?: number[]): TsQueries
   const grams: string[] = [];
   const loose: string[] = [];
   const mixed: TsQueries['mixed'] = [];
-  const rank: string[] = [];
   for (const t of terms) {
     if (t.kind === 'word') {
       words.push(wordQuery(t));
-      rank.push(wordQuery(t));
     } else if (t.kind === 'text' && !t.words) {
       grams.push(textQuery(t));
       loose.push(textQuery(t, '', true));
@@ -144,7 +140,6 @@ export function tsqueryLiterals(terms: Term[], channelIds?: number[]): TsQueries
       const texts = of.filter((a): a is TextTerm => a.kind === 'text');
       const g = texts.map((a) => textQuery(a));
       const gl = texts.map((a) => textQuery(a, '', true));
-      if (w.length) rank.push(either(w));
       if (g.length === 0) words.push(either(w));
       else if (w.length === 0) {
         grams.push(either(g));
@@ -156,22 +151,10 @@ export function tsqueryLiterals(terms: Term[], channelIds?: number[]): TsQueries
   const filter = channels ? [...words, channels] : words;
   return {
     words: filter.length ? filter.join(' & ') : undefined,
-    rankWords: rank.length ? rank.join(' & ') : undefined,
     grams: grams.length ? grams.join(' & ') : undefined,
     gramsLoose: loose.length ? loose.join(' & ') : undefined,
     mixed,
   };
-}
-
-/** Whether a document has the term in the field of `weight` (A title, B tags, C summary, D body). */
-function inField(t: Term, weight: Weight): RawBuilder<unknown> {
-  const one = (a: WordTerm | TextTerm) =>
-    a.kind === 'word'
-      ? sql`words @@ ${wordQuery(a, weight)}::tsquery`
-      : a.words
-        ? sql`(grams @@ ${textQuery(a, weight)}::tsquery or words @@ ${allWords(a, weight)}::tsquery)`
-        : sql`grams @@ ${textQuery(a, weight)}::tsquery`;
-  return t.kind === 'any' ? sql`(${sql.join(t.of.map(one), sql` or `)})` : one(t);
 }
 
 /** The WHERE conditions of a query: its words (or `words` given instead: with months), its grams, mixed terms, dates. */
@@ -213,10 +196,12 @@ export class PostgresSearchIndex implements SearchIndex {
     if (docs.length === 0) return;
     const values = docs.map((d) => {
       const v = documentVectors(d);
-      return sql`(${d.articleId}, ${d.publishedAt}, ${v.words}::tsvector, ${v.grams}::tsvector)`;
+      return sql`(${d.articleId}, ${d.publishedAt}, ${v.words}::tsvector, ${v.grams}::tsvector, ${d.head})`;
     });
-    await sql`insert into ${this.docs} (article_id, published_at, words, grams) values ${sql.join(values)}
-      on conflict (article_id) do update set published_at = excluded.published_at, words = excluded.words, grams = excluded.grams`.execute(db);
+    await sql`insert into ${this.docs} (article_id, published_at, words, grams, head) values ${sql.join(values)}
+      on conflict (article_id) do update set published_at = excluded.published_at, words = excluded.words, grams = excluded.grams, head = excluded.head`.execute(
+      db,
+    );
   }
 
   async search(request: SearchRequest): Promise<SearchCandidates> {
@@ -226,23 +211,13 @@ export class PostgresSearchIndex implements SearchIndex {
       const words = monthsBack === undefined ? q.words : [q.words, recentMonths(request.to ?? Date.now(), monthsBack)].filter(Boolean).join(' & ');
       return sql.join(queryConditions(q, request, loose, words), sql` and `);
     };
-    const ranks: RawBuilder<unknown>[] = [];
-    if (q.rankWords !== undefined) ranks.push(sql`ts_rank(${RANK_WEIGHTS}, c.words, ${q.rankWords}::tsquery, 1)`);
-    if (q.grams !== undefined) ranks.push(sql`ts_rank(${RANK_WEIGHTS}, c.grams, ${q.grams}::tsquery, 1)`);
-    // Only the vectors a rank reads leave the subquery: each is decompressed for every candidate.
-    const columns = sql.join([
-      sql`article_id`,
-      sql`published_at`,
-      ...(q.rankWords !== undefined ? [sql`words`] : []),
-      ...(q.grams !== undefined ? [sql`grams`] : []),
-    ]);
+    // Their heads rank the candidates (ranking.ts): no vector leaves the index's recheck.
     const candidates = async (db: Kysely<DB>, where: RawBuilder<unknown>) =>
       (
-        await sql<{ id: number; at: number; score: number }>`
-          select c.article_id as id, c.published_at as at, (${sql.join(ranks, sql` + `)})::float8 as score
-          from (select ${columns} from ${this.docs} where ${where}
-                order by published_at desc, article_id desc limit ${SEARCH_CAPS.candidates}) c`.execute(db)
-      ).rows;
+        await sql<{ id: number; at: number; head: string | null }>`
+          select article_id as id, published_at as at, head from ${this.docs} where ${where}
+          order by published_at desc, article_id desc limit ${SEARCH_CAPS.candidates}`.execute(db)
+      ).rows.map((r) => ({ id: r.id, at: r.at, score: headScore(r.head, request.terms) }));
     return this.withIndexPlans(async (db) => {
       // The newest candidates of a common word are all in its last months: asking the index for those months too
       // spares reading and sorting every match. When they are fewer than the candidates, a longer span is asked,
@@ -285,13 +260,12 @@ export class PostgresSearchIndex implements SearchIndex {
           const words = monthsBack === undefined ? q.words : [q.words, recentMonths(request.to ?? Date.now(), monthsBack)].filter(Boolean).join(' & ');
           return sql.join(queryConditions(q, request, loose, words), sql` and `);
         };
-        // As in search(): a common word's newest matches are in its last months, asked for first. The field tests
-        // read each row's vectors, for the `cap` newest only (PostgreSQL evaluates them after the limit).
-        let rows: { id: number; at: number; t: boolean; k: boolean; s: boolean }[] = [];
+        // As in search(): a common word's newest matches are in its last months, asked for first.
+        let rows: { id: number; at: number; head: string | null }[] = [];
         for (const back of [...RECENT_WINDOWS, undefined]) {
           rows = (
-            await sql<{ id: number; at: number; t: boolean; k: boolean; s: boolean }>`
-              select article_id as id, published_at as at, ${inField(term, 'A')} as t, ${inField(term, 'B')} as k, ${inField(term, 'C')} as s
+            await sql<{ id: number; at: number; head: string | null }>`
+              select article_id as id, published_at as at, head
               from ${this.docs} where ${where(false, back)} order by published_at desc, article_id desc limit ${cap}`.execute(db)
           ).rows;
           if (rows.length === cap) break;
@@ -302,7 +276,7 @@ export class PostgresSearchIndex implements SearchIndex {
             select 1 from ${this.docs} where ${where(true)} limit ${SEARCH_CAPS.total}) x`.execute(db);
           count = Number(counted[0]?.n ?? count);
         }
-        out.push({ hits: rows.map((r) => ({ id: r.id, at: r.at, field: r.t ? 0 : r.k ? 1 : r.s ? 2 : 3 })), count });
+        out.push({ hits: rows.map((r) => ({ id: r.id, at: r.at, field: headField(r.head, term) })), count });
       }
       return out;
     });
@@ -360,8 +334,7 @@ export class PostgresSearchIndex implements SearchIndex {
   }
 
   async count(): Promise<number> {
-    const { rows } = await sql<{ n: number }>`select count(*) as n from ${this.docs}`.execute(this.db);
-    return Number(rows[0]?.n ?? 0);
+    return wholeDocuments(this.db, this.docs);
   }
 
   async isEmpty(): Promise<boolean> {

@@ -20,7 +20,7 @@ export async function articleBatch(
   afterId: number,
   size: number,
   lock: boolean,
-  /** Only articles without a document in this table (an index being filled). */
+  /** Only articles without a whole document in this table (an index being filled): none, or one without a head. */
   missingFrom?: RawBuilder<unknown>,
 ): Promise<IndexableArticle[]> {
   let query = db
@@ -30,7 +30,7 @@ export async function articleBatch(
     .where('id', '>', afterId)
     .orderBy('id')
     .limit(size);
-  if (missingFrom) query = query.where(sql<boolean>`not exists (select 1 from ${missingFrom} d where d.article_id = articles.id)`);
+  if (missingFrom) query = query.where(sql<boolean>`not exists (select 1 from ${missingFrom} d where d.article_id = articles.id and d.head is not null)`);
   // On PostgreSQL the rows stay locked until the batch commits, so a concurrent edit's sync lands after ours.
   if (lock) query = query.forShare();
   const rows = await query.execute();
@@ -53,6 +53,15 @@ export async function articleBatch(
 }
 
 export const REBUILD_BATCH = 200;
+
+/**
+ * How many whole documents (with their heads) a docs table holds: all of them less those still without a head (a
+ * partial index, empty once the fill has written them again), so both counts are index-only.
+ */
+export async function wholeDocuments(db: Kysely<DB>, docs: RawBuilder<unknown>): Promise<number> {
+  const { rows } = await sql<{ n: number }>`select (select count(*) from ${docs}) - (select count(*) from ${docs} where head is null) as n`.execute(db);
+  return Number(rows[0]?.n ?? 0);
+}
 
 /**
  * The batches of a rebuild or a fill. `write(after)` reads the batch after that id in its own transaction and writes it

@@ -15,15 +15,18 @@ import type {
   WordTerm,
 } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
-import { articleBatch, byRelevance, pipelinedBatches, REBUILD_BATCH, SEARCH_CAPS, type IndexScope } from './shared.ts';
+import { headField, headScore } from '../../domain/search/ranking.ts';
+import { articleBatch, byRelevance, pipelinedBatches, REBUILD_BATCH, SEARCH_CAPS, wholeDocuments, type IndexScope } from './shared.ts';
 
 /**
  * SQLite: one contentless FTS5 table (search_fts) over pre-segmented text: four word columns, four gram
- * columns and the channel, beside search_docs (which article each FTS row is). The FTS rowid ("doc") orders by
- * publication time, so the newest matches and date ranges come straight off the index, without a join.
+ * columns and the channel, beside search_docs (which article each FTS row is, and its head for ranking). The FTS
+ * rowid ("doc") orders by publication time, so the newest matches and date ranges come straight off the index.
+ * Nothing asks FTS5 for bm25: it counts each phrase's documents over its whole posting list, which cost more than the
+ * match itself (see domain/search/ranking.ts).
  */
 
-// bm25 weights of t, k, s, b (words of title, tags, summary, body), gt, gk, gs, gb (their grams) and c (channel): see this.bm25.
+// Columns: t, k, s, b (words of title, tags, summary, body), gt, gk, gs, gb (their grams) and c (channel).
 const WORD_COLUMNS = '{t k s b}';
 const GRAM_COLUMNS = '{gt gk gs gb}';
 /**
@@ -78,14 +81,13 @@ function exactTimes(request: SearchRequest): RawBuilder<unknown> {
 
 /** The tables of one index: the public one (search_docs, search_fts) or the draft index (draft_docs, draft_fts). */
 const TABLES = {
-  published: { docs: sql.table('search_docs'), fts: sql.table('search_fts'), ftsName: 'search_fts' },
-  unpublished: { docs: sql.table('draft_docs'), fts: sql.table('draft_fts'), ftsName: 'draft_fts' },
+  published: { docs: sql.table('search_docs'), fts: sql.table('search_fts') },
+  unpublished: { docs: sql.table('draft_docs'), fts: sql.table('draft_fts') },
 };
 
 export class SqliteSearchIndex implements SearchIndex {
   private readonly docs;
   private readonly fts;
-  private readonly bm25;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -93,7 +95,6 @@ export class SqliteSearchIndex implements SearchIndex {
   ) {
     this.docs = TABLES[scope].docs;
     this.fts = TABLES[scope].fts;
-    this.bm25 = sql.raw(`bm25(${TABLES[scope].ftsName}, 10.0, 6.0, 3.0, 1.0, 10.0, 6.0, 3.0, 1.0, 0.0)`);
   }
 
   async put(document: SearchDocument): Promise<void> {
@@ -150,8 +151,14 @@ export class SqliteSearchIndex implements SearchIndex {
         placed.push({ doc: wanted, d, isNew: true });
       }
     }
-    // Same key: only the tokens change. A new key: the old row goes (its trigger takes its tokens).
+    // Same key: the tokens and the head change. A new key: the old row goes (its trigger takes its tokens).
     if (keep.length) await sql`delete from ${this.fts} where rowid in (${sql.join(keep)})`.execute(db);
+    const kept = placed.filter((p) => !p.isNew);
+    for (let i = 0; i < kept.length; i += 500) {
+      const rows = kept.slice(i, i + 500).map((p) => sql`(${p.doc}, ${p.d.articleId}, ${p.d.publishedAt}, ${p.d.head})`);
+      await sql`insert into ${this.docs} (doc, article_id, published_at, head) values ${sql.join(rows)}
+        on conflict (doc) do update set head = excluded.head`.execute(db);
+    }
     if (moved.length) await sql`delete from ${this.docs} where doc in (${sql.join(moved)})`.execute(db);
     const fresh = placed.filter((p) => p.isNew);
     const used = new Set(keep);
@@ -168,8 +175,8 @@ export class SqliteSearchIndex implements SearchIndex {
       pending = next;
     }
     for (let i = 0; i < fresh.length; i += 500) {
-      const rows = fresh.slice(i, i + 500).map((p) => sql`(${p.doc}, ${p.d.articleId}, ${p.d.publishedAt})`);
-      await sql`insert into ${this.docs} (doc, article_id, published_at) values ${sql.join(rows)}`.execute(db);
+      const rows = fresh.slice(i, i + 500).map((p) => sql`(${p.doc}, ${p.d.articleId}, ${p.d.publishedAt}, ${p.d.head})`);
+      await sql`insert into ${this.docs} (doc, article_id, published_at, head) values ${sql.join(rows)}`.execute(db);
     }
     const text = (tokens: string[]) => tokens.join(' ');
     for (let i = 0; i < placed.length; i += 100) {
@@ -188,12 +195,13 @@ export class SqliteSearchIndex implements SearchIndex {
     // Doc keys order by publication time (to the minute), so date bounds are a rowid range FTS5 seeks to.
     conditions.push(...keyRange(request));
     const where = sql.join(conditions, sql` and `);
-    // The newest matches come straight off the index; bm25 runs on those only, the join on them only.
-    const { rows } = await sql<{ id: number; at: number; score: number }>`
-      select d.article_id as id, d.published_at as at, c.score from (
-        select rowid as doc, -${this.bm25} as score from ${this.fts} where ${where}
+    // The newest matches come straight off the index, the join on them only; their heads rank them.
+    const { rows: found } = await sql<{ id: number; at: number; head: string | null }>`
+      select d.article_id as id, d.published_at as at, d.head from (
+        select rowid as doc from ${this.fts} where ${where}
         order by rowid desc limit ${SEARCH_CAPS.candidates}) c
       join ${this.docs} d on d.doc = c.doc where ${exactTimes(request)}`.execute(this.db);
+    const rows = found.map((r) => ({ id: r.id, at: r.at, score: headScore(r.head, request.terms) }));
     rows.sort(byRelevance);
     let total = rows.length;
     if (total === SEARCH_CAPS.candidates) {
@@ -205,19 +213,14 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   async termMatches(request: SearchRequest, cap: number): Promise<TermMatches[]> {
-    // bm25 with one field's weight (its words and grams) is non-zero exactly when the term is in that field.
-    const fields = [0, 1, 2].map((f) => {
-      const w = [0, 1, 2, 3].map((i) => (i === f ? '1.0' : '0.0'));
-      return sql.raw(`bm25(${TABLES[this.scope].ftsName}, ${[...w, ...w, '0.0'].join(', ')})`);
-    });
     const out: TermMatches[] = [];
     for (const term of request.terms) {
       const conditions: RawBuilder<unknown>[] = [sql`${this.fts} match ${ftsExpression([term], request.channelIds)}`];
       conditions.push(...keyRange(request));
       const where = sql.join(conditions, sql` and `);
-      const { rows } = await sql<{ id: number; at: number; t: number; k: number; s: number }>`
-        select d.article_id as id, d.published_at as at, c.t, c.k, c.s from (
-          select rowid as doc, ${fields[0]} as t, ${fields[1]} as k, ${fields[2]} as s from ${this.fts} where ${where}
+      const { rows } = await sql<{ id: number; at: number; head: string | null }>`
+        select d.article_id as id, d.published_at as at, d.head from (
+          select rowid as doc from ${this.fts} where ${where}
           order by rowid desc limit ${cap}) c
         join ${this.docs} d on d.doc = c.doc where ${exactTimes(request)}`.execute(this.db);
       let count = rows.length;
@@ -227,7 +230,7 @@ export class SqliteSearchIndex implements SearchIndex {
         count = Number(counted[0]?.n ?? count);
       }
       out.push({
-        hits: rows.map((r) => ({ id: r.id, at: r.at, field: r.t !== 0 ? 0 : r.k !== 0 ? 1 : r.s !== 0 ? 2 : 3 })),
+        hits: rows.map((r) => ({ id: r.id, at: r.at, field: headField(r.head, term) })),
         count,
       });
     }
@@ -286,8 +289,7 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   async count(): Promise<number> {
-    const { rows } = await sql<{ n: number }>`select count(*) as n from ${this.docs}`.execute(this.db);
-    return Number(rows[0]?.n ?? 0);
+    return wholeDocuments(this.db, this.docs);
   }
 
   private async immediate<T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T> {
