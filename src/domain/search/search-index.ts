@@ -135,8 +135,8 @@ export interface SearchIndex {
   /**
    * Indexes the articles of the index's scope that have no document yet, in batches, oldest id first: a first start on
    * a bulk-loaded, restored or imported archive fills the index in the background, and an interrupted fill goes on
-   * where it stopped. Never replaces a whole document (a change indexed meanwhile by the outbox is newer); one written
-   * before documents had heads (see ranking.ts) counts as missing.
+   * where it stopped. Never replaces a document (a change indexed meanwhile by the outbox is newer); first gives the
+   * documents written before heads were kept (see ranking.ts) their heads. Returns documents written or given a head.
    */
   fill(document: DocumentMaker, progress?: (indexed: number) => void, signal?: AbortSignal): Promise<number>;
   /** How many whole documents the index holds (an index-only count; see fill). */

@@ -4,8 +4,8 @@ import type { MigrationContext } from './index.ts';
 /**
  * Search ranks candidates by where the query's words are (domain/search/ranking.ts), read from each document's head: its
  * normalized title and tags, kept beside the document. Documents written before this have none; they still match
- * and rank as if the words were only in the text, and the background fill (jobs/backlog.ts) writes them again with
- * their heads — the fill takes a document without a head for a missing one — so no migration reads the archive.
+ * and rank as if the words were only in the text until the background fill (jobs/backlog.ts) gives them their heads
+ * from the articles' titles and tags (fillHeads, no segmenting), so no migration reads the archive.
  * A partial index lists the documents still without one (empty once filled), for the backlog's count.
  */
 export async function up(db: Kysely<unknown>, { dialect }: MigrationContext): Promise<void> {

@@ -17,7 +17,7 @@ import {
 } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
 import { headField, headScore } from '../../domain/search/ranking.ts';
-import { articleBatch, byRelevance, pipelinedBatches, REBUILD_BATCH, SEARCH_CAPS, wholeDocuments, type IndexScope } from './shared.ts';
+import { articleBatch, byRelevance, fillHeads, pipelinedBatches, REBUILD_BATCH, SEARCH_CAPS, wholeDocuments, type IndexScope } from './shared.ts';
 
 /**
  * PostgreSQL: search_docs holds each published article's tokens as two `simple` tsvectors built here from our
@@ -318,7 +318,9 @@ export class PostgresSearchIndex implements SearchIndex {
   }
 
   async fill(document: DocumentMaker, progress?: (indexed: number) => void, signal?: AbortSignal): Promise<number> {
-    return pipelinedBatches(
+    const heads = await fillHeads(this.db, this.docs, signal);
+    if (heads > 0) progress?.(heads);
+    const indexed = await pipelinedBatches(
       document,
       (after) => articleBatch(this.db, this.scope, after, REBUILD_BATCH, false, this.docs),
       // The rows stay locked (FOR SHARE) until the batch commits: an edit's own indexing lands after ours. An article
@@ -329,8 +331,9 @@ export class PostgresSearchIndex implements SearchIndex {
           await this.write(tx, rows.map(document));
           return rows;
         }),
-      { signal, progress: progress && ((n) => progress(n)) },
+      { signal, progress: progress && ((n) => progress(heads + n)) },
     );
+    return heads + indexed;
   }
 
   async count(): Promise<number> {

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DocumentMaker, IndexableArticle } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
+import { searchHead } from '../../domain/search/document.ts';
 import { tagNamesByArticle } from '../repositories/articles.ts';
 
 export { SEARCH_CAPS } from '../../domain/search/search-index.ts';
@@ -20,7 +21,7 @@ export async function articleBatch(
   afterId: number,
   size: number,
   lock: boolean,
-  /** Only articles without a whole document in this table (an index being filled): none, or one without a head. */
+  /** Only articles without a document in this table (an index being filled). */
   missingFrom?: RawBuilder<unknown>,
 ): Promise<IndexableArticle[]> {
   let query = db
@@ -30,7 +31,7 @@ export async function articleBatch(
     .where('id', '>', afterId)
     .orderBy('id')
     .limit(size);
-  if (missingFrom) query = query.where(sql<boolean>`not exists (select 1 from ${missingFrom} d where d.article_id = articles.id and d.head is not null)`);
+  if (missingFrom) query = query.where(sql<boolean>`not exists (select 1 from ${missingFrom} d where d.article_id = articles.id )`);
   // On PostgreSQL the rows stay locked until the batch commits, so a concurrent edit's sync lands after ours.
   if (lock) query = query.forShare();
   const rows = await query.execute();
@@ -53,6 +54,33 @@ export async function articleBatch(
 }
 
 export const REBUILD_BATCH = 200;
+
+const HEAD_BATCH = 1000;
+
+/**
+ * Gives the documents written before heads were kept (migration 2026-12-04T0100) their heads: titles and tags read
+ * a thousand articles at a time, one UPDATE each, never over a head the outbox wrote meanwhile (it is newer). No
+ * segmenting, so a million documents take a minute or so, not the quarter of an hour writing them again would.
+ * Readers get the connection between batches; returns how many documents got a head.
+ */
+export async function fillHeads(db: Kysely<DB>, docs: RawBuilder<unknown>, signal?: AbortSignal): Promise<number> {
+  let filled = 0;
+  while (!signal?.aborted) {
+    const { rows } = await sql<{ id: number; title: string }>`select a.id, a.title from ${docs} d join articles a on a.id = d.article_id
+      where d.head is null order by d.article_id limit ${HEAD_BATCH}`.execute(db);
+    if (rows.length === 0) break;
+    const tags = await tagNamesByArticle(
+      db,
+      rows.map((r) => r.id),
+    );
+    const values = rows.map((r) => sql`(cast(${r.id} as integer), ${searchHead(r.title, tags.get(r.id) ?? [])})`);
+    await sql`with v (id, head) as (values ${sql.join(values)})
+      update ${docs} set head = v.head from v where ${docs}.article_id = v.id and ${docs}.head is null`.execute(db);
+    filled += rows.length;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return filled;
+}
 
 /**
  * How many whole documents (with their heads) a docs table holds: all of them less those still without a head (a

@@ -16,7 +16,7 @@ import type {
 } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
 import { headField, headScore } from '../../domain/search/ranking.ts';
-import { articleBatch, byRelevance, pipelinedBatches, REBUILD_BATCH, SEARCH_CAPS, wholeDocuments, type IndexScope } from './shared.ts';
+import { articleBatch, byRelevance, fillHeads, pipelinedBatches, REBUILD_BATCH, SEARCH_CAPS, wholeDocuments, type IndexScope } from './shared.ts';
 
 /**
  * SQLite: one contentless FTS5 table (search_fts) over pre-segmented text: four word columns, four gram
@@ -274,7 +274,9 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   async fill(document: DocumentMaker, progress?: (indexed: number) => void, signal?: AbortSignal): Promise<number> {
-    return pipelinedBatches(
+    const heads = await fillHeads(this.db, this.docs, signal);
+    if (heads > 0) progress?.(heads);
+    const indexed = await pipelinedBatches(
       document,
       (after) => articleBatch(this.db, this.scope, after, REBUILD_BATCH, false, this.docs),
       // Read and written in one write transaction: no other process indexes an article between the two.
@@ -284,8 +286,9 @@ export class SqliteSearchIndex implements SearchIndex {
           await this.writeMany(db, rows.map(document));
           return rows;
         }),
-      { signal, progress: progress && ((n) => progress(n)), pause: true },
+      { signal, progress: progress && ((n) => progress(heads + n)), pause: true },
     );
+    return heads + indexed;
   }
 
   async count(): Promise<number> {
