@@ -4,6 +4,7 @@ import type {
   ArchiveRow,
   Article,
   ArticlePatch,
+  ArticleTitle,
   FeedQuery,
   NewArticle,
   NewRevision,
@@ -184,6 +185,8 @@ export interface ArticleRepository {
   findWithBody(id: number, body: Pick<Article, 'bodyHtml' | 'bodyText'>): Promise<Article | undefined>;
   /** In the order of `ids`; missing ones left out. */
   findMany(ids: readonly number[], options?: ReadOptions): Promise<Article[]>;
+  /** The published ones among `ids`, in the order of `ids`, with only what a list of links prints. */
+  publishedTitles(ids: readonly number[]): Promise<ArticleTitle[]>;
   /** Published articles, newest first, keyset-paginated so new arrivals never shift a reader's next page. */
   listPublished(q: FeedQuery): Promise<Article[]>;
   /** Every article, newest id first, in pages. */

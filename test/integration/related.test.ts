@@ -146,6 +146,23 @@ describe.each(STORES)('related reading on %s', (kind) => {
     expect((await related(id.arrival!)).items.map((i) => i.id)).toContain(id.tracking);
   });
 
+  it('leaves a pinned article out while it is taken down (the pin stays) and shows it again once republished', async () => {
+    expect((await put(id.arrival!, editor, { pinned: [id.elevators], excluded: [] })).statusCode).toBe(200);
+    const unpublish = await t.app.inject({ method: 'POST', url: `/api/v1/articles/${id.elevators}/unpublish`, headers: { authorization: editor } });
+    expect(unpublish.statusCode).toBe(200);
+    expect(await relatedIds(id.arrival!)).not.toContain(id.elevators);
+    const section = /<section class="related".*?<\/section>/s.exec((await t.app.inject({ url: `/a/${id.arrival}` })).body)![0];
+    expect(section).not.toContain(`/a/${id.elevators}"`);
+    expect(section).not.toContain(unrelated.elevators.title);
+    expect((await related(id.arrival!, editor)).pinned).toEqual([id.elevators]);
+
+    await publish(t.app, editor, id.elevators!);
+    const back = await related(id.arrival!);
+    expect(back.items[0]).toMatchObject({ id: id.elevators, title: unrelated.elevators.title, pinned: true });
+    expect(Date.parse(back.items[0]!.publishedAt)).toBeGreaterThan(0);
+    expect((await put(id.arrival!, editor, { pinned: [], excluded: [] })).statusCode).toBe(200);
+  });
+
   it('keeps pins and exclusions to editors and refuses bad choices, changing nothing', async () => {
     expect((await put(id.arrival!, reporter, { pinned: [id.prints], excluded: [] })).statusCode).toBe(403);
     expect((await t.app.inject({ method: 'PUT', url: `/api/v1/articles/${id.arrival}/related`, payload: { pinned: [], excluded: [] } })).statusCode).toBe(401);

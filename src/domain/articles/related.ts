@@ -11,7 +11,7 @@ import type { Candidate, RelatedDocument, RelatedPick } from './related-reading.
 import { findCandidates } from './related-candidates.ts';
 
 export { archiveDamping, type Corpus, findCandidates } from './related-candidates.ts';
-import type { Article } from './article.ts';
+import type { Article, ArticleTitle } from './article.ts';
 
 export const RELATED = {
   min: 5,
@@ -178,7 +178,7 @@ async function sectionIndex(store: Store): Promise<(channelId: number) => number
 }
 
 export interface RelatedItem {
-  article: Article;
+  article: ArticleTitle;
   pinned: boolean;
 }
 
@@ -188,15 +188,16 @@ async function readingList(store: Store, articleId: number): Promise<RelatedItem
   const pinned = picks.filter((p) => p.mode === 'pinned').map((p) => p.relatedId);
   const excluded = new Set(picks.filter((p) => p.mode === 'excluded').map((p) => p.relatedId));
   const computed = items.map((i) => i.id).filter((id) => !excluded.has(id) && !pinned.includes(id));
-  const articles = await store.articles.findMany([...pinned, ...computed], { bodies: false });
+  // Titles and times are all a list of links shows (the page's 相关阅读, the API's items).
+  const articles = await store.articles.publishedTitles([...pinned, ...computed]);
   return articles
-    .filter((a) => a.status === 'published' && a.id !== articleId)
+    .filter((a) => a.id !== articleId)
     .slice(0, RELATED.max)
     .map((a) => ({ article: a, pinned: pinned.includes(a.id) }));
 }
 
 /** 相关阅读 of the reader page: 5–8 articles when the archive has that many on the subject. */
-export async function relatedArticles(ctx: Ctx, article: Article): Promise<Article[]> {
+export async function relatedArticles(ctx: Ctx, article: Article): Promise<ArticleTitle[]> {
   return (await readingList(ctx.store, article.id)).map((i) => i.article);
 }
 
