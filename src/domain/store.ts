@@ -161,6 +161,8 @@ export interface OutboxRepository {
   serialize(topic: string, subjectId: number): Promise<void>;
   /** Whether any row is due at `now` and not held: the cheap question an idle process asks. */
   due(now: number): Promise<boolean>;
+  /** Those of `subjectIds` with a row of one of `topics`, due or not, held or not: work some process will do. */
+  queued(topics: readonly string[], subjectIds: readonly number[]): Promise<number[]>;
   backlog(): Promise<OutboxBacklog>;
 }
 

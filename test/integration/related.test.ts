@@ -208,4 +208,27 @@ describe.each(STORES)('related reading on %s', (kind) => {
     expect(await relatedIds(id.arrival!)).toEqual(before);
     expect(await analyseBacklog(t.ctx)).toBe(0);
   });
+
+  it('leaves articles with related work in the outbox to the outbox (one analysis each, not two)', async () => {
+    const db = t.db.database.db;
+    await t.settled();
+    for (const table of ['related_items', 'related_terms', 'related_buckets', 'related_fingerprints']) await sql`delete from ${sql.table(table)}`.execute(db);
+    const articles = Number((await sql<{ n: number }>`select count(*) as n from articles`.execute(db)).rows[0]!.n);
+    // Work a previous process queued and did not get to: held back an hour here, so that only the backlog runs now.
+    const later = t.clock.now() + HOUR;
+    for (const [topic, subject] of [
+      ['article.related', id.arrival!],
+      ['article.index', id.tracking!],
+    ] as const)
+      await sql`insert into outbox (topic, subject_id, created_at, available_at, attempts) values (${topic}, ${subject}, ${t.clock.now()}, ${later}, 0)`.execute(
+        db,
+      );
+    expect(await analyseBacklog(t.ctx)).toBe(articles - 2);
+    expect(await t.ctx.store.related.unanalysed()).toBe(2);
+    // Their turn in the outbox comes: they are analysed there, and their lists made.
+    await sql`update outbox set available_at = 0`.execute(db);
+    await t.settled();
+    expect(await t.ctx.store.related.unanalysed()).toBe(0);
+    expect(await relatedIds(id.arrival!)).toContain(id.tracking);
+  });
 });

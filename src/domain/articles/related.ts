@@ -9,6 +9,7 @@ import { authorize, can } from '../policy.ts';
 import type { Store } from '../store.ts';
 import type { Candidate, RelatedDocument, RelatedPick } from './related-reading.ts';
 import { findCandidates } from './related-candidates.ts';
+import { ARTICLE_INDEXING, ARTICLE_RELATED } from './outbox-topics.ts';
 
 export { archiveDamping, type Corpus, findCandidates } from './related-candidates.ts';
 import type { Article, ArticleTitle } from './article.ts';
@@ -282,18 +283,22 @@ export async function analyseBacklog(ctx: Ctx, { signal, progress, prepare }: Ba
   let after = 0;
   // Looked for a span of ids at a time, yielding between spans: on a large archive with nothing (or little) missing,
   // one look over every id would hold the event loop for a second (SQLite) at every start. Articles written after
-  // `last` are analysed by the outbox.
+  // `last`, and those with work queued in the outbox, are analysed by the outbox.
   const last = await ctx.store.related.lastArticleId();
   while (!signal?.aborted && after < last) {
     const upTo = Math.min(last, after + BACKLOG_SPAN);
-    const ids = await ctx.store.related.unanalysedIds(after, 100, upTo);
-    if (ids.length === 0) {
+    const found = await ctx.store.related.unanalysedIds(after, 100, upTo);
+    if (found.length === 0) {
       after = upTo;
       await new Promise((resolve) => setImmediate(resolve));
       continue;
     }
+    // Articles with work in the outbox (written shortly before this start, or now by another process) are the outbox's:
+    // it analyses them anyway, and analysed here too their candidates and lists were made twice.
+    const queued = new Set(await ctx.store.outbox.queued([ARTICLE_INDEXING, ARTICLE_RELATED], found));
+    const ids = found.filter((id) => !queued.has(id));
     const ahead = new Map<number, RelatedDocument>();
-    if (prepare) {
+    if (prepare && ids.length > 0) {
       const seen = await ctx.store.articles.findMany(ids);
       // A failed preparation only means each article is analysed in its own transaction, as without one.
       const docs = await prepare(seen).catch(() => []);
@@ -311,6 +316,7 @@ export async function analyseBacklog(ctx: Ctx, { signal, progress, prepare }: Ba
       // Readers' requests get the event loop between two articles.
       await new Promise((resolve) => setImmediate(resolve));
     }
+    if (!signal?.aborted) after = found[found.length - 1]!;
   }
   return analysed;
 }
