@@ -30,9 +30,10 @@
  * sitemaps (index, a shard, news: first write and then static bytes); writes through the HTTP API with an editor's
  * token while wrk loads a mix of cached and uncached reader pages; how long until a new article is in search, on
  * the home page and on its channel page; cached article req/s without and with a writer at 5 articles/s; search
- * p50/p95/p99 over bench/search.ts's query mix; then a second server with the page cache off: random-article render
- * CPU (the server's own CPU time from /proc) and renders/s, and the first, 50th and 500th page of a channel and of
- * the home feed, reached by following each page's keyset link.
+ * p50/p95/p99 over bench/search.ts's query mix; then a second server with the page cache off, once it has done the
+ * work the first left (its outbox, articles never analysed; reported, with that work's CPU by thread): random-article
+ * render CPU (the server's own CPU time from /proc) and renders/s, and the first, 50th and 500th page of a channel and
+ * of the home feed, reached by following each page's keyset link.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -42,6 +43,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
+import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { loadConfig } from '../src/config.ts';
@@ -739,6 +741,99 @@ function cpuMs(pid: number): number {
   return ticks * TICK_MS;
 }
 
+/** CPU time of each thread of the server's process tree, in ms, by thread id (and its name, /proc's `comm`). */
+function threadCpu(pid: number): Map<number, { name: string; main: boolean; ms: number }> {
+  const out = new Map<number, { name: string; main: boolean; ms: number }>();
+  for (const p of processTree(pid)) {
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${p}/task/${tid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        out.set(Number(tid), { name, main: Number(tid) === p, ms: (Number(f[11]) + Number(f[12])) * TICK_MS });
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return out;
+}
+
+/** Where the CPU between two threadCpu samples went: the processes' main threads (the event loops) and the others by name. */
+function cpuByThread(before: ReturnType<typeof threadCpu>, after: ReturnType<typeof threadCpu>): string {
+  const by = new Map<string, number>();
+  for (const [tid, t] of after) {
+    const ms = t.ms - (before.get(tid)?.ms ?? 0);
+    if (ms <= 0) continue;
+    const key = t.main ? 'event loop' : t.name;
+    by.set(key, (by.get(key) ?? 0) + ms);
+  }
+  return [...by]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, ms]) => `${k} ${f0(ms)} ms`)
+    .join(', ');
+}
+
+/**
+ * The work a server has left at a moment: its outbox's rows by topic (what its commits set off and it has not done)
+ * and the articles never analysed for related reading (the backlog a server works through after its start).
+ */
+async function pendingWork(env: Record<string, string>): Promise<{ outbox: number; text: string }> {
+  const queries = {
+    outbox: 'select topic, count(*) as n from outbox group by topic order by topic',
+    unanalysed: 'select count(*) as n from articles a where not exists (select 1 from related_fingerprints f where f.article_id = a.id)',
+  };
+  let byTopic: { topic: string; n: number }[];
+  let unanalysed: number;
+  if (env.DATABASE_URL) {
+    const client = new pg.Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    try {
+      byTopic = (await client.query<{ topic: string; n: string }>(queries.outbox)).rows.map((r) => ({ topic: r.topic, n: Number(r.n) }));
+      unanalysed = Number((await client.query<{ n: string }>(queries.unanalysed)).rows[0]!.n);
+    } finally {
+      await client.end();
+    }
+  } else {
+    const db = new SQLite(path.join(env.INKSTONE_DATA_DIR!, 'inkstone.db'), { readonly: true, fileMustExist: true });
+    try {
+      byTopic = db.prepare(queries.outbox).all() as { topic: string; n: number }[];
+      unanalysed = (db.prepare(queries.unanalysed).get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  }
+  const outbox = byTopic.reduce((sum, r) => sum + r.n, 0);
+  const topics = byTopic.map((r) => `${r.topic} ${r.n}`).join(', ');
+  return { outbox, text: `outbox ${outbox}${topics ? ` (${topics})` : ''}, ${unanalysed} articles never analysed` };
+}
+
+/**
+ * Waits until the server has no background work left (its outbox drained, the backlogs done) and it is idle: a CPU
+ * figure per request taken meanwhile charges that work to the requests. Idle: under 5 % of a core over 1 s.
+ */
+async function settle(pid: number, env: Record<string, string>, limitMs = 180_000): Promise<{ ms: number; cpu: string; atStart: string; settled: boolean }> {
+  const t0 = performance.now();
+  const threads0 = threadCpu(pid);
+  const atStart = (await pendingWork(env)).text;
+  let settled = false;
+  while (performance.now() - t0 < limitMs) {
+    const before = cpuMs(pid);
+    await sleep(1000);
+    if (cpuMs(pid) - before < 50 && (await pendingWork(env)).outbox === 0) {
+      settled = true;
+      break;
+    }
+  }
+  return { ms: performance.now() - t0, cpu: cpuByThread(threads0, threadCpu(pid)), atStart, settled };
+}
+
 /** RSS of the server sampled twice a second while `during` runs: the highest seen. */
 class RssWatch {
   max = 0;
@@ -1157,8 +1252,18 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
   rss.max = 0;
   rss.watch(server.pid);
   try {
+    // The writes of the phases before leave work behind (each publish's related reading, in the outbox or as articles
+    // never analysed), which this server does after its start: measured meanwhile, it was charged to the renders.
+    const quiet = await settle(server.pid, env);
+    add(
+      '  (for reference) work left at start, done before measuring renders',
+      `${quiet.atStart}; ${quiet.settled ? 'idle' : 'NOT idle'} after ${f1(quiet.ms / 1000)} s, CPU ${quiet.cpu || '0 ms'}`,
+      '—',
+      undefined,
+    );
     for (const p of articlePaths.slice(0, 50)) await get(server.base + p);
     const seq: number[] = [];
+    const t0 = threadCpu(server.pid);
     const c0 = cpuMs(server.pid);
     const rndPick = random(SEED + 11);
     const n = 400;
@@ -1169,6 +1274,7 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
       seq.push(r.ms);
     }
     const perRender = (cpuMs(server.pid) - c0) / n;
+    log(`  CPU of the ${n} renders by thread: ${cpuByThread(t0, threadCpu(server.pid))}; left: ${(await pendingWork(env)).text}`);
     const s = sortNum(seq);
     add(
       `uncached random article, one at a time (n=${n})`,
@@ -1176,9 +1282,11 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
       '≤ 1 ms CPU',
       perRender <= 1,
     );
+    const t1 = threadCpu(server.pid);
     const c1 = cpuMs(server.pid);
     const renders = await wrk(server.base, articlePaths, { connections: 4, seconds: S });
     const perLoaded = (cpuMs(server.pid) - c1) / Math.max(1, renders.requests);
+    log(`  CPU of the renders under wrk by thread: ${cpuByThread(t1, threadCpu(server.pid))}`);
     add(
       'uncached random articles under wrk (4 connections)',
       `${f0(renders.rps)} renders/s, ${f2(perLoaded)} ms CPU each, p99 ${f0(renders.p99)} ms, errors ${renders.errors}`,

@@ -4,6 +4,7 @@ import type {
   ArchiveRow,
   Article,
   ArticlePatch,
+  ArticleTitle,
   FeedQuery,
   NewArticle,
   NewRevision,
@@ -160,6 +161,8 @@ export interface OutboxRepository {
   serialize(topic: string, subjectId: number): Promise<void>;
   /** Whether any row is due at `now` and not held: the cheap question an idle process asks. */
   due(now: number): Promise<boolean>;
+  /** Those of `subjectIds` with a row of one of `topics`, due or not, held or not: work some process will do. */
+  queued(topics: readonly string[], subjectIds: readonly number[]): Promise<number[]>;
   backlog(): Promise<OutboxBacklog>;
 }
 
@@ -184,6 +187,8 @@ export interface ArticleRepository {
   findWithBody(id: number, body: Pick<Article, 'bodyHtml' | 'bodyText'>): Promise<Article | undefined>;
   /** In the order of `ids`; missing ones left out. */
   findMany(ids: readonly number[], options?: ReadOptions): Promise<Article[]>;
+  /** The published ones among `ids`, in the order of `ids`, with only what a list of links prints. */
+  publishedTitles(ids: readonly number[]): Promise<ArticleTitle[]>;
   /** Published articles, newest first, keyset-paginated so new arrivals never shift a reader's next page. */
   listPublished(q: FeedQuery): Promise<Article[]>;
   /** Every article, newest id first, in pages. */

@@ -1,4 +1,4 @@
-import { publicComments } from '../domain/comments/service.ts';
+import { commentsOfPublished } from '../domain/comments/service.ts';
 import type { Article } from '../domain/articles/article.ts';
 import { liveForReaders } from '../domain/live/service.ts';
 import { relatedArticles } from '../domain/articles/related.ts';
@@ -109,7 +109,7 @@ export async function articlePageData(
     loadMediaIndex(ctx.store, imageSources(article.bodyHtml)),
     loadEmbeddedPolls(ctx, article.bodyHtml),
     // Comments only under published articles (a preview shows none).
-    article.status === 'published' ? publicComments(ctx, article.id) : { items: [], total: 0 },
+    article.status === 'published' ? commentsOfPublished(ctx, article.id) : { items: [], total: 0 },
     liveForReaders(ctx.store, article),
   ]);
   return {

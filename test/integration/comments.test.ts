@@ -435,6 +435,9 @@ describe.each(STORES)('comments (留言) on %s', (kind) => {
     // keji is post-moderated: 55 comments from 55 readers appear at once.
     for (let i = 1; i <= 55; i++) expect((await post(id, `第${i}条留言`, { ip: `10.200.${i}.1` })).statusCode).toBe(201);
     const page = (await t.app.inject({ url: `/a/${id}` })).body;
+    // The total counts every approved comment, not only the page's 50.
+    expect(page).toContain('网友留言<span class="comments-total">（55）</span>');
+    expect(await listed(id)).toMatchObject({ total: 55 });
     expect(page).toContain('第55条留言');
     expect(page).toContain('第6条留言');
     expect(page).not.toContain('第5条留言<');

@@ -146,6 +146,23 @@ describe.each(STORES)('related reading on %s', (kind) => {
     expect((await related(id.arrival!)).items.map((i) => i.id)).toContain(id.tracking);
   });
 
+  it('leaves a pinned article out while it is taken down (the pin stays) and shows it again once republished', async () => {
+    expect((await put(id.arrival!, editor, { pinned: [id.elevators], excluded: [] })).statusCode).toBe(200);
+    const unpublish = await t.app.inject({ method: 'POST', url: `/api/v1/articles/${id.elevators}/unpublish`, headers: { authorization: editor } });
+    expect(unpublish.statusCode).toBe(200);
+    expect(await relatedIds(id.arrival!)).not.toContain(id.elevators);
+    const section = /<section class="related".*?<\/section>/s.exec((await t.app.inject({ url: `/a/${id.arrival}` })).body)![0];
+    expect(section).not.toContain(`/a/${id.elevators}"`);
+    expect(section).not.toContain(unrelated.elevators.title);
+    expect((await related(id.arrival!, editor)).pinned).toEqual([id.elevators]);
+
+    await publish(t.app, editor, id.elevators!);
+    const back = await related(id.arrival!);
+    expect(back.items[0]).toMatchObject({ id: id.elevators, title: unrelated.elevators.title, pinned: true });
+    expect(Date.parse(back.items[0]!.publishedAt)).toBeGreaterThan(0);
+    expect((await put(id.arrival!, editor, { pinned: [], excluded: [] })).statusCode).toBe(200);
+  });
+
   it('keeps pins and exclusions to editors and refuses bad choices, changing nothing', async () => {
     expect((await put(id.arrival!, reporter, { pinned: [id.prints], excluded: [] })).statusCode).toBe(403);
     expect((await t.app.inject({ method: 'PUT', url: `/api/v1/articles/${id.arrival}/related`, payload: { pinned: [], excluded: [] } })).statusCode).toBe(401);
@@ -190,5 +207,28 @@ describe.each(STORES)('related reading on %s', (kind) => {
     expect(await analyseBacklog(t.ctx)).toBe(articles - 3);
     expect(await relatedIds(id.arrival!)).toEqual(before);
     expect(await analyseBacklog(t.ctx)).toBe(0);
+  });
+
+  it('leaves articles with related work in the outbox to the outbox (one analysis each, not two)', async () => {
+    const db = t.db.database.db;
+    await t.settled();
+    for (const table of ['related_items', 'related_terms', 'related_buckets', 'related_fingerprints']) await sql`delete from ${sql.table(table)}`.execute(db);
+    const articles = Number((await sql<{ n: number }>`select count(*) as n from articles`.execute(db)).rows[0]!.n);
+    // Work a previous process queued and did not get to: held back an hour here, so that only the backlog runs now.
+    const later = t.clock.now() + HOUR;
+    for (const [topic, subject] of [
+      ['article.related', id.arrival!],
+      ['article.index', id.tracking!],
+    ] as const)
+      await sql`insert into outbox (topic, subject_id, created_at, available_at, attempts) values (${topic}, ${subject}, ${t.clock.now()}, ${later}, 0)`.execute(
+        db,
+      );
+    expect(await analyseBacklog(t.ctx)).toBe(articles - 2);
+    expect(await t.ctx.store.related.unanalysed()).toBe(2);
+    // Their turn in the outbox comes: they are analysed there, and their lists made.
+    await sql`update outbox set available_at = 0`.execute(db);
+    await t.settled();
+    expect(await t.ctx.store.related.unanalysed()).toBe(0);
+    expect(await relatedIds(id.arrival!)).toContain(id.tracking);
   });
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bodyText, countReadingUnits, sanitizeBody } from '../../src/domain/articles/html.ts';
 
@@ -37,5 +38,14 @@ describe('article HTML allowlist', () => {
 
   it('counts Chinese characters and Latin words for reading time', () => {
     expect(countReadingUnits('北京 AI 大模型 GPT4 发布')).toBe(9);
+    // Words end at CJK characters and at any other character; CJK compatibility ideographs count, full-width Latin does not.
+    expect(countReadingUnits('5G基站AI-2025年，ＡＩ\u{20000}豈')).toBe(7);
+  });
+
+  it('counts as the character classes it was first written with', () => {
+    const byRegex = (text: string) =>
+      (text.match(/[\u3400-\u9fff\uf900-\ufaff]/g)?.length ?? 0) + (text.replace(/[\u3400-\u9fff\uf900-\ufaff]/g, ' ').match(/[A-Za-z0-9]+/g)?.length ?? 0);
+    const unit = fc.constantFrom(...Array.from('北京砚豈AZaz09 _-，。\nＡ\u33ff\ua000\uf8ff\ufb00'), '\u{20000}');
+    fc.assert(fc.property(fc.string({ unit, maxLength: 60 }), (text) => countReadingUnits(text) === byRegex(text)));
   });
 });

@@ -114,6 +114,13 @@ export interface FeedQuery {
   bodies?: boolean;
 }
 
+/** A published article as a list of links prints it (相关阅读): no tags, no bodies. */
+export interface ArticleTitle {
+  id: number;
+  title: string;
+  publishedAt: number;
+}
+
 /** What a sitemap says of a published article. */
 export interface SitemapArticle {
   id: number;

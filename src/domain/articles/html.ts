@@ -279,9 +279,24 @@ export function cleanLine(value: string): string {
     .trim();
 }
 
-/** Counts characters as readers do: CJK characters one each, Latin words one each. */
+/**
+ * Counts characters as readers do: CJK characters one each, Latin words (runs of ASCII letters and digits) one each.
+ * One pass over the UTF-16 units, as the character classes did, without making a string per character (every
+ * uncached article page counts its body).
+ */
 export function countReadingUnits(text: string): number {
-  const cjk = text.match(/[\u3400-\u9fff\uf900-\ufaff]/g)?.length ?? 0;
-  const words = text.replace(/[\u3400-\u9fff\uf900-\ufaff]/g, ' ').match(/[A-Za-z0-9]+/g)?.length ?? 0;
+  let cjk = 0;
+  let words = 0;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 0x3400 && c <= 0x9fff) || (c >= 0xf900 && c <= 0xfaff)) {
+      cjk++;
+      inWord = false;
+    } else if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) {
+      if (!inWord) words++;
+      inWord = true;
+    } else inWord = false;
+  }
   return cjk + words;
 }

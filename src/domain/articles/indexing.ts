@@ -5,9 +5,9 @@ import type { Article } from './article.ts';
 import { INLINE_BODY_CHARS, prepareRelatedBatch, prepareSearchBatch } from './body.ts';
 import { ANALYSED_CHARS, type FoundCandidates, keepRelatedDocument, RELATED, refreshRelated } from './related.ts';
 
-/** The outbox topics of an article's search index entries, and of its related reading (queued by the first). */
-export const ARTICLE_INDEXING = 'article.index';
-export const ARTICLE_RELATED = 'article.related';
+import { ARTICLE_INDEXING, ARTICLE_RELATED } from './outbox-topics.ts';
+
+export { ARTICLE_INDEXING, ARTICLE_RELATED };
 
 /**
  * Inside an article change's transaction: the search index and related reading follow it after the commit, from the

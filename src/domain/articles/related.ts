@@ -9,9 +9,10 @@ import { authorize, can } from '../policy.ts';
 import type { Store } from '../store.ts';
 import type { Candidate, RelatedDocument, RelatedPick } from './related-reading.ts';
 import { findCandidates } from './related-candidates.ts';
+import { ARTICLE_INDEXING, ARTICLE_RELATED } from './outbox-topics.ts';
 
 export { archiveDamping, type Corpus, findCandidates } from './related-candidates.ts';
-import type { Article } from './article.ts';
+import type { Article, ArticleTitle } from './article.ts';
 
 export const RELATED = {
   min: 5,
@@ -178,7 +179,7 @@ async function sectionIndex(store: Store): Promise<(channelId: number) => number
 }
 
 export interface RelatedItem {
-  article: Article;
+  article: ArticleTitle;
   pinned: boolean;
 }
 
@@ -188,15 +189,16 @@ async function readingList(store: Store, articleId: number): Promise<RelatedItem
   const pinned = picks.filter((p) => p.mode === 'pinned').map((p) => p.relatedId);
   const excluded = new Set(picks.filter((p) => p.mode === 'excluded').map((p) => p.relatedId));
   const computed = items.map((i) => i.id).filter((id) => !excluded.has(id) && !pinned.includes(id));
-  const articles = await store.articles.findMany([...pinned, ...computed], { bodies: false });
+  // Titles and times are all a list of links shows (the page's 相关阅读, the API's items).
+  const articles = await store.articles.publishedTitles([...pinned, ...computed]);
   return articles
-    .filter((a) => a.status === 'published' && a.id !== articleId)
+    .filter((a) => a.id !== articleId)
     .slice(0, RELATED.max)
     .map((a) => ({ article: a, pinned: pinned.includes(a.id) }));
 }
 
 /** 相关阅读 of the reader page: 5–8 articles when the archive has that many on the subject. */
-export async function relatedArticles(ctx: Ctx, article: Article): Promise<Article[]> {
+export async function relatedArticles(ctx: Ctx, article: Article): Promise<ArticleTitle[]> {
   return (await readingList(ctx.store, article.id)).map((i) => i.article);
 }
 
@@ -281,18 +283,22 @@ export async function analyseBacklog(ctx: Ctx, { signal, progress, prepare }: Ba
   let after = 0;
   // Looked for a span of ids at a time, yielding between spans: on a large archive with nothing (or little) missing,
   // one look over every id would hold the event loop for a second (SQLite) at every start. Articles written after
-  // `last` are analysed by the outbox.
+  // `last`, and those with work queued in the outbox, are analysed by the outbox.
   const last = await ctx.store.related.lastArticleId();
   while (!signal?.aborted && after < last) {
     const upTo = Math.min(last, after + BACKLOG_SPAN);
-    const ids = await ctx.store.related.unanalysedIds(after, 100, upTo);
-    if (ids.length === 0) {
+    const found = await ctx.store.related.unanalysedIds(after, 100, upTo);
+    if (found.length === 0) {
       after = upTo;
       await new Promise((resolve) => setImmediate(resolve));
       continue;
     }
+    // Articles with work in the outbox (written shortly before this start, or now by another process) are the outbox's:
+    // it analyses them anyway, and analysed here too their candidates and lists were made twice.
+    const queued = new Set(await ctx.store.outbox.queued([ARTICLE_INDEXING, ARTICLE_RELATED], found));
+    const ids = found.filter((id) => !queued.has(id));
     const ahead = new Map<number, RelatedDocument>();
-    if (prepare) {
+    if (prepare && ids.length > 0) {
       const seen = await ctx.store.articles.findMany(ids);
       // A failed preparation only means each article is analysed in its own transaction, as without one.
       const docs = await prepare(seen).catch(() => []);
@@ -310,6 +316,7 @@ export async function analyseBacklog(ctx: Ctx, { signal, progress, prepare }: Ba
       // Readers' requests get the event loop between two articles.
       await new Promise((resolve) => setImmediate(resolve));
     }
+    if (!signal?.aborted) after = found[found.length - 1]!;
   }
   return analysed;
 }

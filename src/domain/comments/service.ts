@@ -172,9 +172,23 @@ export async function publicComments(
 ): Promise<{ items: Comment[]; total: number }> {
   const article = await ctx.store.comments.articleOf(articleId);
   if (article?.status !== 'published') throw notFound('Article');
+  return commentsOfPublished(ctx, articleId, options);
+}
+
+/** publicComments for a caller that has just read the article as published (its page): the article is not read again. */
+export async function commentsOfPublished(
+  ctx: Ctx,
+  articleId: number,
+  options: { before?: number; limit?: number } = {},
+): Promise<{ items: Comment[]; total: number }> {
   const limit = Math.min(100, Math.max(1, options.limit ?? COMMENT_LIMITS.page));
-  const [items, total] = await Promise.all([ctx.store.comments.approved(articleId, limit, options.before), ctx.store.comments.countApproved(articleId)]);
-  return { items, total };
+  if (options.before !== undefined) {
+    const [items, total] = await Promise.all([ctx.store.comments.approved(articleId, limit, options.before), ctx.store.comments.countApproved(articleId)]);
+    return { items, total };
+  }
+  const items = await ctx.store.comments.approved(articleId, limit);
+  // A first page with room to spare holds every approved comment, which most articles' does: nothing left to count.
+  return { items, total: items.length < limit ? items.length : await ctx.store.comments.countApproved(articleId) };
 }
 
 /** The comments the reader has liked among these (for the page's script: the page itself is the same for everyone). */

@@ -6,6 +6,7 @@ import {
   type Article,
   type ArticleFields,
   type ArticlePatch,
+  type ArticleTitle,
   type FeedQuery,
   type NewArticle,
   type NewsArticle,
@@ -283,6 +284,23 @@ export class ArticleRepository implements Port.ArticleRepository {
     const articles = await this.withTags(rows);
     const byId = new Map(articles.map((a) => [a.id, a]));
     return ids.map((id) => byId.get(id)).filter((a): a is Article => a !== undefined);
+  }
+
+  /**
+   * Four columns and no tag query: a list of links (相关阅读) prints nothing else, and on SQLite the whole rows with their
+   * tags cost four times as much (the status and time still follow the body's overflow pages; the title precedes them).
+   */
+  async publishedTitles(ids: readonly number[]): Promise<ArticleTitle[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('articles')
+      .select(['id', 'title', 'published_at'])
+      .where('id', 'in', [...ids])
+      .where('status', '=', 'published')
+      .where('deleted_at', 'is', null)
+      .execute();
+    const byId = new Map(rows.map((r) => [r.id, { id: r.id, title: r.title, publishedAt: Number(r.published_at) }]));
+    return ids.map((id) => byId.get(id)).filter((a): a is ArticleTitle => a !== undefined);
   }
 
   /** Published articles, newest first, keyset-paginated so new arrivals never shift a reader's next page. */

@@ -83,6 +83,19 @@ export class OutboxRepository implements Port.OutboxRepository {
     return row !== undefined;
   }
 
+  async queued(topics: readonly string[], subjectIds: readonly number[]): Promise<number[]> {
+    if (topics.length === 0 || subjectIds.length === 0) return [];
+    // The outbox holds the work in flight, a few rows (no index on the subject): one look over it per call.
+    const rows = await this.db
+      .selectFrom('outbox')
+      .select('subject_id')
+      .distinct()
+      .where('topic', 'in', [...topics])
+      .where('subject_id', 'in', [...subjectIds])
+      .execute();
+    return rows.map((r) => r.subject_id);
+  }
+
   async backlog(): Promise<Port.OutboxBacklog> {
     const row = await this.db
       .selectFrom('outbox')

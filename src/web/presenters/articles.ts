@@ -1,5 +1,5 @@
 import type { Actor } from '../../domain/accounts/roles.ts';
-import type { Article } from '../../domain/articles/article.ts';
+import type { Article, ArticleTitle } from '../../domain/articles/article.ts';
 import type { ArchiveHit } from '../../domain/articles/archive.ts';
 import type { RelatedView } from '../../domain/articles/related.ts';
 import type { ArticleStatus } from '../../domain/articles/status.ts';
@@ -64,7 +64,7 @@ export function feedItem(a: Article, siteUrl: string) {
 }
 
 /** One item of 相关阅读; `pinned` tells an editor's choice from a computed one. */
-export function relatedItem(a: Article, pinned: boolean, siteUrl: string) {
+export function relatedItem(a: ArticleTitle, pinned: boolean, siteUrl: string) {
   return { id: a.id, title: a.title, url: siteUrl + articlePath(a.id), publishedAt: iso(a.publishedAt), pinned };
 }
 

@@ -229,7 +229,10 @@ export function FeedSection({ view, title, articles, nextCursor, pagePath, chann
   );
 }
 
-export function TitleList({ articles, numbered, view, counts }: { articles: Article[]; numbered?: boolean; view?: SiteView; counts?: number[] }) {
+/** What a list of links prints of each article. */
+type Linked = Pick<Article, 'id' | 'title' | 'publishedAt'>;
+
+export function TitleList({ articles, numbered, view, counts }: { articles: readonly Linked[]; numbered?: boolean; view?: SiteView; counts?: number[] }) {
   const Tag = numbered ? 'ol' : 'ul';
   return (
     <Tag class={numbered ? 'title-list numbered' : 'title-list'}>

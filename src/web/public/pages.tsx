@@ -1,5 +1,5 @@
 import { renderToString } from 'preact-render-to-string';
-import type { Article } from '../../domain/articles/article.ts';
+import type { Article, ArticleTitle } from '../../domain/articles/article.ts';
 import { LiveSection, type LiveView } from './live.tsx';
 import { countReadingUnits } from '../../domain/articles/html.ts';
 import { lineage, type Channel } from '../../domain/channels/channel.ts';
@@ -170,7 +170,7 @@ export function HomePage({ view, data }: { view: SiteView; data: HomeData }) {
 export interface ArticleData {
   article: Article;
   channel: Channel;
-  related: Article[];
+  related: ArticleTitle[];
   feed: Article[];
   nextCursor: string | null;
   moods: MoodView[];
