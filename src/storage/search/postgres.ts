@@ -22,8 +22,8 @@ import { articleBatch, byRelevance, fillHeads, pipelinedBatches, REBUILD_BATCH, 
 /**
  * PostgreSQL: search_docs holds each published article's tokens as two `simple` tsvectors built here from our
  * own tokens (no parser in between): `words` (with the channel as one more lexeme, `c:ID`) and `grams` (for
- * exact phrases), weighted A title, B tags, C summary, D body, under one two-column GIN index, so one index
- * scan answers every query and nothing is tested outside the index. Matches are cut to the newest
+ * exact phrases), weighted A title, B tags, C summary, D body (labels nothing reads now; they cost no space), under
+ * one two-column GIN index, so one index scan answers every query and nothing is tested outside the index. Matches are cut to the newest
  * SEARCH_CAPS.candidates, which their heads rank (domain/search/ranking.ts): no ts_rank, which decompressed every
  * candidate's vectors.
  */
@@ -102,20 +102,17 @@ interface TsQueries {
   mixed: { words: string; grams: string; gramsLoose: string }[];
 }
 
-type Weight = '' | 'A' | 'B' | 'C' | 'D';
+const wordQuery = (t: WordTerm) => lexeme(t.token);
 
-const wordQuery = (t: WordTerm, weight: Weight = '') => `${lexeme(t.token)}${weight ? `:${weight}` : ''}`;
-
-/** A text term as its grams in order (`<->`), or `loose`ly (`&`, which the index answers alone); `weight` restricts the field. */
-function textQuery(t: TextTerm, weight: Weight = '', loose = false): string {
+/** A text term as its grams in order (`<->`), or `loose`ly (`&`, which the index answers alone). */
+function textQuery(t: TextTerm, loose = false): string {
   const last = t.phrase.grams.length - 1;
-  const g = t.phrase.grams.map((x, i) => lexeme(x) + (i === last && t.phrase.prefix ? `:*${weight}` : weight ? `:${weight}` : ''));
+  const g = t.phrase.grams.map((x, i) => lexeme(x) + (i === last && t.phrase.prefix ? ':*' : ''));
   return g.length === 1 ? g[0]! : `(${g.join(loose ? ' & ' : ' <-> ')})`;
 }
 
 /** A text term as its dictionary words at their distances (where a body has no grams for the text). */
-const allWords = (t: TextTerm, weight: Weight = '') =>
-  `(${t.words!.map((w, i) => `${i === 0 ? '' : ` <${w.gap}> `}${lexeme(w.token)}${weight ? `:${weight}` : ''}`).join('')})`;
+const allWords = (t: TextTerm) => `(${t.words!.map((w, i) => `${i === 0 ? '' : ` <${w.gap}> `}${lexeme(w.token)}`).join('')})`;
 
 const either = (parts: string[]) => (parts.length === 1 ? parts[0]! : `(${parts.join(' | ')})`);
 
@@ -130,7 +127,7 @@ export function tsqueryLiterals(terms: Term[], channelIds?: number[]): TsQueries
       words.push(wordQuery(t));
     } else if (t.kind === 'text' && !t.words) {
       grams.push(textQuery(t));
-      loose.push(textQuery(t, '', true));
+      loose.push(textQuery(t, true));
     } else {
       const of = t.kind === 'any' ? t.of : [t];
       const w = [
@@ -139,7 +136,7 @@ export function tsqueryLiterals(terms: Term[], channelIds?: number[]): TsQueries
       ];
       const texts = of.filter((a): a is TextTerm => a.kind === 'text');
       const g = texts.map((a) => textQuery(a));
-      const gl = texts.map((a) => textQuery(a, '', true));
+      const gl = texts.map((a) => textQuery(a, true));
       if (g.length === 0) words.push(either(w));
       else if (w.length === 0) {
         grams.push(either(g));

@@ -31,7 +31,7 @@ export async function articleBatch(
     .where('id', '>', afterId)
     .orderBy('id')
     .limit(size);
-  if (missingFrom) query = query.where(sql<boolean>`not exists (select 1 from ${missingFrom} d where d.article_id = articles.id )`);
+  if (missingFrom) query = query.where(sql<boolean>`not exists (select 1 from ${missingFrom} d where d.article_id = articles.id)`);
   // On PostgreSQL the rows stay locked until the batch commits, so a concurrent edit's sync lands after ours.
   if (lock) query = query.forShare();
   const rows = await query.execute();
