@@ -2,8 +2,9 @@
 /**
  * The production build (`npm run build`): the server and CLI bundled by esbuild into dist/inkstone.js (ESM for Node,
  * source maps beside), so a start loads one compiled file instead of compiling ~270 TypeScript modules through tsx.
- * Beside it: dist/body-worker.js, dist/prepare-worker.js, dist/suggest-worker.js and dist/related-worker.js (the worker threads' own bundles) and dist/migrations/*.js
- * (one per dated migration, under its own name: Kysely records migrations by name). Packages in node_modules stay
+ * Beside it: dist/body-worker.js, dist/prepare-worker.js, dist/suggest-worker.js and dist/related-worker.js (the worker threads' own bundles), dist/migrations/*.js
+ * (one per dated migration, under its own name: Kysely records migrations by name) and dist/assets/ (the browser
+ * bundles with their .gz and .br, written by src/web/asset-build.ts: a start reads them instead of running esbuild). Packages in node_modules stay
  * external (native addons, jieba's dictionary, OpenCC's tables load as they do from the sources); files read at run
  * time (dict/, src/demo, demo/images, src/client, src/admin, static/) are found from the package root
  * (src/package-files.ts).
@@ -72,6 +73,8 @@ export async function build() {
       'prepare-worker': 'src/domain/imports/prepare-worker.ts',
       'suggest-worker': 'src/domain/search/suggest-worker.ts',
       'related-worker': 'src/storage/related-worker.ts',
+      // Run once below to write the browser bundles into dist/assets (not loaded by the server).
+      'asset-build': 'src/web/asset-build.ts',
     };
     for (const f of readdirSync(MIGRATIONS).filter((f) => DATED.test(f)))
       entryPoints[`migrations/${f.replace(/\.ts$/, '')}`] = path.join('src/storage/migrations', f);
@@ -99,6 +102,9 @@ export async function build() {
     });
     let bytes = 0;
     for (const [file, out] of Object.entries(result.metafile.outputs)) if (file.endsWith('.js')) bytes += out.bytes;
+    // The browser bundles, compressed at their tightest once here instead of at every start.
+    const assets = await import(pathToFileURL(path.join(scratch, 'asset-build.js')).href);
+    await assets.writePrebuilt(path.join(scratch, 'assets'));
     writeFileSync(path.join(scratch, STAMP), `${JSON.stringify({ sources, esbuild: esbuild.version, builtAt: new Date().toISOString() }, null, 2)}\n`);
     replace(scratch);
     return { ms: performance.now() - started, bytes };

@@ -1,10 +1,16 @@
 import { createReadStream, createWriteStream } from 'node:fs';
+import { createRequire } from 'node:module';
 import { open, rename, rm, statfs } from 'node:fs/promises';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import tarStream, { type Headers } from 'tar-stream';
+import type * as TarStream from 'tar-stream';
+import type { Headers } from 'tar-stream';
 import { TransferError } from '../domain/transfer.ts';
+
+/** tar-stream, loaded by the first export, backup or restore rather than by every server start. */
+let tarModule: typeof TarStream | undefined;
+const tarStream = (): typeof TarStream => (tarModule ??= createRequire(import.meta.url)('tar-stream') as typeof TarStream);
 
 /**
  * The tar.gz files of export, backup and restore: written as a stream with bounded memory (every entry's size is
@@ -27,7 +33,7 @@ export async function isGzipFile(file: string): Promise<boolean> {
 
 /** A tar.gz being written to `file` (through `file.part`, renamed when complete: a failed run leaves no archive). */
 export class TarWriter {
-  private readonly pack = tarStream.pack();
+  private readonly pack = tarStream().pack();
   private readonly done: Promise<void>;
   private readonly partial: string;
   private readonly mtime = new Date();
@@ -118,7 +124,7 @@ export interface TarEntry {
 export async function* readTarGz(file: string): AsyncGenerator<TarEntry> {
   const input = createReadStream(file);
   const gunzip = createGunzip();
-  const extract = tarStream.extract();
+  const extract = tarStream().extract();
   let failure: Error | undefined;
   let finished = false;
   let pending: { headers: Headers; stream: Readable; next: () => void } | undefined;

@@ -1,5 +1,11 @@
 import { createReadStream } from 'node:fs';
-import { SaxesParser, type SaxesTagNS } from 'saxes';
+import { createRequire } from 'node:module';
+import type * as Saxes from 'saxes';
+import type { SaxesTagNS } from 'saxes';
+
+/** saxes, loaded by the first import or upload check rather than by every server start. */
+let saxesModule: typeof Saxes | undefined;
+const saxes = (): typeof Saxes => (saxesModule ??= createRequire(import.meta.url)('saxes') as typeof Saxes);
 
 /**
  * Streaming XML for imports: a file of any size is read in chunks, decoded with the encoding it declares (refusing
@@ -124,7 +130,7 @@ interface Open {
  * and column) from the `write` or `end` that met it. Memory stays that of one chunk and the open record.
  */
 export class XmlStream {
-  private readonly parser = new SaxesParser({ xmlns: true, position: true });
+  private readonly parser = new (saxes().SaxesParser)({ xmlns: true, position: true });
   private decoder: TextDecoder | undefined;
   private encoding = 'utf-8';
   private readonly path: string[] = [];

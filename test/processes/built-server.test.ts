@@ -9,8 +9,8 @@ import { freePort } from '../support/net.ts';
  * The production build as an operator runs it: `bin/inkstone.js` (what `npm start` runs) builds dist/ when it is stale
  * and serves from it. Everything that finds files at run time is exercised from the bundle: migrations
  * (dist/migrations), the demo content and images, jieba's and our dictionaries (search), OpenCC (the 繁 mirror), the
- * reader and newsroom bundles (esbuild from src/client and src/admin), static files, and the body worker thread
- * (dist/body-worker.js) with a long article.
+ * reader and newsroom bundles (written by the build into dist/assets, the same files a start from the sources makes
+ * with esbuild), static files, and the body worker thread (dist/body-worker.js) with a long article.
  */
 const root = path.resolve(import.meta.dirname, '../..');
 const bin = path.join(root, 'bin/inkstone.js');
@@ -103,6 +103,28 @@ describe('the built server (bin/inkstone.js → dist/)', () => {
     const favicon = /href="(\/static\/[^"]+)"/.exec(html)?.[1];
     if (favicon) expect((await fetch(base + favicon)).status).toBe(200);
   });
+
+  it('serves the browser bundles the build wrote (dist/assets), the same a start from the sources makes', async () => {
+    const { buildBundle } = await import('../../src/web/asset-build.ts');
+    const html = await (await fetch(`${base}/`)).text();
+    const adminHtml = await (await fetch(`${base}/admin`)).text();
+    for (const bundle of ['reader', 'admin'] as const) {
+      const fromSources = await buildBundle(bundle);
+      for (const built of fromSources) {
+        // The page names the same content-hashed URL the sources would.
+        expect(html + adminHtml).toContain(built.url);
+        const file = path.join(root, 'dist/assets', path.basename(built.url));
+        const br = await fetch(base + built.url, { headers: { 'accept-encoding': 'br' } });
+        expect(br.status).toBe(200);
+        expect(br.headers.get('content-encoding')).toBe('br');
+        // fetch decodes: the bytes a reader's browser gets are the sources' bundle, and the server sent the file.
+        expect(Buffer.from(await br.arrayBuffer()).equals(built.raw)).toBe(true);
+        // The build's own compressed file: the newsroom's is brotli 11 there, and 5 when a start builds it.
+        expect(Number(br.headers.get('content-length'))).toBe(readFileSync(`${file}.br`).length);
+        if (bundle === 'admin' && built.url.endsWith('.js')) expect(readFileSync(`${file}.br`).length).toBeLessThan(built.br.length);
+      }
+    }
+  }, 60_000);
 
   it('searches with jieba and the newsroom dictionary, and mirrors pages in traditional characters', async () => {
     const search = await fetch(`${base}/search?q=${encodeURIComponent('地铁')}`);

@@ -1,4 +1,5 @@
-import { hash, verify } from '@node-rs/argon2';
+import { createRequire } from 'node:module';
+import type * as Argon2 from '@node-rs/argon2';
 import type { Ctx } from '../context.ts';
 import { randomToken, sha256 } from '../crypto.ts';
 import { DomainError, conflict, invalid, notFound, unauthorized } from '../errors.ts';
@@ -6,6 +7,10 @@ import { authorize } from '../policy.ts';
 import { lineField } from '../text.ts';
 import { isRole, type Actor, type Role } from './roles.ts';
 import type { Account } from './account.ts';
+
+/** argon2 (a native addon), loaded by the first sign-in or password change, not by every start. */
+let argon2Module: typeof Argon2 | undefined;
+const argon2 = (): typeof Argon2 => (argon2Module ??= createRequire(import.meta.url)('@node-rs/argon2') as typeof Argon2);
 
 // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
 const PRODUCTION_ARGON2 = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
@@ -51,7 +56,7 @@ export function toActor(a: Account): Actor {
 }
 
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, argon2Options());
+  return argon2().hash(password, argon2Options());
 }
 
 export function checkPassword(password: string): void {
@@ -151,7 +156,7 @@ export function verifyPassword(account: Account | undefined, password: string): 
   const options = argon2Options();
   let dummy = dummyHashes.get(options);
   if (!dummy) dummyHashes.set(options, (dummy = hashPassword(randomToken())));
-  return (account ? Promise.resolve(account.passwordHash) : dummy).then((h) => verify(h, password)).catch(() => false);
+  return (account ? Promise.resolve(account.passwordHash) : dummy).then((h) => argon2().verify(h, password)).catch(() => false);
 }
 
 export async function login(ctx: Ctx, input: { username: string; password: string; address: string }): Promise<LoginResult> {

@@ -1,7 +1,12 @@
 import { Parser } from 'htmlparser2';
-import sanitizeHtml from 'sanitize-html';
+import { createRequire } from 'node:module';
+import type sanitizeHtml from 'sanitize-html';
 import { invalid } from '../errors.ts';
 import { LIMITS } from './limits.ts';
+
+/** sanitize-html (with PostCSS), loaded by the first write that cleans a body: reader-only starts never pay for it. */
+let sanitizer: typeof sanitizeHtml | undefined;
+const sanitize = (): typeof sanitizeHtml => (sanitizer ??= createRequire(import.meta.url)('sanitize-html') as typeof sanitizeHtml);
 
 /**
  * The allowlist for article bodies. Reporters' HTML reaches the public, so only structure survives:
@@ -171,7 +176,7 @@ export function sanitizeBody(html: string): string {
   const dropped = { p: new Set<number>(), img: new Set<number>() };
   const numbered = (attribs: sanitizeHtml.Attributes, n: number): Numbered => Object.assign(attribs, { [ORDINAL]: n });
   const imgTransform = bodyOptions.transformTags!.img as sanitizeHtml.Transformer;
-  const out = sanitizeHtml(html, {
+  const out = sanitize()(html, {
     ...bodyOptions,
     transformTags: {
       ...bodyOptions.transformTags,
