@@ -192,29 +192,21 @@ export class RelatedRepository implements Port.RelatedRepository {
     if (terms.length === 0) return [];
     const total = terms.reduce((sum, [, w]) => sum + Math.max(0, w), 0) || 1;
     const depth = (w: number) => Math.min(POSTINGS_CEILING, Math.max(POSTINGS_FLOOR, Math.round((POSTINGS_BUDGET * Math.max(0, w)) / total)));
+    // Each posting scored by its term's query weight, summed per article in SQL: the (up to 40,000) postings never
+    // become rows here, only the RESCORED best articles do.
     const postings = sql.join(
       terms.map(
-        ([term, w]) => sql`select * from (select term, article_id, weight from related_terms where term = ${term}
+        ([term, w]) => sql`select article_id, weight * ${w} as s from (select article_id, weight from related_terms where term = ${term}
           order by weight desc limit ${depth(w)}) p`,
       ),
       sql` union all `,
     );
-    const { rows } = await sql<{ term: string; article_id: number; weight: number }>`${postings}`.execute(this.db);
+    const { rows } = await sql<{ article_id: number }>`select article_id from (${postings}) q where article_id <> ${articleId}
+      group by article_id order by sum(s) desc, article_id desc limit ${RESCORED}`.execute(this.db);
+    const shortlist = rows.map((r) => Number(r.article_id));
     const weightOf = new Map(terms);
-    const scores = new Map<number, { similarity: number; shared: number }>();
-    for (const r of rows) {
-      if (r.article_id === articleId) continue;
-      const score = scores.get(r.article_id) ?? { similarity: 0, shared: 0 };
-      score.similarity += Number(r.weight) * (weightOf.get(r.term) ?? 0);
-      score.shared++;
-      scores.set(r.article_id, score);
-    }
     // The cut lists undercount an article's lighter terms: the best by this first count are scored again exactly,
     // from their own vectors' shared terms.
-    const shortlist = [...scores]
-      .sort((a, b) => b[1].similarity - a[1].similarity || b[0] - a[0])
-      .slice(0, RESCORED)
-      .map(([id]) => id);
     const exact = new Map<number, { similarity: number; shared: number }>();
     for (let i = 0; i < shortlist.length; i += 500) {
       const vectors = await this.db
