@@ -25,7 +25,7 @@ const POSTINGS_CEILING = 8_000;
 const RESCORED = 400;
 /** Postings of one term counted exactly for its document frequency, and the ids counted for the documents (see documentFrequencies). */
 const COUNTED_POSTINGS = 400;
-const DENSITY_SPAN = 20_000;
+const DENSITY_SPAN = 5_000;
 /** From this archive size on, SQLite reads related candidates in the reader thread (see candidatesApart). */
 const APART_FROM = 5_000;
 
