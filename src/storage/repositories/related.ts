@@ -208,17 +208,19 @@ export class RelatedRepository implements Port.RelatedRepository {
     // The cut lists undercount an article's lighter terms: the best by this first count are scored again exactly,
     // from their own vectors' shared terms.
     const exact = new Map<number, { similarity: number; shared: number }>();
+    const shared = (ids: number[], someTerms: string[]) =>
+      this.db.selectFrom('related_terms').select(['article_id', 'term', 'weight']).where('term', 'in', someTerms).where('article_id', 'in', ids).execute();
     for (let i = 0; i < shortlist.length; i += 500) {
-      const vectors = await this.db
-        .selectFrom('related_terms')
-        .select(['article_id', 'term', 'weight'])
-        .where(
-          'term',
-          'in',
-          terms.map(([t]) => t),
-        )
-        .where('article_id', 'in', shortlist.slice(i, i + 500))
-        .execute();
+      const ids = shortlist.slice(i, i + 500);
+      // SQLite answers both IN lists by reading each term's whole postings when a term is common (40 ms at 20,000
+      // articles); one term at a time it probes the primary key (term, article_id), ~10 ms whatever the terms.
+      const vectors =
+        this.dialect === 'sqlite'
+          ? (await Promise.all(terms.map(([t]) => shared(ids, [t])))).flat()
+          : await shared(
+              ids,
+              terms.map(([t]) => t),
+            );
       for (const v of vectors) {
         const w = weightOf.get(v.term);
         if (w === undefined) continue;
