@@ -1,0 +1,248 @@
+/**
+ * The server's own CPU per unit of work, by thread, over real HTTP on 127.0.0.1 (issue #12): read from /proc while
+ * `inkstone serve` (the sources, through tsx) runs over a copy of a bench:scale archive. Never part of `npm test`.
+ * CPU time, not wall time, so the figures hold on a shared machine (within the noise of its caches).
+ *
+ *   npx tsx bench/server-cpu.ts [--archive DIR] [--what writes,renders,floor] [--n 100]
+ *
+ * - writes: create + publish of a ~1,500-character article with the API token of the archive, `--n` times at 5/s
+ *   (bench:scale's writer), then until the server is idle again (the outbox's search entry and related reading after
+ *   each publish); CPU per cycle for the main thread and each other thread (the related reader thread, the
+ *   checkpointer, V8's and libuv's helpers), during the writes and with the work after them.
+ * - renders: random published articles, one at a time over one keep-alive connection, page cache off
+ *   (INKSTONE_PAGE_CACHE_MB=0): CPU per uncached render.
+ * - floor: GET /healthz the same way: what any response costs this server on this machine (HTTP parsing, Fastify's
+ *   hooks, the socket write), for reading the render's figure.
+ *
+ * --archive: a bench:scale archive folder (its inkstone.db and the .json beside it, which holds the API token); by
+ * default the newest SQLite one under /var/tmp/inkstone-bench-scale (INKSTONE_BENCH_CACHE). Run bench:scale first.
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import SQLite from 'better-sqlite3';
+import { freePort } from './support.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const { values: args } = parseArgs({
+  options: { archive: { type: 'string' }, what: { type: 'string', default: 'writes,renders,floor' }, n: { type: 'string', default: '100' } },
+});
+const N = Number(args.n);
+const cache = process.env.INKSTONE_BENCH_CACHE ?? '/var/tmp/inkstone-bench-scale';
+const archive =
+  args.archive ??
+  (existsSync(cache)
+    ? readdirSync(cache)
+        .filter((d) => d.startsWith('sqlite-') && existsSync(path.join(cache, d, 'inkstone.db')) && existsSync(path.join(cache, `${d}.json`)))
+        .map((d) => path.join(cache, d))
+        .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]
+    : undefined);
+if (!archive) throw new Error(`no bench:scale archive under ${cache}: run npm run bench:scale first, or pass --archive`);
+const meta = JSON.parse(readFileSync(`${archive}.json`, 'utf8')) as {
+  token: string;
+  leafChannel: string;
+  loaded: { samples: { body: string }[] };
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Server {
+  pid: number;
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function start(env: Record<string, string>): Promise<Server> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-server-cpu-'));
+  cpSync(archive!, dir, { recursive: true });
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'serve'], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      INKSTONE_DATA_DIR: dir,
+      INKSTONE_DEMO: '0',
+      INKSTONE_SECRET: 'bench-secret-0123456789abcdef',
+      INKSTONE_SITE_URL: 'http://bench.example',
+      INKSTONE_WORKERS: '1',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const server = {
+    pid: child.pid!,
+    port,
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  for (const deadline = Date.now() + 120_000; ; await sleep(50)) {
+    if (child.exitCode !== null) throw new Error(`inkstone serve exited ${child.exitCode}`);
+    if (
+      await call(server, 'GET', '/healthz').then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    )
+      break;
+    if (Date.now() > deadline) throw new Error('inkstone serve did not answer in 120 s');
+  }
+  // The backlog a start over an archive may do (search heads, documents), then quiet.
+  await idle(server);
+  return server;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+function call(server: Server, method: string, url: string, body?: unknown, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; cache: string | undefined; json: { id?: number; revision?: number } }>((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        path: url,
+        method,
+        agent,
+        headers: {
+          'accept-encoding': 'br, gzip',
+          authorization: `Bearer ${meta.token}`,
+          ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}),
+          ...headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({
+            status: res.statusCode!,
+            cache: res.headers['x-cache'] as string | undefined,
+            json: res.headers['content-type']?.includes('json') ? JSON.parse(text) : {},
+          });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+/** CPU ms by thread: the main thread as `main`, the others by name and id. */
+function threads(pid: number): Map<string, number> {
+  const byThread = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      byThread.set(tid === String(pid) ? 'main' : `${name}#${tid}`, (ticks * 1000) / 100);
+    } catch {
+      // A thread that ended meanwhile.
+    }
+  }
+  return byThread;
+}
+const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+
+/** Until the process used under 20 ms of CPU in 2 s (its outbox and backlog done). */
+async function idle(server: Server): Promise<void> {
+  for (let last = total(threads(server.pid)); ; ) {
+    await sleep(2000);
+    const now = total(threads(server.pid));
+    if (now - last < 20) return;
+    last = now;
+  }
+}
+
+function perThread(before: Map<string, number>, after: Map<string, number>, n: number): string {
+  const rows = [...after]
+    .map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / n] as const)
+    .filter(([, v]) => v >= 0.1)
+    .sort((a, b) => b[1] - a[1]);
+  const sum = rows.reduce((s, [, v]) => s + v, 0);
+  return `${sum.toFixed(1)} ms (${rows.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')})`;
+}
+
+const what = new Set(args.what!.split(','));
+console.log(`archive ${path.basename(archive)}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(2)} at start`);
+
+if (what.has('writes')) {
+  const server = await start({});
+  try {
+    const sentences = meta.loaded.samples.flatMap((s) =>
+      s.body
+        .split('。')
+        .filter((x) => x.length > 8)
+        .map((x) => `${x}。`),
+    );
+    let seed = 3;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const body = () =>
+      Array.from({ length: 6 }, () => `<p>${Array.from({ length: 4 }, () => sentences[Math.floor(rnd() * sentences.length)]).join('')}</p>`).join('');
+    const cycle = async (i: number) => {
+      const created = await call(server, 'POST', '/api/v1/articles', {
+        title: `写入成本第${i}篇`,
+        channel: meta.leafChannel,
+        body: body(),
+        tags: ['写入成本'],
+      });
+      if (created.status !== 201) throw new Error(`create: ${created.status} ${JSON.stringify(created.json)}`);
+      const published = await call(server, 'POST', `/api/v1/articles/${created.json.id}/publish`, {}, { 'if-match': `"${created.json.revision}"` });
+      if (published.status !== 200) throw new Error(`publish: ${published.status} ${JSON.stringify(published.json)}`);
+    };
+    // Warm-up: the first writes load the sanitizer, jieba, the related reader thread.
+    for (let i = 0; i < 5; i++) await cycle(-i);
+    await idle(server);
+    const t0 = threads(server.pid);
+    const began = Date.now();
+    for (let i = 0; i < N; i++) {
+      const due = began + i * 200;
+      if (due > Date.now()) await sleep(due - Date.now());
+      await cycle(i);
+    }
+    const written = threads(server.pid);
+    await idle(server);
+    const settled = threads(server.pid);
+    console.log(`writes: ${N} × create + publish at 5/s, server CPU per cycle: during the writes ${perThread(t0, written, N)}`);
+    console.log(`        with the work after them ${perThread(t0, settled, N)}`);
+  } finally {
+    await server.stop();
+  }
+}
+
+for (const kind of ['renders', 'floor'] as const) {
+  if (!what.has(kind)) continue;
+  const server = await start({ INKSTONE_PAGE_CACHE_MB: '0' });
+  try {
+    const db = new SQLite(path.join(archive, 'inkstone.db'), { readonly: true });
+    const ids = db.prepare(`select id from articles where status = 'published' and deleted_at is null`).pluck().all() as number[];
+    db.close();
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const url = () => (kind === 'floor' ? '/healthz' : `/a/${ids[Math.floor(rnd() * ids.length)]}`);
+    const n = N * 20;
+    for (let i = 0; i < 300; i++) await call(server, 'GET', url());
+    const t0 = threads(server.pid);
+    for (let i = 0; i < n; i++) {
+      const r = await call(server, 'GET', url());
+      if (r.status !== 200 || r.cache === 'hit') throw new Error(`${kind}: ${r.status} ${r.cache ?? ''}`);
+    }
+    const label = kind === 'floor' ? 'floor: GET /healthz' : 'renders: uncached random article';
+    console.log(`${label}, ${n} one at a time, server CPU each: ${perThread(t0, threads(server.pid), n)}`);
+  } finally {
+    await server.stop();
+  }
+}
+agent.destroy();
