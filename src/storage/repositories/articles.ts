@@ -18,6 +18,7 @@ import {
   type TrashQuery,
 } from '../../domain/articles/article.ts';
 import type { Dialect } from '../migrations/index.ts';
+import { prepared } from '../prepared.ts';
 import type { ArticleStatus } from '../../domain/articles/status.ts';
 import type { ArticleTable, DB } from '../schema.ts';
 import type * as Port from '../../domain/store.ts';
@@ -252,7 +253,7 @@ export class ArticleRepository implements Port.ArticleRepository {
   }
 
   async findById(id: number, options?: Port.ReadOptions): Promise<Article | undefined> {
-    const row = await this.rows(options).where('articles.id', '=', id).executeTakeFirst();
+    const row = options === undefined ? (await articleById(this.db, id))[0] : await this.rows(options).where('articles.id', '=', id).executeTakeFirst();
     if (!row) return undefined;
     const [article] = await this.withTags([row]);
     return article;
@@ -561,9 +562,33 @@ export class ArticleRepository implements Port.ArticleRepository {
 
 const TAG_LOOKUP_BATCH = 1000;
 
+/** An article page's reads, prepared (see prepared.ts): the article with its channel's path, and one article's tags. */
+const articleById = prepared((db: Kysely<DB>, id: number) =>
+  db
+    .selectFrom('articles')
+    .innerJoin('channels', 'channels.id', 'articles.channel_id')
+    .selectAll('articles')
+    .select('channels.path as channel_path')
+    .where('articles.deleted_at', 'is', null)
+    .where('articles.id', '=', id),
+);
+const tagsOfOne = prepared((db: Kysely<DB>, id: number) =>
+  db
+    .selectFrom('article_tags')
+    .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
+    .select(['article_tags.article_id', 'tags.name'])
+    .where('article_tags.article_id', '=', id)
+    .orderBy('article_tags.position'),
+);
+
 /** Tag names of each article, in the order the newsroom gave them. */
 export async function tagNamesByArticle(db: Kysely<DB>, articleIds: readonly number[]): Promise<Map<number, string[]>> {
   const tags = new Map<number, string[]>();
+  if (articleIds.length === 1) {
+    const names = (await tagsOfOne(db, articleIds[0]!)).map((t) => t.name);
+    if (names.length > 0) tags.set(articleIds[0]!, names);
+    return tags;
+  }
   // Bound parameters per statement stay far below SQLite's limit (32,766) however many articles are asked for.
   for (let i = 0; i < articleIds.length; i += TAG_LOOKUP_BATCH) {
     const rows = await db

@@ -12,6 +12,7 @@ import type {
 } from '../../domain/comments/comment.ts';
 import type { SensitiveWord, SensitiveWordWrite, WordAction } from '../../domain/moderation/word.ts';
 import type { CommentBanTable, CommentTable, DB } from '../schema.ts';
+import { prepared } from '../prepared.ts';
 
 type Row = Omit<Selectable<CommentTable>, 'dedupe_key'>;
 
@@ -33,6 +34,11 @@ const COLUMNS = [
   'comments.reply_by',
   'comments.reply_at',
 ] as const;
+
+/** The first page of an article's approved comments (every article page shows it), prepared (see prepared.ts). */
+const approvedFirst = prepared((db: Kysely<DB>, articleId: number, limit: number) =>
+  db.selectFrom('comments').select(COLUMNS).where('article_id', '=', articleId).where('status', '=', 'approved').orderBy('id', 'desc').limit(limit),
+);
 
 function flagsOf(value: string): string[] {
   try {
@@ -135,6 +141,7 @@ export class CommentRepository implements Port {
   }
 
   async approved(articleId: number, limit: number, before?: number): Promise<Comment[]> {
+    if (before === undefined) return (await approvedFirst(this.db, articleId, limit)).map(comment);
     let q = this.base().where('article_id', '=', articleId).where('status', '=', 'approved');
     if (before !== undefined) q = q.where('id', '<', before);
     return (await q.orderBy('id', 'desc').limit(limit).execute()).map(comment);

@@ -3,6 +3,10 @@ import type * as Port from '../../domain/live/live.ts';
 import type { LiveEntry, LiveEntryKey, LiveEntryWrite, LiveImage, LiveStatus, LiveStream } from '../../domain/live/live.ts';
 import type { DB, LiveEntryTable, LiveStreamTable } from '../schema.ts';
 import { isForeignKeyViolation } from './media.ts';
+import { prepared } from '../prepared.ts';
+
+/** An article's live stream, if any (every article page asks), prepared (see prepared.ts). */
+const streamOf = prepared((db: Kysely<DB>, articleId: number) => db.selectFrom('live_streams').selectAll().where('article_id', '=', articleId));
 
 type EntryRow = Selectable<LiveEntryTable> & { author_name: string | null };
 
@@ -58,7 +62,7 @@ export class LiveRepository implements Port.LiveRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async find(articleId: number): Promise<LiveStream | undefined> {
-    const row = await this.db.selectFrom('live_streams').selectAll().where('article_id', '=', articleId).executeTakeFirst();
+    const [row] = await streamOf(this.db, articleId);
     return row ? toStream(row) : undefined;
   }
 

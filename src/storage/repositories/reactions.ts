@@ -3,7 +3,13 @@ import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from '../../domain/r
 import { GroupCommit } from '../group-commit.ts';
 import type { Dialect } from '../migrations/index.ts';
 import type { DB } from '../schema.ts';
+import { prepared } from '../prepared.ts';
 import type * as Port from '../../domain/store.ts';
+
+/** An article's counts (its page shows them), prepared (see prepared.ts). */
+const countsOf = prepared((db: Kysely<DB & ReactionTables>, articleId: number) =>
+  db.selectFrom('reaction_counts').select(['mood', 'count']).where('article_id', '=', articleId),
+);
 
 /** Tables of the reactions migration (2026-11-29T0100); times are integer milliseconds, hours are their start. */
 export type ReactionTables = {
@@ -56,7 +62,7 @@ export class ReactionRepository implements Port.ReactionRepository {
   }
 
   async counts(articleId: number): Promise<Map<string, number>> {
-    const rows = await this.db.selectFrom('reaction_counts').select(['mood', 'count']).where('article_id', '=', articleId).execute();
+    const rows = await countsOf(this.db, articleId);
     return new Map(rows.map((r) => [r.mood, Number(r.count)]));
   }
 

@@ -4,6 +4,7 @@ import { findCandidates } from '../../domain/articles/related-candidates.ts';
 import type { Dialect } from '../migrations/index.ts';
 import { findInWorker } from '../related-finder.ts';
 import type { DB } from '../schema.ts';
+import { prepared } from '../prepared.ts';
 import type * as Port from '../../domain/store.ts';
 
 /** Tables of the related-reading migration (2026-11-29T0400). */
@@ -28,6 +29,14 @@ const COUNTED_POSTINGS = 400;
 const DENSITY_SPAN = 5_000;
 /** From this archive size on, SQLite reads related candidates in the reader thread (see candidatesApart). */
 const APART_FROM = 5_000;
+
+/** What an article page reads of its related reading, prepared (see prepared.ts). */
+const itemsOf = prepared((db: Kysely<DB & RelatedTables>, articleId: number) =>
+  db.selectFrom('related_items').select(['related_id', 'score']).where('article_id', '=', articleId).orderBy('score', 'desc').orderBy('related_id', 'desc'),
+);
+const picksOf = prepared((db: Kysely<DB & RelatedTables>, articleId: number) =>
+  db.selectFrom('related_picks').select(['related_id', 'mode']).where('article_id', '=', articleId).orderBy('position'),
+);
 
 /** Any fixed number works; it names the lock that serializes related-list updates on PostgreSQL. */
 export const REFRESH_LOCK = 7_316_001;
@@ -257,13 +266,7 @@ export class RelatedRepository implements Port.RelatedRepository {
 
   /** The computed list of an article, best first. */
   async items(articleId: number): Promise<ScoredItem[]> {
-    const rows = await this.db
-      .selectFrom('related_items')
-      .select(['related_id', 'score'])
-      .where('article_id', '=', articleId)
-      .orderBy('score', 'desc')
-      .orderBy('related_id', 'desc')
-      .execute();
+    const rows = await itemsOf(this.db, articleId);
     return rows.map((r) => ({ id: r.related_id, score: Number(r.score) }));
   }
 
@@ -316,7 +319,7 @@ export class RelatedRepository implements Port.RelatedRepository {
   }
 
   async picks(articleId: number): Promise<RelatedPick[]> {
-    const rows = await this.db.selectFrom('related_picks').select(['related_id', 'mode']).where('article_id', '=', articleId).orderBy('position').execute();
+    const rows = await picksOf(this.db, articleId);
     return rows.map((r) => ({ relatedId: r.related_id, mode: r.mode as PickMode }));
   }
 
