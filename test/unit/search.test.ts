@@ -2,7 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.ts';
 import { normalizeText, segmenter } from '../../src/domain/nlp/segment.ts';
-import { GRAM_GAP, preciseWords, searchDocument, unknownRunGrams } from '../../src/domain/search/document.ts';
+import {
+  GRAM_GAP,
+  packSearchFields,
+  preciseWords,
+  prepareSearchFields,
+  searchDocument,
+  unknownRunGrams,
+  unpackSearchFields,
+} from '../../src/domain/search/document.ts';
 import { gramPhrase, gramTokens, type GramPhrase } from '../../src/domain/search/grams.ts';
 import { MAX_QUERY_CHARS, parseQuery, wordOrText } from '../../src/domain/search/query.ts';
 import type { Term } from '../../src/domain/search/search-index.ts';
@@ -189,6 +197,34 @@ describe('search documents', () => {
     const stretches = grams.join(' ').split(GRAM_GAP);
     expect(stretches.length).toBeGreaterThan(1);
     expect(unknownRunGrams(normalizeText('光伏电站并网发电'))).toEqual([]);
+  });
+
+  it('uses fields and a head worked out ahead (joined, as from a worker) only for the texts they were made of', () => {
+    const article = {
+      id: 1,
+      title: '國際油價',
+      subtitle: '',
+      summary: '摘要',
+      bodyText: '砚岚芯表示油价上涨',
+      tags: ['能源 价格'],
+      channelId: 1,
+      publishedAt: 5,
+      updatedAt: 9,
+    };
+    const fresh = searchDocument(article);
+    const prepared = unpackSearchFields(packSearchFields(prepareSearchFields(article)));
+    const reused = searchDocument(article, prepared);
+    expect(reused.fields.body.wordText).toBe(fresh.fields.body.words.join(' '));
+    expect(reused.fields.body.grams).toEqual(fresh.fields.body.grams);
+    expect(reused.head).toBe(fresh.head);
+    // The same tag text cut into other tags: the fields fit, the head (one tag per line) is made again.
+    const retagged = { ...article, tags: ['能源', '价格'] };
+    expect(searchDocument(retagged, prepared).head).toBe(searchDocument(retagged).head);
+    expect(searchDocument(retagged).head).not.toBe(fresh.head);
+    // Another title: neither is used.
+    const retitled = { ...article, title: '油价' };
+    expect(searchDocument(retitled, prepared).fields.title.words).toEqual(['油价']);
+    expect(searchDocument(retitled, prepared).head).toBe(searchDocument(retitled).head);
   });
 
   it("reads jieba's precise words off its search-mode output, the same as segmenting again", () => {

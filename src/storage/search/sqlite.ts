@@ -14,6 +14,7 @@ import type {
   TextTerm,
   WordTerm,
 } from '../../domain/search/search-index.ts';
+import { gramText, wordText } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
 import { headField, headScore } from '../../domain/search/ranking.ts';
 import { articleBatch, byRelevance, fillHeads, pipelinedBatches, REBUILD_BATCH, SEARCH_CAPS, wholeDocuments, type IndexScope } from './shared.ts';
@@ -178,12 +179,11 @@ export class SqliteSearchIndex implements SearchIndex {
       const rows = fresh.slice(i, i + 500).map((p) => sql`(${p.doc}, ${p.d.articleId}, ${p.d.publishedAt}, ${p.d.head})`);
       await sql`insert into ${this.docs} (doc, article_id, published_at, head) values ${sql.join(rows)}`.execute(db);
     }
-    const text = (tokens: string[]) => tokens.join(' ');
     for (let i = 0; i < placed.length; i += 100) {
       const rows = placed.slice(i, i + 100).map(({ doc, d }) => {
         const f = d.fields;
-        return sql`(${doc}, ${text(f.title.words)}, ${text(f.tags.words)}, ${text(f.summary.words)}, ${text(f.body.words)},
-          ${text(f.title.grams)}, ${text(f.tags.grams)}, ${text(f.summary.grams)}, ${text(f.body.grams)}, ${channelToken(d.channelId)})`;
+        return sql`(${doc}, ${wordText(f.title)}, ${wordText(f.tags)}, ${wordText(f.summary)}, ${wordText(f.body)},
+          ${gramText(f.title)}, ${gramText(f.tags)}, ${gramText(f.summary)}, ${gramText(f.body)}, ${channelToken(d.channelId)})`;
       });
       await sql`insert into ${this.fts} (rowid, t, k, s, b, gt, gk, gs, gb, c) values ${sql.join(rows)}`.execute(db);
     }
