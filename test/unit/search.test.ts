@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.ts';
 import { normalizeText, segmenter } from '../../src/domain/nlp/segment.ts';
-import { GRAM_GAP, preciseWords, searchDocument, unknownRunGrams } from '../../src/domain/search/document.ts';
+import { packSearchFields, preciseWords, prepareSearchFields, searchDocument, unknownRunGrams, unpackSearchFields } from '../../src/domain/search/document.ts';
 import { gramPhrase, gramTokens, type GramPhrase } from '../../src/domain/search/grams.ts';
 import { MAX_QUERY_CHARS, parseQuery, wordOrText } from '../../src/domain/search/query.ts';
 import type { Term } from '../../src/domain/search/search-index.ts';
@@ -177,18 +177,43 @@ describe('search documents', () => {
     expect(d.publishedAt).toBe(5);
   });
 
-  it("keeps a body's grams only where jieba knows no word, widened by a character, runs kept apart", () => {
+  it("keeps a body's grams only where jieba knows no word, widened by a character, no phrase spanning two runs", () => {
     // 砚岚芯 and 岚汐 are cut one character at a time; 研发团队, 芯片 and 大桥 are words.
     const grams = unknownRunGrams(normalizeText('研发团队负责人砚岚芯表示，新一代芯片将量产。记者看到岚汐大桥合龙'));
-    expect(grams.slice(0, 4)).toEqual(['人砚', '砚岚', '岚芯', '芯表']);
-    expect(grams).toContain(GRAM_GAP);
-    expect(grams).toContain('岚汐');
-    expect(grams).not.toContain('研发');
-    expect(grams).not.toContain('芯片');
-    // A phrase never runs from one stretch into the next: a gap token stands between them.
-    const stretches = grams.join(' ').split(GRAM_GAP);
-    expect(stretches.length).toBeGreaterThan(1);
+    expect(grams).toEqual(['人砚', '砚岚', '岚芯', '芯表', '表', '到岚', '岚汐', '汐大', '大']);
+    // No phrase runs from one run into the next (each ends with its last character alone): 表到 and 芯表到岚 are
+    // in no text, while each run's own strings are found.
+    for (const absent of ['表到', '芯表到岚', '表到岚汐', '表到岚汐大']) expect(phraseMatches(grams, gramPhrase(normalizeText(absent))!), absent).toBe(false);
+    for (const present of ['砚岚芯表', '表', '到岚汐大', '岚汐', '大']) expect(phraseMatches(grams, gramPhrase(normalizeText(present))!), present).toBe(true);
     expect(unknownRunGrams(normalizeText('光伏电站并网发电'))).toEqual([]);
+  });
+
+  it('uses fields and a head worked out ahead (joined, as from a worker) only for the texts they were made of', () => {
+    const article = {
+      id: 1,
+      title: '國際油價',
+      subtitle: '',
+      summary: '摘要',
+      bodyText: '砚岚芯表示油价上涨',
+      tags: ['能源 价格'],
+      channelId: 1,
+      publishedAt: 5,
+      updatedAt: 9,
+    };
+    const fresh = searchDocument(article);
+    const prepared = unpackSearchFields(packSearchFields(prepareSearchFields(article)));
+    const reused = searchDocument(article, prepared);
+    expect(reused.fields.body.wordText).toBe(fresh.fields.body.words.join(' '));
+    expect(reused.fields.body.grams).toEqual(fresh.fields.body.grams);
+    expect(reused.head).toBe(fresh.head);
+    // The same tag text cut into other tags: the fields fit, the head (one tag per line) is made again.
+    const retagged = { ...article, tags: ['能源', '价格'] };
+    expect(searchDocument(retagged, prepared).head).toBe(searchDocument(retagged).head);
+    expect(searchDocument(retagged).head).not.toBe(fresh.head);
+    // Another title: neither is used.
+    const retitled = { ...article, title: '油价' };
+    expect(searchDocument(retitled, prepared).fields.title.words).toEqual(['油价']);
+    expect(searchDocument(retitled, prepared).head).toBe(searchDocument(retitled).head);
   });
 
   it("reads jieba's precise words off its search-mode output, the same as segmenting again", () => {

@@ -1,7 +1,7 @@
 import { normalizeText, segmenter } from '../nlp/segment.ts';
 import type { Article } from '../articles/article.ts';
-import { clampToken, gramTokens } from './grams.ts';
-import { SEARCH_FIELDS, type IndexableArticle, type SearchDocument, type SearchField, type SearchFieldName } from './search-index.ts';
+import { clampToken, gramTokens, MAX_TOKEN_CHARS } from './grams.ts';
+import { gramText, SEARCH_FIELDS, wordText, type IndexableArticle, type SearchDocument, type SearchField, type SearchFieldName } from './search-index.ts';
 
 /**
  * How much of a body is indexed. Words cover the first 50,000 characters; exact matching the first 13,000,
@@ -19,9 +19,23 @@ export function wellFormed(text: string): string {
 function normalizedWordTokens(normalized: string, raw = normalized === '' ? [] : segmenter().cutForSearch(normalized, false)): string[] {
   const out: string[] = [];
   for (const token of raw) {
+    // Nearly every token is clean already (Chinese, or a Latin word): checked by its code units, no regex.
+    if (isClean(token)) {
+      if (token !== '') out.push(token.length <= MAX_TOKEN_CHARS ? token : clampToken(token));
+      continue;
+    }
     for (const part of token.split(/[^a-z0-9\u0080-\u{10ffff}]+/u)) if (part !== '') out.push(clampToken(part));
   }
   return out;
+}
+
+/** Whether a token holds only what an index term may: a–z, 0–9 and characters beyond ASCII. */
+function isClean(token: string): boolean {
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c < 0x80 && !((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39))) return false;
+  }
+  return true;
 }
 
 /** jieba's search-mode words, made safe as index terms: no ASCII punctuation or controls inside, bounded length. */
@@ -32,12 +46,6 @@ export function wordTokens(text: string): string[] {
 function cut(text: string, chars: number): string {
   return text.length <= chars ? text : text.slice(0, chars);
 }
-
-/**
- * Between two runs of a body's grams: never a query token (normalization turns 。 into a space), so a phrase never
- * runs from one run into the next, on either store.
- */
-export const GRAM_GAP = '。';
 
 const isLoneChinese = (word: string) => word.length === 1 && word.charCodeAt(0) >= 0x80;
 
@@ -76,10 +84,10 @@ export function unknownRunGrams(normalized: string, searchTokens?: readonly stri
     at += w.length;
   }
   close(at);
-  for (const [from, to] of spans) {
-    if (out.length > 0) out.push(GRAM_GAP);
-    out.push(...gramTokens(normalized.slice(from, to)));
-  }
+  // Runs follow one another with no separator: each ends with its last character alone, and a query's phrase has
+  // a lone character only at its end (or before a Latin word, which no run holds), so no phrase runs from one run
+  // into the next. A gap token between them (。) was a fifth of a body's gram positions and found nothing.
+  for (const [from, to] of spans) out.push(...gramTokens(normalized.slice(from, to)));
   return out;
 }
 
@@ -147,13 +155,19 @@ function fieldTexts(a: SearchText): Record<SearchFieldName, string> {
 export interface PreparedSearchFields {
   texts: Record<SearchFieldName, string>;
   fields: Record<SearchFieldName, SearchField>;
+  /** The head (searchHead) and what it was made of: the title and tags, one per line. */
+  head: { of: string; head: string };
 }
+
+/** What a head is made of, as one string to compare (a tag never holds a line break: normalized names). */
+const headSource = (a: Pick<SearchText, 'title' | 'tags'>) => [a.title, ...a.tags].join('\n');
 
 export function prepareSearchFields(a: SearchText): PreparedSearchFields {
   const texts = fieldTexts(a);
   return {
     texts,
     fields: { title: field(texts.title), tags: field(texts.tags), summary: field(texts.summary), body: bodyField(texts.body) },
+    head: { of: headSource(a), head: searchHead(a.title, a.tags) },
   };
 }
 
@@ -165,19 +179,42 @@ export interface PackedSearchFields {
   texts: Record<SearchFieldName, string>;
   words: string[];
   grams: string[];
+  head: { of: string; head: string };
 }
 
 export function packSearchFields(p: PreparedSearchFields): PackedSearchFields {
-  return { texts: p.texts, words: SEARCH_FIELDS.map((f) => p.fields[f].words.join(' ')), grams: SEARCH_FIELDS.map((f) => p.fields[f].grams.join(' ')) };
+  return { texts: p.texts, words: SEARCH_FIELDS.map((f) => wordText(p.fields[f])), grams: SEARCH_FIELDS.map((f) => gramText(p.fields[f])), head: p.head };
+}
+
+const tokens = (joined: string) => (joined === '' ? [] : joined.split(' '));
+
+/**
+ * A field as it arrived from a worker, its tokens joined: SQLite writes the joined text as is, so the arrays (hundreds
+ * of strings per body, made and collected on the event loop) are only split for a store that reads them.
+ */
+class JoinedField implements SearchField {
+  #words?: string[];
+  #grams?: string[];
+  constructor(
+    readonly wordText: string,
+    readonly gramText: string,
+  ) {}
+  get words(): string[] {
+    this.#words ??= tokens(this.wordText);
+    return this.#words;
+  }
+  get grams(): string[] {
+    this.#grams ??= tokens(this.gramText);
+    return this.#grams;
+  }
 }
 
 export function unpackSearchFields(p: PackedSearchFields): PreparedSearchFields {
-  const tokens = (joined: string) => (joined === '' ? [] : joined.split(' '));
   const fields = {} as Record<SearchFieldName, SearchField>;
   SEARCH_FIELDS.forEach((f, i) => {
-    fields[f] = { words: tokens(p.words[i]!), grams: tokens(p.grams[i]!) };
+    fields[f] = new JoinedField(p.words[i]!, p.grams[i]!);
   });
-  return { texts: p.texts, fields };
+  return { texts: p.texts, fields, head: p.head };
 }
 
 /**
@@ -196,6 +233,6 @@ export function searchDocument(a: IndexableArticle, prepared?: PreparedSearchFie
     channelId: a.channelId,
     publishedAt: a.publishedAt ?? a.updatedAt,
     fields: fits ? prepared.fields : prepareSearchFields(a).fields,
-    head: searchHead(a.title, a.tags),
+    head: prepared !== undefined && prepared.head.of === headSource(a) ? prepared.head.head : searchHead(a.title, a.tags),
   };
 }

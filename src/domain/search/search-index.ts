@@ -8,9 +8,18 @@ import type { GramPhrase } from './grams.ts';
 
 /** What the index keeps of an article: its words (jieba search mode) and its grams, per weighted field. */
 export interface SearchField {
-  words: string[];
-  grams: string[];
+  readonly words: string[];
+  readonly grams: string[];
+  /** The words joined by spaces, when the field arrived so (from a worker thread): stores that write text take it as is. */
+  readonly wordText?: string;
+  /** The grams joined likewise. */
+  readonly gramText?: string;
 }
+
+/** A field's words as one space-separated string (tokens never hold a space). */
+export const wordText = (f: SearchField): string => f.wordText ?? f.words.join(' ');
+/** A field's grams as one space-separated string. */
+export const gramText = (f: SearchField): string => f.gramText ?? f.grams.join(' ');
 
 export const SEARCH_FIELDS = ['title', 'tags', 'summary', 'body'] as const;
 export type SearchFieldName = (typeof SEARCH_FIELDS)[number];

@@ -14,6 +14,7 @@ import type {
   TextTerm,
   WordTerm,
 } from '../../domain/search/search-index.ts';
+import { gramText, wordText } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
 import { headField, headScore } from '../../domain/search/ranking.ts';
 import { articleBatch, byRelevance, fillHeads, pipelinedBatches, REBUILD_BATCH, SEARCH_CAPS, wholeDocuments, type IndexScope } from './shared.ts';
@@ -26,7 +27,8 @@ import { articleBatch, byRelevance, fillHeads, pipelinedBatches, REBUILD_BATCH, 
  * match itself (see domain/search/ranking.ts).
  */
 
-// Columns: t, k, s, b (words of title, tags, summary, body), gt, gk, gs, gb (their grams) and c (channel).
+// Columns: b, t, k, s (words of body, title, tags, summary), gt, gk, gs, gb (their grams) and c (channel). The body's
+// words come first (BODY_FIRST_COLUMNS): a posting in column 0 needs no column number, and they are most postings.
 const WORD_COLUMNS = '{t k s b}';
 const GRAM_COLUMNS = '{gt gk gs gb}';
 /**
@@ -79,48 +81,113 @@ function exactTimes(request: SearchRequest): RawBuilder<unknown> {
   return sql.join(out, sql` and `);
 }
 
-/** The tables of one index: the public one (search_docs, search_fts) or the draft index (draft_docs, draft_fts). */
+interface Tables {
+  docs: RawBuilder<unknown>;
+  fts: RawBuilder<unknown>;
+}
+
+/**
+ * The tables of one index: the public one (search_docs, search_fts) or the draft index (draft_docs, draft_fts), and
+ * the `*_legacy` ones an upgrade left (migration 2026-12-05T0100: the FTS table before the body's words came first),
+ * which answer searches until the background fill has filled ours and drops them.
+ */
 const TABLES = {
-  published: { docs: sql.table('search_docs'), fts: sql.table('search_fts') },
-  unpublished: { docs: sql.table('draft_docs'), fts: sql.table('draft_fts') },
+  published: {
+    tables: { docs: sql.table('search_docs'), fts: sql.table('search_fts') },
+    legacy: { docs: sql.table('search_docs_legacy'), fts: sql.table('search_fts_legacy') },
+    legacyNames: ['search_docs_legacy', 'search_fts_legacy'],
+  },
+  unpublished: {
+    tables: { docs: sql.table('draft_docs'), fts: sql.table('draft_fts') },
+    legacy: { docs: sql.table('draft_docs_legacy'), fts: sql.table('draft_fts_legacy') },
+    legacyNames: ['draft_docs_legacy', 'draft_fts_legacy'],
+  },
 };
+
+const missingTable = (err: unknown) => err instanceof Error && /no such table/.test(err.message);
 
 export class SqliteSearchIndex implements SearchIndex {
   private readonly docs;
   private readonly fts;
+  private readonly tables: Tables;
 
   constructor(
     private readonly db: Kysely<DB>,
     private readonly scope: IndexScope = 'published',
   ) {
-    this.docs = TABLES[scope].docs;
-    this.fts = TABLES[scope].fts;
+    this.tables = TABLES[scope].tables;
+    this.docs = this.tables.docs;
+    this.fts = this.tables.fts;
+  }
+
+  /** When this process last found no legacy tables: they appear only by a migration, so that answer is kept a second. */
+  private noLegacySince = Number.NEGATIVE_INFINITY;
+
+  /**
+   * The legacy tables while an upgrade's fill has not dropped them. A catalogue read, skipped for a second after one
+   * found none: the read, a Kysely round trip per index call, added ~0.3 ms to a search that finds nothing.
+   */
+  private async legacy(db: Kysely<DB>): Promise<Tables | undefined> {
+    if (performance.now() - this.noLegacySince < 1000) return undefined;
+    const { rows } = await sql`select 1 from sqlite_master where type = 'table' and name = ${TABLES[this.scope].legacyNames[1]}`.execute(db);
+    if (rows.length > 0) return TABLES[this.scope].legacy;
+    this.noLegacySince = performance.now();
+    return undefined;
+  }
+
+  /**
+   * A read of the index: from the legacy tables while they are there (they hold every document until ours are
+   * filled), else from ours; if another process drops them between the check and the read, the read is made again.
+   */
+  private async reading<T>(read: (t: Tables) => Promise<T>): Promise<T> {
+    const legacy = await this.legacy(this.db);
+    if (!legacy) return read(this.tables);
+    try {
+      return await read(legacy);
+    } catch (err) {
+      if (!missingTable(err)) throw err;
+      return read(this.tables);
+    }
+  }
+
+  /** Drops an upgrade's legacy tables (in the caller's write transaction): ours hold every document. */
+  private async dropLegacy(db: Kysely<DB>): Promise<void> {
+    if (!(await this.legacy(db))) return;
+    const [docs, fts] = TABLES[this.scope].legacyNames;
+    await sql.raw(`drop trigger if exists ${docs}_unindex`).execute(db);
+    await sql.raw(`drop table if exists ${docs}`).execute(db);
+    await sql.raw(`drop table if exists ${fts}`).execute(db);
   }
 
   async put(document: SearchDocument): Promise<void> {
-    await this.writeMany(this.db, [document]);
+    await this.putMany([document]);
   }
 
   async putMany(documents: readonly SearchDocument[]): Promise<void> {
     // One document per article: the last of several for the same one wins, as written one after another would.
-    const last = new Map(documents.map((d) => [d.articleId, d]));
-    await this.writeMany(this.db, [...last.values()]);
+    const last = [...new Map(documents.map((d) => [d.articleId, d])).values()];
+    await this.writeMany(this.db, last);
+    // During an upgrade the legacy tables answer searches, so they take the change too.
+    const legacy = await this.legacy(this.db);
+    if (legacy) await this.writeMany(this.db, last, legacy);
   }
 
   async remove(articleId: number): Promise<void> {
     await this.removeFrom(this.db, articleId);
+    const legacy = await this.legacy(this.db);
+    if (legacy) await this.removeFrom(this.db, articleId, legacy);
   }
 
-  private async currentDoc(db: Kysely<DB>, articleId: number): Promise<number | undefined> {
-    const { rows } = await sql<{ doc: number }>`select doc from ${this.docs} where article_id = ${articleId}`.execute(db);
+  private async currentDoc(db: Kysely<DB>, articleId: number, docs = this.docs): Promise<number | undefined> {
+    const { rows } = await sql<{ doc: number }>`select doc from ${docs} where article_id = ${articleId}`.execute(db);
     return rows[0]?.doc;
   }
 
-  private async removeFrom(db: Kysely<DB>, articleId: number): Promise<boolean> {
-    const doc = await this.currentDoc(db, articleId);
+  private async removeFrom(db: Kysely<DB>, articleId: number, { docs }: Tables = this.tables): Promise<boolean> {
+    const doc = await this.currentDoc(db, articleId, docs);
     if (doc === undefined) return false;
     // The *_docs_unindex trigger deletes the doc's tokens too.
-    await sql`delete from ${this.docs} where doc = ${doc}`.execute(db);
+    await sql`delete from ${docs} where doc = ${doc}`.execute(db);
     return true;
   }
 
@@ -131,10 +198,10 @@ export class SqliteSearchIndex implements SearchIndex {
    * collisions a round at a time (two articles share a key only in the same minute with ids 16 apart: the next free
    * one is taken); then multi-row inserts.
    */
-  private async writeMany(db: Kysely<DB>, documents: readonly SearchDocument[]): Promise<void> {
+  private async writeMany(db: Kysely<DB>, documents: readonly SearchDocument[], { docs, fts }: Tables = this.tables): Promise<void> {
     if (documents.length === 0) return;
     const ids = documents.map((d) => d.articleId);
-    const { rows: held } = await sql<{ article_id: number; doc: number }>`select article_id, doc from ${this.docs}
+    const { rows: held } = await sql<{ article_id: number; doc: number }>`select article_id, doc from ${docs}
       where article_id in (${sql.join(ids)})`.execute(db);
     const current = new Map(held.map((r) => [Number(r.article_id), Number(r.doc)]));
     const keep: number[] = [];
@@ -152,18 +219,18 @@ export class SqliteSearchIndex implements SearchIndex {
       }
     }
     // Same key: the tokens and the head change. A new key: the old row goes (its trigger takes its tokens).
-    if (keep.length) await sql`delete from ${this.fts} where rowid in (${sql.join(keep)})`.execute(db);
+    if (keep.length) await sql`delete from ${fts} where rowid in (${sql.join(keep)})`.execute(db);
     const kept = placed.filter((p) => !p.isNew);
     for (let i = 0; i < kept.length; i += 500) {
       const rows = kept.slice(i, i + 500).map((p) => sql`(${p.doc}, ${p.d.articleId}, ${p.d.publishedAt}, ${p.d.head})`);
-      await sql`insert into ${this.docs} (doc, article_id, published_at, head) values ${sql.join(rows)}
+      await sql`insert into ${docs} (doc, article_id, published_at, head) values ${sql.join(rows)}
         on conflict (doc) do update set head = excluded.head`.execute(db);
     }
-    if (moved.length) await sql`delete from ${this.docs} where doc in (${sql.join(moved)})`.execute(db);
+    if (moved.length) await sql`delete from ${docs} where doc in (${sql.join(moved)})`.execute(db);
     const fresh = placed.filter((p) => p.isNew);
     const used = new Set(keep);
     for (let pending = fresh; pending.length > 0; ) {
-      const { rows: taken } = await sql<{ doc: number }>`select doc from ${this.docs} where doc in (${sql.join(pending.map((p) => p.doc))})`.execute(db);
+      const { rows: taken } = await sql<{ doc: number }>`select doc from ${docs} where doc in (${sql.join(pending.map((p) => p.doc))})`.execute(db);
       const takenKeys = new Set(taken.map((r) => Number(r.doc)));
       const next: typeof pending = [];
       for (const p of pending) {
@@ -176,57 +243,64 @@ export class SqliteSearchIndex implements SearchIndex {
     }
     for (let i = 0; i < fresh.length; i += 500) {
       const rows = fresh.slice(i, i + 500).map((p) => sql`(${p.doc}, ${p.d.articleId}, ${p.d.publishedAt}, ${p.d.head})`);
-      await sql`insert into ${this.docs} (doc, article_id, published_at, head) values ${sql.join(rows)}`.execute(db);
+      await sql`insert into ${docs} (doc, article_id, published_at, head) values ${sql.join(rows)}`.execute(db);
     }
-    const text = (tokens: string[]) => tokens.join(' ');
     for (let i = 0; i < placed.length; i += 100) {
       const rows = placed.slice(i, i + 100).map(({ doc, d }) => {
         const f = d.fields;
-        return sql`(${doc}, ${text(f.title.words)}, ${text(f.tags.words)}, ${text(f.summary.words)}, ${text(f.body.words)},
-          ${text(f.title.grams)}, ${text(f.tags.grams)}, ${text(f.summary.grams)}, ${text(f.body.grams)}, ${channelToken(d.channelId)})`;
+        return sql`(${doc}, ${wordText(f.title)}, ${wordText(f.tags)}, ${wordText(f.summary)}, ${wordText(f.body)},
+          ${gramText(f.title)}, ${gramText(f.tags)}, ${gramText(f.summary)}, ${gramText(f.body)}, ${channelToken(d.channelId)})`;
       });
-      await sql`insert into ${this.fts} (rowid, t, k, s, b, gt, gk, gs, gb, c) values ${sql.join(rows)}`.execute(db);
+      await sql`insert into ${fts} (rowid, t, k, s, b, gt, gk, gs, gb, c) values ${sql.join(rows)}`.execute(db);
     }
   }
 
   async search(request: SearchRequest): Promise<SearchCandidates> {
     if (request.terms.length === 0) return { ids: [], total: 0 };
-    const conditions: RawBuilder<unknown>[] = [sql`${this.fts} match ${ftsExpression(request.terms, request.channelIds)}`];
+    return this.reading((t) => this.searchIn(t, request));
+  }
+
+  private async searchIn({ docs, fts }: Tables, request: SearchRequest): Promise<SearchCandidates> {
+    const conditions: RawBuilder<unknown>[] = [sql`${fts} match ${ftsExpression(request.terms, request.channelIds)}`];
     // Doc keys order by publication time (to the minute), so date bounds are a rowid range FTS5 seeks to.
     conditions.push(...keyRange(request));
     const where = sql.join(conditions, sql` and `);
     // The newest matches come straight off the index, the join on them only; their heads rank them.
     const { rows: found } = await sql<{ id: number; at: number; head: string | null }>`
       select d.article_id as id, d.published_at as at, d.head from (
-        select rowid as doc from ${this.fts} where ${where}
+        select rowid as doc from ${fts} where ${where}
         order by rowid desc limit ${SEARCH_CAPS.candidates}) c
-      join ${this.docs} d on d.doc = c.doc where ${exactTimes(request)}`.execute(this.db);
+      join ${docs} d on d.doc = c.doc where ${exactTimes(request)}`.execute(this.db);
     const rows = found.map((r) => ({ id: r.id, at: r.at, score: headScore(r.head, request.terms) }));
     rows.sort(byRelevance);
     let total = rows.length;
     if (total === SEARCH_CAPS.candidates) {
       const { rows: counted } = await sql<{ n: number }>`select count(*) as n from (
-        select 1 from ${this.fts} where ${where} limit ${SEARCH_CAPS.total}) x`.execute(this.db);
+        select 1 from ${fts} where ${where} limit ${SEARCH_CAPS.total}) x`.execute(this.db);
       total = Number(counted[0]?.n ?? total);
     }
     return { ids: rows.map((r) => r.id), total };
   }
 
   async termMatches(request: SearchRequest, cap: number): Promise<TermMatches[]> {
+    return this.reading((t) => this.termMatchesIn(t, request, cap));
+  }
+
+  private async termMatchesIn({ docs, fts }: Tables, request: SearchRequest, cap: number): Promise<TermMatches[]> {
     const out: TermMatches[] = [];
     for (const term of request.terms) {
-      const conditions: RawBuilder<unknown>[] = [sql`${this.fts} match ${ftsExpression([term], request.channelIds)}`];
+      const conditions: RawBuilder<unknown>[] = [sql`${fts} match ${ftsExpression([term], request.channelIds)}`];
       conditions.push(...keyRange(request));
       const where = sql.join(conditions, sql` and `);
       const { rows } = await sql<{ id: number; at: number; head: string | null }>`
         select d.article_id as id, d.published_at as at, d.head from (
-          select rowid as doc from ${this.fts} where ${where}
+          select rowid as doc from ${fts} where ${where}
           order by rowid desc limit ${cap}) c
-        join ${this.docs} d on d.doc = c.doc where ${exactTimes(request)}`.execute(this.db);
+        join ${docs} d on d.doc = c.doc where ${exactTimes(request)}`.execute(this.db);
       let count = rows.length;
       if (count === cap) {
         const { rows: counted } = await sql<{ n: number }>`select count(*) as n from (
-          select 1 from ${this.fts} where ${where} limit ${SEARCH_CAPS.total}) x`.execute(this.db);
+          select 1 from ${fts} where ${where} limit ${SEARCH_CAPS.total}) x`.execute(this.db);
         count = Number(counted[0]?.n ?? count);
       }
       out.push({
@@ -239,11 +313,15 @@ export class SqliteSearchIndex implements SearchIndex {
 
   async matching(request: SearchRequest, cap: number): Promise<SearchMatches> {
     if (request.terms.length === 0) return { ids: [], capped: false };
-    const conditions: RawBuilder<unknown>[] = [sql`${this.fts} match ${ftsExpression(request.terms, request.channelIds)}`];
+    return this.reading((t) => this.matchingIn(t, request, cap));
+  }
+
+  private async matchingIn({ docs, fts }: Tables, request: SearchRequest, cap: number): Promise<SearchMatches> {
+    const conditions: RawBuilder<unknown>[] = [sql`${fts} match ${ftsExpression(request.terms, request.channelIds)}`];
     conditions.push(...keyRange(request));
     const { rows } = await sql<{ id: number }>`select d.article_id as id from (
-        select rowid as doc from ${this.fts} where ${sql.join(conditions, sql` and `)} order by rowid desc limit ${cap + 1}) c
-      join ${this.docs} d on d.doc = c.doc where ${exactTimes(request)}`.execute(this.db);
+        select rowid as doc from ${fts} where ${sql.join(conditions, sql` and `)} order by rowid desc limit ${cap + 1}) c
+      join ${docs} d on d.doc = c.doc where ${exactTimes(request)}`.execute(this.db);
     return { ids: rows.slice(0, cap).map((r) => r.id), capped: rows.length > cap };
   }
 
@@ -266,6 +344,8 @@ export class SqliteSearchIndex implements SearchIndex {
         db,
       );
       for (const r of rows) await this.removeFrom(db, r.article_id);
+      // Ours hold every document now: an upgrade's legacy tables go.
+      await this.dropLegacy(db);
       return rows.length;
     });
     // Merges the index's segments into one: fewer b-trees to search afterwards.
@@ -284,6 +364,9 @@ export class SqliteSearchIndex implements SearchIndex {
         this.immediate(async (db) => {
           const rows = await articleBatch(db, this.scope, after, REBUILD_BATCH, false, this.docs);
           await this.writeMany(db, rows.map(document));
+          // The last batch: nothing after it is missing, and what the newsroom changed meanwhile the outbox put in ours,
+          // so an upgrade's legacy tables go in the same transaction (a fill stopped before never drops them).
+          if (rows.length < REBUILD_BATCH) await this.dropLegacy(db);
           return rows;
         }),
       { signal, progress: progress && ((n) => progress(heads + n)), pause: true },
@@ -291,8 +374,13 @@ export class SqliteSearchIndex implements SearchIndex {
     return heads + indexed;
   }
 
+  /**
+   * Whole documents in our tables; one less while an upgrade's legacy tables remain, so the backlog runs the fill that
+   * drops them even when the outbox alone has filled ours.
+   */
   async count(): Promise<number> {
-    return wholeDocuments(this.db, this.docs);
+    const whole = await wholeDocuments(this.db, this.docs);
+    return (await this.legacy(this.db)) ? Math.max(0, whole - 1) : whole;
   }
 
   private async immediate<T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T> {
