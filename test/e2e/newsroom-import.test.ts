@@ -52,11 +52,21 @@ describe('the 导入 page', () => {
     await page.setInputFiles('.import-form input[type=file]', FIXTURE);
     await page.check('.import-form input[name=createAuthors]');
     await page.click('.import-form button[type=submit]');
-    // The run as POST answered it: under way, with its progress.
-    await page.waitForSelector('[data-import-run] .import-progress');
-    expect(await page.textContent('[data-import-run] h2')).toContain('themeunittestdata.wordpress.xml');
-    expect(await page.textContent('[data-import-run] .import-status')).toBe('进行中');
-    expect(await page.isDisabled('.import-form button[type=submit]')).toBe(true);
+    // The run as POST answered it: under way, with its progress. Read in one go, in the page, the moment the progress
+    // shows: a small file can finish (and the page re-render as done) between two reads from here.
+    const running = await page.waitForFunction(() => {
+      const run = document.querySelector('[data-import-run]');
+      if (!run?.querySelector('.import-progress')) return null;
+      return {
+        title: run.querySelector('h2')?.textContent ?? '',
+        status: run.querySelector('.import-status')?.textContent ?? '',
+        disabled: (document.querySelector('.import-form button[type=submit]') as HTMLButtonElement | null)?.disabled ?? false,
+      };
+    });
+    const seen = (await running.jsonValue()) as { title: string; status: string; disabled: boolean };
+    expect(seen.title).toContain('themeunittestdata.wordpress.xml');
+    expect(seen.status).toBe('进行中');
+    expect(seen.disabled).toBe(true);
     await shot(page, 'import-progress-desktop');
 
     await page.waitForSelector('[data-import-run][data-status=done] .import-report', { timeout: 60_000 });

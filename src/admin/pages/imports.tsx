@@ -231,6 +231,8 @@ export function ImportsPage() {
   const running = data?.items.find((r) => r.status === 'running');
   // The run on screen: the one just started or opened from the history, else whichever is under way.
   const current = shown ?? running ?? null;
+  // Under way: as the history says, or the run just started (its POST answers before the history is read again).
+  const underWay = running !== undefined || current?.status === 'running';
 
   // While a run is under way, its progress every second; the history once it ends.
   useEffect(() => {
@@ -314,10 +316,10 @@ export function ImportsPage() {
           )}
           {option('createAuthors', '为作者创建账号', '把文件中的作者建为记者账号并作为稿件作者（密码由管理员在“账号”页设置）')}
         </fieldset>
-        <button type="submit" class="primary" disabled={sending || running !== undefined}>
+        <button type="submit" class="primary" disabled={sending || underWay}>
           {sending ? '正在上传…' : '开始导入'}
         </button>
-        {running && !sending ? <span class="muted small-text"> 有导入正在进行</span> : null}
+        {underWay && !sending ? <span class="muted small-text"> 有导入正在进行</span> : null}
       </form>
       {typeof problem === 'string' ? <Notice>{problem}</Notice> : problem ? <Refusal error={problem} /> : null}
       <Notice>{error}</Notice>
