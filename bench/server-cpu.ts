@@ -14,6 +14,8 @@
  * - floor: GET /healthz the same way: what any response costs this server on this machine (HTTP parsing, Fastify's
  *   hooks, the socket write), for reading the render's figure.
  *
+ * --cpu-prof DIR: the server runs under `node --cpu-prof` and writes its main thread's profile into DIR at exit.
+ *
  * --archive: a bench:scale archive folder (its inkstone.db and the .json beside it, which holds the API token); by
  * default the newest SQLite one under /var/tmp/inkstone-bench-scale (INKSTONE_BENCH_CACHE). Run bench:scale first.
  */
@@ -28,7 +30,12 @@ import { freePort } from './support.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
-  options: { archive: { type: 'string' }, what: { type: 'string', default: 'writes,renders,floor' }, n: { type: 'string', default: '100' } },
+  options: {
+    archive: { type: 'string' },
+    what: { type: 'string', default: 'writes,renders,floor' },
+    n: { type: 'string', default: '100' },
+    'cpu-prof': { type: 'string' },
+  },
 });
 const N = Number(args.n);
 const cache = process.env.INKSTONE_BENCH_CACHE ?? '/var/tmp/inkstone-bench-scale';
@@ -58,7 +65,8 @@ async function start(env: Record<string, string>): Promise<Server> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-server-cpu-'));
   cpSync(archive!, dir, { recursive: true });
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'serve'], {
+  const profile = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(args['cpu-prof'])] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'serve'], {
     cwd: root,
     env: {
       PATH: process.env.PATH,
@@ -145,6 +153,8 @@ function threads(pid: number): Map<string, number> {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // The sampling profiler's own thread (--cpu-prof) is not the server's work.
+      if (name.startsWith('v8:Prof')) continue;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const ticks = Number(fields[11]) + Number(fields[12]);
       byThread.set(tid === String(pid) ? 'main' : `${name}#${tid}`, (ticks * 1000) / 100);
@@ -156,12 +166,16 @@ function threads(pid: number): Map<string, number> {
 }
 const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 
-/** Until the process used under 20 ms of CPU in 2 s (its outbox and backlog done). */
+/**
+ * Until the process used under 20 ms of CPU in 2 s (its outbox and backlog done); under --cpu-prof the sampling
+ * costs each profiled thread a little even when idle, so 300 ms.
+ */
 async function idle(server: Server): Promise<void> {
+  const quiet = args['cpu-prof'] ? 300 : 20;
   for (let last = total(threads(server.pid)); ; ) {
     await sleep(2000);
     const now = total(threads(server.pid));
-    if (now - last < 20) return;
+    if (now - last < quiet) return;
     last = now;
   }
 }

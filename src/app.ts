@@ -3,7 +3,6 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { Container } from './container.ts';
 import type { Ctx } from './domain/context.ts';
@@ -38,6 +37,7 @@ import { LiveHub } from './web/live-hub.ts';
 import { liveReaderRoutes } from './web/public/live-routes.ts';
 import { registerAssets } from './web/assets.ts';
 import { registerAuth } from './web/auth.ts';
+import { registerSecurityHeaders } from './web/security-headers.ts';
 import { validatorCompiler } from './web/validation.ts';
 
 /** JSON request bodies above this are refused with 413 before they are parsed. Article bodies are ≤ 2 MB. */
@@ -153,7 +153,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   const siteIsHttps = config.siteUrl.startsWith('https:');
   const mediaOrigin = publicMediaOrigin(config.mediaPublicUrl);
-  await app.register(helmet, {
+  registerSecurityHeaders(app, {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {

@@ -231,4 +231,35 @@ describe.each(STORES)('related reading on %s', (kind) => {
     expect(await t.ctx.store.related.unanalysed()).toBe(0);
     expect(await relatedIds(id.arrival!)).toContain(id.tracking);
   });
+
+  it('fills the list from the computed items when one of eight pinned articles is taken down', async () => {
+    await t.settled();
+    const extra: number[] = [];
+    for (const story of [batteries.plant, unrelated.marathon, unrelated.prints]) {
+      t.clock.advance(HOUR);
+      const a = await createArticle(t.app, editor, { ...story, title: `${story.title}（续）`, summary: '' });
+      await publish(t.app, editor, a.id);
+      extra.push(a.id);
+    }
+    const pinned = [id.tracking, id.exhibition, id.plant, id.elevators, id.marathon, id.lab, id.prints, extra[0]] as number[];
+    expect((await put(id.arrival!, editor, { pinned, excluded: [] })).statusCode).toBe(200);
+    const down = await t.app.inject({ method: 'POST', url: `/api/v1/articles/${id.elevators}/unpublish`, headers: { authorization: editor } });
+    expect(down.statusCode).toBe(200);
+    await t.settled();
+    // The computed list after the pins: a pinned article in it is shown once, as a pin.
+    await t.ctx.store.related.replaceItems(id.arrival!, [
+      { id: id.tracking!, score: 9 },
+      { id: extra[2]!, score: 8 },
+      { id: extra[1]!, score: 7 },
+    ]);
+    const shown = [...pinned.filter((x) => x !== id.elevators), extra[2]];
+    expect(await relatedIds(id.arrival!)).toEqual(shown);
+    const section = /<section class="related".*?<\/section>/s.exec((await t.app.inject({ url: `/a/${id.arrival}` })).body)![0];
+    expect(section.match(/<li>/g)).toHaveLength(8);
+    expect(section).not.toContain(`/a/${id.elevators}"`);
+    expect(section).toContain(`/a/${extra[2]}"`);
+    expect(section).not.toContain(`/a/${extra[1]}"`);
+    expect((await put(id.arrival!, editor, { pinned: [], excluded: [] })).statusCode).toBe(200);
+    await publish(t.app, editor, id.elevators!);
+  });
 });

@@ -189,12 +189,12 @@ async function readingList(store: Store, articleId: number): Promise<RelatedItem
   const pinned = picks.filter((p) => p.mode === 'pinned').map((p) => p.relatedId);
   const excluded = new Set(picks.filter((p) => p.mode === 'excluded').map((p) => p.relatedId));
   const computed = items.map((i) => i.id).filter((id) => !excluded.has(id) && !pinned.includes(id));
-  // Titles and times are all a list of links shows (the page's 相关阅读, the API's items).
-  const articles = await store.articles.publishedTitles([...pinned, ...computed]);
-  return articles
-    .filter((a) => a.id !== articleId)
-    .slice(0, RELATED.max)
-    .map((a) => ({ article: a, pinned: pinned.includes(a.id) }));
+  const candidates = [...pinned, ...computed].filter((id) => id !== articleId);
+  // Titles and times are all a list of links shows (the page's 相关阅读, the API's items). The list shows RELATED.max;
+  // the rest are read only when some of those are no longer published.
+  let articles = await store.articles.publishedTitles(candidates.slice(0, RELATED.max));
+  if (articles.length < RELATED.max && candidates.length > RELATED.max) articles = await store.articles.publishedTitles(candidates);
+  return articles.slice(0, RELATED.max).map((a) => ({ article: a, pinned: pinned.includes(a.id) }));
 }
 
 /** 相关阅读 of the reader page: 5–8 articles when the archive has that many on the subject. */
