@@ -66,7 +66,8 @@ async function start(env: Record<string, string>): Promise<Server> {
   cpSync(archive!, dir, { recursive: true });
   const port = await freePort();
   const profile = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(args['cpu-prof'])] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'serve'], {
+  const extra = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', ...extra, path.join(root, 'src/cli/main.ts'), 'serve'], {
     cwd: root,
     env: {
       PATH: process.env.PATH,
@@ -77,6 +78,7 @@ async function start(env: Record<string, string>): Promise<Server> {
       INKSTONE_SITE_URL: 'http://bench.example',
       INKSTONE_WORKERS: '1',
       LOG_LEVEL: 'warn',
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('SQL_'))),
       HOST: '127.0.0.1',
       PORT: String(port),
       ...env,
