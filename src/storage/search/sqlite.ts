@@ -37,6 +37,8 @@ const GRAM_COLUMNS = '{gt gk gs gb}';
  * 16 slots keep keys nearly dense (a busy newsroom publishes a few articles a minute) and the index near the text's size.
  */
 const SLOTS = 16;
+/** FTS5's own default for 'automerge' (segments of a level merged once there are this many). */
+const AUTOMERGE_DEFAULT = 4;
 const MINUTE = 60_000;
 
 const quote = (s: string) => `"${s.replaceAll('"', '""')}"`;
@@ -325,7 +327,27 @@ export class SqliteSearchIndex implements SearchIndex {
     return { ids: rows.slice(0, cap).map((r) => r.id), capped: rows.length > cap };
   }
 
+  /**
+   * A rebuild writes thousands of segments' worth of documents and ends with 'optimize', which merges everything into
+   * one segment anyway: FTS5's automatic merges on the way were a quarter of the build's index-writing CPU, all undone.
+   * They are off while it runs (FTS5's crisis merge still bounds the segments a search reads meanwhile, and a put from
+   * another process) and back to FTS5's default after, whether the rebuild finished or failed; a process killed
+   * meanwhile leaves them off until the next rebuild ends, the crisis merge bounding the segments in the meantime.
+   */
   async rebuild(document: DocumentMaker, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
+    await this.automerge(0);
+    try {
+      return await this.rebuildInBatches(document, progress, from);
+    } finally {
+      await this.automerge(AUTOMERGE_DEFAULT);
+    }
+  }
+
+  private async automerge(pages: number): Promise<void> {
+    await sql`insert into ${this.fts} (${this.fts}, rank) values ('automerge', ${sql.lit(pages)})`.execute(this.db);
+  }
+
+  private async rebuildInBatches(document: DocumentMaker, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
     const indexed = await pipelinedBatches(
       document,
       (after) => articleBatch(this.db, this.scope, after, REBUILD_BATCH, false),
