@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchDocument } from '../../src/domain/search/document.ts';
 import type { SearchDocument, SearchRequest, Term } from '../../src/domain/search/search-index.ts';
-import { newestMatches, PostgresSearchIndex, tsqueryLiterals } from '../../src/storage/search/postgres.ts';
+import { newestMatches, PostgresSearchIndex, rangeMonths, tsqueryLiterals } from '../../src/storage/search/postgres.ts';
 import { openTestDatabase, runsOn, type TestDatabase } from '../support/stores.ts';
 
 /**
@@ -114,6 +114,21 @@ describe.runIf(runsOn('postgres'))('ordered lexemes on postgres', () => {
     const { ids: archive, capped } = await index.matching({ terms: [name], from: START + 30 * DAY }, 2);
     expect(archive).toEqual(newestFirst(exact.filter((id) => id >= 30)).slice(0, 2));
     expect(capped).toBe(true);
+  });
+
+  it('asks the index for the months of a date range, and checks the bounds on the dates', async () => {
+    expect(rangeMonths(Date.UTC(2026, 0, 31), Date.UTC(2026, 2, 1))).toBe("('m:2026-01' | 'm:2026-02')");
+    expect(rangeMonths(Date.UTC(2026, 0, 31), undefined)).toBeUndefined();
+    expect(rangeMonths(Date.UTC(2020, 0, 1), Date.UTC(2026, 0, 1))).toBeUndefined();
+    // Published January 31 to February 2: two months, bounds inside days.
+    const range = { from: START + 29.5 * DAY, to: START + 33 * DAY };
+    for (const terms of [[{ kind: 'word', token: '云岭' }], [name], [{ kind: 'word', token: '县' }, name]] as Term[][]) {
+      const { ids } = await index.matching({ terms, ...range }, 100);
+      const expected = terms.some((x) => x.kind === 'text') ? exact.filter((id) => id >= 30 && id <= 32) : [30, 31, 32];
+      expect(ids).toEqual(newestFirst(expected));
+    }
+    const { ids } = await index.search({ terms: [{ kind: 'word', token: '云岭' }], ...range });
+    expect(ids).toEqual([32, 31, 30]);
   });
 
   it('leaves no pending GIN entries for readers to scan after a rebuild', async () => {

@@ -50,6 +50,26 @@ export function recentMonths(ms: number, back: number): string {
   return `(${months.join(' | ')})`;
 }
 
+/** Date ranges spanning at most this many months are also asked of the index as their months' lexemes. */
+const MAX_RANGE_MONTHS = 36;
+
+/**
+ * The months a date range touches, as a tsquery, so GIN finds only the matches of those months (the date bounds are
+ * still checked on published_at): without it, a common word's every match was read from the heap to test its date.
+ * Undefined for an open range or one longer than MAX_RANGE_MONTHS.
+ */
+export function rangeMonths(from: number | undefined, to: number | undefined): string | undefined {
+  if (from === undefined || to === undefined) return undefined;
+  const end = new Date(to - 1);
+  const start = new Date(from);
+  const first = start.getUTCFullYear() * 12 + start.getUTCMonth();
+  const last = end.getUTCFullYear() * 12 + end.getUTCMonth();
+  if (last - first >= MAX_RANGE_MONTHS) return undefined;
+  const months: string[] = [];
+  for (let i = first; i <= last; i++) months.push(monthLexeme(Date.UTC(Math.floor(i / 12), i % 12, 1)));
+  return months.length ? `(${months.join(' | ')})` : undefined;
+}
+
 /** How far back the index is asked first for the newest matches, in months, before all of them are. */
 const RECENT_WINDOWS = [1, 11];
 
@@ -176,7 +196,9 @@ function queryConditions(q: TsQueries, request: SearchRequest, loose: boolean, m
   const c: RawBuilder<unknown>[] = [];
   const grams = loose ? q.gramsLoose : q.grams;
   const months = monthsBack === undefined ? undefined : recentMonths(request.to ?? Date.now(), monthsBack);
-  const words = [loose ? q.wordsLoose : q.words, months].filter(Boolean).join(' & ');
+  // With no words to join them, months would be scanned alone and a mixed term tested outside the index (see newest).
+  const range = q.words !== undefined || q.mixed.length === 0 ? rangeMonths(request.from, request.to) : undefined;
+  const words = [loose ? q.wordsLoose : q.words, months, range].filter(Boolean).join(' & ');
   if (words !== '') c.push(sql`words @@ ${words}::tsquery`);
   if (grams !== undefined) c.push(sql`grams @@ ${grams}::tsquery`);
   for (const m of q.mixed) c.push(sql`(words @@ ${loose ? m.wordsLoose : m.words}::tsquery or grams @@ ${loose ? m.gramsLoose : m.grams}::tsquery)`);
