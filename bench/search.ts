@@ -7,6 +7,9 @@
  *   npx tsx bench/search.ts … --sql   (SQLite: the statements of the measured queries by time, and the slowest runs)
  *   npx tsx bench/search.ts --stores sqlite --keep DIR   (SQLite in DIR, kept: a later run with the same --keep,
  *     --articles and --seed skips loading and indexing and only queries, e.g. under a profiler)
+ *   DATABASE_URL=… npx tsx bench/search.ts --stores postgres --keep NAME   (PostgreSQL: database inkstone_bench_NAME on
+ *     that server, kept likewise; needs DATABASE_URL, as a throwaway cluster goes at the end)
+ *   … --keep … --reindex   (a kept database's index is built again: another index layout timed on the same articles)
  *
  * PostgreSQL: DATABASE_URL names a server where the benchmark may create (and then drops) a database;
  * without it a throwaway cluster is started from Debian's binaries, as the tests do.
@@ -36,6 +39,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '42' },
     keep: { type: 'string' },
     sql: { type: 'boolean' },
+    reindex: { type: 'boolean' },
   },
   // Other benchmarks import load() and have options of their own.
   strict: false,
@@ -285,11 +289,11 @@ export async function measure(ctx: Ctx, queries: Query[]) {
 }
 
 async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<string>): Promise<StoreReport> {
+  const corpusId = JSON.stringify({ articles: ARTICLES, seed: SEED });
   // A kept SQLite database is reused when an earlier run finished building it from the same corpus (its marker file says so).
   const keep = kind === 'sqlite' && typeof args.keep === 'string' ? path.resolve(args.keep) : undefined;
   const marker = keep && path.join(keep, 'bench-search.json');
-  const corpusId = JSON.stringify({ articles: ARTICLES, seed: SEED });
-  const reuse = marker !== undefined && existsSync(marker) && readFileSync(marker, 'utf8') === corpusId;
+  let reuse = marker !== undefined && existsSync(marker) && readFileSync(marker, 'utf8') === corpusId;
   if (keep && !reuse) {
     // Only a folder this benchmark made (its marker) or an empty one is emptied: --keep never deletes anything else.
     if (existsSync(keep) && readdirSync(keep).length > 0 && !existsSync(marker!))
@@ -299,29 +303,45 @@ async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<s
     // Marks the folder ours at once: a run stopped half-way leaves a folder the next run may empty.
     writeFileSync(marker!, 'building');
   }
-  log(reuse ? `${kind}: reusing ${keep} (${ARTICLES} articles, indexed)` : `${kind}: generating and loading ${ARTICLES} articles`);
   const dataDir = keep ?? mkdtempSync(path.join(os.tmpdir(), 'inkstone-bench-'));
   let databaseUrl: string | undefined;
   let drop = async () => {};
+  const keepPg = kind === 'postgres' && typeof args.keep === 'string' ? `inkstone_bench_${args.keep.replace(/\W/g, '_')}` : undefined;
+  if (keepPg && !process.env.DATABASE_URL) throw new Error('--keep on PostgreSQL needs DATABASE_URL (a throwaway cluster is stopped at the end)');
   if (kind === 'postgres') {
-    const scratch = await scratchPostgresDatabase(await pgAdminUrl(), `inkstone_bench_${process.pid}`);
+    const scratch = await scratchPostgresDatabase(await pgAdminUrl(), keepPg ?? `inkstone_bench_${process.pid}`, { reuse: keepPg !== undefined });
     databaseUrl = scratch.url;
-    drop = scratch.drop;
+    if (!keepPg) drop = scratch.drop;
   }
   const database = openDatabase({ databaseUrl, dataDir, poolSize: 4 });
   try {
+    if (keepPg) {
+      // The marker row says which corpus the kept database holds, written once its index is built.
+      await sql`create table if not exists bench_search_marker (corpus text not null)`.execute(database.db);
+      const { rows } = await sql<{ corpus: string }>`select corpus from bench_search_marker`.execute(database.db);
+      reuse = rows[0]?.corpus === corpusId;
+      if (!reuse && rows.length === 0) {
+        const { rows: tables } = await sql`select 1 from information_schema.tables where table_schema = current_schema() and table_name = 'articles'`.execute(
+          database.db,
+        );
+        if (tables.length > 0) throw new Error(`--keep ${keepPg}: holds an unfinished or other corpus; drop that database first`);
+      } else if (!reuse) throw new Error(`--keep ${keepPg}: holds another corpus (${rows[0]?.corpus}); drop that database first`);
+    }
+    log(reuse ? `${kind}: reusing the kept database (${ARTICLES} articles)` : `${kind}: generating and loading ${ARTICLES} articles`);
     await migrate(database);
     const loaded = await load(database, { write: !reuse });
+    const build = !reuse || args.reindex === true;
     if (!reuse) log(`${kind}: loaded in ${loaded.loadSeconds.toFixed(0)} s; building the index (inkstone reindex)`);
     const config = loadConfig({ INKSTONE_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, INKSTONE_DEMO: '0' });
     const ctx: Ctx = createContainer({ config, database, clock: new ManualClock() }).ctx;
     const t0 = Date.now();
-    if (!reuse)
+    if (build)
       await rebuildSearchIndex(ctx, (n) => {
         if (n % 20_000 === 0) log(`  indexed ${n}`);
       });
-    const indexSeconds = reuse ? Number.NaN : (Date.now() - t0) / 1000;
+    const indexSeconds = build ? (Date.now() - t0) / 1000 : Number.NaN;
     if (marker && !reuse) writeFileSync(marker, corpusId);
+    if (keepPg && !reuse) await sql`insert into bench_search_marker (corpus) values (${corpusId})`.execute(database.db);
     const { bytes: indexBytes, documents } = await ctx.store.search.stats();
     const databaseBytes = await databaseSize(database);
     const textBytes = await indexedTextBytes(database);
@@ -330,7 +350,9 @@ async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<s
         where name like 'search%' or name like 'sqlite_autoindex_search%' group by name order by bytes desc`.execute(database.db);
       log(`  index tables: ${parts.map((p) => `${p.name} ${(Number(p.bytes) / 1048576).toFixed(1)} MB`).join(', ')}`);
     }
-    log(`${kind}: ${documents} articles indexed${reuse ? '' : ` in ${indexSeconds.toFixed(0)} s`}, index ${(indexBytes / 1048576).toFixed(0)} MB`);
+    log(
+      `${kind}: ${documents} articles indexed${Number.isNaN(indexSeconds) ? '' : ` in ${indexSeconds.toFixed(0)} s`}, index ${(indexBytes / 1048576).toFixed(0)} MB`,
+    );
     const queries = queryMix(loaded);
     // Bulk work is over: what remains is what a server holds while it searches.
     (globalThis as { gc?: () => void }).gc?.();
@@ -344,7 +366,7 @@ async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<s
     const kinds = [...new Set(times.map((t) => t.kind))];
     return {
       store: kind,
-      loadSeconds: loaded.loadSeconds,
+      loadSeconds: reuse ? Number.NaN : loaded.loadSeconds,
       indexSeconds,
       indexBytes,
       textBytes,
@@ -410,7 +432,7 @@ async function main() {
   for (const r of reports) {
     console.log(`\n${r.store}: p50 ${ms(r.p50)}, p95 ${ms(r.p95)}, p99 ${ms(r.p99)}, max ${ms(r.max)}`);
     console.log(
-      `  ${Number.isNaN(r.indexSeconds) ? 'kept database reused' : `load ${r.loadSeconds.toFixed(0)} s, index build ${r.indexSeconds.toFixed(0)} s (${Math.round(ARTICLES / r.indexSeconds)} articles/s)`}, index ${(r.indexBytes / 1048576).toFixed(0)} MB (${(r.indexBytes / r.textBytes).toFixed(2)}× the ${(r.textBytes / 1048576).toFixed(0)} MB of text), database ${(r.databaseBytes / 1048576).toFixed(0)} MB, peak RSS while searching ${(r.rssPeak / 1048576).toFixed(0)} MB`,
+      `  ${Number.isNaN(r.indexSeconds) ? 'kept database reused' : `${Number.isNaN(r.loadSeconds) ? 'kept database reindexed' : `load ${r.loadSeconds.toFixed(0)} s`}, index build ${r.indexSeconds.toFixed(0)} s (${Math.round(ARTICLES / r.indexSeconds)} articles/s)`}, index ${(r.indexBytes / 1048576).toFixed(0)} MB (${(r.indexBytes / r.textBytes).toFixed(2)}× the ${(r.textBytes / 1048576).toFixed(0)} MB of text), database ${(r.databaseBytes / 1048576).toFixed(0)} MB, peak RSS while searching ${(r.rssPeak / 1048576).toFixed(0)} MB`,
     );
     for (const k of r.byKind)
       console.log(

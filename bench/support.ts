@@ -39,8 +39,15 @@ export function wrk(url: string, { connections = 50, threads = 2, seconds = 10, 
   return { requestsPerSecond: rps, p50Ms: p50, p99Ms: p99, errors };
 }
 
-/** A database of its own on the PostgreSQL server `adminUrl` names (UTF-8), and how to drop it afterwards. */
-export async function scratchPostgresDatabase(adminUrl: string, name: string): Promise<{ url: string; drop: () => Promise<void> }> {
+/**
+ * A database of its own on the PostgreSQL server `adminUrl` names (UTF-8), and how to drop it afterwards. `reuse`: an
+ * existing database of that name is taken as it is (a kept benchmark database).
+ */
+export async function scratchPostgresDatabase(
+  adminUrl: string,
+  name: string,
+  { reuse = false }: { reuse?: boolean } = {},
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const run = async (statement: string) => {
     const client = new pg.Client({ connectionString: adminUrl });
     await client.connect();
@@ -50,7 +57,12 @@ export async function scratchPostgresDatabase(adminUrl: string, name: string): P
       await client.end();
     }
   };
-  await run(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
+  try {
+    await run(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
+  } catch (err) {
+    // 42P04: duplicate_database.
+    if (!reuse || (err as { code?: string }).code !== '42P04') throw err;
+  }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };

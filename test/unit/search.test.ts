@@ -255,9 +255,11 @@ describe('store query languages', () => {
     expect(ftsExpression([any, { kind: 'word', token: '保供' }])).toBe('({t k s b} : "发改委" OR {gt gk gs gb} : "国家 家发 发展") AND {t k s b} : "保供"');
     expect(tsqueryLiterals([any, { kind: 'word', token: '保供' }])).toEqual({
       words: `'保供'`,
+      wordsLoose: `'保供'`,
       grams: undefined,
       gramsLoose: undefined,
-      mixed: [{ words: `'发改委'`, grams: `('国家' <-> '家发' <-> '发展')`, gramsLoose: `('国家' & '家发' & '发展')` }],
+      mixed: [{ words: `'发改委'`, wordsLoose: `'发改委'`, grams: `('国家' <-> '家发' <-> '发展')`, gramsLoose: `('国家' & '家发' & '发展')` }],
+      ordered: true,
     });
     const words: Term = {
       kind: 'any',
@@ -266,7 +268,7 @@ describe('store query languages', () => {
         { kind: 'word', token: '北京大学' },
       ],
     };
-    expect(tsqueryLiterals([words])).toMatchObject({ words: `('北大' | '北京大学')`, mixed: [] });
+    expect(tsqueryLiterals([words])).toMatchObject({ words: `('北大' | '北京大学')`, mixed: [], ordered: false });
   });
 
   it('finds exact text of dictionary words also as those words at their index distances (bodies keep no grams there)', () => {
@@ -281,6 +283,7 @@ describe('store query languages', () => {
     expect(tsqueryLiterals([term]).mixed).toEqual([
       {
         words: `('国家' <1> '发展' <1> '和' <1> '改革' <2> '委员会')`,
+        wordsLoose: `('国家' & '发展' & '和' & '改革' & '委员会')`,
         grams: `('国家' <-> '家发' <-> '发展' <-> '展和' <-> '和改' <-> '改革' <-> '革委' <-> '委员' <-> '员会')`,
         gramsLoose: `('国家' & '家发' & '发展' & '展和' & '和改' & '改革' & '革委' & '委员' & '员会')`,
       },
@@ -292,11 +295,13 @@ describe('store query languages', () => {
   it('quotes every tsquery and tsvector lexeme, and keeps positions within PostgreSQL limits', () => {
     expect(tsqueryLiterals(terms)).toEqual({
       words: `'a"b'`,
+      wordsLoose: `'a"b'`,
       grams: `('x''' <-> '''y':*)`,
       gramsLoose: `('x''' & '''y':*)`,
       mixed: [],
+      ordered: true,
     });
-    expect(tsqueryLiterals(terms.slice(1), [3, 12])).toMatchObject({ words: `('c:3' | 'c:12')` });
+    expect(tsqueryLiterals(terms.slice(1), [3, 12])).toMatchObject({ words: `('c:3' | 'c:12')`, wordsLoose: `('c:3' | 'c:12')` });
     const many = Array.from({ length: 20_000 }, () => '词');
     const literal = tsvectorLiteral([['标题'], many]);
     expect(literal.startsWith(`'标题':1A '词':4B,5B`)).toBe(true);

@@ -50,6 +50,26 @@ export function recentMonths(ms: number, back: number): string {
   return `(${months.join(' | ')})`;
 }
 
+/** Date ranges spanning at most this many months are also asked of the index as their months' lexemes. */
+const MAX_RANGE_MONTHS = 36;
+
+/**
+ * The months a date range touches, as a tsquery, so GIN finds only the matches of those months (the date bounds are
+ * still checked on published_at): without it, a common word's every match was read from the heap to test its date.
+ * Undefined for an open range or one longer than MAX_RANGE_MONTHS.
+ */
+export function rangeMonths(from: number | undefined, to: number | undefined): string | undefined {
+  if (from === undefined || to === undefined) return undefined;
+  const end = new Date(to - 1);
+  const start = new Date(from);
+  const first = start.getUTCFullYear() * 12 + start.getUTCMonth();
+  const last = end.getUTCFullYear() * 12 + end.getUTCMonth();
+  if (last - first >= MAX_RANGE_MONTHS) return undefined;
+  const months: string[] = [];
+  for (let i = first; i <= last; i++) months.push(monthLexeme(Date.UTC(Math.floor(i / 12), i % 12, 1)));
+  return months.length ? `(${months.join(' | ')})` : undefined;
+}
+
 /** How far back the index is asked first for the newest matches, in months, before all of them are. */
 const RECENT_WINDOWS = [1, 11];
 
@@ -91,15 +111,19 @@ export function documentVectors(d: SearchDocument): { words: string; grams: stri
   };
 }
 
-interface TsQueries {
+export interface TsQueries {
   /** Finds articles by their words and channel; undefined when neither is asked for. */
   words: string | undefined;
+  /** The words with their distances dropped (`&`), which the index answers alone. */
+  wordsLoose: string | undefined;
   /** Finds (and ranks) articles by exact text. */
   grams: string | undefined;
   /** The grams without their order, which the index answers alone: for counting past the candidates. */
   gramsLoose: string | undefined;
   /** Terms with both word and text alternatives (a synonym that is a phrase): each is words OR grams. */
-  mixed: { words: string; grams: string; gramsLoose: string }[];
+  mixed: { words: string; wordsLoose: string; grams: string; gramsLoose: string }[];
+  /** Whether any part asks for an order of lexemes, which only a document's tsvector (read outside GIN) can check. */
+  ordered: boolean;
 }
 
 const wordQuery = (t: WordTerm) => lexeme(t.token);
@@ -111,59 +135,143 @@ function textQuery(t: TextTerm, loose = false): string {
   return g.length === 1 ? g[0]! : `(${g.join(loose ? ' & ' : ' <-> ')})`;
 }
 
-/** A text term as its dictionary words at their distances (where a body has no grams for the text). */
-const allWords = (t: TextTerm) => `(${t.words!.map((w, i) => `${i === 0 ? '' : ` <${w.gap}> `}${lexeme(w.token)}`).join('')})`;
+/** A text term as its dictionary words at their distances (where a body has no grams for the text), or `loose`ly. */
+const allWords = (t: TextTerm, loose = false) => `(${t.words!.map((w, i) => `${i === 0 ? '' : loose ? ' & ' : ` <${w.gap}> `}${lexeme(w.token)}`).join('')})`;
 
 const either = (parts: string[]) => (parts.length === 1 ? parts[0]! : `(${parts.join(' | ')})`);
 
 /** tsquery literals built from terms only: every lexeme is quoted, so no input is ever syntax. */
 export function tsqueryLiterals(terms: Term[], channelIds?: number[]): TsQueries {
   const words: string[] = [];
+  const wordsLoose: string[] = [];
   const grams: string[] = [];
   const loose: string[] = [];
   const mixed: TsQueries['mixed'] = [];
+  let ordered = false;
   for (const t of terms) {
     if (t.kind === 'word') {
       words.push(wordQuery(t));
+      wordsLoose.push(wordQuery(t));
     } else if (t.kind === 'text' && !t.words) {
       grams.push(textQuery(t));
       loose.push(textQuery(t, true));
+      ordered ||= t.phrase.grams.length > 1;
     } else {
       const of = t.kind === 'any' ? t.of : [t];
-      const w = [
-        ...of.filter((a): a is WordTerm => a.kind === 'word').map((a) => wordQuery(a)),
-        ...of.filter((a): a is TextTerm => a.kind === 'text' && a.words !== undefined).map((a) => allWords(a)),
-      ];
+      const wordAlternatives = of.filter((a): a is WordTerm => a.kind === 'word').map((a) => wordQuery(a));
+      const phrases = of.filter((a): a is TextTerm => a.kind === 'text' && a.words !== undefined);
+      const w = [...wordAlternatives, ...phrases.map((a) => allWords(a))];
+      const wl = [...wordAlternatives, ...phrases.map((a) => allWords(a, true))];
       const texts = of.filter((a): a is TextTerm => a.kind === 'text');
       const g = texts.map((a) => textQuery(a));
       const gl = texts.map((a) => textQuery(a, true));
-      if (g.length === 0) words.push(either(w));
-      else if (w.length === 0) {
+      ordered ||= phrases.length > 0 || texts.some((a) => a.phrase.grams.length > 1);
+      if (g.length === 0) {
+        words.push(either(w));
+        wordsLoose.push(either(wl));
+      } else if (w.length === 0) {
         grams.push(either(g));
         loose.push(either(gl));
-      } else mixed.push({ words: either(w), grams: either(g), gramsLoose: either(gl) });
+      } else mixed.push({ words: either(w), wordsLoose: either(wl), grams: either(g), gramsLoose: either(gl) });
     }
   }
   const channels = channelIds ? `(${channelIds.length ? channelIds.map(channelLexeme).join(' | ') : channelLexeme(0)})` : undefined;
   const filter = channels ? [...words, channels] : words;
+  const filterLoose = channels ? [...wordsLoose, channels] : wordsLoose;
   return {
     words: filter.length ? filter.join(' & ') : undefined,
+    wordsLoose: filterLoose.length ? filterLoose.join(' & ') : undefined,
     grams: grams.length ? grams.join(' & ') : undefined,
     gramsLoose: loose.length ? loose.join(' & ') : undefined,
     mixed,
+    ordered,
   };
 }
 
-/** The WHERE conditions of a query: its words (or `words` given instead: with months), its grams, mixed terms, dates. */
-function queryConditions(q: TsQueries, request: SearchRequest, loose: boolean, words: string | undefined): RawBuilder<unknown>[] {
+/**
+ * The WHERE conditions of a query: its words (with months when `monthsBack` is given), its grams, mixed terms, dates.
+ * `loose`: every order of lexemes dropped (`&`), so the GIN index answers alone and no tsvector is read; a superset.
+ */
+function queryConditions(q: TsQueries, request: SearchRequest, loose: boolean, monthsBack?: number): RawBuilder<unknown> {
   const c: RawBuilder<unknown>[] = [];
   const grams = loose ? q.gramsLoose : q.grams;
-  if (words !== undefined) c.push(sql`words @@ ${words}::tsquery`);
+  const months = monthsBack === undefined ? undefined : recentMonths(request.to ?? Date.now(), monthsBack);
+  // With no words to join them, months would be scanned alone and a mixed term tested outside the index (see newest).
+  const range = q.words !== undefined || q.mixed.length === 0 ? rangeMonths(request.from, request.to) : undefined;
+  const words = [loose ? q.wordsLoose : q.words, months, range].filter(Boolean).join(' & ');
+  if (words !== '') c.push(sql`words @@ ${words}::tsquery`);
   if (grams !== undefined) c.push(sql`grams @@ ${grams}::tsquery`);
-  for (const m of q.mixed) c.push(sql`(words @@ ${m.words}::tsquery or grams @@ ${loose ? m.gramsLoose : m.grams}::tsquery)`);
+  for (const m of q.mixed) c.push(sql`(words @@ ${loose ? m.wordsLoose : m.words}::tsquery or grams @@ ${loose ? m.gramsLoose : m.grams}::tsquery)`);
   if (request.from !== undefined) c.push(sql`published_at >= ${request.from}`);
   if (request.to !== undefined) c.push(sql`published_at < ${request.to}`);
-  return c;
+  return sql.join(c, sql` and `);
+}
+
+/** Loose matches read in the first round when a query's order of lexemes is checked outside the index. */
+const ORDERED_WINDOW = 1000;
+
+interface Match {
+  id: number;
+  at: number;
+  head: string | null;
+}
+
+/**
+ * The newest `cap` matches of a query (within `monthsBack` months when given). Lexemes in order (exact text, words at
+ * their distances) are not in GIN, which answers them by testing every loose match's tsvectors (detoasted, kilobytes
+ * each) before the newest are sorted out. So such a query asks the index for its loose matches newest first, a window
+ * at a time, and checks the order only on the window, stopping once `cap` hold; the next window is sized by the share
+ * of the last one that matched, so a rare order is not asked for in many rounds.
+ */
+export async function newestMatches(
+  db: Kysely<DB>,
+  docs: RawBuilder<unknown>,
+  q: TsQueries,
+  request: SearchRequest,
+  cap: number,
+  monthsBack?: number,
+  firstWindow = ORDERED_WINDOW,
+): Promise<Match[]> {
+  const exact = queryConditions(q, request, false, monthsBack);
+  if (!q.ordered)
+    return (
+      await sql<Match>`select article_id as id, published_at as at, head from ${docs} where ${exact}
+        order by published_at desc, article_id desc limit ${cap}`.execute(db)
+    ).rows;
+  const loose = queryConditions(q, request, true, monthsBack);
+  const out: Match[] = [];
+  let after: { at: number; id: number } | undefined;
+  let window = firstWindow;
+  while (out.length < cap) {
+    const before = after ? sql`and (published_at, article_id) < (${after.at}, ${after.id})` : sql``;
+    // The inner LIMIT keeps the exact test (in the outer select list) to the window's rows.
+    const { rows } = await sql<Match & { ok: boolean }>`select article_id as id, published_at as at, head, ${exact} as ok from (
+        select article_id, published_at, head, words, grams from ${docs} where ${loose} ${before}
+        order by published_at desc, article_id desc limit ${window}) w`.execute(db);
+    let hits = 0;
+    for (const r of rows)
+      if (r.ok && out.length < cap) {
+        out.push({ id: r.id, at: Number(r.at), head: r.head });
+        hits++;
+      }
+    if (rows.length < window) break;
+    const last = rows[rows.length - 1]!;
+    after = { at: Number(last.at), id: last.id };
+    // Enough for what is missing at the rate seen, with a margin; at least four times the last.
+    window = Math.max(window * 4, Math.ceil(((cap - out.length) * rows.length * 1.5) / Math.max(hits, 1)));
+  }
+  return out;
+}
+
+/**
+ * For a rebuild's batch transaction only (as an import's, ImportRepository.lock): the GIN index takes the new
+ * entries into its pending list and merges them into its tree when the list passes gin_pending_list_limit, sorted in
+ * work_mem; the defaults (4 MB) merge every few hundred documents in small rounds, bigger rounds cost far less per
+ * entry. The rest is merged at the end (settle). Not for the background fill: until a merge, every search scans the
+ * pending list, up to this size.
+ */
+async function bulkWriting(tx: Kysely<DB>): Promise<void> {
+  await sql`select set_config('gin_pending_list_limit', '65536', true), set_config('work_mem', '65536', true)`.execute(tx);
 }
 
 export class PostgresSearchIndex implements SearchIndex {
@@ -204,47 +312,46 @@ export class PostgresSearchIndex implements SearchIndex {
   async search(request: SearchRequest): Promise<SearchCandidates> {
     if (request.terms.length === 0) return { ids: [], total: 0 };
     const q = tsqueryLiterals(request.terms, request.channelIds);
-    const conditions = (loose: boolean, monthsBack?: number) => {
-      const words = monthsBack === undefined ? q.words : [q.words, recentMonths(request.to ?? Date.now(), monthsBack)].filter(Boolean).join(' & ');
-      return sql.join(queryConditions(q, request, loose, words), sql` and `);
-    };
-    // Their heads rank the candidates (ranking.ts): no vector leaves the index's recheck.
-    const candidates = async (db: Kysely<DB>, where: RawBuilder<unknown>) =>
-      (
-        await sql<{ id: number; at: number; head: string | null }>`
-          select article_id as id, published_at as at, head from ${this.docs} where ${where}
-          order by published_at desc, article_id desc limit ${SEARCH_CAPS.candidates}`.execute(db)
-      ).rows.map((r) => ({ id: r.id, at: r.at, score: headScore(r.head, request.terms) }));
     return this.withIndexPlans(async (db) => {
-      // The newest candidates of a common word are all in its last months: asking the index for those months too
-      // spares reading and sorting every match. When they are fewer than the candidates, a longer span is asked,
-      // then every match.
-      let rows: { id: number; at: number; score: number }[] = [];
-      for (const back of [...RECENT_WINDOWS, undefined]) {
-        rows = await candidates(db, conditions(false, back));
-        if (rows.length === SEARCH_CAPS.candidates) break;
-      }
+      const found = await this.newest(db, q, request, SEARCH_CAPS.candidates);
+      // Their heads rank the candidates (ranking.ts): no vector leaves the index's recheck.
+      const rows = found.map((r) => ({ id: r.id, at: r.at, score: headScore(r.head, request.terms) }));
       rows.sort(byRelevance);
-      let total = rows.length;
-      if (total === SEARCH_CAPS.candidates) {
-        // Past the candidates, exact text is counted by its grams alone: checking every match's positions would
-        // read thousands of tsvectors for a number already in the hundreds.
-        const { rows: counted } = await sql<{ n: number }>`select count(*) as n from (
-          select 1 from ${this.docs} where ${conditions(true)} limit ${SEARCH_CAPS.total}) x`.execute(db);
-        total = Number(counted[0]?.n ?? total);
-      }
+      const total = rows.length === SEARCH_CAPS.candidates ? await this.countLoosely(db, q, request) : rows.length;
       return { ids: rows.map((r) => r.id), total };
     });
+  }
+
+  /**
+   * The newest `cap` matches. A common word's are all in its last months: asking the index for those months too spares
+   * reading and sorting every match. When they are fewer than `cap`, a longer span is asked, then every match.
+   */
+  private async newest(db: Kysely<DB>, q: TsQueries, request: SearchRequest, cap: number): Promise<Match[]> {
+    let rows: Match[] = [];
+    // Months go into the words' tsquery: with no words to join, the planner would scan the months alone and test the
+    // rest outside the index.
+    for (const back of q.words === undefined ? [undefined] : [...RECENT_WINDOWS, undefined]) {
+      rows = await newestMatches(db, this.docs, q, request, cap, back);
+      if (rows.length === cap) break;
+    }
+    return rows;
+  }
+
+  /**
+   * Matches counted up to SEARCH_CAPS.total, past the candidates: loosely (lexemes in any order), which the index
+   * answers alone; checking every match's positions would read thousands of tsvectors for a number already in the
+   * hundreds.
+   */
+  private async countLoosely(db: Kysely<DB>, q: TsQueries, request: SearchRequest): Promise<number> {
+    const { rows } = await sql<{ n: number }>`select count(*) as n from (
+      select 1 from ${this.docs} where ${queryConditions(q, request, true)} limit ${SEARCH_CAPS.total}) x`.execute(db);
+    return Number(rows[0]?.n ?? 0);
   }
 
   async matching(request: SearchRequest, cap: number): Promise<SearchMatches> {
     if (request.terms.length === 0) return { ids: [], capped: false };
     const q = tsqueryLiterals(request.terms, request.channelIds);
-    const c = queryConditions(q, request, false, q.words);
-    const { rows } = await this.withIndexPlans((db) =>
-      sql<{ id: number }>`select article_id as id from ${this.docs} where ${sql.join(c, sql` and `)}
-        order by published_at desc, article_id desc limit ${cap + 1}`.execute(db),
-    );
+    const rows = await this.withIndexPlans((db) => newestMatches(db, this.docs, q, request, cap + 1));
     return { ids: rows.slice(0, cap).map((r) => r.id), capped: rows.length > cap };
   }
 
@@ -253,26 +360,8 @@ export class PostgresSearchIndex implements SearchIndex {
       const out: TermMatches[] = [];
       for (const term of request.terms) {
         const q = tsqueryLiterals([term], request.channelIds);
-        const where = (loose: boolean, monthsBack?: number) => {
-          const words = monthsBack === undefined ? q.words : [q.words, recentMonths(request.to ?? Date.now(), monthsBack)].filter(Boolean).join(' & ');
-          return sql.join(queryConditions(q, request, loose, words), sql` and `);
-        };
-        // As in search(): a common word's newest matches are in its last months, asked for first.
-        let rows: { id: number; at: number; head: string | null }[] = [];
-        for (const back of [...RECENT_WINDOWS, undefined]) {
-          rows = (
-            await sql<{ id: number; at: number; head: string | null }>`
-              select article_id as id, published_at as at, head
-              from ${this.docs} where ${where(false, back)} order by published_at desc, article_id desc limit ${cap}`.execute(db)
-          ).rows;
-          if (rows.length === cap) break;
-        }
-        let count = rows.length;
-        if (count === cap) {
-          const { rows: counted } = await sql<{ n: number }>`select count(*) as n from (
-            select 1 from ${this.docs} where ${where(true)} limit ${SEARCH_CAPS.total}) x`.execute(db);
-          count = Number(counted[0]?.n ?? count);
-        }
+        const rows = await this.newest(db, q, request, cap);
+        const count = rows.length === cap ? await this.countLoosely(db, q, request) : rows.length;
         out.push({ hits: rows.map((r) => ({ id: r.id, at: r.at, field: headField(r.head, term) })), count });
       }
       return out;
@@ -300,12 +389,14 @@ export class PostgresSearchIndex implements SearchIndex {
       (after) => articleBatch(this.db, this.scope, after, REBUILD_BATCH, false),
       (after) =>
         this.db.transaction().execute(async (tx) => {
+          await bulkWriting(tx);
           const rows = await articleBatch(tx, this.scope, after, REBUILD_BATCH, true);
           await this.write(tx, rows.map(document));
           return rows;
         }),
       { from: from?.afterId ?? 0, progress },
     );
+    await this.settle();
     const result = await sql`delete from ${this.docs} d where not exists (
       select 1 from articles a where a.id = d.article_id and ${this.scope === 'published' ? sql`a.status = 'published'` : sql`a.status <> 'published'`})`.execute(
       this.db,
@@ -330,7 +421,20 @@ export class PostgresSearchIndex implements SearchIndex {
         }),
       { signal, progress: progress && ((n) => progress(heads + n)) },
     );
+    if (indexed > 0) await this.settle();
     return heads + indexed;
+  }
+
+  /**
+   * Merges the GIN index's pending list into its tree: every search scans the whole list (hundreds of pages after a
+   * rebuild), and the next writer would pay for the merge.
+   */
+  private async settle(): Promise<void> {
+    try {
+      await sql`select gin_clean_pending_list(${`${this.scope === 'published' ? 'search_docs' : 'draft_search_docs'}_terms`}::regclass)`.execute(this.db);
+    } catch {
+      // Only the index's owner may merge it now; otherwise autovacuum or the next insert does.
+    }
   }
 
   async count(): Promise<number> {

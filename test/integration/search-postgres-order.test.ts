@@ -1,0 +1,141 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { searchDocument } from '../../src/domain/search/document.ts';
+import type { SearchDocument, SearchRequest, Term } from '../../src/domain/search/search-index.ts';
+import { newestMatches, PostgresSearchIndex, rangeMonths, tsqueryLiterals } from '../../src/storage/search/postgres.ts';
+import { openTestDatabase, runsOn, type TestDatabase } from '../support/stores.ts';
+
+/**
+ * PostgreSQL's index answers lexemes in order (exact text, words at their distances) by asking GIN for the loose
+ * matches newest first, a window at a time, and checking the order on each window only (newestMatches). These
+ * documents are written by hand, so which are loose and which exact matches is known: the windows must give exactly
+ * what one query checking every match gives, however small they are.
+ */
+describe.runIf(runsOn('postgres'))('ordered lexemes on postgres', () => {
+  let t: TestDatabase;
+  let index: PostgresSearchIndex;
+  const DAY = 86_400_000;
+  const START = Date.UTC(2026, 0, 1);
+  /** Article ids whose body holds the grams 砚岚 岚芯 芯 in a row; every other one holds them apart. */
+  const exact: number[] = [];
+  const COUNT = 60;
+
+  const field = (words: string[], grams: string[] = []) => ({ words, grams });
+  const doc = (id: number, grams: string[], words: string[]): SearchDocument => ({
+    articleId: id,
+    channelId: 1,
+    publishedAt: START + id * DAY,
+    fields: { title: field([`标题${id}`]), tags: field([]), summary: field([]), body: field(words, grams) },
+    head: `标题${id}`,
+  });
+  const name: Term = { kind: 'text', text: '砚岚芯', phrase: { grams: ['砚岚', '岚芯', '芯'], prefix: false } };
+  const phraseOfWords: Term = {
+    kind: 'text',
+    text: '云岭县',
+    phrase: { grams: ['云岭', '岭县', '县'], prefix: false },
+    words: [
+      { token: '云岭', gap: 0 },
+      { token: '县', gap: 1 },
+    ],
+  };
+
+  beforeAll(async () => {
+    t = await openTestDatabase('postgres');
+    const db = t.database.db;
+    const now = Date.now();
+    await db
+      .insertInto('channels')
+      .values({ id: 1, slug: 'news', name: 'news', parent_id: null, path: 'news', position: 0, description: '', created_at: now })
+      .execute();
+    const { id: author } = await db
+      .insertInto('accounts')
+      .values({ username: 'order', display_name: 'order', role: 'admin', password_hash: 'x', disabled_at: null, created_at: now, updated_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const rows = Array.from({ length: COUNT }, (_, i) => i + 1).map((id) => ({
+      id,
+      title: `标题${id}`,
+      subtitle: '',
+      summary: '',
+      body_html: '<p>x</p>',
+      body_text: 'x',
+      channel_id: 1,
+      source: '',
+      byline: '',
+      editor: '',
+      cover: '',
+      status: 'published',
+      published_at: START + id * DAY,
+      scheduled_at: null,
+      created_at: START,
+      updated_at: START,
+      author_id: author,
+      revision: 1,
+    }));
+    await db
+      .insertInto('articles')
+      .values(rows as never)
+      .execute();
+    index = new PostgresSearchIndex(db);
+    const docs: SearchDocument[] = [];
+    for (let id = 1; id <= COUNT; id++) {
+      // One in seven in order, unevenly spread: the first windows hold few exact matches.
+      const inOrder = id % 7 === 3 || id === 1 || id === 2;
+      if (inOrder) exact.push(id);
+      docs.push(inOrder ? doc(id, ['砚岚', '岚芯', '芯'], ['云岭', '县', '的']) : doc(id, ['砚岚', '其', '岚芯', '芯', '其'], ['云岭', '的', '县']));
+    }
+    await index.putMany(docs);
+  });
+  afterAll(() => t?.cleanup());
+
+  const newestFirst = (ids: number[]) => [...ids].sort((a, b) => b - a);
+
+  it.each([1, 2, 3, 50, 1000])('gives the newest exact matches with a first window of %i', async (window) => {
+    for (const term of [name, phraseOfWords]) {
+      const request: SearchRequest = { terms: [term] };
+      const q = tsqueryLiterals(request.terms);
+      expect(q.ordered).toBe(true);
+      for (const cap of [1, 4, exact.length, exact.length + 5]) {
+        const found = await t.database.db.transaction().execute((tx) => newestMatches(tx, sql.table('search_docs'), q, request, cap, undefined, window));
+        expect(found.map((m) => m.id)).toEqual(newestFirst(exact).slice(0, cap));
+      }
+    }
+  });
+
+  it('searches by the order and counts loosely past the candidates', async () => {
+    const { ids, total } = await index.search({ terms: [name] });
+    expect(ids.sort((a, b) => a - b)).toEqual(exact);
+    // Fewer than the candidates: the exact count.
+    expect(total).toBe(exact.length);
+    const [matches] = await index.termMatches({ terms: [phraseOfWords] }, 3);
+    expect(matches!.hits.map((h) => h.id)).toEqual(newestFirst(exact).slice(0, 3));
+    // Past the cap, counted loosely: every document holds the words, in order or not.
+    expect(matches!.count).toBe(COUNT);
+    const { ids: archive, capped } = await index.matching({ terms: [name], from: START + 30 * DAY }, 2);
+    expect(archive).toEqual(newestFirst(exact.filter((id) => id >= 30)).slice(0, 2));
+    expect(capped).toBe(true);
+  });
+
+  it('asks the index for the months of a date range, and checks the bounds on the dates', async () => {
+    expect(rangeMonths(Date.UTC(2026, 0, 31), Date.UTC(2026, 2, 1))).toBe("('m:2026-01' | 'm:2026-02')");
+    expect(rangeMonths(Date.UTC(2026, 0, 31), undefined)).toBeUndefined();
+    expect(rangeMonths(Date.UTC(2020, 0, 1), Date.UTC(2026, 0, 1))).toBeUndefined();
+    // Published January 31 to February 2: two months, bounds inside days.
+    const range = { from: START + 29.5 * DAY, to: START + 33 * DAY };
+    for (const terms of [[{ kind: 'word', token: '云岭' }], [name], [{ kind: 'word', token: '县' }, name]] as Term[][]) {
+      const { ids } = await index.matching({ terms, ...range }, 100);
+      const expected = terms.some((x) => x.kind === 'text') ? exact.filter((id) => id >= 30 && id <= 32) : [30, 31, 32];
+      expect(ids).toEqual(newestFirst(expected));
+    }
+    const { ids } = await index.search({ terms: [{ kind: 'word', token: '云岭' }], ...range });
+    expect(ids).toEqual([32, 31, 30]);
+  });
+
+  it('leaves no pending GIN entries for readers to scan after a rebuild', async () => {
+    await index.rebuild((a) => searchDocument(a));
+    // gin_clean_pending_list tells how many pending pages it merged: none are left once the rebuild has settled.
+    const { rows } = await sql<{ n: number }>`select gin_clean_pending_list('search_docs_terms'::regclass) as n`.execute(t.database.db);
+    expect(Number(rows[0]!.n)).toBe(0);
+    expect(await index.count()).toBe(COUNT);
+  });
+});
