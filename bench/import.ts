@@ -98,13 +98,29 @@ ${a.tags.map((t) => `<category domain="post_tag" nicename="${encodeURIComponent(
 }
 
 /** utime, stime, cutime, cstime (clock ticks) and the parent of a process, from /proc. */
-function procTimes(pid: number): { ppid: number; own: number; children: number } | undefined {
+function procTimes(pid: number, file = `/proc/${pid}/stat`): { ppid: number; own: number; children: number } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return { ppid: Number(f[1]), own: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * CPU seconds of each thread of this process so far (Linux), kept at the most seen: the import's worker threads are
+ * ended by the time it returns, so their figures are sampled while it runs (after every batch).
+ */
+const threadCpu = new Map<number, number>();
+function sampleThreads(): void {
+  try {
+    for (const name of readdirSync('/proc/self/task')) {
+      const t = procTimes(Number(name), `/proc/self/task/${name}/stat`);
+      if (t) threadCpu.set(Number(name), Math.max(threadCpu.get(Number(name)) ?? 0, t.own / 100));
+    }
+  } catch {
+    // Not Linux: only the process's total is printed.
   }
 }
 
@@ -148,16 +164,20 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
     const ctx = container.ctx;
     const admin = await createAccount(ctx, null, { username: 'admin', role: 'admin', password: 'bench password 123' });
     const server0 = kind === 'postgres' ? await serverCpuSeconds(database.db) : undefined;
+    sampleThreads();
+    const threads0 = new Map(threadCpu);
     const started = Date.now();
     const cpu0 = process.cpuUsage();
     let writingFrom = 0;
     const report = await importArchive(ctx, toActor(admin), 'wxr', () => readSource(file, 'wxr'), {
       progress: (p) => {
         if (p.phase === 'writing' && writingFrom === 0) writingFrom = Date.now();
+        if (p.phase === 'writing') sampleThreads();
         if (p.phase === 'writing' && p.done % 20_000 === 0) log(kind, `${p.done} posts written`);
       },
     });
     const seconds = (Date.now() - started) / 1000;
+    sampleThreads();
     const used = process.cpuUsage(cpu0);
     const cpuSeconds = (used.user + used.system) / 1e6;
     const server1 = server0 === undefined ? undefined : await serverCpuSeconds(database.db);
@@ -171,6 +191,19 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
     log(
       `${kind}: this process used ${cpuSeconds.toFixed(1)} CPU s = ${((cpuSeconds * 1000) / report.imported).toFixed(2)} ms per post; on 2 free cores ≈ ${Math.round((2 * report.imported) / cpuSeconds)} posts/s${kind === 'postgres' && serverSeconds === undefined ? ' (plus the PostgreSQL server’s own CPU)' : ''}; load average ${os.loadavg()[0]!.toFixed(1)}`,
     );
+    // By thread: the main thread (the file, the mapping, the SQL) and the others (the import's two workers, SQLite's
+    // checkpointer, V8's helpers), heaviest first.
+    const perThread = [...threadCpu]
+      .map(([tid, s]) => ({ tid, ms: ((s - (threads0.get(tid) ?? 0)) * 1000) / report.imported }))
+      .filter((t) => t.ms >= 0.01)
+      .sort((a, b) => (a.tid === process.pid ? -1 : b.tid === process.pid ? 1 : b.ms - a.ms));
+    if (perThread.length > 0)
+      log(
+        `${kind}: CPU per post by thread: main ${perThread[0]!.ms.toFixed(2)} ms; others ${perThread
+          .slice(1)
+          .map((t) => t.ms.toFixed(2))
+          .join(' / ')} ms`,
+      );
     if (serverSeconds !== undefined) {
       const both = cpuSeconds + serverSeconds;
       log(
