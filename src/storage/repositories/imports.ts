@@ -69,13 +69,15 @@ export class ImportRepository implements Port.ImportRepository {
   async insertArticles(articles: readonly ImportedArticle[]): Promise<number[]> {
     if (articles.length === 0) return [];
     if (this.dialect === 'sqlite') {
-      // In-process statements cost microseconds, and each returns its own id: no question of RETURNING's order.
-      const ids: number[] = [];
-      for (const a of articles) {
-        const row = await this.db.insertInto('articles').values(columns(a)).returning('id').executeTakeFirstOrThrow();
-        ids.push(row.id);
-      }
-      return ids;
+      // The ids are given, not returned, so RETURNING's order never matters: the transaction holds SQLite's write lock
+      // (lock() is its first statement), so nobody takes an id between this read and the inserts. AUTOINCREMENT never
+      // reuses an id, hence the sequence beside max(id); inserting past it moves it on.
+      const { rows } = await sql<{ last: number }>`select max(coalesce((select seq from sqlite_sequence where name = 'articles'), 0),
+        coalesce((select max(id) from articles), 0)) as last`.execute(this.db);
+      const first = Number(rows[0]!.last) + 1;
+      const values = articles.map((a, i) => ({ ...columns(a), id: first + i }));
+      for (const part of chunks(values, 100)) await this.db.insertInto('articles').values(part).execute();
+      return values.map((v) => v.id);
     }
     // PostgreSQL: the ids are taken from the sequence first, so each row's id is known whatever order RETURNING uses.
     const { rows } = await sql<{
