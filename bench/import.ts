@@ -3,10 +3,11 @@
  * (bench/search-corpus.ts), classic bodies with blank-line paragraphs, categories from the demo channel tree, tags, a
  * few drafts and shortcodes — then imports it into a fresh SQLite and/or PostgreSQL database with the importer of
  * `inkstone import` (both passes, channels, revisions, audit entries, search index entries, tags, old addresses) and
- * prints posts/s. Related reading is left to the server's background backlog, as after a real import. Never part of
- * `npm test`.
+ * prints posts/s. Related reading is left to the server's background backlog, as after a real import; the benchmark
+ * then runs that backlog over the first --related N imported articles (default 1000; all: every one; 0: none) and
+ * prints its rate apart, with what import and related reading give together. Never part of `npm test`.
  *
- *   npx tsx bench/import.ts [--posts 100000] [--store sqlite|postgres|sqlite,postgres] [--keep FILE] [--reuse]
+ *   npx tsx bench/import.ts [--posts 100000] [--store sqlite|postgres|sqlite,postgres] [--keep FILE] [--reuse] [--related N|all|0]
  *
  * --keep FILE writes the WXR there and leaves it; with --reuse an existing FILE is imported as it is (written by an
  * earlier --keep with the same --posts and --seed), so runs while iterating skip the generation. On PostgreSQL the
@@ -25,6 +26,9 @@ import { sql, type Kysely } from 'kysely';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
 import { createAccount, toActor } from '../src/domain/accounts/service.ts';
+import { closeBodyPool } from '../src/domain/articles/body-pool.ts';
+import { prepareRelatedBatch } from '../src/domain/articles/body.ts';
+import { analyseBacklog } from '../src/domain/articles/related.ts';
 import { importArchive } from '../src/domain/imports/service.ts';
 import { migrate, openDatabase } from '../src/storage/database.ts';
 import type { DB } from '../src/storage/schema.ts';
@@ -39,6 +43,7 @@ const { values: args } = parseArgs({
     keep: { type: 'string' },
     reuse: { type: 'boolean', default: false },
     seed: { type: 'string', default: '11' },
+    related: { type: 'string', default: '1000' },
   },
 });
 const POSTS = Number(args.posts);
@@ -142,6 +147,35 @@ async function serverCpuSeconds(db: Kysely<DB>): Promise<number | undefined> {
   return ticks / 100;
 }
 
+/**
+ * Related reading of the imported articles, which the import leaves to the server's background backlog: the same
+ * backlog (analyseBacklog with the body worker threads, as jobs/backlog.ts runs it) over the first `limit` of them
+ * (all with --related all), timed, and what the import and its related reading give together.
+ */
+async function relatedAfter(ctx: ReturnType<typeof createContainer>['ctx'], limit: number, imported: number, importSeconds: number): Promise<void> {
+  const all = !Number.isFinite(limit);
+  const controller = new AbortController();
+  const started = Date.now();
+  const cpu0 = process.cpuUsage();
+  const analysed = await analyseBacklog(ctx, {
+    signal: controller.signal,
+    prepare: prepareRelatedBatch,
+    progress: (n) => {
+      if (!all && n >= limit) controller.abort();
+    },
+  });
+  const seconds = (Date.now() - started) / 1000;
+  const used = process.cpuUsage(cpu0);
+  await closeBodyPool();
+  const perArticle = seconds / analysed;
+  const cpuMs = ((used.user + used.system) / 1000 / analysed).toFixed(2);
+  const whole = importSeconds + perArticle * imported;
+  log(
+    `related reading (the server's backlog, not part of the import above): ${analysed} articles in ${seconds.toFixed(1)} s = ${(analysed / seconds).toFixed(0)} articles/s, ${cpuMs} ms of this process's CPU each; ` +
+      `import + related reading of all ${imported} ${all ? '' : '(extrapolated) '}≈ ${(imported / whole).toFixed(0)} posts/s; load average ${os.loadavg()[0]!.toFixed(1)}`,
+  );
+}
+
 async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnType<typeof postgresServer>): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-bench-import-'));
   let databaseUrl: string | undefined;
@@ -204,6 +238,7 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
           .map((t) => t.ms.toFixed(2))
           .join(' / ')} ms`,
       );
+    if (args.related !== '0') await relatedAfter(ctx, args.related === 'all' ? Number.POSITIVE_INFINITY : Number(args.related), report.imported, seconds);
     if (serverSeconds !== undefined) {
       const both = cpuSeconds + serverSeconds;
       log(
