@@ -65,6 +65,8 @@ export interface ImportOptions {
 export type { ImportProgress, ImportReport, ImportWarning } from './report.ts';
 
 const MAX_WARNINGS = 2000;
+/** Posts from which a file is prepared in worker threads. */
+const WORKERS_FROM = 200;
 
 /** What the first pass learns of the whole file. */
 interface Survey {
@@ -81,7 +83,12 @@ const bump = (counts: Record<string, number>, kind: string, n = 1) => {
 };
 
 /** Reads the file once through: validates all of it and gathers what the posts refer to. */
-async function survey(records: AsyncIterable<SourceRecord>, report: ImportReport, progress?: ImportOptions['progress']): Promise<Survey> {
+async function survey(
+  records: AsyncIterable<SourceRecord>,
+  report: ImportReport,
+  progress?: ImportOptions['progress'],
+  onPosts?: (n: number) => void,
+): Promise<Survey> {
   const s: Survey = {
     site: { format: report.format, title: '', link: '', wxrVersion: '' },
     authors: new Map(),
@@ -99,7 +106,7 @@ async function survey(records: AsyncIterable<SourceRecord>, report: ImportReport
       if (it.postType === 'attachment') {
         const url = it.attachmentUrl || it.guid;
         if (it.postId && url) s.attachments.set(it.postId, url);
-      } else if (it.postType === 'post') s.posts++;
+      } else if (it.postType === 'post') onPosts?.(++s.posts);
       if (++read % 1000 === 0) progress?.({ phase: 'reading', done: read });
     }
   }
@@ -821,7 +828,35 @@ export async function importArchive(
     moreWarnings: 0,
     seconds: 0,
   };
-  const s = await survey(records(), report, options.progress);
+  // Sanitizing and segmenting in worker threads once there is enough to share out (a small file stays on this thread).
+  // They are started as soon as the first pass has seen that many posts, and load their dictionaries while it reads
+  // on with the other core idle, so the first batch does not wait for them.
+  let workers: ReturnType<typeof preparePool> | undefined;
+  const startWorkers = (posts: number) => {
+    if (posts !== WORKERS_FROM || options.workers === false || workers) return;
+    workers = preparePool();
+    workers.warm().catch(() => undefined);
+  };
+  try {
+    await importFile(ctx, actor, records, options, report, startWorkers, () => workers);
+  } finally {
+    await workers?.close();
+  }
+  report.seconds = (Date.now() - started) / 1000;
+  return report;
+}
+
+/** Both passes over the file (see importArchive); the workers, started during the first by `startWorkers`, are the caller's to close. */
+async function importFile(
+  ctx: Ctx,
+  actor: Actor,
+  records: () => AsyncIterable<SourceRecord>,
+  options: ImportOptions,
+  report: ImportReport,
+  startWorkers: (posts: number) => void,
+  workers: () => ReturnType<typeof preparePool> | undefined,
+): Promise<void> {
+  const s = await survey(records(), report, options.progress, startWorkers);
   report.site = s.site.link || s.site.title;
   const { plan, ordered } = planChannels(s.categories, options.fallbackChannel ?? { slug: 'imported', name: '导入稿件' });
   const channels = await ensureChannels(ctx, actor, ordered, report.dryRun);
@@ -830,9 +865,7 @@ export async function importArchive(
   const importer = new Importer(ctx, actor, options, s, { plan, ids: channels.ids }, authorIds, report);
 
   const size = options.batch ?? 500;
-  // Sanitizing and segmenting in worker threads once there is enough to share out; a small file stays on this thread.
-  const workers = s.posts >= 200 && options.workers !== false ? preparePool() : undefined;
-  importer.workers = workers;
+  importer.workers = workers();
   let batch: MappedPost[] = [];
   let handled = 0;
   // Batches overlap: one is read and mapped on this thread while the one before is prepared in the worker threads and
@@ -876,8 +909,5 @@ export async function importArchive(
     throw err;
   } finally {
     await writing.catch(() => undefined);
-    await workers?.close();
   }
-  report.seconds = (Date.now() - started) / 1000;
-  return report;
 }
