@@ -3,10 +3,11 @@
  * (bench/search-corpus.ts), classic bodies with blank-line paragraphs, categories from the demo channel tree, tags, a
  * few drafts and shortcodes — then imports it into a fresh SQLite and/or PostgreSQL database with the importer of
  * `inkstone import` (both passes, channels, revisions, audit entries, search index entries, tags, old addresses) and
- * prints posts/s. Related reading is left to the server's background backlog, as after a real import. Never part of
- * `npm test`.
+ * prints posts/s. Related reading is left to the server's background backlog, as after a real import; the benchmark
+ * then runs that backlog over the first --related N imported articles (default 1000; all: every one; 0: none) and
+ * prints its rate apart, with what import and related reading give together. Never part of `npm test`.
  *
- *   npx tsx bench/import.ts [--posts 100000] [--store sqlite|postgres|sqlite,postgres] [--keep FILE] [--reuse]
+ *   npx tsx bench/import.ts [--posts 100000] [--store sqlite|postgres|sqlite,postgres] [--keep FILE] [--reuse] [--related N|all|0]
  *
  * --keep FILE writes the WXR there and leaves it; with --reuse an existing FILE is imported as it is (written by an
  * earlier --keep with the same --posts and --seed), so runs while iterating skip the generation. On PostgreSQL the
@@ -25,6 +26,9 @@ import { sql, type Kysely } from 'kysely';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
 import { createAccount, toActor } from '../src/domain/accounts/service.ts';
+import { closeBodyPool } from '../src/domain/articles/body-pool.ts';
+import { prepareRelatedBatch } from '../src/domain/articles/body.ts';
+import { analyseBacklog } from '../src/domain/articles/related.ts';
 import { importArchive } from '../src/domain/imports/service.ts';
 import { migrate, openDatabase } from '../src/storage/database.ts';
 import type { DB } from '../src/storage/schema.ts';
@@ -39,6 +43,7 @@ const { values: args } = parseArgs({
     keep: { type: 'string' },
     reuse: { type: 'boolean', default: false },
     seed: { type: 'string', default: '11' },
+    related: { type: 'string', default: '1000' },
   },
 });
 const POSTS = Number(args.posts);
@@ -98,13 +103,29 @@ ${a.tags.map((t) => `<category domain="post_tag" nicename="${encodeURIComponent(
 }
 
 /** utime, stime, cutime, cstime (clock ticks) and the parent of a process, from /proc. */
-function procTimes(pid: number): { ppid: number; own: number; children: number } | undefined {
+function procTimes(pid: number, file = `/proc/${pid}/stat`): { ppid: number; own: number; children: number } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return { ppid: Number(f[1]), own: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * CPU seconds of each thread of this process so far (Linux), kept at the most seen: the import's worker threads are
+ * ended by the time it returns, so their figures are sampled while it runs (after every batch).
+ */
+const threadCpu = new Map<number, number>();
+function sampleThreads(): void {
+  try {
+    for (const name of readdirSync('/proc/self/task')) {
+      const t = procTimes(Number(name), `/proc/self/task/${name}/stat`);
+      if (t) threadCpu.set(Number(name), Math.max(threadCpu.get(Number(name)) ?? 0, t.own / 100));
+    }
+  } catch {
+    // Not Linux: only the process's total is printed.
   }
 }
 
@@ -124,6 +145,35 @@ async function serverCpuSeconds(db: Kysely<DB>): Promise<number | undefined> {
     if (p?.ppid === backend.ppid) ticks += p.own;
   }
   return ticks / 100;
+}
+
+/**
+ * Related reading of the imported articles, which the import leaves to the server's background backlog: the same
+ * backlog (analyseBacklog with the body worker threads, as jobs/backlog.ts runs it) over the first `limit` of them
+ * (all with --related all), timed, and what the import and its related reading give together.
+ */
+async function relatedAfter(ctx: ReturnType<typeof createContainer>['ctx'], limit: number, imported: number, importSeconds: number): Promise<void> {
+  const all = !Number.isFinite(limit);
+  const controller = new AbortController();
+  const started = Date.now();
+  const cpu0 = process.cpuUsage();
+  const analysed = await analyseBacklog(ctx, {
+    signal: controller.signal,
+    prepare: prepareRelatedBatch,
+    progress: (n) => {
+      if (!all && n >= limit) controller.abort();
+    },
+  });
+  const seconds = (Date.now() - started) / 1000;
+  const used = process.cpuUsage(cpu0);
+  await closeBodyPool();
+  const perArticle = seconds / analysed;
+  const cpuMs = ((used.user + used.system) / 1000 / analysed).toFixed(2);
+  const whole = importSeconds + perArticle * imported;
+  log(
+    `related reading (the server's backlog, not part of the import above): ${analysed} articles in ${seconds.toFixed(1)} s = ${(analysed / seconds).toFixed(0)} articles/s, ${cpuMs} ms of this process's CPU each; ` +
+      `import + related reading of all ${imported} ${all ? '' : '(extrapolated) '}≈ ${(imported / whole).toFixed(0)} posts/s; load average ${os.loadavg()[0]!.toFixed(1)}`,
+  );
 }
 
 async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnType<typeof postgresServer>): Promise<void> {
@@ -148,16 +198,20 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
     const ctx = container.ctx;
     const admin = await createAccount(ctx, null, { username: 'admin', role: 'admin', password: 'bench password 123' });
     const server0 = kind === 'postgres' ? await serverCpuSeconds(database.db) : undefined;
+    sampleThreads();
+    const threads0 = new Map(threadCpu);
     const started = Date.now();
     const cpu0 = process.cpuUsage();
     let writingFrom = 0;
     const report = await importArchive(ctx, toActor(admin), 'wxr', () => readSource(file, 'wxr'), {
       progress: (p) => {
         if (p.phase === 'writing' && writingFrom === 0) writingFrom = Date.now();
+        if (p.phase === 'writing') sampleThreads();
         if (p.phase === 'writing' && p.done % 20_000 === 0) log(kind, `${p.done} posts written`);
       },
     });
     const seconds = (Date.now() - started) / 1000;
+    sampleThreads();
     const used = process.cpuUsage(cpu0);
     const cpuSeconds = (used.user + used.system) / 1e6;
     const server1 = server0 === undefined ? undefined : await serverCpuSeconds(database.db);
@@ -171,6 +225,20 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
     log(
       `${kind}: this process used ${cpuSeconds.toFixed(1)} CPU s = ${((cpuSeconds * 1000) / report.imported).toFixed(2)} ms per post; on 2 free cores ≈ ${Math.round((2 * report.imported) / cpuSeconds)} posts/s${kind === 'postgres' && serverSeconds === undefined ? ' (plus the PostgreSQL server’s own CPU)' : ''}; load average ${os.loadavg()[0]!.toFixed(1)}`,
     );
+    // By thread: the main thread (the file, the mapping, the SQL) and the others (the import's two workers, SQLite's
+    // checkpointer, V8's helpers), heaviest first.
+    const perThread = [...threadCpu]
+      .map(([tid, s]) => ({ tid, ms: ((s - (threads0.get(tid) ?? 0)) * 1000) / report.imported }))
+      .filter((t) => t.ms >= 0.01)
+      .sort((a, b) => (a.tid === process.pid ? -1 : b.tid === process.pid ? 1 : b.ms - a.ms));
+    if (perThread.length > 0)
+      log(
+        `${kind}: CPU per post by thread: main ${perThread[0]!.ms.toFixed(2)} ms; others ${perThread
+          .slice(1)
+          .map((t) => t.ms.toFixed(2))
+          .join(' / ')} ms`,
+      );
+    if (args.related !== '0') await relatedAfter(ctx, args.related === 'all' ? Number.POSITIVE_INFINITY : Number(args.related), report.imported, seconds);
     if (serverSeconds !== undefined) {
       const both = cpuSeconds + serverSeconds;
       log(

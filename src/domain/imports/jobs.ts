@@ -209,6 +209,7 @@ export class ImportJobs {
         update: options.update,
         createAuthors: options.createAuthors,
         progress: onProgress,
+        signal,
       });
       end = { status: 'done', report };
       progress = { ...progress, phase: 'finished', done: report.posts, total: report.posts };

@@ -10,7 +10,7 @@ import type { PrepareJob, PrepareOutcome } from './prepare-work.ts';
  * hundreds of thousands of them. Started by the import and closed when it ends; the main thread keeps the file and the
  * database.
  */
-export function preparePool(): { run: (jobs: PrepareJob[]) => Promise<PrepareOutcome[]>; close: () => Promise<void> } {
+export function preparePool(): { run: (jobs: PrepareJob[]) => Promise<PrepareOutcome[]>; warm: () => Promise<void>; close: () => Promise<void> } {
   // As the body pool does: from the sources the worker loads TypeScript through tsx's loader, however this process was
   // started; the production build has the worker's own bundle (dist/prepare-worker.js).
   const worker = BUNDLED
@@ -25,5 +25,13 @@ export function preparePool(): { run: (jobs: PrepareJob[]) => Promise<PrepareOut
     minThreads: threads,
     maxThreads: threads,
   });
-  return { run: (jobs) => pool.run(jobs), close: () => pool.close() };
+  // One small post per thread: each loads its segmenter's dictionaries and the sanitizer before the first batch.
+  const sample: PrepareJob = { html: '<p>预热：北京市人民政府发布通知。</p>', title: '预热', summary: '', tags: ['预热'] };
+  return {
+    run: (jobs) => pool.run(jobs),
+    warm: async () => {
+      await Promise.all(Array.from({ length: threads }, () => pool.run([sample])));
+    },
+    close: () => pool.close(),
+  };
 }

@@ -17,7 +17,7 @@ import { recordMediaUsage } from '../media/library.ts';
 import { mainVariant, mediaUrl } from '../media/media.ts';
 import { importUpload } from '../media/service.ts';
 import { authorize } from '../policy.ts';
-import { searchDocument, type PreparedSearchFields } from '../search/document.ts';
+import { searchDocument, unpackSearchFields, type PreparedSearchFields } from '../search/document.ts';
 import { length } from '../text.ts';
 import { oldAddressesOf } from '../../transfer/old-urls.ts';
 import type { SourceCategory, SourceItem, SourceRecord, SourceSite } from '../../transfer/source.ts';
@@ -55,11 +55,18 @@ export interface ImportOptions {
   /** false: sanitize and segment on this thread (default: worker threads for files of 200 posts or more). */
   workers?: boolean;
   progress?: (p: ImportProgress) => void;
+  /**
+   * Stops the import (the server closing): the batch being written is finished, those read ahead of it are not, and
+   * the import ends with an error.
+   */
+  signal?: AbortSignal;
 }
 
 export type { ImportProgress, ImportReport, ImportWarning } from './report.ts';
 
 const MAX_WARNINGS = 2000;
+/** Posts from which a file is prepared in worker threads. */
+const WORKERS_FROM = 200;
 
 /** What the first pass learns of the whole file. */
 interface Survey {
@@ -76,7 +83,12 @@ const bump = (counts: Record<string, number>, kind: string, n = 1) => {
 };
 
 /** Reads the file once through: validates all of it and gathers what the posts refer to. */
-async function survey(records: AsyncIterable<SourceRecord>, report: ImportReport, progress?: ImportOptions['progress']): Promise<Survey> {
+async function survey(
+  records: AsyncIterable<SourceRecord>,
+  report: ImportReport,
+  progress?: ImportOptions['progress'],
+  onPosts?: (n: number) => void,
+): Promise<Survey> {
   const s: Survey = {
     site: { format: report.format, title: '', link: '', wxrVersion: '' },
     authors: new Map(),
@@ -94,7 +106,7 @@ async function survey(records: AsyncIterable<SourceRecord>, report: ImportReport
       if (it.postType === 'attachment') {
         const url = it.attachmentUrl || it.guid;
         if (it.postId && url) s.attachments.set(it.postId, url);
-      } else if (it.postType === 'post') s.posts++;
+      } else if (it.postType === 'post') onPosts?.(++s.posts);
       if (++read % 1000 === 0) progress?.({ phase: 'reading', done: read });
     }
   }
@@ -263,6 +275,8 @@ class Importer {
   private readonly claimed = new Map<string, string>();
   /** Source keys handled in this run. */
   private readonly seen = new Set<string>();
+  /** The main thread's part of the batch being prepared (gather): the next waits for it. */
+  private gathering: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly ctx: Ctx,
@@ -503,9 +517,37 @@ class Importer {
 
   /**
    * Readies one batch for writing: earlier imports looked up, images brought in, bodies sanitized and texts segmented
-   * for search in the worker threads (while the previous batch is written).
+   * for search in the worker threads (while the file is read on and the batches before are written).
    */
   async prepare(posts: MappedPost[]): Promise<PreparedBatch> {
+    // Batches are prepared while others are: their lookups and images are taken one batch at a time, in file order (an
+    // image two batches share is brought in once); only the workers' part overlaps.
+    const gathered = this.gathering.then(() => this.gather(posts));
+    this.gathering = gathered.catch(() => undefined);
+    const { unique, earlier, ready } = await gathered;
+    const jobs = unique.map((p) => ({ html: p.bodyHtml, title: p.title, summary: p.summary, tags: p.tags }));
+    const per = Math.max(1, Math.ceil(jobs.length / 8));
+    const parts: PrepareJob[][] = [];
+    for (let i = 0; i < jobs.length; i += per) parts.push(jobs.slice(i, i + per));
+    const outcomes = (await Promise.all(parts.map((part) => (this.workers ? this.workers.run(part) : Promise.resolve(preparePosts(part)))))).flat();
+    unique.forEach((post, i) => {
+      const outcome = outcomes[i]!;
+      if (!outcome.ok) {
+        this.warn(post.item, `not imported: the body is refused (${outcome.message})`);
+        bump(this.report.skipped, 'refused body');
+        return;
+      }
+      if (!post.title) {
+        post.title = derivedTitle(outcome.bodyText) || `（无标题 ${post.item.postId || post.item.guid}）`.slice(0, LIMITS.title);
+        this.warn(post.item, `no title: named 「${post.title}」 from its text`);
+      }
+      ready.push({ post, before: earlier.get(post.key), bodyHtml: outcome.bodyHtml, bodyText: outcome.bodyText, search: unpackSearchFields(outcome.search) });
+    });
+    return ready;
+  }
+
+  /** The main thread's part of preparing a batch: duplicates left out, earlier imports looked up, images brought in. */
+  private async gather(posts: MappedPost[]): Promise<{ unique: MappedPost[]; earlier: Map<string, ImportSource>; ready: PreparedPost[] }> {
     let unique: MappedPost[] = [];
     for (const post of posts) {
       if (this.seen.has(post.key)) {
@@ -526,25 +568,7 @@ class Importer {
     }
     unique = unique.filter((p) => !p.trashed);
     for (const post of unique) await this.rehome(post);
-    const jobs = unique.map((p) => ({ html: p.bodyHtml, title: p.title, summary: p.summary, tags: p.tags }));
-    const per = Math.max(1, Math.ceil(jobs.length / 8));
-    const parts: PrepareJob[][] = [];
-    for (let i = 0; i < jobs.length; i += per) parts.push(jobs.slice(i, i + per));
-    const outcomes = (await Promise.all(parts.map((part) => (this.workers ? this.workers.run(part) : Promise.resolve(preparePosts(part)))))).flat();
-    unique.forEach((post, i) => {
-      const outcome = outcomes[i]!;
-      if (!outcome.ok) {
-        this.warn(post.item, `not imported: the body is refused (${outcome.message})`);
-        bump(this.report.skipped, 'refused body');
-        return;
-      }
-      if (!post.title) {
-        post.title = derivedTitle(outcome.bodyText) || `（无标题 ${post.item.postId || post.item.guid}）`.slice(0, LIMITS.title);
-        this.warn(post.item, `no title: named 「${post.title}」 from its text`);
-      }
-      ready.push({ post, before: earlier.get(post.key), bodyHtml: outcome.bodyHtml, bodyText: outcome.bodyText, search: outcome.search });
-    });
-    return ready;
+    return { unique, earlier, ready };
   }
 
   /** Writes a prepared batch: new articles together in one transaction; earlier imports updated or kept. */
@@ -804,7 +828,35 @@ export async function importArchive(
     moreWarnings: 0,
     seconds: 0,
   };
-  const s = await survey(records(), report, options.progress);
+  // Sanitizing and segmenting in worker threads once there is enough to share out (a small file stays on this thread).
+  // They are started as soon as the first pass has seen that many posts, and load their dictionaries while it reads
+  // on with the other core idle, so the first batch does not wait for them.
+  let workers: ReturnType<typeof preparePool> | undefined;
+  const startWorkers = (posts: number) => {
+    if (posts !== WORKERS_FROM || options.workers === false || workers) return;
+    workers = preparePool();
+    workers.warm().catch(() => undefined);
+  };
+  try {
+    await importFile(ctx, actor, records, options, report, startWorkers, () => workers);
+  } finally {
+    await workers?.close();
+  }
+  report.seconds = (Date.now() - started) / 1000;
+  return report;
+}
+
+/** Both passes over the file (see importArchive); the workers, started during the first by `startWorkers`, are the caller's to close. */
+async function importFile(
+  ctx: Ctx,
+  actor: Actor,
+  records: () => AsyncIterable<SourceRecord>,
+  options: ImportOptions,
+  report: ImportReport,
+  startWorkers: (posts: number) => void,
+  workers: () => ReturnType<typeof preparePool> | undefined,
+): Promise<void> {
+  const s = await survey(records(), report, options.progress, startWorkers);
   report.site = s.site.link || s.site.title;
   const { plan, ordered } = planChannels(s.categories, options.fallbackChannel ?? { slug: 'imported', name: '导入稿件' });
   const channels = await ensureChannels(ctx, actor, ordered, report.dryRun);
@@ -813,25 +865,33 @@ export async function importArchive(
   const importer = new Importer(ctx, actor, options, s, { plan, ids: channels.ids }, authorIds, report);
 
   const size = options.batch ?? 500;
-  // Sanitizing and segmenting in worker threads once there is enough to share out; a small file stays on this thread.
-  const workers = s.posts >= 200 && options.workers !== false ? preparePool() : undefined;
-  importer.workers = workers;
+  importer.workers = workers();
   let batch: MappedPost[] = [];
   let handled = 0;
-  // One batch is written while the next is prepared.
+  // Batches overlap: one is read and mapped on this thread while the one before is prepared in the worker threads and
+  // the one before that written, so the workers are not idle while the file is read. At most two batches wait behind
+  // the one being written.
   let writing: Promise<void> = Promise.resolve();
+  const queued: Promise<void>[] = [];
+  let stopped = false;
   const flush = async () => {
     if (batch.length === 0) return;
     const posts = batch;
     batch = [];
-    const ready = await importer.prepare(posts);
-    await writing;
-    writing = importer.commit(ready).then(() => {
+    const preparing = importer.prepare(posts);
+    preparing.catch(() => undefined);
+    writing = writing.then(async () => {
+      const ready = await preparing;
+      // The reading failed or the import was stopped: the batch being written is finished, the ones read after it are not.
+      if (stopped || options.signal?.aborted) return;
+      await importer.commit(ready);
       handled += posts.length;
       options.progress?.({ phase: 'writing', done: handled, total: s.posts });
     });
-    // A failed write stops the reading at the next batch.
+    // A failed write (or preparation) stops the reading at the next batch.
     writing.catch(() => undefined);
+    queued.push(writing);
+    while (queued.length > 2) await queued.shift();
   };
   try {
     for await (const r of records()) {
@@ -842,11 +902,12 @@ export async function importArchive(
     }
     await flush();
     await writing;
+    options.signal?.throwIfAborted();
     if (!report.dryRun && report.imported > 0) await ctx.store.imports.settle();
+  } catch (err) {
+    stopped = true;
+    throw err;
   } finally {
     await writing.catch(() => undefined);
-    await workers?.close();
   }
-  report.seconds = (Date.now() - started) / 1000;
-  return report;
 }

@@ -22,6 +22,16 @@ function chunks<T>(items: readonly T[], size = ROWS_PER_STATEMENT): T[][] {
 
 const columns = (a: ImportedArticle): Insertable<ArticleTable> => newArticleColumns(a);
 
+/**
+ * PostgreSQL: the rows of a narrow table as one parameter per column, spread by unnest() — one statement however many
+ * rows, instead of a multi-row INSERT per 200 with three to six parameters each (the tags, source keys, old addresses
+ * and audit entries of a batch are thousands of rows; each statement is parsed, planned and bound on its own).
+ */
+function unnested(columns: readonly (readonly [name: string, type: string])[], rows: readonly (readonly unknown[])[]) {
+  const arrays = columns.map((_, c) => rows.map((r) => r[c]));
+  return sql`select * from unnest(${sql.join(columns.map(([, type], c) => sql`${arrays[c]}::${sql.raw(type)}[]`))}) as r(${sql.join(columns.map(([name]) => sql.ref(name)))})`;
+}
+
 export class ImportRepository implements Port.ImportRepository {
   constructor(
     private readonly db: Kysely<DB>,
@@ -69,13 +79,15 @@ export class ImportRepository implements Port.ImportRepository {
   async insertArticles(articles: readonly ImportedArticle[]): Promise<number[]> {
     if (articles.length === 0) return [];
     if (this.dialect === 'sqlite') {
-      // In-process statements cost microseconds, and each returns its own id: no question of RETURNING's order.
-      const ids: number[] = [];
-      for (const a of articles) {
-        const row = await this.db.insertInto('articles').values(columns(a)).returning('id').executeTakeFirstOrThrow();
-        ids.push(row.id);
-      }
-      return ids;
+      // The ids are given, not returned, so RETURNING's order never matters: the transaction holds SQLite's write lock
+      // (lock() is its first statement), so nobody takes an id between this read and the inserts. AUTOINCREMENT never
+      // reuses an id, hence the sequence beside max(id); inserting past it moves it on.
+      const { rows } = await sql<{ last: number }>`select max(coalesce((select seq from sqlite_sequence where name = 'articles'), 0),
+        coalesce((select max(id) from articles), 0)) as last`.execute(this.db);
+      const first = Number(rows[0]!.last) + 1;
+      const values = articles.map((a, i) => ({ ...columns(a), id: first + i }));
+      for (const part of chunks(values, 100)) await this.db.insertInto('articles').values(part).execute();
+      return values.map((v) => v.id);
     }
     // PostgreSQL: the ids are taken from the sequence first, so each row's id is known whatever order RETURNING uses.
     const { rows } = await sql<{
@@ -90,6 +102,32 @@ export class ImportRepository implements Port.ImportRepository {
   async addTags(tags: readonly { articleId: number; names: readonly string[] }[]): Promise<void> {
     const names = [...new Set(tags.flatMap((t) => t.names))];
     if (names.length === 0) return;
+    const idByName = new Map<string, number>();
+    if (this.dialect === 'postgres') {
+      // The new names inserted and every name's id read in one statement: the insert's rows come from RETURNING, the
+      // existing ones from the table (which, in the same statement, does not yet show the inserted ones: no name twice).
+      const { rows } = await sql<{ id: number; name: string }>`with input as (${unnested(
+        [['name', 'text']],
+        names.map((n) => [n]),
+      )}),
+        added as (insert into tags (name) select name from input on conflict (name) do nothing returning id, name)
+        select id, name from added union all select t.id, t.name from tags t join input i on i.name = t.name`.execute(this.db);
+      for (const t of rows) idByName.set(t.name, Number(t.id));
+      // A name another transaction added meanwhile (committed after this statement's snapshot) is read now.
+      const late = names.filter((n) => !idByName.has(n));
+      if (late.length > 0)
+        for (const t of await this.db.selectFrom('tags').select(['id', 'name']).where('name', 'in', late).execute()) idByName.set(t.name, t.id);
+      const links = tags.flatMap((t) => t.names.map((name, position) => [t.articleId, idByName.get(name)!, position] as const));
+      await sql`insert into article_tags (article_id, tag_id, position) ${unnested(
+        [
+          ['article_id', 'int'],
+          ['tag_id', 'int'],
+          ['position', 'int'],
+        ],
+        links,
+      )}`.execute(this.db);
+      return;
+    }
     for (const part of chunks(names)) {
       await this.db
         .insertInto('tags')
@@ -97,7 +135,6 @@ export class ImportRepository implements Port.ImportRepository {
         .onConflict((oc) => oc.column('name').doNothing())
         .execute();
     }
-    const idByName = new Map<string, number>();
     for (const part of chunks(names, 500)) {
       for (const t of await this.db.selectFrom('tags').select(['id', 'name']).where('name', 'in', part).execute()) idByName.set(t.name, t.id);
     }
@@ -112,6 +149,21 @@ export class ImportRepository implements Port.ImportRepository {
 
   async record(events: readonly NewAuditEvent[]): Promise<void> {
     const rows = events.map(auditRow);
+    if (this.dialect === 'postgres') {
+      if (rows.length === 0) return;
+      await sql`insert into audit_events (at, actor_id, action, subject_type, subject_id, detail) ${unnested(
+        [
+          ['at', 'bigint'],
+          ['actor_id', 'int'],
+          ['action', 'text'],
+          ['subject_type', 'text'],
+          ['subject_id', 'text'],
+          ['detail', 'text'],
+        ],
+        rows.map((r) => [r.at, r.actor_id, r.action, r.subject_type, r.subject_id, r.detail]),
+      )}`.execute(this.db);
+      return;
+    }
     for (const part of chunks(rows)) await this.db.insertInto('audit_events').values(part).execute();
   }
 
@@ -123,6 +175,22 @@ export class ImportRepository implements Port.ImportRepository {
       imported_at: at,
       source_status: s.sourceStatus ?? null,
     }));
+    if (this.dialect === 'postgres') {
+      if (rows.length === 0) return;
+      await sql`insert into import_sources (source_key, article_id, revision, imported_at, source_status) ${unnested(
+        [
+          ['source_key', 'text'],
+          ['article_id', 'int'],
+          ['revision', 'int'],
+          ['imported_at', 'bigint'],
+          ['source_status', 'text'],
+        ],
+        rows.map((r) => [r.source_key, r.article_id, r.revision, r.imported_at, r.source_status]),
+      )}
+        on conflict (source_key) do update set article_id = excluded.article_id, revision = excluded.revision,
+          imported_at = excluded.imported_at, source_status = excluded.source_status`.execute(this.db);
+      return;
+    }
     for (const part of chunks(rows)) {
       await this.db
         .insertInto('import_sources')
@@ -142,6 +210,19 @@ export class ImportRepository implements Port.ImportRepository {
   async addOldUrls(urls: readonly { path: string; articleId: number }[], at: number): Promise<string[]> {
     const added: string[] = [];
     const rows = urls.map((u) => ({ path: u.path, article_id: u.articleId, created_at: at }));
+    if (this.dialect === 'postgres') {
+      if (rows.length === 0) return added;
+      const { rows: done } = await sql<{ path: string }>`insert into old_urls (path, article_id, created_at) ${unnested(
+        [
+          ['path', 'text'],
+          ['article_id', 'int'],
+          ['created_at', 'bigint'],
+        ],
+        rows.map((r) => [r.path, r.article_id, r.created_at]),
+      )}
+        on conflict (path) do nothing returning path`.execute(this.db);
+      return done.map((r) => r.path);
+    }
     for (const part of chunks(rows)) {
       const done = await this.db
         .insertInto('old_urls')
