@@ -183,12 +183,11 @@ async function idle(server: Server): Promise<void> {
 }
 
 function perThread(before: Map<string, number>, after: Map<string, number>, n: number): string {
-  const rows = [...after]
-    .map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / n] as const)
-    .filter(([, v]) => v >= 0.1)
-    .sort((a, b) => b[1] - a[1]);
-  const sum = rows.reduce((s, [, v]) => s + v, 0);
-  return `${sum.toFixed(1)} ms (${rows.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')})`;
+  const all = [...after].map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / n] as const).sort((a, b) => b[1] - a[1]);
+  // Every thread counts in the sum; threads under 0.01 ms each are left out of the list.
+  const sum = all.reduce((s, [, v]) => s + v, 0);
+  const shown = all.filter(([, v]) => v >= 0.01);
+  return `${sum.toFixed(2)} ms (${shown.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})`;
 }
 
 const what = new Set(args.what!.split(','));
