@@ -875,6 +875,8 @@ async function importFile(
   const queued: Promise<void>[] = [];
   let stopped = false;
   const flush = async () => {
+    // Stopped: no more of the file is read or prepared (the batch being written is finished, see below).
+    options.signal?.throwIfAborted();
     if (batch.length === 0) return;
     const posts = batch;
     batch = [];
