@@ -276,13 +276,15 @@ async function bulkWriting(tx: Kysely<DB>): Promise<void> {
 
 export class PostgresSearchIndex implements SearchIndex {
   /** search_docs for the published articles; draft_search_docs, the same table, for the others (the draft index). */
+  private readonly table: 'search_docs' | 'draft_search_docs';
   private readonly docs;
 
   constructor(
     private readonly db: Kysely<DB>,
     private readonly scope: IndexScope = 'published',
   ) {
-    this.docs = sql.table(scope === 'published' ? 'search_docs' : 'draft_search_docs');
+    this.table = scope === 'published' ? 'search_docs' : 'draft_search_docs';
+    this.docs = sql.table(this.table);
   }
 
   async put(document: SearchDocument): Promise<void> {
@@ -431,9 +433,10 @@ export class PostgresSearchIndex implements SearchIndex {
    */
   private async settle(): Promise<void> {
     try {
-      await sql`select gin_clean_pending_list(${`${this.scope === 'published' ? 'search_docs' : 'draft_search_docs'}_terms`}::regclass)`.execute(this.db);
-    } catch {
-      // Only the index's owner may merge it now; otherwise autovacuum or the next insert does.
+      await sql`select gin_clean_pending_list(${`${this.table}_terms`}::regclass)`.execute(this.db);
+    } catch (err) {
+      // Only the index's owner may merge it now (insufficient_privilege); otherwise autovacuum or the next insert does.
+      if ((err as { code?: string }).code !== '42501') throw err;
     }
   }
 
@@ -448,7 +451,7 @@ export class PostgresSearchIndex implements SearchIndex {
 
   async stats(): Promise<{ documents: number; bytes: number }> {
     const { rows } = await sql<{ n: number; bytes: number }>`select (select count(*) from ${this.docs}) as n,
-      pg_total_relation_size(${this.scope === 'published' ? 'search_docs' : 'draft_search_docs'}::regclass) as bytes`.execute(this.db);
+      pg_total_relation_size(${this.table}::regclass) as bytes`.execute(this.db);
     return { documents: Number(rows[0]?.n ?? 0), bytes: Number(rows[0]?.bytes ?? 0) };
   }
 }
