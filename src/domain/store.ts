@@ -341,6 +341,8 @@ export interface RelatedRepository {
   /** The newest article's id (0 without articles). */
   lastArticleId(): Promise<number>;
   terms(articleId: number): Promise<[string, number][]>;
+  /** Keeps the term vector beside the fingerprint of up to `limit` articles analysed before it was kept there; 0 when none is left. */
+  fillVectors(limit: number): Promise<number>;
   /** Published articles sharing terms with the vector, most similar first. */
   similarPublished(articleId: number, terms: readonly [string, number][], limit: number): Promise<Candidate[]>;
   /**

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { prepareRelatedBatch } from '../domain/articles/body.ts';
-import { analyseBacklog } from '../domain/articles/related.ts';
+import { analyseBacklog, fillRelatedVectors } from '../domain/articles/related.ts';
 import type { Ctx } from '../domain/context.ts';
 import { fillSearchIndexes, searchBacklog } from '../domain/search/service.ts';
 
@@ -53,6 +53,24 @@ export function startBacklog(ctx: Ctx, log: Log): { stop: () => Promise<void>; d
     });
     if (analysed > 0 || controller.signal.aborted)
       log.info({ analysed, seconds: Math.round((Date.now() - started) / 1000), stopped: controller.signal.aborted }, 'related reading: backlog done');
+    if (controller.signal.aborted) return analysed;
+    // Articles analysed before their vectors were kept beside their fingerprints (an upgrade): publishes score them
+    // from related_terms, more slowly, until this fills them.
+    const vectorsFrom = Date.now();
+    reported = vectorsFrom;
+    let announced = false;
+    const filled = await fillRelatedVectors(ctx, {
+      signal: controller.signal,
+      progress: (n) => {
+        if (!announced) log.info('related reading: keeping the term vectors of articles analysed before an upgrade, in the background');
+        announced = true;
+        if (Date.now() - reported < PROGRESS_EVERY_MS) return;
+        reported = Date.now();
+        log.info({ filled: n, perSecond: Math.round((n * 1000) / (reported - vectorsFrom)) }, 'related reading: keeping term vectors');
+      },
+    });
+    if (filled > 0)
+      log.info({ filled, seconds: Math.round((Date.now() - vectorsFrom) / 1000), stopped: controller.signal.aborted }, 'related reading: term vectors kept');
     return analysed;
   })().catch((err: unknown) => {
     log.error({ err }, 'related reading: the background analysis failed; it resumes at the next start');

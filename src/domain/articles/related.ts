@@ -321,6 +321,26 @@ export async function analyseBacklog(ctx: Ctx, { signal, progress, prepare }: Ba
   return analysed;
 }
 
+/** Vectors filled per statement by fillRelatedVectors: ~25 ms of SQLite's time, so readers wait little between two. */
+const VECTOR_FILL = 100;
+
+/**
+ * Keeps the term vector beside the fingerprint of every article analysed before it was kept there (an archive from
+ * before the 2026-12-06T0100 migration), a hundred at a time, letting other work run between them; returns how many.
+ * Resumable by construction (it asks for what is still missing); with nothing missing it costs one index probe.
+ */
+export async function fillRelatedVectors(ctx: Ctx, { signal, progress }: { signal?: AbortSignal; progress?: (filled: number) => void } = {}): Promise<number> {
+  let filled = 0;
+  while (!signal?.aborted) {
+    const n = await ctx.store.transaction((store) => store.related.fillVectors(VECTOR_FILL));
+    if (n === 0) break;
+    filled += n;
+    progress?.(filled);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return filled;
+}
+
 /** Recomputes every article's terms, fingerprint and lists, oldest first: after a dictionary change or an upgrade. */
 export async function rebuildRelated(ctx: Ctx): Promise<number> {
   let count = 0;

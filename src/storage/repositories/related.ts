@@ -10,7 +10,15 @@ import type * as Port from '../../domain/store.ts';
 /** Tables of the related-reading migration (2026-11-29T0400). */
 export type RelatedTables = {
   related_terms: { term: string; article_id: number; weight: number };
-  related_fingerprints: { article_id: number; source_hash: string; signature: string; shingles: number; updated_at: number };
+  related_fingerprints: {
+    article_id: number;
+    source_hash: string;
+    signature: string;
+    shingles: number;
+    updated_at: number;
+    /** The article's term vector, JSON `[[term, weight], …]` (2026-12-06T0100); null until filled for older rows. */
+    terms: string | null;
+  };
   related_buckets: { bucket: string; article_id: number };
   related_items: { article_id: number; related_id: number; score: number };
   related_picks: { article_id: number; related_id: number; mode: string; position: number; account_id: number | null; created_at: number };
@@ -98,7 +106,7 @@ export class RelatedRepository implements Port.RelatedRepository {
         .values([...new Set(doc.buckets)].map((bucket) => ({ bucket, article_id: articleId })))
         .execute();
     }
-    const row = { source_hash: doc.sourceHash, signature: doc.signature, shingles: doc.shingles, updated_at: at };
+    const row = { source_hash: doc.sourceHash, signature: doc.signature, shingles: doc.shingles, updated_at: at, terms: JSON.stringify(doc.terms) };
     await this.db
       .insertInto('related_fingerprints')
       .values({ article_id: articleId, ...row })
@@ -215,29 +223,26 @@ export class RelatedRepository implements Port.RelatedRepository {
     const shortlist = rows.map((r) => Number(r.article_id));
     const weightOf = new Map(terms);
     // The cut lists undercount an article's lighter terms: the best by this first count are scored again exactly,
-    // from their own vectors' shared terms.
+    // from their own vectors (one short row each; the articles' rows, long with their bodies, only for the best below).
     const exact = new Map<number, { similarity: number; shared: number }>();
-    const shared = (ids: number[], someTerms: string[]) =>
-      this.db.selectFrom('related_terms').select(['article_id', 'term', 'weight']).where('term', 'in', someTerms).where('article_id', 'in', ids).execute();
     for (let i = 0; i < shortlist.length; i += 500) {
       const ids = shortlist.slice(i, i + 500);
-      // SQLite answers both IN lists by reading each term's whole postings when a term is common (40 ms at 20,000
-      // articles); one term at a time it probes the primary key (term, article_id), ~10 ms whatever the terms.
-      const vectors =
-        this.dialect === 'sqlite'
-          ? (await Promise.all(terms.map(([t]) => shared(ids, [t])))).flat()
-          : await shared(
-              ids,
-              terms.map(([t]) => t),
-            );
-      for (const v of vectors) {
-        const w = weightOf.get(v.term);
-        if (w === undefined) continue;
-        const score = exact.get(v.article_id) ?? { similarity: 0, shared: 0 };
-        score.similarity += Number(v.weight) * w;
-        score.shared++;
-        exact.set(v.article_id, score);
+      const rows = await this.db.selectFrom('related_fingerprints').select(['article_id', 'terms']).where('article_id', 'in', ids).execute();
+      const unvectored = new Set(ids);
+      for (const r of rows) {
+        if (r.terms === null) continue;
+        unvectored.delete(r.article_id);
+        let similarity = 0;
+        let shared = 0;
+        for (const [term, weight] of JSON.parse(r.terms) as [string, number][]) {
+          const w = weightOf.get(term);
+          if (w === undefined) continue;
+          similarity += weight * w;
+          shared++;
+        }
+        if (shared > 0) exact.set(r.article_id, { similarity, shared });
       }
+      if (unvectored.size > 0) await this.scoreFromPostings([...unvectored], terms, exact);
     }
     const ranked = [...exact].sort((a, b) => b[1].similarity - a[1].similarity || b[0] - a[0]);
     // Only published articles are candidates: the best are checked in batches until `limit` of them are found.
@@ -262,6 +267,46 @@ export class RelatedRepository implements Port.RelatedRepository {
       }
     }
     return found;
+  }
+
+  /** Exact scores of articles analysed before their vectors were kept (see fillVectors), from related_terms. */
+  private async scoreFromPostings(
+    ids: number[],
+    terms: readonly [string, number][],
+    exact: Map<number, { similarity: number; shared: number }>,
+  ): Promise<void> {
+    const weightOf = new Map(terms);
+    const shared = (someTerms: string[]) =>
+      this.db.selectFrom('related_terms').select(['article_id', 'term', 'weight']).where('term', 'in', someTerms).where('article_id', 'in', ids).execute();
+    // SQLite answers both IN lists by reading each term's whole postings when a term is common (40 ms at 20,000
+    // articles); one term at a time it probes the primary key (term, article_id), ~10 ms whatever the terms.
+    const vectors = this.dialect === 'sqlite' ? (await Promise.all(terms.map(([t]) => shared([t])))).flat() : await shared(terms.map(([t]) => t));
+    for (const v of vectors) {
+      const w = weightOf.get(v.term);
+      if (w === undefined) continue;
+      const score = exact.get(v.article_id) ?? { similarity: 0, shared: 0 };
+      score.similarity += Number(v.weight) * w;
+      score.shared++;
+      exact.set(v.article_id, score);
+    }
+  }
+
+  /**
+   * Keeps the term vector on the fingerprint row of up to `limit` articles analysed before it was kept there (the
+   * 2026-12-06T0100 migration), from their related_terms; returns how many it filled (0: none left).
+   */
+  async fillVectors(limit: number): Promise<number> {
+    const ids = (
+      await this.db.selectFrom('related_fingerprints').select('article_id').where('terms', 'is', null).orderBy('article_id').limit(limit).execute()
+    ).map((r) => r.article_id);
+    if (ids.length === 0) return 0;
+    const vector =
+      this.dialect === 'sqlite'
+        ? sql<string>`(select json_group_array(json_array(t.term, t.weight)) from related_terms t where t.article_id = related_fingerprints.article_id)`
+        : sql<string>`coalesce((select json_agg(json_build_array(t.term, t.weight))::text from related_terms t where t.article_id = related_fingerprints.article_id), '[]')`;
+    // Only rows still without one: an article analysed again meanwhile keeps the vector its analysis wrote.
+    await this.db.updateTable('related_fingerprints').set({ terms: vector }).where('article_id', 'in', ids).where('terms', 'is', null).execute();
+    return ids.length;
   }
 
   /** The computed list of an article, best first. */
