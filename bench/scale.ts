@@ -378,13 +378,13 @@ async function build(database: Database, dataDir: string): Promise<Omit<Meta, 'f
     const putTerm = sqliteDb.prepare('insert into bench_stage_terms (term, article_id, weight) values (?, ?, ?)');
     const putBucket = sqliteDb.prepare('insert into bench_stage_buckets (bucket, article_id) values (?, ?)');
     const putFingerprint = sqliteDb.prepare(
-      'insert into related_fingerprints (article_id, source_hash, signature, shingles, updated_at) values (?, ?, ?, ?, ?)',
+      'insert into related_fingerprints (article_id, source_hash, signature, shingles, updated_at, terms) values (?, ?, ?, ?, ?, ?)',
     );
     stage = sqliteDb.transaction((docs: { id: number; doc: RelatedDocument }[]) => {
       for (const { id, doc } of docs) {
         for (const [term, weight] of doc.terms) putTerm.run(term, id, weight);
         for (const bucket of new Set(doc.buckets)) putBucket.run(bucket, id);
-        putFingerprint.run(id, doc.sourceHash, doc.signature, doc.shingles, now);
+        putFingerprint.run(id, doc.sourceHash, doc.signature, doc.shingles, now, JSON.stringify(doc.terms));
       }
     });
     mergeStaged = () => {
