@@ -1,11 +1,36 @@
 import { sql, type Kysely } from 'kysely';
 import type { Candidate, RelatedDocument, RelatedPick, ScoredItem, PickMode } from '../../domain/articles/related-reading.ts';
-import { findCandidates } from '../../domain/articles/related-candidates.ts';
+import { findCandidates, POSTINGS, postingsDepth } from '../../domain/articles/related-candidates.ts';
 import type { Dialect } from '../migrations/index.ts';
 import { findInWorker } from '../related-finder.ts';
 import type { DB } from '../schema.ts';
 import { prepared } from '../prepared.ts';
 import type * as Port from '../../domain/store.ts';
+
+/**
+ * PostgreSQL: the rows of a narrow table as one parameter per column, spread by unnest() (as the importer writes), so a
+ * batch of thousands of rows is one statement.
+ */
+function unnested(columns: readonly (readonly [name: string, type: string])[], rows: readonly (readonly unknown[])[]) {
+  const arrays = columns.map((_, c) => rows.map((r) => r[c]));
+  return sql`select * from unnest(${sql.join(columns.map(([, type], c) => sql`${arrays[c]}::${sql.raw(type)}[]`))}) as r(${sql.join(columns.map(([name]) => sql.ref(name)))})`;
+}
+
+/** Ids per IN list of the bulk statements, and rows per multi-row INSERT on SQLite (3 columns each, well under its variable limit). */
+const IDS_PER_STATEMENT = 1_000;
+const ROWS_PER_INSERT = 2_000;
+/**
+ * Postings per statement of a bulk read: SQLite runs it on the event loop (tens of milliseconds at most, so readers
+ * get a turn between two), and at most 100 terms (SQLite's compound SELECT allows 500).
+ */
+const POSTINGS_PER_STATEMENT = 40_000;
+const TERMS_PER_STATEMENT = 100;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
 
 /** Tables of the related-reading migration (2026-11-29T0400). */
 export type RelatedTables = {
@@ -16,14 +41,8 @@ export type RelatedTables = {
   related_picks: { article_id: number; related_id: number; mode: string; position: number; account_id: number | null; created_at: number };
 };
 
-/**
- * Postings read per publish, shared out among its terms by their weight in the query (each term between the floor and
- * the ceiling), and how many of the best by them are scored exactly (see similarPublished).
- */
-const POSTINGS_BUDGET = 40_000;
-const POSTINGS_FLOOR = 500;
-const POSTINGS_CEILING = 8_000;
-const RESCORED = 400;
+/** Postings read per publish and how many of the best by them are scored exactly (see similarPublished). */
+const RESCORED = POSTINGS.rescored;
 /** Postings of one term counted exactly for its document frequency, and the ids counted for the documents (see documentFrequencies). */
 const COUNTED_POSTINGS = 400;
 const DENSITY_SPAN = 5_000;
@@ -191,7 +210,7 @@ export class RelatedRepository implements Port.RelatedRepository {
   /**
    * Published articles sharing terms with the vector, most similar first. Each term's postings are read heaviest first
    * (impact order: the articles the term is most about, which give a cosine most of its value) and cut, so a publish
-   * reads a bounded number of index entries however large the archive: POSTINGS_BUDGET, shared out by the terms' weights
+   * reads a bounded number of index entries however large the archive: POSTINGS.budget, shared out by the terms' weights
    * in the query, so the terms that say what the story is about are read deepest; a rare term is read whole. Measured
    * with bench/related.ts --db on bench:scale's archives: at 100,000 articles the exact scan's top 8 are 89 % found
    * (p50 92 ms against 1,020 ms for the scan; a budget of 16,000 gave 76 % in 55 ms, 80,000 gave 98 % in 169 ms), at
@@ -199,8 +218,8 @@ export class RelatedRepository implements Port.RelatedRepository {
    */
   async similarPublished(articleId: number, terms: readonly [string, number][], limit: number): Promise<Candidate[]> {
     if (terms.length === 0) return [];
-    const total = terms.reduce((sum, [, w]) => sum + Math.max(0, w), 0) || 1;
-    const depth = (w: number) => Math.min(POSTINGS_CEILING, Math.max(POSTINGS_FLOOR, Math.round((POSTINGS_BUDGET * Math.max(0, w)) / total)));
+    const total = terms.reduce((sum, [, w]) => sum + Math.max(0, w), 0);
+    const depth = (w: number) => postingsDepth(w, total);
     // Each posting scored by its term's query weight, summed per article in SQL: the (up to 40,000) postings never
     // become rows here, only the RESCORED best articles do.
     const postings = sql.join(
@@ -330,6 +349,200 @@ export class RelatedRepository implements Port.RelatedRepository {
       .insertInto('related_picks')
       .values(picks.map((p, position) => ({ article_id: articleId, related_id: p.relatedId, mode: p.mode, position, account_id: accountId, created_at: at })))
       .execute();
+  }
+
+  async postings(terms: readonly (readonly [term: string, depth: number])[]): Promise<Map<string, Port.Postings>> {
+    const out = new Map<string, Port.Postings>();
+    const groups: (readonly [string, number])[][] = [];
+    let group: (readonly [string, number])[] = [];
+    let rows = 0;
+    for (const t of terms) {
+      if (group.length > 0 && (rows + t[1] > POSTINGS_PER_STATEMENT || group.length >= TERMS_PER_STATEMENT)) {
+        groups.push(group);
+        group = [];
+        rows = 0;
+      }
+      group.push(t);
+      rows += t[1];
+    }
+    if (group.length > 0) groups.push(group);
+    for (const g of groups) {
+      if (this.dialect === 'postgres') {
+        // One row per term, its postings as two arrays: a posting is not a JavaScript object here.
+        const { rows: found } = await sql<{ term: string; ids: number[]; weights: number[] }>`select q.term, p.ids, p.weights
+          from unnest(${g.map(([t]) => t)}::text[], ${g.map(([, d]) => d)}::int[]) as q(term, depth)
+          cross join lateral (select array_agg(article_id) as ids, array_agg(weight) as weights from (select article_id, weight
+            from related_terms where term = q.term order by weight desc limit q.depth) s) p
+          where p.ids is not null`.execute(this.db);
+        for (const r of found) out.set(r.term, { ids: Int32Array.from(r.ids, Number), weights: Float64Array.from(r.weights, Number) });
+        continue;
+      }
+      const union = sql.join(
+        g.map(
+          ([term, depth]) => sql`select * from (select term, article_id, weight from related_terms where term = ${term} order by weight desc limit ${depth})`,
+        ),
+        sql` union all `,
+      );
+      const { rows: found } = await sql<{ term: string; article_id: number; weight: number }>`${union}`.execute(this.db);
+      // union all keeps each term's rows together and in their order.
+      let i = 0;
+      while (i < found.length) {
+        const term = found[i]!.term;
+        let j = i;
+        while (j < found.length && found[j]!.term === term) j++;
+        const ids = new Int32Array(j - i);
+        const weights = new Float64Array(j - i);
+        for (let k = i; k < j; k++) {
+          ids[k - i] = found[k]!.article_id;
+          weights[k - i] = found[k]!.weight;
+        }
+        out.set(term, { ids, weights });
+        i = j;
+      }
+    }
+    return out;
+  }
+
+  async publishedAmong(ids: readonly number[]): Promise<Map<number, { channelId: number; publishedAt: number }>> {
+    const out = new Map<number, { channelId: number; publishedAt: number }>();
+    for (const part of chunks([...new Set(ids)], IDS_PER_STATEMENT)) {
+      const rows = await this.db
+        .selectFrom('articles')
+        .select(['id', 'channel_id', 'published_at'])
+        .where('status', '=', 'published')
+        .where('id', 'in', part)
+        .execute();
+      for (const r of rows) out.set(r.id, { channelId: r.channel_id, publishedAt: Number(r.published_at ?? 0) });
+    }
+    return out;
+  }
+
+  async analysisState(ids: readonly number[]): Promise<Map<number, { revision: number; analysed: boolean }>> {
+    const out = new Map<number, { revision: number; analysed: boolean }>();
+    for (const part of chunks(ids, IDS_PER_STATEMENT)) {
+      const rows = await this.db
+        .selectFrom('articles as a')
+        .leftJoin('related_fingerprints as f', 'f.article_id', 'a.id')
+        .select(['a.id', 'a.revision', 'f.article_id as analysed'])
+        .where('a.id', 'in', part)
+        .where('a.deleted_at', 'is', null)
+        .execute();
+      for (const r of rows) out.set(r.id, { revision: Number(r.revision), analysed: r.analysed !== null });
+    }
+    return out;
+  }
+
+  async saveDocuments(docs: readonly { articleId: number; doc: RelatedDocument }[], at: number): Promise<void> {
+    if (docs.length === 0) return;
+    const ids = docs.map((d) => d.articleId);
+    for (const part of chunks(ids, IDS_PER_STATEMENT)) {
+      await this.db.deleteFrom('related_terms').where('article_id', 'in', part).execute();
+      await this.db.deleteFrom('related_buckets').where('article_id', 'in', part).execute();
+    }
+    const terms = docs.flatMap(({ articleId, doc }) => doc.terms.map(([term, weight]) => [term, articleId, weight] as const));
+    const buckets = docs.flatMap(({ articleId, doc }) => [...new Set(doc.buckets)].map((bucket) => [bucket, articleId] as const));
+    const prints = docs.map(({ articleId, doc }) => [articleId, doc.sourceHash, doc.signature, doc.shingles, at] as const);
+    if (this.dialect === 'postgres') {
+      if (terms.length > 0)
+        await sql`insert into related_terms (term, article_id, weight) ${unnested(
+          [
+            ['term', 'text'],
+            ['article_id', 'int4'],
+            ['weight', 'float8'],
+          ],
+          terms,
+        )}`.execute(this.db);
+      if (buckets.length > 0)
+        await sql`insert into related_buckets (bucket, article_id) ${unnested(
+          [
+            ['bucket', 'text'],
+            ['article_id', 'int4'],
+          ],
+          buckets,
+        )}`.execute(this.db);
+      await sql`insert into related_fingerprints (article_id, source_hash, signature, shingles, updated_at) ${unnested(
+        [
+          ['article_id', 'int4'],
+          ['source_hash', 'text'],
+          ['signature', 'text'],
+          ['shingles', 'int4'],
+          ['updated_at', 'int8'],
+        ],
+        prints,
+      )} on conflict (article_id) do update set source_hash = excluded.source_hash, signature = excluded.signature,
+        shingles = excluded.shingles, updated_at = excluded.updated_at`.execute(this.db);
+      return;
+    }
+    for (const part of chunks(terms, ROWS_PER_INSERT))
+      await this.db
+        .insertInto('related_terms')
+        .values(part.map(([term, article_id, weight]) => ({ term, article_id, weight })))
+        .execute();
+    for (const part of chunks(buckets, ROWS_PER_INSERT))
+      await this.db
+        .insertInto('related_buckets')
+        .values(part.map(([bucket, article_id]) => ({ bucket, article_id })))
+        .execute();
+    for (const part of chunks(prints, ROWS_PER_INSERT / 2))
+      await this.db
+        .insertInto('related_fingerprints')
+        .values(part.map(([article_id, source_hash, signature, shingles, updated_at]) => ({ article_id, source_hash, signature, shingles, updated_at })))
+        .onConflict((oc) =>
+          oc.column('article_id').doUpdateSet((eb) => ({
+            source_hash: eb.ref('excluded.source_hash'),
+            signature: eb.ref('excluded.signature'),
+            shingles: eb.ref('excluded.shingles'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .execute();
+  }
+
+  async writeLists(
+    lists: readonly { articleId: number; items: readonly ScoredItem[] }[],
+    offers: readonly { targetId: number; relatedId: number; score: number }[],
+    keep: number,
+    keepIn: readonly number[],
+  ): Promise<void> {
+    const ids = lists.map((l) => l.articleId);
+    for (const part of chunks(ids, IDS_PER_STATEMENT)) {
+      await this.db.deleteFrom('related_items').where('article_id', 'in', part).execute();
+      // As offer(): an article leaves the lists it is not offered to (those offered to get it back just below).
+      let stale = this.db.deleteFrom('related_items').where('related_id', 'in', part);
+      if (keepIn.length > 0) stale = stale.where('article_id', 'not in', [...keepIn]);
+      await stale.execute();
+    }
+    const items = lists.flatMap((l) => l.items.map((i) => [l.articleId, i.id, i.score] as const));
+    const offered = offers.map((o) => [o.targetId, o.relatedId, o.score] as const);
+    const columns = [
+      ['article_id', 'int4'],
+      ['related_id', 'int4'],
+      ['score', 'float8'],
+    ] as const;
+    if (this.dialect === 'postgres') {
+      if (items.length > 0) await sql`insert into related_items (article_id, related_id, score) ${unnested(columns, items)}`.execute(this.db);
+      if (offered.length > 0)
+        await sql`insert into related_items (article_id, related_id, score) ${unnested(columns, offered)}
+          on conflict (article_id, related_id) do update set score = excluded.score`.execute(this.db);
+    } else {
+      for (const part of chunks(items, ROWS_PER_INSERT))
+        await this.db
+          .insertInto('related_items')
+          .values(part.map(([article_id, related_id, score]) => ({ article_id, related_id, score })))
+          .execute();
+      for (const part of chunks(offered, ROWS_PER_INSERT))
+        await this.db
+          .insertInto('related_items')
+          .values(part.map(([article_id, related_id, score]) => ({ article_id, related_id, score })))
+          .onConflict((oc) => oc.columns(['article_id', 'related_id']).doUpdateSet((eb) => ({ score: eb.ref('excluded.score') })))
+          .execute();
+    }
+    // Each list offered into is kept to its `keep` best, in the order a list is read (score, then the newer id).
+    for (const part of chunks([...new Set(offers.map((o) => o.targetId))], IDS_PER_STATEMENT)) {
+      await sql`delete from related_items where (article_id, related_id) in (select article_id, related_id from (select article_id, related_id,
+        row_number() over (partition by article_id order by score desc, related_id desc) as n from related_items
+        where article_id in (${sql.join(part)})) ranked where n > ${keep})`.execute(this.db);
+    }
   }
 
   /** Articles sharing at least one MinHash band key with the given ones, most shared bands first. */
