@@ -28,7 +28,7 @@ import { createContainer } from '../src/container.ts';
 import { createAccount, toActor } from '../src/domain/accounts/service.ts';
 import { closeBodyPool } from '../src/domain/articles/body-pool.ts';
 import { prepareRelatedBatch } from '../src/domain/articles/body.ts';
-import { analyseRelatedBacklog } from '../src/domain/articles/related-bulk.ts';
+import { analyseRelatedBacklog, bulkTimings } from '../src/domain/articles/related-bulk.ts';
 import { importArchive } from '../src/domain/imports/service.ts';
 import { migrate, openDatabase } from '../src/storage/database.ts';
 import type { DB } from '../src/storage/schema.ts';
@@ -181,6 +181,12 @@ async function relatedAfter(
   const perArticle = seconds / analysed;
   const cpuMs = ((used.user + used.system) / 1000 / analysed).toFixed(2);
   const whole = importSeconds + perArticle * imported;
+  // The bulk path's event-loop time by step (all zero when the per-article path ran).
+  log(
+    `related reading's main thread by step, ms per article: ${Object.entries(bulkTimings)
+      .map(([step, ms]) => `${step} ${(ms / analysed).toFixed(2)}`)
+      .join(', ')}`,
+  );
   log(
     `related reading (the server's backlog, not part of the import above): ${analysed} articles in ${seconds.toFixed(1)} s = ${(analysed / seconds).toFixed(0)} articles/s, ${cpuMs} ms of this process's CPU each${serverMs}; ` +
       `import + related reading of all ${imported} ${all ? '' : '(extrapolated) '}≈ ${(imported / whole).toFixed(0)} posts/s; load average ${os.loadavg()[0]!.toFixed(1)}`,

@@ -25,6 +25,10 @@ export const BULK = {
   postings: 3_000_000,
 };
 
+/** Milliseconds of the event loop by step of the bulk path so far in this process (bench/import.ts prints them). */
+export const bulkTimings = { waitingForAnalysis: 0, frequencies: 0, postings: 0, shortlists: 0, scoring: 0, writing: 0 };
+const since = (t0: number) => performance.now() - t0;
+
 /** Ids looked at per query (see analyseBacklog's BACKLOG_SPAN: a look over every id would hold the event loop). */
 const SPAN = 5_000;
 /** documentFrequencies' terms per call (each term is a sub-select; SQLite allows 500 in one compound SELECT). */
@@ -101,7 +105,9 @@ export async function analyseBacklogInBulk(ctx: Ctx, { signal, progress, prepare
   let analysed = 0;
   let next = loadBatch(ctx, 0, last, prepare);
   while (!signal?.aborted) {
+    let t0 = performance.now();
     const batch = await next;
+    bulkTimings.waitingForAnalysis += since(t0);
     if (!batch) break;
     // The next batch is read and analysed in the workers while this one is scored and written.
     next = signal?.aborted ? Promise.resolve(undefined) : loadBatch(ctx, batch.reached, last, prepare);
@@ -110,7 +116,9 @@ export async function analyseBacklogInBulk(ctx: Ctx, { signal, progress, prepare
     const lists = await scorer.score(ctx.store, batch.articles, batch.docs);
     for (let i = 0; i < batch.articles.length && !signal?.aborted; i += BULK.write) {
       const part = batch.articles.slice(i, i + BULK.write).map((article, k) => ({ article, doc: batch.docs[i + k]! }));
+      t0 = performance.now();
       const written = await writePart(ctx, part, lists, batch.articles);
+      bulkTimings.writing += since(t0);
       analysed += written;
       progress?.(analysed, part[part.length - 1]!.article.id, last);
       await turn();
@@ -214,6 +222,35 @@ class Scorer {
     this.publishedAt = new Float64Array(size);
   }
 
+  /** Document frequencies as of the run's start, each term's read once (when first seen), and this run's own analyses. */
+  private readonly startDf = new Map<string, number>();
+  private readonly ownDf = new Map<string, number>();
+  private startDocuments: number | undefined;
+  private ownDocuments = 0;
+
+  /**
+   * The archive's document frequencies for a batch's terms, with the batch counted in (the per-article path saves an
+   * article's terms before it looks for candidates, so each counts itself and those analysed before it). The archive's
+   * are read once per term for the whole run (documentFrequencies, exact or estimated as for a publish); what this run
+   * analyses is counted as it goes, not read again batch after batch. Terms are a vocabulary: the maps stay bounded.
+   */
+  private async corpus(store: Store, docs: readonly RelatedDocument[]): Promise<Corpus> {
+    const unseen = new Set<string>();
+    for (const d of docs) for (const [t] of d.terms) if (!this.startDf.has(t)) unseen.add(t);
+    const terms = [...unseen];
+    if (this.startDocuments === undefined) this.startDocuments = (await store.related.documentFrequencies([])).documents;
+    for (let i = 0; i < terms.length; i += DF_TERMS) {
+      const part = terms.slice(i, i + DF_TERMS);
+      const found = await store.related.documentFrequencies(part);
+      for (const t of part) this.startDf.set(t, found.df.get(t) ?? 0);
+    }
+    for (const d of docs) for (const [t] of d.terms) this.ownDf.set(t, (this.ownDf.get(t) ?? 0) + 1);
+    this.ownDocuments += docs.length;
+    const df = new Map<string, number>();
+    for (const d of docs) for (const [t] of d.terms) df.set(t, (this.startDf.get(t) ?? 0) + (this.ownDf.get(t) ?? 0));
+    return { documents: this.startDocuments + this.ownDocuments, df };
+  }
+
   /** Articles written since the run began (analysed by the outbox) appear in postings: the arrays grow for them. */
   private grow(id: number): void {
     if (id < this.sums.length) return;
@@ -233,7 +270,9 @@ class Scorer {
 
   /** Each published article's list and offers (to articles outside the batch), by article id. */
   async score(store: Store, articles: readonly Article[], docs: readonly RelatedDocument[]): Promise<Map<number, Computed>> {
-    const corpus = await batchCorpus(store, docs);
+    let t0 = performance.now();
+    const corpus = await this.corpus(store, docs);
+    bulkTimings.frequencies += since(t0);
     const damped = (terms: readonly [string, number][]) => terms.map(([t, w]): [string, number] => [t, w * archiveDamping(t, corpus) ** 2]);
     const published = articles.flatMap((article, i) =>
       article.status === 'published' ? [{ article, terms: docs[i]!.terms, query: damped(docs[i]!.terms) }] : [],
@@ -259,12 +298,14 @@ class Scorer {
         const total = query.reduce((sum, [, w]) => sum + Math.max(0, w), 0);
         for (const [t, w] of query) depths.set(t, Math.max(depths.get(t) ?? 0, postingsDepth(w, total)));
       }
+      t0 = performance.now();
       const postings = await store.related.postings([...depths]);
+      bulkTimings.postings += since(t0);
+      t0 = performance.now();
       for (const p of postings.values()) for (const id of p.ids) this.grow(id);
-      for (const i of group) {
-        shortlists[i] = this.archiveShortlist(published[i]!.article.id, published[i]!.query, postings);
-        await turn();
-      }
+      for (const i of group) shortlists[i] = this.archiveShortlist(published[i]!.article.id, published[i]!.query, postings);
+      bulkTimings.shortlists += since(t0);
+      await turn();
     }
 
     // Channel and time of the shortlisted candidates not looked up yet, and whether they are published.
@@ -281,6 +322,7 @@ class Scorer {
     }
 
     const sections = await sectionIndex(store);
+    t0 = performance.now();
     const out = new Map<number, Computed>();
     const intoBatch = new Map<number, ScoredItem[]>();
     const mateSums = new Float64Array(published.length);
@@ -341,6 +383,7 @@ class Scorer {
         .sort((a, b) => b.score - a.score || b.id - a.id)
         .slice(0, RELATED.keep);
     }
+    bulkTimings.scoring += since(t0);
     return out;
   }
 
@@ -435,24 +478,4 @@ function groups(queries: readonly (readonly [string, number][])[]): number[][] {
   }
   if (group.length > 0) out.push(group);
   return out;
-}
-
-/**
- * The archive's document frequencies for the batch's terms, with the batch counted in (the per-article path saves an
- * article's terms before it looks for candidates, so each counts itself and those analysed before it).
- */
-async function batchCorpus(store: Store, docs: readonly RelatedDocument[]): Promise<Corpus> {
-  const inBatch = new Map<string, number>();
-  for (const d of docs) for (const [t] of d.terms) inBatch.set(t, (inBatch.get(t) ?? 0) + 1);
-  const terms = [...inBatch.keys()];
-  const df = new Map<string, number>();
-  let documents = 0;
-  if (terms.length === 0) documents = (await store.related.documentFrequencies([])).documents;
-  for (let i = 0; i < terms.length; i += DF_TERMS) {
-    const part = await store.related.documentFrequencies(terms.slice(i, i + DF_TERMS));
-    documents = part.documents;
-    for (const [t, n] of part.df) df.set(t, n);
-  }
-  for (const [t, n] of inBatch) df.set(t, (df.get(t) ?? 0) + n);
-  return { documents: documents + docs.length, df };
 }

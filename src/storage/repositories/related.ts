@@ -377,27 +377,21 @@ export class RelatedRepository implements Port.RelatedRepository {
         for (const r of found) out.set(r.term, { ids: Int32Array.from(r.ids, Number), weights: Float64Array.from(r.weights, Number) });
         continue;
       }
+      // One row per term here too, its postings as two lists of numbers in text (weights at full precision): a row
+      // object per posting was most of the read's time.
       const union = sql.join(
         g.map(
-          ([term, depth]) => sql`select * from (select term, article_id, weight from related_terms where term = ${term} order by weight desc limit ${depth})`,
+          ([term, depth]) => sql`select ${term} as term, group_concat(article_id) as ids, group_concat(printf('%.17g', weight)) as weights
+            from (select article_id, weight from related_terms where term = ${term} order by weight desc limit ${depth})`,
         ),
         sql` union all `,
       );
-      const { rows: found } = await sql<{ term: string; article_id: number; weight: number }>`${union}`.execute(this.db);
-      // union all keeps each term's rows together and in their order.
-      let i = 0;
-      while (i < found.length) {
-        const term = found[i]!.term;
-        let j = i;
-        while (j < found.length && found[j]!.term === term) j++;
-        const ids = new Int32Array(j - i);
-        const weights = new Float64Array(j - i);
-        for (let k = i; k < j; k++) {
-          ids[k - i] = found[k]!.article_id;
-          weights[k - i] = found[k]!.weight;
-        }
-        out.set(term, { ids, weights });
-        i = j;
+      const { rows: found } = await sql<{ term: string; ids: string | null; weights: string | null }>`${union}`.execute(this.db);
+      for (const r of found) {
+        if (r.ids === null || r.weights === null) continue;
+        const ids = r.ids.split(',');
+        const weights = r.weights.split(',');
+        out.set(r.term, { ids: Int32Array.from(ids, Number), weights: Float64Array.from(weights, Number) });
       }
     }
     return out;
