@@ -184,8 +184,9 @@ async function relatedAfter(
   // The bulk path's event-loop time by step (all zero when the per-article path ran).
   log(
     `related reading's main thread by step, ms per article: ${Object.entries(bulkTimings)
+      .filter(([step]) => step !== 'longestWrite' && step !== 'writes')
       .map(([step, ms]) => `${step} ${(ms / analysed).toFixed(2)}`)
-      .join(', ')}`,
+      .join(', ')}; ${bulkTimings.writes} write transactions, the longest ${bulkTimings.longestWrite.toFixed(0)} ms`,
   );
   log(
     `related reading (the server's backlog, not part of the import above): ${analysed} articles in ${seconds.toFixed(1)} s = ${(analysed / seconds).toFixed(0)} articles/s, ${cpuMs} ms of this process's CPU each${serverMs}; ` +

@@ -19,14 +19,18 @@ export const BULK = {
   from: 300,
   /** Articles analysed (in the body workers) and scored together. */
   batch: 1_000,
-  /** Articles per write transaction: SQLite runs a transaction on the event loop, and readers wait for it. */
+  /**
+   * Articles per write transaction at most: SQLite runs a transaction on the event loop and readers wait for it, so
+   * each part is sized from the last one's time to take about `writeMs` (at least 10 articles).
+   */
   write: 200,
+  writeMs: 30,
   /** Postings held in memory at once while scoring: a batch whose terms need more is scored in groups. */
   postings: 3_000_000,
 };
 
 /** Milliseconds of the event loop by step of the bulk path so far in this process (bench/import.ts prints them). */
-export const bulkTimings = { waitingForAnalysis: 0, frequencies: 0, postings: 0, shortlists: 0, scoring: 0, writing: 0 };
+export const bulkTimings = { waitingForAnalysis: 0, frequencies: 0, postings: 0, shortlists: 0, scoring: 0, writing: 0, longestWrite: 0, writes: 0 };
 const since = (t0: number) => performance.now() - t0;
 
 /** Ids looked at per query (see analyseBacklog's BACKLOG_SPAN: a look over every id would hold the event loop). */
@@ -94,7 +98,7 @@ async function loadBatch(ctx: Ctx, after: number, last: number, prepare: Backlog
 
 /**
  * The backlog in batches: each batch analysed in the body workers while the one before it is scored and written,
- * written in short transactions (BULK.write articles each: terms, buckets, fingerprints, lists and offers together, so
+ * written in short transactions (sized to take BULK.writeMs, at most BULK.write articles each: terms, buckets, fingerprints, lists and offers together, so
  * what is committed is whole and an interrupted run resumes from the database). An article edited (or analysed by the
  * outbox) between its read and its write is left as the edit made it; on PostgreSQL each transaction takes the related
  * refresh lock.
@@ -104,6 +108,7 @@ export async function analyseBacklogInBulk(ctx: Ctx, { signal, progress, prepare
   const scorer = new Scorer(last);
   let analysed = 0;
   let next = loadBatch(ctx, 0, last, prepare);
+  let size = Math.min(BULK.write, 50);
   while (!signal?.aborted) {
     let t0 = performance.now();
     const batch = await next;
@@ -114,11 +119,16 @@ export async function analyseBacklogInBulk(ctx: Ctx, { signal, progress, prepare
     // A failure to read ahead shows when it is awaited; until then it must not be an unhandled rejection.
     next.catch(() => {});
     const lists = await scorer.score(ctx.store, batch.articles, batch.docs);
-    for (let i = 0; i < batch.articles.length && !signal?.aborted; i += BULK.write) {
-      const part = batch.articles.slice(i, i + BULK.write).map((article, k) => ({ article, doc: batch.docs[i + k]! }));
+    for (let i = 0; i < batch.articles.length && !signal?.aborted; ) {
+      const part = batch.articles.slice(i, i + size).map((article, k) => ({ article, doc: batch.docs[i + k]! }));
+      i += part.length;
       t0 = performance.now();
       const written = await writePart(ctx, part, lists, batch.articles);
-      bulkTimings.writing += since(t0);
+      const ms = since(t0);
+      bulkTimings.writing += ms;
+      bulkTimings.longestWrite = Math.max(bulkTimings.longestWrite, ms);
+      bulkTimings.writes++;
+      size = Math.round(Math.min(BULK.write, Math.max(10, (part.length * BULK.writeMs) / Math.max(1, ms), size / 2)));
       analysed += written;
       progress?.(analysed, part[part.length - 1]!.article.id, last);
       await turn();
