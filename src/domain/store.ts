@@ -363,6 +363,8 @@ export interface RelatedRepository {
   signatures(ids: readonly number[]): Promise<Map<number, { signature: string; shingles: number }>>;
 
   // The bulk path of a large backlog (related-bulk.ts): many articles' reads and writes in a few statements.
+  /** A write transaction holds readers up (SQLite: its statements run on the event loop), so bulk writes keep theirs short. */
+  readonly writesHoldReaders: boolean;
   /** Each term's postings heaviest first, cut at its depth (the impact order similarPublished reads). */
   postings(terms: readonly (readonly [term: string, depth: number])[]): Promise<Map<string, Postings>>;
   /** Of `ids`, the published ones with what relatedScore needs. */

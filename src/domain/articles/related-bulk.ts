@@ -20,8 +20,9 @@ export const BULK = {
   /** Articles analysed (in the body workers) and scored together. */
   batch: 1_000,
   /**
-   * Articles per write transaction at most: SQLite runs a transaction on the event loop and readers wait for it, so
-   * each part is sized from the last one's time to take about `writeMs` (at least 10 articles).
+   * Articles per write transaction at most. SQLite runs a transaction on the event loop and readers wait for it, so
+   * there each part is sized from the last one's time to take about `writeMs` (at least 10 articles); PostgreSQL's
+   * readers do not wait, and its parts are all this size (parts sized as on SQLite took 7.7 ms of CPU an article, ours and the server’s, against 6.4 at 200).
    */
   write: 200,
   writeMs: 30,
@@ -108,7 +109,7 @@ export async function analyseBacklogInBulk(ctx: Ctx, { signal, progress, prepare
   const scorer = new Scorer(last);
   let analysed = 0;
   let next = loadBatch(ctx, 0, last, prepare);
-  let size = Math.min(BULK.write, 50);
+  let size = ctx.store.related.writesHoldReaders ? Math.min(BULK.write, 50) : BULK.write;
   while (!signal?.aborted) {
     let t0 = performance.now();
     const batch = await next;
@@ -128,7 +129,8 @@ export async function analyseBacklogInBulk(ctx: Ctx, { signal, progress, prepare
       bulkTimings.writing += ms;
       bulkTimings.longestWrite = Math.max(bulkTimings.longestWrite, ms);
       bulkTimings.writes++;
-      size = Math.round(Math.min(BULK.write, Math.max(10, (part.length * BULK.writeMs) / Math.max(1, ms), size / 2)));
+      if (ctx.store.related.writesHoldReaders) size = Math.round(Math.min(BULK.write, Math.max(10, (part.length * BULK.writeMs) / Math.max(1, ms), size / 2)));
+      else size = BULK.write;
       analysed += written;
       progress?.(analysed, part[part.length - 1]!.article.id, last);
       await turn();

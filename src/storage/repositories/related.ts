@@ -75,6 +75,10 @@ export class RelatedRepository implements Port.RelatedRepository {
     this.db = db.withTables<RelatedTables>();
   }
 
+  get writesHoldReaders(): boolean {
+    return this.dialect === 'sqlite';
+  }
+
   async candidatesApart(articleId: number, terms: readonly [string, number][], limit: number): Promise<Candidate[] | undefined> {
     if (this.db.isTransaction) return undefined;
     if (this.dialect === 'postgres') return findCandidates(this, articleId, terms, limit);
