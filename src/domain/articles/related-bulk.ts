@@ -212,8 +212,8 @@ async function writePart(
 
 /**
  * Scores batches in memory. Holds, by article id, what a batch's scoring needs of the archive: the running sums of
- * one article's scoring (reset after each), and the channel and time of published candidates (13 bytes an article id:
- * 13 MB at a million articles; articles themselves are never loaded, only the postings of one group of terms at a time).
+ * one article's scoring (reset after each), and the channel and time of published candidates (26 bytes an article id:
+ * 26 MB at a million articles; articles themselves are never loaded, only the postings of one group of terms at a time).
  */
 class Scorer {
   private sums: Float64Array;
