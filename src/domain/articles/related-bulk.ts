@@ -99,10 +99,10 @@ async function loadBatch(ctx: Ctx, after: number, last: number, prepare: Backlog
 
 /**
  * The backlog in batches: each batch analysed in the body workers while the one before it is scored and written,
- * written in short transactions (sized to take BULK.writeMs, at most BULK.write articles each: terms, buckets, fingerprints, lists and offers together, so
- * what is committed is whole and an interrupted run resumes from the database). An article edited (or analysed by the
- * outbox) between its read and its write is left as the edit made it; on PostgreSQL each transaction takes the related
- * refresh lock.
+ * written in short transactions (on SQLite sized to take BULK.writeMs; at most BULK.write articles each: terms,
+ * buckets, fingerprints, lists and offers together, so what is committed is whole and an interrupted run resumes from
+ * the database). An article edited (or analysed by the outbox) between its read and its write is left as the edit made
+ * it; on PostgreSQL each transaction takes the related refresh lock.
  */
 export async function analyseBacklogInBulk(ctx: Ctx, { signal, progress, prepare }: BacklogOptions = {}): Promise<number> {
   const last = await ctx.store.related.lastArticleId();
