@@ -28,7 +28,7 @@ import { createContainer } from '../src/container.ts';
 import { createAccount, toActor } from '../src/domain/accounts/service.ts';
 import { closeBodyPool } from '../src/domain/articles/body-pool.ts';
 import { prepareRelatedBatch } from '../src/domain/articles/body.ts';
-import { analyseBacklog } from '../src/domain/articles/related.ts';
+import { analyseRelatedBacklog, bulkTimings } from '../src/domain/articles/related-bulk.ts';
 import { importArchive } from '../src/domain/imports/service.ts';
 import { migrate, openDatabase } from '../src/storage/database.ts';
 import type { DB } from '../src/storage/schema.ts';
@@ -149,15 +149,23 @@ async function serverCpuSeconds(db: Kysely<DB>): Promise<number | undefined> {
 
 /**
  * Related reading of the imported articles, which the import leaves to the server's background backlog: the same
- * backlog (analyseBacklog with the body worker threads, as jobs/backlog.ts runs it) over the first `limit` of them
+ * backlog (analyseRelatedBacklog with the body worker threads, as jobs/backlog.ts runs it: the bulk path when many
+ * articles wait) over the first `limit` of them
  * (all with --related all), timed, and what the import and its related reading give together.
  */
-async function relatedAfter(ctx: ReturnType<typeof createContainer>['ctx'], limit: number, imported: number, importSeconds: number): Promise<void> {
+async function relatedAfter(
+  ctx: ReturnType<typeof createContainer>['ctx'],
+  limit: number,
+  imported: number,
+  importSeconds: number,
+  serverCpu: () => Promise<number | undefined>,
+): Promise<void> {
+  const server0 = await serverCpu();
   const all = !Number.isFinite(limit);
   const controller = new AbortController();
   const started = Date.now();
   const cpu0 = process.cpuUsage();
-  const analysed = await analyseBacklog(ctx, {
+  const analysed = await analyseRelatedBacklog(ctx, {
     signal: controller.signal,
     prepare: prepareRelatedBatch,
     progress: (n) => {
@@ -166,12 +174,22 @@ async function relatedAfter(ctx: ReturnType<typeof createContainer>['ctx'], limi
   });
   const seconds = (Date.now() - started) / 1000;
   const used = process.cpuUsage(cpu0);
+  const server1 = await serverCpu();
   await closeBodyPool();
+  const serverMs =
+    server0 === undefined || server1 === undefined ? '' : ` + the PostgreSQL server's ${(((server1 - server0) * 1000) / analysed).toFixed(2)} ms`;
   const perArticle = seconds / analysed;
   const cpuMs = ((used.user + used.system) / 1000 / analysed).toFixed(2);
   const whole = importSeconds + perArticle * imported;
+  // The bulk path's event-loop time by step (all zero when the per-article path ran).
   log(
-    `related reading (the server's backlog, not part of the import above): ${analysed} articles in ${seconds.toFixed(1)} s = ${(analysed / seconds).toFixed(0)} articles/s, ${cpuMs} ms of this process's CPU each; ` +
+    `related reading's main thread by step, ms per article: ${Object.entries(bulkTimings)
+      .filter(([step]) => step !== 'longestWrite' && step !== 'writes')
+      .map(([step, ms]) => `${step} ${(ms / analysed).toFixed(2)}`)
+      .join(', ')}; ${bulkTimings.writes} write transactions, the longest ${bulkTimings.longestWrite.toFixed(0)} ms`,
+  );
+  log(
+    `related reading (the server's backlog, not part of the import above): ${analysed} articles in ${seconds.toFixed(1)} s = ${(analysed / seconds).toFixed(0)} articles/s, ${cpuMs} ms of this process's CPU each${serverMs}; ` +
       `import + related reading of all ${imported} ${all ? '' : '(extrapolated) '}≈ ${(imported / whole).toFixed(0)} posts/s; load average ${os.loadavg()[0]!.toFixed(1)}`,
   );
 }
@@ -238,7 +256,10 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
           .map((t) => t.ms.toFixed(2))
           .join(' / ')} ms`,
       );
-    if (args.related !== '0') await relatedAfter(ctx, args.related === 'all' ? Number.POSITIVE_INFINITY : Number(args.related), report.imported, seconds);
+    if (args.related !== '0')
+      await relatedAfter(ctx, args.related === 'all' ? Number.POSITIVE_INFINITY : Number(args.related), report.imported, seconds, async () =>
+        kind === 'postgres' ? serverCpuSeconds(database.db) : undefined,
+      );
     if (serverSeconds !== undefined) {
       const both = cpuSeconds + serverSeconds;
       log(

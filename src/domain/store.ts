@@ -363,6 +363,34 @@ export interface RelatedRepository {
   /** Articles sharing at least one MinHash band key with the given ones, most shared bands first. */
   bucketMates(buckets: readonly string[], limit: number): Promise<number[]>;
   signatures(ids: readonly number[]): Promise<Map<number, { signature: string; shingles: number }>>;
+
+  // The bulk path of a large backlog (related-bulk.ts): many articles' reads and writes in a few statements.
+  /** A write transaction holds readers up (SQLite: its statements run on the event loop), so bulk writes keep theirs short. */
+  readonly writesHoldReaders: boolean;
+  /** Each term's postings heaviest first, cut at its depth (the impact order similarPublished reads). */
+  postings(terms: readonly (readonly [term: string, depth: number])[]): Promise<Map<string, Postings>>;
+  /** Of `ids`, the published ones with what relatedScore needs. */
+  publishedAmong(ids: readonly number[]): Promise<Map<number, { channelId: number; publishedAt: number }>>;
+  /** Of `ids`, each existing article's revision and whether it has been analysed, read for the write that follows. */
+  analysisState(ids: readonly number[]): Promise<Map<number, { revision: number; analysed: boolean }>>;
+  /** saveDocument for many articles never analysed (their old terms and buckets, if any, replaced). */
+  saveDocuments(docs: readonly { articleId: number; doc: RelatedDocument }[], at: number): Promise<void>;
+  /**
+   * The lists of many articles (replaced), and each one's offers into other lists, each of those kept to `keep`; an
+   * article of `lists` leaves the lists outside `keepIn` it is not offered to (as offer does).
+   */
+  writeLists(
+    lists: readonly { articleId: number; items: readonly ScoredItem[] }[],
+    offers: readonly { targetId: number; relatedId: number; score: number }[],
+    keep: number,
+    keepIn: readonly number[],
+  ): Promise<void>;
+}
+
+/** One term's postings, heaviest first: article ids and their weights for the term. */
+export interface Postings {
+  ids: Int32Array;
+  weights: Float64Array;
 }
 
 /** Curated home-page slots: ordered article lists with optional expiry. */

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { prepareRelatedBatch } from '../domain/articles/body.ts';
-import { analyseBacklog, fillRelatedVectors } from '../domain/articles/related.ts';
+import { fillRelatedVectors } from '../domain/articles/related.ts';
+import { analyseRelatedBacklog } from '../domain/articles/related-bulk.ts';
 import type { Ctx } from '../domain/context.ts';
 import { fillSearchIndexes, searchBacklog } from '../domain/search/service.ts';
 
@@ -41,11 +42,14 @@ export function startBacklog(ctx: Ctx, log: Log): { stop: () => Promise<void>; d
     // unanalysed says there is a backlog, and progress gives the id reached of the newest.
     const started = Date.now();
     let reported = started;
-    const analysed = await analyseBacklog(ctx, {
+    let begun = false;
+    // Many articles (an import, a restore) go the bulk path: batches scored together, written a part at a time.
+    const analysed = await analyseRelatedBacklog(ctx, {
       signal: controller.signal,
       prepare: prepareRelatedBatch,
       progress: (n, at, last) => {
-        if (n === 1) log.info({ from: at, upTo: last }, 'related reading: analysing the articles never analysed, in the background');
+        if (!begun) log.info({ from: at, upTo: last }, 'related reading: analysing the articles never analysed, in the background');
+        begun = true;
         if (Date.now() - reported < PROGRESS_EVERY_MS) return;
         reported = Date.now();
         log.info({ analysed: n, atId: at, upTo: last, perSecond: Math.round((n * 1000) / (reported - started)) }, 'related reading: analysing');

@@ -6,6 +6,17 @@ import type { Candidate } from './related-reading.ts';
  * on SQLite (storage/related-worker.ts) loads this and not the segmenter.
  */
 
+/**
+ * Postings read per publish, shared out among its terms by their weight in the query (each term between the floor and
+ * the ceiling), and how many of the best by them are scored exactly (see RelatedRepository.similarPublished).
+ */
+export const POSTINGS = { budget: 40_000, floor: 500, ceiling: 8_000, rescored: 400 };
+
+/** How deep a term's postings are read for a query: its share of the budget by its weight among the query's (`total`). */
+export function postingsDepth(weight: number, total: number): number {
+  return Math.min(POSTINGS.ceiling, Math.max(POSTINGS.floor, Math.round((POSTINGS.budget * Math.max(0, weight)) / (total || 1))));
+}
+
 /** Our own archive's statistics: how many articles, and how many of them have each term among their heaviest. */
 export interface Corpus {
   documents: number;

@@ -168,7 +168,7 @@ async function stillPublished(store: Store, candidates: readonly Candidate[]): P
 }
 
 /** Channel id → id of its top-level channel (the section), for the same-section lift. */
-async function sectionIndex(store: Store): Promise<(channelId: number) => number> {
+export async function sectionIndex(store: Store): Promise<(channelId: number) => number> {
   const channels = await store.channels.all();
   const byId = new Map(channels.map((c) => [c.id, c]));
   return (id) => {

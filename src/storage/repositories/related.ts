@@ -1,11 +1,36 @@
 import { sql, type Kysely } from 'kysely';
 import type { Candidate, RelatedDocument, RelatedPick, ScoredItem, PickMode } from '../../domain/articles/related-reading.ts';
-import { findCandidates } from '../../domain/articles/related-candidates.ts';
+import { findCandidates, POSTINGS, postingsDepth } from '../../domain/articles/related-candidates.ts';
 import type { Dialect } from '../migrations/index.ts';
 import { findInWorker } from '../related-finder.ts';
 import type { DB } from '../schema.ts';
 import { prepared } from '../prepared.ts';
 import type * as Port from '../../domain/store.ts';
+
+/**
+ * PostgreSQL: the rows of a narrow table as one parameter per column, spread by unnest() (as the importer writes), so a
+ * batch of thousands of rows is one statement.
+ */
+function unnested(columns: readonly (readonly [name: string, type: string])[], rows: readonly (readonly unknown[])[]) {
+  const arrays = columns.map((_, c) => rows.map((r) => r[c]));
+  return sql`select * from unnest(${sql.join(columns.map(([, type], c) => sql`${arrays[c]}::${sql.raw(type)}[]`))}) as r(${sql.join(columns.map(([name]) => sql.ref(name)))})`;
+}
+
+/** Ids per IN list of the bulk statements, and rows per multi-row INSERT on SQLite (3 columns each, well under its variable limit). */
+const IDS_PER_STATEMENT = 1_000;
+const ROWS_PER_INSERT = 2_000;
+/**
+ * Postings per statement of a bulk read: SQLite runs it on the event loop (tens of milliseconds at most, so readers
+ * get a turn between two), and at most 100 terms (SQLite's compound SELECT allows 500).
+ */
+const POSTINGS_PER_STATEMENT = 40_000;
+const TERMS_PER_STATEMENT = 100;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
 
 /** Tables of the related-reading migration (2026-11-29T0400). */
 export type RelatedTables = {
@@ -24,14 +49,8 @@ export type RelatedTables = {
   related_picks: { article_id: number; related_id: number; mode: string; position: number; account_id: number | null; created_at: number };
 };
 
-/**
- * Postings read per publish, shared out among its terms by their weight in the query (each term between the floor and
- * the ceiling), and how many of the best by them are scored exactly (see similarPublished).
- */
-const POSTINGS_BUDGET = 40_000;
-const POSTINGS_FLOOR = 500;
-const POSTINGS_CEILING = 8_000;
-const RESCORED = 400;
+/** Postings read per publish and how many of the best by them are scored exactly (see similarPublished). */
+const RESCORED = POSTINGS.rescored;
 /** Postings of one term counted exactly for its document frequency, and the ids counted for the documents (see documentFrequencies). */
 const COUNTED_POSTINGS = 400;
 const DENSITY_SPAN = 5_000;
@@ -62,6 +81,10 @@ export class RelatedRepository implements Port.RelatedRepository {
     private readonly apartFrom = APART_FROM,
   ) {
     this.db = db.withTables<RelatedTables>();
+  }
+
+  get writesHoldReaders(): boolean {
+    return this.dialect === 'sqlite';
   }
 
   async candidatesApart(articleId: number, terms: readonly [string, number][], limit: number): Promise<Candidate[] | undefined> {
@@ -199,7 +222,7 @@ export class RelatedRepository implements Port.RelatedRepository {
   /**
    * Published articles sharing terms with the vector, most similar first. Each term's postings are read heaviest first
    * (impact order: the articles the term is most about, which give a cosine most of its value) and cut, so a publish
-   * reads a bounded number of index entries however large the archive: POSTINGS_BUDGET, shared out by the terms' weights
+   * reads a bounded number of index entries however large the archive: POSTINGS.budget, shared out by the terms' weights
    * in the query, so the terms that say what the story is about are read deepest; a rare term is read whole. Measured
    * with bench/related.ts --db on bench:scale's archives: at 100,000 articles the exact scan's top 8 are 89 % found
    * (p50 92 ms against 1,020 ms for the scan; a budget of 16,000 gave 76 % in 55 ms, 80,000 gave 98 % in 169 ms), at
@@ -207,8 +230,8 @@ export class RelatedRepository implements Port.RelatedRepository {
    */
   async similarPublished(articleId: number, terms: readonly [string, number][], limit: number): Promise<Candidate[]> {
     if (terms.length === 0) return [];
-    const total = terms.reduce((sum, [, w]) => sum + Math.max(0, w), 0) || 1;
-    const depth = (w: number) => Math.min(POSTINGS_CEILING, Math.max(POSTINGS_FLOOR, Math.round((POSTINGS_BUDGET * Math.max(0, w)) / total)));
+    const total = terms.reduce((sum, [, w]) => sum + Math.max(0, w), 0);
+    const depth = (w: number) => postingsDepth(w, total);
     // Each posting scored by its term's query weight, summed per article in SQL: the (up to 40,000) postings never
     // become rows here, only the RESCORED best articles do.
     const postings = sql.join(
@@ -375,6 +398,234 @@ export class RelatedRepository implements Port.RelatedRepository {
       .insertInto('related_picks')
       .values(picks.map((p, position) => ({ article_id: articleId, related_id: p.relatedId, mode: p.mode, position, account_id: accountId, created_at: at })))
       .execute();
+  }
+
+  async postings(terms: readonly (readonly [term: string, depth: number])[]): Promise<Map<string, Port.Postings>> {
+    const out = new Map<string, Port.Postings>();
+    const groups: (readonly [string, number])[][] = [];
+    let group: (readonly [string, number])[] = [];
+    let rows = 0;
+    for (const t of terms) {
+      if (group.length > 0 && (rows + t[1] > POSTINGS_PER_STATEMENT || group.length >= TERMS_PER_STATEMENT)) {
+        groups.push(group);
+        group = [];
+        rows = 0;
+      }
+      group.push(t);
+      rows += t[1];
+    }
+    if (group.length > 0) groups.push(group);
+    for (const g of groups) {
+      if (this.dialect === 'postgres') {
+        // One row per term, its postings as two arrays: a posting is not a JavaScript object here.
+        const { rows: found } = await sql<{ term: string; ids: number[]; weights: number[] }>`select q.term, p.ids, p.weights
+          from unnest(${g.map(([t]) => t)}::text[], ${g.map(([, d]) => d)}::int[]) as q(term, depth)
+          cross join lateral (select array_agg(article_id) as ids, array_agg(weight) as weights from (select article_id, weight
+            from related_terms where term = q.term order by weight desc limit q.depth) s) p
+          where p.ids is not null`.execute(this.db);
+        for (const r of found) out.set(r.term, { ids: Int32Array.from(r.ids, Number), weights: Float64Array.from(r.weights, Number) });
+        continue;
+      }
+      // One row per term here too, its postings as two lists of numbers in text (weights at full precision): a row
+      // object per posting was most of the read's time.
+      const union = sql.join(
+        g.map(
+          ([term, depth]) => sql`select ${term} as term, group_concat(article_id) as ids, group_concat(printf('%.17g', weight)) as weights
+            from (select article_id, weight from related_terms where term = ${term} order by weight desc limit ${depth})`,
+        ),
+        sql` union all `,
+      );
+      const { rows: found } = await sql<{ term: string; ids: string | null; weights: string | null }>`${union}`.execute(this.db);
+      for (const r of found) {
+        if (r.ids === null || r.weights === null) continue;
+        const ids = r.ids.split(',');
+        const weights = r.weights.split(',');
+        out.set(r.term, { ids: Int32Array.from(ids, Number), weights: Float64Array.from(weights, Number) });
+      }
+    }
+    return out;
+  }
+
+  async publishedAmong(ids: readonly number[]): Promise<Map<number, { channelId: number; publishedAt: number }>> {
+    const out = new Map<number, { channelId: number; publishedAt: number }>();
+    for (const part of chunks([...new Set(ids)], IDS_PER_STATEMENT)) {
+      const rows = await this.db
+        .selectFrom('articles')
+        .select(['id', 'channel_id', 'published_at'])
+        .where('status', '=', 'published')
+        .where('id', 'in', part)
+        .execute();
+      for (const r of rows) out.set(r.id, { channelId: r.channel_id, publishedAt: Number(r.published_at ?? 0) });
+    }
+    return out;
+  }
+
+  async analysisState(ids: readonly number[]): Promise<Map<number, { revision: number; analysed: boolean }>> {
+    const out = new Map<number, { revision: number; analysed: boolean }>();
+    for (const part of chunks(ids, IDS_PER_STATEMENT)) {
+      const rows = await this.db
+        .selectFrom('articles as a')
+        .leftJoin('related_fingerprints as f', 'f.article_id', 'a.id')
+        .select(['a.id', 'a.revision', 'f.article_id as analysed'])
+        .where('a.id', 'in', part)
+        .where('a.deleted_at', 'is', null)
+        .execute();
+      for (const r of rows) out.set(r.id, { revision: Number(r.revision), analysed: r.analysed !== null });
+    }
+    return out;
+  }
+
+  async saveDocuments(docs: readonly { articleId: number; doc: RelatedDocument }[], at: number): Promise<void> {
+    if (docs.length === 0) return;
+    const ids = docs.map((d) => d.articleId);
+    for (const part of chunks(ids, IDS_PER_STATEMENT)) {
+      await this.db.deleteFrom('related_terms').where('article_id', 'in', part).execute();
+      await this.db.deleteFrom('related_buckets').where('article_id', 'in', part).execute();
+    }
+    const terms = docs.flatMap(({ articleId, doc }) => doc.terms.map(([term, weight]) => [term, articleId, weight] as const));
+    const buckets = docs.flatMap(({ articleId, doc }) => [...new Set(doc.buckets)].map((bucket) => [bucket, articleId] as const));
+    const prints = docs.map(({ articleId, doc }) => [articleId, doc.sourceHash, doc.signature, doc.shingles, at, JSON.stringify(doc.terms)] as const);
+    if (this.dialect === 'postgres') {
+      if (terms.length > 0)
+        await sql`insert into related_terms (term, article_id, weight) ${unnested(
+          [
+            ['term', 'text'],
+            ['article_id', 'int4'],
+            ['weight', 'float8'],
+          ],
+          terms,
+        )}`.execute(this.db);
+      if (buckets.length > 0)
+        await sql`insert into related_buckets (bucket, article_id) ${unnested(
+          [
+            ['bucket', 'text'],
+            ['article_id', 'int4'],
+          ],
+          buckets,
+        )}`.execute(this.db);
+      await sql`insert into related_fingerprints (article_id, source_hash, signature, shingles, updated_at, terms) ${unnested(
+        [
+          ['article_id', 'int4'],
+          ['source_hash', 'text'],
+          ['signature', 'text'],
+          ['shingles', 'int4'],
+          ['updated_at', 'int8'],
+          ['terms', 'text'],
+        ],
+        prints,
+      )} on conflict (article_id) do update set source_hash = excluded.source_hash, signature = excluded.signature,
+        shingles = excluded.shingles, updated_at = excluded.updated_at, terms = excluded.terms`.execute(this.db);
+      return;
+    }
+    for (const part of chunks(terms, ROWS_PER_INSERT))
+      await this.db
+        .insertInto('related_terms')
+        .values(part.map(([term, article_id, weight]) => ({ term, article_id, weight })))
+        .execute();
+    for (const part of chunks(buckets, ROWS_PER_INSERT))
+      await this.db
+        .insertInto('related_buckets')
+        .values(part.map(([bucket, article_id]) => ({ bucket, article_id })))
+        .execute();
+    for (const part of chunks(prints, ROWS_PER_INSERT / 2))
+      await this.db
+        .insertInto('related_fingerprints')
+        .values(
+          part.map(([article_id, source_hash, signature, shingles, updated_at, terms]) => ({
+            article_id,
+            source_hash,
+            signature,
+            shingles,
+            updated_at,
+            terms,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.column('article_id').doUpdateSet((eb) => ({
+            source_hash: eb.ref('excluded.source_hash'),
+            signature: eb.ref('excluded.signature'),
+            shingles: eb.ref('excluded.shingles'),
+            updated_at: eb.ref('excluded.updated_at'),
+            terms: eb.ref('excluded.terms'),
+          })),
+        )
+        .execute();
+  }
+
+  async writeLists(
+    lists: readonly { articleId: number; items: readonly ScoredItem[] }[],
+    offers: readonly { targetId: number; relatedId: number; score: number }[],
+    keep: number,
+    keepIn: readonly number[],
+  ): Promise<void> {
+    const ids = lists.map((l) => l.articleId);
+    for (const part of chunks(ids, IDS_PER_STATEMENT)) {
+      await this.db.deleteFrom('related_items').where('article_id', 'in', part).execute();
+      // As offer(): an article leaves the lists it is not offered to (those offered to get it back just below).
+      let stale = this.db.deleteFrom('related_items').where('related_id', 'in', part);
+      if (keepIn.length > 0) stale = stale.where('article_id', 'not in', [...keepIn]);
+      await stale.execute();
+    }
+    const items = lists.flatMap((l) => l.items.map((i) => [l.articleId, i.id, i.score] as const));
+    const columns = [
+      ['article_id', 'int4'],
+      ['related_id', 'int4'],
+      ['score', 'float8'],
+    ] as const;
+    if (this.dialect === 'postgres') {
+      // The server merges and trims: shipping every list offered into here and back cost more than its window function.
+      const offered = offers.map((o) => [o.targetId, o.relatedId, o.score] as const);
+      if (items.length > 0) await sql`insert into related_items (article_id, related_id, score) ${unnested(columns, items)}`.execute(this.db);
+      if (offered.length === 0) return;
+      await sql`insert into related_items (article_id, related_id, score) ${unnested(columns, offered)}
+        on conflict (article_id, related_id) do update set score = excluded.score`.execute(this.db);
+      // Each list offered into kept to its `keep` best, in the order a list is read (score, then the newer id).
+      await sql`delete from related_items r using (select article_id, related_id from (select article_id, related_id,
+        row_number() over (partition by article_id order by score desc, related_id desc) as n from related_items
+        where article_id = any(${[...new Set(offers.map((o) => o.targetId))]}::int4[])) ranked where n > ${keep}) d
+        where r.article_id = d.article_id and r.related_id = d.related_id`.execute(this.db);
+      return;
+    }
+    // SQLite: the offers merged into the lists they go to here, as offer() followed by its trim would leave them: each list read
+    // once (by the primary key), its best `keep` worked out, and only the offers that make it written and the items they
+    // push out deleted (a window function over every list offered into cost ~20 ms per 1,000 lists on SQLite).
+    const byTarget = new Map<number, Map<number, number>>();
+    for (const part of chunks([...new Set(offers.map((o) => o.targetId))], IDS_PER_STATEMENT)) {
+      const rows = await this.db.selectFrom('related_items').select(['article_id', 'related_id', 'score']).where('article_id', 'in', part).execute();
+      for (const r of rows) {
+        let list = byTarget.get(r.article_id);
+        if (!list) byTarget.set(r.article_id, (list = new Map()));
+        list.set(r.related_id, Number(r.score));
+      }
+    }
+    const before = new Map([...byTarget].map(([target, list]) => [target, new Set(list.keys())]));
+    for (const o of offers) {
+      let list = byTarget.get(o.targetId);
+      if (!list) byTarget.set(o.targetId, (list = new Map()));
+      list.set(o.relatedId, o.score);
+    }
+    const kept = new Map<number, Set<number>>();
+    const pushedOut: (readonly [number, number])[] = [];
+    for (const [target, list] of byTarget) {
+      const ranked = [...list].sort((a, b) => b[1] - a[1] || b[0] - a[0]);
+      kept.set(target, new Set(ranked.slice(0, keep).map(([id]) => id)));
+      for (const [id] of ranked.slice(keep)) if (before.get(target)?.has(id)) pushedOut.push([target, id]);
+    }
+    const offered = offers.filter((o) => kept.get(o.targetId)?.has(o.relatedId)).map((o) => [o.targetId, o.relatedId, o.score] as const);
+    for (const part of chunks(items, ROWS_PER_INSERT))
+      await this.db
+        .insertInto('related_items')
+        .values(part.map(([article_id, related_id, score]) => ({ article_id, related_id, score })))
+        .execute();
+    for (const part of chunks(offered, ROWS_PER_INSERT))
+      await this.db
+        .insertInto('related_items')
+        .values(part.map(([article_id, related_id, score]) => ({ article_id, related_id, score })))
+        .onConflict((oc) => oc.columns(['article_id', 'related_id']).doUpdateSet((eb) => ({ score: eb.ref('excluded.score') })))
+        .execute();
+    // Each pair found by the primary key (a row-value IN over a VALUES list).
+    for (const part of chunks(pushedOut, ROWS_PER_INSERT))
+      await sql`delete from related_items where (article_id, related_id) in (values ${sql.join(part.map(([a, r]) => sql`(${a}, ${r})`))})`.execute(this.db);
   }
 
   /** Articles sharing at least one MinHash band key with the given ones, most shared bands first. */

@@ -1,0 +1,310 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toActor } from '../../src/domain/accounts/service.ts';
+import { analyseArticle, analyseBacklog, rebuildRelated } from '../../src/domain/articles/related.ts';
+import { analyseBacklogInBulk, analyseRelatedBacklog, BULK, bulkTimings } from '../../src/domain/articles/related-bulk.ts';
+import { importArchive } from '../../src/domain/imports/service.ts';
+import { readSource } from '../../src/transfer/source.ts';
+import { corpus } from '../../bench/search-corpus.ts';
+import { json, startTestApp, type TestApp } from '../support/app.ts';
+import { articles as fixtureArticles, CHANNELS, DAY, NOW } from '../support/search-quality.ts';
+import { STORES } from '../support/stores.ts';
+
+/**
+ * The bulk path of related reading (a large backlog after an import): an imported archive — the search quality
+ * suite's 52 stories on real subjects, two syndicated copies of them, 300 generated stories and some drafts — analysed
+ * by the per-article path and by the bulk path in small batches, compared as a reader would see the lists.
+ */
+const SLUG_PARENT = new Map(CHANNELS.map((c) => [c.slug, c.parent ?? '']));
+const cdata = (s: string) => `<![CDATA[${s.replaceAll(']]>', ']]]]><![CDATA[>')}]]>`;
+const wpDate = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+
+interface Post {
+  key: string;
+  title: string;
+  body: string;
+  summary: string;
+  tags: string[];
+  channel: string;
+  at: number;
+  draft: boolean;
+}
+
+function posts(): Post[] {
+  const out: Post[] = fixtureArticles.map((a) => ({
+    key: a.key,
+    title: a.title,
+    body: a.body,
+    summary: a.summary,
+    tags: a.tags,
+    channel: a.channel.split('/').pop()!,
+    at: NOW - a.daysAgo * DAY,
+    draft: false,
+  }));
+  // Syndicated copies: another paper's headline over the same text, a few days later.
+  for (const key of [fixtureArticles[0]!.key, fixtureArticles[20]!.key]) {
+    const a = out.find((p) => p.key === key)!;
+    out.push({ ...a, key: `${key}-copy`, title: `（转载）${a.title.slice(0, 12)}`, at: a.at + 3 * DAY, summary: '' });
+  }
+  const slugs = CHANNELS.map((c) => c.slug);
+  let i = 0;
+  for (const a of corpus(300, { seed: 7, start: NOW - 400 * DAY, end: NOW }).articles) {
+    out.push({
+      key: `gen-${i}`,
+      title: a.title,
+      body: a.bodyParagraphs.join('\n\n'),
+      summary: a.summary,
+      tags: a.tags,
+      channel: slugs[i % slugs.length]!,
+      at: a.publishedAt,
+      // Drafts among them, some on the fixture's subjects: never a candidate.
+      draft: i % 12 === 0,
+    });
+    i++;
+  }
+  for (const [n, key] of [fixtureArticles[0]!.key, fixtureArticles[5]!.key].entries()) {
+    const a = out.find((p) => p.key === key)!;
+    out.push({ ...a, key: `${key}-draft`, title: `${a.title}（草稿${n}）`, draft: true });
+  }
+  // The import writes in file order; ids follow time, as in a real archive.
+  return out.sort((x, y) => x.at - y.at);
+}
+
+function wxr(list: readonly Post[]): string {
+  const site = 'https://old.example.cn';
+  const categories = CHANNELS.map(
+    (c, i) =>
+      `<wp:category><wp:term_id>${i + 1}</wp:term_id><wp:category_nicename>${c.slug}</wp:category_nicename><wp:category_parent>${SLUG_PARENT.get(c.slug)}</wp:category_parent><wp:cat_name>${cdata(c.name)}</wp:cat_name></wp:category>`,
+  );
+  const items = list.map(
+    (p, n) => `<item><title>${cdata(p.title)}</title><link>${site}/?p=${n + 1}</link><dc:creator>${cdata('zhou')}</dc:creator>
+<guid isPermaLink="false">${site}/?p=${n + 1}</guid><description></description>
+<content:encoded>${cdata(p.body)}</content:encoded><excerpt:encoded>${cdata(p.summary)}</excerpt:encoded>
+<wp:post_id>${n + 1}</wp:post_id><wp:post_date>${wpDate(p.at + 8 * 3600_000)}</wp:post_date><wp:post_date_gmt>${wpDate(p.at)}</wp:post_date_gmt>
+<wp:post_name>p-${n + 1}</wp:post_name><wp:status>${p.draft ? 'draft' : 'publish'}</wp:status><wp:post_parent>0</wp:post_parent><wp:post_type>post</wp:post_type><wp:post_password></wp:post_password>
+<category domain="category" nicename="${p.channel}">${cdata(p.channel)}</category>
+${p.tags.map((t) => `<category domain="post_tag" nicename="${encodeURIComponent(t)}">${cdata(t)}</category>`).join('')}</item>`,
+  );
+  return `<?xml version="1.0" encoding="UTF-8" ?>
+<rss version="2.0" xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wfw="http://wellformedweb.org/CommentAPI/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
+<channel><title>旧站</title><link>${site}</link><description></description><language>zh-CN</language>
+<wp:wxr_version>1.2</wp:wxr_version><wp:base_site_url>${site}</wp:base_site_url><wp:base_blog_url>${site}</wp:base_blog_url>
+<wp:author><wp:author_login>zhou</wp:author_login><wp:author_display_name>${cdata('周记者')}</wp:author_display_name></wp:author>
+${categories.join('\n')}
+${items.join('\n')}
+</channel></rss>
+`;
+}
+
+describe.each(STORES)('related reading of a large backlog in bulk on %s', (kind) => {
+  let t: TestApp;
+  let editor: string;
+  let dir: string;
+  const idOf = new Map<string, number>();
+  let articleCount = 0;
+  const saved = { ...BULK };
+
+  const db = () => t.db.database.db;
+  const forget = async () => {
+    for (const table of ['related_items', 'related_terms', 'related_buckets', 'related_fingerprints']) await sql`delete from ${sql.table(table)}`.execute(db());
+  };
+  /** Every computed list, best first (as the store keeps them). */
+  const lists = async () => {
+    const { rows } = await sql<{ article_id: number; related_id: number; score: number }>`select article_id, related_id, score from related_items`.execute(
+      db(),
+    );
+    const out = new Map<number, number[]>();
+    const sorted = rows
+      .map((r) => ({ a: Number(r.article_id), r: Number(r.related_id), s: Number(r.score) }))
+      .sort((x, y) => x.a - y.a || y.s - x.s || y.r - x.r);
+    for (const r of sorted) out.set(r.a, [...(out.get(r.a) ?? []), r.r]);
+    return out;
+  };
+  const shown = async (articleId: number) => {
+    const res = await t.app.inject({ url: `/api/v1/articles/${articleId}/related` });
+    expect(res.statusCode).toBe(200);
+    return json<{ items: { id: number; pinned: boolean }[] }>(res).items;
+  };
+  const count = async (table: string) => Number((await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(db())).rows[0]!.n);
+
+  beforeAll(async () => {
+    // Small batches and parts, so that a few hundred articles cross batch and transaction boundaries.
+    BULK.batch = 90;
+    BULK.write = 25;
+    t = await startTestApp(kind);
+    const admin = await t.user('admin');
+    editor = (await t.user('editor')).auth;
+    dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-bulk-related-'));
+    const file = path.join(dir, 'archive.xml');
+    const list = posts();
+    writeFileSync(file, wxr(list));
+    const account = await t.ctx.store.accounts.findById(admin.id);
+    const report = await importArchive(t.ctx, toActor(account!), 'wxr', () => readSource(file, 'wxr'));
+    expect(report.imported).toBe(list.length);
+    articleCount = list.length;
+    const { rows } = await sql<{ id: number; source_key: string }>`select article_id as id, source_key from import_sources`.execute(db());
+    // Source keys end in the post's id (wxr:<site>#<post id>), its place in the file.
+    for (const r of rows) {
+      const post = Number(/#(\d+)$/.exec(r.source_key)?.[1]);
+      if (list[post - 1]) idOf.set(list[post - 1]!.key, Number(r.id));
+    }
+    expect(idOf.size).toBe(list.length);
+  });
+  afterAll(async () => {
+    Object.assign(BULK, saved);
+    await t?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Of the per-article path's best eight per article, the share the other lists also have in their best eight. */
+  const overlap = (reference: Map<number, number[]>, other: Map<number, number[]>) => {
+    let compared = 0;
+    let found = 0;
+    for (const [id, list] of reference) {
+      const mine = new Set((other.get(id) ?? []).slice(0, 8));
+      compared += Math.min(8, list.length);
+      found += list.slice(0, 8).filter((x) => mine.has(x)).length;
+    }
+    return { compared, share: found / compared };
+  };
+
+  it('gives the per-article path’s lists: the same with the whole backlog in one batch, nearly so in small batches', { timeout: 120_000 }, async () => {
+    expect(await t.ctx.store.related.unanalysed()).toBe(articleCount);
+    expect(await analyseBacklog(t.ctx)).toBe(articleCount);
+    const backlog = await lists();
+    // The per-article path once every article is analysed (the first articles of its backlog were scored against an
+    // archive of a few): each article made again against the whole archive.
+    expect(await rebuildRelated(t.ctx)).toBe(articleCount);
+    const rebuilt = await lists();
+    expect(rebuilt.size).toBeGreaterThan(150);
+
+    await forget();
+    BULK.batch = 1_000;
+    expect(await analyseBacklogInBulk(t.ctx)).toBe(articleCount);
+    BULK.batch = 90;
+    expect(await lists()).toEqual(rebuilt);
+
+    // In batches of 90, each batch's damping comes from the archive analysed so far, as the per-article path's does
+    // from the articles before it: pairs at the similarity threshold may fall either side of it.
+    await forget();
+    expect(await analyseBacklogInBulk(t.ctx)).toBe(articleCount);
+    expect(await t.ctx.store.related.unanalysed()).toBe(0);
+    const bulk = await lists();
+    for (const reference of [backlog, rebuilt]) {
+      const { compared, share } = overlap(reference, bulk);
+      expect(compared).toBeGreaterThan(300);
+      expect(share).toBeGreaterThan(0.8);
+    }
+    expect(bulk.size).toBeGreaterThan(backlog.size * 0.95);
+
+    // A syndicated copy and its original head each other's lists.
+    for (const key of [fixtureArticles[0]!.key, fixtureArticles[20]!.key]) {
+      const original = idOf.get(key)!;
+      const copy = idOf.get(`${key}-copy`)!;
+      expect((await shown(original)).map((i) => i.id)[0]).toBe(copy);
+      expect((await shown(copy)).map((i) => i.id)[0]).toBe(original);
+    }
+
+    // Drafts are analysed (their terms kept) but in no list, nor have one.
+    const { rows } = await sql<{ n: number }>`select count(*) as n from related_items i join articles a on a.id = i.related_id or a.id = i.article_id
+      where a.status <> 'published'`.execute(db());
+    expect(Number(rows[0]!.n)).toBe(0);
+    const draft = idOf.get(`${fixtureArticles[0]!.key}-draft`)!;
+    expect(await t.ctx.store.related.sourceHash(draft)).toBeDefined();
+    // Each list kept to 16.
+    for (const list of bulk.values()) expect(list.length).toBeLessThanOrEqual(16);
+  });
+
+  it('leaves the editors’ picks as they are: pinned first and excluded never, on the page too', async () => {
+    const article = idOf.get(fixtureArticles[0]!.key)!;
+    const copy = idOf.get(`${fixtureArticles[0]!.key}-copy`)!;
+    const unrelated = idOf.get('gen-5')!;
+    const res = await t.app.inject({
+      method: 'PUT',
+      url: `/api/v1/articles/${article}/related`,
+      headers: { authorization: editor },
+      payload: { pinned: [unrelated], excluded: [copy] },
+    });
+    expect(res.statusCode).toBe(200);
+    await forget();
+    // A backlog this large takes the bulk path by itself.
+    const writes = bulkTimings.writes;
+    expect(await analyseRelatedBacklog(t.ctx)).toBe(articleCount);
+    expect(bulkTimings.writes).toBeGreaterThan(writes);
+    const items = await shown(article);
+    expect(items[0]).toMatchObject({ id: unrelated, pinned: true });
+    expect(items.map((i) => i.id)).not.toContain(copy);
+    expect(items.length).toBeGreaterThan(1);
+    const page = (await t.app.inject({ url: `/a/${article}` })).body;
+    const section = /<section class="related".*?<\/section>/s.exec(page)![0];
+    expect(section).toContain(`/a/${unrelated}"`);
+    expect(section).not.toContain(`/a/${copy}"`);
+    expect(await count('related_picks')).toBe(2);
+  });
+
+  it('resumes after a stop mid-way: what was written stays, the rest is done once, nothing twice', async () => {
+    await forget();
+    const complete = async () => {
+      expect(await t.ctx.store.related.unanalysed()).toBe(0);
+      // One fingerprint per article, and every term row belongs to an analysed article's kept terms (at most 40).
+      expect(await count('related_fingerprints')).toBe(articleCount);
+      const { rows } = await sql<{ n: number }>`select max(n) as n from (select article_id, count(*) as n from related_terms group by article_id) c`.execute(
+        db(),
+      );
+      expect(Number(rows[0]!.n)).toBeLessThanOrEqual(40);
+      // Each with its term vector, which a publish scores it from (none left for the background fill).
+      const unvectored = await sql<{ n: number }>`select count(*) as n from related_fingerprints where terms is null`.execute(db());
+      expect(Number(unvectored.rows[0]!.n)).toBe(0);
+    };
+    const controller = new AbortController();
+    const first = await analyseBacklogInBulk(t.ctx, { signal: controller.signal, progress: (n) => n >= 100 && controller.abort() });
+    expect(first).toBeGreaterThanOrEqual(100);
+    expect(first).toBeLessThan(articleCount);
+    expect(await t.ctx.store.related.unanalysed()).toBe(articleCount - first);
+    const second = await analyseBacklogInBulk(t.ctx);
+    expect(second).toBe(articleCount - first);
+    await complete();
+    const resumed = await lists();
+    // Against a run that was never stopped: the same lists but for batch boundaries.
+    await forget();
+    await analyseBacklogInBulk(t.ctx);
+    await complete();
+    const whole = await lists();
+    expect(overlap(whole, resumed).share).toBeGreaterThan(0.9);
+    expect(await analyseBacklogInBulk(t.ctx)).toBe(0);
+  });
+
+  it('keeps the analysis of an article edited while its batch was being analysed', async () => {
+    await forget();
+    const target = idOf.get(fixtureArticles[3]!.key)!;
+    let edited = false;
+    const analysed = await analyseBacklogInBulk(t.ctx, {
+      prepare: async (articles) => {
+        const docs = articles.map(analyseArticle);
+        if (!edited && articles.some((a) => a.id === target)) {
+          edited = true;
+          // Rewritten onto another subject, and its outbox work done, after the batch read it and before its write.
+          const res = await t.app.inject({
+            method: 'PATCH',
+            url: `/api/v1/articles/${target}`,
+            headers: { authorization: editor },
+            payload: { title: '海豚救助站放归三头江豚', body: '<p>长江江豚救助站今天把三头康复的江豚放归长江，志愿者沿岸观察江豚的活动。</p>' },
+          });
+          expect(res.statusCode, res.body).toBe(200);
+          await t.settled();
+        }
+        return docs;
+      },
+    });
+    expect(edited).toBe(true);
+    expect(analysed).toBe(articleCount - 1);
+    const now = await t.ctx.store.articles.findById(target);
+    expect(await t.ctx.store.related.sourceHash(target)).toBe(analyseArticle(now!).sourceHash);
+    const terms = (await t.ctx.store.related.terms(target)).map(([term]) => term);
+    expect(terms).toContain('江豚');
+    expect(await t.ctx.store.related.unanalysed()).toBe(0);
+  });
+});
