@@ -114,27 +114,9 @@ export class RelatedRepository implements Port.RelatedRepository {
     return row?.source_hash;
   }
 
-  async saveDocument(articleId: number, doc: RelatedDocument, at: number): Promise<void> {
-    await this.db.deleteFrom('related_terms').where('article_id', '=', articleId).execute();
-    await this.db.deleteFrom('related_buckets').where('article_id', '=', articleId).execute();
-    if (doc.terms.length > 0) {
-      await this.db
-        .insertInto('related_terms')
-        .values(doc.terms.map(([term, weight]) => ({ term, article_id: articleId, weight })))
-        .execute();
-    }
-    if (doc.buckets.length > 0) {
-      await this.db
-        .insertInto('related_buckets')
-        .values([...new Set(doc.buckets)].map((bucket) => ({ bucket, article_id: articleId })))
-        .execute();
-    }
-    const row = { source_hash: doc.sourceHash, signature: doc.signature, shingles: doc.shingles, updated_at: at, terms: JSON.stringify(doc.terms) };
-    await this.db
-      .insertInto('related_fingerprints')
-      .values({ article_id: articleId, ...row })
-      .onConflict((oc) => oc.column('article_id').doUpdateSet(row))
-      .execute();
+  /** One article's analysis: the batch write with one document (the terms, band keys, fingerprint and vector together). */
+  saveDocument(articleId: number, doc: RelatedDocument, at: number): Promise<void> {
+    return this.saveDocuments([{ articleId, doc }], at);
   }
 
   /**
