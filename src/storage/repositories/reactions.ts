@@ -78,12 +78,15 @@ export class ReactionRepository implements Port.ReactionRepository {
 
   /** Published articles by public votes of one mood cast from `since` on. */
   async topByMood(mood: string, since: number, limit: number): Promise<Ranked[]> {
+    // The window's buckets first (see topByViews).
     const rows = await this.db
-      .selectFrom('reaction_buckets as b')
+      .with(
+        (cte) => cte('b').materialized(),
+        (db) => db.selectFrom('reaction_buckets').select(['article_id', 'count']).where('mood', '=', mood).where('hour', '>=', since),
+      )
+      .selectFrom('b')
       .innerJoin('articles as a', 'a.id', 'b.article_id')
       .select(['b.article_id', (eb) => eb.fn.sum<number>('b.count').as('n')])
-      .where('b.mood', '=', mood)
-      .where('b.hour', '>=', since)
       .where('a.status', '=', 'published')
       .groupBy('b.article_id')
       .having((eb) => eb.fn.sum('b.count'), '>', 0)
@@ -103,11 +106,18 @@ export class ReactionRepository implements Port.ReactionRepository {
   }
 
   async topByViews(since: number, limit: number): Promise<Ranked[]> {
+    // The window's buckets are read first (a range of view_buckets_ranking), then each one's article. Written as one
+    // join, SQLite (no statistics yet for a young view_buckets) walked the published articles instead and looked each
+    // up in the buckets: 100-230 ms at a million articles, after every publish. A materialized CTE is read as written
+    // on both stores.
     const rows = await this.db
-      .selectFrom('view_buckets as v')
+      .with(
+        (cte) => cte('v').materialized(),
+        (db) => db.selectFrom('view_buckets').select(['article_id', 'count']).where('hour', '>=', since),
+      )
+      .selectFrom('v')
       .innerJoin('articles as a', 'a.id', 'v.article_id')
       .select(['v.article_id', (eb) => eb.fn.sum<number>('v.count').as('n')])
-      .where('v.hour', '>=', since)
       .where('a.status', '=', 'published')
       .groupBy('v.article_id')
       .orderBy('n', 'desc')

@@ -37,6 +37,8 @@ const GRAM_COLUMNS = '{gt gk gs gb}';
  * 16 slots keep keys nearly dense (a busy newsroom publishes a few articles a minute) and the index near the text's size.
  */
 const SLOTS = 16;
+/** Keys read at once when a document's key is taken (see writeMany). */
+const PROBE = 256;
 /** FTS5's own default for 'automerge' (segments of a level merged once there are this many). */
 const AUTOMERGE_DEFAULT = 4;
 const MINUTE = 60_000;
@@ -197,7 +199,7 @@ export class SqliteSearchIndex implements SearchIndex {
    * Documents written in a handful of statements however many (one for the outbox, a batch for a rebuild, a fill or an
    * import): the current keys in one read; a document keeping its key only changes its tokens, one getting a new key
    * (a new publication time) leaves its old row, whose trigger takes the old tokens; new keys are checked for
-   * collisions a round at a time (two articles share a key only in the same minute with ids 16 apart: the next free
+   * collisions a round at a time, the next 256 keys of each in one read (two articles share a key only in the same minute with ids 16 apart: the next free
    * one is taken); then multi-row inserts.
    */
   private async writeMany(db: Kysely<DB>, documents: readonly SearchDocument[], { docs, fts }: Tables = this.tables): Promise<void> {
@@ -231,15 +233,22 @@ export class SqliteSearchIndex implements SearchIndex {
     if (moved.length) await sql`delete from ${docs} where doc in (${sql.join(moved)})`.execute(db);
     const fresh = placed.filter((p) => p.isNew);
     const used = new Set(keep);
+    // Each key's next PROBE keys are read at once: a minute holds SLOTS keys, so a burst (a bulk publish, a writer at
+    // 5/s) spills into the next minutes' keys, and probing them one statement at a time cost a thousand statements
+    // per publish after a few minutes of it.
     for (let pending = fresh; pending.length > 0; ) {
-      const { rows: taken } = await sql<{ doc: number }>`select doc from ${docs} where doc in (${sql.join(pending.map((p) => p.doc))})`.execute(db);
-      const takenKeys = new Set(taken.map((r) => Number(r.doc)));
+      const taken = new Set<number>();
+      for (let i = 0; i < pending.length; i += 200) {
+        const ranges = pending.slice(i, i + 200).map((p) => sql`(doc >= ${p.doc} and doc < ${p.doc + PROBE})`);
+        const { rows } = await sql<{ doc: number }>`select doc from ${docs} where ${sql.join(ranges, sql` or `)}`.execute(db);
+        for (const r of rows) taken.add(Number(r.doc));
+      }
       const next: typeof pending = [];
       for (const p of pending) {
-        if (takenKeys.has(p.doc) || used.has(p.doc)) {
-          p.doc++;
-          next.push(p);
-        } else used.add(p.doc);
+        const end = p.doc + PROBE;
+        while (p.doc < end && (taken.has(p.doc) || used.has(p.doc))) p.doc++;
+        if (p.doc < end) used.add(p.doc);
+        else next.push(p);
       }
       pending = next;
     }
