@@ -24,7 +24,8 @@
  * is kept under the cache folder (Debian's binaries, stock settings) and started and stopped around the run.
  *
  * The server is the production build (`bin/inkstone.js`, dist/ built first); BENCH_SERVER=sources runs it through tsx.
- * `--reuse` takes a cached archive built before the newest migrations (the server migrates its copy at start).
+ * `--reuse` takes a cached archive built before the newest migrations (the server migrates its copy at start);
+ * `--archive NAME` takes that one, and finishes it first if its build was interrupted (migrated to today's schema).
  *
  * Phases (each bounded by --seconds, 127.0.0.1 only): start-up (spawn → first 200 on /healthz and on /), RSS idle;
  * sitemaps (index, a shard, news: first write and then static bytes); writes through the HTTP API with an editor's
@@ -75,6 +76,8 @@ const { values: args } = parseArgs({
     rebuild: { type: 'boolean', default: false },
     /** Reuse a cached archive of the same store, size and index even if built before the newest migrations. */
     reuse: { type: 'boolean', default: false },
+    /** This cached archive by name (as listed under --cache): built on, if unfinished, with the code of today. */
+    archive: { type: 'string' },
     'build-only': { type: 'boolean', default: false },
     'search-sample': { type: 'string', default: '50000' },
     seed: { type: 'string', default: '12' },
@@ -1425,7 +1428,8 @@ async function main() {
   const loadAtStart = loadAverage();
   const fp = fingerprint();
   // The search index is built last: an archive interrupted before it can be finished with another --search-index.
-  const name = `${STORE}-${ARTICLES}-${fp}-search-${SEARCH_MODE === 'sample' ? `sample${SEARCH_SAMPLE}` : SEARCH_MODE}`;
+  const name = args.archive ?? `${STORE}-${ARTICLES}-${fp}-search-${SEARCH_MODE === 'sample' ? `sample${SEARCH_SAMPLE}` : SEARCH_MODE}`;
+  if (!name.startsWith(`${STORE}-${ARTICLES}-`)) throw new Error(`--archive ${name}: not a ${STORE} archive of ${ARTICLES} articles`);
   mkdirSync(CACHE, { recursive: true });
   let metaFile = path.join(CACHE, `${name}.json`);
   let archiveName = name;
