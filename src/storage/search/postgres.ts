@@ -436,7 +436,9 @@ export class PostgresSearchIndex implements SearchIndex {
       await sql`select gin_clean_pending_list(${`${this.table}_terms`}::regclass)`.execute(this.db);
     } catch (err) {
       // Only the index's owner may merge it now (insufficient_privilege); otherwise autovacuum or the next insert does.
-      if ((err as { code?: string }).code !== '42501') throw err;
+      // No index at all (undefined_table): dropped for a bulk load, to be built whole afterwards; nothing to merge.
+      const code = (err as { code?: string }).code;
+      if (code !== '42501' && code !== '42P01') throw err;
     }
   }
 
