@@ -13,13 +13,27 @@ export interface FindJob {
 }
 
 /**
+ * The other reads the thread takes off the event loop: scans that at a million articles read tens of megabytes from a
+ * cold cache right after a start (a window of the related backlog's id walk took 100-240 ms, the start's count of
+ * published articles a second), each a stretch in which no reader was served.
+ */
+export type ScanJob =
+  | { kind: 'unanalysed'; file: string; afterId: number; limit: number; upTo?: number | undefined }
+  | { kind: 'countByStatus'; file: string; status: string };
+
+type Job = FindJob | ScanJob | { warm: true };
+
+/** Archives below this many articles (by the newest id) scan in a few milliseconds: read where asked, no thread. */
+export const SCAN_APART_FROM = 5_000;
+
+/**
  * On SQLite every statement runs on the calling thread, and finding an article's related candidates reads thousands of
  * postings (tens of milliseconds at a million articles): done by the outbox after each publish, on the event loop it
  * would hold every reader up. One worker thread with its own read-only connection does it instead (WAL lets it read
  * beside the writer), started on first use and ended after a minute idle. PostgreSQL needs none: its queries do not
  * hold the event loop.
  */
-let pool: Piscina<FindJob | { warm: true }, Candidate[]> | undefined;
+let pool: Piscina<Job, unknown> | undefined;
 
 // From the sources (tsx, Vitest) the worker loads TypeScript through tsx's loader, named explicitly (see body-pool.ts);
 // the production build has its own bundle (dist/related-worker.js, scripts/build.js).
@@ -33,34 +47,47 @@ const worker = (): { filename: string; execArgv: string[] } =>
 
 /** Set once the thread has answered; a thread ended by its idle timeout is started again by the next call. */
 let ready = false;
-let starting = false;
+let warming: Promise<boolean> | undefined;
+
+/** Starts the thread if it is not running; resolves true once it answers (false if it could not start). */
+function warm(): Promise<boolean> {
+  if (!pool) {
+    pool = new Piscina<Job, unknown>({ ...worker(), minThreads: 0, maxThreads: 1, idleTimeout: 60_000 });
+    pool.on('workerDestroy', () => {
+      ready = false;
+      warming = undefined;
+    });
+  }
+  warming ??= pool.run({ warm: true }).then(
+    () => {
+      ready = true;
+      return true;
+    },
+    () => {
+      warming = undefined;
+      return false;
+    },
+  );
+  return warming;
+}
 
 /**
  * The candidates from the reader thread, or undefined while the thread is starting (a second or so from the sources,
  * less from the build): the caller then reads them itself, so the first publish after a quiet minute waits for nothing.
  */
 export async function findInWorker(job: FindJob): Promise<Candidate[] | undefined> {
-  if (!pool) {
-    pool = new Piscina<FindJob | { warm: true }, Candidate[]>({ ...worker(), minThreads: 0, maxThreads: 1, idleTimeout: 60_000 });
-    pool.on('workerDestroy', () => {
-      ready = false;
-      starting = false;
-    });
-  }
   if (!ready) {
-    if (!starting) {
-      starting = true;
-      pool.run({ warm: true }).then(
-        () => {
-          ready = true;
-          starting = false;
-        },
-        () => {
-          starting = false;
-        },
-      );
-    }
+    void warm();
     return undefined;
   }
-  return pool.run(job);
+  return (await pool!.run(job)) as Candidate[];
+}
+
+/**
+ * A scan in the reader thread, waiting for the thread to start: the work that asks (a backlog, the start's counts) runs
+ * in the background and can wait a second; undefined only if the thread cannot start, and the caller reads it itself.
+ */
+export async function scanInWorker<T>(job: ScanJob): Promise<T | undefined> {
+  if (!ready && !(await warm())) return undefined;
+  return (await pool!.run(job)) as T;
 }

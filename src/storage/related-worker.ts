@@ -4,7 +4,8 @@ import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Candidate } from '../domain/articles/related-reading.ts';
 import { findCandidates } from '../domain/articles/related.ts';
-import type { FindJob } from './related-finder.ts';
+import type { FindJob, ScanJob } from './related-finder.ts';
+import { ArticleRepository } from './repositories/articles.ts';
 import { RelatedRepository } from './repositories/related.ts';
 import type { DB } from './schema.ts';
 
@@ -17,26 +18,35 @@ if (process.platform === 'linux') {
   }
 }
 
+interface Reader {
+  sqlite: SQLite.Database;
+  related: RelatedRepository;
+  articles: ArticleRepository;
+}
 /** Read connections by database file: a process has one, a test run a few; the oldest is closed past four. */
-const open = new Map<string, { sqlite: SQLite.Database; related: RelatedRepository }>();
+const open = new Map<string, Reader>();
 
-function reader(file: string): RelatedRepository {
+// The repositories here are given no database file: they read on this thread, as the event loop's would.
+function reader(file: string): Reader {
   const found = open.get(file);
-  if (found) return found.related;
+  if (found) return found;
   const sqlite = new SQLite(file, { readonly: true, fileMustExist: true });
   sqlite.pragma('busy_timeout = 5000');
-  const related = new RelatedRepository(new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) }), 'sqlite');
-  open.set(file, { sqlite, related });
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const entry = { sqlite, related: new RelatedRepository(db, 'sqlite'), articles: new ArticleRepository(db, 'sqlite') };
+  open.set(file, entry);
   if (open.size > 4) {
-    const [oldest, entry] = open.entries().next().value!;
-    entry.sqlite.close();
+    const [oldest, evicted] = open.entries().next().value!;
+    evicted.sqlite.close();
     open.delete(oldest);
   }
-  return related;
+  return entry;
 }
 
-export default async function relatedWorker(job: FindJob | { warm: true }): Promise<Candidate[]> {
+export default async function relatedWorker(job: FindJob | ScanJob | { warm: true }): Promise<Candidate[] | number[] | number> {
   // The first job only starts the thread (see related-finder.ts).
   if ('warm' in job) return [];
-  return findCandidates(reader(job.file), job.articleId, job.terms, job.limit);
+  if (!('kind' in job)) return findCandidates(reader(job.file).related, job.articleId, job.terms, job.limit);
+  if (job.kind === 'unanalysed') return reader(job.file).related.unanalysedIds(job.afterId, job.limit, job.upTo);
+  return reader(job.file).articles.countByStatus(job.status as Parameters<ArticleRepository['countByStatus']>[0]);
 }

@@ -56,12 +56,12 @@ export class SqlStore implements Store {
     private readonly ballots: BallotBatcher,
     /** An external search engine's indexes, in place of the built-in ones (the same for every transaction). */
     private readonly external: ExternalIndexes | undefined,
-    /** SQLite's database file (none in memory or on PostgreSQL): related reading's reader thread opens it. */
+    /** SQLite's database file (none in memory or on PostgreSQL): the reader thread (related-finder.ts) opens it. */
     private readonly sqliteFile: string | undefined,
     /** Inside a transaction: what to run once it has committed. */
     private readonly committed?: (() => void)[],
   ) {
-    this.articles = new ArticleRepository(db, dialect);
+    this.articles = new ArticleRepository(db, dialect, sqliteFile);
     this.channels = new ChannelRepository(db);
     this.topics = new TopicRepository(db);
     this.history = new HistoryRepository(db);

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyseArticle, findCandidates, RELATED, refreshRelated } from '../../src/domain/articles/related.ts';
-import { RelatedRepository } from '../../src/storage/repositories/related.ts';
+import { ArticleRepository } from '../../src/storage/repositories/articles.ts';
+import type { Kysely } from 'kysely';
+import { RelatedRepository, type RelatedTables } from '../../src/storage/repositories/related.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { createArticle, createStoryChannels, publish } from '../support/factories.ts';
 import { batteries, birds, unrelated, type Story } from '../support/newsroom-texts.ts';
@@ -86,5 +88,29 @@ describe.each(STORES)('related candidates read apart on %s', (kind) => {
     const stale: [string, number][] = terms.map(([term, w]) => [term, w / 2]);
     await t.ctx.store.transaction((store) => refreshRelated(store, article, t.clock.now(), { found: { terms: stale, candidates: [] } }));
     expect((await t.ctx.store.related.items(id)).map((i) => i.id)).toContain(ids.plant);
+  });
+
+  it("reads the start's scans apart (SQLite: in the reader thread) and finds what reading here finds", async () => {
+    if (kind !== 'sqlite') return;
+    const file = t.db.database.sqlite?.name;
+    const db = t.db.database.db;
+    const related = new RelatedRepository(db, 'sqlite', file, 0);
+    const articles = new ArticleRepository(db, 'sqlite', file, 0);
+    const inline = new RelatedRepository(db, 'sqlite');
+    const counted = new ArticleRepository(db, 'sqlite');
+    // An article whose analysis was never saved: the backlog's walk finds it, from either thread.
+    const plain = await createArticle(t.app, editor, { ...unrelated.elevators, title: '未分析的稿件', summary: '' });
+    await (db as unknown as Kysely<RelatedTables>).deleteFrom('related_fingerprints').where('article_id', '=', plain.id).execute();
+    const here = await inline.unanalysedIds(0, 100);
+    expect(here).toContain(plain.id);
+    expect(await related.unanalysedIds(0, 100)).toEqual(here);
+    expect(await related.unanalysedIds(ids.plant!, 2, plain.id)).toEqual(await inline.unanalysedIds(ids.plant!, 2, plain.id));
+    for (const status of ['published', 'draft'] as const) {
+      expect(await articles.countByStatus(status)).toBe(await counted.countByStatus(status));
+    }
+    // A count read apart sees a change the moment it has committed.
+    const before = await articles.countByStatus('draft');
+    await createArticle(t.app, editor, { ...birds.arrival, title: '又一篇草稿', summary: '' });
+    expect(await articles.countByStatus('draft')).toBe(before + 1);
   });
 });
