@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toActor } from '../../src/domain/accounts/service.ts';
 import { analyseArticle, analyseBacklog, rebuildRelated } from '../../src/domain/articles/related.ts';
+import { POSTINGS } from '../../src/domain/articles/related-candidates.ts';
 import { analyseBacklogInBulk, analyseRelatedBacklog, BULK, bulkTimings } from '../../src/domain/articles/related-bulk.ts';
 import { importArchive } from '../../src/domain/imports/service.ts';
 import { readSource } from '../../src/transfer/source.ts';
@@ -216,6 +217,45 @@ describe.each(STORES)('related reading of a large backlog in bulk on %s', (kind)
     expect(await t.ctx.store.related.sourceHash(draft)).toBeDefined();
     // Each list kept to 16.
     for (const list of bulk.values()) expect(list.length).toBeLessThanOrEqual(16);
+  });
+
+  it('keeps each term’s postings from batch to batch and scores as if it had read them again, cut short or not', { timeout: 120_000 }, async () => {
+    const related = t.ctx.store.related;
+    const original = related.postings.bind(related);
+    let termsRead = 0;
+    related.postings = (terms) => {
+      termsRead += terms.length;
+      return original(terms);
+    };
+    const savedPostings = { ...POSTINGS };
+    const run = async (kept: number) => {
+      await forget();
+      BULK.kept = kept;
+      termsRead = 0;
+      expect(await analyseBacklogInBulk(t.ctx)).toBe(articleCount);
+      return { lists: await lists(), termsRead };
+    };
+    try {
+      // Read again batch after batch, then kept: the same lists from fewer reads.
+      const read = await run(0);
+      const kept = await run(saved.kept);
+      expect(read.lists.size).toBeGreaterThan(150);
+      expect(kept.lists).toEqual(read.lists);
+      expect(kept.termsRead).toBeLessThan(read.termsRead / 2);
+      // Postings read a few deep: a term's are cut where it was read, and read again deeper when a batch needs more.
+      Object.assign(POSTINGS, { budget: 120, floor: 3, ceiling: 30 });
+      const shallowRead = await run(0);
+      const shallowKept = await run(saved.kept);
+      expect(shallowKept.termsRead).toBeLessThan(shallowRead.termsRead);
+      if (kind === 'sqlite') expect(shallowKept.lists).toEqual(shallowRead.lists);
+      // PostgreSQL orders postings of equal weight (a syndicated copy's) as it finds them: one may fall either side of a cut.
+      else expect(overlap(shallowRead.lists, shallowKept.lists).share).toBeGreaterThan(0.97);
+      expect(shallowKept.lists).not.toEqual(read.lists);
+    } finally {
+      related.postings = original;
+      Object.assign(POSTINGS, savedPostings);
+      BULK.kept = saved.kept;
+    }
   });
 
   it('leaves the editors’ picks as they are: pinned first and excluded never, on the page too', async () => {

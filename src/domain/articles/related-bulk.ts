@@ -28,6 +28,11 @@ export const BULK = {
   writeMs: 30,
   /** Postings held in memory at once while scoring: a batch whose terms need more is scored in groups. */
   postings: 3_000_000,
+  /**
+   * Postings kept from batch to batch (see KeptPostings): each term's read from the database once in a run, the run's
+   * own analyses added as they are scored. Past this many the kept ones are let go and read again. 0: none kept.
+   */
+  kept: 4_000_000,
 };
 
 /** Milliseconds of the event loop by step of the bulk path so far in this process (bench/import.ts prints them). */
@@ -235,6 +240,7 @@ class Scorer {
   }
 
   /** Document frequencies as of the run's start, each term's read once (when first seen), and this run's own analyses. */
+  private readonly kept = new KeptPostings();
   private readonly startDf = new Map<string, number>();
   private readonly ownDf = new Map<string, number>();
   private startDocuments: number | undefined;
@@ -311,7 +317,7 @@ class Scorer {
         for (const [t, w] of query) depths.set(t, Math.max(depths.get(t) ?? 0, postingsDepth(w, total)));
       }
       t0 = performance.now();
-      const postings = await store.related.postings([...depths]);
+      const postings = await this.kept.read(store, depths);
       bulkTimings.postings += since(t0);
       t0 = performance.now();
       for (const p of postings.values()) for (const id of p.ids) this.grow(id);
@@ -395,6 +401,8 @@ class Scorer {
         .sort((a, b) => b.score - a.score || b.id - a.id)
         .slice(0, RELATED.keep);
     }
+    // The batch's analyses are the archive's for the next batches (written before those are scored).
+    for (const [i, article] of articles.entries()) this.kept.add(article.id, docs[i]!.terms);
     bulkTimings.scoring += since(t0);
     return out;
   }
@@ -437,6 +445,90 @@ class Scorer {
       shared[touched[k]!] = 0;
     }
     return { ids: ids.subarray(0, m), sims: sims.subarray(0, m), shared: counts.subarray(0, m) };
+  }
+}
+
+/** One term's postings as a run knows them, heaviest first (ties by id, as the database's index orders them). */
+interface KeptTerm {
+  ids: number[];
+  weights: number[];
+  /** How deep they were read: the term's first `depth` postings are these; Infinity when they are all of them. */
+  depth: number;
+  /** Postings added since the last sort. */
+  unsorted: boolean;
+}
+
+/**
+ * A batch's postings are the archive's as of its scoring: the archive before the run, and the batches before it. Read
+ * from the database each batch, a common term's thousands of postings were read again and again (the largest share of
+ * the bulk path's time); here each term's are read once, to the depth asked, and the run's own analyses are added as
+ * they are scored, so what a later batch is given is what the database would give it — read again only when a batch
+ * needs a term deeper than it was read. Articles the outbox analyses meanwhile are not added (a term read later has
+ * them); the writes check whether each candidate is still published, as on every path.
+ */
+class KeptPostings {
+  private readonly terms = new Map<string, KeptTerm>();
+  private size = 0;
+
+  async read(store: Store, depths: ReadonlyMap<string, number>): Promise<Map<string, Postings>> {
+    const out = new Map<string, Postings>();
+    const missing: [string, number][] = [];
+    for (const [term, depth] of depths) {
+      const kept = this.terms.get(term);
+      if (kept && kept.depth >= depth) out.set(term, this.top(kept, depth));
+      else missing.push([term, depth]);
+    }
+    if (missing.length === 0) return out;
+    const read = await store.related.postings(missing);
+    for (const [term, depth] of missing) {
+      const p = read.get(term);
+      const n = p?.ids.length ?? 0;
+      if (p) out.set(term, p);
+      if (BULK.kept === 0) continue;
+      const before = this.terms.get(term);
+      this.size += n - (before?.ids.length ?? 0);
+      this.terms.set(term, {
+        ids: p ? Array.from(p.ids) : [],
+        weights: p ? Array.from(p.weights) : [],
+        depth: n < depth ? Number.POSITIVE_INFINITY : depth,
+        unsorted: false,
+      });
+    }
+    if (this.size > BULK.kept) {
+      this.terms.clear();
+      this.size = 0;
+    }
+    return out;
+  }
+
+  /** An article's analysis, into the terms kept (a term not kept is read from the database, which will have it). */
+  add(articleId: number, terms: readonly (readonly [string, number])[]): void {
+    for (const [term, weight] of terms) {
+      const kept = this.terms.get(term);
+      if (!kept) continue;
+      kept.ids.push(articleId);
+      kept.weights.push(weight);
+      kept.unsorted = true;
+      this.size++;
+    }
+  }
+
+  /** The first `depth` postings of a kept term, sorted (and cut to how deep they are known) if postings were added. */
+  private top(kept: KeptTerm, depth: number): Postings {
+    if (kept.unsorted) {
+      const order = kept.ids.map((_, i) => i).sort((a, b) => kept.weights[b]! - kept.weights[a]! || kept.ids[a]! - kept.ids[b]!);
+      // Past its depth (or past what any batch reads) a term's postings would not be what the database gives.
+      const keep = Math.min(order.length, kept.depth, POSTINGS.ceiling);
+      this.size -= kept.ids.length - keep;
+      const ids = order.slice(0, keep).map((i) => kept.ids[i]!);
+      const weights = order.slice(0, keep).map((i) => kept.weights[i]!);
+      kept.ids = ids;
+      kept.weights = weights;
+      if (order.length > keep) kept.depth = keep;
+      kept.unsorted = false;
+    }
+    const n = Math.min(depth, kept.ids.length);
+    return { ids: Int32Array.from(kept.ids.slice(0, n)), weights: Float64Array.from(kept.weights.slice(0, n)) };
   }
 }
 
