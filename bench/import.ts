@@ -160,6 +160,8 @@ async function relatedAfter(
   importSeconds: number,
   serverCpu: () => Promise<number | undefined>,
 ): Promise<void> {
+  // The steps' times are the process's: each store's run counts its own.
+  for (const step of Object.keys(bulkTimings) as (keyof typeof bulkTimings)[]) bulkTimings[step] = 0;
   const server0 = await serverCpu();
   const all = !Number.isFinite(limit);
   const controller = new AbortController();
