@@ -239,8 +239,8 @@ class Scorer {
     this.publishedAt = new Float64Array(size);
   }
 
-  /** Document frequencies as of the run's start, each term's read once (when first seen), and this run's own analyses. */
   private readonly kept = new KeptPostings();
+  /** Document frequencies as of the run's start, each term's read once (when first seen), and this run's own analyses. */
   private readonly startDf = new Map<string, number>();
   private readonly ownDf = new Map<string, number>();
   private startDocuments: number | undefined;
