@@ -3,7 +3,7 @@
  * `inkstone serve` (the sources, through tsx) runs over a copy of a bench:scale archive. Never part of `npm test`.
  * CPU time, not wall time, so the figures hold on a shared machine (within the noise of its caches).
  *
- *   npx tsx bench/server-cpu.ts [--archive DIR] [--what writes,renders,floor] [--n 100]
+ *   npx tsx bench/server-cpu.ts [--archive DIR] [--what writes,renders,floor] [--n 100] [--warm]
  *
  * - writes: create + publish of a ~1,500-character article with the API token of the archive, `--n` times at 5/s
  *   (bench:scale's writer), then until the server is idle again (the outbox's search entry and related reading after
@@ -14,13 +14,18 @@
  * - floor: GET /healthz the same way: what any response costs this server on this machine (HTTP parsing, Fastify's
  *   hooks, the socket write), for reading the render's figure.
  *
+ * --data DIR: serve this copy of the archive as it is, and keep it (the server's writes stay in it): for runs one after
+ * another over a large archive, which take minutes to copy. Without it each server gets a fresh copy, removed after.
+ *
+ * --warm: read the database file once before the server starts (see warm()).
+ *
  * --cpu-prof DIR: the server runs under `node --cpu-prof` and writes its main thread's profile into DIR at exit.
  *
  * --archive: a bench:scale archive folder (its inkstone.db and the .json beside it, which holds the API token); by
  * default the newest SQLite one under /var/tmp/inkstone-bench-scale (INKSTONE_BENCH_CACHE). Run bench:scale first.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +40,8 @@ const { values: args } = parseArgs({
     what: { type: 'string', default: 'writes,renders,floor' },
     n: { type: 'string', default: '100' },
     'cpu-prof': { type: 'string' },
+    warm: { type: 'boolean', default: false },
+    data: { type: 'string' },
   },
 });
 const N = Number(args.n);
@@ -55,6 +62,22 @@ const meta = JSON.parse(readFileSync(`${archive}.json`, 'utf8')) as {
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Reads the copied database once, front to back, so its pages are the operating system's most recent: a copy of a
+ * 16 GB archive goes through the page cache twice (the source read, the copy written) and leaves the file's start
+ * evicted on a 24 GB machine, and a render that reads from the disk counts the kernel's I/O as its CPU. A server
+ * that has run for a while has its pages in memory; --warm measures that one.
+ */
+function warm(file: string) {
+  const fd = openSync(file, 'r');
+  const buffer = Buffer.allocUnsafe(8 << 20);
+  try {
+    while (readSync(fd, buffer, 0, buffer.length, null) > 0);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 interface Server {
   pid: number;
   port: number;
@@ -62,8 +85,9 @@ interface Server {
 }
 
 async function start(env: Record<string, string>): Promise<Server> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-server-cpu-'));
-  cpSync(archive!, dir, { recursive: true });
+  const dir = args.data ?? mkdtempSync(path.join(os.tmpdir(), 'inkstone-server-cpu-'));
+  if (!args.data) cpSync(archive!, dir, { recursive: true });
+  if (args.warm) warm(path.join(dir, 'inkstone.db'));
   const port = await freePort();
   const profile = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(args['cpu-prof'])] : [];
   const extra = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
@@ -92,7 +116,7 @@ async function start(env: Record<string, string>): Promise<Server> {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
-      rmSync(dir, { recursive: true, force: true });
+      if (!args.data) rmSync(dir, { recursive: true, force: true });
     },
   };
   for (const deadline = Date.now() + 120_000; ; await sleep(50)) {
