@@ -5,7 +5,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import { pgDriver } from './drivers.ts';
 import type { DB } from './schema.ts';
-import { TurnTakingSqliteDialect } from './sqlite-turns.ts';
+import { ReadSnapshots, TurnTakingSqliteDialect } from './sqlite-turns.ts';
 import { DatedFileMigrations, type Dialect, migrationNames } from './migrations/index.ts';
 
 export interface Database {
@@ -13,6 +13,11 @@ export interface Database {
   dialect: Dialect;
   /** The SQLite handle, for online backup and integrity checks; undefined on PostgreSQL. */
   sqlite: SQLite.Database | undefined;
+  /**
+   * Reads after this see every commit made until now. On SQLite the reads of one stretch of the event loop share a
+   * snapshot (sqlite-turns.ts): a message that another process committed something (a purge) calls this first.
+   */
+  fresh(): void;
   close(): Promise<void>;
 }
 
@@ -30,7 +35,7 @@ export function openDatabase(options: DatabaseOptions): Database {
     // An idle connection dropped by the server (restart, failover) must not crash the process; the pool reconnects.
     pool.on('error', (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', sqlite: undefined, close: () => db.destroy() };
+    return { db, dialect: 'postgres', sqlite: undefined, fresh: () => undefined, close: () => db.destroy() };
   }
   const file = path.resolve(options.dataDir, options.sqliteFile ?? 'inkstone.db');
   const sqlite = new SQLite(file);
@@ -43,11 +48,13 @@ export function openDatabase(options: DatabaseOptions): Database {
   // write that spills its pages mid-transaction, or reads them back from the file, took twice as long.
   sqlite.pragma('cache_size = -32768');
   const checkpointer = startCheckpointer(sqlite, file);
-  const db = new Kysely<DB>({ dialect: new TurnTakingSqliteDialect({ database: withStatementCache(sqlite) }) });
+  const snapshots = new ReadSnapshots(sqlite);
+  const db = new Kysely<DB>({ dialect: new TurnTakingSqliteDialect({ database: withStatementCache(sqlite) }, snapshots) });
   return {
     db,
     dialect: 'sqlite',
     sqlite,
+    fresh: snapshots.fresh,
     close: async () => {
       await checkpointer.stop();
       await db.destroy();
@@ -76,7 +83,7 @@ export function openReadReplica(url: string, poolSize = 10): Database {
     process.emitWarning(`PostgreSQL read replica connection lost: ${err.message}`);
   });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', sqlite: undefined, close: () => db.destroy() };
+  return { db, dialect: 'postgres', sqlite: undefined, fresh: () => undefined, close: () => db.destroy() };
 }
 
 /** Distinct statements kept prepared; queries with IN lists of varying length make many texts. */

@@ -82,4 +82,88 @@ describe('SQLite: a slow statement lets the event loop turn', () => {
       other.close();
     }
   });
+
+  describe('the reads of one stretch of the loop share a snapshot', () => {
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    const count = async () => Number((await sql<{ n: number }>`select count(*) as n from snapshot_probe`.execute(database.db)).rows[0]!.n);
+
+    beforeAll(async () => {
+      await sql`create table if not exists snapshot_probe (n integer)`.execute(database.db);
+    });
+
+    it('ends it at the turn: no transaction stays open, and a checkpoint copies the whole log', async () => {
+      await count();
+      await count();
+      expect(database.sqlite!.inTransaction).toBe(true);
+      await nextTurn();
+      expect(database.sqlite!.inTransaction).toBe(false);
+      // Another process writes, then checkpoints: an open read transaction here would hold the checkpoint back.
+      const other = new SQLite(database.sqlite!.name);
+      try {
+        other.prepare('insert into snapshot_probe (n) values (0)').run();
+        const [result] = other.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
+        expect(result!.busy).toBe(0);
+        expect(result!.checkpointed).toBe(result!.log);
+      } finally {
+        other.prepare('delete from snapshot_probe').run();
+        other.close();
+      }
+      await nextTurn();
+    });
+
+    it('a write after reads commits at once, and the reads after it see it', async () => {
+      const before = await count();
+      await sql`insert into snapshot_probe (n) values (1)`.execute(database.db);
+      expect(database.sqlite!.inTransaction).toBe(false);
+      // Committed: another process sees it before this stretch ends.
+      const other = new SQLite(database.sqlite!.name, { readonly: true });
+      try {
+        expect(other.prepare('select count(*) from snapshot_probe').pluck().get()).toBe(before + 1);
+      } finally {
+        other.close();
+      }
+      expect(await count()).toBe(before + 1);
+      await sql`delete from snapshot_probe`.execute(database.db);
+      await nextTurn();
+    });
+
+    it('a transaction begins right after reads in the same stretch, and writes', async () => {
+      await count();
+      await database.db.transaction().execute(async (trx) => {
+        await sql`insert into snapshot_probe (n) values (2)`.execute(trx);
+      });
+      await database.db
+        .transaction()
+        .setAccessMode('read only')
+        .execute(async (trx) => {
+          await sql`select 1`.execute(trx);
+        });
+      expect(await count()).toBe(1);
+      await sql`delete from snapshot_probe`.execute(database.db);
+      await nextTurn();
+    });
+
+    it("sees another process's commit at the next stretch, or at once after fresh()", async () => {
+      const other = new SQLite(database.sqlite!.name);
+      try {
+        expect(await count()).toBe(0);
+        other.prepare('insert into snapshot_probe (n) values (3)').run();
+        database.fresh();
+        expect(await count()).toBe(1);
+        other.prepare('insert into snapshot_probe (n) values (4)').run();
+        await nextTurn();
+        expect(await count()).toBe(2);
+      } finally {
+        other.prepare('delete from snapshot_probe').run();
+        other.close();
+      }
+      await nextTurn();
+    });
+
+    it('a failed read leaves nothing open past the stretch', async () => {
+      await expect(sql`select * from no_such_table`.execute(database.db)).rejects.toThrow(/no such table/);
+      await nextTurn();
+      expect(database.sqlite!.inTransaction).toBe(false);
+    });
+  });
 });
