@@ -25,7 +25,8 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
  */
 const QUARTER_HOUR = 15 * 60_000;
 const DAY = 86_400_000;
-const offsets = new Map<string, number>();
+/** Per zone: a day's offset by day number (NaN: it changes within the day), and such a day's by quarter hour. */
+const offsets = new Map<string, { days: Map<number, number>; quarters: Map<number, number> }>();
 
 function lookUpOffset(ms: number, timeZone: string): number {
   const name =
@@ -36,57 +37,56 @@ function lookUpOffset(ms: number, timeZone: string): number {
   return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000 : 0;
 }
 
-function remembered(key: string, find: () => number): number {
-  let offset = offsets.get(key);
+/** Numbers for keys: a page prints dozens of times, and a string key made for each was most of their cost. */
+function remembered(table: Map<number, number>, key: number, find: () => number): number {
+  let offset = table.get(key);
   if (offset === undefined) {
     offset = find();
     // A bounded map, cleared when full (a crawler walking years of archive).
-    if (offsets.size > 20_000) offsets.clear();
-    offsets.set(key, offset);
+    if (table.size > 20_000) table.clear();
+    table.set(key, offset);
   }
   return offset;
 }
 
-/** How far the zone's clock is ahead of UTC at `ms`, in ms. NaN marks a day whose offset changes within it. */
+/** How far the zone's clock is ahead of UTC at `ms`, in ms. */
 function zoneOffset(ms: number, timeZone: string): number {
+  let zone = offsets.get(timeZone);
+  if (!zone) {
+    zone = { days: new Map(), quarters: new Map() };
+    offsets.set(timeZone, zone);
+  }
   const day = Math.floor(ms / DAY);
-  const whole = remembered(`${timeZone}|d${day}`, () => {
+  const whole = remembered(zone.days, day, () => {
     const start = lookUpOffset(day * DAY, timeZone);
     return lookUpOffset((day + 1) * DAY - 1, timeZone) === start ? start : Number.NaN;
   });
   if (!Number.isNaN(whole)) return whole;
-  return remembered(`${timeZone}|${Math.floor(ms / QUARTER_HOUR)}`, () => lookUpOffset(ms, timeZone));
+  return remembered(zone.quarters, Math.floor(ms / QUARTER_HOUR), () => lookUpOffset(ms, timeZone));
 }
 
 const two = (n: number) => (n < 10 ? `0${n}` : String(n));
 
-/** The wall-clock fields of `ms` in the zone, worked out from its offset (formatToParts on every call was a hot spot). */
-function parts(ms: number, timeZone: string) {
+/** The zone's wall clock at `ms` as a Date read through its UTC fields (formatToParts on every call was a hot spot). */
+function wallClock(ms: number, timeZone: string): { at: Date; offset: number } {
   const offset = zoneOffset(ms, timeZone);
-  const d = new Date(ms + offset);
-  const abs = Math.abs(offset) / 60_000;
-  return {
-    year: String(d.getUTCFullYear()),
-    month: two(d.getUTCMonth() + 1),
-    day: two(d.getUTCDate()),
-    hour: two(d.getUTCHours()),
-    minute: two(d.getUTCMinutes()),
-    second: two(d.getUTCSeconds()),
-    timeZoneName: `GMT${offset < 0 ? '-' : '+'}${two(Math.floor(abs / 60))}:${two(abs % 60)}`,
-  };
+  return { at: new Date(ms + offset), offset };
 }
+
+const ymd = (d: Date) => `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}`;
+const hm = (d: Date) => `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}`;
 
 /** `YYYY-MM-DD HH:mm` in the site's time zone, as Chinese portals print it. */
 export function formatTime(ms: number, timeZone: string): string {
-  const p = parts(ms, timeZone);
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+  const { at } = wallClock(ms, timeZone);
+  return `${ymd(at)} ${hm(at)}`;
 }
 
 /** ISO 8601 with the site zone's offset, for <time datetime> and structured data. */
 export function isoWithOffset(ms: number, timeZone: string): string {
-  const p = parts(ms, timeZone);
-  const offset = p.timeZoneName.replace('GMT', '');
-  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}${offset}`;
+  const { at, offset } = wallClock(ms, timeZone);
+  const minutes = Math.abs(offset) / 60_000;
+  return `${ymd(at)}T${hm(at)}:${two(at.getUTCSeconds())}${offset < 0 ? '-' : '+'}${two(Math.floor(minutes / 60))}:${two(minutes % 60)}`;
 }
 
 /**
@@ -95,6 +95,6 @@ export function isoWithOffset(ms: number, timeZone: string): string {
  * turns it into 刚刚 / 5分钟前 / 今天 06:30 / 12-02 in the browser (src/client/format-time.ts).
  */
 export function shortTime(ms: number, timeZone: string, now: number = Date.now()): string {
-  const p = parts(ms, timeZone);
-  return p.year === parts(now, timeZone).year ? `${p.month}-${p.day} ${p.hour}:${p.minute}` : `${p.year}-${p.month}-${p.day}`;
+  const { at } = wallClock(ms, timeZone);
+  return at.getUTCFullYear() === wallClock(now, timeZone).at.getUTCFullYear() ? `${two(at.getUTCMonth() + 1)}-${two(at.getUTCDate())} ${hm(at)}` : ymd(at);
 }
