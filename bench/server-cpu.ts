@@ -3,7 +3,7 @@
  * `inkstone serve` (the sources, through tsx) runs over a copy of a bench:scale archive. Never part of `npm test`.
  * CPU time, not wall time, so the figures hold on a shared machine (within the noise of its caches).
  *
- *   npx tsx bench/server-cpu.ts [--archive DIR] [--what writes,renders,floor] [--n 100] [--warm]
+ *   npx tsx bench/server-cpu.ts [--archive DIR] [--what writes,renders,floor,stalls] [--n 100] [--warm]
  *
  * - writes: create + publish of a ~1,500-character article with the API token of the archive, `--n` times at 5/s
  *   (bench:scale's writer), then until the server is idle again (the outbox's search entry and related reading after
@@ -17,15 +17,19 @@
  * --data DIR: serve this copy of the archive as it is, and keep it (the server's writes stay in it): for runs one after
  * another over a large archive, which take minutes to copy. Without it each server gets a fresh copy, removed after.
  *
- * --warm: read the database file once before the server starts (see warm()).
+ * --warm: read the database file once before the server starts (see warm()). --cold: drop the page cache instead.
+ *
+ * stalls (only when asked: --what stalls): from the first answer of a fresh start, GET /healthz back to back for
+ * --seconds (30): what a reader waits while the start's own work (the backlogs' scans of the archive) runs. With
+ * --cold, as after a reboot.
  *
  * --cpu-prof DIR: the server runs under `node --cpu-prof` and writes its main thread's profile into DIR at exit.
  *
  * --archive: a bench:scale archive folder (its inkstone.db and the .json beside it, which holds the API token); by
  * default the newest SQLite one under /var/tmp/inkstone-bench-scale (INKSTONE_BENCH_CACHE). Run bench:scale first.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +46,8 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
     warm: { type: 'boolean', default: false },
     data: { type: 'string' },
+    cold: { type: 'boolean', default: false },
+    seconds: { type: 'string', default: '30' },
   },
 });
 const N = Number(args.n);
@@ -78,16 +84,27 @@ function warm(file: string) {
   }
 }
 
+/** Writes out dirty pages and drops the page cache (root only): a start as after a reboot, every page from the disk. */
+function dropCaches() {
+  spawnSync('sync');
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '3');
+  } catch (err) {
+    throw new Error(`--cold drops the page cache, which needs root: ${(err as Error).message}`);
+  }
+}
+
 interface Server {
   pid: number;
   port: number;
   stop(): Promise<void>;
 }
 
-async function start(env: Record<string, string>): Promise<Server> {
+async function start(env: Record<string, string>, settle = true): Promise<Server> {
   const dir = args.data ?? mkdtempSync(path.join(os.tmpdir(), 'inkstone-server-cpu-'));
   if (!args.data) cpSync(archive!, dir, { recursive: true });
   if (args.warm) warm(path.join(dir, 'inkstone.db'));
+  if (args.cold) dropCaches();
   const port = await freePort();
   const profile = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(args['cpu-prof'])] : [];
   const extra = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
@@ -131,7 +148,7 @@ async function start(env: Record<string, string>): Promise<Server> {
     if (Date.now() > deadline) throw new Error('inkstone serve did not answer in 120 s');
   }
   // The backlog a start over an archive may do (search heads, documents), then quiet.
-  await idle(server);
+  if (settle) await idle(server);
   return server;
 }
 
@@ -256,6 +273,29 @@ if (what.has('writes')) {
     const settled = threads(server.pid);
     console.log(`writes: ${N} × create + publish at 5/s, server CPU per cycle: during the writes ${perThread(t0, written, N)}`);
     console.log(`        with the work after them ${perThread(t0, settled, N)}`);
+  } finally {
+    await server.stop();
+  }
+}
+
+if (what.has('stalls')) {
+  const server = await start({}, false);
+  try {
+    const waits: number[] = [];
+    const started = performance.now();
+    while (performance.now() - started < Number(args.seconds) * 1000) {
+      const t = performance.now();
+      const r = await call(server, 'GET', '/healthz');
+      if (r.status !== 200) throw new Error(`stalls: /healthz answered ${r.status}`);
+      waits.push(performance.now() - t);
+    }
+    const sorted = [...waits].sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(1);
+    const long = waits.filter((w) => w >= 50);
+    console.log(
+      `stalls: ${waits.length} × GET /healthz over the first ${args.seconds} s${args.cold ? ' (cold page cache)' : ''}: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, ` +
+        `max ${sorted.at(-1)!.toFixed(1)} ms; ${long.length} waits ≥ 50 ms, ${long.reduce((a, b) => a + b, 0).toFixed(0)} ms in all`,
+    );
   } finally {
     await server.stop();
   }

@@ -15,11 +15,12 @@ export interface FindJob {
 /**
  * The other reads the thread takes off the event loop: scans that at a million articles read tens of megabytes from a
  * cold cache right after a start (a window of the related backlog's id walk took 100-240 ms, the start's count of
- * published articles a second), each a stretch in which no reader was served.
+ * published articles a second, the search backlog's count of whole documents 0.2 s), each a stretch in which no reader was served.
  */
 export type ScanJob =
   | { kind: 'unanalysed'; file: string; afterId: number; limit: number; upTo?: number | undefined }
-  | { kind: 'countByStatus'; file: string; status: string };
+  | { kind: 'countByStatus'; file: string; status: string }
+  | { kind: 'wholeDocuments'; file: string; scope: 'published' | 'unpublished' };
 
 type Job = FindJob | ScanJob | { warm: true };
 

@@ -8,6 +8,8 @@ import type { FindJob, ScanJob } from './related-finder.ts';
 import { ArticleRepository } from './repositories/articles.ts';
 import { RelatedRepository } from './repositories/related.ts';
 import type { DB } from './schema.ts';
+import type { IndexScope } from './search/shared.ts';
+import { SqliteSearchIndex } from './search/sqlite.ts';
 
 // The lowest CPU priority for this thread alone (as body-worker.ts): readers' requests get the cores first.
 if (process.platform === 'linux') {
@@ -22,6 +24,7 @@ interface Reader {
   sqlite: SQLite.Database;
   related: RelatedRepository;
   articles: ArticleRepository;
+  search: Record<IndexScope, SqliteSearchIndex>;
 }
 /** Read connections by database file: a process has one, a test run a few; the oldest is closed past four. */
 const open = new Map<string, Reader>();
@@ -33,7 +36,12 @@ function reader(file: string): Reader {
   const sqlite = new SQLite(file, { readonly: true, fileMustExist: true });
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
-  const entry = { sqlite, related: new RelatedRepository(db, 'sqlite'), articles: new ArticleRepository(db, 'sqlite') };
+  const entry = {
+    sqlite,
+    related: new RelatedRepository(db, 'sqlite'),
+    articles: new ArticleRepository(db, 'sqlite'),
+    search: { published: new SqliteSearchIndex(db, 'published'), unpublished: new SqliteSearchIndex(db, 'unpublished') },
+  };
   open.set(file, entry);
   if (open.size > 4) {
     const [oldest, evicted] = open.entries().next().value!;
@@ -48,5 +56,6 @@ export default async function relatedWorker(job: FindJob | ScanJob | { warm: tru
   if ('warm' in job) return [];
   if (!('kind' in job)) return findCandidates(reader(job.file).related, job.articleId, job.terms, job.limit);
   if (job.kind === 'unanalysed') return reader(job.file).related.unanalysedIds(job.afterId, job.limit, job.upTo);
+  if (job.kind === 'wholeDocuments') return reader(job.file).search[job.scope].count();
   return reader(job.file).articles.countByStatus(job.status as Parameters<ArticleRepository['countByStatus']>[0]);
 }

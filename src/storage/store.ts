@@ -75,8 +75,8 @@ export class SqlStore implements Store {
     this.live = new LiveRepository(db);
     this.imports = new ImportRepository(db, dialect);
     this.importRuns = new ImportRunRepository(db);
-    this.search = external?.search ?? searchIndex(db, dialect);
-    this.draftSearch = external?.draftSearch ?? searchIndex(db, dialect, 'unpublished');
+    this.search = external?.search ?? searchIndex(db, dialect, 'published', sqliteFile);
+    this.draftSearch = external?.draftSearch ?? searchIndex(db, dialect, 'unpublished', sqliteFile);
     this.synonyms = new SynonymRepository(db);
     this.outbox = new OutboxRepository(db, dialect);
     this.polls = new PollRepository(db, dialect, ballots);

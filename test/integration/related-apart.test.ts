@@ -3,6 +3,7 @@ import { analyseArticle, findCandidates, RELATED, refreshRelated } from '../../s
 import { ArticleRepository } from '../../src/storage/repositories/articles.ts';
 import type { Kysely } from 'kysely';
 import { RelatedRepository, type RelatedTables } from '../../src/storage/repositories/related.ts';
+import { SqliteSearchIndex } from '../../src/storage/search/sqlite.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { createArticle, createStoryChannels, publish } from '../support/factories.ts';
 import { batteries, birds, unrelated, type Story } from '../support/newsroom-texts.ts';
@@ -108,9 +109,18 @@ describe.each(STORES)('related candidates read apart on %s', (kind) => {
     for (const status of ['published', 'draft'] as const) {
       expect(await articles.countByStatus(status)).toBe(await counted.countByStatus(status));
     }
+    // The search backlog's counts of whole documents, both indexes.
+    for (const scope of ['published', 'unpublished'] as const) {
+      const apart = new SqliteSearchIndex(db, scope, file, 0);
+      expect(await apart.count()).toBe(await new SqliteSearchIndex(db, scope).count());
+    }
     // A count read apart sees a change the moment it has committed.
     const before = await articles.countByStatus('draft');
+    const drafts = new SqliteSearchIndex(db, 'unpublished', file, 0);
+    const draftDocs = await drafts.count();
     await createArticle(t.app, editor, { ...birds.arrival, title: '又一篇草稿', summary: '' });
     expect(await articles.countByStatus('draft')).toBe(before + 1);
+    // The draft's search document is written after the commit (the outbox); the count read apart sees it then.
+    await waitFor(async () => (await drafts.count()) === draftDocs + 1, { message: 'the draft index counts the new draft' });
   });
 });

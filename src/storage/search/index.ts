@@ -7,6 +7,6 @@ import type { IndexScope } from './shared.ts';
 import { SqliteSearchIndex } from './sqlite.ts';
 
 /** The domain's search index over this store: of the published articles, or (`unpublished`) the draft index of the others. */
-export function searchIndex(db: Kysely<DB>, dialect: Dialect, scope: IndexScope = 'published'): SearchIndex {
-  return dialect === 'sqlite' ? new SqliteSearchIndex(db, scope) : new PostgresSearchIndex(db, scope);
+export function searchIndex(db: Kysely<DB>, dialect: Dialect, scope: IndexScope = 'published', sqliteFile?: string): SearchIndex {
+  return dialect === 'sqlite' ? new SqliteSearchIndex(db, scope, sqliteFile) : new PostgresSearchIndex(db, scope);
 }
