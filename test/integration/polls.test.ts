@@ -484,12 +484,15 @@ describe.each(STORES)('poll storm on %s', (kind) => {
       }),
     ).id as number;
     const cookie = readerCookie(await ballot(t.app, other, [0], { ip: '10.250.1.1' }))!;
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => ballot(t.app, id, [i % 2], { ip: '10.250.1.1', cookie })));
+    // Fewer copies than the burst limit of a /24 (30 a minute): past it a ballot is held for review, and which copy's
+    // ballot lands first is the database's race, so on PostgreSQL the one ballot was sometimes a held one.
+    const copies = t.config.reactionBurstPerMinute - 5;
+    const results = await Promise.all(Array.from({ length: copies }, (_, i) => ballot(t.app, id, [i % 2], { ip: '10.250.1.1', cookie })));
     const ok = results.filter((r) => r.statusCode === 200);
     const refused = results.filter((r) => r.statusCode === 409);
     // Until the first ballot lands, each copy is a new voice from the address: past twice the cap they are throttled.
     const throttled = results.filter((r) => r.statusCode === 429);
-    expect(ok.length + refused.length + throttled.length).toBe(50);
+    expect(ok.length + refused.length + throttled.length).toBe(copies);
     expect(ok.length).toBeGreaterThan(0);
     const mine = json(ok[0]!).mine;
     expect(ok.every((r) => JSON.stringify(json(r).mine) === JSON.stringify(mine))).toBe(true);
