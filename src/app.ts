@@ -120,6 +120,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     broadcast?.publish({ type: 'live', articleId: change.articleId, seq });
   });
   broadcast?.onMessage((message) => {
+    // Another process committed what it tells of: the reads after its message see it (Database.fresh).
+    database.fresh();
     if (message.type === 'live') return live.notify(message.articleId);
     container.reads?.written();
     pageCache.purge(message.keys, { propagate: false });
@@ -176,6 +178,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
     strictTransportSecurity: siteIsHttps ? { maxAge: 31536000 } : false,
   });
   await app.register(cookie);
+  // A request may follow a commit its client saw elsewhere (another worker or machine): its reads begin afresh, not in
+  // a read snapshot a timer began earlier in this turn of the event loop (storage/sqlite-turns.ts).
+  app.addHook('onRequest', (_req, _reply, done) => {
+    database.fresh();
+    done();
+  });
   // Before any route: routes declare who may call them (config.auth) and get their gate from here.
   registerAuth(app, { ctx, siteUrl: config.siteUrl });
   registerCareRedirect(app);

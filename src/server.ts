@@ -37,9 +37,6 @@ export async function serve(config: Config): Promise<void> {
     log.warn({ err: err.message }, 'broadcast to other app processes unavailable: their cached pages expire instead');
   });
   await broadcast?.ready();
-  // Another process committed what it tells of: the reads after its message must see it (Database.fresh). Listeners
-  // run in the order they were added, so this one runs before the page cache's purge and the live streams' reads.
-  broadcast?.onMessage(() => database.fresh());
   const { app, ctx, pageCache, live } = await buildApp({ container, jobs: true, loggerInstance: log, broadcast });
   if (first.migrations.length) app.log.info({ migrations: first.migrations }, 'applied migrations');
   if (first.demoArticles !== undefined) app.log.info({ articles: first.demoArticles }, 'loaded demo content');

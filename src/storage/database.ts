@@ -15,7 +15,8 @@ export interface Database {
   sqlite: SQLite.Database | undefined;
   /**
    * Reads after this see every commit made until now. On SQLite the reads of one stretch of the event loop share a
-   * snapshot (sqlite-turns.ts): a message that another process committed something (a purge) calls this first.
+   * snapshot (sqlite-turns.ts): each request, and each message that another process committed something (a purge),
+   * calls this first.
    */
   fresh(): void;
   close(): Promise<void>;

@@ -32,10 +32,13 @@ export const SLOW_MS = 4;
  * - at the stretch's end (setImmediate, so before the next round of I/O is polled),
  * - before any other statement on the connection (a write, a BEGIN, a pragma), which then runs as it always did,
  * - before a turn of the event loop after a slow statement, and
- * - when fresh() is called: a message from another process that it committed something (a purge) is read after it.
+ * - when fresh() is called: as each request arrives, and as a message from another process that it committed
+ *   something (a purge, a live entry) arrives. A snapshot a timer began runs on into the polling for I/O of the same
+ *   turn of the loop; a request or message handled there may follow a commit made meanwhile elsewhere (the client's
+ *   save on another worker), and reads it fresh.
  *
- * A snapshot is never older than the stretch of the loop it serves, and anything that stretch reacts to happened
- * before it began, so what it reads is what it would have read statement by statement.
+ * Everything else a stretch reads it would have read statement by statement a moment earlier: within one process
+ * the snapshot ends before any write, so a process always reads its own writes.
  */
 export class ReadSnapshots {
   private open = false;
