@@ -14,6 +14,10 @@
  * - floor: GET /healthz the same way: what any response costs this server on this machine (HTTP parsing, Fastify's
  *   hooks, the socket write), for reading the render's figure.
  *
+ * --warmup N (2000): requests before the measured ones. V8 goes on optimizing the render path for the first
+ * thousands: under --trace-deopt at a million articles, 50 deoptimizations (and the recompiles, on its helper threads)
+ * in renders 2,000-5,000, 6 in the 5,000 after; with 300 the measured renders carried that tail.
+ *
  * --data DIR: serve this copy of the archive as it is, and keep it (the server's writes stay in it): for runs one after
  * another over a large archive, which take minutes to copy. Without it each server gets a fresh copy, removed after.
  *
@@ -48,6 +52,7 @@ const { values: args } = parseArgs({
     data: { type: 'string' },
     cold: { type: 'boolean', default: false },
     seconds: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '2000' },
   },
 });
 const N = Number(args.n);
@@ -312,7 +317,7 @@ for (const kind of ['renders', 'floor'] as const) {
     const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const url = () => (kind === 'floor' ? '/healthz' : `/a/${ids[Math.floor(rnd() * ids.length)]}`);
     const n = N * 20;
-    for (let i = 0; i < 300; i++) await call(server, 'GET', url());
+    for (let i = 0; i < Number(args.warmup); i++) await call(server, 'GET', url());
     const t0 = threads(server.pid);
     for (let i = 0; i < n; i++) {
       const r = await call(server, 'GET', url());
