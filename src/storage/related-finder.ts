@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { sql, type Kysely } from 'kysely';
 import { Piscina } from 'piscina';
 import type { Candidate } from '../domain/articles/related-reading.ts';
 import { BUNDLED, packageFile } from '../package-files.ts';
@@ -91,4 +92,16 @@ export async function findInWorker(job: FindJob): Promise<Candidate[] | undefine
 export async function scanInWorker<T>(job: ScanJob): Promise<T | undefined> {
   if (!ready && !(await warm())) return undefined;
   return (await pool!.run(job)) as T;
+}
+
+/**
+ * A scan read in the reader thread when it should be, else undefined and the caller reads it where it is: on SQLite
+ * with a database file, outside a transaction (which must see its own writes), and from `from` articles by the newest
+ * id (below, the scan takes milliseconds and the thread is not started for it).
+ */
+export async function scanApart<T>(db: Kysely<any>, file: string | undefined, from: number, job: (file: string) => ScanJob): Promise<T | undefined> {
+  if (!file || db.isTransaction) return undefined;
+  const { rows } = await sql<{ id: number | null }>`select max(id) as id from articles`.execute(db);
+  if (Number(rows[0]?.id ?? 0) < from) return undefined;
+  return scanInWorker<T>(job(file));
 }

@@ -19,7 +19,7 @@ import {
 } from '../../domain/articles/article.ts';
 import type { Dialect } from '../migrations/index.ts';
 import { prepared } from '../prepared.ts';
-import { SCAN_APART_FROM, scanInWorker } from '../related-finder.ts';
+import { SCAN_APART_FROM, scanApart } from '../related-finder.ts';
 import type { ArticleStatus } from '../../domain/articles/status.ts';
 import type { ArticleTable, DB } from '../schema.ts';
 import type * as Port from '../../domain/store.ts';
@@ -412,15 +412,6 @@ export class ArticleRepository implements Port.ArticleRepository {
     return rows.map((r) => r.id);
   }
 
-  /** The highest id (one probe of the primary key). */
-  private async newestId(): Promise<number> {
-    const row = await this.db
-      .selectFrom('articles')
-      .select((eb) => eb.fn.max('id').as('id'))
-      .executeTakeFirst();
-    return Number(row?.id ?? 0);
-  }
-
   /**
    * Two counts read from indexes alone: all of the status (the status indexes), less those in the 回收站 (the trash's
    * partial index, a few rows). Counted in one, `deleted_at` would be read from every row: a second per 100,000
@@ -428,10 +419,8 @@ export class ArticleRepository implements Port.ArticleRepository {
    */
   async countByStatus(status: ArticleStatus): Promise<number> {
     // Counting 840,000 index entries from a cold cache held the event loop for a second right after a start.
-    if (this.sqliteFile && !this.db.isTransaction && (await this.newestId()) >= this.scanApartFrom) {
-      const n = await scanInWorker<number>({ kind: 'countByStatus', file: this.sqliteFile, status });
-      if (n !== undefined) return n;
-    }
+    const apart = await scanApart<number>(this.db, this.sqliteFile, this.scanApartFrom, (file) => ({ kind: 'countByStatus', file, status }));
+    if (apart !== undefined) return apart;
     const { n } = await this.db
       .selectFrom('articles')
       .select((eb) => eb.fn.countAll<number>().as('n'))

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Candidate, RelatedDocument, RelatedPick, ScoredItem, PickMode } from '../../domain/articles/related-reading.ts';
 import { findCandidates, POSTINGS, postingsDepth } from '../../domain/articles/related-candidates.ts';
 import type { Dialect } from '../migrations/index.ts';
-import { findInWorker, scanInWorker } from '../related-finder.ts';
+import { findInWorker, scanApart } from '../related-finder.ts';
 import type { DB } from '../schema.ts';
 import { prepared } from '../prepared.ts';
 import type * as Port from '../../domain/store.ts';
@@ -179,10 +179,8 @@ export class RelatedRepository implements Port.RelatedRepository {
   async unanalysedIds(afterId: number, limit: number, upTo?: number): Promise<number[]> {
     // A window of the walk reads each id's fingerprint row (long with its vector): 100-240 ms from a cold cache at a
     // million articles, 200 windows after every start, each holding every reader up when read here.
-    if (this.sqliteFile && !this.db.isTransaction && (await this.lastArticleId()) >= this.apartFrom) {
-      const ids = await scanInWorker<number[]>({ kind: 'unanalysed', file: this.sqliteFile, afterId, limit, upTo });
-      if (ids !== undefined) return ids;
-    }
+    const apart = await scanApart<number[]>(this.db, this.sqliteFile, this.apartFrom, (file) => ({ kind: 'unanalysed', file, afterId, limit, upTo }));
+    if (apart !== undefined) return apart;
     let query = this.db
       .selectFrom('articles as a')
       .leftJoin('related_fingerprints as f', 'f.article_id', 'a.id')

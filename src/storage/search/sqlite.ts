@@ -18,7 +18,7 @@ import { gramText, wordText } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
 import { headField, headScore } from '../../domain/search/ranking.ts';
 import { articleBatch, byRelevance, fillHeads, pipelinedBatches, REBUILD_BATCH, SEARCH_CAPS, wholeDocuments, type IndexScope } from './shared.ts';
-import { SCAN_APART_FROM, scanInWorker } from '../related-finder.ts';
+import { SCAN_APART_FROM, scanApart } from '../related-finder.ts';
 
 /**
  * SQLite: one contentless FTS5 table (search_fts) over pre-segmented text: four word columns, four gram
@@ -415,13 +415,8 @@ export class SqliteSearchIndex implements SearchIndex {
    */
   async count(): Promise<number> {
     // The search backlog's check at each start: at a million articles, from a cold cache, 0.2 s of the event loop.
-    if (this.sqliteFile && !this.db.isTransaction) {
-      const newest = await sql<{ id: number | null }>`select max(id) as id from articles`.execute(this.db);
-      if ((newest.rows[0]?.id ?? 0) >= this.scanApartFrom) {
-        const n = await scanInWorker<number>({ kind: 'wholeDocuments', file: this.sqliteFile, scope: this.scope });
-        if (n !== undefined) return n;
-      }
-    }
+    const apart = await scanApart<number>(this.db, this.sqliteFile, this.scanApartFrom, (file) => ({ kind: 'wholeDocuments', file, scope: this.scope }));
+    if (apart !== undefined) return apart;
     const whole = await wholeDocuments(this.db, this.docs);
     return (await this.legacy(this.db)) ? Math.max(0, whole - 1) : whole;
   }
