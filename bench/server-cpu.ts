@@ -14,6 +14,10 @@
  * - floor: GET /healthz the same way: what any response costs this server on this machine (HTTP parsing, Fastify's
  *   hooks, the socket write), for reading the render's figure.
  *
+ * --anonymous: the renders are asked as a reader or a crawler asks (no API token, so the page cache's miss path runs in
+ * full: the page's surrogate keys, its bytes kept, the answer compressed). Without it each request carries the
+ * archive's API token, as the writes do, and a page with credentials is neither kept nor compressed.
+ *
  * --warmup N (2000): requests before the measured ones. V8 goes on optimizing the render path for the first
  * thousands: under --trace-deopt at a million articles, 50 deoptimizations (and the recompiles, on its helper threads)
  * in renders 2,000-5,000, 6 in the 5,000 after; with 300 the measured renders carried that tail.
@@ -53,6 +57,7 @@ const { values: args } = parseArgs({
     cold: { type: 'boolean', default: false },
     seconds: { type: 'string', default: '30' },
     warmup: { type: 'string', default: '2000' },
+    anonymous: { type: 'boolean', default: false },
   },
 });
 const N = Number(args.n);
@@ -159,7 +164,7 @@ async function start(env: Record<string, string>, settle = true): Promise<Server
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
-function call(server: Server, method: string, url: string, body?: unknown, headers: Record<string, string> = {}) {
+function call(server: Server, method: string, url: string, body?: unknown, headers: Record<string, string> = {}, anonymous = false) {
   return new Promise<{ status: number; cache: string | undefined; json: { id?: number; revision?: number } }>((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = http.request(
@@ -171,7 +176,7 @@ function call(server: Server, method: string, url: string, body?: unknown, heade
         agent,
         headers: {
           'accept-encoding': 'br, gzip',
-          authorization: `Bearer ${meta.token}`,
+          ...(anonymous ? {} : { authorization: `Bearer ${meta.token}` }),
           ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}),
           ...headers,
         },
@@ -317,10 +322,11 @@ for (const kind of ['renders', 'floor'] as const) {
     const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const url = () => (kind === 'floor' ? '/healthz' : `/a/${ids[Math.floor(rnd() * ids.length)]}`);
     const n = N * 20;
-    for (let i = 0; i < Number(args.warmup); i++) await call(server, 'GET', url());
+    const get = () => call(server, 'GET', url(), undefined, {}, args.anonymous);
+    for (let i = 0; i < Number(args.warmup); i++) await get();
     const t0 = threads(server.pid);
     for (let i = 0; i < n; i++) {
-      const r = await call(server, 'GET', url());
+      const r = await get();
       if (r.status !== 200 || r.cache === 'hit') throw new Error(`${kind}: ${r.status} ${r.cache ?? ''}`);
     }
     const label = kind === 'floor' ? 'floor: GET /healthz' : 'renders: uncached random article';

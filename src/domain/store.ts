@@ -18,7 +18,7 @@ import type {
   TrashEntry,
   TrashQuery,
 } from './articles/article.ts';
-import type { Candidate, RelatedDocument, RelatedPick, ScoredItem } from './articles/related-reading.ts';
+import type { Candidate, RelatedDocument, RelatedItem, RelatedPick, ScoredItem, StaleList } from './articles/related-reading.ts';
 import type { ArticleStatus } from './articles/status.ts';
 import type { AuditEvent, AuditQuery, NewAuditEvent } from './audit/audit-event.ts';
 import type { Channel, ChannelChanges, NewChannel } from './channels/channel.ts';
@@ -360,6 +360,15 @@ export interface RelatedRepository {
   withdraw(articleId: number): Promise<void>;
   picks(articleId: number): Promise<RelatedPick[]>;
   replacePicks(articleId: number, picks: readonly RelatedPick[], accountId: number | null, at: number): Promise<void>;
+  /**
+   * An article's 相关阅读 as kept beside it (the 2026-12-08T0100 migration: triggers set it aside in the transaction of
+   * any change to what it shows); undefined when none is kept or it is to be made again.
+   */
+  keptList(articleId: number): Promise<RelatedItem[] | undefined>;
+  /** Up to `limit` lists to be made again, oldest article first, with the stamp each was read at. */
+  staleLists(limit: number): Promise<StaleList[]>;
+  /** Keeps each list made, unless its stamp moved since it was read (a change overtook the reads); returns how many were kept. */
+  keepLists(lists: readonly (StaleList & { items: readonly RelatedItem[] })[]): Promise<number>;
   /** Articles sharing at least one MinHash band key with the given ones, most shared bands first. */
   bucketMates(buckets: readonly string[], limit: number): Promise<number[]>;
   signatures(ids: readonly number[]): Promise<Map<number, { signature: string; shingles: number }>>;

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { fillRelatedLists } from '../domain/articles/related.ts';
 import { publishDueArticles } from '../domain/articles/service.ts';
 import { purgeTrash } from '../domain/articles/trash.ts';
 import type { Ctx } from '../domain/context.ts';
@@ -6,6 +7,12 @@ import type { Ctx } from '../domain/context.ts';
 export const SCHEDULE_TICK_MS = 15_000;
 /** The 回收站 keeps articles 30 days; looking hourly purges each within an hour of its time. */
 export const PURGE_TICK_MS = 60 * 60_000;
+
+/**
+ * Kept 相关阅读 lists set aside by a change are made again within this (a page reads them from their parts meanwhile);
+ * with none to make, a tick is one probe of an empty partial index.
+ */
+export const LISTS_TICK_MS = 2_000;
 
 /** Runs `job` every `everyMs` and at once, never two runs of it at a time in this process. */
 function every(everyMs: number, job: () => Promise<void>): () => void {
@@ -46,8 +53,19 @@ export function startScheduler(ctx: Ctx, log: FastifyBaseLogger, tickMs = SCHEDU
       log.error({ err }, 'purging the trash failed');
     }
   });
+  const stopLists = every(LISTS_TICK_MS, async () => {
+    try {
+      const started = Date.now();
+      const kept = await fillRelatedLists(ctx);
+      // A first start after the migration makes every list once: said in the log, as the other backlogs are.
+      if (kept >= 1_000) log.info({ kept, seconds: Math.round((Date.now() - started) / 1000) }, 'related reading: lists kept');
+    } catch (err) {
+      log.error({ err }, 'keeping related lists failed');
+    }
+  });
   return () => {
     stopPublishing();
     stopPurging();
+    stopLists();
   };
 }

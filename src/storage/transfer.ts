@@ -255,6 +255,7 @@ export const NOT_EXPORTED: Record<string, string> = {
   related_fingerprints: 'rebuilt by the related-reading backlog',
   related_buckets: 'rebuilt by the related-reading backlog',
   related_items: 'rebuilt by the related-reading backlog',
+  related_lists: 'made again by the server from related_items and related_picks',
   kysely_migration: "the install's own migrations",
   kysely_migration_lock: "the install's own migrations",
   sqlite_sequence: "SQLite's own; follows the imported ids",
@@ -304,6 +305,8 @@ export const CLEAR_ORDER = [
   'related_buckets',
   'related_fingerprints',
   'articles',
+  // After the tables whose triggers set lists aside (related_items, related_picks, articles).
+  'related_lists',
   'topics',
   'tags',
   'media',

@@ -7,7 +7,7 @@ import { normalizeText } from '../nlp/segment.ts';
 import { NOUN_TAGS, termWeights, topTerms, unitVector, type TermVector } from '../nlp/tfidf.ts';
 import { authorize, can } from '../policy.ts';
 import type { Store } from '../store.ts';
-import type { Candidate, RelatedDocument, RelatedPick } from './related-reading.ts';
+import type { Candidate, RelatedDocument, RelatedItem, RelatedPick, StaleList } from './related-reading.ts';
 import { findCandidates } from './related-candidates.ts';
 import { ARTICLE_INDEXING, ARTICLE_RELATED } from './outbox-topics.ts';
 
@@ -178,10 +178,7 @@ export async function sectionIndex(store: Store): Promise<(channelId: number) =>
   };
 }
 
-export interface RelatedItem {
-  article: ArticleTitle;
-  pinned: boolean;
-}
+export type { RelatedItem } from './related-reading.ts';
 
 /** What readers see: pinned items first in the editors' order, then the computed ones; excluded and unpublished left out. */
 async function readingList(store: Store, articleId: number): Promise<RelatedItem[]> {
@@ -197,9 +194,39 @@ async function readingList(store: Store, articleId: number): Promise<RelatedItem
   return articles.slice(0, RELATED.max).map((a) => ({ article: a, pinned: pinned.includes(a.id) }));
 }
 
-/** 相关阅读 of the reader page: 5–8 articles when the archive has that many on the subject. */
+/**
+ * 相关阅读 of the reader page: 5–8 articles when the archive has that many on the subject. The list kept beside the
+ * article when there is one (one read), else made from its parts (three) while the server makes it again.
+ */
 export async function relatedArticles(ctx: Ctx, article: Article): Promise<ArticleTitle[]> {
-  return (await readingList(ctx.store, article.id)).map((i) => i.article);
+  const list = (await ctx.store.related.keptList(article.id)) ?? (await readingList(ctx.store, article.id));
+  return list.map((i) => i.article);
+}
+
+/** Lists made per batch of fillRelatedLists: ~300 short reads and one short write transaction. */
+const LIST_FILL = 100;
+
+/**
+ * Makes again the kept 相关阅读 lists that a change set aside (the triggers of the 2026-12-08T0100 migration), and after
+ * that migration every list once, a hundred at a time, letting other work run between batches; returns how many were
+ * kept. Each is read from its parts as a page would, and kept only if nothing changed it meanwhile (the stamp), so
+ * two processes filling at once, or a publish between the reads and the write, never leave a stale list.
+ */
+export async function fillRelatedLists(ctx: Ctx, { signal, progress }: { signal?: AbortSignal; progress?: (kept: number) => void } = {}): Promise<number> {
+  let kept = 0;
+  while (!signal?.aborted) {
+    const stale = await ctx.store.related.staleLists(LIST_FILL);
+    if (stale.length === 0) break;
+    const made: (StaleList & { items: RelatedItem[] })[] = [];
+    for (const list of stale) made.push({ ...list, items: await readingList(ctx.store, list.articleId) });
+    const n = await ctx.store.transaction((store) => store.related.keepLists(made));
+    kept += n;
+    progress?.(kept);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Every list overtaken by changes (n = 0): they are made again at the next call, not in a loop against a writer.
+    if (n === 0) break;
+  }
+  return kept;
 }
 
 export interface RelatedView {

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Candidate, RelatedDocument, RelatedPick, ScoredItem, PickMode } from '../../domain/articles/related-reading.ts';
+import type { Candidate, RelatedDocument, RelatedItem, RelatedPick, ScoredItem, PickMode, StaleList } from '../../domain/articles/related-reading.ts';
 import { findCandidates, POSTINGS, postingsDepth } from '../../domain/articles/related-candidates.ts';
 import type { Dialect } from '../migrations/index.ts';
 import { findInWorker, scanApart } from '../related-finder.ts';
@@ -47,6 +47,8 @@ export type RelatedTables = {
   related_buckets: { bucket: string; article_id: number };
   related_items: { article_id: number; related_id: number; score: number };
   related_picks: { article_id: number; related_id: number; mode: string; position: number; account_id: number | null; created_at: number };
+  /** Each article's list as its page shows it (2026-12-08T0100): JSON `[[id, title, publishedAt, pinned (0/1)], …]`, null to be made again. */
+  related_lists: { article_id: number; items: string | null; stamp: number };
 };
 
 /** Postings read per publish and how many of the best by them are scored exactly (see similarPublished). */
@@ -60,6 +62,9 @@ const APART_FROM = 5_000;
 /** What an article page reads of its related reading, prepared (see prepared.ts). */
 const itemsOf = prepared((db: Kysely<DB & RelatedTables>, articleId: number) =>
   db.selectFrom('related_items').select(['related_id', 'score']).where('article_id', '=', articleId).orderBy('score', 'desc').orderBy('related_id', 'desc'),
+);
+const listOf = prepared((db: Kysely<DB & RelatedTables>, articleId: number) =>
+  db.selectFrom('related_lists').select('items').where('article_id', '=', articleId),
 );
 const picksOf = prepared((db: Kysely<DB & RelatedTables>, articleId: number) =>
   db.selectFrom('related_picks').select(['related_id', 'mode']).where('article_id', '=', articleId).orderBy('position'),
@@ -384,6 +389,43 @@ export class RelatedRepository implements Port.RelatedRepository {
       .insertInto('related_picks')
       .values(picks.map((p, position) => ({ article_id: articleId, related_id: p.relatedId, mode: p.mode, position, account_id: accountId, created_at: at })))
       .execute();
+  }
+
+  async keptList(articleId: number): Promise<RelatedItem[] | undefined> {
+    const items = (await listOf(this.db, articleId))[0]?.items;
+    if (items === null || items === undefined) return undefined;
+    return (JSON.parse(items) as [number, string, number, number][]).map(([id, title, publishedAt, pinned]) => ({
+      article: { id, title, publishedAt },
+      pinned: pinned === 1,
+    }));
+  }
+
+  async staleLists(limit: number): Promise<StaleList[]> {
+    const rows = await this.db
+      .selectFrom('related_lists')
+      .select(['article_id', 'stamp'])
+      .where('items', 'is', null)
+      .orderBy('article_id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ articleId: r.article_id, stamp: Number(r.stamp) }));
+  }
+
+  async keepLists(lists: readonly (StaleList & { items: readonly RelatedItem[] })[]): Promise<number> {
+    let kept = 0;
+    for (const list of lists) {
+      const items = JSON.stringify(list.items.map((i) => [i.article.id, i.article.title, i.article.publishedAt, i.pinned ? 1 : 0]));
+      // Compare-and-set: a change since the reads bumped the stamp (the triggers), and the list stays to be made again.
+      const { numUpdatedRows } = await this.db
+        .updateTable('related_lists')
+        .set({ items })
+        .where('article_id', '=', list.articleId)
+        .where('stamp', '=', list.stamp)
+        .where('items', 'is', null)
+        .executeTakeFirst();
+      kept += Number(numUpdatedRows);
+    }
+    return kept;
   }
 
   async postings(terms: readonly (readonly [term: string, depth: number])[]): Promise<Map<string, Port.Postings>> {
