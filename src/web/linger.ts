@@ -11,12 +11,12 @@ export const LINGER = { bytes: 64 * 1024 * 1024, ms: 30_000 };
  * connection stays usable; past the bound it is closed.
  */
 export function registerLingeringClose(app: FastifyInstance): void {
-  app.addHook('onSend', async (req, reply, payload) => {
-    if (reply.statusCode < 400 || req.raw.complete) return payload;
+  app.addHook('onSend', (req, reply, payload, done) => {
+    if (reply.statusCode < 400 || req.raw.complete) return done(null, payload);
     reply.removeHeader('connection');
     reply.raw.shouldKeepAlive = true;
     drain(req.raw);
-    return payload;
+    done(null, payload);
   });
 }
 

@@ -70,11 +70,12 @@ export function registerMetrics(
     });
   }
   if (reads) replicaMetrics(registry, reads);
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     const status = `${Math.floor(reply.statusCode / 100)}xx`;
     duration.observe({ method: req.method, route, status }, reply.elapsedTime / 1000);
     if (reply.statusCode >= 500) errors.inc({ route });
+    done();
   });
   app.get('/metrics', async (req, reply) => {
     reply.header('cache-control', 'no-store');

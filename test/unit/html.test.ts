@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bodyText, countReadingUnits, sanitizeBody } from '../../src/domain/articles/html.ts';
+import { jsonForHtml } from '../../src/web/public/view.ts';
 
 describe('article HTML allowlist', () => {
   const cases: [string, string, string][] = [
@@ -47,5 +48,14 @@ describe('article HTML allowlist', () => {
       (text.match(/[\u3400-\u9fff\uf900-\ufaff]/g)?.length ?? 0) + (text.replace(/[\u3400-\u9fff\uf900-\ufaff]/g, ' ').match(/[A-Za-z0-9]+/g)?.length ?? 0);
     const unit = fc.constantFrom(...Array.from('北京砚豈AZaz09 _-，。\nＡ\u33ff\ua000\uf8ff\ufb00'), '\u{20000}');
     fc.assert(fc.property(fc.string({ unit, maxLength: 60 }), (text) => countReadingUnits(text) === byRegex(text)));
+  });
+});
+
+describe('JSON for a page script element', () => {
+  it('can neither close the element nor start markup, and reads back the same', () => {
+    const value = { headline: '标题</script><script>alert(1)</script><!-- & \u2028\u2029 >', n: 3 };
+    const json = jsonForHtml(value);
+    expect(json).not.toMatch(/[<>&\u2028\u2029]/);
+    expect(JSON.parse(json)).toEqual(value);
   });
 });

@@ -84,10 +84,11 @@ export function careRedirect(method: string | undefined, url: string | undefined
  * on a cookie). Registered before the page cache's hook, and the hot path in front of Fastify skips such requests.
  */
 export function registerCareRedirect(app: FastifyInstance): void {
-  app.addHook('onRequest', async (req, reply) => {
+  // Callback style, as the hooks every page request runs: no promise per request.
+  app.addHook('onRequest', (req, reply, done) => {
     const to = careRedirect(req.method, req.url, req.headers.cookie);
-    if (!to) return;
-    return reply.code(302).header('location', to).header('cache-control', 'private, no-store').header('vary', 'cookie').send();
+    if (!to) return done();
+    reply.code(302).header('location', to).header('cache-control', 'private, no-store').header('vary', 'cookie').send();
   });
 }
 

@@ -32,10 +32,13 @@ export const absolute = (view: SiteView, href: string): string => (/^https?:\/\/
 
 /** JSON for a <script type="application/ld+json">: nothing in it can close the element or start markup. */
 export function jsonForHtml(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-    .replace(/>/g, '\\u003e')
-    .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => HTML_SAFE_JSON[c]!);
 }
+
+const HTML_SAFE_JSON: Record<string, string> = {
+  '<': '\\u003c',
+  '>': '\\u003e',
+  '&': '\\u0026',
+  '\u2028': '\\u2028',
+  '\u2029': '\\u2029',
+};
