@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type {
   Comment,
   CommentBan,
@@ -35,10 +35,31 @@ const COLUMNS = [
   'comments.reply_at',
 ] as const;
 
-/** The first page of an article's approved comments (every article page shows it), prepared (see prepared.ts). */
-const approvedFirst = prepared((db: Kysely<DB>, articleId: number, limit: number) =>
-  db.selectFrom('comments').select(COLUMNS).where('article_id', '=', articleId).where('status', '=', 'approved').orderBy('id', 'desc').limit(limit),
-);
+/**
+ * The first page of an article's approved comments (every article page shows it), prepared (see prepared.ts), one per
+ * page size with the size written into the SQL: with `LIMIT ?` SQLite took 4–10 µs per call even for an article
+ * without comments, with a constant 0.3 µs (measured at a million articles, inside one read transaction). Sizes are
+ * 1–100 (commentsOfPublished clamps them), so at most a hundred of these.
+ */
+const approvedFirstBySize = new Map<number, (db: Kysely<DB>, articleId: number) => Promise<Row[]>>();
+
+function approvedFirst(db: Kysely<DB>, articleId: number, limit: number): Promise<Row[]> {
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`comments: a page size must be a whole number, not ${limit}`);
+  let read = approvedFirstBySize.get(limit);
+  if (!read) {
+    read = prepared((db: Kysely<DB>, articleId: number) =>
+      db
+        .selectFrom('comments')
+        .select(COLUMNS)
+        .where('article_id', '=', articleId)
+        .where('status', '=', 'approved')
+        .orderBy('id', 'desc')
+        .limit(sql.lit(limit)),
+    );
+    approvedFirstBySize.set(limit, read);
+  }
+  return read(db, articleId);
+}
 
 function flagsOf(value: string): string[] {
   try {
