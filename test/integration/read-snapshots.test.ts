@@ -22,6 +22,9 @@ describe('SQLite: a request reads afresh', () => {
 
   it("sees another process's commit made after a read of the same stretch began a snapshot", async () => {
     const { id } = await createArticle(t.app, editor.auth, { title: '旧标题' });
+    // The save's own work after commit (search, related reading) writes as it goes, and a write ends a snapshot: done
+    // first, so nothing but this test's statements runs below (on a busy machine it was still running).
+    await t.settled();
     const other = new SQLite(t.db.database.sqlite!.name);
     try {
       await new Promise((resolve) => setImmediate(resolve));
