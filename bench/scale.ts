@@ -38,7 +38,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -59,7 +59,7 @@ import type { Ctx } from '../src/domain/context.ts';
 import { rebuildDraftIndex, rebuildSearchIndex } from '../src/domain/search/service.ts';
 import { searchDocument } from '../src/domain/search/document.ts';
 import { migrate, openDatabase, type Database } from '../src/storage/database.ts';
-import { freePort } from './support.ts';
+import { freePort, keptCluster, pgAdmin, withDatabase } from './support.ts';
 import { corpus, random, type SyntheticArticle } from './search-corpus.ts';
 import { queryMix, type Loaded } from './search.ts';
 
@@ -616,66 +616,6 @@ async function build(database: Database, dataDir: string): Promise<Omit<Meta, 'f
     },
   };
 }
-
-// ---------------------------------------------------------------------------------------------------------------
-// PostgreSQL: DATABASE_URL, or a cluster kept under the cache folder
-
-function pgBin(): string {
-  const base = '/usr/lib/postgresql';
-  const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(path.join(base, v, 'bin', 'initdb'))) : [];
-  versions.sort((a, b) => Number(b) - Number(a));
-  if (!versions[0]) throw new Error('PostgreSQL is needed: apt-get install -y postgresql, or set DATABASE_URL');
-  return path.join(base, versions[0], 'bin');
-}
-
-async function keptCluster(): Promise<{ adminUrl: string; stop: () => void }> {
-  if (process.env.DATABASE_URL) return { adminUrl: process.env.DATABASE_URL, stop: () => {} };
-  const bin = pgBin();
-  const dir = path.join(CACHE, 'pg');
-  const data = path.join(dir, 'data');
-  const asRoot = process.getuid?.() === 0;
-  const run = (cmd: string, argv: string[], check = true) => {
-    const [file, list] = asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...argv]] : [path.join(bin, cmd), argv];
-    const r = spawnSync(file, list, { encoding: 'utf8' });
-    if (check && r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout}`);
-    return r;
-  };
-  if (!existsSync(path.join(data, 'PG_VERSION'))) {
-    mkdirSync(dir, { recursive: true });
-    if (asRoot) {
-      const id = (flag: string) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
-      chownSync(dir, id('-u'), id('-g'));
-    }
-    run('initdb', ['-D', data, '-E', 'UTF8', '--locale=C.UTF-8', '-A', 'trust', '-U', 'postgres']);
-  }
-  const port = await freePort();
-  // Memory as docs/DEPLOY.md sets it for a one-box PostgreSQL (a quarter of RAM for shared buffers, the planner told
-  // the OS caches most of the rest, SSD page costs): stock settings (128 MB of buffers) read a 300,000-article
-  // archive's related terms from disk on every publish, which measures the settings, not the app.
-  const memory = ['shared_buffers=4GB', 'effective_cache_size=12GB', 'random_page_cost=1.1', 'work_mem=16MB', 'maintenance_work_mem=1GB'];
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200 ${memory.map((m) => `-c ${m}`).join(' ')}`;
-  run('pg_ctl', ['-D', data, '-o', options, '-w', '-l', path.join(dir, 'log'), 'start']);
-  return {
-    adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    stop: () => void run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop'], false),
-  };
-}
-
-async function pgAdmin(adminUrl: string, statement: string): Promise<{ rows: Record<string, unknown>[] }> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
-
-const withDatabase = (adminUrl: string, name: string) => {
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-};
 
 // ---------------------------------------------------------------------------------------------------------------
 // Processes, HTTP, wrk
@@ -1457,7 +1397,7 @@ async function main() {
     }
   }
   const runDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-scale-run-'));
-  const cluster = STORE === 'postgres' ? await keptCluster() : undefined;
+  const cluster = STORE === 'postgres' ? await keptCluster(CACHE) : undefined;
   // Interrupted (Ctrl-C): the cluster this run started is stopped; an interrupted build resumes next time.
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => {

@@ -35,6 +35,11 @@
  *
  * --archive: a bench:scale archive folder (its inkstone.db and the .json beside it, which holds the API token); by
  * default the newest SQLite one under /var/tmp/inkstone-bench-scale (INKSTONE_BENCH_CACHE). Run bench:scale first.
+ *
+ * A PostgreSQL archive (`--archive <cache>/postgres-…`): bench:scale's kept cluster is started, each server serves a
+ * copy of the archive's database (CREATE DATABASE … TEMPLATE; with --data NAME, the database NAME, made once and
+ * kept), and the CPU of every PostgreSQL process of the cluster (its backends, the checkpointer, the WAL writer) is
+ * counted beside the server's threads as `postgres`: on one box the database's work is the site's work.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -43,7 +48,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import SQLite from 'better-sqlite3';
-import { freePort } from './support.ts';
+import pg from 'pg';
+import { freePort, keptCluster, pgAdmin, withDatabase } from './support.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -72,11 +78,48 @@ const archive =
     : undefined);
 if (!archive) throw new Error(`no bench:scale archive under ${cache}: run npm run bench:scale first, or pass --archive`);
 const meta = JSON.parse(readFileSync(`${archive}.json`, 'utf8')) as {
+  store?: 'sqlite' | 'postgres';
   token: string;
   leafChannel: string;
   loaded: { samples: { body: string }[] };
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** PostgreSQL: the kept cluster, the archive's database (the template of each run's copy) and the postmaster's pid. */
+const postgres =
+  meta.store === 'postgres'
+    ? await (async () => {
+        const cluster = await keptCluster(cache);
+        const postmaster = Number(readFileSync(path.join(cache, 'pg', 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+        process.once('exit', () => cluster.stop());
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+        return {
+          cluster,
+          postmaster,
+          template: `inkstone_scale_${path
+            .basename(archive)
+            .replace(/^postgres-/, '')
+            .replace(/-/g, '_')}`,
+        };
+      })()
+    : undefined;
+
+/** CPU ms of the cluster's processes: the postmaster and its children (backends, checkpointer, WAL writer…). */
+function postgresCpu(postmaster: number): number {
+  let ms = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pid) !== postmaster && Number(fields[1]) !== postmaster) continue;
+      ms += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    } catch {
+      // A process that ended meanwhile.
+    }
+  }
+  return ms;
+}
 
 /**
  * Reads the copied database once, front to back, so its pages are the operating system's most recent: a copy of a
@@ -111,9 +154,17 @@ interface Server {
 }
 
 async function start(env: Record<string, string>, settle = true): Promise<Server> {
-  const dir = args.data ?? mkdtempSync(path.join(os.tmpdir(), 'inkstone-server-cpu-'));
-  if (!args.data) cpSync(archive!, dir, { recursive: true });
-  if (args.warm) warm(path.join(dir, 'inkstone.db'));
+  const keep = args.data !== undefined && !postgres;
+  const dir = keep ? args.data! : mkdtempSync(path.join(os.tmpdir(), 'inkstone-server-cpu-'));
+  if (!keep) cpSync(archive!, dir, { recursive: true });
+  let database: string | undefined;
+  if (postgres) {
+    database = args.data ?? `inkstone_server_cpu_${process.pid}`;
+    const exists = (await pgAdmin(postgres.cluster.adminUrl, `SELECT 1 FROM pg_database WHERE datname = '${database}'`)).rows.length > 0;
+    if (!exists) await pgAdmin(postgres.cluster.adminUrl, `CREATE DATABASE "${database}" TEMPLATE "${postgres.template}"`);
+    env = { ...env, DATABASE_URL: withDatabase(postgres.cluster.adminUrl, database) };
+  }
+  if (args.warm && !postgres) warm(path.join(dir, 'inkstone.db'));
   if (args.cold) dropCaches();
   const port = await freePort();
   const profile = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(args['cpu-prof'])] : [];
@@ -143,7 +194,8 @@ async function start(env: Record<string, string>, settle = true): Promise<Server
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
-      if (!args.data) rmSync(dir, { recursive: true, force: true });
+      if (!keep) rmSync(dir, { recursive: true, force: true });
+      if (postgres && !args.data) await pgAdmin(postgres.cluster.adminUrl, `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
     },
   };
   for (const deadline = Date.now() + 120_000; ; await sleep(50)) {
@@ -217,6 +269,12 @@ function threads(pid: number): Map<string, number> {
   }
   return byThread;
 }
+/** The server's threads, and with PostgreSQL the cluster's processes as `postgres`. */
+function cpu(pid: number): Map<string, number> {
+  const byThread = threads(pid);
+  if (postgres) byThread.set('postgres', postgresCpu(postgres.postmaster));
+  return byThread;
+}
 const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 
 /**
@@ -225,9 +283,9 @@ const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b
  */
 async function idle(server: Server): Promise<void> {
   const quiet = args['cpu-prof'] ? 300 : 20;
-  for (let last = total(threads(server.pid)); ; ) {
+  for (let last = total(cpu(server.pid)); ; ) {
     await sleep(2000);
-    const now = total(threads(server.pid));
+    const now = total(cpu(server.pid));
     if (now - last < quiet) return;
     last = now;
   }
@@ -271,16 +329,16 @@ if (what.has('writes')) {
     // Warm-up: the first writes load the sanitizer, jieba, the related reader thread.
     for (let i = 0; i < 5; i++) await cycle(-i);
     await idle(server);
-    const t0 = threads(server.pid);
+    const t0 = cpu(server.pid);
     const began = Date.now();
     for (let i = 0; i < N; i++) {
       const due = began + i * 200;
       if (due > Date.now()) await sleep(due - Date.now());
       await cycle(i);
     }
-    const written = threads(server.pid);
+    const written = cpu(server.pid);
     await idle(server);
-    const settled = threads(server.pid);
+    const settled = cpu(server.pid);
     console.log(`writes: ${N} × create + publish at 5/s, server CPU per cycle: during the writes ${perThread(t0, written, N)}`);
     console.log(`        with the work after them ${perThread(t0, settled, N)}`);
   } finally {
@@ -311,26 +369,43 @@ if (what.has('stalls')) {
   }
 }
 
+async function publishedIds(): Promise<number[]> {
+  const query = `select id from articles where status = 'published' and deleted_at is null order by id`;
+  if (postgres) {
+    const client = new pg.Client({ connectionString: withDatabase(postgres.cluster.adminUrl, postgres.template) });
+    await client.connect();
+    try {
+      return (await client.query<{ id: number }>(query)).rows.map((r) => Number(r.id));
+    } finally {
+      await client.end();
+    }
+  }
+  const db = new SQLite(path.join(archive!, 'inkstone.db'), { readonly: true });
+  try {
+    return db.prepare(query).pluck().all() as number[];
+  } finally {
+    db.close();
+  }
+}
+
 for (const kind of ['renders', 'floor'] as const) {
   if (!what.has(kind)) continue;
   const server = await start({ INKSTONE_PAGE_CACHE_MB: '0' });
   try {
-    const db = new SQLite(path.join(archive, 'inkstone.db'), { readonly: true });
-    const ids = db.prepare(`select id from articles where status = 'published' and deleted_at is null`).pluck().all() as number[];
-    db.close();
+    const ids = await publishedIds();
     let seed = 7;
     const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const url = () => (kind === 'floor' ? '/healthz' : `/a/${ids[Math.floor(rnd() * ids.length)]}`);
     const n = N * 20;
     const get = () => call(server, 'GET', url(), undefined, {}, args.anonymous);
     for (let i = 0; i < Number(args.warmup); i++) await get();
-    const t0 = threads(server.pid);
+    const t0 = cpu(server.pid);
     for (let i = 0; i < n; i++) {
       const r = await get();
       if (r.status !== 200 || r.cache === 'hit') throw new Error(`${kind}: ${r.status} ${r.cache ?? ''}`);
     }
     const label = kind === 'floor' ? 'floor: GET /healthz' : 'renders: uncached random article';
-    console.log(`${label}, ${n} one at a time, server CPU each: ${perThread(t0, threads(server.pid), n)}`);
+    console.log(`${label}, ${n} one at a time, server CPU each: ${perThread(t0, cpu(server.pid), n)}`);
   } finally {
     await server.stop();
   }

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { startThrowawayPostgres } from '../test/support/postgres.ts';
-import { serve, type Served } from '../test/support/server.ts';
+import { freePort, serve, type Served } from '../test/support/server.ts';
 
-export { freePort } from '../test/support/server.ts';
+export { freePort };
 
 /** Starts `inkstone serve` as its own process, as an operator would, and waits for /healthz. */
 export function startInkstone(env: Record<string, string>): Promise<Served> {
@@ -87,3 +89,63 @@ export function postgresServer(): { adminUrl: () => Promise<string>; stop: () =>
     stop: () => stop?.(),
   };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// bench:scale's kept PostgreSQL cluster, under its cache folder (also read by server-cpu.ts)
+
+export function pgBin(): string {
+  const base = '/usr/lib/postgresql';
+  const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(path.join(base, v, 'bin', 'initdb'))) : [];
+  versions.sort((a, b) => Number(b) - Number(a));
+  if (!versions[0]) throw new Error('PostgreSQL is needed: apt-get install -y postgresql, or set DATABASE_URL');
+  return path.join(base, versions[0], 'bin');
+}
+
+export async function keptCluster(cache: string): Promise<{ adminUrl: string; stop: () => void }> {
+  if (process.env.DATABASE_URL) return { adminUrl: process.env.DATABASE_URL, stop: () => {} };
+  const bin = pgBin();
+  const dir = path.join(cache, 'pg');
+  const data = path.join(dir, 'data');
+  const asRoot = process.getuid?.() === 0;
+  const run = (cmd: string, argv: string[], check = true) => {
+    const [file, list] = asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...argv]] : [path.join(bin, cmd), argv];
+    const r = spawnSync(file, list, { encoding: 'utf8' });
+    if (check && r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout}`);
+    return r;
+  };
+  if (!existsSync(path.join(data, 'PG_VERSION'))) {
+    mkdirSync(dir, { recursive: true });
+    if (asRoot) {
+      const id = (flag: string) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
+      chownSync(dir, id('-u'), id('-g'));
+    }
+    run('initdb', ['-D', data, '-E', 'UTF8', '--locale=C.UTF-8', '-A', 'trust', '-U', 'postgres']);
+  }
+  const port = await freePort();
+  // Memory as docs/DEPLOY.md sets it for a one-box PostgreSQL (a quarter of RAM for shared buffers, the planner told
+  // the OS caches most of the rest, SSD page costs): stock settings (128 MB of buffers) read a 300,000-article
+  // archive's related terms from disk on every publish, which measures the settings, not the app.
+  const memory = ['shared_buffers=4GB', 'effective_cache_size=12GB', 'random_page_cost=1.1', 'work_mem=16MB', 'maintenance_work_mem=1GB'];
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200 ${memory.map((m) => `-c ${m}`).join(' ')}`;
+  run('pg_ctl', ['-D', data, '-o', options, '-w', '-l', path.join(dir, 'log'), 'start']);
+  return {
+    adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop: () => void run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop'], false),
+  };
+}
+
+export async function pgAdmin(adminUrl: string, statement: string): Promise<{ rows: Record<string, unknown>[] }> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+export const withDatabase = (adminUrl: string, name: string) => {
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+};
