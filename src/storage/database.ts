@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
-import { pgDriver } from './drivers.ts';
+import { pgClient, pgDriver } from './drivers.ts';
 import type { DB } from './schema.ts';
 import { ReadSnapshots, TurnTakingSqliteDialect } from './sqlite-turns.ts';
 import { DatedFileMigrations, type Dialect, migrationNames } from './migrations/index.ts';
@@ -32,7 +32,7 @@ export interface DatabaseOptions {
 
 export function openDatabase(options: DatabaseOptions): Database {
   if (options.databaseUrl) {
-    const pool = new (pgDriver().Pool)({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const pool = new (pgDriver().Pool)({ connectionString: options.databaseUrl, max: options.poolSize ?? 10, Client: pgClient() });
     // An idle connection dropped by the server (restart, failover) must not crash the process; the pool reconnects.
     pool.on('error', (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
@@ -75,6 +75,7 @@ export function openReadReplica(url: string, poolSize = 10): Database {
     application_name: 'inkstone-reader',
     options: '-c default_transaction_read_only=on',
     connectionTimeoutMillis: 2_000,
+    Client: pgClient(),
   });
   // A replica restarting drops every idle connection at once: one warning a minute is enough.
   let warned = 0;

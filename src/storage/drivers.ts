@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as Pg from 'pg';
 import type * as IoRedis from 'ioredis';
+import { statementName } from './prepared.ts';
 
 /**
  * Client libraries a process may never need, loaded on first use: a SQLite site without Redis pays for neither
@@ -10,6 +11,7 @@ import type * as IoRedis from 'ioredis';
 const require = createRequire(import.meta.url);
 
 let pg: typeof Pg | undefined;
+let namedClient: typeof Pg.Client | undefined;
 
 export function pgDriver(): typeof Pg {
   if (!pg) {
@@ -18,6 +20,48 @@ export function pgDriver(): typeof Pg {
     pg.types.setTypeParser(20, (v) => Number(v));
   }
   return pg;
+}
+
+/**
+ * The client our pools make (`new Pool({ Client: pgClient() })`): a prepared query (prepared.ts; an article page's
+ * reads) runs as a named statement, which PostgreSQL parses and plans once per connection; every other query as
+ * node-postgres sends it. At 20,000 articles an uncached article page's six reads cost the server 1.2 ms of CPU
+ * unnamed (bench/server-cpu.ts on a PostgreSQL archive).
+ *
+ * A named statement outlives schema changes badly: a column another process's migration adds to a table a `select *`
+ * reads makes it fail with "cached plan must not change result type" (0A000), and a pooler's DISCARD ALL or a
+ * DEALLOCATE drops it under the client (26000). Either way this connection's statements are given new names, parsed
+ * afresh; the query is run again at once unless a transaction was open (which the error has ended: its caller sees it).
+ */
+export function pgClient(): typeof Pg.Client {
+  if (!namedClient) {
+    const Base = pgDriver().Client;
+    namedClient = class NamedStatementClient extends Base {
+      #generation = 0;
+
+      // node-postgres's query has a dozen overloads: every call but a prepared query's is passed on as it came.
+      override query(...args: any[]): any {
+        const [text, values, callback] = args;
+        const name = typeof text === 'string' && Array.isArray(values) && callback === undefined ? statementName(text) : undefined;
+        if (name === undefined) return (super.query as (...a: any[]) => any)(...args);
+        return this.#named(name, text, values);
+      }
+
+      async #named(name: string, text: string, values: unknown[]): Promise<Pg.QueryResult> {
+        const generation = this.#generation;
+        try {
+          return await super.query({ name: `${name}_${generation}`, text, values });
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (code !== '0A000' && code !== '26000') throw err;
+          if (this.#generation === generation) this.#generation++;
+          if ((this as unknown as { getTransactionStatus(): string | null }).getTransactionStatus() !== 'I') throw err;
+          return super.query({ name: `${name}_${this.#generation}`, text, values });
+        }
+      }
+    };
+  }
+  return namedClient;
 }
 
 export const redisDriver = (): typeof IoRedis => require('ioredis') as typeof IoRedis;

@@ -2,6 +2,16 @@ import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 
 type Scalar = string | number | null;
 
+/** The SQL text of every prepared query compiled in this process, and its statement name on PostgreSQL. */
+const statementNames = new Map<string, string>();
+
+/**
+ * On PostgreSQL a prepared query's text is also a named statement on each connection (drivers.ts): parsed and planned
+ * once per connection instead of on every call. Undefined for any other text (IN lists, searches): those keep
+ * the unnamed statement, planned with each call's values.
+ */
+export const statementName = (text: string): string | undefined => statementNames.get(text);
+
 /**
  * A query compiled once per database and then only bound. Kysely builds a query's immutable nodes and walks them into
  * SQL on every call: for the dozen small reads of an uncached article page that was a quarter of a millisecond of CPU
@@ -24,6 +34,7 @@ export function prepared<A extends Scalar[], R>(build: (db: Kysely<any>, ...args
       if (args.some((_, i) => !slots.includes(i))) throw new Error(`prepared: the query does not bind every argument: ${query.sql}`);
       entry = { query, slots };
       compiled.set(adapter, entry);
+      if (!statementNames.has(query.sql)) statementNames.set(query.sql, `inkstone_${statementNames.size}`);
     }
     const { query, slots } = entry;
     const parameters = query.parameters.map((p, i) => (slots[i]! >= 0 ? args[slots[i]!] : p));

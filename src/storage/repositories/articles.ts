@@ -579,13 +579,17 @@ export class ArticleRepository implements Port.ArticleRepository {
 
 const TAG_LOOKUP_BATCH = 1000;
 
-/** An article page's reads, prepared (see prepared.ts): the article with its channel's path, and one article's tags. */
+/**
+ * An article page's reads, prepared (see prepared.ts): the article with its channel's path, and one article's tags.
+ * Columns named, not `select *`: on PostgreSQL a named statement's result must not change under it, and a column a
+ * later migration adds would (drivers.ts).
+ */
 const articleById = prepared((db: Kysely<DB>, id: number) =>
   db
     .selectFrom('articles')
     .innerJoin('channels', 'channels.id', 'articles.channel_id')
-    .selectAll('articles')
-    .select('channels.path as channel_path')
+    .select(META_COLUMNS.map((c) => `articles.${c}` as const))
+    .select(['articles.body_html', 'articles.body_text', 'channels.path as channel_path'])
     .where('articles.deleted_at', 'is', null)
     .where('articles.id', '=', id),
 );

@@ -1,0 +1,96 @@
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../../src/storage/database.ts';
+import { ArticleRepository } from '../../src/storage/repositories/articles.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { createArticle, createStoryChannels, publish } from '../support/factories.ts';
+import { birds } from '../support/newsroom-texts.ts';
+import { runsOn } from '../support/stores.ts';
+
+/**
+ * On PostgreSQL an article page's reads are named statements, parsed and planned once per connection (drivers.ts).
+ * A named statement can be broken under a running server: another process's migration changes the type of a column it
+ * returns ("cached plan must not change result type"), or a pooler deallocates it. A reader must never see either:
+ * the read is made again under a new name. A column added to a table it reads must not even break it (columns named).
+ */
+describe.skipIf(!runsOn('postgres'))('named statements on PostgreSQL', () => {
+  let t: TestApp;
+  let database: Database;
+  let articles: ArticleRepository;
+  let other: pg.Client;
+  let id: number;
+
+  beforeAll(async () => {
+    t = await startTestApp('postgres');
+    const admin = await t.user('admin');
+    const editor = (await t.user('editor')).auth;
+    await createStoryChannels(t.app, admin.auth);
+    id = (await createArticle(t.app, editor, birds.arrival)).id;
+    await publish(t.app, editor, id);
+    // One connection, so that what the test does to "the" connection is done to the one the reads use.
+    database = openDatabase({ databaseUrl: t.db.databaseUrl, dataDir: t.db.dataDir, poolSize: 1 });
+    articles = new ArticleRepository(database.db, 'postgres');
+    other = new pg.Client({ connectionString: t.db.databaseUrl });
+    await other.connect();
+  });
+  afterAll(async () => {
+    await other?.end();
+    await database?.close();
+    await t?.close();
+  });
+
+  const named = async () => (await sql<{ name: string }>`select name from pg_prepared_statements order by name`.execute(database.db)).rows.map((r) => r.name);
+
+  it('prepares an article page’s read once on the connection and reads the article through it', async () => {
+    expect((await articles.findById(id))?.title).toBe(birds.arrival.title);
+    const before = await named();
+    expect(before.some((n) => n.startsWith('inkstone_'))).toBe(true);
+    expect((await articles.findById(id))?.title).toBe(birds.arrival.title);
+    expect(await named()).toEqual(before);
+  });
+
+  it('reads on after another process’s migration added a column to the table it reads', async () => {
+    expect((await articles.findById(id))?.title).toBe(birds.arrival.title);
+    const before = await named();
+    await other.query('alter table articles add column named_statement_probe text');
+    try {
+      expect((await articles.findById(id))?.title).toBe(birds.arrival.title);
+      // Not even prepared again: the statement's columns are named, so its result did not change.
+      expect(await named()).toEqual(before);
+    } finally {
+      await other.query('alter table articles drop column named_statement_probe');
+    }
+  });
+
+  it('reads on after another process’s migration changed the type of a column it returns', async () => {
+    expect((await articles.findById(id))?.title).toBe(birds.arrival.title);
+    await other.query('alter table articles alter column subtitle type varchar(500)');
+    try {
+      const article = await articles.findById(id);
+      expect(article?.id).toBe(id);
+      expect(article?.title).toBe(birds.arrival.title);
+    } finally {
+      await other.query('alter table articles alter column subtitle type text');
+    }
+    expect((await articles.findById(id))?.title).toBe(birds.arrival.title);
+  });
+
+  it('reads on after the statements were deallocated under the client (a pooler’s DISCARD ALL)', async () => {
+    expect((await articles.findById(id))?.title).toBe(birds.arrival.title);
+    await sql`deallocate all`.execute(database.db);
+    expect(await named()).toEqual([]);
+    expect((await articles.findById(id))?.title).toBe(birds.arrival.title);
+  });
+
+  it('inside a transaction the broken statement fails the transaction, and the next read outside it succeeds', async () => {
+    expect((await articles.findById(id))?.title).toBe(birds.arrival.title);
+    await other.query('alter table articles alter column subtitle type varchar(500)');
+    try {
+      await expect(database.db.transaction().execute((tx) => new ArticleRepository(tx, 'postgres').findById(id))).rejects.toMatchObject({ code: '0A000' });
+      expect((await articles.findById(id))?.title).toBe(birds.arrival.title);
+    } finally {
+      await other.query('alter table articles alter column subtitle type text');
+    }
+  });
+});
