@@ -38,8 +38,10 @@
  *
  * A PostgreSQL archive (`--archive <cache>/postgres-…`): bench:scale's kept cluster is started, each server serves a
  * copy of the archive's database (CREATE DATABASE … TEMPLATE; with --data NAME, the database NAME, made once and
- * kept), and the CPU of every PostgreSQL process of the cluster (its backends, the checkpointer, the WAL writer) is
- * counted beside the server's threads as `postgres`: on one box the database's work is the site's work.
+ * kept), and the CPU of the backends serving that database is counted beside the server's threads as `postgres`, the
+ * cluster's own processes (checkpointer, WAL writer, autovacuum) as `postgres-cluster`: on one box the database's work
+ * is the site's work. With DATABASE_URL set (e.g. the kept cluster while a bench:scale build runs on it) that server is
+ * used as it is, and only `postgres` is this run's alone.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -104,21 +106,29 @@ const postgres =
       })()
     : undefined;
 
-/** CPU ms of the cluster's processes: the postmaster and its children (backends, checkpointer, WAL writer…). */
-function postgresCpu(postmaster: number): number {
-  let ms = 0;
+/**
+ * CPU ms of the cluster's processes: the backends serving `database` (by their process title, which names it), and
+ * apart the cluster's own (checkpointer, WAL writer, autovacuum…), which another database's work on a shared cluster
+ * (a bench:scale build running meanwhile) would also be in.
+ */
+function postgresCpu(postmaster: number, database: string): { backends: number; cluster: number } {
+  const cpu = { backends: 0, cluster: 0 };
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (Number(pid) !== postmaster && Number(fields[1]) !== postmaster) continue;
-      ms += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+      const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (/\d+\.\d+\.\d+\.\d+\(\d+\)|\[local\]/.test(title)) {
+        if (title.includes(` ${database} `)) cpu.backends += ms;
+      } else cpu.cluster += ms;
     } catch {
       // A process that ended meanwhile.
     }
   }
-  return ms;
+  return cpu;
 }
 
 /**
@@ -163,6 +173,7 @@ async function start(env: Record<string, string>, settle = true): Promise<Server
     const exists = (await pgAdmin(postgres.cluster.adminUrl, `SELECT 1 FROM pg_database WHERE datname = '${database}'`)).rows.length > 0;
     if (!exists) await pgAdmin(postgres.cluster.adminUrl, `CREATE DATABASE "${database}" TEMPLATE "${postgres.template}"`);
     env = { ...env, DATABASE_URL: withDatabase(postgres.cluster.adminUrl, database) };
+    serving = database;
   }
   if (args.warm && !postgres) warm(path.join(dir, 'inkstone.db'));
   if (args.cold) dropCaches();
@@ -269,10 +280,17 @@ function threads(pid: number): Map<string, number> {
   }
   return byThread;
 }
-/** The server's threads, and with PostgreSQL the cluster's processes as `postgres`. */
+/** The database the running server serves (PostgreSQL). */
+let serving: string | undefined;
+
+/** The server's threads, and with PostgreSQL its database's backends as `postgres` and the cluster's own processes. */
 function cpu(pid: number): Map<string, number> {
   const byThread = threads(pid);
-  if (postgres) byThread.set('postgres', postgresCpu(postgres.postmaster));
+  if (postgres && serving) {
+    const pg = postgresCpu(postgres.postmaster, serving);
+    byThread.set('postgres', pg.backends);
+    byThread.set('postgres-cluster', pg.cluster);
+  }
   return byThread;
 }
 const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);

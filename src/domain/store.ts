@@ -367,6 +367,8 @@ export interface RelatedRepository {
   keptList(articleId: number): Promise<RelatedItem[] | undefined>;
   /** Up to `limit` lists to be made again, oldest article first, with the stamp each was read at. */
   staleLists(limit: number): Promise<StaleList[]>;
+  /** What many articles' lists are made of: each one's picks (in order) and computed items (best first), in two reads. */
+  listParts(articleIds: readonly number[]): Promise<Map<number, { picks: RelatedPick[]; items: ScoredItem[] }>>;
   /** Keeps each list made, unless its stamp moved since it was read (a change overtook the reads); returns how many were kept. */
   keepLists(lists: readonly (StaleList & { items: readonly RelatedItem[] })[]): Promise<number>;
   /** Articles sharing at least one MinHash band key with the given ones, most shared bands first. */

@@ -7,7 +7,7 @@ import { normalizeText } from '../nlp/segment.ts';
 import { NOUN_TAGS, termWeights, topTerms, unitVector, type TermVector } from '../nlp/tfidf.ts';
 import { authorize, can } from '../policy.ts';
 import type { Store } from '../store.ts';
-import type { Candidate, RelatedDocument, RelatedItem, RelatedPick, StaleList } from './related-reading.ts';
+import type { Candidate, RelatedDocument, RelatedItem, RelatedPick, ScoredItem } from './related-reading.ts';
 import { findCandidates } from './related-candidates.ts';
 import { ARTICLE_INDEXING, ARTICLE_RELATED } from './outbox-topics.ts';
 
@@ -183,15 +183,43 @@ export type { RelatedItem } from './related-reading.ts';
 /** What readers see: pinned items first in the editors' order, then the computed ones; excluded and unpublished left out. */
 async function readingList(store: Store, articleId: number): Promise<RelatedItem[]> {
   const [picks, items] = await Promise.all([store.related.picks(articleId), store.related.items(articleId)]);
-  const pinned = picks.filter((p) => p.mode === 'pinned').map((p) => p.relatedId);
-  const excluded = new Set(picks.filter((p) => p.mode === 'excluded').map((p) => p.relatedId));
-  const computed = items.map((i) => i.id).filter((id) => !excluded.has(id) && !pinned.includes(id));
-  const candidates = [...pinned, ...computed].filter((id) => id !== articleId);
+  const { pinned, candidates } = listCandidates(articleId, picks, items);
   // Titles and times are all a list of links shows (the page's 相关阅读, the API's items). The list shows RELATED.max;
   // the rest are read only when some of those are no longer published.
   let articles = await store.articles.publishedTitles(candidates.slice(0, RELATED.max));
   if (articles.length < RELATED.max && candidates.length > RELATED.max) articles = await store.articles.publishedTitles(candidates);
-  return articles.slice(0, RELATED.max).map((a) => ({ article: a, pinned: pinned.includes(a.id) }));
+  return shownList(articles, pinned);
+}
+
+/** A list's articles in the order it shows them, before the titles: the pinned, then the computed ones not excluded. */
+function listCandidates(articleId: number, picks: readonly RelatedPick[], items: readonly ScoredItem[]) {
+  const pinned = picks.filter((p) => p.mode === 'pinned').map((p) => p.relatedId);
+  const excluded = new Set(picks.filter((p) => p.mode === 'excluded').map((p) => p.relatedId));
+  const computed = items.map((i) => i.id).filter((id) => !excluded.has(id) && !pinned.includes(id));
+  return { pinned, candidates: [...pinned, ...computed].filter((id) => id !== articleId) };
+}
+
+/** The first RELATED.max of a list's published candidates (in its order), pinned ones marked. */
+const shownList = (published: readonly ArticleTitle[], pinned: readonly number[]): RelatedItem[] =>
+  published.slice(0, RELATED.max).map((a) => ({ article: a, pinned: pinned.includes(a.id) }));
+
+/**
+ * Many lists made at once, as readingList makes each: their parts in two reads and every candidate's title in one
+ * (a hundred lists' reads one by one were ~400 statements, most of a publish's work after it on PostgreSQL).
+ */
+async function readingLists(store: Store, articleIds: readonly number[]): Promise<Map<number, RelatedItem[]>> {
+  const parts = await store.related.listParts(articleIds);
+  const lists = articleIds.map((id) => ({ id, ...listCandidates(id, parts.get(id)?.picks ?? [], parts.get(id)?.items ?? []) }));
+  const titles = new Map((await store.articles.publishedTitles([...new Set(lists.flatMap((l) => l.candidates))])).map((a) => [a.id, a]));
+  return new Map(
+    lists.map((l) => [
+      l.id,
+      shownList(
+        l.candidates.map((id) => titles.get(id)).filter((a): a is ArticleTitle => a !== undefined),
+        l.pinned,
+      ),
+    ]),
+  );
 }
 
 /**
@@ -203,7 +231,7 @@ export async function relatedArticles(ctx: Ctx, article: Article): Promise<Artic
   return list.map((i) => i.article);
 }
 
-/** Lists made per batch of fillRelatedLists: ~300 short reads and one short write transaction. */
+/** Lists made per batch of fillRelatedLists: three reads and one short write transaction. */
 const LIST_FILL = 100;
 
 /**
@@ -217,8 +245,11 @@ export async function fillRelatedLists(ctx: Ctx, { signal, progress }: { signal?
   while (!signal?.aborted) {
     const stale = await ctx.store.related.staleLists(LIST_FILL);
     if (stale.length === 0) break;
-    const made: (StaleList & { items: RelatedItem[] })[] = [];
-    for (const list of stale) made.push({ ...list, items: await readingList(ctx.store, list.articleId) });
+    const lists = await readingLists(
+      ctx.store,
+      stale.map((l) => l.articleId),
+    );
+    const made = stale.map((list) => ({ ...list, items: lists.get(list.articleId) ?? [] }));
     const n = await ctx.store.transaction((store) => store.related.keepLists(made));
     kept += n;
     progress?.(kept);
