@@ -353,14 +353,7 @@ export class RelatedRepository implements Port.RelatedRepository {
       .values(to.map((t) => ({ article_id: t.id, related_id: relatedId, score: t.score })))
       .onConflict((oc) => oc.columns(['article_id', 'related_id']).doUpdateSet((eb) => ({ score: eb.ref('excluded.score') })))
       .execute();
-    const rows = await this.db
-      .selectFrom('related_items')
-      .select(['article_id', 'related_id', 'score'])
-      .where('article_id', 'in', targets)
-      .orderBy('article_id')
-      .orderBy('score', 'desc')
-      .orderBy('related_id', 'desc')
-      .execute();
+    const rows = await this.itemsOfMany(targets);
     const kept = new Map<number, number>();
     const pushedOut: (readonly [number, number])[] = [];
     for (const r of rows) {
@@ -371,6 +364,18 @@ export class RelatedRepository implements Port.RelatedRepository {
     // One statement for what the offer pushed out of every list (a publish offers into 24: on PostgreSQL one
     // round trip each was ~20 statements a publish).
     await this.deletePairs(pushedOut);
+  }
+
+  /** The items of these articles' lists, each list in its order (score, then the newer id). */
+  private itemsOfMany(ids: readonly number[]) {
+    return this.db
+      .selectFrom('related_items')
+      .select(['article_id', 'related_id', 'score'])
+      .where('article_id', 'in', [...ids])
+      .orderBy('article_id')
+      .orderBy('score', 'desc')
+      .orderBy('related_id', 'desc')
+      .execute();
   }
 
   /** Deletes these (article_id, related_id) items, each found by the primary key (a row-value IN over a VALUES list). */
@@ -440,14 +445,7 @@ export class RelatedRepository implements Port.RelatedRepository {
           .orderBy('article_id')
           .orderBy('position')
           .execute(),
-        this.db
-          .selectFrom('related_items')
-          .select(['article_id', 'related_id', 'score'])
-          .where('article_id', 'in', ids)
-          .orderBy('article_id')
-          .orderBy('score', 'desc')
-          .orderBy('related_id', 'desc')
-          .execute(),
+        this.itemsOfMany(ids),
       ]);
       for (const r of picks) parts.get(r.article_id)?.picks.push({ relatedId: r.related_id, mode: r.mode as PickMode });
       for (const r of items) parts.get(r.article_id)?.items.push({ id: r.related_id, score: Number(r.score) });
