@@ -26,12 +26,13 @@ export function pgDriver(): typeof Pg {
  * The client our pools make (`new Pool({ Client: pgClient() })`): a prepared query (prepared.ts; an article page's
  * reads) runs as a named statement, which PostgreSQL parses and plans once per connection; every other query as
  * node-postgres sends it. At 20,000 articles an uncached article page's six reads cost the server 1.2 ms of CPU
- * unnamed (bench/server-cpu.ts on a PostgreSQL archive).
+ * unnamed and 0.55 ms named (bench/server-cpu.ts on a PostgreSQL archive).
  *
- * A named statement outlives schema changes badly: a column another process's migration adds to a table a `select *`
- * reads makes it fail with "cached plan must not change result type" (0A000), and a pooler's DISCARD ALL or a
- * DEALLOCATE drops it under the client (26000). Either way this connection's statements are given new names, parsed
- * afresh; the query is run again at once unless a transaction was open (which the error has ended: its caller sees it).
+ * A named statement outlives schema changes badly. Its columns are named (never `select *`), so a column a migration
+ * adds leaves it whole; but a column's type changed by another process's migration makes it fail with "cached plan
+ * must not change result type" (0A000), and a pooler's DISCARD ALL or a DEALLOCATE drops it under the client (26000).
+ * Either way this connection's statements are given new names, parsed afresh; the query is run again at once unless
+ * a transaction was open (which the error has ended: its caller sees it).
  */
 export function pgClient(): typeof Pg.Client {
   if (!namedClient) {
