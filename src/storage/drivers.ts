@@ -33,12 +33,20 @@ export function pgDriver(): typeof Pg {
  * must not change result type" (0A000), and a pooler's DISCARD ALL or a DEALLOCATE drops it under the client (26000).
  * Either way this connection's statements are given new names, parsed afresh; the query is run again at once unless
  * a transaction was open (which the error has ended: its caller sees it).
+ *
+ * Names are this client's own (a per-process random tag and a per-client number): a pooler in transaction mode
+ * before PgBouncer 1.21 hands one server connection to many clients in turn, and a name another client prepared there
+ * would collide (42P05, also named anew and run again). There a statement is mostly missing where the client's query
+ * lands, so most reads are prepared again: pages are served, with the pooler's own extra round trips.
  */
 export function pgClient(): typeof Pg.Client {
   if (!namedClient) {
     const Base = pgDriver().Client;
+    const processTag = Math.random().toString(36).slice(2, 8);
+    let clients = 0;
     namedClient = class NamedStatementClient extends Base {
       #generation = 0;
+      readonly #tag = `${processTag}${(clients++).toString(36)}`;
 
       // node-postgres's query has a dozen overloads: every call but a prepared query's is passed on as it came.
       override query(...args: any[]): any {
@@ -51,13 +59,13 @@ export function pgClient(): typeof Pg.Client {
       async #named(name: string, text: string, values: unknown[]): Promise<Pg.QueryResult> {
         const generation = this.#generation;
         try {
-          return await super.query({ name: `${name}_${generation}`, text, values });
+          return await super.query({ name: `${name}_${this.#tag}_${generation}`, text, values });
         } catch (err) {
           const code = (err as { code?: string }).code;
-          if (code !== '0A000' && code !== '26000') throw err;
+          if (code !== '0A000' && code !== '26000' && code !== '42P05') throw err;
           if (this.#generation === generation) this.#generation++;
           if ((this as unknown as { getTransactionStatus(): string | null }).getTransactionStatus() !== 'I') throw err;
-          return super.query({ name: `${name}_${this.#generation}`, text, values });
+          return super.query({ name: `${name}_${this.#tag}_${this.#generation}`, text, values });
         }
       }
     };

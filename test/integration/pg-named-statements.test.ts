@@ -1,7 +1,9 @@
-import { sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/storage/database.ts';
+import { pgClient } from '../../src/storage/drivers.ts';
+import type { DB } from '../../src/storage/schema.ts';
 import { ArticleRepository } from '../../src/storage/repositories/articles.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { createArticle, createStoryChannels, publish } from '../support/factories.ts';
@@ -81,6 +83,25 @@ describe.skipIf(!runsOn('postgres'))('named statements on PostgreSQL', () => {
     await sql`deallocate all`.execute(database.db);
     expect(await named()).toEqual([]);
     expect((await articles.findById(id))?.title).toBe(birds.arrival.title);
+  });
+
+  it('reads on when the server already holds a statement of the name it prepares (a pooler’s shared server connection)', async () => {
+    // Our own pool of one, so the test can reach its connection.
+    const pool = new pg.Pool({ connectionString: t.db.databaseUrl, max: 1, Client: pgClient() });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      const repository = new ArticleRepository(db, 'postgres');
+      expect((await repository.findById(id))?.title).toBe(birds.arrival.title);
+      // The client forgets what it prepared while the server keeps it: its next Parse of that name collides (42P05),
+      // as a Parse does on a server connection where another client of a transaction-mode pooler prepared the name.
+      const client = await pool.connect();
+      (client as unknown as { connection: { parsedStatements: object } }).connection.parsedStatements = {};
+      client.release();
+      expect((await repository.findById(id))?.title).toBe(birds.arrival.title);
+      expect((await repository.findById(id))?.title).toBe(birds.arrival.title);
+    } finally {
+      await db.destroy();
+    }
   });
 
   it('inside a transaction the broken statement fails the transaction, and the next read outside it succeeds', async () => {
