@@ -37,8 +37,12 @@ export function pgDriver(): typeof Pg {
  * Names are this client's own (a per-process random tag and a per-client number): a pooler in transaction mode
  * before PgBouncer 1.21 hands one server connection to many clients in turn, and a name another client prepared there
  * would collide (42P05, also named anew and run again). There a statement is mostly missing where the client's query
- * lands, so most reads are prepared again: pages are served, with the pooler's own extra round trips.
+ * lands: after RENAMES_BEFORE_UNNAMED breaks a client sends its prepared queries unnamed, as every other query, so
+ * that statements do not pile up on the pooler's server connections.
  */
+/** Breaks of its named statements after which a client stops naming them (see pgClient). */
+const RENAMES_BEFORE_UNNAMED = 3;
+
 export function pgClient(): typeof Pg.Client {
   if (!namedClient) {
     const Base = pgDriver().Client;
@@ -51,7 +55,8 @@ export function pgClient(): typeof Pg.Client {
       // node-postgres's query has a dozen overloads: every call but a prepared query's is passed on as it came.
       override query(...args: any[]): any {
         const [text, values, callback] = args;
-        const name = typeof text === 'string' && Array.isArray(values) && callback === undefined ? statementName(text) : undefined;
+        const named = typeof text === 'string' && Array.isArray(values) && callback === undefined && this.#generation < RENAMES_BEFORE_UNNAMED;
+        const name = named ? statementName(text) : undefined;
         if (name === undefined) return (super.query as (...a: any[]) => any)(...args);
         return this.#named(name, text, values);
       }
@@ -65,6 +70,7 @@ export function pgClient(): typeof Pg.Client {
           if (code !== '0A000' && code !== '26000' && code !== '42P05') throw err;
           if (this.#generation === generation) this.#generation++;
           if ((this as unknown as { getTransactionStatus(): string | null }).getTransactionStatus() !== 'I') throw err;
+          if (this.#generation >= RENAMES_BEFORE_UNNAMED) return super.query(text, values);
           return super.query({ name: `${name}_${this.#tag}_${this.#generation}`, text, values });
         }
       }
