@@ -22,6 +22,9 @@ export function pgDriver(): typeof Pg {
   return pg;
 }
 
+/** Breaks of its named statements after which a client stops naming them (see pgClient). */
+const RENAMES_BEFORE_UNNAMED = 3;
+
 /**
  * The client our pools make (`new Pool({ Client: pgClient() })`): a prepared query (prepared.ts; an article page's
  * reads) runs as a named statement, which PostgreSQL parses and plans once per connection; every other query as
@@ -40,9 +43,6 @@ export function pgDriver(): typeof Pg {
  * lands: after RENAMES_BEFORE_UNNAMED breaks a client sends its prepared queries unnamed, as every other query, so
  * that statements do not pile up on the pooler's server connections.
  */
-/** Breaks of its named statements after which a client stops naming them (see pgClient). */
-const RENAMES_BEFORE_UNNAMED = 3;
-
 export function pgClient(): typeof Pg.Client {
   if (!namedClient) {
     const Base = pgDriver().Client;
