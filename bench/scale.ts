@@ -59,7 +59,7 @@ import type { Ctx } from '../src/domain/context.ts';
 import { rebuildDraftIndex, rebuildSearchIndex } from '../src/domain/search/service.ts';
 import { searchDocument } from '../src/domain/search/document.ts';
 import { migrate, openDatabase, type Database } from '../src/storage/database.ts';
-import { freePort, keptCluster, pgAdmin, withDatabase } from './support.ts';
+import { archiveDatabase, freePort, keptCluster, pgAdmin, withDatabase } from './support.ts';
 import { corpus, random, type SyntheticArticle } from './search-corpus.ts';
 import { queryMix, type Loaded } from './search.ts';
 
@@ -1405,7 +1405,7 @@ async function main() {
       rmSync(runDir, { recursive: true, force: true });
       process.exit(130);
     });
-  const dbName = `inkstone_scale_${archiveName.replace(/^postgres-/, '').replace(/-/g, '_')}`;
+  const dbName = archiveDatabase(archiveName);
   const runDb = `inkstone_scale_run_${process.pid}`;
   const rows: Row[] = [];
   let meta: Meta | undefined;

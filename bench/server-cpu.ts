@@ -50,8 +50,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import SQLite from 'better-sqlite3';
-import pg from 'pg';
-import { freePort, keptCluster, pgAdmin, withDatabase } from './support.ts';
+import { archiveDatabase, freePort, keptCluster, pgAdmin, withDatabase } from './support.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -98,10 +97,7 @@ const postgres =
         return {
           cluster,
           postmaster,
-          template: `inkstone_scale_${path
-            .basename(archive)
-            .replace(/^postgres-/, '')
-            .replace(/-/g, '_')}`,
+          template: archiveDatabase(path.basename(archive)),
         };
       })()
     : undefined;
@@ -389,15 +385,7 @@ if (what.has('stalls')) {
 
 async function publishedIds(): Promise<number[]> {
   const query = `select id from articles where status = 'published' and deleted_at is null order by id`;
-  if (postgres) {
-    const client = new pg.Client({ connectionString: withDatabase(postgres.cluster.adminUrl, postgres.template) });
-    await client.connect();
-    try {
-      return (await client.query<{ id: number }>(query)).rows.map((r) => Number(r.id));
-    } finally {
-      await client.end();
-    }
-  }
+  if (postgres) return (await pgAdmin(withDatabase(postgres.cluster.adminUrl, postgres.template), query)).rows.map((r) => Number(r.id));
   const db = new SQLite(path.join(archive!, 'inkstone.db'), { readonly: true });
   try {
     return db.prepare(query).pluck().all() as number[];

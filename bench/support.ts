@@ -149,3 +149,6 @@ export const withDatabase = (adminUrl: string, name: string) => {
   url.pathname = `/${name}`;
   return url.toString();
 };
+
+/** The kept cluster's database that holds a bench:scale PostgreSQL archive (`postgres-300000-…`). */
+export const archiveDatabase = (archiveName: string) => `inkstone_scale_${archiveName.replace(/^postgres-/, '').replace(/-/g, '_')}`;

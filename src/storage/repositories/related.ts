@@ -476,7 +476,6 @@ export class RelatedRepository implements Port.RelatedRepository {
     }
     let kept = 0;
     for (const list of encoded) {
-      // Compare-and-set: a change since the reads bumped the stamp (the triggers), and the list stays to be made again.
       const { numUpdatedRows } = await this.db
         .updateTable('related_lists')
         .set({ items: list.json })
