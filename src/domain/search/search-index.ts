@@ -139,6 +139,11 @@ export interface SearchIndex {
   termMatches(request: SearchRequest, cap: number): Promise<TermMatches[]>;
   /** The ids of every match (by the index's time, newest first), at most `cap` of them. */
   matching(request: SearchRequest, cap: number): Promise<SearchMatches>;
+  /**
+   * Whether any article matches, for a hint (您是不是要找) rather than a result: undefined when the index cannot tell
+   * at a small, bounded cost (PostgreSQL checks lexemes in order on a bounded number of loose matches).
+   */
+  anyMatch(request: SearchRequest): Promise<boolean | undefined>;
   /** Re-indexes every published article in batches, each made a document by `document` (reads stay served), and drops the rest. */
   rebuild(document: DocumentMaker, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport>;
   /**

@@ -216,14 +216,15 @@ async function suggest(ctx: Ctx, query: ParsedQuery, synonyms: Synonyms, request
   if (candidates.length === 0) return null;
   if (found > 0) {
     const typed = exactText(candidates[0]!.chunk);
-    if (!typed || (await ctx.store.search.search({ ...request, terms: [typed] })).total > 0) return null;
+    // Not known to be in no article (the index could not tell cheaply): no correction over results.
+    if (!typed || (await ctx.store.search.anyMatch({ ...request, terms: [typed] })) !== false) return null;
   }
   for (const { text, chunk, corrected } of candidates) {
     // With results already, the corrected part itself must be in some article as written, not only its words.
     if (found > 0 && chunk !== candidates[0]!.chunk) continue;
     const exact = exactText(corrected);
     const terms = found > 0 ? (exact ? [exact] : []) : parseQuery(text, synonyms).terms;
-    if (terms.length > 0 && (await ctx.store.search.search({ ...request, terms })).total > 0) return text;
+    if (terms.length > 0 && (await ctx.store.search.anyMatch({ ...request, terms })) === true) return text;
   }
   return null;
 }

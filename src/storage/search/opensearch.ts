@@ -308,6 +308,10 @@ export class OpenSearchIndex implements SearchIndex {
     });
   }
 
+  async anyMatch(request: SearchRequest): Promise<boolean> {
+    return (await this.matching(request, 1)).ids.length > 0;
+  }
+
   async matching(request: SearchRequest, cap: number): Promise<SearchMatches> {
     if (request.terms.length === 0) return { ids: [], capped: false };
     return matchesFrom(await this.query(matchingBody(request, cap)), cap);

@@ -326,6 +326,10 @@ export class SqliteSearchIndex implements SearchIndex {
     return out;
   }
 
+  async anyMatch(request: SearchRequest): Promise<boolean> {
+    return (await this.matching(request, 1)).ids.length > 0;
+  }
+
   async matching(request: SearchRequest, cap: number): Promise<SearchMatches> {
     if (request.terms.length === 0) return { ids: [], capped: false };
     return this.reading((t) => this.matchingIn(t, request, cap));
