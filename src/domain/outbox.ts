@@ -63,6 +63,13 @@ export async function runOutbox(ctx: Ctx, pass: OutboxPass): Promise<number> {
       try {
         const handler = HANDLERS[first.topic];
         if (!handler) throw new Error(`No handler for outbox topic "${first.topic}" (written by a newer version?)`);
+        // The same work queued for the subject since the claim is served by this run, which reads the subject after this.
+        completed += await ctx.store.outbox.absorb(
+          first.topic,
+          first.subjectId,
+          group.map((i) => i.id),
+          ctx.clock.now(),
+        );
         await handler(ctx, first.subjectId);
         done.push(...group.map((i) => i.id));
       } catch (err) {

@@ -150,6 +150,13 @@ export interface OutboxRepository {
   claim(owner: string, now: number, leaseMs: number, limit: number, last?: readonly string[]): Promise<OutboxItem[]>;
   /** Deletes rows whose work is done. */
   complete(ids: readonly number[]): Promise<void>;
+  /**
+   * Before a piece of work runs: deletes the other rows of the same topic and subject that no process holds (due or
+   * waiting for a retry), other than `claimed`, and returns how many. Each was committed before this call, so the
+   * work, which reads its subject after it, serves them too: a create then a publish seconds later, or a burst of
+   * saves, is one piece of related reading, not one per row.
+   */
+  absorb(topic: string, subjectId: number, claimed: readonly number[], now: number): Promise<number>;
   /** Gives claimed rows back untried (a process stopping). */
   release(ids: readonly number[]): Promise<void>;
   /** Gives a failed row back, due again at `retryAt`, with the attempt counted and the error kept. */

@@ -180,6 +180,50 @@ describe.each(STORES)('the outbox on %s', (kind) => {
     // 904's search entry queued its own related reading: five pieces, four claims with work and the empty last one.
     expect(claims).toBe(5);
   });
+
+  it('does the same work queued again for an article before it ran once, and leaves rows another process holds', async () => {
+    await t.outbox.stop();
+    const id = await publishedWith(uniqueWord());
+    const now = t.clock.now();
+    // Related reading queued three times more (saves after the publish, a retry waiting for its back-off), and once
+    // held by another process, which does it itself.
+    for (let i = 0; i < 3; i++) await t.ctx.store.outbox.add(ARTICLE_RELATED, id, now);
+    const [waiting] = await t.ctx.store.outbox.claim('a-retry', now, 60_000, 1, []);
+    await t.ctx.store.outbox.fail(waiting!.id, now + 60_000, 'earlier failure');
+    await t.ctx.store.outbox.add(ARTICLE_RELATED, id, now);
+    const [held] = (await t.ctx.store.outbox.claim('another-process', now, 60_000, 100, []))
+      .filter((r) => r.topic === ARTICLE_RELATED && r.subjectId === id)
+      .slice(-1);
+    await t.ctx.store.outbox.release(
+      (await t.db.database.db.selectFrom('outbox').select('id').where('claimed_by', '=', 'another-process').execute())
+        .map((r) => r.id)
+        .filter((x) => x !== held!.id),
+    );
+    let searches = 0;
+    const store = t.ctx.store;
+    const counting = {
+      ...t.ctx,
+      store: new Proxy(store, {
+        get: (target, key) =>
+          key === 'related'
+            ? new Proxy(target.related, {
+                get: (r, k) =>
+                  k === 'candidatesApart' ? (...a: Parameters<typeof r.candidatesApart>) => (searches++, r.candidatesApart(...a)) : Reflect.get(r, k),
+              })
+            : Reflect.get(target, key),
+      }),
+    };
+    // Claimed one at a time, each with the rows it serves: the search entries (create, publish) once, related reading once.
+    await runOutbox(counting, { owner: 'test', leaseMs: 60_000, batch: 1 });
+    expect(searches).toBe(1);
+    const left = await t.db.database.db.selectFrom('outbox').select(['id', 'claimed_by']).execute();
+    expect(left).toEqual([{ id: held!.id, claimed_by: 'another-process' }]);
+    // Its process died: once the lease runs out, the row is claimed and done like any other.
+    t.clock.advance(61_000);
+    expect(await runOutbox(counting, { owner: 'test', leaseMs: 60_000, batch: 1 })).toBe(1);
+    expect(searches).toBe(2);
+    t.outbox = new OutboxRunner(t.ctx, quiet).start();
+  });
 });
 
 describe('retry delays', () => {

@@ -46,6 +46,17 @@ export class OutboxRepository implements Port.OutboxRepository {
     }
   }
 
+  async absorb(topic: string, subjectId: number, claimed: readonly number[], now: number): Promise<number> {
+    let rows = this.db
+      .deleteFrom('outbox')
+      .where('subject_id', '=', subjectId)
+      .where('topic', '=', topic)
+      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]));
+    if (claimed.length > 0) rows = rows.where('id', 'not in', [...claimed]);
+    const result = await rows.executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async release(ids: readonly number[]): Promise<void> {
     if (ids.length === 0) return;
     await this.db.updateTable('outbox').set({ claimed_by: null, claimed_until: null }).where('id', 'in', ids).execute();
