@@ -338,6 +338,10 @@ export interface RelatedRepository {
   /** Serializes related-list updates across concurrent transactions where the store needs it (PostgreSQL). */
   lockForRefresh(): Promise<void>;
   sourceHash(articleId: number): Promise<string | undefined>;
+  /** The article's revision its own list was last made from (markItems); undefined when none is known. */
+  itemsRevision(articleId: number): Promise<number | undefined>;
+  /** Records the revision the article's own list was just made from (refreshRelated); null when it has none. */
+  markItems(articleId: number, revision: number | null): Promise<void>;
   saveDocument(articleId: number, doc: RelatedDocument, at: number): Promise<void>;
   /** How many analysed articles there are, and in how many of them each term is among the heaviest. */
   documentFrequencies(terms: readonly string[]): Promise<{ documents: number; df: Map<string, number> }>;

@@ -45,6 +45,22 @@ describe.each(STORES)('the outbox on %s', (kind) => {
     expect(res.statusCode, res.body).toBe(200);
     return json<{ items: { id: number }[] }>(res).items.map((i) => i.id);
   };
+  /** The app's context with the related candidate searches counted (each is one article's related reading made). */
+  const countingSearches = () => {
+    let n = 0;
+    const counting = {
+      ...t.ctx,
+      store: new Proxy(t.ctx.store, {
+        get: (target, key) =>
+          key === 'related'
+            ? new Proxy(target.related, {
+                get: (r, k) => (k === 'candidatesApart' ? (...a: Parameters<typeof r.candidatesApart>) => (n++, r.candidatesApart(...a)) : Reflect.get(r, k)),
+              })
+            : Reflect.get(target, key),
+      }),
+    };
+    return { counting, searches: () => n };
+  };
   const publishedWith = async (w: string) => {
     const a = await createArticle(t.app, auth, { title: `${w}：江城新区开放夜市`, body: `<p>本报讯 ${w}夜市今晚开放，摊位一百二十个。</p>` });
     await publish(t.app, auth, a.id);
@@ -199,29 +215,47 @@ describe.each(STORES)('the outbox on %s', (kind) => {
         .map((r) => r.id)
         .filter((x) => x !== held!.id),
     );
-    let searches = 0;
-    const store = t.ctx.store;
-    const counting = {
-      ...t.ctx,
-      store: new Proxy(store, {
-        get: (target, key) =>
-          key === 'related'
-            ? new Proxy(target.related, {
-                get: (r, k) =>
-                  k === 'candidatesApart' ? (...a: Parameters<typeof r.candidatesApart>) => (searches++, r.candidatesApart(...a)) : Reflect.get(r, k),
-              })
-            : Reflect.get(target, key),
-      }),
-    };
+    const { counting, searches } = countingSearches();
     // Claimed one at a time, each with the rows it serves: the search entries (create, publish) once, related reading once.
     await runOutbox(counting, { owner: 'test', leaseMs: 60_000, batch: 1 });
-    expect(searches).toBe(1);
+    expect(searches()).toBe(1);
     const left = await t.db.database.db.selectFrom('outbox').select(['id', 'claimed_by']).execute();
     expect(left).toEqual([{ id: held!.id, claimed_by: 'another-process' }]);
     // Its process died: once the lease runs out, the row is claimed and done like any other.
     t.clock.advance(61_000);
     expect(await runOutbox(counting, { owner: 'test', leaseMs: 60_000, batch: 1 })).toBe(1);
-    expect(searches).toBe(2);
+    // Its list was made from this revision already: nothing is searched again.
+    expect(searches()).toBe(1);
+    t.outbox = new OutboxRunner(t.ctx, quiet).start();
+  });
+
+  it('makes related reading again for a new revision, not again for the same one', async () => {
+    await t.outbox.stop();
+    const id = await publishedWith(uniqueWord());
+    const { counting, searches } = countingSearches();
+    const drain = () => runOutbox(counting, { owner: 'test', leaseMs: 60_000, batch: 16 });
+    await drain();
+    expect(searches()).toBe(1);
+    // Queued after the run began (as by the publish's own search entry): the revision is the one its list was made of.
+    await t.ctx.store.outbox.add(ARTICLE_RELATED, id, t.clock.now());
+    await drain();
+    expect(searches()).toBe(1);
+    const res = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/articles/${id}`,
+      headers: { authorization: auth },
+      payload: { summary: '摊位增加到一百五十个。' },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    await drain();
+    expect(searches()).toBe(2);
+    // Taken down and published again: its list was withdrawn, and is made anew.
+    for (const action of ['unpublish', 'publish']) {
+      const r = await t.app.inject({ method: 'POST', url: `/api/v1/articles/${id}/${action}`, headers: { authorization: auth } });
+      expect(r.statusCode, r.body).toBe(200);
+      await drain();
+    }
+    expect(searches()).toBe(3);
     t.outbox = new OutboxRunner(t.ctx, quiet).start();
   });
 });

@@ -29,11 +29,13 @@ describe.skipIf(!runsOn('postgres'))('the related-reading lock on postgres', () 
   });
   afterAll(() => t.close());
 
-  // Seen from another connection of the pool: pg_advisory_xact_lock(bigint) shows as classid 0, objid = the key.
+  // Seen from another connection of the pool: pg_advisory_xact_lock(bigint) shows as classid 0, objid = the key. In
+  // this test's database only: other test files run at once on the same cluster, and their outboxes do take it.
   const lockHeld = async () =>
     (
       await sql<{ n: number }>`select count(*)::int as n from pg_locks
-        where locktype = 'advisory' and classid = 0 and objid = ${REFRESH_LOCK} and objsubid = 1 and granted`.execute(t.db.database.db)
+        where locktype = 'advisory' and classid = 0 and objid = ${REFRESH_LOCK} and objsubid = 1 and granted
+          and database = (select oid from pg_database where datname = current_database())`.execute(t.db.database.db)
     ).rows[0]!.n > 0;
 
   /** Runs a change in a transaction kept open after it, and tells whether the lock was held by then. */

@@ -72,9 +72,13 @@ export async function relateArticleNow(ctx: Ctx, id: number): Promise<boolean> {
       await store.outbox.serialize(ARTICLE_RELATED, id);
       const article = await current(store, id, seen, OPENING);
       if (!article) return undefined;
+      // Its list was made from this very revision (a run queued before this one began, once it had committed): the
+      // text, the status and the time are those it was made of, and what changed elsewhere since reaches it by offers.
+      if (article.status === 'published' && (await store.related.itemsRevision(id)) === article.revision) return 'done' as const;
       await keepRelatedDocument(store, article, ctx.clock.now(), { prepared: ahead });
       return article.status === 'published' ? store.related.terms(id) : undefined;
     });
+    if (terms === 'done') return false;
     const candidates = terms && (await ctx.store.related.candidatesApart(id, terms, RELATED.candidates).catch(() => undefined));
     if (terms && candidates) found = { terms, candidates };
   }

@@ -148,6 +148,7 @@ export async function refreshRelated(
     .sort((a, b) => b.score - a.score || b.id - a.id);
   await store.related.replaceItems(article.id, scored.slice(0, RELATED.keep));
   await store.related.offer(article.id, scored.slice(0, RELATED.offerTo), RELATED.keep);
+  await store.related.markItems(article.id, article.revision);
 }
 
 /** The same terms and weights, in whatever order (the analysis lists them heaviest first, the store by term). */

@@ -43,6 +43,8 @@ export type RelatedTables = {
     updated_at: number;
     /** The article's term vector, JSON `[[term, weight], …]` (2026-12-06T0100); null until filled for older rows. */
     terms: string | null;
+    /** The article's revision its own list was made from (2026-12-09T0200); null before, and once withdrawn. */
+    items_revision: number | null;
   };
   related_buckets: { bucket: string; article_id: number };
   related_items: { article_id: number; related_id: number; score: number };
@@ -397,6 +399,21 @@ export class RelatedRepository implements Port.RelatedRepository {
     await this.db
       .deleteFrom('related_items')
       .where((eb) => eb.or([eb('article_id', '=', articleId), eb('related_id', '=', articleId)]))
+      .execute();
+    await this.markItems(articleId, null);
+  }
+
+  async itemsRevision(articleId: number): Promise<number | undefined> {
+    const row = await this.db.selectFrom('related_fingerprints').select('items_revision').where('article_id', '=', articleId).executeTakeFirst();
+    return row?.items_revision ?? undefined;
+  }
+
+  async markItems(articleId: number, revision: number | null): Promise<void> {
+    await this.db
+      .updateTable('related_fingerprints')
+      .set({ items_revision: revision })
+      .where('article_id', '=', articleId)
+      .where('items_revision', 'is distinct from', revision)
       .execute();
   }
 
