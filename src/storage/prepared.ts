@@ -1,6 +1,13 @@
-import type { Compilable, CompiledQuery, Kysely } from 'kysely';
+import type { Compilable, CompiledQuery, Kysely, RawBuilder } from 'kysely';
 
-type Scalar = string | number | null;
+/** A raw `sql` query (compiled against a database) rather than a builder's (compiled alone). */
+const isRawBuilder = <R>(b: Compilable<R> | RawBuilder<R>): b is RawBuilder<R> => (b as Partial<RawBuilder<R>>).isRawBuilder === true;
+
+/**
+ * What a prepared query binds: scalars, and on PostgreSQL whole arrays, each one parameter (`= any(?::int4[])`,
+ * `unnest(?::text[])`); never the items of an IN list, whose text changes with their number.
+ */
+type Scalar = string | number | null | readonly string[] | readonly number[];
 
 /** The SQL text of every prepared query compiled in this process, and its statement name on PostgreSQL. */
 const statementNames = new Map<string, string>();
@@ -20,7 +27,9 @@ export const statementName = (text: string): string | undefined => statementName
  * the builder bound itself stay as they are. Arguments are scalars only: a list would change the text (IN (?, ?, …)),
  * and a stand-in must reach the parameters untouched (never compared, concatenated or made into SQL by the builder).
  */
-export function prepared<A extends Scalar[], R>(build: (db: Kysely<any>, ...args: A) => Compilable<R>): (db: Kysely<any>, ...args: A) => Promise<R[]> {
+export function prepared<A extends Scalar[], R>(
+  build: (db: Kysely<any>, ...args: A) => Compilable<R> | RawBuilder<R>,
+): (db: Kysely<any>, ...args: A) => Promise<R[]> {
   // Keyed by the database's adapter: SQLite and PostgreSQL compile different text, and a process may hold both (tests).
   const compiled = new WeakMap<object, { query: CompiledQuery<R>; slots: number[] }>();
   return async (db, ...args) => {
@@ -28,7 +37,8 @@ export function prepared<A extends Scalar[], R>(build: (db: Kysely<any>, ...args
     let entry = compiled.get(adapter);
     if (!entry) {
       const standIns = args.map((_, i) => `\u0000prepared-argument-${i}\u0000`);
-      const query = build(db, ...(standIns as A)).compile();
+      const built = build(db, ...(standIns as unknown as A));
+      const query = isRawBuilder(built) ? built.compile(db) : built.compile();
       const slots = query.parameters.map((p) => (typeof p === 'string' ? standIns.indexOf(p) : -1));
       // Every argument must reach the parameters (one made into SQL text or compared by the builder would not).
       if (args.some((_, i) => !slots.includes(i))) throw new Error(`prepared: the query does not bind every argument: ${query.sql}`);
