@@ -158,13 +158,13 @@ function sameTerms(a: readonly [string, number][], b: readonly [string, number][
   return a.every(([t, w]) => weights.get(t) === w);
 }
 
-/** Candidates read before this transaction, less those taken down since (their withdrawal committed in between). */
+/**
+ * Candidates read before this transaction, less those taken down since (their withdrawal committed in between): one
+ * narrow read of the published among them (not their rows and tags), while the transaction holds the related lock.
+ */
 async function stillPublished(store: Store, candidates: readonly Candidate[]): Promise<Candidate[]> {
-  const live = await store.articles.findMany(
-    candidates.map((c) => c.articleId),
-    { bodies: false },
-  );
-  const published = new Set(live.filter((a) => a.status === 'published').map((a) => a.id));
+  const live = await store.articles.publishedTitles(candidates.map((c) => c.articleId));
+  const published = new Set(live.map((a) => a.id));
   return candidates.filter((c) => published.has(c.articleId));
 }
 
