@@ -30,6 +30,34 @@ describe.runIf(runsOn('postgres'))('ordered lexemes on postgres', () => {
     fields: { title: field([`标题${id}`]), tags: field([]), summary: field([]), body: field(words, grams) },
     head: `标题${id}`,
   });
+  let author = 0;
+  /** Published articles with these ids, a day apart (search_docs rows need their articles). */
+  const insertArticles = (ids: number[]) =>
+    t.database.db
+      .insertInto('articles')
+      .values(
+        ids.map((id) => ({
+          id,
+          title: `标题${id}`,
+          subtitle: '',
+          summary: '',
+          body_html: '<p>x</p>',
+          body_text: 'x',
+          channel_id: 1,
+          source: '',
+          byline: '',
+          editor: '',
+          cover: '',
+          status: 'published',
+          published_at: START + id * DAY,
+          scheduled_at: null,
+          created_at: START,
+          updated_at: START,
+          author_id: author,
+          revision: 1,
+        })) as never,
+      )
+      .execute();
   const name: Term = { kind: 'text', text: '砚岚芯', phrase: { grams: ['砚岚', '岚芯', '芯'], prefix: false } };
   const phraseOfWords: Term = {
     kind: 'text',
@@ -49,35 +77,14 @@ describe.runIf(runsOn('postgres'))('ordered lexemes on postgres', () => {
       .insertInto('channels')
       .values({ id: 1, slug: 'news', name: 'news', parent_id: null, path: 'news', position: 0, description: '', created_at: now })
       .execute();
-    const { id: author } = await db
-      .insertInto('accounts')
-      .values({ username: 'order', display_name: 'order', role: 'admin', password_hash: 'x', disabled_at: null, created_at: now, updated_at: now })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const rows = Array.from({ length: COUNT }, (_, i) => i + 1).map((id) => ({
-      id,
-      title: `标题${id}`,
-      subtitle: '',
-      summary: '',
-      body_html: '<p>x</p>',
-      body_text: 'x',
-      channel_id: 1,
-      source: '',
-      byline: '',
-      editor: '',
-      cover: '',
-      status: 'published',
-      published_at: START + id * DAY,
-      scheduled_at: null,
-      created_at: START,
-      updated_at: START,
-      author_id: author,
-      revision: 1,
-    }));
-    await db
-      .insertInto('articles')
-      .values(rows as never)
-      .execute();
+    author = (
+      await db
+        .insertInto('accounts')
+        .values({ username: 'order', display_name: 'order', role: 'admin', password_hash: 'x', disabled_at: null, created_at: now, updated_at: now })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id;
+    await insertArticles(Array.from({ length: COUNT }, (_, i) => i + 1));
     index = new PostgresSearchIndex(db);
     const docs = written;
     for (let id = 1; id <= COUNT; id++) {
@@ -152,39 +159,13 @@ describe.runIf(runsOn('postgres'))('ordered lexemes on postgres', () => {
     // Every document holds both grams, none in this order: all 60 loose matches are checked, so the answer is no.
     expect(await index.anyMatch({ terms: [backwards] })).toBe(false);
     expect(await index.anyMatch({ terms: [reversed] })).toBe(false);
-    // Only in the window: exact matches exist, but not in these dates.
+    // Within dates: no exact match was published on days 4–9; one was on day 10.
     expect(await index.anyMatch({ terms: [name], from: START + 4 * DAY, to: START + 10 * DAY })).toBe(false);
     expect(await index.anyMatch({ terms: [name], from: START + 4 * DAY, to: START + 11 * DAY })).toBe(true);
 
     // A thousand more articles holding the grams apart: a no would now take every one of them read; it is not known.
-    const db = t.database.db;
-    const { id: author } = await db.selectFrom('accounts').select('id').executeTakeFirstOrThrow();
     const more = Array.from({ length: 1000 }, (_, i) => COUNT + 1 + i);
-    await db
-      .insertInto('articles')
-      .values(
-        more.map((id) => ({
-          id,
-          title: `标题${id}`,
-          subtitle: '',
-          summary: '',
-          body_html: '<p>x</p>',
-          body_text: 'x',
-          channel_id: 1,
-          source: '',
-          byline: '',
-          editor: '',
-          cover: '',
-          status: 'published',
-          published_at: START + id * DAY,
-          scheduled_at: null,
-          created_at: START,
-          updated_at: START,
-          author_id: author,
-          revision: 1,
-        })) as never,
-      )
-      .execute();
+    await insertArticles(more);
     await index.putMany(more.map((id) => doc(id, ['砚岚', '其', '岚芯', '芯', '其'], ['云岭', '的', '县'])));
     expect(await index.anyMatch({ terms: [backwards] })).toBeUndefined();
     // A match is still a yes, wherever the heap has it.
