@@ -10,6 +10,9 @@
  *   DATABASE_URL=… npx tsx bench/search.ts --stores postgres --keep NAME   (PostgreSQL: database inkstone_bench_NAME on
  *     that server, kept likewise; needs DATABASE_URL, as a throwaway cluster goes at the end)
  *   … --keep … --reindex   (a kept database's index is built again: another index layout timed on the same articles)
+ *   npx tsx bench/search.ts --archive NAME [--queries 1000]   (a bench:scale archive under INKSTONE_BENCH_CACHE, e.g.
+ *     postgres-300000-…: its index as built, queried in place with this mix of its own articles; a PostgreSQL one in
+ *     the kept cluster, which is started, or the server at DATABASE_URL; nothing is written)
  *
  * PostgreSQL: DATABASE_URL names a server where the benchmark may create (and then drops) a database;
  * without it a throwaway cluster is started from Debian's binaries, as the tests do.
@@ -27,7 +30,7 @@ import { rebuildSearchIndex, searchArticles, type SearchInput } from '../src/dom
 import { migrate, openDatabase, type Database } from '../src/storage/database.ts';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
-import { postgresServer, scratchPostgresDatabase } from './support.ts';
+import { archiveDatabase, keptCluster, postgresServer, scratchPostgresDatabase, withDatabase } from './support.ts';
 import { timeSql } from './sql-time.ts';
 import { channelPaths, corpus, random, toTraditional, zipfRank, type SyntheticArticle } from './search-corpus.ts';
 
@@ -40,6 +43,7 @@ const { values: args } = parseArgs({
     keep: { type: 'string' },
     sql: { type: 'boolean' },
     reindex: { type: 'boolean' },
+    archive: { type: 'string' },
   },
   // Other benchmarks import load() and have options of their own.
   strict: false,
@@ -288,6 +292,74 @@ export async function measure(ctx: Ctx, queries: Query[]) {
   return times;
 }
 
+type Sizes = Pick<StoreReport, 'loadSeconds' | 'indexSeconds' | 'indexBytes' | 'textBytes' | 'databaseBytes'>;
+
+/** The mix timed on `ctx` (the peak RSS sampled meanwhile), overall and by kind of query. */
+async function timed(kind: StoreReport['store'], ctx: Ctx, queries: Query[], sizes: Sizes): Promise<StoreReport> {
+  // Bulk work is over: what remains is what a server holds while it searches.
+  (globalThis as { gc?: () => void }).gc?.();
+  let rssPeak = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+  }, 50);
+  const times = await measure(ctx, queries).finally(() => clearInterval(sampler));
+  rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+  const sorted = times.map((t) => t.t).sort((a, b) => a - b);
+  const kinds = [...new Set(times.map((t) => t.kind))];
+  return {
+    store: kind,
+    ...sizes,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1]!,
+    rssPeak,
+    byKind: kinds.map((k) => {
+      const mine = times.filter((t) => t.kind === k);
+      const s = mine.map((t) => t.t).sort((a, b) => a - b);
+      return {
+        kind: k,
+        n: s.length,
+        p50: percentile(s, 50),
+        p95: percentile(s, 95),
+        max: s[s.length - 1]!,
+        avgTotal: mine.reduce((n, t) => n + t.total, 0) / mine.length,
+      };
+    }),
+  };
+}
+
+/**
+ * A bench:scale archive's index as built, queried in place (--archive): the sizes bench:scale reached (a PostgreSQL
+ * archive of 300,000 articles takes half an hour to build) without building another. Its own articles make the mix.
+ */
+async function runArchive(name: string): Promise<StoreReport> {
+  const cache = process.env.INKSTONE_BENCH_CACHE ?? '/var/tmp/inkstone-bench-scale';
+  const meta = JSON.parse(readFileSync(path.join(cache, `${name}.json`), 'utf8')) as { store: 'sqlite' | 'postgres'; loaded: Omit<Loaded, 'loadSeconds'> };
+  const cluster = meta.store === 'postgres' ? await keptCluster(cache) : undefined;
+  const dataDir = cluster ? mkdtempSync(path.join(os.tmpdir(), 'inkstone-bench-')) : path.join(cache, name);
+  const databaseUrl = cluster && withDatabase(cluster.adminUrl, archiveDatabase(name));
+  const database = openDatabase({ databaseUrl, dataDir, poolSize: 4 });
+  try {
+    log(`${meta.store}: querying the archive ${name} in place`);
+    const config = loadConfig({ INKSTONE_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, INKSTONE_DEMO: '0' });
+    const ctx: Ctx = createContainer({ config, database, clock: new ManualClock() }).ctx;
+    const { bytes: indexBytes } = await ctx.store.search.stats();
+    const sizes = {
+      loadSeconds: Number.NaN,
+      indexSeconds: Number.NaN,
+      indexBytes,
+      textBytes: await indexedTextBytes(database),
+      databaseBytes: await databaseSize(database),
+    };
+    return await timed(meta.store, ctx, queryMix({ ...meta.loaded, loadSeconds: 0 }).slice(0, QUERIES), sizes);
+  } finally {
+    await database.close();
+    cluster?.stop();
+    if (cluster) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<string>): Promise<StoreReport> {
   const corpusId = JSON.stringify({ articles: ARTICLES, seed: SEED });
   // A kept SQLite database is reused when an earlier run finished building it from the same corpus (its marker file says so).
@@ -353,42 +425,13 @@ async function runStore(kind: 'sqlite' | 'postgres', pgAdminUrl: () => Promise<s
     log(
       `${kind}: ${documents} articles indexed${Number.isNaN(indexSeconds) ? '' : ` in ${indexSeconds.toFixed(0)} s`}, index ${(indexBytes / 1048576).toFixed(0)} MB`,
     );
-    const queries = queryMix(loaded);
-    // Bulk work is over: what remains is what a server holds while it searches.
-    (globalThis as { gc?: () => void }).gc?.();
-    let rssPeak = process.memoryUsage.rss();
-    const sampler = setInterval(() => {
-      rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
-    }, 50);
-    const times = await measure(ctx, queries).finally(() => clearInterval(sampler));
-    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
-    const sorted = times.map((t) => t.t).sort((a, b) => a - b);
-    const kinds = [...new Set(times.map((t) => t.kind))];
-    return {
-      store: kind,
+    return await timed(kind, ctx, queryMix(loaded), {
       loadSeconds: reuse ? Number.NaN : loaded.loadSeconds,
       indexSeconds,
       indexBytes,
       textBytes,
       databaseBytes,
-      p50: percentile(sorted, 50),
-      p95: percentile(sorted, 95),
-      p99: percentile(sorted, 99),
-      max: sorted[sorted.length - 1]!,
-      rssPeak,
-      byKind: kinds.map((k) => {
-        const mine = times.filter((t) => t.kind === k);
-        const s = mine.map((t) => t.t).sort((a, b) => a - b);
-        return {
-          kind: k,
-          n: s.length,
-          p50: percentile(s, 50),
-          p95: percentile(s, 95),
-          max: s[s.length - 1]!,
-          avgTotal: mine.reduce((n, t) => n + t.total, 0) / mine.length,
-        };
-      }),
-    };
+    });
   } finally {
     await database.close();
     await drop();
@@ -424,11 +467,13 @@ async function main() {
   const pgAdminUrl = postgres.adminUrl;
   const reports: StoreReport[] = [];
   try {
-    for (const s of stores) reports.push(await runStore(s, pgAdminUrl));
+    if (typeof args.archive === 'string') reports.push(await runArchive(args.archive));
+    else for (const s of stores) reports.push(await runStore(s, pgAdminUrl));
   } finally {
     postgres.stop();
   }
-  console.log(`\nSearch benchmark: ${ARTICLES} articles, ${QUERIES} queries (searchArticles: index query + articles + snippets), ${os.cpus().length} CPUs`);
+  const what = typeof args.archive === 'string' ? `the archive ${args.archive}` : `${ARTICLES} articles`;
+  console.log(`\nSearch benchmark: ${what}, ${QUERIES} queries (searchArticles: index query + articles + snippets), ${os.cpus().length} CPUs`);
   for (const r of reports) {
     console.log(`\n${r.store}: p50 ${ms(r.p50)}, p95 ${ms(r.p95)}, p99 ${ms(r.p99)}, max ${ms(r.max)}`);
     console.log(
