@@ -8,12 +8,11 @@ import type { Candidate } from './related-reading.ts';
 
 /**
  * Postings read per publish, shared out among its terms by their weight in the query (each term between the floor and
- * the ceiling), and how many of the best by them are scored exactly (see RelatedRepository.similarPublished). The
- * floor was 500: on the 300,000-article PostgreSQL archive (60 published articles, each's exact top 8 against the top
- * 8 found), 250 finds the same lists with the same exact score (91.9 % of the exact lists' similarity) in 31 ms of the
- * database's time instead of 42: most terms' share lies between the two, and a term with fewer postings is read whole.
+ * the ceiling), and how many of the best by them are scored exactly (see RelatedRepository.similarPublished).
+ * bench/related-postings.ts measures other values on a PostgreSQL archive (at 300,000 articles a floor of 250 took the
+ * same time as 500, for the same lists).
  */
-export const POSTINGS = { budget: 40_000, floor: 250, ceiling: 8_000, rescored: 400 };
+export const POSTINGS = { budget: 40_000, floor: 500, ceiling: 8_000, rescored: 400 };
 
 /** How deep a term's postings are read for a query: its share of the budget by its weight among the query's (`total`). */
 export function postingsDepth(weight: number, total: number): number {
