@@ -56,12 +56,11 @@ try {
     const weights = rows.map((r) => Number(r.weight));
     const exact = await exactTop(terms, weights, articleId);
     const exactScore = exact.reduce((sum, r) => sum + r.s, 0) || 1;
-    for (const [v, [budget, floor, ceiling, rescored]] of variants.entries()) {
-      const total = weights.reduce((a, w) => a + Math.max(0, w), 0);
+    const total = weights.reduce((a, w) => a + Math.max(0, w), 0);
+    // The same statement as RelatedRepository's shortlist on PostgreSQL.
+    const cutRead = async ([budget, floor, ceiling, rescored]: (typeof variants)[number]) => {
       const depths = weights.map((w) => Math.min(ceiling, Math.max(floor, Math.round((budget * Math.max(0, w)) / (total || 1)))));
-      const started = performance.now();
-      // The same statement as RelatedRepository's shortlist on PostgreSQL.
-      const shortlist = (
+      return (
         await db.query<{ id: number }>(
           `select p.article_id as id from unnest($2::text[], $3::float8[], $4::int4[]) q(t, w, d)
            cross join lateral (select article_id, weight from related_terms where term = q.t order by weight desc limit q.d) p
@@ -69,6 +68,12 @@ try {
           [articleId, terms, weights, depths],
         )
       ).rows.map((r) => r.id);
+    };
+    // Every variant once untimed first: the first to read a term's pages would otherwise pay for the others' reads.
+    for (const variant of variants) await cutRead(variant);
+    for (const [v, variant] of variants.entries()) {
+      const started = performance.now();
+      const shortlist = await cutRead(variant);
       results[v]!.ms.push(performance.now() - started);
       const found = await exactTop(terms, weights, articleId, shortlist);
       results[v]!.score += found.reduce((sum, r) => sum + r.s, 0) / exactScore;
