@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { dotWithVector } from '../../src/storage/repositories/related.ts';
 
-/** The same dot product as parsing the vector: what similarPublished scored before reading vectors in place. */
-function byParsing(json: string, weightOf: ReadonlyMap<string, number>) {
-  let similarity = 0;
-  let shared = 0;
-  for (const [term, weight] of JSON.parse(json) as [string, number][]) {
-    const w = weightOf.get(term);
-    if (w === undefined) continue;
-    similarity += weight * w;
-    shared++;
-  }
-  return { similarity, shared };
-}
+/** The same dot product by parsing the vector: what similarPublished scored before reading vectors in place. */
+const byParsing = (json: string, weightOf: ReadonlyMap<string, number>) =>
+  (JSON.parse(json) as [string, number][])
+    .filter(([term]) => weightOf.has(term))
+    .reduce((sum, [term, weight]) => ({ similarity: sum.similarity + weight * weightOf.get(term)!, shared: sum.shared + 1 }), { similarity: 0, shared: 0 });
 
 describe('a kept term vector dotted with a query in place', () => {
   it('gives what parsing it gives, for every kind of term and weight a vector can hold', () => {
