@@ -25,6 +25,9 @@ import { SourceRepository } from './repositories/sources.ts';
 import { SynonymRepository } from './repositories/synonyms.ts';
 import { TopicRepository } from './repositories/topics.ts';
 
+/** Runs of a transaction PostgreSQL aborted as a deadlock's victim, at most (see SqlStore.transaction). */
+const DEADLOCK_ATTEMPTS = 3;
+
 /** The domain's Store over Kysely: the repositories over one connection or one transaction. */
 export class SqlStore implements Store {
   readonly articles: ArticleRepository;
@@ -96,14 +99,27 @@ export class SqlStore implements Store {
     );
   }
 
+  /**
+   * Runs `fn` in a transaction; what it hands to afterCommit runs once it committed. On PostgreSQL a transaction that
+   * the server aborted to break a lock cycle (deadlock_detected: nothing of it was written) runs again from the start,
+   * up to DEADLOCK_ATTEMPTS times, as a client trying again would, rather than answering 500: an unpublish's trigger
+   * marks the related lists showing the article while the outbox's related reading writes some of the same lists in
+   * another order (related_lists, 2026-12-08T0100).
+   */
   async transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
-    const committed: (() => void)[] = [];
-    const result = await this.db
-      .transaction()
-      .execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, this.ballots, this.external, this.sqliteFile, committed)));
-    for (const run of committed) run();
-    return result;
+    for (let attempt = 1; ; attempt++) {
+      const committed: (() => void)[] = [];
+      try {
+        const result = await this.db
+          .transaction()
+          .execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, this.ballots, this.external, this.sqliteFile, committed)));
+        for (const run of committed) run();
+        return result;
+      } catch (err) {
+        if (this.dialect !== 'postgres' || (err as { code?: string }).code !== '40P01' || attempt >= DEADLOCK_ATTEMPTS) throw err;
+      }
+    }
   }
 
   afterCommit(run: () => void): void {
