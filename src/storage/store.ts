@@ -110,15 +110,20 @@ export class SqlStore implements Store {
     if (this.db.isTransaction) return fn(this);
     for (let attempt = 1; ; attempt++) {
       const committed: (() => void)[] = [];
+      let result: T;
       try {
-        const result = await this.db
+        result = await this.db
           .transaction()
           .execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, this.ballots, this.external, this.sqliteFile, committed)));
-        for (const run of committed) run();
-        return result;
       } catch (err) {
         if (this.dialect !== 'postgres' || (err as { code?: string }).code !== '40P01' || attempt >= DEADLOCK_ATTEMPTS) throw err;
+        // A moment apart, as the reactions' retry does, so the other side of the cycle has finished.
+        await new Promise((resolve) => setTimeout(resolve, attempt * 5));
+        continue;
       }
+      // Only the run that committed hands on its work, and outside the retry: a failure there is not the transaction's.
+      for (const run of committed) run();
+      return result;
     }
   }
 
