@@ -143,7 +143,8 @@ describe.each(STORES)('related reading of a large backlog in bulk on %s', (kind)
     const list = posts();
     writeFileSync(file, wxr(list));
     const account = await t.ctx.store.accounts.findById(admin.id);
-    const report = await importArchive(t.ctx, toActor(account!), 'wxr', () => readSource(file, 'wxr'));
+    // The backlog is what is tested here: the import leaves its related reading to it.
+    const report = await importArchive(t.ctx, toActor(account!), 'wxr', () => readSource(file, 'wxr'), { related: false });
     expect(report.imported).toBe(list.length);
     articleCount = list.length;
     const { rows } = await sql<{ id: number; source_key: string }>`select article_id as id, source_key from import_sources`.execute(db());
@@ -345,6 +346,128 @@ describe.each(STORES)('related reading of a large backlog in bulk on %s', (kind)
     expect(await t.ctx.store.related.sourceHash(target)).toBe(analyseArticle(now!).sourceHash);
     const terms = (await t.ctx.store.related.terms(target)).map(([term]) => term);
     expect(terms).toContain('江豚');
+    expect(await t.ctx.store.related.unanalysed()).toBe(0);
+  });
+});
+
+describe.each(STORES)('related reading made by the import itself on %s', (kind) => {
+  let t: TestApp;
+  let dir: string;
+  let admin: Parameters<typeof toActor>[0];
+  const db = () => t.db.database.db;
+  const count = async (table: string) => Number((await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(db())).rows[0]!.n);
+  const lists = async () => {
+    const { rows } = await sql<{ article_id: number; related_id: number; score: number }>`select article_id, related_id, score from related_items`.execute(
+      db(),
+    );
+    const out = new Map<number, number[]>();
+    for (const r of rows
+      .map((r) => ({ a: Number(r.article_id), r: Number(r.related_id), s: Number(r.score) }))
+      .sort((x, y) => x.a - y.a || y.s - x.s || y.r - x.r))
+      out.set(r.a, [...(out.get(r.a) ?? []), r.r]);
+    return out;
+  };
+  const ids = async () => {
+    const { rows } = await sql<{ id: number; source_key: string }>`select article_id as id, source_key from import_sources`.execute(db());
+    return new Map(rows.map((r) => [r.source_key, Number(r.id)]));
+  };
+  const shown = async (articleId: number) => {
+    const res = await t.app.inject({ url: `/api/v1/articles/${articleId}/related` });
+    expect(res.statusCode).toBe(200);
+    return json<{ items: { id: number }[] }>(res).items.map((i) => i.id);
+  };
+  const importFile = async (name: string, list: readonly Post[], options: Parameters<typeof importArchive>[4] = {}) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, wxr(list).replaceAll('https://old.example.cn', `https://${name}.example.cn`));
+    return importArchive(t.ctx, toActor(admin), 'wxr', () => readSource(file, 'wxr'), options);
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp(kind);
+    const { id } = await t.user('admin');
+    admin = (await t.ctx.store.accounts.findById(id))!;
+    dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-import-related-'));
+  });
+  afterAll(async () => {
+    await t?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('leaves every imported article analysed, with the lists the per-article path makes, batch after batch', { timeout: 120_000 }, async () => {
+    const list = posts();
+    // Batches of 90: the archive's postings read once and kept, each batch's own articles scored against each other.
+    const report = await importFile('first', list, { batch: 90 });
+    expect(report.imported).toBe(list.length);
+    expect(await t.ctx.store.related.unanalysed()).toBe(0);
+    expect(await count('related_fingerprints')).toBe(list.length);
+    const imported = await lists();
+    // Drafts are analysed but in no list, nor have one; every list is kept to 16.
+    const { rows } = await sql<{ n: number }>`select count(*) as n from related_items i join articles a on a.id = i.related_id or a.id = i.article_id
+      where a.status <> 'published'`.execute(db());
+    expect(Number(rows[0]!.n)).toBe(0);
+    for (const l of imported.values()) expect(l.length).toBeLessThanOrEqual(16);
+
+    // The per-article path, for reference: in import order (each article scored against those before it, as batches
+    // are), and over the whole archive. The same best eight, but for pairs at the thresholds (each batch's damping is
+    // the archive's as far as it was imported).
+    for (const table of ['related_items', 'related_terms', 'related_buckets', 'related_fingerprints']) await sql`delete from ${sql.table(table)}`.execute(db());
+    expect(await analyseBacklog(t.ctx)).toBe(list.length);
+    const inOrder = await lists();
+    expect(await rebuildRelated(t.ctx)).toBe(list.length);
+    const rebuilt = await lists();
+    for (const reference of [inOrder, rebuilt]) {
+      let compared = 0;
+      let found = 0;
+      for (const [id, l] of reference) {
+        const mine = new Set((imported.get(id) ?? []).slice(0, 8));
+        compared += Math.min(8, l.length);
+        found += l.slice(0, 8).filter((x) => mine.has(x)).length;
+      }
+      expect(compared).toBeGreaterThan(300);
+      expect(found / compared).toBeGreaterThan(0.8);
+    }
+    expect(imported.size).toBeGreaterThan(inOrder.size * 0.95);
+
+    // A syndicated copy and its original head each other's lists.
+    const idOf = await ids();
+    const key = (p: Post) => `wxr:https://first.example.cn#${list.indexOf(p) + 1}`;
+    for (const original of [fixtureArticles[0]!.key, fixtureArticles[20]!.key]) {
+      const a = idOf.get(key(list.find((p) => p.key === original)!))!;
+      const copy = idOf.get(key(list.find((p) => p.key === `${original}-copy`)!))!;
+      expect((await shown(a))[0]).toBe(copy);
+      expect((await shown(copy))[0]).toBe(a);
+    }
+    // Nothing was left to the server's backlog.
+    expect(await analyseRelatedBacklog(t.ctx)).toBe(0);
+
+    // A second file into the archive: its articles are offered into the archive's lists. A copy of a story that had
+    // none heads the original's list, and the original heads the copy's.
+    const original = list.find((p) => p.key === fixtureArticles[5]!.key)!;
+    const second = await importFile('second', [{ ...original, key: 'copy-5', title: `（转载）${original.title.slice(0, 10)}`, at: original.at + 86_400_000 }]);
+    expect(second.imported).toBe(1);
+    const after = await ids();
+    const copy = after.get('wxr:https://second.example.cn#1')!;
+    const a = after.get(key(original))!;
+    expect((await shown(copy))[0]).toBe(a);
+    expect((await shown(a))[0]).toBe(copy);
+    expect(await t.ctx.store.related.unanalysed()).toBe(0);
+  });
+
+  it('imports all the same when related reading fails, and leaves those articles to the server’s backlog', async () => {
+    const related = t.ctx.store.related;
+    const original = related.postings.bind(related);
+    related.postings = () => Promise.reject(new Error('postings unreadable'));
+    const before = await count('articles');
+    try {
+      const list = posts().slice(0, 40);
+      const report = await importFile('third', list);
+      expect(report.imported).toBe(40);
+    } finally {
+      related.postings = original;
+    }
+    expect(await count('articles')).toBe(before + 40);
+    expect(await t.ctx.store.related.unanalysed()).toBe(40);
+    expect(await analyseRelatedBacklog(t.ctx)).toBe(40);
     expect(await t.ctx.store.related.unanalysed()).toBe(0);
   });
 });

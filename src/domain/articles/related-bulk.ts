@@ -171,32 +171,7 @@ async function writePart(
         return s !== undefined && !s.analysed && s.revision === article.revision;
       });
       if (fresh.length === 0) return 0;
-      const referenced = new Set<number>();
-      for (const { article } of fresh) {
-        const computed = lists.get(article.id);
-        for (const i of computed?.items ?? []) referenced.add(i.id);
-        for (const o of computed?.offers ?? []) referenced.add(o.id);
-      }
-      // Taken down since they were scored (their withdrawal may have committed in between): in no list.
-      const live = await store.related.publishedAmong([...referenced]);
-      const written = fresh.map(({ article }) => {
-        const computed = lists.get(article.id);
-        return {
-          articleId: article.id,
-          items: (computed?.items ?? []).filter((i) => live.has(i.id)),
-          offers: (computed?.offers ?? []).filter((o) => live.has(o.id)),
-        };
-      });
-      await store.related.saveDocuments(
-        fresh.map(({ article, doc }) => ({ articleId: article.id, doc })),
-        ctx.clock.now(),
-      );
-      await store.related.writeLists(
-        written.map(({ articleId, items }) => ({ articleId, items })),
-        written.flatMap(({ articleId, offers }) => offers.map((o) => ({ targetId: o.id, relatedId: articleId, score: o.score }))),
-        RELATED.keep,
-        batchIds,
-      );
+      await writeAnalysed(store, fresh, lists, batchIds, ctx.clock.now());
       return fresh.length;
     });
   } catch {
@@ -213,6 +188,116 @@ async function writePart(
     }
     return written;
   }
+}
+
+/**
+ * Writes analysed articles' documents (terms, band keys, fingerprints) and their computed lists and offers, in the
+ * caller's transaction (which holds the related lock on PostgreSQL). Candidates taken down since they were scored (their
+ * withdrawal may have committed in between) are in no list. `batch`: the ids scored together (offers between them
+ * were merged into their lists already).
+ */
+async function writeAnalysed(
+  store: Store,
+  fresh: readonly { article: Pick<Article, 'id'>; doc: RelatedDocument }[],
+  lists: ReadonlyMap<number, Computed>,
+  batch: readonly number[],
+  now: number,
+): Promise<void> {
+  const referenced = new Set<number>();
+  for (const { article } of fresh) {
+    const computed = lists.get(article.id);
+    for (const i of computed?.items ?? []) referenced.add(i.id);
+    for (const o of computed?.offers ?? []) referenced.add(o.id);
+  }
+  const live = await store.related.publishedAmong([...referenced]);
+  const written = fresh.map(({ article }) => {
+    const computed = lists.get(article.id);
+    return {
+      articleId: article.id,
+      items: (computed?.items ?? []).filter((i) => live.has(i.id)),
+      offers: (computed?.offers ?? []).filter((o) => live.has(o.id)),
+    };
+  });
+  await store.related.saveDocuments(
+    fresh.map(({ article, doc }) => ({ articleId: article.id, doc })),
+    now,
+  );
+  await store.related.writeLists(
+    written.map(({ articleId, items }) => ({ articleId, items })),
+    written.flatMap(({ articleId, offers }) => offers.map((o) => ({ targetId: o.id, relatedId: articleId, score: o.score }))),
+    RELATED.keep,
+    batch,
+  );
+}
+
+/** What a batch's scoring reads of each article. */
+type Scored = Pick<Article, 'id' | 'status' | 'channelId' | 'publishedAt'>;
+
+/**
+ * Related reading of articles as they are written (an import's batches): each batch scored before its transaction,
+ * as the bulk path scores a backlog's, under ids of its own (negative: the articles have none yet), and written in
+ * the transaction that inserts the articles, under the ids they got. Batches are scored one after another, each after
+ * the one before it was written (or dropped): the run keeps what it read of the archive's postings, and learns each
+ * batch's terms once it is written (written()).
+ */
+export class RelatedOfNew {
+  private scorer: Scorer | undefined;
+
+  /** The lists of a batch's published articles (by their index in `articles`), or undefined when the scoring failed. */
+  async score(store: Store, articles: readonly Omit<Scored, 'id'>[], docs: readonly RelatedDocument[]): Promise<ScoredBatch | undefined> {
+    try {
+      this.scorer ??= new Scorer(await store.related.lastArticleId());
+      const provisional = articles.map((a, i) => ({ ...a, id: -(i + 1) }));
+      return { lists: await this.scorer.score(store, provisional, docs, { remember: false }), docs };
+    } catch {
+      // Related reading never fails an import: the articles are left unanalysed, and the server's backlog does them.
+      return undefined;
+    }
+  }
+
+  /**
+   * Writes the batch's analyses in the caller's transaction: `ids[i]` the id article i got, or undefined when it was
+   * not written (imported meanwhile by another run). Returns the analyses written, for written().
+   */
+  async write(store: Store, batch: ScoredBatch, ids: readonly (number | undefined)[], now: number): Promise<{ id: number; doc: RelatedDocument }[]> {
+    const real = (provisional: number) => (provisional < 0 ? ids[-provisional - 1] : provisional);
+    const lists = new Map<number, Computed>();
+    const fresh: { article: { id: number }; doc: RelatedDocument }[] = [];
+    for (const [i, doc] of batch.docs.entries()) {
+      const id = ids[i];
+      if (id === undefined) continue;
+      fresh.push({ article: { id }, doc });
+      const computed = batch.lists.get(-(i + 1));
+      if (!computed) continue;
+      const mapped = (items: readonly ScoredItem[]) =>
+        items.flatMap((item) => {
+          const to = real(item.id);
+          return to === undefined ? [] : [{ id: to, score: item.score }];
+        });
+      lists.set(id, { items: mapped(computed.items), offers: mapped(computed.offers) });
+    }
+    if (fresh.length === 0) return [];
+    await store.related.lockForRefresh();
+    await writeAnalysed(
+      store,
+      fresh,
+      lists,
+      fresh.map((f) => f.article.id),
+      now,
+    );
+    return fresh.map(({ article, doc }) => ({ id: article.id, doc }));
+  }
+
+  /** Analyses committed: later batches find them among the postings the run keeps. */
+  written(analyses: readonly { id: number; doc: RelatedDocument }[]): void {
+    this.scorer?.remember(analyses);
+  }
+}
+
+/** A batch's computed lists under provisional ids (see RelatedOfNew), with the analyses they were scored from. */
+export interface ScoredBatch {
+  readonly lists: ReadonlyMap<number, Computed>;
+  readonly docs: readonly RelatedDocument[];
 }
 
 /**
@@ -287,7 +372,7 @@ class Scorer {
   }
 
   /** Each published article's list and offers (to articles outside the batch), by article id. */
-  async score(store: Store, articles: readonly Article[], docs: readonly RelatedDocument[]): Promise<Map<number, Computed>> {
+  async score(store: Store, articles: readonly Scored[], docs: readonly RelatedDocument[], { remember = true } = {}): Promise<Map<number, Computed>> {
     let t0 = performance.now();
     const corpus = await this.corpus(store, docs);
     bulkTimings.frequencies += since(t0);
@@ -402,9 +487,14 @@ class Scorer {
         .slice(0, RELATED.keep);
     }
     // The batch's analyses are the archive's for the next batches (written before those are scored).
-    for (const [i, article] of articles.entries()) this.kept.add(article.id, docs[i]!.terms);
+    if (remember) this.remember(articles.map((article, i) => ({ id: article.id, doc: docs[i]! })));
     bulkTimings.scoring += since(t0);
     return out;
+  }
+
+  /** Analyses written: the postings kept from batch to batch take them in. */
+  remember(analyses: readonly { id: number; doc: RelatedDocument }[]): void {
+    for (const { id, doc } of analyses) this.kept.add(id, doc.terms);
   }
 
   /**

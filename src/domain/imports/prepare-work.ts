@@ -1,10 +1,12 @@
 import { prepareBodyNow } from '../articles/body-work.ts';
+import type { RelatedDocument } from '../articles/related-reading.ts';
+import { analyseArticle } from '../articles/related.ts';
 import { DomainError } from '../errors.ts';
 import { packSearchFields, prepareSearchFields, type PackedSearchFields } from '../search/document.ts';
 
 /**
  * The CPU-heavy part of importing a post, as a plain function of strings: sanitizing its body (the same path as any
- * article's) and segmenting its texts for the search index. Run in the import's worker threads (prepare-pool.ts), a
+ * article's), segmenting its texts for the search index and analysing them for related reading (terms, fingerprint). Run in the import's worker threads (prepare-pool.ts), a
  * batch of posts per job, so the cores share it while the main thread reads the file and writes the database.
  */
 export interface PrepareJob {
@@ -18,13 +20,15 @@ export interface PrepareJob {
  * The search fields come packed (each token list one string): a batch then crosses the thread as a few thousand strings
  * instead of hundreds of thousands, which the main thread would otherwise copy and collect.
  */
-export type PrepareOutcome = { ok: true; bodyHtml: string; bodyText: string; search: PackedSearchFields } | { ok: false; message: string };
+export type PrepareOutcome =
+  | { ok: true; bodyHtml: string; bodyText: string; search: PackedSearchFields; related: RelatedDocument }
+  | { ok: false; message: string };
 
 export function preparePost(job: PrepareJob): PrepareOutcome {
   try {
     const body = prepareBodyNow(job.html);
-    const search = prepareSearchFields({ title: job.title, subtitle: '', summary: job.summary, tags: job.tags, bodyText: body.bodyText });
-    return { ok: true, ...body, search: packSearchFields(search) };
+    const fields = { title: job.title, subtitle: '', summary: job.summary, tags: job.tags, bodyText: body.bodyText };
+    return { ok: true, ...body, search: packSearchFields(prepareSearchFields(fields)), related: analyseArticle(fields) };
   } catch (err) {
     if (err instanceof DomainError) return { ok: false, message: err.message };
     throw err;

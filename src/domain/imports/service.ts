@@ -14,6 +14,9 @@ import { announce, type Ctx } from '../context.ts';
 import { DomainError } from '../errors.ts';
 import type { MediaFolder } from '../media/files.ts';
 import { recordMediaUsage } from '../media/library.ts';
+import { RelatedOfNew } from '../articles/related-bulk.ts';
+import type { RelatedDocument } from '../articles/related-reading.ts';
+import { analyseArticle } from '../articles/related.ts';
 import { mainVariant, mediaUrl } from '../media/media.ts';
 import { importUpload } from '../media/service.ts';
 import { authorize } from '../policy.ts';
@@ -33,8 +36,10 @@ import { preparePosts, type PrepareJob, type PrepareOutcome } from './prepare-wo
  * file: the first reads all of it (a malformed file is refused there, with its line and column, before anything is
  * written) and gathers the site, its authors, categories and attachments; the second maps each post onto an article
  * and writes them in batches, each batch one transaction with its revisions, audit entries, search index entries,
- * tags, old addresses and source keys. Related reading is left to the background backlog (jobs/backlog.ts), which
- * analyses never-analysed articles after the server starts: per-article analyses would scan the archive per post.
+ * tags, old addresses, source keys and related reading. Related reading is the bulk path's (related-bulk.ts): a
+ * batch's analyses come from the worker threads with its search fields, and the batch is scored in memory against the
+ * archive's postings (read once per term for the run) and against itself before its transaction, never one article at
+ * a time; a batch whose scoring fails is left to the server's backlog (jobs/backlog.ts), as never-analysed articles.
  */
 
 export interface ImportOptions {
@@ -52,6 +57,11 @@ export interface ImportOptions {
   fallbackChannel?: { slug: string; name: string };
   /** Articles per transaction. */
   batch?: number;
+  /**
+   * false: the articles' related reading is left to the server's backlog (jobs/backlog.ts), which analyses
+   * never-analysed articles after the import; the import is then about twice as fast. Default: done by the import.
+   */
+  related?: boolean;
   /** false: sanitize and segment on this thread (default: worker threads for files of 200 posts or more). */
   workers?: boolean;
   progress?: (p: ImportProgress) => void;
@@ -259,6 +269,8 @@ interface PreparedPost {
   bodyHtml: string;
   bodyText: string;
   search: PreparedSearchFields;
+  /** Related-reading analysis (terms, fingerprint): absent for a trashed post (nothing of it is written). */
+  related?: RelatedDocument;
 }
 
 type PreparedBatch = PreparedPost[];
@@ -277,6 +289,7 @@ class Importer {
   private readonly seen = new Set<string>();
   /** The main thread's part of the batch being prepared (gather): the next waits for it. */
   private gathering: Promise<unknown> = Promise.resolve();
+  private readonly related = new RelatedOfNew();
 
   constructor(
     private readonly ctx: Ctx,
@@ -537,11 +550,21 @@ class Importer {
         bump(this.report.skipped, 'refused body');
         return;
       }
+      let related = outcome.related;
       if (!post.title) {
         post.title = derivedTitle(outcome.bodyText) || `（无标题 ${post.item.postId || post.item.guid}）`.slice(0, LIMITS.title);
         this.warn(post.item, `no title: named 「${post.title}」 from its text`);
+        // The analysis is of the article as written: with the title it now has.
+        related = analyseArticle({ title: post.title, subtitle: '', summary: post.summary, tags: post.tags, bodyText: outcome.bodyText });
       }
-      ready.push({ post, before: earlier.get(post.key), bodyHtml: outcome.bodyHtml, bodyText: outcome.bodyText, search: unpackSearchFields(outcome.search) });
+      ready.push({
+        post,
+        before: earlier.get(post.key),
+        bodyHtml: outcome.bodyHtml,
+        bodyText: outcome.bodyText,
+        search: unpackSearchFields(outcome.search),
+        related,
+      });
     });
     return ready;
   }
@@ -585,12 +608,22 @@ class Importer {
       for (const { post } of fresh) for (const u of post.oldUrls) if (!taken.has(u) && this.claim(u, post.key)) this.report.redirects++;
       return;
     }
-    const written = await this.ctx.store.transaction(async (store) => {
+    // Related reading scored before the transaction (under provisional ids), written in it.
+    const scored =
+      this.options.related !== false && fresh.every((f) => f.related)
+        ? await this.related.score(
+            this.ctx.store,
+            fresh.map(({ post }) => ({ status: post.status, channelId: this.channels.ids.get(post.channelPath)!, publishedAt: post.publishedAt })),
+            fresh.map((f) => f.related!),
+          )
+        : undefined;
+    const scoredPosts = fresh;
+    const { written, analysed } = await this.ctx.store.transaction(async (store) => {
       await store.imports.lock();
       // Another import of the same file may have written some of these since they were looked up.
       const meanwhile = await store.imports.findSources(fresh.map((f) => f.post.key));
       if (meanwhile.size > 0) fresh = fresh.filter((f) => !meanwhile.has(f.post.key));
-      if (fresh.length === 0) return 0;
+      if (fresh.length === 0) return { written: 0, analysed: [] };
       const now = this.ctx.clock.now();
       const rows: ImportedArticle[] = fresh.map(({ post, bodyHtml, bodyText }) => ({
         title: post.title,
@@ -654,9 +687,20 @@ class Importer {
       );
       const added = await store.imports.addOldUrls(urls, now);
       this.report.redirects += added.length;
+      let analysed: Awaited<ReturnType<RelatedOfNew['write']>> = [];
+      if (scored) {
+        const idOf = new Map(fresh.map((f, i) => [f.post.key, articles[i]!.id]));
+        analysed = await this.related.write(
+          store,
+          scored,
+          scoredPosts.map((f) => idOf.get(f.post.key)),
+          now,
+        );
+      }
       for (const a of published) announce(this.ctx, store, { kind: 'article', articleId: a.id, channelId: a.channelId, public: true });
-      return fresh.length;
+      return { written: fresh.length, analysed };
     });
+    this.related.written(analysed);
     bump(this.report.skipped, 'imported meanwhile by another import', ready.filter((p) => !p.before).length - written);
     if (this.report.skipped['imported meanwhile by another import'] === 0) delete this.report.skipped['imported meanwhile by another import'];
     this.report.imported += written;

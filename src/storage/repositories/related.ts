@@ -690,6 +690,10 @@ export class RelatedRepository implements Port.RelatedRepository {
         shingles = excluded.shingles, updated_at = excluded.updated_at, terms = excluded.terms`.execute(this.db);
       return;
     }
+    // In key order: consecutive rows land on the same pages of the two indexes keyed by term (a batch's rows taken in
+    // article order touch a different page with nearly every row).
+    terms.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+    buckets.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
     for (const part of chunks(terms, ROWS_PER_INSERT))
       await this.db
         .insertInto('related_terms')
