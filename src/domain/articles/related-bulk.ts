@@ -230,12 +230,19 @@ async function writeAnalysed(
   );
 }
 
+/**
+ * Where a batch's provisional ids start: above every id an archive has, as the ids the articles will get are, so ties
+ * (equal similarity or score, broken by the newer id) fall as they will with the real ids. Never an index into the
+ * scorer's arrays (those are for the archive's candidates).
+ */
+const PROVISIONAL = 2_000_000_000;
+
 /** What a batch's scoring reads of each article. */
 type Scored = Pick<Article, 'id' | 'status' | 'channelId' | 'publishedAt'>;
 
 /**
  * Related reading of articles as they are written (an import's batches): each batch scored before its transaction,
- * as the bulk path scores a backlog's, under ids of its own (negative: the articles have none yet), and written in
+ * as the bulk path scores a backlog's, under provisional ids (the articles have none yet), and written in
  * the transaction that inserts the articles, under the ids they got. Batches are scored one after another, each after
  * the one before it was written (or dropped): the run keeps what it read of the archive's postings, and learns each
  * batch's terms once it is written (written()).
@@ -247,7 +254,7 @@ export class RelatedOfNew {
   async score(store: Store, articles: readonly Omit<Scored, 'id'>[], docs: readonly RelatedDocument[]): Promise<ScoredBatch | undefined> {
     try {
       this.scorer ??= new Scorer(await store.related.lastArticleId());
-      const provisional = articles.map((a, i) => ({ ...a, id: -(i + 1) }));
+      const provisional = articles.map((a, i) => ({ ...a, id: PROVISIONAL + i }));
       return { lists: await this.scorer.score(store, provisional, docs, { remember: false }), docs };
     } catch {
       // Related reading never fails an import: the articles are left unanalysed, and the server's backlog does them.
@@ -260,14 +267,14 @@ export class RelatedOfNew {
    * not written (imported meanwhile by another run). Returns the analyses written, for written().
    */
   async write(store: Store, batch: ScoredBatch, ids: readonly (number | undefined)[], now: number): Promise<{ id: number; doc: RelatedDocument }[]> {
-    const real = (provisional: number) => (provisional < 0 ? ids[-provisional - 1] : provisional);
+    const real = (id: number) => (id >= PROVISIONAL ? ids[id - PROVISIONAL] : id);
     const lists = new Map<number, Computed>();
     const fresh: { article: { id: number }; doc: RelatedDocument }[] = [];
     for (const [i, doc] of batch.docs.entries()) {
       const id = ids[i];
       if (id === undefined) continue;
       fresh.push({ article: { id }, doc });
-      const computed = batch.lists.get(-(i + 1));
+      const computed = batch.lists.get(PROVISIONAL + i);
       if (!computed) continue;
       const mapped = (items: readonly ScoredItem[]) =>
         items.flatMap((item) => {
@@ -430,13 +437,14 @@ class Scorer {
     const intoBatch = new Map<number, ScoredItem[]>();
     const mateSums = new Float64Array(published.length);
     const mateShared = new Uint8Array(published.length);
+    const pool = new CandidatePool();
     for (const [i, p] of published.entries()) {
-      const candidates: Candidate[] = [];
+      pool.clear();
       const s = shortlists[i]!;
       for (let k = 0; k < s.ids.length; k++) {
         const id = s.ids[k]!;
         if (this.state[id] !== 1) continue;
-        candidates.push({ articleId: id, similarity: s.sims[k]!, sharedTerms: s.shared[k]!, channelId: this.channel[id]!, publishedAt: this.publishedAt[id]! });
+        pool.add(id, s.sims[k]!, s.shared[k]!, this.channel[id]!, this.publishedAt[id]!);
       }
       const mates: number[] = [];
       for (const [t, q] of p.query)
@@ -448,20 +456,13 @@ class Scorer {
         }
       for (const j of mates) {
         const mate = published[j]!.article;
-        candidates.push({
-          articleId: mate.id,
-          similarity: mateSums[j]!,
-          sharedTerms: mateShared[j]!,
-          channelId: mate.channelId,
-          publishedAt: mate.publishedAt ?? 0,
-        });
+        pool.add(mate.id, mateSums[j]!, mateShared[j]!, mate.channelId, mate.publishedAt ?? 0);
         mateSums[j] = 0;
         mateShared[j] = 0;
       }
       // As refreshRelated: the most similar RELATED.candidates, then the thresholds, then relatedScore.
-      candidates.sort((a, b) => b.similarity - a.similarity || b.articleId - a.articleId);
+      const candidates = pool.best(RELATED.candidates);
       const scored = candidates
-        .slice(0, RELATED.candidates)
         .filter((c) => c.similarity >= RELATED.minSimilarity && c.sharedTerms >= RELATED.minSharedTerms)
         .map((c) => ({ id: c.articleId, score: relatedScore(p.article, c, sections) }))
         .sort((a, b) => b.score - a.score || b.id - a.id);
@@ -622,12 +623,88 @@ class KeptPostings {
   }
 }
 
+/**
+ * One article's candidates as they are gathered (hundreds: its shortlist and its batch mates), in arrays reused from
+ * article to article; only the best few become objects.
+ */
+class CandidatePool {
+  private ids = new Float64Array(1024);
+  private sims = new Float64Array(1024);
+  private shared = new Uint8Array(1024);
+  private channels = new Int32Array(1024);
+  private times = new Float64Array(1024);
+  private n = 0;
+
+  clear(): void {
+    this.n = 0;
+  }
+
+  add(id: number, similarity: number, sharedTerms: number, channelId: number, publishedAt: number): void {
+    if (this.n === this.ids.length) {
+      const grow = <T extends Float64Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+        const b = make(a.length * 2);
+        b.set(a as never);
+        return b;
+      };
+      this.ids = grow(this.ids, (n) => new Float64Array(n));
+      this.sims = grow(this.sims, (n) => new Float64Array(n));
+      this.shared = grow(this.shared, (n) => new Uint8Array(n));
+      this.channels = grow(this.channels, (n) => new Int32Array(n));
+      this.times = grow(this.times, (n) => new Float64Array(n));
+    }
+    const k = this.n++;
+    this.ids[k] = id;
+    this.sims[k] = similarity;
+    this.shared[k] = sharedTerms;
+    this.channels[k] = channelId;
+    this.times[k] = publishedAt;
+  }
+
+  /** The `limit` most similar, most similar first (ties: the newer id first), as a sort of all of them would give. */
+  best(limit: number): Candidate[] {
+    const { ids, sims, n } = this;
+    const order: number[] = [];
+    if (n <= limit) for (let k = 0; k < n; k++) order.push(k);
+    else {
+      // The limit-th largest similarity; those above it, then those at it with the newest ids.
+      const threshold = kthLargestOf(sims, n, limit);
+      const at: number[] = [];
+      for (let k = 0; k < n; k++)
+        if (sims[k]! > threshold) order.push(k);
+        else if (sims[k] === threshold) at.push(k);
+      at.sort((a, b) => ids[b]! - ids[a]!);
+      for (const k of at) {
+        if (order.length >= limit) break;
+        order.push(k);
+      }
+    }
+    order.sort((a, b) => sims[b]! - sims[a]! || ids[b]! - ids[a]!);
+    return order.map((k) => ({
+      articleId: ids[k]!,
+      similarity: sims[k]!,
+      sharedTerms: this.shared[k]!,
+      channelId: this.channels[k]!,
+      publishedAt: this.times[k]!,
+    }));
+  }
+}
+
+/** The k-th largest of values[0..n) (quickselect over a copy). */
+function kthLargestOf(values: Float64Array, n: number, k: number): number {
+  return select(Float64Array.from(values.subarray(0, n)), k);
+}
+
 /** The k-th largest of sums[ids[0..n)] (quickselect over a copy: the shortlist's threshold in linear time). */
 function kthLargest(ids: Int32Array, n: number, k: number, sums: Float64Array): number {
   const a = new Float64Array(n);
   for (let i = 0; i < n; i++) a[i] = sums[ids[i]!]!;
+  return select(a, k);
+}
+
+/** The k-th largest of `a` (1-based), reordering it: quickselect, linear time. */
+function select(a: Float64Array, k: number): number {
   let lo = 0;
-  let hi = n - 1;
+  let hi = a.length - 1;
   const target = k - 1;
   while (lo < hi) {
     const pivot = a[(lo + hi) >> 1]!;

@@ -82,14 +82,26 @@ function mainlandWords(text: string): string {
  * index: `inkstone reindex` after an upgrade that does.)
  */
 export function normalizeText(text: string): string {
+  // The same text is often normalized twice in a row by different analyses of one article (search fields and related
+  // reading both read its body and title): the last few answers are kept. Strings compare by identity first.
+  for (let i = 0; i < RECENT; i++) if (recentIn[i] === text) return recentOut[i]!;
   const halfWidth = text.normalize('NFKC');
-  return mainlandWords(
+  const out = mainlandWords(
     toSimplified(halfWidth)
       .toLowerCase()
       .replace(/[\p{P}\p{S}\s]+/gu, ' ')
       .trim(),
   );
+  recentIn[recentAt] = text;
+  recentOut[recentAt] = out;
+  recentAt = (recentAt + 1) % RECENT;
+  return out;
 }
+
+const RECENT = 4;
+const recentIn: (string | undefined)[] = new Array(RECENT);
+const recentOut: (string | undefined)[] = new Array(RECENT);
+let recentAt = 0;
 
 /** Words for search, as jieba's search mode gives them (long words and their parts), HMM off; no spaces. */
 export function searchTokens(text: string): string[] {

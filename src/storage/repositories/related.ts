@@ -658,6 +658,10 @@ export class RelatedRepository implements Port.RelatedRepository {
     const terms = docs.flatMap(({ articleId, doc }) => doc.terms.map(([term, weight]) => [term, articleId, weight] as const));
     const buckets = docs.flatMap(({ articleId, doc }) => [...new Set(doc.buckets)].map((bucket) => [bucket, articleId] as const));
     const prints = docs.map(({ articleId, doc }) => [articleId, doc.sourceHash, doc.signature, doc.shingles, at, JSON.stringify(doc.terms)] as const);
+    // In key order: consecutive rows land on the same pages of the two indexes keyed by term (a batch's rows taken in
+    // article order touch a different page with nearly every row).
+    terms.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+    buckets.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
     if (this.dialect === 'postgres') {
       if (terms.length > 0)
         await sql`insert into related_terms (term, article_id, weight) ${unnested(
@@ -690,10 +694,6 @@ export class RelatedRepository implements Port.RelatedRepository {
         shingles = excluded.shingles, updated_at = excluded.updated_at, terms = excluded.terms`.execute(this.db);
       return;
     }
-    // In key order: consecutive rows land on the same pages of the two indexes keyed by term (a batch's rows taken in
-    // article order touch a different page with nearly every row).
-    terms.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
-    buckets.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
     for (const part of chunks(terms, ROWS_PER_INSERT))
       await this.db
         .insertInto('related_terms')
