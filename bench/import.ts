@@ -2,12 +2,13 @@
  * Import benchmark: writes a WordPress export (WXR 1.2) of 100,000 Chinese text-only posts — our own generated text
  * (bench/search-corpus.ts), classic bodies with blank-line paragraphs, categories from the demo channel tree, tags, a
  * few drafts and shortcodes — then imports it into a fresh SQLite and/or PostgreSQL database with the importer of
- * `inkstone import` (both passes, channels, revisions, audit entries, search index entries, tags, old addresses) and
- * prints posts/s. Related reading is left to the server's background backlog, as after a real import; the benchmark
- * then runs that backlog over the first --related N imported articles (default 1000; all: every one; 0: none) and
- * prints its rate apart, with what import and related reading give together. Never part of `npm test`.
+ * `inkstone import` (both passes, channels, revisions, audit entries, search index entries, tags, old addresses,
+ * related reading) and prints posts/s, with how many articles it analysed and gave a related list.
+ * With --related-later the import leaves related reading to the server's backlog (ImportOptions.related false), and
+ * the benchmark then runs that backlog over the first --related N imported articles (default all; 0: none) and prints
+ * its rate apart, with what import and related reading give together. Never part of `npm test`.
  *
- *   npx tsx bench/import.ts [--posts 100000] [--store sqlite|postgres|sqlite,postgres] [--keep FILE] [--reuse] [--related N|all|0]
+ *   npx tsx bench/import.ts [--posts 100000] [--store sqlite|postgres|sqlite,postgres] [--keep FILE] [--reuse] [--related-later [--related N|all|0]]
  *
  * --keep FILE writes the WXR there and leaves it; with --reuse an existing FILE is imported as it is (written by an
  * earlier --keep with the same --posts and --seed), so runs while iterating skip the generation. On PostgreSQL the
@@ -30,7 +31,7 @@ import { closeBodyPool } from '../src/domain/articles/body-pool.ts';
 import { prepareRelatedBatch } from '../src/domain/articles/body.ts';
 import { analyseRelatedBacklog, bulkTimings } from '../src/domain/articles/related-bulk.ts';
 import { importArchive } from '../src/domain/imports/service.ts';
-import { migrate, openDatabase } from '../src/storage/database.ts';
+import { BULK_SQLITE_CACHE_MB, migrate, openDatabase } from '../src/storage/database.ts';
 import type { DB } from '../src/storage/schema.ts';
 import { readSource } from '../src/transfer/source.ts';
 import { channelPaths, corpus, random } from './search-corpus.ts';
@@ -43,7 +44,8 @@ const { values: args } = parseArgs({
     keep: { type: 'string' },
     reuse: { type: 'boolean', default: false },
     seed: { type: 'string', default: '11' },
-    related: { type: 'string', default: '1000' },
+    'related-later': { type: 'boolean', default: false },
+    related: { type: 'string', default: 'all' },
   },
 });
 const POSTS = Number(args.posts);
@@ -148,7 +150,7 @@ async function serverCpuSeconds(db: Kysely<DB>): Promise<number | undefined> {
 }
 
 /**
- * Related reading of the imported articles, which the import leaves to the server's background backlog: the same
+ * Related reading of the imported articles, which the import left to the server's background backlog: the same
  * backlog (analyseRelatedBacklog with the body worker threads, as jobs/backlog.ts runs it: the bulk path when many
  * articles wait) over the first `limit` of them
  * (all with --related all), timed, and what the import and its related reading give together.
@@ -196,6 +198,11 @@ async function relatedAfter(
   );
 }
 
+async function countLists(db: Kysely<DB>): Promise<number> {
+  const { rows } = await sql<{ n: number }>`select count(distinct article_id) as n from related_items`.execute(db);
+  return Number(rows[0]!.n);
+}
+
 async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnType<typeof postgresServer>): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-bench-import-'));
   let databaseUrl: string | undefined;
@@ -211,19 +218,22 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
     INKSTONE_SECRET: 'bench-secret-0123456789',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   });
-  const database = openDatabase(config);
+  // As `inkstone import` opens it (its page cache on SQLite).
+  const database = openDatabase({ ...config, sqliteCacheMB: BULK_SQLITE_CACHE_MB });
   const container = createContainer({ config, database });
   try {
     await migrate(database);
     const ctx = container.ctx;
     const admin = await createAccount(ctx, null, { username: 'admin', role: 'admin', password: 'bench password 123' });
     const server0 = kind === 'postgres' ? await serverCpuSeconds(database.db) : undefined;
+    for (const step of Object.keys(bulkTimings) as (keyof typeof bulkTimings)[]) bulkTimings[step] = 0;
     sampleThreads();
     const threads0 = new Map(threadCpu);
     const started = Date.now();
     const cpu0 = process.cpuUsage();
     let writingFrom = 0;
     const report = await importArchive(ctx, toActor(admin), 'wxr', () => readSource(file, 'wxr'), {
+      related: !args['related-later'],
       progress: (p) => {
         if (p.phase === 'writing' && writingFrom === 0) writingFrom = Date.now();
         if (p.phase === 'writing') sampleThreads();
@@ -238,8 +248,11 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
     const serverSeconds = server0 === undefined || server1 === undefined ? undefined : server1 - server0;
     const articles = await ctx.store.articles.countByStatus('published');
     const indexed = await ctx.store.search.stats();
+    const related = args['related-later']
+      ? 'related reading left to the backlog'
+      : `related reading of ${report.imported - (await ctx.store.related.unanalysed())} analysed, ${await countLists(database.db)} with a list`;
     log(
-      `${kind}: ${report.imported} posts imported in ${seconds.toFixed(1)} s = ${Math.round(report.imported / seconds)} posts/s (both passes; ${articles} published, ${indexed.documents} in the search index, ${report.redirects} old addresses)`,
+      `${kind}: ${report.imported} posts imported in ${seconds.toFixed(1)} s = ${Math.round(report.imported / seconds)} posts/s (both passes; ${articles} published, ${indexed.documents} in the search index, ${related}, ${report.redirects} old addresses)`,
     );
     // The machine may be shared: the CPU this process (main thread and import workers) spent says what 2 free cores give.
     log(
@@ -258,7 +271,15 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
           .map((t) => t.ms.toFixed(2))
           .join(' / ')} ms`,
       );
-    if (args.related !== '0')
+    if (!args['related-later'])
+      log(
+        `${kind}: related scoring on the main thread (before each batch's transaction), ms per post: ${(
+          ['frequencies', 'postings', 'shortlists', 'scoring'] as const
+        )
+          .map((step) => `${step} ${(bulkTimings[step] / report.imported).toFixed(2)}`)
+          .join(', ')}`,
+      );
+    if (args['related-later'] && args.related !== '0')
       await relatedAfter(ctx, args.related === 'all' ? Number.POSITIVE_INFINITY : Number(args.related), report.imported, seconds, async () =>
         kind === 'postgres' ? serverCpuSeconds(database.db) : undefined,
       );

@@ -15,10 +15,13 @@ class CliError extends Error {}
  * Opens the configured database and the process's parts (src/container.ts) for one command; every command but
  * `migrate` itself first brings the database up to date.
  */
-async function withContainer<T>(fn: (container: Container) => Promise<T>, { migrateFirst = true, readOnly = false } = {}): Promise<T> {
+async function withContainer<T>(fn: (container: Container) => Promise<T>, { migrateFirst = true, readOnly = false, bulk = false } = {}): Promise<T> {
   const config = loadConfig();
-  const [{ migrate, openDatabase }, { createContainer }] = await Promise.all([import('../storage/database.ts'), import('../container.ts')]);
-  const database = openDatabase(config);
+  const [{ migrate, openDatabase, BULK_SQLITE_CACHE_MB }, { createContainer }] = await Promise.all([
+    import('../storage/database.ts'),
+    import('../container.ts'),
+  ]);
+  const database = openDatabase(bulk ? { ...config, sqliteCacheMB: BULK_SQLITE_CACHE_MB } : config);
   const container = createContainer({ config, database });
   try {
     if (migrateFirst) await migrate(database);
@@ -293,78 +296,81 @@ program
   .option('--as <username>', 'the account the import acts as and audits (default: the first admin)')
   .option('--replace', 'an Inkstone archive: replace everything this install holds with it')
   .action((file: string, opts: { uploads?: string; dryRun?: boolean; update?: boolean; createAuthors?: boolean; as?: string; replace?: boolean }) =>
-    withContainer(async (container) => {
-      const { ctx, config } = container;
-      const { isGzipFile } = await import('../transfer/tar.ts');
-      if (await isGzipFile(file)) {
-        // An Inkstone archive (`inkstone export`): everything a newsroom owns, into an empty install.
-        const { importInkstoneArchive } = await import('../transfer/inkstone-archive.ts');
-        const started = Date.now();
-        const report = await importInkstoneArchive(container, file, { replace: opts.replace === true });
-        const rows = Object.entries(report.counts)
-          .filter(([, n]) => n > 0)
-          .map(([table, n]) => `${n} ${table}`)
-          .join(', ');
-        console.log(
-          `Imported ${rows} and ${report.mediaFiles} media files from ${report.manifest.site.url} (${report.manifest.store}) in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
-        );
-        console.log(
-          `Search: indexed ${report.indexed.published} published and ${report.indexed.unpublished} unpublished articles; related reading is analysed by the server after it starts.`,
-        );
-        if (report.withoutPassword.length > 0) {
-          console.log(`These accounts have no password until an admin sets one (账号 → 重置密码): ${report.withoutPassword.join(', ')}`);
+    withContainer(
+      async (container) => {
+        const { ctx, config } = container;
+        const { isGzipFile } = await import('../transfer/tar.ts');
+        if (await isGzipFile(file)) {
+          // An Inkstone archive (`inkstone export`): everything a newsroom owns, into an empty install.
+          const { importInkstoneArchive } = await import('../transfer/inkstone-archive.ts');
+          const started = Date.now();
+          const report = await importInkstoneArchive(container, file, { replace: opts.replace === true });
+          const rows = Object.entries(report.counts)
+            .filter(([, n]) => n > 0)
+            .map(([table, n]) => `${n} ${table}`)
+            .join(', ');
+          console.log(
+            `Imported ${rows} and ${report.mediaFiles} media files from ${report.manifest.site.url} (${report.manifest.store}) in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+          );
+          console.log(
+            `Search: indexed ${report.indexed.published} published and ${report.indexed.unpublished} unpublished articles; related reading is analysed by the server after it starts.`,
+          );
+          if (report.withoutPassword.length > 0) {
+            console.log(`These accounts have no password until an admin sets one (账号 → 重置密码): ${report.withoutPassword.join(', ')}`);
+          }
+          return;
         }
-        return;
-      }
-      const [
-        { detectFormat, readSource },
-        { ImportFileError },
-        { importArchive },
-        { formatImportReport, progressPrinter },
-        { UploadsFolder },
-        { MediaFolder },
-        { toActor },
-      ] = await Promise.all([
-        import('../transfer/source.ts'),
-        import('../transfer/xml.ts'),
-        import('../domain/imports/service.ts'),
-        import('../transfer/report.ts'),
-        import('../transfer/uploads.ts'),
-        import('../domain/media/files.ts'),
-        import('../domain/accounts/service.ts'),
-      ]);
-      const { stat } = await import('node:fs/promises');
-      const info = await stat(file).catch(() => undefined);
-      if (!info?.isFile()) throw new CliError(`${file} is not a file`);
-      if (opts.uploads && !(await stat(opts.uploads).catch(() => undefined))?.isDirectory()) throw new CliError(`--uploads ${opts.uploads} is not a folder`);
-      const accounts = await ctx.store.accounts.list();
-      const account = opts.as ? accounts.find((a) => a.username === opts.as) : accounts.find((a) => a.role === 'admin' && a.disabledAt === null);
-      if (!account)
-        throw new CliError(
-          opts.as ? `no account ${opts.as}` : 'no admin account yet: start the server once, or add one with `inkstone user add NAME --role admin`',
-        );
-      try {
-        const format = await detectFormat(file);
-        if (format === 'inkstone') throw new CliError(`${file} looks like an Inkstone archive but is not a gzip file`);
-        const progress = progressPrinter(process.stderr);
-        const mediaFolder = new MediaFolder(path.join(config.dataDir, 'media'));
-        if (opts.uploads) await mediaFolder.prepare();
-        const report = await importArchive(ctx, toActor(account), format, () => readSource(file, format), {
-          dryRun: opts.dryRun === true,
-          update: opts.update === true,
-          createAuthors: opts.createAuthors === true,
-          uploads: opts.uploads ? new UploadsFolder(opts.uploads) : undefined,
-          mediaFolder,
-          mediaMaxBytes: config.mediaMaxBytes,
-          progress: progress.update,
-        });
-        progress.end();
-        console.log(formatImportReport(report));
-      } catch (err) {
-        if (err instanceof ImportFileError) throw new CliError(`${file} was not imported, nothing was written: ${err.message}`);
-        throw err;
-      }
-    }),
+        const [
+          { detectFormat, readSource },
+          { ImportFileError },
+          { importArchive },
+          { formatImportReport, progressPrinter },
+          { UploadsFolder },
+          { MediaFolder },
+          { toActor },
+        ] = await Promise.all([
+          import('../transfer/source.ts'),
+          import('../transfer/xml.ts'),
+          import('../domain/imports/service.ts'),
+          import('../transfer/report.ts'),
+          import('../transfer/uploads.ts'),
+          import('../domain/media/files.ts'),
+          import('../domain/accounts/service.ts'),
+        ]);
+        const { stat } = await import('node:fs/promises');
+        const info = await stat(file).catch(() => undefined);
+        if (!info?.isFile()) throw new CliError(`${file} is not a file`);
+        if (opts.uploads && !(await stat(opts.uploads).catch(() => undefined))?.isDirectory()) throw new CliError(`--uploads ${opts.uploads} is not a folder`);
+        const accounts = await ctx.store.accounts.list();
+        const account = opts.as ? accounts.find((a) => a.username === opts.as) : accounts.find((a) => a.role === 'admin' && a.disabledAt === null);
+        if (!account)
+          throw new CliError(
+            opts.as ? `no account ${opts.as}` : 'no admin account yet: start the server once, or add one with `inkstone user add NAME --role admin`',
+          );
+        try {
+          const format = await detectFormat(file);
+          if (format === 'inkstone') throw new CliError(`${file} looks like an Inkstone archive but is not a gzip file`);
+          const progress = progressPrinter(process.stderr);
+          const mediaFolder = new MediaFolder(path.join(config.dataDir, 'media'));
+          if (opts.uploads) await mediaFolder.prepare();
+          const report = await importArchive(ctx, toActor(account), format, () => readSource(file, format), {
+            dryRun: opts.dryRun === true,
+            update: opts.update === true,
+            createAuthors: opts.createAuthors === true,
+            uploads: opts.uploads ? new UploadsFolder(opts.uploads) : undefined,
+            mediaFolder,
+            mediaMaxBytes: config.mediaMaxBytes,
+            progress: progress.update,
+          });
+          progress.end();
+          console.log(formatImportReport(report));
+        } catch (err) {
+          if (err instanceof ImportFileError) throw new CliError(`${file} was not imported, nothing was written: ${err.message}`);
+          throw err;
+        }
+      },
+      { bulk: true },
+    ),
   );
 
 const reactions = program.command('reactions').description('mood votes');

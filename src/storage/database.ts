@@ -28,7 +28,16 @@ export interface DatabaseOptions {
   /** SQLite file name inside dataDir, or an absolute path. */
   sqliteFile?: string;
   poolSize?: number;
+  /** SQLite's page cache per connection, in MB (default 32; see BULK_SQLITE_CACHE_MB). */
+  sqliteCacheMB?: number;
 }
+
+/**
+ * The page cache of a one-off bulk command's connection (`inkstone import`): an import inserts each post's terms, band
+ * keys and search entries at random places in B-trees far larger than the server's 32 MB, and each page missed is a
+ * read from the file. SQLite takes the cache as pages are used, up to this; the server keeps 32 MB (its memory bound).
+ */
+export const BULK_SQLITE_CACHE_MB = 512;
 
 export function openDatabase(options: DatabaseOptions): Database {
   if (options.databaseUrl) {
@@ -47,7 +56,7 @@ export function openDatabase(options: DatabaseOptions): Database {
   sqlite.pragma('busy_timeout = 5000');
   // 32 MB of page cache (SQLite's default is 2 MB): a 2 MB article is about 6 MB of pages with its revision, and a
   // write that spills its pages mid-transaction, or reads them back from the file, took twice as long.
-  sqlite.pragma('cache_size = -32768');
+  sqlite.pragma(`cache_size = ${-1024 * Math.max(2, Math.round(options.sqliteCacheMB ?? 32))}`);
   const checkpointer = startCheckpointer(sqlite, file);
   const snapshots = new ReadSnapshots(sqlite);
   const db = new Kysely<DB>({ dialect: new TurnTakingSqliteDialect({ database: withStatementCache(sqlite) }, snapshots) });

@@ -45,6 +45,8 @@ const SPAN = 5_000;
 const DF_TERMS = 400;
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
+/** Articles scored between two turns of the event loop (~0.5 ms each). */
+const YIELD_EVERY = 64;
 
 /**
  * Related reading of the articles never analysed: the bulk path when there are many (BULK.from), else the per-article
@@ -413,7 +415,11 @@ class Scorer {
       bulkTimings.postings += since(t0);
       t0 = performance.now();
       for (const p of postings.values()) for (const id of p.ids) this.grow(id);
-      for (const i of group) shortlists[i] = this.archiveShortlist(published[i]!.article.id, published[i]!.query, postings);
+      for (const [n, i] of group.entries()) {
+        shortlists[i] = this.archiveShortlist(published[i]!.article.id, published[i]!.query, postings);
+        // A batch is a second or so of work: requests are answered between every few dozen articles.
+        if (n % YIELD_EVERY === YIELD_EVERY - 1) await turn();
+      }
       bulkTimings.shortlists += since(t0);
       await turn();
     }
@@ -439,6 +445,7 @@ class Scorer {
     const mateShared = new Uint8Array(published.length);
     const pool = new CandidatePool();
     for (const [i, p] of published.entries()) {
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await turn();
       pool.clear();
       const s = shortlists[i]!;
       for (let k = 0; k < s.ids.length; k++) {
@@ -547,6 +554,8 @@ interface KeptTerm {
   depth: number;
   /** Postings added since the last sort. */
   unsorted: boolean;
+  /** The postings as typed arrays, made when first asked for since the last change: batches are given views of them. */
+  typed?: Postings;
 }
 
 /**
@@ -600,6 +609,7 @@ class KeptPostings {
       kept.ids.push(articleId);
       kept.weights.push(weight);
       kept.unsorted = true;
+      kept.typed = undefined;
       this.size++;
     }
   }
@@ -618,8 +628,10 @@ class KeptPostings {
       if (order.length > keep) kept.depth = keep;
       kept.unsorted = false;
     }
+    kept.typed ??= { ids: Int32Array.from(kept.ids), weights: Float64Array.from(kept.weights) };
     const n = Math.min(depth, kept.ids.length);
-    return { ids: Int32Array.from(kept.ids.slice(0, n)), weights: Float64Array.from(kept.weights.slice(0, n)) };
+    // Views, not copies: a common term's thousands of postings were copied for every batch that read it.
+    return { ids: kept.typed.ids.subarray(0, n), weights: kept.typed.weights.subarray(0, n) };
   }
 }
 
@@ -696,10 +708,15 @@ function kthLargestOf(values: Float64Array, n: number, k: number): number {
 
 /** The k-th largest of sums[ids[0..n)] (quickselect over a copy: the shortlist's threshold in linear time). */
 function kthLargest(ids: Int32Array, n: number, k: number, sums: Float64Array): number {
-  const a = new Float64Array(n);
+  // One buffer for every call (tens of thousands of sums an article at 100,000 articles: a new array each time was
+  // most of the bulk path's garbage).
+  if (selectBuffer.length < n) selectBuffer = new Float64Array(Math.max(n, selectBuffer.length * 2));
+  const a = selectBuffer.subarray(0, n);
   for (let i = 0; i < n; i++) a[i] = sums[ids[i]!]!;
   return select(a, k);
 }
+
+let selectBuffer = new Float64Array(4096);
 
 /** The k-th largest of `a` (1-based), reordering it: quickselect, linear time. */
 function select(a: Float64Array, k: number): number {
