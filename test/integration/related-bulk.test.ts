@@ -100,6 +100,31 @@ ${items.join('\n')}
 `;
 }
 
+/** Of the per-article path's best eight per article, the share the other lists also have in their best eight. */
+const overlap = (reference: Map<number, number[]>, other: Map<number, number[]>) => {
+  let compared = 0;
+  let found = 0;
+  for (const [id, list] of reference) {
+    const mine = new Set((other.get(id) ?? []).slice(0, 8));
+    compared += Math.min(8, list.length);
+    found += list.slice(0, 8).filter((x) => mine.has(x)).length;
+  }
+  return { compared, share: found / compared };
+};
+
+/**
+ * Lists made in batches against the per-article path's, in order (each article against those before it) and rebuilt
+ * over the whole archive: most of the best eight the same, and nearly as many lists.
+ */
+function expectLikePerArticle(batched: Map<number, number[]>, inOrder: Map<number, number[]>, rebuilt: Map<number, number[]>): void {
+  for (const reference of [inOrder, rebuilt]) {
+    const { compared, share } = overlap(reference, batched);
+    expect(compared).toBeGreaterThan(300);
+    expect(share).toBeGreaterThan(0.8);
+  }
+  expect(batched.size).toBeGreaterThan(inOrder.size * 0.95);
+}
+
 describe.each(STORES)('related reading of a large backlog in bulk on %s', (kind) => {
   let t: TestApp;
   let editor: string;
@@ -161,18 +186,6 @@ describe.each(STORES)('related reading of a large backlog in bulk on %s', (kind)
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Of the per-article path's best eight per article, the share the other lists also have in their best eight. */
-  const overlap = (reference: Map<number, number[]>, other: Map<number, number[]>) => {
-    let compared = 0;
-    let found = 0;
-    for (const [id, list] of reference) {
-      const mine = new Set((other.get(id) ?? []).slice(0, 8));
-      compared += Math.min(8, list.length);
-      found += list.slice(0, 8).filter((x) => mine.has(x)).length;
-    }
-    return { compared, share: found / compared };
-  };
-
   it('gives the per-article path’s lists: the same with the whole backlog in one batch, nearly so in small batches', { timeout: 120_000 }, async () => {
     expect(await t.ctx.store.related.unanalysed()).toBe(articleCount);
     expect(await analyseBacklog(t.ctx)).toBe(articleCount);
@@ -195,12 +208,7 @@ describe.each(STORES)('related reading of a large backlog in bulk on %s', (kind)
     expect(await analyseBacklogInBulk(t.ctx)).toBe(articleCount);
     expect(await t.ctx.store.related.unanalysed()).toBe(0);
     const bulk = await lists();
-    for (const reference of [backlog, rebuilt]) {
-      const { compared, share } = overlap(reference, bulk);
-      expect(compared).toBeGreaterThan(300);
-      expect(share).toBeGreaterThan(0.8);
-    }
-    expect(bulk.size).toBeGreaterThan(backlog.size * 0.95);
+    expectLikePerArticle(bulk, backlog, rebuilt);
 
     // A syndicated copy and its original head each other's lists.
     for (const key of [fixtureArticles[0]!.key, fixtureArticles[20]!.key]) {
@@ -415,18 +423,7 @@ describe.each(STORES)('related reading made by the import itself on %s', (kind) 
     const inOrder = await lists();
     expect(await rebuildRelated(t.ctx)).toBe(list.length);
     const rebuilt = await lists();
-    for (const reference of [inOrder, rebuilt]) {
-      let compared = 0;
-      let found = 0;
-      for (const [id, l] of reference) {
-        const mine = new Set((imported.get(id) ?? []).slice(0, 8));
-        compared += Math.min(8, l.length);
-        found += l.slice(0, 8).filter((x) => mine.has(x)).length;
-      }
-      expect(compared).toBeGreaterThan(300);
-      expect(found / compared).toBeGreaterThan(0.8);
-    }
-    expect(imported.size).toBeGreaterThan(inOrder.size * 0.95);
+    expectLikePerArticle(imported, inOrder, rebuilt);
 
     // A syndicated copy and its original head each other's lists.
     const idOf = await ids();

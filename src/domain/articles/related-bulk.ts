@@ -367,17 +367,12 @@ class Scorer {
   private grow(id: number): void {
     if (id < this.sums.length) return;
     const size = Math.max(id + 1, Math.ceil(this.sums.length * 1.25));
-    const bigger = <T extends Float64Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-      const b = make(size);
-      b.set(a as never);
-      return b;
-    };
-    this.sums = bigger(this.sums, (n) => new Float64Array(n));
-    this.shared = bigger(this.shared, (n) => new Uint8Array(n));
-    this.touched = bigger(this.touched, (n) => new Int32Array(n));
-    this.state = bigger(this.state, (n) => new Uint8Array(n));
-    this.channel = bigger(this.channel, (n) => new Int32Array(n));
-    this.publishedAt = bigger(this.publishedAt, (n) => new Float64Array(n));
+    this.sums = widened(this.sums, size);
+    this.shared = widened(this.shared, size);
+    this.touched = widened(this.touched, size);
+    this.state = widened(this.state, size);
+    this.channel = widened(this.channel, size);
+    this.publishedAt = widened(this.publishedAt, size);
   }
 
   /** Each published article's list and offers (to articles outside the batch), by article id. */
@@ -653,16 +648,12 @@ class CandidatePool {
 
   add(id: number, similarity: number, sharedTerms: number, channelId: number, publishedAt: number): void {
     if (this.n === this.ids.length) {
-      const grow = <T extends Float64Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-        const b = make(a.length * 2);
-        b.set(a as never);
-        return b;
-      };
-      this.ids = grow(this.ids, (n) => new Float64Array(n));
-      this.sims = grow(this.sims, (n) => new Float64Array(n));
-      this.shared = grow(this.shared, (n) => new Uint8Array(n));
-      this.channels = grow(this.channels, (n) => new Int32Array(n));
-      this.times = grow(this.times, (n) => new Float64Array(n));
+      const size = this.n * 2;
+      this.ids = widened(this.ids, size);
+      this.sims = widened(this.sims, size);
+      this.shared = widened(this.shared, size);
+      this.channels = widened(this.channels, size);
+      this.times = widened(this.times, size);
     }
     const k = this.n++;
     this.ids[k] = id;
@@ -699,6 +690,13 @@ class CandidatePool {
       publishedAt: this.times[k]!,
     }));
   }
+}
+
+/** A copy of a typed array `size` long, its values first (the rest zero). */
+function widened<T extends Float64Array | Int32Array | Uint8Array>(a: T, size: number): T {
+  const b = new (a.constructor as new (n: number) => T)(size);
+  b.set(a as never);
+  return b;
 }
 
 /** The k-th largest of values[0..n) (quickselect over a copy). */
