@@ -25,8 +25,8 @@ export function preparePool(): { run: (jobs: PrepareJob[]) => Promise<PrepareOut
     minThreads: threads,
     maxThreads: threads,
   });
-  // One small post per thread: each loads its segmenter's dictionaries and the sanitizer before the first batch.
-  const sample: PrepareJob = { html: '<p>预热：北京市人民政府发布通知。</p>', title: '预热', summary: '', tags: ['预热'] };
+  // One small post per thread: each loads its segmenter's dictionaries, the tagger and the sanitizer before the first batch.
+  const sample: PrepareJob = { html: '<p>预热：北京市人民政府发布通知。</p>', title: '预热', summary: '', tags: ['预热'], related: true };
   return {
     run: (jobs) => pool.run(jobs),
     warm: async () => {

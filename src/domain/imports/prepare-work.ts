@@ -14,6 +14,8 @@ export interface PrepareJob {
   title: string;
   summary: string;
   tags: string[];
+  /** Analyse for related reading too (not for a dry run, nor when the import leaves related reading to the backlog). */
+  related: boolean;
 }
 
 /**
@@ -21,14 +23,15 @@ export interface PrepareJob {
  * instead of hundreds of thousands, which the main thread would otherwise copy and collect.
  */
 export type PrepareOutcome =
-  | { ok: true; bodyHtml: string; bodyText: string; search: PackedSearchFields; related: RelatedDocument }
+  | { ok: true; bodyHtml: string; bodyText: string; search: PackedSearchFields; related?: RelatedDocument }
   | { ok: false; message: string };
 
 export function preparePost(job: PrepareJob): PrepareOutcome {
   try {
     const body = prepareBodyNow(job.html);
     const fields = { title: job.title, subtitle: '', summary: job.summary, tags: job.tags, bodyText: body.bodyText };
-    return { ok: true, ...body, search: packSearchFields(prepareSearchFields(fields)), related: analyseArticle(fields) };
+    const search = packSearchFields(prepareSearchFields(fields));
+    return job.related ? { ok: true, ...body, search, related: analyseArticle(fields) } : { ok: true, ...body, search };
   } catch (err) {
     if (err instanceof DomainError) return { ok: false, message: err.message };
     throw err;

@@ -539,7 +539,8 @@ class Importer {
     const gathered = this.gathering.then(() => this.gather(posts));
     this.gathering = gathered.catch(() => undefined);
     const { unique, earlier, ready } = await gathered;
-    const jobs = unique.map((p) => ({ html: p.bodyHtml, title: p.title, summary: p.summary, tags: p.tags }));
+    const related = this.options.related !== false && !this.options.dryRun;
+    const jobs = unique.map((p) => ({ html: p.bodyHtml, title: p.title, summary: p.summary, tags: p.tags, related }));
     const per = Math.max(1, Math.ceil(jobs.length / 8));
     const parts: PrepareJob[][] = [];
     for (let i = 0; i < jobs.length; i += per) parts.push(jobs.slice(i, i + per));
@@ -551,12 +552,12 @@ class Importer {
         bump(this.report.skipped, 'refused body');
         return;
       }
-      let related = outcome.related;
+      let analysis = outcome.related;
       if (!post.title) {
         post.title = derivedTitle(outcome.bodyText) || `（无标题 ${post.item.postId || post.item.guid}）`.slice(0, LIMITS.title);
         this.warn(post.item, `no title: named 「${post.title}」 from its text`);
         // The analysis is of the article as written: with the title it now has.
-        related = analyseArticle({ title: post.title, subtitle: '', summary: post.summary, tags: post.tags, bodyText: outcome.bodyText });
+        if (analysis) analysis = analyseArticle({ title: post.title, subtitle: '', summary: post.summary, tags: post.tags, bodyText: outcome.bodyText });
       }
       ready.push({
         post,
@@ -564,7 +565,7 @@ class Importer {
         bodyHtml: outcome.bodyHtml,
         bodyText: outcome.bodyText,
         search: unpackSearchFields(outcome.search),
-        related,
+        related: analysis,
       });
     });
     return ready;
