@@ -101,6 +101,8 @@ describe.each(STORES)('related candidates read apart on %s', (kind) => {
     const counted = new ArticleRepository(db, 'sqlite');
     // An article whose analysis was never saved: the backlog's walk finds it, from either thread.
     const plain = await createArticle(t.app, editor, { ...unrelated.elevators, title: '未分析的稿件', summary: '' });
+    // Its analysis (the outbox's, after the commit) done first: else it could land between the two reads below.
+    await t.settled();
     await (db as unknown as Kysely<RelatedTables>).deleteFrom('related_fingerprints').where('article_id', '=', plain.id).execute();
     const here = await inline.unanalysedIds(0, 100);
     expect(here).toContain(plain.id);
