@@ -6,8 +6,9 @@ import { packSearchFields, prepareSearchFields, type PackedSearchFields } from '
 
 /**
  * The CPU-heavy part of importing a post, as a plain function of strings: sanitizing its body (the same path as any
- * article's), segmenting its texts for the search index and analysing them for related reading (terms, fingerprint). Run in the import's worker threads (prepare-pool.ts), a
- * batch of posts per job, so the cores share it while the main thread reads the file and writes the database.
+ * article's), segmenting its texts for the search index and analysing them for related reading (terms, fingerprint).
+ * Run in the import's worker threads (prepare-pool.ts), a batch of posts per job, so the cores share it while the main
+ * thread reads the file and writes the database.
  */
 export interface PrepareJob {
   html: string;
