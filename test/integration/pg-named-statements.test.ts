@@ -45,7 +45,8 @@ describe.skipIf(!runsOn('postgres'))('named statements on PostgreSQL', () => {
   const named = async () => (await sql<{ name: string }>`select name from pg_prepared_statements order by name`.execute(database.db)).rows.map((r) => r.name);
 
   it('prepares an article page’s read once on the connection and reads the article through it', async () => {
-    expect((await articles.findById(id))?.title).toBe(birds.arrival.title);
+    // The article and its tags are read as one statement (prepared.ts), which is named from its third use.
+    for (let i = 0; i < 3; i++) expect((await articles.findById(id))?.title).toBe(birds.arrival.title);
     const before = await named();
     expect(before.some((n) => n.startsWith('inkstone_'))).toBe(true);
     expect((await articles.findById(id))?.title).toBe(birds.arrival.title);
@@ -122,11 +123,15 @@ describe.skipIf(!runsOn('postgres'))('named statements on PostgreSQL', () => {
     // A client of its own, not yet broken (the cases above broke the shared one into sending its reads unnamed).
     const fresh = openDatabase({ databaseUrl: t.db.databaseUrl, dataDir: t.db.dataDir, poolSize: 1 });
     const repository = new ArticleRepository(fresh.db, 'postgres');
+    // Inside a transaction the reads go one by one; outside, the two of findById as one statement (prepared.ts): both
+    // are named on the connection before the change.
+    const inTransaction = () => fresh.db.transaction().execute((tx) => new ArticleRepository(tx, 'postgres').findById(id));
     try {
+      expect((await inTransaction())?.title).toBe(birds.arrival.title);
       expect((await repository.findById(id))?.title).toBe(birds.arrival.title);
       await other.query('alter table articles alter column subtitle type varchar(500)');
       try {
-        await expect(fresh.db.transaction().execute((tx) => new ArticleRepository(tx, 'postgres').findById(id))).rejects.toMatchObject({ code: '0A000' });
+        await expect(inTransaction()).rejects.toMatchObject({ code: '0A000' });
         expect((await repository.findById(id))?.title).toBe(birds.arrival.title);
       } finally {
         await other.query('alter table articles alter column subtitle type text');

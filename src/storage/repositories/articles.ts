@@ -258,7 +258,13 @@ export class ArticleRepository implements Port.ArticleRepository {
   }
 
   async findById(id: number, options?: Port.ReadOptions): Promise<Article | undefined> {
-    const row = options === undefined ? (await articleById(this.db, id))[0] : await this.rows(options).where('articles.id', '=', id).executeTakeFirst();
+    if (options === undefined) {
+      // Both asked at once (on PostgreSQL one round trip, prepared.ts); the tags of an id with no article are none.
+      const [[row], tags] = await Promise.all([articleById(this.db, id), tagsOfOne(this.db, id)]);
+      const names = tags.map((t) => t.name);
+      return row && toArticle(row, names);
+    }
+    const row = await this.rows(options).where('articles.id', '=', id).executeTakeFirst();
     if (!row) return undefined;
     const [article] = await this.withTags([row]);
     return article;
@@ -584,22 +590,26 @@ const TAG_LOOKUP_BATCH = 1000;
  * Columns named, not `select *`: on PostgreSQL a named statement's result must not change under it, and a column a
  * later migration adds would (drivers.ts).
  */
-const articleById = prepared((db: Kysely<DB>, id: number) =>
-  db
-    .selectFrom('articles')
-    .innerJoin('channels', 'channels.id', 'articles.channel_id')
-    .select(META_COLUMNS.map((c) => `articles.${c}` as const))
-    .select(['articles.body_html', 'articles.body_text', 'channels.path as channel_path'])
-    .where('articles.deleted_at', 'is', null)
-    .where('articles.id', '=', id),
+const articleById = prepared(
+  (db: Kysely<DB>, id: number) =>
+    db
+      .selectFrom('articles')
+      .innerJoin('channels', 'channels.id', 'articles.channel_id')
+      .select(META_COLUMNS.map((c) => `articles.${c}` as const))
+      .select(['articles.body_html', 'articles.body_text', 'channels.path as channel_path'])
+      .where('articles.deleted_at', 'is', null)
+      .where('articles.id', '=', id),
+  { batched: true },
 );
-const tagsOfOne = prepared((db: Kysely<DB>, id: number) =>
-  db
-    .selectFrom('article_tags')
-    .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
-    .select(['article_tags.article_id', 'tags.name'])
-    .where('article_tags.article_id', '=', id)
-    .orderBy('article_tags.position'),
+const tagsOfOne = prepared(
+  (db: Kysely<DB>, id: number) =>
+    db
+      .selectFrom('article_tags')
+      .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
+      .select(['article_tags.article_id', 'tags.name'])
+      .where('article_tags.article_id', '=', id)
+      .orderBy('article_tags.position'),
+  { batched: true },
 );
 
 /** Tag names of each article, in the order the newsroom gave them. */

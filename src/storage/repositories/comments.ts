@@ -47,14 +47,16 @@ function approvedFirst(db: Kysely<DB>, articleId: number, limit: number): Promis
   if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`comments: a page size must be a whole number, not ${limit}`);
   let read = approvedFirstBySize.get(limit);
   if (!read) {
-    read = prepared((db: Kysely<DB>, articleId: number) =>
-      db
-        .selectFrom('comments')
-        .select(COLUMNS)
-        .where('article_id', '=', articleId)
-        .where('status', '=', 'approved')
-        .orderBy('id', 'desc')
-        .limit(sql.lit(limit)),
+    read = prepared(
+      (db: Kysely<DB>, articleId: number) =>
+        db
+          .selectFrom('comments')
+          .select(COLUMNS)
+          .where('article_id', '=', articleId)
+          .where('status', '=', 'approved')
+          .orderBy('id', 'desc')
+          .limit(sql.lit(limit)),
+      { batched: true },
     );
     approvedFirstBySize.set(limit, read);
   }

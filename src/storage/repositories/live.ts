@@ -6,11 +6,13 @@ import { isForeignKeyViolation } from './media.ts';
 import { prepared } from '../prepared.ts';
 
 /** An article's live stream, if any (every article page asks), prepared (see prepared.ts). */
-const streamOf = prepared((db: Kysely<DB>, articleId: number) =>
-  db
-    .selectFrom('live_streams')
-    .select(['article_id', 'status', 'seq', 'status_seq', 'opened_by', 'opened_at', 'closed_by', 'closed_at'])
-    .where('article_id', '=', articleId),
+const streamOf = prepared(
+  (db: Kysely<DB>, articleId: number) =>
+    db
+      .selectFrom('live_streams')
+      .select(['article_id', 'status', 'seq', 'status_seq', 'opened_by', 'opened_at', 'closed_by', 'closed_at'])
+      .where('article_id', '=', articleId),
+  { batched: true },
 );
 
 type EntryRow = Selectable<LiveEntryTable> & { author_name: string | null };

@@ -7,8 +7,9 @@ import { prepared } from '../prepared.ts';
 import type * as Port from '../../domain/store.ts';
 
 /** An article's counts (its page shows them), prepared (see prepared.ts). */
-const countsOf = prepared((db: Kysely<DB & ReactionTables>, articleId: number) =>
-  db.selectFrom('reaction_counts').select(['mood', 'count']).where('article_id', '=', articleId),
+const countsOf = prepared(
+  (db: Kysely<DB & ReactionTables>, articleId: number) => db.selectFrom('reaction_counts').select(['mood', 'count']).where('article_id', '=', articleId),
+  { batched: true },
 );
 
 /** Tables of the reactions migration (2026-11-29T0100); times are integer milliseconds, hours are their start. */

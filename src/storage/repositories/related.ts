@@ -95,14 +95,19 @@ const DENSITY_SPAN = 5_000;
 const APART_FROM = 5_000;
 
 /** What an article page reads of its related reading, prepared (see prepared.ts). */
-const itemsOf = prepared((db: Kysely<DB & RelatedTables>, articleId: number) =>
-  db.selectFrom('related_items').select(['related_id', 'score']).where('article_id', '=', articleId).orderBy('score', 'desc').orderBy('related_id', 'desc'),
+const itemsOf = prepared(
+  (db: Kysely<DB & RelatedTables>, articleId: number) =>
+    db.selectFrom('related_items').select(['related_id', 'score']).where('article_id', '=', articleId).orderBy('score', 'desc').orderBy('related_id', 'desc'),
+  { batched: true },
 );
-const listOf = prepared((db: Kysely<DB & RelatedTables>, articleId: number) =>
-  db.selectFrom('related_lists').select('items').where('article_id', '=', articleId),
+const listOf = prepared(
+  (db: Kysely<DB & RelatedTables>, articleId: number) => db.selectFrom('related_lists').select('items').where('article_id', '=', articleId),
+  { batched: true },
 );
-const picksOf = prepared((db: Kysely<DB & RelatedTables>, articleId: number) =>
-  db.selectFrom('related_picks').select(['related_id', 'mode']).where('article_id', '=', articleId).orderBy('position'),
+const picksOf = prepared(
+  (db: Kysely<DB & RelatedTables>, articleId: number) =>
+    db.selectFrom('related_picks').select(['related_id', 'mode']).where('article_id', '=', articleId).orderBy('position'),
+  { batched: true },
 );
 
 /** PostgreSQL's reads of a publish's candidates (see similarPublished), each one named statement with array parameters. */
