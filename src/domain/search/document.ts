@@ -225,6 +225,13 @@ export function searchHead(title: string, tags: readonly string[]): string {
   return [title, ...tags].map((s) => normalizeText(wellFormed(s))).join('\n');
 }
 
+/** Fields made for exactly these texts: `prepared` when they were made of them, else made now. */
+export function fieldsFor(a: SearchText, prepared: PreparedSearchFields | undefined): PreparedSearchFields {
+  const texts = fieldTexts(a);
+  if (prepared !== undefined && SEARCH_FIELDS.every((f) => prepared.texts[f] === texts[f])) return prepared;
+  return prepareSearchFields(a);
+}
+
 export function searchDocument(a: IndexableArticle, prepared?: PreparedSearchFields): SearchDocument {
   const texts = fieldTexts(a);
   const fits = prepared !== undefined && SEARCH_FIELDS.every((f) => prepared.texts[f] === texts[f]);
