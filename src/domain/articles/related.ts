@@ -227,7 +227,7 @@ async function readingLists(store: Store, articleIds: readonly number[]): Promis
  * 相关阅读 of the reader page: 5–8 articles when the archive has that many on the subject. The list kept beside the
  * article when there is one (one read), else made from its parts (three) while the server makes it again.
  */
-export async function relatedArticles(ctx: Ctx, article: Article): Promise<ArticleTitle[]> {
+export async function relatedArticles(ctx: Ctx, article: Pick<Article, 'id'>): Promise<ArticleTitle[]> {
   const list = (await ctx.store.related.keptList(article.id)) ?? (await readingList(ctx.store, article.id));
   return list.map((i) => i.article);
 }

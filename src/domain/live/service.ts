@@ -333,7 +333,7 @@ export async function liveChanges(store: Store, article: Article, after: number,
 }
 
 /** A live as its page shows it: the status and the visible entries, pinned first, then newest first. */
-export async function liveForReaders(store: Store, article: Article): Promise<{ stream: LiveStream; entries: LiveEntry[] } | undefined> {
+export async function liveForReaders(store: Store, article: Pick<Article, 'id'>): Promise<{ stream: LiveStream; entries: LiveEntry[] } | undefined> {
   const stream = await store.live.find(article.id);
   if (!stream) return undefined;
   return { stream, entries: await store.live.visibleEntries(article.id, LIVE_LIMITS.entries) };

@@ -7,7 +7,7 @@ import { resolveOldUrl } from '../../domain/imports/old-urls.ts';
 import { loadMediaIndex } from '../../domain/media/responsive.ts';
 import { typed, type WebDeps } from '../context.ts';
 import type { Assets } from '../assets.ts';
-import { articlePageData, channelPageData, homePageData } from '../loaders.ts';
+import { articlePageData, articleReadsAhead, channelPageData, homePageData } from '../loaders.ts';
 import { readerLoad } from '../reads.ts';
 import { PUBLIC_PAGE, SURROGATE_KEY_HEADER, surrogateKey } from '../page-cache.ts';
 import { articlePath } from '../presenters/articles.ts';
@@ -88,9 +88,12 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     // The article and what its page shows are read from one server (the replica only when it has every purged change).
     const loaded = await readerLoad(deps, req, async (ctx) => {
       const id = /^\d{1,10}$/.test(req.params.id) ? Number(req.params.id) : NaN;
-      const found = Number.isSafeInteger(id) ? await ctx.store.articles.findById(id) : undefined;
+      if (!Number.isSafeInteger(id)) return { article: undefined, data: undefined };
+      // What the page reads by the id alone is asked with the article (on PostgreSQL one round trip).
+      const ahead = articleReadsAhead({ ...deps, ctx }, id);
+      const found = await ctx.store.articles.findById(id);
       if (found?.status !== 'published') return { article: found, data: undefined };
-      return { article: found, data: await articlePageData({ ...deps, ctx }, v, found, { cursor: req.query.cursor, unfold: req.query.full === '1' }) };
+      return { article: found, data: await articlePageData({ ...deps, ctx }, v, found, { cursor: req.query.cursor, unfold: req.query.full === '1' }, ahead) };
     });
     const { article } = loaded;
     // Also on the 404 of an article not yet published, so that publishing it purges that answer.
