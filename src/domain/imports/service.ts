@@ -619,7 +619,8 @@ class Importer {
             fresh.map((f) => f.related!),
           )
         : undefined;
-    const scoredPosts = fresh;
+    // The posts in the order they were scored: `fresh` may lose some to another import inside the transaction.
+    const inScoredOrder = fresh;
     const { written, analysed } = await this.ctx.store.transaction(async (store) => {
       await store.imports.lock();
       // Another import of the same file may have written some of these since they were looked up.
@@ -695,7 +696,7 @@ class Importer {
         analysed = await this.related.write(
           store,
           scored,
-          scoredPosts.map((f) => idOf.get(f.post.key)),
+          inScoredOrder.map((f) => idOf.get(f.post.key)),
           now,
         );
       }
