@@ -55,8 +55,8 @@ export function prepared<A extends Scalar[], R>(
 }
 
 /**
- * PostgreSQL: the batched prepared reads (a page's light reads by id) made in one turn of the event loop outside a
- * transaction go to the server as ONE statement, each read a subquery whose rows come back as a JSON array. Heavy reads
+ * PostgreSQL: the batched prepared reads (a page's light reads by id) made together outside a transaction go to the
+ * server as ONE statement, each read a subquery whose rows come back as a JSON array. Heavy reads
  * (a publish's candidate search) are never batched: a page must not wait for them. An uncached article page makes seven (the
  * article and its tags, then its related list, first comments, mood counts and live stream), and a round trip costs
  * node-postgres and the socket ~45 µs of CPU and the server ~35 µs whatever the query does: five of those reads
@@ -66,9 +66,10 @@ export function prepared<A extends Scalar[], R>(
  * read returns bytea or timestamps. Rows keep their order (each subquery is aggregated as it is ordered, with nothing
  * joined above it). All the reads see one snapshot, which separate reads on several pooled connections did not.
  * If the combined statement fails, each read is made alone, so that each gets its own answer or error; a combination
- * the server refuses (a type it cannot infer, a read ending in a comment) is not tried again. Under load one turn holds
- * several pages' reads, so combinations vary: one becomes a named statement (parsed and planned once per connection)
- * only once it has been made NAME_AFTER times, and at most MAX_NAMED of them are; the others are sent unnamed.
+ * the server refuses (a type it cannot infer, a read ending in a comment) is not tried again. Combinations vary (a
+ * page whose related list is not kept reads its parts; two callers' reads may meet): one becomes a named statement
+ * (parsed and planned once per connection) only once it has been made NAME_AFTER times, and at most MAX_NAMED of them
+ * are; the others are sent unnamed.
  */
 const READ = /^\s*select\b/i;
 
@@ -79,7 +80,7 @@ interface PendingRead {
   reject: (err: unknown) => void;
 }
 
-/** The reads waiting for the end of this turn, by the executor they run on (a replica's apart from the primary's). */
+/** The reads waiting to be sent together, by the executor they run on (a replica's apart from the primary's). */
 const pendingReads = new WeakMap<object, PendingRead[]>();
 
 function batchedRead<R>(db: Kysely<any>, query: CompiledQuery<unknown>): Promise<R[]> {
@@ -89,10 +90,15 @@ function batchedRead<R>(db: Kysely<any>, query: CompiledQuery<unknown>): Promise
     const reads: PendingRead[] = [];
     queue = reads;
     pendingReads.set(executor, reads);
-    setImmediate(() => {
-      pendingReads.delete(executor);
-      void runReads(reads);
-    });
+    // Sent once the reads made by the code now running, and by what it awaits for a hop or two, are all in: a page
+    // issues its reads together (Promise.all). Not at setImmediate: under load the poll phase first runs every other
+    // ready request's callbacks, and each read of a write's path would wait for them.
+    queueMicrotask(() =>
+      queueMicrotask(() => {
+        pendingReads.delete(executor);
+        void runReads(reads);
+      }),
+    );
   }
   return new Promise<R[]>((resolve, reject) => queue.push({ db, query, resolve: resolve as (rows: unknown[]) => void, reject }));
 }

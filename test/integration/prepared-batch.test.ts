@@ -5,7 +5,7 @@ import { combine, prepared } from '../../src/storage/prepared.ts';
 import { openTestDatabase, runsOn, type TestDatabase } from '../support/stores.ts';
 
 /**
- * On PostgreSQL the prepared reads made in one turn of the event loop go to the server as one statement
+ * On PostgreSQL the batched prepared reads made together go to the server as one statement
  * (storage/prepared.ts): an uncached article page's seven reads in two round trips. A reader must get from each read
  * exactly what it would get alone, whatever the values (bigint, booleans, floats, JSON, NULL, text with quotes,
  * backslashes and emoji) and the rows' order; a read that fails must fail alone; a transaction's reads are its own.
@@ -74,7 +74,7 @@ describe.skipIf(!runsOn('postgres'))('prepared reads batched on PostgreSQL', () 
     () => literal(k, 2),
   ];
 
-  it('answers each read of one turn as it would alone, in one statement', async () => {
+  it('answers each read made together as it would alone, in one statement', async () => {
     const alone: unknown[] = [];
     for (const read of reads(db)) alone.push(await read());
     expect(alone[0]).toEqual([
