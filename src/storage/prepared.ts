@@ -148,7 +148,7 @@ async function runReads(reads: PendingRead[]): Promise<void> {
     await Promise.all(reads.map(runAlone));
     return;
   }
-  order.forEach((i, at) => reads[i]!.resolve(row![`r${at}`] ?? []));
+  for (const [at, i] of order.entries()) reads[i]!.resolve(row![`r${at}`] ?? []);
 }
 
 /**
