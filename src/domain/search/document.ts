@@ -233,13 +233,11 @@ export function fieldsFor(a: SearchText, prepared: PreparedSearchFields | undefi
 }
 
 export function searchDocument(a: IndexableArticle, prepared?: PreparedSearchFields): SearchDocument {
-  const texts = fieldTexts(a);
-  const fits = prepared !== undefined && SEARCH_FIELDS.every((f) => prepared.texts[f] === texts[f]);
   return {
     articleId: a.id,
     channelId: a.channelId,
     publishedAt: a.publishedAt ?? a.updatedAt,
-    fields: fits ? prepared.fields : prepareSearchFields(a).fields,
+    fields: fieldsFor(a, prepared).fields,
     head: prepared !== undefined && prepared.head.of === headSource(a) ? prepared.head.head : searchHead(a.title, a.tags),
   };
 }

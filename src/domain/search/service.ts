@@ -330,11 +330,6 @@ export function rebuildSearchIndex(ctx: Ctx, progress?: RebuildProgress, from?: 
 }
 
 /**
- * Keeps the indexes in step with an article: its document in the public index while it is published, in the draft
- * index otherwise, never in both. Call inside the transaction that changed it (so a status change moves it between
- * them atomically); `prepared` fields (the body worker's) are used only if made of these very texts.
- */
-/**
  * The fields made for the articles this process indexed most recently. The outbox indexes an article after each of
  * its changes, and most changes after the first leave its text as it was (a publish, an unpublish, a move to another
  * channel, a cover): segmenting it again cost ~5 ms of the event loop for 1,500 characters, a tenth of what a create
@@ -344,6 +339,11 @@ const recentlyIndexed = new Map<number, PreparedSearchFields>();
 const RECENTLY_INDEXED = 64;
 const RECENT_BODY_CHARS = 16_000;
 
+/**
+ * Keeps the indexes in step with an article: its document in the public index while it is published, in the draft
+ * index otherwise, never in both. Call inside the transaction that changed it (so a status change moves it between
+ * them atomically); `prepared` fields (the body worker's) are used only if made of these very texts.
+ */
 export async function indexArticle(store: Store, article: Article, prepared?: PreparedSearchFields): Promise<void> {
   const fields = fieldsFor(article, prepared ?? recentlyIndexed.get(article.id));
   if (article.bodyText.length <= RECENT_BODY_CHARS) {
