@@ -76,7 +76,9 @@ if (session) {
 const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const before = threadCpu();
 const t0 = process.hrtime.bigint();
+let written = 0;
 await rebuildSearchIndex(ctx, (n) => {
+  written = Number(process.hrtime.bigint() - t0) / 1e9;
   if (n % 20_000 === 0) console.log(`  indexed ${n} (${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(0)} s)`);
 });
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -98,6 +100,9 @@ const textBytes = Number(text[0]!.n) + Number(tags[0]!.n);
 console.log(
   `\n${documents} of ${articles} articles indexed in ${seconds.toFixed(1)} s: ${Math.round(articles / seconds)} articles/s (load ${load0} → ${load1})`,
 );
+console.log(
+  `every document written at ${written.toFixed(1)} s (${Math.round(articles / written)} articles/s); the segments merged into one after ${(seconds - written).toFixed(1)} s more`,
+);
 console.log(`index ${(bytes / 1048576).toFixed(1)} MB, ${(bytes / textBytes).toFixed(3)}× the ${(textBytes / 1048576).toFixed(0)} MB of text`);
 console.log(`  ${parts.map((p) => `${p.name} ${(Number(p.bytes) / 1048576).toFixed(1)} MB`).join(', ')}`);
 console.log('CPU by thread during the build (s, ms per article):');
@@ -107,6 +112,8 @@ for (const r of rows)
   console.log(
     `  ${String(r.tid).padStart(8)} ${r.name.padEnd(16)} ${r.s.toFixed(1).padStart(7)} s ${((r.s * 1000) / articles).toFixed(3)} ms${r.tid === process.pid ? ' (main)' : ''}`,
   );
+const { rows: segs } = await sql<{ n: number }>`select count(distinct segid) as n from search_fts_idx`.execute(db);
+console.log(`FTS5 segments after the build: ${segs[0]!.n}`);
 await closeBodyPool();
 await database.close();
 rmSync(work, { recursive: true, force: true });

@@ -42,7 +42,23 @@ const SLOTS = 16;
 const PROBE = 256;
 /** FTS5's own default for 'automerge' (segments of a level merged once there are this many). */
 const AUTOMERGE_DEFAULT = 4;
+/** FTS5's own default for 'crisismerge' (segments of a level merged at once, whatever automerge says, past this many). */
+const CRISISMERGE_DEFAULT = 16;
+/**
+ * A rebuild's crisis merge: each batch's commit adds a segment, and at FTS5's 16 a level's segments were merged again
+ * and again on the way to the one the rebuild ends with (100,000 articles: ~52 → ~48 s to every document written, the
+ * main thread 0.30 → 0.28 ms an article; 128 was no better). Searches meanwhile read up to that many segments a level.
+ */
+const REBUILD_CRISISMERGE = 64;
+/** FTS5 pages a step of a rebuild's closing merge writes (see mergeAll): a tenth of a second's work or so. */
+const MERGE_STEP_PAGES = 2000;
 const MINUTE = 60_000;
+
+/** Rows changed by this connection's statements so far (sqlite3_total_changes). */
+async function totalChanges(db: Kysely<DB>): Promise<number> {
+  const { rows } = await sql<{ n: number }>`select total_changes() as n`.execute(db);
+  return Number(rows[0]!.n);
+}
 
 const quote = (s: string) => `"${s.replaceAll('"', '""')}"`;
 const channelToken = (id: number) => `c${id}`;
@@ -127,6 +143,9 @@ export class SqliteSearchIndex implements SearchIndex {
     this.docs = this.tables.docs;
     this.fts = this.tables.fts;
   }
+
+  /** FTS5 pages each step of a rebuild's closing merge writes (mergeAll); a test makes the steps small. */
+  mergeStepPages = MERGE_STEP_PAGES;
 
   /** When this process last found no legacy tables: they appear only by a migration, so that answer is kept a second. */
   private noLegacySince = Number.NEGATIVE_INFINITY;
@@ -345,23 +364,25 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   /**
-   * A rebuild writes thousands of segments' worth of documents and ends with 'optimize', which merges everything into
-   * one segment anyway: FTS5's automatic merges on the way were a quarter of the build's index-writing CPU, all undone.
+   * A rebuild writes thousands of segments' worth of documents and ends merging everything into one segment anyway
+   * (mergeAll): FTS5's automatic merges on the way were a quarter of the build's index-writing CPU, all undone.
    * They are off while it runs (FTS5's crisis merge still bounds the segments a search reads meanwhile, and a put from
    * another process) and back to FTS5's default after, whether the rebuild finished or failed; a process killed
    * meanwhile leaves them off until the next rebuild ends, the crisis merge bounding the segments in the meantime.
    */
   async rebuild(document: DocumentMaker, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
-    await this.automerge(0);
+    await this.setting('automerge', 0);
+    await this.setting('crisismerge', REBUILD_CRISISMERGE);
     try {
       return await this.rebuildInBatches(document, progress, from);
     } finally {
-      await this.automerge(AUTOMERGE_DEFAULT);
+      await this.setting('automerge', AUTOMERGE_DEFAULT);
+      await this.setting('crisismerge', CRISISMERGE_DEFAULT);
     }
   }
 
-  private async automerge(pages: number): Promise<void> {
-    await sql`insert into ${this.fts} (${this.fts}, rank) values ('automerge', ${sql.lit(pages)})`.execute(this.db);
+  private async setting(name: 'automerge' | 'crisismerge', value: number): Promise<void> {
+    await sql`insert into ${this.fts} (${this.fts}, rank) values (${name}, ${sql.lit(value)})`.execute(this.db);
   }
 
   private async rebuildInBatches(document: DocumentMaker, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
@@ -387,9 +408,29 @@ export class SqliteSearchIndex implements SearchIndex {
       await this.dropLegacy(db);
       return rows.length;
     });
-    // Merges the index's segments into one: fewer b-trees to search afterwards.
-    await sql`insert into ${this.fts} (${this.fts}) values ('optimize')`.execute(this.db);
+    await this.mergeAll();
     return { indexed, removed };
+  }
+
+  /**
+   * Merges the index's segments into one (fewer b-trees for every search to read), as FTS5's 'optimize' does, but a
+   * step at a time, each in its own write transaction with the event loop turning between: 'optimize' is one statement,
+   * and at a million articles it held the database's write lock for ~55 s, so the server's publishes meanwhile failed
+   * after their busy timeout. FTS5's 'merge' with a negative page count gathers every segment onto one level and starts
+   * merging them; the later steps (positive, so segments another process adds meanwhile do not restart it) carry that
+   * merge on; a step that changes fewer than two rows had nothing left to do (FTS5's documentation of 'merge').
+   */
+  private async mergeAll(): Promise<number> {
+    for (let step = 0; ; step++) {
+      const pages = step === 0 ? -this.mergeStepPages : this.mergeStepPages;
+      const changed = await this.immediate(async (db) => {
+        const before = await totalChanges(db);
+        await sql`insert into ${this.fts} (${this.fts}, rank) values ('merge', ${sql.lit(pages)})`.execute(db);
+        return (await totalChanges(db)) - before;
+      });
+      if (changed < 2) return step;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   async fill(document: DocumentMaker, progress?: (indexed: number) => void, signal?: AbortSignal): Promise<number> {
