@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import articlesA from '../../src/demo/articles-a.json' with { type: 'json' };
 import articlesB from '../../src/demo/articles-b.json' with { type: 'json' };
 import { openCC } from '../../src/domain/nlp/libraries.ts';
-import { taiwanToMainland } from '../../src/domain/nlp/opencc.ts';
+import { fastConverter } from '../../src/domain/nlp/opencc.ts';
 
 /** Plain text of a demo body (tags out), as the index sees it. */
 const text = (html: string) => html.replace(/<[^>]+>/g, ' ').normalize('NFKC');
 
-describe('OpenCC Taiwan → mainland, the fast pass', () => {
+describe('OpenCC through the fast walk', () => {
   const library = openCC().Converter({ from: 'twp', to: 'cn' });
-  const fast = taiwanToMainland();
+  const fast = fastConverter('twp', 'cn');
   const demo: string[] = [...articlesA, ...articlesB].flatMap((a: { title: string; summary?: string; body: string }) => [
     a.title,
     a.summary ?? '',
@@ -45,5 +45,21 @@ describe('OpenCC Taiwan → mainland, the fast pass', () => {
       '一目瞭然 萬里長城 台灣 臺灣',
     ])
       expect(fast(t), t).toBe(library(t));
+  });
+});
+
+describe('OpenCC mainland → Taiwan characters (the 繁 pages), through the fast walk', () => {
+  it('gives what opencc-js gives', () => {
+    const library = openCC().Converter({ from: 'cn', to: 'tw' });
+    const fast = fastConverter('cn', 'tw');
+    const texts: string[] = [...articlesA, ...articlesB].flatMap((a: { title: string; summary?: string; body: string }) => [a.title, a.summary ?? '', a.body]);
+    let converted = 0;
+    for (const t of [...texts, '', '⿰氵工 头发', '\uF900 后台 𠮷', '\uD800 发展']) {
+      const want = library(t);
+      expect(fast(t), t.slice(0, 40)).toBe(want);
+      if (want !== t) converted++;
+    }
+    expect(converted).toBeGreaterThan(texts.length / 2);
+    expect(fast('发展与后来，头发')).toBe('發展與後來，頭髮');
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Jieba } from '@node-rs/jieba';
 import { packageFile } from '../../package-files.ts';
 import { jiebaDictionary, jiebaLibrary } from './libraries.ts';
-import { taiwanToMainland } from './opencc.ts';
+import { fastConverter } from './opencc.ts';
 
 /** The newsroom's user dictionary, versioned in the repo (dict/newsroom.txt). */
 export const USER_DICT_PATH = packageFile('dict/newsroom.txt');
@@ -36,7 +36,7 @@ export function segmenter(): Jieba {
 let converter: ((text: string) => string) | undefined;
 // Built on first use (the first search or index), not when a process that may never search loads this module. OpenCC's
 // own conversion, through a faster walk of its tries (opencc.ts).
-const toSimplified = (text: string): string => (converter ??= taiwanToMainland())(text);
+const toSimplified = (text: string): string => (converter ??= fastConverter('twp', 'cn'))(text);
 
 let hkPhrases: { pattern: RegExp; to: Map<string, string> } | undefined;
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../../domain/errors.ts';
-import { openCC } from '../../domain/nlp/libraries.ts';
+import { fastConverter } from '../../domain/nlp/opencc.ts';
 import { PUBLIC_PAGE, SURROGATE_KEY_HEADER } from '../page-cache.ts';
 import { jsonForHtml, type SiteView } from './view.ts';
 
@@ -50,7 +50,7 @@ export function ScriptSwitch({ view, canonical }: { view: SiteView; canonical?: 
 
 // Its tables are built on the first 繁 page, not at start-up (~50 ms and several MB a process that may never serve one).
 let converter: ((text: string) => string) | undefined;
-const toTraditional = (text: string): string => (converter ??= openCC().Converter({ from: 'cn', to: 'tw' }))(text);
+const toTraditional = (text: string): string => (converter ??= fastConverter('cn', 'tw'))(text);
 
 /** Attributes people read (or hear): everything else — URLs, classes, ids, data keys — stays byte for byte. */
 const READABLE_ATTRIBUTES = new Set(['alt', 'title', 'aria-label', 'placeholder', 'data-share-title', 'data-share-text']);
