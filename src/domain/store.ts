@@ -293,7 +293,8 @@ export interface AccountRepository {
   deleteSessionsOf(accountId: number, exceptId?: string): Promise<void>;
 
   insertToken(token: NewToken): Promise<number>;
-  findLiveToken(tokenHash: string): Promise<TokenRecord | undefined>;
+  /** A token not revoked, with the account it acts for (one read: every API request asks it). */
+  findLiveToken(tokenHash: string): Promise<{ token: TokenRecord; owner: Account } | undefined>;
   /** Every token, newest first, with its owner; never the hash. */
   listTokens(accountId?: number): Promise<TokenListing[]>;
   /** False when it was revoked already. */

@@ -239,10 +239,10 @@ export async function createApiToken(ctx: Ctx, actor: Actor | null, input: { use
 
 export async function authenticateToken(ctx: Ctx, token: string): Promise<Actor | undefined> {
   if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
-  const record = await ctx.store.accounts.findLiveToken(sha256(token));
-  if (!record) return undefined;
-  const account = await ctx.store.accounts.findById(record.accountId);
-  if (!account || account.disabledAt !== null) return undefined;
+  const found = await ctx.store.accounts.findLiveToken(sha256(token));
+  if (!found) return undefined;
+  const { token: record, owner: account } = found;
+  if (account.disabledAt !== null) return undefined;
   const now = ctx.clock.now();
   if (record.lastUsedAt === null || now - record.lastUsedAt > SESSION_TOUCH_MS) await ctx.store.accounts.touchToken(record.id, now);
   return toActor(account);

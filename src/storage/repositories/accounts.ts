@@ -109,9 +109,33 @@ export class AccountRepository implements Port.AccountRepository {
     return id;
   }
 
-  async findLiveToken(tokenHash: string): Promise<TokenRecord | undefined> {
-    const r = await this.db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).executeTakeFirst();
-    return r ? { id: r.id, accountId: r.account_id, name: r.name, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at } : undefined;
+  async findLiveToken(tokenHash: string): Promise<{ token: TokenRecord; owner: Account } | undefined> {
+    const r = await this.db
+      .selectFrom('api_tokens')
+      .innerJoin('accounts', 'accounts.id', 'api_tokens.account_id')
+      .selectAll('accounts')
+      .select([
+        'api_tokens.id as token_id',
+        'api_tokens.name as token_name',
+        'api_tokens.created_at as token_created_at',
+        'api_tokens.last_used_at as token_last_used_at',
+        'api_tokens.revoked_at as token_revoked_at',
+      ])
+      .where('api_tokens.token_hash', '=', tokenHash)
+      .where('api_tokens.revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (!r) return undefined;
+    return {
+      token: {
+        id: r.token_id,
+        accountId: r.id,
+        name: r.token_name,
+        createdAt: r.token_created_at,
+        lastUsedAt: r.token_last_used_at,
+        revokedAt: r.token_revoked_at,
+      },
+      owner: toAccount(r),
+    };
   }
 
   /** Every token, newest first, with its owner; never the hash. */
