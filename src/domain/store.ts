@@ -219,7 +219,8 @@ export interface ArticleRepository {
   dueScheduled(now: number, limit?: number): Promise<number[]>;
   /** Flips a status only if it is still the expected one (and, given, the revision); false when another write came first. */
   compareAndSetStatus(id: number, expected: ArticleStatus, patch: ArticlePatch, revision?: number): Promise<boolean>;
-  setTags(articleId: number, names: readonly string[]): Promise<void>;
+  /** The article's tags become these, in order; `fresh`: an article inserted in this transaction, which has none yet. */
+  setTags(articleId: number, names: readonly string[], fresh?: boolean): Promise<void>;
   /**
    * The 回收站. Every read above leaves deleted articles out (they are gone for the newsroom and readers alike); these
    * are the only ways to them. Moves a live article still at `revision` (and in one of `statuses`) into the trash with a

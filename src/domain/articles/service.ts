@@ -192,7 +192,7 @@ export async function createArticle(ctx: Ctx, actor: Actor, sent: ArticleInput):
       revision: 1,
     });
     await breathe();
-    await store.articles.setTags(id, c.tags);
+    await store.articles.setTags(id, c.tags, true);
     await recordMediaUsage(store, id, undefined, c);
     const article = await loadWithBody(store, id, c);
     await queueIndexing(store, undefined, article, now);

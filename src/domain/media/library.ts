@@ -121,6 +121,8 @@ export async function recordMediaUsage(
   const known = new Set(before ? mediaKeysOf(before.bodyHtml, before.cover) : []);
   const found = new Set(rows.map((r) => r.key));
   if (keys.some((k) => !found.has(k) && !known.has(k))) throw gone();
+  // A new article (no before) uses nothing yet: with no uploads in it there is nothing to read or write.
+  if (!before && rows.length === 0) return;
   if (
     !(await store.media.setUsage(
       articleId,

@@ -462,8 +462,8 @@ export class ArticleRepository implements Port.ArticleRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  async setTags(articleId: number, names: readonly string[]): Promise<void> {
-    await this.db.deleteFrom('article_tags').where('article_id', '=', articleId).execute();
+  async setTags(articleId: number, names: readonly string[], fresh = false): Promise<void> {
+    if (!fresh) await this.db.deleteFrom('article_tags').where('article_id', '=', articleId).execute();
     if (names.length === 0) return;
     await this.db
       .insertInto('tags')
