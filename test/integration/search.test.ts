@@ -324,6 +324,7 @@ describe.each(STORES)('search on %s', (kind) => {
       // publishing while `inkstone reindex` runs) writes between the steps without waiting, where one 'optimize' held
       // the write lock to the end (~55 s at a million articles, past every writer's busy timeout).
       const index = t.ctx.store.search as SqliteSearchIndex;
+      const stepPages = index.mergeStepPages;
       index.mergeStepPages = 1;
       const other = new SQLite(path.join(t.db.dataDir, 'inkstone.db'), { timeout: 0 });
       other.exec('create table if not exists merge_probe (at integer)');
@@ -349,7 +350,7 @@ describe.each(STORES)('search on %s', (kind) => {
         expect(done).toEqual({ indexed: articles.length, removed: 0 });
       } finally {
         running = false;
-        index.mergeStepPages = 2000;
+        index.mergeStepPages = stepPages;
         other.close();
       }
       expect(between).toBeGreaterThan(2);

@@ -420,7 +420,7 @@ export class SqliteSearchIndex implements SearchIndex {
    * merging them; the later steps (positive, so segments another process adds meanwhile do not restart it) carry that
    * merge on; a step that changes fewer than two rows had nothing left to do (FTS5's documentation of 'merge').
    */
-  private async mergeAll(): Promise<number> {
+  private async mergeAll(): Promise<void> {
     for (let step = 0; ; step++) {
       const pages = step === 0 ? -this.mergeStepPages : this.mergeStepPages;
       const changed = await this.immediate(async (db) => {
@@ -428,7 +428,7 @@ export class SqliteSearchIndex implements SearchIndex {
         await sql`insert into ${this.fts} (${this.fts}, rank) values ('merge', ${sql.lit(pages)})`.execute(db);
         return (await totalChanges(db)) - before;
       });
-      if (changed < 2) return step;
+      if (changed < 2) return;
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
