@@ -267,7 +267,7 @@ describe.each(STORES)('related reading of a large backlog in bulk on %s', (kind)
     }
   });
 
-  it('leaves the editors’ picks as they are: pinned first and excluded never, on the page too', async () => {
+  it('leaves the editors’ picks as they are: pinned first and excluded never, on the page too', { timeout: 120_000 }, async () => {
     const article = idOf.get(fixtureArticles[0]!.key)!;
     const copy = idOf.get(`${fixtureArticles[0]!.key}-copy`)!;
     const unrelated = idOf.get('gen-5')!;
@@ -294,7 +294,7 @@ describe.each(STORES)('related reading of a large backlog in bulk on %s', (kind)
     expect(await count('related_picks')).toBe(2);
   });
 
-  it('resumes after a stop mid-way: what was written stays, the rest is done once, nothing twice', async () => {
+  it('resumes after a stop mid-way: what was written stays, the rest is done once, nothing twice', { timeout: 120_000 }, async () => {
     await forget();
     const complete = async () => {
       expect(await t.ctx.store.related.unanalysed()).toBe(0);
@@ -326,7 +326,7 @@ describe.each(STORES)('related reading of a large backlog in bulk on %s', (kind)
     expect(await analyseBacklogInBulk(t.ctx)).toBe(0);
   });
 
-  it('keeps the analysis of an article edited while its batch was being analysed', async () => {
+  it('keeps the analysis of an article edited while its batch was being analysed', { timeout: 120_000 }, async () => {
     await forget();
     const target = idOf.get(fixtureArticles[3]!.key)!;
     let edited = false;
