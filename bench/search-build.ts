@@ -1,13 +1,17 @@
 /**
  * The search index build alone (what `inkstone reindex` runs), timed with each thread's CPU, on a copy of a database
  * `bench/search.ts --stores sqlite --keep DIR` loaded: the copy's index is emptied, the build runs, and the figures
- * are printed. Never part of `npm test`; Linux only (threads' CPU from /proc).
+ * are printed, with how long another process's writes waited for the lock meanwhile (a thread writing every 20 ms with
+ * a busy timeout, as the server does during `inkstone reindex`). Never part of `npm test`; Linux only (threads' CPU
+ * from /proc).
  *
  *   npx tsx bench/search-build.ts --from DIR [--work /var/tmp/search-build] [--cpu-prof FILE]
  *
  * --cpu-prof writes the main thread's profile (node:inspector) to FILE. The work folder is deleted at the end.
  */
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
@@ -26,7 +30,13 @@ if (!args.from) throw new Error('--from DIR: a folder bench/search.ts --keep mad
 const work = path.resolve(args.work!);
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
-for (const f of readdirSync(args.from).filter((f) => f.startsWith('inkstone.db'))) copyFileSync(path.join(args.from, f), path.join(work, f));
+for (const f of readdirSync(args.from).filter((f) => f.startsWith('inkstone.db'))) {
+  copyFileSync(path.join(args.from, f), path.join(work, f));
+  // On disk before the clock starts: a million articles' copy is 9 GB, whose write-back would otherwise run during the build.
+  const fd = openSync(path.join(work, f), 'r+');
+  fsyncSync(fd);
+  closeSync(fd);
+}
 
 /** CPU seconds of each thread of this process, by thread id. */
 function threadCpu(): Map<number, { name: string; seconds: number }> {
@@ -73,6 +83,32 @@ if (session) {
   await session.post('Profiler.enable');
   await session.post('Profiler.start');
 }
+// Another process's writes during the build (the server publishing while `inkstone reindex` runs): a thread of its
+// own takes the write lock every 20 ms and notes how long it waited for it (waits over a second are printed as they end).
+const probe = new Worker(
+  `const { parentPort, workerData } = require('node:worker_threads');
+  const db = new (require(workerData.module))(workerData.file, { timeout: 600000 });
+  const waits = [];
+  let running = true;
+  parentPort.on('message', () => { running = false; });
+  (function poke() {
+    if (!running) { db.close(); parentPort.postMessage(waits); return; }
+    const t = performance.now();
+    db.exec('begin immediate');
+    db.exec('rollback');
+    const w = performance.now() - t;
+    waits.push(w);
+    if (w > 1000) parentPort.postMessage({ long: w, at: performance.now() });
+    setTimeout(poke, 20);
+  })();`,
+  { eval: true, workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), file: path.join(work, 'inkstone.db') } },
+);
+const probeWaits = new Promise<number[]>((resolve) =>
+  probe.on('message', (m: number[] | { long: number; at: number }) => {
+    if (Array.isArray(m)) resolve(m);
+    else console.log(`  a write waited ${m.long.toFixed(0)} ms, until ${(m.at / 1000).toFixed(1)} s into the probe`);
+  }),
+);
 const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const before = threadCpu();
 const t0 = process.hrtime.bigint();
@@ -83,6 +119,9 @@ await rebuildSearchIndex(ctx, (n) => {
 });
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 const after = threadCpu();
+probe.postMessage('stop');
+const waits = (await probeWaits).sort((a, b) => a - b);
+await probe.terminate();
 if (session) {
   const { profile } = await session.post('Profiler.stop');
   writeFileSync(args['cpu-prof']!, JSON.stringify(profile));
@@ -105,6 +144,8 @@ console.log(
 );
 console.log(`index ${(bytes / 1048576).toFixed(1)} MB, ${(bytes / textBytes).toFixed(3)}× the ${(textBytes / 1048576).toFixed(0)} MB of text`);
 console.log(`  ${parts.map((p) => `${p.name} ${(Number(p.bytes) / 1048576).toFixed(1)} MB`).join(', ')}`);
+const at = (q: number) => waits[Math.min(waits.length - 1, Math.floor(q * waits.length))]!.toFixed(0);
+console.log(`another process's write waited for the lock: p50 ${at(0.5)} / p99 ${at(0.99)} / max ${at(1)} ms (${waits.length} tries)`);
 console.log('CPU by thread during the build (s, ms per article):');
 const rows = [...after].map(([tid, a]) => ({ tid, name: a.name, s: a.seconds - (before.get(tid)?.seconds ?? 0) })).filter((r) => r.s >= 0.05);
 rows.sort((a, b) => b.s - a.s);

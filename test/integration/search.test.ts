@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import SQLite from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishDueArticles } from '../../src/domain/articles/service.ts';
@@ -302,14 +303,17 @@ describe.each(STORES)('search on %s', (kind) => {
     expect(await rebuildSearchIndex(t.ctx)).toEqual({ indexed: articles.length, removed: 0 });
 
     if (kind === 'sqlite') {
-      // FTS5 merges nothing while a rebuild writes but in a crisis (it ends merging everything into one segment) and
-      // merges as usual after it (FTS5's own settings, read from its config table), even after one that failed.
+      // A rebuild's own FTS5 settings (64 segments merged at a time, a transaction's postings kept in memory to its
+      // commit, no segment rewritten for its deleted rows) give way to FTS5's defaults after it (read from its config
+      // table), even after one that failed; it ends with everything in one segment.
       const db = t.db.database.db;
       const setting = async (k: string) => (await sql<{ v: number }>`select v from search_fts_config where k = ${k}`.execute(db)).rows[0]?.v;
-      const automerge = async () => [await setting('automerge'), await setting('crisismerge')];
+      const automerge = async () => [await setting('automerge'), await setting('crisismerge'), await setting('hashsize'), await setting('deletemerge')];
       const segments = async () => Number((await sql<{ n: number }>`select count(distinct segid) as n from search_fts_idx`.execute(db)).rows[0]!.n);
-      expect(await automerge()).toEqual([4, 16]);
+      expect(await automerge()).toEqual([4, 16, 1024 * 1024, 10]);
       expect(await segments()).toBe(1);
+      const dataBytes = async () => Number((await sql<{ n: number }>`select sum(length(block)) as n from search_fts_data`.execute(db)).rows[0]!.n);
+      const oneIndex = await dataBytes();
       const real = documentMaker();
       let made = 0;
       const failing = Object.assign((article: Parameters<typeof real>[0]) => {
@@ -317,43 +321,71 @@ describe.each(STORES)('search on %s', (kind) => {
         return real(article);
       }, real);
       await expect(t.ctx.store.search.rebuild(failing)).rejects.toThrow('document failed');
-      expect(await automerge()).toEqual([4, 16]);
+      expect(await automerge()).toEqual([4, 16, 1024 * 1024, 10]);
       expect(await rebuildSearchIndex(t.ctx)).toEqual({ indexed: articles.length, removed: 0 });
+      // Every document was replaced: the closing merge dropped the old ones' rows (not merged away as they were
+      // deleted, the rebuild's setting), so the index is the size of one copy of them.
+      expect(await segments()).toBe(1);
+      expect(await dataBytes()).toBeLessThan(oneIndex * 1.1);
 
-      // The closing merge goes a step at a time, each step its own write transaction: another connection (the server
-      // publishing while `inkstone reindex` runs) writes between the steps without waiting, where one 'optimize' held
-      // the write lock to the end (~55 s at a million articles, past every writer's busy timeout).
+      // The closing merge goes a step at a time, each step its own write transaction, and the rebuild leaves the write
+      // lock free now and then for as long as SQLite's busy handler sleeps: another process (the server publishing
+      // while `inkstone reindex` runs), waiting with a busy timeout as the server does, gets it within the rebuild's
+      // holding time. One 'optimize' held it to the end (~55 s at a million articles), and steps taken again at once
+      // left gaps too short for the busy handler to wake in: the server's publishes failed at their busy timeout.
+      // A larger archive (copies of the published articles), so that the merge takes many steps.
+      const { rows: last } = await sql<{ id: number }>`select max(id) as id from articles`.execute(db);
+      const { rows: columns } = await sql<{ name: string }>`select name from pragma_table_info('articles') where name <> 'id'`.execute(db);
+      const list = sql.raw(columns.map((c) => `"${c.name}"`).join(', '));
+      for (let i = 0; i < 20; i++)
+        await sql`insert into articles (${list}) select ${list} from articles where status = 'published' and id <= ${last[0]!.id}`.execute(db);
+      const { rows: count } = await sql<{ n: number }>`select count(*) as n from articles where status = 'published'`.execute(db);
       const index = t.ctx.store.search as SqliteSearchIndex;
-      const stepPages = index.mergeStepPages;
+      const saved = { batch: index.rebuildBatch, pages: index.mergeStepPages, hold: index.lockHoldMs };
+      index.rebuildBatch = 50;
       index.mergeStepPages = 1;
-      const other = new SQLite(path.join(t.db.dataDir, 'inkstone.db'), { timeout: 0 });
-      other.exec('create table if not exists merge_probe (at integer)');
-      let written = false;
-      let running = true;
-      let between = 0;
-      const poke = () => {
-        if (!running) return;
-        try {
-          other.prepare('insert into merge_probe (at) values (?)').run(Date.now());
-          if (written) between++;
-        } catch (err) {
-          // Busy while a batch of the rebuild (or the app's own work) holds the write lock: tried again next turn.
-          if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
-        }
-        setImmediate(poke);
-      };
-      setImmediate(poke);
+      index.lockHoldMs = 20;
+      const probe = new Worker(
+        `const { parentPort, workerData } = require('node:worker_threads');
+        const db = new (require(workerData.module))(workerData.file, { timeout: 60000 });
+        db.exec('create table if not exists merge_probe (at integer)');
+        let running = true;
+        const waits = [];
+        parentPort.on('message', () => { running = false; });
+        (function poke() {
+          if (!running) { db.close(); return parentPort.postMessage(waits); }
+          const t = performance.now();
+          db.prepare('insert into merge_probe (at) values (?)').run(Date.now());
+          waits.push({ at: Date.now(), ms: performance.now() - t });
+          setTimeout(poke, 5);
+        })();
+        parentPort.postMessage('ready');`,
+        { eval: true, workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), file: path.join(t.db.dataDir, 'inkstone.db') } },
+      );
+      await new Promise((resolve) => probe.once('message', resolve));
+      const probed = new Promise<{ at: number; ms: number }[]>((resolve) => probe.once('message', resolve));
+      let merging = 0;
+      let merged = 0;
       try {
         const done = await rebuildSearchIndex(t.ctx, (n) => {
-          written = n === articles.length;
+          if (n === Number(count[0]!.n)) merging = Date.now();
         });
-        expect(done).toEqual({ indexed: articles.length, removed: 0 });
+        merged = Date.now();
+        expect(done).toEqual({ indexed: Number(count[0]!.n), removed: 0 });
       } finally {
-        running = false;
-        index.mergeStepPages = stepPages;
-        other.close();
+        await sql`delete from articles where id > ${last[0]!.id}`.execute(db);
+        index.rebuildBatch = saved.batch;
+        index.mergeStepPages = saved.pages;
+        index.lockHoldMs = saved.hold;
+        probe.postMessage('stop');
       }
-      expect(between).toBeGreaterThan(2);
+      const waits = await probed;
+      await probe.terminate();
+      // The probe wrote again and again while the steps ran (taken again at once, they kept it out to the end), and
+      // never waited long.
+      const during = waits.filter((w) => w.at >= merging && w.at <= merged);
+      expect(during.length).toBeGreaterThan(5);
+      expect(Math.max(...during.map((w) => w.ms))).toBeLessThan(1000);
       expect(await segments()).toBe(1);
       expect(keys((await search({ q: '墨川湖' })).items)).toEqual(['mochuan-lake-birds']);
     }

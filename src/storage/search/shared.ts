@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DocumentMaker, IndexableArticle } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
-import { searchHead } from '../../domain/search/document.ts';
+import { INDEX_LIMITS, searchHead } from '../../domain/search/document.ts';
 import { tagNamesByArticle } from '../repositories/articles.ts';
 
 export { SEARCH_CAPS } from '../../domain/search/search-index.ts';
@@ -14,7 +14,10 @@ export function byRelevance(a: { id: number; at: number; score: number }, b: { i
 /** Which articles an index holds: the public index the published ones, the draft index all the others. */
 export type IndexScope = 'published' | 'unpublished';
 
-/** Rows of one batch of the articles an index holds, read the same way by both stores for a rebuild. */
+/**
+ * Rows of one batch of the articles an index holds, read the same way by both stores for a rebuild. `bodyText` is the
+ * body's opening that a document indexes, not the whole body.
+ */
 export async function articleBatch(
   db: Kysely<DB>,
   scope: IndexScope,
@@ -26,7 +29,18 @@ export async function articleBatch(
 ): Promise<IndexableArticle[]> {
   let query = db
     .selectFrom('articles')
-    .select(['id', 'title', 'subtitle', 'summary', 'body_text', 'channel_id', 'published_at', 'updated_at'])
+    // Only the part of a body a document is made of (INDEX_LIMITS): a batch of long bodies stays a few megabytes.
+    // substr counts characters on both stores, at least as many UTF-16 units as the document cuts to.
+    .select([
+      'id',
+      'title',
+      'subtitle',
+      'summary',
+      sql<string>`substr(body_text, 1, ${sql.lit(INDEX_LIMITS.bodyWordChars)})`.as('body_text'),
+      'channel_id',
+      'published_at',
+      'updated_at',
+    ])
     .where('status', scope === 'published' ? '=' : '<>', 'published')
     .where('id', '>', afterId)
     .orderBy('id')

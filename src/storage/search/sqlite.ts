@@ -17,6 +17,7 @@ import type {
 import { gramText, wordText } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
 import { headField, headScore } from '../../domain/search/ranking.ts';
+import { LockPacer } from '../lock-pacer.ts';
 import { articleBatch, byRelevance, fillHeads, pipelinedBatches, REBUILD_BATCH, SEARCH_CAPS, wholeDocuments, type IndexScope } from './shared.ts';
 import { SCAN_APART_FROM, scanApart } from '../related-finder.ts';
 
@@ -45,11 +46,37 @@ const AUTOMERGE_DEFAULT = 4;
 /** FTS5's own default for 'crisismerge' (segments of a level merged at once, whatever automerge says, past this many). */
 const CRISISMERGE_DEFAULT = 16;
 /**
- * A rebuild's crisis merge: each batch's commit adds a segment, and at FTS5's 16 a level's segments were merged again
- * and again on the way to the one the rebuild ends with (100,000 articles: ~52 → ~48 s to every document written, the
- * main thread 0.30 → 0.28 ms an article; 128 was no better). Searches meanwhile read up to that many segments a level.
+ * A rebuild's merges. Each transaction's commit adds a segment. With FTS5's defaults a level's segments were merged
+ * four at a time, again and again on the way to the one segment the rebuild ends with. With automatic merges off and
+ * crisis merges at 64 segments a level, each crisis merge was one statement: at a million articles some held the write
+ * lock for 10–13 s, past the server's 5 s busy timeout. So FTS5's automatic merge runs at 64 segments a level (its
+ * maximum), a bounded amount of merging with each transaction's writes; the crisis merge is only a backstop it never
+ * reaches. Searches meanwhile read up to ~100 segments a level.
  */
-const REBUILD_CRISISMERGE = 64;
+const REBUILD_AUTOMERGE = 64;
+const REBUILD_CRISISMERGE = 200;
+/**
+ * FTS5's own default for 'deletemerge': a segment of a contentless_delete table is merged alone once this percentage of
+ * its rows are deleted. A rebuild over an index that holds every article already replaces each document, so the one
+ * big segment the last rebuild left was rewritten at each further tenth of it deleted (replacing half of a one-segment
+ * index of 40,000 documents: 11.7 s, 2.6 s without). Off during a rebuild (0): its closing merge drops every deleted
+ * row once.
+ */
+const DELETEMERGE_DEFAULT = 10;
+const REBUILD_DELETEMERGE = 0;
+/**
+ * Articles in each of a rebuild's transactions. FTS5 writes a segment at each commit, so this is a segment's size:
+ * at 200 a million articles made 5,000 segments for the merges to take through their levels; at 500, 2,000. A
+ * transaction of 500 holds the write lock for a few tenths of a second (bench/search-build.ts at a million articles:
+ * another process's write waited p99 437 ms, at most 1.1 s with the pacer).
+ */
+const REBUILD_BATCH_SQLITE = 500;
+/**
+ * FTS5's memory for a transaction's pending postings before it writes them out as a segment of their own (its default
+ * is 1 MB): a rebuild's 500 articles are ~3 MB of them, and a transaction should make one segment.
+ */
+const REBUILD_HASHSIZE = 16 * 1024 * 1024;
+const HASHSIZE_DEFAULT = 1024 * 1024;
 /** FTS5 pages a step of a rebuild's closing merge writes (see mergeAll): a tenth of a second's work or so. */
 const MERGE_STEP_PAGES = 2000;
 const MINUTE = 60_000;
@@ -144,8 +171,11 @@ export class SqliteSearchIndex implements SearchIndex {
     this.fts = this.tables.fts;
   }
 
-  /** FTS5 pages each step of a rebuild's closing merge writes (mergeAll); a test makes the steps small. */
+  /** Articles in each of a rebuild's transactions, FTS5 pages in each step of its closing merge (mergeAll): a test makes them small. */
+  rebuildBatch = REBUILD_BATCH_SQLITE;
   mergeStepPages = MERGE_STEP_PAGES;
+  /** How long a rebuild holds the write lock before it leaves it free for another process's writer (LockPacer). */
+  lockHoldMs = 1000;
 
   /** When this process last found no legacy tables: they appear only by a migration, so that answer is kept a second. */
   private noLegacySince = Number.NEGATIVE_INFINITY;
@@ -365,69 +395,92 @@ export class SqliteSearchIndex implements SearchIndex {
 
   /**
    * A rebuild writes thousands of segments' worth of documents and ends merging everything into one segment anyway
-   * (mergeAll): FTS5's automatic merges on the way were a quarter of the build's index-writing CPU, all undone.
-   * They are off while it runs (FTS5's crisis merge still bounds the segments a search reads meanwhile, and a put from
-   * another process) and back to FTS5's default after, whether the rebuild finished or failed; a process killed
-   * meanwhile leaves them off until the next rebuild ends, the crisis merge bounding the segments in the meantime.
+   * (mergeAll). While it runs, FTS5 merges 64 segments of a level at a time (REBUILD_AUTOMERGE) rather than its default
+   * 4, in a bounded amount of work with each transaction, a transaction's postings stay in memory until its commit
+   * (REBUILD_HASHSIZE), and segments are not rewritten for their deleted rows (REBUILD_DELETEMERGE). FTS5's defaults come back after, whether the rebuild finished or failed; a process killed
+   * meanwhile leaves the rebuild's settings until the next rebuild ends, which costs searches a few more segments to
+   * read and nothing else.
    */
   async rebuild(document: DocumentMaker, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
-    await this.setting('automerge', 0);
+    await this.setting('automerge', REBUILD_AUTOMERGE);
     await this.setting('crisismerge', REBUILD_CRISISMERGE);
+    await this.setting('hashsize', REBUILD_HASHSIZE);
+    await this.setting('deletemerge', REBUILD_DELETEMERGE);
     try {
       return await this.rebuildInBatches(document, progress, from);
     } finally {
       await this.setting('automerge', AUTOMERGE_DEFAULT);
       await this.setting('crisismerge', CRISISMERGE_DEFAULT);
+      await this.setting('hashsize', HASHSIZE_DEFAULT);
+      await this.setting('deletemerge', DELETEMERGE_DEFAULT);
     }
   }
 
-  private async setting(name: 'automerge' | 'crisismerge', value: number): Promise<void> {
+  private async setting(name: 'automerge' | 'crisismerge' | 'hashsize' | 'deletemerge', value: number): Promise<void> {
     await sql`insert into ${this.fts} (${this.fts}, rank) values (${name}, ${sql.lit(value)})`.execute(this.db);
   }
 
   private async rebuildInBatches(document: DocumentMaker, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
+    // Another process (the server, publishing while `inkstone reindex` runs) gets the write lock within about a second.
+    const pacer = new LockPacer(this.lockHoldMs);
     const indexed = await pipelinedBatches(
       document,
-      (after) => articleBatch(this.db, this.scope, after, REBUILD_BATCH, false),
+      (after) => articleBatch(this.db, this.scope, after, this.rebuildBatch, false),
       // Each batch is one write transaction taken up front, so no other process writes between our reads and writes.
       (after) =>
-        this.immediate(async (db) => {
-          const rows = await articleBatch(db, this.scope, after, REBUILD_BATCH, false);
-          await this.writeMany(db, rows.map(document));
-          return rows;
-        }),
+        pacer.run(() =>
+          this.immediate(async (db) => {
+            const rows = await articleBatch(db, this.scope, after, this.rebuildBatch, false);
+            await this.writeMany(db, rows.map(document));
+            return rows;
+          }),
+        ),
       { from: from?.afterId ?? 0, progress },
     );
-    const removed = await this.immediate(async (db) => {
-      const { rows } = await sql<{ article_id: number }>`select d.article_id from ${this.docs} d
-        left join articles a on a.id = d.article_id where a.id is null or ${this.scope === 'published' ? sql`a.status <> 'published'` : sql`a.status = 'published'`}`.execute(
-        db,
+    // Documents of articles gone or moved out of this index (unpublished behind its back: a restored backup, a manual
+    // fix). Looking for them reads every document (seconds at a million), so it is a read, not a write transaction;
+    // each is checked again in the transaction that removes it.
+    const stale = (db: Kysely<DB>, ids?: readonly number[]) =>
+      sql<{ article_id: number }>`select d.article_id from ${this.docs} d left join articles a on a.id = d.article_id
+        where (a.id is null or ${this.scope === 'published' ? sql`a.status <> 'published'` : sql`a.status = 'published'`})
+        ${ids ? sql`and d.article_id in (${sql.join(ids)})` : sql``}`.execute(db);
+    const { rows: found } = await stale(this.db);
+    let removed = 0;
+    for (let i = 0; i < found.length; i += this.rebuildBatch) {
+      const ids = found.slice(i, i + this.rebuildBatch).map((r) => Number(r.article_id));
+      removed += await pacer.run(() =>
+        this.immediate(async (db) => {
+          const { rows } = await stale(db, ids);
+          for (const r of rows) await this.removeFrom(db, r.article_id);
+          return rows.length;
+        }),
       );
-      for (const r of rows) await this.removeFrom(db, r.article_id);
-      // Ours hold every document now: an upgrade's legacy tables go.
-      await this.dropLegacy(db);
-      return rows.length;
-    });
-    await this.mergeAll();
+    }
+    // Ours hold every document now: an upgrade's legacy tables go.
+    await pacer.run(() => this.immediate((db) => this.dropLegacy(db)));
+    await this.mergeAll(pacer);
     return { indexed, removed };
   }
 
   /**
    * Merges the index's segments into one (fewer b-trees for every search to read), as FTS5's 'optimize' does, but a
-   * step at a time, each in its own write transaction with the event loop turning between: 'optimize' is one statement,
-   * and at a million articles it held the database's write lock for ~55 s, so the server's publishes meanwhile failed
-   * after their busy timeout. FTS5's 'merge' with a negative page count gathers every segment onto one level and starts
-   * merging them; the later steps (positive, so segments another process adds meanwhile do not restart it) carry that
+   * step at a time, each in its own write transaction, paced (LockPacer) so that another process's writer gets the lock
+   * within about a second: 'optimize' is one statement, and at a million articles it held the database's write lock for
+   * ~55 s, so the server's publishes meanwhile failed after their busy timeout (as they did with steps taken again at
+   * once, in gaps too short for the busy handler's sleeps). FTS5's 'merge' with a negative page count gathers every
+   * segment onto one level and starts merging them; the later steps (positive, so segments another process adds meanwhile do not restart it) carry that
    * merge on; a step that changes fewer than two rows had nothing left to do (FTS5's documentation of 'merge').
    */
-  private async mergeAll(): Promise<void> {
+  private async mergeAll(pacer: LockPacer): Promise<void> {
     for (let step = 0; ; step++) {
       const pages = step === 0 ? -this.mergeStepPages : this.mergeStepPages;
-      const changed = await this.immediate(async (db) => {
-        const before = await totalChanges(db);
-        await sql`insert into ${this.fts} (${this.fts}, rank) values ('merge', ${sql.lit(pages)})`.execute(db);
-        return (await totalChanges(db)) - before;
-      });
+      const changed = await pacer.run(() =>
+        this.immediate(async (db) => {
+          const before = await totalChanges(db);
+          await sql`insert into ${this.fts} (${this.fts}, rank) values ('merge', ${sql.lit(pages)})`.execute(db);
+          return (await totalChanges(db)) - before;
+        }),
+      );
       if (changed < 2) return;
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -436,19 +489,22 @@ export class SqliteSearchIndex implements SearchIndex {
   async fill(document: DocumentMaker, progress?: (indexed: number) => void, signal?: AbortSignal): Promise<number> {
     const heads = await fillHeads(this.db, this.docs, signal);
     if (heads > 0) progress?.(heads);
+    const pacer = new LockPacer(this.lockHoldMs);
     const indexed = await pipelinedBatches(
       document,
       (after) => articleBatch(this.db, this.scope, after, REBUILD_BATCH, false, this.docs),
       // Read and written in one write transaction: no other process indexes an article between the two.
       (after) =>
-        this.immediate(async (db) => {
-          const rows = await articleBatch(db, this.scope, after, REBUILD_BATCH, false, this.docs);
-          await this.writeMany(db, rows.map(document));
-          // The last batch: nothing after it is missing, and what the newsroom changed meanwhile the outbox put in ours,
-          // so an upgrade's legacy tables go in the same transaction (a fill stopped before never drops them).
-          if (rows.length < REBUILD_BATCH) await this.dropLegacy(db);
-          return rows;
-        }),
+        pacer.run(() =>
+          this.immediate(async (db) => {
+            const rows = await articleBatch(db, this.scope, after, REBUILD_BATCH, false, this.docs);
+            await this.writeMany(db, rows.map(document));
+            // The last batch: nothing after it is missing, and what the newsroom changed meanwhile the outbox put in
+            // ours, so an upgrade's legacy tables go in the same transaction (a fill stopped before never drops them).
+            if (rows.length < REBUILD_BATCH) await this.dropLegacy(db);
+            return rows;
+          }),
+        ),
       { signal, progress: progress && ((n) => progress(heads + n)), pause: true },
     );
     return heads + indexed;
