@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchDocument } from '../../src/domain/search/document.ts';
 import type { SearchDocument, SearchRequest, Term } from '../../src/domain/search/search-index.ts';
-import { newestMatches, PostgresSearchIndex, rangeMonths, tsqueryLiterals } from '../../src/storage/search/postgres.ts';
+import { newestMatches, PostgresSearchIndex, queryConditions, rangeMonths, tsqueryLiterals } from '../../src/storage/search/postgres.ts';
 import { openTestDatabase, runsOn, type TestDatabase } from '../support/stores.ts';
 
 /**
@@ -123,6 +123,50 @@ describe.runIf(runsOn('postgres'))('ordered lexemes on postgres', () => {
     const { ids: archive, capped } = await index.matching({ terms: [name], from: START + 30 * DAY }, 2);
     expect(archive).toEqual(newestFirst(exact.filter((id) => id >= 30)).slice(0, 2));
     expect(capped).toBe(true);
+  });
+
+  it('asks the index alone for the loose matches of several terms of words or text, reading no tsvector', async () => {
+    // 云岭 then 的: in order in the documents that hold the grams apart, and apart in the others.
+    const second: Term = {
+      kind: 'text',
+      text: '云岭的',
+      phrase: { grams: ['云岭', '岭的', '的'], prefix: false },
+      words: [
+        { token: '云岭', gap: 0 },
+        { token: '的', gap: 1 },
+      ],
+    };
+    const db = t.database.db;
+    await sql`analyze search_docs`.execute(db);
+    for (const terms of [
+      [phraseOfWords, second],
+      [second, phraseOfWords, name],
+    ]) {
+      const request: SearchRequest = { terms };
+      const q = tsqueryLiterals(terms);
+      expect(q.mixed.length).toBe(2);
+      // As the searches run it (withIndexPlans): the planner may still test a condition on each row the others find,
+      // reading that row's tsvectors, unless every condition is one the index answers.
+      const plan = await db.transaction().execute(async (tx) => {
+        await sql`select set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)`.execute(tx);
+        const { rows } = await sql<{ 'QUERY PLAN': string }>`explain select article_id from search_docs where ${queryConditions(q, request, true)}`.execute(tx);
+        return rows.map((r) => r['QUERY PLAN']).join('\n');
+      });
+      expect(plan).toContain('Bitmap Index Scan');
+      expect(plan).not.toMatch(/Filter: .*@@/);
+      // The same matches as the conditions written one by one, read row by row.
+      const spread = await sql<{ id: number }>`select article_id as id from search_docs where ${queryConditions(q, request, true)}`.execute(db);
+      const { rows: all } = await sql<{ id: number; words: string; grams: string }>`select article_id as id from search_docs
+        where ${sql.join(
+          [
+            ...(q.gramsLoose ? [sql`grams @@ ${q.gramsLoose}::tsquery`] : []),
+            ...q.mixed.map((m) => sql`(words @@ ${m.wordsLoose}::tsquery or grams @@ ${m.gramsLoose}::tsquery)`),
+          ],
+          sql` and `,
+        )}`.execute(db);
+      expect(spread.rows.map((r) => r.id).sort((a, b) => a - b)).toEqual(all.map((r) => r.id).sort((a, b) => a - b));
+      expect(all.length).toBeGreaterThan(0);
+    }
   });
 
   it('asks the index for the months of a date range, and checks the bounds on the dates', async () => {

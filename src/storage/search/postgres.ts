@@ -189,19 +189,49 @@ export function tsqueryLiterals(terms: Term[], channelIds?: number[]): TsQueries
 }
 
 /**
+ * Mixed terms (words OR grams) spread into arms for the index (2^n of them), at most this many: a query of more keeps
+ * them as ORs beside the rest.
+ */
+const MAX_SPREAD_TERMS = 4;
+
+/**
  * The WHERE conditions of a query: its words (with months when `monthsBack` is given), its grams, mixed terms, dates.
  * `loose`: every order of lexemes dropped (`&`), so the GIN index answers alone and no tsvector is read; a superset.
+ *
+ * Mixed terms are spread into an OR of arms, each one tsquery per column: words W and grams G with (words A1 or grams
+ * B1) and (words A2 or grams B2) is (words W&A1&A2, grams G) or (words W&A1, grams G&B2) or … Written as it reads, the planner, which guesses a few rows for lexemes outside
+ * its statistics, answered one OR from the index and tested the other on each of its rows, reading their tsvectors
+ * (300,000 articles: 5,039 rows, 213 ms for 公司营收 疗三年); an OR of arms it can only answer from the index.
  */
-function queryConditions(q: TsQueries, request: SearchRequest, loose: boolean, monthsBack?: number): RawBuilder<unknown> {
+export function queryConditions(q: TsQueries, request: SearchRequest, loose: boolean, monthsBack?: number): RawBuilder<unknown> {
   const c: RawBuilder<unknown>[] = [];
   const grams = loose ? q.gramsLoose : q.grams;
   const months = monthsBack === undefined ? undefined : recentMonths(request.to ?? Date.now(), monthsBack);
   // With no words to join them, months would be scanned alone and a mixed term tested outside the index (see newest).
   const range = q.words !== undefined || q.mixed.length === 0 ? rangeMonths(request.from, request.to) : undefined;
-  const words = [loose ? q.wordsLoose : q.words, months, range].filter(Boolean).join(' & ');
-  if (words !== '') c.push(sql`words @@ ${words}::tsquery`);
-  if (grams !== undefined) c.push(sql`grams @@ ${grams}::tsquery`);
-  for (const m of q.mixed) c.push(sql`(words @@ ${loose ? m.wordsLoose : m.words}::tsquery or grams @@ ${loose ? m.gramsLoose : m.grams}::tsquery)`);
+  const words = [loose ? q.wordsLoose : q.words, months, range].filter((x): x is string => x !== undefined);
+  const mixed = q.mixed.map((m) => (loose ? { words: m.wordsLoose, grams: m.gramsLoose } : m));
+  // Without order, exact and loose are one test, which the index answers; with it, the exact test is read per row.
+  if (mixed.length > 0 && mixed.length <= MAX_SPREAD_TERMS && (loose || !q.ordered)) {
+    const arms: RawBuilder<unknown>[] = [];
+    for (let choice = 0; choice < 1 << mixed.length; choice++) {
+      const w = [...words];
+      const g = grams === undefined ? [] : [grams];
+      for (const [i, m] of mixed.entries()) {
+        if ((choice >> i) & 1) g.push(m.grams);
+        else w.push(m.words);
+      }
+      const both: RawBuilder<unknown>[] = [];
+      if (w.length) both.push(sql`words @@ ${w.join(' & ')}::tsquery`);
+      if (g.length) both.push(sql`grams @@ ${g.join(' & ')}::tsquery`);
+      arms.push(sql`(${sql.join(both, sql` and `)})`);
+    }
+    c.push(sql`(${sql.join(arms, sql` or `)})`);
+  } else {
+    if (words.length) c.push(sql`words @@ ${words.join(' & ')}::tsquery`);
+    if (grams !== undefined) c.push(sql`grams @@ ${grams}::tsquery`);
+    for (const m of mixed) c.push(sql`(words @@ ${m.words}::tsquery or grams @@ ${m.grams}::tsquery)`);
+  }
   if (request.from !== undefined) c.push(sql`published_at >= ${request.from}`);
   if (request.to !== undefined) c.push(sql`published_at < ${request.to}`);
   return sql.join(c, sql` and `);
