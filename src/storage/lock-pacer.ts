@@ -5,6 +5,8 @@
  * publish then waits for the whole job and fails at its busy timeout.
  */
 export const OTHER_WRITER_RETRY_MS = 100;
+/** A free gap this long is one another process's busy handler wakes up in. */
+const FREE_GAP_MS = OTHER_WRITER_RETRY_MS + 10;
 
 /**
  * Paces a job's write transactions so that another process's writer waits at most about `holdMs` (plus one
@@ -19,21 +21,20 @@ export class LockPacer {
   paused = 0;
 
   constructor(
-    public holdMs = 1000,
+    private readonly holdMs = 1000,
     private readonly now: () => number = () => performance.now(),
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   ) {}
 
   /** Before taking the lock. */
   async acquire(): Promise<void> {
-    const gap = OTHER_WRITER_RETRY_MS + 10;
     const now = this.now();
-    if (this.stretchFrom === undefined || now - this.lastRelease >= gap) {
+    if (this.stretchFrom === undefined || now - this.lastRelease >= FREE_GAP_MS) {
       this.stretchFrom = now;
       return;
     }
     if (now - this.stretchFrom < this.holdMs) return;
-    const wait = gap - (now - this.lastRelease);
+    const wait = FREE_GAP_MS - (now - this.lastRelease);
     await this.sleep(wait);
     this.paused += wait;
     this.stretchFrom = this.now();

@@ -199,9 +199,10 @@ const MAX_SPREAD_TERMS = 4;
  * `loose`: every order of lexemes dropped (`&`), so the GIN index answers alone and no tsvector is read; a superset.
  *
  * Mixed terms are spread into an OR of arms, each one tsquery per column: words W and grams G with (words A1 or grams
- * B1) and (words A2 or grams B2) is (words W&A1&A2, grams G) or (words W&A1, grams G&B2) or … Written as it reads, the planner, which guesses a few rows for lexemes outside
- * its statistics, answered one OR from the index and tested the other on each of its rows, reading their tsvectors
- * (300,000 articles: 5,039 rows, 213 ms for 公司营收 疗三年); an OR of arms it can only answer from the index.
+ * B1) and (words A2 or grams B2) is (words W&A1&A2, grams G) or (words W&A1, grams G&B2) or … Written as it reads,
+ * the planner, which guesses a few rows for lexemes outside its statistics, answered one OR from the index and tested
+ * the other on each of its rows, reading their tsvectors (300,000 articles: 5,039 rows, 213 ms for 公司营收 疗三年);
+ * an OR of arms it can only answer from the index.
  */
 export function queryConditions(q: TsQueries, request: SearchRequest, loose: boolean, monthsBack?: number): RawBuilder<unknown> {
   const c: RawBuilder<unknown>[] = [];

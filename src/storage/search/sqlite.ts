@@ -41,29 +41,33 @@ const GRAM_COLUMNS = '{gt gk gs gb}';
 const SLOTS = 16;
 /** Keys read at once when a document's key is taken (see writeMany). */
 const PROBE = 256;
-/** FTS5's own default for 'automerge' (segments of a level merged once there are this many). */
-const AUTOMERGE_DEFAULT = 4;
-/** FTS5's own default for 'crisismerge' (segments of a level merged at once, whatever automerge says, past this many). */
-const CRISISMERGE_DEFAULT = 16;
 /**
- * A rebuild's merges. Each transaction's commit adds a segment. With FTS5's defaults a level's segments were merged
- * four at a time, again and again on the way to the one segment the rebuild ends with. With automatic merges off and
- * crisis merges at 64 segments a level, each crisis merge was one statement: at a million articles some held the write
- * lock for 10–13 s, past the server's 5 s busy timeout. So FTS5's automatic merge runs at 64 segments a level (its
- * maximum), a bounded amount of merging with each transaction's writes; the crisis merge is only a backstop it never
- * reaches. Searches meanwhile read up to ~100 segments a level.
+ * FTS5 settings a rebuild changes while it runs, and FTS5's own defaults it puts back after (see rebuild).
  */
-const REBUILD_AUTOMERGE = 64;
-const REBUILD_CRISISMERGE = 200;
-/**
- * FTS5's own default for 'deletemerge': a segment of a contentless_delete table is merged alone once this percentage of
- * its rows are deleted. A rebuild over an index that holds every article already replaces each document, so the one
- * big segment the last rebuild left was rewritten at each further tenth of it deleted (replacing half of a one-segment
- * index of 40,000 documents: 11.7 s, 2.6 s without). Off during a rebuild (0): its closing merge drops every deleted
- * row once.
- */
-const DELETEMERGE_DEFAULT = 10;
-const REBUILD_DELETEMERGE = 0;
+const REBUILD_SETTINGS = {
+  /**
+   * Segments of a level merged at once, a bounded amount with each transaction's writes (FTS5: 4; 64 is its maximum).
+   * Each transaction's commit adds a segment: at 4, a level's segments were merged again and again on the way to the
+   * one segment the rebuild ends with. With automatic merges off (0) and crisis merges at 64, each crisis merge was one
+   * statement: at a million articles some held the write lock for 10–13 s, past the server's 5 s busy timeout.
+   * Searches meanwhile read up to ~100 segments a level.
+   */
+  automerge: { during: 64, after: 4 },
+  /** Segments of a level merged at once whatever automerge says, past this many: only a backstop here (FTS5: 16). */
+  crisismerge: { during: 200, after: 16 },
+  /**
+   * Bytes of pending postings before FTS5 writes them out as a segment of their own (FTS5: 1 MB): a rebuild's 500
+   * articles are ~3 MB of them, and a transaction should make one segment.
+   */
+  hashsize: { during: 16 * 1024 * 1024, after: 1024 * 1024 },
+  /**
+   * Percentage of a contentless_delete table's segment deleted before it is merged alone (FTS5: 10). A rebuild over an
+   * index that holds every article replaces each document, so the big segment the last rebuild left was rewritten at
+   * each further tenth of it deleted (replacing half of a one-segment index of 40,000 documents: 11.7 s, 2.6 s with
+   * 0, which turns it off). The rebuild's closing merge drops every deleted row once.
+   */
+  deletemerge: { during: 0, after: 10 },
+};
 /**
  * Articles in each of a rebuild's transactions. FTS5 writes a segment at each commit, so this is a segment's size:
  * at 200 a million articles made 5,000 segments for the merges to take through their levels; at 500, 2,000. A
@@ -71,12 +75,6 @@ const REBUILD_DELETEMERGE = 0;
  * another process's write waited p99 437 ms, at most 1.1 s with the pacer).
  */
 const REBUILD_BATCH_SQLITE = 500;
-/**
- * FTS5's memory for a transaction's pending postings before it writes them out as a segment of their own (its default
- * is 1 MB): a rebuild's 500 articles are ~3 MB of them, and a transaction should make one segment.
- */
-const REBUILD_HASHSIZE = 16 * 1024 * 1024;
-const HASHSIZE_DEFAULT = 1024 * 1024;
 /** FTS5 pages a step of a rebuild's closing merge writes (see mergeAll): a tenth of a second's work or so. */
 const MERGE_STEP_PAGES = 2000;
 const MINUTE = 60_000;
@@ -395,28 +393,21 @@ export class SqliteSearchIndex implements SearchIndex {
 
   /**
    * A rebuild writes thousands of segments' worth of documents and ends merging everything into one segment anyway
-   * (mergeAll). While it runs, FTS5 merges 64 segments of a level at a time (REBUILD_AUTOMERGE) rather than its default
-   * 4, in a bounded amount of work with each transaction, a transaction's postings stay in memory until its commit
-   * (REBUILD_HASHSIZE), and segments are not rewritten for their deleted rows (REBUILD_DELETEMERGE). FTS5's defaults come back after, whether the rebuild finished or failed; a process killed
-   * meanwhile leaves the rebuild's settings until the next rebuild ends, which costs searches a few more segments to
-   * read and nothing else.
+   * (mergeAll); FTS5 merges and flushes the way a bulk write wants meanwhile (REBUILD_SETTINGS). FTS5's defaults come
+   * back after, whether the rebuild finished or failed; a process killed meanwhile leaves the rebuild's settings until
+   * the next rebuild ends, which costs searches a few more segments to read and nothing else.
    */
   async rebuild(document: DocumentMaker, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
-    await this.setting('automerge', REBUILD_AUTOMERGE);
-    await this.setting('crisismerge', REBUILD_CRISISMERGE);
-    await this.setting('hashsize', REBUILD_HASHSIZE);
-    await this.setting('deletemerge', REBUILD_DELETEMERGE);
+    const settings = Object.entries(REBUILD_SETTINGS);
+    for (const [name, { during }] of settings) await this.setting(name, during);
     try {
       return await this.rebuildInBatches(document, progress, from);
     } finally {
-      await this.setting('automerge', AUTOMERGE_DEFAULT);
-      await this.setting('crisismerge', CRISISMERGE_DEFAULT);
-      await this.setting('hashsize', HASHSIZE_DEFAULT);
-      await this.setting('deletemerge', DELETEMERGE_DEFAULT);
+      for (const [name, { after }] of settings) await this.setting(name, after);
     }
   }
 
-  private async setting(name: 'automerge' | 'crisismerge' | 'hashsize' | 'deletemerge', value: number): Promise<void> {
+  private async setting(name: string, value: number): Promise<void> {
     await sql`insert into ${this.fts} (${this.fts}, rank) values (${name}, ${sql.lit(value)})`.execute(this.db);
   }
 
@@ -428,13 +419,11 @@ export class SqliteSearchIndex implements SearchIndex {
       (after) => articleBatch(this.db, this.scope, after, this.rebuildBatch, false),
       // Each batch is one write transaction taken up front, so no other process writes between our reads and writes.
       (after) =>
-        pacer.run(() =>
-          this.immediate(async (db) => {
-            const rows = await articleBatch(db, this.scope, after, this.rebuildBatch, false);
-            await this.writeMany(db, rows.map(document));
-            return rows;
-          }),
-        ),
+        this.immediate(async (db) => {
+          const rows = await articleBatch(db, this.scope, after, this.rebuildBatch, false);
+          await this.writeMany(db, rows.map(document));
+          return rows;
+        }, pacer),
       { from: from?.afterId ?? 0, progress },
     );
     // Documents of articles gone or moved out of this index (unpublished behind its back: a restored backup, a manual
@@ -448,16 +437,14 @@ export class SqliteSearchIndex implements SearchIndex {
     let removed = 0;
     for (let i = 0; i < found.length; i += this.rebuildBatch) {
       const ids = found.slice(i, i + this.rebuildBatch).map((r) => Number(r.article_id));
-      removed += await pacer.run(() =>
-        this.immediate(async (db) => {
-          const { rows } = await stale(db, ids);
-          for (const r of rows) await this.removeFrom(db, r.article_id);
-          return rows.length;
-        }),
-      );
+      removed += await this.immediate(async (db) => {
+        const { rows } = await stale(db, ids);
+        for (const r of rows) await this.removeFrom(db, r.article_id);
+        return rows.length;
+      }, pacer);
     }
     // Ours hold every document now: an upgrade's legacy tables go.
-    await pacer.run(() => this.immediate((db) => this.dropLegacy(db)));
+    await this.immediate((db) => this.dropLegacy(db), pacer);
     await this.mergeAll(pacer);
     return { indexed, removed };
   }
@@ -468,19 +455,18 @@ export class SqliteSearchIndex implements SearchIndex {
    * within about a second: 'optimize' is one statement, and at a million articles it held the database's write lock for
    * ~55 s, so the server's publishes meanwhile failed after their busy timeout (as they did with steps taken again at
    * once, in gaps too short for the busy handler's sleeps). FTS5's 'merge' with a negative page count gathers every
-   * segment onto one level and starts merging them; the later steps (positive, so segments another process adds meanwhile do not restart it) carry that
-   * merge on; a step that changes fewer than two rows had nothing left to do (FTS5's documentation of 'merge').
+   * segment onto one level and starts merging them; the later steps (positive, so segments another process adds
+   * meanwhile do not restart it) carry that merge on; a step that changes fewer than two rows had nothing left to do
+   * (FTS5's documentation of 'merge').
    */
   private async mergeAll(pacer: LockPacer): Promise<void> {
     for (let step = 0; ; step++) {
       const pages = step === 0 ? -this.mergeStepPages : this.mergeStepPages;
-      const changed = await pacer.run(() =>
-        this.immediate(async (db) => {
-          const before = await totalChanges(db);
-          await sql`insert into ${this.fts} (${this.fts}, rank) values ('merge', ${sql.lit(pages)})`.execute(db);
-          return (await totalChanges(db)) - before;
-        }),
-      );
+      const changed = await this.immediate(async (db) => {
+        const before = await totalChanges(db);
+        await sql`insert into ${this.fts} (${this.fts}, rank) values ('merge', ${sql.lit(pages)})`.execute(db);
+        return (await totalChanges(db)) - before;
+      }, pacer);
       if (changed < 2) return;
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -495,16 +481,14 @@ export class SqliteSearchIndex implements SearchIndex {
       (after) => articleBatch(this.db, this.scope, after, REBUILD_BATCH, false, this.docs),
       // Read and written in one write transaction: no other process indexes an article between the two.
       (after) =>
-        pacer.run(() =>
-          this.immediate(async (db) => {
-            const rows = await articleBatch(db, this.scope, after, REBUILD_BATCH, false, this.docs);
-            await this.writeMany(db, rows.map(document));
-            // The last batch: nothing after it is missing, and what the newsroom changed meanwhile the outbox put in
-            // ours, so an upgrade's legacy tables go in the same transaction (a fill stopped before never drops them).
-            if (rows.length < REBUILD_BATCH) await this.dropLegacy(db);
-            return rows;
-          }),
-        ),
+        this.immediate(async (db) => {
+          const rows = await articleBatch(db, this.scope, after, REBUILD_BATCH, false, this.docs);
+          await this.writeMany(db, rows.map(document));
+          // The last batch: nothing after it is missing, and what the newsroom changed meanwhile the outbox put in ours,
+          // so an upgrade's legacy tables go in the same transaction (a fill stopped before never drops them).
+          if (rows.length < REBUILD_BATCH) await this.dropLegacy(db);
+          return rows;
+        }, pacer),
       { signal, progress: progress && ((n) => progress(heads + n)), pause: true },
     );
     return heads + indexed;
@@ -522,8 +506,10 @@ export class SqliteSearchIndex implements SearchIndex {
     return (await this.legacy(this.db)) ? Math.max(0, whole - 1) : whole;
   }
 
-  private async immediate<T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T> {
+  /** `fn` in a write transaction taken up front; a job's transactions go through its `pacer`. */
+  private async immediate<T>(fn: (db: Kysely<DB>) => Promise<T>, pacer?: LockPacer): Promise<T> {
     if (this.db.isTransaction) return fn(this.db);
+    if (pacer) return pacer.run(() => this.immediate(fn));
     return this.db.connection().execute(async (conn) => {
       await sql`begin immediate`.execute(conn);
       try {
