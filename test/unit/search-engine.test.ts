@@ -70,7 +70,7 @@ describe('OpenSearch adapter: requests', () => {
       sort: unknown[];
     };
     expect(body.size).toBe(500);
-    expect(body.track_total_hits).toBe(10_000);
+    expect(body.track_total_hits).toBe(1_000);
     expect(body._source).toBe(false);
     expect(body.query.bool.must).toHaveLength(2);
     // 北大 | 北京大学: two alternatives, each over the fields.
@@ -85,8 +85,10 @@ describe('OpenSearch adapter: requests', () => {
 
   it('asks for the newest matches of each term alone, and for one more than the cap when listing matches', () => {
     const r = request('光伏 装机');
-    const one = termMatchesBody(r, r.terms[1]!, 200) as { size: number; sort: unknown[]; query: { bool: { must: unknown[] } } };
+    const one = termMatchesBody(r, r.terms[1]!, 200) as { size: number; track_total_hits: number; sort: unknown[]; query: { bool: { must: unknown[] } } };
     expect(one.size).toBe(200);
+    // A term is counted further than a search's total: its rarity weighs it in partial matches.
+    expect(one.track_total_hits).toBe(10_000);
     expect(one.sort).toEqual([{ publishedAt: 'desc' }, { articleId: 'desc' }]);
     expect(one.query.bool.must).toEqual([termQuery(r.terms[1]!, true)]);
     expect((matchingBody(r, 5000) as { size: number }).size).toBe(5001);
@@ -144,7 +146,8 @@ describe('OpenSearch adapter: answers', () => {
   };
 
   it('reads ids in order and a bounded total', () => {
-    expect(candidatesFrom(answer)).toEqual({ ids: [42, 7], total: 10_000 });
+    expect(candidatesFrom(answer)).toEqual({ ids: [42, 7], total: 1_000 });
+    expect(termMatchesFrom(answer).count).toBe(10_000);
     // Elasticsearch 6 and rest_total_hits_as_int: a plain number.
     expect(candidatesFrom({ hits: { total: 3, hits: [{ _id: '1' }] } })).toEqual({ ids: [1], total: 3 });
     expect(matchesFrom(answer, 1)).toEqual({ ids: [42], capped: true });

@@ -63,10 +63,12 @@ export type Term = WordTerm | TextTerm | AnyTerm;
 
 /**
  * Bounds that keep every query fast however broad it is. Relevance is computed for at most `candidates`
- * matches, the newest ones (a word in most articles ranks the latest 500, not the whole archive), and
- * matches are counted up to `total`.
+ * matches, the newest ones (a word in most articles ranks the latest 500, not the whole archive); a search's matches
+ * are counted up to `total` (a reader pages through the candidates only, and is told 1000 篇以上 past that: counting
+ * further visits every match's row, most of PostgreSQL's time in a common word's search), and one term's, for its
+ * rarity in partial matches, up to `termCount`.
  */
-export const SEARCH_CAPS = { candidates: 500, total: 10_000 };
+export const SEARCH_CAPS = { candidates: 500, total: 1_000, termCount: 10_000 };
 
 export interface SearchRequest {
   /** Every term must match (see query.ts). */
@@ -106,7 +108,7 @@ export type FieldRank = 0 | 1 | 2 | 3;
 /** One term's newest matches, each with the best field it is in, and how many articles have it. */
 export interface TermMatches {
   hits: { id: number; at: number; field: FieldRank }[];
-  /** Articles having the term (within the request's filters), counted up to SEARCH_CAPS.total. */
+  /** Articles having the term (within the request's filters), counted up to SEARCH_CAPS.termCount. */
   count: number;
 }
 

@@ -156,10 +156,10 @@ const SUGGESTION_CHECKS = 3;
 const PARTIAL_PER_TERM = 200;
 
 /**
- * How much finding a term says, by how many articles have it (up to SEARCH_CAPS.total, so the index's size is never
+ * How much finding a term says, by how many articles have it (up to SEARCH_CAPS.termCount, so the index's size is never
  * counted): a rare word far more than a common one.
  */
-const rarity = (count: number) => Math.log(1 + SEARCH_CAPS.total / Math.max(1, count));
+const rarity = (count: number) => Math.log(1 + SEARCH_CAPS.termCount / Math.max(1, count));
 
 /** A term found in the title counts fully, then tags, summary, body (the order of ranking.ts' FIELD_WEIGHTS; the built-in indexes tell title, tags and the rest). */
 const FIELD_FACTOR = [1, 0.8, 0.65, 0.55] as const;

@@ -134,11 +134,11 @@ export function searchBody(request: SearchRequest): Query {
   };
 }
 
-/** One term's newest `cap` matches with the fields it is in (named clauses), and its count up to SEARCH_CAPS.total. */
+/** One term's newest `cap` matches with the fields it is in (named clauses), and its count up to SEARCH_CAPS.termCount. */
 export function termMatchesBody(request: SearchRequest, term: Term, cap: number): Query {
   return {
     size: Math.min(cap, RESULT_WINDOW),
-    track_total_hits: SEARCH_CAPS.total,
+    track_total_hits: SEARCH_CAPS.termCount,
     _source: false,
     query: { bool: { must: [termQuery(term, true)], filter: filters(request) } },
     sort: NEWEST_FIRST,
@@ -187,7 +187,7 @@ export function termMatchesFrom(body: unknown): TermMatches {
   const hits = hitsOf(body);
   return {
     hits: hits.hits.map((h) => ({ id: Number(h._id), at: Number(h.sort?.[0] ?? 0), field: bestField(h.matched_queries) })),
-    count: Math.min(SEARCH_CAPS.total, totalOf(hits)),
+    count: Math.min(SEARCH_CAPS.termCount, totalOf(hits)),
   };
 }
 

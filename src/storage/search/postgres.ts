@@ -357,7 +357,7 @@ export class PostgresSearchIndex implements SearchIndex {
       // Their heads rank the candidates (ranking.ts): no vector leaves the index's recheck.
       const rows = found.map((r) => ({ id: r.id, at: r.at, score: headScore(r.head, request.terms) }));
       rows.sort(byRelevance);
-      const total = rows.length === SEARCH_CAPS.candidates ? await this.countLoosely(db, q, request) : rows.length;
+      const total = rows.length === SEARCH_CAPS.candidates ? await this.countLoosely(db, q, request, SEARCH_CAPS.total) : rows.length;
       return { ids: rows.map((r) => r.id), total };
     });
   }
@@ -378,13 +378,13 @@ export class PostgresSearchIndex implements SearchIndex {
   }
 
   /**
-   * Matches counted up to SEARCH_CAPS.total, past the candidates: loosely (lexemes in any order), which the index
+   * Matches counted up to `cap`, past the candidates: loosely (lexemes in any order), which the index
    * answers alone; checking every match's positions would read thousands of tsvectors for a number already in the
    * hundreds.
    */
-  private async countLoosely(db: Kysely<DB>, q: TsQueries, request: SearchRequest): Promise<number> {
+  private async countLoosely(db: Kysely<DB>, q: TsQueries, request: SearchRequest, cap: number): Promise<number> {
     const { rows } = await sql<{ n: number }>`select count(*) as n from (
-      select 1 from ${this.docs} where ${queryConditions(q, request, true)} limit ${SEARCH_CAPS.total}) x`.execute(db);
+      select 1 from ${this.docs} where ${queryConditions(q, request, true)} limit ${cap}) x`.execute(db);
     return Number(rows[0]?.n ?? 0);
   }
 
@@ -417,7 +417,7 @@ export class PostgresSearchIndex implements SearchIndex {
       for (const term of request.terms) {
         const q = tsqueryLiterals([term], request.channelIds);
         const rows = await this.newest(db, q, request, cap);
-        const count = rows.length === cap ? await this.countLoosely(db, q, request) : rows.length;
+        const count = rows.length === cap ? await this.countLoosely(db, q, request, SEARCH_CAPS.termCount) : rows.length;
         out.push({ hits: rows.map((r) => ({ id: r.id, at: r.at, field: headField(r.head, term) })), count });
       }
       return out;

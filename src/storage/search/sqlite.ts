@@ -362,7 +362,7 @@ export class SqliteSearchIndex implements SearchIndex {
       let count = rows.length;
       if (count === cap) {
         const { rows: counted } = await sql<{ n: number }>`select count(*) as n from (
-          select 1 from ${fts} where ${where} limit ${SEARCH_CAPS.total}) x`.execute(this.db);
+          select 1 from ${fts} where ${where} limit ${SEARCH_CAPS.termCount}) x`.execute(this.db);
         count = Number(counted[0]?.n ?? count);
       }
       out.push({
