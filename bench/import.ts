@@ -8,7 +8,11 @@
  * the benchmark then runs that backlog over the first --related N imported articles (default all; 0: none) and prints
  * its rate apart, with what import and related reading give together. Never part of `npm test`.
  *
- *   npx tsx bench/import.ts [--posts 100000] [--store sqlite|postgres|sqlite,postgres] [--keep FILE] [--reuse] [--related-later [--related N|all|0]]
+ *   npx tsx bench/import.ts [--posts 100000] [--store sqlite|postgres|sqlite,postgres] [--keep FILE] [--reuse] [--related-later [--related N|all|0]] [--probe]
+ *
+ * --probe (SQLite): how long another process's writes wait for the lock during the import and during the backlog
+ * (bench/support.ts lockProbe: the server publishing while `inkstone import` runs beside it, or while its primary
+ * works through the backlog and its workers publish).
  *
  * --keep FILE writes the WXR there and leaves it; with --reuse an existing FILE is imported as it is (written by an
  * earlier --keep with the same --posts and --seed), so runs while iterating skip the generation. On PostgreSQL the
@@ -35,7 +39,7 @@ import { BULK_SQLITE_CACHE_MB, migrate, openDatabase } from '../src/storage/data
 import type { DB } from '../src/storage/schema.ts';
 import { readSource } from '../src/transfer/source.ts';
 import { channelPaths, corpus, random } from './search-corpus.ts';
-import { postgresServer, scratchPostgresDatabase } from './support.ts';
+import { lockProbe, postgresServer, scratchPostgresDatabase } from './support.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,6 +50,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '11' },
     'related-later': { type: 'boolean', default: false },
     related: { type: 'string', default: 'all' },
+    probe: { type: 'boolean', default: false },
   },
 });
 const POSTS = Number(args.posts);
@@ -161,6 +166,7 @@ async function relatedAfter(
   imported: number,
   importSeconds: number,
   serverCpu: () => Promise<number | undefined>,
+  probeFile: string | undefined,
 ): Promise<void> {
   // The steps' times are the process's: each store's run counts its own.
   for (const step of Object.keys(bulkTimings) as (keyof typeof bulkTimings)[]) bulkTimings[step] = 0;
@@ -169,6 +175,7 @@ async function relatedAfter(
   const controller = new AbortController();
   const started = Date.now();
   const cpu0 = process.cpuUsage();
+  const probe = probeFile ? lockProbe(probeFile) : undefined;
   const analysed = await analyseRelatedBacklog(ctx, {
     signal: controller.signal,
     prepare: prepareRelatedBatch,
@@ -178,6 +185,7 @@ async function relatedAfter(
   });
   const seconds = (Date.now() - started) / 1000;
   const used = process.cpuUsage(cpu0);
+  if (probe) log(`during the backlog, ${(await probe.stop()).summary}`);
   const server1 = await serverCpu();
   await closeBodyPool();
   const serverMs =
@@ -231,6 +239,8 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
     const threads0 = new Map(threadCpu);
     const started = Date.now();
     const cpu0 = process.cpuUsage();
+    const probeFile = args.probe && kind === 'sqlite' ? path.join(dataDir, 'inkstone.db') : undefined;
+    const probe = probeFile ? lockProbe(probeFile) : undefined;
     let writingFrom = 0;
     const report = await importArchive(ctx, toActor(admin), 'wxr', () => readSource(file, 'wxr'), {
       related: !args['related-later'],
@@ -241,6 +251,7 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
       },
     });
     const seconds = (Date.now() - started) / 1000;
+    if (probe) log(`during the import, ${(await probe.stop()).summary}`);
     sampleThreads();
     const used = process.cpuUsage(cpu0);
     const cpuSeconds = (used.user + used.system) / 1e6;
@@ -280,8 +291,13 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
           .join(', ')}`,
       );
     if (args['related-later'] && args.related !== '0')
-      await relatedAfter(ctx, args.related === 'all' ? Number.POSITIVE_INFINITY : Number(args.related), report.imported, seconds, async () =>
-        kind === 'postgres' ? serverCpuSeconds(database.db) : undefined,
+      await relatedAfter(
+        ctx,
+        args.related === 'all' ? Number.POSITIVE_INFINITY : Number(args.related),
+        report.imported,
+        seconds,
+        async () => (kind === 'postgres' ? serverCpuSeconds(database.db) : undefined),
+        probeFile,
       );
     if (serverSeconds !== undefined) {
       const both = cpuSeconds + serverSeconds;

@@ -10,8 +10,6 @@
  * --cpu-prof writes the main thread's profile (node:inspector) to FILE. The work folder is deleted at the end.
  */
 import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
@@ -22,6 +20,7 @@ import { closeBodyPool } from '../src/domain/articles/body-pool.ts';
 import { migrate, openDatabase } from '../src/storage/database.ts';
 import { loadConfig } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
+import { lockProbe } from './support.ts';
 
 const { values: args } = parseArgs({
   options: { from: { type: 'string' }, work: { type: 'string', default: '/var/tmp/search-build' }, 'cpu-prof': { type: 'string' } },
@@ -83,32 +82,7 @@ if (session) {
   await session.post('Profiler.enable');
   await session.post('Profiler.start');
 }
-// Another process's writes during the build (the server publishing while `inkstone reindex` runs): a thread of its
-// own takes the write lock every 20 ms and notes how long it waited for it (waits over a second are printed as they end).
-const probe = new Worker(
-  `const { parentPort, workerData } = require('node:worker_threads');
-  const db = new (require(workerData.module))(workerData.file, { timeout: 600000 });
-  const waits = [];
-  let running = true;
-  parentPort.on('message', () => { running = false; });
-  (function poke() {
-    if (!running) { db.close(); parentPort.postMessage(waits); return; }
-    const t = performance.now();
-    db.exec('begin immediate');
-    db.exec('rollback');
-    const w = performance.now() - t;
-    waits.push(w);
-    if (w > 1000) parentPort.postMessage({ long: w, at: performance.now() });
-    setTimeout(poke, 20);
-  })();`,
-  { eval: true, workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), file: path.join(work, 'inkstone.db') } },
-);
-const probeWaits = new Promise<number[]>((resolve) =>
-  probe.on('message', (m: number[] | { long: number; at: number }) => {
-    if (Array.isArray(m)) resolve(m);
-    else console.log(`  a write waited ${m.long.toFixed(0)} ms, until ${(m.at / 1000).toFixed(1)} s into the probe`);
-  }),
-);
+const probe = lockProbe(path.join(work, 'inkstone.db'));
 const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const before = threadCpu();
 const t0 = process.hrtime.bigint();
@@ -119,9 +93,7 @@ await rebuildSearchIndex(ctx, (n) => {
 });
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 const after = threadCpu();
-probe.postMessage('stop');
-const waits = (await probeWaits).sort((a, b) => a - b);
-await probe.terminate();
+const { summary: lockWaits } = await probe.stop();
 if (session) {
   const { profile } = await session.post('Profiler.stop');
   writeFileSync(args['cpu-prof']!, JSON.stringify(profile));
@@ -144,8 +116,7 @@ console.log(
 );
 console.log(`index ${(bytes / 1048576).toFixed(1)} MB, ${(bytes / textBytes).toFixed(3)}× the ${(textBytes / 1048576).toFixed(0)} MB of text`);
 console.log(`  ${parts.map((p) => `${p.name} ${(Number(p.bytes) / 1048576).toFixed(1)} MB`).join(', ')}`);
-const at = (q: number) => waits[Math.min(waits.length - 1, Math.floor(q * waits.length))]!.toFixed(0);
-console.log(`another process's write waited for the lock: p50 ${at(0.5)} / p99 ${at(0.99)} / max ${at(1)} ms (${waits.length} tries)`);
+console.log(lockWaits);
 console.log('CPU by thread during the build (s, ms per article):');
 const rows = [...after].map(([tid, a]) => ({ tid, name: a.name, s: a.seconds - (before.get(tid)?.seconds ?? 0) })).filter((r) => r.s >= 0.05);
 rows.sort((a, b) => b.s - a.s);

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import pg from 'pg';
 import { startThrowawayPostgres } from '../test/support/postgres.ts';
@@ -152,3 +154,54 @@ export const withDatabase = (adminUrl: string, name: string) => {
 
 /** The kept cluster's database that holds a bench:scale PostgreSQL archive (`postgres-300000-…`). */
 export const archiveDatabase = (archiveName: string) => `inkstone_scale_${archiveName.replace(/^postgres-/, '').replace(/-/g, '_')}`;
+
+/** What a lock probe saw: each try's wait for the write lock (ms, sorted) and a line of its percentiles. */
+export interface LockWaits {
+  waits: number[];
+  summary: string;
+}
+
+/**
+ * Another process's writes while a job runs (the server publishing during `inkstone reindex`, an import or a related
+ * reading backlog): a thread of its own opens the SQLite file with a busy timeout, as the server does, takes the
+ * write lock every 20 ms and notes how long it waited for it; waits over a second are printed as they end.
+ */
+export function lockProbe(file: string): { stop: () => Promise<LockWaits> } {
+  const probe = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+    const db = new (require(workerData.module))(workerData.file, { timeout: 600000 });
+    const waits = [];
+    let running = true;
+    parentPort.on('message', () => { running = false; });
+    (function poke() {
+      if (!running) { db.close(); parentPort.postMessage(waits); return; }
+      const t = performance.now();
+      db.exec('begin immediate');
+      db.exec('rollback');
+      const w = performance.now() - t;
+      waits.push(w);
+      if (w > 1000) parentPort.postMessage({ long: w, at: performance.now() });
+      setTimeout(poke, 20);
+    })();`,
+    { eval: true, workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), file } },
+  );
+  const all = new Promise<number[]>((resolve) =>
+    probe.on('message', (m: number[] | { long: number; at: number }) => {
+      if (Array.isArray(m)) resolve(m);
+      else console.log(`  a write waited ${m.long.toFixed(0)} ms, until ${(m.at / 1000).toFixed(1)} s into the probe`);
+    }),
+  );
+  return {
+    async stop() {
+      probe.postMessage('stop');
+      const waits = (await all).sort((a, b) => a - b);
+      await probe.terminate();
+      const at = (q: number) => (waits[Math.min(waits.length - 1, Math.floor(q * waits.length))] ?? 0).toFixed(0);
+      const over = (ms: number) => waits.filter((w) => w > ms).length;
+      return {
+        waits,
+        summary: `another process's write waited for the lock: p50 ${at(0.5)} / p99 ${at(0.99)} / max ${at(1)} ms (${waits.length} tries, ${over(100)} over 100 ms, ${over(1000)} over a second)`,
+      };
+    },
+  };
+}

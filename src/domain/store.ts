@@ -73,6 +73,18 @@ export interface Store {
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   /** Runs `run` after the enclosing transaction commits; never if it rolls back; at once outside a transaction. */
   afterCommit(run: () => void): void;
+  /**
+   * The write transactions of one run of a long job (an import, a related-reading backlog), each as transaction().
+   * On SQLite's file they are paced: a job taking the write lock again within a turn of the event loop, transaction
+   * after transaction, leaves no gap another process's busy handler wakes up in, and that process's publish would wait
+   * for the whole job (storage/lock-pacer.ts); paced, it waits about a second at most. PostgreSQL has no such lock.
+   */
+  jobTransactions(): JobTransactions;
+}
+
+/** See Store.jobTransactions. */
+export interface JobTransactions {
+  transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
 }
 
 /** Reader polls: the polls, their options and counts, and the readers' ballots. */

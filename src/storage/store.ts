@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Store } from '../domain/store.ts';
+import type { JobTransactions, Store } from '../domain/store.ts';
 import type { Database } from './database.ts';
 import type { Dialect } from './migrations/index.ts';
 import type { DB } from './schema.ts';
@@ -19,6 +19,7 @@ import { LiveRepository } from './repositories/live.ts';
 import { RelatedRepository } from './repositories/related.ts';
 import type { SearchIndex } from '../domain/search/search-index.ts';
 import { searchIndex } from './search/index.ts';
+import { LockPacer } from './lock-pacer.ts';
 import type { ExternalIndexes } from './search/external.ts';
 import { SlotRepository } from './repositories/slots.ts';
 import { SourceRepository } from './repositories/sources.ts';
@@ -130,5 +131,12 @@ export class SqlStore implements Store {
   afterCommit(run: () => void): void {
     if (this.committed) this.committed.push(run);
     else run();
+  }
+
+  jobTransactions(): JobTransactions {
+    // Inside a transaction the job's writes join it; in memory no other process shares the database.
+    if (this.dialect !== 'sqlite' || this.sqliteFile === undefined || this.db.isTransaction) return { transaction: (fn) => this.transaction(fn) };
+    const pacer = new LockPacer();
+    return { transaction: (fn) => pacer.run(() => this.transaction(fn)) };
   }
 }

@@ -1,5 +1,5 @@
 import type { Ctx } from '../context.ts';
-import type { Postings, Store } from '../store.ts';
+import type { JobTransactions, Postings, Store } from '../store.ts';
 import type { Article } from './article.ts';
 import { ARTICLE_INDEXING, ARTICLE_RELATED } from './outbox-topics.ts';
 import { archiveDamping, type Corpus, POSTINGS, postingsDepth } from './related-candidates.ts';
@@ -114,6 +114,7 @@ async function loadBatch(ctx: Ctx, after: number, last: number, prepare: Backlog
 export async function analyseBacklogInBulk(ctx: Ctx, { signal, progress, prepare }: BacklogOptions = {}): Promise<number> {
   const last = await ctx.store.related.lastArticleId();
   const scorer = new Scorer(last);
+  const writes = ctx.store.jobTransactions();
   let analysed = 0;
   let next = loadBatch(ctx, 0, last, prepare);
   let size = ctx.store.related.writesHoldReaders ? Math.min(BULK.write, 50) : BULK.write;
@@ -131,7 +132,7 @@ export async function analyseBacklogInBulk(ctx: Ctx, { signal, progress, prepare
       const part = batch.articles.slice(i, i + size).map((article, k) => ({ article, doc: batch.docs[i + k]! }));
       i += part.length;
       t0 = performance.now();
-      const written = await writePart(ctx, part, lists, batch.articles);
+      const written = await writePart(ctx, writes, part, lists, batch.articles);
       const ms = since(t0);
       bulkTimings.writing += ms;
       bulkTimings.longestWrite = Math.max(bulkTimings.longestWrite, ms);
@@ -157,13 +158,14 @@ interface Computed {
 /** Writes a part of a batch in one transaction; returns how many of its articles were analysed. */
 async function writePart(
   ctx: Ctx,
+  writes: JobTransactions,
   part: readonly { article: Article; doc: RelatedDocument }[],
   lists: ReadonlyMap<number, Computed>,
   batch: readonly Article[],
 ): Promise<number> {
   const batchIds = batch.map((a) => a.id);
   try {
-    return await ctx.store.transaction(async (store) => {
+    return await writes.transaction(async (store) => {
       await store.related.lockForRefresh();
       const state = await store.related.analysisState(part.map((p) => p.article.id));
       // Edited since it was read (its text or status may have changed: the outbox has its work), or analysed meanwhile
@@ -181,7 +183,7 @@ async function writePart(
     // article of the part on its own, as the per-article path does it, skipping those analysed meanwhile.
     let written = 0;
     for (const { article: seen, doc } of part) {
-      await ctx.store.transaction(async (store) => {
+      await writes.transaction(async (store) => {
         const article = await store.articles.findById(seen.id);
         if (!article || (await store.related.sourceHash(article.id)) !== undefined) return;
         await refreshRelated(store, article, ctx.clock.now(), { prepared: doc });

@@ -243,6 +243,7 @@ const LIST_FILL = 100;
  */
 export async function fillRelatedLists(ctx: Ctx, { signal, progress }: { signal?: AbortSignal; progress?: (kept: number) => void } = {}): Promise<number> {
   let kept = 0;
+  const writes = ctx.store.jobTransactions();
   while (!signal?.aborted) {
     const stale = await ctx.store.related.staleLists(LIST_FILL);
     if (stale.length === 0) break;
@@ -251,7 +252,7 @@ export async function fillRelatedLists(ctx: Ctx, { signal, progress }: { signal?
       stale.map((l) => l.articleId),
     );
     const made = stale.map((list) => ({ ...list, items: lists.get(list.articleId) ?? [] }));
-    const n = await ctx.store.transaction((store) => store.related.keepLists(made));
+    const n = await writes.transaction((store) => store.related.keepLists(made));
     kept += n;
     progress?.(kept);
     await new Promise((resolve) => setImmediate(resolve));
@@ -340,6 +341,7 @@ export interface BacklogOptions {
 export async function analyseBacklog(ctx: Ctx, { signal, progress, prepare }: BacklogOptions = {}): Promise<number> {
   let analysed = 0;
   let after = 0;
+  const writes = ctx.store.jobTransactions();
   // Looked for a span of ids at a time, yielding between spans: on a large archive with nothing (or little) missing,
   // one look over every id would hold the event loop for a second (SQLite) at every start. Articles written after
   // `last`, and those with work queued in the outbox, are analysed by the outbox.
@@ -365,7 +367,7 @@ export async function analyseBacklog(ctx: Ctx, { signal, progress, prepare }: Ba
     }
     for (const id of ids) {
       if (signal?.aborted) break;
-      await ctx.store.transaction(async (store) => {
+      await writes.transaction(async (store) => {
         const article = await store.articles.findById(id);
         if (article) await refreshRelated(store, article, ctx.clock.now(), { prepared: ahead.get(id) });
       });
@@ -390,8 +392,9 @@ const VECTOR_FILL = 100;
  */
 export async function fillRelatedVectors(ctx: Ctx, { signal, progress }: { signal?: AbortSignal; progress?: (filled: number) => void } = {}): Promise<number> {
   let filled = 0;
+  const writes = ctx.store.jobTransactions();
   while (!signal?.aborted) {
-    const n = await ctx.store.transaction((store) => store.related.fillVectors(VECTOR_FILL));
+    const n = await writes.transaction((store) => store.related.fillVectors(VECTOR_FILL));
     if (n === 0) break;
     filled += n;
     progress?.(filled);
@@ -411,8 +414,9 @@ export async function rebuildRelated(ctx: Ctx): Promise<number> {
     all.push(...page.map((a) => a.id));
     beforeId = page[page.length - 1]!.id;
   }
+  const writes = ctx.store.jobTransactions();
   for (const id of all.reverse()) {
-    await ctx.store.transaction(async (store) => {
+    await writes.transaction(async (store) => {
       const article = await store.articles.findById(id);
       if (article) await refreshRelated(store, article, ctx.clock.now(), { force: true });
     });

@@ -20,6 +20,7 @@ import { analyseArticle } from '../articles/related.ts';
 import { mainVariant, mediaUrl } from '../media/media.ts';
 import { importUpload } from '../media/service.ts';
 import { authorize } from '../policy.ts';
+import type { JobTransactions } from '../store.ts';
 import { searchDocument, unpackSearchFields, type PreparedSearchFields } from '../search/document.ts';
 import { length } from '../text.ts';
 import { oldAddressesOf } from '../../transfer/old-urls.ts';
@@ -291,6 +292,8 @@ class Importer {
   /** The main thread's part of the batch being prepared (gather): the next waits for it. */
   private gathering: Promise<unknown> = Promise.resolve();
   private readonly related = new RelatedOfNew();
+  /** The batches' transactions, paced on SQLite (Store.jobTransactions): the server beside the import still publishes. */
+  private readonly writes: JobTransactions;
 
   constructor(
     private readonly ctx: Ctx,
@@ -302,6 +305,7 @@ class Importer {
     report: ImportReport,
   ) {
     this.report = report;
+    this.writes = ctx.store.jobTransactions();
   }
 
   warn(item: SourceItem, message: string): void {
@@ -621,7 +625,7 @@ class Importer {
         : undefined;
     // The posts in the order they were scored: `fresh` may lose some to another import inside the transaction.
     const inScoredOrder = fresh;
-    const { written, analysed } = await this.ctx.store.transaction(async (store) => {
+    const { written, analysed } = await this.writes.transaction(async (store) => {
       await store.imports.lock();
       // Another import of the same file may have written some of these since they were looked up.
       const meanwhile = await store.imports.findSources(fresh.map((f) => f.post.key));
