@@ -10,6 +10,7 @@
  *
  *   npx tsx bench/import.ts [--posts 100000] [--store sqlite|postgres|sqlite,postgres] [--keep FILE] [--reuse] [--related-later [--related N|all|0]] [--probe]
  *
+ * --sql (SQLite): the statements of the related-reading backlog by time (bench/sql-time.ts).
  * --probe (SQLite): how long another process's writes wait for the lock during the import and during the backlog
  * (bench/support.ts lockProbe: the server publishing while `inkstone import` runs beside it, or while its primary
  * works through the backlog and its workers publish).
@@ -40,6 +41,9 @@ import type { DB } from '../src/storage/schema.ts';
 import { readSource } from '../src/transfer/source.ts';
 import { channelPaths, corpus, random } from './search-corpus.ts';
 import { lockProbe, postgresServer, scratchPostgresDatabase } from './support.ts';
+import { timeSql } from './sql-time.ts';
+
+const sqlTimer = process.argv.includes('--sql') ? timeSql() : undefined;
 
 const { values: args } = parseArgs({
   options: {
@@ -51,6 +55,7 @@ const { values: args } = parseArgs({
     'related-later': { type: 'boolean', default: false },
     related: { type: 'string', default: 'all' },
     probe: { type: 'boolean', default: false },
+    sql: { type: 'boolean', default: false },
   },
 });
 const POSTS = Number(args.posts);
@@ -176,6 +181,7 @@ async function relatedAfter(
   const started = Date.now();
   const cpu0 = process.cpuUsage();
   const probe = probeFile ? lockProbe(probeFile) : undefined;
+  sqlTimer?.start();
   const analysed = await analyseRelatedBacklog(ctx, {
     signal: controller.signal,
     prepare: prepareRelatedBatch,
@@ -185,7 +191,9 @@ async function relatedAfter(
   });
   const seconds = (Date.now() - started) / 1000;
   const used = process.cpuUsage(cpu0);
+  sqlTimer?.stop();
   if (probe) log(`during the backlog, ${(await probe.stop()).summary}`);
+  if (sqlTimer) console.log(sqlTimer.report(analysed));
   const server1 = await serverCpu();
   await closeBodyPool();
   const serverMs =

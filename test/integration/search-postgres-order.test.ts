@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchDocument } from '../../src/domain/search/document.ts';
-import type { SearchDocument, SearchRequest, Term } from '../../src/domain/search/search-index.ts';
+import { SEARCH_CAPS, type SearchDocument, type SearchRequest, type Term } from '../../src/domain/search/search-index.ts';
 import { newestMatches, PostgresSearchIndex, queryConditions, rangeMonths, tsqueryLiterals } from '../../src/storage/search/postgres.ts';
 import { openTestDatabase, runsOn, type TestDatabase } from '../support/stores.ts';
 
@@ -214,5 +214,106 @@ describe.runIf(runsOn('postgres'))('ordered lexemes on postgres', () => {
     expect(await index.anyMatch({ terms: [backwards] })).toBeUndefined();
     // A match is still a yes, wherever the heap has it.
     expect(await index.anyMatch({ terms: [name] })).toBe(true);
+  });
+});
+
+/**
+ * A search's total is counted up to SEARCH_CAPS.total, first in the months its candidates came from (cheaper for GIN),
+ * over the whole archive when those months hold fewer: a word in many recent and some older articles must be counted
+ * whole, never as its recent months alone.
+ */
+describe.runIf(runsOn('postgres'))('counting a common word’s matches on postgres', () => {
+  let t: TestDatabase;
+  let index: PostgresSearchIndex;
+  const DAY = 86_400_000;
+  let nextId = 1;
+
+  /** `n` published articles holding `word`, `daysAgo` days before now (a minute apart), and their index documents. */
+  async function articlesWith(word: string, n: number, daysAgo: number): Promise<void> {
+    const at = Date.now() - daysAgo * DAY;
+    const ids = Array.from({ length: n }, () => nextId++);
+    const rows = ids.map((id, i) => ({
+      id,
+      title: `标题${id}`,
+      subtitle: '',
+      summary: '',
+      body_html: '<p>x</p>',
+      body_text: 'x',
+      channel_id: 1,
+      source: '',
+      byline: '',
+      editor: '',
+      cover: '',
+      status: 'published',
+      published_at: at - i * 60_000,
+      scheduled_at: null,
+      created_at: at,
+      updated_at: at,
+      author_id: 1,
+      revision: 1,
+    }));
+    for (let i = 0; i < rows.length; i += 500)
+      await t.database.db
+        .insertInto('articles')
+        .values(rows.slice(i, i + 500) as never)
+        .execute();
+    await index.putMany(
+      ids.map((id, i) => ({
+        articleId: id,
+        channelId: 1,
+        publishedAt: at - i * 60_000,
+        fields: {
+          title: { words: [`标题${id}`], grams: [] },
+          tags: { words: [], grams: [] },
+          summary: { words: [], grams: [] },
+          body: { words: [word, '报道'], grams: [] },
+        },
+        head: `标题${id}`,
+      })),
+    );
+  }
+
+  beforeAll(async () => {
+    t = await openTestDatabase('postgres');
+    const db = t.database.db;
+    const now = Date.now();
+    await db
+      .insertInto('channels')
+      .values({ id: 1, slug: 'news', name: 'news', parent_id: null, path: 'news', position: 0, description: '', created_at: now })
+      .execute();
+    await db
+      .insertInto('accounts')
+      .values({
+        id: 1,
+        username: 'count',
+        display_name: 'count',
+        role: 'admin',
+        password_hash: 'x',
+        disabled_at: null,
+        created_at: now,
+        updated_at: now,
+      } as never)
+      .execute();
+    index = new PostgresSearchIndex(db);
+    // 潮汐: more than the cap in the last days, more before. 砂岩: past the candidates lately, under the cap with the older ones.
+    await articlesWith('潮汐', 1_100, 2);
+    await articlesWith('潮汐', 300, 700);
+    await articlesWith('砂岩', 520, 3);
+    await articlesWith('砂岩', 200, 800);
+  }, 120_000);
+  afterAll(() => t?.cleanup());
+
+  it('counts to the cap in the recent months, and the whole archive when they hold fewer', async () => {
+    const word = (token: string): Term => ({ kind: 'word', token });
+    const common = await index.search({ terms: [word('潮汐')] });
+    expect(common.ids).toHaveLength(SEARCH_CAPS.candidates);
+    expect(common.total).toBe(SEARCH_CAPS.total);
+    const mid = await index.search({ terms: [word('砂岩')] });
+    expect(mid.ids).toHaveLength(SEARCH_CAPS.candidates);
+    expect(mid.total).toBe(720);
+    // A term's count for its rarity goes further than a search's total.
+    const [tide, sandstone] = await index.termMatches({ terms: [word('潮汐'), word('砂岩')] }, 3);
+    expect(tide!.count).toBe(1_400);
+    expect(sandstone!.count).toBe(720);
   });
 });
