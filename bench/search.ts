@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/search.ts [--articles 100000] [--queries 1000] [--stores sqlite,postgres]
  *   npx tsx bench/search.ts … --sql   (SQLite: the statements of the measured queries by time, and the slowest runs)
+ *   npx tsx bench/search.ts … --methods   (each kind of query's average time in each call to the index and the articles)
  *   npx tsx bench/search.ts --stores sqlite --keep DIR   (SQLite in DIR, kept: a later run with the same --keep,
  *     --articles and --seed skips loading and indexing and only queries, e.g. under a profiler)
  *   DATABASE_URL=… npx tsx bench/search.ts --stores postgres --keep NAME   (PostgreSQL: database inkstone_bench_NAME on
@@ -44,6 +45,7 @@ const { values: args } = parseArgs({
     sql: { type: 'boolean' },
     reindex: { type: 'boolean' },
     archive: { type: 'string' },
+    methods: { type: 'boolean' },
   },
   // Other benchmarks import load() and have options of their own.
   strict: false,
@@ -279,16 +281,63 @@ interface StoreReport {
   byKind: { kind: string; n: number; p50: number; p95: number; max: number; avgTotal: number }[];
 }
 
+/**
+ * --methods: the time spent in each call the search makes to the index and the articles, by kind of query (calls are
+ * sequential, so their times add up to most of a query's).
+ */
+function timeMethods(ctx: Ctx): { kind: string | undefined; report: (counts: Map<string, number>) => string } {
+  const spent = new Map<string, Map<string, number>>();
+  const state: { kind: string | undefined; report: (counts: Map<string, number>) => string } = {
+    kind: undefined,
+    report: (counts) =>
+      [...spent]
+        .map(
+          ([kind, methods]) =>
+            `  ${kind.padEnd(26)} ${[...methods]
+              .sort((a, b) => b[1] - a[1])
+              .map(([m, t]) => `${m} ${(t / counts.get(kind)!).toFixed(1)}`)
+              .join(', ')} ms a query`,
+        )
+        .join('\n'),
+  };
+  const wrap = (target: object, name: string, label: string) => {
+    const o = target as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    const original = o[name]!.bind(target);
+    o[name] = async (...a: unknown[]) => {
+      const t0 = performance.now();
+      try {
+        return await original(...a);
+      } finally {
+        if (state.kind !== undefined) {
+          const methods = spent.get(state.kind) ?? new Map<string, number>();
+          methods.set(label, (methods.get(label) ?? 0) + performance.now() - t0);
+          spent.set(state.kind, methods);
+        }
+      }
+    };
+  };
+  for (const m of ['search', 'termMatches', 'anyMatch', 'matching']) wrap(ctx.store.search, m, m);
+  wrap(ctx.store.articles, 'findMany', 'articles');
+  return state;
+}
+
 export async function measure(ctx: Ctx, queries: Query[]) {
   for (const q of queries.slice(0, 100)) await searchArticles(ctx, { ...q.input, timeZone: TIME_ZONE });
+  const methods = args.methods ? timeMethods(ctx) : undefined;
   sqlTimer?.start();
   const times: { kind: string; t: number; total: number }[] = [];
   for (const q of queries) {
+    if (methods) methods.kind = q.kind;
     const t0 = process.hrtime.bigint();
     const r = await searchArticles(ctx, { ...q.input, timeZone: TIME_ZONE });
     times.push({ kind: q.kind, t: Number(process.hrtime.bigint() - t0) / 1e6, total: r.total });
   }
   sqlTimer?.stop();
+  if (methods) {
+    const counts = new Map<string, number>();
+    for (const t of times) counts.set(t.kind, (counts.get(t.kind) ?? 0) + 1);
+    console.log(`time by call, average over each kind's queries:\n${methods.report(counts)}`);
+  }
   return times;
 }
 

@@ -136,9 +136,10 @@ export interface SearchIndex {
   search(request: SearchRequest): Promise<SearchCandidates>;
   /**
    * For each of the request's terms alone (not all of them together): its newest `cap` matches within the
-   * request's channels and dates, with the best field each is in, and its count. For partial matches.
+   * request's channels and dates, with the best field each is in, and its count. For partial matches. `known`: counts
+   * the caller has already (by term, undefined where not), given back as they are and not counted again.
    */
-  termMatches(request: SearchRequest, cap: number): Promise<TermMatches[]>;
+  termMatches(request: SearchRequest, cap: number, known?: readonly (number | undefined)[]): Promise<TermMatches[]>;
   /** The ids of every match (by the index's time, newest first), at most `cap` of them. */
   matching(request: SearchRequest, cap: number): Promise<SearchMatches>;
   /**

@@ -293,6 +293,7 @@ export class OpenSearchIndex implements SearchIndex {
     return candidatesFrom(await this.query(searchBody(request)));
   }
 
+  /** `known` is not used: the engine counts a term's matches with its hits (track_total_hits), at no extra request. */
   async termMatches(request: SearchRequest, cap: number): Promise<TermMatches[]> {
     if (request.terms.length === 0) return [];
     await this.ready();

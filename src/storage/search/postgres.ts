@@ -420,13 +420,13 @@ export class PostgresSearchIndex implements SearchIndex {
     });
   }
 
-  async termMatches(request: SearchRequest, cap: number): Promise<TermMatches[]> {
+  async termMatches(request: SearchRequest, cap: number, known: readonly (number | undefined)[] = []): Promise<TermMatches[]> {
     return this.withIndexPlans(async (db) => {
       const out: TermMatches[] = [];
-      for (const term of request.terms) {
+      for (const [i, term] of request.terms.entries()) {
         const q = tsqueryLiterals([term], request.channelIds);
         const { rows, monthsBack } = await this.newest(db, q, request, cap);
-        const count = rows.length === cap ? await this.countLoosely(db, q, request, SEARCH_CAPS.termCount, monthsBack) : rows.length;
+        const count = rows.length < cap ? rows.length : (known[i] ?? (await this.countLoosely(db, q, request, SEARCH_CAPS.termCount, monthsBack)));
         out.push({ hits: rows.map((r) => ({ id: r.id, at: r.at, field: headField(r.head, term) })), count });
       }
       return out;

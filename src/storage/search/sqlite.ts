@@ -344,13 +344,13 @@ export class SqliteSearchIndex implements SearchIndex {
     return { ids: rows.map((r) => r.id), total };
   }
 
-  async termMatches(request: SearchRequest, cap: number): Promise<TermMatches[]> {
-    return this.reading((t) => this.termMatchesIn(t, request, cap));
+  async termMatches(request: SearchRequest, cap: number, known: readonly (number | undefined)[] = []): Promise<TermMatches[]> {
+    return this.reading((t) => this.termMatchesIn(t, request, cap, known));
   }
 
-  private async termMatchesIn({ docs, fts }: Tables, request: SearchRequest, cap: number): Promise<TermMatches[]> {
+  private async termMatchesIn({ docs, fts }: Tables, request: SearchRequest, cap: number, known: readonly (number | undefined)[]): Promise<TermMatches[]> {
     const out: TermMatches[] = [];
-    for (const term of request.terms) {
+    for (const [i, term] of request.terms.entries()) {
       const conditions: RawBuilder<unknown>[] = [sql`${fts} match ${ftsExpression([term], request.channelIds)}`];
       conditions.push(...keyRange(request));
       const where = sql.join(conditions, sql` and `);
@@ -360,7 +360,8 @@ export class SqliteSearchIndex implements SearchIndex {
           order by rowid desc limit ${cap}) c
         join ${docs} d on d.doc = c.doc where ${exactTimes(request)}`.execute(this.db);
       let count = rows.length;
-      if (count === cap) {
+      if (count === cap && known[i] !== undefined) count = known[i];
+      else if (count === cap) {
         const { rows: counted } = await sql<{ n: number }>`select count(*) as n from (
           select 1 from ${fts} where ${where} limit ${SEARCH_CAPS.termCount}) x`.execute(this.db);
         count = Number(counted[0]?.n ?? count);

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SearchIndex, SearchRequest, Term } from '../../src/domain/search/search-index.ts';
+import { partialMatches, TERM_COUNTS } from '../../src/domain/search/service.ts';
+import { SqlStore } from '../../src/storage/store.ts';
+import { openTestDatabase, STORES, type TestDatabase } from '../support/stores.ts';
+
+/**
+ * Partial matches weigh each query word by its rarity, from its count of matches: a common word's count is the costly
+ * part, so it is remembered for a few minutes per index and handed back to the index, which then does not count again.
+ */
+describe.each(STORES)('term counts for partial matches on %s', (kind) => {
+  let t: TestDatabase;
+  let index: SearchIndex;
+  const seen: (readonly (number | undefined)[] | undefined)[] = [];
+  const DAY = 86_400_000;
+  const word = (token: string): Term => ({ kind: 'word', token });
+
+  beforeAll(async () => {
+    t = await openTestDatabase(kind);
+    const db = t.database.db;
+    const now = Date.now();
+    await db
+      .insertInto('channels')
+      .values({ id: 1, slug: 'news', name: 'news', parent_id: null, path: 'news', position: 0, description: '', created_at: now })
+      .execute();
+    await db
+      .insertInto('accounts')
+      .values({
+        id: 1,
+        username: 'count',
+        display_name: 'count',
+        role: 'admin',
+        password_hash: 'x',
+        disabled_at: null,
+        created_at: now,
+        updated_at: now,
+      } as never)
+      .execute();
+    // 250 articles with 潮汐 alone, 260 with 砂岩 alone, 20 with both.
+    const words = (id: number) => (id <= 250 ? ['潮汐'] : id <= 510 ? ['砂岩'] : ['潮汐', '砂岩']);
+    const ids = Array.from({ length: 530 }, (_, i) => i + 1);
+    const at = (id: number) => now - 30 * DAY + id * 60_000;
+    for (let i = 0; i < ids.length; i += 200)
+      await db
+        .insertInto('articles')
+        .values(
+          ids.slice(i, i + 200).map((id) => ({
+            id,
+            title: `标题${id}`,
+            subtitle: '',
+            summary: '',
+            body_html: '<p>x</p>',
+            body_text: 'x',
+            channel_id: 1,
+            source: '',
+            byline: '',
+            editor: '',
+            cover: '',
+            status: 'published',
+            published_at: at(id),
+            scheduled_at: null,
+            created_at: now,
+            updated_at: now,
+            author_id: 1,
+            revision: 1,
+          })) as never,
+        )
+        .execute();
+    const store = SqlStore.of(t.database);
+    await store.search.putMany(
+      ids.map((id) => ({
+        articleId: id,
+        channelId: 1,
+        publishedAt: at(id),
+        fields: {
+          title: { words: [`标题${id}`], grams: [] },
+          tags: { words: [], grams: [] },
+          summary: { words: [], grams: [] },
+          body: { words: [...words(id), '报道'], grams: [] },
+        },
+        head: `标题${id}`,
+      })),
+    );
+    // The real index, with what partialMatches hands it noted.
+    index = store.search;
+    const termMatches = index.termMatches.bind(index);
+    index.termMatches = (request, cap, known) => {
+      seen.push(known);
+      return termMatches(request, cap, known);
+    };
+  }, 120_000);
+  afterAll(() => t?.cleanup());
+
+  it('counts a common word once in a few minutes, and gives the same matches with the remembered count', async () => {
+    const request: SearchRequest = { terms: [word('潮汐'), word('砂岩')] };
+    const now = Date.now();
+    const first = await partialMatches(index, request, new Set(), 50, now);
+    const second = await partialMatches(index, request, new Set(), 50, now + 60_000);
+    expect(second).toEqual(first);
+    expect(first).toHaveLength(50);
+    // Past 200 matches each (the matches read), both were counted the first time, and not the second.
+    expect(seen).toEqual([
+      [undefined, undefined],
+      [270, 280],
+    ]);
+    // Counted again once the counts are too old; a filter is another count.
+    await partialMatches(index, request, new Set(), 50, now + TERM_COUNTS.ttlMs + 1);
+    expect(seen[2]).toEqual([undefined, undefined]);
+    await partialMatches(index, { ...request, channelIds: [1] }, new Set(), 50, now + TERM_COUNTS.ttlMs + 2);
+    expect(seen[3]).toEqual([undefined, undefined]);
+  });
+});
