@@ -1,8 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toActor } from '../../src/domain/accounts/service.ts';
 import { analyseRelatedBacklog, BULK } from '../../src/domain/articles/related-bulk.ts';
@@ -12,6 +10,7 @@ import { readSource } from '../../src/transfer/source.ts';
 import { corpus } from '../../bench/search-corpus.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { runsOn } from '../support/stores.ts';
+import { type ProbeWait, startWriteProbe } from '../support/write-probe.ts';
 
 /**
  * A long job beside the server on SQLite (an import from the command line, the related-reading backlog in the primary
@@ -21,46 +20,7 @@ import { runsOn } from '../support/stores.ts';
  * failed. Store.jobTransactions paces them. PostgreSQL has no database-wide write lock.
  */
 
-interface Wait {
-  at: number;
-  ms: number;
-}
-
-/** Another process's writer: its own connection with a busy timeout, writing every 5 ms and noting each wait. */
-async function startProbe(file: string): Promise<{ stop: () => Promise<Wait[]> }> {
-  const worker = new Worker(
-    `const { parentPort, workerData } = require('node:worker_threads');
-    const db = new (require(workerData.module))(workerData.file, { timeout: 60000 });
-    db.exec('create table if not exists pacing_probe (at integer)');
-    let running = true;
-    const waits = [];
-    parentPort.on('message', () => { running = false; });
-    (function poke() {
-      if (!running) { db.close(); return parentPort.postMessage(waits); }
-      const t = performance.now();
-      db.prepare('insert into pacing_probe (at) values (?)').run(Date.now());
-      waits.push({ at: Date.now(), ms: performance.now() - t });
-      setTimeout(poke, 5);
-    })();
-    parentPort.postMessage('ready');`,
-    { eval: true, workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), file } },
-  );
-  // A write that waited past its busy timeout fails the test where it is awaited, not as an uncaught error.
-  const failed = new Promise<never>((_, reject) => worker.once('error', reject));
-  failed.catch(() => {});
-  await Promise.race([new Promise((resolve) => worker.once('message', resolve)), failed]);
-  const waits = Promise.race([new Promise<Wait[]>((resolve) => worker.once('message', resolve)), failed]);
-  return {
-    async stop() {
-      worker.postMessage('stop');
-      const all = await waits;
-      await worker.terminate();
-      return all;
-    },
-  };
-}
-
-const longest = (waits: readonly Wait[]) => Math.max(0, ...waits.map((w) => w.ms));
+const longest = (waits: readonly ProbeWait[]) => Math.max(0, ...waits.map((w) => w.ms));
 
 describe.skipIf(!runsOn('sqlite'))('a long job’s write transactions beside another process on SQLite', () => {
   let t: TestApp;
@@ -103,12 +63,12 @@ describe.skipIf(!runsOn('sqlite'))('a long job’s write transactions beside ano
   it('lets the other process write about every second, where unpaced it waited for the whole job', { timeout: 60_000 }, async () => {
     // Unpaced, as the import and the backlog were: the other writer gets in by chance if at all, most often only when
     // the job ends.
-    let probe = await startProbe(file());
+    let probe = await startWriteProbe(file());
     const unpaced = await job((fn) => t.ctx.store.transaction(fn), 4_000);
     let waits = await probe.stop();
     expect(longest(waits.filter((w) => w.at >= unpaced.from && w.at <= unpaced.to + 500))).toBeGreaterThan(1_200);
 
-    probe = await startProbe(file());
+    probe = await startWriteProbe(file());
     const jobs = t.ctx.store.jobTransactions();
     const paced = await job((fn) => jobs.transaction(fn), 3_000);
     waits = await probe.stop();

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchDocument } from '../../src/domain/search/document.ts';
 import { SEARCH_CAPS, type SearchDocument, type SearchRequest, type Term } from '../../src/domain/search/search-index.ts';
 import { newestMatches, PostgresSearchIndex, queryConditions, rangeMonths, tsqueryLiterals } from '../../src/storage/search/postgres.ts';
+import { insertPublished, seedChannelAndAuthor } from '../support/search-docs.ts';
 import { openTestDatabase, runsOn, type TestDatabase } from '../support/stores.ts';
 
 /**
@@ -33,31 +34,11 @@ describe.runIf(runsOn('postgres'))('ordered lexemes on postgres', () => {
   let author = 0;
   /** Published articles with these ids, a day apart (search_docs rows need their articles). */
   const insertArticles = (ids: number[]) =>
-    t.database.db
-      .insertInto('articles')
-      .values(
-        ids.map((id) => ({
-          id,
-          title: `标题${id}`,
-          subtitle: '',
-          summary: '',
-          body_html: '<p>x</p>',
-          body_text: 'x',
-          channel_id: 1,
-          source: '',
-          byline: '',
-          editor: '',
-          cover: '',
-          status: 'published',
-          published_at: START + id * DAY,
-          scheduled_at: null,
-          created_at: START,
-          updated_at: START,
-          author_id: author,
-          revision: 1,
-        })) as never,
-      )
-      .execute();
+    insertPublished(
+      t.database.db,
+      author,
+      ids.map((id) => ({ id, publishedAt: START + id * DAY })),
+    );
   const name: Term = { kind: 'text', text: '砚岚芯', phrase: { grams: ['砚岚', '岚芯', '芯'], prefix: false } };
   const phraseOfWords: Term = {
     kind: 'text',
@@ -72,18 +53,7 @@ describe.runIf(runsOn('postgres'))('ordered lexemes on postgres', () => {
   beforeAll(async () => {
     t = await openTestDatabase('postgres');
     const db = t.database.db;
-    const now = Date.now();
-    await db
-      .insertInto('channels')
-      .values({ id: 1, slug: 'news', name: 'news', parent_id: null, path: 'news', position: 0, description: '', created_at: now })
-      .execute();
-    author = (
-      await db
-        .insertInto('accounts')
-        .values({ username: 'order', display_name: 'order', role: 'admin', password_hash: 'x', disabled_at: null, created_at: now, updated_at: now })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-    ).id;
+    author = await seedChannelAndAuthor(db);
     await insertArticles(Array.from({ length: COUNT }, (_, i) => i + 1));
     index = new PostgresSearchIndex(db);
     const docs = written;
@@ -228,35 +198,17 @@ describe.runIf(runsOn('postgres'))('counting a common word’s matches on postgr
   const DAY = 86_400_000;
   let nextId = 1;
 
+  let author = 0;
+
   /** `n` published articles holding `word`, `daysAgo` days before now (a minute apart), and their index documents. */
   async function articlesWith(word: string, n: number, daysAgo: number): Promise<void> {
     const at = Date.now() - daysAgo * DAY;
     const ids = Array.from({ length: n }, () => nextId++);
-    const rows = ids.map((id, i) => ({
-      id,
-      title: `标题${id}`,
-      subtitle: '',
-      summary: '',
-      body_html: '<p>x</p>',
-      body_text: 'x',
-      channel_id: 1,
-      source: '',
-      byline: '',
-      editor: '',
-      cover: '',
-      status: 'published',
-      published_at: at - i * 60_000,
-      scheduled_at: null,
-      created_at: at,
-      updated_at: at,
-      author_id: 1,
-      revision: 1,
-    }));
-    for (let i = 0; i < rows.length; i += 500)
-      await t.database.db
-        .insertInto('articles')
-        .values(rows.slice(i, i + 500) as never)
-        .execute();
+    await insertPublished(
+      t.database.db,
+      author,
+      ids.map((id, i) => ({ id, publishedAt: at - i * 60_000 })),
+    );
     await index.putMany(
       ids.map((id, i) => ({
         articleId: id,
@@ -276,24 +228,7 @@ describe.runIf(runsOn('postgres'))('counting a common word’s matches on postgr
   beforeAll(async () => {
     t = await openTestDatabase('postgres');
     const db = t.database.db;
-    const now = Date.now();
-    await db
-      .insertInto('channels')
-      .values({ id: 1, slug: 'news', name: 'news', parent_id: null, path: 'news', position: 0, description: '', created_at: now })
-      .execute();
-    await db
-      .insertInto('accounts')
-      .values({
-        id: 1,
-        username: 'count',
-        display_name: 'count',
-        role: 'admin',
-        password_hash: 'x',
-        disabled_at: null,
-        created_at: now,
-        updated_at: now,
-      } as never)
-      .execute();
+    author = await seedChannelAndAuthor(db);
     index = new PostgresSearchIndex(db);
     // 潮汐: more than the cap in the last days, more before. 砂岩: past the candidates lately, under the cap with the older ones.
     await articlesWith('潮汐', 1_100, 2);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SearchIndex, SearchRequest, Term } from '../../src/domain/search/search-index.ts';
 import { partialMatches, TERM_COUNTS } from '../../src/domain/search/service.ts';
 import { SqlStore } from '../../src/storage/store.ts';
+import { insertPublished, seedChannelAndAuthor } from '../support/search-docs.ts';
 import { openTestDatabase, STORES, type TestDatabase } from '../support/stores.ts';
 
 /**
@@ -17,55 +18,17 @@ describe.each(STORES)('term counts for partial matches on %s', (kind) => {
 
   beforeAll(async () => {
     t = await openTestDatabase(kind);
-    const db = t.database.db;
     const now = Date.now();
-    await db
-      .insertInto('channels')
-      .values({ id: 1, slug: 'news', name: 'news', parent_id: null, path: 'news', position: 0, description: '', created_at: now })
-      .execute();
-    await db
-      .insertInto('accounts')
-      .values({
-        id: 1,
-        username: 'count',
-        display_name: 'count',
-        role: 'admin',
-        password_hash: 'x',
-        disabled_at: null,
-        created_at: now,
-        updated_at: now,
-      } as never)
-      .execute();
+    const author = await seedChannelAndAuthor(t.database.db);
     // 250 articles with 潮汐 alone, 260 with 砂岩 alone, 20 with both.
     const words = (id: number) => (id <= 250 ? ['潮汐'] : id <= 510 ? ['砂岩'] : ['潮汐', '砂岩']);
     const ids = Array.from({ length: 530 }, (_, i) => i + 1);
     const at = (id: number) => now - 30 * DAY + id * 60_000;
-    for (let i = 0; i < ids.length; i += 200)
-      await db
-        .insertInto('articles')
-        .values(
-          ids.slice(i, i + 200).map((id) => ({
-            id,
-            title: `标题${id}`,
-            subtitle: '',
-            summary: '',
-            body_html: '<p>x</p>',
-            body_text: 'x',
-            channel_id: 1,
-            source: '',
-            byline: '',
-            editor: '',
-            cover: '',
-            status: 'published',
-            published_at: at(id),
-            scheduled_at: null,
-            created_at: now,
-            updated_at: now,
-            author_id: 1,
-            revision: 1,
-          })) as never,
-        )
-        .execute();
+    await insertPublished(
+      t.database.db,
+      author,
+      ids.map((id) => ({ id, publishedAt: at(id) })),
+    );
     const store = SqlStore.of(t.database);
     await store.search.putMany(
       ids.map((id) => ({

@@ -1,7 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishDueArticles } from '../../src/domain/articles/service.ts';
@@ -11,6 +9,7 @@ import type { SqliteSearchIndex } from '../../src/storage/search/sqlite.ts';
 import { processEnv, runCli } from '../support/server.ts';
 import { STORES, type StoreKind } from '../support/stores.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
+import { startWriteProbe } from '../support/write-probe.ts';
 import { articles, DAY, gradeQuality, loadQualitySite, NOW, queries } from '../support/search-quality.ts';
 
 interface Item {
@@ -345,25 +344,7 @@ describe.each(STORES)('search on %s', (kind) => {
       index.rebuildBatch = 50;
       index.mergeStepPages = 1;
       index.lockHoldMs = 20;
-      const probe = new Worker(
-        `const { parentPort, workerData } = require('node:worker_threads');
-        const db = new (require(workerData.module))(workerData.file, { timeout: 60000 });
-        db.exec('create table if not exists merge_probe (at integer)');
-        let running = true;
-        const waits = [];
-        parentPort.on('message', () => { running = false; });
-        (function poke() {
-          if (!running) { db.close(); return parentPort.postMessage(waits); }
-          const t = performance.now();
-          db.prepare('insert into merge_probe (at) values (?)').run(Date.now());
-          waits.push({ at: Date.now(), ms: performance.now() - t });
-          setTimeout(poke, 5);
-        })();
-        parentPort.postMessage('ready');`,
-        { eval: true, workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), file: path.join(t.db.dataDir, 'inkstone.db') } },
-      );
-      await new Promise((resolve) => probe.once('message', resolve));
-      const probed = new Promise<{ at: number; ms: number }[]>((resolve) => probe.once('message', resolve));
+      const probe = await startWriteProbe(path.join(t.db.dataDir, 'inkstone.db'));
       let merging = 0;
       let merged = 0;
       try {
@@ -377,10 +358,8 @@ describe.each(STORES)('search on %s', (kind) => {
         index.rebuildBatch = saved.batch;
         index.mergeStepPages = saved.pages;
         index.lockHoldMs = saved.hold;
-        probe.postMessage('stop');
       }
-      const waits = await probed;
-      await probe.terminate();
+      const waits = await probe.stop();
       // The probe wrote again and again while the steps ran (taken again at once, they kept it out to the end), and
       // never waited long.
       const during = waits.filter((w) => w.at >= merging && w.at <= merged);
