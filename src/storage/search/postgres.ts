@@ -425,8 +425,9 @@ export class PostgresSearchIndex implements SearchIndex {
       const out: TermMatches[] = [];
       for (const [i, term] of request.terms.entries()) {
         const q = tsqueryLiterals([term], request.channelIds);
-        const { rows, monthsBack } = await this.newest(db, q, request, cap);
-        const count = rows.length < cap ? rows.length : (known[i] ?? (await this.countLoosely(db, q, request, SEARCH_CAPS.termCount, monthsBack)));
+        const { rows } = await this.newest(db, q, request, cap);
+        // Over the whole archive at once: a window that held this term's few hundred newest seldom holds termCount.
+        const count = rows.length < cap ? rows.length : (known[i] ?? (await this.countLoosely(db, q, request, SEARCH_CAPS.termCount)));
         out.push({ hits: rows.map((r) => ({ id: r.id, at: r.at, field: headField(r.head, term) })), count });
       }
       return out;
