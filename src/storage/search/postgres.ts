@@ -370,9 +370,15 @@ export class PostgresSearchIndex implements SearchIndex {
     let rows: Match[] = [];
     // Months go into the words' tsquery: with no words to join, the planner would scan the months alone and test the
     // rest outside the index.
-    for (const back of q.words === undefined ? [undefined] : [...RECENT_WINDOWS, undefined]) {
+    const windows = q.words === undefined ? [undefined] : [...RECENT_WINDOWS, undefined];
+    for (let i = 0; i < windows.length; i++) {
+      const back = windows[i];
       rows = await newestMatches(db, this.docs, q, request, cap, back);
       if (rows.length === cap) return { rows, monthsBack: back };
+      // At this window's rate (its months with articles: this one and `back` before), the next window would hold
+      // fewer than half the cap: it is skipped for every match, which are few.
+      const next = windows[i + 1];
+      if (back !== undefined && next !== undefined && (rows.length * (next + 1)) / (back + 1) < cap / 2) i++;
     }
     return { rows };
   }
