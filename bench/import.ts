@@ -180,7 +180,7 @@ async function relatedAfter(
   const controller = new AbortController();
   const started = Date.now();
   const cpu0 = process.cpuUsage();
-  const probe = probeFile ? lockProbe(probeFile) : undefined;
+  const probe = probeFile ? await lockProbe(probeFile) : undefined;
   sqlTimer?.start();
   const analysed = await analyseRelatedBacklog(ctx, {
     signal: controller.signal,
@@ -248,7 +248,7 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
     const started = Date.now();
     const cpu0 = process.cpuUsage();
     const probeFile = args.probe && kind === 'sqlite' ? path.join(dataDir, 'inkstone.db') : undefined;
-    const probe = probeFile ? lockProbe(probeFile) : undefined;
+    const probe = probeFile ? await lockProbe(probeFile) : undefined;
     let writingFrom = 0;
     const report = await importArchive(ctx, toActor(admin), 'wxr', () => readSource(file, 'wxr'), {
       related: !args['related-later'],

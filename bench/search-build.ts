@@ -82,7 +82,7 @@ if (session) {
   await session.post('Profiler.enable');
   await session.post('Profiler.start');
 }
-const probe = lockProbe(path.join(work, 'inkstone.db'));
+const probe = await lockProbe(path.join(work, 'inkstone.db'));
 const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const before = threadCpu();
 const t0 = process.hrtime.bigint();

@@ -1,11 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import pg from 'pg';
 import { startThrowawayPostgres } from '../test/support/postgres.ts';
 import { freePort, serve, type Served } from '../test/support/server.ts';
+import { startWriteProbe } from '../test/support/write-probe.ts';
 
 export { freePort };
 
@@ -163,39 +162,19 @@ export interface LockWaits {
 
 /**
  * Another process's writes while a job runs (the server publishing during `inkstone reindex`, an import or a related
- * reading backlog): a thread of its own opens the SQLite file with a busy timeout, as the server does, takes the
- * write lock every 20 ms and notes how long it waited for it; waits over a second are printed as they end.
+ * reading backlog): test/support/write-probe.ts's thread, taking the write lock every 20 ms with a busy timeout as the
+ * server does; waits over a second are printed as they end, and `stop` sums them up.
  */
-export function lockProbe(file: string): { stop: () => Promise<LockWaits> } {
-  const probe = new Worker(
-    `const { parentPort, workerData } = require('node:worker_threads');
-    const db = new (require(workerData.module))(workerData.file, { timeout: 600000 });
-    const waits = [];
-    let running = true;
-    parentPort.on('message', () => { running = false; });
-    (function poke() {
-      if (!running) { db.close(); parentPort.postMessage(waits); return; }
-      const t = performance.now();
-      db.exec('begin immediate');
-      db.exec('rollback');
-      const w = performance.now() - t;
-      waits.push(w);
-      if (w > 1000) parentPort.postMessage({ long: w, at: performance.now() });
-      setTimeout(poke, 20);
-    })();`,
-    { eval: true, workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), file } },
-  );
-  const all = new Promise<number[]>((resolve) =>
-    probe.on('message', (m: number[] | { long: number; at: number }) => {
-      if (Array.isArray(m)) resolve(m);
-      else console.log(`  a write waited ${m.long.toFixed(0)} ms, until ${(m.at / 1000).toFixed(1)} s into the probe`);
-    }),
-  );
+export async function lockProbe(file: string): Promise<{ stop: () => Promise<LockWaits> }> {
+  const started = performance.now();
+  const probe = await startWriteProbe(file, {
+    everyMs: 20,
+    busyTimeoutMs: 600_000,
+    onLongWait: (w) => console.log(`  a write waited ${w.ms.toFixed(0)} ms, until ${((performance.now() - started) / 1000).toFixed(1)} s into the probe`),
+  });
   return {
     async stop() {
-      probe.postMessage('stop');
-      const waits = (await all).sort((a, b) => a - b);
-      await probe.terminate();
+      const waits = (await probe.stop()).map((w) => w.ms).sort((a, b) => a - b);
       const at = (q: number) => (waits[Math.min(waits.length - 1, Math.floor(q * waits.length))] ?? 0).toFixed(0);
       const over = (ms: number) => waits.filter((w) => w > ms).length;
       return {
