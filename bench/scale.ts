@@ -5,6 +5,7 @@
  *
  *   npm run bench:scale -- --articles 1000000 [--store sqlite|postgres] [--search-index full|sample|none]
  *                          [--related full|sample] [--seconds 20] [--cache DIR] [--rebuild]
+ *                          [--render-warmup 5000]
  *
  * The archive: generated Chinese articles (bench/search-corpus.ts: a Markov chain over our own demo and test texts,
  * a long tail of made-up names), the demo channel tree, tags, covers on a quarter, six authors, 30 topics, statuses
@@ -80,6 +81,8 @@ const { values: args } = parseArgs({
     archive: { type: 'string' },
     'build-only': { type: 'boolean', default: false },
     'search-sample': { type: 'string', default: '50000' },
+    /** Renders before the uncached renders are measured (see RENDER_WARMUP). */
+    'render-warmup': { type: 'string', default: '5000' },
     seed: { type: 'string', default: '12' },
   },
 });
@@ -91,11 +94,14 @@ const RELATED_MODE = (args.related ?? (ARTICLES <= 5000 ? 'full' : 'sample')) as
 const SECONDS = Number(args.seconds);
 const CACHE = path.resolve(args.cache!);
 const SEED = Number(args.seed);
+/** Uncached renders made before the measured ones: V8 is still optimizing the render path through the first thousands. */
+const RENDER_WARMUP = Number(args['render-warmup']);
 if (!Number.isInteger(ARTICLES) || ARTICLES < 1000) throw new Error('--articles: a whole number ≥ 1000');
 if (STORE !== 'sqlite' && STORE !== 'postgres') throw new Error('--store: sqlite or postgres');
 if (!['full', 'sample', 'none'].includes(SEARCH_MODE)) throw new Error('--search-index: full, sample or none');
 if (!['full', 'sample'].includes(RELATED_MODE)) throw new Error('--related: full or sample');
 if (!(SECONDS >= 5 && SECONDS <= 60)) throw new Error('--seconds: 5 to 60 (each phase is bounded)');
+if (!Number.isInteger(RENDER_WARMUP) || RENDER_WARMUP < 0 || RENDER_WARMUP > 100_000) throw new Error('--render-warmup: 0 to 100,000 renders');
 
 /** Bump when the build below changes what it writes: a cached archive from another version is not reused. */
 const BUILD_VERSION = 1;
@@ -1258,15 +1264,25 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
       '—',
       undefined,
     );
-    // Steady state, as a server that has been up a while: the first thousand renders also pay for V8 compiling the
-    // render path (measured separately below). The warm-up reads articles outside the measured ones, so that none of
-    // these is in SQLite's or the OS's cache because the warm-up read it.
+    // Steady state, as a server that has been up a while: the first thousands of renders also pay for V8 compiling and
+    // recompiling the render path (its helper threads' CPU, and a slower main thread meanwhile: on a 20,000-article
+    // archive, bench/server-cpu.ts measured 2.06 ms a render after 1,000 of warm-up and 0.93-1.17 after 5,000), so
+    // RENDER_WARMUP renders come first, and the first `warm` of them are reported apart. The warm-up reads articles
+    // outside the measured ones (over and over), so that none of these is in SQLite's or the OS's cache because the
+    // warm-up read it.
     const warm = Math.min(1000, Math.floor(articlePaths.length / 3));
+    const warmPaths = articlePaths.slice(0, warm);
     const measured = articlePaths.slice(warm);
     const w0 = cpuMs(server.pid);
-    for (const p of articlePaths.slice(0, warm)) await get(server.base + p);
+    for (const p of warmPaths) await get(server.base + p);
     const warmCpu = (cpuMs(server.pid) - w0) / warm;
     add(`  (for reference) the first ${warm} renders after start (warm-up)`, `${f2(warmCpu)} ms CPU each`, '—', undefined);
+    const w1 = cpuMs(server.pid);
+    for (let i = warm; i < RENDER_WARMUP; i++) await get(server.base + warmPaths[i % warm]!);
+    if (RENDER_WARMUP > warm) {
+      const rest = RENDER_WARMUP - warm;
+      add(`  (for reference) the next ${rest} renders of the warm-up`, `${f2((cpuMs(server.pid) - w1) / rest)} ms CPU each`, '—', undefined);
+    }
     const seq: number[] = [];
     const t0 = threadCpu(server.pid);
     const c0 = cpuMs(server.pid);
@@ -1430,7 +1446,9 @@ async function main() {
       try {
         const made = await build(database, dataDir);
         meta = { store: STORE, articles: ARTICLES, fingerprint: fp, ...made };
-        if (database.sqlite) database.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+        // Through Kysely, which first ends the stretch's read snapshot (sqlite-turns.ts): a checkpoint on a connection
+        // with a read transaction open is refused (SQLITE_LOCKED).
+        if (database.sqlite) await sql`pragma wal_checkpoint(TRUNCATE)`.execute(database.db);
       } finally {
         await database.close();
       }

@@ -91,7 +91,11 @@ const postgres =
   meta.store === 'postgres'
     ? await (async () => {
         const cluster = await keptCluster(cache);
-        const postmaster = Number(readFileSync(path.join(cache, 'pg', 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+        // The kept cluster's, or (DATABASE_URL) the named server's, when it runs on this machine.
+        const dataDir = process.env.DATABASE_URL
+          ? String((await pgAdmin(cluster.adminUrl, 'show data_directory')).rows[0]!.data_directory)
+          : path.join(cache, 'pg', 'data');
+        const postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
         process.once('exit', () => cluster.stop());
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
         return {
