@@ -347,6 +347,13 @@ export interface ReactionRepository {
   reconcile(repair: boolean): Promise<{ drift: Drift[]; votes: number }>;
 }
 
+/** The analysed articles a term's share is taken of: how many (estimated past a few thousand), and their ids' range. */
+export interface AnalysedRange {
+  documents: number;
+  first: number;
+  last: number;
+}
+
 /** Term vectors, fingerprints and related lists; the domain decides what goes in, the store keeps and queries it. */
 export interface RelatedRepository {
   /** Serializes related-list updates across concurrent transactions where the store needs it (PostgreSQL). */
@@ -357,8 +364,11 @@ export interface RelatedRepository {
   /** Records the revision the article's own list was just made from (refreshRelated); null when it has none. */
   markItems(articleId: number, revision: number | null): Promise<void>;
   saveDocument(articleId: number, doc: RelatedDocument, at: number): Promise<void>;
-  /** How many analysed articles there are, and in how many of them each term is among the heaviest. */
-  documentFrequencies(terms: readonly string[]): Promise<{ documents: number; df: Map<string, number> }>;
+  /**
+   * How many analysed articles there are, and in how many of them each term is among the heaviest. Given the range an
+   * earlier call returned, the terms are counted against it and the archive is not counted again.
+   */
+  documentFrequencies(terms: readonly string[], known?: AnalysedRange): Promise<{ documents: number; df: Map<string, number>; range?: AnalysedRange }>;
   /** Articles never analysed. */
   unanalysed(): Promise<number>;
   /** Ids of articles never analysed after `afterId` (and up to `upTo`), ascending, at most `limit`. */

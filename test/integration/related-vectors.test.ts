@@ -52,6 +52,19 @@ describe.each(STORES)('related term vectors on %s', (kind) => {
     }
   };
 
+  it('counts a publish’s terms against the archive’s range as remembered, without counting the archive again', async () => {
+    const related = t.ctx.store.related;
+    const terms = (await related.terms(ids[0]!)).map(([term]) => term);
+    const fresh = await related.documentFrequencies(terms);
+    expect(fresh.range).toEqual({ documents: ids.length, first: Math.min(...ids), last: Math.max(...ids) });
+    expect(fresh.df.get(terms[0]!)).toBeGreaterThan(0);
+    // The same counts against the range given back, and a term's share is never more than the documents given.
+    expect(await related.documentFrequencies(terms, fresh.range)).toEqual(fresh);
+    const smaller = await related.documentFrequencies(terms, { ...fresh.range!, documents: 1 });
+    expect(smaller.documents).toBe(1);
+    expect(Math.max(...smaller.df.values())).toBe(1);
+  });
+
   it('keeps every analysed article vector as it publishes', async () => {
     expect(await unvectored()).toBe(0);
     const stored = await sql<{ terms: string }>`select terms from related_fingerprints where article_id = ${ids[0]}`.execute(db());

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CorpusStatistics } from '../../src/domain/articles/related-candidates.ts';
+import type { AnalysedRange } from '../../src/domain/store.ts';
 
 /**
  * A publish's related reading damps the archive's beat words by their share of the archive (archiveDamping). Past ten
@@ -7,17 +8,21 @@ import { CorpusStatistics } from '../../src/domain/articles/related-candidates.t
  * where each article moves them, they are counted every time.
  */
 describe('the archive statistics a publish reads', () => {
-  /** A repository whose counts change between calls, recording what it was asked. */
+  /** A repository whose counts change between calls, recording what it was asked and how often it counted the archive. */
   function archive(documents: number) {
     const asked: string[][] = [];
+    const counted = { archive: 0 };
     let bump = 0;
     return {
       asked,
+      counted,
       grow: () => bump++,
       related: {
-        async documentFrequencies(terms: readonly string[]) {
+        async documentFrequencies(terms: readonly string[], known?: AnalysedRange) {
           asked.push([...terms]);
-          return { documents: documents + bump, df: new Map(terms.filter((t) => t !== '无此词').map((t) => [t, t.length * 100 + bump])) };
+          if (!known) counted.archive++;
+          const range = known ?? { documents: documents + bump, first: 1, last: documents + bump };
+          return { documents: range.documents, df: new Map(terms.filter((t) => t !== '无此词').map((t) => [t, t.length * 100 + bump])), range };
         },
       },
     };
@@ -47,6 +52,7 @@ describe('the archive statistics a publish reads', () => {
       ]),
     });
     expect(a.asked).toHaveLength(2);
+    expect(a.counted.archive).toBe(2);
   });
 
   it('remembers a large archive’s counts for minutes, counting only the terms it has not seen', async () => {
@@ -63,9 +69,10 @@ describe('the archive statistics a publish reads', () => {
     });
     a.grow();
     c.advance(60_000);
-    // The same terms and one new: only the new one is counted; the others as remembered, a term without postings at 0.
+    // The same terms and one new: only the new one is counted, against the archive as remembered (not counted again);
+    // the others as remembered, a term without postings at 0.
     expect(await stats.of(a.related, ['江城', '无此词', '湿地'])).toEqual({
-      documents: 300_001,
+      documents: 300_000,
       df: new Map([
         ['江城', 200],
         ['无此词', 0],
@@ -73,12 +80,14 @@ describe('the archive statistics a publish reads', () => {
       ]),
     });
     expect(a.asked).toEqual([['江城', '新能源汽车', '无此词'], ['湿地']]);
-    expect(await stats.of(a.related, ['江城'])).toEqual({ documents: 300_001, df: new Map([['江城', 200]]) });
+    expect(a.counted.archive).toBe(1);
+    expect(await stats.of(a.related, ['江城'])).toEqual({ documents: 300_000, df: new Map([['江城', 200]]) });
     expect(a.asked).toHaveLength(2);
-    // Past the time, counted again.
+    // Past the time, the archive and the term are counted again.
     c.advance(300_000);
     expect(await stats.of(a.related, ['江城'])).toEqual({ documents: 300_001, df: new Map([['江城', 201]]) });
     expect(a.asked).toHaveLength(3);
+    expect(a.counted.archive).toBe(2);
   });
 
   it('keeps a bounded number of terms', async () => {

@@ -187,29 +187,14 @@ export class RelatedRepository implements Port.RelatedRepository {
    * ids (counting every posting of a word in a fifth of a million articles was most of a publish's time; the damping
    * it feeds only needs the share to a few per cent).
    */
-  async documentFrequencies(terms: readonly string[]): Promise<{ documents: number; df: Map<string, number> }> {
-    // min and max are two index probes; a count over a million rows is not: past DENSITY_SPAN ids the documents are
-    // estimated from how densely the newest span is analysed.
-    // Two statements: SQLite answers a lone min() or max() from the index, but scans the table for both in one.
-    const oldest = await this.db
-      .selectFrom('related_fingerprints')
-      .select((eb) => eb.fn.min('article_id').as('id'))
-      .executeTakeFirstOrThrow();
-    const newest = await this.db
-      .selectFrom('related_fingerprints')
-      .select((eb) => eb.fn.max('article_id').as('id'))
-      .executeTakeFirstOrThrow();
-    if (oldest.id === null || newest.id === null) return { documents: 0, df: new Map() };
-    const first = Number(oldest.id);
-    const last = Number(newest.id);
-    const span = Math.min(DENSITY_SPAN, last - first + 1);
-    const { n: inSpan } = await this.db
-      .selectFrom('related_fingerprints')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('article_id', '>', last - span)
-      .executeTakeFirstOrThrow();
-    const documents = Math.round((Number(inSpan) * (last - first + 1)) / span);
-    if (terms.length === 0) return { documents, df: new Map() };
+  async documentFrequencies(
+    terms: readonly string[],
+    known?: Port.AnalysedRange,
+  ): Promise<{ documents: number; df: Map<string, number>; range?: Port.AnalysedRange }> {
+    const range = known ?? (await this.analysedRange());
+    if (!range) return { documents: 0, df: new Map() };
+    const { documents, first, last } = range;
+    if (terms.length === 0) return { documents, df: new Map(), range };
     const counts = sql.join(
       [...new Set(terms)].map(
         (term) => sql`select term, count(*) as n, min(article_id) as oldest from (select term, article_id from related_terms
@@ -224,7 +209,32 @@ export class RelatedRepository implements Port.RelatedRepository {
       const estimate = n < COUNTED_POSTINGS ? n : Math.round((n * (last - first + 1)) / Math.max(1, last - Number(r.oldest) + 1));
       df.set(r.term, Math.min(documents, estimate));
     }
-    return { documents, df };
+    return { documents, df, range };
+  }
+
+  /** The analysed articles' count and id range; undefined when none is analysed. */
+  private async analysedRange(): Promise<Port.AnalysedRange | undefined> {
+    // min and max are two index probes; a count over a million rows is not: past DENSITY_SPAN ids the documents are
+    // estimated from how densely the newest span is analysed.
+    // Two statements: SQLite answers a lone min() or max() from the index, but scans the table for both in one.
+    const oldest = await this.db
+      .selectFrom('related_fingerprints')
+      .select((eb) => eb.fn.min('article_id').as('id'))
+      .executeTakeFirstOrThrow();
+    const newest = await this.db
+      .selectFrom('related_fingerprints')
+      .select((eb) => eb.fn.max('article_id').as('id'))
+      .executeTakeFirstOrThrow();
+    if (oldest.id === null || newest.id === null) return undefined;
+    const first = Number(oldest.id);
+    const last = Number(newest.id);
+    const span = Math.min(DENSITY_SPAN, last - first + 1);
+    const { n: inSpan } = await this.db
+      .selectFrom('related_fingerprints')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('article_id', '>', last - span)
+      .executeTakeFirstOrThrow();
+    return { documents: Math.round((Number(inSpan) * (last - first + 1)) / span), first, last };
   }
 
   /** Articles never analysed: written before this table existed, or by a process that skipped it. */
