@@ -1,9 +1,9 @@
 import type { Ctx } from '../context.ts';
-import { indexArticle } from '../search/service.ts';
+import { indexArticle, segmentedRecently } from '../search/service.ts';
 import type { ReadOptions, Store } from '../store.ts';
 import type { Article } from './article.ts';
 import { INLINE_BODY_CHARS, prepareRelatedBatch, prepareSearchBatch } from './body.ts';
-import { ANALYSED_CHARS, type FoundCandidates, keepRelatedDocument, RELATED, refreshRelated } from './related.ts';
+import { ANALYSED_CHARS, type FoundCandidates, keepRelatedDocument, needsAnalysis, RELATED, refreshRelated } from './related.ts';
 
 import { ARTICLE_INDEXING, ARTICLE_RELATED } from './outbox-topics.ts';
 
@@ -37,8 +37,10 @@ export async function queueIndexing(
 export async function indexArticleNow(ctx: Ctx, id: number): Promise<void> {
   // The search entry is made of the text: the HTML (up to 2 MB) is not read.
   const seen = await ctx.store.articles.findById(id, TEXT);
-  // A long text is segmented in the body worker, off the event loop; used only if the article has not changed since.
-  const ahead = seen && seen.bodyText.length > INLINE_BODY_CHARS ? (await prepareSearchBatch([seen]).catch(() => []))[0] : undefined;
+  // Segmented in the body worker, off the event loop, when it is long or the site is large (analysisApart); used only
+  // if the article has not changed since. A text this process has just segmented (a publish after a save) is not again.
+  const apart = seen && !segmentedRecently(seen) && (await analysisApart(ctx.store, seen.bodyText.length > INLINE_BODY_CHARS));
+  const ahead = seen && apart ? (await prepareSearchBatch([seen]).catch(() => []))[0] : undefined;
   await ctx.store.transaction(async (store) => {
     await store.outbox.serialize(ARTICLE_INDEXING, id);
     await store.outbox.add(ARTICLE_RELATED, id, ctx.clock.now());
@@ -62,10 +64,10 @@ export async function indexArticleNow(ctx: Ctx, id: number): Promise<void> {
 export async function relateArticleNow(ctx: Ctx, id: number): Promise<boolean> {
   // The analysis reads the opening of the text only, and so does this: a 2 MB body is never made into strings here.
   const seen = await ctx.store.articles.findById(id, OPENING);
-  // A long text is analysed in the body worker. A short one (~10 ms) inline: the worker thread would carry its own copy
-  // of jieba and the tagger (~50 MB) for a minute after every publish, and at 5 publishes/s it did not give readers
-  // more of the event loop (bench:scale at 100,000: cached reads 62 % of no writer either way).
-  const ahead = seen && seen.bodyText.length >= LONG_OPENING ? (await prepareRelatedBatch([seen]).catch(() => []))[0] : undefined;
+  // Analysed in the body worker when it is long or the site is large (analysisApart), and only when its text changed
+  // since its terms were made: a workflow step (submit, publish) needs no analysis.
+  const apart = seen && (await needsAnalysis(ctx.store, seen)) && (await analysisApart(ctx.store, seen.bodyText.length >= LONG_OPENING));
+  const ahead = seen && apart ? (await prepareRelatedBatch([seen]).catch(() => []))[0] : undefined;
   let found: FoundCandidates | undefined;
   if (seen) {
     const terms = await ctx.store.transaction(async (store) => {
@@ -92,6 +94,21 @@ export async function relateArticleNow(ctx: Ctx, id: number): Promise<boolean> {
     await refreshRelated(store, article, ctx.clock.now(), { prepared: ahead, wasPublished: true, found });
     return article.status === 'published';
   });
+}
+
+/** From this many articles (by the newest id), a short text is analysed in the body worker too (analysisApart). */
+export const ANALYSIS_APART_FROM = 5_000;
+
+/**
+ * Whether an article's analyses (search fields, related-reading terms) are made in the body worker rather than on the
+ * event loop: always for a long text; for a short one (a few milliseconds of jieba) once the site is large. There the
+ * event loop serves readers, and a create + publish's analyses inline were 6.5 ms of it a cycle at 20,000 articles
+ * (`bench/server-cpu.ts --what writes`, main thread 40.5 / 36.6 → 33.1 / 30.0 ms a cycle, alternated); the worker
+ * thread runs at the lowest CPU priority, so readers get the cores first. A small site analyses inline: the thread
+ * holds its own jieba and tagger (~50 MB) for a minute after its last job, for a few readers.
+ */
+async function analysisApart(store: Store, long: boolean): Promise<boolean> {
+  return long || (await store.related.lastArticleId()) >= ANALYSIS_APART_FROM;
 }
 
 /**

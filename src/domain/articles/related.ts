@@ -80,6 +80,11 @@ function sourceHash(a: Analysed): string {
     .digest('base64url');
 }
 
+/** Whether the article's terms were made of another text than it has now (a draft's save; not a workflow step). */
+export async function needsAnalysis(store: Store, article: Article): Promise<boolean> {
+  return (await store.related.sourceHash(article.id)) !== sourceHash(article);
+}
+
 const DAY = 86_400_000;
 
 /** Content similarity first; the same channel and a nearby date lift a candidate, never make an unrelated one related. */

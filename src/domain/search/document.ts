@@ -226,10 +226,15 @@ export function searchHead(title: string, tags: readonly string[]): string {
 }
 
 /** Fields made for exactly these texts: `prepared` when they were made of them, else made now. */
-export function fieldsFor(a: SearchText, prepared: PreparedSearchFields | undefined): PreparedSearchFields {
+/** Whether fields prepared earlier (ahead in a worker, or at the last indexing) are of this very text. */
+export function preparedMatches(a: SearchText, prepared: PreparedSearchFields | undefined): prepared is PreparedSearchFields {
+  if (prepared === undefined) return false;
   const texts = fieldTexts(a);
-  if (prepared !== undefined && SEARCH_FIELDS.every((f) => prepared.texts[f] === texts[f])) return prepared;
-  return prepareSearchFields(a);
+  return SEARCH_FIELDS.every((f) => prepared.texts[f] === texts[f]);
+}
+
+export function fieldsFor(a: SearchText, prepared: PreparedSearchFields | undefined): PreparedSearchFields {
+  return preparedMatches(a, prepared) ? prepared : prepareSearchFields(a);
 }
 
 export function searchDocument(a: IndexableArticle, prepared?: PreparedSearchFields): SearchDocument {

@@ -5,7 +5,7 @@ import { normalizeChannelPath } from '../channels/channel.ts';
 import type { Ctx } from '../context.ts';
 import { invalid } from '../errors.ts';
 import type { Store } from '../store.ts';
-import { fieldsFor, searchDocument, type PreparedSearchFields } from './document.ts';
+import { fieldsFor, preparedMatches, searchDocument, type PreparedSearchFields } from './document.ts';
 import { exactText, parseQuery, type ParsedQuery, type Synonyms } from './query.ts';
 import { length } from '../text.ts';
 import {
@@ -388,6 +388,11 @@ const RECENT_BODY_CHARS = 16_000;
  * index otherwise, never in both. Call inside the transaction that changed it (so a status change moves it between
  * them atomically); `prepared` fields (the body worker's) are used only if made of these very texts.
  */
+/** Whether this process's last indexing of the article segmented its text as it is now: indexing it again segments nothing. */
+export function segmentedRecently(article: Article): boolean {
+  return preparedMatches(article, recentlyIndexed.get(article.id));
+}
+
 export async function indexArticle(store: Store, article: Article, prepared?: PreparedSearchFields): Promise<void> {
   const fields = fieldsFor(article, prepared ?? recentlyIndexed.get(article.id));
   if (article.bodyText.length <= RECENT_BODY_CHARS) {
