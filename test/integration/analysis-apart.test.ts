@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyPool, closeBodyPool } from '../../src/domain/articles/body-pool.ts';
+import { bodyWorkerFree, prepareRelatedBatch } from '../../src/domain/articles/body.ts';
 import { ANALYSIS_APART_FROM } from '../../src/domain/articles/indexing.ts';
 import { analyseArticle } from '../../src/domain/articles/related.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
@@ -64,5 +65,27 @@ describe.each(STORES)('article analyses off the event loop on %s', (kind) => {
     await t.settled();
     expect(threads()).toBeGreaterThan(0);
     await expectAnalysed(a.id, batteries.plant.title.slice(0, 4));
+  });
+
+  it('analyses inline while the worker is busy with a backlog’s batches, rather than wait behind them', async () => {
+    await nextIdsFrom(2 * ANALYSIS_APART_FROM);
+    // Batches as a backlog hands the worker: thousands of analyses, seconds of work on every thread.
+    const texts = Array.from({ length: 4_000 }, (_, i) => ({
+      title: birds.tracking.title,
+      subtitle: '',
+      summary: '',
+      tags: [],
+      bodyText: `${i} ${birds.tracking.body}`,
+    }));
+    const backlog = prepareRelatedBatch(texts);
+    expect(bodyWorkerFree()).toBe(false);
+    const a = await createArticle(t.app, editor, batteries.lab);
+    await publish(t.app, editor, a.id);
+    await t.settled();
+    // Found and related before the worker is free again: its analyses did not queue behind the batches.
+    expect(bodyWorkerFree()).toBe(false);
+    await expectAnalysed(a.id, batteries.lab.title.slice(0, 3));
+    expect(await backlog).toHaveLength(texts.length);
+    expect(bodyWorkerFree()).toBe(true);
   });
 });

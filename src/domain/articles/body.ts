@@ -12,12 +12,26 @@ export type { AssistTexts, PreparedAnalysis, PreparedBody, TextFields } from './
  */
 export const INLINE_BODY_CHARS = 32 * 1024;
 
+/** Jobs handed to the body worker and not answered yet. */
+let inFlight = 0;
+
 async function inWorker(job: BodyJob) {
-  const outcome = await bodyPool().run(job);
-  // The code crossed the thread as data; it was one of ERROR_CODES when thrown.
-  if (!outcome.ok) throw new DomainError(outcome.error.kind, outcome.error.code as CodeOf<ErrorKind>, outcome.error.message, outcome.error.field);
-  return outcome;
+  inFlight++;
+  try {
+    const outcome = await bodyPool().run(job);
+    // The code crossed the thread as data; it was one of ERROR_CODES when thrown.
+    if (!outcome.ok) throw new DomainError(outcome.error.kind, outcome.error.code as CodeOf<ErrorKind>, outcome.error.message, outcome.error.field);
+    return outcome;
+  } finally {
+    inFlight--;
+  }
 }
+
+/**
+ * Whether a job handed to the body worker now would start at once, a thread being free: not queued behind a rebuild's
+ * or a backlog's batches (500 articles' analyses, most of a second each).
+ */
+export const bodyWorkerFree = (): boolean => inFlight < BODY_THREADS;
 
 /**
  * A body ready to store: sanitized (400 `too_long` past 2 MB, before or after; `too_complex` past the nesting or

@@ -2,7 +2,7 @@ import type { Ctx } from '../context.ts';
 import { indexArticle, segmentedRecently } from '../search/service.ts';
 import type { ReadOptions, Store } from '../store.ts';
 import type { Article } from './article.ts';
-import { INLINE_BODY_CHARS, prepareRelatedBatch, prepareSearchBatch } from './body.ts';
+import { bodyWorkerFree, INLINE_BODY_CHARS, prepareRelatedBatch, prepareSearchBatch } from './body.ts';
 import { ANALYSED_CHARS, type FoundCandidates, keepRelatedDocument, needsAnalysis, RELATED, refreshRelated } from './related.ts';
 
 import { ARTICLE_INDEXING, ARTICLE_RELATED } from './outbox-topics.ts';
@@ -105,10 +105,12 @@ export const ANALYSIS_APART_FROM = 5_000;
  * event loop serves readers, and a create + publish's analyses inline were 6.5 ms of it a cycle at 20,000 articles
  * (`bench/server-cpu.ts --what writes`, main thread 40.5 / 36.6 → 33.1 / 30.0 ms a cycle, alternated); the worker
  * thread runs at the lowest CPU priority, so readers get the cores first. A small site analyses inline: the thread
- * holds its own jieba and tagger (~50 MB) for a minute after its last job, for a few readers.
+ * holds its own jieba and tagger (~50 MB) for a minute after its last job, for a few readers. So does a short text
+ * while the worker's threads are busy (a rebuild, a backlog): queued behind their batches, a publish would wait a
+ * second or more to be found.
  */
 async function analysisApart(store: Store, long: boolean): Promise<boolean> {
-  return long || (await store.related.lastArticleId()) >= ANALYSIS_APART_FROM;
+  return long || (bodyWorkerFree() && (await store.related.lastArticleId()) >= ANALYSIS_APART_FROM);
 }
 
 /**
