@@ -65,8 +65,9 @@ export async function relateArticleNow(ctx: Ctx, id: number): Promise<boolean> {
   // The analysis reads the opening of the text only, and so does this: a 2 MB body is never made into strings here.
   const seen = await ctx.store.articles.findById(id, OPENING);
   // Analysed in the body worker when it is long or the site is large (analysisApart), and only when its text changed
-  // since its terms were made: a workflow step (submit, publish) needs no analysis.
-  const apart = seen && (await needsAnalysis(ctx.store, seen)) && (await analysisApart(ctx.store, seen.bodyText.length >= LONG_OPENING));
+  // since its terms were made: a workflow step (submit, publish) needs no analysis. A small site's short text is
+  // analysed inline when keepRelatedDocument finds it changed, with nothing read or hashed for it here.
+  const apart = seen && (await analysisApart(ctx.store, seen.bodyText.length >= LONG_OPENING)) && (await needsAnalysis(ctx.store, seen));
   const ahead = seen && apart ? (await prepareRelatedBatch([seen]).catch(() => []))[0] : undefined;
   let found: FoundCandidates | undefined;
   if (seen) {

@@ -90,14 +90,14 @@ export class CorpusStatistics {
   }
 
   private async count(related: Pick<RelatedRepository, 'documentFrequencies'>, terms: readonly string[], now: number, known?: AnalysedRange): Promise<Corpus> {
-    const corpus = await related.documentFrequencies(terms, known);
+    const { range, ...corpus } = await related.documentFrequencies(terms, known);
     // The archive as counted now; terms counted against a remembered one leave its time as it was.
-    if (!known) this.archive = corpus.range ? { range: corpus.range, at: now } : undefined;
-    if (corpus.documents < this.options.from) return { documents: corpus.documents, df: corpus.df };
+    if (!known) this.archive = range ? { range, at: now } : undefined;
+    if (corpus.documents < this.options.from) return corpus;
     if (this.terms.size + terms.length > this.options.maxTerms) this.terms.clear();
     // A term counted is remembered at its count, a term with no postings at 0.
     for (const t of terms) this.terms.set(t, { df: corpus.df.get(t) ?? 0, at: now });
-    return { documents: corpus.documents, df: corpus.df };
+    return corpus;
   }
 }
 

@@ -225,7 +225,6 @@ export function searchHead(title: string, tags: readonly string[]): string {
   return [title, ...tags].map((s) => normalizeText(wellFormed(s))).join('\n');
 }
 
-/** Fields made for exactly these texts: `prepared` when they were made of them, else made now. */
 /** Whether fields prepared earlier (ahead in a worker, or at the last indexing) are of this very text. */
 export function preparedMatches(a: SearchText, prepared: PreparedSearchFields | undefined): prepared is PreparedSearchFields {
   if (prepared === undefined) return false;
@@ -233,6 +232,7 @@ export function preparedMatches(a: SearchText, prepared: PreparedSearchFields | 
   return SEARCH_FIELDS.every((f) => prepared.texts[f] === texts[f]);
 }
 
+/** Fields made for exactly these texts: `prepared` when they were made of them, else made now. */
 export function fieldsFor(a: SearchText, prepared: PreparedSearchFields | undefined): PreparedSearchFields {
   return preparedMatches(a, prepared) ? prepared : prepareSearchFields(a);
 }

@@ -383,16 +383,16 @@ const recentlyIndexed = new Map<number, PreparedSearchFields>();
 const RECENTLY_INDEXED = 64;
 const RECENT_BODY_CHARS = 16_000;
 
-/**
- * Keeps the indexes in step with an article: its document in the public index while it is published, in the draft
- * index otherwise, never in both. Call inside the transaction that changed it (so a status change moves it between
- * them atomically); `prepared` fields (the body worker's) are used only if made of these very texts.
- */
 /** Whether this process's last indexing of the article segmented its text as it is now: indexing it again segments nothing. */
 export function segmentedRecently(article: Article): boolean {
   return preparedMatches(article, recentlyIndexed.get(article.id));
 }
 
+/**
+ * Keeps the indexes in step with an article: its document in the public index while it is published, in the draft
+ * index otherwise, never in both. Call inside the transaction that changed it (so a status change moves it between
+ * them atomically); `prepared` fields (the body worker's) are used only if made of these very texts.
+ */
 export async function indexArticle(store: Store, article: Article, prepared?: PreparedSearchFields): Promise<void> {
   const fields = fieldsFor(article, prepared ?? recentlyIndexed.get(article.id));
   if (article.bodyText.length <= RECENT_BODY_CHARS) {
