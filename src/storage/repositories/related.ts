@@ -127,6 +127,18 @@ const publishedOf = prepared(
     where status = 'published' and id = any(${ids}::int4[])`,
 );
 
+/**
+ * In how many analysed articles a term is, from its newest postings (at most COUNTED_POSTINGS: `n` of them, from id
+ * `oldest` to `newest`): exact below the cap, else its density over those ids spread over the archive's range. A range
+ * remembered from minutes ago may end before the term's newest postings (an import since): the range is then read as
+ * reaching them, so a term found only in new articles is not taken to be in every article.
+ */
+export function termDocuments(n: number, oldest: number, newest: number, range: Port.AnalysedRange): number {
+  if (n < COUNTED_POSTINGS) return Math.min(range.documents, n);
+  const top = Math.max(range.last, newest);
+  return Math.min(range.documents, Math.round((n * (top - range.first + 1)) / Math.max(1, top - oldest + 1)));
+}
+
 /** Any fixed number works; it names the lock that serializes related-list updates on PostgreSQL. */
 export const REFRESH_LOCK = 7_316_001;
 
@@ -193,22 +205,18 @@ export class RelatedRepository implements Port.RelatedRepository {
   ): Promise<{ documents: number; df: Map<string, number>; range?: Port.AnalysedRange }> {
     const range = known ?? (await this.analysedRange());
     if (!range) return { documents: 0, df: new Map() };
-    const { documents, first, last } = range;
+    const { documents } = range;
     if (terms.length === 0) return { documents, df: new Map(), range };
     const counts = sql.join(
       [...new Set(terms)].map(
-        (term) => sql`select term, count(*) as n, min(article_id) as oldest from (select term, article_id from related_terms
-          where term = ${term} order by article_id desc limit ${COUNTED_POSTINGS}) p group by term`,
+        (term) => sql`select term, count(*) as n, min(article_id) as oldest, max(article_id) as newest from (select term, article_id
+          from related_terms where term = ${term} order by article_id desc limit ${COUNTED_POSTINGS}) p group by term`,
       ),
       sql` union all `,
     );
-    const { rows } = await sql<{ term: string; n: number; oldest: number }>`${counts}`.execute(this.db);
+    const { rows } = await sql<{ term: string; n: number; oldest: number; newest: number }>`${counts}`.execute(this.db);
     const df = new Map<string, number>();
-    for (const r of rows) {
-      const n = Number(r.n);
-      const estimate = n < COUNTED_POSTINGS ? n : Math.round((n * (last - first + 1)) / Math.max(1, last - Number(r.oldest) + 1));
-      df.set(r.term, Math.min(documents, estimate));
-    }
+    for (const r of rows) df.set(r.term, termDocuments(Number(r.n), Number(r.oldest), Number(r.newest), range));
     return { documents, df, range };
   }
 
