@@ -425,12 +425,15 @@ describe.each(STORES)('search on %s', (kind) => {
     const checkpoint = path.join(t.db.dataDir, 'reindex.checkpoint.json');
     expect(existsSync(checkpoint)).toBe(false);
     // A run killed after the article with the 10th id: the next one goes on from there, and --restart begins again.
+    // On PostgreSQL a run writes a new table (search-postgres-rebuild.test.ts) and goes on from the last article it
+    // holds: with no stopped run's table (this checkpoint is written by hand) it begins again.
     const ids = [...idOf.values()].sort((a, b) => a - b);
     writeFileSync(checkpoint, JSON.stringify({ phase: 'published', afterId: ids[9] }));
     const resumed = runCli(processEnv(t.db), 'reindex');
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain(`Resuming the reindex stopped after article ${ids[9]}`);
-    expect(resumed.stdout).toMatch(new RegExp(`Published: indexed ${ids.filter((id) => id > ids[9]!).length} articles`));
+    const rest = kind === 'sqlite' ? ids.filter((id) => id > ids[9]!).length : articles.length;
+    expect(resumed.stdout).toMatch(new RegExp(`Published: indexed ${rest} articles`));
     expect(existsSync(checkpoint)).toBe(false);
     writeFileSync(checkpoint, JSON.stringify({ phase: 'unpublished', afterId: 0 }));
     const restarted = runCli(processEnv(t.db), 'reindex', '--restart');

@@ -17,6 +17,7 @@ import {
 } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
 import { headField, headScore } from '../../domain/search/ranking.ts';
+import { closeShadow, openShadow, shadowOf } from './postgres-rebuild.ts';
 import { articleBatch, byRelevance, fillHeads, pipelinedBatches, REBUILD_BATCH, SEARCH_CAPS, wholeDocuments, type IndexScope } from './shared.ts';
 
 /**
@@ -301,21 +302,20 @@ export async function newestMatches(
   return out;
 }
 
-/**
- * For a rebuild's batch transaction only (as an import's, ImportRepository.lock): the GIN index takes the new
- * entries into its pending list and merges them into its tree when the list passes gin_pending_list_limit, sorted in
- * work_mem; the defaults (4 MB) merge every few hundred documents in small rounds, bigger rounds cost far less per
- * entry. The rest is merged at the end (settle). Not for the background fill: until a merge, every search scans the
- * pending list, up to this size.
- */
-async function bulkWriting(tx: Kysely<DB>): Promise<void> {
-  await sql`select set_config('gin_pending_list_limit', '65536', true), set_config('work_mem', '65536', true)`.execute(tx);
+/** A rebuild asked for while another runs (`inkstone reindex` twice, or beside an import). */
+export class RebuildRunning extends Error {
+  constructor(table: string) {
+    super(`Another rebuild of the search index (${table}) is running; try again when it has finished.`);
+    this.name = 'RebuildRunning';
+  }
 }
 
 export class PostgresSearchIndex implements SearchIndex {
   /** search_docs for the published articles; draft_search_docs, the same table, for the others (the draft index). */
   private readonly table: 'search_docs' | 'draft_search_docs';
   private readonly docs;
+  /** Articles a rebuild reads and writes at a time (smaller in tests, to stop a run between two). */
+  rebuildBatch = REBUILD_BATCH;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -337,13 +337,13 @@ export class PostgresSearchIndex implements SearchIndex {
     await sql`delete from ${this.docs} where article_id = ${articleId}`.execute(this.db);
   }
 
-  private async write(db: Kysely<DB>, docs: SearchDocument[]): Promise<void> {
+  private async write(db: Kysely<DB>, docs: SearchDocument[], table = this.docs): Promise<void> {
     if (docs.length === 0) return;
     const values = docs.map((d) => {
       const v = documentVectors(d);
       return sql`(${d.articleId}, ${d.publishedAt}, ${v.words}::tsvector, ${v.grams}::tsvector, ${d.head})`;
     });
-    await sql`insert into ${this.docs} (article_id, published_at, words, grams, head) values ${sql.join(values)}
+    await sql`insert into ${table} (article_id, published_at, words, grams, head) values ${sql.join(values)}
       on conflict (article_id) do update set published_at = excluded.published_at, words = excluded.words, grams = excluded.grams, head = excluded.head`.execute(
       db,
     );
@@ -455,26 +455,44 @@ export class PostgresSearchIndex implements SearchIndex {
     });
   }
 
+  /** Writes a new table and puts it in the index's place (postgres-rebuild.ts); searches use the old one meanwhile. */
   async rebuild(document: DocumentMaker, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
+    // One rebuild of an index at a time, held by a connection of its own for the run (a process that dies lets go):
+    // a second one would drop and make again the table the first is writing, and the first swap in what it holds.
+    return this.db.connection().execute(async (held) => {
+      const key = sql`hashtextextended(${`inkstone search rebuild ${this.table}`}, 0)`;
+      const { rows } = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${key}) as ok`.execute(held);
+      if (!rows[0]?.ok) throw new RebuildRunning(this.table);
+      try {
+        return await this.rebuildAlone(document, progress, from);
+      } finally {
+        await sql`select pg_advisory_unlock(${key})`.execute(held);
+      }
+    });
+  }
+
+  private async rebuildAlone(document: DocumentMaker, progress?: RebuildProgress, from?: RebuildStart): Promise<RebuildReport> {
+    const shadow = shadowOf(this.table);
+    const after = await openShadow(this.db, shadow, (from?.afterId ?? 0) > 0);
+    const into = sql.table(shadow.next);
+    // Not locked: a write to an article meanwhile reaches the old table, and the swap takes those articles from it.
     const indexed = await pipelinedBatches(
       document,
-      (after) => articleBatch(this.db, this.scope, after, REBUILD_BATCH, false),
+      (after) => articleBatch(this.db, this.scope, after, this.rebuildBatch, false),
       (after) =>
         this.db.transaction().execute(async (tx) => {
-          await bulkWriting(tx);
-          const rows = await articleBatch(tx, this.scope, after, REBUILD_BATCH, true);
-          await this.write(tx, rows.map(document));
+          const rows = await articleBatch(tx, this.scope, after, this.rebuildBatch, false);
+          await this.write(tx, rows.map(document), into);
           return rows;
         }),
-      { from: from?.afterId ?? 0, progress },
+      { from: after, progress },
     );
+    const removed = await closeShadow(this.db, shadow, (a) =>
+      this.scope === 'published' ? sql`${sql.ref(`${a}.status`)} = 'published'` : sql`${sql.ref(`${a}.status`)} <> 'published'`,
+    );
+    // The swap's own inserts (the articles written meanwhile) went into the new index's pending list.
     await this.settle();
-    const result = await sql`delete from ${this.docs} d where not exists (
-      select 1 from articles a where a.id = d.article_id and ${this.scope === 'published' ? sql`a.status = 'published'` : sql`a.status <> 'published'`})`.execute(
-      this.db,
-    );
-    await sql`analyze ${this.docs}`.execute(this.db);
-    return { indexed, removed: Number(result.numAffectedRows ?? 0) };
+    return { indexed, removed };
   }
 
   async fill(document: DocumentMaker, progress?: (indexed: number) => void, signal?: AbortSignal): Promise<number> {

@@ -115,7 +115,12 @@ export async function pipelinedBatches(
   document: DocumentMaker,
   guess: (after: number) => Promise<IndexableArticle[]>,
   write: (after: number) => Promise<IndexableArticle[]>,
-  { from = 0, signal, progress, pause = false }: { from?: number; signal?: AbortSignal; progress?: (indexed: number, after: number) => void; pause?: boolean },
+  {
+    from = 0,
+    signal,
+    progress,
+    pause = false,
+  }: { from?: number; signal?: AbortSignal; progress?: (indexed: number, after: number) => void | Promise<void>; pause?: boolean },
 ): Promise<number> {
   const ahead = document.ahead;
   const prepare = async (after: number) => {
@@ -136,7 +141,7 @@ export async function pipelinedBatches(
     if (batch.length === 0) break;
     indexed += batch.length;
     after = batch[batch.length - 1]!.id;
-    progress?.(indexed, after);
+    await progress?.(indexed, after);
     // Readers get the connection between two batches.
     if (pause) await new Promise((resolve) => setImmediate(resolve));
   }
