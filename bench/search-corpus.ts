@@ -28,13 +28,18 @@ interface SourceArticle {
   body: string;
 }
 
+const CORPUS_FIXTURE_ARTICLES = 52;
+
 function sourceTexts(): string[] {
   const texts: string[] = [];
   const demoDir = path.join(root, 'src/demo');
   for (const f of readdirSync(demoDir).filter((f) => /^articles-.*\.json$/.test(f))) {
     for (const a of JSON.parse(readFileSync(path.join(demoDir, f), 'utf8')) as SourceArticle[]) texts.push(a.title, a.summary ?? '', a.body);
   }
-  for (const a of JSON.parse(readFileSync(path.join(root, 'test/fixtures/search/articles.json'), 'utf8')) as SourceArticle[]) {
+  // The first 52 only, the set the kept benchmark databases were generated from: a kept database is known by its
+  // article count and seed (bench/search.ts), so articles added to the quality suite must not change the corpus.
+  const fixture = JSON.parse(readFileSync(path.join(root, 'test/fixtures/search/articles.json'), 'utf8')) as SourceArticle[];
+  for (const a of fixture.slice(0, CORPUS_FIXTURE_ARTICLES)) {
     texts.push(a.title, a.summary ?? '', a.body);
   }
   return texts.map((t) => t.replace(/<[^>]+>/g, '\n')).filter((t) => t.trim() !== '');
