@@ -138,6 +138,40 @@ describe.runIf(runsOn('postgres'))('a rebuild on postgres', () => {
     expect(await index.rebuild(make)).toEqual({ indexed: COUNT - 1, removed: 0 });
   });
 
+  it("leaves the index with its owner and grants when another role rebuilds it (an operator as the database's superuser)", async () => {
+    await sql`drop role if exists inkstone_app_test`.execute(db());
+    await sql`drop role if exists inkstone_reader_test`.execute(db());
+    await sql`create role inkstone_app_test`.execute(db());
+    await sql`create role inkstone_reader_test`.execute(db());
+    try {
+      await sql`alter table search_docs owner to inkstone_app_test`.execute(db());
+      await sql`grant select on search_docs to inkstone_reader_test`.execute(db());
+      let noted = false;
+      await index.rebuild(make, async () => {
+        if (noted) return;
+        noted = true;
+        // The server, as the index's owner, writes meanwhile: its trigger writes the log, which it must be allowed to.
+        await db()
+          .connection()
+          .execute(async (as) => {
+            await sql`set role inkstone_app_test`.execute(as);
+            await sql`delete from search_docs where article_id = 7`.execute(as);
+            await sql`reset role`.execute(as);
+          });
+      });
+      const { rows } = await sql<{ owner: string; reads: boolean }>`select pg_get_userbyid(relowner) as owner,
+        has_table_privilege('inkstone_reader_test', 'search_docs', 'select') as reads from pg_class where oid = 'search_docs'::regclass`.execute(db());
+      expect(rows).toEqual([{ owner: 'inkstone_app_test', reads: true }]);
+      // The article left the old table during the run: the swap took its absence.
+      expect(await held()).toEqual(expected([7]));
+    } finally {
+      await sql`alter table search_docs owner to current_user`.execute(db());
+      await sql`drop owned by inkstone_reader_test`.execute(db());
+      await sql`drop role inkstone_app_test`.execute(db());
+      await sql`drop role inkstone_reader_test`.execute(db());
+    }
+  });
+
   it('refuses a second rebuild of the same index while one runs, and leaves the first to finish', async () => {
     let second: unknown;
     const report = await index.rebuild(make, async () => {

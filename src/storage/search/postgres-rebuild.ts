@@ -57,6 +57,7 @@ export async function openShadow(db: Kysely<DB>, { live, next }: Shadow, resume:
         end $$`,
       )
       .execute(tx);
+    await sameOwnerAndGrants(tx, live, [next, `${next}_log`]);
     await sql`drop trigger if exists ${ident(`${next}_note`)} on ${ident(live)}`.execute(tx);
     await sql.raw(`create trigger ${next}_note after insert or update or delete on ${live} for each row execute function ${next}_note()`).execute(tx);
   });
@@ -128,4 +129,22 @@ async function swapping(swap: () => Promise<void>): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
     }
   }
+}
+
+/**
+ * The new tables belong to the index's owner and carry its grants: a reindex run by another role (an operator as the
+ * database's superuser) must not leave the server a table it cannot read, or a log its trigger cannot write.
+ */
+async function sameOwnerAndGrants(db: Kysely<DB>, live: string, tables: string[]): Promise<void> {
+  const { rows: owners } = await sql<{ owner: string; me: string }>`select pg_get_userbyid(c.relowner) as owner, current_user as me
+    from pg_class c where c.oid = ${live}::regclass`.execute(db);
+  const owner = owners[0];
+  const { rows: grants } = await sql<{ privilege: string; grantee: string }>`select a.privilege_type as privilege,
+      case when a.grantee = 0 then 'public' else quote_ident(pg_get_userbyid(a.grantee)) end as grantee
+    from pg_class c, aclexplode(c.relacl) a where c.oid = ${live}::regclass and a.grantee <> c.relowner`.execute(db);
+  for (const table of tables) {
+    if (owner && owner.owner !== owner.me) await sql`alter table ${ident(table)} owner to ${ident(owner.owner)}`.execute(db);
+    for (const g of grants) await sql.raw(`grant ${g.privilege} on ${table} to ${g.grantee}`).execute(db);
+  }
+  if (owner && owner.owner !== owner.me) await sql`alter function ${ident(`${tables[0]}_note`)}() owner to ${ident(owner.owner)}`.execute(db);
 }
