@@ -337,16 +337,19 @@ export class PostgresSearchIndex implements SearchIndex {
     await sql`delete from ${this.docs} where article_id = ${articleId}`.execute(this.db);
   }
 
-  private async write(db: Kysely<DB>, docs: SearchDocument[], table = this.docs): Promise<void> {
-    if (docs.length === 0) return;
+  private async write(db: Kysely<DB>, docs: SearchDocument[]): Promise<void> {
+    await this.insertion(docs)?.execute(db);
+  }
+
+  /** The statement writing these documents (their vectors made now), or none for none. */
+  private insertion(docs: SearchDocument[], table = this.docs) {
+    if (docs.length === 0) return undefined;
     const values = docs.map((d) => {
       const v = documentVectors(d);
       return sql`(${d.articleId}, ${d.publishedAt}, ${v.words}::tsvector, ${v.grams}::tsvector, ${d.head})`;
     });
-    await sql`insert into ${table} (article_id, published_at, words, grams, head) values ${sql.join(values)}
-      on conflict (article_id) do update set published_at = excluded.published_at, words = excluded.words, grams = excluded.grams, head = excluded.head`.execute(
-      db,
-    );
+    return sql`insert into ${table} (article_id, published_at, words, grams, head) values ${sql.join(values)}
+      on conflict (article_id) do update set published_at = excluded.published_at, words = excluded.words, grams = excluded.grams, head = excluded.head`;
   }
 
   async search(request: SearchRequest): Promise<SearchCandidates> {
@@ -475,18 +478,31 @@ export class PostgresSearchIndex implements SearchIndex {
     const shadow = shadowOf(this.table);
     const after = await openShadow(this.db, shadow, (from?.afterId ?? 0) > 0);
     const into = sql.table(shadow.next);
-    // Not locked: a write to an article meanwhile reaches the old table, and the swap takes those articles from it.
-    const indexed = await pipelinedBatches(
-      document,
-      (after) => articleBatch(this.db, this.scope, after, this.rebuildBatch, false),
-      (after) =>
-        this.db.transaction().execute(async (tx) => {
-          const rows = await articleBatch(tx, this.scope, after, this.rebuildBatch, false);
-          await this.write(tx, rows.map(document), into);
+    // One batch's insert runs in the database while the next batch's documents and vectors are made here (the two
+    // took turns: each idle while the other worked). The table, not a checkpoint, says how far a stopped run got.
+    let writing: Promise<unknown> = Promise.resolve();
+    let indexed: number;
+    try {
+      indexed = await pipelinedBatches(
+        document,
+        (after) => articleBatch(this.db, this.scope, after, this.rebuildBatch, false),
+        // Not locked: a write to an article meanwhile reaches the old table, and the swap takes those articles from it.
+        async (after) => {
+          const rows = await articleBatch(this.db, this.scope, after, this.rebuildBatch, false);
+          const insert = this.insertion(rows.map(document), into);
+          await writing;
+          writing = insert?.execute(this.db) ?? Promise.resolve();
+          // Its failure is thrown where it is awaited, not reported as unhandled meanwhile.
+          writing.catch(() => {});
           return rows;
-        }),
-      { from: after, progress },
-    );
+        },
+        { from: after, progress },
+      );
+    } finally {
+      // A run that fails leaves its last batch written or not, never half-way through the statement.
+      await writing.catch(() => {});
+    }
+    await writing;
     const removed = await closeShadow(this.db, shadow, (a) =>
       this.scope === 'published' ? sql`${sql.ref(`${a}.status`)} = 'published'` : sql`${sql.ref(`${a}.status`)} <> 'published'`,
     );
