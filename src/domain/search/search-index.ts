@@ -94,8 +94,10 @@ export interface SearchMatches {
   capped: boolean;
 }
 
-/** Told after each batch: articles indexed by this run, and the highest id done (where a stopped run resumes). */
-/** Told after each batch is written; the next batch waits for a promise it returns. */
+/**
+ * Told after each batch: articles indexed by this run, and the highest id done (where a stopped run resumes). The next
+ * batch waits for a promise it returns.
+ */
 export type RebuildProgress = (indexed: number, lastId: number) => void | Promise<void>;
 
 /** Where a rebuild begins: after this id (a run stopped half-way resumes there); 0 or none from the start. */
