@@ -230,6 +230,7 @@ const messages: Record<ErrorCode, string> = {
   media_gone: '所选图片已从图片库删除，请重新选择图片',
   synonym_taken: '其中有词已在另一组同义词里，一个词只能属于一组',
   import_running: '已有一个导入正在进行，请等它完成后再开始',
+  reindex_running: '搜索索引正在重建，请等它完成后再开始',
   word_taken: '这个词已在敏感词表里',
   comment_decided: '这条留言刚被其他人处理过，已刷新为最新状态',
   already_banned: '已经封禁过了',

@@ -93,6 +93,7 @@ export const ERROR_CODES = {
   media_gone: 'conflict', // an image the body or cover names was deleted from the library
   synonym_taken: 'conflict', // a search synonym already in another group
   import_running: 'conflict', // another import (of this install) is under way
+  reindex_running: 'conflict', // another rebuild of the same search index is under way (PostgreSQL)
   poll_closed: 'conflict', // a ballot at or after the poll's closing time, or after it was closed by hand
   already_voted: 'conflict', // one ballot per reader per poll: a different second one is refused
   poll_has_votes: 'conflict', // options added, removed or the choice changed after readers voted

@@ -15,6 +15,7 @@ import {
   type TextTerm,
   type WordTerm,
 } from '../../domain/search/search-index.ts';
+import { conflict } from '../../domain/errors.ts';
 import type { DB } from '../schema.ts';
 import { headField, headScore } from '../../domain/search/ranking.ts';
 import { closeShadow, openShadow, shadowOf } from './postgres-rebuild.ts';
@@ -302,14 +303,6 @@ export async function newestMatches(
   return out;
 }
 
-/** A rebuild asked for while another runs (`inkstone reindex` twice, or beside an import). */
-export class RebuildRunning extends Error {
-  constructor(table: string) {
-    super(`Another rebuild of the search index (${table}) is running; try again when it has finished.`);
-    this.name = 'RebuildRunning';
-  }
-}
-
 export class PostgresSearchIndex implements SearchIndex {
   /** search_docs for the published articles; draft_search_docs, the same table, for the others (the draft index). */
   private readonly table: 'search_docs' | 'draft_search_docs';
@@ -465,7 +458,8 @@ export class PostgresSearchIndex implements SearchIndex {
     return this.db.connection().execute(async (held) => {
       const key = sql`hashtextextended(${`inkstone search rebuild ${this.table}`}, 0)`;
       const { rows } = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${key}) as ok`.execute(held);
-      if (!rows[0]?.ok) throw new RebuildRunning(this.table);
+      // 409 in the API, a plain message from the command line (`inkstone reindex` twice, or beside an import).
+      if (!rows[0]?.ok) throw conflict('reindex_running', `Another rebuild of the search index (${this.table}) is running; try again when it has finished.`);
       try {
         return await this.rebuildAlone(document, progress, from);
       } finally {
