@@ -27,9 +27,30 @@ export const shadowOf = (table: string): Shadow => ({ live: table, next: `${tabl
 
 const ident = (name: string) => sql.id(name);
 
-async function exists(db: Kysely<DB>, table: string): Promise<boolean> {
-  const { rows } = await sql<{ oid: string | null }>`select to_regclass(${table})::text as oid`.execute(db);
-  return rows[0]?.oid != null;
+/** Whether both tables exist. */
+async function bothExist(db: Kysely<DB>, a: string, b: string): Promise<boolean> {
+  const { rows } = await sql<{ ok: boolean }>`select to_regclass(${a}) is not null and to_regclass(${b}) is not null as ok`.execute(db);
+  return rows[0]?.ok === true;
+}
+
+/** What the rebuild copies onto the new table from the index's own (so from its migrations): name and definition. */
+interface Copied {
+  name: string;
+  definition: string;
+}
+
+/** The new table's name for one of the index's indexes or constraints until the swap: search_docs_terms → search_docs_next_terms. */
+const interim = ({ live, next }: Shadow, name: string) => (name.startsWith(live) ? `${next}${name.slice(live.length)}` : `${next}_${name}`);
+
+/** The index table's secondary indexes (not its primary key's) with their definitions, and its foreign keys. */
+async function definitions(db: Kysely<DB>, live: string): Promise<{ indexes: Copied[]; keys: Copied[] }> {
+  const { rows: indexes } = await sql<Copied>`select i.relname as name, pg_get_indexdef(x.indexrelid) as definition
+    from pg_index x join pg_class i on i.oid = x.indexrelid
+    where x.indrelid = ${live}::regclass and not exists (select 1 from pg_constraint c where c.conindid = x.indexrelid)
+    order by i.relname`.execute(db);
+  const { rows: keys } = await sql<Copied>`select conname as name, pg_get_constraintdef(oid) as definition from pg_constraint
+    where conrelid = ${live}::regclass and contype = 'f' order by conname`.execute(db);
+  return { indexes, keys };
 }
 
 /**
@@ -39,7 +60,7 @@ async function exists(db: Kysely<DB>, table: string): Promise<boolean> {
  * so that is where the stopped run got to, whatever a checkpoint says), or 0 for a new table.
  */
 export async function openShadow(db: Kysely<DB>, { live, next }: Shadow, resume: boolean): Promise<number> {
-  if (resume && (await exists(db, next)) && (await exists(db, `${next}_log`))) {
+  if (resume && (await bothExist(db, next, `${next}_log`))) {
     const { rows } = await sql<{ last: number | null }>`select max(article_id) as last from ${ident(next)}`.execute(db);
     return Number(rows[0]?.last ?? 0);
   }
@@ -57,7 +78,7 @@ export async function openShadow(db: Kysely<DB>, { live, next }: Shadow, resume:
         end $$`,
       )
       .execute(tx);
-    await sameOwnerAndGrants(tx, live, [next, `${next}_log`]);
+    await sameOwnerAndGrants(tx, live, next);
     await sql`drop trigger if exists ${ident(`${next}_note`)} on ${ident(live)}`.execute(tx);
     await sql.raw(`create trigger ${next}_note after insert or update or delete on ${live} for each row execute function ${next}_note()`).execute(tx);
   });
@@ -65,25 +86,30 @@ export async function openShadow(db: Kysely<DB>, { live, next }: Shadow, resume:
 }
 
 /**
- * Indexes the new table, checks its foreign key, leaves out what is no longer in the index's scope, and swaps it in.
- * Returns how many documents of the old table the new one does not hold (stale entries removed).
+ * Gives the new table the index's own indexes and foreign keys, leaves out what is no longer in the index's scope,
+ * and swaps it in. Returns how many documents of the old table the new one does not hold (stale entries removed).
  */
-export async function closeShadow(db: Kysely<DB>, { live, next }: Shadow, inScope: (alias: string) => RawBuilder<unknown>): Promise<number> {
+export async function closeShadow(db: Kysely<DB>, shadow: Shadow, inScope: (alias: string) => RawBuilder<unknown>): Promise<number> {
+  const { live, next } = shadow;
   const log = `${next}_log`;
-  // A failed CREATE INDEX of a stopped run left nothing; one that finished is made again, the same.
-  await sql`drop index if exists ${ident(`${next}_terms`)}, ${ident(`${next}_headless`)}`.execute(db);
-  await db.transaction().execute(async (tx) => {
-    // GIN builds in memory and writes sorted posting lists; a larger budget means fewer, longer runs.
-    await sql`select set_config('maintenance_work_mem', '256MB', true) where pg_size_bytes(current_setting('maintenance_work_mem')) < 268435456`.execute(tx);
-    await sql`create index ${ident(`${next}_terms`)} on ${ident(next)} using gin (words, grams)`.execute(tx);
-    await sql`create index ${ident(`${next}_headless`)} on ${ident(next)} (article_id) where head is null`.execute(tx);
-  });
+  // The index's own indexes and foreign keys, as its migrations made them, built on the new table now that it is full.
+  const { indexes, keys } = await definitions(db, live);
+  for (const i of indexes) {
+    // A failed CREATE INDEX of a stopped run left nothing; one that finished is made again, the same.
+    await sql`drop index if exists ${ident(interim(shadow, i.name))}`.execute(db);
+    await db.transaction().execute(async (tx) => {
+      // GIN builds in memory and writes sorted posting lists; a larger budget means fewer, longer runs.
+      await sql`select set_config('maintenance_work_mem', '256MB', true) where pg_size_bytes(current_setting('maintenance_work_mem')) < 268435456`.execute(tx);
+      await sql.raw(indexOn(i, interim(shadow, i.name), next)).execute(tx);
+    });
+  }
   // From here an article's deletion reaches the new table by the foreign key; what went before it is checked next.
-  const fk = `${next}_article_id_fkey`;
-  await sql`alter table ${ident(next)} drop constraint if exists ${ident(fk)}`.execute(db);
-  await sql`alter table ${ident(next)} add constraint ${ident(fk)} foreign key (article_id) references articles (id) on delete cascade not valid`.execute(db);
+  for (const k of keys) {
+    await sql`alter table ${ident(next)} drop constraint if exists ${ident(interim(shadow, k.name))}`.execute(db);
+    await sql.raw(`alter table ${next} add constraint ${interim(shadow, k.name)} ${k.definition} not valid`).execute(db);
+  }
   await sql`delete from ${ident(next)} d where not exists (select 1 from articles a where a.id = d.article_id and ${inScope('a')})`.execute(db);
-  await sql`alter table ${ident(next)} validate constraint ${ident(fk)}`.execute(db);
+  for (const k of keys) await sql`alter table ${ident(next)} validate constraint ${ident(interim(shadow, k.name))}`.execute(db);
   await sql`vacuum (analyze) ${ident(next)}`.execute(db);
   const { rows } = await sql<{ n: number }>`select count(*)::int as n from ${ident(live)} d
     where not exists (select 1 from ${ident(next)} n where n.article_id = d.article_id)`.execute(db);
@@ -105,10 +131,10 @@ export async function closeShadow(db: Kysely<DB>, { live, next }: Shadow, inScop
       await sql`drop table ${ident(live)}, ${ident(log)}`.execute(tx);
       await sql.raw(`drop function ${next}_note()`).execute(tx);
       await sql`alter table ${ident(next)} rename to ${ident(live)}`.execute(tx);
+      // The migrations' names back: `settle` and later migrations name them.
       await sql`alter table ${ident(live)} rename constraint ${ident(`${next}_pkey`)} to ${ident(`${live}_pkey`)}`.execute(tx);
-      await sql`alter table ${ident(live)} rename constraint ${ident(fk)} to ${ident(`${live}_article_id_fkey`)}`.execute(tx);
-      await sql`alter index ${ident(`${next}_terms`)} rename to ${ident(`${live}_terms`)}`.execute(tx);
-      await sql`alter index ${ident(`${next}_headless`)} rename to ${ident(`${live}_headless`)}`.execute(tx);
+      for (const k of keys) await sql`alter table ${ident(live)} rename constraint ${ident(interim(shadow, k.name))} to ${ident(k.name)}`.execute(tx);
+      for (const i of indexes) await sql`alter index ${ident(interim(shadow, i.name))} rename to ${ident(i.name)}`.execute(tx);
     }),
   );
   return Number(rows[0]?.n ?? 0);
@@ -135,16 +161,23 @@ async function swapping(swap: () => Promise<void>): Promise<void> {
  * The new tables belong to the index's owner and carry its grants: a reindex run by another role (an operator as the
  * database's superuser) must not leave the server a table it cannot read, or a log its trigger cannot write.
  */
-async function sameOwnerAndGrants(db: Kysely<DB>, live: string, tables: string[]): Promise<void> {
+async function sameOwnerAndGrants(db: Kysely<DB>, live: string, next: string): Promise<void> {
   const { rows: owners } = await sql<{ owner: string; me: string }>`select pg_get_userbyid(c.relowner) as owner, current_user as me
     from pg_class c where c.oid = ${live}::regclass`.execute(db);
-  const owner = owners[0];
+  const owner = owners[0] && owners[0].owner !== owners[0].me ? owners[0].owner : undefined;
   const { rows: grants } = await sql<{ privilege: string; grantee: string }>`select a.privilege_type as privilege,
       case when a.grantee = 0 then 'public' else quote_ident(pg_get_userbyid(a.grantee)) end as grantee
     from pg_class c, aclexplode(c.relacl) a where c.oid = ${live}::regclass and a.grantee <> c.relowner`.execute(db);
-  for (const table of tables) {
-    if (owner && owner.owner !== owner.me) await sql`alter table ${ident(table)} owner to ${ident(owner.owner)}`.execute(db);
+  for (const table of [next, `${next}_log`]) {
+    if (owner) await sql`alter table ${ident(table)} owner to ${ident(owner)}`.execute(db);
     for (const g of grants) await sql.raw(`grant ${g.privilege} on ${table} to ${g.grantee}`).execute(db);
   }
-  if (owner && owner.owner !== owner.me) await sql`alter function ${ident(`${tables[0]}_note`)}() owner to ${ident(owner.owner)}`.execute(db);
+  if (owner) await sql`alter function ${ident(`${next}_note`)}() owner to ${ident(owner)}`.execute(db);
+}
+
+/** An index's definition (pg_get_indexdef: `CREATE INDEX name ON schema.table USING …`) under another name, on another table. */
+function indexOn(index: Copied, name: string, table: string): string {
+  const rest = /^CREATE (UNIQUE )?INDEX \S+ ON (?:ONLY )?\S+ (USING .*)$/s.exec(index.definition);
+  if (!rest) throw new Error(`Unexpected index definition: ${index.definition}`);
+  return `CREATE ${rest[1] ?? ''}INDEX ${name} ON ${table} ${rest[2]}`;
 }

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { DocumentMaker, IndexableArticle } from '../../domain/search/search-index.ts';
+import type { DocumentMaker, IndexableArticle, RebuildProgress } from '../../domain/search/search-index.ts';
 import type { DB } from '../schema.ts';
 import { INDEX_LIMITS, searchHead } from '../../domain/search/document.ts';
 import { tagNamesByArticle } from '../repositories/articles.ts';
@@ -115,12 +115,7 @@ export async function pipelinedBatches(
   document: DocumentMaker,
   guess: (after: number) => Promise<IndexableArticle[]>,
   write: (after: number) => Promise<IndexableArticle[]>,
-  {
-    from = 0,
-    signal,
-    progress,
-    pause = false,
-  }: { from?: number; signal?: AbortSignal; progress?: (indexed: number, after: number) => void | Promise<void>; pause?: boolean },
+  { from = 0, signal, progress, pause = false }: { from?: number; signal?: AbortSignal; progress?: RebuildProgress; pause?: boolean },
 ): Promise<number> {
   const ahead = document.ahead;
   const prepare = async (after: number) => {
