@@ -138,6 +138,17 @@ describe.runIf(runsOn('postgres'))('a rebuild on postgres', () => {
     expect(await index.rebuild(make)).toEqual({ indexed: COUNT - 1, removed: 0 });
   });
 
+  it('carries over an index a later migration (or an operator) added to the index table, under its name', async () => {
+    await sql`create index search_docs_by_time on search_docs (published_at desc)`.execute(db());
+    try {
+      expect(await index.rebuild(make)).toEqual({ indexed: COUNT, removed: 0 });
+      const { rows } = await sql<{ def: string }>`select pg_get_indexdef('search_docs_by_time'::regclass) as def`.execute(db());
+      expect(rows[0]!.def).toMatch(/ON public\.search_docs USING btree \(published_at DESC\)$/);
+    } finally {
+      await sql`drop index if exists search_docs_by_time`.execute(db());
+    }
+  });
+
   it("leaves the index with its owner and grants when another role rebuilds it (an operator as the database's superuser)", async () => {
     await sql`drop role if exists inkstone_app_test`.execute(db());
     await sql`drop role if exists inkstone_reader_test`.execute(db());
