@@ -5,7 +5,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.ts';
 import type { Ctx } from './domain/context.ts';
 import type { ContentChange } from './domain/events.ts';
-import { type OutboxOptions, OutboxRunner } from './jobs/outbox.ts';
+import type { OutboxOptions } from './jobs/outbox.ts';
 import { BUNDLED, packageFile } from './package-files.ts';
 
 type Log = Pick<FastifyBaseLogger, 'warn' | 'error'>;
@@ -30,12 +30,7 @@ export interface OutboxWork {
 // From the sources (tsx, Vitest) the thread registers tsx's loader itself and then imports its TypeScript entry (given
 // `--import tsx`, a worker reads its first import before that loader's hooks are in place); the production build has
 // its own bundle (dist/outbox-worker.js, scripts/build.js).
-export interface ThreadEntry {
-  filename: string;
-  eval: boolean;
-}
-
-const entry = (): ThreadEntry => {
+const entry = (): { filename: string; eval: boolean } => {
   if (BUNDLED) return { filename: packageFile('dist/outbox-worker.js'), eval: false };
   // The ESM build of the API, beside the CommonJS one that require finds.
   const api = pathToFileURL(
@@ -49,12 +44,9 @@ const entry = (): ThreadEntry => {
 
 /**
  * A thread that stopped without being asked is started again after 1 s, then 2, 4 … up to a minute while it keeps
- * stopping within a minute of its start; its claimed work comes back when the claims' lease runs out.
+ * failing before it is ready; its claimed work comes back when the claims' lease runs out.
  */
-const restartDelay = (crashes: number) => Math.min(60_000, 1_000 * 2 ** Math.min(crashes, 6));
-
-/** Starts in a row that ended before the thread was ready, after which the work is done on the event loop instead. */
-const STARTS_BEFORE_FALLBACK = 3;
+const restartDelay = (failures: number) => Math.min(60_000, 1_000 * 2 ** Math.min(failures, 6));
 
 /**
  * The outbox's work (search entries, related reading, and the offers and list rewrites it makes) in a thread of its
@@ -71,12 +63,7 @@ export class OutboxThread implements OutboxWork {
   private readonly drains = new Map<number, () => void>();
   private nextDrain = 1;
   /** Starts in a row that ended before the thread was ready. */
-  private failedStarts = 0;
-  /** Ends in a row of threads that had run for less than a minute. */
-  private crashes = 0;
-  private startedAt = 0;
-  /** The event loop's own runner, once the thread could not be started (the work must go on). */
-  private fallback: OutboxRunner | undefined;
+  private failures = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
 
@@ -87,8 +74,6 @@ export class OutboxThread implements OutboxWork {
     /** Before a change the thread committed is told to this thread's subscribers: reads after it must see it. */
     private readonly fresh: () => void,
     private readonly options: OutboxOptions = {},
-    /** Where the thread's code is: tests give one that fails. */
-    private readonly from: () => ThreadEntry = entry,
   ) {}
 
   start(): this {
@@ -100,17 +85,13 @@ export class OutboxThread implements OutboxWork {
   }
 
   private spawn(): void {
-    const { filename, eval: evaluated } = this.from();
+    const { filename, eval: evaluated } = entry();
     const data: OutboxThreadData = { config: this.config, options: this.options };
     const worker = new Worker(filename, { eval: evaluated, workerData: data, name: 'inkstone-outbox' });
     this.worker = worker;
-    this.startedAt = Date.now();
-    let ready = false;
     worker.on('message', (message: FromOutboxThread) => {
-      if (message.type === 'ready') {
-        ready = true;
-        this.failedStarts = 0;
-      } else if (message.type === 'change') {
+      if (message.type === 'ready') this.failures = 0;
+      else if (message.type === 'change') {
         this.fresh();
         this.ctx.events.emit(message.change);
       } else if (message.type === 'drained') {
@@ -122,14 +103,6 @@ export class OutboxThread implements OutboxWork {
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = undefined;
       if (this.stopping) return;
-      if (!ready && ++this.failedStarts >= STARTS_BEFORE_FALLBACK) {
-        this.log.error({ code }, 'outbox thread could not start: its work is done on the event loop');
-        this.fallback = new OutboxRunner(this.ctx, this.log, this.options).start();
-        for (const resolve of this.drains.values()) void this.fallback.drain().then(resolve);
-        this.drains.clear();
-        return;
-      }
-      if (Date.now() - this.startedAt > 60_000) this.crashes = 0;
       this.log.error({ code }, 'outbox thread stopped; starting it again');
       // Whoever waits for a drain waits for the next thread's.
       this.restartTimer = setTimeout(
@@ -139,7 +112,7 @@ export class OutboxThread implements OutboxWork {
           this.spawn();
           for (const id of this.drains.keys()) this.post({ type: 'drain', id });
         },
-        restartDelay(this.crashes++),
+        restartDelay(this.failures++),
       );
       this.restartTimer.unref();
     });
@@ -160,13 +133,11 @@ export class OutboxThread implements OutboxWork {
   }
 
   wake(): void {
-    if (this.fallback) this.fallback.wake();
-    else if (!this.stopping) this.post({ type: 'wake' });
+    if (!this.stopping) this.post({ type: 'wake' });
   }
 
   /** Resolves once the thread found no work due that it could claim (tests, and a server's first start). */
   drain(): Promise<void> {
-    if (this.fallback) return this.fallback.drain();
     if (this.stopping) return Promise.resolve();
     const id = this.nextDrain++;
     return new Promise<void>((resolve) => {
@@ -182,7 +153,6 @@ export class OutboxThread implements OutboxWork {
       if (this.restartTimer) clearTimeout(this.restartTimer);
       for (const resolve of this.drains.values()) resolve();
       this.drains.clear();
-      await this.fallback?.stop();
       const worker = this.worker;
       if (!worker) return;
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));

@@ -81,20 +81,4 @@ describe.each(STORES)('the outbox in its own thread on %s', (kind) => {
     await waitFor(async () => (await found('候鸟')).includes(c.id) || undefined, { timeout: 15_000, message: 'search finds the article after the restart' });
     expect(thread.threadId).not.toBe(before);
   });
-
-  it('does the work on the event loop when the thread cannot start (a build without its bundle)', async () => {
-    await t.outbox.stop();
-    const errors: string[] = [];
-    const log = { warn: () => {}, error: (_: unknown, message: string) => void errors.push(message) };
-    const broken = () => ({ filename: 'throw new Error("no outbox thread here")', eval: true });
-    t.outbox = new OutboxThread(t.ctx, t.config, log as never, t.db.database.fresh, {}, broken).start();
-    const d = await createArticle(t.app, editor, { ...birds.arrival, title: '砚湖候鸟观测站落成', summary: '' });
-    await publish(t.app, editor, d.id);
-    await waitFor(async () => (await found('观测站')).includes(d.id) || undefined, { timeout: 20_000, message: 'search finds the article' });
-    expect(errors).toContain('outbox thread could not start: its work is done on the event loop');
-    await t.outbox.drain();
-    expect(await t.ctx.store.outbox.due(Date.now() + 60_000)).toBe(false);
-    // The app's close stops the runner it made, not this one.
-    await t.outbox.stop();
-  });
 });
