@@ -6,7 +6,7 @@
  */
 
 /** The composition root: the only modules (besides storage itself) that may reach into storage. */
-const COMPOSITION_ROOT = '^src/(app|container|server|bootstrap|outbox-thread|outbox-worker)[.]ts$|^src/cli/';
+const COMPOSITION_ROOT = '^src/(app|container|server|bootstrap)[.]ts$|^src/cli/';
 
 /** Server-side libraries the domain must not know: HTTP, SQL, database drivers, Redis. */
 const INFRASTRUCTURE_PACKAGES = '(^|/)node_modules/(fastify|@fastify/[^/]+|kysely|pg|better-sqlite3|ioredis)/';

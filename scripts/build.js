@@ -2,7 +2,7 @@
 /**
  * The production build (`npm run build`): the server and CLI bundled by esbuild into dist/inkstone.js (ESM for Node,
  * source maps beside), so a start loads one compiled file instead of compiling ~270 TypeScript modules through tsx.
- * Beside it: dist/body-worker.js, dist/prepare-worker.js, dist/suggest-worker.js, dist/related-worker.js and dist/outbox-worker.js (the worker threads' own bundles), dist/migrations/*.js
+ * Beside it: dist/body-worker.js, dist/prepare-worker.js, dist/suggest-worker.js and dist/related-worker.js (the worker threads' own bundles), dist/migrations/*.js
  * (one per dated migration, under its own name: Kysely records migrations by name) and dist/assets/ (the browser
  * bundles with their .gz and .br, written by src/web/asset-build.ts: a start reads them instead of running esbuild). Packages in node_modules stay
  * external (native addons, jieba's dictionary, OpenCC's tables load as they do from the sources); files read at run
@@ -73,7 +73,6 @@ export async function build() {
       'prepare-worker': 'src/domain/imports/prepare-worker.ts',
       'suggest-worker': 'src/domain/search/suggest-worker.ts',
       'related-worker': 'src/storage/related-worker.ts',
-      'outbox-worker': 'src/outbox-worker.ts',
       // Run once below to write the browser bundles into dist/assets (not loaded by the server).
       'asset-build': 'src/web/asset-build.ts',
     };

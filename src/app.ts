@@ -16,7 +16,6 @@ import { isTempPath } from './domain/media/files.ts';
 import { etagMatches, IMMUTABLE_CACHE, isMediaPath, mediaEtag, parseRange } from './domain/media/media-store.ts';
 import { publicMediaOrigin, publicMediaRewriter } from './web/media-url.ts';
 import { OutboxRunner } from './jobs/outbox.ts';
-import { OutboxThread, type OutboxWork } from './outbox-thread.ts';
 import { packageFile } from './package-files.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import { ping } from './storage/database.ts';
@@ -49,8 +48,6 @@ export interface AppOptions {
   container: Container;
   /** Run the scheduled-publishing job in this process (off in most tests). */
   jobs?: boolean;
-  /** Do the outbox's work in a thread of its own (outbox-thread.ts; `serve` by default) rather than on the event loop. */
-  outboxThread?: boolean;
   /** Fastify's logger options, or `loggerInstance`: a logger the caller shares with the container (server.ts). */
   logger?: FastifyServerOptions['logger'];
   /** Tells the site's other app processes (other machines too) what this one purged, and hears theirs. */
@@ -62,8 +59,8 @@ export interface App {
   app: FastifyInstance;
   ctx: Ctx;
   pageCache: PageCache;
-  /** Search indexing and related reading after each commit (see jobs/outbox.ts and outbox-thread.ts). */
-  outbox: OutboxWork;
+  /** Search indexing and related reading after each commit (see jobs/outbox.ts). */
+  outbox: OutboxRunner;
   /** Imports started from the newsroom's 导入 page. */
   imports: ImportJobs;
   /** This process's open live streams (图文直播, server-sent events). */
@@ -268,7 +265,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   adminRoutes(app, deps, assets);
 
   // Every app process does the outbox's work: its own changes' at once, others' left behind when it polls.
-  const outbox = options.outboxThread ? new OutboxThread(ctx, config, app.log, database.fresh).start() : new OutboxRunner(ctx, app.log).start();
+  const outbox = new OutboxRunner(ctx, app.log).start();
   app.addHook('onClose', () => outbox.stop());
   if (options.jobs) {
     const stop = startScheduler(ctx, app.log);

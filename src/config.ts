@@ -27,11 +27,6 @@ export interface Config {
   logLevel: string;
   /** App processes `serve` runs (node:cluster); 1 = this process only. */
   workers: number;
-  /**
-   * Whether `serve` does the outbox's work (search entries, related reading) in a thread of its own rather than on the
-   * event loop that serves readers (INKSTONE_OUTBOX_THREAD, default 1; 0 = on the event loop).
-   */
-  outboxThread: boolean;
   /** WeChat official account credentials for the JS-SDK signature endpoint; both unset = endpoint off. */
   wechat: { appId: string; secret: string; apiBase: string } | undefined;
   /** Moods readers vote on, in display order (INKSTONE_MOODS). */
@@ -255,14 +250,6 @@ function parseMetricsToken(value: string | undefined): string | undefined {
   return value.trim();
 }
 
-function parseSwitch(name: string, value: string | undefined, fallback: boolean): boolean {
-  const v = (value ?? '').trim().toLowerCase();
-  if (v === '') return fallback;
-  if (v === '1' || v === 'true' || v === 'on') return true;
-  if (v === '0' || v === 'false' || v === 'off') return false;
-  throw new ConfigError(`${name} must be 1 or 0, got "${value}"`);
-}
-
 function parseWorkers(value: string | undefined): number {
   if (value === undefined || value.trim() === '') return 1;
   const n = Number(value);
@@ -356,7 +343,6 @@ export function loadConfig(env: Env = process.env): Config {
     timeZone: env.INKSTONE_TIMEZONE && env.INKSTONE_TIMEZONE !== '' ? env.INKSTONE_TIMEZONE : 'Asia/Shanghai',
     logLevel: env.LOG_LEVEL && env.LOG_LEVEL !== '' ? env.LOG_LEVEL : 'info',
     workers: parseWorkers(env.INKSTONE_WORKERS),
-    outboxThread: parseSwitch('INKSTONE_OUTBOX_THREAD', env.INKSTONE_OUTBOX_THREAD, true),
     wechat:
       env.INKSTONE_WECHAT_APPID && env.INKSTONE_WECHAT_SECRET
         ? { appId: env.INKSTONE_WECHAT_APPID, secret: env.INKSTONE_WECHAT_SECRET, apiBase: env.INKSTONE_WECHAT_API || 'https://api.weixin.qq.com' }

@@ -37,7 +37,7 @@ export async function serve(config: Config): Promise<void> {
     log.warn({ err: err.message }, 'broadcast to other app processes unavailable: their cached pages expire instead');
   });
   await broadcast?.ready();
-  const { app, ctx, pageCache, live } = await buildApp({ container, jobs: true, outboxThread: config.outboxThread, loggerInstance: log, broadcast });
+  const { app, ctx, pageCache, live } = await buildApp({ container, jobs: true, loggerInstance: log, broadcast });
   if (first.migrations.length) app.log.info({ migrations: first.migrations }, 'applied migrations');
   if (first.demoArticles !== undefined) app.log.info({ articles: first.demoArticles }, 'loaded demo content');
   printFirstStart(config, first.adminPassword);

@@ -30,11 +30,6 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** SQLite's page cache per connection, in MB (default 32; see BULK_SQLITE_CACHE_MB). */
   sqliteCacheMB?: number;
-  /**
-   * SQLite: checkpoint the log from a thread of this connection's own (default). Off for a second connection of a
-   * process that already has one (the outbox thread's): its commits then checkpoint the log as SQLite does by default.
-   */
-  checkpointer?: boolean;
 }
 
 /**
@@ -62,7 +57,7 @@ export function openDatabase(options: DatabaseOptions): Database {
   // 32 MB of page cache (SQLite's default is 2 MB): a 2 MB article is about 6 MB of pages with its revision, and a
   // write that spills its pages mid-transaction, or reads them back from the file, took twice as long.
   sqlite.pragma(`cache_size = ${-1024 * Math.max(2, Math.round(options.sqliteCacheMB ?? 32))}`);
-  const checkpointer = options.checkpointer === false ? { stop: async () => {} } : startCheckpointer(sqlite, file);
+  const checkpointer = startCheckpointer(sqlite, file);
   const snapshots = new ReadSnapshots(sqlite);
   const db = new Kysely<DB>({ dialect: new TurnTakingSqliteDialect({ database: withStatementCache(sqlite) }, snapshots) });
   return {

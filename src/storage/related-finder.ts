@@ -47,19 +47,6 @@ const worker = (): { filename: string; execArgv: string[] } =>
         execArgv: ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href],
       };
 
-let readHere = false;
-
-/**
- * For a thread that is itself off the event loop (the outbox thread, src/outbox-worker.ts): a publish's candidates are
- * read on it, outside any transaction, rather than in one more thread.
- */
-export function readCandidatesOnThisThread(): void {
-  readHere = true;
-}
-
-/** Whether candidates are read where they are asked for (see readCandidatesOnThisThread). */
-export const candidatesReadHere = (): boolean => readHere;
-
 /** Set once the thread has answered; a thread ended by its idle timeout is started again by the next call. */
 let ready = false;
 let warming: Promise<boolean> | undefined;

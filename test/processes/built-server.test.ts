@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/net.ts';
-import { waitFor } from '../support/wait.ts';
 
 /**
  * The production build as an operator runs it: `bin/inkstone.js` (what `npm start` runs) builds dist/ when it is stale
@@ -167,26 +166,6 @@ describe('the built server (bin/inkstone.js → dist/)', () => {
     const page = await fetch(`${base}/a/${created.body.id}`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('第1499段');
-  });
-
-  it('indexes and relates a publish in the outbox thread (dist/outbox-worker.js)', async () => {
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const created = await fetch(`${base}/api/v1/articles`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ title: '砚岚芯码头夜市开张', channel: 'difang/yaowen', body: '<p>江城砚岚芯码头夜市今晚开张，摊位一百个。</p>' }),
-    });
-    const { id } = (await created.json()) as { id: number };
-    expect(created.status).toBe(201);
-    expect((await fetch(`${base}/api/v1/articles/${id}/publish`, { method: 'POST', headers, body: '{}' })).status).toBe(200);
-    // The server's own event loop does none of this work (INKSTONE_OUTBOX_THREAD defaults on): the thread's bundle must load.
-    await waitFor(
-      async () => {
-        const res = await fetch(`${base}/api/v1/search?q=${encodeURIComponent('砚岚芯码头')}`);
-        return ((await res.json()) as { items: { id: number }[] }).items.some((i) => i.id === id);
-      },
-      { timeout: 10_000, message: 'search finds the publish' },
-    );
   });
 
   it('records migrations under the same names as the sources, so either can run the database', () => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
-import type { OutboxWork } from '../../src/outbox-thread.ts';
+import type { OutboxRunner } from '../../src/jobs/outbox.ts';
 import type { PageCache } from '../../src/web/page-cache.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createContainer, type ContainerOptions } from '../../src/container.ts';
@@ -21,21 +21,14 @@ export interface TestApp {
   settled(): Promise<void>;
   pageCache: PageCache;
   /** The app's outbox runner (tests stop it to play a process that died between a commit and its work). */
-  outbox: OutboxWork;
+  outbox: OutboxRunner;
   user(role: Role, username?: string): Promise<{ username: string; auth: string; id: number }>;
   close(): Promise<void>;
 }
 
 let users = 0;
 
-export async function startTestApp(
-  kind: StoreKind,
-  env: Record<string, string> = {},
-  {
-    outboxThread,
-    ...options
-  }: Pick<ContainerOptions, 'remoteImages'> & { /** As `serve` runs it (outbox-thread.ts), on the system clock. */ outboxThread?: boolean } = {},
-): Promise<TestApp> {
+export async function startTestApp(kind: StoreKind, env: Record<string, string> = {}, options: Pick<ContainerOptions, 'remoteImages'> = {}): Promise<TestApp> {
   const db = await openTestDatabase(kind);
   const config = loadConfig({
     INKSTONE_DATA_DIR: db.dataDir,
@@ -46,7 +39,7 @@ export async function startTestApp(
     ...env,
   });
   const clock = new ManualClock(Date.now());
-  const { app, ctx, outbox, pageCache } = await buildApp({ container: createContainer({ config, database: db.database, clock, ...options }), outboxThread });
+  const { app, ctx, outbox, pageCache } = await buildApp({ container: createContainer({ config, database: db.database, clock, ...options }) });
   await app.ready();
   return {
     app,

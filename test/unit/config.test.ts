@@ -39,14 +39,6 @@ describe('configuration', () => {
     expect(parseTrustProxy(undefined)).toBe(false);
   });
 
-  it('does the outbox in its own thread unless INKSTONE_OUTBOX_THREAD is 0', () => {
-    expect(loadConfig({ INKSTONE_DATA_DIR: dir() }).outboxThread).toBe(true);
-    expect(loadConfig({ INKSTONE_DATA_DIR: dir(), INKSTONE_OUTBOX_THREAD: '0' }).outboxThread).toBe(false);
-    expect(loadConfig({ INKSTONE_DATA_DIR: dir(), INKSTONE_OUTBOX_THREAD: 'off' }).outboxThread).toBe(false);
-    expect(loadConfig({ INKSTONE_DATA_DIR: dir(), INKSTONE_OUTBOX_THREAD: '1' }).outboxThread).toBe(true);
-    expect(() => loadConfig({ INKSTONE_DATA_DIR: dir(), INKSTONE_OUTBOX_THREAD: 'maybe' })).toThrow(/INKSTONE_OUTBOX_THREAD/);
-  });
-
   it('takes DATABASE_READ_URL only beside a PostgreSQL DATABASE_URL', () => {
     const primary = 'postgres://inkstone@db1/inkstone';
     expect(loadConfig({ INKSTONE_DATA_DIR: dir() })).toMatchObject({ databaseReadUrl: undefined, replicaMaxLagMs: 5000 });

@@ -33,19 +33,6 @@ async function inWorker(job: BodyJob) {
  */
 export const bodyWorkerFree = (): boolean => inFlight < BODY_THREADS;
 
-let analysesHere = false;
-
-/**
- * For a thread that is itself off the event loop (the outbox thread, src/outbox-worker.ts): the outbox's analyses run
- * on it rather than in the body worker, which would be one more thread holding its own jieba.
- */
-export function analyseOnThisThread(): void {
-  analysesHere = true;
-}
-
-/** Whether this thread analyses what the outbox asks for itself (see analyseOnThisThread). */
-export const analysesOnThisThread = (): boolean => analysesHere;
-
 /**
  * A body ready to store: sanitized (400 `too_long` past 2 MB, before or after; `too_complex` past the nesting or
  * element limits) with its plain text. A long body is prepared in the worker thread; its analysis for search and

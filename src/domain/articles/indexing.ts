@@ -2,7 +2,7 @@ import type { Ctx } from '../context.ts';
 import { indexArticle, segmentedRecently } from '../search/service.ts';
 import type { ReadOptions, Store } from '../store.ts';
 import type { Article } from './article.ts';
-import { analysesOnThisThread, bodyWorkerFree, INLINE_BODY_CHARS, prepareRelatedBatch, prepareSearchBatch } from './body.ts';
+import { bodyWorkerFree, INLINE_BODY_CHARS, prepareRelatedBatch, prepareSearchBatch } from './body.ts';
 import { ANALYSED_CHARS, type FoundCandidates, keepRelatedDocument, needsAnalysis, RELATED, refreshRelated } from './related.ts';
 
 import { ARTICLE_INDEXING, ARTICLE_RELATED } from './outbox-topics.ts';
@@ -111,7 +111,6 @@ export const ANALYSIS_APART_FROM = 5_000;
  * second or more to be found.
  */
 async function analysisApart(store: Store, long: boolean): Promise<boolean> {
-  if (analysesOnThisThread()) return false;
   return long || (bodyWorkerFree() && (await store.related.lastArticleId()) >= ANALYSIS_APART_FROM);
 }
 

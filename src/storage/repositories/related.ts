@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Candidate, RelatedDocument, RelatedItem, RelatedPick, ScoredItem, PickMode, StaleList } from '../../domain/articles/related-reading.ts';
 import { findCandidates, POSTINGS, postingsDepth } from '../../domain/articles/related-candidates.ts';
 import type { Dialect } from '../migrations/index.ts';
-import { candidatesReadHere, findInWorker, scanApart } from '../related-finder.ts';
+import { findInWorker, scanApart } from '../related-finder.ts';
 import type { DB } from '../schema.ts';
 import { prepared } from '../prepared.ts';
 import type * as Port from '../../domain/store.ts';
@@ -163,7 +163,7 @@ export class RelatedRepository implements Port.RelatedRepository {
 
   async candidatesApart(articleId: number, terms: readonly [string, number][], limit: number): Promise<Candidate[] | undefined> {
     if (this.db.isTransaction) return undefined;
-    if (this.dialect === 'postgres' || candidatesReadHere()) return findCandidates(this, articleId, terms, limit);
+    if (this.dialect === 'postgres') return findCandidates(this, articleId, terms, limit);
     if (!this.sqliteFile) return undefined;
     if (this.apartFrom > 0) {
       const newest = await this.db
