@@ -1,4 +1,5 @@
 import { ARTICLE_INDEXING, ARTICLE_RELATED, indexArticleNow, relateArticleNow } from './articles/indexing.ts';
+import { OUTBOX_LONGEST_WAIT } from './articles/outbox-topics.ts';
 import type { Ctx } from './context.ts';
 import type { OutboxItem } from './store.ts';
 
@@ -10,6 +11,8 @@ const HANDLERS: Record<string, (ctx: Ctx, subjectId: number) => Promise<void>> =
     if (await relateArticleNow(ctx, id)) ctx.events.emit({ kind: 'related', id });
   },
 };
+
+export { OUTBOX_LONGEST_WAIT };
 
 /** Topics claimed only when no other work is due: related reading waits for every search entry queued before it. */
 const CLAIMED_LAST: readonly string[] = [ARTICLE_RELATED];
@@ -25,6 +28,8 @@ export interface OutboxPass {
   onError?: (item: OutboxItem, err: unknown) => void;
   /** Stops between two pieces of work; what was claimed and not done comes back when the lease runs out. */
   signal?: AbortSignal;
+  /** Also claims the work that comes due within this many milliseconds (a drain: OUTBOX_LONGEST_WAIT). */
+  dueWithin?: number;
 }
 
 /** After a failure a row waits 2 s, 4 s, 8 s … up to 10 minutes, and is never dropped: a lost index entry is a lost story. */
@@ -40,7 +45,8 @@ export function retryDelay(attempts: number): number {
 export async function runOutbox(ctx: Ctx, pass: OutboxPass): Promise<number> {
   let completed = 0;
   while (!pass.signal?.aborted) {
-    const items = await ctx.store.outbox.claim(pass.owner, ctx.clock.now(), pass.leaseMs, pass.batch, CLAIMED_LAST);
+    const now = ctx.clock.now();
+    const items = await ctx.store.outbox.claim(pass.owner, now, pass.leaseMs, pass.batch, CLAIMED_LAST, now + (pass.dueWithin ?? 0));
     if (items.length === 0) break;
     const bySubject = new Map<string, OutboxItem[]>();
     for (const item of items) {
@@ -90,9 +96,10 @@ export async function runOutbox(ctx: Ctx, pass: OutboxPass): Promise<number> {
 }
 
 /**
- * Does the work due now in this process, for a process that exits (a CLI command) or must not serve before it is done
- * (the demo's first start): failures stay in the outbox for the server to retry.
+ * Does the work due now in this process (and the drafts' work that waits to be due), for a process that exits (a CLI
+ * command) or must not serve before it is done (the demo's first start): failures stay in the outbox for the server to
+ * retry.
  */
 export function drainOutbox(ctx: Ctx, onError?: OutboxPass['onError']): Promise<number> {
-  return runOutbox(ctx, { owner: `drain:${process.pid}`, leaseMs: 60_000, batch: 50, ...(onError ? { onError } : {}) });
+  return runOutbox(ctx, { owner: `drain:${process.pid}`, leaseMs: 60_000, batch: 50, dueWithin: OUTBOX_LONGEST_WAIT, ...(onError ? { onError } : {}) });
 }

@@ -152,14 +152,17 @@ export interface OutboxBacklog {
 }
 
 export interface OutboxRepository {
-  /** Records work to do about `subjectId`; part of the enclosing transaction, so it exists exactly if the change does. */
-  add(topic: string, subjectId: number, at: number): Promise<void>;
   /**
-   * Claims up to `limit` rows due at `now` for `owner` until `now + leaseMs`, oldest first, rows of the `last` topics
-   * after all others: rows another process holds are skipped, never waited for, and a lease that ran out (its process
-   * died) can be claimed again.
+   * Records work to do about `subjectId`; part of the enclosing transaction, so it exists exactly if the change does.
+   * Due at once, or from `dueAt` (work that waits for its subject to be quiet: a draft's index entry).
    */
-  claim(owner: string, now: number, leaseMs: number, limit: number, last?: readonly string[]): Promise<OutboxItem[]>;
+  add(topic: string, subjectId: number, at: number, dueAt?: number): Promise<void>;
+  /**
+   * Claims up to `limit` rows due at `now` (or by `dueBy`, later: a drain that does the waiting work too) for `owner`
+   * until `now + leaseMs`, oldest first, rows of the `last` topics after all others: rows another process holds are
+   * skipped, never waited for, and a lease that ran out (its process died) can be claimed again.
+   */
+  claim(owner: string, now: number, leaseMs: number, limit: number, last?: readonly string[], dueBy?: number): Promise<OutboxItem[]>;
   /** Deletes rows whose work is done. */
   complete(ids: readonly number[]): Promise<void>;
   /**
@@ -178,8 +181,8 @@ export interface OutboxRepository {
    * after it is at least as new as what they read.
    */
   serialize(topic: string, subjectId: number): Promise<void>;
-  /** Whether any row is due at `now` and not held: the cheap question an idle process asks. */
-  due(now: number): Promise<boolean>;
+  /** Whether any row is due at `now` (or by `dueBy`) and not held: the cheap question an idle process asks. */
+  due(now: number, dueBy?: number): Promise<boolean>;
   /** Those of `subjectIds` with a row of one of `topics`, due or not, held or not: work some process will do. */
   queued(topics: readonly string[], subjectIds: readonly number[]): Promise<number[]>;
   backlog(): Promise<OutboxBacklog>;

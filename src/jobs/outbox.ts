@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Ctx } from '../domain/context.ts';
-import { runOutbox } from '../domain/outbox.ts';
+import { OUTBOX_LONGEST_WAIT, runOutbox } from '../domain/outbox.ts';
 
 type Log = Pick<FastifyBaseLogger, 'warn' | 'error'>;
 
@@ -44,13 +44,14 @@ export class OutboxRunner {
     return this;
   }
 
-  wake(): void {
+  /** `dueWithin`: also the work that comes due within so many milliseconds (a drain). */
+  wake(dueWithin = 0): void {
     if (this.controller.signal.aborted) return;
     if (this.running) {
       this.again = true;
       return;
     }
-    this.running = this.pass().finally(() => {
+    this.running = this.pass(dueWithin).finally(() => {
       this.running = undefined;
       if (this.again) {
         this.again = false;
@@ -59,12 +60,16 @@ export class OutboxRunner {
     });
   }
 
-  /** Resolves once no work is due that this process could claim (tests, and commands that exit). */
+  /**
+   * Resolves once no work is due that this process could claim, the drafts' work that waits to be due included (tests,
+   * and commands that exit).
+   */
   async drain(): Promise<void> {
     for (;;) {
       while (this.running) await this.running;
-      if (this.controller.signal.aborted || !(await this.ctx.store.outbox.due(this.ctx.clock.now()))) return;
-      this.wake();
+      const now = this.ctx.clock.now();
+      if (this.controller.signal.aborted || !(await this.ctx.store.outbox.due(now, now + OUTBOX_LONGEST_WAIT))) return;
+      this.wake(OUTBOX_LONGEST_WAIT);
     }
   }
 
@@ -84,10 +89,11 @@ export class OutboxRunner {
     }
   }
 
-  private async pass(): Promise<void> {
+  private async pass(dueWithin: number): Promise<void> {
     try {
       await runOutbox(this.ctx, {
         owner: this.owner,
+        dueWithin,
         leaseMs: this.options.leaseMs ?? 60_000,
         batch: this.options.batch ?? 16,
         signal: this.controller.signal,

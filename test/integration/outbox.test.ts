@@ -1,7 +1,8 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTICLE_INDEXING, ARTICLE_RELATED } from '../../src/domain/articles/indexing.ts';
-import { retryDelay, runOutbox } from '../../src/domain/outbox.ts';
+import { DRAFT_QUIET_MS } from '../../src/domain/articles/outbox-topics.ts';
+import { OUTBOX_LONGEST_WAIT, retryDelay, runOutbox } from '../../src/domain/outbox.ts';
 import { OutboxRunner } from '../../src/jobs/outbox.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { createArticle, createChannels, publish } from '../support/factories.ts';
@@ -95,7 +96,8 @@ describe.each(STORES)('the outbox on %s', (kind) => {
     await t.outbox.stop();
     const w = uniqueWord();
     const id = await publishedWith(w);
-    const held = await t.ctx.store.outbox.claim('a-process-that-died', t.clock.now(), 60_000, 100);
+    // It had claimed everything, the create's search entry (which waits for the draft to be quiet) too.
+    const held = await t.ctx.store.outbox.claim('a-process-that-died', t.clock.now(), 60_000, 100, [], t.clock.now() + OUTBOX_LONGEST_WAIT);
     expect(held.length).toBeGreaterThan(0);
     const runner = new OutboxRunner(t.ctx, quiet);
     t.outbox = runner;
@@ -117,12 +119,84 @@ describe.each(STORES)('the outbox on %s', (kind) => {
       expect(res.statusCode, res.body).toBe(200);
     }
     await publish(t.app, auth, a.id);
-    const rows = await t.ctx.store.outbox.claim('peek', t.clock.now(), 1, 100);
+    // The draft's four wait to be due (DRAFT_QUIET_MS), the publish's is due at once.
+    expect((await t.ctx.store.outbox.claim('peek', t.clock.now(), 1, 100)).filter((r) => r.subjectId === a.id)).toHaveLength(1);
+    t.clock.advance(2);
+    const rows = await t.ctx.store.outbox.claim('peek', t.clock.now(), 1, 100, [], t.clock.now() + OUTBOX_LONGEST_WAIT);
     expect(rows.filter((r) => r.subjectId === a.id)).toHaveLength(5);
     t.clock.advance(2);
     await runner.drain();
     expect(await found(last)).toEqual([a.id]);
     expect(await found(first)).toEqual([]);
+  });
+
+  it('indexes a draft once it has been quiet for a moment, so a create and its publish are one piece of work', async () => {
+    await t.outbox.drain();
+    await t.outbox.stop();
+    // Entries put into each index, counted on the store and on each transaction's.
+    const puts = { search: 0, drafts: 0 };
+    type Store = typeof t.ctx.store;
+    const counted = (store: Store): Store =>
+      new Proxy(store, {
+        get: (target, key) => {
+          if (key === 'transaction') return <T>(work: (tx: Store) => Promise<T>) => target.transaction((tx) => work(counted(tx)));
+          const index = key === 'search' ? 'search' : key === 'draftSearch' ? 'drafts' : undefined;
+          if (!index) return Reflect.get(target, key);
+          const inner = Reflect.get(target, key) as Store['search'];
+          return new Proxy(inner, {
+            get: (r, k) => (k === 'put' ? (...a: Parameters<typeof r.put>) => (puts[index]++, r.put(...a)) : Reflect.get(r, k)),
+          });
+        },
+      });
+    const counting = { ...t.ctx, store: counted(t.ctx.store) };
+    const runner = new OutboxRunner(counting, quiet, { pollMs: 20 }).start();
+    t.outbox = runner;
+    // Created and published at once (a wire feed, an API client): one search entry, the published one.
+    const w = uniqueWord();
+    const id = await publishedWith(w);
+    await waitFor(async () => (await found(w)).includes(id) || undefined, { timeout: 2000, message: 'search finds the new article' });
+    await runner.drain();
+    expect(puts).toEqual({ search: 1, drafts: 0 });
+    // A draft alone waits DRAFT_QUIET_MS (of the clock the site runs on), then is indexed by the next poll, once.
+    const draft = await createArticle(t.app, auth, { title: `${uniqueWord()}：草稿` });
+    for (let i = 0; i < 3; i++) {
+      const res = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/articles/${draft.id}`,
+        headers: { authorization: auth },
+        payload: { summary: `第${i}稿` },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(puts.drafts).toBe(0);
+    t.clock.advance(DRAFT_QUIET_MS);
+    await waitFor(() => puts.drafts === 1 || undefined, { timeout: 2000, message: 'the quiet draft is indexed' });
+    await runner.drain();
+    expect(puts).toEqual({ search: 1, drafts: 1 });
+    expect((await t.ctx.store.outbox.backlog()).count).toBe(0);
+  });
+
+  it('never strands new work written by a clock ahead of its own, and a drain does not take a retry before its back-off', async () => {
+    await t.outbox.stop();
+    const now = t.clock.now();
+    // Due in an hour by the clock that wrote it: no new work waits that long, so it is due now.
+    await t.ctx.store.outbox.add('clock.ahead', 7, now, now + 3_600_000);
+    await t.ctx.store.outbox.add('a.retry', 8, now);
+    const [retry] = await t.ctx.store.outbox.claim('test', now, 60_000, 1, [], now);
+    expect(retry).toMatchObject({ topic: 'clock.ahead' });
+    await t.ctx.store.outbox.release([retry!.id]);
+    const claimed = await t.ctx.store.outbox.claim('test', now, 60_000, 10, [], now + OUTBOX_LONGEST_WAIT);
+    expect(claimed.map((c) => c.topic).sort()).toEqual(['a.retry', 'clock.ahead']);
+    const failed = claimed.find((c) => c.topic === 'a.retry')!;
+    await t.ctx.store.outbox.fail(failed.id, now + 1_000, 'failed once');
+    await t.ctx.store.outbox.complete([claimed.find((c) => c.topic === 'clock.ahead')!.id]);
+    // A retry due in a second is not new work: neither the drain's look ahead nor the far-future rule takes it early.
+    expect(await t.ctx.store.outbox.due(now, now + OUTBOX_LONGEST_WAIT)).toBe(false);
+    expect(await t.ctx.store.outbox.claim('test', now, 60_000, 10, [], now + OUTBOX_LONGEST_WAIT)).toEqual([]);
+    expect((await t.ctx.store.outbox.claim('test', now + 1_000, 60_000, 10)).map((c) => c.topic)).toEqual(['a.retry']);
+    await t.ctx.store.outbox.complete([failed.id]);
+    t.outbox = new OutboxRunner(t.ctx, quiet).start();
   });
 
   it('takes an unpublished article out of search in the same transaction, before any outbox work', async () => {
@@ -200,6 +274,8 @@ describe.each(STORES)('the outbox on %s', (kind) => {
   it('does the same work queued again for an article before it ran once, and leaves rows another process holds', async () => {
     await t.outbox.stop();
     const id = await publishedWith(uniqueWord());
+    // The create's search entry (a draft's, waiting to be quiet) is due too by now.
+    t.clock.advance(OUTBOX_LONGEST_WAIT);
     const now = t.clock.now();
     // Related reading queued three times more (saves after the publish, a retry waiting for its back-off), and once
     // held by another process, which does it itself.

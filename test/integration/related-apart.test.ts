@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DRAFT_QUIET_MS } from '../../src/domain/articles/outbox-topics.ts';
 import { analyseArticle, findCandidates, RELATED, refreshRelated } from '../../src/domain/articles/related.ts';
 import { ArticleRepository } from '../../src/storage/repositories/articles.ts';
 import type { Kysely } from 'kysely';
@@ -122,7 +123,9 @@ describe.each(STORES)('related candidates read apart on %s', (kind) => {
     const draftDocs = await drafts.count();
     await createArticle(t.app, editor, { ...birds.arrival, title: '又一篇草稿', summary: '' });
     expect(await articles.countByStatus('draft')).toBe(before + 1);
-    // The draft's search document is written after the commit (the outbox); the count read apart sees it then.
+    // The draft's search document is written after the commit (the outbox), once the draft has been quiet for a moment;
+    // the count read apart sees it then.
+    t.clock.advance(DRAFT_QUIET_MS);
     await waitFor(async () => (await drafts.count()) === draftDocs + 1, { message: 'the draft index counts the new draft' });
   });
 });

@@ -5,7 +5,7 @@ import type { Article } from './article.ts';
 import { bodyWorkerFree, INLINE_BODY_CHARS, prepareRelatedBatch, prepareSearchBatch } from './body.ts';
 import { ANALYSED_CHARS, type FoundCandidates, keepRelatedDocument, needsAnalysis, RELATED, refreshRelated } from './related.ts';
 
-import { ARTICLE_INDEXING, ARTICLE_RELATED } from './outbox-topics.ts';
+import { ARTICLE_INDEXING, ARTICLE_RELATED, DRAFT_QUIET_MS } from './outbox-topics.ts';
 
 export { ARTICLE_INDEXING, ARTICLE_RELATED };
 
@@ -24,7 +24,8 @@ export async function queueIndexing(
   // An external engine is not written inside the transaction (a call that may wait, and would not roll back): the
   // outbox removes the article right after the commit, and search shows published articles only meanwhile.
   if (before?.status === 'published' && after.status !== 'published' && !store.search.external) await store.search.remove(after.id);
-  await store.outbox.add(ARTICLE_INDEXING, after.id, now);
+  // What readers see is indexed at once; a draft's newsroom entry when it has been quiet for a moment (below).
+  await store.outbox.add(ARTICLE_INDEXING, after.id, now, after.status === 'published' ? undefined : now + DRAFT_QUIET_MS);
 }
 
 /**

@@ -1,10 +1,24 @@
-import { sql, type Kysely } from 'kysely';
+import { type ExpressionBuilder, sql, type Kysely } from 'kysely';
 import type * as Port from '../../domain/store.ts';
 import type { Dialect } from '../migrations/index.ts';
 import type { DB } from '../schema.ts';
+import { OUTBOX_LONGEST_WAIT } from '../../domain/articles/outbox-topics.ts';
 
 /** Errors are kept for the operator, not whole stack dumps. */
 const MAX_ERROR_CHARS = 2_000;
+
+/**
+ * Rows due at `now`; with a later `dueBy` (a drain) new work that waits to be due too, but never a retry before its
+ * back-off has run (a failed row has attempts). New work due later than OUTBOX_LONGEST_WAIT from `now` came from a
+ * clock ahead of this one (another machine's, or this one's before it was set back): due at once, not stranded.
+ */
+function dueOrWaiting(now: number, dueBy: number) {
+  return (eb: ExpressionBuilder<DB, 'outbox'>) =>
+    eb.or([
+      eb('available_at', '<=', now),
+      eb.and([eb('attempts', '=', 0), eb.or([eb('available_at', '<=', dueBy), eb('available_at', '>', now + OUTBOX_LONGEST_WAIT)])]),
+    ]);
+}
 
 export class OutboxRepository implements Port.OutboxRepository {
   constructor(
@@ -12,16 +26,20 @@ export class OutboxRepository implements Port.OutboxRepository {
     private readonly dialect: Dialect,
   ) {}
 
-  async add(topic: string, subjectId: number, at: number): Promise<void> {
-    // Due at once, whatever the clocks of the processes that will claim it say; only a retry waits for a time.
-    await this.db.insertInto('outbox').values({ topic, subject_id: subjectId, created_at: at, available_at: 0 }).execute();
+  async add(topic: string, subjectId: number, at: number, dueAt?: number): Promise<void> {
+    // Due at once, whatever the clocks of the processes that will claim it say; only a retry, or work that waits for
+    // its subject to be quiet, waits for a time.
+    await this.db
+      .insertInto('outbox')
+      .values({ topic, subject_id: subjectId, created_at: at, available_at: dueAt ?? 0 })
+      .execute();
   }
 
-  async claim(owner: string, now: number, leaseMs: number, limit: number, last: readonly string[] = []): Promise<Port.OutboxItem[]> {
+  async claim(owner: string, now: number, leaseMs: number, limit: number, last: readonly string[] = [], dueBy = now): Promise<Port.OutboxItem[]> {
     let due = this.db
       .selectFrom('outbox')
       .select('id')
-      .where('available_at', '<=', now)
+      .where(dueOrWaiting(now, dueBy))
       .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]));
     if (last.length > 0) due = due.orderBy(sql`case when topic in (${sql.join(last.map((t) => sql`${t}`))}) then 1 else 0 end`);
     due = due.orderBy('id').limit(limit);
@@ -83,11 +101,11 @@ export class OutboxRepository implements Port.OutboxRepository {
     if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${topic}), ${subjectId})`.execute(this.db);
   }
 
-  async due(now: number): Promise<boolean> {
+  async due(now: number, dueBy = now): Promise<boolean> {
     const row = await this.db
       .selectFrom('outbox')
       .select('id')
-      .where('available_at', '<=', now)
+      .where(dueOrWaiting(now, dueBy))
       .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
       .limit(1)
       .executeTakeFirst();
