@@ -214,6 +214,7 @@ export class ArticleRepository implements Port.ArticleRepository {
       .innerJoin('channels', 'channels.id', 'articles.channel_id')
       .selectAll('articles')
       .select('channels.path as channel_path')
+      .$if(this.dialect === 'postgres', (q) => q.select(TAG_NAMES.as('tag_names')))
       .where('articles.deleted_at', 'is', null);
   }
 
@@ -236,6 +237,7 @@ export class ArticleRepository implements Port.ArticleRepository {
             : eb.fn<string>('substr', ['articles.body_text', eb.val(1), eb.val(text)]).as('body_text'),
         'channels.path as channel_path',
       ])
+      .$if(this.dialect === 'postgres', (q) => q.select(TAG_NAMES.as('tag_names')))
       .where('articles.deleted_at', 'is', null);
   }
 
@@ -258,6 +260,10 @@ export class ArticleRepository implements Port.ArticleRepository {
   }
 
   async findById(id: number, options?: Port.ReadOptions): Promise<Article | undefined> {
+    if (options === undefined && this.dialect === 'postgres') {
+      const [row] = await articleWithTagsById(this.db, id);
+      return row && toArticle(row, row.tag_names);
+    }
     if (options === undefined) {
       // Both asked at once (on PostgreSQL one round trip, prepared.ts); the tags of an id with no article are none.
       const [[row], tags] = await Promise.all([articleById(this.db, id), tagsOfOne(this.db, id)]);
@@ -280,6 +286,7 @@ export class ArticleRepository implements Port.ArticleRepository {
       .innerJoin('channels', 'channels.id', 'articles.channel_id')
       .select(META_COLUMNS.map((c) => `articles.${c}` as const))
       .select('channels.path as channel_path')
+      .$if(this.dialect === 'postgres', (q) => q.select(TAG_NAMES.as('tag_names')))
       .where('articles.id', '=', id)
       .where('articles.deleted_at', 'is', null)
       .executeTakeFirst();
@@ -573,8 +580,10 @@ export class ArticleRepository implements Port.ArticleRepository {
       .sort((a, b) => a.deletedAt - b.deletedAt || a.id - b.id);
   }
 
-  private async withTags(rows: ArticleRow[]): Promise<Article[]> {
+  /** Rows with their tag names: read with them on PostgreSQL (TAG_NAMES), by one more query on SQLite. */
+  private async withTags(rows: (ArticleRow & { tag_names?: string[] })[]): Promise<Article[]> {
     if (rows.length === 0) return [];
+    if (rows.every((r) => r.tag_names !== undefined)) return rows.map((r) => toArticle(r, r.tag_names!));
     const tags = await tagNamesByArticle(
       this.db,
       rows.map((r) => r.id),
@@ -584,6 +593,14 @@ export class ArticleRepository implements Port.ArticleRepository {
 }
 
 const TAG_LOOKUP_BATCH = 1000;
+
+/**
+ * PostgreSQL: an article's tag names in the newsroom's order, as an array column of its row. Each article read is then
+ * one statement instead of two: a round trip costs both processes more CPU than the subquery (on this 2-core machine
+ * about 0.1 ms of ours in the socket's write alone), and a publish and its outbox work read the article eight times.
+ * SQLite, in process, keeps the one tag query for all the rows of a read.
+ */
+const TAG_NAMES = sql<string[]>`array(select t.name from article_tags x join tags t on t.id = x.tag_id where x.article_id = articles.id order by x.position)`;
 
 /**
  * An article page's reads, prepared (see prepared.ts): the article with its channel's path, and one article's tags.
@@ -597,6 +614,18 @@ const articleById = prepared(
       .innerJoin('channels', 'channels.id', 'articles.channel_id')
       .select(META_COLUMNS.map((c) => `articles.${c}` as const))
       .select(['articles.body_html', 'articles.body_text', 'channels.path as channel_path'])
+      .where('articles.deleted_at', 'is', null)
+      .where('articles.id', '=', id),
+  { batched: true },
+);
+/** PostgreSQL: articleById with its tag names (TAG_NAMES). */
+const articleWithTagsById = prepared(
+  (db: Kysely<DB>, id: number) =>
+    db
+      .selectFrom('articles')
+      .innerJoin('channels', 'channels.id', 'articles.channel_id')
+      .select(META_COLUMNS.map((c) => `articles.${c}` as const))
+      .select(['articles.body_html', 'articles.body_text', 'channels.path as channel_path', TAG_NAMES.as('tag_names')])
       .where('articles.deleted_at', 'is', null)
       .where('articles.id', '=', id),
   { batched: true },
