@@ -79,8 +79,9 @@ export async function relateArticleNow(ctx: Ctx, id: number): Promise<boolean> {
       // Its list was made from this very revision (a run queued before this one began, once it had committed): the
       // text, the status and the time are those it was made of, and what changed elsewhere since reaches it by offers.
       if (article.status === 'published' && (await store.related.itemsRevision(id)) === article.revision) return 'done' as const;
-      await keepRelatedDocument(store, article, ctx.clock.now(), { prepared: ahead });
-      return article.status === 'published' ? store.related.terms(id) : undefined;
+      // The terms just written, or (the text unchanged) those kept.
+      const written = await keepRelatedDocument(store, article, ctx.clock.now(), { prepared: ahead });
+      return article.status === 'published' ? (written ?? store.related.terms(id)) : undefined;
     });
     if (terms === 'done') return false;
     const candidates = terms && (await ctx.store.related.candidatesApart(id, terms, RELATED.candidates).catch(() => undefined));
@@ -112,8 +113,19 @@ export const ANALYSIS_APART_FROM = 5_000;
  * second or more to be found.
  */
 async function analysisApart(store: Store, long: boolean): Promise<boolean> {
-  return long || (bodyWorkerFree() && (await store.related.lastArticleId()) >= ANALYSIS_APART_FROM);
+  if (long) return true;
+  if (!bodyWorkerFree()) return false;
+  if (largeSites.has(store)) return true;
+  if ((await store.related.lastArticleId()) < ANALYSIS_APART_FROM) return false;
+  largeSites.add(store);
+  return true;
 }
+
+/**
+ * Stores whose newest id has reached ANALYSIS_APART_FROM: ids only grow, so the question (a statement, twice for each
+ * create + publish) is not asked again.
+ */
+const largeSites = new WeakSet<Store>();
 
 /**
  * The article as it is now, its body taken from `seen` when no write came since (the same revision): a body of up to
