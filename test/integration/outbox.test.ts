@@ -174,6 +174,12 @@ describe.each(STORES)('the outbox on %s', (kind) => {
     await waitFor(() => puts.drafts === 1 || undefined, { timeout: 2000, message: 'the quiet draft is indexed' });
     await runner.drain();
     expect(puts).toEqual({ search: 1, drafts: 1 });
+    // A takedown is a change readers see: its work is due at once, with no wait and no clock moved.
+    const down = await t.app.inject({ method: 'POST', url: `/api/v1/articles/${id}/unpublish`, headers: { authorization: auth } });
+    expect(down.statusCode, down.body).toBe(200);
+    await waitFor(() => puts.drafts === 2 || undefined, { timeout: 2000, message: 'the taken-down article is in the draft index at once' });
+    await runner.drain();
+    expect(puts).toEqual({ search: 1, drafts: 2 });
     expect((await t.ctx.store.outbox.backlog()).count).toBe(0);
   });
 

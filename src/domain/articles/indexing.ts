@@ -24,8 +24,10 @@ export async function queueIndexing(
   // An external engine is not written inside the transaction (a call that may wait, and would not roll back): the
   // outbox removes the article right after the commit, and search shows published articles only meanwhile.
   if (before?.status === 'published' && after.status !== 'published' && !store.search.external) await store.search.remove(after.id);
-  // What readers see is indexed at once; a draft's newsroom entry when it has been quiet for a moment (below).
-  await store.outbox.add(ARTICLE_INDEXING, after.id, now, after.status === 'published' ? undefined : now + DRAFT_QUIET_MS);
+  // What readers see (a publish, an edit of a published article, a takedown) at once; a change to an unpublished
+  // article when it has been quiet for a moment (DRAFT_QUIET_MS).
+  const readersSee = before?.status === 'published' || after.status === 'published';
+  await store.outbox.add(ARTICLE_INDEXING, after.id, now, readersSee ? undefined : now + DRAFT_QUIET_MS);
 }
 
 /**
