@@ -160,7 +160,8 @@ export interface OutboxRepository {
   /**
    * Claims up to `limit` rows due at `now` (or by `dueBy`, later: a drain that does the waiting work too) for `owner`
    * until `now + leaseMs`, oldest first, rows of the `last` topics after all others: rows another process holds are
-   * skipped, never waited for, and a lease that ran out (its process died) can be claimed again.
+   * skipped, never waited for, and a lease that ran out (its process died) can be claimed again. New work due further
+   * ahead than OUTBOX_LONGEST_WAIT was written by a clock ahead of `now`'s and is due at once.
    */
   claim(owner: string, now: number, leaseMs: number, limit: number, last?: readonly string[], dueBy?: number): Promise<OutboxItem[]>;
   /** Deletes rows whose work is done. */

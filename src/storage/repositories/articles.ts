@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type Insertable, type Kysely, type Selectable, type SelectQueryBuilder, type Updateable } from 'kysely';
+import { PostgresAdapter, sql, type ExpressionBuilder, type Insertable, type Kysely, type Selectable, type SelectQueryBuilder, type Updateable } from 'kysely';
 import {
   hasImage,
   type ArchiveQuery,
@@ -260,15 +260,11 @@ export class ArticleRepository implements Port.ArticleRepository {
   }
 
   async findById(id: number, options?: Port.ReadOptions): Promise<Article | undefined> {
-    if (options === undefined && this.dialect === 'postgres') {
-      const [row] = await articleWithTagsById(this.db, id);
-      return row && toArticle(row, row.tag_names);
-    }
     if (options === undefined) {
-      // Both asked at once (on PostgreSQL one round trip, prepared.ts); the tags of an id with no article are none.
-      const [[row], tags] = await Promise.all([articleById(this.db, id), tagsOfOne(this.db, id)]);
-      const names = tags.map((t) => t.name);
-      return row && toArticle(row, names);
+      // PostgreSQL: the tags come in the article's row (TAG_NAMES). SQLite: both asked at once; the tags of an id with
+      // no article are none.
+      const [[row], tags] = await Promise.all([articleById(this.db, id), this.dialect === 'postgres' ? [] : tagsOfOne(this.db, id)]);
+      return row && toArticle(row, row.tag_names ?? tags.map((t) => t.name));
     }
     const row = await this.rows(options).where('articles.id', '=', id).executeTakeFirst();
     if (!row) return undefined;
@@ -603,7 +599,8 @@ const TAG_LOOKUP_BATCH = 1000;
 const TAG_NAMES = sql<string[]>`array(select t.name from article_tags x join tags t on t.id = x.tag_id where x.article_id = articles.id order by x.position)`;
 
 /**
- * An article page's reads, prepared (see prepared.ts): the article with its channel's path, and one article's tags.
+ * An article page's reads, prepared (see prepared.ts): the article with its channel's path (on PostgreSQL with its tag
+ * names, TAG_NAMES), and on SQLite one article's tags.
  * Columns named, not `select *`: on PostgreSQL a named statement's result must not change under it, and a column a
  * later migration adds would (drivers.ts).
  */
@@ -614,18 +611,7 @@ const articleById = prepared(
       .innerJoin('channels', 'channels.id', 'articles.channel_id')
       .select(META_COLUMNS.map((c) => `articles.${c}` as const))
       .select(['articles.body_html', 'articles.body_text', 'channels.path as channel_path'])
-      .where('articles.deleted_at', 'is', null)
-      .where('articles.id', '=', id),
-  { batched: true },
-);
-/** PostgreSQL: articleById with its tag names (TAG_NAMES). */
-const articleWithTagsById = prepared(
-  (db: Kysely<DB>, id: number) =>
-    db
-      .selectFrom('articles')
-      .innerJoin('channels', 'channels.id', 'articles.channel_id')
-      .select(META_COLUMNS.map((c) => `articles.${c}` as const))
-      .select(['articles.body_html', 'articles.body_text', 'channels.path as channel_path', TAG_NAMES.as('tag_names')])
+      .$if(db.getExecutor().adapter instanceof PostgresAdapter, (q) => q.select(TAG_NAMES.as('tag_names')))
       .where('articles.deleted_at', 'is', null)
       .where('articles.id', '=', id),
   { batched: true },

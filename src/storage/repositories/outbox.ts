@@ -8,16 +8,20 @@ import { OUTBOX_LONGEST_WAIT } from '../../domain/articles/outbox-topics.ts';
 const MAX_ERROR_CHARS = 2_000;
 
 /**
- * Rows due at `now`; with a later `dueBy` (a drain) new work that waits to be due too, but never a retry before its
- * back-off has run (a failed row has attempts). New work due later than OUTBOX_LONGEST_WAIT from `now` came from a
- * clock ahead of this one (another machine's, or this one's before it was set back): due at once, not stranded.
+ * Rows no process holds (or whose lease ran out) that are due at `now`; with a later `dueBy` (a drain) new work that
+ * waits to be due too, but never a retry before its back-off has run (a failed row has attempts). New work due later
+ * than OUTBOX_LONGEST_WAIT from `now` came from a clock ahead of this one (another machine's, or this one's before it
+ * was set back): due at once, not stranded. Each branch is a range of `outbox_available`.
  */
-function dueOrWaiting(now: number, dueBy: number) {
-  return (eb: ExpressionBuilder<DB, 'outbox'>) =>
-    eb.or([
-      eb('available_at', '<=', now),
-      eb.and([eb('attempts', '=', 0), eb.or([eb('available_at', '<=', dueBy), eb('available_at', '>', now + OUTBOX_LONGEST_WAIT)])]),
+function claimable(now: number, dueBy: number) {
+  return (eb: ExpressionBuilder<DB, 'outbox'>) => {
+    const early = [eb('available_at', '>', now + OUTBOX_LONGEST_WAIT)];
+    if (dueBy > now) early.push(eb.and([eb('available_at', '>', now), eb('available_at', '<=', dueBy)]));
+    return eb.and([
+      eb.or([eb('available_at', '<=', now), eb.and([eb('attempts', '=', 0), eb.or(early)])]),
+      eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]),
     ]);
+  };
 }
 
 export class OutboxRepository implements Port.OutboxRepository {
@@ -36,11 +40,7 @@ export class OutboxRepository implements Port.OutboxRepository {
   }
 
   async claim(owner: string, now: number, leaseMs: number, limit: number, last: readonly string[] = [], dueBy = now): Promise<Port.OutboxItem[]> {
-    let due = this.db
-      .selectFrom('outbox')
-      .select('id')
-      .where(dueOrWaiting(now, dueBy))
-      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]));
+    let due = this.db.selectFrom('outbox').select('id').where(claimable(now, dueBy));
     if (last.length > 0) due = due.orderBy(sql`case when topic in (${sql.join(last.map((t) => sql`${t}`))}) then 1 else 0 end`);
     due = due.orderBy('id').limit(limit);
     // PostgreSQL: two processes claiming at once take different rows instead of queueing for the same ones. SQLite
@@ -102,13 +102,7 @@ export class OutboxRepository implements Port.OutboxRepository {
   }
 
   async due(now: number, dueBy = now): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('outbox')
-      .select('id')
-      .where(dueOrWaiting(now, dueBy))
-      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
-      .limit(1)
-      .executeTakeFirst();
+    const row = await this.db.selectFrom('outbox').select('id').where(claimable(now, dueBy)).limit(1).executeTakeFirst();
     return row !== undefined;
   }
 
