@@ -16,6 +16,8 @@ export { OUTBOX_LONGEST_WAIT };
 
 /** Topics claimed only when no other work is due: related reading waits for every search entry queued before it. */
 const CLAIMED_LAST: readonly string[] = [ARTICLE_RELATED];
+/** Topics whose work queues more (a search entry's run queues the article's related reading). */
+const QUEUES_MORE: readonly string[] = [ARTICLE_INDEXING];
 
 export interface OutboxPass {
   /** Who claims (process and host), shown in the table while a row is held. */
@@ -91,6 +93,10 @@ export async function runOutbox(ctx: Ctx, pass: OutboxPass): Promise<number> {
     // Stopped midway, or the slower work's turn is over: what is left goes back at once rather than when the lease runs out.
     const left = items.filter((i) => !done.includes(i.id) && !failed.has(i.id));
     if (left.length) await ctx.store.outbox.release(left.map((i) => i.id));
+    // Fewer rows than asked for: nothing else was due at the claim. When nothing was left and the work done queued none,
+    // another claim would find nothing (a statement per pass): work committed meanwhile in this process wakes its runner
+    // for another pass, and other processes' work, or a draft's coming due, is found by the next poll.
+    if (items.length < pass.batch && left.length === 0 && !items.some((i) => QUEUES_MORE.includes(i.topic) && done.includes(i.id))) break;
   }
   return completed;
 }
