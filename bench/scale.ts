@@ -842,12 +842,22 @@ async function settle(pid: number, env: Record<string, string>, limitMs = 180_00
 /** RSS of the server sampled twice a second while `during` runs: the highest seen. */
 class RssWatch {
   max = 0;
+  /** The highest of each phase marked so far, in order (see mark). */
+  readonly phases: [string, number][] = [];
+  private phaseMax = 0;
   private timer: NodeJS.Timeout | undefined;
   watch(pid: number) {
     this.stop();
     this.timer = setInterval(() => {
-      this.max = Math.max(this.max, rssMb(pid));
+      const mb = rssMb(pid);
+      this.max = Math.max(this.max, mb);
+      this.phaseMax = Math.max(this.phaseMax, mb);
     }, 500);
+  }
+  /** Ends the phase named `name`: the highest sampled since the last mark is kept under that name. */
+  mark(name: string) {
+    this.phases.push([name, this.phaseMax]);
+    this.phaseMax = 0;
   }
   stop() {
     if (this.timer) clearInterval(this.timer);
@@ -1096,6 +1106,7 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
     // 3. Writes through the API while readers load the site.
     const sentences = meta.loaded.samples.flatMap((s) => s.body.split(/(?<=。)/)).filter((s) => s.length > 8);
     const newsroom = new Newsroom(server.base, meta.token, meta.leafChannel, sentences);
+    rss.mark('sitemaps');
     log(`writes under reader load (${S} s; wrk ${readerMix.length} paths, 8 connections)`);
     for (const p of readerMix.slice(0, 30)) await get(server.base + p);
     const times = { create: [] as number[], update: [] as number[], publish: [] as number[] };
@@ -1134,6 +1145,7 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
     );
 
     // 4. Visibility: publish, then poll search, home and the channel page as a reader would.
+    rss.mark('writes');
     log('visibility after publish');
     const visible = { search: [] as number[], home: [] as number[], channel: [] as number[] };
     const readers2 = wrk(server.base, readerMix, { connections: 4, seconds: Math.min(60, S * 2) });
@@ -1182,6 +1194,7 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
     // two alternate in short windows, without, with, without … ending without; each window with a writer is taken
     // against the mean of the two without it on either side, once the writer's work is done, and the median of those
     // ratios is the figure.
+    rss.mark('visibility');
     log('cached article, without and with a writer at 5/s, alternated');
     const hot = `/a/${meta.hot[0]}`;
     for (let i = 0; i < 3; i++) await get(server.base + hot);
@@ -1235,6 +1248,7 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
       ratio >= 0.8 && achieved >= 4.5 && writerErrors === 0 && busy.every((b) => b.errors === 0),
     );
 
+    rss.mark('cached article');
     // 6. Search: bench/search.ts's query mix, one at a time through GET /api/v1/search.
     if (SEARCH_MODE !== 'none') {
       log('search');
@@ -1265,6 +1279,7 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
       );
     } else add('search', 'not measured (--search-index none)', 'p95 < 50 ms', undefined);
   } finally {
+    rss.mark('search');
     rss.stop();
     await server.stop();
   }
@@ -1385,6 +1400,7 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
       );
     }
   } finally {
+    rss.mark('uncached renders, deep pages (the second server)');
     rss.stop();
     await server.stop();
   }
@@ -1412,6 +1428,7 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
     await server.stop();
   }
   add('RSS under load (highest sampled)', `${f0(loadedRss)} MB`, '< 500 MB', loadedRss < 500);
+  add('  (for reference) highest RSS by phase', rss.phases.map(([name, mb]) => `${name} ${f0(mb)}`).join(', ') + ' MB', '—', undefined);
 }
 
 async function main() {
