@@ -12,25 +12,29 @@ import type { MigrationContext } from './index.ts';
  * whatever their size; each run reads only the pages not yet marked. SQLite has no visibility map: nothing to do.
  */
 const TABLES = ['related_terms', 'related_buckets'];
-const SETTINGS = [
-  'autovacuum_vacuum_threshold',
-  'autovacuum_vacuum_scale_factor',
-  'autovacuum_vacuum_insert_threshold',
-  'autovacuum_vacuum_insert_scale_factor',
-];
+/** Vacuumed after this many rows inserted, or this many dead (plus 1 % of the table), whatever the table's size. */
+const SETTINGS: Record<string, number> = {
+  autovacuum_vacuum_threshold: 20_000,
+  autovacuum_vacuum_scale_factor: 0.01,
+  autovacuum_vacuum_insert_threshold: 20_000,
+  autovacuum_vacuum_insert_scale_factor: 0,
+};
+
+/** The settings this server knows: the insert thresholds came with PostgreSQL 13 (before it only dead rows start a vacuum). */
+async function known(db: Kysely<unknown>): Promise<[string, number][]> {
+  const { rows } = await sql<{ version: number }>`select current_setting('server_version_num')::int as version`.execute(db);
+  const inserts = (rows[0]?.version ?? 0) >= 130_000;
+  return Object.entries(SETTINGS).filter(([name]) => inserts || !name.startsWith('autovacuum_vacuum_insert_'));
+}
 
 export async function up(db: Kysely<unknown>, { dialect }: MigrationContext): Promise<void> {
   if (dialect !== 'postgres') return;
-  const { rows } = await sql<{ version: number }>`select current_setting('server_version_num')::int as version`.execute(db);
-  // The insert thresholds came with PostgreSQL 13; before it only deletes and updates start a vacuum.
-  const inserts = (rows[0]?.version ?? 0) >= 130_000 ? ', autovacuum_vacuum_insert_threshold = 20000, autovacuum_vacuum_insert_scale_factor = 0' : '';
-  for (const table of TABLES)
-    await sql`alter table ${sql.table(table)} set (autovacuum_vacuum_threshold = 20000, autovacuum_vacuum_scale_factor = 0.01${sql.raw(inserts)})`.execute(db);
+  const settings = (await known(db)).map(([name, value]) => `${name} = ${value}`).join(', ');
+  for (const table of TABLES) await sql`alter table ${sql.table(table)} set (${sql.raw(settings)})`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>, { dialect }: MigrationContext): Promise<void> {
   if (dialect !== 'postgres') return;
-  const { rows } = await sql<{ version: number }>`select current_setting('server_version_num')::int as version`.execute(db);
-  const settings = (rows[0]?.version ?? 0) >= 130_000 ? SETTINGS : SETTINGS.slice(0, 2);
-  for (const table of TABLES) await sql`alter table ${sql.table(table)} reset (${sql.raw(settings.join(', '))})`.execute(db);
+  const names = (await known(db)).map(([name]) => name).join(', ');
+  for (const table of TABLES) await sql`alter table ${sql.table(table)} reset (${sql.raw(names)})`.execute(db);
 }
