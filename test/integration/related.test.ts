@@ -214,13 +214,15 @@ describe.each(STORES)('related reading on %s', (kind) => {
     await t.settled();
     for (const table of ['related_items', 'related_terms', 'related_buckets', 'related_fingerprints']) await sql`delete from ${sql.table(table)}`.execute(db);
     const articles = Number((await sql<{ n: number }>`select count(*) as n from articles`.execute(db)).rows[0]!.n);
-    // Work a previous process queued and did not get to: held back an hour here, so that only the backlog runs now.
+    // Work a previous process queued and did not get to: held back an hour here (as a retry whose back-off runs that
+    // long: new work due that far ahead would count as written by a clock ahead of ours, due at once, and the runner's
+    // poll could take it meanwhile), so that only the backlog runs now.
     const later = t.clock.now() + HOUR;
     for (const [topic, subject] of [
       ['article.related', id.arrival!],
       ['article.index', id.tracking!],
     ] as const)
-      await sql`insert into outbox (topic, subject_id, created_at, available_at, attempts) values (${topic}, ${subject}, ${t.clock.now()}, ${later}, 0)`.execute(
+      await sql`insert into outbox (topic, subject_id, created_at, available_at, attempts) values (${topic}, ${subject}, ${t.clock.now()}, ${later}, 1)`.execute(
         db,
       );
     expect(await analyseBacklog(t.ctx)).toBe(articles - 2);

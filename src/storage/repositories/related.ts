@@ -94,6 +94,64 @@ const DENSITY_SPAN = 5_000;
 /** From this archive size on, SQLite reads related candidates in the reader thread (see candidatesApart). */
 const APART_FROM = 5_000;
 
+/**
+ * A posting read for a shortlist as one integer: article_id × 2^21 + its weight in 2^21 − 1 steps (a weight is a
+ * component of a unit vector, in [0, 1]; exact below 2^53, so for any id under 2^32). The steps (5 × 10^-7) only
+ * order the shortlist, whose members are then scored exactly from their vectors.
+ */
+const PACKED = { idFactor: 2_097_152, weightSteps: 2_097_151 };
+
+/**
+ * Running sums of one shortlist by article id, kept from call to call (a thread makes one at a time, synchronously):
+ * NaN where no posting was summed, so a sum of 0 is still a candidate; reset after each. 4 bytes an article id.
+ */
+export class ShortlistSums {
+  private sums = new Float32Array(0);
+  private touched = new Int32Array(1 << 16);
+  private count = 0;
+  private values = new Float64Array(1 << 16);
+
+  add(id: number, s: number): void {
+    if (id >= this.sums.length) {
+      const grown = new Float32Array(Math.max(id + 1, Math.ceil(this.sums.length * 1.5))).fill(Number.NaN);
+      grown.set(this.sums);
+      this.sums = grown;
+    }
+    const sum = this.sums[id]!;
+    if (sum === sum) {
+      this.sums[id] = sum + s;
+      return;
+    }
+    this.sums[id] = s;
+    if (this.count === this.touched.length) {
+      const grown = new Int32Array(this.touched.length * 2);
+      grown.set(this.touched);
+      this.touched = grown;
+    }
+    this.touched[this.count++] = id;
+  }
+
+  /** The `limit` ids with the highest sums (ties: the newer id first), best first; and the sums cleared. */
+  best(limit: number): number[] {
+    const { sums, touched, count } = this;
+    if (this.values.length < count) this.values = new Float64Array(count * 2);
+    const values = this.values.subarray(0, count);
+    for (let i = 0; i < count; i++) values[i] = sums[touched[i]!]!;
+    values.sort();
+    const threshold = count > limit ? values[count - limit]! : Number.NEGATIVE_INFINITY;
+    const found: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = touched[i]!;
+      if (sums[id]! >= threshold) found.push(id);
+    }
+    found.sort((a, b) => sums[b]! - sums[a]! || b - a);
+    for (let i = 0; i < count; i++) sums[touched[i]!] = Number.NaN;
+    this.count = 0;
+    return found.length > limit ? found.slice(0, limit) : found;
+  }
+}
+const shortlistSums = new ShortlistSums();
+
 /** What an article page reads of its related reading, prepared (see prepared.ts). */
 const itemsOf = prepared(
   (db: Kysely<DB & RelatedTables>, articleId: number) =>
@@ -344,20 +402,36 @@ export class RelatedRepository implements Port.RelatedRepository {
   }
 
   /**
-   * The RESCORED best by the cut postings, each posting scored by its term's query weight and summed per article in
-   * SQL: the (up to 40,000) postings never become rows here. SQLite: one compound SELECT of a cut list per term.
+   * The RESCORED best by the cut postings, each posting scored by its term's query weight and summed per article.
+   * SQLite: one compound SELECT of a row per term, its cut list as one text of integers (see PACKED), summed here in a
+   * typed array (see ShortlistSums). Summing in SQL (GROUP BY over the compound SELECT, then ORDER BY the sums) was half
+   * the read: 24 ms of the reader thread a publish at 20,000 articles against 15 ms so, for the same 400 candidates.
    */
   private async shortlistSqlite(articleId: number, terms: readonly [string, number][], depth: (w: number) => number): Promise<number[]> {
-    const postings = sql.join(
+    const lists = sql.join(
       terms.map(
-        ([term, w]) => sql`select article_id, weight * ${w} as s from (select article_id, weight from related_terms where term = ${term}
-          order by weight desc limit ${depth(w)}) p`,
+        ([term, w], i) => sql`select ${sql.lit(i)} as i, group_concat(article_id * ${sql.lit(PACKED.idFactor)} + cast(min(max(weight, 0), 1) *
+          ${sql.lit(PACKED.weightSteps)} as integer)) as p from (select article_id, weight from related_terms where term = ${term}
+          order by weight desc limit ${depth(w)})`,
       ),
       sql` union all `,
     );
-    const { rows } = await sql<{ article_id: number }>`select article_id from (${postings}) q where article_id <> ${articleId}
-      group by article_id order by sum(s) desc, article_id desc limit ${RESCORED}`.execute(this.db);
-    return rows.map((r) => Number(r.article_id));
+    const { rows } = await sql<{ i: number; p: string | null }>`${lists}`.execute(this.db);
+    // Synchronous from here on: the sums are one thread's, and clean again before this returns.
+    const sums = shortlistSums;
+    for (const { i, p } of rows) {
+      if (p === null) continue;
+      const w = terms[Number(i)]![1];
+      for (let start = 0; start < p.length; ) {
+        let comma = p.indexOf(',', start);
+        if (comma < 0) comma = p.length;
+        const packed = Number(p.slice(start, comma));
+        start = comma + 1;
+        const id = Math.floor(packed / PACKED.idFactor);
+        if (id !== articleId) sums.add(id, ((packed - id * PACKED.idFactor) / PACKED.weightSteps) * w);
+      }
+    }
+    return sums.best(RESCORED);
   }
 
   /**
