@@ -747,8 +747,8 @@ function cpuMs(pid: number): number {
 }
 
 /** CPU time of each thread of the server's process tree, in ms, by thread id (and its name, /proc's `comm`). */
-function threadCpu(pid: number): Map<number, { name: string; main: boolean; ms: number }> {
-  const out = new Map<number, { name: string; main: boolean; ms: number }>();
+function threadCpu(pid: number): Map<number, { name: string; main: boolean; niced: boolean; ms: number }> {
+  const out = new Map<number, { name: string; main: boolean; niced: boolean; ms: number }>();
   for (const p of processTree(pid)) {
     let tids: string[] = [];
     try {
@@ -761,7 +761,7 @@ function threadCpu(pid: number): Map<number, { name: string; main: boolean; ms: 
         const stat = readFileSync(`/proc/${p}/task/${tid}/stat`, 'utf8');
         const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
         const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        out.set(Number(tid), { name, main: Number(tid) === p, ms: (Number(f[11]) + Number(f[12])) * TICK_MS });
+        out.set(Number(tid), { name, main: Number(tid) === p, niced: Number(f[16]) > 0, ms: (Number(f[11]) + Number(f[12])) * TICK_MS });
       } catch {
         // gone meanwhile
       }
@@ -770,18 +770,25 @@ function threadCpu(pid: number): Map<number, { name: string; main: boolean; ms: 
   return out;
 }
 
-/** Where the CPU between two threadCpu samples went: the processes' main threads (the event loops) and the others by name. */
-function cpuByThread(before: ReturnType<typeof threadCpu>, after: ReturnType<typeof threadCpu>): string {
+/**
+ * Where the CPU between two threadCpu samples went: the processes' main threads (the event loops), the threads at a
+ * lower priority (the related reader, the body workers), and the others (V8's helpers, the checkpointer) by name.
+ */
+function cpuSplit(before: ReturnType<typeof threadCpu>, after: ReturnType<typeof threadCpu>): Map<string, number> {
   const by = new Map<string, number>();
   for (const [tid, t] of after) {
     const ms = t.ms - (before.get(tid)?.ms ?? 0);
     if (ms <= 0) continue;
-    const key = t.main ? 'event loop' : t.name;
+    const key = t.main ? 'event loop' : t.niced ? `${t.name} (niced)` : t.name;
     by.set(key, (by.get(key) ?? 0) + ms);
   }
-  return [...by]
+  return by;
+}
+
+function cpuByThread(before: ReturnType<typeof threadCpu>, after: ReturnType<typeof threadCpu>, per = 1, unit = ''): string {
+  return [...cpuSplit(before, after)]
     .sort((a, b) => b[1] - a[1])
-    .map(([k, ms]) => `${k} ${f0(ms)} ms`)
+    .map(([k, ms]) => `${k} ${per === 1 ? f0(ms) : f1(ms / per)} ms${unit}`)
     .join(', ');
 }
 
@@ -1204,7 +1211,19 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
     let written = 0;
     let writerErrors = 0;
     let writerSeconds = 0;
+    // The server's CPU by thread in the windows with the writer and in those without (its work after a window's last
+    // write, which settle waits for, counted in): where a writer's article costs the readers.
+    const cpuWith = { before: [] as ReturnType<typeof threadCpu>[], after: [] as ReturnType<typeof threadCpu>[], seconds: 0 };
+    const cpuAlone = { ...cpuWith, before: [] as ReturnType<typeof threadCpu>[], after: [] as ReturnType<typeof threadCpu>[] };
+    const alone1 = async () => {
+      cpuAlone.before.push(threadCpu(server.pid));
+      const r = await wrk(server.base, [hot], { connections: 50, seconds: windowSeconds, threads: 2 });
+      cpuAlone.after.push(threadCpu(server.pid));
+      cpuAlone.seconds += windowSeconds;
+      return r;
+    };
     const withWriter = async () => {
+      cpuWith.before.push(threadCpu(server.pid));
       const busy = wrk(server.base, [hot], { connections: 50, seconds: windowSeconds, threads: 2 });
       const wStart = Date.now();
       const wStop = wStart + windowSeconds * 1000;
@@ -1224,14 +1243,22 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
       writerSeconds += (Date.now() - wStart) / 1000;
       // The writer's work after its last commit (search, related reading) belongs to its window, not the next.
       await settle(server.pid, env);
+      cpuWith.after.push(threadCpu(server.pid));
+      cpuWith.seconds += windowSeconds;
       return result;
     };
-    const alone = [await wrk(server.base, [hot], { connections: 50, seconds: windowSeconds, threads: 2 })];
+    const alone = [await alone1()];
     const busy: Wrk[] = [];
     for (let i = 0; i < WINDOWS_WITH_WRITER; i++) {
       busy.push(await withWriter());
-      alone.push(await wrk(server.base, [hot], { connections: 50, seconds: windowSeconds, threads: 2 }));
+      alone.push(await alone1());
     }
+    const summed = (w: typeof cpuWith) => {
+      const by = new Map<string, number>();
+      for (const [i, before] of w.before.entries()) for (const [k, ms] of cpuSplit(before, w.after[i]!)) by.set(k, (by.get(k) ?? 0) + ms);
+      return by;
+    };
+    const [withBy, aloneBy] = [summed(cpuWith), summed(cpuAlone)];
     const achieved = written / writerSeconds;
     const ratios = busy.map((b, i) => b.rps / ((alone[i]!.rps + alone[i + 1]!.rps) / 2));
     const ratio = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
@@ -1246,6 +1273,21 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
       `${busy.map((b) => f0(b.rps)).join(' / ')} req/s, p99 up to ${f1(Math.max(...busy.map((b) => b.p99)))} ms = ${ratios.map((r) => f0(r * 100)).join(' / ')} % of the windows without on either side; median ${f0(ratio * 100)} %; reader errors ${busy.reduce((n, b) => n + b.errors, 0)}`,
       '≥ 80 % (writer at 5/s)',
       ratio >= 0.8 && achieved >= 4.5 && writerErrors === 0 && busy.every((b) => b.errors === 0),
+    );
+    const perSecond = (by: Map<string, number>, seconds: number) =>
+      [...by]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, ms]) => `${k} ${f0(ms / seconds)}`)
+        .join(', ');
+    const extra = new Map([...withBy].map(([k, ms]) => [k, ms - ((aloneBy.get(k) ?? 0) * cpuWith.seconds) / Math.max(1, cpuAlone.seconds)]));
+    add(
+      "  (for reference) server CPU by thread, ms a second: without / with the writer; the writer's extra per article",
+      `${perSecond(aloneBy, cpuAlone.seconds)} / ${perSecond(withBy, cpuWith.seconds)}; ${[...extra]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, ms]) => `${k} ${f1(ms / Math.max(1, written))}`)
+        .join(', ')} ms`,
+      '—',
+      undefined,
     );
 
     rss.mark('cached article');
