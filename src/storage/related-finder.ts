@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { sql, type Kysely } from 'kysely';
 import { Piscina } from 'piscina';
 import type { Candidate } from '../domain/articles/related-reading.ts';
+import { WORKER_YOUNG_GENERATION_MB } from '../domain/articles/body-pool.ts';
 import { BUNDLED, packageFile } from '../package-files.ts';
 
 /** What crosses to the related-reading reader thread: an article's stored terms and the database file to read. */
@@ -54,7 +55,13 @@ let warming: Promise<boolean> | undefined;
 /** Starts the thread if it is not running; resolves true once it answers (false if it could not start). */
 function warm(): Promise<boolean> {
   if (!pool) {
-    pool = new Piscina<Job, unknown>({ ...worker(), minThreads: 0, maxThreads: 1, idleTimeout: 60_000 });
+    pool = new Piscina<Job, unknown>({
+      ...worker(),
+      minThreads: 0,
+      maxThreads: 1,
+      idleTimeout: 60_000,
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     pool.on('workerDestroy', () => {
       ready = false;
       warming = undefined;
