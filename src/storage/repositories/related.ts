@@ -118,7 +118,7 @@ export class ShortlistSums {
       this.sums = grown;
     }
     const sum = this.sums[id]!;
-    if (sum === sum) {
+    if (!Number.isNaN(sum)) {
       this.sums[id] = sum + s;
       return;
     }
