@@ -17,8 +17,9 @@ let pool: Piscina<BodyJob, BodyOutcome> | undefined;
 /**
  * The young generation of a worker thread's heap, in MB (V8 sizes it from the machine's memory otherwise, tens of MB):
  * a thread's jobs keep little between them, and the space they are given they keep for good. On the bench:scale
- * archive of 20,000 articles, the server's RSS after writes and searches went from 498 to 458 MB with this for the
- * body and related-reader threads, and their CPU a publish did not move (31.5 / 30.8 against 32.2 / 30.6 ms).
+ * archive of 20,000 articles, the server's RSS after reads, writes and searches went from 483 / 487 to 461 / 460 MB
+ * with this for the body and related-reader threads (two pairs, alternated), and their CPU a publish did not move
+ * (31.5 / 30.8 against 32.2 / 30.6 ms).
  */
 export const WORKER_YOUNG_GENERATION_MB = 6;
 
