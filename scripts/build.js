@@ -4,9 +4,9 @@
  * source maps beside), so a start loads one compiled file instead of compiling ~270 TypeScript modules through tsx.
  * Beside it: dist/body-worker.js, dist/prepare-worker.js, dist/suggest-worker.js and dist/related-worker.js (the worker threads' own bundles), dist/migrations/*.js
  * (one per dated migration, under its own name: Kysely records migrations by name) and dist/assets/ (the browser
- * bundles with their .gz and .br, written by src/web/asset-build.ts: a start reads them instead of running esbuild). Packages in node_modules stay
- * external (native addons, jieba's dictionary, OpenCC's tables load as they do from the sources); files read at run
- * time (dict/, src/demo, demo/images, src/client, src/admin, static/) are found from the package root
+ * bundles with their .gz and .br, written by src/web/asset-build.ts: a start reads them instead of running esbuild). The
+ * packages the server imports are bundled too (EXTERNAL below names those that load from node_modules); files read at
+ * run time (dict/, src/demo, demo/images, src/client, src/admin, static/) are found from the package root
  * (src/package-files.ts).
  *
  * Plain JavaScript, so bin/inkstone.js can check and build without tsx. `isFresh()` compares dist/build.json with the
@@ -23,6 +23,42 @@ export const DIST = path.join(root, 'dist');
 const STAMP = 'build.json';
 const MIGRATIONS = path.join(root, 'src/storage/migrations');
 const DATED = /^\d{4}-\d{2}-\d{2}T\d{4}-[\w-]+\.ts$/;
+
+/**
+ * Packages left in node_modules, loaded from there at run time: native addons (better-sqlite3, sharp, @node-rs/argon2
+ * and @node-rs/jieba), packages that start threads or read their own files by path (piscina's worker, pino's transports,
+ * OpenCC's and pinyin-pro's tables, esbuild's binary, tsx), and those the code loads on first use with `createRequire`
+ * (drivers, SDKs, the sanitizer: kept out of a start). Everything else the server imports is bundled: resolving,
+ * reading and compiling fastify, ajv, kysely, typebox and the rest file by file (about 400 modules) was most of a
+ * start's time, 1.1–1.35 s against 0.38–0.44 s for `inkstone --help` (bundled: DEPLOY, "Start-up and memory").
+ */
+const EXTERNAL = [
+  'better-sqlite3',
+  'sharp',
+  '@node-rs/*',
+  'piscina',
+  'pino',
+  'opencc-js',
+  'pinyin-pro',
+  'esbuild',
+  'tsx',
+  'tsx/*',
+  'pg',
+  'ioredis',
+  '@aws-sdk/*',
+  'prom-client',
+  'qrcode',
+  'file-type',
+  'sanitize-html',
+  'saxes',
+  'tar-stream',
+];
+
+/**
+ * Bundled CommonJS packages call `require` for Node's own modules (and for the EXTERNAL ones they use), which an ES
+ * module does not have: each output file makes one for itself.
+ */
+const REQUIRE_BANNER = "import { createRequire as __inkstoneCreateRequire } from 'node:module'; const require = __inkstoneCreateRequire(import.meta.url);";
 
 /** What the build was made from: the newest modification time (files and folders) and the number of files. */
 export function sourcesStamp() {
@@ -76,11 +112,13 @@ export async function build() {
       // Run once below to write the browser bundles into dist/assets (not loaded by the server).
       'asset-build': 'src/web/asset-build.ts',
     };
+    /** @type {Record<string, string>} */
+    const migrations = {};
     for (const f of readdirSync(MIGRATIONS).filter((f) => DATED.test(f)))
-      entryPoints[`migrations/${f.replace(/\.ts$/, '')}`] = path.join('src/storage/migrations', f);
-    const result = await esbuild.build({
+      migrations[`migrations/${f.replace(/\.ts$/, '')}`] = path.join('src/storage/migrations', f);
+    /** @type {import('esbuild').BuildOptions} */
+    const common = {
       absWorkingDir: root,
-      entryPoints,
       outdir: scratch,
       bundle: true,
       platform: 'node',
@@ -89,7 +127,6 @@ export async function build() {
       // One file per entry, no shared chunks: a dynamic import inside the CLI is a lazy module of the same file, so a
       // rebuild while a server runs never leaves it asking for a chunk that is gone.
       splitting: false,
-      packages: 'external',
       sourcemap: 'linked',
       sourcesContent: false,
       // Class and function names as written (errors, logs, stack traces), not renamed where two modules share one.
@@ -99,9 +136,16 @@ export async function build() {
       legalComments: 'none',
       logLevel: 'warning',
       metafile: true,
-    });
+    };
+    const results = await Promise.all([
+      esbuild.build({ ...common, entryPoints, external: EXTERNAL, banner: { js: REQUIRE_BANNER } }),
+      // The migrations, loaded only when one is pending (a first start, an upgrade), keep their one package (kysely's
+      // `sql`) external rather than each carrying a copy: the Kysely they are given is the bundle's, and the two meet
+      // only in the query nodes `sql` makes, which Kysely reads by their shape.
+      esbuild.build({ ...common, entryPoints: migrations, packages: 'external' }),
+    ]);
     let bytes = 0;
-    for (const [file, out] of Object.entries(result.metafile.outputs)) if (file.endsWith('.js')) bytes += out.bytes;
+    for (const result of results) for (const [file, out] of Object.entries(result.metafile?.outputs ?? {})) if (file.endsWith('.js')) bytes += out.bytes;
     // The browser bundles, compressed at their tightest once here instead of at every start.
     const assets = await import(pathToFileURL(path.join(scratch, 'asset-build.js')).href);
     await assets.writePrebuilt(path.join(scratch, 'assets'));

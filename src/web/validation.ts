@@ -4,7 +4,10 @@ import type { FastifySchemaCompiler } from 'fastify';
 
 // ajv is CommonJS: under NodeNext its class is the default export's default.
 const Ajv = AjvModule.default;
-const common: Options = { allErrors: false, removeAdditional: false, useDefaults: true, strict: false };
+// `validateSchema: false`: ajv checks each schema against the JSON Schema meta-schema before compiling it, and the first
+// check compiles that meta-schema (~100 ms of CPU per ajv instance, paid by a start's first page). Our schemas are
+// code, not input: test/integration/route-schemas.test.ts checks every route's against the meta-schema instead.
+const common: Options = { allErrors: false, removeAdditional: false, useDefaults: true, strict: false, validateSchema: false };
 
 // Bodies are JSON: a wrong type is an error, never silently coerced; unknown fields are rejected by schema.
 const strict = new Ajv({ ...common, coerceTypes: false });

@@ -87,6 +87,14 @@ describe('the built server (bin/inkstone.js → dist/)', () => {
     expect(readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0')).not.toContain('tsx');
   });
 
+  it('carries the packages it imports, loading from node_modules only those that must stay there', () => {
+    // Resolving and reading fastify, kysely, typebox, ajv and the rest file by file was most of a start (scripts/build.js).
+    const bundle = readFileSync(path.join(root, 'dist/inkstone.js'), 'utf8');
+    const imported = new Set([...bundle.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]!).filter((p) => !p.startsWith('node:')));
+    expect([...imported].sort()).toEqual(['better-sqlite3', 'pino', 'piscina']);
+    expect(bundle).toContain('// node_modules/fastify/fastify.js');
+  });
+
   it('serves the demo home page, its assets and static files', async () => {
     const home = await fetch(`${base}/`);
     expect(home.status).toBe(200);
