@@ -62,10 +62,11 @@ export class TopicRepository implements Port.TopicRepository {
     if (rows.length === 0) return [];
     const links = await this.db
       .selectFrom('topic_articles')
-      // An article in the 回收站 is out of every list until it is restored.
-      .innerJoin('articles', 'articles.id', 'topic_articles.article_id')
       .select(['topic_id', 'article_id'])
-      .where('articles.deleted_at', 'is', null)
+      // An article in the 回收站 is out of every list until it is restored. Asked of the trash (its partial index), not
+      // of each linked article's row: at a million articles a start's first home page spent 345 ms reading the rows
+      // of its topics' 1,200 articles from a cold disk for that one column.
+      .where('article_id', 'not in', (eb) => eb.selectFrom('articles').select('id').where('deleted_at', 'is not', null))
       .where(
         'topic_id',
         'in',
