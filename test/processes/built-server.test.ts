@@ -3,7 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gpsJpeg, multipart } from '../support/images.ts';
 import { freePort } from '../support/net.ts';
+import { openTestDatabase, runsOn, type TestDatabase } from '../support/stores.ts';
+import { waitFor } from '../support/wait.ts';
 
 /**
  * The production build as an operator runs it: `bin/inkstone.js` (what `npm start` runs) builds dist/ when it is stale
@@ -186,4 +189,88 @@ describe('the built server (bin/inkstone.js → dist/)', () => {
     expect(migrate.status, migrate.stderr).toBe(0);
     expect(migrate.stdout).toMatch(/up to date/);
   });
+});
+
+/**
+ * The same build on PostgreSQL, through the paths the demo site above does not take: the driver (node-postgres, loaded
+ * from node_modules by the bundle), a multipart upload with sharp's variants, the HTML sanitizer, an article's search
+ * and its page, and /metrics (prom-client). The packages the bundle carries (fastify's multipart, kysely's PostgreSQL
+ * dialect) and those it leaves in node_modules must meet as they do from the sources.
+ */
+describe.runIf(runsOn('postgres'))('the built server on PostgreSQL', () => {
+  let db: TestDatabase;
+  let dataDir: string;
+  let child: ChildProcess;
+  let base: string;
+  let stderr = '';
+  let token: string;
+  const METRICS = 'built-metrics-token-0123456789';
+
+  beforeAll(async () => {
+    db = await openTestDatabase('postgres', { migrated: false });
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-built-pg-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const extra = { PORT: String(port), DATABASE_URL: db.databaseUrl!, INKSTONE_METRICS_TOKEN: METRICS };
+    child = spawn(process.execPath, [bin, 'serve'], { cwd: os.tmpdir(), env: env(dataDir, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stderr!.on('data', (d) => (stderr += String(d)));
+    for (const deadline = Date.now() + 90_000; ; ) {
+      if (child.exitCode !== null) throw new Error(`bin/inkstone.js serve exited ${child.exitCode}: ${stderr}`);
+      const ok = await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`bin/inkstone.js serve did not answer in time: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const made = spawnSync(process.execPath, [bin, 'token', 'create', '--user', 'admin'], {
+      cwd: os.tmpdir(),
+      env: env(dataDir, extra),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(made.status, made.stderr).toBe(0);
+    token = made.stdout.trim().split(/\s+/).pop()!;
+  }, 120_000);
+
+  afterAll(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+    await db?.cleanup();
+  });
+
+  it('uploads a photo, publishes a sanitized article with it, finds it and serves its page and metrics', async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    const form = await multipart({ field: 'file', data: await gpsJpeg(1600, 1000), filename: '大桥.jpg', type: 'image/jpeg' });
+    const uploaded = await fetch(`${base}/api/v1/media`, { method: 'POST', headers: { ...auth, ...form.headers }, body: new Uint8Array(form.payload) });
+    const media = (await uploaded.json()) as { url: string };
+    expect(uploaded.status, JSON.stringify(media)).toBe(201);
+    expect((await fetch(base + media.url)).headers.get('content-type')).toMatch(/^image\//);
+    const body = `<p onclick="steal()">砚岚芯大桥今晨合龙。</p><script>alert(1)</script><p><img src="${media.url}" alt="合龙现场"></p>`;
+    const created = await fetch(`${base}/api/v1/articles`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: '砚岚芯大桥合龙', channel: 'difang/yaowen', body }),
+    });
+    const article = (await created.json()) as { id: number };
+    expect(created.status, JSON.stringify(article)).toBe(201);
+    expect((await fetch(`${base}/api/v1/articles/${article.id}/publish`, { method: 'POST', headers: auth })).status).toBe(200);
+    const page = await (await fetch(`${base}/a/${article.id}`)).text();
+    expect(page).toContain('砚岚芯大桥今晨合龙');
+    expect(page).not.toContain('steal()');
+    expect(page).not.toContain('alert(1)');
+    // Indexed after the commit, by the outbox.
+    await waitFor(async () => {
+      const search = await fetch(`${base}/api/v1/search?q=${encodeURIComponent('砚岚芯大桥')}`);
+      return ((await search.json()) as { items: { id: number }[] }).items.some((i) => i.id === article.id) || undefined;
+    });
+    const metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS}` } });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('inkstone_http_request_duration_seconds');
+  }, 60_000);
 });
