@@ -10,7 +10,7 @@
  * (src/package-files.ts).
  *
  * Plain JavaScript, so bin/inkstone.js can check and build without tsx. `isFresh()` compares dist/build.json with the
- * sources as they are now (newest modification time and file count under src/, this file, package.json): a changed,
+ * sources as they are now (newest modification time and file count under src/, this file, package.json and its lockfile): a changed,
  * added or removed source file makes the build stale, and bin/inkstone.js builds again before starting.
  * The build is written to a scratch folder and renamed into place, so a process never loads half a build.
  */
@@ -75,6 +75,8 @@ export function sourcesStamp() {
   };
   visit(path.join(root, 'src'));
   for (const f of ['package.json', 'scripts/build.js']) visit(path.join(root, f));
+  // The lockfile too: the build carries the packages' code (EXTERNAL aside), so `npm update` must make it stale.
+  if (existsSync(path.join(root, 'package-lock.json'))) visit(path.join(root, 'package-lock.json'));
   return { newest, files };
 }
 
