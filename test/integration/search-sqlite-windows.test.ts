@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEARCH_CAPS, type Term } from '../../src/domain/search/search-index.ts';
 import { SqliteSearchIndex } from '../../src/storage/search/sqlite.ts';
-import { insertPublished, seedChannelAndAuthor } from '../support/search-docs.ts';
+import { insertPublished, seedChannelAndAuthor, wordsDocument } from '../support/search-docs.ts';
 import { openTestDatabase, runsOn, type TestDatabase } from '../support/stores.ts';
 
 /**
@@ -31,20 +31,7 @@ describe.runIf(runsOn('sqlite'))('date windows on sqlite', () => {
       ids.map((id) => ({ id, publishedAt: at(id) })),
     );
     index = new SqliteSearchIndex(db);
-    await index.putMany(
-      ids.map((id) => ({
-        articleId: id,
-        channelId: 1,
-        publishedAt: at(id),
-        fields: {
-          title: { words: [`标题${id}`], grams: [] },
-          tags: { words: [], grams: [] },
-          summary: { words: [], grams: [] },
-          body: { words: id % 10 === 0 ? ['潮汐', '砂岩'] : ['潮汐'], grams: [] },
-        },
-        head: `标题${id}`,
-      })),
-    );
+    await index.putMany(ids.map((id) => wordsDocument(id, at(id), id % 10 === 0 ? ['潮汐', '砂岩'] : ['潮汐'])));
   }, 120_000);
   afterAll(() => t?.cleanup());
 

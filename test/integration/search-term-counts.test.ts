@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SearchIndex, SearchRequest, Term } from '../../src/domain/search/search-index.ts';
 import { partialMatches, TERM_COUNTS } from '../../src/domain/search/service.ts';
 import { SqlStore } from '../../src/storage/store.ts';
-import { insertPublished, seedChannelAndAuthor } from '../support/search-docs.ts';
+import { insertPublished, wordsDocument, seedChannelAndAuthor } from '../support/search-docs.ts';
 import { openTestDatabase, STORES, type TestDatabase } from '../support/stores.ts';
 
 /**
@@ -30,20 +30,7 @@ describe.each(STORES)('term counts for partial matches on %s', (kind) => {
       ids.map((id) => ({ id, publishedAt: at(id) })),
     );
     const store = SqlStore.of(t.database);
-    await store.search.putMany(
-      ids.map((id) => ({
-        articleId: id,
-        channelId: 1,
-        publishedAt: at(id),
-        fields: {
-          title: { words: [`标题${id}`], grams: [] },
-          tags: { words: [], grams: [] },
-          summary: { words: [], grams: [] },
-          body: { words: [...words(id), '报道'], grams: [] },
-        },
-        head: `标题${id}`,
-      })),
-    );
+    await store.search.putMany(ids.map((id) => wordsDocument(id, at(id), [...words(id), '报道'])));
     // The real index, with what partialMatches hands it noted.
     index = store.search;
     const termMatches = index.termMatches.bind(index);

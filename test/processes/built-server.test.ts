@@ -30,11 +30,63 @@ const env = (dataDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv 
   ...extra,
 });
 
+interface Built {
+  child: ChildProcess;
+  base: string;
+  /** An API token of the admin account. */
+  token: string;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/** `bin/inkstone.js serve` on a free port until /healthz answers, and an admin token made by the bin's CLI. */
+async function startBuilt(dataDir: string, extra: NodeJS.ProcessEnv = {}): Promise<Built> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  let stderr = '';
+  const child = spawn(process.execPath, [bin, 'serve'], {
+    cwd: os.tmpdir(),
+    env: env(dataDir, { ...extra, PORT: String(port) }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr!.on('data', (d) => (stderr += String(d)));
+  for (const deadline = Date.now() + 90_000; ; ) {
+    if (child.exitCode !== null) throw new Error(`bin/inkstone.js serve exited ${child.exitCode}: ${stderr}`);
+    const ok = await fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`bin/inkstone.js serve did not answer in time: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const made = spawnSync(process.execPath, [bin, 'token', 'create', '--user', 'admin'], {
+    cwd: os.tmpdir(),
+    env: env(dataDir, extra),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  expect(made.status, made.stderr).toBe(0);
+  return {
+    child,
+    base,
+    token: made.stdout.trim().split(/\s+/).pop()!,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 describe('the built server (bin/inkstone.js → dist/)', () => {
   let dataDir: string;
+  let built: Built;
   let child: ChildProcess;
   let base: string;
-  let stderr = '';
+  let stderr: () => string;
   let token: string;
 
   beforeAll(async () => {
@@ -46,42 +98,19 @@ describe('the built server (bin/inkstone.js → dist/)', () => {
     } catch {
       // No build yet: the bin builds one.
     }
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, [bin, 'serve'], { cwd: os.tmpdir(), env: env(dataDir, { PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stderr!.on('data', (d) => (stderr += String(d)));
-    for (const deadline = Date.now() + 90_000; ; ) {
-      if (child.exitCode !== null) throw new Error(`bin/inkstone.js serve exited ${child.exitCode}: ${stderr}`);
-      const ok = await fetch(`${base}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`bin/inkstone.js serve did not answer in time: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const made = spawnSync(process.execPath, [bin, 'token', 'create', '--user', 'admin'], {
-      cwd: os.tmpdir(),
-      env: env(dataDir),
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(made.status, made.stderr).toBe(0);
-    token = made.stdout.trim().split(/\s+/).pop()!;
+    built = await startBuilt(dataDir);
+    ({ child, base, token } = built);
+    stderr = built.stderr;
   }, 120_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await built?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('was built again from the sources it runs, and runs from dist/', async () => {
-    expect(stderr).toContain('Building dist/');
-    expect(stderr).not.toContain('The build failed');
+    expect(stderr()).toContain('Building dist/');
+    expect(stderr()).not.toContain('The build failed');
     const stamp = JSON.parse(readFileSync(stampFile, 'utf8'));
     expect(stamp.sources.files).toBeGreaterThan(100);
     const { isFresh } = (await import(path.join(root, 'scripts/build.js'))) as { isFresh: () => boolean };
@@ -200,46 +229,20 @@ describe('the built server (bin/inkstone.js → dist/)', () => {
 describe.runIf(runsOn('postgres'))('the built server on PostgreSQL', () => {
   let db: TestDatabase;
   let dataDir: string;
-  let child: ChildProcess;
+  let built: Built;
   let base: string;
-  let stderr = '';
   let token: string;
   const METRICS = 'built-metrics-token-0123456789';
 
   beforeAll(async () => {
     db = await openTestDatabase('postgres', { migrated: false });
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-built-pg-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const extra = { PORT: String(port), DATABASE_URL: db.databaseUrl!, INKSTONE_METRICS_TOKEN: METRICS };
-    child = spawn(process.execPath, [bin, 'serve'], { cwd: os.tmpdir(), env: env(dataDir, extra), stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stderr!.on('data', (d) => (stderr += String(d)));
-    for (const deadline = Date.now() + 90_000; ; ) {
-      if (child.exitCode !== null) throw new Error(`bin/inkstone.js serve exited ${child.exitCode}: ${stderr}`);
-      const ok = await fetch(`${base}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`bin/inkstone.js serve did not answer in time: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const made = spawnSync(process.execPath, [bin, 'token', 'create', '--user', 'admin'], {
-      cwd: os.tmpdir(),
-      env: env(dataDir, extra),
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(made.status, made.stderr).toBe(0);
-    token = made.stdout.trim().split(/\s+/).pop()!;
+    built = await startBuilt(dataDir, { DATABASE_URL: db.databaseUrl!, INKSTONE_METRICS_TOKEN: METRICS });
+    ({ base, token } = built);
   }, 120_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await built?.stop();
     rmSync(dataDir, { recursive: true, force: true });
     await db?.cleanup();
   });

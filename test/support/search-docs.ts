@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { SearchDocument } from '../../src/domain/search/search-index.ts';
 import type { DB } from '../../src/storage/schema.ts';
 
 /**
@@ -48,4 +49,20 @@ export async function insertPublished(db: Kysely<DB>, authorId: number, articles
         })) as never,
       )
       .execute();
+}
+
+/** An index document of article `id` in channel 1 (title 标题<id>, as insertPublished writes it) with these body words. */
+export function wordsDocument(id: number, publishedAt: number, bodyWords: string[]): SearchDocument {
+  return {
+    articleId: id,
+    channelId: 1,
+    publishedAt,
+    fields: {
+      title: { words: [`标题${id}`], grams: [] },
+      tags: { words: [], grams: [] },
+      summary: { words: [], grams: [] },
+      body: { words: bodyWords, grams: [] },
+    },
+    head: `标题${id}`,
+  };
 }
