@@ -110,7 +110,7 @@ const keyFrom = (ms: number) => Math.ceil(ms / MINUTE) * SLOTS;
 const keyBefore = (ms: number) => Math.floor(ms / MINUTE) * SLOTS;
 
 /**
- * Date bounds as a range of doc keys FTS5 seeks to: whole minutes, so exact for bounds on a minute (a day in any time
+ * Date bounds as a range of doc keys (FTS5 filters on it, see fromNewerEnd): whole minutes, so exact for bounds on a minute (a day in any time
  * zone); `exactTimes` then drops what a bound inside a minute leaves out of range.
  */
 function keyRange(request: SearchRequest): RawBuilder<unknown>[] {
@@ -123,9 +123,9 @@ function keyRange(request: SearchRequest): RawBuilder<unknown>[] {
 /**
  * SQLite's FTS5 (3.53) takes a rowid bound as a filter, not as a place to seek to: a read ordered by rowid walks the
  * term's doclist from that end until its LIMIT is met, whatever the bounds. At a million articles a common word's
- * doclist holds 600,000 entries: counting the first 1,000 matches of a 90-day window took 18 ms for a window near the
- * oldest end of the index and 137 ms for one near the newest, reading from the oldest end as a bare count does; the
- * other way round from the newest end. So a date-bounded count reads from the end of the index nearer its window (by
+ * doclist holds 600,000 entries: counting the first 1,000 matches in a window of 20,000 articles (four weeks of that
+ * archive) took 18 ms for a window near the oldest end of the index and 137 ms for one near the newest, reading from the
+ * oldest end as a bare count does; the other way round from the newest end. So a date-bounded count reads from the end of the index nearer its window (by
  * the doc keys' times, a guess that changes what the count costs, never what it returns).
  */
 async function fromNewerEnd(db: Kysely<DB>, docs: RawBuilder<unknown>, request: SearchRequest): Promise<boolean> {
@@ -349,7 +349,8 @@ export class SqliteSearchIndex implements SearchIndex {
 
   private async searchIn({ docs, fts }: Tables, request: SearchRequest): Promise<SearchCandidates> {
     const conditions: RawBuilder<unknown>[] = [sql`${fts} match ${ftsExpression(request.terms, request.channelIds)}`];
-    // Doc keys order by publication time (to the minute), so date bounds are a rowid range FTS5 seeks to.
+    // Doc keys order by publication time (to the minute), so date bounds are a rowid range (which FTS5 filters on
+    // rather than seeks to: see fromNewerEnd).
     conditions.push(...keyRange(request));
     const where = sql.join(conditions, sql` and `);
     // The newest matches come straight off the index, the join on them only; their heads rank them. One read of the
