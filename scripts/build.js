@@ -29,8 +29,9 @@ const DATED = /^\d{4}-\d{2}-\d{2}T\d{4}-[\w-]+\.ts$/;
  * and @node-rs/jieba), packages that start threads or read their own files by path (piscina's worker, pino's transports,
  * OpenCC's and pinyin-pro's tables, esbuild's binary, tsx), and those the code loads on first use with `createRequire`
  * (drivers, SDKs, the sanitizer: kept out of a start). Everything else the server imports is bundled: resolving,
- * reading and compiling fastify, ajv, kysely, typebox and the rest file by file (about 400 modules) was most of a
- * start's time, 1.1–1.35 s against 0.38–0.44 s for `inkstone --help` (bundled: DEPLOY, "Start-up and memory").
+ * reading and compiling fastify, ajv, kysely, typebox and the rest file by file (about 1,000 files of some 50
+ * packages) was most of a start's time, 1.1–1.35 s against 0.38–0.44 s for `inkstone --help` (bundled: DEPLOY,
+ * "Start-up and memory").
  */
 const EXTERNAL = [
   'better-sqlite3',
