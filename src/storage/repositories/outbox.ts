@@ -43,15 +43,26 @@ export class OutboxRepository implements Port.OutboxRepository {
     let due = this.db.selectFrom('outbox').select('id').where(claimable(now, dueBy));
     if (last.length > 0) due = due.orderBy(sql`case when topic in (${sql.join(last.map((t) => sql`${t}`))}) then 1 else 0 end`);
     due = due.orderBy('id').limit(limit);
-    // PostgreSQL: two processes claiming at once take different rows instead of queueing for the same ones. SQLite
-    // has one writer at a time: the statement is atomic as it stands.
-    if (this.dialect === 'postgres') due = due.forUpdate().skipLocked();
-    const rows = await this.db
-      .updateTable('outbox')
-      .set({ claimed_by: owner, claimed_until: now + leaseMs })
-      .where('id', 'in', due)
-      .returning(['id', 'topic', 'subject_id', 'attempts'])
-      .execute();
+    const lease = { claimed_by: owner, claimed_until: now + leaseMs };
+    // PostgreSQL: two processes claiming at once take different rows instead of queueing for the same ones (SKIP
+    // LOCKED), and the rows are chosen once, in a materialized CTE: as `id in (select … limit n for update skip
+    // locked)` the planner may run the subquery again for each row it joins, each run finding the next unclaimed rows,
+    // and a claim of 2 took all 4 rows due (a CI run, test/integration/outbox.test.ts). SQLite has one writer at a
+    // time: the statement is atomic as it stands.
+    const rows =
+      this.dialect === 'postgres'
+        ? await this.db
+            .with(
+              (cte) => cte('due').materialized(),
+              () => due.forUpdate().skipLocked(),
+            )
+            .updateTable('outbox')
+            .set(lease)
+            .from('due')
+            .whereRef('outbox.id', '=', 'due.id')
+            .returning(['outbox.id', 'outbox.topic', 'outbox.subject_id', 'outbox.attempts'])
+            .execute()
+        : await this.db.updateTable('outbox').set(lease).where('id', 'in', due).returning(['id', 'topic', 'subject_id', 'attempts']).execute();
     return rows.sort((a, b) => a.id - b.id).map((r) => ({ id: r.id, topic: r.topic, subjectId: r.subject_id, attempts: r.attempts }));
   }
 
