@@ -76,7 +76,14 @@ async function startBuilt(dataDir: string, extra: NodeJS.ProcessEnv = {}): Promi
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
+      // Once in CI (2026-12-05) the server had not exited 60 s after SIGTERM, with every test passed; the cause is not
+      // found yet. The test's data folder must still go: after 30 s the process is killed, and that is said.
+      const late = setTimeout(() => {
+        process.stderr.write(`built server ${child.pid} still running 30 s after SIGTERM; killing it. Its stderr:\n${stderr.slice(-2000)}\n`);
+        child.kill('SIGKILL');
+      }, 30_000);
       await exited;
+      clearTimeout(late);
     },
   };
 }
