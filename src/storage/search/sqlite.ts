@@ -373,7 +373,8 @@ export class SqliteSearchIndex implements SearchIndex {
 
   private async termMatchesIn({ docs, fts }: Tables, request: SearchRequest, cap: number, known: readonly (number | undefined)[]): Promise<TermMatches[]> {
     const out: TermMatches[] = [];
-    const newerEnd = await fromNewerEnd(this.db, docs, request);
+    // Asked once, and only when a term's count is read at all (most terms' matches stay under the cap).
+    let newerEnd: Promise<boolean> | undefined;
     for (const [i, term] of request.terms.entries()) {
       const conditions: RawBuilder<unknown>[] = [sql`${fts} match ${ftsExpression([term], request.channelIds)}`];
       conditions.push(...keyRange(request));
@@ -386,7 +387,9 @@ export class SqliteSearchIndex implements SearchIndex {
       let count = rows.length;
       if (count === cap && known[i] !== undefined) count = known[i];
       else if (count === cap) {
-        const { rows: counted } = await countUpTo(fts, where, SEARCH_CAPS.termCount, newerEnd).execute(this.db);
+        const { rows: counted } = await countUpTo(fts, where, SEARCH_CAPS.termCount, await (newerEnd ??= fromNewerEnd(this.db, docs, request))).execute(
+          this.db,
+        );
         count = Number(counted[0]?.n ?? count);
       }
       out.push({
