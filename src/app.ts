@@ -12,6 +12,7 @@ import { resolveOldUrl } from './domain/imports/old-urls.ts';
 import { articlePath } from './web/presenters/articles.ts';
 import { JSON_MAX_DEPTH, jsonDepthExceeds } from './web/json.ts';
 import { registerLingeringClose } from './web/linger.ts';
+import { ConnectionDrain } from './web/drain.ts';
 import { isTempPath } from './domain/media/files.ts';
 import { etagMatches, IMMUTABLE_CACHE, isMediaPath, mediaEtag, parseRange } from './domain/media/media-store.ts';
 import { publicMediaOrigin, publicMediaRewriter } from './web/media-url.ts';
@@ -77,6 +78,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     rewrite: publicMediaRewriter(config.mediaPublicUrl, config.siteUrl),
     onError: (err) => app.log.warn({ err }, 'live stream failed'),
   });
+  // A shutdown closes each connection once its answer is sent, and cuts what is left after config.shutdownMs.
+  const drain = new ConnectionDrain();
   const app: FastifyInstance = Fastify({
     // Cached reader pages are answered before Fastify's routing; see serveFromCache.
     // Idle keep-alive connections outlive a load balancer's (60 s is common), so it is never the server that closes a
@@ -86,10 +89,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
         { keepAliveTimeout: config.keepAliveMs, headersTimeout: config.keepAliveMs + 5_000, requestTimeout: 300_000 },
         // A reader who chose 关怀版 is redirected to the care page by Fastify (registerCareRedirect), not served this one.
         // Live streams (held for hours) are answered here too, so each keeps a socket, not a framework request.
-        (req, res) =>
-          (careRedirect(req.method, req.url, req.headers.cookie) === undefined && serveFromCache(pageCache, req, res)) ||
-          live.handle(req, res) ||
-          handler(req, res),
+        (req, res) => {
+          drain.request(res);
+          return (
+            (careRedirect(req.method, req.url, req.headers.cookie) === undefined && serveFromCache(pageCache, req, res)) ||
+            live.handle(req, res) ||
+            handler(req, res)
+          );
+        },
       ),
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
     // Fastify accepts a hop count at run time though its types omit it.
@@ -128,6 +135,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   // Open streams would keep the server from closing: they end first, and browsers reconnect elsewhere.
   app.addHook('preClose', async () => {
+    drain.start(app.server, config.shutdownMs);
     unsubscribeLive();
     live.close();
   });

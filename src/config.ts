@@ -50,6 +50,12 @@ export interface Config {
   pageCacheMaxBytes: number;
   /** How long an idle keep-alive connection stays open (INKSTONE_KEEP_ALIVE_TIMEOUT, seconds, default 75). */
   keepAliveMs: number;
+  /**
+   * How long a shutdown (SIGTERM, SIGINT) lets open connections finish their answers before it cuts them, and (5 s
+   * more) the whole shutdown before the process exits anyway, saying what it was waiting for (INKSTONE_SHUTDOWN_TIMEOUT,
+   * seconds, default 10).
+   */
+  shutdownMs: number;
   /** Share posters kept in memory, each tens of KB (INKSTONE_POSTER_CACHE, default 500). */
   posterCacheEntries: number;
   /**
@@ -362,6 +368,7 @@ export function loadConfig(env: Env = process.env): Config {
     searchEngine: parseSearchEngine(env),
     posterCacheEntries: Math.max(1, parseCount('INKSTONE_POSTER_CACHE', env.INKSTONE_POSTER_CACHE, 500)),
     keepAliveMs: Math.max(1, parseCount('INKSTONE_KEEP_ALIVE_TIMEOUT', env.INKSTONE_KEEP_ALIVE_TIMEOUT, 75)) * 1000,
+    shutdownMs: Math.max(1, parseCount('INKSTONE_SHUTDOWN_TIMEOUT', env.INKSTONE_SHUTDOWN_TIMEOUT, 10)) * 1000,
     pageCacheMaxBytes: parseCount('INKSTONE_PAGE_CACHE_MB', env.INKSTONE_PAGE_CACHE_MB, 128) * 1024 * 1024,
   };
 }

@@ -7,6 +7,7 @@ import { createContainer } from './container.ts';
 import { startBacklog } from './jobs/backlog.ts';
 import { openBroadcast } from './storage/broadcast.ts';
 import { openDatabase } from './storage/database.ts';
+import { inSteps } from './shutdown.ts';
 
 const PURGE = 'inkstone:purge-pages';
 /** A live changed in one worker: the other workers' open streams of it read what is new. */
@@ -52,16 +53,18 @@ export async function serve(config: Config): Promise<void> {
     });
   }
   let backlog: ReturnType<typeof startBacklog> | undefined;
-  const stop = async (signal: string) => {
-    app.log.info({ signal }, 'shutting down');
-    await backlog?.stop();
-    await app.close();
-    await broadcast?.close();
-    await database.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  // Connections get config.shutdownMs to finish their answers (web/drain.ts), the whole shutdown 5 s more.
+  const shutdown = inSteps(
+    [
+      ['the background analysis', () => backlog?.stop()],
+      ['open connections and jobs', () => app.close()],
+      ['the broadcast', () => broadcast?.close()],
+      ['the database', () => database.close()],
+    ],
+    { log: app.log, deadlineMs: config.shutdownMs + 5_000 },
+  );
+  process.on('SIGINT', () => void shutdown.signal('SIGINT'));
+  process.on('SIGTERM', () => void shutdown.signal('SIGTERM'));
   await app.listen({ port: config.port, host: config.host });
   if (!cluster.isWorker) {
     process.stdout.write(`Inkstone is serving ${config.siteUrl}\n`);
@@ -91,6 +94,8 @@ async function servePrimary(config: Config): Promise<void> {
     fork();
   });
   const stop = () => {
+    // Once: systemd signals every process of the unit, this one perhaps more than once.
+    if (stopping) return;
     stopping = true;
     void backlog.stop().then(async () => {
       await container.close();
@@ -102,7 +107,7 @@ async function servePrimary(config: Config): Promise<void> {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
     });
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   process.stdout.write(`Inkstone is serving ${config.siteUrl} with ${config.workers} workers\n`);
 }
