@@ -196,6 +196,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   registerAuth(app, { ctx, siteUrl: config.siteUrl });
   registerCareRedirect(app);
   registerPageCache(app, pageCache);
+  // Answers to requests that were under way when a close began say Connection: close (see ConnectionDrain).
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    drain.request(reply.raw);
+    done(null, payload);
+  });
   registerLingeringClose(app);
 
   let renderError: ErrorRenderer | undefined;

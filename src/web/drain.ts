@@ -10,12 +10,16 @@ const SWEEP_MS = 100;
  * whose client stopped reading a large answer never ends at all. A shutdown (SIGTERM) waited on them.
  *
  * While closing, answers say `Connection: close` (and Node closes the connection after them), connections that
- * finished their answer are closed within SWEEP_MS, and whatever is still open after the grace period is cut.
+ * finished their answer anyway (its head was on its way when the close began) are closed within SWEEP_MS, and
+ * whatever is still open after the grace period is cut.
  */
 export class ConnectionDrain {
   closing = false;
 
-  /** Called first for every request the server receives. */
+  /**
+   * Called first for every request the server receives, and again just before an answer's head is written (the
+   * requests that were under way when the close began): while closing, the answer says `Connection: close`.
+   */
   request(res: ServerResponse): void {
     if (this.closing) res.shouldKeepAlive = false;
   }
