@@ -102,7 +102,8 @@ async function servePrimary(config: Config): Promise<void> {
       await database.close();
     });
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
-    setTimeout(() => process.exit(0), 5000).unref();
+    // Each worker exits by itself within its shutdown's deadline (config.shutdownMs + 5 s); they end with this process.
+    setTimeout(() => process.exit(0), config.shutdownMs + 6_000).unref();
     cluster.on('exit', () => {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
     });
