@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,10 @@ describe('serve with two workers', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-cluster-'));
-    const env = processEnv({ dataDir: dir, databaseUrl: undefined }, { INKSTONE_ADMIN_PASSWORD: 'cluster-admin-1', INKSTONE_WORKERS: '2' });
+    const env = processEnv(
+      { dataDir: dir, databaseUrl: undefined },
+      { INKSTONE_ADMIN_PASSWORD: 'cluster-admin-1', INKSTONE_WORKERS: '2', INKSTONE_SHUTDOWN_TIMEOUT: '2' },
+    );
     ({ token } = await newsroom(env));
     server = await serve(env);
     base = server.base;
@@ -82,4 +86,51 @@ describe('serve with two workers', () => {
       for (const s of streams) s.close();
     }
   });
+
+  // Last: it stops the server.
+  it('stops on SIGTERM with live streams open and a request still arriving: the primary and both workers exit in time', async () => {
+    const { id } = await api('POST', '/api/v1/articles', { title: '停机时仍在直播', channel: 'difang', body: '<p>正文</p>' });
+    await api('POST', `/api/v1/articles/${id}/publish`);
+    await api('PUT', `/api/v1/articles/${id}/live`, { status: 'live' });
+    const streams = await Promise.all(Array.from({ length: 4 }, () => openSse(`${base}/a/${id}/live/events`)));
+    await Promise.all(streams.map((s) => s.waitFor(1)));
+    const socket = net.connect(Number(new URL(base).port), '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(
+      `POST /api/v1/articles HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"title":`,
+    );
+    const primary = server.child.pid!;
+    // The workers: the primary's children (bin → primary: the CLI runs in the process it was started as).
+    const workers = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          return readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(primary);
+        } catch {
+          return false;
+        }
+      });
+    expect(workers.length).toBeGreaterThanOrEqual(2);
+    await new Promise((r) => setTimeout(r, 200));
+    const exited = new Promise<number | null>((r) => server.child.once('exit', (code) => r(code)));
+    const t0 = performance.now();
+    server.child.kill('SIGTERM');
+    const code = await exited;
+    const ms = performance.now() - t0;
+    socket.destroy();
+    for (const s of streams) s.close();
+    expect(code).toBe(0);
+    // INKSTONE_SHUTDOWN_TIMEOUT=2: the sending client is cut after 2 s.
+    expect(ms).toBeLessThan(8_000);
+    // Gone, or a zombie left for init to reap: not running.
+    const running = (pid: string) => {
+      try {
+        return existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0] !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    await waitFor(() => !workers.some(running), { timeout: 5_000, message: 'both workers gone' });
+  }, 40_000);
 });
