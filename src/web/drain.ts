@@ -14,7 +14,7 @@ const SWEEP_MS = 100;
  * whatever is still open after the grace period is cut.
  */
 export class ConnectionDrain {
-  closing = false;
+  private closing = false;
 
   /**
    * Called first for every request the server receives, and again just before an answer's head is written (the
@@ -24,12 +24,19 @@ export class ConnectionDrain {
     if (this.closing) res.shouldKeepAlive = false;
   }
 
-  /** Called as the server starts closing (before `server.close()`). */
+  /**
+   * Called as the server starts closing (before `server.close()`). Until the server has closed, never past the grace
+   * period; a server that never listened (an app used through inject) has nothing to drain and no 'close' to wait for.
+   */
   start(server: Server, graceMs: number): void {
     if (this.closing) return;
     this.closing = true;
+    if (!server.listening) return;
     const sweep = setInterval(() => server.closeIdleConnections(), SWEEP_MS);
-    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    const cut = setTimeout(() => {
+      clearInterval(sweep);
+      server.closeAllConnections();
+    }, graceMs);
     // The server itself keeps the process alive until it is closed; these timers must not outlive it.
     sweep.unref();
     cut.unref();

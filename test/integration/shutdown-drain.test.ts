@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -105,4 +106,24 @@ describe('closing the server with connections open', () => {
     const rows = await t.db.database.db.selectFrom('articles').select('id').where('title', '=', '第一篇').execute();
     expect(rows).toHaveLength(1);
   }, 20_000);
+
+  it('leaves nothing running once closed, listening or not (tests close hundreds of apps that never listened)', async () => {
+    let sweeps = 0;
+    const sweep = http.Server.prototype.closeIdleConnections;
+    http.Server.prototype.closeIdleConnections = function (this: http.Server) {
+      sweeps++;
+      return sweep.call(this);
+    };
+    try {
+      const never = await startTestApp('sqlite');
+      await never.close();
+      const { t: listened } = await listening();
+      await listened.app.close();
+      sweeps = 0;
+      await new Promise((r) => setTimeout(r, 500));
+      expect(sweeps).toBe(0);
+    } finally {
+      http.Server.prototype.closeIdleConnections = sweep;
+    }
+  });
 });
