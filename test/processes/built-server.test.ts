@@ -1,11 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpsJpeg, multipart } from '../support/images.ts';
-import { freePort } from '../support/net.ts';
+import { freePort, neverFinishedRequest } from '../support/net.ts';
 import { openTestDatabase, runsOn, type TestDatabase } from '../support/stores.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -232,12 +231,7 @@ describe('the built server (bin/inkstone.js → dist/)', () => {
 
   // Last: it stops the server.
   it('exits cleanly on SIGTERM within its shutdown timeout, though a client is still sending a request', async () => {
-    const socket = net.connect(Number(new URL(base).port), '127.0.0.1');
-    socket.on('error', () => {});
-    await new Promise((r) => socket.once('connect', r));
-    socket.write(
-      `POST /api/v1/articles HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"title":`,
-    );
+    const socket = await neverFinishedRequest(base, token);
     // An idle kept connection too, as a browser or a load balancer leaves them.
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 200));

@@ -1,10 +1,10 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newsroom, processEnv, serve, type Served } from '../support/server.ts';
 import { dataOf, openSse } from '../support/sse.ts';
+import { neverFinishedRequest } from '../support/net.ts';
 import { waitFor } from '../support/wait.ts';
 
 /** Two app processes behind one port (INKSTONE_WORKERS=2): cached pages, and edits purge every worker's cache. */
@@ -94,12 +94,7 @@ describe('serve with two workers', () => {
     await api('PUT', `/api/v1/articles/${id}/live`, { status: 'live' });
     const streams = await Promise.all(Array.from({ length: 4 }, () => openSse(`${base}/a/${id}/live/events`)));
     await Promise.all(streams.map((s) => s.waitFor(1)));
-    const socket = net.connect(Number(new URL(base).port), '127.0.0.1');
-    socket.on('error', () => {});
-    await new Promise((r) => socket.once('connect', r));
-    socket.write(
-      `POST /api/v1/articles HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"title":`,
-    );
+    const socket = await neverFinishedRequest(base, token);
     const primary = server.child.pid!;
     // The workers: the primary's children (bin → primary: the CLI runs in the process it was started as).
     const workers = readdirSync('/proc')
