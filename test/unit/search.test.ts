@@ -355,6 +355,18 @@ describe('snippets and highlighting', () => {
     expect(Array.from(s.replace(/<\/?mark>/g, '')).length).toBeLessThanOrEqual(120 + 60 + 2);
   });
 
+  it('maps marks back to the characters as written: astral characters, lone surrogates, runs of spaces, expanding forms', () => {
+    // 𠀀 is two UTF-16 units, one character; a lone surrogate shows as U+FFFD; white space runs as one space.
+    expect(highlight('𠀀地铁\u3000\t 开通\ud800站', ['地铁', '开通'])).toBe('𠀀<mark>地铁</mark> <mark>开通</mark>\uFFFD站');
+    // ㎏ normalizes to two letters (kg), ① to one digit: the mark covers the one character it came from.
+    expect(highlight('单位：㎏，①号', ['kg'])).toBe('单位：<mark>㎏</mark>，①号');
+    expect(highlight('①号线', ['1号线'])).toBe('<mark>①号线</mark>');
+    // A window counts characters, not units: the astral characters before the mark are cut like any others.
+    const s = snippet('𠀀'.repeat(100) + '地铁' + '𠀀'.repeat(100), ['地铁'], 20)!;
+    expect(s).toMatch(/^…(𠀀)+<mark>地铁<\/mark>(𠀀)+…$/u);
+    expect(Array.from(s.replace(/<\/?mark>|…/g, '')).length).toBe(20);
+  });
+
   it('never lets markup through, whatever the text holds', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 200 }), fc.string({ maxLength: 5 }), (text, mark) => {

@@ -300,7 +300,8 @@ export async function searchArticles(ctx: Ctx, input: SearchInput): Promise<Sear
 
   const pageIds = found.ids.slice(offset, offset + limit);
   // The index may briefly lag a concurrent unpublish: only published articles are shown.
-  const articles = (await ctx.store.articles.findMany(pageIds)).filter((a) => a.status === 'published');
+  // Without their HTML, and the text only as far as a snippet looks: a hit's whole body (up to 2 MB, twice) is not read.
+  const articles = (await ctx.store.articles.findMany(pageIds, { openingChars: SNIPPET_SCAN_CHARS })).filter((a) => a.status === 'published');
   const hits = articles.map((article) => ({
     article,
     titleHtml: highlight(article.title, query.highlights),

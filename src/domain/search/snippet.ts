@@ -9,35 +9,76 @@ import { normalizeText } from '../nlp/segment.ts';
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
-const charCache = new Map<string, string>();
+/**
+ * Each character's normalized form (undefined: not yet known), for the Basic Multilingual Plane by code unit (an
+ * array read, not a hash); IDENTITY for the many that normalize to themselves, so their text is copied, not rebuilt.
+ */
+const IDENTITY = '';
+const bmpCache: (string | undefined)[] = new Array<string | undefined>(0x10000).fill(undefined);
+const astralCache = new Map<string, string>();
 
-function normalizeChar(c: string): string {
-  let n = charCache.get(c);
+function normalizeChar(c: string, code: number): string {
+  let n = code < 0x10000 ? bmpCache[code] : astralCache.get(c);
   if (n === undefined) {
-    n = normalizeText(c) || ' ';
+    const normal = normalizeText(c) || ' ';
+    n = normal === c ? IDENTITY : normal;
+    if (code < 0x10000) bmpCache[code] = n;
     // Bounded: the distinct characters of Chinese text are a few thousand.
-    if (charCache.size < 50_000) charCache.set(c, n);
+    else if (astralCache.size < 50_000) astralCache.set(c, n);
   }
   return n;
 }
 
 interface Mapped {
-  chars: string[];
+  /** The text with each run of white space as one space and each lone surrogate as U+FFFD. */
+  text: string;
+  /** Where each character of text starts (in UTF-16 units), and text's length last. */
+  starts: Int32Array;
+  /** How many characters text has. */
+  length: number;
   norm: string;
-  /** For each UTF-16 unit of norm, the index in chars it came from. */
-  source: number[];
+  /** For each UTF-16 unit of norm, the index of the character it came from. */
+  source: Int32Array;
 }
 
-function mapped(text: string): Mapped {
-  const chars = Array.from(text.replace(/\p{Cs}/gu, '\uFFFD').replace(/\s+/g, ' '));
-  let norm = '';
-  const source: number[] = [];
-  chars.forEach((c, i) => {
-    const n = normalizeChar(c);
-    norm += n;
-    for (let k = 0; k < n.length; k++) source.push(i);
-  });
-  return { chars, norm, source };
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * The text by character and its normalized form, each character normalized on its own, in one pass: a search maps
+ * the opening of every hit's body, so this is on the path of every search.
+ */
+function mapped(original: string): Mapped {
+  const text = (SURROGATE.test(original) ? original.replace(/\p{Cs}/gu, '\uFFFD') : original).replace(/\s+/g, ' ');
+  const starts = new Int32Array(text.length + 1);
+  let source = new Int32Array(text.length);
+  let units = 0;
+  let length = 0;
+  // The normalized text as runs of text copied whole between the characters that change.
+  let parts: string[] | undefined;
+  let copied = 0;
+  for (let i = 0; i < text.length; ) {
+    const code = text.codePointAt(i)!;
+    const width = code > 0xffff ? 2 : 1;
+    const at = length++;
+    starts[at] = i;
+    const n = (code < 0x10000 ? bmpCache[code] : undefined) ?? normalizeChar(text.slice(i, i + width), code);
+    const size = n === IDENTITY ? width : n.length;
+    if (n !== IDENTITY) {
+      parts ??= [];
+      parts.push(text.slice(copied, i), n);
+      copied = i + width;
+    }
+    if (units + size > source.length) {
+      const grown = new Int32Array(Math.max(source.length * 2, units + size));
+      grown.set(source);
+      source = grown;
+    }
+    for (let k = 0; k < size; k++) source[units++] = at;
+    i += width;
+  }
+  starts[length] = text.length;
+  const norm = parts ? (parts.push(text.slice(copied)), parts.join('')) : text;
+  return { text, starts, length, norm, source };
 }
 
 const LATIN = /[a-z0-9]/;
@@ -65,23 +106,24 @@ function matches(m: Mapped, marks: readonly string[]): Match[] {
   return out.sort((a, b) => a.start - b.start || b.end - a.end);
 }
 
-function render(chars: string[], from: number, to: number, ranges: { start: number; end: number }[]): string {
+function render(m: Mapped, from: number, to: number, ranges: { start: number; end: number }[]): string {
+  const chars = (a: number, b: number) => escapeHtml(m.text.slice(m.starts[a], m.starts[b]));
   let html = '';
   let at = from;
   for (const r of ranges) {
     const start = Math.max(r.start, at);
     const end = Math.min(r.end, to);
     if (end <= start) continue;
-    html += escapeHtml(chars.slice(at, start).join('')) + '<mark>' + escapeHtml(chars.slice(start, end).join('')) + '</mark>';
+    html += chars(at, start) + '<mark>' + chars(start, end) + '</mark>';
     at = end;
   }
-  return html + escapeHtml(chars.slice(at, to).join(''));
+  return html + chars(at, to);
 }
 
 /** The whole text, escaped, with every match marked. */
 export function highlight(text: string, marks: readonly string[]): string {
   const m = mapped(text);
-  return render(m.chars, 0, m.chars.length, matches(m, marks));
+  return render(m, 0, m.length, matches(m, marks));
 }
 
 /** The window of `size` characters around the marks with the most different marks in it (first such one). */
@@ -109,7 +151,7 @@ export function snippet(text: string, marks: readonly string[], size = 120): str
   const m = mapped(text.trim());
   const found = matches(m, marks);
   if (found.length === 0) return undefined;
-  const length = m.chars.length;
+  const length = m.length;
   const first = bestWindow(found, new Set(found.map((f) => f.mark)), length, size)!;
   const windows = [{ start: first.start, end: Math.min(length, first.start + size) }];
   const missing = new Set(found.map((f) => f.mark).filter((mark) => !first.covered.has(mark)));
@@ -126,7 +168,7 @@ export function snippet(text: string, marks: readonly string[], size = 120): str
   let at = 0;
   for (const w of windows) {
     if (w.start > at) html += '…';
-    html += render(m.chars, w.start, w.end, found);
+    html += render(m, w.start, w.end, found);
     at = w.end;
   }
   return at < length ? html + '…' : html;

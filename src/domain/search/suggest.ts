@@ -121,6 +121,8 @@ export async function corrections(normalized: string, max = 3): Promise<Correcti
     const chars = Array.from(chunk);
     if (chars.length < 2 || chars.length > MAX_CHUNK_CHARS) return;
     const before = wordCount(chunk);
+    // One word already: no variant reads as fewer (most queries, and ~100 segmentations each saved).
+    if (before <= 1) return;
     for (let i = 0; i < chars.length; i++) {
       const c = chars[i]!;
       if (!HAN.test(c)) continue;
