@@ -353,7 +353,12 @@ export class PostgresSearchIndex implements SearchIndex {
       // Their heads rank the candidates (ranking.ts): no vector leaves the index's recheck.
       const rows = found.rows.map((r) => ({ id: r.id, at: r.at, score: headScore(r.head, request.terms) }));
       rows.sort(byRelevance);
-      const total = rows.length === SEARCH_CAPS.candidates ? await this.countLoosely(db, q, request, SEARCH_CAPS.total, found.monthsBack) : rows.length;
+      const total =
+        rows.length < SEARCH_CAPS.candidates
+          ? rows.length
+          : (found.inWindow ?? 0) >= SEARCH_CAPS.total
+            ? SEARCH_CAPS.total
+            : await this.countLoosely(db, q, request, SEARCH_CAPS.total, found.inWindow === undefined ? found.monthsBack : undefined);
       return { ids: rows.map((r) => r.id), total };
     });
   }
@@ -362,15 +367,26 @@ export class PostgresSearchIndex implements SearchIndex {
    * The newest `cap` matches. A common word's are all in its last months: asking the index for those months too spares
    * reading and sorting every match. When they are fewer than `cap`, a longer span is asked, then every match.
    */
-  private async newest(db: Kysely<DB>, q: TsQueries, request: SearchRequest, cap: number): Promise<{ rows: Match[]; monthsBack?: number }> {
+  private async newest(db: Kysely<DB>, q: TsQueries, request: SearchRequest, cap: number): Promise<{ rows: Match[]; monthsBack?: number; inWindow?: number }> {
     let rows: Match[] = [];
     // Months go into the words' tsquery: with no words to join, the planner would scan the months alone and test the
     // rest outside the index.
     const windows = q.words === undefined ? [undefined] : [...RECENT_WINDOWS, undefined];
     for (let i = 0; i < windows.length; i++) {
       const back = windows[i];
-      rows = await newestMatches(db, this.docs, q, request, cap, back);
-      if (rows.length === cap) return { rows, monthsBack: back };
+      if (back !== undefined && !q.ordered) {
+        // The window's matches are all read from the heap to sort them anyway: counted in the same statement, a second
+        // one that builds the words' bitmap again to count them (countLoosely) is seldom needed. Without an order of
+        // lexemes to test, these are the loose matches countLoosely counts.
+        const counted = await sql<Match & { n: number | string }>`select article_id as id, published_at as at, head, count(*) over () as n
+          from ${this.docs} where ${queryConditions(q, request, false, back)}
+          order by published_at desc, article_id desc limit ${cap}`.execute(db);
+        rows = counted.rows.map(({ id, at, head }) => ({ id, at, head }));
+        if (rows.length === cap) return { rows, monthsBack: back, inWindow: Number(counted.rows[0]!.n) };
+      } else {
+        rows = await newestMatches(db, this.docs, q, request, cap, back);
+        if (rows.length === cap) return { rows, monthsBack: back };
+      }
       // At this window's rate (its months with articles: this one and `back` before), the next window would hold
       // fewer than half the cap: it is skipped for every match, which are few.
       const next = windows[i + 1];
