@@ -1291,30 +1291,41 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
     );
 
     rss.mark('cached article');
-    // 6. Search: bench/search.ts's query mix, one at a time through GET /api/v1/search.
+    // 6. Search: bench/search.ts's query mix, one at a time through GET /api/v1/search. A first pass of another mix
+    //    (other words, the same kinds) is timed apart: it runs on caches that the reads and writes before it filled
+    //    with other pages (a PostgreSQL cluster started for this run has the index on disk only). The measured pass
+    //    is the steady state readers meet, its queries new to the server.
     if (SEARCH_MODE !== 'none') {
       log('search');
-      const queries = queryMix({ ...meta.loaded, loadSeconds: 0 });
-      const url = (q: (typeof queries)[number]) => {
+      const url = (q: ReturnType<typeof queryMix>[number]) => {
         const p = new URLSearchParams();
         for (const [k, v] of Object.entries(q.input)) if (v !== undefined) p.set(k, String(v));
         return `${server.base}/api/v1/search?${p}`;
       };
-      for (const q of queries.slice(0, 30)) await get(url(q));
-      const took: number[] = [];
-      let errors = 0;
-      const c0 = cpuMs(server.pid);
-      const until = Date.now() + S * 3000;
-      for (const q of queries) {
-        if (Date.now() > until) break;
-        const r = await get(url(q));
-        if (r.status !== 200) errors++;
-        took.push(r.ms);
-      }
-      const cpu = (cpuMs(server.pid) - c0) / took.length;
-      const s = sortNum(took);
+      const pass = async (queries: ReturnType<typeof queryMix>) => {
+        const took: number[] = [];
+        let errors = 0;
+        const c0 = cpuMs(server.pid);
+        const until = Date.now() + S * 3000;
+        for (const q of queries) {
+          if (Date.now() > until) break;
+          const r = await get(url(q));
+          if (r.status !== 200) errors++;
+          took.push(r.ms);
+        }
+        return { s: sortNum(took), errors, cpu: (cpuMs(server.pid) - c0) / took.length };
+      };
+      const sample = SEARCH_MODE === 'sample' ? `, SAMPLE index of ${Math.min(SEARCH_SAMPLE, ARTICLES)}` : '';
+      const first = await pass(queryMix({ ...meta.loaded, loadSeconds: 0 }, SEED + 1000));
       add(
-        `search, query mix (n=${s.length}${SEARCH_MODE === 'sample' ? `, SAMPLE index of ${Math.min(SEARCH_SAMPLE, ARTICLES)}` : ''})`,
+        `search, first pass on cold caches (n=${first.s.length}${sample})`,
+        `p50 ${f1(pct(first.s, 50))} ms, p95 ${f1(pct(first.s, 95))} ms, p99 ${f1(pct(first.s, 99))} ms; ${f1(first.cpu)} ms CPU each; errors ${first.errors}`,
+        'errors 0 (p95 measured below)',
+        first.errors === 0,
+      );
+      const { s, errors, cpu } = await pass(queryMix({ ...meta.loaded, loadSeconds: 0 }));
+      add(
+        `search, query mix (n=${s.length}${sample})`,
         `p50 ${f1(pct(s, 50))} ms, p95 ${f1(pct(s, 95))} ms, p99 ${f1(pct(s, 99))} ms; ${f1(cpu)} ms CPU each; errors ${errors}`,
         'p95 < 50 ms (bench/search.ts)',
         pct(s, 95) < 50 && errors === 0,

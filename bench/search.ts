@@ -200,8 +200,8 @@ interface Query {
 }
 
 /** A reader's mix: mostly specific words, some broad ones, names jieba does not know, 繁體, filters, misses. */
-export function queryMix(loaded: Loaded): Query[] {
-  const rnd = random(SEED + 2);
+export function queryMix(loaded: Loaded, seed = SEED): Query[] {
+  const rnd = random(seed + 2);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
   const sampleSize = Math.min(2000, ARTICLES);
   const df = (w: { count: number }) => w.count / sampleSize;
