@@ -303,6 +303,13 @@ export async function newestMatches(
   return out;
 }
 
+/** A query's newest matches, the window they came from (months back; none: the whole archive) and, when the statement counted them, how many that window holds. */
+interface Newest {
+  rows: Match[];
+  monthsBack?: number;
+  counted?: number;
+}
+
 export class PostgresSearchIndex implements SearchIndex {
   /** search_docs for the published articles; draft_search_docs, the same table, for the others (the draft index). */
   private readonly table: 'search_docs' | 'draft_search_docs';
@@ -353,12 +360,7 @@ export class PostgresSearchIndex implements SearchIndex {
       // Their heads rank the candidates (ranking.ts): no vector leaves the index's recheck.
       const rows = found.rows.map((r) => ({ id: r.id, at: r.at, score: headScore(r.head, request.terms) }));
       rows.sort(byRelevance);
-      const total =
-        rows.length < SEARCH_CAPS.candidates
-          ? rows.length
-          : (found.inWindow ?? 0) >= SEARCH_CAPS.total
-            ? SEARCH_CAPS.total
-            : await this.countLoosely(db, q, request, SEARCH_CAPS.total, found.inWindow === undefined ? found.monthsBack : undefined);
+      const total = rows.length < SEARCH_CAPS.candidates ? rows.length : await this.matchCount(db, q, request, SEARCH_CAPS.total, found, true);
       return { ids: rows.map((r) => r.id), total };
     });
   }
@@ -367,22 +369,22 @@ export class PostgresSearchIndex implements SearchIndex {
    * The newest `cap` matches. A common word's are all in its last months: asking the index for those months too spares
    * reading and sorting every match. When they are fewer than `cap`, a longer span is asked, then every match.
    */
-  private async newest(db: Kysely<DB>, q: TsQueries, request: SearchRequest, cap: number): Promise<{ rows: Match[]; monthsBack?: number; inWindow?: number }> {
+  private async newest(db: Kysely<DB>, q: TsQueries, request: SearchRequest, cap: number): Promise<Newest> {
     let rows: Match[] = [];
     // Months go into the words' tsquery: with no words to join, the planner would scan the months alone and test the
     // rest outside the index.
     const windows = q.words === undefined ? [undefined] : [...RECENT_WINDOWS, undefined];
     for (let i = 0; i < windows.length; i++) {
       const back = windows[i];
-      if (back !== undefined && !q.ordered) {
-        // The window's matches are all read from the heap to sort them anyway: counted in the same statement, a second
-        // one that builds the words' bitmap again to count them (countLoosely) is seldom needed. Without an order of
-        // lexemes to test, these are the loose matches countLoosely counts.
+      if (!q.ordered) {
+        // The matches (of the window, or all) are all read from the heap to be sorted anyway: counted in the same
+        // statement, the separate count (GIN building the words' bitmap again, then the heap visited again) is
+        // seldom needed. Without an order of lexemes to test, these are the loose matches countLoosely counts.
         const counted = await sql<Match & { n: number | string }>`select article_id as id, published_at as at, head, count(*) over () as n
           from ${this.docs} where ${queryConditions(q, request, false, back)}
           order by published_at desc, article_id desc limit ${cap}`.execute(db);
         rows = counted.rows.map(({ id, at, head }) => ({ id, at, head }));
-        if (rows.length === cap) return { rows, monthsBack: back, inWindow: Number(counted.rows[0]!.n) };
+        if (rows.length === cap) return { rows, monthsBack: back, counted: Number(counted.rows[0]!.n) };
       } else {
         rows = await newestMatches(db, this.docs, q, request, cap, back);
         if (rows.length === cap) return { rows, monthsBack: back };
@@ -393,6 +395,16 @@ export class PostgresSearchIndex implements SearchIndex {
       if (back !== undefined && next !== undefined && (rows.length * (next + 1)) / (back + 1) < cap / 2) i++;
     }
     return { rows };
+  }
+
+  /**
+   * How many articles match, up to `cap`, for a query whose newest filled their cap: from the statement that found
+   * them when it counted the whole archive, or a window holding at least `cap`; else counted (countLoosely): in the
+   * window first when `windowFirst` and it was not counted already, then over the whole archive.
+   */
+  private async matchCount(db: Kysely<DB>, q: TsQueries, request: SearchRequest, cap: number, found: Newest, windowFirst: boolean): Promise<number> {
+    if (found.counted !== undefined && (found.monthsBack === undefined || found.counted >= cap)) return Math.min(found.counted, cap);
+    return this.countLoosely(db, q, request, cap, windowFirst && found.counted === undefined ? found.monthsBack : undefined);
   }
 
   /**
@@ -443,9 +455,10 @@ export class PostgresSearchIndex implements SearchIndex {
       const out: TermMatches[] = [];
       for (const [i, term] of request.terms.entries()) {
         const q = tsqueryLiterals([term], request.channelIds);
-        const { rows } = await this.newest(db, q, request, cap);
+        const found = await this.newest(db, q, request, cap);
+        const { rows } = found;
         // Over the whole archive at once: a window that held this term's few hundred newest seldom holds termCount.
-        const count = rows.length < cap ? rows.length : (known[i] ?? (await this.countLoosely(db, q, request, SEARCH_CAPS.termCount)));
+        const count = rows.length < cap ? rows.length : (known[i] ?? (await this.matchCount(db, q, request, SEARCH_CAPS.termCount, found, false)));
         out.push({ hits: rows.map((r) => ({ id: r.id, at: r.at, field: headField(r.head, term) })), count });
       }
       return out;
