@@ -59,4 +59,17 @@ describe.each(STORES)('term counts for partial matches on %s', (kind) => {
     await partialMatches(index, { ...request, channelIds: [1] }, new Set(), 50, now + TERM_COUNTS.ttlMs + 2);
     expect(seen[3]).toEqual([undefined, undefined]);
   });
+
+  it('answers each term of a long query with its own matches and count, in the order asked (PostgreSQL asks a few at once)', async () => {
+    // Five terms, more than are asked at once: counts under and over the matches read, a word in no article, repeats.
+    const terms = ['砂岩', '不存在的词', '潮汐', '报道', '砂岩'].map(word);
+    const answers = await index.termMatches({ terms }, 200, [undefined, undefined, undefined, 999, undefined]);
+    expect(answers.map((a) => a.count)).toEqual([280, 0, 270, 999, 280]);
+    expect(answers.map((a) => a.hits.length)).toEqual([200, 0, 200, 200, 200]);
+    // Newest first, and each term's own articles: 砂岩 is in 251–530, 潮汐 in 1–250 and 511–530.
+    expect(answers[0]!.hits[0]!.id).toBe(530);
+    expect(answers[0]!.hits.every((h) => h.id > 250)).toBe(true);
+    expect(answers[2]!.hits.every((h) => h.id <= 250 || h.id > 510)).toBe(true);
+    expect(answers[4]).toEqual(answers[0]);
+  });
 });
