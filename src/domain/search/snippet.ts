@@ -17,14 +17,17 @@ const IDENTITY = '';
 const bmpCache: (string | undefined)[] = new Array<string | undefined>(0x10000).fill(undefined);
 const astralCache = new Map<string, string>();
 
-function normalizeChar(c: string, code: number): string {
-  let n = code < 0x10000 ? bmpCache[code] : astralCache.get(c);
+/** The normal form of the character of `text` at `at` (code point `code`); a BMP one is not made into a string when known. */
+function normalizeChar(text: string, at: number, code: number): string {
+  const astral = code > 0xffff ? text.slice(at, at + 2) : undefined;
+  let n = astral === undefined ? bmpCache[code] : astralCache.get(astral);
   if (n === undefined) {
+    const c = astral ?? text[at]!;
     const normal = normalizeText(c) || ' ';
     n = normal === c ? IDENTITY : normal;
-    if (code < 0x10000) bmpCache[code] = n;
+    if (astral === undefined) bmpCache[code] = n;
     // Bounded: the distinct characters of Chinese text are a few thousand.
-    else if (astralCache.size < 50_000) astralCache.set(c, n);
+    else if (astralCache.size < 50_000) astralCache.set(astral, n);
   }
   return n;
 }
@@ -61,7 +64,7 @@ function mapped(original: string): Mapped {
     const width = code > 0xffff ? 2 : 1;
     const at = length++;
     starts[at] = i;
-    const n = (code < 0x10000 ? bmpCache[code] : undefined) ?? normalizeChar(text.slice(i, i + width), code);
+    const n = normalizeChar(text, i, code);
     const size = n === IDENTITY ? width : n.length;
     if (n !== IDENTITY) {
       parts ??= [];

@@ -240,6 +240,25 @@ export function queryConditions(q: TsQueries, request: SearchRequest, loose: boo
   return sql.join(c, sql` and `);
 }
 
+/**
+ * The newest `cap` rows meeting `conditions`, which the index answers alone (no order of lexemes to test); with
+ * `count`, also how many rows meet them (`count(*) over ()`: the matches are all read from the heap to be sorted
+ * anyway, so counting them costs no second pass of the index).
+ */
+async function newestInIndex(
+  db: Kysely<DB>,
+  docs: RawBuilder<unknown>,
+  conditions: RawBuilder<unknown>,
+  cap: number,
+  count: boolean,
+): Promise<{ rows: Match[]; counted?: number }> {
+  const { rows } = await sql<Match & { n?: number | string }>`select article_id as id, published_at as at, head
+      ${count ? sql`, count(*) over () as n` : sql``} from ${docs} where ${conditions}
+      order by published_at desc, article_id desc limit ${cap}`.execute(db);
+  if (!count) return { rows };
+  return { rows: rows.map(({ id, at, head }) => ({ id, at, head })), counted: rows.length > 0 ? Number(rows[0]!.n) : 0 };
+}
+
 /** Loose matches read in the first round when a query's order of lexemes is checked outside the index. */
 const ORDERED_WINDOW = 1000;
 
@@ -273,11 +292,7 @@ export async function newestMatches(
   firstWindow = ORDERED_WINDOW,
 ): Promise<Match[]> {
   const exact = queryConditions(q, request, false, monthsBack);
-  if (!q.ordered)
-    return (
-      await sql<Match>`select article_id as id, published_at as at, head from ${docs} where ${exact}
-        order by published_at desc, article_id desc limit ${cap}`.execute(db)
-    ).rows;
+  if (!q.ordered) return (await newestInIndex(db, docs, exact, cap, false)).rows;
   const loose = queryConditions(q, request, true, monthsBack);
   const out: Match[] = [];
   let after: { at: number; id: number } | undefined;
@@ -380,14 +395,12 @@ export class PostgresSearchIndex implements SearchIndex {
     for (let i = 0; i < windows.length; i++) {
       const back = windows[i];
       if (!q.ordered) {
-        // The matches (of the window, or all) are all read from the heap to be sorted anyway: counted in the same
-        // statement, the separate count (GIN building the words' bitmap again, then the heap visited again) is
-        // seldom needed. Without an order of lexemes to test, these are the loose matches countLoosely counts.
-        const counted = await sql<Match & { n: number | string }>`select article_id as id, published_at as at, head, count(*) over () as n
-          from ${this.docs} where ${queryConditions(q, request, false, back)}
-          order by published_at desc, article_id desc limit ${cap}`.execute(db);
-        rows = counted.rows.map(({ id, at, head }) => ({ id, at, head }));
-        if (rows.length === cap) return { rows, monthsBack: back, counted: Number(counted.rows[0]!.n) };
+        // Counted in the same statement, the separate count (GIN building the words' bitmap again, then the heap
+        // visited again) is seldom needed. Without an order of lexemes to test, these are the loose matches
+        // countLoosely counts.
+        const found = await newestInIndex(db, this.docs, queryConditions(q, request, false, back), cap, true);
+        rows = found.rows;
+        if (rows.length === cap) return { rows, monthsBack: back, counted: found.counted };
       } else {
         rows = await newestMatches(db, this.docs, q, request, cap, back);
         if (rows.length === cap) return { rows, monthsBack: back };
