@@ -26,10 +26,45 @@ export function pgDriver(): typeof Pg {
 const RENAMES_BEFORE_UNNAMED = 3;
 
 /**
- * The client our pools make (`new Pool({ Client: pgClient() })`): a prepared query (prepared.ts; an article page's
- * reads) runs as a named statement, which PostgreSQL parses and plans once per connection; every other query as
- * node-postgres sends it. At 20,000 articles an uncached article page's six reads cost the server 1.2 ms of CPU
- * unnamed and 0.55 ms named (bench/server-cpu.ts on a PostgreSQL archive).
+ * Marks a write whose answer its caller never reads (writeBehind in write-behind.ts): inside a transaction on
+ * PostgreSQL it is sent with the statement after it, or with the commit (see pgClient). A comment, so the text stays
+ * valid SQL wherever it goes (SQLite runs it as it is).
+ */
+export const WRITE_BEHIND = '/* write-behind */ ';
+
+/** Characters of values a statement may carry written into its text (see inlined); past it, it is sent as it came. */
+const INLINE_MAX = 256 * 1024;
+
+/** A result for a statement kept back: Kysely reads nothing of a begin's or a write-behind's. */
+const keptBack = (command: string) => ({ command, rowCount: null, rows: [], fields: [], oid: 0 }) as unknown as Pg.QueryResult;
+
+/** The last statement's result of a text of several (node-postgres gives an array for more than one). */
+const lastResult = (r: Pg.QueryResult | Pg.QueryResult[]): Pg.QueryResult => (Array.isArray(r) ? r[r.length - 1]! : r);
+
+let roundTrips = 0;
+/** Statements sent to the server by this process's pools so far, one per round trip (tests and benchmarks). */
+export const pgRoundTrips = (): number => roundTrips;
+
+/**
+ * The client our pools make (`new Pool({ Client: pgClient() })`).
+ *
+ * **Round trips.** Each statement is a round trip, and under load a write waits its turn on a busy event loop (and
+ * the server's process for a core) once per round trip: a create through the API was 14 of them. Inside a transaction
+ * begun with `begin` the client keeps back what needs no answer yet and sends it with the next statement as one text
+ * (the simple query protocol, values written into it as literals): the `begin` itself, and writes marked WRITE_BEHIND
+ * (an audit entry, a revision, an outbox row: their callers read nothing back). So a transaction's first statement
+ * carries its `begin`, a read after two such writes carries them, and the commit carries the last ones; a transaction
+ * that wrote nothing sends nothing. The server runs the statements of a text one after another, each seeing the ones
+ * before, as it would have run them one by one. What changes is only when a kept-back write's error shows: with the
+ * next statement or the commit, which then fails — the transaction as a whole fails either way. A statement is sent
+ * as it came (after what was kept back) when a value cannot be a literal (bytes, a NUL character), when its values
+ * are large (INLINE_MAX) or when its text has a `$` that is not a parameter; a named statement (below) carrying
+ * what was kept back goes unnamed.
+ *
+ * **Named statements.** A prepared query (prepared.ts; an article page's reads) runs as a named statement, which
+ * PostgreSQL parses and plans once per connection; every other query as node-postgres sends it. At 20,000 articles an
+ * uncached article page's six reads cost the server 1.2 ms of CPU unnamed and 0.55 ms named (bench/server-cpu.ts on a
+ * PostgreSQL archive).
  *
  * A named statement outlives schema changes badly. Its columns are named (never `select *`), so a column a migration
  * adds leaves it whole; but a column's type changed by another process's migration makes it fail with "cached plan
@@ -51,32 +86,162 @@ export function pgClient(): typeof Pg.Client {
     namedClient = class NamedStatementClient extends Base {
       #generation = 0;
       readonly #tag = `${processTag}${(clients++).toString(36)}`;
+      /** Between a `begin` and its commit or rollback. */
+      #inTransaction = false;
+      /** Statements kept back, values written in, to go before the next one. */
+      #kept: string[] = [];
 
-      // node-postgres's query has a dozen overloads: every call but a prepared query's is passed on as it came.
+      // node-postgres's query has a dozen overloads: every call but a statement with its values (Kysely's calls) is
+      // passed on as it came, after anything kept back (node-postgres sends a client's queries in the order asked).
       override query(...args: any[]): any {
         const [text, values, callback] = args;
-        const named = typeof text === 'string' && Array.isArray(values) && callback === undefined && this.#generation < RENAMES_BEFORE_UNNAMED;
-        const name = named ? statementName(text) : undefined;
-        if (name === undefined) return (super.query as (...a: any[]) => any)(...args);
-        return this.#named(name, text, values);
+        if (typeof text !== 'string' || callback !== undefined || (values !== undefined && !Array.isArray(values))) {
+          if (this.#kept.length > 0) this.#send(this.#takeKept()).catch(() => {}); // its error fails the query after it
+          return (super.query as (...a: any[]) => any)(...args);
+        }
+        return this.#statement(text, (values ?? []) as unknown[]);
+      }
+
+      #takeKept(): string {
+        const text = this.#kept.join(';\n');
+        this.#kept = [];
+        return text;
+      }
+
+      #send(text: string, values?: unknown[]): Promise<Pg.QueryResult> {
+        roundTrips++;
+        return values === undefined ? super.query(text) : super.query(text, values);
+      }
+
+      async #statement(text: string, values: unknown[]): Promise<Pg.QueryResult> {
+        if (!this.#inTransaction) {
+          if (text === 'begin' && values.length === 0) {
+            this.#inTransaction = true;
+            this.#kept.push('begin');
+            return keptBack('BEGIN');
+          }
+          return this.#run(text, values);
+        }
+        if (text === 'commit' || text === 'rollback') {
+          this.#inTransaction = false;
+          const kept = this.#kept;
+          this.#kept = [];
+          if (text === 'rollback') {
+            // A transaction whose begin never left has nothing on the server to roll back; its writes kept back go.
+            return kept[0] === 'begin' ? keptBack('ROLLBACK') : this.#send(text);
+          }
+          // A transaction of nothing but its begin: nothing to send.
+          if (kept.length === 1 && kept[0] === 'begin') return keptBack('COMMIT');
+          return lastResult(await this.#send([...kept, text].join(';\n')));
+        }
+        const behind = text.startsWith(WRITE_BEHIND);
+        // A named statement (a prepared read) carrying what was kept back is sent unnamed: a round trip saved is worth
+        // more under load than a plan kept.
+        const written = behind || this.#kept.length > 0 ? inlined(text, values) : undefined;
+        if (behind && written !== undefined) {
+          this.#kept.push(written);
+          return keptBack('');
+        }
+        if (this.#kept.length === 0) return this.#run(text, values);
+        if (written !== undefined) return lastResult(await this.#send(`${this.#takeKept()};\n${written}`));
+        await this.#send(this.#takeKept());
+        return this.#run(text, values);
+      }
+
+      #run(text: string, values: unknown[]): Promise<Pg.QueryResult> {
+        const name = this.#generation < RENAMES_BEFORE_UNNAMED ? statementName(text) : undefined;
+        return name === undefined ? this.#send(text, values) : this.#named(name, text, values);
       }
 
       async #named(name: string, text: string, values: unknown[]): Promise<Pg.QueryResult> {
         const generation = this.#generation;
         try {
+          roundTrips++;
           return await super.query({ name: `${name}_${this.#tag}_${generation}`, text, values });
         } catch (err) {
           const code = (err as { code?: string }).code;
           if (code !== '0A000' && code !== '26000' && code !== '42P05') throw err;
           if (this.#generation === generation) this.#generation++;
           if ((this as unknown as { getTransactionStatus(): string | null }).getTransactionStatus() !== 'I') throw err;
-          if (this.#generation >= RENAMES_BEFORE_UNNAMED) return super.query(text, values);
+          if (this.#generation >= RENAMES_BEFORE_UNNAMED) return this.#send(text, values);
+          roundTrips++;
           return super.query({ name: `${name}_${this.#tag}_${this.#generation}`, text, values });
         }
       }
     };
   }
   return namedClient;
+}
+
+/**
+ * A statement's text with its values written in as literals (what node-postgres would send for each, quoted), for the
+ * simple query protocol; undefined when that cannot be done exactly: a value that is bytes or holds a NUL character,
+ * values past INLINE_MAX characters, a `$` outside quotes that is not one of its parameters. A NULL and a quoted
+ * literal are, like a parameter sent without a type, of a type the server infers from where they stand.
+ */
+export function inlined(text: string, values: readonly unknown[]): string | undefined {
+  if (values.length === 0) return text.includes('$') ? undefined : text;
+  const prepare = (pgDriver() as unknown as { utils?: { prepareValue(v: unknown): unknown } }).utils?.prepareValue ?? prepareValue;
+  const literals: string[] = [];
+  let size = 0;
+  for (const value of values) {
+    const v = prepare(value);
+    if (v === null) {
+      literals.push('NULL');
+      continue;
+    }
+    if (typeof v !== 'string' || v.includes('\0')) return undefined;
+    size += v.length;
+    if (size > INLINE_MAX) return undefined;
+    literals.push(quoteLiteral(v));
+  }
+  let out = '';
+  let from = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (quote !== undefined) {
+      if (text[i] === quote) quote = undefined; // a doubled quote closes and opens again: the same text either way
+      continue;
+    }
+    if (c === 39 /* ' */ || c === 34 /* " */) {
+      // E'…' strings escape quotes with a backslash: not read here.
+      if (c === 39 && i > 0 && /[eE]/.test(text[i - 1]!) && !/[\w$]/.test(text[i - 2] ?? ' ')) return undefined;
+      quote = text[i];
+      continue;
+    }
+    if (c === 45 /* - */ && text.charCodeAt(i + 1) === 45) return undefined; // a comment could hold a quote
+    if (c === 47 /* / */ && text.charCodeAt(i + 1) === 42 /* * */) {
+      const end = text.indexOf('*/', i + 2);
+      if (end < 0) return undefined;
+      i = end + 1;
+      continue;
+    }
+    if (c !== 36 /* $ */) continue;
+    let j = i + 1;
+    while (j < text.length && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57) j++;
+    const n = Number(text.slice(i + 1, j));
+    if (j === i + 1 || n < 1 || n > literals.length) return undefined;
+    out += text.slice(from, i) + literals[n - 1];
+    from = j;
+    i = j - 1;
+  }
+  if (quote !== undefined) return undefined;
+  return out + text.slice(from);
+}
+
+/** A string literal: quotes doubled, and backslashes too in an E'…' literal, whatever standard_conforming_strings is. */
+function quoteLiteral(v: string): string {
+  const doubled = v.replaceAll("'", "''");
+  return v.includes('\\') ? ` E'${doubled.replaceAll('\\', '\\\\')}'` : `'${doubled}'`;
+}
+
+/** node-postgres's own conversion of a value (lib/utils.js), for a pg build that does not export it. */
+function prepareValue(value: unknown): unknown {
+  if (value == null) return null;
+  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return value;
+  if (typeof value === 'object') return undefined;
+  return String(value);
 }
 
 export const redisDriver = (): typeof IoRedis => require('ioredis') as typeof IoRedis;

@@ -124,14 +124,21 @@ describe.skipIf(!runsOn('postgres'))('named statements on PostgreSQL', () => {
     const fresh = openDatabase({ databaseUrl: t.db.databaseUrl, dataDir: t.db.dataDir, poolSize: 1 });
     const repository = new ArticleRepository(fresh.db, 'postgres');
     // Inside a transaction the reads go one by one; outside, the two of findById as one statement (prepared.ts): both
-    // are named on the connection before the change.
-    const inTransaction = () => fresh.db.transaction().execute((tx) => new ArticleRepository(tx, 'postgres').findById(id));
+    // are named on the connection before the change. A transaction's first statement carries its begin (drivers.ts)
+    // and goes unnamed: the read is the second here.
+    const inTransaction = (first: boolean) =>
+      fresh.db.transaction().execute(async (tx) => {
+        if (!first) await sql`select 1`.execute(tx);
+        return new ArticleRepository(tx, 'postgres').findById(id);
+      });
     try {
-      expect((await inTransaction())?.title).toBe(birds.arrival.title);
+      expect((await inTransaction(false))?.title).toBe(birds.arrival.title);
       expect((await repository.findById(id))?.title).toBe(birds.arrival.title);
       await other.query('alter table articles alter column subtitle type varchar(500)');
       try {
-        await expect(inTransaction()).rejects.toMatchObject({ code: '0A000' });
+        // Sent with the begin, unnamed, planned afresh: unbroken.
+        expect((await inTransaction(true))?.title).toBe(birds.arrival.title);
+        await expect(inTransaction(false)).rejects.toMatchObject({ code: '0A000' });
         expect((await repository.findById(id))?.title).toBe(birds.arrival.title);
       } finally {
         await other.query('alter table articles alter column subtitle type text');

@@ -1,3 +1,4 @@
+import { writeBehind } from '../write-behind.ts';
 import { PostgresAdapter, sql, type ExpressionBuilder, type Insertable, type Kysely, type Selectable, type SelectQueryBuilder, type Updateable } from 'kysely';
 import {
   hasImage,
@@ -466,23 +467,27 @@ export class ArticleRepository implements Port.ArticleRepository {
   }
 
   async setTags(articleId: number, names: readonly string[], fresh = false): Promise<void> {
-    if (!fresh) await this.db.deleteFrom('article_tags').where('article_id', '=', articleId).execute();
+    // Inside a transaction on PostgreSQL the writes travel with the statement after them (writeBehind): the tags'
+    // read carries the delete and the new names, the commit (or the next statement) the links.
+    if (!fresh) await writeBehind(this.db, this.db.deleteFrom('article_tags').where('article_id', '=', articleId));
     if (names.length === 0) return;
-    await this.db
-      .insertInto('tags')
-      .values(names.map((name) => ({ name })))
-      .onConflict((oc) => oc.column('name').doNothing())
-      .execute();
+    await writeBehind(
+      this.db,
+      this.db
+        .insertInto('tags')
+        .values(names.map((name) => ({ name })))
+        .onConflict((oc) => oc.column('name').doNothing()),
+    );
     const tags = await this.db
       .selectFrom('tags')
       .select(['id', 'name'])
       .where('name', 'in', [...names])
       .execute();
     const idByName = new Map(tags.map((t) => [t.name, t.id]));
-    await this.db
-      .insertInto('article_tags')
-      .values(names.map((name, position) => ({ article_id: articleId, tag_id: idByName.get(name)!, position })))
-      .execute();
+    await writeBehind(
+      this.db,
+      this.db.insertInto('article_tags').values(names.map((name, position) => ({ article_id: articleId, tag_id: idByName.get(name)!, position }))),
+    );
   }
 
   async moveToTrash(id: number, trash: { at: number; by: number; revision: number }, statuses: readonly ArticleStatus[]): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { writeBehind } from '../write-behind.ts';
 import { type Kysely, sql } from 'kysely';
 import type { NewRevision, ReturnNote, Revision } from '../../domain/articles/article.ts';
 import type { AuditEvent, AuditQuery, NewAuditEvent } from '../../domain/audit/audit-event.ts';
@@ -34,7 +35,7 @@ export class HistoryRepository implements Port.HistoryRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async addRevision(r: NewRevision): Promise<void> {
-    await this.db.insertInto('revisions').values(revisionRow(r)).execute();
+    await writeBehind(this.db, this.db.insertInto('revisions').values(revisionRow(r)));
   }
 
   private revisionsOf(articleId: number) {
@@ -104,7 +105,7 @@ export class HistoryRepository implements Port.HistoryRepository {
   }
 
   async record(e: NewAuditEvent): Promise<void> {
-    await this.db.insertInto('audit_events').values(auditRow(e)).execute();
+    await writeBehind(this.db, this.db.insertInto('audit_events').values(auditRow(e)));
   }
 
   async auditEvents(query: AuditQuery): Promise<AuditEvent[]> {

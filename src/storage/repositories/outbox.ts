@@ -1,3 +1,4 @@
+import { writeBehind } from '../write-behind.ts';
 import { type ExpressionBuilder, sql, type Kysely } from 'kysely';
 import type * as Port from '../../domain/store.ts';
 import type { Dialect } from '../migrations/index.ts';
@@ -33,10 +34,7 @@ export class OutboxRepository implements Port.OutboxRepository {
   async add(topic: string, subjectId: number, at: number, dueAt?: number): Promise<void> {
     // Due at once, whatever the clocks of the processes that will claim it say; only a retry, or work that waits for
     // its subject to be quiet, waits for a time.
-    await this.db
-      .insertInto('outbox')
-      .values({ topic, subject_id: subjectId, created_at: at, available_at: dueAt ?? 0 })
-      .execute();
+    await writeBehind(this.db, this.db.insertInto('outbox').values({ topic, subject_id: subjectId, created_at: at, available_at: dueAt ?? 0 }));
   }
 
   async claim(owner: string, now: number, leaseMs: number, limit: number, last: readonly string[] = [], dueBy = now): Promise<Port.OutboxItem[]> {
