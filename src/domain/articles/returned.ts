@@ -11,7 +11,9 @@ export const WORKFLOW_STEPS = ['create', 'submit', 'return', 'publish', 'schedul
  * comment is that revision's note). One query for the whole list, whatever its length.
  */
 export async function returnNotes(ctx: Ctx, articles: readonly Article[]): Promise<Map<number, ReturnNote>> {
-  const drafts = articles.filter((a) => a.status === 'draft').map((a) => a.id);
+  // Revision 1 is the article's first (its create or import): no return can stand on it, and nothing is asked (the
+  // answer to a create).
+  const drafts = articles.filter((a) => a.status === 'draft' && a.revision > 1).map((a) => a.id);
   if (drafts.length === 0) return new Map();
   const notes = await ctx.store.history.latestReturns(drafts, WORKFLOW_STEPS);
   return new Map(notes.map((n) => [n.articleId, n]));
