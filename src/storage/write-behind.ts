@@ -1,4 +1,4 @@
-import type { Compilable, Kysely } from 'kysely';
+import type { Compilable, Kysely, RawBuilder } from 'kysely';
 import { WRITE_BEHIND } from './drivers.ts';
 
 /**
@@ -8,7 +8,7 @@ import { WRITE_BEHIND } from './drivers.ts';
  * then fails the transaction at that next statement rather than here: only for writes whose failure is the
  * transaction's (never one a caller catches to answer something else, as a unique key's conflict).
  */
-export async function writeBehind(db: Kysely<any>, query: Compilable<unknown>): Promise<void> {
-  const compiled = query.compile();
+export async function writeBehind(db: Kysely<any>, query: Compilable<unknown> | RawBuilder<unknown>): Promise<void> {
+  const compiled = 'isRawBuilder' in query ? query.compile(db) : query.compile();
   await db.executeQuery({ ...compiled, sql: WRITE_BEHIND + compiled.sql });
 }

@@ -1,3 +1,4 @@
+import { writeBehind } from '../write-behind.ts';
 import { sql, type Kysely } from 'kysely';
 import type { Candidate, RelatedDocument, RelatedItem, RelatedPick, ScoredItem, PickMode, StaleList } from '../../domain/articles/related-reading.ts';
 import { findCandidates, POSTINGS, postingsDepth } from '../../domain/articles/related-candidates.ts';
@@ -744,8 +745,8 @@ export class RelatedRepository implements Port.RelatedRepository {
     if (docs.length === 0) return;
     const ids = docs.map((d) => d.articleId);
     for (const part of chunks(ids, IDS_PER_STATEMENT)) {
-      await this.db.deleteFrom('related_terms').where('article_id', 'in', part).execute();
-      await this.db.deleteFrom('related_buckets').where('article_id', 'in', part).execute();
+      await writeBehind(this.db, this.db.deleteFrom('related_terms').where('article_id', 'in', part));
+      await writeBehind(this.db, this.db.deleteFrom('related_buckets').where('article_id', 'in', part));
     }
     const terms = docs.flatMap(({ articleId, doc }) => doc.terms.map(([term, weight]) => [term, articleId, weight] as const));
     const buckets = docs.flatMap(({ articleId, doc }) => [...new Set(doc.buckets)].map((bucket) => [bucket, articleId] as const));
@@ -755,35 +756,45 @@ export class RelatedRepository implements Port.RelatedRepository {
     terms.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
     buckets.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
     if (this.dialect === 'postgres') {
+      // The three go with the commit (or the next statement) on the way (writeBehind).
       if (terms.length > 0)
-        await sql`insert into related_terms (term, article_id, weight) ${unnested(
-          [
-            ['term', 'text'],
-            ['article_id', 'int4'],
-            ['weight', 'float8'],
-          ],
-          terms,
-        )}`.execute(this.db);
+        await writeBehind(
+          this.db,
+          sql`insert into related_terms (term, article_id, weight) ${unnested(
+            [
+              ['term', 'text'],
+              ['article_id', 'int4'],
+              ['weight', 'float8'],
+            ],
+            terms,
+          )}`,
+        );
       if (buckets.length > 0)
-        await sql`insert into related_buckets (bucket, article_id) ${unnested(
+        await writeBehind(
+          this.db,
+          sql`insert into related_buckets (bucket, article_id) ${unnested(
+            [
+              ['bucket', 'text'],
+              ['article_id', 'int4'],
+            ],
+            buckets,
+          )}`,
+        );
+      await writeBehind(
+        this.db,
+        sql`insert into related_fingerprints (article_id, source_hash, signature, shingles, updated_at, terms) ${unnested(
           [
-            ['bucket', 'text'],
             ['article_id', 'int4'],
+            ['source_hash', 'text'],
+            ['signature', 'text'],
+            ['shingles', 'int4'],
+            ['updated_at', 'int8'],
+            ['terms', 'text'],
           ],
-          buckets,
-        )}`.execute(this.db);
-      await sql`insert into related_fingerprints (article_id, source_hash, signature, shingles, updated_at, terms) ${unnested(
-        [
-          ['article_id', 'int4'],
-          ['source_hash', 'text'],
-          ['signature', 'text'],
-          ['shingles', 'int4'],
-          ['updated_at', 'int8'],
-          ['terms', 'text'],
-        ],
-        prints,
-      )} on conflict (article_id) do update set source_hash = excluded.source_hash, signature = excluded.signature,
-        shingles = excluded.shingles, updated_at = excluded.updated_at, terms = excluded.terms`.execute(this.db);
+          prints,
+        )} on conflict (article_id) do update set source_hash = excluded.source_hash, signature = excluded.signature,
+        shingles = excluded.shingles, updated_at = excluded.updated_at, terms = excluded.terms`,
+      );
       return;
     }
     for (const part of chunks(terms, ROWS_PER_INSERT))

@@ -1,3 +1,4 @@
+import { writeBehind } from '../write-behind.ts';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import {
   SEARCH_FIELDS,
@@ -344,7 +345,8 @@ export class PostgresSearchIndex implements SearchIndex {
   }
 
   async put(document: SearchDocument): Promise<void> {
-    await this.write(this.db, [document]);
+    // With the commit (or the next statement) of the outbox's transaction, on the way (writeBehind).
+    await writeBehind(this.db, this.insertion([document])!);
   }
 
   async putMany(documents: readonly SearchDocument[]): Promise<void> {
@@ -352,7 +354,7 @@ export class PostgresSearchIndex implements SearchIndex {
   }
 
   async remove(articleId: number): Promise<void> {
-    await sql`delete from ${this.docs} where article_id = ${articleId}`.execute(this.db);
+    await writeBehind(this.db, sql`delete from ${this.docs} where article_id = ${articleId}`);
   }
 
   private async write(db: Kysely<DB>, docs: SearchDocument[]): Promise<void> {
