@@ -151,6 +151,9 @@ describe.each(STORES)('picture library on %s', (kind) => {
     // Another size of the same upload is the same image.
     expect((await patchArticle(reporter.auth, article.id, { cover: x.variants[0]!.url })).statusCode).toBe(200);
     expect(await used()).toEqual({ [x.id]: [article.id], [y.id]: [], [z.id]: [article.id] });
+    // An edit of the words around the same images (usage not written again) leaves every use recorded.
+    expect((await patchArticle(reporter.auth, article.id, { body: `<p>改写后的正文</p>${figure(z)}` })).statusCode).toBe(200);
+    expect(await used()).toEqual({ [x.id]: [article.id], [y.id]: [], [z.id]: [article.id] });
     expect((await list(editor.auth, '?limit=5')).items.find((i) => i.id === z.id)?.usedBy).toBe(1);
     // Restoring revision 1 brings back its images' usage.
     const restore = await t.app.inject({

@@ -39,9 +39,13 @@ interface NormalizedContent extends ArticleContent {
 type NormalizedFields = Omit<NormalizedContent, 'bodyHtml' | 'bodyText'>;
 
 /** Everything but the body's HTML: cheap checks, made before the body is prepared (outside any transaction) and again inside. */
-async function normalizeFields(store: Store, input: ArticleInput): Promise<NormalizedFields> {
+/** An article's channel as read with it: an edit that keeps the channel needs no lookup of it. */
+type KnownChannel = Pick<Article, 'channelId' | 'channelPath'>;
+
+async function normalizeFields(store: Store, input: ArticleInput, known?: KnownChannel): Promise<NormalizedFields> {
   if (Buffer.byteLength(input.body, 'utf8') > LIMITS.bodyBytes) throw invalid('body must be at most 2 MB', 'body', 'too_long');
-  const channel = await store.channels.findByPath(normalizeChannelPath(input.channel));
+  const path = normalizeChannelPath(input.channel);
+  const channel = known?.channelPath === path ? { id: known.channelId, path } : await store.channels.findByPath(path);
   if (!channel) throw invalid(`No channel at path "${input.channel}"`, 'channel', 'unknown_channel');
   return {
     title: lineField(input.title, 'title', LIMITS.title, true),
@@ -57,8 +61,8 @@ async function normalizeFields(store: Store, input: ArticleInput): Promise<Norma
   };
 }
 
-async function normalize(store: Store, input: ArticleInput, body: PreparedBody): Promise<NormalizedContent> {
-  const f = await normalizeFields(store, input);
+async function normalize(store: Store, input: ArticleInput, body: PreparedBody, known?: KnownChannel): Promise<NormalizedContent> {
+  const f = await normalizeFields(store, input, known);
   return { ...f, bodyHtml: body.bodyHtml, bodyText: body.bodyText };
 }
 
@@ -66,8 +70,8 @@ async function normalize(store: Store, input: ArticleInput, body: PreparedBody):
  * Checks an input and prepares its body before any transaction: sanitizing and analysing a long body takes a worker
  * thread a while, and a transaction held meanwhile would hold the connection (SQLite has one) from every reader.
  */
-async function prepareInput(store: Store, input: ArticleInput): Promise<PreparedBody> {
-  await normalizeFields(store, input);
+async function prepareInput(store: Store, input: ArticleInput, known?: KnownChannel): Promise<PreparedBody> {
+  await normalizeFields(store, input, known);
   return prepareBody(input.body);
 }
 
@@ -260,7 +264,7 @@ async function updateOnce(
   // is read only if the edit keeps it...
   const current = sent.body === undefined ? await load(ctx.store, id) : await loadWithBody(ctx.store, id, { bodyHtml: sent.body, bodyText: '' });
   authorize(actor, 'article.edit', current);
-  const { input: changes, prepared } = await rehosted(ctx, actor, sent, await prepareInput(ctx.store, merge(current, sent)), {
+  const { input: changes, prepared } = await rehosted(ctx, actor, sent, await prepareInput(ctx.store, merge(current, sent), current), {
     body: sent.body !== undefined,
     cover: sent.cover !== undefined,
   });
@@ -273,7 +277,7 @@ async function updateOnce(
     const merged = merge(before, changes);
     // ...and again in it only if the stored body it was made from changed meanwhile.
     const body = merged.body === merge(current, changes).body ? prepared : await prepareBody(merged.body);
-    const c = await normalize(store, merged, body);
+    const c = await normalize(store, merged, body, before);
     const changed = changedFields(contentOf(before), c);
     if (changed.length === 0) return before;
     const now = ctx.clock.now();
