@@ -505,8 +505,12 @@ export class PostgresSearchIndex implements SearchIndex {
     if (this.db.isTransaction) return fn(this.db);
     return this.db.transaction().execute(async (tx) => {
       // No parallel workers either: starting them costs more than these queries take, and a small server has few cores.
-      await sql`select set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true),
-        set_config('max_parallel_workers_per_gather', '0', true)`.execute(tx);
+      // Nothing is read back: the settings travel with the transaction's begin and its first query (writeBehind).
+      await writeBehind(
+        tx,
+        sql`select set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true),
+        set_config('max_parallel_workers_per_gather', '0', true)`,
+      );
       return fn(tx);
     });
   }
