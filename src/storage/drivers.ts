@@ -54,7 +54,7 @@ export const pgRoundTrips = (): number => roundTrips;
  * (the simple query protocol, values written into it as literals): the `begin` itself, and writes marked WRITE_BEHIND
  * (an audit entry, a revision, an outbox row: their callers read nothing back). So a transaction's first statement
  * carries its `begin`, a read after two such writes carries them, and the commit carries the last ones; a transaction
- * that wrote nothing sends nothing. The server runs the statements of a text one after another, each seeing the ones
+ * that ran no statement sends nothing. The server runs the statements of a text one after another, each seeing the ones
  * before, as it would have run them one by one. What changes is only when a kept-back write's error shows: with the
  * next statement or the commit, which then fails — the transaction as a whole fails either way. A statement is sent
  * as it came (after what was kept back) when a value cannot be a literal (bytes, a NUL character), when its values
@@ -102,6 +102,15 @@ export function pgClient(): typeof Pg.Client {
         return this.#statement(text, (values ?? []) as unknown[]);
       }
 
+      /**
+       * Literals are written for UTF-8 (see quoteLiteral). A client_encoding set to another (GBK, where a backslash's
+       * byte can end another character) gets nothing written in: its statements go as they came.
+       */
+      #utf8(): boolean {
+        const encoding = (this as unknown as { connectionParameters?: { client_encoding?: string } }).connectionParameters?.client_encoding;
+        return !encoding || /^utf-?8$/i.test(encoding);
+      }
+
       #takeKept(): string {
         const text = this.#kept.join(';\n');
         this.#kept = [];
@@ -137,7 +146,7 @@ export function pgClient(): typeof Pg.Client {
         const behind = text.startsWith(WRITE_BEHIND);
         // A named statement (a prepared read) carrying what was kept back is sent unnamed: a round trip saved is worth
         // more under load than a plan kept.
-        const written = behind || this.#kept.length > 0 ? inlined(text, values) : undefined;
+        const written = (behind || this.#kept.length > 0) && this.#utf8() ? inlined(text, values) : undefined;
         if (behind && written !== undefined) {
           this.#kept.push(written);
           return keptBack('');
@@ -230,7 +239,12 @@ export function inlined(text: string, values: readonly unknown[]): string | unde
   return out + text.slice(from);
 }
 
-/** A string literal: quotes doubled, and backslashes too in an E'…' literal, whatever standard_conforming_strings is. */
+/**
+ * A string literal: quotes doubled, and backslashes too in an E'…' literal, whatever standard_conforming_strings is.
+ * The text goes as UTF-8 (node-postgres writes it so; the server's default client encoding is the database's, always
+ * one PostgreSQL allows on a server, all safe here), where no byte of a quote or a backslash hides inside another
+ * character, as a backslash can in GBK (a client_encoding set to anything else gets no literals: pgClient).
+ */
 function quoteLiteral(v: string): string {
   const doubled = v.replaceAll("'", "''");
   return v.includes('\\') ? ` E'${doubled.replaceAll('\\', '\\\\')}'` : `'${doubled}'`;
