@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as Pg from 'pg';
 import type * as IoRedis from 'ioredis';
-import { statementName } from './prepared.ts';
+import { statementName, substituteParameters } from './prepared.ts';
 
 /**
  * Client libraries a process may never need, loaded on first use: a SQLite site without Redis pays for neither
@@ -204,39 +204,7 @@ export function inlined(text: string, values: readonly unknown[]): string | unde
     if (size > INLINE_MAX) return undefined;
     literals.push(quoteLiteral(v));
   }
-  let out = '';
-  let from = 0;
-  let quote: string | undefined;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (quote !== undefined) {
-      if (text[i] === quote) quote = undefined; // a doubled quote closes and opens again: the same text either way
-      continue;
-    }
-    if (c === 39 /* ' */ || c === 34 /* " */) {
-      // E'…' strings escape quotes with a backslash: not read here.
-      if (c === 39 && i > 0 && /[eE]/.test(text[i - 1]!) && !/[\w$]/.test(text[i - 2] ?? ' ')) return undefined;
-      quote = text[i];
-      continue;
-    }
-    if (c === 45 /* - */ && text.charCodeAt(i + 1) === 45) return undefined; // a comment could hold a quote
-    if (c === 47 /* / */ && text.charCodeAt(i + 1) === 42 /* * */) {
-      const end = text.indexOf('*/', i + 2);
-      if (end < 0) return undefined;
-      i = end + 1;
-      continue;
-    }
-    if (c !== 36 /* $ */) continue;
-    let j = i + 1;
-    while (j < text.length && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57) j++;
-    const n = Number(text.slice(i + 1, j));
-    if (j === i + 1 || n < 1 || n > literals.length) return undefined;
-    out += text.slice(from, i) + literals[n - 1];
-    from = j;
-    i = j - 1;
-  }
-  if (quote !== undefined) return undefined;
-  return out + text.slice(from);
+  return substituteParameters(text, literals.length, (n) => literals[n - 1]!);
 }
 
 /**

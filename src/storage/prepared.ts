@@ -66,7 +66,8 @@ export function prepared<A extends Scalar[], R>(
  * read returns bytea or timestamps. Rows keep their order (each subquery is aggregated as it is ordered, with nothing
  * joined above it). All the reads see one snapshot, which separate reads on several pooled connections did not.
  * If the combined statement fails, each read is made alone, so that each gets its own answer or error; a combination
- * the server refuses (a type it cannot infer, a read ending in a comment) is not tried again. Combinations vary (a
+ * the server refuses (a type it cannot infer, a read ending in a semicolon) is not tried again; a read with a comment
+ * or dollar quoting is not combined at all (substituteParameters). Combinations vary (a
  * page whose related list is not kept reads its parts; two callers' reads may meet): one becomes a named statement
  * (parsed and planned once per connection) only once it has been made NAME_AFTER times, and at most MAX_NAMED of them
  * are; the others are sent unnamed.
@@ -173,30 +174,45 @@ export function combine(reads: readonly Pick<CompiledQuery<unknown>, 'sql' | 'pa
  * the read's own parameters.
  */
 function renumber(text: string, offset: number, parameters: number): string | undefined {
+  return substituteParameters(text, parameters, (n) => `$${n + offset}`);
+}
+
+/**
+ * The text with each parameter `$n` outside quotes and comments replaced by `by(n)`; undefined where that cannot be
+ * done surely: any other `$` (dollar quoting), an n past `parameters`, an E'…' string (its quotes escaped by
+ * backslashes), a `--` comment, an unterminated quote or comment.
+ */
+export function substituteParameters(text: string, parameters: number, by: (n: number) => string): string | undefined {
   let out = '';
+  let from = 0;
   let quote: string | undefined;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote) {
-      out += c;
-      if (c === quote) quote = undefined; // a doubled quote closes and opens again: the same text either way
+    const c = text.charCodeAt(i);
+    if (quote !== undefined) {
+      if (text[i] === quote) quote = undefined; // a doubled quote closes and opens again: the same text either way
       continue;
     }
-    if (c === "'" || c === '"') {
-      quote = c;
-      out += c;
+    if (c === 39 /* ' */ || c === 34 /* " */) {
+      if (c === 39 && i > 0 && /[eE]/.test(text[i - 1]!) && !/[\w$]/.test(text[i - 2] ?? ' ')) return undefined;
+      quote = text[i];
       continue;
     }
-    if (c !== '$') {
-      out += c;
+    if (c === 45 /* - */ && text.charCodeAt(i + 1) === 45) return undefined; // a comment could hold a quote
+    if (c === 47 /* / */ && text.charCodeAt(i + 1) === 42 /* * */) {
+      const end = text.indexOf('*/', i + 2);
+      if (end < 0) return undefined;
+      i = end + 1;
       continue;
     }
-    const digits = /^\d+/.exec(text.slice(i + 1))?.[0];
-    if (!digits) return undefined;
-    const n = Number(digits);
-    if (n < 1 || n > parameters) return undefined;
-    out += `$${n + offset}`;
-    i += digits.length;
+    if (c !== 36 /* $ */) continue;
+    let j = i + 1;
+    while (j < text.length && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57) j++;
+    const n = Number(text.slice(i + 1, j));
+    if (j === i + 1 || n < 1 || n > parameters) return undefined;
+    out += text.slice(from, i) + by(n);
+    from = j;
+    i = j - 1;
   }
-  return out;
+  if (quote !== undefined) return undefined;
+  return out + text.slice(from);
 }

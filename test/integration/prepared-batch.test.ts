@@ -60,6 +60,8 @@ describe.skipIf(!runsOn('postgres'))('prepared reads batched on PostgreSQL', () 
   const divided = prepared((_k: Kysely<any>, by: number) => sql<{ x: number }>`select (10 / ${by}::int4)::int4 as x`, batched);
   // Fine alone, refused inside a subquery: the comment swallows what the combination puts after the read.
   const commented = prepared((_k: Kysely<any>, id: number) => sql<{ id: number }>`select id from batch_things where id = ${id} -- a note`, batched);
+  // Fine alone, a syntax error inside the combination.
+  const terminated = prepared((_k: Kysely<any>, id: number) => sql<{ id: number }>`select id from batch_things where id = ${id};`, batched);
   // Not a page's light read: never batched.
   const heavy = prepared((_k: Kysely<any>, id: number) => sql<{ id: number }>`select id from batch_things where id = ${id}`);
 
@@ -126,10 +128,16 @@ describe.skipIf(!runsOn('postgres'))('prepared reads batched on PostgreSQL', () 
 
   it('makes alone the reads of a combination the server refuses, and does not try it again', async () => {
     statements.length = 0;
-    expect(await Promise.all([commented(db, 1), thing(db, 3)])).toEqual([[{ id: 1 }], [expect.objectContaining({ id: 3, note: null })]]);
+    expect(await Promise.all([terminated(db, 1), thing(db, 3)])).toEqual([[{ id: 1 }], [expect.objectContaining({ id: 3, note: null })]]);
     expect(statements).toHaveLength(3);
     statements.length = 0;
-    expect(await Promise.all([commented(db, 2), thing(db, 1)])).toEqual([[{ id: 2 }], [expect.objectContaining({ id: 1 })]]);
+    expect(await Promise.all([terminated(db, 2), thing(db, 1)])).toEqual([[{ id: 2 }], [expect.objectContaining({ id: 1 })]]);
+    expect(statements).toHaveLength(2);
+  });
+
+  it('never combines a read ending in a comment, which would swallow what follows it', async () => {
+    statements.length = 0;
+    expect(await Promise.all([commented(db, 1), thing(db, 3)])).toEqual([[{ id: 1 }], [expect.objectContaining({ id: 3, note: null })]]);
     expect(statements).toHaveLength(2);
   });
 
