@@ -66,8 +66,8 @@ export function prepared<A extends Scalar[], R>(
  * read returns bytea or timestamps. Rows keep their order (each subquery is aggregated as it is ordered, with nothing
  * joined above it). All the reads see one snapshot, which separate reads on several pooled connections did not.
  * If the combined statement fails, each read is made alone, so that each gets its own answer or error; a combination
- * the server refuses (a type it cannot infer, a read ending in a semicolon) is not tried again; a read with a comment
- * or dollar quoting is not combined at all (substituteParameters). Combinations vary (a
+ * the server refuses (a type it cannot infer, a read ending in a semicolon) is not tried again; a read with a line comment
+ * (--) or dollar quoting is not combined at all (substituteParameters). Combinations vary (a
  * page whose related list is not kept reads its parts; two callers' reads may meet): one becomes a named statement
  * (parsed and planned once per connection) only once it has been made NAME_AFTER times, and at most MAX_NAMED of them
  * are; the others are sent unnamed.
