@@ -190,7 +190,8 @@ export function pgClient(): typeof Pg.Client {
  */
 export function inlined(text: string, values: readonly unknown[]): string | undefined {
   if (values.length === 0) return text.includes('$') ? undefined : text;
-  const prepare = (pgDriver() as unknown as { utils?: { prepareValue(v: unknown): unknown } }).utils?.prepareValue ?? prepareValue;
+  // node-postgres's own conversion (lib/utils.js): arrays, dates, JSON, toPostgres, as a parameter would go.
+  const prepare = (pgDriver() as unknown as { utils: { prepareValue(v: unknown): unknown } }).utils.prepareValue;
   const literals: string[] = [];
   let size = 0;
   for (const value of values) {
@@ -216,14 +217,6 @@ export function inlined(text: string, values: readonly unknown[]): string | unde
 function quoteLiteral(v: string): string {
   const doubled = v.replaceAll("'", "''");
   return v.includes('\\') ? ` E'${doubled.replaceAll('\\', '\\\\')}'` : `'${doubled}'`;
-}
-
-/** node-postgres's own conversion of a value (lib/utils.js), for a pg build that does not export it. */
-function prepareValue(value: unknown): unknown {
-  if (value == null) return null;
-  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return value;
-  if (typeof value === 'object') return undefined;
-  return String(value);
 }
 
 export const redisDriver = (): typeof IoRedis => require('ioredis') as typeof IoRedis;

@@ -38,10 +38,10 @@ interface NormalizedContent extends ArticleContent {
 
 type NormalizedFields = Omit<NormalizedContent, 'bodyHtml' | 'bodyText'>;
 
-/** Everything but the body's HTML: cheap checks, made before the body is prepared (outside any transaction) and again inside. */
 /** An article's channel as read with it: an edit that keeps the channel needs no lookup of it. */
 type KnownChannel = Pick<Article, 'channelId' | 'channelPath'>;
 
+/** Everything but the body's HTML: cheap checks, made before the body is prepared (outside any transaction) and again inside. */
 async function normalizeFields(store: Store, input: ArticleInput, known?: KnownChannel): Promise<NormalizedFields> {
   if (Buffer.byteLength(input.body, 'utf8') > LIMITS.bodyBytes) throw invalid('body must be at most 2 MB', 'body', 'too_long');
   const path = normalizeChannelPath(input.channel);

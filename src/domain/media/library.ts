@@ -117,11 +117,10 @@ export async function recordMediaUsage(
 ): Promise<void> {
   if (before && before.bodyHtml === after.bodyHtml && before.cover === after.cover) return;
   const keys = mediaKeysOf(after.bodyHtml, after.cover);
-  // An edit that uses the same uploads as before (most edits: the text changed) leaves the usage as it was recorded.
-  const sameKeys = (a: string[], b: string[]) => a.length === b.length && a.every((k) => b.includes(k));
-  if (before && sameKeys(keys, mediaKeysOf(before.bodyHtml, before.cover))) return;
-  const rows = await store.media.idsByKeys(keys);
   const known = new Set(before ? mediaKeysOf(before.bodyHtml, before.cover) : []);
+  // An edit that uses the same uploads as before (most edits: the text changed) leaves the usage as it was recorded.
+  if (before && keys.length === known.size && keys.every((k) => known.has(k))) return;
+  const rows = await store.media.idsByKeys(keys);
   const found = new Set(rows.map((r) => r.key));
   if (keys.some((k) => !found.has(k) && !known.has(k))) throw gone();
   // A new article (no before) uses nothing yet: with no uploads in it there is nothing to read or write.
