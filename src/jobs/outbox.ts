@@ -11,6 +11,8 @@ export interface OutboxOptions {
   pollMs?: number;
   leaseMs?: number;
   batch?: number;
+  /** The search indexes settle (SearchIndex.settle) after work was done, at most once in so many milliseconds. */
+  settleMs?: number;
 }
 
 /**
@@ -27,6 +29,9 @@ export class OutboxRunner {
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private lastPollError = 0;
+  private settleTimer: NodeJS.Timeout | undefined;
+  private settling: Promise<void> | undefined;
+  private lastSettle = 0;
 
   constructor(
     private readonly ctx: Ctx,
@@ -41,6 +46,8 @@ export class OutboxRunner {
     this.timer = setInterval(() => void this.poll(), this.options.pollMs ?? 1000);
     this.timer.unref();
     this.wake();
+    // What an earlier process wrote and left unmerged (it stopped within its interval) is folded in now.
+    this.settleSoon();
     return this;
   }
 
@@ -61,16 +68,17 @@ export class OutboxRunner {
   }
 
   /**
-   * Resolves once no work is due that this process could claim, the drafts' work that waits to be due included (tests,
-   * and commands that exit).
+   * Resolves once no work is due that this process could claim, the drafts' work that waits to be due included, and the
+   * search indexes have settled after it (tests, and commands that exit).
    */
   async drain(): Promise<void> {
     for (;;) {
       while (this.running) await this.running;
       const now = this.ctx.clock.now();
-      if (this.controller.signal.aborted || !(await this.ctx.store.outbox.due(now, now + OUTBOX_LONGEST_WAIT))) return;
+      if (this.controller.signal.aborted || !(await this.ctx.store.outbox.due(now, now + OUTBOX_LONGEST_WAIT))) break;
       this.wake(OUTBOX_LONGEST_WAIT);
     }
+    await this.settleWaiting();
   }
 
   async stop(): Promise<void> {
@@ -78,6 +86,8 @@ export class OutboxRunner {
     if (this.timer) clearInterval(this.timer);
     this.unsubscribe?.();
     while (this.running) await this.running;
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    await this.settling;
   }
 
   private async poll(): Promise<void> {
@@ -91,7 +101,7 @@ export class OutboxRunner {
 
   private async pass(dueWithin: number): Promise<void> {
     try {
-      await runOutbox(this.ctx, {
+      const completed = await runOutbox(this.ctx, {
         owner: this.owner,
         dueWithin,
         leaseMs: this.options.leaseMs ?? 60_000,
@@ -100,10 +110,51 @@ export class OutboxRunner {
         onError: (item, err) =>
           this.log.error({ err, topic: item.topic, subject: item.subjectId, attempts: item.attempts + 1 }, 'outbox: work failed; it is tried again later'),
       });
+      if (completed > 0) this.settleSoon();
     } catch (err) {
       // The database refused a claim (busy, gone): the next wake or poll tries again.
       this.warnOnce(err);
     }
+  }
+
+  /**
+   * The search entries just written are folded into their indexes (on PostgreSQL the GIN pending list, which every
+   * search reads whole, is merged): at once after a quiet spell, else once the interval since the last time is up, so a
+   * busy newsroom's entries are merged together. Never two at once.
+   */
+  private settleSoon(): void {
+    if (this.settleTimer || this.controller.signal.aborted) return;
+    const wait = Math.max(0, this.lastSettle + (this.options.settleMs ?? 5000) - Date.now());
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      if (this.settling) void this.settling.then(() => this.settleSoon());
+      else void this.settle();
+    }, wait);
+    this.settleTimer.unref();
+  }
+
+  /** Settles now what waits to be (drain): the searches that follow read no pending entry of this process's work. */
+  private async settleWaiting(): Promise<void> {
+    if (this.settleTimer) {
+      clearTimeout(this.settleTimer);
+      this.settleTimer = undefined;
+      while (this.settling) await this.settling;
+      await this.settle();
+    } else await this.settling;
+  }
+
+  private settle(): Promise<void> {
+    this.lastSettle = Date.now();
+    const { search, draftSearch } = this.ctx.store;
+    this.settling = Promise.all([search.settle(), draftSearch.settle()])
+      .then(
+        () => undefined,
+        (err: unknown) => this.warnOnce(err),
+      )
+      .finally(() => {
+        this.settling = undefined;
+      });
+    return this.settling;
   }
 
   private warnOnce(err: unknown): void {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTICLE_INDEXING, ARTICLE_RELATED } from '../../src/domain/articles/indexing.ts';
@@ -390,7 +391,43 @@ describe.skipIf(!runsOn('postgres'))('the outbox on postgres, with several proce
     await t.ctx.store.outbox.complete([...first, ...secondIds]);
   });
 
+  it("merges its search entries into the index's tree after its work: searches do not read them from the pending list", async () => {
+    await t.outbox.drain();
+    await t.outbox.stop();
+    /** Merges the published index's pending list now, and says how many of its pages held entries. */
+    const pendingPages = async () =>
+      Number((await sql<{ n: number }>`select gin_clean_pending_list('search_docs_terms'::regclass) as n`.execute(t.db.database.db)).rows[0]!.n);
+    await pendingPages();
+    const published = async (title: string) => {
+      const a = await createArticle(t.app, auth, { title, body: `<p>本报讯 ${title}，今日起试运行。</p>` });
+      await publish(t.app, auth, a.id);
+      return a.id;
+    };
+    // The work done alone (no runner): the entry waits in the list every search reads whole.
+    await published('临江码头新建候船厅');
+    await runOutbox(t.ctx, { owner: 'alone', leaseMs: 60_000, batch: 16 });
+    expect(await pendingPages()).toBeGreaterThan(0);
+    // A runner settles the index after its work: nothing is left in the list.
+    const runner = new OutboxRunner(t.ctx, quiet, { settleMs: 60_000 }).start();
+    t.outbox = runner;
+    const first = await published('北湖公园新增观鸟步道');
+    await runner.drain();
+    expect(await pendingPages()).toBe(0);
+    // A second write within the interval waits for it and is merged then (drain does not wait: it settles at once).
+    const second = await published('西山隧道贯通');
+    const ids = async (q: string) =>
+      json<{ items: { id: number }[] }>(await t.app.inject({ url: `/api/v1/search?q=${encodeURIComponent(q)}` })).items.map((i) => i.id);
+    await waitFor(async () => (await ids('西山隧道')).includes(second) || undefined, { timeout: 2000 });
+    expect(await pendingPages()).toBeGreaterThan(0);
+    await published('南门老街修缮完工');
+    await runner.drain();
+    expect(await pendingPages()).toBe(0);
+    expect(await ids('观鸟步道')).toContain(first);
+  });
+
   it('commits a publish while related reading is busy elsewhere, and catches up after', async () => {
+    // One runner: the drain below waits for its own passes, not for work another runner holds.
+    await t.outbox.stop();
     t.outbox = new OutboxRunner(t.ctx, quiet).start();
     const a = await createArticle(t.app, auth, { title: '滨海新区光伏电站并网发电', body: '<p>本报讯 滨海新区光伏电站今日并网发电，装机容量五十万千瓦。</p>' });
     await publish(t.app, auth, a.id);

@@ -136,6 +136,12 @@ export interface SearchIndex {
   putMany(documents: readonly SearchDocument[]): Promise<void>;
   /** Takes an article out (it is not, or no longer, published); nothing when it is not in. */
   remove(articleId: number): Promise<void>;
+  /**
+   * Folds the entries written since the last call into the index's main structure, so that searches stop paying for
+   * them; called after writes have committed (the outbox's runner, at most once a second). PostgreSQL merges its GIN
+   * index's pending list, which every search reads whole; the other stores have nothing to do.
+   */
+  settle(): Promise<void>;
   search(request: SearchRequest): Promise<SearchCandidates>;
   /**
    * For each of the request's terms alone (not all of them together): its newest `cap` matches within the

@@ -288,6 +288,9 @@ export class OpenSearchIndex implements SearchIndex {
     await engineRequest(this.writes, 'DELETE', `${this.path}/_doc/${articleId}?refresh=true`, undefined, { ok: [404] });
   }
 
+  /** The engine merges its segments itself. */
+  async settle(): Promise<void> {}
+
   async search(request: SearchRequest): Promise<SearchCandidates> {
     if (request.terms.length === 0) return { ids: [], total: 0 };
     return candidatesFrom(await this.query(searchBody(request)));

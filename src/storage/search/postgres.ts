@@ -335,6 +335,8 @@ export class PostgresSearchIndex implements SearchIndex {
   private readonly docs;
   /** Articles a rebuild reads and writes at a time (smaller in tests, to stop a run between two). */
   rebuildBatch = REBUILD_BATCH;
+  /** The database refused to merge the pending list (not the index's owner): left to autovacuum. */
+  private unsettleable = false;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -590,17 +592,21 @@ export class PostgresSearchIndex implements SearchIndex {
   }
 
   /**
-   * Merges the GIN index's pending list into its tree: every search scans the whole list (hundreds of pages after a
-   * rebuild), and the next writer would pay for the merge.
+   * Merges the GIN index's pending list into its tree. New entries go to that list first (fastupdate), and every search
+   * reads the whole list, up to gin_pending_list_limit (4 MB) of it before an insert merges it: on the 300,000-article
+   * archive, with 389 pages pending (a few thousand articles written since the last merge), a search's p50 was 26 ms
+   * against 16.5 ms with none. Rebuilds and imports settle when they end; the outbox's runner after its work.
    */
-  private async settle(): Promise<void> {
+  async settle(): Promise<void> {
+    if (this.unsettleable) return;
     try {
       await sql`select gin_clean_pending_list(${`${this.table}_terms`}::regclass)`.execute(this.db);
     } catch (err) {
-      // Only the index's owner may merge it now (insufficient_privilege); otherwise autovacuum or the next insert does.
-      // No index at all (undefined_table): dropped for a bulk load, to be built whole afterwards; nothing to merge.
+      // Only the index's owner may merge it now (insufficient_privilege): autovacuum or an insert past the limit will;
+      // not asked again. No index at all (undefined_table): dropped for a bulk load, to be built whole afterwards.
       const code = (err as { code?: string }).code;
-      if (code !== '42501' && code !== '42P01') throw err;
+      if (code === '42501') this.unsettleable = true;
+      else if (code !== '42P01') throw err;
     }
   }
 

@@ -258,6 +258,9 @@ export class SqliteSearchIndex implements SearchIndex {
     if (legacy) await this.removeFrom(this.db, articleId, legacy);
   }
 
+  /** FTS5 merges its segments as it writes (automerge). */
+  async settle(): Promise<void> {}
+
   private async currentDoc(db: Kysely<DB>, articleId: number, docs = this.docs): Promise<number | undefined> {
     const { rows } = await sql<{ doc: number }>`select doc from ${docs} where article_id = ${articleId}`.execute(db);
     return rows[0]?.doc;
