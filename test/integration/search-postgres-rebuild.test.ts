@@ -183,6 +183,35 @@ describe.runIf(runsOn('postgres'))('a rebuild on postgres', () => {
     }
   });
 
+  it("merges the index's pending list when settled; a role that does not own the index leaves it to autovacuum, without an error, and asks no more", async () => {
+    /** Merges the pending list now and says how many pages held entries. */
+    const pending = async () => Number((await sql<{ n: number }>`select gin_clean_pending_list('search_docs_terms'::regclass) as n`.execute(db())).rows[0]!.n);
+    await edit(3, '砾洲湾迎来候鸟');
+    expect(await pending()).toBeGreaterThan(0);
+    await edit(4, '滨江新区开园');
+    await index.settle();
+    expect(await pending()).toBe(0);
+    expect(await finds('候鸟')).toEqual([3]);
+    await edit(5, '云岭县修路');
+    await sql`drop role if exists inkstone_settle_test`.execute(db());
+    await sql`create role inkstone_settle_test`.execute(db());
+    try {
+      await db()
+        .connection()
+        .execute(async (as) => {
+          await sql`set role inkstone_settle_test`.execute(as);
+          const theirs = new PostgresSearchIndex(as);
+          await theirs.settle();
+          await sql`reset role`.execute(as);
+          // Refused once, it does not ask again (as the owner now, it would have merged the list).
+          await theirs.settle();
+        });
+      expect(await pending()).toBeGreaterThan(0);
+    } finally {
+      await sql`drop role inkstone_settle_test`.execute(db());
+    }
+  });
+
   it('refuses a second rebuild of the same index while one runs, and leaves the first to finish', async () => {
     let second: unknown;
     const report = await index.rebuild(make, async () => {
