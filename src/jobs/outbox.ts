@@ -146,7 +146,10 @@ export class OutboxRunner {
   private settle(): Promise<void> {
     this.lastSettle = Date.now();
     const { search, draftSearch } = this.ctx.store;
-    this.settling = Promise.all([search.settle(), draftSearch.settle()])
+    // One after the other: one pooled connection, not two taken from the readers at once.
+    this.settling = search
+      .settle()
+      .then(() => draftSearch.settle())
       .then(
         () => undefined,
         (err: unknown) => this.warnOnce(err),
