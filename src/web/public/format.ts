@@ -76,17 +76,23 @@ function wallClock(ms: number, timeZone: string): { at: Date; offset: number } {
 const ymd = (d: Date) => `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}`;
 const hm = (d: Date) => `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}`;
 
+const full = (at: Date) => `${ymd(at)} ${hm(at)}`;
+const short = (at: Date, thisYear: number) => (at.getUTCFullYear() === thisYear ? `${two(at.getUTCMonth() + 1)}-${two(at.getUTCDate())} ${hm(at)}` : ymd(at));
+
+function iso(at: Date, offset: number): string {
+  const minutes = Math.abs(offset) / 60_000;
+  return `${ymd(at)}T${hm(at)}:${two(at.getUTCSeconds())}${offset < 0 ? '-' : '+'}${two(Math.floor(minutes / 60))}:${two(minutes % 60)}`;
+}
+
 /** `YYYY-MM-DD HH:mm` in the site's time zone, as Chinese portals print it. */
 export function formatTime(ms: number, timeZone: string): string {
-  const { at } = wallClock(ms, timeZone);
-  return `${ymd(at)} ${hm(at)}`;
+  return full(wallClock(ms, timeZone).at);
 }
 
 /** ISO 8601 with the site zone's offset, for <time datetime> and structured data. */
 export function isoWithOffset(ms: number, timeZone: string): string {
   const { at, offset } = wallClock(ms, timeZone);
-  const minutes = Math.abs(offset) / 60_000;
-  return `${ymd(at)}T${hm(at)}:${two(at.getUTCSeconds())}${offset < 0 ? '-' : '+'}${two(Math.floor(minutes / 60))}:${two(minutes % 60)}`;
+  return iso(at, offset);
 }
 
 /**
@@ -95,6 +101,14 @@ export function isoWithOffset(ms: number, timeZone: string): string {
  * turns it into 刚刚 / 5分钟前 / 今天 06:30 / 12-02 in the browser (src/client/format-time.ts).
  */
 export function shortTime(ms: number, timeZone: string, now: number = Date.now()): string {
-  const { at } = wallClock(ms, timeZone);
-  return at.getUTCFullYear() === wallClock(now, timeZone).at.getUTCFullYear() ? `${two(at.getUTCMonth() + 1)}-${two(at.getUTCDate())} ${hm(at)}` : ymd(at);
+  return short(wallClock(ms, timeZone).at, wallClock(now, timeZone).at.getUTCFullYear());
+}
+
+/**
+ * A list's time in the three forms its <time> prints (isoWithOffset, formatTime, shortTime), from one reading of the
+ * zone's clock: a page lists a few dozen.
+ */
+export function listTime(ms: number, timeZone: string, now: number = Date.now()): { iso: string; full: string; short: string } {
+  const { at, offset } = wallClock(ms, timeZone);
+  return { iso: iso(at, offset), full: full(at), short: short(at, wallClock(now, timeZone).at.getUTCFullYear()) };
 }
