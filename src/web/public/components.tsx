@@ -31,7 +31,8 @@ export function ListTime({ ms, view, class: cls }: { ms: number; view: SiteView;
 
 /**
  * Text and attribute values escaped as preact-render-to-string escapes them (`"`, `&` and `<`), for the few lists made
- * as strings (titleItems): their markup is byte for byte what the components render (test/unit/title-list.test.ts).
+ * as strings (titleItems, moodButtons): their markup is byte for byte what the components rendered
+ * (test/unit/markup-strings.test.tsx).
  */
 const escapeMarkup = (s: string): string => s.replace(/["&<]/g, (c) => (c === '"' ? '&quot;' : c === '&' ? '&amp;' : '&lt;'));
 
