@@ -127,26 +127,24 @@ export class OutboxRunner {
     const wait = Math.max(0, this.lastSettle + (this.options.settleMs ?? 5000) - Date.now());
     this.settleTimer = setTimeout(() => {
       this.settleTimer = undefined;
-      if (this.settling) void this.settling.then(() => this.settleSoon());
-      else void this.settle();
+      void this.settle();
     }, wait);
     this.settleTimer.unref();
   }
 
   /** Settles now what waits to be (drain): the searches that follow read no pending entry of this process's work. */
   private async settleWaiting(): Promise<void> {
-    if (this.settleTimer) {
-      clearTimeout(this.settleTimer);
-      this.settleTimer = undefined;
-      while (this.settling) await this.settling;
-      await this.settle();
-    } else await this.settling;
+    if (!this.settleTimer) return this.settling;
+    clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
+    await this.settle();
   }
 
-  private settle(): Promise<void> {
+  /** Both indexes, one after the other on one pooled connection (not two taken from the readers at once); one run at a time. */
+  private async settle(): Promise<void> {
+    while (this.settling) await this.settling;
     this.lastSettle = Date.now();
     const { search, draftSearch } = this.ctx.store;
-    // One after the other: one pooled connection, not two taken from the readers at once.
     this.settling = search
       .settle()
       .then(() => draftSearch.settle())
@@ -157,7 +155,7 @@ export class OutboxRunner {
       .finally(() => {
         this.settling = undefined;
       });
-    return this.settling;
+    await this.settling;
   }
 
   private warnOnce(err: unknown): void {

@@ -138,7 +138,7 @@ export interface SearchIndex {
   remove(articleId: number): Promise<void>;
   /**
    * Folds the entries written since the last call into the index's main structure, so that searches stop paying for
-   * them; called after writes have committed (the outbox's runner, at most once a second). PostgreSQL merges its GIN
+   * them; called after writes have committed (the outbox's runner, at most every 5 s). PostgreSQL merges its GIN
    * index's pending list, which every search reads whole; the other stores have nothing to do.
    */
   settle(): Promise<void>;
