@@ -1,12 +1,13 @@
 import { renderToString } from 'preact-render-to-string';
 import { describe, expect, it } from 'vitest';
-import { Moods, type MoodView, TitleList } from '../../src/web/public/components.tsx';
+import { ListTime, Moods, type MoodView, TitleList } from '../../src/web/public/components.tsx';
 import { formatTime, isoWithOffset, listTime, shortTime } from '../../src/web/public/format.ts';
 import type { SiteView } from '../../src/web/public/view.ts';
 
 /**
  * TitleList's items and the mood buttons are made as strings (components.tsx); readers must get the markup the
- * components rendered, escaping included. The references are those components, rendered by Preact.
+ * components rendered, escaping included. The references are those components, rendered by Preact; the list's
+ * times are the live ListTime component (feed items still print it), so the two cannot drift apart.
  */
 type Linked = { id: number; title: string; publishedAt: number | null };
 
@@ -17,13 +18,7 @@ function Reference({ articles, numbered, view, counts }: { articles: Linked[]; n
       {articles.map((a, i) => (
         <li>
           <a href={`/a/${a.id}`}>{a.title}</a>
-          {counts ? (
-            <span class="rank-count">{counts[i]}</span>
-          ) : view && a.publishedAt ? (
-            <time class="list-time" datetime={isoWithOffset(a.publishedAt, view.timeZone)} title={formatTime(a.publishedAt, view.timeZone)} data-relative>
-              {shortTime(a.publishedAt, view.timeZone)}
-            </time>
-          ) : null}
+          {counts ? <span class="rank-count">{counts[i]}</span> : view && a.publishedAt ? <ListTime ms={a.publishedAt} view={view} class="list-time" /> : null}
         </li>
       ))}
     </Tag>
