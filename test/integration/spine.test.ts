@@ -52,6 +52,15 @@ describe.each(STORES)('newsroom API on %s', (kind) => {
     expect(other.items.map((i: { id: number }) => i.id)).not.toContain(draft.id);
   });
 
+  it('reads an article’s tags back exactly as given, in their order (on SQLite they come as JSON)', async () => {
+    const tags = ['引号"标签', '反斜杠\\n', '😀表情', 'Zürich', '零'];
+    const a = await createArticle(t.app, reporter, { tags });
+    const got = json(await t.app.inject({ url: `/api/v1/articles/${a.id}`, headers: { authorization: reporter } }));
+    expect(got.tags).toEqual(tags);
+    const none = await createArticle(t.app, reporter, { tags: [] });
+    expect(json(await t.app.inject({ url: `/api/v1/articles/${none.id}`, headers: { authorization: reporter } })).tags).toEqual([]);
+  });
+
   it('keeps every change as a revision and records who did it', async () => {
     const a = await createArticle(t.app, reporter);
     await t.app.inject({ method: 'PATCH', url: `/api/v1/articles/${a.id}`, headers: { authorization: reporter }, payload: { subtitle: '副标题' } });
