@@ -11,6 +11,7 @@ import { carePage } from './care.ts';
 import { readerOf, setReaderCookie } from '../reader.ts';
 import type { Assets } from '../assets.ts';
 import { Layout, Time } from './components.tsx';
+import { Markup, markupTemplate } from './markup.ts';
 import { renderPage, sendHtml } from './html.ts';
 import { siteViews, type SiteView } from './view.ts';
 
@@ -19,30 +20,37 @@ export interface CommentsView {
   total: number;
 }
 
+/** 网友留言's title and form, a template (markup.ts): an uncached article page would otherwise render its 17 elements. */
+export const commentsHead = markupTemplate(['total', 'action'], (v) => (
+  <>
+    <h2 id="comments-title" class="section-title">
+      网友留言<span class="comments-total">（{v.total}）</span>
+    </h2>
+    <form method="post" action={v.action} class="comment-form" data-comment-form>
+      <label class="comment-field">
+        <span>昵称</span>
+        <input name="nickname" maxLength={COMMENT_LIMITS.nicknameChars} placeholder="网友" autocomplete="nickname" />
+      </label>
+      <label class="comment-field">
+        <span>留言</span>
+        <textarea name="body" required maxLength={COMMENT_LIMITS.bodyChars} rows={4} placeholder="文明上网，理性发言" />
+      </label>
+      <div class="comment-actions">
+        <span class="comment-hint">留言经审核后显示，不超过 {COMMENT_LIMITS.bodyChars} 字。</span>
+        <button type="submit" class="comment-submit">
+          发表留言
+        </button>
+      </div>
+      <p class="comment-status" data-comment-status role="status" aria-live="polite" />
+    </form>
+  </>
+));
+
 /** 网友留言 under an article: the approved comments (plain text, escaped; links stay text) and the form to add one. */
 export function Comments({ articleId, comments, view }: { articleId: number; comments: CommentsView; view: SiteView }) {
   return (
     <section class="comments" id="comments" data-comments data-article-id={String(articleId)} aria-labelledby="comments-title">
-      <h2 id="comments-title" class="section-title">
-        网友留言<span class="comments-total">（{comments.total}）</span>
-      </h2>
-      <form method="post" action={`${articlePath(articleId)}/comments`} class="comment-form" data-comment-form>
-        <label class="comment-field">
-          <span>昵称</span>
-          <input name="nickname" maxLength={COMMENT_LIMITS.nicknameChars} placeholder="网友" autocomplete="nickname" />
-        </label>
-        <label class="comment-field">
-          <span>留言</span>
-          <textarea name="body" required maxLength={COMMENT_LIMITS.bodyChars} rows={4} placeholder="文明上网，理性发言" />
-        </label>
-        <div class="comment-actions">
-          <span class="comment-hint">留言经审核后显示，不超过 {COMMENT_LIMITS.bodyChars} 字。</span>
-          <button type="submit" class="comment-submit">
-            发表留言
-          </button>
-        </div>
-        <p class="comment-status" data-comment-status role="status" aria-live="polite" />
-      </form>
+      {Markup(commentsHead({ total: String(comments.total), action: `${articlePath(articleId)}/comments` }))}
       {comments.items.length === 0 ? (
         <p class="comments-empty" data-comments-empty>
           还没有留言。

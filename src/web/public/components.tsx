@@ -4,7 +4,8 @@ import type { Article } from '../../domain/articles/article.ts';
 import type { Channel } from '../../domain/channels/channel.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { formatTime, isoWithOffset, listTime } from './format.ts';
-import { ScriptAlternates, ScriptSwitch } from './hant.tsx';
+import { escapeMarkup, Markup, type MarkupTemplate, markupTemplate } from './markup.ts';
+import { ScriptAlternates, ScriptSwitch, scriptPaths } from './hant.tsx';
 import { jsonForHtml, type SiteView } from './view.ts';
 
 /** The site path of a page from its canonical URL (the home page when it has none). */
@@ -28,13 +29,6 @@ export function ListTime({ ms, view, class: cls }: { ms: number; view: SiteView;
     </time>
   );
 }
-
-/**
- * Text and attribute values escaped as preact-render-to-string escapes them (`"`, `&` and `<`), for the few lists made
- * as strings (titleItems, moodButtons): their markup is byte for byte what the components rendered
- * (test/unit/markup-strings.test.tsx).
- */
-const escapeMarkup = (s: string): string => s.replace(/["&<]/g, (c) => (c === '"' ? '&quot;' : c === '&' ? '&amp;' : '&lt;'));
 
 /**
  * ListTime's markup as a string (its times are digits, dashes, colons and a plus or minus: nothing to escape); the test
@@ -114,62 +108,114 @@ function siteFooter(siteName: string): string {
   return html;
 }
 
+type HeadKey = 'title' | 'description' | 'canonical' | 'hans' | 'hant' | 'style' | 'print' | 'script' | 'feeds';
+const HEAD_KEYS: readonly HeadKey[] = ['title', 'description', 'canonical', 'hans', 'hant', 'style', 'print', 'script', 'feeds'];
+
+/** The head's common part, a template (markup.ts) for each combination of a description and a canonical address. */
+const headMarkups = new Map<string, MarkupTemplate<HeadKey>>();
+
+export function headMarkup(withDescription: boolean, withCanonical: boolean): MarkupTemplate<HeadKey> {
+  const variant = `${withDescription} ${withCanonical}`;
+  let template = headMarkups.get(variant);
+  if (!template) {
+    // A value a variant does not print is still passed, so each variant takes the same keys.
+    const printed = HEAD_KEYS.filter((k) => (k !== 'description' || withDescription) && (!['canonical', 'hans', 'hant'].includes(k) || withCanonical));
+    template = markupTemplate(printed, (v) => (
+      <>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{v.title}</title>
+        {withDescription ? <meta name="description" content={v.description} /> : null}
+        {withCanonical ? <link rel="canonical" href={v.canonical} /> : null}
+        {withCanonical ? <ScriptAlternates hans={v.hans} hant={v.hant} /> : null}
+        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
+        <link rel="stylesheet" href={v.style} />
+        <link rel="stylesheet" href={v.print} media="print" />
+        <link rel="alternate" type="application/rss+xml" title={v.feeds} href="/feed.xml" />
+        <link rel="alternate" type="application/feed+json" title={v.feeds} href="/feed.json" />
+        <link rel="alternate" type="application/atom+xml" title={v.feeds} href="/feed.atom" />
+        <script src={v.script} defer />
+      </>
+    ));
+    headMarkups.set(variant, template);
+  }
+  return template;
+}
+
+/** The skip link and the site header, a template (markup.ts): the site's name, this page's 简/繁 and 关怀版 links, the channel bar. */
+export const headerMarkup = markupTemplate(
+  ['name', 'hans', 'hant', 'care', 'channels'],
+  (v) => (
+    <>
+      <a class="skip-link" href="#main">
+        跳到正文
+      </a>
+      <header class="site-header">
+        <div class="site-header-inner">
+          <a class="brand" href="/">
+            <span class="brand-mark" aria-hidden="true">
+              砚
+            </span>
+            {v.name}
+          </a>
+          {/* biome-ignore lint/a11y/useSemanticElements: <search> is too new for the WeChat and older phone browsers we serve */}
+          <form class="site-search" role="search" action="/search" method="get">
+            <label for="site-search-q" class="visually-hidden">
+              搜索新闻
+            </label>
+            <input id="site-search-q" type="search" name="q" placeholder="搜索新闻" maxLength={100} enterKeyHint="search" />
+            <button type="submit">搜索</button>
+          </form>
+          <div class="tools">
+            <ScriptSwitch hans={v.hans} hant={v.hant} />
+            {/* 关怀版: a plain link that remembers the choice (a cookie) and opens this page's care version. */}
+            <a class="care-switch" href={v.care} data-care-switch="on">
+              关怀版
+            </a>
+            {/* Hidden until the script runs: without it the button could do nothing. */}
+            <button type="button" class="tool-font" data-font-toggle hidden>
+              A<span>字号</span>
+              <span class="visually-hidden" data-font-state>
+                ：标准
+              </span>
+            </button>
+          </div>
+        </div>
+        <nav class="channel-nav" aria-label="频道">
+          {Markup(v.channels)}
+        </nav>
+      </header>
+    </>
+  ),
+  { raw: ['channels'] },
+);
+
 export function Layout({ view, title, description, canonical, head, bodyAttrs, current, children }: LayoutProps) {
+  const path = pagePath(view, canonical);
+  const { hans, hant } = scriptPaths(path);
+  const common = headMarkup(
+    Boolean(description),
+    Boolean(canonical),
+  )({
+    title,
+    description: description ?? '',
+    canonical: canonical ?? '',
+    hans: view.url + hans,
+    hant: view.url + hant,
+    style: view.assets.styleUrl,
+    print: view.assets.printStyleUrl,
+    script: view.assets.scriptUrl,
+    feeds: `${view.name} - 最新`,
+  });
+  const header = headerMarkup({ name: view.name, hans, hant, care: `/care/on?to=${encodeURIComponent(path)}`, channels: channelBar(view.channels, current) });
   return (
     <html lang="zh-CN" data-timezone={view.timeZone}>
       <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{title}</title>
-        {description ? <meta name="description" content={description} /> : null}
-        {canonical ? <link rel="canonical" href={canonical} /> : null}
-        {canonical ? <ScriptAlternates view={view} canonical={canonical} /> : null}
-        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
-        <link rel="stylesheet" href={view.assets.styleUrl} />
-        <link rel="stylesheet" href={view.assets.printStyleUrl} media="print" />
-        <link rel="alternate" type="application/rss+xml" title={`${view.name} - 最新`} href="/feed.xml" />
-        <link rel="alternate" type="application/feed+json" title={`${view.name} - 最新`} href="/feed.json" />
-        <link rel="alternate" type="application/atom+xml" title={`${view.name} - 最新`} href="/feed.atom" />
-        <script src={view.assets.scriptUrl} defer />
+        {Markup(common)}
         {head}
       </head>
       <body {...bodyAttrs}>
-        <a class="skip-link" href="#main">
-          跳到正文
-        </a>
-        <header class="site-header">
-          <div class="site-header-inner">
-            <a class="brand" href="/">
-              <span class="brand-mark" aria-hidden="true">
-                砚
-              </span>
-              {view.name}
-            </a>
-            {/* biome-ignore lint/a11y/useSemanticElements: <search> is too new for the WeChat and older phone browsers we serve */}
-            <form class="site-search" role="search" action="/search" method="get">
-              <label for="site-search-q" class="visually-hidden">
-                搜索新闻
-              </label>
-              <input id="site-search-q" type="search" name="q" placeholder="搜索新闻" maxLength={100} enterKeyHint="search" />
-              <button type="submit">搜索</button>
-            </form>
-            <div class="tools">
-              <ScriptSwitch view={view} canonical={canonical} />
-              {/* 关怀版: a plain link that remembers the choice (a cookie) and opens this page's care version. */}
-              <a class="care-switch" href={`/care/on?to=${encodeURIComponent(pagePath(view, canonical))}`} data-care-switch="on">
-                关怀版
-              </a>
-              {/* Hidden until the script runs: without it the button could do nothing. */}
-              <button type="button" class="tool-font" data-font-toggle hidden>
-                A<span>字号</span>
-                <span class="visually-hidden" data-font-state>
-                  ：标准
-                </span>
-              </button>
-            </div>
-          </div>
-          <nav class="channel-nav" aria-label="频道" dangerouslySetInnerHTML={{ __html: channelBar(view.channels, current) }} />
-        </header>
+        {Markup(header)}
         <main id="main" tabIndex={-1}>
           {children}
         </main>
@@ -335,35 +381,38 @@ export function Moods({ articleId, moods }: { articleId: number; moods: MoodView
   );
 }
 
+/** 分享: the article's share box and the WeChat guide, a template (markup.ts) filled with each article's values. */
+export const shareMarkup = markupTemplate(['url', 'title', 'text', 'id'], (v) => (
+  <>
+    <div class="share" data-share data-share-url={v.url} data-share-title={v.title} data-share-text={v.text}>
+      {/* A link to the share page (link and QR code) without JavaScript; the script shares in place instead. */}
+      <a class="share-button" href={`/a/${v.id}/share`} data-share-button>
+        分享
+      </a>
+      <a class="share-link" href={v.url}>
+        复制链接
+      </a>
+      <a class="share-link" href={`/a/${v.id}/poster.png`} download={`poster-${v.id}.png`}>
+        分享海报
+      </a>
+      <p class="share-status" data-share-status role="status" aria-live="polite" />
+      <figure class="share-qr" data-share-qr hidden>
+        <img data-src={`/a/${v.id}/qr.svg`} alt="用手机扫码阅读本文" width={132} height={132} />
+        <figcaption>微信扫一扫，分享给朋友</figcaption>
+      </figure>
+    </div>
+    <div class="wechat-guide" data-wechat-guide hidden role="dialog" aria-modal="true" aria-label="分享提示">
+      <p class="wechat-guide-arrow">点击右上角 ···</p>
+      <p>发送给朋友 或 分享到朋友圈</p>
+      <button type="button" data-wechat-guide-close>
+        知道了
+      </button>
+    </div>
+  </>
+));
+
 export function Share({ url, title, text, articleId }: { url: string; title: string; text: string; articleId: number }) {
-  return (
-    <>
-      <div class="share" data-share data-share-url={url} data-share-title={title} data-share-text={text}>
-        {/* A link to the share page (link and QR code) without JavaScript; the script shares in place instead. */}
-        <a class="share-button" href={`/a/${articleId}/share`} data-share-button>
-          分享
-        </a>
-        <a class="share-link" href={url}>
-          复制链接
-        </a>
-        <a class="share-link" href={`/a/${articleId}/poster.png`} download={`poster-${articleId}.png`}>
-          分享海报
-        </a>
-        <p class="share-status" data-share-status role="status" aria-live="polite" />
-        <figure class="share-qr" data-share-qr hidden>
-          <img data-src={`/a/${articleId}/qr.svg`} alt="用手机扫码阅读本文" width={132} height={132} />
-          <figcaption>微信扫一扫，分享给朋友</figcaption>
-        </figure>
-      </div>
-      <div class="wechat-guide" data-wechat-guide hidden role="dialog" aria-modal="true" aria-label="分享提示">
-        <p class="wechat-guide-arrow">点击右上角 ···</p>
-        <p>发送给朋友 或 分享到朋友圈</p>
-        <button type="button" data-wechat-guide-close>
-          知道了
-        </button>
-      </div>
-    </>
-  );
+  return Markup(shareMarkup({ url, title, text, id: String(articleId) }));
 }
 
 export interface RankingView {

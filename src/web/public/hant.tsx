@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../../domain/errors.ts';
 import { fastConverter } from '../../domain/nlp/opencc.ts';
 import { PUBLIC_PAGE, SURROGATE_KEY_HEADER } from '../page-cache.ts';
-import { jsonForHtml, type SiteView } from './view.ts';
+import { jsonForHtml } from './view.ts';
 
 /** The traditional-character mirror of the reader pages lives under this prefix. */
 export const HANT_PREFIX = '/zh-hant';
@@ -17,25 +17,19 @@ export function scriptPaths(pathname: string): { hans: string; hant: string } {
   return { hans: pathname, hant: pathname === '/' ? `${HANT_PREFIX}/` : HANT_PREFIX + pathname };
 }
 
-function pathOf(view: SiteView, canonical: string): string {
-  return canonical.startsWith(view.url) ? canonical.slice(view.url.length) || '/' : '/';
-}
-
-/** hreflang alternates for both versions of a page; search engines want them on both. */
-export function ScriptAlternates({ view, canonical }: { view: SiteView; canonical: string }) {
-  const { hans, hant } = scriptPaths(pathOf(view, canonical));
+/** hreflang alternates for both versions of a page (absolute addresses); search engines want them on both. */
+export function ScriptAlternates({ hans, hant }: { hans: string; hant: string }) {
   return (
     <>
-      <link rel="alternate" hreflang="zh-Hans" href={view.url + hans} />
-      <link rel="alternate" hreflang="zh-Hant" href={view.url + hant} />
-      <link rel="alternate" hreflang="x-default" href={view.url + hans} />
+      <link rel="alternate" hreflang="zh-Hans" href={hans} />
+      <link rel="alternate" hreflang="zh-Hant" href={hant} />
+      <link rel="alternate" hreflang="x-default" href={hans} />
     </>
   );
 }
 
 /** 简/繁 in the header. Rendered for the simplified page; the mirror moves aria-current when it converts the page. */
-export function ScriptSwitch({ view, canonical }: { view: SiteView; canonical?: string }) {
-  const { hans, hant } = scriptPaths(canonical ? pathOf(view, canonical) : '/');
+export function ScriptSwitch({ hans, hant }: { hans: string; hant: string }) {
   return (
     <nav class="script-switch" aria-label="简繁切换">
       <a href={hans} hreflang="zh-Hans" lang="zh-Hans" data-script="hans" aria-current="true">

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { commentsHead } from '../../src/web/public/comments.tsx';
+import { headerMarkup, headMarkup, shareMarkup } from '../../src/web/public/components.tsx';
+import { Markup, type MarkupTemplate, markupTemplate } from '../../src/web/public/markup.ts';
+
+/**
+ * Markup templates (web/public/markup.ts) stand in for Preact's render of the same JSX on every uncached page: for any
+ * values their markup must be byte for byte what Preact renders, escaping and empty attributes included.
+ */
+const HOSTILE = [
+  '<script>alert(1)</script>',
+  '"引号" & \'单引号\' <b>粗</b> > 大于',
+  '&amp; 已转义的 &lt;',
+  '',
+  '   前后空格  ',
+  '表情 😀 与 𠀀 扩展汉字',
+  '"><img src=x onerror=alert(1)>',
+  '\u2028行分隔\u2029段分隔',
+  '\u00010\u0001 像替身的值',
+  '$& $1 $$',
+  'https://news.example/a/1?x=1&y="2"',
+];
+
+/** Every value in turn from HOSTILE, the others from it shifted, so each sits beside every other somewhere. */
+function* fillings<K extends string>(keys: readonly K[]): Generator<Record<K, string>> {
+  for (let i = 0; i < HOSTILE.length; i++) yield Object.fromEntries(keys.map((k, j) => [k, HOSTILE[(i + j * 3) % HOSTILE.length]!])) as Record<K, string>;
+}
+
+function holds<K extends string>(template: MarkupTemplate<K>, keys: readonly K[]) {
+  for (const values of fillings(keys)) expect(template(values)).toBe(template.rendered(values));
+}
+
+describe('a markup template', () => {
+  it('fills text, whole attribute values and parts of them as Preact renders them', () => {
+    const t = markupTemplate(['a', 'b', 'c'], (v) => (
+      <p title={v.a} data-x={v.b} data-y={`/a/${v.c}/x`}>
+        {v.a}
+        <span>{v.b}</span>—{v.c}
+      </p>
+    ));
+    holds(t, ['a', 'b', 'c']);
+    // Preact writes an empty attribute value as the bare name; so must the template.
+    expect(t({ a: '', b: '', c: '' })).toBe('<p title data-x data-y="/a//x"><span></span>—</p>');
+  });
+
+  it('places raw values unescaped, as Markup places them', () => {
+    const t = markupTemplate(
+      ['html', 'text'],
+      (v) => (
+        <nav aria-label={v.text}>
+          {Markup(v.html)}
+          {v.text}
+        </nav>
+      ),
+      { raw: ['html'] },
+    );
+    expect(t({ html: '<ul><li>甲 &amp; 乙</li></ul>', text: '<i>' })).toBe('<nav aria-label="&lt;i>"><ul><li>甲 &amp; 乙</li></ul>&lt;i></nav>');
+    expect(t({ html: '<b>x</b>', text: 'y' })).toBe(t.rendered({ html: '<b>x</b>', text: 'y' }));
+  });
+
+  it('refuses JSX that transforms or drops a value (its output would not be the value)', () => {
+    const encoded = markupTemplate(['to'], (v) => <a href={`/care/on?to=${encodeURIComponent(v.to)}`}>关怀版</a>);
+    expect(() => encoded({ to: '/a/1' })).toThrow(/to does not come out/);
+    const dropped = markupTemplate(['a', 'b'], (v) => <p>{v.a}</p>);
+    expect(() => dropped({ a: '1', b: '2' })).toThrow(/b does not come out/);
+  });
+});
+
+describe('the reader pages’ templates', () => {
+  it('print the head for every combination of description and canonical address', () => {
+    for (const description of [false, true])
+      for (const canonical of [false, true])
+        holds(headMarkup(description, canonical), ['title', 'description', 'canonical', 'hans', 'hant', 'style', 'print', 'script', 'feeds']);
+    // A value a variant does not print is not asked for.
+    expect(headMarkup(false, false)({ title: 't', style: 's', print: 'p', script: 'j', feeds: 'f' } as never)).toContain('<title>t</title>');
+  });
+
+  it('print the site header, the share box and the comment form', () => {
+    holds(headerMarkup, ['name', 'hans', 'hant', 'care', 'channels']);
+    holds(shareMarkup, ['url', 'title', 'text', 'id']);
+    holds(commentsHead, ['total', 'action']);
+  });
+});
