@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { commentsHead } from '../../src/web/public/comments.tsx';
-import { headerMarkup, headMarkup, shareMarkup } from '../../src/web/public/components.tsx';
+import { headerMarkup, headMarkup, jsonLdHtml, shareMarkup } from '../../src/web/public/components.tsx';
+import { articleHead, articleHeader, articleTagMeta } from '../../src/web/public/pages.tsx';
 import { Markup, type MarkupTemplate, markupTemplate } from '../../src/web/public/markup.ts';
 
 /**
@@ -79,5 +80,20 @@ describe('the reader pages’ templates', () => {
     holds(headerMarkup, ['name', 'hans', 'hant', 'care', 'channels']);
     holds(shareMarkup, ['url', 'title', 'text', 'id']);
     holds(commentsHead, ['total', 'action']);
+  });
+
+  it('print an article’s meta tags and its header in every variant', () => {
+    const head = ['name', 'title', 'summary', 'url', 'image', 'published', 'modified', 'section', 'tags', 'jsonLd'] as const;
+    for (const image of [false, true]) holds(articleHead(image), head);
+    holds(articleTagMeta, ['tag']);
+    for (const subtitle of [false, true])
+      for (const source of [false, true]) holds(articleHeader(subtitle, source), ['title', 'subtitle', 'source', 'iso', 'time', 'minutes']);
+  });
+
+  it('print JSON-LD that no value can break out of', () => {
+    const html = jsonLdHtml({ headline: '</script><script>alert(1)</script>', keywords: HOSTILE.join(',') });
+    expect(html.startsWith('<script type="application/ld+json">')).toBe(true);
+    expect(html.indexOf('</script>')).toBe(html.length - '</script>'.length);
+    expect(html.match(/<script/g)).toHaveLength(1);
   });
 });

@@ -39,8 +39,13 @@ function listTimeHtml(ms: number, view: SiteView, cls: string): string {
   return `<time class="${cls}" datetime="${t.iso}" title="${t.full}" data-relative="true">${t.short}</time>`;
 }
 
+const jsonLdMarkup = markupTemplate(['json'], (v) => <script type="application/ld+json" dangerouslySetInnerHTML={{ __html: v.json }} />, { raw: ['json'] });
+
+/** Structured data for search engines, as markup (jsonForHtml: nothing in it can close the element). */
+export const jsonLdHtml = (data: unknown): string => jsonLdMarkup({ json: jsonForHtml(data) });
+
 export function JsonLd({ data }: { data: unknown }) {
-  return <script type="application/ld+json" dangerouslySetInnerHTML={{ __html: jsonForHtml(data) }} />;
+  return Markup(jsonLdHtml(data));
 }
 
 interface LayoutProps {

@@ -7,8 +7,22 @@ import type { MediaIndex } from '../../domain/media/responsive.ts';
 import type { Topic } from '../../domain/topics/topic.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { Comments, type CommentsView } from './comments.tsx';
-import { Breadcrumbs, FeedList, FeedSection, JsonLd, Layout, Moods, Rankings, Share, Time, TitleList, type MoodView, type RankingView } from './components.tsx';
-import { isoWithOffset } from './format.ts';
+import {
+  Breadcrumbs,
+  FeedList,
+  FeedSection,
+  jsonLdHtml,
+  Layout,
+  Moods,
+  Rankings,
+  Share,
+  Time,
+  TitleList,
+  type MoodView,
+  type RankingView,
+} from './components.tsx';
+import { formatTime, isoWithOffset } from './format.ts';
+import { Markup, type MarkupTemplate, markupTemplate } from './markup.ts';
 import { Picture, SIZES } from './picture.tsx';
 import type { PollView } from '../../domain/polls/service.ts';
 import { PollBlock } from './polls.tsx';
@@ -43,6 +57,25 @@ function SideColumn({ sidebar }: { sidebar: Sidebar }) {
 
 export function channelCrumbs(view: SiteView, channel: Channel) {
   return lineage(view.channels, channel).map((c) => ({ name: c.name, href: `/c/${c.path}` }));
+}
+
+/** An article's breadcrumbs (首页 › its channels › 正文) with their JSON-LD, made once per list of channels and channel. */
+const articleCrumbsByChannels = new WeakMap<Channel[], Map<string, string>>();
+
+function articleCrumbs(view: SiteView, channel: Channel): string {
+  let byChannel = articleCrumbsByChannels.get(view.channels);
+  if (!byChannel) {
+    byChannel = new Map();
+    articleCrumbsByChannels.set(view.channels, byChannel);
+  }
+  // A channel younger than the list is read on its own (articlePageData): its name is part of the key.
+  const key = `${channel.id} ${channel.path} ${channel.name}`;
+  let html = byChannel.get(key);
+  if (html === undefined) {
+    html = renderToString(<Breadcrumbs crumbs={[{ name: '首页', href: '/' }, ...channelCrumbs(view, channel), { name: '正文' }]} view={view} />);
+    byChannel.set(key, html);
+  }
+  return html;
 }
 
 export interface HomeData {
@@ -187,57 +220,146 @@ export interface ArticleData {
   live?: LiveView;
 }
 
+type ArticleHeadKey = 'name' | 'title' | 'summary' | 'url' | 'image' | 'published' | 'modified' | 'section' | 'tags' | 'jsonLd';
+
+/** An article's meta tags, a template (markup.ts) with a cover image and one without; tags and JSON-LD come made. */
+const articleHeads = new Map<boolean, MarkupTemplate<ArticleHeadKey>>();
+
+export function articleHead(withImage: boolean): MarkupTemplate<ArticleHeadKey> {
+  let template = articleHeads.get(withImage);
+  if (!template) {
+    const keys: ArticleHeadKey[] = ['name', 'title', 'summary', 'url', 'published', 'modified', 'section', 'tags', 'jsonLd'];
+    template = markupTemplate(
+      withImage ? [...keys, 'image'] : keys,
+      (v) => (
+        <>
+          <meta property="og:type" content="article" />
+          <meta property="og:site_name" content={v.name} />
+          <meta property="og:title" content={v.title} />
+          <meta property="og:description" content={v.summary} />
+          <meta property="og:url" content={v.url} />
+          {withImage ? <meta property="og:image" content={v.image} /> : null}
+          <meta property="og:locale" content="zh_CN" />
+          <meta property="article:published_time" content={v.published} />
+          <meta property="article:modified_time" content={v.modified} />
+          <meta property="article:section" content={v.section} />
+          {Markup(v.tags)}
+          <meta name="twitter:card" content={withImage ? 'summary_large_image' : 'summary'} />
+          {Markup(v.jsonLd)}
+        </>
+      ),
+      { raw: ['tags', 'jsonLd'] },
+    );
+    articleHeads.set(withImage, template);
+  }
+  return template;
+}
+
+export const articleTagMeta = markupTemplate(['tag'], (v) => <meta property="article:tag" content={v.tag} />);
+
+type ArticleHeaderKey = 'title' | 'subtitle' | 'source' | 'iso' | 'time' | 'minutes';
+
+/**
+ * The article's header as a reader sees it, a template (markup.ts) for each combination of a subtitle and a source;
+ * the newsroom's preview renders ArticleHeader itself, with its banner.
+ */
+const articleHeaders = new Map<string, MarkupTemplate<ArticleHeaderKey>>();
+
+export function articleHeader(withSubtitle: boolean, withSource: boolean): MarkupTemplate<ArticleHeaderKey> {
+  const variant = `${withSubtitle} ${withSource}`;
+  let template = articleHeaders.get(variant);
+  if (!template) {
+    const keys = (['title', 'subtitle', 'source', 'iso', 'time', 'minutes'] as const).filter(
+      (k) => (k !== 'subtitle' || withSubtitle) && (k !== 'source' || withSource),
+    );
+    template = markupTemplate(keys, (v) => <ArticleHeader v={v} subtitle={withSubtitle} source={withSource} />);
+    articleHeaders.set(variant, template);
+  }
+  return template;
+}
+
+/** See articleHeader; `preview` is the newsroom's banner, `time` false for an article not yet published. */
+function ArticleHeader({
+  v,
+  subtitle,
+  source,
+  preview,
+  time = true,
+}: {
+  v: Readonly<Record<ArticleHeaderKey, string>>;
+  subtitle: boolean;
+  source: boolean;
+  preview?: { article: Article; view: SiteView };
+  time?: boolean;
+}) {
+  return (
+    <header class="article-header">
+      {preview ? <PreviewBanner article={preview.article} view={preview.view} /> : null}
+      <h1 data-article-title>{v.title}</h1>
+      {subtitle ? <p class="subtitle">{v.subtitle}</p> : null}
+      <ReadAloud />
+      <p class="article-meta">
+        {source ? <span class="source">来源：{v.source}</span> : null}
+        {time ? (
+          <time class="published" datetime={v.iso}>
+            {v.time}
+          </time>
+        ) : null}
+        <span class="reading-time">阅读约 {v.minutes} 分钟</span>
+      </p>
+    </header>
+  );
+}
+
 export function ArticlePage({ view, data }: { view: SiteView; data: ArticleData }) {
   const { article: a, channel } = data;
   const url = view.url + articlePath(a.id);
-  const crumbs = [{ name: '首页', href: '/' }, ...channelCrumbs(view, channel), { name: '正文' }];
   const minutes = Math.max(1, Math.round(countReadingUnits(a.bodyText) / CHARS_PER_MINUTE));
   const foldable = !data.unfold && a.bodyText.length > FOLD_THRESHOLD;
   const image = a.cover ? absolute(view, a.cover) : undefined;
   const section = lineage(view.channels, channel)[0]?.name ?? channel.name;
   const published = isoWithOffset(a.publishedAt!, view.timeZone);
   const modified = isoWithOffset(a.updatedAt, view.timeZone);
-  const head = (
-    <>
-      <meta property="og:type" content="article" />
-      <meta property="og:site_name" content={view.name} />
-      <meta property="og:title" content={a.title} />
-      <meta property="og:description" content={a.summary} />
-      <meta property="og:url" content={url} />
-      {image ? <meta property="og:image" content={image} /> : null}
-      <meta property="og:locale" content="zh_CN" />
-      <meta property="article:published_time" content={published} />
-      <meta property="article:modified_time" content={modified} />
-      <meta property="article:section" content={section} />
-      {a.tags.map((t) => (
-        <meta property="article:tag" content={t} />
-      ))}
-      <meta name="twitter:card" content={image ? 'summary_large_image' : 'summary'} />
-      <JsonLd
-        data={{
-          '@context': 'https://schema.org',
-          '@type': 'NewsArticle',
-          headline: a.title,
-          description: a.summary || undefined,
-          image: image ? [image] : undefined,
-          datePublished: published,
-          dateModified: modified,
-          author: [{ '@type': 'Person', name: data.authorName }],
-          publisher: { '@type': 'Organization', name: view.name, url: view.url },
-          mainEntityOfPage: url,
-          articleSection: section,
-          keywords: a.tags.join(','),
-        }}
-      />
-    </>
-  );
+  const head = articleHead(image !== undefined)({
+    name: view.name,
+    title: a.title,
+    summary: a.summary,
+    url,
+    image: image ?? '',
+    published,
+    modified,
+    section,
+    tags: a.tags.map((tag) => articleTagMeta({ tag })).join(''),
+    jsonLd: jsonLdHtml({
+      '@context': 'https://schema.org',
+      '@type': 'NewsArticle',
+      headline: a.title,
+      description: a.summary || undefined,
+      image: image ? [image] : undefined,
+      datePublished: published,
+      dateModified: modified,
+      author: [{ '@type': 'Person', name: data.authorName }],
+      publisher: { '@type': 'Organization', name: view.name, url: view.url },
+      mainEntityOfPage: url,
+      articleSection: section,
+      keywords: a.tags.join(','),
+    }),
+  });
+  const header = {
+    title: a.title,
+    subtitle: a.subtitle,
+    source: a.source,
+    iso: published,
+    time: formatTime(a.publishedAt!, view.timeZone),
+    minutes: String(minutes),
+  };
   return (
     <Layout
       view={view}
       title={`${a.title} - ${channel.name} - ${view.name}`}
       description={a.summary}
       canonical={url}
-      head={head}
+      head={Markup(head)}
       bodyAttrs={{ 'data-article-id': String(a.id) }}
       current={channel.path.split('/')[0]}
     >
@@ -248,19 +370,19 @@ export function ArticlePage({ view, data }: { view: SiteView; data: ArticleData 
       </div>
       <div class="page-grid">
         <div class="main-col">
-          <Breadcrumbs crumbs={crumbs} view={view} />
+          {Markup(articleCrumbs(view, channel))}
           <article class="article">
-            <header class="article-header">
-              {data.preview ? <PreviewBanner article={a} view={view} /> : null}
-              <h1 data-article-title>{a.title}</h1>
-              {a.subtitle ? <p class="subtitle">{a.subtitle}</p> : null}
-              <ReadAloud />
-              <p class="article-meta">
-                {a.source ? <span class="source">来源：{a.source}</span> : null}
-                {data.preview && a.status !== 'published' ? null : <Time ms={a.publishedAt!} view={view} class="published" />}
-                <span class="reading-time">阅读约 {minutes} 分钟</span>
-              </p>
-            </header>
+            {data.preview ? (
+              <ArticleHeader
+                v={header}
+                subtitle={Boolean(a.subtitle)}
+                source={Boolean(a.source)}
+                preview={{ article: a, view }}
+                time={a.status === 'published'}
+              />
+            ) : (
+              Markup(articleHeader(Boolean(a.subtitle), Boolean(a.source))(header))
+            )}
             {/* Bodies are sanitized against the allowlist on every write, so they are safe to embed. */}
             <div class="article-body" id="article-body" data-foldable={foldable ? '' : undefined} dangerouslySetInnerHTML={{ __html: a.bodyHtml }} />
             {foldable ? (
