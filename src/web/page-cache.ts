@@ -148,21 +148,42 @@ export function purgeKeysFor(change: ContentChange): string[] | 'all' | undefine
   }
 }
 
-const ARTICLE_LINK = /\/a\/(\d{1,10})(?![\d])/g;
 /**
  * Keys kept per page: a page linking more articles than this is still purged by its route's keys, its own, and the
  * first links', and otherwise expires. Bounds the two headers (~1.5 KB each) below proxies' default header buffers.
  */
 const MAX_KEYS = 200;
 
-/** A page's keys: those its route named plus an `a<id>` for every article it links to. */
+/**
+ * A page's keys: those its route named plus an `a<id>` for every article it links to (`/a/` and 1 to 10 digits, not
+ * followed by another digit). Found with indexOf rather than a regular expression: on a 19 KB article page 46 → ~25 µs.
+ */
 export function pageSurrogateKeys(routeKeys: string | undefined, html: string): string[] {
   const keys = new Set<string>(routeKeys ? routeKeys.split(' ').filter(Boolean) : []);
-  for (const match of html.matchAll(ARTICLE_LINK)) {
-    keys.add(surrogateKey.article(Number(match[1])));
-    if (keys.size >= MAX_KEYS) break;
+  for (let at = html.indexOf('/a/'); at !== -1 && keys.size < MAX_KEYS; at = html.indexOf('/a/', at + 3)) {
+    const start = at + 3;
+    let end = start;
+    for (; end < html.length && end - start <= 10; end++) {
+      const c = html.charCodeAt(end);
+      if (c < 48 || c > 57) break;
+    }
+    if (end > start && end - start <= 10) keys.add(surrogateKey.article(Number(html.slice(start, end))));
   }
   return [...keys];
+}
+
+/**
+ * Where pages are encoded: Buffer.from(string) measures a string's UTF-8 length and then encodes it, two passes over it;
+ * encoding into room for the longest it could be and copying the bytes out is one (a 19 KB article page: 36 → ~20 µs).
+ */
+const scratch = Buffer.allocUnsafeSlow(256 * 1024);
+
+export function utf8Bytes(text: string): Buffer {
+  if (text.length * 3 > scratch.length) return Buffer.from(text);
+  const length = scratch.write(text, 0);
+  const bytes = Buffer.allocUnsafe(length);
+  scratch.copy(bytes, 0, 0, length);
+  return bytes;
 }
 
 /**
@@ -371,7 +392,7 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
     if (req.pageCacheKey === undefined || req.pageCacheGeneration === undefined || typeof payload !== 'string') return done(null, payload);
     if (!storable(req, reply)) return done(null, payload);
     const status = reply.statusCode;
-    const raw = Buffer.from(payload);
+    const raw = utf8Bytes(payload);
     const keys = pageSurrogateKeys(reply.getHeader(SURROGATE_KEY_HEADER) as string | undefined, payload);
     reply.header(SURROGATE_KEY_HEADER, keys.join(' ')).header('cache-tag', keys.join(','));
     const headers: Record<string, string> = {};
