@@ -279,15 +279,23 @@ function feedItemHtml(article: Article, view: SiteView): string {
   return done.html;
 }
 
+/**
+ * The last list's markup: under every article the front feed's memo hands out the same article objects (a new array
+ * each time), so the items are joined once per change of that list, not on every page (~15 µs of an uncached page).
+ */
+let lastList: { articles: readonly Article[]; timeZone: string; html: string } | undefined;
+
+function feedListHtml(articles: readonly Article[], view: SiteView): string {
+  const last = lastList;
+  if (last?.timeZone === view.timeZone && last.articles.length === articles.length && last.articles.every((a, i) => a === articles[i])) return last.html;
+  const html = articles.map((a) => feedItemHtml(a, view)).join('');
+  lastList = { articles: [...articles], timeZone: view.timeZone, html };
+  return html;
+}
+
 /** A list of articles with their summaries and times (the feed, a topic's articles); 加载更多 appends to an `appendable` one. */
 export function FeedList({ articles, view, appendable }: { articles: Article[]; view: SiteView; appendable?: boolean }) {
-  return (
-    <ul
-      class="feed-list"
-      data-feed-list={appendable ? '' : undefined}
-      dangerouslySetInnerHTML={{ __html: articles.map((a) => feedItemHtml(a, view)).join('') }}
-    />
-  );
+  return <ul class="feed-list" data-feed-list={appendable ? '' : undefined} dangerouslySetInnerHTML={{ __html: feedListHtml(articles, view) }} />;
 }
 
 function FeedItem({ article, view }: { article: Article; view: SiteView }) {
