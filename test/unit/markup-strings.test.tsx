@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ListTime, Moods, type MoodView, TitleList } from '../../src/web/public/components.tsx';
 import { formatTime, isoWithOffset, listTime, shortTime } from '../../src/web/public/format.ts';
 import type { SiteView } from '../../src/web/public/view.ts';
+import { HOSTILE_VALUES } from '../support/hostile-values.ts';
 
 /**
  * TitleList's items and the mood buttons are made as strings (components.tsx); readers must get the markup the
@@ -28,17 +29,7 @@ function Reference({ articles, numbered, view, counts }: { articles: Linked[]; n
 const view = (timeZone: string) => ({ name: '砚台新闻', url: 'https://news.example', timeZone, channels: [] }) as unknown as SiteView;
 
 describe('a list of titles made as a string', () => {
-  const hostile = [
-    '<script>alert(1)</script>',
-    '"引号" & \'单引号\' <b>粗</b> > 大于',
-    '&amp; 已转义的 &lt;',
-    '',
-    '   前后空格  ',
-    '表情 😀 与 𠀀 扩展汉字',
-    '</a><a href="javascript:alert(1)">',
-    '\u2028行分隔\u2029段分隔',
-  ];
-  const articles: Linked[] = hostile.map((title, i) => ({ id: 1000 + i, title, publishedAt: i === 3 ? null : Date.UTC(2026, i, 1 + i, i, 7 * i) }));
+  const articles: Linked[] = HOSTILE_VALUES.map((title, i) => ({ id: 1000 + i, title, publishedAt: i === 3 ? null : Date.UTC(2026, i, 1 + i, i, 7 * i) }));
 
   it('prints what the components print: titles with their times, in any zone, numbered or not', () => {
     for (const zone of ['Asia/Shanghai', 'America/New_York', 'Asia/Kathmandu']) {

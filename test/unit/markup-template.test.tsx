@@ -2,29 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { commentsHead } from '../../src/web/public/comments.tsx';
 import { headerMarkup, headMarkup, jsonLdHtml, shareMarkup } from '../../src/web/public/components.tsx';
 import { articleHead, articleHeader, articleTagMeta } from '../../src/web/public/pages.tsx';
+import { HOSTILE_VALUES } from '../support/hostile-values.ts';
 import { Markup, type MarkupTemplate, markupTemplate } from '../../src/web/public/markup.ts';
 
 /**
  * Markup templates (web/public/markup.ts) stand in for Preact's render of the same JSX on every uncached page: for any
  * values their markup must be byte for byte what Preact renders, escaping and empty attributes included.
  */
-const HOSTILE = [
-  '<script>alert(1)</script>',
-  '"引号" & \'单引号\' <b>粗</b> > 大于',
-  '&amp; 已转义的 &lt;',
-  '',
-  '   前后空格  ',
-  '表情 😀 与 𠀀 扩展汉字',
-  '"><img src=x onerror=alert(1)>',
-  '\u2028行分隔\u2029段分隔',
-  '\u00010\u0001 像替身的值',
-  '$& $1 $$',
-  'https://news.example/a/1?x=1&y="2"',
-];
 
-/** Every value in turn from HOSTILE, the others from it shifted, so each sits beside every other somewhere. */
+/** Every value in turn from HOSTILE_VALUES, the others from it shifted, so each sits beside every other somewhere. */
 function* fillings<K extends string>(keys: readonly K[]): Generator<Record<K, string>> {
-  for (let i = 0; i < HOSTILE.length; i++) yield Object.fromEntries(keys.map((k, j) => [k, HOSTILE[(i + j * 3) % HOSTILE.length]!])) as Record<K, string>;
+  for (let i = 0; i < HOSTILE_VALUES.length; i++)
+    yield Object.fromEntries(keys.map((k, j) => [k, HOSTILE_VALUES[(i + j * 3) % HOSTILE_VALUES.length]!])) as Record<K, string>;
 }
 
 function holds<K extends string>(template: MarkupTemplate<K>, keys: readonly K[]) {
@@ -91,7 +80,7 @@ describe('the reader pages’ templates', () => {
   });
 
   it('print JSON-LD that no value can break out of', () => {
-    const html = jsonLdHtml({ headline: '</script><script>alert(1)</script>', keywords: HOSTILE.join(',') });
+    const html = jsonLdHtml({ headline: '</script><script>alert(1)</script>', keywords: HOSTILE_VALUES.join(',') });
     expect(html.startsWith('<script type="application/ld+json">')).toBe(true);
     expect(html.indexOf('</script>')).toBe(html.length - '</script>'.length);
     expect(html.match(/<script/g)).toHaveLength(1);
