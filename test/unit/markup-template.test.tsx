@@ -3,7 +3,7 @@ import { commentsHead } from '../../src/web/public/comments.tsx';
 import { headerMarkup, headMarkup, jsonLdHtml, shareMarkup } from '../../src/web/public/components.tsx';
 import { articleHead, articleHeader, articleTagMeta } from '../../src/web/public/pages.tsx';
 import { HOSTILE_VALUES } from '../support/hostile-values.ts';
-import { Markup, type MarkupTemplate, markupTemplate } from '../../src/web/public/markup.ts';
+import { Markup, type MarkupTemplate, markupTemplate, markupVariants } from '../../src/web/public/markup.ts';
 
 /**
  * Markup templates (web/public/markup.ts) stand in for Preact's render of the same JSX on every uncached page: for any
@@ -46,6 +46,22 @@ describe('a markup template', () => {
     );
     expect(t({ html: '<ul><li>甲 &amp; 乙</li></ul>', text: '<i>' })).toBe('<nav aria-label="&lt;i>"><ul><li>甲 &amp; 乙</li></ul>&lt;i></nav>');
     expect(t({ html: '<b>x</b>', text: 'y' })).toBe(t.rendered({ html: '<b>x</b>', text: 'y' }));
+  });
+
+  it('keeps one template per variant, each asking only for the values it prints', () => {
+    const variants = markupVariants(
+      (withNote: boolean) => (withNote ? (['title', 'note'] as const) : (['title'] as const)),
+      (v, withNote) => (
+        <p>
+          {v.title}
+          {withNote ? <small>{v.note}</small> : null}
+        </p>
+      ),
+    );
+    expect(variants(true)).toBe(variants(true));
+    expect(variants(false)).not.toBe(variants(true));
+    expect(variants(true)({ title: '甲', note: '<乙>' })).toBe('<p>甲<small>&lt;乙></small></p>');
+    expect(variants(false)({ title: '甲' } as never)).toBe('<p>甲</p>');
   });
 
   it('refuses JSX that transforms or drops a value (its output would not be the value)', () => {

@@ -4,7 +4,7 @@ import type { Article } from '../../domain/articles/article.ts';
 import type { Channel } from '../../domain/channels/channel.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { formatTime, isoWithOffset, listTime } from './format.ts';
-import { escapeMarkup, Markup, type MarkupTemplate, markupTemplate } from './markup.ts';
+import { escapeMarkup, Markup, markupTemplate, markupVariants } from './markup.ts';
 import { ScriptAlternates, ScriptSwitch, scriptPaths } from './hant.tsx';
 import { jsonForHtml, type SiteView } from './view.ts';
 
@@ -117,35 +117,27 @@ type HeadKey = 'title' | 'description' | 'canonical' | 'hans' | 'hant' | 'style'
 const HEAD_KEYS: readonly HeadKey[] = ['title', 'description', 'canonical', 'hans', 'hant', 'style', 'print', 'script', 'feeds'];
 
 /** The head's common part, a template (markup.ts) for each combination of a description and a canonical address. */
-const headMarkups = new Map<string, MarkupTemplate<HeadKey>>();
-
-export function headMarkup(withDescription: boolean, withCanonical: boolean): MarkupTemplate<HeadKey> {
-  const variant = `${withDescription} ${withCanonical}`;
-  let template = headMarkups.get(variant);
-  if (!template) {
-    // A value a variant does not print is still passed, so each variant takes the same keys.
-    const printed = HEAD_KEYS.filter((k) => (k !== 'description' || withDescription) && (!['canonical', 'hans', 'hant'].includes(k) || withCanonical));
-    template = markupTemplate(printed, (v) => (
-      <>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{v.title}</title>
-        {withDescription ? <meta name="description" content={v.description} /> : null}
-        {withCanonical ? <link rel="canonical" href={v.canonical} /> : null}
-        {withCanonical ? <ScriptAlternates hans={v.hans} hant={v.hant} /> : null}
-        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
-        <link rel="stylesheet" href={v.style} />
-        <link rel="stylesheet" href={v.print} media="print" />
-        <link rel="alternate" type="application/rss+xml" title={v.feeds} href="/feed.xml" />
-        <link rel="alternate" type="application/feed+json" title={v.feeds} href="/feed.json" />
-        <link rel="alternate" type="application/atom+xml" title={v.feeds} href="/feed.atom" />
-        <script src={v.script} defer />
-      </>
-    ));
-    headMarkups.set(variant, template);
-  }
-  return template;
-}
+export const headMarkup = markupVariants(
+  (withDescription: boolean, withCanonical: boolean) =>
+    HEAD_KEYS.filter((k) => (k !== 'description' || withDescription) && (!['canonical', 'hans', 'hant'].includes(k) || withCanonical)),
+  (v, withDescription, withCanonical) => (
+    <>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <title>{v.title}</title>
+      {withDescription ? <meta name="description" content={v.description} /> : null}
+      {withCanonical ? <link rel="canonical" href={v.canonical} /> : null}
+      {withCanonical ? <ScriptAlternates hans={v.hans} hant={v.hant} /> : null}
+      <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
+      <link rel="stylesheet" href={v.style} />
+      <link rel="stylesheet" href={v.print} media="print" />
+      <link rel="alternate" type="application/rss+xml" title={v.feeds} href="/feed.xml" />
+      <link rel="alternate" type="application/feed+json" title={v.feeds} href="/feed.json" />
+      <link rel="alternate" type="application/atom+xml" title={v.feeds} href="/feed.atom" />
+      <script src={v.script} defer />
+    </>
+  ),
+);
 
 /** The skip link and the site header, a template (markup.ts): the site's name, this page's 简/繁 and 关怀版 links, the channel bar. */
 export const headerMarkup = markupTemplate(

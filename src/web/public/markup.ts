@@ -73,3 +73,24 @@ export function markupTemplate<K extends string>(
   };
   return Object.assign(fill, { rendered: (values: Readonly<Record<K, string>>) => renderToString(render(values)) });
 }
+
+/**
+ * Markup templates for the variants of one JSX: its flags choose what it prints (a subtitle or none), its values fill
+ * it. Each variant is built on its first use; `keys` names the values that variant prints.
+ */
+export function markupVariants<F extends boolean[], K extends string>(
+  keys: (...flags: F) => readonly K[],
+  render: (values: Readonly<Record<K, string>>, ...flags: F) => VNode,
+  options: { raw?: readonly K[] } = {},
+): (...flags: F) => MarkupTemplate<K> {
+  const variants = new Map<string, MarkupTemplate<K>>();
+  return (...flags) => {
+    const variant = flags.join(' ');
+    let template = variants.get(variant);
+    if (!template) {
+      template = markupTemplate(keys(...flags), (values) => render(values, ...flags), options);
+      variants.set(variant, template);
+    }
+    return template;
+  };
+}

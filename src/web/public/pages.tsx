@@ -22,7 +22,7 @@ import {
   type RankingView,
 } from './components.tsx';
 import { formatTime, isoWithOffset } from './format.ts';
-import { Markup, type MarkupTemplate, markupTemplate } from './markup.ts';
+import { Markup, markupTemplate, markupVariants } from './markup.ts';
 import { Picture, SIZES } from './picture.tsx';
 import type { PollView } from '../../domain/polls/service.ts';
 import { PollBlock } from './polls.tsx';
@@ -221,39 +221,30 @@ export interface ArticleData {
 }
 
 type ArticleHeadKey = 'name' | 'title' | 'summary' | 'url' | 'image' | 'published' | 'modified' | 'section' | 'tags' | 'jsonLd';
+const ARTICLE_HEAD_KEYS: readonly ArticleHeadKey[] = ['name', 'title', 'summary', 'url', 'published', 'modified', 'section', 'tags', 'jsonLd'];
 
 /** An article's meta tags, a template (markup.ts) with a cover image and one without; tags and JSON-LD come made. */
-const articleHeads = new Map<boolean, MarkupTemplate<ArticleHeadKey>>();
-
-export function articleHead(withImage: boolean): MarkupTemplate<ArticleHeadKey> {
-  let template = articleHeads.get(withImage);
-  if (!template) {
-    const keys: ArticleHeadKey[] = ['name', 'title', 'summary', 'url', 'published', 'modified', 'section', 'tags', 'jsonLd'];
-    template = markupTemplate(
-      withImage ? [...keys, 'image'] : keys,
-      (v) => (
-        <>
-          <meta property="og:type" content="article" />
-          <meta property="og:site_name" content={v.name} />
-          <meta property="og:title" content={v.title} />
-          <meta property="og:description" content={v.summary} />
-          <meta property="og:url" content={v.url} />
-          {withImage ? <meta property="og:image" content={v.image} /> : null}
-          <meta property="og:locale" content="zh_CN" />
-          <meta property="article:published_time" content={v.published} />
-          <meta property="article:modified_time" content={v.modified} />
-          <meta property="article:section" content={v.section} />
-          {Markup(v.tags)}
-          <meta name="twitter:card" content={withImage ? 'summary_large_image' : 'summary'} />
-          {Markup(v.jsonLd)}
-        </>
-      ),
-      { raw: ['tags', 'jsonLd'] },
-    );
-    articleHeads.set(withImage, template);
-  }
-  return template;
-}
+export const articleHead = markupVariants(
+  (withImage: boolean): readonly ArticleHeadKey[] => (withImage ? [...ARTICLE_HEAD_KEYS, 'image'] : ARTICLE_HEAD_KEYS),
+  (v, withImage) => (
+    <>
+      <meta property="og:type" content="article" />
+      <meta property="og:site_name" content={v.name} />
+      <meta property="og:title" content={v.title} />
+      <meta property="og:description" content={v.summary} />
+      <meta property="og:url" content={v.url} />
+      {withImage ? <meta property="og:image" content={v.image} /> : null}
+      <meta property="og:locale" content="zh_CN" />
+      <meta property="article:published_time" content={v.published} />
+      <meta property="article:modified_time" content={v.modified} />
+      <meta property="article:section" content={v.section} />
+      {Markup(v.tags)}
+      <meta name="twitter:card" content={withImage ? 'summary_large_image' : 'summary'} />
+      {Markup(v.jsonLd)}
+    </>
+  ),
+  { raw: ['tags', 'jsonLd'] },
+);
 
 export const articleTagMeta = markupTemplate(['tag'], (v) => <meta property="article:tag" content={v.tag} />);
 
@@ -263,20 +254,11 @@ type ArticleHeaderKey = 'title' | 'subtitle' | 'source' | 'iso' | 'time' | 'minu
  * The article's header as a reader sees it, a template (markup.ts) for each combination of a subtitle and a source;
  * the newsroom's preview renders ArticleHeader itself, with its banner.
  */
-const articleHeaders = new Map<string, MarkupTemplate<ArticleHeaderKey>>();
-
-export function articleHeader(withSubtitle: boolean, withSource: boolean): MarkupTemplate<ArticleHeaderKey> {
-  const variant = `${withSubtitle} ${withSource}`;
-  let template = articleHeaders.get(variant);
-  if (!template) {
-    const keys = (['title', 'subtitle', 'source', 'iso', 'time', 'minutes'] as const).filter(
-      (k) => (k !== 'subtitle' || withSubtitle) && (k !== 'source' || withSource),
-    );
-    template = markupTemplate(keys, (v) => <ArticleHeader v={v} subtitle={withSubtitle} source={withSource} />);
-    articleHeaders.set(variant, template);
-  }
-  return template;
-}
+export const articleHeader = markupVariants(
+  (withSubtitle: boolean, withSource: boolean) =>
+    (['title', 'subtitle', 'source', 'iso', 'time', 'minutes'] as const).filter((k) => (k !== 'subtitle' || withSubtitle) && (k !== 'source' || withSource)),
+  (v, withSubtitle, withSource) => <ArticleHeader v={v} subtitle={withSubtitle} source={withSource} />,
+);
 
 /** See articleHeader; `preview` is the newsroom's banner, `time` false for an article not yet published. */
 function ArticleHeader({
