@@ -6,8 +6,8 @@ import type { SiteView } from '../../src/web/public/view.ts';
 import { HOSTILE_VALUES } from '../support/hostile-values.ts';
 
 /**
- * TitleList's items and the mood buttons are made as strings (components.tsx); readers must get the markup the
- * components rendered, escaping included. The references are those components, rendered by Preact; the list's
+ * TitleList's items and the mood buttons come from markup templates (components.tsx, markup.ts); readers must get the
+ * markup the components rendered before, escaping included. The references are those components, rendered by Preact; the list's
  * times are the live ListTime component (feed items still print it), so the two cannot drift apart.
  */
 type Linked = { id: number; title: string; publishedAt: number | null };

@@ -4,7 +4,7 @@ import type { Article } from '../../domain/articles/article.ts';
 import type { Channel } from '../../domain/channels/channel.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { formatTime, isoWithOffset, listTime } from './format.ts';
-import { escapeMarkup, Markup, markupTemplate, markupVariants } from './markup.ts';
+import { Markup, markupTemplate, markupVariants } from './markup.ts';
 import { ScriptAlternates, ScriptSwitch, scriptPaths } from './hant.tsx';
 import { jsonForHtml, type SiteView } from './view.ts';
 
@@ -22,21 +22,16 @@ export function Time({ ms, view, class: cls }: { ms: number; view: SiteView; cla
 
 /** A time in a list: short (see shortTime), the full time in its title and datetime; the script makes it relative. */
 export function ListTime({ ms, view, class: cls }: { ms: number; view: SiteView; class?: string }) {
-  const t = listTime(ms, view.timeZone);
+  return <ListTimeOf t={listTime(ms, view.timeZone)} class={cls} />;
+}
+
+/** ListTime's markup for a time's three forms (listTime), which the list templates fill. */
+function ListTimeOf({ t, class: cls }: { t: { iso: string; full: string; short: string }; class?: string }) {
   return (
     <time class={cls} datetime={t.iso} title={t.full} data-relative>
       {t.short}
     </time>
   );
-}
-
-/**
- * ListTime's markup as a string (its times are digits, dashes, colons and a plus or minus: nothing to escape); the test
- * holds the two to the same bytes.
- */
-function listTimeHtml(ms: number, view: SiteView, cls: string): string {
-  const t = listTime(ms, view.timeZone);
-  return `<time class="${cls}" datetime="${t.iso}" title="${t.full}" data-relative="true">${t.short}</time>`;
 }
 
 const jsonLdMarkup = markupTemplate(['json'], (v) => <script type="application/ld+json" dangerouslySetInnerHTML={{ __html: v.json }} />, { raw: ['json'] });
@@ -334,25 +329,41 @@ export function FeedSection({ view, title, articles, nextCursor, pagePath, chann
 type Linked = Pick<Article, 'id' | 'title' | 'publishedAt'>;
 
 /**
- * Titles linked, each with its count (rankings) or time. Its items are made as a string: an uncached article page's
- * related list is its largest run of elements (up to 16 items, three elements and five attributes each), and each
- * element Preact renders costs about a microsecond.
+ * A linked title with its count (rankings), its time, or neither, a template (markup.ts): an uncached article page's
+ * related list is its largest run of elements (up to 16 items, three elements and five attributes each).
  */
+const titleItem = markupVariants(
+  (withCount: boolean, withTime: boolean) =>
+    (['href', 'title', 'count', 'iso', 'full', 'short'] as const).filter(
+      (k) => (k !== 'count' || withCount) && (!['iso', 'full', 'short'].includes(k) || withTime),
+    ),
+  (v, withCount, withTime) => (
+    <li>
+      <a href={v.href}>{v.title}</a>
+      {withCount ? <span class="rank-count">{v.count}</span> : withTime ? <ListTimeOf t={v} class="list-time" /> : null}
+    </li>
+  ),
+);
+
+/** Titles linked, each with its count (rankings) or time. */
 export function TitleList({ articles, numbered, view, counts }: { articles: readonly Linked[]; numbered?: boolean; view?: SiteView; counts?: number[] }) {
   const Tag = numbered ? 'ol' : 'ul';
-  return <Tag class={numbered ? 'title-list numbered' : 'title-list'} dangerouslySetInnerHTML={{ __html: titleItems(articles, view, counts) }} />;
-}
-
-function titleItems(articles: readonly Linked[], view: SiteView | undefined, counts: number[] | undefined): string {
   let html = '';
   for (let i = 0; i < articles.length; i++) {
     const a = articles[i]!;
-    html += `<li><a href="${articlePath(a.id)}">${escapeMarkup(a.title)}</a>`;
-    if (counts) html += `<span class="rank-count">${counts[i] ?? ''}</span>`;
-    else if (view && a.publishedAt) html += listTimeHtml(a.publishedAt, view, 'list-time');
-    html += '</li>';
+    // A value a variant does not print is still passed, so each variant takes the same keys.
+    const time = !counts && view && a.publishedAt ? listTime(a.publishedAt, view.timeZone) : undefined;
+    html += titleItem(
+      counts !== undefined,
+      time !== undefined,
+    )({
+      href: articlePath(a.id),
+      title: a.title,
+      count: counts ? String(counts[i] ?? '') : '',
+      ...(time ?? { iso: '', full: '', short: '' }),
+    });
   }
-  return html;
+  return <Tag class={numbered ? 'title-list numbered' : 'title-list'} dangerouslySetInnerHTML={{ __html: html }} />;
 }
 
 export interface MoodView {
@@ -361,18 +372,15 @@ export interface MoodView {
   count: number;
 }
 
-/**
- * The mood buttons as a string (every article page prints eight, three elements and eight attributes each): the same
- * markup the components made (test/unit/markup-strings.test.tsx).
- */
-function moodButtons(moods: readonly MoodView[]): string {
-  let html = '';
-  for (const m of moods) {
-    const key = escapeMarkup(m.key);
-    html += `<button type="submit" name="mood" value="${key}" data-mood="${key}" aria-pressed="false" class="mood mood-${key}"><span class="mood-label">${escapeMarkup(m.label)}</span><span class="mood-count" data-mood-count="true">${m.count}</span></button>`;
-  }
-  return html;
-}
+/** A mood button, a template (markup.ts): every article page prints eight, three elements and eight attributes each. */
+const moodButton = markupTemplate(['key', 'label', 'count'], (v) => (
+  <button type="submit" name="mood" value={v.key} data-mood={v.key} aria-pressed="false" class={`mood mood-${v.key}`}>
+    <span class="mood-label">{v.label}</span>
+    <span class="mood-count" data-mood-count>
+      {v.count}
+    </span>
+  </button>
+));
 
 export function Moods({ articleId, moods }: { articleId: number; moods: MoodView[] }) {
   return (
@@ -380,7 +388,12 @@ export function Moods({ articleId, moods }: { articleId: number; moods: MoodView
       <h2 id="moods-title" class="section-title">
         您此时的心情
       </h2>
-      <form method="post" action={`/a/${articleId}/mood`} class="moods-form" dangerouslySetInnerHTML={{ __html: moodButtons(moods) }} />
+      <form
+        method="post"
+        action={`/a/${articleId}/mood`}
+        class="moods-form"
+        dangerouslySetInnerHTML={{ __html: moods.map((m) => moodButton({ key: m.key, label: m.label, count: String(m.count) })).join('') }}
+      />
       <p class="moods-status" data-moods-status role="status" aria-live="polite" />
     </section>
   );

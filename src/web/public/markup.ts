@@ -2,11 +2,8 @@ import type { VNode } from 'preact';
 import { jsxTemplate } from 'preact/jsx-runtime';
 import { renderToString } from 'preact-render-to-string';
 
-/**
- * Text and attribute values escaped as preact-render-to-string escapes them (`"`, `&` and `<`), for markup made as
- * strings: it is byte for byte what Preact renders (test/unit/markup-strings.test.tsx).
- */
-export const escapeMarkup = (s: string): string => s.replace(/["&<]/g, (c) => (c === '"' ? '&quot;' : c === '&' ? '&amp;' : '&lt;'));
+/** Text and attribute values escaped as preact-render-to-string escapes them (`"`, `&` and `<`). */
+const escapeMarkup = (s: string): string => s.replace(/["&<]/g, (c) => (c === '"' ? '&quot;' : c === '&' ? '&amp;' : '&lt;'));
 
 /**
  * Markup placed as it is, with no element around it: the node Preact's precompiled JSX uses for its templates, which
