@@ -32,8 +32,11 @@ export const absolute = (view: SiteView, href: string): string => (/^https?:\/\/
 
 /** JSON for a <script type="application/ld+json">: nothing in it can close the element or start markup. */
 export function jsonForHtml(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => HTML_SAFE_JSON[c]!);
+  const json = JSON.stringify(value);
+  return UNSAFE_IN_HTML.test(json) ? json.replace(/[<>&\u2028\u2029]/g, (c) => HTML_SAFE_JSON[c]!) : json;
 }
+
+const UNSAFE_IN_HTML = /[<>&\u2028\u2029]/;
 
 const HTML_SAFE_JSON: Record<string, string> = {
   '<': '\\u003c',
