@@ -22,6 +22,10 @@
  * thousands: under --trace-deopt at a million articles, 50 deoptimizations (and the recompiles, on its helper threads)
  * in renders 2,000-5,000, 6 in the 5,000 after; with 300 the measured renders carried that tail.
  *
+ * --chunks K (1): the measured renders (or /healthz requests) in K windows one after another, each with its own CPU by
+ * thread: how the cost settles as V8 finishes optimizing (`--warmup 0 --chunks 6`), and when its helper threads'
+ * recompiles fall.
+ *
  * --data DIR: serve this copy of the archive as it is, and keep it (the server's writes stay in it): for runs one after
  * another over a large archive, which take minutes to copy. Without it each server gets a fresh copy, removed after.
  *
@@ -64,6 +68,7 @@ const { values: args } = parseArgs({
     cold: { type: 'boolean', default: false },
     seconds: { type: 'string', default: '30' },
     warmup: { type: 'string', default: '2000' },
+    chunks: { type: 'string', default: '1' },
     anonymous: { type: 'boolean', default: false },
   },
 });
@@ -409,13 +414,19 @@ for (const kind of ['renders', 'floor'] as const) {
     const n = N * 20;
     const get = () => call(server, 'GET', url(), undefined, {}, args.anonymous);
     for (let i = 0; i < Number(args.warmup); i++) await get();
-    const t0 = cpu(server.pid);
-    for (let i = 0; i < n; i++) {
-      const r = await get();
-      if (r.status !== 200 || r.cache === 'hit') throw new Error(`${kind}: ${r.status} ${r.cache ?? ''}`);
-    }
+    const chunks = Math.max(1, Number(args.chunks));
     const label = kind === 'floor' ? 'floor: GET /healthz' : 'renders: uncached random article';
-    console.log(`${label}, ${n} one at a time, server CPU each: ${perThread(t0, cpu(server.pid), n)}`);
+    for (let c = 0, done = 0; c < chunks; c++) {
+      const size = Math.round((n * (c + 1)) / chunks) - done;
+      const t0 = cpu(server.pid);
+      for (let i = 0; i < size; i++) {
+        const r = await get();
+        if (r.status !== 200 || r.cache === 'hit') throw new Error(`${kind}: ${r.status} ${r.cache ?? ''}`);
+      }
+      const which = chunks > 1 ? ` (requests ${done + 1}-${done + size} after the warm-up)` : '';
+      console.log(`${label}, ${size} one at a time${which}, server CPU each: ${perThread(t0, cpu(server.pid), size)}`);
+      done += size;
+    }
   } finally {
     await server.stop();
   }
