@@ -294,10 +294,11 @@ function ArticleHeader({
 }
 
 /**
- * The article page. Its parts that read arrays of varying length (the tags, the related list) and the head's markup are
- * functions of their own: the page's function is large, and V8 compiles it again (~200 ms of a helper thread, at a
- * million articles) whenever one of its optimized reads meets an array of a kind it had not seen (an article without
- * tags, a related list read another way); in small functions such a deoptimization costs a small recompile.
+ * The article page. Its parts that read arrays of varying length (the tags, the related list) are functions of their
+ * own: components (called through Preact, never inlined) and the head's markup (a function V8 compiles apart). The
+ * page's function is large, and V8 compiled it again (~200 ms of a helper thread, at a million articles) whenever one of
+ * its optimized reads met an array of a kind it had not seen (an article without tags, a related list read another
+ * way); in a small function such a deoptimization costs a small recompile (docs/ARCHITECTURE.md).
  */
 export function ArticlePage({ view, data }: { view: SiteView; data: ArticleData }) {
   const { article: a, channel } = data;
