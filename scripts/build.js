@@ -132,8 +132,11 @@ export async function build() {
       splitting: false,
       sourcemap: 'linked',
       sourcesContent: false,
-      // Class and function names as written (errors, logs, stack traces), not renamed where two modules share one.
-      keepNames: true,
+      // No keepNames: it wraps every named function and class the bundle makes in a call that defines its `name`, at
+      // run time, closures made per request included (Fastify's hook runners, each reply's listeners): ~0.03 ms of CPU
+      // on a GET /healthz and ~0.05 on an uncached article page. Names stay as written except where two modules share
+      // one at the top level (the later gets a digit: Command2); stack traces go through the source maps (bin/inkstone.js).
+      keepNames: false,
       jsx: 'automatic',
       jsxImportSource: 'preact',
       legalComments: 'none',
