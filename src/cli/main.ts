@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { loadConfig, ConfigError } from '../config.ts';
@@ -10,6 +11,17 @@ import type { Container } from '../container.ts';
 
 /** A mistake of the operator's: printed as one line, exit code 2, no stack trace. */
 class CliError extends Error {}
+
+/** A file a command reads (import, restore): a clear refusal, before anything is opened, when there is none to read. */
+async function fileToRead(file: string): Promise<string> {
+  const found = await stat(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new CliError(`找不到文件 (no such file): ${file}`);
+    if (err.code === 'EACCES') throw new CliError(`无权读取 (not allowed to read): ${file}`);
+    throw err;
+  });
+  if (!found.isFile()) throw new CliError(`不是文件 (not a file): ${file}`);
+  return file;
+}
 
 /**
  * Opens the configured database and the process's parts (src/container.ts) for one command; every command but
@@ -226,6 +238,7 @@ program
   .command('restore <file>')
   .description('restore a backup (or an export archive) into an empty data folder / empty database')
   .action(async (file: string) => {
+    await fileToRead(file);
     const config = loadConfig();
     const { checkEmptyPostgres, firstEntry, restoreBackup } = await import('../storage/backup.ts');
     if ((await firstEntry(file)) === 'inkstone-archive.json') {
@@ -295,8 +308,9 @@ program
   .option('--create-authors', "make newsroom accounts (reporters) of the file's authors")
   .option('--as <username>', 'the account the import acts as and audits (default: the first admin)')
   .option('--replace', 'an Inkstone archive: replace everything this install holds with it')
-  .action((file: string, opts: { uploads?: string; dryRun?: boolean; update?: boolean; createAuthors?: boolean; as?: string; replace?: boolean }) =>
-    withContainer(
+  .action(async (file: string, opts: { uploads?: string; dryRun?: boolean; update?: boolean; createAuthors?: boolean; as?: string; replace?: boolean }) => {
+    await fileToRead(file);
+    return withContainer(
       async (container) => {
         const { ctx, config } = container;
         const { isGzipFile } = await import('../transfer/tar.ts');
@@ -370,8 +384,8 @@ program
         }
       },
       { bulk: true },
-    ),
-  );
+    );
+  });
 
 const reactions = program.command('reactions').description('mood votes');
 reactions

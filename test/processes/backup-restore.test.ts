@@ -113,6 +113,10 @@ describe.each(STORES)('backup, kill -9, restore on %s', (kind) => {
     await Promise.all(inFlight);
 
     const targetEnv = processEnv(target);
+    // A mistyped name is refused before anything is opened: the restore after it still finds the install empty.
+    const mistyped = await cli(targetEnv, 'restore', `${file}.missing`);
+    expect(mistyped.status).toBe(2);
+    expect(mistyped.stderr).toContain(`no such file): ${file}.missing`);
     const restore = await cli(targetEnv, 'restore', file);
     expect(restore.status, restore.stderr).toBe(0);
     expect(restore.stdout).toMatch(/Restored the (SQLite|PostgreSQL) backup/);

@@ -84,6 +84,13 @@ describe.each(STORES)('inkstone import on %s', (kind) => {
     const html = importCli(env, file('page.xml', '<!DOCTYPE html><html><body>not a feed</body></html>'));
     expect(html.status).toBe(2);
     expect(html.stderr).toMatch(/<html> is not the root of a WordPress export/);
+    // No file at that name, or a folder: refused before the database is opened.
+    const missing = importCli(env, path.join(dir, 'no-such-export.xml'));
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain(`找不到文件 (no such file): ${path.join(dir, 'no-such-export.xml')}`);
+    const folder = importCli(env, dir);
+    expect(folder.status).toBe(2);
+    expect(folder.stderr).toContain('不是文件 (not a file)');
     const dry = importCli(env, FIXTURE, '--dry-run');
     expect(dry.status).toBe(0);
     expect(dry.stdout).toMatch(/^Dry run \(nothing written\): WXR from https:\/\/wpthemetestdata\.wordpress\.com, 58 posts/);
