@@ -13,14 +13,13 @@ import type { Container } from '../container.ts';
 class CliError extends Error {}
 
 /** A file a command reads (import, restore): a clear refusal, before anything is opened, when there is none to read. */
-async function fileToRead(file: string): Promise<string> {
+async function fileToRead(file: string): Promise<void> {
   const found = await stat(file).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new CliError(`找不到文件 (no such file): ${file}`);
     if (err.code === 'EACCES') throw new CliError(`无权读取 (not allowed to read): ${file}`);
     throw err;
   });
   if (!found.isFile()) throw new CliError(`不是文件 (not a file): ${file}`);
-  return file;
 }
 
 /**
