@@ -3,11 +3,12 @@ import { jsxTemplate } from 'preact/jsx-runtime';
 import { renderToString } from 'preact-render-to-string';
 
 const ESCAPED = /["&<]/;
+const EVERY_ESCAPED = new RegExp(ESCAPED.source, 'g');
 /**
  * Text and attribute values escaped as preact-render-to-string escapes them (`"`, `&` and `<`). Most values (times,
  * paths, titles) have nothing to escape: testing first costs about half of a replace that finds nothing.
  */
-const escapeMarkup = (s: string): string => (ESCAPED.test(s) ? s.replace(/["&<]/g, (c) => (c === '"' ? '&quot;' : c === '&' ? '&amp;' : '&lt;')) : s);
+const escapeMarkup = (s: string): string => (ESCAPED.test(s) ? s.replace(EVERY_ESCAPED, (c) => (c === '"' ? '&quot;' : c === '&' ? '&amp;' : '&lt;')) : s);
 
 /**
  * Markup placed as it is, with no element around it: the node Preact's precompiled JSX uses for its templates, which

@@ -33,10 +33,11 @@ export const absolute = (view: SiteView, href: string): string => (/^https?:\/\/
 /** JSON for a <script type="application/ld+json">: nothing in it can close the element or start markup. */
 export function jsonForHtml(value: unknown): string {
   const json = JSON.stringify(value);
-  return UNSAFE_IN_HTML.test(json) ? json.replace(/[<>&\u2028\u2029]/g, (c) => HTML_SAFE_JSON[c]!) : json;
+  return UNSAFE_IN_HTML.test(json) ? json.replace(EVERY_UNSAFE_IN_HTML, (c) => HTML_SAFE_JSON[c]!) : json;
 }
 
 const UNSAFE_IN_HTML = /[<>&\u2028\u2029]/;
+const EVERY_UNSAFE_IN_HTML = new RegExp(UNSAFE_IN_HTML.source, 'g');
 
 const HTML_SAFE_JSON: Record<string, string> = {
   '<': '\\u003c',
