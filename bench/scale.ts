@@ -771,6 +771,37 @@ function threadCpu(pid: number): Map<number, { name: string; main: boolean; nice
 }
 
 /**
+ * The whole machine's CPU by kind of process, in ms since boot: the server (with its children), PostgreSQL's processes,
+ * wrk, this benchmark, and everything else. On two cores with the load generator on the same box, what a writer costs
+ * the readers is whatever it takes from either core — the database server's work and the client's included.
+ */
+function machineCpu(serverPid: number): Map<string, number> {
+  const server = new Set(processTree(serverPid));
+  const by = new Map<string, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const pid = Number(entry);
+      const kind = server.has(pid) ? 'server' : name.startsWith('postgres') ? 'postgres' : name === 'wrk' ? 'wrk' : pid === process.pid ? 'benchmark' : 'other';
+      by.set(kind, (by.get(kind) ?? 0) + (Number(f[11]) + Number(f[12])) * TICK_MS);
+      // Processes that ended (a wrk run, a database connection closed) are counted in their parent once reaped: this
+      // benchmark's children are wrk's runs, PostgreSQL's server's are its backends.
+      const reaped = pid === process.pid ? 'wrk' : kind;
+      by.set(reaped, (by.get(reaped) ?? 0) + (Number(f[13]) + Number(f[14])) * TICK_MS);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  // And the machine's idle time (every core's, from /proc/stat), so the split adds up to the cores' time.
+  const cores = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  by.set('idle', ((cores[3] ?? 0) + (cores[4] ?? 0)) * TICK_MS);
+  return by;
+}
+
+/**
  * Where the CPU between two threadCpu samples went: the processes' main threads (the event loops), the threads at a
  * lower priority (the related reader, the body workers), and the others (V8's helpers, the checkpointer) by name.
  */
@@ -1215,15 +1246,21 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
     // write, which settle waits for, counted in): where a writer's article costs the readers.
     const cpuWith = { before: [] as ReturnType<typeof threadCpu>[], after: [] as ReturnType<typeof threadCpu>[], seconds: 0 };
     const cpuAlone = { ...cpuWith, before: [] as ReturnType<typeof threadCpu>[], after: [] as ReturnType<typeof threadCpu>[] };
+    // And the machine's, by kind of process, over the same windows (wrk's included: it shares the two cores).
+    const boxWith = { before: [] as Map<string, number>[], after: [] as Map<string, number>[] };
+    const boxAlone = { before: [] as Map<string, number>[], after: [] as Map<string, number>[] };
     const alone1 = async () => {
       cpuAlone.before.push(threadCpu(server.pid));
+      boxAlone.before.push(machineCpu(server.pid));
       const r = await wrk(server.base, [hot], { connections: 50, seconds: windowSeconds, threads: 2 });
+      boxAlone.after.push(machineCpu(server.pid));
       cpuAlone.after.push(threadCpu(server.pid));
       cpuAlone.seconds += windowSeconds;
       return r;
     };
     const withWriter = async () => {
       cpuWith.before.push(threadCpu(server.pid));
+      boxWith.before.push(machineCpu(server.pid));
       const busy = wrk(server.base, [hot], { connections: 50, seconds: windowSeconds, threads: 2 });
       const wStart = Date.now();
       const wStop = wStart + windowSeconds * 1000;
@@ -1240,6 +1277,8 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
         }
       }
       const result = await busy;
+      // The machine's split covers the window itself (the readers' time), before the writer's work is settled.
+      boxWith.after.push(machineCpu(server.pid));
       writerSeconds += (Date.now() - wStart) / 1000;
       // The writer's work after its last commit (search, related reading) belongs to its window, not the next.
       await settle(server.pid, env);
@@ -1286,6 +1325,19 @@ async function measure(meta: Meta, env: Record<string, string>, rows: Row[]): Pr
         .sort((a, b) => b[1] - a[1])
         .map(([k, ms]) => `${k} ${f1(ms / Math.max(1, written))}`)
         .join(', ')} ms`,
+      '—',
+      undefined,
+    );
+    const boxSplit = (w: typeof boxWith) => {
+      const by = new Map<string, number>();
+      for (const [i, before] of w.before.entries()) for (const [k, ms] of w.after[i]!) by.set(k, (by.get(k) ?? 0) + ms - (before.get(k) ?? 0));
+      return by;
+    };
+    const [boxWithBy, boxAloneBy] = [boxSplit(boxWith), boxSplit(boxAlone)];
+    const boxSeconds = { with: busy.length * windowSeconds, alone: alone.length * windowSeconds };
+    add(
+      "  (for reference) the machine's CPU by process, ms a second (2 cores = 2,000): without / with the writer",
+      `${perSecond(boxAloneBy, boxSeconds.alone)} / ${perSecond(boxWithBy, boxSeconds.with)}`,
       '—',
       undefined,
     );
