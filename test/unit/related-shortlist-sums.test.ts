@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { kthLargestInPlace } from '../../src/domain/articles/related-candidates.ts';
 import { ShortlistSums } from '../../src/storage/repositories/related.ts';
 
 /** What the shortlist's SQL did before (GROUP BY article_id ORDER BY sum desc, article_id desc LIMIT n), in plain JS. */
@@ -62,5 +63,17 @@ describe('the shortlist of a publish’s related candidates (summed postings)', 
     for (let id = 1; id <= 100_000; id++) sums.add(id, id / 1e6);
     expect(sums.best(3)).toEqual([3_000_000, 100_000, 99_999]);
     expect(sums.best(3)).toEqual([]);
+  });
+
+  it('finds the k-th largest sum (the shortlist’s cut) as a sort would, duplicates and both ends included', () => {
+    const rnd = random(11);
+    for (const n of [1, 2, 3, 17, 400, 5_000]) {
+      // Few distinct values (many ties) in half the rounds.
+      for (const distinct of [n, 3]) {
+        const values = Float64Array.from({ length: n }, () => Math.floor(rnd() * distinct) / distinct);
+        const sorted = [...values].sort((a, b) => b - a);
+        for (const k of new Set([1, Math.ceil(n / 2), n])) expect(kthLargestInPlace(Float64Array.from(values), k)).toBe(sorted[k - 1]);
+      }
+    }
   });
 });

@@ -2,7 +2,7 @@ import type { Ctx } from '../context.ts';
 import type { JobTransactions, Postings, Store } from '../store.ts';
 import type { Article } from './article.ts';
 import { ARTICLE_INDEXING, ARTICLE_RELATED } from './outbox-topics.ts';
-import { archiveDamping, type Corpus, POSTINGS, postingsDepth } from './related-candidates.ts';
+import { archiveDamping, type Corpus, kthLargestInPlace, POSTINGS, postingsDepth } from './related-candidates.ts';
 import type { Candidate, RelatedDocument, ScoredItem } from './related-reading.ts';
 import { ANALYSED_CHARS, analyseArticle, analyseBacklog, type BacklogOptions, RELATED, refreshRelated, relatedScore, sectionIndex } from './related.ts';
 
@@ -703,7 +703,7 @@ function widened<T extends Float64Array | Int32Array | Uint8Array>(a: T, size: n
 
 /** The k-th largest of values[0..n) (quickselect over a copy). */
 function kthLargestOf(values: Float64Array, n: number, k: number): number {
-  return select(Float64Array.from(values.subarray(0, n)), k);
+  return kthLargestInPlace(Float64Array.from(values.subarray(0, n)), k);
 }
 
 /** The k-th largest of sums[ids[0..n)] (quickselect over a copy: the shortlist's threshold in linear time). */
@@ -713,35 +713,10 @@ function kthLargest(ids: Int32Array, n: number, k: number, sums: Float64Array): 
   if (selectBuffer.length < n) selectBuffer = new Float64Array(Math.max(n, selectBuffer.length * 2));
   const a = selectBuffer.subarray(0, n);
   for (let i = 0; i < n; i++) a[i] = sums[ids[i]!]!;
-  return select(a, k);
+  return kthLargestInPlace(a, k);
 }
 
 let selectBuffer = new Float64Array(4096);
-
-/** The k-th largest of `a` (1-based), reordering it: quickselect, linear time. */
-function select(a: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  const target = k - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i]! > pivot) i++;
-      while (a[j]! < pivot) j--;
-      if (i <= j) {
-        const x = a[i]!;
-        a[i++] = a[j]!;
-        a[j--] = x;
-      }
-    }
-    if (target <= j) hi = j;
-    else if (target >= i) lo = i;
-    else break;
-  }
-  return a[target]!;
-}
 
 /** Queries split so that one group's postings stay under BULK.postings (each term counted at its deepest read). */
 function groups(queries: readonly (readonly [string, number][])[]): number[][] {
