@@ -456,7 +456,7 @@ export class RelatedRepository implements Port.RelatedRepository {
       sql` union all `,
     );
     const { rows } = await sql<{ i: number; p: string | null }>`${lists}`.execute(this.db);
-    return bestOfPacked(rows, 1, articleId, terms);
+    return bestOfPacked(rows, 0, articleId, terms);
   }
 
   /**
