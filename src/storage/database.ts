@@ -14,6 +14,8 @@ export interface Database {
   dialect: Dialect;
   /** The SQLite handle, for online backup and integrity checks; undefined on PostgreSQL. */
   sqlite: SQLite.Database | undefined;
+  /** PostgreSQL: the primary's connection string, for the related-reading reader thread's own connection (related-finder.ts). */
+  url?: string;
   /**
    * Reads after this see every commit made until now. On SQLite the reads of one stretch of the event loop share a
    * snapshot (sqlite-turns.ts): each request, and each message that another process committed something (a purge),
@@ -46,7 +48,7 @@ export function openDatabase(options: DatabaseOptions): Database {
     // An idle connection dropped by the server (restart, failover) must not crash the process; the pool reconnects.
     pool.on('error', (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', sqlite: undefined, fresh: () => undefined, close: () => db.destroy() };
+    return { db, dialect: 'postgres', sqlite: undefined, url: options.databaseUrl, fresh: () => undefined, close: () => db.destroy() };
   }
   const file = path.resolve(options.dataDir, options.sqliteFile ?? 'inkstone.db');
   const sqlite = new SQLite(file);

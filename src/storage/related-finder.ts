@@ -6,9 +6,12 @@ import type { Candidate } from '../domain/articles/related-reading.ts';
 import { WORKER_YOUNG_GENERATION_MB } from '../domain/articles/body-pool.ts';
 import { BUNDLED, packageFile } from '../package-files.ts';
 
-/** What crosses to the related-reading reader thread: an article's stored terms and the database file to read. */
+/**
+ * What crosses to the related-reading reader thread: an article's stored terms and the database to read, SQLite's file
+ * or PostgreSQL's primary (the thread keeps one connection of its own to it).
+ */
 export interface FindJob {
-  file: string;
+  source: { file: string } | { url: string };
   articleId: number;
   terms: [string, number][];
   limit: number;
@@ -33,8 +36,10 @@ export const SCAN_APART_FROM = 5_000;
  * On SQLite every statement runs on the calling thread, and finding an article's related candidates reads thousands of
  * postings (tens of milliseconds at a million articles): done by the outbox after each publish, on the event loop it
  * would hold every reader up. One worker thread with its own read-only connection does it instead (WAL lets it read
- * beside the writer), started on first use and ended after a minute idle. PostgreSQL needs none: its queries do not
- * hold the event loop.
+ * beside the writer), started on first use and ended after a minute idle. On PostgreSQL the server reads the postings,
+ * but their ~40,000 packed entries are summed, and the shortlist's 400 vectors parsed and scored, by whoever asked:
+ * ~10 ms of the event loop a publish at 300,000 articles, and the queries' own work besides. The same thread does it
+ * with a connection of its own.
  */
 let pool: Piscina<Job, unknown> | undefined;
 

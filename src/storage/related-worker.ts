@@ -1,10 +1,12 @@
 /** The related-reading reader thread's entry (see related-finder.ts): one job at a time, plain data in and out. */
 import os from 'node:os';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import type Pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Candidate } from '../domain/articles/related-reading.ts';
 import { findCandidates } from '../domain/articles/related.ts';
 import type { FindJob, ScanJob } from './related-finder.ts';
+import { pgClient, pgDriver } from './drivers.ts';
 import { ArticleRepository } from './repositories/articles.ts';
 import { RelatedRepository } from './repositories/related.ts';
 import type { DB } from './schema.ts';
@@ -54,10 +56,33 @@ function reader(file: string): Reader {
   return entry;
 }
 
+/** PostgreSQL: one connection by primary (a process has one; a test run a few, each database dropped when its file ends). */
+const primaries = new Map<string, { related: RelatedRepository; pool: Pg.Pool }>();
+
+function postgresReader(url: string): RelatedRepository {
+  const found = primaries.get(url);
+  if (found) return found.related;
+  const pool = new (pgDriver().Pool)({ connectionString: url, max: 1, application_name: 'inkstone-related', Client: pgClient() });
+  // A connection the server ended (a restart, a test's database dropped) is made again by the next job; its error is
+  // that job's, never this thread's end.
+  pool.on('error', () => {});
+  const related = new RelatedRepository(new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+  primaries.set(url, { related, pool });
+  if (primaries.size > 4) {
+    const [oldest, evicted] = primaries.entries().next().value!;
+    primaries.delete(oldest);
+    void evicted.pool.end().catch(() => {});
+  }
+  return related;
+}
+
 export default async function relatedWorker(job: FindJob | ScanJob | { warm: true }): Promise<Candidate[] | number[] | number> {
   // The first job only starts the thread (see related-finder.ts).
   if ('warm' in job) return [];
-  if (!('kind' in job)) return findCandidates(reader(job.file).related, job.articleId, job.terms, job.limit);
+  if (!('kind' in job)) {
+    const related = 'file' in job.source ? reader(job.source.file).related : postgresReader(job.source.url);
+    return findCandidates(related, job.articleId, job.terms, job.limit);
+  }
   if (job.kind === 'unanalysed') return reader(job.file).related.unanalysedIds(job.afterId, job.limit, job.upTo);
   if (job.kind === 'wholeDocuments') return reader(job.file).search[job.scope].count();
   return reader(job.file).articles.countByStatus(job.status as Parameters<ArticleRepository['countByStatus']>[0]);

@@ -62,6 +62,8 @@ export class SqlStore implements Store {
     private readonly external: ExternalIndexes | undefined,
     /** SQLite's database file (none in memory or on PostgreSQL): the reader thread (related-finder.ts) opens it. */
     private readonly sqliteFile: string | undefined,
+    /** PostgreSQL's primary, to which the related-reading reader thread connects (related-finder.ts). */
+    private readonly postgresUrl: string | undefined,
     /** Inside a transaction: what to run once it has committed. */
     private readonly committed?: (() => void)[],
   ) {
@@ -71,7 +73,7 @@ export class SqlStore implements Store {
     this.history = new HistoryRepository(db);
     this.accounts = new AccountRepository(db);
     this.reactions = new ReactionRepository(db, dialect, votes);
-    this.related = new RelatedRepository(db, dialect, sqliteFile);
+    this.related = new RelatedRepository(db, dialect, sqliteFile, undefined, postgresUrl);
     this.slots = new SlotRepository(db);
     this.media = new MediaRepository(db, dialect);
     this.sources = new SourceRepository(db);
@@ -97,6 +99,7 @@ export class SqlStore implements Store {
       new BallotBatcher(database.db, database.dialect),
       external,
       database.sqlite && !database.sqlite.memory ? database.sqlite.name : undefined,
+      database.url,
     );
   }
 
@@ -115,7 +118,7 @@ export class SqlStore implements Store {
       try {
         result = await this.db
           .transaction()
-          .execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, this.ballots, this.external, this.sqliteFile, committed)));
+          .execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, this.ballots, this.external, this.sqliteFile, this.postgresUrl, committed)));
       } catch (err) {
         if (this.dialect !== 'postgres' || (err as { code?: string }).code !== '40P01' || attempt >= DEADLOCK_ATTEMPTS) throw err;
         // A moment apart, as the reactions' retry does, so the other side of the cycle has finished.

@@ -44,16 +44,28 @@ describe.each(STORES)('related candidates read apart on %s', (kind) => {
   });
   afterAll(() => t.close());
 
-  it('finds the same candidates as the transaction would (SQLite: from the reader thread)', async () => {
+  it('finds the same candidates as the transaction would, from the reader thread', async () => {
     const id = ids.exhibition!;
     const terms = await t.ctx.store.related.terms(id);
     const here = await findCandidates(t.ctx.store.related, id, terms, RELATED.candidates);
     expect(here.map((c) => c.articleId)).toEqual(expect.arrayContaining([ids.arrival, ids.tracking]));
-    // A repository that reads apart whatever the archive's size; the reader thread answers once it has started.
+    // A repository that reads apart whatever the archive's size; the reader thread (with its own connection to
+    // PostgreSQL) answers once it has started.
     const file = t.db.database.sqlite?.name;
-    const apart = kind === 'sqlite' ? new RelatedRepository(t.db.database.db, 'sqlite', file, 0) : t.ctx.store.related;
+    const apart =
+      kind === 'sqlite'
+        ? new RelatedRepository(t.db.database.db, 'sqlite', file, 0)
+        : new RelatedRepository(t.db.database.db, 'postgres', undefined, 0, t.db.databaseUrl);
     const found = await waitFor(async () => apart.candidatesApart(id, terms, RELATED.candidates), { timeout: 30_000, message: 'the reader thread answers' });
     expect(found).toEqual(here);
+    // A candidate taken down is still found apart the moment its commit is made (the thread reads what is committed).
+    await t.db.database.db.updateTable('articles').set({ status: 'draft' }).where('id', '=', ids.tracking!).execute();
+    try {
+      const after = await apart.candidatesApart(id, terms, RELATED.candidates);
+      expect(after?.map((c) => c.articleId)).not.toContain(ids.tracking);
+    } finally {
+      await t.db.database.db.updateTable('articles').set({ status: 'published' }).where('id', '=', ids.tracking!).execute();
+    }
     // Inside a transaction there is nothing to read apart: the caller reads itself.
     expect(await t.ctx.store.transaction((store) => store.related.candidatesApart(id, terms, RELATED.candidates))).toBeUndefined();
   });

@@ -248,8 +248,10 @@ export class RelatedRepository implements Port.RelatedRepository {
     private readonly dialect: Dialect,
     /** SQLite's database file, which the reader thread opens for candidatesApart; none for an in-memory database. */
     private readonly sqliteFile?: string,
-    /** SQLite: below this many articles (by the newest analysed id) candidates cost a millisecond or two, read here. */
+    /** Below this many articles (by the newest analysed id) candidates cost a millisecond or two, read here. */
     private readonly apartFrom = APART_FROM,
+    /** PostgreSQL's primary, to which the reader thread connects for candidatesApart; none: read here. */
+    private readonly postgresUrl?: string,
   ) {
     this.db = db.withTables<RelatedTables>();
   }
@@ -260,8 +262,9 @@ export class RelatedRepository implements Port.RelatedRepository {
 
   async candidatesApart(articleId: number, terms: readonly [string, number][], limit: number): Promise<Candidate[] | undefined> {
     if (this.db.isTransaction) return undefined;
-    if (this.dialect === 'postgres') return findCandidates(this, articleId, terms, limit);
-    if (!this.sqliteFile) return undefined;
+    const source = this.sqliteFile ? { file: this.sqliteFile } : this.postgresUrl ? { url: this.postgresUrl } : undefined;
+    // PostgreSQL without a connection of the thread's own (a replica's store, a test's): outside the transaction, here.
+    if (!source) return this.dialect === 'postgres' ? findCandidates(this, articleId, terms, limit) : undefined;
     if (this.apartFrom > 0) {
       const newest = await this.db
         .selectFrom('related_fingerprints')
@@ -269,7 +272,7 @@ export class RelatedRepository implements Port.RelatedRepository {
         .executeTakeFirst();
       if (Number(newest?.id ?? 0) < this.apartFrom) return undefined;
     }
-    return findInWorker({ file: this.sqliteFile, articleId, terms: [...terms], limit });
+    return findInWorker({ source, articleId, terms: [...terms], limit });
   }
 
   /**
