@@ -10,8 +10,14 @@ import { BUNDLED, packageFile } from '../package-files.ts';
  * What crosses to the related-reading reader thread: an article's stored terms and the database to read, SQLite's file
  * or PostgreSQL's primary (the thread keeps one connection of its own to it).
  */
+/** The database the reader thread reads: SQLite's file, or PostgreSQL's primary (one connection of the thread's own). */
+export type ApartSource = { file: string } | { url: string };
+
+/** SQLite's database file of a source, if it is one (the scans below read only SQLite). */
+export const sqliteFileOf = (source: ApartSource | undefined): string | undefined => (source && 'file' in source ? source.file : undefined);
+
 export interface FindJob {
-  source: { file: string } | { url: string };
+  source: ApartSource;
   articleId: number;
   terms: [string, number][];
   limit: number;

@@ -1,7 +1,6 @@
 /** The related-reading reader thread's entry (see related-finder.ts): one job at a time, plain data in and out. */
 import os from 'node:os';
 import SQLite from 'better-sqlite3';
-import type Pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Candidate } from '../domain/articles/related-reading.ts';
 import { findCandidates } from '../domain/articles/related.ts';
@@ -29,58 +28,61 @@ interface Reader {
   articles: ArticleRepository;
   search: Record<IndexScope, SqliteSearchIndex>;
 }
-/** Read connections by database file: a process has one, a test run a few; the oldest is closed past four. */
-const open = new Map<string, Reader>();
+/**
+ * Connections kept by database (SQLite's file, PostgreSQL's primary): a process has one, a test run a few, each
+ * database gone when its file ends; past four the oldest is closed.
+ */
+function kept<T>(make: (key: string) => T, close: (entry: T) => void): (key: string) => T {
+  const open = new Map<string, T>();
+  return (key) => {
+    const found = open.get(key);
+    if (found) return found;
+    const entry = make(key);
+    open.set(key, entry);
+    if (open.size > 4) {
+      const [oldest, evicted] = open.entries().next().value!;
+      open.delete(oldest);
+      close(evicted);
+    }
+    return entry;
+  };
+}
 
 // The repositories here are given no database file: they read on this thread, as the event loop's would.
-function reader(file: string): Reader {
-  const found = open.get(file);
-  if (found) return found;
-  const sqlite = new SQLite(file, { readonly: true, fileMustExist: true });
-  sqlite.pragma('busy_timeout = 5000');
-  // Statements kept prepared, as on the event loop's connection: a publish's candidate read is one compound SELECT of
-  // forty cut lists, whose preparing alone took 1.6 ms.
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  const entry = {
-    sqlite,
-    related: new RelatedRepository(db, 'sqlite'),
-    articles: new ArticleRepository(db, 'sqlite'),
-    search: { published: new SqliteSearchIndex(db, 'published'), unpublished: new SqliteSearchIndex(db, 'unpublished') },
-  };
-  open.set(file, entry);
-  if (open.size > 4) {
-    const [oldest, evicted] = open.entries().next().value!;
-    evicted.sqlite.close();
-    open.delete(oldest);
-  }
-  return entry;
-}
+const reader = kept(
+  (file): Reader => {
+    const sqlite = new SQLite(file, { readonly: true, fileMustExist: true });
+    sqlite.pragma('busy_timeout = 5000');
+    // Statements kept prepared, as on the event loop's connection: a publish's candidate read is one compound SELECT of
+    // forty cut lists, whose preparing alone took 1.6 ms.
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    return {
+      sqlite,
+      related: new RelatedRepository(db, 'sqlite'),
+      articles: new ArticleRepository(db, 'sqlite'),
+      search: { published: new SqliteSearchIndex(db, 'published'), unpublished: new SqliteSearchIndex(db, 'unpublished') },
+    };
+  },
+  (evicted) => evicted.sqlite.close(),
+);
 
-/** PostgreSQL: one connection by primary (a process has one; a test run a few, each database dropped when its file ends). */
-const primaries = new Map<string, { related: RelatedRepository; pool: Pg.Pool }>();
-
-function postgresReader(url: string): RelatedRepository {
-  const found = primaries.get(url);
-  if (found) return found.related;
-  const pool = new (pgDriver().Pool)({ connectionString: url, max: 1, application_name: 'inkstone-related', Client: pgClient() });
-  // A connection the server ended (a restart, a test's database dropped) is made again by the next job; its error is
-  // that job's, never this thread's end.
-  pool.on('error', () => {});
-  const related = new RelatedRepository(new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
-  primaries.set(url, { related, pool });
-  if (primaries.size > 4) {
-    const [oldest, evicted] = primaries.entries().next().value!;
-    primaries.delete(oldest);
-    void evicted.pool.end().catch(() => {});
-  }
-  return related;
-}
+/** PostgreSQL: one connection to the primary. */
+const postgresReader = kept(
+  (url) => {
+    const pool = new (pgDriver().Pool)({ connectionString: url, max: 1, application_name: 'inkstone-related', Client: pgClient() });
+    // A connection the server ended (a restart, a test's database dropped) is made again by the next job; its error is
+    // that job's, never this thread's end.
+    pool.on('error', () => {});
+    return { pool, related: new RelatedRepository(new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }), 'postgres') };
+  },
+  (evicted) => void evicted.pool.end().catch(() => {}),
+);
 
 export default async function relatedWorker(job: FindJob | ScanJob | { warm: true }): Promise<Candidate[] | number[] | number> {
   // The first job only starts the thread (see related-finder.ts).
   if ('warm' in job) return [];
   if (!('kind' in job)) {
-    const related = 'file' in job.source ? reader(job.source.file).related : postgresReader(job.source.url);
+    const related = 'file' in job.source ? reader(job.source.file).related : postgresReader(job.source.url).related;
     return findCandidates(related, job.articleId, job.terms, job.limit);
   }
   if (job.kind === 'unanalysed') return reader(job.file).related.unanalysedIds(job.afterId, job.limit, job.upTo);

@@ -25,6 +25,7 @@ import { SlotRepository } from './repositories/slots.ts';
 import { SourceRepository } from './repositories/sources.ts';
 import { SynonymRepository } from './repositories/synonyms.ts';
 import { TopicRepository } from './repositories/topics.ts';
+import { type ApartSource, sqliteFileOf } from './related-finder.ts';
 
 /** Runs of a transaction PostgreSQL aborted as a deadlock's victim, at most (see SqlStore.transaction). */
 const DEADLOCK_ATTEMPTS = 3;
@@ -60,20 +61,22 @@ export class SqlStore implements Store {
     private readonly ballots: BallotBatcher,
     /** An external search engine's indexes, in place of the built-in ones (the same for every transaction). */
     private readonly external: ExternalIndexes | undefined,
-    /** SQLite's database file (none in memory or on PostgreSQL): the reader thread (related-finder.ts) opens it. */
-    private readonly sqliteFile: string | undefined,
-    /** PostgreSQL's primary, to which the related-reading reader thread connects (related-finder.ts). */
-    private readonly postgresUrl: string | undefined,
+    /**
+     * What the reader thread (related-finder.ts) reads: SQLite's database file (none in memory), PostgreSQL's primary
+     * (a connection of the thread's own).
+     */
+    private readonly apart: ApartSource | undefined,
     /** Inside a transaction: what to run once it has committed. */
     private readonly committed?: (() => void)[],
   ) {
+    const sqliteFile = sqliteFileOf(apart);
     this.articles = new ArticleRepository(db, dialect, sqliteFile);
     this.channels = new ChannelRepository(db);
     this.topics = new TopicRepository(db);
     this.history = new HistoryRepository(db);
     this.accounts = new AccountRepository(db);
     this.reactions = new ReactionRepository(db, dialect, votes);
-    this.related = new RelatedRepository(db, dialect, sqliteFile, undefined, postgresUrl);
+    this.related = new RelatedRepository(db, dialect, apart);
     this.slots = new SlotRepository(db);
     this.media = new MediaRepository(db, dialect);
     this.sources = new SourceRepository(db);
@@ -98,8 +101,7 @@ export class SqlStore implements Store {
       new VoteBatcher(database.db, database.dialect),
       new BallotBatcher(database.db, database.dialect),
       external,
-      database.sqlite && !database.sqlite.memory ? database.sqlite.name : undefined,
-      database.url,
+      database.sqlite ? (database.sqlite.memory ? undefined : { file: database.sqlite.name }) : database.url ? { url: database.url } : undefined,
     );
   }
 
@@ -118,7 +120,7 @@ export class SqlStore implements Store {
       try {
         result = await this.db
           .transaction()
-          .execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, this.ballots, this.external, this.sqliteFile, this.postgresUrl, committed)));
+          .execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, this.ballots, this.external, this.apart, committed)));
       } catch (err) {
         if (this.dialect !== 'postgres' || (err as { code?: string }).code !== '40P01' || attempt >= DEADLOCK_ATTEMPTS) throw err;
         // A moment apart, as the reactions' retry does, so the other side of the cycle has finished.
@@ -138,7 +140,7 @@ export class SqlStore implements Store {
 
   jobTransactions(): JobTransactions {
     // Inside a transaction the job's writes join it; in memory no other process shares the database.
-    if (this.dialect !== 'sqlite' || this.sqliteFile === undefined || this.db.isTransaction) return { transaction: (fn) => this.transaction(fn) };
+    if (this.dialect !== 'sqlite' || sqliteFileOf(this.apart) === undefined || this.db.isTransaction) return { transaction: (fn) => this.transaction(fn) };
     const pacer = new LockPacer();
     return { transaction: (fn) => pacer.run(() => this.transaction(fn)) };
   }

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Candidate, RelatedDocument, RelatedItem, RelatedPick, ScoredItem, PickMode, StaleList } from '../../domain/articles/related-reading.ts';
 import { findCandidates, kthLargestInPlace, POSTINGS, postingsDepth } from '../../domain/articles/related-candidates.ts';
 import type { Dialect } from '../migrations/index.ts';
-import { findInWorker, scanApart } from '../related-finder.ts';
+import { type ApartSource, findInWorker, scanApart, sqliteFileOf } from '../related-finder.ts';
 import type { DB } from '../schema.ts';
 import { prepared } from '../prepared.ts';
 import type * as Port from '../../domain/store.ts';
@@ -246,12 +246,13 @@ export class RelatedRepository implements Port.RelatedRepository {
   constructor(
     db: Kysely<DB>,
     private readonly dialect: Dialect,
-    /** SQLite's database file, which the reader thread opens for candidatesApart; none for an in-memory database. */
-    private readonly sqliteFile?: string,
+    /**
+     * What the reader thread reads for candidatesApart (SQLite's file, PostgreSQL's primary); none (an in-memory
+     * database, a test's repository) and they are read here.
+     */
+    private readonly apart?: ApartSource,
     /** Below this many articles (by the newest analysed id) candidates cost a millisecond or two, read here. */
     private readonly apartFrom = APART_FROM,
-    /** PostgreSQL's primary, to which the reader thread connects for candidatesApart; none: read here. */
-    private readonly postgresUrl?: string,
   ) {
     this.db = db.withTables<RelatedTables>();
   }
@@ -262,8 +263,8 @@ export class RelatedRepository implements Port.RelatedRepository {
 
   async candidatesApart(articleId: number, terms: readonly [string, number][], limit: number): Promise<Candidate[] | undefined> {
     if (this.db.isTransaction) return undefined;
-    const source = this.sqliteFile ? { file: this.sqliteFile } : this.postgresUrl ? { url: this.postgresUrl } : undefined;
-    // PostgreSQL without a connection of the thread's own (a replica's store, a test's): outside the transaction, here.
+    const source = this.apart;
+    // PostgreSQL without a source for the thread: outside the transaction, here.
     if (!source) return this.dialect === 'postgres' ? findCandidates(this, articleId, terms, limit) : undefined;
     if (this.apartFrom > 0) {
       const newest = await this.db
@@ -359,7 +360,7 @@ export class RelatedRepository implements Port.RelatedRepository {
   async unanalysedIds(afterId: number, limit: number, upTo?: number): Promise<number[]> {
     // A window of the walk reads each id's fingerprint row (long with its vector): 100-240 ms from a cold cache at a
     // million articles, 200 windows after every start, each holding every reader up when read here.
-    const apart = await scanApart<number[]>(this.db, this.sqliteFile, this.apartFrom, (file) => ({ kind: 'unanalysed', file, afterId, limit, upTo }));
+    const apart = await scanApart<number[]>(this.db, sqliteFileOf(this.apart), this.apartFrom, (file) => ({ kind: 'unanalysed', file, afterId, limit, upTo }));
     if (apart !== undefined) return apart;
     let query = this.db
       .selectFrom('articles as a')
