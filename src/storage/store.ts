@@ -27,8 +27,13 @@ import { SynonymRepository } from './repositories/synonyms.ts';
 import { TopicRepository } from './repositories/topics.ts';
 import { type ApartSource, sqliteFileOf } from './related-finder.ts';
 
-/** Runs of a transaction PostgreSQL aborted as a deadlock's victim, at most (see SqlStore.transaction). */
+/** Runs of a transaction PostgreSQL aborted before it wrote anything, at most (see SqlStore.transaction). */
 const DEADLOCK_ATTEMPTS = 3;
+/**
+ * Why PostgreSQL aborts a transaction that a second run may get through: a deadlock's victim (40P01); a named statement
+ * whose cached plan no longer fits (0A000), gone from the server (26000) or whose name is taken there (42P05).
+ */
+const RUN_AGAIN = new Set(['40P01', '0A000', '26000', '42P05']);
 
 /** The domain's Store over Kysely: the repositories over one connection or one transaction. */
 export class SqlStore implements Store {
@@ -107,10 +112,12 @@ export class SqlStore implements Store {
 
   /**
    * Runs `fn` in a transaction; what it hands to afterCommit runs once it committed. On PostgreSQL a transaction that
-   * the server aborted to break a lock cycle (deadlock_detected: nothing of it was written) runs again from the start,
-   * up to DEADLOCK_ATTEMPTS times, as a client trying again would, rather than answering 500: an unpublish's trigger
-   * marks the related lists showing the article while the outbox's related reading writes some of the same lists in
-   * another order (related_lists, 2026-12-08T0100).
+   * the server aborted before anything of it was written runs again from the start, up to DEADLOCK_ATTEMPTS times, as
+   * a client trying again would, rather than answering 500: to break a lock cycle (deadlock_detected: an unpublish's
+   * trigger marks the related lists showing the article while the outbox's related reading writes some of the same
+   * lists in another order, related_lists, 2026-12-08T0100), or because one of its named statements was broken under
+   * the connection (another process's migration changed a column it returns, a pooler dropped it: drivers.ts, which
+   * has named its statements anew for the next run).
    */
   async transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
@@ -122,7 +129,7 @@ export class SqlStore implements Store {
           .transaction()
           .execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, this.ballots, this.external, this.apart, committed)));
       } catch (err) {
-        if (this.dialect !== 'postgres' || (err as { code?: string }).code !== '40P01' || attempt >= DEADLOCK_ATTEMPTS) throw err;
+        if (this.dialect !== 'postgres' || !RUN_AGAIN.has((err as { code?: string }).code ?? '') || attempt >= DEADLOCK_ATTEMPTS) throw err;
         // A moment apart, as the reactions' retry does, so the other side of the cycle has finished.
         await new Promise((resolve) => setTimeout(resolve, attempt * 5));
         continue;

@@ -5,6 +5,7 @@ import { openDatabase, type Database } from '../../src/storage/database.ts';
 import { pgClient } from '../../src/storage/drivers.ts';
 import type { DB } from '../../src/storage/schema.ts';
 import { ArticleRepository } from '../../src/storage/repositories/articles.ts';
+import { SqlStore } from '../../src/storage/store.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { createArticle, createStoryChannels, publish } from '../support/factories.ts';
 import { birds } from '../support/newsroom-texts.ts';
@@ -119,27 +120,38 @@ describe.skipIf(!runsOn('postgres'))('named statements on PostgreSQL', () => {
     }
   });
 
-  it('inside a transaction the broken statement fails the transaction, and the next read outside it succeeds', async () => {
+  it('inside a transaction the broken statement fails that run: the store runs it again, and every read after succeeds', async () => {
     // A client of its own, not yet broken (the cases above broke the shared one into sending its reads unnamed).
     const fresh = openDatabase({ databaseUrl: t.db.databaseUrl, dataDir: t.db.dataDir, poolSize: 1 });
     const repository = new ArticleRepository(fresh.db, 'postgres');
     // Inside a transaction the reads go one by one; outside, the two of findById as one statement (prepared.ts): both
-    // are named on the connection before the change. A transaction's first statement carries its begin (drivers.ts)
-    // and goes unnamed: the read is the second here.
+    // are named on the connection before the change. A transaction's first statement carries its begin (drivers.ts),
+    // as an EXECUTE of the named statement once the connection has parsed it: the read is the first or the second.
     const inTransaction = (first: boolean) =>
       fresh.db.transaction().execute(async (tx) => {
         if (!first) await sql`select 1`.execute(tx);
         return new ArticleRepository(tx, 'postgres').findById(id);
       });
+    const store = SqlStore.of(fresh);
     try {
       expect((await inTransaction(false))?.title).toBe(birds.arrival.title);
+      expect((await inTransaction(true))?.title).toBe(birds.arrival.title);
       expect((await repository.findById(id))?.title).toBe(birds.arrival.title);
       await other.query('alter table articles alter column subtitle type varchar(500)');
       try {
-        // Sent with the begin, unnamed, planned afresh: unbroken.
+        await expect(inTransaction(true)).rejects.toMatchObject({ code: '0A000' });
+        // Named anew after the failure: the next transaction parses its statements again.
         expect((await inTransaction(true))?.title).toBe(birds.arrival.title);
-        await expect(inTransaction(false)).rejects.toMatchObject({ code: '0A000' });
         expect((await repository.findById(id))?.title).toBe(birds.arrival.title);
+      } finally {
+        await other.query('alter table articles alter column subtitle type text');
+      }
+      // The store runs such a transaction again (SqlStore.transaction): its caller never sees the broken statement.
+      expect((await store.transaction((s) => s.articles.findById(id)))?.title).toBe(birds.arrival.title);
+      await other.query('alter table articles alter column subtitle type varchar(500)');
+      try {
+        expect((await store.transaction((s) => s.articles.findById(id)))?.title).toBe(birds.arrival.title);
+        expect((await store.transaction(async (s) => (await s.articles.findMany([id], { bodies: false }))[0]))?.title).toBe(birds.arrival.title);
       } finally {
         await other.query('alter table articles alter column subtitle type text');
       }

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/storage/database.ts';
 import { pgRoundTrips } from '../../src/storage/drivers.ts';
+import { prepared } from '../../src/storage/prepared.ts';
 import { writeBehind } from '../../src/storage/write-behind.ts';
 import { openTestDatabase, runsOn, STORES, type TestDatabase } from '../support/stores.ts';
 
@@ -157,6 +158,40 @@ describe.each(STORES)('writes kept back (%s)', (kind) => {
     // The begin with the read, the first write with the update, the second with the commit.
     expect(pgRoundTrips() - before).toBe(3);
     expect((await rows()).map((r) => r.v)).toEqual(['A', 'b', 'c', 'd']);
+  });
+
+  it.skipIf(!runsOn('postgres') || kind !== 'postgres')('runs a prepared read that carries writes kept back as its named statement, values exact', async () => {
+    // One connection, so that its named statements and their plans can be looked at.
+    const one = openDatabase({ databaseUrl: t.databaseUrl, dataDir: t.dataDir, poolSize: 1 });
+    try {
+      await clear();
+      const d = one.db as unknown as Kysely<any>;
+      const byValue = prepared((q: Kysely<any>, v: string) => q.selectFrom('kept').select(['id', 'v']).where('v', '=', v));
+      const executions = async () =>
+        Number(
+          (
+            await sql<{
+              n: number;
+            }>`select coalesce(sum(generic_plans + custom_plans), 0) as n from pg_prepared_statements where statement like '%"kept"%'`.execute(d)
+          ).rows[0]!.n,
+        );
+      const rounds: number[] = [];
+      for (const [i, v] of HOSTILE.entries()) {
+        const before = pgRoundTrips();
+        const found = await d.transaction().execute(async (tx) => {
+          await insert(tx, { id: i + 1, v });
+          return byValue(tx, v);
+        });
+        rounds.push(pgRoundTrips() - before);
+        expect(found).toEqual([{ id: i + 1, v }]);
+      }
+      // The first time alone after the begin and the write, to be parsed; then with them, and with the commit.
+      expect(rounds).toEqual([3, ...HOSTILE.slice(1).map(() => 2)]);
+      // Each run an execution of the named statement (its plan kept), not a text planned afresh.
+      expect(await executions()).toBe(HOSTILE.length);
+    } finally {
+      await one.close();
+    }
   });
 
   it.skipIf(!runsOn('postgres') || kind !== 'postgres')('writes no literal for a client set to speak another encoding', async () => {
