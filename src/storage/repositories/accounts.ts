@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { prepared } from '../prepared.ts';
 import type { Account, AccountChanges, NewAccount, NewToken, SessionRecord, TokenListing, TokenRecord } from '../../domain/accounts/account.ts';
 import type { Role } from '../../domain/accounts/roles.ts';
 import type { AccountTable, DB } from '../schema.ts';
@@ -78,7 +79,7 @@ export class AccountRepository implements Port.AccountRepository {
   }
 
   async findSession(id: string): Promise<SessionRecord | undefined> {
-    const r = await this.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    const [r] = await sessionById(this.db, id);
     return r
       ? { id: r.id, accountId: r.account_id, csrfToken: r.csrf_token, createdAt: r.created_at, lastSeenAt: r.last_seen_at, expiresAt: r.expires_at }
       : undefined;
@@ -110,20 +111,7 @@ export class AccountRepository implements Port.AccountRepository {
   }
 
   async findLiveToken(tokenHash: string): Promise<{ token: TokenRecord; owner: Account } | undefined> {
-    const r = await this.db
-      .selectFrom('api_tokens')
-      .innerJoin('accounts', 'accounts.id', 'api_tokens.account_id')
-      .selectAll('accounts')
-      .select([
-        'api_tokens.id as token_id',
-        'api_tokens.name as token_name',
-        'api_tokens.created_at as token_created_at',
-        'api_tokens.last_used_at as token_last_used_at',
-        'api_tokens.revoked_at as token_revoked_at',
-      ])
-      .where('api_tokens.token_hash', '=', tokenHash)
-      .where('api_tokens.revoked_at', 'is', null)
-      .executeTakeFirst();
+    const [r] = await liveToken(this.db, tokenHash);
     if (!r) return undefined;
     return {
       token: {
@@ -230,3 +218,27 @@ function toAccount(r: Selectable<AccountTable>): Account {
     createdAt: r.created_at,
   };
 }
+
+/**
+ * The reads every signed-in request makes, prepared (parsed and planned once per connection on PostgreSQL). Columns
+ * named, not `select *`: a named statement's result must not change under it when a later migration adds one.
+ */
+const ACCOUNT_COLUMNS = ['id', 'username', 'display_name', 'role', 'password_hash', 'disabled_at', 'created_at', 'updated_at'] as const;
+const liveToken = prepared((db: Kysely<DB>, tokenHash: string) =>
+  db
+    .selectFrom('api_tokens')
+    .innerJoin('accounts', 'accounts.id', 'api_tokens.account_id')
+    .select(ACCOUNT_COLUMNS.map((c) => `accounts.${c}` as const))
+    .select([
+      'api_tokens.id as token_id',
+      'api_tokens.name as token_name',
+      'api_tokens.created_at as token_created_at',
+      'api_tokens.last_used_at as token_last_used_at',
+      'api_tokens.revoked_at as token_revoked_at',
+    ])
+    .where('api_tokens.token_hash', '=', tokenHash)
+    .where('api_tokens.revoked_at', 'is', null),
+);
+const sessionById = prepared((db: Kysely<DB>, id: string) =>
+  db.selectFrom('sessions').select(['id', 'account_id', 'csrf_token', 'created_at', 'last_seen_at', 'expires_at']).where('id', '=', id),
+);

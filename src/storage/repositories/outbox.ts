@@ -4,6 +4,7 @@ import type * as Port from '../../domain/store.ts';
 import type { Dialect } from '../migrations/index.ts';
 import type { DB } from '../schema.ts';
 import { OUTBOX_LONGEST_WAIT } from '../../domain/articles/outbox-topics.ts';
+import { prepared } from '../prepared.ts';
 
 /** Errors are kept for the operator, not whole stack dumps. */
 const MAX_ERROR_CHARS = 2_000;
@@ -107,7 +108,7 @@ export class OutboxRepository implements Port.OutboxRepository {
     // SQLite needs nothing: one process's transactions run one at a time on its one connection, and a transaction of
     // another process that read an article before a newer version committed cannot write (SQLITE_BUSY_SNAPSHOT) and
     // is tried again.
-    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${topic}), ${subjectId})`.execute(this.db);
+    if (this.dialect === 'postgres') await subjectLock(this.db, topic, subjectId);
   }
 
   async due(now: number, dueBy = now): Promise<boolean> {
@@ -140,3 +141,6 @@ export class OutboxRepository implements Port.OutboxRepository {
     return { count: Number(row.count), failing: Number(row.failing ?? 0), oldestAt: row.oldest === null ? null : Number(row.oldest) };
   }
 }
+
+/** PostgreSQL: the lock `serialize` takes, prepared (a create and publish take it three times). */
+const subjectLock = prepared((_db: Kysely<DB>, topic: string, subjectId: number) => sql`select pg_advisory_xact_lock(hashtext(${topic}), ${subjectId})`);

@@ -187,6 +187,17 @@ function bestOfPacked(
 }
 
 /** What an article page reads of its related reading, prepared (see prepared.ts). */
+/** The write path's small reads of one article's analysis, prepared (parsed and planned once per connection). */
+const sourceHashOf = prepared((db: Kysely<DB & RelatedTables>, articleId: number) =>
+  db.selectFrom('related_fingerprints').select('source_hash').where('article_id', '=', articleId),
+);
+const itemsRevisionOf = prepared((db: Kysely<DB & RelatedTables>, articleId: number) =>
+  db.selectFrom('related_fingerprints').select('items_revision').where('article_id', '=', articleId),
+);
+const termsOf = prepared((db: Kysely<DB & RelatedTables>, articleId: number) =>
+  db.selectFrom('related_terms').select(['term', 'weight']).where('article_id', '=', articleId),
+);
+const refreshLock = prepared((_db: Kysely<DB & RelatedTables>) => sql`select pg_advisory_xact_lock(${REFRESH_LOCK})`);
 const itemsOf = prepared(
   (db: Kysely<DB & RelatedTables>, articleId: number) =>
     db.selectFrom('related_items').select(['related_id', 'score']).where('article_id', '=', articleId).orderBy('score', 'desc').orderBy('related_id', 'desc'),
@@ -242,6 +253,8 @@ export const REFRESH_LOCK = 7_316_001;
 /** Term vectors, fingerprints and related lists; the domain decides what goes in, this keeps and queries it. */
 export class RelatedRepository implements Port.RelatedRepository {
   private readonly db: Kysely<DB & RelatedTables>;
+  /** The newest analysed id has reached apartFrom (candidatesApart). */
+  private largeEnough = false;
 
   constructor(
     db: Kysely<DB>,
@@ -266,12 +279,14 @@ export class RelatedRepository implements Port.RelatedRepository {
     const source = this.apart;
     // PostgreSQL without a source for the thread: outside the transaction, here.
     if (!source) return this.dialect === 'postgres' ? findCandidates(this, articleId, terms, limit) : undefined;
-    if (this.apartFrom > 0) {
+    if (this.apartFrom > 0 && !this.largeEnough) {
       const newest = await this.db
         .selectFrom('related_fingerprints')
         .select((eb) => eb.fn.max('article_id').as('id'))
         .executeTakeFirst();
       if (Number(newest?.id ?? 0) < this.apartFrom) return undefined;
+      // Ids only grow: not asked again.
+      this.largeEnough = true;
     }
     return findInWorker({ source, articleId, terms: [...terms], limit });
   }
@@ -281,11 +296,11 @@ export class RelatedRepository implements Port.RelatedRepository {
    * transaction makes them take turns. SQLite already runs one writer at a time.
    */
   async lockForRefresh(): Promise<void> {
-    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${REFRESH_LOCK})`.execute(this.db);
+    if (this.dialect === 'postgres') await refreshLock(this.db);
   }
 
   async sourceHash(articleId: number): Promise<string | undefined> {
-    const row = await this.db.selectFrom('related_fingerprints').select('source_hash').where('article_id', '=', articleId).executeTakeFirst();
+    const [row] = await sourceHashOf(this.db, articleId);
     return row?.source_hash;
   }
 
@@ -382,7 +397,7 @@ export class RelatedRepository implements Port.RelatedRepository {
   }
 
   async terms(articleId: number): Promise<[string, number][]> {
-    const rows = await this.db.selectFrom('related_terms').select(['term', 'weight']).where('article_id', '=', articleId).execute();
+    const rows = await termsOf(this.db, articleId);
     return rows.map((r) => [r.term, Number(r.weight)]);
   }
 
@@ -593,7 +608,7 @@ export class RelatedRepository implements Port.RelatedRepository {
   }
 
   async itemsRevision(articleId: number): Promise<number | undefined> {
-    const row = await this.db.selectFrom('related_fingerprints').select('items_revision').where('article_id', '=', articleId).executeTakeFirst();
+    const [row] = await itemsRevisionOf(this.db, articleId);
     return row?.items_revision ?? undefined;
   }
 
