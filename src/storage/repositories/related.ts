@@ -186,7 +186,6 @@ function bestOfPacked(
   return sums.best(RESCORED);
 }
 
-/** What an article page reads of its related reading, prepared (see prepared.ts). */
 /** The write path's small reads of one article's analysis, prepared (parsed and planned once per connection). */
 const sourceHashOf = prepared((db: Kysely<DB & RelatedTables>, articleId: number) =>
   db.selectFrom('related_fingerprints').select('source_hash').where('article_id', '=', articleId),
@@ -198,6 +197,7 @@ const termsOf = prepared((db: Kysely<DB & RelatedTables>, articleId: number) =>
   db.selectFrom('related_terms').select(['term', 'weight']).where('article_id', '=', articleId),
 );
 const refreshLock = prepared((_db: Kysely<DB & RelatedTables>) => sql`select pg_advisory_xact_lock(${REFRESH_LOCK})`);
+/** What an article page reads of its related reading, prepared (see prepared.ts). */
 const itemsOf = prepared(
   (db: Kysely<DB & RelatedTables>, articleId: number) =>
     db.selectFrom('related_items').select(['related_id', 'score']).where('article_id', '=', articleId).orderBy('score', 'desc').orderBy('related_id', 'desc'),
