@@ -165,11 +165,16 @@ export function pgClient(): typeof Pg.Client {
         return this.#run(text, values);
       }
 
+      /** A prepared query's statement name on this connection in a generation of its names. */
+      #nameOf(name: string, generation: number): string {
+        return `${name}_${this.#tag}_${generation}`;
+      }
+
       /** A prepared query's statement name on this connection now, and whether the connection has parsed it. */
       #statementOf(text: string): { name: string; parsed: boolean } | undefined {
         const name = this.#generation < RENAMES_BEFORE_UNNAMED ? statementName(text) : undefined;
         if (name === undefined) return undefined;
-        const full = `${name}_${this.#tag}_${this.#generation}`;
+        const full = this.#nameOf(name, this.#generation);
         const parsed = (this as unknown as { connection: { parsedStatements: Record<string, string> } }).connection.parsedStatements;
         return { name: full, parsed: parsed[full] === text };
       }
@@ -207,7 +212,7 @@ export function pgClient(): typeof Pg.Client {
         const generation = this.#generation;
         try {
           roundTrips++;
-          return await super.query({ name: `${name}_${this.#tag}_${generation}`, text, values });
+          return await super.query({ name: this.#nameOf(name, generation), text, values });
         } catch (err) {
           const code = (err as { code?: string }).code;
           if (code !== '0A000' && code !== '26000' && code !== '42P05') throw err;
@@ -215,7 +220,7 @@ export function pgClient(): typeof Pg.Client {
           if ((this as unknown as { getTransactionStatus(): string | null }).getTransactionStatus() !== 'I') throw err;
           if (this.#generation >= RENAMES_BEFORE_UNNAMED) return this.#send(text, values);
           roundTrips++;
-          return super.query({ name: `${name}_${this.#tag}_${this.#generation}`, text, values });
+          return super.query({ name: this.#nameOf(name, this.#generation), text, values });
         }
       }
     };
