@@ -45,6 +45,15 @@ let roundTrips = 0;
 /** Statements sent to the server by this process's pools so far, one per round trip (tests and benchmarks). */
 export const pgRoundTrips = (): number => roundTrips;
 
+const BROKEN = Symbol('a named statement broken under the client');
+
+/**
+ * Whether PostgreSQL refused a statement because one of this client's named statements was broken under it ("cached
+ * plan must not change result type", gone, its name taken; see pgClient): the client has named its statements anew,
+ * and a transaction the error ended may be run again from the start.
+ */
+export const brokenNamedStatement = (err: unknown): boolean => typeof err === 'object' && err !== null && (err as { [BROKEN]?: true })[BROKEN] === true;
+
 /**
  * The client our pools make (`new Pool({ Client: pgClient() })`).
  *
@@ -188,19 +197,30 @@ export function pgClient(): typeof Pg.Client {
       }
 
       /**
-       * What was kept back, then one more statement, in one simple query. A named statement gone from the server under
-       * the client (26000) or outdated by a migration (0A000) fails the transaction, as it does when it goes alone
-       * (#named): this connection's statements are then named anew.
+       * What was kept back, then one more statement, in one simple query. An EXECUTE of a named statement broken under
+       * the client fails the transaction, as the statement does when it goes alone (#named).
        */
       async #sendWith(last: string): Promise<Pg.QueryResult> {
         const generation = this.#generation;
         try {
           return await this.#send(`${this.#takeKept()};\n${last}`);
         } catch (err) {
-          const code = (err as { code?: string }).code;
-          if ((code === '0A000' || code === '26000') && this.#generation === generation) this.#generation++;
+          this.#broken(err, generation);
           throw err;
         }
+      }
+
+      /**
+       * Whether the error is one of a named statement broken under this connection (see above); if so the connection's
+       * statements are named anew and the error is marked, so that a transaction it ended is run again
+       * (brokenNamedStatement, SqlStore.transaction). `generation`: the names the failed statement was sent under.
+       */
+      #broken(err: unknown, generation: number): boolean {
+        const code = (err as { code?: string }).code;
+        if (code !== '0A000' && code !== '26000' && code !== '42P05') return false;
+        if (this.#generation === generation) this.#generation++;
+        (err as { [BROKEN]?: true })[BROKEN] = true;
+        return true;
       }
 
       #run(text: string, values: unknown[]): Promise<Pg.QueryResult> {
@@ -214,9 +234,7 @@ export function pgClient(): typeof Pg.Client {
           roundTrips++;
           return await super.query({ name: this.#nameOf(name, generation), text, values });
         } catch (err) {
-          const code = (err as { code?: string }).code;
-          if (code !== '0A000' && code !== '26000' && code !== '42P05') throw err;
-          if (this.#generation === generation) this.#generation++;
+          if (!this.#broken(err, generation)) throw err;
           if ((this as unknown as { getTransactionStatus(): string | null }).getTransactionStatus() !== 'I') throw err;
           if (this.#generation >= RENAMES_BEFORE_UNNAMED) return this.#send(text, values);
           roundTrips++;

@@ -6,16 +6,13 @@ import type { Candidate } from '../domain/articles/related-reading.ts';
 import { WORKER_YOUNG_GENERATION_MB } from '../domain/articles/body-pool.ts';
 import { BUNDLED, packageFile } from '../package-files.ts';
 
-/**
- * What crosses to the related-reading reader thread: an article's stored terms and the database to read, SQLite's file
- * or PostgreSQL's primary (the thread keeps one connection of its own to it).
- */
 /** The database the reader thread reads: SQLite's file, or PostgreSQL's primary (one connection of the thread's own). */
 export type ApartSource = { file: string } | { url: string };
 
 /** SQLite's database file of a source, if it is one (the scans below read only SQLite). */
 export const sqliteFileOf = (source: ApartSource | undefined): string | undefined => (source && 'file' in source ? source.file : undefined);
 
+/** What crosses to the reader thread to find an article's related candidates: its stored terms and the database to read. */
 export interface FindJob {
   source: ApartSource;
   articleId: number;

@@ -25,15 +25,16 @@ import { SlotRepository } from './repositories/slots.ts';
 import { SourceRepository } from './repositories/sources.ts';
 import { SynonymRepository } from './repositories/synonyms.ts';
 import { TopicRepository } from './repositories/topics.ts';
+import { brokenNamedStatement } from './drivers.ts';
 import { type ApartSource, sqliteFileOf } from './related-finder.ts';
 
 /** Runs of a transaction PostgreSQL aborted before it wrote anything, at most (see SqlStore.transaction). */
-const DEADLOCK_ATTEMPTS = 3;
+const TRANSACTION_RUNS = 3;
 /**
- * Why PostgreSQL aborts a transaction that a second run may get through: a deadlock's victim (40P01); a named statement
- * whose cached plan no longer fits (0A000), gone from the server (26000) or whose name is taken there (42P05).
+ * Why PostgreSQL aborts a transaction that a second run may get through: it was a deadlock's victim (40P01), or one of
+ * the client's named statements was broken under it (drivers.ts has named them anew).
  */
-const RUN_AGAIN = new Set(['40P01', '0A000', '26000', '42P05']);
+const runAgain = (err: unknown) => (err as { code?: string }).code === '40P01' || brokenNamedStatement(err);
 
 /** The domain's Store over Kysely: the repositories over one connection or one transaction. */
 export class SqlStore implements Store {
@@ -112,7 +113,7 @@ export class SqlStore implements Store {
 
   /**
    * Runs `fn` in a transaction; what it hands to afterCommit runs once it committed. On PostgreSQL a transaction that
-   * the server aborted before anything of it was written runs again from the start, up to DEADLOCK_ATTEMPTS times, as
+   * the server aborted before anything of it was written runs again from the start, up to TRANSACTION_RUNS times, as
    * a client trying again would, rather than answering 500: to break a lock cycle (deadlock_detected: an unpublish's
    * trigger marks the related lists showing the article while the outbox's related reading writes some of the same
    * lists in another order, related_lists, 2026-12-08T0100), or because one of its named statements was broken under
@@ -129,7 +130,7 @@ export class SqlStore implements Store {
           .transaction()
           .execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, this.ballots, this.external, this.apart, committed)));
       } catch (err) {
-        if (this.dialect !== 'postgres' || !RUN_AGAIN.has((err as { code?: string }).code ?? '') || attempt >= DEADLOCK_ATTEMPTS) throw err;
+        if (this.dialect !== 'postgres' || !runAgain(err) || attempt >= TRANSACTION_RUNS) throw err;
         // A moment apart, as the reactions' retry does, so the other side of the cycle has finished.
         await new Promise((resolve) => setTimeout(resolve, attempt * 5));
         continue;
