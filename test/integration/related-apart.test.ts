@@ -70,6 +70,32 @@ describe.each(STORES)('related candidates read apart on %s', (kind) => {
     expect(await t.ctx.store.transaction((store) => store.related.candidatesApart(id, terms, RELATED.candidates))).toBeUndefined();
   });
 
+  it('keeps the postings it read in the reader thread, and finds an article published since as a fresh read does', async () => {
+    const file = t.db.database.sqlite?.name;
+    const apart =
+      kind === 'sqlite'
+        ? new RelatedRepository(t.db.database.db, 'sqlite', file ? { file } : undefined, 0)
+        : new RelatedRepository(t.db.database.db, 'postgres', t.db.databaseUrl ? { url: t.db.databaseUrl } : undefined, 0);
+    const id = ids.arrival!;
+    const terms = await t.ctx.store.related.terms(id);
+    // Read (and kept) by the thread before the next article exists.
+    const before = await waitFor(async () => apart.candidatesApart(id, terms, RELATED.candidates), { timeout: 30_000, message: 'the reader thread answers' });
+    expect(before.map((c) => c.articleId)).not.toContain(ids.volunteers);
+    t.clock.advance(3_600_000);
+    const next = await createArticle(t.app, editor, { ...birds.volunteers, summary: '' });
+    await publish(t.app, editor, next.id);
+    await t.settled();
+    ids.volunteers = next.id;
+    // The new article's candidates found in the thread: its analysis is now among the postings kept there.
+    const nextTerms = await t.ctx.store.related.terms(next.id);
+    expect(await apart.candidatesApart(next.id, nextTerms, RELATED.candidates)).toEqual(
+      await findCandidates(t.ctx.store.related, next.id, nextTerms, RELATED.candidates),
+    );
+    const here = await findCandidates(t.ctx.store.related, id, terms, RELATED.candidates);
+    expect(here.map((c) => c.articleId)).toContain(next.id);
+    expect(await apart.candidatesApart(id, terms, RELATED.candidates)).toEqual(here);
+  });
+
   it('leaves out a candidate taken down after the candidates were read', async () => {
     const id = ids.exhibition!;
     const terms = await t.ctx.store.related.terms(id);

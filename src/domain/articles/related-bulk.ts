@@ -2,6 +2,7 @@ import type { Ctx } from '../context.ts';
 import type { JobTransactions, Postings, Store } from '../store.ts';
 import type { Article } from './article.ts';
 import { ARTICLE_INDEXING, ARTICLE_RELATED } from './outbox-topics.ts';
+import { KeptPostings } from './kept-postings.ts';
 import { archiveDamping, type Corpus, kthLargestInPlace, POSTINGS, postingsDepth } from './related-candidates.ts';
 import type { Candidate, RelatedDocument, ScoredItem } from './related-reading.ts';
 import { ANALYSED_CHARS, analyseArticle, analyseBacklog, type BacklogOptions, RELATED, refreshRelated, relatedScore, sectionIndex } from './related.ts';
@@ -335,7 +336,13 @@ class Scorer {
     this.publishedAt = new Float64Array(size);
   }
 
-  private readonly kept = new KeptPostings();
+  /**
+   * A batch's postings are the archive's as of its scoring: the archive before the run, and the batches before it. Read
+   * from the database each batch, a common term's thousands of postings were read again and again (the largest share of
+   * the bulk path's time); kept, each term's are read once, to the depth asked, and the run's own analyses are added as
+   * they are scored. Articles the outbox analyses meanwhile are not added (a term read later has them).
+   */
+  private readonly kept = new KeptPostings({ capacity: BULK.kept });
   /** Document frequencies as of the run's start, each term's read once (when first seen), and this run's own analyses. */
   private readonly startDf = new Map<string, number>();
   private readonly ownDf = new Map<string, number>();
@@ -408,7 +415,7 @@ class Scorer {
         for (const [t, w] of query) depths.set(t, Math.max(depths.get(t) ?? 0, postingsDepth(w, total)));
       }
       t0 = performance.now();
-      const postings = await this.kept.read(store, depths);
+      const postings = await this.kept.read((terms) => store.related.postings(terms), depths);
       bulkTimings.postings += since(t0);
       t0 = performance.now();
       for (const p of postings.values()) for (const id of p.ids) this.grow(id);
@@ -540,95 +547,6 @@ class Scorer {
       shared[touched[k]!] = 0;
     }
     return { ids: ids.subarray(0, m), sims: sims.subarray(0, m), shared: counts.subarray(0, m) };
-  }
-}
-
-/** One term's postings as a run knows them, heaviest first (ties by id, as the database's index orders them). */
-interface KeptTerm {
-  ids: number[];
-  weights: number[];
-  /** How deep they were read: the term's first `depth` postings are these; Infinity when they are all of them. */
-  depth: number;
-  /** Postings added since the last sort. */
-  unsorted: boolean;
-  /** The postings as typed arrays, made when first asked for since the last change: batches are given views of them. */
-  typed?: Postings;
-}
-
-/**
- * A batch's postings are the archive's as of its scoring: the archive before the run, and the batches before it. Read
- * from the database each batch, a common term's thousands of postings were read again and again (the largest share of
- * the bulk path's time); here each term's are read once, to the depth asked, and the run's own analyses are added as
- * they are scored, so what a later batch is given is what the database would give it — read again only when a batch
- * needs a term deeper than it was read. Articles the outbox analyses meanwhile are not added (a term read later has
- * them); the writes check whether each candidate is still published, as on every path.
- */
-class KeptPostings {
-  private readonly terms = new Map<string, KeptTerm>();
-  private size = 0;
-
-  async read(store: Store, depths: ReadonlyMap<string, number>): Promise<Map<string, Postings>> {
-    const out = new Map<string, Postings>();
-    const missing: [string, number][] = [];
-    for (const [term, depth] of depths) {
-      const kept = this.terms.get(term);
-      if (kept && kept.depth >= depth) out.set(term, this.top(kept, depth));
-      else missing.push([term, depth]);
-    }
-    if (missing.length === 0) return out;
-    const read = await store.related.postings(missing);
-    for (const [term, depth] of missing) {
-      const p = read.get(term);
-      const n = p?.ids.length ?? 0;
-      if (p) out.set(term, p);
-      if (BULK.kept === 0) continue;
-      const before = this.terms.get(term);
-      this.size += n - (before?.ids.length ?? 0);
-      this.terms.set(term, {
-        ids: p ? Array.from(p.ids) : [],
-        weights: p ? Array.from(p.weights) : [],
-        depth: n < depth ? Number.POSITIVE_INFINITY : depth,
-        unsorted: false,
-      });
-    }
-    if (this.size > BULK.kept) {
-      this.terms.clear();
-      this.size = 0;
-    }
-    return out;
-  }
-
-  /** An article's analysis, into the terms kept (a term not kept is read from the database, which will have it). */
-  add(articleId: number, terms: readonly (readonly [string, number])[]): void {
-    for (const [term, weight] of terms) {
-      const kept = this.terms.get(term);
-      if (!kept) continue;
-      kept.ids.push(articleId);
-      kept.weights.push(weight);
-      kept.unsorted = true;
-      kept.typed = undefined;
-      this.size++;
-    }
-  }
-
-  /** The first `depth` postings of a kept term, sorted (and cut to how deep they are known) if postings were added. */
-  private top(kept: KeptTerm, depth: number): Postings {
-    if (kept.unsorted) {
-      const order = kept.ids.map((_, i) => i).sort((a, b) => kept.weights[b]! - kept.weights[a]! || kept.ids[a]! - kept.ids[b]!);
-      // Past its depth (or past what any batch reads) a term's postings would not be what the database gives.
-      const keep = Math.min(order.length, kept.depth, POSTINGS.ceiling);
-      this.size -= kept.ids.length - keep;
-      const ids = order.slice(0, keep).map((i) => kept.ids[i]!);
-      const weights = order.slice(0, keep).map((i) => kept.weights[i]!);
-      kept.ids = ids;
-      kept.weights = weights;
-      if (order.length > keep) kept.depth = keep;
-      kept.unsorted = false;
-    }
-    kept.typed ??= { ids: Int32Array.from(kept.ids), weights: Float64Array.from(kept.weights) };
-    const n = Math.min(depth, kept.ids.length);
-    // Views, not copies: a common term's thousands of postings were copied for every batch that read it.
-    return { ids: kept.typed.ids.subarray(0, n), weights: kept.typed.weights.subarray(0, n) };
   }
 }
 

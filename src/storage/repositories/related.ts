@@ -1,6 +1,7 @@
 import { writeBehind } from '../write-behind.ts';
 import { sql, type Kysely } from 'kysely';
 import type { Candidate, RelatedDocument, RelatedItem, RelatedPick, ScoredItem, PickMode, StaleList } from '../../domain/articles/related-reading.ts';
+import type { KeptPostings } from '../../domain/articles/kept-postings.ts';
 import { findCandidates, kthLargestInPlace, POSTINGS, postingsDepth } from '../../domain/articles/related-candidates.ts';
 import type { Dialect } from '../migrations/index.ts';
 import { type ApartSource, findInWorker, scanApart, sqliteFileOf } from '../related-finder.ts';
@@ -156,31 +157,53 @@ export class ShortlistSums {
 const shortlistSums = new ShortlistSums();
 
 /**
- * The RESCORED best of a shortlist read as packed lists, a row per term (`i`, from `first`, its place in `terms`), each
- * posting's weight times its term's, summed by article (the query's own article left out). Synchronous: the sums are
- * this thread's, and clean again when it returns.
+ * Packed lists as read (a row per term: `i`, from `first`, its place in `terms`; see PACKED) as each term's postings,
+ * their weights in the packing's steps. Digit by digit: a slice and Number() for each of ~40,000 postings was twice the
+ * time.
  */
-function bestOfPacked(
+function unpacked(
   rows: readonly { i: number | string; p: string | null }[],
   first: number,
-  articleId: number,
-  terms: readonly [string, number][],
-): number[] {
-  const sums = shortlistSums;
+  terms: readonly (readonly [string, number])[],
+): Map<string, Port.Postings> {
+  const out = new Map<string, Port.Postings>();
   for (const { i, p } of rows) {
     if (p === null) continue;
-    const w = terms[Number(i) - first]![1];
-    // Digit by digit (a slice and Number() for each of ~40,000 postings was twice the time); a comma, or the end, ends one.
+    let n = 1;
+    for (let k = 0; k < p.length; k++) if (p.charCodeAt(k) === COMMA) n++;
+    const ids = new Int32Array(n);
+    const weights = new Float64Array(n);
     let packed = 0;
-    for (let k = 0, n = p.length; k <= n; k++) {
-      const c = k < n ? p.charCodeAt(k) : COMMA;
+    let m = 0;
+    for (let k = 0, len = p.length; k <= len; k++) {
+      const c = k < len ? p.charCodeAt(k) : COMMA;
       if (c !== COMMA) {
         packed = packed * 10 + (c - ZERO);
         continue;
       }
       const id = Math.floor(packed / PACKED.idFactor);
-      if (id !== articleId) sums.add(id, ((packed - id * PACKED.idFactor) / PACKED.weightSteps) * w);
+      ids[m] = id;
+      weights[m++] = (packed - id * PACKED.idFactor) / PACKED.weightSteps;
       packed = 0;
+    }
+    out.set(terms[Number(i) - first]![0], { ids, weights });
+  }
+  return out;
+}
+
+/**
+ * The RESCORED best of a query's terms' postings, each posting's weight times its term's, summed by article (the
+ * query's own article left out). Synchronous: the sums are this thread's, and clean again when it returns.
+ */
+function bestOfPostings(lists: ReadonlyMap<string, Port.Postings>, articleId: number, terms: readonly [string, number][]): number[] {
+  const sums = shortlistSums;
+  for (const [term, w] of terms) {
+    const p = lists.get(term);
+    if (!p) continue;
+    const { ids, weights } = p;
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k]!;
+      if (id !== articleId) sums.add(id, weights[k]! * w);
     }
   }
   return sums.best(RESCORED);
@@ -266,6 +289,11 @@ export class RelatedRepository implements Port.RelatedRepository {
     private readonly apart?: ApartSource,
     /** Below this many articles (by the newest analysed id) candidates cost a millisecond or two, read here. */
     private readonly apartFrom = APART_FROM,
+    /**
+     * Postings kept from one publish's candidates to the next (the reader thread's; see KeptPostings), told of each
+     * publish's analysis by `remember`. None: each read goes to the database.
+     */
+    private readonly kept?: KeptPostings,
   ) {
     this.db = db.withTables<RelatedTables>();
   }
@@ -289,6 +317,11 @@ export class RelatedRepository implements Port.RelatedRepository {
       this.largeEnough = true;
     }
     return findInWorker({ source, articleId, terms: [...terms], limit });
+  }
+
+  /** An article's analysis, committed, into the kept postings (if this repository keeps them; see KeptPostings). */
+  remember(articleId: number, terms: readonly (readonly [string, number])[]): void {
+    this.kept?.add(articleId, terms, { replace: true });
   }
 
   /**
@@ -414,7 +447,10 @@ export class RelatedRepository implements Port.RelatedRepository {
     if (terms.length === 0) return [];
     const total = terms.reduce((sum, [, w]) => sum + Math.max(0, w), 0);
     const depth = (w: number) => postingsDepth(w, total);
-    const shortlist = this.dialect === 'postgres' ? await this.shortlistPg(articleId, terms, depth) : await this.shortlistSqlite(articleId, terms, depth);
+    const depths = new Map<string, number>();
+    for (const [term, w] of terms) depths.set(term, Math.max(depths.get(term) ?? 0, depth(w)));
+    const lists = this.kept ? await this.kept.read((missing) => this.packedPostings(missing), depths) : await this.packedPostings([...depths]);
+    const shortlist = bestOfPostings(lists, articleId, terms);
     const weightOf = new Map(terms);
     // The cut lists undercount an article's lighter terms: the best by this first count are scored again exactly,
     // from their own vectors (one short row each; the articles' rows, long with their bodies, only for the best below).
@@ -460,38 +496,34 @@ export class RelatedRepository implements Port.RelatedRepository {
   }
 
   /**
-   * The RESCORED best by the cut postings, each posting scored by its term's query weight and summed per article.
-   * SQLite: one compound SELECT of a row per term, its cut list as one text of integers (see PACKED), summed here in a
-   * typed array (see ShortlistSums). Summing in SQL (GROUP BY over the compound SELECT, then ORDER BY the sums) was half
-   * the read: 24 ms of the reader thread a publish at 20,000 articles against 15 ms so, for the same 400 candidates.
+   * Each term's first `depth` postings for a shortlist, in one statement, each term's cut list packed as one text of
+   * integers (see PACKED). SQLite: a compound SELECT of a row per term. Summing in SQL (GROUP BY over it, then ORDER BY
+   * the sums) was half the read: 24 ms of the reader thread a publish at 20,000 articles against 15 ms so, for the same
+   * 400 candidates. PostgreSQL: the terms and depths as two arrays, each term's cut list read by a lateral index scan, in
+   * one named statement (planned once per connection); summing in the server (~40,000 postings into ~36,000 articles,
+   * nearly each met once) was 32 ms of its CPU a publish at 300,000 articles, the packed lists 15 ms and their sums here
+   * ~2 ms.
    */
-  private async shortlistSqlite(articleId: number, terms: readonly [string, number][], depth: (w: number) => number): Promise<number[]> {
+  private async packedPostings(terms: readonly (readonly [string, number])[]): Promise<Map<string, Port.Postings>> {
+    if (this.dialect === 'postgres') {
+      const rows = await postingsShortlist(
+        this.db,
+        terms.map(([t]) => t),
+        terms.map(([, d]) => d),
+      );
+      // WITH ORDINALITY counts from 1.
+      return unpacked(rows, 1, terms);
+    }
     const lists = sql.join(
       terms.map(
-        ([term, w], i) => sql`select ${sql.lit(i)} as i, group_concat(article_id * ${sql.lit(PACKED.idFactor)} + cast(min(max(weight, 0), 1) *
+        ([term, d], i) => sql`select ${sql.lit(i)} as i, group_concat(article_id * ${sql.lit(PACKED.idFactor)} + cast(min(max(weight, 0), 1) *
           ${sql.lit(PACKED.weightSteps)} as integer)) as p from (select article_id, weight from related_terms where term = ${term}
-          order by weight desc limit ${depth(w)})`,
+          order by weight desc limit ${d})`,
       ),
       sql` union all `,
     );
     const { rows } = await sql<{ i: number; p: string | null }>`${lists}`.execute(this.db);
-    return bestOfPacked(rows, 0, articleId, terms);
-  }
-
-  /**
-   * PostgreSQL: the terms and depths as two arrays, each term's cut list read by a lateral index scan and packed as on
-   * SQLite, in one named statement (planned once per connection), summed here. Summing in the server (the lists
-   * joined, GROUP BY, ORDER BY the sums: ~40,000 postings into ~36,000 articles, nearly each met once) was 32 ms of its
-   * CPU a publish at 300,000 articles, the packed lists 15 ms and their sums here ~2 ms.
-   */
-  private async shortlistPg(articleId: number, terms: readonly [string, number][], depth: (w: number) => number): Promise<number[]> {
-    const rows = await postingsShortlist(
-      this.db,
-      terms.map(([t]) => t),
-      terms.map(([, w]) => depth(w)),
-    );
-    // WITH ORDINALITY counts from 1.
-    return bestOfPacked(rows, 1, articleId, terms);
+    return unpacked(rows, 0, terms);
   }
 
   /** Exact scores of articles analysed before their vectors were kept (see fillVectors), from related_terms. */
