@@ -53,9 +53,9 @@ function kept<T>(make: (key: string) => T, close: (entry: T) => void): (key: str
  * A publish's candidates read each of its forty terms' first postings, ~40,000 in all (at 300,000 articles ~14 ms of
  * PostgreSQL's CPU, most of a publish's reads): the thread keeps them from publish to publish (KeptPostings), each
  * publish's analysis added once its candidates are found. Analyses it is not told of (another process's, an import's,
- * a backlog's) reach a term's list when it is read again, at most a minute later. 12 MB at most.
+ * a backlog's) reach a term's list when it is read again, at most a minute later. 12 MB at most, and a quarter of that in arrays let go and used again.
  */
-const KEPT_POSTINGS = { capacity: 1_000_000, ttlMs: 60_000 };
+const KEPT_POSTINGS = { capacity: 1_000_000, ttlMs: 60_000, recycle: true };
 
 // The repositories here are given no database file: they read on this thread, as the event loop's would.
 const reader = kept(

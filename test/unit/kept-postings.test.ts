@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeptPostings, type ReadPostings } from '../../src/domain/articles/kept-postings.ts';
+import { freshPostings, KeptPostings, type ReadPostings } from '../../src/domain/articles/kept-postings.ts';
 import { POSTINGS } from '../../src/domain/articles/related-candidates.ts';
 import type { Postings } from '../../src/domain/store.ts';
 
@@ -24,12 +24,18 @@ class Archive {
     return [...(this.terms.get(term) ?? [])].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, depth);
   }
 
-  readonly read: ReadPostings = async (terms) => {
+  readonly read: ReadPostings = async (terms, allocate = freshPostings) => {
     this.reads.push(...terms.map(([t, d]) => [t, d] as [string, number]));
     const out = new Map<string, Postings>();
     for (const [term, depth] of terms) {
       const top = this.top(term, depth);
-      if (top.length > 0) out.set(term, { ids: Int32Array.from(top, ([id]) => id), weights: Float64Array.from(top, ([, w]) => w) });
+      if (top.length === 0) continue;
+      const p = allocate(top.length);
+      for (const [k, [id, w]] of top.entries()) {
+        p.ids[k] = id;
+        p.weights[k] = w;
+      }
+      out.set(term, p);
     }
     return out;
   };
@@ -100,7 +106,10 @@ describe('postings kept from read to read', () => {
     expect(kept.counts).toEqual({ kept: 3, read: 4 });
   });
 
-  it('gives what the database would give after analyses are added and made again, whatever their order', async () => {
+  it.each([
+    ['new arrays each time', false],
+    ['arrays let go used again', true],
+  ])('gives what the database would give after analyses are added and made again, whatever their order (%s)', async (_, recycle) => {
     const rnd = random(7);
     const vocabulary = Array.from({ length: 30 }, (_, i) => `词${i}`);
     const analysis = (): [string, number][] => {
@@ -110,7 +119,8 @@ describe('postings kept from read to read', () => {
     };
     const archive = new Archive();
     for (let id = 1; id <= 400; id++) archive.put(id, analysis());
-    const kept = new KeptPostings({ capacity: 100_000 });
+    // Small enough that terms are let go and read again, their arrays used again when recycling.
+    const kept = new KeptPostings({ capacity: 600, recycle });
     let nextId = 401;
     const dropped = new Set<string>();
     for (let step = 0; step < 600; step++) {
@@ -142,7 +152,9 @@ describe('postings kept from read to read', () => {
         }
       }
     }
-    expect(kept.counts.kept).toBeGreaterThan(kept.counts.read);
+    // Both kinds of answer, many times over: kept, and read again after being let go.
+    expect(kept.counts.kept).toBeGreaterThan(200);
+    expect(kept.counts.read).toBeGreaterThan(200);
   });
 
   it('lets go of the terms read least recently past its capacity, and of all after their time', async () => {
@@ -181,6 +193,27 @@ describe('postings kept from read to read', () => {
     const got = await kept.read(archive.read, new Map([['丙', 3]]));
     expect(asPairs(got.get('丙'))[0]).toEqual([500, 0.995]);
     expect(archive.reads).toEqual([['丙', 3]]);
+  });
+
+  it('uses the arrays of terms let go again for the next ones read, when asked to', async () => {
+    const archive = new Archive();
+    for (let id = 1; id <= 400; id++)
+      archive.put(id, [
+        ['甲', id / 500],
+        ['乙', id / 500],
+        ['丙', id / 500],
+      ]);
+    const kept = new KeptPostings({ capacity: 600, recycle: true });
+    const first = (await kept.read(archive.read, new Map([['甲', 100]]))).get('甲')!;
+    await kept.read(archive.read, new Map([['乙', 200]]));
+    // 650 postings, past the capacity: 甲, read least recently, goes, its arrays (room for 128) kept spare.
+    await kept.read(archive.read, new Map([['丙', 350]]));
+    archive.reads = [];
+    const again = (await kept.read(archive.read, new Map([['甲', 90]]))).get('甲')!;
+    expect(archive.reads).toEqual([['甲', 90]]);
+    expect(again.ids.buffer).toBe(first.ids.buffer);
+    expect(again.weights.buffer).toBe(first.weights.buffer);
+    expect(asPairs(again)).toEqual(archive.top('甲', 90));
   });
 
   it('keeps no more of a term than any reader reads', async () => {

@@ -1,7 +1,7 @@
 import { writeBehind } from '../write-behind.ts';
 import { sql, type Kysely } from 'kysely';
 import type { Candidate, RelatedDocument, RelatedItem, RelatedPick, ScoredItem, PickMode, StaleList } from '../../domain/articles/related-reading.ts';
-import type { KeptPostings } from '../../domain/articles/kept-postings.ts';
+import { freshPostings, type KeptPostings } from '../../domain/articles/kept-postings.ts';
 import { findCandidates, kthLargestInPlace, POSTINGS, postingsDepth } from '../../domain/articles/related-candidates.ts';
 import type { Dialect } from '../migrations/index.ts';
 import { type ApartSource, findInWorker, scanApart, sqliteFileOf } from '../related-finder.ts';
@@ -165,14 +165,14 @@ function unpacked(
   rows: readonly { i: number | string; p: string | null }[],
   first: number,
   terms: readonly (readonly [string, number])[],
+  allocate: (n: number) => Port.Postings,
 ): Map<string, Port.Postings> {
   const out = new Map<string, Port.Postings>();
   for (const { i, p } of rows) {
     if (p === null) continue;
     let n = 1;
     for (let k = 0; k < p.length; k++) if (p.charCodeAt(k) === COMMA) n++;
-    const ids = new Int32Array(n);
-    const weights = new Float64Array(n);
+    const { ids, weights } = allocate(n);
     let packed = 0;
     let m = 0;
     for (let k = 0, len = p.length; k <= len; k++) {
@@ -449,7 +449,9 @@ export class RelatedRepository implements Port.RelatedRepository {
     const depth = (w: number) => postingsDepth(w, total);
     const depths = new Map<string, number>();
     for (const [term, w] of terms) depths.set(term, Math.max(depths.get(term) ?? 0, depth(w)));
-    const lists = this.kept ? await this.kept.read((missing) => this.packedPostings(missing), depths) : await this.packedPostings([...depths]);
+    const lists = this.kept
+      ? await this.kept.read((missing, allocate) => this.packedPostings(missing, allocate), depths)
+      : await this.packedPostings([...depths]);
     const shortlist = bestOfPostings(lists, articleId, terms);
     const weightOf = new Map(terms);
     // The cut lists undercount an article's lighter terms: the best by this first count are scored again exactly,
@@ -504,7 +506,7 @@ export class RelatedRepository implements Port.RelatedRepository {
    * nearly each met once) was 32 ms of its CPU a publish at 300,000 articles, the packed lists 15 ms and their sums here
    * ~2 ms.
    */
-  private async packedPostings(terms: readonly (readonly [string, number])[]): Promise<Map<string, Port.Postings>> {
+  private async packedPostings(terms: readonly (readonly [string, number])[], allocate = freshPostings): Promise<Map<string, Port.Postings>> {
     if (this.dialect === 'postgres') {
       const rows = await postingsShortlist(
         this.db,
@@ -512,7 +514,7 @@ export class RelatedRepository implements Port.RelatedRepository {
         terms.map(([, d]) => d),
       );
       // WITH ORDINALITY counts from 1.
-      return unpacked(rows, 1, terms);
+      return unpacked(rows, 1, terms, allocate);
     }
     const lists = sql.join(
       terms.map(
@@ -523,7 +525,7 @@ export class RelatedRepository implements Port.RelatedRepository {
       sql` union all `,
     );
     const { rows } = await sql<{ i: number; p: string | null }>`${lists}`.execute(this.db);
-    return unpacked(rows, 0, terms);
+    return unpacked(rows, 0, terms, allocate);
   }
 
   /** Exact scores of articles analysed before their vectors were kept (see fillVectors), from related_terms. */
