@@ -135,14 +135,6 @@ export class KeptPostings {
     }
   }
 
-  /** Lets go of everything kept: the next reads go to the database. */
-  clear(): void {
-    this.terms.clear();
-    this.size = 0;
-    this.spare.clear();
-    this.spareSize = 0;
-  }
-
   /** Arrays for `n` postings: a spare pair of the smallest capacity that holds them, if any (see recycle). */
   private allocate(n: number): Postings {
     let capacity = MIN_CAPACITY;
