@@ -10,7 +10,7 @@
  *
  *   npx tsx bench/import.ts [--posts 100000] [--store sqlite|postgres|sqlite,postgres] [--keep FILE] [--reuse] [--related-later [--related N|all|0]] [--probe]
  *
- * --sql (SQLite): the statements of the related-reading backlog by time (bench/sql-time.ts).
+ * --sql (SQLite): the statements of the import, and of the related-reading backlog after it, by time (bench/sql-time.ts).
  * --probe (SQLite): how long another process's writes wait for the lock during the import and during the backlog
  * (bench/support.ts lockProbe: the server publishing while `inkstone import` runs beside it, or while its primary
  * works through the backlog and its workers publish).
@@ -250,6 +250,7 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
     const probeFile = args.probe && kind === 'sqlite' ? path.join(dataDir, 'inkstone.db') : undefined;
     const probe = probeFile ? await lockProbe(probeFile) : undefined;
     let writingFrom = 0;
+    sqlTimer?.start();
     const report = await importArchive(ctx, toActor(admin), 'wxr', () => readSource(file, 'wxr'), {
       related: !args['related-later'],
       progress: (p) => {
@@ -259,6 +260,8 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
       },
     });
     const seconds = (Date.now() - started) / 1000;
+    sqlTimer?.stop();
+    if (sqlTimer) console.log(sqlTimer.report(report.imported));
     if (probe) log(`during the import, ${(await probe.stop()).summary}`);
     sampleThreads();
     const used = process.cpuUsage(cpu0);

@@ -5,7 +5,7 @@
 import Sqlite from 'better-sqlite3';
 
 export interface SqlTimer {
-  /** Counts statements only between start() and stop(): a benchmark's warm-up is left out. */
+  /** Counts statements only between start() and stop(): a benchmark's warm-up is left out. Each start counts anew. */
   start(): void;
   stop(): void;
   /** The statements by total time, `per` runs (renders, queries) dividing the figures; then the slowest runs. */
@@ -44,6 +44,8 @@ export function timeSql(): SqlTimer {
   const oneLine = (text: string, max: number) => text.replace(/\s+/g, ' ').trim().slice(0, max);
   return {
     start: () => {
+      statements.clear();
+      slow.length = 0;
       counting = true;
     },
     stop: () => {
