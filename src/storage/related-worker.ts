@@ -1,5 +1,4 @@
 /** The related-reading reader thread's entry (see related-finder.ts): one job at a time, plain data in and out. */
-import os from 'node:os';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Candidate } from '../domain/articles/related-reading.ts';
@@ -13,15 +12,9 @@ import type { DB } from './schema.ts';
 import type { IndexScope } from './search/shared.ts';
 import { SqliteSearchIndex } from './search/sqlite.ts';
 import { withStatementCache } from './statement-cache.ts';
+import { lowestThreadPriority } from '../thread-priority.ts';
 
-// The lowest CPU priority for this thread alone (as body-worker.ts): readers' requests get the cores first.
-if (process.platform === 'linux') {
-  try {
-    os.setPriority(19);
-  } catch {
-    // Not allowed here: the thread keeps the normal priority.
-  }
-}
+lowestThreadPriority();
 
 interface Reader {
   sqlite: SQLite.Database;
