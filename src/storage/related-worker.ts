@@ -60,7 +60,7 @@ const reader = kept(
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return {
       sqlite,
-      related: new RelatedRepository(db, 'sqlite', undefined, undefined, new KeptPostings(KEPT_POSTINGS)),
+      related: new RelatedRepository(db, 'sqlite', { kept: new KeptPostings(KEPT_POSTINGS) }),
       articles: new ArticleRepository(db, 'sqlite'),
       search: { published: new SqliteSearchIndex(db, 'published'), unpublished: new SqliteSearchIndex(db, 'unpublished') },
     };
@@ -76,7 +76,7 @@ const postgresReader = kept(
     // that job's, never this thread's end.
     pool.on('error', () => {});
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return { pool, related: new RelatedRepository(db, 'postgres', undefined, undefined, new KeptPostings(KEPT_POSTINGS)) };
+    return { pool, related: new RelatedRepository(db, 'postgres', { kept: new KeptPostings(KEPT_POSTINGS) }) };
   },
   (evicted) => void evicted.pool.end().catch(() => {}),
 );

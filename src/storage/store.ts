@@ -82,7 +82,7 @@ export class SqlStore implements Store {
     this.history = new HistoryRepository(db);
     this.accounts = new AccountRepository(db);
     this.reactions = new ReactionRepository(db, dialect, votes);
-    this.related = new RelatedRepository(db, dialect, apart);
+    this.related = new RelatedRepository(db, dialect, { apart });
     this.slots = new SlotRepository(db);
     this.media = new MediaRepository(db, dialect);
     this.sources = new SourceRepository(db);

@@ -54,8 +54,8 @@ describe.each(STORES)('related candidates read apart on %s', (kind) => {
     const file = t.db.database.sqlite?.name;
     const apart =
       kind === 'sqlite'
-        ? new RelatedRepository(t.db.database.db, 'sqlite', file ? { file } : undefined, 0)
-        : new RelatedRepository(t.db.database.db, 'postgres', t.db.databaseUrl ? { url: t.db.databaseUrl } : undefined, 0);
+        ? new RelatedRepository(t.db.database.db, 'sqlite', { apart: file ? { file } : undefined, apartFrom: 0 })
+        : new RelatedRepository(t.db.database.db, 'postgres', { apart: t.db.databaseUrl ? { url: t.db.databaseUrl } : undefined, apartFrom: 0 });
     const found = await waitFor(async () => apart.candidatesApart(id, terms, RELATED.candidates), { timeout: 30_000, message: 'the reader thread answers' });
     expect(found).toEqual(here);
     // A candidate taken down is still found apart the moment its commit is made (the thread reads what is committed).
@@ -74,8 +74,8 @@ describe.each(STORES)('related candidates read apart on %s', (kind) => {
     const file = t.db.database.sqlite?.name;
     const apart =
       kind === 'sqlite'
-        ? new RelatedRepository(t.db.database.db, 'sqlite', file ? { file } : undefined, 0)
-        : new RelatedRepository(t.db.database.db, 'postgres', t.db.databaseUrl ? { url: t.db.databaseUrl } : undefined, 0);
+        ? new RelatedRepository(t.db.database.db, 'sqlite', { apart: file ? { file } : undefined, apartFrom: 0 })
+        : new RelatedRepository(t.db.database.db, 'postgres', { apart: t.db.databaseUrl ? { url: t.db.databaseUrl } : undefined, apartFrom: 0 });
     const id = ids.arrival!;
     const terms = await t.ctx.store.related.terms(id);
     // Read (and kept) by the thread before the next article exists.
@@ -134,7 +134,7 @@ describe.each(STORES)('related candidates read apart on %s', (kind) => {
     if (kind !== 'sqlite') return;
     const file = t.db.database.sqlite?.name;
     const db = t.db.database.db;
-    const related = new RelatedRepository(db, 'sqlite', file ? { file } : undefined, 0);
+    const related = new RelatedRepository(db, 'sqlite', { apart: file ? { file } : undefined, apartFrom: 0 });
     const articles = new ArticleRepository(db, 'sqlite', file, 0);
     const inline = new RelatedRepository(db, 'sqlite');
     const counted = new ArticleRepository(db, 'sqlite');

@@ -75,9 +75,10 @@ export class KeptPostings {
     const missing: [string, number][] = [];
     for (const [term, depth] of depths) {
       const kept = this.terms.get(term);
+      const live = kept !== undefined && !this.expired(kept, now);
       // Added postings merged first: what a list knows can shrink (a posting made again falls below a cut list's last).
-      if (kept?.addedIds) this.merge(kept);
-      if (kept && kept.depth >= depth && !this.expired(kept, now)) {
+      if (live && kept.addedIds) this.merge(kept);
+      if (live && kept.depth >= depth) {
         // Most recently used last: the first in the map are let go first.
         this.terms.delete(term);
         this.terms.set(term, kept);
@@ -166,9 +167,8 @@ export class KeptPostings {
     return this.options.ttlMs !== undefined && now - kept.readAt >= this.options.ttlMs;
   }
 
-  /** The first `depth` postings of a kept term (views, not copies), the ones added since merged in first. */
+  /** The first `depth` postings of a kept term, its added ones merged in (views, not copies). */
   private top(kept: KeptTerm, depth: number): Postings {
-    if (kept.addedIds) this.merge(kept);
     const n = Math.min(depth, kept.ids.length);
     return { ids: kept.ids.subarray(0, n), weights: kept.weights.subarray(0, n) };
   }

@@ -279,22 +279,27 @@ export class RelatedRepository implements Port.RelatedRepository {
   /** The newest analysed id has reached apartFrom (candidatesApart). */
   private largeEnough = false;
 
+  /**
+   * What the reader thread reads for candidatesApart (SQLite's file, PostgreSQL's primary); none (an in-memory
+   * database, a test's repository) and they are read here.
+   */
+  private readonly apart: ApartSource | undefined;
+  /** Below this many articles (by the newest analysed id) candidates cost a millisecond or two, read here. */
+  private readonly apartFrom: number;
+  /**
+   * Postings kept from one publish's candidates to the next (the reader thread's; see KeptPostings), told of each
+   * publish's analysis by `remember`. None: each read goes to the database.
+   */
+  private readonly kept: KeptPostings | undefined;
+
   constructor(
     db: Kysely<DB>,
     private readonly dialect: Dialect,
-    /**
-     * What the reader thread reads for candidatesApart (SQLite's file, PostgreSQL's primary); none (an in-memory
-     * database, a test's repository) and they are read here.
-     */
-    private readonly apart?: ApartSource,
-    /** Below this many articles (by the newest analysed id) candidates cost a millisecond or two, read here. */
-    private readonly apartFrom = APART_FROM,
-    /**
-     * Postings kept from one publish's candidates to the next (the reader thread's; see KeptPostings), told of each
-     * publish's analysis by `remember`. None: each read goes to the database.
-     */
-    private readonly kept?: KeptPostings,
+    { apart, apartFrom = APART_FROM, kept }: { apart?: ApartSource; apartFrom?: number; kept?: KeptPostings } = {},
   ) {
+    this.apart = apart;
+    this.apartFrom = apartFrom;
+    this.kept = kept;
     this.db = db.withTables<RelatedTables>();
   }
 
