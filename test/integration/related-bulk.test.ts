@@ -332,7 +332,7 @@ describe.each(STORES)('related reading of a large backlog in bulk on %s', (kind)
     let edited = false;
     const analysed = await analyseBacklogInBulk(t.ctx, {
       prepare: async (articles) => {
-        const docs = articles.map(analyseArticle);
+        const docs = articles.map((a) => analyseArticle(a));
         if (!edited && articles.some((a) => a.id === target)) {
           edited = true;
           // Rewritten onto another subject, and its outbox work done, after the batch read it and before its write.

@@ -103,3 +103,48 @@ describe('MinHash near-duplicates', () => {
     expect(keys.some((k) => copyKeys.has(k))).toBe(true);
   });
 });
+
+describe('MinHash fingerprints as stored', () => {
+  // The first implementation, kept here as the reference: fingerprints stored by it must still match new ones.
+  function referenceFingerprint(normalized: string): { signature: Uint32Array; shingles: number } {
+    const mix = (x: number) => {
+      x ^= x >>> 16;
+      x = Math.imul(x, 0x85ebca6b);
+      x ^= x >>> 13;
+      x = Math.imul(x, 0xc2b2ae35);
+      x ^= x >>> 16;
+      return x >>> 0;
+    };
+    const seeds = Uint32Array.from({ length: MINHASH.bands * MINHASH.rows }, (_, i) => mix(0x9e3779b9 + i * 0x7f4a7c15));
+    const points = Array.from(normalized.replace(/\s+/g, ''), (c) => c.codePointAt(0)!);
+    const set = new Set<number>();
+    const k = Math.min(MINHASH.shingle, points.length);
+    for (let i = 0; k > 0 && i + k <= points.length; i++) {
+      let h = 0x811c9dc5;
+      for (let j = i; j < i + k; j++) h = Math.imul(h ^ points[j]!, 0x01000193);
+      set.add(h >>> 0);
+    }
+    const signature = new Uint32Array(seeds.length).fill(0xffffffff);
+    for (const h of set) for (let i = 0; i < seeds.length; i++) signature[i] = Math.min(signature[i]!, mix(h ^ seeds[i]!));
+    return { signature, shingles: set.size };
+  }
+
+  it('are the same as the first implementation made them, whatever the text', () => {
+    const texts = [
+      ...[birds.tracking, birds.arrival, syndicatedTracking, batteries.lab, unrelated.marathon].map((a) => text(a.body)),
+      '砚湖湿地迎来首批越冬候鸟，监测站记录到三千只灰鹤。'.repeat(40),
+      '𠀀𠀁𠀂 astral 𪚥 characters 😀😀😀 and a tab\tand\u3000ideographic space\u00a0nbsp',
+      'lone \ud800 high, lone \udc00 low, split \ud83d \ude00 pair, \ud83d\ude00 whole',
+      'ab',
+      '江',
+      '',
+      '   ',
+    ];
+    for (const t of texts) {
+      const ours = fingerprint(t, { normalized: true });
+      const reference = referenceFingerprint(t);
+      expect(ours.shingles, t.slice(0, 30)).toBe(reference.shingles);
+      expect([...ours.signature], t.slice(0, 30)).toEqual([...reference.signature]);
+    }
+  });
+});

@@ -99,8 +99,9 @@ async function loadBatch(ctx: Ctx, after: number, last: number, prepare: Backlog
     const articles = await ctx.store.articles.findMany(ids, { openingChars: ANALYSED_CHARS });
     if (articles.length === 0) continue;
     // A failed preparation only means the analysis is done here, on the event loop.
-    const docs = prepare ? await prepare(articles).catch(() => articles.map(analyseArticle)) : articles.map(analyseArticle);
-    return { articles, docs: docs.length === articles.length ? docs : articles.map(analyseArticle), reached };
+    const analyse = () => articles.map((a) => analyseArticle(a));
+    const docs = prepare ? await prepare(articles).catch(analyse) : analyse();
+    return { articles, docs: docs.length === articles.length ? docs : analyse(), reached };
   }
   return undefined;
 }

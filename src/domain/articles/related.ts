@@ -46,24 +46,39 @@ export function fingerprintText(title: string, bodyText: string): string {
 type Analysed = Pick<Article, 'title' | 'subtitle' | 'tags' | 'summary' | 'bodyText'>;
 
 /** TF-IDF of the words that carry a story's subject, title and tags counted three times. */
-export function subjectWeights(a: Analysed, normalizedBody = normalizeText(a.bodyText.slice(0, ANALYSED_CHARS))): TermVector {
+export function subjectWeights(a: Analysed, normalizedBody = normalizeText(a.bodyText.slice(0, ANALYSED_CHARS)), bodyWords?: readonly string[]): TermVector {
   return termWeights([
     { text: a.title, boost: 3, tags: SUBJECT_TAGS },
     { text: a.subtitle, boost: 2, tags: SUBJECT_TAGS },
     // Tags are the editors' own statement of the subject: every word of them counts, whatever its part of speech.
     { text: a.tags.join('\n'), boost: 3 },
     { text: a.summary, boost: 1, tags: SUBJECT_TAGS },
-    { text: normalizedBody, boost: 1, tags: SUBJECT_TAGS, normalized: true },
+    { text: normalizedBody, boost: 1, tags: SUBJECT_TAGS, normalized: true, words: bodyWords },
   ]);
 }
 
-/** An article's heaviest terms (a unit vector) and its MinHash fingerprint with band keys. */
-export function analyseArticle(a: Analysed): RelatedDocument {
-  const body = normalizeText(a.bodyText.slice(0, ANALYSED_CHARS));
+/**
+ * A body already normalized and cut by jieba for the search index (search/document.ts segmentBody): `text` what was
+ * normalized, `words` its precise cut when known. Used only when `text` is the very part of the body analysed here.
+ */
+export interface CutBody {
+  text: string;
+  normalized: string;
+  words: readonly string[] | undefined;
+}
+
+/**
+ * An article's heaviest terms (a unit vector) and its MinHash fingerprint with band keys. With `cut`, its body's words
+ * are tagged from jieba's dictionary instead of by jieba (the same tags: test/unit/dictionary-tags.test.ts).
+ */
+export function analyseArticle(a: Analysed, cut?: CutBody): RelatedDocument {
+  const opening = a.bodyText.slice(0, ANALYSED_CHARS);
+  const reused = cut !== undefined && cut.text === opening ? cut : undefined;
+  const body = reused ? reused.normalized : normalizeText(opening);
   const fp = fingerprint(body === '' ? a.title : body, { normalized: body !== '' });
   return {
     sourceHash: sourceHash(a),
-    terms: [...unitVector(topTerms(subjectWeights(a, body), RELATED.terms))],
+    terms: [...unitVector(topTerms(subjectWeights(a, body, reused?.words), RELATED.terms))],
     signature: encodeSignature(fp.signature),
     shingles: fp.shingles,
     buckets: bandKeys(fp.signature),

@@ -32,27 +32,56 @@ const SEEDS = Uint32Array.from({ length: SIGNATURE_LENGTH }, (_, i) => mix(0x9e3
 
 /** Shingle hashes of the text after normalization (simplified, half-width, no punctuation or spaces). */
 export function shingles(text: string, { normalized = false } = {}): Set<number> {
-  const points = Array.from((normalized ? text : normalizeText(text)).replace(/\s+/g, ''), (c) => c.codePointAt(0)!);
-  const out = new Set<number>();
-  const k = Math.min(MINHASH.shingle, points.length);
-  for (let i = 0; k > 0 && i + k <= points.length; i++) {
-    let h = 0x811c9dc5;
-    for (let j = i; j < i + k; j++) h = Math.imul(h ^ points[j]!, 0x01000193);
-    out.add(h >>> 0);
-  }
-  return out;
+  return new Set(distinctShingles(normalized ? text : normalizeText(text)));
 }
 
-export function fingerprint(text: string, options: { normalized?: boolean } = {}): Fingerprint {
-  const set = shingles(text, options);
+let points = new Int32Array(4096);
+let hashes = new Uint32Array(4096);
+
+/**
+ * The distinct shingle hashes of normalized text, in ascending order: FNV-1a over each run of MINHASH.shingle code
+ * points (a lone surrogate counts as one) once white space is taken out. A view of a buffer reused by the next call.
+ */
+function distinctShingles(spaced: string): Uint32Array {
+  const text = spaced.replace(/\s+/g, '');
+  if (points.length < text.length) points = new Int32Array(text.length * 2);
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const low = text.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        c = (c - 0xd800) * 0x400 + (low - 0xdc00) + 0x10000;
+        i++;
+      }
+    }
+    points[n++] = c;
+  }
+  const k = Math.min(MINHASH.shingle, n);
+  const count = k > 0 ? n - k + 1 : 0;
+  if (hashes.length < count) hashes = new Uint32Array(count * 2);
+  for (let i = 0; i < count; i++) {
+    let h = 0x811c9dc5;
+    for (let j = i; j < i + k; j++) h = Math.imul(h ^ points[j]!, 0x01000193);
+    hashes[i] = h >>> 0;
+  }
+  const sorted = hashes.subarray(0, count).sort();
+  let distinct = 0;
+  for (let i = 0; i < count; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[distinct++] = sorted[i]!;
+  return sorted.subarray(0, distinct);
+}
+
+export function fingerprint(text: string, { normalized = false }: { normalized?: boolean } = {}): Fingerprint {
+  const set = distinctShingles(normalized ? text : normalizeText(text));
   const signature = new Uint32Array(SIGNATURE_LENGTH).fill(0xffffffff);
-  for (const h of set) {
+  for (let s = 0; s < set.length; s++) {
+    const h = set[s]!;
     for (let i = 0; i < SIGNATURE_LENGTH; i++) {
       const v = mix(h ^ SEEDS[i]!);
       if (v < signature[i]!) signature[i] = v;
     }
   }
-  return { signature, shingles: set.size };
+  return { signature, shingles: set.length };
 }
 
 /** Estimated Jaccard similarity of the two shingle sets: the share of positions where the signatures agree. */

@@ -12,12 +12,16 @@ export const HK_PHRASES_PATH = packageFile('dict/hk-phrases.json');
 
 let jieba: Jieba | undefined;
 
-function loadUserDict(): Buffer {
-  const lines = readFileSync(USER_DICT_PATH, 'utf8')
+/** The lines of our user dictionary that jieba loads after its own (comments and blank lines left out). */
+export function userDictionaryLines(): string[] {
+  return readFileSync(USER_DICT_PATH, 'utf8')
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'));
-  return Buffer.from(lines.join('\n') + '\n');
+}
+
+function loadUserDict(): Buffer {
+  return Buffer.from(userDictionaryLines().join('\n') + '\n');
 }
 
 /** jieba with its bundled dictionary plus ours, built once per process. */

@@ -1,7 +1,7 @@
 import { length } from '../text.ts';
 import { IdfTable } from './idf.ts';
-import { jiebaIdf } from './libraries.ts';
-import { normalizeText, segmenter } from './segment.ts';
+import { jiebaDictionary, jiebaIdf } from './libraries.ts';
+import { normalizeText, segmenter, userDictionaryLines } from './segment.ts';
 
 /** A word as jieba's tagger gives it, with its part of speech (n, ns, v, m, …). */
 export interface TaggedWord {
@@ -87,6 +87,83 @@ export function taggedWords(text: string, { normalized: done = false } = {}): Ta
   return out;
 }
 
+/**
+ * The part of speech jieba's tagger gives a word of two characters or more, without asking jieba: the tag of its first
+ * entry in jieba's dictionary or ours (a later entry of the same word changes only its frequency), else for a word jieba
+ * does not know jieba's own guess when the word has Latin letters or digits (all digits: m; else eng). Undefined for an
+ * unknown word of other characters (jieba guesses those with a model of its own); precise mode with HMM off never cuts
+ * one longer than a character. Built on first use: ~20 MB, so only an import's workers, which tag hundreds of
+ * thousands of bodies, use it (tagging through jieba makes an object per word, most of a body's analysis).
+ */
+export function dictionaryTag(word: string): string | undefined {
+  dictionary ??= loadDictionaryTags();
+  const tag = dictionary.get(word);
+  if (tag !== undefined) return tag;
+  let latin = 0;
+  let digits = 0;
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c >= 0x80) return undefined;
+    if (c >= 0x30 && c <= 0x39) digits++;
+    else if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a)) latin++;
+  }
+  if (latin + digits === 0) return 'x';
+  return latin === 0 ? 'm' : 'eng';
+}
+
+let dictionary: Map<string, string> | undefined;
+
+function loadDictionaryTags(): Map<string, string> {
+  const tags = new Map<string, string>();
+  // Tags are a few dozen strings: one copy of each, not one per word.
+  const interned = new Map<string, string>();
+  // A line is `word [frequency [tag]]`, separated by spaces (both files; a tab or a run of spaces too, read as jieba does).
+  const add = (line: string) => {
+    const parts = /\s/.test(line.trim()) ? line.trim().split(/\s+/) : [line.trim()];
+    const word = parts[0]!;
+    // Words of one UTF-16 unit are never content words; an astral character (two units) is looked up in vain.
+    if (word.length < 2 || tags.has(word)) return;
+    const tag = parts[2] ?? '';
+    let one = interned.get(tag);
+    if (one === undefined) interned.set(tag, (one = tag));
+    tags.set(word, one);
+  };
+  const text = jiebaDictionary().toString('utf8');
+  for (let at = 0; at < text.length; ) {
+    let end = text.indexOf('\n', at);
+    if (end < 0) end = text.length;
+    add(text.slice(at, end));
+    at = end + 1;
+  }
+  for (const line of userDictionaryLines()) add(line);
+  return tags;
+}
+
+/**
+ * A field's content words with one of `tags` (all of them without `tags`) and how often each occurs, from words jieba
+ * cut already (precise mode, HMM off, as taggedWords cuts): what termWeights would count from taggedWords(text), or
+ * undefined when a word's tag cannot be told from the dictionary (then the field is tagged by jieba). Each distinct
+ * word is looked up once.
+ */
+export function contentWordCounts(words: readonly string[], tags: ReadonlySet<string> | undefined): Map<string, number> | undefined {
+  const counts = new Map<string, number>();
+  for (const raw of words) {
+    const word = raw.trim();
+    if (word !== '') counts.set(word, (counts.get(word) ?? 0) + 1);
+  }
+  for (const word of counts.keys()) {
+    if (!isContentWord(word)) {
+      counts.delete(word);
+      continue;
+    }
+    if (!tags) continue;
+    const tag = dictionaryTag(word);
+    if (tag === undefined) return undefined;
+    if (!tags.has(tag)) counts.delete(word);
+  }
+  return counts;
+}
+
 const NUMERIC = /^[\d.,%零〇一二两三四五六七八九十百千万亿几]+$/u;
 
 /** A word that can carry meaning on its own: two characters or more, not a number, not news boilerplate. */
@@ -102,6 +179,8 @@ export interface WeightedField {
   tags?: ReadonlySet<string>;
   /** The text went through normalizeText already (it is the slow part: OpenCC). */
   normalized?: boolean;
+  /** The normalized text's words as jieba cut them (precise mode, HMM off), when they were cut already. */
+  words?: readonly string[];
 }
 
 export type TermVector = Map<string, number>;
@@ -110,6 +189,12 @@ export type TermVector = Map<string, number>;
 export function termWeights(fields: readonly WeightedField[]): TermVector {
   const tf = new Map<string, number>();
   for (const field of fields) {
+    const counted = field.words && contentWordCounts(field.words, field.tags);
+    if (counted) {
+      // Boosts are small integers: a word's count times its boost is the sum of its occurrences, exactly.
+      for (const [word, n] of counted) tf.set(word, (tf.get(word) ?? 0) + n * field.boost);
+      continue;
+    }
     for (const { word, tag } of taggedWords(field.text, { normalized: field.normalized })) {
       if (field.tags && !field.tags.has(tag)) continue;
       if (!isContentWord(word)) continue;

@@ -56,9 +56,9 @@ const isLoneChinese = (word: string) => word.length === 1 && word.charCodeAt(0) 
  * parseQuery), while dictionary words are found through the word columns. Keeping every bigram of every body made
  * the index four times the text; this keeps it near the text's size.
  */
-export function unknownRunGrams(normalized: string, searchTokens?: readonly string[]): string[] {
+export function unknownRunGrams(normalized: string, searchTokens?: readonly string[], precise?: readonly string[]): string[] {
   const out: string[] = [];
-  const words = (searchTokens && preciseWords(normalized, searchTokens)) ?? segmenter().cut(normalized, false);
+  const words = precise ?? (searchTokens && preciseWords(normalized, searchTokens)) ?? segmenter().cut(normalized, false);
   // [from, to) of each widened run, merged where they touch (within one space-free chunk).
   const spans: [number, number][] = [];
   let at = 0;
@@ -127,9 +127,34 @@ function field(text: string): SearchField {
   return { words: normalizedWordTokens(normalized), grams: gramTokens(normalized) };
 }
 
+/**
+ * The indexed part of a body (`text`: its first INDEX_LIMITS.bodyWordChars, well-formed) normalized and cut by jieba's
+ * search mode (`raw`), with its precise words read off that cut (`words`, undefined when they cannot be: see
+ * preciseWords). Related reading's analysis of the same text takes its words from here (analyseArticle's CutBody).
+ */
+export interface SegmentedBody {
+  text: string;
+  normalized: string;
+  raw: string[];
+  words: string[] | undefined;
+}
+
+export function segmentBody(bodyText: string): SegmentedBody {
+  const text = wellFormed(cut(bodyText, INDEX_LIMITS.bodyWordChars));
+  const normalized = normalizeText(text);
+  const raw = normalized === '' ? [] : segmenter().cutForSearch(normalized, false);
+  return { text, normalized, raw, words: preciseWords(normalized, raw) };
+}
+
 /** A body: its words, and grams only where jieba knows no word (unknownRunGrams), over its first characters. */
-function bodyField(text: string): SearchField {
-  const normalized = normalizeText(wellFormed(text));
+function bodyField(text: string, segmented?: SegmentedBody): SearchField {
+  const wellFormedText = wellFormed(text);
+  if (segmented?.text === wellFormedText) {
+    const gramText = cut(segmented.normalized, INDEX_LIMITS.bodyGramChars);
+    const words = gramText === segmented.normalized ? segmented.words : undefined;
+    return { words: normalizedWordTokens(segmented.normalized, segmented.raw), grams: unknownRunGrams(gramText, undefined, words) };
+  }
+  const normalized = normalizeText(wellFormedText);
   const raw = normalized === '' ? [] : segmenter().cutForSearch(normalized, false);
   const gramText = cut(normalized, INDEX_LIMITS.bodyGramChars);
   // The words already segmented serve the grams too when the body is no longer than the part that has grams.
@@ -162,11 +187,12 @@ export interface PreparedSearchFields {
 /** What a head is made of, as one string to compare (a tag never holds a line break: normalized names). */
 const headSource = (a: Pick<SearchText, 'title' | 'tags'>) => [a.title, ...a.tags].join('\n');
 
-export function prepareSearchFields(a: SearchText): PreparedSearchFields {
+/** `body`: the body segmented already (segmentBody), used if it is of this article's body. */
+export function prepareSearchFields(a: SearchText, body?: SegmentedBody): PreparedSearchFields {
   const texts = fieldTexts(a);
   return {
     texts,
-    fields: { title: field(texts.title), tags: field(texts.tags), summary: field(texts.summary), body: bodyField(texts.body) },
+    fields: { title: field(texts.title), tags: field(texts.tags), summary: field(texts.summary), body: bodyField(texts.body, body) },
     head: { of: headSource(a), head: searchHead(a.title, a.tags) },
   };
 }
