@@ -10,6 +10,7 @@
  *
  *   npx tsx bench/import.ts [--posts 100000] [--store sqlite|postgres|sqlite,postgres] [--keep FILE] [--reuse] [--related-later [--related N|all|0]] [--probe]
  *
+ * --batch N: posts per transaction (the importer's default, 500, without it).
  * --sql (SQLite): the statements of the import, and of the related-reading backlog after it, by time (bench/sql-time.ts).
  * --probe (SQLite): how long another process's writes wait for the lock during the import and during the backlog
  * (bench/support.ts lockProbe: the server publishing while `inkstone import` runs beside it, or while its primary
@@ -56,6 +57,7 @@ const { values: args } = parseArgs({
     related: { type: 'string', default: 'all' },
     probe: { type: 'boolean', default: false },
     sql: { type: 'boolean', default: false },
+    batch: { type: 'string' },
   },
 });
 const POSTS = Number(args.posts);
@@ -253,6 +255,7 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
     sqlTimer?.start();
     const report = await importArchive(ctx, toActor(admin), 'wxr', () => readSource(file, 'wxr'), {
       related: !args['related-later'],
+      ...(args.batch ? { batch: Number(args.batch) } : {}),
       progress: (p) => {
         if (p.phase === 'writing' && writingFrom === 0) writingFrom = Date.now();
         if (p.phase === 'writing') sampleThreads();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kthLargestInPlace } from '../../src/domain/articles/related-candidates.ts';
+import { kthLargestInPlace, kthLargestOf } from '../../src/domain/articles/related-candidates.ts';
 import { ShortlistSums } from '../../src/storage/repositories/related.ts';
 
 /** What the shortlist's SQL did before (GROUP BY article_id ORDER BY sum desc, article_id desc LIMIT n), in plain JS. */
@@ -75,5 +75,35 @@ describe('the shortlist of a publish’s related candidates (summed postings)', 
         for (const k of new Set([1, Math.ceil(n / 2), n])) expect(kthLargestInPlace(Float64Array.from(values), k)).toBe(sorted[k - 1]);
       }
     }
+  });
+});
+
+describe('the k-th largest of many sums (a shortlist’s threshold)', () => {
+  it('is the k-th of the sorted values, whether the sample’s cut falls below the answer or not', () => {
+    const rnd = random(11);
+    const shapes: ((i: number) => number)[] = [
+      () => rnd(),
+      // Few distinct values: many ties at the answer.
+      () => Math.floor(rnd() * 20) / 20,
+      // A long tail of tiny sums under a few large ones, as postings give.
+      () => rnd() ** 8,
+      // Ascending and descending runs: a strided sample sees only part of the order.
+      (i) => i,
+      (i) => -i,
+      // Large values only where the strided sample looks: its cut lands above the answer, and all values are selected.
+      (i) => (i % 16 === 0 ? 2 + rnd() : rnd()),
+      // And only where it does not look.
+      (i) => (i % 16 === 0 ? 0 : 1 + rnd()),
+      () => 0.5,
+    ];
+    for (const shape of shapes)
+      for (const n of [1, 399, 400, 401, 6_399, 6_400, 10_000, 40_000])
+        for (const k of [1, 40, 400]) {
+          if (k > n) continue;
+          const values = Float64Array.from({ length: n }, (_, i) => shape(i));
+          const sorted = Float64Array.from(values).sort().reverse();
+          expect(kthLargestOf(Float64Array.from(values), k), `${shape} n=${n} k=${k}`).toBe(sorted[k - 1]);
+          expect(kthLargestInPlace(Float64Array.from(values), k)).toBe(sorted[k - 1]);
+        }
   });
 });

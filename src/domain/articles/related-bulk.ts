@@ -3,7 +3,7 @@ import type { JobTransactions, Postings, Store } from '../store.ts';
 import type { Article } from './article.ts';
 import { ARTICLE_INDEXING, ARTICLE_RELATED } from './outbox-topics.ts';
 import { KeptPostings } from './kept-postings.ts';
-import { archiveDamping, type Corpus, kthLargestInPlace, POSTINGS, postingsDepth } from './related-candidates.ts';
+import { archiveDamping, type Corpus, kthLargestInPlace, kthLargestOf as kthLargestOfScratch, POSTINGS, postingsDepth } from './related-candidates.ts';
 import type { Candidate, RelatedDocument, ScoredItem } from './related-reading.ts';
 import { ANALYSED_CHARS, analyseArticle, analyseBacklog, type BacklogOptions, RELATED, refreshRelated, relatedScore, sectionIndex } from './related.ts';
 
@@ -533,16 +533,24 @@ class Scorer {
     const counts = new Uint8Array(keep);
     const threshold = n > keep ? kthLargest(touched, n, keep, sums) : Number.NEGATIVE_INFINITY;
     let m = 0;
-    // Above the threshold first, then those equal to it until the shortlist is full.
-    for (let pass = 0; pass < 2; pass++)
-      for (let k = 0; k < n && m < keep; k++) {
-        const id = touched[k]!;
-        const s = sums[id]!;
-        if (id === self || (pass === 0 ? !(s > threshold) : s !== threshold)) continue;
+    // Above the threshold first, then those equal to it until the shortlist is full (fewer than `keep` are above it).
+    let equal = 0;
+    for (let k = 0; k < n; k++) {
+      const id = touched[k]!;
+      const s = sums[id]!;
+      if (id === self || s < threshold) continue;
+      if (s > threshold) {
         ids[m] = id;
         sims[m] = s;
         counts[m++] = shared[id]!;
-      }
+      } else if (equal < keep) atThreshold[equal++] = id;
+    }
+    for (let k = 0; k < equal && m < keep; k++) {
+      const id = atThreshold[k]!;
+      ids[m] = id;
+      sims[m] = sums[id]!;
+      counts[m++] = shared[id]!;
+    }
     for (let k = 0; k < n; k++) {
       sums[touched[k]!] = 0;
       shared[touched[k]!] = 0;
@@ -625,17 +633,19 @@ function kthLargestOf(values: Float64Array, n: number, k: number): number {
   return kthLargestInPlace(Float64Array.from(values.subarray(0, n)), k);
 }
 
-/** The k-th largest of sums[ids[0..n)] (quickselect over a copy: the shortlist's threshold in linear time). */
+/** The k-th largest of sums[ids[0..n)] (selected from a copy: the shortlist's threshold in linear time). */
 function kthLargest(ids: Int32Array, n: number, k: number, sums: Float64Array): number {
   // One buffer for every call (tens of thousands of sums an article at 100,000 articles: a new array each time was
   // most of the bulk path's garbage).
   if (selectBuffer.length < n) selectBuffer = new Float64Array(Math.max(n, selectBuffer.length * 2));
   const a = selectBuffer.subarray(0, n);
   for (let i = 0; i < n; i++) a[i] = sums[ids[i]!]!;
-  return kthLargestInPlace(a, k);
+  return kthLargestOfScratch(a, k);
 }
 
 let selectBuffer = new Float64Array(4096);
+/** A shortlist's ids at its threshold, in the order they were first summed. */
+const atThreshold = new Int32Array(POSTINGS.rescored);
 
 /** Queries split so that one group's postings stay under BULK.postings (each term counted at its deepest read). */
 function groups(queries: readonly (readonly [string, number][])[]): number[][] {

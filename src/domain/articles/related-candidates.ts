@@ -127,3 +127,32 @@ export function kthLargestInPlace(a: Float64Array, k: number): number {
   }
   return a[target]!;
 }
+
+const SAMPLE_STEP = 16;
+let sample = new Float64Array(1024);
+
+/**
+ * The k-th largest of `a` (1-based), which serves as scratch: its values are not kept. A shortlist's threshold over
+ * tens of thousands of sums: a strided sample's quickselect gives a cut that nearly always lies below the answer, and
+ * only the values at or above it (~2k of them) are quickselected (a quickselect over all the sums was a third of an
+ * import's scoring at 100,000 articles). When the cut lies above the answer, all of `a` is quickselected, as before.
+ */
+export function kthLargestOf(a: Float64Array, k: number): number {
+  const n = a.length;
+  if (k < 1 || n < k * SAMPLE_STEP) return kthLargestInPlace(a, k);
+  const m = Math.floor(n / SAMPLE_STEP);
+  if (sample.length < m) sample = new Float64Array(m * 2);
+  const s = sample.subarray(0, m);
+  for (let i = 0; i < m; i++) s[i] = a[i * SAMPLE_STEP]!;
+  // The answer's rank in the sample is about k / SAMPLE_STEP: twice that and a margin puts the cut below it.
+  const cut = kthLargestInPlace(s, Math.min(m, 2 * Math.ceil(k / SAMPLE_STEP) + 8));
+  let above = 0;
+  for (let i = 0; i < n; i++) if (a[i]! >= cut) above++;
+  if (above < k) return kthLargestInPlace(a, k);
+  let c = 0;
+  for (let i = 0; i < n; i++) {
+    const v = a[i]!;
+    if (v >= cut) a[c++] = v;
+  }
+  return kthLargestInPlace(a.subarray(0, c), k);
+}

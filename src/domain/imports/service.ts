@@ -614,15 +614,19 @@ class Importer {
       for (const { post } of fresh) for (const u of post.oldUrls) if (!taken.has(u) && this.claim(u, post.key)) this.report.redirects++;
       return;
     }
-    // Related reading scored before the transaction (under provisional ids), written in it.
-    const scored =
+    // Related reading scored under provisional ids, outside the transaction (its reads see the archive as committed),
+    // written in it. Where the store's readers do not wait for a writer (PostgreSQL) the scoring runs on this thread
+    // while the transaction's first statements are with the server, which then does half the batch's work; on SQLite
+    // the transaction holds this thread, and the batch is scored before it.
+    const scoring =
       this.options.related !== false && fresh.every((f) => f.related)
-        ? await this.related.score(
+        ? this.related.score(
             this.ctx.store,
             fresh.map(({ post }) => ({ status: post.status, channelId: this.channels.ids.get(post.channelPath)!, publishedAt: post.publishedAt })),
             fresh.map((f) => f.related!),
           )
-        : undefined;
+        : Promise.resolve(undefined);
+    if (this.ctx.store.related.writesHoldReaders) await scoring;
     // The posts in the order they were scored: `fresh` may lose some to another import inside the transaction.
     const inScoredOrder = fresh;
     const { written, analysed } = await this.writes.transaction(async (store) => {
@@ -695,6 +699,7 @@ class Importer {
       const added = await store.imports.addOldUrls(urls, now);
       this.report.redirects += added.length;
       let analysed: Awaited<ReturnType<RelatedOfNew['write']>> = [];
+      const scored = await scoring;
       if (scored) {
         const idOf = new Map(fresh.map((f, i) => [f.post.key, articles[i]!.id]));
         analysed = await this.related.write(

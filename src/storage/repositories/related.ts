@@ -2,7 +2,7 @@ import { writeBehind } from '../write-behind.ts';
 import { sql, type Kysely } from 'kysely';
 import type { Candidate, RelatedDocument, RelatedItem, RelatedPick, ScoredItem, PickMode, StaleList } from '../../domain/articles/related-reading.ts';
 import { freshPostings, type KeptPostings } from '../../domain/articles/kept-postings.ts';
-import { findCandidates, kthLargestInPlace, POSTINGS, postingsDepth } from '../../domain/articles/related-candidates.ts';
+import { findCandidates, kthLargestOf, POSTINGS, postingsDepth } from '../../domain/articles/related-candidates.ts';
 import type { Dialect } from '../migrations/index.ts';
 import { type ApartSource, findInWorker, scanApart, sqliteFileOf } from '../related-finder.ts';
 import type { DB } from '../schema.ts';
@@ -142,7 +142,7 @@ export class ShortlistSums {
     const values = this.values.subarray(0, count);
     for (let i = 0; i < count; i++) values[i] = sums[touched[i]!]!;
     // The limit-th largest sum, in linear time (sorting the ~36,000 sums of a publish at 300,000 articles took ~2 ms).
-    const threshold = count > limit ? kthLargestInPlace(values, limit) : Number.NEGATIVE_INFINITY;
+    const threshold = count > limit ? kthLargestOf(values, limit) : Number.NEGATIVE_INFINITY;
     const found: number[] = [];
     for (let i = 0; i < count; i++) {
       const id = touched[i]!;
