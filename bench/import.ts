@@ -10,6 +10,8 @@
  *
  *   npx tsx bench/import.ts [--posts 100000] [--store sqlite|postgres|sqlite,postgres] [--keep FILE] [--reuse] [--related-later [--related N|all|0]] [--probe]
  *
+ * --digest: a digest of every related list as written (article, related article, score), to check that a change to
+ * the scoring leaves the lists as they were (the same file and store give the same digest).
  * --batch N: posts per transaction (the importer's default, 500, without it).
  * --sql (SQLite): the statements of the import, and of the related-reading backlog after it, by time (bench/sql-time.ts).
  * --probe (SQLite): how long another process's writes wait for the lock during the import and during the backlog
@@ -24,6 +26,7 @@
  * PostgreSQL: DATABASE_URL names a server where the benchmark may create (and then drops) a database; without it a
  * throwaway cluster is started from Debian's binaries, as the tests do.
  */
+import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,6 +61,7 @@ const { values: args } = parseArgs({
     probe: { type: 'boolean', default: false },
     sql: { type: 'boolean', default: false },
     batch: { type: 'string' },
+    digest: { type: 'boolean', default: false },
   },
 });
 const POSTS = Number(args.posts);
@@ -313,6 +317,7 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
         async () => (kind === 'postgres' ? serverCpuSeconds(database.db) : undefined),
         probeFile,
       );
+    if (args.digest) log(`${kind}: related lists digest ${await listsDigest(database.db)}`);
     if (serverSeconds !== undefined) {
       const both = cpuSeconds + serverSeconds;
       log(
@@ -325,6 +330,18 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
     await drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** SHA-256 of every related list item in order, its score to 12 significant digits (the stores keep doubles alike). */
+async function listsDigest(db: Kysely<DB>): Promise<string> {
+  const { rows } = await sql<{
+    article_id: number;
+    related_id: number;
+    score: number;
+  }>`select article_id, related_id, score from related_items order by article_id, related_id`.execute(db);
+  const hash = createHash('sha256');
+  for (const r of rows) hash.update(`${r.article_id} ${r.related_id} ${Number(r.score).toPrecision(12)}\n`);
+  return `${hash.digest('hex').slice(0, 16)} (${rows.length} items)`;
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-bench-wxr-'));

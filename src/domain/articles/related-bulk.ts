@@ -315,10 +315,17 @@ export interface ScoredBatch {
 
 /**
  * Scores batches in memory. Holds, by article id, what a batch's scoring needs of the archive: the running sums of
- * one article's scoring (reset after each), and the channel and time of published candidates (26 bytes an article id:
- * 26 MB at a million articles; articles themselves are never loaded, only the postings of one group of terms at a time).
+ * one article's scoring (reset after each), and the channel and time of published candidates (30 bytes an article id:
+ * 30 MB at a million articles; articles themselves are never loaded, only the postings of one group of terms at a time).
  */
 class Scorer {
+  /**
+   * One article's running sums, dense in the order its candidates are first reached: `slot` maps an article id to its
+   * place (-1: not reached), `touched`, `sums` and `shared` are by place. The selection and the shortlist then read
+   * consecutive memory; only `slot` is indexed by article id (summing into arrays indexed by id, each pass over the
+   * tens of thousands reached read them at random places).
+   */
+  private slot: Int32Array;
   private sums: Float64Array;
   private shared: Uint8Array;
   private touched: Int32Array;
@@ -329,6 +336,7 @@ class Scorer {
 
   constructor(lastId: number) {
     const size = lastId + 1;
+    this.slot = new Int32Array(size).fill(-1);
     this.sums = new Float64Array(size);
     this.shared = new Uint8Array(size);
     this.touched = new Int32Array(size);
@@ -375,8 +383,11 @@ class Scorer {
 
   /** Articles written since the run began (analysed by the outbox) appear in postings: the arrays grow for them. */
   private grow(id: number): void {
-    if (id < this.sums.length) return;
-    const size = Math.max(id + 1, Math.ceil(this.sums.length * 1.25));
+    if (id < this.slot.length) return;
+    const size = Math.max(id + 1, Math.ceil(this.slot.length * 1.25));
+    const slot = widened(this.slot, size);
+    slot.fill(-1, this.slot.length);
+    this.slot = slot;
     this.sums = widened(this.sums, size);
     this.shared = widened(this.shared, size);
     this.touched = widened(this.touched, size);
@@ -516,45 +527,50 @@ class Scorer {
    */
   private archiveShortlist(self: number, query: readonly [string, number][], postings: ReadonlyMap<string, Postings>) {
     let n = 0;
-    const { sums, shared, touched } = this;
+    const { slot, sums, shared, touched } = this;
     for (const [t, q] of query) {
       const p = postings.get(t);
       if (!p) continue;
-      for (let k = 0; k < p.ids.length; k++) {
-        const id = p.ids[k]!;
-        if (shared[id] === 0) touched[n++] = id;
-        sums[id]! += q * p.weights[k]!;
-        if (shared[id]! < 255) shared[id]!++;
+      const { ids: postingIds, weights } = p;
+      for (let k = 0; k < postingIds.length; k++) {
+        const id = postingIds[k]!;
+        let at = slot[id]!;
+        if (at < 0) {
+          at = n++;
+          slot[id] = at;
+          touched[at] = id;
+          sums[at] = 0;
+          shared[at] = 0;
+        }
+        sums[at]! += q * weights[k]!;
+        if (shared[at]! < 255) shared[at]!++;
       }
     }
     const keep = Math.min(n, POSTINGS.rescored);
     const ids = new Int32Array(keep);
     const sims = new Float64Array(keep);
     const counts = new Uint8Array(keep);
-    const threshold = n > keep ? kthLargest(touched, n, keep, sums) : Number.NEGATIVE_INFINITY;
+    const threshold = n > keep ? kthLargest(sums, n, keep) : Number.NEGATIVE_INFINITY;
     let m = 0;
     // Above the threshold first, then those equal to it until the shortlist is full (fewer than `keep` are above it).
     let equal = 0;
     for (let k = 0; k < n; k++) {
       const id = touched[k]!;
-      const s = sums[id]!;
+      const s = sums[k]!;
       if (id === self || s < threshold) continue;
       if (s > threshold) {
         ids[m] = id;
         sims[m] = s;
-        counts[m++] = shared[id]!;
-      } else if (equal < keep) atThreshold[equal++] = id;
+        counts[m++] = shared[k]!;
+      } else if (equal < keep) atThreshold[equal++] = k;
     }
-    for (let k = 0; k < equal && m < keep; k++) {
-      const id = atThreshold[k]!;
-      ids[m] = id;
-      sims[m] = sums[id]!;
-      counts[m++] = shared[id]!;
+    for (let e = 0; e < equal && m < keep; e++) {
+      const k = atThreshold[e]!;
+      ids[m] = touched[k]!;
+      sims[m] = sums[k]!;
+      counts[m++] = shared[k]!;
     }
-    for (let k = 0; k < n; k++) {
-      sums[touched[k]!] = 0;
-      shared[touched[k]!] = 0;
-    }
+    for (let k = 0; k < n; k++) slot[touched[k]!] = -1;
     return { ids: ids.subarray(0, m), sims: sims.subarray(0, m), shared: counts.subarray(0, m) };
   }
 }
@@ -633,18 +649,18 @@ function kthLargestOf(values: Float64Array, n: number, k: number): number {
   return kthLargestInPlace(Float64Array.from(values.subarray(0, n)), k);
 }
 
-/** The k-th largest of sums[ids[0..n)] (selected from a copy: the shortlist's threshold in linear time). */
-function kthLargest(ids: Int32Array, n: number, k: number, sums: Float64Array): number {
+/** The k-th largest of sums[0..n) (selected from a copy: the shortlist's threshold in linear time). */
+function kthLargest(sums: Float64Array, n: number, k: number): number {
   // One buffer for every call (tens of thousands of sums an article at 100,000 articles: a new array each time was
   // most of the bulk path's garbage).
   if (selectBuffer.length < n) selectBuffer = new Float64Array(Math.max(n, selectBuffer.length * 2));
   const a = selectBuffer.subarray(0, n);
-  for (let i = 0; i < n; i++) a[i] = sums[ids[i]!]!;
+  a.set(sums.subarray(0, n));
   return kthLargestOfScratch(a, k);
 }
 
 let selectBuffer = new Float64Array(4096);
-/** A shortlist's ids at its threshold, in the order they were first summed. */
+/** A shortlist's places (see Scorer.slot) at its threshold, in the order they were first summed. */
 const atThreshold = new Int32Array(POSTINGS.rescored);
 
 /** Queries split so that one group's postings stay under BULK.postings (each term counted at its deepest read). */
