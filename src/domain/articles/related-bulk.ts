@@ -349,9 +349,11 @@ class Scorer {
    * A batch's postings are the archive's as of its scoring: the archive before the run, and the batches before it. Read
    * from the database each batch, a common term's thousands of postings were read again and again (the largest share of
    * the bulk path's time); kept, each term's are read once, to the depth asked, and the run's own analyses are added as
-   * they are scored. Articles the outbox analyses meanwhile are not added (a term read later has them).
+   * they are scored. Articles the outbox analyses meanwhile are not added (a term read later has them). Its arrays are
+   * used again from read to read (each group's postings are done with before the next group's read): each batch merges
+   * its analyses into thousands of kept lists, and new arrays for each were gigabytes of garbage over a large import.
    */
-  private readonly kept = new KeptPostings({ capacity: BULK.kept });
+  private readonly kept = new KeptPostings({ capacity: BULK.kept, recycle: true });
   /** Document frequencies as of the run's start, each term's read once (when first seen), and this run's own analyses. */
   private readonly startDf = new Map<string, number>();
   private readonly ownDf = new Map<string, number>();

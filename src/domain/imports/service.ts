@@ -629,7 +629,7 @@ class Importer {
     if (this.ctx.store.related.writesHoldReaders) await scoring;
     // The posts in the order they were scored: `fresh` may lose some to another import inside the transaction.
     const inScoredOrder = fresh;
-    const { written, analysed } = await this.writes.transaction(async (store) => {
+    const transaction = this.writes.transaction(async (store) => {
       await store.imports.lock();
       // Another import of the same file may have written some of these since they were looked up.
       const meanwhile = await store.imports.findSources(fresh.map((f) => f.post.key));
@@ -712,6 +712,9 @@ class Importer {
       for (const a of published) announce(this.ctx, store, { kind: 'article', articleId: a.id, channelId: a.channelId, public: true });
       return { written: fresh.length, analysed };
     });
+    // The scoring is over by the time this batch's commit is, whatever became of the transaction: the next batch's
+    // scoring never runs beside it (the scorer keeps state from batch to batch). It never rejects.
+    const { written, analysed } = await transaction.finally(() => scoring);
     this.related.written(analysed);
     bump(this.report.skipped, 'imported meanwhile by another import', ready.filter((p) => !p.before).length - written);
     if (this.report.skipped['imported meanwhile by another import'] === 0) delete this.report.skipped['imported meanwhile by another import'];
