@@ -3,7 +3,7 @@ import type { JobTransactions, Postings, Store } from '../store.ts';
 import type { Article } from './article.ts';
 import { ARTICLE_INDEXING, ARTICLE_RELATED } from './outbox-topics.ts';
 import { KeptPostings } from './kept-postings.ts';
-import { archiveDamping, type Corpus, kthLargestInPlace, kthLargestOf as kthLargestOfScratch, POSTINGS, postingsDepth } from './related-candidates.ts';
+import { archiveDamping, type Corpus, kthLargestOf, POSTINGS, postingsDepth } from './related-candidates.ts';
 import type { Candidate, RelatedDocument, ScoredItem } from './related-reading.ts';
 import { ANALYSED_CHARS, analyseArticle, analyseBacklog, type BacklogOptions, RELATED, refreshRelated, relatedScore, sectionIndex } from './related.ts';
 
@@ -617,7 +617,7 @@ class CandidatePool {
     if (n <= limit) for (let k = 0; k < n; k++) order.push(k);
     else {
       // The limit-th largest similarity; those above it, then those at it with the newest ids.
-      const threshold = kthLargestOf(sims, n, limit);
+      const threshold = kthLargestOf(Float64Array.from(sims.subarray(0, n)), limit);
       const at: number[] = [];
       for (let k = 0; k < n; k++)
         if (sims[k]! > threshold) order.push(k);
@@ -646,11 +646,6 @@ function widened<T extends Float64Array | Int32Array | Uint8Array>(a: T, size: n
   return b;
 }
 
-/** The k-th largest of values[0..n) (quickselect over a copy). */
-function kthLargestOf(values: Float64Array, n: number, k: number): number {
-  return kthLargestInPlace(Float64Array.from(values.subarray(0, n)), k);
-}
-
 /** The k-th largest of sums[0..n) (selected from a copy: the shortlist's threshold in linear time). */
 function kthLargest(sums: Float64Array, n: number, k: number): number {
   // One buffer for every call (tens of thousands of sums an article at 100,000 articles: a new array each time was
@@ -658,7 +653,7 @@ function kthLargest(sums: Float64Array, n: number, k: number): number {
   if (selectBuffer.length < n) selectBuffer = new Float64Array(Math.max(n, selectBuffer.length * 2));
   const a = selectBuffer.subarray(0, n);
   a.set(sums.subarray(0, n));
-  return kthLargestOfScratch(a, k);
+  return kthLargestOf(a, k);
 }
 
 let selectBuffer = new Float64Array(4096);

@@ -119,7 +119,7 @@ function loadDictionaryTags(): Map<string, string> {
   const interned = new Map<string, string>();
   // A line is `word [frequency [tag]]`, separated by spaces (both files; a tab or a run of spaces too, read as jieba does).
   const add = (line: string) => {
-    const parts = /\s/.test(line.trim()) ? line.trim().split(/\s+/) : [line.trim()];
+    const parts = line.trim().split(/\s+/);
     const word = parts[0]!;
     // Words of one UTF-16 unit are never content words; an astral character (two units) is looked up in vain.
     if (word.length < 2 || tags.has(word)) return;

@@ -146,19 +146,17 @@ export function segmentBody(bodyText: string): SegmentedBody {
   return { text, normalized, raw, words: preciseWords(normalized, raw) };
 }
 
-/** A body: its words, and grams only where jieba knows no word (unknownRunGrams), over its first characters. */
+/**
+ * A body: its words, and grams only where jieba knows no word (unknownRunGrams), over its first characters. The
+ * precise words read off the search-mode cut serve the grams when the body is no longer than the part that has grams.
+ */
 function bodyField(text: string, segmented?: SegmentedBody): SearchField {
-  const wellFormedText = wellFormed(text);
-  if (segmented?.text === wellFormedText) {
-    const gramText = cut(segmented.normalized, INDEX_LIMITS.bodyGramChars);
-    const words = gramText === segmented.normalized ? segmented.words : undefined;
-    return { words: normalizedWordTokens(segmented.normalized, segmented.raw), grams: unknownRunGrams(gramText, undefined, words) };
-  }
-  const normalized = normalizeText(wellFormedText);
-  const raw = normalized === '' ? [] : segmenter().cutForSearch(normalized, false);
-  const gramText = cut(normalized, INDEX_LIMITS.bodyGramChars);
-  // The words already segmented serve the grams too when the body is no longer than the part that has grams.
-  return { words: normalizedWordTokens(normalized, raw), grams: unknownRunGrams(gramText, gramText === normalized ? raw : undefined) };
+  const body = segmented !== undefined && segmented.text === wellFormed(text) ? segmented : segmentBody(text);
+  const gramText = cut(body.normalized, INDEX_LIMITS.bodyGramChars);
+  return {
+    words: normalizedWordTokens(body.normalized, body.raw),
+    grams: unknownRunGrams(gramText, undefined, gramText === body.normalized ? body.words : undefined),
+  };
 }
 
 export type SearchText = Pick<Article, 'title' | 'subtitle' | 'summary' | 'bodyText' | 'tags'>;
