@@ -2,7 +2,7 @@
 /**
  * The production build (`npm run build`): the server and CLI bundled by esbuild into dist/inkstone.js (ESM for Node,
  * source maps beside), so a start loads one compiled file instead of compiling ~270 TypeScript modules through tsx.
- * Beside it: dist/body-worker.js, dist/prepare-worker.js, dist/suggest-worker.js and dist/related-worker.js (the worker threads' own bundles), dist/migrations/*.js
+ * Beside it: dist/body-worker.js, dist/prepare-worker.js, dist/suggest-worker.js, dist/related-worker.js and dist/related-scoring-worker.js (the worker threads' own bundles), dist/migrations/*.js
  * (one per dated migration, under its own name: Kysely records migrations by name; kysely's `sql` in a chunk they share) and dist/assets/ (the browser
  * bundles with their .gz and .br, written by src/web/asset-build.ts: a start reads them instead of running esbuild). The
  * packages the server imports are bundled too (EXTERNAL below names those that load from node_modules); files read at
@@ -112,6 +112,7 @@ export async function build() {
       'prepare-worker': 'src/domain/imports/prepare-worker.ts',
       'suggest-worker': 'src/domain/search/suggest-worker.ts',
       'related-worker': 'src/storage/related-worker.ts',
+      'related-scoring-worker': 'src/storage/related-scoring-worker.ts',
       // Run once below to write the browser bundles into dist/assets (not loaded by the server).
       'asset-build': 'src/web/asset-build.ts',
     };

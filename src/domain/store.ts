@@ -18,7 +18,7 @@ import type {
   TrashEntry,
   TrashQuery,
 } from './articles/article.ts';
-import type { Candidate, RelatedDocument, RelatedItem, RelatedPick, ScoredItem, StaleList } from './articles/related-reading.ts';
+import type { BatchScoring, Candidate, RelatedDocument, RelatedItem, RelatedPick, ScoredItem, StaleList } from './articles/related-reading.ts';
 import type { ArticleStatus } from './articles/status.ts';
 import type { AuditEvent, AuditQuery, NewAuditEvent } from './audit/audit-event.ts';
 import type { Channel, ChannelChanges, NewChannel } from './channels/channel.ts';
@@ -390,6 +390,12 @@ export interface RelatedRepository {
    * it cannot, and the caller reads them itself.
    */
   candidatesApart(articleId: number, terms: readonly [string, number][], limit: number): Promise<Candidate[] | undefined>;
+  /**
+   * An import's batch scoring (related-bulk.ts) in a thread of its own, reading through a connection of its own, where
+   * the store can (a database file or server): the batch being written and the next one's scoring then share the two
+   * cores. Undefined where it cannot (SQLite in memory): the import scores on its own thread. The caller closes it.
+   */
+  scoringApart(): BatchScoring | undefined;
   /** The computed list of an article, best first. */
   items(articleId: number): Promise<ScoredItem[]>;
   replaceItems(articleId: number, items: readonly ScoredItem[]): Promise<void>;

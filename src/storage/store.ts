@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { JobTransactions, Store } from '../domain/store.ts';
 import type { Database } from './database.ts';
 import type { Dialect } from './migrations/index.ts';
@@ -35,6 +35,9 @@ const TRANSACTION_RUNS = 3;
  * the client's named statements was broken under it (drivers.ts has named them anew).
  */
 const runAgain = (err: unknown) => (err as { code?: string }).code === '40P01' || brokenNamedStatement(err);
+
+/** How long a job's transaction waits at most for the log to be copied into the database file (walCaughtUp). */
+const WAL_CATCH_UP_MS = 250;
 
 /** The domain's Store over Kysely: the repositories over one connection or one transaction. */
 export class SqlStore implements Store {
@@ -150,6 +153,31 @@ export class SqlStore implements Store {
     // Inside a transaction the job's writes join it; in memory no other process shares the database.
     if (this.dialect !== 'sqlite' || sqliteFileOf(this.apart) === undefined || this.db.isTransaction) return { transaction: (fn) => this.transaction(fn) };
     const pacer = new LockPacer();
-    return { transaction: (fn) => pacer.run(() => this.transaction(fn)) };
+    return {
+      transaction: (fn) =>
+        pacer.run(async () => {
+          await this.walCaughtUp();
+          return this.transaction(fn);
+        }),
+    };
+  }
+
+  /**
+   * Before a job's transaction on SQLite: every committed page of the log copied into the database file. SQLite writes
+   * a transaction's pages from the start of the log again only when the log was wholly copied as the transaction began,
+   * and a job commits one large transaction after another: with the checkpointer thread behind (a thread among an
+   * import's busy ones), the log grew with nearly every transaction, to gigabytes in an import of 100,000 posts, each
+   * commit writing to fresh pages of the file. So the job copies what is left itself (a passive checkpoint, which
+   * never waits), or waits a moment while the checkpointer thread is at it; a reader elsewhere that still needs the
+   * older pages holds it back at most WAL_CATCH_UP_MS.
+   */
+  private async walCaughtUp(): Promise<void> {
+    const from = performance.now();
+    for (;;) {
+      const { rows } = await sql<{ busy: number; log: number; checkpointed: number }>`pragma wal_checkpoint(PASSIVE)`.execute(this.db);
+      const r = rows[0];
+      if (!r || (r.busy === 0 && r.checkpointed >= r.log) || performance.now() - from > WAL_CATCH_UP_MS) return;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
   }
 }

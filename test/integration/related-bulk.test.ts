@@ -450,6 +450,82 @@ describe.each(STORES)('related reading made by the import itself on %s', (kind) 
     expect(await t.ctx.store.related.unanalysed()).toBe(0);
   });
 
+  /** Each article's list by source key (ids differ from one database to another), with the scores as written. */
+  const listsByKey = async (app: TestApp) => {
+    const { rows } = await sql<{ a: string; r: string; score: number }>`select sa.source_key as a, sr.source_key as r, i.score from related_items i
+      join import_sources sa on sa.article_id = i.article_id join import_sources sr on sr.article_id = i.related_id
+      order by sa.source_key, i.score desc, sr.source_key`.execute(app.db.database.db);
+    const out = new Map<string, string[]>();
+    for (const r of rows) out.set(r.a, [...(out.get(r.a) ?? []), `${r.r} ${Number(r.score).toFixed(9)}`]);
+    return out;
+  };
+
+  it('scores in a thread of its own the very lists it scores on its own thread', { timeout: 180_000 }, async () => {
+    const list = posts();
+    expect(list.length).toBeGreaterThanOrEqual(200);
+    const file = path.join(dir, 'threads');
+    writeFileSync(file, wxr(list));
+    const made: Map<string, string[]>[] = [];
+    let apart = 0;
+    // From 200 posts the import scores in a thread of its own (RelatedRepository.scoringApart); without its worker
+    // threads (workers: false) everything is done on its own thread.
+    for (const workers of [true, false]) {
+      const app = await startTestApp(kind);
+      try {
+        const related = app.ctx.store.related;
+        const start = related.scoringApart.bind(related);
+        related.scoringApart = () => {
+          apart++;
+          return start();
+        };
+        const { id } = await app.user('admin');
+        const account = (await app.ctx.store.accounts.findById(id))!;
+        const report = await importArchive(app.ctx, toActor(account), 'wxr', () => readSource(file, 'wxr'), { batch: 60, workers });
+        expect(report.imported).toBe(list.length);
+        expect(await app.ctx.store.related.unanalysed()).toBe(0);
+        made.push(await listsByKey(app));
+      } finally {
+        await app.close();
+      }
+    }
+    expect(apart).toBe(1);
+    expect(made[0]!.size).toBeGreaterThan(150);
+    expect(made[0]).toEqual(made[1]);
+  });
+
+  it('goes on when its scoring thread fails: that batch left to the server’s backlog, the batches after it scored on its own thread', {
+    timeout: 120_000,
+  }, async () => {
+    const related = t.ctx.store.related;
+    const start = related.scoringApart.bind(related);
+    // The thread ends while the second batch is being scored, its transaction (on SQLite holding the connection)
+    // waiting for the lists.
+    related.scoringApart = () => {
+      const thread = start()!;
+      let batches = 0;
+      return {
+        ...thread,
+        score: async (articles, docs) => {
+          if (++batches === 2) await thread.close();
+          return thread.score(articles, docs);
+        },
+      };
+    };
+    const before = await count('articles');
+    try {
+      const list = posts().map((p) => ({ ...p, key: `fails-${p.key}` }));
+      const report = await importFile('fails', list, { batch: 50 });
+      expect(report.imported).toBe(list.length);
+      expect(await count('articles')).toBe(before + list.length);
+    } finally {
+      related.scoringApart = start;
+    }
+    // The second batch's published articles and drafts alike, and no other.
+    expect(await t.ctx.store.related.unanalysed()).toBe(50);
+    expect(await analyseRelatedBacklog(t.ctx)).toBe(50);
+    expect(await t.ctx.store.related.unanalysed()).toBe(0);
+  });
+
   it('imports all the same when related reading fails, and leaves those articles to the server’s backlog', async () => {
     const related = t.ctx.store.related;
     const original = related.postings.bind(related);

@@ -1,10 +1,10 @@
 import type { Ctx } from '../context.ts';
-import type { JobTransactions, Postings, Store } from '../store.ts';
+import type { ChannelRepository, JobTransactions, Postings, RelatedRepository, Store } from '../store.ts';
 import type { Article } from './article.ts';
 import { ARTICLE_INDEXING, ARTICLE_RELATED } from './outbox-topics.ts';
 import { KeptPostings } from './kept-postings.ts';
 import { archiveDamping, type Corpus, kthLargestOf, POSTINGS, postingsDepth } from './related-candidates.ts';
-import type { Candidate, RelatedDocument, ScoredItem } from './related-reading.ts';
+import type { BatchScoring, Candidate, ComputedList, RelatedDocument, ScoredArticle, ScoredItem } from './related-reading.ts';
 import { ANALYSED_CHARS, analyseArticle, analyseBacklog, type BacklogOptions, RELATED, refreshRelated, relatedScore, sectionIndex } from './related.ts';
 
 /*
@@ -151,11 +151,7 @@ export async function analyseBacklogInBulk(ctx: Ctx, { signal, progress, prepare
   return analysed;
 }
 
-interface Computed {
-  items: ScoredItem[];
-  /** Offers into lists of articles outside the batch (the batch's own are merged into its lists). */
-  offers: ScoredItem[];
-}
+type Computed = ComputedList;
 
 /** Writes a part of a batch in one transaction; returns how many of its articles were analysed. */
 async function writePart(
@@ -246,23 +242,72 @@ const PROVISIONAL = 2_000_000_000;
 /** What a batch's scoring reads of each article. */
 type Scored = Pick<Article, 'id' | 'status' | 'channelId' | 'publishedAt'>;
 
+/** What scoring reads of the archive: its postings and statistics, which candidates are published, its channels. */
+export interface ScoringReads {
+  related: Pick<RelatedRepository, 'lastArticleId' | 'documentFrequencies' | 'postings' | 'publishedAmong'>;
+  channels: Pick<ChannelRepository, 'all'>;
+}
+
+/** A batch's computed lists by provisional id (see RelatedOfNew). */
+export type BatchLists = ReadonlyMap<number, Computed>;
+
+/** Batch scoring on the thread that asks, reading the archive through `reads`. */
+export class LocalBatchScoring implements BatchScoring {
+  private scorer: Scorer | undefined;
+  private last: readonly RelatedDocument[] = [];
+
+  constructor(private readonly reads: ScoringReads) {}
+
+  async score(articles: readonly ScoredArticle[], docs: readonly RelatedDocument[]): Promise<BatchLists> {
+    this.last = [];
+    this.scorer ??= new Scorer(await this.reads.related.lastArticleId());
+    const provisional = articles.map((a, i) => ({ ...a, id: PROVISIONAL + i }));
+    const lists = await this.scorer.score(this.reads, provisional, docs, { remember: false });
+    this.last = docs;
+    return lists;
+  }
+
+  written(ids: readonly (number | undefined)[]): void {
+    const docs = this.last;
+    this.last = [];
+    this.scorer?.remember(ids.flatMap((id, i) => (id === undefined || !docs[i] ? [] : [{ id, doc: docs[i] }])));
+  }
+
+  async close(): Promise<void> {
+    this.scorer = undefined;
+  }
+}
+
 /**
- * Related reading of articles as they are written (an import's batches): each batch scored before its transaction,
- * as the bulk path scores a backlog's, under provisional ids (the articles have none yet), and written in
- * the transaction that inserts the articles, under the ids they got. Batches are scored one after another, each after
- * the one before it was written (or dropped): the run keeps what it read of the archive's postings, and learns each
- * batch's terms once it is written (written()).
+ * Related reading of articles as they are written (an import's batches): each batch scored as the bulk path scores a
+ * backlog's, under provisional ids (the articles have none yet), and written in the transaction that inserts the
+ * articles, under the ids they got. Batches are scored one after another, each after the one before it was written
+ * (or dropped): the run keeps what it read of the archive's postings, and learns each batch's terms once it is
+ * written (written()). The scoring is `apart` when given, in a thread of its own (see the import's commit for what
+ * runs meanwhile); should the thread fail, that batch is left to the backlog and the rest of the run is scored here.
  */
 export class RelatedOfNew {
-  private scorer: Scorer | undefined;
+  private scoring: BatchScoring;
+
+  constructor(
+    private readonly local: () => BatchScoring,
+    apart?: BatchScoring,
+  ) {
+    this.scoring = apart ?? local();
+  }
 
   /** The lists of a batch's published articles (by their index in `articles`), or undefined when the scoring failed. */
-  async score(store: Store, articles: readonly Omit<Scored, 'id'>[], docs: readonly RelatedDocument[]): Promise<ScoredBatch | undefined> {
+  async score(articles: readonly ScoredArticle[], docs: readonly RelatedDocument[]): Promise<ScoredBatch | undefined> {
     try {
-      this.scorer ??= new Scorer(await store.related.lastArticleId());
-      const provisional = articles.map((a, i) => ({ ...a, id: PROVISIONAL + i }));
-      return { lists: await this.scorer.score(store, provisional, docs, { remember: false }), docs };
+      return { lists: await this.scoring.score(articles, docs), docs };
     } catch {
+      // The thread is gone: the batches after this one are scored here, by a scorer that reads the archive afresh. Not
+      // this one: its transaction may have begun (on PostgreSQL it waits for the lists inside), and a failing thread
+      // is no time to score twice.
+      if (!(this.scoring instanceof LocalBatchScoring)) {
+        void this.scoring.close().catch(() => undefined);
+        this.scoring = this.local();
+      }
       // Related reading never fails an import: the articles are left unanalysed, and the server's backlog does them.
       return undefined;
     }
@@ -270,9 +315,9 @@ export class RelatedOfNew {
 
   /**
    * Writes the batch's analyses in the caller's transaction: `ids[i]` the id article i got, or undefined when it was
-   * not written (imported meanwhile by another run). Returns the analyses written, for written().
+   * not written (imported meanwhile by another run). Returns the ids written (undefined for those not), for written().
    */
-  async write(store: Store, batch: ScoredBatch, ids: readonly (number | undefined)[], now: number): Promise<{ id: number; doc: RelatedDocument }[]> {
+  async write(store: Store, batch: ScoredBatch, ids: readonly (number | undefined)[], now: number): Promise<(number | undefined)[]> {
     const real = (id: number) => (id >= PROVISIONAL ? ids[id - PROVISIONAL] : id);
     const lists = new Map<number, Computed>();
     const fresh: { article: { id: number }; doc: RelatedDocument }[] = [];
@@ -298,18 +343,18 @@ export class RelatedOfNew {
       fresh.map((f) => f.article.id),
       now,
     );
-    return fresh.map(({ article, doc }) => ({ id: article.id, doc }));
+    return batch.docs.map((_, i) => ids[i]);
   }
 
-  /** Analyses committed: later batches find them among the postings the run keeps. */
-  written(analyses: readonly { id: number; doc: RelatedDocument }[]): void {
-    this.scorer?.remember(analyses);
+  /** A batch's analyses committed under these ids (write's answer): later batches find them among the postings the run keeps. */
+  written(ids: readonly (number | undefined)[]): void {
+    this.scoring.written(ids);
   }
 }
 
 /** A batch's computed lists under provisional ids (see RelatedOfNew), with the analyses they were scored from. */
 export interface ScoredBatch {
-  readonly lists: ReadonlyMap<number, Computed>;
+  readonly lists: BatchLists;
   readonly docs: readonly RelatedDocument[];
 }
 
@@ -366,7 +411,7 @@ class Scorer {
    * are read once per term for the whole run (documentFrequencies, exact or estimated as for a publish); what this run
    * analyses is counted as it goes, not read again batch after batch. Terms are a vocabulary: the maps stay bounded.
    */
-  private async corpus(store: Store, docs: readonly RelatedDocument[]): Promise<Corpus> {
+  private async corpus(store: ScoringReads, docs: readonly RelatedDocument[]): Promise<Corpus> {
     const unseen = new Set<string>();
     for (const d of docs) for (const [t] of d.terms) if (!this.startDf.has(t)) unseen.add(t);
     const terms = [...unseen];
@@ -399,7 +444,7 @@ class Scorer {
   }
 
   /** Each published article's list and offers (to articles outside the batch), by article id. */
-  async score(store: Store, articles: readonly Scored[], docs: readonly RelatedDocument[], { remember = true } = {}): Promise<Map<number, Computed>> {
+  async score(store: ScoringReads, articles: readonly Scored[], docs: readonly RelatedDocument[], { remember = true } = {}): Promise<Map<number, Computed>> {
     let t0 = performance.now();
     const corpus = await this.corpus(store, docs);
     bulkTimings.frequencies += since(t0);

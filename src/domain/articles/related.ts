@@ -6,7 +6,7 @@ import { bandKeys, encodeSignature, fingerprint } from '../nlp/minhash.ts';
 import { normalizeText } from '../nlp/segment.ts';
 import { NOUN_TAGS, termWeights, topTerms, unitVector, type TermVector } from '../nlp/tfidf.ts';
 import { authorize, can } from '../policy.ts';
-import type { Store } from '../store.ts';
+import type { ChannelRepository, Store } from '../store.ts';
 import type { Candidate, RelatedDocument, RelatedItem, RelatedPick, ScoredItem } from './related-reading.ts';
 import { findCandidates } from './related-candidates.ts';
 import { ARTICLE_INDEXING, ARTICLE_RELATED } from './outbox-topics.ts';
@@ -189,7 +189,7 @@ async function stillPublished(store: Store, candidates: readonly Candidate[]): P
 }
 
 /** Channel id → id of its top-level channel (the section), for the same-section lift. */
-export async function sectionIndex(store: Store): Promise<(channelId: number) => number> {
+export async function sectionIndex(store: { channels: Pick<ChannelRepository, 'all'> }): Promise<(channelId: number) => number> {
   const channels = await store.channels.all();
   const byId = new Map(channels.map((c) => [c.id, c]));
   return (id) => {

@@ -14,8 +14,8 @@ import { announce, type Ctx } from '../context.ts';
 import { DomainError } from '../errors.ts';
 import type { MediaFolder } from '../media/files.ts';
 import { recordMediaUsage } from '../media/library.ts';
-import { RelatedOfNew } from '../articles/related-bulk.ts';
-import type { RelatedDocument } from '../articles/related-reading.ts';
+import { LocalBatchScoring, RelatedOfNew } from '../articles/related-bulk.ts';
+import type { BatchScoring, RelatedDocument } from '../articles/related-reading.ts';
 import { analyseArticle } from '../articles/related.ts';
 import { mainVariant, mediaUrl } from '../media/media.ts';
 import { importUpload } from '../media/service.ts';
@@ -291,7 +291,7 @@ class Importer {
   private readonly seen = new Set<string>();
   /** The main thread's part of the batch being prepared (gather): the next waits for it. */
   private gathering: Promise<unknown> = Promise.resolve();
-  private readonly related = new RelatedOfNew();
+  private readonly related: RelatedOfNew;
   /** The batches' transactions, paced on SQLite (Store.jobTransactions): the server beside the import still publishes. */
   private readonly writes: JobTransactions;
 
@@ -303,9 +303,11 @@ class Importer {
     private readonly channels: { plan: ChannelPlan; ids: Map<string, number> },
     private readonly authorIds: Map<string, number>,
     report: ImportReport,
+    scoringApart?: BatchScoring,
   ) {
     this.report = report;
     this.writes = ctx.store.jobTransactions();
+    this.related = new RelatedOfNew(() => new LocalBatchScoring(ctx.store), scoringApart);
   }
 
   warn(item: SourceItem, message: string): void {
@@ -615,13 +617,15 @@ class Importer {
       return;
     }
     // Related reading scored under provisional ids, outside the transaction (its reads see the archive as committed),
-    // written in it. Where the store's readers do not wait for a writer (PostgreSQL) the scoring runs on this thread
-    // while the transaction's first statements are with the server, which then does half the batch's work; on SQLite
-    // the transaction holds this thread, and the batch is scored before it.
+    // written in it: in a thread of its own from 200 posts (RelatedRepository.scoringApart), else on this one. On
+    // PostgreSQL the scoring runs while the transaction's first statements (articles, revisions, search entries,
+    // addresses) are with the server, and the transaction awaits it only before it writes the lists. On SQLite the
+    // batch is scored before its transaction, which holds the database's one write lock (a publish in the server
+    // beside the import waits for it: waiting there for the scoring held it a third longer) and, without the thread,
+    // this thread too; with it, this thread reads and maps the posts after it meanwhile.
     const scoring =
       this.options.related !== false && fresh.every((f) => f.related)
         ? this.related.score(
-            this.ctx.store,
             fresh.map(({ post }) => ({ status: post.status, channelId: this.channels.ids.get(post.channelPath)!, publishedAt: post.publishedAt })),
             fresh.map((f) => f.related!),
           )
@@ -890,19 +894,27 @@ export async function importArchive(
   // Sanitizing and segmenting in worker threads once there is enough to share out (a small file stays on this thread).
   // They are started as soon as the first pass has seen that many posts, and load their dictionaries while it reads
   // on with the other core idle, so the first batch does not wait for them.
-  let workers: ReturnType<typeof preparePool> | undefined;
+  // Related reading's scoring gets a thread of its own at the same point, where the store can give it one.
+  let workers: Threads | undefined;
   const startWorkers = (posts: number) => {
     if (posts !== WORKERS_FROM || options.workers === false || workers) return;
-    workers = preparePool();
-    workers.warm().catch(() => undefined);
+    const pool = preparePool();
+    pool.warm().catch(() => undefined);
+    workers = { pool, scoring: options.related !== false && !options.dryRun ? ctx.store.related.scoringApart() : undefined };
   };
   try {
     await importFile(ctx, actor, records, options, report, startWorkers, () => workers);
   } finally {
-    await workers?.close();
+    await Promise.all([workers?.pool.close(), workers?.scoring?.close()]);
   }
   report.seconds = (Date.now() - started) / 1000;
   return report;
+}
+
+/** An import's threads: sanitizing and segmenting, and related reading's scoring. */
+interface Threads {
+  pool: ReturnType<typeof preparePool>;
+  scoring: BatchScoring | undefined;
 }
 
 /** Both passes over the file (see importArchive); the workers, started during the first by `startWorkers`, are the caller's to close. */
@@ -913,7 +925,7 @@ async function importFile(
   options: ImportOptions,
   report: ImportReport,
   startWorkers: (posts: number) => void,
-  workers: () => ReturnType<typeof preparePool> | undefined,
+  workers: () => Threads | undefined,
 ): Promise<void> {
   const s = await survey(records(), report, options.progress, startWorkers);
   report.site = s.site.link || s.site.title;
@@ -921,10 +933,11 @@ async function importFile(
   const channels = await ensureChannels(ctx, actor, ordered, report.dryRun);
   report.channelsCreated = channels.created;
   const authorIds = options.createAuthors ? await ensureAuthors(ctx, actor, s.authors, report.dryRun, report) : new Map<string, number>();
-  const importer = new Importer(ctx, actor, options, s, { plan, ids: channels.ids }, authorIds, report);
+  const threads = workers();
+  const importer = new Importer(ctx, actor, options, s, { plan, ids: channels.ids }, authorIds, report, threads?.scoring);
 
   const size = options.batch ?? 500;
-  importer.workers = workers();
+  importer.workers = threads?.pool;
   let batch: MappedPost[] = [];
   let handled = 0;
   // Batches overlap: one is read and mapped on this thread while the one before is prepared in the worker threads and

@@ -1,10 +1,20 @@
 import { writeBehind } from '../write-behind.ts';
 import { sql, type Kysely } from 'kysely';
-import type { Candidate, RelatedDocument, RelatedItem, RelatedPick, ScoredItem, PickMode, StaleList } from '../../domain/articles/related-reading.ts';
+import type {
+  BatchScoring,
+  Candidate,
+  RelatedDocument,
+  RelatedItem,
+  RelatedPick,
+  ScoredItem,
+  PickMode,
+  StaleList,
+} from '../../domain/articles/related-reading.ts';
 import { freshPostings, type KeptPostings } from '../../domain/articles/kept-postings.ts';
 import { findCandidates, kthLargestOf, POSTINGS, postingsDepth } from '../../domain/articles/related-candidates.ts';
 import type { Dialect } from '../migrations/index.ts';
 import { type ApartSource, findInWorker, scanApart, sqliteFileOf } from '../related-finder.ts';
+import { scoringThread } from '../related-scoring.ts';
 import type { DB } from '../schema.ts';
 import { prepared } from '../prepared.ts';
 import type * as Port from '../../domain/store.ts';
@@ -322,6 +332,10 @@ export class RelatedRepository implements Port.RelatedRepository {
       this.largeEnough = true;
     }
     return findInWorker({ source, articleId, terms: [...terms], limit });
+  }
+
+  scoringApart(): BatchScoring | undefined {
+    return this.apart ? scoringThread(this.apart) : undefined;
   }
 
   /** An article's analysis, committed, into the kept postings (if this repository keeps them; see KeptPostings). */
