@@ -32,13 +32,10 @@ function open(source: ApartSource): Kysely<DB> {
 /** One import's scoring per thread: the thread is started for it and closed with it. */
 let scoring: LocalBatchScoring | undefined;
 
-/** What bulkTimings gained since the last answer. */
-let reported = { ...bulkTimings };
+/** The time by step (bulkTimings) since the last answer: handed over, and counted from zero again. */
 function timings(): ScoringAnswer['timings'] {
-  const out: ScoringAnswer['timings'] = {};
-  for (const key of Object.keys(bulkTimings) as (keyof typeof bulkTimings)[])
-    out[key] = key === 'longestWrite' ? bulkTimings[key] : bulkTimings[key] - reported[key];
-  reported = { ...bulkTimings };
+  const out = { ...bulkTimings };
+  for (const key of Object.keys(bulkTimings) as (keyof typeof bulkTimings)[]) bulkTimings[key] = 0;
   return out;
 }
 

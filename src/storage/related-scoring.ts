@@ -15,7 +15,7 @@ export type ScoringTask = { source: ApartSource } & (
 /** What the thread answers: a scoring's lists (none for `written`), and its time by step since its last answer. */
 export interface ScoringAnswer {
   lists?: Map<number, ComputedList>;
-  timings: Partial<typeof bulkTimings>;
+  timings: Partial<Record<keyof typeof bulkTimings, number>>;
 }
 
 // From the sources (tsx, Vitest) the thread loads TypeScript through tsx's loader, as the body pool's do; the build has
@@ -29,21 +29,19 @@ const worker = (): { filename: string; execArgv: string[] } =>
       };
 
 /**
- * An import's batch scoring (related-bulk.ts) in a thread of its own, with its own read connection to `source`. On
- * SQLite the import's transactions hold the thread that runs them for their whole length: scored there, a batch waited
- * for its transaction and the transaction for the scoring, one core idle. Here the thread scores a batch while the
- * import's thread writes its articles, revisions and search entries; the transaction waits for the lists only before
- * it writes them. The thread's reads see the archive as committed (the batch being written is not, and is not read:
- * the lists name it by provisional ids). One thread, one task at a time, in the order asked: a batch's `written`
- * before the next one's scoring. A thread that fails is replaced by one that reads the archive afresh.
+ * An import's batch scoring (related-bulk.ts) in a thread of its own, with its own read connection to `source`, so the
+ * import's thread does other work meanwhile: on PostgreSQL the batch's transaction writes its articles, revisions and
+ * search entries and waits for the lists only before it writes them; on SQLite (whose transaction holds the database's
+ * write lock) the import's thread reads and maps the posts after the batch before its transaction begins. The
+ * thread's reads see the archive as committed (the batch itself is named by provisional ids). One thread, one task at
+ * a time, in the order asked: a batch's `written` before the next one's scoring. A scoring that fails rejects (the
+ * import then scores on its own thread); once closed, it takes no task.
  */
 export function scoringThread(source: ApartSource): BatchScoring {
   const pool = new Piscina<ScoringTask, ScoringAnswer>({ ...worker(), minThreads: 1, maxThreads: 1, idleTimeout: Number.POSITIVE_INFINITY });
+  // The thread's time by step, added to this process's (bench/import.ts prints them).
   const add = (timings: ScoringAnswer['timings']) => {
-    for (const [step, ms] of Object.entries(timings)) {
-      const key = step as keyof typeof bulkTimings;
-      bulkTimings[key] = key === 'longestWrite' ? Math.max(bulkTimings[key], ms ?? 0) : bulkTimings[key] + (ms ?? 0);
-    }
+    for (const [step, ms] of Object.entries(timings)) bulkTimings[step as keyof typeof bulkTimings] += ms;
   };
   // Piscina starts a thread again for a task given after close(): a closed scoring takes none.
   let closed = false;

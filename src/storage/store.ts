@@ -38,6 +38,8 @@ const runAgain = (err: unknown) => (err as { code?: string }).code === '40P01' |
 
 /** How long a job's transaction waits at most for the log to be copied into the database file (walCaughtUp). */
 const WAL_CATCH_UP_MS = 250;
+/** A log shorter than this many pages (4 MB) is not waited for (walCaughtUp). */
+const WAL_WAIT_FROM_PAGES = 1024;
 
 /** The domain's Store over Kysely: the repositories over one connection or one transaction. */
 export class SqlStore implements Store {
@@ -168,15 +170,16 @@ export class SqlStore implements Store {
    * and a job commits one large transaction after another: with the checkpointer thread behind (a thread among an
    * import's busy ones), the log grew with nearly every transaction, to gigabytes in an import of 100,000 posts, each
    * commit writing to fresh pages of the file. So the job copies what is left itself (a passive checkpoint, which
-   * never waits), or waits a moment while the checkpointer thread is at it; a reader elsewhere that still needs the
-   * older pages holds it back at most WAL_CATCH_UP_MS.
+   * never waits), and while the log is past WAL_WAIT_FROM_PAGES (an import's batches, not the related backlog's short
+   * transactions) waits a moment if the checkpointer thread is at it; a reader elsewhere that still needs the older
+   * pages holds it back at most WAL_CATCH_UP_MS.
    */
   private async walCaughtUp(): Promise<void> {
     const from = performance.now();
     for (;;) {
       const { rows } = await sql<{ busy: number; log: number; checkpointed: number }>`pragma wal_checkpoint(PASSIVE)`.execute(this.db);
       const r = rows[0];
-      if (!r || (r.busy === 0 && r.checkpointed >= r.log) || performance.now() - from > WAL_CATCH_UP_MS) return;
+      if (!r || (r.busy === 0 && r.checkpointed >= r.log) || r.log < WAL_WAIT_FROM_PAGES || performance.now() - from > WAL_CATCH_UP_MS) return;
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
   }

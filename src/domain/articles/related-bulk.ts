@@ -240,7 +240,7 @@ async function writeAnalysed(
 const PROVISIONAL = 2_000_000_000;
 
 /** What a batch's scoring reads of each article. */
-type Scored = Pick<Article, 'id' | 'status' | 'channelId' | 'publishedAt'>;
+type Scored = ScoredArticle & Pick<Article, 'id'>;
 
 /** What scoring reads of the archive: its postings and statistics, which candidates are published, its channels. */
 export interface ScoringReads {
@@ -315,9 +315,9 @@ export class RelatedOfNew {
 
   /**
    * Writes the batch's analyses in the caller's transaction: `ids[i]` the id article i got, or undefined when it was
-   * not written (imported meanwhile by another run). Returns the ids written (undefined for those not), for written().
+   * not written (imported meanwhile by another run). Once committed, the same ids go to written().
    */
-  async write(store: Store, batch: ScoredBatch, ids: readonly (number | undefined)[], now: number): Promise<(number | undefined)[]> {
+  async write(store: Store, batch: ScoredBatch, ids: readonly (number | undefined)[], now: number): Promise<void> {
     const real = (id: number) => (id >= PROVISIONAL ? ids[id - PROVISIONAL] : id);
     const lists = new Map<number, Computed>();
     const fresh: { article: { id: number }; doc: RelatedDocument }[] = [];
@@ -334,7 +334,7 @@ export class RelatedOfNew {
         });
       lists.set(id, { items: mapped(computed.items), offers: mapped(computed.offers) });
     }
-    if (fresh.length === 0) return [];
+    if (fresh.length === 0) return;
     await store.related.lockForRefresh();
     await writeAnalysed(
       store,
@@ -343,10 +343,9 @@ export class RelatedOfNew {
       fresh.map((f) => f.article.id),
       now,
     );
-    return batch.docs.map((_, i) => ids[i]);
   }
 
-  /** A batch's analyses committed under these ids (write's answer): later batches find them among the postings the run keeps. */
+  /** A batch's analyses committed under these ids (as given to write()): later batches find them among the postings the run keeps. */
   written(ids: readonly (number | undefined)[]): void {
     this.scoring.written(ids);
   }

@@ -702,16 +702,13 @@ class Importer {
       );
       const added = await store.imports.addOldUrls(urls, now);
       this.report.redirects += added.length;
-      let analysed: Awaited<ReturnType<RelatedOfNew['write']>> = [];
+      // The ids the scored posts got (undefined: imported meanwhile), which the scoring learns once they are committed.
+      let analysed: (number | undefined)[] = [];
       const scored = await scoring;
       if (scored) {
         const idOf = new Map(fresh.map((f, i) => [f.post.key, articles[i]!.id]));
-        analysed = await this.related.write(
-          store,
-          scored,
-          inScoredOrder.map((f) => idOf.get(f.post.key)),
-          now,
-        );
+        analysed = inScoredOrder.map((f) => idOf.get(f.post.key));
+        await this.related.write(store, scored, analysed, now);
       }
       for (const a of published) announce(this.ctx, store, { kind: 'article', articleId: a.id, channelId: a.channelId, public: true });
       return { written: fresh.length, analysed };
