@@ -302,9 +302,7 @@ async function run(kind: 'sqlite' | 'postgres', file: string, pgServer: ReturnTy
       );
     if (!args['related-later'])
       log(
-        `${kind}: related scoring (in its own thread from 200 posts), ms per post: ${(
-          ['frequencies', 'postings', 'shortlists', 'scoring'] as const
-        )
+        `${kind}: related scoring (in its own thread from 200 posts), ms per post: ${(['frequencies', 'postings', 'shortlists', 'scoring'] as const)
           .map((step) => `${step} ${(bulkTimings[step] / report.imported).toFixed(2)}`)
           .join(', ')}`,
       );
