@@ -9,7 +9,7 @@
  *
  *   npx tsx bench/cores.ts [--posts 2000] [--rounds 3]
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { preparePosts, type PrepareJob } from '../src/domain/imports/prepare-work.ts';
@@ -70,11 +70,24 @@ async function child(kind: string): Promise<void> {
 async function together(kind: string, n: number): Promise<number[]> {
   const script = fileURLToPath(import.meta.url);
   const children = Array.from({ length: n }, () => fork(script, ['--child', kind, '--posts', args.posts!], { execArgv: ['--import', 'tsx'] }));
-  const ready = children.map((c) => new Promise<void>((resolve) => c.once('message', () => resolve())));
-  await Promise.all(ready);
-  const answers = children.map((c) => new Promise<number>((resolve) => c.once('message', (m: { ms: number }) => resolve(m.ms))));
-  for (const c of children) c.send('go');
-  return Promise.all(answers);
+  // A child's next message, or its exit before it (a failed child ends the benchmark instead of leaving it waiting).
+  const next = (c: ChildProcess) =>
+    new Promise<{ ms?: number }>((resolve, reject) => {
+      const exited = (code: number | null) => reject(new Error(`a ${kind} child exited (${code}) before it answered`));
+      c.once('exit', exited);
+      c.once('message', (m: { ms?: number }) => {
+        c.off('exit', exited);
+        resolve(m);
+      });
+    });
+  try {
+    await Promise.all(children.map(next));
+    const answers = children.map(next);
+    for (const c of children) c.send('go');
+    return (await Promise.all(answers)).map((m) => m.ms!);
+  } finally {
+    for (const c of children) if (c.exitCode === null) c.kill();
+  }
 }
 
 if (args.child) await child(args.child);
