@@ -1,3 +1,4 @@
+import { get } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { updateArticle } from '../../src/domain/articles/service.ts';
@@ -113,6 +114,27 @@ describe.each(STORES)('security: page cache on %s', (kind) => {
     expect(answers.every((r) => r.status === 200)).toBe(true);
     expect(kinds.filter((k) => k === 'miss')).toHaveLength(1);
     expect(kinds.filter((k) => k === 'hit')).toHaveLength(19);
+  });
+
+  it('never answers one search with another’s page, whatever dot segments the mirrors’ paths carry', async () => {
+    // Sent byte for byte (fetch and inject resolve dot segments before sending): the page cache keys the path as sent
+    // and drops q, so a mirror resolving `x/../search` itself kept the first query's answer for every later one.
+    const raw = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        get({ host: '127.0.0.1', port: new URL(base).port, path }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (chunk) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        }).on('error', reject);
+      });
+    // Words no article has: a search page echoes its query, and an error page lists the latest titles.
+    const [first, second] = ['firstquery', 'secondquery'];
+    for (const path of ['/zh-hant/x/../search', '/zh-hant/x/%2e%2E/search', '/zh-hant/x%5C..%5Csearch', '/care/x/../search', '/care/x/./search']) {
+      await raw(`${path}?q=${first}`);
+      const answer = await raw(`${path}?q=${second}`);
+      expect(answer.status, path).toBeLessThan(500);
+      expect(answer.body, path).not.toContain(first);
+    }
   });
 
   it('keys pages by the parameters they read: tracking parameters share one entry', async () => {
