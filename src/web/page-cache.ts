@@ -81,11 +81,15 @@ export function pageKey(url: string): string | undefined {
     }
   }
   if (path.length > 1 && path.endsWith('/')) path = path.replace(/\/+$/, '') || '/';
-  if (q < 0) return path;
-  const query = new URLSearchParams(url.slice(q + 1));
+  return q < 0 ? path : path + pageQuery(url.slice(q + 1));
+}
+
+/** The part of a query a page's key keeps (`?cursor=…&full=…`, or ''): all a cached page may show of its URL's query. */
+export function pageQuery(query: string): string {
+  const params = new URLSearchParams(query);
   const kept: string[] = [];
-  for (const name of PAGE_QUERY_PARAMS) for (const value of query.getAll(name)) kept.push(`${name}=${encodeURIComponent(value)}`);
-  return kept.length ? `${path}?${kept.join('&')}` : path;
+  for (const name of PAGE_QUERY_PARAMS) for (const value of params.getAll(name)) kept.push(`${name}=${encodeURIComponent(value)}`);
+  return kept.length ? `?${kept.join('&')}` : '';
 }
 
 /** A request that carries credentials may be answered from the cache but never fills it. */

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../../domain/errors.ts';
-import { PUBLIC_PAGE, SURROGATE_KEY_HEADER } from '../page-cache.ts';
+import { PUBLIC_PAGE, pageQuery, SURROGATE_KEY_HEADER } from '../page-cache.ts';
 import { HANT_PREFIX, isMirrored, mirroredPage } from './hant.tsx';
 
 /**
@@ -116,12 +116,14 @@ export function careRoutes(app: FastifyInstance, siteUrl: string): void {
     const cacheControl = String(inner.headers['cache-control'] ?? 'no-store');
     // Reader pages are public; anything else (a private or no-store answer) has no care version.
     if (!type.startsWith('text/html') || !/\bpublic\b/.test(cacheControl)) throw notFound('Page');
+    // A cached page is shared by every URL with its key: its way back names only the parameters that key has.
+    const standardPath = pathname + (req.routeOptions.config?.pageCache === true ? pageQuery(search.slice(1)) : search);
     return reply
       .code(inner.statusCode)
       .header('content-type', type)
       .header('cache-control', cacheControl)
       .header(SURROGATE_KEY_HEADER, String(inner.headers[SURROGATE_KEY_HEADER] ?? ''))
-      .send(carePage(inner.body, pathname + search));
+      .send(carePage(inner.body, standardPath));
   };
   app.get(CARE_PREFIX, { config: PUBLIC_PAGE }, mirror);
   app.get(`${CARE_PREFIX}/*`, { config: PUBLIC_PAGE }, mirror);
