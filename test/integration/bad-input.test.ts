@@ -268,7 +268,25 @@ describe.each(STORES)('bad input on %s', (kind) => {
       'slug',
     ],
     ['unknown API route', () => ({ method: 'GET', url: '/api/v1/nothing-here' }), 404, 'not_found'],
+    // The router refuses these before any route runs: still our error shape, not the framework's.
+    ['malformed percent-encoding in an API path', () => ({ method: 'GET', url: '/api/v1/articles/%E4%B8/reactions' }), 400, 'bad_request'],
+    ['an API path parameter longer than the router takes', () => ({ method: 'GET', url: `/api/v1/articles/${'1'.repeat(300)}/reactions` }), 414, 'bad_request'],
   ];
+
+  it('answers a reader page’s malformed address with the site’s HTML error page and its security headers', async () => {
+    for (const [url, status] of [
+      ['/a/%E4%B8', 400],
+      ['/%', 400],
+      [`/t/${'x'.repeat(300)}`, 414],
+    ] as const) {
+      const res = await t.app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(status);
+      expect(res.headers['content-type'], url).toMatch(/^text\/html/);
+      expect(res.body, url).toContain('请求有误');
+      expect(res.headers['content-security-policy'], url).toContain("default-src 'self'");
+      expect(res.headers['cache-control'], url).toBe('no-store');
+    }
+  });
 
   it('has at least 25 kinds of bad input', () => {
     expect(cases.length).toBeGreaterThanOrEqual(25);
