@@ -9,7 +9,19 @@ import { LIMITS } from '../../src/domain/articles/service.ts';
 /** Everything a bad request could have touched, to prove a rejected request changed nothing. */
 async function snapshot(t: TestApp): Promise<string> {
   const db = t.db.database.db;
-  const tables = ['articles', 'article_tags', 'tags', 'channels', 'topics', 'topic_articles', 'revisions', 'audit_events', 'accounts', 'api_tokens'] as const;
+  const tables = [
+    'articles',
+    'article_tags',
+    'tags',
+    'channels',
+    'topics',
+    'topic_articles',
+    'revisions',
+    'audit_events',
+    'accounts',
+    'api_tokens',
+    'comments',
+  ] as const;
   const out: Record<string, unknown> = {};
   for (const table of tables) {
     out[table] = await db.selectFrom(table).selectAll().execute();
@@ -268,6 +280,19 @@ describe.each(STORES)('bad input on %s', (kind) => {
       'slug',
     ],
     ['unknown API route', () => ({ method: 'GET', url: '/api/v1/nothing-here' }), 404, 'not_found'],
+    // JSON's \uD800–\uDFFF escapes alone stand for no character: no store keeps them as sent (a tag was a 500).
+    [
+      'a tag with a lone surrogate',
+      () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ tags: ['芯片\udfff'] }) }),
+      400,
+      'invalid_input',
+    ],
+    [
+      'a reader’s comment with a lone surrogate',
+      () => ({ method: 'POST', url: `/api/v1/articles/${articleId}/comments`, payload: { nickname: '读者\ud800', body: '说得好\ud83d' } }),
+      400,
+      'invalid_input',
+    ],
     // The router refuses these before any route runs: still our error shape, not the framework's.
     ['malformed percent-encoding in an API path', () => ({ method: 'GET', url: '/api/v1/articles/%E4%B8/reactions' }), 400, 'bad_request'],
     ['an API path parameter longer than the router takes', () => ({ method: 'GET', url: `/api/v1/articles/${'1'.repeat(300)}/reactions` }), 414, 'bad_request'],
