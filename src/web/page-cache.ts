@@ -3,6 +3,7 @@ import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ContentChange } from '../domain/events.ts';
 import { SESSION_COOKIE } from './auth.ts';
+import { acceptedEncoding } from './encoding.ts';
 
 interface Entry {
   status: number;
@@ -335,11 +336,7 @@ function compress(raw: Buffer, encoding: 'br' | 'gzip', quick: boolean): Buffer 
 }
 
 function encodingFor(req: { headers: IncomingMessage['headers'] }): 'br' | 'gzip' | undefined {
-  const accept = req.headers['accept-encoding'];
-  if (!accept) return undefined;
-  if (/\bbr\b/.test(accept)) return 'br';
-  if (/\bgzip\b/.test(accept)) return 'gzip';
-  return undefined;
+  return acceptedEncoding(req.headers['accept-encoding']);
 }
 
 function sendEntry(cache: PageCache, req: FastifyRequest, reply: FastifyReply, entry: Entry, rendered = false): Buffer {
