@@ -22,7 +22,7 @@ import { startScheduler } from './jobs/scheduler.ts';
 import { ping } from './storage/database.ts';
 import { adminRoutes } from './web/admin/routes.tsx';
 import { apiV1 } from './web/api/index.ts';
-import { isApiRequest, sendApiError, toApiError } from './web/errors.ts';
+import { answerClientError, isApiRequest, sendApiError, toApiError } from './web/errors.ts';
 import { registerMetrics } from './web/metrics.ts';
 import { forgetPublicMemos } from './web/public/memo.ts';
 import type { Broadcast } from './storage/broadcast.ts';
@@ -115,6 +115,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // A URL the router refuses before any route or hook runs (malformed percent-encoding, a path parameter over
     // maxParamLength) gets the same error answer as any other request, not Fastify's own JSON shape.
+    clientErrorHandler: answerClientError,
     frameworkErrors: (err, req, reply) => {
       reply.headers(pageSecurityHeaders);
       answerError(err, req, reply).catch((failure: unknown) => sendApiError(reply, toApiError(failure)));

@@ -313,6 +313,18 @@ describe.each(STORES)('bad input on %s', (kind) => {
     }
   });
 
+  it('answers a request the HTTP parser refuses (headers over 16 KB: a 10,000-character query) in the one error shape', async () => {
+    const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const q = encodeURIComponent('高温'.repeat(5_000));
+    for (const url of [`/api/v1/search?q=${q}`, `/search?q=${q}`]) {
+      const res = await fetch(base + url);
+      expect(res.status, url.slice(0, 20)).toBe(431);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error).toEqual({ code: 'bad_request', message: expect.any(String) });
+    }
+  });
+
   it('has at least 25 kinds of bad input', () => {
     expect(cases.length).toBeGreaterThanOrEqual(25);
   });
