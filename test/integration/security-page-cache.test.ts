@@ -139,6 +139,10 @@ describe.each(STORES)('security: page cache on %s', (kind) => {
       expect(answer.status, path).toBeLessThan(500);
       expect(answer.body, path).not.toContain(first);
     }
+    // A path already in its plain form is mirrored, also when the request names it in absolute form.
+    for (const path of [`/zh-hant/a/${publishedId}`, `/care/a/${publishedId}`, `${base}/zh-hant/a/${publishedId}`, `${base}/care/a/${publishedId}`]) {
+      expect((await raw(path)).status, path).toBe(200);
+    }
   });
 
   it('compresses only in an encoding the reader accepts: q=0 refuses one, and names match whole', async () => {

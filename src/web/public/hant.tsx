@@ -20,8 +20,10 @@ export const isMirrored = (pathname: string): boolean => MIRRORED.test(pathname.
  */
 export function mirroredPage(rawUrl: string, prefix: string): { pathname: string; search: string } | undefined {
   const url = new URL(rawUrl, 'http://mirror.invalid');
+  // The path as sent, also in a request's absolute form (GET http://host/zh-hant/… HTTP/1.1).
+  const start = rawUrl.startsWith('/') ? 0 : rawUrl.indexOf('/', rawUrl.indexOf('//') + 2);
   const end = rawUrl.search(/[?#]/);
-  if (url.pathname !== (end < 0 ? rawUrl : rawUrl.slice(0, end))) return undefined;
+  if (start < 0 || url.pathname !== rawUrl.slice(start, end < 0 ? undefined : end)) return undefined;
   return { pathname: url.pathname.slice(prefix.length) || '/', search: url.search };
 }
 
