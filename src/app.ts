@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import type { Container } from './container.ts';
@@ -10,7 +10,7 @@ import { invalid, notFound } from './domain/errors.ts';
 import { ImportJobs } from './domain/imports/jobs.ts';
 import { resolveOldUrl } from './domain/imports/old-urls.ts';
 import { articlePath } from './web/presenters/articles.ts';
-import { JSON_MAX_DEPTH, jsonDepthExceeds } from './web/json.ts';
+import { hasLoneSurrogate, JSON_MAX_DEPTH, jsonDepthExceeds } from './web/json.ts';
 import { registerLingeringClose } from './web/linger.ts';
 import { ConnectionDrain } from './web/drain.ts';
 import { isTempPath } from './domain/media/files.ts';
@@ -22,7 +22,7 @@ import { startScheduler } from './jobs/scheduler.ts';
 import { ping } from './storage/database.ts';
 import { adminRoutes } from './web/admin/routes.tsx';
 import { apiV1 } from './web/api/index.ts';
-import { isApiRequest, sendApiError, toApiError } from './web/errors.ts';
+import { answerClientError, isApiRequest, sendApiError, toApiError } from './web/errors.ts';
 import { registerMetrics } from './web/metrics.ts';
 import { forgetPublicMemos } from './web/public/memo.ts';
 import type { Broadcast } from './storage/broadcast.ts';
@@ -80,6 +80,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   // A shutdown closes each connection once its answer is sent, and cuts what is left after config.shutdownMs.
   const drain = new ConnectionDrain();
+  // Set once the reader routes and the security headers are registered (below); requests come only after that.
+  let renderError: ErrorRenderer | undefined;
+  let pageSecurityHeaders: Record<string, string> = {};
+  /** The one answer to an error: JSON for the API (and uploads), else the site's error page. */
+  const answerError = async (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    const apiError = toApiError(err);
+    if (apiError.status >= 500) req.log.error({ err }, 'request failed');
+    if (isApiRequest(req) || !renderError || apiError.status === 413 || apiError.status === 415) return sendApiError(reply, apiError);
+    return sendHtml(reply, apiError.status, await renderError(apiError.status), 'no-store');
+  };
   const app: FastifyInstance = Fastify({
     // Cached reader pages are answered before Fastify's routing; see serveFromCache.
     // Idle keep-alive connections outlive a load balancer's (60 s is common), so it is never the server that closes a
@@ -103,6 +113,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
     trustProxy: config.trustProxy as boolean | string[],
     bodyLimit: BODY_LIMIT,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A URL the router refuses before any route or hook runs (malformed percent-encoding, a path parameter over
+    // maxParamLength) gets the same error answer as any other request, not Fastify's own JSON shape.
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (err, req, reply) => {
+      reply.headers(pageSecurityHeaders);
+      answerError(err, req, reply).catch((failure: unknown) => sendApiError(reply, toApiError(failure)));
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   // A committed change purges the pages that show it, here and (through the webhook) at a CDN; other app processes
@@ -158,12 +175,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (req, body, done) => {
     if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
     if (jsonDepthExceeds(body as string, JSON_MAX_DEPTH)) return done(invalid(`JSON may nest at most ${JSON_MAX_DEPTH} levels`, undefined, 'too_deep'));
-    return defaultJson(req, body as string, done);
+    return defaultJson(req, body as string, (err, parsed) => {
+      if (!err && hasLoneSurrogate(body as string, parsed))
+        return done(invalid('JSON strings must be whole Unicode characters (a \\uD800–\\uDFFF escape alone is none)'), undefined);
+      return done(err, parsed);
+    });
   });
 
   const siteIsHttps = config.siteUrl.startsWith('https:');
   const mediaOrigin = publicMediaOrigin(config.mediaPublicUrl);
-  registerSecurityHeaders(app, {
+  pageSecurityHeaders = registerSecurityHeaders(app, {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -203,13 +224,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   registerLingeringClose(app);
 
-  let renderError: ErrorRenderer | undefined;
-  app.setErrorHandler(async (err, req, reply) => {
-    const apiError = toApiError(err);
-    if (apiError.status >= 500) req.log.error({ err }, 'request failed');
-    if (isApiRequest(req) || !renderError || apiError.status === 413 || apiError.status === 415) return sendApiError(reply, apiError);
-    return sendHtml(reply, apiError.status, await renderError(apiError.status), 'no-store');
-  });
+  app.setErrorHandler(answerError);
   app.setNotFoundHandler(async (req, reply) => {
     if (isApiRequest(req) || !renderError) return sendApiError(reply, toApiError(notFound('Route')));
     // An old address of an imported article (inkstone import): 301 to its page, 410 when it is not public.

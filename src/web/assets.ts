@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { type Built, loadBundle } from './asset-build.ts';
+import { acceptedEncoding } from './encoding.ts';
 
 export interface Assets {
   scriptUrl: string;
@@ -39,10 +40,10 @@ export async function registerAssets(app: FastifyInstance): Promise<Assets> {
     if (req.params.file.startsWith('admin') && !byUrl.has(`/assets/${req.params.file}`)) await admin();
     const asset = byUrl.get(`/assets/${req.params.file}`);
     if (!asset) return reply.callNotFound();
-    const accept = String(req.headers['accept-encoding'] ?? '');
+    const encoding = acceptedEncoding(req.headers['accept-encoding']);
     reply.header('content-type', asset.type).header('cache-control', 'public, max-age=31536000, immutable').header('vary', 'accept-encoding');
-    if (/\bbr\b/.test(accept)) return reply.header('content-encoding', 'br').send(asset.br);
-    if (/\bgzip\b/.test(accept)) return reply.header('content-encoding', 'gzip').send(asset.gzip);
+    if (encoding === 'br') return reply.header('content-encoding', 'br').send(asset.br);
+    if (encoding === 'gzip') return reply.header('content-encoding', 'gzip').send(asset.gzip);
     return reply.send(asset.raw);
   });
   const find = (prefix: string) => built.find((b) => b.url.startsWith(prefix))!;

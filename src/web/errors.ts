@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode, type ErrorKind } from '../domain/errors.ts';
 
@@ -98,4 +100,27 @@ export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply
 
 export function isApiRequest(req: FastifyRequest): boolean {
   return req.url.startsWith('/api/');
+}
+
+/**
+ * A request Node's HTTP parser refused before any route could see it (headers over 16 KB, such as a 10,000-character
+ * search in the address; malformed HTTP; a request not sent in time): answered on the socket, in the one error shape.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'The request headers, its address included, are over 16 KB']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'The request did not arrive in time']
+        : [400, 'The request is not valid HTTP'];
+  const body = JSON.stringify({ error: { code: 'bad_request' satisfies ErrorCode, message } });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Cache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

@@ -3,6 +3,7 @@ import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ContentChange } from '../domain/events.ts';
 import { SESSION_COOKIE } from './auth.ts';
+import { acceptedEncoding } from './encoding.ts';
 
 interface Entry {
   status: number;
@@ -81,11 +82,15 @@ export function pageKey(url: string): string | undefined {
     }
   }
   if (path.length > 1 && path.endsWith('/')) path = path.replace(/\/+$/, '') || '/';
-  if (q < 0) return path;
-  const query = new URLSearchParams(url.slice(q + 1));
+  return q < 0 ? path : path + pageQuery(url.slice(q + 1));
+}
+
+/** The part of a query a page's key keeps (`?cursor=…&full=…`, or ''): all a cached page may show of its URL's query. */
+export function pageQuery(query: string): string {
+  const params = new URLSearchParams(query);
   const kept: string[] = [];
-  for (const name of PAGE_QUERY_PARAMS) for (const value of query.getAll(name)) kept.push(`${name}=${encodeURIComponent(value)}`);
-  return kept.length ? `${path}?${kept.join('&')}` : path;
+  for (const name of PAGE_QUERY_PARAMS) for (const value of params.getAll(name)) kept.push(`${name}=${encodeURIComponent(value)}`);
+  return kept.length ? `?${kept.join('&')}` : '';
 }
 
 /** A request that carries credentials may be answered from the cache but never fills it. */
@@ -331,11 +336,7 @@ function compress(raw: Buffer, encoding: 'br' | 'gzip', quick: boolean): Buffer 
 }
 
 function encodingFor(req: { headers: IncomingMessage['headers'] }): 'br' | 'gzip' | undefined {
-  const accept = req.headers['accept-encoding'];
-  if (!accept) return undefined;
-  if (/\bbr\b/.test(accept)) return 'br';
-  if (/\bgzip\b/.test(accept)) return 'gzip';
-  return undefined;
+  return acceptedEncoding(req.headers['accept-encoding']);
 }
 
 function sendEntry(cache: PageCache, req: FastifyRequest, reply: FastifyReply, entry: Entry, rendered = false): Buffer {

@@ -25,10 +25,12 @@ export function securityHeaders(options: HelmetOptions): Record<string, string> 
   return Object.fromEntries(headers.values());
 }
 
-export function registerSecurityHeaders(app: FastifyInstance, options: HelmetOptions): void {
+/** Sets the headers on every routed response, and returns them for answers the router gives before any hook runs. */
+export function registerSecurityHeaders(app: FastifyInstance, options: HelmetOptions): Record<string, string> {
   const headers = securityHeaders(options);
   app.addHook('onRequest', (_req, reply, done) => {
     reply.headers(headers);
     done();
   });
+  return headers;
 }

@@ -9,7 +9,19 @@ import { LIMITS } from '../../src/domain/articles/service.ts';
 /** Everything a bad request could have touched, to prove a rejected request changed nothing. */
 async function snapshot(t: TestApp): Promise<string> {
   const db = t.db.database.db;
-  const tables = ['articles', 'article_tags', 'tags', 'channels', 'topics', 'topic_articles', 'revisions', 'audit_events', 'accounts', 'api_tokens'] as const;
+  const tables = [
+    'articles',
+    'article_tags',
+    'tags',
+    'channels',
+    'topics',
+    'topic_articles',
+    'revisions',
+    'audit_events',
+    'accounts',
+    'api_tokens',
+    'comments',
+  ] as const;
   const out: Record<string, unknown> = {};
   for (const table of tables) {
     out[table] = await db.selectFrom(table).selectAll().execute();
@@ -268,7 +280,50 @@ describe.each(STORES)('bad input on %s', (kind) => {
       'slug',
     ],
     ['unknown API route', () => ({ method: 'GET', url: '/api/v1/nothing-here' }), 404, 'not_found'],
+    // JSON's \uD800–\uDFFF escapes alone stand for no character: no store keeps them as sent (a tag was a 500).
+    [
+      'a tag with a lone surrogate',
+      () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ tags: ['芯片\udfff'] }) }),
+      400,
+      'invalid_input',
+    ],
+    [
+      'a reader’s comment with a lone surrogate',
+      () => ({ method: 'POST', url: `/api/v1/articles/${articleId}/comments`, payload: { nickname: '读者\ud800', body: '说得好\ud83d' } }),
+      400,
+      'invalid_input',
+    ],
+    // The router refuses these before any route runs: still our error shape, not the framework's.
+    ['malformed percent-encoding in an API path', () => ({ method: 'GET', url: '/api/v1/articles/%E4%B8/reactions' }), 400, 'bad_request'],
+    ['an API path parameter longer than the router takes', () => ({ method: 'GET', url: `/api/v1/articles/${'1'.repeat(300)}/reactions` }), 414, 'bad_request'],
   ];
+
+  it('answers a reader page’s malformed address with the site’s HTML error page and its security headers', async () => {
+    for (const [url, status] of [
+      ['/a/%E4%B8', 400],
+      ['/%', 400],
+      [`/t/${'x'.repeat(300)}`, 414],
+    ] as const) {
+      const res = await t.app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(status);
+      expect(res.headers['content-type'], url).toMatch(/^text\/html/);
+      expect(res.body, url).toContain('请求有误');
+      expect(res.headers['content-security-policy'], url).toContain("default-src 'self'");
+      expect(res.headers['cache-control'], url).toBe('no-store');
+    }
+  });
+
+  it('answers a request the HTTP parser refuses (headers over 16 KB: a 10,000-character query) in the one error shape', async () => {
+    const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const q = encodeURIComponent('高温'.repeat(5_000));
+    for (const url of [`/api/v1/search?q=${q}`, `/search?q=${q}`]) {
+      const res = await fetch(base + url);
+      expect(res.status, url.slice(0, 20)).toBe(431);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error).toEqual({ code: 'bad_request', message: expect.any(String) });
+    }
+  });
 
   it('has at least 25 kinds of bad input', () => {
     expect(cases.length).toBeGreaterThanOrEqual(25);

@@ -159,6 +159,22 @@ describe.each(STORES)('关怀版 and the reader site’s rough edges on %s', (ki
       expect((await get('/care/c/difang')).headers['x-cache']).toBe('hit');
       expect((await get(`/care/a/${tech}`)).body).toContain('国产芯片量产（更正）');
     });
+
+    it('keeps in a cached care page’s 退出关怀版 link only the parameters its cache key has', async () => {
+      // The first reader's URL carried a tracking parameter the cache key leaves out; every later reader gets its page.
+      const first = await get(`/care/a/${city}?full=1&utm_source=planted`);
+      expect(first.headers['x-cache']).toBe('miss');
+      const later = await get(`/care/a/${city}?full=1`);
+      expect(later.headers['x-cache']).toBe('hit');
+      for (const { body } of [first, later]) {
+        expect(body).toContain(`/care/off?to=${encodeURIComponent(`/a/${city}?full=1`)}"`);
+        expect(body).not.toContain('planted');
+      }
+      // Search is never cached: its link keeps the whole query.
+      expect((await get('/care/search?q=%E5%9C%B0%E9%93%81&utm_source=kept')).body).toContain(
+        `/care/off?to=${encodeURIComponent('/search?q=%E5%9C%B0%E9%93%81&utm_source=kept')}"`,
+      );
+    });
   });
 
   describe('the reader’s choice', () => {

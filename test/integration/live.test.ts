@@ -204,6 +204,12 @@ describe.each(STORES)('live coverage on %s', (kind) => {
     // Reader-side cursors: malformed is 400, unknown articles and non-lives 404.
     expect((await t.app.inject({ url: `/a/${id}/live.json?after=-1` })).statusCode).toBe(400);
     expect((await t.app.inject({ url: `/a/${id}/live.json?after=1e9` })).statusCode).toBe(400);
+    // …in JSON like every answer of the route, also when the query's shape is wrong (repeated, too long).
+    for (const query of ['after=1&after=2', `after=${'1'.repeat(30)}`]) {
+      const refused = await t.app.inject({ url: `/a/${id}/live.json?${query}` });
+      expect([refused.statusCode, refused.headers['content-type']], query).toEqual([400, 'application/json; charset=utf-8']);
+      expect(json(refused).error.code, query).toEqual(expect.any(String));
+    }
     expect((await t.app.inject({ url: `/a/${plain}/live.json` })).statusCode).toBe(404);
     expect((await t.app.inject({ url: '/a/%31%32abc/live.json' })).statusCode).toBe(404);
     expect((await t.app.inject({ url: `/a/${id}/live/events`, headers: { 'last-event-id': 'abc' } })).statusCode).toBe(400);

@@ -1,3 +1,4 @@
+import { get, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { updateArticle } from '../../src/domain/articles/service.ts';
@@ -5,6 +6,17 @@ import { PageCache, pageKey } from '../../src/web/page-cache.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { createArticle, createChannels, publish } from '../support/factories.ts';
 import { STORES } from '../support/stores.ts';
+
+/** A request sent as written: no URL resolution, no Accept-Encoding of the client's own (as fetch adds). */
+function rawGet(base: string, path: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; body: string; headers: IncomingHttpHeaders }>((resolve, reject) => {
+    get({ host: '127.0.0.1', port: new URL(base).port, path, headers }, (res) => {
+      let body = '';
+      res.setEncoding('latin1').on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.from(body, 'latin1').toString(), headers: res.headers }));
+    }).on('error', reject);
+  });
+}
 
 describe.each(STORES)('security: page cache on %s', (kind) => {
   let t: TestApp;
@@ -113,6 +125,52 @@ describe.each(STORES)('security: page cache on %s', (kind) => {
     expect(answers.every((r) => r.status === 200)).toBe(true);
     expect(kinds.filter((k) => k === 'miss')).toHaveLength(1);
     expect(kinds.filter((k) => k === 'hit')).toHaveLength(19);
+  });
+
+  it('never answers one search with another’s page, whatever dot segments the mirrors’ paths carry', async () => {
+    // Sent byte for byte (fetch and inject resolve dot segments before sending): the page cache keys the path as sent
+    // and drops q, so a mirror resolving `x/../search` itself kept the first query's answer for every later one.
+    const raw = (path: string) => rawGet(base, path);
+    // Words no article has: a search page echoes its query, and an error page lists the latest titles.
+    const [first, second] = ['firstquery', 'secondquery'];
+    for (const path of ['/zh-hant/x/../search', '/zh-hant/x/%2e%2E/search', '/zh-hant/x%5C..%5Csearch', '/care/x/../search', '/care/x/./search']) {
+      await raw(`${path}?q=${first}`);
+      const answer = await raw(`${path}?q=${second}`);
+      expect(answer.status, path).toBeLessThan(500);
+      expect(answer.body, path).not.toContain(first);
+    }
+    // A path already in its plain form is mirrored, also when the request names it in absolute form.
+    for (const path of [`/zh-hant/a/${publishedId}`, `/care/a/${publishedId}`, `${base}/zh-hant/a/${publishedId}`, `${base}/care/a/${publishedId}`]) {
+      expect((await raw(path)).status, path).toBe(200);
+    }
+  });
+
+  it('compresses only in an encoding the reader accepts: q=0 refuses one, and names match whole', async () => {
+    // An entry of its own (full=0), apart from those the other tests count hits on.
+    const page = `/a/${publishedId}?full=0`;
+    const cases: [accept: string, encoding: string | undefined][] = [
+      ['br;q=0, gzip', 'gzip'],
+      ['gzip;q=0', undefined],
+      ['br;q=0.0,gzip;Q=0', undefined],
+      ['x-br, identity', undefined],
+      ['gzip, deflate, br, zstd', 'br'],
+    ];
+    // Once as the render's own answer (miss), then from memory in front of Fastify (hit).
+    for (const cache of ['miss', 'hit']) {
+      for (const [accept, encoding] of cases) {
+        if (cache === 'miss') t.pageCache.purge();
+        const res = await rawGet(base, page, { 'accept-encoding': accept });
+        expect(res.headers['x-cache'], accept).toBe(cache);
+        expect(res.headers['content-encoding'], `${cache} ${accept}`).toBe(encoding);
+      }
+    }
+    // The built bundles (kept in both encodings) and the sitemaps (kept gzipped) choose the same way.
+    const stylesheet = (await rawGet(base, '/')).body.match(/\/assets\/site\.[\w.]+\.css/)![0];
+    for (const [accept, encoding] of cases) {
+      expect((await rawGet(base, stylesheet, { 'accept-encoding': accept })).headers['content-encoding'], accept).toBe(encoding);
+      const sitemap = await rawGet(base, '/sitemap-articles-0.xml', { 'accept-encoding': accept });
+      expect(sitemap.headers['content-encoding'], accept).toBe(encoding && 'gzip');
+    }
   });
 
   it('keys pages by the parameters they read: tracking parameters share one entry', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonDepthExceeds } from '../../src/web/json.ts';
+import { hasLoneSurrogate, jsonDepthExceeds } from '../../src/web/json.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { createArticle, createChannels, publish } from '../support/factories.ts';
 import { STORES } from '../support/stores.ts';
@@ -142,5 +142,16 @@ describe('security: JSON depth', () => {
     expect(jsonDepthExceeds(nested(33), 32)).toBe(true);
     expect(jsonDepthExceeds(`{"a":"${'['.repeat(100)}"}`, 32)).toBe(false);
     expect(jsonDepthExceeds(`{"a":"\\"${'['.repeat(100)}"}`, 32)).toBe(false);
+  });
+});
+
+describe('security: lone surrogates in JSON', () => {
+  const check = (text: string) => hasLoneSurrogate(text, JSON.parse(text));
+
+  it('finds half a character in any string or key, and passes whole ones (emoji as escaped pairs too)', () => {
+    for (const bad of ['"\\ud800"', '"a\\udc00b"', '["ok","\\udbff"]', '{"x":{"y":"\\ud83d"}}', '{"\\ud800":1}', '"\\ude00\\ud83d"', '"\\uDFFF"']) {
+      expect(check(bad), bad).toBe(true);
+    }
+    for (const good of ['"\\ud83d\\ude00"', '"😀 表情"', '{"a":["\\u4e2d\\u6587"]}', '"\\\\ud800"', '42', 'null']) expect(check(good), good).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../../domain/errors.ts';
-import { PUBLIC_PAGE, SURROGATE_KEY_HEADER } from '../page-cache.ts';
-import { HANT_PREFIX, isMirrored } from './hant.tsx';
+import { PUBLIC_PAGE, pageQuery, SURROGATE_KEY_HEADER } from '../page-cache.ts';
+import { HANT_PREFIX, isMirrored, mirroredPage } from './hant.tsx';
 
 /**
  * 关怀版 (care mode, 适老化): the same reader pages with large type, high contrast, large tap targets and one column.
@@ -101,13 +101,14 @@ export function careRoutes(app: FastifyInstance, siteUrl: string): void {
   const secure = siteUrl.startsWith('https:');
 
   const mirror = async (req: FastifyRequest, reply: FastifyReply) => {
-    const url = new URL(req.url, 'http://care.invalid');
-    const pathname = url.pathname.slice(CARE_PREFIX.length) || '/';
+    const page = mirroredPage(req.url, CARE_PREFIX);
+    if (!page) throw notFound('Page');
+    const { pathname, search } = page;
     // A care page of a care page, or of anything that is not a reader page (admin, API, media), does not exist.
     if (pathname.startsWith(`${CARE_PREFIX}/`) || pathname === CARE_PREFIX || /^\/(?:admin|api|media|static|assets)(?:\/|$)/.test(pathname)) {
       throw notFound('Page');
     }
-    const inner = await app.inject({ method: 'GET', url: pathname + url.search, headers: { 'accept-encoding': 'identity' } });
+    const inner = await app.inject({ method: 'GET', url: pathname + search, headers: { 'accept-encoding': 'identity' } });
     if (inner.statusCode >= 300 && inner.statusCode < 400 && typeof inner.headers.location === 'string') {
       return reply.redirect(careHref(inner.headers.location), inner.statusCode);
     }
@@ -115,12 +116,14 @@ export function careRoutes(app: FastifyInstance, siteUrl: string): void {
     const cacheControl = String(inner.headers['cache-control'] ?? 'no-store');
     // Reader pages are public; anything else (a private or no-store answer) has no care version.
     if (!type.startsWith('text/html') || !/\bpublic\b/.test(cacheControl)) throw notFound('Page');
+    // A cached page is shared by every URL with its key: its way back names only the parameters that key has.
+    const standardPath = pathname + (req.routeOptions.config?.pageCache === true ? pageQuery(search.slice(1)) : search);
     return reply
       .code(inner.statusCode)
       .header('content-type', type)
       .header('cache-control', cacheControl)
       .header(SURROGATE_KEY_HEADER, String(inner.headers[SURROGATE_KEY_HEADER] ?? ''))
-      .send(carePage(inner.body, pathname + url.search));
+      .send(carePage(inner.body, standardPath));
   };
   app.get(CARE_PREFIX, { config: PUBLIC_PAGE }, mirror);
   app.get(`${CARE_PREFIX}/*`, { config: PUBLIC_PAGE }, mirror);

@@ -12,6 +12,21 @@ const MIRRORED = /^\/(?:a\/\d{1,10}|p\/\d{1,9}|c\/[a-z0-9][a-z0-9/-]*|t\/[\w-]+|
 
 export const isMirrored = (pathname: string): boolean => MIRRORED.test(pathname.replace(/\/+$/, '') || '/');
 
+/**
+ * The page a mirror (繁体, 关怀版) shows: the path after its prefix and the query. Undefined when the request's path is
+ * not already as a browser sends it (dot segments, plain or percent-encoded, or backslashes): inject() would resolve
+ * `/zh-hant/x/../search` to the search page, which the page cache would then keep under that path without its query,
+ * answering every later query with the first one's results.
+ */
+export function mirroredPage(rawUrl: string, prefix: string): { pathname: string; search: string } | undefined {
+  const url = new URL(rawUrl, 'http://mirror.invalid');
+  // The path as sent, also in a request's absolute form (GET http://host/zh-hant/… HTTP/1.1).
+  const start = rawUrl.startsWith('/') ? 0 : rawUrl.indexOf('/', rawUrl.indexOf('//') + 2);
+  const end = rawUrl.search(/[?#]/);
+  if (start < 0 || url.pathname !== rawUrl.slice(start, end < 0 ? undefined : end)) return undefined;
+  return { pathname: url.pathname.slice(prefix.length) || '/', search: url.search };
+}
+
 /** The simplified path of a page and the one of its traditional mirror. */
 export function scriptPaths(pathname: string): { hans: string; hant: string } {
   return { hans: pathname, hant: pathname === '/' ? `${HANT_PREFIX}/` : HANT_PREFIX + pathname };
@@ -186,10 +201,9 @@ export function traditionalPage(html: string, siteUrl: string): string {
  */
 export function hantRoutes(app: FastifyInstance, siteUrl: string): void {
   const mirror = async (req: FastifyRequest, reply: FastifyReply) => {
-    const url = new URL(req.url, 'http://mirror.invalid');
-    const pathname = url.pathname.slice(HANT_PREFIX.length) || '/';
-    if (!isMirrored(pathname)) throw notFound('Page');
-    const inner = await app.inject({ method: 'GET', url: pathname + url.search });
+    const page = mirroredPage(req.url, HANT_PREFIX);
+    if (!page || !isMirrored(page.pathname)) throw notFound('Page');
+    const inner = await app.inject({ method: 'GET', url: page.pathname + page.search });
     const type = String(inner.headers['content-type'] ?? '');
     if (inner.statusCode >= 300 && inner.statusCode < 400 && typeof inner.headers.location === 'string') {
       return reply.redirect(mirrorHref(inner.headers.location), inner.statusCode);

@@ -38,8 +38,10 @@ export function liveReaderRoutes(app: FastifyInstance, deps: WebDeps, hub: LiveH
   const rewrite = publicMediaRewriter(deps.config.mediaPublicUrl, deps.config.siteUrl);
   const api = typed(app);
 
-  api.get('/a/:id/live.json', { schema: { params: ArticleParams, querystring: LiveQuery } }, async (req, reply) => {
+  // attachValidation: a query of the wrong shape is refused in JSON too, not by the reader site's HTML error page.
+  api.get('/a/:id/live.json', { schema: { params: ArticleParams, querystring: LiveQuery }, attachValidation: true }, async (req, reply) => {
     try {
+      if (req.validationError) throw req.validationError;
       const id = articleIdOf(req.params.id);
       const after = cursorOf(req.query.after, 'after') ?? 0;
       const found = await readerLoad(deps, req, async (ctx) => {

@@ -8,6 +8,7 @@ import type { Store } from '../../domain/store.ts';
 import { readerLoad } from '../reads.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { xmlText } from './xml.ts';
+import { acceptsEncoding } from '../encoding.ts';
 
 const gzip = promisify(gzipCallback);
 
@@ -255,7 +256,7 @@ function send(req: FastifyRequest, reply: FastifyReply, file: Written | undefine
   reply.header('etag', file.etag);
   reply.header('vary', 'accept-encoding');
   if (req.headers['if-none-match'] === file.etag) return reply.code(304).send();
-  if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) return reply.header('content-encoding', 'gzip').send(file.gzip);
+  if (acceptsEncoding(req.headers['accept-encoding'], 'gzip')) return reply.header('content-encoding', 'gzip').send(file.gzip);
   return reply.send(gunzipSync(file.gzip));
 }
 
