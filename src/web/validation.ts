@@ -35,3 +35,17 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   );
   return validate as unknown as ReturnType<FastifySchemaCompiler<unknown>>;
 };
+
+/**
+ * Where a request's parsed input holds U+0000 (`body`, `tags.1`…), if anywhere. No text of ours has one, and
+ * PostgreSQL's text cannot store or compare one: it failed every query it reached with a 500.
+ */
+export function nulField(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const found = nulField(key, path) ?? nulField(item, path === '' ? key : `${path}.${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
