@@ -195,7 +195,25 @@ describe.each(STORES)('newsroom API on %s', (kind) => {
     expect((await call(editor, 'PATCH', `/api/v1/topics/${topic.id}`, { articles: [999999] })).statusCode).toBe(400);
     expect((await call(editor, 'PATCH', `/api/v1/topics/${topic.id}`, { cover: 'javascript:alert(1)' })).statusCode).toBe(400);
     expect((await call(editor, 'PATCH', '/api/v1/topics/999999', { title: '无' })).statusCode).toBe(404);
-    expect(json(await t.app.inject({ url: '/api/v1/topics' })).items.find((tp: { id: number }) => tp.id === topic.id).articles).toEqual([z.id, x.id, y.id]);
+    expect(json(await call(editor, 'GET', '/api/v1/topics')).items.find((tp: { id: number }) => tp.id === topic.id).articles).toEqual([z.id, x.id, y.id]);
+  });
+
+  it('shows readers only the published articles of a topic, never which drafts or scheduled stories it will hold', async () => {
+    const [draft, scheduled, live] = [
+      await createArticle(t.app, reporter.auth),
+      await createArticle(t.app, reporter.auth),
+      await createArticle(t.app, reporter.auth),
+    ];
+    const at = new Date(t.clock.now() + 3_600_000).toISOString();
+    expect((await call(editor, 'POST', `/api/v1/articles/${scheduled.id}/schedule`, { at })).statusCode).toBe(200);
+    await publish(t.app, editor.auth, live.id);
+    const topic = json(await call(editor, 'POST', '/api/v1/topics', { slug: 'weilai', title: '未来', articles: [draft.id, scheduled.id, live.id] }));
+    const articlesOf = (items: { id: number; articles: number[] }[]) => items.find((tp) => tp.id === topic.id)?.articles;
+    expect(articlesOf(json(await t.app.inject({ url: '/api/v1/topics' })).items)).toEqual([live.id]);
+    // A reporter is not the topic's editor and may not read others' drafts either.
+    expect(articlesOf(json(await call(reporter, 'GET', '/api/v1/topics')).items)).toEqual([live.id]);
+    // The editors choosing the topic's articles see all of them, or a save of the list would drop the unpublished ones.
+    expect(articlesOf(json(await call(editor, 'GET', '/api/v1/topics')).items)).toEqual([draft.id, scheduled.id, live.id]);
   });
 
   describe('accounts', () => {
