@@ -216,6 +216,23 @@ describe.each(STORES)('newsroom API on %s', (kind) => {
     expect(articlesOf(json(await call(editor, 'GET', '/api/v1/topics')).items)).toEqual([draft.id, scheduled.id, live.id]);
   });
 
+  it('shows readers only the published articles of a home-page slot, never the drafts or scheduled stories placed in it', async () => {
+    const [draft, scheduled, live] = [
+      await createArticle(t.app, reporter.auth),
+      await createArticle(t.app, reporter.auth),
+      await createArticle(t.app, reporter.auth),
+    ];
+    const at = new Date(t.clock.now() + 3_600_000).toISOString();
+    expect((await call(editor, 'POST', `/api/v1/articles/${scheduled.id}/schedule`, { at })).statusCode).toBe(200);
+    await publish(t.app, editor.auth, live.id);
+    const items = [{ article: draft.id }, { article: scheduled.id }, { article: live.id }];
+    expect((await call(editor, 'PUT', '/api/v1/slots/focus', { items })).statusCode).toBe(200);
+    const articlesOf = (res: { body: string }) => json(res).items.map((i: { article: number }) => i.article);
+    expect(articlesOf(await t.app.inject({ url: '/api/v1/slots/focus' }))).toEqual([live.id]);
+    expect(articlesOf(await call(reporter, 'GET', '/api/v1/slots/focus'))).toEqual([live.id]);
+    expect(articlesOf(await call(editor, 'GET', '/api/v1/slots/focus'))).toEqual([draft.id, scheduled.id, live.id]);
+  });
+
   describe('accounts', () => {
     it('shows everyone the active people, and admins everyone with their state', async () => {
       const gone = await t.user('reporter');
