@@ -301,6 +301,19 @@ describe.each(STORES)('bad input on %s', (kind) => {
       'invalid_input',
       'username',
     ],
+    // Half of a surrogate pair (a client cutting a string inside an emoji) was stored as U+FFFD, three of them on SQLite.
+    [
+      'half of a surrogate pair in a title',
+      () => ({
+        method: 'PATCH',
+        url: `/api/v1/articles/${articleId}`,
+        headers: { authorization: editor, 'content-type': 'application/json' },
+        payload: '{"title":"江城新闻\\ud83d"}',
+      }),
+      400,
+      'invalid_input',
+      'title',
+    ],
     ['a NUL character in a public feed filter', () => ({ method: 'GET', url: '/api/v1/feed?channel=a%00' }), 400, 'invalid_input', 'channel'],
     ['a NUL character in a public search filter', () => ({ method: 'GET', url: '/api/v1/search?q=x&channel=a%00' }), 400, 'invalid_input', 'channel'],
     [
