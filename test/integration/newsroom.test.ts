@@ -94,6 +94,18 @@ describe.each(STORES)('newsroom API on %s', (kind) => {
       expect(json(await call(reporter, 'GET', `/api/v1/articles/${a.id}`)).revision).toBe(3);
     });
 
+    it('restores into the revision’s channel after the channel moved, not a 400 or another channel now at its old path', async () => {
+      const moved = json(await call(admin, 'POST', '/api/v1/channels', { slug: 'banjia', name: '搬家', parent: 'difang' }));
+      const a = await createArticle(t.app, reporter.auth, { title: '搬家前', channel: 'difang/banjia' });
+      await call(reporter, 'PATCH', `/api/v1/articles/${a.id}`, { title: '改到要闻', channel: 'difang/yaowen' });
+      expect((await call(admin, 'PATCH', `/api/v1/channels/${moved.id}`, { parent: 'keji' })).statusCode).toBe(200);
+      // Another channel takes the old path: the restore must not file the article there.
+      expect((await call(admin, 'POST', '/api/v1/channels', { slug: 'banjia', name: '新的同名频道', parent: 'difang' })).statusCode).toBe(201);
+      const restored = await call(reporter, 'POST', `/api/v1/articles/${a.id}/revisions/1/restore`);
+      expect(restored.statusCode, restored.body).toBe(200);
+      expect(json(restored)).toMatchObject({ title: '搬家前', channel: 'keji/banjia' });
+    });
+
     it('answers 404 for a revision that does not exist and 400 for a malformed number', async () => {
       const a = await createArticle(t.app, reporter.auth);
       expect((await call(reporter, 'POST', `/api/v1/articles/${a.id}/revisions/99/restore`)).statusCode).toBe(404);
