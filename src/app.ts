@@ -39,7 +39,7 @@ import { liveReaderRoutes } from './web/public/live-routes.ts';
 import { registerAssets } from './web/assets.ts';
 import { registerAuth } from './web/auth.ts';
 import { registerSecurityHeaders } from './web/security-headers.ts';
-import { validatorCompiler } from './web/validation.ts';
+import { badTextField, validatorCompiler } from './web/validation.ts';
 
 /** JSON request bodies above this are refused with 413 before they are parsed. Article bodies are ≤ 2 MB. */
 export const BODY_LIMIT = 3 * 1024 * 1024;
@@ -211,6 +211,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // a read snapshot a timer began earlier in this turn of the event loop (storage/sqlite-turns.ts).
   app.addHook('onRequest', (_req, _reply, done) => {
     database.fresh();
+    done();
+  });
+  // A NUL character or half a surrogate pair in a path, query or body is refused before any handler sees it (see badTextField).
+  app.addHook('preValidation', (req, _reply, done) => {
+    for (const part of [req.params, req.query, req.body]) {
+      const field = badTextField(part);
+      if (field !== undefined) {
+        return done(invalid('Text must not contain NUL characters (U+0000) or half of a surrogate pair', field || undefined, 'invalid_input'));
+      }
+    }
     done();
   });
   // Before any route: routes declare who may call them (config.auth) and get their gate from here.

@@ -35,3 +35,21 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   );
   return validate as unknown as ReturnType<FastifySchemaCompiler<unknown>>;
 };
+
+/** U+0000, or half of a surrogate pair (in `u` mode a whole pair is one code point and does not match). */
+const BAD_TEXT = /[\u0000\p{Cs}]/u;
+
+/**
+ * Where a request's parsed input holds text no store keeps as sent (`body`, `tags.1`…), if anywhere: U+0000, which
+ * PostgreSQL's text cannot store or compare (every query it reached failed with a 500), or half of a surrogate pair
+ * (a client cutting a string inside an emoji), stored as U+FFFD — one on PostgreSQL, three on SQLite.
+ */
+export function badTextField(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return BAD_TEXT.test(value) ? path : undefined;
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const found = badTextField(key, path) ?? badTextField(item, path === '' ? key : `${path}.${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}

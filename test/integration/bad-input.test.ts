@@ -279,6 +279,69 @@ describe.each(STORES)('bad input on %s', (kind) => {
       'channel_exists',
       'slug',
     ],
+    // PostgreSQL's text cannot hold U+0000: it answered 500 wherever one reached a query (bodies, covers, filters, logins).
+    [
+      'a NUL character in an article body',
+      () => ({ method: 'PATCH', url: `/api/v1/articles/${articleId}`, headers: { authorization: editor }, payload: { body: '<p>a\u0000b</p>' } }),
+      400,
+      'invalid_input',
+      'body',
+    ],
+    [
+      "a NUL character in a new article's tag",
+      () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ tags: ['ok', 'a\u0000'] }) }),
+      400,
+      'invalid_input',
+      'tags.1',
+    ],
+    [
+      'a NUL character in a cover address',
+      () => ({
+        method: 'PATCH',
+        url: `/api/v1/articles/${articleId}`,
+        headers: { authorization: editor },
+        payload: { cover: 'https://img.example.com/a\u0000.png' },
+      }),
+      400,
+      'invalid_input',
+      'cover',
+    ],
+    [
+      'a NUL character in a login',
+      () => ({ method: 'POST', url: '/api/v1/session', payload: { username: 'a\u0000', password: 'x' } }),
+      400,
+      'invalid_input',
+      'username',
+    ],
+    // Half of a surrogate pair (a client cutting a string inside an emoji) was stored as U+FFFD, three of them on SQLite.
+    [
+      'half of a surrogate pair in a title',
+      () => ({
+        method: 'PATCH',
+        url: `/api/v1/articles/${articleId}`,
+        headers: { authorization: editor, 'content-type': 'application/json' },
+        payload: '{"title":"江城新闻\\ud83d"}',
+      }),
+      400,
+      'invalid_input',
+      'title',
+    ],
+    ['a NUL character in a public feed filter', () => ({ method: 'GET', url: '/api/v1/feed?channel=a%00' }), 400, 'invalid_input', 'channel'],
+    ['a NUL character in a public search filter', () => ({ method: 'GET', url: '/api/v1/search?q=x&channel=a%00' }), 400, 'invalid_input', 'channel'],
+    [
+      "a NUL character in the newsroom archive's filter",
+      () => ({ method: 'GET', url: '/api/v1/articles?channel=a%00', headers: { authorization: editor } }),
+      400,
+      'invalid_input',
+      'channel',
+    ],
+    [
+      "a NUL character in the picture library's search",
+      () => ({ method: 'GET', url: '/api/v1/media?q=a%00', headers: { authorization: editor } }),
+      400,
+      'invalid_input',
+      'q',
+    ],
     ['unknown API route', () => ({ method: 'GET', url: '/api/v1/nothing-here' }), 404, 'not_found'],
     // JSON's \uD800–\uDFFF escapes alone stand for no character: no store keeps them as sent (a tag was a 500).
     [
@@ -327,6 +390,14 @@ describe.each(STORES)('bad input on %s', (kind) => {
 
   it('has at least 25 kinds of bad input', () => {
     expect(cases.length).toBeGreaterThanOrEqual(25);
+  });
+
+  it('a NUL character in a page address is a 400 page, not a 500', async () => {
+    for (const url of ['/t/a%00', '/t/a%00/feed.xml']) {
+      const res = await t.app.inject({ url });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.headers['content-type'], url).toMatch(/text\/html/);
+    }
   });
 
   it.each(cases)('%s → clear 4xx JSON error and no change', async (_name, request, status, code, field) => {

@@ -188,6 +188,23 @@ describe.each(STORES)('picture library on %s', (kind) => {
     expect(json(await t.app.inject({ url: `/api/v1/articles/${article.id}`, headers: { authorization: reporter.auth } })).body).toBe('<p>图删掉了</p>');
   });
 
+  it('never shows a reporter the title of another reporter’s draft that uses an image, in its details or a refused delete', async () => {
+    const m = await upload(reporter.auth);
+    const secret = await createArticle(t.app, other.auth, { title: '未发布的人事调整稿', body: `<p>正文</p>${figure(m)}` });
+    const mine = await createArticle(t.app, reporter.auth, { title: '我自己的稿件', body: `<p>正文</p>${figure(m)}` });
+    expect((await t.app.inject({ url: `/api/v1/articles/${secret.id}`, headers: { authorization: reporter.auth } })).statusCode).toBe(403);
+    const seen = await t.app.inject({ url: `/api/v1/media/${m.id}`, headers: { authorization: reporter.auth } });
+    expect(seen.statusCode).toBe(200);
+    expect(seen.body).not.toContain('未发布的人事调整稿');
+    expect(json(seen).articles.map((a: { id: number }) => a.id)).toEqual([mine.id]);
+    const refused = await del(reporter.auth, m.id);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body).not.toContain('未发布的人事调整稿');
+    expect(json(refused).error.articles.map((a: { id: number }) => a.id)).toEqual([mine.id]);
+    // Editors read every draft: they see both.
+    expect((await detail(m.id)).articles.map((a) => a.title)).toEqual(['我自己的稿件', '未发布的人事调整稿']);
+  });
+
   it('an editor may delete anyone’s unused image; identical uploads keep their shared files until the last goes', async () => {
     const bytes = await jpeg();
     const first = await upload(reporter.auth, 'a.jpg', bytes);

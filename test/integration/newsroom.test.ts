@@ -94,6 +94,18 @@ describe.each(STORES)('newsroom API on %s', (kind) => {
       expect(json(await call(reporter, 'GET', `/api/v1/articles/${a.id}`)).revision).toBe(3);
     });
 
+    it('restores into the revision’s channel after the channel moved, not a 400 or another channel now at its old path', async () => {
+      const moved = json(await call(admin, 'POST', '/api/v1/channels', { slug: 'banjia', name: '搬家', parent: 'difang' }));
+      const a = await createArticle(t.app, reporter.auth, { title: '搬家前', channel: 'difang/banjia' });
+      await call(reporter, 'PATCH', `/api/v1/articles/${a.id}`, { title: '改到要闻', channel: 'difang/yaowen' });
+      expect((await call(admin, 'PATCH', `/api/v1/channels/${moved.id}`, { parent: 'keji' })).statusCode).toBe(200);
+      // Another channel takes the old path: the restore must not file the article there.
+      expect((await call(admin, 'POST', '/api/v1/channels', { slug: 'banjia', name: '新的同名频道', parent: 'difang' })).statusCode).toBe(201);
+      const restored = await call(reporter, 'POST', `/api/v1/articles/${a.id}/revisions/1/restore`);
+      expect(restored.statusCode, restored.body).toBe(200);
+      expect(json(restored)).toMatchObject({ title: '搬家前', channel: 'keji/banjia' });
+    });
+
     it('answers 404 for a revision that does not exist and 400 for a malformed number', async () => {
       const a = await createArticle(t.app, reporter.auth);
       expect((await call(reporter, 'POST', `/api/v1/articles/${a.id}/revisions/99/restore`)).statusCode).toBe(404);
@@ -195,7 +207,42 @@ describe.each(STORES)('newsroom API on %s', (kind) => {
     expect((await call(editor, 'PATCH', `/api/v1/topics/${topic.id}`, { articles: [999999] })).statusCode).toBe(400);
     expect((await call(editor, 'PATCH', `/api/v1/topics/${topic.id}`, { cover: 'javascript:alert(1)' })).statusCode).toBe(400);
     expect((await call(editor, 'PATCH', '/api/v1/topics/999999', { title: '无' })).statusCode).toBe(404);
-    expect(json(await t.app.inject({ url: '/api/v1/topics' })).items.find((tp: { id: number }) => tp.id === topic.id).articles).toEqual([z.id, x.id, y.id]);
+    expect(json(await call(editor, 'GET', '/api/v1/topics')).items.find((tp: { id: number }) => tp.id === topic.id).articles).toEqual([z.id, x.id, y.id]);
+  });
+
+  it('shows readers only the published articles of a topic, never which drafts or scheduled stories it will hold', async () => {
+    const [draft, scheduled, live] = [
+      await createArticle(t.app, reporter.auth),
+      await createArticle(t.app, reporter.auth),
+      await createArticle(t.app, reporter.auth),
+    ];
+    const at = new Date(t.clock.now() + 3_600_000).toISOString();
+    expect((await call(editor, 'POST', `/api/v1/articles/${scheduled.id}/schedule`, { at })).statusCode).toBe(200);
+    await publish(t.app, editor.auth, live.id);
+    const topic = json(await call(editor, 'POST', '/api/v1/topics', { slug: 'weilai', title: '未来', articles: [draft.id, scheduled.id, live.id] }));
+    const articlesOf = (items: { id: number; articles: number[] }[]) => items.find((tp) => tp.id === topic.id)?.articles;
+    expect(articlesOf(json(await t.app.inject({ url: '/api/v1/topics' })).items)).toEqual([live.id]);
+    // A reporter is not the topic's editor and may not read others' drafts either.
+    expect(articlesOf(json(await call(reporter, 'GET', '/api/v1/topics')).items)).toEqual([live.id]);
+    // The editors choosing the topic's articles see all of them, or a save of the list would drop the unpublished ones.
+    expect(articlesOf(json(await call(editor, 'GET', '/api/v1/topics')).items)).toEqual([draft.id, scheduled.id, live.id]);
+  });
+
+  it('shows readers only the published articles of a home-page slot, never the drafts or scheduled stories placed in it', async () => {
+    const [draft, scheduled, live] = [
+      await createArticle(t.app, reporter.auth),
+      await createArticle(t.app, reporter.auth),
+      await createArticle(t.app, reporter.auth),
+    ];
+    const at = new Date(t.clock.now() + 3_600_000).toISOString();
+    expect((await call(editor, 'POST', `/api/v1/articles/${scheduled.id}/schedule`, { at })).statusCode).toBe(200);
+    await publish(t.app, editor.auth, live.id);
+    const items = [{ article: draft.id }, { article: scheduled.id }, { article: live.id }];
+    expect((await call(editor, 'PUT', '/api/v1/slots/focus', { items })).statusCode).toBe(200);
+    const articlesOf = (res: { body: string }) => json(res).items.map((i: { article: number }) => i.article);
+    expect(articlesOf(await t.app.inject({ url: '/api/v1/slots/focus' }))).toEqual([live.id]);
+    expect(articlesOf(await call(reporter, 'GET', '/api/v1/slots/focus'))).toEqual([live.id]);
+    expect(articlesOf(await call(editor, 'GET', '/api/v1/slots/focus'))).toEqual([draft.id, scheduled.id, live.id]);
   });
 
   describe('accounts', () => {

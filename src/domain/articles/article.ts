@@ -76,7 +76,8 @@ export interface Revision {
   username: string | null;
   action: string;
   createdAt: number;
-  content: ArticleContent & { status: string };
+  /** `channelId` since 2026-12-07: a restore finds the channel by it wherever the channel has moved (older ones: by path). */
+  content: ArticleContent & { status: string; channelId?: number };
   /** Why, when the action does not say it: a return comment, the revision restored. */
   note: string;
 }

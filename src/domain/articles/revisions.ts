@@ -12,6 +12,8 @@ export async function restoreRevision(ctx: Ctx, actor: Actor, id: number, number
   const revision = await ctx.store.history.revision(id, number);
   if (!revision) throw notFound(`Revision ${number}`);
   const c = revision.content;
+  // The channel the revision was filed in, wherever it has moved since (its old path may be gone, or another's now).
+  const channel = c.channelId === undefined ? undefined : await ctx.store.channels.findById(c.channelId);
   return updateArticle(
     ctx,
     actor,
@@ -21,7 +23,7 @@ export async function restoreRevision(ctx: Ctx, actor: Actor, id: number, number
       subtitle: c.subtitle,
       summary: c.summary,
       body: c.bodyHtml,
-      channel: c.channelPath,
+      channel: channel?.path ?? c.channelPath,
       source: c.source,
       byline: c.byline,
       editor: c.editor,

@@ -147,7 +147,7 @@ async function keepRevision(
     accountId: actor?.id ?? null,
     action,
     createdAt: at,
-    content: { ...contentOf(article), status: article.status },
+    content: { ...contentOf(article), status: article.status, channelId: article.channelId },
     note,
   });
   await store.history.record({

@@ -676,7 +676,7 @@ class Importer {
           accountId: this.actor.id,
           action: 'import',
           createdAt: now,
-          content: { ...contentOf(a), status: a.status },
+          content: { ...contentOf(a), status: a.status, channelId: a.channelId },
         })),
       );
       await store.imports.record(

@@ -1,7 +1,8 @@
 import type { Actor } from '../accounts/roles.ts';
 import type { Ctx } from '../context.ts';
 import { conflict, DomainError, notFound } from '../errors.ts';
-import { authorize, authorizeMedia } from '../policy.ts';
+import { authorize, authorizeMedia, can } from '../policy.ts';
+import type { ArticleStatus } from '../articles/status.ts';
 import type { Store } from '../store.ts';
 import { lineField } from '../text.ts';
 import { mediaKeysOf, type Media, type MediaDescription, type MediaListing, type MediaQuery, type MediaUse } from './media.ts';
@@ -21,7 +22,12 @@ export async function getMedia(ctx: Ctx, actor: Actor, id: number): Promise<{ me
   authorize(actor, 'media.browse');
   const [media] = await ctx.store.media.list({ id, limit: 1 });
   if (!media) throw notFound('Image');
-  return { media, usedBy: await ctx.store.media.usedBy(id) };
+  return { media, usedBy: readableUses(actor, await ctx.store.media.usedBy(id)) };
+}
+
+/** The uses whose article the actor may read: a reporter never learns the title of a colleague's draft from an image. */
+function readableUses(actor: Actor, uses: MediaUse[]): MediaUse[] {
+  return uses.filter((u) => can(actor, 'article.read', { authorId: u.authorId, status: u.status as ArticleStatus }));
 }
 
 /** Changes an image's caption, alt text or credit (its uploader or an editor); what articles already show stays. */
@@ -49,14 +55,16 @@ export async function describeMedia(ctx: Ctx, actor: Actor, id: number, changes:
   });
 }
 
-const inUse = (uses: MediaUse[]) =>
+const inUse = (actor: Actor, uses: MediaUse[]) =>
   new DomainError(
     'conflict',
     'media_in_use',
     `The image is used by ${uses.length} article(s) (in the body or cover, or in entries of their live); take it out of them first`,
     undefined,
     undefined,
-    { articles: uses.map((u) => ({ id: u.id, title: u.title, status: u.status, inArticle: u.inArticle, liveEntries: u.liveEntries })) },
+    {
+      articles: readableUses(actor, uses).map((u) => ({ id: u.id, title: u.title, status: u.status, inArticle: u.inArticle, liveEntries: u.liveEntries })),
+    },
   );
 
 /** Thrown inside the delete's transaction when the database refused it: an article took the image meanwhile. */
@@ -78,7 +86,7 @@ export async function deleteMedia(ctx: Ctx, actor: Actor, id: number): Promise<v
       if (!media) throw notFound('Image');
       authorizeMedia(actor, media, 'delete');
       const uses = await store.media.usedBy(id);
-      if (uses.length > 0) throw inUse(uses);
+      if (uses.length > 0) throw inUse(actor, uses);
       if (!(await store.media.delete(id))) throw new TakenMeanwhile();
       await store.history.record({
         at: ctx.clock.now(),
@@ -92,7 +100,7 @@ export async function deleteMedia(ctx: Ctx, actor: Actor, id: number): Promise<v
     });
   } catch (err) {
     // On PostgreSQL the refused statement ended the transaction: read who uses it now, outside it.
-    if (err instanceof TakenMeanwhile) throw inUse(await ctx.store.media.usedBy(id));
+    if (err instanceof TakenMeanwhile) throw inUse(actor, await ctx.store.media.usedBy(id));
     throw err;
   }
   if ((await ctx.store.media.countByKey(deleted.key)) === 0) {

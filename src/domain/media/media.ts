@@ -97,6 +97,8 @@ export interface MediaUse {
   id: number;
   title: string;
   status: string;
+  /** Whose article it is: who besides the newsroom's editors may read its title (policy `article.read`). */
+  authorId: number;
   inArticle: boolean;
   /** Ids of the live's entries (not deleted) showing it. */
   liveEntries: number[];

@@ -2,7 +2,8 @@ import type { Actor } from '../accounts/roles.ts';
 import type { Article } from '../articles/article.ts';
 import { announce, type Ctx } from '../context.ts';
 import { invalid } from '../errors.ts';
-import { authorize } from '../policy.ts';
+import { authorize, can } from '../policy.ts';
+import type { SlotItem } from './slot.ts';
 
 export const SLOTS = { focus: { name: '视觉焦点', max: 8 }, headline: { name: '头条', max: 5 } } as const;
 export type SlotName = keyof typeof SLOTS;
@@ -20,6 +21,17 @@ export async function slotArticles(ctx: Ctx, slot: SlotName): Promise<Article[]>
     { bodies: false },
   );
   return articles.filter((a) => a.status === 'published');
+}
+
+/**
+ * A slot's items as the caller may see them: editors (who fill it) get all of them; readers and reporters only the
+ * published articles, so the list never tells which drafts or scheduled stories are about to lead the home page.
+ */
+export async function listSlot(ctx: Ctx, actor: Actor | undefined, slot: SlotName): Promise<SlotItem[]> {
+  const items = await ctx.store.slots.items(slot);
+  if (actor && can(actor, 'topic.manage')) return items;
+  const published = new Set((await ctx.store.articles.publishedTitles(items.map((i) => i.articleId))).map((a) => a.id));
+  return items.filter((i) => published.has(i.articleId));
 }
 
 export async function setSlot(ctx: Ctx, actor: Actor | null, slot: SlotName, items: { articleId: number; expiresAt?: number | null }[]) {

@@ -1,7 +1,7 @@
 import type { Actor } from '../accounts/roles.ts';
 import { announce, type Ctx } from '../context.ts';
 import { conflict, invalid } from '../errors.ts';
-import { authorize } from '../policy.ts';
+import { authorize, can } from '../policy.ts';
 import { imageUrlField, lineField } from '../text.ts';
 import { SLUG_PATTERN } from '../channels/channel.ts';
 import type { Topic } from './topic.ts';
@@ -34,4 +34,15 @@ export async function createTopic(ctx: Ctx, actor: Actor | null, input: NewTopic
     await store.history.record({ at: now, actorId: actor?.id ?? null, action: 'topic.create', subjectType: 'topic', subjectId: id, detail: { slug } });
     return (await store.topics.findBySlug(slug))!;
   });
+}
+
+/**
+ * Every topic, as the caller may see it: editors (who choose a topic's articles) get all of them; readers and reporters
+ * only the published ones, so the list never tells which drafts or scheduled stories a topic is about to hold.
+ */
+export async function listTopics(ctx: Ctx, actor: Actor | undefined): Promise<Topic[]> {
+  const topics = await ctx.store.topics.all();
+  if (actor && can(actor, 'topic.manage')) return topics;
+  const published = new Set((await ctx.store.articles.publishedTitles([...new Set(topics.flatMap((t) => t.articleIds))])).map((a) => a.id));
+  return topics.map((t) => ({ ...t, articleIds: t.articleIds.filter((id) => published.has(id)) }));
 }

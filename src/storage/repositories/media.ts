@@ -154,7 +154,7 @@ export class MediaRepository implements Port.MediaRepository {
     const inArticles = await this.db
       .selectFrom('media_usage')
       .innerJoin('articles', 'articles.id', 'media_usage.article_id')
-      .select(['articles.id', 'articles.title', 'articles.status'])
+      .select(['articles.id', 'articles.title', 'articles.status', 'articles.author_id as authorId'])
       .where('media_usage.media_id', '=', mediaId)
       .orderBy('articles.id', 'desc')
       .limit(limit)
@@ -162,16 +162,16 @@ export class MediaRepository implements Port.MediaRepository {
     const inLives = await this.db
       .selectFrom('live_entry_media')
       .innerJoin('articles', 'articles.id', 'live_entry_media.article_id')
-      .select(['articles.id', 'articles.title', 'articles.status', 'live_entry_media.entry_id'])
+      .select(['articles.id', 'articles.title', 'articles.status', 'articles.author_id as authorId', 'live_entry_media.entry_id'])
       .where('live_entry_media.media_id', '=', mediaId)
       .orderBy('articles.id', 'desc')
       .orderBy('live_entry_media.entry_id')
       .limit(limit)
       .execute();
     const uses = new Map<number, MediaUse>();
-    for (const a of inArticles) uses.set(a.id, { ...a, inArticle: true, liveEntries: [] });
+    for (const a of inArticles) uses.set(a.id, { id: a.id, title: a.title, status: a.status, authorId: a.authorId, inArticle: true, liveEntries: [] });
     for (const e of inLives) {
-      const use = uses.get(e.id) ?? { id: e.id, title: e.title, status: e.status, inArticle: false, liveEntries: [] };
+      const use = uses.get(e.id) ?? { id: e.id, title: e.title, status: e.status, authorId: e.authorId, inArticle: false, liveEntries: [] };
       use.liveEntries.push(e.entry_id);
       uses.set(e.id, use);
     }

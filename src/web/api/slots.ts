@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { notFound } from '../../domain/errors.ts';
-import { isSlotName, setSlot, SLOTS } from '../../domain/slots/service.ts';
-import { AUTH_REQUIRED } from '../auth.ts';
+import { isSlotName, listSlot, setSlot, SLOTS } from '../../domain/slots/service.ts';
+import { AUTH_OPTIONAL, AUTH_REQUIRED } from '../auth.ts';
 import { typed, type WebDeps } from '../context.ts';
 import { readerLoad } from '../reads.ts';
 import { slotOut } from '../presenters/articles.ts';
@@ -31,9 +31,11 @@ export function slotRoutes(app: FastifyInstance, deps: WebDeps): void {
   const { ctx } = deps;
   const api = typed(app);
 
-  api.get('/slots/:slot', { schema: { params: SlotParams } }, async (req) =>
-    slotOut(await readerLoad(deps, req, (c) => c.store.slots.items(slotName(req.params.slot)))),
-  );
+  api.get('/slots/:slot', { config: AUTH_OPTIONAL, schema: { params: SlotParams } }, async (req, reply) => {
+    // Editors see the slot's unpublished articles too: only the anonymous answer may be shared by caches.
+    if (req.auth) reply.header('cache-control', 'no-store');
+    return slotOut(await readerLoad(deps, req, (c) => listSlot(c, req.auth?.actor, slotName(req.params.slot))));
+  });
 
   api.put('/slots/:slot', { config: AUTH_REQUIRED, schema: { params: SlotParams, body: SlotBody } }, async (req) => {
     const items = req.body.items.map((i) => ({ articleId: i.article, expiresAt: i.expiresAt ? Date.parse(i.expiresAt) : null }));

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { updateTopic } from '../../domain/topics/edit.ts';
-import { createTopic } from '../../domain/topics/service.ts';
-import { AUTH_REQUIRED } from '../auth.ts';
+import { createTopic, listTopics } from '../../domain/topics/service.ts';
+import { AUTH_OPTIONAL, AUTH_REQUIRED } from '../auth.ts';
 import { typed, type WebDeps } from '../context.ts';
 import { readerLoad } from '../reads.ts';
 import { topicOut } from '../presenters/articles.ts';
@@ -34,7 +34,11 @@ export function topicRoutes(app: FastifyInstance, deps: WebDeps): void {
   const { ctx } = deps;
   const api = typed(app);
 
-  api.get('/topics', async (req) => ({ items: (await readerLoad(deps, req, (c) => c.store.topics.all())).map(topicOut) }));
+  api.get('/topics', { config: AUTH_OPTIONAL }, async (req, reply) => {
+    // Editors see a topic's unpublished articles too: only the anonymous answer may be shared by caches.
+    if (req.auth) reply.header('cache-control', 'no-store');
+    return { items: (await readerLoad(deps, req, (c) => listTopics(c, req.auth?.actor))).map(topicOut) };
+  });
 
   api.post('/topics', { config: AUTH_REQUIRED, schema: { body: TopicBody } }, async (req, reply) =>
     reply.code(201).send(topicOut(await createTopic(ctx, req.actor, req.body))),
