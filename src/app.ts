@@ -10,7 +10,7 @@ import { invalid, notFound } from './domain/errors.ts';
 import { ImportJobs } from './domain/imports/jobs.ts';
 import { resolveOldUrl } from './domain/imports/old-urls.ts';
 import { articlePath } from './web/presenters/articles.ts';
-import { hasLoneSurrogate, JSON_MAX_DEPTH, jsonDepthExceeds } from './web/json.ts';
+import { JSON_MAX_DEPTH, jsonDepthExceeds } from './web/json.ts';
 import { registerLingeringClose } from './web/linger.ts';
 import { ConnectionDrain } from './web/drain.ts';
 import { isTempPath } from './domain/media/files.ts';
@@ -175,11 +175,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (req, body, done) => {
     if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
     if (jsonDepthExceeds(body as string, JSON_MAX_DEPTH)) return done(invalid(`JSON may nest at most ${JSON_MAX_DEPTH} levels`, undefined, 'too_deep'));
-    return defaultJson(req, body as string, (err, parsed) => {
-      if (!err && hasLoneSurrogate(body as string, parsed))
-        return done(invalid('JSON strings must be whole Unicode characters (a \\uD800–\\uDFFF escape alone is none)'), undefined);
-      return done(err, parsed);
-    });
+    return defaultJson(req, body as string, done);
   });
 
   const siteIsHttps = config.siteUrl.startsWith('https:');

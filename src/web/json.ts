@@ -20,26 +20,3 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
   }
   return false;
 }
-
-/** A high surrogate not followed by a low one, or a low one not after a high one: half a character. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-/** Only a \u escape can put a surrogate into parsed JSON: the body's UTF-8 decodes to whole characters. */
-const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
-
-/**
- * Whether parsed JSON holds a string (value or key) with a lone surrogate (`"\uD800"`). Such a string stands for no
- * text: SQLite and PostgreSQL store it as replacement characters, so what is read back differs from what was written
- * (a tag's row was then not found again). `text` is the body it was parsed from; most bodies are passed over on it.
- */
-export function hasLoneSurrogate(text: string, value: unknown): boolean {
-  return SURROGATE_ESCAPE.test(text) && holdsLoneSurrogate(value);
-}
-
-function holdsLoneSurrogate(value: unknown): boolean {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value);
-  if (Array.isArray(value)) return value.some(holdsLoneSurrogate);
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).some(([key, v]) => LONE_SURROGATE.test(key) || holdsLoneSurrogate(v));
-  }
-  return false;
-}
