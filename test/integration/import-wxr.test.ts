@@ -330,6 +330,22 @@ describe.each(STORES)('WordPress import on %s', (kind) => {
     expect(await runImport(t, actor, wxr('修订标题', '修订正文'))).toMatchObject({ imported: 0, updated: 0, unchanged: 1 });
   });
 
+  it('imports hostile bodies in time that grows with their length: the server beside the import keeps answering', async () => {
+    // 600 KB of unclosed tags and markers: before, tens of seconds to minutes on the import's main thread each.
+    const file = tempFile(
+      'hostile-bodies.xml',
+      `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>t</title><link>https://hostile-bodies.example</link>
+<item><title>标签</title><wp:post_id>1</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><content:encoded><![CDATA[正文 ${'<a '.repeat(200_000)}]]></content:encoded></item>
+<item><title>注释</title><wp:post_id>2</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><content:encoded><![CDATA[正文 ${'<!-- wp:'.repeat(80_000)}]]></content:encoded></item>
+<item><title>短代码</title><wp:post_id>3</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><content:encoded><![CDATA[正文 ${'[a '.repeat(200_000)}]]></content:encoded></item>
+</channel></rss>`,
+    );
+    const started = performance.now();
+    const report = await runImport(t, actor, file);
+    expect(performance.now() - started).toBeLessThan(15_000);
+    expect(report).toMatchObject({ posts: 3, imported: 3 });
+  }, 120_000);
+
   it('finds images in an uploads folder (resized variants too), through the media pipeline; missing ones keep their address', async () => {
     const uploads = mkdtempSync(path.join(os.tmpdir(), 'inkstone-uploads-'));
     mkdirSync(path.join(uploads, '2020/05'), { recursive: true });
