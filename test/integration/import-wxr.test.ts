@@ -330,6 +330,39 @@ describe.each(STORES)('WordPress import on %s', (kind) => {
     expect(await runImport(t, actor, wxr('修订标题', '修订正文'))).toMatchObject({ imported: 0, updated: 0, unchanged: 1 });
   });
 
+  it('publishes a published post dated in the future at the time of the import, not atop every list until then', async () => {
+    const wxr = tempFile(
+      'future-dated.xml',
+      `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>t</title><link>https://future-dated.example</link>
+<item><title>未来日期</title><link>https://future-dated.example/2099/01/05/future/</link><wp:post_id>1</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><wp:post_date_gmt>2099-01-05 02:00:00</wp:post_date_gmt><content:encoded>正文</content:encoded></item>
+<item><title>往日</title><wp:post_id>2</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><wp:post_date_gmt>2020-01-05 02:00:00</wp:post_date_gmt><content:encoded>正文</content:encoded></item>
+</channel></rss>`,
+    );
+    // A feed whose times are local ones marked +0000: an item hours ahead.
+    const ahead = new Date(t.ctx.clock.now() + 8 * 3600_000).toUTCString();
+    const rss = tempFile(
+      'future-feed.xml',
+      `<rss version="2.0"><channel><title>外站</title><link>https://future-feed.example</link><item><title>时区错了</title><guid>f1</guid><pubDate>${ahead}</pubDate><description>正文</description></item></channel></rss>`,
+    );
+    const before = t.ctx.clock.now();
+    const report = await runImport(t, actor, wxr);
+    expect(report.warnings).toContainEqual(expect.objectContaining({ postId: '1', message: expect.stringContaining('in the future') }));
+    expect((await runImport(t, actor, rss)).imported).toBe(1);
+    const after = t.ctx.clock.now();
+    const rows = await t.db.database.db
+      .selectFrom('articles')
+      .select(['title', 'status', 'published_at'])
+      .where('title', 'in', ['未来日期', '往日', '时区错了'])
+      .execute();
+    for (const title of ['未来日期', '时区错了']) {
+      const row = rows.find((r) => r.title === title)!;
+      expect(row.status).toBe('published');
+      expect(Number(row.published_at)).toBeGreaterThanOrEqual(before);
+      expect(Number(row.published_at)).toBeLessThanOrEqual(after);
+    }
+    expect(Number(rows.find((r) => r.title === '往日')!.published_at)).toBe(Date.UTC(2020, 0, 5, 2));
+  });
+
   it('imports hostile bodies in time that grows with their length: the server beside the import keeps answering', async () => {
     // 600 KB of unclosed tags and markers: before, tens of seconds to minutes on the import's main thread each.
     const file = tempFile(

@@ -426,6 +426,13 @@ class Importer {
     const authorId = this.authorIds.get(item.creator) ?? this.actor.id;
     const byline = cut(cleanLine(this.s.authors.get(item.creator) ?? item.creator), LIMITS.byline);
     const date = item.date;
+    // A published post dated ahead (a feed's wrong time zone, a clock): published now, not pinned atop every list until then.
+    if (status === 'published' && date !== undefined && date > now) {
+      this.warn(
+        item,
+        `dated ${new Date(date).toISOString()}, in the future, at the source: published at the time of the import (发布时间晚于当前时间，按导入时间发布)`,
+      );
+    }
     const createdAt = Math.min(date ?? now, now);
     const updatedAt = Math.max(createdAt, Math.min(item.modified ?? createdAt, now));
     return {
@@ -441,7 +448,7 @@ class Importer {
       byline,
       authorId,
       cover: /^https?:\/\//i.test(cover) ? cover : '',
-      publishedAt: status === 'published' ? (date ?? now) : null,
+      publishedAt: status === 'published' ? createdAt : null,
       scheduledAt: status === 'scheduled' ? date! : null,
       createdAt: status === 'scheduled' ? Math.min(item.modified ?? now, now) : createdAt,
       updatedAt: status === 'scheduled' ? Math.min(item.modified ?? now, now) : updatedAt,
