@@ -363,6 +363,30 @@ describe.each(STORES)('WordPress import on %s', (kind) => {
     expect(Number(rows.find((r) => r.title === '往日')!.published_at)).toBe(Date.UTC(2020, 0, 5, 2));
   });
 
+  it("makes a feed's relative addresses absolute: its images show and its links lead back, its relative <link> redirects", async () => {
+    const rss = tempFile(
+      'relative-feed.xml',
+      `<?xml version="1.0"?><rss version="2.0"><channel><title>某报</title><link>https://paper.example.cn/</link>
+<item><title>相对地址</title><link>/news/2020/0105/1.html</link><description>&lt;p&gt;图 &lt;img src="/img/a.jpg"&gt; &lt;a href='../2.html?x=1&amp;amp;y=2'&gt;上一篇&lt;/a&gt; &lt;img src=//cdn.example.cn/b.jpg&gt; &lt;a href="#note"&gt;注&lt;/a&gt; &lt;a href="https://other.example/"&gt;外站&lt;/a&gt;&lt;/p&gt;</description></item>
+</channel></rss>`,
+    );
+    const atom = tempFile(
+      'relative-atom.xml',
+      `<feed xmlns="http://www.w3.org/2005/Atom"><title>原子</title><id>tag:relative-atom.example,2024:feed</id><entry><title>原子相对</title><id>tag:relative-atom.example,2024:1</id><link href="https://relative-atom.example/2024/03/1.html"/><updated>2024-03-05T00:00:00Z</updated><content type="html">&lt;p&gt;原子正文 &lt;img src="pic/c.png"&gt;&lt;/p&gt;</content></entry></feed>`,
+    );
+    expect(await runImport(t, actor, rss)).toMatchObject({ imported: 1, redirects: 1 });
+    expect(await runImport(t, actor, atom)).toMatchObject({ imported: 1 });
+    const rows = await t.db.database.db.selectFrom('articles').select(['id', 'title', 'body_html']).where('title', 'in', ['相对地址', '原子相对']).execute();
+    const feed = rows.find((r) => r.title === '相对地址')!;
+    expect(feed.body_html).toContain('<img src="https://paper.example.cn/img/a.jpg"');
+    expect(feed.body_html).toContain('<a href="https://paper.example.cn/news/2020/2.html?x=1&amp;y=2"');
+    expect(feed.body_html).toContain('<img src="https://cdn.example.cn/b.jpg"');
+    expect(feed.body_html).toContain('<a href="#note"');
+    expect(feed.body_html).toContain('<a href="https://other.example/"');
+    expect(rows.find((r) => r.title === '原子相对')!.body_html).toContain('<img src="https://relative-atom.example/2024/03/pic/c.png"');
+    expect((await t.app.inject({ url: '/news/2020/0105/1.html' })).headers.location).toBe(`/a/${feed.id}`);
+  });
+
   it('imports hostile bodies in time that grows with their length: the server beside the import keeps answering', async () => {
     // 600 KB of unclosed tags and markers: before, tens of seconds to minutes on the import's main thread each.
     const file = tempFile(
