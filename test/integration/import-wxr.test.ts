@@ -168,6 +168,8 @@ describe.each(STORES)('WordPress import on %s', (kind) => {
     expect(standard.bodyHtml.startsWith('<p>')).toBe(true);
     expect((await bySource(t, '1163')).bodyHtml).toMatch(/<figure>[\s\S]*<img [^>]*src="https:\/\/wpthemetestdata\.files\.wordpress\.com\/[\s\S]*<figcaption>/);
     expect((await bySource(t, '1730')).bodyHtml).toContain('<p>');
+    // A linked image alone in its paragraph (WordPress's "link to media file") is kept, not dropped as an empty paragraph.
+    expect((await bySource(t, '1158')).bodyHtml).toMatch(/<p><a href="[^"]+100_5540\.jpg"[^>]*><img src="[^"]+100_5540\.jpg\?w=604"/);
     expect(report.shortcodes).toMatchObject({ audio: 1 });
 
     // One revision and one article.import audit entry per article; searchable (published ones) at once.
