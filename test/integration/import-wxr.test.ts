@@ -389,6 +389,26 @@ describe.each(STORES)('WordPress import on %s', (kind) => {
     expect((await t.app.inject({ url: '/news/2020/0105/1.html' })).headers.location).toBe(`/a/${feed.id}`);
   });
 
+  it('counts in a dry run the channels a run makes, and makes only valid slugs of colliding categories', async () => {
+    const file = tempFile(
+      'channels.xml',
+      `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>t</title><link>https://channels.example</link>
+<wp:category><wp:term_id>5</wp:term_id><wp:category_nicename>imported</wp:category_nicename><wp:category_parent></wp:category_parent><wp:cat_name>导入</wp:cat_name></wp:category>
+<wp:category><wp:term_id>x y</wp:term_id><wp:category_nicename>Imported</wp:category_nicename><wp:category_parent></wp:category_parent><wp:cat_name>导入二</wp:cat_name></wp:category>
+<wp:category><wp:term_id>7</wp:term_id><wp:category_nicename>chan-a</wp:category_nicename><wp:category_parent>chan-b</wp:category_parent><wp:cat_name>甲</wp:cat_name></wp:category>
+<wp:category><wp:term_id>8</wp:term_id><wp:category_nicename>chan-b</wp:category_nicename><wp:category_parent>chan-a</wp:category_parent><wp:cat_name>乙</wp:cat_name></wp:category>
+<item><title>无分类</title><wp:post_id>1</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><content:encoded>正文</content:encoded></item>
+</channel></rss>`,
+    );
+    const before = new Set((await t.ctx.store.channels.all()).map((c) => c.path));
+    const dry = await runImport(t, actor, file, { dryRun: true });
+    const run = await runImport(t, actor, file);
+    const made = (await t.ctx.store.channels.all()).filter((c) => !before.has(c.path));
+    expect(run.channelsCreated).toBe(made.length);
+    expect(dry.channelsCreated).toBe(run.channelsCreated);
+    for (const c of made) expect(c.slug).toMatch(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/);
+  });
+
   it('imports hostile bodies in time that grows with their length: the server beside the import keeps answering', async () => {
     // 600 KB of unclosed tags and markers: before, tens of seconds to minutes on the import's main thread each.
     const file = tempFile(

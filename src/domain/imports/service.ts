@@ -157,7 +157,7 @@ function planChannels(categories: SourceCategory[], fallback: { slug: string; na
     let p = parentPath ? `${parentPath}/${slug}` : slug;
     // Two categories whose slugs meet once cleaned (Uppercase and uppercase): the later one gets its term id.
     if (ordered.some((o) => o.path === p)) {
-      slug = `${slug.slice(0, 30)}-${c.termId || ordered.length}`.slice(0, 40).replace(/-+$/, '');
+      slug = `${slug.slice(0, 30)}-${/^\d+$/.test(c.termId) ? c.termId : ordered.length}`.slice(0, 40).replace(/-+$/, '');
       p = parentPath ? `${parentPath}/${slug}` : slug;
     }
     pathOfSlug.set(c.slug, p);
@@ -165,7 +165,8 @@ function planChannels(categories: SourceCategory[], fallback: { slug: string; na
     return p;
   };
   for (const c of categories) resolve(c, new Set());
-  ordered.push({ path: fallback.slug, slug: fallback.slug, name: fallback.name, parent: null });
+  // A category of that slug is the fallback channel itself (listed once: a dry run counts what a run makes).
+  if (!ordered.some((o) => o.path === fallback.slug)) ordered.push({ path: fallback.slug, slug: fallback.slug, name: fallback.name, parent: null });
   return { plan: { pathOfSlug, fallback: fallback.slug } as ChannelPlan, ordered };
 }
 
