@@ -409,6 +409,28 @@ describe.each(STORES)('WordPress import on %s', (kind) => {
     for (const c of made) expect(c.slug).toMatch(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/);
   });
 
+  it('says when two posts of a file claim one old address, which leads to the first', async () => {
+    const file = tempFile(
+      'same-link.xml',
+      `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>t</title><link>https://same-link.example</link>
+<item><title>先</title><link>https://same-link.example/2020/01/05/%e4%b8%ad%e6%96%87/</link><wp:post_id>900001</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><content:encoded>正文</content:encoded></item>
+<item><title>后</title><link>https://same-link.example/2020/01/05/%E4%B8%AD%E6%96%87</link><wp:post_id>900002</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><content:encoded>正文</content:encoded></item>
+</channel></rss>`,
+    );
+    const dry = await runImport(t, actor, file, { dryRun: true });
+    const report = await runImport(t, actor, file);
+    for (const r of [dry, report]) {
+      expect(r.redirects).toBe(3);
+      expect(r.warnings).toContainEqual(expect.objectContaining({ postId: '900002', message: expect.stringContaining('/2020/01/05/中文') }));
+    }
+    const first = await t.db.database.db
+      .selectFrom('import_sources')
+      .select('article_id')
+      .where('source_key', '=', 'wxr:https://same-link.example#900001')
+      .executeTakeFirstOrThrow();
+    expect((await t.app.inject({ url: '/2020/01/05/中文/' })).headers.location).toBe(`/a/${first.article_id}`);
+  });
+
   it('imports hostile bodies in time that grows with their length: the server beside the import keeps answering', async () => {
     // 600 KB of unclosed tags and markers: before, tens of seconds to minutes on the import's main thread each.
     const file = tempFile(

@@ -623,7 +623,7 @@ class Importer {
     if (this.options.dryRun) {
       this.report.imported += fresh.length;
       const taken = await this.ctx.store.imports.oldUrlOwners(fresh.flatMap((f) => f.post.oldUrls));
-      for (const { post } of fresh) for (const u of post.oldUrls) if (!taken.has(u) && this.claim(u, post.key)) this.report.redirects++;
+      for (const { post } of fresh) for (const u of post.oldUrls) if (!taken.has(u) && this.claim(u, post)) this.report.redirects++;
       return;
     }
     // Related reading scored under provisional ids, outside the transaction (its reads see the archive as committed),
@@ -707,9 +707,7 @@ class Importer {
         articles.map((a, i) => ({ key: fresh[i]!.post.key, articleId: a.id, revision: 1, sourceStatus: fresh[i]!.post.sourceStatus })),
         now,
       );
-      const urls = articles.flatMap((a, i) =>
-        fresh[i]!.post.oldUrls.filter((u) => this.claim(u, fresh[i]!.post.key)).map((u) => ({ path: u, articleId: a.id })),
-      );
+      const urls = articles.flatMap((a, i) => fresh[i]!.post.oldUrls.filter((u) => this.claim(u, fresh[i]!.post)).map((u) => ({ path: u, articleId: a.id })));
       const added = await store.imports.addOldUrls(urls, now);
       this.report.redirects += added.length;
       // The ids the scored posts got (undefined: imported meanwhile), which the scoring learns once they are committed.
@@ -733,13 +731,14 @@ class Importer {
   }
 
   /** Claims an old address for a source item in this run; false (and a warning) when another post has it already. */
-  private claim(url: string, key: string): boolean {
+  private claim(url: string, post: MappedPost): boolean {
     const owner = this.claimed.get(url);
     if (owner === undefined) {
-      this.claimed.set(url, key);
+      this.claimed.set(url, post.key);
       return true;
     }
-    return owner === key;
+    if (owner !== post.key) this.warn(post.item, `old address ${url} is another post's too: it leads to the first one (旧地址重复，指向先导入的文章)`);
+    return owner === post.key;
   }
 
   /**
