@@ -32,11 +32,14 @@ export function oldUrlKey(path: string, query = ''): string | undefined {
   return decoded.startsWith('/') ? decoded : `/${decoded}`;
 }
 
-/** The key of an absolute address, or undefined for one that is not http(s) or names nothing below the root. */
-export function oldUrlKeyOf(url: string): string | undefined {
+/**
+ * The key of an address (absolute, or relative to `base`: a feed's `<link>/news/1.html</link>`), or undefined for one
+ * that is not http(s) or names nothing below the root.
+ */
+export function oldUrlKeyOf(url: string, base?: string): string | undefined {
   let parsed: URL;
   try {
-    parsed = new URL(url);
+    parsed = URL.canParse(url) || !base ? new URL(url) : new URL(url, base);
   } catch {
     return undefined;
   }
@@ -69,7 +72,7 @@ export function oldAddressesOf(post: { link: string; guid: string; postId: strin
   const add = (k: string | undefined) => {
     if (k) keys.add(k);
   };
-  add(oldUrlKeyOf(post.link));
+  add(oldUrlKeyOf(post.link, siteLink));
   if (/^\d+$/.test(post.postId)) add(`?p=${Number(post.postId)}`);
   const site = hostOf(siteLink) ?? hostOf(post.link);
   if (post.guid && site && hostOf(post.guid) === site) add(oldUrlKeyOf(post.guid));

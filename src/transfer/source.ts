@@ -157,7 +157,45 @@ function wxrItem(node: XmlNode): SourceItem {
   };
 }
 
-function rssItem(node: XmlNode): SourceItem {
+const URL_ATTRIBUTE = /(<(?:img|a)\b[^<>]*?\s(?:src|href)\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'<>`=]+))/gi;
+const attributeText = (v: string) =>
+  v
+    .replace(/&quot;/g, '"')
+    .replace(/&#0*39;|&apos;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+
+/**
+ * A feed body's relative image and link addresses made absolute (`/img/a.jpg`, `../b.html`, `//cdn.example/c.jpg`),
+ * against the item's own address or else the feed's: a feed shows its items on the site that wrote them, and here the
+ * same addresses would name pages and files of ours that do not exist (and a protocol-relative one is dropped).
+ */
+export function absoluteUrls(html: string, ...bases: string[]): string {
+  let base: URL | undefined;
+  for (const b of bases) {
+    try {
+      const u = new URL(b, base);
+      if (u.protocol === 'http:' || u.protocol === 'https:') base = u;
+    } catch {
+      // Not an address: the next one, or none.
+    }
+  }
+  if (!base) return html;
+  const from = base;
+  return html.replace(URL_ATTRIBUTE, (all, before: string, quoted?: string, single?: string, bare?: string) => {
+    const raw = attributeText(quoted ?? single ?? bare ?? '').trim();
+    // Absolute already (any scheme: the sanitizer judges it), a fragment, or nothing.
+    if (raw === '' || raw.startsWith('#') || /^[a-z][a-z\d+.-]*:/i.test(raw)) return all;
+    try {
+      return `${before}"${new URL(raw, from).href.replace(/&/g, '&amp;').replace(/"/g, '&quot;')}"`;
+    } catch {
+      return all;
+    }
+  });
+}
+
+function rssItem(node: XmlNode, siteLink: string): SourceItem {
   const pub = parseDate(childText(node, 'pubDate')) ?? parseDate(childText(node, 'dc:date'));
   const encoded = child(node, 'content:encoded')?.text ?? '';
   const description = child(node, 'description')?.text ?? '';
@@ -167,7 +205,7 @@ function rssItem(node: XmlNode): SourceItem {
     link: childText(node, 'link'),
     guid: childText(node, 'guid'),
     creator: childText(node, 'dc:creator') || childText(node, 'author'),
-    content: encoded || description,
+    content: absoluteUrls(encoded || description, siteLink, childText(node, 'link')),
     excerpt: encoded ? description : '',
     date: pub,
     modified: pub,
@@ -184,7 +222,7 @@ function atomText(node: XmlNode | undefined): { html: string; isHtml: boolean } 
 
 const escapeText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-function atomEntry(node: XmlNode): SourceItem {
+function atomEntry(node: XmlNode, siteLink: string): SourceItem {
   const links = children(node, 'atom:link');
   const link = links.find((l) => (l.attrs.rel ?? 'alternate') === 'alternate')?.attrs.href ?? '';
   const title = atomText(child(node, 'atom:title'));
@@ -198,7 +236,7 @@ function atomEntry(node: XmlNode): SourceItem {
     link,
     guid: childText(node, 'atom:id'),
     creator: author ? childText(author, 'atom:name') : '',
-    content: content.isHtml ? content.html : escapeText(content.html),
+    content: content.isHtml ? absoluteUrls(content.html, siteLink, link) : escapeText(content.html),
     excerpt: summary.isHtml ? summary.html : escapeText(summary.html),
     date: published,
     modified: parseDate(childText(node, 'atom:updated')) ?? published,
@@ -254,8 +292,8 @@ function sourceEvents(format: Exclude<ImportFormat, 'inkstone'>, pending: Source
     isRecord,
     record(node) {
       flushSite();
-      if (format === 'atom') pending.push({ kind: 'item', item: atomEntry(node) });
-      else if (format === 'rss') pending.push({ kind: 'item', item: rssItem(node) });
+      if (format === 'atom') pending.push({ kind: 'item', item: atomEntry(node, site.link) });
+      else if (format === 'rss') pending.push({ kind: 'item', item: rssItem(node, site.link) });
       else if (node.name === 'item') pending.push({ kind: 'item', item: wxrItem(node) });
       else if (node.name === 'wp:author') {
         pending.push({ kind: 'author', author: { login: childText(node, 'wp:author_login'), displayName: childText(node, 'wp:author_display_name') } });

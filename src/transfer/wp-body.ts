@@ -65,11 +65,12 @@ const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;
 
 function attributes(raw: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const m of raw.matchAll(/([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s\]]+))/g)) out.set(m[1]!.toLowerCase(), m[2] ?? m[3] ?? m[4] ?? '');
+  // A name is tried from its first character only (a long word is not scanned again from each of its letters).
+  for (const m of raw.matchAll(/(?<![\w-])([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s\]]+))/g)) out.set(m[1]!.toLowerCase(), m[2] ?? m[3] ?? m[4] ?? '');
   return out;
 }
 
-function caption(attrs: Map<string, string>, inner: string): string {
+function captionOf(attrs: Map<string, string>, inner: string): string {
   // [caption]<a><img/></a> Text[/caption]: the image (with its link) first, the rest is the caption.
   const image = /^\s*((?:<a\b[^>]*>\s*)?<img\b[^>]*>(?:\s*<\/a>)?)([\s\S]*)$/i.exec(inner);
   const media = image ? image[1]! : '';
@@ -91,35 +92,133 @@ function gallery(attrs: Map<string, string>, attachments: AttachmentUrls, missin
   return figures.join('\n');
 }
 
-/** Replaces shortcodes in text (outside <pre>): caption and gallery converted, the rest dropped and counted. */
+/**
+ * A shortcode tag: `[name attrs]`, `[name attrs /]` or `[/name]`. Attributes hold no brackets (WordPress allows none),
+ * so a tag is looked for only up to the next bracket and the text is read once whatever it holds.
+ */
+const SHORTCODE_TAG = /\[(\/)?([a-zA-Z_][\w.-]*)(\s[^[\]]*?)?(\/)?\]/g;
+
+/** An open tag waiting for its `[/name]`: where it stands among the parts (its content follows it). */
+interface OpenShortcode {
+  name: string;
+  raw: string;
+  tag: string;
+  at: number;
+  /** Its place in the list of open tags (which only ever loses its end). */
+  index: number;
+  /** Closed as an enclosing pair whose content stayed where it was (its entry is passed over). */
+  closed: boolean;
+}
+
+/**
+ * Replaces shortcodes in text (outside <pre>): caption and gallery converted, the rest dropped and counted. Enclosing
+ * pairs ([caption]…[/caption], [embed]url[/embed]) at any depth, each closing tag with the nearest open one of its
+ * name, so nesting unwinds innermost first. One pass over the tags, each part of the text joined once (a caption
+ * around a caption, which WordPress never nests, loses its tags instead of making a figure in a figure): a hostile
+ * body costs its length, not its square.
+ */
 function shortcodes(html: string, attachments: AttachmentUrls, dropped: Map<string, number>, missing: string[]): string {
   const count = (name: string) => dropped.set(name, (dropped.get(name) ?? 0) + 1);
-  // Enclosing pairs first ([caption]…[/caption], [embed]url[/embed]); innermost first so nesting unwinds.
-  let out = html;
-  for (let round = 0; round < 10; round++) {
-    let changed = false;
-    out = out.replace(
-      /\[([a-zA-Z_][\w.-]*)(\s[^\]]*)?\]((?:(?!\[\1[\s\]])[\s\S])*?)\[\/\1\]/g,
-      (_all, name: string, raw: string | undefined, inner: string) => {
-        changed = true;
-        const lower = name.toLowerCase();
-        const attrs = attributes(raw ?? '');
-        if (lower === 'caption' || lower === 'wp_caption') return caption(attrs, inner);
-        count(lower);
-        // Media shortcodes enclose an address or code, not text for readers; others enclose text that stays.
-        return KNOWN_SHORTCODES.has(lower) ? '' : inner;
-      },
-    );
-    if (!changed) break;
-  }
-  return out.replace(/\[([a-zA-Z_][\w.-]*)(\s[^\]]*)?\/?\]/g, (all, name: string, raw: string | undefined) => {
+  // A tag with no closing one: [gallery] its images; a known or attributed one dropped; `[注]`, `[1]` stay text.
+  const lone = (tag: string, name: string, raw: string): string => {
     const lower = name.toLowerCase();
-    const attrs = attributes(raw ?? '');
+    const attrs = attributes(raw);
     if (lower === 'gallery') return gallery(attrs, attachments, missing);
-    if (!KNOWN_SHORTCODES.has(lower) && attrs.size === 0 && !/^\[\/|\/\]$/.test(all)) return all;
+    if (!KNOWN_SHORTCODES.has(lower) && attrs.size === 0 && !tag.endsWith('/]')) return tag;
     count(lower);
     return '';
-  });
+  };
+  const parts: string[] = [];
+  /** Open tags in the order written; `byName` holds the ones not closed, by name, the nearest last. */
+  const open: OpenShortcode[] = [];
+  const byName = new Map<string, OpenShortcode[]>();
+  /** Where the figures made of captions stand among the parts, in order. */
+  const figures: number[] = [];
+  /** Ends the open tags from index `from` on: the ones never closed become lone tags (`keep`) or go with their part. */
+  const end = (from: number, keep: boolean) => {
+    for (const o of open.splice(from)) {
+      if (o.closed) continue;
+      byName.get(o.name)!.pop();
+      if (keep) parts[o.at - 1] = lone(o.tag, o.name, o.raw);
+    }
+  };
+  /** Drops the parts from `length` on (and the figures among them). */
+  const truncate = (length: number) => {
+    parts.length = length;
+    while (figures.length > 0 && figures[figures.length - 1]! >= length) figures.pop();
+  };
+  let at = 0;
+  for (const m of html.matchAll(SHORTCODE_TAG)) {
+    const tag = m[0];
+    const name = m[2]!;
+    parts.push(html.slice(at, m.index));
+    at = m.index + tag.length;
+    if (m[1] !== '/') {
+      if (m[4] === '/') parts.push(lone(tag, name, m[3] ?? ''));
+      else {
+        const o: OpenShortcode = { name, raw: m[3] ?? '', tag, at: parts.push(tag), index: open.length, closed: false };
+        open.push(o);
+        const same = byName.get(name);
+        if (same) same.push(o);
+        else byName.set(name, [o]);
+      }
+      continue;
+    }
+    const o = byName.get(name)?.at(-1);
+    // A closing tag with nothing to close stays as written.
+    if (!o) {
+      parts.push(tag);
+      continue;
+    }
+    const k = o.index;
+    const lower = name.toLowerCase();
+    if (KNOWN_SHORTCODES.has(lower)) {
+      // Media shortcodes enclose an address or code, not text for readers: all of it goes.
+      end(k, false);
+      truncate(o.at);
+      parts[o.at - 1] = '';
+      count(lower);
+    } else if ((lower === 'caption' || lower === 'wp_caption') && !(figures.length > 0 && figures[figures.length - 1]! >= o.at)) {
+      end(k + 1, true);
+      end(k, false);
+      const inner = parts.slice(o.at).join('');
+      truncate(o.at);
+      parts[o.at - 1] = captionOf(attributes(o.raw), inner);
+      figures.push(o.at - 1);
+    } else {
+      // Others enclose text that stays where it is; tags opened inside may still close after it.
+      byName.get(name)!.pop();
+      o.closed = true;
+      parts[o.at - 1] = '';
+      if (lower !== 'caption' && lower !== 'wp_caption') count(lower);
+      while (open.length > 0 && open[open.length - 1]!.closed) open.pop();
+    }
+  }
+  parts.push(html.slice(at));
+  end(0, true);
+  return parts.join('');
+}
+
+/**
+ * Whether `text` up to `end` ends with a block tag. The tag begins after the `>` before its own (ENDS_BLOCK allows no
+ * `>` inside it), so only that stretch is matched: asked at every newline, a test of all the text before it would make
+ * a long paragraph cost its square.
+ */
+function endsBlock(text: string, end: number): boolean {
+  if (end === 0 || text.charCodeAt(end - 1) !== 0x3e) return false;
+  return ENDS_BLOCK.test(text.slice(text.lastIndexOf('>', end - 2) + 1, end));
+}
+
+/**
+ * `text.replace(re, replacer)` for a pattern that runs lazily from an opening to `closer` (`<!--…-->`, `<pre…</pre>`),
+ * on the text up to the last `closer` only: after it every attempt would fail at the end of the text, each opening
+ * costing the rest of the text (thousands of unclosed `<!--` in a body: minutes).
+ */
+function replaceClosed(text: string, re: RegExp, closer: RegExp, replacer: (match: string) => string): string {
+  let end = -1;
+  for (const m of text.matchAll(closer)) end = m.index + m[0].length;
+  if (end < 0) return text;
+  return text.slice(0, end).replace(re, replacer) + text.slice(end);
 }
 
 /** WordPress's wpautop, in its essentials: paragraphs from blank lines, <br> from single newlines, blocks left alone. */
@@ -127,7 +226,7 @@ export function autop(text: string): string {
   if (text.trim() === '') return '';
   // <pre> keeps its newlines: set aside and put back.
   const pres: string[] = [];
-  let t = text.replace(/<pre\b[\s\S]*?<\/pre>/gi, (pre) => `<pre wp-pre-tag-${pres.push(pre) - 1}></pre>`);
+  let t = replaceClosed(text, /<pre\b[\s\S]*?<\/pre>/gi, /<\/pre>/gi, (pre) => `<pre wp-pre-tag-${pres.push(pre) - 1}></pre>`);
   t = `${t.replace(/\r\n?/g, '\n')}\n`;
   t = t.replace(/<br\s*\/?>\s*<br\s*\/?>/gi, '\n\n');
   t = t.replace(BLOCK_OPEN_OR_CLOSE, '\n\n$1').replace(BLOCK_CLOSE, '$1\n\n');
@@ -136,16 +235,28 @@ export function autop(text: string): string {
   let out = '';
   for (const raw of paragraphs) {
     const p = raw.trim();
-    if (STARTS_BLOCK.test(p) && ENDS_BLOCK.test(p)) {
+    if (STARTS_BLOCK.test(p) && endsBlock(p, p.length)) {
       out += `${p}\n`;
       continue;
     }
     // Single newlines inside a paragraph are line breaks, except beside a block tag.
-    const lines = p.replace(/\s*\n\s*/g, (nl, offset: number, whole: string) => {
-      const before = whole.slice(0, offset);
-      const after = whole.slice(offset + nl.length);
-      return ENDS_BLOCK.test(before) || STARTS_BLOCK.test(after) ? '\n' : '<br>\n';
+    // Line by line, the spaces around each newline dropped (a regular expression for them costs a long run its square).
+    const segments = p.split('\n');
+    const parts: string[] = [];
+    let start = 0;
+    let before = 0;
+    segments.forEach((segment, i) => {
+      const kept = i < segments.length - 1 ? segment.trimEnd() : segment;
+      const shown = i > 0 ? kept.trimStart() : kept;
+      if (i > 0) {
+        const from = start + kept.length - shown.length;
+        parts.push(endsBlock(p, before) || STARTS_BLOCK.test(p.slice(from, from + 20)) ? '\n' : '<br>\n');
+      }
+      parts.push(shown);
+      before = start + kept.length;
+      start += segment.length + 1;
     });
+    const lines = parts.join('');
     out += STARTS_BLOCK.test(lines) ? `${lines}\n` : `<p>${lines}</p>\n`;
   }
   return out.replace(/<pre wp-pre-tag-(\d+)><\/pre>/g, (_all, i: string) => pres[Number(i)]!).trim();
@@ -155,15 +266,19 @@ export function autop(text: string): string {
 export function convertWordPressBody(content: string, attachments: AttachmentUrls = new Map()): BodyConversion {
   const droppedShortcodes = new Map<string, number>();
   const missingGalleryIds: string[] = [];
-  const blocks = BLOCK_COMMENT.test(content);
-  BLOCK_COMMENT.lastIndex = 0;
-  let html = content.replace(BLOCK_COMMENT, '');
+  let blocks = false;
+  let html = replaceClosed(content, BLOCK_COMMENT, /-->/g, () => {
+    blocks = true;
+    return '';
+  });
   // <!--more--> and <!--nextpage--> are WordPress's own markers, not text.
-  html = html.replace(/<!--\s*(more|nextpage|noteaser)\b[\s\S]*?-->/gi, '');
+  html = replaceClosed(html, /<!--\s*(more|nextpage|noteaser)\b[\s\S]*?-->/gi, /-->/g, () => '');
   // Shortcodes are text, never inside <pre> (where WordPress shows them as written, so do we).
+  const pres: string[] = [];
+  html = replaceClosed(html, /<pre\b[\s\S]*?<\/pre>/gi, /<\/pre>/gi, (pre) => `\u0000${pres.push(pre) - 1}\u0000`);
   html = html
-    .split(/(<pre\b[\s\S]*?<\/pre>)/i)
-    .map((part, i) => (i % 2 === 1 ? part : shortcodes(part, attachments, droppedShortcodes, missingGalleryIds)))
+    .split(/\u0000(\d+)\u0000/)
+    .map((part, i) => (i % 2 === 1 ? pres[Number(part)]! : shortcodes(part, attachments, droppedShortcodes, missingGalleryIds)))
     .join('');
   // Block-editor bodies carry their own paragraphs; WordPress does not wpautop them either.
   if (!blocks) html = autop(html);

@@ -33,6 +33,15 @@ describe('article HTML allowlist', () => {
     expect(sanitizeBody(input)).toBe(output);
   });
 
+  it('keeps a paragraph whose only content is an image inside a link or a dropped wrapper', () => {
+    expect(sanitizeBody('<p><a href="https://a.example/full.jpg"><img src="https://a.example/small.jpg"></a></p>')).toBe(
+      '<p><a href="https://a.example/full.jpg" rel="noopener noreferrer nofollow"><img src="https://a.example/small.jpg" loading="lazy" decoding="async" /></a></p>',
+    );
+    expect(sanitizeBody('<p><span><img src="https://a.example/b.jpg"></span></p>')).toContain('<img src="https://a.example/b.jpg"');
+    // Still noise: a paragraph whose image has no usable source, or with nothing at all.
+    expect(sanitizeBody('<p><a href="https://a.example/"><img src="javascript:alert(1)"></a></p><p>&nbsp;</p><p>字</p>')).toBe('<p>字</p>');
+  });
+
   it('derives plain text with a line per block and entities decoded', () => {
     expect(bodyText('<h2>一、总体</h2><p>甲&amp;乙 &lt;丙&gt;</p><ul><li>第一</li><li>第二</li></ul>')).toBe('一、总体\n甲&乙 <丙>\n第一\n第二');
   });

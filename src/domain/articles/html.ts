@@ -89,7 +89,10 @@ function spanningCell(tagName: string, attribs: sanitizeHtml.Attributes): saniti
   return { tagName, attribs: kept };
 }
 
-/** An image without a usable source, or a paragraph with neither text nor an image, is noise. */
+/**
+ * An image without a usable source, or a paragraph with neither text nor an image, is noise. sanitize-html counts only
+ * a paragraph's own images, so sanitizeBody keeps a paragraph that holds one deeper (`<p><a href><img></a></p>`).
+ */
 export function isNoise(frame: sanitizeHtml.IFrame): boolean {
   return (frame.tag === 'img' && !frame.attribs.src) || (frame.tag === 'p' && frame.text.trim() === '' && !frame.mediaChildren.length);
 }
@@ -204,20 +207,24 @@ export function sanitizeBody(html: string): string {
 /**
  * Removes the numbered <p> (with their content) and <img> from sanitized HTML in one pass. In sanitizer output every
  * "<" starts a tag (text and attribute values are escaped), <p> never has attributes and <img ...> ends at the first ">".
+ * A paragraph with a kept image anywhere inside (a linked image, WordPress's usual) stays: sanitize-html saw no image
+ * of its own.
  */
 function withoutDropped(html: string, dropped: { p: Set<number>; img: Set<number> }): string {
   if (dropped.p.size === 0 && dropped.img.size === 0) return html;
   const cuts: [number, number][] = [];
-  const open: { start: number; drop: boolean }[] = [];
+  const open: { start: number; drop: boolean; kept: number }[] = [];
   let paragraphs = 0;
   let images = 0;
+  let kept = 0;
   for (const m of html.matchAll(/<p>|<\/p>|<img\b[^>]*>/g)) {
     const at = m.index;
-    if (m[0] === '<p>') open.push({ start: at, drop: dropped.p.has(paragraphs++) });
+    if (m[0] === '<p>') open.push({ start: at, drop: dropped.p.has(paragraphs++), kept });
     else if (m[0] === '</p>') {
       const p = open.pop();
-      if (p?.drop) cuts.push([p.start, at + 4]);
+      if (p?.drop && p.kept === kept) cuts.push([p.start, at + 4]);
     } else if (dropped.img.has(images++)) cuts.push([at, at + m[0].length]);
+    else kept++;
   }
   // An inner cut is found before the paragraph around it: keep the outermost, in document order.
   cuts.sort((a, b) => a[0] - b[0]);

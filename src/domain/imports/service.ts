@@ -157,7 +157,7 @@ function planChannels(categories: SourceCategory[], fallback: { slug: string; na
     let p = parentPath ? `${parentPath}/${slug}` : slug;
     // Two categories whose slugs meet once cleaned (Uppercase and uppercase): the later one gets its term id.
     if (ordered.some((o) => o.path === p)) {
-      slug = `${slug.slice(0, 30)}-${c.termId || ordered.length}`.slice(0, 40).replace(/-+$/, '');
+      slug = `${slug.slice(0, 30)}-${/^\d+$/.test(c.termId) ? c.termId : ordered.length}`.slice(0, 40).replace(/-+$/, '');
       p = parentPath ? `${parentPath}/${slug}` : slug;
     }
     pathOfSlug.set(c.slug, p);
@@ -165,7 +165,8 @@ function planChannels(categories: SourceCategory[], fallback: { slug: string; na
     return p;
   };
   for (const c of categories) resolve(c, new Set());
-  ordered.push({ path: fallback.slug, slug: fallback.slug, name: fallback.name, parent: null });
+  // A category of that slug is the fallback channel itself (listed once: a dry run counts what a run makes).
+  if (!ordered.some((o) => o.path === fallback.slug)) ordered.push({ path: fallback.slug, slug: fallback.slug, name: fallback.name, parent: null });
   return { plan: { pathOfSlug, fallback: fallback.slug } as ChannelPlan, ordered };
 }
 
@@ -256,7 +257,9 @@ interface MappedPost {
   oldUrls: string[];
 }
 
-const IMAGE_REF = /(<(?:img|a)\b[^>]*?\s(?:src|href)=")([^"]*)(")/gi;
+// An image or link's address: looked for up to the tag's end or the next tag only (a body of thousands of unclosed
+// `<a ` otherwise costs its square on the import's main thread, which serves readers too).
+const IMAGE_REF = /(<(?:img|a)\b[^<>]*?\s(?:src|href)=")([^"]*)(")/gi;
 const attrText = (v: string) =>
   v
     .replace(/&quot;/g, '"')
@@ -424,6 +427,13 @@ class Importer {
     const authorId = this.authorIds.get(item.creator) ?? this.actor.id;
     const byline = cut(cleanLine(this.s.authors.get(item.creator) ?? item.creator), LIMITS.byline);
     const date = item.date;
+    // A published post dated ahead (a feed's wrong time zone, a clock): published now, not pinned atop every list until then.
+    if (status === 'published' && date !== undefined && date > now) {
+      this.warn(
+        item,
+        `dated ${new Date(date).toISOString()}, in the future, at the source: published at the time of the import (发布时间晚于当前时间，按导入时间发布)`,
+      );
+    }
     const createdAt = Math.min(date ?? now, now);
     const updatedAt = Math.max(createdAt, Math.min(item.modified ?? createdAt, now));
     return {
@@ -439,7 +449,7 @@ class Importer {
       byline,
       authorId,
       cover: /^https?:\/\//i.test(cover) ? cover : '',
-      publishedAt: status === 'published' ? (date ?? now) : null,
+      publishedAt: status === 'published' ? createdAt : null,
       scheduledAt: status === 'scheduled' ? date! : null,
       createdAt: status === 'scheduled' ? Math.min(item.modified ?? now, now) : createdAt,
       updatedAt: status === 'scheduled' ? Math.min(item.modified ?? now, now) : updatedAt,
@@ -613,7 +623,7 @@ class Importer {
     if (this.options.dryRun) {
       this.report.imported += fresh.length;
       const taken = await this.ctx.store.imports.oldUrlOwners(fresh.flatMap((f) => f.post.oldUrls));
-      for (const { post } of fresh) for (const u of post.oldUrls) if (!taken.has(u) && this.claim(u, post.key)) this.report.redirects++;
+      for (const { post } of fresh) for (const u of post.oldUrls) if (!taken.has(u) && this.claim(u, post)) this.report.redirects++;
       return;
     }
     // Related reading scored under provisional ids, outside the transaction (its reads see the archive as committed),
@@ -697,9 +707,7 @@ class Importer {
         articles.map((a, i) => ({ key: fresh[i]!.post.key, articleId: a.id, revision: 1, sourceStatus: fresh[i]!.post.sourceStatus })),
         now,
       );
-      const urls = articles.flatMap((a, i) =>
-        fresh[i]!.post.oldUrls.filter((u) => this.claim(u, fresh[i]!.post.key)).map((u) => ({ path: u, articleId: a.id })),
-      );
+      const urls = articles.flatMap((a, i) => fresh[i]!.post.oldUrls.filter((u) => this.claim(u, fresh[i]!.post)).map((u) => ({ path: u, articleId: a.id })));
       const added = await store.imports.addOldUrls(urls, now);
       this.report.redirects += added.length;
       // The ids the scored posts got (undefined: imported meanwhile), which the scoring learns once they are committed.
@@ -723,13 +731,14 @@ class Importer {
   }
 
   /** Claims an old address for a source item in this run; false (and a warning) when another post has it already. */
-  private claim(url: string, key: string): boolean {
+  private claim(url: string, post: MappedPost): boolean {
     const owner = this.claimed.get(url);
     if (owner === undefined) {
-      this.claimed.set(url, key);
+      this.claimed.set(url, post.key);
       return true;
     }
-    return owner === key;
+    if (owner !== post.key) this.warn(post.item, `old address ${url} is another post's too: it leads to the first one (旧地址重复，指向先导入的文章)`);
+    return owner === post.key;
   }
 
   /**
