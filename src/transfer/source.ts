@@ -112,18 +112,32 @@ export function formatOf(head: Buffer): ImportFormat {
 
 const WXR_CHANNEL_RECORDS = new Set(['wp:author', 'wp:category', 'wp:tag', 'wp:term', 'item']);
 
-/** Dates as WXR writes them (`2010-10-05 00:27:25`, GMT for *_gmt), RFC 822 (pubDate) or ISO 8601 (Atom). */
+/**
+ * Dates as WXR writes them (`2010-10-05 00:27:25`, GMT for *_gmt), RFC 822 (pubDate) or ISO 8601 (Atom). A date that
+ * names no zone (`2020-01-05 10:00:00`, `Sun, 05 Jan 2020 10:00:00`, feeds that leave it out) is in
+ * `zoneOffsetMinutes` east of UTC: never in the importing server's own zone, which would make one file's times
+ * depend on the machine it is imported on.
+ */
 export function parseDate(value: string, zoneOffsetMinutes = 0): number | undefined {
   const v = value.trim();
   if (v === '' || v.startsWith('0000-00-00')) return undefined;
-  const wp = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/.exec(v);
-  if (wp) {
-    const [y, mo, d, h, mi, s] = wp.slice(1).map(Number) as [number, number, number, number, number, number];
-    const ms = Date.UTC(y, mo - 1, d, h, mi, s) - zoneOffsetMinutes * 60_000;
+  const plain = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?$/.exec(v);
+  if (plain) {
+    const [y, mo, d, h, mi, s] = plain.slice(1, 7).map((n) => Number(n ?? 0)) as [number, number, number, number, number, number];
+    const ms = Date.UTC(y, mo - 1, d, h, mi, s, Number((plain[7] ?? '').padEnd(3, '0'))) - zoneOffsetMinutes * 60_000;
     return Number.isFinite(ms) ? ms : undefined;
   }
-  const ms = Date.parse(v);
+  const ms = Date.parse(ZONED.test(v) ? v : `${v} ${zoneOffset(zoneOffsetMinutes)}`);
   return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** Ends with a zone: `Z`, `+0800`, `+08:00`, or a name Date.parse knows (GMT, UTC, UT, the US zones of RFC 822). */
+const ZONED = /(?:Z|[+-]\d{2}:?\d{2}|\b(?:GMT|UTC|UT|[ECMP][SD]T))$/i;
+
+/** `+0800` for 480 minutes east of UTC. */
+function zoneOffset(minutes: number): string {
+  const abs = Math.abs(minutes);
+  return `${minutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}${String(abs % 60).padStart(2, '0')}`;
 }
 
 /** Site time of WordPress's post_date when no GMT is given: China's, the newsrooms this is for. */
@@ -133,7 +147,9 @@ function wxrItem(node: XmlNode): SourceItem {
   const meta = new Map<string, string>();
   for (const m of children(node, 'wp:postmeta')) meta.set(childText(m, 'wp:meta_key'), childText(m, 'wp:meta_value'));
   const date =
-    parseDate(childText(node, 'wp:post_date_gmt')) ?? parseDate(childText(node, 'pubDate')) ?? parseDate(childText(node, 'wp:post_date'), SITE_OFFSET_MINUTES);
+    parseDate(childText(node, 'wp:post_date_gmt')) ??
+    parseDate(childText(node, 'pubDate'), SITE_OFFSET_MINUTES) ??
+    parseDate(childText(node, 'wp:post_date'), SITE_OFFSET_MINUTES);
   return {
     line: node.line,
     postId: childText(node, 'wp:post_id'),
@@ -196,7 +212,7 @@ export function absoluteUrls(html: string, ...bases: string[]): string {
 }
 
 function rssItem(node: XmlNode, siteLink: string): SourceItem {
-  const pub = parseDate(childText(node, 'pubDate')) ?? parseDate(childText(node, 'dc:date'));
+  const pub = parseDate(childText(node, 'pubDate'), SITE_OFFSET_MINUTES) ?? parseDate(childText(node, 'dc:date'), SITE_OFFSET_MINUTES);
   const encoded = child(node, 'content:encoded')?.text ?? '';
   const description = child(node, 'description')?.text ?? '';
   return {
@@ -228,7 +244,7 @@ function atomEntry(node: XmlNode, siteLink: string): SourceItem {
   const title = atomText(child(node, 'atom:title'));
   const content = atomText(child(node, 'atom:content'));
   const summary = atomText(child(node, 'atom:summary'));
-  const published = parseDate(childText(node, 'atom:published')) ?? parseDate(childText(node, 'atom:updated'));
+  const published = parseDate(childText(node, 'atom:published'), SITE_OFFSET_MINUTES) ?? parseDate(childText(node, 'atom:updated'), SITE_OFFSET_MINUTES);
   const author = child(node, 'atom:author');
   return {
     ...emptyItem(node.line),
@@ -239,7 +255,7 @@ function atomEntry(node: XmlNode, siteLink: string): SourceItem {
     content: content.isHtml ? absoluteUrls(content.html, siteLink, link) : escapeText(content.html),
     excerpt: summary.isHtml ? summary.html : escapeText(summary.html),
     date: published,
-    modified: parseDate(childText(node, 'atom:updated')) ?? published,
+    modified: parseDate(childText(node, 'atom:updated'), SITE_OFFSET_MINUTES) ?? published,
     terms: children(node, 'atom:category').map((c) => ({ domain: 'post_tag', slug: '', name: (c.attrs.label ?? c.attrs.term ?? '').trim() })),
   };
 }

@@ -186,6 +186,26 @@ describe('reading files', () => {
     expect((await items(write('gbk.xml', gbk)))[0]!.title).toBe('中文');
   });
 
+  it('reads a feed date that names no zone as China time, whatever zone the importing machine is in', async () => {
+    const dates = ['Sun, 05 Jan 2020 10:00:00', '2020-01-05 10:00:00', '2020-01-05T10:00:00', 'Sun, 05 Jan 2020 02:00:00 GMT', '2020-01-05T10:00:00+08:00'];
+    const rss = await items(
+      write(
+        'zones.xml',
+        `<rss version="2.0"><channel><title>站</title><link>https://n.example</link>${dates
+          .map((d, i) => `<item><title>${i}</title><guid>z-${i}</guid><pubDate>${d}</pubDate></item>`)
+          .join('')}</channel></rss>`,
+      ),
+    );
+    expect(rss.map((i) => i.date)).toEqual(dates.map(() => Date.UTC(2020, 0, 5, 2)));
+    const atom = await items(
+      write(
+        'zones-atom.xml',
+        `<feed xmlns="http://www.w3.org/2005/Atom"><title>站</title><id>urn:z</id><entry><title>t</title><id>urn:z1</id><published>2020-01-05T10:00:00</published><updated>2020-01-06</updated></entry></feed>`,
+      ),
+    );
+    expect(atom[0]).toEqual(expect.objectContaining({ date: Date.UTC(2020, 0, 5, 2), modified: Date.UTC(2020, 0, 5, 16) }));
+  });
+
   it('refuses hostile and broken XML with the line and column, never expanding or fetching entities', async () => {
     const err = (text: string) =>
       items(write('bad.xml', text)).then(
