@@ -365,6 +365,36 @@ describe.each(STORES)('WordPress import on %s', (kind) => {
     expect(Number(rows.find((r) => r.title === '往日')!.published_at)).toBe(Date.UTC(2020, 0, 5, 2));
   });
 
+  it('imports a post with no text as a draft, as the newsroom would not publish it: no empty page goes public', async () => {
+    const wxr = tempFile(
+      'no-text.xml',
+      `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>t</title><link>https://no-text.example</link>
+<item><title>空正文</title><link>https://no-text.example/2020/01/05/empty/</link><wp:post_id>1</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><wp:post_date_gmt>2020-01-05 02:00:00</wp:post_date_gmt><content:encoded><![CDATA[<!-- wp:paragraph --><p> </p><!-- /wp:paragraph -->[gallery ids="999"]]]></content:encoded></item>
+<item><title>定时空正文</title><wp:post_id>2</wp:post_id><wp:status>future</wp:status><wp:post_type>post</wp:post_type><wp:post_date_gmt>2099-01-05 02:00:00</wp:post_date_gmt><content:encoded></content:encoded></item>
+<item><title>有字</title><wp:post_id>3</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><wp:post_date_gmt>2020-01-05 02:00:00</wp:post_date_gmt><content:encoded>一句话</content:encoded></item>
+</channel></rss>`,
+    );
+    const report = await runImport(t, actor, wxr);
+    expect(report.imported).toBe(3);
+    for (const postId of ['1', '2']) {
+      expect(report.warnings).toContainEqual(expect.objectContaining({ postId, message: expect.stringContaining('imported as a draft') }));
+    }
+    const rows = await t.db.database.db
+      .selectFrom('articles')
+      .select(['id', 'title', 'status', 'published_at', 'scheduled_at'])
+      .where('title', 'in', ['空正文', '定时空正文', '有字'])
+      .execute();
+    const by = (title: string) => rows.find((r) => r.title === title)!;
+    expect(by('空正文')).toMatchObject({ status: 'draft', published_at: null, scheduled_at: null });
+    expect(by('定时空正文')).toMatchObject({ status: 'draft', published_at: null, scheduled_at: null });
+    expect(by('有字').status).toBe('published');
+    // Its old address is not a public page either.
+    expect((await t.app.inject({ method: 'GET', url: '/2020/01/05/empty/' })).statusCode).toBe(410);
+    expect((await t.app.inject({ method: 'GET', url: `/a/${by('空正文').id}` })).statusCode).toBe(404);
+    // A repeat leaves them as they are.
+    expect(await runImport(t, actor, wxr)).toMatchObject({ imported: 0 });
+  });
+
   it("makes a feed's relative addresses absolute: its images show and its links lead back, its relative <link> redirects", async () => {
     const rss = tempFile(
       'relative-feed.xml',

@@ -575,9 +575,16 @@ class Importer {
         // The analysis is of the article as written: with the title it now has.
         if (analysis) analysis = analyseArticle({ title: post.title, subtitle: '', summary: post.summary, tags: post.tags, bodyText: outcome.bodyText });
       }
+      const before = earlier.get(post.key);
+      if (!before && (post.status === 'published' || post.status === 'scheduled') && outcome.bodyText.trim() === '') {
+        // The newsroom publishes nothing without text (assertPublishable): neither does an import, where a post with
+        // no words (WordPress's "no content" posts, a feed item without a description) would be an empty public page.
+        this.warn(post.item, 'no text in the body: imported as a draft (正文为空，作为草稿导入)');
+        Object.assign(post, { status: 'draft', publishedAt: null, scheduledAt: null });
+      }
       ready.push({
         post,
-        before: earlier.get(post.key),
+        before,
         bodyHtml: outcome.bodyHtml,
         bodyText: outcome.bodyText,
         search: unpackSearchFields(outcome.search),
@@ -773,7 +780,9 @@ class Importer {
         JSON.stringify(article.tags) === JSON.stringify(changes.tags) &&
         article.byline === changes.byline &&
         article.cover === changes.cover);
-    const step = statusStep(post, article);
+    const wanted = statusStep(post, article);
+    // A post with no text is not published here (see prepare), on a repeat either: its article keeps its status.
+    const step = (wanted === 'publish' || wanted === 'schedule') && body.bodyText.trim() === '' ? undefined : wanted;
     const sourceWas = before.sourceStatus ?? undefined;
     const sourceMoved = sourceWas !== undefined ? sourceWas !== post.sourceStatus : step !== undefined;
     const remember = async (revision: number) => {
