@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import { MediaFolder } from '../domain/media/files.ts';
 import { contentTypeOf, isMediaPath } from '../domain/media/media-store.ts';
 import { TransferError } from '../domain/transfer.ts';
-import { DiskGuard, diskFullOr, readTarGz, TarWriter } from '../transfer/tar.ts';
+import { checkArchiveTarget, DiskGuard, diskFullOr, readTarGz, TarWriter } from '../transfer/tar.ts';
 import type { Database } from './database.ts';
 import { LocalMediaStore } from './media/local.ts';
 
@@ -76,7 +76,7 @@ export interface BackupOptions {
 
 export async function backupSite(target: string, o: BackupOptions): Promise<BackupReport> {
   const file = backupFileFor(target);
-  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  await checkArchiveTarget(file, o.dataDir, { createFolder: true });
   const dump = `${file}.db.part`;
   const kind = o.database.dialect === 'sqlite' ? 'sqlite' : 'pg_dump';
   const tar = new TarWriter(file);
