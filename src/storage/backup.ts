@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { MediaFolder } from '../domain/media/files.ts';
 import { contentTypeOf, isMediaPath } from '../domain/media/media-store.ts';
@@ -244,6 +245,13 @@ export async function restoreBackup(file: string, o: RestoreOptions): Promise<Re
     if (!dumped || !ended) throw corrupt('it ends early: the file is truncated');
     if (restoredSecret) await writeFile(path.join(o.dataDir, 'secret'), `${restoredSecret}\n`, { mode: 0o600 });
     if (manifest.kind === 'sqlite') {
+      try {
+        checkSqliteFile(dump);
+      } finally {
+        // A backup's file in WAL mode, opened to check it, has these made beside it (empty: the file came alone).
+        await rm(`${dump}-wal`, { force: true });
+        await rm(`${dump}-shm`, { force: true });
+      }
       await rename(dump, dbFile);
     } else {
       await run('pg_restore', ['--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error', `--dbname=${o.databaseUrl}`, dump]);
@@ -255,6 +263,25 @@ export async function restoreBackup(file: string, o: RestoreOptions): Promise<Re
   } finally {
     await rm(dump, { force: true });
   }
+}
+
+/**
+ * The backup's database file must be a whole SQLite database before it is renamed into place: a file damaged before
+ * it was packed (gzip and tar see nothing wrong) would otherwise be restored and the site fail at its first start,
+ * the data folder no longer empty for a second try.
+ */
+function checkSqliteFile(file: string): void {
+  let db: SQLite.Database | undefined;
+  let result: unknown;
+  try {
+    db = new SQLite(file, { readonly: true, fileMustExist: true });
+    result = db.pragma('quick_check', { simple: true });
+  } catch (err) {
+    throw corrupt(`its database is not a SQLite database (${(err as Error).message})`);
+  } finally {
+    db?.close();
+  }
+  if (result !== 'ok') throw corrupt(`its database is damaged (${String(result).slice(0, 200)})`);
 }
 
 /** PostgreSQL restores only into a database without tables. */

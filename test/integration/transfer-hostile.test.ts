@@ -300,6 +300,27 @@ describe('hostile and broken backups given to restore', () => {
     }
   });
 
+  it('refuses a backup whose database is not a whole SQLite database, and restores nothing', async () => {
+    const header = Buffer.concat([Buffer.from('SQLite format 3\u0000'), Buffer.alloc(8192, 0x41)]);
+    for (const [label, db] of [
+      ['text', Buffer.from('not a database at all '.repeat(100))],
+      ['header only', header],
+    ] as const) {
+      const file = path.join(dir, `notdb-${label}.tar.gz`);
+      await tarGz(file, [
+        { name: 'inkstone-backup.json', body: backupManifest },
+        { name: 'database/inkstone.db', body: db },
+        { name: 'media/2026/01/BBBBBBBBBBBBBBBB-640.jpg', body: 'staged first' },
+        { name: 'end.json', body: '{"mediaFiles":1}' },
+      ]);
+      const err = await restoreInto(file);
+      expect(err, label).toBeInstanceOf(TransferError);
+      expect((err as TransferError).reason, label).toBe('corrupt');
+      expect((err as Error).message, label).toMatch(/not a SQLite database|damaged/);
+      nothingRestored();
+    }
+  });
+
   it('refuses a truncated backup, and restores nothing', async () => {
     const file = path.join(dir, 'short.tar.gz');
     await tarGz(file, [
