@@ -175,6 +175,7 @@ export async function restoreBackup(file: string, o: RestoreOptions): Promise<Re
   await mkdir(staging.tmp, { recursive: true });
   const store = o.mediaRoot ? new LocalMediaStore(o.mediaRoot) : undefined;
   const added: string[] = [];
+  const staged: { rel: string; temp: string }[] = [];
   const dump = path.join(staging.tmp, 'database.part');
   let manifest: { kind: 'sqlite' | 'pg_dump'; createdAt: string } | undefined;
   let dumped = false;
@@ -224,14 +225,11 @@ export async function restoreBackup(file: string, o: RestoreOptions): Promise<Re
           continue;
         }
         await disk.check(entry.size);
+        // Kept in the staging folder until the whole backup has been read: a restore killed half-way leaves no media
+        // files in the media folder, which would refuse the second try as not empty.
         const temp = staging.tempFile();
-        try {
-          await pipeline(entry.stream, createWriteStream(temp, { mode: 0o644 }));
-          added.push(rel);
-          await store.put(rel, temp, contentTypeOf(rel));
-        } finally {
-          await rm(temp, { force: true });
-        }
+        staged.push({ rel, temp });
+        await pipeline(entry.stream, createWriteStream(temp, { mode: 0o644 }));
         mediaFiles++;
       } else if (entry.name === 'end.json') {
         const value = parse(await text(entry.stream)) as { mediaFiles?: number };
@@ -243,6 +241,10 @@ export async function restoreBackup(file: string, o: RestoreOptions): Promise<Re
     }
     if (!manifest) throw corrupt('it is empty');
     if (!dumped || !ended) throw corrupt('it ends early: the file is truncated');
+    for (const { rel, temp } of staged) {
+      added.push(rel);
+      await store!.put(rel, temp, contentTypeOf(rel));
+    }
     if (restoredSecret) await writeFile(path.join(o.dataDir, 'secret'), `${restoredSecret}\n`, { mode: 0o600 });
     if (manifest.kind === 'sqlite') {
       try {
@@ -262,6 +264,7 @@ export async function restoreBackup(file: string, o: RestoreOptions): Promise<Re
     throw diskFullOr(err);
   } finally {
     await rm(dump, { force: true });
+    for (const { temp } of staged) await rm(temp, { force: true });
   }
 }
 
