@@ -4,11 +4,12 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { MediaFolder } from '../domain/media/files.ts';
 import { contentTypeOf, isMediaPath } from '../domain/media/media-store.ts';
 import { TransferError } from '../domain/transfer.ts';
-import { DiskGuard, diskFullOr, readTarGz, TarWriter } from '../transfer/tar.ts';
+import { checkArchiveTarget, DiskGuard, diskFullOr, readTarGz, TarWriter } from '../transfer/tar.ts';
 import type { Database } from './database.ts';
 import { LocalMediaStore } from './media/local.ts';
 
@@ -76,7 +77,7 @@ export interface BackupOptions {
 
 export async function backupSite(target: string, o: BackupOptions): Promise<BackupReport> {
   const file = backupFileFor(target);
-  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  await checkArchiveTarget(file, o.dataDir, { createFolder: true });
   const dump = `${file}.db.part`;
   const kind = o.database.dialect === 'sqlite' ? 'sqlite' : 'pg_dump';
   const tar = new TarWriter(file);
@@ -174,6 +175,7 @@ export async function restoreBackup(file: string, o: RestoreOptions): Promise<Re
   await mkdir(staging.tmp, { recursive: true });
   const store = o.mediaRoot ? new LocalMediaStore(o.mediaRoot) : undefined;
   const added: string[] = [];
+  const staged: { rel: string; temp: string }[] = [];
   const dump = path.join(staging.tmp, 'database.part');
   let manifest: { kind: 'sqlite' | 'pg_dump'; createdAt: string } | undefined;
   let dumped = false;
@@ -223,14 +225,11 @@ export async function restoreBackup(file: string, o: RestoreOptions): Promise<Re
           continue;
         }
         await disk.check(entry.size);
+        // Kept in the staging folder until the whole backup has been read: a restore killed half-way leaves no media
+        // files in the media folder, which would refuse the second try as not empty.
         const temp = staging.tempFile();
-        try {
-          await pipeline(entry.stream, createWriteStream(temp, { mode: 0o644 }));
-          added.push(rel);
-          await store.put(rel, temp, contentTypeOf(rel));
-        } finally {
-          await rm(temp, { force: true });
-        }
+        staged.push({ rel, temp });
+        await pipeline(entry.stream, createWriteStream(temp, { mode: 0o644 }));
         mediaFiles++;
       } else if (entry.name === 'end.json') {
         const value = parse(await text(entry.stream)) as { mediaFiles?: number };
@@ -242,8 +241,19 @@ export async function restoreBackup(file: string, o: RestoreOptions): Promise<Re
     }
     if (!manifest) throw corrupt('it is empty');
     if (!dumped || !ended) throw corrupt('it ends early: the file is truncated');
+    for (const { rel, temp } of staged) {
+      added.push(rel);
+      await store!.put(rel, temp, contentTypeOf(rel));
+    }
     if (restoredSecret) await writeFile(path.join(o.dataDir, 'secret'), `${restoredSecret}\n`, { mode: 0o600 });
     if (manifest.kind === 'sqlite') {
+      try {
+        checkSqliteFile(dump);
+      } finally {
+        // A backup's file in WAL mode, opened to check it, has these made beside it (empty: the file came alone).
+        await rm(`${dump}-wal`, { force: true });
+        await rm(`${dump}-shm`, { force: true });
+      }
       await rename(dump, dbFile);
     } else {
       await run('pg_restore', ['--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error', `--dbname=${o.databaseUrl}`, dump]);
@@ -254,7 +264,27 @@ export async function restoreBackup(file: string, o: RestoreOptions): Promise<Re
     throw diskFullOr(err);
   } finally {
     await rm(dump, { force: true });
+    for (const { temp } of staged) await rm(temp, { force: true });
   }
+}
+
+/**
+ * The backup's database file must be a whole SQLite database before it is renamed into place: a file damaged before
+ * it was packed (gzip and tar see nothing wrong) would otherwise be restored and the site fail at its first start,
+ * the data folder no longer empty for a second try.
+ */
+function checkSqliteFile(file: string): void {
+  let db: SQLite.Database | undefined;
+  let result: unknown;
+  try {
+    db = new SQLite(file, { readonly: true, fileMustExist: true });
+    result = db.pragma('quick_check', { simple: true });
+  } catch (err) {
+    throw corrupt(`its database is not a SQLite database (${(err as Error).message})`);
+  } finally {
+    db?.close();
+  }
+  if (result !== 'ok') throw corrupt(`its database is damaged (${String(result).slice(0, 200)})`);
 }
 
 /** PostgreSQL restores only into a database without tables. */

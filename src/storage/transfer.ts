@@ -418,7 +418,12 @@ function reader(db: Kysely<any>): TransferReader {
   };
 }
 
-export function checkRow(spec: TableSpec, row: unknown): TransferRow {
+/**
+ * Checks a row against its table: exactly the table's columns, each text, a finite number or null, and a whole number
+ * (or null) in every column of `integers` — SQLite would otherwise keep `"昨天"` or `1.5` in an integer column as
+ * it came (PostgreSQL refuses them), and the site would then read a time that is not one.
+ */
+export function checkRow(spec: TableSpec, row: unknown, integers: ReadonlySet<string> = new Set()): TransferRow {
   const bad = (why: string) => new TransferError('corrupt', `归档中 ${spec.table} 的一行数据有误 (a row of ${spec.table} is malformed): ${why}`);
   if (typeof row !== 'object' || row === null || Array.isArray(row)) throw bad('not an object');
   const record = row as Record<string, unknown>;
@@ -435,6 +440,8 @@ export function checkRow(spec: TableSpec, row: unknown): TransferRow {
     const value = record[column];
     if (value !== null && typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value)))
       throw bad(`column ${column} holds a ${typeof value}`);
+    if (value !== null && integers.has(column) && !Number.isSafeInteger(value))
+      throw bad(`column ${column} holds ${JSON.stringify(value).slice(0, 40)}, not a whole number`);
     out[column] = value;
   }
   return out;
@@ -452,7 +459,18 @@ async function countContent(db: Kysely<any>): Promise<Record<string, number>> {
   return counts;
 }
 
+/** The columns of a live table declared as integers (SQLite's INTEGER, PostgreSQL's smallint/integer/bigint). */
+async function integerColumns(db: Kysely<any>, dialect: Dialect, table: string): Promise<Set<string>> {
+  const { rows } =
+    dialect === 'sqlite'
+      ? await sql<{ name: string; type: string }>`select name, type from pragma_table_info(${table})`.execute(db)
+      : await sql<{ name: string; type: string }>`select column_name as name, data_type as type from information_schema.columns
+          where table_schema = current_schema() and table_name = ${table}`.execute(db);
+  return new Set(rows.filter((r) => /^(integer|int|bigint|smallint)$/i.test(r.type)).map((r) => r.name));
+}
+
 function writer(db: Kysely<any>, dialect: Dialect): TransferWriter {
+  const integers = new Map<string, Set<string>>();
   return {
     async claim() {
       // SQLite: a write (of nothing) takes the write lock before anything is read, so the counts cannot go stale.
@@ -487,9 +505,11 @@ function writer(db: Kysely<any>, dialect: Dialect): TransferWriter {
     async insert(table, rows) {
       if (rows.length === 0) return;
       const spec = specOf(table);
+      let whole = integers.get(table);
+      if (!whole) integers.set(table, (whole = await integerColumns(db, dialect, table)));
       await db
         .insertInto(table)
-        .values(rows.map((r) => checkRow(spec, r)))
+        .values(rows.map((r) => checkRow(spec, r, whole)))
         .execute();
     },
 

@@ -9,7 +9,7 @@ import { MediaFolder } from '../domain/media/files.ts';
 import { contentTypeOf, isMediaPath } from '../domain/media/media-store.ts';
 import { rebuildDraftIndex, rebuildSearchIndex } from '../domain/search/service.ts';
 import { TransferError, type TransferRow, type TransferTables } from '../domain/transfer.ts';
-import { DiskGuard, diskFullOr, jsonLines, LineChunker, readTarGz, TarWriter } from './tar.ts';
+import { checkArchiveTarget, DiskGuard, diskFullOr, jsonLines, LineChunker, readTarGz, TarWriter } from './tar.ts';
 
 /**
  * Inkstone's own archive (`inkstone export FILE`, read back by `inkstone import FILE`): one tar.gz holding
@@ -71,6 +71,7 @@ export async function exportInkstoneArchive(
 ): Promise<ExportReport> {
   // Before the snapshot: on SQLite the snapshot holds the process's one connection.
   const schema = await c.transfer.schemaVersion();
+  await checkArchiveTarget(file, c.config.dataDir);
   const tar = new TarWriter(file);
   try {
     const report = await c.transfer.snapshot(async (read) => {

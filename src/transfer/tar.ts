@@ -1,6 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { createRequire } from 'node:module';
-import { open, rename, rm, statfs } from 'node:fs/promises';
+import { access, constants, mkdir, open, realpath, rename, rm, stat, statfs } from 'node:fs/promises';
+import path from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
@@ -29,6 +30,50 @@ export async function isGzipFile(file: string): Promise<boolean> {
   } finally {
     await handle.close();
   }
+}
+
+/** The data folder's own files, which an archive written there would replace: the SQLite database (with its journals) and the secret. */
+const DATA_FILES = ['inkstone.db', 'inkstone.db-wal', 'inkstone.db-shm', 'inkstone.db-journal', 'secret'];
+
+/**
+ * Refuses, before anything is written, a file an export or backup must not be written to: one of the data folder's
+ * own files (`backup data/inkstone.db` would rename the archive over the live database), anything in its media
+ * folder (a backup there reads its own growing file into itself until the disk is full), an existing folder, or a
+ * place that does not exist (unless `createFolder`: a backup makes its folder) or cannot be written. Links are
+ * followed, as the write would follow them.
+ */
+export async function checkArchiveTarget(file: string, dataDir: string, { createFolder = false } = {}): Promise<void> {
+  const refuse = (why: string) => new TransferError('unsafe', `不能写入 ${file} (cannot write there: ${why}); nothing was written`);
+  const target = path.resolve(file);
+  // Compared as the system will resolve them (a data folder or target reached through a link is the same place).
+  const data = await resolved(dataDir);
+  const relative = path.relative(data, await resolved(target));
+  if (relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative)) {
+    if (relative.split(path.sep)[0] === 'media') throw refuse(`it is inside the media folder ${path.join(data, 'media')}`);
+    if (DATA_FILES.includes(relative)) throw refuse(`it is the data folder's own ${relative}`);
+  }
+  if ((await stat(target).catch(() => undefined))?.isDirectory()) throw refuse('it is a folder, not a file');
+  const folder = path.dirname(target);
+  try {
+    if (createFolder) await mkdir(folder, { recursive: true });
+    if (!(await stat(folder)).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+    await access(folder, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw refuse(`the folder ${folder} does not exist`);
+    if (code === 'ENOTDIR' || code === 'EEXIST') throw refuse(`${folder} is not a folder`);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw refuse(`the folder ${folder} cannot be written (${code})`);
+    throw err;
+  }
+}
+
+/** The path with links resolved as far as it exists (the rest as named). */
+async function resolved(p: string): Promise<string> {
+  const absolute = path.resolve(p);
+  const real = await realpath(absolute).catch(() => undefined);
+  if (real !== undefined) return real;
+  const parent = path.dirname(absolute);
+  return parent === absolute ? absolute : path.join(await resolved(parent), path.basename(absolute));
 }
 
 /** A tar.gz being written to `file` (through `file.part`, renamed when complete: a failed run leaves no archive). */

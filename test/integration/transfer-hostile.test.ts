@@ -175,6 +175,7 @@ describe.each(STORES)('hostile and broken archives on %s', (kind) => {
       deleted_by: null,
       has_image: 0,
     };
+    const channel = { id: 99, slug: 'city', name: '城市', parent_id: null, path: 'city', position: 0, description: '', created_at: 1 };
     const cases: [string, Entry[], RegExp][] = [
       [
         'orphan',
@@ -187,11 +188,34 @@ describe.each(STORES)('hostile and broken archives on %s', (kind) => {
       ['column', [{ name: 'records/000000-accounts.jsonl', body: `${JSON.stringify({ ...account, password_hash: 'x', role: undefined })}\n` }], /malformed/],
       ['object', [{ name: 'records/000000-accounts.jsonl', body: `${JSON.stringify({ ...account, role: { admin: true } })}\n` }], /malformed/],
       ['json', [{ name: 'records/000000-accounts.jsonl', body: '{"id":1,\n' }], /not JSON/],
+      // Text or a fraction in an integer column: SQLite would keep it as it came, and a time that is not one hung the reindex.
+      ...(
+        [
+          ['text-time', { published_at: '昨天' }],
+          ['fraction', { revision: 1.5 }],
+          ['huge', { created_at: 1e300 }],
+        ] as const
+      ).map(
+        ([label, change]) =>
+          [
+            label,
+            [
+              { name: 'records/000000-accounts.jsonl', body: `${JSON.stringify(account)}\n` },
+              { name: 'records/000001-channels.jsonl', body: `${JSON.stringify(channel)}\n` },
+              { name: 'records/000002-articles.jsonl', body: `${JSON.stringify({ ...article, ...change })}\n` },
+            ],
+            /not a whole number/,
+          ] as [string, Entry[], RegExp],
+      ),
       ['table', [{ name: 'records/000000-sqlite_master.jsonl', body: '{}\n' }], /不认识|unknown/],
     ];
     for (const [label, records, message] of cases) {
       const file = path.join(dir, `${label}.tar.gz`);
-      await tarGz(file, [{ name: 'inkstone-archive.json', body: manifest() }, ...records, { name: 'end.json', body: end({ accounts: 1, articles: 1 }) }]);
+      await tarGz(file, [
+        { name: 'inkstone-archive.json', body: manifest() },
+        ...records,
+        { name: 'end.json', body: end({ accounts: 1, channels: 1, articles: 1 }) },
+      ]);
       const err = await importInkstoneArchive(target.container, file, { skipReindex: true }).catch((e: Error) => e);
       expect(err, label).toBeInstanceOf(TransferError);
       expect((err as Error).message, label).toMatch(message);
@@ -272,6 +296,27 @@ describe('hostile and broken backups given to restore', () => {
       const err = await restoreInto(file);
       expect(err, label).toBeInstanceOf(TransferError);
       expect((err as TransferError).reason, label).toBe('unsafe');
+      nothingRestored();
+    }
+  });
+
+  it('refuses a backup whose database is not a whole SQLite database, and restores nothing', async () => {
+    const header = Buffer.concat([Buffer.from('SQLite format 3\u0000'), Buffer.alloc(8192, 0x41)]);
+    for (const [label, db] of [
+      ['text', Buffer.from('not a database at all '.repeat(100))],
+      ['header only', header],
+    ] as const) {
+      const file = path.join(dir, `notdb-${label}.tar.gz`);
+      await tarGz(file, [
+        { name: 'inkstone-backup.json', body: backupManifest },
+        { name: 'database/inkstone.db', body: db },
+        { name: 'media/2026/01/BBBBBBBBBBBBBBBB-640.jpg', body: 'staged first' },
+        { name: 'end.json', body: '{"mediaFiles":1}' },
+      ]);
+      const err = await restoreInto(file);
+      expect(err, label).toBeInstanceOf(TransferError);
+      expect((err as TransferError).reason, label).toBe('corrupt');
+      expect((err as Error).message, label).toMatch(/not a SQLite database|damaged/);
       nothingRestored();
     }
   });
