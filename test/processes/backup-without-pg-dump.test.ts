@@ -23,6 +23,9 @@ describe.skipIf(!runsOn('postgres'))('backup and restore on PostgreSQL without p
     target = await openTestDatabase('postgres', { migrated: false });
     await target.database.close();
     scratch = mkdtempSync(path.join(os.tmpdir(), 'inkstone-no-pg-dump-'));
+    // A PATH with node alone: no pg_dump, no pg_restore.
+    mkdirSync(path.join(scratch, 'bin'));
+    symlinkSync(process.execPath, path.join(scratch, 'bin', 'node'));
   }, 60_000);
   afterAll(async () => {
     await restored?.stop();
@@ -32,10 +35,7 @@ describe.skipIf(!runsOn('postgres'))('backup and restore on PostgreSQL without p
   });
 
   it('restores an account’s password and the secret, into a backup folder it makes', async () => {
-    // A PATH with node alone: no pg_dump, no pg_restore.
     const bin = path.join(scratch, 'bin');
-    mkdirSync(bin);
-    symlinkSync(process.execPath, path.join(bin, 'node'));
     const env = processEnv(source, { PATH: bin });
     const { token } = await newsroom(env);
     const site = await serve(env);
@@ -68,5 +68,27 @@ describe.skipIf(!runsOn('postgres'))('backup and restore on PostgreSQL without p
     });
     expect(login.status, await login.clone().text()).toBe(200);
     expect(((await login.json()) as { user: { username: string } }).user.username).toBe('chief');
+  }, 180_000);
+
+  it('refuses to restore a pg_dump backup without pg_restore on the PATH in one line, leaving the install empty', async () => {
+    const bin = path.join(scratch, 'bin');
+    const file = path.join(scratch, 'with-pg-dump.tar.gz');
+    const backup = runCli(processEnv(source), 'backup', file);
+    expect(backup.status, backup.stderr).toBe(0);
+    expect(backup.stdout).toMatch(/Backed up the database \(pg_dump/);
+    const empty = await openTestDatabase('postgres', { migrated: false });
+    await empty.database.close();
+    try {
+      const refused = runCli(processEnv(empty, { PATH: bin }), 'restore', file);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toMatch(/^inkstone: .*pg_restore/);
+      expect(refused.stderr).not.toMatch(/\n\s+at /);
+      // Nothing was restored: with the client installed, the same restore goes through.
+      const restore = runCli(processEnv(empty), 'restore', file);
+      expect(restore.status, restore.stderr).toBe(0);
+      expect(restore.stdout).toMatch(/Restored the PostgreSQL backup/);
+    } finally {
+      await empty.cleanup();
+    }
   }, 180_000);
 });
