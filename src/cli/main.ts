@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { loadConfig, ConfigError } from '../config.ts';
@@ -209,7 +209,12 @@ program
           // Without pg_dump the export archive is the backup: restore (and import) read it.
           const file = backupFileFor(target);
           const { exportInkstoneArchive } = await import('../transfer/inkstone-archive.ts');
-          const report = await exportInkstoneArchive(container, file);
+          // A backup all the same: the accounts' passwords and the data folder's secret come along (an export leaves them).
+          const secret = await readFile(path.join(config.dataDir, 'secret'), 'utf8').then(
+            (text) => text.trim(),
+            () => undefined,
+          );
+          const report = await exportInkstoneArchive(container, file, { backup: { secret } });
           console.log(
             `pg_dump is not on the PATH: wrote an export archive instead (${report.counts.articles} articles, ${report.mediaFiles} media files) to ${file} in ${seconds()} s.`,
           );
@@ -244,8 +249,12 @@ program
       // An export archive (a PostgreSQL backup made without pg_dump): imported into the empty install.
       await withContainer(async (container) => {
         const { importInkstoneArchive } = await import('../transfer/inkstone-archive.ts');
-        const report = await importInkstoneArchive(container, file);
+        const report = await importInkstoneArchive(container, file, { restore: true });
+        if (report.secret) await writeFile(path.join(container.config.dataDir, 'secret'), `${report.secret}\n`, { mode: 0o600 });
         console.log(`Restored ${report.counts.articles} articles and ${report.mediaFiles} media files from an export archive of ${report.manifest.createdAt}.`);
+        if (report.withoutPassword.length > 0) {
+          console.log(`These accounts have no password until an admin sets one (账号 → 重置密码): ${report.withoutPassword.join(', ')}`);
+        }
       });
       return;
     }

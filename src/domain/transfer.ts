@@ -10,6 +10,14 @@ export type TransferRow = Record<string, string | number | null>;
 export interface TransferReader {
   /** The table's rows in batches, in the order they can be inserted again (key order; channels parents first). */
   rows(table: string): AsyncIterable<TransferRow[]>;
+  /** Every account's password hash (a backup's, never an export's: see exportInkstoneArchive's `backup`). */
+  passwords(): Promise<AccountPassword[]>;
+}
+
+/** An account's password hash by username, carried by a backup written as an export archive (no pg_dump). */
+export interface AccountPassword {
+  username: string;
+  passwordHash: string;
 }
 
 export interface TransferWriter {
@@ -31,6 +39,8 @@ export interface TransferWriter {
    * imported account's password, the others as new accounts. Returns the usernames left without a password.
    */
   addLocalAccounts(accounts: LocalAccount[]): Promise<string[]>;
+  /** A backup's password hashes, set on the imported accounts of those usernames (others are left alone). */
+  setPasswords(passwords: AccountPassword[]): Promise<void>;
   /** Brings id sequences past the imported ids (PostgreSQL; SQLite's AUTOINCREMENT follows by itself). */
   finish(): Promise<void>;
 }

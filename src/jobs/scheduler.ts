@@ -39,7 +39,7 @@ function every(everyMs: number, job: () => Promise<void>): () => void {
 export function startScheduler(ctx: Ctx, log: FastifyBaseLogger, tickMs = SCHEDULE_TICK_MS, purgeTickMs = PURGE_TICK_MS): () => void {
   const stopPublishing = every(tickMs, async () => {
     try {
-      const ids = await publishDueArticles(ctx);
+      const ids = await publishDueArticles(ctx, (id, err) => log.warn({ id, reason: err.message }, 'a scheduled article due now cannot be published'));
       if (ids.length) log.info({ ids }, 'published scheduled articles');
     } catch (err) {
       log.error({ err }, 'scheduled publishing failed');

@@ -201,6 +201,13 @@ export async function restoreBackup(file: string, o: RestoreOptions): Promise<Re
             '这是 PostgreSQL 数据库的备份 (a pg_dump backup): set DATABASE_URL to an empty PostgreSQL database to restore it',
           );
         }
+        // Before anything is unpacked: without the client the restore could only fail at its very end.
+        if (manifest.kind === 'pg_dump' && !onPath('pg_restore')) {
+          throw new TransferError(
+            'incompatible',
+            "找不到 pg_restore (pg_restore is not on the PATH): install the PostgreSQL client programs of the server's version (apt-get install postgresql-client) to restore a pg_dump backup",
+          );
+        }
         if (manifest.kind === 'sqlite' && (existsSync(dbFile) || existsSync(`${dbFile}-wal`))) {
           throw new TransferError('not_empty', `数据目录中已有数据库 (${dbFile} exists): restore only into an empty data folder`);
         }

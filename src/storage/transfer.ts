@@ -1,5 +1,13 @@
 import { type Kysely, sql } from 'kysely';
-import { type LocalAccount, TransferError, type TransferReader, type TransferRow, type TransferTables, type TransferWriter } from '../domain/transfer.ts';
+import {
+  type AccountPassword,
+  type LocalAccount,
+  TransferError,
+  type TransferReader,
+  type TransferRow,
+  type TransferTables,
+  type TransferWriter,
+} from '../domain/transfer.ts';
 import type { Database } from './database.ts';
 import type { Dialect } from './migrations/index.ts';
 
@@ -415,6 +423,14 @@ function reader(db: Kysely<any>): TransferReader {
         last = rows[rows.length - 1];
       }
     },
+
+    async passwords() {
+      const rows = (await db.selectFrom('accounts').select(['username', 'password_hash']).orderBy('id').execute()) as {
+        username: string;
+        password_hash: string;
+      }[];
+      return rows.map((r) => ({ username: r.username, passwordHash: r.password_hash }));
+    },
   };
 }
 
@@ -520,6 +536,12 @@ function writer(db: Kysely<any>, dialect: Dialect): TransferWriter {
         await sql`select setval(pg_get_serial_sequence(${table}, 'id'), greatest(coalesce(max(id), 0), 1), max(id) is not null) from ${sql.table(table)}`.execute(
           db,
         );
+      }
+    },
+
+    async setPasswords(passwords: AccountPassword[]) {
+      for (const p of passwords) {
+        await db.updateTable('accounts').set({ password_hash: p.passwordHash }).where('username', '=', p.username).execute();
       }
     },
 

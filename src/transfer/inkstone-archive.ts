@@ -8,7 +8,7 @@ import type { Ctx } from '../domain/context.ts';
 import { MediaFolder } from '../domain/media/files.ts';
 import { contentTypeOf, isMediaPath } from '../domain/media/media-store.ts';
 import { rebuildDraftIndex, rebuildSearchIndex } from '../domain/search/service.ts';
-import { TransferError, type TransferRow, type TransferTables } from '../domain/transfer.ts';
+import { type AccountPassword, TransferError, type TransferRow, type TransferTables } from '../domain/transfer.ts';
 import { checkArchiveTarget, DiskGuard, diskFullOr, jsonLines, LineChunker, readTarGz, TarWriter } from './tar.ts';
 
 /**
@@ -19,6 +19,9 @@ import { checkArchiveTarget, DiskGuard, diskFullOr, jsonLines, LineChunker, read
  *   …
  *   media/<yyyy>/<mm>/<key>-<w>.<ext>  every stored file the rows use: each upload's finished variants (the originals
  *                                  are not kept by Inkstone: the variants are what pages serve), demo images
+ *   backup-credentials.json        only in a backup written this way (PostgreSQL without pg_dump): every account's
+ *                                  password hash and the data folder's secret, which `restore` puts back and
+ *                                  `import` skips (an export carries no secrets)
  *   end.json                       the count of every table and of the media files: an archive without it is truncated
  *
  * Rows are the tables' own columns (ids and times as they are), so an import gives the same site on either store.
@@ -31,6 +34,7 @@ export const ARCHIVE_FORMAT = 'inkstone-archive';
 export const ARCHIVE_VERSION = 1;
 const MANIFEST = 'inkstone-archive.json';
 const END = 'end.json';
+const CREDENTIALS = 'backup-credentials.json';
 
 /** What export and import need of a process: its configuration, its context (media store) and the tables. */
 export interface ArchiveContainer {
@@ -67,11 +71,18 @@ const MEDIA_IN_TEXT = /\/media\/([A-Za-z0-9_-][A-Za-z0-9._/-]{0,399})/g;
 export async function exportInkstoneArchive(
   c: ArchiveContainer,
   file: string,
-  options: { progress?: (table: string, rows: number) => void } = {},
+  options: {
+    progress?: (table: string, rows: number) => void;
+    /**
+     * The archive is a backup (`inkstone backup` on PostgreSQL without pg_dump): it also carries the accounts' password
+     * hashes and the data folder's secret (when there is one), as a backup does, and its folder is made when missing.
+     */
+    backup?: { secret: string | undefined };
+  } = {},
 ): Promise<ExportReport> {
   // Before the snapshot: on SQLite the snapshot holds the process's one connection.
   const schema = await c.transfer.schemaVersion();
-  await checkArchiveTarget(file, c.config.dataDir);
+  await checkArchiveTarget(file, c.config.dataDir, { createFolder: options.backup !== undefined });
   const tar = new TarWriter(file);
   try {
     const report = await c.transfer.snapshot(async (read) => {
@@ -111,6 +122,10 @@ export async function exportInkstoneArchive(
         }
       }
       await chunker.flush();
+      if (options.backup) {
+        const credentials = { passwords: await read.passwords(), ...(options.backup.secret ? { secret: options.backup.secret } : {}) };
+        await tar.addBuffer(CREDENTIALS, Buffer.from(JSON.stringify(credentials)));
+      }
       let mediaFiles = 0;
       let mediaBytes = 0;
       const missingMedia: string[] = [];
@@ -140,6 +155,11 @@ export interface ImportOptions {
   replace?: boolean;
   /** Stop (and undo) when the data folder's disk has less than this left; 64 MB unless given. */
   minFreeBytes?: number;
+  /**
+   * `inkstone restore` of a backup written as an export archive: its accounts' password hashes are set and its secret
+   * handed back in the report. A plain import skips them.
+   */
+  restore?: boolean;
   /** Skip the search reindex after the import (tests that look at rows only). */
   skipReindex?: boolean;
   progress?: (what: string, n: number) => void;
@@ -151,6 +171,8 @@ export interface ImportReport {
   mediaFiles: number;
   /** Accounts that have no password until an admin sets one (archives carry no password hashes). */
   withoutPassword: string[];
+  /** The backup's secret (a restore of a backup that carries one), for the data folder. */
+  secret?: string;
   indexed: { published: number; unpublished: number };
 }
 
@@ -189,6 +211,7 @@ export async function importInkstoneArchive(c: ArchiveContainer, file: string, o
       const local = await w.clear();
       let manifest: ArchiveManifest | undefined;
       let end: { counts: Record<string, number>; mediaFiles: number } | undefined;
+      let credentials: { passwords: AccountPassword[]; secret?: string } | undefined;
       const counts: Record<string, number> = {};
       let mediaFiles = 0;
       let tableAt = -1;
@@ -256,6 +279,13 @@ export async function importInkstoneArchive(c: ArchiveContainer, file: string, o
           mediaFiles++;
           continue;
         }
+        if (entry.name === CREDENTIALS) {
+          if (credentials) throw corrupt(`${CREDENTIALS} comes twice`);
+          const text = await small(entry.stream, 64 * 1024 * 1024);
+          // Only a restore reads it; a plain import takes no secrets.
+          credentials = options.restore ? parseCredentials(text) : { passwords: [] };
+          continue;
+        }
         if (entry.name === END) {
           await flush();
           end = parseEnd(await small(entry.stream, 1024 * 1024));
@@ -271,8 +301,9 @@ export async function importInkstoneArchive(c: ArchiveContainer, file: string, o
       }
       if (mediaFiles !== end.mediaFiles) throw corrupt(`${mediaFiles} media files instead of ${end.mediaFiles}`);
       await w.finish();
+      if (credentials) await w.setPasswords(credentials.passwords);
       const withoutPassword = await w.addLocalAccounts(local);
-      return { manifest, counts, mediaFiles, withoutPassword };
+      return { manifest, counts, mediaFiles, withoutPassword, ...(credentials?.secret ? { secret: credentials.secret } : {}) };
     });
   } catch (err) {
     // Nothing of the rows stayed (the transaction rolled back): the files go too.
@@ -331,6 +362,25 @@ function parseManifest(text: string, tables: readonly string[]): ArchiveManifest
       throw new TransferError('incompatible', `归档来自更新的版本 (the archive holds table ${String(t).slice(0, 60)}, unknown here: upgrade Inkstone first)`);
   }
   return value as ArchiveManifest;
+}
+
+function parseCredentials(text: string): { passwords: AccountPassword[]; secret?: string } {
+  let value: { passwords?: unknown; secret?: unknown };
+  try {
+    value = JSON.parse(text) as typeof value;
+  } catch {
+    throw corrupt(`${CREDENTIALS} is not JSON`);
+  }
+  const passwords = value?.passwords;
+  const fine =
+    Array.isArray(passwords) &&
+    passwords.every(
+      (p: { username?: unknown; passwordHash?: unknown }) =>
+        typeof p?.username === 'string' && typeof p.passwordHash === 'string' && p.passwordHash.length <= 1000,
+    ) &&
+    (value.secret === undefined || (typeof value.secret === 'string' && /^[A-Za-z0-9_-]{16,200}$/.test(value.secret)));
+  if (!fine) throw corrupt(`${CREDENTIALS} is malformed`);
+  return { passwords: passwords as AccountPassword[], ...(value.secret ? { secret: value.secret as string } : {}) };
 }
 
 function parseEnd(text: string): { counts: Record<string, number>; mediaFiles: number } {

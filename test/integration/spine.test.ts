@@ -111,6 +111,31 @@ describe.each(STORES)('newsroom API on %s', (kind) => {
     expect(got).toMatchObject({ status: 'published', publishedAt: at, scheduledAt: null });
   });
 
+  it('publishes every due article when one of them can no longer be published', async () => {
+    const { publishDueArticles } = await import('../../src/domain/articles/service.ts');
+    const emptied = await createArticle(t.app, reporter, { title: '定时后正文被清空的稿件' });
+    const fine = await createArticle(t.app, reporter, { title: '随后到点的定时稿件' });
+    for (const [a, minutes] of [
+      [emptied, 10],
+      [fine, 20],
+    ] as const) {
+      const at = new Date(t.clock.now() + minutes * 60_000).toISOString();
+      const res = await t.app.inject({ method: 'POST', url: `/api/v1/articles/${a.id}/schedule`, headers: { authorization: editor }, payload: { at } });
+      expect(res.statusCode).toBe(200);
+    }
+    // An edit after scheduling may leave a scheduled article without text, which publishing refuses.
+    const edit = await t.app.inject({ method: 'PATCH', url: `/api/v1/articles/${emptied.id}`, headers: { authorization: editor }, payload: { body: '' } });
+    expect(edit.statusCode).toBe(200);
+    t.clock.advance(30 * 60_000);
+    expect(await publishDueArticles(t.ctx)).toEqual([fine.id]);
+    const status = async (id: number) => json(await t.app.inject({ url: `/api/v1/articles/${id}`, headers: { authorization: editor } })).status;
+    expect(await status(fine.id)).toBe('published');
+    expect((await t.app.inject({ url: `/a/${fine.id}` })).statusCode).toBe(200);
+    // The empty one waits, scheduled, for an editor; nothing public was made of it.
+    expect(await status(emptied.id)).toBe('scheduled');
+    expect((await t.app.inject({ url: `/a/${emptied.id}` })).statusCode).toBe(404);
+  });
+
   it('unpublishes: the page answers 410 and the feed drops it', async () => {
     const a = await createArticle(t.app, reporter);
     await publish(t.app, editor, a.id);

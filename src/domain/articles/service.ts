@@ -475,8 +475,12 @@ export function scheduleArticle(ctx: Ctx, actor: Actor, id: number, at: number, 
   return transition(ctx, actor, id, 'schedule', (a) => ({ status: 'scheduled', scheduledAt: at, ...responsibleEditor(a, actor) }), '', expectedRevision);
 }
 
-/** Publishes every scheduled article whose time has come; each exactly once, even with several processes. */
-export async function publishDueArticles(ctx: Ctx): Promise<number[]> {
+/**
+ * Publishes every scheduled article whose time has come; each exactly once, even with several processes. One that can
+ * no longer be published (emptied by an edit after it was scheduled) stays scheduled and is handed to `refused`; the
+ * others go out all the same.
+ */
+export async function publishDueArticles(ctx: Ctx, refused: (id: number, err: DomainError) => void = () => {}): Promise<number[]> {
   const due = await ctx.store.articles.dueScheduled(ctx.clock.now());
   const published: number[] = [];
   for (const id of due) {
@@ -488,8 +492,9 @@ export async function publishDueArticles(ctx: Ctx): Promise<number[]> {
       }));
       published.push(id);
     } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
       // Another process published (or an editor unpublished) it first: nothing to do.
-      if (!(err instanceof Error && 'kind' in err && (err as { kind: string }).kind === 'conflict')) throw err;
+      if (err.kind !== 'conflict') refused(id, err);
     }
   }
   return published;
