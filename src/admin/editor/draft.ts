@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Article, ArticleAbilities, PresenceAnswer, User } from '../../shared/api.ts';
-import { api, ApiError, explain, type RevisionStamp } from '../api.ts';
+import { api, ApiError, explain, SIGNED_IN_AGAIN, type RevisionStamp } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { conflictCount, mergeContent, resolveMerge, type Choice, type Content, type Merge } from '../merge.ts';
 import { navigate } from '../router.ts';
@@ -158,6 +158,8 @@ export function useArticleDraft(id: number | undefined, user: User) {
   const [error, setError] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(null);
   const [conflict, setConflict] = useState<EditConflict | null>(null);
+  // Bumped when a refused autosave may now go through (signed in again): tries again.
+  const [retries, setRetries] = useState(0);
 
   // What the server has (for a new article: the blank form, so an untouched one is not an unsaved change).
   const savedSnapshot = useRef(snapshot(blank, ''));
@@ -223,7 +225,14 @@ export function useArticleDraft(id: number | undefined, user: User) {
     if (!autosave || !abilities.edit || conflict || !form.title.trim() || !form.channel) return;
     const timer = setTimeout(() => void save(true), AUTOSAVE_MS);
     return () => clearTimeout(timer);
-  }, [form, body, loaded]);
+  }, [form, body, loaded, retries]);
+
+  // A save refused because the session was gone is tried again once the person has signed in again.
+  useEffect(() => {
+    const again = () => setRetries((n) => n + 1);
+    addEventListener(SIGNED_IN_AGAIN, again);
+    return () => removeEventListener(SIGNED_IN_AGAIN, again);
+  }, []);
 
   /** Whether leaving now would lose something: changes not saved, a save under way, or a conflict not settled. */
   const unsaved = () =>
@@ -460,7 +469,8 @@ export function presenceLine(others: readonly Present[]): string {
 /**
  * Presence (王编辑正在编辑): while the page shows a saved article, a heartbeat on opening and every 5 s after, saying
  * whether this person is editing (`editing()`, asked at each beat); answers who else has it open. Stops when the
- * page leaves the article or the server refuses (the person may not read it).
+ * page leaves the article or the server refuses (the person may not read it, or was signed out: then it starts again
+ * once they sign in again).
  */
 export function usePresence(articleId: number | undefined, editing: () => boolean): Present[] {
   const [others, setOthers] = useState<Present[]>([]);
@@ -471,8 +481,10 @@ export function usePresence(articleId: number | undefined, editing: () => boolea
     setOthers([]);
     if (articleId === undefined) return;
     let live = true;
+    let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const beat = async () => {
+      stopped = false;
       try {
         const answer = await api<PresenceAnswer>('POST', `/articles/${articleId}/presence`, { editing: ask.current() });
         if (live) setOthers(answer.others);
@@ -480,14 +492,21 @@ export function usePresence(articleId: number | undefined, editing: () => boolea
         if (!live) return;
         setOthers([]);
         // Refused for good (no longer readable, gone, signed out): stop asking.
-        if (e instanceof ApiError && (e.status === 401 || e.status === 403 || e.status === 404)) return;
+        if (e instanceof ApiError && (e.status === 401 || e.status === 403 || e.status === 404)) {
+          stopped = true;
+          return;
+        }
       }
       if (live) timer = setTimeout(() => void beat(), HEARTBEAT_MS);
     };
+    // Signed out under the page, then in again: the others see this person again.
+    const resume = () => stopped && void beat();
     void beat();
+    addEventListener(SIGNED_IN_AGAIN, resume);
     return () => {
       live = false;
       clearTimeout(timer);
+      removeEventListener(SIGNED_IN_AGAIN, resume);
     };
   }, [articleId]);
 
