@@ -10,7 +10,8 @@ import { launchChromium, signInNewsroom, startDemoSite } from './browser.ts';
 
 /**
  * A writer's unsaved text in Chromium when the ground moves under the editor: the session ends (signed out in another
- * tab) while typing. The text stays on screen and reaches the server once it can, without the writer typing again.
+ * tab) or the network drops while typing. The text stays on screen and reaches the server once it can, without the
+ * writer typing again.
  */
 
 const PASSWORD = 'unsaved-e2e-password';
@@ -91,6 +92,24 @@ describe('the writer’s unsaved text in Chromium', { timeout: 90_000 }, () => {
     expect(occurrences(await storedBody(id), '请市民减少外出。')).toBe(1);
     expect(await page.textContent('.ProseMirror')).toBe('气象台发布暴雨橙色预警。请市民减少外出。');
     expect(await page.$('.notice')).toBeNull();
+    await page.context().close();
+  });
+
+  it('the network drops while typing: the editor says it is offline, keeps typing, and saves by itself when it is back', async () => {
+    const { id, page } = await openDraft('台风路径西移', '<p>台风向西北方向移动。</p>');
+    await page.context().setOffline(true);
+    await typeAtEnd(page, '沿海地区注意防范。');
+    await waitState(page, 'offline');
+    expect(await page.textContent('[data-save-state]')).toContain('离线');
+    await typeAtEnd(page, '渔船回港避风。');
+    expect(await storedBody(id)).not.toContain('沿海地区');
+
+    await page.context().setOffline(false);
+    // No keystroke after the network came back.
+    await waitState(page, 'saved');
+    const body = await storedBody(id);
+    expect(occurrences(body, '沿海地区注意防范。渔船回港避风。')).toBe(1);
+    expect(await page.textContent('[data-save-state]')).toContain('已保存');
     await page.context().close();
   });
 });

@@ -21,8 +21,11 @@ export interface DraftForm {
 
 export type FormField = keyof DraftForm;
 
-/** `merged`: saved after merging someone else's changes; `conflict`: not saved, waiting for the person's choices. */
-export type SaveState = 'clean' | 'dirty' | 'saving' | 'saved' | 'merged' | 'failed' | 'conflict';
+/**
+ * `merged`: saved after merging someone else's changes; `conflict`: not saved, waiting for the person's choices;
+ * `offline`: not saved because the server could not be reached (tried again by itself).
+ */
+export type SaveState = 'clean' | 'dirty' | 'saving' | 'saved' | 'merged' | 'failed' | 'offline' | 'conflict';
 
 /** The workflow's actions: POST /articles/:id/<action>. */
 export type WorkflowAction = 'submit' | 'publish' | 'unpublish' | 'return' | 'schedule';
@@ -54,6 +57,11 @@ interface Base {
 }
 
 const AUTOSAVE_MS = 2000;
+/** A draft's autosave that failed for a passing reason (no network, the server busy or down) is tried again after this. */
+const RETRY_MS = 10_000;
+
+/** A failure that may pass by itself: no answer at all, or the server overloaded or failing. */
+const passing = (e: unknown) => !(e instanceof ApiError) || e.status === 429 || e.status >= 500;
 
 const formOf = (a: Article): DraftForm => ({
   title: a.title,
@@ -158,7 +166,7 @@ export function useArticleDraft(id: number | undefined, user: User) {
   const [error, setError] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(null);
   const [conflict, setConflict] = useState<EditConflict | null>(null);
-  // Bumped when a refused autosave may now go through (signed in again): tries again.
+  // Bumped when a refused autosave may now go through (back online, signed in again, a retry's time): tries again.
   const [retries, setRetries] = useState(0);
 
   // What the server has (for a new article: the blank form, so an untouched one is not an unsaved change).
@@ -227,11 +235,15 @@ export function useArticleDraft(id: number | undefined, user: User) {
     return () => clearTimeout(timer);
   }, [form, body, loaded, retries]);
 
-  // A save refused because the session was gone is tried again once the person has signed in again.
+  // A save refused because the network or the session was gone is tried again once they are back.
   useEffect(() => {
     const again = () => setRetries((n) => n + 1);
+    addEventListener('online', again);
     addEventListener(SIGNED_IN_AGAIN, again);
-    return () => removeEventListener(SIGNED_IN_AGAIN, again);
+    return () => {
+      removeEventListener('online', again);
+      removeEventListener(SIGNED_IN_AGAIN, again);
+    };
   }, []);
 
   /** Whether leaving now would lose something: changes not saved, a save under way, or a conflict not settled. */
@@ -351,8 +363,10 @@ export function useArticleDraft(id: number | undefined, user: User) {
       } catch (e) {
         const stale = e instanceof ApiError && e.code === 'stale_revision';
         if (!stale || !a || attempt > 3) {
-          setSaveState('failed');
+          setSaveState(e instanceof ApiError ? 'failed' : 'offline');
           setError(`保存失败：${explain(e)}`);
+          // Nothing else would save it until the next keystroke (a network gone without the browser noticing).
+          if (passing(e) && (!a || a.status === 'draft')) setTimeout(() => setRetries((n) => n + 1), RETRY_MS);
           return null;
         }
         const caught = await catchUp(a.id, e.current);
