@@ -31,6 +31,9 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
+/** Dispatched on window when the person signs in again after their session ended under an open page. */
+export const SIGNED_IN_AGAIN = 'admin:signed-in-again';
+
 /** Called when the server says the session is gone (expired, signed out elsewhere, password changed). */
 export function whenSignedOut(fn: () => void): void {
   onSignedOut = fn;

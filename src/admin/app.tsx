@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import type { Account, Channel, SessionState, User, UserAbilities } from '../shared/api.ts';
-import { api, setCsrfToken, whenSignedOut } from './api.ts';
+import { api, SIGNED_IN_AGAIN, setCsrfToken, whenSignedOut } from './api.ts';
 import { AccountsPage } from './pages/accounts.tsx';
 import { ArchivePage } from './pages/archive.tsx';
 import { AuditPage } from './pages/audit.tsx';
@@ -11,7 +11,7 @@ import { EditorPage } from './pages/editor.tsx';
 import { HistoryPage } from './pages/history.tsx';
 import { ImportsPage } from './pages/imports.tsx';
 import { LivePage } from './pages/live.tsx';
-import { LoginPage } from './pages/login.tsx';
+import { LoginPage, SignInAgainDialog } from './pages/login.tsx';
 import { MediaLibraryPage } from './pages/media.tsx';
 import { MePage } from './pages/me.tsx';
 import { SlotsPage } from './pages/slots.tsx';
@@ -25,7 +25,8 @@ import { TrashPage } from './pages/trash.tsx';
 import { confirmLeave, match, onLinkClick, usePath } from './router.ts';
 import { loadChannels, loadPeople, roleNames } from './ui.tsx';
 
-type Session = { user: User } | null | undefined;
+/** `expired`: the server ended the session while a page was open; the page stays under the sign-in form. */
+type Session = { user: User; expired?: boolean } | null | undefined;
 
 interface NavItem {
   href: string;
@@ -62,7 +63,8 @@ export function App() {
   useEffect(() => {
     whenSignedOut(() => {
       setCsrfToken(null);
-      setSession(null);
+      // Not the sign-in page in its place: that would throw away what the page holds (an editor's unsaved text).
+      setSession((s) => (s ? { user: s.user, expired: true } : null));
     });
     api<SessionState>('GET', '/session').then(
       (r) => {
@@ -134,8 +136,16 @@ export function App() {
       </p>
     );
 
+  const signedInAgain = (u: User, csrf: string | null) => {
+    setCsrfToken(csrf);
+    setSession({ user: u });
+    // Pages retry what the ended session refused (the editor its save); another person gets fresh pages (key below).
+    if (u.username === user.username) queueMicrotask(() => dispatchEvent(new Event(SIGNED_IN_AGAIN)));
+  };
+
   return (
     <>
+      {session.expired ? <SignInAgainDialog username={user.username} onSignedIn={signedInAgain} /> : null}
       <header class="topbar">
         <a class="brand" href="/admin">
           <span class="brand-mark" aria-hidden="true">
@@ -168,7 +178,9 @@ export function App() {
           </button>
         </div>
       </header>
-      <main id="main">{page}</main>
+      <main id="main" key={user.username}>
+        {page}
+      </main>
     </>
   );
 }

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Article, ArticleAbilities, PresenceAnswer, User } from '../../shared/api.ts';
-import { api, ApiError, explain, type RevisionStamp } from '../api.ts';
+import { api, ApiError, explain, SIGNED_IN_AGAIN, type RevisionStamp } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { conflictCount, mergeContent, resolveMerge, type Choice, type Content, type Merge } from '../merge.ts';
 import { navigate } from '../router.ts';
@@ -21,8 +21,11 @@ export interface DraftForm {
 
 export type FormField = keyof DraftForm;
 
-/** `merged`: saved after merging someone else's changes; `conflict`: not saved, waiting for the person's choices. */
-export type SaveState = 'clean' | 'dirty' | 'saving' | 'saved' | 'merged' | 'failed' | 'conflict';
+/**
+ * `merged`: saved after merging someone else's changes; `conflict`: not saved, waiting for the person's choices;
+ * `offline`: not saved because the server could not be reached (tried again by itself).
+ */
+export type SaveState = 'clean' | 'dirty' | 'saving' | 'saved' | 'merged' | 'failed' | 'offline' | 'conflict';
 
 /** The workflow's actions: POST /articles/:id/<action>. */
 export type WorkflowAction = 'submit' | 'publish' | 'unpublish' | 'return' | 'schedule';
@@ -54,6 +57,11 @@ interface Base {
 }
 
 const AUTOSAVE_MS = 2000;
+/** A draft's autosave that failed for a passing reason (no network, the server busy or down) is tried again after this. */
+const RETRY_MS = 10_000;
+
+/** A failure that may pass by itself: no answer at all, or the server overloaded or failing. */
+const passing = (e: unknown) => !(e instanceof ApiError) || e.status === 429 || e.status >= 500;
 
 const formOf = (a: Article): DraftForm => ({
   title: a.title,
@@ -158,6 +166,8 @@ export function useArticleDraft(id: number | undefined, user: User) {
   const [error, setError] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(null);
   const [conflict, setConflict] = useState<EditConflict | null>(null);
+  // Bumped when a refused autosave may now go through (back online, signed in again, a retry's time): tries again.
+  const [retries, setRetries] = useState(0);
 
   // What the server has (for a new article: the blank form, so an untouched one is not an unsaved change).
   const savedSnapshot = useRef(snapshot(blank, ''));
@@ -223,7 +233,18 @@ export function useArticleDraft(id: number | undefined, user: User) {
     if (!autosave || !abilities.edit || conflict || !form.title.trim() || !form.channel) return;
     const timer = setTimeout(() => void save(true), AUTOSAVE_MS);
     return () => clearTimeout(timer);
-  }, [form, body, loaded]);
+  }, [form, body, loaded, retries]);
+
+  // A save refused because the network or the session was gone is tried again once they are back.
+  useEffect(() => {
+    const again = () => setRetries((n) => n + 1);
+    addEventListener('online', again);
+    addEventListener(SIGNED_IN_AGAIN, again);
+    return () => {
+      removeEventListener('online', again);
+      removeEventListener(SIGNED_IN_AGAIN, again);
+    };
+  }, []);
 
   /** Whether leaving now would lose something: changes not saved, a save under way, or a conflict not settled. */
   const unsaved = () =>
@@ -342,8 +363,10 @@ export function useArticleDraft(id: number | undefined, user: User) {
       } catch (e) {
         const stale = e instanceof ApiError && e.code === 'stale_revision';
         if (!stale || !a || attempt > 3) {
-          setSaveState('failed');
+          setSaveState(e instanceof ApiError ? 'failed' : 'offline');
           setError(`保存失败：${explain(e)}`);
+          // Nothing else would save it until the next keystroke (a network gone without the browser noticing).
+          if (passing(e) && (!a || a.status === 'draft')) setTimeout(() => setRetries((n) => n + 1), RETRY_MS);
           return null;
         }
         const caught = await catchUp(a.id, e.current);
@@ -460,7 +483,8 @@ export function presenceLine(others: readonly Present[]): string {
 /**
  * Presence (王编辑正在编辑): while the page shows a saved article, a heartbeat on opening and every 5 s after, saying
  * whether this person is editing (`editing()`, asked at each beat); answers who else has it open. Stops when the
- * page leaves the article or the server refuses (the person may not read it).
+ * page leaves the article or the server refuses (the person may not read it, or was signed out: then it starts again
+ * once they sign in again).
  */
 export function usePresence(articleId: number | undefined, editing: () => boolean): Present[] {
   const [others, setOthers] = useState<Present[]>([]);
@@ -471,8 +495,10 @@ export function usePresence(articleId: number | undefined, editing: () => boolea
     setOthers([]);
     if (articleId === undefined) return;
     let live = true;
+    let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const beat = async () => {
+      stopped = false;
       try {
         const answer = await api<PresenceAnswer>('POST', `/articles/${articleId}/presence`, { editing: ask.current() });
         if (live) setOthers(answer.others);
@@ -480,14 +506,21 @@ export function usePresence(articleId: number | undefined, editing: () => boolea
         if (!live) return;
         setOthers([]);
         // Refused for good (no longer readable, gone, signed out): stop asking.
-        if (e instanceof ApiError && (e.status === 401 || e.status === 403 || e.status === 404)) return;
+        if (e instanceof ApiError && (e.status === 401 || e.status === 403 || e.status === 404)) {
+          stopped = true;
+          return;
+        }
       }
       if (live) timer = setTimeout(() => void beat(), HEARTBEAT_MS);
     };
+    // Signed out under the page, then in again: the others see this person again.
+    const resume = () => stopped && void beat();
     void beat();
+    addEventListener(SIGNED_IN_AGAIN, resume);
     return () => {
       live = false;
       clearTimeout(timer);
+      removeEventListener(SIGNED_IN_AGAIN, resume);
     };
   }, [articleId]);
 

@@ -365,13 +365,17 @@ function SaveStatus({ state, savedAt, autosave }: { state: SaveState; savedAt: n
             : '有未保存的更改（请点“保存”）'
           : state === 'failed'
             ? '保存失败'
-            : state === 'conflict'
-              ? '与他人的修改冲突，尚未保存'
-              : state === 'merged' && savedAt
-                ? `已合并并保存 ${formatClock(savedAt)}`
-                : savedAt
-                  ? `已保存 ${formatClock(savedAt)}`
-                  : ''}
+            : state === 'offline'
+              ? autosave
+                ? '离线，未保存（恢复网络后自动保存）'
+                : '离线，未保存'
+              : state === 'conflict'
+                ? '与他人的修改冲突，尚未保存'
+                : state === 'merged' && savedAt
+                  ? `已合并并保存 ${formatClock(savedAt)}`
+                  : savedAt
+                    ? `已保存 ${formatClock(savedAt)}`
+                    : ''}
     </span>
   );
 }

@@ -1,0 +1,115 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
+import type { Actor } from '../../src/domain/accounts/roles.ts';
+import { createArticle } from '../../src/domain/articles/service.ts';
+import { createChannel } from '../../src/domain/channels/service.ts';
+import type { Ctx } from '../../src/domain/context.ts';
+import { waitFor } from '../support/wait.ts';
+import { launchChromium, signInNewsroom, startDemoSite } from './browser.ts';
+
+/**
+ * A writer's unsaved text in Chromium when the ground moves under the editor: the session ends (signed out in another
+ * tab) or the network drops while typing. The text stays on screen and reaches the server once it can, without the
+ * writer typing again.
+ */
+
+const PASSWORD = 'unsaved-e2e-password';
+const CHANNEL = 'yaowen';
+
+let browser: Browser;
+let base: string;
+let ctx: Ctx;
+let close: () => Promise<void>;
+let reporter: Actor;
+
+beforeAll(async () => {
+  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
+  ({ base, ctx, close } = site);
+  await createChannel(ctx, null, { slug: CHANNEL, name: '要闻' });
+  reporter = toActor(await createAccount(ctx, null, { username: 'zhouming', displayName: '周明远', role: 'reporter', password: PASSWORD }));
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await close?.();
+});
+
+const storedBody = async (id: number) => (await ctx.store.articles.findById(id))!.bodyHtml;
+const saveState = (page: Page) => page.getAttribute('[data-save-state]', 'data-save-state');
+const waitState = (page: Page, ...states: string[]) =>
+  waitFor(async () => states.includes((await saveState(page)) ?? ''), { timeout: 30_000, message: `save state ${states.join('/')}` });
+const occurrences = (text: string, part: string) => text.split(part).length - 1;
+
+async function openDraft(title: string, body: string): Promise<{ id: number; page: Page }> {
+  const { id } = await createArticle(ctx, reporter, { title, channel: CHANNEL, body });
+  const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+  await page.goto(`${base}/admin/articles/${id}`);
+  await page.waitForSelector('.ProseMirror');
+  return { id, page };
+}
+
+/** Types at the end of the body's last paragraph. */
+async function typeAtEnd(page: Page, text: string) {
+  await page.click('.ProseMirror > p:last-of-type');
+  await page.$eval('.ProseMirror > p:last-of-type', (el) => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    range.collapse(false);
+    getSelection()!.removeAllRanges();
+    getSelection()!.addRange(range);
+  });
+  await page.keyboard.type(text);
+}
+
+describe('the writer’s unsaved text in Chromium', { timeout: 90_000 }, () => {
+  it('signed out in another tab while typing: the sign-in form comes over the editor, and signing in again saves the text', async () => {
+    const { id, page } = await openDraft('暴雨预警升级', '<p>气象台发布暴雨橙色预警。</p>');
+    // Right after a presence heartbeat (the next is 5 s away, so the sign-in form cannot come mid-sentence), the same
+    // person signs out elsewhere in this browser (as the 退出 of another tab does), then types on.
+    await page.waitForResponse((r) => r.url().endsWith(`/articles/${id}/presence`) && r.ok());
+    const request = page.context().request;
+    const { csrfToken } = (await (await request.get(`${base}/api/v1/session`)).json()) as { csrfToken: string };
+    expect((await request.delete(`${base}/api/v1/session`, { headers: { 'x-csrf-token': csrfToken } })).status()).toBe(204);
+    await typeAtEnd(page, '请市民减少外出。');
+    // The autosave (or the presence heartbeat) learns that the session is gone: the editor stays underneath.
+    await page.waitForSelector('dialog[data-sign-in-again][open]');
+    expect(await page.textContent('dialog[data-sign-in-again]')).toContain('登录已失效');
+    expect(await page.textContent('.ProseMirror')).toBe('气象台发布暴雨橙色预警。请市民减少外出。');
+    expect(await storedBody(id)).not.toContain('请市民减少外出');
+    // Nothing can be typed into the page meanwhile: Escape does not dismiss the form.
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog[data-sign-in-again][open]', { timeout: 5_000 });
+
+    expect(await page.inputValue('dialog[data-sign-in-again] #login-username')).toBe('zhouming');
+    await page.fill('dialog[data-sign-in-again] #login-password', PASSWORD);
+    await page.click('dialog[data-sign-in-again] button[type=submit]');
+    await page.waitForSelector('dialog[data-sign-in-again]', { state: 'detached' });
+    // Saved by itself, once, without another keystroke.
+    await waitState(page, 'saved');
+    expect(occurrences(await storedBody(id), '请市民减少外出。')).toBe(1);
+    expect(await page.textContent('.ProseMirror')).toBe('气象台发布暴雨橙色预警。请市民减少外出。');
+    expect(await page.$('.notice')).toBeNull();
+    await page.context().close();
+  });
+
+  it('the network drops while typing: the editor says it is offline, keeps typing, and saves by itself when it is back', async () => {
+    const { id, page } = await openDraft('台风路径西移', '<p>台风向西北方向移动。</p>');
+    await page.context().setOffline(true);
+    await typeAtEnd(page, '沿海地区注意防范。');
+    await waitState(page, 'offline');
+    expect(await page.textContent('[data-save-state]')).toContain('离线');
+    await typeAtEnd(page, '渔船回港避风。');
+    expect(await storedBody(id)).not.toContain('沿海地区');
+
+    await page.context().setOffline(false);
+    // No keystroke after the network came back.
+    await waitState(page, 'saved');
+    const body = await storedBody(id);
+    expect(occurrences(body, '沿海地区注意防范。渔船回港避风。')).toBe(1);
+    expect(await page.textContent('[data-save-state]')).toContain('已保存');
+    await page.context().close();
+  });
+});
