@@ -95,6 +95,14 @@ describe.each(STORES)('bad input on %s', (kind) => {
       'required',
       'title',
     ],
+    // Publishing needs text (assertPublishable): so does keeping a published article, or readers see an empty page.
+    [
+      'a published article’s body emptied',
+      () => ({ method: 'PATCH', url: `/api/v1/articles/${articleId}`, headers: { authorization: editor }, payload: { body: '<p> </p><p><br></p>' } }),
+      400,
+      'required',
+      'body',
+    ],
     [
       'title over 200 characters',
       () => ({ method: 'POST', url: '/api/v1/articles', headers: { authorization: reporter }, payload: articleInput({ title: longTitle }) }),

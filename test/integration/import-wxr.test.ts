@@ -393,6 +393,16 @@ describe.each(STORES)('WordPress import on %s', (kind) => {
     expect((await t.app.inject({ method: 'GET', url: `/a/${by('空正文').id}` })).statusCode).toBe(404);
     // A repeat leaves them as they are.
     expect(await runImport(t, actor, wxr)).toMatchObject({ imported: 0 });
+    // The source empties the post that has text: its public page is kept, not emptied, and the import goes on.
+    const emptied = tempFile(
+      'no-text-2.xml',
+      readFileSync(wxr, 'utf8').replace('<content:encoded>一句话</content:encoded>', '<content:encoded> </content:encoded>'),
+    );
+    const again = await runImport(t, actor, emptied, { update: true });
+    expect(again.skipped['no text at the source']).toBe(1);
+    expect(again.warnings).toContainEqual(expect.objectContaining({ postId: '3', message: expect.stringContaining('kept as it is') }));
+    const kept = await t.db.database.db.selectFrom('articles').select(['status', 'body_text']).where('id', '=', by('有字').id).executeTakeFirstOrThrow();
+    expect(kept).toMatchObject({ status: 'published', body_text: expect.stringContaining('一句话') });
   });
 
   it("makes a feed's relative addresses absolute: its images show and its links lead back, its relative <link> redirects", async () => {

@@ -128,13 +128,14 @@ describe.each(STORES)('media in an S3 bucket on %s', (kind) => {
       '/media/TMP/x.jpg',
       '/media/..%2f..%2fsecret',
       '/media/%2e%2e/%2e%2e/etc/passwd',
-      '/media/a%00b.jpg',
       `/media/${'a/'.repeat(50)}x.jpg`,
       '/media/',
     ]) {
       const res = await t.app.inject({ url });
       expect(res.statusCode, url).toBe(404);
     }
+    // A NUL character in an address is bad input anywhere (bad-input.test.ts): 400, not a lookup.
+    expect((await t.app.inject({ url: '/media/a%00b.jpg' })).statusCode).toBe(400);
   });
 
   it('reuses the objects of an identical upload (the dedupe asks the bucket)', async () => {

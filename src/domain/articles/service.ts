@@ -280,6 +280,10 @@ async function updateOnce(
     const c = await normalize(store, merged, body, before);
     const changed = changedFields(contentOf(before), c);
     if (changed.length === 0) return before;
+    // What may not be published may not become so by an edit either (assertPublishable): readers would see an empty page.
+    if (changed.includes('bodyHtml') && (before.status === 'published' || before.status === 'scheduled') && body.bodyText.trim() === '') {
+      throw invalid(`A ${before.status} article needs a body: unpublish it before emptying it`, 'body', 'required');
+    }
     const now = ctx.clock.now();
     const won = await store.articles.update(
       id,

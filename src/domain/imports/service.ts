@@ -822,6 +822,13 @@ class Importer {
       if (!same) current = await updateArticle(this.ctx, this.actor, article.id, changes, 'import', '', current.revision, detail);
       if (step !== undefined && step !== 'unpublish') current = await this.follow(step, post, current);
     } catch (err) {
+      if (err instanceof DomainError && err.code === 'required') {
+        // The source emptied a post whose article is public here: a public page is not emptied (updateArticle).
+        bump(this.report.skipped, 'no text at the source');
+        this.warn(post.item, `no text in the body at the source: article #${article.id} kept as it is (正文为空，未更新)`);
+        if (current !== article) await remember(current.revision);
+        return;
+      }
       if (!(err instanceof DomainError && err.code === 'stale_revision')) throw err;
       bump(this.report.skipped, 'edited in the newsroom');
       this.warn(post.item, `article #${article.id} was changed in the newsroom during the import: kept as it is`);
