@@ -293,6 +293,43 @@ describe.each(STORES)('comments (留言) on %s', (kind) => {
     expect((await rows(id)).filter((r) => r.body === '网络不好，重试一下')).toHaveLength(2);
   });
 
+  it("never hands one reader's cookie to another who posts the same words from the same address", async () => {
+    // A post-moderated channel: the first comment, nickname and all, is on the page for anyone to copy.
+    const ch = await channelId('keji');
+    expect((await act(admin, 'PUT', `/comments/settings/${ch}`, { moderation: 'post' })).statusCode).toBe(200);
+    const id = await published('keji');
+    // Reader A votes (so their cookie means something) and comments; B shares A's address (a café, a carrier's NAT).
+    const ip = '192.0.2.60';
+    const first = await post(id, '顶', { ip });
+    const victim = readerCookie(first)!;
+    expect(json(first).comment.status).toBe('approved');
+    const voted = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/articles/${id}/reactions`,
+      remoteAddress: ip,
+      headers: { cookie: `inkstone_reader=${victim}` },
+      payload: { mood: 'sad' },
+    });
+    expect(voted.statusCode).toBe(200);
+    const copied = await post(id, '顶', { ip });
+    expect(copied.statusCode).toBeLessThan(300);
+    const handed = readerCookie(copied);
+    expect(handed === undefined || handed !== victim).toBe(true);
+    // Whatever cookie B holds now, it does not show or move A's vote.
+    const mine = await t.app.inject({ url: `/api/v1/articles/${id}/reactions`, headers: handed ? { cookie: `inkstone_reader=${handed}` } : {} });
+    expect(json(mine).mine).toBeNull();
+    // The same through the form without JavaScript.
+    const form = await t.app.inject({
+      method: 'POST',
+      url: `/a/${id}/comments`,
+      remoteAddress: ip,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `body=${encodeURIComponent('顶')}`,
+    });
+    expect(form.statusCode).toBe(200);
+    expect(readerCookie(form)).not.toBe(victim);
+  });
+
   it('lets one of two moderators decide a comment at once; the other is told', async () => {
     const id = await published();
     const a = json(await post(id, '同时批准')).comment;

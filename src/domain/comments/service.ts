@@ -64,13 +64,11 @@ export interface PostInput {
   address: string;
 }
 
-export interface PostResult {
+export type PostResult = {
   comment: Comment;
-  readerId: string;
-  newReader: boolean;
   /** The same post again within the retry window: nothing new was written. */
   repeated: boolean;
-}
+} & ({ newReader: true /** to hand out as a cookie */; readerId: string } | { newReader: false; readerId: string | null });
 
 const throttled = (message: string, now: number, windowMs: number) =>
   new DomainError('throttled', 'too_many_comments', message, undefined, Math.max(1, Math.ceil((windowMs - (now % windowMs)) / 1000)));
@@ -120,7 +118,7 @@ export async function postComment(ctx: Ctx, input: PostInput): Promise<PostResul
   // answer, and so its cookie, was lost comes without the cookie; a double submit from two tabs with it).
   const dedupeKey = hmac(rules.secret, `comment:${input.articleId}|${addressHash}|${nickname}|${body}`);
   const repeated = await findRetry(ctx, dedupeKey, now);
-  if (repeated) return { comment: repeated, readerId: input.readerId ?? repeated.readerId, newReader: input.readerId === null, repeated: true };
+  if (repeated) return repeatOf(repeated, input.readerId);
 
   // Cookies handed to one address are capped as for votes, so clearing cookies buys no fresh per-reader limit.
   if (!input.readerId && rules.newReadersPerHour > 0 && (await rules.hits.hit(`mint:${addressHash}`, HOUR, now)) > rules.newReadersPerHour) {
@@ -149,9 +147,17 @@ export async function postComment(ctx: Ctx, input: PostInput): Promise<PostResul
     if (status === 'approved') announceComments(ctx, store, input.articleId);
     return { made: (await store.comments.find(inserted.id))! };
   });
-  if ('found' in comment)
-    return { comment: comment.found, readerId: input.readerId ?? comment.found.readerId, newReader: input.readerId === null, repeated: true };
+  if ('found' in comment) return repeatOf(comment.found, input.readerId);
   return { comment: comment.made, readerId, newReader: input.readerId === null, repeated: false };
+}
+
+/**
+ * The answer to a repeated post. The key names the address, not the reader: another reader behind the same address
+ * (a carrier's NAT, a café) who copies a shown comment's nickname and words is a "retry" too, so a cookie-less repeat
+ * is never handed the first post's reader (their votes, ballots and likes); it gets no cookie at all.
+ */
+function repeatOf(comment: Comment, readerId: string | null): PostResult {
+  return { comment, readerId, newReader: false, repeated: true };
 }
 
 async function findRetry(ctx: Ctx, dedupeKey: string, now: number): Promise<Comment | undefined> {
