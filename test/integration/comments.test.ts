@@ -433,6 +433,26 @@ describe.each(STORES)('comments (留言) on %s', (kind) => {
     expect((await rows(id)).map((r) => r.body)).toEqual(['字'.repeat(500)]);
   });
 
+  it('keeps bidi overrides out of comments and refuses text that shows nothing', async () => {
+    const id = await published();
+    // Invisible characters only (zero-width space, word joiner, soft hyphen, Hangul filler): nothing to show.
+    for (const body of ['\u200b\u200b\u200b', '\u2060 \u00ad', '\u3164', '\ufeff\u200d\u202e']) {
+      const res = await post(id, body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      expect(json(res).error.code).toBe('required');
+    }
+    expect(await rows(id)).toHaveLength(0);
+    // An unclosed right-to-left override would turn the time beside the nickname around; an invisible nickname is 网友.
+    const res = await post(id, '\u202e反转\u2067的留言\u202c', { nickname: '\u202e江城\u2066网友' });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(json(res).comment).toMatchObject({ nickname: '江城网友', body: '反转的留言' });
+    expect(json(await post(id, '看不见的昵称', { nickname: '\u200b\u200b' })).comment.nickname).toBe('网友');
+    // Joiners inside an emoji sequence stay: it is one family, not three people.
+    expect(json(await post(id, '全家👨\u200d👩\u200d👧')).comment.body).toBe('全家👨\u200d👩\u200d👧');
+    const stored = (await rows(id)).map((r) => `${r.nickname}${r.body}`).join('');
+    expect(stored).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+  });
+
   it('works without JavaScript: the form posts, a page says 留言已提交，审核后显示, likes land back on the comment', async () => {
     const id = await published();
     const form = (fields: Record<string, string>, ip = freshIp()) =>

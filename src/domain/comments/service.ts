@@ -29,25 +29,33 @@ export const COMMENT_LIMITS = {
 
 export const DEFAULT_NICKNAME = '网友';
 
-/** Plain text of a comment: control characters out (newlines kept, at most two in a row), trimmed. */
+/**
+ * Plain text of a comment: control characters out (newlines kept, at most two in a row), trimmed. Bidi embeddings,
+ * overrides and isolates go too: plain text needs none (browsers lay out right-to-left script by themselves), and an
+ * unclosed U+202E in a nickname turned the rest of its line (the time beside it) around on the page and in the queue.
+ */
 export function commentText(value: string): string {
   return value
     .replace(/\r\n?/g, '\n')
+    .replace(/[\u202a-\u202e\u2066-\u2069]/g, '')
     .replace(/[\u0000-\u0009\u000b-\u001f\u007f\u2028\u2029]/g, ' ')
     .replace(/[ \t]+\n/g, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
 }
 
+/** Text that shows nothing: spaces and characters drawn as nothing (zero-width spaces, joiners, soft hyphens, fillers). */
+const invisible = (text: string): boolean => /^[\s\p{Default_Ignorable_Code_Point}]*$/u.test(text);
+
 function nicknameOf(value: string | undefined): string {
   const nickname = commentText(value ?? '').replace(/\s+/g, ' ');
   if (length(nickname) > COMMENT_LIMITS.nicknameChars) throw invalid(`nickname is at most ${COMMENT_LIMITS.nicknameChars} characters`, 'nickname', 'too_long');
-  return nickname === '' ? DEFAULT_NICKNAME : nickname;
+  return invisible(nickname) ? DEFAULT_NICKNAME : nickname;
 }
 
 function bodyOf(value: string, field = 'body', max = COMMENT_LIMITS.bodyChars): string {
   const body = commentText(value);
-  if (body === '') throw invalid(`${field} must not be empty`, field, 'required');
+  if (invisible(body)) throw invalid(`${field} must not be empty`, field, 'required');
   if (length(body) > max) throw invalid(`${field} is at most ${max} characters`, field, 'too_long');
   return body;
 }
@@ -281,7 +289,7 @@ export async function decideComment(ctx: Ctx, actor: Actor, id: number, decision
 /** The newsroom's answer under a comment (官方回复); an empty text takes it away. */
 export async function replyToComment(ctx: Ctx, actor: Actor, id: number, text: string): Promise<Comment> {
   authorize(actor, 'comments.moderate');
-  const reply = text.trim() === '' ? null : bodyOf(text, 'reply', COMMENT_LIMITS.replyChars);
+  const reply = invisible(commentText(text)) ? null : bodyOf(text, 'reply', COMMENT_LIMITS.replyChars);
   return ctx.store.transaction(async (store) => {
     const before = await requireComment(store, id);
     const at = ctx.clock.now();
