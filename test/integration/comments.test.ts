@@ -389,6 +389,20 @@ describe.each(STORES)('comments (留言) on %s', (kind) => {
     expect(mine.liked).toEqual([c.id]);
   });
 
+  it('takes no like for a comment under an article taken off the site', async () => {
+    const id = await published();
+    const c = json(await post(id, '下线前的留言')).comment;
+    await act(editor, 'POST', `/comments/${c.id}/approve`);
+    const unpublished = await act(editor, 'POST', `/articles/${id}/unpublish`);
+    expect(unpublished.statusCode, unpublished.body).toBe(200);
+    const like = await t.app.inject({ method: 'POST', url: `/api/v1/comments/${c.id}/likes`, remoteAddress: freshIp() });
+    expect(like.statusCode).toBe(404);
+    expect(json(like).error.code).toBe('not_found');
+    const form = await t.app.inject({ method: 'POST', url: `/a/${id}/comments/${c.id}/like`, remoteAddress: freshIp() });
+    expect(form.statusCode).toBe(404);
+    expect((await rows(id)).find((r) => r.id === c.id)!.likes).toBe(0);
+  });
+
   it('refuses bad input with clear 4xx and writes nothing', async () => {
     const id = await published();
     const cases: [unknown, number, string][] = [

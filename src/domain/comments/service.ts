@@ -218,11 +218,15 @@ export interface LikeResult {
   newReader: boolean;
 }
 
-/** One like per reader per comment (a second is no change); approved comments only. New readers are capped as for votes. */
+/**
+ * One like per reader per comment (a second is no change); approved comments under a published article only (its
+ * comments leave the site with it). New readers are capped as for votes.
+ */
 export async function likeComment(ctx: Ctx, input: { commentId: number; readerId: string | null; address: string }): Promise<LikeResult> {
   const rules = ctx.reactions;
   const comment = await ctx.store.comments.find(input.commentId);
   if (comment?.status !== 'approved') throw notFound('Comment');
+  if ((await ctx.store.comments.articleOf(comment.articleId))?.status !== 'published') throw notFound('Comment');
   const now = ctx.clock.now();
   if (!input.readerId && rules.newReadersPerHour > 0) {
     const addressHash = hashed(rules, `address:${input.address}`);
