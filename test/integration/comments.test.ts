@@ -272,6 +272,19 @@ describe.each(STORES)('comments (留言) on %s', (kind) => {
     expect(refused).toBeGreaterThanOrEqual(2);
   });
 
+  it('counts an IPv6 /64 as one address for the limits: a host rotating its addresses gains nothing', async () => {
+    const id = await published();
+    // One machine holds a whole /64 and may send from any address in it, with no cookie or a cookie each time.
+    let refused = 0;
+    for (let i = 1; i <= 32; i++) {
+      const res = await post(id, `轮换地址第 ${i} 条`, { ip: `2001:db8:77:1::${i.toString(16)}` });
+      if (res.statusCode === 429) refused++;
+    }
+    expect(refused).toBeGreaterThanOrEqual(2);
+    // A neighbouring /64 (another customer of the same carrier) is not held to that one's limits.
+    expect((await post(id, '隔壁网段', { ip: '2001:db8:77:2::1' })).statusCode).toBe(201);
+  });
+
   it('treats a retried post as the same comment, also when both copies arrive at once', async () => {
     const id = await published();
     const first = await post(id, '网络不好，重试一下', { ip: '192.0.2.50' });

@@ -219,6 +219,16 @@ describe.each(STORES)('mood votes on %s', (kind) => {
     expect((await vote(t.app, id, 'happy', { ip: '203.0.113.9' })).statusCode).toBe(200);
   });
 
+  it('caps cookie-less votes from one IPv6 /64 as from one address, whichever of its addresses they come from', async () => {
+    const id = await published();
+    const statuses: number[] = [];
+    for (let i = 1; i <= 40; i++) statuses.push((await vote(t.app, id, 'happy', { ip: `2001:db8:5:6::${i.toString(16)}` })).statusCode);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(t.config.reactionCapPerHour);
+    expect(await voteRows(db(), id)).toHaveLength(t.config.reactionCapPerHour);
+    // The next /64 is another household.
+    expect((await vote(t.app, id, 'happy', { ip: '2001:db8:5:7::1' })).statusCode).toBe(200);
+  });
+
   it('security: collected reader cookies replayed from one address buy no more votes', async () => {
     const ip = '203.0.113.77';
     const cookies: string[] = [];

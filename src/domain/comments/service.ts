@@ -5,7 +5,7 @@ import { hmac } from '../crypto.ts';
 import { DomainError, conflict, invalid, notFound } from '../errors.ts';
 import { maskHits } from '../moderation/matcher.ts';
 import { authorize } from '../policy.ts';
-import { addressPrefix, hashed, newReaderId } from '../reactions/service.ts';
+import { addressPrefix, hashed, limitedAddressHash, newReaderId } from '../reactions/service.ts';
 import type { Store } from '../store.ts';
 import { length } from '../text.ts';
 import type { Comment, CommentBan, CommentStatus, ModerationMode, QueuedComment } from './comment.ts';
@@ -129,14 +129,15 @@ export async function postComment(ctx: Ctx, input: PostInput): Promise<PostResul
   if (repeated) return repeatOf(repeated, input.readerId);
 
   // Cookies handed to one address are capped as for votes, so clearing cookies buys no fresh per-reader limit.
-  if (!input.readerId && rules.newReadersPerHour > 0 && (await rules.hits.hit(`mint:${addressHash}`, HOUR, now)) > rules.newReadersPerHour) {
+  const limited = limitedAddressHash(rules, input.address);
+  if (!input.readerId && rules.newReadersPerHour > 0 && (await rules.hits.hit(`mint:${limited}`, HOUR, now)) > rules.newReadersPerHour) {
     throw throttled('Too many new readers from this address; try again later', now, HOUR);
   }
   const readerId = input.readerId ?? newReaderId();
   if ((await rules.hits.hit(`comment:reader:${readerId}`, 10 * MINUTE, now)) > COMMENT_LIMITS.perReader) {
     throw throttled('Too many comments from this reader; try again in a few minutes', now, 10 * MINUTE);
   }
-  if ((await rules.hits.hit(`comment:address:${addressHash}`, HOUR, now)) > COMMENT_LIMITS.perAddress) {
+  if ((await rules.hits.hit(`comment:address:${limited}`, HOUR, now)) > COMMENT_LIMITS.perAddress) {
     throw throttled('Too many comments from this address; try again later', now, HOUR);
   }
 
@@ -229,8 +230,7 @@ export async function likeComment(ctx: Ctx, input: { commentId: number; readerId
   if ((await ctx.store.comments.articleOf(comment.articleId))?.status !== 'published') throw notFound('Comment');
   const now = ctx.clock.now();
   if (!input.readerId && rules.newReadersPerHour > 0) {
-    const addressHash = hashed(rules, `address:${input.address}`);
-    if ((await rules.hits.hit(`mint:${addressHash}`, HOUR, now)) > rules.newReadersPerHour) {
+    if ((await rules.hits.hit(`mint:${limitedAddressHash(rules, input.address)}`, HOUR, now)) > rules.newReadersPerHour) {
       throw throttled('Too many new readers from this address; try again later', now, HOUR);
     }
   }

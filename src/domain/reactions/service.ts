@@ -35,7 +35,7 @@ export interface VoteInput {
   address: string;
 }
 
-export { addressPrefix, hashed, newReaderId } from './stuffing.ts';
+export { addressPrefix, hashed, limitedAddressHash, newReaderId } from './stuffing.ts';
 
 const hourOf = (t: number): number => t - (t % HOUR);
 
