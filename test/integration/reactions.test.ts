@@ -391,6 +391,27 @@ describe.each(STORES)('mood votes on %s', (kind) => {
     expect(ranking.items.find((i: { id: number }) => i.id === id)).toMatchObject({ id, count: 6, url: `http://news.example.test/a/${id}` });
   });
 
+  it('counts no more reads of one article from one address an hour than new voices it would take: a changed browser string is no new reader', async () => {
+    const id = await published();
+    const views = async () => (await topByViews(t.ctx, { window: '24h', limit: 50 })).find((r) => r.articleId === id)?.count ?? 0;
+    const read = (ua: string, ip: string) =>
+      t.app.inject({ method: 'POST', url: `/api/v1/articles/${id}/views`, remoteAddress: ip, headers: { 'user-agent': ua } });
+    const cap = t.config.reactionCapPerHour * 2;
+    // One script, one address, a made-up iPhone each time (and the same from rotating addresses in one IPv6 /64).
+    for (let i = 0; i < cap + 30; i++) {
+      expect((await read(`Mozilla/5.0 (iPhone; CPU iPhone OS 17_${i} like Mac OS X) Safari/604.1`, '198.51.100.40')).statusCode).toBe(204);
+    }
+    expect(await views()).toBe(cap);
+    for (let i = 1; i <= cap + 30; i++) await read('Mozilla/5.0 (Linux; Android 14) Chrome/126.0 Mobile Safari/537.36', `2001:db8:9:9::${i.toString(16)}`);
+    expect(await views()).toBe(2 * cap);
+    // Readers elsewhere still count, and the next hour starts afresh.
+    await read('Mozilla/5.0 (Linux; Android 14) Chrome/126.0 Mobile Safari/537.36', '198.51.100.41');
+    expect(await views()).toBe(2 * cap + 1);
+    t.clock.advance(HOUR);
+    await read('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1', '198.51.100.40');
+    expect(await views()).toBe(2 * cap + 2);
+  });
+
   it('ranks by votes cast inside the window, not by the time of the last vote', async () => {
     const now = t.clock.now();
     const [old, fresh, hidden] = [await published(), await published(), await published()];
