@@ -272,6 +272,19 @@ describe.each(STORES)('comments (留言) on %s', (kind) => {
     expect(refused).toBeGreaterThanOrEqual(2);
   });
 
+  it('counts an IPv6 /64 as one address for the limits: a host rotating its addresses gains nothing', async () => {
+    const id = await published();
+    // One machine holds a whole /64 and may send from any address in it, with no cookie or a cookie each time.
+    let refused = 0;
+    for (let i = 1; i <= 32; i++) {
+      const res = await post(id, `轮换地址第 ${i} 条`, { ip: `2001:db8:77:1::${i.toString(16)}` });
+      if (res.statusCode === 429) refused++;
+    }
+    expect(refused).toBeGreaterThanOrEqual(2);
+    // A neighbouring /64 (another customer of the same carrier) is not held to that one's limits.
+    expect((await post(id, '隔壁网段', { ip: '2001:db8:77:2::1' })).statusCode).toBe(201);
+  });
+
   it('treats a retried post as the same comment, also when both copies arrive at once', async () => {
     const id = await published();
     const first = await post(id, '网络不好，重试一下', { ip: '192.0.2.50' });
@@ -291,6 +304,43 @@ describe.each(STORES)('comments (留言) on %s', (kind) => {
     t.clock.advance(11 * 60_000);
     expect((await post(id, '网络不好，重试一下', { ip: '192.0.2.50', cookie })).statusCode).toBe(201);
     expect((await rows(id)).filter((r) => r.body === '网络不好，重试一下')).toHaveLength(2);
+  });
+
+  it("never hands one reader's cookie to another who posts the same words from the same address", async () => {
+    // A post-moderated channel: the first comment, nickname and all, is on the page for anyone to copy.
+    const ch = await channelId('keji');
+    expect((await act(admin, 'PUT', `/comments/settings/${ch}`, { moderation: 'post' })).statusCode).toBe(200);
+    const id = await published('keji');
+    // Reader A votes (so their cookie means something) and comments; B shares A's address (a café, a carrier's NAT).
+    const ip = '192.0.2.60';
+    const first = await post(id, '顶', { ip });
+    const victim = readerCookie(first)!;
+    expect(json(first).comment.status).toBe('approved');
+    const voted = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/articles/${id}/reactions`,
+      remoteAddress: ip,
+      headers: { cookie: `inkstone_reader=${victim}` },
+      payload: { mood: 'sad' },
+    });
+    expect(voted.statusCode).toBe(200);
+    const copied = await post(id, '顶', { ip });
+    expect(copied.statusCode).toBeLessThan(300);
+    const handed = readerCookie(copied);
+    expect(handed === undefined || handed !== victim).toBe(true);
+    // Whatever cookie B holds now, it does not show or move A's vote.
+    const mine = await t.app.inject({ url: `/api/v1/articles/${id}/reactions`, headers: handed ? { cookie: `inkstone_reader=${handed}` } : {} });
+    expect(json(mine).mine).toBeNull();
+    // The same through the form without JavaScript.
+    const form = await t.app.inject({
+      method: 'POST',
+      url: `/a/${id}/comments`,
+      remoteAddress: ip,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `body=${encodeURIComponent('顶')}`,
+    });
+    expect(form.statusCode).toBe(200);
+    expect(readerCookie(form)).not.toBe(victim);
   });
 
   it('lets one of two moderators decide a comment at once; the other is told', async () => {
@@ -352,6 +402,20 @@ describe.each(STORES)('comments (留言) on %s', (kind) => {
     expect(mine.liked).toEqual([c.id]);
   });
 
+  it('takes no like for a comment under an article taken off the site', async () => {
+    const id = await published();
+    const c = json(await post(id, '下线前的留言')).comment;
+    await act(editor, 'POST', `/comments/${c.id}/approve`);
+    const unpublished = await act(editor, 'POST', `/articles/${id}/unpublish`);
+    expect(unpublished.statusCode, unpublished.body).toBe(200);
+    const like = await t.app.inject({ method: 'POST', url: `/api/v1/comments/${c.id}/likes`, remoteAddress: freshIp() });
+    expect(like.statusCode).toBe(404);
+    expect(json(like).error.code).toBe('not_found');
+    const form = await t.app.inject({ method: 'POST', url: `/a/${id}/comments/${c.id}/like`, remoteAddress: freshIp() });
+    expect(form.statusCode).toBe(404);
+    expect((await rows(id)).find((r) => r.id === c.id)!.likes).toBe(0);
+  });
+
   it('refuses bad input with clear 4xx and writes nothing', async () => {
     const id = await published();
     const cases: [unknown, number, string][] = [
@@ -394,6 +458,26 @@ describe.each(STORES)('comments (留言) on %s', (kind) => {
     expect((await post(draft.id, '草稿')).statusCode).toBe(404);
     expect((await t.app.inject({ url: '/api/v1/comments?status=unknown', headers: { authorization: editor } })).statusCode).toBe(400);
     expect((await rows(id)).map((r) => r.body)).toEqual(['字'.repeat(500)]);
+  });
+
+  it('keeps bidi overrides out of comments and refuses text that shows nothing', async () => {
+    const id = await published();
+    // Invisible characters only (zero-width space, word joiner, soft hyphen, Hangul filler): nothing to show.
+    for (const body of ['\u200b\u200b\u200b', '\u2060 \u00ad', '\u3164', '\ufeff\u200d\u202e']) {
+      const res = await post(id, body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      expect(json(res).error.code).toBe('required');
+    }
+    expect(await rows(id)).toHaveLength(0);
+    // An unclosed right-to-left override would turn the time beside the nickname around; an invisible nickname is 网友.
+    const res = await post(id, '\u202e反转\u2067的留言\u202c', { nickname: '\u202e江城\u2066网友' });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(json(res).comment).toMatchObject({ nickname: '江城网友', body: '反转的留言' });
+    expect(json(await post(id, '看不见的昵称', { nickname: '\u200b\u200b' })).comment.nickname).toBe('网友');
+    // Joiners inside an emoji sequence stay: it is one family, not three people.
+    expect(json(await post(id, '全家👨\u200d👩\u200d👧')).comment.body).toBe('全家👨\u200d👩\u200d👧');
+    const stored = (await rows(id)).map((r) => `${r.nickname}${r.body}`).join('');
+    expect(stored).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
   });
 
   it('works without JavaScript: the form posts, a page says 留言已提交，审核后显示, likes land back on the comment', async () => {

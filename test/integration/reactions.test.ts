@@ -219,6 +219,16 @@ describe.each(STORES)('mood votes on %s', (kind) => {
     expect((await vote(t.app, id, 'happy', { ip: '203.0.113.9' })).statusCode).toBe(200);
   });
 
+  it('caps cookie-less votes from one IPv6 /64 as from one address, whichever of its addresses they come from', async () => {
+    const id = await published();
+    const statuses: number[] = [];
+    for (let i = 1; i <= 40; i++) statuses.push((await vote(t.app, id, 'happy', { ip: `2001:db8:5:6::${i.toString(16)}` })).statusCode);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(t.config.reactionCapPerHour);
+    expect(await voteRows(db(), id)).toHaveLength(t.config.reactionCapPerHour);
+    // The next /64 is another household.
+    expect((await vote(t.app, id, 'happy', { ip: '2001:db8:5:7::1' })).statusCode).toBe(200);
+  });
+
   it('security: collected reader cookies replayed from one address buy no more votes', async () => {
     const ip = '203.0.113.77';
     const cookies: string[] = [];
@@ -379,6 +389,27 @@ describe.each(STORES)('mood votes on %s', (kind) => {
     const ranking = json(await t.app.inject({ url: '/api/v1/rankings/views?window=24h&limit=50' }));
     expect(ranking.window).toBe('24h');
     expect(ranking.items.find((i: { id: number }) => i.id === id)).toMatchObject({ id, count: 6, url: `http://news.example.test/a/${id}` });
+  });
+
+  it('counts no more reads of one article from one address an hour than new voices it would take: a changed browser string is no new reader', async () => {
+    const id = await published();
+    const views = async () => (await topByViews(t.ctx, { window: '24h', limit: 50 })).find((r) => r.articleId === id)?.count ?? 0;
+    const read = (ua: string, ip: string) =>
+      t.app.inject({ method: 'POST', url: `/api/v1/articles/${id}/views`, remoteAddress: ip, headers: { 'user-agent': ua } });
+    const cap = t.config.reactionCapPerHour * 2;
+    // One script, one address, a made-up iPhone each time (and the same from rotating addresses in one IPv6 /64).
+    for (let i = 0; i < cap + 30; i++) {
+      expect((await read(`Mozilla/5.0 (iPhone; CPU iPhone OS 17_${i} like Mac OS X) Safari/604.1`, '198.51.100.40')).statusCode).toBe(204);
+    }
+    expect(await views()).toBe(cap);
+    for (let i = 1; i <= cap + 30; i++) await read('Mozilla/5.0 (Linux; Android 14) Chrome/126.0 Mobile Safari/537.36', `2001:db8:9:9::${i.toString(16)}`);
+    expect(await views()).toBe(2 * cap);
+    // Readers elsewhere still count, and the next hour starts afresh.
+    await read('Mozilla/5.0 (Linux; Android 14) Chrome/126.0 Mobile Safari/537.36', '198.51.100.41');
+    expect(await views()).toBe(2 * cap + 1);
+    t.clock.advance(HOUR);
+    await read('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1', '198.51.100.40');
+    expect(await views()).toBe(2 * cap + 2);
   });
 
   it('ranks by votes cast inside the window, not by the time of the last vote', async () => {

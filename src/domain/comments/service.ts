@@ -5,7 +5,7 @@ import { hmac } from '../crypto.ts';
 import { DomainError, conflict, invalid, notFound } from '../errors.ts';
 import { maskHits } from '../moderation/matcher.ts';
 import { authorize } from '../policy.ts';
-import { addressPrefix, hashed, newReaderId } from '../reactions/service.ts';
+import { addressPrefix, hashed, limitedAddressHash, newReaderId } from '../reactions/service.ts';
 import type { Store } from '../store.ts';
 import { length } from '../text.ts';
 import type { Comment, CommentBan, CommentStatus, ModerationMode, QueuedComment } from './comment.ts';
@@ -29,25 +29,33 @@ export const COMMENT_LIMITS = {
 
 export const DEFAULT_NICKNAME = '网友';
 
-/** Plain text of a comment: control characters out (newlines kept, at most two in a row), trimmed. */
+/**
+ * Plain text of a comment: control characters out (newlines kept, at most two in a row), trimmed. Bidi embeddings,
+ * overrides and isolates go too: plain text needs none (browsers lay out right-to-left script by themselves), and an
+ * unclosed U+202E in a nickname turned the rest of its line (the time beside it) around on the page and in the queue.
+ */
 export function commentText(value: string): string {
   return value
     .replace(/\r\n?/g, '\n')
+    .replace(/[\u202a-\u202e\u2066-\u2069]/g, '')
     .replace(/[\u0000-\u0009\u000b-\u001f\u007f\u2028\u2029]/g, ' ')
     .replace(/[ \t]+\n/g, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
 }
 
+/** Text that shows nothing: spaces and characters drawn as nothing (zero-width spaces, joiners, soft hyphens, fillers). */
+const invisible = (text: string): boolean => /^[\s\p{Default_Ignorable_Code_Point}]*$/u.test(text);
+
 function nicknameOf(value: string | undefined): string {
   const nickname = commentText(value ?? '').replace(/\s+/g, ' ');
   if (length(nickname) > COMMENT_LIMITS.nicknameChars) throw invalid(`nickname is at most ${COMMENT_LIMITS.nicknameChars} characters`, 'nickname', 'too_long');
-  return nickname === '' ? DEFAULT_NICKNAME : nickname;
+  return invisible(nickname) ? DEFAULT_NICKNAME : nickname;
 }
 
 function bodyOf(value: string, field = 'body', max = COMMENT_LIMITS.bodyChars): string {
   const body = commentText(value);
-  if (body === '') throw invalid(`${field} must not be empty`, field, 'required');
+  if (invisible(body)) throw invalid(`${field} must not be empty`, field, 'required');
   if (length(body) > max) throw invalid(`${field} is at most ${max} characters`, field, 'too_long');
   return body;
 }
@@ -64,13 +72,11 @@ export interface PostInput {
   address: string;
 }
 
-export interface PostResult {
+export type PostResult = {
   comment: Comment;
-  readerId: string;
-  newReader: boolean;
   /** The same post again within the retry window: nothing new was written. */
   repeated: boolean;
-}
+} & ({ newReader: true /** to hand out as a cookie */; readerId: string } | { newReader: false; readerId: string | null });
 
 const throttled = (message: string, now: number, windowMs: number) =>
   new DomainError('throttled', 'too_many_comments', message, undefined, Math.max(1, Math.ceil((windowMs - (now % windowMs)) / 1000)));
@@ -120,17 +126,18 @@ export async function postComment(ctx: Ctx, input: PostInput): Promise<PostResul
   // answer, and so its cookie, was lost comes without the cookie; a double submit from two tabs with it).
   const dedupeKey = hmac(rules.secret, `comment:${input.articleId}|${addressHash}|${nickname}|${body}`);
   const repeated = await findRetry(ctx, dedupeKey, now);
-  if (repeated) return { comment: repeated, readerId: input.readerId ?? repeated.readerId, newReader: input.readerId === null, repeated: true };
+  if (repeated) return repeatOf(repeated, input.readerId);
 
   // Cookies handed to one address are capped as for votes, so clearing cookies buys no fresh per-reader limit.
-  if (!input.readerId && rules.newReadersPerHour > 0 && (await rules.hits.hit(`mint:${addressHash}`, HOUR, now)) > rules.newReadersPerHour) {
+  const limited = limitedAddressHash(rules, input.address);
+  if (!input.readerId && rules.newReadersPerHour > 0 && (await rules.hits.hit(`mint:${limited}`, HOUR, now)) > rules.newReadersPerHour) {
     throw throttled('Too many new readers from this address; try again later', now, HOUR);
   }
   const readerId = input.readerId ?? newReaderId();
   if ((await rules.hits.hit(`comment:reader:${readerId}`, 10 * MINUTE, now)) > COMMENT_LIMITS.perReader) {
     throw throttled('Too many comments from this reader; try again in a few minutes', now, 10 * MINUTE);
   }
-  if ((await rules.hits.hit(`comment:address:${addressHash}`, HOUR, now)) > COMMENT_LIMITS.perAddress) {
+  if ((await rules.hits.hit(`comment:address:${limited}`, HOUR, now)) > COMMENT_LIMITS.perAddress) {
     throw throttled('Too many comments from this address; try again later', now, HOUR);
   }
 
@@ -149,9 +156,17 @@ export async function postComment(ctx: Ctx, input: PostInput): Promise<PostResul
     if (status === 'approved') announceComments(ctx, store, input.articleId);
     return { made: (await store.comments.find(inserted.id))! };
   });
-  if ('found' in comment)
-    return { comment: comment.found, readerId: input.readerId ?? comment.found.readerId, newReader: input.readerId === null, repeated: true };
+  if ('found' in comment) return repeatOf(comment.found, input.readerId);
   return { comment: comment.made, readerId, newReader: input.readerId === null, repeated: false };
+}
+
+/**
+ * The answer to a repeated post. The key names the address, not the reader: another reader behind the same address
+ * (a carrier's NAT, a café) who copies a shown comment's nickname and words is a "retry" too, so a cookie-less repeat
+ * is never handed the first post's reader (their votes, ballots and likes); it gets no cookie at all.
+ */
+function repeatOf(comment: Comment, readerId: string | null): PostResult {
+  return { comment, readerId, newReader: false, repeated: true };
 }
 
 async function findRetry(ctx: Ctx, dedupeKey: string, now: number): Promise<Comment | undefined> {
@@ -204,15 +219,18 @@ export interface LikeResult {
   newReader: boolean;
 }
 
-/** One like per reader per comment (a second is no change); approved comments only. New readers are capped as for votes. */
+/**
+ * One like per reader per comment (a second is no change); approved comments under a published article only (its
+ * comments leave the site with it). New readers are capped as for votes.
+ */
 export async function likeComment(ctx: Ctx, input: { commentId: number; readerId: string | null; address: string }): Promise<LikeResult> {
   const rules = ctx.reactions;
   const comment = await ctx.store.comments.find(input.commentId);
   if (comment?.status !== 'approved') throw notFound('Comment');
+  if ((await ctx.store.comments.articleOf(comment.articleId))?.status !== 'published') throw notFound('Comment');
   const now = ctx.clock.now();
   if (!input.readerId && rules.newReadersPerHour > 0) {
-    const addressHash = hashed(rules, `address:${input.address}`);
-    if ((await rules.hits.hit(`mint:${addressHash}`, HOUR, now)) > rules.newReadersPerHour) {
+    if ((await rules.hits.hit(`mint:${limitedAddressHash(rules, input.address)}`, HOUR, now)) > rules.newReadersPerHour) {
       throw throttled('Too many new readers from this address; try again later', now, HOUR);
     }
   }
@@ -275,7 +293,7 @@ export async function decideComment(ctx: Ctx, actor: Actor, id: number, decision
 /** The newsroom's answer under a comment (官方回复); an empty text takes it away. */
 export async function replyToComment(ctx: Ctx, actor: Actor, id: number, text: string): Promise<Comment> {
   authorize(actor, 'comments.moderate');
-  const reply = text.trim() === '' ? null : bodyOf(text, 'reply', COMMENT_LIMITS.replyChars);
+  const reply = invisible(commentText(text)) ? null : bodyOf(text, 'reply', COMMENT_LIMITS.replyChars);
   return ctx.store.transaction(async (store) => {
     const before = await requireComment(store, id);
     const at = ctx.clock.now();

@@ -5,7 +5,7 @@ import { hmac } from '../crypto.ts';
 import { invalid, notFound } from '../errors.ts';
 import type { Drift, HeldGroup } from './reaction.ts';
 import type { Mood } from './moods.ts';
-import { admitVoter, HOUR } from './stuffing.ts';
+import { admitVoter, HOUR, limitedAddressHash } from './stuffing.ts';
 
 export { HOUR };
 
@@ -35,7 +35,7 @@ export interface VoteInput {
   address: string;
 }
 
-export { addressPrefix, hashed, newReaderId } from './stuffing.ts';
+export { addressPrefix, hashed, limitedAddressHash, newReaderId } from './stuffing.ts';
 
 const hourOf = (t: number): number => t - (t % HOUR);
 
@@ -131,6 +131,10 @@ export async function recordView(ctx: Ctx, input: ViewInput): Promise<boolean> {
   // Readers without a cookie (most: only voting sets one) are told apart by address and browser.
   const viewer = input.readerId ?? `a:${hmac(rules.secret, `viewer:${input.address}|${input.userAgent ?? ''}`)}`;
   if ((await rules.hits.hit(`view:${input.articleId}:${viewer}`, HOUR, now)) > 1) return false;
+  // A new browser string is a new viewer above, so one address is held to as many reads of an article an hour as it
+  // may bring new voices to its moods: a script changing its user agent otherwise topped 最多阅读 from one machine.
+  const cap = rules.capPerHour * 2;
+  if (cap > 0 && (await rules.hits.hit(`viewcap:${input.articleId}:${limitedAddressHash(rules, input.address)}`, HOUR, now)) > cap) return false;
   await ctx.store.reactions.addView(input.articleId, hourOf(now));
   return true;
 }

@@ -41,6 +41,16 @@ export function addressPrefix(address: string, v6Groups = 4): string {
   return address;
 }
 
+/**
+ * The hash the per-address limits count under: an IPv4 address as it is, an IPv6 address by its /64. One host is
+ * usually handed a whole /64 and may send from any address in it, so counting IPv6 addresses one by one let it mint
+ * cookies, votes and comments without end. (The address hash stored with a vote or comment stays the whole address.)
+ */
+export function limitedAddressHash(rules: ReactionRules, address: string): string {
+  const mapped = /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address);
+  return hashed(rules, `address:${!mapped && isIPv6(address) ? addressPrefix(address) : address}`);
+}
+
 function expandIPv6(address: string): string[] {
   const bare = address.split('%')[0]!;
   const [head, tail] = bare.includes('::') ? (bare.split('::') as [string, string]) : [bare, undefined];
@@ -86,16 +96,17 @@ export async function admitVoter(ctx: Ctx, input: VoterInput): Promise<AdmittedV
   const { subject, address } = input;
   const now = ctx.clock.now();
   const addressHash = hashed(rules, `address:${address}`);
+  const limited = limitedAddressHash(rules, address);
   const newReader = input.readerId === null;
   const over = async (key: string, cap: number) => cap > 0 && (await rules.hits.hit(key, HOUR, now)) > cap;
   const refuse = () => {
     const retryAfter = Math.max(1, Math.ceil((hourOf(now) + HOUR - now) / 1000));
     return new DomainError('throttled', 'too_many_votes', '该地址本小时投票过多，请稍后再试', undefined, retryAfter);
   };
-  if (newReader && (await over(`cap:${subject}:${addressHash}`, rules.capPerHour))) throw refuse();
-  if (newReader && (await over(`mint:${addressHash}`, rules.newReadersPerHour))) throw refuse();
+  if (newReader && (await over(`cap:${subject}:${limited}`, rules.capPerHour))) throw refuse();
+  if (newReader && (await over(`mint:${limited}`, rules.newReadersPerHour))) throw refuse();
   const voted = !newReader && (await input.hasVoted(input.readerId!));
-  if (!voted && (await over(`all:${subject}:${addressHash}`, rules.capPerHour * 2))) throw refuse();
+  if (!voted && (await over(`all:${subject}:${limited}`, rules.capPerHour * 2))) throw refuse();
   const readerId = input.readerId ?? newReaderId();
   const prefixHash = hashed(rules, `prefix:${addressPrefix(address)}`);
   const held = rules.burstPerMinute > 0 && (await rules.hits.hit(`burst:${subject}:${prefixHash}`, MINUTE, now)) > rules.burstPerMinute;
