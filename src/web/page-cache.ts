@@ -20,6 +20,8 @@ interface Entry {
   bytes: number;
   /** Read since it was stored or last spared: the eviction passes over it once (CLOCK, LRU without reordering on hits). */
   used?: boolean;
+  /** In the protected part: read again after it was stored (see PageCache). */
+  protected?: boolean;
   /** Its surrogate keys: what it shows (see pageSurrogateKeys); a purge of any of them drops it. */
   keys: ReadonlySet<string>;
   /** Its key in the cache, once stored. */
@@ -61,6 +63,8 @@ declare module 'fastify' {
 const RENDER_WAIT_MS = 5_000;
 const SKIPPED_HEADERS = new Set(['content-length', 'content-encoding', 'x-cache', 'vary', 'set-cookie']);
 const CACHEABLE_STATUS = new Set([200, 404, 410]);
+/** The part of the byte budget pages read more than once may hold; the rest is where new pages prove themselves. */
+const PROTECTED_SHARE = 0.8;
 const SIMPLE_PATH = /^\/[A-Za-z0-9/_.-]*$/;
 
 /**
@@ -196,10 +200,22 @@ export function utf8Bytes(text: string): Buffer {
  * until it expires or a committed change that readers can see purges the cache.
  */
 export class PageCache {
-  /** In insertion order; eviction spares entries read since (second chance), so hits stay a lookup and a flag. */
+  /** Every entry, by key. */
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Segmented LRU, so that a flood of one-off pages (404s for junk addresses, forged cursors, a crawler's old
+   * articles) cannot push out the pages readers come back to: a page enters `probation` when it is rendered and moves
+   * to `protected` on its first hit. Eviction takes the oldest page on probation first, and touches the protected part
+   * only when probation is empty; the protected part holds at most PROTECTED_SHARE of the budget, its overflow going
+   * back on probation. Not-found and gone pages never leave probation: answering one again is no sign of readers.
+   * Both in insertion order; the protected part spares entries read since (second chance), so hits stay a lookup
+   * and a flag.
+   */
+  private readonly probation = new Map<string, Entry>();
+  private readonly protectedPart = new Map<string, Entry>();
   private generation = 0;
   private bytes = 0;
+  private protectedBytes = 0;
   /** Pages being rendered, by key: readers asking for one meanwhile wait for that render, or take the stale copy. */
   readonly rendering = new Map<string, Promise<void>>();
   private nextSweep = 0;
@@ -226,13 +242,12 @@ export class PageCache {
     this.generation++;
     if (keys === undefined) {
       this.entries.clear();
+      this.probation.clear();
+      this.protectedPart.clear();
       this.bytes = 0;
+      this.protectedBytes = 0;
     } else if (keys.length > 0) {
-      for (const [key, entry] of this.entries) {
-        if (!keys.some((k) => entry.keys.has(k))) continue;
-        this.entries.delete(key);
-        this.bytes -= entry.bytes;
-      }
+      for (const [key, entry] of this.entries) if (keys.some((k) => entry.keys.has(k))) this.drop(key, entry);
     }
     if (propagate) this.onPurge?.(keys ? [...keys] : undefined);
     this.afterPurge?.();
@@ -246,8 +261,31 @@ export class PageCache {
       if (entry.expires + this.options.ttlMs <= now) this.drop(key, entry);
       return undefined;
     }
-    entry.used = true;
+    if (entry.protected) entry.used = true;
+    else if (entry.status === 200) this.protect(key, entry);
     return entry;
+  }
+
+  /** A page read again moves from probation to the protected part, whose oldest unread pages go back on probation. */
+  private protect(key: string, entry: Entry): void {
+    this.probation.delete(key);
+    entry.protected = true;
+    entry.used = false;
+    this.protectedPart.set(key, entry);
+    this.protectedBytes += entry.bytes;
+    const limit = this.options.maxBytes * PROTECTED_SHARE;
+    while (this.protectedBytes > limit) {
+      const [oldestKey, oldest] = this.protectedPart.entries().next().value!;
+      this.protectedPart.delete(oldestKey);
+      if (oldest.used) {
+        oldest.used = false;
+        this.protectedPart.set(oldestKey, oldest);
+      } else {
+        oldest.protected = false;
+        this.protectedBytes -= oldest.bytes;
+        this.probation.set(oldestKey, oldest);
+      }
+    }
   }
 
   /**
@@ -263,6 +301,32 @@ export class PageCache {
   private drop(key: string, entry: Entry): void {
     this.entries.delete(key);
     this.bytes -= entry.bytes;
+    if (entry.protected) {
+      this.protectedPart.delete(key);
+      this.protectedBytes -= entry.bytes;
+    } else {
+      this.probation.delete(key);
+    }
+  }
+
+  /** Frees room: the oldest page on probation, else the protected part's oldest not read since it was last spared. */
+  private evictOne(): void {
+    const onProbation = this.probation.entries().next();
+    if (!onProbation.done) {
+      const [key, entry] = onProbation.value;
+      this.drop(key, entry);
+      return;
+    }
+    for (;;) {
+      const [key, entry] = this.protectedPart.entries().next().value!;
+      if (!entry.used) {
+        this.drop(key, entry);
+        return;
+      }
+      entry.used = false;
+      this.protectedPart.delete(key);
+      this.protectedPart.set(key, entry);
+    }
   }
 
   store(key: string, entry: Entry, generation: number, now: number): void {
@@ -272,24 +336,16 @@ export class PageCache {
     if (bytes > this.options.maxBytes / 4) return;
     this.sweep(now);
     const previous = this.entries.get(key);
-    if (previous) {
-      this.entries.delete(key);
-      this.bytes -= previous.bytes;
-    }
-    while (this.bytes + bytes > this.options.maxBytes) {
-      const [oldestKey, oldest] = this.entries.entries().next().value!;
-      this.entries.delete(oldestKey);
-      if (oldest.used) {
-        oldest.used = false;
-        this.entries.set(oldestKey, oldest);
-      } else {
-        this.bytes -= oldest.bytes;
-      }
-    }
+    // A page re-rendered (expired, purged by TTL) keeps its standing: readers came back to it.
+    const wasProtected = previous?.protected === true && entry.status === 200;
+    if (previous) this.drop(key, previous);
+    while (this.bytes + bytes > this.options.maxBytes) this.evictOne();
     // The very object the caller holds: encodings it adds later are the stored entry's.
-    const stored = Object.assign(entry, { bytes, key });
+    const stored = Object.assign(entry, { bytes, key, protected: false, used: false });
     this.entries.set(key, stored);
     this.bytes += bytes;
+    this.probation.set(key, stored);
+    if (wasProtected) this.protect(key, stored);
   }
 
   /** Frees expired entries, at most once per TTL: memory goes back without a timer. */
@@ -310,6 +366,7 @@ export class PageCache {
       if (entry.key !== undefined && this.entries.get(entry.key) === entry) {
         entry.bytes += body.length;
         this.bytes += body.length;
+        if (entry.protected) this.protectedBytes += body.length;
       }
     }
     return body;

@@ -155,6 +155,34 @@ describe('the 导入 page', () => {
     await page.waitForSelector(`[data-import-run="${id}"][data-status=interrupted]`);
     expect(await page.textContent(`[data-import-run="${id}"]`)).toContain('重新上传同一文件再导入一次，会补上其余的稿件');
     expect(await page.isDisabled('.import-form button[type=submit]')).toBe(false);
+    // How far a run got before it stopped, as its last recorded progress says; a dry run wrote nothing at all.
+    const runOf = async (options: { dryRun: boolean; update: boolean; createAuthors: boolean }, done: number) => {
+      const run = (await ctx.store.importRuns.start({
+        accountId: admin.id,
+        fileName: 'later.xml',
+        fileBytes: 1024,
+        format: 'wxr',
+        options,
+        startedAt: Date.now() - 60_000,
+      }))!;
+      await ctx.store.importRuns.progress(run, { phase: 'writing', done, total: 2000, rate: 10 }, Date.now() - 60_000);
+      // As the next look at the imports finds it (its process gone), so the next run may start.
+      await ctx.store.importRuns.interruptStale(Date.now() - 30_000, Date.now(), { message: '导入中断' });
+      return run;
+    };
+    const partial = await runOf({ dryRun: false, update: false, createAuthors: false }, 1500);
+    const dry = await runOf({ dryRun: true, update: false, createAuthors: false }, 1500);
+    await page.goto(`${base}/admin/imports`);
+    for (const [run, said, unsaid] of [
+      [partial, '中断前已处理至少 1500 / 2000 篇稿件', '没有写入'],
+      [dry, '试运行中断：服务器在检查过程中停止，没有写入任何内容', '会补上其余的稿件'],
+    ] as const) {
+      await page.click(`[data-import-row="${run}"] button`);
+      await page.waitForSelector(`[data-import-run="${run}"][data-status=interrupted]`);
+      const text = await page.textContent(`[data-import-run="${run}"]`);
+      expect(text).toContain(said);
+      expect(text).not.toContain(unsaid);
+    }
     await settled(page, inFlight);
     await shot(page, 'import-interrupted-desktop');
     expect(ownErrors(errors)).toEqual([]);

@@ -272,6 +272,8 @@ describe.each(STORES)('an import when the server stops on %s', (kind) => {
       const row = await t.db.database.db.selectFrom('import_runs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       expect(row).toMatchObject({ status: 'interrupted', running: null });
       const written = await articles();
+      // The run says how far it got (the page shows it): the phase it stopped in and every post its batches wrote.
+      expect(row).toMatchObject({ phase: 'writing', done: written, total: 2000 });
       expect(written).toBeGreaterThanOrEqual(500);
       expect(written).toBeLessThan(2000);
       expect(written % 500).toBe(0);

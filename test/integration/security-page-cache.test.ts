@@ -202,6 +202,21 @@ describe('security: page cache bounds', () => {
     expect(cache.lookup('/a/299', now)).toBeDefined();
   });
 
+  it('keeps a page read again out of reach of not-found pages, however often each of those is asked for', () => {
+    const cache = new PageCache({ ttlMs: 60_000, maxBytes: 1024 * 1024 });
+    const now = 1_000;
+    cache.store('/', { ...page(20_000), expires: now + 60_000 }, cache.currentGeneration(), now);
+    expect(cache.lookup('/', now)).toBeDefined();
+    for (let i = 0; i < 300; i++) {
+      cache.store(`/a/junk${i}`, { ...page(20_000), status: 404, expires: now + 30_000 }, cache.currentGeneration(), now);
+      for (let n = 0; n < 3; n++) expect(cache.lookup(`/a/junk${i}`, now)?.status).toBe(404);
+      expect(cache.size.bytes).toBeLessThanOrEqual(1024 * 1024);
+    }
+    expect(cache.lookup('/', now)).toBeDefined();
+    expect(cache.lookup('/a/junk299', now)).toBeDefined();
+    expect(cache.lookup('/a/junk0', now)).toBeUndefined();
+  });
+
   it('frees expired pages without being asked', () => {
     const cache = new PageCache({ ttlMs: 1_000, maxBytes: 64 * 1024 * 1024 });
     for (let i = 0; i < 50; i++) cache.store(`/a/${i}`, { ...page(10_000), expires: 2_000 }, 0, 1_000);
@@ -233,5 +248,83 @@ describe('security: page cache bounds', () => {
     expect(pageKey('/c/%E5%9C%B0%E6%96%B9')).toBe('/c/地方');
     expect(pageKey('/a/%E0%A4%A')).toBeUndefined();
     expect(pageKey('/')).toBe('/');
+  });
+});
+
+describe.each(STORES)('security: page cache under a flood of one-off pages on %s', (kind) => {
+  let t: TestApp;
+  let base: string;
+  let articleId: number;
+
+  beforeAll(async () => {
+    // A small budget, so that a flood of a few hundred pages is several times what the cache holds.
+    t = await startTestApp(kind, { INKSTONE_PAGE_CACHE_MB: '1' });
+    const admin = await t.user('admin');
+    const editor = await t.user('editor');
+    await createChannels(t.app, admin.auth);
+    for (const title of ['洪水前的旧闻', '读者常看的报道']) {
+      articleId = (await createArticle(t.app, editor.auth, { title })).id;
+      await publish(t.app, editor.auth, articleId);
+    }
+    await t.settled();
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => t.close());
+
+  it('keeps the pages readers come back to while junk addresses and forged cursors each take an entry', async () => {
+    const hot = [`${base}/`, `${base}/a/${articleId}`];
+    for (const url of hot) {
+      expect((await fetch(url)).headers.get('x-cache'), url).toBe('miss');
+      expect((await fetch(url)).headers.get('x-cache'), url).toBe('hit');
+    }
+    // Well-formed cursors no page gave out (time.id in base 36) and any `full` render a real page each; junk ids and
+    // paths a 404 each. Several times the budget in all.
+    const cursor = (i: number) => Buffer.from(`${(1_700_000_000_000 + i).toString(36)}.${i.toString(36)}`).toString('base64url');
+    const flood = Array.from({ length: 150 }, (_, i) => [
+      `/?cursor=${cursor(i)}`,
+      `/a/${articleId}?cursor=${cursor(i)}`,
+      `/a/${articleId}?full=${i}`,
+      `/a/9${i}00000`,
+      `/c/junk-${i}`,
+    ]).flat();
+    for (let i = 0; i < flood.length; i += 8) {
+      const answers = await Promise.all(flood.slice(i, i + 8).map((path) => fetch(base + path)));
+      for (const res of answers) {
+        expect(res.status).toBeLessThan(500);
+        await res.arrayBuffer();
+      }
+    }
+    expect(t.pageCache.size.bytes).toBeLessThanOrEqual(1024 * 1024);
+    for (const url of hot) expect((await fetch(url)).headers.get('x-cache'), url).toBe('hit');
+    // A real not-found answer is still kept (a second reader gets it from memory) and is still a 404 page.
+    const missing = `${base}/a/987654321`;
+    const first = await fetch(missing);
+    expect(first.status).toBe(404);
+    expect(first.headers.get('x-cache')).toBe('miss');
+    const again = await fetch(missing);
+    expect(again.status).toBe(404);
+    expect(again.headers.get('x-cache')).toBe('hit');
+    expect(again.headers.get('content-security-policy')).toBe(first.headers.get('content-security-policy'));
+    expect(again.headers.get('content-security-policy')).toContain("object-src 'none'");
+    expect(await again.text()).toContain('读者常看的报道');
+  });
+
+  it('still purges a protected page when what it shows changes', async () => {
+    const url = `${base}/a/${articleId}`;
+    await fetch(url);
+    expect((await fetch(url)).headers.get('x-cache')).toBe('hit');
+    const editor = await t.user('editor');
+    const patched = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/articles/${articleId}`,
+      headers: { authorization: editor.auth },
+      payload: { title: '洪水之后更正的标题' },
+    });
+    expect(patched.statusCode).toBe(200);
+    await t.settled();
+    const after = await fetch(url);
+    expect(after.headers.get('x-cache')).toBe('miss');
+    expect(await after.text()).toContain('洪水之后更正的标题');
   });
 });

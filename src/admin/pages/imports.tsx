@@ -184,6 +184,21 @@ export function ReportView({ report }: { report: ImportRunReport }) {
   );
 }
 
+/**
+ * Why a run ended without a report, and what it left: nothing for a dry run; else the batches it wrote, at least as
+ * many posts as its last recorded progress (recorded after each batch commits; a killed process may have committed one more).
+ */
+function Interrupted({ run }: { run: ImportRun }) {
+  const { phase, done, total } = run.progress;
+  if (run.options.dryRun) return <Notice kind="info">试运行中断：服务器在检查过程中停止，没有写入任何内容；重新上传文件再试运行一次即可。</Notice>;
+  return (
+    <Notice kind="info">
+      导入中断：服务器在导入过程中停止{phase === 'writing' && done > 0 ? `，中断前已处理至少 ${done}${total ? ` / ${total}` : ''} 篇稿件` : ''}
+      。文件检查完之后，稿件按每批 500 篇写入，已写入的批次保留；重新上传同一文件再导入一次，会补上其余的稿件，已导入的不会重复。
+    </Notice>
+  );
+}
+
 /** One run: its state, progress while it runs, then its report or why it ended without one. */
 function RunView({ run }: { run: ImportRun }) {
   return (
@@ -199,12 +214,7 @@ function RunView({ run }: { run: ImportRun }) {
       {run.status === 'running' ? <Progress run={run} /> : null}
       {run.status === 'refused' && run.error ? <Refusal error={run.error} /> : null}
       {run.status === 'failed' && run.error ? <Notice>导入失败：{run.error.message}</Notice> : null}
-      {run.status === 'interrupted' ? (
-        <Notice kind="info">
-          导入中断：服务器在导入过程中停止。文件检查完之后，稿件按每批 500
-          篇写入，已写入的批次保留；重新上传同一文件再导入一次，会补上其余的稿件，已导入的不会重复。
-        </Notice>
-      ) : null}
+      {run.status === 'interrupted' ? <Interrupted run={run} /> : null}
       {run.report ? <ReportView report={run.report} /> : null}
     </div>
   );

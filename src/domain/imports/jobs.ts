@@ -222,7 +222,8 @@ export class ImportJobs {
         if (!(err instanceof DomainError)) this.options.log?.error({ err, importRun: id }, 'import failed');
         end = { status: 'failed', error: { message: message.slice(0, 2000) } };
       }
-      progress = { ...progress, phase: 'finished' };
+      // An interrupted run keeps the phase it stopped in and what it had written (the page says how far it got).
+      if (end.status !== 'interrupted') progress = { ...progress, phase: 'finished' };
     } finally {
       clearInterval(beat);
       await writing;
