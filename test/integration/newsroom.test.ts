@@ -210,15 +210,17 @@ describe.each(STORES)('newsroom API on %s', (kind) => {
     expect(json(await call(editor, 'GET', '/api/v1/topics')).items.find((tp: { id: number }) => tp.id === topic.id).articles).toEqual([z.id, x.id, y.id]);
   });
 
-  it('shows readers only the published articles of a topic, never which drafts or scheduled stories it will hold', async () => {
-    const [draft, scheduled, live] = [
-      await createArticle(t.app, reporter.auth),
-      await createArticle(t.app, reporter.auth),
-      await createArticle(t.app, reporter.auth),
-    ];
+  /** A reporter's draft, a story scheduled an hour ahead and a published one. */
+  const draftScheduledLive = async () => {
+    const made = [await createArticle(t.app, reporter.auth), await createArticle(t.app, reporter.auth), await createArticle(t.app, reporter.auth)] as const;
     const at = new Date(t.clock.now() + 3_600_000).toISOString();
-    expect((await call(editor, 'POST', `/api/v1/articles/${scheduled.id}/schedule`, { at })).statusCode).toBe(200);
-    await publish(t.app, editor.auth, live.id);
+    expect((await call(editor, 'POST', `/api/v1/articles/${made[1].id}/schedule`, { at })).statusCode).toBe(200);
+    await publish(t.app, editor.auth, made[2].id);
+    return made;
+  };
+
+  it('shows readers only the published articles of a topic, never which drafts or scheduled stories it will hold', async () => {
+    const [draft, scheduled, live] = await draftScheduledLive();
     const topic = json(await call(editor, 'POST', '/api/v1/topics', { slug: 'weilai', title: '未来', articles: [draft.id, scheduled.id, live.id] }));
     const articlesOf = (items: { id: number; articles: number[] }[]) => items.find((tp) => tp.id === topic.id)?.articles;
     expect(articlesOf(json(await t.app.inject({ url: '/api/v1/topics' })).items)).toEqual([live.id]);
@@ -229,14 +231,7 @@ describe.each(STORES)('newsroom API on %s', (kind) => {
   });
 
   it('shows readers only the published articles of a home-page slot, never the drafts or scheduled stories placed in it', async () => {
-    const [draft, scheduled, live] = [
-      await createArticle(t.app, reporter.auth),
-      await createArticle(t.app, reporter.auth),
-      await createArticle(t.app, reporter.auth),
-    ];
-    const at = new Date(t.clock.now() + 3_600_000).toISOString();
-    expect((await call(editor, 'POST', `/api/v1/articles/${scheduled.id}/schedule`, { at })).statusCode).toBe(200);
-    await publish(t.app, editor.auth, live.id);
+    const [draft, scheduled, live] = await draftScheduledLive();
     const items = [{ article: draft.id }, { article: scheduled.id }, { article: live.id }];
     expect((await call(editor, 'PUT', '/api/v1/slots/focus', { items })).statusCode).toBe(200);
     const articlesOf = (res: { body: string }) => json(res).items.map((i: { article: number }) => i.article);
