@@ -166,3 +166,16 @@ export async function settled(page: Page, inFlight: () => number): Promise<void>
   // One more round trip: console messages about the requests that just finished arrive before its answer.
   await frames();
 }
+
+/** Types at the end of the element `selector` names in the editor (a paragraph of the body): the caret put there first. */
+export async function typeAtEndOf(page: Page, selector: string, text: string): Promise<void> {
+  await page.click(selector);
+  await page.$eval(selector, (el) => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    range.collapse(false);
+    getSelection()!.removeAllRanges();
+    getSelection()!.addRange(range);
+  });
+  await page.keyboard.type(text);
+}

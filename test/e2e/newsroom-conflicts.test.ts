@@ -10,7 +10,7 @@ import { createArticle, publishArticle, submitArticle, updateArticle } from '../
 import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
-import { launchChromium, signInNewsroom, SCREENSHOT_DIR, startDemoSite, settled } from './browser.ts';
+import { launchChromium, signInNewsroom, SCREENSHOT_DIR, startDemoSite, settled, typeAtEndOf } from './browser.ts';
 
 /**
  * The newsroom never loses work, in Chromium against a real server: two editors saving the same published article
@@ -91,18 +91,7 @@ async function open(page: Page, id: number) {
 }
 
 /** Types at the end of the n-th paragraph of the body (1-based). */
-async function typeInParagraph(page: Page, n: number, text: string) {
-  const selector = `.ProseMirror > p:nth-of-type(${n})`;
-  await page.click(selector);
-  await page.$eval(selector, (el) => {
-    const range = document.createRange();
-    range.selectNodeContents(el);
-    range.collapse(false);
-    getSelection()!.removeAllRanges();
-    getSelection()!.addRange(range);
-  });
-  await page.keyboard.type(text);
-}
+const typeInParagraph = (page: Page, n: number, text: string) => typeAtEndOf(page, `.ProseMirror > p:nth-of-type(${n})`, text);
 
 const saveState = (page: Page) => page.getAttribute('[data-save-state]', 'data-save-state');
 const waitState = (page: Page, ...states: string[]) =>

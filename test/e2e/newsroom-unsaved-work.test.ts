@@ -6,7 +6,7 @@ import { createArticle } from '../../src/domain/articles/service.ts';
 import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
-import { launchChromium, signInNewsroom, startDemoSite } from './browser.ts';
+import { launchChromium, signInNewsroom, startDemoSite, typeAtEndOf } from './browser.ts';
 
 /**
  * A writer's unsaved text in Chromium when the ground moves under the editor: the session ends (signed out in another
@@ -51,17 +51,7 @@ async function openDraft(title: string, body: string): Promise<{ id: number; pag
 }
 
 /** Types at the end of the body's last paragraph. */
-async function typeAtEnd(page: Page, text: string) {
-  await page.click('.ProseMirror > p:last-of-type');
-  await page.$eval('.ProseMirror > p:last-of-type', (el) => {
-    const range = document.createRange();
-    range.selectNodeContents(el);
-    range.collapse(false);
-    getSelection()!.removeAllRanges();
-    getSelection()!.addRange(range);
-  });
-  await page.keyboard.type(text);
-}
+const typeAtEnd = (page: Page, text: string) => typeAtEndOf(page, '.ProseMirror > p:last-of-type', text);
 
 describe('the writer’s unsaved text in Chromium', { timeout: 90_000 }, () => {
   it('signed out in another tab while typing: the sign-in form comes over the editor, and signing in again saves the text', async () => {
