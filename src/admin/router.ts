@@ -7,8 +7,8 @@ export const NAVIGATED = 'admin:navigate';
 
 const LEAVE_QUESTION = '有未保存的更改，离开后将会丢失。确定离开吗？';
 
-/** Says whether leaving the page now would lose something (the editor's unsaved changes). */
-let leaveGuard: (() => boolean) | null = null;
+/** Each says whether leaving the page now would lose something (the editor's unsaved changes, a live entry being written). */
+const leaveGuards = new Set<() => boolean>();
 
 /**
  * While the component using it is shown, in-app navigation (links, the router, the back button) and signing out
@@ -21,16 +21,16 @@ export function useLeaveGuard(unsaved: () => boolean): void {
   latest.current = unsaved;
   useEffect(() => {
     const guard = () => latest.current();
-    leaveGuard = guard;
+    leaveGuards.add(guard);
     return () => {
-      if (leaveGuard === guard) leaveGuard = null;
+      leaveGuards.delete(guard);
     };
   }, []);
 }
 
 /** True when the page may be left: nothing would be lost, or the person said so. */
 export function confirmLeave(): boolean {
-  return !leaveGuard?.() || confirm(LEAVE_QUESTION);
+  return ![...leaveGuards].some((unsaved) => unsaved()) || confirm(LEAVE_QUESTION);
 }
 
 /** Shows another page of the app; asks first when there are unsaved changes (unless `force`, e.g. the same editor). */

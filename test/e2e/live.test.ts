@@ -144,4 +144,38 @@ describe('the newsroom live page', { timeout: 60_000 }, () => {
     await reader.close();
     await page.context().close();
   });
+
+  it('an entry being written is not thrown away unasked: leaving the page or closing the tab asks first', async () => {
+    const id = await newLive('秋季运动会图文直播');
+    const { page, errors } = await signInNewsroom(browser, base, 'wangbin', PASSWORD);
+    const dialogs: string[] = [];
+    let accept = false;
+    page.on('dialog', (d) => {
+      dialogs.push(`${d.type()}:${d.message()}`);
+      void (accept ? d.accept() : d.dismiss());
+    });
+    await page.goto(`${base}/admin/articles/${id}/live`);
+    await page.waitForSelector('[data-live-state=live]');
+    await page.fill('[data-live-body]', '百米决赛即将开始，选手正在热身。');
+    // 稿件 in the top bar: asked, and refusing keeps the text on the page.
+    await page.click('.topbar nav a[href="/admin"]');
+    expect(dialogs).toEqual(['confirm:有未保存的更改，离开后将会丢失。确定离开吗？']);
+    expect(new URL(page.url()).pathname).toBe(`/admin/articles/${id}/live`);
+    expect(await page.inputValue('[data-live-body]')).toBe('百米决赛即将开始，选手正在热身。');
+    // Closing the tab asks too (beforeunload).
+    await page.close({ runBeforeUnload: true });
+    await waitFor(() => dialogs.length === 2, { message: 'the beforeunload question' });
+    expect(dialogs[1]).toMatch(/^beforeunload:/);
+    expect(page.isClosed()).toBe(false);
+
+    // Once posted, nothing is left to lose: leaving asks nothing.
+    await page.click('[data-live-submit]');
+    await waitFor(async () => (await page.$$eval('[data-live-entry]', (li) => li.length)) === 4, { message: 'the posted entry in the list' });
+    accept = true;
+    await page.click('.topbar nav a[href="/admin"]');
+    await page.waitForSelector('.dashboard [data-section=published] .count');
+    expect(dialogs).toHaveLength(2);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
 });

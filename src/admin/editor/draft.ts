@@ -5,6 +5,7 @@ import { formatTime } from '../format.ts';
 import { conflictCount, mergeContent, resolveMerge, type Choice, type Content, type Merge } from '../merge.ts';
 import { navigate } from '../router.ts';
 import { normalizeBody } from './extensions.ts';
+import { type LocalCopy, readLocalCopy, removeLocalCopy, writeLocalCopy } from './recovery.ts';
 
 /** The article's fields as the form holds them (tags as one line of text). */
 export interface DraftForm {
@@ -57,6 +58,12 @@ interface Base {
 }
 
 const AUTOSAVE_MS = 2000;
+/**
+ * The browser's copy of unsaved text is written this long after the last change, at least this often while typing
+ * goes on, and at once when the tab is hidden.
+ */
+const LOCAL_COPY_MS = 300;
+const LOCAL_COPY_MAX_MS = 1000;
 /** A draft's autosave that failed for a passing reason (no network, the server busy or down) is tried again after this. */
 const RETRY_MS = 10_000;
 
@@ -168,6 +175,12 @@ export function useArticleDraft(id: number | undefined, user: User) {
   const [conflict, setConflict] = useState<EditConflict | null>(null);
   // Bumped when a refused autosave may now go through (back online, signed in again, a retry's time): tries again.
   const [retries, setRetries] = useState(0);
+  // The browser's copy of unsaved text from an earlier visit that differs from the server's, until the writer decides.
+  const [recovery, setRecovery] = useState<LocalCopy | null>(null);
+  const pendingRecovery = useRef<LocalCopy | null>(null);
+  const localCopyAt = useRef(0);
+  // The article was deleted from this page: its unsaved changes went with it.
+  const forgotten = useRef(false);
 
   // What the server has (for a new article: the blank form, so an untouched one is not an unsaved change).
   const savedSnapshot = useRef(snapshot(blank, ''));
@@ -182,6 +195,77 @@ export function useArticleDraft(id: number | undefined, user: User) {
 
   const abilities = article?.abilities ?? unsavedAbilities(user);
   const autosave = !article || article.status === 'draft';
+
+  /**
+   * The browser's copy follows the screen: kept while the screen differs from what the server has, removed once the
+   * server has exactly this text. Left alone while an earlier copy waits for the writer's choice.
+   */
+  function syncLocalCopy() {
+    if (pendingRecovery.current || forgotten.current) return;
+    localCopyAt.current = Date.now();
+    const { form: f, body: b, article: a } = latest.current;
+    const articleId = a?.id;
+    if (snapshot(f, b) === savedSnapshot.current && !latest.current.conflict) {
+      removeLocalCopy(user.username, articleId);
+      return;
+    }
+    writeLocalCopy(user.username, articleId, {
+      at: Date.now(),
+      content: { fields: { ...f }, body: b },
+      base: a && base.current ? { revision: base.current.revision, content: base.current.content } : null,
+    });
+  }
+
+  /**
+   * An earlier visit's copy of this article (or of a new one): offered when it differs from what the server has
+   * (the editor waits for the choice meanwhile), forgotten when the server already has exactly that text.
+   */
+  function offerLocalCopy(articleId: number | undefined, server: Content<FormField>) {
+    const copy = readLocalCopy(user.username, articleId);
+    if (!copy) return;
+    const same =
+      snapshot({ ...server.fields, ...(copy.content.fields as Partial<DraftForm>) }, normalizeBody(copy.content.body)) === snapshot(server.fields, server.body);
+    if (same) {
+      removeLocalCopy(user.username, articleId);
+      return;
+    }
+    pendingRecovery.current = copy;
+    setRecovery(copy);
+  }
+
+  /**
+   * The writer takes the copy back: it goes on screen as an unsaved change against the revision it was written on,
+   * so the normal save brings it to the server (merging with, or asking about, anything saved since).
+   */
+  function restoreLocalCopy() {
+    const copy = pendingRecovery.current;
+    if (!copy) return;
+    pendingRecovery.current = null;
+    setRecovery(null);
+    if (copy.base && latest.current.article && copy.base.revision !== latest.current.article.revision) {
+      base.current = { revision: copy.base.revision, content: copy.base.content as Content<FormField> };
+    }
+    show({ fields: { ...latest.current.form, ...(copy.content.fields as Partial<DraftForm>) }, body: copy.content.body });
+    syncLocalCopy();
+  }
+
+  /** The writer does not want the copy: it is forgotten, the screen keeps what the server has. */
+  function discardLocalCopy() {
+    pendingRecovery.current = null;
+    setRecovery(null);
+    removeLocalCopy(user.username, latest.current.article?.id);
+  }
+
+  /** The article is gone (deleted here): so is its copy, and none is written after. */
+  function forgetLocalCopy() {
+    forgotten.current = true;
+    discardLocalCopy();
+  }
+
+  // A new article: the copy of the one not saved last time.
+  useEffect(() => {
+    if (id === undefined) offerLocalCopy(undefined, { fields: blank, body: '' });
+  }, []);
 
   /** The server's answer about the article becomes the base of the screen's changes. */
   function adopt(a: Article, content: Content<FormField> = contentOf(a)) {
@@ -212,6 +296,7 @@ export function useArticleDraft(id: number | undefined, user: User) {
         show(content);
         savedSnapshot.current = snapshot(content.fields, content.body);
         setSaveState('clean');
+        offerLocalCopy(id, content);
         setLoaded(true);
       },
       (e) => live && setError(explain(e)),
@@ -220,6 +305,28 @@ export function useArticleDraft(id: number | undefined, user: User) {
       live = false;
     };
   }, [id]);
+
+  // The browser's copy of unsaved text, a moment after each change (and at once when the tab goes away, below).
+  useEffect(() => {
+    if (!loaded) return;
+    // Typing that never pauses is kept too.
+    if (Date.now() - localCopyAt.current >= LOCAL_COPY_MAX_MS) syncLocalCopy();
+    const timer = setTimeout(syncLocalCopy, LOCAL_COPY_MS);
+    return () => clearTimeout(timer);
+  }, [form, body, loaded, conflict]);
+
+  useEffect(() => {
+    const flush = () => loaded && syncLocalCopy();
+    const hidden = () => document.visibilityState === 'hidden' && flush();
+    addEventListener('pagehide', flush);
+    document.addEventListener('visibilitychange', hidden);
+    return () => {
+      removeEventListener('pagehide', flush);
+      document.removeEventListener('visibilitychange', hidden);
+      // Leaving the editor within the app: the last changes are kept too.
+      flush();
+    };
+  }, [loaded]);
 
   // Unsaved changes: mark them, and save drafts by themselves a moment after the typing stops.
   useEffect(() => {
@@ -347,6 +454,8 @@ export function useArticleDraft(id: number | undefined, user: User) {
           : await api<Article>('POST', '/articles', payload);
         savedSnapshot.current = snap;
         adopt(out);
+        // The new article's copy now lives under its id (written below when the screen has moved on since).
+        if (!a) removeLocalCopy(user.username, undefined);
         const rehosted = rehostedImages(b, out.body);
         if (rehosted && swapImages.current) {
           const untouched = snapshot(latest.current.form, latest.current.body) === snap;
@@ -359,6 +468,7 @@ export function useArticleDraft(id: number | undefined, user: User) {
             setSaveState('saved');
           }
         }
+        syncLocalCopy();
         return done(out, !a);
       } catch (e) {
         const stale = e instanceof ApiError && e.code === 'stale_revision';
@@ -460,6 +570,11 @@ export function useArticleDraft(id: number | undefined, user: User) {
     unsaved,
     save,
     act,
+    // An earlier visit's unsaved text kept by the browser, waiting for 恢复 or 丢弃.
+    recovery,
+    restoreLocalCopy,
+    discardLocalCopy,
+    forgetLocalCopy,
   };
 }
 

@@ -27,7 +27,8 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
   const [sourceUrl, setSourceUrl] = useState('');
   const sources = useLoad(() => api<List<Source>>('GET', '/sources').then((r) => r.items), []);
   // While a conflict waits for the person's choices, the screen holds still.
-  const canEdit = abilities.edit && !draft.conflict;
+  // So does it while an earlier visit's unsaved copy waits for 恢复 or 丢弃 (typing would overwrite that copy).
+  const canEdit = abilities.edit && !draft.conflict && !draft.recovery;
 
   const { host, editor, replace } = useBodyEditor(draft.loaded, {
     initial: () => draft.body,
@@ -59,7 +60,8 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
     setError(null);
     try {
       await api('DELETE', `/articles/${article.id}`, undefined, { ifMatch: article.revision });
-      // Unsaved changes go with the deleted article: nothing to ask about.
+      // Unsaved changes go with the deleted article: nothing to ask about, nothing kept.
+      draft.forgetLocalCopy();
       navigate('/admin', { force: true });
     } catch (e) {
       setError(explain(e));
@@ -182,6 +184,23 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
         onDelete={() => void remove()}
       />
 
+      {draft.recovery ? (
+        <div class="recovery" role="alert" data-recovery>
+          <p>
+            {article ? '此稿有未保存到服务器的本地副本' : '有一篇未保存到服务器的新稿的本地副本'}（{formatTime(draft.recovery.at)}
+            {draft.recovery.content.fields.title ? `，标题“${draft.recovery.content.fields.title}”` : ''}
+            ）。恢复后将作为未保存的更改放入编辑器；丢弃后无法找回。
+          </p>
+          <div class="row">
+            <button type="button" class="primary" data-recovery-restore onClick={draft.restoreLocalCopy}>
+              恢复
+            </button>
+            <button type="button" data-recovery-discard onClick={() => confirm('确定丢弃这份本地副本吗？丢弃后无法找回。') && draft.discardLocalCopy()}>
+              丢弃
+            </button>
+          </div>
+        </div>
+      ) : null}
       <Notice>{draft.error}</Notice>
       <Notice onDismiss={() => setUploadError(null)}>{uploadError}</Notice>
       <Notice kind="ok">{draft.info}</Notice>

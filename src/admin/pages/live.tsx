@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Account, Article, LiveAnswer, LiveEntryItem, MediaItem } from '../../shared/api.ts';
 import { ApiError, api, explain, newIdempotencyKey } from '../api.ts';
 import { formatTime } from '../format.ts';
+import { useLeaveGuard } from '../router.ts';
 import { MediaBrowser } from '../media-browser.tsx';
 import { shownMedia } from '../media-url.ts';
 import { Dialog, Notice, StatusBadge, useLoad } from '../ui.tsx';
@@ -52,6 +53,18 @@ function EntryForm({
   const [picking, setPicking] = useState(false);
   const [sending, setSending] = useState(false);
   const set = (patch: Partial<Draft>) => setD({ ...d, ...patch });
+  // An entry being written (or changed) is not thrown away unasked: leaving the page or the tab asks first.
+  const latest = useRef({ d, initial });
+  latest.current = { d, initial };
+  const unsent = () => JSON.stringify(latest.current.d) !== JSON.stringify(latest.current.initial);
+  useLeaveGuard(unsent);
+  useEffect(() => {
+    const warn = (e: BeforeUnloadEvent) => {
+      if (unsent()) e.preventDefault();
+    };
+    addEventListener('beforeunload', warn);
+    return () => removeEventListener('beforeunload', warn);
+  }, []);
   const submit = async (e: Event) => {
     e.preventDefault();
     setSending(true);

@@ -1,0 +1,147 @@
+import type { Content } from '../merge.ts';
+
+/**
+ * The browser's copy of an editor's unsaved text (localStorage), so a tab that dies (crash, power, closed while
+ * offline or before the autosave) loses nothing: written while the screen differs from what the server has, removed
+ * once the server has exactly that text, offered back when the same account opens the article (or a new article) again.
+ * Kept per account and article; another account's copies are never read. What all copies together keep is capped
+ * (the oldest go first), and a full or refused storage is never an error of the editor.
+ */
+
+/** One unsaved state of an article on screen. */
+export interface LocalCopy {
+  /** When it was written (ms). */
+  at: number;
+  /** The form and the body on screen. */
+  content: Content;
+  /** The revision the screen's changes were made against, and its content (for the three-way merge); null for a new article. */
+  base: { revision: number; content: Content } | null;
+}
+
+const PREFIX = 'inkstone.recovery.v1:';
+const INDEX = 'inkstone.recovery.v1.index';
+/** All copies together, in UTF-16 units as localStorage counts them (2 bytes each): 4 MB of the usual 5–10 MB per site. */
+export const RECOVERY_CAP = 2_000_000;
+
+type Index = Record<string, { at: number; size: number }>;
+
+/** The storage key of one account's copy of one article (`new`: the article not yet saved). */
+export const copyKey = (username: string, articleId: number | undefined) =>
+  `${PREFIX}${encodeURIComponent(username)}:${articleId === undefined ? 'new' : articleId}`;
+
+function storage(): Storage | null {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    // Storage disabled by the browser's settings.
+    return null;
+  }
+}
+
+/** Every copy kept, with its time and size; copies the index missed (a write cut short) count as the oldest. */
+function readIndex(s: Storage): Index {
+  let index: Index = {};
+  try {
+    const parsed: unknown = JSON.parse(s.getItem(INDEX) ?? '{}');
+    if (parsed && typeof parsed === 'object') index = parsed as Index;
+  } catch {
+    // A damaged index is rebuilt from the keys below.
+  }
+  const out: Index = {};
+  for (let i = 0; i < s.length; i++) {
+    const key = s.key(i);
+    if (!key?.startsWith(PREFIX)) continue;
+    const known = index[key];
+    out[key] = known && typeof known.at === 'number' ? { at: known.at, size: (s.getItem(key) ?? '').length } : { at: 0, size: (s.getItem(key) ?? '').length };
+  }
+  return out;
+}
+
+function writeIndex(s: Storage, index: Index) {
+  try {
+    s.setItem(INDEX, JSON.stringify(index));
+  } catch {
+    // Without the index the copies are still there, and counted as the oldest.
+  }
+}
+
+/** The account's copy of the article, or null (none, or unreadable). */
+export function readLocalCopy(username: string, articleId: number | undefined): LocalCopy | null {
+  const s = storage();
+  if (!s) return null;
+  try {
+    const raw = s.getItem(copyKey(username, articleId));
+    if (!raw) return null;
+    const copy = JSON.parse(raw) as LocalCopy;
+    if (typeof copy?.at !== 'number' || typeof copy.content?.body !== 'string' || typeof copy.content.fields !== 'object') return null;
+    return copy;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Keeps the copy, dropping the oldest other copies (of any account) when all of them would pass the cap or the
+ * browser's quota; false when it could not be kept (larger than the cap, or storage refused).
+ */
+export function writeLocalCopy(username: string, articleId: number | undefined, copy: LocalCopy, cap = RECOVERY_CAP): boolean {
+  const s = storage();
+  if (!s) return false;
+  const key = copyKey(username, articleId);
+  try {
+    const value = JSON.stringify(copy);
+    const index = readIndex(s);
+    delete index[key];
+    if (value.length > cap) {
+      // Too large to keep at all: an older state of this article would only mislead.
+      s.removeItem(key);
+      writeIndex(s, index);
+      return false;
+    }
+    const oldestFirst = Object.keys(index).sort((a, b) => index[a]!.at - index[b]!.at);
+    let total = Object.values(index).reduce((sum, e) => sum + e.size, 0);
+    while (total + value.length > cap && oldestFirst.length > 0) {
+      const drop = oldestFirst.shift()!;
+      total -= index[drop]!.size;
+      s.removeItem(drop);
+      delete index[drop];
+    }
+    for (;;) {
+      try {
+        s.setItem(key, value);
+        break;
+      } catch {
+        // The site's quota is full (other data of the site counts too): make room, oldest first.
+        const drop = oldestFirst.shift();
+        if (!drop) {
+          s.removeItem(key);
+          writeIndex(s, index);
+          return false;
+        }
+        s.removeItem(drop);
+        delete index[drop];
+      }
+    }
+    index[key] = { at: copy.at, size: value.length };
+    writeIndex(s, index);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Forgets the account's copy of the article (saved on the server, or discarded by the writer). */
+export function removeLocalCopy(username: string, articleId: number | undefined): void {
+  const s = storage();
+  if (!s) return;
+  const key = copyKey(username, articleId);
+  try {
+    if (s.getItem(key) === null) return;
+    s.removeItem(key);
+    const index = readIndex(s);
+    delete index[key];
+    writeIndex(s, index);
+  } catch {
+    // Nothing to do: a copy left behind is offered again, never applied by itself.
+  }
+}

@@ -1,0 +1,263 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
+import type { Actor } from '../../src/domain/accounts/roles.ts';
+import { createArticle, updateArticle } from '../../src/domain/articles/service.ts';
+import { createChannel } from '../../src/domain/channels/service.ts';
+import type { Ctx } from '../../src/domain/context.ts';
+import { waitFor } from '../support/wait.ts';
+import { launchChromium, signInNewsroom, startDemoSite, typeAtEndOf, watchErrors } from './browser.ts';
+
+/**
+ * The browser's copy of a writer's unsaved text, in Chromium: the saves fail (no network), the tab dies without a
+ * word (closed without beforeunload), and opening the article again in the same browser offers the text back
+ * (恢复 saves it, merging with what others saved meanwhile; 丢弃 forgets it); only to the same account, kept over
+ * signing out; a copy the server already has is not offered.
+ */
+
+const PASSWORD = 'recovery-e2e-password';
+const CHANNEL = 'yaowen';
+
+let browser: Browser;
+let base: string;
+let ctx: Ctx;
+let close: () => Promise<void>;
+let reporter: Actor;
+
+beforeAll(async () => {
+  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
+  ({ base, ctx, close } = site);
+  await createChannel(ctx, null, { slug: CHANNEL, name: '要闻' });
+  reporter = toActor(await createAccount(ctx, null, { username: 'zhouming', displayName: '周明远', role: 'reporter', password: PASSWORD }));
+  await createAccount(ctx, null, { username: 'wangbin', displayName: '王斌', role: 'editor', password: PASSWORD });
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await close?.();
+});
+
+const stored = async (id: number) => (await ctx.store.articles.findById(id))!;
+const saveState = (page: Page) => page.getAttribute('[data-save-state]', 'data-save-state');
+const waitState = (page: Page, ...states: string[]) =>
+  waitFor(async () => states.includes((await saveState(page)) ?? ''), { timeout: 30_000, message: `save state ${states.join('/')}` });
+const occurrences = (text: string, part: string) => text.split(part).length - 1;
+const typeAtEnd = (page: Page, text: string) => typeAtEndOf(page, '.ProseMirror > p:last-of-type', text);
+
+/** Every save of an article's text fails as with no network (creating, and PATCH of an article). */
+async function failSaves(page: Page) {
+  await page.route('**/api/v1/articles*', (route) => (route.request().method() === 'GET' ? route.continue() : route.abort('internetdisconnected')));
+  await page.route('**/api/v1/articles/*', (route) => (route.request().method() === 'PATCH' ? route.abort('internetdisconnected') : route.continue()));
+}
+
+/** A new page of the same browser (same cookies, same storage), confirm dialogs accepted. */
+async function newPage(context: BrowserContext): Promise<Page> {
+  const page = await context.newPage();
+  page.on('dialog', (d) => void d.accept());
+  return page;
+}
+
+async function open(page: Page, id: number) {
+  await page.goto(`${base}/admin/articles/${id}`);
+  await page.waitForSelector('.ProseMirror');
+}
+
+/** The tab dies: no beforeunload, nothing more runs in it. */
+const kill = (page: Page) => page.close({ runBeforeUnload: false });
+
+/** A reporter's draft, open in their editor, with every save failing; `typed` typed at the end and given up on. */
+async function unsavedEdit(title: string, body: string, typed: string): Promise<{ id: number; context: BrowserContext }> {
+  const { id } = await createArticle(ctx, reporter, { title, channel: CHANNEL, body });
+  const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+  await open(page, id);
+  await failSaves(page);
+  await typeAtEnd(page, typed);
+  await waitState(page, 'offline');
+  expect((await stored(id)).bodyHtml).not.toContain(typed);
+  const context = page.context();
+  await kill(page);
+  return { id, context };
+}
+
+describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }, () => {
+  it('the tab dies while the saves fail: opening the article again offers the text, and 恢复 brings it to the server', async () => {
+    const { id, context } = await unsavedEdit('暴雨预警升级', '<p>气象台发布暴雨橙色预警。</p>', '请市民减少外出。');
+
+    const page = await newPage(context);
+    const errors = watchErrors(page);
+    await open(page, id);
+    await page.waitForSelector('[data-recovery]');
+    expect(await page.textContent('[data-recovery]')).toContain('此稿有未保存到服务器的本地副本');
+    // Nothing overwritten before the writer decides: the server's text on screen, the editor waiting.
+    expect(await page.textContent('.ProseMirror')).toBe('气象台发布暴雨橙色预警。');
+    expect(await page.getAttribute('.ProseMirror', 'contenteditable')).toBe('false');
+
+    await page.click('[data-recovery-restore]');
+    await page.waitForSelector('[data-recovery]', { state: 'detached' });
+    expect(await page.textContent('.ProseMirror')).toBe('气象台发布暴雨橙色预警。请市民减少外出。');
+    // An unsaved change, saved by the normal autosave.
+    await waitState(page, 'saved');
+    expect(occurrences((await stored(id)).bodyHtml, '请市民减少外出。')).toBe(1);
+    expect(errors).toEqual([]);
+
+    // Saved: not offered again.
+    await kill(page);
+    const later = await newPage(context);
+    await open(later, id);
+    expect(await later.$('[data-recovery]')).toBeNull();
+    expect(await later.textContent('.ProseMirror')).toBe('气象台发布暴雨橙色预警。请市民减少外出。');
+    await context.close();
+  });
+
+  it('丢弃 forgets the copy: the server’s text stays, and the copy is not offered again', async () => {
+    const { id, context } = await unsavedEdit('台风路径西移', '<p>台风向西北方向移动。</p>', '沿海地区注意防范。');
+    const revision = (await stored(id)).revision;
+
+    const page = await newPage(context);
+    await open(page, id);
+    await page.waitForSelector('[data-recovery]');
+    await page.click('[data-recovery-discard]');
+    await page.waitForSelector('[data-recovery]', { state: 'detached' });
+    expect(await page.textContent('.ProseMirror')).toBe('台风向西北方向移动。');
+    expect(await page.getAttribute('.ProseMirror', 'contenteditable')).toBe('true');
+    expect(await saveState(page)).toBe('clean');
+
+    await kill(page);
+    const later = await newPage(context);
+    await open(later, id);
+    expect(await later.$('[data-recovery]')).toBeNull();
+    expect((await stored(id)).revision).toBe(revision);
+    expect((await stored(id)).bodyHtml).not.toContain('沿海地区');
+    await context.close();
+  });
+
+  it('text the server already has is not offered, even when the tab dies right after the save', async () => {
+    const { id } = await createArticle(ctx, reporter, { title: '地铁延误', channel: CHANNEL, body: '<p>早高峰地铁2号线延误。</p>' });
+    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const context = page.context();
+    await open(page, id);
+    await typeAtEnd(page, '现已恢复运营。');
+    await waitState(page, 'saved');
+    await kill(page);
+
+    const again = await newPage(context);
+    await open(again, id);
+    expect(await again.$('[data-recovery]')).toBeNull();
+    expect(await again.textContent('.ProseMirror')).toBe('早高峰地铁2号线延误。现已恢复运营。');
+    expect(await again.getAttribute('.ProseMirror', 'contenteditable')).toBe('true');
+    await context.close();
+  });
+
+  it('restored over a newer revision someone else saved: both changes are kept (the normal merge)', async () => {
+    const { id, context } = await unsavedEdit('江城地铁6号线二期开通', '<p>6号线二期今日开通运营。</p>\n<p>票价起步2元。</p>', '乘客可刷码进站。');
+    // Meanwhile the first paragraph is changed elsewhere (another tab, another device).
+    await updateArticle(ctx, reporter, id, { body: '<p>6号线二期今日开通运营，首班车6时发出。</p>\n<p>票价起步2元。</p>' });
+
+    const page = await newPage(context);
+    await open(page, id);
+    await page.waitForSelector('[data-recovery]');
+    await page.click('[data-recovery-restore]');
+    await waitState(page, 'merged');
+    const body = (await stored(id)).bodyHtml;
+    expect(body).toContain('首班车6时发出。');
+    expect(body).toContain('票价起步2元。乘客可刷码进站。');
+    await context.close();
+  });
+
+  it('on a shared computer: another account is never offered the copy, and signing out keeps it for its writer', async () => {
+    const { id, context } = await unsavedEdit('秋粮收购启动', '<p>今年秋粮收购工作正式启动。</p>', '各地收购点陆续开秤。');
+
+    // The reporter signs out; an editor signs in at the same browser and opens the same draft.
+    const page = await newPage(context);
+    await page.goto(`${base}/admin`);
+    await page.click('.who button:has-text("退出")');
+    await page.fill('#login-username', 'wangbin');
+    await page.fill('#login-password', PASSWORD);
+    await page.click('.login-card button[type=submit]');
+    await page.waitForSelector('.who [data-me]:has-text("王斌")');
+    await open(page, id);
+    expect(await page.$('[data-recovery]')).toBeNull();
+    expect(await page.textContent('.ProseMirror')).toBe('今年秋粮收购工作正式启动。');
+
+    // The reporter again: the copy is still there.
+    await page.click('.who button:has-text("退出")');
+    await page.fill('#login-username', 'zhouming');
+    await page.fill('#login-password', PASSWORD);
+    await page.click('.login-card button[type=submit]');
+    await page.waitForSelector('.who [data-me]:has-text("周明远")');
+    await open(page, id);
+    await page.waitForSelector('[data-recovery]');
+    await page.click('[data-recovery-restore]');
+    await waitState(page, 'saved');
+    expect(occurrences((await stored(id)).bodyHtml, '各地收购点陆续开秤。')).toBe(1);
+    await context.close();
+  });
+
+  it('with the browser’s storage full, the editor works as before: no error, the text saved', async () => {
+    const { id } = await createArticle(ctx, reporter, { title: '存储已满', channel: CHANNEL, body: '<p>本地存储已满。</p>' });
+    const { page, errors } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    // Other data of the site fills localStorage up to the browser's quota.
+    const filled = await page.evaluate(() => {
+      let chunk = 1 << 20;
+      let n = 0;
+      while (chunk >= 16) {
+        try {
+          localStorage.setItem(`filler-${n++}`, 'x'.repeat(chunk));
+        } catch {
+          chunk >>= 1;
+        }
+      }
+      return n;
+    });
+    expect(filled).toBeGreaterThan(1);
+    await open(page, id);
+    await typeAtEnd(page, '编辑器照常工作。');
+    await waitState(page, 'saved');
+    expect((await stored(id)).bodyHtml).toContain('编辑器照常工作。');
+    await typeAtEnd(page, '再写一句。');
+    await waitState(page, 'saved');
+    expect((await stored(id)).bodyHtml).toContain('编辑器照常工作。再写一句。');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('a new article never saved (no channel chosen yet): the new-article page offers it back, and it is saved once restored', async () => {
+    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const context = page.context();
+    await page.goto(`${base}/admin/articles/new`);
+    await page.waitForSelector('.ProseMirror');
+    await page.fill('input[name=title]', '城市书房开放');
+    await page.click('.ProseMirror');
+    await page.keyboard.type('全市首批城市书房今日开放。');
+    await waitState(page, 'dirty');
+    // Without a channel nothing goes to the server; the browser keeps its copy a moment after the typing.
+    await waitFor(() => page.evaluate(() => Object.values(localStorage).some((v) => v.includes('全市首批城市书房今日开放。'))), {
+      timeout: 5_000,
+      message: 'the browser’s copy',
+    });
+    await kill(page);
+
+    const again = await newPage(context);
+    await again.goto(`${base}/admin/articles/new`);
+    await again.waitForSelector('[data-recovery]');
+    expect(await again.textContent('[data-recovery]')).toContain('城市书房开放');
+    await again.click('[data-recovery-restore]');
+    expect(await again.inputValue('input[name=title]')).toBe('城市书房开放');
+    expect(await again.textContent('.ProseMirror')).toBe('全市首批城市书房今日开放。');
+    await again.selectOption('#field-channel', CHANNEL);
+    await waitState(again, 'saved');
+    await again.waitForURL(/\/admin\/articles\/\d+$/);
+    const id = Number(/(\d+)$/.exec(again.url())![1]);
+    expect((await stored(id)).bodyHtml).toContain('全市首批城市书房今日开放。');
+
+    // Saved: the new-article page starts empty again.
+    await kill(again);
+    const fresh = await newPage(context);
+    await fresh.goto(`${base}/admin/articles/new`);
+    await fresh.waitForSelector('.ProseMirror');
+    expect(await fresh.$('[data-recovery]')).toBeNull();
+    expect(await fresh.inputValue('input[name=title]')).toBe('');
+    await context.close();
+  });
+});
