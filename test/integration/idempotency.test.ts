@@ -170,6 +170,31 @@ describe.each(STORES)('Idempotency-Key on creating requests on %s', (kind) => {
     expect(await mine(reporter)).toHaveLength(2);
   });
 
+  it('makes a retried poll, topic or channel the first one: the same answer, nothing created twice', async () => {
+    const admin = await t.user('admin');
+    const post = (url: string, payload: Record<string, unknown>, key: string) =>
+      t.app.inject({ method: 'POST', url: `/api/v1${url}`, headers: { authorization: admin.auth, 'idempotency-key': key }, payload });
+    const count = async (url: string) =>
+      json<{ items: unknown[] }>(await t.app.inject({ url: `/api/v1${url}`, headers: { authorization: admin.auth } })).items.length;
+    for (const [url, list, payload] of [
+      ['/polls', '/polls', { question: '您支持地铁延长运营时间吗？', options: ['支持', '反对'] }],
+      ['/topics', '/topics', { slug: 'ditie-zhuanti', title: '地铁专题' }],
+      ['/channels', '/channels', { slug: 'jiaotong', name: '交通', parent: 'difang' }],
+    ] as const) {
+      const before = await count(list);
+      const first = await post(url, payload, `create-${url}`);
+      expect(first.statusCode, first.body).toBe(201);
+      const retry = await post(url, payload, `create-${url}`);
+      expect(retry.statusCode, `${url}: ${retry.body}`).toBe(201);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(json(retry).id).toBe(json(first).id);
+      expect(await count(list), url).toBe(before + 1);
+      expect((await post(url, { ...payload, ...('question' in payload ? { question: '另一个问题？' } : { slug: 'qita' }) }, `create-${url}`)).statusCode).toBe(
+        422,
+      );
+    }
+  });
+
   it('lets the same request take over a key whose holder died mid-request, once its lease has run out', async () => {
     const store = t.ctx.store.idempotency;
     const account = (await t.user('reporter')).id;
