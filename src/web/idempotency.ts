@@ -33,7 +33,7 @@ function keyOf(req: FastifyRequest): string | undefined {
   const value = req.headers[IDEMPOTENCY_HEADER];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !KEY_SHAPE.test(value)) {
-    throw invalid('Idempotency-Key is 1 to 255 printable ASCII characters, sent once', 'Idempotency-Key', 'invalid_input');
+    throw invalid('Idempotency-Key is 1 to 255 printable ASCII characters', 'Idempotency-Key', 'invalid_input');
   }
   return value;
 }
@@ -47,9 +47,9 @@ function canonical(value: unknown): unknown {
 }
 
 /** What a key stands for: the method, the path with its query, and a hash of the body as parsed. */
-function fingerprintOf(req: FastifyRequest): string {
+export function requestFingerprint(method: string, url: string, body: unknown): string {
   return createHash('sha256')
-    .update(JSON.stringify([req.method, req.url, canonical(req.body ?? null)]))
+    .update(JSON.stringify([method, url, canonical(body ?? null)]))
     .digest('base64url');
 }
 
@@ -70,7 +70,7 @@ export function registerIdempotency(app: FastifyInstance, { ctx }: { ctx: Ctx })
     const key = keyOf(req);
     if (key === undefined) return;
     const accountId = req.actor.id;
-    const fingerprint = fingerprintOf(req);
+    const fingerprint = requestFingerprint(req.method, req.url, req.body);
     const owner = randomBytes(16).toString('base64url');
     const found = await ctx.store.idempotency.claim({ accountId, key, fingerprint, owner, now: ctx.clock.now() });
     if (found.claimed) {

@@ -4,6 +4,7 @@ import { IDEMPOTENCY_KEEP_MS, IDEMPOTENCY_LEASE_MS } from '../../src/domain/idem
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { articleInput, createChannels } from '../support/factories.ts';
 import { STORES } from '../support/stores.ts';
+import { requestFingerprint } from '../../src/web/idempotency.ts';
 
 type User = { auth: string; username: string; id: number };
 
@@ -89,7 +90,11 @@ describe.each(STORES)('Idempotency-Key on creating requests on %s', (kind) => {
             method: 'POST',
             headers: { authorization: reporter.auth, 'content-type': 'application/json', 'idempotency-key': key },
             body: JSON.stringify(input),
-          }).then(async (res) => ({ status: res.status, body: (await res.json()) as { id?: number; error?: { code: string } } })),
+          }).then(async (res) => ({
+            status: res.status,
+            retryAfter: res.headers.get('retry-after'),
+            body: (await res.json()) as { id?: number; error?: { code: string } },
+          })),
         ),
       );
       const created = answers.filter((a) => a.status === 201);
@@ -98,6 +103,7 @@ describe.each(STORES)('Idempotency-Key on creating requests on %s', (kind) => {
       for (const a of answers.filter((a) => a.status !== 201)) {
         expect(a.status, JSON.stringify(a.body)).toBe(409);
         expect(a.body.error?.code).toBe('idempotency_in_progress');
+        expect(a.retryAfter).toBe('1');
       }
       // Once the first has answered, every retry gets its article.
       const after = await create(reporter, input, key);
@@ -105,6 +111,37 @@ describe.each(STORES)('Idempotency-Key on creating requests on %s', (kind) => {
       expect(json(after).id).toBe(created[0]!.body.id);
     }
     expect(await mine(reporter)).toHaveLength(3);
+  });
+
+  it('answers 409 idempotency_in_progress while the first request with the key runs (here in another process), creating nothing', async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput({ title: '另一台服务器正在处理' });
+    // The first request with the key holds it (claimed, no answer yet), as a request in flight on another app process does.
+    const held = await t.ctx.store.idempotency.claim({
+      accountId: reporter.id,
+      key: 'held-elsewhere',
+      fingerprint: requestFingerprint('POST', '/api/v1/articles', input),
+      owner: 'other-process',
+      now: t.clock.now(),
+    });
+    expect(held).toEqual({ claimed: true });
+    const retry = await create(reporter, input, 'held-elsewhere');
+    expect(retry.statusCode, retry.body).toBe(409);
+    expect(retry.headers['retry-after']).toBe('1');
+    expect(json(retry).error).toMatchObject({ code: 'idempotency_in_progress', field: 'Idempotency-Key' });
+    // Another body with the held key is still another request.
+    expect((await create(reporter, articleInput(), 'held-elsewhere')).statusCode).toBe(422);
+    expect(await mine(reporter)).toHaveLength(0);
+    // Its answer kept, the retry gets it.
+    await t.ctx.store.idempotency.answer(reporter.id, 'held-elsewhere', 'other-process', {
+      status: 201,
+      headers: { 'content-type': 'application/json; charset=utf-8', location: '/api/v1/articles/999999' },
+      body: '{"id":999999}',
+    });
+    const answered = await create(reporter, input, 'held-elsewhere');
+    expect(answered.statusCode).toBe(201);
+    expect(answered.headers.location).toBe('/api/v1/articles/999999');
+    expect(json(answered).id).toBe(999999);
   });
 
   it('keeps keys per account: two reporters using the same key each get their own article', async () => {
