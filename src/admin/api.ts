@@ -86,6 +86,30 @@ export async function api<T = unknown>(
   return handle<T>(res, path);
 }
 
+/**
+ * A creating POST that is safe to send again (the route takes Idempotency-Key): one key while the same request is sent
+ * again after a failure — the server may have made the thing and only the answer was lost, and then answers it again
+ * instead of making a second — and one more try at once when no answer came. A new key once answered or changed.
+ */
+export function creator<T>(path: string): (body: unknown) => Promise<T> {
+  let pending: { json: string; key: string } | null = null;
+  return async (body) => {
+    const json = JSON.stringify(body);
+    if (pending?.json !== json) pending = { json, key: newIdempotencyKey() };
+    const { key } = pending;
+    const send = () => api<T>('POST', path, body, { idempotencyKey: key });
+    let out: T;
+    try {
+      out = await send();
+    } catch (e) {
+      if (e instanceof ApiError) throw e;
+      out = await send();
+    }
+    if (pending?.key === key) pending = null;
+    return out;
+  };
+}
+
 /** A request refused in the browser before it was sent, with the sentence to show. */
 export class Refusal extends Error {}
 

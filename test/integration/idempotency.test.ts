@@ -5,6 +5,7 @@ import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { articleInput, createChannels } from '../support/factories.ts';
 import { STORES } from '../support/stores.ts';
 import { requestFingerprint } from '../../src/web/idempotency.ts';
+import { creator } from '../../src/admin/api.ts';
 
 type User = { auth: string; username: string; id: number };
 
@@ -229,6 +230,50 @@ describe.each(STORES)('Idempotency-Key on creating requests on %s', (kind) => {
       expect((await post(url, { ...payload, ...('question' in payload ? { question: '另一个问题？' } : { slug: 'qita' }) }, `create-${url}`)).statusCode).toBe(
         422,
       );
+    }
+  });
+
+  it('the newsroom client sends a creation again with the same key when the answer was lost: one poll each time', async () => {
+    const admin = await t.user('admin');
+    const polls = async () =>
+      json<{ items: unknown[] }>(await t.app.inject({ url: '/api/v1/polls?limit=100', headers: { authorization: admin.auth } })).items.length;
+    const realFetch = globalThis.fetch;
+    const keys: (string | undefined)[] = [];
+    let lose = 0;
+    // The browser's fetch over a flaky network: each request reaches the server, the next `lose` answers never arrive.
+    globalThis.fetch = (async (input: string, init: RequestInit) => {
+      const headers: Record<string, string> = { ...(init.headers as Record<string, string>), authorization: admin.auth };
+      keys.push(headers['idempotency-key']);
+      const res = await realFetch(`${base}${input}`, { method: init.method, body: init.body, headers });
+      if (lose > 0) {
+        lose--;
+        await res.arrayBuffer();
+        throw new TypeError('Failed to fetch');
+      }
+      return res;
+    }) as typeof fetch;
+    try {
+      const createPoll = creator<{ id: number }>('/polls');
+      const before = await polls();
+      lose = 1;
+      const first = await createPoll({ question: '周末加开班次吗？', options: ['加开', '不必'] });
+      expect(keys).toHaveLength(2);
+      expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
+      expect(keys[1]).toBe(keys[0]);
+      expect(await polls()).toBe(before + 1);
+      // Lost twice: the form says so; the person presses 保存 again and the same key answers the poll already made.
+      keys.length = 0;
+      lose = 2;
+      const body = { question: '夜班公交延长吗？', options: ['延长', '不必'] };
+      await expect(createPoll(body)).rejects.toBeInstanceOf(TypeError);
+      const second = await createPoll(body);
+      expect(keys).toHaveLength(3);
+      expect(new Set(keys).size).toBe(1);
+      expect(keys[0]).not.toBe(undefined);
+      expect(second.id).not.toBe(first.id);
+      expect(await polls()).toBe(before + 2);
+    } finally {
+      globalThis.fetch = realFetch;
     }
   });
 
