@@ -86,6 +86,30 @@ export async function api<T = unknown>(
   return handle<T>(res, path);
 }
 
+/**
+ * A creating POST that is safe to send again (the route takes Idempotency-Key): one key while the same request is sent
+ * again after a failure — the server may have made the thing and only the answer was lost, and then answers it again
+ * instead of making a second — and one more try at once when no answer came. A new key once answered or changed.
+ */
+export function creator<T>(path: string): (body: unknown) => Promise<T> {
+  let pending: { json: string; key: string } | null = null;
+  return async (body) => {
+    const json = JSON.stringify(body);
+    if (pending?.json !== json) pending = { json, key: newIdempotencyKey() };
+    const { key } = pending;
+    const send = () => api<T>('POST', path, body, { idempotencyKey: key });
+    let out: T;
+    try {
+      out = await send();
+    } catch (e) {
+      if (e instanceof ApiError) throw e;
+      out = await send();
+    }
+    if (pending?.key === key) pending = null;
+    return out;
+  };
+}
+
 /** A request refused in the browser before it was sent, with the sentence to show. */
 export class Refusal extends Error {}
 
@@ -243,7 +267,8 @@ const messages: Record<ErrorCode, string> = {
   payload_too_large: '文件太大',
   unsupported_media_type: '不支持的图片格式',
   too_many_pixels: '图片像素过多，请缩小后再上传',
-  idempotency_key_reused: '这条消息的内容与刚才提交的不同，请重新发布',
+  idempotency_key_reused: '内容与刚才提交的不同，请重新提交',
+  idempotency_in_progress: '上一次提交仍在处理中，请稍候再试',
   too_many_attempts: '登录失败次数过多，请稍后再试',
   too_many_votes: '操作过于频繁，请稍后再试',
   too_many_comments: '留言过于频繁，请稍后再试',

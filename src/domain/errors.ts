@@ -102,13 +102,14 @@ export const ERROR_CODES = {
   already_banned: 'conflict',
   not_live: 'conflict', // entries are posted to an article that is a live (图文直播)
   live_ended: 'conflict', // the live is closed (已结束): no new entries until it is reopened
+  idempotency_in_progress: 'conflict', // another request with the same Idempotency-Key is still running
   // 412: If-Match named a revision someone else has replaced.
   stale_revision: 'precondition',
   // 413, 415, 422: uploads.
   payload_too_large: 'too_large',
   unsupported_media_type: 'unsupported',
   too_many_pixels: 'unprocessable',
-  idempotency_key_reused: 'unprocessable', // an Idempotency-Key sent again with a different request (another entry, another live)
+  idempotency_key_reused: 'unprocessable', // an Idempotency-Key sent again with a different request (another body, another route)
   // 429: too many tries; the response says when to try again.
   too_many_attempts: 'throttled',
   too_many_votes: 'throttled',

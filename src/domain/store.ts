@@ -28,6 +28,7 @@ import type { ImportRunRepository } from './imports/runs.ts';
 import type { Ballot, BallotOutcome, BallotRow, HeldBallots, Poll, PollCounts, PollHour, PollListing, PollWrite } from './polls/poll.ts';
 import type { CommentRepository, ModerationWordRepository } from './comments/comment.ts';
 import type { LiveRepository } from './live/live.ts';
+import type { IdempotencyRepository } from './idempotency.ts';
 import type { Drift, HeldGroup, Ranked, Vote, VoteOutcome } from './reactions/reaction.ts';
 import type { SearchIndex } from './search/search-index.ts';
 import type { SynonymGroup, SynonymWrite } from './search/synonym.ts';
@@ -69,6 +70,8 @@ export interface Store {
   readonly comments: CommentRepository;
   /** The sensitive-word list. */
   readonly moderationWords: ModerationWordRepository;
+  /** Clients' Idempotency-Keys on creating requests and the answers they got. */
+  readonly idempotency: IdempotencyRepository;
   /** Runs fn in one transaction: all its writes land together or not at all. Inside one, fn joins it. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   /** Runs `run` after the enclosing transaction commits; never if it rolls back; at once outside a transaction. */

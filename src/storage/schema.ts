@@ -379,6 +379,19 @@ export interface LiveEntryKeyTable {
   created_at: number;
 }
 
+/** A client's Idempotency-Key on a creating POST and its answer (see migrations/2026-12-11T0100-idempotency-keys.ts). */
+export interface IdempotencyKeyTable {
+  account_id: number;
+  idem_key: string;
+  fingerprint: string;
+  owner: string | null;
+  locked_until: number;
+  status: number | null;
+  headers: string | null;
+  body: string | null;
+  created_at: number;
+}
+
 /** The library images a live entry shows. */
 export interface LiveEntryMediaTable {
   entry_id: number;
@@ -422,5 +435,6 @@ export interface DB {
   live_streams: LiveStreamTable;
   live_entries: LiveEntryTable;
   live_entry_keys: LiveEntryKeyTable;
+  idempotency_keys: IdempotencyKeyTable;
   live_entry_media: LiveEntryMediaTable;
 }

@@ -16,6 +16,7 @@ import { BallotBatcher, PollRepository } from './repositories/polls.ts';
 import { ReactionRepository, VoteBatcher } from './repositories/reactions.ts';
 import { PresenceRepository } from './repositories/presence.ts';
 import { LiveRepository } from './repositories/live.ts';
+import { IdempotencyRepository } from './repositories/idempotency.ts';
 import { RelatedRepository } from './repositories/related.ts';
 import type { SearchIndex } from '../domain/search/search-index.ts';
 import { searchIndex } from './search/index.ts';
@@ -64,6 +65,7 @@ export class SqlStore implements Store {
   readonly polls: PollRepository;
   readonly comments: CommentRepository;
   readonly moderationWords: ModerationWordRepository;
+  readonly idempotency: IdempotencyRepository;
 
   private constructor(
     private readonly db: Kysely<DB>,
@@ -102,6 +104,7 @@ export class SqlStore implements Store {
     this.polls = new PollRepository(db, dialect, ballots);
     this.comments = new CommentRepository(db);
     this.moderationWords = new ModerationWordRepository(db);
+    this.idempotency = new IdempotencyRepository(db);
   }
 
   /** The store over a database's pool; its transactions share its vote batcher, so make one per pool (the container does). */

@@ -272,6 +272,7 @@ export const NOT_EXPORTED: Record<string, string> = {
   kysely_migration_lock: "the install's own migrations",
   sqlite_sequence: "SQLite's own; follows the imported ids",
   live_entry_keys: "clients' retry keys for live entries: a retry does not cross installs",
+  idempotency_keys: "clients' retry keys on creating requests and their answers, kept a day: a retry does not cross installs",
   import_runs: "the install's own history of imports started from the newsroom (who uploaded which file, its report)",
 };
 
@@ -329,6 +330,7 @@ export const CLEAR_ORDER = [
   'import_runs',
   'api_tokens',
   'login_failures',
+  'idempotency_keys',
   'accounts',
 ];
 

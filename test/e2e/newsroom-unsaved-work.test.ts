@@ -102,4 +102,36 @@ describe('the writer’s unsaved text in Chromium', { timeout: 90_000 }, () => {
     expect(await page.textContent('[data-save-state]')).toContain('已保存');
     await page.context().close();
   });
+
+  it("the answer to a new article's first save is lost: the editor sends it again with the same key, and one article exists", async () => {
+    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const keys: (string | undefined)[] = [];
+    let dropped = false;
+    // The first creation reaches the server, which makes the article; its answer is lost on the way back (train Wi-Fi).
+    await page.route('**/api/v1/articles', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      keys.push(route.request().headers()['idempotency-key']);
+      if (dropped) return route.continue();
+      dropped = true;
+      await route.fetch();
+      await route.abort('connectionreset');
+    });
+    await page.goto(`${base}/admin/articles/new`);
+    await page.waitForSelector('[data-editor] .ProseMirror');
+    await page.selectOption('#field-channel', CHANNEL);
+    await page.click('[data-editor] .ProseMirror');
+    await page.keyboard.type('列车驶入隧道。');
+    await page.fill('input[name=title]', '高铁新线联调联试');
+    await page.waitForURL(/\/admin\/articles\/\d+$/, { timeout: 30_000 });
+    await waitState(page, 'saved');
+    const id = Number(/\/(\d+)$/.exec(page.url())![1]);
+    expect(keys.length).toBeGreaterThanOrEqual(2);
+    expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(keys).size).toBe(1);
+    // One article in the reporter's list, the one the editor now shows.
+    const mine = (await (await page.context().request.get(`${base}/api/v1/articles?mine=true`)).json()) as { items: { id: number; title: string }[] };
+    expect(mine.items.filter((a) => a.title === '高铁新线联调联试').map((a) => a.id)).toEqual([id]);
+    expect(await storedBody(id)).toContain('列车驶入隧道。');
+    await page.context().close();
+  });
 });

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Article, ArticleAbilities, PresenceAnswer, User } from '../../shared/api.ts';
-import { api, ApiError, explain, SIGNED_IN_AGAIN, type RevisionStamp } from '../api.ts';
+import { api, ApiError, explain, newIdempotencyKey, SIGNED_IN_AGAIN, type RevisionStamp } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { conflictCount, mergeContent, resolveMerge, type Choice, type Content, type Merge } from '../merge.ts';
 import { navigate } from '../router.ts';
@@ -67,8 +67,45 @@ const LOCAL_COPY_MAX_MS = 1000;
 /** A draft's autosave that failed for a passing reason (no network, the server busy or down) is tried again after this. */
 const RETRY_MS = 10_000;
 
-/** A failure that may pass by itself: no answer at all, or the server overloaded or failing. */
-const passing = (e: unknown) => !(e instanceof ApiError) || e.status === 429 || e.status >= 500;
+/** A failure that may pass by itself: no answer at all, the server overloaded or failing, or still making the article. */
+const passing = (e: unknown) => !(e instanceof ApiError) || e.status === 429 || e.status >= 500 || e.code === 'idempotency_in_progress';
+
+/** What a save sends: the whole article as on screen. */
+interface Payload {
+  title: string;
+  subtitle: string;
+  channel: string;
+  body: string;
+  summary: string;
+  source: string;
+  byline: string;
+  editor: string;
+  tags: string[];
+  cover: string;
+}
+
+/** The request that creates the article, until it has an answer: kept to be sent again as it was, with its key. */
+interface Creation {
+  key: string;
+  payload: Payload;
+  /** The screen it was made from (what the server has once it answers). */
+  snap: string;
+}
+
+/**
+ * Creates the article with an Idempotency-Key: when the connection drops before the answer (the server may have made
+ * the article), the same request goes once more at once with the same key, and the server answers the article it made
+ * instead of making a second.
+ */
+async function createArticle(c: Creation): Promise<Article> {
+  const send = () => api<Article>('POST', '/articles', c.payload, { idempotencyKey: c.key });
+  try {
+    return await send();
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    return await send();
+  }
+}
 
 const formOf = (a: Article): DraftForm => ({
   title: a.title,
@@ -188,6 +225,8 @@ export function useArticleDraft(id: number | undefined, user: User) {
   const latest = useRef({ form, body, article, conflict });
   latest.current = { form, body, article, conflict };
   const inFlight = useRef<Promise<Saved | null> | null>(null);
+  // A new article's creation not answered yet: every retry sends it as it was (text typed since goes in the edit after).
+  const creating = useRef<Creation | null>(null);
   // The rich-text editor, once the page binds it: replaces its content and answers with its serialization.
   const replaceBody = useRef<((html: string) => string) | null>(null);
   // Points the editor's images at the addresses the server re-hosted them to, marks the failed ones; its new HTML.
@@ -426,7 +465,7 @@ export function useArticleDraft(id: number | undefined, user: User) {
     let mergedWith: string | null = null;
     for (let attempt = 1; ; attempt++) {
       const { form: f, body: b, article: a } = latest.current;
-      const snap = snapshot(f, b);
+      let snap = snapshot(f, b);
       const done = (out: Article, wasNew: boolean): Saved => {
         setSavedAt(Date.now());
         setSaveState(snapshot(latest.current.form, latest.current.body) !== snap ? 'dirty' : mergedWith ? 'merged' : 'saved');
@@ -436,7 +475,7 @@ export function useArticleDraft(id: number | undefined, user: User) {
       };
       // Merged into exactly what the other person saved: nothing left to send.
       if (a && snap === savedSnapshot.current) return done(a, false);
-      const payload = {
+      let payload: Payload = {
         title: f.title,
         subtitle: f.subtitle,
         channel: f.channel,
@@ -448,15 +487,19 @@ export function useArticleDraft(id: number | undefined, user: User) {
         tags: splitTags(f.tags),
         cover: f.cover,
       };
+      if (!a) {
+        // A creation whose answer never came is sent again unchanged (a changed one would be refused as another request).
+        creating.current ??= { key: newIdempotencyKey(), payload, snap };
+        ({ payload, snap } = creating.current);
+      }
       try {
-        const out = a
-          ? await api<Article>('PATCH', `/articles/${a.id}`, payload, { ifMatch: base.current!.revision })
-          : await api<Article>('POST', '/articles', payload);
+        const out = a ? await api<Article>('PATCH', `/articles/${a.id}`, payload, { ifMatch: base.current!.revision }) : await createArticle(creating.current!);
+        if (!a) creating.current = null;
         savedSnapshot.current = snap;
         adopt(out);
         // The new article's copy now lives under its id (written below when the screen has moved on since).
         if (!a) removeLocalCopy(user.username, undefined);
-        const rehosted = rehostedImages(b, out.body);
+        const rehosted = rehostedImages(payload.body, out.body);
         if (rehosted && swapImages.current) {
           const untouched = snapshot(latest.current.form, latest.current.body) === snap;
           const html = swapImages.current(rehosted.map, rehosted.failed);
@@ -472,6 +515,8 @@ export function useArticleDraft(id: number | undefined, user: User) {
         return done(out, !a);
       } catch (e) {
         const stale = e instanceof ApiError && e.code === 'stale_revision';
+        // The server refused the creation itself (nothing was made): the next try sends what is on screen, with a new key.
+        if (!a && e instanceof ApiError && (e.status === 400 || e.status === 413)) creating.current = null;
         if (!stale || !a || attempt > 3) {
           setSaveState(e instanceof ApiError ? 'failed' : 'offline');
           setError(`保存失败：${explain(e)}`);

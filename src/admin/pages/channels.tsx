@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { Channel } from '../../shared/api.ts';
-import { api, explain } from '../api.ts';
+import { api, creator, explain } from '../api.ts';
 import { ChannelSelect, channelTree, Notice } from '../ui.tsx';
 
 function ChannelRow({
@@ -75,6 +75,7 @@ export function ChannelsPage({ channels, onChange }: { channels: Channel[]; onCh
   const [slug, setSlug] = useState('');
   const [name, setName] = useState('');
   const [parent, setParent] = useState('');
+  const [createChannel] = useState(() => creator('/channels'));
   const tree = channelTree(channels);
   const done = async (msg: string | null, err?: string) => {
     setMessage(msg);
@@ -84,7 +85,7 @@ export function ChannelsPage({ channels, onChange }: { channels: Channel[]; onCh
   const create = async (e: Event) => {
     e.preventDefault();
     try {
-      await api('POST', '/channels', { slug, name, parent: parent || null });
+      await createChannel({ slug, name, parent: parent || null });
       setSlug('');
       setName('');
       await done(`已创建频道“${name}”。`);

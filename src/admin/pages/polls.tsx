@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { HeldPollBallots, NewsroomPoll, PollResultsOut, User } from '../../shared/api.ts';
-import { api, explain } from '../api.ts';
+import { api, creator, explain } from '../api.ts';
 import { formatTime, fromLocalInput, toLocalInput } from '../format.ts';
 import { navigate } from '../router.ts';
 import { Notice, useLoad } from '../ui.tsx';
@@ -104,6 +104,7 @@ function PollForm({ poll, onSaved }: { poll?: NewsroomPoll; onSaved: (p: Newsroo
   const [f, setF] = useState<FormState>(poll ? formOf(poll) : blank);
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [createPoll] = useState(() => creator<NewsroomPoll>('/polls'));
   const voted = (poll?.counts.voters ?? 0) + (poll?.held ?? 0) > 0;
   const set = (patch: Partial<FormState>) => setF({ ...f, ...patch });
   const setOption = (i: number, value: string) => set({ options: f.options.map((o, j) => (j === i ? value : o)) });
@@ -122,7 +123,7 @@ function PollForm({ poll, onSaved }: { poll?: NewsroomPoll; onSaved: (p: Newsroo
       topic: f.topic.trim() ? Number(f.topic.replace(/\D/g, '')) : null,
     };
     try {
-      onSaved(poll ? await api<NewsroomPoll>('PATCH', `/polls/${poll.id}`, body) : await api<NewsroomPoll>('POST', '/polls', body));
+      onSaved(poll ? await api<NewsroomPoll>('PATCH', `/polls/${poll.id}`, body) : await createPoll(body));
     } catch (err) {
       setFailure(explain(err));
     } finally {

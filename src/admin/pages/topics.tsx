@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Article, List, Topic } from '../../shared/api.ts';
-import { api, explain } from '../api.ts';
+import { api, creator, explain } from '../api.ts';
 import { Notice, useLoad } from '../ui.tsx';
 import { ArticlePicker, moved, useRecentPublished } from './picker.tsx';
 
@@ -81,10 +81,11 @@ export function TopicsPage() {
   const [error, setError] = useState<string | null>(null);
   const [slug, setSlug] = useState('');
   const [title, setTitle] = useState('');
+  const [createTopic] = useState(() => creator('/topics'));
   const create = async (e: Event) => {
     e.preventDefault();
     try {
-      await api('POST', '/topics', { slug, title });
+      await createTopic({ slug, title });
       setMessage(`已创建专题“${title}”。`);
       setSlug('');
       setTitle('');

@@ -20,6 +20,7 @@ import { ARCHIVE_LIMIT, listArchive } from '../../domain/articles/archive.ts';
 import { ARCHIVE_SORTS } from '../../domain/articles/article.ts';
 import { AUTH_REQUIRED } from '../auth.ts';
 import { typed, type WebDeps } from '../context.ts';
+import { IDEMPOTENT_CREATE } from '../idempotency.ts';
 import { archiveItem, newsroomArticle, revisionOut } from '../presenters/articles.ts';
 import { EmptyBody, IdParams, MAX_ID } from './schemas.ts';
 
@@ -140,7 +141,7 @@ export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
     };
   });
 
-  api.post('/articles', { config: AUTH_REQUIRED, schema: { body: CreateBody } }, async (req, reply) => {
+  api.post('/articles', { config: IDEMPOTENT_CREATE, schema: { body: CreateBody } }, async (req, reply) => {
     const article = await createArticle(ctx, req.actor, req.body);
     return reply
       .code(201)

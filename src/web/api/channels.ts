@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { updateChannel } from '../../domain/channels/edit.ts';
 import { createChannel } from '../../domain/channels/service.ts';
 import { AUTH_REQUIRED } from '../auth.ts';
+import { IDEMPOTENT_CREATE } from '../idempotency.ts';
 import { typed, type WebDeps } from '../context.ts';
 import { readerLoad } from '../reads.ts';
 import { channelOut } from '../presenters/articles.ts';
@@ -34,7 +35,7 @@ export function channelRoutes(app: FastifyInstance, deps: WebDeps): void {
 
   api.get('/channels', async (req) => ({ items: (await readerLoad(deps, req, (c) => c.store.channels.all())).map(channelOut) }));
 
-  api.post('/channels', { config: AUTH_REQUIRED, schema: { body: ChannelBody } }, async (req, reply) => {
+  api.post('/channels', { config: IDEMPOTENT_CREATE, schema: { body: ChannelBody } }, async (req, reply) => {
     const channel = await createChannel(ctx, req.actor, { ...req.body, parent: req.body.parent ?? undefined });
     return reply.code(201).send(channelOut(channel));
   });

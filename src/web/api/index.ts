@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../domain/errors.ts';
 import type { WebDeps } from '../context.ts';
+import { registerIdempotency } from '../idempotency.ts';
 import { accountRoutes } from './accounts.ts';
 import { articleRoutes } from './articles.ts';
 import { assistRoutes } from './assist.ts';
@@ -34,6 +35,8 @@ export async function apiV1(app: FastifyInstance, deps: WebDeps): Promise<void> 
   app.addHook('onSend', async (_req, reply) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
   });
+  // Before the routes: the creating POSTs that declare `idempotent` take Idempotency-Key.
+  registerIdempotency(app, deps);
   sessionRoutes(app, deps);
   articleRoutes(app, deps);
   trashRoutes(app, deps);

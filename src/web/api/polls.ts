@@ -16,6 +16,7 @@ import {
   updatePoll,
 } from '../../domain/polls/service.ts';
 import { AUTH_REQUIRED, requireSameOrigin } from '../auth.ts';
+import { IDEMPOTENT_CREATE } from '../idempotency.ts';
 import { typed, type WebDeps } from '../context.ts';
 import { heldBallotsOut, newsroomPollOut, pollHourOut, pollViewOut } from '../presenters/polls.ts';
 import { readerOf, setReaderCookie } from '../reader.ts';
@@ -90,7 +91,7 @@ export function pollRoutes(app: FastifyInstance, deps: WebDeps): void {
 
   api.get('/polls/held', { config: AUTH_REQUIRED }, async (req) => ({ items: (await heldBallots(ctx, req.actor)).map(heldBallotsOut) }));
 
-  api.post('/polls', { config: AUTH_REQUIRED, schema: { body: CreateBody } }, async (req, reply) => {
+  api.post('/polls', { config: IDEMPOTENT_CREATE, schema: { body: CreateBody } }, async (req, reply) => {
     const poll = await createPoll(ctx, req.actor, req.body);
     return reply.code(201).send(newsroomPollOut(req.actor, poll, { votes: poll.options.map(() => 0), voters: 0 }, 0));
   });

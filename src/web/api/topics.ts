@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { updateTopic } from '../../domain/topics/edit.ts';
 import { createTopic, listTopics } from '../../domain/topics/service.ts';
 import { AUTH_OPTIONAL, AUTH_REQUIRED } from '../auth.ts';
+import { IDEMPOTENT_CREATE } from '../idempotency.ts';
 import { typed, type WebDeps } from '../context.ts';
 import { readerLoad } from '../reads.ts';
 import { topicOut } from '../presenters/articles.ts';
@@ -40,7 +41,7 @@ export function topicRoutes(app: FastifyInstance, deps: WebDeps): void {
     return { items: (await readerLoad(deps, req, (c) => listTopics(c, req.auth?.actor))).map(topicOut) };
   });
 
-  api.post('/topics', { config: AUTH_REQUIRED, schema: { body: TopicBody } }, async (req, reply) =>
+  api.post('/topics', { config: IDEMPOTENT_CREATE, schema: { body: TopicBody } }, async (req, reply) =>
     reply.code(201).send(topicOut(await createTopic(ctx, req.actor, req.body))),
   );
 

@@ -1,0 +1,129 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler, preHandlerAsyncHookHandler } from 'fastify';
+import type { Ctx } from '../domain/context.ts';
+import { DomainError, invalid } from '../domain/errors.ts';
+import type { IdempotentAnswer } from '../domain/idempotency.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route creates something a retry must not create twice: it honours `Idempotency-Key` (see below). */
+    idempotent?: boolean;
+  }
+}
+
+/** A creating newsroom route: signed in, and a retry with the same Idempotency-Key gets the first answer. */
+export const IDEMPOTENT_CREATE = { auth: 'required', idempotent: true } as const;
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+/** Keys are 1 to 255 printable ASCII characters (as Stripe takes them; a UUID is 36). */
+const KEY_SHAPE = /^[\x20-\x7e]{1,255}$/;
+/** The headers of a creation a client reads, given again with a replayed answer. */
+const KEPT_HEADERS = ['content-type', 'location', 'etag'];
+
+interface Held {
+  accountId: number;
+  key: string;
+  owner: string;
+}
+
+const held = new WeakMap<FastifyRequest, Held>();
+
+/** The request's key, if it sent one; a malformed one (or several) is refused before anything is done. */
+function keyOf(req: FastifyRequest): string | undefined {
+  const value = req.headers[IDEMPOTENCY_HEADER];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !KEY_SHAPE.test(value)) {
+    throw invalid('Idempotency-Key is 1 to 255 printable ASCII characters', 'Idempotency-Key', 'invalid_input');
+  }
+  return value;
+}
+
+/** A value with its objects' keys in order: a client that serialises the same request anew may order fields otherwise. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(entries.map(([k, v]) => [k, canonical(v)]));
+}
+
+/** What a key stands for: the method, the path with its query, and a hash of the body as parsed. */
+export function requestFingerprint(method: string, url: string, body: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify([method, url, canonical(body ?? null)]))
+    .digest('base64url');
+}
+
+function replay(reply: FastifyReply, answer: IdempotentAnswer): FastifyReply {
+  return reply.code(answer.status).headers(answer.headers).header('idempotent-replayed', 'true').send(answer.body);
+}
+
+/**
+ * `Idempotency-Key` on the routes that declare `config.idempotent` (after the auth gate, so keys are per account):
+ * the first request with a key claims it and runs; its success (2xx) is kept 24 hours with the request's fingerprint,
+ * and a retry with the same key and the same request gets that answer again (same status, body, Location, ETag, and
+ * `Idempotent-Replayed: true`) without running; the same key with another request is 422 `idempotency_key_reused`;
+ * while the first still runs, 409 `idempotency_in_progress`. A failure (4xx, 5xx) changed nothing: the key is let go
+ * and a retry runs anew. Without the header nothing changes. Register on the scope before its routes.
+ */
+export function registerIdempotency(app: FastifyInstance, { ctx }: { ctx: Ctx }): void {
+  const claim: preHandlerAsyncHookHandler = async (req, reply) => {
+    const key = keyOf(req);
+    if (key === undefined) return;
+    const accountId = req.actor.id;
+    const fingerprint = requestFingerprint(req.method, req.url, req.body);
+    const owner = randomBytes(16).toString('base64url');
+    const found = await ctx.store.idempotency.claim({ accountId, key, fingerprint, owner, now: ctx.clock.now() });
+    if (found.claimed) {
+      held.set(req, { accountId, key, owner });
+      return;
+    }
+    if (found.fingerprint !== fingerprint) {
+      throw new DomainError(
+        'unprocessable',
+        'idempotency_key_reused',
+        'This Idempotency-Key was used with another request; send a new key for a new request',
+        'Idempotency-Key',
+      );
+    }
+    if (!found.answer) {
+      throw new DomainError(
+        'conflict',
+        'idempotency_in_progress',
+        'A request with this Idempotency-Key is still running; try again shortly',
+        'Idempotency-Key',
+        1,
+      );
+    }
+    return replay(reply, found.answer);
+  };
+
+  const settle: onSendHookHandler = async (req, reply, payload) => {
+    const mine = held.get(req);
+    if (!mine) return payload;
+    held.delete(req);
+    try {
+      if (reply.statusCode >= 200 && reply.statusCode < 300 && typeof payload === 'string') {
+        const headers: Record<string, string> = {};
+        for (const name of KEPT_HEADERS) {
+          const value = reply.getHeader(name);
+          if (value !== undefined) headers[name] = String(value);
+        }
+        await ctx.store.idempotency.answer(mine.accountId, mine.key, mine.owner, { status: reply.statusCode, headers, body: payload });
+      } else {
+        await ctx.store.idempotency.release(mine.accountId, mine.key, mine.owner);
+      }
+    } catch (err) {
+      // The work is done and answered; the key stays held until its lease ends (a retry meanwhile is told to wait).
+      req.log.error({ err }, 'keeping the answer of an Idempotency-Key failed');
+    }
+    return payload;
+  };
+
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.idempotent) return;
+    const asList = <T>(h: T | T[] | undefined): T[] => (h === undefined ? [] : Array.isArray(h) ? h : [h]);
+    // Last: after the auth gate the auth hook puts first, so the key is the signed-in account's.
+    route.preHandler = [...asList(route.preHandler), claim];
+    route.onSend = [...asList(route.onSend), settle];
+  });
+}

@@ -1,0 +1,295 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IDEMPOTENCY_KEEP_MS, IDEMPOTENCY_LEASE_MS } from '../../src/domain/idempotency.ts';
+import { json, startTestApp, type TestApp } from '../support/app.ts';
+import { articleInput, createChannels } from '../support/factories.ts';
+import { STORES } from '../support/stores.ts';
+import { requestFingerprint } from '../../src/web/idempotency.ts';
+import { creator } from '../../src/admin/api.ts';
+
+type User = { auth: string; username: string; id: number };
+
+/**
+ * A reporter on flaky train Wi-Fi: the "new article" request reached the server but the answer was lost, and the
+ * client sends it again with the same Idempotency-Key. The retry must get the first answer, never a second article.
+ */
+describe.each(STORES)('Idempotency-Key on creating requests on %s', (kind) => {
+  let t: TestApp;
+  let base: string;
+
+  beforeAll(async () => {
+    t = await startTestApp(kind);
+    await createChannels(t.app, (await t.user('admin')).auth);
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => t.close());
+
+  const create = (user: User, payload: Record<string, unknown>, key?: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/articles',
+      headers: { authorization: user.auth, ...(key === undefined ? {} : { 'idempotency-key': key }) },
+      payload,
+    });
+  /** The reporter's own articles, as their 我的稿件 list shows them. */
+  const mine = async (user: User) => {
+    const res = await t.app.inject({ url: '/api/v1/articles?mine=true&limit=100', headers: { authorization: user.auth } });
+    expect(res.statusCode, res.body).toBe(200);
+    return json<{ items: { id: number; title: string }[] }>(res).items;
+  };
+  const keyRows = async () =>
+    Number(
+      (
+        await t.db.database.db
+          .selectFrom('idempotency_keys')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  it('answers a retry with the same key the first answer (same id, 201, Location, ETag) and creates one article', async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput();
+    const first = await create(reporter, input, 'train-wifi-1');
+    expect(first.statusCode, first.body).toBe(201);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    // The retry: the same request, its fields in another order (the client serialised it anew).
+    const reordered = Object.fromEntries(Object.entries(input).reverse());
+    const retry = await create(reporter, reordered, 'train-wifi-1');
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(json(retry).id).toBe(json(first).id);
+    expect(retry.headers.location).toBe(first.headers.location);
+    expect(retry.headers.etag).toBe(first.headers.etag);
+    expect(retry.headers['content-type']).toMatch(/^application\/json/);
+    expect(json(retry)).toEqual(json(first));
+    expect((await create(reporter, input, 'train-wifi-1')).statusCode).toBe(201);
+    expect((await mine(reporter)).map((a) => a.id)).toEqual([json(first).id]);
+  });
+
+  it('refuses the same key with another body (422 idempotency_key_reused) and creates nothing', async () => {
+    const reporter = await t.user('reporter');
+    const first = await create(reporter, articleInput({ title: '地铁开通' }), 'reused-key');
+    expect(first.statusCode).toBe(201);
+    const other = await create(reporter, articleInput({ title: '地铁停运' }), 'reused-key');
+    expect(other.statusCode).toBe(422);
+    expect(json(other).error).toMatchObject({ code: 'idempotency_key_reused', field: 'Idempotency-Key' });
+    expect(typeof json(other).error.message).toBe('string');
+    expect((await mine(reporter)).map((a) => a.title)).toEqual(['地铁开通']);
+  });
+
+  it('creates exactly one article from concurrent requests with one key; the others get it or 409 idempotency_in_progress', async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput({ title: '并发重试的稿件' });
+    for (const round of [1, 2, 3]) {
+      const key = `storm-${round}`;
+      // Real connections at once: each request its own socket, racing for the key in the database.
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          fetch(`${base}/api/v1/articles`, {
+            method: 'POST',
+            headers: { authorization: reporter.auth, 'content-type': 'application/json', 'idempotency-key': key },
+            body: JSON.stringify(input),
+          }).then(async (res) => ({
+            status: res.status,
+            retryAfter: res.headers.get('retry-after'),
+            body: (await res.json()) as { id?: number; error?: { code: string } },
+          })),
+        ),
+      );
+      const created = answers.filter((a) => a.status === 201);
+      expect(created.length, JSON.stringify(answers)).toBeGreaterThanOrEqual(1);
+      expect(new Set(created.map((a) => a.body.id)).size).toBe(1);
+      for (const a of answers.filter((a) => a.status !== 201)) {
+        expect(a.status, JSON.stringify(a.body)).toBe(409);
+        expect(a.body.error?.code).toBe('idempotency_in_progress');
+        expect(a.retryAfter).toBe('1');
+      }
+      // Once the first has answered, every retry gets its article.
+      const after = await create(reporter, input, key);
+      expect(after.statusCode).toBe(201);
+      expect(json(after).id).toBe(created[0]!.body.id);
+    }
+    expect(await mine(reporter)).toHaveLength(3);
+  });
+
+  it('answers 409 idempotency_in_progress while the first request with the key runs (here in another process), creating nothing', async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput({ title: '另一台服务器正在处理' });
+    // The first request with the key holds it (claimed, no answer yet), as a request in flight on another app process does.
+    const held = await t.ctx.store.idempotency.claim({
+      accountId: reporter.id,
+      key: 'held-elsewhere',
+      fingerprint: requestFingerprint('POST', '/api/v1/articles', input),
+      owner: 'other-process',
+      now: t.clock.now(),
+    });
+    expect(held).toEqual({ claimed: true });
+    const retry = await create(reporter, input, 'held-elsewhere');
+    expect(retry.statusCode, retry.body).toBe(409);
+    expect(retry.headers['retry-after']).toBe('1');
+    expect(json(retry).error).toMatchObject({ code: 'idempotency_in_progress', field: 'Idempotency-Key' });
+    // Another body with the held key is still another request.
+    expect((await create(reporter, articleInput(), 'held-elsewhere')).statusCode).toBe(422);
+    expect(await mine(reporter)).toHaveLength(0);
+    // Its answer kept, the retry gets it.
+    await t.ctx.store.idempotency.answer(reporter.id, 'held-elsewhere', 'other-process', {
+      status: 201,
+      headers: { 'content-type': 'application/json; charset=utf-8', location: '/api/v1/articles/999999' },
+      body: '{"id":999999}',
+    });
+    const answered = await create(reporter, input, 'held-elsewhere');
+    expect(answered.statusCode).toBe(201);
+    expect(answered.headers.location).toBe('/api/v1/articles/999999');
+    expect(json(answered).id).toBe(999999);
+  });
+
+  it('keeps keys per account: two reporters using the same key each get their own article', async () => {
+    const one = await t.user('reporter');
+    const two = await t.user('reporter');
+    const input = articleInput();
+    const a = await create(one, input, 'shared-key');
+    const b = await create(two, input, 'shared-key');
+    expect([a.statusCode, b.statusCode]).toEqual([201, 201]);
+    expect(b.headers['idempotent-replayed']).toBeUndefined();
+    expect(json(a).id).not.toBe(json(b).id);
+    expect(await mine(one)).toHaveLength(1);
+    expect(await mine(two)).toHaveLength(1);
+  });
+
+  it('without the header creates an article per request, as before', async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput();
+    const a = await create(reporter, input);
+    const b = await create(reporter, input);
+    expect([a.statusCode, b.statusCode]).toEqual([201, 201]);
+    expect(json(a).id).not.toBe(json(b).id);
+    expect(b.headers['idempotent-replayed']).toBeUndefined();
+    expect(await mine(reporter)).toHaveLength(2);
+  });
+
+  it('refuses a malformed key with 400 in the JSON error shape, creating nothing', async () => {
+    const reporter = await t.user('reporter');
+    for (const bad of ['', 'x'.repeat(256), '带中文的键', 'tab\there']) {
+      const res = await create(reporter, articleInput(), bad);
+      expect(res.statusCode, JSON.stringify(bad)).toBe(400);
+      expect(json(res).error).toMatchObject({ code: 'invalid_input', field: 'Idempotency-Key' });
+    }
+    // The longest key taken, and spaces inside are printable ASCII.
+    expect((await create(reporter, articleInput(), 'k'.repeat(255))).statusCode).toBe(201);
+    expect((await create(reporter, articleInput(), 'a key with spaces')).statusCode).toBe(201);
+    expect(await mine(reporter)).toHaveLength(2);
+  });
+
+  it('lets a key go when its request failed: the corrected retry creates the article', async () => {
+    const reporter = await t.user('reporter');
+    const bad = await create(reporter, articleInput({ channel: 'no/such-channel' }), 'fix-and-retry');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['idempotent-replayed']).toBeUndefined();
+    const fixed = await create(reporter, articleInput(), 'fix-and-retry');
+    expect(fixed.statusCode, fixed.body).toBe(201);
+    expect(await mine(reporter)).toHaveLength(1);
+  });
+
+  it('forgets a key after 24 hours: its row is deleted and the key may be used for a new article', async () => {
+    const reporter = await t.user('reporter');
+    const first = await create(reporter, articleInput(), 'day-old-key');
+    expect(first.statusCode).toBe(201);
+    const before = await keyRows();
+    t.clock.advance(IDEMPOTENCY_KEEP_MS + 1);
+    // Any keyed write clears every account's expired keys.
+    const someoneElse = await t.user('reporter');
+    expect((await create(someoneElse, articleInput(), 'fresh-key')).statusCode).toBe(201);
+    expect(await keyRows()).toBeLessThan(before);
+    const again = await create(reporter, articleInput({ title: '次日的新稿件' }), 'day-old-key');
+    expect(again.statusCode, again.body).toBe(201);
+    expect(json(again).id).not.toBe(json(first).id);
+    expect(await mine(reporter)).toHaveLength(2);
+  });
+
+  it('makes a retried poll, topic or channel the first one: the same answer, nothing created twice', async () => {
+    const admin = await t.user('admin');
+    const post = (url: string, payload: Record<string, unknown>, key: string) =>
+      t.app.inject({ method: 'POST', url: `/api/v1${url}`, headers: { authorization: admin.auth, 'idempotency-key': key }, payload });
+    const count = async (url: string) =>
+      json<{ items: unknown[] }>(await t.app.inject({ url: `/api/v1${url}`, headers: { authorization: admin.auth } })).items.length;
+    for (const [url, list, payload] of [
+      ['/polls', '/polls', { question: '您支持地铁延长运营时间吗？', options: ['支持', '反对'] }],
+      ['/topics', '/topics', { slug: 'ditie-zhuanti', title: '地铁专题' }],
+      ['/channels', '/channels', { slug: 'jiaotong', name: '交通', parent: 'difang' }],
+    ] as const) {
+      const before = await count(list);
+      const first = await post(url, payload, `create-${url}`);
+      expect(first.statusCode, first.body).toBe(201);
+      const retry = await post(url, payload, `create-${url}`);
+      expect(retry.statusCode, `${url}: ${retry.body}`).toBe(201);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(json(retry).id).toBe(json(first).id);
+      expect(await count(list), url).toBe(before + 1);
+      expect((await post(url, { ...payload, ...('question' in payload ? { question: '另一个问题？' } : { slug: 'qita' }) }, `create-${url}`)).statusCode).toBe(
+        422,
+      );
+    }
+  });
+
+  it('the newsroom client sends a creation again with the same key when the answer was lost: one poll each time', async () => {
+    const admin = await t.user('admin');
+    const polls = async () =>
+      json<{ items: unknown[] }>(await t.app.inject({ url: '/api/v1/polls?limit=100', headers: { authorization: admin.auth } })).items.length;
+    const realFetch = globalThis.fetch;
+    const keys: (string | undefined)[] = [];
+    let lose = 0;
+    // The browser's fetch over a flaky network: each request reaches the server, the next `lose` answers never arrive.
+    globalThis.fetch = (async (input: string, init: RequestInit) => {
+      const headers: Record<string, string> = { ...(init.headers as Record<string, string>), authorization: admin.auth };
+      keys.push(headers['idempotency-key']);
+      const res = await realFetch(`${base}${input}`, { method: init.method, body: init.body, headers });
+      if (lose > 0) {
+        lose--;
+        await res.arrayBuffer();
+        throw new TypeError('Failed to fetch');
+      }
+      return res;
+    }) as typeof fetch;
+    try {
+      const createPoll = creator<{ id: number }>('/polls');
+      const before = await polls();
+      lose = 1;
+      const first = await createPoll({ question: '周末加开班次吗？', options: ['加开', '不必'] });
+      expect(keys).toHaveLength(2);
+      expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
+      expect(keys[1]).toBe(keys[0]);
+      expect(await polls()).toBe(before + 1);
+      // Lost twice: the form says so; the person presses 保存 again and the same key answers the poll already made.
+      keys.length = 0;
+      lose = 2;
+      const body = { question: '夜班公交延长吗？', options: ['延长', '不必'] };
+      await expect(createPoll(body)).rejects.toBeInstanceOf(TypeError);
+      const second = await createPoll(body);
+      expect(keys).toHaveLength(3);
+      expect(new Set(keys).size).toBe(1);
+      expect(keys[0]).not.toBe(undefined);
+      expect(second.id).not.toBe(first.id);
+      expect(await polls()).toBe(before + 2);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+  });
+
+  it('lets the same request take over a key whose holder died mid-request, once its lease has run out', async () => {
+    const store = t.ctx.store.idempotency;
+    const account = (await t.user('reporter')).id;
+    const now = t.clock.now();
+    const claim = (owner: string, at: number, fingerprint = 'fp') => store.claim({ accountId: account, key: 'crashed', fingerprint, owner, now: at });
+    expect(await claim('dead-process', now)).toEqual({ claimed: true });
+    expect(await claim('retry', now + 1_000)).toEqual({ claimed: false, fingerprint: 'fp' });
+    // Another request never takes it over, even after the lease.
+    expect(await claim('other', now + IDEMPOTENCY_LEASE_MS + 1, 'fp2')).toEqual({ claimed: false, fingerprint: 'fp' });
+    const late = await Promise.all([claim('retry-a', now + IDEMPOTENCY_LEASE_MS + 1), claim('retry-b', now + IDEMPOTENCY_LEASE_MS + 1)]);
+    expect(late.filter((c) => c.claimed)).toHaveLength(1);
+    // The dead request's owner token no longer answers for the key.
+    await store.answer(account, 'crashed', 'dead-process', { status: 201, headers: {}, body: '{"id":1}' });
+    expect(await claim('after', now + IDEMPOTENCY_LEASE_MS + 2)).toEqual({ claimed: false, fingerprint: 'fp' });
+  });
+});
