@@ -34,6 +34,20 @@ describe('WordPress bodies', () => {
     expect(autop('')).toBe('');
   });
 
+  it('shows a [code] or [sourcecode] listing as preformatted code, brackets and angle brackets as written', () => {
+    const c = convertWordPressBody(
+      '示例：\n\n[code language="python"]\ndef first(a):\n    if len(a) &lt; 1:\n        return None\n\n    return a[0]\n[/code]\n\n' +
+        '[sourcecode lang="html"]<p class="x">[gallery]</p>[/sourcecode]\n后文',
+    );
+    expect(c.html).toBe(
+      '<p>示例：</p>\n<pre><code>def first(a):\n    if len(a) &lt; 1:\n        return None\n\n    return a[0]</code></pre>\n' +
+        '<pre><code>&lt;p class="x"&gt;[gallery]&lt;/p&gt;</code></pre>\n<p>后文</p>',
+    );
+    expect(c.droppedShortcodes.size).toBe(0);
+    // The listing reaches readers as text: nothing in it becomes markup.
+    expect(sanitizeBody(c.html)).toContain('<pre><code>&lt;p class="x"&gt;[gallery]&lt;/p&gt;</code></pre>');
+  });
+
   it("keeps a classic post's code block as written through the conversion and the article sanitizer", () => {
     const code = '<pre><code>for (let i = 0; i &lt; 3; i++) {\n  console.log(i);\n\n  // 空行之后\n}</code></pre>';
     const { html } = convertWordPressBody(`下面是示例代码：\n${code}\n\n第二段\n第二行`);
