@@ -43,6 +43,10 @@ describe.each(STORES)('preformatted text in article bodies on %s', (kind) => {
     // Characters are converted as in any text; the code's ASCII, the line breaks and the spaces are not touched.
     expect(mirror.body).toContain(listing.replace('合计', '合計'));
     expect(mirror.body).toContain('<pre>聲明\n    一、本站稿件均為原創；\n    二、轉載請註明出處。</pre>');
+    // 关怀版 (care mode) is the same page in larger type.
+    const care = await t.app.inject({ url: `/care/a/${id}` });
+    expect(care.statusCode).toBe(200);
+    expect(care.body).toContain(listing);
   });
 
   it('reaches the feeds with its newlines', async () => {
