@@ -260,6 +260,7 @@ const messages: Record<ErrorCode, string> = {
   reindex_running: '搜索索引正在重建，请等它完成后再开始',
   word_taken: '这个词已在敏感词表里',
   comment_decided: '这条留言刚被其他人处理过，已刷新为最新状态',
+  duplicate_comment: '相同的留言刚刚已经提交过，请勿重复提交',
   already_banned: '已经封禁过了',
   not_live: '这篇稿件还不是图文直播，请先开启直播',
   live_ended: '直播已结束，重新开启后才能发布新消息',

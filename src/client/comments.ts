@@ -7,6 +7,7 @@ const REFUSALS: Record<string, string> = {
   comment_blocked: '留言含有不允许发布的内容，请修改后再提交',
   comment_banned: '您暂时不能在本站留言',
   too_many_comments: '留言过于频繁，请稍后再试',
+  duplicate_comment: '相同的留言刚刚已经提交过，请勿重复提交',
   too_many_votes: '操作过于频繁，请稍后再试',
   too_long: '留言不能超过 500 字，昵称不超过 20 字',
   required: '请填写留言内容',

@@ -99,6 +99,7 @@ export const ERROR_CODES = {
   poll_has_votes: 'conflict', // options added, removed or the choice changed after readers voted
   word_taken: 'conflict', // a sensitive word already in the list
   comment_decided: 'conflict', // another moderator decided the comment otherwise first
+  duplicate_comment: 'conflict', // a reader without a cookie sent words just posted from the same address
   already_banned: 'conflict',
   not_live: 'conflict', // entries are posted to an article that is a live (图文直播)
   live_ended: 'conflict', // the live is closed (已结束): no new entries until it is reopened

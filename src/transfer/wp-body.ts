@@ -1,8 +1,9 @@
 /**
  * WordPress bodies as WordPress shows them, in HTML any sanitizer can take: block-editor comments removed, classic
  * bodies given their paragraphs (wpautop: blank lines are paragraphs, single newlines <br>, never inside <pre> or
- * between block elements), [caption] as a figure with its caption, [gallery ids=…] as its images, and every other
- * shortcode dropped (counted), so no raw shortcode reaches a reader. The result still goes through the article
+ * between block elements), [caption] as a figure with its caption, [gallery ids=…] as its images, [code]…[/code] and
+ * [sourcecode]…[/sourcecode] (WordPress.com's code listings) as <pre><code>, and every other shortcode dropped
+ * (counted), so no raw shortcode reaches a reader. The result still goes through the article
  * sanitizer like any body.
  */
 
@@ -92,6 +93,19 @@ function gallery(attrs: Map<string, string>, attachments: AttachmentUrls, missin
   return figures.join('\n');
 }
 
+/** WordPress.com's code listings (SyntaxHighlighter): `[code lang="js"]…[/code]`, `[sourcecode]…[/sourcecode]`. */
+const CODE_SHORTCODES: ReadonlySet<string> = new Set(['code', 'sourcecode']);
+
+/**
+ * A code listing as <pre><code>. Its text is stored encoded (`&lt;`, as the plugin saves it) or raw (`<` typed in the
+ * text editor): entities are kept and bare angle brackets escaped, so both show as written and none becomes markup.
+ * The newline after the opening tag and before the closing one belong to the shortcode, not the code.
+ */
+function codeBlock(text: string): string {
+  const code = text.replace(/^\r?\n/, '').replace(/\r?\n$/, '');
+  return `<pre><code>${code.replace(/</g, '&lt;').replace(/>/g, '&gt;')}</code></pre>`;
+}
+
 /**
  * A shortcode tag: `[name attrs]`, `[name attrs /]` or `[/name]`. Attributes hold no brackets (WordPress allows none),
  * so a tag is looked for only up to the next bracket and the text is read once whatever it holds.
@@ -104,6 +118,8 @@ interface OpenShortcode {
   raw: string;
   tag: string;
   at: number;
+  /** Where its content begins in the text. */
+  from: number;
   /** Its place in the list of open tags (which only ever loses its end). */
   index: number;
   /** Closed as an enclosing pair whose content stayed where it was (its entry is passed over). */
@@ -156,7 +172,7 @@ function shortcodes(html: string, attachments: AttachmentUrls, dropped: Map<stri
     if (m[1] !== '/') {
       if (m[4] === '/') parts.push(lone(tag, name, m[3] ?? ''));
       else {
-        const o: OpenShortcode = { name, raw: m[3] ?? '', tag, at: parts.push(tag), index: open.length, closed: false };
+        const o: OpenShortcode = { name, raw: m[3] ?? '', tag, at: parts.push(tag), from: at, index: open.length, closed: false };
         open.push(o);
         const same = byName.get(name);
         if (same) same.push(o);
@@ -172,7 +188,12 @@ function shortcodes(html: string, attachments: AttachmentUrls, dropped: Map<stri
     }
     const k = o.index;
     const lower = name.toLowerCase();
-    if (KNOWN_SHORTCODES.has(lower)) {
+    if (CODE_SHORTCODES.has(lower)) {
+      // A code listing: its text as written (brackets in it are code, not shortcodes), shown as WordPress.com does.
+      end(k, false);
+      truncate(o.at);
+      parts[o.at - 1] = codeBlock(html.slice(o.from, m.index));
+    } else if (KNOWN_SHORTCODES.has(lower)) {
       // Media shortcodes enclose an address or code, not text for readers: all of it goes.
       end(k, false);
       truncate(o.at);

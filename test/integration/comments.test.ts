@@ -292,10 +292,20 @@ describe.each(STORES)('comments (留言) on %s', (kind) => {
     const again = await post(id, '网络不好，重试一下', { ip: '192.0.2.50', cookie });
     expect(again.statusCode).toBe(200);
     expect(json(again)).toMatchObject({ repeated: true, comment: { id: json(first).comment.id } });
-    // Without a cookie (the first answer was lost), from the same address.
+    // A first post without a cookie, sent again once its answer (and so the cookie) arrived: still the same comment.
+    const fresh = await post(id, '新读者的第一条', { ip: '192.0.2.53' });
+    expect(fresh.statusCode).toBe(201);
+    const resent = await post(id, '新读者的第一条', { ip: '192.0.2.53', cookie: readerCookie(fresh)! });
+    expect(resent.statusCode).toBe(200);
+    expect(json(resent)).toMatchObject({ repeated: true, comment: { id: json(fresh).comment.id } });
+    // Without a cookie again (the first answer was lost): nothing tells this sender from another reader at the same
+    // address, so the words are refused as a repeat, and nobody's comment is handed back.
     const lost = await post(id, '第一次的回答丢了', { ip: '192.0.2.51' });
     const retried = await post(id, '第一次的回答丢了', { ip: '192.0.2.51' });
-    expect(json(retried).comment.id).toBe(json(lost).comment.id);
+    expect(retried.statusCode).toBe(409);
+    expect(json(retried)).toEqual({ error: { code: 'duplicate_comment', message: expect.any(String) } });
+    expect(readerCookie(retried)).toBeUndefined();
+    expect((await rows(id)).filter((r) => r.body === '第一次的回答丢了').map((r) => r.id)).toEqual([json(lost).comment.id]);
     // A double submit: both at once.
     const both = await Promise.all([post(id, '双击提交', { ip: '192.0.2.52', cookie }), post(id, '双击提交', { ip: '192.0.2.52', cookie })]);
     expect(both.map((r) => r.statusCode).sort()).toEqual([200, 201]);
@@ -325,7 +335,8 @@ describe.each(STORES)('comments (留言) on %s', (kind) => {
     });
     expect(voted.statusCode).toBe(200);
     const copied = await post(id, '顶', { ip });
-    expect(copied.statusCode).toBeLessThan(300);
+    expect(copied.statusCode).toBe(409);
+    expect(JSON.stringify(json(copied))).not.toContain(String(json(first).comment.id));
     const handed = readerCookie(copied);
     expect(handed === undefined || handed !== victim).toBe(true);
     // Whatever cookie B holds now, it does not show or move A's vote.
@@ -339,8 +350,41 @@ describe.each(STORES)('comments (留言) on %s', (kind) => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       payload: `body=${encodeURIComponent('顶')}`,
     });
-    expect(form.statusCode).toBe(200);
+    expect(form.statusCode).toBe(409);
+    expect(form.body).toContain('留言未能提交');
     expect(readerCookie(form)).not.toBe(victim);
+  });
+
+  it("takes a second reader's identical words from the same address as their own comment, never answering with the first reader's", async () => {
+    const ch = await channelId('keji');
+    expect((await act(admin, 'PUT', `/comments/settings/${ch}`, { moderation: 'post' })).statusCode).toBe(200);
+    const id = await published('keji');
+    // Two colleagues behind the office's one address, each a reader the site knows (each has voted before).
+    const ip = '192.0.2.70';
+    const colleague = async () => {
+      const voted = await t.app.inject({ method: 'POST', url: `/api/v1/articles/${id}/reactions`, remoteAddress: ip, payload: { mood: 'like' } });
+      return readerCookie(voted)!;
+    };
+    const a = await colleague();
+    const b = await colleague();
+    expect(a).not.toBe(b);
+    const first = await post(id, '支持！', { ip, cookie: a });
+    expect(first.statusCode, first.body).toBe(201);
+    const second = await post(id, '支持！', { ip, cookie: b });
+    expect(second.statusCode, second.body).toBe(201);
+    expect(json(second)).toMatchObject({ repeated: false, comment: { body: '支持！', nickname: '网友' } });
+    expect(json(second).comment.id).not.toBe(json(first).comment.id);
+    expect(readerCookie(second)).toBeUndefined();
+    // Each one's retry is their own comment again, whichever was first.
+    const againB = await post(id, '支持！', { ip, cookie: b });
+    expect(againB.statusCode).toBe(200);
+    expect(json(againB)).toMatchObject({ repeated: true, comment: { id: json(second).comment.id } });
+    const againA = await post(id, '支持！', { ip, cookie: a });
+    expect(json(againA)).toMatchObject({ repeated: true, comment: { id: json(first).comment.id } });
+    // Both show under the article; the like of one is not the other's.
+    expect((await listed(id)).items.map((c: { body: string }) => c.body)).toEqual(['支持！', '支持！']);
+    const stored = await rows(id);
+    expect(stored.map((r) => r.reader_id).sort()).toEqual([a, b].map((c) => c.split('.')[0]).sort());
   });
 
   it('lets one of two moderators decide a comment at once; the other is told', async () => {

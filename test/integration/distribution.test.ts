@@ -139,15 +139,23 @@ describe.each(STORES)('sitemaps of a large archive on %s', (kind) => {
     expect((await t.app.inject({ url: '/sitemap.xml' })).body).not.toBe(before);
   });
 
-  it('answers 404 for shards that hold no published article and for names that are not shards', async () => {
+  it("answers the reader site's 404 page for shards that hold no published article and for names that are not shards", async () => {
+    const elsewhere = await t.app.inject({ url: '/no-such-page' });
     for (const url of [
       '/sitemap-articles-999999.xml',
       '/sitemap-articles-x.xml',
       '/sitemap-articles-1.xml.gz',
       '/sitemap-articles-00000001.xml',
       '/sitemap-articles-01.xml',
+      '/sitemap-99999.xml',
     ]) {
-      expect((await t.app.inject({ url })).statusCode, url).toBe(404);
+      const res = await t.app.inject({ url });
+      expect(res.statusCode, url).toBe(404);
+      // The same page as any other missing address: HTML in Chinese under the site's CSP, not a bare line of text.
+      expect(res.headers['content-type'], url).toMatch(/^text\/html/);
+      expect(res.headers['content-security-policy'], url).toBe(elsewhere.headers['content-security-policy']);
+      expect(res.body, url).toContain('页面不存在');
+      expect(res.body, url).toContain('<!doctype html>');
     }
   });
 });

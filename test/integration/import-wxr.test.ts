@@ -171,6 +171,13 @@ describe.each(STORES)('WordPress import on %s', (kind) => {
     // A linked image alone in its paragraph (WordPress's "link to media file") is kept, not dropped as an empty paragraph.
     expect((await bySource(t, '1158')).bodyHtml).toMatch(/<p><a href="[^"]+100_5540\.jpg"[^>]*><img src="[^"]+100_5540\.jpg\?w=604"/);
     expect(report.shortcodes).toMatchObject({ audio: 1 });
+    // Preformatted text keeps its lines and indentation: a poem in a classic post, a block-editor code block.
+    expect((await bySource(t, '1178')).bodyHtml).toMatch(
+      /<pre>\nRobert Frost\n\n\n\tTwo roads diverged in a yellow wood,\n\tAnd sorry I could not travel both {10}\(\\_\/\)\n/,
+    );
+    expect((await bySource(t, '1732')).bodyHtml).toContain(
+      "<pre><code>The code block starts with\n&lt;!-- wp:code --&gt;\n&lt;?php echo 'Hello World'; ?&gt;\n</code></pre>",
+    );
 
     // One revision and one article.import audit entry per article; searchable (published ones) at once.
     const revisions = await t.ctx.store.history.revisions(standard.id);

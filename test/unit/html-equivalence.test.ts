@@ -25,8 +25,8 @@ const referenceSanitize = (html: string) => {
 
 const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', '#39': "'" };
 function referenceBodyText(html: string): string {
-  // The blocks of bodyText's walk (html.ts BLOCKS), table cells and captions included since tables are allowed.
-  const withBreaks = html.replace(/<\/(p|h2|h3|h4|li|blockquote|figcaption|caption|th|td)>|<br\s*\/?>/gi, (m) => `${m}\n`);
+  // The blocks of bodyText's walk (html.ts BLOCKS), table cells and captions included since tables are allowed, and pre.
+  const withBreaks = html.replace(/<\/(p|h2|h3|h4|li|blockquote|pre|figcaption|caption|th|td)>|<br\s*\/?>/gi, (m) => `${m}\n`);
   const text = sanitizeHtml(withBreaks, { allowedTags: [], allowedAttributes: {}, nonTextTags: ['script', 'style'] });
   return text
     .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+|#39);/gi, (m, name: string) => {
@@ -46,7 +46,7 @@ function impliedBlockEnds(html: string): boolean {
   let implied = false;
   new Parser({
     onclosetag(name, isImplied) {
-      if (isImplied && /^(p|h[234]|li|blockquote|figcaption|caption|th|td)$/.test(name)) implied = true;
+      if (isImplied && /^(p|h[234]|li|blockquote|pre|figcaption|caption|th|td)$/.test(name)) implied = true;
     },
   }).end(html);
   return implied;
@@ -97,6 +97,10 @@ const piece = fc.constantFrom(
   '</figure>',
   '<figcaption>',
   '</figcaption>',
+  '<pre>',
+  '</pre>',
+  '<code>',
+  '</code>',
   '<div>',
   '</div>',
   '<table><tr><td>',

@@ -42,6 +42,21 @@ describe('article HTML allowlist', () => {
     expect(sanitizeBody('<p><a href="https://a.example/"><img src="javascript:alert(1)"></a></p><p>&nbsp;</p><p>字</p>')).toBe('<p>字</p>');
   });
 
+  it('keeps preformatted text (a code listing, <pre> alone) with its line breaks, indentation and escapes', () => {
+    const listing = '<pre><code>function 合计(a, b) {\n  if (a &lt; b) {\n\treturn a + b;\n  }\n}</code></pre>';
+    expect(sanitizeBody(`<p>代码如下：</p>${listing}<p>（完）</p>`)).toBe(`<p>代码如下：</p>${listing}<p>（完）</p>`);
+    expect(sanitizeBody('<pre>  第一行\n    第二行\n\n末行</pre>')).toBe('<pre>  第一行\n    第二行\n\n末行</pre>');
+    // Only the elements: a language class, styles and handlers go as everywhere else; inline code stays code.
+    expect(sanitizeBody('<pre class="wp-block-code" style="tab-size:8"><code class="language-js" onclick="x()">a</code></pre>')).toBe(
+      '<pre><code>a</code></pre>',
+    );
+    expect(sanitizeBody('<p>运行 <code>npm test</code> 即可</p>')).toBe('<p>运行 <code>npm test</code> 即可</p>');
+    // Its text is searched like any block's, on lines of its own, apart from the paragraphs around it.
+    expect(bodyText(sanitizeBody(`<p>代码如下：</p>${listing}<p>（完）</p>`))).toBe(
+      '代码如下：\nfunction 合计(a, b) {\nif (a < b) {\nreturn a + b;\n}\n}\n（完）',
+    );
+  });
+
   it('derives plain text with a line per block and entities decoded', () => {
     expect(bodyText('<h2>一、总体</h2><p>甲&amp;乙 &lt;丙&gt;</p><ul><li>第一</li><li>第二</li></ul>')).toBe('一、总体\n甲&乙 <丙>\n第一\n第二');
   });

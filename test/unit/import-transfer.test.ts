@@ -7,6 +7,7 @@ import { oldAddressesOf, oldUrlKey, oldUrlKeyOfRequest } from '../../src/transfe
 import { detectFormat, readSource, SourceCheck, type SourceItem } from '../../src/transfer/source.ts';
 import { isOldSiteImage, uploadCandidates } from '../../src/transfer/uploads.ts';
 import { autop, convertWordPressBody, derivedTitle, plainTitle } from '../../src/transfer/wp-body.ts';
+import { sanitizeBody } from '../../src/domain/articles/html.ts';
 import { ImportFileError } from '../../src/transfer/xml.ts';
 
 /** The importer's parts that need no database: WordPress bodies, titles, old addresses, image paths, feed reading. */
@@ -31,6 +32,28 @@ describe('WordPress bodies', () => {
     expect(autop('<pre>a\n\nb</pre>\n\n段落')).toBe('<pre>a\n\nb</pre>\n<p>段落</p>');
     expect(autop('<ul>\n<li>一</li>\n<li>二</li>\n</ul>\n文字')).toBe('<ul>\n<li>一</li>\n<li>二</li>\n</ul>\n<p>文字</p>');
     expect(autop('')).toBe('');
+  });
+
+  it('shows a [code] or [sourcecode] listing as preformatted code, brackets and angle brackets as written', () => {
+    const c = convertWordPressBody(
+      '示例：\n\n[code language="python"]\ndef first(a):\n    if len(a) &lt; 1:\n        return None\n\n    return a[0]\n[/code]\n\n' +
+        '[sourcecode lang="html"]<p class="x">[gallery]</p>[/sourcecode]\n后文',
+    );
+    expect(c.html).toBe(
+      '<p>示例：</p>\n<pre><code>def first(a):\n    if len(a) &lt; 1:\n        return None\n\n    return a[0]</code></pre>\n' +
+        '<pre><code>&lt;p class="x"&gt;[gallery]&lt;/p&gt;</code></pre>\n<p>后文</p>',
+    );
+    expect(c.droppedShortcodes.size).toBe(0);
+    // The listing reaches readers as text: nothing in it becomes markup.
+    expect(sanitizeBody(c.html)).toContain('<pre><code>&lt;p class="x"&gt;[gallery]&lt;/p&gt;</code></pre>');
+  });
+
+  it("keeps a classic post's code block as written through the conversion and the article sanitizer", () => {
+    const code = '<pre><code>for (let i = 0; i &lt; 3; i++) {\n  console.log(i);\n\n  // 空行之后\n}</code></pre>';
+    const { html } = convertWordPressBody(`下面是示例代码：\n${code}\n\n第二段\n第二行`);
+    expect(html).toBe(`<p>下面是示例代码：</p>\n${code}\n<p>第二段<br>\n第二行</p>`);
+    // What readers get: the listing's newlines and indentation, no <p> or <br> inside it.
+    expect(sanitizeBody(html)).toBe(`<p>下面是示例代码：</p>\n${code}\n<p>第二段<br />\n第二行</p>`);
   });
 
   it('turns [caption] into a figure and [gallery] into its images, drops other shortcodes, keeps bracketed text', () => {

@@ -197,12 +197,13 @@ const ArticleTable = Table.extend({
   },
 }).configure({ resizable: false });
 
-/** Only what the server's allowlist keeps: p, h2–h4, strong, em, lists, blockquote, a, br, figure, tables. */
+/** Only what the server's allowlist keeps: p, h2–h4, strong, em, code, pre, lists, blockquote, a, br, figure, tables. */
 export const extensions: Extensions = [
   StarterKit.configure({
     heading: { levels: [2, 3, 4] },
-    code: false,
-    codeBlock: false,
+    // <pre><code>: its text as written, whitespace and all. No language: the sanitizer keeps no class, so none is read
+    // from the HTML (an empty prefix reads none) and a stored body is what the editor shows.
+    codeBlock: { languageClassPrefix: '' },
     horizontalRule: false,
     strike: false,
     underline: false,

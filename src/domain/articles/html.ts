@@ -11,7 +11,8 @@ const sanitize = (): typeof sanitizeHtml => (sanitizer ??= createRequire(import.
 /**
  * The allowlist for article bodies. Reporters' HTML reaches the public, so only structure survives:
  * no scripts, styles, event handlers, iframes, forms, SVG, or javascript:/data: URLs. Tables keep their cells'
- * spans and nothing else (no widths, borders or styles: the reader's stylesheet lays them out).
+ * spans and nothing else (no widths, borders or styles: the reader's stylesheet lays them out). Preformatted text
+ * (`<pre>`, with `<code>` in it or alone: a code listing, a statement's own layout) keeps its whitespace as written.
  */
 export const bodyOptions: Readonly<sanitizeHtml.IOptions> = {
   allowedTags: [
@@ -32,6 +33,8 @@ export const bodyOptions: Readonly<sanitizeHtml.IOptions> = {
     'img',
     'a',
     'br',
+    'pre',
+    'code',
     'table',
     'caption',
     'thead',
@@ -239,7 +242,7 @@ function withoutDropped(html: string, dropped: { p: Set<number>; img: Set<number
   return parts.join('');
 }
 
-const BLOCKS: ReadonlySet<string> = new Set(['p', 'h2', 'h3', 'h4', 'li', 'blockquote', 'figcaption', 'caption', 'th', 'td']);
+const BLOCKS: ReadonlySet<string> = new Set(['p', 'h2', 'h3', 'h4', 'li', 'blockquote', 'pre', 'figcaption', 'caption', 'th', 'td']);
 const NO_TEXT: ReadonlySet<string> = new Set(['script', 'style']);
 
 /**

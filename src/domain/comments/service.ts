@@ -21,7 +21,10 @@ export const COMMENT_LIMITS = {
   perReader: 5,
   /** Comments one address may post in an hour, whatever cookies it sends. */
   perAddress: 30,
-  /** A post repeated (same reader, article, nickname and text) within this time is the same comment: a retry. */
+  /**
+   * A post repeated (same reader, article, nickname and text) within this time is the same comment: a retry. Without a
+   * reader cookie the same words from the same address are refused (409 `duplicate_comment`) for this time.
+   */
   retryWindowMs: 10 * MINUTE,
   /** Approved comments shown under an article (the rest through the API's cursor). */
   page: 50,
@@ -97,7 +100,8 @@ async function moderationOf(store: Store, channelId: number): Promise<Moderation
  * A reader's comment: checked (plain text, ≤ 500 characters), refused for a banned reader or address block, screened
  * against the sensitive-word list (a block word refuses it, mask words become ＊, a review word holds it for review
  * even in a post-moderated channel), limited per reader and per address, and kept pending unless the channel is
- * post-moderated. The same post again within ten minutes (a retry) is the comment already made.
+ * post-moderated. The same reader's same post again within ten minutes (a retry) is the comment already made; the
+ * same words from the same address without a reader cookie are refused for that time (see the retry check).
  */
 export async function postComment(ctx: Ctx, input: PostInput): Promise<PostResult> {
   const rules = ctx.reactions;
@@ -122,11 +126,21 @@ export async function postComment(ctx: Ctx, input: PostInput): Promise<PostResul
   body = maskHits(body, screened[1]!.hits);
   const flags = [...new Set(screened.flatMap((s) => s.hits.filter((h) => h.action === 'review').map((h) => h.word)))];
 
-  // A retry is recognised before any limit counts it: the same text from the same address (a retry whose first
-  // answer, and so its cookie, was lost comes without the cookie; a double submit from two tabs with it).
-  const dedupeKey = hmac(rules.secret, `comment:${input.articleId}|${addressHash}|${nickname}|${body}`);
+  // A retry is recognised before any limit counts it. A reader with a cookie retries as that reader: the same words
+  // again are their comment (a double submit, a resend), and only theirs. Without a cookie nothing tells a sender from
+  // another reader at the same address (a retry whose answer and cookie were lost, a colleague behind the office's NAT,
+  // a bot repeating one text), so the same words from that address are refused for the retry window: handing back the
+  // comment would hand one reader another's.
+  const addressKey = hmac(rules.secret, `comment:${input.articleId}|${addressHash}|${nickname}|${body}`);
+  const dedupeKey = input.readerId ? hmac(rules.secret, `comment-reader:${input.articleId}|${input.readerId}|${nickname}|${body}`) : addressKey;
   const repeated = await findRetry(ctx, dedupeKey, now);
-  if (repeated) return repeatOf(repeated, input.readerId);
+  if (repeated && input.readerId) return repeatOf(repeated, input.readerId);
+  if (repeated) throw duplicateFromAddress();
+  if (input.readerId) {
+    // The reader's first post came without a cookie (it handed them theirs): it holds the address's key.
+    const first = await findRetry(ctx, addressKey, now);
+    if (first?.readerId === input.readerId) return repeatOf(first, input.readerId);
+  }
 
   // Cookies handed to one address are capped as for votes, so clearing cookies buys no fresh per-reader limit.
   const limited = limitedAddressHash(rules, input.address);
@@ -147,8 +161,12 @@ export async function postComment(ctx: Ctx, input: PostInput): Promise<PostResul
     const row = { articleId: input.articleId, nickname, body, status, readerId, addressHash, prefixHash, flags, dedupeKey, createdAt: now };
     let inserted = await store.comments.insert(row);
     if ('existing' in inserted) {
-      // Another request with the same text won the insert (a double submit): that comment is this one.
-      if (inserted.createdAt >= now - COMMENT_LIMITS.retryWindowMs) return { found: (await store.comments.find(inserted.existing))! };
+      // Another request with the same key won the insert (a double submit): with a cookie, the same reader's, so that
+      // comment is this one; without, anyone's at this address.
+      if (inserted.createdAt >= now - COMMENT_LIMITS.retryWindowMs) {
+        if (!input.readerId) throw duplicateFromAddress();
+        return { found: (await store.comments.find(inserted.existing))! };
+      }
       await store.comments.releaseDedupeKey(inserted.existing);
       inserted = await store.comments.insert(row);
       if ('existing' in inserted) throw conflict('concurrent_change', 'The same comment is being posted at this moment');
@@ -156,18 +174,16 @@ export async function postComment(ctx: Ctx, input: PostInput): Promise<PostResul
     if (status === 'approved') announceComments(ctx, store, input.articleId);
     return { made: (await store.comments.find(inserted.id))! };
   });
-  if ('found' in comment) return repeatOf(comment.found, input.readerId);
+  if ('found' in comment) return repeatOf(comment.found, readerId);
   return { comment: comment.made, readerId, newReader: input.readerId === null, repeated: false };
 }
 
-/**
- * The answer to a repeated post. The key names the address, not the reader: another reader behind the same address
- * (a carrier's NAT, a café) who copies a shown comment's nickname and words is a "retry" too, so a cookie-less repeat
- * is never handed the first post's reader (their votes, ballots and likes); it gets no cookie at all.
- */
-function repeatOf(comment: Comment, readerId: string | null): PostResult {
+/** The answer to a reader's own post again: their comment, and no new cookie (they hold theirs). */
+function repeatOf(comment: Comment, readerId: string): PostResult {
   return { comment, readerId, newReader: false, repeated: true };
 }
+
+const duplicateFromAddress = () => conflict('duplicate_comment', 'The same comment was posted from this address a moment ago; it is not posted twice');
 
 async function findRetry(ctx: Ctx, dedupeKey: string, now: number): Promise<Comment | undefined> {
   const existing = await ctx.store.comments.findByDedupeKey(dedupeKey);

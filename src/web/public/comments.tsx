@@ -143,6 +143,7 @@ const REFUSALS: Partial<Record<string, string>> = {
   comment_blocked: '留言含有不允许发布的内容，请修改后再提交。',
   comment_banned: '您暂时不能在本站留言。',
   too_many_comments: '留言过于频繁，请稍后再试。',
+  duplicate_comment: '相同的留言刚刚已经提交过，请勿重复提交。',
   too_many_votes: '操作过于频繁，请稍后再试。',
   too_long: `留言不能超过 ${COMMENT_LIMITS.bodyChars} 字，昵称不超过 ${COMMENT_LIMITS.nicknameChars} 字。`,
   required: '请填写留言内容。',
@@ -194,7 +195,7 @@ export async function commentFormRoutes(app: FastifyInstance, deps: WebDeps, ass
       // Refusals the reader can act on get their own page; anything else (an article gone) the site's error page.
       if (err instanceof DomainError && REFUSALS[err.code] && err.kind !== 'not_found') {
         if (err.retryAfter) reply.header('retry-after', String(err.retryAfter));
-        const status = err.kind === 'throttled' ? 429 : err.kind === 'forbidden' ? 403 : 400;
+        const status = err.kind === 'throttled' ? 429 : err.kind === 'forbidden' ? 403 : err.kind === 'conflict' ? 409 : 400;
         return page(reply, status, articleId, '留言未能提交', REFUSALS[err.code]!, inCare(req));
       }
       throw err;

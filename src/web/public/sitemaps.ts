@@ -250,7 +250,11 @@ function hash(s: string): string {
 }
 
 function send(req: FastifyRequest, reply: FastifyReply, file: Written | undefined, maxAge: number): FastifyReply {
-  if (!file) return reply.code(404).type('text/plain; charset=utf-8').send('没有这个网站地图');
+  // No such sitemap is a missing page like any other: the site's own 404 answer (the reader's 404 page, under the CSP).
+  if (!file) {
+    reply.callNotFound();
+    return reply;
+  }
   reply.header('content-type', 'application/xml; charset=utf-8');
   reply.header('cache-control', `public, max-age=${maxAge}`);
   reply.header('etag', file.etag);
