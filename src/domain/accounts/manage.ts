@@ -2,7 +2,7 @@ import { announce, type Ctx } from '../context.ts';
 import { forbidden, invalid, notFound } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import { lineField } from '../text.ts';
-import { checkPassword, checkThrottle, hashPassword, recordFailure, verifyPassword } from './service.ts';
+import { checkPassword, checkThrottle, hashPassword, recordFailure, throttledAddress, verifyPassword } from './service.ts';
 import { isRole, type Actor, type Role } from './roles.ts';
 import type { Account, TokenListing } from './account.ts';
 import type { Store } from '../store.ts';
@@ -70,9 +70,10 @@ export async function changePassword(ctx: Ctx, actor: Actor, input: PasswordChan
   const now = ctx.clock.now();
   if (own) {
     // Guessing the current password through this door is throttled like a login.
-    await checkThrottle(ctx, account.username, input.address, now);
+    const address = throttledAddress(input.address);
+    await checkThrottle(ctx, account.username, address, now);
     if (!(await verifyPassword(account, input.currentPassword ?? ''))) {
-      await recordFailure(ctx, account.username, input.address, now);
+      await recordFailure(ctx, account.username, address, now);
       throw invalid('当前密码不正确 (the current password is wrong)', 'currentPassword', 'wrong_password');
     }
   }

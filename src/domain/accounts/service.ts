@@ -1,9 +1,11 @@
 import { createRequire } from 'node:module';
+import { isIPv6 } from 'node:net';
 import type * as Argon2 from '@node-rs/argon2';
 import type { Ctx } from '../context.ts';
 import { randomToken, sha256 } from '../crypto.ts';
 import { DomainError, conflict, invalid, notFound, unauthorized } from '../errors.ts';
 import { authorize } from '../policy.ts';
+import { addressPrefix } from '../reactions/stuffing.ts';
 import { lineField } from '../text.ts';
 import { isRole, type Actor, type Role } from './roles.ts';
 import type { Account } from './account.ts';
@@ -44,6 +46,17 @@ export const GROWING_WAIT = {
   /** How long each attempt on an account under attack is held before its password is checked. */
   accountSlowdownMs: 2_000,
 };
+
+/**
+ * What the login throttles count one address as: an IPv4 address as it is, an IPv6 address by its /64. One host is
+ * usually handed a whole /64 and may send each guess from a new address in it, which made every count per address
+ * (five tries per account, the growing wait across accounts) start again at zero.
+ */
+export function throttledAddress(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  return isIPv6(address) ? addressPrefix(address) : address;
+}
 
 /** How long after the last of these failures the next attempt must wait (0: no wait). */
 export function growingWait(failures: number, free: number): number {
@@ -161,15 +174,16 @@ export function verifyPassword(account: Account | undefined, password: string): 
 
 export async function login(ctx: Ctx, input: { username: string; password: string; address: string }): Promise<LoginResult> {
   const username = input.username.trim().toLowerCase();
+  const address = throttledAddress(input.address);
   const now = ctx.clock.now();
-  await checkThrottle(ctx, username, input.address, now);
+  await checkThrottle(ctx, username, address, now);
   const account = await ctx.store.accounts.findByUsername(username);
   const ok = await verifyPassword(account, input.password);
   if (!account || !ok || account.disabledAt !== null) {
-    await recordFailure(ctx, username, input.address, now);
+    await recordFailure(ctx, username, address, now);
     throw unauthorized('用户名或密码错误 (wrong username or password)', 'invalid_credentials');
   }
-  await ctx.store.accounts.clearLoginFailures(username, input.address);
+  await ctx.store.accounts.clearLoginFailures(username, address);
   const sessionToken = randomToken();
   const csrfToken = randomToken();
   const expiresAt = now + SESSION_MAX_MS;
