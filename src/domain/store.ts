@@ -302,6 +302,11 @@ export interface AccountRepository {
   list(): Promise<Account[]>;
   insert(account: NewAccount): Promise<number>;
   update(id: number, changes: AccountChanges, at: number): Promise<void>;
+  /**
+   * Inside a transaction: waits until no other transaction is changing accounts' roles or access, and keeps them
+   * waiting until this one ends (PostgreSQL: an advisory lock; SQLite's write transactions already take turns).
+   */
+  lockRoles(): Promise<void>;
 
   insertSession(session: SessionRecord): Promise<void>;
   findSession(id: string): Promise<SessionRecord | undefined>;
