@@ -2,7 +2,7 @@ import { announce, type Ctx } from '../context.ts';
 import { forbidden, invalid, notFound, unauthorized } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import { lineField } from '../text.ts';
-import { checkPassword, checkThrottle, hashPassword, recordFailure, throttledAddress, toActor, verifyPassword } from './service.ts';
+import { admitAttempt, checkPassword, failedAttempt, hashPassword, throttledAddress, toActor, verifyPassword } from './service.ts';
 import { isRole, type Actor, type Role } from './roles.ts';
 import type { Account, TokenListing } from './account.ts';
 import type { Store } from '../store.ts';
@@ -77,11 +77,12 @@ export async function changePassword(ctx: Ctx, actor: Actor, input: PasswordChan
   if (own) {
     // Guessing the current password through this door is throttled like a login.
     const address = throttledAddress(input.address);
-    await checkThrottle(ctx, account.username, address, now);
+    await admitAttempt(ctx, account.username, address, now);
     if (!(await verifyPassword(account, input.currentPassword ?? ''))) {
-      await recordFailure(ctx, account.username, address, now);
+      await failedAttempt(ctx, account.username, now);
       throw invalid('当前密码不正确 (the current password is wrong)', 'currentPassword', 'wrong_password');
     }
+    await ctx.store.accounts.clearLoginFailures(account.username, address);
   }
   const passwordHash = await hashPassword(input.password);
   await ctx.store.transaction(async (store) => {

@@ -122,31 +122,38 @@ export interface LoginResult {
 }
 
 /**
- * Refuses an attempt while a throttle of this address holds (for this account, or across accounts), with the longest
- * wait in seconds, and holds an attempt on an account under attack from many addresses. It depends only on the name
- * typed and the address, never on whether the account exists, so it tells an attacker nothing.
+ * Admits one attempt at a password for this name from this address, or refuses it while a throttle of the address
+ * holds (for this account, or across accounts) with the longest wait in seconds; an attempt on an account under
+ * attack from many addresses is held a moment. The attempt is counted as a failure before its password is checked,
+ * in the transaction that checked the counts (attempts from one address take turns there): counted only after, a burst
+ * of concurrent guesses all passed the check before the first was counted. The caller clears the failures when the
+ * password is right (clearLoginFailures) and finishes a wrong one with failedAttempt. It depends only on the name typed
+ * and the address, never on whether the account exists, so it tells an attacker nothing.
  */
-export async function checkThrottle(ctx: Ctx, username: string, address: string, now: number): Promise<void> {
-  const accounts = ctx.store.accounts;
-  const since = now - GROWING_WAIT.windowMs;
-  const [pair, fromAddress, forAccount] = await Promise.all([
-    accounts.loginFailuresSince(username, address, now - LOGIN_WINDOW_MS),
-    accounts.loginFailuresFromAddress(address, since),
-    accounts.loginFailuresForAccount(username, since),
-  ]);
-  let waitUntil = 0;
-  if (pair.length >= LOGIN_FAILURES_ALLOWED) waitUntil = pair[0]! + LOGIN_WINDOW_MS;
-  const addressWait = growingWait(fromAddress.length, GROWING_WAIT.addressFree);
-  if (addressWait > 0) waitUntil = Math.max(waitUntil, fromAddress[fromAddress.length - 1]! + addressWait);
-  if (waitUntil > now) {
-    const retryAfter = Math.max(1, Math.ceil((waitUntil - now) / 1000));
-    throw new DomainError('throttled', 'too_many_attempts', '登录失败次数过多，请稍后再试', undefined, retryAfter);
-  }
-  if (forAccount.length > GROWING_WAIT.accountFree) await ctx.clock.sleep(GROWING_WAIT.accountSlowdownMs);
+export async function admitAttempt(ctx: Ctx, username: string, address: string, now: number): Promise<void> {
+  const hold = await ctx.store.transaction(async (store) => {
+    const accounts = store.accounts;
+    await accounts.lockLoginAttempts(address);
+    const since = now - GROWING_WAIT.windowMs;
+    const pair = await accounts.loginFailuresSince(username, address, now - LOGIN_WINDOW_MS);
+    const fromAddress = await accounts.loginFailuresFromAddress(address, since);
+    const forAccount = await accounts.loginFailuresForAccount(username, since);
+    let waitUntil = 0;
+    if (pair.length >= LOGIN_FAILURES_ALLOWED) waitUntil = pair[0]! + LOGIN_WINDOW_MS;
+    const addressWait = growingWait(fromAddress.length, GROWING_WAIT.addressFree);
+    if (addressWait > 0) waitUntil = Math.max(waitUntil, fromAddress[fromAddress.length - 1]! + addressWait);
+    if (waitUntil > now) {
+      const retryAfter = Math.max(1, Math.ceil((waitUntil - now) / 1000));
+      throw new DomainError('throttled', 'too_many_attempts', '登录失败次数过多，请稍后再试', undefined, retryAfter);
+    }
+    await accounts.recordLoginFailure(username, address, now);
+    return forAccount.length > GROWING_WAIT.accountFree;
+  });
+  if (hold) await ctx.clock.sleep(GROWING_WAIT.accountSlowdownMs);
 }
 
-export async function recordFailure(ctx: Ctx, username: string, address: string, now: number): Promise<void> {
-  await ctx.store.accounts.recordLoginFailure(username, address, now);
+/** After a wrong password (already counted by admitAttempt): the admins are told of an attack, old failures dropped. */
+export async function failedAttempt(ctx: Ctx, username: string, now: number): Promise<void> {
   // The failure that puts an account under attack is written to the audit log once, for the admins to see.
   const failures = await ctx.store.accounts.loginFailuresForAccount(username, now - GROWING_WAIT.windowMs);
   const account = failures.length === GROWING_WAIT.accountFree + 1 ? await ctx.store.accounts.findByUsername(username) : undefined;
@@ -176,11 +183,11 @@ export async function login(ctx: Ctx, input: { username: string; password: strin
   const username = input.username.trim().toLowerCase();
   const address = throttledAddress(input.address);
   const now = ctx.clock.now();
-  await checkThrottle(ctx, username, address, now);
+  await admitAttempt(ctx, username, address, now);
   const account = await ctx.store.accounts.findByUsername(username);
   const ok = await verifyPassword(account, input.password);
   if (!account || !ok || account.disabledAt !== null) {
-    await recordFailure(ctx, username, address, now);
+    await failedAttempt(ctx, username, now);
     throw unauthorized('用户名或密码错误 (wrong username or password)', 'invalid_credentials');
   }
   await ctx.store.accounts.clearLoginFailures(username, address);
