@@ -305,6 +305,11 @@ export interface AccountRepository {
   list(): Promise<Account[]>;
   insert(account: NewAccount): Promise<number>;
   update(id: number, changes: AccountChanges, at: number): Promise<void>;
+  /**
+   * Inside a transaction: waits until no other transaction is changing accounts' roles or access, and keeps them
+   * waiting until this one ends (PostgreSQL: an advisory lock; SQLite's write transactions already take turns).
+   */
+  lockRoles(): Promise<void>;
 
   insertSession(session: SessionRecord): Promise<void>;
   findSession(id: string): Promise<SessionRecord | undefined>;
@@ -322,6 +327,11 @@ export interface AccountRepository {
   tokenExists(id: number): Promise<boolean>;
   touchToken(id: number, at: number): Promise<void>;
 
+  /**
+   * Inside a transaction: waits until no other transaction is admitting a sign-in attempt from this address, and keeps
+   * them waiting until this one ends (PostgreSQL: an advisory lock; SQLite's write transactions already take turns).
+   */
+  lockLoginAttempts(address: string): Promise<void>;
   recordLoginFailure(username: string, address: string, at: number): Promise<void>;
   /** Times of failures for this account from this address since `since`, oldest first. */
   loginFailuresSince(username: string, address: string, since: number): Promise<number[]>;

@@ -87,7 +87,7 @@ export class SqlStore implements Store {
     this.channels = new ChannelRepository(db);
     this.topics = new TopicRepository(db);
     this.history = new HistoryRepository(db);
-    this.accounts = new AccountRepository(db);
+    this.accounts = new AccountRepository(db, dialect);
     this.reactions = new ReactionRepository(db, dialect, votes);
     this.related = new RelatedRepository(db, dialect, { apart });
     this.slots = new SlotRepository(db);

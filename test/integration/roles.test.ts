@@ -243,4 +243,22 @@ describe.each(STORES)('role × action matrix on %s', (kind) => {
     const forEditor = ids(await t.app.inject({ url: '/api/v1/articles?limit=100', headers: { authorization: auth.editor! } }));
     expect(forEditor).toEqual(expect.arrayContaining([mine.id, theirs.id]));
   });
+
+  it('two admins taking away each other’s admin role or account at once: one of them stays an admin', async () => {
+    for (const change of [{ role: 'editor' }, { disabled: true }]) {
+      const a = await t.user('admin');
+      const b = await t.user('admin');
+      const [ab, ba] = await Promise.all([
+        t.app.inject({ method: 'PATCH', url: `/api/v1/accounts/${b.username}`, headers: { authorization: a.auth }, payload: change }),
+        t.app.inject({ method: 'PATCH', url: `/api/v1/accounts/${a.username}`, headers: { authorization: b.auth }, payload: change }),
+      ]);
+      // The second to run acts with a role (or account) it no longer has: refused, as signed out (401) if its request
+      // came in after the change, as no longer an admin (403) if it was already under way.
+      const statuses = [ab.statusCode, ba.statusCode].sort();
+      expect(statuses[0]).toBe(200);
+      expect([401, 403]).toContain(statuses[1]);
+      const admins = (await t.ctx.store.accounts.list()).filter((x) => (x.id === a.id || x.id === b.id) && x.role === 'admin' && x.disabledAt === null);
+      expect(admins).toHaveLength(1);
+    }
+  });
 });

@@ -90,6 +90,27 @@ describe.each(STORES)('search on %s', (kind) => {
     await api('POST', `/api/v1/articles/${id}/unpublish`);
   });
 
+  it('finds a number with a decimal point as written, not its digits anywhere', async () => {
+    t.clock.set(NOW);
+    const ids: Record<string, number> = {};
+    for (const [key, body] of [
+      ['exact', '<p>琥珀港上月货物吞吐量同比增长7.3%，增速居全省首位。</p>'],
+      ['reversed', '<p>琥珀港新建码头岸线长3.7公里，可停靠大型货轮。</p>'],
+      ['apart', '<p>琥珀港今年新开7条航线，另有3条正在洽谈。</p>'],
+    ] as const) {
+      const { id } = json<{ id: number }>(await api('POST', '/api/v1/articles', { title: `琥珀港动态${key}`, channel: 'keji', body }));
+      await api('POST', `/api/v1/articles/${id}/publish`);
+      ids[key] = id;
+    }
+    const found = await search({ q: '琥珀港 7.3%' });
+    // Only the story with 7.3 holds every word; the others follow as holding some of them (琥珀港).
+    expect(found.partialFrom).toBe(1);
+    expect(found.items[0]!.id).toBe(ids.exact);
+    expect(found.items[0]!.snippet).toContain('<mark>7.3</mark>%');
+    expect((await search({ q: '3.7公里' })).items.map((i) => i.id)[0]).toBe(ids.reversed);
+    for (const id of Object.values(ids)) await api('POST', `/api/v1/articles/${id}/unpublish`);
+  });
+
   it('keeps the index in step with publish, edit, unpublish and scheduled publishing', async () => {
     t.clock.set(NOW);
     const created = json<{ id: number }>(

@@ -138,6 +138,37 @@ describe.each(STORES)('sessions, CSRF and login throttling on %s', (kind) => {
     t.clock.advance(GROWING_WAIT.windowMs);
   });
 
+  it('checks no more than five guesses from one address sent all at once', async () => {
+    const person = (await t.user('reporter')).username;
+    const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => login(`wrong password ${i}`, '10.12.0.1', person)));
+    const statuses = burst.map((r) => r.statusCode).sort();
+    expect(statuses).toEqual([...Array<number>(LOGIN_FAILURES_ALLOWED).fill(401), ...Array<number>(20 - LOGIN_FAILURES_ALLOWED).fill(429)]);
+    expect((await login(PASSWORD, '10.12.0.1', person)).statusCode).toBe(429);
+    // Spraying names at once is counted as it goes too: past the free allowance each waits.
+    const spray = await Promise.all(Array.from({ length: 20 }, (_, i) => login('wrong password', '10.12.0.2', `burst-spray${i}`)));
+    expect(spray.filter((r) => r.statusCode === 401)).toHaveLength(GROWING_WAIT.addressFree + 1);
+    t.clock.advance(GROWING_WAIT.windowMs);
+    expect((await login(PASSWORD, '10.12.0.1', person)).statusCode).toBe(200);
+  });
+
+  it('counts an IPv6 address by its /64: guesses from addresses one host holds share one count', async () => {
+    const person = (await t.user('reporter')).username;
+    // One host is handed a whole /64 and may send each guess from a new address in it.
+    for (let i = 1; i <= LOGIN_FAILURES_ALLOWED; i++) expect((await login('wrong password', `2001:db8:5:6::${i.toString(16)}`, person)).statusCode).toBe(401);
+    const next = await login(PASSWORD, '2001:db8:5:6:ffff:1:2:3', person);
+    expect(next.statusCode).toBe(429);
+    expect(json(next).error.code).toBe('too_many_attempts');
+    // Another /64 is another host.
+    expect((await login(PASSWORD, '2001:db8:5:7::1', person)).statusCode).toBe(200);
+    // Spraying names from one /64 grows the address's wait as from one address.
+    for (let i = 0; i < GROWING_WAIT.addressFree + 1; i++) {
+      expect((await login('wrong password', `2001:db8:9:9:0:0:${i.toString(16)}:1`, `spray6-${i}`)).statusCode).toBe(401);
+    }
+    expect((await login(PASSWORD, '2001:db8:9:9::abcd', person)).statusCode).toBe(429);
+    t.clock.advance(GROWING_WAIT.windowMs);
+    expect((await login(PASSWORD, '2001:db8:5:6::99', person)).statusCode).toBe(200);
+  });
+
   it('throttles an unknown name exactly like a real one', async () => {
     const real = [] as number[];
     const unknown = [] as number[];

@@ -1,8 +1,8 @@
 import { announce, type Ctx } from '../context.ts';
-import { forbidden, invalid, notFound } from '../errors.ts';
+import { forbidden, invalid, notFound, unauthorized } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import { lineField } from '../text.ts';
-import { checkPassword, checkThrottle, hashPassword, recordFailure, verifyPassword } from './service.ts';
+import { admitAttempt, checkPassword, failedAttempt, hashPassword, throttledAddress, toActor, verifyPassword } from './service.ts';
 import { isRole, type Actor, type Role } from './roles.ts';
 import type { Account, TokenListing } from './account.ts';
 import type { Store } from '../store.ts';
@@ -32,6 +32,12 @@ export async function updateAccount(ctx: Ctx, actor: Actor, username: string, ch
   if (changes.role !== undefined && !isRole(changes.role)) throw invalid('role must be reporter, editor or admin', 'role', 'invalid_role');
   const displayName = changes.displayName === undefined ? undefined : lineField(changes.displayName, 'displayName', 50, true);
   return ctx.store.transaction(async (store) => {
+    // The actor's role as it is now, not as it was when the request came in: two admins taking away each other's
+    // role or account at once would otherwise both succeed and leave the newsroom without an admin.
+    await store.accounts.lockRoles();
+    const self = await store.accounts.findById(actor.id);
+    if (!self || self.disabledAt !== null) throw unauthorized();
+    authorize(toActor(self), 'account.manage');
     const account = await target(store, username);
     // An admin cannot lock themselves out; another admin must do it.
     if (account.id === actor.id && (changes.disabled === true || (changes.role !== undefined && changes.role !== 'admin'))) {
@@ -70,11 +76,13 @@ export async function changePassword(ctx: Ctx, actor: Actor, input: PasswordChan
   const now = ctx.clock.now();
   if (own) {
     // Guessing the current password through this door is throttled like a login.
-    await checkThrottle(ctx, account.username, input.address, now);
+    const address = throttledAddress(input.address);
+    await admitAttempt(ctx, account.username, address, now);
     if (!(await verifyPassword(account, input.currentPassword ?? ''))) {
-      await recordFailure(ctx, account.username, input.address, now);
+      await failedAttempt(ctx, account.username, now);
       throw invalid('当前密码不正确 (the current password is wrong)', 'currentPassword', 'wrong_password');
     }
+    await ctx.store.accounts.clearLoginFailures(account.username, address);
   }
   const passwordHash = await hashPassword(input.password);
   await ctx.store.transaction(async (store) => {

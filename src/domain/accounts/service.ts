@@ -1,9 +1,11 @@
 import { createRequire } from 'node:module';
+import { isIPv6 } from 'node:net';
 import type * as Argon2 from '@node-rs/argon2';
 import type { Ctx } from '../context.ts';
 import { randomToken, sha256 } from '../crypto.ts';
 import { DomainError, conflict, invalid, notFound, unauthorized } from '../errors.ts';
 import { authorize } from '../policy.ts';
+import { addressPrefix } from '../reactions/stuffing.ts';
 import { lineField } from '../text.ts';
 import { isRole, type Actor, type Role } from './roles.ts';
 import type { Account } from './account.ts';
@@ -44,6 +46,17 @@ export const GROWING_WAIT = {
   /** How long each attempt on an account under attack is held before its password is checked. */
   accountSlowdownMs: 2_000,
 };
+
+/**
+ * What the login throttles count one address as: an IPv4 address as it is, an IPv6 address by its /64. One host is
+ * usually handed a whole /64 and may send each guess from a new address in it, which made every count per address
+ * (five tries per account, the growing wait across accounts) start again at zero.
+ */
+export function throttledAddress(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  return isIPv6(address) ? addressPrefix(address) : address;
+}
 
 /** How long after the last of these failures the next attempt must wait (0: no wait). */
 export function growingWait(failures: number, free: number): number {
@@ -109,31 +122,38 @@ export interface LoginResult {
 }
 
 /**
- * Refuses an attempt while a throttle of this address holds (for this account, or across accounts), with the longest
- * wait in seconds, and holds an attempt on an account under attack from many addresses. It depends only on the name
- * typed and the address, never on whether the account exists, so it tells an attacker nothing.
+ * Admits one attempt at a password for this name from this address, or refuses it while a throttle of the address
+ * holds (for this account, or across accounts) with the longest wait in seconds; an attempt on an account under
+ * attack from many addresses is held a moment. The attempt is counted as a failure before its password is checked,
+ * in the transaction that checked the counts (attempts from one address take turns there): counted only after, a burst
+ * of concurrent guesses all passed the check before the first was counted. The caller clears the failures when the
+ * password is right (clearLoginFailures) and finishes a wrong one with failedAttempt. It depends only on the name typed
+ * and the address, never on whether the account exists, so it tells an attacker nothing.
  */
-export async function checkThrottle(ctx: Ctx, username: string, address: string, now: number): Promise<void> {
-  const accounts = ctx.store.accounts;
-  const since = now - GROWING_WAIT.windowMs;
-  const [pair, fromAddress, forAccount] = await Promise.all([
-    accounts.loginFailuresSince(username, address, now - LOGIN_WINDOW_MS),
-    accounts.loginFailuresFromAddress(address, since),
-    accounts.loginFailuresForAccount(username, since),
-  ]);
-  let waitUntil = 0;
-  if (pair.length >= LOGIN_FAILURES_ALLOWED) waitUntil = pair[0]! + LOGIN_WINDOW_MS;
-  const addressWait = growingWait(fromAddress.length, GROWING_WAIT.addressFree);
-  if (addressWait > 0) waitUntil = Math.max(waitUntil, fromAddress[fromAddress.length - 1]! + addressWait);
-  if (waitUntil > now) {
-    const retryAfter = Math.max(1, Math.ceil((waitUntil - now) / 1000));
-    throw new DomainError('throttled', 'too_many_attempts', '登录失败次数过多，请稍后再试', undefined, retryAfter);
-  }
-  if (forAccount.length > GROWING_WAIT.accountFree) await ctx.clock.sleep(GROWING_WAIT.accountSlowdownMs);
+export async function admitAttempt(ctx: Ctx, username: string, address: string, now: number): Promise<void> {
+  const hold = await ctx.store.transaction(async (store) => {
+    const accounts = store.accounts;
+    await accounts.lockLoginAttempts(address);
+    const since = now - GROWING_WAIT.windowMs;
+    const pair = await accounts.loginFailuresSince(username, address, now - LOGIN_WINDOW_MS);
+    const fromAddress = await accounts.loginFailuresFromAddress(address, since);
+    const forAccount = await accounts.loginFailuresForAccount(username, since);
+    let waitUntil = 0;
+    if (pair.length >= LOGIN_FAILURES_ALLOWED) waitUntil = pair[0]! + LOGIN_WINDOW_MS;
+    const addressWait = growingWait(fromAddress.length, GROWING_WAIT.addressFree);
+    if (addressWait > 0) waitUntil = Math.max(waitUntil, fromAddress[fromAddress.length - 1]! + addressWait);
+    if (waitUntil > now) {
+      const retryAfter = Math.max(1, Math.ceil((waitUntil - now) / 1000));
+      throw new DomainError('throttled', 'too_many_attempts', '登录失败次数过多，请稍后再试', undefined, retryAfter);
+    }
+    await accounts.recordLoginFailure(username, address, now);
+    return forAccount.length > GROWING_WAIT.accountFree;
+  });
+  if (hold) await ctx.clock.sleep(GROWING_WAIT.accountSlowdownMs);
 }
 
-export async function recordFailure(ctx: Ctx, username: string, address: string, now: number): Promise<void> {
-  await ctx.store.accounts.recordLoginFailure(username, address, now);
+/** After a wrong password (already counted by admitAttempt): the admins are told of an attack, old failures dropped. */
+export async function failedAttempt(ctx: Ctx, username: string, now: number): Promise<void> {
   // The failure that puts an account under attack is written to the audit log once, for the admins to see.
   const failures = await ctx.store.accounts.loginFailuresForAccount(username, now - GROWING_WAIT.windowMs);
   const account = failures.length === GROWING_WAIT.accountFree + 1 ? await ctx.store.accounts.findByUsername(username) : undefined;
@@ -161,15 +181,16 @@ export function verifyPassword(account: Account | undefined, password: string): 
 
 export async function login(ctx: Ctx, input: { username: string; password: string; address: string }): Promise<LoginResult> {
   const username = input.username.trim().toLowerCase();
+  const address = throttledAddress(input.address);
   const now = ctx.clock.now();
-  await checkThrottle(ctx, username, input.address, now);
+  await admitAttempt(ctx, username, address, now);
   const account = await ctx.store.accounts.findByUsername(username);
   const ok = await verifyPassword(account, input.password);
   if (!account || !ok || account.disabledAt !== null) {
-    await recordFailure(ctx, username, input.address, now);
+    await failedAttempt(ctx, username, now);
     throw unauthorized('用户名或密码错误 (wrong username or password)', 'invalid_credentials');
   }
-  await ctx.store.accounts.clearLoginFailures(username, input.address);
+  await ctx.store.accounts.clearLoginFailures(username, address);
   const sessionToken = randomToken();
   const csrfToken = randomToken();
   const expiresAt = now + SESSION_MAX_MS;

@@ -1,13 +1,26 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { prepared } from '../prepared.ts';
 import type { Account, AccountChanges, NewAccount, NewToken, SessionRecord, TokenListing, TokenRecord } from '../../domain/accounts/account.ts';
 import type { Role } from '../../domain/accounts/roles.ts';
+import type { Dialect } from '../migrations/index.ts';
 import type { AccountTable, DB } from '../schema.ts';
 import type * as Port from '../../domain/store.ts';
 
 /** Accounts and their credentials: sessions, API tokens, failed logins. Secrets are stored only as hashes. */
+// Key of the advisory lock that changes to roles and access take (pg_advisory_xact_lock(bigint)).
+const ROLES_LOCK = 0x726f6c65;
+// Namespace of the sign-in attempts' advisory locks (pg_advisory_xact_lock(int, int)); the second key hashes the address.
+const LOGIN_LOCK = 0x6c6f6769;
+
 export class AccountRepository implements Port.AccountRepository {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  async lockRoles(): Promise<void> {
+    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${sql.lit(ROLES_LOCK)})`.execute(this.db);
+  }
 
   async count(): Promise<number> {
     const { n } = await this.db
@@ -167,6 +180,10 @@ export class AccountRepository implements Port.AccountRepository {
   }
 
   // Failed logins, for throttling
+
+  async lockLoginAttempts(address: string): Promise<void> {
+    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${sql.lit(LOGIN_LOCK)}, hashtext(${address}))`.execute(this.db);
+  }
 
   async recordLoginFailure(username: string, address: string, at: number): Promise<void> {
     await this.db.insertInto('login_failures').values({ username, address, at }).execute();

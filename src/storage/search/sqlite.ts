@@ -94,6 +94,8 @@ export function ftsExpression(terms: Term[], channelIds?: number[]): string {
     if (t.kind === 'word') return `${WORD_COLUMNS} : ${quote(t.token)}`;
     const grams = `${GRAM_COLUMNS} : ${quote(t.phrase.grams.join(' '))}${t.phrase.prefix ? ' *' : ''}`;
     if (!t.words) return grams;
+    // Words each right after the one before (a number's digit groups: 7.3 is not 3.7) are a phrase, which keeps order.
+    if (t.words.every((w, i) => i === 0 || w.gap === 1)) return `(${grams} OR ${WORD_COLUMNS} : ${quote(t.words.map((w) => w.token).join(' '))})`;
     // The words within their span: NEAR counts every token between the first and the last, the others' included.
     const between = t.words.reduce((n, w) => n + w.gap, 0) - 1;
     return `(${grams} OR ${WORD_COLUMNS} : NEAR(${t.words.map((w) => quote(w.token)).join(' ')}, ${between}))`;
