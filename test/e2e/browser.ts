@@ -42,12 +42,10 @@ export interface SiteOptions {
   clock?: Clock;
   /** More settings, as environment variables (INKSTONE_MEDIA_MAX_BYTES…). */
   env?: Record<string, string>;
-  /** The port to listen on (a free one when 0). */
-  port?: number;
 }
 
 /** A real server on SQLite (with the demo newsroom unless told otherwise), listening on a free port. */
-export async function startDemoSite({ demo = true, adminPassword = 'e2e-admin-password', clock, env = {}, port = 0 }: SiteOptions = {}) {
+export async function startDemoSite({ demo = true, adminPassword = 'e2e-admin-password', clock, env = {} }: SiteOptions = {}) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-e2e-'));
   const config = loadConfig({
     INKSTONE_DATA_DIR: dataDir,
@@ -61,7 +59,7 @@ export async function startDemoSite({ demo = true, adminPassword = 'e2e-admin-pa
   const container = createContainer({ config, database, clock });
   await prepare(container);
   const { app, ctx } = await buildApp({ container });
-  const address = await app.listen({ port, host: '127.0.0.1' });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   return {
     base: address,

@@ -27,7 +27,7 @@ let reporter: Actor;
 let editor: Actor;
 
 beforeAll(async () => {
-  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD, port: 39711 });
+  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
   ({ base, ctx, close } = site);
   await createChannel(ctx, null, { slug: CHANNEL, name: '科技' });
   reporter = toActor(await createAccount(ctx, null, { username: 'linxiao', displayName: '林晓', role: 'reporter', password: PASSWORD }));
