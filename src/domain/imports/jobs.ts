@@ -118,8 +118,9 @@ export class ImportJobs {
   private async sweep(): Promise<ImportRun | undefined> {
     const running = await this.ctx.store.importRuns.running();
     const now = this.ctx.clock.now();
-    // A read first: the write (and SQLite's write lock) only when a run has gone quiet.
-    if (!running || running.heartbeatAt >= now - this.staleMs) return running;
+    // A read first: the write (and SQLite's write lock) only when a run has gone quiet. This process's own run is alive
+    // however long its heartbeat was held up (a long synchronous step, a slow disk, a busy machine): never marked here.
+    if (!running || running.heartbeatAt >= now - this.staleMs || running.id === this.current?.id) return running;
     await this.ctx.store.importRuns.interruptStale(now - this.staleMs, now, INTERRUPTED);
     return this.ctx.store.importRuns.running();
   }
@@ -181,11 +182,20 @@ export class ImportJobs {
     let lastReading = phaseStarted;
     let written = 0;
     let writing: Promise<unknown> = Promise.resolve();
+    // Another process took the run for dead (its heartbeat was held up past the grace) and marked it interrupted, and may
+    // have started an import of its own: this one stops at its next record instead of writing on beside it.
+    const taken = new AbortController();
+    const stop = AbortSignal.any([signal, taken.signal]);
     // One write at a time, in order; a failed one (a busy database) is not the import's failure.
     const save = () => {
       written = Date.now();
       const p = progress;
-      writing = writing.then(() => runs.progress(id, p, this.ctx.clock.now())).catch(() => undefined);
+      writing = writing
+        .then(() => runs.progress(id, p, this.ctx.clock.now()))
+        .then((still) => {
+          if (!still) taken.abort();
+        })
+        .catch(() => undefined);
     };
     const beat = setInterval(() => {
       if (Date.now() - written >= this.heartbeatMs / 2) save();
@@ -204,17 +214,17 @@ export class ImportJobs {
     };
     let end: { status: 'done' | 'refused' | 'failed' | 'interrupted'; report?: ImportReport; error?: ImportRunError };
     try {
-      const report = await importArchive(this.ctx, actor, format, () => abortable(readSource(file.path, format, signal), signal), {
+      const report = await importArchive(this.ctx, actor, format, () => abortable(readSource(file.path, format, stop), stop), {
         dryRun: options.dryRun,
         update: options.update,
         createAuthors: options.createAuthors,
         progress: onProgress,
-        signal,
+        signal: stop,
       });
       end = { status: 'done', report };
       progress = { ...progress, phase: 'finished', done: report.posts, total: report.posts };
     } catch (err) {
-      if (signal.aborted) end = { status: 'interrupted', error: INTERRUPTED };
+      if (stop.aborted) end = { status: 'interrupted', error: INTERRUPTED };
       else if (err instanceof ImportFileError) {
         end = { status: 'refused', error: { message: err.reason, ...(err.line === undefined ? {} : { line: err.line, column: err.column ?? 1 }) } };
       } else {
@@ -228,6 +238,11 @@ export class ImportJobs {
       clearInterval(beat);
       await writing;
       await rm(file.path, { force: true });
+    }
+    if (taken.signal.aborted) {
+      // The row was ended by the process that marked it; what this one wrote until it noticed stays.
+      this.options.log?.error({ importRun: id, progress }, 'import stopped: another process marked it interrupted');
+      return;
     }
     await runs
       .finish(id, { ...end, progress }, this.ctx.clock.now())
