@@ -267,13 +267,16 @@ describe.each(STORES)('imports from the newsroom on %s', (kind) => {
     expect(await run(first.id)).toMatchObject({ status: 'done', report: { imported: 600 } });
     expect(await count('articles')).toBe(articles + 600);
 
-    // Another process takes it for dead and marks it interrupted: the run's own process notices and stops writing.
+    // Another process looks at a heartbeat as old: the run's process holds the run's lock, so the run is alive.
     const stalled = new ImportJobs(t.ctx, { progressMs: 20 });
     const elsewhere = new ImportJobs(t.ctx);
     articles = await count('articles');
     const second = await stalled.start(actor, file('taken.xml', 1200, 'https://stalled-taken.example'), options);
     t.clock.advance(31_000);
-    expect((await elsewhere.get(actor, second.id)).status).toBe('interrupted');
+    expect((await elsewhere.get(actor, second.id)).status).toBe('running');
+    await expect(elsewhere.admit(actor)).rejects.toMatchObject({ code: 'import_running' });
+    // Marked interrupted all the same (an older Inkstone beside this one): the run's process notices and stops writing.
+    expect(await t.ctx.store.importRuns.interruptStale(t.clock.now() + 1, t.clock.now(), { message: '导入中断' })).toBe(1);
     await stalled.idle();
     const added = (await count('articles')) - articles;
     expect(added).toBeLessThan(1200);

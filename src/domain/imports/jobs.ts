@@ -121,6 +121,9 @@ export class ImportJobs {
     // A read first: the write (and SQLite's write lock) only when a run has gone quiet. This process's own run is alive
     // however long its heartbeat was held up (a long synchronous step, a slow disk, a busy machine): never marked here.
     if (!running || running.heartbeatAt >= now - this.staleMs || running.id === this.current?.id) return running;
+    // The heartbeat is a timestamp written by a timer that a busy process may starve: the lock its process holds for
+    // the run says whether that process lives.
+    if (await this.ctx.store.importRuns.ownerAlive()) return running;
     await this.ctx.store.importRuns.interruptStale(now - this.staleMs, now, INTERRUPTED);
     return this.ctx.store.importRuns.running();
   }
@@ -152,19 +155,26 @@ export class ImportJobs {
       if (format === 'inkstone') throw refusedFile(new ImportFileError(INKSTONE_ARCHIVE));
       const running = await this.sweep();
       if (running) throw runningError(running);
-      const id = await this.ctx.store.importRuns.start({
-        accountId: actor.id,
-        fileName: cleanName(file.name),
-        fileBytes: file.bytes,
-        format,
-        options,
-        startedAt: this.ctx.clock.now(),
-      });
+      // The run's lock is this process's before its row exists: a running row whose lock nobody holds is a dead run.
+      const releaseOwner = await this.ctx.store.importRuns.holdOwner();
+      let id: number | undefined;
+      try {
+        id = await this.ctx.store.importRuns.start({
+          accountId: actor.id,
+          fileName: cleanName(file.name),
+          fileBytes: file.bytes,
+          format,
+          options,
+          startedAt: this.ctx.clock.now(),
+        });
+      } finally {
+        if (id === undefined) await releaseOwner();
+      }
       // Another process started one between the look and the insert.
       if (id === undefined) throw runningError(await this.ctx.store.importRuns.running());
       const abort = new AbortController();
       handedOver = true;
-      const finished = this.run(id, actor, file, format, options, abort.signal).finally(() => {
+      const finished = this.run(id, actor, file, format, options, abort.signal, releaseOwner).finally(() => {
         if (this.current?.id === id) this.current = undefined;
       });
       this.current = { id, abort, finished };
@@ -174,7 +184,15 @@ export class ImportJobs {
     }
   }
 
-  private async run(id: number, actor: Actor, file: UploadedFile, format: 'wxr' | 'rss' | 'atom', options: ImportRunOptions, signal: AbortSignal) {
+  private async run(
+    id: number,
+    actor: Actor,
+    file: UploadedFile,
+    format: 'wxr' | 'rss' | 'atom',
+    options: ImportRunOptions,
+    signal: AbortSignal,
+    releaseOwner: () => Promise<void>,
+  ) {
     const runs = this.ctx.store.importRuns;
     let progress: ImportRunProgress = { phase: 'reading', done: 0, total: null, rate: 0 };
     let phaseStarted = performance.now();
@@ -237,6 +255,7 @@ export class ImportJobs {
     } finally {
       clearInterval(beat);
       await writing;
+      await releaseOwner().catch(() => undefined);
       await rm(file.path, { force: true });
     }
     if (taken.signal.aborted) {
