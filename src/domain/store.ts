@@ -5,6 +5,7 @@ import type {
   Article,
   ArticlePatch,
   ArticleTitle,
+  FeedPosition,
   FeedQuery,
   NewArticle,
   NewRevision,
@@ -217,6 +218,11 @@ export interface ArticleRepository {
   publishedTitles(ids: readonly number[]): Promise<ArticleTitle[]>;
   /** Published articles, newest first, keyset-paginated so new arrivals never shift a reader's next page. */
   listPublished(q: FeedQuery): Promise<Article[]>;
+  /**
+   * The position of the oldest published article at or after `from` (of those channels only): the position a list
+   * page given `from` as its cursor really starts below. Undefined when no article is that new.
+   */
+  publishedPositionFrom(from: FeedPosition, channelIds?: number[]): Promise<FeedPosition | undefined>;
   /** Every article, newest id first, in pages. */
   listNewsroom(q: NewsroomQuery): Promise<Article[]>;
   /** The highest id of a published article; 0 when none is. */

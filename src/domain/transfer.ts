@@ -12,12 +12,27 @@ export interface TransferReader {
   rows(table: string): AsyncIterable<TransferRow[]>;
   /** Every account's password hash (a backup's, never an export's: see exportInkstoneArchive's `backup`). */
   passwords(): Promise<AccountPassword[]>;
+  /** Every API token as stored (its hash, never the token), by its owner's username: a backup's, never an export's. */
+  tokens(): Promise<AccountToken[]>;
 }
 
 /** An account's password hash by username, carried by a backup written as an export archive (no pg_dump). */
 export interface AccountPassword {
   username: string;
   passwordHash: string;
+}
+
+/**
+ * An API token as stored, carried by a backup written as an export archive (no pg_dump): integrations keep working
+ * after a restore. Only the hash (sha256 of the token) travels, as the database keeps it.
+ */
+export interface AccountToken {
+  username: string;
+  name: string;
+  tokenHash: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
 }
 
 export interface TransferWriter {
@@ -41,6 +56,8 @@ export interface TransferWriter {
   addLocalAccounts(accounts: LocalAccount[]): Promise<string[]>;
   /** A backup's password hashes, set on the imported accounts of those usernames (others are left alone). */
   setPasswords(passwords: AccountPassword[]): Promise<void>;
+  /** A backup's API tokens, given to the imported accounts of those usernames (a token of another username is dropped). */
+  setTokens(tokens: AccountToken[]): Promise<void>;
   /** Brings id sequences past the imported ids (PostgreSQL; SQLite's AUTOINCREMENT follows by itself). */
   finish(): Promise<void>;
 }

@@ -96,7 +96,7 @@ export class SqlStore implements Store {
     this.presence = new PresenceRepository(db);
     this.live = new LiveRepository(db);
     this.imports = new ImportRepository(db, dialect);
-    this.importRuns = new ImportRunRepository(db);
+    this.importRuns = new ImportRunRepository(db, dialect, sqliteFile);
     this.search = external?.search ?? searchIndex(db, dialect, 'published', sqliteFile);
     this.draftSearch = external?.draftSearch ?? searchIndex(db, dialect, 'unpublished', sqliteFile);
     this.synonyms = new SynonymRepository(db);

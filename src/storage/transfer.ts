@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import {
   type AccountPassword,
+  type AccountToken,
   type LocalAccount,
   TransferError,
   type TransferReader,
@@ -433,6 +434,31 @@ function reader(db: Kysely<any>): TransferReader {
       }[];
       return rows.map((r) => ({ username: r.username, passwordHash: r.password_hash }));
     },
+
+    async tokens() {
+      const rows = (await db
+        .selectFrom('api_tokens')
+        .innerJoin('accounts', 'accounts.id', 'api_tokens.account_id')
+        .select(['accounts.username', 'api_tokens.name', 'api_tokens.token_hash', 'api_tokens.created_at', 'api_tokens.last_used_at', 'api_tokens.revoked_at'])
+        .orderBy('api_tokens.id')
+        .execute()) as {
+        username: string;
+        name: string;
+        token_hash: string;
+        created_at: number;
+        last_used_at: number | null;
+        revoked_at: number | null;
+      }[];
+      const time = (v: number | null) => (v === null ? null : Number(v));
+      return rows.map((r) => ({
+        username: r.username,
+        name: r.name,
+        tokenHash: r.token_hash,
+        createdAt: Number(r.created_at),
+        lastUsedAt: time(r.last_used_at),
+        revokedAt: time(r.revoked_at),
+      }));
+    },
   };
 }
 
@@ -544,6 +570,24 @@ function writer(db: Kysely<any>, dialect: Dialect): TransferWriter {
     async setPasswords(passwords: AccountPassword[]) {
       for (const p of passwords) {
         await db.updateTable('accounts').set({ password_hash: p.passwordHash }).where('username', '=', p.username).execute();
+      }
+    },
+
+    async setTokens(tokens: AccountToken[]) {
+      for (const t of tokens) {
+        const owner = (await db.selectFrom('accounts').select('id').where('username', '=', t.username).executeTakeFirst()) as { id: number } | undefined;
+        if (!owner) continue;
+        await db
+          .insertInto('api_tokens')
+          .values({
+            account_id: owner.id,
+            name: t.name,
+            token_hash: t.tokenHash,
+            created_at: t.createdAt,
+            last_used_at: t.lastUsedAt,
+            revoked_at: t.revokedAt,
+          })
+          .execute();
       }
     },
 

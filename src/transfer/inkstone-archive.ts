@@ -8,7 +8,7 @@ import type { Ctx } from '../domain/context.ts';
 import { MediaFolder } from '../domain/media/files.ts';
 import { contentTypeOf, isMediaPath } from '../domain/media/media-store.ts';
 import { rebuildDraftIndex, rebuildSearchIndex } from '../domain/search/service.ts';
-import { type AccountPassword, TransferError, type TransferRow, type TransferTables } from '../domain/transfer.ts';
+import { type AccountPassword, type AccountToken, TransferError, type TransferRow, type TransferTables } from '../domain/transfer.ts';
 import { checkArchiveTarget, DiskGuard, diskFullOr, jsonLines, LineChunker, readTarGz, TarWriter } from './tar.ts';
 
 /**
@@ -20,8 +20,8 @@ import { checkArchiveTarget, DiskGuard, diskFullOr, jsonLines, LineChunker, read
  *   media/<yyyy>/<mm>/<key>-<w>.<ext>  every stored file the rows use: each upload's finished variants (the originals
  *                                  are not kept by Inkstone: the variants are what pages serve), demo images
  *   backup-credentials.json        only in a backup written this way (PostgreSQL without pg_dump): every account's
- *                                  password hash and the data folder's secret, which `restore` puts back and
- *                                  `import` skips (an export carries no secrets)
+ *                                  password hash, every API token's hash and the data folder's secret, which
+ *                                  `restore` puts back and `import` skips (an export carries no secrets)
  *   end.json                       the count of every table and of the media files: an archive without it is truncated
  *
  * Rows are the tables' own columns (ids and times as they are), so an import gives the same site on either store.
@@ -75,7 +75,7 @@ export async function exportInkstoneArchive(
     progress?: (table: string, rows: number) => void;
     /**
      * The archive is a backup (`inkstone backup` on PostgreSQL without pg_dump): it also carries the accounts' password
-     * hashes and the data folder's secret (when there is one), as a backup does, and its folder is made when missing.
+     * hashes, the API tokens' hashes and the data folder's secret (when there is one), as a backup does, and its folder is made when missing.
      */
     backup?: { secret: string | undefined };
   } = {},
@@ -123,7 +123,11 @@ export async function exportInkstoneArchive(
       }
       await chunker.flush();
       if (options.backup) {
-        const credentials = { passwords: await read.passwords(), ...(options.backup.secret ? { secret: options.backup.secret } : {}) };
+        const credentials: Credentials = {
+          passwords: await read.passwords(),
+          tokens: await read.tokens(),
+          ...(options.backup.secret ? { secret: options.backup.secret } : {}),
+        };
         await tar.addBuffer(CREDENTIALS, Buffer.from(JSON.stringify(credentials)));
       }
       let mediaFiles = 0;
@@ -156,8 +160,8 @@ export interface ImportOptions {
   /** Stop (and undo) when the data folder's disk has less than this left; 64 MB unless given. */
   minFreeBytes?: number;
   /**
-   * `inkstone restore` of a backup written as an export archive: its accounts' password hashes are set and its secret
-   * handed back in the report. A plain import skips them.
+   * `inkstone restore` of a backup written as an export archive: its accounts' password hashes and API tokens are set
+   * and its secret handed back in the report. A plain import skips them.
    */
   restore?: boolean;
   /** Skip the search reindex after the import (tests that look at rows only). */
@@ -211,7 +215,7 @@ export async function importInkstoneArchive(c: ArchiveContainer, file: string, o
       const local = await w.clear();
       let manifest: ArchiveManifest | undefined;
       let end: { counts: Record<string, number>; mediaFiles: number } | undefined;
-      let credentials: { passwords: AccountPassword[]; secret?: string } | undefined;
+      let credentials: Credentials | undefined;
       const counts: Record<string, number> = {};
       let mediaFiles = 0;
       let tableAt = -1;
@@ -283,7 +287,7 @@ export async function importInkstoneArchive(c: ArchiveContainer, file: string, o
           if (credentials) throw corrupt(`${CREDENTIALS} comes twice`);
           const text = await small(entry.stream, 64 * 1024 * 1024);
           // Only a restore reads it; a plain import takes no secrets.
-          credentials = options.restore ? parseCredentials(text) : { passwords: [] };
+          credentials = options.restore ? parseCredentials(text) : { passwords: [], tokens: [] };
           continue;
         }
         if (entry.name === END) {
@@ -301,7 +305,10 @@ export async function importInkstoneArchive(c: ArchiveContainer, file: string, o
       }
       if (mediaFiles !== end.mediaFiles) throw corrupt(`${mediaFiles} media files instead of ${end.mediaFiles}`);
       await w.finish();
-      if (credentials) await w.setPasswords(credentials.passwords);
+      if (credentials) {
+        await w.setPasswords(credentials.passwords);
+        await w.setTokens(credentials.tokens);
+      }
       const withoutPassword = await w.addLocalAccounts(local);
       return { manifest, counts, mediaFiles, withoutPassword, ...(credentials?.secret ? { secret: credentials.secret } : {}) };
     });
@@ -364,23 +371,48 @@ function parseManifest(text: string, tables: readonly string[]): ArchiveManifest
   return value as ArchiveManifest;
 }
 
-function parseCredentials(text: string): { passwords: AccountPassword[]; secret?: string } {
-  let value: { passwords?: unknown; secret?: unknown };
+/** What backup-credentials.json holds (tokens missing in a backup written before they were carried). */
+interface Credentials {
+  passwords: AccountPassword[];
+  tokens: AccountToken[];
+  secret?: string;
+}
+
+function parseCredentials(text: string): Credentials {
+  let value: { passwords?: unknown; tokens?: unknown; secret?: unknown };
   try {
     value = JSON.parse(text) as typeof value;
   } catch {
     throw corrupt(`${CREDENTIALS} is not JSON`);
   }
   const passwords = value?.passwords;
+  const tokens = value?.tokens ?? [];
+  const time = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v);
   const fine =
     Array.isArray(passwords) &&
     passwords.every(
       (p: { username?: unknown; passwordHash?: unknown }) =>
         typeof p?.username === 'string' && typeof p.passwordHash === 'string' && p.passwordHash.length <= 1000,
     ) &&
+    Array.isArray(tokens) &&
+    tokens.every(
+      (t: Partial<Record<keyof AccountToken, unknown>>) =>
+        typeof t?.username === 'string' &&
+        typeof t.name === 'string' &&
+        t.name.length <= 1000 &&
+        typeof t.tokenHash === 'string' &&
+        /^[0-9a-f]{64}$/.test(t.tokenHash) &&
+        time(t.createdAt) &&
+        (t.lastUsedAt === null || time(t.lastUsedAt)) &&
+        (t.revokedAt === null || time(t.revokedAt)),
+    ) &&
     (value.secret === undefined || (typeof value.secret === 'string' && /^[A-Za-z0-9_-]{16,200}$/.test(value.secret)));
   if (!fine) throw corrupt(`${CREDENTIALS} is malformed`);
-  return { passwords: passwords as AccountPassword[], ...(value.secret ? { secret: value.secret as string } : {}) };
+  return {
+    passwords: passwords as AccountPassword[],
+    tokens: tokens as AccountToken[],
+    ...(value.secret ? { secret: value.secret as string } : {}),
+  };
 }
 
 function parseEnd(text: string): { counts: Record<string, number>; mediaFiles: number } {

@@ -58,6 +58,19 @@ export async function feedPage(
   return { items, nextCursor: candidates.length > limit && last ? encodeCursor({ publishedAt: last.publishedAt!, id: last.id }) : null };
 }
 
+/**
+ * The cursor a list page given `cursor` really shows: the position of the newest article it lists below, i.e. of the
+ * oldest published article at or after the cursor's (undefined: none is that new, the list's first page). The same
+ * for every spelling of a position and every time between two articles, so a forged cursor names a page a real one
+ * names too (routes redirect to it: the page cache then holds one entry per real page, not one per forged variant).
+ * A cursor that is not well-formed is refused here as by feedPage.
+ */
+export async function realCursor(ctx: Ctx, cursor: string | undefined, channelIds?: number[]): Promise<string | undefined> {
+  if (!cursor) return undefined;
+  const at = await ctx.store.articles.publishedPositionFrom(decodeCursor(cursor), channelIds);
+  return at ? encodeCursor(at) : undefined;
+}
+
 /** The home page: carousel, headlines, each top channel's latest, topics, the feed and the rankings. */
 export async function homePageData({ ctx, config }: WebDeps, view: SiteView, cursor: string | undefined): Promise<HomeData> {
   const top = view.channels.filter((c) => c.parentId === null);

@@ -245,6 +245,48 @@ describe.each(STORES)('imports from the newsroom on %s', (kind) => {
     expect(json(named).fileName).toBe('<b>evil.xml');
     expect(await finished(json(named).id)).toMatchObject({ status: 'done', report: { imported: 1 } });
   });
+
+  it('keeps a live run whose heartbeat was held up past the grace: never taken for dead by its own process, and stopped when another process marks it', async () => {
+    const actor = toActor((await t.ctx.store.accounts.findById(admin.id))!);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-stalled-'));
+    const file = (name: string, n: number, site: string) => {
+      writeFileSync(path.join(dir, name), wxr(n, site));
+      return { path: path.join(dir, name), bytes: 1, name, format: 'wxr' as const };
+    };
+    const options = { dryRun: false, update: false, createAuthors: false };
+
+    // Its own process looks while the run's heartbeat is 31 s old (a long step held it up): the run goes on and ends.
+    const owner = new ImportJobs(t.ctx);
+    let articles = await count('articles');
+    const first = await owner.start(actor, file('own.xml', 600, 'https://stalled-own.example'), options);
+    expect(first.status).toBe('running');
+    t.clock.advance(31_000);
+    expect((await owner.get(actor, first.id)).status).toBe('running');
+    await expect(owner.admit(actor)).rejects.toMatchObject({ code: 'import_running' });
+    await owner.idle();
+    expect(await run(first.id)).toMatchObject({ status: 'done', report: { imported: 600 } });
+    expect(await count('articles')).toBe(articles + 600);
+
+    // Another process looks at a heartbeat as old: the run's process holds the run's lock, so the run is alive.
+    const stalled = new ImportJobs(t.ctx, { progressMs: 20 });
+    const elsewhere = new ImportJobs(t.ctx);
+    articles = await count('articles');
+    const second = await stalled.start(actor, file('taken.xml', 1200, 'https://stalled-taken.example'), options);
+    t.clock.advance(31_000);
+    expect((await elsewhere.get(actor, second.id)).status).toBe('running');
+    await expect(elsewhere.admit(actor)).rejects.toMatchObject({ code: 'import_running' });
+    // Marked interrupted all the same (an older Inkstone beside this one): the run's process notices and stops writing.
+    expect(await t.ctx.store.importRuns.interruptStale(t.clock.now() + 1, t.clock.now(), { message: '导入中断' })).toBe(1);
+    await stalled.idle();
+    const added = (await count('articles')) - articles;
+    expect(added).toBeLessThan(1200);
+    // The mark stands (the stopped run did not write its end over it), and importing the file again adds the rest.
+    expect(await run(second.id)).toMatchObject({ status: 'interrupted' });
+    const again = await elsewhere.start(actor, file('again.xml', 1200, 'https://stalled-taken.example'), options);
+    await elsewhere.idle();
+    expect(await run(again.id)).toMatchObject({ status: 'done' });
+    expect(await count('articles')).toBe(articles + 1200);
+  }, 120_000);
 });
 
 describe.each(STORES)('an import when the server stops on %s', (kind) => {

@@ -146,8 +146,8 @@ describe.each(STORES)('security: page cache on %s', (kind) => {
   });
 
   it('compresses only in an encoding the reader accepts: q=0 refuses one, and names match whole', async () => {
-    // An entry of its own (full=0), apart from those the other tests count hits on.
-    const page = `/a/${publishedId}?full=0`;
+    // An entry of its own (a channel page), apart from those the other tests count hits on.
+    const page = '/c/keji';
     const cases: [accept: string, encoding: string | undefined][] = [
       ['br;q=0, gzip', 'gzip'],
       ['gzip;q=0', undefined],
@@ -262,7 +262,9 @@ describe.each(STORES)('security: page cache under a flood of one-off pages on %s
     const admin = await t.user('admin');
     const editor = await t.user('editor');
     await createChannels(t.app, admin.auth);
-    for (const title of ['洪水前的旧闻', '读者常看的报道']) {
+    // More than a page of the feed (10), so that the lists have a real next page.
+    for (const title of [...Array.from({ length: 11 }, (_, i) => `洪水前的旧闻${i}`), '读者常看的报道']) {
+      t.clock.advance(60_000);
       articleId = (await createArticle(t.app, editor.auth, { title })).id;
       await publish(t.app, editor.auth, articleId);
     }
@@ -308,6 +310,56 @@ describe.each(STORES)('security: page cache under a flood of one-off pages on %s
     expect(again.headers.get('content-security-policy')).toBe(first.headers.get('content-security-policy'));
     expect(again.headers.get('content-security-policy')).toContain("object-src 'none'");
     expect(await again.text()).toContain('读者常看的报道');
+  });
+
+  it('keeps the pages readers come back to while forged variants of list pages are each asked twice', async () => {
+    const hot = [`${base}/`, `${base}/a/${articleId}`, `${base}/c/difang`];
+    for (const url of hot) {
+      await (await fetch(url)).arrayBuffer();
+      expect((await fetch(url)).headers.get('x-cache'), url).toBe('hit');
+    }
+    // Well-formed cursors at times and ids no list page ends on, and any `full` or `cursor=` a page does not read:
+    // each renders the page of a real one, so a second request must not promote it beside the pages readers return to.
+    const cursor = (i: number) => Buffer.from(`${(1_700_000_000_000 + i * 7919).toString(36)}.${(i + 1).toString(36)}`).toString('base64url');
+    const flood = Array.from({ length: 120 }, (_, i) => [
+      `/?cursor=${cursor(i)}`,
+      `/c/difang?cursor=${cursor(i)}`,
+      `/a/${articleId}?cursor=${cursor(i)}`,
+      `/a/${articleId}?full=${i}`,
+      `/?full=${i}`,
+    ]).flat();
+    for (let i = 0; i < flood.length; i += 8) {
+      for (let round = 0; round < 2; round++) {
+        const answers = await Promise.all(flood.slice(i, i + 8).map((path) => fetch(base + path)));
+        for (const res of answers) {
+          expect(res.status).toBeLessThan(500);
+          await res.arrayBuffer();
+        }
+      }
+    }
+    for (const url of hot) expect((await fetch(url)).headers.get('x-cache'), url).toBe('hit');
+  });
+
+  it('pages through the lists with the cursors they give out, each next page cached, and sends a forged one to the real one', async () => {
+    for (const list of ['/', '/c/difang', `/a/${articleId}`]) {
+      const first = await (await fetch(base + list)).text();
+      const next = /href="([^"]*\?cursor=[^"#]+)#feed"/.exec(first)?.[1]?.replaceAll('&amp;', '&');
+      expect(next, list).toBeDefined();
+      const page2 = await fetch(base + next!);
+      expect(page2.status).toBe(200);
+      const html = await page2.text();
+      expect(html, list).toContain('洪水前的旧闻0');
+      expect((await fetch(base + next!)).headers.get('x-cache'), next).toBe('hit');
+      // The same position spelled otherwise, and a time between two articles, answer with the real cursor's address.
+      const position = Buffer.from(new URL(base + next!).searchParams.get('cursor')!, 'base64url').toString('latin1');
+      const [at, id] = position.split('.').map((n) => parseInt(n, 36)) as [number, number];
+      // (Articles were published a minute apart.)
+      for (const forged of [`0${at.toString(36)}.${id.toString(36)}`, `${(at - 30_000).toString(36)}.${(id + 5).toString(36)}`]) {
+        const res = await fetch(`${base}${list}?cursor=${Buffer.from(forged).toString('base64url')}`, { redirect: 'manual' });
+        expect(res.status, forged).toBe(302);
+        expect(res.headers.get('location'), forged).toBe(next);
+      }
+    }
   });
 
   it('still purges a protected page when what it shows changes', async () => {

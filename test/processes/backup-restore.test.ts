@@ -148,11 +148,13 @@ describe.each(STORES)('backup, kill -9, restore on %s', (kind) => {
     } while (cursor);
     expect(known).toEqual(expect.arrayContaining(before));
     for (const id of known) expect([...before, ...during]).toContain(id);
-    // The site goes on: a new article gets an id of its own (sequences came back with the data).
+    // The site goes on: a new article gets an id of its own (sequences came back with the data), and an integration's
+    // API token made before the backup still publishes.
     const login = runCli(targetEnv, 'token', 'create', '--user', 'chief');
     expect(login.status, login.stderr).toBe(0);
     const newToken = login.stdout.trim().split(/\s+/).pop()!;
     const fresh = await publishArticle(restored.base, newToken, '恢复之后的新稿件');
     expect(fresh).toBeGreaterThan(Math.max(...known));
+    expect(await publishArticle(restored.base, token, '恢复之后用原来的令牌发稿')).toBeGreaterThan(fresh);
   }, 180_000);
 });

@@ -34,7 +34,7 @@ describe.skipIf(!runsOn('postgres'))('backup and restore on PostgreSQL without p
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('restores an account’s password and the secret, into a backup folder it makes', async () => {
+  it('restores an account’s password, its API tokens and the secret, into a backup folder it makes', async () => {
     const bin = path.join(scratch, 'bin');
     const env = processEnv(source, { PATH: bin });
     const { token } = await newsroom(env);
@@ -68,6 +68,9 @@ describe.skipIf(!runsOn('postgres'))('backup and restore on PostgreSQL without p
     });
     expect(login.status, await login.clone().text()).toBe(200);
     expect(((await login.json()) as { user: { username: string } }).user.username).toBe('chief');
+    // An integration's API token made before the backup still works: it can publish on the restored site.
+    const after = await publishArticle(restored.base, token, '恢复之后用原来的令牌发稿');
+    expect((await fetch(`${restored.base}/a/${after}`)).status).toBe(200);
   }, 180_000);
 
   it('refuses to restore a pg_dump backup without pg_restore on the PATH in one line, leaving the install empty', async () => {

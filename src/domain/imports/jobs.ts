@@ -118,8 +118,12 @@ export class ImportJobs {
   private async sweep(): Promise<ImportRun | undefined> {
     const running = await this.ctx.store.importRuns.running();
     const now = this.ctx.clock.now();
-    // A read first: the write (and SQLite's write lock) only when a run has gone quiet.
-    if (!running || running.heartbeatAt >= now - this.staleMs) return running;
+    // A read first: the write (and SQLite's write lock) only when a run has gone quiet. This process's own run is alive
+    // however long its heartbeat was held up (a long synchronous step, a slow disk, a busy machine): never marked here.
+    if (!running || running.heartbeatAt >= now - this.staleMs || running.id === this.current?.id) return running;
+    // The heartbeat is a timestamp written by a timer that a busy process may starve: the lock its process holds for
+    // the run says whether that process lives.
+    if (await this.ctx.store.importRuns.ownerAlive()) return running;
     await this.ctx.store.importRuns.interruptStale(now - this.staleMs, now, INTERRUPTED);
     return this.ctx.store.importRuns.running();
   }
@@ -151,19 +155,26 @@ export class ImportJobs {
       if (format === 'inkstone') throw refusedFile(new ImportFileError(INKSTONE_ARCHIVE));
       const running = await this.sweep();
       if (running) throw runningError(running);
-      const id = await this.ctx.store.importRuns.start({
-        accountId: actor.id,
-        fileName: cleanName(file.name),
-        fileBytes: file.bytes,
-        format,
-        options,
-        startedAt: this.ctx.clock.now(),
-      });
+      // The run's lock is this process's before its row exists: a running row whose lock nobody holds is a dead run.
+      const releaseOwner = await this.ctx.store.importRuns.holdOwner();
+      let id: number | undefined;
+      try {
+        id = await this.ctx.store.importRuns.start({
+          accountId: actor.id,
+          fileName: cleanName(file.name),
+          fileBytes: file.bytes,
+          format,
+          options,
+          startedAt: this.ctx.clock.now(),
+        });
+      } finally {
+        if (id === undefined) await releaseOwner();
+      }
       // Another process started one between the look and the insert.
       if (id === undefined) throw runningError(await this.ctx.store.importRuns.running());
       const abort = new AbortController();
       handedOver = true;
-      const finished = this.run(id, actor, file, format, options, abort.signal).finally(() => {
+      const finished = this.run(id, actor, file, format, options, abort.signal, releaseOwner).finally(() => {
         if (this.current?.id === id) this.current = undefined;
       });
       this.current = { id, abort, finished };
@@ -173,7 +184,15 @@ export class ImportJobs {
     }
   }
 
-  private async run(id: number, actor: Actor, file: UploadedFile, format: 'wxr' | 'rss' | 'atom', options: ImportRunOptions, signal: AbortSignal) {
+  private async run(
+    id: number,
+    actor: Actor,
+    file: UploadedFile,
+    format: 'wxr' | 'rss' | 'atom',
+    options: ImportRunOptions,
+    signal: AbortSignal,
+    releaseOwner: () => Promise<void>,
+  ) {
     const runs = this.ctx.store.importRuns;
     let progress: ImportRunProgress = { phase: 'reading', done: 0, total: null, rate: 0 };
     let phaseStarted = performance.now();
@@ -181,11 +200,20 @@ export class ImportJobs {
     let lastReading = phaseStarted;
     let written = 0;
     let writing: Promise<unknown> = Promise.resolve();
+    // Another process took the run for dead (its heartbeat was held up past the grace) and marked it interrupted, and may
+    // have started an import of its own: this one stops at its next record instead of writing on beside it.
+    const taken = new AbortController();
+    const stop = AbortSignal.any([signal, taken.signal]);
     // One write at a time, in order; a failed one (a busy database) is not the import's failure.
     const save = () => {
       written = Date.now();
       const p = progress;
-      writing = writing.then(() => runs.progress(id, p, this.ctx.clock.now())).catch(() => undefined);
+      writing = writing
+        .then(() => runs.progress(id, p, this.ctx.clock.now()))
+        .then((still) => {
+          if (!still) taken.abort();
+        })
+        .catch(() => undefined);
     };
     const beat = setInterval(() => {
       if (Date.now() - written >= this.heartbeatMs / 2) save();
@@ -204,17 +232,17 @@ export class ImportJobs {
     };
     let end: { status: 'done' | 'refused' | 'failed' | 'interrupted'; report?: ImportReport; error?: ImportRunError };
     try {
-      const report = await importArchive(this.ctx, actor, format, () => abortable(readSource(file.path, format, signal), signal), {
+      const report = await importArchive(this.ctx, actor, format, () => abortable(readSource(file.path, format, stop), stop), {
         dryRun: options.dryRun,
         update: options.update,
         createAuthors: options.createAuthors,
         progress: onProgress,
-        signal,
+        signal: stop,
       });
       end = { status: 'done', report };
       progress = { ...progress, phase: 'finished', done: report.posts, total: report.posts };
     } catch (err) {
-      if (signal.aborted) end = { status: 'interrupted', error: INTERRUPTED };
+      if (stop.aborted) end = { status: 'interrupted', error: INTERRUPTED };
       else if (err instanceof ImportFileError) {
         end = { status: 'refused', error: { message: err.reason, ...(err.line === undefined ? {} : { line: err.line, column: err.column ?? 1 }) } };
       } else {
@@ -227,7 +255,13 @@ export class ImportJobs {
     } finally {
       clearInterval(beat);
       await writing;
+      await releaseOwner().catch(() => undefined);
       await rm(file.path, { force: true });
+    }
+    if (taken.signal.aborted) {
+      // The row was ended by the process that marked it; what this one wrote until it noticed stays.
+      this.options.log?.error({ importRun: id, progress }, 'import stopped: another process marked it interrupted');
+      return;
     }
     await runs
       .finish(id, { ...end, progress }, this.ctx.clock.now())

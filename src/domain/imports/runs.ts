@@ -61,6 +61,17 @@ export interface ImportRunRepository {
   start(run: NewImportRun): Promise<number | undefined>;
   /** The run under way, if any. */
   running(): Promise<ImportRun | undefined>;
+  /**
+   * Taken by the process that runs an import, for the run: a lock the database lets go of when that process ends (a
+   * PostgreSQL session advisory lock; on SQLite an exclusive lock on a file beside the database). Resolves with its
+   * release.
+   */
+  holdOwner(): Promise<() => Promise<void>>;
+  /**
+   * Whether a process holds the run's lock now: a run whose heartbeat went quiet while its process lives (a long step
+   * held it up) is not dead. Undefined where there is no such lock (SQLite in memory): the heartbeat alone decides.
+   */
+  ownerAlive(): Promise<boolean | undefined>;
   /** Marks running runs whose heartbeat is older than `staleBefore` interrupted (their process ended); how many. */
   interruptStale(staleBefore: number, now: number, error: ImportRunError): Promise<number>;
   /** Progress and heartbeat of a running run; false when it is no longer running (another process marked it interrupted). */

@@ -18,6 +18,7 @@ import {
   type ArticleFields,
   type ArticlePatch,
   type ArticleTitle,
+  type FeedPosition,
   type FeedQuery,
   type NewArticle,
   type NewsArticle,
@@ -341,6 +342,20 @@ export class ArticleRepository implements Port.ArticleRepository {
     }
     const rows = await query.orderBy('articles.published_at', 'desc').orderBy('articles.id', 'desc').limit(q.limit).execute();
     return this.withTags(rows);
+  }
+
+  async publishedPositionFrom(from: FeedPosition, channelIds?: number[]): Promise<FeedPosition | undefined> {
+    let query = this.db.selectFrom('articles').select(['published_at', 'id']).where('status', '=', 'published');
+    if (channelIds) query = query.where('channel_id', 'in', channelIds.length ? channelIds : [-1]);
+    // The same shape as listPublished's keyset, the other way: the range on published_at stands alone for the index.
+    const row = await query
+      .where('published_at', '>=', from.publishedAt)
+      .where((eb) => eb.or([eb('published_at', '>', from.publishedAt), eb('id', '>=', from.id)]))
+      .orderBy('published_at')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? { publishedAt: Number(row.published_at), id: Number(row.id) } : undefined;
   }
 
   /** Every article, newest id first, in pages (backups and rebuilds walk the whole archive with it). */

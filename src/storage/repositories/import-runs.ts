@@ -1,8 +1,13 @@
-import type { Kysely, Selectable } from 'kysely';
+import SQLite from 'better-sqlite3';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { ImportReport } from '../../domain/imports/report.ts';
 import type * as Port from '../../domain/imports/runs.ts';
 import type { ImportRun, ImportRunError, ImportRunProgress, NewImportRun } from '../../domain/imports/runs.ts';
+import type { Dialect } from '../migrations/index.ts';
 import type { DB, ImportRunTable } from '../schema.ts';
+
+/** The session advisory lock the process running an import holds on PostgreSQL ('inkr' in ASCII; no other lock's key). */
+const OWNER_LOCK = 0x696e6b72;
 
 const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 
@@ -30,7 +35,76 @@ function toRun(r: Selectable<ImportRunTable>): ImportRun {
 const progressColumns = (p: ImportRunProgress) => ({ phase: p.phase, done: p.done, total: p.total, rate: Math.round(p.rate) });
 
 export class ImportRunRepository implements Port.ImportRunRepository {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly dialect: Dialect = 'sqlite',
+    /** The SQLite database file (none in memory): the owner's lock is a file beside it. */
+    private readonly sqliteFile?: string,
+  ) {}
+
+  async holdOwner(): Promise<() => Promise<void>> {
+    if (this.dialect === 'postgres') {
+      // A connection of its own for the run, holding the lock until released (a process that dies lets go of both).
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let taken!: () => void;
+      const acquired = new Promise<void>((resolve) => (taken = resolve));
+      const holding = this.db.connection().execute(async (conn) => {
+        await sql`select pg_try_advisory_lock(${OWNER_LOCK})`.execute(conn);
+        taken();
+        await released;
+        await sql`select pg_advisory_unlock_all()`.execute(conn);
+      });
+      // A failure to take it rejects the race; one while letting go is no failure of the run.
+      holding.catch(() => undefined);
+      await Promise.race([acquired, holding]);
+      return async () => {
+        release();
+        await holding.catch(() => undefined);
+      };
+    }
+    if (!this.sqliteFile) return async () => undefined;
+    const lock = new SQLite(this.ownerLockFile(this.sqliteFile), { timeout: 0 });
+    try {
+      lock.exec('BEGIN EXCLUSIVE');
+    } catch (err) {
+      lock.close();
+      // Held by a process whose run another one took for dead: this run goes on without the lock (the heartbeat decides).
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') return async () => undefined;
+      throw err;
+    }
+    return async () => {
+      lock.exec('ROLLBACK');
+      lock.close();
+    };
+  }
+
+  async ownerAlive(): Promise<boolean | undefined> {
+    if (this.dialect === 'postgres') {
+      return this.db.connection().execute(async (conn) => {
+        const { rows } = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${OWNER_LOCK}) as ok`.execute(conn);
+        if (!rows[0]?.ok) return true;
+        await sql`select pg_advisory_unlock(${OWNER_LOCK})`.execute(conn);
+        return false;
+      });
+    }
+    if (!this.sqliteFile) return undefined;
+    const probe = new SQLite(this.ownerLockFile(this.sqliteFile), { timeout: 0 });
+    try {
+      probe.exec('BEGIN IMMEDIATE');
+      probe.exec('ROLLBACK');
+      return false;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') return true;
+      throw err;
+    } finally {
+      probe.close();
+    }
+  }
+
+  private ownerLockFile(file: string): string {
+    return `${file}-import-run.lock`;
+  }
 
   async start(run: NewImportRun): Promise<number | undefined> {
     const row = await this.db

@@ -7,9 +7,9 @@ import { resolveOldUrl } from '../../domain/imports/old-urls.ts';
 import { loadMediaIndex } from '../../domain/media/responsive.ts';
 import { typed, type WebDeps } from '../context.ts';
 import type { Assets } from '../assets.ts';
-import { articlePageData, articleReadsAhead, channelPageData, homePageData } from '../loaders.ts';
+import { articlePageData, articleReadsAhead, channelPageData, homePageData, realCursor } from '../loaders.ts';
 import { readerLoad } from '../reads.ts';
-import { PUBLIC_PAGE, SURROGATE_KEY_HEADER, surrogateKey } from '../page-cache.ts';
+import { PUBLIC_PAGE, pageKey, SURROGATE_KEY_HEADER, surrogateKey } from '../page-cache.ts';
 import { articlePath } from '../presenters/articles.ts';
 import { distributionRoutes, FEED_EXTENSIONS } from './distribution.ts';
 import { renderPage, sendHtml } from './html.ts';
@@ -51,6 +51,28 @@ const ArticlePageQuery = Type.Object({ cursor: Type.Optional(Cursor), full: Type
 const ArticleParams = Type.Object({ id: Type.String() });
 const ChannelParams = Type.Object({ '*': Type.String() });
 
+/** A reader page's own address: its path, the real cursor of its list (see realCursor), `full=1` when unfolded. */
+function pageAddress(path: string, cursor: string | undefined, full = false): string {
+  const query = new URLSearchParams();
+  if (cursor) query.set('cursor', cursor);
+  if (full) query.set('full', '1');
+  const q = query.toString();
+  return q ? `${encodeURI(path)}?${q}` : encodeURI(path);
+}
+
+/**
+ * Sends a reader asking for a page by another address than its own (a cursor spelt otherwise or at a time between
+ * two articles, a parameter the page does not read, a padded id, extra slashes) to its own, and says whether it did.
+ * Each variant renders the same page, and each would take an entry in the page cache and, asked twice, its protected
+ * part: a flood of them would push out the pages readers return to. Tracking parameters are no variant (the cache's
+ * key leaves them out). A 302: what a forged cursor comes to changes as articles are published.
+ */
+function redirectedToOwnAddress(req: FastifyRequest, reply: FastifyReply, address: string): boolean {
+  if (pageKey(req.url) === pageKey(address)) return false;
+  reply.code(302).header('location', address).header('cache-control', 'public, max-age=60').send();
+  return true;
+}
+
 /** The reader site: server-rendered pages with no per-reader data, so they cache whole. */
 export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets): ErrorRenderer {
   const { ctx, config } = deps;
@@ -72,9 +94,11 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
         .header('cache-control', 'public, max-age=3600')
         .send();
     }
+    const cursor = await readerLoad(deps, req, (ctx) => realCursor(ctx, req.query.cursor));
+    if (redirectedToOwnAddress(req, reply, pageAddress('/', cursor))) return reply;
     reply.header(SURROGATE_KEY_HEADER, surrogateKey.home);
     const v = await view();
-    const data = await readerLoad(deps, req, (ctx) => homePageData({ ...deps, ctx }, v, req.query.cursor));
+    const data = await readerLoad(deps, req, (ctx) => homePageData({ ...deps, ctx }, v, cursor));
     return sendHtml(reply, 200, renderPage(<HomePage view={v} data={data} />, v));
   });
 
@@ -93,9 +117,13 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
       const ahead = articleReadsAhead({ ...deps, ctx }, id);
       const found = await ctx.store.articles.findById(id);
       if (found?.status !== 'published') return { article: found, data: undefined };
-      return { article: found, data: await articlePageData({ ...deps, ctx }, v, found, { cursor: req.query.cursor, unfold: req.query.full === '1' }, ahead) };
+      const cursor = await realCursor(ctx, req.query.cursor);
+      const address = pageAddress(articlePath(found.id), cursor, req.query.full === '1');
+      if (pageKey(req.url) !== pageKey(address)) return { article: found, data: undefined, address };
+      return { article: found, data: await articlePageData({ ...deps, ctx }, v, found, { cursor, unfold: req.query.full === '1' }, ahead) };
     });
     const { article } = loaded;
+    if (loaded.address && redirectedToOwnAddress(req, reply, loaded.address)) return reply;
     // Also on the 404 of an article not yet published, so that publishing it purges that answer.
     // …and the polls its body embeds, so that editing or closing one purges the page.
     if (article) {
@@ -180,7 +208,12 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     // The page lists the channel's articles and its subchannels': a change in any of them may change it.
     const listed = v.channels.filter((c) => c.path === channel.path || c.path.startsWith(`${channel.path}/`));
     reply.header(SURROGATE_KEY_HEADER, listed.map((c) => surrogateKey.channel(c.id)).join(' '));
-    const data = await readerLoad(deps, req, (ctx) => channelPageData({ ...deps, ctx }, v, channel, req.query.cursor));
+    const subtree = await readerLoad(deps, req, async (ctx) => {
+      const ids = await ctx.store.channels.subtreeIds(channel.path);
+      return { ids, cursor: await realCursor(ctx, req.query.cursor, ids) };
+    });
+    if (redirectedToOwnAddress(req, reply, pageAddress(`/c/${channel.path}`, subtree.cursor))) return reply;
+    const data = await readerLoad(deps, req, (ctx) => channelPageData({ ...deps, ctx }, v, channel, subtree.cursor));
     return sendHtml(reply, 200, renderPage(<ChannelPage view={v} data={data} />, v));
   });
 
