@@ -1,3 +1,5 @@
+import { DomainError } from './errors.ts';
+
 /**
  * Clients' retry keys (`Idempotency-Key`) on the creating POSTs of the newsroom API: what a key stands for and the
  * answer it got. The web layer decides what a retry gets (web/idempotency.ts); storage keeps the keys.
@@ -30,11 +32,19 @@ export interface IdempotencyClaim {
   now: number;
 }
 
+/** The hold a running request has on its key, handed to the creation so that it records what it made. */
+export interface IdempotencyHold {
+  accountId: number;
+  key: string;
+  owner: string;
+}
+
 /**
  * What claiming a key found: it is ours now (`claimed`), or another request has it — the fingerprint it was used
- * with, and its answer once there is one (none while that request runs).
+ * with, its answer once there is one (none while that request runs), and the id of what it created once that
+ * committed (there may be no answer yet: its process died before keeping it).
  */
-export type ClaimOutcome = { claimed: true } | { claimed: false; fingerprint: string; answer?: IdempotentAnswer };
+export type ClaimOutcome = { claimed: true } | { claimed: false; fingerprint: string; answer?: IdempotentAnswer; made?: number };
 
 export interface IdempotencyRepository {
   /**
@@ -45,6 +55,29 @@ export interface IdempotencyRepository {
   claim(c: IdempotencyClaim): Promise<ClaimOutcome>;
   /** Keeps the answer of the request holding the key (its owner); retries get it from now on. */
   answer(accountId: number, key: string, owner: string, answer: IdempotentAnswer): Promise<void>;
-  /** Lets the key go (the request failed and changed nothing): a retry runs it anew. */
+  /**
+   * Records, in the creating transaction, the id of what the holder created; false when the request no longer holds
+   * the key (its lease ran out and a retry took it over), and then the creation must not commit.
+   */
+  made(hold: IdempotencyHold, id: number): Promise<boolean>;
+  /** Lets the key go (the request failed and changed nothing): a retry runs it anew. A key whose creation committed stays. */
   release(accountId: number, key: string, owner: string): Promise<void>;
+}
+
+/**
+ * Inside a creation's transaction: the key's row names what it made, committed with it or not at all, so that a
+ * retry after a crash between the commit and the answer answers with it instead of creating it again. Throws (the
+ * transaction rolls back) when a retry has taken the key over: that retry creates it.
+ */
+export async function keepMade(store: { idempotency: IdempotencyRepository }, hold: IdempotencyHold | undefined, id: number): Promise<void> {
+  if (!hold) return;
+  if (!(await store.idempotency.made(hold, id))) {
+    throw new DomainError(
+      'conflict',
+      'idempotency_in_progress',
+      'A retry of this request with the same Idempotency-Key has taken it over; it answers',
+      'Idempotency-Key',
+      1,
+    );
+  }
 }

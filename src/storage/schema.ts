@@ -389,6 +389,8 @@ export interface IdempotencyKeyTable {
   status: number | null;
   headers: string | null;
   body: string | null;
+  /** What the key's request created (its id), written in the creating transaction; null until it committed. */
+  made_id: number | null;
   created_at: number;
 }
 

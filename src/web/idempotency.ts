@@ -2,17 +2,34 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler, preHandlerAsyncHookHandler } from 'fastify';
 import type { Ctx } from '../domain/context.ts';
 import { DomainError, invalid } from '../domain/errors.ts';
-import type { IdempotentAnswer } from '../domain/idempotency.ts';
+import type { IdempotencyHold, IdempotentAnswer } from '../domain/idempotency.ts';
+
+/**
+ * Answers a retry with what the key's first request created (by its id) as it is now, when that creation committed
+ * but its answer was never kept (the process died in between): sends the reply as the creation would have.
+ */
+export type Remake = (req: FastifyRequest, reply: FastifyReply, id: number) => Promise<unknown>;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The route creates something a retry must not create twice: it honours `Idempotency-Key` (see below). */
-    idempotent?: boolean;
+    /**
+     * The route creates something a retry must not create twice: it honours `Idempotency-Key` (see below). With a
+     * Remake, the route passes heldKey(req) to its creation, which records what it made in its transaction.
+     */
+    idempotent?: boolean | Remake;
   }
 }
 
 /** A creating newsroom route: signed in, and a retry with the same Idempotency-Key gets the first answer. */
 export const IDEMPOTENT_CREATE = { auth: 'required', idempotent: true } as const;
+
+/**
+ * A creating route whose creation records what it made in its own transaction (keepMade with heldKey(req)): a retry
+ * after a crash between that commit and the answer gets `remake`'s answer instead of a second creation.
+ */
+export function idempotentCreate(remake: Remake) {
+  return { auth: 'required', idempotent: remake } as const;
+}
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 /** Keys are 1 to 255 printable ASCII characters (as Stripe takes them; a UUID is 36). */
@@ -27,6 +44,12 @@ interface Held {
 }
 
 const held = new WeakMap<FastifyRequest, Held>();
+
+/** The request's hold on its Idempotency-Key, if it sent one: the creation records what it made with it. */
+export function heldKey(req: FastifyRequest): IdempotencyHold | undefined {
+  const mine = held.get(req);
+  return mine ? { accountId: mine.accountId, key: mine.key, owner: mine.owner } : undefined;
+}
 
 /** The request's key, if it sent one; a malformed one (or several) is refused before anything is done. */
 function keyOf(req: FastifyRequest): string | undefined {
@@ -63,7 +86,9 @@ function replay(reply: FastifyReply, answer: IdempotentAnswer): FastifyReply {
  * and a retry with the same key and the same request gets that answer again (same status, body, Location, ETag, and
  * `Idempotent-Replayed: true`) without running; the same key with another request is 422 `idempotency_key_reused`;
  * while the first still runs, 409 `idempotency_in_progress`. A failure (4xx, 5xx) changed nothing: the key is let go
- * and a retry runs anew. Without the header nothing changes. Register on the scope before its routes.
+ * and a retry runs anew. Routes declared with idempotentCreate also record what they made in the creating transaction:
+ * a retry after a crash between that commit and the answer being kept answers with it (remake), and a failure after
+ * the commit keeps the key. Without the header nothing changes. Register on the scope before its routes.
  */
 export function registerIdempotency(app: FastifyInstance, { ctx }: { ctx: Ctx }): void {
   const claim: preHandlerAsyncHookHandler = async (req, reply) => {
@@ -84,6 +109,12 @@ export function registerIdempotency(app: FastifyInstance, { ctx }: { ctx: Ctx })
         'This Idempotency-Key was used with another request; send a new key for a new request',
         'Idempotency-Key',
       );
+    }
+    const remake = req.routeOptions.config.idempotent;
+    if (!found.answer && found.made !== undefined && typeof remake === 'function') {
+      // The creation committed, its answer was never kept: what it made, as it is now.
+      reply.header('idempotent-replayed', 'true');
+      return remake(req, reply, found.made);
     }
     if (!found.answer) {
       throw new DomainError(

@@ -277,6 +277,122 @@ describe.each(STORES)('Idempotency-Key on creating requests on %s', (kind) => {
     }
   });
 
+  it("answers a retry after a crash between the article's commit and its answer being kept with that article, never a second one", async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput({ title: '提交后进程崩溃的稿件' });
+    const store = t.ctx.store.idempotency;
+    const keep = store.answer;
+    // The process dies once the article has committed, before the key's answer is kept (and before it answers).
+    store.answer = async () => {
+      throw new Error('killed between the commit and keeping the answer');
+    };
+    let first: Awaited<ReturnType<typeof create>>;
+    try {
+      first = await create(reporter, input, 'crash-after-commit');
+    } finally {
+      store.answer = keep;
+    }
+    expect(first.statusCode, first.body).toBe(201);
+    const id = json(first).id as number;
+    // Someone edits it meanwhile: the retry gets the article as it is now.
+    const edited = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/articles/${id}`,
+      headers: { authorization: reporter.auth },
+      payload: { title: '崩溃后改过的标题' },
+    });
+    expect(edited.statusCode, edited.body).toBe(200);
+    // The client heard nothing and retries, within the lease and once it has run out (the dead request never lets go).
+    for (const wait of [1_000, IDEMPOTENCY_LEASE_MS]) {
+      t.clock.advance(wait);
+      const retry = await create(reporter, input, 'crash-after-commit');
+      expect(retry.statusCode, retry.body).toBe(201);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(retry.headers.location).toBe(`/api/v1/articles/${id}`);
+      expect(retry.headers.etag).toBe(edited.headers.etag);
+      expect(json(retry)).toMatchObject({ id, title: '崩溃后改过的标题' });
+    }
+    expect((await mine(reporter)).map((a) => a.id)).toEqual([id]);
+    // The key still stands for this request only.
+    expect((await create(reporter, articleInput(), 'crash-after-commit')).statusCode).toBe(422);
+  });
+
+  it('answers a retried poll, topic or channel after a crash between its commit and its answer being kept with the one made', async () => {
+    const admin = await t.user('admin');
+    const post = (url: string, payload: Record<string, unknown>, key: string) =>
+      t.app.inject({ method: 'POST', url: `/api/v1${url}`, headers: { authorization: admin.auth, 'idempotency-key': key }, payload });
+    const count = async (url: string) =>
+      json<{ items: unknown[] }>(await t.app.inject({ url: `/api/v1${url}?limit=100`, headers: { authorization: admin.auth } })).items.length;
+    const store = t.ctx.store.idempotency;
+    const keep = store.answer;
+    for (const [url, payload] of [
+      ['/polls', { question: '崩溃后重试的投票？', options: ['是', '否'] }],
+      ['/topics', { slug: 'bengkui-zhuanti', title: '崩溃后重试的专题' }],
+      ['/channels', { slug: 'bengkui', name: '崩溃', parent: 'difang' }],
+    ] as const) {
+      const before = await count(url);
+      store.answer = async () => {
+        throw new Error('killed between the commit and keeping the answer');
+      };
+      let first: Awaited<ReturnType<typeof post>>;
+      try {
+        first = await post(url, payload, `crash-${url}`);
+      } finally {
+        store.answer = keep;
+      }
+      expect(first.statusCode, first.body).toBe(201);
+      t.clock.advance(IDEMPOTENCY_LEASE_MS + 1);
+      const retry = await post(url, payload, `crash-${url}`);
+      expect(retry.statusCode, `${url}: ${retry.body}`).toBe(201);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(json(retry)).toEqual(json(first));
+      expect(await count(url), url).toBe(before + 1);
+    }
+  });
+
+  it('runs a retry anew after a crash before the article committed: the key was held, nothing was made', async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput({ title: '提交前进程崩溃的稿件' });
+    // What a process that died mid-creation leaves: the key claimed by its request, and its transaction rolled back.
+    const dead = await t.ctx.store.idempotency.claim({
+      accountId: reporter.id,
+      key: 'crash-before-commit',
+      fingerprint: requestFingerprint('POST', '/api/v1/articles', input),
+      owner: 'dead-process',
+      now: t.clock.now(),
+    });
+    expect(dead).toEqual({ claimed: true });
+    expect((await create(reporter, input, 'crash-before-commit')).statusCode).toBe(409);
+    t.clock.advance(IDEMPOTENCY_LEASE_MS + 1);
+    const retry = await create(reporter, input, 'crash-before-commit');
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBeUndefined();
+    const again = await create(reporter, input, 'crash-before-commit');
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(json(again).id).toBe(json(retry).id);
+    expect((await mine(reporter)).map((a) => a.title)).toEqual(['提交前进程崩溃的稿件']);
+  });
+
+  it('keeps the key of an article that committed even when its request then failed: the retry gets the article', async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput({ title: '提交后应答失败的稿件' });
+    const store = t.ctx.store.idempotency;
+    const hold = { accountId: reporter.id, key: 'failed-after-commit', owner: 'failing-request' };
+    const fingerprint = requestFingerprint('POST', '/api/v1/articles', input);
+    expect(await store.claim({ ...hold, fingerprint, now: t.clock.now() })).toEqual({ claimed: true });
+    // The request's article committed with its key (as createArticle does), then answering failed (a 5xx lets its key go).
+    const made = json(await create(reporter, input));
+    expect(await store.made(hold, made.id)).toBe(true);
+    await store.release(hold.accountId, hold.key, hold.owner);
+    const retry = await create(reporter, input, 'failed-after-commit');
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(json(retry).id).toBe(made.id);
+    expect(await mine(reporter)).toHaveLength(1);
+    // A request that lost its key to a retry cannot record what it made: its creation rolls back.
+    expect(await store.made({ ...hold, owner: 'someone-else' }, made.id)).toBe(false);
+  });
+
   it('lets the same request take over a key whose holder died mid-request, once its lease has run out', async () => {
     const store = t.ctx.store.idempotency;
     const account = (await t.user('reporter')).id;

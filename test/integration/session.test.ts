@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import type * as Argon2 from '@node-rs/argon2';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GROWING_WAIT, growingWait, LOGIN_FAILURES_ALLOWED } from '../../src/domain/accounts/service.ts';
 import { STORES } from '../support/stores.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
@@ -177,6 +179,31 @@ describe.each(STORES)('sessions, CSRF and login throttling on %s', (kind) => {
     expect(unknown).toEqual(real);
     expect(real.at(-1)).toBe(429);
     t.clock.advance(GROWING_WAIT.windowMs);
+  });
+
+  it('spends a full password check on an account imported without a password, as on an unknown name, and refuses it alike', async () => {
+    // An export never carries password hashes: an imported account has none until an admin sets one.
+    const imported = (await t.user('reporter')).username;
+    await t.db.database.db.updateTable('accounts').set({ password_hash: '' }).where('username', '=', imported).execute();
+    // The argon2 addon the sign-in loads (one module object per process): which hash each sign-in verified against.
+    const argon2 = createRequire(import.meta.url)('@node-rs/argon2') as typeof Argon2;
+    const verify = vi.spyOn(argon2, 'verify');
+    try {
+      const unknown = await login(PASSWORD, '10.6.0.1', 'nobody-imported');
+      const noHash = await login(PASSWORD, '10.6.0.2', imported);
+      const guess = await login('wrong password', '10.6.0.3', imported);
+      for (const res of [noHash, guess]) {
+        expect(res.statusCode).toBe(401);
+        expect(json(res)).toEqual(json(unknown));
+      }
+      const hashes = verify.mock.calls.map(([hash]) => String(hash));
+      expect(hashes).toHaveLength(3);
+      // An argon2 verification of the dummy hash each time, never a check of the empty hash (which fails at once).
+      expect(hashes[0]).toMatch(/^\$argon2id\$/);
+      expect(hashes).toEqual([hashes[0], hashes[0], hashes[0]]);
+    } finally {
+      verify.mockRestore();
+    }
   });
 
   it('answers a disabled account exactly as a wrong password, and ends its sessions', async () => {

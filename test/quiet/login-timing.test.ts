@@ -10,6 +10,8 @@ import { STORES } from '../support/stores.ts';
 describe.each(STORES)('login timing on %s', (kind) => {
   let t: TestApp;
   let username: string;
+  /** An account imported without a password (an export never carries hashes): its stored hash is empty. */
+  let imported: string;
   let testCost: string | undefined;
 
   beforeAll(async () => {
@@ -17,13 +19,15 @@ describe.each(STORES)('login timing on %s', (kind) => {
     delete process.env.INKSTONE_ARGON2_COST;
     t = await startTestApp(kind);
     username = (await t.user('reporter')).username;
+    imported = (await t.user('reporter')).username;
+    await t.db.database.db.updateTable('accounts').set({ password_hash: '' }).where('username', '=', imported).execute();
   });
   afterAll(async () => {
     process.env.INKSTONE_ARGON2_COST = testCost;
     await t.close();
   });
 
-  it('takes as long to refuse an unknown user as a wrong password', async () => {
+  it('takes as long to refuse an unknown user, or an account without a password, as a wrong password', async () => {
     const time = async (user: string, ip: string) => {
       const started = process.hrtime.bigint();
       const res = await t.app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress: ip, payload: { username: user, password: 'wrong password' } });
@@ -35,12 +39,17 @@ describe.each(STORES)('login timing on %s', (kind) => {
     await time('ghost-warm', '10.5.9.9');
     const wrong: number[] = [];
     const unknown: number[] = [];
+    const noHash: number[] = [];
     for (let i = 0; i < 8; i++) {
       wrong.push(await time(username, `10.5.${i}.1`));
       unknown.push(await time(`ghost${i}`, `10.5.${i}.2`));
+      noHash.push(await time(imported, `10.5.${i}.3`));
     }
     // Without the dummy hash an unknown name answers in about a millisecond, a wrong password in tens.
     expect(median(unknown)).toBeGreaterThan(median(wrong) * 0.4);
     expect(median(unknown)).toBeLessThan(median(wrong) * 2.5);
+    // An empty stored hash failed argon2 at once, as fast as an unknown name once was.
+    expect(median(noHash)).toBeGreaterThan(median(wrong) * 0.4);
+    expect(median(noHash)).toBeLessThan(median(wrong) * 2.5);
   });
 });

@@ -171,12 +171,23 @@ export async function failedAttempt(ctx: Ctx, username: string, now: number): Pr
   await ctx.store.accounts.pruneLoginFailures(now - Math.max(GROWING_WAIT.windowMs, LOGIN_WINDOW_MS));
 }
 
-// Verifying against this keeps an unknown username as slow as a wrong password.
+/** What an argon2 hash looks like (PHC string format); anything else fails argon2's verify at once, without its cost. */
+const ARGON2_HASH = /^\$argon2(?:id|i|d)\$/;
+
+/**
+ * Checks a password with one full argon2 verification, whoever asks. An unknown username, and an account without a
+ * usable hash (imported: an export never carries password hashes), are verified against a dummy hash instead and
+ * refused: failing at once, they would answer faster than a wrong password and tell a timing probe which names exist.
+ */
 export function verifyPassword(account: Account | undefined, password: string): Promise<boolean> {
   const options = argon2Options();
   let dummy = dummyHashes.get(options);
   if (!dummy) dummyHashes.set(options, (dummy = hashPassword(randomToken())));
-  return (account ? Promise.resolve(account.passwordHash) : dummy).then((h) => argon2().verify(h, password)).catch(() => false);
+  const usable = account !== undefined && ARGON2_HASH.test(account.passwordHash);
+  return (usable ? Promise.resolve(account.passwordHash) : dummy)
+    .then((h) => argon2().verify(h, password))
+    .then((ok) => ok && usable)
+    .catch(() => false);
 }
 
 export async function login(ctx: Ctx, input: { username: string; password: string; address: string }): Promise<LoginResult> {

@@ -13,6 +13,7 @@ import { canTransition, DELETABLE_STATUSES, isDeletable, statusNames, type Artic
 import type { Store } from '../store.ts';
 import { recordMediaUsage } from '../media/library.ts';
 import { rehostRemoteImages } from '../media/rehost.ts';
+import { type IdempotencyHold, keepMade } from '../idempotency.ts';
 
 export interface ArticleInput {
   title: string;
@@ -180,7 +181,8 @@ async function rehosted<T extends { cover?: string }>(
   };
 }
 
-export async function createArticle(ctx: Ctx, actor: Actor, sent: ArticleInput): Promise<Article> {
+/** With `hold` (the request's Idempotency-Key), the key's row records the article in the same transaction. */
+export async function createArticle(ctx: Ctx, actor: Actor, sent: ArticleInput, hold?: IdempotencyHold): Promise<Article> {
   authorize(actor, 'article.create');
   const { input, prepared } = await rehosted(ctx, actor, sent, await prepareInput(ctx.store, sent), { body: true, cover: true });
   const breathe = pacer(prepared);
@@ -195,6 +197,7 @@ export async function createArticle(ctx: Ctx, actor: Actor, sent: ArticleInput):
       authorId: actor.id,
       revision: 1,
     });
+    await keepMade(store, hold, id);
     await breathe();
     await store.articles.setTags(id, c.tags, true);
     await recordMediaUsage(store, id, undefined, c);

@@ -4,6 +4,7 @@ import { conflict, invalid } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import { lineField } from '../text.ts';
 import { normalizeChannelPath, SLUG_PATTERN, type Channel } from './channel.ts';
+import { type IdempotencyHold, keepMade } from '../idempotency.ts';
 
 export interface NewChannel {
   slug: string;
@@ -13,7 +14,8 @@ export interface NewChannel {
 }
 
 /** Creates a channel under `parent` (a path) or at the top; actor null is the operator (CLI, demo loader). */
-export async function createChannel(ctx: Ctx, actor: Actor | null, input: NewChannel): Promise<Channel> {
+/** With `hold` (the request's Idempotency-Key), the key's row records the channel in the same transaction. */
+export async function createChannel(ctx: Ctx, actor: Actor | null, input: NewChannel, hold?: IdempotencyHold): Promise<Channel> {
   if (actor) authorize(actor, 'channel.manage');
   const slug = input.slug.trim().toLowerCase();
   if (!SLUG_PATTERN.test(slug)) throw invalid('A slug is 1–40 lowercase letters, digits or dashes', 'slug', 'invalid_slug');
@@ -33,6 +35,7 @@ export async function createChannel(ctx: Ctx, actor: Actor | null, input: NewCha
     const position = await store.channels.nextPosition(parentId);
     const now = ctx.clock.now();
     const id = await store.channels.insert({ slug, name, parentId, path, position, description, createdAt: now });
+    await keepMade(store, hold, id);
     announce(ctx, store, { kind: 'channel', id });
     await store.history.record({ at: now, actorId: actor?.id ?? null, action: 'channel.create', subjectType: 'channel', subjectId: id, detail: { path } });
     return (await store.channels.findById(id))!;

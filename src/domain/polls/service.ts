@@ -5,6 +5,7 @@ import { authorize, can, canEditPoll } from '../policy.ts';
 import { admitVoter } from '../reactions/stuffing.ts';
 import { lineField } from '../text.ts';
 import type { Store } from '../store.ts';
+import { type IdempotencyHold, keepMade } from '../idempotency.ts';
 import type { BallotRow, HeldBallots, Poll, PollChoice, PollCounts, PollHour, PollListing, PollResults, PollWrite } from './poll.ts';
 
 export const POLL_LIMITS = { question: 200, option: 60, minOptions: 2, maxOptions: 10 };
@@ -74,11 +75,13 @@ const changed = (ctx: Ctx, store: Store, poll: { id: number; articleId: number |
   if (poll.topicId && poll.topicId !== before?.topicId) announce(ctx, store, { kind: 'topic', id: poll.topicId });
 };
 
-export async function createPoll(ctx: Ctx, actor: Actor, input: PollInput): Promise<Poll> {
+/** With `hold` (the request's Idempotency-Key), the key's row records the poll in the same transaction. */
+export async function createPoll(ctx: Ctx, actor: Actor, input: PollInput, hold?: IdempotencyHold): Promise<Poll> {
   return ctx.store.transaction(async (store) => {
     const write = await pollWrite(ctx, store, actor, input);
     const at = ctx.clock.now();
     const id = await store.polls.insert(write, actor.id, at);
+    await keepMade(store, hold, id);
     await store.history.record({ at, actorId: actor.id, action: 'poll.create', subjectType: 'poll', subjectId: id, detail: { question: write.question } });
     changed(ctx, store, { id, ...write });
     return (await store.polls.find(id))!;

@@ -5,6 +5,7 @@ import { authorize, can } from '../policy.ts';
 import { imageUrlField, lineField } from '../text.ts';
 import { SLUG_PATTERN } from '../channels/channel.ts';
 import type { Topic } from './topic.ts';
+import { type IdempotencyHold, keepMade } from '../idempotency.ts';
 
 export interface NewTopic {
   slug: string;
@@ -14,7 +15,8 @@ export interface NewTopic {
   articles?: number[];
 }
 
-export async function createTopic(ctx: Ctx, actor: Actor | null, input: NewTopic): Promise<Topic> {
+/** With `hold` (the request's Idempotency-Key), the key's row records the topic in the same transaction. */
+export async function createTopic(ctx: Ctx, actor: Actor | null, input: NewTopic, hold?: IdempotencyHold): Promise<Topic> {
   if (actor) authorize(actor, 'topic.manage');
   const slug = input.slug.trim().toLowerCase();
   if (!SLUG_PATTERN.test(slug)) throw invalid('A slug is 1–40 lowercase letters, digits or dashes', 'slug', 'invalid_slug');
@@ -29,6 +31,7 @@ export async function createTopic(ctx: Ctx, actor: Actor | null, input: NewTopic
     if (found.length !== articleIds.length) throw invalid('Some articles do not exist', 'articles', 'unknown_article');
     const now = ctx.clock.now();
     const id = await store.topics.insert({ slug, title, description, cover, createdAt: now, updatedAt: now });
+    await keepMade(store, hold, id);
     await store.topics.setArticles(id, articleIds);
     announce(ctx, store, { kind: 'topic', id });
     await store.history.record({ at: now, actorId: actor?.id ?? null, action: 'topic.create', subjectType: 'topic', subjectId: id, detail: { slug } });

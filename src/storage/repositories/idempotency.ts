@@ -1,5 +1,12 @@
 import type { Kysely } from 'kysely';
-import { IDEMPOTENCY_KEEP_MS, IDEMPOTENCY_LEASE_MS, type ClaimOutcome, type IdempotencyClaim, type IdempotentAnswer } from '../../domain/idempotency.ts';
+import {
+  IDEMPOTENCY_KEEP_MS,
+  IDEMPOTENCY_LEASE_MS,
+  type ClaimOutcome,
+  type IdempotencyClaim,
+  type IdempotencyHold,
+  type IdempotentAnswer,
+} from '../../domain/idempotency.ts';
 import type * as Port from '../../domain/idempotency.ts';
 import type { DB } from '../schema.ts';
 
@@ -34,7 +41,7 @@ export class IdempotencyRepository implements Port.IdempotencyRepository {
       if (inserted) return { claimed: true };
       const row = await this.db
         .selectFrom('idempotency_keys')
-        .select(['fingerprint', 'owner', 'locked_until', 'status', 'headers', 'body'])
+        .select(['fingerprint', 'owner', 'locked_until', 'status', 'headers', 'body', 'made_id'])
         .where('account_id', '=', c.accountId)
         .where('idem_key', '=', c.key)
         .executeTakeFirst();
@@ -43,6 +50,8 @@ export class IdempotencyRepository implements Port.IdempotencyRepository {
         const answer: IdempotentAnswer = { status: row.status, headers: JSON.parse(row.headers ?? '{}') as Record<string, string>, body: row.body ?? '' };
         return { claimed: false, fingerprint: row.fingerprint, answer };
       }
+      // Its creation committed but no answer was kept (the process died in between, or is about to answer).
+      if (row.made_id !== null) return { claimed: false, fingerprint: row.fingerprint, made: row.made_id };
       if (row.fingerprint === c.fingerprint && row.locked_until <= c.now) {
         // The request holding it died with its process: the same request takes it over, one taker winning (compare-and-set).
         const taken = await this.db
@@ -51,6 +60,7 @@ export class IdempotencyRepository implements Port.IdempotencyRepository {
           .where('account_id', '=', c.accountId)
           .where('idem_key', '=', c.key)
           .where('status', 'is', null)
+          .where('made_id', 'is', null)
           .where('owner', '=', row.owner)
           .where('locked_until', '=', row.locked_until)
           .executeTakeFirst();
@@ -72,6 +82,20 @@ export class IdempotencyRepository implements Port.IdempotencyRepository {
       .execute();
   }
 
+  async made(hold: IdempotencyHold, id: number): Promise<boolean> {
+    // Compare-and-set on the owner: a retry that took the key over (the lease ran out) has changed it.
+    const result = await this.db
+      .updateTable('idempotency_keys')
+      .set({ made_id: id })
+      .where('account_id', '=', hold.accountId)
+      .where('idem_key', '=', hold.key)
+      .where('owner', '=', hold.owner)
+      .where('status', 'is', null)
+      .where('made_id', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   async release(accountId: number, key: string, owner: string): Promise<void> {
     await this.db
       .deleteFrom('idempotency_keys')
@@ -79,6 +103,8 @@ export class IdempotencyRepository implements Port.IdempotencyRepository {
       .where('idem_key', '=', key)
       .where('owner', '=', owner)
       .where('status', 'is', null)
+      // A creation that committed and then failed to answer (a 5xx after the commit) keeps its key: the retry gets it.
+      .where('made_id', 'is', null)
       .execute();
   }
 }

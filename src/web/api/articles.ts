@@ -20,7 +20,7 @@ import { ARCHIVE_LIMIT, listArchive } from '../../domain/articles/archive.ts';
 import { ARCHIVE_SORTS } from '../../domain/articles/article.ts';
 import { AUTH_REQUIRED } from '../auth.ts';
 import { typed, type WebDeps } from '../context.ts';
-import { IDEMPOTENT_CREATE } from '../idempotency.ts';
+import { heldKey, idempotentCreate } from '../idempotency.ts';
 import { archiveItem, newsroomArticle, revisionOut } from '../presenters/articles.ts';
 import { EmptyBody, IdParams, MAX_ID } from './schemas.ts';
 
@@ -141,13 +141,16 @@ export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
     };
   });
 
-  api.post('/articles', { config: IDEMPOTENT_CREATE, schema: { body: CreateBody } }, async (req, reply) => {
-    const article = await createArticle(ctx, req.actor, req.body);
-    return reply
+  const created = async (reply: FastifyReply, article: Article, actor: Actor) =>
+    reply
       .code(201)
       .header('location', `/api/v1/articles/${article.id}`)
-      .send(await one(reply, article, req.actor));
-  });
+      .send(await one(reply, article, actor));
+  // A retry after a crash between the article's commit and its answer being kept: the article as it is now.
+  const remake = async (req: FastifyRequest, reply: FastifyReply, id: number) => created(reply, await getArticle(ctx, req.actor, id), req.actor);
+  api.post('/articles', { config: idempotentCreate(remake), schema: { body: CreateBody } }, async (req, reply) =>
+    created(reply, await createArticle(ctx, req.actor, req.body, heldKey(req)), req.actor),
+  );
 
   api.get('/articles/:id', { config: AUTH_REQUIRED, schema: { params: IdParams } }, async (req, reply) =>
     one(reply, await getArticle(ctx, req.actor, req.params.id), req.actor),

@@ -1,9 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { notFound } from '../../domain/errors.ts';
 import { Type } from 'typebox';
 import { updateChannel } from '../../domain/channels/edit.ts';
 import { createChannel } from '../../domain/channels/service.ts';
 import { AUTH_REQUIRED } from '../auth.ts';
-import { IDEMPOTENT_CREATE } from '../idempotency.ts';
+import { heldKey, idempotentCreate } from '../idempotency.ts';
 import { typed, type WebDeps } from '../context.ts';
 import { readerLoad } from '../reads.ts';
 import { channelOut } from '../presenters/articles.ts';
@@ -35,8 +36,14 @@ export function channelRoutes(app: FastifyInstance, deps: WebDeps): void {
 
   api.get('/channels', async (req) => ({ items: (await readerLoad(deps, req, (c) => c.store.channels.all())).map(channelOut) }));
 
-  api.post('/channels', { config: IDEMPOTENT_CREATE, schema: { body: ChannelBody } }, async (req, reply) => {
-    const channel = await createChannel(ctx, req.actor, { ...req.body, parent: req.body.parent ?? undefined });
+  // A retry after a crash between the channel's commit and its answer being kept: the channel as it is now.
+  const remake = async (_req: FastifyRequest, reply: FastifyReply, id: number) => {
+    const channel = await ctx.store.channels.findById(id);
+    if (!channel) throw notFound('channel');
+    return reply.code(201).send(channelOut(channel));
+  };
+  api.post('/channels', { config: idempotentCreate(remake), schema: { body: ChannelBody } }, async (req, reply) => {
+    const channel = await createChannel(ctx, req.actor, { ...req.body, parent: req.body.parent ?? undefined }, heldKey(req));
     return reply.code(201).send(channelOut(channel));
   });
 

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
   castBallot,
@@ -16,7 +16,7 @@ import {
   updatePoll,
 } from '../../domain/polls/service.ts';
 import { AUTH_REQUIRED, requireSameOrigin } from '../auth.ts';
-import { IDEMPOTENT_CREATE } from '../idempotency.ts';
+import { heldKey, idempotentCreate } from '../idempotency.ts';
 import { typed, type WebDeps } from '../context.ts';
 import { heldBallotsOut, newsroomPollOut, pollHourOut, pollViewOut } from '../presenters/polls.ts';
 import { readerOf, setReaderCookie } from '../reader.ts';
@@ -91,8 +91,13 @@ export function pollRoutes(app: FastifyInstance, deps: WebDeps): void {
 
   api.get('/polls/held', { config: AUTH_REQUIRED }, async (req) => ({ items: (await heldBallots(ctx, req.actor)).map(heldBallotsOut) }));
 
-  api.post('/polls', { config: IDEMPOTENT_CREATE, schema: { body: CreateBody } }, async (req, reply) => {
-    const poll = await createPoll(ctx, req.actor, req.body);
+  // A retry after a crash between the poll's commit and its answer being kept: the poll as it is now.
+  const remake = async (req: FastifyRequest, reply: FastifyReply, id: number) => {
+    const r = await pollResults(ctx, req.actor, id);
+    return reply.code(201).send(newsroomPollOut(req.actor, r.poll, r.counts, r.held));
+  };
+  api.post('/polls', { config: idempotentCreate(remake), schema: { body: CreateBody } }, async (req, reply) => {
+    const poll = await createPoll(ctx, req.actor, req.body, heldKey(req));
     return reply.code(201).send(newsroomPollOut(req.actor, poll, { votes: poll.options.map(() => 0), voters: 0 }, 0));
   });
 

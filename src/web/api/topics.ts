@@ -1,9 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { notFound } from '../../domain/errors.ts';
 import { Type } from 'typebox';
 import { updateTopic } from '../../domain/topics/edit.ts';
 import { createTopic, listTopics } from '../../domain/topics/service.ts';
 import { AUTH_OPTIONAL, AUTH_REQUIRED } from '../auth.ts';
-import { IDEMPOTENT_CREATE } from '../idempotency.ts';
+import { heldKey, idempotentCreate } from '../idempotency.ts';
 import { typed, type WebDeps } from '../context.ts';
 import { readerLoad } from '../reads.ts';
 import { topicOut } from '../presenters/articles.ts';
@@ -41,8 +42,14 @@ export function topicRoutes(app: FastifyInstance, deps: WebDeps): void {
     return { items: (await readerLoad(deps, req, (c) => listTopics(c, req.auth?.actor))).map(topicOut) };
   });
 
-  api.post('/topics', { config: IDEMPOTENT_CREATE, schema: { body: TopicBody } }, async (req, reply) =>
-    reply.code(201).send(topicOut(await createTopic(ctx, req.actor, req.body))),
+  // A retry after a crash between the topic's commit and its answer being kept: the topic as it is now.
+  const remake = async (_req: FastifyRequest, reply: FastifyReply, id: number) => {
+    const topic = await ctx.store.topics.findById(id);
+    if (!topic) throw notFound('topic');
+    return reply.code(201).send(topicOut(topic));
+  };
+  api.post('/topics', { config: idempotentCreate(remake), schema: { body: TopicBody } }, async (req, reply) =>
+    reply.code(201).send(topicOut(await createTopic(ctx, req.actor, req.body, heldKey(req)))),
   );
 
   api.patch('/topics/:id', { config: AUTH_REQUIRED, schema: { params: IdParams, body: TopicPatch } }, async (req) =>
