@@ -104,6 +104,13 @@ export interface MediaUse {
   liveEntries: number[];
 }
 
+/** A topic showing an upload as its cover. */
+export interface MediaTopicUse {
+  id: number;
+  slug: string;
+  title: string;
+}
+
 /** The variant for thumbnails: the narrowest one in the fallback format. */
 export function thumbnailVariant(media: Pick<Media, 'mime' | 'variants'>): MediaVariant {
   const fallback = fallbackFormat(media);

@@ -2,6 +2,7 @@ import type { Actor } from '../accounts/roles.ts';
 import { announce, type Ctx } from '../context.ts';
 import { invalid, notFound } from '../errors.ts';
 import { authorize } from '../policy.ts';
+import { holdTopicCover } from '../media/library.ts';
 import { imageUrlField, lineField } from '../text.ts';
 import type { Topic } from './topic.ts';
 
@@ -23,6 +24,7 @@ export async function updateTopic(ctx: Ctx, actor: Actor, id: number, edit: Topi
   return ctx.store.transaction(async (store) => {
     const topic = await store.topics.findById(id);
     if (!topic) throw notFound('Topic');
+    if (cover !== undefined && cover !== topic.cover) await holdTopicCover(store, cover);
     const now = ctx.clock.now();
     if (articleIds) {
       const found = await store.articles.findMany(articleIds);

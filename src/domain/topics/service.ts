@@ -2,6 +2,7 @@ import type { Actor } from '../accounts/roles.ts';
 import { announce, type Ctx } from '../context.ts';
 import { conflict, invalid } from '../errors.ts';
 import { authorize, can } from '../policy.ts';
+import { holdTopicCover } from '../media/library.ts';
 import { imageUrlField, lineField } from '../text.ts';
 import { SLUG_PATTERN } from '../channels/channel.ts';
 import type { Topic } from './topic.ts';
@@ -27,6 +28,7 @@ export async function createTopic(ctx: Ctx, actor: Actor | null, input: NewTopic
     if (await store.topics.findBySlug(slug)) throw conflict('topic_exists', `A topic already exists at ${slug}`, 'slug');
     const found = await store.articles.findMany(articleIds);
     if (found.length !== articleIds.length) throw invalid('Some articles do not exist', 'articles', 'unknown_article');
+    await holdTopicCover(store, cover);
     const now = ctx.clock.now();
     const id = await store.topics.insert({ slug, title, description, cover, createdAt: now, updatedAt: now });
     await store.topics.setArticles(id, articleIds);
