@@ -70,6 +70,14 @@ describe.each(STORES)('re-hosting pasted images on %s', (kind) => {
     expect(hits.get('/photo-a.jpg?x=1&y=2')).toBe(before);
   });
 
+  it('re-hosts an image whose address holds a percent sign that escapes nothing (50%off.jpg) or half a character', async () => {
+    const odd = [remote('/photo-50%off.jpg'), remote('/photo-%E6%B1.jpg')];
+    const a = await createArticle(t.app, reporter.auth, { body: `<p>正文</p>${odd.map((u) => `<p><img src="${u}"></p>`).join('')}` });
+    const saved = await read(a.id);
+    for (const u of odd) expect(saved.body).not.toContain(u);
+    expect(saved.body.match(/<img src="\/media\//g)).toHaveLength(2);
+  });
+
   it('leaves what is not an image, or not reachable, as it was, and never serves it on our pages', async () => {
     const body = `<p>正文</p><p><img src="${remote('/page.html')}"></p><p><img src="${remote('/missing.jpg')}"></p>`;
     const a = await createArticle(t.app, reporter.auth, { body });

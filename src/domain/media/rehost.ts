@@ -23,6 +23,18 @@ const attrText = (v: string) =>
 const attrValue = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
 const isRemote = (url: string) => /^https?:\/\//i.test(url);
 
+/** The last segment of the address as the library's file name; a `%` that escapes no UTF-8 (50%off.jpg) stays as it is. */
+function fileNameOf(url: string): string {
+  const last = new URL(url).pathname.split('/').pop() ?? '';
+  let name: string;
+  try {
+    name = decodeURIComponent(last);
+  } catch {
+    name = last;
+  }
+  return name.slice(0, 200) || 'remote-image';
+}
+
 export interface Rehosted {
   bodyHtml: string;
   cover: string;
@@ -64,7 +76,7 @@ export async function rehostRemoteImages(ctx: Ctx, actor: Actor, bodyHtml: strin
       let spooled: Spooled | undefined;
       try {
         spooled = await remote.source.fetch(url, remote.folder, remote.maxBytes, signal);
-        const name = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '').slice(0, 200) || 'remote-image';
+        const name = fileNameOf(url);
         const media = await importUpload(ctx, actor, remote.folder, { ...spooled, name }, { sourceUrl: url, alt });
         done.set(url, mediaUrl(mainVariant(media).path));
       } catch {
