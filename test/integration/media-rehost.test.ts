@@ -78,6 +78,24 @@ describe.each(STORES)('re-hosting pasted images on %s', (kind) => {
     expect(saved.body.match(/<img src="\/media\//g)).toHaveLength(2);
   });
 
+  it("re-hosts a topic's remote cover when the topic is made or changed, so its page shows it under the CSP", async () => {
+    const editor = await t.user('editor');
+    const call = (method: 'POST' | 'PATCH', url: string, payload: object) => t.app.inject({ method, url, headers: { authorization: editor.auth }, payload });
+    const made = await call('POST', '/api/v1/topics', { slug: `cover-${kind}`, title: '外链封面专题', cover: remote('/photo-topic.jpg') });
+    expect(made.statusCode, made.body).toBe(201);
+    const topic = json<{ id: number; cover: string }>(made);
+    expect(topic.cover).toMatch(/^\/media\/\d{4}\/\d{2}\/[\w-]{16}-\d+\.jpg$/);
+    expect((await t.app.inject({ url: `/t/cover-${kind}` })).body).toContain(`src="${topic.cover}"`);
+    expect((await t.app.inject({ url: topic.cover })).statusCode).toBe(200);
+
+    const changed = await call('PATCH', `/api/v1/topics/${topic.id}`, { cover: remote('/photo-topic-2.jpg?v=2') });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(json<{ cover: string }>(changed).cover).toMatch(/^\/media\//);
+    // One that cannot be fetched keeps its address, as an article's cover does.
+    const missing = await call('PATCH', `/api/v1/topics/${topic.id}`, { cover: remote('/missing-cover.jpg') });
+    expect(json<{ cover: string }>(missing).cover).toBe(remote('/missing-cover.jpg'));
+  });
+
   it('leaves what is not an image, or not reachable, as it was, and never serves it on our pages', async () => {
     const body = `<p>正文</p><p><img src="${remote('/page.html')}"></p><p><img src="${remote('/missing.jpg')}"></p>`;
     const a = await createArticle(t.app, reporter.auth, { body });
