@@ -19,6 +19,15 @@ beforeAll(async () => {
   server = http.createServer((req, res) => {
     hits.set(req.url!, (hits.get(req.url!) ?? 0) + 1);
     if (req.url!.startsWith('/photo')) return res.writeHead(200, { 'content-type': 'image/jpeg' }).end(photo);
+    // A photo of its own colour (its own bytes) per address: /tint-<0..255>.jpg.
+    const tint = /^\/tint-(\d+)\.jpg$/.exec(req.url!);
+    if (tint) {
+      void sharp({ create: { width: 200, height: 100, channels: 3, background: { r: Number(tint[1]), g: 80, b: 40 } } })
+        .jpeg()
+        .toBuffer()
+        .then((b) => res.writeHead(200, { 'content-type': 'image/jpeg' }).end(b));
+      return;
+    }
     if (req.url!.startsWith('/page')) return res.writeHead(200, { 'content-type': 'text/html' }).end('<html>not an image</html>');
     res.writeHead(404).end();
   });
@@ -94,6 +103,18 @@ describe.each(STORES)('re-hosting pasted images on %s', (kind) => {
     // One that cannot be fetched keeps its address, as an article's cover does.
     const missing = await call('PATCH', `/api/v1/topics/${topic.id}`, { cover: remote('/missing-cover.jpg') });
     expect(json<{ cover: string }>(missing).cover).toBe(remote('/missing-cover.jpg'));
+  });
+
+  it("keeps a pasted image's alt text in the library as the library keeps alt text: one line, at most 300 characters", async () => {
+    const alt = `第一行\n第二行\t${'长'.repeat(400)}`;
+    const a = await createArticle(t.app, reporter.auth, {
+      body: `<p>正文</p><p><img src="${remote(`/tint-${kind === 'sqlite' ? 7 : 8}.jpg`)}" alt="${alt}"></p>`,
+    });
+    const src = /<img src="([^"]+)"/.exec((await read(a.id)).body)![1]!;
+    expect(src).toMatch(/^\/media\//);
+    const library = json(await t.app.inject({ url: '/api/v1/media?limit=5', headers: { authorization: reporter.auth } }));
+    const item = library.items.find((i: { url: string }) => i.url === src);
+    expect(item.alt).toBe(`第一行 第二行 ${'长'.repeat(300 - 8)}`);
   });
 
   it('leaves what is not an image, or not reachable, as it was, and never serves it on our pages', async () => {
