@@ -250,7 +250,7 @@ const messages: Record<ErrorCode, string> = {
   topic_exists: '该专题地址已被使用',
   username_taken: '用户名已被占用',
   wechat_unavailable: '微信接口暂时无法访问，请稍后再试',
-  media_in_use: '图片正被稿件或直播消息使用，不能删除',
+  media_in_use: '图片正被稿件、直播消息或专题封面使用，不能删除',
   poll_closed: '投票已截止',
   already_voted: '您已经投过票了',
   poll_has_votes: '已有读者投票，不能再增删选项或改变单选/多选',

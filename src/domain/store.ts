@@ -23,7 +23,7 @@ import type { BatchScoring, Candidate, RelatedDocument, RelatedItem, RelatedPick
 import type { ArticleStatus } from './articles/status.ts';
 import type { AuditEvent, AuditQuery, NewAuditEvent } from './audit/audit-event.ts';
 import type { Channel, ChannelChanges, NewChannel } from './channels/channel.ts';
-import type { Media, MediaDescription, MediaListing, MediaQuery, MediaUse } from './media/media.ts';
+import type { Media, MediaDescription, MediaListing, MediaQuery, MediaTopicUse, MediaUse } from './media/media.ts';
 import type { ImportRepository } from './imports/imported.ts';
 import type { ImportRunRepository } from './imports/runs.ts';
 import type { Ballot, BallotOutcome, BallotRow, HeldBallots, Poll, PollCounts, PollHour, PollListing, PollWrite } from './polls/poll.ts';
@@ -494,6 +494,8 @@ export interface MediaRepository {
   describe(id: number, changes: MediaDescription): Promise<void>;
   /** Articles whose current body or cover use the upload. */
   usedBy(mediaId: number, limit?: number): Promise<MediaUse[]>;
+  /** Topics whose cover is a variant of this key. */
+  topicCovers(key: string): Promise<MediaTopicUse[]>;
   /** False when it is in use after all (an article took it meanwhile) or already gone. */
   delete(id: number): Promise<boolean>;
   usageOf(articleId: number): Promise<number[]>;

@@ -71,9 +71,10 @@ export interface MediaPage {
   items: MediaItem[];
   next: string | null;
 }
-/** 409 media_in_use: the articles using the image. */
+/** 409 media_in_use: the articles using the image, and the topics showing it as their cover. */
 export interface MediaInUse {
   articles: { id: number; title: string; status: ArticleStatus; inArticle: boolean; liveEntries: number[] }[];
+  topics: { id: number; slug: string; title: string }[];
 }
 /** POST /articles/:id/presence: who else has the article open in the editor. */
 export type PresenceAnswer = ReturnType<typeof presenceOut>;

@@ -126,7 +126,7 @@ describe('picture library in the newsroom', () => {
     await page.click('.media-card:has-text("江城地铁3号线站台") button');
     await page.waitForSelector('dialog[open] [data-used-by] a');
     await page.click('dialog[open] button:has-text("删除")');
-    await page.waitForSelector('dialog[open] .notice-error:has-text("图片正被稿件或直播消息使用")');
+    await page.waitForSelector('dialog[open] .notice-error:has-text("图片正被稿件、直播消息或专题封面使用")');
     const link = await page.getAttribute('dialog[open] [data-used-by] a:has-text("地铁3号线开通")', 'href');
     expect(link).toBe(`/admin/articles/${article.id}`);
     await settled(page, inFlight);

@@ -241,6 +241,70 @@ describe.each(STORES)('picture library on %s', (kind) => {
     }
   });
 
+  it('refuses to delete an image a topic shows as its cover (409), and a topic cannot take a deleted image as its cover', async () => {
+    const m = await upload(reporter.auth);
+    const slug = `cover-${m.id}`;
+    const made = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/topics',
+      headers: { authorization: editor.auth },
+      payload: { slug, title: '封面专题', cover: m.url },
+    });
+    expect(made.statusCode, made.body).toBe(201);
+    const topic = json<{ id: number }>(made);
+    const refused = await del(reporter.auth, m.id);
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(json(refused).error).toMatchObject({ code: 'media_in_use', articles: [], topics: [{ id: topic.id, slug, title: '封面专题' }] });
+    expect(onDisk(m)).toBe(true);
+    const page = await t.app.inject({ url: `/t/${slug}` });
+    expect(page.body).toContain(m.url);
+
+    // Another cover frees it; the deleted image cannot come back as a cover.
+    const other = await upload(reporter.auth);
+    const patch = (cover: string) =>
+      t.app.inject({ method: 'PATCH', url: `/api/v1/topics/${topic.id}`, headers: { authorization: editor.auth }, payload: { cover } });
+    expect((await patch(other.url)).statusCode).toBe(200);
+    expect((await del(reporter.auth, m.id)).statusCode).toBe(204);
+    expect(onDisk(m)).toBe(false);
+    const late = await patch(m.url);
+    expect(late.statusCode, late.body).toBe(409);
+    expect(json(late).error.code).toBe('media_gone');
+    const fresh = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/topics',
+      headers: { authorization: editor.auth },
+      payload: { slug: `${slug}-b`, title: '新专题', cover: m.url },
+    });
+    expect(fresh.statusCode, fresh.body).toBe(409);
+    expect(json(fresh).error.code).toBe('media_gone');
+    expect((await t.app.inject({ url: `/t/${slug}-b` })).statusCode).toBe(404);
+  });
+
+  it('a delete racing a topic save that starts showing the image as its cover never leaves a topic pointing at deleted files', async () => {
+    for (let round = 0; round < 6; round++) {
+      const m = await upload(reporter.auth);
+      const slug = `race-${m.id}`;
+      const made = await t.app.inject({ method: 'POST', url: '/api/v1/topics', headers: { authorization: editor.auth }, payload: { slug, title: '竞态专题' } });
+      const topic = json<{ id: number }>(made);
+      const [saved, deleted] = await Promise.all([
+        t.app.inject({ method: 'PATCH', url: `/api/v1/topics/${topic.id}`, headers: { authorization: editor.auth }, payload: { cover: m.url } }),
+        del(reporter.auth, m.id),
+      ]);
+      const topics = json<{ items: { id: number; cover: string }[] }>(await t.app.inject({ url: '/api/v1/topics', headers: { authorization: editor.auth } }));
+      const cover = topics.items.find((x) => x.id === topic.id)?.cover;
+      if (deleted.statusCode === 204) {
+        expect(saved.statusCode, saved.body).toBe(409);
+        expect(cover).not.toBe(m.url);
+        expect(onDisk(m)).toBe(false);
+      } else {
+        expect(deleted.statusCode, deleted.body).toBe(409);
+        expect(saved.statusCode, saved.body).toBe(200);
+        expect(cover).toBe(m.url);
+        expect(onDisk(m)).toBe(true);
+      }
+    }
+  });
+
   it('keeps rendering old bodies: alt on the image and caption in the figure stay apart', async () => {
     const m = await upload(reporter.auth);
     const article = await createArticle(t.app, reporter.auth, {

@@ -19,6 +19,15 @@ beforeAll(async () => {
   server = http.createServer((req, res) => {
     hits.set(req.url!, (hits.get(req.url!) ?? 0) + 1);
     if (req.url!.startsWith('/photo')) return res.writeHead(200, { 'content-type': 'image/jpeg' }).end(photo);
+    // A photo of its own colour (its own bytes) per address: /tint-<0..255>.jpg.
+    const tint = /^\/tint-(\d+)\.jpg$/.exec(req.url!);
+    if (tint) {
+      void sharp({ create: { width: 200, height: 100, channels: 3, background: { r: Number(tint[1]), g: 80, b: 40 } } })
+        .jpeg()
+        .toBuffer()
+        .then((b) => res.writeHead(200, { 'content-type': 'image/jpeg' }).end(b));
+      return;
+    }
     if (req.url!.startsWith('/page')) return res.writeHead(200, { 'content-type': 'text/html' }).end('<html>not an image</html>');
     res.writeHead(404).end();
   });
@@ -68,6 +77,44 @@ describe.each(STORES)('re-hosting pasted images on %s', (kind) => {
     const again = await createArticle(t.app, reporter.auth, { body });
     expect((await read(again.id)).body).toContain(src);
     expect(hits.get('/photo-a.jpg?x=1&y=2')).toBe(before);
+  });
+
+  it('re-hosts an image whose address holds a percent sign that escapes nothing (50%off.jpg) or half a character', async () => {
+    const odd = [remote('/photo-50%off.jpg'), remote('/photo-%E6%B1.jpg')];
+    const a = await createArticle(t.app, reporter.auth, { body: `<p>正文</p>${odd.map((u) => `<p><img src="${u}"></p>`).join('')}` });
+    const saved = await read(a.id);
+    for (const u of odd) expect(saved.body).not.toContain(u);
+    expect(saved.body.match(/<img src="\/media\//g)).toHaveLength(2);
+  });
+
+  it("re-hosts a topic's remote cover when the topic is made or changed, so its page shows it under the CSP", async () => {
+    const editor = await t.user('editor');
+    const call = (method: 'POST' | 'PATCH', url: string, payload: object) => t.app.inject({ method, url, headers: { authorization: editor.auth }, payload });
+    const made = await call('POST', '/api/v1/topics', { slug: `cover-${kind}`, title: '外链封面专题', cover: remote('/photo-topic.jpg') });
+    expect(made.statusCode, made.body).toBe(201);
+    const topic = json<{ id: number; cover: string }>(made);
+    expect(topic.cover).toMatch(/^\/media\/\d{4}\/\d{2}\/[\w-]{16}-\d+\.jpg$/);
+    expect((await t.app.inject({ url: `/t/cover-${kind}` })).body).toContain(`src="${topic.cover}"`);
+    expect((await t.app.inject({ url: topic.cover })).statusCode).toBe(200);
+
+    const changed = await call('PATCH', `/api/v1/topics/${topic.id}`, { cover: remote('/photo-topic-2.jpg?v=2') });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(json<{ cover: string }>(changed).cover).toMatch(/^\/media\//);
+    // One that cannot be fetched keeps its address, as an article's cover does.
+    const missing = await call('PATCH', `/api/v1/topics/${topic.id}`, { cover: remote('/missing-cover.jpg') });
+    expect(json<{ cover: string }>(missing).cover).toBe(remote('/missing-cover.jpg'));
+  });
+
+  it("keeps a pasted image's alt text in the library as the library keeps alt text: one line, at most 300 characters", async () => {
+    const alt = `第一行\n第二行\t${'长'.repeat(400)}`;
+    const a = await createArticle(t.app, reporter.auth, {
+      body: `<p>正文</p><p><img src="${remote(`/tint-${kind === 'sqlite' ? 7 : 8}.jpg`)}" alt="${alt}"></p>`,
+    });
+    const src = /<img src="([^"]+)"/.exec((await read(a.id)).body)![1]!;
+    expect(src).toMatch(/^\/media\//);
+    const library = json(await t.app.inject({ url: '/api/v1/media?limit=5', headers: { authorization: reporter.auth } }));
+    const item = library.items.find((i: { url: string }) => i.url === src);
+    expect(item.alt).toBe(`第一行 第二行 ${'长'.repeat(300 - 8)}`);
   });
 
   it('leaves what is not an image, or not reachable, as it was, and never serves it on our pages', async () => {

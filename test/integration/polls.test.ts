@@ -337,6 +337,35 @@ describe.each(STORES)('polls on %s', (kind) => {
     expect(await countsFromRows(t, poll.id, 3)).toEqual({ votes: [0, 0, 1], voters: 1, ballots: 1 });
   });
 
+  it("lists to a reporter no poll of a colleague's unpublished article (its question would give the story away), and pages on past them", async () => {
+    const writer = await t.user('reporter');
+    const colleague = await t.user('reporter');
+    const older = await newPoll({ question: '更早的公开投票' });
+    const draft = await createArticle(t.app, writer.auth);
+    const made = await create(writer.auth, { question: '独家：某局长即将调任？', options: ['是', '否'], article: draft.id });
+    expect(made.statusCode, made.body).toBe(201);
+    const secret = json(made).id as number;
+    const open = await newPoll({ question: '公开的投票' });
+    const list = async (auth: string, query = '') => {
+      const res = await t.app.inject({ url: `/api/v1/polls${query}`, headers: { authorization: auth } });
+      expect(res.statusCode, res.body).toBe(200);
+      return json(res) as { items: { id: number; question: string }[]; next: number | null };
+    };
+    const ids = async (auth: string) => (await list(auth, '?limit=100')).items.map((i) => i.id);
+    expect(await ids(writer.auth)).toContain(secret);
+    expect(await ids(editor.auth)).toContain(secret);
+    const seen = await t.app.inject({ url: '/api/v1/polls?limit=100', headers: { authorization: colleague.auth } });
+    expect(seen.body).not.toContain('某局长即将调任');
+    expect(await ids(colleague.auth)).toContain(open.id);
+    // A page of one holding only the hidden poll still leads on to the older ones.
+    const first = await list(colleague.auth, `?limit=1&before=${open.id}`);
+    expect(first.items).toEqual([]);
+    expect(first.next).toBe(secret);
+    expect((await list(colleague.auth, `?limit=1&before=${secret}`)).items.map((i) => i.id)).toEqual([older.id]);
+    await publish(t.app, editor.auth, draft.id);
+    expect(await ids(colleague.auth)).toContain(secret);
+  });
+
   it('keeps a poll of an unpublished article from readers until the article is published', async () => {
     const draft = await createArticle(t.app, editor.auth);
     const poll = await newPoll({ question: '尚未发布的稿件的投票', article: draft.id, results: 'always' });

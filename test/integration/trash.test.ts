@@ -296,6 +296,37 @@ describe.each(STORES)('trash and bulk actions on %s', (kind) => {
     expect((await purgeTrash(t.ctx)).map((p) => p.id)).toContain(recent.id);
   });
 
+  it('a poll made for a draft never goes public: not in the trash, and not once its article is purged', async () => {
+    const draft = await createArticle(t.app, editor.auth, { title: '禁发稿' });
+    const made = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/polls',
+      headers: headers(editor.auth),
+      payload: { question: '尚未公布的人事任命，您怎么看？', options: ['赞成', '反对'], article: draft.id },
+    });
+    expect(made.statusCode, made.body).toBe(201);
+    const poll = json<{ id: number }>(made).id;
+    const hidden = async () => {
+      expect((await t.app.inject({ url: `/api/v1/polls/${poll}` })).statusCode).toBe(404);
+      const page = await t.app.inject({ url: `/p/${poll}` });
+      expect(page.statusCode).toBe(404);
+      expect(page.body).not.toContain('尚未公布的人事任命');
+      const vote = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/polls/${poll}/votes`,
+        headers: { origin: t.config.siteUrl },
+        payload: { choices: [0] },
+      });
+      expect(vote.statusCode).toBe(404);
+    };
+    await hidden();
+    expect((await del(editor.auth, draft.id)).statusCode).toBe(204);
+    await hidden();
+    t.clock.advance(TRASH_RETENTION_MS + DAY);
+    expect((await purgeTrash(t.ctx)).map((p) => p.id)).toContain(draft.id);
+    await hidden();
+  });
+
   it('purges each article exactly once when two processes purge at the same time', async () => {
     const ids: number[] = [];
     for (let i = 0; i < 7; i++) {

@@ -102,6 +102,9 @@ describe('media helpers', () => {
     expect(cleanOriginalName('a\u0000b\u001b.jpg')).toBe('ab.jpg');
     expect(cleanOriginalName(undefined)).toBe('');
     expect(Array.from(cleanOriginalName('字'.repeat(500)))).toHaveLength(200);
+    // A bidi override would show 'invoice\u202egpj.exe' as invoiceexe.jpg in the library and its search results.
+    expect(cleanOriginalName('invoice\u202egpj.exe')).toBe('invoicegpj.exe');
+    expect(cleanOriginalName('\u2067a\u202b.jpg\u2069')).toBe('a.jpg');
   });
 
   it('knows which request paths name the temporary folder', () => {

@@ -36,7 +36,8 @@ export const PURGE_BATCH = 100;
 /**
  * Removes for good every article deleted more than TRASH_DAYS ago, with everything hanging off it (revisions, tags,
  * topic and slot entries, presence, votes, related and search rows: every table with an article_id cascades, and
- * SQLite's FTS tokens follow their search_docs row by trigger), in batches of one transaction
+ * SQLite's FTS tokens follow their search_docs row by trigger; polls made for the article are deleted with it, as a
+ * poll of no article would be public), in batches of one transaction
  * each, so a large trash never holds the database long. Each batch claims its rows by deleting them in one statement:
  * with several processes purging at once, each article is purged, and audited (`article.purge`), exactly once.
  */

@@ -5,7 +5,7 @@ import { authorize, authorizeMedia, can } from '../policy.ts';
 import type { ArticleStatus } from '../articles/status.ts';
 import type { Store } from '../store.ts';
 import { lineField } from '../text.ts';
-import { mediaKeysOf, type Media, type MediaDescription, type MediaListing, type MediaQuery, type MediaUse } from './media.ts';
+import { mediaKeyOf, mediaKeysOf, type Media, type MediaDescription, type MediaListing, type MediaQuery, type MediaTopicUse, type MediaUse } from './media.ts';
 
 /** Longest caption, alt text and credit, in characters. */
 export const DESCRIPTION_LIMITS = { caption: 500, alt: 300, credit: 100 } as const;
@@ -55,15 +55,17 @@ export async function describeMedia(ctx: Ctx, actor: Actor, id: number, changes:
   });
 }
 
-const inUse = (actor: Actor, uses: MediaUse[]) =>
+const inUse = (actor: Actor, uses: MediaUse[], topics: MediaTopicUse[]) =>
   new DomainError(
     'conflict',
     'media_in_use',
-    `The image is used by ${uses.length} article(s) (in the body or cover, or in entries of their live); take it out of them first`,
+    `The image is used by ${uses.length} article(s) (in the body or cover, or in entries of their live)${topics.length ? ` and as the cover of ${topics.length} topic(s)` : ''}; take it out of them first`,
     undefined,
     undefined,
     {
       articles: readableUses(actor, uses).map((u) => ({ id: u.id, title: u.title, status: u.status, inArticle: u.inArticle, liveEntries: u.liveEntries })),
+      // Topic pages are public: every role may learn which show the image.
+      topics,
     },
   );
 
@@ -86,8 +88,11 @@ export async function deleteMedia(ctx: Ctx, actor: Actor, id: number): Promise<v
       if (!media) throw notFound('Image');
       authorizeMedia(actor, media, 'delete');
       const uses = await store.media.usedBy(id);
-      if (uses.length > 0) throw inUse(actor, uses);
+      if (uses.length > 0) throw inUse(actor, uses, await store.media.topicCovers(media.key));
       if (!(await store.media.delete(id))) throw new TakenMeanwhile();
+      // Read after the delete: it waited for any topic save holding the key (holdTopicCover), whose cover this now sees.
+      const covers = await store.media.topicCovers(media.key);
+      if (covers.length > 0) throw inUse(actor, [], covers);
       await store.history.record({
         at: ctx.clock.now(),
         actorId: actor.id,
@@ -100,7 +105,10 @@ export async function deleteMedia(ctx: Ctx, actor: Actor, id: number): Promise<v
     });
   } catch (err) {
     // On PostgreSQL the refused statement ended the transaction: read who uses it now, outside it.
-    if (err instanceof TakenMeanwhile) throw inUse(actor, await ctx.store.media.usedBy(id));
+    if (err instanceof TakenMeanwhile) {
+      const media = await ctx.store.media.findById(id);
+      throw inUse(actor, await ctx.store.media.usedBy(id), media ? await ctx.store.media.topicCovers(media.key) : []);
+    }
     throw err;
   }
   if ((await ctx.store.media.countByKey(deleted.key)) === 0) {
@@ -111,6 +119,17 @@ export async function deleteMedia(ctx: Ctx, actor: Actor, id: number): Promise<v
 }
 
 const gone = () => conflict('media_gone', 'An image in the body or the cover was deleted from the library; choose another one');
+
+/**
+ * A topic's new cover, inside the topic's write: when it is one of our uploads, that upload must still exist, and
+ * its rows are held until the write commits, so a delete racing the save either finishes first (409 `media_gone`
+ * here) or waits and then sees the cover (409 `media_in_use` there). Other addresses pass as they are.
+ */
+export async function holdTopicCover(store: Store, cover: string): Promise<void> {
+  const key = mediaKeyOf(cover);
+  if (key !== undefined && !(await store.media.holdKey(key)))
+    throw conflict('media_gone', 'The cover image was deleted from the library; choose another one', 'cover');
+}
 
 /**
  * Keeps `media_usage` equal to the uploads the article's current body and cover show, inside the article's write.

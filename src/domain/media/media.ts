@@ -104,6 +104,13 @@ export interface MediaUse {
   liveEntries: number[];
 }
 
+/** A topic showing an upload as its cover. */
+export interface MediaTopicUse {
+  id: number;
+  slug: string;
+  title: string;
+}
+
 /** The variant for thumbnails: the narrowest one in the fallback format. */
 export function thumbnailVariant(media: Pick<Media, 'mime' | 'variants'>): MediaVariant {
   const fallback = fallbackFormat(media);
@@ -149,11 +156,14 @@ export function mediaKeyOf(url: string): string | undefined {
   return KEY_IN_URL.exec(url)?.[1];
 }
 
-/** An uploaded file name as metadata: no directories, no control characters, bounded. Never used as a path. */
+/**
+ * An uploaded file name as metadata: no directories, no control characters, no bidi embeddings, overrides or isolates
+ * (they would lay out a name as another: invoice U+202E gpj.exe shows as invoiceexe.jpg), bounded. Never used as a path.
+ */
 export function cleanOriginalName(name: string | undefined): string {
   const base = (name ?? '').normalize('NFC').split(/[\\/]/).pop() ?? '';
   const cleaned = base
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '')
     .replace(/\s+/g, ' ')
     .trim();
   return Array.from(cleaned).slice(0, 200).join('');

@@ -1,7 +1,9 @@
 import { mkdir, rm } from 'node:fs/promises';
 import type { Actor } from '../accounts/roles.ts';
 import type { Ctx } from '../context.ts';
+import { cleanLine } from '../articles/html.ts';
 import type { Spooled } from './files.ts';
+import { DESCRIPTION_LIMITS } from './library.ts';
 import { mediaUrl, mainVariant } from './media.ts';
 import { importUpload } from './service.ts';
 import type { RemoteImages } from './remote.ts';
@@ -23,6 +25,23 @@ const attrText = (v: string) =>
 const attrValue = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
 const isRemote = (url: string) => /^https?:\/\//i.test(url);
 
+/** A pasted alt text as the library keeps alt text (one line, bounded, as describeMedia would have it), cut rather than refused. */
+function libraryAlt(alt: string): string {
+  return Array.from(cleanLine(alt)).slice(0, DESCRIPTION_LIMITS.alt).join('').trim();
+}
+
+/** The last segment of the address as the library's file name; a `%` that escapes no UTF-8 (50%off.jpg) stays as it is. */
+function fileNameOf(url: string): string {
+  const last = new URL(url).pathname.split('/').pop() ?? '';
+  let name: string;
+  try {
+    name = decodeURIComponent(last);
+  } catch {
+    name = last;
+  }
+  return name.slice(0, 200) || 'remote-image';
+}
+
 export interface Rehosted {
   bodyHtml: string;
   cover: string;
@@ -43,7 +62,7 @@ export async function rehostRemoteImages(ctx: Ctx, actor: Actor, bodyHtml: strin
   for (const [tag] of bodyHtml.matchAll(IMG_TAG)) {
     const src = SRC.exec(tag)?.[1];
     const url = src === undefined ? '' : attrText(src);
-    if (isRemote(url) && !wanted.has(url)) wanted.set(url, attrText(ALT.exec(tag)?.[1] ?? ''));
+    if (isRemote(url) && !wanted.has(url)) wanted.set(url, libraryAlt(attrText(ALT.exec(tag)?.[1] ?? '')));
   }
   if (isRemote(cover) && !wanted.has(cover)) wanted.set(cover, '');
   if (!remote || wanted.size === 0) return { bodyHtml, cover, failed: [...wanted.keys()] };
@@ -64,7 +83,7 @@ export async function rehostRemoteImages(ctx: Ctx, actor: Actor, bodyHtml: strin
       let spooled: Spooled | undefined;
       try {
         spooled = await remote.source.fetch(url, remote.folder, remote.maxBytes, signal);
-        const name = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '').slice(0, 200) || 'remote-image';
+        const name = fileNameOf(url);
         const media = await importUpload(ctx, actor, remote.folder, { ...spooled, name }, { sourceUrl: url, alt });
         done.set(url, mediaUrl(mainVariant(media).path));
       } catch {

@@ -151,8 +151,23 @@ export async function getPoll(ctx: Ctx, id: number): Promise<Poll> {
   return poll;
 }
 
-export async function listPolls(ctx: Ctx, _actor: Actor, q: { limit: number; before?: number }): Promise<PollListing[]> {
-  return ctx.store.polls.list(Math.min(100, Math.max(1, Math.trunc(q.limit) || 30)), q.before);
+/**
+ * The newsroom's polls, newest first: all of them for editors; for a reporter those of no article, their own, and those
+ * of articles they may read, so a colleague's unpublished story is not given away by its poll's question. `next`
+ * continues after the last poll looked at (shown or not), null when there are no more.
+ */
+export async function listPolls(ctx: Ctx, actor: Actor, q: { limit: number; before?: number }): Promise<{ items: PollListing[]; next: number | null }> {
+  const limit = Math.min(100, Math.max(1, Math.trunc(q.limit) || 30));
+  const page = await ctx.store.polls.list(limit, q.before);
+  const next = page.length === limit ? page[page.length - 1]!.poll.id : null;
+  const articleIds = [...new Set(page.map((l) => l.poll.articleId).filter((id): id is number => id !== null))];
+  const articles = new Map((await ctx.store.articles.findMany(articleIds, { bodies: false })).map((a) => [a.id, a]));
+  const items = page.filter(({ poll }) => {
+    if (poll.articleId === null || poll.createdBy === actor.id) return true;
+    // A poll whose article is in the 回收站 (not found) stays with editors and its maker.
+    return can(actor, 'article.read', articles.get(poll.articleId));
+  });
+  return { items, next };
 }
 
 /** What a reader sees of a poll: the poll, their choices, and the counts when the poll shows them to this reader. */

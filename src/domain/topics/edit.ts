@@ -2,6 +2,8 @@ import type { Actor } from '../accounts/roles.ts';
 import { announce, type Ctx } from '../context.ts';
 import { invalid, notFound } from '../errors.ts';
 import { authorize } from '../policy.ts';
+import { holdTopicCover } from '../media/library.ts';
+import { topicCover } from './service.ts';
 import { imageUrlField, lineField } from '../text.ts';
 import type { Topic } from './topic.ts';
 
@@ -17,12 +19,13 @@ export async function updateTopic(ctx: Ctx, actor: Actor, id: number, edit: Topi
   authorize(actor, 'topic.manage');
   const title = edit.title === undefined ? undefined : lineField(edit.title, 'title', 100, true);
   const description = edit.description === undefined ? undefined : lineField(edit.description, 'description', 1000);
-  const cover = edit.cover === undefined ? undefined : imageUrlField(edit.cover, 'cover');
   const articleIds = edit.articles === undefined ? undefined : [...new Set(edit.articles)];
   if (articleIds && articleIds.length > 200) throw invalid('A topic holds at most 200 articles', 'articles', 'too_many');
+  const cover = edit.cover === undefined ? undefined : await topicCover(ctx, actor, imageUrlField(edit.cover, 'cover'));
   return ctx.store.transaction(async (store) => {
     const topic = await store.topics.findById(id);
     if (!topic) throw notFound('Topic');
+    if (cover !== undefined && cover !== topic.cover) await holdTopicCover(store, cover);
     const now = ctx.clock.now();
     if (articleIds) {
       const found = await store.articles.findMany(articleIds);

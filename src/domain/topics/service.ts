@@ -2,6 +2,8 @@ import type { Actor } from '../accounts/roles.ts';
 import { announce, type Ctx } from '../context.ts';
 import { conflict, invalid } from '../errors.ts';
 import { authorize, can } from '../policy.ts';
+import { holdTopicCover } from '../media/library.ts';
+import { rehostRemoteImages } from '../media/rehost.ts';
 import { imageUrlField, lineField } from '../text.ts';
 import { SLUG_PATTERN } from '../channels/channel.ts';
 import type { Topic } from './topic.ts';
@@ -22,13 +24,14 @@ export async function createTopic(ctx: Ctx, actor: Actor | null, input: NewTopic
   if (!SLUG_PATTERN.test(slug)) throw invalid('A slug is 1–40 lowercase letters, digits or dashes', 'slug', 'invalid_slug');
   const title = lineField(input.title, 'title', 100, true);
   const description = lineField(input.description, 'description', 1000);
-  const cover = imageUrlField(input.cover, 'cover');
   const articleIds = [...new Set(input.articles ?? [])];
   if (articleIds.length > 200) throw invalid('A topic holds at most 200 articles', 'articles', 'too_many');
+  const cover = await topicCover(ctx, actor, imageUrlField(input.cover, 'cover'));
   return ctx.store.transaction(async (store) => {
     if (await store.topics.findBySlug(slug)) throw conflict('topic_exists', `A topic already exists at ${slug}`, 'slug');
     const found = await store.articles.findMany(articleIds);
     if (found.length !== articleIds.length) throw invalid('Some articles do not exist', 'articles', 'unknown_article');
+    await holdTopicCover(store, cover);
     const now = ctx.clock.now();
     const id = await store.topics.insert({ slug, title, description, cover, createdAt: now, updatedAt: now });
     await keepMade(store, hold, id);
@@ -37,6 +40,15 @@ export async function createTopic(ctx: Ctx, actor: Actor | null, input: NewTopic
     await store.history.record({ at: now, actorId: actor?.id ?? null, action: 'topic.create', subjectType: 'topic', subjectId: id, detail: { slug } });
     return (await store.topics.findBySlug(slug))!;
   });
+}
+
+/**
+ * A topic's cover as it is kept: a remote image is re-hosted like an article's cover (reader pages load images from
+ * us only, so a remote cover never showed); one that could not be fetched keeps its address, as in an article.
+ */
+export async function topicCover(ctx: Ctx, actor: Actor | null, cover: string): Promise<string> {
+  if (!actor || !/^https?:\/\//i.test(cover)) return cover;
+  return (await rehostRemoteImages(ctx, actor, '', cover)).cover;
 }
 
 /**

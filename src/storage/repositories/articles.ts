@@ -570,21 +570,25 @@ export class ArticleRepository implements Port.ArticleRepository {
   }
 
   async purgeTrash(deletedBefore: number, limit: number): Promise<PurgedArticle[]> {
-    // One statement that claims and removes: of two processes purging at once, each row is deleted (and returned) by
-    // one. The conditions are repeated outside the subquery so that PostgreSQL, re-checking a row another transaction
-    // changed meanwhile (a restore), leaves it alone.
+    // The batch is claimed first (on PostgreSQL its rows locked until the commit: of two processes purging at once,
+    // the second waits and skips what the first removed; a restore waits and then finds the article gone).
+    const due = this.db
+      .selectFrom('articles')
+      .select('id')
+      .where('deleted_at', 'is not', null)
+      .where('deleted_at', '<=', deletedBefore)
+      .orderBy('deleted_at')
+      .orderBy('id')
+      .limit(limit);
+    const ids = (await (this.dialect === 'postgres' ? due.forUpdate() : due).execute()).map((r) => r.id);
+    if (ids.length === 0) return [];
+    // Polls made for these articles go with them: their foreign key only empties article_id, and a poll of no article
+    // is public at once, so a poll of a never-published story would have gone public with its question and votes.
+    await this.db.deleteFrom('polls').where('article_id', 'in', ids).execute();
+    // The claim's conditions again: only what is still due is removed (and returned, for the audit).
     const rows = await this.db
       .deleteFrom('articles')
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('articles')
-          .select('id')
-          .where('deleted_at', 'is not', null)
-          .where('deleted_at', '<=', deletedBefore)
-          .orderBy('deleted_at')
-          .orderBy('id')
-          .limit(limit),
-      )
+      .where('id', 'in', ids)
       .where('deleted_at', 'is not', null)
       .where('deleted_at', '<=', deletedBefore)
       .returning(['id', 'title', 'author_id', 'deleted_at', 'deleted_by'])

@@ -1,5 +1,15 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { Media, MediaDescription, MediaListing, MediaQuery, MediaUse, MediaVariant } from '../../domain/media/media.ts';
+import {
+  mediaKeyOf,
+  MEDIA_PREFIX,
+  type Media,
+  type MediaDescription,
+  type MediaListing,
+  type MediaQuery,
+  type MediaTopicUse,
+  type MediaUse,
+  type MediaVariant,
+} from '../../domain/media/media.ts';
 import type { Dialect } from '../migrations/index.ts';
 import type { DB, MediaTable } from '../schema.ts';
 import type * as Port from '../../domain/store.ts';
@@ -179,6 +189,17 @@ export class MediaRepository implements Port.MediaRepository {
   }
 
   /** False when an article came to use it meanwhile (the foreign key refused) or it was gone already. */
+  async topicCovers(key: string): Promise<MediaTopicUse[]> {
+    // The pattern narrows; the key check decides (LIKE is case-blind on SQLite, and `_` in a key is a wildcard).
+    const rows = await this.db
+      .selectFrom('topics')
+      .select(['id', 'slug', 'title', 'cover'])
+      .where('cover', 'like', `${MEDIA_PREFIX}${key}-%`)
+      .orderBy('id')
+      .execute();
+    return rows.filter((r) => mediaKeyOf(r.cover) === key).map(({ id, slug, title }) => ({ id, slug, title }));
+  }
+
   async delete(id: number): Promise<boolean> {
     try {
       const res = await this.db.deleteFrom('media').where('id', '=', id).executeTakeFirst();

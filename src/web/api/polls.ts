@@ -80,13 +80,8 @@ export function pollRoutes(app: FastifyInstance, deps: WebDeps): void {
 
   // The newsroom's list; listed before /polls/:id so the static path is never read as an id.
   api.get('/polls', { config: AUTH_REQUIRED, schema: { querystring: ListQuery } }, async (req) => {
-    const limit = req.query.limit ?? 30;
-    const items = await listPolls(ctx, req.actor, { limit, before: req.query.before });
-    return {
-      items: items.map((l) => newsroomPollOut(req.actor, l.poll, l.counts, l.held)),
-      next: items.length === limit ? items[items.length - 1]!.poll.id : null,
-      limits: POLL_LIMITS,
-    };
+    const { items, next } = await listPolls(ctx, req.actor, { limit: req.query.limit ?? 30, before: req.query.before });
+    return { items: items.map((l) => newsroomPollOut(req.actor, l.poll, l.counts, l.held)), next, limits: POLL_LIMITS };
   });
 
   api.get('/polls/held', { config: AUTH_REQUIRED }, async (req) => ({ items: (await heldBallots(ctx, req.actor)).map(heldBallotsOut) }));
