@@ -149,6 +149,30 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
     await context.close();
   });
 
+  it('a copy that differs from the server’s only in how the tags are separated is the same text: not offered, the editor open', async () => {
+    const { id } = await createArticle(ctx, reporter, { title: '寒潮来袭', channel: CHANNEL, body: '<p>寒潮将影响全市。</p>', tags: ['寒潮', '降温'] });
+    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const context = page.context();
+    await open(page, id);
+    expect(await page.inputValue('input[name=tags]')).toBe('寒潮，降温');
+    await failSaves(page);
+    await page.fill('input[name=tags]', '寒潮, 降温 ');
+    await waitState(page, 'offline');
+    await waitFor(() => page.evaluate(() => Object.values(localStorage).some((v) => v.includes('寒潮, 降温'))), {
+      timeout: 5_000,
+      message: 'the browser’s copy',
+    });
+    await kill(page);
+
+    const again = await newPage(context);
+    await open(again, id);
+    expect(await again.$('[data-recovery]')).toBeNull();
+    expect(await again.getAttribute('.ProseMirror', 'contenteditable')).toBe('true');
+    // Nothing to keep: the copy is gone, not offered another time.
+    expect(await again.evaluate(() => Object.values(localStorage).some((v) => v.includes('寒潮, 降温')))).toBe(false);
+    await context.close();
+  });
+
   it('restored over a newer revision someone else saved: both changes are kept (the normal merge)', async () => {
     const { id, context } = await unsavedEdit('江城地铁6号线二期开通', '<p>6号线二期今日开通运营。</p>\n<p>票价起步2元。</p>', '乘客可刷码进站。');
     // Meanwhile the first paragraph is changed elsewhere (another tab, another device).
