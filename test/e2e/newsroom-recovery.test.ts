@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import type { Actor } from '../../src/domain/accounts/roles.ts';
-import { createArticle, updateArticle } from '../../src/domain/articles/service.ts';
+import { createArticle, publishArticle, submitArticle, updateArticle } from '../../src/domain/articles/service.ts';
 import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
@@ -23,13 +23,14 @@ let base: string;
 let ctx: Ctx;
 let close: () => Promise<void>;
 let reporter: Actor;
+let editor: Actor;
 
 beforeAll(async () => {
   const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
   ({ base, ctx, close } = site);
   await createChannel(ctx, null, { slug: CHANNEL, name: '要闻' });
   reporter = toActor(await createAccount(ctx, null, { username: 'zhouming', displayName: '周明远', role: 'reporter', password: PASSWORD }));
-  await createAccount(ctx, null, { username: 'wangbin', displayName: '王斌', role: 'editor', password: PASSWORD });
+  editor = toActor(await createAccount(ctx, null, { username: 'wangbin', displayName: '王斌', role: 'editor', password: PASSWORD }));
   browser = await launchChromium();
 }, 120_000);
 
@@ -170,6 +171,50 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
     expect(await again.getAttribute('.ProseMirror', 'contenteditable')).toBe('true');
     // Nothing to keep: the copy is gone, not offered another time.
     expect(await again.evaluate(() => Object.values(localStorage).some((v) => v.includes('寒潮, 降温')))).toBe(false);
+    await context.close();
+  });
+
+  it('a reporter who can no longer edit the article (published meanwhile) is not offered 恢复: the copy stays, readable and copyable, until 丢弃', async () => {
+    const { id, context } = await unsavedEdit('供暖季提前', '<p>今年供暖季提前五天开始。</p>', '各小区陆续试水。');
+    // Submitted from another device and published by an editor: a reporter cannot edit it any more.
+    await submitArticle(ctx, reporter, id);
+    await publishArticle(ctx, editor, id);
+    const revision = (await stored(id)).revision;
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+
+    const page = await newPage(context);
+    const errors = watchErrors(page);
+    await open(page, id);
+    await page.waitForSelector('[data-recovery]');
+    expect(await page.textContent('[data-recovery]')).toContain('您现在不能修改这篇稿件，副本无法保存到服务器');
+    // Nothing pretends the copy can be saved: no 恢复, the server's text in a read-only editor.
+    expect(await page.$('[data-recovery-restore]')).toBeNull();
+    expect(await page.textContent('.ProseMirror')).toBe('今年供暖季提前五天开始。');
+    expect(await page.getAttribute('.ProseMirror', 'contenteditable')).toBe('false');
+
+    // The text can be read and copied out.
+    await page.click('[data-recovery-show]');
+    const text = await page.inputValue('[data-recovery-text]');
+    expect(text).toContain('标题：供暖季提前');
+    expect(text).toContain('今年供暖季提前五天开始。各小区陆续试水。');
+    await page.click('[data-recovery-copy]');
+    await page.waitForSelector('[data-recovery-copied]');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(text);
+    expect(errors).toEqual([]);
+
+    // Kept: offered again on the next visit.
+    await kill(page);
+    const later = await newPage(context);
+    await open(later, id);
+    await later.waitForSelector('[data-recovery]');
+    expect(await later.$('[data-recovery-restore]')).toBeNull();
+
+    // 丢弃 forgets it; the server's article is untouched throughout.
+    await later.click('[data-recovery-discard]');
+    await later.waitForSelector('[data-recovery]', { state: 'detached' });
+    expect(await later.evaluate(() => Object.values(localStorage).some((v) => v.includes('各小区陆续试水。')))).toBe(false);
+    expect((await stored(id)).revision).toBe(revision);
+    expect((await stored(id)).bodyHtml).not.toContain('各小区陆续试水。');
     await context.close();
   });
 

@@ -268,7 +268,8 @@ export function useArticleDraft(id: number | undefined, user: User) {
    */
   function restoreLocalCopy() {
     const copy = pendingRecovery.current;
-    if (!copy) return;
+    // Never into an editor whose text cannot be saved: the copy waits, readable, until the writer drops it.
+    if (!copy || !abilities.edit) return;
     pendingRecovery.current = null;
     setRecovery(null);
     if (copy.base && latest.current.article && copy.base.revision !== latest.current.article.revision) {
