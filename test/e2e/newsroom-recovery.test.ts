@@ -5,6 +5,7 @@ import type { Actor } from '../../src/domain/accounts/roles.ts';
 import { createArticle, publishArticle, submitArticle, updateArticle } from '../../src/domain/articles/service.ts';
 import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
+import { setLiveStatus } from '../../src/domain/live/service.ts';
 import { waitFor } from '../support/wait.ts';
 import { launchChromium, signInNewsroom, startDemoSite, typeAtEndOf, watchErrors } from './browser.ts';
 
@@ -327,6 +328,62 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
     await fresh.waitForSelector('.ProseMirror');
     expect(await fresh.$('[data-recovery]')).toBeNull();
     expect(await fresh.inputValue('input[name=title]')).toBe('');
+    await context.close();
+  });
+
+  it('图文直播: an entry being written when the tab dies is offered back on the live page, posted once restored, and gone after', async () => {
+    const { id } = await createArticle(ctx, reporter, { title: '马拉松图文直播', channel: CHANNEL, body: '<p>城市马拉松今晨开跑。</p>' });
+    await submitArticle(ctx, reporter, id);
+    await publishArticle(ctx, editor, id);
+    await setLiveStatus(ctx, editor, id, 'live');
+    const entries = async () => (await ctx.store.live.visibleEntries(id, 100)).map((e) => e.body);
+    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const context = page.context();
+    const openLive = async (p: Page) => {
+      await p.goto(`${base}/admin/articles/${id}/live`);
+      await p.waitForSelector('[data-live-state=live]');
+    };
+    await openLive(page);
+    await page.fill('[data-live-body]', '第一集团已通过10公里处。');
+    await waitFor(() => page.evaluate(() => Object.values(localStorage).some((v) => v.includes('第一集团已通过10公里处。'))), {
+      timeout: 5_000,
+      message: 'the browser’s copy',
+    });
+    await kill(page);
+
+    const again = await newPage(context);
+    const errors = watchErrors(again);
+    await openLive(again);
+    await again.waitForSelector('[data-live-recovery]');
+    expect(await again.textContent('[data-live-recovery]')).toContain('第一集团已通过10公里处。');
+    // Nothing is posted by itself.
+    expect(await entries()).toEqual([]);
+    await again.click('[data-live-recovery-restore]');
+    expect(await again.inputValue('[data-live-body]')).toBe('第一集团已通过10公里处。');
+    await again.click('[data-live-submit]');
+    await waitFor(async () => (await again.$$eval('[data-live-entry]', (li) => li.length)) === 1, { message: 'the posted entry in the list' });
+    expect(await entries()).toEqual(['第一集团已通过10公里处。']);
+    expect(errors).toEqual([]);
+
+    // Posted: not offered again.
+    await kill(again);
+    const later = await newPage(context);
+    await openLive(later);
+    await later.waitForSelector('[data-live-entry]');
+    expect(await later.$('[data-live-recovery]')).toBeNull();
+    expect(await later.inputValue('[data-live-body]')).toBe('');
+
+    // 丢弃: a copy of another entry is forgotten.
+    await later.fill('[data-live-body]', '补给站供应充足。');
+    await waitFor(() => later.evaluate(() => Object.values(localStorage).some((v) => v.includes('补给站供应充足。'))), { timeout: 5_000, message: 'the copy' });
+    await kill(later);
+    const last = await newPage(context);
+    await openLive(last);
+    await last.waitForSelector('[data-live-recovery]');
+    await last.click('[data-live-recovery-discard]');
+    await last.waitForSelector('[data-live-recovery]', { state: 'detached' });
+    expect(await last.evaluate(() => Object.values(localStorage).some((v) => v.includes('补给站供应充足。')))).toBe(false);
+    expect(await entries()).toEqual(['第一集团已通过10公里处。']);
     await context.close();
   });
 });

@@ -151,3 +151,16 @@ describe('whether a copy says anything the server does not have', () => {
     expect(copyMatches(server, { fields, body: '<p>气象台发布暴雨红色预警。</p>' })).toBe(false);
   });
 });
+
+describe('the 图文直播 page’s copy of an unsent entry', () => {
+  it('is kept apart from the article’s own copy, per account', () => {
+    expect(writeLocalCopy('zhouming', 7, copy('<p>稿件正文</p>', 1))).toBe(true);
+    expect(writeLocalCopy('zhouming', { live: 7 }, copy('直播消息', 2))).toBe(true);
+    expect(readLocalCopy('zhouming', 7)?.content.body).toBe('<p>稿件正文</p>');
+    expect(readLocalCopy('zhouming', { live: 7 })?.content.body).toBe('直播消息');
+    expect(readLocalCopy('wangbin', { live: 7 })).toBeNull();
+    removeLocalCopy('zhouming', { live: 7 });
+    expect(readLocalCopy('zhouming', { live: 7 })).toBeNull();
+    expect(readLocalCopy('zhouming', 7)).not.toBeNull();
+  });
+});
