@@ -356,8 +356,9 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
     await openLive(again);
     await again.waitForSelector('[data-live-recovery]');
     expect(await again.textContent('[data-live-recovery]')).toContain('第一集团已通过10公里处。');
-    // Nothing is posted by itself.
+    // Nothing is posted by itself, and the form waits for the choice.
     expect(await entries()).toEqual([]);
+    expect(await again.isDisabled('[data-live-body]')).toBe(true);
     await again.click('[data-live-recovery-restore]');
     expect(await again.inputValue('[data-live-body]')).toBe('第一集团已通过10公里处。');
     await again.click('[data-live-submit]');

@@ -129,6 +129,8 @@ function EntryForm({
       syncCopy();
     };
   }, []);
+  // The form holds still until the writer chooses (text typed meanwhile would be neither kept nor restored).
+  const held = offered !== null;
   const restore = () => {
     if (!offered) return;
     const restored = fromCopy(offered);
@@ -181,16 +183,23 @@ function EntryForm({
       ) : null}
       <label class="field">
         <span>消息内容</span>
-        <textarea rows={4} maxLength={2000} value={d.body} data-live-body onInput={(e) => set({ body: (e.target as HTMLTextAreaElement).value })} />
+        <textarea
+          rows={4}
+          maxLength={2000}
+          value={d.body}
+          data-live-body
+          disabled={held}
+          onInput={(e) => set({ body: (e.target as HTMLTextAreaElement).value })}
+        />
       </label>
       <div class="live-form-quote">
         <label class="field grow">
           <span>引语（可选）</span>
-          <input maxLength={500} value={d.quoteText} onInput={(e) => set({ quoteText: (e.target as HTMLInputElement).value })} />
+          <input maxLength={500} value={d.quoteText} disabled={held} onInput={(e) => set({ quoteText: (e.target as HTMLInputElement).value })} />
         </label>
         <label class="field">
           <span>引语出处</span>
-          <input maxLength={100} value={d.quoteSource} onInput={(e) => set({ quoteSource: (e.target as HTMLInputElement).value })} />
+          <input maxLength={100} value={d.quoteSource} disabled={held} onInput={(e) => set({ quoteSource: (e.target as HTMLInputElement).value })} />
         </label>
       </div>
       {d.images.length > 0 ? (
@@ -206,13 +215,13 @@ function EntryForm({
         </ul>
       ) : null}
       <div class="live-actions">
-        <button type="button" onClick={() => setPicking(true)} disabled={d.images.length >= 9}>
+        <button type="button" onClick={() => setPicking(true)} disabled={held || d.images.length >= 9}>
           从图片库添加图片
         </button>
         <label class="check">
-          <input type="checkbox" checked={d.pinned} onChange={(e) => set({ pinned: (e.target as HTMLInputElement).checked })} /> 置顶
+          <input type="checkbox" checked={d.pinned} disabled={held} onChange={(e) => set({ pinned: (e.target as HTMLInputElement).checked })} /> 置顶
         </label>
-        <button type="submit" class="primary" disabled={sending} data-live-submit>
+        <button type="submit" class="primary" disabled={sending || held} data-live-submit>
           {sending ? '正在发布…' : submitLabel}
         </button>
         {onCancel ? (
