@@ -111,7 +111,7 @@ export function App() {
   else if (match('/admin/archive', path)) page = <ArchivePage user={user} channels={channels} people={people} />;
   else if (match('/admin/articles/new', path)) page = <EditorPage key="editor" id={undefined} user={user} channels={channels} people={people} />;
   else if ((m = match('/admin/articles/:id/history', path))) page = <HistoryPage id={Number(m.id)} people={people} />;
-  else if ((m = match('/admin/articles/:id/live', path))) page = <LivePage id={Number(m.id)} people={people} />;
+  else if ((m = match('/admin/articles/:id/live', path))) page = <LivePage id={Number(m.id)} user={user} people={people} />;
   else if ((m = match('/admin/articles/:id', path))) page = <EditorPage key="editor" id={Number(m.id)} user={user} channels={channels} people={people} />;
   else if (match('/admin/media', path)) page = <MediaLibraryPage people={people} />;
   else if (match('/admin/trash', path)) page = <TrashPage channels={channels} />;

@@ -2,9 +2,10 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import type { Actor } from '../../src/domain/accounts/roles.ts';
-import { createArticle, updateArticle } from '../../src/domain/articles/service.ts';
+import { createArticle, publishArticle, submitArticle, updateArticle } from '../../src/domain/articles/service.ts';
 import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
+import { setLiveStatus } from '../../src/domain/live/service.ts';
 import { waitFor } from '../support/wait.ts';
 import { launchChromium, signInNewsroom, startDemoSite, typeAtEndOf, watchErrors } from './browser.ts';
 
@@ -23,13 +24,14 @@ let base: string;
 let ctx: Ctx;
 let close: () => Promise<void>;
 let reporter: Actor;
+let editor: Actor;
 
 beforeAll(async () => {
   const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
   ({ base, ctx, close } = site);
   await createChannel(ctx, null, { slug: CHANNEL, name: '要闻' });
   reporter = toActor(await createAccount(ctx, null, { username: 'zhouming', displayName: '周明远', role: 'reporter', password: PASSWORD }));
-  await createAccount(ctx, null, { username: 'wangbin', displayName: '王斌', role: 'editor', password: PASSWORD });
+  editor = toActor(await createAccount(ctx, null, { username: 'wangbin', displayName: '王斌', role: 'editor', password: PASSWORD }));
   browser = await launchChromium();
 }, 120_000);
 
@@ -149,6 +151,74 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
     await context.close();
   });
 
+  it('a copy that differs from the server’s only in how the tags are separated is the same text: not offered, the editor open', async () => {
+    const { id } = await createArticle(ctx, reporter, { title: '寒潮来袭', channel: CHANNEL, body: '<p>寒潮将影响全市。</p>', tags: ['寒潮', '降温'] });
+    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const context = page.context();
+    await open(page, id);
+    expect(await page.inputValue('input[name=tags]')).toBe('寒潮，降温');
+    await failSaves(page);
+    await page.fill('input[name=tags]', '寒潮, 降温 ');
+    await waitState(page, 'offline');
+    await waitFor(() => page.evaluate(() => Object.values(localStorage).some((v) => v.includes('寒潮, 降温'))), {
+      timeout: 5_000,
+      message: 'the browser’s copy',
+    });
+    await kill(page);
+
+    const again = await newPage(context);
+    await open(again, id);
+    expect(await again.$('[data-recovery]')).toBeNull();
+    expect(await again.getAttribute('.ProseMirror', 'contenteditable')).toBe('true');
+    // Nothing to keep: the copy is gone, not offered another time.
+    expect(await again.evaluate(() => Object.values(localStorage).some((v) => v.includes('寒潮, 降温')))).toBe(false);
+    await context.close();
+  });
+
+  it('a reporter who can no longer edit the article (published meanwhile) is not offered 恢复: the copy stays, readable and copyable, until 丢弃', async () => {
+    const { id, context } = await unsavedEdit('供暖季提前', '<p>今年供暖季提前五天开始。</p>', '各小区陆续试水。');
+    // Submitted from another device and published by an editor: a reporter cannot edit it any more.
+    await submitArticle(ctx, reporter, id);
+    await publishArticle(ctx, editor, id);
+    const revision = (await stored(id)).revision;
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+
+    const page = await newPage(context);
+    const errors = watchErrors(page);
+    await open(page, id);
+    await page.waitForSelector('[data-recovery]');
+    expect(await page.textContent('[data-recovery]')).toContain('您现在不能修改这篇稿件，副本无法保存到服务器');
+    // Nothing pretends the copy can be saved: no 恢复, the server's text in a read-only editor.
+    expect(await page.$('[data-recovery-restore]')).toBeNull();
+    expect(await page.textContent('.ProseMirror')).toBe('今年供暖季提前五天开始。');
+    expect(await page.getAttribute('.ProseMirror', 'contenteditable')).toBe('false');
+
+    // The text can be read and copied out.
+    await page.click('[data-recovery-show]');
+    const text = await page.inputValue('[data-recovery-text]');
+    expect(text).toContain('标题：供暖季提前');
+    expect(text).toContain('今年供暖季提前五天开始。各小区陆续试水。');
+    await page.click('[data-recovery-copy]');
+    await page.waitForSelector('[data-recovery-copied]');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(text);
+    expect(errors).toEqual([]);
+
+    // Kept: offered again on the next visit.
+    await kill(page);
+    const later = await newPage(context);
+    await open(later, id);
+    await later.waitForSelector('[data-recovery]');
+    expect(await later.$('[data-recovery-restore]')).toBeNull();
+
+    // 丢弃 forgets it; the server's article is untouched throughout.
+    await later.click('[data-recovery-discard]');
+    await later.waitForSelector('[data-recovery]', { state: 'detached' });
+    expect(await later.evaluate(() => Object.values(localStorage).some((v) => v.includes('各小区陆续试水。')))).toBe(false);
+    expect((await stored(id)).revision).toBe(revision);
+    expect((await stored(id)).bodyHtml).not.toContain('各小区陆续试水。');
+    await context.close();
+  });
+
   it('restored over a newer revision someone else saved: both changes are kept (the normal merge)', async () => {
     const { id, context } = await unsavedEdit('江城地铁6号线二期开通', '<p>6号线二期今日开通运营。</p>\n<p>票价起步2元。</p>', '乘客可刷码进站。');
     // Meanwhile the first paragraph is changed elsewhere (another tab, another device).
@@ -258,6 +328,63 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
     await fresh.waitForSelector('.ProseMirror');
     expect(await fresh.$('[data-recovery]')).toBeNull();
     expect(await fresh.inputValue('input[name=title]')).toBe('');
+    await context.close();
+  });
+
+  it('图文直播: an entry being written when the tab dies is offered back on the live page, posted once restored, and gone after', async () => {
+    const { id } = await createArticle(ctx, reporter, { title: '马拉松图文直播', channel: CHANNEL, body: '<p>城市马拉松今晨开跑。</p>' });
+    await submitArticle(ctx, reporter, id);
+    await publishArticle(ctx, editor, id);
+    await setLiveStatus(ctx, editor, id, 'live');
+    const entries = async () => (await ctx.store.live.visibleEntries(id, 100)).map((e) => e.body);
+    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const context = page.context();
+    const openLive = async (p: Page) => {
+      await p.goto(`${base}/admin/articles/${id}/live`);
+      await p.waitForSelector('[data-live-state=live]');
+    };
+    await openLive(page);
+    await page.fill('[data-live-body]', '第一集团已通过10公里处。');
+    await waitFor(() => page.evaluate(() => Object.values(localStorage).some((v) => v.includes('第一集团已通过10公里处。'))), {
+      timeout: 5_000,
+      message: 'the browser’s copy',
+    });
+    await kill(page);
+
+    const again = await newPage(context);
+    const errors = watchErrors(again);
+    await openLive(again);
+    await again.waitForSelector('[data-live-recovery]');
+    expect(await again.textContent('[data-live-recovery]')).toContain('第一集团已通过10公里处。');
+    // Nothing is posted by itself, and the form waits for the choice.
+    expect(await entries()).toEqual([]);
+    expect(await again.isDisabled('[data-live-body]')).toBe(true);
+    await again.click('[data-live-recovery-restore]');
+    expect(await again.inputValue('[data-live-body]')).toBe('第一集团已通过10公里处。');
+    await again.click('[data-live-submit]');
+    await waitFor(async () => (await again.$$eval('[data-live-entry]', (li) => li.length)) === 1, { message: 'the posted entry in the list' });
+    expect(await entries()).toEqual(['第一集团已通过10公里处。']);
+    expect(errors).toEqual([]);
+
+    // Posted: not offered again.
+    await kill(again);
+    const later = await newPage(context);
+    await openLive(later);
+    await later.waitForSelector('[data-live-entry]');
+    expect(await later.$('[data-live-recovery]')).toBeNull();
+    expect(await later.inputValue('[data-live-body]')).toBe('');
+
+    // 丢弃: a copy of another entry is forgotten.
+    await later.fill('[data-live-body]', '补给站供应充足。');
+    await waitFor(() => later.evaluate(() => Object.values(localStorage).some((v) => v.includes('补给站供应充足。'))), { timeout: 5_000, message: 'the copy' });
+    await kill(later);
+    const last = await newPage(context);
+    await openLive(last);
+    await last.waitForSelector('[data-live-recovery]');
+    await last.click('[data-live-recovery-discard]');
+    await last.waitForSelector('[data-live-recovery]', { state: 'detached' });
+    expect(await last.evaluate(() => Object.values(localStorage).some((v) => v.includes('补给站供应充足。')))).toBe(false);
+    expect(await entries()).toEqual(['第一集团已通过10公里处。']);
     await context.close();
   });
 });

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyKey, type LocalCopy, readLocalCopy, RECOVERY_CAP, removeLocalCopy, writeLocalCopy } from '../../src/admin/editor/recovery.ts';
+import { copyMatches } from '../../src/admin/editor/compare.ts';
 
 /**
  * The newsroom editor's local copies of unsaved text (src/admin/editor/recovery.ts) in a storage that behaves as the
@@ -117,5 +118,49 @@ describe('local copies of unsaved text', () => {
     storage.setItem(copyKey('a', 1), '{"at":');
     expect(readLocalCopy('a', 1)).toBeNull();
     expect(RECOVERY_CAP).toBeGreaterThan(1_000_000);
+  });
+});
+
+describe('whether a copy says anything the server does not have', () => {
+  const fields = {
+    title: '暴雨预警',
+    subtitle: '',
+    channel: 'yaowen',
+    source: '',
+    byline: '本报记者 周明远',
+    editor: '',
+    tags: '暴雨，预警',
+    cover: '',
+    summary: '',
+  };
+  const server = { fields, body: '<p>气象台发布暴雨橙色预警。</p>' };
+
+  it('tags separated or spaced otherwise, or outer spaces, are the same text: the copy is not offered', () => {
+    for (const tags of ['暴雨, 预警', '暴雨 预警', ' 暴雨、预警 ', '暴雨;预警']) {
+      expect(copyMatches(server, { fields: { ...fields, tags }, body: server.body }), tags).toBe(true);
+    }
+    expect(copyMatches(server, { fields: { ...fields, title: ' 暴雨预警 ' }, body: server.body })).toBe(true);
+    // Fields a copy lacks are the server's.
+    expect(copyMatches(server, { fields: { title: '暴雨预警' }, body: server.body })).toBe(true);
+  });
+
+  it('another tag, another tag order, another word or another body is a difference: the copy is offered', () => {
+    expect(copyMatches(server, { fields: { ...fields, tags: '暴雨，预警，气象' }, body: server.body })).toBe(false);
+    expect(copyMatches(server, { fields: { ...fields, tags: '预警，暴雨' }, body: server.body })).toBe(false);
+    expect(copyMatches(server, { fields: { ...fields, title: '暴雨预警升级' }, body: server.body })).toBe(false);
+    expect(copyMatches(server, { fields, body: '<p>气象台发布暴雨红色预警。</p>' })).toBe(false);
+  });
+});
+
+describe('the 图文直播 page’s copy of an unsent entry', () => {
+  it('is kept apart from the article’s own copy, per account', () => {
+    expect(writeLocalCopy('zhouming', 7, copy('<p>稿件正文</p>', 1))).toBe(true);
+    expect(writeLocalCopy('zhouming', { live: 7 }, copy('直播消息', 2))).toBe(true);
+    expect(readLocalCopy('zhouming', 7)?.content.body).toBe('<p>稿件正文</p>');
+    expect(readLocalCopy('zhouming', { live: 7 })?.content.body).toBe('直播消息');
+    expect(readLocalCopy('wangbin', { live: 7 })).toBeNull();
+    removeLocalCopy('zhouming', { live: 7 });
+    expect(readLocalCopy('zhouming', { live: 7 })).toBeNull();
+    expect(readLocalCopy('zhouming', 7)).not.toBeNull();
   });
 });

@@ -4,6 +4,7 @@ import { api, ApiError, explain, newIdempotencyKey, SIGNED_IN_AGAIN, type Revisi
 import { formatTime } from '../format.ts';
 import { conflictCount, mergeContent, resolveMerge, type Choice, type Content, type Merge } from '../merge.ts';
 import { navigate } from '../router.ts';
+import { copyMatches, sameValue, splitTags } from './compare.ts';
 import { normalizeBody } from './extensions.ts';
 import { type LocalCopy, readLocalCopy, removeLocalCopy, writeLocalCopy } from './recovery.ts';
 
@@ -121,15 +122,6 @@ const formOf = (a: Article): DraftForm => ({
 
 /** An article as the editor holds it: the body in the editor's own serialization, so unchanged text compares equal. */
 const contentOf = (a: Article): Content<FormField> => ({ fields: formOf(a), body: normalizeBody(a.body) });
-
-const splitTags = (s: string) =>
-  s
-    .split(/[,，、;；\s]+/)
-    .map((t) => t.trim())
-    .filter(Boolean);
-
-/** Two values of a field mean the same: tags whatever the separators, other fields whatever the outer spaces. */
-const sameValue = (field: FormField, a: string, b: string) => (field === 'tags' ? splitTags(a).join('\n') === splitTags(b).join('\n') : a.trim() === b.trim());
 
 const snapshot = (f: DraftForm, b: string) => JSON.stringify([f, b]);
 
@@ -262,9 +254,7 @@ export function useArticleDraft(id: number | undefined, user: User) {
   function offerLocalCopy(articleId: number | undefined, server: Content<FormField>) {
     const copy = readLocalCopy(user.username, articleId);
     if (!copy) return;
-    const same =
-      snapshot({ ...server.fields, ...(copy.content.fields as Partial<DraftForm>) }, normalizeBody(copy.content.body)) === snapshot(server.fields, server.body);
-    if (same) {
+    if (copyMatches(server, { fields: copy.content.fields, body: normalizeBody(copy.content.body) })) {
       removeLocalCopy(user.username, articleId);
       return;
     }
@@ -278,7 +268,8 @@ export function useArticleDraft(id: number | undefined, user: User) {
    */
   function restoreLocalCopy() {
     const copy = pendingRecovery.current;
-    if (!copy) return;
+    // Never into an editor whose text cannot be saved: the copy waits, readable, until the writer drops it.
+    if (!copy || !abilities.edit) return;
     pendingRecovery.current = null;
     setRecovery(null);
     if (copy.base && latest.current.article && copy.base.revision !== latest.current.article.revision) {

@@ -4,7 +4,8 @@ import type { Content } from '../merge.ts';
  * The browser's copy of an editor's unsaved text (localStorage), so a tab that dies (crash, power, closed while
  * offline or before the autosave) loses nothing: written while the screen differs from what the server has, removed
  * once the server has exactly that text, offered back when the same account opens the article (or a new article) again.
- * Kept per account and article; another account's copies are never read. What all copies together keep is capped
+ * Kept per account and article; another account's copies are never read. The 图文直播 page keeps an unsent entry the
+ * same way (its own key beside the article's). What all copies together keep is capped
  * (the oldest go first), and a full or refused storage is never an error of the editor.
  */
 
@@ -25,9 +26,15 @@ export const RECOVERY_CAP = 2_000_000;
 
 type Index = Record<string, { at: number; size: number }>;
 
-/** The storage key of one account's copy of one article (`new`: the article not yet saved). */
-export const copyKey = (username: string, articleId: number | undefined) =>
-  `${PREFIX}${encodeURIComponent(username)}:${articleId === undefined ? 'new' : articleId}`;
+/**
+ * Whose text a copy keeps: an article's (`undefined`: the new article not yet saved), or the 图文直播 entry being
+ * written for an article (`{ live: id }`).
+ */
+export type CopyOf = number | undefined | { live: number };
+
+/** The storage key of one account's copy of one article's text (`new`: the article not yet saved; `:live`: its unsent live entry). */
+export const copyKey = (username: string, of: CopyOf) =>
+  `${PREFIX}${encodeURIComponent(username)}:${of === undefined ? 'new' : typeof of === 'number' ? of : `${of.live}:live`}`;
 
 function storage(): Storage | null {
   try {
@@ -66,7 +73,7 @@ function writeIndex(s: Storage, index: Index) {
 }
 
 /** The account's copy of the article, or null (none, or unreadable). */
-export function readLocalCopy(username: string, articleId: number | undefined): LocalCopy | null {
+export function readLocalCopy(username: string, articleId: CopyOf): LocalCopy | null {
   const s = storage();
   if (!s) return null;
   try {
@@ -84,7 +91,7 @@ export function readLocalCopy(username: string, articleId: number | undefined): 
  * Keeps the copy, dropping the oldest other copies (of any account) when all of them would pass the cap or the
  * browser's quota; false when it could not be kept (larger than the cap, or storage refused).
  */
-export function writeLocalCopy(username: string, articleId: number | undefined, copy: LocalCopy, cap = RECOVERY_CAP): boolean {
+export function writeLocalCopy(username: string, articleId: CopyOf, copy: LocalCopy, cap = RECOVERY_CAP): boolean {
   const s = storage();
   if (!s) return false;
   const key = copyKey(username, articleId);
@@ -131,7 +138,7 @@ export function writeLocalCopy(username: string, articleId: number | undefined, 
 }
 
 /** Forgets the account's copy of the article (saved on the server, or discarded by the writer). */
-export function removeLocalCopy(username: string, articleId: number | undefined): void {
+export function removeLocalCopy(username: string, articleId: CopyOf): void {
   const s = storage();
   if (!s) return;
   const key = copyKey(username, articleId);

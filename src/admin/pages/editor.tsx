@@ -8,6 +8,7 @@ import { ImageDialog, MediaPickerDialog } from '../editor/media-dialogs.tsx';
 import { bodyHtml } from '../editor/extensions.ts';
 import { presenceLine, useArticleDraft, usePresence, type SaveState, type WorkflowAction } from '../editor/draft.ts';
 import { PollDialog } from '../editor/poll-dialog.tsx';
+import { RecoveryNotice } from '../editor/recovery-view.tsx';
 import { Toolbar } from '../editor/toolbar.tsx';
 import { formatClock, formatTime } from '../format.ts';
 import { navigate, useLeaveGuard } from '../router.ts';
@@ -185,21 +186,7 @@ export function EditorPage({ id, user, channels, people }: { id: number | undefi
       />
 
       {draft.recovery ? (
-        <div class="recovery" role="alert" data-recovery>
-          <p>
-            {article ? '此稿有未保存到服务器的本地副本' : '有一篇未保存到服务器的新稿的本地副本'}（{formatTime(draft.recovery.at)}
-            {draft.recovery.content.fields.title ? `，标题“${draft.recovery.content.fields.title}”` : ''}
-            ）。恢复后将作为未保存的更改放入编辑器；丢弃后无法找回。
-          </p>
-          <div class="row">
-            <button type="button" class="primary" data-recovery-restore onClick={draft.restoreLocalCopy}>
-              恢复
-            </button>
-            <button type="button" data-recovery-discard onClick={() => confirm('确定丢弃这份本地副本吗？丢弃后无法找回。') && draft.discardLocalCopy()}>
-              丢弃
-            </button>
-          </div>
-        </div>
+        <RecoveryNotice copy={draft.recovery} isNew={!article} canSave={abilities.edit} onRestore={draft.restoreLocalCopy} onDiscard={draft.discardLocalCopy} />
       ) : null}
       <Notice>{draft.error}</Notice>
       <Notice onDismiss={() => setUploadError(null)}>{uploadError}</Notice>

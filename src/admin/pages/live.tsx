@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Account, Article, LiveAnswer, LiveEntryItem, MediaItem } from '../../shared/api.ts';
+import type { Account, Article, LiveAnswer, LiveEntryItem, MediaItem, User } from '../../shared/api.ts';
 import { ApiError, api, explain, newIdempotencyKey } from '../api.ts';
+import { type LocalCopy, readLocalCopy, removeLocalCopy, writeLocalCopy } from '../editor/recovery.ts';
 import { formatTime } from '../format.ts';
 import { useLeaveGuard } from '../router.ts';
 import { MediaBrowser } from '../media-browser.tsx';
@@ -35,19 +36,52 @@ const payload = (d: Draft) => ({
   pinned: d.pinned,
 });
 
-/** The form of an entry: text, a quote with its source, library images and 置顶; used to post and to edit. */
+/** An unsent entry as the browser keeps it (recovery.ts holds form fields as text: the images as JSON). */
+const toCopy = (d: Draft): LocalCopy => ({
+  at: Date.now(),
+  content: {
+    fields: { quoteText: d.quoteText, quoteSource: d.quoteSource, pinned: d.pinned ? '1' : '', images: JSON.stringify(d.images) },
+    body: d.body,
+  },
+  base: null,
+});
+
+function fromCopy(copy: LocalCopy): Draft {
+  const f = copy.content.fields;
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  let images: Draft['images'] = [];
+  try {
+    const parsed: unknown = JSON.parse(text(f.images) || '[]');
+    if (Array.isArray(parsed))
+      images = parsed.filter((i) => i && typeof i.id === 'number' && typeof i.src === 'string').map((i) => ({ id: i.id, src: i.src, alt: text(i.alt) }));
+  } catch {
+    // Damaged images: the text is still worth having.
+  }
+  return { body: copy.content.body, quoteText: text(f.quoteText), quoteSource: text(f.quoteSource), images: images.slice(0, 9), pinned: f.pinned === '1' };
+}
+
+/** The browser's copy of an unsent entry follows the form this long after a change (at once when the tab goes away). */
+const LOCAL_COPY_MS = 300;
+
+/**
+ * The form of an entry: text, a quote with its source, library images and 置顶; used to post and to edit. A new
+ * entry (`keep`) is also kept in the browser (recovery.ts, per account and article) while it is unsent, so a tab that
+ * dies loses nothing: opening the live page again offers it back (恢复 / 丢弃).
+ */
 function EntryForm({
   initial,
   people,
   submitLabel,
   onSubmit,
   onCancel,
+  keep,
 }: {
   initial: Draft;
   people: Account[];
   submitLabel: string;
   onSubmit: (d: Draft) => Promise<boolean>;
   onCancel?: () => void;
+  keep?: { username: string; articleId: number };
 }) {
   const [d, setD] = useState<Draft>(initial);
   const [picking, setPicking] = useState(false);
@@ -65,11 +99,61 @@ function EntryForm({
     addEventListener('beforeunload', warn);
     return () => removeEventListener('beforeunload', warn);
   }, []);
+
+  // An earlier visit's unsent entry, until the writer takes it back or drops it (no copy is written meanwhile).
+  const [offered, setOffered] = useState<LocalCopy | null>(() => {
+    if (!keep) return null;
+    const copy = readLocalCopy(keep.username, { live: keep.articleId });
+    return copy && JSON.stringify(fromCopy(copy)) !== JSON.stringify(initial) ? copy : null;
+  });
+  const waiting = useRef(offered !== null);
+  waiting.current = offered !== null;
+  const syncCopy = () => {
+    if (!keep || waiting.current) return;
+    if (unsent()) writeLocalCopy(keep.username, { live: keep.articleId }, toCopy(latest.current.d));
+    else removeLocalCopy(keep.username, { live: keep.articleId });
+  };
+  useEffect(() => {
+    if (!keep || offered) return;
+    const timer = setTimeout(syncCopy, LOCAL_COPY_MS);
+    return () => clearTimeout(timer);
+  }, [d, offered]);
+  useEffect(() => {
+    if (!keep) return;
+    const hidden = () => document.visibilityState === 'hidden' && syncCopy();
+    addEventListener('pagehide', syncCopy);
+    document.addEventListener('visibilitychange', hidden);
+    return () => {
+      removeEventListener('pagehide', syncCopy);
+      document.removeEventListener('visibilitychange', hidden);
+      syncCopy();
+    };
+  }, []);
+  // The form holds still until the writer chooses (text typed meanwhile would be neither kept nor restored).
+  const held = offered !== null;
+  const restore = () => {
+    if (!offered) return;
+    const restored = fromCopy(offered);
+    latest.current.d = restored;
+    setD(restored);
+    setOffered(null);
+  };
+  const discard = () => {
+    if (!keep) return;
+    removeLocalCopy(keep.username, { live: keep.articleId });
+    setOffered(null);
+  };
+
   const submit = async (e: Event) => {
     e.preventDefault();
     setSending(true);
     try {
-      if (await onSubmit(d)) setD(initial);
+      if (await onSubmit(d)) {
+        setD(initial);
+        latest.current.d = initial;
+        // Posted: nothing left to keep (at once, not after the copy's delay).
+        syncCopy();
+      }
     } finally {
       setSending(false);
     }
@@ -81,18 +165,41 @@ function EntryForm({
   };
   return (
     <form class="live-form card" onSubmit={submit}>
+      {offered ? (
+        <div class="recovery" role="alert" data-live-recovery>
+          <p>
+            有一条未发布的直播消息的本地副本（{formatTime(offered.at)}）：“{offered.content.body.slice(0, 40)}
+            {offered.content.body.length > 40 ? '…' : ''}”。恢复后放回下面的输入框，需要再点“{submitLabel}”；丢弃后无法找回。
+          </p>
+          <div class="row">
+            <button type="button" class="primary" data-live-recovery-restore onClick={restore}>
+              恢复
+            </button>
+            <button type="button" data-live-recovery-discard onClick={() => confirm('确定丢弃这份本地副本吗？丢弃后无法找回。') && discard()}>
+              丢弃
+            </button>
+          </div>
+        </div>
+      ) : null}
       <label class="field">
         <span>消息内容</span>
-        <textarea rows={4} maxLength={2000} value={d.body} data-live-body onInput={(e) => set({ body: (e.target as HTMLTextAreaElement).value })} />
+        <textarea
+          rows={4}
+          maxLength={2000}
+          value={d.body}
+          data-live-body
+          disabled={held}
+          onInput={(e) => set({ body: (e.target as HTMLTextAreaElement).value })}
+        />
       </label>
       <div class="live-form-quote">
         <label class="field grow">
           <span>引语（可选）</span>
-          <input maxLength={500} value={d.quoteText} onInput={(e) => set({ quoteText: (e.target as HTMLInputElement).value })} />
+          <input maxLength={500} value={d.quoteText} disabled={held} onInput={(e) => set({ quoteText: (e.target as HTMLInputElement).value })} />
         </label>
         <label class="field">
           <span>引语出处</span>
-          <input maxLength={100} value={d.quoteSource} onInput={(e) => set({ quoteSource: (e.target as HTMLInputElement).value })} />
+          <input maxLength={100} value={d.quoteSource} disabled={held} onInput={(e) => set({ quoteSource: (e.target as HTMLInputElement).value })} />
         </label>
       </div>
       {d.images.length > 0 ? (
@@ -108,13 +215,13 @@ function EntryForm({
         </ul>
       ) : null}
       <div class="live-actions">
-        <button type="button" onClick={() => setPicking(true)} disabled={d.images.length >= 9}>
+        <button type="button" onClick={() => setPicking(true)} disabled={held || d.images.length >= 9}>
           从图片库添加图片
         </button>
         <label class="check">
-          <input type="checkbox" checked={d.pinned} onChange={(e) => set({ pinned: (e.target as HTMLInputElement).checked })} /> 置顶
+          <input type="checkbox" checked={d.pinned} disabled={held} onChange={(e) => set({ pinned: (e.target as HTMLInputElement).checked })} /> 置顶
         </label>
-        <button type="submit" class="primary" disabled={sending} data-live-submit>
+        <button type="submit" class="primary" disabled={sending || held} data-live-submit>
           {sending ? '正在发布…' : submitLabel}
         </button>
         {onCancel ? (
@@ -222,7 +329,7 @@ function EntryView({
  * close it (已结束) or open it again. Readers see each change at once; the list here refreshes every few seconds to
  * show colleagues' posts.
  */
-export function LivePage({ id, people }: { id: number; people: Account[] }) {
+export function LivePage({ id, user, people }: { id: number; user: User; people: Account[] }) {
   const article = useLoad(() => api<Article>('GET', `/articles/${id}`), [id]);
   const live = useLoad(() => api<LiveAnswer>('GET', `/articles/${id}/live`), [id]);
   const [error, setError] = useState<string | null>(null);
@@ -316,7 +423,9 @@ export function LivePage({ id, people }: { id: number; people: Account[] }) {
               <span class="muted small">稿件发布后，读者才能看到直播。</span>
             )}
           </div>
-          {l.live?.status === 'live' && l.abilities.post ? <EntryForm initial={empty()} people={people} submitLabel="发布" onSubmit={post} /> : null}
+          {l.live?.status === 'live' && l.abilities.post ? (
+            <EntryForm initial={empty()} people={people} submitLabel="发布" onSubmit={post} keep={{ username: user.username, articleId: id }} />
+          ) : null}
           {l.live && l.entries.length === 0 ? <p class="muted">还没有消息。</p> : null}
           <ol class="live-list">
             {l.entries.map((e) => (
