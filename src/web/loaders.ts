@@ -175,10 +175,14 @@ export async function articlePageData(
   };
 }
 
-/** A channel page: its subchannels and the feed of its whole subtree. */
-export async function channelPageData({ ctx, config }: WebDeps, view: SiteView, channel: Channel, cursor: string | undefined): Promise<ChannelData> {
-  const [ids, sidebar] = await Promise.all([ctx.store.channels.subtreeIds(channel.path), loadSidebar(ctx, config)]);
-  const feed = await feedPage(ctx, { channelIds: ids, cursor, limit: FEED_PAGE });
+/** A channel page: its subchannels and the feed of its whole subtree (`ids`: the subtree's channels, from the route). */
+export async function channelPageData(
+  { ctx, config }: WebDeps,
+  view: SiteView,
+  channel: Channel,
+  { ids, cursor }: { ids: number[]; cursor: string | undefined },
+): Promise<ChannelData> {
+  const [feed, sidebar] = await Promise.all([feedPage(ctx, { channelIds: ids, cursor, limit: FEED_PAGE }), loadSidebar(ctx, config)]);
   const children = view.channels.filter((c) => c.parentId === channel.id);
   return { channel, children, articles: feed.items, nextCursor: feed.nextCursor, sidebar };
 }

@@ -213,7 +213,7 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
       return { ids, cursor: await realCursor(ctx, req.query.cursor, ids) };
     });
     if (redirectedToOwnAddress(req, reply, pageAddress(`/c/${channel.path}`, subtree.cursor))) return reply;
-    const data = await readerLoad(deps, req, (ctx) => channelPageData({ ...deps, ctx }, v, channel, subtree.cursor));
+    const data = await readerLoad(deps, req, (ctx) => channelPageData({ ...deps, ctx }, v, channel, subtree));
     return sendHtml(reply, 200, renderPage(<ChannelPage view={v} data={data} />, v));
   });
 
