@@ -45,7 +45,10 @@ function storage(): Storage | null {
   }
 }
 
-/** Every copy kept, with its time and size; copies the index missed (a write cut short) count as the oldest. */
+/**
+ * Every copy kept, with its time and size as the index has them (the copies are not read again: this runs on each
+ * write while the writer types); copies the index missed (a write cut short) are measured and count as the oldest.
+ */
 function readIndex(s: Storage): Index {
   let index: Index = {};
   try {
@@ -59,7 +62,7 @@ function readIndex(s: Storage): Index {
     const key = s.key(i);
     if (!key?.startsWith(PREFIX)) continue;
     const known = index[key];
-    out[key] = known && typeof known.at === 'number' ? { at: known.at, size: (s.getItem(key) ?? '').length } : { at: 0, size: (s.getItem(key) ?? '').length };
+    out[key] = known && typeof known.at === 'number' && typeof known.size === 'number' ? known : { at: 0, size: (s.getItem(key) ?? '').length };
   }
   return out;
 }
