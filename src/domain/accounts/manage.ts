@@ -1,8 +1,9 @@
 import { announce, type Ctx } from '../context.ts';
 import { forbidden, invalid, notFound, unauthorized } from '../errors.ts';
 import { authorize } from '../policy.ts';
+import { limitedAddress } from '../reactions/stuffing.ts';
 import { lineField } from '../text.ts';
-import { admitAttempt, checkPassword, failedAttempt, hashPassword, throttledAddress, toActor, verifyPassword } from './service.ts';
+import { admitAttempt, checkPassword, failedAttempt, hashPassword, toActor, verifyPassword } from './service.ts';
 import { isRole, type Actor, type Role } from './roles.ts';
 import type { Account, TokenListing } from './account.ts';
 import type { Store } from '../store.ts';
@@ -76,7 +77,7 @@ export async function changePassword(ctx: Ctx, actor: Actor, input: PasswordChan
   const now = ctx.clock.now();
   if (own) {
     // Guessing the current password through this door is throttled like a login.
-    const address = throttledAddress(input.address);
+    const address = limitedAddress(input.address);
     await admitAttempt(ctx, account.username, address, now);
     if (!(await verifyPassword(account, input.currentPassword ?? ''))) {
       await failedAttempt(ctx, account.username, now);

@@ -1,11 +1,10 @@
 import { createRequire } from 'node:module';
-import { isIPv6 } from 'node:net';
 import type * as Argon2 from '@node-rs/argon2';
 import type { Ctx } from '../context.ts';
 import { randomToken, sha256 } from '../crypto.ts';
 import { DomainError, conflict, invalid, notFound, unauthorized } from '../errors.ts';
 import { authorize } from '../policy.ts';
-import { addressPrefix } from '../reactions/stuffing.ts';
+import { limitedAddress } from '../reactions/stuffing.ts';
 import { lineField } from '../text.ts';
 import { isRole, type Actor, type Role } from './roles.ts';
 import type { Account } from './account.ts';
@@ -46,17 +45,6 @@ export const GROWING_WAIT = {
   /** How long each attempt on an account under attack is held before its password is checked. */
   accountSlowdownMs: 2_000,
 };
-
-/**
- * What the login throttles count one address as: an IPv4 address as it is, an IPv6 address by its /64. One host is
- * usually handed a whole /64 and may send each guess from a new address in it, which made every count per address
- * (five tries per account, the growing wait across accounts) start again at zero.
- */
-export function throttledAddress(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1]!;
-  return isIPv6(address) ? addressPrefix(address) : address;
-}
 
 /** How long after the last of these failures the next attempt must wait (0: no wait). */
 export function growingWait(failures: number, free: number): number {
@@ -192,7 +180,7 @@ export function verifyPassword(account: Account | undefined, password: string): 
 
 export async function login(ctx: Ctx, input: { username: string; password: string; address: string }): Promise<LoginResult> {
   const username = input.username.trim().toLowerCase();
-  const address = throttledAddress(input.address);
+  const address = limitedAddress(input.address);
   const now = ctx.clock.now();
   await admitAttempt(ctx, username, address, now);
   const account = await ctx.store.accounts.findByUsername(username);

@@ -42,13 +42,18 @@ export function addressPrefix(address: string, v6Groups = 4): string {
 }
 
 /**
- * The hash the per-address limits count under: an IPv4 address as it is, an IPv6 address by its /64. One host is
+ * What per-address limits count one address as: an IPv4 address as it is, an IPv6 address by its /64. One host is
  * usually handed a whole /64 and may send from any address in it, so counting IPv6 addresses one by one let it mint
- * cookies, votes and comments without end. (The address hash stored with a vote or comment stays the whole address.)
+ * cookies, votes and comments, or guess passwords, without end. The readers' caps and the login throttles use it.
  */
-export function limitedAddressHash(rules: ReactionRules, address: string): string {
+export function limitedAddress(address: string): string {
   const mapped = /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address);
-  return hashed(rules, `address:${!mapped && isIPv6(address) ? addressPrefix(address) : address}`);
+  return !mapped && isIPv6(address) ? addressPrefix(address) : address;
+}
+
+/** The hash the readers' per-address limits count under (the hash stored with a vote or comment stays the whole address). */
+export function limitedAddressHash(rules: ReactionRules, address: string): string {
+  return hashed(rules, `address:${limitedAddress(address)}`);
 }
 
 function expandIPv6(address: string): string[] {
