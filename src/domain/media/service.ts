@@ -133,8 +133,12 @@ export async function importUpload(
 
   const earlier = await ctx.store.media.findBySha256(upload.sha256);
   if (earlier && (await allExist(ctx.media, earlier.variants))) {
-    // A re-hosted image already in the library is that entry, not a second one.
-    if (origin.sourceUrl) return earlier;
+    // A re-hosted image already in the library is that entry, not a second one; the address is remembered with the
+    // bytes it gave, so the next save finds the entry without fetching it again.
+    if (origin.sourceUrl) {
+      if (earlier.sourceUrl !== origin.sourceUrl) await ctx.store.media.rememberSource(origin.sourceUrl, upload.sha256, base.createdAt);
+      return earlier;
+    }
     const reused = await save(ctx, actor, { ...base, key: earlier.key, width: earlier.width, height: earlier.height, variants: earlier.variants }, earlier.key);
     if (reused) return reused;
     // Its last row was deleted meanwhile (and its files with it): encode anew.
