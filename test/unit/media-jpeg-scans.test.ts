@@ -45,4 +45,14 @@ describe('counting the scans of a JPEG', () => {
     writeFileSync(file, jpeg);
     expect(await countJpegScans(file)).toBe(MAX_JPEG_SCANS + 1);
   });
+
+  it('is not stopped by stray bytes before a marker, which the decoder skips and goes on', async () => {
+    const jpeg = manyScanJpeg(64, 64);
+    const firstScan = jpeg.indexOf(Buffer.from([0xff, 0xda]));
+    const padded = Buffer.concat([jpeg.subarray(0, firstScan), Buffer.from('junk'), jpeg.subarray(firstScan)]);
+    // As the upload pipeline reads it (failOn 'error'): the skip is a warning.
+    const decoded = await sharp(padded, { failOn: 'error' }).raw().toBuffer({ resolveWithObject: true });
+    expect(decoded.info).toMatchObject({ width: 64, height: 64 });
+    expect(counts(padded)).toEqual([2660, 2660]);
+  });
 });

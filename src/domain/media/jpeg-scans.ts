@@ -57,9 +57,8 @@ export class JpegScanCounter {
         }
         case 'marker': {
           const b = chunk[i++]!;
+          // Bytes between segments are skipped up to the next marker, as libjpeg skips them (with a warning only).
           if (b === 0xff) this.state = 'code';
-          // Anything else between segments is not JPEG structure; the decoder will judge it.
-          else this.state = 'done';
           break;
         }
         case 'code': {
