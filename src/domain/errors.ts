@@ -110,6 +110,7 @@ export const ERROR_CODES = {
   payload_too_large: 'too_large',
   unsupported_media_type: 'unsupported',
   too_many_pixels: 'unprocessable',
+  too_many_scans: 'unprocessable', // a JPEG of more scans than any encoder writes (each one a pass over the whole image)
   idempotency_key_reused: 'unprocessable', // an Idempotency-Key sent again with a different request (another body, another route)
   // 429: too many tries; the response says when to try again.
   too_many_attempts: 'throttled',

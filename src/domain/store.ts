@@ -483,8 +483,10 @@ export interface MediaRepository {
   findByKeys(keys: readonly string[]): Promise<Map<string, Media>>;
   /** Every upload of these keys (identical uploads share one). */
   idsByKeys(keys: readonly string[]): Promise<{ id: number; key: string }[]>;
-  /** The newest upload re-hosted from this remote address. */
+  /** The upload re-hosted from this remote address: fetched from it, or already in the library with the bytes it gave. */
   findBySourceUrl(url: string): Promise<Media | undefined>;
+  /** Remembers that this remote address gave these bytes, whose upload was already in the library. */
+  rememberSource(url: string, sha256: string, at: number): Promise<void>;
   /** Keeps the rows of a key from being deleted until the transaction ends; false when none is left. */
   holdKey(key: string): Promise<boolean>;
   countByKey(key: string): Promise<number>;

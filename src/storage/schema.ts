@@ -175,6 +175,13 @@ export interface MediaTable {
   source_url: string | null; // where a re-hosted image was fetched from
 }
 
+/** Which remote address gave which bytes when re-hosted (the upload is found by its sha256, while one is left). */
+export interface MediaSourceTable {
+  url: string;
+  sha256: string;
+  fetched_at: number;
+}
+
 /** Which articles use which uploads (current body and cover), kept by every article write. */
 export interface MediaUsageTable {
   article_id: number;
@@ -417,6 +424,7 @@ export interface DB {
   slot_items: SlotItemTable;
   media: MediaTable;
   media_usage: MediaUsageTable;
+  media_sources: MediaSourceTable;
   sources: SourceTable;
   search_synonyms: SearchSynonymTable;
   search_synonym_words: SearchSynonymWordTable;

@@ -275,6 +275,7 @@ export const NOT_EXPORTED: Record<string, string> = {
   live_entry_keys: "clients' retry keys for live entries: a retry does not cross installs",
   idempotency_keys: "clients' retry keys on creating requests and their answers, kept a day: a retry does not cross installs",
   import_runs: "the install's own history of imports started from the newsroom (who uploaded which file, its report)",
+  media_sources: 'which remote address gave the bytes of an upload already in the library: a cache of fetches, an address is fetched once more',
 };
 
 /** Tables emptied before an import, children before parents (channels are handled apart: they refer to themselves). */
@@ -299,6 +300,7 @@ export const CLEAR_ORDER = [
   'search_synonym_words',
   'search_synonyms',
   'media_usage',
+  'media_sources',
   'related_picks',
   'reaction_votes',
   'reaction_counts',

@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { createArticle, createChannels } from '../support/factories.ts';
+import { multipart } from '../support/images.ts';
 import { STORES } from '../support/stores.ts';
 
 /** A stand-in for another site (WeChat's image host, say): photos, a page, and a count of requests per path. */
@@ -11,14 +12,20 @@ let server: http.Server;
 let port: number;
 const hits = new Map<string, number>();
 let photo: Buffer;
+/** Served at /same-*: the bytes of a photo the newsroom has uploaded itself too. */
+let shared: Buffer;
 
 beforeAll(async () => {
   photo = await sharp({ create: { width: 1000, height: 600, channels: 3, background: '#3a6ea5' } })
     .jpeg()
     .toBuffer();
+  shared = await sharp({ create: { width: 640, height: 400, channels: 3, background: '#a53a6e' } })
+    .jpeg()
+    .toBuffer();
   server = http.createServer((req, res) => {
     hits.set(req.url!, (hits.get(req.url!) ?? 0) + 1);
     if (req.url!.startsWith('/photo')) return res.writeHead(200, { 'content-type': 'image/jpeg' }).end(photo);
+    if (req.url!.startsWith('/same-')) return res.writeHead(200, { 'content-type': 'image/jpeg' }).end(shared);
     // A photo of its own colour (its own bytes) per address: /tint-<0..255>.jpg.
     const tint = /^\/tint-(\d+)\.jpg$/.exec(req.url!);
     if (tint) {
@@ -77,6 +84,52 @@ describe.each(STORES)('re-hosting pasted images on %s', (kind) => {
     const again = await createArticle(t.app, reporter.auth, { body });
     expect((await read(again.id)).body).toContain(src);
     expect(hits.get('/photo-a.jpg?x=1&y=2')).toBe(before);
+  });
+
+  it('does not fetch again, save after save, an address whose bytes were already in the library, until that image is deleted', async () => {
+    const editor = await t.user('editor');
+    const form = await multipart({ field: 'file', data: shared, filename: '自己上传的.jpg', type: 'image/jpeg' });
+    const uploaded = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/media',
+      headers: { authorization: reporter.auth, ...form.headers },
+      payload: form.payload,
+    });
+    expect(uploaded.statusCode, uploaded.body).toBe(201);
+    const mine = json<{ id: number; url: string }>(uploaded);
+    const pasted = `/same-${kind}-a.jpg?from=wechat`;
+    const body = (url: string, more = '') => `<p>正文</p><p><img src="${url}"></p>${more}`;
+    const patch = (id: number, payload: object) =>
+      t.app.inject({ method: 'PATCH', url: `/api/v1/articles/${id}`, headers: { authorization: reporter.auth }, payload });
+
+    const a = await createArticle(t.app, reporter.auth, { body: body(remote(pasted)) });
+    expect((await read(a.id)).body).toContain(`src="${mine.url}"`);
+    expect(hits.get(pasted)).toBe(1);
+    // The editor's autosaves and a colleague pasting the same address reuse it without asking the other site again.
+    for (let i = 0; i < 3; i++) expect((await patch(a.id, { body: body(remote(pasted), `<p>第${i}次自动保存</p>`) })).statusCode).toBe(200);
+    const b = await createArticle(t.app, reporter.auth, { body: body(remote(pasted)), cover: remote(pasted) });
+    const second = await read(b.id);
+    expect(second.body).toContain(`src="${mine.url}"`);
+    expect(second.cover).toBe(mine.url);
+    expect(hits.get(pasted)).toBe(1);
+    // Another address is another image until its bytes are seen.
+    const other = `/same-${kind}-b.jpg`;
+    const c = await createArticle(t.app, reporter.auth, { body: body(remote(other)) });
+    expect((await read(c.id)).body).toContain(`src="${mine.url}"`);
+    expect(hits.get(other)).toBe(1);
+
+    // Once the image is deleted from the library, the address is fetched (and re-hosted) again.
+    for (const id of [a.id, b.id, c.id]) expect((await patch(id, { body: '<p>图撤下了</p>', cover: '' })).statusCode).toBe(200);
+    const deleted = await t.app.inject({ method: 'DELETE', url: `/api/v1/media/${mine.id}`, headers: { authorization: editor.auth } });
+    expect(deleted.statusCode, deleted.body).toBe(204);
+    const d = await createArticle(t.app, reporter.auth, { body: body(remote(pasted)) });
+    const src = /<img src="([^"]+)"/.exec((await read(d.id)).body)![1]!;
+    expect(src).toMatch(/^\/media\//);
+    expect(src).not.toBe(mine.url);
+    expect((await t.app.inject({ url: src })).statusCode).toBe(200);
+    expect(hits.get(pasted)).toBe(2);
+    expect((await patch(d.id, { body: body(remote(pasted), '<p>再存一次</p>') })).statusCode).toBe(200);
+    expect(hits.get(pasted)).toBe(2);
   });
 
   it('re-hosts an image whose address holds a percent sign that escapes nothing (50%off.jpg) or half a character', async () => {

@@ -9,7 +9,7 @@ import { BODY_SIZES } from '../../src/domain/media/responsive.ts';
 import { MAX_PIXELS } from '../../src/domain/media/service.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { createArticle, createChannels, publish } from '../support/factories.ts';
-import { animatedGif, exifGpsLatitude, filesUnder, GPS_LATITUDE, gpsJpeg, multipart, pngBomb, type Part } from '../support/images.ts';
+import { animatedGif, exifGpsLatitude, filesUnder, GPS_LATITUDE, gpsJpeg, manyScanJpeg, multipart, pngBomb, type Part } from '../support/images.ts';
 import { STORES } from '../support/stores.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -285,6 +285,25 @@ describe.each(STORES)('media uploads on %s', (kind) => {
     expect(peakRss - start.rss).toBeLessThan(32 * 1024 * 1024);
     expect(peakHeap - (start.heapUsed + start.external)).toBeLessThan(16 * 1024 * 1024);
     expect(cpuMs).toBeLessThan(1000);
+  });
+
+  it('refuses at once, with 422, a JPEG of thousands of scans that would hold an encoding slot for minutes', async () => {
+    // Valid, and small: each of its 2,660 scans is one more pass over the image for every variant
+    // (about 22 s per variant at 4096 × 4096 here, six variants; about 1 s at this size).
+    const jpeg = manyScanJpeg(1024, 1024);
+    expect(await sharp(jpeg).metadata()).toMatchObject({ format: 'jpeg', width: 1024, height: 1024, isProgressive: true });
+    const before = await snapshot();
+    const started = Date.now();
+    const res = await upload(file(jpeg, 'scans.jpg', 'image/jpeg'));
+    const took = Date.now() - started;
+    await expectRefused(res, 422, 'too_many_scans', before);
+    expect(json(res).error.field).toBe('file');
+    expect(took).toBeLessThan(2_000);
+    // A progressive JPEG as encoders write it (mozjpeg's scan script) is taken.
+    const progressive = await sharp({ create: { width: 1000, height: 600, channels: 3, background: '#a5703a' } })
+      .jpeg({ progressive: true, mozjpeg: true })
+      .toBuffer();
+    expect((await uploaded(file(progressive, 'progressive.jpg', 'image/jpeg'))).original.mime).toBe('image/jpeg');
   });
 
   it('refuses a corrupt image with 400 and stores nothing', async () => {

@@ -131,3 +131,75 @@ export function filesUnder(dir: string): string[] {
   walk(dir);
   return found.sort();
 }
+
+/**
+ * A valid progressive JPEG (mid-grey, 4:4:4) that sends every coefficient of every component bit by bit: a DC scan
+ * and 13 refinements, then for each component and each of the 63 AC coefficients a first scan and 13 refinements,
+ * 2,660 scans in all. Nothing is wrong with it but the number of passes a decoder makes over the image.
+ */
+export function manyScanJpeg(width: number, height: number): Buffer {
+  const components = [1, 2, 3];
+  const blocks = Math.ceil(width / 8) * Math.ceil(height / 8);
+  const parts: Buffer[] = [Buffer.from([0xff, 0xd8])];
+  const segment = (marker: number, body: number[]) => {
+    const head = Buffer.from([0xff, marker, 0, 0]);
+    head.writeUInt16BE(body.length + 2, 2);
+    parts.push(head, Buffer.from(body));
+  };
+  /** Entropy-coded bytes: bits in order, padded with ones, 0xFF stuffed with 0x00. */
+  const entropy = (write: (put: (value: number, length: number) => void) => void) => {
+    const out: number[] = [];
+    let byte = 0;
+    let used = 0;
+    const put = (value: number, length: number) => {
+      for (let i = length - 1; i >= 0; i--) {
+        byte = (byte << 1) | ((value >> i) & 1);
+        if (++used === 8) {
+          out.push(byte);
+          if (byte === 0xff) out.push(0);
+          byte = 0;
+          used = 0;
+        }
+      }
+    };
+    write(put);
+    if (used > 0) put((1 << (8 - used)) - 1, 8 - used);
+    return Buffer.from(out);
+  };
+  // Every AC band is all zeros: end-of-band runs over every block (EOBn: a run of 2^n plus n extra bits, ≤ 32767).
+  const runs: number[] = [];
+  for (let left = blocks; left > 0; left -= Math.min(left, 32767)) runs.push(Math.min(left, 32767));
+  const eobSizes = [...new Set(runs.map((r) => Math.floor(Math.log2(r))))];
+  segment(0xdb, [0x00, ...new Array<number>(64).fill(1)]);
+  segment(0xc2, [8, height >> 8, height & 255, width >> 8, width & 255, components.length, ...components.flatMap((c) => [c, 0x11, 0])]);
+  // DC: one symbol (a difference of 0), code 0. AC: the EOBn symbols, codes 0, 10, 110…, and one unused spare so
+  // that no code is all ones.
+  segment(0xc4, [0x00, 1, ...new Array<number>(15).fill(0), 0x00]);
+  const acCounts = Array.from({ length: 16 }, (_, i) => (i <= eobSizes.length ? 1 : 0));
+  segment(0xc4, [0x10, ...acCounts, ...eobSizes.map((n) => n << 4), 0x01]);
+  const scan = (comps: number[], ss: number, se: number, ah: number, al: number, data: Buffer) => {
+    segment(0xda, [comps.length, ...comps.flatMap((c) => [c, 0x00]), ss, se, (ah << 4) | al]);
+    parts.push(data);
+  };
+  const dcBits = entropy((put) => {
+    for (let i = 0; i < blocks * components.length; i++) put(0, 1);
+  });
+  const eob = entropy((put) => {
+    for (const r of runs) {
+      const n = Math.floor(Math.log2(r));
+      const i = eobSizes.indexOf(n);
+      put((1 << (i + 1)) - 2, i + 1);
+      if (n > 0) put(r - (1 << n), n);
+    }
+  });
+  scan(components, 0, 0, 0, 13, dcBits);
+  for (let al = 12; al >= 0; al--) scan(components, 0, 0, al + 1, al, dcBits);
+  for (const c of components) {
+    for (let k = 1; k <= 63; k++) {
+      scan([c], k, k, 0, 13, eob);
+      for (let al = 12; al >= 0; al--) scan([c], k, k, al + 1, al, eob);
+    }
+  }
+  parts.push(Buffer.from([0xff, 0xd9]));
+  return Buffer.concat(parts);
+}

@@ -6,6 +6,7 @@ import type { Ctx } from '../context.ts';
 import { DomainError, invalid } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import type { MediaFolder, Spooled } from './files.ts';
+import { countJpegScans, MAX_JPEG_SCANS } from './jpeg-scans.ts';
 import type { MediaStore } from './media-store.ts';
 import {
   ACCEPTED,
@@ -133,8 +134,12 @@ export async function importUpload(
 
   const earlier = await ctx.store.media.findBySha256(upload.sha256);
   if (earlier && (await allExist(ctx.media, earlier.variants))) {
-    // A re-hosted image already in the library is that entry, not a second one.
-    if (origin.sourceUrl) return earlier;
+    // A re-hosted image already in the library is that entry, not a second one; the address is remembered with the
+    // bytes it gave, so the next save finds the entry without fetching it again.
+    if (origin.sourceUrl) {
+      if (earlier.sourceUrl !== origin.sourceUrl) await ctx.store.media.rememberSource(origin.sourceUrl, upload.sha256, base.createdAt);
+      return earlier;
+    }
     const reused = await save(ctx, actor, { ...base, key: earlier.key, width: earlier.width, height: earlier.height, variants: earlier.variants }, earlier.key);
     if (reused) return reused;
     // Its last row was deleted meanwhile (and its files with it): encode anew.
@@ -206,6 +211,16 @@ async function inspect(file: string, mime: AcceptedMime): Promise<{ meta: Metada
   }
   if (meta.format !== expected.decoder || (expected.format === 'avif' && meta.compression !== 'av1')) {
     throw unsupported(`${mime} by its first bytes but ${meta.format ?? 'unknown'} to the decoder`);
+  }
+  // Each scan is another pass of the decoder over the whole image, for every variant: thousands of them hold an
+  // encoding slot for minutes. Counted from the markers before anything is decoded.
+  if (expected.format === 'jpeg' && (await countJpegScans(file, MAX_JPEG_SCANS)) > MAX_JPEG_SCANS) {
+    throw new DomainError(
+      'unprocessable',
+      'too_many_scans',
+      `The JPEG has more than ${MAX_JPEG_SCANS} scans; save it as a baseline or ordinary progressive JPEG and send it again`,
+      'file',
+    );
   }
   const animated = (expected.format === 'gif' || expected.format === 'webp') && (meta.pages ?? 1) > 1;
   const frames = animated ? meta.pages! : 1;

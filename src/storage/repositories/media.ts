@@ -91,10 +91,30 @@ export class MediaRepository implements Port.MediaRepository {
       .execute();
   }
 
-  /** The newest upload fetched from this remote address whose files are ours. */
+  /**
+   * The upload this remote address was re-hosted as: the newest one fetched from it, else the earliest one of the bytes
+   * it gave when those bytes were already in the library (media_sources).
+   */
   async findBySourceUrl(url: string): Promise<Media | undefined> {
     const row = await this.db.selectFrom('media').selectAll().where('source_url', '=', url).orderBy('id', 'desc').limit(1).executeTakeFirst();
-    return row ? toMedia(row) : undefined;
+    if (row) return toMedia(row);
+    const seen = await this.db
+      .selectFrom('media_sources')
+      .innerJoin('media', 'media.sha256', 'media_sources.sha256')
+      .selectAll('media')
+      .where('media_sources.url', '=', url)
+      .orderBy('media.id')
+      .limit(1)
+      .executeTakeFirst();
+    return seen ? toMedia(seen) : undefined;
+  }
+
+  async rememberSource(url: string, sha256: string, at: number): Promise<void> {
+    await this.db
+      .insertInto('media_sources')
+      .values({ url, sha256, fetched_at: at })
+      .onConflict((oc) => oc.column('url').doUpdateSet({ sha256, fetched_at: at }))
+      .execute();
   }
 
   /**
