@@ -207,7 +207,7 @@ export interface ArticleData {
   feed: Article[];
   nextCursor: string | null;
   moods: MoodView[];
-  /** The polls the body embeds (already rendered into it) and their surrogate keys, which go on the page. */
+  /** The polls the body embeds (already rendered into it) and their surrogate keys, which go on the page; it holds until `until`. */
   polls: ShownPolls;
   /** Approved comments (留言), newest first. */
   comments: CommentsView;

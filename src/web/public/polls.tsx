@@ -121,6 +121,8 @@ export interface ShownPolls {
    * the article of each (publishing it shows its poll, taking it down hides it).
    */
   keys: string[];
+  /** The earliest closing time of a poll shown open: the page shows it open until then, and no longer. */
+  until: number | undefined;
 }
 
 /** What a cached page shows of polls: no reader's data, counts as of the render when a poll shows them to all. */
@@ -136,9 +138,11 @@ export async function publicPollViews(ctx: Ctx, ids: readonly number[]): Promise
     }),
   );
   const articles = found.flatMap((p) => (p.articleId === null ? [] : [surrogateKey.article(p.articleId)]));
+  const closing = views.flatMap((v) => (v.open && v.poll.closesAt !== null ? [v.poll.closesAt] : []));
   return {
     views: new Map(views.map((v) => [v.poll.id, v])),
     keys: [...new Set([...ids.map((id) => surrogateKey.poll(id)), ...articles])],
+    until: closing.length ? Math.min(...closing) : undefined,
   };
 }
 
@@ -159,7 +163,7 @@ export function withPolls(html: string, view: SiteView, polls: Map<number, PollV
 /** The polls an article body embeds, as a cached page shows them, and the surrogate keys that purge it when one changes. */
 export async function loadEmbeddedPolls(ctx: Ctx, bodyHtml: string): Promise<ShownPolls> {
   const ids = embeddedPollIds(bodyHtml);
-  return ids.length ? publicPollViews(ctx, ids) : { views: new Map(), keys: [] };
+  return ids.length ? publicPollViews(ctx, ids) : { views: new Map(), keys: [], until: undefined };
 }
 
 function PollPage({ view, v, results, message }: { view: SiteView; v: PollView; results: boolean; message?: string }) {
@@ -226,7 +230,7 @@ export function pollPageRoutes(
     const v = id === undefined ? undefined : shown?.views.get(id);
     if (!v) return notFoundPage(reply);
     const sv = await view();
-    return sendHtml(reply, 200, renderPage(<PollPage view={sv} v={v} results={false} />, sv));
+    return sendHtml(reply, 200, renderPage(<PollPage view={sv} v={v} results={false} />, sv), undefined, shown!.until);
   });
 
   const results = async (req: FastifyRequest, reply: FastifyReply, id: number, status = 200, message?: string) => {

@@ -132,7 +132,7 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     }
     if (!article || !['published', 'unpublished'].includes(article.status)) return notFoundPage(reply);
     if (article.status === 'unpublished') return notFoundPage(reply, 410);
-    return sendHtml(reply, 200, renderPage(<ArticlePage view={v} data={loaded.data!} />, v));
+    return sendHtml(reply, 200, renderPage(<ArticlePage view={v} data={loaded.data!} />, v), undefined, loaded.data!.polls.until);
   });
 
   app.get<{ Params: { id: string } }>('/a/:id/qr.svg', async (req, reply) => {
@@ -234,7 +234,7 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     reply.header(SURROGATE_KEY_HEADER, [surrogateKey.topic(topic.id), ...polls.keys].join(' '));
     const v = await view();
     const html = renderPage(<TopicPage view={v} topic={topic} articles={articles} media={media} polls={[...polls.views.values()]} />, v);
-    return sendHtml(reply, 200, html);
+    return sendHtml(reply, 200, html, undefined, polls.until);
   });
 
   pollPageRoutes(app, deps, view, (reply) => notFoundPage(reply));
