@@ -157,7 +157,7 @@ export async function articlePageData(
   return {
     article: {
       ...article,
-      bodyHtml: withPolls(withScrollingTables(withResponsiveImages(article.bodyHtml, media)), view, polls),
+      bodyHtml: withPolls(withScrollingTables(withResponsiveImages(article.bodyHtml, media)), view, polls.views),
       // A draft has no publication time yet: show when it will (scheduled) or would (now) appear.
       publishedAt: article.publishedAt ?? article.scheduledAt ?? ctx.clock.now(),
     },

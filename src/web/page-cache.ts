@@ -17,6 +17,11 @@ interface Entry {
   gzip?: Buffer;
   br?: Buffer;
   expires: number;
+  /**
+   * When what the page shows changes by itself (a poll it shows open closes): never served after it, not even stale
+   * while its next render runs, and its Cache-Control on a hit says only the time left (see cacheControlUntil).
+   */
+  until?: number;
   bytes: number;
   /** Read since it was stored or last spared: the eviction passes over it once (CLOCK, LRU without reordering on hits). */
   used?: boolean;
@@ -131,6 +136,47 @@ export const surrogateKey = {
 
 /** A route adds the keys of what it lists (beyond the articles it links) with this header. */
 export const SURROGATE_KEY_HEADER = 'surrogate-key';
+
+/**
+ * A page that shows a state ending at a known time (a poll open until its closing time) says when in `Expires`
+ * (an HTTP date: whole seconds, as polls close), which the 繁 and care mirrors copy like the surrogate keys: the page
+ * cache keeps it no longer, and no Cache-Control it sends lets a browser or a CDN keep or serve it past that time.
+ */
+export const EXPIRES_HEADER = 'expires';
+
+/**
+ * `cacheControl` with its lifetimes cut to end by `until`: max-age and s-maxage at most the whole seconds left, and
+ * stale-while-revalidate (which a cache may use after max-age) at most what then remains, dropped when nothing does.
+ */
+export function cacheControlUntil(cacheControl: string, until: number, now: number): string {
+  const left = Math.max(0, Math.floor((until - now) / 1000));
+  const parts = cacheControl
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const at = part.indexOf('=');
+      return { part, name: (at < 0 ? part : part.slice(0, at)).toLowerCase(), seconds: at < 0 ? NaN : Number(part.slice(at + 1)) };
+    });
+  const cut = (p: { name: string; seconds: number }) => Math.min(p.seconds, left);
+  const fresh = Math.max(0, ...parts.filter((p) => (p.name === 'max-age' || p.name === 's-maxage') && Number.isFinite(p.seconds)).map(cut));
+  return parts
+    .flatMap((p) => {
+      if (!Number.isFinite(p.seconds)) return [p.part];
+      if (p.name === 'max-age' || p.name === 's-maxage') return [`${p.name}=${cut(p)}`];
+      if (p.name !== 'stale-while-revalidate' && p.name !== 'stale-if-error') return [p.part];
+      const stale = Math.min(p.seconds, left - fresh);
+      return stale > 0 ? [`${p.name}=${stale}`] : [];
+    })
+    .join(', ');
+}
+
+/** The time a response's `Expires` names, if it names one (see EXPIRES_HEADER). */
+function expiresAt(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? at : undefined;
+}
 
 /** The pages a committed change may alter, by surrogate key; 'all' when every page can (navigation, names). */
 export function purgeKeysFor(change: ContentChange): string[] | 'all' | undefined {
@@ -295,6 +341,8 @@ export class PageCache {
   staleWhileRendering(key: string, now: number): Entry | undefined {
     if (!this.rendering.has(key)) return undefined;
     const entry = this.entries.get(key);
+    // A page showing a state that ended (a poll closed) is never served again.
+    if (entry?.until !== undefined && entry.until <= now) return undefined;
     return entry && entry.expires <= now && entry.expires + this.options.ttlMs > now ? entry : undefined;
   }
 
@@ -433,6 +481,7 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
     }
     cache.hits++;
     reply.code(entry.status).headers(entry.headers).header('x-cache', 'hit');
+    if (entry.until !== undefined) reply.header('cache-control', cacheControlUntil(entry.cacheControl, entry.until, now()));
     return reply.send(sendEntry(cache, req, reply, entry));
   });
 
@@ -458,6 +507,7 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
       if (value !== undefined && !SKIPPED_HEADERS.has(name)) headers[name] = String(value);
     }
     const at = now();
+    const until = expiresAt(reply.getHeader(EXPIRES_HEADER));
     const entry: Entry = {
       bytes: 0,
       status,
@@ -466,7 +516,8 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
       headers,
       raw,
       // Error pages expire sooner: the article may be published any moment.
-      expires: at + (status === 200 ? cache.ttlMs : cache.ttlMs / 2),
+      expires: Math.min(at + (status === 200 ? cache.ttlMs : cache.ttlMs / 2), until ?? Infinity),
+      ...(until !== undefined ? { until } : {}),
       keys: new Set(keys),
     };
     cache.store(req.pageCacheKey, entry, req.pageCacheGeneration, at);
@@ -489,12 +540,22 @@ export function serveFromCache(cache: PageCache, req: IncomingMessage, res: Serv
   const encoding = encodingFor(req) ?? 'identity';
   const replay = (entry.replay ??= {});
   const variant = (replay[encoding] ??= replayHeaders(entry, encoding, cache.encoded(entry, encoding)));
-  res.writeHead(entry.status, variant.headers);
+  // A page shown until a time says on each hit how long is left of it (its own few pages: built per hit).
+  const headers =
+    entry.until === undefined ? variant.headers : withHeader(variant.headers, 'cache-control', cacheControlUntil(entry.cacheControl, entry.until, now));
+  res.writeHead(entry.status, headers);
   res.end(req.method === 'HEAD' ? undefined : variant.body);
   return true;
 }
 
 type Replay = Record<Encoding, { body: Buffer; headers: string[] }>;
+
+/** A flat header list with one header's value replaced. */
+function withHeader(headers: string[], name: string, value: string): string[] {
+  const out = headers.slice();
+  for (let i = 0; i < out.length; i += 2) if (out[i] === name) out[i + 1] = value;
+  return out;
+}
 
 /** The header list of a hit, built once per entry and encoding: the hot path only writes it out. */
 function replayHeaders(entry: Entry, encoding: Encoding, body: Buffer): Replay[Encoding] {

@@ -28,7 +28,12 @@ export interface TestApp {
 
 let users = 0;
 
-export async function startTestApp(kind: StoreKind, env: Record<string, string> = {}, options: Pick<ContainerOptions, 'remoteImages'> = {}): Promise<TestApp> {
+/** `options.clock` (e.g. systemClock) replaces the manual clock for tests of what happens as real time passes; `t.clock` then drives nothing. */
+export async function startTestApp(
+  kind: StoreKind,
+  env: Record<string, string> = {},
+  options: Pick<ContainerOptions, 'remoteImages' | 'clock'> = {},
+): Promise<TestApp> {
   const db = await openTestDatabase(kind);
   const config = loadConfig({
     INKSTONE_DATA_DIR: db.dataDir,

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../../domain/errors.ts';
-import { PUBLIC_PAGE, pageQuery, SURROGATE_KEY_HEADER } from '../page-cache.ts';
+import { EXPIRES_HEADER, PUBLIC_PAGE, pageQuery, SURROGATE_KEY_HEADER } from '../page-cache.ts';
 import { HANT_PREFIX, isMirrored, mirroredPage } from './hant.tsx';
 
 /**
@@ -118,6 +118,9 @@ export function careRoutes(app: FastifyInstance, siteUrl: string): void {
     if (!type.startsWith('text/html') || !/\bpublic\b/.test(cacheControl)) throw notFound('Page');
     // A cached page is shared by every URL with its key: its way back names only the parameters that key has.
     const standardPath = pathname + (req.routeOptions.config?.pageCache === true ? pageQuery(search.slice(1)) : search);
+    // When the inner page stops holding (a poll it shows closes), so does this one: the page cache reads it.
+    const expires = inner.headers[EXPIRES_HEADER];
+    if (typeof expires === 'string') reply.header(EXPIRES_HEADER, expires);
     return reply
       .code(inner.statusCode)
       .header('content-type', type)

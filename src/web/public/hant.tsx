@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../../domain/errors.ts';
 import { fastConverter } from '../../domain/nlp/opencc.ts';
-import { PUBLIC_PAGE, SURROGATE_KEY_HEADER } from '../page-cache.ts';
+import { EXPIRES_HEADER, PUBLIC_PAGE, SURROGATE_KEY_HEADER } from '../page-cache.ts';
 import { jsonForHtml } from './view.ts';
 
 /** The traditional-character mirror of the reader pages lives under this prefix. */
@@ -209,6 +209,9 @@ export function hantRoutes(app: FastifyInstance, siteUrl: string): void {
       return reply.redirect(mirrorHref(inner.headers.location), inner.statusCode);
     }
     if (!type.startsWith('text/html')) throw notFound('Page');
+    // When the inner page stops holding (a poll it shows closes), so does this one: the page cache reads it.
+    const expires = inner.headers[EXPIRES_HEADER];
+    if (typeof expires === 'string') reply.header(EXPIRES_HEADER, expires);
     return reply
       .code(inner.statusCode)
       .header('content-type', type)

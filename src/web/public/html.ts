@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { VNode } from 'preact';
 import { renderToString } from 'preact-render-to-string';
+import { cacheControlUntil, EXPIRES_HEADER } from '../page-cache.ts';
 
 /** Reader pages may be kept by browsers and shared caches for a minute, and served stale while they refresh. */
 export const PAGE_CACHE = 'public, max-age=60, stale-while-revalidate=300';
@@ -11,7 +12,15 @@ export function renderPage(node: VNode, view?: { publicMedia: (rendered: string)
   return view ? view.publicMedia(html) : html;
 }
 
-export function sendHtml(reply: FastifyReply, status: number, html: string, cache = PAGE_CACHE): FastifyReply {
+/**
+ * With `until`, the page shows a state that ends then (a poll open until its closing time): it says so in `Expires`, and
+ * its Cache-Control lets no cache keep it past that time (see cacheControlUntil; the page cache reads `Expires`).
+ */
+export function sendHtml(reply: FastifyReply, status: number, html: string, cache = PAGE_CACHE, until?: number): FastifyReply {
+  if (until !== undefined) {
+    reply.header(EXPIRES_HEADER, new Date(until).toUTCString());
+    cache = cacheControlUntil(cache, until, Date.now());
+  }
   return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', cache).send(html);
 }
 

@@ -25,7 +25,7 @@ import { formatTime, isoWithOffset } from './format.ts';
 import { Markup, markupTemplate, markupVariants } from './markup.ts';
 import { Picture, SIZES } from './picture.tsx';
 import type { PollView } from '../../domain/polls/service.ts';
-import { PollBlock } from './polls.tsx';
+import { PollBlock, type ShownPolls } from './polls.tsx';
 import { absolute, type SiteView } from './view.ts';
 
 /** Bodies longer than this (in characters of text) render folded behind 阅读剩余全文 when scripts run. */
@@ -207,8 +207,8 @@ export interface ArticleData {
   feed: Article[];
   nextCursor: string | null;
   moods: MoodView[];
-  /** The polls the body embeds (already rendered into it), by id: their surrogate keys go on the page. */
-  polls: Map<number, PollView>;
+  /** The polls the body embeds (already rendered into it) and their surrogate keys, which go on the page; it holds until `until`. */
+  polls: ShownPolls;
   /** Approved comments (留言), newest first. */
   comments: CommentsView;
   sidebar: Sidebar;

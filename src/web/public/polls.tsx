@@ -112,8 +112,21 @@ export function PollBlock({ view, v, heading: H, message }: PollBlockProps) {
   );
 }
 
-/** What a cached page shows of a poll: no reader's data, counts as of the render when the poll shows them to all. */
-export async function publicPollViews(ctx: Ctx, ids: readonly number[]): Promise<Map<number, PollView>> {
+/** The polls a cached page asked for: what it shows of them, the keys that purge it, and until when it holds. */
+export interface ShownPolls {
+  /** The polls readers may see, by id. */
+  views: Map<number, PollView>;
+  /**
+   * Surrogate keys: every poll asked for, shown or not (a change may show one: moved off its unpublished article), and
+   * the article of each (publishing it shows its poll, taking it down hides it).
+   */
+  keys: string[];
+  /** The earliest closing time of a poll shown open: the page shows it open until then, and no longer. */
+  until: number | undefined;
+}
+
+/** What a cached page shows of polls: no reader's data, counts as of the render when a poll shows them to all. */
+export async function publicPollViews(ctx: Ctx, ids: readonly number[]): Promise<ShownPolls> {
   const found = await ctx.store.polls.findMany(ids);
   const shown = await Promise.all(found.map((p) => isPublicPoll(ctx, p)));
   const polls = found.filter((_, i) => shown[i]);
@@ -124,7 +137,13 @@ export async function publicPollViews(ctx: Ctx, ids: readonly number[]): Promise
       return { poll, open, mine: null, counts: showsResults(poll, open, null) ? await ctx.store.polls.counts(poll.id) : null };
     }),
   );
-  return new Map(views.map((v) => [v.poll.id, v]));
+  const articles = found.flatMap((p) => (p.articleId === null ? [] : [surrogateKey.article(p.articleId)]));
+  const closing = views.flatMap((v) => (v.open && v.poll.closesAt !== null ? [v.poll.closesAt] : []));
+  return {
+    views: new Map(views.map((v) => [v.poll.id, v])),
+    keys: [...new Set([...ids.map((id) => surrogateKey.poll(id)), ...articles])],
+    until: closing.length ? Math.min(...closing) : undefined,
+  };
 }
 
 const EMBED = /<figure data-poll="(\d{1,9})">[\s\S]*?<\/figure>/g;
@@ -142,12 +161,10 @@ export function withPolls(html: string, view: SiteView, polls: Map<number, PollV
 }
 
 /** The polls an article body embeds, as a cached page shows them, and the surrogate keys that purge it when one changes. */
-export async function loadEmbeddedPolls(ctx: Ctx, bodyHtml: string): Promise<Map<number, PollView>> {
+export async function loadEmbeddedPolls(ctx: Ctx, bodyHtml: string): Promise<ShownPolls> {
   const ids = embeddedPollIds(bodyHtml);
-  return ids.length ? publicPollViews(ctx, ids) : new Map();
+  return ids.length ? publicPollViews(ctx, ids) : { views: new Map(), keys: [], until: undefined };
 }
-
-export const pollKeys = (ids: Iterable<number>): string[] => [...ids].map((id) => surrogateKey.poll(id));
 
 function PollPage({ view, v, results, message }: { view: SiteView; v: PollView; results: boolean; message?: string }) {
   const url = `${view.url}/p/${v.poll.id}`;
@@ -207,17 +224,13 @@ export function pollPageRoutes(
 
   page.get('/p/:id', { config: PUBLIC_PAGE, schema: { params: PageParams } }, async (req, reply) => {
     const id = pollIdOf(req.params.id);
-    const loaded =
-      id === undefined ? undefined : await readerLoad(deps, req, async (c) => ({ poll: await c.store.polls.find(id), views: await publicPollViews(c, [id]) }));
+    const shown = id === undefined ? undefined : await readerLoad(deps, req, (c) => publicPollViews(c, [id]));
     // Also on the 404 of a poll whose article is not yet published, so that publishing the article purges that answer.
-    if (id !== undefined) {
-      const article = loaded?.poll?.articleId;
-      reply.header(SURROGATE_KEY_HEADER, [surrogateKey.poll(id), ...(article ? [surrogateKey.article(article)] : [])].join(' '));
-    }
-    const v = id === undefined ? undefined : loaded?.views.get(id);
+    if (shown) reply.header(SURROGATE_KEY_HEADER, shown.keys.join(' '));
+    const v = id === undefined ? undefined : shown?.views.get(id);
     if (!v) return notFoundPage(reply);
     const sv = await view();
-    return sendHtml(reply, 200, renderPage(<PollPage view={sv} v={v} results={false} />, sv));
+    return sendHtml(reply, 200, renderPage(<PollPage view={sv} v={v} results={false} />, sv), undefined, shown!.until);
   });
 
   const results = async (req: FastifyRequest, reply: FastifyReply, id: number, status = 200, message?: string) => {

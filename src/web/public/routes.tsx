@@ -14,7 +14,7 @@ import { articlePath } from '../presenters/articles.ts';
 import { distributionRoutes, FEED_EXTENSIONS } from './distribution.ts';
 import { renderPage, sendHtml } from './html.ts';
 import { renderPoster } from './poster.ts';
-import { pollKeys, pollPageRoutes, publicPollViews } from './polls.tsx';
+import { pollPageRoutes, publicPollViews } from './polls.tsx';
 import { searchPageRoutes } from './search.tsx';
 import { ArticlePage, ChannelPage, ErrorPage, HomePage, MoodPage, SharePage, TopicPage } from './pages.tsx';
 import { getReactions } from '../../domain/reactions/service.ts';
@@ -125,14 +125,14 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     const { article } = loaded;
     if (loaded.address && redirectedToOwnAddress(req, reply, loaded.address)) return reply;
     // Also on the 404 of an article not yet published, so that publishing it purges that answer.
-    // …and the polls its body embeds, so that editing or closing one purges the page.
+    // …and the polls its body embeds (shown or not yet), so that a change showing, hiding or closing one purges the page.
     if (article) {
-      const keys = [surrogateKey.article(article.id), surrogateKey.articlePage(article.id), ...pollKeys(loaded.data?.polls.keys() ?? [])];
+      const keys = [surrogateKey.article(article.id), surrogateKey.articlePage(article.id), ...(loaded.data?.polls.keys ?? [])];
       reply.header(SURROGATE_KEY_HEADER, keys.join(' '));
     }
     if (!article || !['published', 'unpublished'].includes(article.status)) return notFoundPage(reply);
     if (article.status === 'unpublished') return notFoundPage(reply, 410);
-    return sendHtml(reply, 200, renderPage(<ArticlePage view={v} data={loaded.data!} />, v));
+    return sendHtml(reply, 200, renderPage(<ArticlePage view={v} data={loaded.data!} />, v), undefined, loaded.data!.polls.until);
   });
 
   app.get<{ Params: { id: string } }>('/a/:id/qr.svg', async (req, reply) => {
@@ -230,9 +230,11 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     });
     if (!loaded) return notFoundPage(reply);
     const { topic, articles, media, polls } = loaded;
-    reply.header(SURROGATE_KEY_HEADER, [surrogateKey.topic(topic.id), ...pollKeys(polls.keys())].join(' '));
+    // Every poll of the topic, shown or not: the change that shows one (its article published, the poll moved off it) purges the page.
+    reply.header(SURROGATE_KEY_HEADER, [surrogateKey.topic(topic.id), ...polls.keys].join(' '));
     const v = await view();
-    return sendHtml(reply, 200, renderPage(<TopicPage view={v} topic={topic} articles={articles} media={media} polls={[...polls.values()]} />, v));
+    const html = renderPage(<TopicPage view={v} topic={topic} articles={articles} media={media} polls={[...polls.views.values()]} />, v);
+    return sendHtml(reply, 200, html, undefined, polls.until);
   });
 
   pollPageRoutes(app, deps, view, (reply) => notFoundPage(reply));
