@@ -377,20 +377,108 @@ describe.each(STORES)('Idempotency-Key on creating requests on %s', (kind) => {
     const reporter = await t.user('reporter');
     const input = articleInput({ title: '提交后应答失败的稿件' });
     const store = t.ctx.store.idempotency;
-    const hold = { accountId: reporter.id, key: 'failed-after-commit', owner: 'failing-request' };
     const fingerprint = requestFingerprint('POST', '/api/v1/articles', input);
-    expect(await store.claim({ ...hold, fingerprint, now: t.clock.now() })).toEqual({ claimed: true });
+    const hold = { accountId: reporter.id, key: 'failed-after-commit', owner: 'failing-request', fingerprint, claimedAt: t.clock.now() };
+    expect(await store.claim({ ...hold, now: hold.claimedAt })).toEqual({ claimed: true });
     // The request's article committed with its key (as createArticle does), then answering failed (a 5xx lets its key go).
     const made = json(await create(reporter, input));
-    expect(await store.made(hold, made.id)).toBe(true);
+    expect(await store.made(hold, made.id)).toEqual({ kept: true });
     await store.release(hold.accountId, hold.key, hold.owner);
     const retry = await create(reporter, input, 'failed-after-commit');
     expect(retry.statusCode, retry.body).toBe(201);
     expect(retry.headers['idempotent-replayed']).toBe('true');
     expect(json(retry).id).toBe(made.id);
     expect(await mine(reporter)).toHaveLength(1);
-    // A request that lost its key to a retry cannot record what it made: its creation rolls back.
-    expect(await store.made({ ...hold, owner: 'someone-else' }, made.id)).toBe(false);
+    // Another request with the key (a retry that took it over) cannot record a second creation: it rolls back and answers this one.
+    expect(await store.made({ ...hold, owner: 'someone-else' }, made.id + 1)).toEqual({ kept: false, made: made.id });
+  });
+
+  it('creates one article when a slow first request outlives its lease and a retry takes the key over: both answer it', async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput({ title: '慢请求与重试' });
+    const store = t.ctx.store.idempotency;
+    const claimOf = store.claim;
+    let retry: Promise<Awaited<ReturnType<typeof create>>> | undefined;
+    let letRetryOn: () => void = () => {};
+    const retryHeld = new Promise<void>((resolve) => {
+      letRetryOn = resolve;
+    });
+    let claims = 0;
+    // The first request claims its key and then stalls past its lease (a slow upload, a long GC pause); the client
+    // gives up and sends the retry, which takes the key over and is itself still running when the first one goes on.
+    store.claim = async (c) => {
+      const found = await claimOf.call(store, c);
+      claims++;
+      if (claims === 1) {
+        t.clock.advance(IDEMPOTENCY_LEASE_MS + 1);
+        retry = create(reporter, input, 'slow-first');
+        while (claims < 2) await new Promise((r) => setTimeout(r, 5));
+      } else if (claims === 2) {
+        expect(found).toEqual({ claimed: true });
+        await retryHeld;
+      }
+      return found;
+    };
+    let first: Awaited<ReturnType<typeof create>>;
+    try {
+      first = await create(reporter, input, 'slow-first');
+      letRetryOn();
+    } finally {
+      letRetryOn();
+      store.claim = claimOf;
+    }
+    const second = await retry!;
+    // The first request did the work and says so; the retry answers with the same article, never a second one.
+    expect(first.statusCode, first.body).toBe(201);
+    expect(second.statusCode, second.body).toBe(201);
+    expect(json(second).id).toBe(json(first).id);
+    expect(second.headers['idempotent-replayed']).toBe('true');
+    expect((await mine(reporter)).map((a) => a.id)).toEqual([json(first).id]);
+    const later = await create(reporter, input, 'slow-first');
+    expect(later.statusCode).toBe(201);
+    expect(json(later).id).toBe(json(first).id);
+  });
+
+  it('creates one article when a retry that took the key over commits first: the slow first request answers that article', async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput({ title: '重试先完成' });
+    const store = t.ctx.store.idempotency;
+    const claimOf = store.claim;
+    let claims = 0;
+    let second: Awaited<ReturnType<typeof create>> | undefined;
+    // The first request stalls past its lease after claiming; the retry takes the key over and finishes meanwhile.
+    store.claim = async (c) => {
+      const found = await claimOf.call(store, c);
+      if (++claims === 1) {
+        t.clock.advance(IDEMPOTENCY_LEASE_MS + 1);
+        second = await create(reporter, input, 'slow-first-loses');
+      }
+      return found;
+    };
+    let first: Awaited<ReturnType<typeof create>>;
+    try {
+      first = await create(reporter, input, 'slow-first-loses');
+    } finally {
+      store.claim = claimOf;
+    }
+    expect(second!.statusCode, second!.body).toBe(201);
+    expect(first.statusCode, first.body).toBe(201);
+    expect(json(first).id).toBe(json(second!).id);
+    expect((await mine(reporter)).map((a) => a.id)).toEqual([json(second!).id]);
+  });
+
+  it('keeps the creation of a slow request whose key a retry took over and then let go (the retry failed)', async () => {
+    const store = t.ctx.store.idempotency;
+    const account = (await t.user('reporter')).id;
+    const now = t.clock.now();
+    const slow = { accountId: account, key: 'taken-then-let-go', owner: 'slow', fingerprint: 'fp', claimedAt: now };
+    expect(await store.claim({ ...slow, now })).toEqual({ claimed: true });
+    const later = now + IDEMPOTENCY_LEASE_MS + 1;
+    expect(await store.claim({ ...slow, owner: 'retry', now: later })).toEqual({ claimed: true });
+    await store.release(account, slow.key, 'retry');
+    expect(await store.made(slow, 41)).toEqual({ kept: true });
+    // A later retry gets what the slow request made, not a run of its own.
+    expect(await store.claim({ ...slow, owner: 'third', now: later + 1 })).toEqual({ claimed: false, fingerprint: 'fp', made: 41 });
   });
 
   it('lets the same request take over a key whose holder died mid-request, once its lease has run out', async () => {

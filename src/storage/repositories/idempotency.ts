@@ -6,7 +6,9 @@ import {
   type IdempotencyClaim,
   type IdempotencyHold,
   type IdempotentAnswer,
+  type MadeOutcome,
 } from '../../domain/idempotency.ts';
+import { DomainError } from '../../domain/errors.ts';
 import type * as Port from '../../domain/idempotency.ts';
 import type { DB } from '../schema.ts';
 
@@ -82,18 +84,47 @@ export class IdempotencyRepository implements Port.IdempotencyRepository {
       .execute();
   }
 
-  async made(hold: IdempotencyHold, id: number): Promise<boolean> {
-    // Compare-and-set on the owner: a retry that took the key over (the lease ran out) has changed it.
-    const result = await this.db
-      .updateTable('idempotency_keys')
-      .set({ made_id: id })
-      .where('account_id', '=', hold.accountId)
-      .where('idem_key', '=', hold.key)
-      .where('owner', '=', hold.owner)
-      .where('status', 'is', null)
-      .where('made_id', 'is', null)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+  async made(hold: IdempotencyHold, id: number): Promise<MadeOutcome> {
+    for (let tries = 0; tries < CLAIM_TRIES; tries++) {
+      // Not a compare-and-set on the owner: the first creation to commit stands, even when a retry took the key over
+      // meanwhile (on PostgreSQL a racing update waits for the other's commit, then finds made_id set).
+      const result = await this.db
+        .updateTable('idempotency_keys')
+        .set({ made_id: id, owner: hold.owner })
+        .where('account_id', '=', hold.accountId)
+        .where('idem_key', '=', hold.key)
+        .where('fingerprint', '=', hold.fingerprint)
+        .where('status', 'is', null)
+        .where('made_id', 'is', null)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 1) return { kept: true };
+      const row = await this.db
+        .selectFrom('idempotency_keys')
+        .select(['fingerprint', 'made_id'])
+        .where('account_id', '=', hold.accountId)
+        .where('idem_key', '=', hold.key)
+        .executeTakeFirst();
+      if (row?.made_id != null) return { kept: false, made: row.made_id };
+      if (row) break;
+      // Let go meanwhile by a retry that failed: this creation stands, under a row written anew.
+      const inserted = await this.db
+        .insertInto('idempotency_keys')
+        .values({
+          account_id: hold.accountId,
+          idem_key: hold.key,
+          fingerprint: hold.fingerprint,
+          owner: hold.owner,
+          locked_until: hold.claimedAt + IDEMPOTENCY_LEASE_MS,
+          created_at: hold.claimedAt,
+          made_id: id,
+        })
+        .onConflict((oc) => oc.columns(['account_id', 'idem_key']).doNothing())
+        .returning('idem_key')
+        .executeTakeFirst();
+      if (inserted) return { kept: true };
+    }
+    // The key stands for another request now (used anew after it expired), or was answered without a record: refuse.
+    throw new DomainError('conflict', 'idempotency_in_progress', 'This Idempotency-Key is held by another request', 'Idempotency-Key', 1);
   }
 
   async release(accountId: number, key: string, owner: string): Promise<void> {
