@@ -6,9 +6,10 @@ import { type IdempotencyHold, type IdempotentAnswer, madeByAnother } from '../d
 
 /**
  * Answers a retry with what the key's first request created (by its id) as it is now, when that creation committed
- * but its answer was never kept (the process died in between): sends the reply as the creation would have.
+ * but its answer was never kept (the process died in between): sends the reply as the creation would have. `secret`
+ * is what the creation recorded with keepMade for it (an API token's secret), opened with the request's key.
  */
-export type Remake = (req: FastifyRequest, reply: FastifyReply, id: number) => Promise<unknown>;
+export type Remake = (req: FastifyRequest, reply: FastifyReply, id: number, secret?: string) => Promise<unknown>;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -111,7 +112,7 @@ export function registerIdempotency(app: FastifyInstance, { ctx }: { ctx: Ctx })
     if (!found.answer && found.made !== undefined && typeof remake === 'function') {
       // The creation committed, its answer was never kept: what it made, as it is now.
       reply.header('idempotent-replayed', 'true');
-      return remake(req, reply, found.made);
+      return remake(req, reply, found.made, found.secret);
     }
     if (!found.answer) {
       throw new DomainError(
@@ -165,7 +166,7 @@ export function registerIdempotency(app: FastifyInstance, { ctx }: { ctx: Ctx })
         const made = madeByAnother(err);
         if (made === undefined) throw err;
         reply.header('idempotent-replayed', 'true');
-        return remake(req, reply, made);
+        return remake(req, reply, made.id, made.secret);
       }
     };
   });

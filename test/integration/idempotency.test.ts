@@ -6,6 +6,7 @@ import { articleInput, createChannels } from '../support/factories.ts';
 import { STORES } from '../support/stores.ts';
 import { requestFingerprint } from '../../src/web/idempotency.ts';
 import { creator } from '../../src/admin/api.ts';
+import { down as sealedDown, up as sealedUp } from '../../src/storage/migrations/2026-12-12T0100-idempotency-sealed.ts';
 
 type User = { auth: string; username: string; id: number };
 
@@ -481,6 +482,88 @@ describe.each(STORES)('Idempotency-Key on creating requests on %s', (kind) => {
     expect(await store.claim({ ...slow, owner: 'third', now: later + 1 })).toEqual({ claimed: false, fingerprint: 'fp', made: 41 });
   });
 
+  /** An admin's script creating an API token: the answer holds the token's secret, shown once. */
+  const createToken = (admin: User, payload: Record<string, unknown>, key: string) =>
+    t.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: { authorization: admin.auth, 'idempotency-key': key }, payload });
+  const tokenIds = async (admin: User) =>
+    json<{ items: { id: number }[] }>(await t.app.inject({ url: '/api/v1/tokens', headers: { authorization: admin.auth } })).items.map((i) => i.id);
+  const keyRowsText = async () => JSON.stringify(await t.db.database.db.selectFrom('idempotency_keys').selectAll().execute());
+
+  it('answers a retried token creation with the same token and secret, one token made, and keeps neither key nor secret readable', async () => {
+    const admin = await t.user('admin');
+    const before = await tokenIds(admin);
+    const payload = { username: admin.username, name: '发稿脚本' };
+    const key = 'token-script-7f3a9c2e-1b4d';
+    const first = await createToken(admin, payload, key);
+    expect(first.statusCode, first.body).toBe(201);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    const retry = await createToken(admin, { name: '发稿脚本', username: admin.username }, key);
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(json(retry)).toEqual(json(first));
+    const secret = json<{ token: string }>(first).token;
+    expect(secret).toMatch(/^ink_/);
+    expect((await tokenIds(admin)).filter((id) => !before.includes(id))).toEqual([json(first).id]);
+    // The secret answered twice works, and the database holds neither it nor the key that opens the kept answer.
+    const me = await t.app.inject({ url: '/api/v1/tokens', headers: { authorization: `Bearer ${secret}` } });
+    expect(me.statusCode).toBe(200);
+    const rows = await keyRowsText();
+    expect(rows).not.toContain(secret);
+    expect(rows).not.toContain(secret.slice(4));
+    expect(rows).not.toContain(key);
+    // Another body with the key is another request: refused, nothing made.
+    const other = await createToken(admin, { username: admin.username, name: '另一个脚本' }, key);
+    expect(other.statusCode).toBe(422);
+    expect(json(other).error).toMatchObject({ code: 'idempotency_key_reused', field: 'Idempotency-Key' });
+    expect((await tokenIds(admin)).length).toBe(before.length + 1);
+  });
+
+  it('makes one token from concurrent token creations with one key; every 201 carries the same secret', async () => {
+    const admin = await t.user('admin');
+    const before = (await tokenIds(admin)).length;
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        fetch(`${base}/api/v1/tokens`, {
+          method: 'POST',
+          headers: { authorization: admin.auth, 'content-type': 'application/json', 'idempotency-key': 'token-storm' },
+          body: JSON.stringify({ username: admin.username, name: '并发脚本' }),
+        }).then(async (res) => ({ status: res.status, body: (await res.json()) as { id?: number; token?: string; error?: { code: string } } })),
+      ),
+    );
+    const created = answers.filter((a) => a.status === 201);
+    expect(created.length, JSON.stringify(answers)).toBeGreaterThanOrEqual(1);
+    expect(new Set(created.map((a) => `${a.body.id} ${a.body.token}`)).size).toBe(1);
+    for (const a of answers.filter((a) => a.status !== 201)) expect(a.body.error?.code).toBe('idempotency_in_progress');
+    const after = await createToken(admin, { username: admin.username, name: '并发脚本' }, 'token-storm');
+    expect(json(after)).toEqual(created[0]!.body);
+    expect((await tokenIds(admin)).length).toBe(before + 1);
+  });
+
+  it('answers a retried token creation after a crash between its commit and its answer being kept with the same secret', async () => {
+    const admin = await t.user('admin');
+    const before = (await tokenIds(admin)).length;
+    const payload = { username: admin.username, name: '崩溃后重试的脚本' };
+    const store = t.ctx.store.idempotency;
+    const keep = store.answer;
+    store.answer = async () => {
+      throw new Error('killed between the commit and keeping the answer');
+    };
+    let first: Awaited<ReturnType<typeof createToken>>;
+    try {
+      first = await createToken(admin, payload, 'token-crash');
+    } finally {
+      store.answer = keep;
+    }
+    expect(first.statusCode, first.body).toBe(201);
+    t.clock.advance(IDEMPOTENCY_LEASE_MS + 1);
+    const retry = await createToken(admin, payload, 'token-crash');
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(json(retry)).toEqual(json(first));
+    expect((await tokenIds(admin)).length).toBe(before + 1);
+    expect(await keyRowsText()).not.toContain(json<{ token: string }>(first).token);
+  });
+
   it('lets the same request take over a key whose holder died mid-request, once its lease has run out', async () => {
     const store = t.ctx.store.idempotency;
     const account = (await t.user('reporter')).id;
@@ -495,5 +578,35 @@ describe.each(STORES)('Idempotency-Key on creating requests on %s', (kind) => {
     // The dead request's owner token no longer answers for the key.
     await store.answer(account, 'crashed', 'dead-process', { status: 201, headers: {}, body: '{"id":1}' });
     expect(await claim('after', now + IDEMPOTENCY_LEASE_MS + 2)).toEqual({ claimed: false, fingerprint: 'fp' });
+  });
+  // Last: it takes the table back to before 2026-12-12T0100 (down() clears it) and up again.
+  it('keeps answering the keys kept before keys were hashed and answers sealed, after the upgrade', async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput({ title: '升级前的稿件' });
+    const db = t.db.database.db;
+    await sealedDown(db as never);
+    // A row as the previous version kept it: the key itself, its answer in clear.
+    await db
+      .insertInto('idempotency_keys')
+      .values({
+        account_id: reporter.id,
+        idem_key: 'before-upgrade',
+        fingerprint: requestFingerprint('POST', '/api/v1/articles', input),
+        owner: null,
+        locked_until: t.clock.now(),
+        status: 201,
+        headers: JSON.stringify({ 'content-type': 'application/json; charset=utf-8', location: '/api/v1/articles/424242' }),
+        body: '{"id":424242}',
+        made_id: null,
+        created_at: t.clock.now(),
+      } as never)
+      .execute();
+    await sealedUp(db as never);
+    expect(await keyRowsText()).not.toContain('before-upgrade');
+    const retry = await create(reporter, input, 'before-upgrade');
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.headers.location).toBe('/api/v1/articles/424242');
+    expect(await mine(reporter)).toHaveLength(0);
   });
 });
