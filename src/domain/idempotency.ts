@@ -37,14 +37,24 @@ export interface IdempotencyHold {
   accountId: number;
   key: string;
   owner: string;
+  /** The request the key stands for, and when it claimed the key: a hold whose row went meanwhile writes it anew. */
+  fingerprint: string;
+  claimedAt: number;
 }
+
+/**
+ * What recording a creation under a key found: it is recorded (`kept`), or another request holding the same key
+ * recorded its own creation first (`made`, its id): that one stands, this one must not commit.
+ */
+export type MadeOutcome = { kept: true } | { kept: false; made: number; secret?: string };
 
 /**
  * What claiming a key found: it is ours now (`claimed`), or another request has it — the fingerprint it was used
  * with, its answer once there is one (none while that request runs), and the id of what it created once that
- * committed (there may be no answer yet: its process died before keeping it).
+ * committed (there may be no answer yet: its process died before keeping it) with the secret recorded with it.
+ * The answer and the secret are opened with the claim's key, and only for the same request (fingerprint).
  */
-export type ClaimOutcome = { claimed: true } | { claimed: false; fingerprint: string; answer?: IdempotentAnswer; made?: number };
+export type ClaimOutcome = { claimed: true } | { claimed: false; fingerprint: string; answer?: IdempotentAnswer; made?: number; secret?: string };
 
 export interface IdempotencyRepository {
   /**
@@ -56,28 +66,48 @@ export interface IdempotencyRepository {
   /** Keeps the answer of the request holding the key (its owner); retries get it from now on. */
   answer(accountId: number, key: string, owner: string, answer: IdempotentAnswer): Promise<void>;
   /**
-   * Records, in the creating transaction, the id of what the holder created; false when the request no longer holds
-   * the key (its lease ran out and a retry took it over), and then the creation must not commit.
+   * Records, in the creating transaction, the id of what a request holding the key created, unless a request with the
+   * same key (the same request sent again, which took the key over when this one outlived its lease) recorded its own
+   * first: the first creation to commit stands, whichever request holds the key now, and the holder becomes its
+   * owner (it answers). Writes the key's row anew when it went meanwhile (let go by a failed retry). `secret` is what
+   * answering a retry needs and the database must not hold readable (a new API token): kept sealed with the client's
+   * key, given back (opened) to the same request with the same key.
    */
-  made(hold: IdempotencyHold, id: number): Promise<boolean>;
+  made(hold: IdempotencyHold, id: number, secret?: string): Promise<MadeOutcome>;
   /** Lets the key go (the request failed and changed nothing): a retry runs it anew. A key whose creation committed stays. */
   release(accountId: number, key: string, owner: string): Promise<void>;
+}
+
+/** What another request with the same key made: its id, and the secret recorded with it. */
+export interface MadeByAnother {
+  id: number;
+  secret?: string;
+}
+
+const madeElsewhere = new WeakMap<Error, MadeByAnother>();
+
+/** What another request with the same key made, when `err` is keepMade's refusal to make it twice. */
+export function madeByAnother(err: unknown): MadeByAnother | undefined {
+  return err instanceof Error ? madeElsewhere.get(err) : undefined;
 }
 
 /**
  * Inside a creation's transaction: the key's row names what it made, committed with it or not at all, so that a
  * retry after a crash between the commit and the answer answers with it instead of creating it again. Throws (the
- * transaction rolls back) when a retry has taken the key over: that retry creates it.
+ * transaction rolls back) when another request with the key (a retry that took it over while this one ran past its
+ * lease, or the slow first request itself) has made it already: the caller answers with that one (madeByAnother).
  */
-export async function keepMade(store: { idempotency: IdempotencyRepository }, hold: IdempotencyHold | undefined, id: number): Promise<void> {
+export async function keepMade(store: { idempotency: IdempotencyRepository }, hold: IdempotencyHold | undefined, id: number, secret?: string): Promise<void> {
   if (!hold) return;
-  if (!(await store.idempotency.made(hold, id))) {
-    throw new DomainError(
-      'conflict',
-      'idempotency_in_progress',
-      'A retry of this request with the same Idempotency-Key has taken it over; it answers',
-      'Idempotency-Key',
-      1,
-    );
-  }
+  const outcome = await store.idempotency.made(hold, id, secret);
+  if (outcome.kept) return;
+  const err = new DomainError(
+    'conflict',
+    'idempotency_in_progress',
+    'Another request with this Idempotency-Key made it already; send the request again to get its answer',
+    'Idempotency-Key',
+    1,
+  );
+  madeElsewhere.set(err, { id: outcome.made, ...(outcome.secret === undefined ? {} : { secret: outcome.secret }) });
+  throw err;
 }

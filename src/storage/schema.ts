@@ -389,6 +389,7 @@ export interface LiveEntryKeyTable {
 /** A client's Idempotency-Key on a creating POST and its answer (see migrations/2026-12-11T0100-idempotency-keys.ts). */
 export interface IdempotencyKeyTable {
   account_id: number;
+  /** The SHA-256 of the client's key (base64url), never the key: the key opens the sealed columns. */
   idem_key: string;
   fingerprint: string;
   owner: string | null;
@@ -398,6 +399,10 @@ export interface IdempotencyKeyTable {
   body: string | null;
   /** What the key's request created (its id), written in the creating transaction; null until it committed. */
   made_id: number | null;
+  /** The answer's headers and body, sealed with a key derived from the client's key (status stays clear: answered). */
+  sealed_answer: string | null;
+  /** What the retry after a crash needs to answer (a token's secret), sealed likewise in the creating transaction. */
+  sealed_made: string | null;
   created_at: number;
 }
 

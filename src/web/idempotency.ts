@@ -2,13 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler, preHandlerAsyncHookHandler } from 'fastify';
 import type { Ctx } from '../domain/context.ts';
 import { DomainError, invalid } from '../domain/errors.ts';
-import type { IdempotencyHold, IdempotentAnswer } from '../domain/idempotency.ts';
+import { type IdempotencyHold, type IdempotentAnswer, madeByAnother } from '../domain/idempotency.ts';
 
 /**
  * Answers a retry with what the key's first request created (by its id) as it is now, when that creation committed
- * but its answer was never kept (the process died in between): sends the reply as the creation would have.
+ * but its answer was never kept (the process died in between): sends the reply as the creation would have. `secret`
+ * is what the creation recorded with keepMade for it (an API token's secret), opened with the request's key.
  */
-export type Remake = (req: FastifyRequest, reply: FastifyReply, id: number) => Promise<unknown>;
+export type Remake = (req: FastifyRequest, reply: FastifyReply, id: number, secret?: string) => Promise<unknown>;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -37,18 +38,14 @@ const KEY_SHAPE = /^[\x20-\x7e]{1,255}$/;
 /** The headers of a creation a client reads, given again with a replayed answer. */
 const KEPT_HEADERS = ['content-type', 'location', 'etag'];
 
-interface Held {
-  accountId: number;
-  key: string;
-  owner: string;
-}
+type Held = IdempotencyHold;
 
 const held = new WeakMap<FastifyRequest, Held>();
 
 /** The request's hold on its Idempotency-Key, if it sent one: the creation records what it made with it. */
 export function heldKey(req: FastifyRequest): IdempotencyHold | undefined {
   const mine = held.get(req);
-  return mine ? { accountId: mine.accountId, key: mine.key, owner: mine.owner } : undefined;
+  return mine ? { ...mine } : undefined;
 }
 
 /** The request's key, if it sent one; a malformed one (or several) is refused before anything is done. */
@@ -97,9 +94,10 @@ export function registerIdempotency(app: FastifyInstance, { ctx }: { ctx: Ctx })
     const accountId = req.actor.id;
     const fingerprint = requestFingerprint(req.method, req.url, req.body);
     const owner = randomBytes(16).toString('base64url');
-    const found = await ctx.store.idempotency.claim({ accountId, key, fingerprint, owner, now: ctx.clock.now() });
+    const now = ctx.clock.now();
+    const found = await ctx.store.idempotency.claim({ accountId, key, fingerprint, owner, now });
     if (found.claimed) {
-      held.set(req, { accountId, key, owner });
+      held.set(req, { accountId, key, owner, fingerprint, claimedAt: now });
       return;
     }
     if (found.fingerprint !== fingerprint) {
@@ -114,7 +112,7 @@ export function registerIdempotency(app: FastifyInstance, { ctx }: { ctx: Ctx })
     if (!found.answer && found.made !== undefined && typeof remake === 'function') {
       // The creation committed, its answer was never kept: what it made, as it is now.
       reply.header('idempotent-replayed', 'true');
-      return remake(req, reply, found.made);
+      return remake(req, reply, found.made, found.secret);
     }
     if (!found.answer) {
       throw new DomainError(
@@ -156,5 +154,20 @@ export function registerIdempotency(app: FastifyInstance, { ctx }: { ctx: Ctx })
     // Last: after the auth gate the auth hook puts first, so the key is the signed-in account's.
     route.preHandler = [...asList(route.preHandler), claim];
     route.onSend = [...asList(route.onSend), settle];
+    const remake = route.config.idempotent;
+    if (typeof remake !== 'function') return;
+    const handler = route.handler;
+    // Two requests with one key both ran (the first outlived its lease and its retry took the key over): the first
+    // creation to commit stands, and the other request answers with it instead of a 409 or a second creation.
+    route.handler = async function (this: FastifyInstance, req, reply) {
+      try {
+        return await handler.call(this, req, reply);
+      } catch (err) {
+        const made = madeByAnother(err);
+        if (made === undefined) throw err;
+        reply.header('idempotent-replayed', 'true');
+        return remake(req, reply, made.id, made.secret);
+      }
+    };
   });
 }

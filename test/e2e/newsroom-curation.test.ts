@@ -161,7 +161,10 @@ describe('newsroom curation and accounts in Chromium', { timeout: 60_000 }, () =
     const form = page.locator('form:has(h2:has-text("新建令牌"))');
     await form.locator('select').selectOption('admin');
     await form.locator('input').fill('导入脚本');
+    // Sent with an Idempotency-Key: a dropped answer is retried as the same token, not a second one.
+    const sent = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/api/v1/tokens'));
     await form.locator('button[type=submit]').click();
+    expect((await sent).headers()['idempotency-key']).toMatch(/^[0-9a-f]{32}$/);
     const token = (await page.textContent('[data-new-token]'))!;
     expect(token).toMatch(/^ink_/);
     const call = () => fetch(`${site.base}/api/v1/articles?limit=1`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);

@@ -6,6 +6,7 @@ import { articleInput, createChannels } from '../support/factories.ts';
 import { STORES } from '../support/stores.ts';
 import { requestFingerprint } from '../../src/web/idempotency.ts';
 import { creator } from '../../src/admin/api.ts';
+import { down as sealedDown, up as sealedUp } from '../../src/storage/migrations/2026-12-12T0100-idempotency-sealed.ts';
 
 type User = { auth: string; username: string; id: number };
 
@@ -377,20 +378,190 @@ describe.each(STORES)('Idempotency-Key on creating requests on %s', (kind) => {
     const reporter = await t.user('reporter');
     const input = articleInput({ title: '提交后应答失败的稿件' });
     const store = t.ctx.store.idempotency;
-    const hold = { accountId: reporter.id, key: 'failed-after-commit', owner: 'failing-request' };
     const fingerprint = requestFingerprint('POST', '/api/v1/articles', input);
-    expect(await store.claim({ ...hold, fingerprint, now: t.clock.now() })).toEqual({ claimed: true });
+    const hold = { accountId: reporter.id, key: 'failed-after-commit', owner: 'failing-request', fingerprint, claimedAt: t.clock.now() };
+    expect(await store.claim({ ...hold, now: hold.claimedAt })).toEqual({ claimed: true });
     // The request's article committed with its key (as createArticle does), then answering failed (a 5xx lets its key go).
     const made = json(await create(reporter, input));
-    expect(await store.made(hold, made.id)).toBe(true);
+    expect(await store.made(hold, made.id)).toEqual({ kept: true });
     await store.release(hold.accountId, hold.key, hold.owner);
     const retry = await create(reporter, input, 'failed-after-commit');
     expect(retry.statusCode, retry.body).toBe(201);
     expect(retry.headers['idempotent-replayed']).toBe('true');
     expect(json(retry).id).toBe(made.id);
     expect(await mine(reporter)).toHaveLength(1);
-    // A request that lost its key to a retry cannot record what it made: its creation rolls back.
-    expect(await store.made({ ...hold, owner: 'someone-else' }, made.id)).toBe(false);
+    // Another request with the key (a retry that took it over) cannot record a second creation: it rolls back and answers this one.
+    expect(await store.made({ ...hold, owner: 'someone-else' }, made.id + 1)).toEqual({ kept: false, made: made.id });
+  });
+
+  it('creates one article when a slow first request outlives its lease and a retry takes the key over: both answer it', async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput({ title: '慢请求与重试' });
+    const store = t.ctx.store.idempotency;
+    const claimOf = store.claim;
+    let retry: Promise<Awaited<ReturnType<typeof create>>> | undefined;
+    let letRetryOn: () => void = () => {};
+    const retryHeld = new Promise<void>((resolve) => {
+      letRetryOn = resolve;
+    });
+    let claims = 0;
+    // The first request claims its key and then stalls past its lease (a slow upload, a long GC pause); the client
+    // gives up and sends the retry, which takes the key over and is itself still running when the first one goes on.
+    store.claim = async (c) => {
+      const found = await claimOf.call(store, c);
+      claims++;
+      if (claims === 1) {
+        t.clock.advance(IDEMPOTENCY_LEASE_MS + 1);
+        retry = create(reporter, input, 'slow-first');
+        while (claims < 2) await new Promise((r) => setTimeout(r, 5));
+      } else if (claims === 2) {
+        expect(found).toEqual({ claimed: true });
+        await retryHeld;
+      }
+      return found;
+    };
+    let first: Awaited<ReturnType<typeof create>>;
+    try {
+      first = await create(reporter, input, 'slow-first');
+      letRetryOn();
+    } finally {
+      letRetryOn();
+      store.claim = claimOf;
+    }
+    const second = await retry!;
+    // The first request did the work and says so; the retry answers with the same article, never a second one.
+    expect(first.statusCode, first.body).toBe(201);
+    expect(second.statusCode, second.body).toBe(201);
+    expect(json(second).id).toBe(json(first).id);
+    expect(second.headers['idempotent-replayed']).toBe('true');
+    expect((await mine(reporter)).map((a) => a.id)).toEqual([json(first).id]);
+    const later = await create(reporter, input, 'slow-first');
+    expect(later.statusCode).toBe(201);
+    expect(json(later).id).toBe(json(first).id);
+  });
+
+  it('creates one article when a retry that took the key over commits first: the slow first request answers that article', async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput({ title: '重试先完成' });
+    const store = t.ctx.store.idempotency;
+    const claimOf = store.claim;
+    let claims = 0;
+    let second: Awaited<ReturnType<typeof create>> | undefined;
+    // The first request stalls past its lease after claiming; the retry takes the key over and finishes meanwhile.
+    store.claim = async (c) => {
+      const found = await claimOf.call(store, c);
+      if (++claims === 1) {
+        t.clock.advance(IDEMPOTENCY_LEASE_MS + 1);
+        second = await create(reporter, input, 'slow-first-loses');
+      }
+      return found;
+    };
+    let first: Awaited<ReturnType<typeof create>>;
+    try {
+      first = await create(reporter, input, 'slow-first-loses');
+    } finally {
+      store.claim = claimOf;
+    }
+    expect(second!.statusCode, second!.body).toBe(201);
+    expect(first.statusCode, first.body).toBe(201);
+    expect(json(first).id).toBe(json(second!).id);
+    expect((await mine(reporter)).map((a) => a.id)).toEqual([json(second!).id]);
+  });
+
+  it('keeps the creation of a slow request whose key a retry took over and then let go (the retry failed)', async () => {
+    const store = t.ctx.store.idempotency;
+    const account = (await t.user('reporter')).id;
+    const now = t.clock.now();
+    const slow = { accountId: account, key: 'taken-then-let-go', owner: 'slow', fingerprint: 'fp', claimedAt: now };
+    expect(await store.claim({ ...slow, now })).toEqual({ claimed: true });
+    const later = now + IDEMPOTENCY_LEASE_MS + 1;
+    expect(await store.claim({ ...slow, owner: 'retry', now: later })).toEqual({ claimed: true });
+    await store.release(account, slow.key, 'retry');
+    expect(await store.made(slow, 41)).toEqual({ kept: true });
+    // A later retry gets what the slow request made, not a run of its own.
+    expect(await store.claim({ ...slow, owner: 'third', now: later + 1 })).toEqual({ claimed: false, fingerprint: 'fp', made: 41 });
+  });
+
+  /** An admin's script creating an API token: the answer holds the token's secret, shown once. */
+  const createToken = (admin: User, payload: Record<string, unknown>, key: string) =>
+    t.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: { authorization: admin.auth, 'idempotency-key': key }, payload });
+  const tokenIds = async (admin: User) =>
+    json<{ items: { id: number }[] }>(await t.app.inject({ url: '/api/v1/tokens', headers: { authorization: admin.auth } })).items.map((i) => i.id);
+  const keyRowsText = async () => JSON.stringify(await t.db.database.db.selectFrom('idempotency_keys').selectAll().execute());
+
+  it('answers a retried token creation with the same token and secret, one token made, and keeps neither key nor secret readable', async () => {
+    const admin = await t.user('admin');
+    const before = await tokenIds(admin);
+    const payload = { username: admin.username, name: '发稿脚本' };
+    const key = 'token-script-7f3a9c2e-1b4d';
+    const first = await createToken(admin, payload, key);
+    expect(first.statusCode, first.body).toBe(201);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    const retry = await createToken(admin, { name: '发稿脚本', username: admin.username }, key);
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(json(retry)).toEqual(json(first));
+    const secret = json<{ token: string }>(first).token;
+    expect(secret).toMatch(/^ink_/);
+    expect((await tokenIds(admin)).filter((id) => !before.includes(id))).toEqual([json(first).id]);
+    // The secret answered twice works, and the database holds neither it nor the key that opens the kept answer.
+    const me = await t.app.inject({ url: '/api/v1/tokens', headers: { authorization: `Bearer ${secret}` } });
+    expect(me.statusCode).toBe(200);
+    const rows = await keyRowsText();
+    expect(rows).not.toContain(secret);
+    expect(rows).not.toContain(secret.slice(4));
+    expect(rows).not.toContain(key);
+    // Another body with the key is another request: refused, nothing made.
+    const other = await createToken(admin, { username: admin.username, name: '另一个脚本' }, key);
+    expect(other.statusCode).toBe(422);
+    expect(json(other).error).toMatchObject({ code: 'idempotency_key_reused', field: 'Idempotency-Key' });
+    expect((await tokenIds(admin)).length).toBe(before.length + 1);
+  });
+
+  it('makes one token from concurrent token creations with one key; every 201 carries the same secret', async () => {
+    const admin = await t.user('admin');
+    const before = (await tokenIds(admin)).length;
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        fetch(`${base}/api/v1/tokens`, {
+          method: 'POST',
+          headers: { authorization: admin.auth, 'content-type': 'application/json', 'idempotency-key': 'token-storm' },
+          body: JSON.stringify({ username: admin.username, name: '并发脚本' }),
+        }).then(async (res) => ({ status: res.status, body: (await res.json()) as { id?: number; token?: string; error?: { code: string } } })),
+      ),
+    );
+    const created = answers.filter((a) => a.status === 201);
+    expect(created.length, JSON.stringify(answers)).toBeGreaterThanOrEqual(1);
+    expect(new Set(created.map((a) => `${a.body.id} ${a.body.token}`)).size).toBe(1);
+    for (const a of answers.filter((a) => a.status !== 201)) expect(a.body.error?.code).toBe('idempotency_in_progress');
+    const after = await createToken(admin, { username: admin.username, name: '并发脚本' }, 'token-storm');
+    expect(json(after)).toEqual(created[0]!.body);
+    expect((await tokenIds(admin)).length).toBe(before + 1);
+  });
+
+  it('answers a retried token creation after a crash between its commit and its answer being kept with the same secret', async () => {
+    const admin = await t.user('admin');
+    const before = (await tokenIds(admin)).length;
+    const payload = { username: admin.username, name: '崩溃后重试的脚本' };
+    const store = t.ctx.store.idempotency;
+    const keep = store.answer;
+    store.answer = async () => {
+      throw new Error('killed between the commit and keeping the answer');
+    };
+    let first: Awaited<ReturnType<typeof createToken>>;
+    try {
+      first = await createToken(admin, payload, 'token-crash');
+    } finally {
+      store.answer = keep;
+    }
+    expect(first.statusCode, first.body).toBe(201);
+    t.clock.advance(IDEMPOTENCY_LEASE_MS + 1);
+    const retry = await createToken(admin, payload, 'token-crash');
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(json(retry)).toEqual(json(first));
+    expect((await tokenIds(admin)).length).toBe(before + 1);
+    expect(await keyRowsText()).not.toContain(json<{ token: string }>(first).token);
   });
 
   it('lets the same request take over a key whose holder died mid-request, once its lease has run out', async () => {
@@ -407,5 +578,35 @@ describe.each(STORES)('Idempotency-Key on creating requests on %s', (kind) => {
     // The dead request's owner token no longer answers for the key.
     await store.answer(account, 'crashed', 'dead-process', { status: 201, headers: {}, body: '{"id":1}' });
     expect(await claim('after', now + IDEMPOTENCY_LEASE_MS + 2)).toEqual({ claimed: false, fingerprint: 'fp' });
+  });
+  // Last: it takes the table back to before 2026-12-12T0100 (down() clears it) and up again.
+  it('keeps answering the keys kept before keys were hashed and answers sealed, after the upgrade', async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput({ title: '升级前的稿件' });
+    const db = t.db.database.db;
+    await sealedDown(db as never);
+    // A row as the previous version kept it: the key itself, its answer in clear.
+    await db
+      .insertInto('idempotency_keys')
+      .values({
+        account_id: reporter.id,
+        idem_key: 'before-upgrade',
+        fingerprint: requestFingerprint('POST', '/api/v1/articles', input),
+        owner: null,
+        locked_until: t.clock.now(),
+        status: 201,
+        headers: JSON.stringify({ 'content-type': 'application/json; charset=utf-8', location: '/api/v1/articles/424242' }),
+        body: '{"id":424242}',
+        made_id: null,
+        created_at: t.clock.now(),
+      } as never)
+      .execute();
+    await sealedUp(db as never);
+    expect(await keyRowsText()).not.toContain('before-upgrade');
+    const retry = await create(reporter, input, 'before-upgrade');
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.headers.location).toBe('/api/v1/articles/424242');
+    expect(await mine(reporter)).toHaveLength(0);
   });
 });

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { Account, List, NewToken, Token } from '../../shared/api.ts';
-import { api, explain } from '../api.ts';
+import { api, creator, explain } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { Notice, useLoad } from '../ui.tsx';
 
@@ -10,11 +10,13 @@ export function TokensPage({ people }: { people: Account[] }) {
   const [name, setName] = useState('');
   const [created, setCreated] = useState<NewToken | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
+  // A dropped connection is retried with the same Idempotency-Key: the token already made, with its secret, not a second one.
+  const [createToken] = useState(() => creator<NewToken>('/tokens'));
 
   const create = async (e: Event) => {
     e.preventDefault();
     try {
-      setCreated(await api<NewToken>('POST', '/tokens', { username, name }));
+      setCreated(await createToken({ username, name }));
       setName('');
       setFailure(null);
       reload();

@@ -3,6 +3,7 @@ import type * as Argon2 from '@node-rs/argon2';
 import type { Ctx } from '../context.ts';
 import { randomToken, sha256 } from '../crypto.ts';
 import { DomainError, conflict, invalid, notFound, unauthorized } from '../errors.ts';
+import { type IdempotencyHold, keepMade } from '../idempotency.ts';
 import { authorize } from '../policy.ts';
 import { limitedAddress } from '../reactions/stuffing.ts';
 import { lineField } from '../text.ts';
@@ -237,22 +238,35 @@ export async function logout(ctx: Ctx, sessionToken: string, options: { everywhe
 
 export const TOKEN_PREFIX = 'ink_';
 
-/** Creates an API token for a user; the plain token is returned once and only its hash is kept. */
-export async function createApiToken(ctx: Ctx, actor: Actor | null, input: { username: string; name?: string }): Promise<{ token: string; id: number }> {
+/**
+ * Creates an API token for a user; the plain token is returned once and only its hash is kept. With `hold` (the
+ * request's Idempotency-Key) the key's row records the token and its secret (sealed with the client's key) in the same
+ * transaction, so that a retry after a crash before the answer gets this token, not a second one.
+ */
+export async function createApiToken(
+  ctx: Ctx,
+  actor: Actor | null,
+  input: { username: string; name?: string },
+  hold?: IdempotencyHold,
+): Promise<{ token: string; id: number }> {
   if (actor) authorize(actor, 'token.manage');
   const account = await ctx.store.accounts.findByUsername(input.username.trim().toLowerCase());
   if (!account) throw notFound(`User ${input.username}`);
   const token = TOKEN_PREFIX + randomToken();
-  const now = ctx.clock.now();
   const name = lineField(input.name ?? 'cli', 'name', 100) || 'cli';
-  const id = await ctx.store.accounts.insertToken({ accountId: account.id, name, tokenHash: sha256(token), at: now });
-  await ctx.store.history.record({
-    at: now,
-    actorId: actor?.id ?? null,
-    action: 'token.create',
-    subjectType: 'account',
-    subjectId: account.id,
-    detail: { tokenId: id, name },
+  const id = await ctx.store.transaction(async (store) => {
+    const now = ctx.clock.now();
+    const id = await store.accounts.insertToken({ accountId: account.id, name, tokenHash: sha256(token), at: now });
+    await keepMade(store, hold, id, token);
+    await store.history.record({
+      at: now,
+      actorId: actor?.id ?? null,
+      action: 'token.create',
+      subjectType: 'account',
+      subjectId: account.id,
+      detail: { tokenId: id, name },
+    });
+    return id;
   });
   return { token, id };
 }

@@ -1,9 +1,11 @@
-import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type Static, Type } from 'typebox';
+import { DomainError } from '../../domain/errors.ts';
 import { listApiTokens, revokeApiToken } from '../../domain/accounts/manage.ts';
 import { createApiToken } from '../../domain/accounts/service.ts';
 import { AUTH_REQUIRED } from '../auth.ts';
 import { typed, type WebDeps } from '../context.ts';
+import { heldKey, idempotentCreate } from '../idempotency.ts';
 import { newTokenOut, tokenOut } from '../presenters/newsroom.ts';
 import { IdParams } from './schemas.ts';
 
@@ -18,8 +20,16 @@ export function tokenRoutes(app: FastifyInstance, { ctx }: WebDeps): void {
 
   api.get('/tokens', { config: AUTH_REQUIRED }, async (req) => ({ items: (await listApiTokens(ctx, req.actor)).map(tokenOut) }));
 
-  api.post('/tokens', { config: AUTH_REQUIRED, schema: { body: NewTokenBody } }, async (req, reply) => {
-    const { token, id } = await createApiToken(ctx, req.actor, req.body);
+  // A retry after a crash between the token's commit and its answer being kept: the same token and secret (the secret
+  // recorded sealed with the request's Idempotency-Key, opened with it), as the first answer would have been.
+  const remake = async (req: FastifyRequest, reply: FastifyReply, id: number, secret?: string) => {
+    const body = req.body as Static<typeof NewTokenBody>;
+    if (secret === undefined) throw new DomainError('internal', 'internal', 'The token made with this Idempotency-Key cannot be answered again');
+    return reply.code(201).send(newTokenOut({ id, token: secret, username: body.username, name: body.name }));
+  };
+
+  api.post('/tokens', { config: idempotentCreate(remake), schema: { body: NewTokenBody } }, async (req, reply) => {
+    const { token, id } = await createApiToken(ctx, req.actor, req.body, heldKey(req));
     return reply.code(201).send(newTokenOut({ id, token, username: req.body.username, name: req.body.name }));
   });
 
