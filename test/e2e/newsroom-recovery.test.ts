@@ -356,6 +356,54 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
     await context.close();
   });
 
+  it("a new article's first save made it on the server but its answer was lost, then the tab died: 恢复 lands in that article, never a second one", async () => {
+    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const context = page.context();
+    const keys: (string | undefined)[] = [];
+    let made = 0;
+    // The first creation reaches the server, which makes the article; its answer and every later try are lost.
+    await page.route('**/api/v1/articles', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      keys.push(route.request().headers()['idempotency-key']);
+      if (made++ === 0) await route.fetch();
+      await route.abort('connectionreset');
+    });
+    await page.goto(`${base}/admin/articles/new`);
+    await page.waitForSelector('[data-editor] .ProseMirror');
+    await page.selectOption('#field-channel', CHANNEL);
+    await page.click('[data-editor] .ProseMirror');
+    await page.keyboard.type('新馆藏书三十万册。');
+    await page.fill('input[name=title]', '市图书馆新馆开放');
+    await waitState(page, 'offline');
+    const mine = async () =>
+      ((await (await context.request.get(`${base}/api/v1/articles?mine=true`)).json()) as { items: { id: number; title: string }[] }).items
+        .filter((a) => a.title === '市图书馆新馆开放')
+        .map((a) => a.id);
+    expect((await mine()).length).toBe(1);
+    await kill(page);
+
+    const again = await newPage(context);
+    const errors = watchErrors(again);
+    await again.route('**/api/v1/articles', (route) => {
+      if (route.request().method() === 'POST') keys.push(route.request().headers()['idempotency-key']);
+      return route.continue();
+    });
+    await again.goto(`${base}/admin/articles/new`);
+    await again.waitForSelector('[data-recovery]');
+    expect(await again.textContent('[data-recovery]')).toContain('市图书馆新馆开放');
+    await again.click('[data-recovery-restore]');
+    await again.waitForURL(/\/admin\/articles\/\d+$/, { timeout: 30_000 });
+    await waitState(again, 'saved');
+    const id = Number(/(\d+)$/.exec(again.url())![1]);
+    // One article, the one made by the first save, and every try of the creation sent with its key.
+    expect(await mine()).toEqual([id]);
+    expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(keys)).toEqual(new Set([keys[0]]));
+    expect((await stored(id)).bodyHtml).toContain('新馆藏书三十万册。');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('图文直播: an entry being written when the tab dies is offered back on the live page, posted once restored, and gone after', async () => {
     const { id } = await createArticle(ctx, reporter, { title: '马拉松图文直播', channel: CHANNEL, body: '<p>城市马拉松今晨开跑。</p>' });
     await submitArticle(ctx, reporter, id);

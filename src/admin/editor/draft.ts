@@ -6,7 +6,7 @@ import { conflictCount, mergeContent, resolveMerge, type Choice, type Content, t
 import { navigate } from '../router.ts';
 import { copyMatches, sameValue, splitTags } from './compare.ts';
 import { normalizeBody } from './extensions.ts';
-import { type LocalCopy, readLocalCopy, removeLocalCopy, writeLocalCopy } from './recovery.ts';
+import { type LocalCopy, readLocalCopy, removeLocalCopy, sentOf, writeLocalCopy } from './recovery.ts';
 
 /** The article's fields as the form holds them (tags as one line of text). */
 export interface DraftForm {
@@ -85,12 +85,17 @@ interface Payload {
   cover: string;
 }
 
-/** The request that creates the article, until it has an answer: kept to be sent again as it was, with its key. */
+/**
+ * The request that creates the article, until it has an answer: kept to be sent again as it was, with its key (also
+ * in the browser's copy, so a tab that died meanwhile sends it again too).
+ */
 interface Creation {
   key: string;
   payload: Payload;
   /** The screen it was made from (what the server has once it answers). */
   snap: Content<FormField>;
+  /** When it first went (ms). */
+  sentAt: number;
 }
 
 /**
@@ -243,10 +248,13 @@ export function useArticleDraft(id: number | undefined, user: User) {
       removeLocalCopy(user.username, articleId);
       return;
     }
+    const c = a ? null : creating.current;
     writeLocalCopy(user.username, articleId, {
       at: Date.now(),
       content: { fields: { ...f }, body: b },
       base: a && base.current ? { revision: base.current.revision, content: base.current.content } : null,
+      // The new article's creation that may have reached the server: 恢复 sends it again with its key.
+      ...(c ? { sent: { key: c.key, payload: c.payload, screen: c.snap, sentAt: c.sentAt } } : {}),
     });
   }
 
@@ -275,6 +283,17 @@ export function useArticleDraft(id: number | undefined, user: User) {
     if (!copy || !abilities.edit) return;
     pendingRecovery.current = null;
     setRecovery(null);
+    // The copy's creation may have made the article already: it goes again as it was, with its key, so the server
+    // answers that article (never a second one), and what was typed after it is saved onto it.
+    const sent = sentOf(copy);
+    if (sent && !latest.current.article && !creating.current) {
+      creating.current = {
+        key: sent.key,
+        payload: sent.payload as Payload,
+        snap: (sent.screen as Content<FormField> | undefined) ?? { fields: blank, body: '' },
+        sentAt: sent.sentAt,
+      };
+    }
     if (copy.base && latest.current.article && copy.base.revision !== latest.current.article.revision) {
       base.current = { revision: copy.base.revision, content: copy.base.content as Content<FormField> };
     }
@@ -482,7 +501,11 @@ export function useArticleDraft(id: number | undefined, user: User) {
       };
       if (!a) {
         // A creation whose answer never came is sent again unchanged (a changed one would be refused as another request).
-        creating.current ??= { key: newIdempotencyKey(), payload, snap };
+        if (!creating.current) {
+          creating.current = { key: newIdempotencyKey(), payload, snap, sentAt: Date.now() };
+          // Kept with the browser's copy before it goes: a tab that dies before the answer sends this again on 恢复.
+          syncLocalCopy();
+        }
         ({ payload, snap } = creating.current);
       }
       try {
@@ -509,7 +532,10 @@ export function useArticleDraft(id: number | undefined, user: User) {
       } catch (e) {
         const stale = e instanceof ApiError && e.code === 'stale_revision';
         // The server refused the creation itself (nothing was made): the next try sends what is on screen, with a new key.
-        if (!a && e instanceof ApiError && (e.status === 400 || e.status === 413)) creating.current = null;
+        if (!a && e instanceof ApiError && (e.status === 400 || e.status === 413)) {
+          creating.current = null;
+          syncLocalCopy();
+        }
         if (!stale || !a || attempt > 3) {
           setSaveState(e instanceof ApiError ? 'failed' : 'offline');
           setError(`保存失败：${explain(e)}`);
