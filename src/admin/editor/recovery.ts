@@ -4,8 +4,8 @@ import type { Content } from '../merge.ts';
  * The browser's copy of an editor's unsaved text (localStorage), so a tab that dies (crash, power, closed while
  * offline or before the autosave) loses nothing: written while the screen differs from what the server has, removed
  * once the server has exactly that text, offered back when the same account opens the article (or a new article) again.
- * Kept per account and article; another account's copies are never read. The 图文直播 page keeps an unsent entry the
- * same way (its own key beside the article's). What all copies together keep is capped
+ * Kept per account and article; another account's copies are never read. The 图文直播 page keeps an unsent entry, and
+ * an unsent change of each of its entries, the same way (their own keys beside the article's). What all copies together keep is capped
  * (the oldest go first), and a full or refused storage is never an error of the editor.
  */
 
