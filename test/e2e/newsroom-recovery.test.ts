@@ -5,7 +5,7 @@ import type { Actor } from '../../src/domain/accounts/roles.ts';
 import { createArticle, publishArticle, submitArticle, updateArticle } from '../../src/domain/articles/service.ts';
 import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
-import { setLiveStatus } from '../../src/domain/live/service.ts';
+import { postLiveEntry, setLiveStatus } from '../../src/domain/live/service.ts';
 import { waitFor } from '../support/wait.ts';
 import { launchChromium, signInNewsroom, startDemoSite, typeAtEndOf, watchErrors } from './browser.ts';
 
@@ -152,11 +152,11 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
   });
 
   it('a copy that differs from the server’s only in how the tags are separated is the same text: not offered, the editor open', async () => {
-    const { id } = await createArticle(ctx, reporter, { title: '寒潮来袭', channel: CHANNEL, body: '<p>寒潮将影响全市。</p>', tags: ['寒潮', '降温'] });
+    const { id } = await createArticle(ctx, reporter, { title: '寒潮来袭', channel: CHANNEL, body: '<p>寒潮将影响全市。</p>', tags: ['寒潮'] });
     const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
     const context = page.context();
     await open(page, id);
-    expect(await page.inputValue('input[name=tags]')).toBe('寒潮，降温');
+    expect(await page.inputValue('input[name=tags]')).toBe('寒潮');
     await failSaves(page);
     await page.fill('input[name=tags]', '寒潮, 降温 ');
     await waitState(page, 'offline');
@@ -165,6 +165,8 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
       message: 'the browser’s copy',
     });
     await kill(page);
+    // The same tags reach the server another way (another device), written as the editor writes them.
+    await updateArticle(ctx, reporter, id, { tags: ['寒潮', '降温'] });
 
     const again = await newPage(context);
     await open(again, id);
@@ -173,6 +175,29 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
     // Nothing to keep: the copy is gone, not offered another time.
     expect(await again.evaluate(() => Object.values(localStorage).some((v) => v.includes('寒潮, 降温')))).toBe(false);
     await context.close();
+  });
+
+  it('tags written with other separators are no unsaved change: no 未保存 marker, nothing saved, nothing kept', async () => {
+    const { id } = await createArticle(ctx, reporter, { title: '冬储菜上市', channel: CHANNEL, body: '<p>大白菜陆续上市。</p>', tags: ['白菜', '菜价'] });
+    const revision = (await stored(id)).revision;
+    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    await open(page, id);
+    expect(await page.inputValue('input[name=tags]')).toBe('白菜，菜价');
+    const writes: string[] = [];
+    page.on('request', (r) => r.method() !== 'GET' && r.url().includes(`/api/v1/articles/${id}`) && !r.url().endsWith('/presence') && writes.push(r.method()));
+    await page.fill('input[name=tags]', '白菜, 菜价');
+    // Longer than the autosave's delay: a change would have been marked and saved by now.
+    await page.waitForTimeout(3_000);
+    expect(await saveState(page)).toBe('clean');
+    expect(await page.textContent('[data-save-state]')).not.toContain('未保存');
+    expect(writes).toEqual([]);
+    expect((await stored(id)).revision).toBe(revision);
+    expect(await page.evaluate(() => Object.values(localStorage).some((v) => v.includes('白菜, 菜价')))).toBe(false);
+    // A real change of the tags still is one.
+    await page.fill('input[name=tags]', '白菜, 菜价, 冬储');
+    await waitState(page, 'saved');
+    expect((await stored(id)).tags).toEqual(['白菜', '菜价', '冬储']);
+    await page.context().close();
   });
 
   it('a reporter who can no longer edit the article (published meanwhile) is not offered 恢复: the copy stays, readable and copyable, until 丢弃', async () => {
@@ -331,6 +356,54 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
     await context.close();
   });
 
+  it("a new article's first save made it on the server but its answer was lost, then the tab died: 恢复 lands in that article, never a second one", async () => {
+    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const context = page.context();
+    const keys: (string | undefined)[] = [];
+    let made = 0;
+    // The first creation reaches the server, which makes the article; its answer and every later try are lost.
+    await page.route('**/api/v1/articles', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      keys.push(route.request().headers()['idempotency-key']);
+      if (made++ === 0) await route.fetch();
+      await route.abort('connectionreset');
+    });
+    await page.goto(`${base}/admin/articles/new`);
+    await page.waitForSelector('[data-editor] .ProseMirror');
+    await page.selectOption('#field-channel', CHANNEL);
+    await page.click('[data-editor] .ProseMirror');
+    await page.keyboard.type('新馆藏书三十万册。');
+    await page.fill('input[name=title]', '市图书馆新馆开放');
+    await waitState(page, 'offline');
+    const mine = async () =>
+      ((await (await context.request.get(`${base}/api/v1/articles?mine=true`)).json()) as { items: { id: number; title: string }[] }).items
+        .filter((a) => a.title === '市图书馆新馆开放')
+        .map((a) => a.id);
+    expect((await mine()).length).toBe(1);
+    await kill(page);
+
+    const again = await newPage(context);
+    const errors = watchErrors(again);
+    await again.route('**/api/v1/articles', (route) => {
+      if (route.request().method() === 'POST') keys.push(route.request().headers()['idempotency-key']);
+      return route.continue();
+    });
+    await again.goto(`${base}/admin/articles/new`);
+    await again.waitForSelector('[data-recovery]');
+    expect(await again.textContent('[data-recovery]')).toContain('市图书馆新馆开放');
+    await again.click('[data-recovery-restore]');
+    await again.waitForURL(/\/admin\/articles\/\d+$/, { timeout: 30_000 });
+    await waitState(again, 'saved');
+    const id = Number(/(\d+)$/.exec(again.url())![1]);
+    // One article, the one made by the first save, and every try of the creation sent with its key.
+    expect(await mine()).toEqual([id]);
+    expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(keys)).toEqual(new Set([keys[0]]));
+    expect((await stored(id)).bodyHtml).toContain('新馆藏书三十万册。');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('图文直播: an entry being written when the tab dies is offered back on the live page, posted once restored, and gone after', async () => {
     const { id } = await createArticle(ctx, reporter, { title: '马拉松图文直播', channel: CHANNEL, body: '<p>城市马拉松今晨开跑。</p>' });
     await submitArticle(ctx, reporter, id);
@@ -385,6 +458,111 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
     await last.waitForSelector('[data-live-recovery]', { state: 'detached' });
     expect(await last.evaluate(() => Object.values(localStorage).some((v) => v.includes('补给站供应充足。')))).toBe(false);
     expect(await entries()).toEqual(['第一集团已通过10公里处。']);
+    await context.close();
+  });
+
+  /** A published article with its live on, and the reporter's newsroom open on its live page. */
+  async function liveOpen(title: string) {
+    const { id } = await createArticle(ctx, reporter, { title, channel: CHANNEL, body: '<p>直播开始。</p>' });
+    await submitArticle(ctx, reporter, id);
+    await publishArticle(ctx, editor, id);
+    await setLiveStatus(ctx, editor, id, 'live');
+    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const entries = async () => (await ctx.store.live.visibleEntries(id, 100)).map((e) => e.body);
+    const openLive = async (p: Page, state = 'live') => {
+      await p.goto(`${base}/admin/articles/${id}/live`);
+      await p.waitForSelector(`[data-live-state=${state}]`);
+    };
+    return { id, page, context: page.context(), entries, openLive };
+  }
+  const kept = (p: Page, text: string) => p.evaluate((t) => Object.values(localStorage).some((v) => v.includes(t)), text);
+
+  it('图文直播: an entry whose post reached the server but lost its answer, then the tab died, is not posted twice after 恢复', async () => {
+    const { page, context, entries, openLive } = await liveOpen('龙舟赛图文直播');
+    const keys: (string | undefined)[] = [];
+    let made = 0;
+    await page.route('**/live/entries', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      keys.push(route.request().headers()['idempotency-key']);
+      // The first post reaches the server and is made; its answer and every later try are lost.
+      if (made++ === 0) await route.fetch();
+      await route.abort('connectionreset');
+    });
+    await openLive(page);
+    await page.fill('[data-live-body]', '红队率先冲过终点。');
+    await page.click('[data-live-submit]');
+    await waitFor(async () => (await entries()).length === 1 && (await page.isEnabled('[data-live-submit]')), { message: 'the post made, its answer lost' });
+    expect(await kept(page, '红队率先冲过终点。')).toBe(true);
+    await kill(page);
+
+    const again = await newPage(context);
+    const errors = watchErrors(again);
+    await again.route('**/live/entries', (route) => {
+      if (route.request().method() === 'POST') keys.push(route.request().headers()['idempotency-key']);
+      return route.continue();
+    });
+    await openLive(again);
+    await again.waitForSelector('[data-live-recovery]');
+    await again.click('[data-live-recovery-restore]');
+    await again.click('[data-live-submit]');
+    await waitFor(async () => (await again.inputValue('[data-live-body]')) === '', { message: 'the form emptied once posted' });
+    expect(await entries()).toEqual(['红队率先冲过终点。']);
+    expect(keys.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(keys)).toEqual(new Set([keys[0]]));
+    expect(await kept(again, '红队率先冲过终点。')).toBe(false);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('图文直播: an entry kept when the live has ended meanwhile is shown to read and copy (not posted) until 丢弃', async () => {
+    const { id, page, context, entries, openLive } = await liveOpen('音乐节图文直播');
+    await openLive(page);
+    await page.fill('[data-live-body]', '压轴乐队登台。');
+    await waitFor(() => kept(page, '压轴乐队登台。'), { timeout: 5_000, message: 'the browser’s copy' });
+    await kill(page);
+    await setLiveStatus(ctx, editor, id, 'ended');
+
+    const again = await newPage(context);
+    const errors = watchErrors(again);
+    await openLive(again, 'ended');
+    await again.waitForSelector('[data-live-kept]');
+    expect(await again.inputValue('[data-live-kept-text]')).toBe('压轴乐队登台。');
+    expect(await again.textContent('[data-live-kept]')).toContain('未发布的直播消息');
+    // Nothing to post it with, and nothing posted.
+    expect(await again.$('[data-live-submit]')).toBeNull();
+    expect(await entries()).toEqual([]);
+    // Still kept for another visit until dropped.
+    await again.reload();
+    await again.waitForSelector('[data-live-kept]');
+    await again.click('[data-live-kept-discard]');
+    await again.waitForSelector('[data-live-kept]', { state: 'detached' });
+    expect(await kept(again, '压轴乐队登台。')).toBe(false);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('图文直播: a change being typed into an existing entry when the tab dies is offered back on that entry and saved once restored', async () => {
+    const { id, page, context, entries, openLive } = await liveOpen('航展图文直播');
+    const { entry } = await postLiveEntry(ctx, reporter, id, { body: '首架飞机起飞。' });
+    await openLive(page);
+    const row = `[data-live-entry="${entry.id}"]`;
+    await page.click(`${row} button:has-text("编辑")`);
+    await page.fill(`${row} [data-live-body]`, '首架飞机起飞，表演持续十分钟。');
+    await waitFor(() => kept(page, '表演持续十分钟。'), { timeout: 5_000, message: 'the browser’s copy of the change' });
+    await kill(page);
+
+    const again = await newPage(context);
+    const errors = watchErrors(again);
+    await openLive(again);
+    await again.waitForSelector(`${row} [data-live-recovery]`);
+    expect(await again.textContent(`${row} [data-live-recovery]`)).toContain('未保存的修改');
+    expect(await entries()).toEqual(['首架飞机起飞。']);
+    await again.click(`${row} [data-live-recovery-restore]`);
+    expect(await again.inputValue(`${row} [data-live-body]`)).toBe('首架飞机起飞，表演持续十分钟。');
+    await again.click(`${row} [data-live-submit]`);
+    await waitFor(async () => (await entries())[0] === '首架飞机起飞，表演持续十分钟。', { message: 'the change saved' });
+    await waitFor(async () => !(await kept(again, '表演持续十分钟。')), { timeout: 5_000, message: 'the copy dropped once saved' });
+    expect(errors).toEqual([]);
     await context.close();
   });
 });

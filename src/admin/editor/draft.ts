@@ -6,7 +6,7 @@ import { conflictCount, mergeContent, resolveMerge, type Choice, type Content, t
 import { navigate } from '../router.ts';
 import { copyMatches, sameValue, splitTags } from './compare.ts';
 import { normalizeBody } from './extensions.ts';
-import { type LocalCopy, readLocalCopy, removeLocalCopy, writeLocalCopy } from './recovery.ts';
+import { type LocalCopy, readLocalCopy, removeLocalCopy, sentOf, writeLocalCopy } from './recovery.ts';
 
 /** The article's fields as the form holds them (tags as one line of text). */
 export interface DraftForm {
@@ -85,12 +85,17 @@ interface Payload {
   cover: string;
 }
 
-/** The request that creates the article, until it has an answer: kept to be sent again as it was, with its key. */
+/**
+ * The request that creates the article, until it has an answer: kept to be sent again as it was, with its key (also
+ * in the browser's copy, so a tab that died meanwhile sends it again too).
+ */
 interface Creation {
   key: string;
   payload: Payload;
   /** The screen it was made from (what the server has once it answers). */
-  snap: string;
+  snap: Content<FormField>;
+  /** When it first went (ms). */
+  sentAt: number;
 }
 
 /**
@@ -123,7 +128,8 @@ const formOf = (a: Article): DraftForm => ({
 /** An article as the editor holds it: the body in the editor's own serialization, so unchanged text compares equal. */
 const contentOf = (a: Article): Content<FormField> => ({ fields: formOf(a), body: normalizeBody(a.body) });
 
-const snapshot = (f: DraftForm, b: string) => JSON.stringify([f, b]);
+/** Whether two states of the screen are the same text as the editor compares them (tags whatever the separators). */
+const sameContent = (a: Content<FormField>, b: Content<FormField>) => copyMatches(a, b);
 
 const imageSources = (html: string) => [...html.matchAll(/<img\b[^>]*?\ssrc="([^"]*)"/gi)].map((m) => m[1]!.replace(/&amp;/g, '&'));
 const isRemote = (src: string) => /^https?:\/\//i.test(src);
@@ -212,7 +218,9 @@ export function useArticleDraft(id: number | undefined, user: User) {
   const forgotten = useRef(false);
 
   // What the server has (for a new article: the blank form, so an untouched one is not an unsaved change).
-  const savedSnapshot = useRef(snapshot(blank, ''));
+  const serverText = useRef<Content<FormField>>({ fields: blank, body: '' });
+  /** Whether the screen says what the server has, as the editor compares text (so separators of tags are no change). */
+  const onServer = (f: DraftForm, b: string) => sameContent(serverText.current, { fields: f, body: b });
   const base = useRef<Base | null>(null);
   const latest = useRef({ form, body, article, conflict });
   latest.current = { form, body, article, conflict };
@@ -236,14 +244,17 @@ export function useArticleDraft(id: number | undefined, user: User) {
     localCopyAt.current = Date.now();
     const { form: f, body: b, article: a } = latest.current;
     const articleId = a?.id;
-    if (snapshot(f, b) === savedSnapshot.current && !latest.current.conflict) {
+    if (onServer(f, b) && !latest.current.conflict) {
       removeLocalCopy(user.username, articleId);
       return;
     }
+    const c = a ? null : creating.current;
     writeLocalCopy(user.username, articleId, {
       at: Date.now(),
       content: { fields: { ...f }, body: b },
       base: a && base.current ? { revision: base.current.revision, content: base.current.content } : null,
+      // The new article's creation that may have reached the server: 恢复 sends it again with its key.
+      ...(c ? { sent: { key: c.key, payload: c.payload, screen: c.snap, sentAt: c.sentAt } } : {}),
     });
   }
 
@@ -272,6 +283,17 @@ export function useArticleDraft(id: number | undefined, user: User) {
     if (!copy || !abilities.edit) return;
     pendingRecovery.current = null;
     setRecovery(null);
+    // The copy's creation may have made the article already: it goes again as it was, with its key, so the server
+    // answers that article (never a second one), and what was typed after it is saved onto it.
+    const sent = sentOf(copy);
+    if (sent && !latest.current.article && !creating.current) {
+      creating.current = {
+        key: sent.key,
+        payload: sent.payload as Payload,
+        snap: (sent.screen as Content<FormField> | undefined) ?? { fields: blank, body: '' },
+        sentAt: sent.sentAt,
+      };
+    }
     if (copy.base && latest.current.article && copy.base.revision !== latest.current.article.revision) {
       base.current = { revision: copy.base.revision, content: copy.base.content as Content<FormField> };
     }
@@ -324,7 +346,7 @@ export function useArticleDraft(id: number | undefined, user: User) {
         const content = contentOf(a);
         adopt(a, content);
         show(content);
-        savedSnapshot.current = snapshot(content.fields, content.body);
+        serverText.current = content;
         setSaveState('clean');
         offerLocalCopy(id, content);
         setLoaded(true);
@@ -361,7 +383,7 @@ export function useArticleDraft(id: number | undefined, user: User) {
   // Unsaved changes: mark them, and save drafts by themselves a moment after the typing stops.
   useEffect(() => {
     if (!loaded) return;
-    const dirty = snapshot(form, body) !== savedSnapshot.current;
+    const dirty = !onServer(form, body);
     if (!dirty) {
       setSaveState((s) => (s === 'dirty' ? 'clean' : s));
       return;
@@ -384,8 +406,7 @@ export function useArticleDraft(id: number | undefined, user: User) {
   }, []);
 
   /** Whether leaving now would lose something: changes not saved, a save under way, or a conflict not settled. */
-  const unsaved = () =>
-    snapshot(latest.current.form, latest.current.body) !== savedSnapshot.current || inFlight.current !== null || latest.current.conflict !== null;
+  const unsaved = () => !onServer(latest.current.form, latest.current.body) || inFlight.current !== null || latest.current.conflict !== null;
 
   useEffect(() => {
     const warn = (e: BeforeUnloadEvent) => {
@@ -422,10 +443,10 @@ export function useArticleDraft(id: number | undefined, user: User) {
       setSaveState('conflict');
       return { merged: false, conflict: true, by, at };
     }
-    const mineChanged = snapshot(mine.fields, mine.body) !== savedSnapshot.current;
+    const mineChanged = !onServer(mine.fields, mine.body);
     show(resolveMerge(merge));
     adopt(current, theirs);
-    savedSnapshot.current = snapshot(theirs.fields, theirs.body);
+    serverText.current = theirs;
     return { merged: mineChanged, conflict: false, by, at };
   }
 
@@ -437,7 +458,7 @@ export function useArticleDraft(id: number | undefined, user: User) {
       return null;
     }
     const { form: f, body: b, article: a } = latest.current;
-    if (a && snapshot(f, b) === savedSnapshot.current) return { article: a, mergedWith: null };
+    if (a && onServer(f, b)) return { article: a, mergedWith: null };
     if (!f.title.trim() || !f.channel) {
       if (!quiet) setError('请先填写标题并选择频道。');
       return null;
@@ -456,16 +477,16 @@ export function useArticleDraft(id: number | undefined, user: User) {
     let mergedWith: string | null = null;
     for (let attempt = 1; ; attempt++) {
       const { form: f, body: b, article: a } = latest.current;
-      let snap = snapshot(f, b);
+      let snap: Content<FormField> = { fields: f, body: b };
       const done = (out: Article, wasNew: boolean): Saved => {
         setSavedAt(Date.now());
-        setSaveState(snapshot(latest.current.form, latest.current.body) !== snap ? 'dirty' : mergedWith ? 'merged' : 'saved');
+        setSaveState(!sameContent(snap, { fields: latest.current.form, body: latest.current.body }) ? 'dirty' : mergedWith ? 'merged' : 'saved');
         setError(null);
         if (wasNew) navigate(`/admin/articles/${out.id}`, { replace: true, force: true });
         return { article: out, mergedWith };
       };
       // Merged into exactly what the other person saved: nothing left to send.
-      if (a && snap === savedSnapshot.current) return done(a, false);
+      if (a && onServer(f, b)) return done(a, false);
       let payload: Payload = {
         title: f.title,
         subtitle: f.subtitle,
@@ -480,25 +501,29 @@ export function useArticleDraft(id: number | undefined, user: User) {
       };
       if (!a) {
         // A creation whose answer never came is sent again unchanged (a changed one would be refused as another request).
-        creating.current ??= { key: newIdempotencyKey(), payload, snap };
+        if (!creating.current) {
+          creating.current = { key: newIdempotencyKey(), payload, snap, sentAt: Date.now() };
+          // Kept with the browser's copy before it goes: a tab that dies before the answer sends this again on 恢复.
+          syncLocalCopy();
+        }
         ({ payload, snap } = creating.current);
       }
       try {
         const out = a ? await api<Article>('PATCH', `/articles/${a.id}`, payload, { ifMatch: base.current!.revision }) : await createArticle(creating.current!);
         if (!a) creating.current = null;
-        savedSnapshot.current = snap;
+        serverText.current = snap;
         adopt(out);
         // The new article's copy now lives under its id (written below when the screen has moved on since).
         if (!a) removeLocalCopy(user.username, undefined);
         const rehosted = rehostedImages(payload.body, out.body);
         if (rehosted && swapImages.current) {
-          const untouched = snapshot(latest.current.form, latest.current.body) === snap;
+          const untouched = sameContent(snap, { fields: latest.current.form, body: latest.current.body });
           const html = swapImages.current(rehosted.map, rehosted.failed);
           latest.current.body = html;
           setBody(html);
           // The server already has these addresses: showing them is no unsaved change.
           if (untouched) {
-            savedSnapshot.current = snapshot(f, html);
+            serverText.current = { fields: snap.fields, body: html };
             setSaveState('saved');
           }
         }
@@ -507,7 +532,10 @@ export function useArticleDraft(id: number | undefined, user: User) {
       } catch (e) {
         const stale = e instanceof ApiError && e.code === 'stale_revision';
         // The server refused the creation itself (nothing was made): the next try sends what is on screen, with a new key.
-        if (!a && e instanceof ApiError && (e.status === 400 || e.status === 413)) creating.current = null;
+        if (!a && e instanceof ApiError && (e.status === 400 || e.status === 413)) {
+          creating.current = null;
+          syncLocalCopy();
+        }
         if (!stale || !a || attempt > 3) {
           setSaveState(e instanceof ApiError ? 'failed' : 'offline');
           setError(`保存失败：${explain(e)}`);
@@ -534,7 +562,7 @@ export function useArticleDraft(id: number | undefined, user: User) {
     const theirs = contentOf(c.current);
     show(resolveMerge(c.merge, choices));
     adopt(c.current, theirs);
-    savedSnapshot.current = snapshot(theirs.fields, theirs.body);
+    serverText.current = theirs;
     latest.current.conflict = null;
     setConflict(null);
     setSaveState('dirty');

@@ -4,8 +4,8 @@ import type { Content } from '../merge.ts';
  * The browser's copy of an editor's unsaved text (localStorage), so a tab that dies (crash, power, closed while
  * offline or before the autosave) loses nothing: written while the screen differs from what the server has, removed
  * once the server has exactly that text, offered back when the same account opens the article (or a new article) again.
- * Kept per account and article; another account's copies are never read. The 图文直播 page keeps an unsent entry the
- * same way (its own key beside the article's). What all copies together keep is capped
+ * Kept per account and article; another account's copies are never read. The 图文直播 page keeps an unsent entry, and
+ * an unsent change of each of its entries, the same way (their own keys beside the article's). What all copies together keep is capped
  * (the oldest go first), and a full or refused storage is never an error of the editor.
  */
 
@@ -17,6 +17,12 @@ export interface LocalCopy {
   content: Content;
   /** The revision the screen's changes were made against, and its content (for the three-way merge); null for a new article. */
   base: { revision: number; content: Content } | null;
+  /**
+   * A creating request sent and not answered (the server may have made the article or entry and only the answer was
+   * lost): its Idempotency-Key and body as sent, so 恢复 sends exactly it again and the server answers what it made
+   * instead of making a second one; `screen` is the content it was made from, `sentAt` when it first went (ms).
+   */
+  sent?: { key: string; payload: unknown; screen?: Content; sentAt: number };
 }
 
 const PREFIX = 'inkstone.recovery.v1:';
@@ -27,14 +33,28 @@ export const RECOVERY_CAP = 2_000_000;
 type Index = Record<string, { at: number; size: number }>;
 
 /**
- * Whose text a copy keeps: an article's (`undefined`: the new article not yet saved), or the 图文直播 entry being
- * written for an article (`{ live: id }`).
+ * Whose text a copy keeps: an article's (`undefined`: the new article not yet saved), the 图文直播 entry being
+ * written for an article (`{ live: id }`), or the change being typed into one of its existing entries
+ * (`{ live: id, entry: entryId }`).
  */
-export type CopyOf = number | undefined | { live: number };
+export type CopyOf = number | undefined | { live: number; entry?: number };
 
-/** The storage key of one account's copy of one article's text (`new`: the article not yet saved; `:live`: its unsent live entry). */
-export const copyKey = (username: string, of: CopyOf) =>
-  `${PREFIX}${encodeURIComponent(username)}:${of === undefined ? 'new' : typeof of === 'number' ? of : `${of.live}:live`}`;
+const copyName = (of: CopyOf) =>
+  of === undefined ? 'new' : typeof of === 'number' ? `${of}` : of.entry === undefined ? `${of.live}:live` : `${of.live}:live:${of.entry}`;
+
+/**
+ * The storage key of one account's copy of one article's text (`new`: the article not yet saved; `:live`: its unsent
+ * live entry; `:live:<entry id>`: an unsent change of one of its entries).
+ */
+export const copyKey = (username: string, of: CopyOf) => `${PREFIX}${encodeURIComponent(username)}:${copyName(of)}`;
+
+/** The creating request a copy keeps, when it is whole (a damaged one is as good as none). */
+export function sentOf(copy: LocalCopy): LocalCopy['sent'] {
+  const sent = copy.sent as Partial<NonNullable<LocalCopy['sent']>> | undefined;
+  if (!sent || typeof sent.key !== 'string' || !sent.key || sent.payload === undefined || typeof sent.sentAt !== 'number') return undefined;
+  const screen = sent.screen && typeof sent.screen.body === 'string' && typeof sent.screen.fields === 'object' ? sent.screen : undefined;
+  return { key: sent.key, payload: sent.payload, screen, sentAt: sent.sentAt };
+}
 
 function storage(): Storage | null {
   try {

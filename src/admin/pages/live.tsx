@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Account, Article, LiveAnswer, LiveEntryItem, MediaItem, User } from '../../shared/api.ts';
 import { ApiError, api, explain, newIdempotencyKey } from '../api.ts';
-import { type LocalCopy, readLocalCopy, removeLocalCopy, writeLocalCopy } from '../editor/recovery.ts';
+import { type CopyOf, type LocalCopy, readLocalCopy, removeLocalCopy, sentOf, writeLocalCopy } from '../editor/recovery.ts';
 import { formatTime } from '../format.ts';
 import { useLeaveGuard } from '../router.ts';
 import { MediaBrowser } from '../media-browser.tsx';
@@ -36,15 +36,35 @@ const payload = (d: Draft) => ({
   pinned: d.pinned,
 });
 
-/** An unsent entry as the browser keeps it (recovery.ts holds form fields as text: the images as JSON). */
-const toCopy = (d: Draft): LocalCopy => ({
-  at: Date.now(),
-  content: {
-    fields: { quoteText: d.quoteText, quoteSource: d.quoteSource, pinned: d.pinned ? '1' : '', images: JSON.stringify(d.images) },
-    body: d.body,
-  },
-  base: null,
+/** A POST of a new entry sent and not answered yet: its body as sent and its Idempotency-Key. */
+interface Pending {
+  body: string;
+  key: string;
+  sentAt: number;
+}
+
+const contentOf = (d: Draft): LocalCopy['content'] => ({
+  fields: { quoteText: d.quoteText, quoteSource: d.quoteSource, pinned: d.pinned ? '1' : '', images: JSON.stringify(d.images) },
+  body: d.body,
 });
+
+/**
+ * An unsent entry (or change of an entry) as the browser keeps it (recovery.ts holds form fields as text: the images
+ * as JSON), with the post that may have reached the server (its key, so 发布 after 恢复 sends it again as it was) and,
+ * for a change, the entry's version it was made on.
+ */
+const toCopy = (d: Draft, pending: Pending | null, base: { seq: number; initial: Draft } | null): LocalCopy => ({
+  at: Date.now(),
+  content: contentOf(d),
+  base: base ? { revision: base.seq, content: contentOf(base.initial) } : null,
+  ...(pending ? { sent: { key: pending.key, payload: pending.body, sentAt: pending.sentAt } } : {}),
+});
+
+/** A kept entry as plain text, to read and copy out where it cannot go back into a form. */
+function entryText(d: Draft): string {
+  const quote = d.quoteText.trim() ? `“${d.quoteText.trim()}”${d.quoteSource.trim() ? `——${d.quoteSource.trim()}` : ''}` : '';
+  return [d.body.trim(), quote, d.images.length ? `[图片 ${d.images.length} 张]` : ''].filter(Boolean).join('\n\n');
+}
 
 function fromCopy(copy: LocalCopy): Draft {
   const f = copy.content.fields;
@@ -64,9 +84,11 @@ function fromCopy(copy: LocalCopy): Draft {
 const LOCAL_COPY_MS = 300;
 
 /**
- * The form of an entry: text, a quote with its source, library images and 置顶; used to post and to edit. A new
- * entry (`keep`) is also kept in the browser (recovery.ts, per account and article) while it is unsent, so a tab that
- * dies loses nothing: opening the live page again offers it back (恢复 / 丢弃).
+ * The form of an entry: text, a quote with its source, library images and 置顶; used to post and to edit. What is
+ * typed (`keep`: a new entry, or a change of the entry `keep.entry`) is also kept in the browser (recovery.ts, per
+ * account, article and entry) while it is unsent, so a tab that dies loses nothing: opening the live page again
+ * offers it back (恢复 / 丢弃). A new entry's post carries an Idempotency-Key, kept with the copy before it goes:
+ * when its answer was lost, sending the same entry again (also after 恢复 in another tab) answers the entry it made.
  */
 function EntryForm({
   initial,
@@ -79,10 +101,12 @@ function EntryForm({
   initial: Draft;
   people: Account[];
   submitLabel: string;
-  onSubmit: (d: Draft) => Promise<boolean>;
+  onSubmit: (d: Draft, key: string) => Promise<boolean>;
   onCancel?: () => void;
-  keep?: { username: string; articleId: number };
+  keep?: { username: string; articleId: number; entry?: { id: number; seq: number } };
 }) {
+  // Only read or written with `keep`.
+  const copyOf: CopyOf = { live: keep?.articleId ?? 0, entry: keep?.entry?.id };
   const [d, setD] = useState<Draft>(initial);
   const [picking, setPicking] = useState(false);
   const [sending, setSending] = useState(false);
@@ -100,18 +124,23 @@ function EntryForm({
     return () => removeEventListener('beforeunload', warn);
   }, []);
 
+  // One Idempotency-Key per new entry: kept while the same entry is sent again after a failure (the server may have
+  // posted it and only the answer was lost), replaced once it is posted or the entry changes.
+  const pending = useRef<Pending | null>(null);
   // An earlier visit's unsent entry, until the writer takes it back or drops it (no copy is written meanwhile).
   const [offered, setOffered] = useState<LocalCopy | null>(() => {
     if (!keep) return null;
-    const copy = readLocalCopy(keep.username, { live: keep.articleId });
+    const copy = readLocalCopy(keep.username, copyOf);
     return copy && JSON.stringify(fromCopy(copy)) !== JSON.stringify(initial) ? copy : null;
   });
   const waiting = useRef(offered !== null);
   waiting.current = offered !== null;
   const syncCopy = () => {
     if (!keep || waiting.current) return;
-    if (unsent()) writeLocalCopy(keep.username, { live: keep.articleId }, toCopy(latest.current.d));
-    else removeLocalCopy(keep.username, { live: keep.articleId });
+    const base = keep.entry ? { seq: keep.entry.seq, initial: latest.current.initial } : null;
+    // A change of an entry is a PATCH (If-Match, no key): only a new entry's post has one to keep.
+    if (unsent()) writeLocalCopy(keep.username, copyOf, toCopy(latest.current.d, base ? null : pending.current, base));
+    else removeLocalCopy(keep.username, copyOf);
   };
   useEffect(() => {
     if (!keep || offered) return;
@@ -134,13 +163,16 @@ function EntryForm({
   const restore = () => {
     if (!offered) return;
     const restored = fromCopy(offered);
+    // A post of it that may have reached the server: sent again with its key, the server answers the entry it made.
+    const sent = sentOf(offered);
+    if (sent && typeof sent.payload === 'string') pending.current = { body: sent.payload, key: sent.key, sentAt: sent.sentAt };
     latest.current.d = restored;
     setD(restored);
     setOffered(null);
   };
   const discard = () => {
     if (!keep) return;
-    removeLocalCopy(keep.username, { live: keep.articleId });
+    removeLocalCopy(keep.username, copyOf);
     setOffered(null);
   };
 
@@ -148,7 +180,12 @@ function EntryForm({
     e.preventDefault();
     setSending(true);
     try {
-      if (await onSubmit(d)) {
+      const body = JSON.stringify(payload(d));
+      if (pending.current?.body !== body) pending.current = { body, key: newIdempotencyKey(), sentAt: Date.now() };
+      // The key is kept with the copy before the post goes: a tab that dies before the answer sends it again.
+      syncCopy();
+      if (await onSubmit(d, pending.current.key)) {
+        pending.current = null;
         setD(initial);
         latest.current.d = initial;
         // Posted: nothing left to keep (at once, not after the copy's delay).
@@ -168,8 +205,11 @@ function EntryForm({
       {offered ? (
         <div class="recovery" role="alert" data-live-recovery>
           <p>
-            有一条未发布的直播消息的本地副本（{formatTime(offered.at)}）：“{offered.content.body.slice(0, 40)}
-            {offered.content.body.length > 40 ? '…' : ''}”。恢复后放回下面的输入框，需要再点“{submitLabel}”；丢弃后无法找回。
+            {keep?.entry ? '这条消息有未保存的修改的本地副本' : '有一条未发布的直播消息的本地副本'}（{formatTime(offered.at)}）：“
+            {offered.content.body.slice(0, 40)}
+            {offered.content.body.length > 40 ? '…' : ''}”。
+            {keep?.entry && offered.base && offered.base.revision !== keep.entry.seq ? '这条消息在副本之后又被修改过，保存副本会替换那次修改。' : ''}
+            恢复后放回下面的输入框，需要再点“{submitLabel}”；丢弃后无法找回。
           </p>
           <div class="row">
             <button type="button" class="primary" data-live-recovery-restore onClick={restore}>
@@ -240,20 +280,72 @@ function EntryForm({
   );
 }
 
+/**
+ * A kept entry (or change) that cannot go back into a form now (the live ended, or posting or editing it is no longer
+ * allowed): shown to read and copy out, kept in the browser until the writer drops it; never posted from here.
+ */
+function KeptEntry({ username, of }: { username: string; of: { live: number; entry?: number } }) {
+  const [copy, setCopy] = useState(() => readLocalCopy(username, of));
+  const [copied, setCopied] = useState<string | null>(null);
+  const area = useRef<HTMLTextAreaElement>(null);
+  if (!copy) return null;
+  const text = entryText(fromCopy(copy));
+  const copyOut = async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setCopied('已复制到剪贴板。');
+    } catch {
+      // No clipboard for this page (permission, an insecure address): the text is selected for Ctrl+C.
+      area.current?.select();
+      setCopied('无法直接写入剪贴板，文字已选中，请按 Ctrl+C 复制。');
+    }
+  };
+  const discard = () => {
+    removeLocalCopy(username, of);
+    setCopy(null);
+  };
+  return (
+    <div class="recovery card" role="alert" data-live-kept>
+      <p>
+        {of.entry === undefined ? '有一条未发布的直播消息的本地副本' : '这条消息有未保存的修改的本地副本'}（{formatTime(copy.at)}）。
+        {of.entry === undefined ? '现在不能发布新消息（直播已结束或您无权发布），' : '您现在不能修改这条消息，'}
+        副本仍保留在本浏览器中，可以查看并复制其中的文字；丢弃后无法找回。
+      </p>
+      <textarea class="recovery-text" readOnly rows={4} ref={area} data-live-kept-text value={text} aria-label="本地副本的文字" />
+      <div class="row">
+        <button type="button" class="primary" data-live-kept-copy onClick={() => void copyOut()}>
+          复制文字
+        </button>
+        <button type="button" data-live-kept-discard onClick={() => confirm('确定丢弃这份本地副本吗？丢弃后无法找回。') && discard()}>
+          丢弃
+        </button>
+      </div>
+      {copied ? <p>{copied}</p> : null}
+    </div>
+  );
+}
+
 function EntryView({
   entry: e,
   people,
   articleId,
+  username,
   onChanged,
   onError,
 }: {
   entry: LiveEntryItem;
   people: Account[];
   articleId: number;
+  username: string;
   onChanged: () => void;
   onError: (message: string | null) => void;
 }) {
-  const [editing, setEditing] = useState(false);
+  // A change of this entry kept from an earlier visit opens its form, which offers it back (恢复 / 丢弃).
+  const [editing, setEditing] = useState(() => {
+    if (!e.abilities.edit) return false;
+    const copy = readLocalCopy(username, { live: articleId, entry: e.id });
+    return copy !== null && JSON.stringify(fromCopy(copy)) !== JSON.stringify(fromEntry(e));
+  });
   const url = `/articles/${articleId}/live/entries/${e.id}`;
   // Every change names the version it was made on: a colleague's change meanwhile is a 412, not overwritten.
   const write = async (method: 'PATCH' | 'DELETE', body?: unknown) => {
@@ -276,7 +368,12 @@ function EntryView({
           people={people}
           submitLabel="保存修改"
           onSubmit={async (d) => (await write('PATCH', payload(d))) && (setEditing(false), true)}
-          onCancel={() => setEditing(false)}
+          onCancel={() => {
+            // Cancelled: the change is dropped on purpose, so no copy of it is offered later.
+            removeLocalCopy(username, { live: articleId, entry: e.id });
+            setEditing(false);
+          }}
+          keep={{ username, articleId, entry: { id: e.id, seq: e.seq } }}
         />
       </li>
     );
@@ -302,6 +399,7 @@ function EntryView({
           ))}
         </p>
       ) : null}
+      {e.abilities.edit ? null : <KeptEntry username={username} of={{ live: articleId, entry: e.id }} />}
       {e.abilities.edit ? (
         <div class="live-actions">
           <button type="button" class="small" onClick={() => setEditing(true)}>
@@ -349,14 +447,9 @@ export function LivePage({ id, user, people }: { id: number; user: User; people:
       setError(explain(e));
     }
   };
-  // One Idempotency-Key per entry: kept while the same draft is sent again after a failure (the server may have
-  // posted it and only the answer was lost), replaced once it is posted or the draft changes.
-  const pending = useRef<{ body: string; key: string } | null>(null);
-  const post = async (d: Draft) => {
-    const body = payload(d);
-    const json = JSON.stringify(body);
-    if (pending.current?.body !== json) pending.current = { body: json, key: newIdempotencyKey() };
-    const send = () => api('POST', `/articles/${id}/live/entries`, body, { idempotencyKey: pending.current!.key });
+  // Posted with the form's Idempotency-Key for this entry (the same while the same entry is sent again).
+  const post = async (d: Draft, key: string) => {
+    const send = () => api('POST', `/articles/${id}/live/entries`, payload(d), { idempotencyKey: key });
     try {
       try {
         await send();
@@ -365,7 +458,6 @@ export function LivePage({ id, user, people }: { id: number; user: User; people:
         if (e instanceof ApiError) throw e;
         await send();
       }
-      pending.current = null;
       setError(null);
       setOk('已发布，读者页面即时更新。');
       live.reload();
@@ -425,11 +517,21 @@ export function LivePage({ id, user, people }: { id: number; user: User; people:
           </div>
           {l.live?.status === 'live' && l.abilities.post ? (
             <EntryForm initial={empty()} people={people} submitLabel="发布" onSubmit={post} keep={{ username: user.username, articleId: id }} />
-          ) : null}
+          ) : (
+            <KeptEntry username={user.username} of={{ live: id }} />
+          )}
           {l.live && l.entries.length === 0 ? <p class="muted">还没有消息。</p> : null}
           <ol class="live-list">
             {l.entries.map((e) => (
-              <EntryView key={`${e.id}:${e.seq}`} entry={e} people={people} articleId={id} onChanged={live.reload} onError={setError} />
+              <EntryView
+                key={`${e.id}:${e.seq}`}
+                entry={e}
+                people={people}
+                articleId={id}
+                username={user.username}
+                onChanged={live.reload}
+                onError={setError}
+              />
             ))}
           </ol>
         </>
