@@ -117,6 +117,27 @@ describe.each(STORES)('curation races on %s', (kind) => {
     expect(lists).toContainEqual(articleIds);
   });
 
+  it('bulk tags and a bulk move racing each other and an edit (no If-Match): every one is applied in turn, none fails or is lost', async () => {
+    for (let round = 0; round < 5; round++) {
+      const ids: number[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await createArticle(t.app, wang.auth, { tags: ['原有'] })).id);
+      const [tagA, tagB, move, edit] = await Promise.all([
+        call(wang.auth, 'POST', '/articles/bulk', { action: 'tag', ids, tag: '甲' }),
+        call(li.auth, 'POST', '/articles/bulk', { action: 'tag', ids, tag: '乙' }),
+        call(li.auth, 'POST', '/articles/bulk', { action: 'move', ids, channel: 'keji' }),
+        call(wang.auth, 'PATCH', `/articles/${ids[0]}`, { summary: '同时改的摘要' }),
+      ]);
+      for (const bulk of [tagA!, tagB!, move!]) expect(json(bulk), bulk.body).toMatchObject({ done: 3, failed: 0 });
+      expect(edit!.statusCode).toBe(200);
+      for (const id of ids) {
+        const article = json(await call(wang.auth, 'GET', `/articles/${id}`));
+        expect(article.tags, String(id)).toEqual(expect.arrayContaining(['原有', '甲', '乙']));
+        expect(article.channel, String(id)).toBe('keji');
+        if (id === ids[0]) expect(article.summary).toBe('同时改的摘要');
+      }
+    }
+  });
+
   it('two admins adding the same sensitive word at once: it is listed once, one added it and the other updated it', async () => {
     const results = await Promise.all([
       call(admin.auth, 'POST', '/moderation/words', { word: '同时词', action: 'block' }),
