@@ -75,6 +75,13 @@ export interface Store {
   readonly idempotency: IdempotencyRepository;
   /** Runs fn in one transaction: all its writes land together or not at all. Inside one, fn joins it. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  /**
+   * Inside a transaction, before its reads: waits until every other transaction that serialized on the same subject
+   * (`id` narrows it, e.g. one topic) has finished, so a check-then-write (is the slug free? would this move make a
+   * cycle? which rows does this list replace?) sees what they wrote. PostgreSQL takes a transaction-scoped advisory
+   * lock; SQLite's writers already take turns.
+   */
+  serialize(subject: string, id?: number): Promise<void>;
   /** Runs `run` after the enclosing transaction commits; never if it rolls back; at once outside a transaction. */
   afterCommit(run: () => void): void;
   /**

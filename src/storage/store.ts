@@ -27,7 +27,11 @@ import { SourceRepository } from './repositories/sources.ts';
 import { SynonymRepository } from './repositories/synonyms.ts';
 import { TopicRepository } from './repositories/topics.ts';
 import { brokenNamedStatement } from './drivers.ts';
+import { prepared } from './prepared.ts';
 import { type ApartSource, sqliteFileOf } from './related-finder.ts';
+
+/** PostgreSQL: the lock serialize() takes, a transaction's (the outbox's own locks name their topics without the prefix). */
+const subjectLock = prepared((_db: Kysely<DB>, subject: string, id: number) => sql`select pg_advisory_xact_lock(hashtext(${subject}), ${id})`);
 
 /** Runs of a transaction PostgreSQL aborted before it wrote anything, at most (see SqlStore.transaction). */
 const TRANSACTION_RUNS = 3;
@@ -147,6 +151,11 @@ export class SqlStore implements Store {
       for (const run of committed) run();
       return result;
     }
+  }
+
+  async serialize(subject: string, id = 0): Promise<void> {
+    if (!this.db.isTransaction) throw new Error('serialize() belongs inside a transaction');
+    if (this.dialect === 'postgres') await subjectLock(this.db, `serialize:${subject}`, id);
   }
 
   afterCommit(run: () => void): void {

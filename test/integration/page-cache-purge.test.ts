@@ -130,6 +130,29 @@ describe.each(STORES)('precise page-cache purge on %s', (kind) => {
     expect(renamed.statusCode).toBe(200);
     for (const url of ['/', '/c/keji', `/a/${tech}`]) expect(await cache(url), url).toBe('miss');
   });
+
+  it('the pages rendered right after a channel change show it: a renamed, new or moved channel, not the tree of seconds before', async () => {
+    await warm(['/', '/c/keji', `/a/${tech}`]);
+    const channel = async (method: 'POST' | 'PATCH', url: string, payload: object) => {
+      const res = await t.app.inject({ method, url: `/api/v1${url}`, headers: { authorization: admin }, payload });
+      expect(res.statusCode, res.body).toBeLessThan(300);
+      return res.json() as { id: number };
+    };
+    const channels = (await t.app.inject({ url: '/api/v1/channels', headers: { authorization: editor } })).json() as { items: { id: number; path: string }[] };
+    await channel('PATCH', `/channels/${channels.items.find((c) => c.path === 'keji')!.id}`, { name: '科学技术' });
+    for (const url of ['/', '/c/keji', `/a/${tech}`]) {
+      const page = await get(url);
+      expect(page.body, url).toContain('科学技术');
+      // Cached as rendered: the name stays right for the page's whole life in the cache.
+      expect((await get(url)).headers['x-cache'], url).toBe('hit');
+      expect((await get(url)).body, url).toContain('科学技术');
+    }
+    const { id } = await channel('POST', '/channels', { slug: 'tiyu', name: '体育' });
+    expect((await get('/c/tiyu')).statusCode).toBe(200);
+    await channel('PATCH', `/channels/${id}`, { parent: 'difang' });
+    expect((await get('/c/difang/tiyu')).statusCode).toBe(200);
+    expect((await get('/c/tiyu')).statusCode).toBe(404);
+  });
 });
 
 describe.each(STORES)('CDN purge webhook on %s', (kind) => {

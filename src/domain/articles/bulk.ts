@@ -38,8 +38,12 @@ export interface BulkOutcome {
 /** Every change a bulk action makes is audited on its article with this beside the usual detail. */
 const BULK: AuditDetail = { bulk: true };
 
-/** A write that found a newer revision than the one it read is tried again this often on the newer one. */
-const ATTEMPTS = 3;
+/**
+ * A write that found a newer revision than the one it read is tried again this often on the newer one: as often as a
+ * single edit without If-Match is (lastWriteWins), since each try lets one racing writer through; at 3, a bulk tag
+ * racing another bulk action and an edit of the same article failed as stale_revision though nobody sent If-Match.
+ */
+const ATTEMPTS = 10;
 
 /**
  * One action over many articles for editors (reporters 403): each article goes through the same command as the single

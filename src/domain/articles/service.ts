@@ -492,11 +492,14 @@ export async function publishDueArticles(ctx: Ctx, refused: (id: number, err: Do
   const published: number[] = [];
   for (const id of due) {
     try {
-      await transition(ctx, null, id, 'publish', (a) => ({
-        status: 'published',
-        publishedAt: a.publishedAt ?? a.scheduledAt ?? ctx.clock.now(),
-        scheduledAt: null,
-      }));
+      await transition(ctx, null, id, 'publish', (a, now) => {
+        // Read again in the publishing transaction: an editor may have pulled it (撤稿) or moved its time since the
+        // list was made, and publish is a step unpublished and scheduled articles may both take.
+        if (a.status !== 'scheduled' || a.scheduledAt === null || a.scheduledAt > now) {
+          throw conflict('invalid_transition', `Article ${id} is no longer due: ${statusNames[a.status]}`);
+        }
+        return { status: 'published', publishedAt: a.publishedAt ?? a.scheduledAt, scheduledAt: null };
+      });
       published.push(id);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;

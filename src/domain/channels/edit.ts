@@ -21,6 +21,9 @@ export async function updateChannel(ctx: Ctx, actor: Actor, id: number, edit: Ch
   authorize(actor, 'channel.manage');
   const name = edit.name === undefined ? undefined : lineField(edit.name, 'name', 40, true);
   return ctx.store.transaction(async (store) => {
+    // One change to the tree at a time (as createChannel): two moves checked against the same tree could each pass
+    // the cycle check and together make one (a under b and b under a), paths that disagree with the parents.
+    await store.serialize('channels');
     const channel = await store.channels.findById(id);
     if (!channel) throw notFound('Channel');
     const all = await store.channels.all();

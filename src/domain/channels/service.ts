@@ -22,6 +22,9 @@ export async function createChannel(ctx: Ctx, actor: Actor | null, input: NewCha
   const name = lineField(input.name, 'name', 40, true);
   const description = lineField(input.description, 'description', 300);
   return ctx.store.transaction(async (store) => {
+    // One change to the tree at a time: two admins creating the same path, or one moving a channel while the other
+    // creates under it, would each check a tree the other is changing.
+    await store.serialize('channels');
     let parentId: number | null = null;
     let path = slug;
     const parentPath = input.parent === undefined ? undefined : normalizeChannelPath(input.parent);

@@ -94,6 +94,9 @@ export async function addWords(
   const how = 'text' in input ? 'import' : 'add';
   const words = 'text' in input ? parseWordList(input.text, input.action) : [{ ...checkWord(input.word), action: input.action }];
   return ctx.store.transaction(async (store) => {
+    // Changes to the list take turns: two admins adding one word at once would each count it as added (and audit an
+    // addition twice), and two imports would each check the size limit without the other's words.
+    await store.serialize('moderation_words');
     const at = ctx.clock.now();
     const writes: SensitiveWordWrite[] = words.map((w) => ({ ...w, actorId: actor.id, at }));
     const result = await store.moderationWords.upsert(writes);
@@ -115,6 +118,8 @@ export async function updateWord(ctx: Ctx, actor: Actor, id: number, input: { wo
   authorize(actor, 'comments.configure');
   const { word, key } = checkWord(input.word);
   return ctx.store.transaction(async (store) => {
+    // As addWords: two renames to one word at once would both find it free (a unique-key 500 on PostgreSQL).
+    await store.serialize('moderation_words');
     const before = await store.moderationWords.find(id);
     if (!before) throw notFound('Word');
     // Always later than the word's last change: the list's fingerprint (other processes' caches) sums these times.

@@ -40,6 +40,9 @@ export async function setSlot(ctx: Ctx, actor: Actor | null, slot: SlotName, ite
   const ids = items.map((i) => i.articleId);
   if (new Set(ids).size !== ids.length) throw invalid('An article may appear once per slot', 'items', 'duplicate');
   return ctx.store.transaction(async (store) => {
+    // Two editors curating the slot at once replace it in turn (last write wins), rather than the second inserting
+    // beside the rows the first wrote after its read (a unique-key 500 on PostgreSQL).
+    await store.serialize(`slot:${slot}`);
     const found = await store.articles.findMany(ids);
     if (found.length !== ids.length) throw invalid('Some articles do not exist', 'items', 'unknown_article');
     const now = ctx.clock.now();

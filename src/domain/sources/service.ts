@@ -31,6 +31,8 @@ export async function saveSource(ctx: Ctx, actor: Actor, input: { name: string; 
   const name = lineField(input.name, 'name', SOURCE_LIMITS.name, true);
   const url = sourceUrl(input.url);
   return ctx.store.transaction(async (store) => {
+    // Two people adding the same new source at once: the second updates the first's (not a unique-key 500).
+    await store.serialize('sources');
     const now = ctx.clock.now();
     const existing = await store.sources.findByName(name);
     if (existing) await store.sources.update(existing.id, { url });

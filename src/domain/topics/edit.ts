@@ -23,6 +23,9 @@ export async function updateTopic(ctx: Ctx, actor: Actor, id: number, edit: Topi
   if (articleIds && articleIds.length > 200) throw invalid('A topic holds at most 200 articles', 'articles', 'too_many');
   const cover = edit.cover === undefined ? undefined : await topicCover(ctx, actor, imageUrlField(edit.cover, 'cover'));
   return ctx.store.transaction(async (store) => {
+    // Two editors saving the topic at once replace its article list in turn (last write wins), rather than the
+    // second inserting beside rows the first wrote after its read (a unique-key 500 on PostgreSQL).
+    await store.serialize('topic', id);
     const topic = await store.topics.findById(id);
     if (!topic) throw notFound('Topic');
     if (cover !== undefined && cover !== topic.cover) await holdTopicCover(store, cover);

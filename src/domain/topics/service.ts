@@ -28,6 +28,8 @@ export async function createTopic(ctx: Ctx, actor: Actor | null, input: NewTopic
   if (articleIds.length > 200) throw invalid('A topic holds at most 200 articles', 'articles', 'too_many');
   const cover = await topicCover(ctx, actor, imageUrlField(input.cover, 'cover'));
   return ctx.store.transaction(async (store) => {
+    // Two editors making the same slug at once: the second waits and is told topic_exists (not a unique-key 500).
+    await store.serialize('topics');
     if (await store.topics.findBySlug(slug)) throw conflict('topic_exists', `A topic already exists at ${slug}`, 'slug');
     const found = await store.articles.findMany(articleIds);
     if (found.length !== articleIds.length) throw invalid('Some articles do not exist', 'articles', 'unknown_article');

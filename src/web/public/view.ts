@@ -3,6 +3,7 @@ import type { Channel } from '../../domain/channels/channel.ts';
 import type { Ctx } from '../../domain/context.ts';
 import type { Assets } from '../assets.ts';
 import { publicMediaRewriter, type PublicMedia } from '../media-url.ts';
+import { publicMemo } from './memo.ts';
 
 /** What every reader page needs besides its own data. */
 export interface SiteView {
@@ -17,14 +18,17 @@ export interface SiteView {
 
 const CHANNELS_TTL_MS = 5_000;
 
-/** Channel lists change rarely; a few seconds of staleness saves a query on every page. */
+/**
+ * Channel lists change rarely: read at most every few seconds, which saves a query on every page. A public memo, so
+ * a channel change (here, or heard from another process as a purge) drops it with the pages: a page rendered after
+ * the purge never shows the tree from before it (a renamed channel's old name, a moved or new channel's page 404),
+ * cached for the page cache's whole TTL.
+ */
 export function siteViews(ctx: Ctx, config: Config, assets: Assets): () => Promise<SiteView> {
-  let cached: { at: number; channels: Channel[] } | undefined;
   const publicMedia = publicMediaRewriter(config.mediaPublicUrl, config.siteUrl);
   return async () => {
-    const now = Date.now();
-    if (!cached || now - cached.at > CHANNELS_TTL_MS) cached = { at: now, channels: await ctx.store.channels.all() };
-    return { name: config.siteName, url: config.siteUrl, timeZone: config.timeZone, assets, channels: cached.channels, publicMedia };
+    const channels = await publicMemo<Channel[]>(ctx, 'site-channels', CHANNELS_TTL_MS, () => ctx.store.channels.all());
+    return { name: config.siteName, url: config.siteUrl, timeZone: config.timeZone, assets, channels, publicMedia };
   };
 }
 
