@@ -1,11 +1,15 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page, type Request } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page, type Request } from 'playwright-core';
 import { buildApp } from '../../src/app.ts';
 import { createContainer } from '../../src/container.ts';
 import { prepare } from '../../src/bootstrap.ts';
 import { loadConfig } from '../../src/config.ts';
+import type { Actor, Role } from '../../src/domain/accounts/roles.ts';
+import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
+import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Clock } from '../../src/domain/clock.ts';
 import { openDatabase } from '../../src/storage/database.ts';
 import { waitFor } from '../support/wait.ts';
@@ -35,6 +39,9 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
+/** The admin's password unless a test names its own. */
+export const DEFAULT_ADMIN_PASSWORD = 'e2e-admin-password';
+
 export interface SiteOptions {
   /** Load the demo newsroom (default); false starts with an empty database and only `admin`. */
   demo?: boolean;
@@ -45,7 +52,7 @@ export interface SiteOptions {
 }
 
 /** A real server on SQLite (with the demo newsroom unless told otherwise), listening on a free port. */
-export async function startDemoSite({ demo = true, adminPassword = 'e2e-admin-password', clock, env = {} }: SiteOptions = {}) {
+export async function startDemoSite({ demo = true, adminPassword = DEFAULT_ADMIN_PASSWORD, clock, env = {} }: SiteOptions = {}) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'inkstone-e2e-'));
   const config = loadConfig({
     INKSTONE_DATA_DIR: dataDir,
@@ -72,6 +79,62 @@ export async function startDemoSite({ demo = true, adminPassword = 'e2e-admin-pa
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+export type DemoSite = Awaited<ReturnType<typeof startDemoSite>>;
+
+export interface NewsroomOptions<P extends string = string> extends SiteOptions {
+  /** Top-level channels made first, slug → name. */
+  channels?: Record<string, string>;
+  /** Accounts made next, in this order, username → [display name, role]; each signs in with the admin's password. */
+  people?: Record<P, readonly [displayName: string, role: Role]>;
+}
+
+export interface Newsroom<P extends string = string> extends DemoSite {
+  browser: Browser;
+  /** The accounts made for `people`, by username. */
+  people: Record<P, Actor>;
+  /** Signs `username` in with the site's password: signInNewsroom on this browser and site. */
+  signIn(username: string, viewport?: { width: number; height: number }): Promise<NewsroomSession>;
+  /** Closes the browser, then the site (its data folder removed). */
+  close(): Promise<void>;
+}
+
+/**
+ * What a browser test starts with: Chromium and a site (startDemoSite's options) with the channels and accounts it
+ * names already made; on a failure while starting, whatever had started is closed again.
+ */
+export async function startNewsroom<P extends string = never>({
+  channels = {},
+  people = {} as Record<P, readonly [string, Role]>,
+  ...siteOptions
+}: NewsroomOptions<P> = {}): Promise<Newsroom<P>> {
+  const [launched, started] = await Promise.allSettled([launchChromium(), startDemoSite(siteOptions)]);
+  const browser = launched.status === 'fulfilled' ? launched.value : undefined;
+  const site = started.status === 'fulfilled' ? started.value : undefined;
+  const close = async () => {
+    await browser?.close();
+    await site?.close();
+  };
+  try {
+    if (!browser || !site) throw launched.status === 'rejected' ? launched.reason : (started as PromiseRejectedResult).reason;
+    const password = siteOptions.adminPassword ?? DEFAULT_ADMIN_PASSWORD;
+    for (const [slug, name] of Object.entries(channels)) await createChannel(site.ctx, null, { slug, name });
+    const actors = {} as Record<P, Actor>;
+    for (const [username, [displayName, role]] of Object.entries(people) as [P, readonly [string, Role]][]) {
+      actors[username] = toActor(await createAccount(site.ctx, null, { username, displayName, role, password }));
+    }
+    return {
+      ...site,
+      browser,
+      people: actors,
+      signIn: (username, viewport) => signInNewsroom(browser, site.base, username, password, viewport),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 /** Collects console errors, page errors and CSP violations; a clean page has none. */
@@ -129,6 +192,45 @@ export interface NewsroomSession {
 }
 
 /**
+ * Opens `url` in a browser context of its own (zh-CN, Asia/Shanghai, then `options`: a viewport, no JavaScript…), as a
+ * reader arriving there would, and waits for its load; the page's errors and requests are watched from the start.
+ */
+export async function openPage(browser: Browser, url: string, options: BrowserContextOptions = {}): Promise<NewsroomSession> {
+  const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...options });
+  const page = await context.newPage();
+  const session = { page, errors: watchErrors(page), inFlight: watchRequests(page) };
+  await page.goto(url, { waitUntil: 'load' });
+  return session;
+}
+
+let axeSource: string | undefined;
+
+/**
+ * axe's serious and critical violations on the page (axe-core pinned in package.json), each as `id (nodes)`; only
+ * within the element `include` selects if given; with `targets`, followed by the first three nodes' selectors.
+ */
+export async function seriousViolations(page: Page, { include, targets = false }: { include?: string; targets?: boolean } = {}): Promise<string[]> {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(axeSource);
+  type Violation = { id: string; impact: string; nodes: { target: string[] }[] };
+  const result = await page.evaluate((within) => {
+    const { axe } = window as unknown as { axe: { run(...args: unknown[]): Promise<{ violations: Violation[] }> } };
+    const options = { resultTypes: ['violations'] };
+    return within ? axe.run(within, options) : axe.run(options);
+  }, include);
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) =>
+      targets
+        ? `${v.id} (${v.nodes.length}): ${v.nodes
+            .map((n) => n.target.join(' '))
+            .slice(0, 3)
+            .join(', ')}`
+        : `${v.id} (${v.nodes.length})`,
+    );
+}
+
+/**
  * Signs one person into the newsroom in a browser context of their own (zh-CN, Asia/Shanghai), as a newsroom member
  * at a desk would, and waits for the dashboard; the page's errors and requests are watched from the start.
  */
@@ -139,10 +241,8 @@ export async function signInNewsroom(
   password: string,
   viewport: { width: number; height: number } = { width: 1440, height: 1000 },
 ): Promise<NewsroomSession> {
-  const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  const session = { page, errors: watchErrors(page), inFlight: watchRequests(page) };
-  await page.goto(`${base}/admin`);
+  const session = await openPage(browser, `${base}/admin`, { viewport });
+  const { page } = session;
   await page.fill('#login-username', username);
   await page.fill('#login-password', password);
   await page.click('.login-card button[type=submit]');

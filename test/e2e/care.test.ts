@@ -1,11 +1,20 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/domain/accounts/service.ts';
 import { FOLD_THRESHOLD } from '../../src/web/public/pages.tsx';
-import { launchChromium, SCREENSHOT_DIR, settled, signInNewsroom, startDemoSite, VIEWPORTS, WECHAT_UA, watchErrors, watchRequests } from './browser.ts';
+import {
+  SCREENSHOT_DIR,
+  settled,
+  signInNewsroom,
+  type Newsroom,
+  openPage,
+  seriousViolations,
+  startNewsroom,
+  VIEWPORTS,
+  WECHAT_UA,
+  watchErrors,
+} from './browser.ts';
 
 /**
  * 关怀版 and accessibility in a real browser (issue #16): axe on every reader page kind in both modes, both sizes and
@@ -13,52 +22,22 @@ import { launchChromium, SCREENSHOT_DIR, settled, signInNewsroom, startDemoSite,
  * use; 朗读; and the rough edges (no-JS share and font size, the mood acknowledgement, list times, the preview marker).
  */
 
-// axe-core 4.14.1, pinned in package.json.
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
 let browser: Browser;
-let site: Awaited<ReturnType<typeof startDemoSite>>;
+let site: Newsroom;
 let longArticle: number;
 let adminAuth: string;
 
 beforeAll(async () => {
-  [browser, site] = await Promise.all([launchChromium(), startDemoSite()]);
+  site = await startNewsroom();
+  ({ browser } = site);
   const published = await site.ctx.store.articles.listPublished({ limit: 50 });
   longArticle = published.find((a) => a.bodyText.length > FOLD_THRESHOLD * 1.5)!.id;
   adminAuth = `Bearer ${(await createApiToken(site.ctx, null, { username: 'admin' })).token}`;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+afterAll(() => site?.close());
 
-async function open(url: string, options: BrowserContextOptions = {}) {
-  const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...options });
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  const inFlight = watchRequests(page);
-  await page.goto(site.base + url, { waitUntil: 'load' });
-  return { page, errors, inFlight };
-}
-
-async function seriousViolations(page: Page) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    (window as unknown as { axe: { run(o: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run({
-      resultTypes: ['violations'],
-    }),
-  );
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map(
-      (v) =>
-        `${v.id} (${v.nodes.length}): ${v.nodes
-          .map((n) => n.target.join(' '))
-          .slice(0, 3)
-          .join(', ')}`,
-    );
-}
+const open = (url: string, options: BrowserContextOptions = {}) => openPage(browser, site.base + url, options);
 
 const PAGE_KINDS: [string, () => string][] = [
   ['home', () => '/'],
@@ -83,7 +62,7 @@ describe('axe: zero serious or critical violations on every reader page kind', (
           expect(await page.getAttribute('html', 'data-mode')).toBe('care');
           await page.screenshot({ path: path.join(SCREENSHOT_DIR, `care-${name}-${size}.png`), fullPage: size === 'phone' && name === 'article' });
         }
-        expect(await seriousViolations(page)).toEqual([]);
+        expect(await seriousViolations(page, { targets: true })).toEqual([]);
         // Nothing wider than the screen.
         expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
         expect(errors.filter((e) => !/status of 404/.test(e))).toEqual([]);
@@ -423,7 +402,7 @@ describe('rough edges', () => {
     // The acknowledgement page passes axe too, in both modes (axe needs scripts: another context).
     for (const url of [`/a/${longArticle}/mood`, `/a/${longArticle}/mood?mode=care`]) {
       const withJs = await open(url, { viewport: VIEWPORTS.phone });
-      expect(await seriousViolations(withJs.page), url).toEqual([]);
+      expect(await seriousViolations(withJs.page, { targets: true }), url).toEqual([]);
       await withJs.page.context().close();
     }
   });

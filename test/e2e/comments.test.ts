@@ -1,52 +1,27 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toActor } from '../../src/domain/accounts/service.ts';
 import { addWords } from '../../src/domain/moderation/service.ts';
-import { launchChromium, SCREENSHOT_DIR, settled, signInNewsroom, startDemoSite, VIEWPORTS, watchErrors, watchRequests } from './browser.ts';
+import { SCREENSHOT_DIR, settled, signInNewsroom, type Newsroom, openPage, seriousViolations, startNewsroom, VIEWPORTS } from './browser.ts';
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PASSWORD = 'comments-e2e-password';
 
 let browser: Browser;
-let site: Awaited<ReturnType<typeof startDemoSite>>;
+let site: Newsroom;
 let articleId: number;
 
 beforeAll(async () => {
-  [browser, site] = await Promise.all([launchChromium(), startDemoSite({ adminPassword: PASSWORD })]);
+  site = await startNewsroom({ adminPassword: PASSWORD });
+  ({ browser } = site);
   articleId = (await site.ctx.store.articles.listPublished({ limit: 1 }))[0]!.id;
   const admin = (await site.ctx.store.accounts.list()).find((a) => a.username === 'admin')!;
   await addWords(site.ctx, toActor(admin), { text: '违禁词 屏蔽\n敏感 打码', action: 'block' });
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+afterAll(() => site?.close());
 
-async function open(url: string, options: BrowserContextOptions): Promise<{ page: Page; errors: string[]; inFlight: () => number }> {
-  const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...options });
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  const inFlight = watchRequests(page);
-  await page.goto(site.base + url, { waitUntil: 'load' });
-  return { page, errors, inFlight };
-}
-
-async function seriousViolations(page: Page) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    (window as unknown as { axe: { run(c: string, o: object): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run(
-      '#comments',
-      {
-        resultTypes: ['violations'],
-      },
-    ),
-  );
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
-}
+const open = (url: string, options: BrowserContextOptions = {}) => openPage(browser, site.base + url, options);
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `comments-${name}.png`), fullPage: false });
 
@@ -125,7 +100,7 @@ describe('comments (留言) in a browser', () => {
       await reader.waitForFunction(() => [...document.querySelectorAll('.comment-like[aria-pressed="true"]')].length === 1);
       await item.scrollIntoViewIfNeeded();
       await shot(reader, `article-js-${size}`);
-      expect(await seriousViolations(reader)).toEqual([]);
+      expect(await seriousViolations(reader, { include: '#comments' })).toEqual([]);
       expect(errors).toEqual([]);
 
       // Without JavaScript the like is a form that lands back on the comment.

@@ -2,13 +2,11 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/domain/accounts/roles.ts';
-import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import { createArticle, publishArticle } from '../../src/domain/articles/service.ts';
-import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { deleteLiveEntry, editLiveEntry, postLiveEntry, setLiveStatus } from '../../src/domain/live/service.ts';
 import { waitFor } from '../support/wait.ts';
-import { launchChromium, SCREENSHOT_DIR, settled, signInNewsroom, startDemoSite, VIEWPORTS, watchErrors, watchRequests } from './browser.ts';
+import { SCREENSHOT_DIR, settled, signInNewsroom, startNewsroom, VIEWPORTS, watchErrors, watchRequests } from './browser.ts';
 
 /**
  * 图文直播 in Chromium against a real server: with JavaScript new, edited and deleted entries arrive over the event
@@ -26,18 +24,18 @@ let editor: Actor;
 let reporter: Actor;
 
 beforeAll(async () => {
-  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
-  ({ base, ctx, close } = site);
-  await createChannel(ctx, null, { slug: 'yaowen', name: '要闻' });
-  editor = toActor(await createAccount(ctx, null, { username: 'wangbin', displayName: '王斌', role: 'editor', password: PASSWORD }));
-  reporter = toActor(await createAccount(ctx, null, { username: 'zhoumy', displayName: '周明远', role: 'reporter', password: PASSWORD }));
-  browser = await launchChromium();
+  const site = await startNewsroom({
+    demo: false,
+    adminPassword: PASSWORD,
+    channels: { yaowen: '要闻' },
+    people: { wangbin: ['王斌', 'editor'], zhoumy: ['周明远', 'reporter'] },
+  });
+  ({ browser, base, ctx, close } = site);
+  editor = site.people.wangbin;
+  reporter = site.people.zhoumy;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await close?.();
-});
+afterAll(() => close?.());
 
 async function newLive(title: string): Promise<number> {
   const { id } = await createArticle(ctx, editor, {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount, createApiToken } from '../../src/domain/accounts/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { startS3Emulator, type S3Emulator } from '../support/media-stores.ts';
-import { launchChromium, SCREENSHOT_DIR, settled, startDemoSite, watchErrors, watchRequests } from './browser.ts';
+import { SCREENSHOT_DIR, settled, signInNewsroom, startNewsroom, watchErrors, watchRequests } from './browser.ts';
 
 /**
  * The demo site with its media in a bucket (the in-process S3 emulator, see test/support/media-stores.ts) and reader
@@ -24,13 +24,10 @@ beforeAll(async () => {
   emulator = await startS3Emulator();
   // localhost, not 127.0.0.1: another origin than the site's for the browser.
   publicUrl = `${emulator.endpoint.replace('127.0.0.1', 'localhost')}/${emulator.bucket}/e2e`;
-  const site = await startDemoSite({ env: { ...emulator.env('e2e'), INKSTONE_MEDIA_PUBLIC_URL: publicUrl } });
-  ({ base, ctx, close } = site);
-  browser = await launchChromium();
+  ({ browser, base, ctx, close } = await startNewsroom({ env: { ...emulator.env('e2e'), INKSTONE_MEDIA_PUBLIC_URL: publicUrl } }));
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
   await close?.();
   await emulator?.close();
 });
@@ -79,13 +76,7 @@ describe('media in a bucket behind another origin', () => {
     const up = await fetch(`${base}/api/v1/media`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
     expect(up.status).toBe(201);
 
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors = watchErrors(page);
-    const inFlight = watchRequests(page);
-    await page.goto(`${base}/admin`);
-    await page.fill('#login-username', 'tupian');
-    await page.fill('#login-password', 'media-s3-password');
-    await page.click('.login-card button[type=submit]');
+    const { page, errors, inFlight } = await signInNewsroom(browser, base, 'tupian', 'media-s3-password', { width: 1280, height: 900 });
     await page.click('.topbar nav a:has-text("图片库")');
     const thumb = page.locator('.media-card img').first();
     await thumb.waitFor();
@@ -94,6 +85,6 @@ describe('media in a bucket behind another origin', () => {
     expect(await thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'media-s3-library.png') });
     expect(errors).toEqual([]);
-    await page.close();
+    await page.context().close();
   });
 });

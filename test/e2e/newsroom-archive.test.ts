@@ -4,13 +4,11 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import type { Actor } from '../../src/domain/accounts/roles.ts';
 import { createArticle, publishArticle, submitArticle } from '../../src/domain/articles/service.ts';
-import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { drainOutbox } from '../../src/domain/outbox.ts';
-import { launchChromium, signInNewsroom, SCREENSHOT_DIR, startDemoSite, settled } from './browser.ts';
+import { signInNewsroom, SCREENSHOT_DIR, startNewsroom, settled } from './browser.ts';
 
 /**
  * 稿件库 in Chromium against a real server: an editor reaches it from the top bar, pages with 下一页, searches a word of a
@@ -25,12 +23,17 @@ let browser: Browser;
 let base: string;
 let ctx: Ctx;
 let close: () => Promise<void>;
-const people: Record<string, Actor> = {};
+let people: Record<string, Actor>;
 const ids: Record<string, number> = {};
 
 beforeAll(async () => {
-  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
-  ({ base, ctx, close } = site);
+  const site = await startNewsroom({
+    demo: false,
+    adminPassword: PASSWORD,
+    channels: { yaowen: '要闻', keji: '科技' },
+    people: { wangbin: ['王斌', 'editor'], zhouming: ['周明远', 'reporter'], lina: ['李娜', 'reporter'] },
+  });
+  ({ browser, base, ctx, close, people } = site);
   // A cover where the demo keeps its pictures, served like an upload.
   mkdirSync(path.join(site.dataDir, 'media', 'demo'), { recursive: true });
   writeFileSync(
@@ -39,15 +42,6 @@ beforeAll(async () => {
       .jpeg()
       .toBuffer(),
   );
-  await createChannel(ctx, null, { slug: 'yaowen', name: '要闻' });
-  await createChannel(ctx, null, { slug: 'keji', name: '科技' });
-  for (const [username, displayName, role] of [
-    ['wangbin', '王斌', 'editor'],
-    ['zhouming', '周明远', 'reporter'],
-    ['lina', '李娜', 'reporter'],
-  ] as const) {
-    people[username] = toActor(await createAccount(ctx, null, { username, displayName, role, password: PASSWORD }));
-  }
   // More published stories than one page holds, some with a cover.
   for (let i = 1; i <= 34; i++) {
     const a = await createArticle(ctx, people.wangbin!, {
@@ -67,13 +61,9 @@ beforeAll(async () => {
   // The drafts' search entries now, not once they have been quiet for a moment (DRAFT_QUIET_MS) and the server's
   // outbox polls: the test searches them at once.
   await drainOutbox(ctx);
-  browser = await launchChromium();
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await close?.();
-});
+afterAll(() => close?.());
 
 interface Person {
   page: Page;

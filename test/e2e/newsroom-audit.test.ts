@@ -1,12 +1,10 @@
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import { createArticle, publishArticle, returnArticle, submitArticle } from '../../src/domain/articles/service.ts';
-import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
-import { launchChromium, SCREENSHOT_DIR, settled, startDemoSite, watchErrors, watchRequests } from './browser.ts';
+import { SCREENSHOT_DIR, settled, startNewsroom, signInNewsroom } from './browser.ts';
 
 /** The 审计日志 page in Chromium: the log reads as Chinese sentences and filters by what and which article. */
 
@@ -17,35 +15,27 @@ let ctx: Ctx;
 let close: () => Promise<void>;
 
 beforeAll(async () => {
-  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
-  ({ base, ctx, close } = site);
-  await createChannel(ctx, null, { slug: 'yaowen', name: '要闻' });
-  const wang = toActor(await createAccount(ctx, null, { username: 'wangbin', displayName: '王斌', role: 'editor', password: PASSWORD }));
-  const zhou = toActor(await createAccount(ctx, null, { username: 'zhouming', displayName: '周明远', role: 'reporter', password: PASSWORD }));
+  const site = await startNewsroom({
+    demo: false,
+    adminPassword: PASSWORD,
+    channels: { yaowen: '要闻' },
+    people: { wangbin: ['王斌', 'editor'], zhouming: ['周明远', 'reporter'] },
+  });
+  ({ browser, base, ctx, close } = site);
+  const wang = site.people.wangbin;
+  const zhou = site.people.zhouming;
   const metro = await createArticle(ctx, zhou, { title: '江城地铁12号线开通', channel: 'yaowen', body: '<p>今日开通。</p>' });
   await submitArticle(ctx, zhou, metro.id);
   await returnArticle(ctx, wang, metro.id, '请补充票价');
   const flood = await createArticle(ctx, wang, { title: '防汛准备就绪', channel: 'yaowen', body: '<p>准备就绪。</p>' });
   await publishArticle(ctx, wang, flood.id);
-  browser = await launchChromium();
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await close?.();
-});
+afterAll(() => close?.());
 
 describe('the audit log in Chromium', { timeout: 60_000 }, () => {
   it('reads as sentences and filters by action group and by article title', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-    const page = await context.newPage();
-    const errors = watchErrors(page);
-    const inFlight = watchRequests(page);
-    await page.goto(`${base}/admin`);
-    await page.fill('#login-username', 'wangbin');
-    await page.fill('#login-password', PASSWORD);
-    await page.click('.login-card button[type=submit]');
-    await page.waitForSelector('.dashboard');
+    const { page, errors, inFlight } = await signInNewsroom(browser, base, 'wangbin', PASSWORD, { width: 1280, height: 900 });
     await page.click('nav a:has-text("审计日志")');
     await page.waitForSelector('.audit-log li');
     const lines = async () => (await page.locator('.audit-log li').allTextContents()).map((s) => s.replace(/\s+/g, ' ').trim());
@@ -79,6 +69,6 @@ describe('the audit log in Chromium', { timeout: 60_000 }, () => {
     await page.click('.audit-log li a:has-text("《防汛准备就绪》")');
     await page.waitForSelector('.ProseMirror');
     expect(errors).toEqual([]);
-    await context.close();
+    await page.context().close();
   });
 });

@@ -4,13 +4,11 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import type { Actor } from '../../src/domain/accounts/roles.ts';
 import { createArticle, publishArticle, submitArticle, updateArticle } from '../../src/domain/articles/service.ts';
-import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
-import { launchChromium, signInNewsroom, SCREENSHOT_DIR, startDemoSite, settled, typeAtEndOf } from './browser.ts';
+import { signInNewsroom, SCREENSHOT_DIR, startNewsroom, settled, typeAtEndOf } from './browser.ts';
 
 /**
  * The newsroom never loses work, in Chromium against a real server: two editors saving the same published article
@@ -28,19 +26,15 @@ let base: string;
 let ctx: Ctx;
 let dataDir: string;
 let close: () => Promise<void>;
-const people: Record<string, Actor> = {};
+let people: Record<string, Actor>;
 
 beforeAll(async () => {
-  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
-  ({ base, ctx, dataDir, close } = site);
-  await createChannel(ctx, null, { slug: CHANNEL, name: '要闻' });
-  for (const [username, displayName, role] of [
-    ['wangbin', '王斌', 'editor'],
-    ['lina', '李娜', 'editor'],
-    ['zhouming', '周明远', 'reporter'],
-  ] as const) {
-    people[username] = toActor(await createAccount(ctx, null, { username, displayName, role, password: PASSWORD }));
-  }
+  ({ browser, base, ctx, dataDir, close, people } = await startNewsroom({
+    demo: false,
+    adminPassword: PASSWORD,
+    channels: { [CHANNEL]: '要闻' },
+    people: { wangbin: ['王斌', 'editor'], lina: ['李娜', 'editor'], zhouming: ['周明远', 'reporter'] },
+  }));
   // A photo where the demo keeps its pictures, served like an upload.
   mkdirSync(path.join(dataDir, 'media', 'demo'), { recursive: true });
   writeFileSync(
@@ -49,13 +43,9 @@ beforeAll(async () => {
       .jpeg()
       .toBuffer(),
   );
-  browser = await launchChromium();
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await close?.();
-});
+afterAll(() => close?.());
 
 const paragraphs = (...texts: string[]) => texts.map((t) => `<p>${t}</p>`).join('\n');
 

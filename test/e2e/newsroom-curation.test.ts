@@ -1,29 +1,18 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchChromium, replaceIfFrozen, SCREENSHOT_DIR, startDemoSite, watchErrors } from './browser.ts';
+import { type Newsroom, replaceIfFrozen, SCREENSHOT_DIR, seriousViolations, startNewsroom, watchErrors } from './browser.ts';
 
 /** An admin working the curation and account pages of the newsroom in Chromium, each change checked through the API. */
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-let browser: Browser;
-let site: Awaited<ReturnType<typeof startDemoSite>>;
+let site: Newsroom;
 let page: Page;
 let errors: string[];
 
 beforeAll(async () => {
-  [browser, site] = await Promise.all([launchChromium(), startDemoSite()]);
-  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  page = await context.newPage();
-  errors = watchErrors(page);
+  site = await startNewsroom();
+  ({ page, errors } = await site.signIn('admin'));
   page.on('dialog', (d) => void d.accept());
-  await page.goto(`${site.base}/admin`);
-  await page.fill('#login-username', 'admin');
-  await page.fill('#login-password', 'e2e-admin-password');
-  await page.click('.login-card button[type=submit]');
   await page.waitForSelector('.dashboard [data-section=published] .article-list');
 }, 120_000);
 
@@ -38,10 +27,7 @@ beforeEach(async () => {
   page.on('dialog', (d) => void d.accept());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+afterAll(() => site?.close());
 
 const shot = (name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 /** The API as the signed-in page sees it. */
@@ -228,16 +214,7 @@ describe('newsroom curation and accounts in Chromium', { timeout: 60_000 }, () =
     for (const url of ['/admin', '/admin/articles/new']) {
       await page.goto(site.base + url);
       await page.waitForSelector(url === '/admin' ? '.dashboard [data-section=published] .article-list' : '.ProseMirror');
-      await page.evaluate(axeSource);
-      const result = await page.evaluate(() =>
-        (window as unknown as { axe: { run(o: object): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run({
-          resultTypes: ['violations'],
-        }),
-      );
-      expect(
-        result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`),
-        url,
-      ).toEqual([]);
+      expect(await seriousViolations(page), url).toEqual([]);
     }
   });
 

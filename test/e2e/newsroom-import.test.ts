@@ -3,9 +3,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount } from '../../src/domain/accounts/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
-import { launchChromium, SCREENSHOT_DIR, settled, signInNewsroom, startDemoSite, VIEWPORTS } from './browser.ts';
+import { SCREENSHOT_DIR, settled, signInNewsroom, startNewsroom, VIEWPORTS } from './browser.ts';
 
 /**
  * The newsroom's 导入 page in Chromium against a real server: an admin uploads WordPress's theme unit test export,
@@ -22,16 +21,11 @@ let ctx: Ctx;
 let close: () => Promise<void>;
 
 beforeAll(async () => {
-  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
-  ({ base, ctx, close } = site);
-  await createAccount(ctx, null, { username: 'wangbin', displayName: '王斌', role: 'editor', password: PASSWORD });
-  browser = await launchChromium();
+  const site = await startNewsroom({ demo: false, adminPassword: PASSWORD, people: { wangbin: ['王斌', 'editor'] } });
+  ({ browser, base, ctx, close } = site);
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await close?.();
-});
+afterAll(() => close?.());
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 /** Chromium reports every 4xx answer as a console error; the page's own errors are what matter. */

@@ -3,12 +3,10 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/domain/accounts/roles.ts';
-import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import { createArticle } from '../../src/domain/articles/service.ts';
-import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
-import { launchChromium, SCREENSHOT_DIR, settled, startDemoSite, watchErrors, watchRequests } from './browser.ts';
+import { SCREENSHOT_DIR, settled, startNewsroom, signInNewsroom } from './browser.ts';
 
 /**
  * 图片库 in Chromium against a real server: uploading into the library, describing an image (caption and alt text
@@ -24,17 +22,12 @@ let close: () => Promise<void>;
 let reporter: Actor;
 
 beforeAll(async () => {
-  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
-  ({ base, ctx, close } = site);
-  await createChannel(ctx, null, { slug: 'yaowen', name: '要闻' });
-  reporter = toActor(await createAccount(ctx, null, { username: 'zhouming', displayName: '周明远', role: 'reporter', password: PASSWORD }));
-  browser = await launchChromium();
+  const site = await startNewsroom({ demo: false, adminPassword: PASSWORD, channels: { yaowen: '要闻' }, people: { zhouming: ['周明远', 'reporter'] } });
+  ({ browser, base, ctx, close } = site);
+  reporter = site.people.zhouming;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await close?.();
-});
+afterAll(() => close?.());
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 const photo = (r: number, g: number, b: number) =>
@@ -44,15 +37,8 @@ const photo = (r: number, g: number, b: number) =>
 
 describe('picture library in the newsroom', () => {
   it('uploads, describes, searches, inserts from the library, edits alt text and refuses to delete an image in use', async () => {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-    const page = await context.newPage();
-    const errors = watchErrors(page);
-    const inFlight = watchRequests(page);
+    const { page, errors, inFlight } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
     page.on('dialog', (d) => void d.accept());
-    await page.goto(`${base}/admin`);
-    await page.fill('#login-username', 'zhouming');
-    await page.fill('#login-password', PASSWORD);
-    await page.click('.login-card button[type=submit]');
 
     // 图片库 in the top bar, after the article entries.
     await page.click('.topbar nav a:has-text("图片库")');
@@ -134,6 +120,6 @@ describe('picture library in the newsroom', () => {
     expect(await ctx.store.media.count()).toBe(2);
     // The refused delete's 409 is the only failed request the browser reports.
     expect(errors.filter((e) => !e.includes('status of 409'))).toEqual([]);
-    await context.close();
+    await page.context().close();
   }, 120_000);
 });

@@ -2,13 +2,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import type { Actor } from '../../src/domain/accounts/roles.ts';
 import { createArticle, publishArticle } from '../../src/domain/articles/service.ts';
-import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
-import { launchChromium, signInNewsroom, SCREENSHOT_DIR, settled, startDemoSite, VIEWPORTS, watchErrors, watchRequests } from './browser.ts';
+import { signInNewsroom, SCREENSHOT_DIR, settled, startNewsroom, VIEWPORTS, watchErrors, watchRequests } from './browser.ts';
 
 /**
  * Pasting from Word, WPS and Google Docs in Chromium: a synthetic paste event carrying the HTML those programs put on
@@ -28,18 +26,18 @@ let reporter: Actor;
 let editor: Actor;
 
 beforeAll(async () => {
-  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
-  ({ base, ctx, close } = site);
-  await createChannel(ctx, null, { slug: CHANNEL, name: '要闻' });
-  reporter = toActor(await createAccount(ctx, null, { username: 'zhouming', displayName: '周明远', role: 'reporter', password: PASSWORD }));
-  editor = toActor(await createAccount(ctx, null, { username: 'wangbin', displayName: '王斌', role: 'editor', password: PASSWORD }));
-  browser = await launchChromium();
+  const site = await startNewsroom({
+    demo: false,
+    adminPassword: PASSWORD,
+    channels: { [CHANNEL]: '要闻' },
+    people: { zhouming: ['周明远', 'reporter'], wangbin: ['王斌', 'editor'] },
+  });
+  ({ browser, base, ctx, close } = site);
+  reporter = site.people.zhouming;
+  editor = site.people.wangbin;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await close?.();
-});
+afterAll(() => close?.());
 
 const signIn = (username: string, viewport = { width: 1280, height: 1000 }) => signInNewsroom(browser, base, username, PASSWORD, viewport);
 

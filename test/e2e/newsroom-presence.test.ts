@@ -2,12 +2,10 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/domain/accounts/roles.ts';
-import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import { createArticle } from '../../src/domain/articles/service.ts';
-import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
-import { launchChromium, signInNewsroom, SCREENSHOT_DIR, startDemoSite, settled } from './browser.ts';
+import { signInNewsroom, SCREENSHOT_DIR, startNewsroom, settled } from './browser.ts';
 
 /** Presence in Chromium against a real server: two editors with the same article open each see the other's name. */
 
@@ -18,25 +16,18 @@ let browser: Browser;
 let base: string;
 let ctx: Ctx;
 let close: () => Promise<void>;
-const people: Record<string, Actor> = {};
+let people: Record<'wangbin' | 'lina', Actor>;
 
 beforeAll(async () => {
-  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
-  ({ base, ctx, close } = site);
-  await createChannel(ctx, null, { slug: CHANNEL, name: '要闻' });
-  for (const [username, displayName] of [
-    ['wangbin', '王斌'],
-    ['lina', '李娜'],
-  ] as const) {
-    people[username] = toActor(await createAccount(ctx, null, { username, displayName, role: 'editor', password: PASSWORD }));
-  }
-  browser = await launchChromium();
+  ({ browser, base, ctx, close, people } = await startNewsroom({
+    demo: false,
+    adminPassword: PASSWORD,
+    channels: { [CHANNEL]: '要闻' },
+    people: { wangbin: ['王斌', 'editor'], lina: ['李娜', 'editor'] },
+  }));
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await close?.();
-});
+afterAll(() => close?.());
 
 const signIn = (username: string) => signInNewsroom(browser, base, username, PASSWORD);
 

@@ -1,13 +1,11 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import type { Actor } from '../../src/domain/accounts/roles.ts';
 import { createArticle, publishArticle, submitArticle, updateArticle } from '../../src/domain/articles/service.ts';
-import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { postLiveEntry, setLiveStatus } from '../../src/domain/live/service.ts';
 import { waitFor } from '../support/wait.ts';
-import { launchChromium, signInNewsroom, startDemoSite, typeAtEndOf, watchErrors } from './browser.ts';
+import { signInNewsroom, startNewsroom, typeAtEndOf, watchErrors } from './browser.ts';
 
 /**
  * The browser's copy of a writer's unsaved text, in Chromium: the saves fail (no network), the tab dies without a
@@ -27,18 +25,18 @@ let reporter: Actor;
 let editor: Actor;
 
 beforeAll(async () => {
-  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
-  ({ base, ctx, close } = site);
-  await createChannel(ctx, null, { slug: CHANNEL, name: '要闻' });
-  reporter = toActor(await createAccount(ctx, null, { username: 'zhouming', displayName: '周明远', role: 'reporter', password: PASSWORD }));
-  editor = toActor(await createAccount(ctx, null, { username: 'wangbin', displayName: '王斌', role: 'editor', password: PASSWORD }));
-  browser = await launchChromium();
+  const site = await startNewsroom({
+    demo: false,
+    adminPassword: PASSWORD,
+    channels: { [CHANNEL]: '要闻' },
+    people: { zhouming: ['周明远', 'reporter'], wangbin: ['王斌', 'editor'] },
+  });
+  ({ browser, base, ctx, close } = site);
+  reporter = site.people.zhouming;
+  editor = site.people.wangbin;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await close?.();
-});
+afterAll(() => close?.());
 
 const stored = async (id: number) => (await ctx.store.articles.findById(id))!;
 const saveState = (page: Page) => page.getAttribute('[data-save-state]', 'data-save-state');

@@ -1,13 +1,11 @@
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import type { Actor } from '../../src/domain/accounts/roles.ts';
 import { createArticle, publishArticle, unpublishArticle } from '../../src/domain/articles/service.ts';
-import { createChannel } from '../../src/domain/channels/service.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import type { Ctx } from '../../src/domain/context.ts';
-import { launchChromium, SCREENSHOT_DIR, startDemoSite, watchErrors } from './browser.ts';
+import { SCREENSHOT_DIR, startNewsroom, signInNewsroom } from './browser.ts';
 
 /** 重新发布 after 撤稿 in Chromium: the editor chooses to keep the first publication time, use now, or a past time. */
 
@@ -20,17 +18,12 @@ let close: () => Promise<void>;
 let wang: Actor;
 
 beforeAll(async () => {
-  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD, clock });
-  ({ base, ctx, close } = site);
-  await createChannel(ctx, null, { slug: 'yaowen', name: '要闻' });
-  wang = toActor(await createAccount(ctx, null, { username: 'wangbin', displayName: '王斌', role: 'editor', password: PASSWORD }));
-  browser = await launchChromium();
+  const site = await startNewsroom({ demo: false, adminPassword: PASSWORD, clock, channels: { yaowen: '要闻' }, people: { wangbin: ['王斌', 'editor'] } });
+  ({ browser, base, ctx, close } = site);
+  wang = site.people.wangbin;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await close?.();
-});
+afterAll(() => close?.());
 
 /** An article published two days ago and taken down since. */
 async function takenDown(title: string): Promise<number> {
@@ -57,14 +50,7 @@ describe('republishing in Chromium', { timeout: 60_000 }, () => {
     const kept = await takenDown('更正：江城地铁票价');
     const now = await takenDown('防汛应急响应升级');
     const future = await takenDown('明日天气');
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-    const page = await context.newPage();
-    const errors = watchErrors(page);
-    await page.goto(`${base}/admin`);
-    await page.fill('#login-username', 'wangbin');
-    await page.fill('#login-password', PASSWORD);
-    await page.click('.login-card button[type=submit]');
-    await page.waitForSelector('.dashboard');
+    const { page, errors } = await signInNewsroom(browser, base, 'wangbin', PASSWORD, { width: 1280, height: 900 });
 
     const first = (await ctx.store.articles.findById(kept))!.publishedAt;
     await republish(page, kept, async (p) => {
@@ -88,6 +74,6 @@ describe('republishing in Chromium', { timeout: 60_000 }, () => {
     expect(await page.textContent('dialog[open] .notice')).toContain('要在将来发布，请用定时发布');
     expect((await ctx.store.articles.findById(future))!.status).toBe('unpublished');
     expect(errors).toEqual([]);
-    await context.close();
+    await page.context().close();
   });
 });

@@ -1,12 +1,10 @@
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import type { Actor } from '../../src/domain/accounts/roles.ts';
 import { createArticle, returnArticle, submitArticle } from '../../src/domain/articles/service.ts';
-import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
-import { launchChromium, SCREENSHOT_DIR, settled, startDemoSite, watchErrors, watchRequests } from './browser.ts';
+import { SCREENSHOT_DIR, settled, startNewsroom, signInNewsroom } from './browser.ts';
 
 /** The reporter's dashboard in Chromium marks a returned draft (退回修改, the comment, the editor, the time) until it is resubmitted. */
 
@@ -19,18 +17,18 @@ let wang: Actor;
 let zhou: Actor;
 
 beforeAll(async () => {
-  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
-  ({ base, ctx, close } = site);
-  await createChannel(ctx, null, { slug: 'yaowen', name: '要闻' });
-  wang = toActor(await createAccount(ctx, null, { username: 'wangbin', displayName: '王斌', role: 'editor', password: PASSWORD }));
-  zhou = toActor(await createAccount(ctx, null, { username: 'zhouming', displayName: '周明远', role: 'reporter', password: PASSWORD }));
-  browser = await launchChromium();
+  const site = await startNewsroom({
+    demo: false,
+    adminPassword: PASSWORD,
+    channels: { yaowen: '要闻' },
+    people: { wangbin: ['王斌', 'editor'], zhouming: ['周明远', 'reporter'] },
+  });
+  ({ browser, base, ctx, close } = site);
+  wang = site.people.wangbin;
+  zhou = site.people.zhouming;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await close?.();
-});
+afterAll(() => close?.());
 
 describe('returned articles on the dashboard in Chromium', { timeout: 60_000 }, () => {
   it('shows 退回修改 with the comment, the editor and the time, until the reporter resubmits', async () => {
@@ -39,14 +37,7 @@ describe('returned articles on the dashboard in Chromium', { timeout: 60_000 }, 
     await submitArticle(ctx, zhou, metro.id);
     await returnArticle(ctx, wang, metro.id, '请补充票价和首末班车时间');
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-    const page = await context.newPage();
-    const errors = watchErrors(page);
-    const inFlight = watchRequests(page);
-    await page.goto(`${base}/admin`);
-    await page.fill('#login-username', 'zhouming');
-    await page.fill('#login-password', PASSWORD);
-    await page.click('.login-card button[type=submit]');
+    const { page, errors, inFlight } = await signInNewsroom(browser, base, 'zhouming', PASSWORD, { width: 1280, height: 800 });
     await page.waitForSelector('[data-section=drafts] .article-list');
 
     const item = page.locator(`[data-section=drafts] li[data-article-id="${metro.id}"]`);
@@ -77,6 +68,6 @@ describe('returned articles on the dashboard in Chromium', { timeout: 60_000 }, 
     await page.waitForSelector('[data-section=review] .article-list');
     expect(await page.locator('.badge-returned').count()).toBe(0);
     expect(errors).toEqual([]);
-    await context.close();
+    await page.context().close();
   });
 });

@@ -1,13 +1,11 @@
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import type { Actor } from '../../src/domain/accounts/roles.ts';
 import { createArticle, publishArticle, submitArticle } from '../../src/domain/articles/service.ts';
-import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
-import { launchChromium, signInNewsroom, SCREENSHOT_DIR, startDemoSite, settled } from './browser.ts';
+import { signInNewsroom, SCREENSHOT_DIR, startNewsroom, settled } from './browser.ts';
 
 /**
  * 回收站 and bulk actions in Chromium against a real server: a reporter deletes her draft from the editor, finds it in
@@ -21,26 +19,18 @@ let browser: Browser;
 let base: string;
 let ctx: Ctx;
 let close: () => Promise<void>;
-const people: Record<string, Actor> = {};
+let people: Record<string, Actor>;
 
 beforeAll(async () => {
-  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
-  ({ base, ctx, close } = site);
-  await createChannel(ctx, null, { slug: 'yaowen', name: '要闻' });
-  await createChannel(ctx, null, { slug: 'keji', name: '科技' });
-  for (const [username, displayName, role] of [
-    ['wangbin', '王斌', 'editor'],
-    ['zhouming', '周明远', 'reporter'],
-  ] as const) {
-    people[username] = toActor(await createAccount(ctx, null, { username, displayName, role, password: PASSWORD }));
-  }
-  browser = await launchChromium();
+  ({ browser, base, ctx, close, people } = await startNewsroom({
+    demo: false,
+    adminPassword: PASSWORD,
+    channels: { yaowen: '要闻', keji: '科技' },
+    people: { wangbin: ['王斌', 'editor'], zhouming: ['周明远', 'reporter'] },
+  }));
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await close?.();
-});
+afterAll(() => close?.());
 
 interface Person {
   page: Page;

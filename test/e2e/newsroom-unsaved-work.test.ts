@@ -1,12 +1,10 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import type { Actor } from '../../src/domain/accounts/roles.ts';
 import { createArticle } from '../../src/domain/articles/service.ts';
-import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
-import { launchChromium, signInNewsroom, startDemoSite, typeAtEndOf } from './browser.ts';
+import { signInNewsroom, startNewsroom, typeAtEndOf } from './browser.ts';
 
 /**
  * A writer's unsaved text in Chromium when the ground moves under the editor: the session ends (signed out in another
@@ -24,17 +22,12 @@ let close: () => Promise<void>;
 let reporter: Actor;
 
 beforeAll(async () => {
-  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
-  ({ base, ctx, close } = site);
-  await createChannel(ctx, null, { slug: CHANNEL, name: '要闻' });
-  reporter = toActor(await createAccount(ctx, null, { username: 'zhouming', displayName: '周明远', role: 'reporter', password: PASSWORD }));
-  browser = await launchChromium();
+  const site = await startNewsroom({ demo: false, adminPassword: PASSWORD, channels: { [CHANNEL]: '要闻' }, people: { zhouming: ['周明远', 'reporter'] } });
+  ({ browser, base, ctx, close } = site);
+  reporter = site.people.zhouming;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await close?.();
-});
+afterAll(() => close?.());
 
 const storedBody = async (id: number) => (await ctx.store.articles.findById(id))!.bodyHtml;
 const saveState = (page: Page) => page.getAttribute('[data-save-state]', 'data-save-state');

@@ -3,11 +3,10 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount } from '../../src/domain/accounts/service.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { startScheduler } from '../../src/jobs/scheduler.ts';
-import { launchChromium, signInNewsroom, SCREENSHOT_DIR, startDemoSite, watchErrors } from './browser.ts';
+import { signInNewsroom, SCREENSHOT_DIR, startNewsroom, watchErrors } from './browser.ts';
 
 /**
  * The newsroom in a real Chromium against a real server: a reporter writes a draft with an uploaded, captioned
@@ -30,10 +29,8 @@ let articleId: number;
 
 beforeAll(async () => {
   clock = new ManualClock(Date.now());
-  const site = await startDemoSite({ adminPassword: PASSWORD, clock });
-  ({ base, ctx } = site);
-  await createAccount(ctx, null, { username: 'zhouming', displayName: '周明远', role: 'reporter', password: PASSWORD });
-  await createAccount(ctx, null, { username: 'chenjing', displayName: '陈静', role: 'editor', password: PASSWORD });
+  const site = await startNewsroom({ adminPassword: PASSWORD, clock, people: { zhouming: ['周明远', 'reporter'], chenjing: ['陈静', 'editor'] } });
+  ({ browser, base, ctx } = site);
   // The real scheduler with a short tick: time itself is the manual clock, so nothing here waits a minute.
   const stopScheduler = startScheduler(ctx, site.app.log, 100);
   imageFile = path.join(site.dataDir, 'wetland.png');
@@ -44,17 +41,13 @@ beforeAll(async () => {
       .png()
       .toBuffer(),
   );
-  browser = await launchChromium();
   close = async () => {
     stopScheduler();
     await site.close();
   };
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await close?.();
-});
+afterAll(() => close?.());
 
 async function signIn(username: string): Promise<{ page: Page; errors: string[] }> {
   const { page, errors } = await signInNewsroom(browser, base, username, PASSWORD);

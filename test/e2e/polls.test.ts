@@ -1,49 +1,26 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/domain/accounts/service.ts';
 import { json } from '../support/app.ts';
 import { createArticle, createChannels, publish } from '../support/factories.ts';
-import { launchChromium, SCREENSHOT_DIR, settled, signInNewsroom, startDemoSite, VIEWPORTS, watchErrors, watchRequests } from './browser.ts';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+import { SCREENSHOT_DIR, settled, signInNewsroom, type Newsroom, openPage, seriousViolations, startNewsroom, VIEWPORTS } from './browser.ts';
 
 let browser: Browser;
-let site: Awaited<ReturnType<typeof startDemoSite>>;
+let site: Newsroom;
 let auth: string;
 
 beforeAll(async () => {
-  [browser, site] = await Promise.all([launchChromium(), startDemoSite({ demo: false })]);
+  site = await startNewsroom({ demo: false });
+  ({ browser } = site);
   const { token } = await createApiToken(site.ctx, null, { username: 'admin' });
   auth = `Bearer ${token}`;
   await createChannels(site.app, auth);
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+afterAll(() => site?.close());
 
-async function open(url: string, options: BrowserContextOptions = {}): Promise<{ page: Page; errors: string[]; inFlight: () => number }> {
-  const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...options });
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  const inFlight = watchRequests(page);
-  await page.goto(site.base + url, { waitUntil: 'load' });
-  return { page, errors, inFlight };
-}
-
-async function seriousViolations(page: Page) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    (window as unknown as { axe: { run(o: object): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run({
-      resultTypes: ['violations'],
-    }),
-  );
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
-}
+const open = (url: string, options: BrowserContextOptions = {}) => openPage(browser, site.base + url, options);
 
 /** A poll embedded in a published article, made through the API as the newsroom would. */
 async function pollInArticle(body: Record<string, unknown>) {

@@ -1,12 +1,10 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import type { Actor } from '../../src/domain/accounts/roles.ts';
 import { createArticle, publishArticle } from '../../src/domain/articles/service.ts';
-import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
-import { launchChromium, settled, signInNewsroom, startDemoSite, typeAtEndOf, VIEWPORTS, watchErrors, watchRequests } from './browser.ts';
+import { settled, signInNewsroom, startNewsroom, typeAtEndOf, VIEWPORTS, watchErrors, watchRequests } from './browser.ts';
 
 /**
  * Preformatted text in Chromium: on a phone a code listing keeps its lines and indentation and scrolls sideways in
@@ -27,18 +25,18 @@ let reporter: Actor;
 let editor: Actor;
 
 beforeAll(async () => {
-  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD });
-  ({ base, ctx, close } = site);
-  await createChannel(ctx, null, { slug: CHANNEL, name: '科技' });
-  reporter = toActor(await createAccount(ctx, null, { username: 'linxiao', displayName: '林晓', role: 'reporter', password: PASSWORD }));
-  editor = toActor(await createAccount(ctx, null, { username: 'zhaogang', displayName: '赵刚', role: 'editor', password: PASSWORD }));
-  browser = await launchChromium();
+  const site = await startNewsroom({
+    demo: false,
+    adminPassword: PASSWORD,
+    channels: { [CHANNEL]: '科技' },
+    people: { linxiao: ['林晓', 'reporter'], zhaogang: ['赵刚', 'editor'] },
+  });
+  ({ browser, base, ctx, close } = site);
+  reporter = site.people.linxiao;
+  editor = site.people.zhaogang;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await close?.();
-});
+afterAll(() => close?.());
 
 describe('preformatted text in Chromium', { timeout: 90_000 }, () => {
   it('keeps its lines on a phone and scrolls inside its own box; the page never scrolls sideways', async () => {

@@ -1,46 +1,23 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FOLD_THRESHOLD } from '../../src/web/public/pages.tsx';
-import { launchChromium, SCREENSHOT_DIR, settled, startDemoSite, VIEWPORTS, WECHAT_UA, watchErrors, watchRequests } from './browser.ts';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+import { SCREENSHOT_DIR, settled, type Newsroom, openPage, seriousViolations, startNewsroom, VIEWPORTS, WECHAT_UA } from './browser.ts';
 
 let browser: Browser;
-let site: Awaited<ReturnType<typeof startDemoSite>>;
+let site: Newsroom;
 let longArticle: number;
 
 beforeAll(async () => {
-  [browser, site] = await Promise.all([launchChromium(), startDemoSite()]);
+  site = await startNewsroom();
+  ({ browser } = site);
   const published = await site.ctx.store.articles.listPublished({ limit: 50 });
   longArticle = published.find((a) => a.bodyText.length > FOLD_THRESHOLD * 1.5)!.id;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+afterAll(() => site?.close());
 
-async function open(path: string, options: BrowserContextOptions = {}): Promise<{ page: Page; errors: string[]; inFlight: () => number }> {
-  const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...options });
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  const inFlight = watchRequests(page);
-  await page.goto(site.base + path, { waitUntil: 'load' });
-  return { page, errors, inFlight };
-}
-
-async function seriousViolations(page: Page) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    (window as unknown as { axe: { run(o: object): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run({
-      resultTypes: ['violations'],
-    }),
-  );
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
-}
+const open = (path: string, options: BrowserContextOptions = {}) => openPage(browser, site.base + path, options);
 
 const feedIds = (page: Page) => page.$$eval('[data-feed-list] .feed-item', (items) => items.map((i) => i.getAttribute('data-id')));
 

@@ -1,10 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import { createArticle } from '../../src/domain/articles/service.ts';
-import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Ctx } from '../../src/domain/context.ts';
-import { launchChromium, startDemoSite } from './browser.ts';
+import { signInNewsroom, startNewsroom, VIEWPORTS } from './browser.ts';
 
 /**
  * A body over a limit, sent by Chromium from the newsroom page: the page reads the 413 and its JSON error code instead
@@ -23,28 +21,22 @@ let close: () => Promise<void>;
 let articleId: number;
 
 beforeAll(async () => {
-  const site = await startDemoSite({ demo: false, adminPassword: PASSWORD, env: { INKSTONE_MEDIA_MAX_BYTES: String(MEDIA_LIMIT) } });
-  ({ base, ctx, close } = site);
-  await createChannel(ctx, null, { slug: 'yaowen', name: '要闻' });
-  const wang = toActor(await createAccount(ctx, null, { username: 'wangbin', displayName: '王斌', role: 'editor', password: PASSWORD }));
+  const site = await startNewsroom({
+    demo: false,
+    adminPassword: PASSWORD,
+    env: { INKSTONE_MEDIA_MAX_BYTES: String(MEDIA_LIMIT) },
+    channels: { yaowen: '要闻' },
+    people: { wangbin: ['王斌', 'editor'] },
+  });
+  ({ browser, base, ctx, close } = site);
+  const wang = site.people.wangbin;
   articleId = (await createArticle(ctx, wang, { title: '超大请求', channel: 'yaowen', body: '<p>正文。</p>' })).id;
-  browser = await launchChromium();
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await close?.();
-});
+afterAll(() => close?.());
 
 async function signIn(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  await page.goto(`${base}/admin`);
-  await page.fill('#login-username', 'wangbin');
-  await page.fill('#login-password', PASSWORD);
-  await page.click('.login-card button[type=submit]');
-  await page.waitForSelector('.dashboard');
-  return page;
+  return (await signInNewsroom(browser, base, 'wangbin', PASSWORD, VIEWPORTS.desktop)).page;
 }
 
 /** What the page's own fetch saw: the status and error code, or the network error's message. */

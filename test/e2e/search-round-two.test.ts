@@ -3,22 +3,20 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount } from '../../src/domain/accounts/service.ts';
 import { warmSuggestions } from '../../src/domain/search/suggest.ts';
-import { launchChromium, SCREENSHOT_DIR, signInNewsroom, startDemoSite, VIEWPORTS } from './browser.ts';
+import { SCREENSHOT_DIR, signInNewsroom, type Newsroom, startNewsroom, VIEWPORTS } from './browser.ts';
 
 let browser: Browser;
-let site: Awaited<ReturnType<typeof startDemoSite>>;
+let site: Newsroom;
 const PASSWORD = 'e2e-admin-password';
 
 beforeAll(async () => {
   // The server builds did-you-mean's tables after it starts listening; the test site is built without listening first.
-  [browser, site] = await Promise.all([launchChromium(), startDemoSite({ adminPassword: PASSWORD })]);
+  site = await startNewsroom({ adminPassword: PASSWORD });
+  ({ browser } = site);
   await warmSuggestions();
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+afterAll(() => site?.close());
 
 describe('您是不是要找 on the search page', () => {
   it('offers the corrected query as a plain link that works without JavaScript', async () => {

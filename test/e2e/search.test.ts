@@ -1,41 +1,19 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, SCREENSHOT_DIR, startDemoSite, VIEWPORTS, watchErrors } from './browser.ts';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+import { SCREENSHOT_DIR, type Newsroom, openPage, seriousViolations, startNewsroom, VIEWPORTS } from './browser.ts';
 
 let browser: Browser;
-let site: Awaited<ReturnType<typeof startDemoSite>>;
+let site: Newsroom;
 
 beforeAll(async () => {
-  [browser, site] = await Promise.all([launchChromium(), startDemoSite()]);
+  site = await startNewsroom();
+  ({ browser } = site);
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+afterAll(() => site?.close());
 
-async function open(url: string, options: BrowserContextOptions = {}): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...options });
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  await page.goto(site.base + url, { waitUntil: 'load' });
-  return { page, errors };
-}
-
-async function seriousViolations(page: Page) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    (window as unknown as { axe: { run(o: object): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run({
-      resultTypes: ['violations'],
-    }),
-  );
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
-}
+const open = (url: string, options: BrowserContextOptions = {}) => openPage(browser, site.base + url, options);
 
 describe('search page in a browser', () => {
   for (const [size, viewport] of Object.entries(VIEWPORTS)) {
