@@ -103,8 +103,11 @@ export interface PollRepository {
   find(id: number): Promise<Poll | undefined>;
   /** Newest first, ids below `before`; with each poll's public counts and held ballots. */
   list(limit: number, before?: number): Promise<PollListing[]>;
-  /** The polls shown on a topic page, newest first. */
-  ofTopic(topicId: number): Promise<Poll[]>;
+  /**
+   * The ids of the polls a topic page asks for, newest first: the `limit` newest that readers may see (of no article or
+   * of a published one), and those of unpublished articles newer than the last of them, which publishing would show.
+   */
+  ofTopic(topicId: number, limit: number): Promise<number[]>;
   /** Of these ids, the polls that exist. */
   findMany(ids: readonly number[]): Promise<Poll[]>;
   insert(poll: PollWrite, actorId: number, at: number): Promise<number>;

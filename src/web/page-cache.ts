@@ -18,6 +18,11 @@ interface Entry {
   br?: Buffer;
   expires: number;
   /**
+   * When what it shows was rendered (a 繁 or care page: when the page it was made from was): hits say how long ago in
+   * `Age`, so no browser or CDN counts its max-age from our answer and keeps it longer than that from the render.
+   */
+  rendered: number;
+  /**
    * When what the page shows changes by itself (a poll it shows open closes): never served after it, not even stale
    * while its next render runs, and its Cache-Control on a hit says only the time left (see cacheControlUntil).
    */
@@ -66,7 +71,8 @@ declare module 'fastify' {
 
 /** How long a reader waits for someone else's render of the same page before rendering it too. */
 const RENDER_WAIT_MS = 5_000;
-const SKIPPED_HEADERS = new Set(['content-length', 'content-encoding', 'x-cache', 'vary', 'set-cookie']);
+// `age` is the hit's own (see ageOf), never the render's.
+const SKIPPED_HEADERS = new Set(['content-length', 'content-encoding', 'x-cache', 'vary', 'set-cookie', 'age']);
 const CACHEABLE_STATUS = new Set([200, 404, 410]);
 /** The part of the byte budget pages read more than once may hold; the rest is where new pages prove themselves. */
 const PROTECTED_SHARE = 0.8;
@@ -149,7 +155,7 @@ export const EXPIRES_HEADER = 'expires';
  * stale-while-revalidate (which a cache may use after max-age) at most what then remains, dropped when nothing does.
  */
 export function cacheControlUntil(cacheControl: string, until: number, now: number): string {
-  const left = Math.max(0, Math.floor((until - now) / 1000));
+  const left = secondsLeft(until, now);
   const parts = cacheControl
     .split(',')
     .map((part) => part.trim())
@@ -169,6 +175,25 @@ export function cacheControlUntil(cacheControl: string, until: number, now: numb
       return stale > 0 ? [`${p.name}=${stale}`] : [];
     })
     .join(', ');
+}
+
+/** The whole seconds since the entry was rendered: its `Age` on a hit (RFC 9111 §5.1). */
+function ageOf(entry: Entry, now: number): number {
+  return Math.max(0, Math.floor((now - entry.rendered) / 1000));
+}
+
+/**
+ * A response a route made from a cached page (the 繁 and care mirrors) carries that page's `Age`: its own entry counts
+ * from that page's render, so it lives no longer than the page and says the same age on its hits.
+ */
+function renderedAt(age: unknown, now: number): number {
+  const seconds = Number(age);
+  return Number.isFinite(seconds) && seconds > 0 ? now - seconds * 1000 : now;
+}
+
+/** The whole seconds left until `until` (none once it has passed). */
+function secondsLeft(until: number, now: number): number {
+  return Math.max(0, Math.floor((until - now) / 1000));
 }
 
 /** The time a response's `Expires` names, if it names one (see EXPIRES_HEADER). */
@@ -480,7 +505,11 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
       return;
     }
     cache.hits++;
-    reply.code(entry.status).headers(entry.headers).header('x-cache', 'hit');
+    reply
+      .code(entry.status)
+      .headers(entry.headers)
+      .header('x-cache', 'hit')
+      .header('age', String(ageOf(entry, now())));
     if (entry.until !== undefined) reply.header('cache-control', cacheControlUntil(entry.cacheControl, entry.until, now()));
     return reply.send(sendEntry(cache, req, reply, entry));
   });
@@ -507,6 +536,7 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
       if (value !== undefined && !SKIPPED_HEADERS.has(name)) headers[name] = String(value);
     }
     const at = now();
+    const rendered = renderedAt(reply.getHeader('age'), at);
     const until = expiresAt(reply.getHeader(EXPIRES_HEADER));
     const entry: Entry = {
       bytes: 0,
@@ -516,7 +546,8 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
       headers,
       raw,
       // Error pages expire sooner: the article may be published any moment.
-      expires: Math.min(at + (status === 200 ? cache.ttlMs : cache.ttlMs / 2), until ?? Infinity),
+      expires: Math.min(rendered + (status === 200 ? cache.ttlMs : cache.ttlMs / 2), until ?? Infinity),
+      rendered,
       ...(until !== undefined ? { until } : {}),
       keys: new Set(keys),
     };
@@ -540,15 +571,33 @@ export function serveFromCache(cache: PageCache, req: IncomingMessage, res: Serv
   const encoding = encodingFor(req) ?? 'identity';
   const replay = (entry.replay ??= {});
   const variant = (replay[encoding] ??= replayHeaders(entry, encoding, cache.encoded(entry, encoding)));
-  // A page shown until a time says on each hit how long is left of it (its own few pages: built per hit).
-  const headers =
-    entry.until === undefined ? variant.headers : withHeader(variant.headers, 'cache-control', cacheControlUntil(entry.cacheControl, entry.until, now));
-  res.writeHead(entry.status, headers);
+  // Age, and what is left of a page shown until a time, change once a second: the list is rebuilt then, not per hit.
+  const age = ageOf(entry, now);
+  const left = entry.until === undefined ? 0 : secondsLeft(entry.until, now);
+  if (variant.age !== age || variant.left !== left) {
+    const headers = variant.headers.slice();
+    headers[variant.ageAt] = String(age);
+    variant.headers = entry.until === undefined ? headers : withHeader(headers, 'cache-control', cacheControlUntil(entry.cacheControl, entry.until, now));
+    variant.age = age;
+    variant.left = left;
+  }
+  res.writeHead(entry.status, variant.headers);
   res.end(req.method === 'HEAD' ? undefined : variant.body);
   return true;
 }
 
-type Replay = Record<Encoding, { body: Buffer; headers: string[] }>;
+interface Variant {
+  body: Buffer;
+  /** The flat header list of a hit, as last sent. */
+  headers: string[];
+  /** Where in it the value of `age` is. */
+  ageAt: number;
+  /** The Age it says, and the seconds left of a page shown until a time (cacheControlUntil's); -1 before the first hit. */
+  age: number;
+  left: number;
+}
+
+type Replay = Record<Encoding, Variant>;
 
 /** A flat header list with one header's value replaced. */
 function withHeader(headers: string[], name: string, value: string): string[] {
@@ -558,9 +607,10 @@ function withHeader(headers: string[], name: string, value: string): string[] {
 }
 
 /** The header list of a hit, built once per entry and encoding: the hot path only writes it out. */
-function replayHeaders(entry: Entry, encoding: Encoding, body: Buffer): Replay[Encoding] {
+function replayHeaders(entry: Entry, encoding: Encoding, body: Buffer): Variant {
   const headers = Object.entries(entry.headers).flat();
   headers.push('vary', 'accept-encoding', 'x-cache', 'hit', 'content-length', String(body.length));
   if (encoding !== 'identity') headers.push('content-encoding', encoding);
-  return { body, headers };
+  headers.push('age', '0');
+  return { body, headers, ageAt: headers.length - 1, age: -1, left: -1 };
 }

@@ -119,6 +119,37 @@ describe.each(STORES)('pages showing polls on %s', (kind) => {
     expect(await topicPage()).toContain('移出稿件的投票？');
   });
 
+  it('a topic page shows its 20 newest public polls, newest first, however many polls of unpublished articles are newer', async () => {
+    const topic = await newTopic();
+    const ask = (question: string, article?: number) =>
+      api('POST', '/polls', { question, options: ['是', '否'], topic: topic.id, ...(article ? { article } : {}) });
+    for (const q of ['较早的公开投票一？', '较早的公开投票二？', '较早的公开投票三？']) await ask(q);
+    const draft = await createArticle(t.app, editor, { title: '专题里尚未发布的稿件' });
+    const hidden: { id: number }[] = [];
+    for (let i = 1; i <= 22; i++) hidden.push(await ask(`未发布稿件的投票${i}？`, draft.id));
+    for (const q of ['最新的公开投票一？', '最新的公开投票二？']) await ask(q);
+    await t.settled();
+    const order = (body: string, questions: string[]) => questions.map((q) => body.indexOf(q));
+
+    const page = await get(`/t/${topic.slug}`);
+    expect(page.status).toBe(200);
+    // Every public poll is there, newest first; none of the unpublished article's.
+    const publicQuestions = ['最新的公开投票二？', '最新的公开投票一？', '较早的公开投票三？', '较早的公开投票二？', '较早的公开投票一？'];
+    const at = order(page.body, publicQuestions);
+    for (const [i, q] of publicQuestions.entries()) expect(at[i], q).toBeGreaterThan(-1);
+    expect(at).toEqual([...at].sort((a, b) => a - b));
+    expect(page.body).not.toContain('未发布稿件的投票');
+    // Publishing the article shows its polls (they are newer than the older public ones): the page purged, 20 polls shown.
+    expect(String(page.headers.get('surrogate-key')).split(' ')).toEqual(expect.arrayContaining([`a${draft.id}`, `v${hidden.at(-1)!.id}`]));
+    await publish(t.app, editor, draft.id);
+    const published = (await get(`/t/${topic.slug}`)).body;
+    const shown = ['最新的公开投票二？', '最新的公开投票一？', ...Array.from({ length: 18 }, (_, i) => `未发布稿件的投票${22 - i}？`)];
+    const shownAt = order(published, shown);
+    for (const [i, q] of shown.entries()) expect(shownAt[i], q).toBeGreaterThan(-1);
+    expect(shownAt).toEqual([...shownAt].sort((a, b) => a - b));
+    for (const q of ['未发布稿件的投票4？', '较早的公开投票三？', '较早的公开投票一？']) expect(published, q).not.toContain(q);
+  });
+
   it('an article page shows a poll it embeds from an unpublished article once that article is published', async () => {
     const draft = await createArticle(t.app, editor, { title: '投票所属的稿件' });
     const poll = await api('POST', '/polls', { question: '嵌在别处的投票？', options: ['是', '否'], article: draft.id });

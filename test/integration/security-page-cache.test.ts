@@ -186,7 +186,19 @@ describe.each(STORES)('security: page cache on %s', (kind) => {
 describe('security: page cache bounds', () => {
   const page = (size: number) => {
     const raw = Buffer.alloc(size, 'a');
-    return { status: 200, type: 'text/html', cacheControl: 'public', headers: {}, raw, gzip: raw, br: raw, expires: 0, keys: new Set<string>(), bytes: 0 };
+    return {
+      status: 200,
+      type: 'text/html',
+      cacheControl: 'public',
+      headers: {},
+      raw,
+      gzip: raw,
+      br: raw,
+      expires: 0,
+      rendered: 0,
+      keys: new Set<string>(),
+      bytes: 0,
+    };
   };
 
   it('holds at most its byte budget, dropping the least recently used page first', () => {

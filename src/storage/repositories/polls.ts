@@ -20,6 +20,11 @@ import type { DB } from '../schema.ts';
 const HOUR = 3_600_000;
 // Namespace of the polls' advisory locks (pg_advisory_xact_lock(int, int)); the second key is the poll id.
 const POLL_LOCK = 0x506f6c6c;
+/**
+ * Polls of unpublished articles a topic page names beside those it shows (their keys purge it when one is published):
+ * a bound on its Surrogate-Key header; past it, a publish shows on the page within its TTL.
+ */
+const TOPIC_WAITING_POLLS = 100;
 
 type PollRow = Selectable<DB['polls']>;
 
@@ -119,9 +124,30 @@ export class PollRepository implements Port.PollRepository {
     });
   }
 
-  async ofTopic(topicId: number): Promise<Poll[]> {
-    const rows = await this.db.selectFrom('polls').select('id').where('topic_id', '=', topicId).orderBy('id', 'desc').limit(20).execute();
-    return (await this.findMany(rows.map((r) => r.id))).sort((a, b) => b.id - a.id);
+  async ofTopic(topicId: number, limit: number): Promise<number[]> {
+    // Public as isPublicPoll has it: of no article, or of a published one. Filtered here, so the limit counts only
+    // polls readers see and newer polls of unpublished articles cannot crowd older public ones off the page.
+    const shown = await this.db
+      .selectFrom('polls as p')
+      .leftJoin('articles as a', 'a.id', 'p.article_id')
+      .select('p.id')
+      .where('p.topic_id', '=', topicId)
+      .where((eb) => eb.or([eb('p.article_id', 'is', null), eb('a.status', '=', 'published')]))
+      .orderBy('p.id', 'desc')
+      .limit(limit)
+      .execute();
+    const last = shown.length === limit ? shown.at(-1)!.id : undefined;
+    const waiting = await this.db
+      .selectFrom('polls as p')
+      .innerJoin('articles as a', 'a.id', 'p.article_id')
+      .select('p.id')
+      .where('p.topic_id', '=', topicId)
+      .where('a.status', '<>', 'published')
+      .$if(last !== undefined, (q) => q.where('p.id', '>', last!))
+      .orderBy('p.id', 'desc')
+      .limit(TOPIC_WAITING_POLLS)
+      .execute();
+    return [...shown, ...waiting].map((r) => r.id).sort((a, b) => b - a);
   }
 
   async insert(poll: PollWrite, actorId: number, at: number): Promise<number> {

@@ -121,6 +121,9 @@ export function careRoutes(app: FastifyInstance, siteUrl: string): void {
     // When the inner page stops holding (a poll it shows closes), so does this one: the page cache reads it.
     const expires = inner.headers[EXPIRES_HEADER];
     if (typeof expires === 'string') reply.header(EXPIRES_HEADER, expires);
+    // Made from a cached page, it is as old as that page: the page cache keeps it no longer, hits say so (Age).
+    const age = inner.headers.age;
+    if (typeof age === 'string') reply.header('age', age);
     return reply
       .code(inner.statusCode)
       .header('content-type', type)

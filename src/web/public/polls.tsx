@@ -112,6 +112,9 @@ export function PollBlock({ view, v, heading: H, message }: PollBlockProps) {
   );
 }
 
+/** The polls a topic page shows at most: its newest public ones. */
+export const TOPIC_PAGE_POLLS = 20;
+
 /** The polls a cached page asked for: what it shows of them, the keys that purge it, and until when it holds. */
 export interface ShownPolls {
   /** The polls readers may see, by id. */

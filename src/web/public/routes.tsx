@@ -14,7 +14,7 @@ import { articlePath } from '../presenters/articles.ts';
 import { distributionRoutes, FEED_EXTENSIONS } from './distribution.ts';
 import { renderPage, sendHtml } from './html.ts';
 import { renderPoster } from './poster.ts';
-import { pollPageRoutes, publicPollViews } from './polls.tsx';
+import { pollPageRoutes, publicPollViews, TOPIC_PAGE_POLLS } from './polls.tsx';
 import { searchPageRoutes } from './search.tsx';
 import { ArticlePage, ChannelPage, ErrorPage, HomePage, MoodPage, SharePage, TopicPage } from './pages.tsx';
 import { getReactions } from '../../domain/reactions/service.ts';
@@ -222,10 +222,7 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
       const topic = await ctx.store.topics.findBySlug(req.params.slug);
       if (!topic) return undefined;
       const articles = (await ctx.store.articles.findMany(topic.articleIds, { bodies: false })).filter((a) => a.status === 'published');
-      const polls = await publicPollViews(
-        ctx,
-        (await ctx.store.polls.ofTopic(topic.id)).map((p) => p.id),
-      );
+      const polls = await publicPollViews(ctx, await ctx.store.polls.ofTopic(topic.id, TOPIC_PAGE_POLLS));
       return { topic, articles, polls, media: await loadMediaIndex(ctx.store, [topic.cover]) };
     });
     if (!loaded) return notFoundPage(reply);
@@ -233,7 +230,9 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     // Every poll of the topic, shown or not: the change that shows one (its article published, the poll moved off it) purges the page.
     reply.header(SURROGATE_KEY_HEADER, [surrogateKey.topic(topic.id), ...polls.keys].join(' '));
     const v = await view();
-    const html = renderPage(<TopicPage view={v} topic={topic} articles={articles} media={media} polls={[...polls.views.values()]} />, v);
+    // Newest first; no more than the limit even if a waiting poll's article was published between the two reads.
+    const shown = [...polls.views.values()].sort((a, b) => b.poll.id - a.poll.id).slice(0, TOPIC_PAGE_POLLS);
+    const html = renderPage(<TopicPage view={v} topic={topic} articles={articles} media={media} polls={shown} />, v);
     return sendHtml(reply, 200, html, undefined, polls.until);
   });
 
