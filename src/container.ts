@@ -79,7 +79,7 @@ export function createContainer({ config, database, clock = systemClock, log, re
   // An external search engine (INKSTONE_SEARCH_URL) holds both search indexes for every store of this process.
   const engine = config.searchEngine && externalIndexes(config.searchEngine, database.db);
   const ctx = newContext({
-    store: SqlStore.of(database, engine),
+    store: SqlStore.of(database, config.secret, engine),
     media,
     clock,
     reactions: {
@@ -103,7 +103,7 @@ export function createContainer({ config, database, clock = systemClock, log, re
   const replica = config.databaseReadUrl ? openReadReplica(config.databaseReadUrl) : undefined;
   const router = replica && new ReplicaRouter(database, replica, { maxLagMs: config.replicaMaxLagMs, warn: (detail, message) => log?.warn(detail, message) });
   // The replica's Ctx differs from the primary's in its store alone: the same events, clock, rules and media.
-  const replicaCtx: Ctx | undefined = replica && { ...ctx, store: SqlStore.of(replica, engine) };
+  const replicaCtx: Ctx | undefined = replica && { ...ctx, store: SqlStore.of(replica, config.secret, engine) };
   const reads: ReaderReads | undefined = router &&
     replicaCtx && {
       async run(load) {
