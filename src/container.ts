@@ -35,6 +35,8 @@ export interface ContainerOptions {
    * server standing in for another site), and the per-save budget. Never read from the environment.
    */
   remoteImages?: GuardOptions & { budgetMs?: number };
+  /** Tests only: how long one upload's variants may take to encode (ENCODE_BUDGET_MS otherwise). Never read from the environment. */
+  encodeBudgetMs?: number;
 }
 
 /**
@@ -59,7 +61,7 @@ export interface Container {
   close(): Promise<void>;
 }
 
-export function createContainer({ config, database, clock = systemClock, log, remoteImages }: ContainerOptions): Container {
+export function createContainer({ config, database, clock = systemClock, log, remoteImages, encodeBudgetMs }: ContainerOptions): Container {
   let lastWarning = 0;
   const warn = (err: Error) => {
     // Redis reconnects keep failing while it is down: one line a minute is enough.
@@ -82,6 +84,7 @@ export function createContainer({ config, database, clock = systemClock, log, re
     store: SqlStore.of(database, config.secret, engine),
     media,
     clock,
+    ...(encodeBudgetMs === undefined ? {} : { encodeBudgetMs }),
     reactions: {
       moods: config.moods,
       capPerHour: config.reactionCapPerHour,
