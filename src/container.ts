@@ -35,6 +35,8 @@ export interface ContainerOptions {
    * server standing in for another site), and the per-save budget. Never read from the environment.
    */
   remoteImages?: GuardOptions & { budgetMs?: number };
+  /** Tests only: how long one upload's variants may take to encode (ENCODE_BUDGET_MS otherwise). Never read from the environment. */
+  encodeBudgetMs?: number;
 }
 
 /**
@@ -59,7 +61,7 @@ export interface Container {
   close(): Promise<void>;
 }
 
-export function createContainer({ config, database, clock = systemClock, log, remoteImages }: ContainerOptions): Container {
+export function createContainer({ config, database, clock = systemClock, log, remoteImages, encodeBudgetMs }: ContainerOptions): Container {
   let lastWarning = 0;
   const warn = (err: Error) => {
     // Redis reconnects keep failing while it is down: one line a minute is enough.
@@ -79,9 +81,10 @@ export function createContainer({ config, database, clock = systemClock, log, re
   // An external search engine (INKSTONE_SEARCH_URL) holds both search indexes for every store of this process.
   const engine = config.searchEngine && externalIndexes(config.searchEngine, database.db);
   const ctx = newContext({
-    store: SqlStore.of(database, engine),
+    store: SqlStore.of(database, config.secret, engine),
     media,
     clock,
+    ...(encodeBudgetMs === undefined ? {} : { encodeBudgetMs }),
     reactions: {
       moods: config.moods,
       capPerHour: config.reactionCapPerHour,
@@ -103,7 +106,7 @@ export function createContainer({ config, database, clock = systemClock, log, re
   const replica = config.databaseReadUrl ? openReadReplica(config.databaseReadUrl) : undefined;
   const router = replica && new ReplicaRouter(database, replica, { maxLagMs: config.replicaMaxLagMs, warn: (detail, message) => log?.warn(detail, message) });
   // The replica's Ctx differs from the primary's in its store alone: the same events, clock, rules and media.
-  const replicaCtx: Ctx | undefined = replica && { ...ctx, store: SqlStore.of(replica, engine) };
+  const replicaCtx: Ctx | undefined = replica && { ...ctx, store: SqlStore.of(replica, config.secret, engine) };
   const reads: ReaderReads | undefined = router &&
     replicaCtx && {
       async run(load) {

@@ -271,6 +271,7 @@ const messages: Record<ErrorCode, string> = {
   too_many_scans: '这张 JPEG 的扫描次数过多，请另存为普通 JPEG 后再上传',
   idempotency_key_reused: '内容与刚才提交的不同，请重新提交',
   idempotency_in_progress: '上一次提交仍在处理中，请稍候再试',
+  idempotency_answer_lost: '这次提交已经完成，但结果无法再次取回，请到列表中查看，不要重复提交',
   too_many_attempts: '登录失败次数过多，请稍后再试',
   too_many_votes: '操作过于频繁，请稍后再试',
   too_many_comments: '留言过于频繁，请稍后再试',

@@ -17,6 +17,8 @@ export interface Ctx {
   reactions: ReactionRules;
   /** Where finished media files live: the local media folder, or a bucket every app machine sees. */
   media: MediaStore;
+  /** How long one upload's variants may take to encode, all together (media/service.ts ENCODE_BUDGET_MS unless given). */
+  encodeBudgetMs?: number;
   /** Re-hosting of remote images in saved articles; without it (CLI, imports) remote images are left as they are. */
   remoteImages?: RemoteImages;
   /** The newsroom's search synonyms, cached in this process (see SynonymCache). */

@@ -112,6 +112,7 @@ export const ERROR_CODES = {
   too_many_pixels: 'unprocessable',
   too_many_scans: 'unprocessable', // a JPEG of more scans than any encoder writes (each one a pass over the whole image)
   idempotency_key_reused: 'unprocessable', // an Idempotency-Key sent again with a different request (another body, another route)
+  idempotency_answer_lost: 'unprocessable', // the Idempotency-Key's request was done, but its kept answer was altered and will not open
   // 429: too many tries; the response says when to try again.
   too_many_attempts: 'throttled',
   too_many_votes: 'throttled',

@@ -52,9 +52,20 @@ export type MadeOutcome = { kept: true } | { kept: false; made: number; secret?:
  * What claiming a key found: it is ours now (`claimed`), or another request has it — the fingerprint it was used
  * with, its answer once there is one (none while that request runs), and the id of what it created once that
  * committed (there may be no answer yet: its process died before keeping it) with the secret recorded with it.
- * The answer and the secret are opened with the claim's key, and only for the same request (fingerprint).
+ * The answer and the secret are opened with the claim's key, and only for the same request (fingerprint); one that
+ * will not open (altered in the database) is `lost`: what was made is answered as after a crash, or the client is told.
  */
-export type ClaimOutcome = { claimed: true } | { claimed: false; fingerprint: string; answer?: IdempotentAnswer; made?: number; secret?: string };
+export type ClaimOutcome =
+  | { claimed: true }
+  | {
+      claimed: false;
+      fingerprint: string;
+      answer?: IdempotentAnswer;
+      made?: number;
+      secret?: string;
+      /** The kept answer (or the recorded secret) is there but will not open: it was altered in the database. */
+      lost?: true;
+    };
 
 export interface IdempotencyRepository {
   /**
@@ -110,4 +121,17 @@ export async function keepMade(store: { idempotency: IdempotencyRepository }, ho
   );
   madeElsewhere.set(err, { id: outcome.made, ...(outcome.secret === undefined ? {} : { secret: outcome.secret }) });
   throw err;
+}
+
+/**
+ * The request was done once, but what a retry needs to answer it (the kept answer, a new token's secret) was altered in
+ * the database and will not open: the client looks the thing up (or revokes the token) rather than sending it again.
+ */
+export function answerLost(): DomainError {
+  return new DomainError(
+    'unprocessable',
+    'idempotency_answer_lost',
+    'The request with this Idempotency-Key was done once, but its answer can no longer be given; look up what it made instead of sending it again, or send a new key for a new request',
+    'Idempotency-Key',
+  );
 }

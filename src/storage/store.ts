@@ -83,6 +83,8 @@ export class SqlStore implements Store {
      * (a connection of the thread's own).
      */
     private readonly apart: ApartSource | undefined,
+    /** The server's secret (config.secret): keys what the store keeps of clients' Idempotency-Keys. */
+    private readonly secret: string,
     /** Inside a transaction: what to run once it has committed. */
     private readonly committed?: (() => void)[],
   ) {
@@ -108,11 +110,11 @@ export class SqlStore implements Store {
     this.polls = new PollRepository(db, dialect, ballots);
     this.comments = new CommentRepository(db);
     this.moderationWords = new ModerationWordRepository(db);
-    this.idempotency = new IdempotencyRepository(db);
+    this.idempotency = new IdempotencyRepository(db, secret);
   }
 
   /** The store over a database's pool; its transactions share its vote batcher, so make one per pool (the container does). */
-  static of(database: Database, external?: ExternalIndexes): SqlStore {
+  static of(database: Database, secret: string, external?: ExternalIndexes): SqlStore {
     return new SqlStore(
       database.db,
       database.dialect,
@@ -120,6 +122,7 @@ export class SqlStore implements Store {
       new BallotBatcher(database.db, database.dialect),
       external,
       database.sqlite ? (database.sqlite.memory ? undefined : { file: database.sqlite.name }) : database.url ? { url: database.url } : undefined,
+      secret,
     );
   }
 
@@ -140,7 +143,7 @@ export class SqlStore implements Store {
       try {
         result = await this.db
           .transaction()
-          .execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, this.ballots, this.external, this.apart, committed)));
+          .execute((tx) => fn(new SqlStore(tx, this.dialect, this.votes, this.ballots, this.external, this.apart, this.secret, committed)));
       } catch (err) {
         if (this.dialect !== 'postgres' || !runAgain(err) || attempt >= TRANSACTION_RUNS) throw err;
         // A moment apart, as the reactions' retry does, so the other side of the cycle has finished.

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler, preHandlerAsyncHookHandler } from 'fastify';
 import type { Ctx } from '../domain/context.ts';
 import { DomainError, invalid } from '../domain/errors.ts';
-import { type IdempotencyHold, type IdempotentAnswer, madeByAnother } from '../domain/idempotency.ts';
+import { answerLost, type IdempotencyHold, type IdempotentAnswer, madeByAnother } from '../domain/idempotency.ts';
 
 /**
  * Answers a retry with what the key's first request created (by its id) as it is now, when that creation committed
@@ -110,10 +110,11 @@ export function registerIdempotency(app: FastifyInstance, { ctx }: { ctx: Ctx })
     }
     const remake = req.routeOptions.config.idempotent;
     if (!found.answer && found.made !== undefined && typeof remake === 'function') {
-      // The creation committed, its answer was never kept: what it made, as it is now.
+      // The creation committed, its answer was never kept (or was altered): what it made, as it is now.
       reply.header('idempotent-replayed', 'true');
       return remake(req, reply, found.made, found.secret);
     }
+    if (found.lost) throw answerLost();
     if (!found.answer) {
       throw new DomainError(
         'conflict',

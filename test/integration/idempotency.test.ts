@@ -1,3 +1,4 @@
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_KEEP_MS, IDEMPOTENCY_LEASE_MS } from '../../src/domain/idempotency.ts';
@@ -562,6 +563,155 @@ describe.each(STORES)('Idempotency-Key on creating requests on %s', (kind) => {
     expect(json(retry)).toEqual(json(first));
     expect((await tokenIds(admin)).length).toBe(before + 1);
     expect(await keyRowsText()).not.toContain(json<{ token: string }>(first).token);
+  });
+
+  /** What a reader of the database alone (a leaked backup, a read-only SQL account) would try on a guessable key. */
+  const attackerOpens = (key: string, accountId: number, sealed: string): string | undefined => {
+    const raw = Buffer.from(sealed.slice(3), 'base64url');
+    const box = Buffer.from(hkdfSync('sha256', key, 'inkstone idempotency v1', `account ${accountId}`, 32));
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', box, raw.subarray(0, 12));
+      decipher.setAAD(Buffer.from(createHash('sha256').update(key).digest('base64url')));
+      decipher.setAuthTag(raw.subarray(12, 28));
+      return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+    } catch {
+      return undefined;
+    }
+  };
+
+  it("keeps a token's secret sent with a guessable key ('1') out of reach of a database reader without the server's secret; the retry still gets it", async () => {
+    const admin = await t.user('admin');
+    const payload = { username: admin.username, name: '钥匙是1的脚本' };
+    const first = await createToken(admin, payload, '1');
+    expect(first.statusCode, first.body).toBe(201);
+    const secret = json<{ token: string }>(first).token;
+    const rows = await t.db.database.db.selectFrom('idempotency_keys').selectAll().where('account_id', '=', admin.id).execute();
+    const fingerprint = requestFingerprint('POST', '/api/v1/tokens', payload);
+    const row = rows.find((r) => r.fingerprint === fingerprint);
+    expect(row?.sealed_answer).toBeTruthy();
+    // The key's plain hash finds no row, and no kept answer opens with a box key derived from the key alone.
+    const plainHash = createHash('sha256').update('1').digest('base64url');
+    expect(rows.map((r) => r.idem_key)).not.toContain(plainHash);
+    for (const r of rows) {
+      for (const sealed of [r.sealed_answer, r.sealed_made]) if (sealed) expect(attackerOpens('1', admin.id, sealed)).toBeUndefined();
+    }
+    expect(await keyRowsText()).not.toContain(secret);
+    const retry = await createToken(admin, payload, '1');
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(json(retry)).toEqual(json(first));
+  });
+
+  it("answers a retry of a key kept before the server's secret keyed them (plain SHA-256, sealed under the key alone) and keeps it keyed from then on", async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput({ title: '密钥加盐前的稿件' });
+    const key = 'kept-before-secret';
+    const plainHash = createHash('sha256').update(key).digest('base64url');
+    // The row as the version before wrote it: the key's plain hash, the answer sealed `v1.` under HKDF of the key alone.
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', Buffer.from(hkdfSync('sha256', key, 'inkstone idempotency v1', `account ${reporter.id}`, 32)), iv);
+    cipher.setAAD(Buffer.from(plainHash));
+    const plain = JSON.stringify({
+      headers: { 'content-type': 'application/json; charset=utf-8', location: '/api/v1/articles/535353' },
+      body: '{"id":535353}',
+    });
+    const text = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+    const sealed = `v1.${Buffer.concat([iv, cipher.getAuthTag(), text]).toString('base64url')}`;
+    expect(attackerOpens(key, reporter.id, sealed)).toBe(plain);
+    await t.db.database.db
+      .insertInto('idempotency_keys')
+      .values({
+        account_id: reporter.id,
+        idem_key: plainHash,
+        fingerprint: requestFingerprint('POST', '/api/v1/articles', input),
+        owner: null,
+        locked_until: t.clock.now(),
+        status: 201,
+        sealed_answer: sealed,
+        created_at: t.clock.now(),
+      })
+      .execute();
+    for (let i = 0; i < 2; i++) {
+      const retry = await create(reporter, input, key);
+      expect(retry.statusCode, retry.body).toBe(201);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(retry.headers.location).toBe('/api/v1/articles/535353');
+    }
+    expect(await mine(reporter)).toHaveLength(0);
+    // Written anew in the keyed form: the plain hash finds nothing, and the key alone opens nothing.
+    const rows = await t.db.database.db.selectFrom('idempotency_keys').selectAll().where('account_id', '=', reporter.id).execute();
+    expect(rows.map((r) => r.idem_key)).not.toContain(plainHash);
+    for (const r of rows) if (r.sealed_answer) expect(attackerOpens(key, reporter.id, r.sealed_answer)).toBeUndefined();
+  });
+
+  /** Flips one byte of a sealed value's ciphertext, as a disk fault or a meddling hand in the database would. */
+  const alter = (sealed: string) => {
+    const raw = Buffer.from(sealed.slice(3), 'base64url');
+    raw[raw.length - 1] = raw[raw.length - 1]! ^ 0x01;
+    return `${sealed.slice(0, 3)}${raw.toString('base64url')}`;
+  };
+  const alterKept = async (accountId: number, fingerprint: string, column: 'sealed_answer' | 'sealed_made') => {
+    const db = t.db.database.db;
+    const row = await db
+      .selectFrom('idempotency_keys')
+      .select(['idem_key', column])
+      .where('account_id', '=', accountId)
+      .where('fingerprint', '=', fingerprint)
+      .executeTakeFirstOrThrow();
+    const sealed = row[column];
+    expect(sealed).toBeTruthy();
+    await db
+      .updateTable('idempotency_keys')
+      .set({ [column]: alter(sealed!) })
+      .where('account_id', '=', accountId)
+      .where('idem_key', '=', row.idem_key)
+      .execute();
+  };
+
+  it('answers a retry whose kept answer was altered in the database with the article made, never a 500 or a second article', async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput({ title: '被改动的回执' });
+    const first = await create(reporter, input, 'altered-answer');
+    expect(first.statusCode, first.body).toBe(201);
+    await alterKept(reporter.id, requestFingerprint('POST', '/api/v1/articles', input), 'sealed_answer');
+    const retry = await create(reporter, input, 'altered-answer');
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(json(retry).id).toBe(json(first).id);
+    expect(retry.headers.location).toBe(first.headers.location);
+    expect((await mine(reporter)).map((a) => a.id)).toEqual([json(first).id]);
+  });
+
+  it('tells a retried token creation whose kept answer or secret was altered in the database 422 idempotency_answer_lost, making no second token', async () => {
+    const admin = await t.user('admin');
+    const payload = { username: admin.username, name: '回执被改的脚本' };
+    const fingerprint = requestFingerprint('POST', '/api/v1/tokens', payload);
+    const before = (await tokenIds(admin)).length;
+    expect((await createToken(admin, payload, 'altered-token')).statusCode).toBe(201);
+    await alterKept(admin.id, fingerprint, 'sealed_answer');
+    const retry = await createToken(admin, payload, 'altered-token');
+    expect(retry.statusCode, retry.body).toBe(422);
+    expect(json(retry).error).toMatchObject({ code: 'idempotency_answer_lost', field: 'Idempotency-Key' });
+    expect(typeof json(retry).error.message).toBe('string');
+    expect((await tokenIds(admin)).length).toBe(before + 1);
+    // The secret recorded for a retry after a crash, altered: the same.
+    const crashPayload = { username: admin.username, name: '崩溃后密钥被改的脚本' };
+    const store = t.ctx.store.idempotency;
+    const keep = store.answer;
+    store.answer = async () => {
+      throw new Error('killed between the commit and keeping the answer');
+    };
+    try {
+      expect((await createToken(admin, crashPayload, 'altered-made')).statusCode).toBe(201);
+    } finally {
+      store.answer = keep;
+    }
+    await alterKept(admin.id, requestFingerprint('POST', '/api/v1/tokens', crashPayload), 'sealed_made');
+    t.clock.advance(IDEMPOTENCY_LEASE_MS + 1);
+    const late = await createToken(admin, crashPayload, 'altered-made');
+    expect(late.statusCode, late.body).toBe(422);
+    expect(json(late).error.code).toBe('idempotency_answer_lost');
+    expect((await tokenIds(admin)).length).toBe(before + 2);
   });
 
   it('lets the same request take over a key whose holder died mid-request, once its lease has run out', async () => {

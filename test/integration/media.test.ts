@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import http from 'node:http';
@@ -534,6 +535,30 @@ describe('security: media limits', () => {
       expect(json(res).error).toMatchObject({ code: 'too_many_pixels', field: 'file' });
       expect(json(res).error.message).toContain('16384');
       expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("refuses with 422 an image whose variants together take longer than one upload's encoding budget, storing nothing", async () => {
+    // A budget far below what this image's six variants take (decoding 6 MP of noise alone takes longer), each one
+    // well under sharp's one-second step: only a budget for the whole upload stops it.
+    const t = await startTestApp('sqlite', {}, { encodeBudgetMs: 50 });
+    try {
+      const editor = (await t.user('editor')).auth;
+      const [width, height] = [3000, 2000];
+      const noise = await sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } })
+        .png({ compressionLevel: 1 })
+        .toBuffer();
+      const form = await multipart({ field: 'file', filename: 'noise.png', type: 'image/png', data: noise });
+      const started = Date.now();
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/media', headers: { authorization: editor, ...form.headers }, payload: form.payload });
+      expect(res.statusCode, res.body).toBe(422);
+      expect(json(res).error).toMatchObject({ code: 'too_many_pixels', field: 'file' });
+      expect(json(res).error.message).toContain('0.05 s');
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(await t.ctx.store.media.count()).toBe(0);
+      expect(filesUnder(path.join(t.config.dataDir, 'media'))).toEqual([]);
     } finally {
       await t.close();
     }

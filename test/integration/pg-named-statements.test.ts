@@ -132,7 +132,7 @@ describe.skipIf(!runsOn('postgres'))('named statements on PostgreSQL', () => {
         if (!first) await sql`select 1`.execute(tx);
         return new ArticleRepository(tx, 'postgres').findById(id);
       });
-    const store = SqlStore.of(fresh);
+    const store = SqlStore.of(fresh, 'test-secret');
     try {
       expect((await inTransaction(false))?.title).toBe(birds.arrival.title);
       expect((await inTransaction(true))?.title).toBe(birds.arrival.title);

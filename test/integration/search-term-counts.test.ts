@@ -29,7 +29,7 @@ describe.each(STORES)('term counts for partial matches on %s', (kind) => {
       author,
       ids.map((id) => ({ id, publishedAt: at(id) })),
     );
-    const store = SqlStore.of(t.database);
+    const store = SqlStore.of(t.database, 'test-secret');
     await store.search.putMany(ids.map((id) => wordsDocument(id, at(id), [...words(id), '报道'])));
     // The real index, with what partialMatches hands it noted.
     index = store.search;

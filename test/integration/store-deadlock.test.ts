@@ -15,7 +15,7 @@ describe.runIf(runsOn('postgres'))('a transaction aborted as a deadlock on postg
   afterAll(() => t?.cleanup());
 
   it('runs again and commits, as does the other', async () => {
-    const store = SqlStore.of(t.database);
+    const store = SqlStore.of(t.database, 'test-secret');
     const now = Date.now();
     await store.outbox.add('test.deadlock', 1, now);
     await store.outbox.add('test.deadlock', 2, now);

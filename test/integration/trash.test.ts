@@ -340,7 +340,7 @@ describe.each(STORES)('trash and bulk actions on %s', (kind) => {
     let other: Ctx = t.ctx;
     if (kind === 'postgres') {
       second = openDatabase({ databaseUrl: t.db.databaseUrl, dataDir: t.db.dataDir, poolSize: 4 });
-      other = newContext({ store: SqlStore.of(second), media: t.ctx.media, clock: t.clock, reactions: t.ctx.reactions });
+      other = newContext({ store: SqlStore.of(second, t.config.secret), media: t.ctx.media, clock: t.clock, reactions: t.ctx.reactions });
     }
     try {
       const [a, b] = await Promise.all([purgeTrash(t.ctx, { batch: 2 }), purgeTrash(other, { batch: 2 })]);

@@ -32,7 +32,7 @@ let users = 0;
 export async function startTestApp(
   kind: StoreKind,
   env: Record<string, string> = {},
-  options: Pick<ContainerOptions, 'remoteImages' | 'clock'> = {},
+  options: Pick<ContainerOptions, 'remoteImages' | 'clock' | 'encodeBudgetMs'> = {},
 ): Promise<TestApp> {
   const db = await openTestDatabase(kind);
   const config = loadConfig({

@@ -25,8 +25,13 @@ import { sharpLib } from './sharp.ts';
 export const MAX_PIXELS = 40_000_000;
 /** Longest side accepted: a 1 × 39,000,000 strip passes the pixel count but holds an encoder for minutes. */
 export const MAX_SIDE = 16_384;
-/** An encoding that takes longer than this is given up (422), so no upload holds an encoding slot for long. */
-export const ENCODE_TIMEOUT_SECONDS = 30;
+/**
+ * One upload's variants, all of them, are encoded within this or given up (422), so no upload holds an encoding slot
+ * for long (a per-variant limit let one slow image hold a slot for six of them). Measured here with the machine loaded
+ * (load 13 on 2 cores): a 6000 × 4000 photo JPEG's six variants 10 s, a 68 MB noisy 6000 × 4000 PNG's 16 s; the
+ * largest accepted (40 MP) about 1.7 times that: 45 s leaves a wide margin for real photos.
+ */
+export const ENCODE_BUDGET_MS = 45_000;
 /** Widths of the responsive variants; an image is never scaled up, its own width closes the list. */
 export const VARIANT_WIDTHS = [480, 960, 1600] as const;
 /** Uploads re-encoded at the same time in one process; bounds memory and CPU whatever the request rate. */
@@ -57,13 +62,14 @@ function firstLine(err: unknown): string {
 }
 
 /** sharp's own pixel guard speaks in messages only; map it to the same answer as our header check. */
-function decodeFailure(err: unknown, meta: Metadata, frames: number): DomainError {
+function decodeFailure(err: unknown, meta: Metadata, frames: number, budgetMs: number): DomainError {
   if (/pixel limit/i.test(firstLine(err))) return tooManyPixels(meta.width ?? 0, meta.pageHeight ?? meta.height ?? 0, frames);
-  if (/timeout/i.test(firstLine(err))) {
-    return new DomainError('unprocessable', 'too_many_pixels', `The image took more than ${ENCODE_TIMEOUT_SECONDS} s to encode; send a smaller one`, 'file');
-  }
+  if (/timeout/i.test(firstLine(err))) return tooSlow(budgetMs);
   return undecodable(err);
 }
+
+const tooSlow = (budgetMs: number) =>
+  new DomainError('unprocessable', 'too_many_pixels', `The image took more than ${budgetMs / 1000} s to encode; send a smaller one`, 'file');
 
 class Gate {
   private active = 0;
@@ -147,7 +153,8 @@ export async function importUpload(
 
   const { meta, frames } = await inspect(upload.path, mime);
   const key = newKey(base.createdAt);
-  const rendered = await encodeFor(actor.id, () => render(folder, upload.path, key, mime, meta, frames));
+  const budgetMs = ctx.encodeBudgetMs ?? ENCODE_BUDGET_MS;
+  const rendered = await encodeFor(actor.id, () => render(folder, upload.path, key, mime, meta, frames, budgetMs));
   const stored: string[] = [];
   try {
     for (const v of rendered.variants) {
@@ -269,7 +276,9 @@ interface Rendered {
   temp: Map<string, string>;
 }
 
-async function render(folder: MediaFolder, file: string, key: string, mime: AcceptedMime, meta: Metadata, frames: number): Promise<Rendered> {
+async function render(folder: MediaFolder, file: string, key: string, mime: AcceptedMime, meta: Metadata, frames: number, budgetMs: number): Promise<Rendered> {
+  // The budget runs from when the upload has its encoding slot; waiting for one is not counted.
+  const deadline = performance.now() + budgetMs;
   const animated = frames > 1;
   // Upright size: EXIF orientations 5–8 swap width and height.
   const width = meta.autoOrient?.width ?? meta.width!;
@@ -280,12 +289,15 @@ async function render(folder: MediaFolder, file: string, key: string, mime: Acce
   try {
     for (const targetWidth of variantWidths(width)) {
       for (const format of variantFormats(mime)) {
+        const left = deadline - performance.now();
+        if (left <= 0) throw tooSlow(budgetMs);
         const out = folder.tempFile(`.${FORMAT_EXT[format]}`);
         const variantPath = `${key}-${targetWidth}.${FORMAT_EXT[format]}`;
         temp.set(variantPath, out);
         // failOn 'error' refuses broken data but tolerates the harmless warnings many cameras' files raise.
+        // sharp stops a pipeline after whole seconds only: the variant under way may run up to a second past the budget.
         const input = sharpLib()(file, { limitInputPixels: MAX_PIXELS, failOn: 'error', animated, sequentialRead: true }).timeout({
-          seconds: ENCODE_TIMEOUT_SECONDS,
+          seconds: Math.max(1, Math.ceil(left / 1000)),
         });
         const pipeline = encoders[format](input.autoOrient().resize({ width: targetWidth, withoutEnlargement: true }));
         let info: OutputInfo;
@@ -293,7 +305,7 @@ async function render(folder: MediaFolder, file: string, key: string, mime: Acce
           // Metadata is not kept unless asked for (withMetadata/keepExif): EXIF, GPS, XMP and comments are dropped.
           info = await pipeline.toFile(out);
         } catch (err) {
-          throw decodeFailure(err, meta, frames);
+          throw decodeFailure(err, meta, frames, budgetMs);
         }
         variants.push({ path: variantPath, format, width: info.width, height: animated ? (info.pageHeight ?? info.height) : info.height, bytes: info.size });
       }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
-import { DomainError } from '../../domain/errors.ts';
+import { answerLost } from '../../domain/idempotency.ts';
 import { listApiTokens, revokeApiToken } from '../../domain/accounts/manage.ts';
 import { createApiToken } from '../../domain/accounts/service.ts';
 import { AUTH_REQUIRED } from '../auth.ts';
@@ -24,7 +24,8 @@ export function tokenRoutes(app: FastifyInstance, { ctx }: WebDeps): void {
   // recorded sealed with the request's Idempotency-Key, opened with it), as the first answer would have been.
   const remake = async (req: FastifyRequest, reply: FastifyReply, id: number, secret?: string) => {
     const body = req.body as Static<typeof NewTokenBody>;
-    if (secret === undefined) throw new DomainError('internal', 'internal', 'The token made with this Idempotency-Key cannot be answered again');
+    // Not recorded, or altered in the database: the token exists but its secret cannot be given again.
+    if (secret === undefined) throw answerLost();
     return reply.code(201).send(newTokenOut({ id, token: secret, username: body.username, name: body.name }));
   };
 
