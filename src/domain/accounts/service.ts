@@ -206,8 +206,16 @@ export async function login(ctx: Ctx, input: { username: string; password: strin
   const sessionToken = randomToken();
   const csrfToken = randomToken();
   const expiresAt = now + SESSION_MAX_MS;
-  await ctx.store.accounts.insertSession({ id: sha256(sessionToken), accountId: account.id, csrfToken, createdAt: now, lastSeenAt: now, expiresAt });
-  await ctx.store.history.record({ at: now, actorId: account.id, action: 'session.create', subjectType: 'account', subjectId: account.id });
+  await ctx.store.transaction(async (store) => {
+    // The password was checked against the hash read before argon2's work: a reset or disable that committed meanwhile
+    // ended every session, and must end this one too. Held, the account cannot change until the session is in.
+    const current = await store.accounts.holdAccount(account.id);
+    if (!current || current.disabledAt !== null || current.passwordHash !== account.passwordHash) {
+      throw unauthorized('用户名或密码错误 (wrong username or password)', 'invalid_credentials');
+    }
+    await store.accounts.insertSession({ id: sha256(sessionToken), accountId: account.id, csrfToken, createdAt: now, lastSeenAt: now, expiresAt });
+    await store.history.record({ at: now, actorId: account.id, action: 'session.create', subjectType: 'account', subjectId: account.id });
+  });
   return { account, sessionToken, csrfToken, expiresAt };
 }
 
