@@ -326,6 +326,12 @@ export interface AccountRepository {
    * waiting until this one ends (PostgreSQL: an advisory lock; SQLite's write transactions already take turns).
    */
   lockRoles(): Promise<void>;
+  /**
+   * Inside a transaction: the account as it stands, read so that a change to it (disabled, a new role) waits for this
+   * transaction to end, or this one for that change to commit and then sees it (PostgreSQL: `for share`; SQLite: its
+   * write lock first).
+   */
+  holdAccount(id: number): Promise<Account | undefined>;
 
   insertSession(session: SessionRecord): Promise<void>;
   findSession(id: string): Promise<SessionRecord | undefined>;

@@ -92,6 +92,20 @@ describe.each(STORES)('live coverage on %s', (kind) => {
     return json<{ items: { action: string; actor: string; detail: Record<string, unknown> }[] }>(res).items;
   };
 
+  it('two editors closing, or opening, a live at the same moment: it changes once, audited once, its close time the first one', async () => {
+    for (let round = 0; round < 4; round++) {
+      const id = await liveArticle(`双人操作直播${round}`);
+      const closed = await Promise.all([setStatus(editor, id, 'ended'), setStatus(otherEditor, id, 'ended')]);
+      expect(closed.map((r) => r.statusCode)).toEqual([200, 200]);
+      expect(json(closed[0]!)).toEqual(json(closed[1]!));
+      const reopened = await Promise.all([setStatus(editor, id, 'live'), setStatus(otherEditor, id, 'live')]);
+      expect(reopened.map((r) => r.statusCode)).toEqual([200, 200]);
+      expect(json(reopened[0]!)).toEqual(json(reopened[1]!));
+      const actions = (await audit(id)).map((e) => e.action).filter((a) => a === 'live.open' || a === 'live.close');
+      expect(actions.sort()).toEqual(['live.close', 'live.open', 'live.open']);
+    }
+  });
+
   it('posts, edits, pins and deletes entries, newest first with the pin on top, each change audited', async () => {
     const id = await liveArticle();
     const first = await post(reporter, id, { body: '上午7:30，三万名选手从江城广场出发。\n\n现场气温12℃。' });

@@ -197,6 +197,39 @@ describe.each(STORES)('polls on %s', (kind) => {
     expect(await countsFromRows(t, poll.id, 3)).toEqual({ votes: [0, 0, 1], voters: 1, ballots: 1 });
   });
 
+  it('an edit dropping an option or making the poll single-choice races ballots: no ballot lands outside the poll as it stands', async () => {
+    for (let round = 0; round < 4; round++) {
+      const poll = await newPoll({ choice: 'multiple', results: 'always' });
+      // Each ballot picks the third option, half of them with a second one: both stop fitting once the edit commits.
+      const sends = Array.from({ length: 40 }, (_, i) => ballot(t.app, poll.id, i % 2 ? [2] : [0, 2], { ip: `198.20.${round * 40 + i}.1` }));
+      const edit = t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/polls/${poll.id}`,
+        headers: { authorization: editor.auth },
+        payload: { options: ['支持', '反对'], choice: 'single' },
+      });
+      const [results, edited] = await Promise.all([Promise.all(sends), edit]);
+      expect([200, 409]).toContain(edited.statusCode);
+      // A ballot the edit overtook is answered as if sent after it: 400 unknown_option, nothing kept.
+      for (const r of results) {
+        expect([200, 400], r.body).toContain(r.statusCode);
+        if (r.statusCode === 400) expect(json(r).error.code).toBe('unknown_option');
+      }
+      const shown = json(await view(poll.id)).poll as { options: string[]; choice: string };
+      const db = t.db.database.db as any;
+      const choices = (await db.selectFrom('poll_choices').select(['reader_id', 'position']).where('poll_id', '=', poll.id).execute()) as {
+        reader_id: string;
+        position: number;
+      }[];
+      // Every kept choice names an option the poll has, and a single-choice poll keeps one choice per ballot.
+      expect(choices.filter((c) => c.position >= shown.options.length)).toEqual([]);
+      if (shown.choice === 'single') expect(new Set(choices.map((c) => c.reader_id)).size).toBe(choices.length);
+      const fromRows = await countsFromRows(t, poll.id, shown.options.length);
+      expect(json(await view(poll.id)).counts).toEqual({ votes: fromRows.votes, voters: fromRows.voters });
+      expect(fromRows.ballots).toBe(results.filter((r) => r.statusCode === 200).length);
+    }
+  });
+
   it('stuffing: new readers capped per address, cookies capped, a burst held for review then released or discarded', async () => {
     const poll = await newPoll({ results: 'always' });
     const ip = '192.0.2.50';

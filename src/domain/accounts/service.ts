@@ -9,6 +9,7 @@ import { limitedAddress } from '../reactions/stuffing.ts';
 import { lineField } from '../text.ts';
 import { isRole, type Actor, type Role } from './roles.ts';
 import type { Account } from './account.ts';
+import type { Store } from '../store.ts';
 
 /** argon2 (a native addon), loaded by the first sign-in or password change, not by every start. */
 let argon2Module: typeof Argon2 | undefined;
@@ -55,6 +56,17 @@ export function growingWait(failures: number, free: number): number {
 
 export function toActor(a: Account): Actor {
   return { id: a.id, username: a.username, displayName: a.displayName, role: a.role };
+}
+
+/**
+ * Inside a write's transaction: the actor as their account stands now, not as it was when the request was signed in.
+ * A save sent before an admin disabled the account, or took a role away, lands before that change commits or is
+ * refused (401 disabled, or the policy's 403 for the new role): it never lands after it.
+ */
+export async function actingNow(store: Store, actor: Actor): Promise<Actor> {
+  const account = await store.accounts.holdAccount(actor.id);
+  if (!account || account.disabledAt !== null) throw unauthorized('This account has been disabled: sign in again');
+  return toActor(account);
 }
 
 export function hashPassword(password: string): Promise<string> {
@@ -194,8 +206,16 @@ export async function login(ctx: Ctx, input: { username: string; password: strin
   const sessionToken = randomToken();
   const csrfToken = randomToken();
   const expiresAt = now + SESSION_MAX_MS;
-  await ctx.store.accounts.insertSession({ id: sha256(sessionToken), accountId: account.id, csrfToken, createdAt: now, lastSeenAt: now, expiresAt });
-  await ctx.store.history.record({ at: now, actorId: account.id, action: 'session.create', subjectType: 'account', subjectId: account.id });
+  await ctx.store.transaction(async (store) => {
+    // The password was checked against the hash read before argon2's work: a reset or disable that committed meanwhile
+    // ended every session, and must end this one too. Held, the account cannot change until the session is in.
+    const current = await store.accounts.holdAccount(account.id);
+    if (!current || current.disabledAt !== null || current.passwordHash !== account.passwordHash) {
+      throw unauthorized('用户名或密码错误 (wrong username or password)', 'invalid_credentials');
+    }
+    await store.accounts.insertSession({ id: sha256(sessionToken), accountId: account.id, csrfToken, createdAt: now, lastSeenAt: now, expiresAt });
+    await store.history.record({ at: now, actorId: account.id, action: 'session.create', subjectType: 'account', subjectId: account.id });
+  });
   return { account, sessionToken, csrfToken, expiresAt };
 }
 

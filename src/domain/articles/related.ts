@@ -314,6 +314,9 @@ export async function curateRelated(ctx: Ctx, actor: Actor, id: number, choice: 
   const both = pinned.find((p) => excluded.includes(p));
   if (both !== undefined) throw invalid(`Article ${both} cannot be both pinned and excluded`, 'excluded', 'pinned_and_excluded');
   await ctx.store.transaction(async (store) => {
+    // Two saves of one article's picks take turns (a retry sent while the first is in flight, two editors): each
+    // replaces what the other left, where on PostgreSQL both deleted the old rows and the second's insert broke the key.
+    await store.serialize('related_picks', id);
     const article = await store.articles.findById(id);
     if (!article) throw notFound('Article');
     authorize(actor, 'article.curate_related', article);
@@ -331,6 +334,9 @@ export async function curateRelated(ctx: Ctx, actor: Actor, id: number, choice: 
       ...pinned.map((relatedId) => ({ relatedId, mode: 'pinned' as const })),
       ...excluded.map((relatedId) => ({ relatedId, mode: 'excluded' as const })),
     ];
+    // The picks it has already (a retry after a lost answer): nothing to change, nothing to audit.
+    const current = await store.related.picks(id);
+    if (current.length === picks.length && current.every((p, i) => p.relatedId === picks[i]!.relatedId && p.mode === picks[i]!.mode)) return;
     await store.related.replacePicks(id, picks, actor.id, now);
     announce(ctx, store, { kind: 'related', id });
     await store.history.record({ at: now, actorId: actor.id, action: 'article.related', subjectType: 'article', subjectId: id, detail: { pinned, excluded } });

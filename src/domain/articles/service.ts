@@ -1,4 +1,5 @@
 import type { Actor } from '../accounts/roles.ts';
+import { actingNow } from '../accounts/service.ts';
 import { announce, type Ctx } from '../context.ts';
 import { conflict, DomainError, invalid, notFound } from '../errors.ts';
 import { authorize } from '../policy.ts';
@@ -187,6 +188,7 @@ export async function createArticle(ctx: Ctx, actor: Actor, sent: ArticleInput, 
   const { input, prepared } = await rehosted(ctx, actor, sent, await prepareInput(ctx.store, sent), { body: true, cover: true });
   const breathe = pacer(prepared);
   const created = await ctx.store.transaction(async (store) => {
+    authorize(await actingNow(store, actor), 'article.create');
     const c = await normalize(store, input, prepared);
     const now = ctx.clock.now();
     const id = await store.articles.insert({
@@ -273,8 +275,9 @@ async function updateOnce(
   });
   const breathe = pacer(prepared);
   const updated = await ctx.store.transaction(async (store) => {
+    const acting = await actingNow(store, actor);
     const before = await load(store, id);
-    authorize(actor, 'article.edit', before);
+    authorize(acting, 'article.edit', before);
     await requireRevision(store, before, expectedRevision);
     await breathe();
     const merged = merge(before, changes);
@@ -387,9 +390,10 @@ async function transitionOnce(
   auditDetail: AuditDetail,
 ): Promise<Article> {
   return ctx.store.transaction(async (store) => {
+    const acting = actor && (await actingNow(store, actor));
     const before = await load(store, id);
     const breathe = pacer(before);
-    if (actor) authorize(actor, `article.${t}`, before);
+    if (acting) authorize(acting, `article.${t}`, before);
     await requireRevision(store, before, expectedRevision);
     if (!canTransition(before.status, t)) {
       throw conflict('invalid_transition', `Cannot ${t} an article that is ${before.status} (${statusNames[before.status]})`);
@@ -524,8 +528,9 @@ export async function articleRevisions(ctx: Ctx, actor: Actor, id: number) {
 export async function deleteArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number, auditDetail: AuditDetail = {}): Promise<void> {
   await lastWriteWins(expectedRevision, () =>
     ctx.store.transaction(async (store) => {
+      const acting = await actingNow(store, actor);
       const before = await load(store, id);
-      authorize(actor, 'article.delete', before);
+      authorize(acting, 'article.delete', before);
       await requireRevision(store, before, expectedRevision);
       if (!isDeletable(before.status)) {
         throw conflict(
@@ -548,9 +553,10 @@ export async function deleteArticle(ctx: Ctx, actor: Actor, id: number, expected
 export async function undeleteArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number): Promise<Article> {
   return lastWriteWins(expectedRevision, () =>
     ctx.store.transaction(async (store) => {
+      const acting = await actingNow(store, actor);
       const trashed = await store.articles.findInTrash(id);
       if (!trashed) throw notFound('Deleted article');
-      authorize(actor, 'article.undelete', trashed);
+      authorize(acting, 'article.undelete', trashed);
       if (expectedRevision !== undefined && expectedRevision !== trashed.revision) throw await staleRevision(store, id, trashed);
       const now = ctx.clock.now();
       const won = await store.articles.restoreFromTrash(id, { at: now, revision: trashed.revision });

@@ -118,6 +118,8 @@ export async function setLiveStatus(ctx: Ctx, actor: Actor, articleId: number, s
   return ctx.store.transaction(async (store) => {
     const article = await findArticle(store, articleId);
     authorize(actor, 'live.manage', article);
+    // Two editors opening or closing at once take turns: the second sees the first's status and changes nothing.
+    await store.serialize('live', articleId);
     const current = await store.live.find(articleId);
     if (current?.status === status) return current;
     if (!current && status === 'ended') throw conflict('not_live', 'The article is not a live');

@@ -54,6 +54,8 @@ export type BallotOutcome =
   /** The reader had voted already: their earlier choices. */
   | { kind: 'repeat'; choices: number[]; counts: PollCounts }
   | { kind: 'closed' }
+  /** An edit committed after the ballot was checked: its choices no longer fit the poll's options or kind of choice. */
+  | { kind: 'unfit'; options: number; choice: PollChoice }
   | { kind: 'missing' };
 
 /** Held ballots of one poll from one (hashed) address prefix, awaiting review. */

@@ -237,6 +237,12 @@ export async function castBallot(ctx: Ctx, input: BallotInput): Promise<BallotRe
   });
   if (outcome.kind === 'missing') throw notFound('Poll');
   if (outcome.kind === 'closed') throw closed();
+  // Answered as the same ballot sent after the edit would be.
+  if (outcome.kind === 'unfit') {
+    throw outcome.choice === 'single' && choices.length > 1
+      ? invalid('this poll takes one option', 'choices', 'unknown_option')
+      : invalid(`options are numbered 0 to ${outcome.options - 1}`, 'choices', 'unknown_option');
+  }
   if (outcome.kind === 'repeat' && !sameChoices(outcome.choices, choices)) {
     throw new DomainError('conflict', 'already_voted', '您已经投过票了', 'choices', undefined, { mine: outcome.choices });
   }

@@ -40,6 +40,17 @@ export class AccountRepository implements Port.AccountRepository {
     return row ? toAccount(row) : undefined;
   }
 
+  async holdAccount(id: number): Promise<Account | undefined> {
+    if (this.dialect === 'sqlite') await sql`update accounts set updated_at = updated_at where id = ${id}`.execute(this.db);
+    const row = await this.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('id', '=', id)
+      .$if(this.dialect === 'postgres', (q) => q.forShare())
+      .executeTakeFirst();
+    return row ? toAccount(row) : undefined;
+  }
+
   async list(): Promise<Account[]> {
     const rows = await this.db.selectFrom('accounts').selectAll().orderBy('id').execute();
     return rows.map(toAccount);

@@ -431,9 +431,29 @@ async function writeBallots(repo: PollRepository, ballots: Ballot[]): Promise<Ba
     // SQLite: a write first, so its write lock is held before the open check is read.
     if (repo.dialect === 'sqlite') await sql`update polls set voters = voters where id = ${id}`.execute(db);
   }
-  const polls = new Map((await db.selectFrom('polls').select(['id', 'closes_at', 'closed_at']).where('id', 'in', pollIds).execute()).map((p) => [p.id, p]));
+  const polls = new Map(
+    (await db.selectFrom('polls').select(['id', 'closes_at', 'closed_at', 'choice']).where('id', 'in', pollIds).execute()).map((p) => [p.id, p]),
+  );
+  // The ballot was checked against the poll as the reader's request read it; an edit that committed since (fewer
+  // options, or single choice: allowed until the first ballot) is checked again here, under the poll's lock.
+  const optionCounts = new Map(
+    (
+      await db
+        .selectFrom('poll_options')
+        .select(['poll_id', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('poll_id', 'in', pollIds)
+        .groupBy('poll_id')
+        .execute()
+    ).map((r) => [r.poll_id, Number(r.n)]),
+  );
   const counted = new Map<number, number[][]>(pollIds.map((id) => [id, []]));
-  const results: ({ kind: 'counted' | 'held' } | { kind: 'repeat'; choices: number[] } | { kind: 'closed' } | { kind: 'missing' })[] = [];
+  const results: (
+    | { kind: 'counted' | 'held' }
+    | { kind: 'repeat'; choices: number[] }
+    | { kind: 'closed' }
+    | { kind: 'missing' }
+    | { kind: 'unfit'; options: number; choice: 'single' | 'multiple' }
+  )[] = [];
   for (const b of ballots) {
     const poll = polls.get(b.pollId);
     if (!poll) {
@@ -442,6 +462,14 @@ async function writeBallots(repo: PollRepository, ballots: Ballot[]): Promise<Ba
     }
     if (poll.closed_at !== null || (poll.closes_at !== null && b.at >= Number(poll.closes_at))) {
       results.push({ kind: 'closed' });
+      continue;
+    }
+    const options = optionCounts.get(b.pollId) ?? 0;
+    const choice = poll.choice === 'multiple' ? 'multiple' : 'single';
+    if (b.choices.some((c) => c >= options) || (choice === 'single' && b.choices.length > 1)) {
+      // A reader who had voted already is answered with their ballot (a retry), not with the edit.
+      const earlier = await repo.choicesOf(b.pollId, b.readerId);
+      results.push(earlier ? { kind: 'repeat', choices: earlier } : { kind: 'unfit', options, choice });
       continue;
     }
     const inserted = await db
@@ -465,7 +493,7 @@ async function writeBallots(repo: PollRepository, ballots: Ballot[]): Promise<Ba
   const counts = new Map<number, PollCounts>();
   for (const id of pollIds) if (polls.has(id)) counts.set(id, await repo.counts(id));
   return results.map((r, i): BallotOutcome => {
-    if (r.kind === 'missing' || r.kind === 'closed') return r;
+    if (r.kind === 'missing' || r.kind === 'closed' || r.kind === 'unfit') return r;
     const c = counts.get(ballots[i]!.pollId)!;
     return r.kind === 'repeat' ? { kind: 'repeat', choices: r.choices, counts: c } : { kind: r.kind, counts: c };
   });

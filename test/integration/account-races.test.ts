@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { json, startTestApp, type TestApp } from '../support/app.ts';
+import { createArticle, createChannels } from '../support/factories.ts';
+import { STORES } from '../support/stores.ts';
+
+/**
+ * An admin disabling an account, or taking a role away, while that account's requests are on their way: a write the
+ * account had sent lands before the change commits, or is refused; none lands after it.
+ */
+describe.each(STORES)('account changes racing the account’s writes on %s', (kind) => {
+  let t: TestApp;
+  let admin: { auth: string };
+
+  beforeAll(async () => {
+    t = await startTestApp(kind);
+    admin = await t.user('admin');
+    await createChannels(t.app, admin.auth);
+  });
+  afterAll(() => t.close());
+
+  const auditOf = async (query: string) =>
+    json(await t.app.inject({ url: `/api/v1/audit?limit=200&${query}`, headers: { authorization: admin.auth } })).items as {
+      id: number;
+      action: string;
+      actor: string;
+      subjectId: string;
+    }[];
+
+  it('a reporter disabled while saving: the save lands before the disabling or is refused 401, never after it', async () => {
+    // A long body keeps the save's preparation (sanitizing, segmenting) busy before its transaction.
+    const body = `<p>${'城市更新与地铁延长运营的讨论持续升温。'.repeat(1500)}</p>`;
+    let refused = 0;
+    for (let round = 0; round < 6; round++) {
+      const reporter = await t.user('reporter');
+      const article = await createArticle(t.app, reporter.auth);
+      const [saved, disabled] = await Promise.all([
+        t.app.inject({ method: 'PATCH', url: `/api/v1/articles/${article.id}`, headers: { authorization: reporter.auth }, payload: { body } }),
+        t.app.inject({ method: 'PATCH', url: `/api/v1/accounts/${reporter.username}`, headers: { authorization: admin.auth }, payload: { disabled: true } }),
+      ]);
+      expect(disabled.statusCode, disabled.body).toBe(200);
+      expect([200, 401], saved.body).toContain(saved.statusCode);
+      const edits = (await auditOf(`actor=${reporter.username}`)).filter((e) => e.subjectId === String(article.id) && e.action !== 'article.create');
+      const disabling = (await auditOf('action=account.update')).find((e) => e.subjectId === String(reporter.id))!;
+      if (saved.statusCode === 200) {
+        expect(edits).toHaveLength(1);
+        expect(edits[0]!.id).toBeLessThan(disabling.id);
+      } else {
+        refused++;
+        expect(edits).toEqual([]);
+        const stored = json(await t.app.inject({ url: `/api/v1/articles/${article.id}`, headers: { authorization: admin.auth } }));
+        expect(stored.body).not.toContain('地铁延长运营');
+      }
+    }
+    console.log(`${kind}: ${refused} of 6 saves refused`);
+  });
+  it('a sign-in with the old password racing an admin’s password reset never leaves a session the reset missed', async () => {
+    let late = 0;
+    for (let round = 0; round < 8; round++) {
+      const person = await t.user('reporter');
+      const [signedIn, reset] = await Promise.all([
+        t.app.inject({
+          method: 'POST',
+          url: '/api/v1/session',
+          remoteAddress: `10.9.${round}.1`,
+          payload: { username: person.username, password: 'correct horse battery' },
+        }),
+        t.app.inject({
+          method: 'POST',
+          url: `/api/v1/accounts/${person.username}/password`,
+          headers: { authorization: admin.auth },
+          payload: { password: 'a brand new passphrase' },
+        }),
+      ]);
+      expect(reset.statusCode, reset.body).toBe(204);
+      expect([200, 401], signedIn.body).toContain(signedIn.statusCode);
+      if (signedIn.statusCode !== 200) continue;
+      late++;
+      // Signed in before the reset committed: the reset ended that session, as it ends every other.
+      const cookie = String(signedIn.headers['set-cookie']).split(';')[0]!;
+      expect(json(await t.app.inject({ url: '/api/v1/session', headers: { cookie } })).user).toBeNull();
+    }
+    console.log(`${kind}: ${late} of 8 sign-ins answered 200`);
+  });
+});
