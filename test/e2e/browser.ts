@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContextOptions, type Page, type Request } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { createContainer } from '../../src/container.ts';
 import { prepare } from '../../src/bootstrap.ts';
@@ -137,6 +138,31 @@ export async function startNewsroom<P extends string = never>({
   }
 }
 
+/**
+ * A test file's newsroom: registers a beforeAll that starts it (startNewsroom with `options`, or with what the function
+ * answers then, when they depend on an earlier beforeAll) and an afterAll that closes it. Answers the newsroom at once,
+ * empty: its fields are filled once it has started, so read them in hooks and tests, not at the file's top level.
+ * A file's own beforeAll registered after this call runs after the start; its own afterAll, before the close.
+ */
+export function useNewsroom<P extends string = never>(
+  options: NewsroomOptions<P> | (() => NewsroomOptions<P>) = {},
+  { timeout = 120_000 }: { timeout?: number } = {},
+): Newsroom<P> {
+  const site = {} as Newsroom<P>;
+  let started: Newsroom<P> | undefined;
+  beforeAll(async () => {
+    started = await startNewsroom(typeof options === 'function' ? options() : options);
+    Object.assign(site, started);
+  }, timeout);
+  afterAll(() => started?.close());
+  return site;
+}
+
+/** Saves a screenshot of the page as test-output/screenshots/`name`.png, the whole page unless told otherwise. */
+export function shot(page: Page, name: string, { fullPage = true }: { fullPage?: boolean } = {}): Promise<Buffer> {
+  return page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage });
+}
+
 /** Collects console errors, page errors and CSP violations; a clean page has none. */
 export function watchErrors(page: Page): string[] {
   const errors: string[] = [];
@@ -207,17 +233,24 @@ let axeSource: string | undefined;
 
 /**
  * axe's serious and critical violations on the page (axe-core pinned in package.json), each as `id (nodes)`; only
- * within the element `include` selects if given; with `targets`, followed by the first three nodes' selectors.
+ * within the element `include` selects if given; of the rules tagged `runOnly` (wcag2a…) if given, else of all; with
+ * `targets`, followed by the first three nodes' selectors.
  */
-export async function seriousViolations(page: Page, { include, targets = false }: { include?: string; targets?: boolean } = {}): Promise<string[]> {
+export async function seriousViolations(
+  page: Page,
+  { include, runOnly, targets = false }: { include?: string; runOnly?: string[]; targets?: boolean } = {},
+): Promise<string[]> {
   axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   await page.evaluate(axeSource);
   type Violation = { id: string; impact: string; nodes: { target: string[] }[] };
-  const result = await page.evaluate((within) => {
-    const { axe } = window as unknown as { axe: { run(...args: unknown[]): Promise<{ violations: Violation[] }> } };
-    const options = { resultTypes: ['violations'] };
-    return within ? axe.run(within, options) : axe.run(options);
-  }, include);
+  const result = await page.evaluate(
+    ([within, tags]) => {
+      const { axe } = window as unknown as { axe: { run(...args: unknown[]): Promise<{ violations: Violation[] }> } };
+      const options = tags ? { resultTypes: ['violations'], runOnly: tags } : { resultTypes: ['violations'] };
+      return within ? axe.run(within, options) : axe.run(options);
+    },
+    [include, runOnly] as const,
+  );
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) =>
@@ -248,6 +281,23 @@ export async function signInNewsroom(
   await page.click('.login-card button[type=submit]');
   await page.waitForSelector('.dashboard [data-section=published] .count');
   return session;
+}
+
+export interface AnsweringSession extends NewsroomSession {
+  /** The messages of the dialogs the page showed (confirm, alert), in order. */
+  dialogs: string[];
+  /** How the next dialogs are answered: accepted unless a test sets `accept` to false. */
+  answer: { accept: boolean };
+}
+
+/** A signed-in session whose page records every dialog it shows and answers it as `answer` says (accept at first). */
+export function answeringDialogs(session: NewsroomSession): AnsweringSession {
+  const person: AnsweringSession = { ...session, dialogs: [], answer: { accept: true } };
+  person.page.on('dialog', (d) => {
+    person.dialogs.push(d.message());
+    void (person.answer.accept ? d.accept() : d.dismiss());
+  });
+  return person;
 }
 
 /**

@@ -1,12 +1,10 @@
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../src/domain/accounts/roles.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { createArticle, publishArticle } from '../../src/domain/articles/service.ts';
-import type { Ctx } from '../../src/domain/context.ts';
 import { deleteLiveEntry, editLiveEntry, postLiveEntry, setLiveStatus } from '../../src/domain/live/service.ts';
 import { waitFor } from '../support/wait.ts';
-import { SCREENSHOT_DIR, settled, signInNewsroom, startNewsroom, VIEWPORTS, watchErrors, watchRequests } from './browser.ts';
+import { SCREENSHOT_DIR, settled, useNewsroom, VIEWPORTS, watchErrors, watchRequests } from './browser.ts';
 
 /**
  * 图文直播 in Chromium against a real server: with JavaScript new, edited and deleted entries arrive over the event
@@ -16,39 +14,28 @@ import { SCREENSHOT_DIR, settled, signInNewsroom, startNewsroom, VIEWPORTS, watc
 
 const PASSWORD = 'live-e2e-password';
 
-let browser: Browser;
-let base: string;
-let ctx: Ctx;
-let close: () => Promise<void>;
-let editor: Actor;
-let reporter: Actor;
-
-beforeAll(async () => {
-  const site = await startNewsroom({
-    demo: false,
-    adminPassword: PASSWORD,
-    channels: { yaowen: '要闻' },
-    people: { wangbin: ['王斌', 'editor'], zhoumy: ['周明远', 'reporter'] },
-  });
-  ({ browser, base, ctx, close } = site);
-  editor = site.people.wangbin;
-  reporter = site.people.zhoumy;
-}, 120_000);
-
-afterAll(() => close?.());
+const site = useNewsroom({
+  demo: false,
+  adminPassword: PASSWORD,
+  channels: { yaowen: '要闻' },
+  people: { wangbin: ['王斌', 'editor'], zhoumy: ['周明远', 'reporter'] },
+});
 
 async function newLive(title: string): Promise<number> {
-  const { id } = await createArticle(ctx, editor, {
+  const { id } = await createArticle(site.ctx, site.people.wangbin, {
     title,
     channel: 'yaowen',
     body: '<p>本报记者在现场为您带来图文直播，消息随时更新。</p>',
     summary: '图文直播。',
   });
-  await publishArticle(ctx, editor, id);
-  await setLiveStatus(ctx, editor, id, 'live');
-  await postLiveEntry(ctx, reporter, id, { body: '上午9时，发布会现场座无虚席。' });
-  await postLiveEntry(ctx, editor, id, { body: '发言人：全市主要河流水位已回落至警戒线以下。', quote: { text: '防汛形势总体平稳。', source: '市防汛办' } });
-  await postLiveEntry(ctx, editor, id, { body: '交通提示：滨江路恢复通行。', pinned: true });
+  await publishArticle(site.ctx, site.people.wangbin, id);
+  await setLiveStatus(site.ctx, site.people.wangbin, id, 'live');
+  await postLiveEntry(site.ctx, site.people.zhoumy, id, { body: '上午9时，发布会现场座无虚席。' });
+  await postLiveEntry(site.ctx, site.people.wangbin, id, {
+    body: '发言人：全市主要河流水位已回落至警戒线以下。',
+    quote: { text: '防汛形势总体平稳。', source: '市防汛办' },
+  });
+  await postLiveEntry(site.ctx, site.people.wangbin, id, { body: '交通提示：滨江路恢复通行。', pinned: true });
   return id;
 }
 
@@ -58,17 +45,17 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
   describe(`live coverage at ${viewport.width}×${viewport.height}`, { timeout: 60_000 }, () => {
     it('with JavaScript: new, edited and deleted entries arrive without a reload', async () => {
       const id = await newLive(`防汛发布会图文直播（${size}）`);
-      const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+      const context = await site.browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
       const page = await context.newPage();
       const errors = watchErrors(page);
       const inFlight = watchRequests(page);
-      await page.goto(`${base}/a/${id}`);
+      await page.goto(`${site.base}/a/${id}`);
       const before = await entryIds(page);
       expect(before).toHaveLength(3);
       expect(await page.textContent('[data-live-status]')).toBe('直播中');
       // The stream is open once the page's script ran; then an entry is posted in the newsroom.
       await page.waitForSelector('[data-live-connected]', { state: 'attached' });
-      const { entry: fresh } = await postLiveEntry(ctx, reporter, id, { body: '最新：市长到达现场。\n他向救援队伍表示慰问。' });
+      const { entry: fresh } = await postLiveEntry(site.ctx, site.people.zhoumy, id, { body: '最新：市长到达现场。\n他向救援队伍表示慰问。' });
       await page.waitForSelector(`#live-${fresh.id}`);
       const after = await entryIds(page);
       // Under the pinned entry, above the older ones; the count follows.
@@ -79,18 +66,18 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
         '他向救援队伍表示慰问。',
       ]);
 
-      await editLiveEntry(ctx, editor, id, fresh.id, { body: '更正：副市长到达现场。' });
+      await editLiveEntry(site.ctx, site.people.wangbin, id, fresh.id, { body: '更正：副市长到达现场。' });
       await waitFor(async () => (await page.textContent(`#live-${fresh.id} .live-text`)) === '更正：副市长到达现场。', { message: 'the correction' });
-      await deleteLiveEntry(ctx, editor, id, before[1]!);
+      await deleteLiveEntry(site.ctx, site.people.wangbin, id, before[1]!);
       await page.waitForSelector(`#live-${before[1]}`, { state: 'detached' });
       expect(await page.textContent('[data-live-count]')).toBe('3');
-      expect(page.url()).toBe(`${base}/a/${id}`);
+      expect(page.url()).toBe(`${site.base}/a/${id}`);
 
       await page.locator('.live').scrollIntoViewIfNeeded();
       await settled(page, () => Math.max(0, inFlight() - 1));
       await page.screenshot({ path: path.join(SCREENSHOT_DIR, `live-js-${size}.png`), fullPage: true });
 
-      await setLiveStatus(ctx, editor, id, 'ended');
+      await setLiveStatus(site.ctx, site.people.wangbin, id, 'ended');
       await waitFor(async () => (await page.textContent('[data-live-status]')) === '已结束', { message: '已结束' });
       // No CSP violation, no script error.
       expect(errors).toEqual([]);
@@ -99,13 +86,13 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
 
     it('without JavaScript: the page lists every entry, and a reload shows the new ones', async () => {
       const id = await newLive(`台风登陆图文直播（${size}）`);
-      const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', javaScriptEnabled: false });
+      const context = await site.browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', javaScriptEnabled: false });
       const page = await context.newPage();
-      await page.goto(`${base}/a/${id}`);
+      await page.goto(`${site.base}/a/${id}`);
       expect(await entryIds(page)).toHaveLength(3);
       expect(await page.textContent('.live-pinned .live-text')).toBe('交通提示：滨江路恢复通行。');
       expect(await page.textContent('.live-quote')).toContain('防汛形势总体平稳。');
-      const { entry: fresh } = await postLiveEntry(ctx, reporter, id, { body: '台风中心已移入内陆。' });
+      const { entry: fresh } = await postLiveEntry(site.ctx, site.people.zhoumy, id, { body: '台风中心已移入内陆。' });
       await page.reload();
       expect((await entryIds(page))[1]).toBe(fresh.id);
       await page.locator('.live').scrollIntoViewIfNeeded();
@@ -118,13 +105,13 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
 describe('the newsroom live page', { timeout: 60_000 }, () => {
   it('an editor posts an entry from the newsroom and a reader sees it arrive', async () => {
     const id = await newLive('城市马拉松图文直播');
-    const reader = await browser.newContext({ viewport: VIEWPORTS.phone, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    const reader = await site.browser.newContext({ viewport: VIEWPORTS.phone, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
     const readerPage = await reader.newPage();
-    await readerPage.goto(`${base}/a/${id}`);
+    await readerPage.goto(`${site.base}/a/${id}`);
     await readerPage.waitForSelector('[data-live-connected]', { state: 'attached' });
 
-    const { page, errors } = await signInNewsroom(browser, base, 'wangbin', PASSWORD);
-    await page.goto(`${base}/admin/articles/${id}`);
+    const { page, errors } = await site.signIn('wangbin');
+    await page.goto(`${site.base}/admin/articles/${id}`);
     await page.click('[data-live-link]');
     await page.waitForSelector('[data-live-state=live]');
     expect(await page.$$eval('[data-live-entry]', (li) => li.length)).toBe(3);
@@ -145,14 +132,14 @@ describe('the newsroom live page', { timeout: 60_000 }, () => {
 
   it('an entry being written is not thrown away unasked: leaving the page or closing the tab asks first', async () => {
     const id = await newLive('秋季运动会图文直播');
-    const { page, errors } = await signInNewsroom(browser, base, 'wangbin', PASSWORD);
+    const { page, errors } = await site.signIn('wangbin');
     const dialogs: string[] = [];
     let accept = false;
     page.on('dialog', (d) => {
       dialogs.push(`${d.type()}:${d.message()}`);
       void (accept ? d.accept() : d.dismiss());
     });
-    await page.goto(`${base}/admin/articles/${id}/live`);
+    await page.goto(`${site.base}/admin/articles/${id}/live`);
     await page.waitForSelector('[data-live-state=live]');
     await page.fill('[data-live-body]', '百米决赛即将开始，选手正在热身。');
     // 稿件 in the top bar: asked, and refusing keeps the text on the page.

@@ -1,14 +1,11 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../src/domain/accounts/roles.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createArticle, publishArticle, submitArticle } from '../../src/domain/articles/service.ts';
-import type { Ctx } from '../../src/domain/context.ts';
 import { drainOutbox } from '../../src/domain/outbox.ts';
-import { signInNewsroom, SCREENSHOT_DIR, startNewsroom, settled } from './browser.ts';
+import { type NewsroomSession, seriousViolations, settled, shot, useNewsroom } from './browser.ts';
 
 /**
  * 稿件库 in Chromium against a real server: an editor reaches it from the top bar, pages with 下一页, searches a word of a
@@ -17,23 +14,16 @@ import { signInNewsroom, SCREENSHOT_DIR, startNewsroom, settled } from './browse
  */
 
 const PASSWORD = 'archive-e2e-password';
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-let browser: Browser;
-let base: string;
-let ctx: Ctx;
-let close: () => Promise<void>;
-let people: Record<string, Actor>;
 const ids: Record<string, number> = {};
+const site = useNewsroom({
+  demo: false,
+  adminPassword: PASSWORD,
+  channels: { yaowen: '要闻', keji: '科技' },
+  people: { wangbin: ['王斌', 'editor'], zhouming: ['周明远', 'reporter'], lina: ['李娜', 'reporter'] },
+});
 
 beforeAll(async () => {
-  const site = await startNewsroom({
-    demo: false,
-    adminPassword: PASSWORD,
-    channels: { yaowen: '要闻', keji: '科技' },
-    people: { wangbin: ['王斌', 'editor'], zhouming: ['周明远', 'reporter'], lina: ['李娜', 'reporter'] },
-  });
-  ({ browser, base, ctx, close, people } = site);
   // A cover where the demo keeps its pictures, served like an upload.
   mkdirSync(path.join(site.dataDir, 'media', 'demo'), { recursive: true });
   writeFileSync(
@@ -44,50 +34,41 @@ beforeAll(async () => {
   );
   // More published stories than one page holds, some with a cover.
   for (let i = 1; i <= 34; i++) {
-    const a = await createArticle(ctx, people.wangbin!, {
+    const a = await createArticle(site.ctx, site.people.wangbin, {
       title: `江城新闻第${i}条：城市更新进展`,
       channel: i % 2 ? 'yaowen' : 'keji',
       body: `<p>第${i}条新闻的正文，介绍城市更新的最新进展。</p>`,
       cover: i % 5 === 0 ? '/media/demo/cover.jpg' : '',
     });
-    await publishArticle(ctx, people.wangbin!, a.id);
+    await publishArticle(site.ctx, site.people.wangbin, a.id);
   }
   ids.draft = (
-    await createArticle(ctx, people.zhouming!, { title: '墨川湖候鸟调查', channel: 'yaowen', body: '<p>湖畔的砚岚芯观测站今晨记录到一群白鹤。</p>' })
+    await createArticle(site.ctx, site.people.zhouming, { title: '墨川湖候鸟调查', channel: 'yaowen', body: '<p>湖畔的砚岚芯观测站今晨记录到一群白鹤。</p>' })
   ).id;
-  ids.submitted = (await createArticle(ctx, people.zhouming!, { title: '候鸟保护志愿者招募', channel: 'yaowen', body: '<p>招募志愿者。</p>' })).id;
-  await submitArticle(ctx, people.zhouming!, ids.submitted);
-  ids.otherDraft = (await createArticle(ctx, people.lina!, { title: '青瓷窑址发掘记', channel: 'keji', body: '<p>青瓷残片出土。</p>' })).id;
+  ids.submitted = (await createArticle(site.ctx, site.people.zhouming, { title: '候鸟保护志愿者招募', channel: 'yaowen', body: '<p>招募志愿者。</p>' })).id;
+  await submitArticle(site.ctx, site.people.zhouming, ids.submitted);
+  ids.otherDraft = (await createArticle(site.ctx, site.people.lina, { title: '青瓷窑址发掘记', channel: 'keji', body: '<p>青瓷残片出土。</p>' })).id;
   // The drafts' search entries now, not once they have been quiet for a moment (DRAFT_QUIET_MS) and the server's
   // outbox polls: the test searches them at once.
-  await drainOutbox(ctx);
+  await drainOutbox(site.ctx);
 }, 120_000);
 
-afterAll(() => close?.());
-
-interface Person {
-  page: Page;
-  errors: string[];
-  inFlight: () => number;
-}
-
-const signIn = (username: string): Promise<Person> => signInNewsroom(browser, base, username, PASSWORD);
+const signIn = (username: string) => site.signIn(username);
 
 const rows = (page: Page) => page.$$eval('.archive-table tbody tr', (trs) => trs.map((tr) => Number(tr.getAttribute('data-article-id'))));
 /** Waits until the table shows the answer for the address on screen. */
-const loaded = async (p: Person) => {
+const loaded = async (p: NewsroomSession) => {
   await p.page.waitForSelector('.archive-summary [data-loading]', { state: 'detached' });
   await p.page.waitForSelector('.archive-table, [data-empty]');
   await settled(p.page, p.inFlight);
 };
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 
 describe('稿件库 in Chromium', { timeout: 90_000 }, () => {
   it('an editor pages, searches drafts, filters, keeps the filters in the address, selects and opens an article', async () => {
     const wang = await signIn('wangbin');
     const { page } = wang;
     await page.click('.topbar nav a:has-text("稿件库")');
-    await page.waitForURL(`${base}/admin/archive`);
+    await page.waitForURL(`${site.base}/admin/archive`);
     await loaded(wang);
     expect(await page.textContent('h1')).toBe('稿件库');
     expect(await page.getAttribute('.topbar nav a:has-text("稿件库")', 'aria-current')).toBe('page');
@@ -107,7 +88,7 @@ describe('稿件库 in Chromium', { timeout: 90_000 }, () => {
     expect(second.filter((id) => first.includes(id))).toEqual([]);
     expect(await page.$('button:has-text("下一页")')).toBeNull();
     await page.goBack();
-    await page.waitForURL(`${base}/admin/archive`);
+    await page.waitForURL(`${site.base}/admin/archive`);
     await loaded(wang);
     expect(await rows(page)).toEqual(first);
 
@@ -147,17 +128,11 @@ describe('稿件库 in Chromium', { timeout: 90_000 }, () => {
     expect(await page.textContent('.archive-selection')).toContain('已选 2 篇');
     await shot(page, 'archive-search-selected');
 
-    await page.evaluate(axeSource);
-    const axe = await page.evaluate(() =>
-      (window as unknown as { axe: { run(c: string, o: object): Promise<{ violations: { id: string; impact: string }[] }> } }).axe.run('main', {
-        runOnly: ['wcag2a', 'wcag2aa'],
-      }),
-    );
-    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+    expect(await seriousViolations(page, { include: 'main', runOnly: ['wcag2a', 'wcag2aa'] })).toEqual([]);
 
     // The title opens the article in the editor.
     await page.click(`[data-article-id="${ids.draft}"] .article-link`);
-    await page.waitForURL(`${base}/admin/articles/${ids.draft}`);
+    await page.waitForURL(`${site.base}/admin/articles/${ids.draft}`);
     await page.waitForSelector('.ProseMirror');
     expect(await page.textContent('.ProseMirror')).toContain('砚岚芯');
     expect(wang.errors).toEqual([]);
@@ -166,20 +141,20 @@ describe('稿件库 in Chromium', { timeout: 90_000 }, () => {
   it('a reporter finds their own drafts and the published stories, nobody else’s drafts, and has no selection', async () => {
     const zhou = await signIn('zhouming');
     const { page } = zhou;
-    await page.goto(`${base}/admin/archive?q=${encodeURIComponent('青瓷')}`);
+    await page.goto(`${site.base}/admin/archive?q=${encodeURIComponent('青瓷')}`);
     await loaded(zhou);
     expect(await page.$('[data-empty]')).not.toBeNull();
     expect(await page.textContent('[data-empty]')).toContain('没有符合条件的稿件');
     await shot(page, 'archive-reporter-empty');
 
-    await page.goto(`${base}/admin/archive?q=${encodeURIComponent('砚岚芯')}`);
+    await page.goto(`${site.base}/admin/archive?q=${encodeURIComponent('砚岚芯')}`);
     await loaded(zhou);
     expect(await rows(page)).toEqual([ids.draft]);
-    await page.goto(`${base}/admin/archive?status=draft`);
+    await page.goto(`${site.base}/admin/archive?status=draft`);
     await loaded(zhou);
     expect(await rows(page)).toEqual([ids.draft]);
     expect(await page.$('.archive-table input[type=checkbox]')).toBeNull();
-    await page.goto(`${base}/admin/archive?channel=yaowen&sort=published`);
+    await page.goto(`${site.base}/admin/archive?channel=yaowen&sort=published`);
     await loaded(zhou);
     const listed = await rows(page);
     expect(listed).toHaveLength(19);

@@ -1,14 +1,12 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../src/domain/accounts/roles.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createArticle, publishArticle, submitArticle, updateArticle } from '../../src/domain/articles/service.ts';
-import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
-import { signInNewsroom, SCREENSHOT_DIR, startNewsroom, settled, typeAtEndOf } from './browser.ts';
+import { answeringDialogs, seriousViolations, settled, shot, typeAtEndOf, useNewsroom } from './browser.ts';
+import { saveState, waitState } from './save-state.ts';
 
 /**
  * The newsroom never loses work, in Chromium against a real server: two editors saving the same published article
@@ -18,77 +16,49 @@ import { signInNewsroom, SCREENSHOT_DIR, startNewsroom, settled, typeAtEndOf } f
  */
 
 const PASSWORD = 'conflicts-e2e-password';
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const CHANNEL = 'yaowen';
 
-let browser: Browser;
-let base: string;
-let ctx: Ctx;
-let dataDir: string;
-let close: () => Promise<void>;
-let people: Record<string, Actor>;
+const site = useNewsroom({
+  demo: false,
+  adminPassword: PASSWORD,
+  channels: { [CHANNEL]: '要闻' },
+  people: { wangbin: ['王斌', 'editor'], lina: ['李娜', 'editor'], zhouming: ['周明远', 'reporter'] },
+});
 
 beforeAll(async () => {
-  ({ browser, base, ctx, dataDir, close, people } = await startNewsroom({
-    demo: false,
-    adminPassword: PASSWORD,
-    channels: { [CHANNEL]: '要闻' },
-    people: { wangbin: ['王斌', 'editor'], lina: ['李娜', 'editor'], zhouming: ['周明远', 'reporter'] },
-  }));
   // A photo where the demo keeps its pictures, served like an upload.
-  mkdirSync(path.join(dataDir, 'media', 'demo'), { recursive: true });
+  mkdirSync(path.join(site.dataDir, 'media', 'demo'), { recursive: true });
   writeFileSync(
-    path.join(dataDir, 'media', 'demo', 'harbour.jpg'),
+    path.join(site.dataDir, 'media', 'demo', 'harbour.jpg'),
     await sharp({ create: { width: 1200, height: 800, channels: 3, background: { r: 40, g: 90, b: 140 } } })
       .jpeg()
       .toBuffer(),
   );
-}, 120_000);
-
-afterAll(() => close?.());
+});
 
 const paragraphs = (...texts: string[]) => texts.map((t) => `<p>${t}</p>`).join('\n');
 
-async function article(title: string, body: string, { by = 'wangbin', publish = true } = {}): Promise<number> {
-  const a = await createArticle(ctx, people[by]!, { title, channel: CHANNEL, body, summary: `${title}的摘要。` });
-  if (publish) await publishArticle(ctx, people.wangbin!, a.id);
+async function article(title: string, body: string, { by = 'wangbin' as keyof typeof site.people, publish = true } = {}): Promise<number> {
+  const a = await createArticle(site.ctx, site.people[by], { title, channel: CHANNEL, body, summary: `${title}的摘要。` });
+  if (publish) await publishArticle(site.ctx, site.people.wangbin, a.id);
   return a.id;
 }
 
-const stored = async (id: number) => (await ctx.store.articles.findById(id))!;
+const stored = async (id: number) => (await site.ctx.store.articles.findById(id))!;
 
-interface Person {
-  page: Page;
-  errors: string[];
-  /** Messages of the confirm dialogs shown, answered with `answer` (accept by default). */
-  dialogs: string[];
-  answer: { accept: boolean };
-  inFlight: () => number;
-}
-
-async function signIn(username: string): Promise<Person> {
-  const person: Person = { ...(await signInNewsroom(browser, base, username, PASSWORD)), dialogs: [], answer: { accept: true } };
-  person.page.on('dialog', (d) => {
-    person.dialogs.push(d.message());
-    void (person.answer.accept ? d.accept() : d.dismiss());
-  });
-  return person;
-}
+/** Signed in, the page's confirm dialogs recorded and answered with `answer` (accept by default). */
+const signIn = async (username: string) => answeringDialogs(await site.signIn(username));
 
 async function open(page: Page, id: number) {
-  await page.goto(`${base}/admin/articles/${id}`);
+  await page.goto(`${site.base}/admin/articles/${id}`);
   await page.waitForSelector('.ProseMirror');
 }
 
 /** Types at the end of the n-th paragraph of the body (1-based). */
 const typeInParagraph = (page: Page, n: number, text: string) => typeAtEndOf(page, `.ProseMirror > p:nth-of-type(${n})`, text);
 
-const saveState = (page: Page) => page.getAttribute('[data-save-state]', 'data-save-state');
-const waitState = (page: Page, ...states: string[]) =>
-  waitFor(async () => states.includes((await saveState(page)) ?? ''), { timeout: 15_000, message: `save state ${states.join('/')}` });
 const clickSave = (page: Page) => page.click('.workflow button:has-text("保存")');
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
-const livePage = async (id: number) => (await fetch(`${base}/a/${id}`)).text();
+const livePage = async (id: number) => (await fetch(`${site.base}/a/${id}`)).text();
 
 describe('newsroom edit conflicts in Chromium', { timeout: 60_000 }, () => {
   it('two editors change different paragraphs of a published article and save: both changes go live', async () => {
@@ -146,13 +116,7 @@ describe('newsroom edit conflicts in Chromium', { timeout: 60_000 }, () => {
     await li.page.keyboard.press('Control+s');
     await li.page.waitForSelector('.notice-error:has-text("请先在下方逐处选择")');
     await shot(li.page, 'newsroom-conflict-choose');
-    await li.page.evaluate(axeSource);
-    const axe = await li.page.evaluate(() =>
-      (window as unknown as { axe: { run(c: string, o: object): Promise<{ violations: { id: string; impact: string }[] }> } }).axe.run('[data-conflict]', {
-        resultTypes: ['violations'],
-      }),
-    );
-    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+    expect(await seriousViolations(li.page, { include: '[data-conflict]' })).toEqual([]);
 
     // His title, her paragraph.
     await li.page.click('[data-conflict-item="field:title"] [data-side=theirs]');
@@ -215,12 +179,12 @@ describe('newsroom edit conflicts in Chromium', { timeout: 60_000 }, () => {
     await wang.page.click('.topbar nav a:has-text("稿件")');
     await waitFor(() => wang.dialogs.length === 1, { message: 'the leave question' });
     expect(wang.dialogs[0]).toContain('有未保存的更改');
-    expect(wang.page.url()).toBe(`${base}/admin/articles/${id}`);
+    expect(wang.page.url()).toBe(`${site.base}/admin/articles/${id}`);
     expect(await wang.page.textContent('.ProseMirror')).toContain('周末照常开放。');
     // The back button asks too; refused, the address comes back to the article.
     await wang.page.evaluate(() => history.back());
     await waitFor(() => wang.dialogs.length === 2, { message: 'the leave question on back' });
-    await waitFor(() => wang.page.url() === `${base}/admin/articles/${id}`, { message: 'the article’s address back' });
+    await waitFor(() => wang.page.url() === `${site.base}/admin/articles/${id}`, { message: 'the article’s address back' });
     expect(await wang.page.textContent('.ProseMirror')).toContain('周末照常开放。');
 
     // Ctrl+S saves (a published article saves only on request).
@@ -254,11 +218,11 @@ describe('newsroom edit conflicts in Chromium', { timeout: 60_000 }, () => {
 
   it('publishes only what the editor has seen: a newer revision stops 立即发布 and is loaded instead', async () => {
     const id = await article('新能源基地并网发电', paragraphs('首期项目并网发电。'), { by: 'zhouming', publish: false });
-    await submitArticle(ctx, people.zhouming!, id);
+    await submitArticle(site.ctx, site.people.zhouming!, id);
     const wang = await signIn('wangbin');
     await open(wang.page, id);
     // The reporter changes the submitted copy after the editor opened it.
-    await updateArticle(ctx, people.zhouming!, id, { body: paragraphs('首期项目并网发电，年发电约56亿千瓦时。') });
+    await updateArticle(site.ctx, site.people.zhouming!, id, { body: paragraphs('首期项目并网发电，年发电约56亿千瓦时。') });
 
     await wang.page.click('[data-action=publish]');
     await wang.page.waitForSelector('.notice-error:has-text("已载入最新内容")');
@@ -316,7 +280,7 @@ describe('newsroom edit conflicts in Chromium', { timeout: 60_000 }, () => {
     expect(await zhou.page.getAttribute('[data-image-upload]', 'accept')).toBe(accept);
     expect(await zhou.page.getAttribute('[data-cover-upload]', 'accept')).toBe(accept);
 
-    const big = path.join(dataDir, 'big-photo.jpg');
+    const big = path.join(site.dataDir, 'big-photo.jpg');
     writeFileSync(big, Buffer.alloc(20 * 1024 * 1024 + 1));
     await zhou.page.setInputFiles('[data-image-upload]', big);
     await zhou.page.waitForSelector('.notice-error:has-text("图片不能超过 20 MB")');

@@ -1,10 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Ctx } from '../../src/domain/context.ts';
-import { SCREENSHOT_DIR, settled, signInNewsroom, startNewsroom, VIEWPORTS } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import { seriousViolations, settled, shot, useNewsroom, VIEWPORTS } from './browser.ts';
 
 /**
  * The newsroom's 导入 page in Chromium against a real server: an admin uploads WordPress's theme unit test export,
@@ -13,27 +10,15 @@ import { SCREENSHOT_DIR, settled, signInNewsroom, startNewsroom, VIEWPORTS } fro
  */
 const PASSWORD = 'import-e2e-password';
 const FIXTURE = path.resolve('test/fixtures/wxr/themeunittestdata.wordpress.xml');
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-let browser: Browser;
-let base: string;
-let ctx: Ctx;
-let close: () => Promise<void>;
+const site = useNewsroom({ demo: false, adminPassword: PASSWORD, people: { wangbin: ['王斌', 'editor'] } });
 
-beforeAll(async () => {
-  const site = await startNewsroom({ demo: false, adminPassword: PASSWORD, people: { wangbin: ['王斌', 'editor'] } });
-  ({ browser, base, ctx, close } = site);
-}, 120_000);
-
-afterAll(() => close?.());
-
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 /** Chromium reports every 4xx answer as a console error; the page's own errors are what matter. */
 const ownErrors = (errors: string[]) => errors.filter((e) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(e));
 
 describe('the 导入 page', () => {
   it('imports a WordPress export with progress and a report, and shows a refused file’s line and column', async () => {
-    const { page, errors, inFlight } = await signInNewsroom(browser, base, 'admin', PASSWORD, VIEWPORTS.desktop);
+    const { page, errors, inFlight } = await site.signIn('admin', VIEWPORTS.desktop);
     await page.click('.topbar nav a[href="/admin/imports"]');
     await page.waitForSelector('.imports-page h1');
     expect(await page.textContent('.imports-page')).toContain('只能用命令行导入');
@@ -64,7 +49,7 @@ describe('the 导入 page', () => {
     await shot(page, 'import-progress-desktop');
 
     await page.waitForSelector('[data-import-run][data-status=done] .import-report', { timeout: 60_000 });
-    const runs = await ctx.store.importRuns.list(5);
+    const runs = await site.ctx.store.importRuns.list(5);
     expect(runs[0]).toMatchObject({ status: 'done', options: { createAuthors: true, dryRun: false, update: false } });
     const report = runs[0]!.report!;
     expect(report.imported).toBeGreaterThan(50);
@@ -81,13 +66,7 @@ describe('the 导入 page', () => {
     expect(await page.isDisabled('.import-form button[type=submit]')).toBe(false);
     await settled(page, inFlight);
     await shot(page, 'import-report-desktop');
-    await page.evaluate(axeSource);
-    const axe = await page.evaluate(() =>
-      (window as unknown as { axe: { run(c: string, o: object): Promise<{ violations: { id: string; impact: string }[] }> } }).axe.run('.imports-page', {
-        runOnly: ['wcag2a', 'wcag2aa'],
-      }),
-    );
-    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+    expect(await seriousViolations(page, { include: '.imports-page', runOnly: ['wcag2a', 'wcag2aa'] })).toEqual([]);
 
     // A truncated export: refused by the upload itself with where and why in Chinese; no run, nothing written.
     const whole = readFileSync(FIXTURE, 'utf8');
@@ -100,7 +79,7 @@ describe('the 导入 page', () => {
     await page.click('.import-form button[type=submit]');
     await page.waitForSelector('.imports-page > .import-refusal');
     expect(await page.textContent('.imports-page > .import-refusal')).toMatch(/文件无法导入，没有写入任何内容。第 \d+ 行第 \d+ 列：XML 格式错误/);
-    expect(await ctx.store.importRuns.list(5)).toHaveLength(1);
+    expect(await site.ctx.store.importRuns.list(5)).toHaveLength(1);
     expect(await page.$$eval('.import-history tbody tr', (els) => els.length)).toBe(1);
     await settled(page, inFlight);
     await shot(page, 'import-refused-desktop');
@@ -116,8 +95,8 @@ describe('the 导入 page', () => {
     await page.click('.import-form button[type=submit]');
     await page.waitForFunction(() => document.querySelector('.imports-page > .import-refusal')?.textContent?.includes('文件编码错误'));
     expect(await page.textContent('.imports-page > .import-refusal')).toContain('第 10 行第 1 列：文件编码错误：不是 utf-8');
-    expect(await ctx.store.importRuns.list(5)).toHaveLength(1);
-    expect((await ctx.store.importRuns.list(1))[0]!.report!.imported).toBe(report.imported);
+    expect(await site.ctx.store.importRuns.list(5)).toHaveLength(1);
+    expect((await site.ctx.store.importRuns.list(1))[0]!.report!.imported).toBe(report.imported);
 
     // A file that is no archive at all: refused at once, no run.
     await page.setInputFiles('.import-form input[type=file]', { name: 'notes.xml', mimeType: 'text/plain', buffer: Buffer.from('只是一段文字，不是导出文件') });
@@ -132,8 +111,8 @@ describe('the 导入 page', () => {
 
   it('shows a run whose server stopped as 中断, with what that means', async () => {
     // A run of a process that died a minute ago: its heartbeat stopped.
-    const admin = (await ctx.store.accounts.findByUsername('admin'))!;
-    const id = (await ctx.store.importRuns.start({
+    const admin = (await site.ctx.store.accounts.findByUsername('admin'))!;
+    const id = (await site.ctx.store.importRuns.start({
       accountId: admin.id,
       fileName: 'archive-2019.xml',
       fileBytes: 48 * 1024 * 1024,
@@ -141,8 +120,8 @@ describe('the 导入 page', () => {
       options: { dryRun: false, update: true, createAuthors: false },
       startedAt: Date.now() - 60_000,
     }))!;
-    const { page, errors, inFlight } = await signInNewsroom(browser, base, 'admin', PASSWORD, VIEWPORTS.desktop);
-    await page.goto(`${base}/admin/imports`);
+    const { page, errors, inFlight } = await site.signIn('admin', VIEWPORTS.desktop);
+    await page.goto(`${site.base}/admin/imports`);
     await page.waitForSelector(`[data-import-row="${id}"]`);
     expect(await page.textContent(`[data-import-row="${id}"]`)).toContain('中断');
     await page.click(`[data-import-row="${id}"] button`);
@@ -151,7 +130,7 @@ describe('the 导入 page', () => {
     expect(await page.isDisabled('.import-form button[type=submit]')).toBe(false);
     // How far a run got before it stopped, as its last recorded progress says; a dry run wrote nothing at all.
     const runOf = async (options: { dryRun: boolean; update: boolean; createAuthors: boolean }, done: number) => {
-      const run = (await ctx.store.importRuns.start({
+      const run = (await site.ctx.store.importRuns.start({
         accountId: admin.id,
         fileName: 'later.xml',
         fileBytes: 1024,
@@ -159,14 +138,14 @@ describe('the 导入 page', () => {
         options,
         startedAt: Date.now() - 60_000,
       }))!;
-      await ctx.store.importRuns.progress(run, { phase: 'writing', done, total: 2000, rate: 10 }, Date.now() - 60_000);
+      await site.ctx.store.importRuns.progress(run, { phase: 'writing', done, total: 2000, rate: 10 }, Date.now() - 60_000);
       // As the next look at the imports finds it (its process gone), so the next run may start.
-      await ctx.store.importRuns.interruptStale(Date.now() - 30_000, Date.now(), { message: '导入中断' });
+      await site.ctx.store.importRuns.interruptStale(Date.now() - 30_000, Date.now(), { message: '导入中断' });
       return run;
     };
     const partial = await runOf({ dryRun: false, update: false, createAuthors: false }, 1500);
     const dry = await runOf({ dryRun: true, update: false, createAuthors: false }, 1500);
-    await page.goto(`${base}/admin/imports`);
+    await page.goto(`${site.base}/admin/imports`);
     for (const [run, said, unsaid] of [
       [partial, '中断前已处理至少 1500 / 2000 篇稿件', '没有写入'],
       [dry, '试运行中断：服务器在检查过程中停止，没有写入任何内容', '会补上其余的稿件'],
@@ -183,9 +162,9 @@ describe('the 导入 page', () => {
   });
 
   it('is not in an editor’s navigation, and its API refuses editors', async () => {
-    const { page, errors } = await signInNewsroom(browser, base, 'wangbin', PASSWORD, VIEWPORTS.desktop);
+    const { page, errors } = await site.signIn('wangbin', VIEWPORTS.desktop);
     expect(await page.$('.topbar nav a[href="/admin/imports"]')).toBeNull();
-    await page.goto(`${base}/admin/imports`);
+    await page.goto(`${site.base}/admin/imports`);
     await page.waitForSelector('.imports-page .notice-error');
     expect(await page.textContent('.imports-page .notice-error')).toContain('您的角色无权执行此操作');
     expect(ownErrors(errors)).toEqual([]);

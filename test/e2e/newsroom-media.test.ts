@@ -1,12 +1,8 @@
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../src/domain/accounts/roles.ts';
+import { describe, expect, it } from 'vitest';
 import { createArticle } from '../../src/domain/articles/service.ts';
-import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
-import { SCREENSHOT_DIR, settled, startNewsroom, signInNewsroom } from './browser.ts';
+import { settled, shot, useNewsroom } from './browser.ts';
 
 /**
  * 图片库 in Chromium against a real server: uploading into the library, describing an image (caption and alt text
@@ -15,21 +11,8 @@ import { SCREENSHOT_DIR, settled, startNewsroom, signInNewsroom } from './browse
  */
 
 const PASSWORD = 'media-e2e-password';
-let browser: Browser;
-let base: string;
-let ctx: Ctx;
-let close: () => Promise<void>;
-let reporter: Actor;
+const site = useNewsroom({ demo: false, adminPassword: PASSWORD, channels: { yaowen: '要闻' }, people: { zhouming: ['周明远', 'reporter'] } });
 
-beforeAll(async () => {
-  const site = await startNewsroom({ demo: false, adminPassword: PASSWORD, channels: { yaowen: '要闻' }, people: { zhouming: ['周明远', 'reporter'] } });
-  ({ browser, base, ctx, close } = site);
-  reporter = site.people.zhouming;
-}, 120_000);
-
-afterAll(() => close?.());
-
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 const photo = (r: number, g: number, b: number) =>
   sharp({ create: { width: 1200, height: 800, channels: 3, background: { r, g, b } } })
     .jpeg()
@@ -37,7 +20,7 @@ const photo = (r: number, g: number, b: number) =>
 
 describe('picture library in the newsroom', () => {
   it('uploads, describes, searches, inserts from the library, edits alt text and refuses to delete an image in use', async () => {
-    const { page, errors, inFlight } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const { page, errors, inFlight } = await site.signIn('zhouming');
     page.on('dialog', (d) => void d.accept());
 
     // 图片库 in the top bar, after the article entries.
@@ -72,8 +55,12 @@ describe('picture library in the newsroom', () => {
     await shot(page, 'media-library-search');
 
     // Insert it into an article from the editor's 图片库, and take the other image as the cover.
-    const article = await createArticle(ctx, reporter, { title: '地铁3号线开通', channel: 'yaowen', body: '<p>本报讯 地铁3号线今日开通。</p>' });
-    await page.goto(`${base}/admin/articles/${article.id}`);
+    const article = await createArticle(site.ctx, site.people.zhouming, {
+      title: '地铁3号线开通',
+      channel: 'yaowen',
+      body: '<p>本报讯 地铁3号线今日开通。</p>',
+    });
+    await page.goto(`${site.base}/admin/articles/${article.id}`);
     await page.waitForSelector('.ProseMirror');
     await page.click('.ProseMirror p');
     await page.click('.toolbar button:has-text("图片库")');
@@ -86,7 +73,7 @@ describe('picture library in the newsroom', () => {
     await page.click('dialog[open] .media-card:has-text("harbour.jpg") button:has-text("设为封面")');
     await page.waitForSelector('.cover-thumb');
     await page.waitForSelector('[data-save-state=saved]', { timeout: 10_000 });
-    let stored = (await ctx.store.articles.findById(article.id))!;
+    let stored = (await site.ctx.store.articles.findById(article.id))!;
     expect(stored.bodyHtml).toMatch(/<figure><img src="\/media\/[^"]+" alt="乘客在站台候车"[^>]*\/?><figcaption>江城地铁3号线站台<\/figcaption><\/figure>/);
     expect(stored.cover).toMatch(/^\/media\//);
 
@@ -99,11 +86,11 @@ describe('picture library in the newsroom', () => {
     await settled(page, inFlight);
     await shot(page, 'media-image-dialog');
     await page.click('dialog[open] button:has-text("确定")');
-    await waitFor(async () => (await ctx.store.articles.findById(article.id))!.bodyHtml.includes('alt="早高峰的站台"'), {
+    await waitFor(async () => (await site.ctx.store.articles.findById(article.id))!.bodyHtml.includes('alt="早高峰的站台"'), {
       timeout: 10_000,
       message: 'the alt text saved',
     });
-    stored = (await ctx.store.articles.findById(article.id))!;
+    stored = (await site.ctx.store.articles.findById(article.id))!;
     expect(stored.bodyHtml).toContain('<figcaption>江城地铁3号线站台</figcaption>');
 
     // Deleting the image in use is refused, with the article as a link.
@@ -117,7 +104,7 @@ describe('picture library in the newsroom', () => {
     expect(link).toBe(`/admin/articles/${article.id}`);
     await settled(page, inFlight);
     await shot(page, 'media-delete-refused');
-    expect(await ctx.store.media.count()).toBe(2);
+    expect(await site.ctx.store.media.count()).toBe(2);
     // The refused delete's 409 is the only failed request the browser reports.
     expect(errors.filter((e) => !e.includes('status of 409'))).toEqual([]);
     await page.context().close();

@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../src/domain/accounts/roles.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { createArticle, publishArticle } from '../../src/domain/articles/service.ts';
-import type { Ctx } from '../../src/domain/context.ts';
-import { waitFor } from '../support/wait.ts';
-import { signInNewsroom, SCREENSHOT_DIR, settled, startNewsroom, VIEWPORTS, watchErrors, watchRequests } from './browser.ts';
+import { SCREENSHOT_DIR, settled, shot, useNewsroom, VIEWPORTS, watchErrors, watchRequests } from './browser.ts';
+import { waitState } from './save-state.ts';
 
 /**
  * Pasting from Word, WPS and Google Docs in Chromium: a synthetic paste event carrying the HTML those programs put on
@@ -18,28 +16,14 @@ const PASSWORD = 'paste-e2e-password';
 const CHANNEL = 'yaowen';
 const fixture = (name: string) => readFileSync(path.resolve(import.meta.dirname, '../fixtures/paste', name), 'utf8');
 
-let browser: Browser;
-let base: string;
-let ctx: Ctx;
-let close: () => Promise<void>;
-let reporter: Actor;
-let editor: Actor;
+const site = useNewsroom({
+  demo: false,
+  adminPassword: PASSWORD,
+  channels: { [CHANNEL]: '要闻' },
+  people: { zhouming: ['周明远', 'reporter'], wangbin: ['王斌', 'editor'] },
+});
 
-beforeAll(async () => {
-  const site = await startNewsroom({
-    demo: false,
-    adminPassword: PASSWORD,
-    channels: { [CHANNEL]: '要闻' },
-    people: { zhouming: ['周明远', 'reporter'], wangbin: ['王斌', 'editor'] },
-  });
-  ({ browser, base, ctx, close } = site);
-  reporter = site.people.zhouming;
-  editor = site.people.wangbin;
-}, 120_000);
-
-afterAll(() => close?.());
-
-const signIn = (username: string, viewport = { width: 1280, height: 1000 }) => signInNewsroom(browser, base, username, PASSWORD, viewport);
+const signIn = (username: string, viewport = { width: 1280, height: 1000 }) => site.signIn(username, viewport);
 
 /** What a paste from another program looks like to the page: a paste event whose clipboard holds HTML and text. */
 async function paste(page: Page, html: string) {
@@ -53,24 +37,21 @@ async function paste(page: Page, html: string) {
   }, html);
 }
 
-const saved = (page: Page) =>
-  waitFor(async () => (await page.getAttribute('[data-save-state]', 'data-save-state')) === 'saved', { timeout: 15_000, message: 'the autosave' });
-const stored = async (id: number) => (await ctx.store.articles.findById(id))!.bodyHtml;
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+const stored = async (id: number) => (await site.ctx.store.articles.findById(id))!.bodyHtml;
 
 describe('pasting from office programs in Chromium', { timeout: 60_000 }, () => {
   it('Word lists and a Word table pasted into a draft are saved as nested lists and a clean table', async () => {
     const { page, errors, inFlight } = await signIn('zhouming');
     /** Pastes into a new paragraph after the lede of a new draft, and answers the body as saved. */
     const pasted = async (name: string) => {
-      const a = await createArticle(ctx, reporter, { title: '市政府常务会议部署三项民生工作', channel: CHANNEL, body: '<p>导语。</p>' });
-      await page.goto(`${base}/admin/articles/${a.id}`);
+      const a = await createArticle(site.ctx, site.people.zhouming, { title: '市政府常务会议部署三项民生工作', channel: CHANNEL, body: '<p>导语。</p>' });
+      await page.goto(`${site.base}/admin/articles/${a.id}`);
       await page.waitForSelector('.ProseMirror');
       await page.click('.ProseMirror p');
       await page.keyboard.press('End');
       await page.keyboard.press('Enter');
       await paste(page, fixture(name));
-      await saved(page);
+      await waitState(page, 'saved');
       return stored(a.id);
     };
 
@@ -100,9 +81,9 @@ describe('pasting from office programs in Chromium', { timeout: 60_000 }, () => 
   });
 
   it('Google Docs lists and tables paste clean, and the toolbar inserts a table and adds a row and a column', async () => {
-    const a = await createArticle(ctx, editor, { title: '一季度用水用电情况', channel: CHANNEL, body: '<p>据统计：</p>' });
+    const a = await createArticle(site.ctx, site.people.wangbin, { title: '一季度用水用电情况', channel: CHANNEL, body: '<p>据统计：</p>' });
     const { page, errors } = await signIn('wangbin');
-    await page.goto(`${base}/admin/articles/${a.id}`);
+    await page.goto(`${site.base}/admin/articles/${a.id}`);
     await page.waitForSelector('.ProseMirror');
     await page.click('.ProseMirror p');
     await page.keyboard.press('End');
@@ -115,7 +96,7 @@ describe('pasting from office programs in Chromium', { timeout: 60_000 }, () => 
     await page.click('.toolbar button:has-text("下方插行")');
     await page.click('.toolbar button:has-text("右侧插列")');
     await page.click('.workflow button:has-text("保存")');
-    await saved(page);
+    await waitState(page, 'saved');
 
     const body = await stored(a.id);
     // Google's all-bold wrapper is gone: only 通报要点 is bold.
@@ -133,17 +114,17 @@ describe('pasting from office programs in Chromium', { timeout: 60_000 }, () => 
 
   it('a wide table scrolls inside its box on a phone; the page itself never scrolls sideways', async () => {
     const cells = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `<${tag}>第${i + 1}季度同比增长百分比</${tag}>`).join('');
-    const a = await createArticle(ctx, editor, {
+    const a = await createArticle(site.ctx, site.people.wangbin, {
       title: '十个区的一季度数据',
       channel: CHANNEL,
       body: `<p>各区数据如下。</p><table><caption>各区一季度主要指标</caption><thead><tr>${cells('th', 10)}</tr></thead><tbody><tr>${cells('td', 10)}</tr></tbody></table><p>（完）</p>`,
     });
-    await publishArticle(ctx, editor, a.id);
-    const context = await browser.newContext({ viewport: VIEWPORTS.phone, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', isMobile: true, hasTouch: true });
+    await publishArticle(site.ctx, site.people.wangbin, a.id);
+    const context = await site.browser.newContext({ viewport: VIEWPORTS.phone, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', isMobile: true, hasTouch: true });
     const page = await context.newPage();
     const errors = watchErrors(page);
     const inFlight = watchRequests(page);
-    await page.goto(`${base}/a/${a.id}`);
+    await page.goto(`${site.base}/a/${a.id}`);
     await settled(page, inFlight);
     const sizes = await page.evaluate(() => {
       const box = document.querySelector('.article-body .table-scroll') as HTMLElement;

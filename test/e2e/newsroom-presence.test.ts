@@ -1,38 +1,26 @@
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../src/domain/accounts/roles.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { createArticle } from '../../src/domain/articles/service.ts';
-import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
-import { signInNewsroom, SCREENSHOT_DIR, startNewsroom, settled } from './browser.ts';
+import { SCREENSHOT_DIR, settled, useNewsroom } from './browser.ts';
 
 /** Presence in Chromium against a real server: two editors with the same article open each see the other's name. */
 
 const PASSWORD = 'presence-e2e-password';
 const CHANNEL = 'yaowen';
 
-let browser: Browser;
-let base: string;
-let ctx: Ctx;
-let close: () => Promise<void>;
-let people: Record<'wangbin' | 'lina', Actor>;
+const site = useNewsroom({
+  demo: false,
+  adminPassword: PASSWORD,
+  channels: { [CHANNEL]: '要闻' },
+  people: { wangbin: ['王斌', 'editor'], lina: ['李娜', 'editor'] },
+});
 
-beforeAll(async () => {
-  ({ browser, base, ctx, close, people } = await startNewsroom({
-    demo: false,
-    adminPassword: PASSWORD,
-    channels: { [CHANNEL]: '要闻' },
-    people: { wangbin: ['王斌', 'editor'], lina: ['李娜', 'editor'] },
-  }));
-}, 120_000);
-
-afterAll(() => close?.());
-
-const signIn = (username: string) => signInNewsroom(browser, base, username, PASSWORD);
+const signIn = (username: string) => site.signIn(username);
 
 async function open(page: Page, id: number) {
-  await page.goto(`${base}/admin/articles/${id}`);
+  await page.goto(`${site.base}/admin/articles/${id}`);
   await page.waitForSelector('.ProseMirror');
 }
 
@@ -41,7 +29,7 @@ const waitPresence = (page: Page, text: string) => waitFor(async () => (await pr
 
 describe('newsroom presence in Chromium', { timeout: 60_000 }, () => {
   it('two editors open the same article: each sees the other, and who is editing', async () => {
-    const { id } = await createArticle(ctx, people.wangbin!, { title: '城南旧改项目启动', channel: CHANNEL, body: '<p>城南片区旧改今日启动。</p>' });
+    const { id } = await createArticle(site.ctx, site.people.wangbin!, { title: '城南旧改项目启动', channel: CHANNEL, body: '<p>城南片区旧改今日启动。</p>' });
     const [wang, li] = await Promise.all([signIn('wangbin'), signIn('lina')]);
     await open(wang.page, id);
     await open(li.page, id);

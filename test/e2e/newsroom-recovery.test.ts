@@ -1,11 +1,10 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../src/domain/accounts/roles.ts';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { createArticle, publishArticle, submitArticle, updateArticle } from '../../src/domain/articles/service.ts';
-import type { Ctx } from '../../src/domain/context.ts';
 import { postLiveEntry, setLiveStatus } from '../../src/domain/live/service.ts';
 import { waitFor } from '../support/wait.ts';
-import { signInNewsroom, startNewsroom, typeAtEndOf, watchErrors } from './browser.ts';
+import { typeAtEndOf, useNewsroom, watchErrors } from './browser.ts';
+import { saveState, waitState } from './save-state.ts';
 
 /**
  * The browser's copy of a writer's unsaved text, in Chromium: the saves fail (no network), the tab dies without a
@@ -17,31 +16,14 @@ import { signInNewsroom, startNewsroom, typeAtEndOf, watchErrors } from './brows
 const PASSWORD = 'recovery-e2e-password';
 const CHANNEL = 'yaowen';
 
-let browser: Browser;
-let base: string;
-let ctx: Ctx;
-let close: () => Promise<void>;
-let reporter: Actor;
-let editor: Actor;
+const site = useNewsroom({
+  demo: false,
+  adminPassword: PASSWORD,
+  channels: { [CHANNEL]: '要闻' },
+  people: { zhouming: ['周明远', 'reporter'], wangbin: ['王斌', 'editor'] },
+});
 
-beforeAll(async () => {
-  const site = await startNewsroom({
-    demo: false,
-    adminPassword: PASSWORD,
-    channels: { [CHANNEL]: '要闻' },
-    people: { zhouming: ['周明远', 'reporter'], wangbin: ['王斌', 'editor'] },
-  });
-  ({ browser, base, ctx, close } = site);
-  reporter = site.people.zhouming;
-  editor = site.people.wangbin;
-}, 120_000);
-
-afterAll(() => close?.());
-
-const stored = async (id: number) => (await ctx.store.articles.findById(id))!;
-const saveState = (page: Page) => page.getAttribute('[data-save-state]', 'data-save-state');
-const waitState = (page: Page, ...states: string[]) =>
-  waitFor(async () => states.includes((await saveState(page)) ?? ''), { timeout: 30_000, message: `save state ${states.join('/')}` });
+const stored = async (id: number) => (await site.ctx.store.articles.findById(id))!;
 const occurrences = (text: string, part: string) => text.split(part).length - 1;
 const typeAtEnd = (page: Page, text: string) => typeAtEndOf(page, '.ProseMirror > p:last-of-type', text);
 
@@ -59,7 +41,7 @@ async function newPage(context: BrowserContext): Promise<Page> {
 }
 
 async function open(page: Page, id: number) {
-  await page.goto(`${base}/admin/articles/${id}`);
+  await page.goto(`${site.base}/admin/articles/${id}`);
   await page.waitForSelector('.ProseMirror');
 }
 
@@ -68,8 +50,8 @@ const kill = (page: Page) => page.close({ runBeforeUnload: false });
 
 /** A reporter's draft, open in their editor, with every save failing; `typed` typed at the end and given up on. */
 async function unsavedEdit(title: string, body: string, typed: string): Promise<{ id: number; context: BrowserContext }> {
-  const { id } = await createArticle(ctx, reporter, { title, channel: CHANNEL, body });
-  const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+  const { id } = await createArticle(site.ctx, site.people.zhouming, { title, channel: CHANNEL, body });
+  const { page } = await site.signIn('zhouming');
   await open(page, id);
   await failSaves(page);
   await typeAtEnd(page, typed);
@@ -133,8 +115,8 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
   });
 
   it('text the server already has is not offered, even when the tab dies right after the save', async () => {
-    const { id } = await createArticle(ctx, reporter, { title: '地铁延误', channel: CHANNEL, body: '<p>早高峰地铁2号线延误。</p>' });
-    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const { id } = await createArticle(site.ctx, site.people.zhouming, { title: '地铁延误', channel: CHANNEL, body: '<p>早高峰地铁2号线延误。</p>' });
+    const { page } = await site.signIn('zhouming');
     const context = page.context();
     await open(page, id);
     await typeAtEnd(page, '现已恢复运营。');
@@ -150,8 +132,13 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
   });
 
   it('a copy that differs from the server’s only in how the tags are separated is the same text: not offered, the editor open', async () => {
-    const { id } = await createArticle(ctx, reporter, { title: '寒潮来袭', channel: CHANNEL, body: '<p>寒潮将影响全市。</p>', tags: ['寒潮'] });
-    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const { id } = await createArticle(site.ctx, site.people.zhouming, {
+      title: '寒潮来袭',
+      channel: CHANNEL,
+      body: '<p>寒潮将影响全市。</p>',
+      tags: ['寒潮'],
+    });
+    const { page } = await site.signIn('zhouming');
     const context = page.context();
     await open(page, id);
     expect(await page.inputValue('input[name=tags]')).toBe('寒潮');
@@ -164,7 +151,7 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
     });
     await kill(page);
     // The same tags reach the server another way (another device), written as the editor writes them.
-    await updateArticle(ctx, reporter, id, { tags: ['寒潮', '降温'] });
+    await updateArticle(site.ctx, site.people.zhouming, id, { tags: ['寒潮', '降温'] });
 
     const again = await newPage(context);
     await open(again, id);
@@ -176,9 +163,14 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
   });
 
   it('tags written with other separators are no unsaved change: no 未保存 marker, nothing saved, nothing kept', async () => {
-    const { id } = await createArticle(ctx, reporter, { title: '冬储菜上市', channel: CHANNEL, body: '<p>大白菜陆续上市。</p>', tags: ['白菜', '菜价'] });
+    const { id } = await createArticle(site.ctx, site.people.zhouming, {
+      title: '冬储菜上市',
+      channel: CHANNEL,
+      body: '<p>大白菜陆续上市。</p>',
+      tags: ['白菜', '菜价'],
+    });
     const revision = (await stored(id)).revision;
-    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const { page } = await site.signIn('zhouming');
     await open(page, id);
     expect(await page.inputValue('input[name=tags]')).toBe('白菜，菜价');
     const writes: string[] = [];
@@ -201,10 +193,10 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
   it('a reporter who can no longer edit the article (published meanwhile) is not offered 恢复: the copy stays, readable and copyable, until 丢弃', async () => {
     const { id, context } = await unsavedEdit('供暖季提前', '<p>今年供暖季提前五天开始。</p>', '各小区陆续试水。');
     // Submitted from another device and published by an editor: a reporter cannot edit it any more.
-    await submitArticle(ctx, reporter, id);
-    await publishArticle(ctx, editor, id);
+    await submitArticle(site.ctx, site.people.zhouming, id);
+    await publishArticle(site.ctx, site.people.wangbin, id);
     const revision = (await stored(id)).revision;
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: site.base });
 
     const page = await newPage(context);
     const errors = watchErrors(page);
@@ -245,7 +237,7 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
   it('restored over a newer revision someone else saved: both changes are kept (the normal merge)', async () => {
     const { id, context } = await unsavedEdit('江城地铁6号线二期开通', '<p>6号线二期今日开通运营。</p>\n<p>票价起步2元。</p>', '乘客可刷码进站。');
     // Meanwhile the first paragraph is changed elsewhere (another tab, another device).
-    await updateArticle(ctx, reporter, id, { body: '<p>6号线二期今日开通运营，首班车6时发出。</p>\n<p>票价起步2元。</p>' });
+    await updateArticle(site.ctx, site.people.zhouming, id, { body: '<p>6号线二期今日开通运营，首班车6时发出。</p>\n<p>票价起步2元。</p>' });
 
     const page = await newPage(context);
     await open(page, id);
@@ -263,7 +255,7 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
 
     // The reporter signs out; an editor signs in at the same browser and opens the same draft.
     const page = await newPage(context);
-    await page.goto(`${base}/admin`);
+    await page.goto(`${site.base}/admin`);
     await page.click('.who button:has-text("退出")');
     await page.fill('#login-username', 'wangbin');
     await page.fill('#login-password', PASSWORD);
@@ -288,8 +280,8 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
   });
 
   it('with the browser’s storage full, the editor works as before: no error, the text saved', async () => {
-    const { id } = await createArticle(ctx, reporter, { title: '存储已满', channel: CHANNEL, body: '<p>本地存储已满。</p>' });
-    const { page, errors } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const { id } = await createArticle(site.ctx, site.people.zhouming, { title: '存储已满', channel: CHANNEL, body: '<p>本地存储已满。</p>' });
+    const { page, errors } = await site.signIn('zhouming');
     // Other data of the site fills localStorage up to the browser's quota.
     const filled = await page.evaluate(() => {
       let chunk = 1 << 20;
@@ -316,9 +308,9 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
   });
 
   it('a new article never saved (no channel chosen yet): the new-article page offers it back, and it is saved once restored', async () => {
-    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const { page } = await site.signIn('zhouming');
     const context = page.context();
-    await page.goto(`${base}/admin/articles/new`);
+    await page.goto(`${site.base}/admin/articles/new`);
     await page.waitForSelector('.ProseMirror');
     await page.fill('input[name=title]', '城市书房开放');
     await page.click('.ProseMirror');
@@ -332,7 +324,7 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
     await kill(page);
 
     const again = await newPage(context);
-    await again.goto(`${base}/admin/articles/new`);
+    await again.goto(`${site.base}/admin/articles/new`);
     await again.waitForSelector('[data-recovery]');
     expect(await again.textContent('[data-recovery]')).toContain('城市书房开放');
     await again.click('[data-recovery-restore]');
@@ -347,7 +339,7 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
     // Saved: the new-article page starts empty again.
     await kill(again);
     const fresh = await newPage(context);
-    await fresh.goto(`${base}/admin/articles/new`);
+    await fresh.goto(`${site.base}/admin/articles/new`);
     await fresh.waitForSelector('.ProseMirror');
     expect(await fresh.$('[data-recovery]')).toBeNull();
     expect(await fresh.inputValue('input[name=title]')).toBe('');
@@ -355,7 +347,7 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
   });
 
   it("a new article's first save made it on the server but its answer was lost, then the tab died: 恢复 lands in that article, never a second one", async () => {
-    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const { page } = await site.signIn('zhouming');
     const context = page.context();
     const keys: (string | undefined)[] = [];
     let made = 0;
@@ -366,7 +358,7 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
       if (made++ === 0) await route.fetch();
       await route.abort('connectionreset');
     });
-    await page.goto(`${base}/admin/articles/new`);
+    await page.goto(`${site.base}/admin/articles/new`);
     await page.waitForSelector('[data-editor] .ProseMirror');
     await page.selectOption('#field-channel', CHANNEL);
     await page.click('[data-editor] .ProseMirror');
@@ -374,7 +366,7 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
     await page.fill('input[name=title]', '市图书馆新馆开放');
     await waitState(page, 'offline');
     const mine = async () =>
-      ((await (await context.request.get(`${base}/api/v1/articles?mine=true`)).json()) as { items: { id: number; title: string }[] }).items
+      ((await (await context.request.get(`${site.base}/api/v1/articles?mine=true`)).json()) as { items: { id: number; title: string }[] }).items
         .filter((a) => a.title === '市图书馆新馆开放')
         .map((a) => a.id);
     expect((await mine()).length).toBe(1);
@@ -386,7 +378,7 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
       if (route.request().method() === 'POST') keys.push(route.request().headers()['idempotency-key']);
       return route.continue();
     });
-    await again.goto(`${base}/admin/articles/new`);
+    await again.goto(`${site.base}/admin/articles/new`);
     await again.waitForSelector('[data-recovery]');
     expect(await again.textContent('[data-recovery]')).toContain('市图书馆新馆开放');
     await again.click('[data-recovery-restore]');
@@ -403,15 +395,15 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
   });
 
   it('图文直播: an entry being written when the tab dies is offered back on the live page, posted once restored, and gone after', async () => {
-    const { id } = await createArticle(ctx, reporter, { title: '马拉松图文直播', channel: CHANNEL, body: '<p>城市马拉松今晨开跑。</p>' });
-    await submitArticle(ctx, reporter, id);
-    await publishArticle(ctx, editor, id);
-    await setLiveStatus(ctx, editor, id, 'live');
-    const entries = async () => (await ctx.store.live.visibleEntries(id, 100)).map((e) => e.body);
-    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const { id } = await createArticle(site.ctx, site.people.zhouming, { title: '马拉松图文直播', channel: CHANNEL, body: '<p>城市马拉松今晨开跑。</p>' });
+    await submitArticle(site.ctx, site.people.zhouming, id);
+    await publishArticle(site.ctx, site.people.wangbin, id);
+    await setLiveStatus(site.ctx, site.people.wangbin, id, 'live');
+    const entries = async () => (await site.ctx.store.live.visibleEntries(id, 100)).map((e) => e.body);
+    const { page } = await site.signIn('zhouming');
     const context = page.context();
     const openLive = async (p: Page) => {
-      await p.goto(`${base}/admin/articles/${id}/live`);
+      await p.goto(`${site.base}/admin/articles/${id}/live`);
       await p.waitForSelector('[data-live-state=live]');
     };
     await openLive(page);
@@ -461,14 +453,14 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
 
   /** A published article with its live on, and the reporter's newsroom open on its live page. */
   async function liveOpen(title: string) {
-    const { id } = await createArticle(ctx, reporter, { title, channel: CHANNEL, body: '<p>直播开始。</p>' });
-    await submitArticle(ctx, reporter, id);
-    await publishArticle(ctx, editor, id);
-    await setLiveStatus(ctx, editor, id, 'live');
-    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
-    const entries = async () => (await ctx.store.live.visibleEntries(id, 100)).map((e) => e.body);
+    const { id } = await createArticle(site.ctx, site.people.zhouming, { title, channel: CHANNEL, body: '<p>直播开始。</p>' });
+    await submitArticle(site.ctx, site.people.zhouming, id);
+    await publishArticle(site.ctx, site.people.wangbin, id);
+    await setLiveStatus(site.ctx, site.people.wangbin, id, 'live');
+    const { page } = await site.signIn('zhouming');
+    const entries = async () => (await site.ctx.store.live.visibleEntries(id, 100)).map((e) => e.body);
     const openLive = async (p: Page, state = 'live') => {
-      await p.goto(`${base}/admin/articles/${id}/live`);
+      await p.goto(`${site.base}/admin/articles/${id}/live`);
       await p.waitForSelector(`[data-live-state=${state}]`);
     };
     return { id, page, context: page.context(), entries, openLive };
@@ -518,7 +510,7 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
     await page.fill('[data-live-body]', '压轴乐队登台。');
     await waitFor(() => kept(page, '压轴乐队登台。'), { timeout: 5_000, message: 'the browser’s copy' });
     await kill(page);
-    await setLiveStatus(ctx, editor, id, 'ended');
+    await setLiveStatus(site.ctx, site.people.wangbin, id, 'ended');
 
     const again = await newPage(context);
     const errors = watchErrors(again);
@@ -541,7 +533,7 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
 
   it('图文直播: a change being typed into an existing entry when the tab dies is offered back on that entry and saved once restored', async () => {
     const { id, page, context, entries, openLive } = await liveOpen('航展图文直播');
-    const { entry } = await postLiveEntry(ctx, reporter, id, { body: '首架飞机起飞。' });
+    const { entry } = await postLiveEntry(site.ctx, site.people.zhouming, id, { body: '首架飞机起飞。' });
     await openLive(page);
     const row = `[data-live-entry="${entry.id}"]`;
     await page.click(`${row} button:has-text("编辑")`);

@@ -1,42 +1,28 @@
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../src/domain/accounts/roles.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { createArticle, publishArticle, unpublishArticle } from '../../src/domain/articles/service.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
-import type { Ctx } from '../../src/domain/context.ts';
-import { SCREENSHOT_DIR, startNewsroom, signInNewsroom } from './browser.ts';
+import { SCREENSHOT_DIR, useNewsroom } from './browser.ts';
 
 /** 重新发布 after 撤稿 in Chromium: the editor chooses to keep the first publication time, use now, or a past time. */
 
 const PASSWORD = 'republish-e2e-password';
 const clock = new ManualClock(Date.now());
-let browser: Browser;
-let base: string;
-let ctx: Ctx;
-let close: () => Promise<void>;
-let wang: Actor;
-
-beforeAll(async () => {
-  const site = await startNewsroom({ demo: false, adminPassword: PASSWORD, clock, channels: { yaowen: '要闻' }, people: { wangbin: ['王斌', 'editor'] } });
-  ({ browser, base, ctx, close } = site);
-  wang = site.people.wangbin;
-}, 120_000);
-
-afterAll(() => close?.());
+const site = useNewsroom({ demo: false, adminPassword: PASSWORD, clock, channels: { yaowen: '要闻' }, people: { wangbin: ['王斌', 'editor'] } });
 
 /** An article published two days ago and taken down since. */
 async function takenDown(title: string): Promise<number> {
-  const a = await createArticle(ctx, wang, { title, channel: 'yaowen', body: '<p>正文。</p>' });
+  const a = await createArticle(site.ctx, site.people.wangbin, { title, channel: 'yaowen', body: '<p>正文。</p>' });
   clock.advance(60 * 60_000);
-  await publishArticle(ctx, wang, a.id);
+  await publishArticle(site.ctx, site.people.wangbin, a.id);
   clock.advance(2 * 24 * 3600_000);
-  await unpublishArticle(ctx, wang, a.id);
+  await unpublishArticle(site.ctx, site.people.wangbin, a.id);
   return a.id;
 }
 
 async function republish(page: Page, id: number, choose: (page: Page) => Promise<void>) {
-  await page.goto(`${base}/admin/articles/${id}`);
+  await page.goto(`${site.base}/admin/articles/${id}`);
   await page.waitForSelector('.ProseMirror');
   await page.click('[data-action=publish]');
   await page.waitForSelector('dialog[open] .publish-time');
@@ -50,20 +36,20 @@ describe('republishing in Chromium', { timeout: 60_000 }, () => {
     const kept = await takenDown('更正：江城地铁票价');
     const now = await takenDown('防汛应急响应升级');
     const future = await takenDown('明日天气');
-    const { page, errors } = await signInNewsroom(browser, base, 'wangbin', PASSWORD, { width: 1280, height: 900 });
+    const { page, errors } = await site.signIn('wangbin', { width: 1280, height: 900 });
 
-    const first = (await ctx.store.articles.findById(kept))!.publishedAt;
+    const first = (await site.ctx.store.articles.findById(kept))!.publishedAt;
     await republish(page, kept, async (p) => {
       expect(await p.textContent('[data-action=publish]')).toBe('重新发布');
       expect(await p.isChecked('dialog[open] input[value=keep]')).toBe(true);
       await p.screenshot({ path: path.join(SCREENSHOT_DIR, 'newsroom-republish.png') });
     });
     await page.waitForSelector('.editor-head .badge-published');
-    expect((await ctx.store.articles.findById(kept))!.publishedAt).toBe(first);
+    expect((await site.ctx.store.articles.findById(kept))!.publishedAt).toBe(first);
 
     await republish(page, now, (p) => p.check('dialog[open] input[value=now]'));
     await page.waitForSelector('.editor-head .badge-published');
-    const republished = (await ctx.store.articles.findById(now))!.publishedAt!;
+    const republished = (await site.ctx.store.articles.findById(now))!.publishedAt!;
     expect(republished).toBeGreaterThan(clock.now() - 60_000);
 
     // A chosen time in the (browser's) future is a schedule: the dialog says so and nothing is sent.
@@ -72,7 +58,7 @@ describe('republishing in Chromium', { timeout: 60_000 }, () => {
       await p.fill('dialog[open] input[name=publishedAt]', '2099-01-01T08:00');
     });
     expect(await page.textContent('dialog[open] .notice')).toContain('要在将来发布，请用定时发布');
-    expect((await ctx.store.articles.findById(future))!.status).toBe('unpublished');
+    expect((await site.ctx.store.articles.findById(future))!.status).toBe('unpublished');
     expect(errors).toEqual([]);
     await page.context().close();
   });

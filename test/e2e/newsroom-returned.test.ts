@@ -1,43 +1,26 @@
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../src/domain/accounts/roles.ts';
+import { describe, expect, it } from 'vitest';
 import { createArticle, returnArticle, submitArticle } from '../../src/domain/articles/service.ts';
-import type { Ctx } from '../../src/domain/context.ts';
-import { SCREENSHOT_DIR, settled, startNewsroom, signInNewsroom } from './browser.ts';
+import { SCREENSHOT_DIR, settled, useNewsroom } from './browser.ts';
 
 /** The reporter's dashboard in Chromium marks a returned draft (退回修改, the comment, the editor, the time) until it is resubmitted. */
 
 const PASSWORD = 'returned-e2e-password';
-let browser: Browser;
-let base: string;
-let ctx: Ctx;
-let close: () => Promise<void>;
-let wang: Actor;
-let zhou: Actor;
-
-beforeAll(async () => {
-  const site = await startNewsroom({
-    demo: false,
-    adminPassword: PASSWORD,
-    channels: { yaowen: '要闻' },
-    people: { wangbin: ['王斌', 'editor'], zhouming: ['周明远', 'reporter'] },
-  });
-  ({ browser, base, ctx, close } = site);
-  wang = site.people.wangbin;
-  zhou = site.people.zhouming;
-}, 120_000);
-
-afterAll(() => close?.());
+const site = useNewsroom({
+  demo: false,
+  adminPassword: PASSWORD,
+  channels: { yaowen: '要闻' },
+  people: { wangbin: ['王斌', 'editor'], zhouming: ['周明远', 'reporter'] },
+});
 
 describe('returned articles on the dashboard in Chromium', { timeout: 60_000 }, () => {
   it('shows 退回修改 with the comment, the editor and the time, until the reporter resubmits', async () => {
-    await createArticle(ctx, zhou, { title: '城南公园改造完工', channel: 'yaowen', body: '<p>草稿。</p>' });
-    const metro = await createArticle(ctx, zhou, { title: '江城地铁12号线开通', channel: 'yaowen', body: '<p>今日开通。</p>' });
-    await submitArticle(ctx, zhou, metro.id);
-    await returnArticle(ctx, wang, metro.id, '请补充票价和首末班车时间');
+    await createArticle(site.ctx, site.people.zhouming, { title: '城南公园改造完工', channel: 'yaowen', body: '<p>草稿。</p>' });
+    const metro = await createArticle(site.ctx, site.people.zhouming, { title: '江城地铁12号线开通', channel: 'yaowen', body: '<p>今日开通。</p>' });
+    await submitArticle(site.ctx, site.people.zhouming, metro.id);
+    await returnArticle(site.ctx, site.people.wangbin, metro.id, '请补充票价和首末班车时间');
 
-    const { page, errors, inFlight } = await signInNewsroom(browser, base, 'zhouming', PASSWORD, { width: 1280, height: 800 });
+    const { page, errors, inFlight } = await site.signIn('zhouming', { width: 1280, height: 800 });
     await page.waitForSelector('[data-section=drafts] .article-list');
 
     const item = page.locator(`[data-section=drafts] li[data-article-id="${metro.id}"]`);

@@ -1,10 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../src/domain/accounts/roles.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { createArticle } from '../../src/domain/articles/service.ts';
-import type { Ctx } from '../../src/domain/context.ts';
-import { waitFor } from '../support/wait.ts';
-import { signInNewsroom, startNewsroom, typeAtEndOf } from './browser.ts';
+import { typeAtEndOf, useNewsroom } from './browser.ts';
+import { waitState } from './save-state.ts';
 
 /**
  * A writer's unsaved text in Chromium when the ground moves under the editor: the session ends (signed out in another
@@ -15,30 +13,15 @@ import { signInNewsroom, startNewsroom, typeAtEndOf } from './browser.ts';
 const PASSWORD = 'unsaved-e2e-password';
 const CHANNEL = 'yaowen';
 
-let browser: Browser;
-let base: string;
-let ctx: Ctx;
-let close: () => Promise<void>;
-let reporter: Actor;
+const site = useNewsroom({ demo: false, adminPassword: PASSWORD, channels: { [CHANNEL]: '要闻' }, people: { zhouming: ['周明远', 'reporter'] } });
 
-beforeAll(async () => {
-  const site = await startNewsroom({ demo: false, adminPassword: PASSWORD, channels: { [CHANNEL]: '要闻' }, people: { zhouming: ['周明远', 'reporter'] } });
-  ({ browser, base, ctx, close } = site);
-  reporter = site.people.zhouming;
-}, 120_000);
-
-afterAll(() => close?.());
-
-const storedBody = async (id: number) => (await ctx.store.articles.findById(id))!.bodyHtml;
-const saveState = (page: Page) => page.getAttribute('[data-save-state]', 'data-save-state');
-const waitState = (page: Page, ...states: string[]) =>
-  waitFor(async () => states.includes((await saveState(page)) ?? ''), { timeout: 30_000, message: `save state ${states.join('/')}` });
+const storedBody = async (id: number) => (await site.ctx.store.articles.findById(id))!.bodyHtml;
 const occurrences = (text: string, part: string) => text.split(part).length - 1;
 
 async function openDraft(title: string, body: string): Promise<{ id: number; page: Page }> {
-  const { id } = await createArticle(ctx, reporter, { title, channel: CHANNEL, body });
-  const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
-  await page.goto(`${base}/admin/articles/${id}`);
+  const { id } = await createArticle(site.ctx, site.people.zhouming, { title, channel: CHANNEL, body });
+  const { page } = await site.signIn('zhouming');
+  await page.goto(`${site.base}/admin/articles/${id}`);
   await page.waitForSelector('.ProseMirror');
   return { id, page };
 }
@@ -53,8 +36,8 @@ describe('the writer’s unsaved text in Chromium', { timeout: 90_000 }, () => {
     // person signs out elsewhere in this browser (as the 退出 of another tab does), then types on.
     await page.waitForResponse((r) => r.url().endsWith(`/articles/${id}/presence`) && r.ok());
     const request = page.context().request;
-    const { csrfToken } = (await (await request.get(`${base}/api/v1/session`)).json()) as { csrfToken: string };
-    expect((await request.delete(`${base}/api/v1/session`, { headers: { 'x-csrf-token': csrfToken } })).status()).toBe(204);
+    const { csrfToken } = (await (await request.get(`${site.base}/api/v1/session`)).json()) as { csrfToken: string };
+    expect((await request.delete(`${site.base}/api/v1/session`, { headers: { 'x-csrf-token': csrfToken } })).status()).toBe(204);
     await typeAtEnd(page, '请市民减少外出。');
     // The autosave (or the presence heartbeat) learns that the session is gone: the editor stays underneath.
     await page.waitForSelector('dialog[data-sign-in-again][open]');
@@ -97,7 +80,7 @@ describe('the writer’s unsaved text in Chromium', { timeout: 90_000 }, () => {
   });
 
   it("the answer to a new article's first save is lost: the editor sends it again with the same key, and one article exists", async () => {
-    const { page } = await signInNewsroom(browser, base, 'zhouming', PASSWORD);
+    const { page } = await site.signIn('zhouming');
     const keys: (string | undefined)[] = [];
     let dropped = false;
     // The first creation reaches the server, which makes the article; its answer is lost on the way back (train Wi-Fi).
@@ -109,7 +92,7 @@ describe('the writer’s unsaved text in Chromium', { timeout: 90_000 }, () => {
       await route.fetch();
       await route.abort('connectionreset');
     });
-    await page.goto(`${base}/admin/articles/new`);
+    await page.goto(`${site.base}/admin/articles/new`);
     await page.waitForSelector('[data-editor] .ProseMirror');
     await page.selectOption('#field-channel', CHANNEL);
     await page.click('[data-editor] .ProseMirror');
@@ -122,7 +105,7 @@ describe('the writer’s unsaved text in Chromium', { timeout: 90_000 }, () => {
     expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
     expect(new Set(keys).size).toBe(1);
     // One article in the reporter's list, the one the editor now shows.
-    const mine = (await (await page.context().request.get(`${base}/api/v1/articles?mine=true`)).json()) as { items: { id: number; title: string }[] };
+    const mine = (await (await page.context().request.get(`${site.base}/api/v1/articles?mine=true`)).json()) as { items: { id: number; title: string }[] };
     expect(mine.items.filter((a) => a.title === '高铁新线联调联试').map((a) => a.id)).toEqual([id]);
     expect(await storedBody(id)).toContain('列车驶入隧道。');
     await page.context().close();
