@@ -13,6 +13,25 @@ const labels: [string, string][] = [
   ['summary', '摘要'],
 ];
 
+/**
+ * Copying a kept copy's text out: to the clipboard, or — where the page has none (permission, an insecure address) —
+ * by selecting it in the text area `area` is put on, for Ctrl+C. `copied` says which happened.
+ */
+export function useCopyOut() {
+  const [copied, setCopied] = useState<string | null>(null);
+  const area = useRef<HTMLTextAreaElement>(null);
+  async function copyOut(text: string) {
+    try {
+      await navigator.clipboard.writeText(text);
+      setCopied('已复制到剪贴板。');
+    } catch {
+      area.current?.select();
+      setCopied('无法直接写入剪贴板，文字已选中，请按 Ctrl+C 复制。');
+    }
+  }
+  return { copied, area, copyOut };
+}
+
 /** A copy as plain text to read and copy out: its filled fields, then the body's blocks one per paragraph. */
 export function copyText(copy: LocalCopy): string {
   const fields = copy.content.fields as Record<string, unknown>;
@@ -53,21 +72,12 @@ export function RecoveryNotice({
   onDiscard: () => void;
 }) {
   const [showing, setShowing] = useState(false);
-  const [copied, setCopied] = useState<string | null>(null);
-  const area = useRef<HTMLTextAreaElement>(null);
+  const { copied, area, copyOut: copyTextOut } = useCopyOut();
   const title = typeof copy.content.fields.title === 'string' && copy.content.fields.title ? `，标题“${copy.content.fields.title}”` : '';
 
   async function copyOut() {
     setShowing(true);
-    const text = copyText(copy);
-    try {
-      await navigator.clipboard.writeText(text);
-      setCopied('已复制到剪贴板。');
-    } catch {
-      // No clipboard for this page (permission, an insecure address): the text is selected for Ctrl+C.
-      area.current?.select();
-      setCopied('无法直接写入剪贴板，文字已选中，请按 Ctrl+C 复制。');
-    }
+    await copyTextOut(copyText(copy));
   }
 
   return (

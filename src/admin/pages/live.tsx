@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Account, Article, LiveAnswer, LiveEntryItem, MediaItem, User } from '../../shared/api.ts';
 import { ApiError, api, explain, newIdempotencyKey } from '../api.ts';
 import { type CopyOf, type LocalCopy, readLocalCopy, removeLocalCopy, sentOf, writeLocalCopy } from '../editor/recovery.ts';
+import { useCopyOut } from '../editor/recovery-view.tsx';
 import { formatTime } from '../format.ts';
 import { useLeaveGuard } from '../router.ts';
 import { MediaBrowser } from '../media-browser.tsx';
@@ -286,20 +287,10 @@ function EntryForm({
  */
 function KeptEntry({ username, of }: { username: string; of: { live: number; entry?: number } }) {
   const [copy, setCopy] = useState(() => readLocalCopy(username, of));
-  const [copied, setCopied] = useState<string | null>(null);
-  const area = useRef<HTMLTextAreaElement>(null);
+  const { copied, area, copyOut: copyTextOut } = useCopyOut();
   if (!copy) return null;
   const text = entryText(fromCopy(copy));
-  const copyOut = async () => {
-    try {
-      await navigator.clipboard.writeText(text);
-      setCopied('已复制到剪贴板。');
-    } catch {
-      // No clipboard for this page (permission, an insecure address): the text is selected for Ctrl+C.
-      area.current?.select();
-      setCopied('无法直接写入剪贴板，文字已选中，请按 Ctrl+C 复制。');
-    }
-  };
+  const copyOut = () => copyTextOut(text);
   const discard = () => {
     removeLocalCopy(username, of);
     setCopy(null);
