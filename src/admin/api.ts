@@ -268,6 +268,7 @@ const messages: Record<ErrorCode, string> = {
   payload_too_large: '文件太大',
   unsupported_media_type: '不支持的图片格式',
   too_many_pixels: '图片像素过多，请缩小后再上传',
+  image_too_slow: '图片处理超时，请缩小尺寸或另存为普通格式后再上传',
   too_many_scans: '这张 JPEG 的扫描次数过多，请另存为普通 JPEG 后再上传',
   idempotency_key_reused: '内容与刚才提交的不同，请重新提交',
   idempotency_in_progress: '上一次提交仍在处理中，请稍候再试',

@@ -110,6 +110,7 @@ export const ERROR_CODES = {
   payload_too_large: 'too_large',
   unsupported_media_type: 'unsupported',
   too_many_pixels: 'unprocessable',
+  image_too_slow: 'unprocessable', // an upload whose variants together took longer than its encoding budget (ENCODE_BUDGET_MS)
   too_many_scans: 'unprocessable', // a JPEG of more scans than any encoder writes (each one a pass over the whole image)
   idempotency_key_reused: 'unprocessable', // an Idempotency-Key sent again with a different request (another body, another route)
   idempotency_answer_lost: 'unprocessable', // the Idempotency-Key's request was done, but its kept answer was altered and will not open

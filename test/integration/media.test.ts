@@ -554,7 +554,7 @@ describe('security: media limits', () => {
       const started = Date.now();
       const res = await t.app.inject({ method: 'POST', url: '/api/v1/media', headers: { authorization: editor, ...form.headers }, payload: form.payload });
       expect(res.statusCode, res.body).toBe(422);
-      expect(json(res).error).toMatchObject({ code: 'too_many_pixels', field: 'file' });
+      expect(json(res).error).toMatchObject({ code: 'image_too_slow', field: 'file' });
       expect(json(res).error.message).toContain('0.05 s');
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(await t.ctx.store.media.count()).toBe(0);

@@ -69,7 +69,7 @@ function decodeFailure(err: unknown, meta: Metadata, frames: number, budgetMs: n
 }
 
 const tooSlow = (budgetMs: number) =>
-  new DomainError('unprocessable', 'too_many_pixels', `The image took more than ${budgetMs / 1000} s to encode; send a smaller one`, 'file');
+  new DomainError('unprocessable', 'image_too_slow', `The image took more than ${budgetMs / 1000} s to encode; send a smaller one`, 'file');
 
 class Gate {
   private active = 0;
