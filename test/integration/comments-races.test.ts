@@ -10,8 +10,8 @@ import { waitFor } from '../support/wait.ts';
 type Response = Awaited<ReturnType<TestApp['app']['inject']>>;
 
 /**
- * A reader's comment on its way while an editor changes the rules it is posted under — the channel turned to
- * 先审后发, the article taken down, the reader banned — lands as if it came wholly before the
+ * A reader's comment (or like) on its way while an editor changes the rules it is posted under — the channel turned to
+ * 先审后发, the article taken down, the reader banned, the comment removed — lands as if it came wholly before the
  * change or wholly after it: never approved after the switch to pre-moderation committed, never under an article
  * already taken down, never from a reader already banned.
  */
@@ -33,10 +33,13 @@ describe.each(STORES)('comments racing changes to their rules on %s', (kind) => 
       headers: cookie ? { cookie: `inkstone_reader=${cookie}` } : {},
       payload: { body, nickname: '江城市民' },
     });
+  const like = (commentId: number) => t.app.inject({ method: 'POST', url: `/api/v1/comments/${commentId}/likes`, remoteAddress: freshIp() });
   const listed = async (articleId: number) =>
     (json(await t.app.inject({ url: `/api/v1/articles/${articleId}/comments` })).items as { id: number }[]).map((c) => c.id);
   const stored = (articleId: number) =>
     t.db.database.db.withTables<{ comments: any }>().selectFrom('comments').selectAll().where('article_id', '=', articleId).execute();
+  const likeRows = (commentId: number) =>
+    t.db.database.db.withTables<{ comment_likes: any }>().selectFrom('comment_likes').selectAll().where('comment_id', '=', commentId).execute();
   const setMode = (channelId: number, moderation: 'pre' | 'post') => act(admin, 'PUT', `/comments/settings/${channelId}`, { moderation });
 
   /** A channel of its own under a parent of its own, the parent post-moderated (the child takes its mode from it). */
@@ -50,7 +53,7 @@ describe.each(STORES)('comments racing changes to their rules on %s', (kind) => 
     return { articleId: id, parentId: parent.id as number, childId: child.id as number };
   };
 
-  // The change set in `between` runs to its end just as the comment's request is about to begin its
+  // The change set in `between` runs to its end just as the comment's (or like's) request is about to begin its
   // transaction: after the checks it makes on arrival, before its write. Nothing else writes meanwhile (the outbox's
   // runner is stopped), so the next transaction begun is the request's.
   let between: (() => Promise<Response>) | undefined;
@@ -133,6 +136,23 @@ describe.each(STORES)('comments racing changes to their rules on %s', (kind) => 
     }
   });
 
+  it('a like on its way while the comment is removed, or its article taken down, is refused and counts nothing', async () => {
+    for (const change of ['reject', 'unpublish'] as const) {
+      const { articleId } = await postModerated();
+      const posted = await post(articleId, '说得对', freshIp());
+      const commentId = json(posted).comment.id as number;
+      expect(json(posted).comment.status).toBe('approved');
+      const { answer, change: changed } = await whenItsTransactionBegins(
+        () => like(commentId),
+        () => (change === 'reject' ? act(editor, 'POST', `/comments/${commentId}/reject`) : act(editor, 'POST', `/articles/${articleId}/unpublish`)),
+      );
+      expect(changed.statusCode, changed.body).toBe(200);
+      expect(answer.statusCode, answer.body).toBe(404);
+      expect(await likeRows(commentId), change).toEqual([]);
+      expect(Number((await stored(articleId))[0]!.likes), change).toBe(0);
+    }
+  });
+
   /**
    * PostgreSQL runs the comment's transaction beside the change's: the comment must keep what it read from changing
    * until it commits. Another connection holds back the comment's write (a lock on its table) after its checks, and
@@ -205,6 +225,19 @@ describe.each(STORES)('comments racing changes to their rules on %s', (kind) => 
       expect(change.statusCode, change.body).toBe(201);
       expect(answer.statusCode, answer.body).toBe(changedFirst ? 403 : 201);
       expect(await stored(articleId)).toHaveLength(changedFirst ? 0 : 1);
+    });
+
+    it('a removal while a like is being written waits for it, or the like is refused', async () => {
+      const { articleId } = await postModerated();
+      const commentId = json(await post(articleId, '赞同', freshIp())).comment.id as number;
+      const { answer, change, changedFirst } = await whileItsWriteIsHeld(
+        'comment_likes',
+        () => like(commentId),
+        () => act(editor, 'POST', `/comments/${commentId}/reject`),
+      );
+      expect(change.statusCode, change.body).toBe(200);
+      expect(answer.statusCode, answer.body).toBe(changedFirst ? 404 : 200);
+      expect(await likeRows(commentId)).toHaveLength(changedFirst ? 0 : 1);
     });
   });
 });

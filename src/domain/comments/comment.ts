@@ -84,6 +84,8 @@ export interface CommentRepository {
   holdChannel(channelId: number): Promise<void>;
   /** Inside a transaction: a ban of this reader or block being added (addBan) waits for it to end, or it for the ban to commit. */
   holdBans(readerId: string | null, prefixHash: string): Promise<void>;
+  /** Inside a transaction: the comment, held until it ends (a decision on it waits, or this for the decision). */
+  holdComment(id: number): Promise<Comment | undefined>;
   /** Inserts unless a comment with the same dedupe key exists: then returns that one's id and when it was made. */
   insert(comment: NewComment): Promise<{ id: number } | { existing: number; createdAt: number }>;
   /** The comment made with this dedupe key, if its key is still held. */

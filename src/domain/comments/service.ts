@@ -270,9 +270,8 @@ export interface LikeResult {
  */
 export async function likeComment(ctx: Ctx, input: { commentId: number; readerId: string | null; address: string }): Promise<LikeResult> {
   const rules = ctx.reactions;
-  const comment = await ctx.store.comments.find(input.commentId);
-  if (comment?.status !== 'approved') throw notFound('Comment');
-  if ((await ctx.store.comments.articleOf(comment.articleId))?.status !== 'published') throw notFound('Comment');
+  // Refused before a new reader counts; checked again, held, where the like is written.
+  await likeable(ctx.store, input.commentId, false);
   const now = ctx.clock.now();
   if (!input.readerId && rules.newReadersPerHour > 0) {
     if ((await rules.hits.hit(`mint:${limitedAddressHash(rules, input.address)}`, HOUR, now)) > rules.newReadersPerHour) {
@@ -280,8 +279,22 @@ export async function likeComment(ctx: Ctx, input: { commentId: number; readerId
     }
   }
   const readerId = input.readerId ?? newReaderId();
-  const { added, likes } = await ctx.store.transaction((store) => store.comments.like(input.commentId, readerId, now));
+  const { added, likes } = await ctx.store.transaction(async (store) => {
+    await likeable(store, input.commentId, true);
+    return store.comments.like(input.commentId, readerId, now);
+  });
   return { likes, added, readerId, newReader: input.readerId === null };
+}
+
+/**
+ * Refuses a like of a comment not shown: not approved, or under an article not published. `held`, inside the
+ * transaction that writes the like: a removal of the comment or a takedown of its article waits for it, or it for them.
+ */
+async function likeable(store: Store, commentId: number, held: boolean): Promise<void> {
+  const comment = held ? await store.comments.holdComment(commentId) : await store.comments.find(commentId);
+  if (comment?.status !== 'approved') throw notFound('Comment');
+  const article = held ? await store.comments.holdArticle(comment.articleId) : await store.comments.articleOf(comment.articleId);
+  if (article?.status !== 'published') throw notFound('Comment');
 }
 
 // ——— The newsroom ———

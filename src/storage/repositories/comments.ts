@@ -164,6 +164,16 @@ export class CommentRepository implements Port {
     )}`.execute(this.db);
   }
 
+  async holdComment(id: number): Promise<Comment | undefined> {
+    // FOR NO KEY UPDATE, not FOR SHARE: a like goes on to add to the row's count, and two likes that each held a share
+    // lock would each wait for the other to let go of theirs. Likes of one comment take turns here (as at the count).
+    const r = await this.base()
+      .where('id', '=', id)
+      .$if(this.dialect === 'postgres', (q) => q.forNoKeyUpdate())
+      .executeTakeFirst();
+    return r ? comment(r) : undefined;
+  }
+
   async insert(c: NewComment): Promise<{ id: number } | { existing: number; createdAt: number }> {
     const row = await this.db
       .insertInto('comments')
