@@ -108,7 +108,7 @@ export class SqlStore implements Store {
     this.synonyms = new SynonymRepository(db);
     this.outbox = new OutboxRepository(db, dialect);
     this.polls = new PollRepository(db, dialect, ballots);
-    this.comments = new CommentRepository(db);
+    this.comments = new CommentRepository(db, dialect);
     this.moderationWords = new ModerationWordRepository(db);
     this.idempotency = new IdempotencyRepository(db, secret);
   }

@@ -71,6 +71,21 @@ export interface CommentQueueQuery {
 export interface CommentRepository {
   /** The article's status and channel; undefined when there is none (or it is in the 回收站). */
   articleOf(articleId: number): Promise<{ status: string; channelId: number; title: string } | undefined>;
+  /**
+   * Inside a transaction: articleOf, read so that an unpublish, a move to the 回收站 or to another channel waits for
+   * this transaction to end, or this one for that change to commit and then sees it (PostgreSQL: `for share`; SQLite:
+   * its write transaction holds the database).
+   */
+  holdArticle(articleId: number): Promise<{ status: string; channelId: number; title: string } | undefined>;
+  /**
+   * Inside a transaction: holds the channel, so that a change of the moderation mode it takes (its own or a parent's,
+   * setModeration) or a move of it waits for this transaction to end, or this one for that change to commit.
+   */
+  holdChannel(channelId: number): Promise<void>;
+  /** Inside a transaction: a ban of this reader or block being added (addBan) waits for it to end, or it for the ban to commit. */
+  holdBans(readerId: string | null, prefixHash: string): Promise<void>;
+  /** Inside a transaction: the comment, held until it ends (a decision on it waits, or this for the decision). */
+  holdComment(id: number): Promise<Comment | undefined>;
   /** Inserts unless a comment with the same dedupe key exists: then returns that one's id and when it was made. */
   insert(comment: NewComment): Promise<{ id: number } | { existing: number; createdAt: number }>;
   /** The comment made with this dedupe key, if its key is still held. */
@@ -91,11 +106,13 @@ export interface CommentRepository {
   /** Which of the comments the reader has liked. */
   likedBy(readerId: string, commentIds: readonly number[]): Promise<number[]>;
   isBanned(readerId: string | null, prefixHash: string): Promise<boolean>;
+  /** Waits for the comments of this reader or block being posted (holdBans), and holds new ones until it commits. */
   addBan(ban: Omit<CommentBan, 'id'>): Promise<CommentBan | undefined>;
   removeBan(id: number): Promise<CommentBan | undefined>;
   bans(): Promise<CommentBan[]>;
   /** Every channel with a setting (the others are pre-moderated). */
   settings(): Promise<{ channelId: number; moderation: ModerationMode }[]>;
+  /** Waits for the comments being posted in the channel or below it (holdChannel), and holds new ones until it commits. */
   setModeration(channelId: number, moderation: ModerationMode, actorId: number, at: number): Promise<void>;
 }
 

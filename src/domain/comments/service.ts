@@ -84,6 +84,31 @@ export type PostResult = {
 const throttled = (message: string, now: number, windowMs: number) =>
   new DomainError('throttled', 'too_many_comments', message, undefined, Math.max(1, Math.ceil((windowMs - (now % windowMs)) / 1000)));
 
+/**
+ * The article a reader's comment goes under, or why it may not: it is not published (or is in the 回收站), or the
+ * reader or their address block is banned. `held`, inside the transaction that inserts the comment: read so that an
+ * unpublish, a move or a ban being written meanwhile waits for the comment to commit, or the comment for it (and then
+ * sees it).
+ */
+async function admitted(store: Store, input: PostInput, prefixHash: string, held: boolean): Promise<{ channelId: number }> {
+  const article = held ? await store.comments.holdArticle(input.articleId) : await store.comments.articleOf(input.articleId);
+  if (article?.status !== 'published') throw notFound('Article');
+  if (held) await store.comments.holdBans(input.readerId, prefixHash);
+  if (await store.comments.isBanned(input.readerId, prefixHash)) {
+    throw new DomainError('forbidden', 'comment_banned', 'Comments from this reader or network are not accepted');
+  }
+  return article;
+}
+
+/**
+ * Inside the comment's transaction: the moderation mode of the article's channel, which cannot change until the
+ * comment commits (a change waits for it, or it waits for the change and reads the new mode).
+ */
+async function heldModeration(store: Store, channelId: number): Promise<ModerationMode> {
+  await store.comments.holdChannel(channelId);
+  return moderationOf(store, channelId);
+}
+
 /** Whether the article's channel (or the nearest parent with a setting) shows comments before review. */
 async function moderationOf(store: Store, channelId: number): Promise<ModerationMode> {
   const settings = new Map((await store.comments.settings()).map((s) => [s.channelId, s.moderation]));
@@ -111,12 +136,12 @@ export async function postComment(ctx: Ctx, input: PostInput): Promise<PostResul
   const addressHash = hashed(rules, `address:${input.address}`);
   const prefixHash = hashed(rules, `ban-prefix:${banPrefix(input.address)}`);
 
-  const article = await ctx.store.comments.articleOf(input.articleId);
-  if (article?.status !== 'published') throw notFound('Article');
-  if (await ctx.store.comments.isBanned(input.readerId, prefixHash)) {
-    throw new DomainError('forbidden', 'comment_banned', 'Comments from this reader or network are not accepted');
-  }
+  // Refused before any limit counts the post; checked again, held, in the transaction that inserts it.
+  await admitted(ctx.store, input, prefixHash, false);
 
+  // The list as this process has it now (see WordListCache): a word changed while the comment is on its way may or
+  // may not apply to it, as if the comment had come a moment earlier or later; screening under a lock would make every
+  // comment wait for every change of the list.
   const matcher = await ctx.wordList.get(ctx.store);
   const screened = [matcher.screen(nickname), matcher.screen(body)];
   if (screened.some((s) => s.verdict === 'block')) {
@@ -155,9 +180,13 @@ export async function postComment(ctx: Ctx, input: PostInput): Promise<PostResul
     throw throttled('Too many comments from this address; try again later', now, HOUR);
   }
 
-  const mode = flags.length > 0 ? 'pre' : await moderationOf(ctx.store, article.channelId);
-  const status: CommentStatus = mode === 'post' ? 'approved' : 'pending';
   const comment = await ctx.store.transaction(async (store): Promise<{ found: Comment } | { made: Comment }> => {
+    // The article's status, the bans and the channel's mode as they stand until this commits: a comment never lands
+    // under rules changed while it was on its way (approved after its channel turned to 先审后发, under an article
+    // taken down, from a reader banned meanwhile).
+    const article = await admitted(store, input, prefixHash, true);
+    const mode = flags.length > 0 ? 'pre' : await heldModeration(store, article.channelId);
+    const status: CommentStatus = mode === 'post' ? 'approved' : 'pending';
     const row = { articleId: input.articleId, nickname, body, status, readerId, addressHash, prefixHash, flags, dedupeKey, createdAt: now };
     let inserted = await store.comments.insert(row);
     if ('existing' in inserted) {
@@ -241,9 +270,8 @@ export interface LikeResult {
  */
 export async function likeComment(ctx: Ctx, input: { commentId: number; readerId: string | null; address: string }): Promise<LikeResult> {
   const rules = ctx.reactions;
-  const comment = await ctx.store.comments.find(input.commentId);
-  if (comment?.status !== 'approved') throw notFound('Comment');
-  if ((await ctx.store.comments.articleOf(comment.articleId))?.status !== 'published') throw notFound('Comment');
+  // Refused before a new reader counts; checked again, held, where the like is written.
+  await likeable(ctx.store, input.commentId, false);
   const now = ctx.clock.now();
   if (!input.readerId && rules.newReadersPerHour > 0) {
     if ((await rules.hits.hit(`mint:${limitedAddressHash(rules, input.address)}`, HOUR, now)) > rules.newReadersPerHour) {
@@ -251,8 +279,22 @@ export async function likeComment(ctx: Ctx, input: { commentId: number; readerId
     }
   }
   const readerId = input.readerId ?? newReaderId();
-  const { added, likes } = await ctx.store.transaction((store) => store.comments.like(input.commentId, readerId, now));
+  const { added, likes } = await ctx.store.transaction(async (store) => {
+    await likeable(store, input.commentId, true);
+    return store.comments.like(input.commentId, readerId, now);
+  });
   return { likes, added, readerId, newReader: input.readerId === null };
+}
+
+/**
+ * Refuses a like of a comment not shown: not approved, or under an article not published. `held`, inside the
+ * transaction that writes the like: a removal of the comment or a takedown of its article waits for it, or it for them.
+ */
+async function likeable(store: Store, commentId: number, held: boolean): Promise<void> {
+  const comment = held ? await store.comments.holdComment(commentId) : await store.comments.find(commentId);
+  if (comment?.status !== 'approved') throw notFound('Comment');
+  const article = held ? await store.comments.holdArticle(comment.articleId) : await store.comments.articleOf(comment.articleId);
+  if (article?.status !== 'published') throw notFound('Comment');
 }
 
 // ——— The newsroom ———

@@ -11,8 +11,15 @@ import type {
   ModerationWordRepository as WordPort,
 } from '../../domain/comments/comment.ts';
 import type { SensitiveWord, SensitiveWordWrite, WordAction } from '../../domain/moderation/word.ts';
+import type { Dialect } from '../migrations/index.ts';
 import type { CommentBanTable, CommentTable, DB } from '../schema.ts';
 import { prepared } from '../prepared.ts';
+
+// Namespace of the bans' advisory locks (pg_advisory_xact_lock(int, int)); the second key hashes the ban's kind and value.
+const BAN_LOCK = 0x42616e73;
+
+/** The advisory lock of one ban (a reader id or an address block's HMAC): a collision of hashes only makes one wait. */
+const banKey = (kind: CommentBan['kind'], value: string) => sql`${sql.lit(BAN_LOCK)}, hashtext(${`${kind}:${value}`})`;
 
 type Row = Omit<Selectable<CommentTable>, 'dedupe_key'>;
 
@@ -109,20 +116,62 @@ function ban(r: Selectable<CommentBanTable>): CommentBan {
 
 /** Readers' comments, likes, bans and channels' moderation settings over Kysely (both stores). */
 export class CommentRepository implements Port {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly dialect: Dialect = 'sqlite',
+  ) {}
 
   private base() {
     return this.db.selectFrom('comments').select(COLUMNS);
   }
 
+  // The hold* reads belong inside a write transaction. On SQLite that transaction already holds the database's write
+  // lock (BEGIN IMMEDIATE), so nothing changes under it and they are plain reads; on PostgreSQL they lock what they read.
+
   async articleOf(articleId: number): Promise<{ status: string; channelId: number; title: string } | undefined> {
+    return this.readArticle(articleId, false);
+  }
+
+  async holdArticle(articleId: number): Promise<{ status: string; channelId: number; title: string } | undefined> {
+    // FOR SHARE, not FOR KEY SHARE: an unpublish, a move to the 回收站 or to another channel changes no key, and must wait.
+    return this.readArticle(articleId, this.dialect === 'postgres');
+  }
+
+  private async readArticle(articleId: number, share: boolean): Promise<{ status: string; channelId: number; title: string } | undefined> {
     const r = await this.db
       .selectFrom('articles')
       .select(['status', 'channel_id', 'title'])
       .where('id', '=', articleId)
       .where('deleted_at', 'is', null)
+      .$if(share, (q) => q.forShare())
       .executeTakeFirst();
     return r ? { status: r.status, channelId: r.channel_id, title: r.title } : undefined;
+  }
+
+  async holdChannel(channelId: number): Promise<void> {
+    // FOR SHARE: a channel moved (its row and its subtree's rewritten) and a moderation change above it (setModeration
+    // locks the subtree) both wait for this transaction; comments in the channel share the lock and wait for nothing.
+    if (this.dialect === 'postgres') await this.db.selectFrom('channels').select('id').where('id', '=', channelId).forShare().execute();
+  }
+
+  async holdBans(readerId: string | null, prefixHash: string): Promise<void> {
+    if (this.dialect !== 'postgres') return;
+    // Shared: comments of one reader or block go side by side; a ban of either (addBan) waits for them, or they for it.
+    const keys = [banKey('prefix', prefixHash), ...(readerId ? [banKey('reader', readerId)] : [])];
+    await sql`select ${sql.join(
+      keys.map((key) => sql`pg_advisory_xact_lock_shared(${key})`),
+      sql`, `,
+    )}`.execute(this.db);
+  }
+
+  async holdComment(id: number): Promise<Comment | undefined> {
+    // FOR NO KEY UPDATE, not FOR SHARE: a like goes on to add to the row's count, and two likes that each held a share
+    // lock would each wait for the other to let go of theirs. Likes of one comment take turns here (as at the count).
+    const r = await this.base()
+      .where('id', '=', id)
+      .$if(this.dialect === 'postgres', (q) => q.forNoKeyUpdate())
+      .executeTakeFirst();
+    return r ? comment(r) : undefined;
   }
 
   async insert(c: NewComment): Promise<{ id: number } | { existing: number; createdAt: number }> {
@@ -272,6 +321,8 @@ export class CommentRepository implements Port {
   }
 
   async addBan(b: Omit<CommentBan, 'id'>): Promise<CommentBan | undefined> {
+    // Waits for the comments of this reader or block being posted (holdBans), and keeps new ones waiting until it commits.
+    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${banKey(b.kind, b.value)})`.execute(this.db);
     const r = await this.db
       .insertInto('comment_bans')
       .values({ kind: b.kind, value: b.value, note: b.note, comment_id: b.commentId, created_by: b.createdBy, created_at: b.createdAt })
@@ -296,6 +347,23 @@ export class CommentRepository implements Port {
   }
 
   async setModeration(channelId: number, moderation: ModerationMode, actorId: number, at: number): Promise<void> {
+    if (this.dialect === 'postgres') {
+      // The channel and every channel below it (whose comments may take their mode from it), in id order: a comment
+      // being posted in any of them holds its channel's row (holdChannel), so the change waits for it to commit and a
+      // comment arriving meanwhile waits for the change, then reads the new mode. A `_` in a path matches more: harmless.
+      await this.db
+        .selectFrom('channels')
+        .select('id')
+        .where((eb) =>
+          eb.or([
+            eb('id', '=', channelId),
+            eb('path', 'like', eb.selectFrom('channels as c').select(sql<string>`c.path || '/%'`.as('below')).where('c.id', '=', channelId)),
+          ]),
+        )
+        .orderBy('id')
+        .forNoKeyUpdate()
+        .execute();
+    }
     await this.db
       .insertInto('comment_settings')
       .values({ channel_id: channelId, moderation, updated_by: actorId, updated_at: at })
