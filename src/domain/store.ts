@@ -108,7 +108,7 @@ export interface PollRepository {
    * of a published one), and those of unpublished articles newer than the last of them, which publishing would show.
    */
   ofTopic(topicId: number, limit: number): Promise<number[]>;
-  /** Of these ids, the polls that exist. */
+  /** Of these ids, the polls that exist, in the order of `ids` (each once). */
   findMany(ids: readonly number[]): Promise<Poll[]>;
   insert(poll: PollWrite, actorId: number, at: number): Promise<number>;
   /** Replaces the poll's fields and option labels (the options' number stays: see the domain). */

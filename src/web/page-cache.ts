@@ -24,7 +24,8 @@ interface Entry {
   rendered: number;
   /**
    * When what the page shows changes by itself (a poll it shows open closes): never served after it, not even stale
-   * while its next render runs, and its Cache-Control on a hit says only the time left (see cacheControlUntil).
+   * while its next render runs, and its Cache-Control on a hit says only the time left, counted from the render like
+   * its Age (see cacheControlUntil).
    */
   until?: number;
   bytes: number;
@@ -153,9 +154,11 @@ export const EXPIRES_HEADER = 'expires';
 /**
  * `cacheControl` with its lifetimes cut to end by `until`: max-age and s-maxage at most the whole seconds left, and
  * stale-while-revalidate (which a cache may use after max-age) at most what then remains, dropped when nothing does.
+ * An answer that says `Age: age` has them counted from the render, as a cache counts them (it subtracts the age, RFC
+ * 9111 §4.2.3): `age` more seconds each, so that less the age they still end by `until`, not `age` seconds before it.
  */
-export function cacheControlUntil(cacheControl: string, until: number, now: number): string {
-  const left = secondsLeft(until, now);
+export function cacheControlUntil(cacheControl: string, until: number, now: number, age = 0): string {
+  const left = age + secondsLeft(until, now);
   const parts = cacheControl
     .split(',')
     .map((part) => part.trim())
@@ -505,12 +508,10 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, now: (
       return;
     }
     cache.hits++;
-    reply
-      .code(entry.status)
-      .headers(entry.headers)
-      .header('x-cache', 'hit')
-      .header('age', String(ageOf(entry, now())));
-    if (entry.until !== undefined) reply.header('cache-control', cacheControlUntil(entry.cacheControl, entry.until, now()));
+    const at = now();
+    const age = ageOf(entry, at);
+    reply.code(entry.status).headers(entry.headers).header('x-cache', 'hit').header('age', String(age));
+    if (entry.until !== undefined) reply.header('cache-control', cacheControlUntil(entry.cacheControl, entry.until, at, age));
     return reply.send(sendEntry(cache, req, reply, entry));
   });
 
@@ -577,7 +578,7 @@ export function serveFromCache(cache: PageCache, req: IncomingMessage, res: Serv
   if (variant.age !== age || variant.left !== left) {
     const headers = variant.headers.slice();
     headers[variant.ageAt] = String(age);
-    variant.headers = entry.until === undefined ? headers : withHeader(headers, 'cache-control', cacheControlUntil(entry.cacheControl, entry.until, now));
+    variant.headers = entry.until === undefined ? headers : withHeader(headers, 'cache-control', cacheControlUntil(entry.cacheControl, entry.until, now, age));
     variant.age = age;
     variant.left = left;
   }

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContextOptions, type Page, type Request } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page, type Request, type Response } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { createContainer } from '../../src/container.ts';
@@ -12,7 +12,9 @@ import type { Actor, Role } from '../../src/domain/accounts/roles.ts';
 import { createAccount, toActor } from '../../src/domain/accounts/service.ts';
 import { createChannel } from '../../src/domain/channels/service.ts';
 import type { Clock } from '../../src/domain/clock.ts';
+import type { Ctx } from '../../src/domain/context.ts';
 import { openDatabase } from '../../src/storage/database.ts';
+import { FOLD_THRESHOLD } from '../../src/web/public/pages.tsx';
 import { waitFor } from '../support/wait.ts';
 
 export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, '../../test-output/screenshots');
@@ -97,6 +99,8 @@ export interface Newsroom<P extends string = string> extends DemoSite {
   people: Record<P, Actor>;
   /** Signs `username` in with the site's password: signInNewsroom on this browser and site. */
   signIn(username: string, viewport?: { width: number; height: number }): Promise<NewsroomSession>;
+  /** Opens `url`, a path on this site, as a reader would: openPage on this browser and site. */
+  open(url: string, options?: OpenOptions): Promise<OpenedPage>;
   /** Closes the browser, then the site (its data folder removed). */
   close(): Promise<void>;
 }
@@ -130,6 +134,7 @@ export async function startNewsroom<P extends string = never>({
       browser,
       people: actors,
       signIn: (username, viewport) => signInNewsroom(browser, site.base, username, password, viewport),
+      open: (url, options) => openPage(browser, site.base + url, options),
       close,
     };
   } catch (error) {
@@ -217,16 +222,32 @@ export interface NewsroomSession {
   inFlight: () => number;
 }
 
+export interface OpenOptions extends BrowserContextOptions {
+  /** Runs on the new page before it goes to the address: what must see the first load (an init script, a listener). */
+  beforeLoad?: (page: Page) => unknown;
+}
+
+export interface OpenedPage extends NewsroomSession {
+  /** The answer to the first load (its headers: the CSP…). */
+  response: Response | null;
+}
+
 /**
  * Opens `url` in a browser context of its own (zh-CN, Asia/Shanghai, then `options`: a viewport, no JavaScript…), as a
  * reader arriving there would, and waits for its load; the page's errors and requests are watched from the start.
  */
-export async function openPage(browser: Browser, url: string, options: BrowserContextOptions = {}): Promise<NewsroomSession> {
+export async function openPage(browser: Browser, url: string, { beforeLoad, ...options }: OpenOptions = {}): Promise<OpenedPage> {
   const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...options });
   const page = await context.newPage();
   const session = { page, errors: watchErrors(page), inFlight: watchRequests(page) };
-  await page.goto(url, { waitUntil: 'load' });
-  return session;
+  await beforeLoad?.(page);
+  return { ...session, response: await page.goto(url, { waitUntil: 'load' }) };
+}
+
+/** The first published article long enough that its page folds it well before its end (the demo has one). */
+export async function foldedArticle(ctx: Ctx): Promise<number> {
+  const published = await ctx.store.articles.listPublished({ limit: 50 });
+  return published.find((a) => a.bodyText.length > FOLD_THRESHOLD * 1.5)!.id;
 }
 
 let axeSource: string | undefined;

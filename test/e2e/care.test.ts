@@ -1,20 +1,6 @@
-import path from 'node:path';
-import type { Browser, BrowserContextOptions } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/domain/accounts/service.ts';
-import { FOLD_THRESHOLD } from '../../src/web/public/pages.tsx';
-import {
-  SCREENSHOT_DIR,
-  settled,
-  signInNewsroom,
-  type Newsroom,
-  openPage,
-  seriousViolations,
-  startNewsroom,
-  VIEWPORTS,
-  WECHAT_UA,
-  watchErrors,
-} from './browser.ts';
+import { foldedArticle, seriousViolations, settled, shot, useNewsroom, VIEWPORTS, WECHAT_UA } from './browser.ts';
 
 /**
  * 关怀版 and accessibility in a real browser (issue #16): axe on every reader page kind in both modes, both sizes and
@@ -22,22 +8,14 @@ import {
  * use; 朗读; and the rough edges (no-JS share and font size, the mood acknowledgement, list times, the preview marker).
  */
 
-let browser: Browser;
-let site: Newsroom;
+const site = useNewsroom();
 let longArticle: number;
 let adminAuth: string;
 
 beforeAll(async () => {
-  site = await startNewsroom();
-  ({ browser } = site);
-  const published = await site.ctx.store.articles.listPublished({ limit: 50 });
-  longArticle = published.find((a) => a.bodyText.length > FOLD_THRESHOLD * 1.5)!.id;
+  longArticle = await foldedArticle(site.ctx);
   adminAuth = `Bearer ${(await createApiToken(site.ctx, null, { username: 'admin' })).token}`;
-}, 120_000);
-
-afterAll(() => site?.close());
-
-const open = (url: string, options: BrowserContextOptions = {}) => openPage(browser, site.base + url, options);
+});
 
 const PAGE_KINDS: [string, () => string][] = [
   ['home', () => '/'],
@@ -56,11 +34,11 @@ describe('axe: zero serious or critical violations on every reader page kind', (
     for (const mode of ['standard', 'care'] as const) {
       it.each(PAGE_KINDS)(`%s page, ${mode}, at ${viewport.width}×${viewport.height}`, async (name, url) => {
         const target = mode === 'care' ? `/care${url()}` : url();
-        const { page, errors, inFlight } = await open(target, { viewport });
+        const { page, errors, inFlight } = await site.open(target, { viewport });
         await settled(page, inFlight);
         if (mode === 'care') {
           expect(await page.getAttribute('html', 'data-mode')).toBe('care');
-          await page.screenshot({ path: path.join(SCREENSHOT_DIR, `care-${name}-${size}.png`), fullPage: size === 'phone' && name === 'article' });
+          await shot(page, `care-${name}-${size}`, { fullPage: size === 'phone' && name === 'article' });
         }
         expect(await seriousViolations(page, { targets: true })).toEqual([]);
         // Nothing wider than the screen.
@@ -74,7 +52,7 @@ describe('axe: zero serious or critical violations on every reader page kind', (
 
 describe('关怀版 on a phone', () => {
   it('large type, line height ≥ 1.8, body contrast ≥ 7:1, one column, no carousel motion, no rankings', async () => {
-    const { page, inFlight } = await open(`/care/a/${longArticle}`, { viewport: VIEWPORTS.phone });
+    const { page, inFlight } = await site.open(`/care/a/${longArticle}`, { viewport: VIEWPORTS.phone });
     await settled(page, inFlight);
     const text = await page.$eval('#article-body p', (p) => {
       const s = getComputedStyle(p);
@@ -111,7 +89,7 @@ describe('关怀版 on a phone', () => {
     await page.context().close();
 
     // Desktop too: one column, the rankings gone.
-    const wide = await open('/care/', { viewport: VIEWPORTS.desktop });
+    const wide = await site.open('/care/', { viewport: VIEWPORTS.desktop });
     expect(await wide.page.locator('.side-col, .rankings').count()).toBe(0);
     expect(await wide.page.isVisible('[data-carousel-controls]')).toBe(false);
     // The carousel's slides are a still list: one below the other.
@@ -123,7 +101,7 @@ describe('关怀版 on a phone', () => {
 
   it('tap targets are at least 44 × 44 px (links outside running text, buttons, fields)', async () => {
     for (const url of ['/care/', `/care/a/${longArticle}`, '/care/c/keji']) {
-      const { page, inFlight } = await open(url, { viewport: VIEWPORTS.phone });
+      const { page, inFlight } = await site.open(url, { viewport: VIEWPORTS.phone });
       await settled(page, inFlight);
       const small = await page.$$eval('a, button, input, select', (els) =>
         els
@@ -143,7 +121,7 @@ describe('关怀版 on a phone', () => {
   });
 
   it('the font control goes up to 30 px', async () => {
-    const { page } = await open(`/care/a/${longArticle}`, { viewport: VIEWPORTS.phone });
+    const { page } = await site.open(`/care/a/${longArticle}`, { viewport: VIEWPORTS.phone });
     const size = () => page.$eval('#article-body p', (el) => parseFloat(getComputedStyle(el).fontSize));
     const sizes = [await size()];
     for (let i = 0; i < 2; i++) {
@@ -153,12 +131,12 @@ describe('关怀版 on a phone', () => {
     expect(sizes[0]).toBeGreaterThanOrEqual(18);
     expect(sizes[1]).toBeGreaterThan(sizes[0]!);
     expect(sizes[2]).toBe(30);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'care-article-xl-phone.png') });
+    await shot(page, 'care-article-xl-phone', { fullPage: false });
     await page.context().close();
   });
 
   it('is switched on and off from the header without JavaScript, and remembered', async () => {
-    const { page } = await open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone, javaScriptEnabled: false });
+    const { page } = await site.open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone, javaScriptEnabled: false });
     expect(await page.isVisible('[data-font-toggle]')).toBe(false); // it could do nothing without the script
     await page.getByRole('link', { name: '关怀版' }).click();
     await page.waitForURL(`**/care/a/${longArticle}`);
@@ -183,7 +161,7 @@ describe('关怀版 on a phone', () => {
 describe('keyboard only', () => {
   it('the skip link comes first, is visible when focused and moves focus to the main content', async () => {
     for (const url of ['/', '/care/']) {
-      const { page } = await open(url, { viewport: VIEWPORTS.desktop });
+      const { page } = await site.open(url, { viewport: VIEWPORTS.desktop });
       await page.keyboard.press('Tab');
       const skip = await page.evaluate(() => {
         const a = document.activeElement as HTMLElement;
@@ -207,7 +185,7 @@ describe('keyboard only', () => {
   });
 
   it('the carousel is operable with the keyboard', async () => {
-    const { page } = await open('/', { viewport: VIEWPORTS.desktop, reducedMotion: 'reduce' });
+    const { page } = await site.open('/', { viewport: VIEWPORTS.desktop, reducedMotion: 'reduce' });
     await page.waitForSelector('[data-carousel-controls]:not([hidden])');
     const current = () => page.$$eval('.carousel-dot', (d) => d.findIndex((x) => x.getAttribute('aria-current') === 'true'));
     expect(await current()).toBe(0);
@@ -224,7 +202,7 @@ describe('keyboard only', () => {
   });
 
   it('the share overlay opens from the keyboard, keeps focus and closes with Escape', async () => {
-    const { page, errors } = await open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone, userAgent: WECHAT_UA });
+    const { page, errors } = await site.open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone, userAgent: WECHAT_UA });
     await page.focus('[data-share-button]');
     await page.keyboard.press('Enter');
     await expect.poll(() => page.isVisible('[data-wechat-guide]')).toBe(true);
@@ -240,7 +218,7 @@ describe('keyboard only', () => {
   });
 
   it('on a desktop, 分享 shows the QR code in place and Escape puts it away', async () => {
-    const { page, errors } = await open(`/a/${longArticle}`, { viewport: VIEWPORTS.desktop });
+    const { page, errors } = await site.open(`/a/${longArticle}`, { viewport: VIEWPORTS.desktop });
     await page.evaluate(() => Object.defineProperty(navigator, 'share', { value: undefined })); // the copy path
     await page.focus('[data-share-button]');
     await page.keyboard.press('Enter');
@@ -254,7 +232,7 @@ describe('keyboard only', () => {
   });
 
   it('respects prefers-reduced-motion: nothing animates', async () => {
-    const { page } = await open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone, reducedMotion: 'reduce' });
+    const { page } = await site.open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone, reducedMotion: 'reduce' });
     expect(await page.$eval('[data-reading-bar]', (b) => getComputedStyle(b).transitionDuration)).toMatch(/^0s/);
     const moving = await page.$$eval('*', (els) =>
       els.filter((e) => getComputedStyle(e).animationName !== 'none' && getComputedStyle(e).animationPlayState === 'running').map((e) => e.tagName),
@@ -308,11 +286,7 @@ const FAKE_SPEECH = () => {
 
 describe('朗读', () => {
   it('reads the title and the body sentence by sentence in zh-CN, the sentence highlighted, with play/pause and stop', async () => {
-    const context = await browser.newContext({ locale: 'zh-CN', viewport: VIEWPORTS.phone });
-    await context.addInitScript(FAKE_SPEECH);
-    const page = await context.newPage();
-    const errors = watchErrors(page);
-    await page.goto(`${site.base}/care/a/${longArticle}`);
+    const { page, errors } = await site.open(`/care/a/${longArticle}`, { viewport: VIEWPORTS.phone, beforeLoad: (p) => p.addInitScript(FAKE_SPEECH) });
     const play = page.locator('[data-read-aloud-play]');
     await expect.poll(() => play.isVisible()).toBe(true);
     expect(await play.textContent()).toBe('朗读全文');
@@ -336,7 +310,7 @@ describe('朗读', () => {
     );
     expect(lit.trim()).toBe(second);
     expect(await page.$eval('.is-reading', (p, s) => p.closest('#article-body') !== null && (p.textContent ?? '').includes(s), second)).toBe(true);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'care-read-aloud-phone.png') });
+    await shot(page, 'care-read-aloud-phone', { fullPage: false });
     // Pause and resume.
     await play.click();
     expect(await play.textContent()).toBe('继续朗读');
@@ -349,27 +323,28 @@ describe('朗读', () => {
     expect(await page.locator('.is-reading').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { CSS: { highlights: Map<string, unknown> } }).CSS.highlights.has('read-aloud'))).toBe(false);
     expect(errors).toEqual([]);
-    await context.close();
+    await page.context().close();
   });
 
   it('is hidden where the browser has no speech synthesis, and without JavaScript', async () => {
-    const context = await browser.newContext({ viewport: VIEWPORTS.phone });
-    await context.addInitScript(() => {
-      delete (window as { speechSynthesis?: unknown }).speechSynthesis;
-      Object.defineProperty(window, 'speechSynthesis', { value: undefined });
+    const { page } = await site.open(`/a/${longArticle}`, {
+      viewport: VIEWPORTS.phone,
+      beforeLoad: (p) =>
+        p.addInitScript(() => {
+          delete (window as { speechSynthesis?: unknown }).speechSynthesis;
+          Object.defineProperty(window, 'speechSynthesis', { value: undefined });
+        }),
     });
-    const page = await context.newPage();
-    await page.goto(`${site.base}/a/${longArticle}`);
     await page.waitForSelector('[data-font-toggle]:not([hidden])'); // the scripts ran
     expect(await page.isVisible('[data-read-aloud]')).toBe(false);
-    await context.close();
-    const noJs = await open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone, javaScriptEnabled: false });
+    await page.context().close();
+    const noJs = await site.open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone, javaScriptEnabled: false });
     expect(await noJs.page.isVisible('[data-read-aloud]')).toBe(false);
     await noJs.page.context().close();
   });
 
   it('is offered by a real Chromium (its own speechSynthesis)', async () => {
-    const { page } = await open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone });
+    const { page } = await site.open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone });
     const supported = await page.evaluate(() => typeof window.speechSynthesis !== 'undefined');
     await expect.poll(() => page.isVisible('[data-read-aloud]')).toBe(supported);
     await page.context().close();
@@ -378,37 +353,37 @@ describe('朗读', () => {
 
 describe('rough edges', () => {
   it('without JavaScript, 分享 opens a page with the link and a QR code', async () => {
-    const { page } = await open(`/care/a/${longArticle}`, { viewport: VIEWPORTS.phone, javaScriptEnabled: false });
+    const { page } = await site.open(`/care/a/${longArticle}`, { viewport: VIEWPORTS.phone, javaScriptEnabled: false });
     await page.getByRole('link', { name: '分享', exact: true }).click();
     await page.waitForURL(`**/care/a/${longArticle}/share`);
     expect(await page.inputValue('#share-url')).toMatch(new RegExp(`/a/${longArticle}$`));
     await expect.poll(() => page.$eval('.share-page-qr img', (img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'care-share-nojs-phone.png') });
+    await shot(page, 'care-share-nojs-phone', { fullPage: false });
     await page.context().close();
   });
 
   it('without JavaScript, a mood vote returns a page with the vote, the new count and an acknowledgement', async () => {
-    const { page } = await open(`/care/a/${longArticle}`, { viewport: VIEWPORTS.phone, javaScriptEnabled: false });
+    const { page } = await site.open(`/care/a/${longArticle}`, { viewport: VIEWPORTS.phone, javaScriptEnabled: false });
     const before = Number(await page.locator('[data-mood="like"] [data-mood-count]').textContent());
     await page.click('[data-mood="like"]');
     await page.waitForURL(new RegExp(`/a/${longArticle}/mood\\?mode=care$`));
     expect(await page.getAttribute('html', 'data-mode')).toBe('care');
     expect(await page.textContent('[data-mood-ack]')).toBe('感谢参与！您选择了「点赞」。');
     expect(Number(await page.textContent('[data-mood-result="like"] [data-mood-count]'))).toBe(before + 1);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'care-mood-ack-phone.png') });
+    await shot(page, 'care-mood-ack-phone', { fullPage: false });
     await page.getByRole('link', { name: '返回文章' }).click();
     await page.waitForURL(new RegExp(`/care/a/${longArticle}#moods$`));
     await page.context().close();
     // The acknowledgement page passes axe too, in both modes (axe needs scripts: another context).
     for (const url of [`/a/${longArticle}/mood`, `/a/${longArticle}/mood?mode=care`]) {
-      const withJs = await open(url, { viewport: VIEWPORTS.phone });
+      const withJs = await site.open(url, { viewport: VIEWPORTS.phone });
       expect(await seriousViolations(withJs.page, { targets: true }), url).toEqual([]);
       await withJs.page.context().close();
     }
   });
 
   it('lists show short, relative times with the full time in the title', async () => {
-    const { page } = await open('/c/keji', { viewport: VIEWPORTS.phone });
+    const { page } = await site.open('/c/keji', { viewport: VIEWPORTS.phone });
     const times = await page.$$eval('.feed-time', (ts) =>
       ts.map((t) => ({ text: t.textContent ?? '', title: t.getAttribute('title') ?? '', datetime: t.getAttribute('datetime') })),
     );
@@ -421,7 +396,7 @@ describe('rough edges', () => {
   });
 
   it('per-channel and per-topic feeds are advertised and served, Atom too', async () => {
-    const { page } = await open('/c/keji', { viewport: VIEWPORTS.desktop });
+    const { page } = await site.open('/c/keji', { viewport: VIEWPORTS.desktop });
     const feeds = await page.$$eval('link[rel=alternate][type$="xml"]', (ls) => ls.map((l) => l.getAttribute('href')));
     expect(feeds).toEqual(expect.arrayContaining(['/feed.xml', '/feed.atom', '/c/keji/feed.xml', '/c/keji/feed.atom']));
     for (const href of ['/c/keji/feed.xml', '/c/keji/feed.atom', '/t/kechuang-ceyuan/feed.atom']) {
@@ -441,11 +416,11 @@ describe('rough edges', () => {
     });
     expect(created.statusCode).toBe(201);
     const { id } = created.json() as { id: number };
-    const { page } = await signInNewsroom(browser, site.base, 'admin', 'e2e-admin-password', VIEWPORTS.desktop);
+    const { page } = await site.signIn('admin', VIEWPORTS.desktop);
     await page.goto(`${site.base}/admin/preview/${id}`);
     expect(await page.textContent('[data-preview-banner]')).toContain('预览 · 未发布');
     expect(await page.locator('.article-meta time').count()).toBe(0);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'preview-draft-marker.png') });
+    await shot(page, 'preview-draft-marker', { fullPage: false });
     await page.context().close();
   });
 });

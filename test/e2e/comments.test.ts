@@ -1,29 +1,22 @@
-import path from 'node:path';
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { toActor } from '../../src/domain/accounts/service.ts';
 import { addWords } from '../../src/domain/moderation/service.ts';
-import { SCREENSHOT_DIR, settled, signInNewsroom, type Newsroom, openPage, seriousViolations, startNewsroom, VIEWPORTS } from './browser.ts';
+import { seriousViolations, settled, shot, useNewsroom, VIEWPORTS } from './browser.ts';
 
 const PASSWORD = 'comments-e2e-password';
 
-let browser: Browser;
-let site: Newsroom;
+const site = useNewsroom({ adminPassword: PASSWORD });
 let articleId: number;
 
 beforeAll(async () => {
-  site = await startNewsroom({ adminPassword: PASSWORD });
-  ({ browser } = site);
   articleId = (await site.ctx.store.articles.listPublished({ limit: 1 }))[0]!.id;
   const admin = (await site.ctx.store.accounts.list()).find((a) => a.username === 'admin')!;
   await addWords(site.ctx, toActor(admin), { text: '违禁词 屏蔽\n敏感 打码', action: 'block' });
-}, 120_000);
+});
 
-afterAll(() => site?.close());
-
-const open = (url: string, options: BrowserContextOptions = {}) => openPage(browser, site.base + url, options);
-
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `comments-${name}.png`), fullPage: false });
+/** The screenshot of what the window shows, as comments-`name`.png. */
+const snap = (page: Page, name: string) => shot(page, `comments-${name}`, { fullPage: false });
 
 async function fill(page: Page, nickname: string, body: string) {
   await page.fill('#comments input[name="nickname"]', nickname);
@@ -33,13 +26,13 @@ async function fill(page: Page, nickname: string, body: string) {
 describe('comments (留言) in a browser', () => {
   for (const [size, viewport] of Object.entries(VIEWPORTS)) {
     it(`posts without JavaScript at ${size} size: the form, then a page saying 留言已提交，审核后显示`, async () => {
-      const { page, errors } = await open(`/a/${articleId}#comments`, { viewport, javaScriptEnabled: false });
+      const { page, errors } = await site.open(`/a/${articleId}#comments`, { viewport, javaScriptEnabled: false });
       await page.locator('#comments').scrollIntoViewIfNeeded();
       await fill(page, `无脚本读者${size}`, `没有脚本也能留言（${size}）`);
-      await shot(page, `form-nojs-${size}`);
+      await snap(page, `form-nojs-${size}`);
       await Promise.all([page.waitForNavigation(), page.click('#comments button.comment-submit')]);
       expect(await page.textContent('h1')).toBe('留言已提交，审核后显示');
-      await shot(page, `submitted-nojs-${size}`);
+      await snap(page, `submitted-nojs-${size}`);
       expect(errors).toEqual([]);
       // A blocked word: a page saying why, and nothing kept.
       await page.goto(`${site.base}/a/${articleId}#comments`);
@@ -52,7 +45,7 @@ describe('comments (留言) in a browser', () => {
     });
 
     it(`posts in place with JavaScript at ${size} size`, async () => {
-      const { page, errors, inFlight } = await open(`/a/${articleId}`, { viewport });
+      const { page, errors, inFlight } = await site.open(`/a/${articleId}`, { viewport });
       await settled(page, inFlight);
       await page.locator('#comments').scrollIntoViewIfNeeded();
       await fill(page, `脚本读者${size}`, '这个话题有点敏感');
@@ -60,7 +53,7 @@ describe('comments (留言) in a browser', () => {
       await page.waitForFunction(() => document.querySelector('[data-comment-status]')?.textContent === '留言已提交，审核后显示');
       expect(page.url()).toBe(`${site.base}/a/${articleId}`);
       expect(await page.inputValue('#comments textarea[name="body"]')).toBe('');
-      await shot(page, `submitted-js-${size}`);
+      await snap(page, `submitted-js-${size}`);
       expect(errors).toEqual([]);
       await fill(page, '', '违 禁 词');
       await page.click('#comments button.comment-submit');
@@ -71,12 +64,12 @@ describe('comments (留言) in a browser', () => {
   }
 
   it('lets an editor approve and answer in 留言审核; the article then shows the comment, masked, with the reply and likes', async () => {
-    const editor = await signInNewsroom(browser, site.base, 'admin', PASSWORD);
+    const editor = await site.signIn('admin');
     const { page } = editor;
     await page.click('nav a[href="/admin/comments"]');
     await page.waitForSelector('.comment-card');
     const card = page.locator('.comment-card', { hasText: '这个话题有点＊＊' }).first();
-    await shot(page, 'moderation-queue');
+    await snap(page, 'moderation-queue');
     await card.locator('button', { hasText: '官方回复' }).click();
     await card.locator('textarea').fill('感谢关注，编辑部会继续跟进。');
     await card.locator('button', { hasText: '发送回复' }).click();
@@ -88,28 +81,28 @@ describe('comments (留言) in a browser', () => {
     await page.waitForFunction(() => !document.body.textContent?.includes('没有脚本也能留言（phone）'));
     await page.goto(`${site.base}/admin/words`);
     await page.waitForSelector('.words-table tbody tr');
-    await shot(page, 'sensitive-words');
+    await snap(page, 'sensitive-words');
     expect(editor.errors).toEqual([]);
 
     for (const [size, viewport] of Object.entries(VIEWPORTS)) {
-      const { page: reader, errors, inFlight } = await open(`/a/${articleId}`, { viewport });
+      const { page: reader, errors, inFlight } = await site.open(`/a/${articleId}`, { viewport });
       await settled(reader, inFlight);
       const item = reader.locator('.comment', { hasText: '这个话题有点＊＊' });
       expect(await item.locator('.comment-reply').textContent()).toContain('感谢关注，编辑部会继续跟进。');
       await item.locator('button.comment-like').click();
       await reader.waitForFunction(() => [...document.querySelectorAll('.comment-like[aria-pressed="true"]')].length === 1);
       await item.scrollIntoViewIfNeeded();
-      await shot(reader, `article-js-${size}`);
+      await snap(reader, `article-js-${size}`);
       expect(await seriousViolations(reader, { include: '#comments' })).toEqual([]);
       expect(errors).toEqual([]);
 
       // Without JavaScript the like is a form that lands back on the comment.
-      const { page: plain } = await open(`/a/${articleId}`, { viewport, javaScriptEnabled: false });
+      const { page: plain } = await site.open(`/a/${articleId}`, { viewport, javaScriptEnabled: false });
       const plainItem = plain.locator('.comment', { hasText: '没有脚本也能留言（phone）' });
       await Promise.all([plain.waitForNavigation(), plainItem.locator('button.comment-like').click()]);
       expect(new URL(plain.url()).hash).toMatch(/^#c\d+$/);
       await plain.locator('.comment', { hasText: '没有脚本也能留言（phone）' }).scrollIntoViewIfNeeded();
-      await shot(plain, `article-nojs-${size}`);
+      await snap(plain, `article-nojs-${size}`);
     }
     const likes = await site.ctx.store.comments.approved(articleId, 10);
     expect(likes.find((c) => c.body === '这个话题有点＊＊')!.likes).toBe(2);

@@ -1,11 +1,8 @@
-import path from 'node:path';
-import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount, createApiToken } from '../../src/domain/accounts/service.ts';
-import type { Ctx } from '../../src/domain/context.ts';
+import { createApiToken } from '../../src/domain/accounts/service.ts';
 import { startS3Emulator, type S3Emulator } from '../support/media-stores.ts';
-import { SCREENSHOT_DIR, settled, signInNewsroom, startNewsroom, watchErrors, watchRequests } from './browser.ts';
+import { settled, shot, useNewsroom } from './browser.ts';
 
 /**
  * The demo site with its media in a bucket (the in-process S3 emulator, see test/support/media-stores.ts) and reader
@@ -14,35 +11,33 @@ import { SCREENSHOT_DIR, settled, signInNewsroom, startNewsroom, watchErrors, wa
  * allowing exactly that origin, and the newsroom's picture library must show its thumbnails from there too.
  */
 let emulator: S3Emulator;
-let browser: Browser;
-let base: string;
-let ctx: Ctx;
-let close: () => Promise<void>;
 let publicUrl: string;
 
 beforeAll(async () => {
   emulator = await startS3Emulator();
   // localhost, not 127.0.0.1: another origin than the site's for the browser.
   publicUrl = `${emulator.endpoint.replace('127.0.0.1', 'localhost')}/${emulator.bucket}/e2e`;
-  ({ browser, base, ctx, close } = await startNewsroom({ env: { ...emulator.env('e2e'), INKSTONE_MEDIA_PUBLIC_URL: publicUrl } }));
-}, 180_000);
+});
 
-afterAll(async () => {
-  await close?.();
-  await emulator?.close();
+// Registered after the emulator's hooks: the site starts once the emulator is up, and is closed before it.
+afterAll(() => emulator?.close());
+
+const site = useNewsroom(() => ({ people: { tupian: ['图片编辑', 'editor'] }, env: { ...emulator.env('e2e'), INKSTONE_MEDIA_PUBLIC_URL: publicUrl } }), {
+  timeout: 180_000,
 });
 
 describe('media in a bucket behind another origin', () => {
   it('reader pages load every image from the public media host, and the CSP allows it', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors = watchErrors(page);
-    const inFlight = watchRequests(page);
+    const { base } = site;
     const fromSite: string[] = [];
-    page.on('request', (r) => {
-      if (r.resourceType() === 'image' && new URL(r.url()).pathname.startsWith('/media/') && r.url().startsWith(base)) fromSite.push(r.url());
+    const { page, errors, inFlight, response } = await site.open('/', {
+      viewport: { width: 1280, height: 900 },
+      beforeLoad: (p) =>
+        p.on('request', (r) => {
+          if (r.resourceType() === 'image' && new URL(r.url()).pathname.startsWith('/media/') && r.url().startsWith(base)) fromSite.push(r.url());
+        }),
     });
-    const res = await page.goto(`${base}/`);
-    expect(res?.headers()['content-security-policy']).toContain(`img-src 'self' data: ${new URL(publicUrl).origin}`);
+    expect(response?.headers()['content-security-policy']).toContain(`img-src 'self' data: ${new URL(publicUrl).origin}`);
     // The newest article: the demo's have covers and figures from demo/images, put into the bucket at start.
     const href = await page.locator('a[href^="/a/"]').first().getAttribute('href');
     for (const url of [`${base}/`, `${base}${href}`]) {
@@ -59,31 +54,30 @@ describe('media in a bucket behind another origin', () => {
         expect(i.ok, i.src).toBe(true);
       }
     }
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'media-s3-article.png') });
+    await shot(page, 'media-s3-article', { fullPage: false });
     expect(fromSite).toEqual([]);
     expect(errors).toEqual([]);
-    await page.close();
+    await page.context().close();
   });
 
   it('the newsroom shows the picture library from the public media host', async () => {
-    await createAccount(ctx, null, { username: 'tupian', displayName: '图片编辑', role: 'editor', password: 'media-s3-password' });
-    const { token } = await createApiToken(ctx, null, { username: 'tupian' });
+    const { token } = await createApiToken(site.ctx, null, { username: 'tupian' });
     const jpeg = await sharp({ create: { width: 900, height: 600, channels: 3, background: { r: 20, g: 120, b: 200 } } })
       .jpeg()
       .toBuffer();
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(jpeg)], { type: 'image/jpeg' }), '蓝天.jpg');
-    const up = await fetch(`${base}/api/v1/media`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    const up = await fetch(`${site.base}/api/v1/media`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
     expect(up.status).toBe(201);
 
-    const { page, errors, inFlight } = await signInNewsroom(browser, base, 'tupian', 'media-s3-password', { width: 1280, height: 900 });
+    const { page, errors, inFlight } = await site.signIn('tupian', { width: 1280, height: 900 });
     await page.click('.topbar nav a:has-text("图片库")');
     const thumb = page.locator('.media-card img').first();
     await thumb.waitFor();
     await settled(page, inFlight);
     expect(await thumb.getAttribute('src')).toMatch(new RegExp(`^${publicUrl.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/\\d{4}/`));
     expect(await thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'media-s3-library.png') });
+    await shot(page, 'media-s3-library', { fullPage: false });
     expect(errors).toEqual([]);
     await page.context().close();
   });

@@ -1,41 +1,30 @@
-import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createArticle, publishArticle, returnArticle, submitArticle } from '../../src/domain/articles/service.ts';
-import type { Ctx } from '../../src/domain/context.ts';
 import { waitFor } from '../support/wait.ts';
-import { SCREENSHOT_DIR, settled, startNewsroom, signInNewsroom } from './browser.ts';
+import { settled, shot, useNewsroom } from './browser.ts';
 
 /** The 审计日志 page in Chromium: the log reads as Chinese sentences and filters by what and which article. */
 
 const PASSWORD = 'audit-e2e-password';
-let browser: Browser;
-let base: string;
-let ctx: Ctx;
-let close: () => Promise<void>;
+const site = useNewsroom({
+  demo: false,
+  adminPassword: PASSWORD,
+  channels: { yaowen: '要闻' },
+  people: { wangbin: ['王斌', 'editor'], zhouming: ['周明远', 'reporter'] },
+});
 
 beforeAll(async () => {
-  const site = await startNewsroom({
-    demo: false,
-    adminPassword: PASSWORD,
-    channels: { yaowen: '要闻' },
-    people: { wangbin: ['王斌', 'editor'], zhouming: ['周明远', 'reporter'] },
-  });
-  ({ browser, base, ctx, close } = site);
-  const wang = site.people.wangbin;
-  const zhou = site.people.zhouming;
-  const metro = await createArticle(ctx, zhou, { title: '江城地铁12号线开通', channel: 'yaowen', body: '<p>今日开通。</p>' });
-  await submitArticle(ctx, zhou, metro.id);
-  await returnArticle(ctx, wang, metro.id, '请补充票价');
-  const flood = await createArticle(ctx, wang, { title: '防汛准备就绪', channel: 'yaowen', body: '<p>准备就绪。</p>' });
-  await publishArticle(ctx, wang, flood.id);
-}, 120_000);
-
-afterAll(() => close?.());
+  const { ctx, people } = site;
+  const metro = await createArticle(ctx, people.zhouming, { title: '江城地铁12号线开通', channel: 'yaowen', body: '<p>今日开通。</p>' });
+  await submitArticle(ctx, people.zhouming, metro.id);
+  await returnArticle(ctx, people.wangbin, metro.id, '请补充票价');
+  const flood = await createArticle(ctx, people.wangbin, { title: '防汛准备就绪', channel: 'yaowen', body: '<p>准备就绪。</p>' });
+  await publishArticle(ctx, people.wangbin, flood.id);
+});
 
 describe('the audit log in Chromium', { timeout: 60_000 }, () => {
   it('reads as sentences and filters by action group and by article title', async () => {
-    const { page, errors, inFlight } = await signInNewsroom(browser, base, 'wangbin', PASSWORD, { width: 1280, height: 900 });
+    const { page, errors, inFlight } = await site.signIn('wangbin', { width: 1280, height: 900 });
     await page.click('nav a:has-text("审计日志")');
     await page.waitForSelector('.audit-log li');
     const lines = async () => (await page.locator('.audit-log li').allTextContents()).map((s) => s.replace(/\s+/g, ' ').trim());
@@ -56,7 +45,7 @@ describe('the audit log in Chromium', { timeout: 60_000 }, () => {
       '周明远 把《江城地铁12号线开通》提交审核',
     ]);
     await settled(page, inFlight);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'newsroom-audit-filtered.png'), fullPage: true });
+    await shot(page, 'newsroom-audit-filtered');
 
     await page.selectOption('select[name=action]', '');
     await page.fill('input[name=article]', '防汛');

@@ -1,20 +1,18 @@
-import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Newsroom, replaceIfFrozen, SCREENSHOT_DIR, seriousViolations, startNewsroom, watchErrors } from './browser.ts';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { replaceIfFrozen, seriousViolations, shot, useNewsroom, watchErrors } from './browser.ts';
 
 /** An admin working the curation and account pages of the newsroom in Chromium, each change checked through the API. */
 
-let site: Newsroom;
+const site = useNewsroom();
 let page: Page;
 let errors: string[];
 
 beforeAll(async () => {
-  site = await startNewsroom();
   ({ page, errors } = await site.signIn('admin'));
   page.on('dialog', (d) => void d.accept());
   await page.waitForSelector('.dashboard [data-section=published] .article-list');
-}, 120_000);
+});
 
 // One page serves every test in turn: if Chromium stopped painting it, the next test starts on a new one.
 beforeEach(async () => {
@@ -27,9 +25,6 @@ beforeEach(async () => {
   page.on('dialog', (d) => void d.accept());
 });
 
-afterAll(() => site?.close());
-
-const shot = (name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 /** The API as the signed-in page sees it. */
 const get = <T = any>(url: string) => page.evaluate(async (u) => (await fetch(u)).json(), url) as Promise<T>;
 const go = async (label: string, ready: string) => {
@@ -56,7 +51,7 @@ describe('newsroom curation and accounts in Chromium', { timeout: 60_000 }, () =
       (c) => c.path === 'minsheng',
     );
     expect(channel).toMatchObject({ name: '民生热线', parent: null });
-    await shot('newsroom-channels');
+    await shot(page, 'newsroom-channels');
   });
 
   it('puts articles into a topic in order', async () => {
@@ -76,7 +71,7 @@ describe('newsroom curation and accounts in Chromium', { timeout: 60_000 }, () =
     const after = (await get<{ items: { slug: string; articles: number[] }[] }>('/api/v1/topics')).items.find((t) => t.slug === slug)!.articles;
     expect(after).toHaveLength(before.length + 1);
     expect(after.indexOf(published[0]!)).toBe(before.length - 1);
-    await shot('newsroom-topics');
+    await shot(page, 'newsroom-topics');
   });
 
   it('sets the headline slot with an expiry', async () => {
@@ -93,7 +88,7 @@ describe('newsroom curation and accounts in Chromium', { timeout: 60_000 }, () =
     const item = (await get<{ items: { article: number; expiresAt: string | null }[] }>('/api/v1/slots/headline')).items.find((i) => i.article === candidate);
     // 08:00 in Beijing is midnight UTC.
     expect(item?.expiresAt).toBe('2030-01-01T00:00:00.000Z');
-    await shot('newsroom-slots');
+    await shot(page, 'newsroom-slots');
   });
 
   it('pins and removes related reading for an article', async () => {
@@ -139,7 +134,7 @@ describe('newsroom curation and accounts in Chromium', { timeout: 60_000 }, () =
       (a) => a.username === 'wangfang',
     );
     expect(account).toMatchObject({ role: 'editor', disabled: true });
-    await shot('newsroom-accounts');
+    await shot(page, 'newsroom-accounts');
   });
 
   it('shows a new API token once; it works until revoked', async () => {
@@ -155,7 +150,7 @@ describe('newsroom curation and accounts in Chromium', { timeout: 60_000 }, () =
     expect(token).toMatch(/^ink_/);
     const call = () => fetch(`${site.base}/api/v1/articles?limit=1`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
     expect(await call()).toBe(200);
-    await shot('newsroom-tokens');
+    await shot(page, 'newsroom-tokens');
     await page.click('button:has-text("我已保存")');
     expect(await page.locator('[data-new-token]').count()).toBe(0);
     expect(await page.textContent('table.tokens')).not.toContain(token);
@@ -169,7 +164,7 @@ describe('newsroom curation and accounts in Chromium', { timeout: 60_000 }, () =
     const text = await page.textContent('.audit-log');
     for (const action of ['撤销了 API 令牌', '创建了 API 令牌', '修改了账号', '新建了账号', '设置了首页', '修改了专题', '修改了频道', '新建了频道'])
       expect(text).toContain(action);
-    await shot('newsroom-audit');
+    await shot(page, 'newsroom-audit');
   });
 
   it('keeps only the allowed markup when Word or WeChat HTML is pasted', async () => {

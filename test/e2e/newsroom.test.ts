@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.ts';
-import type { Ctx } from '../../src/domain/context.ts';
 import { startScheduler } from '../../src/jobs/scheduler.ts';
-import { signInNewsroom, SCREENSHOT_DIR, startNewsroom, watchErrors } from './browser.ts';
+import { answeringDialogs, shot, typeAtEndOf, useNewsroom, VIEWPORTS } from './browser.ts';
+import { waitState } from './save-state.ts';
 
 /**
  * The newsroom in a real Chromium against a real server: a reporter writes a draft with an uploaded, captioned
@@ -19,20 +19,15 @@ const TITLE = '江城湿地公园开园 候鸟栖息地扩大一倍';
 const CAPTION = '开园首日，市民在湿地栈道上观鸟。';
 const RETURN_COMMENT = '请补充开园时间和门票信息。';
 
-let browser: Browser;
-let base: string;
-let ctx: Ctx;
-let clock: ManualClock;
-let close: () => Promise<void>;
+const clock = new ManualClock(Date.now());
+const site = useNewsroom({ adminPassword: PASSWORD, clock, people: { zhouming: ['周明远', 'reporter'], chenjing: ['陈静', 'editor'] } });
+let stopScheduler: (() => void) | undefined;
 let imageFile: string;
 let articleId: number;
 
 beforeAll(async () => {
-  clock = new ManualClock(Date.now());
-  const site = await startNewsroom({ adminPassword: PASSWORD, clock, people: { zhouming: ['周明远', 'reporter'], chenjing: ['陈静', 'editor'] } });
-  ({ browser, base, ctx } = site);
   // The real scheduler with a short tick: time itself is the manual clock, so nothing here waits a minute.
-  const stopScheduler = startScheduler(ctx, site.app.log, 100);
+  stopScheduler = startScheduler(site.ctx, site.app.log, 100);
   imageFile = path.join(site.dataDir, 'wetland.png');
   writeFileSync(
     imageFile,
@@ -41,42 +36,16 @@ beforeAll(async () => {
       .png()
       .toBuffer(),
   );
-  close = async () => {
-    stopScheduler();
-    await site.close();
-  };
-}, 120_000);
+});
 
-afterAll(() => close?.());
+// Before the site closes.
+afterAll(() => stopScheduler?.());
 
-async function signIn(username: string): Promise<{ page: Page; errors: string[] }> {
-  const { page, errors } = await signInNewsroom(browser, base, username, PASSWORD);
-  // Publishing and unpublishing ask for confirmation.
-  page.on('dialog', (d) => void d.accept());
-  return { page, errors };
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+/** Signed in; publishing and unpublishing ask for confirmation, which is given. */
+const signIn = async (username: string) => answeringDialogs(await site.signIn(username));
 
 /** The buttons an article's workflow bar offers, by their data-action. */
 const actions = (page: Page) => page.$$eval('.workflow [data-action]', (els) => els.map((e) => e.getAttribute('data-action')));
-
-/** Puts the caret at the end of the first element matching selector (End would stop at a wrapped line's end). */
-async function caretAtEnd(page: Page, selector: string) {
-  await page.click(selector);
-  await page.$eval(selector, (el) => {
-    const range = document.createRange();
-    range.selectNodeContents(el);
-    range.collapse(false);
-    const selection = getSelection()!;
-    selection.removeAllRanges();
-    selection.addRange(range);
-  });
-}
-
-async function waitSaved(page: Page) {
-  await page.waitForSelector('[data-save-state=saved]', { timeout: 15_000 });
-}
 
 /** A datetime-local value in Beijing time. */
 function beijingInput(ms: number): string {
@@ -98,10 +67,7 @@ function beijingInput(ms: number): string {
 
 describe('newsroom in Chromium', { timeout: 90_000 }, () => {
   it('shows the sign-in page and refuses a wrong password in Chinese', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
-    const page = await context.newPage();
-    const errors = watchErrors(page);
-    await page.goto(`${base}/admin`);
+    const { page, errors } = await site.open('/admin', { viewport: VIEWPORTS.desktop });
     await page.fill('#login-username', 'zhouming');
     await page.fill('#login-password', 'not the password');
     await page.click('.login-card button[type=submit]');
@@ -110,7 +76,7 @@ describe('newsroom in Chromium', { timeout: 90_000 }, () => {
     await shot(page, 'newsroom-login');
     // The failed login's 401 is the only console line the browser writes.
     expect(errors.filter((e) => !e.includes('401'))).toEqual([]);
-    await context.close();
+    await page.context().close();
   });
 
   it('a reporter writes a draft with an uploaded, captioned image and submits it; no publish button, and the API refuses', async () => {
@@ -136,9 +102,9 @@ describe('newsroom in Chromium', { timeout: 90_000 }, () => {
     // Autosave creates the draft and moves the address to its number.
     await page.waitForURL(/\/admin\/articles\/\d+$/, { timeout: 15_000 });
     articleId = Number(/\/(\d+)$/.exec(page.url())![1]);
-    await expect.poll(async () => (await ctx.store.articles.findById(articleId))?.bodyHtml ?? '', { timeout: 15_000 }).toContain(CAPTION);
-    await waitSaved(page);
-    const stored = (await ctx.store.articles.findById(articleId))!;
+    await expect.poll(async () => (await site.ctx.store.articles.findById(articleId))?.bodyHtml ?? '', { timeout: 15_000 }).toContain(CAPTION);
+    await waitState(page, 'saved');
+    const stored = (await site.ctx.store.articles.findById(articleId))!;
     expect(stored.status).toBe('draft');
     // The caption is the figcaption; alt text is its own field (图片属性), not a copy of the caption.
     expect(stored.bodyHtml).toMatch(/<figure><img src="\/media\/[^"]+"[^>]*><figcaption>开园首日，市民在湿地栈道上观鸟。<\/figcaption><\/figure>/);
@@ -153,7 +119,7 @@ describe('newsroom in Chromium', { timeout: 90_000 }, () => {
     await page.click('[data-action=submit]');
     await page.waitForSelector('.badge-submitted');
     expect(await actions(page)).toEqual(['delete']);
-    expect((await ctx.store.articles.findById(articleId))!.status).toBe('submitted');
+    expect((await site.ctx.store.articles.findById(articleId))!.status).toBe('submitted');
 
     // Straight to the API with the session's own CSRF token: still refused.
     const direct = await page.evaluate(async (id) => {
@@ -168,7 +134,7 @@ describe('newsroom in Chromium', { timeout: 90_000 }, () => {
       return [publish.status, schedule.status];
     }, articleId);
     expect(direct).toEqual([403, 403]);
-    expect((await ctx.store.articles.findById(articleId))!.status).toBe('submitted');
+    expect((await site.ctx.store.articles.findById(articleId))!.status).toBe('submitted');
     expect(errors.filter((e) => !e.includes('403'))).toEqual([]);
     await page.context().close();
   });
@@ -190,9 +156,8 @@ describe('newsroom in Chromium', { timeout: 90_000 }, () => {
     await reporter.page.click(`[data-section=drafts] a:has-text("${TITLE}")`);
     await reporter.page.waitForSelector('[data-return-note]');
     expect(await reporter.page.textContent('[data-return-note]')).toContain(RETURN_COMMENT);
-    await caretAtEnd(reporter.page, '.ProseMirror p');
-    await reporter.page.keyboard.type('公园每日8时至18时开放，免费入园。');
-    await waitSaved(reporter.page);
+    await typeAtEndOf(reporter.page, '.ProseMirror p', '公园每日8时至18时开放，免费入园。');
+    await waitState(reporter.page, 'saved');
     await reporter.page.click('[data-action=submit]');
     await reporter.page.waitForSelector('.badge-submitted');
     expect(await actions(reporter.page)).toEqual(['delete']);
@@ -205,10 +170,9 @@ describe('newsroom in Chromium', { timeout: 90_000 }, () => {
     await page.click(`[data-section=review] a:has-text("${TITLE}")`);
     await page.waitForSelector('.ProseMirror figure');
     await page.fill('input[name=editor]', '陈静');
-    await caretAtEnd(page, '.ProseMirror p');
-    await page.keyboard.type('（记者 周明远）');
+    await typeAtEndOf(page, '.ProseMirror p', '（记者 周明远）');
     await page.click('.workflow button:has-text("保存")');
-    await waitSaved(page);
+    await waitState(page, 'saved');
     await shot(page, 'newsroom-editor-review');
 
     const due = Math.ceil((clock.now() + 60_000) / 60_000) * 60_000 + 60_000;
@@ -216,18 +180,18 @@ describe('newsroom in Chromium', { timeout: 90_000 }, () => {
     await page.fill('dialog[open] input[name=at]', beijingInput(due));
     await page.click('dialog[open] button[type=submit]');
     await page.waitForSelector('.editor-head .badge-scheduled');
-    const scheduled = (await ctx.store.articles.findById(articleId))!;
+    const scheduled = (await site.ctx.store.articles.findById(articleId))!;
     expect(scheduled.status).toBe('scheduled');
     expect(scheduled.scheduledAt).toBe(due);
     expect(scheduled.editor).toBe('陈静');
     expect(scheduled.bodyHtml).toContain('免费入园。（记者 周明远）');
 
     // Not before its time…
-    expect((await fetch(`${base}/a/${articleId}`)).status).toBe(404);
+    expect((await fetch(`${site.base}/a/${articleId}`)).status).toBe(404);
     // …and there once the clock passes it.
     clock.set(due + 1000);
-    await expect.poll(async () => (await fetch(`${base}/a/${articleId}`)).status, { timeout: 10_000 }).toBe(200);
-    const html = await (await fetch(`${base}/a/${articleId}`)).text();
+    await expect.poll(async () => (await fetch(`${site.base}/a/${articleId}`)).status, { timeout: 10_000 }).toBe(200);
+    const html = await (await fetch(`${site.base}/a/${articleId}`)).text();
     expect(html).toContain(TITLE);
     expect(html).toMatch(new RegExp(`<figcaption>${CAPTION}</figcaption>`));
     expect(html).toContain('[ 责编：陈静 ]');
@@ -247,7 +211,7 @@ describe('newsroom in Chromium', { timeout: 90_000 }, () => {
     expect(errors).toEqual([]);
 
     const reader = await page.context().newPage();
-    await reader.goto(`${base}/a/${articleId}`);
+    await reader.goto(`${site.base}/a/${articleId}`);
     expect(await reader.textContent('[data-article-title]')).toBe(TITLE);
     expect(await reader.textContent('#article-body figcaption')).toBe(CAPTION);
     await shot(reader, 'newsroom-published-article');

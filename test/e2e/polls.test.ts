@@ -1,26 +1,17 @@
-import path from 'node:path';
-import type { Browser, BrowserContextOptions } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/domain/accounts/service.ts';
 import { json } from '../support/app.ts';
 import { createArticle, createChannels, publish } from '../support/factories.ts';
-import { SCREENSHOT_DIR, settled, signInNewsroom, type Newsroom, openPage, seriousViolations, startNewsroom, VIEWPORTS } from './browser.ts';
+import { seriousViolations, settled, shot, useNewsroom, VIEWPORTS } from './browser.ts';
 
-let browser: Browser;
-let site: Newsroom;
+const site = useNewsroom({ demo: false });
 let auth: string;
 
 beforeAll(async () => {
-  site = await startNewsroom({ demo: false });
-  ({ browser } = site);
   const { token } = await createApiToken(site.ctx, null, { username: 'admin' });
   auth = `Bearer ${token}`;
   await createChannels(site.app, auth);
-}, 120_000);
-
-afterAll(() => site?.close());
-
-const open = (url: string, options: BrowserContextOptions = {}) => openPage(browser, site.base + url, options);
+});
 
 /** A poll embedded in a published article, made through the API as the newsroom would. */
 async function pollInArticle(body: Record<string, unknown>) {
@@ -42,7 +33,7 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
         options: ['支持', '反对', '无所谓'],
         results: 'after_vote',
       });
-      const { page, errors, inFlight } = await open(`/a/${articleId}`, { viewport });
+      const { page, errors, inFlight } = await site.open(`/a/${articleId}`, { viewport });
       const poll = page.locator(`[data-poll="${pollId}"]`);
       await expect(poll.locator('.poll-hidden').textContent()).resolves.toContain('投票后可查看结果');
       await poll.getByLabel('支持').check();
@@ -57,7 +48,7 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
       await expect(poll.locator('[data-poll-voters]').textContent()).resolves.toContain('1 人参与');
       await poll.scrollIntoViewIfNeeded();
       await settled(page, inFlight);
-      await page.screenshot({ path: path.join(SCREENSHOT_DIR, `poll-article-${size}.png`) });
+      await shot(page, `poll-article-${size}`, { fullPage: false });
       expect(await seriousViolations(page)).toEqual([]);
       // The page is cached for everyone; after a reload this reader's vote comes back from the API.
       await page.reload({ waitUntil: 'load' });
@@ -74,17 +65,17 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
         choice: 'multiple',
         results: 'always',
       });
-      const { page, errors } = await open(`/p/${pollId}`, { viewport, javaScriptEnabled: false });
+      const { page, errors } = await site.open(`/p/${pollId}`, { viewport, javaScriptEnabled: false });
       await page.getByLabel('1号线').check();
       await page.getByLabel('3号线').check();
-      await page.screenshot({ path: path.join(SCREENSHOT_DIR, `poll-page-nojs-${size}.png`) });
+      await shot(page, `poll-page-nojs-${size}`, { fullPage: false });
       await Promise.all([page.waitForURL((u) => u.pathname === `/p/${pollId}/results`), page.getByRole('button', { name: '投票' }).click()]);
       expect(await page.locator('[data-poll-status]').textContent()).toContain('您的选票已计入');
       const mine = await page.locator('.poll-result.is-mine .poll-result-label').allTextContents();
       expect(mine.map((t) => t.replace('（您的选择）', ''))).toEqual(['1号线', '3号线']);
       expect(await page.locator('[data-poll-voters]').textContent()).toContain('1 人参与');
       expect(await page.locator('form.poll-form').count()).toBe(0);
-      await page.screenshot({ path: path.join(SCREENSHOT_DIR, `poll-results-nojs-${size}.png`), fullPage: size === 'phone' });
+      await shot(page, `poll-results-nojs-${size}`, { fullPage: size === 'phone' });
       // The same reader trying again from the cached page is told, on a page, with the counts unchanged.
       await page.goto(`${site.base}/p/${pollId}`);
       await page.getByLabel('2号线').check();
@@ -105,7 +96,7 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
 
 describe('polls in the newsroom', () => {
   it('creates a poll in the 投票 page, shows its results by the hour, and embeds it from the editor (screenshots saved)', async () => {
-    const { page, errors, inFlight } = await signInNewsroom(browser, site.base, 'admin', 'e2e-admin-password');
+    const { page, errors, inFlight } = await site.signIn('admin');
     await page.click('nav a[href="/admin/polls"]');
     await page.waitForSelector('.polls-page');
     await page.click('a[href="/admin/polls/new"]');
@@ -129,7 +120,7 @@ describe('polls in the newsroom', () => {
     expect(await page.locator('.poll-hours tbody tr').count()).toBe(1);
     expect(await page.getAttribute('a:has-text("导出 CSV")', 'href')).toBe(`/api/v1/polls/${id}/ballots.csv`);
     await settled(page, inFlight);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'newsroom-poll-desktop.png'), fullPage: true });
+    await shot(page, 'newsroom-poll-desktop');
 
     // The editor's 投票 block: the poll goes into the body as its placeholder.
     await page.goto(`${site.base}/admin/articles/new`);
@@ -140,17 +131,17 @@ describe('polls in the newsroom', () => {
     await page.click('dialog button:has-text("插入")');
     await page.waitForSelector(`[data-editor] figure[data-poll="${id}"]`);
     expect(await page.locator(`[data-editor] figure[data-poll="${id}"] figcaption`).textContent()).toBe('投票：新建的投票：周末加开班次吗？');
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'newsroom-poll-editor-desktop.png') });
+    await shot(page, 'newsroom-poll-editor-desktop', { fullPage: false });
     expect(errors).toEqual([]);
     await page.context().close();
   });
 
   it('the 投票 page on a phone (screenshot saved)', async () => {
-    const { page, errors, inFlight } = await signInNewsroom(browser, site.base, 'admin', 'e2e-admin-password', VIEWPORTS.phone);
+    const { page, errors, inFlight } = await site.signIn('admin', VIEWPORTS.phone);
     await page.goto(`${site.base}/admin/polls`);
     await page.waitForSelector('.polls-table tbody tr');
     await settled(page, inFlight);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'newsroom-polls-phone.png') });
+    await shot(page, 'newsroom-polls-phone', { fullPage: false });
     expect(errors).toEqual([]);
     await page.context().close();
   });

@@ -1,23 +1,13 @@
-import path from 'node:path';
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FOLD_THRESHOLD } from '../../src/web/public/pages.tsx';
-import { SCREENSHOT_DIR, settled, type Newsroom, openPage, seriousViolations, startNewsroom, VIEWPORTS, WECHAT_UA } from './browser.ts';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { foldedArticle, seriousViolations, settled, shot, useNewsroom, VIEWPORTS, WECHAT_UA } from './browser.ts';
 
-let browser: Browser;
-let site: Newsroom;
+const site = useNewsroom();
 let longArticle: number;
 
 beforeAll(async () => {
-  site = await startNewsroom();
-  ({ browser } = site);
-  const published = await site.ctx.store.articles.listPublished({ limit: 50 });
-  longArticle = published.find((a) => a.bodyText.length > FOLD_THRESHOLD * 1.5)!.id;
-}, 120_000);
-
-afterAll(() => site?.close());
-
-const open = (path: string, options: BrowserContextOptions = {}) => openPage(browser, site.base + path, options);
+  longArticle = await foldedArticle(site.ctx);
+});
 
 const feedIds = (page: Page) => page.$$eval('[data-feed-list] .feed-item', (items) => items.map((i) => i.getAttribute('data-id')));
 
@@ -30,16 +20,16 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
     ];
 
     it.each(pages)('%s page: renders without console errors or serious accessibility violations (screenshot saved)', async (name, url) => {
-      const { page, errors, inFlight } = await open(url(), { viewport });
+      const { page, errors, inFlight } = await site.open(url(), { viewport });
       await settled(page, inFlight);
-      await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${size}.png`) });
+      await shot(page, `${name}-${size}`, { fullPage: false });
       expect(await seriousViolations(page)).toEqual([]);
       expect(errors).toEqual([]);
       await page.context().close();
     });
 
     it('load more appends the next items with no duplicates', async () => {
-      const { page, errors } = await open('/', { viewport });
+      const { page, errors } = await site.open('/', { viewport });
       const before = await feedIds(page);
       await page.click('[data-load-more]');
       await page.waitForFunction((n) => document.querySelectorAll('[data-feed-list] .feed-item').length > n, before.length);
@@ -53,7 +43,7 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
     });
 
     it('the fold opens in place', async () => {
-      const { page } = await open(`/a/${longArticle}`, { viewport });
+      const { page } = await site.open(`/a/${longArticle}`, { viewport });
       const body = page.locator('#article-body');
       const folded = (await body.boundingBox())!.height;
       await page.click('[data-fold-more]');
@@ -67,10 +57,10 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
 
 describe('reader site on a phone', () => {
   it('shows the WeChat share guide inside WeChat', async () => {
-    const { page, errors } = await open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone, userAgent: WECHAT_UA });
+    const { page, errors } = await site.open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone, userAgent: WECHAT_UA });
     await page.click('[data-share-button]');
     await expect.poll(() => page.isVisible('[data-wechat-guide]')).toBe(true);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'article-wechat-share.png') });
+    await shot(page, 'article-wechat-share', { fullPage: false });
     await page.keyboard.press('Escape');
     await expect.poll(() => page.isVisible('[data-wechat-guide]')).toBe(false);
     expect(errors).toEqual([]);
@@ -78,7 +68,7 @@ describe('reader site on a phone', () => {
   });
 
   it('shows the 正在阅读 bar once the title scrolls away', async () => {
-    const { page } = await open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone });
+    const { page } = await site.open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone });
     expect(await page.isVisible('[data-reading-bar]')).toBe(false);
     await page.mouse.wheel(0, 1200);
     await expect.poll(() => page.isVisible('[data-reading-bar]')).toBe(true);
@@ -86,7 +76,7 @@ describe('reader site on a phone', () => {
   });
 
   it('a mood vote updates the count and survives a reload', async () => {
-    const { page, errors } = await open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone });
+    const { page, errors } = await site.open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone });
     const like = page.locator('[data-mood="like"]');
     await expect.poll(() => like.getAttribute('aria-pressed')).toBe('false');
     const before = Number(await like.locator('[data-mood-count]').textContent());
@@ -101,7 +91,7 @@ describe('reader site on a phone', () => {
   });
 
   it('remembers the font size on this device', async () => {
-    const { page } = await open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone });
+    const { page } = await site.open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone });
     const size = () => page.$eval('#article-body', (el) => parseFloat(getComputedStyle(el).fontSize));
     const normal = await size();
     await page.click('[data-font-toggle]');
@@ -114,7 +104,7 @@ describe('reader site on a phone', () => {
 
 describe('reader site without JavaScript', () => {
   it('shows the whole article and pages the feed with plain links', async () => {
-    const { page } = await open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone, javaScriptEnabled: false });
+    const { page } = await site.open(`/a/${longArticle}`, { viewport: VIEWPORTS.phone, javaScriptEnabled: false });
     expect(await page.isVisible('[data-fold-more]')).toBe(false);
     const body = await page.$eval('#article-body', (el) => ({ shown: el.getBoundingClientRect().height, full: el.scrollHeight }));
     expect(body.shown).toBeGreaterThanOrEqual(body.full);
@@ -128,7 +118,7 @@ describe('reader site without JavaScript', () => {
   });
 
   it('shows the carousel as a list of linked slides', async () => {
-    const { page } = await open('/', { viewport: VIEWPORTS.phone, javaScriptEnabled: false });
+    const { page } = await site.open('/', { viewport: VIEWPORTS.phone, javaScriptEnabled: false });
     expect(await page.locator('.carousel-slide a').count()).toBeGreaterThan(1);
     expect(await page.isVisible('[data-carousel-controls]')).toBe(false);
     await page.context().close();

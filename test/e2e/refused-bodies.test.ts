@@ -1,8 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createArticle } from '../../src/domain/articles/service.ts';
-import type { Ctx } from '../../src/domain/context.ts';
-import { signInNewsroom, startNewsroom, VIEWPORTS } from './browser.ts';
+import { useNewsroom, VIEWPORTS } from './browser.ts';
 
 /**
  * A body over a limit, sent by Chromium from the newsroom page: the page reads the 413 and its JSON error code instead
@@ -14,29 +13,21 @@ import { signInNewsroom, startNewsroom, VIEWPORTS } from './browser.ts';
 
 const PASSWORD = 'refused-e2e-password';
 const MEDIA_LIMIT = 1024 * 1024;
-let browser: Browser;
-let base: string;
-let ctx: Ctx;
-let close: () => Promise<void>;
+const site = useNewsroom({
+  demo: false,
+  adminPassword: PASSWORD,
+  env: { INKSTONE_MEDIA_MAX_BYTES: String(MEDIA_LIMIT) },
+  channels: { yaowen: '要闻' },
+  people: { wangbin: ['王斌', 'editor'] },
+});
 let articleId: number;
 
 beforeAll(async () => {
-  const site = await startNewsroom({
-    demo: false,
-    adminPassword: PASSWORD,
-    env: { INKSTONE_MEDIA_MAX_BYTES: String(MEDIA_LIMIT) },
-    channels: { yaowen: '要闻' },
-    people: { wangbin: ['王斌', 'editor'] },
-  });
-  ({ browser, base, ctx, close } = site);
-  const wang = site.people.wangbin;
-  articleId = (await createArticle(ctx, wang, { title: '超大请求', channel: 'yaowen', body: '<p>正文。</p>' })).id;
-}, 120_000);
-
-afterAll(() => close?.());
+  articleId = (await createArticle(site.ctx, site.people.wangbin, { title: '超大请求', channel: 'yaowen', body: '<p>正文。</p>' })).id;
+});
 
 async function signIn(): Promise<Page> {
-  return (await signInNewsroom(browser, base, 'wangbin', PASSWORD, VIEWPORTS.desktop)).page;
+  return (await site.signIn('wangbin', VIEWPORTS.desktop)).page;
 }
 
 /** What the page's own fetch saw: the status and error code, or the network error's message. */
@@ -90,7 +81,7 @@ describe('bodies over the limit in Chromium', { timeout: 60_000 }, () => {
       [articleId, 6 * 1024 * 1024] as const,
     );
     expect(seen).toEqual({ status: 413, code: 'payload_too_large' });
-    expect((await ctx.store.articles.findById(articleId))!.bodyHtml).toBe('<p>正文。</p>');
+    expect((await site.ctx.store.articles.findById(articleId))!.bodyHtml).toBe('<p>正文。</p>');
 
     await page.context().close();
   });

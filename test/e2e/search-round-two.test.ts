@@ -1,45 +1,32 @@
-import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount } from '../../src/domain/accounts/service.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { warmSuggestions } from '../../src/domain/search/suggest.ts';
-import { SCREENSHOT_DIR, signInNewsroom, type Newsroom, startNewsroom, VIEWPORTS } from './browser.ts';
+import { shot, useNewsroom, VIEWPORTS } from './browser.ts';
 
-let browser: Browser;
-let site: Newsroom;
-const PASSWORD = 'e2e-admin-password';
+const site = useNewsroom({ people: { 'e2e-editor': ['编辑甲', 'editor'] } });
 
-beforeAll(async () => {
-  // The server builds did-you-mean's tables after it starts listening; the test site is built without listening first.
-  site = await startNewsroom({ adminPassword: PASSWORD });
-  ({ browser } = site);
-  await warmSuggestions();
-}, 120_000);
-
-afterAll(() => site?.close());
+// The server builds did-you-mean's tables after it starts listening; the test site is built without listening first.
+beforeAll(() => warmSuggestions());
 
 describe('您是不是要找 on the search page', () => {
   it('offers the corrected query as a plain link that works without JavaScript', async () => {
-    const context = await browser.newContext({ viewport: VIEWPORTS.phone, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', javaScriptEnabled: false });
-    const page = await context.newPage();
-    await page.goto(`${site.base}/search?q=${encodeURIComponent('人工只能')}`);
+    const { page } = await site.open(`/search?q=${encodeURIComponent('人工只能')}`, { viewport: VIEWPORTS.phone, javaScriptEnabled: false });
     const suggestion = page.locator('.search-suggestion');
     expect(await suggestion.textContent()).toContain('您是不是要找：人工智能');
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'search-suggestion-phone.png'), fullPage: false });
+    await shot(page, 'search-suggestion-phone', { fullPage: false });
     await suggestion.getByRole('link', { name: '人工智能' }).click();
     await page.waitForURL(/\/search\?q=/);
     expect(decodeURIComponent(page.url())).toContain('q=人工智能');
     expect(await page.locator('.search-result').count()).toBeGreaterThan(0);
     expect(await page.locator('.search-suggestion').count()).toBe(0);
     expect(await page.locator('.search-result mark').first().textContent()).toBe('人工智能');
-    await context.close();
+    await page.context().close();
   });
 });
 
 describe('搜索同义词 in the newsroom', () => {
   for (const [size, viewport] of Object.entries({ desktop: { width: 1440, height: 1000 }, phone: VIEWPORTS.phone })) {
     it(`lets an admin add, change and delete a group, which readers' search uses at once (${size}, screenshot saved)`, async () => {
-      const { page, errors } = await signInNewsroom(browser, site.base, 'admin', PASSWORD, viewport);
+      const { page, errors } = await site.signIn('admin', viewport);
       page.setDefaultTimeout(10_000);
       await page.goto(`${site.base}/admin/synonyms`);
       await page.getByRole('heading', { name: '搜索同义词' }).waitFor();
@@ -64,7 +51,7 @@ describe('搜索同义词 in the newsroom', () => {
       await group.getByRole('button', { name: '保存' }).click();
       await group.locator('.synonym-word').nth(2).waitFor();
       expect(await group.locator('.synonym-word').allTextContents()).toEqual([first, second, `墨池${size}`]);
-      await page.screenshot({ path: path.join(SCREENSHOT_DIR, `newsroom-synonyms-${size}.png`), fullPage: true });
+      await shot(page, `newsroom-synonyms-${size}`);
       expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
 
       // Readers' search uses the group at once.
@@ -82,8 +69,7 @@ describe('搜索同义词 in the newsroom', () => {
   }
 
   it('is not offered to an editor, and its API refuses one', async () => {
-    await createAccount(site.ctx, null, { username: 'e2e-editor', displayName: '编辑甲', role: 'editor', password: 'editor-password-123' });
-    const { page } = await signInNewsroom(browser, site.base, 'e2e-editor', 'editor-password-123');
+    const { page } = await site.signIn('e2e-editor');
     expect(await page.getByRole('link', { name: '搜索同义词' }).count()).toBe(0);
     const res = await page.request.get(`${site.base}/api/v1/search/synonyms`);
     expect(res.status()).toBe(403);

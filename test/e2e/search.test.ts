@@ -1,25 +1,13 @@
-import path from 'node:path';
-import type { Browser, BrowserContextOptions } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCREENSHOT_DIR, type Newsroom, openPage, seriousViolations, startNewsroom, VIEWPORTS } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import { seriousViolations, shot, useNewsroom, VIEWPORTS } from './browser.ts';
 
-let browser: Browser;
-let site: Newsroom;
-
-beforeAll(async () => {
-  site = await startNewsroom();
-  ({ browser } = site);
-}, 120_000);
-
-afterAll(() => site?.close());
-
-const open = (url: string, options: BrowserContextOptions = {}) => openPage(browser, site.base + url, options);
+const site = useNewsroom();
 
 describe('search page in a browser', () => {
   for (const [size, viewport] of Object.entries(VIEWPORTS)) {
     it(`renders at ${viewport.width}×${viewport.height} without errors, overflow or serious accessibility violations (screenshot saved)`, async () => {
-      const { page, errors } = await open(`/search?q=${encodeURIComponent('地铁 开通')}`, { viewport });
-      await page.screenshot({ path: path.join(SCREENSHOT_DIR, `search-${size}.png`) });
+      const { page, errors } = await site.open(`/search?q=${encodeURIComponent('地铁 开通')}`, { viewport });
+      await shot(page, `search-${size}`, { fullPage: false });
       expect(await page.locator('.search-result').count()).toBeGreaterThan(0);
       expect(await page.locator('.search-result mark').first().textContent()).toMatch(/地铁|开通/);
       expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
@@ -30,7 +18,7 @@ describe('search page in a browser', () => {
   }
 
   it('works without JavaScript: the header box, the filters and the page links are plain GET forms and links', async () => {
-    const { page } = await open('/', { viewport: VIEWPORTS.phone, javaScriptEnabled: false });
+    const { page } = await site.open('/', { viewport: VIEWPORTS.phone, javaScriptEnabled: false });
     await page.getByRole('search').first().getByLabel('搜索新闻').fill('地铁');
     await page.getByRole('search').first().getByRole('button', { name: '搜索' }).click();
     await page.waitForURL(/\/search\?q=/);

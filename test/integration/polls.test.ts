@@ -416,6 +416,19 @@ describe.each(STORES)('polls on %s', (kind) => {
     expect((await t.app.inject({ url: `/api/v1/polls/${poll.id}/results`, headers: { authorization: editor.auth } })).statusCode).toBe(200);
   });
 
+  it('reads several polls in the order of the ids asked for, each once with its own options, those that do not exist left out', async () => {
+    const first = await newPoll({ question: '第一个投票？', options: ['甲', '乙'] });
+    const second = await newPoll({ question: '第二个投票？', options: ['丙', '丁', '戊'] });
+    const third = await newPoll({ question: '第三个投票？', options: ['己', '庚'] });
+    const found = await t.ctx.store.polls.findMany([third.id, first.id, 999_999, second.id, third.id]);
+    expect(found.map((p) => [p.id, p.question, p.options])).toEqual([
+      [third.id, '第三个投票？', ['己', '庚']],
+      [first.id, '第一个投票？', ['甲', '乙']],
+      [second.id, '第二个投票？', ['丙', '丁', '戊']],
+    ]);
+    expect(await t.ctx.store.polls.findMany([])).toEqual([]);
+  });
+
   it('embeds a poll in an article body and on a topic page; editing or closing the poll purges those pages', async () => {
     const poll = await newPoll({ results: 'always' });
     const article = await createArticle(t.app, editor.auth, {

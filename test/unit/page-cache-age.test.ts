@@ -56,17 +56,17 @@ describe('hits from the hot path (serveFromCache)', () => {
     }
   });
 
-  it('of a page shown until a time, say both its age and the seconds left of it as each second passes', () => {
+  it('of a page shown until a time, say its age and a max-age counted from the render that, less the age, is the seconds left', () => {
     const cache = new PageCache({ ttlMs: 60_000, maxBytes: 1024 * 1024 });
     // Until 10.6 s after the render: the seconds left turn over at +0.6 s, +1.6 s…, the age at +1 s, +2 s…
     cache.store('/p/1', page({ until: rendered + 10_600 }), cache.currentGeneration(), rendered);
     for (const [after, age, maxAge] of [
       [0, '0', 10],
       [700, '0', 9],
-      [1_000, '1', 9],
-      [1_600, '1', 9],
-      [1_700, '1', 8],
-      [2_100, '2', 8],
+      [1_000, '1', 10],
+      [1_600, '1', 10],
+      [1_700, '1', 9],
+      [2_100, '2', 10],
     ] as const) {
       const headers = hit(cache, '/p/1', rendered + after);
       expect(headers.get('age'), `+${after} ms`).toBe(age);

@@ -91,7 +91,12 @@ export class PollRepository implements Port.PollRepository {
     if (unique.length === 0) return [];
     const rows = await this.db.selectFrom('polls').selectAll().where('id', 'in', unique).execute();
     const options = await this.optionsOf(rows.map((r) => r.id));
-    return rows.map((r) => toPoll(r, options.get(r.id)!.labels));
+    // `in` answers in whatever order the database reads the rows: put them back in the order asked for.
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return unique.flatMap((id) => {
+      const r = byId.get(id);
+      return r ? [toPoll(r, options.get(id)!.labels)] : [];
+    });
   }
 
   async find(id: number): Promise<Poll | undefined> {

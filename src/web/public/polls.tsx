@@ -117,7 +117,7 @@ export const TOPIC_PAGE_POLLS = 20;
 
 /** The polls a cached page asked for: what it shows of them, the keys that purge it, and until when it holds. */
 export interface ShownPolls {
-  /** The polls readers may see, by id. */
+  /** The polls readers may see, by id, in the order asked for. */
   views: Map<number, PollView>;
   /**
    * Surrogate keys: every poll asked for, shown or not (a change may show one: moved off its unpublished article), and

@@ -230,8 +230,8 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
     // Every poll of the topic, shown or not: the change that shows one (its article published, the poll moved off it) purges the page.
     reply.header(SURROGATE_KEY_HEADER, [surrogateKey.topic(topic.id), ...polls.keys].join(' '));
     const v = await view();
-    // Newest first; no more than the limit even if a waiting poll's article was published between the two reads.
-    const shown = [...polls.views.values()].sort((a, b) => b.poll.id - a.poll.id).slice(0, TOPIC_PAGE_POLLS);
+    // Newest first, as ofTopic asked; no more than the limit even if a waiting poll's article was published between the two reads.
+    const shown = [...polls.views.values()].slice(0, TOPIC_PAGE_POLLS);
     const html = renderPage(<TopicPage view={v} topic={topic} articles={articles} media={media} polls={shown} />, v);
     return sendHtml(reply, 200, html, undefined, polls.until);
   });
