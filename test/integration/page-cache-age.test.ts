@@ -51,7 +51,7 @@ describe.each(STORES)('the age of cached pages on %s', (kind) => {
     };
   };
 
-  it('a hit carries the whole seconds since the page was rendered and the same Cache-Control; the render carries no age', async () => {
+  it("a hit carries the whole seconds since the page was rendered and the same Cache-Control; the page's own render carries no age", async () => {
     const id = articles[0]!;
     const paths = [`/a/${id}`, `/zh-hant/a/${id}`, `/care/a/${id}`];
     const start = Date.now();
@@ -60,7 +60,10 @@ describe.each(STORES)('the age of cached pages on %s', (kind) => {
       const miss = await fetched(path);
       expect(miss.status, path).toBe(200);
       expect(miss.cache, path).toBe('miss');
-      expect(miss.age ?? '0', path).toBe('0');
+      // The page's own render carries no age; a 繁 or 关怀版 page is made from that cached page and is as old as it,
+      // which on a loaded machine can already be a second or more.
+      if (path === `/a/${id}`) expect(miss.age ?? '0', path).toBe('0');
+      else expect(Number(miss.age ?? '0'), `${path}: Age ${miss.age}`).toBeLessThanOrEqual(Math.floor((Date.now() - start) / 1000));
       expect(miss.cacheControl, path).toContain('max-age=60');
       rendered.set(path, miss.cacheControl);
     }
