@@ -1,7 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
-import { createArticle, createChannels } from '../support/factories.ts';
+import { createArticle, createChannels, publish } from '../support/factories.ts';
+import { filesUnder, multipart } from '../support/images.ts';
 import { STORES } from '../support/stores.ts';
+
+type Answer = { statusCode: number; body: string };
 
 /**
  * An admin disabling an account, or taking a role away, while that account's requests are on their way: a write the
@@ -80,5 +85,70 @@ describe.each(STORES)('account changes racing the account’s writes on %s', (ki
       expect(json(await t.app.inject({ url: '/api/v1/session', headers: { cookie } })).user).toBeNull();
     }
     console.log(`${kind}: ${late} of 8 sign-ins answered 200`);
+  });
+
+  /**
+   * Sends `request` with `change` made to the account between the request's sign-in check and its write: when the
+   * request opens its first transaction (the app's background work settled before), an admin changes the account
+   * through the API and that change commits first. The write must then see the account as it is now.
+   */
+  const changedOnTheWay = async (username: string, change: { disabled: true } | { role: string }, request: () => Promise<Answer>) => {
+    await t.settled();
+    const store = t.ctx.store;
+    const transaction = store.transaction.bind(store);
+    let changed: Promise<Answer> | undefined;
+    const spy = vi.spyOn(store, 'transaction').mockImplementation(async (fn) => {
+      if (!changed) {
+        changed = t.app.inject({ method: 'PATCH', url: `/api/v1/accounts/${username}`, headers: { authorization: admin.auth }, payload: change });
+        await changed;
+      }
+      return transaction(fn);
+    });
+    let res: Answer;
+    try {
+      res = await request();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(changed, 'the request opened no transaction').toBeDefined();
+    const made = await changed!;
+    expect(made.statusCode, made.body).toBe(200);
+    return res;
+  };
+  const call = (auth: string, method: 'POST' | 'PUT' | 'PATCH', url: string, payload: object) =>
+    t.app.inject({ method, url: `/api/v1${url}`, headers: { authorization: auth }, payload });
+  const refused = (res: Answer, status: 401 | 403) => {
+    expect(res.statusCode, res.body).toBe(status);
+    expect(json(res).error.code).toBe(status === 401 ? 'unauthorized' : 'forbidden');
+    // Refused by the write, not by the sign-in check (which knows nothing of a disabled account but "sign in").
+    if (status === 401) expect(json(res).error.message).toMatch(/disabled/);
+  };
+
+  it('a 图文直播 entry posted by a reporter disabled on the way is refused 401 and not posted', async () => {
+    const editor = await t.user('editor');
+    const reporter = await t.user('reporter');
+    const { id } = await createArticle(t.app, editor.auth, { title: '江城马拉松鸣枪开跑' });
+    await publish(t.app, editor.auth, id);
+    expect((await call(editor.auth, 'PUT', `/articles/${id}/live`, { status: 'live' })).statusCode).toBe(200);
+    const res = await changedOnTheWay(reporter.username, { disabled: true }, () =>
+      call(reporter.auth, 'POST', `/articles/${id}/live/entries`, { body: '选手已通过10公里补给站' }),
+    );
+    refused(res, 401);
+    expect(await t.ctx.store.live.countEntries(id)).toBe(0);
+  });
+
+  it('an image uploaded by a reporter disabled on the way is refused 401: no row, no files', async () => {
+    const reporter = await t.user('reporter');
+    const mediaDir = path.join(t.config.dataDir, 'media');
+    const before = { rows: await t.ctx.store.media.count(), files: filesUnder(mediaDir) };
+    const jpeg = await sharp({ create: { width: 320, height: 200, channels: 3, background: '#b8342c' } })
+      .jpeg()
+      .toBuffer();
+    const body = await multipart({ field: 'file', data: jpeg, filename: 'scene.jpg', type: 'image/jpeg' });
+    const res = await changedOnTheWay(reporter.username, { disabled: true }, () =>
+      t.app.inject({ method: 'POST', url: '/api/v1/media', headers: { authorization: reporter.auth, ...body.headers }, payload: body.payload }),
+    );
+    refused(res, 401);
+    expect({ rows: await t.ctx.store.media.count(), files: filesUnder(mediaDir) }).toEqual(before);
   });
 });

@@ -69,6 +69,15 @@ export async function actingNow(store: Store, actor: Actor): Promise<Actor> {
   return toActor(account);
 }
 
+/**
+ * A newsroom write: `fn` in one transaction with the actor as their account stands now (actingNow, read first, so the
+ * account is held before anything the write touches), which `fn` authorizes against instead of the signed-in actor.
+ * Without an actor (the CLI, the first start: the operator) there is no account to read.
+ */
+export function writeActing<A extends Actor | null, T>(store: Store, actor: A, fn: (store: Store, acting: A) => Promise<T>): Promise<T> {
+  return store.transaction(async (tx) => fn(tx, (actor && (await actingNow(tx, actor))) as A));
+}
+
 export function hashPassword(password: string): Promise<string> {
   return argon2().hash(password, argon2Options());
 }
