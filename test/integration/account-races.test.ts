@@ -151,4 +151,51 @@ describe.each(STORES)('account changes racing the account’s writes on %s', (ki
     refused(res, 401);
     expect({ rows: await t.ctx.store.media.count(), files: filesUnder(mediaDir) }).toEqual(before);
   });
+
+  it('a topic edited by an editor demoted to reporter on the way is refused 403 and unchanged', async () => {
+    const editor = await t.user('editor');
+    const made = await call(editor.auth, 'POST', '/topics', { slug: `topic-${editor.id}`, title: '城市更新专题' });
+    expect(made.statusCode, made.body).toBe(201);
+    const topic = json(made) as { id: number };
+    const res = await changedOnTheWay(editor.username, { role: 'reporter' }, () => call(editor.auth, 'PATCH', `/topics/${topic.id}`, { title: '改过的标题' }));
+    refused(res, 403);
+    expect((await t.ctx.store.topics.findById(topic.id))!.title).toBe('城市更新专题');
+  });
+
+  it('a poll made by an editor disabled on the way is refused 401 and not made', async () => {
+    const editor = await t.user('editor');
+    const res = await changedOnTheWay(editor.username, { disabled: true }, () =>
+      call(editor.auth, 'POST', '/polls', { question: '您支持地铁延长运营吗？', options: ['支持', '不支持'] }),
+    );
+    refused(res, 401);
+    const polls = json(await t.app.inject({ url: '/api/v1/polls', headers: { authorization: admin.auth } })).items as { question: string }[];
+    expect(polls.map((p) => p.question)).not.toContain('您支持地铁延长运营吗？');
+  });
+
+  it('a comment approved by an editor demoted to reporter on the way is refused 403 and stays pending', async () => {
+    const editor = await t.user('editor');
+    const { id } = await createArticle(t.app, editor.auth);
+    await publish(t.app, editor.auth, id);
+    const posted = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/articles/${id}/comments`,
+      remoteAddress: '10.48.0.7',
+      payload: { body: '地铁早该通了' },
+    });
+    expect(posted.statusCode, posted.body).toBe(201);
+    const comment = json(posted).comment as { id: number; status: string };
+    expect(comment.status).toBe('pending');
+    const res = await changedOnTheWay(editor.username, { role: 'reporter' }, () => call(editor.auth, 'POST', `/comments/${comment.id}/approve`, {}));
+    refused(res, 403);
+    expect((await t.ctx.store.comments.find(comment.id))!.status).toBe('pending');
+  });
+
+  it('a channel made by an admin demoted to editor on the way is refused 403 and not made', async () => {
+    const other = await t.user('admin');
+    const channel = await changedOnTheWay(other.username, { role: 'editor' }, () =>
+      call(other.auth, 'POST', '/channels', { slug: `ch${other.id}`, name: '城建' }),
+    );
+    refused(channel, 403);
+    expect(await t.ctx.store.channels.findByPath(`ch${other.id}`)).toBeUndefined();
+  });
 });
