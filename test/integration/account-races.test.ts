@@ -198,4 +198,24 @@ describe.each(STORES)('account changes racing the account’s writes on %s', (ki
     refused(channel, 403);
     expect(await t.ctx.store.channels.findByPath(`ch${other.id}`)).toBeUndefined();
   });
+
+  it('an account made by an admin demoted to editor during the password hashing is refused 403 and not made', async () => {
+    const another = await t.user('admin');
+    const username = `made-by-${another.id}`;
+    const account = await changedOnTheWay(another.username, { role: 'editor' }, () =>
+      call(another.auth, 'POST', '/accounts', { username, role: 'admin', password: 'a long enough passphrase' }),
+    );
+    refused(account, 403);
+    expect(await t.ctx.store.accounts.findByUsername(username)).toBeUndefined();
+  });
+
+  it('a bulk action whose editor is disabled at its first article is refused 401 and changes none of them', async () => {
+    const editor = await t.user('editor');
+    const ids = [(await createArticle(t.app, editor.auth)).id, (await createArticle(t.app, editor.auth)).id];
+    const res = await changedOnTheWay(editor.username, { disabled: true }, () =>
+      call(editor.auth, 'POST', '/articles/bulk', { action: 'tag', ids, tag: '停运' }),
+    );
+    refused(res, 401);
+    for (const id of ids) expect((await t.ctx.store.articles.findById(id))!.tags).not.toContain('停运');
+  });
 });
