@@ -1,9 +1,9 @@
 import { announce, type Ctx } from '../context.ts';
-import { forbidden, invalid, notFound, unauthorized } from '../errors.ts';
+import { forbidden, invalid, notFound } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import { limitedAddress } from '../reactions/stuffing.ts';
 import { lineField } from '../text.ts';
-import { admitAttempt, checkPassword, failedAttempt, hashPassword, toActor, verifyPassword } from './service.ts';
+import { actingNow, admitAttempt, checkPassword, failedAttempt, hashPassword, verifyPassword, writeActing } from './service.ts';
 import { isRole, type Actor, type Role } from './roles.ts';
 import type { Account, TokenListing } from './account.ts';
 import type { Store } from '../store.ts';
@@ -36,9 +36,7 @@ export async function updateAccount(ctx: Ctx, actor: Actor, username: string, ch
     // The actor's role as it is now, not as it was when the request came in: two admins taking away each other's
     // role or account at once would otherwise both succeed and leave the newsroom without an admin.
     await store.accounts.lockRoles();
-    const self = await store.accounts.findById(actor.id);
-    if (!self || self.disabledAt !== null) throw unauthorized();
-    authorize(toActor(self), 'account.manage');
+    authorize(await actingNow(store, actor), 'account.manage');
     const account = await target(store, username);
     // An admin cannot lock themselves out; another admin must do it.
     if (account.id === actor.id && (changes.disabled === true || (changes.role !== undefined && changes.role !== 'admin'))) {
@@ -86,7 +84,8 @@ export async function changePassword(ctx: Ctx, actor: Actor, input: PasswordChan
     await ctx.store.accounts.clearLoginFailures(account.username, address);
   }
   const passwordHash = await hashPassword(input.password);
-  await ctx.store.transaction(async (store) => {
+  await writeActing(ctx.store, actor, async (store, acting) => {
+    if (!own) authorize(acting, 'account.manage');
     await store.accounts.update(account.id, { passwordHash }, now);
     await store.accounts.deleteSessionsOf(account.id, own ? input.sessionId : undefined);
     await store.history.record({
@@ -108,7 +107,8 @@ export async function listApiTokens(ctx: Ctx, actor: Actor): Promise<TokenListin
 /** Revokes a token at once; revoking it again changes nothing. */
 export async function revokeApiToken(ctx: Ctx, actor: Actor, id: number): Promise<void> {
   authorize(actor, 'token.manage');
-  await ctx.store.transaction(async (store) => {
+  await writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'token.manage');
     if (!(await store.accounts.tokenExists(id))) throw notFound(`Token ${id}`);
     const now = ctx.clock.now();
     if (await store.accounts.revokeToken(id, now)) {

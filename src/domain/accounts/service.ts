@@ -69,6 +69,15 @@ export async function actingNow(store: Store, actor: Actor): Promise<Actor> {
   return toActor(account);
 }
 
+/**
+ * A newsroom write: `fn` in one transaction with the actor as their account stands now (actingNow, read first, so the
+ * account is held before anything the write touches), which `fn` authorizes against instead of the signed-in actor.
+ * Without an actor (the CLI, the first start: the operator) there is no account to read.
+ */
+export function writeActing<A extends Actor | null, T>(store: Store, actor: A, fn: (store: Store, acting: A) => Promise<T>): Promise<T> {
+  return store.transaction(async (tx) => fn(tx, (actor && (await actingNow(tx, actor))) as A));
+}
+
 export function hashPassword(password: string): Promise<string> {
   return argon2().hash(password, argon2Options());
 }
@@ -96,7 +105,9 @@ export async function createAccount(ctx: Ctx, actor: Actor | null, input: NewAcc
   checkPassword(input.password);
   const displayName = lineField(input.displayName ?? username, 'displayName', 50) || username;
   const passwordHash = await hashPassword(input.password);
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
+    // An admin demoted or disabled during the hashing above makes no account.
+    if (acting) authorize(acting, 'account.manage');
     if (await store.accounts.findByUsername(username)) throw conflict('username_taken', `The username ${username} is taken`, 'username');
     const now = ctx.clock.now();
     const id = await store.accounts.insert({ username, displayName, role: input.role as Role, passwordHash, at: now });
@@ -274,7 +285,8 @@ export async function createApiToken(
   if (!account) throw notFound(`User ${input.username}`);
   const token = TOKEN_PREFIX + randomToken();
   const name = lineField(input.name ?? 'cli', 'name', 100) || 'cli';
-  const id = await ctx.store.transaction(async (store) => {
+  const id = await writeActing(ctx.store, actor, async (store, acting) => {
+    if (acting) authorize(acting, 'token.manage');
     const now = ctx.clock.now();
     const id = await store.accounts.insertToken({ accountId: account.id, name, tokenHash: sha256(token), at: now });
     await keepMade(store, hold, id, token);

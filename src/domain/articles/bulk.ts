@@ -64,6 +64,8 @@ export async function bulkArticles(ctx: Ctx, actor: Actor, req: BulkRequest): Pr
     } catch (err) {
       // Our own failures are not the article's: they end the request (500), and a retry finds the done ones unchanged.
       if (!(err instanceof DomainError)) throw err;
+      // Each step checks the account as it stands now: one disabled meanwhile can change none of the rest (401).
+      if (err.kind === 'unauthorized') throw err;
       outcomes.push({ id, ok: false, error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
     }
   }

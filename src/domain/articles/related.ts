@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Actor } from '../accounts/roles.ts';
+import { writeActing } from '../accounts/service.ts';
 import { announce, type Ctx } from '../context.ts';
 import { invalid, notFound } from '../errors.ts';
 import { bandKeys, encodeSignature, fingerprint } from '../nlp/minhash.ts';
@@ -313,13 +314,13 @@ export async function curateRelated(ctx: Ctx, actor: Actor, id: number, choice: 
   if (excluded.length > RELATED.maxExcluded) throw invalid(`At most ${RELATED.maxExcluded} excluded articles`, 'excluded', 'too_many');
   const both = pinned.find((p) => excluded.includes(p));
   if (both !== undefined) throw invalid(`Article ${both} cannot be both pinned and excluded`, 'excluded', 'pinned_and_excluded');
-  await ctx.store.transaction(async (store) => {
+  await writeActing(ctx.store, actor, async (store, acting) => {
     // Two saves of one article's picks take turns (a retry sent while the first is in flight, two editors): each
     // replaces what the other left, where on PostgreSQL both deleted the old rows and the second's insert broke the key.
     await store.serialize('related_picks', id);
     const article = await store.articles.findById(id);
     if (!article) throw notFound('Article');
-    authorize(actor, 'article.curate_related', article);
+    authorize(acting, 'article.curate_related', article);
     for (const [field, ids] of [
       ['pinned', pinned],
       ['excluded', excluded],

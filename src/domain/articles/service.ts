@@ -1,5 +1,5 @@
 import type { Actor } from '../accounts/roles.ts';
-import { actingNow } from '../accounts/service.ts';
+import { writeActing } from '../accounts/service.ts';
 import { announce, type Ctx } from '../context.ts';
 import { conflict, DomainError, invalid, notFound } from '../errors.ts';
 import { authorize } from '../policy.ts';
@@ -187,8 +187,8 @@ export async function createArticle(ctx: Ctx, actor: Actor, sent: ArticleInput, 
   authorize(actor, 'article.create');
   const { input, prepared } = await rehosted(ctx, actor, sent, await prepareInput(ctx.store, sent), { body: true, cover: true });
   const breathe = pacer(prepared);
-  const created = await ctx.store.transaction(async (store) => {
-    authorize(await actingNow(store, actor), 'article.create');
+  const created = await writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'article.create');
     const c = await normalize(store, input, prepared);
     const now = ctx.clock.now();
     const id = await store.articles.insert({
@@ -274,8 +274,7 @@ async function updateOnce(
     cover: sent.cover !== undefined,
   });
   const breathe = pacer(prepared);
-  const updated = await ctx.store.transaction(async (store) => {
-    const acting = await actingNow(store, actor);
+  const updated = await writeActing(ctx.store, actor, async (store, acting) => {
     const before = await load(store, id);
     authorize(acting, 'article.edit', before);
     await requireRevision(store, before, expectedRevision);
@@ -389,8 +388,7 @@ async function transitionOnce(
   expectedRevision: number | undefined,
   auditDetail: AuditDetail,
 ): Promise<Article> {
-  return ctx.store.transaction(async (store) => {
-    const acting = actor && (await actingNow(store, actor));
+  return writeActing(ctx.store, actor, async (store, acting) => {
     const before = await load(store, id);
     const breathe = pacer(before);
     if (acting) authorize(acting, `article.${t}`, before);
@@ -527,8 +525,7 @@ export async function articleRevisions(ctx: Ctx, actor: Actor, id: number) {
  */
 export async function deleteArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number, auditDetail: AuditDetail = {}): Promise<void> {
   await lastWriteWins(expectedRevision, () =>
-    ctx.store.transaction(async (store) => {
-      const acting = await actingNow(store, actor);
+    writeActing(ctx.store, actor, async (store, acting) => {
       const before = await load(store, id);
       authorize(acting, 'article.delete', before);
       await requireRevision(store, before, expectedRevision);
@@ -552,8 +549,7 @@ export async function deleteArticle(ctx: Ctx, actor: Actor, id: number, expected
 /** Takes an article out of the 回收站 as a draft (its author or an editor), with a new revision and `article.undelete`. */
 export async function undeleteArticle(ctx: Ctx, actor: Actor, id: number, expectedRevision?: number): Promise<Article> {
   return lastWriteWins(expectedRevision, () =>
-    ctx.store.transaction(async (store) => {
-      const acting = await actingNow(store, actor);
+    writeActing(ctx.store, actor, async (store, acting) => {
       const trashed = await store.articles.findInTrash(id);
       if (!trashed) throw notFound('Deleted article');
       authorize(acting, 'article.undelete', trashed);

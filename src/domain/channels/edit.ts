@@ -1,4 +1,5 @@
 import type { Actor } from '../accounts/roles.ts';
+import { writeActing } from '../accounts/service.ts';
 import { announce, type Ctx } from '../context.ts';
 import { conflict, invalid, notFound } from '../errors.ts';
 import { authorize } from '../policy.ts';
@@ -20,7 +21,8 @@ export interface ChannelEdit {
 export async function updateChannel(ctx: Ctx, actor: Actor, id: number, edit: ChannelEdit): Promise<Channel> {
   authorize(actor, 'channel.manage');
   const name = edit.name === undefined ? undefined : lineField(edit.name, 'name', 40, true);
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'channel.manage');
     // One change to the tree at a time (as createChannel): two moves checked against the same tree could each pass
     // the cycle check and together make one (a under b and b under a), paths that disagree with the parents.
     await store.serialize('channels');

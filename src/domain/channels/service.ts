@@ -1,4 +1,5 @@
 import type { Actor } from '../accounts/roles.ts';
+import { writeActing } from '../accounts/service.ts';
 import { announce, type Ctx } from '../context.ts';
 import { conflict, invalid } from '../errors.ts';
 import { authorize } from '../policy.ts';
@@ -21,7 +22,8 @@ export async function createChannel(ctx: Ctx, actor: Actor | null, input: NewCha
   if (!SLUG_PATTERN.test(slug)) throw invalid('A slug is 1–40 lowercase letters, digits or dashes', 'slug', 'invalid_slug');
   const name = lineField(input.name, 'name', 40, true);
   const description = lineField(input.description, 'description', 300);
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
+    if (acting) authorize(acting, 'channel.manage');
     // One change to the tree at a time: two admins creating the same path, or one moving a channel while the other
     // creates under it, would each check a tree the other is changing.
     await store.serialize('channels');

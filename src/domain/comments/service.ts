@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { Actor } from '../accounts/roles.ts';
+import { writeActing } from '../accounts/service.ts';
 import { announce, type Ctx } from '../context.ts';
 import { hmac } from '../crypto.ts';
 import { DomainError, conflict, invalid, notFound } from '../errors.ts';
@@ -326,7 +327,8 @@ const TO: Record<'approve' | 'reject', CommentStatus> = { approve: 'approved', r
  */
 export async function decideComment(ctx: Ctx, actor: Actor, id: number, decision: 'approve' | 'reject'): Promise<Comment> {
   authorize(actor, 'comments.moderate');
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'comments.moderate');
     const before = await requireComment(store, id);
     const at = ctx.clock.now();
     if (!(await store.comments.decide(id, FROM[decision], TO[decision], actor.id, at))) {
@@ -352,7 +354,8 @@ export async function decideComment(ctx: Ctx, actor: Actor, id: number, decision
 export async function replyToComment(ctx: Ctx, actor: Actor, id: number, text: string): Promise<Comment> {
   authorize(actor, 'comments.moderate');
   const reply = invisible(commentText(text)) ? null : bodyOf(text, 'reply', COMMENT_LIMITS.replyChars);
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'comments.moderate');
     const before = await requireComment(store, id);
     const at = ctx.clock.now();
     await store.comments.setReply(id, reply, actor.id, at);
@@ -384,7 +387,8 @@ export function typedPrefix(value: string): string {
  */
 export async function banCommenter(ctx: Ctx, actor: Actor, input: BanInput): Promise<CommentBan> {
   authorize(actor, 'comments.moderate');
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'comments.moderate');
     const at = ctx.clock.now();
     let ban: Omit<CommentBan, 'id'>;
     if ('prefix' in input) {
@@ -414,7 +418,8 @@ export async function banCommenter(ctx: Ctx, actor: Actor, input: BanInput): Pro
 
 export async function liftBan(ctx: Ctx, actor: Actor, id: number): Promise<void> {
   authorize(actor, 'comments.moderate');
-  await ctx.store.transaction(async (store) => {
+  await writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'comments.moderate');
     const gone = await store.comments.removeBan(id);
     if (!gone) throw notFound('Ban');
     await store.history.record({
@@ -441,7 +446,8 @@ export async function commentSettings(ctx: Ctx, actor: Actor): Promise<{ channel
 /** Sets a channel (and the subchannels without their own setting) to pre- or post-moderation. Admins. */
 export async function setChannelModeration(ctx: Ctx, actor: Actor, channelId: number, moderation: ModerationMode): Promise<void> {
   authorize(actor, 'comments.configure');
-  await ctx.store.transaction(async (store) => {
+  await writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'comments.configure');
     if (!(await store.channels.findById(channelId))) throw invalid(`No channel ${channelId}`, 'channelId', 'unknown_channel');
     const at = ctx.clock.now();
     await store.comments.setModeration(channelId, moderation, actor.id, at);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Actor } from '../accounts/roles.ts';
+import { writeActing } from '../accounts/service.ts';
 import type { Article } from '../articles/article.ts';
 import { cleanLine } from '../articles/html.ts';
 import { announce, type Ctx } from '../context.ts';
@@ -115,9 +116,9 @@ export async function liveForNewsroom(
 
 /** Makes an article a live (直播中), closes it (已结束) or reopens it. Asking for the status it has changes nothing. */
 export async function setLiveStatus(ctx: Ctx, actor: Actor, articleId: number, status: LiveStatus): Promise<LiveStream> {
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
     const article = await findArticle(store, articleId);
-    authorize(actor, 'live.manage', article);
+    authorize(acting, 'live.manage', article);
     // Two editors opening or closing at once take turns: the second sees the first's status and changes nothing.
     await store.serialize('live', articleId);
     const current = await store.live.find(articleId);
@@ -187,7 +188,8 @@ export async function postLiveEntry(ctx: Ctx, actor: Actor, articleId: number, i
   if (replay) return replay;
   const write = await entryWrite(ctx.store, input);
   try {
-    return await ctx.store.transaction(async (store) => {
+    return await writeActing(ctx.store, actor, async (store, acting) => {
+      authorize(acting, 'live.post', article);
       // Numbering first: it holds the live's row, so a close racing this post is ordered before or after it.
       const seq = await store.live.nextSeq(articleId);
       const again = await earlier(store);
@@ -253,12 +255,12 @@ async function ownEntry(store: Store, actor: Actor, article: Article, entryId: n
 
 /** Edits an entry (also after the live ended: a correction); `ifMatch` is the entry's version the editor saw. */
 export async function editLiveEntry(ctx: Ctx, actor: Actor, articleId: number, entryId: number, input: LiveEntryInput, ifMatch?: number): Promise<LiveEntry> {
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
     const article = await findArticle(store, articleId);
     const seq = await store.live.nextSeq(articleId);
     if (seq === undefined) throw notFound('Entry');
     // Read after numbering: the live's row lock makes this the entry as the last change left it.
-    const entry = await ownEntry(store, actor, article, entryId);
+    const entry = await ownEntry(store, acting, article, entryId);
     checkVersion(entry, ifMatch);
     const write = await entryWrite(store, input, entry);
     const at = ctx.clock.now();
@@ -289,11 +291,11 @@ export async function editLiveEntry(ctx: Ctx, actor: Actor, articleId: number, e
 
 /** Deletes an entry: readers' pages and open streams drop it; the audit log keeps what it said. */
 export async function deleteLiveEntry(ctx: Ctx, actor: Actor, articleId: number, entryId: number, ifMatch?: number): Promise<void> {
-  await ctx.store.transaction(async (store) => {
+  await writeActing(ctx.store, actor, async (store, acting) => {
     const article = await findArticle(store, articleId);
     const seq = await store.live.nextSeq(articleId);
     if (seq === undefined) throw notFound('Entry');
-    const entry = await ownEntry(store, actor, article, entryId);
+    const entry = await ownEntry(store, acting, article, entryId);
     checkVersion(entry, ifMatch);
     const at = ctx.clock.now();
     await store.live.deleteEntry(entryId, seq, actor.id, at);

@@ -1,4 +1,5 @@
 import type { Actor } from '../accounts/roles.ts';
+import { writeActing } from '../accounts/service.ts';
 import type { Ctx } from '../context.ts';
 import { conflict, DomainError, notFound } from '../errors.ts';
 import { authorize, authorizeMedia, can } from '../policy.ts';
@@ -36,10 +37,10 @@ export async function describeMedia(ctx: Ctx, actor: Actor, id: number, changes:
   for (const field of ['caption', 'alt', 'credit'] as const) {
     if (changes[field] !== undefined) clean[field] = lineField(changes[field], field, DESCRIPTION_LIMITS[field]);
   }
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
     const media = await store.media.findById(id);
     if (!media) throw notFound('Image');
-    authorizeMedia(actor, media, 'edit');
+    authorizeMedia(acting, media, 'edit');
     const changed = (Object.keys(clean) as (keyof MediaDescription)[]).filter((k) => clean[k] !== media[k]);
     if (changed.length === 0) return media;
     await store.media.describe(id, clean);
@@ -83,10 +84,10 @@ class TakenMeanwhile extends Error {}
 export async function deleteMedia(ctx: Ctx, actor: Actor, id: number): Promise<void> {
   let deleted: Media;
   try {
-    deleted = await ctx.store.transaction(async (store) => {
+    deleted = await writeActing(ctx.store, actor, async (store, acting) => {
       const media = await store.media.findById(id);
       if (!media) throw notFound('Image');
-      authorizeMedia(actor, media, 'delete');
+      authorizeMedia(acting, media, 'delete');
       const uses = await store.media.usedBy(id);
       if (uses.length > 0) throw inUse(actor, uses, await store.media.topicCovers(media.key));
       if (!(await store.media.delete(id))) throw new TakenMeanwhile();

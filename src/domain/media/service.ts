@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Metadata, OutputInfo, Sharp } from 'sharp';
 import type { Actor } from '../accounts/roles.ts';
+import { writeActing } from '../accounts/service.ts';
 import type { Ctx } from '../context.ts';
 import { DomainError, invalid } from '../errors.ts';
 import { authorize } from '../policy.ts';
@@ -172,7 +173,8 @@ export async function importUpload(
 
 /** Writes the row and its audit event; with `sharing`, only while a row of that key (whose files it reuses) is left. */
 async function save(ctx: Ctx, actor: Actor, media: Omit<Media, 'id'>, sharing?: string): Promise<Media | undefined> {
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'media.upload');
     if (sharing !== undefined && !(await store.media.holdKey(sharing))) return undefined;
     const id = await store.media.insert(media);
     await store.history.record({

@@ -1,4 +1,5 @@
 import type { Actor } from '../accounts/roles.ts';
+import { writeActing } from '../accounts/service.ts';
 import type { Ctx } from '../context.ts';
 import { cleanLine } from '../articles/html.ts';
 import { invalid, notFound, conflict } from '../errors.ts';
@@ -93,7 +94,8 @@ export async function addWords(
   authorize(actor, 'comments.configure');
   const how = 'text' in input ? 'import' : 'add';
   const words = 'text' in input ? parseWordList(input.text, input.action) : [{ ...checkWord(input.word), action: input.action }];
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'comments.configure');
     // Changes to the list take turns: two admins adding one word at once would each count it as added (and audit an
     // addition twice), and two imports would each check the size limit without the other's words.
     await store.serialize('moderation_words');
@@ -117,7 +119,8 @@ export async function addWords(
 export async function updateWord(ctx: Ctx, actor: Actor, id: number, input: { word: string; action: WordAction }): Promise<SensitiveWord> {
   authorize(actor, 'comments.configure');
   const { word, key } = checkWord(input.word);
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'comments.configure');
     // As addWords: two renames to one word at once would both find it free (a unique-key 500 on PostgreSQL).
     await store.serialize('moderation_words');
     const before = await store.moderationWords.find(id);
@@ -142,7 +145,8 @@ export async function updateWord(ctx: Ctx, actor: Actor, id: number, input: { wo
 
 export async function deleteWord(ctx: Ctx, actor: Actor, id: number): Promise<void> {
   authorize(actor, 'comments.configure');
-  await ctx.store.transaction(async (store) => {
+  await writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'comments.configure');
     const gone = await store.moderationWords.remove(id);
     if (!gone) throw notFound('Word');
     await store.history.record({

@@ -1,4 +1,5 @@
 import type { Actor } from '../accounts/roles.ts';
+import { writeActing } from '../accounts/service.ts';
 import { announce, type Ctx } from '../context.ts';
 import { conflict, DomainError, forbidden, invalid, notFound } from '../errors.ts';
 import { authorize, can, canEditPoll } from '../policy.ts';
@@ -77,8 +78,8 @@ const changed = (ctx: Ctx, store: Store, poll: { id: number; articleId: number |
 
 /** With `hold` (the request's Idempotency-Key), the key's row records the poll in the same transaction. */
 export async function createPoll(ctx: Ctx, actor: Actor, input: PollInput, hold?: IdempotencyHold): Promise<Poll> {
-  return ctx.store.transaction(async (store) => {
-    const write = await pollWrite(ctx, store, actor, input);
+  return writeActing(ctx.store, actor, async (store, acting) => {
+    const write = await pollWrite(ctx, store, acting, input);
     const at = ctx.clock.now();
     const id = await store.polls.insert(write, actor.id, at);
     await keepMade(store, hold, id);
@@ -89,11 +90,11 @@ export async function createPoll(ctx: Ctx, actor: Actor, input: PollInput, hold?
 }
 
 export async function updatePoll(ctx: Ctx, actor: Actor, id: number, input: PollInput): Promise<Poll> {
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
     const before = await store.polls.find(id);
     if (!before) throw notFound('Poll');
-    if (!canEditPoll(actor, before)) throw forbidden(`Your role (${actor.role}) may edit only the polls you made`);
-    const write = await pollWrite(ctx, store, actor, input, before);
+    if (!canEditPoll(acting, before)) throw forbidden(`Your role (${acting.role}) may edit only the polls you made`);
+    const write = await pollWrite(ctx, store, acting, input, before);
     // Readers chose among these options: their number and the kind of choice stay once anyone voted (labels may be
     // corrected). The count is read after the write lock the update takes, so a ballot cannot slip in between.
     const reshaped = write.options.length !== before.options.length || write.choice !== before.choice;
@@ -118,7 +119,8 @@ export async function updatePoll(ctx: Ctx, actor: Actor, id: number, input: Poll
 /** Closes a poll now; closing a closed poll changes nothing (a retry is safe). */
 export async function closePoll(ctx: Ctx, actor: Actor, id: number): Promise<Poll> {
   authorize(actor, 'poll.close');
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'poll.close');
     const poll = await store.polls.find(id);
     if (!poll) throw notFound('Poll');
     const at = ctx.clock.now();
@@ -296,7 +298,8 @@ export async function reviewHeldBallots(
   input: { pollId: number; decision: 'release' | 'discard'; prefixHash?: string },
 ): Promise<number> {
   authorize(actor, 'poll.review');
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'poll.review');
     const poll = await store.polls.find(input.pollId);
     if (!poll) throw notFound('Poll');
     const n = await store.polls.decideHeld(input.pollId, input.decision === 'release', input.prefixHash);

@@ -1,4 +1,5 @@
 import type { Actor } from '../accounts/roles.ts';
+import { writeActing } from '../accounts/service.ts';
 import { authorize } from '../policy.ts';
 import type { Ctx } from '../context.ts';
 import { hmac } from '../crypto.ts';
@@ -181,7 +182,8 @@ export async function reviewHeldVotes(
 ): Promise<number> {
   requireEditor(actor);
   return retrying(() =>
-    ctx.store.transaction(async (store) => {
+    writeActing(ctx.store, actor, async (store, acting) => {
+      requireEditor(acting);
       const n = await store.reactions.decideHeld(input.articleId, input.decision === 'release', input.prefixHash);
       if (n > 0) {
         await store.history.record({

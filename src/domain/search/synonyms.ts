@@ -1,4 +1,5 @@
 import type { Actor } from '../accounts/roles.ts';
+import { writeActing } from '../accounts/service.ts';
 import type { Ctx } from '../context.ts';
 import { conflict, invalid, notFound } from '../errors.ts';
 import { normalizeText } from '../nlp/segment.ts';
@@ -39,7 +40,8 @@ function taken(words: string[]): Error {
 export async function createSynonyms(ctx: Ctx, actor: Actor, input: { words: string[] }): Promise<SynonymGroup> {
   authorize(actor, 'search.synonyms');
   const { words, keys } = synonymWords(input.words);
-  const group = await ctx.store.transaction(async (store) => {
+  const group = await writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'search.synonyms');
     if ((await store.synonyms.count()) >= SYNONYM_LIMITS.groups) throw invalid(`at most ${SYNONYM_LIMITS.groups} groups`, 'words', 'too_many');
     const at = ctx.clock.now();
     const result = await store.synonyms.insert({ words, keys, actorId: actor.id, at });
@@ -54,7 +56,8 @@ export async function createSynonyms(ctx: Ctx, actor: Actor, input: { words: str
 export async function updateSynonyms(ctx: Ctx, actor: Actor, id: number, input: { words: string[] }): Promise<SynonymGroup> {
   authorize(actor, 'search.synonyms');
   const { words, keys } = synonymWords(input.words);
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'search.synonyms');
     const before = await store.synonyms.find(id);
     if (!before) throw notFound('Synonym group');
     const at = ctx.clock.now();
@@ -76,7 +79,8 @@ export async function updateSynonyms(ctx: Ctx, actor: Actor, id: number, input: 
 
 export async function deleteSynonyms(ctx: Ctx, actor: Actor, id: number): Promise<void> {
   authorize(actor, 'search.synonyms');
-  await ctx.store.transaction(async (store) => {
+  await writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'search.synonyms');
     const before = await store.synonyms.find(id);
     if (!before || !(await store.synonyms.remove(id))) throw notFound('Synonym group');
     await store.history.record({

@@ -1,4 +1,5 @@
 import type { Actor } from '../accounts/roles.ts';
+import { writeActing } from '../accounts/service.ts';
 import type { Article } from '../articles/article.ts';
 import { announce, type Ctx } from '../context.ts';
 import { invalid } from '../errors.ts';
@@ -39,7 +40,8 @@ export async function setSlot(ctx: Ctx, actor: Actor | null, slot: SlotName, ite
   if (items.length > SLOTS[slot].max) throw invalid(`${SLOTS[slot].name} holds at most ${SLOTS[slot].max} articles`, 'items', 'too_many');
   const ids = items.map((i) => i.articleId);
   if (new Set(ids).size !== ids.length) throw invalid('An article may appear once per slot', 'items', 'duplicate');
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
+    if (acting) authorize(acting, 'topic.manage');
     // Two editors curating the slot at once replace it in turn (last write wins), rather than the second inserting
     // beside the rows the first wrote after its read (a unique-key 500 on PostgreSQL).
     await store.serialize(`slot:${slot}`);

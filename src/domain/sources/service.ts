@@ -1,4 +1,5 @@
 import type { Actor } from '../accounts/roles.ts';
+import { writeActing } from '../accounts/service.ts';
 import type { Ctx } from '../context.ts';
 import { invalid } from '../errors.ts';
 import { authorize } from '../policy.ts';
@@ -30,7 +31,8 @@ export async function saveSource(ctx: Ctx, actor: Actor, input: { name: string; 
   authorize(actor, 'source.create');
   const name = lineField(input.name, 'name', SOURCE_LIMITS.name, true);
   const url = sourceUrl(input.url);
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'source.create');
     // Two people adding the same new source at once: the second updates the first's (not a unique-key 500).
     await store.serialize('sources');
     const now = ctx.clock.now();

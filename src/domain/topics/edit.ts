@@ -1,4 +1,5 @@
 import type { Actor } from '../accounts/roles.ts';
+import { writeActing } from '../accounts/service.ts';
 import { announce, type Ctx } from '../context.ts';
 import { invalid, notFound } from '../errors.ts';
 import { authorize } from '../policy.ts';
@@ -22,7 +23,8 @@ export async function updateTopic(ctx: Ctx, actor: Actor, id: number, edit: Topi
   const articleIds = edit.articles === undefined ? undefined : [...new Set(edit.articles)];
   if (articleIds && articleIds.length > 200) throw invalid('A topic holds at most 200 articles', 'articles', 'too_many');
   const cover = edit.cover === undefined ? undefined : await topicCover(ctx, actor, imageUrlField(edit.cover, 'cover'));
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
+    authorize(acting, 'topic.manage');
     // Two editors saving the topic at once replace its article list in turn (last write wins), rather than the
     // second inserting beside rows the first wrote after its read (a unique-key 500 on PostgreSQL).
     await store.serialize('topic', id);

@@ -1,4 +1,5 @@
 import type { Actor } from '../accounts/roles.ts';
+import { writeActing } from '../accounts/service.ts';
 import { announce, type Ctx } from '../context.ts';
 import { conflict, invalid } from '../errors.ts';
 import { authorize, can } from '../policy.ts';
@@ -27,7 +28,8 @@ export async function createTopic(ctx: Ctx, actor: Actor | null, input: NewTopic
   const articleIds = [...new Set(input.articles ?? [])];
   if (articleIds.length > 200) throw invalid('A topic holds at most 200 articles', 'articles', 'too_many');
   const cover = await topicCover(ctx, actor, imageUrlField(input.cover, 'cover'));
-  return ctx.store.transaction(async (store) => {
+  return writeActing(ctx.store, actor, async (store, acting) => {
+    if (acting) authorize(acting, 'topic.manage');
     // Two editors making the same slug at once: the second waits and is told topic_exists (not a unique-key 500).
     await store.serialize('topics');
     if (await store.topics.findBySlug(slug)) throw conflict('topic_exists', `A topic already exists at ${slug}`, 'slug');
