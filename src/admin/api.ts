@@ -272,6 +272,8 @@ const messages: Record<ErrorCode, string> = {
   idempotency_key_reused: '内容与刚才提交的不同，请重新提交',
   idempotency_in_progress: '上一次提交仍在处理中，请稍候再试',
   idempotency_answer_lost: '这次提交已经完成，但结果无法再次取回，请到列表中查看，不要重复提交',
+  article_in_trash: '这篇稿件此前已经创建，现已被删除到回收站；请到回收站恢复后再继续编辑，或把内容复制到新稿件',
+  article_purged: '这篇稿件此前已经创建，但已从回收站永久删除；再次保存将另存为一篇新稿件',
   too_many_attempts: '登录失败次数过多，请稍后再试',
   too_many_votes: '操作过于频繁，请稍后再试',
   too_many_comments: '留言过于频繁，请稍后再试',

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler, preHandlerAsyncHookHandler } from 'fastify';
 import type { Ctx } from '../domain/context.ts';
 import { DomainError, invalid } from '../domain/errors.ts';
-import { answerLost, type IdempotencyHold, type IdempotentAnswer, madeByAnother } from '../domain/idempotency.ts';
+import { answerLost, type IdempotencyHold, type IdempotentAnswer, keyReused, madeByAnother } from '../domain/idempotency.ts';
 
 /**
  * Answers a retry with what the key's first request created (by its id) as it is now, when that creation committed
@@ -100,14 +100,7 @@ export function registerIdempotency(app: FastifyInstance, { ctx }: { ctx: Ctx })
       held.set(req, { accountId, key, owner, fingerprint, claimedAt: now });
       return;
     }
-    if (found.fingerprint !== fingerprint) {
-      throw new DomainError(
-        'unprocessable',
-        'idempotency_key_reused',
-        'This Idempotency-Key was used with another request; send a new key for a new request',
-        'Idempotency-Key',
-      );
-    }
+    if (found.fingerprint !== fingerprint) throw keyReused();
     const remake = req.routeOptions.config.idempotent;
     if (!found.answer && found.made !== undefined && typeof remake === 'function') {
       // The creation committed, its answer was never kept (or was altered): what it made, as it is now.

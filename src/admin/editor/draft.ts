@@ -531,8 +531,9 @@ export function useArticleDraft(id: number | undefined, user: User) {
         return done(out, !a);
       } catch (e) {
         const stale = e instanceof ApiError && e.code === 'stale_revision';
-        // The server refused the creation itself (nothing was made): the next try sends what is on screen, with a new key.
-        if (!a && e instanceof ApiError && (e.status === 400 || e.status === 413)) {
+        // The server refused the creation itself (nothing was made), or the article it made was purged since (the
+        // answer says so): the next try sends what is on screen, with a new key.
+        if (!a && e instanceof ApiError && (e.status === 400 || e.status === 413 || e.code === 'article_purged')) {
           creating.current = null;
           syncLocalCopy();
         }
