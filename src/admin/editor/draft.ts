@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Article, ArticleAbilities, PresenceAnswer, User } from '../../shared/api.ts';
-import { api, ApiError, explain, newIdempotencyKey, SIGNED_IN_AGAIN, type RevisionStamp } from '../api.ts';
+import { api, ApiError, explain, newIdempotencyKey, type RevisionStamp, sendKeyed, SIGNED_IN_AGAIN } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { conflictCount, mergeContent, resolveMerge, type Choice, type Content, type Merge } from '../merge.ts';
 import { navigate } from '../router.ts';
@@ -103,14 +103,8 @@ interface Creation {
  * the article), the same request goes once more at once with the same key, and the server answers the article it made
  * instead of making a second.
  */
-async function createArticle(c: Creation): Promise<Article> {
-  const send = () => api<Article>('POST', '/articles', c.payload, { idempotencyKey: c.key });
-  try {
-    return await send();
-  } catch (e) {
-    if (e instanceof ApiError) throw e;
-    return await send();
-  }
+function createArticle(c: Creation): Promise<Article> {
+  return sendKeyed(() => api<Article>('POST', '/articles', c.payload, { idempotencyKey: c.key }));
 }
 
 const formOf = (a: Article): DraftForm => ({
