@@ -454,6 +454,27 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
     await context.close();
   });
 
+  it("a new article's copy restored days later, the article edited since by someone else: their change stays, the writer's goes on top", async () => {
+    const { id, context, again, keys, mine } = await madeUnansweredThenDaysPass('恢复前已被编辑的稿件', '大桥下月通车。');
+    await updateArticle(site.ctx, site.people.wangbin, id, { summary: '责编补写的摘要。' });
+    const errors = watchErrors(again);
+    await again.goto(`${site.base}/admin/articles/new`);
+    await again.waitForSelector('[data-recovery]');
+    await again.click('[data-recovery-restore]');
+    await again.waitForURL(`${site.base}/admin/articles/${id}`, { timeout: 30_000 });
+    // The screen shows the article as it is now, not the copy's older text as if saved.
+    await waitFor(async () => (await again.inputValue('textarea[name=summary]')) === '责编补写的摘要。', { message: 'the summary saved since' });
+    await typeAtEnd(again, '全长12公里。');
+    await waitState(again, 'saved');
+    const now = await stored(id);
+    expect(now.summary).toBe('责编补写的摘要。');
+    expect(now.bodyHtml).toContain('全长12公里。');
+    expect(await mine()).toEqual([id]);
+    expect(new Set(keys)).toEqual(new Set([keys[0]]));
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("a new article's copy restored after the article it made was purged says so, and the next save makes it anew", async () => {
     const { id, context, again, keys, mine } = await madeUnansweredThenDaysPass('恢复前已清除的稿件', '活动改期举行。');
     await deleteArticle(site.ctx, site.people.zhouming, id);

@@ -509,6 +509,9 @@ export function useArticleDraft(id: number | undefined, user: User) {
         adopt(out);
         // The new article's copy now lives under its id (written below when the screen has moved on since).
         if (!a) removeLocalCopy(user.username, undefined);
+        // The creation answered with the article as it is now, changed since it was made (a copy restored days later):
+        // the screen was written on what the creation sent, so it merges with the changes made since, as after a 412.
+        if (!a && out.revision > 1) return await caughtUpCreation(out, snap);
         const rehosted = rehostedImages(payload.body, out.body);
         if (rehosted && swapImages.current) {
           const untouched = sameContent(snap, { fields: latest.current.form, body: latest.current.body });
@@ -548,6 +551,25 @@ export function useArticleDraft(id: number | undefined, user: User) {
         setInfo(`${caught.by}于 ${caught.at} 修改了这篇稿件，已合并${caught.by}的修改并保存。`);
       }
     }
+  }
+
+  /**
+   * A creation answered with its article changed since (someone saved it after it was made): the screen merges with
+   * the article as it is now over what the creation sent (catchUp, the base), and the page moves to the article. Saved
+   * when nothing of the screen is left to send; otherwise the next save sends it, or `conflict` asks first.
+   */
+  async function caughtUpCreation(out: Article, sent: Content<FormField>): Promise<Saved | null> {
+    base.current = { revision: out.revision, content: sent };
+    const caught = await catchUp(out.id);
+    syncLocalCopy();
+    navigate(`/admin/articles/${out.id}`, { replace: true, force: true });
+    if (!caught) setSaveState('failed');
+    if (!caught || caught.conflict) return null;
+    setSavedAt(Date.now());
+    setSaveState(onServer(latest.current.form, latest.current.body) ? 'saved' : 'dirty');
+    setError(null);
+    setInfo(`这篇稿件创建后${caught.by}于 ${caught.at} 修改过，已载入最新内容并与您的修改合并。`);
+    return { article: latest.current.article ?? out, mergedWith: caught.by };
   }
 
   /** Settles a conflict with the person's choice for each overlap (unchosen ones keep mine), then saves. */
