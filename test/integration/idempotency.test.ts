@@ -263,6 +263,10 @@ describe.each(STORES)('Idempotency-Key on creating requests on %s', (kind) => {
     const id = json(first).id as number;
     const del = await t.app.inject({ method: 'DELETE', url: `/api/v1/articles/${id}`, headers: { authorization: reporter.auth } });
     expect(del.statusCode, del.body).toBe(204);
+    // Within the key's day too: not the kept answer about an article that is in the trash now.
+    const sameDay = await create(reporter, input, 'deleted-meanwhile');
+    expect(sameDay.statusCode, sameDay.body).toBe(409);
+    expect(json(sameDay).error.code).toBe('article_in_trash');
     t.clock.advance(IDEMPOTENCY_KEEP_MS + 1);
     const inTrash = await create(reporter, input, 'deleted-meanwhile');
     expect(inTrash.statusCode, inTrash.body).toBe(409);

@@ -154,7 +154,7 @@ export class IdempotencyRepository implements Port.IdempotencyRepository {
         // Altered in the database: lost, and what was made (if recorded) answers as after a crash.
         if (!kept) return { claimed: false, fingerprint: row.fingerprint, lost: true, ...(row.made_id === null ? {} : { made: row.made_id }) };
         const answer: IdempotentAnswer = { status: row.status, headers: kept.headers, body: kept.body };
-        return { claimed: false, fingerprint: row.fingerprint, answer };
+        return { claimed: false, fingerprint: row.fingerprint, answer, ...(row.made_id === null ? {} : { made: row.made_id }) };
       }
       // Its creation committed but no answer was kept (the process died in between, or is about to answer).
       if (row.made_id !== null) {

@@ -150,7 +150,9 @@ export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
   // A retry after a crash between the article's commit and its answer being kept, or after its key's day (the key is
   // kept with the article for good): the article as it is now, or why it is no more.
   const remake = async (req: FastifyRequest, reply: FastifyReply, id: number) => created(reply, await articleMadeBefore(ctx, req.actor, id), req.actor);
-  api.post('/articles', { config: idempotentCreate(remake), schema: { body: CreateBody } }, async (req, reply) =>
+  // A kept answer is not given again about an article deleted since: the retry is told where it went.
+  const stillThere = (req: FastifyRequest, id: number) => articleMadeBefore(ctx, req.actor, id);
+  api.post('/articles', { config: idempotentCreate(remake, stillThere), schema: { body: CreateBody } }, async (req, reply) =>
     created(reply, await createArticle(ctx, req.actor, req.body, heldKey(req)), req.actor),
   );
 
