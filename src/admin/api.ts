@@ -97,17 +97,35 @@ export function creator<T>(path: string): (body: unknown) => Promise<T> {
     const json = JSON.stringify(body);
     if (pending?.json !== json) pending = { json, key: newIdempotencyKey() };
     const { key } = pending;
-    const send = () => api<T>('POST', path, body, { idempotencyKey: key });
-    let out: T;
-    try {
-      out = await send();
-    } catch (e) {
-      if (e instanceof ApiError) throw e;
-      out = await send();
-    }
+    const out = await sendKeyed(() => api<T>('POST', path, body, { idempotencyKey: key }));
     if (pending?.key === key) pending = null;
     return out;
   };
+}
+
+/**
+ * Sends a request that carries an Idempotency-Key, and once more at once when no answer came at all (the connection
+ * dropped: the server may have done it and only the answer was lost, and then answers it again).
+ */
+export async function sendKeyed<T>(send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    return await send();
+  }
+}
+
+/**
+ * Whether a keyed request's failure is the server refusing it after looking at it (a 4xx): nothing was made with the
+ * key, so what is sent next may take a new one. No answer or a 5xx leave it unknown; so do a sign-in or CSRF refusal
+ * (401, 403 before the request was looked at), 429, a request with the key still running, or one done whose answer
+ * was lost: the next try must send the same request with the same key to learn what became of it.
+ */
+export function refusedOutright(e: unknown): boolean {
+  if (!(e instanceof ApiError) || e.status < 400 || e.status >= 500) return false;
+  if (e.status === 401 || e.code === 'csrf_failed' || e.code === 'bad_origin' || e.status === 429) return false;
+  return e.code !== 'idempotency_in_progress' && e.code !== 'concurrent_change' && e.code !== 'idempotency_answer_lost';
 }
 
 /** A request refused in the browser before it was sent, with the sentence to show. */
@@ -273,6 +291,8 @@ const messages: Record<ErrorCode, string> = {
   idempotency_key_reused: '内容与刚才提交的不同，请重新提交',
   idempotency_in_progress: '上一次提交仍在处理中，请稍候再试',
   idempotency_answer_lost: '这次提交已经完成，但结果无法再次取回，请到列表中查看，不要重复提交',
+  article_in_trash: '这篇稿件此前已经创建，现已被删除到回收站；请到回收站恢复后再继续编辑，或把内容复制到新稿件',
+  article_purged: '这篇稿件此前已经创建，但已从回收站永久删除；再次保存将另存为一篇新稿件',
   too_many_attempts: '登录失败次数过多，请稍后再试',
   too_many_votes: '操作过于频繁，请稍后再试',
   too_many_comments: '留言过于频繁，请稍后再试',

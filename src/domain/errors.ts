@@ -104,6 +104,9 @@ export const ERROR_CODES = {
   not_live: 'conflict', // entries are posted to an article that is a live (图文直播)
   live_ended: 'conflict', // the live is closed (已结束): no new entries until it is reopened
   idempotency_in_progress: 'conflict', // another request with the same Idempotency-Key is still running
+  article_in_trash: 'conflict', // an article's creation sent again with its key: the article it made is in the 回收站
+  // 410
+  article_purged: 'gone', // an article's creation sent again with its key: the article it made was purged from the 回收站
   // 412: If-Match named a revision someone else has replaced.
   stale_revision: 'precondition',
   // 413, 415, 422: uploads.

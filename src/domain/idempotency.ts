@@ -87,6 +87,22 @@ export interface IdempotencyRepository {
   made(hold: IdempotencyHold, id: number, secret?: string): Promise<MadeOutcome>;
   /** Lets the key go (the request failed and changed nothing): a retry runs it anew. A key whose creation committed stays. */
   release(accountId: number, key: string, owner: string): Promise<void>;
+  /**
+   * The article the account's key made, kept for good (not a day: a browser copy of a new article sends its creation
+   * again on 恢复 however late), with the request the key stood for; undefined for a key that made none.
+   */
+  articleMadeWith(accountId: number, key: string): Promise<KeptCreation | undefined>;
+  /**
+   * Keeps for good, in the creating transaction, that the hold's key made the article `id`; false (nothing written)
+   * when the key made an article already: another request with it committed first.
+   */
+  keepArticleKey(hold: IdempotencyHold, id: number, at: number): Promise<boolean>;
+}
+
+/** What a key made for good: the article's id, and the fingerprint of the request that made it. */
+export interface KeptCreation {
+  id: number;
+  fingerprint: string;
 }
 
 /** What another request with the same key made: its id, and the secret recorded with it. */
@@ -112,6 +128,11 @@ export async function keepMade(store: { idempotency: IdempotencyRepository }, ho
   if (!hold) return;
   const outcome = await store.idempotency.made(hold, id, secret);
   if (outcome.kept) return;
+  throw madeAlready({ id: outcome.made, ...(outcome.secret === undefined ? {} : { secret: outcome.secret }) });
+}
+
+/** The refusal to make what a request with the same key made already: a route with a remake answers with that one. */
+function madeAlready(made: MadeByAnother): DomainError {
   const err = new DomainError(
     'conflict',
     'idempotency_in_progress',
@@ -119,8 +140,41 @@ export async function keepMade(store: { idempotency: IdempotencyRepository }, ho
     'Idempotency-Key',
     1,
   );
-  madeElsewhere.set(err, { id: outcome.made, ...(outcome.secret === undefined ? {} : { secret: outcome.secret }) });
-  throw err;
+  madeElsewhere.set(err, made);
+  return err;
+}
+
+/** The same key sent with another request (another body, another route): refused, and nothing is done. */
+export function keyReused(): DomainError {
+  return new DomainError(
+    'unprocessable',
+    'idempotency_key_reused',
+    'This Idempotency-Key was used with another request; send a new key for a new request',
+    'Idempotency-Key',
+  );
+}
+
+/**
+ * Before an article is made: a key that made one already, however long ago (idempotency_keys forgets it after a day,
+ * the article's key is kept for good), answers that article — thrown, for the route's remake (madeByAnother), as when
+ * a racing request made it — and the same key with another request is refused (422) as within the day.
+ */
+export async function checkArticleKey(store: { idempotency: IdempotencyRepository }, hold: IdempotencyHold | undefined): Promise<void> {
+  if (!hold) return;
+  const kept = await store.idempotency.articleMadeWith(hold.accountId, hold.key);
+  if (!kept) return;
+  if (kept.fingerprint !== hold.fingerprint) throw keyReused();
+  throw madeAlready({ id: kept.id });
+}
+
+/**
+ * In the article's creating transaction: its key is kept for good with it. When another request with the key made an
+ * article first (it committed meanwhile), this one rolls back and answers that one, as checkArticleKey does.
+ */
+export async function keepArticleKey(store: { idempotency: IdempotencyRepository }, hold: IdempotencyHold | undefined, id: number, at: number): Promise<void> {
+  if (!hold || (await store.idempotency.keepArticleKey(hold, id, at))) return;
+  await checkArticleKey(store, hold);
+  throw new DomainError('conflict', 'concurrent_change', 'Another request with this Idempotency-Key changed things meanwhile; try again');
 }
 
 /**

@@ -406,6 +406,17 @@ export interface IdempotencyKeyTable {
   created_at: number;
 }
 
+/** The Idempotency-Key of the POST that made an article, kept for good (see migrations/2026-12-13T0300-article-creation-keys.ts). */
+export interface ArticleCreationKeyTable {
+  account_id: number;
+  /** The key's HMAC under the install's lookup key, as in idempotency_keys: never the key. */
+  key_hmac: string;
+  fingerprint: string;
+  /** No foreign key: the row outlives a purged article, whose replay is then told it is gone. */
+  article_id: number;
+  created_at: number;
+}
+
 /** The library images a live entry shows. */
 export interface LiveEntryMediaTable {
   entry_id: number;
@@ -451,5 +462,6 @@ export interface DB {
   live_entries: LiveEntryTable;
   live_entry_keys: LiveEntryKeyTable;
   idempotency_keys: IdempotencyKeyTable;
+  article_creation_keys: ArticleCreationKeyTable;
   live_entry_media: LiveEntryMediaTable;
 }

@@ -274,6 +274,8 @@ export const NOT_EXPORTED: Record<string, string> = {
   sqlite_sequence: "SQLite's own; follows the imported ids",
   live_entry_keys: "clients' retry keys for live entries: a retry does not cross installs",
   idempotency_keys: "clients' retry keys on creating requests and their answers, kept a day: a retry does not cross installs",
+  article_creation_keys:
+    "the keys that made articles, kept for good as HMACs under the install's secret (which an export does not carry): a retry does not cross installs",
   import_runs: "the install's own history of imports started from the newsroom (who uploaded which file, its report)",
   media_sources: 'which remote address gave the bytes of an upload already in the library: a cache of fetches, an address is fetched once more',
 };
@@ -334,6 +336,8 @@ export const CLEAR_ORDER = [
   'api_tokens',
   'login_failures',
   'idempotency_keys',
+  // Before the import's articles take the ids these name.
+  'article_creation_keys',
   'accounts',
 ];
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler, preHandlerAsyncHookHandler } from 'fastify';
 import type { Ctx } from '../domain/context.ts';
 import { DomainError, invalid } from '../domain/errors.ts';
-import { answerLost, type IdempotencyHold, type IdempotentAnswer, madeByAnother } from '../domain/idempotency.ts';
+import { answerLost, type IdempotencyHold, type IdempotentAnswer, keyReused, madeByAnother } from '../domain/idempotency.ts';
 
 /**
  * Answers a retry with what the key's first request created (by its id) as it is now, when that creation committed
@@ -11,6 +11,12 @@ import { answerLost, type IdempotencyHold, type IdempotentAnswer, madeByAnother 
  */
 export type Remake = (req: FastifyRequest, reply: FastifyReply, id: number, secret?: string) => Promise<unknown>;
 
+/**
+ * Before a kept answer is given again: throws (the route's own 4xx) when what the key's request made (by its id) is no
+ * more, so the retry is told what became of it instead of getting the answer about something gone.
+ */
+export type StillThere = (req: FastifyRequest, id: number) => Promise<unknown>;
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     /**
@@ -18,6 +24,8 @@ declare module 'fastify' {
      * Remake, the route passes heldKey(req) to its creation, which records what it made in its transaction.
      */
     idempotent?: boolean | Remake;
+    /** With a Remake: checked before a kept answer is replayed (see StillThere). */
+    idempotentStillThere?: StillThere;
   }
 }
 
@@ -28,8 +36,8 @@ export const IDEMPOTENT_CREATE = { auth: 'required', idempotent: true } as const
  * A creating route whose creation records what it made in its own transaction (keepMade with heldKey(req)): a retry
  * after a crash between that commit and the answer gets `remake`'s answer instead of a second creation.
  */
-export function idempotentCreate(remake: Remake) {
-  return { auth: 'required', idempotent: remake } as const;
+export function idempotentCreate(remake: Remake, stillThere?: StillThere) {
+  return { auth: 'required', idempotent: remake, ...(stillThere ? { idempotentStillThere: stillThere } : {}) } as const;
 }
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -100,14 +108,7 @@ export function registerIdempotency(app: FastifyInstance, { ctx }: { ctx: Ctx })
       held.set(req, { accountId, key, owner, fingerprint, claimedAt: now });
       return;
     }
-    if (found.fingerprint !== fingerprint) {
-      throw new DomainError(
-        'unprocessable',
-        'idempotency_key_reused',
-        'This Idempotency-Key was used with another request; send a new key for a new request',
-        'Idempotency-Key',
-      );
-    }
+    if (found.fingerprint !== fingerprint) throw keyReused();
     const remake = req.routeOptions.config.idempotent;
     if (!found.answer && found.made !== undefined && typeof remake === 'function') {
       // The creation committed, its answer was never kept (or was altered): what it made, as it is now.
@@ -124,6 +125,9 @@ export function registerIdempotency(app: FastifyInstance, { ctx }: { ctx: Ctx })
         1,
       );
     }
+    // What it made was deleted since (an article in the 回收站): the retry is told that, not the answer about it.
+    const stillThere = req.routeOptions.config.idempotentStillThere;
+    if (stillThere && found.made !== undefined) await stillThere(req, found.made);
     return replay(reply, found.answer);
   };
 

@@ -130,6 +130,48 @@ describe('the newsroom live page', { timeout: 60_000 }, () => {
     await page.context().close();
   });
 
+  it('an entry whose post lost its answer, then changed and sent again, is one entry with the new text', async () => {
+    const id = await newLive('防汛新闻发布会图文直播');
+    // The live's entries' texts, in any order.
+    const entries = async () => (await site.ctx.store.live.visibleEntries(id, 100)).map((e) => e.body).sort();
+    const before = await entries();
+    const { page, errors } = await site.signIn('wangbin');
+    const keys: (string | undefined)[] = [];
+    let lose = true;
+    await page.route('**/live/entries', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      keys.push(route.request().headers()['idempotency-key']);
+      if (!lose) return route.continue();
+      // The post reaches the server and is made; its answer (and the at-once retry's) is lost on the way back.
+      await route.fetch();
+      await route.abort('connectionreset');
+    });
+    await page.goto(`${site.base}/admin/articles/${id}/live`);
+    await page.waitForSelector('[data-live-state=live]');
+    await page.fill('[data-live-body]', '发言人：水位在下午回落。');
+    await page.click('[data-live-submit]');
+    await waitFor(async () => keys.length === 2 && (await page.isEnabled('[data-live-submit]')), { message: 'the post made, its answers lost' });
+    expect(await entries()).toEqual([...before, '发言人：水位在下午回落。'].sort());
+    // The editor, told it failed, corrects the text and sends it again, the connection back.
+    lose = false;
+    await page.fill('[data-live-body]', '发言人：水位已在下午3时回落至警戒线以下。');
+    await page.click('[data-live-submit]');
+    await waitFor(async () => (await page.inputValue('[data-live-body]')) === '', { message: 'the form emptied once sent' });
+    expect(await entries()).toEqual([...before, '发言人：水位已在下午3时回落至警戒线以下。'].sort());
+    // Every post of it went with the one key; the list shows the one entry, corrected.
+    expect(keys.length).toBe(3);
+    expect(new Set(keys).size).toBe(1);
+    await waitFor(async () => (await page.$$eval('[data-live-entry]', (li) => li.length)) === before.length + 1, { message: 'the entry in the list' });
+    expect(await page.textContent('.live-list')).toContain('发言人：水位已在下午3时回落至警戒线以下。');
+    // The next entry is a new one: a new key.
+    await page.fill('[data-live-body]', '发布会结束。');
+    await page.click('[data-live-submit]');
+    await waitFor(async () => (await entries()).length === before.length + 2, { message: 'the next entry posted' });
+    expect(keys[3]).not.toBe(keys[0]);
+    expect(errors.filter((e) => !e.includes('net::ERR_'))).toEqual([]);
+    await page.context().close();
+  });
+
   it('an entry being written is not thrown away unasked: leaving the page or closing the tab asks first', async () => {
     const id = await newLive('秋季运动会图文直播');
     const { page, errors } = await site.signIn('wangbin');

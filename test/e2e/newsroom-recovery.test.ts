@@ -1,6 +1,9 @@
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { createArticle, publishArticle, submitArticle, updateArticle } from '../../src/domain/articles/service.ts';
+import { createArticle, deleteArticle, publishArticle, submitArticle, updateArticle } from '../../src/domain/articles/service.ts';
+import { IDEMPOTENCY_KEEP_MS } from '../../src/domain/idempotency.ts';
 import { postLiveEntry, setLiveStatus } from '../../src/domain/live/service.ts';
 import { waitFor } from '../support/wait.ts';
 import { typeAtEndOf, useNewsroom, watchErrors } from './browser.ts';
@@ -391,6 +394,108 @@ describe('the browser’s copy of unsaved text in Chromium', { timeout: 90_000 }
     expect(new Set(keys)).toEqual(new Set([keys[0]]));
     expect((await stored(id)).bodyHtml).toContain('新馆藏书三十万册。');
     expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  /**
+   * A new article's first save reaches the server, which makes it, but its answers are lost and the tab dies; then the
+   * server's day-long Idempotency-Key rows are aged past their day (as if the copy were restored days later).
+   */
+  async function madeUnansweredThenDaysPass(title: string, text: string) {
+    const { page } = await site.signIn('zhouming');
+    const context = page.context();
+    const keys: (string | undefined)[] = [];
+    let made = 0;
+    await page.route('**/api/v1/articles', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      keys.push(route.request().headers()['idempotency-key']);
+      if (made++ === 0) await route.fetch();
+      await route.abort('connectionreset');
+    });
+    await page.goto(`${site.base}/admin/articles/new`);
+    await page.waitForSelector('[data-editor] .ProseMirror');
+    await page.selectOption('#field-channel', CHANNEL);
+    await page.click('[data-editor] .ProseMirror');
+    await page.keyboard.type(text);
+    await page.fill('input[name=title]', title);
+    await waitState(page, 'offline');
+    const mine = async () =>
+      ((await (await context.request.get(`${site.base}/api/v1/articles?mine=true`)).json()) as { items: { id: number; title: string }[] }).items
+        .filter((a) => a.title === title)
+        .map((a) => a.id);
+    const [id] = await mine();
+    expect(id).toBeDefined();
+    await kill(page);
+    const db = new SQLite(path.join(site.dataDir, 'inkstone.db'));
+    try {
+      db.prepare('update idempotency_keys set created_at = created_at - ?').run(3 * IDEMPOTENCY_KEEP_MS);
+    } finally {
+      db.close();
+    }
+    const again = await newPage(context);
+    await again.route('**/api/v1/articles', (route) => {
+      if (route.request().method() === 'POST') keys.push(route.request().headers()['idempotency-key']);
+      return route.continue();
+    });
+    return { id: id!, context, again, keys, mine };
+  }
+
+  it("a new article's copy restored days after its creation was made (the answer lost) still lands in that article", async () => {
+    const { id, context, again, keys, mine } = await madeUnansweredThenDaysPass('三天后恢复的稿件', '展览持续到年底。');
+    const errors = watchErrors(again);
+    await again.goto(`${site.base}/admin/articles/new`);
+    await again.waitForSelector('[data-recovery]');
+    await again.click('[data-recovery-restore]');
+    await again.waitForURL(`${site.base}/admin/articles/${id}`, { timeout: 30_000 });
+    await waitState(again, 'saved');
+    expect(await mine()).toEqual([id]);
+    expect(new Set(keys)).toEqual(new Set([keys[0]]));
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("a new article's copy restored days later, the article edited since by someone else: their change stays, the writer's goes on top", async () => {
+    const { id, context, again, keys, mine } = await madeUnansweredThenDaysPass('恢复前已被编辑的稿件', '大桥下月通车。');
+    await updateArticle(site.ctx, site.people.wangbin, id, { summary: '责编补写的摘要。' });
+    const errors = watchErrors(again);
+    await again.goto(`${site.base}/admin/articles/new`);
+    await again.waitForSelector('[data-recovery]');
+    await again.click('[data-recovery-restore]');
+    await again.waitForURL(`${site.base}/admin/articles/${id}`, { timeout: 30_000 });
+    // The screen shows the article as it is now, not the copy's older text as if saved.
+    await waitFor(async () => (await again.inputValue('textarea[name=summary]')) === '责编补写的摘要。', { message: 'the summary saved since' });
+    await typeAtEnd(again, '全长12公里。');
+    await waitState(again, 'saved');
+    const now = await stored(id);
+    expect(now.summary).toBe('责编补写的摘要。');
+    expect(now.bodyHtml).toContain('全长12公里。');
+    expect(await mine()).toEqual([id]);
+    expect(new Set(keys)).toEqual(new Set([keys[0]]));
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("a new article's copy restored after the article it made was purged says so, and the next save makes it anew", async () => {
+    const { id, context, again, keys, mine } = await madeUnansweredThenDaysPass('恢复前已清除的稿件', '活动改期举行。');
+    await deleteArticle(site.ctx, site.people.zhouming, id);
+    // The 回收站's days are over for it (the purge takes what was deleted before the time it is given).
+    await site.ctx.store.articles.purgeTrash(Date.now() + 1, 100);
+    await again.goto(`${site.base}/admin/articles/new`);
+    await again.waitForSelector('[data-recovery]');
+    await again.click('[data-recovery-restore]');
+    await waitFor(async () => ((await again.textContent('body')) ?? '').includes('已从回收站永久删除'), { message: 'the purged article told' });
+    expect(await mine()).toEqual([]);
+    // The writer types on: the save makes the article anew, with a new key.
+    await again.click('[data-editor] .ProseMirror');
+    await again.keyboard.press('End');
+    await again.keyboard.type('地点不变。');
+    await again.waitForURL(/\/admin\/articles\/\d+$/, { timeout: 30_000 });
+    await waitState(again, 'saved');
+    const made = await mine();
+    expect(made).toHaveLength(1);
+    expect(made[0]).not.toBe(id);
+    expect(keys.at(-1)).not.toBe(keys[0]);
+    expect((await stored(made[0]!)).bodyHtml).toContain('地点不变。');
     await context.close();
   });
 

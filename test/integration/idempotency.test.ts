@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } f
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_KEEP_MS, IDEMPOTENCY_LEASE_MS } from '../../src/domain/idempotency.ts';
+import { purgeTrash, TRASH_RETENTION_MS } from '../../src/domain/articles/trash.ts';
 import { json, startTestApp, type TestApp } from '../support/app.ts';
 import { articleInput, createChannels } from '../support/factories.ts';
 import { STORES } from '../support/stores.ts';
@@ -194,20 +195,125 @@ describe.each(STORES)('Idempotency-Key on creating requests on %s', (kind) => {
     expect(await mine(reporter)).toHaveLength(1);
   });
 
-  it('forgets a key after 24 hours: its row is deleted and the key may be used for a new article', async () => {
-    const reporter = await t.user('reporter');
-    const first = await create(reporter, articleInput(), 'day-old-key');
+  it('forgets a key after 24 hours: its row is deleted and the key may be used for a new request (a topic here)', async () => {
+    const admin = await t.user('admin');
+    const topic = (slug: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/topics',
+        headers: { authorization: admin.auth, 'idempotency-key': 'day-old-key' },
+        payload: { slug, title: '专题' },
+      });
+    const first = await topic('zuotian-zhuanti');
     expect(first.statusCode).toBe(201);
     const before = await keyRows();
     t.clock.advance(IDEMPOTENCY_KEEP_MS + 1);
     // Any keyed write clears every account's expired keys.
     const someoneElse = await t.user('reporter');
     expect((await create(someoneElse, articleInput(), 'fresh-key')).statusCode).toBe(201);
-    expect(await keyRows()).toBeLessThan(before);
-    const again = await create(reporter, articleInput({ title: '次日的新稿件' }), 'day-old-key');
+    // One row more (the fresh key's), at least one fewer (the day-old key's).
+    expect(await keyRows()).toBeLessThanOrEqual(before);
+    const again = await topic('jintian-zhuanti');
     expect(again.statusCode, again.body).toBe(201);
     expect(json(again).id).not.toBe(json(first).id);
-    expect(await mine(reporter)).toHaveLength(2);
+  });
+
+  it("answers an article's creation sent again long after its key's day with that article as it is now, never a second one", async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput({ title: '三天后才恢复的稿件' });
+    const first = await create(reporter, input, 'restored-days-later');
+    expect(first.statusCode, first.body).toBe(201);
+    const id = json(first).id as number;
+    const edited = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/articles/${id}`,
+      headers: { authorization: reporter.auth },
+      payload: { title: '第二天改过的标题' },
+    });
+    expect(edited.statusCode, edited.body).toBe(200);
+    // The browser's copy of the new article is restored three days on: the key's day-long row is long gone.
+    t.clock.advance(3 * IDEMPOTENCY_KEEP_MS);
+    for (const round of [1, 2]) {
+      const replay = await create(reporter, input, 'restored-days-later');
+      expect(replay.statusCode, `${round}: ${replay.body}`).toBe(201);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.headers.location).toBe(`/api/v1/articles/${id}`);
+      expect(replay.headers.etag).toBe(edited.headers.etag);
+      expect(replay.headers['content-type']).toMatch(/^application\/json/);
+      // The shape the editor reads from a creation: the article, as GET /articles/:id answers it.
+      const now = await t.app.inject({ url: `/api/v1/articles/${id}`, headers: { authorization: reporter.auth } });
+      expect(json(replay)).toEqual(json(now));
+    }
+    // The same key with another article, as within the day: refused, nothing made.
+    const other = await create(reporter, articleInput({ title: '另一篇稿件' }), 'restored-days-later');
+    expect(other.statusCode, other.body).toBe(422);
+    expect(json(other).error).toMatchObject({ code: 'idempotency_key_reused', field: 'Idempotency-Key' });
+    expect((await mine(reporter)).map((a) => a.id)).toEqual([id]);
+    // Kept as the key's HMAC, never the key.
+    const kept = await t.db.database.db.selectFrom('article_creation_keys').selectAll().where('article_id', '=', id).execute();
+    expect(kept).toHaveLength(1);
+    expect(JSON.stringify(kept)).not.toContain('restored-days-later');
+  });
+
+  it("tells an article's creation sent again after the article was deleted where it went (409 in the trash, 410 purged), making none", async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput({ title: '恢复前已删除的稿件' });
+    const first = await create(reporter, input, 'deleted-meanwhile');
+    expect(first.statusCode, first.body).toBe(201);
+    const id = json(first).id as number;
+    const del = await t.app.inject({ method: 'DELETE', url: `/api/v1/articles/${id}`, headers: { authorization: reporter.auth } });
+    expect(del.statusCode, del.body).toBe(204);
+    // Within the key's day too: not the kept answer about an article that is in the trash now.
+    const sameDay = await create(reporter, input, 'deleted-meanwhile');
+    expect(sameDay.statusCode, sameDay.body).toBe(409);
+    expect(json(sameDay).error.code).toBe('article_in_trash');
+    t.clock.advance(IDEMPOTENCY_KEEP_MS + 1);
+    const inTrash = await create(reporter, input, 'deleted-meanwhile');
+    expect(inTrash.statusCode, inTrash.body).toBe(409);
+    expect(json(inTrash).error.code).toBe('article_in_trash');
+    expect(await mine(reporter)).toEqual([]);
+    // Undeleted, the article answers again.
+    const back = await t.app.inject({ method: 'POST', url: `/api/v1/articles/${id}/undelete`, headers: { authorization: reporter.auth } });
+    expect(back.statusCode, back.body).toBe(200);
+    const replay = await create(reporter, input, 'deleted-meanwhile');
+    expect(replay.statusCode, replay.body).toBe(201);
+    expect(json(replay).id).toBe(id);
+    // Deleted again and purged from the trash: gone for good, and still not made again.
+    expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/articles/${id}`, headers: { authorization: reporter.auth } })).statusCode).toBe(204);
+    t.clock.advance(TRASH_RETENTION_MS + 1);
+    expect((await purgeTrash(t.ctx)).map((p) => p.id)).toContain(id);
+    const purged = await create(reporter, input, 'deleted-meanwhile');
+    expect(purged.statusCode, purged.body).toBe(410);
+    expect(json(purged).error.code).toBe('article_purged');
+    expect(await mine(reporter)).toEqual([]);
+    // A new key makes the article anew.
+    expect((await create(reporter, input, 'made-anew')).statusCode).toBe(201);
+    expect(await mine(reporter)).toHaveLength(1);
+  });
+
+  it('answers the article of a request with the key that committed while this one ran past the check: one article', async () => {
+    const reporter = await t.user('reporter');
+    const input = articleInput({ title: '检查之后另一请求先提交' });
+    const first = await create(reporter, input, 'checked-too-early');
+    expect(first.statusCode, first.body).toBe(201);
+    t.clock.advance(IDEMPOTENCY_KEEP_MS + 1);
+    // This request looked before the other's commit and found the key unused; its own transaction then meets it.
+    const store = t.ctx.store.idempotency;
+    const look = store.articleMadeWith;
+    let looks = 0;
+    store.articleMadeWith = async (accountId, key) => (looks++ === 0 ? undefined : look.call(store, accountId, key));
+    let replay: Awaited<ReturnType<typeof create>>;
+    try {
+      replay = await create(reporter, input, 'checked-too-early');
+    } finally {
+      store.articleMadeWith = look;
+    }
+    // Fooled once, before the work: the creating transaction met the key by its own insert.
+    expect(looks).toBe(1);
+    expect(replay.statusCode, replay.body).toBe(201);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(json(replay).id).toBe(json(first).id);
+    expect((await mine(reporter)).map((a) => a.id)).toEqual([json(first).id]);
   });
 
   it('makes a retried poll, topic or channel the first one: the same answer, nothing created twice', async () => {

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Article, ArticleAbilities, PresenceAnswer, User } from '../../shared/api.ts';
-import { api, ApiError, explain, newIdempotencyKey, SIGNED_IN_AGAIN, type RevisionStamp } from '../api.ts';
+import { api, ApiError, explain, newIdempotencyKey, type RevisionStamp, sendKeyed, SIGNED_IN_AGAIN } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { conflictCount, mergeContent, resolveMerge, type Choice, type Content, type Merge } from '../merge.ts';
 import { navigate } from '../router.ts';
@@ -103,14 +103,8 @@ interface Creation {
  * the article), the same request goes once more at once with the same key, and the server answers the article it made
  * instead of making a second.
  */
-async function createArticle(c: Creation): Promise<Article> {
-  const send = () => api<Article>('POST', '/articles', c.payload, { idempotencyKey: c.key });
-  try {
-    return await send();
-  } catch (e) {
-    if (e instanceof ApiError) throw e;
-    return await send();
-  }
+function createArticle(c: Creation): Promise<Article> {
+  return sendKeyed(() => api<Article>('POST', '/articles', c.payload, { idempotencyKey: c.key }));
 }
 
 const formOf = (a: Article): DraftForm => ({
@@ -515,6 +509,9 @@ export function useArticleDraft(id: number | undefined, user: User) {
         adopt(out);
         // The new article's copy now lives under its id (written below when the screen has moved on since).
         if (!a) removeLocalCopy(user.username, undefined);
+        // The creation answered with the article as it is now, changed since it was made (a copy restored days later):
+        // the screen was written on what the creation sent, so it merges with the changes made since, as after a 412.
+        if (!a && out.revision > 1) return await caughtUpCreation(out, snap);
         const rehosted = rehostedImages(payload.body, out.body);
         if (rehosted && swapImages.current) {
           const untouched = sameContent(snap, { fields: latest.current.form, body: latest.current.body });
@@ -531,8 +528,9 @@ export function useArticleDraft(id: number | undefined, user: User) {
         return done(out, !a);
       } catch (e) {
         const stale = e instanceof ApiError && e.code === 'stale_revision';
-        // The server refused the creation itself (nothing was made): the next try sends what is on screen, with a new key.
-        if (!a && e instanceof ApiError && (e.status === 400 || e.status === 413)) {
+        // The server refused the creation itself (nothing was made), or the article it made was purged since (the
+        // answer says so): the next try sends what is on screen, with a new key.
+        if (!a && e instanceof ApiError && (e.status === 400 || e.status === 413 || e.code === 'article_purged')) {
           creating.current = null;
           syncLocalCopy();
         }
@@ -553,6 +551,25 @@ export function useArticleDraft(id: number | undefined, user: User) {
         setInfo(`${caught.by}于 ${caught.at} 修改了这篇稿件，已合并${caught.by}的修改并保存。`);
       }
     }
+  }
+
+  /**
+   * A creation answered with its article changed since (someone saved it after it was made): the screen merges with
+   * the article as it is now over what the creation sent (catchUp, the base), and the page moves to the article. Saved
+   * when nothing of the screen is left to send; otherwise the next save sends it, or `conflict` asks first.
+   */
+  async function caughtUpCreation(out: Article, sent: Content<FormField>): Promise<Saved | null> {
+    base.current = { revision: out.revision, content: sent };
+    const caught = await catchUp(out.id);
+    syncLocalCopy();
+    navigate(`/admin/articles/${out.id}`, { replace: true, force: true });
+    if (!caught) setSaveState('failed');
+    if (!caught || caught.conflict) return null;
+    setSavedAt(Date.now());
+    setSaveState(onServer(latest.current.form, latest.current.body) ? 'saved' : 'dirty');
+    setError(null);
+    setInfo(`这篇稿件创建后${caught.by}于 ${caught.at} 修改过，已载入最新内容并与您的修改合并。`);
+    return { article: latest.current.article ?? out, mergedWith: caught.by };
   }
 
   /** Settles a conflict with the person's choice for each overlap (unchosen ones keep mine), then saves. */

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Account, Article, LiveAnswer, LiveEntryItem, MediaItem, User } from '../../shared/api.ts';
-import { ApiError, api, explain, newIdempotencyKey } from '../api.ts';
+import { api, explain, newIdempotencyKey, refusedOutright, sendKeyed } from '../api.ts';
 import { type CopyOf, type LocalCopy, readLocalCopy, removeLocalCopy, sentOf, writeLocalCopy } from '../editor/recovery.ts';
 import { useCopyOut } from '../editor/recovery-view.tsx';
 import { formatTime } from '../format.ts';
@@ -37,12 +37,20 @@ const payload = (d: Draft) => ({
   pinned: d.pinned,
 });
 
-/** A POST of a new entry sent and not answered yet: its body as sent and its Idempotency-Key. */
+/**
+ * A POST of a new entry whose outcome is not known yet (sent, and no answer or none that tells): its body as sent and
+ * its Idempotency-Key, kept whatever the form says meanwhile until it is answered or refused outright; and the entry it
+ * made, once a resend learned it and the form's text (changed since) is still to be brought onto that entry.
+ */
 interface Pending {
   body: string;
   key: string;
   sentAt: number;
+  made?: { id: number; seq: number };
 }
+
+/** What became of a submit: done, not known (the form keeps the post's key), or refused outright (nothing was made). */
+type Submitted = boolean | 'refused';
 
 const contentOf = (d: Draft): LocalCopy['content'] => ({
   fields: { quoteText: d.quoteText, quoteSource: d.quoteSource, pinned: d.pinned ? '1' : '', images: JSON.stringify(d.images) },
@@ -102,7 +110,8 @@ function EntryForm({
   initial: Draft;
   people: Account[];
   submitLabel: string;
-  onSubmit: (d: Draft, key: string) => Promise<boolean>;
+  /** Sends the form; a new entry's post with `sent`'s key and body (on which it notes the entry it learned it made). */
+  onSubmit: (d: Draft, sent: Pending) => Promise<Submitted>;
   onCancel?: () => void;
   keep?: { username: string; articleId: number; entry?: { id: number; seq: number } };
 }) {
@@ -125,8 +134,8 @@ function EntryForm({
     return () => removeEventListener('beforeunload', warn);
   }, []);
 
-  // One Idempotency-Key per new entry: kept while the same entry is sent again after a failure (the server may have
-  // posted it and only the answer was lost), replaced once it is posted or the entry changes.
+  // One Idempotency-Key per new entry: kept while its post's outcome is unknown (the server may have posted it and
+  // only the answer was lost), also when the text changes meanwhile; dropped once posted or refused outright.
   const pending = useRef<Pending | null>(null);
   // An earlier visit's unsent entry, until the writer takes it back or drops it (no copy is written meanwhile).
   const [offered, setOffered] = useState<LocalCopy | null>(() => {
@@ -181,11 +190,18 @@ function EntryForm({
     e.preventDefault();
     setSending(true);
     try {
-      const body = JSON.stringify(payload(d));
-      if (pending.current?.body !== body) pending.current = { body, key: newIdempotencyKey(), sentAt: Date.now() };
+      // A post whose answer never came goes again as it was, with its key (the server answers the entry it made), and
+      // text changed since follows as an edit of that entry (as the article editor saves what was typed after its
+      // creation onto the article): never a second entry. Only a post refused outright lets the next take a new key.
+      pending.current ??= { body: JSON.stringify(payload(d)), key: newIdempotencyKey(), sentAt: Date.now() };
       // The key is kept with the copy before the post goes: a tab that dies before the answer sends it again.
       syncCopy();
-      if (await onSubmit(d, pending.current.key)) {
+      const submitted = await onSubmit(d, pending.current);
+      if (submitted === 'refused') {
+        pending.current = null;
+        syncCopy();
+      }
+      if (submitted === true) {
         pending.current = null;
         setD(initial);
         latest.current.d = initial;
@@ -438,23 +454,28 @@ export function LivePage({ id, user, people }: { id: number; user: User; people:
       setError(explain(e));
     }
   };
-  // Posted with the form's Idempotency-Key for this entry (the same while the same entry is sent again).
-  const post = async (d: Draft, key: string) => {
-    const send = () => api('POST', `/articles/${id}/live/entries`, payload(d), { idempotencyKey: key });
+  // The form's new entry: its post (`sent`, with its Idempotency-Key, as it first went), then, when the form's text
+  // differs from what that post sent (changed after an answer was lost), an edit of the entry the post made.
+  const post = async (d: Draft, sent: Pending): Promise<Submitted> => {
+    const entries = `/articles/${id}/live/entries`;
     try {
-      try {
-        await send();
-      } catch (e) {
-        // No answer at all (the connection dropped): try once more with the same key before telling the editor.
-        if (e instanceof ApiError) throw e;
-        await send();
+      if (!sent.made) {
+        const entry = await sendKeyed(() => api<LiveEntryItem>('POST', entries, JSON.parse(sent.body), { idempotencyKey: sent.key }));
+        sent.made = { id: entry.id, seq: entry.seq };
       }
+      if (JSON.stringify(payload(d)) !== sent.body) await api('PATCH', `${entries}/${sent.made.id}`, payload(d), { ifMatch: sent.made.seq });
       setError(null);
       setOk('已发布，读者页面即时更新。');
       live.reload();
       return true;
     } catch (e) {
-      setError(explain(e));
+      if (!sent.made) {
+        setError(explain(e));
+        return refusedOutright(e) ? 'refused' : false;
+      }
+      // Posted as first sent; the change after it is still in the form, and goes as an edit when sent again.
+      setError(`消息已发布，但之后的修改未能保存：${explain(e)}`);
+      live.reload();
       return false;
     }
   };

@@ -14,7 +14,7 @@ import { canTransition, DELETABLE_STATUSES, isDeletable, statusNames, type Artic
 import type { Store } from '../store.ts';
 import { recordMediaUsage } from '../media/library.ts';
 import { rehostRemoteImages } from '../media/rehost.ts';
-import { type IdempotencyHold, keepMade } from '../idempotency.ts';
+import { checkArticleKey, type IdempotencyHold, keepArticleKey, keepMade } from '../idempotency.ts';
 
 export interface ArticleInput {
   title: string;
@@ -182,9 +182,14 @@ async function rehosted<T extends { cover?: string }>(
   };
 }
 
-/** With `hold` (the request's Idempotency-Key), the key's row records the article in the same transaction. */
+/**
+ * With `hold` (the request's Idempotency-Key), the key's row records the article in the same transaction, and the key
+ * is kept with the article for good: sent again any time later, it answers this article (checkArticleKey).
+ */
 export async function createArticle(ctx: Ctx, actor: Actor, sent: ArticleInput, hold?: IdempotencyHold): Promise<Article> {
   authorize(actor, 'article.create');
+  // Before any work (re-hosting the body's images): a key that made an article already answers that one.
+  await checkArticleKey(ctx.store, hold);
   const { input, prepared } = await rehosted(ctx, actor, sent, await prepareInput(ctx.store, sent), { body: true, cover: true });
   const breathe = pacer(prepared);
   const created = await writeActing(ctx.store, actor, async (store, acting) => {
@@ -200,6 +205,7 @@ export async function createArticle(ctx: Ctx, actor: Actor, sent: ArticleInput, 
       revision: 1,
     });
     await keepMade(store, hold, id);
+    await keepArticleKey(store, hold, id, now);
     await breathe();
     await store.articles.setTags(id, c.tags, true);
     await recordMediaUsage(store, id, undefined, c);
@@ -219,6 +225,23 @@ export async function getArticle(ctx: Ctx, actor: Actor, id: number): Promise<Ar
   const article = await load(ctx.store, id);
   authorize(actor, 'article.read', article);
   return article;
+}
+
+/**
+ * The article a creation's Idempotency-Key made, for the answer to that creation sent again: the article as it is now.
+ * One deleted since is neither made again nor a bare 404: in the 回收站 409 `article_in_trash` (undelete it there),
+ * purged 410 `article_purged`, so the editor can tell the writer what became of it.
+ */
+export async function articleMadeBefore(ctx: Ctx, actor: Actor, id: number): Promise<Article> {
+  const article = await ctx.store.articles.findById(id);
+  if (article) {
+    authorize(actor, 'article.read', article);
+    return article;
+  }
+  if (await ctx.store.articles.findInTrash(id)) {
+    throw conflict('article_in_trash', `The article this Idempotency-Key made (${id}) was deleted and is in the trash; undelete it to go on`);
+  }
+  throw new DomainError('gone', 'article_purged', `The article this Idempotency-Key made (${id}) was deleted for good; send a new key to make it again`);
 }
 
 function merge(before: Article, changes: ArticleChanges): ArticleInput {

@@ -7,6 +7,7 @@ import {
   type IdempotencyClaim,
   type IdempotencyHold,
   type IdempotentAnswer,
+  type KeptCreation,
   type MadeOutcome,
 } from '../../domain/idempotency.ts';
 import { DomainError } from '../../domain/errors.ts';
@@ -101,7 +102,8 @@ function clearAnswer(headers: string | null, body: string | null): KeptAnswer {
  * Clients' Idempotency-Keys: one row per account and key, claimed by its insert (the primary key settles a race). A
  * row keeps the key's HMAC under the server's secret only, and the answer (and what a remake needs) sealed with a key
  * derived from the client's key and the server's secret: a retry, which sends the key, can be answered; a reader of
- * the database cannot open it, even for a guessable key.
+ * the database cannot open it, even for a guessable key. The keys that made articles are also kept for good, by the
+ * same HMAC, in article_creation_keys.
  */
 export class IdempotencyRepository implements Port.IdempotencyRepository {
   private readonly keys: IdempotencyKeys;
@@ -152,7 +154,7 @@ export class IdempotencyRepository implements Port.IdempotencyRepository {
         // Altered in the database: lost, and what was made (if recorded) answers as after a crash.
         if (!kept) return { claimed: false, fingerprint: row.fingerprint, lost: true, ...(row.made_id === null ? {} : { made: row.made_id }) };
         const answer: IdempotentAnswer = { status: row.status, headers: kept.headers, body: kept.body };
-        return { claimed: false, fingerprint: row.fingerprint, answer };
+        return { claimed: false, fingerprint: row.fingerprint, answer, ...(row.made_id === null ? {} : { made: row.made_id }) };
       }
       // Its creation committed but no answer was kept (the process died in between, or is about to answer).
       if (row.made_id !== null) {
@@ -255,6 +257,27 @@ export class IdempotencyRepository implements Port.IdempotencyRepository {
       // A creation that committed and then failed to answer (a 5xx after the commit) keeps its key: the retry gets it.
       .where('made_id', 'is', null)
       .execute();
+  }
+
+  async articleMadeWith(accountId: number, key: string): Promise<KeptCreation | undefined> {
+    const row = await this.db
+      .selectFrom('article_creation_keys')
+      .select(['article_id', 'fingerprint'])
+      .where('account_id', '=', accountId)
+      .where('key_hmac', '=', digest(this.keys, key))
+      .executeTakeFirst();
+    return row ? { id: row.article_id, fingerprint: row.fingerprint } : undefined;
+  }
+
+  async keepArticleKey(hold: IdempotencyHold, id: number, at: number): Promise<boolean> {
+    // On PostgreSQL an insert racing another's uncommitted insert of the key waits for it, then does nothing.
+    const inserted = await this.db
+      .insertInto('article_creation_keys')
+      .values({ account_id: hold.accountId, key_hmac: digest(this.keys, hold.key), fingerprint: hold.fingerprint, article_id: id, created_at: at })
+      .onConflict((oc) => oc.columns(['account_id', 'key_hmac']).doNothing())
+      .returning('article_id')
+      .executeTakeFirst();
+    return inserted !== undefined;
   }
 
   private openAnswer(key: string, accountId: number, sealed: string): KeptAnswer | undefined {

@@ -5,6 +5,7 @@ import { Type } from 'typebox';
 import {
   articleRevisions,
   createArticle,
+  articleMadeBefore,
   getArticle,
   publishArticle,
   returnArticle,
@@ -146,9 +147,12 @@ export function articleRoutes(app: FastifyInstance, { ctx, config }: WebDeps): v
       .code(201)
       .header('location', `/api/v1/articles/${article.id}`)
       .send(await one(reply, article, actor));
-  // A retry after a crash between the article's commit and its answer being kept: the article as it is now.
-  const remake = async (req: FastifyRequest, reply: FastifyReply, id: number) => created(reply, await getArticle(ctx, req.actor, id), req.actor);
-  api.post('/articles', { config: idempotentCreate(remake), schema: { body: CreateBody } }, async (req, reply) =>
+  // A retry after a crash between the article's commit and its answer being kept, or after its key's day (the key is
+  // kept with the article for good): the article as it is now, or why it is no more.
+  const remake = async (req: FastifyRequest, reply: FastifyReply, id: number) => created(reply, await articleMadeBefore(ctx, req.actor, id), req.actor);
+  // A kept answer is not given again about an article deleted since: the retry is told where it went.
+  const stillThere = (req: FastifyRequest, id: number) => articleMadeBefore(ctx, req.actor, id);
+  api.post('/articles', { config: idempotentCreate(remake, stillThere), schema: { body: CreateBody } }, async (req, reply) =>
     created(reply, await createArticle(ctx, req.actor, req.body, heldKey(req)), req.actor),
   );
 
