@@ -456,6 +456,33 @@ describe.each(STORES)('WordPress import on %s', (kind) => {
     for (const c of made) expect(c.slug).toMatch(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/);
   });
 
+  it('gives every category a channel of its own when a renamed slug is another category’s (news, news-8, NEWS of term 8)', async () => {
+    const category = (id: number, slug: string, name: string) =>
+      `<wp:category><wp:term_id>${id}</wp:term_id><wp:category_nicename>${slug}</wp:category_nicename><wp:category_parent></wp:category_parent><wp:cat_name>${name}</wp:cat_name></wp:category>`;
+    const post = (id: number, slug: string) =>
+      `<item><title>分类${id}</title><wp:post_id>${id}</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><category domain="category" nicename="${slug}"><![CDATA[${slug}]]></category><content:encoded>正文</content:encoded></item>`;
+    const file = tempFile(
+      'renamed-channels.xml',
+      `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>t</title><link>https://renamed.example</link>
+${category(6, 'renamed', '要闻')}${category(7, 'renamed-8', '快讯')}${category(8, 'RENAMED', '评论')}${category(9, 'Renamed', '专栏')}
+${post(1, 'renamed')}${post(2, 'renamed-8')}${post(3, 'RENAMED')}${post(4, 'Renamed')}
+</channel></rss>`,
+    );
+    const dry = await runImport(t, actor, file, { dryRun: true });
+    const run = await runImport(t, actor, file);
+    expect(dry.channelsCreated).toBe(run.channelsCreated);
+    const names = new Map((await t.ctx.store.channels.all()).map((c) => [c.id, c.name]));
+    const channelOf = async (postId: number) => {
+      const row = await t.db.database.db
+        .selectFrom('import_sources')
+        .select('article_id')
+        .where('source_key', '=', `wxr:https://renamed.example#${postId}`)
+        .executeTakeFirstOrThrow();
+      return names.get((await t.ctx.store.articles.findById(row.article_id))!.channelId);
+    };
+    expect([await channelOf(1), await channelOf(2), await channelOf(3), await channelOf(4)]).toEqual(['要闻', '快讯', '评论', '专栏']);
+  });
+
   it('says when two posts of a file claim one old address, which leads to the first', async () => {
     const file = tempFile(
       'same-link.xml',

@@ -147,26 +147,32 @@ function planChannels(categories: SourceCategory[], fallback: { slug: string; na
   const bySlug = new Map(categories.map((c) => [c.slug, c]));
   const pathOfSlug = new Map<string, string>();
   const ordered: { path: string; slug: string; name: string; parent: string | null }[] = [];
+  const taken = new Set<string>();
   const resolve = (c: SourceCategory, seen: Set<string>): string => {
     const known = pathOfSlug.get(c.slug);
     if (known) return known;
     const parent = c.parent && c.parent !== c.slug && !seen.has(c.parent) ? bySlug.get(c.parent) : undefined;
     seen.add(c.slug);
     const parentPath = parent ? resolve(parent, seen) : null;
+    const under = (slug: string) => (parentPath ? `${parentPath}/${slug}` : slug);
     let slug = channelSlug(c);
-    let p = parentPath ? `${parentPath}/${slug}` : slug;
-    // Two categories whose slugs meet once cleaned (Uppercase and uppercase): the later one gets its term id.
-    if (ordered.some((o) => o.path === p)) {
-      slug = `${slug.slice(0, 30)}-${/^\d+$/.test(c.termId) ? c.termId : ordered.length}`.slice(0, 40).replace(/-+$/, '');
-      p = parentPath ? `${parentPath}/${slug}` : slug;
+    // Two categories whose slugs meet once cleaned (Uppercase and uppercase): the later one gets its term id, and a
+    // number after it when that too is another category's slug (`news`, `news-8`, `NEWS` of term 8), so no two
+    // categories share a channel.
+    if (taken.has(under(slug))) {
+      const renamed = `${slug.slice(0, 30)}-${/^\d+$/.test(c.termId) ? c.termId : ordered.length}`.slice(0, 40).replace(/-+$/, '');
+      slug = renamed;
+      for (let n = 2; taken.has(under(slug)); n++) slug = `${renamed.slice(0, 39 - String(n).length).replace(/-+$/, '')}-${n}`;
     }
+    const p = under(slug);
+    taken.add(p);
     pathOfSlug.set(c.slug, p);
     ordered.push({ path: p, slug, name: cut(plainTitle(c.name) || slug, 40), parent: parentPath });
     return p;
   };
   for (const c of categories) resolve(c, new Set());
   // A category of that slug is the fallback channel itself (listed once: a dry run counts what a run makes).
-  if (!ordered.some((o) => o.path === fallback.slug)) ordered.push({ path: fallback.slug, slug: fallback.slug, name: fallback.name, parent: null });
+  if (!taken.has(fallback.slug)) ordered.push({ path: fallback.slug, slug: fallback.slug, name: fallback.name, parent: null });
   return { plan: { pathOfSlug, fallback: fallback.slug } as ChannelPlan, ordered };
 }
 
