@@ -229,6 +229,31 @@ describe('reading files', () => {
     expect(atom[0]).toEqual(expect.objectContaining({ date: Date.UTC(2020, 0, 5, 2), modified: Date.UTC(2020, 0, 5, 16) }));
   });
 
+  it('takes a date that names no real day as none, not as another day: the next date of the post is used instead', async () => {
+    // PHP's rendering of the zero date, a month and day past their end, Date.parse's two-digit reading of year 0001.
+    const broken = ['-0001-11-30 00:00:00', '2020-13-45 10:00:00', '2021-02-29 10:00:00', '2020-01-05 24:30:00', 'Mon, 01 Jan 0001 00:00:00 +0000'];
+    const wxr = await items(
+      write(
+        'broken-dates.xml',
+        `<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>站</title><link>https://d.example</link>${broken
+          .map(
+            (d, i) =>
+              `<item><title>${i}</title><wp:post_id>${i + 1}</wp:post_id><wp:post_date_gmt>${d}</wp:post_date_gmt><wp:post_date>2020-01-05 10:00:00</wp:post_date></item>`,
+          )
+          .join('')}</channel></rss>`,
+      ),
+    );
+    expect(wxr.map((i) => i.date)).toEqual(broken.map(() => Date.UTC(2020, 0, 5, 2)));
+    // Real days at the ends of the calendar are kept as written.
+    const kept = await items(
+      write(
+        'far-dates.xml',
+        `<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>站</title><link>https://d.example</link><item><title>早</title><wp:post_id>1</wp:post_id><wp:post_date_gmt>0099-03-01 00:00:00</wp:post_date_gmt></item><item><title>晚</title><wp:post_id>2</wp:post_id><wp:post_date_gmt>9999-12-31 23:59:59</wp:post_date_gmt></item><item><title>闰</title><wp:post_id>3</wp:post_id><wp:post_date_gmt>2024-02-29 12:00:00</wp:post_date_gmt></item></channel></rss>`,
+      ),
+    );
+    expect(kept.map((i) => new Date(i.date!).toISOString())).toEqual(['0099-03-01T00:00:00.000Z', '9999-12-31T23:59:59.000Z', '2024-02-29T12:00:00.000Z']);
+  });
+
   it('refuses hostile and broken XML with the line and column, never expanding or fetching entities', async () => {
     const err = (text: string) =>
       items(write('bad.xml', text)).then(
