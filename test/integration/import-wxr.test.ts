@@ -483,6 +483,41 @@ ${post(1, 'renamed')}${post(2, 'renamed-8')}${post(3, 'RENAMED')}${post(4, 'Rena
     expect([await channelOf(1), await channelOf(2), await channelOf(3), await channelOf(4)]).toEqual(['要闻', '快讯', '评论', '专栏']);
   });
 
+  it('answers old addresses under our own prefixes where no page of ours is (/p/123.html, a channel or topic the site lacks); our pages win', async () => {
+    const links = ['/p/123.html', '/p/987654', '/a/5.html', '/c/no-such-channel', '/t/no-such-topic', '/search', '/healthz'];
+    const file = tempFile(
+      'own-prefixes.xml',
+      `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>t</title><link>https://prefixes.example</link>
+${links
+  .map(
+    (l, i) =>
+      `<item><title>前缀${i}</title><link>https://prefixes.example${l}</link><wp:post_id>${950001 + i}</wp:post_id><wp:status>${i === 4 ? 'draft' : 'publish'}</wp:status><wp:post_type>post</wp:post_type><content:encoded>正文</content:encoded></item>`,
+  )
+  .join('\n')}
+</channel></rss>`,
+    );
+    await runImport(t, actor, file);
+    const idOf = async (i: number) =>
+      (
+        await t.db.database.db
+          .selectFrom('import_sources')
+          .select('article_id')
+          .where('source_key', '=', `wxr:https://prefixes.example#${950001 + i}`)
+          .executeTakeFirstOrThrow()
+      ).article_id;
+    for (const [i, url] of ['/p/123.html', '/p/987654', '/a/5.html', '/c/no-such-channel'].entries()) {
+      const res = await t.app.inject({ url });
+      expect([url, res.statusCode, res.headers.location]).toEqual([url, 301, `/a/${await idOf(i)}`]);
+    }
+    // A draft at the source: gone, as at any other old address.
+    expect((await t.app.inject({ url: '/t/no-such-topic' })).statusCode).toBe(410);
+    // Pages of ours keep their addresses.
+    expect((await t.app.inject({ url: '/search' })).statusCode).toBe(200);
+    expect((await t.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    expect((await t.app.inject({ url: `/a/${await idOf(0)}` })).statusCode).toBe(200);
+    expect((await t.app.inject({ url: '/p/123.htm' })).statusCode).toBe(404);
+  });
+
   it('says when two posts of a file claim one old address, which leads to the first', async () => {
     const file = tempFile(
       'same-link.xml',

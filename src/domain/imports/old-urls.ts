@@ -6,8 +6,8 @@ export type OldUrlAnswer = { kind: 'moved'; articleId: number } | { kind: 'gone'
 
 /**
  * Looks a request's path up among the imported articles' old addresses (`/2010/10/05/slug/`, `/?p=123`, percent-encoded
- * or not). Only asked where no route of ours answers (the not-found handler, and `/` with `?p=`), so it never shadows
- * a page of the site.
+ * or not). Only asked where no page of ours answers (the not-found handler, `/` with `?p=`, a route of ours that finds
+ * nothing: web/public/old-addresses.ts), so it never shadows a page of the site.
  */
 export async function resolveOldUrl(ctx: Ctx, url: string): Promise<OldUrlAnswer> {
   const key = oldUrlKeyOfRequest(url);
