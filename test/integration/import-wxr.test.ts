@@ -518,6 +518,24 @@ ${links
     expect((await t.app.inject({ url: '/p/123.htm' })).statusCode).toBe(404);
   });
 
+  it('takes a site that moved from http to https between two exports for the same site: its posts are not imported twice', async () => {
+    const exported = (scheme: string, second: string) =>
+      tempFile(
+        `moved-${scheme}.xml`,
+        `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>t</title><link>${scheme}://moved.example</link>
+<item><title>搬家一</title><link>${scheme}://moved.example/one/</link><wp:post_id>1</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><content:encoded>第一篇正文</content:encoded></item>
+<item><title>搬家二</title><link>${scheme}://moved.example/two/</link><wp:post_id>2</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><content:encoded>${second}</content:encoded></item>
+</channel></rss>`,
+      );
+    expect(await runImport(t, actor, exported('http', '第二篇正文'))).toMatchObject({ imported: 2 });
+    const before = await counts(t);
+    const moved = exported('https', '第二篇正文，改过了');
+    expect(await runImport(t, actor, moved, { dryRun: true })).toMatchObject({ imported: 0, updated: 1, unchanged: 1 });
+    expect(await runImport(t, actor, moved)).toMatchObject({ imported: 0, updated: 1, unchanged: 1 });
+    expect(await runImport(t, actor, moved)).toMatchObject({ imported: 0, updated: 0, unchanged: 2 });
+    expect((await counts(t)).articles).toBe(before.articles);
+  });
+
   it('says when two posts of a file claim one old address, which leads to the first', async () => {
     const file = tempFile(
       'same-link.xml',

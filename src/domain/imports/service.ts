@@ -20,7 +20,7 @@ import { analyseArticle } from '../articles/related.ts';
 import { mainVariant, mediaUrl } from '../media/media.ts';
 import { importUpload } from '../media/service.ts';
 import { authorize } from '../policy.ts';
-import type { JobTransactions } from '../store.ts';
+import type { JobTransactions, Store } from '../store.ts';
 import { searchDocument, unpackSearchFields, type PreparedSearchFields } from '../search/document.ts';
 import { length } from '../text.ts';
 import { oldAddressesOf } from '../../transfer/old-urls.ts';
@@ -141,6 +141,12 @@ function channelSlug(c: SourceCategory): string {
 }
 
 const cut = (text: string, max: number) => (length(text) <= max ? text : `${[...text].slice(0, max - 1).join('')}…`);
+
+/** A source key with the site's address in its other scheme (`wxr:http://site#12` → `wxr:https://site#12`), if any. */
+function schemeTwin(key: string): string[] {
+  const m = /^([a-z]+):(https?):\/\//.exec(key);
+  return m ? [`${m[1]}:${m[2] === 'http' ? 'https' : 'http'}://${key.slice(m[0].length)}`] : [];
+}
 
 /** The category tree as channel paths (any depth), and the channels to make for it, parents first. */
 function planChannels(categories: SourceCategory[], fallback: { slug: string; name: string }) {
@@ -338,6 +344,24 @@ class Importer {
         .update(`${item.title}\u0000${item.date ?? ''}`)
         .digest('hex')
     }`;
+  }
+
+  /**
+   * The articles earlier imports made of these posts, by the posts' keys: also under the key of the site's other scheme
+   * (a site that moved from http to https between two exports is the same site; its posts are not imported twice).
+   */
+  async findEarlier(store: Store, posts: readonly MappedPost[]): Promise<Map<string, ImportSource>> {
+    const found = await store.imports.findSources(posts.flatMap((p) => [p.key, ...schemeTwin(p.key)]));
+    const out = new Map<string, ImportSource>();
+    for (const p of posts) {
+      const before =
+        found.get(p.key) ??
+        schemeTwin(p.key)
+          .map((k) => found.get(k))
+          .find((b) => b !== undefined);
+      if (before) out.set(p.key, before);
+    }
+    return out;
   }
 
   /** Decides whether an item becomes an article, and maps it. */
@@ -612,7 +636,7 @@ class Importer {
       this.seen.add(post.key);
       unique.push(post);
     }
-    const earlier = await this.ctx.store.imports.findSources(unique.map((p) => p.key));
+    const earlier = await this.findEarlier(this.ctx.store, unique);
     const ready: PreparedPost[] = [];
     // Trashed posts: an earlier import's article is taken down (commit → again); the others are not imported.
     for (const post of unique.filter((p) => p.trashed)) {
@@ -659,7 +683,10 @@ class Importer {
     const transaction = this.writes.transaction(async (store) => {
       await store.imports.lock();
       // Another import of the same file may have written some of these since they were looked up.
-      const meanwhile = await store.imports.findSources(fresh.map((f) => f.post.key));
+      const meanwhile = await this.findEarlier(
+        store,
+        fresh.map((f) => f.post),
+      );
       if (meanwhile.size > 0) fresh = fresh.filter((f) => !meanwhile.has(f.post.key));
       if (fresh.length === 0) return { written: 0, analysed: [] };
       const now = this.ctx.clock.now();
@@ -793,7 +820,7 @@ class Importer {
     const sourceMoved = sourceWas !== undefined ? sourceWas !== post.sourceStatus : step !== undefined;
     const remember = async (revision: number) => {
       if (!this.options.dryRun)
-        await this.ctx.store.imports.saveSources([{ key: post.key, articleId: article.id, revision, sourceStatus: post.sourceStatus }], this.ctx.clock.now());
+        await this.ctx.store.imports.saveSources([{ key: before.key, articleId: article.id, revision, sourceStatus: post.sourceStatus }], this.ctx.clock.now());
     };
     if (same && step === undefined) {
       this.report.unchanged++;
