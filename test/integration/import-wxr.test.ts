@@ -518,6 +518,25 @@ ${links
     expect((await t.app.inject({ url: '/p/123.htm' })).statusCode).toBe(404);
   });
 
+  it('answers /blog/?p=<id> of a WordPress installed in /blog, where it answered it', async () => {
+    const file = tempFile(
+      'folder.xml',
+      `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>t</title><link>https://folder.example/blog</link>
+<item><title>子目录</title><link>https://folder.example/blog/2021/03/04/sub/</link><wp:post_id>960001</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><content:encoded>正文</content:encoded></item>
+</channel></rss>`,
+    );
+    await runImport(t, actor, file);
+    const row = await t.db.database.db
+      .selectFrom('import_sources')
+      .select('article_id')
+      .where('source_key', '=', 'wxr:https://folder.example/blog#960001')
+      .executeTakeFirstOrThrow();
+    for (const url of ['/blog/?p=960001', '/blog/index.php?p=960001', '/blog/2021/03/04/sub/']) {
+      const res = await t.app.inject({ url });
+      expect([url, res.statusCode, res.headers.location]).toEqual([url, 301, `/a/${row.article_id}`]);
+    }
+  });
+
   it('takes a site that moved from http to https between two exports for the same site: its posts are not imported twice', async () => {
     const exported = (scheme: string, second: string) =>
       tempFile(

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { oldAddressesOf, oldUrlKey, oldUrlKeyOfRequest } from '../../src/transfer/old-urls.ts';
+import { oldAddressesOf, oldUrlKey, oldUrlKeysOfRequest } from '../../src/transfer/old-urls.ts';
 import { detectFormat, readSource, SourceCheck, type SourceItem } from '../../src/transfer/source.ts';
 import { isOldSiteImage, uploadCandidates } from '../../src/transfer/uploads.ts';
 import { autop, convertWordPressBody, derivedTitle, plainTitle } from '../../src/transfer/wp-body.ts';
@@ -124,12 +124,21 @@ describe('old addresses', () => {
     const chinese = oldUrlKey('/2020/01/02/%E4%B8%AD%E6%96%87/');
     expect(chinese).toBe('/2020/01/02/中文');
     expect(oldUrlKey('/2020/01/02/%e4%b8%ad%e6%96%87')).toBe(chinese);
-    expect(oldUrlKeyOfRequest('/2020/01/02/中文/?utm_source=wx#top')).toBe(chinese);
-    expect(oldUrlKeyOfRequest('/?p=123')).toBe('?p=123');
-    expect(oldUrlKeyOfRequest('/index.php?p=0123&x=1')).toBe('?p=123');
-    expect(oldUrlKeyOfRequest('/')).toBeUndefined();
-    expect(oldUrlKeyOfRequest('/bad/%E4%B8')).toBe(oldUrlKeyOfRequest('/bad/%e4%b8'));
-    expect(oldUrlKeyOfRequest(`/${'a'.repeat(2000)}`)).toBeUndefined();
+    expect(oldUrlKeysOfRequest('/2020/01/02/中文/?utm_source=wx#top')).toEqual([chinese]);
+    expect(oldUrlKeysOfRequest('/?p=123')).toEqual(['?p=123']);
+    expect(oldUrlKeysOfRequest('/index.php?p=0123&x=1')[0]).toBe('?p=123');
+    expect(oldUrlKeysOfRequest('/')).toEqual([]);
+    expect(oldUrlKeysOfRequest('/bad/%E4%B8')).toEqual(oldUrlKeysOfRequest('/bad/%e4%b8'));
+    expect(oldUrlKeysOfRequest(`/${'a'.repeat(2000)}`)).toEqual([]);
+  });
+
+  it("of a site installed in a folder: ?p=<id> asked in that folder (/blog/?p=123), a ?p= elsewhere still finds the path's post", () => {
+    const post = { link: 'https://old.example.com/blog/2010/10/05/a/', guid: 'https://old.example.com/blog/?p=418', postId: '1153' };
+    expect(oldAddressesOf(post, 'https://old.example.com/blog')).toEqual(['/blog/2010/10/05/a', '/blog?p=1153', '/blog?p=418']);
+    expect(oldAddressesOf(post, 'https://old.example.com/blog/')).toEqual(['/blog/2010/10/05/a', '/blog?p=1153', '/blog?p=418']);
+    for (const url of ['/blog/?p=1153', '/blog?p=01153', '/blog/index.php?p=1153&utm_source=x', '/Blog/?p=1153'])
+      expect(oldUrlKeysOfRequest(url)[0]).toBe('/blog?p=1153');
+    expect(oldUrlKeysOfRequest('/blog/2010/10/05/a/?p=9')).toContain('/blog/2010/10/05/a');
   });
 
   it('of a post: its link, ?p=<id>, and its guid when that is on the same site', () => {
