@@ -59,6 +59,19 @@ export function oldUrlKeyOf(url: string, base?: string): string | undefined {
 }
 
 /**
+ * A request's path as the stored addresses were read (by the URL parser): `..` and `%2e%2e` segments resolved, a
+ * backslash a slash. The server takes the path as sent; a browser would have done this before sending it.
+ */
+function resolvedPath(path: string): string {
+  try {
+    // After a host of our own, so that `//elsewhere/x` stays a path.
+    return new URL(`http://old-address${path.startsWith('/') ? '' : '/'}${path}`).pathname;
+  } catch {
+    return path;
+  }
+}
+
+/**
  * The keys a request's URL may be stored under, most precise first (`/2010/10/05/slug/?utm_source=x`; a `?p=` on a
  * path that is no folder of the old site's is looked up by the path alone too).
  */
@@ -66,7 +79,7 @@ export function oldUrlKeysOfRequest(url: string): string[] {
   const hash = url.indexOf('#');
   const u = hash < 0 ? url : url.slice(0, hash);
   const q = u.indexOf('?');
-  const path = q < 0 ? u : u.slice(0, q);
+  const path = resolvedPath(q < 0 ? u : u.slice(0, q));
   const keys = [oldUrlKey(path, q < 0 ? '' : u.slice(q + 1)), oldUrlKey(path)].filter((k) => k !== undefined);
   return [...new Set(keys)];
 }

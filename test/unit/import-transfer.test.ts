@@ -130,6 +130,14 @@ describe('old addresses', () => {
     expect(oldUrlKeysOfRequest('/')).toEqual([]);
     expect(oldUrlKeysOfRequest('/bad/%E4%B8')).toEqual(oldUrlKeysOfRequest('/bad/%e4%b8'));
     expect(oldUrlKeysOfRequest(`/${'a'.repeat(2000)}`)).toEqual([]);
+    // The request's path as sent: dot segments and backslashes read as the stored links were (by the URL parser).
+    for (const [link, asked] of [
+      ['https://old.example/2020/../news/a/', '/2020/../news/a/'],
+      ['https://old.example/2020/%2e%2e/news/a/', '/2020/%2E%2E/news/a/'],
+      ['https://old.example/news\\a/', '/news\\a/'],
+      ['https://old.example//news//a/', '//news//a/'],
+    ] as [string, string][])
+      expect(oldUrlKeysOfRequest(asked)).toEqual([oldAddressesOf({ link, guid: '', postId: '' }, 'https://old.example')[0]]);
   });
 
   it("of a site installed in a folder: ?p=<id> asked in that folder (/blog/?p=123), a ?p= elsewhere still finds the path's post", () => {
