@@ -483,6 +483,38 @@ ${post(1, 'renamed')}${post(2, 'renamed-8')}${post(3, 'RENAMED')}${post(4, 'Rena
     expect([await channelOf(1), await channelOf(2), await channelOf(3), await channelOf(4)]).toEqual(['要闻', '快讯', '评论', '专栏']);
   });
 
+  it('nests categories as channels at most 8 deep: a file of hundreds nested in each other makes no path hundreds of levels long', async () => {
+    const depth = 300;
+    const categories = Array.from(
+      { length: depth },
+      (_, i) =>
+        `<wp:category><wp:term_id>${i + 1}</wp:term_id><wp:category_nicename>deep-${i}</wp:category_nicename><wp:category_parent>${i > 0 ? `deep-${i - 1}` : ''}</wp:category_parent><wp:cat_name>第${i}层</wp:cat_name></wp:category>`,
+    ).join('');
+    const file = tempFile(
+      'deep.xml',
+      `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>t</title><link>https://deep.example</link>
+${categories}
+<item><title>最深</title><wp:post_id>1</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><category domain="category" nicename="deep-${depth - 1}"><![CDATA[第${depth - 1}层]]></category><content:encoded>正文</content:encoded></item>
+</channel></rss>`,
+    );
+    const before = new Set((await t.ctx.store.channels.all()).map((c) => c.path));
+    const report = await runImport(t, actor, file);
+    const all = (await t.ctx.store.channels.all()).filter((c) => !before.has(c.path));
+    expect(report.channelsCreated).toBe(all.length);
+    const made = all.filter((c) => c.slug.startsWith('deep-'));
+    expect(made).toHaveLength(depth);
+    expect(Math.max(...made.map((c) => c.path.split('/').length))).toBe(8);
+    const row = await t.db.database.db
+      .selectFrom('import_sources')
+      .select('article_id')
+      .where('source_key', '=', 'wxr:https://deep.example#1')
+      .executeTakeFirstOrThrow();
+    const { channelId } = (await t.ctx.store.articles.findById(row.article_id))!;
+    const channel = made.find((c) => c.id === channelId);
+    expect(channel?.name).toBe(`第${depth - 1}层`);
+    expect(channel?.path.split('/')).toHaveLength(8);
+  });
+
   it('answers old addresses under our own prefixes where no page of ours is (/p/123.html, a channel or topic the site lacks); our pages win', async () => {
     const links = ['/p/123.html', '/p/987654', '/a/5.html', '/c/no-such-channel', '/t/no-such-topic', '/search', '/healthz'];
     const file = tempFile(

@@ -148,18 +148,20 @@ function schemeTwin(key: string): string[] {
   return m ? [`${m[1]}:${m[2] === 'http' ? 'https' : 'http'}://${key.slice(m[0].length)}`] : [];
 }
 
-/** The category tree as channel paths (any depth), and the channels to make for it, parents first. */
+/**
+ * How deep imported categories nest as channels; deeper ones sit beside the deepest level. A file of thousands of
+ * nested categories would otherwise make paths thousands of levels long (their sum grows with the square: a 2 MB file,
+ * gigabytes of paths).
+ */
+const MAX_IMPORTED_DEPTH = 8;
+
+/** The category tree as channel paths (up to MAX_IMPORTED_DEPTH deep), and the channels to make for it, parents first. */
 function planChannels(categories: SourceCategory[], fallback: { slug: string; name: string }) {
   const bySlug = new Map(categories.map((c) => [c.slug, c]));
   const pathOfSlug = new Map<string, string>();
   const ordered: { path: string; slug: string; name: string; parent: string | null }[] = [];
   const taken = new Set<string>();
-  const resolve = (c: SourceCategory, seen: Set<string>): string => {
-    const known = pathOfSlug.get(c.slug);
-    if (known) return known;
-    const parent = c.parent && c.parent !== c.slug && !seen.has(c.parent) ? bySlug.get(c.parent) : undefined;
-    seen.add(c.slug);
-    const parentPath = parent ? resolve(parent, seen) : null;
+  const place = (c: SourceCategory, parentPath: string | null): string => {
     const under = (slug: string) => (parentPath ? `${parentPath}/${slug}` : slug);
     let slug = channelSlug(c);
     // Two categories whose slugs meet once cleaned (Uppercase and uppercase): the later one gets its term id, and a
@@ -176,7 +178,24 @@ function planChannels(categories: SourceCategory[], fallback: { slug: string; na
     ordered.push({ path: p, slug, name: cut(plainTitle(c.name) || slug, 40), parent: parentPath });
     return p;
   };
-  for (const c of categories) resolve(c, new Set());
+  const resolve = (start: SourceCategory) => {
+    // Up the parents to one already placed or the root, without recursion (a file may nest thousands); a loop of
+    // parents ends where it meets itself.
+    const chain: SourceCategory[] = [];
+    const seen = new Set<string>();
+    let c: SourceCategory | undefined = start;
+    while (c && !pathOfSlug.has(c.slug)) {
+      seen.add(c.slug);
+      chain.push(c);
+      c = c.parent && c.parent !== c.slug && !seen.has(c.parent) ? bySlug.get(c.parent) : undefined;
+    }
+    let parentPath = c ? pathOfSlug.get(c.slug)! : null;
+    for (const link of chain.reverse()) {
+      if (parentPath !== null && parentPath.split('/').length >= MAX_IMPORTED_DEPTH) parentPath = parentPath.slice(0, parentPath.lastIndexOf('/')) || null;
+      parentPath = place(link, parentPath);
+    }
+  };
+  for (const c of categories) resolve(c);
   // A category of that slug is the fallback channel itself (listed once: a dry run counts what a run makes).
   if (!taken.has(fallback.slug)) ordered.push({ path: fallback.slug, slug: fallback.slug, name: fallback.name, parent: null });
   return { plan: { pathOfSlug, fallback: fallback.slug } as ChannelPlan, ordered };
