@@ -8,8 +8,6 @@ import type { Container } from './container.ts';
 import type { Ctx } from './domain/context.ts';
 import { invalid, notFound } from './domain/errors.ts';
 import { ImportJobs } from './domain/imports/jobs.ts';
-import { resolveOldUrl } from './domain/imports/old-urls.ts';
-import { articlePath } from './web/presenters/articles.ts';
 import { JSON_MAX_DEPTH, jsonDepthExceeds } from './web/json.ts';
 import { registerLingeringClose } from './web/linger.ts';
 import { ConnectionDrain } from './web/drain.ts';
@@ -29,6 +27,7 @@ import type { Broadcast } from './storage/broadcast.ts';
 import { CdnPurger } from './web/cdn-purge.ts';
 import { PageCache, purgeKeysFor, registerPageCache, serveFromCache } from './web/page-cache.ts';
 import { sendHtml } from './web/public/html.ts';
+import { answerOldAddress } from './web/public/old-addresses.ts';
 import { publicRoutes, type ErrorRenderer } from './web/public/routes.tsx';
 import { hantRoutes } from './web/public/hant.tsx';
 import { careRedirect, careRoutes, registerCareRedirect } from './web/public/care.ts';
@@ -234,9 +233,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.setNotFoundHandler(async (req, reply) => {
     if (isApiRequest(req) || !renderError) return sendApiError(reply, toApiError(notFound('Route')));
     // An old address of an imported article (inkstone import): 301 to its page, 410 when it is not public.
-    const old = req.method === 'GET' || req.method === 'HEAD' ? await resolveOldUrl(ctx, req.url) : undefined;
-    if (old?.kind === 'moved') return reply.code(301).header('location', articlePath(old.articleId)).header('cache-control', 'public, max-age=3600').send();
-    if (old?.kind === 'gone') return sendHtml(reply, 410, await renderError(410), 'public, max-age=30');
+    const old = await answerOldAddress(ctx, req, reply, renderError, 3600);
+    if (old) return old;
     return sendHtml(reply, 404, await renderError(404), 'public, max-age=30');
   });
 

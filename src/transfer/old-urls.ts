@@ -15,11 +15,8 @@ function decodeSegment(segment: string): string {
   }
 }
 
-/** The key of a path and query, or undefined when there is nothing to remember (the site's root, an over-long path). */
-export function oldUrlKey(path: string, query = ''): string | undefined {
-  const p = new URLSearchParams(query).get('p');
-  const bare = path.replace(/\/+$/, '');
-  if (p !== null && /^\d{1,12}$/.test(p) && (bare === '' || bare === '/index.php')) return `?p=${Number(p)}`;
+/** The key of a path alone: '' for the site's root, undefined for one not to remember (over-long, control characters). */
+function pathKey(path: string): string | undefined {
   const decoded = path
     .split('/')
     .map(decodeSegment)
@@ -28,8 +25,22 @@ export function oldUrlKey(path: string, query = ''): string | undefined {
     .toLowerCase()
     .replace(/\/{2,}/g, '/')
     .replace(/\/+$/, '');
-  if (decoded === '' || decoded.length > OLD_PATH_MAX || /[\u0000-\u001f]/.test(decoded)) return undefined;
-  return decoded.startsWith('/') ? decoded : `/${decoded}`;
+  if (decoded.length > OLD_PATH_MAX || /[\u0000-\u001f]/.test(decoded)) return undefined;
+  return decoded === '' || decoded.startsWith('/') ? decoded : `/${decoded}`;
+}
+
+/**
+ * The key of a path and query, or undefined when there is nothing to remember (the site's root, an over-long path).
+ * WordPress's `?p=123` is keyed with the folder it was asked in: `?p=123` at the root (`/?p=123`, `/index.php?p=123`),
+ * `/blog?p=123` for a site installed in /blog.
+ */
+export function oldUrlKey(path: string, query = ''): string | undefined {
+  const p = new URLSearchParams(query).get('p');
+  if (p !== null && /^\d{1,12}$/.test(p)) {
+    const folder = pathKey(path.replace(/\/index\.php\/*$/i, ''));
+    if (folder !== undefined) return `${folder}?p=${Number(p)}`;
+  }
+  return pathKey(path) || undefined;
 }
 
 /**
@@ -47,12 +58,30 @@ export function oldUrlKeyOf(url: string, base?: string): string | undefined {
   return oldUrlKey(parsed.pathname, parsed.search);
 }
 
-/** The key of a request's URL as the server receives it (`/2010/10/05/slug/?utm_source=x`). */
-export function oldUrlKeyOfRequest(url: string): string | undefined {
+/**
+ * A request's path as the stored addresses were read (by the URL parser): `..` and `%2e%2e` segments resolved, a
+ * backslash a slash. The server takes the path as sent; a browser would have done this before sending it.
+ */
+function resolvedPath(path: string): string {
+  try {
+    // After a host of our own, so that `//elsewhere/x` stays a path.
+    return new URL(`http://old-address${path.startsWith('/') ? '' : '/'}${path}`).pathname;
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * The keys a request's URL may be stored under, most precise first (`/2010/10/05/slug/?utm_source=x`; a `?p=` on a
+ * path that is no folder of the old site's is looked up by the path alone too).
+ */
+export function oldUrlKeysOfRequest(url: string): string[] {
   const hash = url.indexOf('#');
   const u = hash < 0 ? url : url.slice(0, hash);
   const q = u.indexOf('?');
-  return oldUrlKey(q < 0 ? u : u.slice(0, q), q < 0 ? '' : u.slice(q + 1));
+  const path = resolvedPath(q < 0 ? u : u.slice(0, q));
+  const keys = [oldUrlKey(path, q < 0 ? '' : u.slice(q + 1)), oldUrlKey(path)].filter((k) => k !== undefined);
+  return [...new Set(keys)];
 }
 
 const hostOf = (url: string) => {
@@ -73,7 +102,8 @@ export function oldAddressesOf(post: { link: string; guid: string; postId: strin
     if (k) keys.add(k);
   };
   add(oldUrlKeyOf(post.link, siteLink));
-  if (/^\d+$/.test(post.postId)) add(`?p=${Number(post.postId)}`);
+  // Asked in the folder WordPress is installed in (its site address): `/?p=123`, or `/blog/?p=123`.
+  if (/^\d+$/.test(post.postId)) add(oldUrlKeyOf(`?p=${Number(post.postId)}`, siteLink.replace(/\/*$/, '/')) ?? `?p=${Number(post.postId)}`);
   const site = hostOf(siteLink) ?? hostOf(post.link);
   if (post.guid && site && hostOf(post.guid) === site) add(oldUrlKeyOf(post.guid));
   return [...keys];

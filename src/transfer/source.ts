@@ -124,12 +124,25 @@ export function parseDate(value: string, zoneOffsetMinutes = 0): number | undefi
   const plain = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?$/.exec(v);
   if (plain) {
     const [y, mo, d, h, mi, s] = plain.slice(1, 7).map((n) => Number(n ?? 0)) as [number, number, number, number, number, number];
-    const ms = Date.UTC(y, mo - 1, d, h, mi, s, Number((plain[7] ?? '').padEnd(3, '0'))) - zoneOffsetMinutes * 60_000;
-    return Number.isFinite(ms) ? ms : undefined;
+    // A month, day or time out of range (2020-13-45, 24:00) is no date rather than another one carried over; the year
+    // is set as written (Date.UTC reads 0001 as 1901).
+    const at = new Date(Date.UTC(2000, 0, 1, h, mi, s, Number((plain[7] ?? '').padEnd(3, '0'))));
+    at.setUTCFullYear(y, mo - 1, d);
+    if (y < 1 || h > 23 || mi > 59 || s > 59 || at.getUTCMonth() !== mo - 1 || at.getUTCDate() !== d) return undefined;
+    return at.getTime() - zoneOffsetMinutes * 60_000;
   }
+  // PHP's rendering of WordPress's zero date: no date (V8 would read it as 2030).
+  if (v.startsWith('-')) return undefined;
   const ms = Date.parse(ZONED.test(v) ? v : `${v} ${zoneOffset(zoneOffsetMinutes)}`);
-  return Number.isFinite(ms) ? ms : undefined;
+  if (!Number.isFinite(ms)) return undefined;
+  // Date.parse's lenient forms give some dates another year (`01 Jan 0001` as 2001): a date whose year is not the one
+  // written (a zone may move it by one) is no date.
+  const year = WRITTEN_YEAR.exec(v);
+  return year && Math.abs(new Date(ms).getUTCFullYear() - Number(year[0])) > 1 ? undefined : ms;
 }
+
+/** The first four-digit number that is not a zone (`+0800`): a date's year. */
+const WRITTEN_YEAR = /(?<![\d+-])\d{4}(?!\d)/;
 
 /** Ends with a zone: `Z`, `+0800`, `+08:00`, or a name Date.parse knows (GMT, UTC, UT, the US zones of RFC 822). */
 const ZONED = /(?:Z|[+-]\d{2}:?\d{2}|\b(?:GMT|UTC|UT|[ECMP][SD]T))$/i;

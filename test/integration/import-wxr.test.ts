@@ -456,6 +456,137 @@ describe.each(STORES)('WordPress import on %s', (kind) => {
     for (const c of made) expect(c.slug).toMatch(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/);
   });
 
+  it('gives every category a channel of its own when a renamed slug is another category’s (news, news-8, NEWS of term 8)', async () => {
+    const category = (id: number, slug: string, name: string) =>
+      `<wp:category><wp:term_id>${id}</wp:term_id><wp:category_nicename>${slug}</wp:category_nicename><wp:category_parent></wp:category_parent><wp:cat_name>${name}</wp:cat_name></wp:category>`;
+    const post = (id: number, slug: string) =>
+      `<item><title>分类${id}</title><wp:post_id>${id}</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><category domain="category" nicename="${slug}"><![CDATA[${slug}]]></category><content:encoded>正文</content:encoded></item>`;
+    const file = tempFile(
+      'renamed-channels.xml',
+      `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>t</title><link>https://renamed.example</link>
+${category(6, 'renamed', '要闻')}${category(7, 'renamed-8', '快讯')}${category(8, 'RENAMED', '评论')}${category(9, 'Renamed', '专栏')}
+${post(1, 'renamed')}${post(2, 'renamed-8')}${post(3, 'RENAMED')}${post(4, 'Renamed')}
+</channel></rss>`,
+    );
+    const dry = await runImport(t, actor, file, { dryRun: true });
+    const run = await runImport(t, actor, file);
+    expect(dry.channelsCreated).toBe(run.channelsCreated);
+    const names = new Map((await t.ctx.store.channels.all()).map((c) => [c.id, c.name]));
+    const channelOf = async (postId: number) => {
+      const row = await t.db.database.db
+        .selectFrom('import_sources')
+        .select('article_id')
+        .where('source_key', '=', `wxr:https://renamed.example#${postId}`)
+        .executeTakeFirstOrThrow();
+      return names.get((await t.ctx.store.articles.findById(row.article_id))!.channelId);
+    };
+    expect([await channelOf(1), await channelOf(2), await channelOf(3), await channelOf(4)]).toEqual(['要闻', '快讯', '评论', '专栏']);
+  });
+
+  it('nests categories as channels at most 8 deep: a file of hundreds nested in each other makes no path hundreds of levels long', async () => {
+    const depth = 300;
+    const categories = Array.from(
+      { length: depth },
+      (_, i) =>
+        `<wp:category><wp:term_id>${i + 1}</wp:term_id><wp:category_nicename>deep-${i}</wp:category_nicename><wp:category_parent>${i > 0 ? `deep-${i - 1}` : ''}</wp:category_parent><wp:cat_name>第${i}层</wp:cat_name></wp:category>`,
+    ).join('');
+    const file = tempFile(
+      'deep.xml',
+      `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>t</title><link>https://deep.example</link>
+${categories}
+<item><title>最深</title><wp:post_id>1</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><category domain="category" nicename="deep-${depth - 1}"><![CDATA[第${depth - 1}层]]></category><content:encoded>正文</content:encoded></item>
+</channel></rss>`,
+    );
+    const before = new Set((await t.ctx.store.channels.all()).map((c) => c.path));
+    const report = await runImport(t, actor, file);
+    const all = (await t.ctx.store.channels.all()).filter((c) => !before.has(c.path));
+    expect(report.channelsCreated).toBe(all.length);
+    const made = all.filter((c) => c.slug.startsWith('deep-'));
+    expect(made).toHaveLength(depth);
+    expect(Math.max(...made.map((c) => c.path.split('/').length))).toBe(8);
+    const row = await t.db.database.db
+      .selectFrom('import_sources')
+      .select('article_id')
+      .where('source_key', '=', 'wxr:https://deep.example#1')
+      .executeTakeFirstOrThrow();
+    const { channelId } = (await t.ctx.store.articles.findById(row.article_id))!;
+    const channel = made.find((c) => c.id === channelId);
+    expect(channel?.name).toBe(`第${depth - 1}层`);
+    expect(channel?.path.split('/')).toHaveLength(8);
+  });
+
+  it('answers old addresses under our own prefixes where no page of ours is (/p/123.html, a channel or topic the site lacks); our pages win', async () => {
+    const links = ['/p/123.html', '/p/987654', '/a/5.html', '/c/no-such-channel', '/t/no-such-topic', '/search', '/healthz'];
+    const file = tempFile(
+      'own-prefixes.xml',
+      `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>t</title><link>https://prefixes.example</link>
+${links
+  .map(
+    (l, i) =>
+      `<item><title>前缀${i}</title><link>https://prefixes.example${l}</link><wp:post_id>${950001 + i}</wp:post_id><wp:status>${i === 4 ? 'draft' : 'publish'}</wp:status><wp:post_type>post</wp:post_type><content:encoded>正文</content:encoded></item>`,
+  )
+  .join('\n')}
+</channel></rss>`,
+    );
+    await runImport(t, actor, file);
+    const idOf = async (i: number) =>
+      (
+        await t.db.database.db
+          .selectFrom('import_sources')
+          .select('article_id')
+          .where('source_key', '=', `wxr:https://prefixes.example#${950001 + i}`)
+          .executeTakeFirstOrThrow()
+      ).article_id;
+    for (const [i, url] of ['/p/123.html', '/p/987654', '/a/5.html', '/c/no-such-channel'].entries()) {
+      const res = await t.app.inject({ url });
+      expect([url, res.statusCode, res.headers.location]).toEqual([url, 301, `/a/${await idOf(i)}`]);
+    }
+    // A draft at the source: gone, as at any other old address.
+    expect((await t.app.inject({ url: '/t/no-such-topic' })).statusCode).toBe(410);
+    // Pages of ours keep their addresses.
+    expect((await t.app.inject({ url: '/search' })).statusCode).toBe(200);
+    expect((await t.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    expect((await t.app.inject({ url: `/a/${await idOf(0)}` })).statusCode).toBe(200);
+    expect((await t.app.inject({ url: '/p/123.htm' })).statusCode).toBe(404);
+  });
+
+  it('answers /blog/?p=<id> of a WordPress installed in /blog, where it answered it', async () => {
+    const file = tempFile(
+      'folder.xml',
+      `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>t</title><link>https://folder.example/blog</link>
+<item><title>子目录</title><link>https://folder.example/blog/2021/03/04/sub/</link><wp:post_id>960001</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><content:encoded>正文</content:encoded></item>
+</channel></rss>`,
+    );
+    await runImport(t, actor, file);
+    const row = await t.db.database.db
+      .selectFrom('import_sources')
+      .select('article_id')
+      .where('source_key', '=', 'wxr:https://folder.example/blog#960001')
+      .executeTakeFirstOrThrow();
+    for (const url of ['/blog/?p=960001', '/blog/index.php?p=960001', '/blog/2021/03/04/sub/']) {
+      const res = await t.app.inject({ url });
+      expect([url, res.statusCode, res.headers.location]).toEqual([url, 301, `/a/${row.article_id}`]);
+    }
+  });
+
+  it('takes a site that moved from http to https between two exports for the same site: its posts are not imported twice', async () => {
+    const exported = (scheme: string, second: string) =>
+      tempFile(
+        `moved-${scheme}.xml`,
+        `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>t</title><link>${scheme}://moved.example</link>
+<item><title>搬家一</title><link>${scheme}://moved.example/one/</link><wp:post_id>1</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><content:encoded>第一篇正文</content:encoded></item>
+<item><title>搬家二</title><link>${scheme}://moved.example/two/</link><wp:post_id>2</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><content:encoded>${second}</content:encoded></item>
+</channel></rss>`,
+      );
+    expect(await runImport(t, actor, exported('http', '第二篇正文'))).toMatchObject({ imported: 2 });
+    const before = await counts(t);
+    const moved = exported('https', '第二篇正文，改过了');
+    expect(await runImport(t, actor, moved, { dryRun: true })).toMatchObject({ imported: 0, updated: 1, unchanged: 1 });
+    expect(await runImport(t, actor, moved)).toMatchObject({ imported: 0, updated: 1, unchanged: 1 });
+    expect(await runImport(t, actor, moved)).toMatchObject({ imported: 0, updated: 0, unchanged: 2 });
+    expect((await counts(t)).articles).toBe(before.articles);
+  });
+
   it('says when two posts of a file claim one old address, which leads to the first', async () => {
     const file = tempFile(
       'same-link.xml',

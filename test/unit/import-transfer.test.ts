@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { oldAddressesOf, oldUrlKey, oldUrlKeyOfRequest } from '../../src/transfer/old-urls.ts';
+import { oldAddressesOf, oldUrlKey, oldUrlKeysOfRequest } from '../../src/transfer/old-urls.ts';
 import { detectFormat, readSource, SourceCheck, type SourceItem } from '../../src/transfer/source.ts';
 import { isOldSiteImage, uploadCandidates } from '../../src/transfer/uploads.ts';
 import { autop, convertWordPressBody, derivedTitle, plainTitle } from '../../src/transfer/wp-body.ts';
@@ -124,12 +124,29 @@ describe('old addresses', () => {
     const chinese = oldUrlKey('/2020/01/02/%E4%B8%AD%E6%96%87/');
     expect(chinese).toBe('/2020/01/02/中文');
     expect(oldUrlKey('/2020/01/02/%e4%b8%ad%e6%96%87')).toBe(chinese);
-    expect(oldUrlKeyOfRequest('/2020/01/02/中文/?utm_source=wx#top')).toBe(chinese);
-    expect(oldUrlKeyOfRequest('/?p=123')).toBe('?p=123');
-    expect(oldUrlKeyOfRequest('/index.php?p=0123&x=1')).toBe('?p=123');
-    expect(oldUrlKeyOfRequest('/')).toBeUndefined();
-    expect(oldUrlKeyOfRequest('/bad/%E4%B8')).toBe(oldUrlKeyOfRequest('/bad/%e4%b8'));
-    expect(oldUrlKeyOfRequest(`/${'a'.repeat(2000)}`)).toBeUndefined();
+    expect(oldUrlKeysOfRequest('/2020/01/02/中文/?utm_source=wx#top')).toEqual([chinese]);
+    expect(oldUrlKeysOfRequest('/?p=123')).toEqual(['?p=123']);
+    expect(oldUrlKeysOfRequest('/index.php?p=0123&x=1')[0]).toBe('?p=123');
+    expect(oldUrlKeysOfRequest('/')).toEqual([]);
+    expect(oldUrlKeysOfRequest('/bad/%E4%B8')).toEqual(oldUrlKeysOfRequest('/bad/%e4%b8'));
+    expect(oldUrlKeysOfRequest(`/${'a'.repeat(2000)}`)).toEqual([]);
+    // The request's path as sent: dot segments and backslashes read as the stored links were (by the URL parser).
+    for (const [link, asked] of [
+      ['https://old.example/2020/../news/a/', '/2020/../news/a/'],
+      ['https://old.example/2020/%2e%2e/news/a/', '/2020/%2E%2E/news/a/'],
+      ['https://old.example/news\\a/', '/news\\a/'],
+      ['https://old.example//news//a/', '//news//a/'],
+    ] as [string, string][])
+      expect(oldUrlKeysOfRequest(asked)).toEqual([oldAddressesOf({ link, guid: '', postId: '' }, 'https://old.example')[0]]);
+  });
+
+  it("of a site installed in a folder: ?p=<id> asked in that folder (/blog/?p=123), a ?p= elsewhere still finds the path's post", () => {
+    const post = { link: 'https://old.example.com/blog/2010/10/05/a/', guid: 'https://old.example.com/blog/?p=418', postId: '1153' };
+    expect(oldAddressesOf(post, 'https://old.example.com/blog')).toEqual(['/blog/2010/10/05/a', '/blog?p=1153', '/blog?p=418']);
+    expect(oldAddressesOf(post, 'https://old.example.com/blog/')).toEqual(['/blog/2010/10/05/a', '/blog?p=1153', '/blog?p=418']);
+    for (const url of ['/blog/?p=1153', '/blog?p=01153', '/blog/index.php?p=1153&utm_source=x', '/Blog/?p=1153'])
+      expect(oldUrlKeysOfRequest(url)[0]).toBe('/blog?p=1153');
+    expect(oldUrlKeysOfRequest('/blog/2010/10/05/a/?p=9')).toContain('/blog/2010/10/05/a');
   });
 
   it('of a post: its link, ?p=<id>, and its guid when that is on the same site', () => {
@@ -227,6 +244,31 @@ describe('reading files', () => {
       ),
     );
     expect(atom[0]).toEqual(expect.objectContaining({ date: Date.UTC(2020, 0, 5, 2), modified: Date.UTC(2020, 0, 5, 16) }));
+  });
+
+  it('takes a date that names no real day as none, not as another day: the next date of the post is used instead', async () => {
+    // PHP's rendering of the zero date, a month and day past their end, Date.parse's two-digit reading of year 0001.
+    const broken = ['-0001-11-30 00:00:00', '2020-13-45 10:00:00', '2021-02-29 10:00:00', '2020-01-05 24:30:00', 'Mon, 01 Jan 0001 00:00:00 +0000'];
+    const wxr = await items(
+      write(
+        'broken-dates.xml',
+        `<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>站</title><link>https://d.example</link>${broken
+          .map(
+            (d, i) =>
+              `<item><title>${i}</title><wp:post_id>${i + 1}</wp:post_id><wp:post_date_gmt>${d}</wp:post_date_gmt><wp:post_date>2020-01-05 10:00:00</wp:post_date></item>`,
+          )
+          .join('')}</channel></rss>`,
+      ),
+    );
+    expect(wxr.map((i) => i.date)).toEqual(broken.map(() => Date.UTC(2020, 0, 5, 2)));
+    // Real days at the ends of the calendar are kept as written.
+    const kept = await items(
+      write(
+        'far-dates.xml',
+        `<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>站</title><link>https://d.example</link><item><title>早</title><wp:post_id>1</wp:post_id><wp:post_date_gmt>0099-03-01 00:00:00</wp:post_date_gmt></item><item><title>晚</title><wp:post_id>2</wp:post_id><wp:post_date_gmt>9999-12-31 23:59:59</wp:post_date_gmt></item><item><title>闰</title><wp:post_id>3</wp:post_id><wp:post_date_gmt>2024-02-29 12:00:00</wp:post_date_gmt></item></channel></rss>`,
+      ),
+    );
+    expect(kept.map((i) => new Date(i.date!).toISOString())).toEqual(['0099-03-01T00:00:00.000Z', '9999-12-31T23:59:59.000Z', '2024-02-29T12:00:00.000Z']);
   });
 
   it('refuses hostile and broken XML with the line and column, never expanding or fetching entities', async () => {

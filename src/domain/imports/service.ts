@@ -20,7 +20,7 @@ import { analyseArticle } from '../articles/related.ts';
 import { mainVariant, mediaUrl } from '../media/media.ts';
 import { importUpload } from '../media/service.ts';
 import { authorize } from '../policy.ts';
-import type { JobTransactions } from '../store.ts';
+import type { JobTransactions, Store } from '../store.ts';
 import { searchDocument, unpackSearchFields, type PreparedSearchFields } from '../search/document.ts';
 import { length } from '../text.ts';
 import { oldAddressesOf } from '../../transfer/old-urls.ts';
@@ -142,31 +142,62 @@ function channelSlug(c: SourceCategory): string {
 
 const cut = (text: string, max: number) => (length(text) <= max ? text : `${[...text].slice(0, max - 1).join('')}…`);
 
-/** The category tree as channel paths (any depth), and the channels to make for it, parents first. */
+/** A source key with the site's address in its other scheme (`wxr:http://site#12` → `wxr:https://site#12`), if any. */
+function schemeTwin(key: string): string[] {
+  const m = /^([a-z]+):(https?):\/\//.exec(key);
+  return m ? [`${m[1]}:${m[2] === 'http' ? 'https' : 'http'}://${key.slice(m[0].length)}`] : [];
+}
+
+/**
+ * How deep imported categories nest as channels; deeper ones sit beside the deepest level. A file of thousands of
+ * nested categories would otherwise make paths thousands of levels long (their sum grows with the square: a 2 MB file,
+ * gigabytes of paths).
+ */
+const MAX_IMPORTED_DEPTH = 8;
+
+/** The category tree as channel paths (up to MAX_IMPORTED_DEPTH deep), and the channels to make for it, parents first. */
 function planChannels(categories: SourceCategory[], fallback: { slug: string; name: string }) {
   const bySlug = new Map(categories.map((c) => [c.slug, c]));
   const pathOfSlug = new Map<string, string>();
   const ordered: { path: string; slug: string; name: string; parent: string | null }[] = [];
-  const resolve = (c: SourceCategory, seen: Set<string>): string => {
-    const known = pathOfSlug.get(c.slug);
-    if (known) return known;
-    const parent = c.parent && c.parent !== c.slug && !seen.has(c.parent) ? bySlug.get(c.parent) : undefined;
-    seen.add(c.slug);
-    const parentPath = parent ? resolve(parent, seen) : null;
+  const taken = new Set<string>();
+  const place = (c: SourceCategory, parentPath: string | null): string => {
+    const under = (slug: string) => (parentPath ? `${parentPath}/${slug}` : slug);
     let slug = channelSlug(c);
-    let p = parentPath ? `${parentPath}/${slug}` : slug;
-    // Two categories whose slugs meet once cleaned (Uppercase and uppercase): the later one gets its term id.
-    if (ordered.some((o) => o.path === p)) {
-      slug = `${slug.slice(0, 30)}-${/^\d+$/.test(c.termId) ? c.termId : ordered.length}`.slice(0, 40).replace(/-+$/, '');
-      p = parentPath ? `${parentPath}/${slug}` : slug;
+    // Two categories whose slugs meet once cleaned (Uppercase and uppercase): the later one gets its term id, and a
+    // number after it when that too is another category's slug (`news`, `news-8`, `NEWS` of term 8), so no two
+    // categories share a channel.
+    if (taken.has(under(slug))) {
+      const renamed = `${slug.slice(0, 30)}-${/^\d+$/.test(c.termId) ? c.termId : ordered.length}`.slice(0, 40).replace(/-+$/, '');
+      slug = renamed;
+      for (let n = 2; taken.has(under(slug)); n++) slug = `${renamed.slice(0, 39 - String(n).length).replace(/-+$/, '')}-${n}`;
     }
+    const p = under(slug);
+    taken.add(p);
     pathOfSlug.set(c.slug, p);
     ordered.push({ path: p, slug, name: cut(plainTitle(c.name) || slug, 40), parent: parentPath });
     return p;
   };
-  for (const c of categories) resolve(c, new Set());
+  const resolve = (start: SourceCategory) => {
+    // Up the parents to one already placed or the root, without recursion (a file may nest thousands); a loop of
+    // parents ends where it meets itself.
+    const chain: SourceCategory[] = [];
+    const seen = new Set<string>();
+    let c: SourceCategory | undefined = start;
+    while (c && !pathOfSlug.has(c.slug)) {
+      seen.add(c.slug);
+      chain.push(c);
+      c = c.parent && c.parent !== c.slug && !seen.has(c.parent) ? bySlug.get(c.parent) : undefined;
+    }
+    let parentPath = c ? pathOfSlug.get(c.slug)! : null;
+    for (const link of chain.reverse()) {
+      if (parentPath !== null && parentPath.split('/').length >= MAX_IMPORTED_DEPTH) parentPath = parentPath.slice(0, parentPath.lastIndexOf('/')) || null;
+      parentPath = place(link, parentPath);
+    }
+  };
+  for (const c of categories) resolve(c);
   // A category of that slug is the fallback channel itself (listed once: a dry run counts what a run makes).
-  if (!ordered.some((o) => o.path === fallback.slug)) ordered.push({ path: fallback.slug, slug: fallback.slug, name: fallback.name, parent: null });
+  if (!taken.has(fallback.slug)) ordered.push({ path: fallback.slug, slug: fallback.slug, name: fallback.name, parent: null });
   return { plan: { pathOfSlug, fallback: fallback.slug } as ChannelPlan, ordered };
 }
 
@@ -332,6 +363,24 @@ class Importer {
         .update(`${item.title}\u0000${item.date ?? ''}`)
         .digest('hex')
     }`;
+  }
+
+  /**
+   * The articles earlier imports made of these posts, by the posts' keys: also under the key of the site's other scheme
+   * (a site that moved from http to https between two exports is the same site; its posts are not imported twice).
+   */
+  async findEarlier(store: Store, posts: readonly MappedPost[]): Promise<Map<string, ImportSource>> {
+    const found = await store.imports.findSources(posts.flatMap((p) => [p.key, ...schemeTwin(p.key)]));
+    const out = new Map<string, ImportSource>();
+    for (const p of posts) {
+      const before =
+        found.get(p.key) ??
+        schemeTwin(p.key)
+          .map((k) => found.get(k))
+          .find((b) => b !== undefined);
+      if (before) out.set(p.key, before);
+    }
+    return out;
   }
 
   /** Decides whether an item becomes an article, and maps it. */
@@ -606,7 +655,7 @@ class Importer {
       this.seen.add(post.key);
       unique.push(post);
     }
-    const earlier = await this.ctx.store.imports.findSources(unique.map((p) => p.key));
+    const earlier = await this.findEarlier(this.ctx.store, unique);
     const ready: PreparedPost[] = [];
     // Trashed posts: an earlier import's article is taken down (commit → again); the others are not imported.
     for (const post of unique.filter((p) => p.trashed)) {
@@ -653,7 +702,10 @@ class Importer {
     const transaction = this.writes.transaction(async (store) => {
       await store.imports.lock();
       // Another import of the same file may have written some of these since they were looked up.
-      const meanwhile = await store.imports.findSources(fresh.map((f) => f.post.key));
+      const meanwhile = await this.findEarlier(
+        store,
+        fresh.map((f) => f.post),
+      );
       if (meanwhile.size > 0) fresh = fresh.filter((f) => !meanwhile.has(f.post.key));
       if (fresh.length === 0) return { written: 0, analysed: [] };
       const now = this.ctx.clock.now();
@@ -787,7 +839,7 @@ class Importer {
     const sourceMoved = sourceWas !== undefined ? sourceWas !== post.sourceStatus : step !== undefined;
     const remember = async (revision: number) => {
       if (!this.options.dryRun)
-        await this.ctx.store.imports.saveSources([{ key: post.key, articleId: article.id, revision, sourceStatus: post.sourceStatus }], this.ctx.clock.now());
+        await this.ctx.store.imports.saveSources([{ key: before.key, articleId: article.id, revision, sourceStatus: post.sourceStatus }], this.ctx.clock.now());
     };
     if (same && step === undefined) {
       this.report.unchanged++;

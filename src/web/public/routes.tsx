@@ -18,6 +18,7 @@ import { pollPageRoutes, publicPollViews, TOPIC_PAGE_POLLS } from './polls.tsx';
 import { searchPageRoutes } from './search.tsx';
 import { ArticlePage, ChannelPage, ErrorPage, HomePage, MoodPage, SharePage, TopicPage } from './pages.tsx';
 import { getReactions } from '../../domain/reactions/service.ts';
+import { answerOldAddress } from './old-addresses.ts';
 import { readerOf } from '../reader.ts';
 import { carePage, wantsCare } from './care.ts';
 import { siteViews, type SiteView } from './view.ts';
@@ -78,7 +79,14 @@ export function publicRoutes(app: FastifyInstance, deps: WebDeps, assets: Assets
   const { ctx, config } = deps;
   const view = siteViews(ctx, config, assets);
   const renderError = errorRenderer((load) => readerLoad(deps, undefined, load), view);
-  const notFoundPage = async (reply: FastifyReply, status = 404) => sendHtml(reply, status, await renderError(status), 'public, max-age=30');
+  const notFoundPage = async (reply: FastifyReply, status = 404) => {
+    // Nothing of ours here: the address may still be an imported article's old one (WordPress's /p/123.html).
+    if (status === 404) {
+      const old = await answerOldAddress(ctx, reply.request, reply, renderError, 60);
+      if (old) return old;
+    }
+    return sendHtml(reply, status, await renderError(status), 'public, max-age=30');
+  };
 
   const page = typed(app);
 
