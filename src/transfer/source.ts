@@ -547,7 +547,7 @@ function jsonEvents(format: JsonFormat, pending: SourceRecord[]): { events: Json
 }
 
 /**
- * The records of a WXR, RSS or Atom file, streamed: the file is read in chunks and each chunk's records are yielded
+ * The records of a WXR, RSS, Atom, JSON Feed or JSON lines file, streamed: the file is read in chunks and each chunk's records are yielded
  * before the next chunk is read, so memory stays that of one chunk and its records whatever the file's size. Throws
  * ImportFileError (with line and column) on anything malformed, at the point it is met.
  */
