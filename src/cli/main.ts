@@ -309,7 +309,9 @@ program
 
 program
   .command('import <file>')
-  .description('import a WordPress export (WXR), an RSS or Atom feed file, or an Inkstone archive; the format is read from the content')
+  .description(
+    'import a WordPress export (WXR), an RSS or Atom feed file, a JSON Feed or JSON lines, or an Inkstone archive; the format is read from the content',
+  )
   .option('--uploads <dir>', "a copy of the old site's wp-content/uploads: its images go through the media pipeline")
   .option('--dry-run', 'read the file and print the report without writing anything')
   .option('--update', 'also overwrite articles edited in the newsroom since an earlier import of the same file')

@@ -1,12 +1,13 @@
 import { open } from 'node:fs/promises';
+import { JsonStream, jsonShapeOf, parseJsonFile, type JsonAt, type JsonEvents } from './json.ts';
 import { child, children, childText, ImportFileError, innerXml, parseXmlFile, XmlStream, type XmlEvents, type XmlNode } from './xml.ts';
 
 /**
  * What an archive file holds, read as a stream of plain records whatever its format: WordPress WXR (1.0–1.2), an RSS
- * 2.0 feed, an Atom feed. Nothing here knows Inkstone's articles: src/domain/imports maps these records onto them.
+ * 2.0 feed, an Atom feed, a JSON Feed (1.0, 1.1) or JSON lines (one item a line, json.ts). Nothing here knows Inkstone's articles: src/domain/imports maps these records onto them.
  */
 
-export type ImportFormat = 'wxr' | 'rss' | 'atom' | 'inkstone';
+export type ImportFormat = 'wxr' | 'rss' | 'atom' | 'json-feed' | 'json-lines' | 'inkstone';
 
 export interface SourceSite {
   format: Exclude<ImportFormat, 'inkstone'>;
@@ -27,6 +28,8 @@ export interface SourceCategory {
   /** The parent's slug, '' at the top. */
   parent: string;
   name: string;
+  /** This level's own slug when `slug` is a whole channel path (a JSON item's `channel`, e.g. difang/yaowen). */
+  channelSlug?: string;
 }
 
 export interface SourceTerm {
@@ -67,6 +70,15 @@ export interface SourceItem {
   terms: SourceItemTerm[];
   meta: Map<string, string>;
   comments: number;
+  // JSON items only: absent where the format has no such field (a re-import then leaves the article's own).
+  /** The site a JSON line's id is scoped by, when it names one (else the file's). */
+  site?: string;
+  /** The cover's address (JSON's image or banner_image). */
+  cover?: string;
+  subtitle?: string;
+  /** 来源: the paper or agency the item came from. */
+  source?: string;
+  editor?: string;
 }
 
 export type SourceRecord =
@@ -97,13 +109,17 @@ export async function detectFormat(file: string): Promise<ImportFormat> {
 export function formatOf(head: Buffer): ImportFormat {
   if (head.length === 0) throw new ImportFileError('the file is empty (文件为空)');
   if (head[0] === 0x1f && head[1] === 0x8b) return 'inkstone';
+  // JSON: `{` (or a `[` to refuse) first, after an optional BOM and blanks.
+  const utf8 = head.toString('utf8');
+  if (/^\uFEFF?[ \t\r\n]*[{[]/.test(utf8)) return jsonShapeOf(utf8) === 'feed' ? 'json-feed' : 'json-lines';
   let text = head.toString('latin1');
   if (head[0] === 0xff && head[1] === 0xfe) text = head.subarray(2).toString('utf16le');
   if (head[0] === 0xfe && head[1] === 0xff) text = Buffer.from(head.subarray(2)).swap16().toString('utf16le');
   // The first element after the declaration, comments, processing instructions and a DOCTYPE.
   const body = text.replace(/^\uFEFF|^\xEF\xBB\xBF/, '').replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^[>]*(\[[\s\S]*?\])?\s*>/g, '');
   const root = /^\s*<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)\b([^>]*)>?/.exec(body);
-  if (!root) throw new ImportFileError('not a WordPress export, an RSS or Atom feed, or an Inkstone archive (无法识别的文件格式)', 1, 1);
+  if (!root)
+    throw new ImportFileError('not a WordPress export, an RSS or Atom feed, a JSON Feed, JSON lines or an Inkstone archive (无法识别的文件格式)', 1, 1);
   const local = root[2]!;
   if (local === 'rss') return /wordpress\.org\/export\/1\.\d+\//.test(text) ? 'wxr' : 'rss';
   if (local === 'feed' && /http:\/\/www\.w3\.org\/2005\/Atom/.test(root[3] ?? '')) return 'atom';
@@ -372,13 +388,194 @@ function sourceEvents(format: Exclude<ImportFormat, 'inkstone'>, pending: Source
   };
 }
 
+type JsonFormat = 'json-feed' | 'json-lines';
+const isJson = (format: Exclude<ImportFormat, 'inkstone'>): format is JsonFormat => format === 'json-feed' || format === 'json-lines';
+
+/** A JSON item's field of the type it must have, or undefined when absent (null counts as absent). */
+function jsonField<T extends 'string' | 'object'>(
+  o: Record<string, unknown>,
+  key: string,
+  type: T,
+  at: JsonAt,
+): (T extends 'string' ? string : object) | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== type)
+    throw new ImportFileError(`"${key}" must be ${type === 'string' ? 'a string' : 'an object or array'} (字段 ${key} 的类型不对)`, at.line, at.column);
+  return v as T extends 'string' ? string : object;
+}
+
+/** An address as written, made absolute against the item's or the site's when relative; '' when it is no address. */
+function absoluteAddress(url: string, ...bases: string[]): string {
+  if (url.trim() === '') return '';
+  for (const base of [...bases, undefined]) {
+    try {
+      const u = new URL(url.trim(), base || undefined);
+      if (u.protocol === 'http:' || u.protocol === 'https:') return u.href;
+      return '';
+    } catch {
+      // Not absolute against this base: the next.
+    }
+  }
+  return '';
+}
+
+/** Plain text (JSON's content_text) as paragraphs: each line that is not blank is one, as news text writes them. */
+export function textParagraphs(text: string): string {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .map((l) => `<p>${escapeText(l)}</p>`)
+    .join('\n');
+}
+
+const JSON_STATUS: Record<string, string> = { published: 'publish', draft: 'draft', scheduled: 'future' };
+/** A channel path's levels: slugs or names, at most 8 of at most 40 characters each. */
+const CHANNEL_LEVEL = /^[^/\u0000-\u001f]{1,40}$/;
+
 /**
- * The records of a WXR, RSS or Atom file, streamed: the file is read in chunks and each chunk's records are yielded
+ * One JSON Feed item or JSON line as a source item: JSON Feed's own fields (id, url, title, content_html or
+ * content_text, summary, image or banner_image, date_published, date_modified, authors or author, tags) and
+ * Inkstone's (channel, source, subtitle, editor, status, and a JSON line's site). Anything of the wrong type is refused
+ * with where the item starts: the file is all or nothing.
+ */
+function jsonItem(value: unknown, at: JsonAt, format: JsonFormat, siteLink: string): SourceItem {
+  const fail = (reason: string): never => {
+    throw new ImportFileError(reason, at.line, at.column);
+  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('an item is not a JSON object (条目应是 JSON 对象)');
+  const o = value as Record<string, unknown>;
+  const text = (key: string) => jsonField(o, key, 'string', at);
+  const rawId = typeof o.id === 'number' && Number.isFinite(o.id) ? String(o.id) : text('id');
+  const id = rawId?.trim() ?? '';
+  if (id === '') fail('an item without "id": the id is what a repeat import knows it by (条目缺少 id)');
+  if (id.length > 1000) fail('"id" is longer than 1000 characters (id 过长)');
+  const site = format === 'json-lines' ? text('site')?.trim() : undefined;
+  const base = site || siteLink;
+  const link = text('url') ? absoluteAddress(text('url')!, base) : '';
+  const date = (key: string) => {
+    const raw = text(key);
+    if (raw === undefined || raw.trim() === '') return undefined;
+    // RFC 3339, or its date and time without a zone (China time): nothing Date.parse would guess at.
+    return (
+      (/^\s*\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}|\s*$)/.test(raw) ? parseDate(raw, SITE_OFFSET_MINUTES) : undefined) ??
+      fail(`"${key}" is not a date (RFC 3339, e.g. 2024-03-01T10:00:00+08:00) (${key} 不是有效日期)`)
+    );
+  };
+  const published = date('date_published');
+  const statusName = text('status') ?? 'published';
+  const status =
+    JSON_STATUS[statusName] ??
+    fail(`"status" must be published, draft or scheduled, not "${statusName.slice(0, 40)}" (status 只能是 published、draft 或 scheduled)`);
+  if (status === 'future' && published === undefined) fail('a scheduled item needs its time in "date_published" (定时发布的条目需要 date_published)');
+  const html = text('content_html');
+  const authors = jsonField(o, 'authors', 'object', at) ?? (jsonField(o, 'author', 'object', at) ? [o.author] : []);
+  const names = (Array.isArray(authors) ? authors : fail('"authors" must be an array (authors 应是数组)'))
+    .map((a) => (typeof a === 'object' && a !== null && typeof (a as { name?: unknown }).name === 'string' ? (a as { name: string }).name.trim() : ''))
+    .filter((n) => n !== '');
+  const tags = jsonField(o, 'tags', 'object', at) ?? [];
+  if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string')) fail('"tags" must be an array of strings (tags 应是字符串数组)');
+  const terms: SourceItemTerm[] = (tags as string[]).map((name) => ({ domain: 'post_tag', slug: '', name: escapeText(name) }));
+  const channel = text('channel')
+    ?.trim()
+    .replace(/^\/+|\/+$/g, '');
+  if (channel) {
+    const levels = channel.split('/').map((l) => l.trim());
+    if (levels.length > 8 || !levels.every((l) => CHANNEL_LEVEL.test(l))) fail('"channel" must be a channel path like difang/yaowen (channel 应是频道路径)');
+    terms.unshift({ domain: 'category', slug: levels.join('/'), name: levels[levels.length - 1]! });
+  }
+  // A cover the newsroom would refuse on a later edit (too long, quotes in it) is left out: the body keeps its images.
+  const image = absoluteAddress(text('image') || text('banner_image') || '', link, base);
+  const cover = image.length <= 1000 && !/[\s"'<>]/.test(image) ? image : '';
+  return {
+    ...emptyItem(at.line),
+    status,
+    title: escapeText(text('title') ?? ''),
+    link,
+    guid: id,
+    creator: names.join('、'),
+    content: html !== undefined ? absoluteUrls(html, base, link) : textParagraphs(text('content_text') ?? ''),
+    excerpt: escapeText(text('summary') ?? ''),
+    date: published,
+    modified: date('date_modified') ?? published,
+    terms,
+    ...(site ? { site } : {}),
+    ...(cover ? { cover } : {}),
+    ...(text('subtitle') !== undefined ? { subtitle: text('subtitle') } : {}),
+    ...(text('source') !== undefined ? { source: text('source') } : {}),
+    ...(text('editor') !== undefined ? { editor: text('editor') } : {}),
+  };
+}
+
+/**
+ * The JSON reader's events for a format, collecting records into `pending`: each item, after the channels its path
+ * names (parents first, each once: a WXR file's categories, for the importer), and the site. A JSON Feed's site is
+ * its home_page_url (or feed_url); `finish` checks, after the last byte, that it named a JSON Feed version.
+ */
+function jsonEvents(format: JsonFormat, pending: SourceRecord[]): { events: JsonEvents; finish(): void } {
+  const site: SourceSite = { format, title: '', link: '', wxrVersion: '' };
+  let version = '';
+  let siteSent = false;
+  const channels = new Set<string>();
+  const flushSite = () => {
+    if (!siteSent) {
+      siteSent = true;
+      pending.push({ kind: 'site', site: { ...site } });
+    }
+  };
+  const events: JsonEvents = {
+    field(key, value) {
+      if (typeof value !== 'string') return;
+      if (key === 'version') version = value.trim();
+      else if (key === 'title') site.title = value.trim();
+      else if (key === 'home_page_url') site.link = value.trim();
+      else if (key === 'feed_url' && !site.link) site.link = value.trim();
+      // A site told after items came: sent again (the importer takes the last site record).
+      if (key === 'home_page_url' || key === 'feed_url' || key === 'title') siteSent = false;
+    },
+    record(value, at) {
+      flushSite();
+      const item = jsonItem(value, at, format, site.link);
+      const channel = item.terms.find((t) => t.domain === 'category');
+      if (channel) {
+        const levels = channel.slug.split('/');
+        for (let i = 1; i <= levels.length; i++) {
+          const path = levels.slice(0, i).join('/');
+          if (channels.has(path)) continue;
+          channels.add(path);
+          const parent = levels.slice(0, i - 1).join('/');
+          pending.push({ kind: 'category', category: { termId: '', slug: path, parent, name: levels[i - 1]!, channelSlug: levels[i - 1]! } });
+        }
+      }
+      pending.push({ kind: 'item', item });
+    },
+  };
+  return {
+    events,
+    finish() {
+      if (format === 'json-feed' && !/^https:\/\/jsonfeed\.org\/version\/1(?:\.\d+)?\/?$/.test(version)) {
+        throw new ImportFileError('not a JSON Feed: no "version": "https://jsonfeed.org/version/1.1" (缺少 JSON Feed 的 version)', 1, 1);
+      }
+      flushSite();
+    },
+  };
+}
+
+/**
+ * The records of a WXR, RSS, Atom, JSON Feed or JSON lines file, streamed: the file is read in chunks and each chunk's records are yielded
  * before the next chunk is read, so memory stays that of one chunk and its records whatever the file's size. Throws
  * ImportFileError (with line and column) on anything malformed, at the point it is met.
  */
 export async function* readSource(file: string, format: Exclude<ImportFormat, 'inkstone'>, signal?: AbortSignal): AsyncGenerator<SourceRecord> {
   const pending: SourceRecord[] = [];
+  if (isJson(format)) {
+    const { events, finish } = jsonEvents(format, pending);
+    for await (const _ of parseJsonFile(file, format === 'json-feed' ? 'feed' : 'lines', events, signal)) yield* pending.splice(0);
+    finish();
+    yield* pending.splice(0);
+    return;
+  }
   const { events, finish } = sourceEvents(format, pending);
   for await (const _ of parseXmlFile(file, events, signal)) yield* pending.splice(0);
   finish();
@@ -397,7 +594,7 @@ export class SourceCheck {
   private head: Buffer[] = [];
   private headBytes = 0;
   private format: ImportFormat | undefined;
-  private xml: XmlStream | undefined;
+  private xml: XmlStream | JsonStream | undefined;
   private finish: (() => void) | undefined;
   private readonly pending: SourceRecord[] = [];
 
@@ -431,7 +628,11 @@ export class SourceCheck {
     this.head = [];
     // The same first 64 KB detectFormat reads from the file.
     this.format = formatOf(bytes.subarray(0, HEAD_BYTES));
-    if (this.format !== 'inkstone') {
+    if (this.format === 'json-feed' || this.format === 'json-lines') {
+      const { events, finish } = jsonEvents(this.format, this.pending);
+      this.xml = new JsonStream(this.format === 'json-feed' ? 'feed' : 'lines', events);
+      this.finish = finish;
+    } else if (this.format !== 'inkstone') {
       const { events, finish } = sourceEvents(this.format, this.pending);
       this.xml = new XmlStream(events);
       this.finish = finish;

@@ -94,7 +94,7 @@ function decoderFor(encoding: string): TextDecoder {
  * The text of `chunk` before its first byte that is not `encoding` (the longest prefix that still decodes), for the
  * place to report: whole characters only, a character begun in the previous chunk counted as one.
  */
-function textBeforeBadByte(chunk: Buffer, encoding: string): string {
+export function textBeforeBadByte(chunk: Buffer, encoding: string): string {
   // Skip continuation bytes of a character begun in the previous chunk.
   let start = 0;
   while (start < 3 && start < chunk.length && (chunk[start]! & 0xc0) === 0x80 && encoding === 'utf-8') start++;

@@ -170,6 +170,40 @@ describe.each(STORES)('imports from the newsroom on %s', (kind) => {
     expect(temporaryFiles()).toEqual([]);
   });
 
+  it('refuses a malformed JSON Feed or JSON lines upload as it does XML, and imports a good one', async () => {
+    const articles = await count('articles');
+    const runs = await count('import_runs');
+    const lines = Array.from({ length: 3000 }, (_, i) =>
+      JSON.stringify({ id: `p${i}`, title: `页面导入${i}`, content_text: `第${i}篇从页面导入的稿件正文，讲述城市里的一件事。` }),
+    );
+    const refused = async (file: string) => {
+      const res = await upload(admin.auth, file, {}, 'dump.json');
+      const body = json(res);
+      expect([res.statusCode, body.error.code, body.error.field]).toEqual([400, 'import_refused', 'file']);
+      return body.error as { message: string; line?: number; column?: number };
+    };
+    // Malformed far past the first chunks, found as it streams in.
+    const broken = [...lines];
+    broken[2500] = broken[2500]!.replace('","content_text"', '" "content_text"');
+    expect(Buffer.byteLength(broken.join('\n'))).toBeGreaterThan(300 * 1024);
+    expect(await refused(broken.join('\n'))).toMatchObject({
+      line: 2501,
+      column: broken[2500]!.indexOf('" "') + 3,
+      message: expect.stringContaining('JSON 格式错误'),
+    });
+    const feed = JSON.stringify({ version: 'https://jsonfeed.org/version/1.1', items: [{ id: '1', title: '标题' }] }, null, 2);
+    expect(await refused(feed.replace('"标题"', '"标题",'))).toMatchObject({ line: 7, column: 5, message: expect.stringContaining('JSON 格式错误') });
+    expect((await refused('[{"id": "1"}]')).message).toContain('不接受 JSON 数组');
+    expect(await count('import_runs')).toBe(runs);
+    expect(await count('articles')).toBe(articles);
+    expect(temporaryFiles()).toEqual([]);
+
+    const res = await upload(admin.auth, lines.slice(0, 20).join('\n'), {}, 'dump.ndjson');
+    expect([res.statusCode, json(res).format]).toEqual([202, 'json-lines']);
+    expect(await finished(json(res).id)).toMatchObject({ status: 'done', report: { format: 'json-lines', imported: 20 } });
+    expect(await count('articles')).toBe(articles + 20);
+  });
+
   it('keeps the run-level refusal for a file that was not checked on its way in (line and column, nothing written)', async () => {
     const articles = await count('articles');
     const jobs = new ImportJobs(t.ctx);

@@ -97,6 +97,32 @@ describe.each(STORES)('inkstone import on %s', (kind) => {
     expect(dry.stdout).toContain('imported 58');
   }, 180_000);
 
+  it('reads JSON Feed and JSON lines by their content: a dry run reports, a malformed line is refused with its place', () => {
+    const lines = [
+      JSON.stringify({
+        id: 'j1',
+        site: 'https://cms.example.cn',
+        title: '江城新区道路改造',
+        content_text: '新区今年已完成道路改造十二公里。',
+        channel: 'difang',
+      }),
+      JSON.stringify({ id: 'j2', site: 'https://cms.example.cn', title: '图书馆延长开放时间', content_text: '市图书馆从下月起延长开放时间。' }),
+    ];
+    const dry = importCli(env, file('dump.data', `${lines.join('\n')}\n`), '--dry-run');
+    expect(dry.status).toBe(0);
+    expect(dry.stdout).toMatch(/^Dry run \(nothing written\): JSON-LINES from an unnamed site, 2 posts/);
+    expect(dry.stdout).toContain('imported 2');
+    const feed = JSON.stringify({ version: 'https://jsonfeed.org/version/1.1', home_page_url: 'https://feed.example.cn/', items: [{ id: 'f1', title: '一' }] });
+    const dryFeed = importCli(env, file('feed.xml', feed), '--dry-run');
+    expect(dryFeed.stdout).toMatch(/^Dry run \(nothing written\): JSON-FEED from https:\/\/feed\.example\.cn\/, 1 posts/);
+    const bad = importCli(env, file('dump.jsonl', `${lines[0]}\n${lines[1]!.replace('","content_text"', '" "content_text"')}\n`));
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/was not imported, nothing was written: line 2, column \d+: malformed JSON: expected ','/);
+    const array = importCli(env, file('array.json', '[{"id": "1"}]'));
+    expect(array.status).toBe(2);
+    expect(array.stderr).toContain('不接受 JSON 数组');
+  }, 180_000);
+
   it('imports the theme test data, then a file of 250 posts through the worker threads, and serves the old addresses', async () => {
     const first = importCli(env, FIXTURE);
     expect(first.status, first.stderr).toBe(0);

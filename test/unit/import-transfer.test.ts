@@ -177,7 +177,7 @@ describe('reading files', () => {
     expect(await detectFormat(write('a.xml', '<rss xmlns:wp="http://wordpress.org/export/1.0/"><channel/></rss>'))).toBe('wxr');
     expect(await detectFormat(write('b.xml', Buffer.from([0x1f, 0x8b, 8, 0])))).toBe('inkstone');
     await expect(detectFormat(write('c.xml', ''))).rejects.toThrow(ImportFileError);
-    await expect(detectFormat(write('d.xml', '{"json": true}'))).rejects.toThrow(/not a WordPress export/);
+    await expect(detectFormat(write('d.xml', 'json: true'))).rejects.toThrow(/not a WordPress export/);
   });
 
   it('reads RSS 2.0 and Atom items, and GBK files by their declaration', async () => {
@@ -345,6 +345,131 @@ describe('reading files', () => {
     check.write(Buffer.from(good));
     expect(check.end()).toBe('wxr');
     expect(streamed(Buffer.from([0x1f, 0x8b, 8, 0]), 1)).toBeUndefined();
+  });
+});
+
+describe('JSON files', () => {
+  const feed = (items: unknown[], extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ version: 'https://jsonfeed.org/version/1.1', title: '某报', home_page_url: 'https://paper.example.cn/', ...extra, items }, null, 2);
+  const refusal = async (text: string | Buffer) => {
+    try {
+      await items(write('x.json', text));
+    } catch (e) {
+      return e as ImportFileError;
+    }
+    return undefined;
+  };
+
+  it('tells a JSON Feed from JSON lines by the content (after a BOM and blanks), an RSS file from either, and refuses an array', async () => {
+    expect(await detectFormat(write('feed.txt', feed([])))).toBe('json-feed');
+    expect(await detectFormat(write('a.jsonl', `\uFEFF \n\n  ${JSON.stringify({ version: 'https://jsonfeed.org/version/1', items: [] })}`))).toBe('json-feed');
+    expect(await detectFormat(write('b.json', '\uFEFF\n{"id": "1", "title": "一"}\n{"id": "2"}\n'))).toBe('json-lines');
+    // One line longer than the head: JSON lines all the same.
+    expect(await detectFormat(write('c.json', `{"id": "1", "content_text": "${'长'.repeat(40_000)}"}\n`))).toBe('json-lines');
+    expect(await detectFormat(write('d.json', '<?xml version="1.0"?>\n<rss version="2.0"><channel><item><title>{x}</title></item></channel></rss>'))).toBe(
+      'rss',
+    );
+    const array = await detectFormat(write('e.json', '\n  [{"id": "1"}]')).catch((e: unknown) => e as ImportFileError);
+    expect(array).toMatchObject({ line: 2, column: 3, message: expect.stringContaining('不接受 JSON 数组') });
+    await expect(detectFormat(write('f.json', '{\n  "id": "1",\n  "title": "一"\n}\n'))).rejects.toThrow(/既不是 JSON Feed/);
+    await expect(detectFormat(write('g.json', '{"version": "https://jsonfeed.org/version/2", "items": []}'))).rejects.toThrow(/不支持该 JSON Feed 版本/);
+  });
+
+  it('reads the item shape: plain titles escaped, text as paragraphs, addresses made absolute, zoneless dates in China time', async () => {
+    const [a, b] = await items(
+      write(
+        'feed.json',
+        feed([
+          { id: 7, url: 'news/7.html', title: 'A<b>', content_text: '一段\n\n  二段  ', image: '/c.jpg', date_published: '2024-01-02 03:04:05', tags: ['甲'] },
+          { id: 'x', content_html: '<p><img src="/i.png"></p>', channel: '/difang/yaowen/', status: 'draft', author: { name: '记者' }, image: "/a'b.jpg" },
+        ]),
+      ),
+    );
+    expect(a).toMatchObject({
+      guid: '7',
+      link: 'https://paper.example.cn/news/7.html',
+      title: 'A&lt;b&gt;',
+      content: '<p>一段</p>\n<p>二段</p>',
+      cover: 'https://paper.example.cn/c.jpg',
+      date: Date.UTC(2024, 0, 1, 19, 4, 5),
+      status: 'publish',
+      terms: [{ domain: 'post_tag', name: '甲' }],
+    });
+    expect(b).toMatchObject({
+      content: '<p><img src="https://paper.example.cn/i.png"></p>',
+      status: 'draft',
+      creator: '记者',
+      terms: [{ domain: 'category', slug: 'difang/yaowen' }],
+    });
+    // A cover the newsroom's own check would refuse on a later edit is left out.
+    expect(b!.cover).toBeUndefined();
+  });
+
+  it('refuses a malformed, hostile or ill-typed file with the line and column, bounding what one record may hold', async () => {
+    const good = feed(Array.from({ length: 50 }, (_, i) => ({ id: `n${i}`, title: `第${i}条`, content_text: '正文' })));
+    const lines = good.split('\n');
+    const at = lines.findIndex((l) => l.includes('"第30条",'));
+    const broken = [...lines];
+    broken[at] = broken[at]!.replace('",', '"');
+    // The next line's key is where a comma was expected.
+    const err = await refusal(broken.join('\n'));
+    expect(err).toMatchObject({ line: at + 2, column: lines[at + 1]!.indexOf('"') + 1, message: expect.stringContaining("expected ','") });
+    expect((await refusal(good.slice(0, good.length - 30)))!.message).toContain('JSON 格式错误');
+    expect((await refusal(feed([{ id: 'deep', extra: JSON.parse(`${'['.repeat(100)}${']'.repeat(100)}`) }])))!.message).toMatch(/nest more than 64 deep/);
+    expect((await refusal(`{"id": "big", "content_text": "${'字'.repeat(9 * 1024 * 1024)}"}\n`))!.message).toMatch(/more than 8 M characters/);
+    expect((await refusal(feed([{ id: 'big', content_text: '字'.repeat(9 * 1024 * 1024) }])))!.message).toMatch(/more than 8 M characters/);
+    expect(await refusal(feed([{ title: '没有 id' }]))).toMatchObject({ line: 6, column: 5, message: expect.stringContaining('条目缺少 id') });
+    expect((await refusal(feed([{ id: '1', tags: '经济' }])))!.message).toContain('字段 tags 的类型不对');
+    expect((await refusal(feed([{ id: '1', tags: ['经济', 7] }])))!.message).toContain('tags 应是字符串数组');
+    expect((await refusal(feed([{ id: '1', title: ['标题'] }])))!.message).toContain('字段 title 的类型不对');
+    expect((await refusal(feed([{ id: '1', status: 'pending' }])))!.message).toContain('status 只能是');
+    expect((await refusal(feed([{ id: '1', date_published: '昨天' }])))!.message).toContain('不是有效日期');
+    expect((await refusal('{"version": "https://jsonfeed.org/version/1.1", "items": {"id": "1"}}'))!.message).toContain('items 应是数组');
+    expect((await refusal('{\n  "title": "无版本",\n  "items": []\n}'))!.message).toContain('缺少 JSON Feed 的 version');
+    expect(await refusal('{"id": "1"}\n["x"]\n')).toMatchObject({ line: 2, message: expect.stringContaining('每行应是一个 JSON 对象') });
+    expect(await refusal('{"id": "1"}\n{"id": "2",\n"title": "x"}\n')).toMatchObject({
+      line: 2,
+      message: expect.stringContaining('每行应是一个完整的 JSON 对象'),
+    });
+    const gbk = Buffer.concat([Buffer.from('{"id": "1"}\n{"id": "2", "title": "'), Buffer.from([0xd6, 0xd0]), Buffer.from('"}\n')]);
+    expect(await refusal(gbk)).toMatchObject({ line: 2, column: 23, message: expect.stringContaining('UTF-8') });
+    // A `__proto__` key stays data.
+    const [p] = await items(write('p.jsonl', '{"id": "1", "__proto__": {"title": "x"}, "content_text": "正文"}\n'));
+    expect(p!.title).toBe('');
+  });
+
+  it('refuses the same files the same way when checked as their bytes arrive, in chunks of any size (an upload)', async () => {
+    const good = Buffer.from(feed(Array.from({ length: 300 }, (_, i) => ({ id: `n${i}`, title: `第${i}篇`, content_text: '正文' }))));
+    const jsonl = Buffer.from(Array.from({ length: 300 }, (_, i) => JSON.stringify({ id: `n${i}`, title: `第${i}篇` })).join('\n'));
+    const files: Record<string, Buffer> = {
+      truncated: good.subarray(0, good.length - 40),
+      'missing comma': Buffer.from(good.toString().replace('"第250篇",', '"第250篇"')),
+      'bad line': Buffer.from(jsonl.toString().replace('"第200篇"}', '"第200篇",}')),
+      'GBK bytes': Buffer.concat([jsonl.subarray(0, 5000), Buffer.from([0xd6, 0xd0, 0xce, 0xc4]), jsonl.subarray(5000)]),
+      array: Buffer.from('[1, 2]'),
+    };
+    const streamed = (bytes: Buffer, size: number) => {
+      const check = new SourceCheck();
+      try {
+        for (let i = 0; i < bytes.length; i += size) check.write(bytes.subarray(i, i + size));
+        check.end();
+      } catch (e) {
+        return e as ImportFileError;
+      }
+      return undefined;
+    };
+    for (const [name, bytes] of Object.entries(files)) {
+      const expected = await refusal(bytes);
+      expect([name, expected]).toEqual([name, expect.any(ImportFileError)]);
+      for (const size of [1, 7, 4096, 1 << 20]) expect([name, size, streamed(bytes, size)?.message]).toEqual([name, size, expected!.message]);
+    }
+    for (const size of [3, 1 << 20]) {
+      expect(streamed(good, size)).toBeUndefined();
+      expect(streamed(jsonl, size)).toBeUndefined();
+    }
+    const check = new SourceCheck();
+    check.write(jsonl);
+    expect(check.end()).toBe('json-lines');
   });
 });
 

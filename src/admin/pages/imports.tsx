@@ -298,8 +298,8 @@ export function ImportsPage() {
     <div class="page imports-page">
       <h1>导入</h1>
       <p class="muted">
-        上传 WordPress 导出文件（WXR，在 WordPress 后台“工具 → 导出”得到），或保存下来的 RSS、Atom 订阅文件；格式按文件内容识别。文件不超过{' '}
-        {megabytes(maxBytes)}
+        上传 WordPress 导出文件（WXR，在 WordPress 后台“工具 → 导出”得到），保存下来的 RSS、Atom 订阅文件或 JSON Feed，或每行一个 JSON 对象的 JSON lines
+        文件（旧系统导出的稿件，字段与 JSON Feed 的条目相同）；格式按文件内容识别。文件不超过 {megabytes(maxBytes)}
         。导入在服务器后台进行，离开这个页面也不会中断；同一时间只能进行一个导入。重复导入同一文件不会产生重复的稿件。
       </p>
       <Notice kind="info">
@@ -312,7 +312,7 @@ export function ImportsPage() {
           <input
             type="file"
             name="file"
-            accept=".xml,.rss,.atom,application/xml,text/xml,application/rss+xml,application/atom+xml"
+            accept=".xml,.rss,.atom,.json,.jsonl,.ndjson,application/xml,text/xml,application/rss+xml,application/atom+xml,application/json,application/feed+json"
             onChange={(e) => setFile((e.target as HTMLInputElement).files?.[0] ?? null)}
           />
         </label>

@@ -4,7 +4,7 @@ import type { Ctx } from '../context.ts';
 import { conflict, DomainError, notFound } from '../errors.ts';
 import { authorize } from '../policy.ts';
 import type { SpoolWatch } from '../media/files.ts';
-import { detectFormat, readSource, SourceCheck } from '../../transfer/source.ts';
+import { detectFormat, readSource, SourceCheck, type SourceSite } from '../../transfer/source.ts';
 import { ImportFileError } from '../../transfer/xml.ts';
 import type { ImportProgress, ImportReport } from './report.ts';
 import type { ImportRun, ImportRunError, ImportRunOptions, ImportRunProgress } from './runs.ts';
@@ -45,7 +45,7 @@ export interface UploadedFile {
   bytes: number;
   name: string;
   /** The format an UploadCheck found the whole file to be (well-formed); else it is told from the file at the start. */
-  format?: 'wxr' | 'rss' | 'atom';
+  format?: SourceSite['format'];
 }
 
 export interface ImportJobsOptions {
@@ -72,7 +72,7 @@ const INKSTONE_ARCHIVE = 'an Inkstone archive (export or backup) is imported wit
  */
 export class UploadCheck implements SpoolWatch {
   private readonly source = new SourceCheck();
-  format: 'wxr' | 'rss' | 'atom' | undefined;
+  format: SourceSite['format'] | undefined;
 
   chunk(bytes: Buffer): void {
     this.refusing(() => {
@@ -188,7 +188,7 @@ export class ImportJobs {
     id: number,
     actor: Actor,
     file: UploadedFile,
-    format: 'wxr' | 'rss' | 'atom',
+    format: SourceSite['format'],
     options: ImportRunOptions,
     signal: AbortSignal,
     releaseOwner: () => Promise<void>,

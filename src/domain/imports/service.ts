@@ -135,7 +135,7 @@ interface ChannelPlan {
 
 /** A channel slug from a WordPress one: kept when valid, else made from its term id. */
 function channelSlug(c: SourceCategory): string {
-  const lower = c.slug.trim().toLowerCase();
+  const lower = (c.channelSlug ?? c.slug).trim().toLowerCase();
   if (SLUG_PATTERN.test(lower)) return lower;
   return /^\d+$/.test(c.termId) ? `wp-${c.termId}` : `wp-${createHash('sha1').update(c.slug).digest('hex').slice(0, 8)}`;
 }
@@ -276,6 +276,10 @@ interface MappedPost {
   title: string;
   bodyHtml: string;
   summary: string;
+  /** Subtitle, 来源 and editor, when the format has them (JSON items); undefined: a repeat leaves the article's. */
+  subtitle?: string;
+  source?: string;
+  editor?: string;
   channelPath: string;
   tags: string[];
   byline: string;
@@ -354,10 +358,12 @@ class Importer {
   }
 
   sourceKey(item: SourceItem): string {
-    const site = (this.s.site.link || '').replace(/\/+$/, '').toLowerCase();
+    const site = (item.site ?? this.s.site.link ?? '').replace(/\/+$/, '').toLowerCase();
     if (this.s.site.format === 'wxr' && /^\d+$/.test(item.postId)) return `wxr:${site}#${item.postId}`;
     const id = item.guid || item.link;
-    return `${this.s.site.format}:${site}#${
+    // A JSON Feed's item and a JSON line of the same site and id are one item (one shape, two ways of writing it).
+    const scheme = this.s.site.format === 'json-feed' || this.s.site.format === 'json-lines' ? 'json' : this.s.site.format;
+    return `${scheme}:${site}#${
       id ||
       createHash('sha1')
         .update(`${item.title}\u0000${item.date ?? ''}`)
@@ -470,7 +476,7 @@ class Importer {
     }
 
     const thumbnail = item.meta.get('_thumbnail_id');
-    const cover = thumbnail ? (this.s.attachments.get(thumbnail) ?? '') : '';
+    const cover = item.cover ?? (thumbnail ? (this.s.attachments.get(thumbnail) ?? '') : '');
     if (thumbnail && !cover) this.warn(item, `featured image ${thumbnail} is not in the file`);
 
     const authorId = this.authorIds.get(item.creator) ?? this.actor.id;
@@ -493,6 +499,7 @@ class Importer {
       title,
       bodyHtml: converted.html,
       summary,
+      ...this.lines(item),
       channelPath,
       tags: tagNames,
       byline,
@@ -504,6 +511,19 @@ class Importer {
       updatedAt: status === 'scheduled' ? Math.min(item.modified ?? now, now) : updatedAt,
       oldUrls: oldAddressesOf(item, this.s.site.link),
     };
+  }
+
+  /** A JSON item's subtitle, 来源 and editor as one line each, cut to what an article holds (with a warning). */
+  private lines(item: SourceItem): Pick<MappedPost, 'subtitle' | 'source' | 'editor'> {
+    const out: Pick<MappedPost, 'subtitle' | 'source' | 'editor'> = {};
+    for (const field of ['subtitle', 'source', 'editor'] as const) {
+      const raw = item[field];
+      if (raw === undefined) continue;
+      const line = cleanLine(raw);
+      if (length(line) > LIMITS[field]) this.warn(item, `${field} cut to ${LIMITS[field]} characters`);
+      out[field] = cut(line, LIMITS[field]);
+    }
+    return out;
   }
 
   /** A post in the source's trash: only its key and status matter (its content is never imported). */
@@ -711,14 +731,14 @@ class Importer {
       const now = this.ctx.clock.now();
       const rows: ImportedArticle[] = fresh.map(({ post, bodyHtml, bodyText }) => ({
         title: post.title,
-        subtitle: '',
+        subtitle: post.subtitle ?? '',
         summary: post.summary,
         bodyHtml,
         bodyText,
         channelId: this.channels.ids.get(post.channelPath)!,
-        source: '',
+        source: post.source ?? '',
         byline: post.byline,
-        editor: '',
+        editor: post.editor ?? '',
         cover: post.cover,
         status: post.status,
         publishedAt: post.publishedAt,
@@ -821,6 +841,10 @@ class Importer {
       tags: post.tags,
       byline: post.byline,
       cover: post.cover,
+      // Only what the format carries: a WXR or feed item says nothing of these, and leaves the article's own.
+      ...(post.subtitle === undefined ? {} : { subtitle: post.subtitle }),
+      ...(post.source === undefined ? {} : { source: post.source }),
+      ...(post.editor === undefined ? {} : { editor: post.editor }),
     };
     // A trashed post's content is not news: only its status counts.
     const same =
@@ -831,7 +855,10 @@ class Importer {
         article.channelPath === changes.channel &&
         JSON.stringify(article.tags) === JSON.stringify(changes.tags) &&
         article.byline === changes.byline &&
-        article.cover === changes.cover);
+        article.cover === changes.cover &&
+        (changes.subtitle === undefined || article.subtitle === changes.subtitle) &&
+        (changes.source === undefined || article.source === changes.source) &&
+        (changes.editor === undefined || article.editor === changes.editor));
     const wanted = statusStep(post, article);
     // A post with no text is not published here (see prepare), on a repeat either: its article keeps its status.
     const step = (wanted === 'publish' || wanted === 'schedule') && body.bodyText.trim() === '' ? undefined : wanted;

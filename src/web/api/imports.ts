@@ -17,8 +17,9 @@ const MULTIPART_SLACK = 64 * 1024;
 const OPTION_FIELDS = { dryRun: 'dryRun', update: 'update', createAuthors: 'createAuthors' } as const;
 
 /**
- * The newsroom's imports (admins): POST /imports takes a WXR, RSS or Atom file as multipart (field "file", options as
- * fields "dryRun", "update", "createAuthors": true/false) and starts it in the background (202 and the run); GET
+ * The newsroom's imports (admins): POST /imports takes a WXR, RSS, Atom, JSON Feed or JSON lines file as multipart
+ * (field "file", options as fields "dryRun", "update", "createAuthors": true/false) and starts it in the background
+ * (202 and the run); GET
  * /imports/:id is its progress, then its report; GET /imports the history. In its own plugin scope, so the multipart
  * parser and the larger body limit (INKSTONE_IMPORT_MAX_BYTES) exist for this route only. Who may import and whether
  * another import runs are decided before a byte of the file is read; the file streams to a temporary file in the data
