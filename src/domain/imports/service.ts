@@ -153,7 +153,7 @@ function schemeTwin(key: string): string[] {
  * nested categories would otherwise make paths thousands of levels long (their sum grows with the square: a 2 MB file,
  * gigabytes of paths).
  */
-const MAX_IMPORTED_DEPTH = 8;
+const MAX_IMPORTED_DEPTH = 32;
 
 /** The category tree as channel paths (up to MAX_IMPORTED_DEPTH deep), and the channels to make for it, parents first. */
 function planChannels(categories: SourceCategory[], fallback: { slug: string; name: string }) {
